@@ -1,0 +1,98 @@
+/*
+ * batch.c - allocation and reuse of column batches.
+ */
+#include "batch/batch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int batch_init(struct batch *b, const struct dtype_info *types, size_t ncols, size_t cap)
+{
+    memset(b, 0, sizeof(*b));
+    if (cap == 0 || cap > (SIZE_MAX / 16) - 1) {
+        return AE_NOMEM;
+    }
+    b->cols = calloc(ncols ? ncols : 1, sizeof(*b->cols));
+    b->line = malloc(cap * sizeof(*b->line));
+    b->row_ok = malloc(cap);
+    if (b->cols == NULL || b->line == NULL || b->row_ok == NULL) {
+        goto fail;
+    }
+    b->ncols = ncols;
+    b->cap = cap;
+    for (size_t c = 0; c < ncols; c++) {
+        struct column *col = &b->cols[c];
+        col->type = types[c];
+        buf_init(&col->data, 0);
+        col->valid = calloc(cap, 1);
+        if (col->valid == NULL) {
+            goto fail;
+        }
+        enum dtype_storage st = dtype_storage(types[c].id);
+        if (st == DS_BYTES) {
+            col->offs = calloc(cap + 1, sizeof(*col->offs));
+            if (col->offs == NULL) {
+                goto fail;
+            }
+        } else {
+            col->v.raw = calloc(cap, dtype_storage_size(st));
+            if (col->v.raw == NULL) {
+                goto fail;
+            }
+        }
+    }
+    return 0;
+fail:
+    batch_release(b);
+    return AE_NOMEM;
+}
+
+void batch_reset(struct batch *b)
+{
+    b->nrows = 0;
+    for (size_t c = 0; c < b->ncols; c++) {
+        struct column *col = &b->cols[c];
+        if (col->offs != NULL) {
+            col->offs[0] = 0;
+            buf_reset(&col->data);
+        }
+    }
+}
+
+void batch_release(struct batch *b)
+{
+    if (b->cols != NULL) {
+        for (size_t c = 0; c < b->ncols; c++) {
+            free(b->cols[c].valid);
+            free(b->cols[c].v.raw);
+            free(b->cols[c].offs);
+            buf_release(&b->cols[c].data);
+        }
+    }
+    free(b->cols);
+    free(b->line);
+    free(b->row_ok);
+    memset(b, 0, sizeof(*b));
+}
+
+size_t batch_count_ok(const struct batch *b)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < b->nrows; i++) {
+        n += b->row_ok[i] != 0;
+    }
+    return n;
+}
+
+int batch_put_bytes(struct batch *b, size_t c, size_t row, const char *p, size_t n, int valid)
+{
+    struct column *col = &b->cols[c];
+    if (valid && n > 0) {
+        if (col->data.len + n > UINT32_MAX || buf_append(&col->data, p, n) != 0) {
+            return AE_NOMEM;
+        }
+    }
+    col->valid[row] = valid ? 1 : 0;
+    col->offs[row + 1] = (uint32_t)col->data.len;
+    return 0;
+}

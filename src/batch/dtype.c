@@ -1,0 +1,169 @@
+/*
+ * dtype.c - Pandera dtype names to struct dtype_info and back.
+ */
+#include "batch/dtype.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const struct {
+    const char *name;
+    enum dtype id;
+} simple_names[] = {
+    {"str", DT_STR},           {"string", DT_STR},         {"object", DT_STR},
+    {"bool", DT_BOOL},         {"boolean", DT_BOOL},       {"int8", DT_INT8},
+    {"int16", DT_INT16},       {"int32", DT_INT32},        {"int64", DT_INT64},
+    {"int", DT_INT64},         {"uint8", DT_UINT8},        {"uint16", DT_UINT16},
+    {"uint32", DT_UINT32},     {"uint64", DT_UINT64},      {"float32", DT_FLOAT32},
+    {"float64", DT_FLOAT64},   {"float", DT_FLOAT64},      {"double", DT_FLOAT64},
+    {"date", DT_DATE},         {"datetime", DT_TIMESTAMP}, {"timestamp", DT_TIMESTAMP},
+    {"datetime64", DT_TIMESTAMP},
+};
+
+/* Copies s without spaces into out (lowercased only where Pandera is case-insensitive: the
+ * nullable pandas spellings Int64, UInt8, Float64 and "DateTime" forms). */
+static void squeeze(const char *s, char *out, size_t n)
+{
+    size_t j = 0;
+    for (size_t i = 0; s[i] != '\0' && j + 1 < n; i++) {
+        if (!isspace((unsigned char)s[i])) {
+            out[j++] = (char)tolower((unsigned char)s[i]);
+        }
+    }
+    out[j] = '\0';
+}
+
+static int parse_decimal(const char *s, struct dtype_info *out, struct err *e, const char *orig)
+{
+    /* s is "decimal(p,s)" or "decimal(p)" already squeezed. */
+    const char *p = s + strlen("decimal");
+    long prec = 0;
+    long scale = 0;
+    char *end = NULL;
+    if (*p != '(') {
+        return err_set(e, AE_CONFIG, "dtype '%s': expected decimal(precision, scale)", orig);
+    }
+    prec = strtol(p + 1, &end, 10);
+    if (end == p + 1) {
+        return err_set(e, AE_CONFIG, "dtype '%s': expected decimal(precision, scale)", orig);
+    }
+    if (*end == ',') {
+        const char *q = end + 1;
+        scale = strtol(q, &end, 10);
+        if (end == q) {
+            return err_set(e, AE_CONFIG, "dtype '%s': expected decimal(precision, scale)", orig);
+        }
+    }
+    if (*end != ')' || end[1] != '\0') {
+        return err_set(e, AE_CONFIG, "dtype '%s': expected decimal(precision, scale)", orig);
+    }
+    if (prec < 1 || prec > 38) {
+        return err_set(e, AE_CONFIG, "dtype '%s': precision must be between 1 and 38", orig);
+    }
+    if (scale < 0 || scale > prec) {
+        return err_set(e, AE_CONFIG, "dtype '%s': scale must be between 0 and the precision (%ld)",
+                       orig, prec);
+    }
+    out->id = DT_DECIMAL;
+    out->precision = (uint8_t)prec;
+    out->scale = (uint8_t)scale;
+    return 0;
+}
+
+int dtype_parse(const char *s, struct dtype_info *out, struct err *e)
+{
+    char t[64];
+    if (s == NULL || strlen(s) >= sizeof(t)) {
+        return err_set(e, AE_CONFIG, "dtype '%s' is not a known dtype", s ? s : "(null)");
+    }
+    squeeze(s, t, sizeof(t));
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < sizeof(simple_names) / sizeof(simple_names[0]); i++) {
+        if (strcmp(t, simple_names[i].name) == 0) {
+            out->id = simple_names[i].id;
+            return 0;
+        }
+    }
+    if (strncmp(t, "decimal", 7) == 0) {
+        return parse_decimal(t, out, e, s);
+    }
+    /* datetime64[unit] or datetime64[unit,tz]; also pandas' DatetimeTZDtype spelling
+     * "datetime64[ns,utc]" after squeezing. Only UTC is supported as a time zone. */
+    if (strncmp(t, "datetime64[", 11) == 0 && t[strlen(t) - 1] == ']') {
+        const char *unit = t + 11;
+        size_t ulen = strcspn(unit, ",]");
+        static const char *units[] = {"ns", "us", "ms", "s"};
+        int unit_ok = 0;
+        for (size_t i = 0; i < 4; i++) {
+            if (strlen(units[i]) == ulen && strncmp(unit, units[i], ulen) == 0) {
+                unit_ok = 1;
+            }
+        }
+        if (!unit_ok) {
+            return err_set(e, AE_CONFIG, "dtype '%s': unknown time unit (expected ns, us, ms or s)",
+                           s);
+        }
+        if (unit[ulen] == ']') {
+            out->id = DT_TIMESTAMP;
+            return 0;
+        }
+        const char *tz = unit + ulen + 1;
+        if (strcmp(tz, "utc]") == 0 || strcmp(tz, "etc/utc]") == 0 || strcmp(tz, "z]") == 0) {
+            out->id = DT_TIMESTAMP_TZ;
+            return 0;
+        }
+        return err_set(e, AE_CONFIG,
+                       "dtype '%s': only the UTC time zone is supported (datetime64[ns, UTC])", s);
+    }
+    return err_set(e, AE_CONFIG,
+                   "dtype '%s' is not a known dtype (expected one of: str, bool, int8, int16, "
+                   "int32, int64, uint8, uint16, uint32, uint64, float32, float64, date, "
+                   "datetime, datetime64[ns], datetime64[ns, UTC], decimal(p,s))",
+                   s);
+}
+
+const char *dtype_name(struct dtype_info t, char *buf, size_t n)
+{
+    static const char *names[] = {
+        [DT_STR] = "str",         [DT_BOOL] = "bool",       [DT_INT8] = "int8",
+        [DT_INT16] = "int16",     [DT_INT32] = "int32",     [DT_INT64] = "int64",
+        [DT_UINT8] = "uint8",     [DT_UINT16] = "uint16",   [DT_UINT32] = "uint32",
+        [DT_UINT64] = "uint64",   [DT_FLOAT32] = "float32", [DT_FLOAT64] = "float64",
+        [DT_DATE] = "date",       [DT_TIMESTAMP] = "datetime64[ns]",
+        [DT_TIMESTAMP_TZ] = "datetime64[ns, UTC]",
+    };
+    if (t.id == DT_DECIMAL) {
+        snprintf(buf, n, "decimal(%u,%u)", (unsigned)t.precision, (unsigned)t.scale);
+    } else if ((size_t)t.id < sizeof(names) / sizeof(names[0]) && names[t.id] != NULL) {
+        snprintf(buf, n, "%s", names[t.id]);
+    } else {
+        snprintf(buf, n, "?");
+    }
+    return buf;
+}
+
+enum dtype_storage dtype_storage(enum dtype id)
+{
+    switch (id) {
+    case DT_STR: return DS_BYTES;
+    case DT_BOOL: return DS_U8;
+    case DT_FLOAT32:
+    case DT_FLOAT64: return DS_F64;
+    case DT_DECIMAL: return DS_I128;
+    default: return DS_I64;
+    }
+}
+
+size_t dtype_storage_size(enum dtype_storage s)
+{
+    switch (s) {
+    case DS_U8: return 1;
+    case DS_I64: return 8;
+    case DS_F64: return 8;
+    case DS_I128: return 16;
+    default: return 0;
+    }
+}

@@ -1,0 +1,72 @@
+/*
+ * dtype.h - the column types astro knows, named as Pandera names them.
+ *
+ * A dtype decides how a column is stored in a struct batch (see batch.h) and how it is written to
+ * Parquet. Storage per dtype:
+ *   DT_STR                      bytes: offsets + data, always valid UTF-8
+ *   DT_BOOL                     uint8_t, 0 or 1
+ *   DT_INT8..DT_INT64           int64_t
+ *   DT_UINT8..DT_UINT64         int64_t holding the uint64_t bit pattern
+ *   DT_FLOAT32, DT_FLOAT64      double (float32 values are already rounded to float)
+ *   DT_DATE                     int64_t days since 1970-01-01
+ *   DT_TIMESTAMP, DT_TIMESTAMP_TZ  int64_t microseconds since 1970-01-01T00:00:00 (naive / UTC)
+ *   DT_DECIMAL                  __int128 unscaled value; precision 1..38, scale 0..precision
+ */
+#ifndef ASTRO_BATCH_DTYPE_H
+#define ASTRO_BATCH_DTYPE_H
+
+#include "util/err.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum dtype {
+    DT_STR,
+    DT_BOOL,
+    DT_INT8,
+    DT_INT16,
+    DT_INT32,
+    DT_INT64,
+    DT_UINT8,
+    DT_UINT16,
+    DT_UINT32,
+    DT_UINT64,
+    DT_FLOAT32,
+    DT_FLOAT64,
+    DT_DATE,
+    DT_TIMESTAMP,    /* naive: datetime64[ns], datetime, timestamp */
+    DT_TIMESTAMP_TZ, /* UTC: datetime64[ns, UTC] */
+    DT_DECIMAL
+};
+
+struct dtype_info {
+    enum dtype id;
+    uint8_t precision; /* DT_DECIMAL only: 1..38 */
+    uint8_t scale;     /* DT_DECIMAL only: 0..precision */
+};
+
+enum dtype_storage {
+    DS_BYTES, /* offsets + data */
+    DS_U8,    /* uint8_t */
+    DS_I64,   /* int64_t */
+    DS_F64,   /* double */
+    DS_I128   /* __int128 */
+};
+
+/* Parses a Pandera dtype spelling: int8..int64, Int8..Int64, int, uint8..uint64, UInt8..UInt64,
+ * float32/float64/float/Float64, bool/boolean, str/string/object, date, datetime, timestamp,
+ * datetime64[ns], datetime64[ns, UTC] (and other [unit, tz] forms with tz UTC), decimal(p,s) and
+ * decimal(p) (scale 0). Fails with AE_CONFIG and a message listing the accepted names. */
+int dtype_parse(const char *s, struct dtype_info *out, struct err *e) ASTRO_WUR;
+
+/* Canonical name: "int64", "str", "decimal(12,2)", "datetime64[ns, UTC]"... Writes into buf
+ * (at least 32 bytes) and returns it. */
+const char *dtype_name(struct dtype_info t, char *buf, size_t n);
+
+enum dtype_storage dtype_storage(enum dtype id);
+
+/* Bytes per value for fixed-width storage (0 for DS_BYTES). */
+size_t dtype_storage_size(enum dtype_storage s);
+
+#endif

@@ -1,0 +1,188 @@
+/*
+ * config.h - astro.yaml and Pandera YAML schemas as plain structs.
+ *
+ * config_load() reads and checks the whole file up front: unknown keys, wrong types and missing
+ * required keys are errors naming the file, line, column and key path
+ * (ingest_files[0].schema.columns.URN.dtype), with the nearest known key suggested for a
+ * misspelling. Check arguments are kept as YAML scalars (struct cfg_arg) with their location: the
+ * validator types them against the column's dtype when it compiles the schema (validate.h), so a
+ * bad argument is still reported with its place in the file.
+ * Every string in these structs is owned by the struct config and freed by config_free().
+ */
+#ifndef ASTRO_CONFIG_CONFIG_H
+#define ASTRO_CONFIG_CONFIG_H
+
+#include "batch/dtype.h"
+#include "util/err.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Where a value was written: file, 1-based line and column, and its key path. */
+struct cfg_loc {
+    const char *file; /* borrowed from struct config (config->path or a schema_file path) */
+    uint32_t line;
+    uint32_t col;
+    char *path; /* "ingest_files[0].schema.columns.URN.checks.isin" */
+};
+
+/* One argument of a check. key is NULL for the positional value (`greater_than: 0` or the
+ * `value:` of the newer Pandera form). A YAML null gives is_null; a YAML sequence gives items. */
+struct cfg_arg {
+    char *key;
+    char *value; /* scalar text as written; NULL when is_null or is_list */
+    bool is_null;
+    bool is_list;
+    char **items; /* is_list: nitems scalars (a null item is NULL) */
+    size_t nitems;
+    struct cfg_loc loc;
+};
+
+/* A check as written in the schema. name is canonical (aliases such as eq, ge, gt resolved to
+ * equal_to, greater_than_or_equal_to, greater_than). Options common to all checks (ignore_na,
+ * raise_warning, error) are parsed into fields; the rest stay in args. */
+struct check_spec {
+    char *name;
+    struct cfg_arg *args;
+    size_t nargs;
+    bool ignore_na;     /* default true */
+    bool raise_warning; /* default false */
+    char *error;        /* custom message or NULL */
+    struct cfg_loc loc;
+};
+
+struct column_spec {
+    char *name;
+    struct dtype_info type;
+    char *dtype_text; /* as written */
+    bool nullable;    /* Pandera default: false */
+    bool unique;      /* default false */
+    bool required;    /* default true */
+    bool coerce;      /* default false (or the schema's coerce) */
+    bool regex;       /* name is a pattern matching several columns */
+    char *title;
+    char *description;
+    char *format;     /* strptime-style format for date/datetime, or NULL */
+    char **null_values; /* extra null markers for this column */
+    size_t n_null_values;
+    char **true_values; /* bool spellings; NULL means the defaults */
+    size_t n_true_values;
+    char **false_values;
+    size_t n_false_values;
+    struct check_spec *checks;
+    size_t nchecks;
+    struct cfg_loc loc;
+};
+
+enum strict_mode { STRICT_FALSE, STRICT_TRUE, STRICT_FILTER };
+
+struct schema {
+    struct column_spec *cols;
+    size_t ncols;
+    enum strict_mode strict; /* default STRICT_FALSE, as Pandera */
+    bool ordered;
+    bool coerce;
+    char ***unique_sets; /* frame-level unique: nunique sets of column names, each NULL-ended */
+    size_t nunique;
+    char *report_duplicates; /* "all" (default), "exclude_first", "exclude_last" */
+    char *name;
+    struct cfg_loc loc;
+};
+
+struct ingest_spec {
+    char *name;
+    char *source_pattern;
+    char *encoding;   /* default "utf-8" */
+    bool has_header;  /* default true */
+    char **column_names; /* required when has_header is false */
+    size_t ncolumn_names;
+    char delimiter;   /* default ',' */
+    char quote;       /* default '"' */
+    char escape;      /* default '\0' = none (quotes are escaped by doubling) */
+    char **null_values; /* extra null markers for every column */
+    size_t n_null_values;
+    int64_t max_bad_rows;        /* -1 = not set */
+    double max_bad_row_fraction; /* < 0 = not set */
+    char *schema_file;           /* as written, or NULL when inline */
+    struct schema schema;
+    struct cfg_loc loc;
+};
+
+enum target_kind { TARGET_POSTGRES, TARGET_SQLITE };
+
+struct target_spec {
+    char *name;
+    enum target_kind kind;
+    char *dsn;  /* postgres, ${VAR} already expanded; may be NULL (PG* variables) */
+    char *path; /* sqlite */
+    struct cfg_loc loc;
+};
+
+enum step_kind { STEP_LOAD, STEP_SQL, STEP_EXEC };
+enum load_mode { LOAD_APPEND, LOAD_UPSERT, LOAD_REPLACE };
+
+struct step_spec {
+    char *name;
+    enum step_kind kind;
+    /* load */
+    char *dataset;
+    char *target;
+    char *table;
+    enum load_mode mode;
+    char **key;
+    size_t nkey;
+    bool create;
+    char *on_conflict; /* "update" (default), "nothing", "error" */
+    /* sql */
+    char *sql_file;
+    char *statements;
+    /* exec */
+    char **argv;
+    size_t nargv;
+    struct cfg_loc loc;
+};
+
+struct watch_spec {
+    bool present;
+    char *root;
+    char *target;
+    char *readiness; /* done_marker | stable | rename */
+    int64_t quiet_seconds;
+    int64_t poll_seconds;
+};
+
+enum exec_mode { EXEC_SERIAL, EXEC_PARALLEL };
+
+struct config {
+    char *path; /* the file read */
+    char *dir;  /* its directory: relative paths in the config resolve from here */
+    char *pipeline;
+    enum exec_mode execution_mode;  /* default serial */
+    int64_t large_file_threshold_bytes; /* default 104857600 */
+    struct ingest_spec *ingest;
+    size_t ningest;
+    struct target_spec *targets;
+    size_t ntargets;
+    struct step_spec *steps;
+    size_t nsteps;
+    struct watch_spec watch;
+};
+
+/* Reads astro.yaml at path (and any schema_file it names, relative to its directory) into a new
+ * struct config owned by the caller. On failure *out is NULL and e holds the first error found
+ * (AE_CONFIG for content, AE_IO for files that cannot be read). */
+int config_load(const char *path, struct config **out, struct err *e) ASTRO_WUR;
+
+/* Reads a Pandera DataFrameSchema YAML file (any of the forms Pandera writes) into s. */
+int config_load_schema_file(const char *path, struct schema *s, struct err *e) ASTRO_WUR;
+
+void config_free(struct config *c);
+
+/* Frees the members of s (not s itself). */
+void schema_release(struct schema *s);
+
+/* The ingest spec called name, or NULL. */
+const struct ingest_spec *config_find_ingest(const struct config *c, const char *name);
+
+#endif

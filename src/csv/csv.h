@@ -1,0 +1,89 @@
+/*
+ * csv.h - CSV bytes to raw records, streaming, with exact physical line numbers.
+ *
+ * The reader reads a file descriptor in chunks, transcodes to UTF-8 when the declared encoding is
+ * not UTF-8 (iconv), strips a leading BOM, and splits RFC 4180 records: quoted fields with
+ * delimiters, doubled quotes and line breaks (kept byte for byte, CRLF included), LF or CRLF record
+ * ends, a last record without a line break. It knows nothing of schemas or types.
+ * Memory is bounded by the rows asked for per call and the longest record (capped: see
+ * CSV_MAX_RECORD_BYTES), never by the file size. The reader also hashes every source byte (sha256)
+ * and counts them for progress reports.
+ */
+#ifndef ASTRO_CSV_CSV_H
+#define ASTRO_CSV_CSV_H
+
+#include "util/err.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A record longer than this (decoded bytes) fails the file with AE_FORMAT: it is almost always an
+ * unbalanced quote in a huge file, and holding it would defeat bounded memory. */
+#define CSV_MAX_RECORD_BYTES (64u << 20)
+
+enum {
+    CSV_F_QUOTED = 1,      /* the field was quoted in the source ("" is an empty string, not null) */
+    CSV_F_BAD_ENCODING = 2 /* the field's bytes were not valid in the declared encoding */
+};
+
+enum {
+    CSV_R_UNTERMINATED = 1 /* the file ended inside a quoted field of this record */
+};
+
+struct csv_options {
+    const char *encoding; /* iconv name; NULL, "utf-8", "utf8" = UTF-8 (validated, not converted) */
+    char delimiter;       /* default ',' */
+    char quote;           /* default '"'; '\0' disables quoting */
+    char escape;          /* '\0' = none (a quote inside quotes is doubled); else e.g. '\\' */
+};
+
+/* One field: p points at len bytes of UTF-8 (unescaped, quotes removed); p stays valid until the
+ * next csv_reader_next() call on the same reader. Bytes that were invalid in the declared encoding
+ * are kept as they were (so a report can show them) and the field is flagged CSV_F_BAD_ENCODING. */
+struct csv_field {
+    const char *p;
+    uint32_t len;
+    uint8_t flags;
+};
+
+/* A block of records returned by one call. All arrays are owned by the struct and reused. */
+struct csv_rows {
+    size_t nrows;
+    struct csv_field *fields; /* all fields of all rows, row by row */
+    size_t nfields;
+    uint32_t *row_first;      /* nrows+1 entries: fields of row i are [row_first[i], row_first[i+1]) */
+    uint64_t *line;           /* physical 1-based line where row i starts */
+    uint8_t *row_flags;       /* CSV_R_* */
+    const char **raw;         /* raw[i], raw_len[i]: the record's text as decoded UTF-8, including */
+    uint32_t *raw_len;        /*   quotes, without the final line break; valid until the next call */
+    /* internal capacity bookkeeping */
+    size_t cap_rows;
+    size_t cap_fields;
+};
+
+struct csv_reader;
+
+/* Starts reading fd (borrowed; not closed by the reader). name is used in messages. Fails with
+ * AE_CONFIG for an encoding iconv does not know. */
+int csv_reader_open(struct csv_reader **out, int fd, const char *name, const struct csv_options *o,
+                    struct err *e) ASTRO_WUR;
+
+/* Fills rows with up to max_rows records (rows is reset first). At end of file returns 0 with
+ * rows->nrows == 0. Fails with AE_IO on read errors and AE_FORMAT when a record exceeds
+ * CSV_MAX_RECORD_BYTES. Blank lines (a record of one empty unquoted field made of nothing but the
+ * line break) are skipped, but still counted in line numbers. */
+int csv_reader_next(struct csv_reader *r, struct csv_rows *rows, size_t max_rows,
+                    struct err *e) ASTRO_WUR;
+
+/* Source bytes consumed so far. */
+uint64_t csv_reader_bytes(const struct csv_reader *r);
+
+/* sha256 of every source byte; meaningful after csv_reader_next() returned no rows (EOF). */
+void csv_reader_sha256(const struct csv_reader *r, unsigned char out[32]);
+
+void csv_reader_free(struct csv_reader *r);
+
+void csv_rows_release(struct csv_rows *rows);
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * pq.h - our own Parquet writer, written from the format spec (parquet.thrift, Encodings.md,
+ * LogicalTypes.md, Compression.md) and ../shared/PARQUET.md.
+ *
+ * Files: DataPage V1, FileMetaData.version 1, one dictionary page per chunk (PLAIN_DICTIONARY)
+ * with a per-chunk fallback to PLAIN, RLE/bit-packed definition levels for OPTIONAL columns,
+ * min/max/null_count statistics, column_orders, encoding_stats, key-value metadata, and row groups
+ * bounded in rows and bytes. The writer buffers at most one row group; memory is bounded by
+ * pq_options.rg_bytes whatever the number of rows written.
+ */
+#ifndef ASTRO_PARQUET_PQ_H
+#define ASTRO_PARQUET_PQ_H
+
+#include "batch/batch.h"
+
+enum pq_codec {
+    PQ_CODEC_NONE = 0,
+    PQ_CODEC_SNAPPY = 1,
+    PQ_CODEC_GZIP = 2,
+    PQ_CODEC_ZSTD = 6
+};
+
+struct pq_column {
+    const char *name;
+    struct dtype_info type;
+    bool nullable; /* OPTIONAL when true, REQUIRED otherwise */
+};
+
+struct pq_options {
+    enum pq_codec codec; /* default ZSTD */
+    int level;           /* codec level; 0 = codec default (zstd 3, gzip 6) */
+    size_t page_bytes;   /* target uncompressed data page size, default 1 MiB */
+    size_t page_rows;    /* max rows per data page, default 20000 */
+    size_t rg_rows;      /* max rows per row group, default 1048576 */
+    size_t rg_bytes;     /* max buffered bytes per row group, default 128 MiB */
+    size_t dict_bytes;   /* dictionary size limit per chunk, default 1 MiB */
+    const char *created_by; /* default "astro version X.Y.Z (build ...)" */
+};
+
+void pq_options_default(struct pq_options *o);
+
+/* Parses "zstd", "snappy", "gzip", "none"/"uncompressed". */
+int pq_codec_parse(const char *s, enum pq_codec *out, struct err *e) ASTRO_WUR;
+
+struct pq_writer;
+
+/* Starts a file on fd (borrowed; the caller fsyncs and closes it). cols is copied. */
+int pq_writer_open(struct pq_writer **out, int fd, const struct pq_column *cols, size_t ncols,
+                   const struct pq_options *o, struct err *e) ASTRO_WUR;
+
+/* Appends the rows of b with row_ok[i] == 1; b's columns match cols one to one. A null in a
+ * REQUIRED column is an AE_INTERNAL error (the validator must have rejected the row). */
+int pq_writer_write(struct pq_writer *w, const struct batch *b, struct err *e) ASTRO_WUR;
+
+/* Adds a key-value pair to the footer (keys must be unique). May be called until close. */
+int pq_writer_add_kv(struct pq_writer *w, const char *key, const char *value,
+                     struct err *e) ASTRO_WUR;
+
+/* Flushes the last row group and writes the footer. *bytes gets the file size. Does not fsync. */
+int pq_writer_close(struct pq_writer *w, uint64_t *bytes, struct err *e) ASTRO_WUR;
+
+/* Rows written so far. */
+uint64_t pq_writer_rows(const struct pq_writer *w);
+
+void pq_writer_free(struct pq_writer *w);
+
+#endif

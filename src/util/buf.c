@@ -1,0 +1,220 @@
+/*
+ * buf.c - growable byte buffer; doubling growth, overflow-checked, capped by max.
+ */
+#include "util/buf.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void buf_init(struct buf *b, size_t max)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->max = max;
+}
+
+int buf_reserve(struct buf *b, size_t extra)
+{
+    size_t limit = b->max ? b->max : SIZE_MAX / 2;
+    if (extra > limit || b->len > limit - extra - 1) {
+        return AE_NOMEM;
+    }
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap) {
+        return 0;
+    }
+    size_t ncap = b->cap ? b->cap : 64;
+    while (ncap < need) {
+        ncap = ncap > limit / 2 ? limit : ncap * 2;
+    }
+    char *p = realloc(b->data, ncap);
+    if (p == NULL) {
+        return AE_NOMEM;
+    }
+    b->data = p;
+    b->cap = ncap;
+    return 0;
+}
+
+int buf_append(struct buf *b, const void *p, size_t n)
+{
+    if (buf_reserve(b, n) != 0) {
+        return AE_NOMEM;
+    }
+    if (n > 0) {
+        memcpy(b->data + b->len, p, n);
+    }
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int buf_putc(struct buf *b, char c)
+{
+    return buf_append(b, &c, 1);
+}
+
+int buf_puts(struct buf *b, const char *s)
+{
+    return buf_append(b, s, strlen(s));
+}
+
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+    va_list cp;
+    va_copy(cp, ap);
+    int n = vsnprintf(NULL, 0, fmt, cp);
+    va_end(cp);
+    if (n < 0) {
+        return AE_INTERNAL;
+    }
+    if (buf_reserve(b, (size_t)n) != 0) {
+        return AE_NOMEM;
+    }
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+    return 0;
+}
+
+int buf_printf(struct buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = buf_vprintf(b, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if the bytes there are not valid UTF-8. */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len;
+    uint32_t cp;
+    if (c < 0x80) {
+        return 1;
+    } else if ((c & 0xE0) == 0xC0) {
+        len = 2;
+        cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+        len = 3;
+        cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+        len = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (len > n) {
+        return 0;
+    }
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            return 0;
+        }
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min_cp[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        return 0;
+    }
+    return len;
+}
+
+int buf_json_str(struct buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = (const unsigned char *)s;
+    if (buf_putc(b, '"') != 0) {
+        return AE_NOMEM;
+    }
+    size_t i = 0;
+    while (i < n) {
+        size_t run = i;
+        while (run < n && u[run] >= 0x20 && u[run] < 0x80 && u[run] != '"' && u[run] != '\\') {
+            run++;
+        }
+        if (run > i && buf_append(b, s + i, run - i) != 0) {
+            return AE_NOMEM;
+        }
+        i = run;
+        if (i >= n) {
+            break;
+        }
+        unsigned char c = u[i];
+        char esc[8];
+        size_t elen = 0;
+        if (c == '"' || c == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)c;
+            elen = 2;
+        } else if (c == '\n') {
+            memcpy(esc, "\\n", 2);
+            elen = 2;
+        } else if (c == '\r') {
+            memcpy(esc, "\\r", 2);
+            elen = 2;
+        } else if (c == '\t') {
+            memcpy(esc, "\\t", 2);
+            elen = 2;
+        } else if (c < 0x20) {
+            memcpy(esc, "\\u00", 4);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            elen = 6;
+        } else {
+            size_t sl = utf8_seq_len(u + i, n - i);
+            if (sl > 0) {
+                if (buf_append(b, s + i, sl) != 0) {
+                    return AE_NOMEM;
+                }
+                i += sl;
+                continue;
+            }
+            /* Not UTF-8: show the byte as U+00XX so the line stays valid JSON. */
+            memcpy(esc, "\\u00", 4);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            elen = 6;
+        }
+        if (buf_append(b, esc, elen) != 0) {
+            return AE_NOMEM;
+        }
+        i++;
+    }
+    return buf_putc(b, '"');
+}
+
+void buf_reset(struct buf *b)
+{
+    b->len = 0;
+    if (b->data != NULL) {
+        b->data[0] = '\0';
+    }
+}
+
+void buf_release(struct buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
+char *buf_detach(struct buf *b, size_t *len)
+{
+    if (b->data == NULL && buf_reserve(b, 0) != 0) {
+        return NULL;
+    }
+    char *p = b->data;
+    if (len != NULL) {
+        *len = b->len;
+    }
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    return p;
+}

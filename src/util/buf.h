@@ -1,0 +1,50 @@
+/*
+ * buf.h - a growable byte buffer with a hard cap.
+ *
+ * Invariants: data is NULL or points at cap bytes; len <= cap <= max; when data is not NULL the
+ * byte at data[len] is a NUL terminator kept for convenience (cap counts it). A failed grow leaves
+ * the buffer as it was and returns AE_NOMEM. The buffer owns data until buf_detach() hands it over.
+ */
+#ifndef ASTRO_UTIL_BUF_H
+#define ASTRO_UTIL_BUF_H
+
+#include "util/err.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct buf {
+    char *data;
+    size_t len;
+    size_t cap;
+    size_t max; /* hard cap on cap; 0 means SIZE_MAX/2 */
+};
+
+#define BUF_INIT {NULL, 0, 0, 0}
+
+void buf_init(struct buf *b, size_t max);
+
+/* Ensures room for extra more bytes (plus the NUL). */
+int buf_reserve(struct buf *b, size_t extra) ASTRO_WUR;
+
+int buf_append(struct buf *b, const void *p, size_t n) ASTRO_WUR;
+int buf_putc(struct buf *b, char c) ASTRO_WUR;
+int buf_puts(struct buf *b, const char *s) ASTRO_WUR;
+int buf_printf(struct buf *b, const char *fmt, ...) ASTRO_PRINTF(2, 3) ASTRO_WUR;
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap) ASTRO_WUR;
+
+/* Appends s as a JSON string literal (quotes included, escapes applied; invalid UTF-8 bytes are
+ * written as \u00XX of the byte so the output is always valid JSON). */
+int buf_json_str(struct buf *b, const char *s, size_t n) ASTRO_WUR;
+
+/* Empties the buffer, keeping its memory. */
+void buf_reset(struct buf *b);
+
+/* Frees the memory; the buffer is empty and reusable afterwards. */
+void buf_release(struct buf *b);
+
+/* Hands the data over to the caller (who must free() it); the buffer is left empty. Never NULL on
+ * success: an empty buffer yields an allocated "". Returns NULL on allocation failure. */
+char *buf_detach(struct buf *b, size_t *len);
+
+#endif

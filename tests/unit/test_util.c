@@ -1,0 +1,115 @@
+/*
+ * test_util.c - struct buf, struct err, dtype names and struct batch.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "batch/batch.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void test_buf_grow_and_cap(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b, 100);
+    for (int i = 0; i < 9; i++) {
+        assert_int_equal(buf_append(&b, "0123456789", 10), 0);
+    }
+    assert_int_equal(b.len, 90);
+    assert_string_equal(b.data + 80, "0123456789");
+    /* 90 + 10 + NUL exceeds the 100-byte cap: refused, buffer unchanged. */
+    assert_int_equal(buf_append(&b, "0123456789", 10), AE_NOMEM);
+    assert_int_equal(b.len, 90);
+    size_t n = 0;
+    char *p = buf_detach(&b, &n);
+    assert_non_null(p);
+    assert_int_equal(n, 90);
+    assert_null(b.data);
+    free(p);
+    buf_release(&b);
+}
+
+static void test_buf_json(void **state)
+{
+    (void)state;
+    struct buf b = BUF_INIT;
+    const char in[] = "a\"b\\c\n\x01\xc3\xa9\xff";
+    assert_int_equal(buf_json_str(&b, in, sizeof(in) - 1), 0);
+    assert_string_equal(b.data, "\"a\\\"b\\\\c\\n\\u0001\xc3\xa9\\u00ff\"");
+    buf_release(&b);
+}
+
+static void test_err_prefix(void **state)
+{
+    (void)state;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(err_set(&e, AE_CONFIG, "bad %s", "key"), AE_CONFIG);
+    assert_int_equal(err_prefix(&e, "astro.yaml:%d:%d", 3, 7), AE_CONFIG);
+    assert_string_equal(e.msg, "astro.yaml:3:7: bad key");
+}
+
+static void test_dtype_parse(void **state)
+{
+    (void)state;
+    struct err e;
+    struct dtype_info t;
+    char name[64];
+    assert_int_equal(dtype_parse("Int64", &t, &e), 0);
+    assert_int_equal(t.id, DT_INT64);
+    assert_int_equal(dtype_parse("datetime64[ns, UTC]", &t, &e), 0);
+    assert_int_equal(t.id, DT_TIMESTAMP_TZ);
+    assert_int_equal(dtype_parse("datetime64[ns]", &t, &e), 0);
+    assert_int_equal(t.id, DT_TIMESTAMP);
+    assert_int_equal(dtype_parse("decimal(12, 2)", &t, &e), 0);
+    assert_int_equal(t.id, DT_DECIMAL);
+    assert_int_equal(t.precision, 12);
+    assert_int_equal(t.scale, 2);
+    assert_string_equal(dtype_name(t, name, sizeof(name)), "decimal(12,2)");
+    assert_int_equal(dtype_parse("decimal(39,2)", &t, &e), AE_CONFIG);
+    assert_int_equal(dtype_parse("decimal(5,6)", &t, &e), AE_CONFIG);
+    assert_int_equal(dtype_parse("datetime64[ns, Europe/London]", &t, &e), AE_CONFIG);
+    assert_int_equal(dtype_parse("int65", &t, &e), AE_CONFIG);
+    assert_non_null(strstr(e.msg, "int65"));
+}
+
+static void test_batch_strings(void **state)
+{
+    (void)state;
+    struct dtype_info types[2] = {{DT_STR, 0, 0}, {DT_INT64, 0, 0}};
+    struct batch b;
+    assert_int_equal(batch_init(&b, types, 2, 4), 0);
+    assert_int_equal(batch_put_bytes(&b, 0, 0, "abc", 3, 1), 0);
+    assert_int_equal(batch_put_bytes(&b, 0, 1, NULL, 0, 0), 0);
+    assert_int_equal(batch_put_bytes(&b, 0, 2, "", 0, 1), 0);
+    b.nrows = 3;
+    assert_int_equal(b.cols[0].offs[1], 3);
+    assert_int_equal(b.cols[0].offs[2], 3);
+    assert_int_equal(b.cols[0].valid[1], 0);
+    assert_int_equal(b.cols[0].valid[2], 1);
+    b.row_ok[0] = 1;
+    b.row_ok[1] = 0;
+    b.row_ok[2] = 1;
+    assert_int_equal(batch_count_ok(&b), 2);
+    batch_reset(&b);
+    assert_int_equal(b.nrows, 0);
+    assert_int_equal(b.cols[0].data.len, 0);
+    batch_release(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_buf_grow_and_cap), cmocka_unit_test(test_buf_json),
+        cmocka_unit_test(test_err_prefix),       cmocka_unit_test(test_dtype_parse),
+        cmocka_unit_test(test_batch_strings),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
