@@ -1,0 +1,390 @@
+/*
+ * run.c - run folders, ids, locks and manifest.json.
+ */
+#include "run/run.h"
+
+#include "util/fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static bool is_run_id(const char *s)
+{
+    if (strlen(s) != RUN_ID_LEN) {
+        return false;
+    }
+    for (size_t i = 0; i < RUN_ID_LEN; i++) {
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static char *path3(const char *a, const char *b, const char *c)
+{
+    size_t n = strlen(a) + strlen(b) + strlen(c) + 3;
+    char *p = malloc(n);
+    if (p != NULL) {
+        snprintf(p, n, "%s/%s/%s", a, b, c);
+    }
+    return p;
+}
+
+/* Tries the run's lock without waiting: true when some process holds it. */
+static bool run_is_live(const char *working, const char *id)
+{
+    char *lock = path3(working, id, ".lock");
+    if (lock == NULL) {
+        return true; /* be conservative: never declare a run dead on allocation failure */
+    }
+    int fd = open(lock, O_RDWR | O_CLOEXEC);
+    free(lock);
+    if (fd < 0) {
+        return false;
+    }
+    bool live = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd);
+    return live;
+}
+
+static int cmp_created(const void *a, const void *b)
+{
+    const struct run_info *x = a;
+    const struct run_info *y = b;
+    int c = strcmp(x->created_at ? x->created_at : "", y->created_at ? y->created_at : "");
+    return c != 0 ? c : strcmp(x->id, y->id);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+int run_list(const char *working, struct run_info **out, size_t *n, struct err *e)
+{
+    *out = NULL;
+    *n = 0;
+    DIR *d = opendir(working);
+    if (d == NULL) {
+        return errno == ENOENT ? 0 : err_errno(e, errno, "cannot read %s", working);
+    }
+    struct run_info *runs = NULL;
+    size_t count = 0;
+    size_t cap = 0;
+    int rc = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (!is_run_id(de->d_name)) {
+            continue;
+        }
+        char *mpath = path3(working, de->d_name, "manifest.json");
+        if (mpath == NULL) {
+            rc = err_set(e, AE_NOMEM, "out of memory");
+            break;
+        }
+        struct manifest m;
+        struct err ignored;
+        if (manifest_load(&m, mpath, &ignored) != 0) {
+            free(mpath);
+            continue; /* a folder without a readable manifest is not a run (yet) */
+        }
+        free(mpath);
+        if (count == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            struct run_info *nr = realloc(runs, ncap * sizeof(*nr));
+            if (nr == NULL) {
+                manifest_release(&m);
+                rc = err_set(e, AE_NOMEM, "out of memory");
+                break;
+            }
+            runs = nr;
+            cap = ncap;
+        }
+        struct run_info *r = &runs[count++];
+        memset(r, 0, sizeof(*r));
+        memcpy(r->id, de->d_name, RUN_ID_LEN + 1);
+        const char *status = json_string_value(json_object_get(m.root, "status"));
+        r->status = strdup(status ? status : "unknown");
+        r->failed_phase = dup_or_null(json_string_value(json_object_get(m.root, "failed_phase")));
+        r->created_at = dup_or_null(json_string_value(json_object_get(m.root, "created_at")));
+        r->live = run_is_live(working, r->id);
+        bool active = strcmp(r->status, "ingesting") == 0 || strcmp(r->status, "running") == 0;
+        if (active && !r->live) {
+            /* Its process died: record that, so the run neither blocks nor looks alive. */
+            const char *phase = strcmp(r->status, "ingesting") == 0 ? "ingest" : "run";
+            struct err werr;
+            if (manifest_set_status(&m, "failed", "interrupted: the astro process working on this "
+                                                  "run stopped before finishing",
+                                    phase, &werr) == 0 &&
+                manifest_save(&m, &werr) != 0) {
+                /* Best effort: the listing below is right either way; the next look retries. */
+            }
+            free(r->status);
+            free(r->failed_phase);
+            r->status = strdup("failed");
+            r->failed_phase = strdup(phase);
+        }
+        manifest_release(&m);
+        if (r->status == NULL) {
+            rc = err_set(e, AE_NOMEM, "out of memory");
+            break;
+        }
+    }
+    closedir(d);
+    if (rc != 0) {
+        run_list_free(runs, count);
+        return rc;
+    }
+    if (count > 1) {
+        qsort(runs, count, sizeof(*runs), cmp_created);
+    }
+    *out = runs;
+    *n = count;
+    return 0;
+}
+
+void run_list_free(struct run_info *runs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(runs[i].status);
+        free(runs[i].failed_phase);
+        free(runs[i].created_at);
+    }
+    free(runs);
+}
+
+bool run_blocks_serial(const struct run_info *r)
+{
+    if (strcmp(r->status, "completed") == 0) {
+        return false;
+    }
+    if (strcmp(r->status, "failed") == 0 && r->failed_phase != NULL &&
+        strcmp(r->failed_phase, "ingest") == 0) {
+        return false;
+    }
+    return true;
+}
+
+int run_lock_working(const char *working, int *fd, struct err *e)
+{
+    *fd = -1;
+    int rc = fs_mkdirs(working, e);
+    if (rc != 0) {
+        return rc;
+    }
+    char *lock = fs_join(working, ".lock");
+    if (lock == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    int f = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (f < 0) {
+        rc = err_errno(e, errno, "cannot open lock %s", lock);
+        free(lock);
+        return rc;
+    }
+    while (flock(f, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+            rc = err_errno(e, errno, "cannot lock %s", lock);
+            close(f);
+            free(lock);
+            return rc;
+        }
+    }
+    free(lock);
+    *fd = f;
+    return 0;
+}
+
+void run_unlock(int fd)
+{
+    if (fd >= 0) {
+        flock(fd, LOCK_UN);
+        close(fd);
+    }
+}
+
+int run_new_id(const char *working, bool (*taken)(void *ctx, const char *id), void *ctx,
+               char out[RUN_ID_LEN + 1], struct err *e)
+{
+    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    for (int attempt = 0; attempt < 1000; attempt++) {
+        unsigned char rnd[RUN_ID_LEN];
+        int rc = fs_random(rnd, sizeof(rnd), e);
+        if (rc != 0) {
+            return rc;
+        }
+        /* 256 % 36 != 0: reject the top bytes so every character is equally likely. */
+        bool ok = true;
+        for (size_t i = 0; i < RUN_ID_LEN; i++) {
+            if (rnd[i] >= 252) {
+                ok = false;
+                break;
+            }
+            out[i] = alphabet[rnd[i] % 36];
+        }
+        if (!ok) {
+            continue;
+        }
+        out[RUN_ID_LEN] = '\0';
+        char *dir = fs_join(working, out);
+        if (dir == NULL) {
+            return err_set(e, AE_NOMEM, "out of memory");
+        }
+        struct stat st;
+        bool exists = lstat(dir, &st) == 0;
+        free(dir);
+        if (!exists && (taken == NULL || !taken(ctx, out))) {
+            return 0;
+        }
+    }
+    return err_set(e, AE_INTERNAL, "could not find an unused run id after 1000 attempts");
+}
+
+int run_create_dir(const char *working, const char *id, int *fd, struct err *e)
+{
+    *fd = -1;
+    char *dir = fs_join(working, id);
+    char *ing = dir ? fs_join(dir, "ingested") : NULL;
+    char *errs = dir ? fs_join(dir, "errors") : NULL;
+    char *lock = dir ? fs_join(dir, ".lock") : NULL;
+    int rc = 0;
+    if (dir == NULL || ing == NULL || errs == NULL || lock == NULL) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto out;
+    }
+    if (mkdir(dir, 0777) != 0) {
+        rc = err_errno(e, errno, "cannot create run folder %s", dir);
+        goto out;
+    }
+    rc = fs_mkdirs(ing, e);
+    if (rc == 0) {
+        rc = fs_mkdirs(errs, e);
+    }
+    if (rc != 0) {
+        goto out;
+    }
+    int f = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (f < 0 || flock(f, LOCK_EX | LOCK_NB) != 0) {
+        rc = err_errno(e, errno, "cannot lock %s", lock);
+        if (f >= 0) {
+            close(f);
+        }
+        goto out;
+    }
+    *fd = f;
+    rc = fs_fsync_dir(working, e);
+out:
+    free(dir);
+    free(ing);
+    free(errs);
+    free(lock);
+    return rc;
+}
+
+int manifest_new(struct manifest *m, const char *path, const char *run_id, const char *pipeline,
+                 const char *config_path, const char *source_dir, struct err *e)
+{
+    char now[48];
+    fs_now_iso(now, sizeof(now));
+    m->path = strdup(path);
+    m->root = json_pack("{s:i, s:s, s:s, s:s, s:n, s:n, s:s, s:s, s:s, s:s, s:[], s:[]}",
+                        "manifest_version", 1, "run_id", run_id, "pipeline", pipeline, "status",
+                        "ingesting", "reason", "failed_phase", "created_at", now, "updated_at", now,
+                        "config", config_path, "source_dir", source_dir, "files", "steps");
+    if (m->path == NULL || m->root == NULL) {
+        manifest_release(m);
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    json_object_set_new(m->root, "astro_version", json_string(ASTRO_VERSION));
+    return 0;
+}
+
+int manifest_load(struct manifest *m, const char *path, struct err *e)
+{
+    json_error_t je;
+    m->root = json_load_file(path, 0, &je);
+    m->path = strdup(path);
+    if (m->root == NULL || !json_is_object(m->root) || m->path == NULL) {
+        manifest_release(m);
+        return err_set(e, AE_FORMAT, "%s:%d:%d: cannot read manifest: %s", path, je.line,
+                       je.column, je.text);
+    }
+    return 0;
+}
+
+int manifest_set_status(struct manifest *m, const char *status, const char *reason,
+                        const char *failed_phase, struct err *e)
+{
+    char now[48];
+    fs_now_iso(now, sizeof(now));
+    int rc = json_object_set_new(m->root, "status", json_string(status));
+    rc |= json_object_set_new(m->root, "updated_at", json_string(now));
+    rc |= json_object_set_new(m->root, "reason", reason ? json_string(reason) : json_null());
+    rc |= json_object_set_new(m->root, "failed_phase",
+                              failed_phase ? json_string(failed_phase) : json_null());
+    if (rc != 0) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    return 0;
+}
+
+int manifest_put_file(struct manifest *m, const char *name, json_t *entry, struct err *e)
+{
+    json_t *files = json_object_get(m->root, "files");
+    if (!json_is_array(files)) {
+        files = json_array();
+        if (files == NULL || json_object_set_new(m->root, "files", files) != 0) {
+            json_decref(entry);
+            return err_set(e, AE_NOMEM, "out of memory");
+        }
+    }
+    size_t i;
+    json_t *f;
+    json_array_foreach(files, i, f)
+    {
+        const char *n = json_string_value(json_object_get(f, "name"));
+        if (n != NULL && strcmp(n, name) == 0) {
+            return json_array_set_new(files, i, entry) == 0
+                       ? 0
+                       : err_set(e, AE_NOMEM, "out of memory");
+        }
+    }
+    return json_array_append_new(files, entry) == 0 ? 0 : err_set(e, AE_NOMEM, "out of memory");
+}
+
+int manifest_save(const struct manifest *m, struct err *e)
+{
+    char *text = json_dumps(m->root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (text == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    size_t n = strlen(text);
+    char *withnl = realloc(text, n + 2);
+    if (withnl == NULL) {
+        free(text);
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    withnl[n] = '\n';
+    withnl[n + 1] = '\0';
+    int rc = fs_write_atomic(m->path, withnl, n + 1, e);
+    free(withnl);
+    return rc;
+}
+
+void manifest_release(struct manifest *m)
+{
+    if (m->root != NULL) {
+        json_decref(m->root);
+    }
+    free(m->path);
+    m->root = NULL;
+    m->path = NULL;
+}

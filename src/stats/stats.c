@@ -1,0 +1,176 @@
+/*
+ * stats.c - SQLite bookkeeping of runs and files. Every statement is prepared with bound
+ * parameters; nothing is formatted into SQL text.
+ */
+#include "stats/stats.h"
+
+#include "util/fs.h"
+
+#include <libgen.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct stats {
+    sqlite3 *db;
+    char *path;
+};
+
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS runs ("
+    "  run_id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, status TEXT NOT NULL, reason TEXT,"
+    "  source_dir TEXT, started_at TEXT NOT NULL, finished_at TEXT, astro_version TEXT);"
+    "CREATE TABLE IF NOT EXISTS files ("
+    "  run_id TEXT NOT NULL REFERENCES runs(run_id), name TEXT NOT NULL, source_path TEXT,"
+    "  size_bytes INTEGER, sha256 TEXT, rows_read INTEGER, rows_valid INTEGER,"
+    "  rows_invalid INTEGER, failure_cases INTEGER, output_path TEXT, output_bytes INTEGER,"
+    "  duration_ms INTEGER, status TEXT NOT NULL, PRIMARY KEY (run_id, name));"
+    "PRAGMA user_version = 1;";
+
+static int db_error(struct stats *s, struct err *e, const char *what)
+{
+    return err_set(e, AE_IO, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+int stats_open(const char *path, struct stats **out, struct err *e)
+{
+    *out = NULL;
+    struct stats *s = calloc(1, sizeof(*s));
+    char *dircopy = strdup(path);
+    int rc = 0;
+    if (s == NULL || dircopy == NULL || (s->path = strdup(path)) == NULL) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto fail;
+    }
+    rc = fs_mkdirs(dirname(dircopy), e);
+    if (rc != 0) {
+        goto fail;
+    }
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        rc = s->db ? db_error(s, e, "cannot open") : err_set(e, AE_NOMEM, "out of memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, 30000);
+    if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK) {
+        rc = db_error(s, e, "cannot create tables");
+        goto fail;
+    }
+    free(dircopy);
+    *out = s;
+    return 0;
+fail:
+    free(dircopy);
+    stats_close(s);
+    return rc;
+}
+
+/* Binds text or NULL. */
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v != NULL) {
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+    } else {
+        sqlite3_bind_null(st, i);
+    }
+}
+
+static int run_stmt(struct stats *s, sqlite3_stmt *st, const char *what, struct err *e)
+{
+    int step = sqlite3_step(st);
+    int rc = 0;
+    if (step != SQLITE_DONE && step != SQLITE_ROW) {
+        rc = db_error(s, e, what);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int stats_run_begin(struct stats *s, const char *run_id, const char *pipeline,
+                    const char *source_dir, const char *started_at, struct err *e)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO runs (run_id, pipeline, status, source_dir, started_at,"
+                           " astro_version) VALUES (?, ?, 'ingesting', ?, ?, ?)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        return db_error(s, e, "cannot record the run");
+    }
+    bind_text(st, 1, run_id);
+    bind_text(st, 2, pipeline);
+    bind_text(st, 3, source_dir);
+    bind_text(st, 4, started_at);
+    bind_text(st, 5, ASTRO_VERSION);
+    return run_stmt(s, st, "cannot record the run", e);
+}
+
+int stats_run_status(struct stats *s, const char *run_id, const char *status, const char *reason,
+                     const char *finished_at, struct err *e)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE runs SET status = ?, reason = ?, finished_at = ?"
+                           " WHERE run_id = ?",
+                           -1, &st, NULL) != SQLITE_OK) {
+        return db_error(s, e, "cannot update the run");
+    }
+    bind_text(st, 1, status);
+    bind_text(st, 2, reason);
+    bind_text(st, 3, finished_at);
+    bind_text(st, 4, run_id);
+    return run_stmt(s, st, "cannot update the run", e);
+}
+
+int stats_put_file(struct stats *s, const char *run_id, const struct stats_file *f,
+                   struct err *e)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR REPLACE INTO files (run_id, name, source_path, size_bytes,"
+                           " sha256, rows_read, rows_valid, rows_invalid, failure_cases,"
+                           " output_path, output_bytes, duration_ms, status)"
+                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        return db_error(s, e, "cannot record the file");
+    }
+    bind_text(st, 1, run_id);
+    bind_text(st, 2, f->name);
+    bind_text(st, 3, f->source_path);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)f->size_bytes);
+    bind_text(st, 5, f->sha256);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)f->rows_read);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)f->rows_valid);
+    sqlite3_bind_int64(st, 8, (sqlite3_int64)f->rows_invalid);
+    sqlite3_bind_int64(st, 9, (sqlite3_int64)f->failure_cases);
+    bind_text(st, 10, f->output_path);
+    sqlite3_bind_int64(st, 11, (sqlite3_int64)f->output_bytes);
+    sqlite3_bind_int64(st, 12, (sqlite3_int64)f->duration_ms);
+    bind_text(st, 13, f->status);
+    return run_stmt(s, st, "cannot record the file", e);
+}
+
+bool stats_run_exists(struct stats *s, const char *run_id)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM runs WHERE run_id = ?", -1, &st, NULL) !=
+        SQLITE_OK) {
+        return true; /* cannot tell: treat as taken so an id is never reused */
+    }
+    bind_text(st, 1, run_id);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return step != SQLITE_DONE;
+}
+
+void stats_close(struct stats *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    if (s->db != NULL) {
+        sqlite3_close(s->db);
+    }
+    free(s->path);
+    free(s);
+}

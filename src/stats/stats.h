@@ -1,0 +1,53 @@
+/*
+ * stats.h - run and file statistics in <project>/.astro/stats.db (SQLite).
+ *
+ * Tables (schema version in PRAGMA user_version):
+ *   runs(run_id PK, pipeline, status, reason, source_dir, started_at, finished_at, astro_version)
+ *   files(run_id, name, source_path, size_bytes, sha256, rows_read, rows_valid, rows_invalid,
+ *         failure_cases, output_path, output_bytes, duration_ms, status, PK(run_id, name))
+ * Writes use a busy timeout so concurrent astro processes wait for each other instead of failing.
+ */
+#ifndef ASTRO_STATS_STATS_H
+#define ASTRO_STATS_STATS_H
+
+#include "util/err.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct stats;
+
+struct stats_file {
+    const char *name;
+    const char *source_path;
+    uint64_t size_bytes;
+    const char *sha256;
+    uint64_t rows_read;
+    uint64_t rows_valid;
+    uint64_t rows_invalid;
+    uint64_t failure_cases;
+    const char *output_path; /* NULL when nothing was written */
+    uint64_t output_bytes;
+    uint64_t duration_ms;
+    const char *status; /* "ingested" | "failed" */
+};
+
+/* Opens (creating the folder, file and tables as needed) the database at path. */
+int stats_open(const char *path, struct stats **out, struct err *e) ASTRO_WUR;
+
+int stats_run_begin(struct stats *s, const char *run_id, const char *pipeline,
+                    const char *source_dir, const char *started_at, struct err *e) ASTRO_WUR;
+
+/* Updates status and reason; finished_at may be NULL (run still open). */
+int stats_run_status(struct stats *s, const char *run_id, const char *status, const char *reason,
+                     const char *finished_at, struct err *e) ASTRO_WUR;
+
+int stats_put_file(struct stats *s, const char *run_id, const struct stats_file *f,
+                   struct err *e) ASTRO_WUR;
+
+/* True when run_id was ever recorded (run ids are never reused). */
+bool stats_run_exists(struct stats *s, const char *run_id);
+
+void stats_close(struct stats *s);
+
+#endif

@@ -1,0 +1,306 @@
+/*
+ * fs.c - durable output files, directories, small reads, time and randomness.
+ */
+#include "util/fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int fs_mkdirs(const char *dir, struct err *e)
+{
+    char *p = strdup(dir);
+    if (p == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    int rc = 0;
+    for (char *s = p + 1;; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+                rc = err_errno(e, errno, "cannot create directory %s", p);
+                break;
+            }
+            *s = c;
+            if (c == '\0') {
+                break;
+            }
+        }
+    }
+    if (rc == 0) {
+        struct stat st;
+        if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            rc = err_set(e, AE_IO, "%s exists and is not a directory", dir);
+        }
+    }
+    free(p);
+    return rc;
+}
+
+int fs_fsync_dir(const char *dir, struct err *e)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        return err_errno(e, errno, "cannot open directory %s", dir);
+    }
+    int rc = 0;
+    if (fsync(fd) != 0 && errno != EINVAL) {
+        rc = err_errno(e, errno, "cannot fsync directory %s", dir);
+    }
+    close(fd);
+    return rc;
+}
+
+int fs_write_all(int fd, const void *p, size_t n, const char *what, struct err *e)
+{
+    const char *c = p;
+    while (n > 0) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return err_errno(e, errno, "cannot write %s", what);
+        }
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static char *dir_of(const char *path)
+{
+    char *copy = strdup(path);
+    if (copy == NULL) {
+        return NULL;
+    }
+    char *d = strdup(dirname(copy));
+    free(copy);
+    return d;
+}
+
+int atomic_file_open(struct atomic_file *f, const char *path, struct err *e)
+{
+    f->fd = -1;
+    f->tmp_path = NULL;
+    f->final_path = strdup(path);
+    char *copy = strdup(path);
+    char *dir = dir_of(path);
+    int rc = 0;
+    if (f->final_path == NULL || copy == NULL || dir == NULL) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto out;
+    }
+    unsigned char rnd[6];
+    char hex[13];
+    rc = fs_random(rnd, sizeof(rnd), e);
+    if (rc != 0) {
+        goto out;
+    }
+    fs_hex(rnd, sizeof(rnd), hex);
+    const char *base = basename(copy);
+    size_t n = strlen(dir) + strlen(base) + sizeof(hex) + 16;
+    f->tmp_path = malloc(n);
+    if (f->tmp_path == NULL) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto out;
+    }
+    snprintf(f->tmp_path, n, "%s/.%s.%s.tmp", dir, base, hex);
+    f->fd = open(f->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (f->fd < 0) {
+        rc = err_errno(e, errno, "cannot create %s", f->tmp_path);
+    }
+out:
+    free(copy);
+    free(dir);
+    if (rc != 0) {
+        free(f->tmp_path);
+        free(f->final_path);
+        f->tmp_path = NULL;
+        f->final_path = NULL;
+    }
+    return rc;
+}
+
+int atomic_file_commit(struct atomic_file *f, struct err *e)
+{
+    int rc = 0;
+    char *dir = NULL;
+    if (fsync(f->fd) != 0) {
+        rc = err_errno(e, errno, "cannot fsync %s", f->tmp_path);
+        goto fail;
+    }
+    if (close(f->fd) != 0) {
+        f->fd = -1;
+        rc = err_errno(e, errno, "cannot close %s", f->tmp_path);
+        goto fail;
+    }
+    f->fd = -1;
+    if (rename(f->tmp_path, f->final_path) != 0) {
+        rc = err_errno(e, errno, "cannot rename %s to %s", f->tmp_path, f->final_path);
+        goto fail;
+    }
+    dir = dir_of(f->final_path);
+    if (dir == NULL) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+    } else {
+        rc = fs_fsync_dir(dir, e);
+    }
+    free(dir);
+    free(f->tmp_path);
+    free(f->final_path);
+    f->tmp_path = NULL;
+    f->final_path = NULL;
+    return rc;
+fail:
+    atomic_file_abort(f);
+    return rc;
+}
+
+void atomic_file_abort(struct atomic_file *f)
+{
+    if (f->fd >= 0) {
+        close(f->fd);
+        f->fd = -1;
+    }
+    if (f->tmp_path != NULL) {
+        unlink(f->tmp_path);
+    }
+    free(f->tmp_path);
+    free(f->final_path);
+    f->tmp_path = NULL;
+    f->final_path = NULL;
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t n, struct err *e)
+{
+    struct atomic_file f;
+    int rc = atomic_file_open(&f, path, e);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = fs_write_all(f.fd, data, n, f.tmp_path, e);
+    if (rc != 0) {
+        atomic_file_abort(&f);
+        return rc;
+    }
+    return atomic_file_commit(&f, e);
+}
+
+int fs_read_file(const char *path, char **out, size_t *len, struct err *e)
+{
+    *out = NULL;
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL) {
+        return err_errno(e, errno, "cannot open %s", path);
+    }
+    size_t cap = 4096;
+    size_t n = 0;
+    char *p = malloc(cap);
+    int rc = 0;
+    if (p == NULL) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto out;
+    }
+    for (;;) {
+        if (n + 1 >= cap) {
+            char *q = realloc(p, cap * 2);
+            if (q == NULL) {
+                rc = err_set(e, AE_NOMEM, "out of memory");
+                goto out;
+            }
+            p = q;
+            cap *= 2;
+        }
+        size_t r = fread(p + n, 1, cap - n - 1, fp);
+        n += r;
+        if (r == 0) {
+            if (ferror(fp)) {
+                rc = err_errno(e, errno, "cannot read %s", path);
+            }
+            break;
+        }
+    }
+out:
+    fclose(fp);
+    if (rc != 0) {
+        free(p);
+        return rc;
+    }
+    p[n] = '\0';
+    *out = p;
+    if (len != NULL) {
+        *len = n;
+    }
+    return 0;
+}
+
+char *fs_join(const char *a, const char *b)
+{
+    size_t la = strlen(a);
+    size_t lb = strlen(b);
+    char *p = malloc(la + lb + 2);
+    if (p == NULL) {
+        return NULL;
+    }
+    memcpy(p, a, la);
+    size_t pos = la;
+    if (la > 0 && a[la - 1] != '/') {
+        p[pos++] = '/';
+    }
+    memcpy(p + pos, b, lb + 1);
+    return p;
+}
+
+int fs_random(void *buf, size_t n, struct err *e)
+{
+    unsigned char *p = buf;
+    while (n > 0) {
+        ssize_t r = getrandom(p, n, 0);
+        if (r < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return err_errno(e, errno, "cannot read random bytes");
+        }
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+const char *fs_now_iso(char *buf, size_t n)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%06ld+00:00", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
+    return buf;
+}
+
+double fs_monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void fs_hex(const unsigned char *p, size_t n, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex[p[i] >> 4];
+        out[2 * i + 1] = hex[p[i] & 15];
+    }
+    out[2 * n] = '\0';
+}

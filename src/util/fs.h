@@ -1,0 +1,60 @@
+/*
+ * fs.h - file-system helpers that keep the safety rules: outputs are written under a temporary
+ * name, fsynced, then renamed into place, and the directory is fsynced so the rename survives a
+ * crash. A reader never sees a half-written file under its final name.
+ */
+#ifndef ASTRO_UTIL_FS_H
+#define ASTRO_UTIL_FS_H
+
+#include "util/err.h"
+
+#include <stddef.h>
+
+/* Creates dir and its missing parents (mode 0777 & ~umask). Existing directories are fine. */
+int fs_mkdirs(const char *dir, struct err *e) ASTRO_WUR;
+
+/* fsyncs a directory so that entries created or renamed in it are durable. */
+int fs_fsync_dir(const char *dir, struct err *e) ASTRO_WUR;
+
+/* Writes n bytes of data to path atomically (temp file in the same directory, fsync, rename,
+ * fsync of the directory). On failure path is untouched and the temp file removed. */
+int fs_write_atomic(const char *path, const void *data, size_t n, struct err *e) ASTRO_WUR;
+
+/* An output being written: fd is open on tmp_path; commit renames it to final_path. */
+struct atomic_file {
+    int fd;
+    char *tmp_path;
+    char *final_path;
+};
+
+/* Creates "<dir of path>/.<name>.<random>.tmp" for writing. */
+int atomic_file_open(struct atomic_file *f, const char *path, struct err *e) ASTRO_WUR;
+
+/* fsync, close, rename into place, fsync the directory. Frees the paths on success and failure. */
+int atomic_file_commit(struct atomic_file *f, struct err *e) ASTRO_WUR;
+
+/* Closes and removes the temp file; safe on a zeroed or already committed struct. */
+void atomic_file_abort(struct atomic_file *f);
+
+/* Writes all n bytes (retrying on EINTR and short writes). */
+int fs_write_all(int fd, const void *p, size_t n, const char *what, struct err *e) ASTRO_WUR;
+
+/* Reads a whole (small) file into a NUL-terminated malloc'd buffer. */
+int fs_read_file(const char *path, char **out, size_t *len, struct err *e) ASTRO_WUR;
+
+/* Joins a and b with one '/' into a malloc'd string (NULL on allocation failure). */
+char *fs_join(const char *a, const char *b);
+
+/* Fills buf with n random bytes from the kernel. */
+int fs_random(void *buf, size_t n, struct err *e) ASTRO_WUR;
+
+/* Current UTC time as "2026-05-22T14:30:00.123456+00:00" (buf of at least 40 bytes). */
+const char *fs_now_iso(char *buf, size_t n);
+
+/* Monotonic clock in seconds. */
+double fs_monotonic(void);
+
+/* Lowercase hex of n bytes into out (2n+1 bytes). */
+void fs_hex(const unsigned char *p, size_t n, char *out);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * log.c - text and JSON log lines; the run log is flushed after every line so a crash loses
+ * nothing that was reported.
+ */
+#include "util/log.h"
+
+#include "util/buf.h"
+#include "util/fs.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+static const char *level_name(enum log_level l)
+{
+    switch (l) {
+    case LOG_DEBUG: return "DEBUG";
+    case LOG_INFO: return "INFO";
+    case LOG_WARN: return "WARN";
+    default: return "ERROR";
+    }
+}
+
+void log_init(struct log *l, FILE *console, enum log_level console_level, bool json)
+{
+    l->console = console;
+    l->file = NULL;
+    l->console_level = console_level;
+    l->file_level = console_level < LOG_INFO ? console_level : LOG_INFO;
+    l->json = json;
+}
+
+int log_open_file(struct log *l, const char *path, const char *command, const char *run_id,
+                  struct err *e)
+{
+    FILE *f = fopen(path, "a");
+    if (f == NULL) {
+        return err_errno(e, errno, "cannot open log %s", path);
+    }
+    char now[48];
+    fs_now_iso(now, sizeof(now));
+    static const char rule[] = "================================================================"
+                               "================";
+    fprintf(f, "%s\nAstro session started: %s command=%s run_id=%s\n%s\n", rule, now, command,
+            run_id, rule);
+    fflush(f);
+    l->file = f;
+    return 0;
+}
+
+static void emit(FILE *out, bool json, const char *now, enum log_level lvl, const char *file_name,
+                 const char *msg)
+{
+    if (json) {
+        struct buf b = BUF_INIT;
+        int rc = buf_printf(&b, "{\"time\":\"%s\",\"level\":\"%s\",\"file\":", now,
+                            level_name(lvl));
+        if (rc == 0) {
+            rc = file_name ? buf_json_str(&b, file_name, strlen(file_name)) : buf_puts(&b, "null");
+        }
+        if (rc == 0) {
+            rc = buf_puts(&b, ",\"msg\":");
+        }
+        if (rc == 0) {
+            rc = buf_json_str(&b, msg, strlen(msg));
+        }
+        if (rc == 0) {
+            rc = buf_puts(&b, "}\n");
+        }
+        if (rc == 0) {
+            fputs(b.data, out);
+        }
+        buf_release(&b);
+    } else if (file_name != NULL) {
+        fprintf(out, "%s %-5s [%s] %s\n", now, level_name(lvl), file_name, msg);
+    } else {
+        fprintf(out, "%s %-5s %s\n", now, level_name(lvl), msg);
+    }
+    fflush(out);
+}
+
+void log_msg(struct log *l, enum log_level lvl, const char *file_name, const char *fmt, ...)
+{
+    char msg[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    char now[48];
+    fs_now_iso(now, sizeof(now));
+    if (l->console != NULL && lvl >= l->console_level) {
+        emit(l->console, l->json, now, lvl, file_name, msg);
+    }
+    if (l->file != NULL && lvl >= l->file_level) {
+        emit(l->file, l->json, now, lvl, file_name, msg);
+    }
+}
+
+void log_block(struct log *l, enum log_level lvl, const char *text)
+{
+    if (l->console != NULL && lvl >= l->console_level && !l->json) {
+        fputs(text, l->console);
+        fflush(l->console);
+    }
+    if (l->file != NULL && lvl >= l->file_level) {
+        if (l->json) {
+            char now[48];
+            fs_now_iso(now, sizeof(now));
+            emit(l->file, true, now, lvl, NULL, text);
+        } else {
+            fputs(text, l->file);
+            fflush(l->file);
+        }
+    }
+}
+
+void log_close(struct log *l)
+{
+    if (l->file != NULL) {
+        fclose(l->file);
+        l->file = NULL;
+    }
+}

@@ -1,0 +1,46 @@
+/*
+ * log.h - session logging to the console (stderr) and to a run's astro.log.
+ *
+ * Every line carries the time, the level and, for file events, the ingest file's name. The console
+ * honours -q/-v; the run log always receives INFO and above (DEBUG with -v). The text format is
+ *   2026-05-22T14:30:00.123456+00:00 INFO  [establishments] 2000 rows read
+ * and --log-format json writes one object per line with keys time, level, file, msg.
+ * A struct log is owned by the command that runs; nothing here is global.
+ */
+#ifndef ASTRO_UTIL_LOG_H
+#define ASTRO_UTIL_LOG_H
+
+#include "util/err.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+struct log {
+    FILE *console;        /* borrowed, usually stderr; NULL = silent */
+    FILE *file;           /* owned: the run's astro.log, or NULL */
+    enum log_level console_level;
+    enum log_level file_level;
+    bool json;
+};
+
+void log_init(struct log *l, FILE *console, enum log_level console_level, bool json);
+
+/* Opens (appending) the run log at path and writes the session separator naming the command and
+ * run id. */
+int log_open_file(struct log *l, const char *path, const char *command, const char *run_id,
+                  struct err *e) ASTRO_WUR;
+
+/* Logs one message; file_name may be NULL. Message text may contain newlines (kept as is in text,
+ * escaped in JSON). */
+void log_msg(struct log *l, enum log_level lvl, const char *file_name, const char *fmt, ...)
+    ASTRO_PRINTF(4, 5);
+
+/* Writes text verbatim to the console (if its level allows INFO) and the run log (for summaries
+ * and tables). */
+void log_block(struct log *l, enum log_level lvl, const char *text);
+
+void log_close(struct log *l);
+
+#endif
