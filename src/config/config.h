@@ -70,6 +70,7 @@ struct column_spec {
     size_t n_true_values;
     char **false_values;
     size_t n_false_values;
+    char *default_value; /* Pandera `default`: text as written (typed by the validator), or NULL */
     struct check_spec *checks;
     size_t nchecks;
     struct cfg_loc loc;
@@ -87,6 +88,12 @@ struct schema {
     size_t nunique;
     char *report_duplicates; /* "all" (default), "exclude_first", "exclude_last" */
     char *name;
+    /* Added: the remaining Pandera frame options, and the file the schema was read from. */
+    bool unique_column_names; /* default false */
+    bool add_missing_columns; /* default false */
+    char *title;
+    char *description;
+    char *file; /* owned: the schema_file path as opened (locations borrow it); NULL when inline */
     struct cfg_loc loc;
 };
 
@@ -128,11 +135,11 @@ struct step_spec {
     /* load */
     char *dataset;
     char *target;
-    char *table;
-    enum load_mode mode;
+    char *table; /* default: the dataset name */
+    enum load_mode mode; /* default append; upsert needs key */
     char **key;
     size_t nkey;
-    bool create;
+    bool create;       /* default false */
     char *on_conflict; /* "update" (default), "nothing", "error" */
     /* sql */
     char *sql_file;
@@ -146,10 +153,10 @@ struct step_spec {
 struct watch_spec {
     bool present;
     char *root;
-    char *target;
-    char *readiness; /* done_marker | stable | rename */
-    int64_t quiet_seconds;
-    int64_t poll_seconds;
+    char *target; /* a key of targets, or NULL */
+    char *readiness; /* done_marker | stable (default) | rename */
+    int64_t quiet_seconds; /* default 5, >= 0 */
+    int64_t poll_seconds;  /* default 10, > 0 */
 };
 
 enum exec_mode { EXEC_SERIAL, EXEC_PARALLEL };

@@ -1,0 +1,957 @@
+/*
+ * config.c - astro.yaml to struct config (the shape is DESIGN.md "astro.yaml (shape)").
+ *
+ * The whole file is checked before anything runs: every mapping's keys are known (else the nearest
+ * key is suggested), every value has the YAML type its key needs, required keys are present, and
+ * names that refer to each other (steps -> ingest_files, targets) resolve. The first problem is
+ * reported as "file:line:col: key.path: what was expected". Schemas, inline or in a schema_file,
+ * are read by schema.c.
+ */
+#include "config/cfg_yaml.h"
+#include "util/buf.h"
+
+#include <iconv.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+
+static int nomem(struct cfg_doc *d)
+{
+    return err_set(d->e, AE_NOMEM, "out of memory");
+}
+
+/* Checks that m is a mapping of known keys only and fills vals[i] with the value node of known[i]
+ * (NULL when absent). A YAML null value counts as absent, as Pandera and PyYAML users expect
+ * (`column_names: null`). */
+static int get_keys(struct cfg_doc *d, const yaml_node_t *m, const char *path, const char *what,
+                    const char *const *known, const yaml_node_t **vals)
+{
+    int rc = cfg_expect_map(d, m, path, what);
+    if (rc != 0) {
+        return rc;
+    }
+    for (size_t i = 0; known[i] != NULL; i++) {
+        vals[i] = NULL;
+    }
+    for (yaml_node_pair_t *pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++) {
+        yaml_node_t *k = cfg_node(d, pr->key);
+        size_t i = 0;
+        while (known[i] != NULL && strcmp(known[i], cfg_text(k)) != 0) {
+            i++;
+        }
+        if (known[i] == NULL) {
+            return cfg_unknown_key(d, k, path, known);
+        }
+        yaml_node_t *v = cfg_node(d, pr->value);
+        vals[i] = cfg_is_null(v) ? NULL : v;
+    }
+    return 0;
+}
+
+static int missing(struct cfg_doc *d, const yaml_node_t *m, const char *path, const char *key)
+{
+    return cfg_fail(d, m, path, "missing required key '%s'", key);
+}
+
+/* Names that become file names and identifiers: ^[A-Za-z0-9][A-Za-z0-9._-]*$ */
+static bool name_ok(const char *s)
+{
+    for (size_t i = 0; s[i] != '\0'; i++) {
+        char c = s[i];
+        bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-'))) {
+            return false;
+        }
+    }
+    return s[0] != '\0';
+}
+
+static int parse_name(struct cfg_doc *d, const yaml_node_t *v, const char *p, char **out)
+{
+    int rc = cfg_str(d, v, p, false, out);
+    if (rc == 0 && !name_ok(*out)) {
+        rc = cfg_fail(d, v, p,
+                      "'%s' is not a valid name (expected a letter or digit, then letters, "
+                      "digits, '.', '_' or '-')",
+                      *out);
+    }
+    return rc;
+}
+
+/* One of the NULL-ended words; returns its index in *idx. */
+static int parse_enum(struct cfg_doc *d, const yaml_node_t *v, const char *p,
+                      const char *const *words, const char *expected, size_t *idx)
+{
+    if (v->type != YAML_SCALAR_NODE) {
+        return cfg_fail(d, v, p, "expected %s, got %s", expected, cfg_kind(v));
+    }
+    for (size_t i = 0; words[i] != NULL; i++) {
+        if (strcmp(cfg_text(v), words[i]) == 0) {
+            *idx = i;
+            return 0;
+        }
+    }
+    const char *s = cfg_suggest(cfg_text(v), words);
+    if (s != NULL) {
+        return cfg_fail(d, v, p, "expected %s, got '%s' (did you mean '%s'?)", expected,
+                        cfg_text(v), s);
+    }
+    return cfg_fail(d, v, p, "expected %s, got '%s'", expected, cfg_text(v));
+}
+
+/* ${VAR} expansion (targets' dsn and path): an unset variable is an error naming it, and $$ is a
+ * literal $ so that passwords holding "${" can still be written. A $ before anything else stays. */
+static int expand_env(struct cfg_doc *d, const yaml_node_t *v, const char *p, char **s)
+{
+    struct buf b = BUF_INIT;
+    const char *in = *s;
+    int rc = 0;
+    for (size_t i = 0; in[i] != '\0'; i++) {
+        if (in[i] != '$' || (in[i + 1] != '$' && in[i + 1] != '{')) {
+            rc = buf_putc(&b, in[i]);
+        } else if (in[i + 1] == '$') {
+            rc = buf_putc(&b, '$');
+            i++;
+        } else {
+            const char *name = in + i + 2;
+            size_t n = strcspn(name, "}");
+            if (name[n] != '}') {
+                rc = cfg_fail(d, v, p, "'${' without a closing '}' (write $$ for a literal $)");
+                goto out;
+            }
+            bool ok = n > 0 && !(name[0] >= '0' && name[0] <= '9');
+            for (size_t j = 0; j < n && ok; j++) {
+                char c = name[j];
+                ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                     c == '_';
+            }
+            if (!ok) {
+                rc = cfg_fail(d, v, p, "'${%.*s}' is not a valid environment variable name",
+                              (int)n, name);
+                goto out;
+            }
+            char var[256];
+            if (n >= sizeof(var)) {
+                rc = cfg_fail(d, v, p, "environment variable name too long");
+                goto out;
+            }
+            memcpy(var, name, n);
+            var[n] = '\0';
+            const char *val = getenv(var);
+            if (val == NULL) {
+                rc = cfg_fail(d, v, p, "environment variable '%s' is not set", var);
+                goto out;
+            }
+            rc = buf_puts(&b, val);
+            i += n + 2;
+        }
+        if (rc != 0) {
+            rc = nomem(d);
+            goto out;
+        }
+    }
+    char *res = buf_detach(&b, NULL);
+    if (res == NULL) {
+        rc = nomem(d);
+        goto out;
+    }
+    free(*s);
+    *s = res;
+out:
+    buf_release(&b);
+    return rc;
+}
+
+/* delimiter, quote, escape: one ASCII character; "\t" (the escape or the two characters) and
+ * "tab" mean a tab, because a literal tab is invisible and easy to lose in an editor. */
+static int parse_char(struct cfg_doc *d, const yaml_node_t *v, const char *p, char *out)
+{
+    if (v->type != YAML_SCALAR_NODE) {
+        return cfg_fail(d, v, p, "expected one character, got %s", cfg_kind(v));
+    }
+    const char *s = cfg_text(v);
+    if (strcmp(s, "\\t") == 0 || strcmp(s, "tab") == 0 || strcmp(s, "\t") == 0) {
+        *out = '\t';
+        return 0;
+    }
+    if (v->data.scalar.length != 1 || s[0] == '\n' || s[0] == '\r' || (unsigned char)s[0] >= 0x80) {
+        return cfg_fail(d, v, p,
+                        "expected one character (\"\\t\" or tab for a tab), got '%s'", s);
+    }
+    *out = s[0];
+    return 0;
+}
+
+/* Resolves a schema_file relative to the directory of astro.yaml. */
+static char *resolve(const char *dir, const char *rel)
+{
+    if (rel[0] == '/' || strcmp(dir, ".") == 0) {
+        return strdup(rel);
+    }
+    size_t n = strlen(dir) + 1 + strlen(rel) + 1;
+    char *p = malloc(n);
+    if (p != NULL) {
+        snprintf(p, n, "%s/%s", dir, rel);
+    }
+    return p;
+}
+
+static int load_schema_file(struct config *c, struct cfg_doc *d, struct ingest_spec *in,
+                            const yaml_node_t *v, const char *p)
+{
+    char *full = resolve(c->dir, in->schema_file);
+    if (full == NULL) {
+        return nomem(d);
+    }
+    int rc = config_load_schema_file(full, &in->schema, d->e);
+    free(full);
+    if (rc == AE_IO) {
+        /* Say where the file was named; a content error already names the schema file. */
+        err_prefix(d->e, "%s:%zu:%zu: %s", d->file, v->start_mark.line + 1,
+                   v->start_mark.column + 1, p);
+    }
+    return rc;
+}
+
+enum {
+    IN_NAME,
+    IN_SOURCE,
+    IN_ENCODING,
+    IN_HAS_HEADER,
+    IN_COLUMN_NAMES,
+    IN_DELIMITER,
+    IN_QUOTE,
+    IN_ESCAPE,
+    IN_NULL_VALUES,
+    IN_MAX_BAD_ROWS,
+    IN_MAX_BAD_FRACTION,
+    IN_SCHEMA,
+    IN_SCHEMA_FILE,
+    IN_N
+};
+
+static const char *const ingest_keys[] = {
+    "name", "source_pattern", "encoding", "has_header", "column_names", "delimiter", "quote",
+    "escape", "null_values", "max_bad_rows", "max_bad_row_fraction", "schema", "schema_file",
+    NULL};
+
+static int encoding_known(const char *enc)
+{
+    /* iconv is what the CSV reader converts with, so it is the judge of a name. */
+    iconv_t cd = iconv_open("UTF-8", enc);
+    if (cd == (iconv_t)-1) {
+        return 0;
+    }
+    iconv_close(cd);
+    return 1;
+}
+
+static int parse_ingest(struct config *c, struct cfg_doc *d, struct ingest_spec *in,
+                        const yaml_node_t *m, const char *path)
+{
+    const yaml_node_t *v[IN_N + 1];
+    char p[CFG_PATH_MAX];
+    in->has_header = true;
+    in->delimiter = ',';
+    in->quote = '"';
+    in->escape = '\0';
+    in->max_bad_rows = -1;
+    in->max_bad_row_fraction = -1.0;
+    int rc = cfg_loc_set(d, &in->loc, m, path);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = get_keys(d, m, path, "a mapping describing one input file", ingest_keys, v);
+    if (rc != 0) {
+        return rc;
+    }
+#define P(key) cfg_path_key(p, sizeof(p), path, (key))
+    if (v[IN_NAME] == NULL) {
+        return missing(d, m, path, "name");
+    }
+    P("name");
+    if ((rc = parse_name(d, v[IN_NAME], p, &in->name)) != 0) {
+        return rc;
+    }
+    if (v[IN_SOURCE] == NULL) {
+        return missing(d, m, path, "source_pattern");
+    }
+    P("source_pattern");
+    if ((rc = cfg_str(d, v[IN_SOURCE], p, false, &in->source_pattern)) != 0) {
+        return rc;
+    }
+    if (in->source_pattern[0] == '\0') {
+        return cfg_fail(d, v[IN_SOURCE], p, "expected a glob pattern, got an empty string");
+    }
+    P("encoding");
+    if (v[IN_ENCODING] != NULL) {
+        if ((rc = cfg_str(d, v[IN_ENCODING], p, false, &in->encoding)) != 0) {
+            return rc;
+        }
+        if (!encoding_known(in->encoding)) {
+            return cfg_fail(d, v[IN_ENCODING], p,
+                            "encoding '%s' is not known (expected a name iconv knows, such as "
+                            "utf-8, windows-1252 or latin1)",
+                            in->encoding);
+        }
+    } else if ((in->encoding = strdup("utf-8")) == NULL) {
+        return nomem(d);
+    }
+    P("has_header");
+    if (v[IN_HAS_HEADER] != NULL && (rc = cfg_bool(d, v[IN_HAS_HEADER], p, &in->has_header))) {
+        return rc;
+    }
+    P("column_names");
+    if (v[IN_COLUMN_NAMES] != NULL) {
+        if (in->has_header) {
+            return cfg_fail(d, v[IN_COLUMN_NAMES], p,
+                            "column_names is only used with has_header: false (the header "
+                            "names the columns)");
+        }
+        rc = cfg_str_list(d, v[IN_COLUMN_NAMES], p, false, &in->column_names, &in->ncolumn_names);
+        if (rc != 0) {
+            return rc;
+        }
+        for (size_t i = 0; i < in->ncolumn_names; i++) {
+            for (size_t j = 0; j < i; j++) {
+                if (strcmp(in->column_names[i], in->column_names[j]) == 0) {
+                    char ip[CFG_PATH_MAX];
+                    cfg_path_index(ip, sizeof(ip), p, i);
+                    return cfg_fail(d,
+                                    cfg_node(d, v[IN_COLUMN_NAMES]->data.sequence.items.start[i]),
+                                    ip, "duplicate column name '%s' (also column_names[%zu])",
+                                    in->column_names[i], j);
+                }
+            }
+        }
+        if (in->ncolumn_names == 0) {
+            return cfg_fail(d, v[IN_COLUMN_NAMES], p, "expected at least one column name");
+        }
+    } else if (!in->has_header) {
+        return cfg_fail(d, m, path,
+                        "has_header is false, so column_names is required (the list of column "
+                        "names in file order)");
+    }
+    struct {
+        int idx;
+        const char *key;
+        char *dst;
+    } chars[] = {{IN_DELIMITER, "delimiter", &in->delimiter},
+                 {IN_QUOTE, "quote", &in->quote},
+                 {IN_ESCAPE, "escape", &in->escape}};
+    for (size_t i = 0; i < 3; i++) {
+        P(chars[i].key);
+        if (v[chars[i].idx] != NULL && (rc = parse_char(d, v[chars[i].idx], p, chars[i].dst))) {
+            return rc;
+        }
+    }
+    if (in->delimiter == in->quote || in->delimiter == in->escape) {
+        P("delimiter");
+        return cfg_fail(d, v[IN_DELIMITER] ? v[IN_DELIMITER] : m, p,
+                        "the delimiter must differ from the quote and escape characters");
+    }
+    P("null_values");
+    if (v[IN_NULL_VALUES] != NULL &&
+        (rc = cfg_str_list(d, v[IN_NULL_VALUES], p, true, &in->null_values, &in->n_null_values))) {
+        return rc;
+    }
+    P("max_bad_rows");
+    if (v[IN_MAX_BAD_ROWS] != NULL) {
+        if ((rc = cfg_int(d, v[IN_MAX_BAD_ROWS], p, &in->max_bad_rows)) != 0) {
+            return rc;
+        }
+        if (in->max_bad_rows < 0) {
+            return cfg_fail(d, v[IN_MAX_BAD_ROWS], p, "expected an integer >= 0, got %s",
+                            cfg_text(v[IN_MAX_BAD_ROWS]));
+        }
+    }
+    P("max_bad_row_fraction");
+    if (v[IN_MAX_BAD_FRACTION] != NULL) {
+        if ((rc = cfg_double(d, v[IN_MAX_BAD_FRACTION], p, &in->max_bad_row_fraction)) != 0) {
+            return rc;
+        }
+        if (!(in->max_bad_row_fraction >= 0.0 && in->max_bad_row_fraction <= 1.0)) {
+            return cfg_fail(d, v[IN_MAX_BAD_FRACTION], p,
+                            "expected a number between 0 and 1, got %s",
+                            cfg_text(v[IN_MAX_BAD_FRACTION]));
+        }
+    }
+    if (v[IN_SCHEMA] != NULL && v[IN_SCHEMA_FILE] != NULL) {
+        P("schema_file");
+        return cfg_fail(d, v[IN_SCHEMA_FILE], p,
+                        "give either schema or schema_file, not both");
+    }
+    if (v[IN_SCHEMA] != NULL) {
+        P("schema");
+        return cfg_parse_schema(d, v[IN_SCHEMA], p, &in->schema);
+    }
+    if (v[IN_SCHEMA_FILE] != NULL) {
+        P("schema_file");
+        if ((rc = cfg_str(d, v[IN_SCHEMA_FILE], p, false, &in->schema_file)) != 0) {
+            return rc;
+        }
+        return load_schema_file(c, d, in, v[IN_SCHEMA_FILE], p);
+    }
+#undef P
+    return cfg_fail(d, m, path, "missing required key 'schema' or 'schema_file'");
+}
+
+static int parse_ingest_files(struct config *c, struct cfg_doc *d, const yaml_node_t *seq)
+{
+    const char *path = "ingest_files";
+    int rc = cfg_expect_seq(d, seq, path, "a list of input files");
+    if (rc != 0) {
+        return rc;
+    }
+    size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+    if (n == 0) {
+        return cfg_fail(d, seq, path, "expected at least one input file");
+    }
+    c->ingest = calloc(n, sizeof(*c->ingest));
+    if (c->ingest == NULL) {
+        return nomem(d);
+    }
+    for (size_t i = 0; i < n; i++) {
+        char p[CFG_PATH_MAX];
+        cfg_path_index(p, sizeof(p), path, i);
+        c->ningest = i + 1;
+        const yaml_node_t *m = cfg_node(d, seq->data.sequence.items.start[i]);
+        if ((rc = parse_ingest(c, d, &c->ingest[i], m, p)) != 0) {
+            return rc;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(c->ingest[j].name, c->ingest[i].name) == 0) {
+                char np[CFG_PATH_MAX];
+                cfg_path_key(np, sizeof(np), p, "name");
+                return err_set(d->e, AE_CONFIG,
+                               "%s:%u:%u: %s: duplicate name '%s' (also ingest_files[%zu])",
+                               d->file, c->ingest[i].loc.line, c->ingest[i].loc.col, np,
+                               c->ingest[i].name, j);
+            }
+        }
+    }
+    return 0;
+}
+
+enum { TG_KIND, TG_DSN, TG_PATH, TG_N };
+static const char *const target_keys[] = {"kind", "dsn", "path", NULL};
+static const char *const target_kinds[] = {"postgres", "sqlite", NULL};
+
+static int parse_targets(struct config *c, struct cfg_doc *d, const yaml_node_t *m)
+{
+    const char *path = "targets";
+    int rc = cfg_expect_map(d, m, path, "a mapping of target names to targets");
+    if (rc != 0) {
+        return rc;
+    }
+    size_t n = (size_t)(m->data.mapping.pairs.top - m->data.mapping.pairs.start);
+    c->targets = calloc(n ? n : 1, sizeof(*c->targets));
+    if (c->targets == NULL) {
+        return nomem(d);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const yaml_node_t *k = cfg_node(d, m->data.mapping.pairs.start[i].key);
+        const yaml_node_t *tm = cfg_node(d, m->data.mapping.pairs.start[i].value);
+        struct target_spec *t = &c->targets[i];
+        c->ntargets = i + 1;
+        char tp[CFG_PATH_MAX];
+        char p[CFG_PATH_MAX];
+        cfg_path_key(tp, sizeof(tp), path, cfg_text(k));
+        if ((rc = parse_name(d, k, path, &t->name)) != 0 ||
+            (rc = cfg_loc_set(d, &t->loc, k, tp)) != 0) {
+            return rc;
+        }
+        const yaml_node_t *v[TG_N + 1];
+        if ((rc = get_keys(d, tm, tp, "a mapping {kind, dsn, path}", target_keys, v)) != 0) {
+            return rc;
+        }
+        if (v[TG_KIND] == NULL) {
+            return missing(d, tm, tp, "kind");
+        }
+        size_t kind = 0;
+        cfg_path_key(p, sizeof(p), tp, "kind");
+        if ((rc = parse_enum(d, v[TG_KIND], p, target_kinds, "postgres or sqlite", &kind)) != 0) {
+            return rc;
+        }
+        t->kind = kind == 0 ? TARGET_POSTGRES : TARGET_SQLITE;
+        if (t->kind == TARGET_POSTGRES && v[TG_PATH] != NULL) {
+            cfg_path_key(p, sizeof(p), tp, "path");
+            return cfg_fail(d, v[TG_PATH], p, "a postgres target takes dsn, not path");
+        }
+        if (t->kind == TARGET_SQLITE) {
+            if (v[TG_DSN] != NULL) {
+                cfg_path_key(p, sizeof(p), tp, "dsn");
+                return cfg_fail(d, v[TG_DSN], p, "a sqlite target takes path, not dsn");
+            }
+            if (v[TG_PATH] == NULL) {
+                return missing(d, tm, tp, "path");
+            }
+        }
+        if (v[TG_DSN] != NULL) {
+            cfg_path_key(p, sizeof(p), tp, "dsn");
+            if ((rc = cfg_str(d, v[TG_DSN], p, false, &t->dsn)) != 0 ||
+                (rc = expand_env(d, v[TG_DSN], p, &t->dsn)) != 0) {
+                return rc;
+            }
+        }
+        if (v[TG_PATH] != NULL) {
+            cfg_path_key(p, sizeof(p), tp, "path");
+            if ((rc = cfg_str(d, v[TG_PATH], p, false, &t->path)) != 0 ||
+                (rc = expand_env(d, v[TG_PATH], p, &t->path)) != 0) {
+                return rc;
+            }
+            if (t->path[0] == '\0') {
+                return cfg_fail(d, v[TG_PATH], p, "expected a file path, got an empty string");
+            }
+        }
+    }
+    return 0;
+}
+
+static const struct target_spec *find_target(const struct config *c, const char *name)
+{
+    for (size_t i = 0; i < c->ntargets; i++) {
+        if (strcmp(c->targets[i].name, name) == 0) {
+            return &c->targets[i];
+        }
+    }
+    return NULL;
+}
+
+/* A reference to a target by name: it must exist. */
+static int parse_target_ref(const struct config *c, struct cfg_doc *d, const yaml_node_t *v,
+                            const char *p, char **out)
+{
+    int rc = cfg_str(d, v, p, false, out);
+    if (rc == 0 && find_target(c, *out) == NULL) {
+        const char *names[64];
+        size_t n = 0;
+        for (size_t i = 0; i < c->ntargets && n < 63; i++) {
+            names[n++] = c->targets[i].name;
+        }
+        names[n] = NULL;
+        const char *s = cfg_suggest(*out, names);
+        if (s != NULL) {
+            return cfg_fail(d, v, p, "no target named '%s' in targets (did you mean '%s'?)", *out,
+                            s);
+        }
+        return cfg_fail(d, v, p, "no target named '%s' in targets", *out);
+    }
+    return rc;
+}
+
+enum { LD_DATASET, LD_TARGET, LD_TABLE, LD_MODE, LD_KEY, LD_CREATE, LD_ON_CONFLICT, LD_N };
+static const char *const load_keys[] = {"dataset", "target", "table",      "mode",
+                                        "key",     "create", "on_conflict", NULL};
+static const char *const load_modes[] = {"append", "upsert", "replace", NULL};
+static const char *const on_conflicts[] = {"update", "nothing", "error", NULL};
+
+static int parse_load(const struct config *c, struct cfg_doc *d, struct step_spec *s,
+                      const yaml_node_t *m, const char *path)
+{
+    const yaml_node_t *v[LD_N + 1];
+    char p[CFG_PATH_MAX];
+    int rc = get_keys(d, m, path, "a mapping {dataset, target, table, mode, key, create}",
+                      load_keys, v);
+    if (rc != 0) {
+        return rc;
+    }
+    if (v[LD_DATASET] == NULL) {
+        return missing(d, m, path, "dataset");
+    }
+    cfg_path_key(p, sizeof(p), path, "dataset");
+    if ((rc = cfg_str(d, v[LD_DATASET], p, false, &s->dataset)) != 0) {
+        return rc;
+    }
+    if (config_find_ingest(c, s->dataset) == NULL) {
+        return cfg_fail(d, v[LD_DATASET], p, "no ingest_files entry is named '%s'", s->dataset);
+    }
+    if (v[LD_TARGET] == NULL) {
+        return missing(d, m, path, "target");
+    }
+    cfg_path_key(p, sizeof(p), path, "target");
+    if ((rc = parse_target_ref(c, d, v[LD_TARGET], p, &s->target)) != 0) {
+        return rc;
+    }
+    cfg_path_key(p, sizeof(p), path, "table");
+    if (v[LD_TABLE] != NULL) {
+        rc = cfg_str(d, v[LD_TABLE], p, false, &s->table);
+    } else {
+        s->table = strdup(s->dataset);
+        rc = s->table ? 0 : nomem(d);
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    s->mode = LOAD_APPEND;
+    if (v[LD_MODE] != NULL) {
+        size_t idx = 0;
+        cfg_path_key(p, sizeof(p), path, "mode");
+        rc = parse_enum(d, v[LD_MODE], p, load_modes, "append, upsert or replace", &idx);
+        if (rc != 0) {
+            return rc;
+        }
+        s->mode = idx == 0 ? LOAD_APPEND : idx == 1 ? LOAD_UPSERT : LOAD_REPLACE;
+    }
+    cfg_path_key(p, sizeof(p), path, "key");
+    if (v[LD_KEY] != NULL && (rc = cfg_str_list(d, v[LD_KEY], p, false, &s->key, &s->nkey))) {
+        return rc;
+    }
+    if (s->mode == LOAD_UPSERT && s->nkey == 0) {
+        return cfg_fail(d, v[LD_MODE], path, "mode upsert needs key (the list of key columns)");
+    }
+    cfg_path_key(p, sizeof(p), path, "create");
+    if (v[LD_CREATE] != NULL && (rc = cfg_bool(d, v[LD_CREATE], p, &s->create))) {
+        return rc;
+    }
+    size_t oc = 0;
+    cfg_path_key(p, sizeof(p), path, "on_conflict");
+    if (v[LD_ON_CONFLICT] != NULL &&
+        (rc = parse_enum(d, v[LD_ON_CONFLICT], p, on_conflicts, "update, nothing or error", &oc))) {
+        return rc;
+    }
+    s->on_conflict = strdup(on_conflicts[oc]);
+    return s->on_conflict ? 0 : nomem(d);
+}
+
+enum { SQ_TARGET, SQ_FILE, SQ_STATEMENTS, SQ_N };
+static const char *const sql_keys[] = {"target", "file", "statements", NULL};
+
+static int parse_sql(const struct config *c, struct cfg_doc *d, struct step_spec *s,
+                     const yaml_node_t *m, const char *path)
+{
+    const yaml_node_t *v[SQ_N + 1];
+    char p[CFG_PATH_MAX];
+    int rc = get_keys(d, m, path, "a mapping {target, file or statements}", sql_keys, v);
+    if (rc != 0) {
+        return rc;
+    }
+    if (v[SQ_TARGET] == NULL) {
+        return missing(d, m, path, "target");
+    }
+    cfg_path_key(p, sizeof(p), path, "target");
+    if ((rc = parse_target_ref(c, d, v[SQ_TARGET], p, &s->target)) != 0) {
+        return rc;
+    }
+    if ((v[SQ_FILE] == NULL) == (v[SQ_STATEMENTS] == NULL)) {
+        return cfg_fail(d, v[SQ_STATEMENTS] ? v[SQ_STATEMENTS] : m, path,
+                        "give exactly one of file or statements");
+    }
+    if (v[SQ_FILE] != NULL) {
+        cfg_path_key(p, sizeof(p), path, "file");
+        return cfg_str(d, v[SQ_FILE], p, false, &s->sql_file);
+    }
+    cfg_path_key(p, sizeof(p), path, "statements");
+    return cfg_str(d, v[SQ_STATEMENTS], p, false, &s->statements);
+}
+
+enum { ST_NAME, ST_LOAD, ST_SQL, ST_EXEC, ST_N };
+static const char *const step_keys[] = {"name", "load", "sql", "exec", NULL};
+static const char *const exec_keys[] = {"argv", NULL};
+
+static int parse_step(const struct config *c, struct cfg_doc *d, struct step_spec *s,
+                      const yaml_node_t *m, const char *path)
+{
+    const yaml_node_t *v[ST_N + 1];
+    char p[CFG_PATH_MAX];
+    int rc = cfg_loc_set(d, &s->loc, m, path);
+    if (rc != 0 || (rc = get_keys(d, m, path, "a step {name, load | sql | exec}", step_keys, v))) {
+        return rc;
+    }
+    if (v[ST_NAME] == NULL) {
+        return missing(d, m, path, "name");
+    }
+    cfg_path_key(p, sizeof(p), path, "name");
+    if ((rc = parse_name(d, v[ST_NAME], p, &s->name)) != 0) {
+        return rc;
+    }
+    int kinds = (v[ST_LOAD] != NULL) + (v[ST_SQL] != NULL) + (v[ST_EXEC] != NULL);
+    if (kinds != 1) {
+        return cfg_fail(d, m, path, "a step needs exactly one of load, sql or exec (got %d)",
+                        kinds);
+    }
+    if (v[ST_LOAD] != NULL) {
+        s->kind = STEP_LOAD;
+        cfg_path_key(p, sizeof(p), path, "load");
+        return parse_load(c, d, s, v[ST_LOAD], p);
+    }
+    if (v[ST_SQL] != NULL) {
+        s->kind = STEP_SQL;
+        cfg_path_key(p, sizeof(p), path, "sql");
+        return parse_sql(c, d, s, v[ST_SQL], p);
+    }
+    s->kind = STEP_EXEC;
+    cfg_path_key(p, sizeof(p), path, "exec");
+    const yaml_node_t *ev[2];
+    if ((rc = get_keys(d, v[ST_EXEC], p, "a mapping {argv}", exec_keys, ev)) != 0) {
+        return rc;
+    }
+    if (ev[0] == NULL) {
+        return missing(d, v[ST_EXEC], p, "argv");
+    }
+    char ap[CFG_PATH_MAX];
+    cfg_path_key(ap, sizeof(ap), p, "argv");
+    if ((rc = cfg_str_list(d, ev[0], ap, false, &s->argv, &s->nargv)) != 0) {
+        return rc;
+    }
+    if (s->nargv == 0) {
+        return cfg_fail(d, ev[0], ap, "expected the command and its arguments, got an empty list");
+    }
+    return 0;
+}
+
+static int parse_steps(struct config *c, struct cfg_doc *d, const yaml_node_t *seq)
+{
+    const char *path = "steps";
+    int rc = cfg_expect_seq(d, seq, path, "a list of steps");
+    if (rc != 0) {
+        return rc;
+    }
+    size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+    c->steps = calloc(n ? n : 1, sizeof(*c->steps));
+    if (c->steps == NULL) {
+        return nomem(d);
+    }
+    for (size_t i = 0; i < n; i++) {
+        char p[CFG_PATH_MAX];
+        cfg_path_index(p, sizeof(p), path, i);
+        c->nsteps = i + 1;
+        if ((rc = parse_step(c, d, &c->steps[i], cfg_node(d, seq->data.sequence.items.start[i]),
+                             p)) != 0) {
+            return rc;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(c->steps[j].name, c->steps[i].name) == 0) {
+                return err_set(d->e, AE_CONFIG,
+                               "%s:%u:%u: %s.name: duplicate step name '%s' (also steps[%zu])",
+                               d->file, c->steps[i].loc.line, c->steps[i].loc.col, p,
+                               c->steps[i].name, j);
+            }
+        }
+    }
+    return 0;
+}
+
+enum { WA_ROOT, WA_TARGET, WA_READINESS, WA_QUIET, WA_POLL, WA_N };
+static const char *const watch_keys[] = {"root", "target", "readiness", "quiet_seconds",
+                                         "poll_seconds", NULL};
+static const char *const readiness_words[] = {"done_marker", "stable", "rename", NULL};
+
+static int parse_watch(struct config *c, struct cfg_doc *d, const yaml_node_t *m)
+{
+    const char *path = "watch";
+    const yaml_node_t *v[WA_N + 1];
+    char p[CFG_PATH_MAX];
+    struct watch_spec *w = &c->watch;
+    w->quiet_seconds = 5;
+    w->poll_seconds = 10;
+    int rc = get_keys(d, m, path, "a mapping {root, target, readiness, ...}", watch_keys, v);
+    if (rc != 0) {
+        return rc;
+    }
+    w->present = true;
+    if (v[WA_ROOT] == NULL) {
+        return missing(d, m, path, "root");
+    }
+    cfg_path_key(p, sizeof(p), path, "root");
+    if ((rc = cfg_str(d, v[WA_ROOT], p, false, &w->root)) != 0) {
+        return rc;
+    }
+    cfg_path_key(p, sizeof(p), path, "target");
+    if (v[WA_TARGET] != NULL && (rc = parse_target_ref(c, d, v[WA_TARGET], p, &w->target))) {
+        return rc;
+    }
+    size_t r = 1;
+    cfg_path_key(p, sizeof(p), path, "readiness");
+    if (v[WA_READINESS] != NULL &&
+        (rc = parse_enum(d, v[WA_READINESS], p, readiness_words, "done_marker, stable or rename",
+                         &r))) {
+        return rc;
+    }
+    if ((w->readiness = strdup(readiness_words[r])) == NULL) {
+        return nomem(d);
+    }
+    cfg_path_key(p, sizeof(p), path, "quiet_seconds");
+    if (v[WA_QUIET] != NULL) {
+        if ((rc = cfg_int(d, v[WA_QUIET], p, &w->quiet_seconds)) != 0) {
+            return rc;
+        }
+        if (w->quiet_seconds < 0) {
+            return cfg_fail(d, v[WA_QUIET], p, "expected an integer >= 0, got %s",
+                            cfg_text(v[WA_QUIET]));
+        }
+    }
+    cfg_path_key(p, sizeof(p), path, "poll_seconds");
+    if (v[WA_POLL] != NULL) {
+        if ((rc = cfg_int(d, v[WA_POLL], p, &w->poll_seconds)) != 0) {
+            return rc;
+        }
+        if (w->poll_seconds <= 0) {
+            return cfg_fail(d, v[WA_POLL], p, "expected an integer > 0, got %s",
+                            cfg_text(v[WA_POLL]));
+        }
+    }
+    return 0;
+}
+
+enum { TOP_PIPELINE, TOP_MODE, TOP_THRESHOLD, TOP_INGEST, TOP_TARGETS, TOP_STEPS, TOP_WATCH, TOP_N };
+static const char *const top_keys[] = {"pipeline", "execution_mode", "large_file_threshold_bytes",
+                                       "ingest_files", "targets", "steps", "watch", NULL};
+static const char *const exec_modes[] = {"serial", "parallel", NULL};
+
+static int parse_top(struct config *c, struct cfg_doc *d)
+{
+    const yaml_node_t *root = cfg_root(d);
+    const yaml_node_t *v[TOP_N + 1];
+    int rc = get_keys(d, root, "", "a mapping (pipeline, ingest_files, ...)", top_keys, v);
+    if (rc != 0) {
+        return rc;
+    }
+    if (v[TOP_PIPELINE] == NULL) {
+        return missing(d, root, "", "pipeline");
+    }
+    if ((rc = cfg_str(d, v[TOP_PIPELINE], "pipeline", false, &c->pipeline)) != 0) {
+        return rc;
+    }
+    c->execution_mode = EXEC_SERIAL;
+    if (v[TOP_MODE] != NULL) {
+        size_t idx = 0;
+        rc = parse_enum(d, v[TOP_MODE], "execution_mode", exec_modes, "serial or parallel", &idx);
+        if (rc != 0) {
+            return rc;
+        }
+        c->execution_mode = idx == 0 ? EXEC_SERIAL : EXEC_PARALLEL;
+    }
+    c->large_file_threshold_bytes = 104857600;
+    if (v[TOP_THRESHOLD] != NULL) {
+        const char *p = "large_file_threshold_bytes";
+        if ((rc = cfg_int(d, v[TOP_THRESHOLD], p, &c->large_file_threshold_bytes)) != 0) {
+            return rc;
+        }
+        if (c->large_file_threshold_bytes <= 0) {
+            return cfg_fail(d, v[TOP_THRESHOLD], p, "expected an integer > 0, got %s",
+                            cfg_text(v[TOP_THRESHOLD]));
+        }
+    }
+    if (v[TOP_INGEST] == NULL) {
+        return missing(d, root, "", "ingest_files");
+    }
+    if ((rc = parse_ingest_files(c, d, v[TOP_INGEST])) != 0) {
+        return rc;
+    }
+    if (v[TOP_TARGETS] != NULL && (rc = parse_targets(c, d, v[TOP_TARGETS])) != 0) {
+        return rc;
+    }
+    if (v[TOP_STEPS] != NULL && (rc = parse_steps(c, d, v[TOP_STEPS])) != 0) {
+        return rc;
+    }
+    if (v[TOP_WATCH] != NULL && (rc = parse_watch(c, d, v[TOP_WATCH])) != 0) {
+        return rc;
+    }
+    return 0;
+}
+
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL) {
+        return strdup(".");
+    }
+    if (slash == path) {
+        return strdup("/");
+    }
+    return strndup(path, (size_t)(slash - path));
+}
+
+int config_load(const char *path, struct config **out, struct err *e)
+{
+    struct cfg_doc d;
+    memset(&d, 0, sizeof(d));
+    *out = NULL;
+    int rc = 0;
+    struct config *c = calloc(1, sizeof(*c));
+    if (c == NULL || (c->path = strdup(path)) == NULL || (c->dir = dir_of(path)) == NULL) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto fail;
+    }
+    rc = cfg_doc_load(&d, path, c->path, e);
+    if (rc != 0) {
+        goto fail;
+    }
+    rc = parse_top(c, &d);
+    if (rc != 0) {
+        goto fail;
+    }
+    cfg_doc_release(&d);
+    *out = c;
+    return 0;
+fail:
+    cfg_doc_release(&d);
+    config_free(c);
+    return rc;
+}
+
+static void ingest_release(struct ingest_spec *in)
+{
+    free(in->name);
+    free(in->source_pattern);
+    free(in->encoding);
+    cfg_free_strv(in->column_names, in->ncolumn_names);
+    cfg_free_strv(in->null_values, in->n_null_values);
+    free(in->schema_file);
+    schema_release(&in->schema);
+    cfg_loc_release(&in->loc);
+}
+
+static void step_release(struct step_spec *s)
+{
+    free(s->name);
+    free(s->dataset);
+    free(s->target);
+    free(s->table);
+    cfg_free_strv(s->key, s->nkey);
+    free(s->on_conflict);
+    free(s->sql_file);
+    free(s->statements);
+    cfg_free_strv(s->argv, s->nargv);
+    cfg_loc_release(&s->loc);
+}
+
+void config_free(struct config *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < c->ningest; i++) {
+        ingest_release(&c->ingest[i]);
+    }
+    free(c->ingest);
+    for (size_t i = 0; i < c->ntargets; i++) {
+        free(c->targets[i].name);
+        free(c->targets[i].dsn);
+        free(c->targets[i].path);
+        cfg_loc_release(&c->targets[i].loc);
+    }
+    free(c->targets);
+    for (size_t i = 0; i < c->nsteps; i++) {
+        step_release(&c->steps[i]);
+    }
+    free(c->steps);
+    free(c->watch.root);
+    free(c->watch.target);
+    free(c->watch.readiness);
+    free(c->pipeline);
+    free(c->path);
+    free(c->dir);
+    free(c);
+}
+
+const struct ingest_spec *config_find_ingest(const struct config *c, const char *name)
+{
+    for (size_t i = 0; c != NULL && i < c->ningest; i++) {
+        if (c->ingest[i].name != NULL && strcmp(c->ingest[i].name, name) == 0) {
+            return &c->ingest[i];
+        }
+    }
+    return NULL;
+}
