@@ -1,0 +1,38 @@
+/*
+ * progress.h - progress of a large file: a redrawn bar on a terminal (bytes, rows, estimated total
+ * rows, rate, ETA), plain periodic log lines otherwise. Updates are cheap to call per batch: the
+ * clock decides when anything is printed.
+ */
+#ifndef ASTRO_CLI_PROGRESS_H
+#define ASTRO_CLI_PROGRESS_H
+
+#include "util/log.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct progress {
+    bool enabled;
+    bool tty;
+    FILE *out;        /* terminal stream for the bar (borrowed) */
+    struct log *log;  /* periodic lines when not a terminal (borrowed) */
+    const char *name; /* borrowed */
+    uint64_t total_bytes;
+    double start;
+    double last;
+    bool drawn;
+};
+
+/* enabled: show anything at all (large files only); out: the console stream. */
+void progress_init(struct progress *p, bool enabled, FILE *out, struct log *log, const char *name,
+                   uint64_t total_bytes);
+void progress_update(struct progress *p, uint64_t bytes, uint64_t rows);
+/* Final line (clears the bar on a terminal). */
+void progress_done(struct progress *p, uint64_t bytes, uint64_t rows);
+
+/* Human figures: "1.5 GB", "12.3M"; write into buf and return it. */
+const char *progress_bytes(uint64_t n, char *buf, size_t len);
+const char *progress_count(uint64_t n, char *buf, size_t len);
+
+#endif

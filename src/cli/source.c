@@ -1,0 +1,192 @@
+/*
+ * source.c - matching the entries of SOURCE_DIR against the ingest specs.
+ */
+#include "cli/source.h"
+
+#include "util/fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Reads the entry names of dir (without . and ..), sorted. */
+static int list_dir(const char *dir, char ***out, size_t *n, struct err *e)
+{
+    *out = NULL;
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        return err_errno(e, errno, "cannot read source folder %s", dir);
+    }
+    char **names = NULL;
+    size_t count = 0;
+    size_t cap = 0;
+    int rc = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) {
+            continue;
+        }
+        if (count == cap) {
+            size_t ncap = cap ? cap * 2 : 32;
+            char **nn = realloc(names, ncap * sizeof(*nn));
+            if (nn == NULL) {
+                rc = err_set(e, AE_NOMEM, "out of memory");
+                break;
+            }
+            names = nn;
+            cap = ncap;
+        }
+        names[count] = strdup(de->d_name);
+        if (names[count] == NULL) {
+            rc = err_set(e, AE_NOMEM, "out of memory");
+            break;
+        }
+        count++;
+    }
+    closedir(d);
+    if (rc != 0) {
+        for (size_t i = 0; i < count; i++) {
+            free(names[i]);
+        }
+        free(names);
+        return rc;
+    }
+    if (count > 1) {
+        qsort(names, count, sizeof(*names), cmp_str);
+    }
+    *out = names;
+    *n = count;
+    return 0;
+}
+
+int source_match(const struct config *c, const char *dir, struct source_file **out,
+                 struct buf *problems, struct err *e)
+{
+    *out = NULL;
+    char **names = NULL;
+    size_t n = 0;
+    int rc = list_dir(dir, &names, &n, e);
+    if (rc != 0) {
+        return rc;
+    }
+    struct source_file *files = calloc(c->ningest ? c->ningest : 1, sizeof(*files));
+    size_t *hits = calloc(c->ningest ? c->ningest : 1, sizeof(*hits));
+    bool bad = false;
+    if (files == NULL || hits == NULL) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char *path = fs_join(dir, names[i]);
+        if (path == NULL) {
+            rc = err_set(e, AE_NOMEM, "out of memory");
+            break;
+        }
+        struct stat st;
+        if (lstat(path, &st) != 0) {
+            rc = err_errno(e, errno, "cannot stat %s", path);
+            free(path);
+            break;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            bad = true;
+            rc = buf_printf(problems, "not a regular file: %s%s (the source folder must hold only "
+                                      "the expected files)\n",
+                            names[i], S_ISDIR(st.st_mode) ? "/" : "");
+            free(path);
+            continue;
+        }
+        size_t matched = 0;
+        size_t first = 0;
+        for (size_t s = 0; s < c->ningest; s++) {
+            if (fnmatch(c->ingest[s].source_pattern, names[i], FNM_PERIOD) == 0) {
+                if (matched == 0) {
+                    first = s;
+                }
+                matched++;
+                hits[s]++;
+            }
+        }
+        if (matched == 0) {
+            bad = true;
+            rc = buf_printf(problems, "extra: %s matches no ingest file's source_pattern\n",
+                            names[i]);
+        } else if (matched > 1) {
+            bad = true;
+            rc = buf_printf(problems, "ambiguous: %s matches the source_pattern of %zu ingest "
+                                      "files (",
+                            names[i], matched);
+            const char *sep = "";
+            for (size_t s = 0; s < c->ningest && rc == 0; s++) {
+                if (fnmatch(c->ingest[s].source_pattern, names[i], FNM_PERIOD) == 0) {
+                    rc = buf_printf(problems, "%s%s", sep, c->ingest[s].name);
+                    sep = ", ";
+                }
+            }
+            if (rc == 0) {
+                rc = buf_puts(problems, ")\n");
+            }
+        } else if (files[first].path == NULL) {
+            files[first].spec = &c->ingest[first];
+            files[first].path = path;
+            path = NULL;
+        }
+        free(path);
+    }
+    for (size_t s = 0; s < c->ningest && rc == 0; s++) {
+        if (hits[s] == 0) {
+            bad = true;
+            rc = buf_printf(problems, "missing: %s (source_pattern \"%s\") matches no file\n",
+                            c->ingest[s].name, c->ingest[s].source_pattern);
+        } else if (hits[s] > 1) {
+            bad = true;
+            rc = buf_printf(problems, "ambiguous: %s (source_pattern \"%s\") matches %zu files:",
+                            c->ingest[s].name, c->ingest[s].source_pattern, hits[s]);
+            for (size_t i = 0; i < n && rc == 0; i++) {
+                if (fnmatch(c->ingest[s].source_pattern, names[i], FNM_PERIOD) == 0) {
+                    rc = buf_printf(problems, " %s", names[i]);
+                }
+            }
+            if (rc == 0) {
+                rc = buf_putc(problems, '\n');
+            }
+        }
+    }
+    if (rc == 0 && bad) {
+        rc = err_set(e, AE_DATA, "%s does not hold exactly the expected files", dir);
+    } else if (rc == AE_NOMEM) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+    }
+out:
+    for (size_t i = 0; i < n; i++) {
+        free(names[i]);
+    }
+    free(names);
+    free(hits);
+    if (rc != 0) {
+        source_files_free(files, c->ningest);
+        return rc;
+    }
+    *out = files;
+    return 0;
+}
+
+void source_files_free(struct source_file *files, size_t n)
+{
+    if (files == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(files[i].path);
+    }
+    free(files);
+}
