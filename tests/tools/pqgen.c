@@ -1,0 +1,363 @@
+/*
+ * pqgen.c - writes Parquet test files through pq.h for tests/e2e/test_parquet_duckdb.sh, which
+ * reads them back with DuckDB (an independent reader) and checks values, types and metadata.
+ *
+ * Usage: pqgen SCENARIO OUT.parquet [CODEC]
+ *   alltypes  every dtype, nullable and REQUIRED columns, extreme values, non-ASCII strings
+ *   multi     100000 rows, small page and row-group limits (several pages and row groups),
+ *             dictionary and PLAIN-fallback string and integer columns; the values are a
+ *             function of the row id that the test script recomputes in SQL
+ *   dictlimit a low-cardinality string column whose dictionary passes a tiny dict_bytes
+ *   empty     every dtype, zero rows
+ *   filtered  batches where some rows have row_ok = 0 (they must not be written)
+ */
+#include "batch/batch.h"
+#include "parquet/pq.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CHECK(x)                                                                                 \
+    do {                                                                                         \
+        if ((x) != 0) {                                                                          \
+            fprintf(stderr, "pqgen: %s failed: %s\n", #x, e.msg);                                \
+            exit(1);                                                                             \
+        }                                                                                        \
+    } while (0)
+
+static struct err e;
+
+static __int128 pow10_128(int n)
+{
+    __int128 v = 1;
+    for (int i = 0; i < n; i++) {
+        v *= 10;
+    }
+    return v;
+}
+
+static void put_str(struct batch *b, size_t c, size_t row, const char *s)
+{
+    CHECK(batch_put_bytes(b, c, row, s ? s : "", s ? strlen(s) : 0, s != NULL));
+}
+
+enum { A_ID, A_S, A_SREQ, A_B, A_I8, A_I16, A_I32, A_I64, A_U8, A_U16, A_U32, A_U64, A_F32, A_F64,
+       A_D, A_TS, A_TSTZ, A_DEC9, A_DEC18, A_DEC38, A_DEC20, A_I64REQ, A_NCOLS };
+
+static const struct pq_column alltypes_cols[A_NCOLS] = {
+    {"id", {DT_INT32, 0, 0}, false},
+    {"s", {DT_STR, 0, 0}, true},
+    {"s_req", {DT_STR, 0, 0}, false},
+    {"b", {DT_BOOL, 0, 0}, true},
+    {"i8", {DT_INT8, 0, 0}, true},
+    {"i16", {DT_INT16, 0, 0}, true},
+    {"i32", {DT_INT32, 0, 0}, true},
+    {"i64", {DT_INT64, 0, 0}, true},
+    {"u8", {DT_UINT8, 0, 0}, true},
+    {"u16", {DT_UINT16, 0, 0}, true},
+    {"u32", {DT_UINT32, 0, 0}, true},
+    {"u64", {DT_UINT64, 0, 0}, true},
+    {"f32", {DT_FLOAT32, 0, 0}, true},
+    {"f64", {DT_FLOAT64, 0, 0}, true},
+    {"d", {DT_DATE, 0, 0}, true},
+    {"ts", {DT_TIMESTAMP, 0, 0}, true},
+    {"tstz", {DT_TIMESTAMP_TZ, 0, 0}, true},
+    {"dec9", {DT_DECIMAL, 9, 2}, true},
+    {"dec18", {DT_DECIMAL, 18, 4}, true},
+    {"dec38", {DT_DECIMAL, 38, 10}, true},
+    {"dec20", {DT_DECIMAL, 20, 0}, true},
+    {"i64_req", {DT_INT64, 0, 0}, false},
+};
+
+static int open_out(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        perror(path);
+        exit(1);
+    }
+    return fd;
+}
+
+static void finish(struct pq_writer *w, int fd)
+{
+    uint64_t bytes = 0;
+    CHECK(pq_writer_add_kv(w, "astro.test", "pqgen", &e));
+    CHECK(pq_writer_close(w, &bytes, &e));
+    pq_writer_free(w);
+    if (close(fd) != 0) {
+        perror("close");
+        exit(1);
+    }
+    printf("%llu\n", (unsigned long long)bytes);
+}
+
+static void init_batch(struct batch *b, const struct pq_column *cols, size_t ncols, size_t cap)
+{
+    struct dtype_info types[64];
+    for (size_t i = 0; i < ncols; i++) {
+        types[i] = cols[i].type;
+    }
+    if (batch_init(b, types, ncols, cap) != 0) {
+        fprintf(stderr, "pqgen: batch_init failed\n");
+        exit(1);
+    }
+}
+
+static void set_valid_all(struct batch *b, size_t nrows)
+{
+    b->nrows = nrows;
+    for (size_t r = 0; r < nrows; r++) {
+        b->row_ok[r] = 1;
+        b->line[r] = r + 2;
+        for (size_t c = 0; c < b->ncols; c++) {
+            if (b->cols[c].offs == NULL) {
+                b->cols[c].valid[r] = 1;
+            }
+        }
+    }
+}
+
+static void null_at(struct batch *b, size_t c, size_t r)
+{
+    b->cols[c].valid[r] = 0;
+    if (b->cols[c].v.raw != NULL) {
+        memset((char *)b->cols[c].v.raw + r * dtype_storage_size(dtype_storage(b->cols[c].type.id)),
+               0, dtype_storage_size(dtype_storage(b->cols[c].type.id)));
+    }
+}
+
+static void gen_alltypes(const char *path, enum pq_codec codec, bool empty)
+{
+    struct pq_options o;
+    pq_options_default(&o);
+    o.codec = codec;
+    int fd = open_out(path);
+    struct pq_writer *w;
+    CHECK(pq_writer_open(&w, fd, alltypes_cols, A_NCOLS, &o, &e));
+    if (!empty) {
+        enum { N = 6 };
+        struct batch b;
+        init_batch(&b, alltypes_cols, A_NCOLS, N);
+        set_valid_all(&b, N);
+        static const char *s[N] = {"hello", "h\xc3\xa9llo w\xc3\xb6rld \xe2\x9c\x93",
+                                   "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", "", NULL,
+                                   "emoji \xf0\x9f\x98\x80"};
+        static const char *sreq[N] = {"a", "b", "a", "c", "a", "\xc3\xa9"};
+        static const int b_[N] = {1, 0, -1, 1, 0, 1};
+        static const int64_t i8[N] = {-128, 127, 0, -1, 0, 5};
+        static const int64_t i16[N] = {-32768, 32767, 0, -1, 0, 300};
+        static const int64_t i32[N] = {INT32_MIN, INT32_MAX, 0, -1, 0, 123456};
+        static const int64_t i64[N] = {INT64_MIN, INT64_MAX, 0, -1, 0, 1234567890123};
+        static const uint64_t u8[N] = {0, 255, 1, 128, 0, 7};
+        static const uint64_t u16[N] = {0, 65535, 1, 32768, 0, 7};
+        static const uint64_t u32[N] = {0, 4294967295u, 1, 2147483648u, 0, 7};
+        static const uint64_t u64[N] = {0, UINT64_MAX, 1, 9223372036854775808u, 0, 7};
+        static const double f32[N] = {1.5, -2.25, 0.0, 1e10, 0, -0.0};
+        static const double f64[N] = {1.5, -2.25, 0.1, 1e300, 0, -1e-300};
+        static const int64_t d[N] = {0, -1, -25567, 19782, 0, 2932896};
+        static const int64_t ts[N] = {0, -1, 1700000000123456, -2208988800000000, 0,
+                                      253402300799999999};
+        for (size_t r = 0; r < N; r++) {
+            b.cols[A_ID].v.i64[r] = (int64_t)r;
+            put_str(&b, A_S, r, s[r]);
+            put_str(&b, A_SREQ, r, sreq[r]);
+            b.cols[A_B].v.u8[r] = b_[r] > 0;
+            b.cols[A_I8].v.i64[r] = i8[r];
+            b.cols[A_I16].v.i64[r] = i16[r];
+            b.cols[A_I32].v.i64[r] = i32[r];
+            b.cols[A_I64].v.i64[r] = i64[r];
+            b.cols[A_U8].v.i64[r] = (int64_t)u8[r];
+            b.cols[A_U16].v.i64[r] = (int64_t)u16[r];
+            b.cols[A_U32].v.i64[r] = (int64_t)u32[r];
+            b.cols[A_U64].v.i64[r] = (int64_t)u64[r];
+            b.cols[A_F32].v.f64[r] = (double)(float)f32[r];
+            b.cols[A_F64].v.f64[r] = f64[r];
+            b.cols[A_D].v.i64[r] = d[r];
+            b.cols[A_TS].v.i64[r] = ts[r];
+            b.cols[A_TSTZ].v.i64[r] = ts[r];
+            b.cols[A_I64REQ].v.i64[r] = i64[5 - r];
+        }
+        /* decimals: extremes, negatives, small values */
+        __int128 m9 = pow10_128(9) - 1, m18 = pow10_128(18) - 1, m38 = pow10_128(38) - 1,
+                 m20 = pow10_128(20) - 1;
+        __int128 dv[4][N] = {
+            {m9, -m9, 1, -1, 0, 123456789},
+            {m18, -m18, 1, -1, 0, -12345},
+            {m38, -m38, 1, -1, 0, -pow10_128(10)},
+            {m20, -m20, 1, -1, 0, 42},
+        };
+        for (size_t r = 0; r < N; r++) {
+            b.cols[A_DEC9].v.i128[r] = dv[0][r];
+            b.cols[A_DEC18].v.i128[r] = dv[1][r];
+            b.cols[A_DEC38].v.i128[r] = dv[2][r];
+            b.cols[A_DEC20].v.i128[r] = dv[3][r];
+        }
+        /* row 4 is null in every nullable column; b is also null in row 2 */
+        for (size_t c = 0; c < A_NCOLS; c++) {
+            if (alltypes_cols[c].nullable && c != A_S) {
+                null_at(&b, c, 4);
+            }
+        }
+        null_at(&b, A_B, 2);
+        CHECK(pq_writer_write(w, &b, &e));
+        batch_release(&b);
+    }
+    finish(w, fd);
+}
+
+static const struct pq_column multi_cols[] = {
+    {"id", {DT_INT64, 0, 0}, false},       {"cat", {DT_STR, 0, 0}, true},
+    {"uniq", {DT_STR, 0, 0}, false},       {"small", {DT_INT32, 0, 0}, true},
+    {"f", {DT_FLOAT64, 0, 0}, true},       {"flag", {DT_BOOL, 0, 0}, false},
+    {"dec", {DT_DECIMAL, 30, 5}, true},    {"day", {DT_DATE, 0, 0}, false},
+    {"big", {DT_INT64, 0, 0}, false},
+};
+
+static void gen_multi(const char *path, enum pq_codec codec)
+{
+    enum { NC = sizeof(multi_cols) / sizeof(multi_cols[0]), CAP = 4096, TOTAL = 100000 };
+    struct pq_options o;
+    pq_options_default(&o);
+    o.codec = codec;
+    o.page_rows = 1000;
+    o.page_bytes = 2048; /* uniq and f pages are cut by bytes before rows */
+    o.rg_rows = 30000;
+    int fd = open_out(path);
+    struct pq_writer *w;
+    CHECK(pq_writer_open(&w, fd, multi_cols, NC, &o, &e));
+    struct batch b;
+    init_batch(&b, multi_cols, NC, CAP);
+    int64_t id = 0;
+    while (id < TOTAL) {
+        batch_reset(&b);
+        size_t n = TOTAL - id < CAP ? (size_t)(TOTAL - id) : CAP;
+        set_valid_all(&b, n);
+        for (size_t r = 0; r < n; r++, id++) {
+            char tmp[64];
+            b.cols[0].v.i64[r] = id;
+            if (id % 7 == 3) {
+                put_str(&b, 1, r, NULL);
+            } else {
+                snprintf(tmp, sizeof(tmp), "cat%d", (int)(id % 13));
+                put_str(&b, 1, r, tmp);
+            }
+            snprintf(tmp, sizeof(tmp), "u%lld", (long long)(id * 7919));
+            put_str(&b, 2, r, tmp);
+            b.cols[3].v.i64[r] = id % 100;
+            if (id % 11 == 0) {
+                null_at(&b, 3, r);
+            }
+            b.cols[4].v.f64[r] = (double)id * 0.5;
+            if (id % 5 == 0) {
+                null_at(&b, 4, r);
+            }
+            b.cols[5].v.u8[r] = id % 3 == 0;
+            b.cols[6].v.i128[r] = (__int128)id * pow10_128(20) - 7;
+            if (id % 2 == 1) {
+                null_at(&b, 6, r);
+            }
+            b.cols[7].v.i64[r] = id % 1000 - 500;
+            b.cols[8].v.i64[r] = id * 1000003;
+        }
+        CHECK(pq_writer_write(w, &b, &e));
+    }
+    if (pq_writer_rows(w) != TOTAL) {
+        fprintf(stderr, "pqgen: pq_writer_rows is wrong\n");
+        exit(1);
+    }
+    batch_release(&b);
+    finish(w, fd);
+}
+
+static void gen_dictlimit(const char *path, enum pq_codec codec)
+{
+    static const struct pq_column cols[] = {{"id", {DT_INT32, 0, 0}, false},
+                                            {"s", {DT_STR, 0, 0}, false},
+                                            {"low", {DT_STR, 0, 0}, false}};
+    enum { N = 5000 };
+    struct pq_options o;
+    pq_options_default(&o);
+    o.codec = codec;
+    o.dict_bytes = 1000;
+    int fd = open_out(path);
+    struct pq_writer *w;
+    CHECK(pq_writer_open(&w, fd, cols, 3, &o, &e));
+    struct batch b;
+    init_batch(&b, cols, 3, N);
+    set_valid_all(&b, N);
+    for (size_t r = 0; r < N; r++) {
+        char tmp[64];
+        b.cols[0].v.i64[r] = (int64_t)r;
+        snprintf(tmp, sizeof(tmp), "value-%03d", (int)(r % 500)); /* 500 x 13 bytes > 1000 */
+        put_str(&b, 1, r, tmp);
+        snprintf(tmp, sizeof(tmp), "v%d", (int)(r % 3));
+        put_str(&b, 2, r, tmp);
+    }
+    CHECK(pq_writer_write(w, &b, &e));
+    batch_release(&b);
+    finish(w, fd);
+}
+
+static void gen_filtered(const char *path, enum pq_codec codec)
+{
+    static const struct pq_column cols[] = {{"id", {DT_INT64, 0, 0}, false},
+                                            {"s", {DT_STR, 0, 0}, true}};
+    enum { N = 1000 };
+    struct pq_options o;
+    pq_options_default(&o);
+    o.codec = codec;
+    int fd = open_out(path);
+    struct pq_writer *w;
+    CHECK(pq_writer_open(&w, fd, cols, 2, &o, &e));
+    struct batch b;
+    init_batch(&b, cols, 2, N);
+    for (int rep = 0; rep < 3; rep++) {
+        batch_reset(&b);
+        set_valid_all(&b, N);
+        for (size_t r = 0; r < N; r++) {
+            char tmp[32];
+            b.cols[0].v.i64[r] = rep * N + (int64_t)r;
+            snprintf(tmp, sizeof(tmp), "r%d", (int)(r % 4));
+            /* rejected rows carry nulls even in the REQUIRED column: they must be skipped */
+            b.row_ok[r] = r % 4 != 1;
+            if (!b.row_ok[r]) {
+                null_at(&b, 0, r);
+            }
+            put_str(&b, 1, r, r % 4 == 2 ? NULL : tmp);
+        }
+        CHECK(pq_writer_write(w, &b, &e));
+    }
+    batch_release(&b);
+    finish(w, fd);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: pqgen alltypes|multi|dictlimit|empty|filtered OUT [CODEC]\n");
+        return 2;
+    }
+    enum pq_codec codec = PQ_CODEC_ZSTD;
+    if (argc > 3) {
+        CHECK(pq_codec_parse(argv[3], &codec, &e));
+    }
+    if (strcmp(argv[1], "alltypes") == 0) {
+        gen_alltypes(argv[2], codec, false);
+    } else if (strcmp(argv[1], "empty") == 0) {
+        gen_alltypes(argv[2], codec, true);
+    } else if (strcmp(argv[1], "multi") == 0) {
+        gen_multi(argv[2], codec);
+    } else if (strcmp(argv[1], "dictlimit") == 0) {
+        gen_dictlimit(argv[2], codec);
+    } else if (strcmp(argv[1], "filtered") == 0) {
+        gen_filtered(argv[2], codec);
+    } else {
+        fprintf(stderr, "pqgen: unknown scenario %s\n", argv[1]);
+        return 2;
+    }
+    return 0;
+}
