@@ -8,6 +8,27 @@
  * Memory is bounded by the rows asked for per call and the longest record (capped: see
  * CSV_MAX_RECORD_BYTES), never by the file size. The reader also hashes every source byte (sha256)
  * and counts them for progress reports.
+ *
+ * Dialect details (defined here so every caller sees the same behaviour):
+ * - Records end at LF or CR LF; the CR of a CR LF is part of neither the field nor raw. A CR not
+ *   followed by LF is an ordinary byte. Only a quote as the very first byte of a field opens a
+ *   quoted field; a quote elsewhere in an unquoted field is an ordinary byte.
+ * - Text between a closing quote and the next delimiter or line break (`"ab"c,`) is appended to
+ *   the value as written (value `abc`, quotes in it kept), and the field is still CSV_F_QUOTED:
+ *   lenient, and the same result as Python's csv module.
+ * - With an escape byte, the byte after it is taken literally, inside quotes and in unquoted
+ *   fields (a delimiter, quote, CR or LF included); doubled quotes keep working inside quotes.
+ *   An escape equal to the quote is the same as no escape.
+ * - Encodings: UTF-8 text is not converted, but every field is validated (RFC 3629: overlongs,
+ *   surrogates and code points above U+10FFFF are invalid) and an invalid field is flagged
+ *   CSV_F_BAD_ENCODING with its bytes kept. Other encodings go through iconv to UTF-8; a source
+ *   byte iconv rejects (EILSEQ, or an incomplete sequence at end of file) is written to the text
+ *   unchanged and remembered, and the field that holds it is flagged CSV_F_BAD_ENCODING (even if
+ *   the raw bytes happen to look like valid UTF-8). A rejected byte equal to the delimiter, quote,
+ *   escape, CR or LF is written as 0xFF instead, so a broken sequence cannot change the records.
+ *   For UTF-16/UCS-2 (UTF-32/UCS-4) names a rejected unit is 2 (4) bytes, keeping the alignment.
+ *   A UTF-8 BOM at the start of the decoded text is dropped (iconv's "UTF-16" consumes its BOM).
+ *   glibc's CP1252 rejects 0x81 0x8D 0x8F 0x90 0x9D, so those bytes are flagged.
  */
 #ifndef ASTRO_CSV_CSV_H
 #define ASTRO_CSV_CSV_H
@@ -31,9 +52,11 @@ enum {
     CSV_R_UNTERMINATED = 1 /* the file ended inside a quoted field of this record */
 };
 
+/* A NULL struct csv_options means: UTF-8, ',' '"', no escape. */
 struct csv_options {
-    const char *encoding; /* iconv name; NULL, "utf-8", "utf8" = UTF-8 (validated, not converted) */
-    char delimiter;       /* default ',' */
+    const char *encoding; /* iconv name; NULL, "utf-8", "utf8" = UTF-8 (validated, not converted);
+                             case-insensitive; Python spellings such as latin_1 are accepted */
+    char delimiter;       /* default ',' ('\0' also means ','); ASCII, not CR or LF */
     char quote;           /* default '"'; '\0' disables quoting */
     char escape;          /* '\0' = none (a quote inside quotes is doubled); else e.g. '\\' */
 };
@@ -47,7 +70,9 @@ struct csv_field {
     uint8_t flags;
 };
 
-/* A block of records returned by one call. All arrays are owned by the struct and reused. */
+/* A block of records returned by one call. All arrays are owned by the struct and reused. Start
+ * from a zeroed struct ({0}); csv_rows_release() frees the arrays. A csv_rows may be reused with
+ * another reader. */
 struct csv_rows {
     size_t nrows;
     struct csv_field *fields; /* all fields of all rows, row by row */
@@ -64,8 +89,9 @@ struct csv_rows {
 
 struct csv_reader;
 
-/* Starts reading fd (borrowed; not closed by the reader). name is used in messages. Fails with
- * AE_CONFIG for an encoding iconv does not know. */
+/* Starts reading fd (borrowed; not closed by the reader). name is used in messages (copied). Fails
+ * with AE_CONFIG for an encoding iconv does not know ("unknown encoding 'x'") and for a dialect
+ * whose delimiter, quote and escape are not distinct ASCII bytes other than CR and LF. */
 int csv_reader_open(struct csv_reader **out, int fd, const char *name, const struct csv_options *o,
                     struct err *e) ASTRO_WUR;
 
@@ -75,6 +101,16 @@ int csv_reader_open(struct csv_reader **out, int fd, const char *name, const str
  * line break) are skipped, but still counted in line numbers. */
 int csv_reader_next(struct csv_reader *r, struct csv_rows *rows, size_t max_rows,
                     struct err *e) ASTRO_WUR;
+/* (max_rows must be at least 1: 0 fails with AE_INTERNAL. A failure is final: later calls return
+ * the same error. The text of all records of one call is held at once, so memory is about
+ * max_rows times the record size, plus one read chunk.) */
+
+/* Tests and tools: the size of each read() (default 2 MiB; 0 restores it). A record longer than
+ * the chunk makes the next read at least as long as the record, so long records stay linear. */
+void csv_reader_set_chunk_size(struct csv_reader *r, size_t n);
+
+/* Tests: lowers the record size limit below CSV_MAX_RECORD_BYTES (0 restores the default). */
+void csv_reader_set_max_record(struct csv_reader *r, size_t n);
 
 /* Source bytes consumed so far. */
 uint64_t csv_reader_bytes(const struct csv_reader *r);
