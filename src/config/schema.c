@@ -402,8 +402,9 @@ static int check_from_item(struct cfg_doc *d, struct column_spec *col, size_t *c
     cfg_path_key(p, sizeof(p), ip, cfg_text(name));
     const struct check_def *def = NULL;
     struct check_spec *c = NULL;
-    cfg_path_key(op, sizeof(op), op, "check_name");
-    rc = new_check(d, col, cap, name, p, op, &def, &c);
+    char np[CFG_PATH_MAX];
+    cfg_path_key(np, sizeof(np), op, "check_name");
+    rc = new_check(d, col, cap, name, p, np, &def, &c);
     if (rc != 0) {
         return rc;
     }
