@@ -5,7 +5,58 @@
  * The validator never decides what happens to a failing file; it marks rows (batch.row_ok) and
  * emits one struct failure per failure case to a failure sink, lazily (every case, not only the
  * first). Memory is bounded by the batch, except for unique/frame-unique sets, which hold one
- * 16-byte hash per distinct key seen.
+ * 16-byte hash per distinct key seen (24-byte slots, at most 3/4 full: the line of the first
+ * occurrence is kept with it).
+ *
+ * Semantics (product decisions):
+ * - Nulls. In a str column an unquoted empty field is null and a quoted empty field ("") is the
+ *   empty string (as PostgreSQL reads CSV). In every other dtype a field that is empty after
+ *   trimming spaces and tabs, quoted or not, is null. The spec's null_values and the column's
+ *   null_values add markers: exact, case-sensitive match of the whole field text (for str columns
+ *   only unquoted fields match a marker). A null in a nullable: false column fails with check
+ *   "not_nullable". No other spelling (NA, null, NaN...) is null unless declared.
+ * - Every value is parsed to its dtype (coerce is implied: CSV is text). A value that does not
+ *   parse fails with check "dtype('<dtype name>')" and a message saying what was expected; the
+ *   batch then holds a null in its place. Non-string dtypes ignore surrounding spaces and tabs.
+ *   ints: [+-]digits, range-checked per width (uint: no sign '-' at all, "-0" included).
+ *   floats: decimal or exponent notation, nan, inf, infinity (case-insensitive, optional sign),
+ *   correctly rounded, locale-independent; float32 rounded once to float; a finite literal beyond
+ *   the type's range (1e309, or 1e39 for float32) fails; underflow rounds to 0 or a subnormal.
+ *   NaN is a value, not a null, but checks with ignore_na pass it (pandas counts NaN as missing).
+ *   bool: true/false, t/f, yes/no, y/n, 1/0 (case-insensitive), or exactly the column's
+ *   true_values/false_values when it gives them. date: YYYY-MM-DD or the column's format.
+ *   datetime: YYYY-MM-DD[T| ]HH:MM[:SS[.f{1,9}]][Z|+HH:MM|+HHMM] or a date alone (midnight), or
+ *   the format; digits beyond microseconds must be zeros; a naive column refuses offsets, a UTC
+ *   column converts them (values without one are UTC). format: a strptime subset, %Y %m %d %y %b
+ *   %H %M %S %f %z %% and literal bytes (1- or 2-digit numbers as Python accepts; %y 69-99 =
+ *   19xx). Dates are real proleptic Gregorian dates in years 0001..9999. decimal(p,s): exact,
+ *   [+-]digits[.digits], at most p-s integer digits, extra fractional digits only if zeros.
+ *   str: valid UTF-8. A field the reader flagged CSV_F_BAD_ENCODING fails with check "encoding"
+ *   in any column.
+ * - Rows. A record whose field count differs from the header fails once with check
+ *   "field_count" and its values are not checked; a CSV_R_UNTERMINATED record fails once with
+ *   "unterminated_quote" (its last field swallowed the rest of the file) and is not checked
+ *   either. Every row lands in the batch; failing rows have row_ok = 0 and nulls where values
+ *   failed. rows_read == rows_valid + rows_invalid always (the header is not a row).
+ * - Header: see validator_new.
+ * - Checks: Pandera's names and semantics (equal_to, not_equal_to, greater_than,
+ *   greater_than_or_equal_to, less_than, less_than_or_equal_to, in_range, isin, notin,
+ *   str_matches (anchored at the start, as re.match), str_contains (re.search), str_startswith,
+ *   str_endswith, str_length (code points; min_value, max_value, exact_value), unique_values_eq
+ *   (judged at the end of the file by validator_finish) and our email (a pragmatic address
+ *   shape)). Arguments are typed with the data's parsers against the column's dtype. ignore_na
+ *   (default true): nulls pass; with ignore_na: false a null fails the check. raise_warning: the
+ *   case is emitted with warning = true and the row stays valid. error: replaces the message.
+ *   Check names in failures look like Pandera's: "greater_than_or_equal_to(0)",
+ *   "isin(['a', 'b'])", "in_range(0, 10)", "str_length(1, None)".
+ * - unique: true columns and frame-level unique sets compare typed values ("01" == "1" in an int
+ *   column). Streaming keeps the first occurrence: a later row with a key seen before fails
+ *   ("unique" / "frame_unique", message naming the line of the first occurrence) while the first
+ *   stays valid, like Pandera's report_duplicates: exclude_first whatever report_duplicates says.
+ *   Nulls take no part (a frame key with any null member is skipped). Values of rows failing for
+ *   other reasons still take part: uniqueness is a property of the column's values.
+ * - Failure cases of one validator_run come out in line order. Frame-level cases
+ *   (unique_values_eq) have line 0.
  */
 #ifndef ASTRO_VALIDATE_VALIDATE_H
 #define ASTRO_VALIDATE_VALIDATE_H
@@ -45,7 +96,16 @@ struct validator;
  * pass spec->column_names). Header problems (missing required column, duplicate name, unexpected
  * column when strict is true, wrong order when ordered) are emitted as failures on line header_line;
  * the validator still validates rows so that every problem is reported. The validator borrows spec
- * and fs for its lifetime. */
+ * and fs for its lifetime; header is copied.
+ * Header rules: names match exactly; schema columns with regex: true claim every remaining name
+ * their PCRE2 pattern matches in full. A missing required column fails with
+ * "column_in_dataframe" (required: false columns are simply absent from the output); a repeated
+ * name fails with "duplicate_column" (the first occurrence is used); an undeclared name fails
+ * with "column_in_schema" under strict: true, is kept as a nullable str column under strict:
+ * false and dropped under strict: filter; with ordered: true a declared column found before one
+ * the schema declares ahead of it fails with "column_ordered". These failures have column = the
+ * name, value = NULL, raw = NULL. Fails (AE_CONFIG) when the schema does not compile (see
+ * validate_schema_check), or AE_NOMEM, or with the sink's error. */
 int validator_new(struct validator **out, const struct ingest_spec *spec, const char *const *header,
                   size_t nheader, uint64_t header_line, const struct failure_sink *fs,
                   struct err *e) ASTRO_WUR;
@@ -79,17 +139,29 @@ struct validate_counts {
 
 void validator_counts(const struct validator *v, struct validate_counts *out);
 
+/* Ends the file: emits the frame-level failure cases that need every row (unique_values_eq), with
+ * line 0. Call once after the last validator_run (further calls do nothing). Fails only on sink
+ * errors. */
+int validator_finish(struct validator *v, struct err *e) ASTRO_WUR;
+
 void validator_free(struct validator *v);
 
-/* A failure sink that counts cases per (column, check), keeps the first examples of each, and
- * writes every case as one JSON line to a FILE (optional). */
+/* A failure sink that counts cases per (column, check, level), keeps the first 5 examples of each
+ * (line, value), and writes every case as one JSON line to jsonl when it is not NULL:
+ *   {"file":...,"line":12,"column":...,"check":...,"value":...,"message":...,"raw":...,
+ *    "level":"error"|"warning"}
+ * (line 0 and NULL column/value/raw are written as null). jsonl is borrowed (not closed);
+ * file_name is copied. The sink returns AE_IO when a write fails, AE_NOMEM when memory runs out.
+ * report_print_summary prints a table (column, check, count) with up to max_examples (<= 5)
+ * examples per row ("    line 12: '12x'"); AE_IO on a write error. */
 struct report;
 
 int report_new(struct report **out, FILE *jsonl, const char *file_name, struct err *e) ASTRO_WUR;
 struct failure_sink report_sink(struct report *r);
 /* Writes the human summary (counts per column and check, first examples with line numbers). */
 int report_print_summary(const struct report *r, FILE *out, size_t max_examples) ASTRO_WUR;
-uint64_t report_total(const struct report *r);
+uint64_t report_total(const struct report *r); /* every case, warnings included */
+uint64_t report_warnings(const struct report *r);
 void report_free(struct report *r);
 
 #endif

@@ -1,0 +1,766 @@
+/*
+ * checks.c - compiling schema columns and evaluating Pandera's built-in checks.
+ *
+ * A check's arguments are YAML scalars; they are typed here with the same parsers as the data
+ * (vparse.h) against the column's dtype, so `greater_than: 0` on a decimal(5,2) column compares
+ * unscaled 0 with unscaled values, exactly. Semantics follow pandera.api.checks.Check (the
+ * built-ins in pandera/backends/pandas/builtin_checks.py): comparisons are element-wise,
+ * str_matches anchors at the start only (re.match), str_contains searches (re.search), str_length
+ * counts characters (code points), in_range includes both ends by default.
+ * Check names shown in failures mimic Pandera's: "greater_than_or_equal_to(0)", "isin(['a', 'b'])".
+ */
+#include "validate/vinternal.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int verr_at(struct err *e, const struct cfg_loc *loc, const char *fmt, ...)
+{
+    char msg[900];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (loc == NULL) {
+        return err_set(e, AE_CONFIG, "%s", msg);
+    }
+    const char *path = loc->path ? loc->path : "schema";
+    if (loc->file != NULL) {
+        return err_set(e, AE_CONFIG, "%s:%u:%u: %s: %s", loc->file, (unsigned)loc->line,
+                       (unsigned)loc->col, path, msg);
+    }
+    return err_set(e, AE_CONFIG, "%s: %s", path, msg);
+}
+
+/* ---- comparison of typed values ---------------------------------------------------------- */
+
+/* -1, 0, 1, or 2 when unordered (a NaN is involved). */
+static int vcmp(const struct vp_col *pc, const union vp_val *x, const union vp_val *y)
+{
+    switch (pc->type.id) {
+    case DT_STR: {
+        size_t n = x->s.n < y->s.n ? x->s.n : y->s.n;
+        int c = n ? memcmp(x->s.p, y->s.p, n) : 0;
+        if (c != 0) {
+            return c < 0 ? -1 : 1;
+        }
+        return x->s.n < y->s.n ? -1 : (x->s.n > y->s.n);
+    }
+    case DT_BOOL: return x->b < y->b ? -1 : (x->b > y->b);
+    case DT_UINT8:
+    case DT_UINT16:
+    case DT_UINT32:
+    case DT_UINT64: {
+        uint64_t a = (uint64_t)x->i;
+        uint64_t b = (uint64_t)y->i;
+        return a < b ? -1 : (a > b);
+    }
+    case DT_FLOAT32:
+    case DT_FLOAT64:
+        if (isnan(x->f) || isnan(y->f)) {
+            return 2;
+        }
+        return x->f < y->f ? -1 : (x->f > y->f);
+    case DT_DECIMAL: return x->d < y->d ? -1 : (x->d > y->d);
+    default: return x->i < y->i ? -1 : (x->i > y->i);
+    }
+}
+
+/* A total order for sorting sets: NaN after every number and equal to itself. */
+static int vcmp_total(const void *a, const void *b, void *ctx)
+{
+    const struct vp_col *pc = ctx;
+    const union vp_val *x = a;
+    const union vp_val *y = b;
+    int c = vcmp(pc, x, y);
+    if (c != 2) {
+        return c;
+    }
+    bool nx = isnan(x->f);
+    bool ny = isnan(y->f);
+    return nx == ny ? 0 : (nx ? 1 : -1);
+}
+
+/* Index of v in the sorted set, or -1. */
+static long set_find(const struct vcheck *ck, const struct vp_col *pc, const union vp_val *v)
+{
+    size_t lo = 0;
+    size_t hi = ck->nset;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = vcmp_total(&ck->set[mid], v, (void *)pc);
+        if (c == 0) {
+            return (long)mid;
+        }
+        if (c < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return -1;
+}
+
+/* ---- email ------------------------------------------------------------------------------- */
+
+/* A pragmatic address check (not RFC 5322's full grammar, which accepts nearly anything):
+ * local@domain; the local part is dot-separated runs of letters, digits, non-ASCII and
+ * !#$%&'*+/=?^_`{|}~- (at most 64 bytes); the domain has at least two dot-separated labels of
+ * letters, digits, hyphens and non-ASCII, each 1..63 bytes and not starting or ending with a
+ * hyphen, and a top-level label of at least two characters that is not all digits. */
+static bool email_ok(const char *p, size_t n)
+{
+    const char *at = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '@') {
+            if (at != NULL) {
+                return false;
+            }
+            at = p + i;
+        }
+    }
+    if (at == NULL) {
+        return false;
+    }
+    size_t ln = (size_t)(at - p);
+    if (ln == 0 || ln > 64 || p[0] == '.' || p[ln - 1] == '.') {
+        return false;
+    }
+    for (size_t i = 0; i < ln; i++) {
+        unsigned char c = (unsigned char)p[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c >= 0x80 || (c != 0 && strchr("!#$%&'*+/=?^_`{|}~-", c) != NULL);
+        if (c == '.') {
+            ok = p[i + 1] != '.';
+        }
+        if (!ok) {
+            return false;
+        }
+    }
+    const char *d = at + 1;
+    size_t dn = n - ln - 1;
+    if (dn == 0 || dn > 253) {
+        return false;
+    }
+    size_t labels = 0;
+    size_t start = 0;
+    for (size_t i = 0; i <= dn; i++) {
+        if (i < dn && d[i] != '.') {
+            unsigned char c = (unsigned char)d[i];
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c >= 0x80)) {
+                return false;
+            }
+            continue;
+        }
+        size_t len = i - start;
+        if (len == 0 || len > 63 || d[start] == '-' || d[i - 1] == '-') {
+            return false;
+        }
+        labels++;
+        if (i == dn) {
+            bool digits = true;
+            for (size_t k = start; k < i; k++) {
+                digits = digits && d[k] >= '0' && d[k] <= '9';
+            }
+            if (len < 2 || digits) {
+                return false;
+            }
+        }
+        start = i + 1;
+    }
+    return labels >= 2;
+}
+
+/* ---- evaluation -------------------------------------------------------------------------- */
+
+bool vck_eval(struct vcheck *ck, const struct vp_col *pc, const union vp_val *v, uint64_t line)
+{
+    bool is_float = pc->type.id == DT_FLOAT32 || pc->type.id == DT_FLOAT64;
+    /* pandas counts NaN as missing, so with ignore_na a NaN passes like a null does. */
+    if (is_float && isnan(v->f) && ck->spec->ignore_na && ck->kind != CK_UNIQUE_EQ) {
+        return true;
+    }
+    int c;
+    switch (ck->kind) {
+    case CK_EQ: return vcmp(pc, v, &ck->lo) == 0;
+    case CK_NE: return vcmp(pc, v, &ck->lo) != 0;
+    case CK_GT: return vcmp(pc, v, &ck->lo) == 1;
+    case CK_GE:
+        c = vcmp(pc, v, &ck->lo);
+        return c == 0 || c == 1;
+    case CK_LT: return vcmp(pc, v, &ck->hi) == -1;
+    case CK_LE:
+        c = vcmp(pc, v, &ck->hi);
+        return c == 0 || c == -1;
+    case CK_RANGE: {
+        int a = vcmp(pc, v, &ck->lo);
+        int b = vcmp(pc, v, &ck->hi);
+        if (a == 2 || b == 2) {
+            return false;
+        }
+        bool lo_ok = ck->inc_lo ? a >= 0 : a > 0;
+        bool hi_ok = ck->inc_hi ? b <= 0 : b < 0;
+        return lo_ok && hi_ok;
+    }
+    case CK_ISIN: return set_find(ck, pc, v) >= 0;
+    case CK_NOTIN: return set_find(ck, pc, v) < 0;
+    case CK_MATCHES:
+    case CK_CONTAINS: {
+        /* Values were checked to be UTF-8 already, hence PCRE2_NO_UTF_CHECK. */
+        int rc = pcre2_match(ck->re, (PCRE2_SPTR)v->s.p, v->s.n, 0, PCRE2_NO_UTF_CHECK, ck->md,
+                             NULL);
+        return rc >= 0;
+    }
+    case CK_STARTS: return v->s.n >= ck->litlen && memcmp(v->s.p, ck->lit, ck->litlen) == 0;
+    case CK_ENDS:
+        return v->s.n >= ck->litlen &&
+               memcmp(v->s.p + v->s.n - ck->litlen, ck->lit, ck->litlen) == 0;
+    case CK_LENGTH: {
+        int64_t len = (int64_t)vp_utf8_count(v->s.p, v->s.n);
+        return (ck->len_min < 0 || len >= ck->len_min) && (ck->len_max < 0 || len <= ck->len_max);
+    }
+    case CK_UNIQUE_EQ: {
+        long k = set_find(ck, pc, v);
+        if (k >= 0) {
+            ck->seen[k] = 1;
+        } else if (!ck->extra) {
+            /* Remember the first value outside the set for the end-of-file report. */
+            char q[160];
+            if (pc->type.id == DT_STR) {
+                vp_quote(q, sizeof(q), v->s.p, v->s.n, 120);
+            } else if (is_float) {
+                snprintf(q, sizeof(q), "%.17g", v->f);
+            } else {
+                snprintf(q, sizeof(q), "(a value)");
+            }
+            ck->extra_val = strdup(q);
+            ck->extra = true;
+            ck->extra_line = line;
+        }
+        return true; /* judged at the end of the file (validator_finish) */
+    }
+    case CK_EMAIL: return email_ok(v->s.p, v->s.n);
+    }
+    return true;
+}
+
+void vck_message(const struct vcheck *ck, char *buf, size_t n, const char *value, size_t vlen)
+{
+    if (value == NULL) {
+        snprintf(buf, n, "a null value fails %s (ignore_na is false)", ck->label);
+        return;
+    }
+    char q[160];
+    vp_quote(q, sizeof(q), value, vlen, 120);
+    const char *a = ck->shown;
+    switch (ck->kind) {
+    case CK_EQ: snprintf(buf, n, "%s is not equal to %s", q, a); break;
+    case CK_NE: snprintf(buf, n, "%s is equal to %s, which is not allowed", q, a); break;
+    case CK_GT: snprintf(buf, n, "%s is not greater than %s", q, a); break;
+    case CK_GE: snprintf(buf, n, "%s is less than %s", q, a); break;
+    case CK_LT: snprintf(buf, n, "%s is not less than %s", q, a); break;
+    case CK_LE: snprintf(buf, n, "%s is greater than %s", q, a); break;
+    case CK_RANGE: snprintf(buf, n, "%s is not in the range %s", q, a); break;
+    case CK_ISIN: snprintf(buf, n, "%s is not one of the allowed values %s", q, a); break;
+    case CK_NOTIN: snprintf(buf, n, "%s is one of the forbidden values %s", q, a); break;
+    case CK_MATCHES: snprintf(buf, n, "%s does not match the pattern %s", q, a); break;
+    case CK_CONTAINS:
+        snprintf(buf, n, "%s does not contain a match for the pattern %s", q, a);
+        break;
+    case CK_STARTS: snprintf(buf, n, "%s does not start with %s", q, a); break;
+    case CK_ENDS: snprintf(buf, n, "%s does not end with %s", q, a); break;
+    case CK_LENGTH:
+        snprintf(buf, n, "%s has %zu characters; expected %s", q, vp_utf8_count(value, vlen), a);
+        break;
+    case CK_EMAIL: snprintf(buf, n, "%s is not a valid email address", q); break;
+    case CK_UNIQUE_EQ: snprintf(buf, n, "%s: unique values differ from %s", q, a); break;
+    }
+}
+
+/* ---- compiling --------------------------------------------------------------------------- */
+
+static const struct {
+    const char *name;
+    enum ck_kind kind;
+    const char *keys[5]; /* accepted argument keys besides the positional one */
+} check_table[] = {
+    {"equal_to", CK_EQ, {"value"}},
+    {"not_equal_to", CK_NE, {"value"}},
+    {"greater_than", CK_GT, {"min_value", "value"}},
+    {"greater_than_or_equal_to", CK_GE, {"min_value", "value"}},
+    {"less_than", CK_LT, {"max_value", "value"}},
+    {"less_than_or_equal_to", CK_LE, {"max_value", "value"}},
+    {"in_range", CK_RANGE, {"min_value", "max_value", "include_min", "include_max"}},
+    {"isin", CK_ISIN, {"allowed_values", "value"}},
+    {"notin", CK_NOTIN, {"forbidden_values", "value"}},
+    {"str_matches", CK_MATCHES, {"pattern", "value"}},
+    {"str_contains", CK_CONTAINS, {"pattern", "value"}},
+    {"str_startswith", CK_STARTS, {"string", "value"}},
+    {"str_endswith", CK_ENDS, {"string", "value"}},
+    {"str_length", CK_LENGTH, {"min_value", "max_value", "exact_value", "value"}},
+    {"unique_values_eq", CK_UNIQUE_EQ, {"values", "value"}},
+    {"email", CK_EMAIL, {NULL}},
+};
+
+static bool key_allowed(size_t t, const char *key)
+{
+    for (size_t k = 0; k < 5 && check_table[t].keys[k] != NULL; k++) {
+        if (strcmp(check_table[t].keys[k], key) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The argument under key, or (when key names the check's main operand) the positional one. */
+static const struct cfg_arg *arg_get(const struct check_spec *cs, const char *key, bool main)
+{
+    for (size_t k = 0; k < cs->nargs; k++) {
+        const struct cfg_arg *a = &cs->args[k];
+        if (a->key != NULL && strcmp(a->key, key) == 0) {
+            return a;
+        }
+        if (main && (a->key == NULL || strcmp(a->key, "value") == 0)) {
+            return a;
+        }
+    }
+    return NULL;
+}
+
+/* Appends the display form of one scalar (Python repr style for strings) to b. */
+static int show_scalar(struct buf *b, const struct vp_col *pc, const char *text)
+{
+    bool quote = pc->type.id == DT_STR || pc->type.id == DT_DATE ||
+                 pc->type.id == DT_TIMESTAMP || pc->type.id == DT_TIMESTAMP_TZ;
+    if (!quote) {
+        const char *p = text;
+        size_t n = strlen(text);
+        vp_trim(&p, &n);
+        return buf_append(b, p, n);
+    }
+    if (buf_putc(b, '\'') != 0) {
+        return AE_NOMEM;
+    }
+    for (const char *s = text; *s != '\0'; s++) {
+        if ((*s == '\'' || *s == '\\') && buf_putc(b, '\\') != 0) {
+            return AE_NOMEM;
+        }
+        if (buf_putc(b, *s) != 0) {
+            return AE_NOMEM;
+        }
+    }
+    return buf_putc(b, '\'');
+}
+
+/* Types text against the column: trims for non-str dtypes, then the dtype parser. */
+static int type_scalar(const struct vp_col *pc, const struct cfg_loc *loc, const char *what,
+                       const char *text, union vp_val *out, struct err *e)
+{
+    if (text == NULL) {
+        return verr_at(e, loc, "%s must be a value, not null or a list", what);
+    }
+    const char *p = text;
+    size_t n = strlen(text);
+    if (pc->type.id != DT_STR) {
+        vp_trim(&p, &n);
+    } else if (!vp_utf8_valid(p, n)) {
+        return verr_at(e, loc, "%s is not valid UTF-8", what);
+    }
+    int st = vp_parse(pc, p, n, out);
+    if (st != VP_OK) {
+        char m[600];
+        vp_message(m, sizeof(m), st, pc, text, strlen(text));
+        return verr_at(e, loc, "%s: %s", what, m);
+    }
+    return 0;
+}
+
+/* A non-negative integer argument (str_length bounds); null means no bound (-1). */
+static int type_len(const struct cfg_arg *a, const char *what, int64_t *out, struct err *e)
+{
+    *out = -1;
+    if (a == NULL || a->is_null) {
+        return 0;
+    }
+    int64_t v = 0;
+    const char *p = a->value ? a->value : "";
+    size_t n = strlen(p);
+    vp_trim(&p, &n);
+    if (a->is_list || vp_int(p, n, 0, INT64_MAX, &v) != VP_OK) {
+        return verr_at(e, &a->loc, "%s must be a non-negative integer", what);
+    }
+    *out = v;
+    return 0;
+}
+
+static int type_flag(const struct cfg_arg *a, const char *what, bool *out, struct err *e)
+{
+    if (a == NULL) {
+        return 0;
+    }
+    uint8_t b = 0;
+    const char *p = a->value ? a->value : "";
+    size_t n = strlen(p);
+    vp_trim(&p, &n);
+    if (a->is_list || a->is_null || vp_bool(NULL, p, n, &b) != VP_OK) {
+        return verr_at(e, &a->loc, "%s must be true or false", what);
+    }
+    *out = b != 0;
+    return 0;
+}
+
+static int compile_regex(struct vcheck *ck, const struct cfg_arg *a, uint32_t extra,
+                         struct err *e)
+{
+    int ec = 0;
+    PCRE2_SIZE off = 0;
+    ck->re = pcre2_compile((PCRE2_SPTR)a->value, PCRE2_ZERO_TERMINATED, PCRE2_UTF | extra, &ec,
+                           &off, NULL);
+    if (ck->re == NULL) {
+        PCRE2_UCHAR msg[256];
+        pcre2_get_error_message(ec, msg, sizeof(msg));
+        return verr_at(e, &a->loc, "pattern '%s' does not compile at offset %zu: %s", a->value,
+                       (size_t)off, (const char *)msg);
+    }
+    /* JIT is an optimisation: when it is unavailable, pcre2_match interprets the pattern. */
+    (void)pcre2_jit_compile(ck->re, PCRE2_JIT_COMPLETE);
+    ck->md = pcre2_match_data_create_from_pattern(ck->re, NULL);
+    if (ck->md == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory compiling a pattern");
+    }
+    return 0;
+}
+
+static void vck_release(struct vcheck *ck)
+{
+    free(ck->label);
+    free(ck->shown);
+    free(ck->set);
+    free(ck->seen);
+    free(ck->extra_val);
+    pcre2_match_data_free(ck->md);
+    pcre2_code_free(ck->re);
+    memset(ck, 0, sizeof(*ck));
+}
+
+static int vck_compile(struct vcheck *ck, const struct check_spec *cs, const struct vp_col *pc,
+                       struct err *e)
+{
+    memset(ck, 0, sizeof(*ck));
+    ck->spec = cs;
+    ck->len_min = -1;
+    ck->len_max = -1;
+    ck->inc_lo = true;
+    ck->inc_hi = true;
+    struct buf shown = BUF_INIT;
+    int rc = 0;
+    size_t t = 0;
+    const size_t nt = sizeof(check_table) / sizeof(check_table[0]);
+    while (t < nt && strcmp(check_table[t].name, cs->name) != 0) {
+        t++;
+    }
+    if (t == nt) {
+        rc = verr_at(e, &cs->loc,
+                     "unknown check '%s' (known: equal_to, not_equal_to, greater_than, "
+                     "greater_than_or_equal_to, less_than, less_than_or_equal_to, in_range, isin, "
+                     "notin, str_matches, str_contains, str_startswith, str_endswith, str_length, "
+                     "unique_values_eq, email)",
+                     cs->name);
+        goto out;
+    }
+    ck->kind = check_table[t].kind;
+    for (size_t k = 0; k < cs->nargs; k++) {
+        const struct cfg_arg *a = &cs->args[k];
+        if (a->key != NULL && !key_allowed(t, a->key)) {
+            rc = verr_at(e, &a->loc, "unknown argument '%s' for check %s", a->key, cs->name);
+            goto out;
+        }
+    }
+    bool is_str = pc->type.id == DT_STR;
+    if (ck->kind >= CK_MATCHES && ck->kind <= CK_LENGTH && !is_str) {
+        rc = verr_at(e, &cs->loc, "check %s applies to str columns only", cs->name);
+        goto out;
+    }
+    if (ck->kind == CK_EMAIL && !is_str) {
+        rc = verr_at(e, &cs->loc, "check email applies to str columns only");
+        goto out;
+    }
+    char what[96];
+    snprintf(what, sizeof(what), "argument of %s", cs->name);
+    switch (ck->kind) {
+    case CK_EQ:
+    case CK_NE:
+    case CK_GT:
+    case CK_GE:
+    case CK_LT:
+    case CK_LE: {
+        const char *key = check_table[t].keys[0];
+        const struct cfg_arg *a = arg_get(cs, key, true);
+        if (a == NULL) {
+            rc = verr_at(e, &cs->loc, "check %s needs a value", cs->name);
+            goto out;
+        }
+        union vp_val *dst = (ck->kind == CK_LT || ck->kind == CK_LE) ? &ck->hi : &ck->lo;
+        rc = type_scalar(pc, &a->loc, what, a->is_list || a->is_null ? NULL : a->value, dst, e);
+        if (rc == 0 && show_scalar(&shown, pc, a->value) != 0) {
+            rc = AE_NOMEM;
+        }
+        break;
+    }
+    case CK_RANGE: {
+        const struct cfg_arg *lo = arg_get(cs, "min_value", false);
+        const struct cfg_arg *hi = arg_get(cs, "max_value", false);
+        if (lo == NULL || hi == NULL) {
+            rc = verr_at(e, &cs->loc, "check in_range needs min_value and max_value");
+            goto out;
+        }
+        rc = type_scalar(pc, &lo->loc, "min_value of in_range", lo->is_list ? NULL : lo->value,
+                         &ck->lo, e);
+        if (rc == 0) {
+            rc = type_scalar(pc, &hi->loc, "max_value of in_range",
+                             hi->is_list ? NULL : hi->value, &ck->hi, e);
+        }
+        if (rc == 0) {
+            rc = type_flag(arg_get(cs, "include_min", false), "include_min", &ck->inc_lo, e);
+        }
+        if (rc == 0) {
+            rc = type_flag(arg_get(cs, "include_max", false), "include_max", &ck->inc_hi, e);
+        }
+        if (rc == 0 && (buf_putc(&shown, ck->inc_lo ? '[' : '(') != 0 ||
+                        show_scalar(&shown, pc, lo->value) != 0 || buf_puts(&shown, ", ") != 0 ||
+                        show_scalar(&shown, pc, hi->value) != 0 ||
+                        buf_putc(&shown, ck->inc_hi ? ']' : ')') != 0)) {
+            rc = AE_NOMEM;
+        }
+        break;
+    }
+    case CK_ISIN:
+    case CK_NOTIN:
+    case CK_UNIQUE_EQ: {
+        const struct cfg_arg *a = arg_get(cs, check_table[t].keys[0], true);
+        if (a == NULL || !a->is_list) {
+            rc = verr_at(e, a ? &a->loc : &cs->loc, "check %s needs a list of values", cs->name);
+            goto out;
+        }
+        ck->set = calloc(a->nitems ? a->nitems : 1, sizeof(*ck->set));
+        ck->seen = calloc(a->nitems ? a->nitems : 1, 1);
+        if (ck->set == NULL || ck->seen == NULL || buf_putc(&shown, '[') != 0) {
+            rc = err_set(e, AE_NOMEM, "out of memory compiling check %s", cs->name);
+            goto out;
+        }
+        for (size_t k = 0; k < a->nitems; k++) {
+            char w[96];
+            snprintf(w, sizeof(w), "item %zu of %s", k, cs->name);
+            rc = type_scalar(pc, &a->loc, w, a->items[k], &ck->set[k], e);
+            if (rc != 0) {
+                goto out;
+            }
+            if ((k > 0 && buf_puts(&shown, ", ") != 0) ||
+                show_scalar(&shown, pc, a->items[k]) != 0) {
+                rc = AE_NOMEM;
+                goto out;
+            }
+        }
+        if (buf_putc(&shown, ']') != 0) {
+            rc = AE_NOMEM;
+            goto out;
+        }
+        qsort_r(ck->set, a->nitems, sizeof(*ck->set), vcmp_total, (void *)pc);
+        /* Duplicates in the list would leave some "seen" flags unset forever. */
+        size_t m = 0;
+        for (size_t k = 0; k < a->nitems; k++) {
+            if (m == 0 || vcmp_total(&ck->set[m - 1], &ck->set[k], (void *)pc) != 0) {
+                ck->set[m++] = ck->set[k];
+            }
+        }
+        ck->nset = m;
+        break;
+    }
+    case CK_MATCHES:
+    case CK_CONTAINS: {
+        const struct cfg_arg *a = arg_get(cs, "pattern", true);
+        if (a == NULL || a->is_list || a->is_null || a->value == NULL) {
+            rc = verr_at(e, a ? &a->loc : &cs->loc, "check %s needs a pattern", cs->name);
+            goto out;
+        }
+        /* re.match anchors at the start only; re.search does not anchor. */
+        rc = compile_regex(ck, a, ck->kind == CK_MATCHES ? PCRE2_ANCHORED : 0, e);
+        if (rc == 0 && show_scalar(&shown, pc, a->value) != 0) {
+            rc = AE_NOMEM;
+        }
+        break;
+    }
+    case CK_STARTS:
+    case CK_ENDS: {
+        const struct cfg_arg *a = arg_get(cs, "string", true);
+        if (a == NULL || a->is_list || a->is_null || a->value == NULL) {
+            rc = verr_at(e, a ? &a->loc : &cs->loc, "check %s needs a string", cs->name);
+            goto out;
+        }
+        ck->lit = a->value;
+        ck->litlen = strlen(a->value);
+        if (show_scalar(&shown, pc, a->value) != 0) {
+            rc = AE_NOMEM;
+        }
+        break;
+    }
+    case CK_LENGTH: {
+        int64_t exact = -1;
+        rc = type_len(arg_get(cs, "min_value", false), "min_value of str_length", &ck->len_min, e);
+        if (rc == 0) {
+            rc = type_len(arg_get(cs, "max_value", false), "max_value of str_length",
+                          &ck->len_max, e);
+        }
+        if (rc == 0) {
+            rc = type_len(arg_get(cs, "exact_value", true), "exact_value of str_length", &exact,
+                          e);
+        }
+        if (rc != 0) {
+            goto out;
+        }
+        if (exact >= 0) {
+            ck->len_min = exact;
+            ck->len_max = exact;
+            rc = buf_printf(&shown, "exactly %lld", (long long)exact);
+        } else if (ck->len_min >= 0 && ck->len_max >= 0) {
+            rc = buf_printf(&shown, "between %lld and %lld", (long long)ck->len_min,
+                            (long long)ck->len_max);
+        } else if (ck->len_min >= 0) {
+            rc = buf_printf(&shown, "at least %lld", (long long)ck->len_min);
+        } else if (ck->len_max >= 0) {
+            rc = buf_printf(&shown, "at most %lld", (long long)ck->len_max);
+        } else {
+            rc = verr_at(e, &cs->loc, "check str_length needs min_value, max_value or "
+                                      "exact_value");
+        }
+        break;
+    }
+    case CK_EMAIL: break;
+    }
+    if (rc != 0) {
+        goto out;
+    }
+    /* The label: Pandera's name(arguments). */
+    struct buf lb = BUF_INIT;
+    int lrc = buf_puts(&lb, cs->name);
+    if (ck->kind == CK_RANGE) {
+        /* Pandera shows in_range(min, max) whatever the inclusivity. */
+        lrc = lrc || buf_putc(&lb, '(') ||
+              show_scalar(&lb, pc, arg_get(cs, "min_value", false)->value) ||
+              buf_puts(&lb, ", ") || show_scalar(&lb, pc, arg_get(cs, "max_value", false)->value) ||
+              buf_putc(&lb, ')');
+    } else if (ck->kind == CK_LENGTH) {
+        char tmp[64];
+        char t2[64];
+        snprintf(tmp, sizeof(tmp), "%lld", (long long)ck->len_min);
+        snprintf(t2, sizeof(t2), "%lld", (long long)ck->len_max);
+        lrc = lrc || buf_printf(&lb, "(%s, %s)", ck->len_min >= 0 ? tmp : "None",
+                                ck->len_max >= 0 ? t2 : "None");
+    } else if (ck->kind != CK_EMAIL) {
+        lrc = lrc || buf_printf(&lb, "(%s)", shown.data ? shown.data : "");
+    }
+    if (lrc != 0) {
+        buf_release(&lb);
+        rc = err_set(e, AE_NOMEM, "out of memory compiling check %s", cs->name);
+        goto out;
+    }
+    ck->label = buf_detach(&lb, NULL);
+    ck->shown = buf_detach(&shown, NULL);
+    if (ck->label == NULL || ck->shown == NULL) {
+        rc = err_set(e, AE_NOMEM, "out of memory compiling check %s", cs->name);
+    }
+out:
+    buf_release(&shown);
+    if (rc == AE_NOMEM && e != NULL && e->code != AE_NOMEM) {
+        err_set(e, AE_NOMEM, "out of memory compiling check %s", cs->name);
+    }
+    if (rc != 0) {
+        vck_release(ck);
+    }
+    return rc;
+}
+
+int vcol_compile(struct vcolumn *vc, const struct column_spec *cs, locale_t loc, struct err *e)
+{
+    memset(vc, 0, sizeof(*vc));
+    vc->spec = cs;
+    vc->pc.type = cs->type;
+    vc->pc.c_locale = loc;
+    vc->pc.true_values = cs->true_values;
+    vc->pc.n_true = cs->n_true_values;
+    vc->pc.false_values = cs->false_values;
+    vc->pc.n_false = cs->n_false_values;
+    int rc = 0;
+    if (cs->name == NULL || cs->name[0] == '\0') {
+        return verr_at(e, &cs->loc, "a column needs a non-empty name");
+    }
+    if (cs->format != NULL) {
+        bool dt = cs->type.id == DT_DATE || cs->type.id == DT_TIMESTAMP ||
+                  cs->type.id == DT_TIMESTAMP_TZ;
+        char why[300];
+        if (!dt) {
+            return verr_at(e, &cs->loc, "format applies to date and datetime columns only");
+        }
+        if (vp_fmt_compile(cs->format, &vc->fmt, why, sizeof(why)) != 0) {
+            return verr_at(e, &cs->loc, "%s", why);
+        }
+        vc->pc.fmt = &vc->fmt;
+        vc->pc.fmt_text = cs->format;
+    }
+    if ((cs->true_values != NULL || cs->false_values != NULL) && cs->type.id != DT_BOOL) {
+        return verr_at(e, &cs->loc, "true_values and false_values apply to bool columns only");
+    }
+    if (cs->regex) {
+        int ec = 0;
+        PCRE2_SIZE off = 0;
+        vc->name_re = pcre2_compile((PCRE2_SPTR)cs->name, PCRE2_ZERO_TERMINATED,
+                                    PCRE2_UTF | PCRE2_ANCHORED | PCRE2_ENDANCHORED, &ec, &off,
+                                    NULL);
+        if (vc->name_re == NULL) {
+            PCRE2_UCHAR msg[256];
+            pcre2_get_error_message(ec, msg, sizeof(msg));
+            return verr_at(e, &cs->loc, "column pattern '%s' does not compile at offset %zu: %s",
+                           cs->name, (size_t)off, (const char *)msg);
+        }
+        vc->name_md = pcre2_match_data_create_from_pattern(vc->name_re, NULL);
+        if (vc->name_md == NULL) {
+            rc = err_set(e, AE_NOMEM, "out of memory");
+            goto fail;
+        }
+    }
+    if (cs->nchecks > UINT16_MAX) {
+        rc = verr_at(e, &cs->loc, "too many checks");
+        goto fail;
+    }
+    vc->checks = calloc(cs->nchecks ? cs->nchecks : 1, sizeof(*vc->checks));
+    if (vc->checks == NULL) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t k = 0; k < cs->nchecks; k++) {
+        rc = vck_compile(&vc->checks[k], &cs->checks[k], &vc->pc, e);
+        if (rc != 0) {
+            goto fail;
+        }
+        vc->nchecks++;
+    }
+    return 0;
+fail:
+    vcol_release(vc);
+    return rc;
+}
+
+void vcol_release(struct vcolumn *vc)
+{
+    for (size_t k = 0; k < vc->nchecks; k++) {
+        vck_release(&vc->checks[k]);
+    }
+    free(vc->checks);
+    pcre2_match_data_free(vc->name_md);
+    pcre2_code_free(vc->name_re);
+    memset(vc, 0, sizeof(*vc));
+}

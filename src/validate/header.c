@@ -1,0 +1,200 @@
+/*
+ * header.c - matching a file's header against the schema's columns.
+ *
+ * Names match exactly (case-sensitive). Exact schema names are matched first; `regex: true`
+ * columns then claim the remaining names their pattern matches in full, in file order. A name
+ * that appears twice is a "duplicate_column" failure and only its first occurrence is used.
+ * Names left over are "column_in_schema" failures under strict: true, kept as nullable str columns
+ * under strict: false, dropped under strict: filter (Pandera's DataFrameSchema(strict=...)).
+ * With ordered: true, a declared column found before a column the schema declares ahead of it is
+ * a "column_ordered" failure. Output order: schema order (a regex column expands to its matches in
+ * file order), then kept undeclared columns in file order.
+ */
+#include "validate/vinternal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int header_fail(struct validator *v, const char *column, const char *check,
+                       const char *message, struct err *e)
+{
+    struct failure f = {0};
+    f.line = v->header_line;
+    f.column = column;
+    f.check = check;
+    f.message = message;
+    v->header_failed = true;
+    return vemit(v, &f, e);
+}
+
+static bool regex_full_match(struct vcolumn *vc, const char *name)
+{
+    int rc = pcre2_match(vc->name_re, (PCRE2_SPTR)name, strlen(name), 0, 0, vc->name_md, NULL);
+    return rc >= 0;
+}
+
+/* Fills the null-marker fields of o from the spec and column spec (may be NULL). */
+static void set_markers(struct vout *o, const struct ingest_spec *spec,
+                        const struct column_spec *cs)
+{
+    o->nv_spec = spec->null_values;
+    o->n_nv_spec = spec->null_values ? spec->n_null_values : 0;
+    o->nv_col = cs ? cs->null_values : NULL;
+    o->n_nv_col = (cs && cs->null_values) ? cs->n_null_values : 0;
+    o->nv_lens = 0;
+    for (size_t k = 0; k < o->n_nv_spec + o->n_nv_col; k++) {
+        const char *m = k < o->n_nv_spec ? o->nv_spec[k] : o->nv_col[k - o->n_nv_spec];
+        if (m != NULL) {
+            size_t len = strlen(m);
+            o->nv_lens |= UINT64_C(1) << (len < 63 ? len : 63);
+        }
+    }
+}
+
+static int add_out(struct validator *v, const char *name, size_t field, struct vcolumn *vc,
+                   struct err *e)
+{
+    struct vout *o = &v->outs[v->nout];
+    memset(o, 0, sizeof(*o));
+    o->name = strdup(name);
+    if (o->name == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    o->field = field;
+    o->vc = vc;
+    if (vc != NULL) {
+        o->pc = vc->pc;
+        o->nullable = vc->spec->nullable;
+        o->unique = vc->spec->unique;
+    } else {
+        o->pc.type.id = DT_STR;
+        o->pc.c_locale = v->c_locale;
+        o->nullable = true;
+    }
+    set_markers(o, v->spec, vc ? vc->spec : NULL);
+    v->nout++;
+    return 0;
+}
+
+int vheader_map(struct validator *v, const char *const *header, size_t nheader, struct err *e)
+{
+    const struct schema *s = &v->spec->schema;
+    char msg[1024];
+    int rc = 0;
+    uint8_t *dup = calloc(nheader ? nheader : 1, 1);
+    uint8_t *claimed = calloc(nheader ? nheader : 1, 1);
+    size_t *pos = malloc((s->ncols ? s->ncols : 1) * sizeof(*pos)); /* exact columns: index */
+    v->outs = calloc(nheader + s->ncols + 1, sizeof(*v->outs));
+    if (dup == NULL || claimed == NULL || pos == NULL || v->outs == NULL) {
+        rc = err_set(e, AE_NOMEM, "out of memory reading the header");
+        goto out;
+    }
+    for (size_t i = 0; i < nheader; i++) {
+        for (size_t j = 0; j < i; j++) {
+            if (!dup[j] && strcmp(header[i], header[j]) == 0) {
+                dup[i] = 1;
+                snprintf(msg, sizeof(msg),
+                         "column '%s' appears more than once in the header (positions %zu and "
+                         "%zu); only the first is used",
+                         header[i], j + 1, i + 1);
+                rc = header_fail(v, header[i], "duplicate_column", msg, e);
+                if (rc != 0) {
+                    goto out;
+                }
+                break;
+            }
+        }
+    }
+    for (size_t k = 0; k < v->nvcols; k++) {
+        pos[k] = SIZE_MAX;
+        if (v->vcols[k].spec->regex) {
+            continue;
+        }
+        for (size_t i = 0; i < nheader; i++) {
+            if (!dup[i] && !claimed[i] && strcmp(header[i], v->vcols[k].spec->name) == 0) {
+                pos[k] = i;
+                claimed[i] = 1;
+                break;
+            }
+        }
+    }
+    size_t maxpos = 0;
+    const char *maxname = NULL;
+    for (size_t k = 0; k < v->nvcols; k++) {
+        struct vcolumn *vc = &v->vcols[k];
+        size_t first = SIZE_MAX;
+        if (vc->spec->regex) {
+            for (size_t i = 0; i < nheader; i++) {
+                if (!dup[i] && !claimed[i] && regex_full_match(vc, header[i])) {
+                    claimed[i] = 1;
+                    if (first == SIZE_MAX) {
+                        first = i;
+                    }
+                    rc = add_out(v, header[i], i, vc, e);
+                    if (rc != 0) {
+                        goto out;
+                    }
+                }
+            }
+        } else if (pos[k] != SIZE_MAX) {
+            first = pos[k];
+            rc = add_out(v, header[first], first, vc, e);
+            if (rc != 0) {
+                goto out;
+            }
+        }
+        if (first == SIZE_MAX) {
+            if (vc->spec->required) {
+                if (vc->spec->regex) {
+                    snprintf(msg, sizeof(msg),
+                             "no column of the file matches the required pattern '%s'",
+                             vc->spec->name);
+                } else {
+                    snprintf(msg, sizeof(msg), "required column '%s' is not in the file",
+                             vc->spec->name);
+                }
+                rc = header_fail(v, vc->spec->name, "column_in_dataframe", msg, e);
+                if (rc != 0) {
+                    goto out;
+                }
+            }
+            continue;
+        }
+        if (s->ordered && maxname != NULL && first < maxpos) {
+            snprintf(msg, sizeof(msg),
+                     "column '%s' is at position %zu, before '%s' (position %zu), but the schema "
+                     "is ordered and declares it after",
+                     header[first], first + 1, maxname, maxpos + 1);
+            rc = header_fail(v, header[first], "column_ordered", msg, e);
+            if (rc != 0) {
+                goto out;
+            }
+        }
+        if (maxname == NULL || first > maxpos) {
+            maxpos = first;
+            maxname = header[first];
+        }
+    }
+    for (size_t i = 0; i < nheader; i++) {
+        if (dup[i] || claimed[i]) {
+            continue;
+        }
+        if (s->strict == STRICT_TRUE) {
+            snprintf(msg, sizeof(msg),
+                     "column '%s' is not in the schema (strict: true allows only declared "
+                     "columns)",
+                     header[i]);
+            rc = header_fail(v, header[i], "column_in_schema", msg, e);
+        } else if (s->strict == STRICT_FALSE) {
+            rc = add_out(v, header[i], i, NULL, e);
+        }
+        if (rc != 0) {
+            goto out;
+        }
+    }
+out:
+    free(dup);
+    free(claimed);
+    free(pos);
+    return rc;
+}

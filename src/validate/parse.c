@@ -1,0 +1,898 @@
+/*
+ * parse.c - the value parsers behind the dtype check (see vparse.h).
+ *
+ * Invariants: parsers only read [p, p + n), allocate nothing on the common path and never consult
+ * the process locale. Integers and decimals are accumulated digit by digit with exact overflow
+ * bounds; floats take an exact fast path (Clinger: a mantissa below 2^53 times or divided by an
+ * exactly representable power of ten is one correctly rounded IEEE operation) and otherwise a
+ * syntax-checked call to strtod_l/strtof_l in the "C" locale, which is correctly rounded in glibc.
+ * Dates use the proleptic Gregorian calendar (ISO 8601:2004 3.2.1) for years 0001..9999.
+ */
+#include "validate/vparse.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static inline bool is_digit(char c)
+{
+    return (unsigned char)(c - '0') < 10;
+}
+
+/* Lowercases an ASCII letter. */
+static inline char lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+}
+
+/* Case-insensitive comparison of [p, p+n) with the lowercase literal lit. */
+static bool eq_nocase(const char *p, size_t n, const char *lit)
+{
+    size_t i = 0;
+    for (; i < n; i++) {
+        if (lit[i] == '\0' || lower(p[i]) != lit[i]) {
+            return false;
+        }
+    }
+    return lit[i] == '\0';
+}
+
+/* ---- integers ---------------------------------------------------------------------------- */
+
+/* Accumulates the digits of [p, p+n) into *mag. Leading zeros are skipped so that "007" has the
+ * magnitude 7 and arbitrarily long zero runs cannot overflow. Returns VP_SYNTAX for a non-digit
+ * or no digit, VP_RANGE when the magnitude exceeds UINT64_MAX. */
+static int digits_u64(const char *p, size_t n, uint64_t *mag)
+{
+    if (n == 0) {
+        return VP_SYNTAX;
+    }
+    size_t i = 0;
+    while (i < n && p[i] == '0') {
+        i++;
+    }
+    uint64_t v = 0;
+    size_t sig = n - i;
+    /* 19 digits always fit in uint64_t (10^19 - 1 < 2^64); check only the 20th. */
+    size_t fast = sig < 19 ? sig : 19;
+    for (size_t k = 0; k < fast; k++, i++) {
+        unsigned d = (unsigned char)p[i] - '0';
+        if (d > 9) {
+            return VP_SYNTAX;
+        }
+        v = v * 10 + d;
+    }
+    for (; i < n; i++) {
+        unsigned d = (unsigned char)p[i] - '0';
+        if (d > 9) {
+            return VP_SYNTAX;
+        }
+        if (v > (UINT64_MAX - d) / 10) {
+            /* Keep scanning so that "99999999999999999999x" is a syntax error, not a range one. */
+            for (i++; i < n; i++) {
+                if (!is_digit(p[i])) {
+                    return VP_SYNTAX;
+                }
+            }
+            return VP_RANGE;
+        }
+        v = v * 10 + d;
+    }
+    *mag = v;
+    return VP_OK;
+}
+
+int vp_int(const char *p, size_t n, int64_t lo, int64_t hi, int64_t *out)
+{
+    bool neg = false;
+    if (n > 0 && (p[0] == '+' || p[0] == '-')) {
+        neg = p[0] == '-';
+        p++;
+        n--;
+    }
+    uint64_t mag = 0;
+    int rc = digits_u64(p, n, &mag);
+    if (rc != VP_OK) {
+        return rc;
+    }
+    if (neg) {
+        /* -lo as uint64 without overflow: lo is at least INT64_MIN. */
+        uint64_t lim = (uint64_t)(-(lo + 1)) + 1;
+        if (mag > lim) {
+            return VP_RANGE;
+        }
+        *out = mag == 0 ? 0 : (int64_t)(0 - mag);
+        return VP_OK;
+    }
+    if (mag > (uint64_t)hi) {
+        return VP_RANGE;
+    }
+    *out = (int64_t)mag;
+    return VP_OK;
+}
+
+int vp_uint(const char *p, size_t n, uint64_t hi, uint64_t *out)
+{
+    bool neg = false;
+    if (n > 0 && (p[0] == '+' || p[0] == '-')) {
+        neg = p[0] == '-';
+        p++;
+        n--;
+    }
+    uint64_t mag = 0;
+    int rc = digits_u64(p, n, &mag);
+    if (rc != VP_OK) {
+        return rc;
+    }
+    /* Unsigned columns take no minus sign at all: "-0" is refused like "-1" (a negative value
+     * in an unsigned column is a data problem worth reporting). */
+    if (neg || mag > hi) {
+        return VP_RANGE;
+    }
+    *out = mag;
+    return VP_OK;
+}
+
+/* ---- floats ------------------------------------------------------------------------------ */
+
+static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+int vp_float(const char *p, size_t n, bool single, locale_t loc, double *out)
+{
+    const char *s = p;
+    size_t len = n;
+    bool neg = false;
+    if (len > 0 && (s[0] == '+' || s[0] == '-')) {
+        neg = s[0] == '-';
+        s++;
+        len--;
+    }
+    if (len == 0) {
+        return VP_SYNTAX;
+    }
+    if (!is_digit(s[0]) && s[0] != '.') {
+        if (eq_nocase(s, len, "nan")) {
+            *out = NAN;
+            return VP_OK;
+        }
+        if (eq_nocase(s, len, "inf") || eq_nocase(s, len, "infinity")) {
+            *out = neg ? -INFINITY : INFINITY;
+            return VP_OK;
+        }
+        return VP_SYNTAX;
+    }
+    /* Syntax: digits [. digits] [e [+-] digits], at least one mantissa digit. The same pass
+     * collects up to 19 significant digits for the fast path. */
+    size_t i = 0;
+    uint64_t mant = 0;
+    int nsig = 0;      /* significant digits accumulated into mant */
+    bool dropped = false; /* significant digits that did not fit */
+    int64_t exp10 = 0;
+    int ndig = 0;
+    for (; i < len && is_digit(s[i]); i++) {
+        ndig++;
+        if (mant == 0 && s[i] == '0') {
+            continue;
+        }
+        if (nsig < 19) {
+            mant = mant * 10 + (uint64_t)(s[i] - '0');
+            nsig++;
+        } else {
+            exp10++;
+            dropped = dropped || s[i] != '0';
+        }
+    }
+    if (i < len && s[i] == '.') {
+        for (i++; i < len && is_digit(s[i]); i++) {
+            ndig++;
+            if (mant == 0 && s[i] == '0') {
+                exp10--;
+                continue;
+            }
+            if (nsig < 19) {
+                mant = mant * 10 + (uint64_t)(s[i] - '0');
+                nsig++;
+                exp10--;
+            } else {
+                dropped = dropped || s[i] != '0';
+            }
+        }
+    }
+    if (ndig == 0) {
+        return VP_SYNTAX;
+    }
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        bool eneg = false;
+        if (i < len && (s[i] == '+' || s[i] == '-')) {
+            eneg = s[i] == '-';
+            i++;
+        }
+        if (i >= len || !is_digit(s[i])) {
+            return VP_SYNTAX;
+        }
+        int64_t e = 0;
+        for (; i < len && is_digit(s[i]); i++) {
+            if (e < 100000) {
+                e = e * 10 + (s[i] - '0');
+            }
+        }
+        exp10 += eneg ? -e : e;
+    }
+    if (i != len) {
+        return VP_SYNTAX;
+    }
+    if (mant == 0) {
+        *out = neg ? -0.0 : 0.0;
+        return VP_OK;
+    }
+    /* Fast path. For float32, only when the double is exact (an integer below 2^53), so that the
+     * conversion to float is the only rounding. */
+    if (!dropped && mant < (UINT64_C(1) << 53) && exp10 >= -22 && exp10 <= 22) {
+        double d = (double)mant;
+        bool exact = false;
+        if (exp10 >= 0) {
+            d *= pow10_exact[exp10];
+            exact = d < 9007199254740992.0;
+        } else {
+            d /= pow10_exact[-exp10];
+        }
+        if (!single) {
+            *out = neg ? -d : d;
+            return VP_OK;
+        }
+        if (exact) {
+            float f = (float)d;
+            *out = neg ? -(double)f : (double)f;
+            return VP_OK;
+        }
+    }
+    /* Slow path: the text is known to be a plain decimal number, so strtod consumes all of it. */
+    char stack[VP_FLOAT_STACK];
+    char *tmp = stack;
+    if (n >= sizeof(stack)) {
+        tmp = malloc(n + 1);
+        if (tmp == NULL) {
+            return VP_RANGE; /* cannot happen in practice: numbers this long are absurd */
+        }
+    }
+    memcpy(tmp, p, n);
+    tmp[n] = '\0';
+    errno = 0;
+    double d;
+    if (single) {
+        float f = loc ? strtof_l(tmp, NULL, loc) : strtof(tmp, NULL);
+        d = (double)f;
+    } else {
+        d = loc ? strtod_l(tmp, NULL, loc) : strtod(tmp, NULL);
+    }
+    int saved = errno;
+    if (tmp != stack) {
+        free(tmp);
+    }
+    /* ERANGE with a finite result is underflow: the correctly rounded value (0 or a subnormal)
+     * is what the text means, so it is accepted. */
+    if (saved == ERANGE && isinf(d)) {
+        return VP_RANGE;
+    }
+    *out = d;
+    return VP_OK;
+}
+
+/* ---- bool -------------------------------------------------------------------------------- */
+
+static bool in_list(char *const *list, size_t n, const char *p, size_t len)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (list[k] != NULL && strlen(list[k]) == len && memcmp(list[k], p, len) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+int vp_bool(const struct vp_col *c, const char *p, size_t n, uint8_t *out)
+{
+    if (c != NULL && (c->true_values != NULL || c->false_values != NULL)) {
+        if (in_list(c->true_values, c->n_true, p, n)) {
+            *out = 1;
+            return VP_OK;
+        }
+        if (in_list(c->false_values, c->n_false, p, n)) {
+            *out = 0;
+            return VP_OK;
+        }
+        return VP_SYNTAX;
+    }
+    if (n == 0 || n > 5) {
+        return VP_SYNTAX;
+    }
+    char w[6];
+    for (size_t k = 0; k < n; k++) {
+        w[k] = lower(p[k]);
+    }
+    w[n] = '\0';
+    static const char *const yes[] = {"true", "t", "yes", "y", "1"};
+    static const char *const no[] = {"false", "f", "no", "n", "0"};
+    for (size_t k = 0; k < 5; k++) {
+        if (strcmp(w, yes[k]) == 0) {
+            *out = 1;
+            return VP_OK;
+        }
+        if (strcmp(w, no[k]) == 0) {
+            *out = 0;
+            return VP_OK;
+        }
+    }
+    return VP_SYNTAX;
+}
+
+/* ---- decimal ----------------------------------------------------------------------------- */
+
+int vp_decimal(const char *p, size_t n, unsigned precision, unsigned scale, __int128 *out)
+{
+    bool neg = false;
+    size_t i = 0;
+    if (n > 0 && (p[0] == '+' || p[0] == '-')) {
+        neg = p[0] == '-';
+        i = 1;
+    }
+    size_t int_start = i;
+    while (i < n && is_digit(p[i])) {
+        i++;
+    }
+    size_t int_end = i;
+    size_t frac_start = i;
+    size_t frac_end = i;
+    if (i < n && p[i] == '.') {
+        frac_start = ++i;
+        while (i < n && is_digit(p[i])) {
+            i++;
+        }
+        frac_end = i;
+    }
+    if (i != n || (int_end == int_start && frac_end == frac_start)) {
+        return VP_SYNTAX;
+    }
+    size_t k = int_start;
+    while (k < int_end && p[k] == '0') {
+        k++;
+    }
+    /* At most precision - scale integer digits (after leading zeros): the unscaled value then has
+     * at most precision <= 38 digits and fits in __int128 (10^38 - 1 < 2^127). */
+    if (int_end - k > precision - scale) {
+        return VP_RANGE;
+    }
+    unsigned __int128 v = 0;
+    for (; k < int_end; k++) {
+        v = v * 10 + (unsigned)(p[k] - '0');
+    }
+    size_t nfrac = frac_end - frac_start;
+    for (size_t f = 0; f < scale; f++) {
+        unsigned d = f < nfrac ? (unsigned)(p[frac_start + f] - '0') : 0;
+        v = v * 10 + d;
+    }
+    for (size_t f = scale; f < nfrac; f++) {
+        if (p[frac_start + f] != '0') {
+            return VP_SCALE;
+        }
+    }
+    *out = neg ? -(__int128)v : (__int128)v;
+    return VP_OK;
+}
+
+/* ---- dates and times --------------------------------------------------------------------- */
+
+int64_t vp_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    /* Count from 0000-03-01 so that the leap day is the last day of the year; a 400-year era
+     * has 146097 days. 719468 is the day number of 1970-01-01 in that count. */
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t mp = (m + 9) % 12; /* March = 0 */
+    int64_t doy = (153 * mp + 2) / 5 + (int64_t)d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+bool vp_valid_date(int64_t y, unsigned m, unsigned d)
+{
+    static const uint8_t mdays[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1 || y > 9999 || m < 1 || m > 12 || d < 1) {
+        return false;
+    }
+    unsigned lim = mdays[m];
+    if (m == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) {
+        lim = 29;
+    }
+    return d <= lim;
+}
+
+/* Fields collected by the ISO and format parsers. */
+struct tm_parts {
+    int64_t year;
+    unsigned mon, day, hour, min, sec;
+    uint32_t usec;
+    bool has_off;
+    int32_t off_min; /* east of UTC */
+};
+
+static inline unsigned d2(const char *p)
+{
+    return (unsigned)(p[0] - '0') * 10 + (unsigned)(p[1] - '0');
+}
+
+static bool all_digits(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!is_digit(p[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Fraction digits [p, p+n), 1..9 of them: microseconds, VP_PRECISION if digits 7..9 are not 0. */
+static int parse_frac(const char *p, size_t n, uint32_t *usec)
+{
+    if (n == 0 || n > 9 || !all_digits(p, n)) {
+        return VP_SYNTAX;
+    }
+    uint32_t v = 0;
+    for (size_t i = 0; i < 6; i++) {
+        v = v * 10 + (i < n ? (uint32_t)(p[i] - '0') : 0);
+    }
+    for (size_t i = 6; i < n; i++) {
+        if (p[i] != '0') {
+            return VP_PRECISION;
+        }
+    }
+    *usec = v;
+    return VP_OK;
+}
+
+/* Z | +HH:MM | +HHMM | -HH:MM | -HHMM at p; *used = bytes consumed. */
+static int parse_offset(const char *p, size_t n, int32_t *off, size_t *used)
+{
+    if (n >= 1 && (p[0] == 'Z' || p[0] == 'z')) {
+        *off = 0;
+        *used = 1;
+        return VP_OK;
+    }
+    if (n < 5 || (p[0] != '+' && p[0] != '-') || !all_digits(p + 1, 2)) {
+        return VP_SYNTAX;
+    }
+    size_t mpos = 3;
+    if (p[3] == ':') {
+        mpos = 4;
+    }
+    if (n < mpos + 2 || !all_digits(p + mpos, 2)) {
+        return VP_SYNTAX;
+    }
+    unsigned hh = d2(p + 1);
+    unsigned mm = d2(p + mpos);
+    if (hh > 23 || mm > 59) {
+        return VP_CALENDAR;
+    }
+    int32_t v = (int32_t)(hh * 60 + mm);
+    *off = p[0] == '-' ? -v : v;
+    *used = mpos + 2;
+    return VP_OK;
+}
+
+/* YYYY-MM-DD[(T| )HH:MM[:SS[.f]][offset]] */
+static int parse_iso(const char *p, size_t n, bool want_time, struct tm_parts *t)
+{
+    memset(t, 0, sizeof(*t));
+    if (n < 10 || !all_digits(p, 4) || p[4] != '-' || !all_digits(p + 5, 2) || p[7] != '-' ||
+        !all_digits(p + 8, 2)) {
+        return VP_SYNTAX;
+    }
+    t->year = d2(p) * 100 + d2(p + 2);
+    t->mon = d2(p + 5);
+    t->day = d2(p + 8);
+    if (n == 10) {
+        return VP_OK;
+    }
+    if (!want_time) {
+        return VP_SYNTAX;
+    }
+    if ((p[10] != 'T' && p[10] != ' ') || n < 16 || !all_digits(p + 11, 2) || p[13] != ':' ||
+        !all_digits(p + 14, 2)) {
+        return VP_SYNTAX;
+    }
+    t->hour = d2(p + 11);
+    t->min = d2(p + 14);
+    size_t i = 16;
+    if (i < n && p[i] == ':') {
+        if (n < i + 3 || !all_digits(p + i + 1, 2)) {
+            return VP_SYNTAX;
+        }
+        t->sec = d2(p + i + 1);
+        i += 3;
+        if (i < n && p[i] == '.') {
+            size_t s = ++i;
+            while (i < n && is_digit(p[i])) {
+                i++;
+            }
+            int rc = parse_frac(p + s, i - s, &t->usec);
+            if (rc != VP_OK) {
+                return rc;
+            }
+        }
+    }
+    if (i < n) {
+        size_t used = 0;
+        int rc = parse_offset(p + i, n - i, &t->off_min, &used);
+        if (rc != VP_OK) {
+            return rc;
+        }
+        if (i + used != n) {
+            return VP_SYNTAX;
+        }
+        t->has_off = true;
+    }
+    return VP_OK;
+}
+
+/* Reads 1..max digits (greedy), as Python's strptime does for %m %d %H %M %S. */
+static bool take_num(const char *p, size_t n, size_t *i, size_t min, size_t max, unsigned *v)
+{
+    size_t k = 0;
+    unsigned acc = 0;
+    while (k < max && *i + k < n && is_digit(p[*i + k])) {
+        acc = acc * 10 + (unsigned)(p[*i + k] - '0');
+        k++;
+    }
+    if (k < min) {
+        return false;
+    }
+    *i += k;
+    *v = acc;
+    return true;
+}
+
+static const char month_abbr[12][4] = {"jan", "feb", "mar", "apr", "may", "jun",
+                                       "jul", "aug", "sep", "oct", "nov", "dec"};
+
+static int parse_fmt(const char *p, size_t n, const struct vp_fmt *f, struct tm_parts *t)
+{
+    memset(t, 0, sizeof(*t));
+    /* Python's strptime defaults: 1900-01-01 00:00:00. */
+    t->year = 1900;
+    t->mon = 1;
+    t->day = 1;
+    size_t i = 0;
+    for (size_t k = 0; k < f->n; k++) {
+        unsigned v = 0;
+        switch (f->item[k]) {
+        case 0:
+            if (i >= n || p[i] != f->lit[k]) {
+                return VP_SYNTAX;
+            }
+            i++;
+            break;
+        case 'Y':
+            if (!take_num(p, n, &i, 4, 4, &v)) {
+                return VP_SYNTAX;
+            }
+            t->year = v;
+            break;
+        case 'y':
+            if (!take_num(p, n, &i, 2, 2, &v)) {
+                return VP_SYNTAX;
+            }
+            /* POSIX: 69..99 are 1969..1999, 00..68 are 2000..2068. */
+            t->year = v >= 69 ? 1900 + v : 2000 + v;
+            break;
+        case 'm':
+            if (!take_num(p, n, &i, 1, 2, &v)) {
+                return VP_SYNTAX;
+            }
+            t->mon = v;
+            break;
+        case 'd':
+            if (!take_num(p, n, &i, 1, 2, &v)) {
+                return VP_SYNTAX;
+            }
+            t->day = v;
+            break;
+        case 'H':
+            if (!take_num(p, n, &i, 1, 2, &v)) {
+                return VP_SYNTAX;
+            }
+            t->hour = v;
+            break;
+        case 'M':
+            if (!take_num(p, n, &i, 1, 2, &v)) {
+                return VP_SYNTAX;
+            }
+            t->min = v;
+            break;
+        case 'S':
+            if (!take_num(p, n, &i, 1, 2, &v)) {
+                return VP_SYNTAX;
+            }
+            t->sec = v;
+            break;
+        case 'b': {
+            if (n - i < 3) {
+                return VP_SYNTAX;
+            }
+            unsigned m = 0;
+            for (unsigned k2 = 0; k2 < 12; k2++) {
+                if (lower(p[i]) == month_abbr[k2][0] && lower(p[i + 1]) == month_abbr[k2][1] &&
+                    lower(p[i + 2]) == month_abbr[k2][2]) {
+                    m = k2 + 1;
+                }
+            }
+            if (m == 0) {
+                return VP_SYNTAX;
+            }
+            t->mon = m;
+            i += 3;
+            break;
+        }
+        case 'f': {
+            size_t s = i;
+            while (i < n && is_digit(p[i])) {
+                i++;
+            }
+            int rc = parse_frac(p + s, i - s, &t->usec);
+            if (rc != VP_OK) {
+                return rc;
+            }
+            break;
+        }
+        case 'z': {
+            size_t used = 0;
+            int rc = parse_offset(p + i, n - i, &t->off_min, &used);
+            if (rc != VP_OK) {
+                return rc;
+            }
+            i += used;
+            t->has_off = true;
+            break;
+        }
+        default: return VP_SYNTAX;
+        }
+    }
+    return i == n ? VP_OK : VP_SYNTAX;
+}
+
+int vp_fmt_compile(const char *format, struct vp_fmt *out, char *why, size_t n)
+{
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; format[i] != '\0'; i++) {
+        if (out->n >= VP_FMT_MAX) {
+            snprintf(why, n, "format is longer than %d items", VP_FMT_MAX);
+            return -1;
+        }
+        if (format[i] != '%') {
+            out->lit[out->n++] = format[i];
+            continue;
+        }
+        char c = format[++i];
+        if (c == '%') {
+            out->lit[out->n++] = '%';
+        } else if (c != '\0' && strchr("YmdybHMSfz", c) != NULL) {
+            out->item[out->n++] = c;
+        } else if (c == '\0') {
+            snprintf(why, n, "format '%s' ends with a lone '%%'", format);
+            return -1;
+        } else {
+            snprintf(why, n,
+                     "format '%s': %%%c is not supported (use %%Y %%m %%d %%y %%b %%H %%M %%S %%f "
+                     "%%z %%%%)",
+                     format, c);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int vp_date(const char *p, size_t n, const struct vp_fmt *fmt, int64_t *out)
+{
+    struct tm_parts t;
+    int rc = fmt ? parse_fmt(p, n, fmt, &t) : parse_iso(p, n, false, &t);
+    if (rc != VP_OK) {
+        return rc;
+    }
+    if (!vp_valid_date(t.year, t.mon, t.day) || t.hour > 23 || t.min > 59 || t.sec > 59) {
+        return VP_CALENDAR;
+    }
+    /* A format with time directives may be used for a date column: the time is checked but
+     * dropped, as a date holds none. */
+    *out = vp_days_from_civil(t.year, t.mon, t.day);
+    return VP_OK;
+}
+
+int vp_datetime(const char *p, size_t n, const struct vp_fmt *fmt, bool utc, int64_t *out)
+{
+    struct tm_parts t;
+    int rc = fmt ? parse_fmt(p, n, fmt, &t) : parse_iso(p, n, true, &t);
+    if (rc != VP_OK) {
+        return rc;
+    }
+    if (!vp_valid_date(t.year, t.mon, t.day) || t.hour > 23 || t.min > 59 || t.sec > 59) {
+        return VP_CALENDAR;
+    }
+    if (t.has_off && !utc) {
+        return VP_OFFSET;
+    }
+    int64_t days = vp_days_from_civil(t.year, t.mon, t.day);
+    int64_t secs = days * 86400 + (int64_t)t.hour * 3600 + (int64_t)t.min * 60 + (int64_t)t.sec;
+    secs -= (int64_t)t.off_min * 60;
+    *out = secs * 1000000 + (int64_t)t.usec;
+    return VP_OK;
+}
+
+/* ---- dispatch ---------------------------------------------------------------------------- */
+
+int vp_parse(const struct vp_col *c, const char *p, size_t n, union vp_val *out)
+{
+    uint64_t u = 0;
+    switch (c->type.id) {
+    case DT_STR:
+        out->s.p = p;
+        out->s.n = n;
+        return VP_OK;
+    case DT_BOOL: return vp_bool(c, p, n, &out->b);
+    case DT_INT8: return vp_int(p, n, INT8_MIN, INT8_MAX, &out->i);
+    case DT_INT16: return vp_int(p, n, INT16_MIN, INT16_MAX, &out->i);
+    case DT_INT32: return vp_int(p, n, INT32_MIN, INT32_MAX, &out->i);
+    case DT_INT64: return vp_int(p, n, INT64_MIN, INT64_MAX, &out->i);
+    case DT_UINT8:
+    case DT_UINT16:
+    case DT_UINT32:
+    case DT_UINT64: {
+        static const uint64_t hi[] = {UINT8_MAX, UINT16_MAX, UINT32_MAX, UINT64_MAX};
+        int rc = vp_uint(p, n, hi[c->type.id - DT_UINT8], &u);
+        out->i = (int64_t)u;
+        return rc;
+    }
+    case DT_FLOAT32: return vp_float(p, n, true, c->c_locale, &out->f);
+    case DT_FLOAT64: return vp_float(p, n, false, c->c_locale, &out->f);
+    case DT_DATE: return vp_date(p, n, c->fmt, &out->i);
+    case DT_TIMESTAMP: return vp_datetime(p, n, c->fmt, false, &out->i);
+    case DT_TIMESTAMP_TZ: return vp_datetime(p, n, c->fmt, true, &out->i);
+    case DT_DECIMAL: return vp_decimal(p, n, c->type.precision, c->type.scale, &out->d);
+    }
+    return VP_SYNTAX;
+}
+
+/* ---- UTF-8 ------------------------------------------------------------------------------- */
+
+bool vp_utf8_valid(const char *p, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)p;
+    size_t i = 0;
+    while (i < n) {
+        /* ASCII runs, 8 bytes at a time. */
+        while (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (w & UINT64_C(0x8080808080808080)) {
+                break;
+            }
+            i += 8;
+        }
+        if (i >= n) {
+            break;
+        }
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        /* RFC 3629 section 4 (the UTF8-octets grammar). */
+        if (c >= 0xC2 && c <= 0xDF) {
+            if (i + 1 >= n || (s[i + 1] & 0xC0) != 0x80) {
+                return false;
+            }
+            i += 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            if (i + 2 >= n || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80) {
+                return false;
+            }
+            if ((c == 0xE0 && s[i + 1] < 0xA0) || (c == 0xED && s[i + 1] > 0x9F)) {
+                return false; /* overlong, or a UTF-16 surrogate */
+            }
+            i += 3;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            if (i + 3 >= n || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80 ||
+                (s[i + 3] & 0xC0) != 0x80) {
+                return false;
+            }
+            if ((c == 0xF0 && s[i + 1] < 0x90) || (c == 0xF4 && s[i + 1] > 0x8F)) {
+                return false; /* overlong, or above U+10FFFF */
+            }
+            i += 4;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+size_t vp_utf8_count(const char *p, size_t n)
+{
+    size_t cnt = 0;
+    for (size_t i = 0; i < n; i++) {
+        cnt += ((unsigned char)p[i] & 0xC0) != 0x80;
+    }
+    return cnt;
+}
+
+/* ---- messages ---------------------------------------------------------------------------- */
+
+const char *vp_quote(char *buf, size_t n, const char *value, size_t vlen, size_t max)
+{
+    size_t take = vlen;
+    bool cut = false;
+    if (take > max) {
+        take = max;
+        /* Do not split a UTF-8 sequence. */
+        while (take > 0 && ((unsigned char)value[take] & 0xC0) == 0x80) {
+            take--;
+        }
+        cut = true;
+    }
+    snprintf(buf, n, "'%.*s%s'", (int)take, value, cut ? "..." : "");
+    return buf;
+}
+
+void vp_message(char *buf, size_t n, int status, const struct vp_col *c, const char *value,
+                size_t vlen)
+{
+    char q[160];
+    char tn[48];
+    vp_quote(q, sizeof(q), value, vlen, 120);
+    dtype_name(c->type, tn, sizeof(tn));
+    bool dt = c->type.id == DT_DATE || c->type.id == DT_TIMESTAMP ||
+              c->type.id == DT_TIMESTAMP_TZ;
+    char expect[200] = "";
+    if (dt && c->fmt_text != NULL) {
+        snprintf(expect, sizeof(expect), " (expected format '%s')", c->fmt_text);
+    } else if (c->type.id == DT_DATE) {
+        snprintf(expect, sizeof(expect), " (expected YYYY-MM-DD)");
+    } else if (dt) {
+        snprintf(expect, sizeof(expect),
+                 " (expected YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.ffffff]] or with an offset)");
+    } else if (c->type.id == DT_BOOL && c->true_values == NULL && c->false_values == NULL) {
+        snprintf(expect, sizeof(expect), " (expected true/false, t/f, yes/no, y/n or 1/0)");
+    } else if (c->type.id == DT_BOOL) {
+        snprintf(expect, sizeof(expect), " (expected one of the column's true_values or "
+                                         "false_values)");
+    } else if (c->type.id == DT_DECIMAL) {
+        snprintf(expect, sizeof(expect), " (expected digits with an optional sign and point)");
+    }
+    switch (status) {
+    case VP_RANGE:
+        if (c->type.id == DT_DECIMAL) {
+            snprintf(buf, n, "%s is out of range for %s (at most %u digits before the point)", q,
+                     tn, (unsigned)(c->type.precision - c->type.scale));
+        } else {
+            snprintf(buf, n, "%s is out of range for %s", q, tn);
+        }
+        break;
+    case VP_SCALE:
+        snprintf(buf, n, "%s has more than %u digits after the point for %s", q,
+                 (unsigned)c->type.scale, tn);
+        break;
+    case VP_CALENDAR: snprintf(buf, n, "%s is not a real calendar date or time", q); break;
+    case VP_PRECISION: snprintf(buf, n, "%s is more precise than microseconds", q); break;
+    case VP_OFFSET:
+        snprintf(buf, n,
+                 "%s has a UTC offset but the column is a naive %s (declare it "
+                 "datetime64[ns, UTC] to convert offsets to UTC)",
+                 q, tn);
+        break;
+    default: snprintf(buf, n, "%s is not a valid %s%s", q, tn, expect); break;
+    }
+}

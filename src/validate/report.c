@@ -1,0 +1,311 @@
+/*
+ * report.c - the report failure sink: counts per (column, check, level), the first examples of
+ * each, and every case as one JSON object per line.
+ *
+ * JSONL line format (keys in this order; strings escaped by buf_json_str, so the line is valid
+ * JSON whatever bytes the value holds; line 0, and a NULL column/value/raw, are written as null):
+ *   {"file":"a.csv","line":12,"column":"n","check":"dtype('int64')","value":"12x",
+ *    "message":"'12x' is not a valid int64","raw":"1,12x","level":"error"}
+ * Memory: one entry per distinct (column, check, level), each with at most REPORT_EXAMPLES
+ * examples of at most REPORT_EXAMPLE_BYTES bytes, whatever the number of cases.
+ */
+#include "validate/validate.h"
+#include "validate/vparse.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define REPORT_EXAMPLES 5
+#define REPORT_EXAMPLE_BYTES 200
+
+struct rep_example {
+    uint64_t line;
+    char *value; /* owned, NULL when the case had no value */
+    size_t vlen;
+};
+
+struct rep_entry {
+    char *column; /* owned, NULL for row- or frame-level cases */
+    char *check;  /* owned */
+    bool warning;
+    uint64_t count;
+    size_t nex;
+    struct rep_example ex[REPORT_EXAMPLES];
+};
+
+struct report {
+    FILE *jsonl; /* borrowed, may be NULL */
+    char *file;  /* owned */
+    struct rep_entry *ents;
+    size_t nents, capents;
+    size_t *slots; /* open addressing: entry index + 1, 0 = empty */
+    size_t nslots; /* power of two */
+    uint64_t total;
+    uint64_t warnings;
+    struct buf line;
+};
+
+static uint64_t fnv(const char *s, uint64_t h)
+{
+    for (; s != NULL && *s != '\0'; s++) {
+        h = (h ^ (unsigned char)*s) * UINT64_C(0x100000001b3);
+    }
+    return (h ^ 0xff) * UINT64_C(0x100000001b3);
+}
+
+static uint64_t key_hash(const char *column, const char *check, bool warning)
+{
+    uint64_t h = fnv(column, UINT64_C(0xcbf29ce484222325) ^ (column == NULL));
+    h = fnv(check, h);
+    return h ^ (uint64_t)warning;
+}
+
+static bool same(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL) {
+        return a == b;
+    }
+    return strcmp(a, b) == 0;
+}
+
+int report_new(struct report **out, FILE *jsonl, const char *file_name, struct err *e)
+{
+    *out = NULL;
+    struct report *r = calloc(1, sizeof(*r));
+    if (r == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    r->jsonl = jsonl;
+    r->file = strdup(file_name ? file_name : "");
+    r->nslots = 64;
+    r->slots = calloc(r->nslots, sizeof(*r->slots));
+    buf_init(&r->line, 0);
+    if (r->file == NULL || r->slots == NULL) {
+        report_free(r);
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    *out = r;
+    return 0;
+}
+
+static int rehash(struct report *r)
+{
+    size_t ns = r->nslots * 2;
+    size_t *nsl = calloc(ns, sizeof(*nsl));
+    if (nsl == NULL) {
+        return AE_NOMEM;
+    }
+    for (size_t k = 0; k < r->nents; k++) {
+        const struct rep_entry *en = &r->ents[k];
+        size_t j = (size_t)key_hash(en->column, en->check, en->warning) & (ns - 1);
+        while (nsl[j] != 0) {
+            j = (j + 1) & (ns - 1);
+        }
+        nsl[j] = k + 1;
+    }
+    free(r->slots);
+    r->slots = nsl;
+    r->nslots = ns;
+    return 0;
+}
+
+/* The entry for (column, check, warning), created when new; NULL on allocation failure. */
+static struct rep_entry *entry_for(struct report *r, const struct failure *f)
+{
+    size_t j = (size_t)key_hash(f->column, f->check, f->warning) & (r->nslots - 1);
+    while (r->slots[j] != 0) {
+        struct rep_entry *en = &r->ents[r->slots[j] - 1];
+        if (en->warning == f->warning && same(en->column, f->column) &&
+            same(en->check, f->check)) {
+            return en;
+        }
+        j = (j + 1) & (r->nslots - 1);
+    }
+    if ((r->nents + 1) * 2 > r->nslots) {
+        if (rehash(r) != 0) {
+            return NULL;
+        }
+        j = (size_t)key_hash(f->column, f->check, f->warning) & (r->nslots - 1);
+        while (r->slots[j] != 0) {
+            j = (j + 1) & (r->nslots - 1);
+        }
+    }
+    if (r->nents == r->capents) {
+        size_t nc = r->capents ? r->capents * 2 : 16;
+        struct rep_entry *ne = realloc(r->ents, nc * sizeof(*ne));
+        if (ne == NULL) {
+            return NULL;
+        }
+        r->ents = ne;
+        r->capents = nc;
+    }
+    struct rep_entry *en = &r->ents[r->nents];
+    memset(en, 0, sizeof(*en));
+    en->column = f->column ? strdup(f->column) : NULL;
+    en->check = strdup(f->check ? f->check : "");
+    en->warning = f->warning;
+    if ((f->column != NULL && en->column == NULL) || en->check == NULL) {
+        free(en->column);
+        free(en->check);
+        return NULL;
+    }
+    r->slots[j] = ++r->nents;
+    return en;
+}
+
+static int put_json_or_null(struct buf *b, const char *key, const char *s, size_t n)
+{
+    if (buf_puts(b, key) != 0) {
+        return AE_NOMEM;
+    }
+    if (s == NULL) {
+        return buf_puts(b, "null");
+    }
+    return buf_json_str(b, s, n);
+}
+
+static int write_jsonl(struct report *r, const struct failure *f)
+{
+    struct buf *b = &r->line;
+    buf_reset(b);
+    int rc = buf_puts(b, "{\"file\":");
+    rc = rc ? rc : buf_json_str(b, r->file, strlen(r->file));
+    if (rc == 0) {
+        rc = f->line ? buf_printf(b, ",\"line\":%llu", (unsigned long long)f->line)
+                     : buf_puts(b, ",\"line\":null");
+    }
+    rc = rc ? rc
+            : put_json_or_null(b, ",\"column\":", f->column, f->column ? strlen(f->column) : 0);
+    rc = rc ? rc : put_json_or_null(b, ",\"check\":", f->check, f->check ? strlen(f->check) : 0);
+    rc = rc ? rc : put_json_or_null(b, ",\"value\":", f->value, f->value_len);
+    rc = rc ? rc
+            : put_json_or_null(b, ",\"message\":", f->message,
+                               f->message ? strlen(f->message) : 0);
+    rc = rc ? rc : put_json_or_null(b, ",\"raw\":", f->raw, f->raw_len);
+    rc = rc ? rc : buf_puts(b, f->warning ? ",\"level\":\"warning\"}\n" : ",\"level\":\"error\"}\n");
+    if (rc != 0) {
+        return AE_NOMEM;
+    }
+    if (fwrite(b->data, 1, b->len, r->jsonl) != b->len) {
+        return AE_IO;
+    }
+    return 0;
+}
+
+static int report_emit(void *ctx, const struct failure *f)
+{
+    struct report *r = ctx;
+    struct rep_entry *en = entry_for(r, f);
+    if (en == NULL) {
+        return AE_NOMEM;
+    }
+    en->count++;
+    r->total++;
+    r->warnings += f->warning;
+    if (en->nex < REPORT_EXAMPLES) {
+        struct rep_example *ex = &en->ex[en->nex];
+        ex->line = f->line;
+        ex->value = NULL;
+        ex->vlen = 0;
+        if (f->value != NULL) {
+            size_t n = f->value_len < REPORT_EXAMPLE_BYTES ? f->value_len : REPORT_EXAMPLE_BYTES;
+            ex->value = malloc(n + 1);
+            if (ex->value == NULL) {
+                return AE_NOMEM;
+            }
+            memcpy(ex->value, f->value, n);
+            ex->value[n] = '\0';
+            ex->vlen = f->value_len; /* the full length: the summary marks a cut */
+        }
+        en->nex++;
+    }
+    if (r->jsonl != NULL) {
+        return write_jsonl(r, f);
+    }
+    return 0;
+}
+
+struct failure_sink report_sink(struct report *r)
+{
+    struct failure_sink fs = {report_emit, r};
+    return fs;
+}
+
+uint64_t report_total(const struct report *r)
+{
+    return r->total;
+}
+
+uint64_t report_warnings(const struct report *r)
+{
+    return r->warnings;
+}
+
+int report_print_summary(const struct report *r, FILE *out, size_t max_examples)
+{
+    if (max_examples > REPORT_EXAMPLES) {
+        max_examples = REPORT_EXAMPLES;
+    }
+    int wcol = (int)strlen("column");
+    int wchk = (int)strlen("check");
+    for (size_t k = 0; k < r->nents; k++) {
+        const struct rep_entry *en = &r->ents[k];
+        int lc = en->column ? (int)strlen(en->column) : 1;
+        int lk = (int)strlen(en->check) + (en->warning ? 10 : 0);
+        wcol = lc > wcol ? (lc < 40 ? lc : 40) : wcol;
+        wchk = lk > wchk ? (lk < 60 ? lk : 60) : wchk;
+    }
+    int rc = 0;
+    if (r->nents > 0 && fprintf(out, "%-*s  %-*s  %s\n", wcol, "column", wchk, "check", "count") < 0) {
+        rc = AE_IO;
+    }
+    for (size_t k = 0; k < r->nents && rc == 0; k++) {
+        const struct rep_entry *en = &r->ents[k];
+        char chk[512];
+        snprintf(chk, sizeof(chk), "%s%s", en->check, en->warning ? " [warning]" : "");
+        if (fprintf(out, "%-*s  %-*s  %llu\n", wcol, en->column ? en->column : "-", wchk, chk,
+                    (unsigned long long)en->count) < 0) {
+            rc = AE_IO;
+        }
+        for (size_t x = 0; x < en->nex && x < max_examples && rc == 0; x++) {
+            const struct rep_example *ex = &en->ex[x];
+            char where[48];
+            if (ex->line != 0) {
+                snprintf(where, sizeof(where), "line %llu", (unsigned long long)ex->line);
+            } else {
+                snprintf(where, sizeof(where), "whole file");
+            }
+            int w;
+            if (ex->value != NULL) {
+                char q[REPORT_EXAMPLE_BYTES + 16];
+                vp_quote(q, sizeof(q), ex->value, ex->vlen, ex->vlen < 80 ? ex->vlen : 80);
+                w = fprintf(out, "    %s: %s\n", where, q);
+            } else {
+                w = fprintf(out, "    %s\n", where);
+            }
+            if (w < 0) {
+                rc = AE_IO;
+            }
+        }
+    }
+    return rc;
+}
+
+void report_free(struct report *r)
+{
+    if (r == NULL) {
+        return;
+    }
+    for (size_t k = 0; k < r->nents; k++) {
+        free(r->ents[k].column);
+        free(r->ents[k].check);
+        for (size_t x = 0; x < r->ents[k].nex; x++) {
+            free(r->ents[k].ex[x].value);
+        }
+    }
+    free(r->ents);
+    free(r->slots);
+    free(r->file);
+    buf_release(&r->line);
+    free(r);
+}

@@ -1,0 +1,783 @@
+/*
+ * validate.c - the validator: schema compilation, batches of raw records to typed batches, and the
+ * failure cases (semantics documented in validate.h).
+ *
+ * A block of records is processed in four passes: row-level problems (unterminated quote, field
+ * count), then column by column (nulls, dtype parsing, checks: one dtype dispatch per value on a
+ * branch the predictor learns, nothing allocated per field), then unique columns and frame-level
+ * unique sets in row order, then the emission of the recorded failure cases sorted by (row,
+ * recording order) so that a report reads in line order. Messages are built only for failures.
+ */
+#include "validate/vinternal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int vemit(struct validator *v, const struct failure *f, struct err *e)
+{
+    if (f->warning) {
+        v->counts.warnings++;
+    } else {
+        v->counts.failure_cases++;
+    }
+    if (v->fs.emit == NULL) {
+        return 0;
+    }
+    int rc = v->fs.emit(v->fs.ctx, f);
+    if (rc != 0) {
+        return err_set(e, rc, "could not record a failure case (line %llu, check %s): %s",
+                       (unsigned long long)f->line, f->check, err_code_name(rc));
+    }
+    return 0;
+}
+
+/* ---- schema ------------------------------------------------------------------------------ */
+
+static int check_unique_sets(const struct schema *s, struct err *e)
+{
+    for (size_t u = 0; u < s->nunique; u++) {
+        for (char **n = s->unique_sets[u]; n != NULL && *n != NULL; n++) {
+            bool found = false;
+            for (size_t k = 0; k < s->ncols && !found; k++) {
+                found = !s->cols[k].regex && strcmp(s->cols[k].name, *n) == 0;
+            }
+            if (!found) {
+                return verr_at(e, &s->loc, "unique: column '%s' is not declared in the schema",
+                               *n);
+            }
+        }
+    }
+    return 0;
+}
+
+int validate_schema_check(const struct schema *s, struct err *e)
+{
+    for (size_t k = 0; k < s->ncols; k++) {
+        const struct column_spec *cs = &s->cols[k];
+        for (size_t j = 0; j < k; j++) {
+            if (cs->name && s->cols[j].name && strcmp(cs->name, s->cols[j].name) == 0) {
+                return verr_at(e, &cs->loc, "column '%s' is declared twice", cs->name);
+            }
+        }
+        struct vcolumn vc;
+        int rc = vcol_compile(&vc, cs, (locale_t)0, e);
+        if (rc != 0) {
+            return rc;
+        }
+        vcol_release(&vc);
+    }
+    return check_unique_sets(s, e);
+}
+
+/* ---- lifecycle --------------------------------------------------------------------------- */
+
+static int build_usets(struct validator *v, struct err *e)
+{
+    const struct schema *s = &v->spec->schema;
+    v->usets = calloc(s->nunique ? s->nunique : 1, sizeof(*v->usets));
+    if (v->usets == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    for (size_t u = 0; u < s->nunique; u++) {
+        size_t cnt = 0;
+        while (s->unique_sets[u][cnt] != NULL) {
+            cnt++;
+        }
+        struct vuset *us = &v->usets[v->nusets];
+        us->cols = calloc(cnt ? cnt : 1, sizeof(*us->cols));
+        struct buf label = BUF_INIT;
+        if (us->cols == NULL) {
+            return err_set(e, AE_NOMEM, "out of memory");
+        }
+        bool all = cnt > 0;
+        for (size_t k = 0; k < cnt && all; k++) {
+            size_t c = 0;
+            while (c < v->nout && strcmp(v->outs[c].name, s->unique_sets[u][k]) != 0) {
+                c++;
+            }
+            /* A set naming a column absent from the file (optional, or already reported as
+             * missing) cannot be checked. */
+            all = c < v->nout;
+            us->cols[k] = c;
+            if (all && ((k > 0 && buf_puts(&label, ", ") != 0) ||
+                        buf_puts(&label, s->unique_sets[u][k]) != 0)) {
+                buf_release(&label);
+                return err_set(e, AE_NOMEM, "out of memory");
+            }
+        }
+        if (!all) {
+            buf_release(&label);
+            free(us->cols);
+            us->cols = NULL;
+            continue;
+        }
+        us->ncols = cnt;
+        us->label = buf_detach(&label, NULL);
+        if (us->label == NULL) {
+            return err_set(e, AE_NOMEM, "out of memory");
+        }
+        v->nusets++;
+    }
+    return 0;
+}
+
+int validator_new(struct validator **out, const struct ingest_spec *spec, const char *const *header,
+                  size_t nheader, uint64_t header_line, const struct failure_sink *fs,
+                  struct err *e)
+{
+    *out = NULL;
+    const struct schema *s = &spec->schema;
+    int rc = 0;
+    struct validator *v = calloc(1, sizeof(*v));
+    if (v == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    v->spec = spec;
+    if (fs != NULL) {
+        v->fs = *fs;
+    }
+    v->nheader = nheader;
+    v->header_line = header_line;
+    buf_init(&v->scratch, 0);
+    /* Floats go through strtod_l in the "C" locale so that a process locale with a decimal
+     * comma never changes what "1.5" means. */
+    v->c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    rc = check_unique_sets(s, e);
+    if (rc != 0) {
+        goto fail;
+    }
+    v->vcols = calloc(s->ncols ? s->ncols : 1, sizeof(*v->vcols));
+    if (v->vcols == NULL) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t k = 0; k < s->ncols; k++) {
+        rc = vcol_compile(&v->vcols[k], &s->cols[k], v->c_locale, e);
+        if (rc != 0) {
+            goto fail;
+        }
+        v->nvcols++;
+    }
+    rc = vheader_map(v, header, nheader, e);
+    if (rc != 0) {
+        goto fail;
+    }
+    rc = build_usets(v, e);
+    if (rc != 0) {
+        goto fail;
+    }
+    *out = v;
+    return 0;
+fail:
+    validator_free(v);
+    return rc;
+}
+
+void validator_free(struct validator *v)
+{
+    if (v == NULL) {
+        return;
+    }
+    for (size_t k = 0; k < v->nvcols; k++) {
+        vcol_release(&v->vcols[k]);
+    }
+    free(v->vcols);
+    if (v->outs != NULL) {
+        for (size_t c = 0; c < v->nout; c++) {
+            free(v->outs[c].name);
+            vset_release(&v->outs[c].uset);
+        }
+    }
+    free(v->outs);
+    if (v->usets != NULL) {
+        for (size_t u = 0; u < v->nusets; u++) {
+            free(v->usets[u].cols);
+            free(v->usets[u].label);
+            vset_release(&v->usets[u].set);
+        }
+    }
+    free(v->usets);
+    free(v->fails);
+    free(v->skip);
+    buf_release(&v->scratch);
+    if (v->c_locale != (locale_t)0) {
+        freelocale(v->c_locale);
+    }
+    free(v);
+}
+
+bool validator_header_failed(const struct validator *v)
+{
+    return v->header_failed;
+}
+
+size_t validator_out_ncols(const struct validator *v)
+{
+    return v->nout;
+}
+
+const char *validator_out_name(const struct validator *v, size_t i)
+{
+    return v->outs[i].name;
+}
+
+struct dtype_info validator_out_type(const struct validator *v, size_t i)
+{
+    return v->outs[i].pc.type;
+}
+
+bool validator_out_nullable(const struct validator *v, size_t i)
+{
+    return v->outs[i].nullable;
+}
+
+void validator_counts(const struct validator *v, struct validate_counts *out)
+{
+    *out = v->counts;
+}
+
+/* ---- running ----------------------------------------------------------------------------- */
+
+static int rec(struct validator *v, size_t row, uint32_t col, enum vf_kind kind, unsigned status,
+               size_t check, uint64_t aux)
+{
+    if (v->nfails == v->capfails) {
+        size_t ncap = v->capfails ? v->capfails * 2 : 256;
+        struct vfail *nf = realloc(v->fails, ncap * sizeof(*nf));
+        if (nf == NULL) {
+            return AE_NOMEM;
+        }
+        v->fails = nf;
+        v->capfails = ncap;
+    }
+    struct vfail *f = &v->fails[v->nfails];
+    f->row = (uint32_t)row;
+    f->seq = (uint32_t)v->nfails;
+    f->col = col;
+    f->check = (uint16_t)check;
+    f->kind = (uint8_t)kind;
+    f->status = (uint8_t)status;
+    f->aux = aux;
+    v->nfails++;
+    return 0;
+}
+
+static bool is_marker(const struct vout *o, const char *p, size_t n)
+{
+    if (((o->nv_lens >> (n < 63 ? n : 63)) & 1) == 0) {
+        return false;
+    }
+    for (size_t k = 0; k < o->n_nv_spec + o->n_nv_col; k++) {
+        const char *m = k < o->n_nv_spec ? o->nv_spec[k] : o->nv_col[k - o->n_nv_spec];
+        if (m != NULL && strncmp(m, p, n) == 0 && m[n] == '\0') {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int put_null(struct batch *out, size_t c, size_t row)
+{
+    struct column *col = &out->cols[c];
+    switch (dtype_storage(col->type.id)) {
+    case DS_BYTES: return batch_put_bytes(out, c, row, NULL, 0, 0);
+    case DS_U8: col->v.u8[row] = 0; break;
+    case DS_I64: col->v.i64[row] = 0; break;
+    case DS_F64: col->v.f64[row] = 0; break;
+    case DS_I128: col->v.i128[row] = 0; break;
+    }
+    col->valid[row] = 0;
+    return 0;
+}
+
+static int put_value(struct batch *out, size_t c, size_t row, const union vp_val *val)
+{
+    struct column *col = &out->cols[c];
+    switch (dtype_storage(col->type.id)) {
+    case DS_BYTES: return batch_put_bytes(out, c, row, val->s.p, val->s.n, 1);
+    case DS_U8: col->v.u8[row] = val->b; break;
+    case DS_I64: col->v.i64[row] = val->i; break;
+    case DS_F64: col->v.f64[row] = val->f; break;
+    case DS_I128: col->v.i128[row] = val->d; break;
+    }
+    col->valid[row] = 1;
+    return 0;
+}
+
+static const struct csv_field *field_at(const struct csv_rows *in, size_t i, size_t field)
+{
+    return &in->fields[in->row_first[i] + field];
+}
+
+static int run_column(struct validator *v, size_t c, const struct csv_rows *in, size_t first,
+                      size_t n, struct batch *out, size_t base)
+{
+    struct vout *o = &v->outs[c];
+    const struct vp_col *pc = &o->pc;
+    bool is_str = pc->type.id == DT_STR;
+    struct vcheck *checks = o->vc ? o->vc->checks : NULL;
+    size_t nchecks = o->vc ? o->vc->nchecks : 0;
+    for (size_t r = 0; r < n; r++) {
+        size_t row = base + r;
+        size_t i = first + r;
+        int rc = 0;
+        if (v->skip[r]) {
+            rc = put_null(out, c, row);
+            if (rc != 0) {
+                return rc;
+            }
+            continue;
+        }
+        const struct csv_field *f = field_at(in, i, o->field);
+        const char *p = f->p;
+        size_t len = f->len;
+        if (f->flags & CSV_F_BAD_ENCODING) {
+            rc = put_null(out, c, row);
+            rc = rc ? rc : rec(v, i, (uint32_t)c, VF_ENCODING, 0, 0, 0);
+            out->row_ok[row] = 0;
+            if (rc != 0) {
+                return rc;
+            }
+            continue;
+        }
+        bool null;
+        const char *tp = p;
+        size_t tl = len;
+        if (is_str) {
+            /* PostgreSQL's CSV rule: only an unquoted empty field is null; "" is a string. */
+            null = !(f->flags & CSV_F_QUOTED) && (len == 0 || (o->nv_lens && is_marker(o, p, len)));
+        } else {
+            vp_trim(&tp, &tl);
+            null = tl == 0 || (o->nv_lens && is_marker(o, p, len));
+        }
+        if (null) {
+            rc = put_null(out, c, row);
+            if (rc == 0 && !o->nullable) {
+                rc = rec(v, i, (uint32_t)c, VF_NULL, 0, 0, 0);
+                out->row_ok[row] = 0;
+            }
+            for (size_t k = 0; k < nchecks && rc == 0; k++) {
+                if (!checks[k].spec->ignore_na && checks[k].kind != CK_UNIQUE_EQ) {
+                    bool warn = checks[k].spec->raise_warning;
+                    rc = rec(v, i, (uint32_t)c, VF_CHECK_NULL, warn, k, 0);
+                    if (!warn) {
+                        out->row_ok[row] = 0;
+                    }
+                }
+            }
+            if (rc != 0) {
+                return rc;
+            }
+            continue;
+        }
+        union vp_val val;
+        int st;
+        if (is_str) {
+            val.s.p = p;
+            val.s.n = len;
+            st = vp_utf8_valid(p, len) ? VP_OK : -1;
+        } else {
+            st = vp_parse(pc, tp, tl, &val);
+        }
+        if (st != VP_OK) {
+            rc = put_null(out, c, row);
+            if (rc == 0) {
+                rc = st < 0 ? rec(v, i, (uint32_t)c, VF_ENCODING, 0, 0, 0)
+                            : rec(v, i, (uint32_t)c, VF_DTYPE, (unsigned)st, 0, 0);
+            }
+            out->row_ok[row] = 0;
+            if (rc != 0) {
+                return rc;
+            }
+            continue;
+        }
+        rc = put_value(out, c, row, &val);
+        for (size_t k = 0; k < nchecks && rc == 0; k++) {
+            if (!vck_eval(&checks[k], pc, &val, in->line[i])) {
+                bool warn = checks[k].spec->raise_warning;
+                rc = rec(v, i, (uint32_t)c, VF_CHECK, warn, k, 0);
+                if (!warn) {
+                    out->row_ok[row] = 0;
+                }
+            }
+        }
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* Appends the bytes that identify value (row of column c) to b: equal typed values give equal
+ * bytes (so "01" and "1" in an int column are the same key), -0.0 is 0.0 and all NaNs are one. */
+static int key_bytes(struct buf *b, const struct batch *out, size_t c, size_t row)
+{
+    const struct column *col = &out->cols[c];
+    switch (dtype_storage(col->type.id)) {
+    case DS_BYTES: {
+        uint32_t len = col->offs[row + 1] - col->offs[row];
+        unsigned char l4[4] = {(unsigned char)len, (unsigned char)(len >> 8),
+                               (unsigned char)(len >> 16), (unsigned char)(len >> 24)};
+        if (buf_append(b, l4, 4) != 0) {
+            return AE_NOMEM;
+        }
+        return buf_append(b, col->data.data + col->offs[row], len);
+    }
+    case DS_U8: return buf_append(b, &col->v.u8[row], 1);
+    case DS_I64: return buf_append(b, &col->v.i64[row], 8);
+    case DS_F64: {
+        double d = col->v.f64[row];
+        if (d == 0) {
+            d = 0.0;
+        } else if (isnan(d)) {
+            d = NAN;
+        }
+        return buf_append(b, &d, 8);
+    }
+    case DS_I128: return buf_append(b, &col->v.i128[row], 16);
+    }
+    return 0;
+}
+
+static int run_unique(struct validator *v, const struct csv_rows *in, size_t first, size_t n,
+                      struct batch *out, size_t base)
+{
+    for (size_t c = 0; c < v->nout; c++) {
+        struct vout *o = &v->outs[c];
+        if (!o->unique) {
+            continue;
+        }
+        for (size_t r = 0; r < n; r++) {
+            size_t row = base + r;
+            if (v->skip[r] || !out->cols[c].valid[row]) {
+                continue;
+            }
+            buf_reset(&v->scratch);
+            if (key_bytes(&v->scratch, out, c, row) != 0) {
+                return AE_NOMEM;
+            }
+            uint64_t seen_at = 0;
+            int rc = vset_add(&o->uset, vh_hash(v->scratch.data, v->scratch.len, 0),
+                              in->line[first + r], &seen_at);
+            if (rc == 1) {
+                rc = rec(v, first + r, (uint32_t)c, VF_UNIQUE, 0, 0, seen_at);
+                out->row_ok[row] = 0;
+            }
+            if (rc != 0) {
+                return rc;
+            }
+        }
+    }
+    for (size_t u = 0; u < v->nusets; u++) {
+        struct vuset *us = &v->usets[u];
+        for (size_t r = 0; r < n; r++) {
+            size_t row = base + r;
+            bool any_null = v->skip[r];
+            for (size_t k = 0; k < us->ncols && !any_null; k++) {
+                any_null = !out->cols[us->cols[k]].valid[row];
+            }
+            if (any_null) {
+                continue;
+            }
+            buf_reset(&v->scratch);
+            for (size_t k = 0; k < us->ncols; k++) {
+                if (key_bytes(&v->scratch, out, us->cols[k], row) != 0) {
+                    return AE_NOMEM;
+                }
+            }
+            uint64_t seen_at = 0;
+            int rc = vset_add(&us->set, vh_hash(v->scratch.data, v->scratch.len, 1),
+                              in->line[first + r], &seen_at);
+            if (rc == 1) {
+                rc = rec(v, first + r, (uint32_t)u, VF_FRAME_UNIQUE, 0, 0, seen_at);
+                out->row_ok[row] = 0;
+            }
+            if (rc != 0) {
+                return rc;
+            }
+        }
+    }
+    return 0;
+}
+
+static int cmp_fail(const void *a, const void *b)
+{
+    const struct vfail *x = a;
+    const struct vfail *y = b;
+    if (x->row != y->row) {
+        return x->row < y->row ? -1 : 1;
+    }
+    return x->seq < y->seq ? -1 : (x->seq > y->seq);
+}
+
+static int emit_one(struct validator *v, const struct vfail *vf, const struct csv_rows *in,
+                    struct err *e)
+{
+    char msg[1100];
+    char check[160];
+    char q[160];
+    struct failure f = {0};
+    size_t i = vf->row;
+    f.line = in->line[i];
+    if (in->raw != NULL) {
+        f.raw = in->raw[i];
+        f.raw_len = in->raw_len[i];
+    }
+    f.message = msg;
+    f.check = check;
+    const struct vout *o = vf->col < v->nout ? &v->outs[vf->col] : NULL;
+    const struct csv_field *fld = NULL;
+    if (o != NULL && vf->kind != VF_FRAME_UNIQUE && vf->kind != VF_FIELD_COUNT &&
+        vf->kind != VF_UNTERMINATED) {
+        f.column = o->name;
+        fld = field_at(in, i, o->field);
+        f.value = fld->p;
+        f.value_len = fld->len;
+    }
+    switch ((enum vf_kind)vf->kind) {
+    case VF_FIELD_COUNT:
+        snprintf(check, sizeof(check), "field_count");
+        snprintf(msg, sizeof(msg), "expected %zu fields, found %llu", v->nheader,
+                 (unsigned long long)vf->aux);
+        break;
+    case VF_UNTERMINATED:
+        snprintf(check, sizeof(check), "unterminated_quote");
+        snprintf(msg, sizeof(msg),
+                 "a quoted field opened in this record is never closed: the file ends inside it");
+        break;
+    case VF_ENCODING:
+        snprintf(check, sizeof(check), "encoding");
+        snprintf(msg, sizeof(msg), "%s is not valid %s",
+                 vp_quote(q, sizeof(q), fld->p, fld->len, 120),
+                 v->spec->encoding ? v->spec->encoding : "utf-8");
+        break;
+    case VF_NULL:
+        snprintf(check, sizeof(check), "not_nullable");
+        if (fld->len > 0) {
+            snprintf(msg, sizeof(msg), "%s is null but column '%s' is not nullable",
+                     vp_quote(q, sizeof(q), fld->p, fld->len, 120), o->name);
+        } else {
+            snprintf(msg, sizeof(msg), "empty value but column '%s' is not nullable", o->name);
+        }
+        f.value = NULL;
+        f.value_len = 0;
+        break;
+    case VF_DTYPE: {
+        char tn[48];
+        snprintf(check, sizeof(check), "dtype('%s')", dtype_name(o->pc.type, tn, sizeof(tn)));
+        vp_message(msg, sizeof(msg), vf->status, &o->pc, fld->p, fld->len);
+        break;
+    }
+    case VF_CHECK:
+    case VF_CHECK_NULL: {
+        const struct vcheck *ck = &o->vc->checks[vf->check];
+        f.check = ck->label;
+        f.warning = vf->status != 0;
+        if (vf->kind == VF_CHECK_NULL) {
+            f.value = NULL;
+            f.value_len = 0;
+        }
+        if (ck->spec->error != NULL) {
+            snprintf(msg, sizeof(msg), "%s", ck->spec->error);
+        } else {
+            vck_message(ck, msg, sizeof(msg), f.value, f.value_len);
+        }
+        break;
+    }
+    case VF_UNIQUE:
+        snprintf(check, sizeof(check), "unique");
+        snprintf(msg, sizeof(msg),
+                 "%s was already seen at line %llu (column '%s' is unique; the first occurrence "
+                 "is kept)",
+                 vp_quote(q, sizeof(q), fld->p, fld->len, 120), (unsigned long long)vf->aux,
+                 o->name);
+        break;
+    case VF_FRAME_UNIQUE: {
+        const struct vuset *us = &v->usets[vf->col];
+        buf_reset(&v->scratch);
+        for (size_t k = 0; k < us->ncols; k++) {
+            const struct csv_field *kf = field_at(in, i, v->outs[us->cols[k]].field);
+            if ((k > 0 && buf_puts(&v->scratch, ", ") != 0) ||
+                buf_append(&v->scratch, kf->p, kf->len) != 0) {
+                return err_set(e, AE_NOMEM, "out of memory");
+            }
+        }
+        f.column = us->label;
+        f.value = v->scratch.data;
+        f.value_len = v->scratch.len;
+        snprintf(check, sizeof(check), "frame_unique");
+        snprintf(msg, sizeof(msg),
+                 "the combination (%s) = (%s) was already seen at line %llu (the first "
+                 "occurrence is kept)",
+                 us->label, vp_quote(q, sizeof(q), v->scratch.data, v->scratch.len, 120) ,
+                 (unsigned long long)vf->aux);
+        break;
+    }
+    }
+    return vemit(v, &f, e);
+}
+
+int validator_run(struct validator *v, const struct csv_rows *in, size_t first, struct batch *out,
+                  struct err *e)
+{
+    if (first >= in->nrows) {
+        return 0;
+    }
+    size_t n = in->nrows - first;
+    if (out->ncols != v->nout || out->nrows > out->cap || n > out->cap - out->nrows) {
+        return err_set(e, AE_INTERNAL,
+                       "validator_run: the batch has %zu columns and room for %zu rows; %zu "
+                       "columns and %zu rows are needed",
+                       out->ncols, out->cap - out->nrows, v->nout, n);
+    }
+    if (n > v->capskip) {
+        uint8_t *ns = realloc(v->skip, n);
+        if (ns == NULL) {
+            return err_set(e, AE_NOMEM, "out of memory");
+        }
+        v->skip = ns;
+        v->capskip = n;
+    }
+    size_t base = out->nrows;
+    v->nfails = 0;
+    int rc = 0;
+    for (size_t r = 0; r < n && rc == 0; r++) {
+        size_t i = first + r;
+        size_t nf = (size_t)(in->row_first[i + 1] - in->row_first[i]);
+        out->line[base + r] = in->line[i];
+        out->row_ok[base + r] = 1;
+        v->skip[r] = 0;
+        if (in->row_flags != NULL && (in->row_flags[i] & CSV_R_UNTERMINATED)) {
+            /* The last field swallowed the rest of the file: its values mean nothing. */
+            rc = rec(v, i, UINT32_MAX, VF_UNTERMINATED, 0, 0, 0);
+            v->skip[r] = 1;
+        } else if (nf != v->nheader) {
+            rc = rec(v, i, UINT32_MAX, VF_FIELD_COUNT, 0, 0, nf);
+            v->skip[r] = 1;
+        }
+        if (v->skip[r]) {
+            out->row_ok[base + r] = 0;
+        }
+    }
+    for (size_t c = 0; c < v->nout && rc == 0; c++) {
+        rc = run_column(v, c, in, first, n, out, base);
+    }
+    if (rc == 0) {
+        rc = run_unique(v, in, first, n, out, base);
+    }
+    if (rc != 0) {
+        return err_set(e, AE_NOMEM, "out of memory validating rows");
+    }
+    out->nrows = base + n;
+    uint64_t ok = 0;
+    for (size_t r = 0; r < n; r++) {
+        ok += out->row_ok[base + r];
+    }
+    v->counts.rows_read += n;
+    v->counts.rows_valid += ok;
+    v->counts.rows_invalid += n - ok;
+    if (v->nfails > 1) {
+        qsort(v->fails, v->nfails, sizeof(*v->fails), cmp_fail);
+    }
+    for (size_t k = 0; k < v->nfails; k++) {
+        rc = emit_one(v, &v->fails[k], in, e);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    v->nfails = 0;
+    return 0;
+}
+
+/* unique_values_eq: the values Pandera would find missing, as written in the schema. */
+static int missing_values(const struct vcheck *ck, const struct vp_col *pc, struct buf *b)
+{
+    const struct check_spec *cs = ck->spec;
+    size_t shown = 0;
+    for (size_t a = 0; a < cs->nargs; a++) {
+        const struct cfg_arg *arg = &cs->args[a];
+        if (!arg->is_list) {
+            continue;
+        }
+        for (size_t k = 0; k < arg->nitems; k++) {
+            const char *t = arg->items[k];
+            if (t == NULL) {
+                continue;
+            }
+            const char *p = t;
+            size_t n = strlen(t);
+            if (pc->type.id != DT_STR) {
+                vp_trim(&p, &n);
+            }
+            union vp_val val;
+            if (vp_parse(pc, p, n, &val) != VP_OK) {
+                continue;
+            }
+            /* Find it in the sorted set by linear scan: this runs once per file. */
+            for (size_t s = 0; s < ck->nset; s++) {
+                union vp_val tmp = val;
+                struct vcheck probe = *ck;
+                probe.kind = CK_EQ;
+                probe.lo = ck->set[s];
+                if (vck_eval(&probe, pc, &tmp, 0) && !ck->seen[s]) {
+                    if ((shown++ > 0 && buf_puts(b, ", ") != 0) || buf_putc(b, '\'') != 0 ||
+                        buf_puts(b, t) != 0 || buf_putc(b, '\'') != 0) {
+                        return AE_NOMEM;
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+int validator_finish(struct validator *v, struct err *e)
+{
+    if (v->finished) {
+        return 0;
+    }
+    v->finished = true;
+    for (size_t c = 0; c < v->nout; c++) {
+        struct vout *o = &v->outs[c];
+        for (size_t k = 0; o->vc != NULL && k < o->vc->nchecks; k++) {
+            struct vcheck *ck = &o->vc->checks[k];
+            if (ck->kind != CK_UNIQUE_EQ) {
+                continue;
+            }
+            struct buf miss = BUF_INIT;
+            if (missing_values(ck, &o->pc, &miss) != 0) {
+                buf_release(&miss);
+                return err_set(e, AE_NOMEM, "out of memory");
+            }
+            if (miss.len == 0 && !ck->extra) {
+                buf_release(&miss);
+                continue;
+            }
+            char msg[1100];
+            char extra[300] = "";
+            if (ck->extra) {
+                snprintf(extra, sizeof(extra), "%sfound %s (first at line %llu), not in the list",
+                         miss.len ? "; " : "", ck->extra_val ? ck->extra_val : "a value",
+                         (unsigned long long)ck->extra_line);
+            }
+            snprintf(msg, sizeof(msg), "the unique values of column '%s' differ from %s: %s%.*s%s",
+                     o->name, ck->shown, miss.len ? "missing " : "", (int)miss.len,
+                     miss.data ? miss.data : "", extra);
+            struct failure f = {0};
+            f.line = 0;
+            f.column = o->name;
+            f.check = ck->label;
+            f.message = ck->spec->error ? ck->spec->error : msg;
+            f.warning = ck->spec->raise_warning;
+            buf_release(&miss);
+            int rc = vemit(v, &f, e);
+            if (rc != 0) {
+                return rc;
+            }
+        }
+    }
+    return 0;
+}

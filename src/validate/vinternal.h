@@ -1,0 +1,165 @@
+/*
+ * vinternal.h - the validator's internal structures, shared by its units (private to
+ * src/validate): checks.c compiles a schema into struct vcolumn / struct vcheck, header.c maps a
+ * file's header onto output columns (struct vout), validate.c runs batches.
+ *
+ * Ownership: every struct here is owned by its struct validator (or by the caller of
+ * vcol_compile() for validate_schema_check()). Strings taken from the schema (names, check
+ * arguments, patterns) are borrowed: the validator borrows the ingest_spec for its lifetime.
+ */
+#ifndef ASTRO_VALIDATE_VINTERNAL_H
+#define ASTRO_VALIDATE_VINTERNAL_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "validate/unique.h"
+#include "validate/validate.h"
+#include "validate/vparse.h"
+
+enum ck_kind {
+    CK_EQ,
+    CK_NE,
+    CK_GT,
+    CK_GE,
+    CK_LT,
+    CK_LE,
+    CK_RANGE,
+    CK_ISIN,
+    CK_NOTIN,
+    CK_MATCHES,
+    CK_CONTAINS,
+    CK_STARTS,
+    CK_ENDS,
+    CK_LENGTH,
+    CK_UNIQUE_EQ,
+    CK_EMAIL
+};
+
+/* One compiled check of a column. */
+struct vcheck {
+    enum ck_kind kind;
+    const struct check_spec *spec;
+    char *label; /* owned: Pandera-style name with arguments, "greater_than_or_equal_to(0)" */
+    char *shown; /* owned: the arguments as shown in messages ("0", "['a', 'b']", "[0, 10]") */
+    union vp_val lo, hi; /* comparison operands (lo also for eq/ne/gt/ge, hi for lt/le) */
+    bool inc_lo, inc_hi;
+    union vp_val *set; /* owned, sorted: isin / notin / unique_values_eq values */
+    size_t nset;
+    const char *lit; /* str_startswith / str_endswith (borrowed from the spec) */
+    size_t litlen;
+    int64_t len_min, len_max; /* str_length; -1 = no bound */
+    pcre2_code *re;
+    pcre2_match_data *md; /* allocated once per check: matching allocates nothing */
+    /* unique_values_eq state over the whole file */
+    uint8_t *seen; /* owned, nset flags */
+    bool extra;
+    uint64_t extra_line;
+    char *extra_val; /* owned copy of the first value outside the set */
+};
+
+/* One compiled schema column. */
+struct vcolumn {
+    const struct column_spec *spec;
+    struct vp_col pc;
+    struct vp_fmt fmt;
+    struct vcheck *checks; /* owned */
+    size_t nchecks;
+    pcre2_code *name_re; /* regex: true columns (full match) */
+    pcre2_match_data *name_md;
+};
+
+/* Compiles column cs (checks typed against its dtype, format, regex name). loc is a "C" locale
+ * or (locale_t)0. Fails with AE_CONFIG naming the place in the schema, or AE_NOMEM. */
+int vcol_compile(struct vcolumn *vc, const struct column_spec *cs, locale_t loc, struct err *e);
+void vcol_release(struct vcolumn *vc);
+
+/* Evaluates a check on a non-null value (for str, v->s is the field's text). True = passes.
+ * Updates unique_values_eq state (line is the row's line). */
+bool vck_eval(struct vcheck *ck, const struct vp_col *pc, const union vp_val *v, uint64_t line);
+
+/* The default failure message of ck for value (NULL for a null value). */
+void vck_message(const struct vcheck *ck, char *buf, size_t n, const char *value, size_t vlen);
+
+/* A schema error at loc: "file:line:col: path: message". Returns AE_CONFIG. */
+int verr_at(struct err *e, const struct cfg_loc *loc, const char *fmt, ...) ASTRO_PRINTF(3, 4);
+
+/* One output column. */
+struct vout {
+    char *name;           /* owned copy of the header name */
+    size_t field;         /* index of the field in the file's records */
+    struct vcolumn *vc;   /* compiled schema column, NULL for an undeclared (extra) column */
+    struct vp_col pc;     /* copy of vc->pc, or a plain str column for extras */
+    bool nullable;
+    bool unique;
+    struct vset uset;     /* unique: true */
+    /* extra null markers: the spec's, then the column's (borrowed) */
+    char *const *nv_spec;
+    size_t n_nv_spec;
+    char *const *nv_col;
+    size_t n_nv_col;
+    uint64_t nv_lens; /* bit k set when a marker has length k (k < 64); bit 63 also for longer */
+};
+
+/* A frame-level unique set (schema.unique). */
+struct vuset {
+    size_t *cols; /* owned: output column indices */
+    size_t ncols;
+    char *label;  /* owned: "a, b" */
+    struct vset set;
+};
+
+/* Kinds of failure cases. */
+enum vf_kind {
+    VF_FIELD_COUNT,
+    VF_UNTERMINATED,
+    VF_ENCODING,
+    VF_NULL,
+    VF_DTYPE,
+    VF_CHECK,
+    VF_CHECK_NULL, /* a null failing a check with ignore_na: false */
+    VF_UNIQUE,
+    VF_FRAME_UNIQUE
+};
+
+/* A failure case recorded during a batch; messages are built when the batch is emitted, in
+ * (row, recording order) order, so the cases come out in line order. */
+struct vfail {
+    uint32_t row;   /* row index in the csv_rows block */
+    uint32_t seq;   /* recording order */
+    uint32_t col;   /* output column, or frame-unique set index, or UINT32_MAX (row-level) */
+    uint16_t check; /* check index (VF_CHECK*) */
+    uint8_t kind;
+    uint8_t status; /* VP_* status (VF_DTYPE) or 1 = warning (VF_CHECK*) */
+    uint64_t aux;   /* VF_FIELD_COUNT: fields found; VF_*UNIQUE: line of the first occurrence */
+};
+
+struct validator {
+    const struct ingest_spec *spec;
+    struct failure_sink fs;
+    locale_t c_locale;
+    struct vcolumn *vcols; /* one per schema column */
+    size_t nvcols;
+    struct vout *outs;
+    size_t nout;
+    struct vuset *usets;
+    size_t nusets;
+    size_t nheader;
+    uint64_t header_line;
+    bool header_failed;
+    bool finished;
+    struct validate_counts counts;
+    struct vfail *fails;
+    size_t nfails, capfails;
+    uint8_t *skip; /* per row of the current block: 1 = row-level failure, values not checked */
+    size_t capskip;
+    struct buf scratch;
+};
+
+/* header.c: maps header onto v->outs and emits header failures. */
+int vheader_map(struct validator *v, const char *const *header, size_t nheader, struct err *e);
+
+/* validate.c: emits one failure through the sink, counting it. */
+int vemit(struct validator *v, const struct failure *f, struct err *e);
+
+#endif

@@ -1,0 +1,117 @@
+/*
+ * vparse.h - text to typed values, one parser per dtype (private to src/validate).
+ *
+ * Every parser reads a field that the caller has already trimmed (vp_trim) and returns a VP_*
+ * status: VP_OK and the value in *out, or the reason it failed. The parsers allocate nothing (the
+ * float slow path copies at most VP_FLOAT_STACK bytes to the stack; longer numbers go through one
+ * malloc, which real data never reaches), never depend on the locale and never read past p + n.
+ * The same parsers type the data and the check arguments, so "0" means the same in both places.
+ * Messages are built only for failures, by vp_message().
+ */
+#ifndef ASTRO_VALIDATE_VPARSE_H
+#define ASTRO_VALIDATE_VPARSE_H
+
+#include "batch/dtype.h"
+
+#include <locale.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum vp_status {
+    VP_OK = 0,
+    VP_SYNTAX,    /* not a value of the dtype at all ("12x" for int64) */
+    VP_RANGE,     /* well formed but outside the dtype's range ("300" for int8, "1e309") */
+    VP_SCALE,     /* decimal: nonzero digits beyond the scale */
+    VP_CALENDAR,  /* date/datetime: well formed but not a real date or time ("2021-02-29") */
+    VP_PRECISION, /* datetime: nonzero digits beyond microseconds */
+    VP_OFFSET     /* datetime: a UTC offset given for a naive datetime64[ns] column */
+};
+
+/* One typed value. uint columns keep the uint64_t bit pattern in i (as batch.h stores them);
+ * s points into the parsed text (borrowed) for str. */
+union vp_val {
+    int64_t i;
+    double f;
+    __int128 d;
+    uint8_t b;
+    struct {
+        const char *p;
+        size_t n;
+    } s;
+};
+
+/* A compiled strptime-style format (the subset %Y %m %d %y %b %H %M %S %f %z %% and literal
+ * bytes). */
+#define VP_FMT_MAX 64
+struct vp_fmt {
+    uint8_t n;
+    char item[VP_FMT_MAX]; /* 'Y','m','d','y','b','H','M','S','f','z' for directives */
+    char lit[VP_FMT_MAX];  /* the literal byte when item[k] == 0 */
+};
+
+/* Everything a parser needs to know about a column. */
+struct vp_col {
+    struct dtype_info type;
+    const struct vp_fmt *fmt; /* date/datetime format, or NULL for ISO 8601 */
+    const char *fmt_text;     /* the format as written (messages) */
+    /* bool: custom spellings (exact, case-sensitive), or NULL for the defaults */
+    char *const *true_values;
+    size_t n_true;
+    char *const *false_values;
+    size_t n_false;
+    locale_t c_locale; /* a "C" locale for strtod_l, or (locale_t)0 to use strtod */
+};
+
+#define VP_FLOAT_STACK 128
+
+/* Removes surrounding ASCII spaces and tabs (non-string dtypes only). */
+static inline void vp_trim(const char **p, size_t *n)
+{
+    const char *s = *p;
+    size_t len = *n;
+    while (len > 0 && (s[0] == ' ' || s[0] == '\t')) {
+        s++;
+        len--;
+    }
+    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t')) {
+        len--;
+    }
+    *p = s;
+    *n = len;
+}
+
+int vp_int(const char *p, size_t n, int64_t lo, int64_t hi, int64_t *out);
+int vp_uint(const char *p, size_t n, uint64_t hi, uint64_t *out);
+int vp_float(const char *p, size_t n, bool single, locale_t loc, double *out);
+int vp_bool(const struct vp_col *c, const char *p, size_t n, uint8_t *out);
+int vp_decimal(const char *p, size_t n, unsigned precision, unsigned scale, __int128 *out);
+/* days since 1970-01-01 */
+int vp_date(const char *p, size_t n, const struct vp_fmt *fmt, int64_t *out);
+/* microseconds since 1970-01-01T00:00:00; utc: offsets are converted (else they fail) */
+int vp_datetime(const char *p, size_t n, const struct vp_fmt *fmt, bool utc, int64_t *out);
+
+/* Parses (already trimmed for non-str dtypes) text as the column's dtype. For DT_STR the value is
+ * the text itself (UTF-8 validity is checked by the caller). */
+int vp_parse(const struct vp_col *c, const char *p, size_t n, union vp_val *out);
+
+/* Compiles format; on error writes a reason to why (n bytes) and returns -1. */
+int vp_fmt_compile(const char *format, struct vp_fmt *out, char *why, size_t n);
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (no validation). */
+int64_t vp_days_from_civil(int64_t y, unsigned m, unsigned d);
+bool vp_valid_date(int64_t y, unsigned m, unsigned d);
+
+/* UTF-8: validity (rejects overlongs, surrogates, > U+10FFFF) and code point count. */
+bool vp_utf8_valid(const char *p, size_t n);
+size_t vp_utf8_count(const char *p, size_t n);
+
+/* Writes the message for a failed parse of value (as written) into buf. */
+void vp_message(char *buf, size_t n, int status, const struct vp_col *c, const char *value,
+                size_t vlen);
+
+/* Writes at most max bytes of value into buf as 'text' for messages, cutting on a UTF-8 boundary
+ * and marking the cut with "...". Returns buf. */
+const char *vp_quote(char *buf, size_t n, const char *value, size_t vlen, size_t max);
+
+#endif
