@@ -1,0 +1,418 @@
+/*
+ * test_validate_parse.c - the dtype parsers of src/validate (vparse.h): every dtype at its edges.
+ * Expected values are computed by hand (days and microseconds since 1970-01-01 noted inline).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "validate/vparse.h"
+
+#include <float.h>
+#include <locale.h>
+#include <math.h>
+#include <string.h>
+
+static int pi(const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+    return vp_int(s, strlen(s), lo, hi, out);
+}
+
+static void test_int(void **state)
+{
+    (void)state;
+    int64_t v = 0;
+    assert_int_equal(pi("0", INT8_MIN, INT8_MAX, &v), VP_OK);
+    assert_int_equal(v, 0);
+    assert_int_equal(pi("+127", INT8_MIN, INT8_MAX, &v), VP_OK);
+    assert_int_equal(v, 127);
+    assert_int_equal(pi("128", INT8_MIN, INT8_MAX, &v), VP_RANGE);
+    assert_int_equal(pi("-128", INT8_MIN, INT8_MAX, &v), VP_OK);
+    assert_int_equal(v, -128);
+    assert_int_equal(pi("-129", INT8_MIN, INT8_MAX, &v), VP_RANGE);
+    assert_int_equal(pi("300", INT8_MIN, INT8_MAX, &v), VP_RANGE);
+    assert_int_equal(pi("-0", INT8_MIN, INT8_MAX, &v), VP_OK);
+    assert_int_equal(v, 0);
+    assert_int_equal(pi("0000000000000000000000000042", INT8_MIN, INT8_MAX, &v), VP_OK);
+    assert_int_equal(v, 42);
+    assert_int_equal(pi("9223372036854775807", INT64_MIN, INT64_MAX, &v), VP_OK);
+    assert_true(v == INT64_MAX);
+    assert_int_equal(pi("9223372036854775808", INT64_MIN, INT64_MAX, &v), VP_RANGE);
+    assert_int_equal(pi("-9223372036854775808", INT64_MIN, INT64_MAX, &v), VP_OK);
+    assert_true(v == INT64_MIN);
+    assert_int_equal(pi("-9223372036854775809", INT64_MIN, INT64_MAX, &v), VP_RANGE);
+    assert_int_equal(pi("99999999999999999999999", INT64_MIN, INT64_MAX, &v), VP_RANGE);
+    assert_int_equal(pi("99999999999999999999999x", INT64_MIN, INT64_MAX, &v), VP_SYNTAX);
+    assert_int_equal(pi("32767", INT16_MIN, INT16_MAX, &v), VP_OK);
+    assert_int_equal(pi("32768", INT16_MIN, INT16_MAX, &v), VP_RANGE);
+    assert_int_equal(pi("2147483647", INT32_MIN, INT32_MAX, &v), VP_OK);
+    assert_int_equal(pi("-2147483649", INT32_MIN, INT32_MAX, &v), VP_RANGE);
+    const char *bad[] = {"", "+", "-", "12x", "1.0", "1e3", " 1", "0x10", "1_000", "--1", "١"};
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        assert_int_equal(pi(bad[k], INT64_MIN, INT64_MAX, &v), VP_SYNTAX);
+    }
+}
+
+static void test_uint(void **state)
+{
+    (void)state;
+    uint64_t u = 0;
+    assert_int_equal(vp_uint("255", 3, UINT8_MAX, &u), VP_OK);
+    assert_int_equal(u, 255);
+    assert_int_equal(vp_uint("256", 3, UINT8_MAX, &u), VP_RANGE);
+    assert_int_equal(vp_uint("-1", 2, UINT8_MAX, &u), VP_RANGE);
+    assert_int_equal(vp_uint("-0", 2, UINT8_MAX, &u), VP_RANGE);
+    assert_int_equal(vp_uint("+7", 2, UINT8_MAX, &u), VP_OK);
+    assert_int_equal(u, 7);
+    assert_int_equal(vp_uint("18446744073709551615", 20, UINT64_MAX, &u), VP_OK);
+    assert_true(u == UINT64_MAX);
+    assert_int_equal(vp_uint("18446744073709551616", 20, UINT64_MAX, &u), VP_RANGE);
+    assert_int_equal(vp_uint("4294967296", 10, UINT32_MAX, &u), VP_RANGE);
+}
+
+static int pf(const char *s, bool single, double *out)
+{
+    return vp_float(s, strlen(s), single, (locale_t)0, out);
+}
+
+static void test_float(void **state)
+{
+    (void)state;
+    double d = 0;
+    assert_int_equal(pf("1.5", false, &d), VP_OK);
+    assert_true(d == 1.5);
+    assert_int_equal(pf("-0.0", false, &d), VP_OK);
+    assert_true(d == 0 && signbit(d));
+    assert_int_equal(pf("0.1", false, &d), VP_OK);
+    assert_true(d == 0.1);
+    assert_int_equal(pf(".5", false, &d), VP_OK);
+    assert_true(d == 0.5);
+    assert_int_equal(pf("5.", false, &d), VP_OK);
+    assert_true(d == 5.0);
+    assert_int_equal(pf("+1e3", false, &d), VP_OK);
+    assert_true(d == 1000.0);
+    assert_int_equal(pf("1E-3", false, &d), VP_OK);
+    assert_true(d == 0.001);
+    /* Slow path: 17 significant digits and big exponents, correctly rounded. */
+    assert_int_equal(pf("3.1415926535897932", false, &d), VP_OK);
+    assert_true(d == 3.1415926535897932);
+    assert_int_equal(pf("1.7976931348623157e308", false, &d), VP_OK);
+    assert_true(d == DBL_MAX);
+    assert_int_equal(pf("1e309", false, &d), VP_RANGE);
+    assert_int_equal(pf("-1e309", false, &d), VP_RANGE);
+    assert_int_equal(pf("4.9e-324", false, &d), VP_OK);
+    assert_true(d == 4.9e-324);
+    assert_int_equal(pf("1e-400", false, &d), VP_OK);
+    assert_true(d == 0);
+    /* Halfway case that naive digit-by-digit accumulation gets wrong: 2^53 + 1. */
+    assert_int_equal(pf("9007199254740993", false, &d), VP_OK);
+    assert_true(d == 9007199254740992.0);
+    assert_int_equal(pf("123456789012345678901234567890", false, &d), VP_OK);
+    assert_true(d == 123456789012345678901234567890.0);
+    assert_int_equal(pf("NaN", false, &d), VP_OK);
+    assert_true(isnan(d));
+    assert_int_equal(pf("nan", false, &d), VP_OK);
+    assert_true(isnan(d));
+    assert_int_equal(pf("-inf", false, &d), VP_OK);
+    assert_true(isinf(d) && d < 0);
+    assert_int_equal(pf("Infinity", false, &d), VP_OK);
+    assert_true(isinf(d) && d > 0);
+    assert_int_equal(pf("INF", false, &d), VP_OK);
+    const char *bad[] = {"", ".", "e5", "1e", "1e+", "1.2.3", "0x1p3", "1,5", "infinit", "nanx",
+                         "1 2", "+-1"};
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        assert_int_equal(pf(bad[k], false, &d), VP_SYNTAX);
+    }
+    /* float32: rounded once to float; beyond FLT_MAX fails. */
+    assert_int_equal(pf("0.1", true, &d), VP_OK);
+    assert_true(d == (double)0.1f);
+    assert_int_equal(pf("16777217", true, &d), VP_OK); /* 2^24 + 1 rounds to even */
+    assert_true(d == 16777216.0);
+    assert_int_equal(pf("3.4028235e38", true, &d), VP_OK);
+    assert_true(d == (double)FLT_MAX);
+    assert_int_equal(pf("3.5e38", true, &d), VP_RANGE);
+    assert_int_equal(pf("1e39", true, &d), VP_RANGE);
+    assert_int_equal(pf("1e39", false, &d), VP_OK);
+    /* A long literal takes the heap copy. */
+    char longnum[300];
+    memset(longnum, '1', sizeof(longnum) - 1);
+    longnum[sizeof(longnum) - 1] = '\0';
+    longnum[1] = '.';
+    assert_int_equal(pf(longnum, false, &d), VP_OK);
+    assert_true(d == 1.1111111111111112);
+}
+
+static void test_float_locale_independent(void **state)
+{
+    (void)state;
+    /* Under a decimal-comma locale, strtod would stop at '.'; the C locale object keeps "1.25"
+     * meaning 1.25. Skipped silently when the locale is not installed. */
+    locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    assert_non_null(c);
+    double d = 0;
+    assert_int_equal(vp_float("1.2500000000000000001", 21, false, c, &d), VP_OK);
+    assert_true(d == 1.25);
+    freelocale(c);
+}
+
+static void test_bool(void **state)
+{
+    (void)state;
+    uint8_t b = 9;
+    const char *yes[] = {"true", "TRUE", "True", "t", "T", "yes", "Y", "y", "1"};
+    const char *no[] = {"false", "False", "f", "no", "NO", "n", "0"};
+    for (size_t k = 0; k < sizeof(yes) / sizeof(yes[0]); k++) {
+        assert_int_equal(vp_bool(NULL, yes[k], strlen(yes[k]), &b), VP_OK);
+        assert_int_equal(b, 1);
+    }
+    for (size_t k = 0; k < sizeof(no) / sizeof(no[0]); k++) {
+        assert_int_equal(vp_bool(NULL, no[k], strlen(no[k]), &b), VP_OK);
+        assert_int_equal(b, 0);
+    }
+    assert_int_equal(vp_bool(NULL, "2", 1, &b), VP_SYNTAX);
+    assert_int_equal(vp_bool(NULL, "truee", 5, &b), VP_SYNTAX);
+    assert_int_equal(vp_bool(NULL, "", 0, &b), VP_SYNTAX);
+    char *tv[] = {"Oui"};
+    char *fv[] = {"Non"};
+    struct vp_col c = {.type = {DT_BOOL, 0, 0}, .true_values = tv, .n_true = 1,
+                       .false_values = fv, .n_false = 1};
+    assert_int_equal(vp_bool(&c, "Oui", 3, &b), VP_OK);
+    assert_int_equal(b, 1);
+    assert_int_equal(vp_bool(&c, "Non", 3, &b), VP_OK);
+    assert_int_equal(b, 0);
+    assert_int_equal(vp_bool(&c, "oui", 3, &b), VP_SYNTAX); /* custom spellings are exact */
+    assert_int_equal(vp_bool(&c, "true", 4, &b), VP_SYNTAX);
+}
+
+static int pd(const char *s, unsigned p, unsigned sc, __int128 *out)
+{
+    return vp_decimal(s, strlen(s), p, sc, out);
+}
+
+static void test_decimal(void **state)
+{
+    (void)state;
+    __int128 v = 0;
+    assert_int_equal(pd("123.45", 5, 2, &v), VP_OK);
+    assert_true(v == 12345);
+    assert_int_equal(pd("-123.4", 5, 2, &v), VP_OK);
+    assert_true(v == -12340);
+    assert_int_equal(pd("+1", 5, 2, &v), VP_OK);
+    assert_true(v == 100);
+    assert_int_equal(pd("1234.5", 5, 2, &v), VP_RANGE);
+    assert_int_equal(pd("000123.45", 5, 2, &v), VP_OK);
+    assert_true(v == 12345);
+    assert_int_equal(pd("1.234", 5, 2, &v), VP_SCALE);
+    assert_int_equal(pd("1.2300000", 5, 2, &v), VP_OK);
+    assert_true(v == 123);
+    assert_int_equal(pd(".5", 5, 2, &v), VP_OK);
+    assert_true(v == 50);
+    assert_int_equal(pd("-0.00", 5, 2, &v), VP_OK);
+    assert_true(v == 0);
+    assert_int_equal(pd("0.99", 2, 2, &v), VP_OK);
+    assert_int_equal(pd("1.00", 2, 2, &v), VP_RANGE);
+    /* decimal(38,0): 38 nines is the maximum, 39 digits overflow. */
+    const char *max38 = "99999999999999999999999999999999999999";
+    assert_int_equal(pd(max38, 38, 0, &v), VP_OK);
+    __int128 expect = 0;
+    for (int k = 0; k < 38; k++) {
+        expect = expect * 10 + 9;
+    }
+    assert_true(v == expect);
+    char neg[64] = "-";
+    strcat(neg, max38);
+    assert_int_equal(pd(neg, 38, 0, &v), VP_OK);
+    assert_true(v == -expect);
+    assert_int_equal(pd("100000000000000000000000000000000000000", 38, 0, &v), VP_RANGE);
+    assert_int_equal(pd("0.00000000000000000000000000000000000001", 38, 38, &v), VP_OK);
+    assert_true(v == 1);
+    const char *bad[] = {"", "-", ".", "1e5", "1.2.3", "12x", "1,5", "- 1", "nan"};
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        assert_int_equal(pd(bad[k], 10, 2, &v), VP_SYNTAX);
+    }
+}
+
+static int pdate(const char *s, const char *fmt, int64_t *out)
+{
+    struct vp_fmt f;
+    char why[200];
+    if (fmt != NULL) {
+        assert_int_equal(vp_fmt_compile(fmt, &f, why, sizeof(why)), 0);
+    }
+    return vp_date(s, strlen(s), fmt ? &f : NULL, out);
+}
+
+static void test_date(void **state)
+{
+    (void)state;
+    int64_t d = 0;
+    assert_int_equal(pdate("1970-01-01", NULL, &d), VP_OK);
+    assert_int_equal(d, 0);
+    assert_int_equal(pdate("2000-03-01", NULL, &d), VP_OK);
+    assert_int_equal(d, 11017); /* 30 years (7 leap) = 10957 days to 2000-01-01, + 31 + 29 */
+    assert_int_equal(pdate("1969-12-31", NULL, &d), VP_OK);
+    assert_int_equal(d, -1);
+    assert_int_equal(pdate("0001-01-01", NULL, &d), VP_OK);
+    assert_int_equal(d, -719162);
+    assert_int_equal(pdate("9999-12-31", NULL, &d), VP_OK);
+    assert_int_equal(d, 2932896);
+    /* Leap days: 2000 and 2024 are leap years, 1900 and 2023 are not. */
+    assert_int_equal(pdate("2000-02-29", NULL, &d), VP_OK);
+    assert_int_equal(d, 11016);
+    assert_int_equal(pdate("2024-02-29", NULL, &d), VP_OK);
+    assert_int_equal(d, 19782);
+    assert_int_equal(pdate("1900-02-29", NULL, &d), VP_CALENDAR);
+    assert_int_equal(pdate("2023-02-29", NULL, &d), VP_CALENDAR);
+    assert_int_equal(pdate("2020-02-31", NULL, &d), VP_CALENDAR);
+    assert_int_equal(pdate("2020-04-31", NULL, &d), VP_CALENDAR);
+    assert_int_equal(pdate("2020-13-01", NULL, &d), VP_CALENDAR);
+    assert_int_equal(pdate("0000-01-01", NULL, &d), VP_CALENDAR);
+    assert_int_equal(pdate("2020-00-10", NULL, &d), VP_CALENDAR);
+    assert_int_equal(pdate("31-02-2020", NULL, &d), VP_SYNTAX);
+    assert_int_equal(pdate("2020-1-01", NULL, &d), VP_SYNTAX);
+    assert_int_equal(pdate("2020-01-01T00:00", NULL, &d), VP_SYNTAX);
+    assert_int_equal(pdate("2020/01/01", NULL, &d), VP_SYNTAX);
+    /* Formats. */
+    assert_int_equal(pdate("29/02/2024", "%d/%m/%Y", &d), VP_OK);
+    assert_int_equal(d, 19782);
+    assert_int_equal(pdate("1/3/2000", "%d/%m/%Y", &d), VP_OK);
+    assert_int_equal(d, 11017);
+    assert_int_equal(pdate("31/02/2020", "%d/%m/%Y", &d), VP_CALENDAR);
+    assert_int_equal(pdate("01-Mar-00", "%d-%b-%y", &d), VP_OK);
+    assert_int_equal(d, 11017);
+    assert_int_equal(pdate("01-mar-69", "%d-%b-%y", &d), VP_OK);
+    assert_int_equal(d, -306); /* 1969-03-01: 365 - 59 days before 1970 */
+    assert_int_equal(pdate("01-Foo-00", "%d-%b-%y", &d), VP_SYNTAX);
+    assert_int_equal(pdate("2020-01-01x", "%Y-%m-%d", &d), VP_SYNTAX);
+    assert_int_equal(pdate("100%2000-03-01", "100%%%Y-%m-%d", &d), VP_OK);
+    assert_int_equal(d, 11017);
+    struct vp_fmt f;
+    char why[200];
+    assert_int_equal(vp_fmt_compile("%Y-%Q", &f, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "%Q is not supported"));
+    assert_int_equal(vp_fmt_compile("%Y%", &f, why, sizeof(why)), -1);
+}
+
+static int pdt(const char *s, const char *fmt, bool utc, int64_t *out)
+{
+    struct vp_fmt f;
+    char why[200];
+    if (fmt != NULL) {
+        assert_int_equal(vp_fmt_compile(fmt, &f, why, sizeof(why)), 0);
+    }
+    return vp_datetime(s, strlen(s), fmt ? &f : NULL, utc, out);
+}
+
+static void test_datetime(void **state)
+{
+    (void)state;
+    int64_t t = 0;
+    const int64_t day = INT64_C(86400000000);
+    assert_int_equal(pdt("1970-01-01", NULL, false, &t), VP_OK);
+    assert_int_equal(t, 0);
+    assert_int_equal(pdt("1970-01-02T00:00", NULL, false, &t), VP_OK);
+    assert_int_equal(t, day);
+    assert_int_equal(pdt("1970-01-01 01:02:03", NULL, false, &t), VP_OK);
+    assert_int_equal(t, INT64_C(3723000000));
+    assert_int_equal(pdt("1970-01-01T00:00:00.5", NULL, false, &t), VP_OK);
+    assert_int_equal(t, 500000);
+    assert_int_equal(pdt("1970-01-01T00:00:00.123456", NULL, false, &t), VP_OK);
+    assert_int_equal(t, 123456);
+    assert_int_equal(pdt("1970-01-01T00:00:00.123456000", NULL, false, &t), VP_OK);
+    assert_int_equal(t, 123456);
+    assert_int_equal(pdt("1970-01-01T00:00:00.1234567", NULL, false, &t), VP_PRECISION);
+    assert_int_equal(pdt("1970-01-01T00:00:00.1234560001", NULL, false, &t), VP_SYNTAX);
+    assert_int_equal(pdt("1969-12-31T23:59:59.999999", NULL, false, &t), VP_OK);
+    assert_int_equal(t, -1);
+    /* Offsets: naive columns refuse them; UTC columns convert. 01:00+01:00 is 00:00Z. */
+    assert_int_equal(pdt("1970-01-01T01:00:00+01:00", NULL, false, &t), VP_OFFSET);
+    assert_int_equal(pdt("1970-01-01T01:00:00+01:00", NULL, true, &t), VP_OK);
+    assert_int_equal(t, 0);
+    assert_int_equal(pdt("1970-01-01T00:00:00-0130", NULL, true, &t), VP_OK);
+    assert_int_equal(t, INT64_C(5400000000));
+    assert_int_equal(pdt("1970-01-01T00:00Z", NULL, true, &t), VP_OK);
+    assert_int_equal(t, 0);
+    assert_int_equal(pdt("1970-01-01T00:00Z", NULL, false, &t), VP_OFFSET);
+    assert_int_equal(pdt("1970-01-01T12:00", NULL, true, &t), VP_OK); /* taken as UTC */
+    assert_int_equal(t, day / 2);
+    assert_int_equal(pdt("2024-02-29T24:00", NULL, false, &t), VP_CALENDAR);
+    assert_int_equal(pdt("2024-02-29T23:60", NULL, false, &t), VP_CALENDAR);
+    assert_int_equal(pdt("2024-02-29T23:59:60", NULL, false, &t), VP_CALENDAR);
+    assert_int_equal(pdt("2023-02-29T00:00", NULL, false, &t), VP_CALENDAR);
+    assert_int_equal(pdt("1970-01-01T00:00:00+25:00", NULL, true, &t), VP_CALENDAR);
+    const char *bad[] = {"1970-01-01T", "1970-01-01T1:00", "1970-01-01X00:00",
+                         "1970-01-01T00:00:0", "1970-01-01T00:00:00.", "1970-01-01T00:00+1",
+                         "1970-01-01T00:00:00+01:00x", "1970-01-01 00:00 "};
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        assert_int_equal(pdt(bad[k], NULL, true, &t), VP_SYNTAX);
+    }
+    assert_int_equal(pdt("9999-12-31T23:59:59.999999", NULL, false, &t), VP_OK);
+    assert_int_equal(t, 2932897 * day - 1);
+    /* Formats with %H %M %S %f %z. */
+    assert_int_equal(pdt("02/01/1970 3:04:05.25 +0100", "%d/%m/%Y %H:%M:%S.%f %z", true, &t),
+                     VP_OK);
+    assert_int_equal(t, day + INT64_C(7445250000)); /* 02:04:05.25 UTC */
+    assert_int_equal(pdt("02/01/1970 3:04:05.25 +0100", "%d/%m/%Y %H:%M:%S.%f %z", false, &t),
+                     VP_OFFSET);
+    assert_int_equal(pdt("19700102", "%Y%m%d", false, &t), VP_OK);
+    assert_int_equal(t, day);
+}
+
+static void test_utf8(void **state)
+{
+    (void)state;
+    assert_true(vp_utf8_valid("plain ascii, long enough for words", 34));
+    assert_true(vp_utf8_valid("\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14));
+    assert_false(vp_utf8_valid("\xc3", 1));
+    assert_false(vp_utf8_valid("abcdefgh\xff", 9));
+    assert_false(vp_utf8_valid("\xc0\xaf", 2));         /* overlong '/' */
+    assert_false(vp_utf8_valid("\xe0\x80\xaf", 3));     /* overlong */
+    assert_false(vp_utf8_valid("\xed\xa0\x80", 3));     /* surrogate U+D800 */
+    assert_false(vp_utf8_valid("\xf4\x90\x80\x80", 4)); /* U+110000 */
+    assert_true(vp_utf8_valid("\xf4\x8f\xbf\xbf", 4));  /* U+10FFFF */
+    assert_int_equal(vp_utf8_count("\xc3\xa9t\xc3\xa9", 5), 3);
+    assert_int_equal(vp_utf8_count("\xf0\x9f\x98\x80x", 5), 2);
+}
+
+static void test_messages(void **state)
+{
+    (void)state;
+    char m[300];
+    struct vp_col c = {.type = {DT_INT64, 0, 0}};
+    vp_message(m, sizeof(m), VP_SYNTAX, &c, "12x", 3);
+    assert_string_equal(m, "'12x' is not a valid int64");
+    c.type.id = DT_INT8;
+    vp_message(m, sizeof(m), VP_RANGE, &c, "300", 3);
+    assert_string_equal(m, "'300' is out of range for int8");
+    c.type.id = DT_DATE;
+    vp_message(m, sizeof(m), VP_SYNTAX, &c, "31-02-2020", 10);
+    assert_string_equal(m, "'31-02-2020' is not a valid date (expected YYYY-MM-DD)");
+    c.type.id = DT_TIMESTAMP;
+    vp_message(m, sizeof(m), VP_PRECISION, &c, "2020-01-01T00:00:00.0000001", 27);
+    assert_string_equal(m, "'2020-01-01T00:00:00.0000001' is more precise than microseconds");
+    c.type = (struct dtype_info){DT_DECIMAL, 5, 2};
+    vp_message(m, sizeof(m), VP_SCALE, &c, "1.234", 5);
+    assert_string_equal(m, "'1.234' has more than 2 digits after the point for decimal(5,2)");
+    c.type = (struct dtype_info){DT_DATE, 0, 0};
+    c.fmt_text = "%d/%m/%Y";
+    vp_message(m, sizeof(m), VP_SYNTAX, &c, "x", 1);
+    assert_string_equal(m, "'x' is not a valid date (expected format '%d/%m/%Y')");
+    char q[32];
+    /* Cut on a code point boundary: "é" is 2 bytes, the cut at 3 bytes backs off to 2. */
+    assert_string_equal(vp_quote(q, sizeof(q), "a\xc3\xa9\xc3\xa9", 5, 2), "'a...'");
+    assert_string_equal(vp_quote(q, sizeof(q), "abcdef", 6, 3), "'abc...'");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_int),         cmocka_unit_test(test_uint),
+        cmocka_unit_test(test_float),       cmocka_unit_test(test_float_locale_independent),
+        cmocka_unit_test(test_bool),        cmocka_unit_test(test_decimal),
+        cmocka_unit_test(test_date),        cmocka_unit_test(test_datetime),
+        cmocka_unit_test(test_utf8),        cmocka_unit_test(test_messages),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
