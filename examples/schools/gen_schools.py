@@ -222,24 +222,25 @@ LINK_TYPES = ["Predecessor", "Successor", "Predecessor - amalgamated", "Successo
 POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 
 # Deliberate errors for --bad: 0-based data record -> (column, value, check). Each injected record
-# violates exactly one rule of astro.yaml. The check names follow astro's failure cases
-# (validate.h): "dtype('int64')", "isin", "field_count", ... Record 41 starts right after two
+# violates exactly one rule of astro.yaml. The check names are astro's (validate.h) without their
+# argument list: astro reports "in_range(2, 25)" or "isin(['Open', ...])" where this says
+# "in_range" or "isin"; "dtype('date')" is complete. Record 41 starts right after two
 # records whose Address3 holds a quoted CRLF (39, 40), record 95 has one itself before its bad
 # Postcode, so record numbers and physical lines drift apart (as they already do elsewhere).
 BAD_ROWS = [
     (7, "OpenDate", "31-02-2020", "dtype('date')"),
     (19, "NumberOfPupils", "abc", "dtype('int64')"),
-    (33, "NumberOfBoys", "-5", "greater_than_or_equal_to(0)"),
+    (33, "NumberOfBoys", "-5", "greater_than_or_equal_to"),
     (41, "EstablishmentStatus (name)", "Temporarily closed", "isin"),
     (58, "URN", "=URN@12", "unique"),           # takes the URN of record 12
     (73, None, "drop:6", "field_count"),         # 53 fields instead of 59
     (95, "Postcode", "NOT KNOWN", "str_matches"),
-    (110, "StatutoryHighAge", "99", "in_range(2, 25)"),
+    (110, "StatutoryHighAge", "99", "in_range"),
     (128, "EstablishmentName", "", "not_nullable"),
     (144, "Easting", "523456.5", "dtype('int32')"),
     (161, "LastChangedDate", "2025-03-14", "dtype('date')"),
     (177, "Gender (name)", "Unknown", "isin"),
-    (190, "PercentageFSM", "101.5", "in_range(0, 100)"),
+    (190, "PercentageFSM", "101.5", "in_range"),
 ]
 BAD_MULTILINE = {39, 40, 95}  # records given a quoted CRLF in Address3 (valid in itself)
 BAD_MIN_ROWS = 200
@@ -471,10 +472,9 @@ def apply_bad(recno, v, urns, physical_line, expected):
             expected.append((physical_line, v[0], "", check, "%d fields, expected %d" %
                              (len(v), len(COLUMNS))))
         elif check == "unique":
-            first = int(value.split("@")[1])
-            v[0] = urns[first]
-            # Pandera's default report_duplicates="all": every copy is a failure case.
-            expected.append((urns["line%d" % first], v[0], "URN", check, v[0]))
+            v[0] = urns[int(value.split("@")[1])]
+            # astro streams: the first occurrence stays valid and each later copy fails
+            # (validate.h), as Pandera's report_duplicates="exclude_first".
             expected.append((physical_line, v[0], "URN", check, v[0]))
         else:
             v[COL[column]] = value
@@ -506,7 +506,6 @@ def generate(out_dir, rows, bad, expected_path):
                 apply_bad(recno, v, urns, line, expected)
                 if recno < 20:
                     urns[recno] = v[0]
-                    urns["line%d" % recno] = line
             ew.writerow(v)
             line += 1 + sum(f.count("\n") for f in v)
             name = v[COL["EstablishmentName"]] if len(v) > COL["EstablishmentName"] else ""
