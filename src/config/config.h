@@ -55,7 +55,7 @@ struct check_spec {
 struct column_spec {
     char *name;
     struct dtype_info type;
-    char *dtype_text; /* as written */
+    char *dtype_text; /* as written; "str" when the schema gives none (Pandera's "any") */
     bool nullable;    /* Pandera default: false */
     bool unique;      /* default false */
     bool required;    /* default true */

@@ -408,7 +408,8 @@ static int check_from_item(struct cfg_doc *d, struct column_spec *col, size_t *c
     if (rc != 0) {
         return rc;
     }
-    return check_args_map(d, c, def, it, p);
+    /* Arguments and options are reported where they are written: beside `options`. */
+    return check_args_map(d, c, def, it, ip);
 }
 
 static int parse_checks(struct cfg_doc *d, struct column_spec *col, size_t *cap,
@@ -770,8 +771,9 @@ int cfg_parse_schema(struct cfg_doc *d, const yaml_node_t *n, const char *path, 
             return rc;
         }
     }
-    /* Frame-level unique must name declared columns (unless a regex column could match). */
-    for (size_t i = 0; i < s->nunique; i++) {
+    /* Frame-level unique must name declared columns (unless a regex column could match) when
+     * strict keeps undeclared columns out; with strict: false it may name a passed-through one. */
+    for (size_t i = 0; i < s->nunique && s->strict != STRICT_FALSE; i++) {
         for (size_t j = 0; s->unique_sets[i][j] != NULL; j++) {
             bool found = false;
             for (size_t c = 0; c < s->ncols && !found; c++) {

@@ -504,6 +504,8 @@ static void test_pandera_list_form(void **state)
     assert_int_equal(k->checks[0].nargs, 4);
     assert_arg(&k->checks[0].args[0], "min_value", "0");
     assert_arg(&k->checks[0].args[3], "include_max", "true");
+    /* Arguments are placed where they are written, beside options. */
+    assert_string_equal(k->checks[0].args[0].loc.path, "columns.Capacity.checks[0].min_value");
     assert_true(k->checks[0].raise_warning);
     assert_false(k->checks[0].ignore_na);
     assert_string_equal(k->checks[0].error, "capacity out of range");
@@ -592,6 +594,43 @@ static void test_check_aliases_and_nulls(void **state)
     assert_string_equal(a->items[2], "null"); /* quoted: a string */
     assert_int_equal(k->checks[8].nargs, 1);
     assert_arg(&k->checks[8].args[0], "string", "ab");
+    config_free(c);
+}
+
+/* The older dict form may carry an options mapping beside the named arguments (pandera/io's
+ * checks_dict_to_list keeps it), and options may also sit beside the arguments (flat form). */
+static void test_check_options(void **state)
+{
+    (void)state;
+    struct config *c = load_ok("pipeline: p\n"
+                               "ingest_files:\n"
+                               "- name: a\n"
+                               "  source_pattern: a.csv\n"
+                               "  schema:\n"
+                               "    columns:\n"
+                               "      x:\n"
+                               "        checks:\n"
+                               "          str_length:\n"
+                               "            min_value: 1\n"
+                               "            options: {raise_warning: true, check_name: str_length,\n"
+                               "                      n_failure_cases: 5, error: too short}\n"
+                               "          isin:\n"
+                               "            value: [a, b]\n"
+                               "            ignore_na: false\n");
+    const struct column_spec *k = &c->ingest[0].schema.cols[0];
+    assert_int_equal(k->nchecks, 2);
+    assert_string_equal(k->checks[0].name, "str_length");
+    assert_int_equal(k->checks[0].nargs, 1);
+    assert_arg(&k->checks[0].args[0], "min_value", "1");
+    assert_true(k->checks[0].raise_warning);
+    assert_true(k->checks[0].ignore_na);
+    assert_string_equal(k->checks[0].error, "too short");
+    assert_string_equal(k->checks[1].name, "isin");
+    assert_int_equal(k->checks[1].nargs, 1);
+    assert_null(k->checks[1].args[0].key);
+    assert_true(k->checks[1].args[0].is_list);
+    assert_false(k->checks[1].ignore_na);
+    assert_false(k->checks[1].raise_warning);
     config_free(c);
 }
 
@@ -765,9 +804,17 @@ static void test_error_missing_and_names(void **state)
     expect_error(text, AE_CONFIG,
                  "%s:6:26: ingest_files[0].column_names[2]: duplicate column name 'a' (also "
                  "column_names[0])");
-    snprintf(text, sizeof(text), "%s    schema: {unique: [a, zz], columns: {a: }}\n", head);
+    snprintf(text, sizeof(text), "%s    schema: {unique: [a, zz], strict: true, columns: {a: }}\n",
+             head);
     expect_error(text, AE_CONFIG,
                  "%s:5:22: ingest_files[0].schema.unique: column 'zz' is not in columns");
+    /* With strict: false an undeclared column passes through, so unique may name it. */
+    snprintf(text, sizeof(text), "%s    schema: {unique: zz, columns: {a: }}\n", head);
+    struct config *c = load_ok(text);
+    assert_int_equal(c->ingest[0].schema.nunique, 1);
+    assert_string_equal(c->ingest[0].schema.unique_sets[0][0], "zz");
+    assert_null(c->ingest[0].schema.unique_sets[0][1]);
+    config_free(c);
     snprintf(text, sizeof(text), "%s    schema: {checks: [{value: 1}]}\n", head);
     expect_error(text, AE_CONFIG,
                  "%s:5:22: ingest_files[0].schema.checks: frame-level checks are not supported "
@@ -776,6 +823,50 @@ static void test_error_missing_and_names(void **state)
                                  " version: 0.20.0, schema_type: dataframe, dtype: ~}\n",
              head);
     config_free(load_ok(text));
+}
+
+static void test_error_checks_and_unsupported(void **state)
+{
+    (void)state;
+    expect_schema_error("      columns:\n"
+                        "        x: {isin: {allowed_values: {a: 1}}}\n",
+                        "%s:7:36: ingest_files[0].schema.columns.x.isin.allowed_values: expected "
+                        "a value or a list of values, got a mapping");
+    expect_schema_error("      columns:\n"
+                        "        x: {gt: {min_value: 1, raise_warning: 'false'}}\n",
+                        "%s:7:47: ingest_files[0].schema.columns.x.gt.raise_warning: expected "
+                        "true or false, got the string \"false\" (write it without quotes)");
+    expect_schema_error("      columns:\n"
+                        "        x: {checks: [{gt: 1, lt: 2}]}\n",
+                        "%s:7:22: ingest_files[0].schema.columns.x.checks[0]: expected one check "
+                        "per list item ({check_name: value}), got 2 keys");
+    expect_schema_error("      columns:\n"
+                        "        x: {checks: [{value: 1, options: {raise_warning: true}}]}\n",
+                        "%s:7:42: ingest_files[0].schema.columns.x.checks[0].options: missing "
+                        "key 'check_name'");
+    expect_schema_error("      columns:\n"
+                        "        x: {checks: [{value: 1, options: {check_name: gt, retry: 1}}]}\n",
+                        "%s:7:59: ingest_files[0].schema.columns.x.checks[0].options: unknown key "
+                        "'retry' (expected one of: check_name, ignore_na, raise_warning, error, "
+                        "name, n_failure_cases, title, description)");
+    expect_schema_error("      index: [{dtype: int64}]\n",
+                        "%s:6:14: ingest_files[0].schema.index: an index is not supported (rows "
+                        "read from a file have none)");
+    expect_schema_error("      metadata: {owner: me}\n",
+                        "%s:6:17: ingest_files[0].schema.metadata: metadata is not supported (it "
+                        "must be null or empty)");
+    expect_schema_error("      schema_type: series\n",
+                        "%s:6:20: ingest_files[0].schema.schema_type: schema_type 'series' is not "
+                        "supported (expected dataframe)");
+    expect_schema_error("      dtype: int64\n",
+                        "%s:6:14: ingest_files[0].schema.dtype: a dtype for the whole frame is not "
+                        "supported (give each column its dtype)");
+    expect_schema_error("      columns: {x: {name: y}}\n",
+                        "%s:6:27: ingest_files[0].schema.columns.x.name: name 'y' differs from "
+                        "the column key 'x'");
+    expect_schema_error("      columns: {x: {dtype: \"decimal(40,2)\"}}\n",
+                        "%s:6:28: ingest_files[0].schema.columns.x.dtype: 'decimal(40,2)': "
+                        "precision must be between 1 and 38");
 }
 
 static void test_error_steps_targets(void **state)
@@ -895,6 +986,8 @@ int main(void)
         cmocka_unit_test(test_pandera_list_form),
         cmocka_unit_test(test_pandera_flat_form),
         cmocka_unit_test(test_check_aliases_and_nulls),
+        cmocka_unit_test(test_check_options),
+        cmocka_unit_test(test_error_checks_and_unsupported),
         cmocka_unit_test(test_error_dtype),
         cmocka_unit_test(test_error_unknown_keys),
         cmocka_unit_test(test_error_types),
