@@ -265,7 +265,7 @@ class Schools:
     def date_between(self, lo, hi):
         return fmt_date(datetime.date.fromordinal(self.rng.randint(lo, hi)))
 
-    def name(self, phase, la, town):
+    def name(self, phase, town):
         r = self.rng
         x = r.random()
         suffix = r.choice(SUFFIXES.get(phase, SUFFIXES[2]))
@@ -301,7 +301,7 @@ class Schools:
         phase = r.choice(phases)
         status = r.choices(STATUSES, STATUS_WEIGHTS)[0]
         town = r.choice(towns)
-        name, religion, diocese = self.name(phase, la, town)
+        name, religion, diocese = self.name(phase, town)
         independent = g_code == 3
         closed = status[0] == 2
         v = [""] * len(COLUMNS)
@@ -483,8 +483,6 @@ def apply_bad(recno, v, urns, physical_line, expected):
 
 def generate(out_dir, rows, bad, expected_path):
     os.makedirs(out_dir, exist_ok=True)
-    if bad and rows < BAD_MIN_ROWS:
-        sys.exit("gen_schools.py: --bad needs --rows %d or more" % BAD_MIN_ROWS)
     schools = Schools(SEED)
     link_rng = random.Random(SEED + 1)
     expected = []
@@ -538,6 +536,10 @@ def main():
     a = ap.parse_args()
     if a.rows < 0:
         ap.error("--rows must be >= 0")
+    if a.bad and a.rows < BAD_MIN_ROWS:
+        ap.error("--bad needs --rows %d or more (the errors sit at fixed records)" % BAD_MIN_ROWS)
+    if a.expected and not a.bad:
+        ap.error("--expected goes with --bad")
     generate(a.out, a.rows, a.bad, a.expected)
 
 
