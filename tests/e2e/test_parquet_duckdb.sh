@@ -211,6 +211,31 @@ q "multi: chunk layout is contiguous" "WITH m AS (SELECT row_group_id g, column_
     count(*) FILTER (WHERE dict_first = false) AS bad_dict FROM (SELECT *, lead(start) OVER (ORDER BY g, c) nxt FROM m)" \
 '{"first":"4","gaps":"0","bad_dict":"0"}'
 
+# rg_bytes = 256 KiB and no row limit: the writer must cut row groups by buffered bytes.
+gen multibytes "$T/multibytes.parquet"
+q "multi: row groups cut by rg_bytes" "WITH x AS ($MULTI_EXPECT)
+  SELECT (SELECT count(DISTINCT row_group_id) > 5 FROM parquet_metadata('multibytes.parquet')) AS many_groups,
+    count(*) AS rows, count(*) FILTER (WHERE p.id IS NULL OR x.id IS NULL OR p.uniq IS DISTINCT FROM x.uniq
+      OR p.cat IS DISTINCT FROM x.cat OR p.big IS DISTINCT FROM x.big) AS bad
+  FROM x FULL JOIN read_parquet('multibytes.parquet') p USING (id)" \
+'{"many_groups":true,"rows":"100000","bad":"0"}'
+
+# ---------------------------------------------------------------- float statistics
+# parquet.thrift: NaN never in min/max; zero min is -0.0, zero max is +0.0; no min/max if all NaN.
+gen floats "$T/floats.parquet"
+q "floats: values" "SELECT id, zeros::VARCHAR z, allnan::VARCHAR a, mixed::VARCHAR m FROM read_parquet('floats.parquet') ORDER BY id" \
+'{"id":0,"z":"nan","a":"nan","m":"nan"}
+{"id":1,"z":"0.0","a":"nan","m":"2.5"}
+{"id":2,"z":"-0.0","a":"nan","m":"-1.0"}
+{"id":3,"z":"nan","a":"nan","m":"0.5"}
+{"id":4,"z":null,"a":null,"m":"3.0"}'
+q "floats: statistics" "SELECT path_in_schema p, stats_min_value mn, stats_max_value mx, stats_min dmn, stats_max dmx,
+  stats_null_count nc FROM parquet_metadata('floats.parquet') ORDER BY column_id" \
+'{"p":"id","mn":"0","mx":"4","dmn":"0","dmx":"4","nc":"0"}
+{"p":"zeros","mn":"-0.0","mx":"0.0","dmn":"-0.0","dmx":"0.0","nc":"1"}
+{"p":"allnan","mn":null,"mx":null,"dmn":null,"dmx":null,"nc":"1"}
+{"p":"mixed","mn":"-1.0","mx":"3.0","dmn":"-1.0","dmx":"3.0","nc":"0"}'
+
 # ---------------------------------------------------------------- dictionary limit fallback
 gen dictlimit "$T/dictlimit.parquet"
 q "dictionary over dict_bytes falls back to PLAIN" "SELECT path_in_schema p, encodings e,

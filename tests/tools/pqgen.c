@@ -8,6 +8,8 @@
  *             dictionary and PLAIN-fallback string and integer columns; the values are a
  *             function of the row id that the test script recomputes in SQL
  *   dictlimit a low-cardinality string column whose dictionary passes a tiny dict_bytes
+ *   multibytes the multi data with rg_bytes = 256 KiB: row groups cut by bytes, not rows
+ *   floats    NaN and signed zeros, for the float statistics rules
  *   empty     every dtype, zero rows
  *   filtered  batches where some rows have row_ok = 0 (they must not be written)
  */
@@ -217,7 +219,7 @@ static const struct pq_column multi_cols[] = {
     {"big", {DT_INT64, 0, 0}, false},
 };
 
-static void gen_multi(const char *path, enum pq_codec codec)
+static void gen_multi(const char *path, enum pq_codec codec, size_t rg_bytes)
 {
     enum { NC = sizeof(multi_cols) / sizeof(multi_cols[0]), CAP = 4096, TOTAL = 100000 };
     struct pq_options o;
@@ -226,6 +228,10 @@ static void gen_multi(const char *path, enum pq_codec codec)
     o.page_rows = 1000;
     o.page_bytes = 2048; /* uniq and f pages are cut by bytes before rows */
     o.rg_rows = 30000;
+    if (rg_bytes != 0) {
+        o.rg_rows = 0; /* default */
+        o.rg_bytes = rg_bytes;
+    }
     int fd = open_out(path);
     struct pq_writer *w;
     CHECK(pq_writer_open(&w, fd, multi_cols, NC, &o, &e));
@@ -335,10 +341,42 @@ static void gen_filtered(const char *path, enum pq_codec codec)
     finish(w, fd);
 }
 
+static void gen_floats(const char *path, enum pq_codec codec)
+{
+    static const struct pq_column cols[] = {{"id", {DT_INT32, 0, 0}, false},
+                                            {"zeros", {DT_FLOAT64, 0, 0}, true},
+                                            {"allnan", {DT_FLOAT32, 0, 0}, true},
+                                            {"mixed", {DT_FLOAT64, 0, 0}, false}};
+    enum { N = 5 };
+    const double nan = __builtin_nan("");
+    const double zeros[N] = {nan, 0.0, -0.0, nan, 0};
+    const double mixed[N] = {nan, 2.5, -1.0, 0.5, 3.0};
+    struct pq_options o;
+    pq_options_default(&o);
+    o.codec = codec;
+    int fd = open_out(path);
+    struct pq_writer *w;
+    CHECK(pq_writer_open(&w, fd, cols, 4, &o, &e));
+    struct batch b;
+    init_batch(&b, cols, 4, N);
+    set_valid_all(&b, N);
+    for (size_t r = 0; r < N; r++) {
+        b.cols[0].v.i64[r] = (int64_t)r;
+        b.cols[1].v.f64[r] = zeros[r];
+        b.cols[2].v.f64[r] = nan;
+        b.cols[3].v.f64[r] = mixed[r];
+    }
+    null_at(&b, 1, 4);
+    null_at(&b, 2, 4);
+    CHECK(pq_writer_write(w, &b, &e));
+    batch_release(&b);
+    finish(w, fd);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: pqgen alltypes|multi|dictlimit|empty|filtered OUT [CODEC]\n");
+        fprintf(stderr, "usage: pqgen alltypes|multi|multibytes|dictlimit|floats|empty|filtered OUT [CODEC]\n");
         return 2;
     }
     enum pq_codec codec = PQ_CODEC_ZSTD;
@@ -350,7 +388,11 @@ int main(int argc, char **argv)
     } else if (strcmp(argv[1], "empty") == 0) {
         gen_alltypes(argv[2], codec, true);
     } else if (strcmp(argv[1], "multi") == 0) {
-        gen_multi(argv[2], codec);
+        gen_multi(argv[2], codec, 0);
+    } else if (strcmp(argv[1], "multibytes") == 0) {
+        gen_multi(argv[2], codec, 256 * 1024);
+    } else if (strcmp(argv[1], "floats") == 0) {
+        gen_floats(argv[2], codec);
     } else if (strcmp(argv[1], "dictlimit") == 0) {
         gen_dictlimit(argv[2], codec);
     } else if (strcmp(argv[1], "filtered") == 0) {
