@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int cfg_doc_load(struct cfg_doc *d, const char *path, const char *file, struct err *e)
 {
@@ -24,6 +25,12 @@ int cfg_doc_load(struct cfg_doc *d, const char *path, const char *file, struct e
     FILE *fp = fopen(path, "rb");
     if (fp == NULL) {
         return err_errno(e, errno, "cannot read '%s'", path);
+    }
+    /* fopen() opens a directory for reading; libyaml would then report a vague input error. */
+    struct stat st;
+    if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(fp);
+        return err_errno(e, EISDIR, "cannot read '%s'", path);
     }
     if (!yaml_parser_initialize(&parser)) {
         fclose(fp);
@@ -54,6 +61,21 @@ int cfg_doc_load(struct cfg_doc *d, const char *path, const char *file, struct e
         rc = err_set(e, AE_CONFIG, "%s: the file is empty (expected a YAML mapping)", file);
         goto out;
     }
+    /* A second document ("---") would be silently ignored by a one-document reader; say so. */
+    yaml_document_t next;
+    if (!yaml_parser_load(&parser, &next)) {
+        rc = err_set(e, AE_CONFIG, "%s:%zu:%zu: YAML syntax error: %s", file,
+                     parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+                     parser.problem ? parser.problem : "unknown");
+        goto out;
+    }
+    yaml_node_t *extra = yaml_document_get_root_node(&next);
+    if (extra != NULL) {
+        rc = err_set(e, AE_CONFIG,
+                     "%s:%zu:%zu: a second YAML document starts here (expected one document)",
+                     file, next.start_mark.line + 1, next.start_mark.column + 1);
+    }
+    yaml_document_delete(&next);
 out:
     yaml_parser_delete(&parser);
     fclose(fp);

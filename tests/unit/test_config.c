@@ -769,6 +769,8 @@ static void test_error_syntax_and_duplicates(void **state)
                         "%s:8:9: ingest_files[0].schema.columns: duplicate key 'URN' (first given "
                         "at line 7)");
     expect_error("", AE_CONFIG, "%s: the file is empty (expected a YAML mapping)");
+    expect_error("pipeline: p\n---\npipeline: q\n", AE_CONFIG,
+                 "%s:2:1: a second YAML document starts here (expected one document)");
 }
 
 static void test_error_missing_and_names(void **state)
@@ -968,6 +970,9 @@ static void test_schema_file_errors(void **state)
     e.msg[0] = '\0';
     assert_int_equal(config_load("/nonexistent/astro.yaml", &c, &e), AE_IO);
     assert_string_equal(e.msg, "cannot read '/nonexistent/astro.yaml': No such file or directory");
+    assert_int_equal(config_load(tmpdir, &c, &e), AE_IO);
+    snprintf(want, sizeof(want), "cannot read '%s': Is a directory", tmpdir);
+    assert_string_equal(e.msg, want);
     struct schema s;
     assert_int_equal(config_load_schema_file("/nonexistent/s.yaml", &s, &e), AE_IO);
     assert_null(s.cols);
