@@ -10,6 +10,7 @@
  *   dictlimit a low-cardinality string column whose dictionary passes a tiny dict_bytes
  *   multibytes the multi data with rg_bytes = 256 KiB: row groups cut by bytes, not rows
  *   floats    NaN and signed zeros, for the float statistics rules
+ *   bench     pqgen bench OUT CODEC [ROWS]: writer throughput on a 10-column table
  *   empty     every dtype, zero rows
  *   filtered  batches where some rows have row_ok = 0 (they must not be written)
  */
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CHECK(x)                                                                                 \
@@ -373,6 +375,65 @@ static void gen_floats(const char *path, enum pq_codec codec)
     finish(w, fd);
 }
 
+/* Writer throughput on a typical ingest table; prints rows/s to stderr. Batches are built once
+ * and written repeatedly so the figure is the writer's alone. */
+static void gen_bench(const char *path, enum pq_codec codec, long rows)
+{
+    static const struct pq_column cols[] = {
+        {"id", {DT_INT64, 0, 0}, false},         {"country", {DT_STR, 0, 0}, true},
+        {"email", {DT_STR, 0, 0}, false},        {"amount", {DT_DECIMAL, 12, 2}, true},
+        {"day", {DT_DATE, 0, 0}, true},          {"ts", {DT_TIMESTAMP_TZ, 0, 0}, true},
+        {"ok", {DT_BOOL, 0, 0}, true},           {"score", {DT_FLOAT64, 0, 0}, true},
+        {"qty", {DT_INT32, 0, 0}, true},         {"note", {DT_STR, 0, 0}, true},
+    };
+    enum { NC = 10, CAP = 8192 };
+    struct pq_options o;
+    pq_options_default(&o);
+    o.codec = codec;
+    int fd = open_out(path);
+    struct pq_writer *w;
+    CHECK(pq_writer_open(&w, fd, cols, NC, &o, &e));
+    struct batch b[4];
+    static const char *countries[] = {"FR", "DE", "US", "JP", "BR", "IN", "CN", "GB"};
+    for (int k = 0; k < 4; k++) {
+        init_batch(&b[k], cols, NC, CAP);
+        set_valid_all(&b[k], CAP);
+        for (size_t r = 0; r < CAP; r++) {
+            long id = (long)k * CAP + (long)r;
+            char tmp[96];
+            b[k].cols[0].v.i64[r] = id;
+            put_str(&b[k], 1, r, r % 17 == 0 ? NULL : countries[(id * 7) % 8]);
+            snprintf(tmp, sizeof(tmp), "user%ld.%ld@example.com", id * 2654435761 % 1000003, id);
+            put_str(&b[k], 2, r, tmp);
+            b[k].cols[3].v.i128[r] = (id * 7919) % 1000000;
+            b[k].cols[4].v.i64[r] = 18000 + id % 2000;
+            b[k].cols[5].v.i64[r] = 1600000000000000 + id * 1000003;
+            b[k].cols[6].v.u8[r] = id % 3 == 0;
+            b[k].cols[7].v.f64[r] = (double)(id % 10007) / 7.0;
+            b[k].cols[8].v.i64[r] = id % 50;
+            snprintf(tmp, sizeof(tmp), "note number %ld for the order", id % 5000);
+            put_str(&b[k], 9, r, r % 3 == 0 ? NULL : tmp);
+        }
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (long done = 0; done < rows; done += CAP) {
+        CHECK(pq_writer_write(w, &b[(done / CAP) % 4], &e));
+    }
+    uint64_t bytes = 0;
+    rows = (long)pq_writer_rows(w);
+    CHECK(pq_writer_close(w, &bytes, &e));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    fprintf(stderr, "%ld rows in %.3f s: %.2f M rows/s, %.1f MB written\n", rows, s,
+            (double)rows / s / 1e6, (double)bytes / 1e6);
+    pq_writer_free(w);
+    close(fd);
+    for (int k = 0; k < 4; k++) {
+        batch_release(&b[k]);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -391,6 +452,8 @@ int main(int argc, char **argv)
         gen_multi(argv[2], codec, 0);
     } else if (strcmp(argv[1], "multibytes") == 0) {
         gen_multi(argv[2], codec, 256 * 1024);
+    } else if (strcmp(argv[1], "bench") == 0) {
+        gen_bench(argv[2], codec, argc > 4 ? atol(argv[4]) : 4000000);
     } else if (strcmp(argv[1], "floats") == 0) {
         gen_floats(argv[2], codec);
     } else if (strcmp(argv[1], "dictlimit") == 0) {
