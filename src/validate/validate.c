@@ -555,8 +555,13 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct cs
         break;
     case VF_NULL:
         snprintf(check, sizeof(check), "not_nullable");
-        if (fld->len > 0) {
-            snprintf(msg, sizeof(msg), "%s is null but column '%s' is not nullable",
+        const char *tp = fld->p;
+        size_t tl = fld->len;
+        if (o->pc.type.id != DT_STR) {
+            vp_trim(&tp, &tl);
+        }
+        if (tl > 0) {
+            snprintf(msg, sizeof(msg), "%s is a null marker but column '%s' is not nullable",
                      vp_quote(q, sizeof(q), fld->p, fld->len, 120), o->name);
         } else {
             snprintf(msg, sizeof(msg), "empty value but column '%s' is not nullable", o->name);
@@ -609,10 +614,10 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct cs
         f.value_len = v->scratch.len;
         snprintf(check, sizeof(check), "frame_unique");
         snprintf(msg, sizeof(msg),
-                 "the combination (%s) = (%s) was already seen at line %llu (the first "
+                 "the combination (%s) = (%.*s%s) was already seen at line %llu (the first "
                  "occurrence is kept)",
-                 us->label, vp_quote(q, sizeof(q), v->scratch.data, v->scratch.len, 120) ,
-                 (unsigned long long)vf->aux);
+                 us->label, (int)(v->scratch.len < 200 ? v->scratch.len : 200), v->scratch.data,
+                 v->scratch.len > 200 ? "..." : "", (unsigned long long)vf->aux);
         break;
     }
     }

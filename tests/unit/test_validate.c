@@ -1,0 +1,942 @@
+/*
+ * test_validate.c - the validator: header rules, null semantics, dtype failures, row-level
+ * failures, every check on both sides of its boundary, unique and frame-unique across batches,
+ * unique_values_eq, counts, and schema errors. Records (struct csv_rows) and schemas are built by
+ * hand; failures are captured as "line|column|check|value|message" strings.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "validate/validate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- helpers ----------------------------------------------------------------------------- */
+
+#define MAXF 4096
+#define MAXR 512
+
+struct trows {
+    struct csv_rows r;
+    char *text[MAXR]; /* per-row copy of the spec text (fields point into it) */
+};
+
+static void trows_init(struct trows *t)
+{
+    memset(t, 0, sizeof(*t));
+    t->r.fields = calloc(MAXF, sizeof(*t->r.fields));
+    t->r.row_first = calloc(MAXR + 1, sizeof(*t->r.row_first));
+    t->r.line = calloc(MAXR, sizeof(*t->r.line));
+    t->r.row_flags = calloc(MAXR, 1);
+    t->r.raw = calloc(MAXR, sizeof(*t->r.raw));
+    t->r.raw_len = calloc(MAXR, sizeof(*t->r.raw_len));
+}
+
+static void trows_free(struct trows *t)
+{
+    for (size_t i = 0; i < t->r.nrows; i++) {
+        free(t->text[i]);
+    }
+    free(t->r.fields);
+    free(t->r.row_first);
+    free(t->r.line);
+    free(t->r.row_flags);
+    free((void *)t->r.raw);
+    free(t->r.raw_len);
+}
+
+/* Adds a record: fields separated by ','; a field written "like this" is quoted (no commas or
+ * quotes inside); a field starting with '!' is flagged CSV_F_BAD_ENCODING (the '!' dropped). */
+static void trows_add(struct trows *t, uint64_t line, const char *spec, uint8_t row_flags)
+{
+    size_t i = t->r.nrows;
+    char *raw = strdup(spec);
+    char *txt = strdup(spec);
+    t->text[i] = txt;
+    t->r.line[i] = line;
+    t->r.row_flags[i] = row_flags;
+    t->r.raw[i] = raw;
+    t->r.raw_len[i] = (uint32_t)strlen(raw);
+    t->r.row_first[i] = (uint32_t)t->r.nfields;
+    char *p = txt;
+    for (;;) {
+        char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        struct csv_field *f = &t->r.fields[t->r.nfields++];
+        f->flags = 0;
+        if (len >= 1 && p[0] == '!') {
+            f->flags |= CSV_F_BAD_ENCODING;
+            p++;
+            len--;
+        }
+        if (len >= 2 && p[0] == '"' && p[len - 1] == '"') {
+            f->flags |= CSV_F_QUOTED;
+            p++;
+            len -= 2;
+        }
+        f->p = p;
+        f->len = (uint32_t)len;
+        if (end == NULL) {
+            break;
+        }
+        p = end + 1;
+    }
+    t->r.nrows++;
+    t->r.row_first[t->r.nrows] = (uint32_t)t->r.nfields;
+    /* Keep raw owned by text[] slots: free it with the row text. */
+    t->text[i] = txt;
+    (void)raw;
+}
+
+static void trows_free_raw(struct trows *t)
+{
+    for (size_t i = 0; i < t->r.nrows; i++) {
+        free((void *)t->r.raw[i]);
+    }
+}
+
+struct capture {
+    char *items[256];
+    size_t n;
+};
+
+static int capture_emit(void *ctx, const struct failure *f)
+{
+    struct capture *c = ctx;
+    char buf[2048];
+    snprintf(buf, sizeof(buf), "%llu|%s|%s|%.*s|%s%s", (unsigned long long)f->line,
+             f->column ? f->column : "-", f->check, f->value ? (int)f->value_len : 1,
+             f->value ? f->value : "-", f->message, f->warning ? "|W" : "");
+    assert_true(c->n < 256);
+    c->items[c->n++] = strdup(buf);
+    return 0;
+}
+
+static void capture_free(struct capture *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->items[i]);
+    }
+    c->n = 0;
+}
+
+static void capture_dump(const struct capture *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        fprintf(stderr, "  [%zu] %s\n", i, c->items[i]);
+    }
+}
+
+#define assert_cap(c, i, s)                                                                        \
+    do {                                                                                           \
+        if ((i) >= (c)->n || strcmp((c)->items[i], (s)) != 0) {                                    \
+            capture_dump(c);                                                                       \
+        }                                                                                          \
+        assert_true((i) < (c)->n);                                                                 \
+        assert_string_equal((c)->items[i], (s));                                                   \
+    } while (0)
+
+static struct column_spec col(const char *name, enum dtype id, bool nullable)
+{
+    struct column_spec c;
+    memset(&c, 0, sizeof(c));
+    c.name = (char *)name;
+    c.type.id = id;
+    c.nullable = nullable;
+    c.required = true;
+    c.loc.file = "s.yaml";
+    c.loc.line = 3;
+    c.loc.col = 5;
+    c.loc.path = "schema.columns";
+    return c;
+}
+
+static struct check_spec chk(const char *name, struct cfg_arg *args, size_t nargs)
+{
+    struct check_spec c;
+    memset(&c, 0, sizeof(c));
+    c.name = (char *)name;
+    c.args = args;
+    c.nargs = nargs;
+    c.ignore_na = true;
+    c.loc.file = "s.yaml";
+    c.loc.line = 7;
+    c.loc.col = 9;
+    c.loc.path = "schema.columns.x.checks";
+    return c;
+}
+
+static struct cfg_arg arg(const char *key, const char *value)
+{
+    struct cfg_arg a;
+    memset(&a, 0, sizeof(a));
+    a.key = (char *)key;
+    a.value = (char *)value;
+    a.loc.file = "s.yaml";
+    a.loc.line = 8;
+    a.loc.col = 11;
+    a.loc.path = "schema.columns.x.checks.arg";
+    return a;
+}
+
+static struct cfg_arg list(char **items, size_t n)
+{
+    struct cfg_arg a = arg(NULL, NULL);
+    a.is_list = true;
+    a.items = items;
+    a.nitems = n;
+    return a;
+}
+
+static void spec_init(struct ingest_spec *s, struct column_spec *cols, size_t ncols)
+{
+    memset(s, 0, sizeof(*s));
+    s->name = "t";
+    s->encoding = "utf-8";
+    s->has_header = true;
+    s->schema.cols = cols;
+    s->schema.ncols = ncols;
+    s->schema.strict = STRICT_FALSE;
+    s->schema.loc.file = "s.yaml";
+    s->schema.loc.line = 1;
+    s->schema.loc.col = 1;
+    s->schema.loc.path = "schema";
+}
+
+/* A validator plus an output batch sized for it. */
+struct rig {
+    struct validator *v;
+    struct batch b;
+    struct capture cap;
+    struct failure_sink fs;
+};
+
+static void rig_open(struct rig *g, const struct ingest_spec *s, const char *const *hdr, size_t n)
+{
+    memset(g, 0, sizeof(*g));
+    g->fs.emit = capture_emit;
+    g->fs.ctx = &g->cap;
+    struct err e;
+    err_clear(&e);
+    int rc = validator_new(&g->v, s, hdr, n, 1, &g->fs, &e);
+    if (rc != 0) {
+        fprintf(stderr, "%s\n", e.msg);
+    }
+    assert_int_equal(rc, 0);
+    struct dtype_info types[64];
+    size_t nc = validator_out_ncols(g->v);
+    for (size_t c = 0; c < nc; c++) {
+        types[c] = validator_out_type(g->v, c);
+    }
+    assert_int_equal(batch_init(&g->b, types, nc, 64), 0);
+}
+
+static void rig_run(struct rig *g, struct trows *t)
+{
+    struct err e;
+    err_clear(&e);
+    batch_reset(&g->b);
+    int rc = validator_run(g->v, &t->r, 0, &g->b, &e);
+    if (rc != 0) {
+        fprintf(stderr, "%s\n", e.msg);
+    }
+    assert_int_equal(rc, 0);
+}
+
+static void rig_close(struct rig *g)
+{
+    validator_free(g->v);
+    batch_release(&g->b);
+    capture_free(&g->cap);
+}
+
+static void assert_counts(struct validator *v, uint64_t read, uint64_t valid, uint64_t cases)
+{
+    struct validate_counts c;
+    validator_counts(v, &c);
+    assert_int_equal(c.rows_read, read);
+    assert_int_equal(c.rows_valid, valid);
+    assert_int_equal(c.rows_invalid, read - valid);
+    assert_int_equal(c.rows_read, c.rows_valid + c.rows_invalid);
+    assert_int_equal(c.failure_cases, cases);
+}
+
+static const char *str_at(const struct batch *b, size_t c, size_t row, size_t *len)
+{
+    const struct column *cl = &b->cols[c];
+    *len = cl->offs[row + 1] - cl->offs[row];
+    return cl->data.data ? cl->data.data + cl->offs[row] : "";
+}
+
+/* ---- nulls and dtypes -------------------------------------------------------------------- */
+
+static void test_nulls(void **state)
+{
+    (void)state;
+    struct column_spec cols[3] = {col("s", DT_STR, true), col("n", DT_INT64, true),
+                                  col("m", DT_INT64, false)};
+    char *spec_nv[] = {"NA"};
+    char *col_nv[] = {"-"};
+    cols[1].null_values = col_nv;
+    cols[1].n_null_values = 1;
+    struct ingest_spec s;
+    spec_init(&s, cols, 3);
+    s.null_values = spec_nv;
+    s.n_null_values = 1;
+    const char *hdr[] = {"s", "n", "m"};
+    struct rig g;
+    rig_open(&g, &s, hdr, 3);
+    struct trows t;
+    trows_init(&t);
+    trows_add(&t, 2, ",,1", 0);             /* str null, int null */
+    trows_add(&t, 3, "\"\",\"\",2", 0);     /* "" is an empty string; quoted empty int is null */
+    trows_add(&t, 4, "NA,NA,3", 0);         /* spec marker: null in both */
+    trows_add(&t, 5, "\"NA\",-,4", 0);      /* quoted NA in str is a string; '-' column marker */
+    trows_add(&t, 6, "-, 7 ,  ", 0);        /* '-' is not a marker of s; spaces trimmed; m null */
+    trows_add(&t, 7, "x,na,5", 0);          /* markers are case-sensitive */
+    trows_add(&t, 8, "x,1,NA", 0);          /* a marker in a non-nullable column */
+    rig_run(&g, &t);
+    const struct batch *b = &g.b;
+    assert_int_equal(b->nrows, 7);
+    size_t len;
+    assert_int_equal(b->cols[0].valid[0], 0);
+    assert_int_equal(b->cols[1].valid[0], 0);
+    assert_int_equal(b->cols[0].valid[1], 1);
+    str_at(b, 0, 1, &len);
+    assert_int_equal(len, 0);
+    assert_int_equal(b->cols[1].valid[1], 0);
+    assert_int_equal(b->cols[0].valid[2], 0);
+    assert_int_equal(b->cols[1].valid[2], 0);
+    assert_int_equal(b->cols[0].valid[3], 1);
+    assert_memory_equal(str_at(b, 0, 3, &len), "NA", 2);
+    assert_int_equal(b->cols[1].valid[3], 0);
+    assert_int_equal(b->cols[0].valid[4], 1);
+    assert_memory_equal(str_at(b, 0, 4, &len), "-", 1);
+    assert_int_equal(b->cols[1].valid[4], 1);
+    assert_int_equal(b->cols[1].v.i64[4], 7);
+    assert_int_equal(b->cols[2].valid[4], 0);
+    assert_int_equal(b->cols[2].v.i64[3], 4);
+    uint8_t ok[7] = {1, 1, 1, 1, 0, 0, 0};
+    assert_memory_equal(b->row_ok, ok, 7);
+    assert_int_equal(g.cap.n, 3);
+    assert_cap(&g.cap, 0, "6|m|not_nullable|-|empty value but column 'm' is not nullable");
+    assert_cap(&g.cap, 1, "7|n|dtype('int64')|na|'na' is not a valid int64");
+    assert_cap(&g.cap, 2, "8|m|not_nullable|-|'NA' is a null marker but column 'm' is not "
+                          "nullable");
+    assert_counts(g.v, 7, 4, 3);
+    trows_free_raw(&t);
+    trows_free(&t);
+    rig_close(&g);
+}
+
+static void test_dtypes_typed(void **state)
+{
+    (void)state;
+    struct column_spec cols[7] = {
+        col("i8", DT_INT8, true),     col("u", DT_UINT64, true), col("f", DT_FLOAT32, true),
+        col("b", DT_BOOL, true),      col("d", DT_DATE, true),   col("ts", DT_TIMESTAMP_TZ, true),
+        col("dec", DT_DECIMAL, true),
+    };
+    cols[6].type.precision = 5;
+    cols[6].type.scale = 2;
+    cols[4].format = "%d/%m/%Y";
+    struct ingest_spec s;
+    spec_init(&s, cols, 7);
+    const char *hdr[] = {"i8", "u", "f", "b", "d", "ts", "dec"};
+    struct rig g;
+    rig_open(&g, &s, hdr, 7);
+    struct trows t;
+    trows_init(&t);
+    trows_add(&t, 2, "-128,18446744073709551615,0.1,Yes,29/02/2024,1970-01-01T01:00+01:00,-1.5", 0);
+    trows_add(&t, 3, "128,-1,1e39,maybe,2024-02-29,1970-01-01T00:00:00.0000001,1.005", 0);
+    rig_run(&g, &t);
+    const struct batch *b = &g.b;
+    assert_int_equal(b->cols[0].v.i64[0], -128);
+    assert_true((uint64_t)b->cols[1].v.i64[0] == UINT64_MAX);
+    assert_true(b->cols[2].v.f64[0] == (double)0.1f);
+    assert_int_equal(b->cols[3].v.u8[0], 1);
+    assert_int_equal(b->cols[4].v.i64[0], 19782);
+    assert_int_equal(b->cols[5].v.i64[0], 0);
+    assert_true(b->cols[6].v.i128[0] == -150);
+    assert_int_equal(b->row_ok[0], 1);
+    assert_int_equal(b->row_ok[1], 0);
+    for (size_t c = 0; c < 7; c++) {
+        assert_int_equal(b->cols[c].valid[1], 0); /* failed values are stored as nulls */
+    }
+    assert_int_equal(g.cap.n, 7);
+    assert_cap(&g.cap, 0, "3|i8|dtype('int8')|128|'128' is out of range for int8");
+    assert_cap(&g.cap, 1, "3|u|dtype('uint64')|-1|'-1' is out of range for uint64");
+    assert_cap(&g.cap, 2, "3|f|dtype('float32')|1e39|'1e39' is out of range for float32");
+    assert_cap(&g.cap, 3,
+               "3|b|dtype('bool')|maybe|'maybe' is not a valid bool (expected true/false, t/f, "
+               "yes/no, y/n or 1/0)");
+    assert_cap(&g.cap, 4,
+               "3|d|dtype('date')|2024-02-29|'2024-02-29' is not a valid date (expected format "
+               "'%d/%m/%Y')");
+    assert_cap(&g.cap, 5,
+               "3|ts|dtype('datetime64[ns, UTC]')|1970-01-01T00:00:00.0000001|"
+               "'1970-01-01T00:00:00.0000001' is more precise than microseconds");
+    assert_cap(&g.cap, 6,
+               "3|dec|dtype('decimal(5,2)')|1.005|'1.005' has more than 2 digits after the point "
+               "for decimal(5,2)");
+    assert_counts(g.v, 2, 1, 7);
+    trows_free_raw(&t);
+    trows_free(&t);
+    rig_close(&g);
+}
+
+/* ---- row-level failures ------------------------------------------------------------------ */
+
+static void test_rows_ragged_unterminated_encoding(void **state)
+{
+    (void)state;
+    struct column_spec cols[3] = {col("a", DT_INT64, true), col("b", DT_STR, true),
+                                  col("c", DT_STR, true)};
+    struct ingest_spec s;
+    spec_init(&s, cols, 3);
+    const char *hdr[] = {"a", "b", "c"};
+    struct rig g;
+    rig_open(&g, &s, hdr, 3);
+    struct trows t;
+    trows_init(&t);
+    trows_add(&t, 2, "1,x", 0);
+    trows_add(&t, 3, "2,x,y,z", 0);
+    trows_add(&t, 4, "zz,x,\"open", CSV_R_UNTERMINATED);
+    trows_add(&t, 5, "!7,!caf\xe9,ok", 0);
+    trows_add(&t, 6, "8,caf\xe9,ok", 0); /* invalid UTF-8 the reader did not flag */
+    trows_add(&t, 7, "9,\xc3\xa9,ok", 0);
+    rig_run(&g, &t);
+    assert_int_equal(g.cap.n, 6);
+    assert_cap(&g.cap, 0, "2|-|field_count|-|expected 3 fields, found 2");
+    assert_cap(&g.cap, 1, "3|-|field_count|-|expected 3 fields, found 4");
+    assert_cap(&g.cap, 2,
+               "4|-|unterminated_quote|-|a quoted field opened in this record is never closed: "
+               "the file ends inside it");
+    assert_cap(&g.cap, 3, "5|a|encoding|7|'7' is not valid utf-8");
+    assert_cap(&g.cap, 4, "5|b|encoding|caf\xe9|'caf\xe9' is not valid utf-8");
+    assert_cap(&g.cap, 5, "6|b|encoding|caf\xe9|'caf\xe9' is not valid utf-8");
+    uint8_t ok[6] = {0, 0, 0, 0, 0, 1};
+    assert_memory_equal(g.b.row_ok, ok, 6);
+    uint64_t lines[6] = {2, 3, 4, 5, 6, 7};
+    assert_memory_equal(g.b.line, lines, sizeof(lines));
+    /* Skipped rows hold nulls everywhere. */
+    assert_int_equal(g.b.cols[0].valid[0], 0);
+    assert_int_equal(g.b.cols[1].valid[1], 0);
+    assert_int_equal(g.b.cols[0].valid[5], 1);
+    assert_counts(g.v, 6, 1, 6);
+    trows_free_raw(&t);
+    trows_free(&t);
+    rig_close(&g);
+}
+
+/* ---- header ------------------------------------------------------------------------------ */
+
+static void test_header_missing_duplicate_strict(void **state)
+{
+    (void)state;
+    struct column_spec cols[3] = {col("a", DT_INT64, true), col("b", DT_STR, true),
+                                  col("opt", DT_STR, true)};
+    cols[2].required = false;
+    struct ingest_spec s;
+    spec_init(&s, cols, 3);
+    s.schema.strict = STRICT_TRUE;
+    const char *hdr[] = {"a", "x", "a", "y"};
+    struct rig g;
+    rig_open(&g, &s, hdr, 4);
+    assert_true(validator_header_failed(g.v));
+    assert_int_equal(g.cap.n, 4);
+    assert_cap(&g.cap, 0,
+               "1|a|duplicate_column|-|column 'a' appears more than once in the header (positions "
+               "1 and 3); only the first is used");
+    assert_cap(&g.cap, 1, "1|b|column_in_dataframe|-|required column 'b' is not in the file");
+    assert_cap(&g.cap, 2,
+               "1|x|column_in_schema|-|column 'x' is not in the schema (strict: true allows only "
+               "declared columns)");
+    assert_cap(&g.cap, 3,
+               "1|y|column_in_schema|-|column 'y' is not in the schema (strict: true allows only "
+               "declared columns)");
+    assert_int_equal(validator_out_ncols(g.v), 1);
+    assert_string_equal(validator_out_name(g.v, 0), "a");
+    /* Rows are still validated against the 4-field header. */
+    struct trows t;
+    trows_init(&t);
+    trows_add(&t, 2, "1,p,2,q", 0);
+    trows_add(&t, 3, "x,p,2,q", 0);
+    rig_run(&g, &t);
+    assert_int_equal(g.b.cols[0].v.i64[0], 1);
+    assert_int_equal(g.cap.n, 5);
+    assert_cap(&g.cap, 4, "3|a|dtype('int64')|x|'x' is not a valid int64");
+    assert_counts(g.v, 2, 1, 5);
+    trows_free_raw(&t);
+    trows_free(&t);
+    rig_close(&g);
+}
+
+static void test_header_strict_modes_and_order(void **state)
+{
+    (void)state;
+    struct column_spec cols[2] = {col("a", DT_INT64, true), col("b", DT_INT64, true)};
+    struct ingest_spec s;
+    spec_init(&s, cols, 2);
+    const char *hdr[] = {"z", "b", "a", "y"};
+    /* strict: false keeps z and y as nullable str, after the schema columns, in file order. */
+    struct rig g;
+    rig_open(&g, &s, hdr, 4);
+    assert_false(validator_header_failed(g.v));
+    assert_int_equal(validator_out_ncols(g.v), 4);
+    const char *names[] = {"a", "b", "z", "y"};
+    for (size_t c = 0; c < 4; c++) {
+        assert_string_equal(validator_out_name(g.v, c), names[c]);
+    }
+    assert_int_equal(validator_out_type(g.v, 2).id, DT_STR);
+    assert_true(validator_out_nullable(g.v, 3));
+    struct trows t;
+    trows_init(&t);
+    trows_add(&t, 2, "zz,2,1,", 0);
+    rig_run(&g, &t);
+    assert_int_equal(g.b.cols[0].v.i64[0], 1);
+    assert_int_equal(g.b.cols[1].v.i64[0], 2);
+    size_t len;
+    assert_memory_equal(str_at(&g.b, 2, 0, &len), "zz", 2);
+    assert_int_equal(g.b.cols[3].valid[0], 0);
+    assert_int_equal(g.cap.n, 0);
+    rig_close(&g);
+    /* strict: filter drops them. */
+    s.schema.strict = STRICT_FILTER;
+    rig_open(&g, &s, hdr, 4);
+    assert_int_equal(validator_out_ncols(g.v), 2);
+    assert_false(validator_header_failed(g.v));
+    rig_close(&g);
+    /* ordered: b is found before a. */
+    s.schema.ordered = true;
+    rig_open(&g, &s, hdr, 4);
+    assert_true(validator_header_failed(g.v));
+    assert_int_equal(g.cap.n, 1);
+    assert_cap(&g.cap, 0,
+               "1|b|column_ordered|-|column 'b' is at position 2, before 'a' (position 3), but "
+               "the schema is ordered and declares it after");
+    rig_close(&g);
+    const char *hdr2[] = {"a", "z", "b"};
+    rig_open(&g, &s, hdr2, 3);
+    assert_false(validator_header_failed(g.v));
+    rig_close(&g);
+    trows_free_raw(&t);
+    trows_free(&t);
+}
+
+static void test_header_regex(void **state)
+{
+    (void)state;
+    struct column_spec cols[3] = {col("id", DT_INT64, false), col("q[0-9]+", DT_INT8, true),
+                                  col("x_.*", DT_STR, true)};
+    cols[1].regex = true;
+    cols[2].regex = true;
+    struct ingest_spec s;
+    spec_init(&s, cols, 3);
+    s.schema.strict = STRICT_TRUE;
+    /* "q1x" does not match q[0-9]+ in full; "id" is claimed by the exact column first. */
+    const char *hdr[] = {"q2", "id", "q10", "q1x"};
+    struct rig g;
+    rig_open(&g, &s, hdr, 4);
+    assert_int_equal(g.cap.n, 2);
+    assert_cap(&g.cap, 0,
+               "1|x_.*|column_in_dataframe|-|no column of the file matches the required pattern "
+               "'x_.*'");
+    assert_cap(&g.cap, 1,
+               "1|q1x|column_in_schema|-|column 'q1x' is not in the schema (strict: true allows "
+               "only declared columns)");
+    assert_int_equal(validator_out_ncols(g.v), 3);
+    assert_string_equal(validator_out_name(g.v, 0), "id");
+    assert_string_equal(validator_out_name(g.v, 1), "q2");
+    assert_string_equal(validator_out_name(g.v, 2), "q10");
+    assert_int_equal(validator_out_type(g.v, 2).id, DT_INT8);
+    struct trows t;
+    trows_init(&t);
+    trows_add(&t, 2, "5,1,300,w", 0);
+    rig_run(&g, &t);
+    assert_int_equal(g.b.cols[0].v.i64[0], 1);
+    assert_int_equal(g.b.cols[1].v.i64[0], 5);
+    assert_cap(&g.cap, 2, "2|q10|dtype('int8')|300|'300' is out of range for int8");
+    trows_free_raw(&t);
+    trows_free(&t);
+    rig_close(&g);
+}
+
+/* ---- checks ------------------------------------------------------------------------------ */
+
+/* Runs one column of dtype id with one check over values (one per row); returns the capture
+ * joined as "line:check:message;..." for compact assertions, and row_ok as a string of 0/1. */
+static void run_check(struct dtype_info ti, struct check_spec *ck, const char *const *values, size_t n,
+                      char *oks, char *out, size_t outn)
+{
+    struct column_spec cols[1] = {col("x", ti.id, true)};
+    cols[0].type = ti;
+    cols[0].checks = ck;
+    cols[0].nchecks = 1;
+    struct ingest_spec s;
+    spec_init(&s, cols, 1);
+    const char *hdr[] = {"x"};
+    struct rig g;
+    rig_open(&g, &s, hdr, 1);
+    struct trows t;
+    trows_init(&t);
+    for (size_t i = 0; i < n; i++) {
+        trows_add(&t, i + 2, values[i], 0);
+    }
+    rig_run(&g, &t);
+    for (size_t i = 0; i < n; i++) {
+        oks[i] = (char)('0' + g.b.row_ok[i]);
+    }
+    oks[n] = '\0';
+    out[0] = '\0';
+    for (size_t i = 0; i < g.cap.n; i++) {
+        strncat(out, g.cap.items[i], outn - strlen(out) - 2);
+        strcat(out, "\n");
+    }
+    trows_free_raw(&t);
+    trows_free(&t);
+    rig_close(&g);
+}
+
+#define T(id) ((struct dtype_info){(id), 0, 0})
+
+static void test_check_comparisons(void **state)
+{
+    (void)state;
+    char ok[64];
+    char out[4096];
+    struct cfg_arg a0 = arg(NULL, "0");
+    struct check_spec ge = chk("greater_than_or_equal_to", &a0, 1);
+    const char *v1[] = {"-1", "0", "1", "", " -0 "};
+    run_check(T(DT_INT64), &ge, v1, 5, ok, out, sizeof(out));
+    assert_string_equal(ok, "01111");
+    assert_string_equal(out, "2|x|greater_than_or_equal_to(0)|-1|'-1' is less than 0\n");
+    struct check_spec gt = chk("greater_than", &a0, 1);
+    run_check(T(DT_INT64), &gt, v1, 5, ok, out, sizeof(out));
+    assert_string_equal(ok, "00110");
+    struct cfg_arg a10 = arg("max_value", "10.5");
+    struct check_spec lt = chk("less_than", &a10, 1);
+    const char *v2[] = {"10.4", "10.5", "nan", "-inf"};
+    run_check(T(DT_FLOAT64), &lt, v2, 4, ok, out, sizeof(out));
+    assert_string_equal(ok, "1011"); /* NaN passes with ignore_na, like pandas' NA */
+    assert_string_equal(out, "3|x|less_than(10.5)|10.5|'10.5' is not less than 10.5\n");
+    struct check_spec le = chk("less_than_or_equal_to", &a10, 1);
+    le.ignore_na = false;
+    run_check(T(DT_FLOAT64), &le, v2, 4, ok, out, sizeof(out));
+    assert_string_equal(ok, "1101");
+    /* Decimal comparisons are exact: 0.1 + 0.2 style rounding cannot happen. */
+    struct cfg_arg d = arg("value", "0.30");
+    struct check_spec eq = chk("equal_to", &d, 1);
+    const char *v3[] = {"0.3", ".30", "0.31", "0.300"};
+    run_check((struct dtype_info){DT_DECIMAL, 5, 2}, &eq, v3, 4, ok, out, sizeof(out));
+    assert_string_equal(ok, "1101");
+    assert_string_equal(out, "4|x|equal_to(0.30)|0.31|'0.31' is not equal to 0.30\n");
+    /* As strings, none of them is '0.30'. */
+    run_check(T(DT_STR), &eq, v3, 4, ok, out, sizeof(out));
+    assert_string_equal(ok, "0000");
+    /* Dates compare as dates, strings by code point (UTF-8 byte order). */
+    struct cfg_arg dd = arg(NULL, "2024-02-29");
+    struct check_spec ned = chk("not_equal_to", &dd, 1);
+    const char *v4[] = {"2024-02-29", "2024-03-01"};
+    run_check(T(DT_DATE), &ned, v4, 2, ok, out, sizeof(out));
+    assert_string_equal(ok, "01");
+    assert_string_equal(out, "2|x|not_equal_to('2024-02-29')|2024-02-29|'2024-02-29' is equal to "
+                             "'2024-02-29', which is not allowed\n");
+    struct cfg_arg sa = arg(NULL, "\xc3\xa9");
+    struct check_spec sgt = chk("greater_than", &sa, 1);
+    const char *v5[] = {"z", "\xc3\xa9t\xc3\xa9", "\xc3\xa9"};
+    run_check(T(DT_STR), &sgt, v5, 3, ok, out, sizeof(out));
+    assert_string_equal(ok, "010");
+}
+
+static void test_check_in_range_and_sets(void **state)
+{
+    (void)state;
+    char ok[64];
+    char out[4096];
+    struct cfg_arg r[4] = {arg("min_value", "0"), arg("max_value", "10"),
+                           arg("include_min", "false"), arg("include_max", "true")};
+    struct check_spec ir = chk("in_range", r, 4);
+    const char *v1[] = {"-1", "0", "1", "10", "11", ""};
+    run_check(T(DT_INT16), &ir, v1, 6, ok, out, sizeof(out));
+    assert_string_equal(ok, "001101");
+    assert_string_equal(out, "2|x|in_range(0, 10)|-1|'-1' is not in the range (0, 10]\n"
+                             "3|x|in_range(0, 10)|0|'0' is not in the range (0, 10]\n"
+                             "6|x|in_range(0, 10)|11|'11' is not in the range (0, 10]\n");
+    char *items[] = {"a", "b", "\xc3\xa9"};
+    struct cfg_arg l = list(items, 3);
+    struct check_spec isin = chk("isin", &l, 1);
+    const char *v2[] = {"a", "c", "\xc3\xa9", "", "\"\""};
+    run_check(T(DT_STR), &isin, v2, 5, ok, out, sizeof(out));
+    assert_string_equal(ok, "10110");
+    assert_string_equal(out, "3|x|isin(['a', 'b', '\xc3\xa9'])|c|'c' is not one of the allowed "
+                             "values ['a', 'b', '\xc3\xa9']\n"
+                             "6|x|isin(['a', 'b', '\xc3\xa9'])||'' is not one of the allowed "
+                             "values ['a', 'b', '\xc3\xa9']\n");
+    struct check_spec notin = chk("notin", &l, 1);
+    run_check(T(DT_STR), &notin, v2, 5, ok, out, sizeof(out));
+    assert_string_equal(ok, "01011");
+    /* Typed sets: "01" is 1 in an int column. */
+    char *nums[] = {"3", "1", "2"};
+    struct cfg_arg ln = list(nums, 3);
+    struct check_spec isn = chk("isin", &ln, 1);
+    const char *v3[] = {"01", "4", "+2"};
+    run_check(T(DT_UINT8), &isn, v3, 3, ok, out, sizeof(out));
+    assert_string_equal(ok, "101");
+    assert_string_equal(out, "3|x|isin([3, 1, 2])|4|'4' is not one of the allowed values "
+                             "[3, 1, 2]\n");
+}
+
+static void test_check_strings(void **state)
+{
+    (void)state;
+    char ok[64];
+    char out[4096];
+    struct cfg_arg p = arg(NULL, "[a-z]+[0-9]");
+    struct check_spec m = chk("str_matches", &p, 1);
+    const char *v1[] = {"ab1", "ab1zz", "1ab1", "\xc3\xa9" "a1"};
+    run_check(T(DT_STR), &m, v1, 4, ok, out, sizeof(out));
+    assert_string_equal(ok, "1100"); /* re.match: anchored at the start only */
+    struct check_spec c = chk("str_contains", &p, 1);
+    run_check(T(DT_STR), &c, v1, 4, ok, out, sizeof(out));
+    assert_string_equal(ok, "1111");
+    assert_string_equal(out, "");
+    struct cfg_arg sw = arg("string", "\xc3\xa9t");
+    struct check_spec st = chk("str_startswith", &sw, 1);
+    const char *v2[] = {"\xc3\xa9t\xc3\xa9", "et\xc3\xa9", "\xc3\xa9", ""};
+    run_check(T(DT_STR), &st, v2, 4, ok, out, sizeof(out));
+    assert_string_equal(ok, "1001");
+    assert_string_equal(out, "3|x|str_startswith('\xc3\xa9t')|et\xc3\xa9|'et\xc3\xa9' does not "
+                             "start with '\xc3\xa9t'\n"
+                             "4|x|str_startswith('\xc3\xa9t')|\xc3\xa9|'\xc3\xa9' does not start "
+                             "with '\xc3\xa9t'\n");
+    struct check_spec en = chk("str_endswith", &sw, 1);
+    const char *v3[] = {"x\xc3\xa9t", "\xc3\xa9tx"};
+    run_check(T(DT_STR), &en, v3, 2, ok, out, sizeof(out));
+    assert_string_equal(ok, "10");
+    /* str_length counts code points: "été" is 3 characters in 5 bytes. */
+    struct cfg_arg ln[2] = {arg("min_value", "2"), arg("max_value", "3")};
+    struct check_spec sl = chk("str_length", ln, 2);
+    const char *v4[] = {"\xc3\xa9t\xc3\xa9", "a", "abcd", "ab", "\"\""};
+    run_check(T(DT_STR), &sl, v4, 5, ok, out, sizeof(out));
+    assert_string_equal(ok, "10010");
+    assert_string_equal(out, "3|x|str_length(2, 3)|a|'a' has 1 characters; expected between 2 "
+                             "and 3\n"
+                             "4|x|str_length(2, 3)|abcd|'abcd' has 4 characters; expected between "
+                             "2 and 3\n"
+                             "6|x|str_length(2, 3)||'' has 0 characters; expected between 2 and "
+                             "3\n");
+    struct cfg_arg ex = arg("exact_value", "1");
+    struct check_spec se = chk("str_length", &ex, 1);
+    const char *v5[] = {"\xf0\x9f\x98\x80", "ab"};
+    run_check(T(DT_STR), &se, v5, 2, ok, out, sizeof(out));
+    assert_string_equal(ok, "10");
+    assert_string_equal(out, "3|x|str_length(1, 1)|ab|'ab' has 2 characters; expected exactly "
+                             "1\n");
+    struct check_spec em = chk("email", NULL, 0);
+    const char *v6[] = {"a.b+c@example.co.uk", "a@b", "a..b@x.org", "@x.org", "a@-x.org",
+                        "jos\xc3\xa9@exampl\xc3\xa9.fr", "a b@x.org", "a@x.123", "a@x.org."};
+    run_check(T(DT_STR), &em, v6, 9, ok, out, sizeof(out));
+    assert_string_equal(ok, "100001000");
+}
+
+static void test_check_options(void **state)
+{
+    (void)state;
+    char ok[64];
+    char out[4096];
+    struct cfg_arg a0 = arg(NULL, "0");
+    /* raise_warning: reported, row stays valid. */
+    struct check_spec w = chk("greater_than", &a0, 1);
+    w.raise_warning = true;
+    const char *v1[] = {"-1", "1"};
+    run_check(T(DT_INT32), &w, v1, 2, ok, out, sizeof(out));
+    assert_string_equal(ok, "11");
+    assert_string_equal(out, "2|x|greater_than(0)|-1|'-1' is not greater than 0|W\n");
+    /* error: replaces the message. */
+    struct check_spec ce = chk("greater_than", &a0, 1);
+    ce.error = "capacity must be positive";
+    run_check(T(DT_INT32), &ce, v1, 2, ok, out, sizeof(out));
+    assert_string_equal(out, "2|x|greater_than(0)|-1|capacity must be positive\n");
+    /* ignore_na: false makes nulls fail. */
+    struct check_spec na = chk("greater_than", &a0, 1);
+    na.ignore_na = false;
+    const char *v2[] = {"", "1"};
+    run_check(T(DT_INT32), &na, v2, 2, ok, out, sizeof(out));
+    assert_string_equal(ok, "01");
+    assert_string_equal(out, "2|x|greater_than(0)|-|a null value fails greater_than(0) "
+                             "(ignore_na is false)\n");
+}
+
+/* ---- unique ------------------------------------------------------------------------------ */
+
+static void test_unique_across_batches(void **state)
+{
+    (void)state;
+    struct column_spec cols[3] = {col("id", DT_INT64, true), col("a", DT_STR, true),
+                                  col("b", DT_DATE, true)};
+    cols[0].unique = true;
+    char *set[] = {"a", "b", NULL};
+    char **sets[] = {set};
+    struct ingest_spec s;
+    spec_init(&s, cols, 3);
+    s.schema.unique_sets = sets;
+    s.schema.nunique = 1;
+    const char *hdr[] = {"id", "a", "b"};
+    struct rig g;
+    rig_open(&g, &s, hdr, 3);
+    struct trows t1;
+    trows_init(&t1);
+    trows_add(&t1, 2, "1,x,2024-01-01", 0);
+    trows_add(&t1, 3, "2,x,2024-01-02", 0);
+    trows_add(&t1, 4, ",x,", 0);   /* nulls take no part */
+    trows_add(&t1, 5, ",x,", 0);
+    trows_add(&t1, 6, "01,y,2024-01-01", 0); /* 01 == 1: duplicate id */
+    rig_run(&g, &t1);
+    uint8_t ok1[5] = {1, 1, 1, 1, 0};
+    assert_memory_equal(g.b.row_ok, ok1, 5);
+    struct trows t2;
+    trows_init(&t2);
+    trows_add(&t2, 7, "3,x, 2024-01-02 ", 0); /* (x, 2024-01-02) first seen at line 3 */
+    trows_add(&t2, 8, "2,z,2024-01-03", 0);   /* id 2 first seen at line 3 */
+    trows_add(&t2, 9, "4,\"x\",2024-01-01", 0); /* (x, 2024-01-01) first seen at line 2 */
+    rig_run(&g, &t2);
+    uint8_t ok2[3] = {0, 0, 0};
+    assert_memory_equal(g.b.row_ok, ok2, 3);
+    assert_int_equal(g.cap.n, 4);
+    assert_cap(&g.cap, 0,
+               "6|id|unique|01|'01' was already seen at line 2 (column 'id' is unique; the first "
+               "occurrence is kept)");
+    assert_cap(&g.cap, 1,
+               "7|a, b|frame_unique|x,  2024-01-02 |the combination (a, b) = (x,  2024-01-02 ) "
+               "was already seen at line 3 (the first occurrence is kept)");
+    assert_cap(&g.cap, 2,
+               "8|id|unique|2|'2' was already seen at line 3 (column 'id' is unique; the first "
+               "occurrence is kept)");
+    assert_cap(&g.cap, 3,
+               "9|a, b|frame_unique|x, 2024-01-01|the combination (a, b) = (x, 2024-01-01) was "
+               "already seen at line 2 (the first occurrence is kept)");
+    assert_counts(g.v, 8, 4, 4);
+    trows_free_raw(&t1);
+    trows_free(&t1);
+    trows_free_raw(&t2);
+    trows_free(&t2);
+    rig_close(&g);
+}
+
+static void test_unique_values_eq(void **state)
+{
+    (void)state;
+    char *items[] = {"a", "b", "c"};
+    struct cfg_arg l = list(items, 3);
+    struct check_spec u = chk("unique_values_eq", &l, 1);
+    struct column_spec cols[1] = {col("x", DT_STR, true)};
+    cols[0].checks = &u;
+    cols[0].nchecks = 1;
+    struct ingest_spec s;
+    spec_init(&s, cols, 1);
+    const char *hdr[] = {"x"};
+    struct rig g;
+    rig_open(&g, &s, hdr, 1);
+    struct trows t;
+    trows_init(&t);
+    trows_add(&t, 2, "a", 0);
+    trows_add(&t, 3, "b", 0);
+    trows_add(&t, 4, "zz", 0);
+    trows_add(&t, 5, "a", 0);
+    rig_run(&g, &t);
+    assert_int_equal(g.cap.n, 0);
+    assert_int_equal(batch_count_ok(&g.b), 4);
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(validator_finish(g.v, &e), 0);
+    assert_int_equal(validator_finish(g.v, &e), 0); /* once only */
+    assert_int_equal(g.cap.n, 1);
+    assert_cap(&g.cap, 0,
+               "0|x|unique_values_eq(['a', 'b', 'c'])|-|the unique values of column 'x' differ "
+               "from ['a', 'b', 'c']: missing 'c'; found 'zz' (first at line 4), not in the list");
+    assert_counts(g.v, 4, 4, 1);
+    trows_free_raw(&t);
+    trows_free(&t);
+    rig_close(&g);
+}
+
+/* ---- schema errors ----------------------------------------------------------------------- */
+
+static void expect_schema_error(struct column_spec *c, const char *msg)
+{
+    struct ingest_spec s;
+    spec_init(&s, c, 1);
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(validate_schema_check(&s.schema, &e), AE_CONFIG);
+    assert_string_equal(e.msg, msg);
+    /* validator_new refuses the same schema with the same message. */
+    struct validator *v = NULL;
+    const char *hdr[] = {"x"};
+    err_clear(&e);
+    assert_int_equal(validator_new(&v, &s, hdr, 1, 1, NULL, &e), AE_CONFIG);
+    assert_null(v);
+    assert_string_equal(e.msg, msg);
+}
+
+static void test_schema_errors(void **state)
+{
+    (void)state;
+    struct column_spec c = col("x", DT_INT8, true);
+    struct cfg_arg a = arg(NULL, "300");
+    struct check_spec ck = chk("greater_than", &a, 1);
+    c.checks = &ck;
+    c.nchecks = 1;
+    expect_schema_error(&c, "s.yaml:8:11: schema.columns.x.checks.arg: argument of greater_than: "
+                            "'300' is out of range for int8");
+    ck.name = "bigger_than";
+    expect_schema_error(&c, "s.yaml:7:9: schema.columns.x.checks: unknown check 'bigger_than' "
+                            "(known: equal_to, not_equal_to, greater_than, "
+                            "greater_than_or_equal_to, less_than, less_than_or_equal_to, "
+                            "in_range, isin, notin, str_matches, str_contains, str_startswith, "
+                            "str_endswith, str_length, unique_values_eq, email)");
+    ck.name = "str_matches";
+    expect_schema_error(&c, "s.yaml:7:9: schema.columns.x.checks: check str_matches applies to "
+                            "str columns only");
+    c.type.id = DT_STR;
+    a.value = "(unclosed";
+    expect_schema_error(&c, "s.yaml:8:11: schema.columns.x.checks.arg: pattern '(unclosed' does "
+                            "not compile at offset 9: missing closing parenthesis");
+    ck.name = "in_range";
+    struct cfg_arg r[2] = {arg("min_value", "1"), arg("maximum", "2")};
+    ck.args = r;
+    ck.nargs = 2;
+    expect_schema_error(&c, "s.yaml:8:11: schema.columns.x.checks.arg: unknown argument "
+                        "'maximum' for check in_range");
+    c.nchecks = 0;
+    c.type.id = DT_DATE;
+    c.format = "%Y-%j";
+    expect_schema_error(&c, "s.yaml:3:5: schema.columns: format '%Y-%j': %j is not supported "
+                            "(use %Y %m %d %y %b %H %M %S %f %z %%)");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_nulls),
+        cmocka_unit_test(test_dtypes_typed),
+        cmocka_unit_test(test_rows_ragged_unterminated_encoding),
+        cmocka_unit_test(test_header_missing_duplicate_strict),
+        cmocka_unit_test(test_header_strict_modes_and_order),
+        cmocka_unit_test(test_header_regex),
+        cmocka_unit_test(test_check_comparisons),
+        cmocka_unit_test(test_check_in_range_and_sets),
+        cmocka_unit_test(test_check_strings),
+        cmocka_unit_test(test_check_options),
+        cmocka_unit_test(test_unique_across_batches),
+        cmocka_unit_test(test_unique_values_eq),
+        cmocka_unit_test(test_schema_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
