@@ -428,17 +428,26 @@ struct rec {
     uint8_t flags;  /* CSV_R_* */
 };
 
-static int field_push(struct csv_reader *r, struct csv_rows *rows, size_t off, size_t len,
-                      uint8_t flags)
+static __attribute__((noinline, cold)) int fields_grow(struct csv_reader *r, struct csv_rows *rows)
 {
     size_t n = rows->nfields;
-    if (n >= rows->cap_fields || n >= r->cap_foff) {
-        size_t cap = rows->cap_fields;
-        if (grow_array((void **)&rows->fields, &cap, n + 1, sizeof(*rows->fields)) != 0) {
-            return AE_NOMEM;
-        }
-        rows->cap_fields = cap;
-        if (grow_array((void **)&r->foff, &r->cap_foff, cap, sizeof(size_t)) != 0) {
+    size_t cap = rows->cap_fields;
+    if (grow_array((void **)&rows->fields, &cap, n + 1, sizeof(*rows->fields)) != 0) {
+        return AE_NOMEM;
+    }
+    rows->cap_fields = cap;
+    if (grow_array((void **)&r->foff, &r->cap_foff, cap, sizeof(size_t)) != 0) {
+        return AE_NOMEM;
+    }
+    return 0;
+}
+
+static inline int field_push(struct csv_reader *r, struct csv_rows *rows, size_t off, size_t len,
+                             uint8_t flags)
+{
+    size_t n = rows->nfields;
+    if (__builtin_expect(n >= rows->cap_fields || n >= r->cap_foff, 0)) {
+        if (fields_grow(r, rows) != 0) {
             return AE_NOMEM;
         }
     }
@@ -756,6 +765,8 @@ static int parse_record(struct csv_reader *r, struct csv_rows *rows, struct err 
     const size_t nf0 = rows->nfields, ub0 = r->ub.len, note0 = r->note_cur;
     struct rec rc = {.start = p};
     const bool utf8 = r->cd == (iconv_t)-1;
+    /* Locals: the stores of field flags (uint8_t) may alias anything, so r->... would be reloaded. */
+    const char delim = r->delim, quote = r->quote;
     size_t fs = p; /* start of the current field */
     size_t blk = p;
     uint64_t mask, high;
@@ -797,7 +808,7 @@ static int parse_record(struct csv_reader *r, struct csv_rows *rows, struct err 
         size_t at = blk + (size_t)__builtin_ctzll(mask);
         mask &= mask - 1;
         char c = s[at];
-        if (c == r->delim || c == '\n') {
+        if (c == delim || c == '\n') {
             size_t fe = at;
             if (c == '\n' && fe > fs && s[fe - 1] == '\r') {
                 fe--;
@@ -825,10 +836,10 @@ static int parse_record(struct csv_reader *r, struct csv_rows *rows, struct err 
             fs = at + 1;
             continue;
         }
-        if (c == r->quote && at != fs) {
+        if (c == quote && at != fs) {
             continue; /* a quote inside an unquoted field is an ordinary byte */
         }
-        if (c == r->quote) {
+        if (c == quote) {
             err = parse_quoted(r, rows, &rc, fs, &kind);
         } else {
             err = parse_escaped(r, rows, &rc, fs, at, &kind);
