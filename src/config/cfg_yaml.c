@@ -45,8 +45,9 @@ int cfg_doc_load(struct cfg_doc *d, const char *path, const char *file, struct e
             rc = err_set(e, AE_CONFIG, "%s: YAML read error: %s (at byte %zu)", file,
                          parser.problem ? parser.problem : "unknown", parser.problem_offset);
         } else if (parser.context != NULL) {
-            rc = err_set(e, AE_CONFIG, "%s:%zu:%zu: YAML syntax error: %s (%s at line %zu, column %zu)",
-                         file, parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+            rc = err_set(e, AE_CONFIG,
+                         "%s:%zu:%zu: YAML syntax error: %s (%s at line %zu, column %zu)", file,
+                         parser.problem_mark.line + 1, parser.problem_mark.column + 1,
                          parser.problem ? parser.problem : "unknown", parser.context,
                          parser.context_mark.line + 1, parser.context_mark.column + 1);
         } else {
@@ -72,8 +73,8 @@ int cfg_doc_load(struct cfg_doc *d, const char *path, const char *file, struct e
     yaml_node_t *extra = yaml_document_get_root_node(&next);
     if (extra != NULL) {
         rc = err_set(e, AE_CONFIG,
-                     "%s:%zu:%zu: a second YAML document starts here (expected one document)",
-                     file, next.start_mark.line + 1, next.start_mark.column + 1);
+                     "%s:%zu:%zu: a second YAML document starts here (expected one document)", file,
+                     next.start_mark.line + 1, next.start_mark.column + 1);
     }
     yaml_document_delete(&next);
 out:
@@ -197,8 +198,7 @@ bool cfg_in(const char *s, const char *const *list)
     return false;
 }
 
-int cfg_str(struct cfg_doc *d, const yaml_node_t *n, const char *path, bool allow_null,
-            char **out)
+int cfg_str(struct cfg_doc *d, const yaml_node_t *n, const char *path, bool allow_null, char **out)
 {
     *out = NULL;
     if (n->type != YAML_SCALAR_NODE) {

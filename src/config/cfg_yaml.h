@@ -49,8 +49,8 @@ void cfg_path_key(char *out, size_t n, const char *parent, const char *key);
 void cfg_path_index(char *out, size_t n, const char *parent, size_t i);
 
 /* Fills loc for node n (path copied). Fails only with AE_NOMEM. */
-int cfg_loc_set(struct cfg_doc *d, struct cfg_loc *loc, const yaml_node_t *n, const char *path)
-    ASTRO_WUR;
+int cfg_loc_set(struct cfg_doc *d, struct cfg_loc *loc, const yaml_node_t *n,
+                const char *path) ASTRO_WUR;
 void cfg_loc_release(struct cfg_loc *loc);
 
 /* "a mapping", "a list", "a string"... for messages. */
@@ -74,10 +74,10 @@ int cfg_str_list(struct cfg_doc *d, const yaml_node_t *n, const char *path, bool
 
 /* Fails unless n is a mapping whose keys are distinct scalars. kind_what names the expected thing
  * for the message ("a mapping of column names to column options"). */
-int cfg_expect_map(struct cfg_doc *d, const yaml_node_t *n, const char *path, const char *what)
-    ASTRO_WUR;
-int cfg_expect_seq(struct cfg_doc *d, const yaml_node_t *n, const char *path, const char *what)
-    ASTRO_WUR;
+int cfg_expect_map(struct cfg_doc *d, const yaml_node_t *n, const char *path,
+                   const char *what) ASTRO_WUR;
+int cfg_expect_seq(struct cfg_doc *d, const yaml_node_t *n, const char *path,
+                   const char *what) ASTRO_WUR;
 
 /* Reports key node k (of a mapping at path) as unknown, suggesting the nearest of the NULL-ended
  * list known (Levenshtein distance <= 2 or a prefix match), else listing them. */
@@ -100,7 +100,7 @@ void *cfg_grow(void *arr, size_t n, size_t *cap, size_t elem);
 /* Reads the Pandera DataFrameSchema mapping n (at key path path) into s, which must be zeroed.
  * s->file must already be set when the schema has a file of its own. On failure s may hold a
  * partial result: release it with schema_release(). Lives in schema.c. */
-int cfg_parse_schema(struct cfg_doc *d, const yaml_node_t *n, const char *path, struct schema *s)
-    ASTRO_WUR;
+int cfg_parse_schema(struct cfg_doc *d, const yaml_node_t *n, const char *path,
+                     struct schema *s) ASTRO_WUR;
 
 #endif

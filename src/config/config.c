@@ -11,9 +11,9 @@
 #include "util/buf.h"
 
 #include <iconv.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
 
 static int nomem(struct cfg_doc *d)
 {
@@ -126,8 +126,8 @@ static int expand_env(struct cfg_doc *d, const yaml_node_t *v, const char *p, ch
                      c == '_';
             }
             if (!ok) {
-                rc = cfg_fail(d, v, p, "'${%.*s}' is not a valid environment variable name",
-                              (int)n, name);
+                rc = cfg_fail(d, v, p, "'${%.*s}' is not a valid environment variable name", (int)n,
+                              name);
                 goto out;
             }
             char var[256];
@@ -175,8 +175,7 @@ static int parse_char(struct cfg_doc *d, const yaml_node_t *v, const char *p, ch
         return 0;
     }
     if (v->data.scalar.length != 1 || s[0] == '\n' || s[0] == '\r' || (unsigned char)s[0] >= 0x80) {
-        return cfg_fail(d, v, p,
-                        "expected one character (\"\\t\" or tab for a tab), got '%s'", s);
+        return cfg_fail(d, v, p, "expected one character (\"\\t\" or tab for a tab), got '%s'", s);
     }
     *out = s[0];
     return 0;
@@ -230,10 +229,20 @@ enum {
     IN_N
 };
 
-static const char *const ingest_keys[] = {
-    "name", "source_pattern", "encoding", "has_header", "column_names", "delimiter", "quote",
-    "escape", "null_values", "max_bad_rows", "max_bad_row_fraction", "schema", "schema_file",
-    NULL};
+static const char *const ingest_keys[] = {"name",
+                                          "source_pattern",
+                                          "encoding",
+                                          "has_header",
+                                          "column_names",
+                                          "delimiter",
+                                          "quote",
+                                          "escape",
+                                          "null_values",
+                                          "max_bad_rows",
+                                          "max_bad_row_fraction",
+                                          "schema",
+                                          "schema_file",
+                                          NULL};
 
 static int encoding_known(const char *enc)
 {
@@ -378,8 +387,7 @@ static int parse_ingest(struct config *c, struct cfg_doc *d, struct ingest_spec 
     }
     if (v[IN_SCHEMA] != NULL && v[IN_SCHEMA_FILE] != NULL) {
         P("schema_file");
-        return cfg_fail(d, v[IN_SCHEMA_FILE], p,
-                        "give either schema or schema_file, not both");
+        return cfg_fail(d, v[IN_SCHEMA_FILE], p, "give either schema or schema_file, not both");
     }
     if (v[IN_SCHEMA] != NULL) {
         P("schema");
@@ -423,10 +431,9 @@ static int parse_ingest_files(struct config *c, struct cfg_doc *d, const yaml_no
             if (strcmp(c->ingest[j].name, c->ingest[i].name) == 0) {
                 char np[CFG_PATH_MAX];
                 cfg_path_key(np, sizeof(np), p, "name");
-                return err_set(d->e, AE_CONFIG,
-                               "%s:%u:%u: %s: duplicate name '%s' (also ingest_files[%zu])",
-                               d->file, c->ingest[i].loc.line, c->ingest[i].loc.col, np,
-                               c->ingest[i].name, j);
+                return err_set(
+                    d->e, AE_CONFIG, "%s:%u:%u: %s: duplicate name '%s' (also ingest_files[%zu])",
+                    d->file, c->ingest[i].loc.line, c->ingest[i].loc.col, np, c->ingest[i].name, j);
             }
         }
     }
@@ -541,7 +548,7 @@ static int parse_target_ref(const struct config *c, struct cfg_doc *d, const yam
 }
 
 enum { LD_DATASET, LD_TARGET, LD_TABLE, LD_MODE, LD_KEY, LD_CREATE, LD_ON_CONFLICT, LD_N };
-static const char *const load_keys[] = {"dataset", "target", "table",      "mode",
+static const char *const load_keys[] = {"dataset", "target", "table",       "mode",
                                         "key",     "create", "on_conflict", NULL};
 static const char *const load_modes[] = {"append", "upsert", "replace", NULL};
 static const char *const on_conflicts[] = {"update", "nothing", "error", NULL};
@@ -551,8 +558,8 @@ static int parse_load(const struct config *c, struct cfg_doc *d, struct step_spe
 {
     const yaml_node_t *v[LD_N + 1];
     char p[CFG_PATH_MAX];
-    int rc = get_keys(d, m, path, "a mapping {dataset, target, table, mode, key, create}",
-                      load_keys, v);
+    int rc =
+        get_keys(d, m, path, "a mapping {dataset, target, table, mode, key, create}", load_keys, v);
     if (rc != 0) {
         return rc;
     }
@@ -733,8 +740,8 @@ static int parse_steps(struct config *c, struct cfg_doc *d, const yaml_node_t *s
 }
 
 enum { WA_ROOT, WA_TARGET, WA_READINESS, WA_QUIET, WA_POLL, WA_N };
-static const char *const watch_keys[] = {"root", "target", "readiness", "quiet_seconds",
-                                         "poll_seconds", NULL};
+static const char *const watch_keys[] = {"root",          "target",       "readiness",
+                                         "quiet_seconds", "poll_seconds", NULL};
 static const char *const readiness_words[] = {"done_marker", "stable", "rename", NULL};
 
 static int parse_watch(struct config *c, struct cfg_doc *d, const yaml_node_t *m)
@@ -763,9 +770,8 @@ static int parse_watch(struct config *c, struct cfg_doc *d, const yaml_node_t *m
     }
     size_t r = 1;
     cfg_path_key(p, sizeof(p), path, "readiness");
-    if (v[WA_READINESS] != NULL &&
-        (rc = parse_enum(d, v[WA_READINESS], p, readiness_words, "done_marker, stable or rename",
-                         &r))) {
+    if (v[WA_READINESS] != NULL && (rc = parse_enum(d, v[WA_READINESS], p, readiness_words,
+                                                    "done_marker, stable or rename", &r))) {
         return rc;
     }
     if ((w->readiness = strdup(readiness_words[r])) == NULL) {
@@ -794,9 +800,24 @@ static int parse_watch(struct config *c, struct cfg_doc *d, const yaml_node_t *m
     return 0;
 }
 
-enum { TOP_PIPELINE, TOP_MODE, TOP_THRESHOLD, TOP_INGEST, TOP_TARGETS, TOP_STEPS, TOP_WATCH, TOP_N };
-static const char *const top_keys[] = {"pipeline", "execution_mode", "large_file_threshold_bytes",
-                                       "ingest_files", "targets", "steps", "watch", NULL};
+enum {
+    TOP_PIPELINE,
+    TOP_MODE,
+    TOP_THRESHOLD,
+    TOP_INGEST,
+    TOP_TARGETS,
+    TOP_STEPS,
+    TOP_WATCH,
+    TOP_N
+};
+static const char *const top_keys[] = {"pipeline",
+                                       "execution_mode",
+                                       "large_file_threshold_bytes",
+                                       "ingest_files",
+                                       "targets",
+                                       "steps",
+                                       "watch",
+                                       NULL};
 static const char *const exec_modes[] = {"serial", "parallel", NULL};
 
 static int parse_top(struct config *c, struct cfg_doc *d)
@@ -812,6 +833,9 @@ static int parse_top(struct config *c, struct cfg_doc *d)
     }
     if ((rc = cfg_str(d, v[TOP_PIPELINE], "pipeline", false, &c->pipeline)) != 0) {
         return rc;
+    }
+    if (c->pipeline[0] == '\0') {
+        return cfg_fail(d, v[TOP_PIPELINE], "pipeline", "expected a name, got an empty string");
     }
     c->execution_mode = EXEC_SERIAL;
     if (v[TOP_MODE] != NULL) {

@@ -63,7 +63,7 @@ struct column_spec {
     bool regex;       /* name is a pattern matching several columns */
     char *title;
     char *description;
-    char *format;     /* strptime-style format for date/datetime, or NULL */
+    char *format;       /* strptime-style format for date/datetime, or NULL */
     char **null_values; /* extra null markers for this column */
     size_t n_null_values;
     char **true_values; /* bool spellings; NULL means the defaults */
@@ -100,13 +100,13 @@ struct schema {
 struct ingest_spec {
     char *name;
     char *source_pattern;
-    char *encoding;   /* default "utf-8" */
-    bool has_header;  /* default true */
+    char *encoding;      /* default "utf-8" */
+    bool has_header;     /* default true */
     char **column_names; /* required when has_header is false */
     size_t ncolumn_names;
-    char delimiter;   /* default ',' */
-    char quote;       /* default '"' */
-    char escape;      /* default '\0' = none (quotes are escaped by doubling) */
+    char delimiter;     /* default ',' */
+    char quote;         /* default '"' */
+    char escape;        /* default '\0' = none (quotes are escaped by doubling) */
     char **null_values; /* extra null markers for every column */
     size_t n_null_values;
     int64_t max_bad_rows;        /* -1 = not set */
@@ -135,7 +135,7 @@ struct step_spec {
     /* load */
     char *dataset;
     char *target;
-    char *table; /* default: the dataset name */
+    char *table;         /* default: the dataset name */
     enum load_mode mode; /* default append; upsert needs key */
     char **key;
     size_t nkey;
@@ -153,8 +153,8 @@ struct step_spec {
 struct watch_spec {
     bool present;
     char *root;
-    char *target; /* a key of targets, or NULL */
-    char *readiness; /* done_marker | stable (default) | rename */
+    char *target;          /* a key of targets, or NULL */
+    char *readiness;       /* done_marker | stable (default) | rename */
     int64_t quiet_seconds; /* default 5, >= 0 */
     int64_t poll_seconds;  /* default 10, > 0 */
 };
@@ -165,7 +165,7 @@ struct config {
     char *path; /* the file read */
     char *dir;  /* its directory: relative paths in the config resolve from here */
     char *pipeline;
-    enum exec_mode execution_mode;  /* default serial */
+    enum exec_mode execution_mode;      /* default serial */
     int64_t large_file_threshold_bytes; /* default 104857600 */
     struct ingest_spec *ingest;
     size_t ningest;

@@ -46,28 +46,76 @@ static const struct check_def check_defs[] = {
 #define N_CHECK_DEFS (sizeof(check_defs) / sizeof(check_defs[0]))
 
 /* Every check name and alias, NULL-ended, for suggestions. */
-static const char *const check_names[] = {
-    "equal_to", "eq", "not_equal_to", "ne", "greater_than", "gt", "greater_than_or_equal_to", "ge",
-    "less_than", "lt", "less_than_or_equal_to", "le", "in_range", "between", "isin", "notin",
-    "str_matches", "str_contains", "str_startswith", "str_endswith", "str_length",
-    "unique_values_eq", "email", NULL};
+static const char *const check_names[] = {"equal_to",
+                                          "eq",
+                                          "not_equal_to",
+                                          "ne",
+                                          "greater_than",
+                                          "gt",
+                                          "greater_than_or_equal_to",
+                                          "ge",
+                                          "less_than",
+                                          "lt",
+                                          "less_than_or_equal_to",
+                                          "le",
+                                          "in_range",
+                                          "between",
+                                          "isin",
+                                          "notin",
+                                          "str_matches",
+                                          "str_contains",
+                                          "str_startswith",
+                                          "str_endswith",
+                                          "str_length",
+                                          "unique_values_eq",
+                                          "email",
+                                          NULL};
 
 /* Check.options keys as pandera/io writes them; name, title, description, n_failure_cases and
  * check_name carry nothing for us (check_name is read where the newer form needs it). */
-static const char *const option_keys[] = {"check_name", "ignore_na", "raise_warning", "error",
-                                          "name", "n_failure_cases", "title", "description",
+static const char *const option_keys[] = {"check_name", "ignore_na",   "raise_warning",
+                                          "error",      "name",        "n_failure_cases",
+                                          "title",      "description", NULL};
+
+static const char *const frame_keys[] = {"columns",
+                                         "strict",
+                                         "ordered",
+                                         "coerce",
+                                         "unique",
+                                         "report_duplicates",
+                                         "unique_column_names",
+                                         "add_missing_columns",
+                                         "name",
+                                         "title",
+                                         "description",
+                                         "schema_type",
+                                         "version",
+                                         "index",
+                                         "dtype",
+                                         "checks",
+                                         "metadata",
+                                         "dataframe_library",
+                                         "drop_invalid_rows",
+                                         NULL};
+
+static const char *const column_keys[] = {"dtype",
+                                          "nullable",
+                                          "unique",
+                                          "required",
+                                          "coerce",
+                                          "regex",
+                                          "title",
+                                          "description",
+                                          "default",
+                                          "checks",
+                                          "name",
+                                          "format",
+                                          "null_values",
+                                          "true_values",
+                                          "false_values",
+                                          "report_duplicates",
+                                          "drop_invalid_rows",
                                           NULL};
-
-static const char *const frame_keys[] = {
-    "columns", "strict", "ordered", "coerce", "unique", "report_duplicates",
-    "unique_column_names", "add_missing_columns", "name", "title", "description", "schema_type",
-    "version", "index", "dtype", "checks", "metadata", "dataframe_library", "drop_invalid_rows",
-    NULL};
-
-static const char *const column_keys[] = {
-    "dtype", "nullable", "unique", "required", "coerce", "regex", "title", "description",
-    "default", "checks", "name", "format", "null_values", "true_values", "false_values",
-    "report_duplicates", "drop_invalid_rows", NULL};
 
 static const char *const report_dup_values[] = {"all", "exclude_first", "exclude_last", NULL};
 
@@ -293,9 +341,9 @@ static int check_args_map(struct cfg_doc *d, struct check_spec *c, const struct 
 }
 
 /* Starts a check called by name node nk (aliases resolved) at path. */
-static int new_check(struct cfg_doc *d, struct column_spec *col, size_t *cap,
-                     const yaml_node_t *nk, const char *path, const char *parent_path,
-                     const struct check_def **def_out, struct check_spec **out)
+static int new_check(struct cfg_doc *d, struct column_spec *col, size_t *cap, const yaml_node_t *nk,
+                     const char *path, const char *parent_path, const struct check_def **def_out,
+                     struct check_spec **out)
 {
     const struct check_def *def = NULL;
     if (nk->type == YAML_SCALAR_NODE) {
@@ -343,11 +391,18 @@ static int check_from_pair(struct cfg_doc *d, struct column_spec *col, size_t *c
     const struct check_def *def = NULL;
     struct check_spec *c = NULL;
     int rc = new_check(d, col, cap, k, p, parent_path, &def, &c);
-    if (rc != 0) {
-        return rc;
+    if (rc != 0 || c == NULL) {
+        return rc != 0 ? rc : AE_INTERNAL;
     }
     if (cfg_is_null(v)) {
         return 0; /* a check without arguments, e.g. `email:` */
+    }
+    if (def->args[0] == NULL && v->type != YAML_MAPPING_NODE) {
+        /* `email: true` reads naturally; any other value would be an argument it cannot use. */
+        if (cfg_is_plain(v) && strcmp(cfg_text(v), "true") == 0) {
+            return 0;
+        }
+        return cfg_fail(d, v, p, "%s takes no argument (write %s: true)", def->name, def->name);
     }
     if (v->type == YAML_MAPPING_NODE) {
         return check_args_map(d, c, def, v, p);
@@ -389,8 +444,8 @@ static int check_from_item(struct cfg_doc *d, struct column_spec *col, size_t *c
         return rc;
     }
     const yaml_node_t *name = NULL;
-    for (yaml_node_pair_t *pr = opts->data.mapping.pairs.start;
-         pr < opts->data.mapping.pairs.top; pr++) {
+    for (yaml_node_pair_t *pr = opts->data.mapping.pairs.start; pr < opts->data.mapping.pairs.top;
+         pr++) {
         if (strcmp(cfg_text(cfg_node(d, pr->key)), "check_name") == 0) {
             name = cfg_node(d, pr->value);
         }
@@ -405,8 +460,8 @@ static int check_from_item(struct cfg_doc *d, struct column_spec *col, size_t *c
     char np[CFG_PATH_MAX];
     cfg_path_key(np, sizeof(np), op, "check_name");
     rc = new_check(d, col, cap, name, p, np, &def, &c);
-    if (rc != 0) {
-        return rc;
+    if (rc != 0 || c == NULL) {
+        return rc != 0 ? rc : AE_INTERNAL;
     }
     /* Arguments and options are reported where they are written: beside `options`. */
     return check_args_map(d, c, def, it, ip);
@@ -538,7 +593,8 @@ static int parse_column(struct cfg_doc *d, struct column_spec *col, const yaml_n
             rc = parse_checks(d, col, &cap, v, p);
         } else if (strcmp(key, "name") == 0) {
             /* Pandera repeats the column key as name; anything else would be a rename. */
-            if (!cfg_is_null(v) && (v->type != YAML_SCALAR_NODE || strcmp(cfg_text(v), col->name))) {
+            if (!cfg_is_null(v) &&
+                (v->type != YAML_SCALAR_NODE || strcmp(cfg_text(v), col->name))) {
                 rc = cfg_fail(d, v, p, "name '%s' differs from the column key '%s'", cfg_text(v),
                               col->name);
             }
@@ -649,10 +705,10 @@ static int frame_ignored(struct cfg_doc *d, const char *key, const yaml_node_t *
         }
         return rc;
     }
-    bool empty = (v->type == YAML_SEQUENCE_NODE &&
-                  v->data.sequence.items.top == v->data.sequence.items.start) ||
-                 (v->type == YAML_MAPPING_NODE &&
-                  v->data.mapping.pairs.top == v->data.mapping.pairs.start);
+    bool empty =
+        (v->type == YAML_SEQUENCE_NODE &&
+         v->data.sequence.items.top == v->data.sequence.items.start) ||
+        (v->type == YAML_MAPPING_NODE && v->data.mapping.pairs.top == v->data.mapping.pairs.start);
     if (empty) {
         return 0;
     }
@@ -660,12 +716,14 @@ static int frame_ignored(struct cfg_doc *d, const char *key, const yaml_node_t *
         return cfg_fail(d, v, p, "an index is not supported (rows read from a file have none)");
     }
     if (strcmp(key, "dtype") == 0) {
-        return cfg_fail(d, v, p, "a dtype for the whole frame is not supported (give each column "
-                                 "its dtype)");
+        return cfg_fail(d, v, p,
+                        "a dtype for the whole frame is not supported (give each column "
+                        "its dtype)");
     }
     if (strcmp(key, "checks") == 0) {
-        return cfg_fail(d, v, p, "frame-level checks are not supported (put checks under a "
-                                 "column)");
+        return cfg_fail(d, v, p,
+                        "frame-level checks are not supported (put checks under a "
+                        "column)");
     }
     return cfg_fail(d, v, p, "%s is not supported (it must be null or empty)", key);
 }

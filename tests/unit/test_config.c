@@ -4,11 +4,14 @@
  * class of error (file:line:col, key path, suggestion). Line and column numbers in the expected
  * messages are counted by hand from the YAML in each test (1-based).
  */
+/* cmocka.h needs these first. */
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+// clang-format on
 
 #include "config/config.h"
 
@@ -558,28 +561,24 @@ static void test_pandera_flat_form(void **state)
 static void test_check_aliases_and_nulls(void **state)
 {
     (void)state;
-    struct config *c = load_ok("pipeline: p\n"
-                               "ingest_files:\n"
-                               "- name: a\n"
-                               "  source_pattern: a.csv\n"
-                               "  schema:\n"
-                               "    columns:\n"
-                               "      x:\n"
-                               "        dtype: float64\n"
-                               "        checks: [{eq: 1}, {ne: 2}, {gt: 3}, {ge: 4}, {lt: 5},\n"
-                               "                 {le: 6}, {between: {min_value: ~, max_value: 9}},\n"
-                               "                 {notin: [a, null, 'null']},\n"
-                               "                 {str_startswith: {string: ab, name: s}}]\n");
+    struct config *c =
+        load_ok("pipeline: p\n"
+                "ingest_files:\n"
+                "- name: a\n"
+                "  source_pattern: a.csv\n"
+                "  schema:\n"
+                "    columns:\n"
+                "      x:\n"
+                "        dtype: float64\n"
+                "        checks: [{eq: 1}, {ne: 2}, {gt: 3}, {ge: 4}, {lt: 5},\n"
+                "                 {le: 6}, {between: {min_value: ~, max_value: 9}},\n"
+                "                 {notin: [a, null, 'null']},\n"
+                "                 {str_startswith: {string: ab, name: s}}]\n");
     const struct column_spec *k = &c->ingest[0].schema.cols[0];
-    static const char *const names[] = {"equal_to",
-                                        "not_equal_to",
-                                        "greater_than",
-                                        "greater_than_or_equal_to",
-                                        "less_than",
-                                        "less_than_or_equal_to",
-                                        "in_range",
-                                        "notin",
-                                        "str_startswith"};
+    static const char *const names[] = {
+        "equal_to",      "not_equal_to",          "greater_than", "greater_than_or_equal_to",
+        "less_than",     "less_than_or_equal_to", "in_range",     "notin",
+        "str_startswith"};
     assert_int_equal(k->nchecks, 9);
     for (size_t i = 0; i < 9; i++) {
         assert_string_equal(k->checks[i].name, names[i]);
@@ -602,21 +601,22 @@ static void test_check_aliases_and_nulls(void **state)
 static void test_check_options(void **state)
 {
     (void)state;
-    struct config *c = load_ok("pipeline: p\n"
-                               "ingest_files:\n"
-                               "- name: a\n"
-                               "  source_pattern: a.csv\n"
-                               "  schema:\n"
-                               "    columns:\n"
-                               "      x:\n"
-                               "        checks:\n"
-                               "          str_length:\n"
-                               "            min_value: 1\n"
-                               "            options: {raise_warning: true, check_name: str_length,\n"
-                               "                      n_failure_cases: 5, error: too short}\n"
-                               "          isin:\n"
-                               "            value: [a, b]\n"
-                               "            ignore_na: false\n");
+    struct config *c =
+        load_ok("pipeline: p\n"
+                "ingest_files:\n"
+                "- name: a\n"
+                "  source_pattern: a.csv\n"
+                "  schema:\n"
+                "    columns:\n"
+                "      x:\n"
+                "        checks:\n"
+                "          str_length:\n"
+                "            min_value: 1\n"
+                "            options: {raise_warning: true, check_name: str_length,\n"
+                "                      n_failure_cases: 5, error: too short}\n"
+                "          isin:\n"
+                "            value: [a, b]\n"
+                "            ignore_na: false\n");
     const struct column_spec *k = &c->ingest[0].schema.cols[0];
     assert_int_equal(k->nchecks, 2);
     assert_string_equal(k->checks[0].name, "str_length");
@@ -736,6 +736,8 @@ static void test_error_types(void **state)
                  "%s:2:17: execution_mode: expected serial or parallel, got 'serail' (did you "
                  "mean 'serial'?)");
     expect_error("pipeline: [p]\n", AE_CONFIG, "%s:1:11: pipeline: expected a string, got a list");
+    expect_error("pipeline: ''\n", AE_CONFIG,
+                 "%s:1:11: pipeline: expected a name, got an empty string");
     char text[1024];
     snprintf(text, sizeof(text), "%s    max_bad_row_fraction: 1.5\n", head);
     expect_error(text, AE_CONFIG,
@@ -788,8 +790,9 @@ static void test_error_missing_and_names(void **state)
     expect_error(text, AE_CONFIG,
                  "%s:6:18: ingest_files[0].schema_file: give either schema or schema_file, not "
                  "both");
-    snprintf(text, sizeof(text), "%s    schema: {}\n  - name: a\n    source_pattern: b\n"
-                                 "    schema: {}\n",
+    snprintf(text, sizeof(text),
+             "%s    schema: {}\n  - name: a\n    source_pattern: b\n"
+             "    schema: {}\n",
              head);
     expect_error(text, AE_CONFIG,
                  "%s:6:5: ingest_files[1].name: duplicate name 'a' (also ingest_files[0])");
@@ -821,8 +824,9 @@ static void test_error_missing_and_names(void **state)
     expect_error(text, AE_CONFIG,
                  "%s:5:22: ingest_files[0].schema.checks: frame-level checks are not supported "
                  "(put checks under a column)");
-    snprintf(text, sizeof(text), "%s    schema: {index: null, metadata: {}, checks: [],"
-                                 " version: 0.20.0, schema_type: dataframe, dtype: ~}\n",
+    snprintf(text, sizeof(text),
+             "%s    schema: {index: null, metadata: {}, checks: [],"
+             " version: 0.20.0, schema_type: dataframe, dtype: ~}\n",
              head);
     config_free(load_ok(text));
 }
@@ -851,6 +855,9 @@ static void test_error_checks_and_unsupported(void **state)
                         "%s:7:59: ingest_files[0].schema.columns.x.checks[0].options: unknown key "
                         "'retry' (expected one of: check_name, ignore_na, raise_warning, error, "
                         "name, n_failure_cases, title, description)");
+    expect_schema_error("      columns: {x: {email: 1}}\n",
+                        "%s:6:28: ingest_files[0].schema.columns.x.email: email takes no argument "
+                        "(write email: true)");
     expect_schema_error("      index: [{dtype: int64}]\n",
                         "%s:6:14: ingest_files[0].schema.index: an index is not supported (rows "
                         "read from a file have none)");
@@ -902,8 +909,7 @@ static void test_error_steps_targets(void **state)
              "%s    schema: {}\nsteps:\n  - {name: s, exec: {argv: [x]}}\n"
              "  - {name: s, exec: {argv: [y]}}\n",
              head);
-    expect_error(text, AE_CONFIG,
-                 "%s:8:5: steps[1].name: duplicate step name 's' (also steps[0])");
+    expect_error(text, AE_CONFIG, "%s:8:5: steps[1].name: duplicate step name 's' (also steps[0])");
     snprintf(text, sizeof(text), "%s    schema: {}\ntargets: {w: {kind: mysql}}\n", head);
     expect_error(text, AE_CONFIG,
                  "%s:6:21: targets.w.kind: expected postgres or sqlite, got 'mysql'");
@@ -922,8 +928,7 @@ static void test_env_expansion(void **state)
     expect_error(text, AE_CONFIG,
                  "%s:7:28: targets.w.dsn: environment variable 'ASTRO_TEST_UNSET' is not set");
     snprintf(text, sizeof(text),
-             "%s    schema: {}\ntargets:\n  w: {kind: postgres, dsn: \"x=${ASTRO_TEST\"}\n",
-             head);
+             "%s    schema: {}\ntargets:\n  w: {kind: postgres, dsn: \"x=${ASTRO_TEST\"}\n", head);
     expect_error(text, AE_CONFIG,
                  "%s:7:28: targets.w.dsn: '${' without a closing '}' (write $$ for a literal $)");
     snprintf(text, sizeof(text),

@@ -6,11 +6,14 @@
  * mutated many times (byte flips, deletions, insertions of YAML punctuation, line duplication)
  * with a fixed seed, so a failure reproduces; run under -DASTRO_SANITIZE=ON to catch memory errors.
  */
+/* cmocka.h needs these first. */
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+// clang-format on
 
 #include "config/config.h"
 
@@ -79,7 +82,10 @@ static size_t mutate(const char *src, size_t n, char *dst, size_t cap)
     memcpy(dst, src, n);
     size_t len = n;
     int edits = 1 + (int)(rnd() % 4);
-    for (int k = 0; k < edits && len > 0; k++) {
+    for (int k = 0; k < edits; k++) {
+        if (len == 0) {
+            break;
+        }
         size_t at = (size_t)(rnd() % len);
         switch (rnd() % 5) {
         case 0: dst[at] = (char)(dst[at] ^ (1u << (rnd() % 8))); break;
