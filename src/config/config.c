@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static int nomem(struct cfg_doc *d)
 {
@@ -244,15 +245,39 @@ static const char *const ingest_keys[] = {"name",
                                           "schema_file",
                                           NULL};
 
-static int encoding_known(const char *enc)
+static bool iconv_knows(const char *enc)
 {
-    /* iconv is what the CSV reader converts with, so it is the judge of a name. */
     iconv_t cd = iconv_open("UTF-8", enc);
     if (cd == (iconv_t)-1) {
-        return 0;
+        return false;
     }
     iconv_close(cd);
-    return 1;
+    return true;
+}
+
+/* iconv is what the CSV reader converts with, so it is the judge of a name; like the reader
+ * (src/csv), also accept the Python spellings ("latin_1", "latin-1", "utf_16") by mapping '_' to
+ * '-' and "latin-" to "latin". */
+static bool encoding_known(const char *enc)
+{
+    if (iconv_knows(enc)) {
+        return true;
+    }
+    char alt[64];
+    size_t n = strlen(enc);
+    if (n >= sizeof(alt)) {
+        return false;
+    }
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = enc[i] == '_' ? '-' : enc[i];
+        if (ch == '-' && j == 5 && strncasecmp(alt, "latin", 5) == 0) {
+            continue;
+        }
+        alt[j++] = ch;
+    }
+    alt[j] = '\0';
+    return iconv_knows(alt);
 }
 
 static int parse_ingest(struct config *c, struct cfg_doc *d, struct ingest_spec *in,

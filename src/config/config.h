@@ -181,7 +181,10 @@ struct config {
  * (AE_CONFIG for content, AE_IO for files that cannot be read). */
 int config_load(const char *path, struct config **out, struct err *e) ASTRO_WUR;
 
-/* Reads a Pandera DataFrameSchema YAML file (any of the forms Pandera writes) into s. */
+/* Reads a Pandera DataFrameSchema YAML file (any of the forms Pandera writes) into s, which the
+ * caller releases with schema_release(); s->file is a copy of path and every location in s
+ * borrows it. Key paths in messages and locations start at the file's root ("columns.URN.dtype").
+ * On failure s is left zeroed (nothing to release) and e holds the error (AE_IO, AE_CONFIG). */
 int config_load_schema_file(const char *path, struct schema *s, struct err *e) ASTRO_WUR;
 
 void config_free(struct config *c);

@@ -393,6 +393,15 @@ static void test_defaults(void **state)
     assert_string_equal(c->steps[0].on_conflict, "update");
     assert_int_equal(c->steps[0].nkey, 0);
     config_free(c);
+
+    /* Encodings: iconv's names and the Python spellings the CSV reader also accepts. */
+    c = load_ok("pipeline: p\n"
+                "ingest_files:\n"
+                "- {name: a, source_pattern: a, encoding: latin_1, schema: {}}\n"
+                "- {name: b, source_pattern: b, encoding: UTF-16LE, schema: {}}\n");
+    assert_string_equal(c->ingest[0].encoding, "latin_1");
+    assert_string_equal(c->ingest[1].encoding, "UTF-16LE");
+    config_free(c);
 }
 
 /* ---- the three Pandera forms ---- */
