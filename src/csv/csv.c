@@ -51,6 +51,12 @@ struct csv_reader {
     size_t unit; /* bytes skipped per rejected sequence: 1, or 2/4 for UTF-16/UTF-32 */
     char *inb;   /* iconv mode: raw bytes not yet decoded (carry + last read) */
     size_t inb_len, inb_cap;
+    /* Single-byte charsets whose bytes decode independently (latin1, windows-125x...): the UTF-8
+     * of each byte, taken from iconv at open (len 0 = rejected); NULL otherwise. */
+    struct sb_entry {
+        uint8_t len;
+        char b[3];
+    } *sbt;
     size_t *notes; /* iconv mode: ascending tb offsets of bytes the source encoding rejected */
     size_t nnotes, cap_notes, note_cur;
 
@@ -303,6 +309,53 @@ static int decode(struct csv_reader *r, bool final, struct err *e)
     return 0;
 }
 
+/* Table mode: decodes all of inb into tb. ASCII runs are copied eight bytes at a time. */
+static int decode_table(struct csv_reader *r, struct err *e)
+{
+    const unsigned char *in = (const unsigned char *)r->inb;
+    size_t n = r->inb_len, i = 0;
+    if (tb_reserve(r, n * 3) != 0) {
+        return err_set(e, AE_NOMEM, "%s: out of memory decoding", r->name);
+    }
+    char *t = r->tb;
+    size_t o = r->end;
+    while (i < n) {
+        while (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, in + i, 8);
+            if (w & 0x8080808080808080ull) {
+                break;
+            }
+            memcpy(t + o, &w, 8);
+            i += 8;
+            o += 8;
+        }
+        if (i >= n) {
+            break;
+        }
+        unsigned c = in[i++];
+        if (c < 0x80) {
+            t[o++] = (char)c;
+            continue;
+        }
+        const struct sb_entry *x = &r->sbt[c];
+        if (x->len == 0) {
+            /* Rejected bytes are >= 0x80 here, never a CSV special byte: written unchanged. */
+            if (note_add(r, o) != 0) {
+                return err_set(e, AE_NOMEM, "%s: out of memory decoding", r->name);
+            }
+            t[o++] = (char)c;
+            continue;
+        }
+        memcpy(t + o, x->b, x->len);
+        o += x->len;
+    }
+    r->end = o;
+    r->inb_len = 0;
+    tb_pad(r);
+    return 0;
+}
+
 /* Reads up to want more source bytes and appends their text to tb; sets eof at end of file. */
 static int fill(struct csv_reader *r, size_t want, struct err *e)
 {
@@ -333,7 +386,7 @@ static int fill(struct csv_reader *r, size_t want, struct err *e)
     }
     r->inb_len += got;
     r->eof = got == 0;
-    return decode(r, r->eof, e);
+    return r->sbt ? decode_table(r, e) : decode(r, r->eof, e);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -943,6 +996,67 @@ static size_t unit_of(const char *enc)
     return 1;
 }
 
+/* Builds r->sbt when enc is a known single-byte, ASCII-compatible charset without combining
+ * sequences (glibc composes in CP1255/CP1258/TCVN, so those stay on the iconv path). Each byte is
+ * converted alone by the same iconv descriptor, so the table cannot disagree with iconv. Leaves
+ * sbt NULL when anything is unexpected. */
+static void build_table(struct csv_reader *r, const char *enc)
+{
+    static const char *const known[] = {"LATIN1",     "ISO88591",    "L1",         "ISO885915",
+                                        "LATIN9",     "CP1252",      "WINDOWS1252", "CP1250",
+                                        "WINDOWS1250", "CP1251",     "WINDOWS1251", "ASCII",
+                                        "USASCII",    "ANSIX3.41968", "ISO88592",  "LATIN2"};
+    char up[32];
+    size_t n = 0;
+    for (const char *p = enc; *p; p++) {
+        if (*p == '-' || *p == '_') {
+            continue;
+        }
+        if (n + 1 >= sizeof(up)) {
+            return;
+        }
+        up[n++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+    }
+    up[n] = '\0';
+    bool ok = false;
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+        ok = ok || strcmp(up, known[i]) == 0;
+    }
+    if (!ok) {
+        return;
+    }
+    struct sb_entry *t = calloc(256, sizeof(*t));
+    if (t == NULL) {
+        return; /* the iconv path still works */
+    }
+    for (unsigned b = 0; b < 256; b++) {
+        char src = (char)b, dst[8];
+        char *in = &src, *out = dst;
+        size_t inleft = 1, outleft = sizeof(dst);
+        (void)iconv(r->cd, NULL, NULL, NULL, NULL);
+        size_t rc = iconv(r->cd, &in, &inleft, &out, &outleft);
+        size_t len = sizeof(dst) - outleft;
+        if (rc == (size_t)-1) {
+            if (errno != EILSEQ) {
+                goto give_up;
+            }
+            continue; /* rejected: len stays 0 */
+        }
+        if (len == 0 || len > 3 || (b < 0x80 && (len != 1 || dst[0] != src))) {
+            goto give_up;
+        }
+        t[b].len = (uint8_t)len;
+        memcpy(t[b].b, dst, len);
+    }
+    (void)iconv(r->cd, NULL, NULL, NULL, NULL);
+    r->sbt = t;
+    return;
+
+give_up:
+    (void)iconv(r->cd, NULL, NULL, NULL, NULL);
+    free(t);
+}
+
 static bool bad_special(char c)
 {
     return c == '\n' || c == '\r' || (unsigned char)c >= 0x80;
@@ -999,6 +1113,7 @@ int csv_reader_open(struct csv_reader **out, int fd, const char *name, const str
             goto fail;
         }
         r->unit = unit_of(o->encoding);
+        build_table(r, o->encoding);
     }
     r->md = EVP_MD_CTX_new();
     if (r->md == NULL || EVP_DigestInit_ex(r->md, EVP_sha256(), NULL) != 1) {
@@ -1142,6 +1257,7 @@ void csv_reader_free(struct csv_reader *r)
     EVP_MD_CTX_free(r->md);
     free(r->name);
     free(r->inb);
+    free(r->sbt);
     free(r->notes);
     free(r->tb);
     buf_release(&r->ub);

@@ -10,6 +10,7 @@
 #include "csv/csv.h"
 #include "util/buf.h"
 
+#include <iconv.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -293,6 +294,64 @@ static void test_latin1(void **state)
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         struct csv_options o = {names[i], ',', '"', 0};
         CHECK_O("\xE9\x81\n", &o, "1:[|\\xC3\\xA9\\xC2\\x81] raw=\\xC3\\xA9\\xC2\\x81\n");
+    }
+}
+
+/* Every byte 0x80..0xFF as its own field, compared with iconv converting that byte alone: the
+ * table fast path (windows-1252, latin1, ...) and the plain iconv path (ISO-8859-7, KOI8-R) must
+ * both give iconv's answer, and the raw byte with flag b where iconv rejects it. */
+static void test_single_byte_charsets(void **state)
+{
+    (void)state;
+    const char *names[] = {"windows-1252", "cp1250", "WINDOWS-1251", "latin1", "ISO-8859-15",
+                           "ascii", "ISO-8859-7", "KOI8-R"};
+    char in[128 * 2];
+    for (int b = 0x80; b < 0x100; b++) {
+        in[(b - 0x80) * 2] = (char)b;
+        in[(b - 0x80) * 2 + 1] = b == 0xFF ? '\n' : ',';
+    }
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+        iconv_t cd = iconv_open("UTF-8", names[k]);
+        assert_true(cd != (iconv_t)-1);
+        struct buf want = BUF_INIT, raw = BUF_INIT;
+        assert_int_equal(buf_puts(&want, "1:"), 0);
+        size_t nbad = 0;
+        for (int b = 0x80; b < 0x100; b++) {
+            char src = (char)b, dst[8];
+            char *ip = &src, *op = dst;
+            size_t il = 1, ol = sizeof(dst);
+            (void)iconv(cd, NULL, NULL, NULL, NULL);
+            size_t rc = iconv(cd, &ip, &il, &op, &ol);
+            bool bad = rc == (size_t)-1;
+            const char *v = bad ? &src : dst;
+            size_t vn = bad ? 1 : sizeof(dst) - ol;
+            nbad += bad;
+            assert_int_equal(buf_puts(&want, bad ? "[b|" : "[|"), 0);
+            put_escaped(&want, v, vn);
+            assert_int_equal(buf_putc(&want, ']'), 0);
+            assert_int_equal(buf_append(&raw, v, vn), 0);
+            if (b != 0xFF) {
+                assert_int_equal(buf_putc(&raw, ','), 0);
+            }
+        }
+        iconv_close(cd);
+        assert_int_equal(buf_puts(&want, " raw="), 0);
+        put_escaped(&want, raw.data, raw.len);
+        assert_int_equal(buf_putc(&want, '\n'), 0);
+        /* Sanity of the oracle itself: CP1252 rejects exactly 5 bytes, ASCII all 128. */
+        if (k == 0) {
+            assert_int_equal(nbad, 5);
+        } else if (k == 5) {
+            assert_int_equal(nbad, 128);
+        }
+        struct csv_options o = {names[k], ',', '"', 0};
+        for (size_t chunk = 1; chunk <= 300; chunk += 37) {
+            char *got = parse_ex(in, sizeof(in), &o, chunk, 1, 0);
+            assert_string_equal(got, want.data);
+            free(got);
+        }
+        buf_release(&want);
+        buf_release(&raw);
     }
 }
 
@@ -771,6 +830,7 @@ int main(void)
         cmocka_unit_test(test_junk_after_quote),
         cmocka_unit_test(test_windows_1252),
         cmocka_unit_test(test_latin1),
+        cmocka_unit_test(test_single_byte_charsets),
         cmocka_unit_test(test_unknown_encoding),
         cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_utf16),
