@@ -629,6 +629,25 @@ static int parse_load(const struct config *c, struct cfg_doc *d, struct step_spe
     if (v[LD_KEY] != NULL && (rc = cfg_str_list(d, v[LD_KEY], p, false, &s->key, &s->nkey))) {
         return rc;
     }
+    /* Key columns must exist in the loaded file. With strict true or filter (and no regex
+     * column) the schema lists every column, so a misspelt key can be caught here. */
+    const struct schema *sch = &config_find_ingest(c, s->dataset)->schema;
+    bool closed = sch->strict != STRICT_FALSE;
+    for (size_t i = 0; i < sch->ncols && closed; i++) {
+        closed = !sch->cols[i].regex;
+    }
+    for (size_t i = 0; i < s->nkey && closed; i++) {
+        bool found = false;
+        for (size_t j = 0; j < sch->ncols && !found; j++) {
+            found = strcmp(sch->cols[j].name, s->key[i]) == 0;
+        }
+        if (!found) {
+            char kp[CFG_PATH_MAX];
+            cfg_path_index(kp, sizeof(kp), p, i);
+            return cfg_fail(d, cfg_node(d, v[LD_KEY]->data.sequence.items.start[i]), kp,
+                            "column '%s' is not in the schema of '%s'", s->key[i], s->dataset);
+        }
+    }
     if (s->mode == LOAD_UPSERT && s->nkey == 0) {
         return cfg_fail(d, v[LD_MODE], path, "mode upsert needs key (the list of key columns)");
     }

@@ -911,6 +911,14 @@ static void test_error_steps_targets(void **state)
     expect_error(text, AE_CONFIG,
                  "%s:9:41: steps[0].load: mode upsert needs key (the list of key columns)");
     snprintf(text, sizeof(text),
+             "%s    schema: {strict: true, columns: {id: }}\n"
+             "targets: {w: {kind: sqlite, path: x.db}}\n"
+             "steps:\n  - name: l\n"
+             "    load: {dataset: a, target: w, mode: upsert, key: [id, ib]}\n",
+             head);
+    expect_error(text, AE_CONFIG,
+                 "%s:9:59: steps[0].load.key[1]: column 'ib' is not in the schema of 'a'");
+    snprintf(text, sizeof(text),
              "%s    schema: {}\nsteps:\n  - {name: s, exec: {argv: [x]}, sql: {}}\n", head);
     expect_error(text, AE_CONFIG,
                  "%s:7:5: steps[0]: a step needs exactly one of load, sql or exec (got 2)");
