@@ -71,6 +71,7 @@ static int add_out(struct validator *v, const char *name, size_t field, struct v
         o->pc.c_locale = v->c_locale;
         o->nullable = true;
     }
+    o->st = dtype_storage(o->pc.type.id);
     set_markers(o, v->spec, vc ? vc->spec : NULL);
     v->nout++;
     return 0;

@@ -68,9 +68,8 @@ struct vhash vh_hash(const void *p, size_t n, uint64_t seed)
     return h;
 }
 
-static int grow(struct vset *s)
+static int grow_to(struct vset *s, size_t ncap)
 {
-    size_t ncap = s->cap ? s->cap * 2 : 1024;
     if (ncap > SIZE_MAX / sizeof(struct vset_slot)) {
         return AE_NOMEM;
     }
@@ -96,10 +95,26 @@ static int grow(struct vset *s)
     return 0;
 }
 
+int vset_reserve(struct vset *s, size_t extra)
+{
+    if (extra > SIZE_MAX / 8 - s->count) {
+        return AE_NOMEM;
+    }
+    size_t need = s->count + extra;
+    size_t ncap = s->cap ? s->cap : 1024;
+    while (need * 4 > ncap * 3) {
+        if (ncap > SIZE_MAX / 2 / sizeof(struct vset_slot)) {
+            return AE_NOMEM;
+        }
+        ncap *= 2;
+    }
+    return ncap == s->cap ? 0 : grow_to(s, ncap);
+}
+
 int vset_add(struct vset *s, struct vhash h, uint64_t line, uint64_t *first_line)
 {
     if ((s->count + 1) * 4 > s->cap * 3) {
-        if (grow(s) != 0) {
+        if (grow_to(s, s->cap ? s->cap * 2 : 1024) != 0) {
             return AE_NOMEM;
         }
     }

@@ -38,6 +38,16 @@ struct vset {
  * *first_line is the line stored with it), or AE_NOMEM (the set is unchanged). */
 int vset_add(struct vset *s, struct vhash h, uint64_t line, uint64_t *first_line) ASTRO_WUR;
 
+/* Makes room for extra more keys without growing (so slot addresses stay put and callers may
+ * prefetch them with vset_slot_for). AE_NOMEM on failure. */
+int vset_reserve(struct vset *s, size_t extra) ASTRO_WUR;
+
+/* The first slot probed for h (for __builtin_prefetch); NULL when the set has no table. */
+static inline const void *vset_slot_for(const struct vset *s, struct vhash h)
+{
+    return s->cap ? (const void *)&s->slots[(size_t)h.lo & (s->cap - 1)] : NULL;
+}
+
 /* 1 when h is present, 0 otherwise. */
 int vset_has(const struct vset *s, struct vhash h);
 

@@ -201,6 +201,7 @@ void validator_free(struct validator *v)
     free(v->usets);
     free(v->fails);
     free(v->skip);
+    free(v->hashes);
     buf_release(&v->scratch);
     if (v->c_locale != (locale_t)0) {
         freelocale(v->c_locale);
@@ -278,10 +279,10 @@ static bool is_marker(const struct vout *o, const char *p, size_t n)
     return false;
 }
 
-static int put_null(struct batch *out, size_t c, size_t row)
+static int put_null(struct batch *out, size_t c, size_t row, enum dtype_storage st)
 {
     struct column *col = &out->cols[c];
-    switch (dtype_storage(col->type.id)) {
+    switch (st) {
     case DS_BYTES: return batch_put_bytes(out, c, row, NULL, 0, 0);
     case DS_U8: col->v.u8[row] = 0; break;
     case DS_I64: col->v.i64[row] = 0; break;
@@ -292,10 +293,11 @@ static int put_null(struct batch *out, size_t c, size_t row)
     return 0;
 }
 
-static int put_value(struct batch *out, size_t c, size_t row, const union vp_val *val)
+static int put_value(struct batch *out, size_t c, size_t row, const union vp_val *val,
+                     enum dtype_storage st)
 {
     struct column *col = &out->cols[c];
-    switch (dtype_storage(col->type.id)) {
+    switch (st) {
     case DS_BYTES: return batch_put_bytes(out, c, row, val->s.p, val->s.n, 1);
     case DS_U8: col->v.u8[row] = val->b; break;
     case DS_I64: col->v.i64[row] = val->i; break;
@@ -324,7 +326,7 @@ static int run_column(struct validator *v, size_t c, const struct csv_rows *in, 
         size_t i = first + r;
         int rc = 0;
         if (v->skip[r]) {
-            rc = put_null(out, c, row);
+            rc = put_null(out, c, row, o->st);
             if (rc != 0) {
                 return rc;
             }
@@ -334,7 +336,7 @@ static int run_column(struct validator *v, size_t c, const struct csv_rows *in, 
         const char *p = f->p;
         size_t len = f->len;
         if (f->flags & CSV_F_BAD_ENCODING) {
-            rc = put_null(out, c, row);
+            rc = put_null(out, c, row, o->st);
             rc = rc ? rc : rec(v, i, (uint32_t)c, VF_ENCODING, 0, 0, 0);
             out->row_ok[row] = 0;
             if (rc != 0) {
@@ -353,7 +355,7 @@ static int run_column(struct validator *v, size_t c, const struct csv_rows *in, 
             null = tl == 0 || (o->nv_lens && is_marker(o, p, len));
         }
         if (null) {
-            rc = put_null(out, c, row);
+            rc = put_null(out, c, row, o->st);
             if (rc == 0 && !o->nullable) {
                 rc = rec(v, i, (uint32_t)c, VF_NULL, 0, 0, 0);
                 out->row_ok[row] = 0;
@@ -382,7 +384,7 @@ static int run_column(struct validator *v, size_t c, const struct csv_rows *in, 
             st = vp_parse(pc, tp, tl, &val);
         }
         if (st != VP_OK) {
-            rc = put_null(out, c, row);
+            rc = put_null(out, c, row, o->st);
             if (rc == 0) {
                 rc = st < 0 ? rec(v, i, (uint32_t)c, VF_ENCODING, 0, 0, 0)
                             : rec(v, i, (uint32_t)c, VF_DTYPE, (unsigned)st, 0, 0);
@@ -393,7 +395,7 @@ static int run_column(struct validator *v, size_t c, const struct csv_rows *in, 
             }
             continue;
         }
-        rc = put_value(out, c, row, &val);
+        rc = put_value(out, c, row, &val, o->st);
         for (size_t k = 0; k < nchecks && rc == 0; k++) {
             if (!vck_eval(&checks[k], pc, &val, in->line[i])) {
                 bool warn = checks[k].spec->raise_warning;
@@ -441,6 +443,60 @@ static int key_bytes(struct buf *b, const struct batch *out, size_t c, size_t ro
     return 0;
 }
 
+/* The hash of one column's value: its bytes alone (no length prefix is needed for a single
+ * value), normalised as in key_bytes. */
+static struct vhash key_hash_one(const struct batch *out, size_t c, size_t row)
+{
+    const struct column *col = &out->cols[c];
+    switch (dtype_storage(col->type.id)) {
+    case DS_BYTES:
+        return vh_hash(col->data.data + col->offs[row], col->offs[row + 1] - col->offs[row], 0);
+    case DS_U8: return vh_hash(&col->v.u8[row], 1, 0);
+    case DS_I64: return vh_hash(&col->v.i64[row], 8, 0);
+    case DS_F64: {
+        double d = col->v.f64[row];
+        if (d == 0) {
+            d = 0.0;
+        } else if (isnan(d)) {
+            d = NAN;
+        }
+        return vh_hash(&d, 8, 0);
+    }
+    case DS_I128: return vh_hash(&col->v.i128[row], 16, 0);
+    }
+    return vh_hash(NULL, 0, 0);
+}
+
+/* Inserts the hashes of one block into set in row order, prefetching the slot of the key a few
+ * rows ahead: with millions of keys every probe is a cache miss, and this hides most of them. */
+static int insert_hashes(struct validator *v, struct vset *set, const struct csv_rows *in,
+                         size_t first, size_t n, struct batch *out, size_t base, uint32_t col,
+                         enum vf_kind kind)
+{
+    enum { AHEAD = 8 };
+    if (vset_reserve(set, n) != 0) {
+        return AE_NOMEM;
+    }
+    for (size_t r = 0; r < n; r++) {
+        if (r + AHEAD < n && (v->hashes[r + AHEAD].lo | v->hashes[r + AHEAD].hi) != 0) {
+            __builtin_prefetch(vset_slot_for(set, v->hashes[r + AHEAD]));
+        }
+        if ((v->hashes[r].lo | v->hashes[r].hi) == 0) {
+            continue;
+        }
+        uint64_t seen_at = 0;
+        int rc = vset_add(set, v->hashes[r], in->line[first + r], &seen_at);
+        if (rc == 1) {
+            rc = rec(v, first + r, col, kind, 0, 0, seen_at);
+            out->row_ok[base + r] = 0;
+        }
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
 static int run_unique(struct validator *v, const struct csv_rows *in, size_t first, size_t n,
                       struct batch *out, size_t base)
 {
@@ -451,29 +507,24 @@ static int run_unique(struct validator *v, const struct csv_rows *in, size_t fir
         }
         for (size_t r = 0; r < n; r++) {
             size_t row = base + r;
+            v->hashes[r].lo = 0;
+            v->hashes[r].hi = 0;
             if (v->skip[r] || !out->cols[c].valid[row]) {
                 continue;
             }
-            buf_reset(&v->scratch);
-            if (key_bytes(&v->scratch, out, c, row) != 0) {
-                return AE_NOMEM;
-            }
-            uint64_t seen_at = 0;
-            int rc = vset_add(&o->uset, vh_hash(v->scratch.data, v->scratch.len, 0),
-                              in->line[first + r], &seen_at);
-            if (rc == 1) {
-                rc = rec(v, first + r, (uint32_t)c, VF_UNIQUE, 0, 0, seen_at);
-                out->row_ok[row] = 0;
-            }
-            if (rc != 0) {
-                return rc;
-            }
+            v->hashes[r] = key_hash_one(out, c, row);
+        }
+        int rc = insert_hashes(v, &o->uset, in, first, n, out, base, (uint32_t)c, VF_UNIQUE);
+        if (rc != 0) {
+            return rc;
         }
     }
     for (size_t u = 0; u < v->nusets; u++) {
         struct vuset *us = &v->usets[u];
         for (size_t r = 0; r < n; r++) {
             size_t row = base + r;
+            v->hashes[r].lo = 0;
+            v->hashes[r].hi = 0;
             bool any_null = v->skip[r];
             for (size_t k = 0; k < us->ncols && !any_null; k++) {
                 any_null = !out->cols[us->cols[k]].valid[row];
@@ -487,16 +538,12 @@ static int run_unique(struct validator *v, const struct csv_rows *in, size_t fir
                     return AE_NOMEM;
                 }
             }
-            uint64_t seen_at = 0;
-            int rc = vset_add(&us->set, vh_hash(v->scratch.data, v->scratch.len, 1),
-                              in->line[first + r], &seen_at);
-            if (rc == 1) {
-                rc = rec(v, first + r, (uint32_t)u, VF_FRAME_UNIQUE, 0, 0, seen_at);
-                out->row_ok[row] = 0;
-            }
-            if (rc != 0) {
-                return rc;
-            }
+            v->hashes[r] = vh_hash(v->scratch.data, v->scratch.len, 1);
+        }
+        int rc = insert_hashes(v, &us->set, in, first, n, out, base, (uint32_t)u,
+                               VF_FRAME_UNIQUE);
+        if (rc != 0) {
+            return rc;
         }
     }
     return 0;
@@ -644,6 +691,14 @@ int validator_run(struct validator *v, const struct csv_rows *in, size_t first, 
         }
         v->skip = ns;
         v->capskip = n;
+    }
+    if (n > v->caphashes) {
+        struct vhash *nh = realloc(v->hashes, n * sizeof(*nh));
+        if (nh == NULL) {
+            return err_set(e, AE_NOMEM, "out of memory");
+        }
+        v->hashes = nh;
+        v->caphashes = n;
     }
     size_t base = out->nrows;
     v->nfails = 0;

@@ -90,6 +90,7 @@ struct vout {
     size_t field;         /* index of the field in the file's records */
     struct vcolumn *vc;   /* compiled schema column, NULL for an undeclared (extra) column */
     struct vp_col pc;     /* copy of vc->pc, or a plain str column for extras */
+    enum dtype_storage st; /* storage of pc.type, looked up once */
     bool nullable;
     bool unique;
     struct vset uset;     /* unique: true */
@@ -153,6 +154,8 @@ struct validator {
     size_t nfails, capfails;
     uint8_t *skip; /* per row of the current block: 1 = row-level failure, values not checked */
     size_t capskip;
+    struct vhash *hashes; /* per row of the current block: key hash, all-zero = no key */
+    size_t caphashes;
     struct buf scratch;
 };
 
