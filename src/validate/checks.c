@@ -189,13 +189,9 @@ bool vck_eval(struct vcheck *ck, const struct vp_col *pc, const union vp_val *v,
     case CK_EQ: return vcmp(pc, v, &ck->lo) == 0;
     case CK_NE: return vcmp(pc, v, &ck->lo) != 0;
     case CK_GT: return vcmp(pc, v, &ck->lo) == 1;
-    case CK_GE:
-        c = vcmp(pc, v, &ck->lo);
-        return c == 0 || c == 1;
+    case CK_GE: c = vcmp(pc, v, &ck->lo); return c == 0 || c == 1;
     case CK_LT: return vcmp(pc, v, &ck->hi) == -1;
-    case CK_LE:
-        c = vcmp(pc, v, &ck->hi);
-        return c == 0 || c == -1;
+    case CK_LE: c = vcmp(pc, v, &ck->hi); return c == 0 || c == -1;
     case CK_RANGE: {
         int a = vcmp(pc, v, &ck->lo);
         int b = vcmp(pc, v, &ck->hi);
@@ -211,8 +207,8 @@ bool vck_eval(struct vcheck *ck, const struct vp_col *pc, const union vp_val *v,
     case CK_MATCHES:
     case CK_CONTAINS: {
         /* Values were checked to be UTF-8 already, hence PCRE2_NO_UTF_CHECK. */
-        int rc = pcre2_match(ck->re, (PCRE2_SPTR)v->s.p, v->s.n, 0, PCRE2_NO_UTF_CHECK, ck->md,
-                             NULL);
+        int rc =
+            pcre2_match(ck->re, (PCRE2_SPTR)v->s.p, v->s.n, 0, PCRE2_NO_UTF_CHECK, ck->md, NULL);
         return rc >= 0;
     }
     case CK_STARTS: return v->s.n >= ck->litlen && memcmp(v->s.p, ck->lit, ck->litlen) == 0;
@@ -334,8 +330,8 @@ static const struct cfg_arg *arg_get(const struct check_spec *cs, const char *ke
 /* Appends the display form of one scalar (Python repr style for strings) to b. */
 static int show_scalar(struct buf *b, const struct vp_col *pc, const char *text)
 {
-    bool quote = pc->type.id == DT_STR || pc->type.id == DT_DATE ||
-                 pc->type.id == DT_TIMESTAMP || pc->type.id == DT_TIMESTAMP_TZ;
+    bool quote = pc->type.id == DT_STR || pc->type.id == DT_DATE || pc->type.id == DT_TIMESTAMP ||
+                 pc->type.id == DT_TIMESTAMP_TZ;
     if (!quote) {
         const char *p = text;
         size_t n = strlen(text);
@@ -413,8 +409,7 @@ static int type_flag(const struct cfg_arg *a, const char *what, bool *out, struc
     return 0;
 }
 
-static int compile_regex(struct vcheck *ck, const struct cfg_arg *a, uint32_t extra,
-                         struct err *e)
+static int compile_regex(struct vcheck *ck, const struct cfg_arg *a, uint32_t extra, struct err *e)
 {
     int ec = 0;
     PCRE2_SIZE off = 0;
@@ -521,8 +516,8 @@ static int vck_compile(struct vcheck *ck, const struct check_spec *cs, const str
         rc = type_scalar(pc, &lo->loc, "min_value of in_range", lo->is_list ? NULL : lo->value,
                          &ck->lo, e);
         if (rc == 0) {
-            rc = type_scalar(pc, &hi->loc, "max_value of in_range",
-                             hi->is_list ? NULL : hi->value, &ck->hi, e);
+            rc = type_scalar(pc, &hi->loc, "max_value of in_range", hi->is_list ? NULL : hi->value,
+                             &ck->hi, e);
         }
         if (rc == 0) {
             rc = type_flag(arg_get(cs, "include_min", false), "include_min", &ck->inc_lo, e);
@@ -612,12 +607,11 @@ static int vck_compile(struct vcheck *ck, const struct check_spec *cs, const str
         int64_t exact = -1;
         rc = type_len(arg_get(cs, "min_value", false), "min_value of str_length", &ck->len_min, e);
         if (rc == 0) {
-            rc = type_len(arg_get(cs, "max_value", false), "max_value of str_length",
-                          &ck->len_max, e);
+            rc = type_len(arg_get(cs, "max_value", false), "max_value of str_length", &ck->len_max,
+                          e);
         }
         if (rc == 0) {
-            rc = type_len(arg_get(cs, "exact_value", true), "exact_value of str_length", &exact,
-                          e);
+            rc = type_len(arg_get(cs, "exact_value", true), "exact_value of str_length", &exact, e);
         }
         if (rc != 0) {
             goto out;
@@ -634,8 +628,9 @@ static int vck_compile(struct vcheck *ck, const struct check_spec *cs, const str
         } else if (ck->len_max >= 0) {
             rc = buf_printf(&shown, "at most %lld", (long long)ck->len_max);
         } else {
-            rc = verr_at(e, &cs->loc, "check str_length needs min_value, max_value or "
-                                      "exact_value");
+            rc = verr_at(e, &cs->loc,
+                         "check str_length needs min_value, max_value or "
+                         "exact_value");
         }
         break;
     }
@@ -650,9 +645,8 @@ static int vck_compile(struct vcheck *ck, const struct check_spec *cs, const str
     if (ck->kind == CK_RANGE) {
         /* Pandera shows in_range(min, max) whatever the inclusivity. */
         lrc = lrc || buf_putc(&lb, '(') ||
-              show_scalar(&lb, pc, arg_get(cs, "min_value", false)->value) ||
-              buf_puts(&lb, ", ") || show_scalar(&lb, pc, arg_get(cs, "max_value", false)->value) ||
-              buf_putc(&lb, ')');
+              show_scalar(&lb, pc, arg_get(cs, "min_value", false)->value) || buf_puts(&lb, ", ") ||
+              show_scalar(&lb, pc, arg_get(cs, "max_value", false)->value) || buf_putc(&lb, ')');
     } else if (ck->kind == CK_LENGTH) {
         char tmp[64];
         char t2[64];
@@ -699,8 +693,8 @@ int vcol_compile(struct vcolumn *vc, const struct column_spec *cs, locale_t loc,
         return verr_at(e, &cs->loc, "a column needs a non-empty name");
     }
     if (cs->format != NULL) {
-        bool dt = cs->type.id == DT_DATE || cs->type.id == DT_TIMESTAMP ||
-                  cs->type.id == DT_TIMESTAMP_TZ;
+        bool dt =
+            cs->type.id == DT_DATE || cs->type.id == DT_TIMESTAMP || cs->type.id == DT_TIMESTAMP_TZ;
         char why[300];
         if (!dt) {
             return verr_at(e, &cs->loc, "format applies to date and datetime columns only");
@@ -717,9 +711,9 @@ int vcol_compile(struct vcolumn *vc, const struct column_spec *cs, locale_t loc,
     if (cs->regex) {
         int ec = 0;
         PCRE2_SIZE off = 0;
-        vc->name_re = pcre2_compile((PCRE2_SPTR)cs->name, PCRE2_ZERO_TERMINATED,
-                                    PCRE2_UTF | PCRE2_ANCHORED | PCRE2_ENDANCHORED, &ec, &off,
-                                    NULL);
+        vc->name_re =
+            pcre2_compile((PCRE2_SPTR)cs->name, PCRE2_ZERO_TERMINATED,
+                          PCRE2_UTF | PCRE2_ANCHORED | PCRE2_ENDANCHORED, &ec, &off, NULL);
         if (vc->name_re == NULL) {
             PCRE2_UCHAR msg[256];
             pcre2_get_error_message(ec, msg, sizeof(msg));

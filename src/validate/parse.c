@@ -169,7 +169,7 @@ int vp_float(const char *p, size_t n, bool single, locale_t loc, double *out)
      * collects up to 19 significant digits for the fast path. */
     size_t i = 0;
     uint64_t mant = 0;
-    int nsig = 0;      /* significant digits accumulated into mant */
+    int nsig = 0;         /* significant digits accumulated into mant */
     bool dropped = false; /* significant digits that did not fit */
     int64_t exp10 = 0;
     int ndig = 0;
@@ -854,8 +854,7 @@ void vp_message(char *buf, size_t n, int status, const struct vp_col *c, const c
     char tn[48];
     vp_quote(q, sizeof(q), value, vlen, 120);
     dtype_name(c->type, tn, sizeof(tn));
-    bool dt = c->type.id == DT_DATE || c->type.id == DT_TIMESTAMP ||
-              c->type.id == DT_TIMESTAMP_TZ;
+    bool dt = c->type.id == DT_DATE || c->type.id == DT_TIMESTAMP || c->type.id == DT_TIMESTAMP_TZ;
     char expect[200] = "";
     if (dt && c->fmt_text != NULL) {
         snprintf(expect, sizeof(expect), " (expected format '%s')", c->fmt_text);
@@ -867,8 +866,9 @@ void vp_message(char *buf, size_t n, int status, const struct vp_col *c, const c
     } else if (c->type.id == DT_BOOL && c->true_values == NULL && c->false_values == NULL) {
         snprintf(expect, sizeof(expect), " (expected true/false, t/f, yes/no, y/n or 1/0)");
     } else if (c->type.id == DT_BOOL) {
-        snprintf(expect, sizeof(expect), " (expected one of the column's true_values or "
-                                         "false_values)");
+        snprintf(expect, sizeof(expect),
+                 " (expected one of the column's true_values or "
+                 "false_values)");
     } else if (c->type.id == DT_DECIMAL) {
         snprintf(expect, sizeof(expect), " (expected digits with an optional sign and point)");
     }

@@ -115,8 +115,7 @@ static struct rep_entry *entry_for(struct report *r, const struct failure *f)
     size_t j = (size_t)key_hash(f->column, f->check, f->warning) & (r->nslots - 1);
     while (r->slots[j] != 0) {
         struct rep_entry *en = &r->ents[r->slots[j] - 1];
-        if (en->warning == f->warning && same(en->column, f->column) &&
-            same(en->check, f->check)) {
+        if (en->warning == f->warning && same(en->column, f->column) && same(en->check, f->check)) {
             return en;
         }
         j = (j + 1) & (r->nslots - 1);
@@ -174,15 +173,15 @@ static int write_jsonl(struct report *r, const struct failure *f)
         rc = f->line ? buf_printf(b, ",\"line\":%llu", (unsigned long long)f->line)
                      : buf_puts(b, ",\"line\":null");
     }
-    rc = rc ? rc
-            : put_json_or_null(b, ",\"column\":", f->column, f->column ? strlen(f->column) : 0);
+    rc =
+        rc ? rc : put_json_or_null(b, ",\"column\":", f->column, f->column ? strlen(f->column) : 0);
     rc = rc ? rc : put_json_or_null(b, ",\"check\":", f->check, f->check ? strlen(f->check) : 0);
     rc = rc ? rc : put_json_or_null(b, ",\"value\":", f->value, f->value_len);
     rc = rc ? rc
-            : put_json_or_null(b, ",\"message\":", f->message,
-                               f->message ? strlen(f->message) : 0);
+            : put_json_or_null(b, ",\"message\":", f->message, f->message ? strlen(f->message) : 0);
     rc = rc ? rc : put_json_or_null(b, ",\"raw\":", f->raw, f->raw_len);
-    rc = rc ? rc : buf_puts(b, f->warning ? ",\"level\":\"warning\"}\n" : ",\"level\":\"error\"}\n");
+    rc =
+        rc ? rc : buf_puts(b, f->warning ? ",\"level\":\"warning\"}\n" : ",\"level\":\"error\"}\n");
     if (rc != 0) {
         return AE_NOMEM;
     }
@@ -256,7 +255,8 @@ int report_print_summary(const struct report *r, FILE *out, size_t max_examples)
         wchk = lk > wchk ? (lk < 60 ? lk : 60) : wchk;
     }
     int rc = 0;
-    if (r->nents > 0 && fprintf(out, "%-*s  %-*s  %s\n", wcol, "column", wchk, "check", "count") < 0) {
+    if (r->nents > 0 &&
+        fprintf(out, "%-*s  %-*s  %s\n", wcol, "column", wchk, "check", "count") < 0) {
         rc = AE_IO;
     }
     for (size_t k = 0; k < r->nents && rc == 0; k++) {

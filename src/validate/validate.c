@@ -44,8 +44,7 @@ static int check_unique_sets(const struct schema *s, struct err *e)
                 found = !s->cols[k].regex && strcmp(s->cols[k].name, *n) == 0;
             }
             if (!found) {
-                return verr_at(e, &s->loc, "unique: column '%s' is not declared in the schema",
-                               *n);
+                return verr_at(e, &s->loc, "unique: column '%s' is not declared in the schema", *n);
             }
         }
     }
@@ -540,8 +539,7 @@ static int run_unique(struct validator *v, const struct csv_rows *in, size_t fir
             }
             v->hashes[r] = vh_hash(v->scratch.data, v->scratch.len, 1);
         }
-        int rc = insert_hashes(v, &us->set, in, first, n, out, base, (uint32_t)u,
-                               VF_FRAME_UNIQUE);
+        int rc = insert_hashes(v, &us->set, in, first, n, out, base, (uint32_t)u, VF_FRAME_UNIQUE);
         if (rc != 0) {
             return rc;
         }

@@ -86,14 +86,14 @@ int verr_at(struct err *e, const struct cfg_loc *loc, const char *fmt, ...) ASTR
 
 /* One output column. */
 struct vout {
-    char *name;           /* owned copy of the header name */
-    size_t field;         /* index of the field in the file's records */
-    struct vcolumn *vc;   /* compiled schema column, NULL for an undeclared (extra) column */
-    struct vp_col pc;     /* copy of vc->pc, or a plain str column for extras */
+    char *name;            /* owned copy of the header name */
+    size_t field;          /* index of the field in the file's records */
+    struct vcolumn *vc;    /* compiled schema column, NULL for an undeclared (extra) column */
+    struct vp_col pc;      /* copy of vc->pc, or a plain str column for extras */
     enum dtype_storage st; /* storage of pc.type, looked up once */
     bool nullable;
     bool unique;
-    struct vset uset;     /* unique: true */
+    struct vset uset; /* unique: true */
     /* extra null markers: the spec's, then the column's (borrowed) */
     char *const *nv_spec;
     size_t n_nv_spec;
@@ -106,7 +106,7 @@ struct vout {
 struct vuset {
     size_t *cols; /* owned: output column indices */
     size_t ncols;
-    char *label;  /* owned: "a, b" */
+    char *label; /* owned: "a, b" */
     struct vset set;
 };
 

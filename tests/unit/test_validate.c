@@ -4,11 +4,11 @@
  * unique_values_eq, counts, and schema errors. Records (struct csv_rows) and schemas are built by
  * hand; failures are captured as "line|column|check|value|message" strings.
  */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include "validate/validate.h"
 
@@ -293,13 +293,13 @@ static void test_nulls(void **state)
     rig_open(&g, &s, hdr, 3);
     struct trows t;
     trows_init(&t);
-    trows_add(&t, 2, ",,1", 0);             /* str null, int null */
-    trows_add(&t, 3, "\"\",\"\",2", 0);     /* "" is an empty string; quoted empty int is null */
-    trows_add(&t, 4, "NA,NA,3", 0);         /* spec marker: null in both */
-    trows_add(&t, 5, "\"NA\",-,4", 0);      /* quoted NA in str is a string; '-' column marker */
-    trows_add(&t, 6, "-, 7 ,  ", 0);        /* '-' is not a marker of s; spaces trimmed; m null */
-    trows_add(&t, 7, "x,na,5", 0);          /* markers are case-sensitive */
-    trows_add(&t, 8, "x,1,NA", 0);          /* a marker in a non-nullable column */
+    trows_add(&t, 2, ",,1", 0);         /* str null, int null */
+    trows_add(&t, 3, "\"\",\"\",2", 0); /* "" is an empty string; quoted empty int is null */
+    trows_add(&t, 4, "NA,NA,3", 0);     /* spec marker: null in both */
+    trows_add(&t, 5, "\"NA\",-,4", 0);  /* quoted NA in str is a string; '-' column marker */
+    trows_add(&t, 6, "-, 7 ,  ", 0);    /* '-' is not a marker of s; spaces trimmed; m null */
+    trows_add(&t, 7, "x,na,5", 0);      /* markers are case-sensitive */
+    trows_add(&t, 8, "x,1,NA", 0);      /* a marker in a non-nullable column */
     rig_run(&g, &t);
     const struct batch *b = &g.b;
     assert_int_equal(b->nrows, 7);
@@ -326,8 +326,9 @@ static void test_nulls(void **state)
     assert_int_equal(g.cap.n, 3);
     assert_cap(&g.cap, 0, "6|m|not_nullable|-|empty value but column 'm' is not nullable");
     assert_cap(&g.cap, 1, "7|n|dtype('int64')|na|'na' is not a valid int64");
-    assert_cap(&g.cap, 2, "8|m|not_nullable|-|'NA' is a null marker but column 'm' is not "
-                          "nullable");
+    assert_cap(&g.cap, 2,
+               "8|m|not_nullable|-|'NA' is a null marker but column 'm' is not "
+               "nullable");
     assert_counts(g.v, 7, 4, 3);
     trows_free_raw(&t);
     trows_free(&t);
@@ -571,8 +572,8 @@ static void test_header_regex(void **state)
 
 /* Runs one column of dtype id with one check over values (one per row); returns the capture
  * joined as "line:check:message;..." for compact assertions, and row_ok as a string of 0/1. */
-static void run_check(struct dtype_info ti, struct check_spec *ck, const char *const *values, size_t n,
-                      char *oks, char *out, size_t outn)
+static void run_check(struct dtype_info ti, struct check_spec *ck, const char *const *values,
+                      size_t n, char *oks, char *out, size_t outn)
 {
     struct column_spec cols[1] = {col("x", ti.id, true)};
     cols[0].type = ti;
@@ -699,7 +700,9 @@ static void test_check_strings(void **state)
     char out[4096];
     struct cfg_arg p = arg(NULL, "[a-z]+[0-9]");
     struct check_spec m = chk("str_matches", &p, 1);
-    const char *v1[] = {"ab1", "ab1zz", "1ab1", "\xc3\xa9" "a1"};
+    const char *v1[] = {"ab1", "ab1zz", "1ab1",
+                        "\xc3\xa9"
+                        "a1"};
     run_check(T(DT_STR), &m, v1, 4, ok, out, sizeof(out));
     assert_string_equal(ok, "1100"); /* re.match: anchored at the start only */
     struct check_spec c = chk("str_contains", &p, 1);
@@ -739,8 +742,9 @@ static void test_check_strings(void **state)
     assert_string_equal(out, "3|x|str_length(1, 1)|ab|'ab' has 2 characters; expected exactly "
                              "1\n");
     struct check_spec em = chk("email", NULL, 0);
-    const char *v6[] = {"a.b+c@example.co.uk", "a@b", "a..b@x.org", "@x.org", "a@-x.org",
-                        "jos\xc3\xa9@exampl\xc3\xa9.fr", "a b@x.org", "a@x.123", "a@x.org."};
+    const char *v6[] = {
+        "a.b+c@example.co.uk",           "a@b",       "a..b@x.org", "@x.org",  "a@-x.org",
+        "jos\xc3\xa9@exampl\xc3\xa9.fr", "a b@x.org", "a@x.123",    "a@x.org."};
     run_check(T(DT_STR), &em, v6, 9, ok, out, sizeof(out));
     assert_string_equal(ok, "100001000");
 }
@@ -794,7 +798,7 @@ static void test_unique_across_batches(void **state)
     trows_init(&t1);
     trows_add(&t1, 2, "1,x,2024-01-01", 0);
     trows_add(&t1, 3, "2,x,2024-01-02", 0);
-    trows_add(&t1, 4, ",x,", 0);   /* nulls take no part */
+    trows_add(&t1, 4, ",x,", 0); /* nulls take no part */
     trows_add(&t1, 5, ",x,", 0);
     trows_add(&t1, 6, "01,y,2024-01-01", 0); /* 01 == 1: duplicate id */
     rig_run(&g, &t1);
@@ -802,8 +806,8 @@ static void test_unique_across_batches(void **state)
     assert_memory_equal(g.b.row_ok, ok1, 5);
     struct trows t2;
     trows_init(&t2);
-    trows_add(&t2, 7, "3,x, 2024-01-02 ", 0); /* (x, 2024-01-02) first seen at line 3 */
-    trows_add(&t2, 8, "2,z,2024-01-03", 0);   /* id 2 first seen at line 3 */
+    trows_add(&t2, 7, "3,x, 2024-01-02 ", 0);   /* (x, 2024-01-02) first seen at line 3 */
+    trows_add(&t2, 8, "2,z,2024-01-03", 0);     /* id 2 first seen at line 3 */
     trows_add(&t2, 9, "4,\"x\",2024-01-01", 0); /* (x, 2024-01-01) first seen at line 2 */
     rig_run(&g, &t2);
     uint8_t ok2[3] = {0, 0, 0};
@@ -913,7 +917,7 @@ static void test_schema_errors(void **state)
     ck.args = r;
     ck.nargs = 2;
     expect_schema_error(&c, "s.yaml:8:11: schema.columns.x.checks.arg: unknown argument "
-                        "'maximum' for check in_range");
+                            "'maximum' for check in_range");
     c.nchecks = 0;
     c.type.id = DT_DATE;
     c.format = "%Y-%j";

@@ -2,11 +2,11 @@
  * test_validate_parse.c - the dtype parsers of src/validate (vparse.h): every dtype at its edges.
  * Expected values are computed by hand (days and microseconds since 1970-01-01 noted inline).
  */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include "validate/vparse.h"
 
@@ -120,8 +120,8 @@ static void test_float(void **state)
     assert_int_equal(pf("Infinity", false, &d), VP_OK);
     assert_true(isinf(d) && d > 0);
     assert_int_equal(pf("INF", false, &d), VP_OK);
-    const char *bad[] = {"", ".", "e5", "1e", "1e+", "1.2.3", "0x1p3", "1,5", "infinit", "nanx",
-                         "1 2", "+-1"};
+    const char *bad[] = {"",      ".",   "e5",      "1e",   "1e+", "1.2.3",
+                         "0x1p3", "1,5", "infinit", "nanx", "1 2", "+-1"};
     for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
         assert_int_equal(pf(bad[k], false, &d), VP_SYNTAX);
     }
@@ -176,8 +176,8 @@ static void test_bool(void **state)
     assert_int_equal(vp_bool(NULL, "", 0, &b), VP_SYNTAX);
     char *tv[] = {"Oui"};
     char *fv[] = {"Non"};
-    struct vp_col c = {.type = {DT_BOOL, 0, 0}, .true_values = tv, .n_true = 1,
-                       .false_values = fv, .n_false = 1};
+    struct vp_col c = {
+        .type = {DT_BOOL, 0, 0}, .true_values = tv, .n_true = 1, .false_values = fv, .n_false = 1};
     assert_int_equal(vp_bool(&c, "Oui", 3, &b), VP_OK);
     assert_int_equal(b, 1);
     assert_int_equal(vp_bool(&c, "Non", 3, &b), VP_OK);
@@ -342,9 +342,14 @@ static void test_datetime(void **state)
     assert_int_equal(pdt("2024-02-29T23:59:60", NULL, false, &t), VP_CALENDAR);
     assert_int_equal(pdt("2023-02-29T00:00", NULL, false, &t), VP_CALENDAR);
     assert_int_equal(pdt("1970-01-01T00:00:00+25:00", NULL, true, &t), VP_CALENDAR);
-    const char *bad[] = {"1970-01-01T", "1970-01-01T1:00", "1970-01-01X00:00",
-                         "1970-01-01T00:00:0", "1970-01-01T00:00:00.", "1970-01-01T00:00+1",
-                         "1970-01-01T00:00:00+01:00x", "1970-01-01 00:00 "};
+    const char *bad[] = {"1970-01-01T",
+                         "1970-01-01T1:00",
+                         "1970-01-01X00:00",
+                         "1970-01-01T00:00:0",
+                         "1970-01-01T00:00:00.",
+                         "1970-01-01T00:00+1",
+                         "1970-01-01T00:00:00+01:00x",
+                         "1970-01-01 00:00 "};
     for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
         assert_int_equal(pdt(bad[k], NULL, true, &t), VP_SYNTAX);
     }
@@ -408,11 +413,11 @@ static void test_messages(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_int),         cmocka_unit_test(test_uint),
-        cmocka_unit_test(test_float),       cmocka_unit_test(test_float_locale_independent),
-        cmocka_unit_test(test_bool),        cmocka_unit_test(test_decimal),
-        cmocka_unit_test(test_date),        cmocka_unit_test(test_datetime),
-        cmocka_unit_test(test_utf8),        cmocka_unit_test(test_messages),
+        cmocka_unit_test(test_int),   cmocka_unit_test(test_uint),
+        cmocka_unit_test(test_float), cmocka_unit_test(test_float_locale_independent),
+        cmocka_unit_test(test_bool),  cmocka_unit_test(test_decimal),
+        cmocka_unit_test(test_date),  cmocka_unit_test(test_datetime),
+        cmocka_unit_test(test_utf8),  cmocka_unit_test(test_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

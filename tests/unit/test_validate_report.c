@@ -2,11 +2,11 @@
  * test_validate_report.c - the report sink: JSONL lines byte for byte, counts per (column, check,
  * level), the first five examples, and the summary table.
  */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include "validate/validate.h"
 
@@ -126,18 +126,17 @@ static void test_summary_counts_examples(void **state)
     FILE *out = tmpfile();
     assert_int_equal(report_print_summary(r, out, 3), 0);
     char *got = slurp(out);
-    const char *head =
-        "column    check                                  count\n"
-        "Capacity  greater_than_or_equal_to(0)            7\n"
-        "    line 10: '-1'\n"
-        "    line 11: '-2'\n"
-        "    line 12: '-3'\n"
-        "-         field_count                            1\n"
-        "    line 4\n"
-        "Capacity  greater_than_or_equal_to(0) [warning]  1\n"
-        "    line 9: '-9'\n"
-        "z         c0                                     1\n"
-        "    line 100\n";
+    const char *head = "column    check                                  count\n"
+                       "Capacity  greater_than_or_equal_to(0)            7\n"
+                       "    line 10: '-1'\n"
+                       "    line 11: '-2'\n"
+                       "    line 12: '-3'\n"
+                       "-         field_count                            1\n"
+                       "    line 4\n"
+                       "Capacity  greater_than_or_equal_to(0) [warning]  1\n"
+                       "    line 9: '-9'\n"
+                       "z         c0                                     1\n"
+                       "    line 100\n";
     assert_memory_equal(got, head, strlen(head));
     assert_non_null(strstr(got, "z         c99                                    1\n"));
     free(got);
