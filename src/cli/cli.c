@@ -85,9 +85,8 @@ int cli_main(int argc, char **argv)
     }
     const char *cmd = argv[i];
     int rc;
-    (void)g;
-    if (0) {
-        rc = 0;
+    if (strcmp(cmd, "ingest") == 0) {
+        rc = cmd_ingest(&g, argc - i, argv + i);
     } else {
         fprintf(stderr, "astro: unknown command '%s' (commands: ingest)\n", cmd);
         return EXIT_USAGE;

@@ -52,10 +52,23 @@ int stats_open(const char *path, struct stats **out, struct err *e)
         goto fail;
     }
     sqlite3_busy_timeout(s->db, 30000);
-    if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK) {
-        rc = db_error(s, e, "cannot create tables");
+    /* BEGIN IMMEDIATE takes the write lock up front, through the busy handler: two processes
+     * creating the tables at once then wait for each other instead of one failing with "database
+     * is locked" (SQLite skips the busy handler when two readers both try to upgrade). */
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE;", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = db_error(s, e, "cannot lock the database");
         goto fail;
+    }
+    if (sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(s->db, "COMMIT;", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = db_error(s, e, "cannot create tables");
+        sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
+        goto fail;
+    }
+    /* WAL lets readers (astro runs/status) work while a run writes. It is an optimisation: when
+     * another process holds the database at this moment the rollback journal serves as well. */
+    if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL) != SQLITE_OK) {
+        /* keep the current journal mode */
     }
     free(dircopy);
     *out = s;

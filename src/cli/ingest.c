@@ -1,0 +1,783 @@
+/*
+ * ingest.c - `astro ingest SOURCE_DIR`: one new run under .working/, each expected file streamed
+ * through reader -> validator -> Parquet sink, with manifest.json, astro.log, errors/{name}.jsonl and
+ * .astro/stats.db kept up to date.
+ *
+ * Order of safety: the configuration and the source folder are checked before anything is
+ * created; the run folder is created under the .working lock (serial mode checked there); each
+ * output is written under a temporary name and only renamed into place when its file passed;
+ * the manifest is rewritten atomically at every change.
+ */
+#include "cli/commands.h"
+
+#include "cli/progress.h"
+#include "cli/source.h"
+#include "config/config.h"
+#include "csv/csv.h"
+#include "run/run.h"
+#include "sink/sink.h"
+#include "stats/stats.h"
+#include "util/buf.h"
+#include "util/fs.h"
+#include "validate/validate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Summary examples shown per (column, check) on the console; the JSONL file has every case. */
+#define SUMMARY_EXAMPLES 5
+
+struct file_result {
+    uint64_t size;
+    uint64_t rows_read;
+    uint64_t rows_valid;
+    uint64_t rows_invalid;
+    uint64_t failures;
+    uint64_t warnings;
+    uint64_t out_bytes;
+    char sha256[65];
+    char fingerprint[65];
+    double secs;
+    bool ok;
+    bool errors_file; /* errors/{name}.jsonl was written */
+    char reason[512];
+};
+
+struct ingest {
+    const struct cli_globals *g;
+    struct config *cfg;
+    struct log log;
+    struct stats *stats;
+    struct manifest manifest;
+    char run_id[RUN_ID_LEN + 1];
+    char *working;
+    char *run_dir;
+    enum pq_codec codec;
+};
+
+static void sha256_hex(const void *p, size_t n, char out[65])
+{
+    unsigned char md[32];
+    unsigned int len = 0;
+    EVP_Digest(p, n, md, &len, EVP_sha256(), NULL);
+    fs_hex(md, 32, out);
+}
+
+/* A stable digest of everything in the spec that decides what passes and how it is typed. */
+static int schema_fingerprint(const struct ingest_spec *s, char out[65])
+{
+    struct buf b = BUF_INIT;
+    int rc = buf_printf(&b, "strict=%d ordered=%d header=%d enc=%s delim=%d quote=%d esc=%d\n",
+                        (int)s->schema.strict, (int)s->schema.ordered, (int)s->has_header,
+                        s->encoding ? s->encoding : "utf-8", s->delimiter, s->quote, s->escape);
+    for (size_t i = 0; i < s->n_null_values && rc == 0; i++) {
+        rc = buf_printf(&b, "null=%s\n", s->null_values[i]);
+    }
+    for (size_t c = 0; c < s->schema.ncols && rc == 0; c++) {
+        const struct column_spec *col = &s->schema.cols[c];
+        char dt[48];
+        rc = buf_printf(&b, "col %s %s nullable=%d unique=%d required=%d regex=%d format=%s\n",
+                        col->name, dtype_name(col->type, dt, sizeof(dt)), col->nullable,
+                        col->unique, col->required, col->regex, col->format ? col->format : "");
+        for (size_t k = 0; k < col->nchecks && rc == 0; k++) {
+            const struct check_spec *ck = &col->checks[k];
+            rc = buf_printf(&b, " check %s na=%d warn=%d", ck->name, ck->ignore_na,
+                            ck->raise_warning);
+            for (size_t a = 0; a < ck->nargs && rc == 0; a++) {
+                const struct cfg_arg *arg = &ck->args[a];
+                rc = buf_printf(&b, " %s=", arg->key ? arg->key : "_");
+                if (arg->is_list) {
+                    for (size_t it = 0; it < arg->nitems && rc == 0; it++) {
+                        rc = buf_printf(&b, "[%s]", arg->items[it] ? arg->items[it] : "~");
+                    }
+                } else if (rc == 0) {
+                    rc = buf_puts(&b, arg->is_null ? "~" : arg->value);
+                }
+            }
+            if (rc == 0) {
+                rc = buf_putc(&b, '\n');
+            }
+        }
+    }
+    if (rc == 0) {
+        sha256_hex(b.data, b.len, out);
+    }
+    buf_release(&b);
+    return rc;
+}
+
+static bool id_taken(void *ctx, const char *id)
+{
+    return stats_run_exists(ctx, id);
+}
+
+/* Copies the header record's fields into NUL-terminated names. */
+static int header_names(const struct csv_rows *rows, char ***out, size_t *n, struct err *e)
+{
+    size_t first = rows->row_first[0];
+    size_t count = rows->row_first[1] - first;
+    char **names = calloc(count ? count : 1, sizeof(*names));
+    if (names == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < count; i++) {
+        const struct csv_field *f = &rows->fields[first + i];
+        names[i] = strndup(f->p, f->len);
+        if (names[i] == NULL) {
+            for (size_t j = 0; j < i; j++) {
+                free(names[j]);
+            }
+            free(names);
+            return err_set(e, AE_NOMEM, "out of memory");
+        }
+    }
+    *out = names;
+    *n = count;
+    return 0;
+}
+
+static char *summary_text(const struct report *rep)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (mem == NULL) {
+        return NULL;
+    }
+    int rc = report_print_summary(rep, mem, SUMMARY_EXAMPLES);
+    fclose(mem);
+    if (rc != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* Validates one file and writes its Parquet output. Returns 0 whether the file passed or failed
+ * validation (see res->ok); a negative code only for environment errors, which stop the run. */
+static int ingest_file(struct ingest *in, const struct source_file *sf, struct file_result *res,
+                       struct err *e)
+{
+    const struct ingest_spec *spec = sf->spec;
+    const char *name = spec->name;
+    double t0 = fs_monotonic();
+    int rc = 0;
+    int fd = -1;
+    struct csv_reader *reader = NULL;
+    struct csv_rows rows;
+    struct validator *v = NULL;
+    struct report *rep = NULL;
+    struct batch batch;
+    struct sink sink = {NULL, NULL};
+    bool sink_open = false;
+    struct atomic_file errf = {-1, NULL, NULL};
+    FILE *errfp = NULL;
+    char **names = NULL;
+    size_t nnames = 0;
+    struct pq_column *pqcols = NULL;
+    struct dtype_info *types = NULL;
+    char *out_path = NULL;
+    char *err_path = NULL;
+    memset(&rows, 0, sizeof(rows));
+    memset(&batch, 0, sizeof(batch));
+    memset(res, 0, sizeof(*res));
+
+    rc = schema_fingerprint(spec, res->fingerprint);
+    if (rc != 0) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto out;
+    }
+    fd = open(sf->path, O_RDONLY | O_CLOEXEC);
+    struct stat st0;
+    if (fd < 0 || fstat(fd, &st0) != 0) {
+        rc = err_errno(e, errno, "cannot open %s", sf->path);
+        goto out;
+    }
+    res->size = (uint64_t)st0.st_size;
+    log_msg(&in->log, LOG_INFO, name, "validating %s (%llu bytes)", sf->path,
+            (unsigned long long)res->size);
+
+    char rel[PATH_MAX];
+    snprintf(rel, sizeof(rel), "ingested/%s.parquet", name);
+    out_path = fs_join(in->run_dir, rel);
+    snprintf(rel, sizeof(rel), "errors/%s.jsonl", name);
+    err_path = fs_join(in->run_dir, rel);
+    if (out_path == NULL || err_path == NULL) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto out;
+    }
+    rc = atomic_file_open(&errf, err_path, e);
+    if (rc != 0) {
+        goto out;
+    }
+    int dupfd = dup(errf.fd);
+    errfp = dupfd >= 0 ? fdopen(dupfd, "w") : NULL;
+    if (errfp == NULL) {
+        if (dupfd >= 0) {
+            close(dupfd);
+        }
+        rc = err_errno(e, errno, "cannot open %s", errf.tmp_path);
+        goto out;
+    }
+    rc = report_new(&rep, errfp, name, e);
+    if (rc != 0) {
+        goto out;
+    }
+    struct failure_sink fsink = report_sink(rep);
+
+    struct csv_options copt = {spec->encoding, spec->delimiter, spec->quote, spec->escape};
+    rc = csv_reader_open(&reader, fd, sf->path, &copt, e);
+    if (rc != 0) {
+        goto out;
+    }
+    rc = csv_reader_next(reader, &rows, VALIDATE_BATCH_ROWS, e);
+    if (rc != 0) {
+        goto out;
+    }
+    size_t first = 0;
+    uint64_t header_line = 0;
+    const char *const *hdr = (const char *const *)spec->column_names;
+    size_t nhdr = spec->ncolumn_names;
+    if (spec->has_header) {
+        if (rows.nrows == 0) {
+            res->failures = 1;
+            snprintf(res->reason, sizeof(res->reason),
+                     "%s is empty: expected a header row naming the columns", sf->path);
+            struct failure f = {.line = 1, .check = "header", .message = res->reason};
+            rc = fsink.emit(fsink.ctx, &f);
+            if (rc != 0) {
+                rc = err_set(e, rc, "cannot record a failure case in %s", err_path);
+                goto out;
+            }
+            goto finish;
+        }
+        rc = header_names(&rows, &names, &nnames, e);
+        if (rc != 0) {
+            goto out;
+        }
+        hdr = (const char *const *)names;
+        nhdr = nnames;
+        header_line = rows.line[0];
+        first = 1;
+    }
+    rc = validator_new(&v, spec, hdr, nhdr, header_line, &fsink, e);
+    if (rc != 0) {
+        goto out;
+    }
+    size_t ncols = validator_out_ncols(v);
+    pqcols = calloc(ncols ? ncols : 1, sizeof(*pqcols));
+    types = calloc(ncols ? ncols : 1, sizeof(*types));
+    if (pqcols == NULL || types == NULL) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t c = 0; c < ncols; c++) {
+        types[c] = validator_out_type(v, c);
+        pqcols[c].name = validator_out_name(v, c);
+        pqcols[c].type = types[c];
+        pqcols[c].nullable = validator_out_nullable(v, c);
+    }
+    rc = batch_init(&batch, types, ncols, VALIDATE_BATCH_ROWS);
+    if (rc != 0) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto out;
+    }
+    /* A header failure already fails the file: keep validating rows to report everything, but
+     * do not spend time encoding an output that will be thrown away. */
+    if (!validator_header_failed(v)) {
+        struct pq_options po;
+        pq_options_default(&po);
+        po.codec = in->codec;
+        rc = sink_parquet_open(&sink, out_path, pqcols, ncols, &po, e);
+        if (rc != 0) {
+            goto out;
+        }
+        sink_open = true;
+    }
+    struct progress prog;
+    bool large = in->cfg->large_file_threshold_bytes > 0 &&
+                 res->size >= (uint64_t)in->cfg->large_file_threshold_bytes;
+    progress_init(&prog, large && in->g->level <= LOG_INFO, stderr, &in->log, name, res->size);
+    struct validate_counts counts;
+    while (rows.nrows > 0) {
+        batch_reset(&batch);
+        rc = validator_run(v, &rows, first, &batch, e);
+        if (rc != 0) {
+            goto out;
+        }
+        validator_counts(v, &counts);
+        if (sink_open && counts.failure_cases > 0) {
+            sink_abort(&sink); /* the file fails: nothing of it will be written */
+            sink_open = false;
+        }
+        if (sink_open && batch.nrows > 0) {
+            rc = sink_write(&sink, &batch, e);
+            if (rc != 0) {
+                goto out;
+            }
+        }
+        progress_update(&prog, csv_reader_bytes(reader), counts.rows_read);
+        first = 0;
+        rc = csv_reader_next(reader, &rows, VALIDATE_BATCH_ROWS, e);
+        if (rc != 0) {
+            goto out;
+        }
+    }
+    rc = validator_finish(v, e);
+    if (rc != 0) {
+        goto out;
+    }
+    validator_counts(v, &counts);
+    progress_done(&prog, csv_reader_bytes(reader), counts.rows_read);
+    res->rows_read = counts.rows_read;
+    res->rows_valid = counts.rows_valid;
+    res->rows_invalid = counts.rows_invalid;
+    res->failures = counts.failure_cases;
+    res->warnings = counts.warnings;
+
+finish:;
+    unsigned char md[32];
+    if (reader != NULL) {
+        csv_reader_sha256(reader, md);
+        fs_hex(md, 32, res->sha256);
+    }
+    /* The source must not have changed under us: a file still being written is not ingested. */
+    struct stat st1;
+    if (fstat(fd, &st1) != 0) {
+        rc = err_errno(e, errno, "cannot stat %s", sf->path);
+        goto out;
+    }
+    if (st1.st_size != st0.st_size || st1.st_mtim.tv_sec != st0.st_mtim.tv_sec ||
+        st1.st_mtim.tv_nsec != st0.st_mtim.tv_nsec ||
+        (reader != NULL && csv_reader_bytes(reader) != (uint64_t)st0.st_size)) {
+        res->failures++;
+        snprintf(res->reason, sizeof(res->reason),
+                 "%s changed while it was being read (size %lld -> %lld bytes): it is probably "
+                 "still being written; ingest it again once it is complete",
+                 sf->path, (long long)st0.st_size, (long long)st1.st_size);
+        struct failure f = {.line = 0, .check = "file_unchanged", .message = res->reason};
+        struct failure_sink fs2 = report_sink(rep);
+        rc = fs2.emit(fs2.ctx, &f);
+        if (rc != 0) {
+            rc = err_set(e, rc, "cannot record a failure case in %s", err_path);
+            goto out;
+        }
+    }
+    res->ok = res->failures == 0;
+    if (fflush(errfp) != 0) {
+        rc = err_errno(e, errno, "cannot write %s", errf.tmp_path);
+        goto out;
+    }
+    if (report_total(rep) > 0 || res->warnings > 0) {
+        rc = atomic_file_commit(&errf, e);
+        if (rc != 0) {
+            goto out;
+        }
+        res->errors_file = true;
+    }
+    if (res->ok) {
+        const char *kv[][2] = {
+            {"astro.source_file", sf->path}, {"astro.source_sha256", res->sha256},
+            {"astro.run_id", in->run_id},    {"astro.pipeline", in->cfg->pipeline},
+            {"astro.dataset", name},         {"astro.schema_fingerprint", res->fingerprint},
+        };
+        for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++) {
+            rc = sink_parquet_add_kv(&sink, kv[i][0], kv[i][1], e);
+            if (rc != 0) {
+                goto out;
+            }
+        }
+        sink_open = false;
+        rc = sink_commit(&sink, &res->out_bytes, e);
+        if (rc != 0) {
+            goto out;
+        }
+        log_msg(&in->log, LOG_INFO, name, "%llu rows valid, written to %s (%llu bytes)",
+                (unsigned long long)res->rows_valid, out_path,
+                (unsigned long long)res->out_bytes);
+    } else {
+        if (res->reason[0] == '\0') {
+            snprintf(res->reason, sizeof(res->reason),
+                     "%llu failure case(s) in %llu of %llu rows", (unsigned long long)res->failures,
+                     (unsigned long long)res->rows_invalid, (unsigned long long)res->rows_read);
+        }
+        log_msg(&in->log, LOG_ERROR, name,
+                "failed validation: %s; rows read %llu = valid %llu + invalid %llu; every case is "
+                "in %s",
+                res->reason, (unsigned long long)res->rows_read,
+                (unsigned long long)res->rows_valid, (unsigned long long)res->rows_invalid,
+                res->errors_file ? err_path : "(no cases recorded)");
+        if (rep != NULL && report_total(rep) > 0) {
+            char *text = summary_text(rep);
+            if (text != NULL) {
+                log_block(&in->log, LOG_ERROR, text);
+                free(text);
+            }
+        }
+    }
+    if (res->warnings > 0) {
+        log_msg(&in->log, LOG_WARN, name, "%llu warning(s), listed in %s",
+                (unsigned long long)res->warnings, err_path);
+    }
+out:
+    res->secs = fs_monotonic() - t0;
+    if (sink_open) {
+        sink_abort(&sink);
+    }
+    if (errfp != NULL) {
+        fclose(errfp);
+    }
+    atomic_file_abort(&errf);
+    validator_free(v);
+    report_free(rep);
+    csv_reader_free(reader);
+    csv_rows_release(&rows);
+    batch_release(&batch);
+    if (names != NULL) {
+        for (size_t i = 0; i < nnames; i++) {
+            free(names[i]);
+        }
+        free(names);
+    }
+    free(pqcols);
+    free(types);
+    free(out_path);
+    free(err_path);
+    if (fd >= 0) {
+        close(fd);
+    }
+    return rc;
+}
+
+static json_t *file_entry(const struct source_file *sf, const struct file_result *r)
+{
+    char rel_out[PATH_MAX];
+    char rel_err[PATH_MAX];
+    snprintf(rel_out, sizeof(rel_out), "ingested/%s.parquet", sf->spec->name);
+    snprintf(rel_err, sizeof(rel_err), "errors/%s.jsonl", sf->spec->name);
+    return json_pack("{s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:o, s:f, s:s, "
+                     "s:o}",
+                     "name", sf->spec->name, "source", sf->path, "size_bytes", (json_int_t)r->size,
+                     "sha256", r->sha256, "status", r->ok ? "ingested" : "failed", "rows_read",
+                     (json_int_t)r->rows_read, "rows_valid", (json_int_t)r->rows_valid,
+                     "rows_invalid", (json_int_t)r->rows_invalid, "failure_cases",
+                     (json_int_t)r->failures, "warnings", (json_int_t)r->warnings, "output",
+                     r->ok ? json_string(rel_out) : json_null(), "output_bytes",
+                     (json_int_t)r->out_bytes, "errors",
+                     r->errors_file ? json_string(rel_err) : json_null(), "duration_s", r->secs,
+                     "schema_fingerprint", r->fingerprint, "reason",
+                     r->ok ? json_null() : json_string(r->reason));
+}
+
+static int record_file(struct ingest *in, const struct source_file *sf,
+                       const struct file_result *r, struct err *e)
+{
+    json_t *entry = file_entry(sf, r);
+    if (entry == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    int rc = manifest_put_file(&in->manifest, sf->spec->name, entry, e);
+    if (rc == 0) {
+        rc = manifest_save(&in->manifest, e);
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    char rel_out[PATH_MAX];
+    snprintf(rel_out, sizeof(rel_out), "%s/ingested/%s.parquet", in->run_dir, sf->spec->name);
+    struct stats_file f = {
+        .name = sf->spec->name,
+        .source_path = sf->path,
+        .size_bytes = r->size,
+        .sha256 = r->sha256,
+        .rows_read = r->rows_read,
+        .rows_valid = r->rows_valid,
+        .rows_invalid = r->rows_invalid,
+        .failure_cases = r->failures,
+        .output_path = r->ok ? rel_out : NULL,
+        .output_bytes = r->out_bytes,
+        .duration_ms = (uint64_t)(r->secs * 1000.0),
+        .status = r->ok ? "ingested" : "failed",
+    };
+    return stats_put_file(in->stats, in->run_id, &f, e);
+}
+
+/* Creates the run under the .working lock, after the serial-mode check. */
+static int create_run(struct ingest *in, const char *source_dir, int *run_lock, struct err *e)
+{
+    int lock = -1;
+    struct run_info *runs = NULL;
+    size_t nruns = 0;
+    int rc = run_lock_working(in->working, &lock, e);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = run_list(in->working, &runs, &nruns, e);
+    if (rc != 0) {
+        goto out;
+    }
+    if (in->cfg->execution_mode == EXEC_SERIAL) {
+        struct buf open_runs = BUF_INIT;
+        size_t nopen = 0;
+        for (size_t i = 0; i < nruns; i++) {
+            if (run_blocks_serial(&runs[i])) {
+                nopen++;
+                if (buf_printf(&open_runs, "%s%s (%s)", nopen > 1 ? ", " : "", runs[i].id,
+                               runs[i].status) != 0) {
+                    break;
+                }
+            }
+        }
+        if (nopen > 0) {
+            rc = err_set(e, AE_BUSY,
+                         "execution_mode is serial and %zu run(s) are not completed: %s; finish "
+                         "them with `astro run RUN_ID` first",
+                         nopen, open_runs.data ? open_runs.data : "");
+            buf_release(&open_runs);
+            goto out;
+        }
+        buf_release(&open_runs);
+    }
+    rc = run_new_id(in->working, id_taken, in->stats, in->run_id, e);
+    if (rc == 0) {
+        rc = run_create_dir(in->working, in->run_id, run_lock, e);
+    }
+    if (rc != 0) {
+        goto out;
+    }
+    in->run_dir = fs_join(in->working, in->run_id);
+    char *mpath = in->run_dir ? fs_join(in->run_dir, "manifest.json") : NULL;
+    if (mpath == NULL) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto out;
+    }
+    rc = manifest_new(&in->manifest, mpath, in->run_id, in->cfg->pipeline, in->cfg->path,
+                      source_dir, e);
+    free(mpath);
+    if (rc == 0) {
+        rc = manifest_save(&in->manifest, e);
+    }
+    if (rc == 0) {
+        char now[48];
+        rc = stats_run_begin(in->stats, in->run_id, in->cfg->pipeline, source_dir,
+                             fs_now_iso(now, sizeof(now)), e);
+    }
+out:
+    run_list_free(runs, nruns);
+    run_unlock(lock);
+    return rc;
+}
+
+static void usage_ingest(FILE *out)
+{
+    fputs("usage: astro [global options] ingest SOURCE_DIR [--compression zstd|snappy|gzip|none]\n"
+          "\n"
+          "Checks that SOURCE_DIR holds exactly the files astro.yaml expects, validates each\n"
+          "against its schema and writes typed Parquet into a new run folder .working/RUN_ID/.\n"
+          "Exit status: 0 all files valid, 1 data failed validation (or the folder does not\n"
+          "hold exactly the expected files), 2 usage or configuration error, 3 environment\n"
+          "error, 4 refused by the execution mode (serial run in progress).\n",
+          out);
+}
+
+int cmd_ingest(const struct cli_globals *g, int argc, char **argv)
+{
+    struct ingest in;
+    memset(&in, 0, sizeof(in));
+    in.g = g;
+    in.codec = PQ_CODEC_ZSTD;
+    struct err e;
+    err_clear(&e);
+    int rc = 0;
+    int run_lock = -1;
+    struct source_file *files = NULL;
+    char *source_dir = NULL;
+    char *stats_path = NULL;
+    char *project_dir = NULL;
+    struct buf problems = BUF_INIT;
+    log_init(&in.log, stderr, g->level, g->log_json);
+
+    static const struct option opts[] = {
+        {"compression", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    optind = 1;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            rc = pq_codec_parse(optarg, &in.codec, &e);
+            if (rc != 0) {
+                goto out;
+            }
+            break;
+        case 'h': usage_ingest(stdout); return 0;
+        default:
+            usage_ingest(stderr);
+            return AE_CONFIG;
+        }
+    }
+    if (optind + 1 != argc) {
+        usage_ingest(stderr);
+        return AE_CONFIG;
+    }
+    rc = config_load(g->config_path, &in.cfg, &e);
+    if (rc != 0) {
+        goto out;
+    }
+    for (size_t i = 0; i < in.cfg->ningest; i++) {
+        rc = validate_schema_check(&in.cfg->ingest[i].schema, &e);
+        if (rc != 0) {
+            goto out;
+        }
+    }
+    source_dir = realpath(argv[optind], NULL);
+    if (source_dir == NULL) {
+        rc = err_errno(&e, errno, "source folder %s", argv[optind]);
+        goto out;
+    }
+    rc = source_match(in.cfg, source_dir, &files, &problems, &e);
+    if (rc != 0) {
+        if (rc == AE_DATA) {
+            log_msg(&in.log, LOG_ERROR, NULL, "%s; nothing was ingested:\n%s", e.msg,
+                    problems.data ? problems.data : "");
+            err_clear(&e);
+        }
+        goto out;
+    }
+    /* Runs live next to astro.yaml; absolute paths make every message and record usable as is. */
+    project_dir = realpath(in.cfg->dir, NULL);
+    if (project_dir == NULL) {
+        rc = err_errno(&e, errno, "project folder %s", in.cfg->dir);
+        goto out;
+    }
+    in.working = fs_join(project_dir, ".working");
+    stats_path = fs_join(project_dir, ".astro/stats.db");
+    if (in.working == NULL || stats_path == NULL) {
+        rc = err_set(&e, AE_NOMEM, "out of memory");
+        goto out;
+    }
+    rc = stats_open(stats_path, &in.stats, &e);
+    if (rc != 0) {
+        goto out;
+    }
+    rc = create_run(&in, source_dir, &run_lock, &e);
+    if (rc != 0) {
+        goto out;
+    }
+    char *log_path = fs_join(in.run_dir, "astro.log");
+    if (log_path == NULL) {
+        rc = err_set(&e, AE_NOMEM, "out of memory");
+        goto out;
+    }
+    rc = log_open_file(&in.log, log_path, "ingest", in.run_id, &e);
+    free(log_path);
+    if (rc != 0) {
+        goto out;
+    }
+    log_msg(&in.log, LOG_INFO, NULL, "run %s: ingesting %zu file(s) from %s (pipeline %s)",
+            in.run_id, in.cfg->ningest, source_dir, in.cfg->pipeline);
+
+    size_t nfailed = 0;
+    struct buf failed_names = BUF_INIT;
+    for (size_t i = 0; i < in.cfg->ningest; i++) {
+        struct file_result res;
+        rc = ingest_file(&in, &files[i], &res, &e);
+        if (rc == 0) {
+            rc = record_file(&in, &files[i], &res, &e);
+        }
+        if (rc != 0) {
+            buf_release(&failed_names);
+            goto fail_run;
+        }
+        if (!res.ok) {
+            nfailed++;
+            if (buf_printf(&failed_names, "%s%s", nfailed > 1 ? ", " : "", files[i].spec->name) !=
+                0) {
+                rc = err_set(&e, AE_NOMEM, "out of memory");
+                buf_release(&failed_names);
+                goto fail_run;
+            }
+        }
+    }
+    char now[48];
+    fs_now_iso(now, sizeof(now));
+    if (nfailed == 0) {
+        rc = manifest_set_status(&in.manifest, "ingested", NULL, NULL, &e);
+        if (rc == 0) {
+            rc = manifest_save(&in.manifest, &e);
+        }
+        if (rc == 0) {
+            rc = stats_run_status(in.stats, in.run_id, "ingested", NULL, now, &e);
+        }
+        buf_release(&failed_names);
+        if (rc != 0) {
+            goto fail_run;
+        }
+        log_msg(&in.log, LOG_INFO, NULL, "run %s ingested: %zu file(s) in %s", in.run_id,
+                in.cfg->ningest, in.run_dir);
+        printf("%s\n", in.run_id);
+    } else {
+        char reason[1024];
+        snprintf(reason, sizeof(reason), "%zu of %zu file(s) failed validation: %s", nfailed,
+                 in.cfg->ningest, failed_names.data);
+        buf_release(&failed_names);
+        rc = manifest_set_status(&in.manifest, "failed", reason, "ingest", &e);
+        if (rc == 0) {
+            rc = manifest_save(&in.manifest, &e);
+        }
+        if (rc == 0) {
+            rc = stats_run_status(in.stats, in.run_id, "failed", reason, now, &e);
+        }
+        if (rc != 0) {
+            goto fail_run;
+        }
+        log_msg(&in.log, LOG_ERROR, NULL, "run %s failed: %s", in.run_id, reason);
+        rc = AE_DATA;
+    }
+    goto out;
+
+fail_run:
+    /* An environment error stopped the run: record why, as far as the environment allows. */
+    log_msg(&in.log, LOG_ERROR, NULL, "%s", e.msg);
+    if (in.manifest.root != NULL) {
+        struct err e2;
+        char now2[48];
+        if (manifest_set_status(&in.manifest, "failed", e.msg, "ingest", &e2) == 0 &&
+            manifest_save(&in.manifest, &e2) != 0) {
+            log_msg(&in.log, LOG_ERROR, NULL, "%s", e2.msg);
+        }
+        if (stats_run_status(in.stats, in.run_id, "failed", e.msg,
+                             fs_now_iso(now2, sizeof(now2)), &e2) != 0) {
+            log_msg(&in.log, LOG_ERROR, NULL, "%s", e2.msg);
+        }
+    }
+    err_clear(&e);
+out:
+    if (rc != 0 && e.code != 0) {
+        log_msg(&in.log, LOG_ERROR, NULL, "%s", e.msg);
+    }
+    log_close(&in.log);
+    run_unlock(run_lock);
+    manifest_release(&in.manifest);
+    stats_close(in.stats);
+    source_files_free(files, in.cfg ? in.cfg->ningest : 0);
+    config_free(in.cfg);
+    buf_release(&problems);
+    free(source_dir);
+    free(stats_path);
+    free(project_dir);
+    free(in.working);
+    free(in.run_dir);
+    return rc;
+}

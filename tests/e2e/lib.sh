@@ -1,0 +1,71 @@
+# lib.sh - shared helpers for the end-to-end tests (sourced, not run).
+# Environment (set by ctest): ASTRO_BIN (the binary), ASTRO_SRC (the source tree).
+set -euo pipefail
+
+: "${ASTRO_BIN:?ASTRO_BIN must point at the astro binary}"
+: "${ASTRO_SRC:?ASTRO_SRC must point at the source tree}"
+PY=/usr/bin/python3
+ORACLE="$ASTRO_SRC/tests/oracle/duck.mjs"
+
+# The independent Parquet reader is required: a missing oracle fails the test, never skips it.
+command -v node >/dev/null || { echo "FAIL: node is not installed (run scripts/test)"; exit 1; }
+[ -d "$ASTRO_SRC/tests/oracle/node_modules/@duckdb/node-api" ] ||
+  { echo "FAIL: DuckDB oracle missing: cd tests/oracle && npm install"; exit 1; }
+
+T=$(mktemp -d /tmp/astro-e2e.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+cd "$T"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok - $*"; }
+
+assert_eq() { # actual expected what
+  [ "$1" == "$2" ] || fail "$3: expected [$2], got [$1]"
+}
+assert_contains() { # haystack needle what
+  case "$1" in *"$2"*) ;; *) fail "$3: [$2] not found in: $1" ;; esac
+}
+assert_not_contains() {
+  case "$1" in *"$2"*) fail "$3: [$2] unexpectedly found in: $1" ;; *) ;; esac
+}
+
+# run_astro ARGS...: runs astro in the current folder; sets RC, OUT (stdout), ERR (stderr).
+run_astro() {
+  set +e
+  "$ASTRO_BIN" "$@" >"$T/.out" 2>"$T/.err"
+  RC=$?
+  set -e
+  OUT=$(cat "$T/.out")
+  ERR=$(cat "$T/.err")
+}
+
+# duck SQL: one JSON line per result row, printed by DuckDB.
+duck() { node "$ORACLE" "$1"; }
+
+# sqlq DB SQL: rows of a SQLite query, columns separated by |.
+sqlq() {
+  "$PY" - "$1" "$2" <<'PYEOF'
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+for row in con.execute(sys.argv[2]):
+    print("|".join("" if v is None else str(v) for v in row))
+PYEOF
+}
+
+# jq_py FILE EXPR: evaluates a Python expression over the JSON document `d` in FILE.
+jq_py() {
+  "$PY" - "$1" "$2" <<'PYEOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+v = eval(sys.argv[2])
+print(v if not isinstance(v, (dict, list)) else json.dumps(v, sort_keys=True))
+PYEOF
+}
+
+# the one run folder under .working (fails when there is not exactly one)
+only_run() {
+  local runs
+  runs=$(ls .working | grep -E '^[a-z0-9]{5}$' || true)
+  [ "$(echo "$runs" | grep -c .)" -eq 1 ] || fail "expected exactly one run, found: [$runs]"
+  echo "$runs"
+}
