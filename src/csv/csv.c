@@ -56,7 +56,7 @@ struct csv_reader {
     struct sb_entry {
         uint8_t len;
         char b[3];
-    } *sbt;
+    } * sbt;
     size_t *notes; /* iconv mode: ascending tb offsets of bytes the source encoding rejected */
     size_t nnotes, cap_notes, note_cur;
 
@@ -818,7 +818,8 @@ static int parse_record(struct csv_reader *r, struct csv_rows *rows, struct err 
     const size_t nf0 = rows->nfields, ub0 = r->ub.len, note0 = r->note_cur;
     struct rec rc = {.start = p};
     const bool utf8 = r->cd == (iconv_t)-1;
-    /* Locals: the stores of field flags (uint8_t) may alias anything, so r->... would be reloaded. */
+    /* Locals: the stores of field flags (uint8_t) may alias anything, so r->... would be reloaded.
+     */
     const char delim = r->delim, quote = r->quote;
     size_t fs = p; /* start of the current field */
     size_t blk = p;
@@ -868,8 +869,8 @@ static int parse_record(struct csv_reader *r, struct csv_rows *rows, struct err 
             }
             uint8_t fl = 0;
             if (utf8) {
-                uint64_t in = bits_below(fe > blk ? fe - blk : 0) &
-                              ~bits_below(fs > blk ? fs - blk : 0);
+                uint64_t in =
+                    bits_below(fe > blk ? fe - blk : 0) & ~bits_below(fs > blk ? fs - blk : 0);
                 if ((high_mark > fs || (high & in)) &&
                     !utf8_valid((const unsigned char *)s + fs, fe - fs)) {
                     fl = CSV_F_BAD_ENCODING;
@@ -944,9 +945,19 @@ nomem:
  * Public API.
  */
 
+/* UTF-8 names, Python's spellings included (utf-8-sig: the BOM is dropped anyway). */
 static bool is_utf8_name(const char *enc)
 {
-    return enc == NULL || strcasecmp(enc, "utf-8") == 0 || strcasecmp(enc, "utf8") == 0;
+    static const char *const names[] = {"utf-8", "utf8", "utf_8", "utf-8-sig", "utf_8_sig"};
+    if (enc == NULL) {
+        return true;
+    }
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcasecmp(enc, names[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* Opens iconv for enc, also trying the spelling Python users write ("latin_1", "latin-1",
@@ -1002,10 +1013,10 @@ static size_t unit_of(const char *enc)
  * sbt NULL when anything is unexpected. */
 static void build_table(struct csv_reader *r, const char *enc)
 {
-    static const char *const known[] = {"LATIN1",     "ISO88591",    "L1",         "ISO885915",
-                                        "LATIN9",     "CP1252",      "WINDOWS1252", "CP1250",
-                                        "WINDOWS1250", "CP1251",     "WINDOWS1251", "ASCII",
-                                        "USASCII",    "ANSIX3.41968", "ISO88592",  "LATIN2"};
+    static const char *const known[] = {"LATIN1",      "ISO88591",     "L1",          "ISO885915",
+                                        "LATIN9",      "CP1252",       "WINDOWS1252", "CP1250",
+                                        "WINDOWS1250", "CP1251",       "WINDOWS1251", "ASCII",
+                                        "USASCII",     "ANSIX3.41968", "ISO88592",    "LATIN2"};
     char up[32];
     size_t n = 0;
     for (const char *p = enc; *p; p++) {
@@ -1104,7 +1115,8 @@ int csv_reader_open(struct csv_reader **out, int fd, const char *name, const str
         goto fail;
     }
     if (!is_utf8_name(o->encoding)) {
-        r->cd = open_iconv(o->encoding);
+        /* iconv would take "" as the locale's charset: never what a pipeline file means. */
+        r->cd = o->encoding[0] ? open_iconv(o->encoding) : (iconv_t)-1;
         if (r->cd == (iconv_t)-1) {
             rc = err_set(e, AE_CONFIG,
                          "%s: unknown encoding '%s' (use a name iconv knows, such as utf-8, "

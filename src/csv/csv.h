@@ -55,7 +55,8 @@ enum {
 /* A NULL struct csv_options means: UTF-8, ',' '"', no escape. */
 struct csv_options {
     const char *encoding; /* iconv name; NULL, "utf-8", "utf8" = UTF-8 (validated, not converted);
-                             case-insensitive; Python spellings such as latin_1 are accepted */
+                             case-insensitive; Python spellings (utf_8, utf-8-sig, latin_1,
+                             latin-1) are accepted */
     char delimiter;       /* default ',' ('\0' also means ','); ASCII, not CR or LF */
     char quote;           /* default '"'; '\0' disables quoting */
     char escape;          /* '\0' = none (a quote inside quotes is doubled); else e.g. '\\' */

@@ -7,9 +7,9 @@
  *
  * The first input byte picks the dialect and encoding, the second the chunk size and rows per
  * call; the rest is the file. Besides memory errors it checks the reader's own invariants: a
- * tiny-chunk read gives exactly the records of a whole-buffer read (values, flags, lines, raw), line
- * numbers never decrease, every field lies inside its record, and the byte count and sha256 cover
- * the whole input.
+ * tiny-chunk read gives exactly the records of a whole-buffer read (values, flags, lines, raw),
+ * line numbers never decrease, every field lies inside its record, and the byte count and sha256
+ * cover the whole input.
  */
 #include "csv/csv.h"
 

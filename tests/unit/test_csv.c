@@ -175,8 +175,8 @@ static void test_line_breaks_in_quotes(void **state)
     CHECK("\"x\r\ny\",z\r\nn,m\r\n", "1:[q|x\\r\\ny][|z] raw=\"x\\r\\ny\",z\n"
                                      "3:[|n][|m] raw=n,m\n");
     CHECK("h1,h2\n\"x\ny\nz\",1\n2,3\n", "1:[|h1][|h2] raw=h1,h2\n"
-                                        "2:[q|x\\ny\\nz][|1] raw=\"x\\ny\\nz\",1\n"
-                                        "5:[|2][|3] raw=2,3\n");
+                                         "2:[q|x\\ny\\nz][|1] raw=\"x\\ny\\nz\",1\n"
+                                         "5:[|2][|3] raw=2,3\n");
 }
 
 static void test_bom(void **state)
@@ -278,7 +278,8 @@ static void test_windows_1252(void **state)
 {
     (void)state;
     struct csv_options o = {"windows-1252", ',', '"', 0};
-    CHECK_O("caf\xE9,\x80\n", &o, "1:[|caf\\xC3\\xA9][|\\xE2\\x82\\xAC] raw=caf\\xC3\\xA9,\\xE2\\x82\\xAC\n");
+    CHECK_O("caf\xE9,\x80\n", &o,
+            "1:[|caf\\xC3\\xA9][|\\xE2\\x82\\xAC] raw=caf\\xC3\\xA9,\\xE2\\x82\\xAC\n");
     /* 0x81 is not a character in CP1252: kept as the raw byte and flagged, only in its field. */
     CHECK_O("a\x81"
             "b,c\n",
@@ -303,8 +304,8 @@ static void test_latin1(void **state)
 static void test_single_byte_charsets(void **state)
 {
     (void)state;
-    const char *names[] = {"windows-1252", "cp1250", "WINDOWS-1251", "latin1", "ISO-8859-15",
-                           "ascii", "ISO-8859-7", "KOI8-R"};
+    const char *names[] = {"windows-1252", "cp1250", "WINDOWS-1251", "latin1",
+                           "ISO-8859-15",  "ascii",  "ISO-8859-7",   "KOI8-R"};
     char in[128 * 2];
     for (int b = 0x80; b < 0x100; b++) {
         in[(b - 0x80) * 2] = (char)b;
@@ -362,20 +363,35 @@ static void test_unknown_encoding(void **state)
     char *got = parse_o("a", 1, &o);
     assert_non_null(strstr(got, "ERR -3: t.csv: unknown encoding 'klingon-8'"));
     free(got);
+    struct csv_options empty = {"", ',', '"', 0};
+    got = parse_o("a", 1, &empty);
+    assert_non_null(strstr(got, "ERR -3: t.csv: unknown encoding ''"));
+    free(got);
+    /* Python's UTF-8 spellings stay on the validating UTF-8 path. */
+    const char *utf8[] = {"UTF-8", "utf8", "utf_8", "utf-8-sig"};
+    for (size_t i = 0; i < 4; i++) {
+        struct csv_options u = {utf8[i], ',', '"', 0};
+        CHECK_O("\xEF\xBB\xBF\xC3\xA9,\xC3\n", &u,
+                "1:[|\\xC3\\xA9][b|\\xC3] raw=\\xC3\\xA9,\\xC3\n");
+    }
 }
 
 static void test_invalid_utf8(void **state)
 {
     (void)state;
-    CHECK("ok,\xC3(,\xE2\x82\xAC\n", "1:[|ok][b|\\xC3(][|\\xE2\\x82\\xAC] raw=ok,\\xC3(,\\xE2\\x82\\xAC\n");
-    /* Overlong, surrogate, above U+10FFFF, truncated, lone continuation, 0xFF; then valid 4-byte. */
+    CHECK("ok,\xC3(,\xE2\x82\xAC\n",
+          "1:[|ok][b|\\xC3(][|\\xE2\\x82\\xAC] raw=ok,\\xC3(,\\xE2\\x82\\xAC\n");
+    /* Overlong, surrogate, above U+10FFFF, truncated, lone continuation, 0xFF; then valid 4-byte.
+     */
     CHECK("\xC0\xAF,\xED\xA0\x80,\xF4\x90\x80\x80,\xE2\x82,\x80,\xFF,\xF0\x9F\x98\x80\n",
-          "1:[b|\\xC0\\xAF][b|\\xED\\xA0\\x80][b|\\xF4\\x90\\x80\\x80][b|\\xE2\\x82][b|\\x80][b|\\xFF]"
-          "[|\\xF0\\x9F\\x98\\x80] raw=\\xC0\\xAF,\\xED\\xA0\\x80,\\xF4\\x90\\x80\\x80,\\xE2\\x82,\\x80,"
+          "1:[b|\\xC0\\xAF][b|\\xED\\xA0\\x80][b|\\xF4\\x90\\x80\\x80][b|\\xE2\\x82][b|\\x80][b|"
+          "\\xFF]"
+          "[|\\xF0\\x9F\\x98\\x80] "
+          "raw=\\xC0\\xAF,\\xED\\xA0\\x80,\\xF4\\x90\\x80\\x80,\\xE2\\x82,\\x80,"
           "\\xFF,\\xF0\\x9F\\x98\\x80\n");
     /* In a quoted field, and in the last field of a file without a final line break. */
     CHECK("\"a\xFE\",\xC3\xA9\nb,\xC3", "1:[qb|a\\xFE][|\\xC3\\xA9] raw=\"a\\xFE\",\\xC3\\xA9\n"
-                                         "2:[|b][b|\\xC3] raw=b,\\xC3\n");
+                                        "2:[|b][b|\\xC3] raw=b,\\xC3\n");
 }
 
 static void test_utf16(void **state)
@@ -425,7 +441,8 @@ static void test_rejected_special_byte(void **state)
     char *got = parse_o(in, sizeof(in) - 1, &o);
     assert_string_equal(got, "1:[b|a\\xFF\\xDCb] raw=a\\xFF\\xDCb\n");
     free(got);
-    /* A UTF-8 "é" read as ASCII: the raw bytes look like valid UTF-8, the field is still flagged. */
+    /* A UTF-8 "é" read as ASCII: the raw bytes look like valid UTF-8, the field is still flagged.
+     */
     struct csv_options a = {"ASCII", ',', '"', 0};
     CHECK_O("x,\xC3\xA9\n", &a, "1:[|x][b|\\xC3\\xA9] raw=x,\\xC3\\xA9\n");
 }
@@ -528,9 +545,10 @@ static void test_sha256(void **state)
 {
     (void)state;
     /* FIPS 180-2 example: sha256("abc"). */
-    static const unsigned char abc[32] = {
-        0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
-        0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
+    static const unsigned char abc[32] = {0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea,
+                                          0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+                                          0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c,
+                                          0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
     struct buf big = BUF_INIT;
     for (int i = 0; i < 20000; i++) {
         assert_int_equal(buf_printf(&big, "%d,\"name %d\"\n", i, i * 7), 0);
@@ -539,7 +557,9 @@ static void test_sha256(void **state)
         const char *p;
         size_t n;
         const char *enc;
-    } cases[] = {{"abc", 3, NULL}, {big.data, big.len, NULL}, {big.data, big.len, "latin1"},
+    } cases[] = {{"abc", 3, NULL},
+                 {big.data, big.len, NULL},
+                 {big.data, big.len, "latin1"},
                  {"\xEF\xBB\xBFx", 4, NULL}};
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
         struct csv_options o = {cases[c].enc, ',', '"', 0};
@@ -778,9 +798,21 @@ static void test_against_reference(void **state)
 {
     (void)state;
     /* A fixed-seed generator over the bytes that matter, in long and short runs. */
-    static const char *const atoms[] = {"a", "bc", ",", "\"", "\"\"", "\n", "\r\n", "\r", "\\",
-                                        "\xC3\xA9", "\xC3", "\xFF", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-                                        "\xE2\x82\xAC", "\xED\xA0\x80"};
+    static const char *const atoms[] = {"a",
+                                        "bc",
+                                        ",",
+                                        "\"",
+                                        "\"\"",
+                                        "\n",
+                                        "\r\n",
+                                        "\r",
+                                        "\\",
+                                        "\xC3\xA9",
+                                        "\xC3",
+                                        "\xFF",
+                                        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+                                        "\xE2\x82\xAC",
+                                        "\xED\xA0\x80"};
     uint64_t seed = 0x9E3779B97F4A7C15ull;
     char buf[600];
     for (int iter = 0; iter < 3000; iter++) {
