@@ -4,11 +4,14 @@
  * unique_values_eq, counts, and schema errors. Records (struct csv_rows) and schemas are built by
  * hand; failures are captured as "line|column|check|value|message" strings.
  */
-#include <cmocka.h>
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* cmocka.h needs the four headers above first. */
+#include <cmocka.h>
 
 #include "validate/validate.h"
 

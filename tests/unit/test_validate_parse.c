@@ -2,11 +2,14 @@
  * test_validate_parse.c - the dtype parsers of src/validate (vparse.h): every dtype at its edges.
  * Expected values are computed by hand (days and microseconds since 1970-01-01 noted inline).
  */
-#include <cmocka.h>
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* cmocka.h needs the four headers above first. */
+#include <cmocka.h>
 
 #include "validate/vparse.h"
 

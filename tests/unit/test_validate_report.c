@@ -2,11 +2,14 @@
  * test_validate_report.c - the report sink: JSONL lines byte for byte, counts per (column, check,
  * level), the first five examples, and the summary table.
  */
-#include <cmocka.h>
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* cmocka.h needs the four headers above first. */
+#include <cmocka.h>
 
 #include "validate/validate.h"
 
