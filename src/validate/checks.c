@@ -605,13 +605,16 @@ static int vck_compile(struct vcheck *ck, const struct check_spec *cs, const str
     }
     case CK_LENGTH: {
         int64_t exact = -1;
-        rc = type_len(arg_get(cs, "min_value", false), "min_value of str_length", &ck->len_min, e);
+        /* A positional value is min_value, the first parameter of Pandera's
+         * Check.str_length(min_value=None, max_value=None, exact_value=None). */
+        rc = type_len(arg_get(cs, "min_value", true), "min_value of str_length", &ck->len_min, e);
         if (rc == 0) {
             rc = type_len(arg_get(cs, "max_value", false), "max_value of str_length", &ck->len_max,
                           e);
         }
         if (rc == 0) {
-            rc = type_len(arg_get(cs, "exact_value", true), "exact_value of str_length", &exact, e);
+            rc =
+                type_len(arg_get(cs, "exact_value", false), "exact_value of str_length", &exact, e);
         }
         if (rc != 0) {
             goto out;

@@ -744,6 +744,13 @@ static void test_check_strings(void **state)
     assert_string_equal(ok, "10");
     assert_string_equal(out, "3|x|str_length(1, 1)|ab|'ab' has 2 characters; expected exactly "
                              "1\n");
+    struct cfg_arg pos = arg(NULL, "2"); /* positional: min_value, as in Pandera */
+    struct check_spec sp = chk("str_length", &pos, 1);
+    const char *v7[] = {"a", "ab", "abcdef"};
+    run_check(T(DT_STR), &sp, v7, 3, ok, out, sizeof(out));
+    assert_string_equal(ok, "011");
+    assert_string_equal(out, "2|x|str_length(2, None)|a|'a' has 1 characters; expected at least "
+                             "2\n");
     struct check_spec em = chk("email", NULL, 0);
     const char *v6[] = {
         "a.b+c@example.co.uk",           "a@b",       "a..b@x.org", "@x.org",  "a@-x.org",
