@@ -43,9 +43,8 @@
  *   greater_than_or_equal_to, less_than, less_than_or_equal_to, in_range, isin, notin,
  *   str_matches (anchored at the start, as re.match), str_contains (re.search), str_startswith,
  *   str_endswith, str_length (code points; min_value (also the positional value), max_value,
- *   exact_value), unique_values_eq
- *   (judged at the end of the file by validator_finish) and our email (a pragmatic address
- *   shape)). Arguments are typed with the data's parsers against the column's dtype. ignore_na
+ *   exact_value), unique_values_eq (judged at the end of the file by validator_finish) and our
+ *   email (a pragmatic address shape)). Arguments are typed with the data's parsers against the column's dtype. ignore_na
  *   (default true): nulls pass; with ignore_na: false a null fails the check. raise_warning: the
  *   case is emitted with warning = true and the row stays valid. error: replaces the message.
  *   Check names in failures look like Pandera's: "greater_than_or_equal_to(0)",
