@@ -1114,7 +1114,7 @@ int csv_reader_open(struct csv_reader **out, int fd, const char *name, const str
         err_set(e, AE_NOMEM, "%s: out of memory", name);
         goto fail;
     }
-    if (!is_utf8_name(o->encoding)) {
+    if (o->encoding != NULL && !is_utf8_name(o->encoding)) {
         /* iconv would take "" as the locale's charset: never what a pipeline file means. */
         r->cd = o->encoding[0] ? open_iconv(o->encoding) : (iconv_t)-1;
         if (r->cd == (iconv_t)-1) {
