@@ -121,7 +121,7 @@ struct dtype_info validator_out_type(const struct validator *v, size_t i);
 bool validator_out_nullable(const struct validator *v, size_t i);
 
 /* Batch capacity to use with validator_run (rows per call). */
-#define VALIDATE_BATCH_ROWS 65536
+#define VALIDATE_BATCH_ROWS 8192
 
 /* Validates rows [first, in->nrows) of in and appends them to out (which the caller initialised
  * with batch_init() using the validator_out_* types and resets between calls). Every row lands in
