@@ -64,4 +64,34 @@ uint64_t pq_writer_rows(const struct pq_writer *w);
 
 void pq_writer_free(struct pq_writer *w);
 
+/*
+ * Reader: streams a flat Parquet file into batches, one row group and one page per column at a
+ * time, so memory is bounded by the largest page and dictionary, never by the file size.
+ * Supports what astro writes and what common writers produce for flat schemas (PLAIN,
+ * PLAIN_DICTIONARY/RLE_DICTIONARY, RLE levels, DataPage V1 and V2, NONE/SNAPPY/GZIP/ZSTD); any
+ * other feature (nested schemas, unsupported encodings or codecs) is a clean AE_FORMAT error naming
+ * it, never a crash.
+ */
+struct pq_reader;
+
+/* Opens path and reads its footer. Fails with AE_IO (cannot read) or AE_FORMAT (not Parquet,
+ * corrupt, or a feature we do not read, named in the message). */
+int pq_reader_open(struct pq_reader **out, const char *path, struct err *e) ASTRO_WUR;
+
+/* The file's columns, mapped back to astro dtypes (name and storage owned by the reader). */
+size_t pq_reader_ncols(const struct pq_reader *r);
+const struct pq_column *pq_reader_column(const struct pq_reader *r, size_t i);
+
+uint64_t pq_reader_nrows(const struct pq_reader *r);
+
+/* The footer key-value metadata value for key, or NULL. */
+const char *pq_reader_kv(const struct pq_reader *r, const char *key);
+
+/* Fills b (batch_init'ed by the caller with the reader's column types, any cap) with the next up
+ * to b->cap rows; row_ok is 1 and line is the 1-based row number for every row. b->nrows == 0
+ * at the end of the file. */
+int pq_reader_next(struct pq_reader *r, struct batch *b, struct err *e) ASTRO_WUR;
+
+void pq_reader_free(struct pq_reader *r);
+
 #endif
