@@ -10,7 +10,7 @@
  */
 #include "cli/commands.h"
 
-#include "cli/progress.h"
+#include "cli/filecheck.h"
 #include "cli/source.h"
 #include "config/config.h"
 #include "csv/csv.h"
@@ -120,31 +120,6 @@ static bool id_taken(void *ctx, const char *id)
     return stats_run_exists(ctx, id);
 }
 
-/* Copies the header record's fields into NUL-terminated names. */
-static int header_names(const struct csv_rows *rows, char ***out, size_t *n, struct err *e)
-{
-    size_t first = rows->row_first[0];
-    size_t count = rows->row_first[1] - first;
-    char **names = calloc(count ? count : 1, sizeof(*names));
-    if (names == NULL) {
-        return err_set(e, AE_NOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < count; i++) {
-        const struct csv_field *f = &rows->fields[first + i];
-        names[i] = strndup(f->p, f->len);
-        if (names[i] == NULL) {
-            for (size_t j = 0; j < i; j++) {
-                free(names[j]);
-            }
-            free(names);
-            return err_set(e, AE_NOMEM, "out of memory");
-        }
-    }
-    *out = names;
-    *n = count;
-    return 0;
-}
-
 static char *summary_text(const struct report *rep)
 {
     char *text = NULL;
@@ -162,6 +137,26 @@ static char *summary_text(const struct report *rep)
     return text;
 }
 
+struct sink_ctx {
+    const char *path;
+    enum pq_codec codec;
+};
+
+/* Opens the Parquet output once the file's columns are known. */
+static int open_parquet(void *ctx, const struct pq_column *cols, size_t ncols, struct sink *s,
+                        struct err *e)
+{
+    const struct sink_ctx *c = ctx;
+    struct pq_options po;
+    pq_options_default(&po);
+    po.codec = c->codec;
+    /* Half the writer default: a row group is the largest buffer of a run, and 64 MiB keeps a
+     * wide 2 GB file under ~300 MB of RSS while row groups stay large (about 100k rows of a
+     * 60-column register export). */
+    po.rg_bytes = 64u << 20;
+    return sink_parquet_open(s, c->path, cols, ncols, &po, e);
+}
+
 /* Validates one file and writes its Parquet output. Returns 0 whether the file passed or failed
  * validation (see res->ok); a negative code only for environment errors, which stop the run. */
 static int ingest_file(struct ingest *in, const struct source_file *sf, struct file_result *res,
@@ -171,24 +166,14 @@ static int ingest_file(struct ingest *in, const struct source_file *sf, struct f
     const char *name = spec->name;
     double t0 = fs_monotonic();
     int rc = 0;
-    int fd = -1;
-    struct csv_reader *reader = NULL;
-    struct csv_rows rows;
-    struct validator *v = NULL;
     struct report *rep = NULL;
-    struct batch batch;
     struct sink sink = {NULL, NULL};
-    bool sink_open = false;
+    struct filecheck_result fc;
     struct atomic_file errf = {-1, NULL, NULL};
     FILE *errfp = NULL;
-    char **names = NULL;
-    size_t nnames = 0;
-    struct pq_column *pqcols = NULL;
-    struct dtype_info *types = NULL;
     char *out_path = NULL;
     char *err_path = NULL;
-    memset(&rows, 0, sizeof(rows));
-    memset(&batch, 0, sizeof(batch));
+    memset(&fc, 0, sizeof(fc));
     memset(res, 0, sizeof(*res));
 
     rc = schema_fingerprint(spec, res->fingerprint);
@@ -196,16 +181,6 @@ static int ingest_file(struct ingest *in, const struct source_file *sf, struct f
         rc = err_set(e, AE_NOMEM, "out of memory");
         goto out;
     }
-    fd = open(sf->path, O_RDONLY | O_CLOEXEC);
-    struct stat st0;
-    if (fd < 0 || fstat(fd, &st0) != 0) {
-        rc = err_errno(e, errno, "cannot open %s", sf->path);
-        goto out;
-    }
-    res->size = (uint64_t)st0.st_size;
-    log_msg(&in->log, LOG_INFO, name, "validating %s (%llu bytes)", sf->path,
-            (unsigned long long)res->size);
-
     char rel[PATH_MAX];
     snprintf(rel, sizeof(rel), "ingested/%s.parquet", name);
     out_path = fs_join(in->run_dir, rel);
@@ -232,156 +207,38 @@ static int ingest_file(struct ingest *in, const struct source_file *sf, struct f
     if (rc != 0) {
         goto out;
     }
-    struct failure_sink fsink = report_sink(rep);
+    log_msg(&in->log, LOG_INFO, name, "validating %s", sf->path);
+    struct sink_ctx sctx = {out_path, in->codec};
+    struct filecheck_opts fo = {
+        .spec = spec,
+        .path = sf->path,
+        .log = &in->log,
+        .fs = report_sink(rep),
+        .open_sink = open_parquet,
+        .ctx = &sctx,
+        .progress_threshold = in->cfg->large_file_threshold_bytes > 0
+                                  ? (uint64_t)in->cfg->large_file_threshold_bytes
+                                  : 0,
+    };
+    rc = filecheck_run(&fo, &sink, &fc, e);
+    if (rc != 0) {
+        goto out;
+    }
+    res->size = fc.size;
+    res->rows_read = fc.rows_read;
+    res->rows_valid = fc.rows_valid;
+    res->rows_invalid = fc.rows_invalid;
+    res->failures = fc.failures;
+    res->warnings = fc.warnings;
+    res->ok = fc.ok;
+    memcpy(res->sha256, fc.sha256, sizeof(res->sha256));
+    snprintf(res->reason, sizeof(res->reason), "%s", fc.reason);
 
-    struct csv_options copt = {spec->encoding, spec->delimiter, spec->quote, spec->escape};
-    rc = csv_reader_open(&reader, fd, sf->path, &copt, e);
-    if (rc != 0) {
-        goto out;
-    }
-    rc = csv_reader_next(reader, &rows, VALIDATE_BATCH_ROWS, e);
-    if (rc != 0) {
-        goto out;
-    }
-    size_t first = 0;
-    uint64_t header_line = 0;
-    const char *const *hdr = (const char *const *)spec->column_names;
-    size_t nhdr = spec->ncolumn_names;
-    if (spec->has_header) {
-        if (rows.nrows == 0) {
-            res->failures = 1;
-            snprintf(res->reason, sizeof(res->reason),
-                     "%s is empty: expected a header row naming the columns", sf->path);
-            struct failure f = {.line = 1, .check = "header", .message = res->reason};
-            rc = fsink.emit(fsink.ctx, &f);
-            if (rc != 0) {
-                rc = err_set(e, rc, "cannot record a failure case in %s", err_path);
-                goto out;
-            }
-            goto finish;
-        }
-        rc = header_names(&rows, &names, &nnames, e);
-        if (rc != 0) {
-            goto out;
-        }
-        hdr = (const char *const *)names;
-        nhdr = nnames;
-        header_line = rows.line[0];
-        first = 1;
-    }
-    rc = validator_new(&v, spec, hdr, nhdr, header_line, &fsink, e);
-    if (rc != 0) {
-        goto out;
-    }
-    size_t ncols = validator_out_ncols(v);
-    pqcols = calloc(ncols ? ncols : 1, sizeof(*pqcols));
-    types = calloc(ncols ? ncols : 1, sizeof(*types));
-    if (pqcols == NULL || types == NULL) {
-        rc = err_set(e, AE_NOMEM, "out of memory");
-        goto out;
-    }
-    for (size_t c = 0; c < ncols; c++) {
-        types[c] = validator_out_type(v, c);
-        pqcols[c].name = validator_out_name(v, c);
-        pqcols[c].type = types[c];
-        pqcols[c].nullable = validator_out_nullable(v, c);
-    }
-    rc = batch_init(&batch, types, ncols, VALIDATE_BATCH_ROWS);
-    if (rc != 0) {
-        rc = err_set(e, AE_NOMEM, "out of memory");
-        goto out;
-    }
-    /* A header failure already fails the file: keep validating rows to report everything, but
-     * do not spend time encoding an output that will be thrown away. */
-    if (!validator_header_failed(v)) {
-        struct pq_options po;
-        pq_options_default(&po);
-        po.codec = in->codec;
-        /* Half the writer default: a row group is the largest buffer of a run, and 64 MiB keeps
-         * a wide 2 GB file under ~250 MB of RSS while row groups stay large (about 100k rows of
-         * a 60-column register export). */
-        po.rg_bytes = 64u << 20;
-        rc = sink_parquet_open(&sink, out_path, pqcols, ncols, &po, e);
-        if (rc != 0) {
-            goto out;
-        }
-        sink_open = true;
-    }
-    struct progress prog;
-    bool large = in->cfg->large_file_threshold_bytes > 0 &&
-                 res->size >= (uint64_t)in->cfg->large_file_threshold_bytes;
-    progress_init(&prog, large && in->g->level <= LOG_INFO, stderr, &in->log, name, res->size);
-    struct validate_counts counts;
-    while (rows.nrows > 0) {
-        batch_reset(&batch);
-        rc = validator_run(v, &rows, first, &batch, e);
-        if (rc != 0) {
-            goto out;
-        }
-        validator_counts(v, &counts);
-        if (sink_open && counts.failure_cases > 0) {
-            sink_abort(&sink); /* the file fails: nothing of it will be written */
-            sink_open = false;
-        }
-        if (sink_open && batch.nrows > 0) {
-            rc = sink_write(&sink, &batch, e);
-            if (rc != 0) {
-                goto out;
-            }
-        }
-        progress_update(&prog, csv_reader_bytes(reader), counts.rows_read);
-        first = 0;
-        rc = csv_reader_next(reader, &rows, VALIDATE_BATCH_ROWS, e);
-        if (rc != 0) {
-            goto out;
-        }
-    }
-    rc = validator_finish(v, e);
-    if (rc != 0) {
-        goto out;
-    }
-    validator_counts(v, &counts);
-    progress_done(&prog, csv_reader_bytes(reader), counts.rows_read);
-    res->rows_read = counts.rows_read;
-    res->rows_valid = counts.rows_valid;
-    res->rows_invalid = counts.rows_invalid;
-    res->failures = counts.failure_cases;
-    res->warnings = counts.warnings;
-
-finish:;
-    unsigned char md[32];
-    if (reader != NULL) {
-        csv_reader_sha256(reader, md);
-        fs_hex(md, 32, res->sha256);
-    }
-    /* The source must not have changed under us: a file still being written is not ingested. */
-    struct stat st1;
-    if (fstat(fd, &st1) != 0) {
-        rc = err_errno(e, errno, "cannot stat %s", sf->path);
-        goto out;
-    }
-    if (st1.st_size != st0.st_size || st1.st_mtim.tv_sec != st0.st_mtim.tv_sec ||
-        st1.st_mtim.tv_nsec != st0.st_mtim.tv_nsec ||
-        (reader != NULL && csv_reader_bytes(reader) != (uint64_t)st0.st_size)) {
-        res->failures++;
-        snprintf(res->reason, sizeof(res->reason),
-                 "%s changed while it was being read (size %lld -> %lld bytes): it is probably "
-                 "still being written; ingest it again once it is complete",
-                 sf->path, (long long)st0.st_size, (long long)st1.st_size);
-        struct failure f = {.line = 0, .check = "file_unchanged", .message = res->reason};
-        struct failure_sink fs2 = report_sink(rep);
-        rc = fs2.emit(fs2.ctx, &f);
-        if (rc != 0) {
-            rc = err_set(e, rc, "cannot record a failure case in %s", err_path);
-            goto out;
-        }
-    }
-    res->ok = res->failures == 0;
     if (fflush(errfp) != 0) {
         rc = err_errno(e, errno, "cannot write %s", errf.tmp_path);
         goto out;
     }
-    if (report_total(rep) > 0 || res->warnings > 0) {
+    if (report_total(rep) > 0) {
         rc = atomic_file_commit(&errf, e);
         if (rc != 0) {
             goto out;
@@ -400,7 +257,7 @@ finish:;
                 goto out;
             }
         }
-        sink_open = false;
+        fc.sink_open = false;
         rc = sink_commit(&sink, &res->out_bytes, e);
         if (rc != 0) {
             goto out;
@@ -408,24 +265,26 @@ finish:;
         log_msg(&in->log, LOG_INFO, name, "%llu rows valid, written to %s (%llu bytes)",
                 (unsigned long long)res->rows_valid, out_path,
                 (unsigned long long)res->out_bytes);
-    } else {
-        if (res->reason[0] == '\0') {
-            snprintf(res->reason, sizeof(res->reason),
-                     "%llu failure case(s) in %llu of %llu rows", (unsigned long long)res->failures,
-                     (unsigned long long)res->rows_invalid, (unsigned long long)res->rows_read);
+        if (res->rows_invalid > 0) {
+            log_msg(&in->log, LOG_WARN, name,
+                    "%llu invalid row(s) left out of the output (threshold: %llu); every case "
+                    "is in %s",
+                    (unsigned long long)res->rows_invalid,
+                    (unsigned long long)fc.allowed_bad_rows, err_path);
         }
+    } else {
         log_msg(&in->log, LOG_ERROR, name,
                 "failed validation: %s; rows read %llu = valid %llu + invalid %llu; every case is "
                 "in %s",
                 res->reason, (unsigned long long)res->rows_read,
                 (unsigned long long)res->rows_valid, (unsigned long long)res->rows_invalid,
                 res->errors_file ? err_path : "(no cases recorded)");
-        if (rep != NULL && report_total(rep) > 0) {
-            char *text = summary_text(rep);
-            if (text != NULL) {
-                log_block(&in->log, LOG_ERROR, text);
-                free(text);
-            }
+    }
+    if (report_total(rep) > report_warnings(rep) || (!res->ok && report_total(rep) > 0)) {
+        char *text = summary_text(rep);
+        if (text != NULL) {
+            log_block(&in->log, res->ok ? LOG_WARN : LOG_ERROR, text);
+            free(text);
         }
     }
     if (res->warnings > 0) {
@@ -434,31 +293,16 @@ finish:;
     }
 out:
     res->secs = fs_monotonic() - t0;
-    if (sink_open) {
+    if (fc.sink_open) {
         sink_abort(&sink);
     }
     if (errfp != NULL) {
         fclose(errfp);
     }
     atomic_file_abort(&errf);
-    validator_free(v);
     report_free(rep);
-    csv_reader_free(reader);
-    csv_rows_release(&rows);
-    batch_release(&batch);
-    if (names != NULL) {
-        for (size_t i = 0; i < nnames; i++) {
-            free(names[i]);
-        }
-        free(names);
-    }
-    free(pqcols);
-    free(types);
     free(out_path);
     free(err_path);
-    if (fd >= 0) {
-        close(fd);
-    }
     return rc;
 }
 
