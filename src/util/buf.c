@@ -206,8 +206,11 @@ void buf_release(struct buf *b)
 
 char *buf_detach(struct buf *b, size_t *len)
 {
-    if (b->data == NULL && buf_reserve(b, 0) != 0) {
-        return NULL;
+    if (b->data == NULL) {
+        if (buf_reserve(b, 0) != 0) {
+            return NULL;
+        }
+        b->data[0] = '\0';
     }
     char *p = b->data;
     if (len != NULL) {

@@ -36,6 +36,18 @@ static void test_buf_grow_and_cap(void **state)
     buf_release(&b);
 }
 
+static void test_buf_detach_empty(void **state)
+{
+    (void)state;
+    struct buf b = BUF_INIT;
+    size_t n = 99;
+    char *p = buf_detach(&b, &n);
+    assert_non_null(p);
+    assert_int_equal(n, 0);
+    assert_string_equal(p, "");
+    free(p);
+}
+
 static void test_buf_json(void **state)
 {
     (void)state;
@@ -107,7 +119,8 @@ static void test_batch_strings(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_buf_grow_and_cap), cmocka_unit_test(test_buf_json),
+        cmocka_unit_test(test_buf_grow_and_cap), cmocka_unit_test(test_buf_detach_empty),
+        cmocka_unit_test(test_buf_json),
         cmocka_unit_test(test_err_prefix),       cmocka_unit_test(test_dtype_parse),
         cmocka_unit_test(test_batch_strings),
     };
