@@ -461,7 +461,7 @@ int cmd_ingest(const struct cli_globals *g, int argc, char **argv)
     };
     optind = 1;
     int ch;
-    while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
         case 'c':
             rc = pq_codec_parse(optarg, &in.codec, &e);

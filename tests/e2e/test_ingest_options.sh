@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# test_ingest_options.sh - ingest options: --compression picks the Parquet codec, --log-format json
+# writes one JSON object per line to the console and the run log, -q keeps the console to warnings,
+# --help and --version answer.
+. "$(dirname "$0")/lib.sh"
+
+mkdir -p p/data && cd p
+cat > astro.yaml <<'YAML'
+pipeline: opts
+execution_mode: parallel
+ingest_files:
+  - name: t
+    source_pattern: "t.csv"
+    schema:
+      columns:
+        id: {dtype: int64}
+        name: {dtype: str, nullable: true}
+YAML
+printf 'id,name\n1,a\n2,\n3,c\n' > data/t.csv
+
+for codec in zstd snappy gzip none; do
+  run_astro ingest data --compression $codec
+  [ "$RC" -eq 0 ] || fail "--compression $codec: exit $RC: $ERR"
+  expect=$(echo $codec | tr a-z A-Z); [ $codec = none ] && expect=UNCOMPRESSED
+  got=$(duck "SELECT DISTINCT compression FROM parquet_metadata('.working/$OUT/ingested/t.parquet')")
+  assert_eq "$got" "{\"compression\":\"$expect\"}" "--compression $codec"
+  assert_eq "$(duck "SELECT count(*) AS n FROM read_parquet('.working/$OUT/ingested/t.parquet')")" '{"n":"3"}' "rows with $codec"
+done
+run_astro ingest data --compression lz77
+assert_eq "$RC" "2" "unknown codec is a usage error"
+pass "--compression"
+
+run_astro --log-format json ingest data
+[ "$RC" -eq 0 ] || fail "json logs: exit $RC"
+"$PY" - "$T/.err" ".working/$OUT/astro.log" <<'PYEOF' || fail "json log lines"
+import json, sys
+console = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert console and all(set(d) == {"time", "level", "file", "msg"} for d in console), console
+assert any(d["file"] == "t" and "rows valid" in d["msg"] for d in console), console
+run_log = open(sys.argv[2]).read().splitlines()
+assert run_log[1].startswith("Astro session started: "), run_log[:3]
+body = [json.loads(l) for l in run_log[3:]]
+assert body and all(d["level"] in ("INFO", "WARN", "ERROR", "DEBUG") for d in body), body
+PYEOF
+pass "--log-format json"
+
+run_astro -q ingest data
+[ "$RC" -eq 0 ] || fail "-q: exit $RC"
+assert_eq "$ERR" "" "-q prints no info lines"
+assert_eq "$(echo "$OUT" | grep -cE '^[a-z0-9]{5}$')" "1" "-q still prints the run id"
+pass "-q"
+
+run_astro --version; assert_eq "$OUT" "astro 0.1.0" "--version"
+run_astro --help; assert_eq "$RC" "0" "--help"; assert_contains "$OUT" "ingest SOURCE_DIR" "--help lists ingest"
+run_astro ingest --help; assert_eq "$RC" "0" "ingest --help"; assert_contains "$OUT" "usage: astro" "ingest --help"
+pass "--help and --version"
