@@ -1,0 +1,803 @@
+/*
+ * sqlite_load.c - the SQLite load sink, plus what both load sinks share (option checks, identifier
+ * quoting, the dispatch by target kind).
+ *
+ * A load is one transaction opened with BEGIN IMMEDIATE, which takes SQLite's write lock at once:
+ * the checkpoint check, the table creation, the DELETE of replace, every row and the checkpoint row
+ * happen under that one lock and commit together (sqlite.org/lang_transaction.html). Rows go
+ * through one prepared INSERT bound per row; upsert is INSERT ... ON CONFLICT (key) DO UPDATE ...
+ * WHERE (old values) IS NOT (new values), with SQLite row values (sqlite.org/rowvalue.html), so an
+ * unchanged row is not rewritten and does not count in changes(). The value mapping is in load.h.
+ */
+#include "sink/load.h"
+
+#include <sqlite3.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ------------------------------------------------------------------ shared helpers */
+
+int load_quote_ident(struct buf *b, const char *name)
+{
+    /* SQL-92 delimited identifiers: a double quote inside is written twice. */
+    int rc = buf_putc(b, '"');
+    for (const char *p = name; rc == 0 && *p != '\0'; p++) {
+        rc = buf_putc(b, *p);
+        if (rc == 0 && *p == '"') {
+            rc = buf_putc(b, '"');
+        }
+    }
+    if (rc == 0) {
+        rc = buf_putc(b, '"');
+    }
+    return rc;
+}
+
+int load_quote_table(struct buf *b, const char *table)
+{
+    const char *dot = strchr(table, '.');
+    if (dot == NULL) {
+        return load_quote_ident(b, table);
+    }
+    size_t n = (size_t)(dot - table);
+    char *schema = strndup(table, n);
+    if (schema == NULL) {
+        return AE_NOMEM;
+    }
+    int rc = load_quote_ident(b, schema);
+    free(schema);
+    if (rc == 0) {
+        rc = buf_putc(b, '.');
+    }
+    if (rc == 0) {
+        rc = load_quote_ident(b, dot + 1);
+    }
+    return rc;
+}
+
+void load_plan_release(struct load_plan *p)
+{
+    if (p->names != NULL) {
+        for (size_t i = 0; i < p->ncols; i++) {
+            free(p->names[i]);
+        }
+    }
+    free(p->names);
+    free(p->is_key);
+    free(p->not_null);
+    memset(p, 0, sizeof(*p));
+}
+
+int load_plan_init(struct load_plan *p, const struct load_opts *o, const struct pq_column *cols,
+                   size_t ncols, const char *target, struct err *e)
+{
+    memset(p, 0, sizeof(*p));
+    int rc = 0;
+    if (o->table == NULL || o->table[0] == '\0') {
+        return err_set(e, AE_CONFIG, "target \"%s\": load without a table name", target);
+    }
+    if (ncols == 0) {
+        return err_set(e, AE_CONFIG, "target \"%s\": load into \"%s\" without columns", target,
+                       o->table);
+    }
+    if (o->on_conflict == NULL || strcmp(o->on_conflict, "update") == 0) {
+        p->conflict = LOAD_CONFLICT_UPDATE;
+    } else if (strcmp(o->on_conflict, "nothing") == 0) {
+        p->conflict = LOAD_CONFLICT_NOTHING;
+    } else if (strcmp(o->on_conflict, "error") == 0) {
+        p->conflict = LOAD_CONFLICT_ERROR;
+    } else {
+        return err_set(e, AE_CONFIG,
+                       "target \"%s\": on_conflict \"%s\" is not one of update, nothing, error",
+                       target, o->on_conflict);
+    }
+    if (o->mode == LOAD_UPSERT && o->nkey == 0) {
+        return err_set(e, AE_CONFIG, "target \"%s\": upsert into \"%s\" needs key columns",
+                       target, o->table);
+    }
+    p->names = calloc(ncols, sizeof(*p->names));
+    p->is_key = calloc(ncols, sizeof(*p->is_key));
+    p->not_null = calloc(ncols, sizeof(*p->not_null));
+    if (p->names == NULL || p->is_key == NULL || p->not_null == NULL) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto fail;
+    }
+    p->ncols = ncols;
+    for (size_t r = 0; r < o->nrenames; r++) {
+        bool found = false;
+        for (size_t i = 0; i < ncols && !found; i++) {
+            found = strcmp(cols[i].name, o->renames[2 * r]) == 0;
+        }
+        if (!found) {
+            rc = err_set(e, AE_CONFIG, "target \"%s\": rename of \"%s\": no such column in dataset",
+                         target, o->renames[2 * r]);
+            goto fail;
+        }
+    }
+    for (size_t i = 0; i < ncols; i++) {
+        const char *name = cols[i].name;
+        for (size_t r = 0; r < o->nrenames; r++) {
+            if (strcmp(o->renames[2 * r], cols[i].name) == 0) {
+                name = o->renames[2 * r + 1];
+            }
+        }
+        if (name == NULL || name[0] == '\0') {
+            rc = err_set(e, AE_CONFIG, "target \"%s\": column %zu has an empty name", target, i + 1);
+            goto fail;
+        }
+        p->names[i] = strdup(name);
+        if (p->names[i] == NULL) {
+            rc = err_set(e, AE_NOMEM, "out of memory");
+            goto fail;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(p->names[j], name) == 0) {
+                rc = err_set(e, AE_CONFIG, "target \"%s\": column \"%s\" appears twice in \"%s\"",
+                             target, name, o->table);
+                goto fail;
+            }
+        }
+    }
+    if (o->mode == LOAD_UPSERT) {
+        for (size_t k = 0; k < o->nkey; k++) {
+            bool found = false;
+            for (size_t i = 0; i < ncols; i++) {
+                if (strcmp(p->names[i], o->key[k]) == 0) {
+                    p->is_key[i] = true;
+                    found = true;
+                }
+            }
+            if (!found) {
+                rc = err_set(e, AE_CONFIG,
+                             "target \"%s\": key column \"%s\" is not a column of the load into "
+                             "\"%s\"",
+                             target, o->key[k], o->table);
+                goto fail;
+            }
+        }
+    }
+    for (size_t i = 0; i < ncols; i++) {
+        p->nvalue += p->is_key[i] ? 0 : 1;
+        p->not_null[i] = p->is_key[i] || !cols[i].nullable;
+    }
+    return 0;
+fail:
+    load_plan_release(p);
+    return rc;
+}
+
+/* Every load sink's impl starts with its counts, so sink_load_result() reads either kind. */
+void sink_load_result(const struct sink *s, struct load_result *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (s->impl != NULL) {
+        memcpy(out, s->impl, sizeof(*out));
+    }
+}
+
+int sink_load_open(struct sink *s, const struct target_spec *t, const struct load_opts *o,
+                   const struct pq_column *cols, size_t ncols, struct err *e)
+{
+    if (t->kind == TARGET_POSTGRES) {
+        return sink_pg_open(s, t, o, cols, ncols, e);
+    }
+    return sink_sqlite_open(s, t, o, cols, ncols, e);
+}
+
+const char *load_sqlite_type(struct dtype_info t, char *buf, size_t n)
+{
+    const char *s = "INTEGER";
+    switch (t.id) {
+    case DT_STR:
+    case DT_DATE:
+    case DT_TIMESTAMP:
+    case DT_TIMESTAMP_TZ: s = "TEXT"; break;
+    case DT_FLOAT32:
+    case DT_FLOAT64: s = "REAL"; break;
+    case DT_DECIMAL: s = (t.scale == 0 && t.precision <= 18) ? "INTEGER" : "TEXT"; break;
+    default: break;
+    }
+    snprintf(buf, n, "%s", s);
+    return buf;
+}
+
+/* ------------------------------------------------------------------ value text */
+
+/* Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's civil_from_days: eras of
+ * 400 years, 146097 days each, counted from 0000-03-01). */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2 ? 1 : 0);
+}
+
+static int fmt_date(char *out, size_t n, int64_t days)
+{
+    int64_t y;
+    unsigned m, d;
+    civil_from_days(days, &y, &m, &d);
+    return snprintf(out, n, "%04" PRId64 "-%02u-%02u", y, m, d);
+}
+
+static int fmt_timestamp(char *out, size_t n, int64_t us, bool utc)
+{
+    int64_t days = us / 86400000000LL;
+    int64_t rem = us % 86400000000LL;
+    if (rem < 0) {
+        rem += 86400000000LL;
+        days -= 1;
+    }
+    int64_t y;
+    unsigned m, d;
+    civil_from_days(days, &y, &m, &d);
+    int64_t secs = rem / 1000000;
+    return snprintf(out, n, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02d.%06d%s", y, m, d,
+                    (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60),
+                    (int)(rem % 1000000), utc ? "Z" : "");
+}
+
+/* The exact decimal text of unscaled value v with scale digits after the point: "-12.30",
+ * "0.05", "7". out holds at least 48 bytes (38 digits, sign, point, leading zero). */
+static size_t fmt_decimal(char *out, __int128 v, unsigned scale)
+{
+    char digits[48];
+    size_t nd = 0;
+    bool neg = v < 0;
+    unsigned __int128 a = neg ? (unsigned __int128)0 - (unsigned __int128)v : (unsigned __int128)v;
+    do {
+        digits[nd++] = (char)('0' + (int)(a % 10));
+        a /= 10;
+    } while (a != 0);
+    while (nd <= scale) {
+        digits[nd++] = '0'; /* at least one digit before the point */
+    }
+    size_t o = 0;
+    if (neg) {
+        out[o++] = '-';
+    }
+    for (size_t i = nd; i-- > 0;) {
+        out[o++] = digits[i];
+        if (i == scale && scale > 0) {
+            out[o++] = '.';
+        }
+    }
+    out[o] = '\0';
+    return o;
+}
+
+/* ------------------------------------------------------------------ the SQLite sink */
+
+struct sqlite_load {
+    struct load_result res; /* first: see sink_load_result() */
+    struct load_result *out;
+    sqlite3 *db;
+    sqlite3_stmt *ins;
+    bool in_tx;
+    struct load_plan plan;
+    struct dtype_info *types;
+    char *target;  /* target name, for messages */
+    char *table;
+    char *run_id;
+    char *dataset;
+    char *sha;
+};
+
+static int db_err(struct sqlite_load *l, struct err *e, const char *what)
+{
+    return err_set(e, AE_DB, "target \"%s\" (sqlite): %s \"%s\": %s", l->target, what, l->table,
+                   l->db != NULL ? sqlite3_errmsg(l->db) : "out of memory");
+}
+
+static int exec_sql(struct sqlite_load *l, const char *sql, const char *what, struct err *e)
+{
+    if (sqlite3_exec(l->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+        return db_err(l, e, what);
+    }
+    return 0;
+}
+
+static void sqlite_free(struct sqlite_load *l)
+{
+    if (l->out != NULL) {
+        *l->out = l->res;
+    }
+    sqlite3_finalize(l->ins);
+    if (l->in_tx) {
+        sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    sqlite3_close(l->db);
+    load_plan_release(&l->plan);
+    free(l->types);
+    free(l->target);
+    free(l->table);
+    free(l->run_id);
+    free(l->dataset);
+    free(l->sha);
+    free(l);
+}
+
+static const char checkpoint_ddl[] =
+    "CREATE TABLE IF NOT EXISTS astro_checkpoints ("
+    "run_id TEXT NOT NULL, dataset TEXT NOT NULL, source_sha256 TEXT NOT NULL, "
+    "target_table TEXT NOT NULL, rows INTEGER NOT NULL, status TEXT NOT NULL, "
+    "loaded_at TEXT NOT NULL, PRIMARY KEY (dataset, source_sha256, target_table))";
+
+/* *found = the checkpoint row of (dataset, sha, table) exists; table NULL matches any. */
+static int query_checkpoint(sqlite3 *db, const char *dataset, const char *sha, const char *table,
+                            bool *found)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db,
+                                "SELECT 1 FROM astro_checkpoints WHERE dataset = ?1 AND "
+                                "source_sha256 = ?2 AND (?3 IS NULL OR target_table = ?3)",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, dataset != NULL ? dataset : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, sha != NULL ? sha : "", -1, SQLITE_STATIC);
+        if (table != NULL) {
+            sqlite3_bind_text(st, 3, table, -1, SQLITE_STATIC);
+        }
+        rc = sqlite3_step(st);
+        *found = rc == SQLITE_ROW;
+        rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? SQLITE_OK : rc;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int sq_create_table(struct sqlite_load *l, const struct load_opts *o, struct err *e)
+{
+    struct buf b = BUF_INIT;
+    int rc = buf_puts(&b, "CREATE TABLE IF NOT EXISTS ");
+    rc = rc != 0 ? rc : load_quote_table(&b, l->table);
+    rc = rc != 0 ? rc : buf_puts(&b, " (");
+    for (size_t i = 0; rc == 0 && i < l->plan.ncols; i++) {
+        char ty[32];
+        rc = i > 0 ? buf_puts(&b, ", ") : 0;
+        rc = rc != 0 ? rc : load_quote_ident(&b, l->plan.names[i]);
+        rc = rc != 0 ? rc : buf_printf(&b, " %s", load_sqlite_type(l->types[i], ty, sizeof(ty)));
+        if (rc == 0 && l->plan.not_null[i]) {
+            /* Keys too: a non-rowid PRIMARY KEY accepts NULLs in SQLite (a documented legacy
+             * quirk, sqlite.org/lang_createtable.html#the_primary_key). */
+            rc = buf_puts(&b, " NOT NULL");
+        }
+    }
+    if (rc == 0 && o->mode == LOAD_UPSERT) {
+        rc = buf_puts(&b, ", PRIMARY KEY (");
+        bool first = true;
+        for (size_t i = 0; rc == 0 && i < l->plan.ncols; i++) {
+            if (l->plan.is_key[i]) {
+                rc = first ? 0 : buf_puts(&b, ", ");
+                rc = rc != 0 ? rc : load_quote_ident(&b, l->plan.names[i]);
+                first = false;
+            }
+        }
+        rc = rc != 0 ? rc : buf_putc(&b, ')');
+    }
+    rc = rc != 0 ? rc : buf_putc(&b, ')');
+    if (rc != 0) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+    } else {
+        rc = exec_sql(l, b.data, "cannot create table", e);
+    }
+    buf_release(&b);
+    return rc;
+}
+
+/* Every load column must exist in the table (SQLite compares names case-insensitively). */
+static int sq_check_columns(struct sqlite_load *l, struct err *e)
+{
+    const char *dot = strchr(l->table, '.');
+    char *schema = dot != NULL ? strndup(l->table, (size_t)(dot - l->table)) : strdup("main");
+    const char *name = dot != NULL ? dot + 1 : l->table;
+    bool *seen = calloc(l->plan.ncols, sizeof(*seen));
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    size_t ntable = 0;
+    if (schema == NULL || seen == NULL) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto done;
+    }
+    if (sqlite3_prepare_v2(l->db, "SELECT name FROM pragma_table_info(?1, ?2)", -1, &st, NULL) !=
+        SQLITE_OK) {
+        rc = db_err(l, e, "cannot read the columns of");
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, schema, -1, SQLITE_STATIC);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *col = (const char *)sqlite3_column_text(st, 0);
+        ntable++;
+        for (size_t i = 0; col != NULL && i < l->plan.ncols; i++) {
+            if (sqlite3_stricmp(col, l->plan.names[i]) == 0) {
+                seen[i] = true;
+            }
+        }
+    }
+    if (step != SQLITE_DONE) {
+        rc = db_err(l, e, "cannot read the columns of");
+        goto done;
+    }
+    if (ntable == 0) {
+        rc = err_set(e, AE_DB,
+                     "target \"%s\" (sqlite): table \"%s\" does not exist (create: true creates it)",
+                     l->target, l->table);
+        goto done;
+    }
+    for (size_t i = 0; i < l->plan.ncols; i++) {
+        if (!seen[i]) {
+            rc = err_set(e, AE_DB, "target \"%s\" (sqlite): table \"%s\" has no column \"%s\"",
+                         l->target, l->table, l->plan.names[i]);
+            goto done;
+        }
+    }
+done:
+    sqlite3_finalize(st);
+    free(seen);
+    free(schema);
+    return rc;
+}
+
+static int sq_prepare_insert(struct sqlite_load *l, const struct load_opts *o, struct err *e)
+{
+    struct buf b = BUF_INIT;
+    int rc = buf_puts(&b, "INSERT INTO ");
+    rc = rc != 0 ? rc : load_quote_table(&b, l->table);
+    rc = rc != 0 ? rc : buf_puts(&b, " AS astro_t (");
+    for (size_t i = 0; rc == 0 && i < l->plan.ncols; i++) {
+        rc = i > 0 ? buf_puts(&b, ", ") : 0;
+        rc = rc != 0 ? rc : load_quote_ident(&b, l->plan.names[i]);
+    }
+    rc = rc != 0 ? rc : buf_puts(&b, ") VALUES (");
+    for (size_t i = 0; rc == 0 && i < l->plan.ncols; i++) {
+        rc = buf_puts(&b, i > 0 ? ", ?" : "?");
+    }
+    rc = rc != 0 ? rc : buf_putc(&b, ')');
+    if (rc == 0 && o->mode == LOAD_UPSERT && l->plan.conflict != LOAD_CONFLICT_ERROR) {
+        rc = buf_puts(&b, " ON CONFLICT (");
+        bool first = true;
+        for (size_t i = 0; rc == 0 && i < l->plan.ncols; i++) {
+            if (l->plan.is_key[i]) {
+                rc = first ? 0 : buf_puts(&b, ", ");
+                rc = rc != 0 ? rc : load_quote_ident(&b, l->plan.names[i]);
+                first = false;
+            }
+        }
+        if (l->plan.conflict == LOAD_CONFLICT_NOTHING || l->plan.nvalue == 0) {
+            rc = rc != 0 ? rc : buf_puts(&b, ") DO NOTHING");
+        } else {
+            /* Update only rows whose values differ: IS NOT compares NULLs as values. */
+            struct buf olds = BUF_INIT, news = BUF_INIT;
+            rc = rc != 0 ? rc : buf_puts(&b, ") DO UPDATE SET ");
+            first = true;
+            for (size_t i = 0; rc == 0 && i < l->plan.ncols; i++) {
+                if (l->plan.is_key[i]) {
+                    continue;
+                }
+                const char *sep = first ? "" : ", ";
+                rc = buf_puts(&b, sep);
+                rc = rc != 0 ? rc : load_quote_ident(&b, l->plan.names[i]);
+                rc = rc != 0 ? rc : buf_puts(&b, " = excluded.");
+                rc = rc != 0 ? rc : load_quote_ident(&b, l->plan.names[i]);
+                rc = rc != 0 ? rc : buf_printf(&olds, "%sastro_t.", sep);
+                rc = rc != 0 ? rc : load_quote_ident(&olds, l->plan.names[i]);
+                rc = rc != 0 ? rc : buf_printf(&news, "%sexcluded.", sep);
+                rc = rc != 0 ? rc : load_quote_ident(&news, l->plan.names[i]);
+                first = false;
+            }
+            rc = rc != 0 ? rc : buf_printf(&b, " WHERE (%s) IS NOT (%s)", olds.data, news.data);
+            buf_release(&olds);
+            buf_release(&news);
+        }
+    }
+    if (rc != 0) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+    } else if (sqlite3_prepare_v2(l->db, b.data, -1, &l->ins, NULL) != SQLITE_OK) {
+        rc = db_err(l, e, "cannot prepare the insert into");
+    }
+    buf_release(&b);
+    return rc;
+}
+
+/* Binds the value of row r of column c to parameter c+1. */
+static int sq_bind(struct sqlite_load *l, const struct batch *b, size_t c, size_t r, struct err *e)
+{
+    const struct column *col = &b->cols[c];
+    int p = (int)c + 1;
+    int src;
+    char tmp[64];
+    if (!col->valid[r]) {
+        src = sqlite3_bind_null(l->ins, p);
+    } else {
+        switch (col->type.id) {
+        case DT_STR:
+            src = sqlite3_bind_text(l->ins, p, col->data.data + col->offs[r],
+                                    (int)(col->offs[r + 1] - col->offs[r]), SQLITE_STATIC);
+            break;
+        case DT_BOOL: src = sqlite3_bind_int(l->ins, p, col->v.u8[r] != 0); break;
+        case DT_UINT64:
+            if (col->v.i64[r] < 0) {
+                return err_set(e, AE_DB,
+                               "target \"%s\" (sqlite): line %" PRIu64 ", column \"%s\": %" PRIu64
+                               " does not fit SQLite's signed 64-bit INTEGER",
+                               l->target, b->line[r], l->plan.names[c], (uint64_t)col->v.i64[r]);
+            }
+            src = sqlite3_bind_int64(l->ins, p, col->v.i64[r]);
+            break;
+        case DT_FLOAT32:
+        case DT_FLOAT64: src = sqlite3_bind_double(l->ins, p, col->v.f64[r]); break;
+        case DT_DATE:
+            fmt_date(tmp, sizeof(tmp), col->v.i64[r]);
+            src = sqlite3_bind_text(l->ins, p, tmp, -1, SQLITE_TRANSIENT);
+            break;
+        case DT_TIMESTAMP:
+        case DT_TIMESTAMP_TZ:
+            fmt_timestamp(tmp, sizeof(tmp), col->v.i64[r], col->type.id == DT_TIMESTAMP_TZ);
+            src = sqlite3_bind_text(l->ins, p, tmp, -1, SQLITE_TRANSIENT);
+            break;
+        case DT_DECIMAL:
+            if (col->type.scale == 0 && col->type.precision <= 18) {
+                src = sqlite3_bind_int64(l->ins, p, (sqlite3_int64)col->v.i128[r]);
+            } else {
+                size_t n = fmt_decimal(tmp, col->v.i128[r], col->type.scale);
+                src = sqlite3_bind_text(l->ins, p, tmp, (int)n, SQLITE_TRANSIENT);
+            }
+            break;
+        default: src = sqlite3_bind_int64(l->ins, p, col->v.i64[r]); break;
+        }
+    }
+    if (src != SQLITE_OK) {
+        return db_err(l, e, "cannot bind a value for");
+    }
+    return 0;
+}
+
+static int sqlite_write(void *impl, const struct batch *b, struct err *e)
+{
+    struct sqlite_load *l = impl;
+    if (l->res.skipped) {
+        return 0;
+    }
+    if (b->ncols != l->plan.ncols) {
+        return err_set(e, AE_INTERNAL, "target \"%s\": batch of %zu columns for a load of %zu",
+                       l->target, b->ncols, l->plan.ncols);
+    }
+    for (size_t r = 0; r < b->nrows; r++) {
+        if (!b->row_ok[r]) {
+            continue;
+        }
+        for (size_t c = 0; c < b->ncols; c++) {
+            int rc = sq_bind(l, b, c, r, e);
+            if (rc != 0) {
+                sqlite3_reset(l->ins);
+                return rc;
+            }
+        }
+        int step = sqlite3_step(l->ins);
+        if (step != SQLITE_DONE) {
+            /* sqlite3_reset() returns the error again; the message stays in the connection. */
+            int rc = err_set(e, AE_DB, "target \"%s\" (sqlite): insert into \"%s\" failed at the "
+                             "row from line %" PRIu64 ": %s",
+                             l->target, l->table, b->line[r], sqlite3_errmsg(l->db));
+            sqlite3_reset(l->ins);
+            return rc;
+        }
+        l->res.rows_written += (uint64_t)sqlite3_changes(l->db);
+        l->res.rows_sent++;
+        sqlite3_reset(l->ins);
+    }
+    sqlite3_clear_bindings(l->ins); /* text bindings point into b */
+    return 0;
+}
+
+static void sqlite_abort(void *impl)
+{
+    sqlite_free(impl);
+}
+
+static int sqlite_commit(void *impl, uint64_t *bytes, struct err *e)
+{
+    struct sqlite_load *l = impl;
+    int rc = 0;
+    sqlite3_stmt *st = NULL;
+    if (bytes != NULL) {
+        *bytes = 0;
+    }
+    if (l->res.skipped) {
+        goto done; /* sqlite_free() rolls the empty transaction back */
+    }
+    if (sqlite3_prepare_v2(l->db,
+                           "INSERT INTO astro_checkpoints (run_id, dataset, source_sha256, "
+                           "target_table, rows, status, loaded_at) VALUES (?1, ?2, ?3, ?4, ?5, "
+                           "'loaded', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_err(l, e, "cannot record the checkpoint of");
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, l->run_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, l->dataset, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, l->sha, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, l->table, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)l->res.rows_sent);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = db_err(l, e, "cannot record the checkpoint of");
+        goto done;
+    }
+    rc = exec_sql(l, "COMMIT", "cannot commit the load into", e);
+    if (rc == 0) {
+        l->in_tx = false;
+        l->res.committed = true;
+    }
+done:
+    sqlite3_finalize(st);
+    sqlite_free(l);
+    return rc;
+}
+
+static const struct sink_ops sqlite_ops = {sqlite_write, sqlite_commit, sqlite_abort};
+
+static char *dup_or_empty(const char *s)
+{
+    return strdup(s != NULL ? s : "");
+}
+
+int sink_sqlite_open(struct sink *s, const struct target_spec *t, const struct load_opts *o,
+                     const struct pq_column *cols, size_t ncols, struct err *e)
+{
+    s->ops = &sqlite_ops;
+    s->impl = NULL;
+    const char *tname = t->name != NULL ? t->name : "sqlite";
+    struct sqlite_load *l = calloc(1, sizeof(*l));
+    if (l == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    int rc = load_plan_init(&l->plan, o, cols, ncols, tname, e);
+    if (rc != 0) {
+        free(l);
+        return rc;
+    }
+    l->target = strdup(tname);
+    l->table = strdup(o->table);
+    l->run_id = dup_or_empty(o->run_id);
+    l->dataset = dup_or_empty(o->dataset);
+    l->sha = dup_or_empty(o->source_sha256);
+    l->types = calloc(ncols, sizeof(*l->types));
+    if (l->target == NULL || l->table == NULL || l->run_id == NULL || l->dataset == NULL ||
+        l->sha == NULL || l->types == NULL) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < ncols; i++) {
+        l->types[i] = cols[i].type;
+    }
+    if (t->path == NULL || t->path[0] == '\0') {
+        rc = err_set(e, AE_CONFIG, "target \"%s\" (sqlite): no database path", tname);
+        goto fail;
+    }
+    if (sqlite3_open_v2(t->path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        rc = err_set(e, AE_DB, "target \"%s\" (sqlite): cannot open %s: %s", tname, t->path,
+                     l->db != NULL ? sqlite3_errmsg(l->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(l->db, 30000);
+    sqlite3_extended_result_codes(l->db, 1);
+    rc = exec_sql(l, "BEGIN IMMEDIATE", "cannot start the load into", e);
+    if (rc != 0) {
+        goto fail;
+    }
+    l->in_tx = true;
+    rc = exec_sql(l, checkpoint_ddl, "cannot create astro_checkpoints for", e);
+    if (rc != 0) {
+        goto fail;
+    }
+    bool found = false;
+    if (query_checkpoint(l->db, l->dataset, l->sha, l->table, &found) != SQLITE_OK) {
+        rc = db_err(l, e, "cannot read astro_checkpoints for");
+        goto fail;
+    }
+    l->out = o->result;
+    if (found) {
+        l->res.skipped = true;
+        s->impl = l;
+        return 0;
+    }
+    if (o->create) {
+        rc = sq_create_table(l, o, e);
+        if (rc != 0) {
+            goto fail;
+        }
+    }
+    rc = sq_check_columns(l, e);
+    if (rc != 0) {
+        goto fail;
+    }
+    if (o->mode == LOAD_REPLACE) {
+        struct buf b = BUF_INIT;
+        if (buf_puts(&b, "DELETE FROM ") != 0 || load_quote_table(&b, l->table) != 0) {
+            buf_release(&b);
+            rc = err_set(e, AE_NOMEM, "out of memory");
+            goto fail;
+        }
+        rc = exec_sql(l, b.data, "cannot empty", e);
+        buf_release(&b);
+        if (rc != 0) {
+            goto fail;
+        }
+    }
+    rc = sq_prepare_insert(l, o, e);
+    if (rc != 0) {
+        goto fail;
+    }
+    s->impl = l;
+    return 0;
+fail:
+    l->out = NULL; /* a failed open reports through e only */
+    sqlite_free(l);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ checkpoints */
+
+static int sqlite_checkpointed(const struct target_spec *t, const char *dataset,
+                               const char *sha256, const char *table, bool *done, struct err *e)
+{
+    const char *tname = t->name != NULL ? t->name : "sqlite";
+    struct stat st;
+    if (t->path == NULL || stat(t->path, &st) != 0) {
+        return 0; /* no database yet: nothing was loaded */
+    }
+    sqlite3 *db = NULL;
+    int rc = 0;
+    if (sqlite3_open_v2(t->path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        rc = err_set(e, AE_DB, "target \"%s\" (sqlite): cannot open %s: %s", tname, t->path,
+                     db != NULL ? sqlite3_errmsg(db) : "out of memory");
+        goto done;
+    }
+    sqlite3_busy_timeout(db, 30000);
+    sqlite3_stmt *q = NULL;
+    bool exists = false;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = "
+                           "'astro_checkpoints'",
+                           -1, &q, NULL) == SQLITE_OK) {
+        int step = sqlite3_step(q);
+        exists = step == SQLITE_ROW;
+        rc = (step == SQLITE_ROW || step == SQLITE_DONE) ? 0 : AE_DB;
+    } else {
+        rc = AE_DB;
+    }
+    sqlite3_finalize(q);
+    if (rc == 0 && exists && query_checkpoint(db, dataset, sha256, table, done) != SQLITE_OK) {
+        rc = AE_DB;
+    }
+    if (rc != 0) {
+        rc = err_set(e, AE_DB, "target \"%s\" (sqlite): cannot read astro_checkpoints in %s: %s",
+                     tname, t->path, sqlite3_errmsg(db));
+    }
+done:
+    sqlite3_close(db);
+    return rc;
+}
+
+int load_checkpointed(const struct target_spec *t, const char *dataset, const char *sha256,
+                      const char *table, bool *done, struct err *e)
+{
+    *done = false;
+    if (t->kind == TARGET_POSTGRES) {
+        return load_pg_checkpointed(t, dataset, sha256, table, done, e);
+    }
+    return sqlite_checkpointed(t, dataset, sha256, table, done, e);
+}
