@@ -18,4 +18,17 @@ struct cli_globals {
 /* astro ingest SOURCE_DIR [--compression CODEC] */
 int cmd_ingest(const struct cli_globals *g, int argc, char **argv);
 
+/* astro validate FILE [--spec NAME] [--format text|json] [--fail-fast] [--max-failure-cases N]
+ * [--failure-cases csv] [--failure-cases-file PATH]: 0 valid, AE_DATA invalid. */
+int cmd_validate(const struct cli_globals *g, int argc, char **argv);
+
+/* astro schema infer FILE [--rows N] [--encoding E] [--delimiter D] [--no-header]: prints a
+ * Pandera YAML schema inferred from the file (advice only). */
+int cmd_schema(const struct cli_globals *g, int argc, char **argv);
+
+/* astro run [RUN_ID], astro runs, astro status RUN_ID (cmd_run.c) */
+int cmd_run(const struct cli_globals *g, int argc, char **argv);
+int cmd_runs(const struct cli_globals *g, int argc, char **argv);
+int cmd_status(const struct cli_globals *g, int argc, char **argv);
+
 #endif

@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 
 #include "cli/filecheck.h"
+#include "cli/project.h"
 #include "cli/source.h"
 #include "config/config.h"
 #include "csv/csv.h"
@@ -54,12 +55,12 @@ struct file_result {
 
 struct ingest {
     const struct cli_globals *g;
-    struct config *cfg;
+    struct config *cfg; /* borrowed from the project */
     struct log log;
     struct stats *stats;
     struct manifest manifest;
     char run_id[RUN_ID_LEN + 1];
-    char *working;
+    const char *working; /* borrowed from the project */
     char *run_dir;
     enum pq_codec codec;
 };
@@ -449,8 +450,8 @@ int cmd_ingest(const struct cli_globals *g, int argc, char **argv)
     int run_lock = -1;
     struct source_file *files = NULL;
     char *source_dir = NULL;
-    char *stats_path = NULL;
-    char *project_dir = NULL;
+    struct project proj;
+    memset(&proj, 0, sizeof(proj));
     struct buf problems = BUF_INIT;
     log_init(&in.log, stderr, g->level, g->log_json);
 
@@ -479,16 +480,12 @@ int cmd_ingest(const struct cli_globals *g, int argc, char **argv)
         usage_ingest(stderr);
         return AE_CONFIG;
     }
-    rc = config_load(g->config_path, &in.cfg, &e);
+    rc = project_open(&proj, g->config_path, &e);
     if (rc != 0) {
         goto out;
     }
-    for (size_t i = 0; i < in.cfg->ningest; i++) {
-        rc = validate_schema_check(&in.cfg->ingest[i].schema, &e);
-        if (rc != 0) {
-            goto out;
-        }
-    }
+    in.cfg = proj.cfg;
+    in.working = proj.working;
     source_dir = realpath(argv[optind], NULL);
     if (source_dir == NULL) {
         rc = err_errno(&e, errno, "source folder %s", argv[optind]);
@@ -503,22 +500,11 @@ int cmd_ingest(const struct cli_globals *g, int argc, char **argv)
         }
         goto out;
     }
-    /* Runs live next to astro.yaml; absolute paths make every message and record usable as is. */
-    project_dir = realpath(in.cfg->dir, NULL);
-    if (project_dir == NULL) {
-        rc = err_errno(&e, errno, "project folder %s", in.cfg->dir);
-        goto out;
-    }
-    in.working = fs_join(project_dir, ".working");
-    stats_path = fs_join(project_dir, ".astro/stats.db");
-    if (in.working == NULL || stats_path == NULL) {
-        rc = err_set(&e, AE_NOMEM, "out of memory");
-        goto out;
-    }
-    rc = stats_open(stats_path, &in.stats, &e);
+    rc = project_open_stats(&proj, &e);
     if (rc != 0) {
         goto out;
     }
+    in.stats = proj.stats;
     rc = create_run(&in, source_dir, &run_lock, &e);
     if (rc != 0) {
         goto out;
@@ -618,14 +604,10 @@ out:
     log_close(&in.log);
     run_unlock(run_lock);
     manifest_release(&in.manifest);
-    stats_close(in.stats);
     source_files_free(files, in.cfg ? in.cfg->ningest : 0);
-    config_free(in.cfg);
+    project_close(&proj);
     buf_release(&problems);
     free(source_dir);
-    free(stats_path);
-    free(project_dir);
-    free(in.working);
     free(in.run_dir);
     return rc;
 }

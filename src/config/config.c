@@ -535,6 +535,13 @@ static int parse_targets(struct config *c, struct cfg_doc *d, const yaml_node_t 
             if (t->path[0] == '\0') {
                 return cfg_fail(d, v[TG_PATH], p, "expected a file path, got an empty string");
             }
+            /* Like schema_file, a relative database path means: next to astro.yaml. */
+            char *full = resolve(c->dir, t->path);
+            if (full == NULL) {
+                return err_set(d->e, AE_NOMEM, "out of memory");
+            }
+            free(t->path);
+            t->path = full;
         }
     }
     return 0;

@@ -289,6 +289,29 @@ out:
     return rc;
 }
 
+int run_lock_run(const char *working, const char *id, int *fd, struct err *e)
+{
+    *fd = -1;
+    char *lock = path3(working, id, ".lock");
+    if (lock == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    int f = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int rc = 0;
+    if (f < 0) {
+        rc = err_errno(e, errno, "cannot open lock %s", lock);
+    } else if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+        rc = errno == EWOULDBLOCK
+                 ? err_set(e, AE_BUSY, "run %s is in use by another astro process", id)
+                 : err_errno(e, errno, "cannot lock %s", lock);
+        close(f);
+    } else {
+        *fd = f;
+    }
+    free(lock);
+    return rc;
+}
+
 int manifest_new(struct manifest *m, const char *path, const char *run_id, const char *pipeline,
                  const char *config_path, const char *source_dir, struct err *e)
 {

@@ -48,6 +48,10 @@ int run_new_id(const char *working, bool (*taken)(void *ctx, const char *id), vo
 /* Creates .working/{id}/ with ingested/ and errors/, and takes the run's own lock (*fd). */
 int run_create_dir(const char *working, const char *id, int *fd, struct err *e) ASTRO_WUR;
 
+/* Takes the lock of an existing run without waiting (*fd receives it). AE_BUSY when another
+ * process holds it (that process is working on the run). */
+int run_lock_run(const char *working, const char *id, int *fd, struct err *e) ASTRO_WUR;
+
 /* The manifest document, kept as JSON so later phases (steps) keep what earlier ones wrote. */
 struct manifest {
     json_t *root;

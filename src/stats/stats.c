@@ -25,7 +25,11 @@ static const char schema_sql[] =
     "  size_bytes INTEGER, sha256 TEXT, rows_read INTEGER, rows_valid INTEGER,"
     "  rows_invalid INTEGER, failure_cases INTEGER, output_path TEXT, output_bytes INTEGER,"
     "  duration_ms INTEGER, status TEXT NOT NULL, PRIMARY KEY (run_id, name));"
-    "PRAGMA user_version = 1;";
+    "CREATE TABLE IF NOT EXISTS steps ("
+    "  run_id TEXT NOT NULL REFERENCES runs(run_id), step TEXT NOT NULL, kind TEXT NOT NULL,"
+    "  status TEXT NOT NULL, started_at TEXT, finished_at TEXT, rows INTEGER, reason TEXT,"
+    "  PRIMARY KEY (run_id, step));"
+    "PRAGMA user_version = 2;";
 
 static int db_error(struct stats *s, struct err *e, const char *what)
 {
@@ -161,6 +165,59 @@ int stats_put_file(struct stats *s, const char *run_id, const struct stats_file 
     sqlite3_bind_int64(st, 12, (sqlite3_int64)f->duration_ms);
     bind_text(st, 13, f->status);
     return run_stmt(s, st, "cannot record the file", e);
+}
+
+int stats_put_step(struct stats *s, const char *run_id, const struct stats_step *st,
+                   struct err *e)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR REPLACE INTO steps (run_id, step, kind, status, started_at,"
+                           " finished_at, rows, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           -1, &q, NULL) != SQLITE_OK) {
+        return db_error(s, e, "cannot record the step");
+    }
+    bind_text(q, 1, run_id);
+    bind_text(q, 2, st->step);
+    bind_text(q, 3, st->kind);
+    bind_text(q, 4, st->status);
+    bind_text(q, 5, st->started_at);
+    bind_text(q, 6, st->finished_at);
+    if (st->rows >= 0) {
+        sqlite3_bind_int64(q, 7, st->rows);
+    } else {
+        sqlite3_bind_null(q, 7);
+    }
+    bind_text(q, 8, st->reason);
+    return run_stmt(s, q, "cannot record the step", e);
+}
+
+int stats_each_run(struct stats *s, int (*fn)(void *ctx, const char *const *cols), void *ctx,
+                   struct err *e)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT run_id, pipeline, status, started_at, finished_at, reason"
+                           " FROM runs ORDER BY started_at DESC, run_id",
+                           -1, &q, NULL) != SQLITE_OK) {
+        return db_error(s, e, "cannot list runs");
+    }
+    int rc = 0;
+    int step;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *cols[6];
+        for (int i = 0; i < 6; i++) {
+            cols[i] = (const char *)sqlite3_column_text(q, i);
+        }
+        if (fn(ctx, cols) != 0) {
+            break;
+        }
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        rc = db_error(s, e, "cannot list runs");
+    }
+    sqlite3_finalize(q);
+    return rc;
 }
 
 bool stats_run_exists(struct stats *s, const char *run_id)

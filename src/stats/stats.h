@@ -5,6 +5,7 @@
  *   runs(run_id PK, pipeline, status, reason, source_dir, started_at, finished_at, astro_version)
  *   files(run_id, name, source_path, size_bytes, sha256, rows_read, rows_valid, rows_invalid,
  *         failure_cases, output_path, output_bytes, duration_ms, status, PK(run_id, name))
+ *   steps(run_id, step, kind, status, started_at, finished_at, rows, reason, PK(run_id, step))
  * Writes use a busy timeout so concurrent astro processes wait for each other instead of failing.
  */
 #ifndef ASTRO_STATS_STATS_H
@@ -43,6 +44,25 @@ int stats_run_status(struct stats *s, const char *run_id, const char *status, co
                      const char *finished_at, struct err *e) ASTRO_WUR;
 
 int stats_put_file(struct stats *s, const char *run_id, const struct stats_file *f,
+                   struct err *e) ASTRO_WUR;
+
+struct stats_step {
+    const char *step;
+    const char *kind;   /* "load" | "sql" | "exec" */
+    const char *status; /* "running" | "done" | "skipped" | "failed" */
+    const char *started_at;
+    const char *finished_at; /* NULL while running */
+    int64_t rows;            /* rows loaded, -1 when not applicable */
+    const char *reason;      /* NULL unless failed or skipped */
+};
+
+int stats_put_step(struct stats *s, const char *run_id, const struct stats_step *st,
+                   struct err *e) ASTRO_WUR;
+
+/* Calls fn for each run, newest first: run_id, pipeline, status, started_at, finished_at, reason
+ * (NULLs possible). Stops early when fn returns non-zero. */
+int stats_each_run(struct stats *s,
+                   int (*fn)(void *ctx, const char *const *cols), void *ctx,
                    struct err *e) ASTRO_WUR;
 
 /* True when run_id was ever recorded (run ids are never reused). */

@@ -1,0 +1,300 @@
+/*
+ * cmd_run.c - `astro run [RUN_ID]`, `astro runs` and `astro status RUN_ID`.
+ *
+ * `astro run` takes the run's own lock (a second process gets exit 4), marks it running, executes
+ * the steps (src/steps) and marks it completed, or failed with the step and the reason; running it
+ * again resumes at the first step not done. With no RUN_ID it takes the newest run that is
+ * ingested, or failed while running its steps.
+ */
+#include "cli/commands.h"
+
+#include "cli/project.h"
+#include "run/run.h"
+#include "steps/steps.h"
+#include "util/fs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool runnable(const struct run_info *r)
+{
+    return strcmp(r->status, "ingested") == 0 ||
+           (strcmp(r->status, "failed") == 0 && r->failed_phase != NULL &&
+            strcmp(r->failed_phase, "run") == 0);
+}
+
+/* Picks the run: the one named, or the newest runnable one. */
+static int pick_run(const struct project *p, const char *wanted, char id[RUN_ID_LEN + 1],
+                    struct err *e)
+{
+    struct run_info *runs = NULL;
+    size_t n = 0;
+    int rc = run_list(p->working, &runs, &n, e);
+    if (rc != 0) {
+        return rc;
+    }
+    const struct run_info *pick = NULL;
+    for (size_t i = n; i-- > 0;) {
+        if (wanted != NULL ? strcmp(runs[i].id, wanted) == 0 : runnable(&runs[i])) {
+            pick = &runs[i];
+            break;
+        }
+    }
+    if (pick == NULL) {
+        rc = wanted ? err_set(e, AE_CONFIG, "no run %s under %s", wanted, p->working)
+                    : err_set(e, AE_CONFIG, "no run to execute under %s (none is ingested, or "
+                                            "failed while running its steps)",
+                              p->working);
+    } else if (strcmp(pick->status, "completed") == 0) {
+        rc = 0; /* nothing to do; said by the caller */
+        memcpy(id, pick->id, RUN_ID_LEN + 1);
+    } else if (!runnable(pick)) {
+        rc = strcmp(pick->status, "failed") == 0
+                 ? err_set(e, AE_CONFIG, "run %s failed during ingest: it has nothing to run; fix "
+                                         "the files and ingest them again",
+                           pick->id)
+                 : err_set(e, AE_BUSY, "run %s is %s in another astro process", pick->id,
+                           pick->status);
+    } else {
+        memcpy(id, pick->id, RUN_ID_LEN + 1);
+    }
+    run_list_free(runs, n);
+    return rc;
+}
+
+static int set_status(struct manifest *m, struct stats *s, const char *id, const char *status,
+                      const char *reason, const char *phase, bool finished, struct err *e)
+{
+    char now[48];
+    fs_now_iso(now, sizeof(now));
+    int rc = manifest_set_status(m, status, reason, phase, e);
+    if (rc == 0) {
+        rc = manifest_save(m, e);
+    }
+    if (rc == 0) {
+        rc = stats_run_status(s, id, status, reason, finished ? now : NULL, e);
+    }
+    return rc;
+}
+
+int cmd_run(const struct cli_globals *g, int argc, char **argv)
+{
+    struct err e;
+    err_clear(&e);
+    struct project p;
+    struct log lg;
+    struct manifest m = {NULL, NULL};
+    int lock = -1;
+    char *run_dir = NULL;
+    char *mpath = NULL;
+    char *log_path = NULL;
+    log_init(&lg, stderr, g->level, g->log_json);
+    if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
+        bool help = argc == 2 && strcmp(argv[1], "--help") == 0;
+        fputs("usage: astro [global options] run [RUN_ID]\n"
+              "\n"
+              "Executes the pipeline's steps (load, sql, exec) for an ingested run, in order, and\n"
+              "marks it completed. Running it again resumes at the first step not done. Without\n"
+              "RUN_ID: the newest run that is ingested or failed while running its steps.\n",
+              help ? stdout : stderr);
+        return help ? 0 : AE_CONFIG;
+    }
+    int rc = project_open(&p, g->config_path, &e);
+    if (rc == 0) {
+        rc = project_open_stats(&p, &e);
+    }
+    if (rc != 0) {
+        goto out;
+    }
+    char id[RUN_ID_LEN + 1] = "";
+    rc = run_lock_working(p.working, &lock, &e);
+    if (rc == 0) {
+        rc = pick_run(&p, argc == 2 ? argv[1] : NULL, id, &e);
+    }
+    run_unlock(lock);
+    lock = -1;
+    if (rc != 0) {
+        goto out;
+    }
+    run_dir = fs_join(p.working, id);
+    mpath = run_dir ? fs_join(run_dir, "manifest.json") : NULL;
+    log_path = run_dir ? fs_join(run_dir, "astro.log") : NULL;
+    if (mpath == NULL || log_path == NULL) {
+        rc = err_set(&e, AE_NOMEM, "out of memory");
+        goto out;
+    }
+    rc = run_lock_run(p.working, id, &lock, &e);
+    if (rc == 0) {
+        rc = manifest_load(&m, mpath, &e);
+    }
+    if (rc != 0) {
+        goto out;
+    }
+    const char *status = json_string_value(json_object_get(m.root, "status"));
+    if (status != NULL && strcmp(status, "completed") == 0) {
+        log_msg(&lg, LOG_INFO, NULL, "run %s is already completed", id);
+        printf("%s\n", id);
+        goto out;
+    }
+    rc = log_open_file(&lg, log_path, "run", id, &e);
+    if (rc == 0) {
+        rc = set_status(&m, p.stats, id, "running", NULL, NULL, false, &e);
+    }
+    if (rc != 0) {
+        goto out;
+    }
+    log_msg(&lg, LOG_INFO, NULL, "run %s: %zu step(s) of pipeline %s", id, p.cfg->nsteps,
+            p.cfg->pipeline);
+    struct steps_env env = {p.cfg, p.dir, &m, p.stats, &lg, id, run_dir};
+    rc = steps_run(&env, &e);
+    if (rc == 0) {
+        rc = set_status(&m, p.stats, id, "completed", NULL, NULL, true, &e);
+        if (rc == 0) {
+            log_msg(&lg, LOG_INFO, NULL, "run %s completed", id);
+            printf("%s\n", id);
+        }
+    } else {
+        struct err e2;
+        if (set_status(&m, p.stats, id, "failed", e.msg, "run", true, &e2) != 0) {
+            log_msg(&lg, LOG_ERROR, NULL, "%s", e2.msg);
+        }
+        log_msg(&lg, LOG_ERROR, NULL, "run %s failed: %s", id, e.msg);
+        err_clear(&e);
+    }
+out:
+    if (rc != 0 && e.code != 0) {
+        log_msg(&lg, LOG_ERROR, NULL, "%s", e.msg);
+    }
+    log_close(&lg);
+    run_unlock(lock);
+    manifest_release(&m);
+    project_close(&p);
+    free(run_dir);
+    free(mpath);
+    free(log_path);
+    return rc;
+}
+
+static int print_run_row(void *ctx, const char *const *c)
+{
+    (void)ctx;
+    printf("%-7s %-10s %-16s %-32s %-32s %s\n", c[0], c[2] ? c[2] : "", c[1] ? c[1] : "",
+           c[3] ? c[3] : "", c[4] ? c[4] : "-", c[5] ? c[5] : "");
+    return 0;
+}
+
+int cmd_runs(const struct cli_globals *g, int argc, char **argv)
+{
+    if (argc > 1) {
+        bool help = strcmp(argv[1], "--help") == 0;
+        fputs("usage: astro [global options] runs\n\nLists the runs recorded in .astro/stats.db, "
+              "newest first.\n",
+              help ? stdout : stderr);
+        return help ? 0 : AE_CONFIG;
+    }
+    struct err e;
+    err_clear(&e);
+    struct project p;
+    int rc = project_open(&p, g->config_path, &e);
+    if (rc == 0) {
+        rc = project_open_stats(&p, &e);
+    }
+    if (rc == 0) {
+        /* Refreshes the manifests of runs whose process died (marked failed, interrupted). */
+        struct run_info *runs = NULL;
+        size_t n = 0;
+        rc = run_list(p.working, &runs, &n, &e);
+        run_list_free(runs, n);
+    }
+    if (rc == 0) {
+        printf("%-7s %-10s %-16s %-32s %-32s %s\n", "RUN", "STATUS", "PIPELINE", "STARTED",
+               "FINISHED", "REASON");
+        rc = stats_each_run(p.stats, print_run_row, NULL, &e);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "astro: %s\n", e.msg);
+    }
+    project_close(&p);
+    return rc;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "-";
+}
+
+int cmd_status(const struct cli_globals *g, int argc, char **argv)
+{
+    if (argc != 2 || argv[1][0] == '-') {
+        bool help = argc == 2 && strcmp(argv[1], "--help") == 0;
+        fputs("usage: astro [global options] status RUN_ID\n\nShows one run: its status, files "
+              "(with row counts) and steps.\n",
+              help ? stdout : stderr);
+        return help ? 0 : AE_CONFIG;
+    }
+    struct err e;
+    err_clear(&e);
+    struct project p;
+    struct manifest m = {NULL, NULL};
+    char *path = NULL;
+    int rc = project_open(&p, g->config_path, &e);
+    if (rc == 0) {
+        struct run_info *runs = NULL; /* refreshes an interrupted run's manifest */
+        size_t n = 0;
+        rc = run_list(p.working, &runs, &n, &e);
+        run_list_free(runs, n);
+    }
+    if (rc == 0) {
+        char rel[64];
+        snprintf(rel, sizeof(rel), "%.8s/manifest.json", argv[1]);
+        path = fs_join(p.working, rel);
+        rc = path ? manifest_load(&m, path, &e) : err_set(&e, AE_NOMEM, "out of memory");
+        if (rc == AE_FORMAT) {
+            rc = err_set(&e, AE_CONFIG, "no run %s under %s", argv[1], p.working);
+        }
+    }
+    if (rc == 0) {
+        json_t *r = m.root;
+        printf("run %s  pipeline %s  status %s\n", jstr(r, "run_id"), jstr(r, "pipeline"),
+               jstr(r, "status"));
+        printf("created %s  updated %s\n", jstr(r, "created_at"), jstr(r, "updated_at"));
+        if (json_is_string(json_object_get(r, "reason"))) {
+            printf("reason: %s\n", jstr(r, "reason"));
+        }
+        printf("\n%-24s %-9s %12s %12s %12s  %s\n", "FILE", "STATUS", "READ", "VALID", "INVALID",
+               "OUTPUT");
+        size_t i;
+        json_t *f;
+        json_array_foreach(json_object_get(r, "files"), i, f)
+        {
+            printf("%-24s %-9s %12lld %12lld %12lld  %s\n", jstr(f, "name"), jstr(f, "status"),
+                   (long long)json_integer_value(json_object_get(f, "rows_read")),
+                   (long long)json_integer_value(json_object_get(f, "rows_valid")),
+                   (long long)json_integer_value(json_object_get(f, "rows_invalid")),
+                   jstr(f, "output"));
+        }
+        json_t *steps = json_object_get(r, "steps");
+        if (json_array_size(steps) > 0) {
+            printf("\n%-24s %-6s %-9s %12s  %s\n", "STEP", "KIND", "STATUS", "ROWS", "REASON");
+            json_array_foreach(steps, i, f)
+            {
+                json_t *rows = json_object_get(f, "rows");
+                char rbuf[32] = "-";
+                if (json_is_integer(rows)) {
+                    snprintf(rbuf, sizeof(rbuf), "%lld", (long long)json_integer_value(rows));
+                }
+                printf("%-24s %-6s %-9s %12s  %s\n", jstr(f, "name"), jstr(f, "kind"),
+                       jstr(f, "status"), rbuf,
+                       json_is_string(json_object_get(f, "reason")) ? jstr(f, "reason") : "");
+            }
+        }
+    } else {
+        fprintf(stderr, "astro: %s\n", e.msg);
+    }
+    manifest_release(&m);
+    project_close(&p);
+    free(path);
+    return rc;
+}

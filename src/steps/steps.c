@@ -1,0 +1,453 @@
+/*
+ * steps.c - the steps runner: load, sql and exec steps with their state in the manifest and
+ * stats.db.
+ */
+#include "steps/steps.h"
+
+#include "batch/batch.h"
+#include "parquet/pq.h"
+#include "sink/load.h"
+#include "util/buf.h"
+#include "util/fs.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <libpq-fe.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Rows per batch when streaming a Parquet file into a database. */
+#define LOAD_BATCH_ROWS 8192
+
+static const char *kind_name(enum step_kind k)
+{
+    switch (k) {
+    case STEP_LOAD: return "load";
+    case STEP_SQL: return "sql";
+    default: return "exec";
+    }
+}
+
+static const struct target_spec *find_target(const struct config *c, const char *name)
+{
+    for (size_t i = 0; i < c->ntargets; i++) {
+        if (strcmp(c->targets[i].name, name) == 0) {
+            return &c->targets[i];
+        }
+    }
+    return NULL;
+}
+
+/* The manifest's files[] entry of a dataset, or NULL. */
+static json_t *dataset_entry(const struct manifest *m, const char *dataset)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(m->root, "files"), i, f)
+    {
+        const char *n = json_string_value(json_object_get(f, "name"));
+        if (n != NULL && strcmp(n, dataset) == 0) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
+/* The manifest's steps[] entry of step name (created when missing). */
+static json_t *step_entry(struct manifest *m, const struct step_spec *st)
+{
+    json_t *steps = json_object_get(m->root, "steps");
+    if (!json_is_array(steps)) {
+        steps = json_array();
+        json_object_set_new(m->root, "steps", steps);
+    }
+    size_t i;
+    json_t *s;
+    json_array_foreach(steps, i, s)
+    {
+        const char *n = json_string_value(json_object_get(s, "name"));
+        if (n != NULL && strcmp(n, st->name) == 0) {
+            return s;
+        }
+    }
+    s = json_pack("{s:s, s:s, s:s}", "name", st->name, "kind", kind_name(st->kind), "status",
+                  "pending");
+    if (s == NULL || json_array_append_new(steps, s) != 0) {
+        return NULL;
+    }
+    return s;
+}
+
+/* Records a step's state in the manifest (saved) and stats.db. */
+static int record_step(const struct steps_env *env, const struct step_spec *st, json_t *entry,
+                       const char *status, int64_t rows, const char *reason, struct err *e)
+{
+    char now[48];
+    fs_now_iso(now, sizeof(now));
+    bool running = strcmp(status, "running") == 0;
+    json_object_set_new(entry, "status", json_string(status));
+    if (running) {
+        json_object_set_new(entry, "started_at", json_string(now));
+        json_object_set_new(entry, "finished_at", json_null());
+    } else {
+        json_object_set_new(entry, "finished_at", json_string(now));
+    }
+    json_object_set_new(entry, "rows", rows >= 0 ? json_integer(rows) : json_null());
+    json_object_set_new(entry, "reason", reason ? json_string(reason) : json_null());
+    int rc = manifest_save(env->m, e);
+    if (rc != 0) {
+        return rc;
+    }
+    struct stats_step ss = {
+        .step = st->name,
+        .kind = kind_name(st->kind),
+        .status = status,
+        .started_at = json_string_value(json_object_get(entry, "started_at")),
+        .finished_at = running ? NULL : now,
+        .rows = rows,
+        .reason = reason,
+    };
+    return stats_put_step(env->stats, env->run_id, &ss, e);
+}
+
+static int run_load(const struct steps_env *env, const struct step_spec *st, int64_t *rows,
+                    bool *skipped, struct err *e)
+{
+    const struct target_spec *t = find_target(env->cfg, st->target);
+    json_t *f = dataset_entry(env->m, st->dataset);
+    const char *output = f ? json_string_value(json_object_get(f, "output")) : NULL;
+    const char *sha = f ? json_string_value(json_object_get(f, "sha256")) : NULL;
+    if (t == NULL) {
+        return err_set(e, AE_CONFIG, "target '%s' is not defined under targets", st->target);
+    }
+    if (output == NULL || sha == NULL) {
+        return err_set(e, AE_CONFIG, "dataset '%s' has no ingested output in run %s",
+                       st->dataset, env->run_id);
+    }
+    const char *table = st->table ? st->table : st->dataset;
+    bool done = false;
+    int rc = load_checkpointed(t, st->dataset, sha, table, &done, e);
+    if (rc != 0) {
+        return rc;
+    }
+    if (done) {
+        *skipped = true;
+        log_msg(env->log, LOG_INFO, st->name,
+                "already loaded: %s (sha256 %.12s...) is checkpointed in target %s, table %s",
+                st->dataset, sha, t->name, table);
+        return 0;
+    }
+    char *path = fs_join(env->run_dir, output);
+    struct pq_reader *r = NULL;
+    struct batch b;
+    struct sink sink = {NULL, NULL};
+    bool open = false;
+    struct dtype_info *types = NULL;
+    struct pq_column *cols = NULL;
+    struct load_result res;
+    memset(&b, 0, sizeof(b));
+    memset(&res, 0, sizeof(res));
+    if (path == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    rc = pq_reader_open(&r, path, e);
+    if (rc != 0) {
+        goto out;
+    }
+    size_t n = pq_reader_ncols(r);
+    types = calloc(n ? n : 1, sizeof(*types));
+    cols = calloc(n ? n : 1, sizeof(*cols));
+    if (types == NULL || cols == NULL) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        cols[i] = *pq_reader_column(r, i);
+        types[i] = cols[i].type;
+    }
+    rc = batch_init(&b, types, n, LOAD_BATCH_ROWS);
+    if (rc != 0) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto out;
+    }
+    struct load_opts lo = {
+        .table = table,
+        .mode = st->mode,
+        .key = (const char *const *)st->key,
+        .nkey = st->nkey,
+        .create = st->create,
+        .on_conflict = st->on_conflict,
+        .run_id = env->run_id,
+        .dataset = st->dataset,
+        .source_sha256 = sha,
+        .result = &res,
+    };
+    rc = sink_load_open(&sink, t, &lo, cols, n, e);
+    if (rc != 0) {
+        goto out;
+    }
+    open = true;
+    for (;;) {
+        batch_reset(&b);
+        rc = pq_reader_next(r, &b, e);
+        if (rc != 0 || b.nrows == 0) {
+            break;
+        }
+        rc = sink_write(&sink, &b, e);
+        if (rc != 0) {
+            break;
+        }
+    }
+    if (rc != 0) {
+        goto out;
+    }
+    open = false;
+    rc = sink_commit(&sink, NULL, e);
+    if (rc != 0) {
+        goto out;
+    }
+    *rows = (int64_t)res.rows_sent;
+    *skipped = res.skipped;
+    log_msg(env->log, LOG_INFO, st->name,
+            "%s: %llu rows sent to %s.%s (%s), %llu rows written", st->dataset,
+            (unsigned long long)res.rows_sent, t->name, table,
+            st->mode == LOAD_UPSERT ? "upsert" : st->mode == LOAD_REPLACE ? "replace" : "append",
+            (unsigned long long)res.rows_written);
+out:
+    if (open) {
+        sink_abort(&sink);
+    }
+    pq_reader_free(r);
+    batch_release(&b);
+    free(types);
+    free(cols);
+    free(path);
+    return rc;
+}
+
+/* The SQL of a sql step: inline statements or the file (relative to astro.yaml). */
+static int sql_text(const struct steps_env *env, const struct step_spec *st, char **out,
+                    struct err *e)
+{
+    if (st->statements != NULL) {
+        *out = strdup(st->statements);
+        return *out ? 0 : err_set(e, AE_NOMEM, "out of memory");
+    }
+    char *path = st->sql_file[0] == '/' ? strdup(st->sql_file)
+                                         : fs_join(env->project_dir, st->sql_file);
+    if (path == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    int rc = fs_read_file(path, out, NULL, e);
+    free(path);
+    return rc;
+}
+
+static int run_sql(const struct steps_env *env, const struct step_spec *st, struct err *e)
+{
+    const struct target_spec *t = find_target(env->cfg, st->target);
+    if (t == NULL) {
+        return err_set(e, AE_CONFIG, "target '%s' is not defined under targets", st->target);
+    }
+    char *sql = NULL;
+    int rc = sql_text(env, st, &sql, e);
+    if (rc != 0) {
+        return rc;
+    }
+    if (t->kind == TARGET_SQLITE) {
+        sqlite3 *db = NULL;
+        char *msg = NULL;
+        if (sqlite3_open_v2(t->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+            SQLITE_OK) {
+            rc = err_set(e, AE_DB, "target \"%s\" (sqlite): cannot open %s: %s", t->name, t->path,
+                         db ? sqlite3_errmsg(db) : "out of memory");
+        } else {
+            sqlite3_busy_timeout(db, 30000);
+            if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+                sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK ||
+                sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+                rc = err_set(e, AE_DB, "target \"%s\" (sqlite %s): %s", t->name, t->path,
+                             msg ? msg : sqlite3_errmsg(db));
+                sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            }
+        }
+        sqlite3_free(msg);
+        sqlite3_close(db);
+    } else {
+        /* libpq's messages name host and port, never the password. */
+        PGconn *conn = PQconnectdb(t->dsn ? t->dsn : "");
+        if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+            rc = err_set(e, AE_DB, "target \"%s\" (postgres): cannot connect: %s", t->name,
+                         conn ? PQerrorMessage(conn) : "out of memory");
+        } else {
+            PGresult *res = PQexec(conn, "BEGIN");
+            bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+            PQclear(res);
+            if (ok) {
+                res = PQexec(conn, sql);
+                ExecStatusType s = PQresultStatus(res);
+                ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK || s == PGRES_EMPTY_QUERY;
+                PQclear(res);
+            }
+            if (ok) {
+                res = PQexec(conn, "COMMIT");
+                ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+                PQclear(res);
+            }
+            if (!ok) {
+                rc = err_set(e, AE_DB, "target \"%s\" (postgres): %s", t->name,
+                             PQerrorMessage(conn));
+            }
+        }
+        PQfinish(conn);
+    }
+    free(sql);
+    if (rc == 0) {
+        log_msg(env->log, LOG_INFO, st->name, "SQL committed on target %s", t->name);
+    }
+    return rc;
+}
+
+/* ASTRO_DATASET_<NAME>: NAME upper-cased, anything but [A-Z0-9] as '_'. */
+static int dataset_env(const struct steps_env *env, struct err *e)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(env->m->root, "files"), i, f)
+    {
+        const char *n = json_string_value(json_object_get(f, "name"));
+        const char *out = json_string_value(json_object_get(f, "output"));
+        if (n == NULL || out == NULL) {
+            continue;
+        }
+        char key[256];
+        int k = snprintf(key, sizeof(key), "ASTRO_DATASET_");
+        for (size_t j = 0; n[j] != '\0' && (size_t)k + 1 < sizeof(key); j++) {
+            unsigned char c = (unsigned char)n[j];
+            key[k++] = isalnum(c) ? (char)toupper(c) : '_';
+        }
+        key[k] = '\0';
+        char *path = fs_join(env->run_dir, out);
+        if (path == NULL || setenv(key, path, 1) != 0) {
+            free(path);
+            return err_set(e, AE_NOMEM, "out of memory");
+        }
+        free(path);
+    }
+    return 0;
+}
+
+static int run_exec(const struct steps_env *env, const struct step_spec *st, struct err *e)
+{
+    int pfd[2];
+    if (pipe(pfd) != 0) {
+        return err_errno(e, errno, "cannot create a pipe");
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        int errnum = errno;
+        close(pfd[0]);
+        close(pfd[1]);
+        return err_errno(e, errnum, "cannot start %s", st->argv[0]);
+    }
+    if (pid == 0) {
+        /* The child: output to the pipe, environment, project folder, then the command. */
+        struct err ce;
+        dup2(pfd[1], STDOUT_FILENO);
+        dup2(pfd[1], STDERR_FILENO);
+        close(pfd[0]);
+        close(pfd[1]);
+        if (chdir(env->project_dir) != 0 || setenv("ASTRO_RUN_ID", env->run_id, 1) != 0 ||
+            setenv("ASTRO_RUN_DIR", env->run_dir, 1) != 0 ||
+            setenv("ASTRO_CONFIG", env->cfg->path, 1) != 0 || dataset_env(env, &ce) != 0) {
+            fprintf(stderr, "astro: cannot prepare the environment of %s\n", st->argv[0]);
+            _exit(127);
+        }
+        execvp(st->argv[0], st->argv);
+        fprintf(stderr, "astro: cannot run %s: %s\n", st->argv[0], strerror(errno));
+        _exit(127);
+    }
+    close(pfd[1]);
+    FILE *out = fdopen(pfd[0], "r");
+    if (out != NULL) {
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t len;
+        while ((len = getline(&line, &cap, out)) > 0) {
+            if (line[len - 1] == '\n') {
+                line[len - 1] = '\0';
+            }
+            log_msg(env->log, LOG_INFO, st->name, "| %s", line);
+        }
+        free(line);
+        fclose(out);
+    } else {
+        close(pfd[0]);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            return err_errno(e, errno, "cannot wait for %s", st->argv[0]);
+        }
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        return 0;
+    }
+    if (WIFEXITED(status)) {
+        return err_set(e, AE_DATA, "%s exited with status %d", st->argv[0], WEXITSTATUS(status));
+    }
+    return err_set(e, AE_DATA, "%s was killed by signal %d", st->argv[0],
+                   WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+int steps_run(const struct steps_env *env, struct err *e)
+{
+    for (size_t i = 0; i < env->cfg->nsteps; i++) {
+        const struct step_spec *st = &env->cfg->steps[i];
+        json_t *entry = step_entry(env->m, st);
+        if (entry == NULL) {
+            return err_set(e, AE_NOMEM, "out of memory");
+        }
+        const char *status = json_string_value(json_object_get(entry, "status"));
+        if (status != NULL && (strcmp(status, "done") == 0 || strcmp(status, "skipped") == 0)) {
+            log_msg(env->log, LOG_INFO, st->name, "already %s in an earlier session", status);
+            continue;
+        }
+        int rc = record_step(env, st, entry, "running", -1, NULL, e);
+        if (rc != 0) {
+            return rc;
+        }
+        log_msg(env->log, LOG_INFO, st->name, "step %zu of %zu (%s) started", i + 1,
+                env->cfg->nsteps, kind_name(st->kind));
+        double t0 = fs_monotonic();
+        int64_t rows = -1;
+        bool skipped = false;
+        switch (st->kind) {
+        case STEP_LOAD: rc = run_load(env, st, &rows, &skipped, e); break;
+        case STEP_SQL: rc = run_sql(env, st, e); break;
+        default: rc = run_exec(env, st, e); break;
+        }
+        if (rc != 0) {
+            err_prefix(e, "step %s", st->name);
+            struct err e2;
+            if (record_step(env, st, entry, "failed", rows, e->msg, &e2) != 0) {
+                log_msg(env->log, LOG_ERROR, st->name, "%s", e2.msg);
+            }
+            return rc;
+        }
+        rc = record_step(env, st, entry, skipped ? "skipped" : "done", rows,
+                         skipped ? "already loaded (checkpoint)" : NULL, e);
+        if (rc != 0) {
+            return rc;
+        }
+        log_msg(env->log, LOG_INFO, st->name, "step %s in %.2f s", skipped ? "skipped" : "done",
+                fs_monotonic() - t0);
+    }
+    return 0;
+}
