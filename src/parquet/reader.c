@@ -1,0 +1,1759 @@
+/*
+ * reader.c - the streaming Parquet reader (pq_reader_* in pq.h), for flat schemas.
+ *
+ * Open reads the footer once (FileMetaData, PARQUET.md §1.1 and §1.3), maps every leaf to an
+ * astro dtype and checks every column chunk's byte range against the file. Reading walks each
+ * column independently through its chunks, one page at a time: a column keeps a read window of
+ * its chunk (page header + compressed page, read with pread), the decompressed page, and the
+ * chunk's dictionary. Levels, dictionary indices and PLAIN values are decoded straight from the
+ * page as rows are asked for, so memory is bounded by the largest page and dictionary whatever
+ * the number of rows. Every column chunk holds exactly its row group's rows (checked), so the
+ * columns stay aligned across page and row-group boundaries without talking to each other.
+ *
+ * Invariants: c->page_left rows remain in the current data page and c->rows_left in the
+ * current chunk (page_left <= rows_left); when both are 0 the next call opens the next chunk.
+ * Errors are sticky: after a failed pq_reader_next every later call fails the same way.
+ */
+#include "parquet/pq.h"
+
+#include "parquet/decode.h"
+#include "parquet/encode.h"
+#include "parquet/tdecode.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* parquet.thrift enums (PARQUET.md §1.3). */
+enum { PT_BOOLEAN = 0, PT_INT32 = 1, PT_INT64 = 2, PT_INT96 = 3, PT_FLOAT = 4, PT_DOUBLE = 5,
+       PT_BYTE_ARRAY = 6, PT_FLBA = 7 };
+enum { ENC_PLAIN = 0, ENC_PLAIN_DICTIONARY = 2, ENC_RLE = 3, ENC_BIT_PACKED = 4,
+       ENC_RLE_DICTIONARY = 8 };
+enum { PAGE_DATA = 0, PAGE_INDEX = 1, PAGE_DICTIONARY = 2, PAGE_DATA_V2 = 3 };
+enum { REP_REQUIRED = 0, REP_OPTIONAL = 1, REP_REPEATED = 2 };
+/* LogicalType union members. */
+enum { LT_NONE = 0, LT_STRING = 1, LT_MAP = 2, LT_LIST = 3, LT_ENUM = 4, LT_DECIMAL = 5,
+       LT_DATE = 6, LT_TIME = 7, LT_TIMESTAMP = 8, LT_INTEGER = 10, LT_UNKNOWN = 11, LT_JSON = 12,
+       LT_BSON = 13, LT_UUID = 14, LT_FLOAT16 = 15 };
+enum { UNIT_MILLIS = 1, UNIT_MICROS = 2, UNIT_NANOS = 3 };
+
+/* Limits against hostile metadata; real files stay far below them. */
+#define RD_MAX_FOOTER (512u << 20)
+#define RD_MAX_PAGE (1024u << 20)
+#define RD_MAX_HEADER (64u << 20)
+#define RD_READ_AHEAD (256u << 10)
+
+/* How a physical value becomes its batch storage value (dtype.h). */
+enum rd_conv {
+    CV_BOOL,      /* BOOLEAN -> u8 */
+    CV_I32,       /* INT32 -> i64, sign-extended */
+    CV_U32,       /* INT32 holding an unsigned value -> i64, zero-extended */
+    CV_I64,       /* INT64 -> i64 (also the bit pattern of UINT_64) */
+    CV_TS_MILLIS, /* INT64 milliseconds -> microseconds */
+    CV_TS_NANOS,  /* INT64 nanoseconds -> microseconds, rounded toward negative infinity */
+    CV_INT96,     /* legacy Impala/Spark timestamp -> microseconds */
+    CV_FLOAT,     /* FLOAT -> double */
+    CV_DOUBLE,    /* DOUBLE -> double */
+    CV_STR,       /* BYTE_ARRAY -> bytes, checked UTF-8 */
+    CV_DEC_I32,   /* INT32 decimal -> i128 */
+    CV_DEC_I64,   /* INT64 decimal -> i128 */
+    CV_DEC_BE     /* FLBA or BYTE_ARRAY big-endian decimal -> i128 */
+};
+
+/* One SchemaElement, as read from the footer (pointers into the footer buffer). */
+struct rd_sel {
+    int type, rep, conv, logical, unit, int_bits;
+    int32_t type_len, nchild, scale, precision, lscale, lprecision;
+    bool has_type, has_nchild, ts_utc, int_signed;
+    const uint8_t *name;
+    size_t name_len;
+};
+
+struct rd_chunk {
+    uint64_t start, end; /* byte range of the chunk's pages */
+    int64_t nvalues;     /* ColumnMetaData.num_values */
+    int codec;
+};
+
+struct rd_col {
+    struct pq_column pub;
+    char *name;
+    int ptype;
+    size_t width; /* bytes per PLAIN value for fixed-width types (0 for BYTE_ARRAY, BOOLEAN) */
+    enum rd_conv cv;
+    enum dtype_storage st;
+    bool optional;
+
+    /* The chunk being read. */
+    size_t rg;          /* index of the next row group to open */
+    uint64_t rows_left; /* rows of the current chunk not yet returned */
+    uint64_t pos, end;  /* file offsets: next unread byte of the chunk, end of the chunk */
+    int codec;
+    struct buf win;   /* window of file bytes [win_off, win_off + win.len) */
+    uint64_t win_off;
+    struct buf page; /* decompressed page values (or the whole V1 body) */
+
+    /* The chunk's dictionary, already in storage form. */
+    bool has_dict, seen_data;
+    size_t dict_n;
+    void *dict_fix;     /* dict_n storage values (fixed-width types) */
+    uint32_t *dict_off; /* DS_BYTES: dict_n + 1 offsets into dict_data */
+    struct buf dict_data;
+
+    /* The current data page. */
+    uint64_t page_left;
+    struct pq_rle lv; /* definition levels (optional columns) */
+    int enc;          /* ENC_PLAIN, ENC_RLE_DICTIONARY (either dictionary flavour) or ENC_RLE */
+    const uint8_t *vp, *vend; /* PLAIN values left */
+    uint64_t bitpos;          /* PLAIN BOOLEAN: next bit at vp */
+    struct pq_rle ix;         /* dictionary indices, or RLE booleans */
+};
+
+struct pq_reader {
+    int fd;
+    char *path;
+    uint64_t size;
+    size_t ncols;
+    struct rd_col *cols;
+    size_t nrg;
+    uint64_t *rg_rows;
+    struct rd_chunk *chunks; /* nrg * ncols, row group major */
+    uint64_t nrows, row;
+    size_t nkv;
+    char **kv; /* 2 * nkv: key, value, ... */
+    struct pq_decompressor dec;
+    uint32_t *ix;
+    size_t ix_cap;
+    int failed; /* sticky error code */
+    char failed_msg[sizeof(((struct err *)0)->msg)];
+};
+
+/* ---------------------------------------------------------------- footer */
+
+static char *dup_n(const uint8_t *p, size_t n)
+{
+    char *s = malloc(n + 1);
+    if (s != NULL) {
+        if (n > 0) {
+            memcpy(s, p, n);
+        }
+        s[n] = '\0';
+    }
+    return s;
+}
+
+static void parse_logical(struct td *t, struct rd_sel *s)
+{
+    struct td_struct u, in, unit;
+    int ty, ty2;
+    int16_t id, id2;
+    td_struct_begin(t, &u);
+    while (td_field(t, &u, &ty, &id)) {
+        if (ty != TD_STRUCT) {
+            td_skip(t, ty);
+            continue;
+        }
+        s->logical = id;
+        td_struct_begin(t, &in);
+        while (td_field(t, &in, &ty2, &id2)) {
+            if (id == LT_DECIMAL && id2 == 1) {
+                s->lscale = (int32_t)td_int(t, ty2, INT32_MIN, INT32_MAX);
+            } else if (id == LT_DECIMAL && id2 == 2) {
+                s->lprecision = (int32_t)td_int(t, ty2, INT32_MIN, INT32_MAX);
+            } else if ((id == LT_TIMESTAMP || id == LT_TIME) && id2 == 1) {
+                s->ts_utc = td_bool(t, ty2);
+            } else if ((id == LT_TIMESTAMP || id == LT_TIME) && id2 == 2 && ty2 == TD_STRUCT) {
+                int ty3;
+                int16_t id3;
+                td_struct_begin(t, &unit);
+                while (td_field(t, &unit, &ty3, &id3)) {
+                    s->unit = id3;
+                    td_skip(t, ty3);
+                }
+            } else if (id == LT_INTEGER && id2 == 1) {
+                s->int_bits = (int)td_int(t, ty2, INT8_MIN, INT8_MAX);
+            } else if (id == LT_INTEGER && id2 == 2) {
+                s->int_signed = td_bool(t, ty2);
+            } else {
+                td_skip(t, ty2);
+            }
+        }
+    }
+}
+
+static void parse_schema_el(struct td *t, struct rd_sel *s)
+{
+    struct td_struct st;
+    int ty;
+    int16_t id;
+    memset(s, 0, sizeof(*s));
+    s->type = -1;
+    s->rep = REP_REQUIRED;
+    s->conv = -1;
+    td_struct_begin(t, &st);
+    while (td_field(t, &st, &ty, &id)) {
+        switch (id) {
+        case 1:
+            s->type = (int)td_int(t, ty, 0, 7);
+            s->has_type = true;
+            break;
+        case 2: s->type_len = (int32_t)td_int(t, ty, INT32_MIN, INT32_MAX); break;
+        case 3: s->rep = (int)td_int(t, ty, 0, 2); break;
+        case 4: s->name = td_bin(t, ty, &s->name_len); break;
+        case 5:
+            s->nchild = (int32_t)td_int(t, ty, INT32_MIN, INT32_MAX);
+            s->has_nchild = true;
+            break;
+        case 6: s->conv = (int)td_int(t, ty, INT32_MIN, INT32_MAX); break;
+        case 7: s->scale = (int32_t)td_int(t, ty, INT32_MIN, INT32_MAX); break;
+        case 8: s->precision = (int32_t)td_int(t, ty, INT32_MIN, INT32_MAX); break;
+        case 10:
+            if (ty == TD_STRUCT) {
+                parse_logical(t, s);
+            } else {
+                td_skip(t, ty);
+            }
+            break;
+        default: td_skip(t, ty); break;
+        }
+    }
+    if (t->err == 0 && s->name == NULL) {
+        td_fail(t, "a schema element has no name");
+    }
+}
+
+/* Maps a leaf's physical type and annotations to an astro dtype and a conversion
+ * (LogicalTypes.md; the LogicalType wins over the ConvertedType when both are present; an
+ * unknown LogicalType falls back to the ConvertedType, then to the physical type). */
+static int map_type(struct rd_col *c, const struct rd_sel *s, struct err *e)
+{
+    int lt = s->logical;
+    if (lt == LT_UNKNOWN || lt > LT_FLOAT16 || lt == 9) {
+        lt = LT_NONE; /* unknown to us (or the null type): read the physical type */
+    }
+    int ct = s->conv;
+    int prec = lt == LT_DECIMAL ? s->lprecision : s->precision;
+    int scale = lt == LT_DECIMAL ? s->lscale : s->scale;
+    bool dec = lt == LT_DECIMAL || (lt == LT_NONE && ct == 5);
+    struct dtype_info *ty = &c->pub.type;
+    memset(ty, 0, sizeof(*ty));
+    c->ptype = s->type;
+    if (lt == LT_TIME || (lt == LT_NONE && (ct == 7 || ct == 8))) {
+        return err_set(e, AE_FORMAT, "column '%s': TIME columns are not supported", c->name);
+    }
+    if (lt == LT_UUID || lt == LT_FLOAT16 || lt == LT_MAP || lt == LT_LIST ||
+        (lt == LT_NONE && (ct == 1 || ct == 2 || ct == 3 || ct == 21))) {
+        return err_set(e, AE_FORMAT, "column '%s': its logical type (%s) is not supported",
+                       c->name,
+                       lt == LT_UUID      ? "UUID"
+                       : lt == LT_FLOAT16 ? "FLOAT16"
+                       : ct == 21         ? "INTERVAL"
+                                          : "MAP/LIST");
+    }
+    if (dec) {
+        if (prec < 1 || prec > 38 || scale < 0 || scale > prec) {
+            return err_set(e, AE_FORMAT, "column '%s': decimal(%d,%d) is not supported", c->name,
+                           prec, scale);
+        }
+        ty->id = DT_DECIMAL;
+        ty->precision = (uint8_t)prec;
+        ty->scale = (uint8_t)scale;
+    }
+    switch (s->type) {
+    case PT_BOOLEAN:
+        ty->id = DT_BOOL;
+        c->cv = CV_BOOL;
+        return 0;
+    case PT_INT32:
+        c->width = 4;
+        if (dec) {
+            c->cv = CV_DEC_I32;
+            return 0;
+        }
+        c->cv = CV_I32;
+        ty->id = DT_INT32;
+        if (lt == LT_DATE || (lt == LT_NONE && ct == 6)) {
+            ty->id = DT_DATE;
+        } else if (lt == LT_INTEGER) {
+            static const enum dtype sid[] = {DT_INT8, DT_INT16, DT_INT32};
+            static const enum dtype uid[] = {DT_UINT8, DT_UINT16, DT_UINT32};
+            int k = s->int_bits == 8 ? 0 : s->int_bits == 16 ? 1 : s->int_bits == 32 ? 2 : -1;
+            if (k < 0) {
+                return err_set(e, AE_FORMAT, "column '%s': INTEGER(%d) on INT32 is invalid",
+                               c->name, s->int_bits);
+            }
+            ty->id = s->int_signed ? sid[k] : uid[k];
+        } else if (lt == LT_NONE && ct >= 11 && ct <= 17 && ct != 14) {
+            static const enum dtype byct[] = {DT_UINT8, DT_UINT16, DT_UINT32, DT_UINT64,
+                                              DT_INT8,  DT_INT16,  DT_INT32};
+            ty->id = byct[ct - 11];
+        } else if (lt != LT_NONE || (ct != -1 && ct != 17)) {
+            return err_set(e, AE_FORMAT, "column '%s': INT32 with this annotation is invalid",
+                           c->name);
+        }
+        if (ty->id == DT_UINT8 || ty->id == DT_UINT16 || ty->id == DT_UINT32) {
+            c->cv = CV_U32;
+        }
+        return 0;
+    case PT_INT64:
+        c->width = 8;
+        if (dec) {
+            c->cv = CV_DEC_I64;
+            return 0;
+        }
+        c->cv = CV_I64;
+        ty->id = DT_INT64;
+        if (lt == LT_TIMESTAMP) {
+            ty->id = s->ts_utc ? DT_TIMESTAMP_TZ : DT_TIMESTAMP;
+            c->cv = s->unit == UNIT_MILLIS  ? CV_TS_MILLIS
+                    : s->unit == UNIT_NANOS ? CV_TS_NANOS
+                                            : CV_I64;
+            if (s->unit < UNIT_MILLIS || s->unit > UNIT_NANOS) {
+                return err_set(e, AE_FORMAT, "column '%s': TIMESTAMP without a valid unit",
+                               c->name);
+            }
+        } else if (lt == LT_NONE && (ct == 9 || ct == 10)) {
+            /* LogicalTypes.md: TIMESTAMP_MILLIS/MICROS mean isAdjustedToUTC = true. */
+            ty->id = DT_TIMESTAMP_TZ;
+            c->cv = ct == 9 ? CV_TS_MILLIS : CV_I64;
+        } else if (lt == LT_INTEGER) {
+            if (s->int_bits != 64) {
+                return err_set(e, AE_FORMAT, "column '%s': INTEGER(%d) on INT64 is invalid",
+                               c->name, s->int_bits);
+            }
+            ty->id = s->int_signed ? DT_INT64 : DT_UINT64;
+        } else if (lt == LT_NONE && ct == 14) {
+            ty->id = DT_UINT64;
+        } else if (lt != LT_NONE || (ct != -1 && ct != 18)) {
+            return err_set(e, AE_FORMAT, "column '%s': INT64 with this annotation is invalid",
+                           c->name);
+        }
+        return 0;
+    case PT_INT96:
+        /* Deprecated Impala/Spark timestamps: nanoseconds of the day + Julian day, naive. */
+        c->width = 12;
+        c->cv = CV_INT96;
+        ty->id = DT_TIMESTAMP;
+        return 0;
+    case PT_FLOAT:
+        c->width = 4;
+        c->cv = CV_FLOAT;
+        ty->id = DT_FLOAT32;
+        return 0;
+    case PT_DOUBLE:
+        c->width = 8;
+        c->cv = CV_DOUBLE;
+        ty->id = DT_FLOAT64;
+        return 0;
+    case PT_BYTE_ARRAY:
+        if (dec) {
+            c->cv = CV_DEC_BE;
+            return 0;
+        }
+        /* STRING, ENUM, JSON, BSON and un-annotated binary all read as str; the bytes must be
+         * UTF-8, which pq_reader_next checks value by value. */
+        ty->id = DT_STR;
+        c->cv = CV_STR;
+        return 0;
+    case PT_FLBA:
+        if (s->type_len < 1) {
+            return err_set(e, AE_FORMAT, "column '%s': FIXED_LEN_BYTE_ARRAY without a length",
+                           c->name);
+        }
+        if (!dec) {
+            return err_set(e, AE_FORMAT,
+                           "column '%s': FIXED_LEN_BYTE_ARRAY is only supported for decimals",
+                           c->name);
+        }
+        if (s->type_len > 16) {
+            return err_set(e, AE_FORMAT, "column '%s': decimal of %d bytes is not supported",
+                           c->name, (int)s->type_len);
+        }
+        c->width = (size_t)s->type_len;
+        c->cv = CV_DEC_BE;
+        return 0;
+    default: break;
+    }
+    return err_set(e, AE_FORMAT, "column '%s': physical type %d is not supported", c->name,
+                   s->type);
+}
+
+/* Checks the schema is flat (root + leaves) and builds the columns. PARQUET.md §1.3: the
+ * schema list is the tree flattened depth first, the root first. */
+static int build_columns(struct pq_reader *r, const struct rd_sel *sel, size_t n, struct err *e)
+{
+    if (n == 0) {
+        return err_set(e, AE_FORMAT, "the schema is empty");
+    }
+    for (size_t i = 1; i < n; i++) {
+        const struct rd_sel *s = &sel[i];
+        if ((s->has_nchild && s->nchild > 0) || !s->has_type || s->rep == REP_REPEATED) {
+            char name[256];
+            snprintf(name, sizeof(name), "%.*s", (int)(s->name_len < 200 ? s->name_len : 200),
+                     (const char *)s->name);
+            return err_set(e, AE_FORMAT, "nested schemas are not supported (column %s)", name);
+        }
+    }
+    if (sel[0].nchild < 0 || (size_t)sel[0].nchild != n - 1) {
+        return err_set(e, AE_FORMAT,
+                       "the schema root has %d children but %zu elements follow it",
+                       (int)sel[0].nchild, n - 1);
+    }
+    r->ncols = n - 1;
+    r->cols = calloc(r->ncols ? r->ncols : 1, sizeof(*r->cols));
+    if (r->cols == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory reading the schema");
+    }
+    for (size_t i = 0; i < r->ncols; i++) {
+        struct rd_col *c = &r->cols[i];
+        const struct rd_sel *s = &sel[i + 1];
+        buf_init(&c->win, 0);
+        buf_init(&c->page, 0);
+        buf_init(&c->dict_data, 0);
+        c->name = dup_n(s->name, s->name_len);
+        if (c->name == NULL) {
+            return err_set(e, AE_NOMEM, "out of memory reading the schema");
+        }
+        c->pub.name = c->name;
+        c->optional = s->rep == REP_OPTIONAL;
+        c->pub.nullable = c->optional;
+        int rc = map_type(c, s, e);
+        if (rc != 0) {
+            return rc;
+        }
+        c->st = dtype_storage(c->pub.type.id);
+    }
+    return 0;
+}
+
+/* ColumnMetaData fields a reader needs. */
+struct rd_cmeta {
+    int type, codec;
+    int64_t nvalues, total_comp, data_off, dict_off;
+    bool has_type, has_codec, has_nvalues, has_comp, has_data_off, has_dict_off;
+};
+
+static void parse_cmeta(struct td *t, struct rd_cmeta *m)
+{
+    struct td_struct st;
+    int ty;
+    int16_t id;
+    td_struct_begin(t, &st);
+    while (td_field(t, &st, &ty, &id)) {
+        switch (id) {
+        case 1:
+            m->type = (int)td_int(t, ty, 0, 7);
+            m->has_type = true;
+            break;
+        case 4:
+            m->codec = (int)td_int(t, ty, 0, INT32_MAX);
+            m->has_codec = true;
+            break;
+        case 5:
+            m->nvalues = td_int(t, ty, 0, INT64_MAX);
+            m->has_nvalues = true;
+            break;
+        case 7:
+            m->total_comp = td_int(t, ty, 0, INT64_MAX);
+            m->has_comp = true;
+            break;
+        case 9:
+            m->data_off = td_int(t, ty, 0, INT64_MAX);
+            m->has_data_off = true;
+            break;
+        case 11:
+            m->dict_off = td_int(t, ty, INT64_MIN, INT64_MAX);
+            m->has_dict_off = true;
+            break;
+        default: td_skip(t, ty); break;
+        }
+    }
+}
+
+/* Parses the row_groups list at t and fills r->rg_rows and r->chunks, checking every chunk. */
+static int parse_row_groups(struct pq_reader *r, struct td *t, int ty, uint64_t data_end,
+                            struct err *e)
+{
+    int et;
+    size_t n;
+    if (!td_list(t, ty, &et, &n)) {
+        return AE_FORMAT;
+    }
+    if (et != TD_STRUCT) {
+        return td_fail(t, "row_groups is not a list of structs");
+    }
+    r->nrg = n;
+    r->rg_rows = calloc(n ? n : 1, sizeof(*r->rg_rows));
+    if (n > 0 && r->ncols > SIZE_MAX / sizeof(*r->chunks) / n) {
+        return err_set(e, AE_NOMEM, "too many column chunks");
+    }
+    size_t nch = n * r->ncols;
+    r->chunks = calloc(nch ? nch : 1, sizeof(*r->chunks));
+    if (r->rg_rows == NULL || r->chunks == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory reading the row groups");
+    }
+    for (size_t g = 0; g < n && t->err == 0; g++) {
+        struct td_struct st;
+        int fty;
+        int16_t id;
+        size_t ncc = 0;
+        bool has_rows = false;
+        int64_t rows = 0;
+        td_struct_begin(t, &st);
+        while (td_field(t, &st, &fty, &id)) {
+            if (id == 3) {
+                rows = td_int(t, fty, 0, INT64_MAX);
+                has_rows = true;
+                continue;
+            }
+            if (id != 1) {
+                td_skip(t, fty);
+                continue;
+            }
+            int cet;
+            size_t nc;
+            if (!td_list(t, fty, &cet, &nc)) {
+                break;
+            }
+            if (cet != TD_STRUCT || nc != r->ncols) {
+                if (t->err == 0) {
+                    return err_set(e, AE_FORMAT,
+                                   "row group %zu has %zu column chunks for %zu columns", g, nc,
+                                   r->ncols);
+                }
+                break;
+            }
+            for (size_t c = 0; c < nc && t->err == 0; c++) {
+                struct td_struct cs;
+                int cty;
+                int16_t cid;
+                struct rd_cmeta m;
+                memset(&m, 0, sizeof(m));
+                bool has_meta = false;
+                td_struct_begin(t, &cs);
+                while (td_field(t, &cs, &cty, &cid)) {
+                    if (cid == 1 && cty == TD_BINARY) {
+                        size_t plen;
+                        (void)td_bin(t, cty, &plen);
+                        if (t->err == 0 && plen > 0) {
+                            return err_set(e, AE_FORMAT,
+                                           "column chunks stored in other files are not "
+                                           "supported");
+                        }
+                    } else if (cid == 3 && cty == TD_STRUCT) {
+                        parse_cmeta(t, &m);
+                        has_meta = true;
+                    } else if ((cid == 8 || cid == 9) && t->err == 0) {
+                        return err_set(e, AE_FORMAT, "encrypted columns are not supported");
+                    } else {
+                        td_skip(t, cty);
+                    }
+                }
+                if (t->err != 0) {
+                    break;
+                }
+                const struct rd_col *col = &r->cols[c];
+                if (!has_meta || !m.has_type || !m.has_codec || !m.has_nvalues || !m.has_comp ||
+                    !m.has_data_off) {
+                    return err_set(e, AE_FORMAT,
+                                   "column '%s' in row group %zu has incomplete metadata",
+                                   col->name, g);
+                }
+                if (m.type != col->ptype) {
+                    return err_set(e, AE_FORMAT,
+                                   "column '%s' in row group %zu has physical type %d, the schema "
+                                   "says %d",
+                                   col->name, g, m.type, col->ptype);
+                }
+                if (!pq_codec_supported(m.codec)) {
+                    return err_set(e, AE_FORMAT,
+                                   "column '%s': compression codec %s is not supported",
+                                   col->name, pq_codec_name(m.codec));
+                }
+                /* PARQUET.md §1.13.1-2: the chunk starts at the dictionary page when there is
+                 * one; a dictionary offset of 0 (Dremio) or past the data offset is bogus. */
+                uint64_t start = (uint64_t)m.data_off;
+                if (m.has_dict_off && m.dict_off >= 4 && m.dict_off < m.data_off) {
+                    start = (uint64_t)m.dict_off;
+                }
+                struct rd_chunk *ch = &r->chunks[g * r->ncols + c];
+                ch->start = start;
+                ch->end = (uint64_t)m.total_comp; /* a length until checked below */
+                ch->codec = m.codec;
+                ch->nvalues = m.nvalues;
+            }
+            ncc = nc;
+            td_list_end(t);
+        }
+        if (t->err != 0) {
+            break;
+        }
+        if (!has_rows || ncc != r->ncols) {
+            return err_set(e, AE_FORMAT, "row group %zu has no num_rows or no columns", g);
+        }
+        for (size_t c = 0; c < r->ncols; c++) {
+            struct rd_chunk *ch = &r->chunks[g * r->ncols + c];
+            /* Flat columns have exactly one value (null or not) per row. */
+            if (ch->nvalues != rows) {
+                return err_set(e, AE_FORMAT,
+                               "column '%s' in row group %zu has %lld values for %lld rows",
+                               r->cols[c].name, g, (long long)ch->nvalues, (long long)rows);
+            }
+            /* A 0-row group is never read, and writers leave its offsets at 0
+             * (parquet-testing column_chunk_key_value_metadata.parquet). */
+            uint64_t len = ch->end;
+            if (rows > 0 && (ch->start < 4 || ch->start > data_end || len > data_end - ch->start)) {
+                return err_set(e, AE_FORMAT,
+                               "column '%s' in row group %zu: chunk bytes %llu..+%llu lie "
+                               "outside the file's data (%llu bytes)",
+                               r->cols[c].name, g, (unsigned long long)ch->start,
+                               (unsigned long long)len, (unsigned long long)data_end);
+            }
+            ch->end = rows > 0 ? ch->start + len : ch->start;
+        }
+        r->rg_rows[g] = (uint64_t)rows;
+        if (r->nrows > UINT64_MAX - (uint64_t)rows) {
+            return err_set(e, AE_FORMAT, "row counts overflow");
+        }
+        r->nrows += (uint64_t)rows;
+    }
+    td_list_end(t);
+    return t->err;
+}
+
+static int parse_kv(struct pq_reader *r, struct td *t, int ty, struct err *e)
+{
+    int et;
+    size_t n;
+    if (!td_list(t, ty, &et, &n)) {
+        return AE_FORMAT;
+    }
+    if (et != TD_STRUCT) {
+        return td_fail(t, "key_value_metadata is not a list of structs");
+    }
+    r->kv = calloc(2 * n + 1, sizeof(*r->kv));
+    if (r->kv == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory reading key-value metadata");
+    }
+    for (size_t i = 0; i < n && t->err == 0; i++) {
+        struct td_struct st;
+        int fty;
+        int16_t id;
+        const uint8_t *k = NULL, *v = NULL;
+        size_t kn = 0, vn = 0;
+        td_struct_begin(t, &st);
+        while (td_field(t, &st, &fty, &id)) {
+            if (id == 1) {
+                k = td_bin(t, fty, &kn);
+            } else if (id == 2) {
+                v = td_bin(t, fty, &vn);
+            } else {
+                td_skip(t, fty);
+            }
+        }
+        if (t->err != 0 || k == NULL) {
+            break; /* a key-value without a key is skipped below by the error check */
+        }
+        /* Kept in file order: pq_reader_kv returns the first occurrence of a key. A missing
+         * value reads as "". */
+        r->kv[2 * r->nkv] = dup_n(k, kn);
+        r->kv[2 * r->nkv + 1] = dup_n(v ? v : (const uint8_t *)"", vn);
+        if (r->kv[2 * r->nkv] == NULL || r->kv[2 * r->nkv + 1] == NULL) {
+            r->nkv++;
+            return err_set(e, AE_NOMEM, "out of memory reading key-value metadata");
+        }
+        r->nkv++;
+    }
+    td_list_end(t);
+    return t->err;
+}
+
+/* Parses FileMetaData. The row_groups list is parsed after the whole struct because it needs
+ * the schema, which a writer may place after it (thrift fields need not be in id order). */
+static int parse_footer(struct pq_reader *r, const uint8_t *p, size_t n, uint64_t data_end,
+                        struct err *e)
+{
+    struct td t;
+    struct td_struct st;
+    int ty, rg_ty = 0;
+    int16_t id;
+    struct rd_sel *sel = NULL;
+    size_t nsel = 0;
+    bool has_schema = false, has_rows = false;
+    int64_t num_rows = 0;
+    const uint8_t *rg_at = NULL;
+    int rc = 0;
+    td_init(&t, p, n);
+    td_struct_begin(&t, &st);
+    while (rc == 0 && td_field(&t, &st, &ty, &id)) {
+        switch (id) {
+        case 2: {
+            int et;
+            if (has_schema || !td_list(&t, ty, &et, &nsel)) {
+                td_fail(&t, "bad schema list");
+                break;
+            }
+            if (et != TD_STRUCT) {
+                td_fail(&t, "schema is not a list of structs");
+                break;
+            }
+            sel = calloc(nsel ? nsel : 1, sizeof(*sel));
+            if (sel == NULL) {
+                rc = err_set(e, AE_NOMEM, "out of memory reading the schema");
+                break;
+            }
+            for (size_t i = 0; i < nsel && t.err == 0; i++) {
+                parse_schema_el(&t, &sel[i]);
+            }
+            td_list_end(&t);
+            has_schema = true;
+            break;
+        }
+        case 3:
+            num_rows = td_int(&t, ty, 0, INT64_MAX);
+            has_rows = true;
+            break;
+        case 4:
+            rg_at = t.p;
+            rg_ty = ty;
+            td_skip(&t, ty);
+            break;
+        case 5:
+            if (r->kv != NULL) {
+                td_skip(&t, ty); /* a repeated field: keep the first */
+            } else {
+                rc = parse_kv(r, &t, ty, e);
+            }
+            break;
+        case 8:
+            rc = err_set(e, AE_FORMAT, "encrypted Parquet files are not supported");
+            break;
+        default: td_skip(&t, ty); break;
+        }
+    }
+    if (rc == 0 && t.err == 0 && (!has_schema || !has_rows || rg_at == NULL)) {
+        rc = err_set(e, AE_FORMAT, "the footer lacks its schema, num_rows or row_groups");
+    }
+    if (rc == 0 && t.err == 0) {
+        rc = build_columns(r, sel, nsel, e);
+    }
+    if (rc == 0 && t.err == 0) {
+        struct td t2;
+        td_init(&t2, rg_at, (size_t)(p + n - rg_at));
+        rc = parse_row_groups(r, &t2, rg_ty, data_end, e);
+        if (t2.err != 0) {
+            t.err = t2.err;
+            t.why = t2.why;
+            t.p = t.base + (size_t)(t2.p - p);
+        }
+    }
+    if (t.err != 0) {
+        rc = err_set(e, AE_FORMAT, "corrupt footer metadata: %s (near byte %zu of %zu)",
+                     t.why ? t.why : "invalid thrift", td_pos(&t), n);
+    } else if (rc == 0 && (uint64_t)num_rows != r->nrows) {
+        rc = err_set(e, AE_FORMAT, "the footer says %lld rows but its row groups hold %llu",
+                     (long long)num_rows, (unsigned long long)r->nrows);
+    }
+    free(sel);
+    return rc;
+}
+
+static int pread_full(int fd, void *dst, size_t n, uint64_t off, struct err *e)
+{
+    uint8_t *p = (uint8_t *)dst;
+    while (n > 0) {
+        ssize_t k = pread(fd, p, n, (off_t)off);
+        if (k < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return err_errno(e, errno, "cannot read");
+        }
+        if (k == 0) {
+            return err_set(e, AE_FORMAT, "the file is shorter than its metadata says");
+        }
+        p += k;
+        n -= (size_t)k;
+        off += (uint64_t)k;
+    }
+    return 0;
+}
+
+int pq_reader_open(struct pq_reader **out, const char *path, struct err *e)
+{
+    *out = NULL;
+    int rc = 0;
+    uint8_t tail[8], head[4];
+    uint8_t *footer = NULL;
+    struct pq_reader *r = calloc(1, sizeof(*r));
+    if (r == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory opening %s", path);
+    }
+    r->fd = -1;
+    pq_decompressor_init(&r->dec);
+    r->path = strdup(path);
+    if (r->path == NULL) {
+        rc = err_set(e, AE_NOMEM, "out of memory opening %s", path);
+        goto fail;
+    }
+    r->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (r->fd < 0) {
+        rc = err_errno(e, errno, "cannot open %s", path);
+        goto fail;
+    }
+    struct stat sb;
+    if (fstat(r->fd, &sb) != 0) {
+        rc = err_errno(e, errno, "cannot stat %s", path);
+        goto fail;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        rc = err_set(e, AE_IO, "%s is not a regular file", path);
+        goto fail;
+    }
+    r->size = (uint64_t)sb.st_size;
+    /* README.md "File format": "PAR1" ... FileMetaData, u32 LE length, "PAR1". */
+    if (r->size < 12) {
+        rc = err_set(e, AE_FORMAT, "%s is not a Parquet file (only %llu bytes)", path,
+                     (unsigned long long)r->size);
+        goto fail;
+    }
+    rc = pread_full(r->fd, head, 4, 0, e);
+    if (rc == 0) {
+        rc = pread_full(r->fd, tail, 8, r->size - 8, e);
+    }
+    if (rc != 0) {
+        err_prefix(e, "%s", path);
+        goto fail;
+    }
+    if (memcmp(tail + 4, "PARE", 4) == 0) {
+        rc = err_set(e, AE_FORMAT, "%s: encrypted Parquet files are not supported", path);
+        goto fail;
+    }
+    if (memcmp(head, "PAR1", 4) != 0 || memcmp(tail + 4, "PAR1", 4) != 0) {
+        rc = err_set(e, AE_FORMAT, "%s is not a Parquet file (no PAR1 magic)", path);
+        goto fail;
+    }
+    uint32_t flen = pq_get_u32le(tail);
+    if (flen == 0 || (uint64_t)flen > r->size - 12 || flen > RD_MAX_FOOTER) {
+        rc = err_set(e, AE_FORMAT, "%s: footer length %u does not fit the file (%llu bytes)",
+                     path, flen, (unsigned long long)r->size);
+        goto fail;
+    }
+    footer = malloc(flen);
+    if (footer == NULL) {
+        rc = err_set(e, AE_NOMEM, "out of memory reading the footer of %s", path);
+        goto fail;
+    }
+    uint64_t data_end = r->size - 8 - flen;
+    rc = pread_full(r->fd, footer, flen, data_end, e);
+    if (rc == 0) {
+        rc = parse_footer(r, footer, flen, data_end, e);
+    }
+    if (rc != 0) {
+        err_prefix(e, "%s", path);
+        goto fail;
+    }
+    free(footer);
+    *out = r;
+    return 0;
+fail:
+    free(footer);
+    pq_reader_free(r);
+    return rc;
+}
+
+size_t pq_reader_ncols(const struct pq_reader *r)
+{
+    return r->ncols;
+}
+
+const struct pq_column *pq_reader_column(const struct pq_reader *r, size_t i)
+{
+    return i < r->ncols ? &r->cols[i].pub : NULL;
+}
+
+uint64_t pq_reader_nrows(const struct pq_reader *r)
+{
+    return r->nrows;
+}
+
+const char *pq_reader_kv(const struct pq_reader *r, const char *key)
+{
+    for (size_t i = 0; i < r->nkv; i++) {
+        if (strcmp(r->kv[2 * i], key) == 0) {
+            return r->kv[2 * i + 1];
+        }
+    }
+    return NULL;
+}
+
+static void col_release(struct rd_col *c)
+{
+    free(c->name);
+    buf_release(&c->win);
+    buf_release(&c->page);
+    buf_release(&c->dict_data);
+    free(c->dict_fix);
+    free(c->dict_off);
+}
+
+void pq_reader_free(struct pq_reader *r)
+{
+    if (r == NULL) {
+        return;
+    }
+    if (r->fd >= 0) {
+        close(r->fd);
+    }
+    for (size_t i = 0; r->cols != NULL && i < r->ncols; i++) {
+        col_release(&r->cols[i]);
+    }
+    for (size_t i = 0; r->kv != NULL && i < 2 * r->nkv; i++) {
+        free(r->kv[i]);
+    }
+    pq_decompressor_release(&r->dec);
+    free(r->kv);
+    free(r->cols);
+    free(r->rg_rows);
+    free(r->chunks);
+    free(r->ix);
+    free(r->path);
+    free(r);
+}
+
+/* ---------------------------------------------------------------- pages */
+
+/* Makes the file bytes [c->pos, c->pos + need) available at win_at(c); need must not run past
+ * the chunk. Reads ahead up to RD_READ_AHEAD inside the chunk so small pages cost no syscall. */
+static int win_ensure(struct pq_reader *r, struct rd_col *c, size_t need, struct err *e)
+{
+    uint64_t have_end = c->win_off + c->win.len;
+    if (c->pos >= c->win_off && c->pos <= have_end && need <= have_end - c->pos) {
+        return 0;
+    }
+    /* Keep the bytes already read from pos on, then read the rest. */
+    size_t keep = 0;
+    if (c->pos >= c->win_off && c->pos < have_end) {
+        keep = (size_t)(have_end - c->pos);
+        memmove(c->win.data, c->win.data + (c->pos - c->win_off), keep);
+    }
+    uint64_t left = c->end - c->pos;
+    size_t want = need > RD_READ_AHEAD ? need : RD_READ_AHEAD;
+    if (want > left) {
+        want = (size_t)left;
+    }
+    c->win.len = keep;
+    c->win_off = c->pos;
+    if (want > keep) {
+        if (buf_reserve(&c->win, want - keep) != 0) {
+            return err_set(e, AE_NOMEM, "out of memory reading a page of %zu bytes", want);
+        }
+        int rc = pread_full(r->fd, c->win.data + keep, want - keep, c->pos + keep, e);
+        if (rc != 0) {
+            c->win.len = 0;
+            return rc;
+        }
+        c->win.len = want;
+    }
+    return 0;
+}
+
+static const uint8_t *win_at(const struct rd_col *c)
+{
+    return (const uint8_t *)c->win.data + (c->pos - c->win_off);
+}
+
+struct rd_page {
+    int type;
+    int32_t usize, csize;
+    bool has_crc;
+    uint32_t crc;
+    int64_t nvalues, nrows, nnulls; /* nrows: V2 only */
+    int enc, def_enc;
+    int32_t def_len, rep_len; /* V2 only */
+    bool compressed;          /* V2 only */
+    bool has_sub;
+};
+
+static void parse_page_sub(struct td *t, struct rd_page *h, int which)
+{
+    struct td_struct st;
+    int ty;
+    int16_t id;
+    td_struct_begin(t, &st);
+    h->has_sub = true;
+    while (td_field(t, &st, &ty, &id)) {
+        if (id == 1) {
+            h->nvalues = td_int(t, ty, INT32_MIN, INT32_MAX);
+        } else if (which == PAGE_DATA_V2 && id == 2) {
+            h->nnulls = td_int(t, ty, INT32_MIN, INT32_MAX);
+        } else if (which == PAGE_DATA_V2 && id == 3) {
+            h->nrows = td_int(t, ty, INT32_MIN, INT32_MAX);
+        } else if ((which != PAGE_DATA_V2 && id == 2) || (which == PAGE_DATA_V2 && id == 4)) {
+            h->enc = (int)td_int(t, ty, INT32_MIN, INT32_MAX);
+        } else if (which == PAGE_DATA && id == 3) {
+            h->def_enc = (int)td_int(t, ty, INT32_MIN, INT32_MAX);
+        } else if (which == PAGE_DATA_V2 && id == 5) {
+            h->def_len = (int32_t)td_int(t, ty, INT32_MIN, INT32_MAX);
+        } else if (which == PAGE_DATA_V2 && id == 6) {
+            h->rep_len = (int32_t)td_int(t, ty, INT32_MIN, INT32_MAX);
+        } else if (which == PAGE_DATA_V2 && id == 7) {
+            h->compressed = td_bool(t, ty);
+        } else {
+            td_skip(t, ty);
+        }
+    }
+}
+
+static void parse_page_header(struct td *t, struct rd_page *h)
+{
+    struct td_struct st;
+    int ty;
+    int16_t id;
+    bool has_type = false, has_u = false, has_c = false;
+    memset(h, 0, sizeof(*h));
+    h->def_enc = ENC_RLE;
+    h->compressed = true; /* parquet.thrift: is_compressed defaults to true */
+    td_struct_begin(t, &st);
+    while (td_field(t, &st, &ty, &id)) {
+        switch (id) {
+        case 1:
+            h->type = (int)td_int(t, ty, INT32_MIN, INT32_MAX);
+            has_type = true;
+            break;
+        case 2:
+            h->usize = (int32_t)td_int(t, ty, 0, INT32_MAX);
+            has_u = true;
+            break;
+        case 3:
+            h->csize = (int32_t)td_int(t, ty, 0, INT32_MAX);
+            has_c = true;
+            break;
+        case 4:
+            h->crc = (uint32_t)td_int(t, ty, INT32_MIN, INT32_MAX);
+            h->has_crc = true;
+            break;
+        case 5:
+        case 7:
+        case 8:
+            if (ty == TD_STRUCT && !h->has_sub &&
+                ((id == 5 && h->type == PAGE_DATA) || (id == 7 && h->type == PAGE_DICTIONARY) ||
+                 (id == 8 && h->type == PAGE_DATA_V2))) {
+                parse_page_sub(t, h, h->type);
+            } else {
+                td_skip(t, ty);
+            }
+            break;
+        default: td_skip(t, ty); break;
+        }
+    }
+    if (t->err == 0 && (!has_type || !has_u || !has_c)) {
+        td_fail(t, "a page header lacks its type or sizes");
+    }
+}
+
+static int col_fail(struct rd_col *c, int code, const char *what, struct err *e)
+{
+    return err_set(e, code, "column '%s': %s", c->name, what);
+}
+
+/* Decodes k PLAIN values from [*pp, end) into dst (storage form). */
+static int plain_fixed(struct rd_col *c, const uint8_t **pp, const uint8_t *end,
+                       uint64_t *bitpos, void *dst, size_t k, struct err *e)
+{
+    const uint8_t *p = *pp;
+    size_t avail = (size_t)(end - p);
+    if (c->cv == CV_BOOL) {
+        /* Encodings.md PLAIN BOOLEAN: bit-packed, LSB first. */
+        if (*bitpos + k > (uint64_t)avail * 8) {
+            return col_fail(c, AE_FORMAT, "page has fewer values than its levels say", e);
+        }
+        uint8_t *o = dst;
+        uint64_t b = *bitpos;
+        for (size_t i = 0; i < k; i++, b++) {
+            o[i] = (uint8_t)((p[b >> 3] >> (b & 7)) & 1);
+        }
+        *bitpos = b;
+        return 0;
+    }
+    if (c->ptype == PT_BYTE_ARRAY) { /* decimal on BYTE_ARRAY */
+        __int128 *o = dst;
+        for (size_t i = 0; i < k; i++) {
+            if ((size_t)(end - p) < 4) {
+                return col_fail(c, AE_FORMAT, "page has fewer values than its levels say", e);
+            }
+            uint32_t n = pq_get_u32le(p);
+            p += 4;
+            if (n > (size_t)(end - p)) {
+                return col_fail(c, AE_FORMAT, "a value runs past the end of its page", e);
+            }
+            if (n > 16) {
+                return col_fail(c, AE_FORMAT, "a decimal value is wider than 16 bytes", e);
+            }
+            o[i] = pq_get_i128be(p, n);
+            p += n;
+        }
+        *pp = p;
+        return 0;
+    }
+    if (k > avail / c->width) {
+        return col_fail(c, AE_FORMAT, "page has fewer values than its levels say", e);
+    }
+    int64_t *i64 = dst;
+    double *f64 = dst;
+    __int128 *i128 = dst;
+    switch (c->cv) {
+    case CV_I32:
+        for (size_t i = 0; i < k; i++) {
+            i64[i] = (int32_t)pq_get_u32le(p + 4 * i);
+        }
+        break;
+    case CV_U32:
+        for (size_t i = 0; i < k; i++) {
+            i64[i] = (int64_t)pq_get_u32le(p + 4 * i);
+        }
+        break;
+    case CV_I64:
+        for (size_t i = 0; i < k; i++) {
+            i64[i] = (int64_t)pq_get_u64le(p + 8 * i);
+        }
+        break;
+    case CV_TS_MILLIS:
+        for (size_t i = 0; i < k; i++) {
+            if (__builtin_mul_overflow((int64_t)pq_get_u64le(p + 8 * i), 1000, &i64[i])) {
+                return col_fail(c, AE_FORMAT, "a millisecond timestamp is out of range", e);
+            }
+        }
+        break;
+    case CV_TS_NANOS:
+        /* Microseconds are astro's unit: nanoseconds are truncated toward negative infinity. */
+        for (size_t i = 0; i < k; i++) {
+            int64_t v = (int64_t)pq_get_u64le(p + 8 * i);
+            int64_t q = v / 1000;
+            i64[i] = (v % 1000 < 0) ? q - 1 : q;
+        }
+        break;
+    case CV_INT96:
+        for (size_t i = 0; i < k; i++) {
+            /* 8 bytes LE nanoseconds of the day, then 4 bytes LE signed Julian day number
+             * (2440588 is 1970-01-01). Spark, the main INT96 writer, computes its Julian
+             * microseconds in wrapping 64-bit arithmetic, so dates far from 1970 (year 290000
+             * in parquet-testing int96_from_spark.md) only come back through the same wrapping
+             * computation, which is what is done here (in unsigned arithmetic, as Spark's
+             * fromJulianDay does in Java longs; nanoseconds truncate toward zero). */
+            const uint8_t *q = p + 12 * i;
+            int64_t ns = (int64_t)pq_get_u64le(q);
+            int64_t day = (int64_t)(int32_t)pq_get_u32le(q + 8) - 2440588;
+            uint64_t us = (uint64_t)day * 86400000000u + (uint64_t)(ns / 1000);
+            i64[i] = (int64_t)us;
+        }
+        break;
+    case CV_FLOAT:
+        for (size_t i = 0; i < k; i++) {
+            uint32_t u = pq_get_u32le(p + 4 * i);
+            float f;
+            memcpy(&f, &u, 4);
+            f64[i] = f;
+        }
+        break;
+    case CV_DOUBLE:
+        for (size_t i = 0; i < k; i++) {
+            uint64_t u = pq_get_u64le(p + 8 * i);
+            memcpy(&f64[i], &u, 8);
+        }
+        break;
+    case CV_DEC_I32:
+        for (size_t i = 0; i < k; i++) {
+            i128[i] = (int32_t)pq_get_u32le(p + 4 * i);
+        }
+        break;
+    case CV_DEC_I64:
+        for (size_t i = 0; i < k; i++) {
+            i128[i] = (int64_t)pq_get_u64le(p + 8 * i);
+        }
+        break;
+    case CV_DEC_BE:
+        for (size_t i = 0; i < k; i++) {
+            i128[i] = pq_get_i128be(p + c->width * i, c->width);
+        }
+        break;
+    default: return col_fail(c, AE_INTERNAL, "plain_fixed called for bytes", e);
+    }
+    *pp = p + k * c->width;
+    return 0;
+}
+
+/* Loads a dictionary page body (PLAIN values, Encodings.md "Dictionary Encoding"). */
+static int load_dict(struct rd_col *c, const struct rd_page *h, const uint8_t *body,
+                     struct err *e)
+{
+    if (c->has_dict) {
+        return col_fail(c, AE_FORMAT, "a column chunk has more than one dictionary page", e);
+    }
+    if (c->seen_data) {
+        return col_fail(c, AE_FORMAT, "a dictionary page follows data pages", e);
+    }
+    if (h->enc != ENC_PLAIN && h->enc != ENC_PLAIN_DICTIONARY) {
+        return col_fail(c, AE_FORMAT, "the dictionary page is not PLAIN-encoded", e);
+    }
+    if (h->nvalues < 0) {
+        return col_fail(c, AE_FORMAT, "the dictionary page has a negative size", e);
+    }
+    size_t n = (size_t)h->nvalues, len = (size_t)h->usize;
+    /* Each entry takes at least 4 bytes (BYTE_ARRAY length) or its width (or 1 bit): a count
+     * above that is corrupt, which also bounds the allocation below by the page size. */
+    size_t min_each = c->ptype == PT_BYTE_ARRAY ? 4 : c->width;
+    if ((min_each > 0 && n > len / min_each) || (c->cv == CV_BOOL && n > len * 8)) {
+        return col_fail(c, AE_FORMAT, "the dictionary page has fewer values than it says", e);
+    }
+    c->dict_n = n;
+    if (c->st == DS_BYTES) {
+        /* Keep the page bytes; entries are slices of them. */
+        buf_reset(&c->dict_data);
+        if (buf_append(&c->dict_data, body, len) != 0) {
+            return col_fail(c, AE_NOMEM, "out of memory for the dictionary", e);
+        }
+        c->dict_off = malloc((n + 1) * sizeof(*c->dict_off) * 2);
+        if (c->dict_off == NULL) {
+            return col_fail(c, AE_NOMEM, "out of memory for the dictionary", e);
+        }
+        const uint8_t *base = (const uint8_t *)c->dict_data.data, *p = base, *end = base + len;
+        for (size_t i = 0; i < n; i++) {
+            if ((size_t)(end - p) < 4) {
+                return col_fail(c, AE_FORMAT, "the dictionary page is truncated", e);
+            }
+            uint32_t l = pq_get_u32le(p);
+            p += 4;
+            if (l > (size_t)(end - p)) {
+                return col_fail(c, AE_FORMAT, "a dictionary value runs past its page", e);
+            }
+            if (!pq_utf8_valid(p, l)) {
+                return err_set(e, AE_FORMAT,
+                               "column '%s': dictionary entry %zu is not valid UTF-8", c->name,
+                               i);
+            }
+            c->dict_off[2 * i] = (uint32_t)(p - base);
+            c->dict_off[2 * i + 1] = l;
+            p += l;
+        }
+    } else {
+        size_t ss = dtype_storage_size(c->st);
+        c->dict_fix = malloc((n ? n : 1) * ss);
+        if (c->dict_fix == NULL) {
+            return col_fail(c, AE_NOMEM, "out of memory for the dictionary", e);
+        }
+        const uint8_t *p = body;
+        uint64_t bit = 0;
+        int rc = plain_fixed(c, &p, body + len, &bit, c->dict_fix, n, e);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    c->has_dict = true;
+    return 0;
+}
+
+static void dict_drop(struct rd_col *c)
+{
+    free(c->dict_fix);
+    free(c->dict_off);
+    c->dict_fix = NULL;
+    c->dict_off = NULL;
+    c->dict_n = 0;
+    c->has_dict = false;
+    c->seen_data = false;
+    buf_reset(&c->dict_data);
+}
+
+/* Sets up the values section [p, end) of a data page with encoding enc. */
+static int start_values(struct rd_col *c, int enc, const uint8_t *p, const uint8_t *end,
+                        struct err *e)
+{
+    c->vp = p;
+    c->vend = end;
+    c->bitpos = 0;
+    switch (enc) {
+    case ENC_PLAIN:
+        c->enc = ENC_PLAIN;
+        return 0;
+    case ENC_PLAIN_DICTIONARY:
+    case ENC_RLE_DICTIONARY: {
+        if (!c->has_dict) {
+            return col_fail(c, AE_FORMAT, "a dictionary-encoded page has no dictionary page", e);
+        }
+        c->enc = ENC_RLE_DICTIONARY;
+        /* Encodings.md: one byte of bit width, then the hybrid runs with no length prefix. A
+         * page of nulls only may have no values section at all. */
+        int bw = p < end ? *p : 0;
+        if (p < end) {
+            p++;
+        }
+        if (pq_rle_init(&c->ix, p, (size_t)(end - p), bw) != 0) {
+            return col_fail(c, AE_FORMAT, "dictionary index bit width is above 32", e);
+        }
+        return 0;
+    }
+    case ENC_RLE:
+        if (c->cv != CV_BOOL) {
+            return col_fail(c, AE_FORMAT, "RLE values are only valid for BOOLEAN columns", e);
+        }
+        c->enc = ENC_RLE;
+        /* Encodings.md: RLE booleans keep a 4-byte length prefix in V1 and V2 pages. */
+        if (end - p >= 4) {
+            uint32_t n = pq_get_u32le(p);
+            p += 4;
+            if (n > (size_t)(end - p)) {
+                return col_fail(c, AE_FORMAT, "RLE boolean length runs past its page", e);
+            }
+            end = p + n;
+        } else {
+            end = p;
+        }
+        return pq_rle_init(&c->ix, p, (size_t)(end - p), 1) != 0 ? AE_INTERNAL : 0;
+    default: {
+        static const char *const names[] = {
+            "PLAIN", "GROUP_VAR_INT", "PLAIN_DICTIONARY", "RLE", "BIT_PACKED",
+            "DELTA_BINARY_PACKED", "DELTA_LENGTH_BYTE_ARRAY", "DELTA_BYTE_ARRAY",
+            "RLE_DICTIONARY", "BYTE_STREAM_SPLIT"};
+        const char *nm = enc >= 0 && enc < 10 ? names[enc] : "unknown";
+        return err_set(e, AE_FORMAT, "column '%s': encoding %s (%d) is not supported", c->name,
+                       nm, enc);
+    }
+    }
+}
+
+/* Opens the next chunk with rows. */
+static int open_chunk(struct pq_reader *r, struct rd_col *c, size_t ci, struct err *e)
+{
+    while (c->rg < r->nrg && r->rg_rows[c->rg] == 0) {
+        c->rg++;
+    }
+    if (c->rg >= r->nrg) {
+        return col_fail(c, AE_INTERNAL, "read past the last row group", e);
+    }
+    const struct rd_chunk *ch = &r->chunks[c->rg * r->ncols + ci];
+    dict_drop(c);
+    c->pos = ch->start;
+    c->end = ch->end;
+    c->codec = ch->codec;
+    c->rows_left = r->rg_rows[c->rg];
+    c->rg++;
+    c->win.len = 0;
+    c->win_off = 0;
+    return 0;
+}
+
+/* Reads pages until a data page with rows is set up. */
+static int next_page(struct pq_reader *r, struct rd_col *c, size_t ci, struct err *e)
+{
+    int rc;
+    if (c->rows_left == 0) {
+        rc = open_chunk(r, c, ci, e);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    for (;;) {
+        if (c->pos >= c->end) {
+            return err_set(e, AE_FORMAT,
+                           "column '%s': its chunk ends with %llu rows of its row group missing",
+                           c->name, (unsigned long long)c->rows_left);
+        }
+        /* The header's length is only known once decoded: try the bytes at hand, and read
+         * more only when the decoder ran out of them. */
+        uint64_t left = c->end - c->pos;
+        size_t want = left < 4096 ? (size_t)left : 4096;
+        struct rd_page h;
+        struct td t;
+        for (;;) {
+            rc = win_ensure(r, c, want, e);
+            if (rc != 0) {
+                return rc;
+            }
+            size_t avail = (size_t)(c->win_off + c->win.len - c->pos);
+            td_init(&t, win_at(c), avail < left ? avail : (size_t)left);
+            parse_page_header(&t, &h);
+            if (t.err == 0 || !t.truncated || avail >= left || want >= RD_MAX_HEADER) {
+                break;
+            }
+            want = avail * 4 < left ? avail * 4 : (size_t)left;
+        }
+        if (t.err != 0) {
+            return err_set(e, AE_FORMAT, "column '%s': corrupt page header at byte %llu: %s",
+                           c->name, (unsigned long long)c->pos, t.why);
+        }
+        size_t hlen = td_pos(&t);
+        if ((uint64_t)h.csize > left - hlen) {
+            return err_set(e, AE_FORMAT,
+                           "column '%s': a page at byte %llu runs past the end of its chunk",
+                           c->name, (unsigned long long)c->pos);
+        }
+        if ((uint32_t)h.usize > RD_MAX_PAGE) {
+            return col_fail(c, AE_FORMAT, "a page is larger than 1 GiB", e);
+        }
+        rc = win_ensure(r, c, hlen + (size_t)h.csize, e);
+        if (rc != 0) {
+            return rc;
+        }
+        const uint8_t *body = win_at(c) + hlen;
+        c->pos += hlen + (size_t)h.csize;
+        if (h.has_crc && (h.type == PAGE_DATA || h.type == PAGE_DICTIONARY ||
+                          h.type == PAGE_DATA_V2)) {
+            /* parquet.thrift PageHeader.crc: CRC-32 of the page bytes after compression. */
+            uLong crc = crc32(0L, body, (uInt)h.csize);
+            if ((uint32_t)crc != h.crc) {
+                return col_fail(c, AE_FORMAT, "page checksum (CRC-32) mismatch", e);
+            }
+        }
+        if (h.type == PAGE_DICTIONARY) {
+            if (!h.has_sub) {
+                return col_fail(c, AE_FORMAT, "a dictionary page lacks its header", e);
+            }
+            rc = pq_decompress(&r->dec, c->codec, body, (size_t)h.csize, (size_t)h.usize,
+                               &c->page, e);
+            if (rc != 0) {
+                return err_prefix(e, "column '%s'", c->name);
+            }
+            rc = load_dict(c, &h, (const uint8_t *)c->page.data, e);
+            if (rc != 0) {
+                return rc;
+            }
+            continue;
+        }
+        if (h.type != PAGE_DATA && h.type != PAGE_DATA_V2) {
+            continue; /* index pages and unknown page types carry no rows */
+        }
+        if (!h.has_sub) {
+            return col_fail(c, AE_FORMAT, "a data page lacks its header", e);
+        }
+        c->seen_data = true;
+        int64_t rows = h.type == PAGE_DATA_V2 ? h.nrows : h.nvalues;
+        if (rows < 0 || h.nvalues != rows) {
+            return col_fail(c, AE_FORMAT, "a data page has an invalid row count", e);
+        }
+        if ((uint64_t)rows > c->rows_left) {
+            return err_set(e, AE_FORMAT,
+                           "column '%s': a page holds %lld rows but its row group has %llu left",
+                           c->name, (long long)rows, (unsigned long long)c->rows_left);
+        }
+        const uint8_t *vals, *vend;
+        if (h.type == PAGE_DATA) {
+            rc = pq_decompress(&r->dec, c->codec, body, (size_t)h.csize, (size_t)h.usize,
+                               &c->page, e);
+            if (rc != 0) {
+                return err_prefix(e, "column '%s'", c->name);
+            }
+            const uint8_t *p = (const uint8_t *)c->page.data, *end = p + h.usize;
+            if (c->optional) {
+                /* Encodings.md: V1 definition levels keep their 4-byte length. */
+                if (h.def_enc != ENC_RLE) {
+                    return col_fail(c, AE_FORMAT,
+                                    "definition level encoding BIT_PACKED is not supported", e);
+                }
+                if (end - p < 4 || pq_get_u32le(p) > (size_t)(end - p - 4)) {
+                    return col_fail(c, AE_FORMAT, "definition levels run past their page", e);
+                }
+                size_t dl = pq_get_u32le(p);
+                if (pq_rle_init(&c->lv, p + 4, dl, 1) != 0) {
+                    return AE_INTERNAL;
+                }
+                p += 4 + dl;
+            }
+            vals = p;
+            vend = end;
+        } else {
+            /* DataPageV2: levels first, uncompressed and without length prefixes; only the
+             * values may be compressed (PARQUET.md §1.4). */
+            if (h.def_len < 0 || h.rep_len < 0 ||
+                (int64_t)h.def_len + h.rep_len > (int64_t)h.csize ||
+                (int64_t)h.def_len + h.rep_len > (int64_t)h.usize) {
+                return col_fail(c, AE_FORMAT, "level lengths exceed the page", e);
+            }
+            size_t lvl = (size_t)h.def_len + (size_t)h.rep_len;
+            if (c->optional &&
+                pq_rle_init(&c->lv, body + h.rep_len, (size_t)h.def_len, 1) != 0) {
+                return AE_INTERNAL;
+            }
+            size_t clen = (size_t)h.csize - lvl, ulen = (size_t)h.usize - lvl;
+            if (ulen == 0) {
+                /* Nothing to decompress (and an empty snappy stream is invalid: arrow-rs
+                 * #7388, parquet-testing datapage_v2_empty_datapage.snappy.parquet). */
+                buf_reset(&c->page);
+                vals = vend = body + lvl;
+            } else if (!h.compressed || c->codec == 0) {
+                if (clen != ulen) {
+                    return col_fail(c, AE_FORMAT, "uncompressed page sizes disagree", e);
+                }
+                vals = body + lvl;
+                vend = vals + ulen;
+            } else {
+                rc = pq_decompress(&r->dec, c->codec, body + lvl, clen, ulen, &c->page, e);
+                if (rc != 0) {
+                    return err_prefix(e, "column '%s'", c->name);
+                }
+                vals = (const uint8_t *)c->page.data;
+                vend = vals + ulen;
+            }
+        }
+        rc = start_values(c, h.enc, vals, vend, e);
+        if (rc != 0) {
+            return rc;
+        }
+        c->page_left = (uint64_t)rows;
+        if (rows > 0) {
+            return 0;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- rows */
+
+static int need_ix(struct pq_reader *r, size_t n, struct err *e)
+{
+    if (n <= r->ix_cap) {
+        return 0;
+    }
+    uint32_t *p = realloc(r->ix, n * sizeof(*p));
+    if (p == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory decoding dictionary indices");
+    }
+    r->ix = p;
+    r->ix_cap = n;
+    return 0;
+}
+
+/* Decodes the next k non-null fixed-width values of the current page into dst. */
+static int values_fixed(struct pq_reader *r, struct rd_col *c, void *dst, size_t k,
+                        struct err *e)
+{
+    if (k == 0) {
+        return 0;
+    }
+    switch (c->enc) {
+    case ENC_PLAIN: return plain_fixed(c, &c->vp, c->vend, &c->bitpos, dst, k, e);
+    case ENC_RLE: {
+        size_t ones;
+        if (pq_rle_get_u8(&c->ix, dst, k, &ones) != 0) {
+            return col_fail(c, AE_FORMAT, "corrupt RLE boolean values", e);
+        }
+        return 0;
+    }
+    default: break;
+    }
+    int rc = need_ix(r, k, e);
+    if (rc != 0) {
+        return rc;
+    }
+    if (pq_rle_get(&c->ix, r->ix, k) != 0) {
+        return col_fail(c, AE_FORMAT, "dictionary indices end early or are corrupt", e);
+    }
+    const uint32_t *ix = r->ix;
+    size_t n = c->dict_n;
+    for (size_t i = 0; i < k; i++) {
+        if (ix[i] >= n) {
+            return err_set(e, AE_FORMAT,
+                           "column '%s': dictionary index %u is out of range (%zu entries)",
+                           c->name, ix[i], n);
+        }
+    }
+    switch (c->st) {
+    case DS_U8: {
+        const uint8_t *d = c->dict_fix;
+        uint8_t *o = dst;
+        for (size_t i = 0; i < k; i++) {
+            o[i] = d[ix[i]];
+        }
+        break;
+    }
+    case DS_I64:
+    case DS_F64: {
+        const uint64_t *d = c->dict_fix;
+        uint64_t *o = dst;
+        for (size_t i = 0; i < k; i++) {
+            o[i] = d[ix[i]];
+        }
+        break;
+    }
+    case DS_I128: {
+        const __int128 *d = c->dict_fix;
+        __int128 *o = dst;
+        for (size_t i = 0; i < k; i++) {
+            o[i] = d[ix[i]];
+        }
+        break;
+    }
+    default: return col_fail(c, AE_INTERNAL, "values_fixed called for bytes", e);
+    }
+    return 0;
+}
+
+/* Appends the strings of n rows (valid[] already set) to col starting at row off. */
+static int values_bytes(struct pq_reader *r, struct rd_col *c, struct column *col, size_t off,
+                        size_t n, size_t k, struct err *e)
+{
+    const uint32_t *ix = NULL;
+    if (c->enc == ENC_RLE_DICTIONARY) {
+        int rc = need_ix(r, k ? k : 1, e);
+        if (rc != 0) {
+            return rc;
+        }
+        if (k > 0 && pq_rle_get(&c->ix, r->ix, k) != 0) {
+            return col_fail(c, AE_FORMAT, "dictionary indices end early or are corrupt", e);
+        }
+        ix = r->ix;
+    } else if (c->enc != ENC_PLAIN) {
+        return col_fail(c, AE_INTERNAL, "bad encoding for a string column", e);
+    }
+    struct buf *data = &col->data;
+    const uint8_t *valid = col->valid + off;
+    uint32_t *offs = col->offs + off;
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (valid[i]) {
+            const uint8_t *p;
+            size_t len;
+            if (ix != NULL) {
+                uint32_t x = ix[j++];
+                if (x >= c->dict_n) {
+                    return err_set(e, AE_FORMAT,
+                                   "column '%s': dictionary index %u is out of range (%zu "
+                                   "entries)",
+                                   c->name, x, c->dict_n);
+                }
+                p = (const uint8_t *)c->dict_data.data + c->dict_off[2 * x];
+                len = c->dict_off[2 * x + 1];
+            } else {
+                if (c->vend - c->vp < 4) {
+                    return col_fail(c, AE_FORMAT, "page has fewer values than its levels say",
+                                    e);
+                }
+                len = pq_get_u32le(c->vp);
+                c->vp += 4;
+                if (len > (size_t)(c->vend - c->vp)) {
+                    return col_fail(c, AE_FORMAT, "a value runs past the end of its page", e);
+                }
+                p = c->vp;
+                c->vp += len;
+                if (!pq_utf8_valid(p, len)) {
+                    return err_set(e, AE_FORMAT,
+                                   "column '%s': row %llu is not valid UTF-8 (astro reads "
+                                   "binary columns as str)",
+                                   c->name, (unsigned long long)(r->row + off + i + 1));
+                }
+            }
+            if (len > 0) {
+                if (data->len + len > UINT32_MAX || buf_append(data, p, len) != 0) {
+                    return col_fail(c, AE_NOMEM, "out of memory for the strings of a batch", e);
+                }
+            }
+        }
+        offs[i + 1] = (uint32_t)data->len;
+    }
+    return 0;
+}
+
+/* Fills n rows of column c into col from row off, from the current page. */
+static int emit(struct pq_reader *r, struct rd_col *c, struct column *col, size_t off, size_t n,
+                struct err *e)
+{
+    uint8_t *valid = col->valid + off;
+    size_t k = n;
+    if (c->optional) {
+        if (pq_rle_get_u8(&c->lv, valid, n, &k) != 0) {
+            return col_fail(c, AE_FORMAT, "definition levels end early or are corrupt", e);
+        }
+    } else {
+        memset(valid, 1, n);
+    }
+    int rc;
+    if (c->st == DS_BYTES) {
+        rc = values_bytes(r, c, col, off, n, k, e);
+    } else {
+        /* Decode the k values packed at the start of the slot range, then spread them out to
+         * their rows from the end (j <= i always holds, so nothing is overwritten early). */
+        size_t ss = dtype_storage_size(c->st);
+        uint8_t *slots = (uint8_t *)col->v.raw + off * ss;
+        rc = values_fixed(r, c, slots, k, e);
+        if (rc == 0 && k < n) {
+            size_t j = k;
+            for (size_t i = n; i-- > 0;) {
+                if (valid[i]) {
+                    j--;
+                    if (j != i) {
+                        memcpy(slots + i * ss, slots + j * ss, ss);
+                    }
+                } else {
+                    memset(slots + i * ss, 0, ss);
+                }
+            }
+        }
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    c->page_left -= n;
+    c->rows_left -= n;
+    return 0;
+}
+
+int pq_reader_next(struct pq_reader *r, struct batch *b, struct err *e)
+{
+    if (r->failed != 0) {
+        return err_set(e, r->failed, "%s", r->failed_msg);
+    }
+    batch_reset(b);
+    if (b->ncols != r->ncols) {
+        return err_set(e, AE_INTERNAL, "batch has %zu columns, the reader %zu", b->ncols,
+                       r->ncols);
+    }
+    for (size_t ci = 0; ci < r->ncols; ci++) {
+        if (dtype_storage(b->cols[ci].type.id) != r->cols[ci].st) {
+            return err_set(e, AE_INTERNAL, "batch column %zu does not match the file's type", ci);
+        }
+    }
+    uint64_t left = r->nrows - r->row;
+    size_t n = left < b->cap ? (size_t)left : b->cap;
+    int rc = 0;
+    for (size_t ci = 0; ci < r->ncols && rc == 0; ci++) {
+        struct rd_col *c = &r->cols[ci];
+        struct column *col = &b->cols[ci];
+        if (col->offs != NULL) {
+            col->offs[0] = 0;
+        }
+        size_t filled = 0;
+        while (filled < n && rc == 0) {
+            if (c->page_left == 0) {
+                rc = next_page(r, c, ci, e);
+                if (rc != 0) {
+                    break;
+                }
+            }
+            size_t take = n - filled;
+            if (take > c->page_left) {
+                take = (size_t)c->page_left;
+            }
+            rc = emit(r, c, col, filled, take, e);
+            filled += take;
+        }
+        if (rc != 0) {
+            err_prefix(e, "%s (row group %zu)", r->path, c->rg ? c->rg - 1 : 0);
+        }
+    }
+    if (rc != 0) {
+        r->failed = rc;
+        snprintf(r->failed_msg, sizeof(r->failed_msg), "%s", e ? e->msg : "read failed");
+        batch_reset(b);
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        b->line[i] = r->row + i + 1;
+        b->row_ok[i] = 1;
+    }
+    b->nrows = n;
+    r->row += n;
+    return 0;
+}
