@@ -344,8 +344,15 @@ static int dataset_env(const struct steps_env *env, struct err *e)
 
 static int run_exec(const struct steps_env *env, const struct step_spec *st, struct err *e)
 {
+    /* execvp needs a NULL-terminated vector; the config keeps argv with a count. */
+    char **argv = calloc(st->nargv + 1, sizeof(*argv));
+    if (argv == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    memcpy(argv, st->argv, st->nargv * sizeof(*argv));
     int pfd[2];
     if (pipe(pfd) != 0) {
+        free(argv);
         return err_errno(e, errno, "cannot create a pipe");
     }
     fflush(NULL);
@@ -354,6 +361,7 @@ static int run_exec(const struct steps_env *env, const struct step_spec *st, str
         int errnum = errno;
         close(pfd[0]);
         close(pfd[1]);
+        free(argv);
         return err_errno(e, errnum, "cannot start %s", st->argv[0]);
     }
     if (pid == 0) {
@@ -369,11 +377,12 @@ static int run_exec(const struct steps_env *env, const struct step_spec *st, str
             fprintf(stderr, "astro: cannot prepare the environment of %s\n", st->argv[0]);
             _exit(127);
         }
-        execvp(st->argv[0], st->argv);
+        execvp(argv[0], argv);
         fprintf(stderr, "astro: cannot run %s: %s\n", st->argv[0], strerror(errno));
         _exit(127);
     }
     close(pfd[1]);
+    free(argv);
     FILE *out = fdopen(pfd[0], "r");
     if (out != NULL) {
         char *line = NULL;
