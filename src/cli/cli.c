@@ -27,6 +27,12 @@ static void usage(FILE *out)
           "Commands:\n"
           "  ingest SOURCE_DIR   validate the expected files of SOURCE_DIR and write typed\n"
           "                      Parquet into a new run folder .working/RUN_ID/\n"
+          "  run [RUN_ID]        execute the pipeline's steps (load, sql, exec) for an ingested\n"
+          "                      run; resumable; all done -> completed\n"
+          "  runs                list the runs\n"
+          "  status RUN_ID       show one run: files, row counts, steps\n"
+          "  validate FILE       validate one file against its spec, without a run or output\n"
+          "  schema infer FILE   print a Pandera YAML schema inferred from a CSV file\n"
           "\n"
           "Global options:\n"
           "  --config PATH       pipeline definition (default ./astro.yaml)\n"
@@ -87,8 +93,21 @@ int cli_main(int argc, char **argv)
     int rc;
     if (strcmp(cmd, "ingest") == 0) {
         rc = cmd_ingest(&g, argc - i, argv + i);
+    } else if (strcmp(cmd, "validate") == 0) {
+        rc = cmd_validate(&g, argc - i, argv + i);
+    } else if (strcmp(cmd, "schema") == 0) {
+        rc = cmd_schema(&g, argc - i, argv + i);
+    } else if (strcmp(cmd, "run") == 0) {
+        rc = cmd_run(&g, argc - i, argv + i);
+    } else if (strcmp(cmd, "runs") == 0) {
+        rc = cmd_runs(&g, argc - i, argv + i);
+    } else if (strcmp(cmd, "status") == 0) {
+        rc = cmd_status(&g, argc - i, argv + i);
     } else {
-        fprintf(stderr, "astro: unknown command '%s' (commands: ingest)\n", cmd);
+        fprintf(stderr,
+                "astro: unknown command '%s' (commands: ingest, validate, schema, run, runs, "
+                "status)\n",
+                cmd);
         return EXIT_USAGE;
     }
     return cli_exit_code(rc);

@@ -133,6 +133,7 @@ int filecheck_run(const struct filecheck_opts *o, struct sink *s, struct fileche
         goto out;
     }
     header_failed = validator_header_failed(v);
+    validator_set_fail_fast(v, o->fail_fast);
     size_t ncols = validator_out_ncols(v);
     pqcols = calloc(ncols ? ncols : 1, sizeof(*pqcols));
     types = calloc(ncols ? ncols : 1, sizeof(*types));
@@ -166,7 +167,8 @@ int filecheck_run(const struct filecheck_opts *o, struct sink *s, struct fileche
                   o->log->console_level <= LOG_INFO ? o->log->console : NULL, o->log,
                   spec->name, res->size);
     struct validate_counts counts;
-    while (rows.nrows > 0) {
+    res->stopped = validator_stopped(v); /* fail_fast and a header failure */
+    while (rows.nrows > 0 && !res->stopped) {
         batch_reset(&batch);
         rc = validator_run(v, &rows, first, &batch, e);
         if (rc != 0) {
@@ -184,7 +186,7 @@ int filecheck_run(const struct filecheck_opts *o, struct sink *s, struct fileche
             }
         }
         progress_update(&prog, csv_reader_bytes(reader), counts.rows_read);
-        if (o->fail_fast && counts.failure_cases > 0) {
+        if (validator_stopped(v)) {
             res->stopped = true;
             break;
         }

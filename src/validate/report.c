@@ -6,8 +6,10 @@
  * JSON whatever bytes the value holds; line 0, and a NULL column/value/raw, are written as null):
  *   {"file":"a.csv","line":12,"column":"n","check":"dtype('int64')","value":"12x",
  *    "message":"'12x' is not a valid int64","raw":"1,12x","level":"error"}
- * Memory: one entry per distinct (column, check, level), each with at most REPORT_EXAMPLES
- * examples of at most REPORT_EXAMPLE_BYTES bytes, whatever the number of cases.
+ * With max_failure_cases (report_set_max_cases) only the first N cases are stored (files,
+ * examples); counts stay exact. Memory: one entry per distinct (column, check, level), each with at
+ * most REPORT_EXAMPLES examples of at most REPORT_EXAMPLE_BYTES bytes, whatever the number of
+ * cases.
  */
 #include "validate/validate.h"
 #include "validate/vparse.h"
@@ -43,6 +45,10 @@ struct report {
     uint64_t total;
     uint64_t warnings;
     struct buf line;
+    FILE *csv;          /* borrowed, may be NULL: Pandera failure_cases layout */
+    uint64_t max_cases; /* 0 = unlimited */
+    uint64_t stored;    /* cases kept in the detail (files and examples) */
+    bool capped;
 };
 
 static uint64_t fnv(const char *s, uint64_t h)
@@ -191,6 +197,80 @@ static int write_jsonl(struct report *r, const struct failure *f)
     return 0;
 }
 
+/* Appends s (n bytes) as one CSV field, quoted when it holds a delimiter, quote, CR or LF or
+ * starts or ends with a space (RFC 4180 section 2, rules 5-7). */
+static int csv_field(struct buf *b, const char *s, size_t n)
+{
+    bool q = n > 0 && (s[0] == ' ' || s[n - 1] == ' ');
+    for (size_t i = 0; i < n && !q; i++) {
+        q = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+    }
+    if (!q) {
+        return buf_append(b, s, n);
+    }
+    if (buf_putc(b, '"') != 0) {
+        return AE_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if ((s[i] == '"' && buf_putc(b, '"') != 0) || buf_putc(b, s[i]) != 0) {
+            return AE_NOMEM;
+        }
+    }
+    return buf_putc(b, '"');
+}
+
+/* Cases about the whole frame rather than a value of one column (Pandera reports them with the
+ * DataFrameSchema as context). */
+static bool frame_context(const struct failure *f)
+{
+    static const char *const frame_checks[] = {"frame_unique",       "column_in_dataframe",
+                                               "column_in_schema",   "duplicate_column",
+                                               "column_ordered",     "field_count",
+                                               "unterminated_quote", "header",
+                                               "file_unchanged",     NULL};
+    if (f->column == NULL) {
+        return true;
+    }
+    for (size_t k = 0; frame_checks[k] != NULL; k++) {
+        if (f->check != NULL && strcmp(f->check, frame_checks[k]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int write_csv(struct report *r, const struct failure *f)
+{
+    struct buf *b = &r->line;
+    buf_reset(b);
+    int rc = buf_puts(b, frame_context(f) ? "DataFrameSchema," : "Column,");
+    if (rc == 0 && f->column != NULL) {
+        rc = csv_field(b, f->column, strlen(f->column));
+    }
+    rc = rc ? rc : buf_putc(b, ',');
+    rc = rc ? rc : csv_field(b, f->check ? f->check : "", f->check ? strlen(f->check) : 0);
+    rc = rc ? rc : buf_putc(b, ',');
+    if (rc == 0 && f->check_number > 0) {
+        rc = buf_printf(b, "%u", (unsigned)(f->check_number - 1));
+    }
+    rc = rc ? rc : buf_putc(b, ',');
+    if (rc == 0 && f->value != NULL) {
+        rc = csv_field(b, f->value, f->value_len);
+    }
+    rc = rc ? rc : buf_putc(b, ',');
+    if (rc == 0 && f->row > 0) {
+        rc = buf_printf(b, "%llu", (unsigned long long)(f->row - 1));
+    }
+    rc = rc ? rc : buf_putc(b, '\n');
+    if (rc != 0) {
+        return AE_NOMEM;
+    }
+    if (fwrite(b->data, 1, b->len, r->csv) != b->len) {
+        return AE_IO;
+    }
+    return 0;
+}
+
 static int report_emit(void *ctx, const struct failure *f)
 {
     struct report *r = ctx;
@@ -201,6 +281,11 @@ static int report_emit(void *ctx, const struct failure *f)
     en->count++;
     r->total++;
     r->warnings += f->warning;
+    if (r->max_cases > 0 && r->stored >= r->max_cases) {
+        r->capped = true;
+        return 0;
+    }
+    r->stored++;
     if (en->nex < REPORT_EXAMPLES) {
         struct rep_example *ex = &en->ex[en->nex];
         ex->line = f->line;
@@ -219,9 +304,65 @@ static int report_emit(void *ctx, const struct failure *f)
         en->nex++;
     }
     if (r->jsonl != NULL) {
-        return write_jsonl(r, f);
+        int rc = write_jsonl(r, f);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    if (r->csv != NULL) {
+        return write_csv(r, f);
     }
     return 0;
+}
+
+void report_set_max_cases(struct report *r, uint64_t max)
+{
+    r->max_cases = max;
+}
+
+bool report_capped(const struct report *r)
+{
+    return r->capped;
+}
+
+uint64_t report_max_cases(const struct report *r)
+{
+    return r->max_cases;
+}
+
+int report_set_failure_cases_csv(struct report *r, FILE *csv, struct err *e)
+{
+    static const char header[] = "schema_context,column,check,check_number,failure_case,index\n";
+    r->csv = csv;
+    if (csv != NULL && fwrite(header, 1, sizeof(header) - 1, csv) != sizeof(header) - 1) {
+        return err_set(e, AE_IO, "cannot write the failure cases CSV of %s", r->file);
+    }
+    return 0;
+}
+
+size_t report_ngroups(const struct report *r)
+{
+    return r->nents;
+}
+
+void report_get_group(const struct report *r, size_t i, struct report_group *g)
+{
+    const struct rep_entry *en = &r->ents[i];
+    g->column = en->column;
+    g->check = en->check;
+    g->warning = en->warning;
+    g->count = en->count;
+    g->nexamples = en->nex;
+}
+
+void report_get_example(const struct report *r, size_t i, size_t k, uint64_t *line,
+                        const char **value, size_t *len, size_t *full_len)
+{
+    const struct rep_example *ex = &r->ents[i].ex[k];
+    *line = ex->line;
+    *value = ex->value;
+    *full_len = ex->vlen;
+    *len = ex->vlen < REPORT_EXAMPLE_BYTES ? ex->vlen : REPORT_EXAMPLE_BYTES;
 }
 
 struct failure_sink report_sink(struct report *r)
@@ -287,6 +428,13 @@ int report_print_summary(const struct report *r, FILE *out, size_t max_examples)
                 rc = AE_IO;
             }
         }
+    }
+    if (rc == 0 && r->capped &&
+        fprintf(out,
+                "(detail capped at %llu failure cases by max_failure_cases: the counts above are "
+                "exact; examples and stored cases are the first %llu)\n",
+                (unsigned long long)r->max_cases, (unsigned long long)r->max_cases) < 0) {
+        rc = AE_IO;
     }
     return rc;
 }

@@ -566,6 +566,7 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct cs
     struct failure f = {0};
     size_t i = vf->row;
     f.line = in->line[i];
+    f.row = v->block_row0 + (i - v->block_first) + 1;
     if (in->raw != NULL) {
         f.raw = in->raw[i];
         f.raw_len = in->raw_len[i];
@@ -624,6 +625,7 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct cs
     case VF_CHECK_NULL: {
         const struct vcheck *ck = &o->vc->checks[vf->check];
         f.check = ck->label;
+        f.check_number = (uint32_t)vf->check + 1;
         f.warning = vf->status != 0;
         if (vf->kind == VF_CHECK_NULL) {
             f.value = NULL;
@@ -669,10 +671,20 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct cs
     return vemit(v, &f, e);
 }
 
+void validator_set_fail_fast(struct validator *v, bool on)
+{
+    v->fail_fast = on;
+}
+
+bool validator_stopped(const struct validator *v)
+{
+    return v->stopped || (v->fail_fast && v->header_failed);
+}
+
 int validator_run(struct validator *v, const struct csv_rows *in, size_t first, struct batch *out,
                   struct err *e)
 {
-    if (first >= in->nrows) {
+    if (first >= in->nrows || validator_stopped(v)) {
         return 0;
     }
     size_t n = in->nrows - first;
@@ -728,17 +740,39 @@ int validator_run(struct validator *v, const struct csv_rows *in, size_t first, 
     if (rc != 0) {
         return err_set(e, AE_NOMEM, "out of memory validating rows");
     }
+    if (v->nfails > 1) {
+        qsort(v->fails, v->nfails, sizeof(*v->fails), cmp_fail);
+    }
+    if (v->fail_fast) {
+        /* Stop at the row of the first error (warnings do not stop): that row's cases are all
+         * reported, later rows are neither counted nor handed on. */
+        for (size_t k = 0; k < v->nfails; k++) {
+            bool warn = (v->fails[k].kind == VF_CHECK || v->fails[k].kind == VF_CHECK_NULL) &&
+                        v->fails[k].status != 0;
+            if (warn) {
+                continue;
+            }
+            uint32_t stop_row = v->fails[k].row;
+            size_t keep = k + 1;
+            while (keep < v->nfails && v->fails[keep].row == stop_row) {
+                keep++;
+            }
+            v->nfails = keep;
+            n = stop_row - first + 1;
+            v->stopped = true;
+            break;
+        }
+    }
     out->nrows = base + n;
     uint64_t ok = 0;
     for (size_t r = 0; r < n; r++) {
         ok += out->row_ok[base + r];
     }
+    v->block_row0 = v->counts.rows_read;
+    v->block_first = first;
     v->counts.rows_read += n;
     v->counts.rows_valid += ok;
     v->counts.rows_invalid += n - ok;
-    if (v->nfails > 1) {
-        qsort(v->fails, v->nfails, sizeof(*v->fails), cmp_fail);
-    }
     for (size_t k = 0; k < v->nfails; k++) {
         rc = emit_one(v, &v->fails[k], in, e);
         if (rc != 0) {
@@ -794,7 +828,7 @@ static int missing_values(const struct vcheck *ck, const struct vp_col *pc, stru
 
 int validator_finish(struct validator *v, struct err *e)
 {
-    if (v->finished) {
+    if (v->finished || validator_stopped(v)) {
         return 0;
     }
     v->finished = true;

@@ -44,10 +44,11 @@
  *   str_matches (anchored at the start, as re.match), str_contains (re.search), str_startswith,
  *   str_endswith, str_length (code points; min_value (also the positional value), max_value,
  *   exact_value), unique_values_eq (judged at the end of the file by validator_finish) and our
- *   email (a pragmatic address shape)). Arguments are typed with the data's parsers against the column's dtype. ignore_na
- *   (default true): nulls pass; with ignore_na: false a null fails the check. raise_warning: the
- *   case is emitted with warning = true and the row stays valid. error: replaces the message.
- *   Check names in failures look like Pandera's: "greater_than_or_equal_to(0)",
+ *   email (a pragmatic address shape)). Arguments are typed with the data's parsers against the
+ *   column's dtype. ignore_na (default true): nulls pass; with ignore_na: false a null fails the
+ *   check. raise_warning: the case is emitted with warning = true and the row stays valid. error:
+ *   replaces the message. Check names in failures look like Pandera's:
+ *   "greater_than_or_equal_to(0)",
  *   "isin(['a', 'b'])", "in_range(0, 10)", "str_length(1, None)".
  * - unique: true columns and frame-level unique sets compare typed values ("01" == "1" in an int
  *   column). Streaming keeps the first occurrence: a later row with a key seen before fails
@@ -79,6 +80,10 @@ struct failure {
     const char *raw;     /* raw record text (NULL for header-level failures) */
     size_t raw_len;
     bool warning;        /* raise_warning checks: reported, row still valid */
+    uint64_t row;        /* 1-based position of the record among the data rows (the header is
+                            not a row), 0 for header-, file- and frame-level failures */
+    uint32_t check_number; /* 1 + index of the check among its column's checks, 0 when the
+                              failure is not one of the column's checks */
 };
 
 struct failure_sink {
@@ -129,6 +134,13 @@ bool validator_out_nullable(const struct validator *v, size_t i);
 int validator_run(struct validator *v, const struct csv_rows *in, size_t first, struct batch *out,
                   struct err *e) ASTRO_WUR;
 
+/* With on, validator_run stops at the row of the first error case (warnings do not stop): the
+ * cases of that row are all emitted, later rows of the block are neither counted nor appended,
+ * and every later call does nothing. A header failure stops before the first row. */
+void validator_set_fail_fast(struct validator *v, bool on);
+/* True once fail_fast stopped (validator_run returns without reading further rows). */
+bool validator_stopped(const struct validator *v);
+
 struct validate_counts {
     uint64_t rows_read;
     uint64_t rows_valid;
@@ -163,5 +175,40 @@ int report_print_summary(const struct report *r, FILE *out, size_t max_examples)
 uint64_t report_total(const struct report *r); /* every case, warnings included */
 uint64_t report_warnings(const struct report *r);
 void report_free(struct report *r);
+
+/* Caps the stored and printed detail at the first max cases (warnings included; 0 = unlimited,
+ * the default): later cases are still counted (report_total, the per-check counts) but neither
+ * written to the JSONL or CSV files nor kept as examples. Set it before the first case. */
+void report_set_max_cases(struct report *r, uint64_t max);
+/* True when a case was left out of the stored detail because of the cap. */
+bool report_capped(const struct report *r);
+uint64_t report_max_cases(const struct report *r);
+
+/* Also writes every stored case to csv (borrowed, not closed) in Pandera's failure_cases layout:
+ *   schema_context,column,check,check_number,failure_case,index
+ * schema_context is "Column" for a value of a column and "DataFrameSchema" for header-, row-,
+ * file- and frame-level cases; check_number is the 0-based index of the check among the column's
+ * checks (empty when the case is not a check); failure_case is the value (empty when none); index
+ * is the 0-based position of the row among the data rows (empty when the case has no row). Fields
+ * are quoted as RFC 4180 requires. The header line is written at once (so a file with no case
+ * still has it); call before the first case. AE_IO when the write fails. For `astro ingest` the
+ * file is errors/{name}.failure_cases.csv, written and committed like errors/{name}.jsonl. */
+int report_set_failure_cases_csv(struct report *r, FILE *csv, struct err *e) ASTRO_WUR;
+
+/* Read access to the groups of cases, in order of first appearance (for machine-readable
+ * reports). Pointers are owned by r and valid until report_free. */
+struct report_group {
+    const char *column; /* NULL for row-, file- and frame-level cases */
+    const char *check;
+    bool warning;
+    uint64_t count;   /* exact, whatever the cap */
+    size_t nexamples; /* at most 5 */
+};
+size_t report_ngroups(const struct report *r);
+void report_get_group(const struct report *r, size_t i, struct report_group *g);
+/* Example k of group i: its line (0 = whole file) and its value (NULL when the case had none;
+ * *len bytes, at most 200, of a value *full_len bytes long). */
+void report_get_example(const struct report *r, size_t i, size_t k, uint64_t *line,
+                        const char **value, size_t *len, size_t *full_len);
 
 #endif

@@ -149,6 +149,10 @@ struct validator {
     uint64_t header_line;
     bool header_failed;
     bool finished;
+    bool fail_fast;      /* stop at the row of the first error case */
+    bool stopped;        /* fail_fast stopped */
+    uint64_t block_row0; /* rows read before the current block (for struct failure.row) */
+    size_t block_first;  /* index of the current block's first data row in its csv_rows */
     struct validate_counts counts;
     struct vfail *fails;
     size_t nfails, capfails;

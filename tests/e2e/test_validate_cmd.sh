@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# test_validate_cmd.sh - `astro validate FILE`: spec selection, the text and JSON reports with
+# exact counts (read = valid + invalid), exit codes, --max-failure-cases, --failure-cases csv
+# (Pandera's failure_cases columns, byte for byte) and --fail-fast stopping at the first failure.
+. "$(dirname "$0")/lib.sh"
+
+mkdir -p p && cd p
+cat > astro.yaml <<'YAML'
+pipeline: v
+ingest_files:
+  - name: t
+    source_pattern: "t_*.csv"
+    schema:
+      strict: true
+      columns:
+        id: {dtype: int64, unique: true}
+        name: {dtype: str}
+        amount: {dtype: int32, checks: {ge: 0, le: 100}}
+        code: {dtype: str, checks: {isin: [X, Y, Z]}}
+  - name: other
+    source_pattern: "o_*.csv"
+    schema:
+      columns:
+        a: {dtype: int64}
+YAML
+# Lines 3, 4, 5, 7 and 8 fail: 7 failure cases in 5 of 7 rows.
+cat > t_bad.csv <<'CSV'
+id,name,amount,code
+1,a,10,X
+2,b,-1,Y
+3,,5,Z
+x4,d,500,Q
+5,"e,f",7,X
+2,g,1,X
+6,h,1
+CSV
+printf 'id,name,amount,code\n1,a,0,X\n2,"b\nc",100,Z\n' > t_good.csv
+
+run_astro validate t_good.csv
+assert_eq "$RC" "0" "valid file exits 0"
+assert_eq "$OUT" "VALID: t_good.csv (spec t): rows read 2 = valid 2 + invalid 0; 0 failure case(s), 0 warning(s)" "verdict of a valid file"
+pass "a valid file"
+
+run_astro validate t_bad.csv
+assert_eq "$RC" "1" "invalid file exits 1"
+assert_eq "$(echo "$OUT" | tail -n 2)" "INVALID: t_bad.csv (spec t): rows read 7 = valid 2 + invalid 5; 7 failure case(s), 0 warning(s)
+reason: 7 failure case(s) in 5 of 7 rows" "verdict line with exact counts"
+assert_contains "$OUT" "amount  less_than_or_equal_to(100)" "per column and check"
+assert_contains "$OUT" "    line 5: '500'" "examples with their line numbers"
+assert_contains "$OUT" "    line 7: '2'" "unique example"
+[ ! -e .working ] || fail "validate must not create a run"
+ls -A | grep -q 'parquet' && fail "validate must not write Parquet"
+pass "an invalid file: text report"
+
+run_astro validate t_bad.csv --format json
+assert_eq "$RC" "1" "json: exit 1"
+echo "$OUT" > r.json
+assert_eq "$(jq_py r.json '[d["verdict"], d["rows_read"], d["rows_valid"], d["rows_invalid"], d["failure_cases"], d["warnings"], d["capped"], d["stopped"], d["spec"]]')" \
+  '["invalid", 7, 2, 5, 7, 0, false, false, "t"]' "json counts"
+assert_eq "$(jq_py r.json '[[c["column"], c["check"], c["level"], c["count"], [[x["line"], x["value"]] for x in c["examples"]]] for c in d["checks"]]')" \
+  '[["amount", "greater_than_or_equal_to(0)", "error", 1, [[3, "-1"]]], ["name", "not_nullable", "error", 1, [[4, null]]], ["id", "dtype('"'"'int64'"'"')", "error", 1, [[5, "x4"]]], ["amount", "less_than_or_equal_to(100)", "error", 1, [[5, "500"]]], ["code", "isin(['"'"'X'"'"', '"'"'Y'"'"', '"'"'Z'"'"'])", "error", 1, [[5, "Q"]]], ["id", "unique", "error", 1, [[7, "2"]]], [null, "field_count", "error", 1, [[8, null]]]]' \
+  "json groups, counts and examples"
+pass "json report"
+
+# The detail is capped, the counts are not.
+run_astro validate t_bad.csv --format json --max-failure-cases 2
+echo "$OUT" > c.json
+assert_eq "$(jq_py c.json '[d["failure_cases"], d["rows_invalid"], d["capped"], d["max_failure_cases"], sum(c["count"] for c in d["checks"]), sum(len(c["examples"]) for c in d["checks"])]')" \
+  '[7, 5, true, 2, 7, 2]' "capped: counts exact, two examples stored"
+run_astro validate t_bad.csv --max-failure-cases 2
+assert_contains "$OUT" "capped at 2 failure cases" "text report says it was capped"
+run_astro validate t_bad.csv --max-failure-cases 7
+assert_not_contains "$OUT" "capped" "a cap that is not reached is not reported"
+run_astro validate t_bad.csv --max-failure-cases 0
+assert_eq "$RC" "2" "--max-failure-cases 0 is a usage error"
+pass "max_failure_cases"
+
+# Pandera's failure_cases columns: index is the 0-based data row, check_number the 0-based check.
+run_astro validate t_bad.csv --failure-cases csv
+assert_eq "$RC" "1" "csv: exit 1"
+assert_eq "$(cat t_bad.failure_cases.csv)" "schema_context,column,check,check_number,failure_case,index
+Column,amount,greater_than_or_equal_to(0),0,-1,1
+Column,name,not_nullable,,,2
+Column,id,dtype('int64'),,x4,3
+Column,amount,less_than_or_equal_to(100),1,500,3
+Column,code,\"isin(['X', 'Y', 'Z'])\",0,Q,3
+Column,id,unique,,2,5
+DataFrameSchema,,field_count,,,6" "failure_cases CSV byte for byte"
+"$PY" -c 'import csv,sys; r=list(csv.reader(open(sys.argv[1]))); assert len(r)==8 and all(len(x)==6 for x in r), r' t_bad.failure_cases.csv ||
+  fail "the CSV does not parse as 6 columns"
+run_astro validate t_bad.csv --failure-cases-file out/cases.csv
+assert_eq "$RC" "3" "a folder that does not exist is an environment error"
+mkdir out
+run_astro validate t_bad.csv --failure-cases-file out/cases.csv --max-failure-cases 3
+assert_eq "$(wc -l < out/cases.csv)" "4" "the CSV holds the capped detail (header + 3)"
+run_astro validate t_good.csv --failure-cases csv
+assert_eq "$(cat t_good.failure_cases.csv)" "schema_context,column,check,check_number,failure_case,index" "no case: header only"
+run_astro validate t_bad.csv --failure-cases json
+assert_eq "$RC" "2" "--failure-cases json is refused"
+pass "failure cases CSV"
+
+# --fail-fast stops at the first failing row (line 3): later rows are not read or counted.
+run_astro validate t_bad.csv --fail-fast --format json
+assert_eq "$RC" "1" "fail-fast: exit 1"
+echo "$OUT" > f.json
+assert_eq "$(jq_py f.json '[d["rows_read"], d["rows_valid"], d["rows_invalid"], d["failure_cases"], d["stopped"], [c["check"] for c in d["checks"]]]')" \
+  '[2, 1, 1, 1, true, ["greater_than_or_equal_to(0)"]]' "fail-fast stops exactly at the first failure"
+# A row with several failures is reported whole.
+printf 'id,name,amount,code\n1,a,1,X\nx,,-1,Q\n3,c,-5,X\n' > t_multi.csv
+run_astro validate t_multi.csv --fail-fast
+assert_eq "$(echo "$OUT" | tail -n 2 | head -n 1)" "INVALID: t_multi.csv (spec t): rows read 2 = valid 1 + invalid 1; 4 failure case(s), 0 warning(s); stopped at the first failure (--fail-fast)" "fail-fast reports the whole first failing row"
+# A header failure stops before any row.
+printf 'id,name,amount,code,extra\n1,a,1,X,e\n' > t_hdr.csv
+run_astro validate t_hdr.csv --fail-fast --format json
+echo "$OUT" > h.json
+assert_eq "$(jq_py h.json '[d["rows_read"], d["failure_cases"], d["stopped"], d["checks"][0]["check"]]')" '[0, 1, true, "column_in_schema"]' "fail-fast on a header failure"
+# Without fail-fast in a big file with an early failure, every row is read.
+{ echo "id,name,amount,code"; echo "0,a,-1,X"; for i in $(seq 1 20000); do echo "$i,n,1,X"; done; } > t_big.csv
+run_astro validate t_big.csv --format json
+echo "$OUT" > b.json
+assert_eq "$(jq_py b.json '[d["rows_read"], d["rows_invalid"]]')" '[20001, 1]' "default collects everything"
+run_astro validate t_big.csv --format json --fail-fast
+echo "$OUT" > b.json
+assert_eq "$(jq_py b.json '[d["rows_read"], d["rows_invalid"], d["stopped"]]')" '[1, 1, true]' "fail-fast inside the first block"
+pass "fail-fast"
+
+# Spec selection.
+run_astro validate x.csv
+assert_eq "$RC" "2" "no matching spec: exit 2"
+assert_contains "$ERR" "t (t_*.csv), other (o_*.csv)" "the candidates are listed"
+cat > two.yaml <<'YAML'
+pipeline: v
+ingest_files:
+  - {name: a, source_pattern: "t_*.csv", schema: {columns: {id: {dtype: int64}}}}
+  - {name: b, source_pattern: "*.csv", schema: {columns: {id: {dtype: int64}}}}
+YAML
+run_astro --config two.yaml validate t_good.csv
+assert_eq "$RC" "2" "several matching specs: exit 2"
+assert_contains "$ERR" "matches the source_pattern of 2 specs (a, b)" "ambiguous specs named"
+run_astro --config two.yaml validate t_good.csv --spec nope
+assert_eq "$RC" "2" "unknown --spec: exit 2"
+assert_contains "$ERR" "no ingest file named 'nope'" "unknown spec named"
+run_astro --config two.yaml validate t_good.csv --spec b --format json
+assert_eq "$RC" "0" "--spec picks one of the matching specs"
+echo "$OUT" > s.json
+assert_eq "$(jq_py s.json '[d["spec"], d["verdict"]]')" '["b", "valid"]' "--spec b is used"
+cp t_good.csv renamed.csv
+run_astro validate renamed.csv --spec t
+assert_eq "$RC" "0" "--spec validates a file whatever its name"
+run_astro validate t_missing.csv
+assert_eq "$RC" "3" "a missing file is an environment error"
+run_astro validate
+assert_eq "$RC" "2" "no FILE: usage error"
+run_astro validate t_good.csv --format xml
+assert_eq "$RC" "2" "bad --format: usage error"
+run_astro validate --help
+assert_eq "$RC" "0" "--help"
+assert_contains "$OUT" "--failure-cases" "help names the options"
+pass "spec selection and exit codes"
