@@ -76,15 +76,15 @@ struct load_result {
 /* What to load and how. Every pointer is borrowed for the duration of the open call only (the
  * sink copies what it keeps), except result, which must stay valid until commit or abort. */
 struct load_opts {
-    const char *table;       /* target table; "schema.table" allowed */
-    enum load_mode mode;     /* LOAD_APPEND, LOAD_UPSERT, LOAD_REPLACE (config/config.h) */
-    const char *const *key;  /* upsert key columns (names after renames) */
-    size_t nkey;             /* > 0 for LOAD_UPSERT */
-    bool create;             /* CREATE TABLE IF NOT EXISTS from the columns */
-    const char *on_conflict; /* "update" (NULL means this), "nothing", "error" */
-    const char *run_id;      /* recorded in the checkpoint row */
-    const char *dataset;     /* checkpoint identity */
-    const char *source_sha256; /* checkpoint identity: the source file's hash */
+    const char *table;          /* target table; "schema.table" allowed */
+    enum load_mode mode;        /* LOAD_APPEND, LOAD_UPSERT, LOAD_REPLACE (config/config.h) */
+    const char *const *key;     /* upsert key columns (names after renames) */
+    size_t nkey;                /* > 0 for LOAD_UPSERT */
+    bool create;                /* CREATE TABLE IF NOT EXISTS from the columns */
+    const char *on_conflict;    /* "update" (NULL means this), "nothing", "error" */
+    const char *run_id;         /* recorded in the checkpoint row */
+    const char *dataset;        /* checkpoint identity */
+    const char *source_sha256;  /* checkpoint identity: the source file's hash */
     const char *const *renames; /* optional pairs: renames[2i] dataset column -> renames[2i+1] */
     size_t nrenames;            /* number of pairs */
     struct load_result *result; /* optional out: filled at commit or abort */
@@ -130,8 +130,8 @@ const char *load_sqlite_type(struct dtype_info t, char *buf, size_t n);
 enum load_conflict { LOAD_CONFLICT_UPDATE, LOAD_CONFLICT_NOTHING, LOAD_CONFLICT_ERROR };
 
 struct load_plan {
-    char **names;  /* ncols target column names (owned) */
-    bool *is_key;  /* ncols flags: the column is one of o->key (upsert) */
+    char **names;   /* ncols target column names (owned) */
+    bool *is_key;   /* ncols flags: the column is one of o->key (upsert) */
     bool *not_null; /* ncols flags: not nullable, or a key (create: true declares NOT NULL) */
     size_t ncols;
     size_t nvalue; /* columns that are not keys */

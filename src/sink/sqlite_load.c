@@ -96,8 +96,8 @@ int load_plan_init(struct load_plan *p, const struct load_opts *o, const struct 
                        target, o->on_conflict);
     }
     if (o->mode == LOAD_UPSERT && o->nkey == 0) {
-        return err_set(e, AE_CONFIG, "target \"%s\": upsert into \"%s\" needs key columns",
-                       target, o->table);
+        return err_set(e, AE_CONFIG, "target \"%s\": upsert into \"%s\" needs key columns", target,
+                       o->table);
     }
     p->names = calloc(ncols, sizeof(*p->names));
     p->is_key = calloc(ncols, sizeof(*p->is_key));
@@ -126,7 +126,8 @@ int load_plan_init(struct load_plan *p, const struct load_opts *o, const struct 
             }
         }
         if (name == NULL || name[0] == '\0') {
-            rc = err_set(e, AE_CONFIG, "target \"%s\": column %zu has an empty name", target, i + 1);
+            rc =
+                err_set(e, AE_CONFIG, "target \"%s\": column %zu has an empty name", target, i + 1);
             goto fail;
         }
         p->names[i] = strdup(name);
@@ -286,7 +287,7 @@ struct sqlite_load {
     bool in_tx;
     struct load_plan plan;
     struct dtype_info *types;
-    char *target;  /* target name, for messages */
+    char *target; /* target name, for messages */
     char *table;
     char *run_id;
     char *dataset;
@@ -431,9 +432,10 @@ static int sq_check_columns(struct sqlite_load *l, struct err *e)
         goto done;
     }
     if (ntable == 0) {
-        rc = err_set(e, AE_DB,
-                     "target \"%s\" (sqlite): table \"%s\" does not exist (create: true creates it)",
-                     l->target, l->table);
+        rc =
+            err_set(e, AE_DB,
+                    "target \"%s\" (sqlite): table \"%s\" does not exist (create: true creates it)",
+                    l->target, l->table);
         goto done;
     }
     for (size_t i = 0; i < l->plan.ncols; i++) {
@@ -588,7 +590,8 @@ static int sqlite_write(void *impl, const struct batch *b, struct err *e)
         int step = sqlite3_step(l->ins);
         if (step != SQLITE_DONE) {
             /* sqlite3_reset() returns the error again; the message stays in the connection. */
-            int rc = err_set(e, AE_DB, "target \"%s\" (sqlite): insert into \"%s\" failed at the "
+            int rc = err_set(e, AE_DB,
+                             "target \"%s\" (sqlite): insert into \"%s\" failed at the "
                              "row from line %" PRIu64 ": %s",
                              l->target, l->table, b->line[r], sqlite3_errmsg(l->db));
             sqlite3_reset(l->ins);
@@ -751,8 +754,8 @@ fail:
 
 /* ------------------------------------------------------------------ checkpoints */
 
-static int sqlite_checkpointed(const struct target_spec *t, const char *dataset,
-                               const char *sha256, const char *table, bool *done, struct err *e)
+static int sqlite_checkpointed(const struct target_spec *t, const char *dataset, const char *sha256,
+                               const char *table, bool *done, struct err *e)
 {
     const char *tname = t->name != NULL ? t->name : "sqlite";
     struct stat st;

@@ -116,9 +116,8 @@ static void kv_batch(struct batch *b, const int64_t *ids, const char *const *nam
         b->cols[0].v.i64[i] = ids[i];
         b->cols[0].valid[i] = 1;
         const char *s = names[i];
-        assert_int_equal(batch_put_bytes(b, 1, i, s != NULL ? s : "", s != NULL ? strlen(s) : 0,
-                                         s != NULL),
-                         0);
+        assert_int_equal(
+            batch_put_bytes(b, 1, i, s != NULL ? s : "", s != NULL ? strlen(s) : 0, s != NULL), 0);
         b->row_ok[i] = 1;
         b->line[i] = line0 + i;
     }
@@ -415,15 +414,15 @@ static void test_type_round_trip(void **state)
     struct fixture *f = *state;
     struct err e = {0};
     static const struct pq_column cols[] = {
-        {"s", {DT_STR, 0, 0}, true},          {"b", {DT_BOOL, 0, 0}, true},
-        {"i8", {DT_INT8, 0, 0}, true},        {"i16", {DT_INT16, 0, 0}, true},
-        {"i32", {DT_INT32, 0, 0}, true},      {"i64", {DT_INT64, 0, 0}, true},
-        {"u8", {DT_UINT8, 0, 0}, true},       {"u16", {DT_UINT16, 0, 0}, true},
-        {"u32", {DT_UINT32, 0, 0}, true},     {"u64", {DT_UINT64, 0, 0}, true},
-        {"f32", {DT_FLOAT32, 0, 0}, true},    {"f64", {DT_FLOAT64, 0, 0}, true},
-        {"d", {DT_DATE, 0, 0}, true},         {"ts", {DT_TIMESTAMP, 0, 0}, true},
+        {"s", {DT_STR, 0, 0}, true},           {"b", {DT_BOOL, 0, 0}, true},
+        {"i8", {DT_INT8, 0, 0}, true},         {"i16", {DT_INT16, 0, 0}, true},
+        {"i32", {DT_INT32, 0, 0}, true},       {"i64", {DT_INT64, 0, 0}, true},
+        {"u8", {DT_UINT8, 0, 0}, true},        {"u16", {DT_UINT16, 0, 0}, true},
+        {"u32", {DT_UINT32, 0, 0}, true},      {"u64", {DT_UINT64, 0, 0}, true},
+        {"f32", {DT_FLOAT32, 0, 0}, true},     {"f64", {DT_FLOAT64, 0, 0}, true},
+        {"d", {DT_DATE, 0, 0}, true},          {"ts", {DT_TIMESTAMP, 0, 0}, true},
         {"tz", {DT_TIMESTAMP_TZ, 0, 0}, true}, {"dec", {DT_DECIMAL, 12, 2}, true},
-        {"big", {DT_DECIMAL, 38, 10}, true},  {"whole", {DT_DECIMAL, 18, 0}, true},
+        {"big", {DT_DECIMAL, 38, 10}, true},   {"whole", {DT_DECIMAL, 18, 0}, true},
         {"wide", {DT_DECIMAL, 20, 0}, true},
     };
     enum { NC = sizeof(cols) / sizeof(cols[0]), NR = 3 };
@@ -467,8 +466,8 @@ static void test_type_round_trip(void **state)
     b.cols[10].v.f64[2] = -0.25;
     b.cols[11].v.f64[0] = 0.1;
     b.cols[11].v.f64[2] = -1e300;
-    b.cols[12].v.i64[0] = 19782; /* 2024-01-01 is day 19723; +59 days = Feb 29 */
-    b.cols[12].v.i64[2] = -1;    /* 1969-12-31 */
+    b.cols[12].v.i64[0] = 19782;              /* 2024-01-01 is day 19723; +59 days = Feb 29 */
+    b.cols[12].v.i64[2] = -1;                 /* 1969-12-31 */
     b.cols[13].v.i64[0] = 1700000000123456LL; /* 2023-11-14 22:13:20.123456 */
     b.cols[13].v.i64[2] = -1;                 /* one microsecond before the epoch */
     b.cols[14].v.i64[0] = 1700000000123456LL;
@@ -506,13 +505,14 @@ static void test_type_round_trip(void **state)
              "INTEGER, \"u64\" INTEGER, \"f32\" REAL, \"f64\" REAL, \"d\" TEXT, \"ts\" TEXT, "
              "\"tz\" TEXT, \"dec\" TEXT, \"big\" TEXT, \"whole\" INTEGER, \"wide\" TEXT)");
     /* Each value as typeof:quote(value); rows in load order. */
-    const char *sel = "SELECT typeof(s)||':'||quote(s)||' '||typeof(b)||':'||quote(b)||' '||"
-                      "quote(i8)||' '||quote(i16)||' '||quote(i32)||' '||quote(i64)||' '||"
-                      "quote(u8)||' '||quote(u16)||' '||quote(u32)||' '||quote(u64)||' '||"
-                      "typeof(f32)||':'||quote(f32)||' '||ifnull(f64 = 0.1 OR f64 = -1e300, 'N')||' '||"
-                      "quote(d)||' '||quote(ts)||' '||quote(tz)||' '||quote(dec)||' '||"
-                      "quote(big)||' '||typeof(whole)||':'||quote(whole)||' '||quote(wide) "
-                      "FROM \"all types\" ORDER BY rowid";
+    const char *sel =
+        "SELECT typeof(s)||':'||quote(s)||' '||typeof(b)||':'||quote(b)||' '||"
+        "quote(i8)||' '||quote(i16)||' '||quote(i32)||' '||quote(i64)||' '||"
+        "quote(u8)||' '||quote(u16)||' '||quote(u32)||' '||quote(u64)||' '||"
+        "typeof(f32)||':'||quote(f32)||' '||ifnull(f64 = 0.1 OR f64 = -1e300, 'N')||' '||"
+        "quote(d)||' '||quote(ts)||' '||quote(tz)||' '||quote(dec)||' '||"
+        "quote(big)||' '||typeof(whole)||':'||quote(whole)||' '||quote(wide) "
+        "FROM \"all types\" ORDER BY rowid";
     char *got = q(f->path, sel);
     const char *want =
         "text:'Zürich – 東京 \"q\" ''a''' integer:1 -128 -32768 -2147483648 "
@@ -632,7 +632,8 @@ static void test_option_errors(void **state)
                                "(create: true creates it)");
     exec(f->path, "CREATE TABLE people (ID INTEGER)");
     assert_int_equal(sink_sqlite_open(&s, &f->t, &o, kv_cols, 2, &e), AE_DB);
-    assert_string_equal(e.msg, "target \"local\" (sqlite): table \"people\" has no column \"name\"");
+    assert_string_equal(e.msg,
+                        "target \"local\" (sqlite): table \"people\" has no column \"name\"");
     /* Upsert into a table without a unique key: SQLite refuses the ON CONFLICT target. */
     exec(f->path, "ALTER TABLE people ADD COLUMN name TEXT");
     o = kv_opts("people", LOAD_UPSERT, "s", NULL);
