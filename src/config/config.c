@@ -579,9 +579,59 @@ static int parse_target_ref(const struct config *c, struct cfg_doc *d, const yam
     return rc;
 }
 
-enum { LD_DATASET, LD_TARGET, LD_TABLE, LD_MODE, LD_KEY, LD_CREATE, LD_ON_CONFLICT, LD_N };
-static const char *const load_keys[] = {"dataset", "target", "table",       "mode",
-                                        "key",     "create", "on_conflict", NULL};
+enum {
+    LD_DATASET,
+    LD_TARGET,
+    LD_TABLE,
+    LD_MODE,
+    LD_KEY,
+    LD_CREATE,
+    LD_ON_CONFLICT,
+    LD_RENAME,
+    LD_N
+};
+static const char *const load_keys[] = {"dataset", "target",      "table",  "mode", "key",
+                                        "create",  "on_conflict", "rename", NULL};
+
+/* rename: {dataset column: table column, ...} into pairs. */
+static int parse_renames(struct cfg_doc *d, struct step_spec *s, const yaml_node_t *m,
+                         const char *path)
+{
+    int rc = cfg_expect_map(d, m, path, "a mapping of dataset column names to table column names");
+    if (rc != 0) {
+        return rc;
+    }
+    size_t n = (size_t)(m->data.mapping.pairs.top - m->data.mapping.pairs.start);
+    s->renames = calloc(2 * n + 1, sizeof(*s->renames));
+    if (s->renames == NULL) {
+        return nomem(d);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const yaml_node_pair_t *pr = &m->data.mapping.pairs.start[i];
+        const yaml_node_t *k = cfg_node(d, pr->key);
+        char p[CFG_PATH_MAX];
+        if ((rc = cfg_str(d, k, path, false, &s->renames[2 * i])) != 0) {
+            return rc;
+        }
+        s->nrenames = i + 1; /* so that a failure below frees what was read */
+        cfg_path_key(p, sizeof(p), path, s->renames[2 * i]);
+        if ((rc = cfg_str(d, cfg_node(d, pr->value), p, false, &s->renames[2 * i + 1])) != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* The table column a dataset column becomes (itself unless renamed). */
+static const char *renamed(const struct step_spec *s, const char *col)
+{
+    for (size_t i = 0; i < s->nrenames; i++) {
+        if (s->renames[2 * i] != NULL && strcmp(s->renames[2 * i], col) == 0) {
+            return s->renames[2 * i + 1] ? s->renames[2 * i + 1] : col;
+        }
+    }
+    return col;
+}
 static const char *const load_modes[] = {"append", "upsert", "replace", NULL};
 static const char *const on_conflicts[] = {"update", "nothing", "error", NULL};
 
@@ -632,6 +682,10 @@ static int parse_load(const struct config *c, struct cfg_doc *d, struct step_spe
         }
         s->mode = idx == 0 ? LOAD_APPEND : idx == 1 ? LOAD_UPSERT : LOAD_REPLACE;
     }
+    cfg_path_key(p, sizeof(p), path, "rename");
+    if (v[LD_RENAME] != NULL && (rc = parse_renames(d, s, v[LD_RENAME], p)) != 0) {
+        return rc;
+    }
     cfg_path_key(p, sizeof(p), path, "key");
     if (v[LD_KEY] != NULL && (rc = cfg_str_list(d, v[LD_KEY], p, false, &s->key, &s->nkey))) {
         return rc;
@@ -646,13 +700,15 @@ static int parse_load(const struct config *c, struct cfg_doc *d, struct step_spe
     for (size_t i = 0; i < s->nkey && closed; i++) {
         bool found = false;
         for (size_t j = 0; j < sch->ncols && !found; j++) {
-            found = strcmp(sch->cols[j].name, s->key[i]) == 0;
+            /* key names the table's columns, after renames */
+            found = strcmp(renamed(s, sch->cols[j].name), s->key[i]) == 0;
         }
         if (!found) {
             char kp[CFG_PATH_MAX];
             cfg_path_index(kp, sizeof(kp), p, i);
             return cfg_fail(d, cfg_node(d, v[LD_KEY]->data.sequence.items.start[i]), kp,
-                            "column '%s' is not in the schema of '%s'", s->key[i], s->dataset);
+                            "column '%s' is not in the schema of '%s'%s", s->key[i], s->dataset,
+                            s->nrenames > 0 ? " (after rename)" : "");
         }
     }
     if (s->mode == LOAD_UPSERT && s->nkey == 0) {
@@ -985,6 +1041,7 @@ static void step_release(struct step_spec *s)
     free(s->target);
     free(s->table);
     cfg_free_strv(s->key, s->nkey);
+    cfg_free_strv(s->renames, 2 * s->nrenames);
     free(s->on_conflict);
     free(s->sql_file);
     free(s->statements);

@@ -141,6 +141,8 @@ struct step_spec {
     size_t nkey;
     bool create;       /* default false */
     char *on_conflict; /* "update" (default), "nothing", "error" */
+    char **renames;    /* pairs: renames[2i] dataset column -> renames[2i+1] table column */
+    size_t nrenames;   /* number of pairs */
     /* sql */
     char *sql_file;
     char *statements;

@@ -185,6 +185,8 @@ static int run_load(const struct steps_env *env, const struct step_spec *st, int
         .run_id = env->run_id,
         .dataset = st->dataset,
         .source_sha256 = sha,
+        .renames = (const char *const *)st->renames,
+        .nrenames = st->nrenames,
         .result = &res,
     };
     rc = sink_load_open(&sink, t, &lo, cols, n, e);

@@ -32,7 +32,8 @@ targets:
   pg: {kind: postgres, dsn: "\${ASTRO_PG_DSN}"}
 steps:
   - name: load_local
-    load: {dataset: orders, target: local, table: orders, mode: upsert, key: [id], create: true}
+    load: {dataset: orders, target: local, table: orders, mode: upsert, key: [order_id], create: true,
+           rename: {id: order_id, who: customer}}
 $( [ $pg = 1 ] && printf '  - name: load_pg\n    load: {dataset: orders, target: pg, table: %s, mode: upsert, key: [id], create: true}\n' "$tbl" )
   - name: summary
     sql: {target: local, statements: "DROP TABLE IF EXISTS totals; CREATE TABLE totals AS SELECT count(*) AS n FROM orders;"}
@@ -58,10 +59,10 @@ assert_contains "$(jq_py $m 'd["reason"]')" "exited with status 3" "reason gives
 assert_eq "$(jq_py $m '[s["status"] for s in d["steps"]][-1]')" "failed" "gate step failed"
 assert_contains "$(cat .working/$run1/astro.log)" "[gate] | gate closed" "exec output goes to the log"
 assert_contains "$(cat .working/$run1/astro.log)" "id=$run1 dataset=$PWD/.working/$run1/ingested/orders.parquet" "exec environment"
-assert_eq "$(sqlq out/warehouse.db "SELECT id, amount, day, coalesce(who, 'NULL') FROM orders ORDER BY id")" \
+assert_eq "$(sqlq out/warehouse.db "SELECT order_id, amount, day, coalesce(customer, 'NULL') FROM orders ORDER BY order_id")" \
   "1|10.50|2026-01-01|ann
 2|20.00|2026-01-02|NULL
-3|0.01|2026-01-03|zoë" "SQLite rows with exact decimals and dates"
+3|0.01|2026-01-03|zoë" "SQLite rows with exact decimals and dates, columns renamed"
 assert_eq "$(sqlq out/warehouse.db "SELECT n FROM totals")" "3" "sql step ran"
 # serial mode: a failed run (in its steps) blocks new ingests
 run_astro ingest data; assert_eq "$RC" "4" "a run that failed in its steps blocks serial mode"
@@ -107,7 +108,7 @@ run_astro ingest data; [ "$RC" -eq 0 ] || fail "third ingest: $ERR"
 run3=$OUT
 run_astro run; [ "$RC" -eq 0 ] || fail "third run: $ERR"
 assert_contains "$(cat .working/$run3/astro.log)" "[load_local] orders: 4 rows sent to local.orders (upsert), 2 rows written" "only changed and new rows written"
-assert_eq "$(sqlq out/warehouse.db "SELECT group_concat(id || '=' || amount, ' ') FROM (SELECT * FROM orders ORDER BY id)")" \
+assert_eq "$(sqlq out/warehouse.db "SELECT group_concat(order_id || '=' || amount, ' ') FROM (SELECT * FROM orders ORDER BY order_id)")" \
   "1=10.50 2=25.00 3=0.01 4=1.00" "upserted values"
 if [ $pg = 1 ]; then
   assert_contains "$(cat .working/$run3/astro.log)" "[load_pg] orders: 4 rows sent to pg.$tbl (upsert), 2 rows written" "PostgreSQL: only changed and new rows written"

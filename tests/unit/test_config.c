@@ -919,6 +919,37 @@ static void test_error_steps_targets(void **state)
              head);
     expect_error(text, AE_CONFIG,
                  "%s:9:59: steps[0].load.key[1]: column 'ib' is not in the schema of 'a'");
+    /* rename: pairs in order; upsert keys name the table's columns, after renames. */
+    snprintf(text, sizeof(text),
+             "%s    schema: {strict: true, columns: {id: , who: }}\n"
+             "targets: {w: {kind: sqlite, path: x.db}}\n"
+             "steps:\n  - name: l\n"
+             "    load: {dataset: a, target: w, mode: upsert, key: [order_id],\n"
+             "           rename: {id: order_id, who: customer}}\n",
+             head);
+    struct config *rc_ok = load_ok(text);
+    assert_int_equal(rc_ok->steps[0].nrenames, 2);
+    assert_string_equal(rc_ok->steps[0].renames[0], "id");
+    assert_string_equal(rc_ok->steps[0].renames[1], "order_id");
+    assert_string_equal(rc_ok->steps[0].renames[2], "who");
+    assert_string_equal(rc_ok->steps[0].renames[3], "customer");
+    config_free(rc_ok);
+    snprintf(text, sizeof(text),
+             "%s    schema: {strict: true, columns: {id: }}\n"
+             "targets: {w: {kind: sqlite, path: x.db}}\n"
+             "steps:\n  - name: l\n"
+             "    load: {dataset: a, target: w, mode: upsert, key: [id], rename: {id: oid}}\n",
+             head);
+    expect_error(text, AE_CONFIG,
+                 "%s:9:55: steps[0].load.key[0]: column 'id' is not in the schema of 'a' (after "
+                 "rename)");
+    snprintf(text, sizeof(text),
+             "%s    schema: {}\ntargets: {w: {kind: sqlite, path: x.db}}\n"
+             "steps:\n  - name: l\n    load: {dataset: a, target: w, rename: [id]}\n",
+             head);
+    expect_error(text, AE_CONFIG,
+                 "%s:9:43: steps[0].load.rename: expected a mapping of dataset column names to "
+                 "table column names, got a list");
     snprintf(text, sizeof(text),
              "%s    schema: {}\nsteps:\n  - {name: s, exec: {argv: [x]}, sql: {}}\n", head);
     expect_error(text, AE_CONFIG,
