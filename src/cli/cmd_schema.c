@@ -1,18 +1,262 @@
 /*
  * cmd_schema.c - `astro schema infer FILE`: prints a Pandera YAML schema inferred from a CSV file
- * (advice only: ingest never infers).
+ * (src/validate/infer.h). Advice only: ingest never infers. The schema goes to stdout; rows that
+ * no schema could accept are reported on stderr, so the person knows the file cannot pass as is.
  */
 #include "cli/commands.h"
 
-#include "util/err.h"
+#include "csv/csv.h"
+#include "util/buf.h"
+#include "validate/infer.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct sopts {
+    const char *file;
+    const char *encoding;
+    char delimiter;
+    bool no_header;
+    uint64_t max_rows; /* 0 = every row */
+};
+
+static void usage_schema(FILE *out)
+{
+    fputs("usage: astro [global options] schema infer FILE [--rows N] [--encoding E]\n"
+          "                [--delimiter D] [--no-header]\n"
+          "\n"
+          "Prints a Pandera DataFrameSchema (YAML) inferred from a CSV file: dtypes (narrowest\n"
+          "integer, float64, bool, date with its format, datetime, str), nullability and\n"
+          "candidate checks (observed ranges, small isin sets). The rows it read pass the\n"
+          "printed schema. Advice only: review it before use; ingest never infers.\n"
+          "  --rows N        read only the first N data rows (default: the whole file)\n"
+          "  --encoding E    the file's encoding (default utf-8; any iconv name)\n"
+          "  --delimiter D   field delimiter (default ','; 'tab' or '\\t' for tab)\n"
+          "  --no-header     the first record is data; columns are named column_1, column_2...\n",
+          out);
+}
+
+static int parse_args(int argc, char **argv, struct sopts *so, struct err *e)
+{
+    static const struct option opts[] = {
+        {"rows", required_argument, NULL, 'r'},
+        {"encoding", required_argument, NULL, 'E'},
+        {"delimiter", required_argument, NULL, 'd'},
+        {"no-header", no_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'r': {
+            char *end = NULL;
+            errno = 0;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (optarg[0] < '0' || optarg[0] > '9' || errno != 0 || *end != '\0' || v == 0) {
+                return err_set(e, AE_CONFIG,
+                               "--rows must be a whole number of at least 1, not '%s'", optarg);
+            }
+            so->max_rows = v;
+            break;
+        }
+        case 'E': so->encoding = optarg; break;
+        case 'd':
+            if (strcmp(optarg, "tab") == 0 || strcmp(optarg, "\\t") == 0) {
+                so->delimiter = '\t';
+            } else if (strlen(optarg) == 1) {
+                so->delimiter = optarg[0];
+            } else {
+                return err_set(e, AE_CONFIG, "--delimiter must be one character or 'tab', not '%s'",
+                               optarg);
+            }
+            break;
+        case 'n': so->no_header = true; break;
+        case 'h': return 1;
+        default:
+            return err_set(e, AE_CONFIG, "schema infer: unknown option or missing value: '%s'",
+                           argv[optind - 1]);
+        }
+    }
+    if (optind + 1 != argc) {
+        return err_set(e, AE_CONFIG, "schema infer takes exactly one FILE (%d given)",
+                       argc - optind);
+    }
+    so->file = argv[optind];
+    return 0;
+}
+
+/* Column names: the header's fields, or column_1..column_n for a headerless file. */
+static int make_names(const struct csv_rows *rows, bool no_header, char ***out, size_t *n)
+{
+    size_t count = rows->row_first[1] - rows->row_first[0];
+    char **names = calloc(count ? count : 1, sizeof(*names));
+    if (names == NULL) {
+        return AE_NOMEM;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const struct csv_field *f = &rows->fields[rows->row_first[0] + i];
+        char tmp[32];
+        if (no_header) {
+            snprintf(tmp, sizeof(tmp), "column_%zu", i + 1);
+            names[i] = strdup(tmp);
+        } else {
+            names[i] = strndup(f->p, f->len);
+        }
+        if (names[i] == NULL) {
+            for (size_t j = 0; j < i; j++) {
+                free(names[j]);
+            }
+            free(names);
+            return AE_NOMEM;
+        }
+    }
+    *out = names;
+    *n = count;
+    return 0;
+}
+
+static int infer_file(const struct sopts *so, struct err *e)
+{
+    int rc = 0;
+    int fd = open(so->file, O_RDONLY | O_CLOEXEC);
+    struct csv_reader *reader = NULL;
+    struct csv_rows rows;
+    memset(&rows, 0, sizeof(rows));
+    struct infer *inf = NULL;
+    char **names = NULL;
+    size_t nnames = 0;
+    struct buf comment = BUF_INIT;
+    if (fd < 0) {
+        return err_errno(e, errno, "cannot open %s", so->file);
+    }
+    struct csv_options copt = {so->encoding, so->delimiter, '"', '\0'};
+    rc = csv_reader_open(&reader, fd, so->file, &copt, e);
+    if (rc == 0) {
+        rc = csv_reader_next(reader, &rows, 1, e);
+    }
+    if (rc != 0) {
+        goto out;
+    }
+    if (rows.nrows == 0) {
+        rc = err_set(e, AE_DATA, "%s is empty: there is nothing to infer a schema from", so->file);
+        goto out;
+    }
+    if (make_names(&rows, so->no_header, &names, &nnames) != 0) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto out;
+    }
+    rc = infer_new(&inf, (const char *const *)names, nnames, e);
+    if (rc == 0 && so->no_header) {
+        rc = infer_rows(inf, &rows, 0, e);
+    }
+    while (rc == 0) {
+        uint64_t left = so->max_rows ? so->max_rows - infer_nrows(inf) : 8192;
+        if (left == 0) {
+            break;
+        }
+        rc = csv_reader_next(reader, &rows, left < 8192 ? (size_t)left : 8192, e);
+        if (rc != 0 || rows.nrows == 0) {
+            break;
+        }
+        rc = infer_rows(inf, &rows, 0, e);
+    }
+    if (rc != 0) {
+        goto out;
+    }
+    struct infer_problems pb;
+    infer_problems(inf, &pb);
+    rc = buf_printf(&comment,
+                    "Inferred by astro schema infer from %s (%llu data rows read%s).\n"
+                    "Advice only: review the dtypes, nullability and checks before use.",
+                    so->file, (unsigned long long)infer_nrows(inf),
+                    so->max_rows && infer_nrows(inf) == so->max_rows ? ", --rows limit" : "");
+    if (rc == 0 && so->no_header) {
+        rc = buf_printf(&comment, "\nThe file has no header: in astro.yaml set has_header: false "
+                                  "and column_names to these names.");
+    }
+    if (rc == 0 && so->encoding != NULL) {
+        rc = buf_printf(&comment, "\nRead as %s: set encoding: %s in astro.yaml.", so->encoding,
+                        so->encoding);
+    }
+    if (rc != 0) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto out;
+    }
+    rc = infer_write_yaml(inf, stdout, comment.data, e);
+    if (rc != 0) {
+        goto out;
+    }
+    if (pb.ragged > 0) {
+        fprintf(stderr,
+                "astro: warning: %llu row(s) of %s have the wrong number of fields or an "
+                "unterminated quote (first at line %llu); no schema accepts them\n",
+                (unsigned long long)pb.ragged, so->file, (unsigned long long)pb.ragged_line);
+    }
+    if (pb.bad_encoding > 0) {
+        fprintf(stderr,
+                "astro: warning: %llu field(s) of %s are not valid %s (first at line %llu); "
+                "give the right --encoding\n",
+                (unsigned long long)pb.bad_encoding, so->file,
+                so->encoding ? so->encoding : "utf-8", (unsigned long long)pb.bad_encoding_line);
+    }
+    if (pb.duplicate_names > 0) {
+        fprintf(stderr,
+                "astro: warning: %zu header name(s) of %s appear more than once; astro refuses "
+                "repeated column names\n",
+                pb.duplicate_names, so->file);
+    }
+out:
+    buf_release(&comment);
+    infer_free(inf);
+    if (names != NULL) {
+        for (size_t i = 0; i < nnames; i++) {
+            free(names[i]);
+        }
+        free(names);
+    }
+    csv_rows_release(&rows);
+    csv_reader_free(reader);
+    close(fd);
+    return rc;
+}
 
 int cmd_schema(const struct cli_globals *g, int argc, char **argv)
 {
     (void)g;
-    (void)argc;
-    (void)argv;
-    fputs("astro: schema infer is not implemented yet\n", stderr);
-    return AE_CONFIG;
+    struct sopts so;
+    memset(&so, 0, sizeof(so));
+    struct err e;
+    err_clear(&e);
+    if (argc < 2 || strcmp(argv[1], "infer") != 0) {
+        if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+            usage_schema(stdout);
+            return 0;
+        }
+        fprintf(stderr, "astro: schema needs a subcommand: infer\n");
+        usage_schema(stderr);
+        return AE_CONFIG;
+    }
+    int rc = parse_args(argc - 1, argv + 1, &so, &e);
+    if (rc == 1) {
+        usage_schema(stdout);
+        return 0;
+    }
+    if (rc == 0) {
+        rc = infer_file(&so, &e);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "astro: %s\n", e.msg);
+        if (rc == AE_CONFIG) {
+            usage_schema(stderr);
+        }
+    }
+    return rc;
 }

@@ -1,0 +1,464 @@
+/*
+ * infer.c - schema inference from CSV records (see infer.h for the choices and the property they
+ * guarantee).
+ *
+ * Each column keeps a bit set of the candidate dtypes still alive; a value kills every candidate
+ * whose parser (the validator's, from vparse.h) refuses it, so a candidate that survives the file
+ * reads every value of it. Dead candidates are never tried again, which keeps a str column cheap.
+ */
+#include "validate/infer.h"
+
+#include "validate/vparse.h"
+
+#include <locale.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Date formats tried after ISO 8601, day first before month first (the register exports we see
+ * write dd-mm-yyyy). */
+static const char *const date_formats[] = {"%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%m/%d/%Y",
+                                           "%Y/%m/%d"};
+#define N_DATE_FORMATS (sizeof(date_formats) / sizeof(date_formats[0]))
+
+enum {
+    C_BOOL,
+    C_INT,
+    C_FLOAT,
+    C_DATE,
+    C_DATEF, /* C_DATEF + k: date_formats[k] */
+    C_TS = C_DATEF + N_DATE_FORMATS,
+    C_TSTZ,
+    N_CAND
+};
+
+struct icol {
+    char *name;
+    uint32_t alive;       /* bit c: candidate c reads every value seen */
+    uint64_t typed_nulls; /* empty after trimming: null for every dtype but str */
+    uint64_t typed_values;
+    uint64_t str_nulls; /* unquoted empty: null for str */
+    uint64_t str_values;
+    int64_t imin, imax;
+    double fmin, fmax;
+    bool nonfinite;
+    bool fany; /* fmin/fmax hold a finite value */
+    bool isin_dead;
+    size_t nvals;
+    char *vals[INFER_ISIN_MAX + 1];
+    size_t vlens[INFER_ISIN_MAX + 1];
+};
+
+struct infer {
+    struct icol *cols;
+    size_t ncols;
+    uint64_t nrows;
+    struct infer_problems prob;
+    struct vp_fmt fmts[N_DATE_FORMATS];
+    locale_t c_locale;
+};
+
+int infer_new(struct infer **out, const char *const *names, size_t n, struct err *e)
+{
+    *out = NULL;
+    struct infer *inf = calloc(1, sizeof(*inf));
+    if (inf == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    inf->cols = calloc(n ? n : 1, sizeof(*inf->cols));
+    inf->c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    if (inf->cols == NULL) {
+        infer_free(inf);
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    for (size_t k = 0; k < N_DATE_FORMATS; k++) {
+        char why[128];
+        if (vp_fmt_compile(date_formats[k], &inf->fmts[k], why, sizeof(why)) != 0) {
+            infer_free(inf);
+            return err_set(e, AE_INTERNAL, "date format %s: %s", date_formats[k], why);
+        }
+    }
+    for (size_t c = 0; c < n; c++) {
+        struct icol *ic = &inf->cols[c];
+        inf->ncols++;
+        ic->name = strdup(names[c]);
+        if (ic->name == NULL) {
+            infer_free(inf);
+            return err_set(e, AE_NOMEM, "out of memory");
+        }
+        ic->alive = (UINT32_C(1) << N_CAND) - 1;
+        for (size_t j = 0; j < c; j++) {
+            if (strcmp(names[j], names[c]) == 0) {
+                inf->prob.duplicate_names++;
+                break;
+            }
+        }
+    }
+    *out = inf;
+    return 0;
+}
+
+/* A digit string with a leading zero ("007", "-01"): an identifier, not a number. */
+static bool leading_zero(const char *p, size_t n)
+{
+    if (n > 0 && (p[0] == '+' || p[0] == '-')) {
+        p++;
+        n--;
+    }
+    return n > 1 && p[0] == '0' && p[1] >= '0' && p[1] <= '9';
+}
+
+static bool bool_word(const char *p, size_t n)
+{
+    static const char *const words[] = {"true", "false", "yes", "no"};
+    for (size_t k = 0; k < 4; k++) {
+        if (strlen(words[k]) == n && strncasecmp(words[k], p, n) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void kill(struct icol *ic, int cand)
+{
+    ic->alive &= ~(UINT32_C(1) << cand);
+}
+
+static bool alive(const struct icol *ic, int cand)
+{
+    return (ic->alive >> cand) & 1;
+}
+
+static void typed_value(struct infer *inf, struct icol *ic, const char *p, size_t n)
+{
+    ic->typed_values++;
+    if (alive(ic, C_BOOL) && !bool_word(p, n)) {
+        kill(ic, C_BOOL);
+    }
+    if ((alive(ic, C_INT) || alive(ic, C_FLOAT)) && leading_zero(p, n)) {
+        kill(ic, C_INT);
+        kill(ic, C_FLOAT);
+    }
+    if (alive(ic, C_INT)) {
+        int64_t v;
+        if (vp_int(p, n, INT64_MIN, INT64_MAX, &v) != VP_OK) {
+            kill(ic, C_INT);
+        } else {
+            bool first = ic->typed_values == 1;
+            ic->imin = first || v < ic->imin ? v : ic->imin;
+            ic->imax = first || v > ic->imax ? v : ic->imax;
+        }
+    }
+    if (alive(ic, C_FLOAT)) {
+        double d;
+        if (vp_float(p, n, false, inf->c_locale, &d) != VP_OK) {
+            kill(ic, C_FLOAT);
+        } else if (!isfinite(d)) {
+            ic->nonfinite = true;
+        } else {
+            ic->fmin = !ic->fany || d < ic->fmin ? d : ic->fmin;
+            ic->fmax = !ic->fany || d > ic->fmax ? d : ic->fmax;
+            ic->fany = true;
+        }
+    }
+    int64_t t;
+    if (alive(ic, C_DATE) && vp_date(p, n, NULL, &t) != VP_OK) {
+        kill(ic, C_DATE);
+    }
+    for (size_t k = 0; k < N_DATE_FORMATS; k++) {
+        if (alive(ic, (int)(C_DATEF + k)) && vp_date(p, n, &inf->fmts[k], &t) != VP_OK) {
+            kill(ic, (int)(C_DATEF + k));
+        }
+    }
+    if (alive(ic, C_TS) && vp_datetime(p, n, NULL, false, &t) != VP_OK) {
+        kill(ic, C_TS);
+    }
+    if (alive(ic, C_TSTZ) && vp_datetime(p, n, NULL, true, &t) != VP_OK) {
+        kill(ic, C_TSTZ);
+    }
+}
+
+static int str_value(struct icol *ic, const char *p, size_t n)
+{
+    ic->str_values++;
+    if (ic->isin_dead) {
+        return 0;
+    }
+    if (n > INFER_ISIN_BYTES) {
+        ic->isin_dead = true;
+        return 0;
+    }
+    for (size_t k = 0; k < ic->nvals; k++) {
+        if (ic->vlens[k] == n && memcmp(ic->vals[k], p, n) == 0) {
+            return 0;
+        }
+    }
+    if (ic->nvals == INFER_ISIN_MAX) {
+        ic->isin_dead = true;
+        return 0;
+    }
+    char *s = malloc(n + 1);
+    if (s == NULL) {
+        return AE_NOMEM;
+    }
+    memcpy(s, p, n);
+    s[n] = '\0';
+    ic->vals[ic->nvals] = s;
+    ic->vlens[ic->nvals] = n;
+    ic->nvals++;
+    return 0;
+}
+
+int infer_rows(struct infer *inf, const struct csv_rows *rows, size_t first, struct err *e)
+{
+    for (size_t i = first; i < rows->nrows; i++) {
+        inf->nrows++;
+        size_t nf = rows->row_first[i + 1] - rows->row_first[i];
+        bool unterminated = rows->row_flags != NULL && (rows->row_flags[i] & CSV_R_UNTERMINATED);
+        if (nf != inf->ncols || unterminated) {
+            if (inf->prob.ragged++ == 0) {
+                inf->prob.ragged_line = rows->line[i];
+            }
+            continue;
+        }
+        for (size_t c = 0; c < inf->ncols; c++) {
+            const struct csv_field *f = &rows->fields[rows->row_first[i] + c];
+            struct icol *ic = &inf->cols[c];
+            if (f->flags & CSV_F_BAD_ENCODING) {
+                if (inf->prob.bad_encoding++ == 0) {
+                    inf->prob.bad_encoding_line = rows->line[i];
+                }
+                continue;
+            }
+            /* The validator's null rules: str null = unquoted empty; others: empty after trim. */
+            if (f->len == 0 && !(f->flags & CSV_F_QUOTED)) {
+                ic->str_nulls++;
+            } else if (str_value(ic, f->p, f->len) != 0) {
+                return err_set(e, AE_NOMEM, "out of memory");
+            }
+            const char *p = f->p;
+            size_t n = f->len;
+            vp_trim(&p, &n);
+            if (n == 0) {
+                ic->typed_nulls++;
+            } else if (ic->alive != 0) {
+                typed_value(inf, ic, p, n);
+            } else {
+                ic->typed_values++;
+            }
+        }
+    }
+    return 0;
+}
+
+uint64_t infer_nrows(const struct infer *inf)
+{
+    return inf->nrows;
+}
+
+void infer_problems(const struct infer *inf, struct infer_problems *out)
+{
+    *out = inf->prob;
+}
+
+/* Writes s as a YAML scalar that reads back as the same string: plain when it is a simple name,
+ * else single-quoted ('' for a quote), or double-quoted with escapes when it holds control bytes
+ * (which single quotes cannot carry). */
+static void yaml_str(FILE *out, const char *s, size_t n)
+{
+    static const char *const reserved[] = {"null", "true", "false", "yes", "no", "on",
+                                           "off",  "y",    "n",     "~",   NULL};
+    bool plain =
+        n > 0 && ((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_');
+    bool control = false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f) {
+            control = true;
+        }
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '_')) {
+            plain = false;
+        }
+    }
+    for (size_t k = 0; plain && reserved[k] != NULL; k++) {
+        plain = !(strlen(reserved[k]) == n && strncasecmp(reserved[k], s, n) == 0);
+    }
+    if (plain) {
+        fwrite(s, 1, n, out);
+        return;
+    }
+    if (!control) {
+        fputc('\'', out);
+        for (size_t i = 0; i < n; i++) {
+            if (s[i] == '\'') {
+                fputc('\'', out);
+            }
+            fputc(s[i], out);
+        }
+        fputc('\'', out);
+        return;
+    }
+    fputc('"', out);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            fprintf(out, "\\%c", c);
+        } else if (c == '\n') {
+            fputs("\\n", out);
+        } else if (c == '\r') {
+            fputs("\\r", out);
+        } else if (c == '\t') {
+            fputs("\\t", out);
+        } else if (c < 0x20 || c == 0x7f) {
+            fprintf(out, "\\x%02x", c);
+        } else {
+            fputc(c, out);
+        }
+    }
+    fputc('"', out);
+}
+
+static int cmp_val(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static const char *int_dtype(int64_t lo, int64_t hi)
+{
+    if (lo >= INT8_MIN && hi <= INT8_MAX) {
+        return "int8";
+    }
+    if (lo >= INT16_MIN && hi <= INT16_MAX) {
+        return "int16";
+    }
+    if (lo >= INT32_MIN && hi <= INT32_MAX) {
+        return "int32";
+    }
+    return "int64";
+}
+
+static void write_column(FILE *out, const struct icol *ic)
+{
+    int cand = N_CAND;
+    if (ic->typed_values > 0) {
+        for (int c = 0; c < N_CAND; c++) {
+            if (alive(ic, c)) {
+                cand = c;
+                break;
+            }
+        }
+    }
+    const char *dtype = "str";
+    const char *format = NULL;
+    switch (cand) {
+    case C_BOOL: dtype = "bool"; break;
+    case C_INT: dtype = int_dtype(ic->imin, ic->imax); break;
+    case C_FLOAT: dtype = "float64"; break;
+    case C_DATE: dtype = "date"; break;
+    case C_TS: dtype = "datetime64[ns]"; break;
+    case C_TSTZ: dtype = "datetime64[ns, UTC]"; break;
+    default:
+        if (cand >= C_DATEF && cand < C_TS) {
+            dtype = "date";
+            format = date_formats[cand - C_DATEF];
+        }
+        break;
+    }
+    bool is_str = cand == N_CAND;
+    bool nullable = is_str ? ic->str_nulls > 0 : ic->typed_nulls > 0;
+    fputs("  ", out);
+    yaml_str(out, ic->name, strlen(ic->name));
+    fputs(":\n    title: null\n    description: null\n", out);
+    fprintf(out, "    dtype: %s\n", dtype);
+    if (format != NULL) {
+        fprintf(out, "    format: '%s'\n", format);
+    }
+    fprintf(out, "    nullable: %s\n", nullable ? "true" : "false");
+    bool range_int = cand == C_INT;
+    bool range_float = cand == C_FLOAT && !ic->nonfinite && ic->fany;
+    bool isin = is_str && !ic->isin_dead && ic->nvals > 0 && ic->nvals <= INFER_ISIN_MAX &&
+                ic->str_values >= INFER_ISIN_MIN_ROWS && ic->nvals * 2 <= ic->str_values;
+    if (range_int) {
+        fprintf(out,
+                "    checks:\n      greater_than_or_equal_to: %lld\n"
+                "      less_than_or_equal_to: %lld\n",
+                (long long)ic->imin, (long long)ic->imax);
+    } else if (range_float) {
+        fprintf(out,
+                "    checks:\n      greater_than_or_equal_to: %.17g\n"
+                "      less_than_or_equal_to: %.17g\n",
+                ic->fmin, ic->fmax);
+    } else if (isin) {
+        char *sorted[INFER_ISIN_MAX];
+        memcpy(sorted, ic->vals, ic->nvals * sizeof(*sorted));
+        qsort(sorted, ic->nvals, sizeof(*sorted), cmp_val);
+        fputs("    checks:\n      isin:\n", out);
+        for (size_t k = 0; k < ic->nvals; k++) {
+            fputs("      - ", out);
+            /* Always quoted: a value such as 123 or null must stay the string it is. */
+            const char *s = sorted[k];
+            size_t n = strlen(s);
+            bool control = false;
+            for (size_t i = 0; i < n; i++) {
+                control = control || (unsigned char)s[i] < 0x20 || s[i] == 0x7f;
+            }
+            if (control) {
+                yaml_str(out, s, n);
+            } else {
+                fputc('\'', out);
+                for (size_t i = 0; i < n; i++) {
+                    if (s[i] == '\'') {
+                        fputc('\'', out);
+                    }
+                    fputc(s[i], out);
+                }
+                fputc('\'', out);
+            }
+            fputc('\n', out);
+        }
+    } else {
+        fputs("    checks: null\n", out);
+    }
+    fputs("    unique: false\n    coerce: false\n    required: true\n    regex: false\n", out);
+}
+
+int infer_write_yaml(const struct infer *inf, FILE *out, const char *comment, struct err *e)
+{
+    if (comment != NULL) {
+        const char *p = comment;
+        while (*p != '\0') {
+            const char *nl = strchr(p, '\n');
+            size_t n = nl ? (size_t)(nl - p) : strlen(p);
+            fprintf(out, "# %.*s\n", (int)n, p);
+            p += n + (nl != NULL);
+        }
+    }
+    fputs("schema_type: dataframe\nversion: 0.17.2\ncolumns:\n", out);
+    for (size_t c = 0; c < inf->ncols; c++) {
+        write_column(out, &inf->cols[c]);
+    }
+    fputs("checks: null\nindex: null\ncoerce: true\nstrict: false\nunique: null\n", out);
+    if (fflush(out) != 0 || ferror(out)) {
+        return err_set(e, AE_IO, "cannot write the schema");
+    }
+    return 0;
+}
+
+void infer_free(struct infer *inf)
+{
+    if (inf == NULL) {
+        return;
+    }
+    for (size_t c = 0; c < inf->ncols; c++) {
+        free(inf->cols[c].name);
+        for (size_t k = 0; k < inf->cols[c].nvals; k++) {
+            free(inf->cols[c].vals[k]);
+        }
+    }
+    free(inf->cols);
+    if (inf->c_locale != (locale_t)0) {
+        freelocale(inf->c_locale);
+    }
+    free(inf);
+}

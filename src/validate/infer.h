@@ -1,0 +1,70 @@
+/*
+ * infer.h - a Pandera schema inferred from CSV records (`astro schema infer`): advice for a person
+ * writing a schema, never used by ingest.
+ *
+ * Every candidate dtype is tried with the validator's own parsers (vparse.h) and under its null
+ * rules (validate.h), so the property holds by construction: the rows the inference saw pass the
+ * schema it prints. The exceptions are rows no schema can accept (a wrong field count, bytes that
+ * are not valid in the encoding, an unterminated quote, a repeated header name); they are counted
+ * and reported by infer_problems() so the command can say so.
+ * Choices, per column, on the values that are not null:
+ * - dtype: bool when every value is true/false or yes/no (any case; 0/1 stay integers); else the
+ *   narrowest of int8, int16, int32, int64 holding every value (a digit string with a leading zero,
+ *   such as a code "007", keeps the column str: an integer would lose the zero); else float64;
+ *   else date (ISO 8601, or the first of the formats %d-%m-%Y %d/%m/%Y %d.%m.%Y %m/%d/%Y %Y/%m/%d
+ *   that reads every value, printed as `format`); else datetime64[ns] (ISO, naive), else
+ *   datetime64[ns, UTC] (ISO with offsets); else str. A column with no value at all is str.
+ * - nullable: true when a null was seen (for str an unquoted empty field; for other dtypes a field
+ *   empty after trimming spaces and tabs).
+ * - checks: greater_than_or_equal_to / less_than_or_equal_to the observed minimum and maximum for
+ *   ints and finite floats (floats printed with 17 significant digits, so they read back exactly);
+ *   isin for a str column with at most INFER_ISIN_MAX distinct values, each at most
+ *   INFER_ISIN_BYTES bytes, when it has at least INFER_ISIN_MIN_ROWS values and at least twice as
+ *   many values as distinct ones.
+ * Memory: per column a few counters and at most INFER_ISIN_MAX + 1 short strings.
+ */
+#ifndef ASTRO_VALIDATE_INFER_H
+#define ASTRO_VALIDATE_INFER_H
+
+#include "csv/csv.h"
+#include "util/err.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define INFER_ISIN_MAX 10
+#define INFER_ISIN_BYTES 100
+#define INFER_ISIN_MIN_ROWS 20
+
+struct infer;
+
+/* Starts an inference over columns named names[0..n) (copied). AE_NOMEM on failure. */
+int infer_new(struct infer **out, const char *const *names, size_t n, struct err *e) ASTRO_WUR;
+
+/* Feeds rows [first, rows->nrows) of a block. AE_NOMEM on failure. */
+int infer_rows(struct infer *inf, const struct csv_rows *rows, size_t first,
+               struct err *e) ASTRO_WUR;
+
+/* Rows fed so far. */
+uint64_t infer_nrows(const struct infer *inf);
+
+/* Rows that no schema can accept, and the line of the first of them (0 when none). */
+struct infer_problems {
+    uint64_t ragged; /* wrong field count or unterminated quote */
+    uint64_t ragged_line;
+    uint64_t bad_encoding; /* fields not valid in the encoding */
+    uint64_t bad_encoding_line;
+    size_t duplicate_names; /* header names given more than once */
+};
+void infer_problems(const struct infer *inf, struct infer_problems *out);
+
+/* Writes the schema as the YAML of Pandera's DataFrameSchema.to_yaml() (the older form: checks
+ * as a mapping of check name to value), with astro's `format` where a date format was found.
+ * comment (may be NULL) is written first as YAML comment lines. AE_IO when a write fails. */
+int infer_write_yaml(const struct infer *inf, FILE *out, const char *comment,
+                     struct err *e) ASTRO_WUR;
+
+void infer_free(struct infer *inf);
+
+#endif
