@@ -428,7 +428,7 @@ static void rt_value(size_t c, uint64_t i, const struct pq_column *col, int *val
         if (i % 5 == 0) {
             *dv = i % 2 ? -lim : lim;
         } else {
-            __int128 x = ((__int128)h << 64) | h;
+            __int128 x = (__int128)(((unsigned __int128)h << 64) | h);
             *dv = x % (lim + 1);
         }
         break;
