@@ -87,6 +87,8 @@ struct schema {
     char ***unique_sets; /* frame-level unique: nunique sets of column names, each NULL-ended */
     size_t nunique;
     char *report_duplicates; /* "all" (default), "exclude_first", "exclude_last" */
+    bool report_duplicates_set; /* added: the schema states report_duplicates (else astro keeps
+                                   the first occurrence, see validate.h) */
     char *name;
     /* Added: the remaining Pandera frame options, and the file the schema was read from. */
     bool unique_column_names; /* default false */

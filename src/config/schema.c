@@ -785,6 +785,7 @@ int cfg_parse_schema(struct cfg_doc *d, const yaml_node_t *n, const char *path, 
             }
             free(s->report_duplicates);
             s->report_duplicates = r;
+            s->report_duplicates_set = true;
         } else if (strcmp(key, "unique_column_names") == 0) {
             rc = cfg_bool(d, v, p, &s->unique_column_names);
         } else if (strcmp(key, "add_missing_columns") == 0) {
