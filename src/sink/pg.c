@@ -351,7 +351,7 @@ static size_t pg_numeric(uint8_t *p, unsigned __int128 a, bool neg, unsigned sca
     unsigned __int128 fp = a % p10;
     /* Fraction groups, least significant first; the last one may be partial. */
     unsigned nf = (scale + 3) / 4;
-    uint16_t fg[12];
+    uint16_t fg[12] = {0};
     unsigned rem = scale;
     for (unsigned i = 0; i < nf; i++) {
         unsigned take = rem % 4 != 0 ? rem % 4 : 4; /* digits in this group */
@@ -361,7 +361,7 @@ static size_t pg_numeric(uint8_t *p, unsigned __int128 a, bool neg, unsigned sca
         fp /= div;
         rem -= take;
     }
-    uint16_t ig[12];
+    uint16_t ig[12] = {0}; /* at most 10 groups: |value| < 10^38 */
     size_t ni = 0;
     while (ip != 0) {
         ig[ni++] = (uint16_t)(ip % 10000);
