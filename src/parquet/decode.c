@@ -313,8 +313,8 @@ static int gunzip(struct pq_decompressor *d, const uint8_t *src, size_t n, uint8
             return err_set(e, AE_FORMAT, "gzip page is larger than its header says (%zu bytes)",
                            expect);
         }
-        return err_set(e, AE_FORMAT, "corrupt gzip page (zlib %d%s%s)", rc,
-                       d->z.msg ? ": " : "", d->z.msg ? d->z.msg : "");
+        return err_set(e, AE_FORMAT, "corrupt gzip page (zlib %d%s%s)", rc, d->z.msg ? ": " : "",
+                       d->z.msg ? d->z.msg : "");
     }
     if (d->z.avail_out != 0) {
         return err_set(e, AE_FORMAT, "gzip page is %zu bytes, its header says %zu",
@@ -396,8 +396,27 @@ int pq_decompress(struct pq_decompressor *d, int codec, const void *src, size_t 
 {
     buf_reset(dst);
     if (!pq_codec_supported(codec)) {
-        return err_set(e, AE_FORMAT, "compression codec %s is not supported",
-                       pq_codec_name(codec));
+        return err_set(e, AE_FORMAT, "compression codec %s is not supported", pq_codec_name(codec));
+    }
+    /* Before allocating what the header claims, refuse sizes the codec cannot reach: deflate
+     * expands at most 1032:1 (zlib's technical details), an LZ4 sequence at most ~255:1, and
+     * snappy stores the exact length up front. */
+    size_t len = 0;
+    if ((codec == CODEC_GZIP && expect / 1032 > n + 64) ||
+        (codec == CODEC_LZ4_RAW && expect / 255 > n + 16)) {
+        return err_set(e, AE_FORMAT,
+                       "a %s page of %zu bytes cannot hold the %zu bytes its "
+                       "header says",
+                       pq_codec_name(codec), n, expect);
+    }
+    if (codec == CODEC_SNAPPY) {
+        if (snappy_uncompressed_length(src, n, &len) != SNAPPY_OK) {
+            return err_set(e, AE_FORMAT, "corrupt snappy page");
+        }
+        if (len != expect) {
+            return err_set(e, AE_FORMAT, "snappy page is %zu bytes, its header says %zu", len,
+                           expect);
+        }
     }
     if (buf_reserve(dst, expect) != 0) {
         return err_set(e, AE_NOMEM, "out of memory for a page of %zu bytes", expect);
@@ -407,31 +426,21 @@ int pq_decompress(struct pq_decompressor *d, int codec, const void *src, size_t 
     switch (codec) {
     case CODEC_NONE:
         if (n != expect) {
-            return err_set(e, AE_FORMAT,
-                           "uncompressed page is %zu bytes but its header says %zu", n, expect);
+            return err_set(e, AE_FORMAT, "uncompressed page is %zu bytes but its header says %zu",
+                           n, expect);
         }
         if (n > 0) {
             memcpy(out, src, n);
         }
         break;
     case CODEC_SNAPPY: {
-        size_t len;
-        if (snappy_uncompressed_length(src, n, &len) != SNAPPY_OK) {
-            return err_set(e, AE_FORMAT, "corrupt snappy page");
-        }
-        if (len != expect) {
-            return err_set(e, AE_FORMAT, "snappy page is %zu bytes, its header says %zu", len,
-                           expect);
-        }
         size_t outlen = expect;
         if (snappy_uncompress(src, n, (char *)out, &outlen) != SNAPPY_OK || outlen != expect) {
             return err_set(e, AE_FORMAT, "corrupt snappy page");
         }
         break;
     }
-    case CODEC_GZIP:
-        rc = gunzip(d, src, n, out, expect, e);
-        break;
+    case CODEC_GZIP: rc = gunzip(d, src, n, out, expect, e); break;
     case CODEC_ZSTD: {
         if (d->zstd == NULL) {
             d->zstd = ZSTD_createDCtx();
@@ -445,16 +454,12 @@ int pq_decompress(struct pq_decompressor *d, int codec, const void *src, size_t 
             return err_set(e, AE_FORMAT, "corrupt zstd page: %s", ZSTD_getErrorName(r));
         }
         if (r != expect) {
-            return err_set(e, AE_FORMAT, "zstd page is %zu bytes, its header says %zu", r,
-                           expect);
+            return err_set(e, AE_FORMAT, "zstd page is %zu bytes, its header says %zu", r, expect);
         }
         break;
     }
-    case CODEC_LZ4_RAW:
-        rc = lz4_raw(src, n, out, expect, e);
-        break;
-    default:
-        break;
+    case CODEC_LZ4_RAW: rc = lz4_raw(src, n, out, expect, e); break;
+    default: break;
     }
     if (rc != 0) {
         return rc;

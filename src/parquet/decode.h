@@ -20,14 +20,14 @@
 /* Hybrid RLE / bit-packed decoder state (Encodings.md "Run Length Encoding / Bit-Packing
  * Hybrid"). Borrows the bytes. */
 struct pq_rle {
-    const uint8_t *p;   /* next run header */
-    const uint8_t *end; /* end of the encoded data */
-    int bw;             /* bit width 0..32 */
-    uint32_t left;      /* values left in the current run */
-    bool packed;        /* current run is bit-packed */
-    uint32_t value;     /* RLE run value */
+    const uint8_t *p;    /* next run header */
+    const uint8_t *end;  /* end of the encoded data */
+    int bw;              /* bit width 0..32 */
+    uint32_t left;       /* values left in the current run */
+    bool packed;         /* current run is bit-packed */
+    uint32_t value;      /* RLE run value */
     const uint8_t *bits; /* bit-packed run data */
-    uint64_t bitpos;    /* next bit inside bits */
+    uint64_t bitpos;     /* next bit inside bits */
 };
 
 /* Starts decoding n bytes at p with bit width bw (0..32; AE_FORMAT otherwise). */

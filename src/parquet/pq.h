@@ -72,6 +72,15 @@ void pq_writer_free(struct pq_writer *w);
  * other feature (nested schemas, unsupported encodings or codecs) is a clean AE_FORMAT error naming
  * it, never a crash.
  */
+/*
+ * Reader details (src/parquet/reader.c): types map back as the README's "Parquet output" table
+ * says, plus INT32/INT64 without annotation (int32/int64), INT_x/UINT_x ConvertedTypes,
+ * TIMESTAMP MILLIS/NANOS (converted to microseconds; nanoseconds round toward negative
+ * infinity), the legacy TIMESTAMP_MILLIS/MICROS ConvertedTypes (UTC), INT96 (naive timestamp,
+ * Spark's Julian-day arithmetic), DECIMAL on BYTE_ARRAY, and BYTE_ARRAY without annotation (str:
+ * a value that is not valid UTF-8 is an AE_FORMAT error naming the row). LZ4_RAW pages are read
+ * too. Page CRCs, when present, are checked. An error from pq_reader_next is sticky.
+ */
 struct pq_reader;
 
 /* Opens path and reads its footer. Fails with AE_IO (cannot read) or AE_FORMAT (not Parquet,

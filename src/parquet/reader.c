@@ -29,16 +29,43 @@
 #include <unistd.h>
 
 /* parquet.thrift enums (PARQUET.md §1.3). */
-enum { PT_BOOLEAN = 0, PT_INT32 = 1, PT_INT64 = 2, PT_INT96 = 3, PT_FLOAT = 4, PT_DOUBLE = 5,
-       PT_BYTE_ARRAY = 6, PT_FLBA = 7 };
-enum { ENC_PLAIN = 0, ENC_PLAIN_DICTIONARY = 2, ENC_RLE = 3, ENC_BIT_PACKED = 4,
-       ENC_RLE_DICTIONARY = 8 };
+enum {
+    PT_BOOLEAN = 0,
+    PT_INT32 = 1,
+    PT_INT64 = 2,
+    PT_INT96 = 3,
+    PT_FLOAT = 4,
+    PT_DOUBLE = 5,
+    PT_BYTE_ARRAY = 6,
+    PT_FLBA = 7
+};
+enum {
+    ENC_PLAIN = 0,
+    ENC_PLAIN_DICTIONARY = 2,
+    ENC_RLE = 3,
+    ENC_BIT_PACKED = 4,
+    ENC_RLE_DICTIONARY = 8
+};
 enum { PAGE_DATA = 0, PAGE_INDEX = 1, PAGE_DICTIONARY = 2, PAGE_DATA_V2 = 3 };
 enum { REP_REQUIRED = 0, REP_OPTIONAL = 1, REP_REPEATED = 2 };
 /* LogicalType union members. */
-enum { LT_NONE = 0, LT_STRING = 1, LT_MAP = 2, LT_LIST = 3, LT_ENUM = 4, LT_DECIMAL = 5,
-       LT_DATE = 6, LT_TIME = 7, LT_TIMESTAMP = 8, LT_INTEGER = 10, LT_UNKNOWN = 11, LT_JSON = 12,
-       LT_BSON = 13, LT_UUID = 14, LT_FLOAT16 = 15 };
+enum {
+    LT_NONE = 0,
+    LT_STRING = 1,
+    LT_MAP = 2,
+    LT_LIST = 3,
+    LT_ENUM = 4,
+    LT_DECIMAL = 5,
+    LT_DATE = 6,
+    LT_TIME = 7,
+    LT_TIMESTAMP = 8,
+    LT_INTEGER = 10,
+    LT_UNKNOWN = 11,
+    LT_JSON = 12,
+    LT_BSON = 13,
+    LT_UUID = 14,
+    LT_FLOAT16 = 15
+};
 enum { UNIT_MILLIS = 1, UNIT_MICROS = 2, UNIT_NANOS = 3 };
 
 /* Limits against hostile metadata; real files stay far below them. */
@@ -93,7 +120,7 @@ struct rd_col {
     uint64_t rows_left; /* rows of the current chunk not yet returned */
     uint64_t pos, end;  /* file offsets: next unread byte of the chunk, end of the chunk */
     int codec;
-    struct buf win;   /* window of file bytes [win_off, win_off + win.len) */
+    struct buf win; /* window of file bytes [win_off, win_off + win.len) */
     uint64_t win_off;
     struct buf page; /* decompressed page values (or the whole V1 body) */
 
@@ -247,8 +274,7 @@ static int map_type(struct rd_col *c, const struct rd_sel *s, struct err *e)
     }
     if (lt == LT_UUID || lt == LT_FLOAT16 || lt == LT_MAP || lt == LT_LIST ||
         (lt == LT_NONE && (ct == 1 || ct == 2 || ct == 3 || ct == 21))) {
-        return err_set(e, AE_FORMAT, "column '%s': its logical type (%s) is not supported",
-                       c->name,
+        return err_set(e, AE_FORMAT, "column '%s': its logical type (%s) is not supported", c->name,
                        lt == LT_UUID      ? "UUID"
                        : lt == LT_FLOAT16 ? "FLOAT16"
                        : ct == 21         ? "INTERVAL"
@@ -399,8 +425,7 @@ static int build_columns(struct pq_reader *r, const struct rd_sel *sel, size_t n
         }
     }
     if (sel[0].nchild < 0 || (size_t)sel[0].nchild != n - 1) {
-        return err_set(e, AE_FORMAT,
-                       "the schema root has %d children but %zu elements follow it",
+        return err_set(e, AE_FORMAT, "the schema root has %d children but %zu elements follow it",
                        (int)sel[0].nchild, n - 1);
     }
     r->ncols = n - 1;
@@ -571,8 +596,8 @@ static int parse_row_groups(struct pq_reader *r, struct td *t, int ty, uint64_t 
                 }
                 if (!pq_codec_supported(m.codec)) {
                     return err_set(e, AE_FORMAT,
-                                   "column '%s': compression codec %s is not supported",
-                                   col->name, pq_codec_name(m.codec));
+                                   "column '%s': compression codec %s is not supported", col->name,
+                                   pq_codec_name(m.codec));
                 }
                 /* PARQUET.md §1.13.1-2: the chunk starts at the dictionary page when there is
                  * one; a dictionary offset of 0 (Dremio) or past the data offset is bogus. */
@@ -729,9 +754,7 @@ static int parse_footer(struct pq_reader *r, const uint8_t *p, size_t n, uint64_
                 rc = parse_kv(r, &t, ty, e);
             }
             break;
-        case 8:
-            rc = err_set(e, AE_FORMAT, "encrypted Parquet files are not supported");
-            break;
+        case 8: rc = err_set(e, AE_FORMAT, "encrypted Parquet files are not supported"); break;
         default: td_skip(&t, ty); break;
         }
     }
@@ -839,8 +862,8 @@ int pq_reader_open(struct pq_reader **out, const char *path, struct err *e)
     }
     uint32_t flen = pq_get_u32le(tail);
     if (flen == 0 || (uint64_t)flen > r->size - 12 || flen > RD_MAX_FOOTER) {
-        rc = err_set(e, AE_FORMAT, "%s: footer length %u does not fit the file (%llu bytes)",
-                     path, flen, (unsigned long long)r->size);
+        rc = err_set(e, AE_FORMAT, "%s: footer length %u does not fit the file (%llu bytes)", path,
+                     flen, (unsigned long long)r->size);
         goto fail;
     }
     footer = malloc(flen);
@@ -1062,8 +1085,8 @@ static int col_fail(struct rd_col *c, int code, const char *what, struct err *e)
 }
 
 /* Decodes k PLAIN values from [*pp, end) into dst (storage form). */
-static int plain_fixed(struct rd_col *c, const uint8_t **pp, const uint8_t *end,
-                       uint64_t *bitpos, void *dst, size_t k, struct err *e)
+static int plain_fixed(struct rd_col *c, const uint8_t **pp, const uint8_t *end, uint64_t *bitpos,
+                       void *dst, size_t k, struct err *e)
 {
     const uint8_t *p = *pp;
     size_t avail = (size_t)(end - p);
@@ -1188,8 +1211,7 @@ static int plain_fixed(struct rd_col *c, const uint8_t **pp, const uint8_t *end,
 }
 
 /* Loads a dictionary page body (PLAIN values, Encodings.md "Dictionary Encoding"). */
-static int load_dict(struct rd_col *c, const struct rd_page *h, const uint8_t *body,
-                     struct err *e)
+static int load_dict(struct rd_col *c, const struct rd_page *h, const uint8_t *body, struct err *e)
 {
     if (c->has_dict) {
         return col_fail(c, AE_FORMAT, "a column chunk has more than one dictionary page", e);
@@ -1232,9 +1254,8 @@ static int load_dict(struct rd_col *c, const struct rd_page *h, const uint8_t *b
                 return col_fail(c, AE_FORMAT, "a dictionary value runs past its page", e);
             }
             if (!pq_utf8_valid(p, l)) {
-                return err_set(e, AE_FORMAT,
-                               "column '%s': dictionary entry %zu is not valid UTF-8", c->name,
-                               i);
+                return err_set(e, AE_FORMAT, "column '%s': dictionary entry %zu is not valid UTF-8",
+                               c->name, i);
             }
             c->dict_off[2 * i] = (uint32_t)(p - base);
             c->dict_off[2 * i + 1] = l;
@@ -1277,9 +1298,7 @@ static int start_values(struct rd_col *c, int enc, const uint8_t *p, const uint8
     c->vend = end;
     c->bitpos = 0;
     switch (enc) {
-    case ENC_PLAIN:
-        c->enc = ENC_PLAIN;
-        return 0;
+    case ENC_PLAIN: c->enc = ENC_PLAIN; return 0;
     case ENC_PLAIN_DICTIONARY:
     case ENC_RLE_DICTIONARY: {
         if (!c->has_dict) {
@@ -1316,12 +1335,12 @@ static int start_values(struct rd_col *c, int enc, const uint8_t *p, const uint8
         return pq_rle_init(&c->ix, p, (size_t)(end - p), 1) != 0 ? AE_INTERNAL : 0;
     default: {
         static const char *const names[] = {
-            "PLAIN", "GROUP_VAR_INT", "PLAIN_DICTIONARY", "RLE", "BIT_PACKED",
-            "DELTA_BINARY_PACKED", "DELTA_LENGTH_BYTE_ARRAY", "DELTA_BYTE_ARRAY",
+            "PLAIN",          "GROUP_VAR_INT",       "PLAIN_DICTIONARY",        "RLE",
+            "BIT_PACKED",     "DELTA_BINARY_PACKED", "DELTA_LENGTH_BYTE_ARRAY", "DELTA_BYTE_ARRAY",
             "RLE_DICTIONARY", "BYTE_STREAM_SPLIT"};
         const char *nm = enc >= 0 && enc < 10 ? names[enc] : "unknown";
-        return err_set(e, AE_FORMAT, "column '%s': encoding %s (%d) is not supported", c->name,
-                       nm, enc);
+        return err_set(e, AE_FORMAT, "column '%s': encoding %s (%d) is not supported", c->name, nm,
+                       enc);
     }
     }
 }
@@ -1401,8 +1420,8 @@ static int next_page(struct pq_reader *r, struct rd_col *c, size_t ci, struct er
         }
         const uint8_t *body = win_at(c) + hlen;
         c->pos += hlen + (size_t)h.csize;
-        if (h.has_crc && (h.type == PAGE_DATA || h.type == PAGE_DICTIONARY ||
-                          h.type == PAGE_DATA_V2)) {
+        if (h.has_crc &&
+            (h.type == PAGE_DATA || h.type == PAGE_DICTIONARY || h.type == PAGE_DATA_V2)) {
             /* parquet.thrift PageHeader.crc: CRC-32 of the page bytes after compression. */
             uLong crc = crc32(0L, body, (uInt)h.csize);
             if ((uint32_t)crc != h.crc) {
@@ -1413,10 +1432,11 @@ static int next_page(struct pq_reader *r, struct rd_col *c, size_t ci, struct er
             if (!h.has_sub) {
                 return col_fail(c, AE_FORMAT, "a dictionary page lacks its header", e);
             }
-            rc = pq_decompress(&r->dec, c->codec, body, (size_t)h.csize, (size_t)h.usize,
-                               &c->page, e);
+            rc = pq_decompress(&r->dec, c->codec, body, (size_t)h.csize, (size_t)h.usize, &c->page,
+                               e);
             if (rc != 0) {
-                return err_prefix(e, "column '%s'", c->name);
+                err_prefix(e, "column '%s'", c->name);
+                return rc;
             }
             rc = load_dict(c, &h, (const uint8_t *)c->page.data, e);
             if (rc != 0) {
@@ -1442,10 +1462,11 @@ static int next_page(struct pq_reader *r, struct rd_col *c, size_t ci, struct er
         }
         const uint8_t *vals, *vend;
         if (h.type == PAGE_DATA) {
-            rc = pq_decompress(&r->dec, c->codec, body, (size_t)h.csize, (size_t)h.usize,
-                               &c->page, e);
+            rc = pq_decompress(&r->dec, c->codec, body, (size_t)h.csize, (size_t)h.usize, &c->page,
+                               e);
             if (rc != 0) {
-                return err_prefix(e, "column '%s'", c->name);
+                err_prefix(e, "column '%s'", c->name);
+                return rc;
             }
             const uint8_t *p = (const uint8_t *)c->page.data, *end = p + h.usize;
             if (c->optional) {
@@ -1474,8 +1495,7 @@ static int next_page(struct pq_reader *r, struct rd_col *c, size_t ci, struct er
                 return col_fail(c, AE_FORMAT, "level lengths exceed the page", e);
             }
             size_t lvl = (size_t)h.def_len + (size_t)h.rep_len;
-            if (c->optional &&
-                pq_rle_init(&c->lv, body + h.rep_len, (size_t)h.def_len, 1) != 0) {
+            if (c->optional && pq_rle_init(&c->lv, body + h.rep_len, (size_t)h.def_len, 1) != 0) {
                 return AE_INTERNAL;
             }
             size_t clen = (size_t)h.csize - lvl, ulen = (size_t)h.usize - lvl;
@@ -1493,7 +1513,8 @@ static int next_page(struct pq_reader *r, struct rd_col *c, size_t ci, struct er
             } else {
                 rc = pq_decompress(&r->dec, c->codec, body + lvl, clen, ulen, &c->page, e);
                 if (rc != 0) {
-                    return err_prefix(e, "column '%s'", c->name);
+                    err_prefix(e, "column '%s'", c->name);
+                    return rc;
                 }
                 vals = (const uint8_t *)c->page.data;
                 vend = vals + ulen;
@@ -1527,8 +1548,7 @@ static int need_ix(struct pq_reader *r, size_t n, struct err *e)
 }
 
 /* Decodes the next k non-null fixed-width values of the current page into dst. */
-static int values_fixed(struct pq_reader *r, struct rd_col *c, void *dst, size_t k,
-                        struct err *e)
+static int values_fixed(struct pq_reader *r, struct rd_col *c, void *dst, size_t k, struct err *e)
 {
     if (k == 0) {
         return 0;
@@ -1628,8 +1648,7 @@ static int values_bytes(struct pq_reader *r, struct rd_col *c, struct column *co
                 len = c->dict_off[2 * x + 1];
             } else {
                 if (c->vend - c->vp < 4) {
-                    return col_fail(c, AE_FORMAT, "page has fewer values than its levels say",
-                                    e);
+                    return col_fail(c, AE_FORMAT, "page has fewer values than its levels say", e);
                 }
                 len = pq_get_u32le(c->vp);
                 c->vp += 4;
@@ -1707,8 +1726,7 @@ int pq_reader_next(struct pq_reader *r, struct batch *b, struct err *e)
     }
     batch_reset(b);
     if (b->ncols != r->ncols) {
-        return err_set(e, AE_INTERNAL, "batch has %zu columns, the reader %zu", b->ncols,
-                       r->ncols);
+        return err_set(e, AE_INTERNAL, "batch has %zu columns, the reader %zu", b->ncols, r->ncols);
     }
     for (size_t ci = 0; ci < r->ncols; ci++) {
         if (dtype_storage(b->cols[ci].type.id) != r->cols[ci].st) {

@@ -122,15 +122,11 @@ bool td_field(struct td *t, struct td_struct *s, int *type, int16_t *id)
 static int64_t read_int(struct td *t, int type)
 {
     switch (type) {
-    case TD_I8:
-        return (int8_t)byte(t);
+    case TD_I8: return (int8_t)byte(t);
     case TD_I16:
     case TD_I32:
-    case TD_I64:
-        return unzigzag(td_uvarint(t));
-    default:
-        td_fail(t, "a field has the wrong type (integer expected)");
-        return 0;
+    case TD_I64: return unzigzag(td_uvarint(t));
+    default: td_fail(t, "a field has the wrong type (integer expected)"); return 0;
     }
 }
 
@@ -321,9 +317,7 @@ static void skip_value(struct td *t, int type, bool in_list)
         }
         return;
     }
-    default:
-        td_fail(t, "unknown type");
-        return;
+    default: td_fail(t, "unknown type"); return;
     }
 }
 

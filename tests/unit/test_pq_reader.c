@@ -79,8 +79,8 @@ static void test_thrift_skip(void **state)
                           0x19, 0x2c, 0x15, 0x0e, 0x00, 0x00, /* list of 2 structs */
                           0x1b, 0x01, 0x85, 0x01, 'k',  0x02, /* map 1 entry binary->i32 */
                           0x17, 0,    0,    0,    0,    0,    0, 0xf0, 0x3f, /* double 1.0 */
-                          0x19, 0x21, 0x01, 0x02,             /* list<bool> [true, false] */
-                          0x00,                               /* end of field 1 */
+                          0x19, 0x21, 0x01, 0x02, /* list<bool> [true, false] */
+                          0x00,                   /* end of field 1 */
                           0x15, 0x12, 0x00};
     struct td t;
     struct td_struct s;
@@ -358,15 +358,15 @@ static void rt_columns(struct pq_column *cols, struct dtype_info *types)
         uint8_t p, s;
         bool nullable;
     } spec[RT_NCOLS] = {
-        {"s_dict", DT_STR, 0, 0, true},    {"s_plain", DT_STR, 0, 0, false},
-        {"b", DT_BOOL, 0, 0, true},         {"i8", DT_INT8, 0, 0, false},
-        {"i16", DT_INT16, 0, 0, true},      {"i32", DT_INT32, 0, 0, true},
-        {"i64", DT_INT64, 0, 0, false},     {"u8", DT_UINT8, 0, 0, true},
-        {"u16", DT_UINT16, 0, 0, false},    {"u32", DT_UINT32, 0, 0, true},
-        {"u64", DT_UINT64, 0, 0, true},     {"f32", DT_FLOAT32, 0, 0, true},
-        {"f64", DT_FLOAT64, 0, 0, false},   {"d", DT_DATE, 0, 0, true},
-        {"ts", DT_TIMESTAMP, 0, 0, true},   {"tstz", DT_TIMESTAMP_TZ, 0, 0, false},
-        {"dec9", DT_DECIMAL, 9, 2, true},   {"dec18", DT_DECIMAL, 18, 4, false},
+        {"s_dict", DT_STR, 0, 0, true},      {"s_plain", DT_STR, 0, 0, false},
+        {"b", DT_BOOL, 0, 0, true},          {"i8", DT_INT8, 0, 0, false},
+        {"i16", DT_INT16, 0, 0, true},       {"i32", DT_INT32, 0, 0, true},
+        {"i64", DT_INT64, 0, 0, false},      {"u8", DT_UINT8, 0, 0, true},
+        {"u16", DT_UINT16, 0, 0, false},     {"u32", DT_UINT32, 0, 0, true},
+        {"u64", DT_UINT64, 0, 0, true},      {"f32", DT_FLOAT32, 0, 0, true},
+        {"f64", DT_FLOAT64, 0, 0, false},    {"d", DT_DATE, 0, 0, true},
+        {"ts", DT_TIMESTAMP, 0, 0, true},    {"tstz", DT_TIMESTAMP_TZ, 0, 0, false},
+        {"dec9", DT_DECIMAL, 9, 2, true},    {"dec18", DT_DECIMAL, 18, 4, false},
         {"dec38", DT_DECIMAL, 38, 10, true}, {"dec20", DT_DECIMAL, 20, 0, true},
     };
     for (size_t i = 0; i < RT_NCOLS; i++) {
@@ -384,8 +384,8 @@ static void rt_value(size_t c, uint64_t i, const struct pq_column *col, int *val
                      double *fv, __int128 *dv, char *sv, size_t *sl)
 {
     static const int64_t ext64[] = {INT64_MIN, INT64_MAX, 0, -1, 1};
-    static const char *const words[] = {"", "caf\xc3\xa9", "\xe2\x82\xac uro", "na\xc3\xafve",
-                                        "\xf0\x9f\x98\x80", "plain"};
+    static const char *const words[] = {
+        "", "caf\xc3\xa9", "\xe2\x82\xac uro", "na\xc3\xafve", "\xf0\x9f\x98\x80", "plain"};
     *valid = !col->nullable || (i * 7 + c) % 5 != 0;
     uint64_t h = (i + 1) * 0x9e3779b97f4a7c15ull ^ (c * 0x632be59bd9b4e019ull);
     switch (col->type.id) {
@@ -394,8 +394,7 @@ static void rt_value(size_t c, uint64_t i, const struct pq_column *col, int *val
             snprintf(sv, 64, "%s", words[i % 6]);
         } else {
             /* high cardinality: the writer falls back to PLAIN */
-            snprintf(sv, 64, "v%llu-\xc3\xbc-%llx", (unsigned long long)i,
-                     (unsigned long long)h);
+            snprintf(sv, 64, "v%llu-\xc3\xbc-%llx", (unsigned long long)i, (unsigned long long)h);
         }
         *sl = strlen(sv);
         break;
@@ -413,9 +412,7 @@ static void rt_value(size_t c, uint64_t i, const struct pq_column *col, int *val
         *fv = f;
         break;
     }
-    case DT_FLOAT64:
-        *fv = i % 4 == 0 ? (i % 8 ? NAN : -INFINITY) : (double)(int64_t)h / 3.0;
-        break;
+    case DT_FLOAT64: *fv = i % 4 == 0 ? (i % 8 ? NAN : -INFINITY) : (double)(int64_t)h / 3.0; break;
     case DT_DATE: *iv = (int64_t)(h % 200000) - 100000; break;
     case DT_TIMESTAMP:
     case DT_TIMESTAMP_TZ: *iv = (int64_t)(h % 4000000000000000000ull) - 2000000000000000000; break;
@@ -451,9 +448,7 @@ static void rt_fill(struct batch *b, const struct pq_column *cols, uint64_t firs
             size_t sl = 0;
             rt_value(c, first + r, &cols[c], &valid, &iv, &fv, &dv, sv, &sl);
             switch (dtype_storage(cols[c].type.id)) {
-            case DS_BYTES:
-                assert_int_equal(batch_put_bytes(b, c, r, sv, sl, valid), 0);
-                break;
+            case DS_BYTES: assert_int_equal(batch_put_bytes(b, c, r, sv, sl, valid), 0); break;
             case DS_U8: col->v.u8[r] = valid ? (uint8_t)iv : 0; break;
             case DS_I64: col->v.i64[r] = valid ? iv : 0; break;
             case DS_F64: col->v.f64[r] = valid ? fv : 0; break;
@@ -500,8 +495,8 @@ static void rt_check(const struct batch *b, const struct pq_column *cols, uint64
             case DS_I64:
                 if (col->v.i64[r] != (valid ? iv : 0)) {
                     fprintf(stderr, "row %llu column %s: %lld, want %lld\n",
-                            (unsigned long long)(first + r), cols[c].name,
-                            (long long)col->v.i64[r], (long long)iv);
+                            (unsigned long long)(first + r), cols[c].name, (long long)col->v.i64[r],
+                            (long long)iv);
                     fail();
                 }
                 break;

@@ -71,9 +71,10 @@ static void fold_batch(uint64_t *h, const struct batch *b)
             case DS_I64:
             case DS_F64: {
                 uint64_t x;
-                memcpy(&x, col->type.id == DT_FLOAT32 || col->type.id == DT_FLOAT64
-                               ? (const void *)&col->v.f64[r]
-                               : (const void *)&col->v.i64[r],
+                memcpy(&x,
+                       col->type.id == DT_FLOAT32 || col->type.id == DT_FLOAT64
+                           ? (const void *)&col->v.f64[r]
+                           : (const void *)&col->v.i64[r],
                        8);
                 for (int k = 0; k < 8; k++) {
                     tmp[k] = (uint8_t)(x >> (8 * k));
@@ -262,7 +263,8 @@ static void test_alltypes_plain(void **state)
     /* Impala's alltypes: ids in file order, bools alternate, INT96 timestamps one minute
      * apart from 2009-03-01 (values as DuckDB prints them). */
     const int64_t ids[] = {4, 5, 6, 7, 2, 3, 0, 1};
-    size_t id = col_index(r, "id"), bo = col_index(r, "bool_col"), ts = col_index(r, "timestamp_col");
+    size_t id = col_index(r, "id"), bo = col_index(r, "bool_col"),
+           ts = col_index(r, "timestamp_col");
     size_t fl = col_index(r, "float_col"), ds = col_index(r, "date_string_col");
     assert_int_equal(pq_reader_column(r, ts)->type.id, DT_TIMESTAMP);
     assert_int_equal(pq_reader_column(r, fl)->type.id, DT_FLOAT32);
@@ -270,8 +272,8 @@ static void test_alltypes_plain(void **state)
         assert_int_equal(b.cols[id].v.i64[i], ids[i]);
         assert_int_equal(b.cols[bo].v.u8[i], i % 2 == 0);
     }
-    assert_int_equal(b.cols[ts].v.i64[0], 1235865600000000);  /* 2009-03-01 00:00:00 */
-    assert_int_equal(b.cols[ts].v.i64[1], 1235865660000000);  /* 2009-03-01 00:01:00 */
+    assert_int_equal(b.cols[ts].v.i64[0], 1235865600000000); /* 2009-03-01 00:00:00 */
+    assert_int_equal(b.cols[ts].v.i64[1], 1235865660000000); /* 2009-03-01 00:01:00 */
     assert_true(b.cols[fl].v.f64[1] == (double)1.1f);
     assert_int_equal(b.cols[ds].offs[1], 8);
     assert_memory_equal(b.cols[ds].data.data, "03/01/09", 8);
@@ -306,8 +308,9 @@ static void test_int96_spark(void **state)
 {
     (void)state;
     /* parquet-testing int96_from_spark.md lists the expected microseconds. */
-    const int64_t want[] = {1704141296123456, 1704070800000000, 253402225200000000,
-                            1735599600000000, 0, 9089380393200000000};
+    const int64_t want[] = {
+        1704141296123456,   1704070800000000, 253402225200000000, 1735599600000000, 0,
+        9089380393200000000};
     struct batch b;
     struct pq_reader *r = open_one("int96_from_spark.parquet", &b, 10);
     assert_int_equal(b.nrows, 6);
