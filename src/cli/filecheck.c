@@ -41,6 +41,39 @@ static int header_names(const struct csv_rows *rows, char ***out, size_t *n, str
     return 0;
 }
 
+/* report_duplicates: all / exclude_last need every key before the first verdict on a row: a
+ * first pass over the file (a second reader, the same records) feeds the validator's pre-pass.
+ * Only a spec that needs it pays for reading the file twice. */
+static int prepass(const struct filecheck_opts *o, struct validator *v, struct err *e)
+{
+    const struct ingest_spec *spec = o->spec;
+    struct csv_reader *reader = NULL;
+    struct csv_rows rows;
+    memset(&rows, 0, sizeof(rows));
+    int fd = open(o->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return err_errno(e, errno, "cannot open %s", o->path);
+    }
+    struct csv_options copt = {spec->encoding, spec->delimiter, spec->quote, spec->escape};
+    int rc = csv_reader_open(&reader, fd, o->path, &copt, e);
+    size_t first = spec->has_header ? 1 : 0;
+    while (rc == 0) {
+        rc = csv_reader_next(reader, &rows, VALIDATE_BATCH_ROWS, e);
+        if (rc != 0 || rows.nrows == 0) {
+            break;
+        }
+        rc = validator_prepass(v, &rows, first, e);
+        first = 0;
+    }
+    if (rc == 0) {
+        validator_prepass_done(v);
+    }
+    csv_rows_release(&rows);
+    csv_reader_free(reader);
+    close(fd);
+    return rc;
+}
+
 /* The number of bad rows the spec tolerates in a file of rows_read rows. */
 static uint64_t allowed_bad_rows(const struct ingest_spec *spec, uint64_t rows_read)
 {
@@ -134,6 +167,12 @@ int filecheck_run(const struct filecheck_opts *o, struct sink *s, struct fileche
     }
     header_failed = validator_header_failed(v);
     validator_set_fail_fast(v, o->fail_fast);
+    if (validator_wants_prepass(v) && !validator_stopped(v)) {
+        rc = prepass(o, v, e);
+        if (rc != 0) {
+            goto out;
+        }
+    }
     size_t ncols = validator_out_ncols(v);
     pqcols = calloc(ncols ? ncols : 1, sizeof(*pqcols));
     types = calloc(ncols ? ncols : 1, sizeof(*types));

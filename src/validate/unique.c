@@ -137,6 +137,52 @@ int vset_add(struct vset *s, struct vhash h, uint64_t line, uint64_t *first_line
     }
 }
 
+int vset_note_last(struct vset *s, struct vhash h, uint64_t line)
+{
+    if ((s->count + 1) * 4 > s->cap * 3) {
+        if (grow_to(s, s->cap ? s->cap * 2 : 1024) != 0) {
+            return AE_NOMEM;
+        }
+    }
+    size_t mask = s->cap - 1;
+    size_t j = (size_t)h.lo & mask;
+    for (;;) {
+        struct vset_slot *sl = &s->slots[j];
+        if (sl->lo == h.lo && sl->hi == h.hi) {
+            sl->line = line | VSET_DUP;
+            return 0;
+        }
+        if (sl->lo == 0 && sl->hi == 0) {
+            sl->lo = h.lo;
+            sl->hi = h.hi;
+            sl->line = line;
+            s->count++;
+            return 0;
+        }
+        j = (j + 1) & mask;
+    }
+}
+
+int vset_get(const struct vset *s, struct vhash h, uint64_t *line)
+{
+    if (s->cap == 0) {
+        return 0;
+    }
+    size_t mask = s->cap - 1;
+    size_t j = (size_t)h.lo & mask;
+    for (;;) {
+        const struct vset_slot *sl = &s->slots[j];
+        if (sl->lo == h.lo && sl->hi == h.hi) {
+            *line = sl->line;
+            return 1;
+        }
+        if (sl->lo == 0 && sl->hi == 0) {
+            return 0;
+        }
+        j = (j + 1) & mask;
+    }
+}
+
 int vset_has(const struct vset *s, struct vhash h)
 {
     if (s->cap == 0) {

@@ -48,6 +48,14 @@ static inline const void *vset_slot_for(const struct vset *s, struct vhash h)
     return s->cap ? (const void *)&s->slots[(size_t)h.lo & (s->cap - 1)] : NULL;
 }
 
+/* For a pre-pass over the whole file: records h at line, keeping the LAST line of each key and
+ * marking a key seen more than once with VSET_DUP in its stored line. AE_NOMEM on failure. */
+#define VSET_DUP (UINT64_C(1) << 63)
+int vset_note_last(struct vset *s, struct vhash h, uint64_t line) ASTRO_WUR;
+
+/* 1 and *line (with its VSET_DUP bit) when h is present, 0 otherwise. */
+int vset_get(const struct vset *s, struct vhash h, uint64_t *line);
+
 /* 1 when h is present, 0 otherwise. */
 int vset_has(const struct vset *s, struct vhash h);
 

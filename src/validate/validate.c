@@ -140,6 +140,16 @@ int validator_new(struct validator **out, const struct ingest_spec *spec, const 
     v->nheader = nheader;
     v->header_line = header_line;
     buf_init(&v->scratch, 0);
+    /* Unless the schema says otherwise, the first occurrence of a key is kept: it needs no
+     * pre-pass, and under a bad-row threshold one row per key survives. */
+    v->dup_mode = VDUP_EXCLUDE_FIRST;
+    if (spec->schema.report_duplicates_set && spec->schema.report_duplicates != NULL) {
+        if (strcmp(spec->schema.report_duplicates, "all") == 0) {
+            v->dup_mode = VDUP_ALL;
+        } else if (strcmp(spec->schema.report_duplicates, "exclude_last") == 0) {
+            v->dup_mode = VDUP_EXCLUDE_LAST;
+        }
+    }
     /* Floats go through strtod_l in the "C" locale so that a process locale with a decimal
      * comma never changes what "1.5" means. */
     v->c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
@@ -187,6 +197,7 @@ void validator_free(struct validator *v)
         for (size_t c = 0; c < v->nout; c++) {
             free(v->outs[c].name);
             vset_release(&v->outs[c].uset);
+            vset_release(&v->outs[c].pset);
         }
     }
     free(v->outs);
@@ -195,9 +206,11 @@ void validator_free(struct validator *v)
             free(v->usets[u].cols);
             free(v->usets[u].label);
             vset_release(&v->usets[u].set);
+            vset_release(&v->usets[u].pset);
         }
     }
     free(v->usets);
+    batch_release(&v->pbatch);
     free(v->fails);
     free(v->skip);
     free(v->hashes);
@@ -467,31 +480,94 @@ static struct vhash key_hash_one(const struct batch *out, size_t c, size_t row)
 }
 
 /* Inserts the hashes of one block into set in row order, prefetching the slot of the key a few
- * rows ahead: with millions of keys every probe is a cache miss, and this hides most of them. */
-static int insert_hashes(struct validator *v, struct vset *set, const struct csv_rows *in,
-                         size_t first, size_t n, struct batch *out, size_t base, uint32_t col,
-                         enum vf_kind kind)
+ * rows ahead: with millions of keys every probe is a cache miss, and this hides most of them.
+ * Which occurrences fail follows v->dup_mode; pset holds the pre-pass (last line, VSET_DUP).
+ * vfail.status: 0 = seen before at aux, 1 = seen again later (last at aux), 2 = the same, while
+ * the last occurrence is kept. */
+static int insert_hashes(struct validator *v, struct vset *set, const struct vset *pset,
+                         const struct csv_rows *in, size_t first, size_t n, struct batch *out,
+                         size_t base, uint32_t col, enum vf_kind kind)
 {
     enum { AHEAD = 8 };
-    if (vset_reserve(set, n) != 0) {
+    bool keep_last = v->dup_mode == VDUP_EXCLUDE_LAST;
+    if (!keep_last && vset_reserve(set, n) != 0) {
         return AE_NOMEM;
     }
     for (size_t r = 0; r < n; r++) {
-        if (r + AHEAD < n && (v->hashes[r + AHEAD].lo | v->hashes[r + AHEAD].hi) != 0) {
+        if (!keep_last && r + AHEAD < n &&
+            (v->hashes[r + AHEAD].lo | v->hashes[r + AHEAD].hi) != 0) {
             __builtin_prefetch(vset_slot_for(set, v->hashes[r + AHEAD]));
         }
         if ((v->hashes[r].lo | v->hashes[r].hi) == 0) {
             continue;
         }
-        uint64_t seen_at = 0;
-        int rc = vset_add(set, v->hashes[r], in->line[first + r], &seen_at);
-        if (rc == 1) {
-            rc = rec(v, first + r, col, kind, 0, 0, seen_at);
-            out->row_ok[base + r] = 0;
+        uint64_t line = in->line[first + r];
+        int rc = 0;
+        if (keep_last) {
+            uint64_t last = 0;
+            if (vset_get(pset, v->hashes[r], &last) == 1 && (last & VSET_DUP) &&
+                (last & ~VSET_DUP) != line) {
+                rc = rec(v, first + r, col, kind, 2, 0, last & ~VSET_DUP);
+                out->row_ok[base + r] = 0;
+            }
+        } else {
+            uint64_t seen_at = 0;
+            rc = vset_add(set, v->hashes[r], line, &seen_at);
+            if (rc == 1) {
+                rc = rec(v, first + r, col, kind, 0, 0, seen_at);
+                out->row_ok[base + r] = 0;
+            } else if (rc == 0 && v->dup_mode == VDUP_ALL) {
+                uint64_t last = 0;
+                if (vset_get(pset, v->hashes[r], &last) == 1 && (last & VSET_DUP)) {
+                    rc = rec(v, first + r, col, kind, 1, 0, last & ~VSET_DUP);
+                    out->row_ok[base + r] = 0;
+                }
+            }
         }
         if (rc != 0) {
             return rc;
         }
+    }
+    return 0;
+}
+
+/* v->hashes[r] = the key of column c in row base + r (all-zero when there is none). */
+static void column_hashes(struct validator *v, size_t c, size_t n, const struct batch *out,
+                          size_t base)
+{
+    for (size_t r = 0; r < n; r++) {
+        size_t row = base + r;
+        v->hashes[r].lo = 0;
+        v->hashes[r].hi = 0;
+        if (v->skip[r] || !out->cols[c].valid[row]) {
+            continue;
+        }
+        v->hashes[r] = key_hash_one(out, c, row);
+    }
+}
+
+/* v->hashes[r] = the key of frame-level set us in row base + r (none when a member is null). */
+static int set_hashes(struct validator *v, const struct vuset *us, size_t n,
+                      const struct batch *out, size_t base)
+{
+    for (size_t r = 0; r < n; r++) {
+        size_t row = base + r;
+        v->hashes[r].lo = 0;
+        v->hashes[r].hi = 0;
+        bool any_null = v->skip[r];
+        for (size_t k = 0; k < us->ncols && !any_null; k++) {
+            any_null = !out->cols[us->cols[k]].valid[row];
+        }
+        if (any_null) {
+            continue;
+        }
+        buf_reset(&v->scratch);
+        for (size_t k = 0; k < us->ncols; k++) {
+            if (key_bytes(&v->scratch, out, us->cols[k], row) != 0) {
+                return AE_NOMEM;
+            }
+        }
+        v->hashes[r] = vh_hash(v->scratch.data, v->scratch.len, 1);
     }
     return 0;
 }
@@ -504,42 +580,20 @@ static int run_unique(struct validator *v, const struct csv_rows *in, size_t fir
         if (!o->unique) {
             continue;
         }
-        for (size_t r = 0; r < n; r++) {
-            size_t row = base + r;
-            v->hashes[r].lo = 0;
-            v->hashes[r].hi = 0;
-            if (v->skip[r] || !out->cols[c].valid[row]) {
-                continue;
-            }
-            v->hashes[r] = key_hash_one(out, c, row);
-        }
-        int rc = insert_hashes(v, &o->uset, in, first, n, out, base, (uint32_t)c, VF_UNIQUE);
+        column_hashes(v, c, n, out, base);
+        int rc =
+            insert_hashes(v, &o->uset, &o->pset, in, first, n, out, base, (uint32_t)c, VF_UNIQUE);
         if (rc != 0) {
             return rc;
         }
     }
     for (size_t u = 0; u < v->nusets; u++) {
         struct vuset *us = &v->usets[u];
-        for (size_t r = 0; r < n; r++) {
-            size_t row = base + r;
-            v->hashes[r].lo = 0;
-            v->hashes[r].hi = 0;
-            bool any_null = v->skip[r];
-            for (size_t k = 0; k < us->ncols && !any_null; k++) {
-                any_null = !out->cols[us->cols[k]].valid[row];
-            }
-            if (any_null) {
-                continue;
-            }
-            buf_reset(&v->scratch);
-            for (size_t k = 0; k < us->ncols; k++) {
-                if (key_bytes(&v->scratch, out, us->cols[k], row) != 0) {
-                    return AE_NOMEM;
-                }
-            }
-            v->hashes[r] = vh_hash(v->scratch.data, v->scratch.len, 1);
+        int rc = set_hashes(v, us, n, out, base);
+        if (rc == 0) {
+            rc = insert_hashes(v, &us->set, &us->pset, in, first, n, out, base, (uint32_t)u,
+                               VF_FRAME_UNIQUE);
         }
-        int rc = insert_hashes(v, &us->set, in, first, n, out, base, (uint32_t)u, VF_FRAME_UNIQUE);
         if (rc != 0) {
             return rc;
         }
@@ -555,6 +609,17 @@ static int cmp_fail(const void *a, const void *b)
         return x->row < y->row ? -1 : 1;
     }
     return x->seq < y->seq ? -1 : (x->seq > y->seq);
+}
+
+/* How a duplicate's message ends: which occurrence the mode keeps. */
+static void dup_tail(const struct validator *v, const struct vfail *vf, char *buf, size_t n)
+{
+    (void)vf;
+    switch (v->dup_mode) {
+    case VDUP_EXCLUDE_FIRST: snprintf(buf, n, "the first occurrence is kept"); break;
+    case VDUP_EXCLUDE_LAST: snprintf(buf, n, "the last occurrence is kept"); break;
+    case VDUP_ALL: snprintf(buf, n, "report_duplicates: all fails every occurrence"); break;
+    }
 }
 
 static int emit_one(struct validator *v, const struct vfail *vf, const struct csv_rows *in,
@@ -638,14 +703,16 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct cs
         }
         break;
     }
-    case VF_UNIQUE:
+    case VF_UNIQUE: {
         snprintf(check, sizeof(check), "unique");
-        snprintf(msg, sizeof(msg),
-                 "%s was already seen at line %llu (column '%s' is unique; the first occurrence "
-                 "is kept)",
-                 vp_quote(q, sizeof(q), fld->p, fld->len, 120), (unsigned long long)vf->aux,
-                 o->name);
+        char tail[160];
+        dup_tail(v, vf, tail, sizeof(tail));
+        snprintf(msg, sizeof(msg), "%s %s line %llu (column '%s' is unique; %s)",
+                 vp_quote(q, sizeof(q), fld->p, fld->len, 120),
+                 vf->status == 0 ? "was already seen at" : "appears again, last at",
+                 (unsigned long long)vf->aux, o->name, tail);
         break;
+    }
     case VF_FRAME_UNIQUE: {
         const struct vuset *us = &v->usets[vf->col];
         buf_reset(&v->scratch);
@@ -660,15 +727,168 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct cs
         f.value = v->scratch.data;
         f.value_len = v->scratch.len;
         snprintf(check, sizeof(check), "frame_unique");
-        snprintf(msg, sizeof(msg),
-                 "the combination (%s) = (%.*s%s) was already seen at line %llu (the first "
-                 "occurrence is kept)",
-                 us->label, (int)(v->scratch.len < 200 ? v->scratch.len : 200), v->scratch.data,
-                 v->scratch.len > 200 ? "..." : "", (unsigned long long)vf->aux);
+        char tail[160];
+        dup_tail(v, vf, tail, sizeof(tail));
+        snprintf(msg, sizeof(msg), "the combination (%s) = (%.*s%s) %s line %llu (%s)", us->label,
+                 (int)(v->scratch.len < 200 ? v->scratch.len : 200), v->scratch.data,
+                 v->scratch.len > 200 ? "..." : "",
+                 vf->status == 0 ? "was already seen at" : "appears again, last at",
+                 (unsigned long long)vf->aux, tail);
         break;
     }
     }
     return vemit(v, &f, e);
+}
+
+/* Room for n rows in the per-block arrays. */
+static int block_room(struct validator *v, size_t n)
+{
+    if (n > v->capskip) {
+        uint8_t *ns = realloc(v->skip, n);
+        if (ns == NULL) {
+            return AE_NOMEM;
+        }
+        v->skip = ns;
+        v->capskip = n;
+    }
+    if (n > v->caphashes) {
+        struct vhash *nh = realloc(v->hashes, n * sizeof(*nh));
+        if (nh == NULL) {
+            return AE_NOMEM;
+        }
+        v->hashes = nh;
+        v->caphashes = n;
+    }
+    return 0;
+}
+
+bool validator_wants_prepass(const struct validator *v)
+{
+    if (v->dup_mode == VDUP_EXCLUDE_FIRST) {
+        return false;
+    }
+    bool any = v->nusets > 0;
+    for (size_t c = 0; c < v->nout && !any; c++) {
+        any = v->outs[c].unique;
+    }
+    return any;
+}
+
+/* The typed value of column c for rows [first, first + n) into out (row r at r), or a null when
+ * the main pass would find none: the same null rules and parsers as run_column, no checks. */
+static int type_keys(struct validator *v, size_t c, const struct csv_rows *in, size_t first,
+                     size_t n, struct batch *out)
+{
+    const struct vout *o = &v->outs[c];
+    bool is_str = o->pc.type.id == DT_STR;
+    for (size_t r = 0; r < n; r++) {
+        size_t i = first + r;
+        const struct csv_field *f = field_at(in, i, o->field);
+        const char *p = f->p;
+        size_t len = f->len;
+        bool null = v->skip[r] || (f->flags & CSV_F_BAD_ENCODING);
+        if (!null && is_str) {
+            null = !(f->flags & CSV_F_QUOTED) && (len == 0 || (o->nv_lens && is_marker(o, p, len)));
+        } else if (!null) {
+            const char *tp = p;
+            size_t tl = len;
+            vp_trim(&tp, &tl);
+            null = tl == 0 || (o->nv_lens && is_marker(o, p, len));
+            p = tp;
+            len = tl;
+        }
+        union vp_val val;
+        if (!null) {
+            if (is_str) {
+                val.s.p = p;
+                val.s.n = len;
+                null = !vp_utf8_valid(p, len);
+            } else {
+                null = vp_parse(&o->pc, p, len, &val) != VP_OK;
+            }
+        }
+        int rc = null ? put_null(out, c, r, o->st) : put_value(out, c, r, &val, o->st);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int validator_prepass(struct validator *v, const struct csv_rows *in, size_t first, struct err *e)
+{
+    if (first >= in->nrows || !validator_wants_prepass(v)) {
+        return 0;
+    }
+    size_t n = in->nrows - first;
+    if (n > VALIDATE_BATCH_ROWS) {
+        return err_set(e, AE_INTERNAL, "validator_prepass: %zu rows in one block (at most %d)", n,
+                       VALIDATE_BATCH_ROWS);
+    }
+    int rc = block_room(v, n);
+    if (rc == 0 && !v->pbatch_ready) {
+        struct dtype_info *types = calloc(v->nout ? v->nout : 1, sizeof(*types));
+        rc = types == NULL ? AE_NOMEM : 0;
+        for (size_t c = 0; c < v->nout && rc == 0; c++) {
+            types[c] = v->outs[c].pc.type;
+        }
+        rc = rc ? rc : batch_init(&v->pbatch, types, v->nout, VALIDATE_BATCH_ROWS);
+        free(types);
+        v->pbatch_ready = rc == 0;
+    }
+    if (rc != 0) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    struct batch *b = &v->pbatch;
+    batch_reset(b);
+    for (size_t r = 0; r < n; r++) {
+        size_t i = first + r;
+        size_t nf = (size_t)(in->row_first[i + 1] - in->row_first[i]);
+        v->skip[r] =
+            (in->row_flags != NULL && (in->row_flags[i] & CSV_R_UNTERMINATED)) || nf != v->nheader;
+    }
+    /* Only key columns are typed; the others stay as batch_reset left them (never read). */
+    for (size_t c = 0; c < v->nout && rc == 0; c++) {
+        bool key = v->outs[c].unique;
+        for (size_t u = 0; u < v->nusets && !key; u++) {
+            for (size_t k = 0; k < v->usets[u].ncols && !key; k++) {
+                key = v->usets[u].cols[k] == c;
+            }
+        }
+        if (key) {
+            rc = type_keys(v, c, in, first, n, b);
+        }
+    }
+    for (size_t c = 0; c < v->nout && rc == 0; c++) {
+        if (!v->outs[c].unique) {
+            continue;
+        }
+        column_hashes(v, c, n, b, 0);
+        for (size_t r = 0; r < n && rc == 0; r++) {
+            if ((v->hashes[r].lo | v->hashes[r].hi) != 0) {
+                rc = vset_note_last(&v->outs[c].pset, v->hashes[r], in->line[first + r]);
+            }
+        }
+    }
+    for (size_t u = 0; u < v->nusets && rc == 0; u++) {
+        rc = set_hashes(v, &v->usets[u], n, b, 0);
+        for (size_t r = 0; r < n && rc == 0; r++) {
+            if ((v->hashes[r].lo | v->hashes[r].hi) != 0) {
+                rc = vset_note_last(&v->usets[u].pset, v->hashes[r], in->line[first + r]);
+            }
+        }
+    }
+    if (rc != 0) {
+        return err_set(e, AE_NOMEM, "out of memory in the duplicate pre-pass");
+    }
+    return 0;
+}
+
+void validator_prepass_done(struct validator *v)
+{
+    v->prepass_done = true;
+    batch_release(&v->pbatch);
+    v->pbatch_ready = false;
 }
 
 void validator_set_fail_fast(struct validator *v, bool on)
@@ -694,21 +914,14 @@ int validator_run(struct validator *v, const struct csv_rows *in, size_t first, 
                        "columns and %zu rows are needed",
                        out->ncols, out->cap - out->nrows, v->nout, n);
     }
-    if (n > v->capskip) {
-        uint8_t *ns = realloc(v->skip, n);
-        if (ns == NULL) {
-            return err_set(e, AE_NOMEM, "out of memory");
-        }
-        v->skip = ns;
-        v->capskip = n;
+    if (block_room(v, n) != 0) {
+        return err_set(e, AE_NOMEM, "out of memory");
     }
-    if (n > v->caphashes) {
-        struct vhash *nh = realloc(v->hashes, n * sizeof(*nh));
-        if (nh == NULL) {
-            return err_set(e, AE_NOMEM, "out of memory");
-        }
-        v->hashes = nh;
-        v->caphashes = n;
+    if (validator_wants_prepass(v) && !v->prepass_done) {
+        return err_set(e, AE_INTERNAL,
+                       "validator_run: report_duplicates: %s needs validator_prepass over the "
+                       "whole file first",
+                       v->spec->schema.report_duplicates);
     }
     size_t base = out->nrows;
     v->nfails = 0;

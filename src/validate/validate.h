@@ -51,9 +51,10 @@
  *   "greater_than_or_equal_to(0)",
  *   "isin(['a', 'b'])", "in_range(0, 10)", "str_length(1, None)".
  * - unique: true columns and frame-level unique sets compare typed values ("01" == "1" in an int
- *   column). Streaming keeps the first occurrence: a later row with a key seen before fails
+ *   column). By default the first occurrence is kept: a later row with a key seen before fails
  *   ("unique" / "frame_unique", message naming the line of the first occurrence) while the first
- *   stays valid, like Pandera's report_duplicates: exclude_first whatever report_duplicates says.
+ *   stays valid, like Pandera's report_duplicates: exclude_first. A schema stating
+ *   report_duplicates: all or exclude_last gets Pandera's meaning (see validator_prepass).
  *   Nulls take no part (a frame key with any null member is skipped). Values of rows failing for
  *   other reasons still take part: uniqueness is a property of the column's values.
  * - Failure cases of one validator_run come out in line order. Frame-level cases
@@ -133,6 +134,21 @@ bool validator_out_nullable(const struct validator *v, size_t i);
  * out, failing rows with row_ok = 0. Fails only on memory or sink errors. */
 int validator_run(struct validator *v, const struct csv_rows *in, size_t first, struct batch *out,
                   struct err *e) ASTRO_WUR;
+
+/* report_duplicates (Pandera's meaning, for unique: true columns and frame-level unique sets):
+ * exclude_first fails every occurrence of a key but the first, exclude_last every one but the
+ * last, all every one. When the schema does not state it, astro keeps the first occurrence
+ * (exclude_first), which needs one pass. all and exclude_last must know the later rows: the caller
+ * first feeds every block of the file (the same records, from a second reader) to
+ * validator_prepass, then calls validator_prepass_done, then runs the file as usual. The pre-pass
+ * types only key columns and records a 16-byte hash and a line per distinct key (24-byte slots),
+ * so it doubles the memory of the unique sets. validator_run fails with AE_INTERNAL when a needed
+ * pre-pass was not done. */
+bool validator_wants_prepass(const struct validator *v);
+/* Rows [first, in->nrows) (at most VALIDATE_BATCH_ROWS). AE_NOMEM on failure. */
+int validator_prepass(struct validator *v, const struct csv_rows *in, size_t first,
+                      struct err *e) ASTRO_WUR;
+void validator_prepass_done(struct validator *v);
 
 /* With on, validator_run stops at the row of the first error case (warnings do not stop): the
  * cases of that row are all emitted, later rows of the block are neither counted nor appended,

@@ -94,6 +94,7 @@ struct vout {
     bool nullable;
     bool unique;
     struct vset uset; /* unique: true */
+    struct vset pset; /* unique: true, pre-pass: last line of each key, VSET_DUP when repeated */
     /* extra null markers: the spec's, then the column's (borrowed) */
     char *const *nv_spec;
     size_t n_nv_spec;
@@ -102,12 +103,20 @@ struct vout {
     uint64_t nv_lens; /* bit k set when a marker has length k (k < 64); bit 63 also for longer */
 };
 
+/* report_duplicates: which occurrences of a repeated key fail (Pandera's meaning). */
+enum vdup_mode {
+    VDUP_EXCLUDE_FIRST, /* every occurrence but the first (astro's default: one pass) */
+    VDUP_ALL,           /* every occurrence (needs a pre-pass) */
+    VDUP_EXCLUDE_LAST   /* every occurrence but the last (needs a pre-pass) */
+};
+
 /* A frame-level unique set (schema.unique). */
 struct vuset {
     size_t *cols; /* owned: output column indices */
     size_t ncols;
     char *label; /* owned: "a, b" */
     struct vset set;
+    struct vset pset; /* pre-pass (see struct vout) */
 };
 
 /* Kinds of failure cases. */
@@ -149,6 +158,10 @@ struct validator {
     uint64_t header_line;
     bool header_failed;
     bool finished;
+    enum vdup_mode dup_mode;
+    bool prepass_done;
+    struct batch pbatch; /* pre-pass: typed key columns of one block */
+    bool pbatch_ready;
     bool fail_fast;      /* stop at the row of the first error case */
     bool stopped;        /* fail_fast stopped */
     uint64_t block_row0; /* rows read before the current block (for struct failure.row) */

@@ -157,3 +157,67 @@ run_astro validate --help
 assert_eq "$RC" "0" "--help"
 assert_contains "$OUT" "--failure-cases" "help names the options"
 pass "spec selection and exit codes"
+
+# ---- report_duplicates: Pandera's meaning for unique columns and frame-level unique sets --------
+dups_config() { # MODE (empty: not stated)
+  cat > dups.yaml <<YAML
+pipeline: d
+ingest_files:
+  - name: d
+    source_pattern: "d*.csv"
+    schema:
+      unique: [a, b]
+$( [ -z "$1" ] || echo "      report_duplicates: $1" )
+      columns:
+        id: {dtype: int64, unique: true}
+        a: {dtype: str, nullable: true}
+        b: {dtype: int8}
+YAML
+}
+# id 1 repeats at lines 4, 6 and 8 ("01" is the same int); (a, b) = (x, 1) repeats at line 5;
+# a null member (line 7) takes no part.
+printf 'id,a,b\n1,x,1\n2,y,1\n1,x,2\n3,x,1\n1,z,9\n4,,1\n01,q,5\n' > d.csv
+dups_summary() {
+  echo "$OUT" > d.json
+  "$PY" -c '
+import json
+d = json.load(open("d.json"))
+print(d["rows_read"], d["rows_valid"], d["rows_invalid"], d["failure_cases"])
+for c in d["checks"]:
+    print(c["column"], c["check"], c["count"], [x["line"] for x in c["examples"]])'
+}
+for mode in "" exclude_first; do
+  dups_config "$mode"
+  run_astro --config dups.yaml validate d.csv --format json
+  assert_eq "$(dups_summary)" "7 3 4 4
+id unique 3 [4, 6, 8]
+a, b frame_unique 1 [5]" "report_duplicates '${mode:-not stated}': the first occurrence is kept"
+done
+dups_config all
+run_astro --config dups.yaml validate d.csv --format json
+assert_eq "$(dups_summary)" "7 2 5 6
+id unique 4 [2, 4, 6, 8]
+a, b frame_unique 2 [2, 5]" "report_duplicates: all fails every occurrence"
+run_astro --config dups.yaml validate d.csv --failure-cases-file -
+assert_contains "$OUT" "Column,id,unique,,1,0" "all: the first occurrence is a failure case (index 0)"
+run_astro --config dups.yaml validate d.csv --fail-fast --format json
+assert_eq "$(dups_summary)" "1 0 1 2
+id unique 1 [2]
+a, b frame_unique 1 [2]" "all with --fail-fast: the pre-pass knows line 2 repeats"
+dups_config exclude_last
+run_astro --config dups.yaml validate d.csv --format json
+assert_eq "$(dups_summary)" "7 4 3 4
+id unique 3 [2, 4, 6]
+a, b frame_unique 1 [2]" "report_duplicates: exclude_last keeps the last occurrence"
+# Across blocks, with a ragged row (no key) in the middle: the pre-pass reads the same records.
+{ echo "id,a,b"; for i in $(seq 1 20000); do echo "$i,k$i,1"; done; echo "5,ragged"; echo "1,again,2"; } > d_big.csv
+run_astro --config dups.yaml validate d_big.csv --format json
+assert_eq "$(dups_summary)" "20002 20000 2 2
+id unique 1 [2]
+None field_count 1 [20002]" "exclude_last across blocks"
+dups_config all
+run_astro --config dups.yaml validate d_big.csv --format json
+assert_eq "$(dups_summary)" "20002 19999 3 3
+id unique 2 [2, 20003]
+None field_count 1 [20002]" "all across blocks"
+pass "report_duplicates"
