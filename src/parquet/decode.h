@@ -40,6 +40,40 @@ int pq_rle_get(struct pq_rle *r, uint32_t *out, size_t n) ASTRO_WUR;
  * into out as bytes; *ones gets the number of 1s. AE_FORMAT on a larger value or short data. */
 int pq_rle_get_u8(struct pq_rle *r, uint8_t *out, size_t n, size_t *ones) ASTRO_WUR;
 
+/* DELTA_BINARY_PACKED decoder state (Encodings.md "Delta Encoding"): a header (block size,
+ * miniblocks per block, value count, first value), then blocks of a zigzag min delta, one bit
+ * width byte per miniblock, and the bit-packed miniblocks. Values are produced in wrapping 64-bit
+ * arithmetic, as the spec requires (INT32 callers truncate). Borrows the bytes. */
+struct pq_delta {
+    const uint8_t *p, *end;
+    uint64_t per_mini;  /* values per miniblock */
+    uint32_t nminis;    /* miniblocks per block */
+    uint64_t total;     /* values in the stream */
+    uint64_t done;      /* values produced */
+    uint64_t last;      /* last value produced */
+    uint64_t min_delta; /* current block's min delta */
+    const uint8_t *widths;
+    uint32_t mini;      /* next miniblock of the current block */
+    uint64_t mini_left; /* values left in the current miniblock */
+    const uint8_t *bits;
+    uint64_t bitpos;
+    int bw;
+};
+
+/* Reads the header at p[0..n). AE_FORMAT on a malformed header. */
+int pq_delta_init(struct pq_delta *d, const void *p, size_t n) ASTRO_WUR;
+
+/* Produces exactly n values. AE_FORMAT when the stream ends first or is corrupt. */
+int pq_delta_get(struct pq_delta *d, int64_t *out, size_t n) ASTRO_WUR;
+
+/* Walks the remaining blocks without decoding values (O(miniblocks), no allocation) and marks
+ * the stream consumed, so that pq_delta_end() gives the bytes after it. AE_FORMAT if short. */
+int pq_delta_skip(struct pq_delta *d) ASTRO_WUR;
+
+/* Where the bytes after the stream start, once all d->total values were produced (the last
+ * miniblock used is whole; unused ones take no bytes). */
+const uint8_t *pq_delta_end(const struct pq_delta *d);
+
 /* True when p[0..n) is valid UTF-8 (RFC 3629: no overlongs, no surrogates, max U+10FFFF). */
 bool pq_utf8_valid(const uint8_t *p, size_t n);
 

@@ -78,8 +78,10 @@ void pq_writer_free(struct pq_writer *w);
  * TIMESTAMP MILLIS/NANOS (converted to microseconds; nanoseconds round toward negative
  * infinity), the legacy TIMESTAMP_MILLIS/MICROS ConvertedTypes (UTC), INT96 (naive timestamp,
  * Spark's Julian-day arithmetic), DECIMAL on BYTE_ARRAY, and BYTE_ARRAY without annotation (str:
- * a value that is not valid UTF-8 is an AE_FORMAT error naming the row). LZ4_RAW pages are read
- * too. Page CRCs, when present, are checked. An error from pq_reader_next is sticky.
+ * a value that is not valid UTF-8 is an AE_FORMAT error naming the row). Also read: LZ4_RAW
+ * pages and the DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY and
+ * BYTE_STREAM_SPLIT encodings. Page CRCs, when present, are checked. An error from
+ * pq_reader_next is sticky.
  */
 struct pq_reader;
 

@@ -44,7 +44,11 @@ enum {
     ENC_PLAIN_DICTIONARY = 2,
     ENC_RLE = 3,
     ENC_BIT_PACKED = 4,
-    ENC_RLE_DICTIONARY = 8
+    ENC_DELTA_BINARY_PACKED = 5,
+    ENC_DELTA_LENGTH_BYTE_ARRAY = 6,
+    ENC_DELTA_BYTE_ARRAY = 7,
+    ENC_RLE_DICTIONARY = 8,
+    ENC_BYTE_STREAM_SPLIT = 9
 };
 enum { PAGE_DATA = 0, PAGE_INDEX = 1, PAGE_DICTIONARY = 2, PAGE_DATA_V2 = 3 };
 enum { REP_REQUIRED = 0, REP_OPTIONAL = 1, REP_REPEATED = 2 };
@@ -138,6 +142,11 @@ struct rd_col {
     const uint8_t *vp, *vend; /* PLAIN values left */
     uint64_t bitpos;          /* PLAIN BOOLEAN: next bit at vp */
     struct pq_rle ix;         /* dictionary indices, or RLE booleans */
+    struct pq_delta dv;       /* DELTA_BINARY_PACKED values, or byte-array (prefix) lengths */
+    struct pq_delta dsuf;     /* DELTA_BYTE_ARRAY suffix lengths */
+    struct buf prev;          /* DELTA_BYTE_ARRAY: the previous value */
+    struct buf cur;           /* DELTA_BYTE_ARRAY: the value being built */
+    uint64_t bss_n, bss_i;    /* BYTE_STREAM_SPLIT: values in the page, next one */
 };
 
 struct pq_reader {
@@ -155,7 +164,9 @@ struct pq_reader {
     struct pq_decompressor dec;
     uint32_t *ix;
     size_t ix_cap;
-    int failed; /* sticky error code */
+    int64_t *tmp;    /* DELTA_BINARY_PACKED scratch, ix_cap values */
+    struct buf tmpb; /* BYTE_STREAM_SPLIT gather scratch */
+    int failed;      /* sticky error code */
     char failed_msg[sizeof(((struct err *)0)->msg)];
 };
 
@@ -439,6 +450,8 @@ static int build_columns(struct pq_reader *r, const struct rd_sel *sel, size_t n
         buf_init(&c->win, 0);
         buf_init(&c->page, 0);
         buf_init(&c->dict_data, 0);
+        buf_init(&c->prev, 0);
+        buf_init(&c->cur, 0);
         c->name = dup_n(s->name, s->name_len);
         if (c->name == NULL) {
             return err_set(e, AE_NOMEM, "out of memory reading the schema");
@@ -920,6 +933,8 @@ static void col_release(struct rd_col *c)
     buf_release(&c->win);
     buf_release(&c->page);
     buf_release(&c->dict_data);
+    buf_release(&c->prev);
+    buf_release(&c->cur);
     free(c->dict_fix);
     free(c->dict_off);
 }
@@ -944,6 +959,8 @@ void pq_reader_free(struct pq_reader *r)
     free(r->rg_rows);
     free(r->chunks);
     free(r->ix);
+    free(r->tmp);
+    buf_release(&r->tmpb);
     free(r->path);
     free(r);
 }
@@ -1316,6 +1333,78 @@ static int start_values(struct rd_col *c, int enc, const uint8_t *p, const uint8
         }
         return 0;
     }
+    case ENC_DELTA_BINARY_PACKED:
+        if (c->ptype != PT_INT32 && c->ptype != PT_INT64) {
+            return col_fail(c, AE_FORMAT, "DELTA_BINARY_PACKED on a non-integer column", e);
+        }
+        c->enc = enc;
+        /* A page of nulls only may have no values section. */
+        if (p < end && pq_delta_init(&c->dv, p, (size_t)(end - p)) != 0) {
+            return col_fail(c, AE_FORMAT, "corrupt DELTA_BINARY_PACKED header", e);
+        }
+        if (p == end) {
+            memset(&c->dv, 0, sizeof(c->dv));
+        }
+        return 0;
+    case ENC_DELTA_LENGTH_BYTE_ARRAY:
+    case ENC_DELTA_BYTE_ARRAY: {
+        if (c->ptype != PT_BYTE_ARRAY) {
+            return col_fail(c, AE_FORMAT, "a DELTA byte-array encoding on a non-BYTE_ARRAY column",
+                            e);
+        }
+        c->enc = enc;
+        memset(&c->dv, 0, sizeof(c->dv));
+        memset(&c->dsuf, 0, sizeof(c->dsuf));
+        buf_reset(&c->prev);
+        if (p == end) {
+            return 0;
+        }
+        /* Encodings.md: DELTA_LENGTH_BYTE_ARRAY = lengths (DELTA_BINARY_PACKED), then the bytes;
+         * DELTA_BYTE_ARRAY = prefix lengths, then the suffixes as DELTA_LENGTH_BYTE_ARRAY. The
+         * length streams are walked once to find where the next part starts, then decoded
+         * lazily, so no array of lengths is ever allocated. */
+        struct pq_delta walk;
+        const uint8_t *q = p;
+        struct pq_delta *lens = &c->dv;
+        if (enc == ENC_DELTA_BYTE_ARRAY) {
+            if (pq_delta_init(&c->dv, q, (size_t)(end - q)) != 0) {
+                return col_fail(c, AE_FORMAT, "corrupt DELTA_BYTE_ARRAY prefix lengths", e);
+            }
+            walk = c->dv;
+            if (pq_delta_skip(&walk) != 0) {
+                return col_fail(c, AE_FORMAT, "DELTA_BYTE_ARRAY prefix lengths run past the page",
+                                e);
+            }
+            q = pq_delta_end(&walk);
+            lens = &c->dsuf;
+        }
+        if (pq_delta_init(lens, q, (size_t)(end - q)) != 0) {
+            return col_fail(c, AE_FORMAT, "corrupt byte-array lengths", e);
+        }
+        walk = *lens;
+        if (pq_delta_skip(&walk) != 0) {
+            return col_fail(c, AE_FORMAT, "byte-array lengths run past the page", e);
+        }
+        if (enc == ENC_DELTA_BYTE_ARRAY && c->dsuf.total != c->dv.total) {
+            return col_fail(c, AE_FORMAT, "DELTA_BYTE_ARRAY prefix and suffix counts differ", e);
+        }
+        c->vp = pq_delta_end(&walk);
+        c->vend = end;
+        return 0;
+    }
+    case ENC_BYTE_STREAM_SPLIT:
+        if (c->width == 0 || c->ptype == PT_INT96 || c->ptype == PT_BYTE_ARRAY) {
+            return col_fail(c, AE_FORMAT, "BYTE_STREAM_SPLIT on a column of variable width", e);
+        }
+        /* Encodings.md: byte k of value i sits at k * N + i, N the number of values. */
+        if ((size_t)(end - p) % c->width != 0) {
+            return col_fail(c, AE_FORMAT, "BYTE_STREAM_SPLIT data is not a whole number of values",
+                            e);
+        }
+        c->enc = enc;
+        c->bss_n = (size_t)(end - p) / c->width;
+        c->bss_i = 0;
+        return 0;
     case ENC_RLE:
         if (c->cv != CV_BOOL) {
             return col_fail(c, AE_FORMAT, "RLE values are only valid for BOOLEAN columns", e);
@@ -1539,11 +1628,93 @@ static int need_ix(struct pq_reader *r, size_t n, struct err *e)
         return 0;
     }
     uint32_t *p = realloc(r->ix, n * sizeof(*p));
-    if (p == NULL) {
-        return err_set(e, AE_NOMEM, "out of memory decoding dictionary indices");
+    if (p != NULL) {
+        r->ix = p;
     }
-    r->ix = p;
+    int64_t *q = p ? realloc(r->tmp, n * sizeof(*q)) : NULL;
+    if (p == NULL || q == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory decoding a page");
+    }
+    r->tmp = q;
     r->ix_cap = n;
+    return 0;
+}
+
+/* The next value of a BYTE_ARRAY column in a PLAIN, DELTA_LENGTH_BYTE_ARRAY or DELTA_BYTE_ARRAY
+ * page: a slice valid until the next call. */
+static int next_slice(struct rd_col *c, const uint8_t **out, size_t *len, struct err *e)
+{
+    if (c->enc == ENC_PLAIN) {
+        if (c->vend - c->vp < 4) {
+            return col_fail(c, AE_FORMAT, "page has fewer values than its levels say", e);
+        }
+        size_t n = pq_get_u32le(c->vp);
+        c->vp += 4;
+        if (n > (size_t)(c->vend - c->vp)) {
+            return col_fail(c, AE_FORMAT, "a value runs past the end of its page", e);
+        }
+        *out = c->vp;
+        *len = n;
+        c->vp += n;
+        return 0;
+    }
+    struct pq_delta *lens = c->enc == ENC_DELTA_BYTE_ARRAY ? &c->dsuf : &c->dv;
+    int64_t n, pl = 0;
+    if (pq_delta_get(lens, &n, 1) != 0 ||
+        (c->enc == ENC_DELTA_BYTE_ARRAY && pq_delta_get(&c->dv, &pl, 1) != 0)) {
+        return col_fail(c, AE_FORMAT, "page has fewer values than its levels say", e);
+    }
+    if (n < 0 || (uint64_t)n > (uint64_t)(c->vend - c->vp)) {
+        return col_fail(c, AE_FORMAT, "a value runs past the end of its page", e);
+    }
+    const uint8_t *p = c->vp;
+    c->vp += n;
+    if (c->enc == ENC_DELTA_LENGTH_BYTE_ARRAY) {
+        *out = p;
+        *len = (size_t)n;
+        return 0;
+    }
+    /* DELTA_BYTE_ARRAY: the value is pl bytes of the previous value, then the suffix. */
+    if (pl < 0 || (uint64_t)pl > c->prev.len) {
+        return col_fail(c, AE_FORMAT, "a DELTA_BYTE_ARRAY prefix is longer than the previous value",
+                        e);
+    }
+    buf_reset(&c->cur);
+    if ((pl > 0 && buf_append(&c->cur, c->prev.data, (size_t)pl) != 0) ||
+        (n > 0 && buf_append(&c->cur, p, (size_t)n) != 0)) {
+        return col_fail(c, AE_NOMEM, "out of memory decoding DELTA_BYTE_ARRAY", e);
+    }
+    struct buf t = c->prev;
+    c->prev = c->cur;
+    c->cur = t;
+    *out = (const uint8_t *)(c->prev.data ? c->prev.data : "");
+    *len = c->prev.len;
+    return 0;
+}
+
+/* Converts k integers decoded by DELTA_BINARY_PACKED into storage values (INT32 columns keep
+ * the low 32 bits: the deltas wrap in the column's width). */
+static int conv_ints(struct rd_col *c, const int64_t *src, void *dst, size_t k, struct err *e)
+{
+    int64_t *i64 = dst;
+    __int128 *i128 = dst;
+    for (size_t i = 0; i < k; i++) {
+        int64_t v = src[i];
+        switch (c->cv) {
+        case CV_I32: i64[i] = (int32_t)(uint32_t)v; break;
+        case CV_U32: i64[i] = (int64_t)(uint32_t)v; break;
+        case CV_I64: i64[i] = v; break;
+        case CV_TS_MILLIS:
+            if (__builtin_mul_overflow(v, 1000, &i64[i])) {
+                return col_fail(c, AE_FORMAT, "a millisecond timestamp is out of range", e);
+            }
+            break;
+        case CV_TS_NANOS: i64[i] = v / 1000 - (v % 1000 < 0); break;
+        case CV_DEC_I32: i128[i] = (int32_t)(uint32_t)v; break;
+        case CV_DEC_I64: i128[i] = v; break;
+        default: return col_fail(c, AE_INTERNAL, "conv_ints on a non-integer column", e);
+        }
+    }
     return 0;
 }
 
@@ -1553,8 +1724,56 @@ static int values_fixed(struct pq_reader *r, struct rd_col *c, void *dst, size_t
     if (k == 0) {
         return 0;
     }
+    if (c->ptype == PT_BYTE_ARRAY && c->enc != ENC_RLE_DICTIONARY) {
+        /* Decimals on BYTE_ARRAY, in any of the byte-array encodings. */
+        __int128 *o = dst;
+        for (size_t i = 0; i < k; i++) {
+            const uint8_t *p;
+            size_t n;
+            int rc = next_slice(c, &p, &n, e);
+            if (rc != 0) {
+                return rc;
+            }
+            if (n > 16) {
+                return col_fail(c, AE_FORMAT, "a decimal value is wider than 16 bytes", e);
+            }
+            o[i] = pq_get_i128be(p, n);
+        }
+        return 0;
+    }
     switch (c->enc) {
     case ENC_PLAIN: return plain_fixed(c, &c->vp, c->vend, &c->bitpos, dst, k, e);
+    case ENC_DELTA_BINARY_PACKED: {
+        int rc = need_ix(r, k, e);
+        if (rc != 0) {
+            return rc;
+        }
+        if (pq_delta_get(&c->dv, r->tmp, k) != 0) {
+            return col_fail(c, AE_FORMAT, "DELTA_BINARY_PACKED values end early or are corrupt", e);
+        }
+        return conv_ints(c, r->tmp, dst, k, e);
+    }
+    case ENC_BYTE_STREAM_SPLIT: {
+        if (k > c->bss_n - c->bss_i) {
+            return col_fail(c, AE_FORMAT, "page has fewer values than its levels say", e);
+        }
+        size_t w = c->width;
+        buf_reset(&r->tmpb);
+        if (buf_reserve(&r->tmpb, k * w) != 0) {
+            return col_fail(c, AE_NOMEM, "out of memory decoding BYTE_STREAM_SPLIT", e);
+        }
+        uint8_t *g = (uint8_t *)r->tmpb.data;
+        for (size_t b = 0; b < w; b++) {
+            const uint8_t *stream = c->vp + b * c->bss_n + c->bss_i;
+            for (size_t i = 0; i < k; i++) {
+                g[i * w + b] = stream[i];
+            }
+        }
+        c->bss_i += k;
+        const uint8_t *gp = g;
+        uint64_t unused = 0;
+        return plain_fixed(c, &gp, g + k * w, &unused, dst, k, e);
+    }
     case ENC_RLE: {
         size_t ones;
         if (pq_rle_get_u8(&c->ix, dst, k, &ones) != 0) {
@@ -1625,7 +1844,8 @@ static int values_bytes(struct pq_reader *r, struct rd_col *c, struct column *co
             return col_fail(c, AE_FORMAT, "dictionary indices end early or are corrupt", e);
         }
         ix = r->ix;
-    } else if (c->enc != ENC_PLAIN) {
+    } else if (c->enc != ENC_PLAIN && c->enc != ENC_DELTA_LENGTH_BYTE_ARRAY &&
+               c->enc != ENC_DELTA_BYTE_ARRAY) {
         return col_fail(c, AE_INTERNAL, "bad encoding for a string column", e);
     }
     struct buf *data = &col->data;
@@ -1647,16 +1867,10 @@ static int values_bytes(struct pq_reader *r, struct rd_col *c, struct column *co
                 p = (const uint8_t *)c->dict_data.data + c->dict_off[2 * x];
                 len = c->dict_off[2 * x + 1];
             } else {
-                if (c->vend - c->vp < 4) {
-                    return col_fail(c, AE_FORMAT, "page has fewer values than its levels say", e);
+                int rc = next_slice(c, &p, &len, e);
+                if (rc != 0) {
+                    return rc;
                 }
-                len = pq_get_u32le(c->vp);
-                c->vp += 4;
-                if (len > (size_t)(c->vend - c->vp)) {
-                    return col_fail(c, AE_FORMAT, "a value runs past the end of its page", e);
-                }
-                p = c->vp;
-                c->vp += len;
                 if (!pq_utf8_valid(p, len)) {
                     return err_set(e, AE_FORMAT,
                                    "column '%s': row %llu is not valid UTF-8 (astro reads "

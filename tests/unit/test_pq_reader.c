@@ -245,6 +245,58 @@ static void test_rle_levels(void **state)
     assert_int_equal(pq_rle_get_u8(&r, lv, 1, &ones), AE_FORMAT);
 }
 
+/* ---------------------------------------------------------------- DELTA_BINARY_PACKED */
+
+static void test_delta_vectors(void **state)
+{
+    (void)state;
+    struct pq_delta d;
+    int64_t v[8];
+    /* Header: block 128 (80 01), 4 miniblocks, 5 values, first zigzag(7) = 0e. One block: min
+     * delta zigzag(-2) = 03, widths 0 0 0 0, no miniblock bytes: 7 5 3 1 -1. */
+    const uint8_t a[] = {0x80, 0x01, 0x04, 0x05, 0x0e, 0x03, 0, 0, 0, 0};
+    assert_int_equal(pq_delta_init(&d, a, sizeof(a)), 0);
+    assert_int_equal(pq_delta_get(&d, v, 2), 0);
+    assert_int_equal(pq_delta_get(&d, v + 2, 3), 0);
+    const int64_t wa[] = {7, 5, 3, 1, -1};
+    assert_memory_equal(v, wa, sizeof(wa));
+    assert_int_equal(pq_delta_get(&d, v, 1), AE_FORMAT);
+    assert_ptr_equal(pq_delta_end(&d), a + sizeof(a));
+    /* 1 2 4 7 11: deltas 1 2 3 4, min delta 1 (02), packed 0 1 2 3 at width 2 = e4, and the
+     * miniblock padded to 32 values (8 bytes); "XY" follows the stream. */
+    const uint8_t b[] = {0x80, 0x01, 0x04, 0x05, 0x02, 0x02, 2, 0, 0,   0,
+                         0xe4, 0,    0,    0,    0,    0,    0, 0, 'X', 'Y'};
+    assert_int_equal(pq_delta_init(&d, b, sizeof(b)), 0);
+    assert_int_equal(pq_delta_get(&d, v, 5), 0);
+    const int64_t wb[] = {1, 2, 4, 7, 11};
+    assert_memory_equal(v, wb, sizeof(wb));
+    assert_memory_equal(pq_delta_end(&d), "XY", 2);
+    /* Skipping finds the same end without decoding. */
+    assert_int_equal(pq_delta_init(&d, b, sizeof(b)), 0);
+    assert_int_equal(pq_delta_skip(&d), 0);
+    assert_memory_equal(pq_delta_end(&d), "XY", 2);
+    /* The same stream cut before its miniblock: the deltas are missing. */
+    assert_int_equal(pq_delta_init(&d, b, 10), 0);
+    assert_int_equal(pq_delta_get(&d, v, 1), 0); /* the first value is in the header */
+    assert_int_equal(pq_delta_get(&d, v, 1), AE_FORMAT);
+    assert_int_equal(pq_delta_init(&d, b, 10), 0);
+    assert_int_equal(pq_delta_skip(&d), AE_FORMAT);
+    /* Wrapping arithmetic: INT64_MAX then a delta of +1 gives INT64_MIN (first value zigzag
+     * INT64_MAX = fe ff ff ff ff ff ff ff ff 01, min delta zigzag(1) = 02, width 0). */
+    const uint8_t c[] = {0x80, 0x01, 0x04, 0x02, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff,
+                         0xff, 0xff, 0xff, 0x01, 0x02, 0,    0,    0,    0};
+    assert_int_equal(pq_delta_init(&d, c, sizeof(c)), 0);
+    assert_int_equal(pq_delta_get(&d, v, 2), 0);
+    assert_int_equal(v[0], INT64_MAX);
+    assert_int_equal(v[1], INT64_MIN);
+    /* Malformed headers: miniblocks that do not divide the block; a width above 64. */
+    const uint8_t h1[] = {0x80, 0x01, 0x03, 0x05, 0x00};
+    assert_int_equal(pq_delta_init(&d, h1, sizeof(h1)), AE_FORMAT);
+    const uint8_t h2[] = {0x80, 0x01, 0x04, 0x05, 0x00, 0x00, 65, 0, 0, 0};
+    assert_int_equal(pq_delta_init(&d, h2, sizeof(h2)), 0);
+    assert_int_equal(pq_delta_get(&d, v, 2), AE_FORMAT);
+}
+
 /* ---------------------------------------------------------------- UTF-8, decimals */
 
 static void test_utf8(void **state)
@@ -739,12 +791,13 @@ static void test_open_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_thrift_fields),    cmocka_unit_test(test_thrift_skip),
-        cmocka_unit_test(test_thrift_errors),    cmocka_unit_test(test_rle_vectors),
-        cmocka_unit_test(test_rle_levels),       cmocka_unit_test(test_utf8),
-        cmocka_unit_test(test_i128be),           cmocka_unit_test(test_decompress),
-        cmocka_unit_test(test_round_trip),       cmocka_unit_test(test_zero_rows),
-        cmocka_unit_test(test_dictionary_pages), cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_thrift_fields), cmocka_unit_test(test_thrift_skip),
+        cmocka_unit_test(test_thrift_errors), cmocka_unit_test(test_rle_vectors),
+        cmocka_unit_test(test_rle_levels),    cmocka_unit_test(test_delta_vectors),
+        cmocka_unit_test(test_utf8),          cmocka_unit_test(test_i128be),
+        cmocka_unit_test(test_decompress),    cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_zero_rows),     cmocka_unit_test(test_dictionary_pages),
+        cmocka_unit_test(test_open_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
