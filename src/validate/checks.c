@@ -711,6 +711,27 @@ int vcol_compile(struct vcolumn *vc, const struct column_spec *cs, locale_t loc,
     if ((cs->true_values != NULL || cs->false_values != NULL) && cs->type.id != DT_BOOL) {
         return verr_at(e, &cs->loc, "true_values and false_values apply to bool columns only");
     }
+    if (cs->default_value != NULL) {
+        /* Typed like a value of the column, so a default that could never pass is a schema
+         * error rather than a failure on every null. */
+        const char *p = cs->default_value;
+        size_t n = strlen(p);
+        int st = VP_OK;
+        if (cs->type.id == DT_STR) {
+            vc->defval.s.p = p;
+            vc->defval.s.n = n;
+            st = vp_utf8_valid(p, n) ? VP_OK : VP_SYNTAX;
+        } else {
+            vp_trim(&p, &n);
+            st = n == 0 ? VP_SYNTAX : vp_parse(&vc->pc, p, n, &vc->defval);
+        }
+        if (st != VP_OK) {
+            char msg[400];
+            vp_message(msg, sizeof(msg), st, &vc->pc, cs->default_value, strlen(cs->default_value));
+            return verr_at(e, &cs->loc, "default: %s", msg);
+        }
+        vc->has_default = true;
+    }
     if (cs->regex) {
         int ec = 0;
         PCRE2_SIZE off = 0;

@@ -51,6 +51,18 @@ static void set_markers(struct vout *o, const struct ingest_spec *spec,
     }
 }
 
+/* True when a schema column claims name (exactly, or by its pattern). */
+static bool declared(struct validator *v, const char *name)
+{
+    for (size_t k = 0; k < v->nvcols; k++) {
+        struct vcolumn *vc = &v->vcols[k];
+        if (vc->spec->regex ? regex_full_match(vc, name) : strcmp(vc->spec->name, name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static int add_out(struct validator *v, const char *name, size_t field, struct vcolumn *vc,
                    struct err *e)
 {
@@ -62,6 +74,13 @@ static int add_out(struct validator *v, const char *name, size_t field, struct v
     }
     o->field = field;
     o->vc = vc;
+    if (field == VOUT_MISSING && vc != NULL && vc->spec->default_value != NULL) {
+        o->missing.p = vc->spec->default_value;
+        o->missing.len = (uint32_t)strlen(vc->spec->default_value);
+    } else {
+        o->missing.p = "";
+        o->missing.len = 0;
+    }
     if (vc != NULL) {
         o->pc = vc->pc;
         o->nullable = vc->spec->nullable;
@@ -94,6 +113,14 @@ int vheader_map(struct validator *v, const char *const *header, size_t nheader, 
         for (size_t j = 0; j < i; j++) {
             if (!dup[j] && strcmp(header[i], header[j]) == 0) {
                 dup[i] = 1;
+                /* Parquet needs unique names, so a repeated name that would reach the output
+                 * fails whatever unique_column_names says; with unique_column_names: false
+                 * (Pandera's default) an undeclared name that strict: filter drops anyway may
+                 * repeat. */
+                if (!s->unique_column_names && s->strict == STRICT_FILTER &&
+                    !declared(v, header[i])) {
+                    break;
+                }
                 snprintf(msg, sizeof(msg),
                          "column '%s' appears more than once in the header (positions %zu and "
                          "%zu); only the first is used",
@@ -144,8 +171,27 @@ int vheader_map(struct validator *v, const char *const *header, size_t nheader, 
                 goto out;
             }
         }
+        if (first == SIZE_MAX && s->add_missing_columns && !vc->spec->regex &&
+            (vc->spec->nullable || vc->has_default)) {
+            /* Pandera's add_missing_columns: the column is added, every value its default (or
+             * null); it takes no part in the ordered check. */
+            rc = add_out(v, vc->spec->name, VOUT_MISSING, vc, e);
+            if (rc != 0) {
+                goto out;
+            }
+            continue;
+        }
         if (first == SIZE_MAX) {
-            if (vc->spec->required) {
+            if (vc->spec->required && s->add_missing_columns && !vc->spec->regex) {
+                snprintf(msg, sizeof(msg),
+                         "required column '%s' is not in the file (add_missing_columns cannot "
+                         "add it: it is not nullable and has no default)",
+                         vc->spec->name);
+                rc = header_fail(v, vc->spec->name, "column_in_dataframe", msg, e);
+                if (rc != 0) {
+                    goto out;
+                }
+            } else if (vc->spec->required) {
                 if (vc->spec->regex) {
                     snprintf(msg, sizeof(msg),
                              "no column of the file matches the required pattern '%s'",

@@ -325,6 +325,12 @@ static const struct csv_field *field_at(const struct csv_rows *in, size_t i, siz
     return &in->fields[in->row_first[i] + field];
 }
 
+/* The field of output column o in record i (the stand-in field for a column the file lacks). */
+static const struct csv_field *out_field(const struct vout *o, const struct csv_rows *in, size_t i)
+{
+    return o->field == VOUT_MISSING ? &o->missing : field_at(in, i, o->field);
+}
+
 static int run_column(struct validator *v, size_t c, const struct csv_rows *in, size_t first,
                       size_t n, struct batch *out, size_t base)
 {
@@ -333,6 +339,7 @@ static int run_column(struct validator *v, size_t c, const struct csv_rows *in, 
     bool is_str = pc->type.id == DT_STR;
     struct vcheck *checks = o->vc ? o->vc->checks : NULL;
     size_t nchecks = o->vc ? o->vc->nchecks : 0;
+    bool has_default = o->vc != NULL && o->vc->has_default;
     for (size_t r = 0; r < n; r++) {
         size_t row = base + r;
         size_t i = first + r;
@@ -344,7 +351,7 @@ static int run_column(struct validator *v, size_t c, const struct csv_rows *in, 
             }
             continue;
         }
-        const struct csv_field *f = field_at(in, i, o->field);
+        const struct csv_field *f = out_field(o, in, i);
         const char *p = f->p;
         size_t len = f->len;
         if (f->flags & CSV_F_BAD_ENCODING) {
@@ -366,7 +373,13 @@ static int run_column(struct validator *v, size_t c, const struct csv_rows *in, 
             vp_trim(&tp, &tl);
             null = tl == 0 || (o->nv_lens && is_marker(o, p, len));
         }
-        if (null) {
+        union vp_val val;
+        int st;
+        if (null && has_default) {
+            /* Pandera fills nulls with the default before checking: the value is checked. */
+            val = o->vc->defval;
+            st = VP_OK;
+        } else if (null) {
             rc = put_null(out, c, row, o->st);
             if (rc == 0 && !o->nullable) {
                 rc = rec(v, i, (uint32_t)c, VF_NULL, 0, 0, 0);
@@ -385,10 +398,7 @@ static int run_column(struct validator *v, size_t c, const struct csv_rows *in, 
                 return rc;
             }
             continue;
-        }
-        union vp_val val;
-        int st;
-        if (is_str) {
+        } else if (is_str) {
             val.s.p = p;
             val.s.n = len;
             st = vp_utf8_valid(p, len) ? VP_OK : -1;
@@ -643,7 +653,7 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct cs
     if (o != NULL && vf->kind != VF_FRAME_UNIQUE && vf->kind != VF_FIELD_COUNT &&
         vf->kind != VF_UNTERMINATED) {
         f.column = o->name;
-        fld = field_at(in, i, o->field);
+        fld = out_field(o, in, i);
         f.value = fld->p;
         f.value_len = fld->len;
     }
@@ -717,7 +727,7 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct cs
         const struct vuset *us = &v->usets[vf->col];
         buf_reset(&v->scratch);
         for (size_t k = 0; k < us->ncols; k++) {
-            const struct csv_field *kf = field_at(in, i, v->outs[us->cols[k]].field);
+            const struct csv_field *kf = out_field(&v->outs[us->cols[k]], in, i);
             if ((k > 0 && buf_puts(&v->scratch, ", ") != 0) ||
                 buf_append(&v->scratch, kf->p, kf->len) != 0) {
                 return err_set(e, AE_NOMEM, "out of memory");
@@ -783,10 +793,11 @@ static int type_keys(struct validator *v, size_t c, const struct csv_rows *in, s
     bool is_str = o->pc.type.id == DT_STR;
     for (size_t r = 0; r < n; r++) {
         size_t i = first + r;
-        const struct csv_field *f = field_at(in, i, o->field);
+        const struct csv_field *f = out_field(o, in, i);
         const char *p = f->p;
         size_t len = f->len;
         bool null = v->skip[r] || (f->flags & CSV_F_BAD_ENCODING);
+        bool filled = false;
         if (!null && is_str) {
             null = !(f->flags & CSV_F_QUOTED) && (len == 0 || (o->nv_lens && is_marker(o, p, len)));
         } else if (!null) {
@@ -798,7 +809,13 @@ static int type_keys(struct validator *v, size_t c, const struct csv_rows *in, s
             len = tl;
         }
         union vp_val val;
-        if (!null) {
+        if (null && !v->skip[r] && !(f->flags & CSV_F_BAD_ENCODING) && o->vc != NULL &&
+            o->vc->has_default) {
+            val = o->vc->defval;
+            null = false;
+            filled = true;
+        }
+        if (!null && !filled) {
             if (is_str) {
                 val.s.p = p;
                 val.s.n = len;

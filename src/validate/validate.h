@@ -39,6 +39,9 @@
  *   either. Every row lands in the batch; failing rows have row_ok = 0 and nulls where values
  *   failed. rows_read == rows_valid + rows_invalid always (the header is not a row).
  * - Header: see validator_new.
+ * - default (a column's Pandera `default`): typed when the schema compiles (a default that is not
+ *   a value of the dtype is a schema error); a null of the column is replaced by it before the
+ *   checks and uniqueness, as Pandera fills nulls before validating.
  * - Checks: Pandera's names and semantics (equal_to, not_equal_to, greater_than,
  *   greater_than_or_equal_to, less_than, less_than_or_equal_to, in_range, isin, notin,
  *   str_matches (anchored at the start, as re.match), str_contains (re.search), str_startswith,
@@ -110,7 +113,11 @@ struct validator;
  * with "column_in_schema" under strict: true, is kept as a nullable str column under strict:
  * false and dropped under strict: filter; with ordered: true a declared column found before one
  * the schema declares ahead of it fails with "column_ordered". These failures have column = the
- * name, value = NULL, raw = NULL. Fails (AE_CONFIG) when the schema does not compile (see
+ * name, value = NULL, raw = NULL. With add_missing_columns a missing (non-regex) column that is
+ * nullable or has a default is added to the output instead (every value its default, or null);
+ * one that is neither still fails. With unique_column_names: false a repeated undeclared name
+ * that strict: filter drops is no failure; every other repeated name fails (Parquet needs unique
+ * names). Fails (AE_CONFIG) when the schema does not compile (see
  * validate_schema_check), or AE_NOMEM, or with the sink's error. */
 int validator_new(struct validator **out, const struct ingest_spec *spec, const char *const *header,
                   size_t nheader, uint64_t header_line, const struct failure_sink *fs,

@@ -65,6 +65,9 @@ struct vcolumn {
     struct vp_fmt fmt;
     struct vcheck *checks; /* owned */
     size_t nchecks;
+    bool has_default;    /* Pandera `default`: fills nulls (and a column add_missing_columns
+                            adds); typed once here */
+    union vp_val defval; /* str: points at the spec's text */
     pcre2_code *name_re; /* regex: true columns (full match) */
     pcre2_match_data *name_md;
 };
@@ -84,16 +87,21 @@ void vck_message(const struct vcheck *ck, char *buf, size_t n, const char *value
 /* A schema error at loc: "file:line:col: path: message". Returns AE_CONFIG. */
 int verr_at(struct err *e, const struct cfg_loc *loc, const char *fmt, ...) ASTRO_PRINTF(3, 4);
 
+#define VOUT_MISSING SIZE_MAX
+
 /* One output column. */
 struct vout {
     char *name;            /* owned copy of the header name */
-    size_t field;          /* index of the field in the file's records */
+    size_t field;          /* index of the field in the file's records, VOUT_MISSING for a
+                              column add_missing_columns added (every value its default or null) */
     struct vcolumn *vc;    /* compiled schema column, NULL for an undeclared (extra) column */
     struct vp_col pc;      /* copy of vc->pc, or a plain str column for extras */
     enum dtype_storage st; /* storage of pc.type, looked up once */
     bool nullable;
     bool unique;
-    struct vset uset; /* unique: true */
+    struct csv_field missing; /* VOUT_MISSING: the field every record is read as (the default's
+                                 text, or empty) */
+    struct vset uset;         /* unique: true */
     struct vset pset; /* unique: true, pre-pass: last line of each key, VSET_DUP when repeated */
     /* extra null markers: the spec's, then the column's (borrowed) */
     char *const *nv_spec;

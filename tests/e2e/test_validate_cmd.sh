@@ -221,3 +221,63 @@ assert_eq "$(dups_summary)" "20002 19999 3 3
 id unique 2 [2, 20003]
 None field_count 1 [20002]" "all across blocks"
 pass "report_duplicates"
+
+# ---- column default, add_missing_columns, unique_column_names ---------------------------------
+mkdir -p ../fo/data && cd ../fo
+cat > astro.yaml <<'YAML'
+pipeline: fo
+execution_mode: parallel
+ingest_files:
+  - name: f
+    source_pattern: "f*.csv"
+    schema:
+      strict: filter
+      add_missing_columns: true
+      columns:
+        id: {dtype: int64}
+        qty: {dtype: int32, default: "0", checks: {ge: 0}}
+        region: {dtype: str, nullable: true}
+        country: {dtype: str, default: GB, checks: {isin: [GB, IE]}}
+        score: {dtype: float64, nullable: true, required: false}
+YAML
+# region, country and score are missing: added (null, 'GB', null); qty's nulls become 0; the
+# repeated undeclared 'junk' is dropped by strict: filter without a failure.
+printf 'id,qty,junk,junk\n1,5,a,b\n2,,c,d\n3, ,e,f\n' > data/f1.csv
+run_astro validate data/f1.csv --format json
+assert_eq "$RC" "0" "default and add_missing_columns: valid: $OUT $ERR"
+run_astro ingest data
+assert_eq "$RC" "0" "ingest with added columns: $ERR"
+run=$(ls .working | grep -E '^[a-z0-9]{5}$')
+assert_eq "$(duck "SELECT string_agg(concat_ws('|', id, qty, coalesce(region, 'NULL'), country, coalesce(score::VARCHAR, 'NULL')), ';' ORDER BY id) AS v FROM read_parquet('.working/$run/ingested/f.parquet')")" \
+  '{"v":"1|5|NULL|GB|NULL;2|0|NULL|GB|NULL;3|0|NULL|GB|NULL"}' "defaults fill nulls and added columns"
+assert_eq "$(duck "SELECT string_agg(name, ',' ORDER BY name) AS c FROM parquet_schema('.working/$run/ingested/f.parquet') WHERE name <> 'schema'")" \
+  '{"c":"country,id,qty,region,score"}' "added columns are in the output, junk is not"
+# A default is checked like a value: a default outside the checks fails every null.
+sed -i 's/default: "0", checks: {ge: 0}/default: "-1", checks: {ge: 0}/' astro.yaml
+run_astro validate data/f1.csv --format json
+echo "$OUT" > g.json
+assert_eq "$(jq_py g.json '[d["rows_invalid"], [[c["column"], c["check"], c["count"]] for c in d["checks"]]]')" \
+  '[2, [["qty", "greater_than_or_equal_to(0)", 2]]]' "a filled default goes through the checks"
+# A default that is not a value of the dtype is a schema error.
+sed -i 's/default: "-1"/default: "x"/' astro.yaml
+run_astro validate data/f1.csv
+assert_eq "$RC" "2" "a bad default is a configuration error"
+assert_contains "$ERR" "default:" "the error names default"
+sed -i 's/default: "x"/default: "0"/' astro.yaml
+# A missing column that is neither nullable nor has a default cannot be added.
+sed -i 's/region: {dtype: str, nullable: true}/region: {dtype: str}/' astro.yaml
+run_astro validate data/f1.csv --format json
+echo "$OUT" > h.json
+assert_eq "$(jq_py h.json '[[c["column"], c["check"]] for c in d["checks"]]')" '[["region", "column_in_dataframe"]]' "non-nullable missing column fails"
+assert_contains "$(cat h.json)" '"verdict":"invalid"' "and the file fails"
+# unique_column_names: true refuses the repeated undeclared name too.
+sed -i 's/region: {dtype: str}/region: {dtype: str, nullable: true}/; s/      add_missing_columns: true/      add_missing_columns: true\n      unique_column_names: true/' astro.yaml
+run_astro validate data/f1.csv --format json
+echo "$OUT" > u.json
+assert_eq "$(jq_py u.json '[[c["column"], c["check"], c["count"]] for c in d["checks"]]')" '[["junk", "duplicate_column", 1]]' "unique_column_names: true"
+# Without add_missing_columns the missing required columns fail as before.
+sed -i '/add_missing_columns: true/d; /unique_column_names: true/d' astro.yaml
+run_astro validate data/f1.csv --format json
+echo "$OUT" > m.json
+assert_eq "$(jq_py m.json '[[c["column"], c["check"]] for c in d["checks"]]')" '[["region", "column_in_dataframe"], ["country", "column_in_dataframe"]]' "no add_missing_columns: missing columns fail"
+pass "default, add_missing_columns, unique_column_names"
