@@ -790,6 +790,9 @@ static int parse_footer(struct pq_reader *r, const uint8_t *p, size_t n, uint64_
     if (t.err != 0) {
         rc = err_set(e, AE_FORMAT, "corrupt footer metadata: %s (near byte %zu of %zu)",
                      t.why ? t.why : "invalid thrift", td_pos(&t), n);
+    } else if (rc == 0 && r->ncols == 0 && r->nrows > 0) {
+        rc = err_set(e, AE_FORMAT, "the file has %llu rows but no columns",
+                     (unsigned long long)r->nrows);
     } else if (rc == 0 && (uint64_t)num_rows != r->nrows) {
         rc = err_set(e, AE_FORMAT, "the footer says %lld rows but its row groups hold %llu",
                      (long long)num_rows, (unsigned long long)r->nrows);
