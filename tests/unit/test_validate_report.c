@@ -162,12 +162,125 @@ static void test_empty_summary(void **state)
     report_free(NULL);
 }
 
+/* The failure_cases CSV: RFC 4180 quoting of commas, quotes, line breaks and edge spaces; empty
+ * cells for a missing column, check number, value or row; the 0-based index and check number. */
+static void test_failure_cases_csv(void **state)
+{
+    (void)state;
+    FILE *csv = tmpfile();
+    assert_non_null(csv);
+    struct report *r = NULL;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(report_new(&r, NULL, "a.csv", &e), 0);
+    assert_int_equal(report_set_failure_cases_csv(r, csv, &e), 0);
+    struct failure_sink fs = report_sink(r);
+    struct failure a = {0};
+    a.line = 3;
+    a.row = 2;
+    a.column = "na,me";
+    a.check = "isin(['a', 'b'])";
+    a.check_number = 2;
+    a.value = "say \"hi\"\nnow";
+    a.value_len = strlen(a.value);
+    a.message = "m";
+    assert_int_equal(fs.emit(fs.ctx, &a), 0);
+    struct failure b = {0};
+    b.line = 1;
+    b.column = "x";
+    b.check = "column_in_dataframe";
+    b.message = "m";
+    assert_int_equal(fs.emit(fs.ctx, &b), 0);
+    struct failure c = {0};
+    c.line = 9;
+    c.row = 8;
+    c.check = "field_count";
+    c.message = "m";
+    assert_int_equal(fs.emit(fs.ctx, &c), 0);
+    struct failure d = {0};
+    d.line = 10;
+    d.row = 1;
+    d.column = "n";
+    d.check = "dtype('int64')";
+    d.value = " 1";
+    d.value_len = 2;
+    d.message = "m";
+    assert_int_equal(fs.emit(fs.ctx, &d), 0);
+    char *got = slurp(csv);
+    assert_string_equal(got, "schema_context,column,check,check_number,failure_case,index\n"
+                             "Column,\"na,me\",\"isin(['a', 'b'])\",1,\"say \"\"hi\"\"\nnow\",1\n"
+                             "DataFrameSchema,x,column_in_dataframe,,,\n"
+                             "DataFrameSchema,,field_count,,,7\n"
+                             "Column,n,dtype('int64'),,\" 1\",0\n");
+    free(got);
+    report_free(r);
+    fclose(csv);
+}
+
+/* max cases: counts stay exact, the files and the examples hold the first N cases only, and the
+ * summary says so. */
+static void test_cap(void **state)
+{
+    (void)state;
+    FILE *jsonl = tmpfile();
+    FILE *csv = tmpfile();
+    struct report *r = NULL;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(report_new(&r, jsonl, "a.csv", &e), 0);
+    report_set_max_cases(r, 3);
+    assert_int_equal(report_set_failure_cases_csv(r, csv, &e), 0);
+    struct failure_sink fs = report_sink(r);
+    for (int i = 0; i < 5; i++) {
+        struct failure f = {0};
+        f.line = (uint64_t)i + 2;
+        f.row = (uint64_t)i + 1;
+        f.column = i < 4 ? "a" : "b";
+        f.check = "not_nullable";
+        f.message = "m";
+        assert_int_equal(fs.emit(fs.ctx, &f), 0);
+        assert_int_equal(report_capped(r), i >= 3);
+    }
+    assert_int_equal(report_total(r), 5);
+    assert_int_equal(report_ngroups(r), 2);
+    struct report_group g;
+    report_get_group(r, 0, &g);
+    assert_string_equal(g.column, "a");
+    assert_int_equal(g.count, 4);
+    assert_int_equal(g.nexamples, 3);
+    report_get_group(r, 1, &g);
+    assert_int_equal(g.count, 1);
+    assert_int_equal(g.nexamples, 0);
+    char *j = slurp(jsonl);
+    size_t lines = 0;
+    for (char *p = j; *p; p++) {
+        lines += *p == '\n';
+    }
+    assert_int_equal(lines, 3);
+    free(j);
+    char *c = slurp(csv);
+    assert_string_equal(c, "schema_context,column,check,check_number,failure_case,index\n"
+                           "Column,a,not_nullable,,,0\nColumn,a,not_nullable,,,1\n"
+                           "Column,a,not_nullable,,,2\n");
+    free(c);
+    FILE *out = tmpfile();
+    assert_int_equal(report_print_summary(r, out, 5), 0);
+    char *sum = slurp(out);
+    assert_non_null(strstr(sum, "a       not_nullable  4\n"));
+    assert_non_null(strstr(sum, "(detail capped at 3 failure cases"));
+    free(sum);
+    fclose(out);
+    report_free(r);
+    fclose(jsonl);
+    fclose(csv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_jsonl_exact),
-        cmocka_unit_test(test_summary_counts_examples),
-        cmocka_unit_test(test_empty_summary),
+        cmocka_unit_test(test_jsonl_exact),   cmocka_unit_test(test_summary_counts_examples),
+        cmocka_unit_test(test_empty_summary), cmocka_unit_test(test_failure_cases_csv),
+        cmocka_unit_test(test_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
