@@ -117,6 +117,11 @@ def main():
                     print("  %-28s %6.0f MiB (%s) -> %6.0f MiB (%s): x%.2f"
                           % (tool, s["rss"], lo, big["rss"], hi, flat[tool]))
 
+    if any(k[0] in ("3", "4") for k in order):
+        print()
+        print("PostgreSQL lines: peak RSS is the client's (psql, pgloader, python); the server's")
+        print("work is not in it. pgloader and the textbook script run on smaller files and are")
+        print("compared by rows/s.")
     print()
     print("Targets (issue 5):")
     t1 = [(case, tool, s) for (task, case), tools in stats.items() if task == "1"
