@@ -1731,8 +1731,8 @@ static int values_fixed(struct pq_reader *r, struct rd_col *c, void *dst, size_t
         /* Decimals on BYTE_ARRAY, in any of the byte-array encodings. */
         __int128 *o = dst;
         for (size_t i = 0; i < k; i++) {
-            const uint8_t *p;
-            size_t n;
+            const uint8_t *p = NULL;
+            size_t n = 0;
             int rc = next_slice(c, &p, &n, e);
             if (rc != 0) {
                 return rc;
@@ -1857,8 +1857,8 @@ static int values_bytes(struct pq_reader *r, struct rd_col *c, struct column *co
     size_t j = 0;
     for (size_t i = 0; i < n; i++) {
         if (valid[i]) {
-            const uint8_t *p;
-            size_t len;
+            const uint8_t *p = NULL;
+            size_t len = 0;
             if (ix != NULL) {
                 uint32_t x = ix[j++];
                 if (x >= c->dict_n) {
