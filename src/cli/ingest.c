@@ -63,6 +63,7 @@ struct ingest {
     const char *working; /* borrowed from the project */
     char *run_dir;
     enum pq_codec codec;
+    bool failure_cases_csv; /* --failure-cases csv */
 };
 
 static void sha256_hex(const void *p, size_t n, char out[65])
@@ -158,6 +159,45 @@ static int open_parquet(void *ctx, const struct pq_column *cols, size_t ncols, s
     return sink_parquet_open(s, c->path, cols, ncols, &po, e);
 }
 
+/* Opens path for writing under a temporary name (committed or aborted by the caller) with a
+ * stdio stream on a duplicate of its descriptor. */
+static int open_atomic_stream(struct atomic_file *af, const char *path, FILE **fp, struct err *e)
+{
+    *fp = NULL;
+    int rc = atomic_file_open(af, path, e);
+    if (rc != 0) {
+        return rc;
+    }
+    int dupfd = dup(af->fd);
+    *fp = dupfd >= 0 ? fdopen(dupfd, "w") : NULL;
+    if (*fp == NULL) {
+        rc = err_errno(e, errno, "cannot open %s", af->tmp_path);
+        if (dupfd >= 0) {
+            close(dupfd);
+        }
+        atomic_file_abort(af);
+    }
+    return rc;
+}
+
+/* Flushes fp and commits af when keep, else aborts it; fp is closed either way. */
+static int close_atomic_stream(struct atomic_file *af, FILE **fp, bool keep, struct err *e)
+{
+    int rc = 0;
+    if (*fp != NULL) {
+        if (fflush(*fp) != 0) {
+            rc = err_errno(e, errno, "cannot write %s", af->tmp_path);
+        }
+        fclose(*fp);
+        *fp = NULL;
+    }
+    if (rc == 0 && keep) {
+        return atomic_file_commit(af, e);
+    }
+    atomic_file_abort(af);
+    return rc;
+}
+
 /* Validates one file and writes its Parquet output. Returns 0 whether the file passed or failed
  * validation (see res->ok); a negative code only for environment errors, which stop the run. */
 static int ingest_file(struct ingest *in, const struct source_file *sf, struct file_result *res,
@@ -174,6 +214,9 @@ static int ingest_file(struct ingest *in, const struct source_file *sf, struct f
     FILE *errfp = NULL;
     char *out_path = NULL;
     char *err_path = NULL;
+    char *csv_path = NULL;
+    struct atomic_file csvf = {-1, NULL, NULL};
+    FILE *csvfp = NULL;
     memset(&fc, 0, sizeof(fc));
     memset(res, 0, sizeof(*res));
 
@@ -191,22 +234,27 @@ static int ingest_file(struct ingest *in, const struct source_file *sf, struct f
         rc = err_set(e, AE_NOMEM, "out of memory");
         goto out;
     }
-    rc = atomic_file_open(&errf, err_path, e);
+    rc = open_atomic_stream(&errf, err_path, &errfp, e);
+    if (rc == 0) {
+        rc = report_new(&rep, errfp, name, e);
+    }
     if (rc != 0) {
         goto out;
     }
-    int dupfd = dup(errf.fd);
-    errfp = dupfd >= 0 ? fdopen(dupfd, "w") : NULL;
-    if (errfp == NULL) {
-        if (dupfd >= 0) {
-            close(dupfd);
+    if (spec->max_failure_cases > 0) {
+        report_set_max_cases(rep, (uint64_t)spec->max_failure_cases);
+    }
+    if (in->failure_cases_csv) {
+        snprintf(rel, sizeof(rel), "errors/%s.failure_cases.csv", name);
+        csv_path = fs_join(in->run_dir, rel);
+        rc = csv_path ? open_atomic_stream(&csvf, csv_path, &csvfp, e)
+                      : err_set(e, AE_NOMEM, "out of memory");
+        if (rc == 0) {
+            rc = report_set_failure_cases_csv(rep, csvfp, e);
         }
-        rc = err_errno(e, errno, "cannot open %s", errf.tmp_path);
-        goto out;
-    }
-    rc = report_new(&rep, errfp, name, e);
-    if (rc != 0) {
-        goto out;
+        if (rc != 0) {
+            goto out;
+        }
     }
     log_msg(&in->log, LOG_INFO, name, "validating %s", sf->path);
     struct sink_ctx sctx = {out_path, in->codec};
@@ -235,16 +283,19 @@ static int ingest_file(struct ingest *in, const struct source_file *sf, struct f
     memcpy(res->sha256, fc.sha256, sizeof(res->sha256));
     snprintf(res->reason, sizeof(res->reason), "%s", fc.reason);
 
-    if (fflush(errfp) != 0) {
-        rc = err_errno(e, errno, "cannot write %s", errf.tmp_path);
+    res->errors_file = report_total(rep) > 0;
+    rc = close_atomic_stream(&errf, &errfp, res->errors_file, e);
+    if (rc == 0 && csvfp != NULL) {
+        rc = close_atomic_stream(&csvf, &csvfp, res->errors_file, e);
+    }
+    if (rc != 0) {
         goto out;
     }
-    if (report_total(rep) > 0) {
-        rc = atomic_file_commit(&errf, e);
-        if (rc != 0) {
-            goto out;
-        }
-        res->errors_file = true;
+    if (report_capped(rep)) {
+        log_msg(&in->log, LOG_WARN, name,
+                "failure detail capped at %llu case(s) (max_failure_cases); the counts cover "
+                "every case",
+                (unsigned long long)report_max_cases(rep));
     }
     if (res->ok) {
         const char *kv[][2] = {
@@ -300,10 +351,15 @@ out:
     if (errfp != NULL) {
         fclose(errfp);
     }
+    if (csvfp != NULL) {
+        fclose(csvfp);
+    }
     atomic_file_abort(&errf);
+    atomic_file_abort(&csvf);
     report_free(rep);
     free(out_path);
     free(err_path);
+    free(csv_path);
     return rc;
 }
 
@@ -429,6 +485,7 @@ out:
 static void usage_ingest(FILE *out)
 {
     fputs("usage: astro [global options] ingest SOURCE_DIR [--compression zstd|snappy|gzip|none]\n"
+          "                                            [--failure-cases csv]\n"
           "\n"
           "Checks that SOURCE_DIR holds exactly the files astro.yaml expects, validates each\n"
           "against its schema and writes typed Parquet into a new run folder .working/RUN_ID/.\n"
@@ -457,6 +514,7 @@ int cmd_ingest(const struct cli_globals *g, int argc, char **argv)
 
     static const struct option opts[] = {
         {"compression", required_argument, NULL, 'c'},
+        {"failure-cases", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -469,6 +527,13 @@ int cmd_ingest(const struct cli_globals *g, int argc, char **argv)
             if (rc != 0) {
                 goto out;
             }
+            break;
+        case 'f':
+            if (strcmp(optarg, "csv") != 0) {
+                rc = err_set(&e, AE_CONFIG, "--failure-cases takes csv, not '%s'", optarg);
+                goto out;
+            }
+            in.failure_cases_csv = true;
             break;
         case 'h': usage_ingest(stdout); return 0;
         default:

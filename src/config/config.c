@@ -225,6 +225,7 @@ enum {
     IN_NULL_VALUES,
     IN_MAX_BAD_ROWS,
     IN_MAX_BAD_FRACTION,
+    IN_MAX_FAILURE_CASES,
     IN_SCHEMA,
     IN_SCHEMA_FILE,
     IN_N
@@ -241,6 +242,7 @@ static const char *const ingest_keys[] = {"name",
                                           "null_values",
                                           "max_bad_rows",
                                           "max_bad_row_fraction",
+                                          "max_failure_cases",
                                           "schema",
                                           "schema_file",
                                           NULL};
@@ -290,6 +292,7 @@ static int parse_ingest(struct config *c, struct cfg_doc *d, struct ingest_spec 
     in->quote = '"';
     in->escape = '\0';
     in->max_bad_rows = -1;
+    in->max_failure_cases = -1;
     in->max_bad_row_fraction = -1.0;
     int rc = cfg_loc_set(d, &in->loc, m, path);
     if (rc != 0) {
@@ -397,6 +400,16 @@ static int parse_ingest(struct config *c, struct cfg_doc *d, struct ingest_spec 
         if (in->max_bad_rows < 0) {
             return cfg_fail(d, v[IN_MAX_BAD_ROWS], p, "expected an integer >= 0, got %s",
                             cfg_text(v[IN_MAX_BAD_ROWS]));
+        }
+    }
+    P("max_failure_cases");
+    if (v[IN_MAX_FAILURE_CASES] != NULL) {
+        if ((rc = cfg_int(d, v[IN_MAX_FAILURE_CASES], p, &in->max_failure_cases)) != 0) {
+            return rc;
+        }
+        if (in->max_failure_cases < 1) {
+            return cfg_fail(d, v[IN_MAX_FAILURE_CASES], p, "expected an integer >= 1, got %s",
+                            cfg_text(v[IN_MAX_FAILURE_CASES]));
         }
     }
     P("max_bad_row_fraction");

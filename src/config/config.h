@@ -113,6 +113,7 @@ struct ingest_spec {
     size_t n_null_values;
     int64_t max_bad_rows;        /* -1 = not set */
     double max_bad_row_fraction; /* < 0 = not set */
+    int64_t max_failure_cases;   /* cap on stored/printed failure detail; -1 = unlimited */
     char *schema_file;           /* as written, or NULL when inline */
     struct schema schema;
     struct cfg_loc loc;

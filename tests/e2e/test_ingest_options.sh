@@ -54,3 +54,25 @@ run_astro --version; assert_eq "$OUT" "astro 0.1.0" "--version"
 run_astro --help; assert_eq "$RC" "0" "--help"; assert_contains "$OUT" "ingest SOURCE_DIR" "--help lists ingest"
 run_astro ingest --help; assert_eq "$RC" "0" "ingest --help"; assert_contains "$OUT" "usage: astro" "ingest --help"
 pass "--help and --version"
+
+# --failure-cases csv writes Pandera's failure_cases layout next to the jsonl; max_failure_cases
+# caps the stored detail while the counts stay exact.
+printf 'id,name\n1,a\nx,b\ny,c\nz,d\n' > data/t.csv
+run_astro ingest data --failure-cases csv
+assert_eq "$RC" "1" "bad rows fail the file"
+run=$(ls -t .working | grep -E '^[a-z0-9]{5}$' | head -n 1)
+assert_eq "$(cat .working/$run/errors/t.failure_cases.csv)" \
+"schema_context,column,check,check_number,failure_case,index
+Column,id,dtype('int64'),,x,1
+Column,id,dtype('int64'),,y,2
+Column,id,dtype('int64'),,z,3" "failure_cases CSV"
+pass "--failure-cases csv"
+
+sed -i 's/    source_pattern: "t.csv"/    source_pattern: "t.csv"\n    max_failure_cases: 2/' astro.yaml
+run_astro ingest data
+assert_eq "$RC" "1" "capped detail still fails the file"
+run=$(ls -t .working | grep -E '^[a-z0-9]{5}$' | head -n 1)
+assert_eq "$(wc -l < .working/$run/errors/t.jsonl)" "2" "jsonl capped at 2 cases"
+assert_eq "$(jq_py .working/$run/manifest.json '[d["files"][0]["failure_cases"], d["files"][0]["rows_invalid"]]')" "[3, 3]" "counts stay exact"
+assert_contains "$ERR" "capped at 2" "the console says the detail is capped"
+pass "max_failure_cases"
