@@ -4,8 +4,8 @@
  *
  * Columns: order_id (int64, 1..N, unique), customer_email, amount (decimal(12,2), 1.00..9999.99),
  * order_date (YYYY-MM-DD, 2020-01-01..2026-12-31), status (one of STATUSES). LF record ends, a
- * header row, no quoting needed (no field holds a comma, quote or line break). About 60 bytes a
- * row: 10 million rows make about 600 MB.
+ * header row, no quoting needed (no field holds a comma, quote or line break). About 66 bytes a
+ * row: 10 million rows make about 660 MB.
  *
  * Determinism: every value of row i comes from a hash of (SEED, i) alone, so a file of N rows is
  * the first N rows of any larger one, and the clean and --bad files differ only in their bad rows.
