@@ -96,3 +96,32 @@ int batch_put_bytes(struct batch *b, size_t c, size_t row, const char *p, size_t
     col->offs[row + 1] = (uint32_t)col->data.len;
     return 0;
 }
+
+int batch_copy(struct batch *dst, const struct batch *src)
+{
+    if (dst->ncols != src->ncols || dst->cap < src->nrows) {
+        return AE_INTERNAL;
+    }
+    size_t n = src->nrows;
+    memcpy(dst->line, src->line, n * sizeof(*dst->line));
+    memcpy(dst->row_ok, src->row_ok, n);
+    for (size_t c = 0; c < src->ncols; c++) {
+        const struct column *s = &src->cols[c];
+        struct column *d = &dst->cols[c];
+        if (s->type.id != d->type.id) {
+            return AE_INTERNAL;
+        }
+        memcpy(d->valid, s->valid, n);
+        if (s->offs != NULL) {
+            memcpy(d->offs, s->offs, (n + 1) * sizeof(*d->offs));
+            buf_reset(&d->data);
+            if (buf_append(&d->data, s->data.data, s->data.len) != 0) {
+                return AE_NOMEM;
+            }
+        } else {
+            memcpy(d->v.raw, s->v.raw, n * dtype_storage_size(dtype_storage(s->type.id)));
+        }
+    }
+    dst->nrows = n;
+    return 0;
+}

@@ -54,6 +54,11 @@ void batch_release(struct batch *b);
 /* Number of rows with row_ok == 1. */
 size_t batch_count_ok(const struct batch *b);
 
+/* Copies every row of src into dst, which was batch_init'ed with the same column types and a cap
+ * of at least src->nrows (dst's previous content is replaced). AE_NOMEM when string data cannot
+ * grow. */
+int batch_copy(struct batch *dst, const struct batch *src) ASTRO_WUR;
+
 /* Appends one string value to DS_BYTES column c at row index row (rows must be appended in order:
  * row == number of values already in the column). n bytes of p; valid=0 stores a null. */
 int batch_put_bytes(struct batch *b, size_t c, size_t row, const char *p, size_t n, int valid) ASTRO_WUR;

@@ -64,6 +64,7 @@ struct ingest {
     char *run_dir;
     enum pq_codec codec;
     bool failure_cases_csv; /* --failure-cases csv */
+    int threads;            /* --threads: 1 = one thread, 2 = a writer thread too (default) */
 };
 
 static void sha256_hex(const void *p, size_t n, char out[65])
@@ -142,6 +143,7 @@ static char *summary_text(const struct report *rep)
 struct sink_ctx {
     const char *path;
     enum pq_codec codec;
+    int threads; /* 2 or more: encode and compress on a writer thread */
 };
 
 /* Opens the Parquet output once the file's columns are known. */
@@ -156,7 +158,23 @@ static int open_parquet(void *ctx, const struct pq_column *cols, size_t ncols, s
      * wide 2 GB file under ~300 MB of RSS while row groups stay large (about 100k rows of a
      * 60-column register export). */
     po.rg_bytes = 64u << 20;
-    return sink_parquet_open(s, c->path, cols, ncols, &po, e);
+    if (c->threads < 2) {
+        return sink_parquet_open(s, c->path, cols, ncols, &po, e);
+    }
+    struct sink inner;
+    struct dtype_info *types = calloc(ncols ? ncols : 1, sizeof(*types));
+    if (types == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < ncols; i++) {
+        types[i] = cols[i].type;
+    }
+    int rc = sink_parquet_open(&inner, c->path, cols, ncols, &po, e);
+    if (rc == 0) {
+        rc = sink_async_open(s, &inner, types, ncols, VALIDATE_BATCH_ROWS, e);
+    }
+    free(types);
+    return rc;
 }
 
 /* Opens path for writing under a temporary name (committed or aborted by the caller) with a
@@ -257,7 +275,7 @@ static int ingest_file(struct ingest *in, const struct source_file *sf, struct f
         }
     }
     log_msg(&in->log, LOG_INFO, name, "validating %s", sf->path);
-    struct sink_ctx sctx = {out_path, in->codec};
+    struct sink_ctx sctx = {out_path, in->codec, in->threads};
     struct filecheck_opts fo = {
         .spec = spec,
         .path = sf->path,
@@ -298,13 +316,23 @@ static int ingest_file(struct ingest *in, const struct source_file *sf, struct f
                 (unsigned long long)report_max_cases(rep));
     }
     if (res->ok) {
+        /* The footer metadata goes to the Parquet sink itself, once the writer thread has
+         * written every batch. */
+        struct sink *pqs = &sink;
+        if (in->threads >= 2) {
+            rc = sink_async_drain(&sink, e);
+            if (rc != 0) {
+                goto out;
+            }
+            pqs = sink_async_inner(&sink);
+        }
         const char *kv[][2] = {
             {"astro.source_file", sf->path}, {"astro.source_sha256", res->sha256},
             {"astro.run_id", in->run_id},    {"astro.pipeline", in->cfg->pipeline},
             {"astro.dataset", name},         {"astro.schema_fingerprint", res->fingerprint},
         };
         for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++) {
-            rc = sink_parquet_add_kv(&sink, kv[i][0], kv[i][1], e);
+            rc = sink_parquet_add_kv(pqs, kv[i][0], kv[i][1], e);
             if (rc != 0) {
                 goto out;
             }
@@ -485,13 +513,15 @@ out:
 static void usage_ingest(FILE *out)
 {
     fputs("usage: astro [global options] ingest SOURCE_DIR [--compression zstd|snappy|gzip|none]\n"
-          "                                            [--failure-cases csv]\n"
+          "                                            [--failure-cases csv] [--threads 1|2]\n"
           "\n"
           "Checks that SOURCE_DIR holds exactly the files astro.yaml expects, validates each\n"
           "against its schema and writes typed Parquet into a new run folder .working/RUN_ID/.\n"
           "Exit status: 0 all files valid, 1 data failed validation (or the folder does not\n"
           "hold exactly the expected files), 2 usage or configuration error, 3 environment\n"
-          "error, 4 refused by the execution mode (serial run in progress).\n",
+          "error, 4 refused by the execution mode (serial run in progress).\n"
+          "--threads 2 (the default on a machine with two cores or more) encodes and compresses\n"
+          "the Parquet output on a second thread while the next rows are read and validated.\n",
           out);
 }
 
@@ -501,6 +531,7 @@ int cmd_ingest(const struct cli_globals *g, int argc, char **argv)
     memset(&in, 0, sizeof(in));
     in.g = g;
     in.codec = PQ_CODEC_ZSTD;
+    in.threads = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 2 : 1;
     struct err e;
     err_clear(&e);
     int rc = 0;
@@ -515,6 +546,7 @@ int cmd_ingest(const struct cli_globals *g, int argc, char **argv)
     static const struct option opts[] = {
         {"compression", required_argument, NULL, 'c'},
         {"failure-cases", required_argument, NULL, 'f'},
+        {"threads", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -534,6 +566,13 @@ int cmd_ingest(const struct cli_globals *g, int argc, char **argv)
                 goto out;
             }
             in.failure_cases_csv = true;
+            break;
+        case 't':
+            if (strcmp(optarg, "1") != 0 && strcmp(optarg, "2") != 0) {
+                rc = err_set(&e, AE_CONFIG, "--threads takes 1 or 2, not '%s'", optarg);
+                goto out;
+            }
+            in.threads = optarg[0] - '0';
             break;
         case 'h': usage_ingest(stdout); return 0;
         default:
