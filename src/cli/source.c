@@ -91,8 +91,10 @@ int source_match(const struct config *c, const char *dir, struct source_file **o
             rc = err_set(e, AE_NOMEM, "out of memory");
             break;
         }
+        /* A link to a regular file counts as that file (ingest only reads it); a dangling link
+         * is "not a regular file". */
         struct stat st;
-        if (lstat(path, &st) != 0) {
+        if (stat(path, &st) != 0 && (errno != ENOENT || lstat(path, &st) != 0)) {
             rc = err_errno(e, errno, "cannot stat %s", path);
             free(path);
             break;

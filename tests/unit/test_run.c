@@ -215,6 +215,23 @@ static void test_source_match(void **state)
     assert_non_null(strstr(files[1].path, "/links_1.csv"));
     source_files_free(files, 2);
 
+    /* A symbolic link to a regular file is that file; a dangling one is not a regular file. */
+    char *target = th_write(dir, "real.bin", "a\n");
+    char *link = fs_join(dir, "links_1.csv");
+    assert_int_equal(unlink(link), 0);
+    assert_int_equal(symlink(target, link), 0);
+    assert_int_equal(source_match(&c, dir, &files, &problems, &e), AE_DATA);
+    assert_string_equal(problems.data, "extra: real.bin matches no ingest file's source_pattern\n");
+    assert_int_equal(unlink(target), 0);
+    buf_reset(&problems);
+    assert_int_equal(source_match(&c, dir, &files, &problems, &e), AE_DATA);
+    assert_non_null(strstr(problems.data, "not a regular file: links_1.csv"));
+    assert_int_equal(unlink(link), 0);
+    free(th_write(dir, "links_1.csv", "a\n"));
+    free(target);
+    free(link);
+    buf_reset(&problems);
+
     /* Every problem is listed at once: ambiguous, extra, hidden upload leftovers, subfolders. */
     free(th_write(dir, "links_2.csv", "a\n"));
     free(th_write(dir, "notes.txt", "a\n"));
