@@ -66,6 +66,7 @@ struct ingest {
     bool failure_cases_csv; /* --failure-cases csv */
     int threads;            /* --threads: 1 = one thread, 2 = a writer thread too (default) */
     int level;              /* codec level, 0 = the codec's default */
+    bool fail_fast;         /* --fail-fast: stop each file at its first failing row */
 };
 
 static void sha256_hex(const void *p, size_t n, char out[65])
@@ -286,6 +287,7 @@ static int ingest_file(struct ingest *in, const struct source_file *sf, struct f
         .fs = report_sink(rep),
         .open_sink = open_parquet,
         .ctx = &sctx,
+        .fail_fast = in->fail_fast,
         .progress_threshold = in->cfg->large_file_threshold_bytes > 0
                                   ? (uint64_t)in->cfg->large_file_threshold_bytes
                                   : 0,
@@ -517,6 +519,7 @@ static void usage_ingest(FILE *out)
 {
     fputs("usage: astro [global options] ingest SOURCE_DIR [--compression CODEC[:LEVEL]]\n"
           "                                            [--failure-cases csv] [--threads 1|2]\n"
+          "                                            [--fail-fast]\n"
           "\n"
           "Checks that SOURCE_DIR holds exactly the files astro.yaml expects, validates each\n"
           "against its schema and writes typed Parquet into a new run folder .working/RUN_ID/.\n"
@@ -524,6 +527,7 @@ static void usage_ingest(FILE *out)
           "hold exactly the expected files), 2 usage or configuration error, 3 environment\n"
           "error, 4 refused by the execution mode (serial run in progress).\n"
           "CODEC is zstd (default, level 1), snappy, gzip or none; zstd:3 or gzip:6 set a level.\n"
+          "--fail-fast stops each file at its first failing row (for development).\n"
           "--threads 2 (the default on a machine with two cores or more) encodes and compresses\n"
           "the Parquet output on a second thread while the next rows are read and validated.\n",
           out);
@@ -553,6 +557,7 @@ int cmd_ingest(const struct cli_globals *g, int argc, char **argv)
         {"compression", required_argument, NULL, 'c'},
         {"failure-cases", required_argument, NULL, 'f'},
         {"threads", required_argument, NULL, 't'},
+        {"fail-fast", no_argument, NULL, 'x'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -600,6 +605,7 @@ int cmd_ingest(const struct cli_globals *g, int argc, char **argv)
             }
             in.threads = optarg[0] - '0';
             break;
+        case 'x': in.fail_fast = true; break;
         case 'h': usage_ingest(stdout); return 0;
         default:
             usage_ingest(stderr);

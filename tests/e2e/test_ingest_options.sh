@@ -95,3 +95,13 @@ assert_eq "$(wc -l < .working/$run/errors/t.jsonl)" "2" "jsonl capped at 2 cases
 assert_eq "$(jq_py .working/$run/manifest.json '[d["files"][0]["failure_cases"], d["files"][0]["rows_invalid"]]')" "[3, 3]" "counts stay exact"
 assert_contains "$ERR" "capped at 2" "the console says the detail is capped"
 pass "max_failure_cases"
+
+# --fail-fast: each file stops at its first failing row (the cases of that row only).
+printf 'id,name\n1,a\nx,b\ny,c\n' > data/t.csv
+sed -i '/max_failure_cases/d' astro.yaml
+run_astro ingest data --fail-fast
+assert_eq "$RC" "1" "--fail-fast still fails the file"
+run=$(ls -t .working | grep -E '^[a-z0-9]{5}$' | head -n 1)
+assert_eq "$(wc -l < .working/$run/errors/t.jsonl)" "1" "--fail-fast stops at the first failing row"
+assert_contains "$(cat .working/$run/errors/t.jsonl)" '"line":3' "the first failing row"
+pass "--fail-fast"
