@@ -105,3 +105,11 @@ run=$(ls -t .working | grep -E '^[a-z0-9]{5}$' | head -n 1)
 assert_eq "$(wc -l < .working/$run/errors/t.jsonl)" "1" "--fail-fast stops at the first failing row"
 assert_contains "$(cat .working/$run/errors/t.jsonl)" '"line":3' "the first failing row"
 pass "--fail-fast"
+
+# Every command answers --help with exit 0 and its usage.
+for c in ingest validate "schema infer" run runs status; do
+  run_astro $c --help
+  assert_eq "$RC" "0" "astro $c --help"
+  assert_contains "$OUT" "usage: astro" "astro $c --help prints its usage"
+done
+pass "--help on every command"
