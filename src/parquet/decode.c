@@ -426,7 +426,7 @@ static int gunzip(struct pq_decompressor *d, const uint8_t *src, size_t n, uint8
         return err_set(e, AE_INTERNAL, "zlib inflateReset failed");
     }
     /* inflate never writes through next_out when avail_out is 0, but it needs a valid pointer. */
-    uint8_t dummy;
+    uint8_t dummy = 0;
     d->z.next_in = (Bytef *)(uintptr_t)src;
     d->z.avail_in = (uInt)n;
     d->z.next_out = expect ? (Bytef *)dst : &dummy;

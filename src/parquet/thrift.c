@@ -33,7 +33,7 @@ size_t tc_uleb128(uint8_t *dst, uint64_t v)
 uint64_t tc_zigzag64(int64_t v)
 {
     /* Shift the unsigned pattern left: a left shift of a negative int64 is undefined. */
-    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+    return ((uint64_t)v << 1) ^ (0 - ((uint64_t)v >> 63)); /* all ones when v < 0 */
 }
 
 static void put(struct tc *t, const void *p, size_t n)
