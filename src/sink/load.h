@@ -155,4 +155,13 @@ int load_quote_ident(struct buf *b, const char *name) ASTRO_WUR;
 /* Appends a table name quoted: "t", or "s"."t" when it holds a dot (split at the first one). */
 int load_quote_table(struct buf *b, const char *table) ASTRO_WUR;
 
+/* Appends CREATE TABLE IF NOT EXISTS table (...) for plan p: the columns with their types from
+ * type_name (load_pg_type or load_sqlite_type), NOT NULL where p->not_null says (keys included:
+ * a non-rowid PRIMARY KEY accepts NULLs in SQLite, a documented legacy quirk), and PRIMARY KEY
+ * (the key columns) when pk. AE_NOMEM when b cannot grow. */
+int load_create_table_sql(struct buf *b, const char *table, const struct load_plan *p,
+                          const struct dtype_info *types,
+                          const char *(*type_name)(struct dtype_info, char *, size_t),
+                          bool pk) ASTRO_WUR;
+
 #endif

@@ -765,29 +765,7 @@ static int pg_ensure_checkpoints(struct pg_load *l, struct err *e)
 static int pg_create_table(struct pg_load *l, bool pk, struct err *e)
 {
     struct buf b = BUF_INIT;
-    int rc = buf_puts(&b, "CREATE TABLE IF NOT EXISTS ");
-    rc = rc != 0 ? rc : load_quote_table(&b, l->table);
-    rc = rc != 0 ? rc : buf_puts(&b, " (");
-    for (size_t i = 0; rc == 0 && i < l->plan.ncols; i++) {
-        char ty[32];
-        rc = buf_puts(&b, i > 0 ? ", " : "");
-        rc = rc != 0 ? rc : load_quote_ident(&b, l->plan.names[i]);
-        rc = rc != 0 ? rc : buf_printf(&b, " %s", load_pg_type(l->types[i], ty, sizeof(ty)));
-        rc = rc != 0 || !l->plan.not_null[i] ? rc : buf_puts(&b, " NOT NULL");
-    }
-    if (rc == 0 && pk) {
-        rc = buf_puts(&b, ", PRIMARY KEY (");
-        bool first = true;
-        for (size_t i = 0; rc == 0 && i < l->plan.ncols; i++) {
-            if (l->plan.is_key[i]) {
-                rc = buf_puts(&b, first ? "" : ", ");
-                rc = rc != 0 ? rc : load_quote_ident(&b, l->plan.names[i]);
-                first = false;
-            }
-        }
-        rc = rc != 0 ? rc : buf_putc(&b, ')');
-    }
-    rc = rc != 0 ? rc : buf_putc(&b, ')');
+    int rc = load_create_table_sql(&b, l->table, &l->plan, l->types, load_pg_type, pk);
     if (rc != 0) {
         rc = err_set(e, AE_NOMEM, "out of memory");
     } else {

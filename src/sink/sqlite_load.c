@@ -357,36 +357,40 @@ static int query_checkpoint(sqlite3 *db, const char *dataset, const char *sha, c
     return rc;
 }
 
-static int sq_create_table(struct sqlite_load *l, const struct load_opts *o, struct err *e)
+int load_create_table_sql(struct buf *b, const char *table, const struct load_plan *p,
+                          const struct dtype_info *types,
+                          const char *(*type_name)(struct dtype_info, char *, size_t), bool pk)
 {
-    struct buf b = BUF_INIT;
-    int rc = buf_puts(&b, "CREATE TABLE IF NOT EXISTS ");
-    rc = rc != 0 ? rc : load_quote_table(&b, l->table);
-    rc = rc != 0 ? rc : buf_puts(&b, " (");
-    for (size_t i = 0; rc == 0 && i < l->plan.ncols; i++) {
+    int rc = buf_puts(b, "CREATE TABLE IF NOT EXISTS ");
+    rc = rc != 0 ? rc : load_quote_table(b, table);
+    rc = rc != 0 ? rc : buf_puts(b, " (");
+    for (size_t i = 0; rc == 0 && i < p->ncols; i++) {
         char ty[32];
-        rc = i > 0 ? buf_puts(&b, ", ") : 0;
-        rc = rc != 0 ? rc : load_quote_ident(&b, l->plan.names[i]);
-        rc = rc != 0 ? rc : buf_printf(&b, " %s", load_sqlite_type(l->types[i], ty, sizeof(ty)));
-        if (rc == 0 && l->plan.not_null[i]) {
-            /* Keys too: a non-rowid PRIMARY KEY accepts NULLs in SQLite (a documented legacy
-             * quirk, sqlite.org/lang_createtable.html#the_primary_key). */
-            rc = buf_puts(&b, " NOT NULL");
-        }
+        rc = i > 0 ? buf_puts(b, ", ") : 0;
+        rc = rc != 0 ? rc : load_quote_ident(b, p->names[i]);
+        rc = rc != 0 ? rc : buf_printf(b, " %s", type_name(types[i], ty, sizeof(ty)));
+        rc = rc != 0 || !p->not_null[i] ? rc : buf_puts(b, " NOT NULL");
     }
-    if (rc == 0 && o->mode == LOAD_UPSERT) {
-        rc = buf_puts(&b, ", PRIMARY KEY (");
+    if (rc == 0 && pk) {
+        rc = buf_puts(b, ", PRIMARY KEY (");
         bool first = true;
-        for (size_t i = 0; rc == 0 && i < l->plan.ncols; i++) {
-            if (l->plan.is_key[i]) {
-                rc = first ? 0 : buf_puts(&b, ", ");
-                rc = rc != 0 ? rc : load_quote_ident(&b, l->plan.names[i]);
+        for (size_t i = 0; rc == 0 && i < p->ncols; i++) {
+            if (p->is_key[i]) {
+                rc = first ? 0 : buf_puts(b, ", ");
+                rc = rc != 0 ? rc : load_quote_ident(b, p->names[i]);
                 first = false;
             }
         }
-        rc = rc != 0 ? rc : buf_putc(&b, ')');
+        rc = rc != 0 ? rc : buf_putc(b, ')');
     }
-    rc = rc != 0 ? rc : buf_putc(&b, ')');
+    return rc != 0 ? rc : buf_putc(b, ')');
+}
+
+static int sq_create_table(struct sqlite_load *l, const struct load_opts *o, struct err *e)
+{
+    struct buf b = BUF_INIT;
+    int rc = load_create_table_sql(&b, l->table, &l->plan, l->types, load_sqlite_type,
+                                   o->mode == LOAD_UPSERT);
     if (rc != 0) {
         rc = err_set(e, AE_NOMEM, "out of memory");
     } else {
