@@ -7,7 +7,30 @@
 #include "util/err.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+int cli_default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1) {
+        return 1;
+    }
+    return n > CLI_MAX_DEFAULT_THREADS ? CLI_MAX_DEFAULT_THREADS : (int)n;
+}
+
+int cli_parse_threads(const char *arg, int *out, struct err *e)
+{
+    char *end = NULL;
+    long n = strtol(arg, &end, 10);
+    if (end == arg || *end != '\0' || n < 1 || n > CLI_MAX_THREADS) {
+        return err_set(e, AE_CONFIG, "--threads takes a whole number from 1 to %d, not '%s'",
+                       CLI_MAX_THREADS, arg);
+    }
+    *out = (int)n;
+    return 0;
+}
 
 int cli_exit_code(int ae_code)
 {

@@ -7,6 +7,8 @@
 #ifndef ASTRO_CLI_CLI_H
 #define ASTRO_CLI_CLI_H
 
+#include "util/err.h"
+
 enum {
     EXIT_OK = 0,
     EXIT_DATA = 1,
@@ -20,5 +22,13 @@ int cli_main(int argc, char **argv);
 
 /* Maps an AE_* code to an exit status. */
 int cli_exit_code(int ae_code);
+
+/* --threads: how many threads work on one file (reading, validating and writing; see
+ * filecheck.c). The default is the number of online processors, at most CLI_MAX_DEFAULT_THREADS. */
+#define CLI_MAX_DEFAULT_THREADS 8
+#define CLI_MAX_THREADS 64
+int cli_default_threads(void);
+/* Parses a --threads value: a whole number 1..CLI_MAX_THREADS, else AE_CONFIG. */
+int cli_parse_threads(const char *arg, int *out, struct err *e) ASTRO_WUR;
 
 #endif

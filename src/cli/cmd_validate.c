@@ -7,6 +7,7 @@
  * the text or JSON report on stdout and, with --failure-cases csv, the CSV of failure cases.
  * Exit statuses: 0 valid, 1 invalid, 2 usage or configuration, 3 environment.
  */
+#include "cli/cli.h"
 #include "cli/commands.h"
 
 #include "cli/filecheck.h"
@@ -34,13 +35,14 @@ struct vopts {
     bool cases_csv;
     const char *cases_path; /* NULL: {file's base name without extension}.failure_cases.csv */
     uint64_t max_cases;     /* 0 = unlimited */
+    int threads;
 };
 
 static void usage_validate(FILE *out)
 {
     fputs("usage: astro [global options] validate FILE [--spec NAME] [--format text|json]\n"
           "                [--fail-fast] [--max-failure-cases N] [--failure-cases csv]\n"
-          "                [--failure-cases-file PATH]\n"
+          "                [--failure-cases-file PATH] [--threads N]\n"
           "\n"
           "Validates FILE against a spec of astro.yaml without creating a run and without\n"
           "writing Parquet. The spec is --spec NAME, else the one spec whose source_pattern\n"
@@ -54,6 +56,8 @@ static void usage_validate(FILE *out)
           "  --failure-cases csv      also write the cases in Pandera's failure_cases columns\n"
           "                           to NAME.failure_cases.csv (NAME: FILE's base name)\n"
           "  --failure-cases-file P   the same, to P ('-' for stdout)\n"
+          "  --threads N              threads reading and validating the file (default: the\n"
+          "                           number of processors, at most 8)\n"
           "Exit status: 0 valid, 1 invalid, 2 usage or configuration error, 3 environment\n"
           "error.\n",
           out);
@@ -264,6 +268,7 @@ static int parse_args(int argc, char **argv, struct vopts *vo, struct err *e)
         {"max-failure-cases", required_argument, NULL, 'm'},
         {"failure-cases", required_argument, NULL, 'c'},
         {"failure-cases-file", required_argument, NULL, 'o'},
+        {"threads", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -281,6 +286,13 @@ static int parse_args(int argc, char **argv, struct vopts *vo, struct err *e)
             }
             break;
         case 'x': vo->fail_fast = true; break;
+        case 't': {
+            int rc = cli_parse_threads(optarg, &vo->threads, e);
+            if (rc != 0) {
+                return rc;
+            }
+            break;
+        }
         case 'm':
             if (parse_count(optarg, &vo->max_cases) != 0 || vo->max_cases == 0) {
                 return err_set(e, AE_CONFIG,
@@ -316,6 +328,7 @@ int cmd_validate(const struct cli_globals *g, int argc, char **argv)
 {
     struct vopts vo;
     memset(&vo, 0, sizeof(vo));
+    vo.threads = cli_default_threads();
     struct err e;
     err_clear(&e);
     struct log log;
@@ -395,6 +408,7 @@ int cmd_validate(const struct cli_globals *g, int argc, char **argv)
         .progress_threshold =
             cfg->large_file_threshold_bytes > 0 ? (uint64_t)cfg->large_file_threshold_bytes : 0,
         .fail_fast = vo.fail_fast,
+        .threads = vo.threads,
     };
     struct sink sink = {NULL, NULL};
     struct filecheck_result res;

@@ -1,6 +1,23 @@
 /*
  * filecheck.c - the streaming core of one file: read, validate, hand valid rows to a sink,
  * and decide the verdict with the spec's thresholds.
+ *
+ * The file goes through a small pool of threads (filecheck_opts.threads; the calling thread is
+ * one of them) sharing a ring of blocks, each a csv_rows that owns its text, a batch and the
+ * block's pending failure cases. Every thread loops over three kinds of task, in this order of
+ * priority:
+ *   commit   the next block in file order, once validated: uniqueness, fail-fast, counts and the
+ *            emission of its failure cases (validator_commit), then sink_write. One at a time.
+ *   read     the next records into a free block (csv_reader_next: read, sha256, decode, split).
+ *            One at a time: the reader is sequential.
+ *   validate a block read but not validated (validator_run_local), on the thread's own clone of
+ *            the validator. Any number at once.
+ * The two sequential stages go first so that they never wait for the parallel one; validation
+ * fills the gaps. All shared state is under one mutex; a block is touched by one thread at a time
+ * (its state says which task holds it), so the data needs no lock. With one thread the same loop
+ * runs on the caller with a single block: read, validate, commit, in turn. Memory is bounded by
+ * the number of blocks (2 per thread + 2) times a block (at most VALIDATE_BATCH_ROWS records and
+ * about FC_BLOCK_BYTES of text), plus what the sink holds.
  */
 #include "cli/filecheck.h"
 
@@ -11,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -74,6 +92,242 @@ static int prepass(const struct filecheck_opts *o, struct validator *v, struct e
     return rc;
 }
 
+/* Text per block the pool aims at: small blocks for wide records keep memory low, and even 1 MiB
+ * is milliseconds of work, far more than a task switch costs. */
+#define FC_BLOCK_BYTES ((size_t)1 << 20)
+
+enum fc_state { B_FREE, B_BUSY, B_READ, B_DONE };
+
+struct fc_block {
+    struct csv_rows rows;
+    struct batch batch;
+    struct vblock *vb;
+    size_t first;   /* the first data record (1 in the block holding the header) */
+    uint64_t seq;   /* position in the file, from 0 */
+    uint64_t bytes; /* source bytes read once the block was complete (progress) */
+    enum fc_state state;
+};
+
+/* The state shared by the threads working on one file. */
+struct fc_pool {
+    const struct filecheck_opts *o;
+    struct csv_reader *reader;
+    struct validator *v;
+    struct validator **clones; /* one per thread; NULL with one thread (v validates) */
+    struct sink *s;
+    struct filecheck_result *res;
+    struct progress *prog;
+    bool tolerant;
+    size_t block_rows;
+    struct fc_block *blocks;
+    size_t nblocks;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool reading, committing, eof, stop;
+    uint64_t next_seq;   /* of the next block read */
+    uint64_t commit_seq; /* of the next block to commit */
+    int rc;
+    struct err err;
+};
+
+struct fc_thread {
+    struct fc_pool *p;
+    size_t index;
+};
+
+static struct fc_block *fc_find(struct fc_pool *p, enum fc_state st, bool lowest, uint64_t seq)
+{
+    struct fc_block *best = NULL;
+    for (size_t i = 0; i < p->nblocks; i++) {
+        struct fc_block *b = &p->blocks[i];
+        if (b->state != st) {
+            continue;
+        }
+        if (!lowest) {
+            if (st != B_DONE || b->seq == seq) {
+                return b;
+            }
+        } else if (best == NULL || b->seq < best->seq) {
+            best = b;
+        }
+    }
+    return best;
+}
+
+/* Under the lock: the first error stops every thread. */
+static void fc_fail(struct fc_pool *p, int rc, const struct err *e)
+{
+    if (p->rc == 0) {
+        p->rc = rc;
+        p->err = *e;
+    }
+    p->stop = true;
+}
+
+/* The commit of one block, in file order (see the top of the file). */
+static int fc_commit(struct fc_pool *p, struct fc_block *b, struct err *e)
+{
+    struct filecheck_result *res = p->res;
+    int rc = validator_commit(p->v, b->vb, &b->rows, b->first, &b->batch, e);
+    if (rc != 0) {
+        return rc;
+    }
+    struct validate_counts counts;
+    validator_counts(p->v, &counts);
+    /* With a tolerance of 0 (the default) the first failure decides the file; an output that
+     * can no longer be kept is not written at all. */
+    if (res->sink_open && counts.failure_cases > 0 && !p->tolerant) {
+        sink_abort(p->s);
+        res->sink_open = false;
+    }
+    if (res->sink_open && b->batch.nrows > 0) {
+        rc = sink_write(p->s, &b->batch, e);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    progress_update(p->prog, b->bytes, counts.rows_read);
+    if (validator_stopped(p->v)) {
+        res->stopped = true;
+    }
+    return 0;
+}
+
+static void fc_work(struct fc_pool *p, size_t index)
+{
+    struct validator *mine = p->clones != NULL ? p->clones[index] : p->v;
+    struct err e;
+    err_clear(&e);
+    pthread_mutex_lock(&p->mu);
+    while (!p->stop) {
+        struct fc_block *b;
+        int rc = 0;
+        if (!p->committing && (b = fc_find(p, B_DONE, false, p->commit_seq)) != NULL) {
+            p->committing = true;
+            pthread_mutex_unlock(&p->mu);
+            rc = fc_commit(p, b, &e);
+            pthread_mutex_lock(&p->mu);
+            p->committing = false;
+            p->commit_seq++;
+            b->state = B_FREE;
+            if (rc != 0) {
+                fc_fail(p, rc, &e);
+            } else if (p->res->stopped) {
+                p->stop = true; /* fail-fast: nothing after this block counts */
+            }
+        } else if (!p->reading && !p->eof && (b = fc_find(p, B_FREE, false, 0)) != NULL) {
+            p->reading = true;
+            b->state = B_BUSY;
+            pthread_mutex_unlock(&p->mu);
+            rc = csv_reader_next(p->reader, &b->rows, p->block_rows, &e);
+            uint64_t bytes = csv_reader_bytes(p->reader);
+            pthread_mutex_lock(&p->mu);
+            p->reading = false;
+            if (rc != 0) {
+                b->state = B_FREE;
+                fc_fail(p, rc, &e);
+            } else if (b->rows.nrows == 0) {
+                b->state = B_FREE;
+                p->eof = true;
+            } else {
+                b->first = 0;
+                b->bytes = bytes;
+                b->seq = p->next_seq++;
+                b->state = B_READ;
+            }
+        } else if ((b = fc_find(p, B_READ, true, 0)) != NULL) {
+            b->state = B_BUSY;
+            pthread_mutex_unlock(&p->mu);
+            batch_reset(&b->batch);
+            rc = validator_run_local(mine, &b->rows, b->first, &b->batch, b->vb, &e);
+            pthread_mutex_lock(&p->mu);
+            b->state = B_DONE;
+            if (rc != 0) {
+                fc_fail(p, rc, &e);
+            }
+        } else if (p->eof && p->commit_seq == p->next_seq) {
+            break; /* every block read has been committed */
+        } else {
+            pthread_cond_wait(&p->cv, &p->mu);
+            continue;
+        }
+        pthread_cond_broadcast(&p->cv);
+    }
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void *fc_thread_main(void *arg)
+{
+    struct fc_thread *t = arg;
+    fc_work(t->p, t->index);
+    return NULL;
+}
+
+/* Records per block: VALIDATE_BATCH_ROWS, fewer for records so long that the block would hold
+ * much more than FC_BLOCK_BYTES of text (judged on the first block). */
+static size_t fc_block_rows(const struct csv_rows *rows)
+{
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < rows->nrows; i++) {
+        bytes += rows->raw_len[i] + 1;
+    }
+    uint64_t avg = rows->nrows ? bytes / rows->nrows : 1;
+    uint64_t n = FC_BLOCK_BYTES / (avg ? avg : 1);
+    n = n < 256 ? 256 : n;
+    return n < VALIDATE_BATCH_ROWS ? (size_t)n : VALIDATE_BATCH_ROWS;
+}
+
+/* Runs the pool over the file, from the block already in p->blocks[0]. */
+static int fc_pool_run(struct fc_pool *p, size_t nthreads, struct err *e)
+{
+    pthread_t *tids = NULL;
+    struct fc_thread *ts = NULL;
+    size_t started = 0;
+    int rc = 0;
+    if (pthread_mutex_init(&p->mu, NULL) != 0) {
+        return err_set(e, AE_NOMEM, "cannot create a mutex");
+    }
+    if (pthread_cond_init(&p->cv, NULL) != 0) {
+        pthread_mutex_destroy(&p->mu);
+        return err_set(e, AE_NOMEM, "cannot create a condition variable");
+    }
+    if (nthreads > 1) {
+        tids = calloc(nthreads, sizeof(*tids));
+        ts = calloc(nthreads, sizeof(*ts));
+        if (tids == NULL || ts == NULL) {
+            rc = err_set(e, AE_NOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t t = 1; t < nthreads; t++) {
+            ts[t].p = p;
+            ts[t].index = t;
+            int prc = pthread_create(&tids[t], NULL, fc_thread_main, &ts[t]);
+            if (prc != 0) {
+                /* Fewer threads still finish the file. */
+                break;
+            }
+            started++;
+        }
+    }
+    fc_work(p, 0);
+    for (size_t t = 1; t <= started; t++) {
+        pthread_join(tids[t], NULL);
+    }
+    if (p->rc != 0) {
+        rc = p->rc;
+        if (e != NULL) {
+            *e = p->err;
+        }
+    }
+out:
+    free(tids);
+    free(ts);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    return rc;
+}
+
 /* The number of bad rows the spec tolerates in a file of rows_read rows. */
 static uint64_t allowed_bad_rows(const struct ingest_spec *spec, uint64_t rows_read)
 {
@@ -109,7 +363,8 @@ int filecheck_run(const struct filecheck_opts *o, struct sink *s, struct fileche
     struct csv_reader *reader = NULL;
     struct csv_rows rows;
     struct validator *v = NULL;
-    struct batch batch;
+    struct fc_pool pool;
+    size_t nthreads = 1;
     struct pq_column *pqcols = NULL;
     struct dtype_info *types = NULL;
     char **names = NULL;
@@ -117,7 +372,7 @@ int filecheck_run(const struct filecheck_opts *o, struct sink *s, struct fileche
     uint64_t frame_failures = 0;
     bool header_failed = false;
     memset(&rows, 0, sizeof(rows));
-    memset(&batch, 0, sizeof(batch));
+    memset(&pool, 0, sizeof(pool));
     memset(res, 0, sizeof(*res));
     s->ops = NULL;
     s->impl = NULL;
@@ -186,13 +441,8 @@ int filecheck_run(const struct filecheck_opts *o, struct sink *s, struct fileche
         pqcols[c].type = types[c];
         pqcols[c].nullable = validator_out_nullable(v, c);
     }
-    rc = batch_init(&batch, types, ncols, VALIDATE_BATCH_ROWS);
-    if (rc != 0) {
-        rc = err_set(e, AE_NOMEM, "out of memory");
-        goto out;
-    }
-    /* With a tolerance of 0 (the default) the first failure decides the file; an output that can
-     * no longer be kept is not written at all. A header failure decides it before any row. */
+    /* A tolerance of 0 (the default) lets the first failure decide the file (see fc_commit). A
+     * header failure decides it before any row: no output is opened. */
     bool tolerant = spec->max_bad_rows > 0 || spec->max_bad_row_fraction > 0;
     if (!header_failed && o->open_sink != NULL) {
         rc = o->open_sink(o->ctx, pqcols, ncols, s, e);
@@ -207,32 +457,59 @@ int filecheck_run(const struct filecheck_opts *o, struct sink *s, struct fileche
                   spec->name, res->size);
     struct validate_counts counts;
     res->stopped = validator_stopped(v); /* fail_fast and a header failure */
-    while (rows.nrows > 0 && !res->stopped) {
-        batch_reset(&batch);
-        rc = validator_run(v, &rows, first, &batch, e);
-        if (rc != 0) {
+    nthreads = o->threads > 1 ? (size_t)o->threads : 1;
+    pool.o = o;
+    pool.reader = reader;
+    pool.v = v;
+    pool.s = s;
+    pool.res = res;
+    pool.prog = &prog;
+    pool.tolerant = tolerant;
+    pool.block_rows = fc_block_rows(&rows);
+    pool.nblocks = nthreads > 1 ? 2 * nthreads + 2 : 1;
+    pool.blocks = calloc(pool.nblocks, sizeof(*pool.blocks));
+    if (pool.blocks == NULL) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < pool.nblocks; i++) {
+        if (batch_init(&pool.blocks[i].batch, types, ncols, VALIDATE_BATCH_ROWS) != 0 ||
+            vblock_new(&pool.blocks[i].vb) != 0) {
+            rc = err_set(e, AE_NOMEM, "out of memory");
             goto out;
         }
-        validator_counts(v, &counts);
-        if (res->sink_open && counts.failure_cases > 0 && !tolerant) {
-            sink_abort(s);
-            res->sink_open = false;
+    }
+    if (nthreads > 1) {
+        pool.clones = calloc(nthreads, sizeof(*pool.clones));
+        if (pool.clones == NULL) {
+            rc = err_set(e, AE_NOMEM, "out of memory");
+            goto out;
         }
-        if (res->sink_open && batch.nrows > 0) {
-            rc = sink_write(s, &batch, e);
+        for (size_t t = 0; t < nthreads; t++) {
+            rc = validator_clone(&pool.clones[t], v, e);
             if (rc != 0) {
                 goto out;
             }
         }
-        progress_update(&prog, csv_reader_bytes(reader), counts.rows_read);
-        if (validator_stopped(v)) {
-            res->stopped = true;
-            break;
-        }
-        first = 0;
-        rc = csv_reader_next(reader, &rows, VALIDATE_BATCH_ROWS, e);
+    }
+    /* The block read with the header is the first one. */
+    pool.blocks[0].rows = rows;
+    memset(&rows, 0, sizeof(rows));
+    pool.blocks[0].first = first;
+    pool.blocks[0].seq = 0;
+    pool.blocks[0].bytes = csv_reader_bytes(reader);
+    pool.blocks[0].state = B_READ;
+    pool.next_seq = 1;
+    if (!res->stopped) {
+        rc = fc_pool_run(&pool, nthreads, e);
         if (rc != 0) {
             goto out;
+        }
+        for (size_t t = 0; pool.clones != NULL && t < nthreads; t++) {
+            rc = validator_absorb(v, pool.clones[t], e);
+            if (rc != 0) {
+                goto out;
+            }
         }
     }
     validator_counts(v, &counts);
@@ -306,10 +583,19 @@ out:
         sink_abort(s);
         res->sink_open = false;
     }
+    for (size_t i = 0; pool.blocks != NULL && i < pool.nblocks; i++) {
+        csv_rows_release(&pool.blocks[i].rows);
+        batch_release(&pool.blocks[i].batch);
+        vblock_free(pool.blocks[i].vb);
+    }
+    free(pool.blocks);
+    for (size_t t = 0; pool.clones != NULL && t < nthreads; t++) {
+        validator_free(pool.clones[t]);
+    }
+    free(pool.clones);
     validator_free(v);
     csv_reader_free(reader);
     csv_rows_release(&rows);
-    batch_release(&batch);
     if (names != NULL) {
         for (size_t i = 0; i < nnames; i++) {
             free(names[i]);

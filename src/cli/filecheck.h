@@ -32,6 +32,9 @@ struct filecheck_opts {
     void *ctx;
     uint64_t progress_threshold; /* show progress for files at least this large (0 = never) */
     bool fail_fast;              /* stop reading at the first failure case */
+    int threads; /* threads reading, validating and writing this file (the caller's included);
+                    0 or 1 = the caller's thread alone. The sink is called by one thread at a
+                    time, in file order, but not always the same thread. */
 };
 
 struct filecheck_result {

@@ -5,10 +5,11 @@
  * records. Invariants:
  * - tb[0..end) is decoded UTF-8 text; tb[pos..end) is not yet parsed; tb always has TB_PAD
  *   readable bytes after end, so the block scanner may load 64 bytes past any position < end.
- * - A call to csv_reader_next() first drops tb[0..pos) (the previous call's records, whose
- *   pointers die with that call), then appends reads to tb without moving parsed bytes. Field and
- *   raw locations are kept as offsets while tb and ub may still grow, and turned into pointers just
- *   before returning. Memory is therefore the records of one call plus one pending record.
+ * - A call to csv_reader_next() starts with tb[0..end) unparsed, then appends reads to tb without
+ *   moving parsed bytes. Field and raw locations are kept as offsets while tb and ub may still
+ *   grow, and turned into pointers just before returning; then tb (the call's records) and ub go
+ *   to the csv_rows, which gives back its previous buffers, and the read-ahead tb[pos..end) is
+ *   copied to the front of the buffer taken back (detach()).
  * - A record that runs past the end of tb is abandoned and parsed again from its start once more
  *   text has arrived. The next read is at least as large as the pending record, so the rescans of
  *   a long record cost O(its length) in total.
@@ -33,7 +34,9 @@
 #include <emmintrin.h>
 #endif
 
-#define CSV_DEFAULT_CHUNK (2u << 20)
+/* Small reads: the read-ahead past a call's last record (half a chunk on average) is copied into
+ * the next call's buffer when the call's text is handed to its csv_rows. */
+#define CSV_DEFAULT_CHUNK (256u << 10)
 #define TB_PAD 64u
 /* Internal field flag while a call is in progress: the field's offset is into ub, not tb. */
 #define F_IN_UB 0x80u
@@ -1154,16 +1157,9 @@ void csv_reader_set_max_record(struct csv_reader *r, size_t n)
     r->max_record = n && n < CSV_MAX_RECORD_BYTES ? n : CSV_MAX_RECORD_BYTES;
 }
 
-/* Drops the text of the previous call: tb[pos..end) moves to the front. */
-static void compact(struct csv_reader *r)
+/* Drops the notes of tb[0..shift), which has gone: later offsets move down by shift. */
+static void shift_notes(struct csv_reader *r, size_t shift)
 {
-    size_t shift = r->pos;
-    if (shift == 0) {
-        return;
-    }
-    memmove(r->tb, r->tb + shift, r->end - shift + TB_PAD);
-    r->end -= shift;
-    r->pos = 0;
     size_t k = 0;
     for (size_t i = 0; i < r->nnotes; i++) {
         if (r->notes[i] >= shift) {
@@ -1172,6 +1168,45 @@ static void compact(struct csv_reader *r)
     }
     r->nnotes = k;
     r->note_cur = 0;
+}
+
+/* Hands the text of this call's records (tb[0..pos) and ub) over to rows and continues in the
+ * buffers rows held before: the read-ahead tb[pos..end), with the scanner's padding, is copied to
+ * the front of the one taken back. */
+static int detach(struct csv_reader *r, struct csv_rows *rows)
+{
+    size_t keep = r->end - r->pos;
+    size_t need = keep + TB_PAD;
+    char *nb = rows->text;
+    size_t ncap = rows->text_cap;
+    if (ncap < need) {
+        size_t c = ncap ? ncap : 4096;
+        while (c < need) {
+            c *= 2;
+        }
+        char *q = realloc(nb, c);
+        if (q == NULL) {
+            return AE_NOMEM;
+        }
+        memset(q + ncap, 0, c - ncap);
+        nb = q;
+        ncap = c;
+        rows->text = nb; /* keep ownership straight if a later step failed */
+        rows->text_cap = ncap;
+    }
+    memcpy(nb, r->tb + r->pos, need);
+    rows->text = r->tb;
+    rows->text_cap = r->tb_cap;
+    r->tb = nb;
+    r->tb_cap = ncap;
+    shift_notes(r, r->pos);
+    r->end = keep;
+    r->pos = 0;
+    struct buf t = r->ub;
+    r->ub = rows->utext;
+    rows->utext = t;
+    buf_reset(&r->ub);
+    return 0;
 }
 
 int csv_reader_next(struct csv_reader *r, struct csv_rows *rows, size_t max_rows, struct err *e)
@@ -1187,7 +1222,6 @@ int csv_reader_next(struct csv_reader *r, struct csv_rows *rows, size_t max_rows
     if (max_rows == 0) {
         return err_set(e, AE_INTERNAL, "csv_reader_next: max_rows must be at least 1");
     }
-    compact(r);
     buf_reset(&r->ub);
     int rc = 0;
     /* A call never holds more fields than row_first can index. */
@@ -1224,6 +1258,10 @@ int csv_reader_next(struct csv_reader *r, struct csv_rows *rows, size_t max_rows
     }
     for (size_t i = 0; i < rows->nrows; i++) {
         rows->raw[i] = r->tb + r->roff[i];
+    }
+    if (rows->nrows > 0 && detach(r, rows) != 0) {
+        rc = err_set(e, AE_NOMEM, "%s: out of memory", r->name);
+        goto fail;
     }
     return 0;
 
@@ -1289,5 +1327,7 @@ void csv_rows_release(struct csv_rows *rows)
     free(rows->row_flags);
     free(rows->raw);
     free(rows->raw_len);
+    free(rows->text);
+    buf_release(&rows->utext);
     memset(rows, 0, sizeof(*rows));
 }

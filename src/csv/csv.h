@@ -33,6 +33,7 @@
 #ifndef ASTRO_CSV_CSV_H
 #define ASTRO_CSV_CSV_H
 
+#include "util/buf.h"
 #include "util/err.h"
 
 #include <stdbool.h>
@@ -63,7 +64,7 @@ struct csv_options {
 };
 
 /* One field: p points at len bytes of UTF-8 (unescaped, quotes removed); p stays valid until the
- * next csv_reader_next() call on the same reader. Bytes that were invalid in the declared encoding
+ * struct csv_rows holding it is filled again or released (the rows own their text, see below). Bytes that were invalid in the declared encoding
  * are kept as they were (so a report can show them) and the field is flagged CSV_F_BAD_ENCODING. */
 struct csv_field {
     const char *p;
@@ -73,7 +74,12 @@ struct csv_field {
 
 /* A block of records returned by one call. All arrays are owned by the struct and reused. Start
  * from a zeroed struct ({0}); csv_rows_release() frees the arrays. A csv_rows may be reused with
- * another reader. */
+ * another reader.
+ * The rows own the text their fields and raw pointers point into: a reader hands each call's text
+ * over to the csv_rows it fills (and takes back the buffers that csv_rows held before). So blocks
+ * filled by one reader stay valid side by side, and can be validated on other threads while the
+ * reader goes on; a block's pointers die only when that same csv_rows is filled again or
+ * released. */
 struct csv_rows {
     size_t nrows;
     struct csv_field *fields; /* all fields of all rows, row by row */
@@ -82,10 +88,13 @@ struct csv_rows {
     uint64_t *line;           /* physical 1-based line where row i starts */
     uint8_t *row_flags;       /* CSV_R_* */
     const char **raw;         /* raw[i], raw_len[i]: the record's text as decoded UTF-8, including */
-    uint32_t *raw_len;        /*   quotes, without the final line break; valid until the next call */
-    /* internal capacity bookkeeping */
+    uint32_t *raw_len;        /*   quotes, without the final line break */
+    /* internal: capacity bookkeeping and the owned text (decoded records, unescaped fields) */
     size_t cap_rows;
     size_t cap_fields;
+    char *text;
+    size_t text_cap;
+    struct buf utext;
 };
 
 struct csv_reader;
@@ -104,9 +113,9 @@ int csv_reader_next(struct csv_reader *r, struct csv_rows *rows, size_t max_rows
                     struct err *e) ASTRO_WUR;
 /* (max_rows must be at least 1: 0 fails with AE_INTERNAL. A failure is final: later calls return
  * the same error. The text of all records of one call is held at once, so memory is about
- * max_rows times the record size, plus one read chunk.) */
+ * max_rows times the record size, plus one read chunk, per csv_rows kept.) */
 
-/* Tests and tools: the size of each read() (default 2 MiB; 0 restores it). A record longer than
+/* Tests and tools: the size of each read() (default 256 KiB; 0 restores it). A record longer than
  * the chunk makes the next read at least as long as the record, so long records stay linear. */
 void csv_reader_set_chunk_size(struct csv_reader *r, size_t n);
 

@@ -36,20 +36,4 @@ int sink_parquet_open(struct sink *s, const char *path, const struct pq_column *
 int sink_parquet_add_kv(struct sink *s, const char *key, const char *value,
                         struct err *e) ASTRO_WUR;
 
-/* Wraps inner (an open sink, taken over) so that its writes run on a worker thread: sink_write
- * copies the batch into one of two slots and returns at once, and the worker writes the slots
- * through inner in order. Reading and validating the next batch then overlaps encoding and
- * compressing the last one. types/ncols describe the batches (copied); cap is their row cap.
- * commit drains, stops the worker and commits inner; abort stops it and aborts inner. A write
- * error of the worker is returned by the next write, drain or commit. */
-int sink_async_open(struct sink *s, struct sink *inner, const struct dtype_info *types,
-                    size_t ncols, size_t cap, struct err *e) ASTRO_WUR;
-
-/* Waits until every batch handed over has been written; the worker's error if any. Afterwards,
- * and until the next write, the inner sink may be used directly (e.g. to add Parquet metadata). */
-int sink_async_drain(struct sink *s, struct err *e) ASTRO_WUR;
-
-/* The inner sink of an async sink. */
-struct sink *sink_async_inner(struct sink *s);
-
 #endif

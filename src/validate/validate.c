@@ -139,6 +139,18 @@ int validator_new(struct validator **out, const struct ingest_spec *spec, const 
     }
     v->nheader = nheader;
     v->header_line = header_line;
+    v->header = calloc(nheader ? nheader : 1, sizeof(*v->header));
+    if (v->header == NULL) {
+        free(v);
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < nheader; i++) {
+        v->header[i] = strdup(header[i]);
+        if (v->header[i] == NULL) {
+            validator_free(v);
+            return err_set(e, AE_NOMEM, "out of memory");
+        }
+    }
     buf_init(&v->scratch, 0);
     /* Unless the schema says otherwise, the first occurrence of a key is kept: it needs no
      * pre-pass, and under a bad-row threshold one row per key survives. */
@@ -211,8 +223,15 @@ void validator_free(struct validator *v)
     }
     free(v->usets);
     batch_release(&v->pbatch);
+    if (v->header != NULL) {
+        for (size_t i = 0; i < v->nheader; i++) {
+            free(v->header[i]);
+        }
+        free(v->header);
+    }
     free(v->fails);
     free(v->skip);
+    vblock_free(v->own_block);
     free(v->hashes);
     buf_release(&v->scratch);
     if (v->c_locale != (locale_t)0) {
@@ -919,21 +938,120 @@ bool validator_stopped(const struct validator *v)
     return v->stopped || (v->fail_fast && v->header_failed);
 }
 
-int validator_run(struct validator *v, const struct csv_rows *in, size_t first, struct batch *out,
-                  struct err *e)
+/* ---- blocks, clones, commit ---------------------------------------------------------- */
+
+struct vblock {
+    struct vfail *fails;
+    size_t nfails, capfails;
+    uint8_t *skip;
+    size_t capskip;
+    size_t base; /* the block's first row in its batch */
+    size_t n;    /* rows validated */
+};
+
+int vblock_new(struct vblock **out)
 {
-    if (first >= in->nrows || validator_stopped(v)) {
+    *out = calloc(1, sizeof(**out));
+    return *out != NULL ? 0 : AE_NOMEM;
+}
+
+void vblock_free(struct vblock *vb)
+{
+    if (vb != NULL) {
+        free(vb->fails);
+        free(vb->skip);
+        free(vb);
+    }
+}
+
+/* Exchanges the block's arrays with the validator's working ones (twice restores both). */
+static void vb_swap(struct validator *v, struct vblock *vb)
+{
+    struct vfail *f = v->fails;
+    size_t nf = v->nfails, cf = v->capfails;
+    uint8_t *sk = v->skip;
+    size_t cs = v->capskip;
+    v->fails = vb->fails;
+    v->nfails = vb->nfails;
+    v->capfails = vb->capfails;
+    v->skip = vb->skip;
+    v->capskip = vb->capskip;
+    vb->fails = f;
+    vb->nfails = nf;
+    vb->capfails = cf;
+    vb->skip = sk;
+    vb->capskip = cs;
+}
+
+int validator_clone(struct validator **out, const struct validator *v, struct err *e)
+{
+    /* The same spec and header, compiled again: its own regex match data and unique_values_eq
+     * state. Header failures are counted by the clone and emitted only by v. */
+    int rc = validator_new(out, v->spec, (const char *const *)v->header, v->nheader,
+                           v->header_line, NULL, e);
+    if (rc == 0) {
+        (*out)->dup_mode = VDUP_EXCLUDE_FIRST; /* clones never run the unique pass */
+    }
+    return rc;
+}
+
+int validator_run_local(struct validator *w, const struct csv_rows *in, size_t first,
+                        struct batch *out, struct vblock *vb, struct err *e)
+{
+    vb->nfails = 0;
+    vb->n = 0;
+    vb->base = out->nrows;
+    if (first >= in->nrows) {
         return 0;
     }
     size_t n = in->nrows - first;
-    if (out->ncols != v->nout || out->nrows > out->cap || n > out->cap - out->nrows) {
+    if (out->ncols != w->nout || out->nrows > out->cap || n > out->cap - out->nrows) {
         return err_set(e, AE_INTERNAL,
                        "validator_run: the batch has %zu columns and room for %zu rows; %zu "
                        "columns and %zu rows are needed",
-                       out->ncols, out->cap - out->nrows, v->nout, n);
+                       out->ncols, out->cap - out->nrows, w->nout, n);
     }
-    if (block_room(v, n) != 0) {
-        return err_set(e, AE_NOMEM, "out of memory");
+    vb_swap(w, vb);
+    size_t base = out->nrows;
+    int rc = block_room(w, n);
+    for (size_t r = 0; r < n && rc == 0; r++) {
+        size_t i = first + r;
+        size_t nf = (size_t)(in->row_first[i + 1] - in->row_first[i]);
+        out->line[base + r] = in->line[i];
+        out->row_ok[base + r] = 1;
+        w->skip[r] = 0;
+        if (in->row_flags != NULL && (in->row_flags[i] & CSV_R_UNTERMINATED)) {
+            /* The last field swallowed the rest of the file: its values mean nothing. */
+            rc = rec(w, i, UINT32_MAX, VF_UNTERMINATED, 0, 0, 0);
+            w->skip[r] = 1;
+        } else if (nf != w->nheader) {
+            rc = rec(w, i, UINT32_MAX, VF_FIELD_COUNT, 0, 0, nf);
+            w->skip[r] = 1;
+        }
+        if (w->skip[r]) {
+            out->row_ok[base + r] = 0;
+        }
+    }
+    for (size_t c = 0; c < w->nout && rc == 0; c++) {
+        rc = run_column(w, c, in, first, n, out, base);
+    }
+    vb_swap(w, vb);
+    if (rc != 0) {
+        return err_set(e, AE_NOMEM, "out of memory validating rows");
+    }
+    out->nrows = base + n;
+    vb->n = n;
+    return 0;
+}
+
+int validator_commit(struct validator *v, struct vblock *vb, const struct csv_rows *in,
+                     size_t first, struct batch *out, struct err *e)
+{
+    size_t n = vb->n;
+    size_t base = vb->base;
+    if (n == 0 || validator_stopped(v)) {
+        out->nrows = base;
+        return 0;
     }
     if (validator_wants_prepass(v) && !v->prepass_done) {
         return err_set(e, AE_INTERNAL,
@@ -941,34 +1059,13 @@ int validator_run(struct validator *v, const struct csv_rows *in, size_t first, 
                        "whole file first",
                        v->spec->schema.report_duplicates);
     }
-    size_t base = out->nrows;
-    v->nfails = 0;
-    int rc = 0;
-    for (size_t r = 0; r < n && rc == 0; r++) {
-        size_t i = first + r;
-        size_t nf = (size_t)(in->row_first[i + 1] - in->row_first[i]);
-        out->line[base + r] = in->line[i];
-        out->row_ok[base + r] = 1;
-        v->skip[r] = 0;
-        if (in->row_flags != NULL && (in->row_flags[i] & CSV_R_UNTERMINATED)) {
-            /* The last field swallowed the rest of the file: its values mean nothing. */
-            rc = rec(v, i, UINT32_MAX, VF_UNTERMINATED, 0, 0, 0);
-            v->skip[r] = 1;
-        } else if (nf != v->nheader) {
-            rc = rec(v, i, UINT32_MAX, VF_FIELD_COUNT, 0, 0, nf);
-            v->skip[r] = 1;
-        }
-        if (v->skip[r]) {
-            out->row_ok[base + r] = 0;
-        }
-    }
-    for (size_t c = 0; c < v->nout && rc == 0; c++) {
-        rc = run_column(v, c, in, first, n, out, base);
-    }
+    vb_swap(v, vb);
+    int rc = block_room(v, n);
     if (rc == 0) {
         rc = run_unique(v, in, first, n, out, base);
     }
     if (rc != 0) {
+        vb_swap(v, vb);
         return err_set(e, AE_NOMEM, "out of memory validating rows");
     }
     if (v->nfails > 1) {
@@ -1004,14 +1101,62 @@ int validator_run(struct validator *v, const struct csv_rows *in, size_t first, 
     v->counts.rows_read += n;
     v->counts.rows_valid += ok;
     v->counts.rows_invalid += n - ok;
-    for (size_t k = 0; k < v->nfails; k++) {
+    for (size_t k = 0; k < v->nfails && rc == 0; k++) {
         rc = emit_one(v, &v->fails[k], in, e);
-        if (rc != 0) {
-            return rc;
-        }
     }
     v->nfails = 0;
+    vb_swap(v, vb);
+    return rc;
+}
+
+int validator_absorb(struct validator *v, const struct validator *w, struct err *e)
+{
+    /* unique_values_eq: values seen anywhere count, and the first value outside the set is the
+     * one on the lowest line. Both validators compiled the same schema for the same header. */
+    for (size_t c = 0; c < v->nout && c < w->nout; c++) {
+        const struct vout *o = &v->outs[c];
+        const struct vout *wo = &w->outs[c];
+        for (size_t k = 0; o->vc != NULL && wo->vc != NULL && k < o->vc->nchecks; k++) {
+            struct vcheck *ck = &o->vc->checks[k];
+            const struct vcheck *wk = &wo->vc->checks[k];
+            if (ck->kind != CK_UNIQUE_EQ) {
+                continue;
+            }
+            for (size_t s = 0; s < ck->nset; s++) {
+                ck->seen[s] |= wk->seen[s];
+            }
+            if (wk->extra && (!ck->extra || wk->extra_line < ck->extra_line)) {
+                char *val = NULL;
+                if (wk->extra_val != NULL && (val = strdup(wk->extra_val)) == NULL) {
+                    return err_set(e, AE_NOMEM, "out of memory");
+                }
+                free(ck->extra_val);
+                ck->extra_val = val;
+                ck->extra = true;
+                ck->extra_line = wk->extra_line;
+            }
+        }
+    }
     return 0;
+}
+
+int validator_run(struct validator *v, const struct csv_rows *in, size_t first, struct batch *out,
+                  struct err *e)
+{
+    if (first >= in->nrows || validator_stopped(v)) {
+        return 0;
+    }
+    if (validator_wants_prepass(v) && !v->prepass_done) {
+        return err_set(e, AE_INTERNAL,
+                       "validator_run: report_duplicates: %s needs validator_prepass over the "
+                       "whole file first",
+                       v->spec->schema.report_duplicates);
+    }
+    if (v->own_block == NULL && vblock_new(&v->own_block) != 0) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    int rc = validator_run_local(v, in, first, out, v->own_block, e);
+    return rc != 0 ? rc : validator_commit(v, v->own_block, in, first, out, e);
 }
 
 /* unique_values_eq: the values Pandera would find missing, as written in the schema. */

@@ -142,6 +142,28 @@ bool validator_out_nullable(const struct validator *v, size_t i);
 int validator_run(struct validator *v, const struct csv_rows *in, size_t first, struct batch *out,
                   struct err *e) ASTRO_WUR;
 
+/* Parallel validation of one file. A block is validated in two steps: validator_run_local (row-
+ * and value-level checks: everything that depends on the block alone) on any thread, with a clone
+ * of the validator per thread, then validator_commit, in file order, on the validator the clones
+ * came from: unique columns and sets, fail-fast, counts and the emission of every failure case
+ * happen there, so reports read exactly as with validator_run (which is the two steps on one
+ * validator). The block's failure cases wait in a struct vblock between the steps; in and out must
+ * stay untouched in between. After the last commit, validator_absorb each clone (its
+ * unique_values_eq state), then validator_finish. */
+struct vblock;
+int vblock_new(struct vblock **out) ASTRO_WUR; /* 0 or AE_NOMEM */
+void vblock_free(struct vblock *vb);
+/* A validator for the same spec and header, with its own scratch state and no failure sink. */
+int validator_clone(struct validator **out, const struct validator *v, struct err *e) ASTRO_WUR;
+/* As validator_run, without anything that spans blocks; the cases go to vb. */
+int validator_run_local(struct validator *w, const struct csv_rows *in, size_t first,
+                        struct batch *out, struct vblock *vb, struct err *e) ASTRO_WUR;
+/* Completes the block vb of (in, first, out): uniqueness, fail-fast (out->nrows may shrink),
+ * counts, emission. After a fail-fast stop every later commit leaves out empty. */
+int validator_commit(struct validator *v, struct vblock *vb, const struct csv_rows *in,
+                     size_t first, struct batch *out, struct err *e) ASTRO_WUR;
+int validator_absorb(struct validator *v, const struct validator *w, struct err *e) ASTRO_WUR;
+
 /* report_duplicates (Pandera's meaning, for unique: true columns and frame-level unique sets):
  * exclude_first fails every occurrence of a key but the first, exclude_last every one but the
  * last, all every one. When the schema does not state it, astro keeps the first occurrence

@@ -163,6 +163,7 @@ struct validator {
     struct vuset *usets;
     size_t nusets;
     size_t nheader;
+    char **header; /* owned copy of the header names, for validator_clone */
     uint64_t header_line;
     bool header_failed;
     bool finished;
@@ -175,10 +176,13 @@ struct validator {
     uint64_t block_row0; /* rows read before the current block (for struct failure.row) */
     size_t block_first;  /* index of the current block's first data row in its csv_rows */
     struct validate_counts counts;
+    /* The block in progress; its fails and skip arrays belong to a struct vblock and are swapped
+     * in for the duration of validator_run_local / validator_commit. */
     struct vfail *fails;
     size_t nfails, capfails;
     uint8_t *skip; /* per row of the current block: 1 = row-level failure, values not checked */
     size_t capskip;
+    struct vblock *own_block; /* validator_run's block */
     struct vhash *hashes; /* per row of the current block: key hash, all-zero = no key */
     size_t caphashes;
     struct buf scratch;
