@@ -35,6 +35,14 @@ struct pq_options {
     size_t rg_bytes;     /* max buffered bytes per row group, default 128 MiB */
     size_t dict_bytes;   /* dictionary size limit per chunk, default 1 MiB */
     const char *created_by; /* default "astro version X.Y.Z (build ...)" */
+    /* Threads that encode and compress a row group's column chunks, default 1 (0 counts as 1).
+     * With threads > 1 each flush encodes up to min(threads, columns) chunks at once, each on
+     * its own thread with its own compression context, into its own buffer; the chunks are then
+     * written in column order. The file is byte-identical to the one threads = 1 writes. Memory:
+     * on top of the buffered row group (rg_bytes), at most that one row group's encoded and
+     * compressed chunks are held, and only during its flush; threads = 1 streams the pages to
+     * the file and holds no chunk. */
+    int threads;
 };
 
 void pq_options_default(struct pq_options *o);
@@ -63,6 +71,12 @@ int pq_writer_close(struct pq_writer *w, uint64_t *bytes, struct err *e) ASTRO_W
 uint64_t pq_writer_rows(const struct pq_writer *w);
 
 void pq_writer_free(struct pq_writer *w);
+
+/* Test hook: the next flush of column col (0-based) fails with code, after its dictionary page
+ * is encoded and before its first data page, as a compression or allocation failure would. The
+ * write or close that flushes fails with code and a message naming the column; the writer is
+ * then failed (sticky). code 0 removes the fault. Only for tests. */
+void pq_writer_inject_fault(struct pq_writer *w, size_t col, int code);
 
 /*
  * Reader: streams a flat Parquet file into batches, one row group and one page per column at a

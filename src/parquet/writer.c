@@ -23,6 +23,8 @@
 #include "parquet/thrift.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -44,6 +46,7 @@ enum { PAGE_DATA = 0, PAGE_DICTIONARY = 2 };
 #define SLICE_ROWS 8192
 #define DICT_RATIO_CHECK_AT 65536
 #define STAT_MAX_BYTES 4096
+#define MAX_THREADS 64
 
 /* The dictionary of one chunk: entries in PLAIN form in data, an open-addressing table whose
  * slots hold (hash32 << 32 | entry + 1), and for byte arrays the offset of every entry. */
@@ -81,6 +84,15 @@ struct pq_kv {
     char *value;
 };
 
+/* The scratch one thread needs to turn a column chunk into pages: its own compression context
+ * (a ZSTD_CCtx or zlib stream is not shareable between threads) and page buffers. */
+struct pq_enc {
+    struct pq_compressor comp;
+    struct buf body, cbody, hdr;
+};
+
+struct pq_chunk; /* one column's encoded chunk during a parallel flush */
+
 struct pq_writer {
     int fd;
     uint8_t *obuf;
@@ -90,8 +102,10 @@ struct pq_writer {
     size_t ncols;
     struct pq_options o;
     char *created_by;
-    struct pq_compressor comp;
-    struct buf body, cbody, hdr, meta, rowgroups;
+    struct pq_enc *enc; /* nenc encoders: enc[0] for the serial path, one per thread */
+    size_t nenc;
+    struct pq_chunk *chunks; /* ncols, when nenc > 1 */
+    struct buf meta, rowgroups;
     size_t nrowgroups;
     uint64_t rows_total;
     size_t rg_rows;
@@ -101,6 +115,8 @@ struct pq_writer {
     size_t nkv, kv_cap;
     int failed; /* sticky AE_* code after an error that left the file inconsistent */
     bool closed;
+    size_t fault_col; /* pq_writer_inject_fault: column + 1, or 0 */
+    int fault_code;
 };
 
 /* Per-chunk figures collected while its pages are written. */
@@ -120,6 +136,15 @@ struct chunk_meta {
     int64_t nan_count;
 };
 
+/* A column chunk encoded by a worker of a parallel flush: its bytes (offsets in cm relative to
+ * the chunk's first byte until it is written), or the error that stopped it. */
+struct pq_chunk {
+    struct buf out;
+    struct chunk_meta cm;
+    int rc;
+    struct err e;
+};
+
 void pq_options_default(struct pq_options *o)
 {
     o->codec = PQ_CODEC_ZSTD;
@@ -130,6 +155,7 @@ void pq_options_default(struct pq_options *o)
     o->rg_bytes = 128u << 20;
     o->dict_bytes = 1u << 20;
     o->created_by = NULL;
+    o->threads = 1;
 }
 
 /* ---------------------------------------------------------------- output */
@@ -469,10 +495,19 @@ void pq_writer_free(struct pq_writer *w)
     free(w->created_by);
     free(w->obuf);
     free(w->sel);
-    pq_compressor_release(&w->comp);
-    buf_release(&w->body);
-    buf_release(&w->cbody);
-    buf_release(&w->hdr);
+    for (size_t i = 0; i < w->nenc; i++) {
+        pq_compressor_release(&w->enc[i].comp);
+        buf_release(&w->enc[i].body);
+        buf_release(&w->enc[i].cbody);
+        buf_release(&w->enc[i].hdr);
+    }
+    free(w->enc);
+    if (w->chunks != NULL) {
+        for (size_t i = 0; i < w->ncols; i++) {
+            buf_release(&w->chunks[i].out);
+        }
+        free(w->chunks);
+    }
     buf_release(&w->meta);
     buf_release(&w->rowgroups);
     free(w);
@@ -502,7 +537,13 @@ int pq_writer_open(struct pq_writer **out, int fd, const struct pq_column *cols,
         w->o.rg_bytes = o->rg_bytes ? o->rg_bytes : w->o.rg_bytes;
         w->o.dict_bytes = o->dict_bytes ? o->dict_bytes : w->o.dict_bytes;
         w->o.created_by = o->created_by;
+        w->o.threads = o->threads;
     }
+    /* More threads than columns would idle; MAX_THREADS keeps a bad value from exhausting
+     * the process. */
+    w->o.threads = w->o.threads < 1 ? 1 : w->o.threads;
+    w->o.threads = w->o.threads > MAX_THREADS ? MAX_THREADS : w->o.threads;
+
     if (w->o.page_rows > INT32_MAX) {
         w->o.page_rows = INT32_MAX;
     }
@@ -541,9 +582,25 @@ int pq_writer_open(struct pq_writer **out, int fd, const struct pq_column *cols,
         }
         c->dict_on = c->dict_ok;
     }
-    rc = pq_compressor_init(&w->comp, w->o.codec, w->o.level, e);
-    if (rc != 0) {
+    size_t nenc = (size_t)w->o.threads < ncols ? (size_t)w->o.threads : ncols;
+    w->enc = calloc(nenc, sizeof(*w->enc));
+    if (w->enc == NULL) {
+        rc = err_set(e, AE_NOMEM, "out of memory creating the Parquet writer");
         goto fail;
+    }
+    w->nenc = nenc;
+    for (size_t i = 0; i < w->nenc; i++) {
+        rc = pq_compressor_init(&w->enc[i].comp, w->o.codec, w->o.level, e);
+        if (rc != 0) {
+            goto fail;
+        }
+    }
+    if (w->nenc > 1) {
+        w->chunks = calloc(ncols, sizeof(*w->chunks));
+        if (w->chunks == NULL) {
+            rc = err_set(e, AE_NOMEM, "out of memory creating the Parquet writer");
+            goto fail;
+        }
     }
     rc = out_write(w, "PAR1", 4, e);
     if (rc != 0) {
@@ -554,6 +611,12 @@ int pq_writer_open(struct pq_writer **out, int fd, const struct pq_column *cols,
 fail:
     pq_writer_free(w);
     return rc;
+}
+
+void pq_writer_inject_fault(struct pq_writer *w, size_t col, int code)
+{
+    w->fault_col = code != 0 ? col + 1 : 0;
+    w->fault_code = code;
 }
 
 uint64_t pq_writer_rows(const struct pq_writer *w)
@@ -999,27 +1062,51 @@ static void stats_compute(const struct pq_col *c, struct chunk_meta *cm)
 
 /* ---------------------------------------------------------------- pages and chunks */
 
+/* Where a chunk's pages go: straight to the file (out == NULL: the serial path) or into the
+ * buffer of a worker of a parallel flush. len counts the chunk's bytes so far; the offsets in
+ * chunk_meta are taken from it, relative to the chunk's first byte. */
+struct chunk_sink {
+    struct pq_writer *w; /* used, by out_write, only when out == NULL */
+    struct buf *out;
+    uint64_t len;
+};
+
+static int sink_write(struct chunk_sink *k, const void *p, size_t n, struct err *e)
+{
+    if (k->out == NULL) {
+        int rc = out_write(k->w, p, n, e);
+        if (rc != 0) {
+            return rc;
+        }
+    } else if (buf_append(k->out, p, n) != 0) {
+        return err_set(e, AE_NOMEM, "out of memory buffering a column chunk");
+    }
+    k->len += n;
+    return 0;
+}
+
 /* Compresses body, writes PageHeader + payload, and adds both to the chunk's sizes. */
-static int write_page(struct pq_writer *w, struct chunk_meta *cm, int type, const void *body,
-                      size_t n, size_t nvalues, int enc, struct err *e)
+static int write_page(const struct pq_options *o, struct pq_enc *x, struct chunk_sink *k,
+                      struct chunk_meta *cm, int type, const void *body, size_t n,
+                      size_t nvalues, int enc, struct err *e)
 {
     const void *payload = body;
     size_t plen = n;
     int rc;
-    if (w->o.codec != PQ_CODEC_NONE) {
-        rc = pq_compress(&w->comp, body, n, &w->cbody, e);
+    if (o->codec != PQ_CODEC_NONE) {
+        rc = pq_compress(&x->comp, body, n, &x->cbody, e);
         if (rc != 0) {
             return rc;
         }
-        payload = w->cbody.data;
-        plen = w->cbody.len;
+        payload = x->cbody.data;
+        plen = x->cbody.len;
     }
     if (n > INT32_MAX || plen > INT32_MAX || nvalues > INT32_MAX) {
         return err_set(e, AE_DATA, "a Parquet page would exceed 2 GiB (a single value too large?)");
     }
-    buf_reset(&w->hdr);
+    buf_reset(&x->hdr);
     struct tc t;
-    tc_init(&t, &w->hdr);
+    tc_init(&t, &x->hdr);
     tc_field_i32(&t, 1, type);
     tc_field_i32(&t, 2, (int32_t)n);
     tc_field_i32(&t, 3, (int32_t)plen);
@@ -1041,12 +1128,12 @@ static int write_page(struct pq_writer *w, struct chunk_meta *cm, int type, cons
     if (tc_error(&t) != 0) {
         return err_set(e, AE_NOMEM, "out of memory writing a page header");
     }
-    rc = out_write(w, w->hdr.data, w->hdr.len, e);
+    rc = sink_write(k, x->hdr.data, x->hdr.len, e);
     if (rc == 0) {
-        rc = out_write(w, payload, plen, e);
+        rc = sink_write(k, payload, plen, e);
     }
-    cm->unc += w->hdr.len + n;
-    cm->comp += w->hdr.len + plen;
+    cm->unc += x->hdr.len + n;
+    cm->comp += x->hdr.len + plen;
     return rc;
 }
 
@@ -1059,8 +1146,11 @@ static size_t count_present(const uint8_t *lv, size_t n)
     return k;
 }
 
-static int flush_column(struct pq_writer *w, struct pq_col *c, struct chunk_meta *cm,
-                        struct err *e)
+/* Encodes the buffered chunk of c into pages sent to k, filling cm (offsets relative to the
+ * chunk's start). Touches only c, x and k: a parallel flush runs one per thread. fault is the
+ * pq_writer_inject_fault code for this column, or 0. */
+static int flush_column(const struct pq_options *o, struct pq_enc *x, struct chunk_sink *k,
+                        struct pq_col *c, struct chunk_meta *cm, int fault, struct err *e)
 {
     int rc;
     memset(cm, 0, sizeof(*cm));
@@ -1071,31 +1161,34 @@ static int flush_column(struct pq_writer *w, struct pq_col *c, struct chunk_meta
         }
     }
     stats_compute(c, cm);
-    cm->start = w->pos;
+    cm->start = k->len;
     int bw = 0;
     if (c->dict_on) {
         cm->has_dict = true;
-        cm->dict_off = w->pos;
-        rc = write_page(w, cm, PAGE_DICTIONARY, c->dict.data.data, c->dict.data.len, c->dict.count,
-                        ENC_PLAIN_DICTIONARY, e);
+        cm->dict_off = k->len;
+        rc = write_page(o, x, k, cm, PAGE_DICTIONARY, c->dict.data.data, c->dict.data.len,
+                        c->dict.count, ENC_PLAIN_DICTIONARY, e);
         if (rc != 0) {
             return rc;
         }
         bw = pq_bit_width(c->dict.count - 1);
         bw = bw < 1 ? 1 : bw; /* width 0 trips some readers: PARQUET.md §1.5 */
     }
-    cm->data_off = w->pos;
+    if (fault != 0) {
+        return err_set(e, fault, "injected fault");
+    }
+    cm->data_off = k->len;
     cm->data_enc = c->dict_on ? ENC_PLAIN_DICTIONARY : ENC_PLAIN;
 
     size_t cap_rows;
     if (c->dict_on) {
-        cap_rows = w->o.page_bytes * 8 / (size_t)bw;
+        cap_rows = o->page_bytes * 8 / (size_t)bw;
     } else if (c->ptype == PT_BOOLEAN) {
-        cap_rows = w->o.page_bytes * 8;
+        cap_rows = o->page_bytes * 8;
     } else if (c->ptype == PT_BYTE_ARRAY) {
         cap_rows = SIZE_MAX;
     } else {
-        cap_rows = w->o.page_bytes / (size_t)c->width;
+        cap_rows = o->page_bytes / (size_t)c->width;
     }
     cap_rows = cap_rows < 1 ? 1 : cap_rows;
     const uint8_t *lv = (const uint8_t *)c->levels.data;
@@ -1103,7 +1196,7 @@ static int flush_column(struct pq_writer *w, struct pq_col *c, struct chunk_meta
     size_t r0 = 0, v0 = 0, voff = 0;
     while (r0 < c->nrows) {
         size_t limit = c->nrows - r0;
-        limit = limit < w->o.page_rows ? limit : w->o.page_rows;
+        limit = limit < o->page_rows ? limit : o->page_rows;
         limit = limit < cap_rows ? limit : cap_rows;
         size_t r1, nv, vbytes = 0;
         if (c->ptype == PT_BYTE_ARRAY && !c->dict_on) {
@@ -1113,7 +1206,7 @@ static int flush_column(struct pq_writer *w, struct pq_col *c, struct chunk_meta
             while (r - r0 < limit) {
                 if (!c->nullable || lv[r]) {
                     size_t sz = 4 + (size_t)pq_get_u32le(vals + voff + vbytes);
-                    if (vbytes > 0 && vbytes + sz > w->o.page_bytes) {
+                    if (vbytes > 0 && vbytes + sz > o->page_bytes) {
                         break;
                     }
                     vbytes += sz;
@@ -1127,32 +1220,33 @@ static int flush_column(struct pq_writer *w, struct pq_col *c, struct chunk_meta
             nv = c->nullable ? count_present(lv + r0, r1 - r0) : r1 - r0;
             vbytes = nv * (size_t)c->width;
         }
-        buf_reset(&w->body);
+        buf_reset(&x->body);
         if (c->nullable) {
             /* V1 definition levels: u32 LE byte length, then the hybrid runs (Encodings.md). */
-            if (buf_append(&w->body, "\0\0\0\0", 4) != 0 ||
-                pq_rle_encode_levels(&w->body, lv + r0, r1 - r0) != 0) {
+            if (buf_append(&x->body, "\0\0\0\0", 4) != 0 ||
+                pq_rle_encode_levels(&x->body, lv + r0, r1 - r0) != 0) {
                 return err_set(e, AE_NOMEM, "out of memory encoding column '%s'", c->name);
             }
-            pq_put_u32le((uint8_t *)w->body.data, (uint32_t)(w->body.len - 4));
+            pq_put_u32le((uint8_t *)x->body.data, (uint32_t)(x->body.len - 4));
         }
         int mrc;
         if (c->dict_on) {
             char b = (char)bw;
             const uint32_t *ix = (const uint32_t *)(const void *)c->idx.data;
-            mrc = buf_append(&w->body, &b, 1);
+            mrc = buf_append(&x->body, &b, 1);
             if (mrc == 0 && nv > 0) {
-                mrc = pq_rle_encode_u32(&w->body, ix + v0, nv, bw);
+                mrc = pq_rle_encode_u32(&x->body, ix + v0, nv, bw);
             }
         } else if (c->ptype == PT_BOOLEAN) {
-            mrc = pq_plain_bool(&w->body, vals + v0, nv);
+            mrc = pq_plain_bool(&x->body, vals + v0, nv);
         } else {
-            mrc = buf_append(&w->body, vals + voff, vbytes);
+            mrc = buf_append(&x->body, vals + voff, vbytes);
         }
         if (mrc != 0) {
             return err_set(e, AE_NOMEM, "out of memory encoding column '%s'", c->name);
         }
-        rc = write_page(w, cm, PAGE_DATA, w->body.data, w->body.len, r1 - r0, cm->data_enc, e);
+        rc = write_page(o, x, k, cm, PAGE_DATA, x->body.data, x->body.len, r1 - r0, cm->data_enc,
+                        e);
         if (rc != 0) {
             return rc;
         }
@@ -1228,23 +1322,153 @@ static void chunk_thrift(struct tc *t, const struct pq_writer *w, const struct p
     tc_struct_end(t); /* ColumnChunk */
 }
 
+/* A parallel flush: every worker takes the next column not yet taken until none is left, so a
+ * slow column (long strings, a large dictionary) does not hold the others back. */
+struct rg_job {
+    struct pq_writer *w;
+    atomic_size_t next;
+    atomic_bool stop; /* a column failed: the rest need not be encoded */
+};
+
+struct rg_worker {
+    struct rg_job *job;
+    struct pq_enc *x;
+    pthread_t tid;
+};
+
+static void rg_work(struct rg_job *j, struct pq_enc *x)
+{
+    struct pq_writer *w = j->w;
+    for (;;) {
+        size_t i = atomic_fetch_add(&j->next, 1);
+        if (i >= w->ncols || atomic_load(&j->stop)) {
+            return;
+        }
+        struct pq_chunk *ch = &w->chunks[i];
+        struct chunk_sink k = {NULL, &ch->out, 0};
+        int fault = w->fault_col == i + 1 ? w->fault_code : 0;
+        ch->rc = flush_column(&w->o, x, &k, &w->cols[i], &ch->cm, fault, &ch->e);
+        if (ch->rc != 0) {
+            atomic_store(&j->stop, true);
+        }
+    }
+}
+
+static void *rg_thread(void *arg)
+{
+    struct rg_worker *r = arg;
+    rg_work(r->job, r->x);
+    return NULL;
+}
+
+/* Encodes every chunk of the row group into w->chunks on up to nenc threads (this one
+ * included), then joins them all: no thread outlives the call, whatever failed. Returns the
+ * failure of the first column (in column order) that failed, with its name. */
+static int encode_parallel(struct pq_writer *w, struct err *e)
+{
+    struct rg_job job;
+    job.w = w;
+    atomic_init(&job.next, 0);
+    atomic_init(&job.stop, false);
+    for (size_t i = 0; i < w->ncols; i++) {
+        buf_reset(&w->chunks[i].out);
+        w->chunks[i].rc = 1; /* not encoded */
+        err_clear(&w->chunks[i].e);
+    }
+    struct rg_worker workers[MAX_THREADS];
+    size_t started = 0;
+    for (size_t t = 1; t < w->nenc; t++) {
+        struct rg_worker *r = &workers[started];
+        r->job = &job;
+        r->x = &w->enc[t];
+        /* A thread that cannot be created is not an error: the others take its columns. */
+        if (pthread_create(&r->tid, NULL, rg_thread, r) == 0) {
+            started++;
+        }
+    }
+    rg_work(&job, &w->enc[0]);
+    for (size_t t = 0; t < started; t++) {
+        pthread_join(workers[t].tid, NULL);
+    }
+    for (size_t i = 0; i < w->ncols; i++) {
+        struct pq_chunk *ch = &w->chunks[i];
+        if (ch->rc < 0) {
+            if (e != NULL) {
+                *e = ch->e;
+            }
+            err_prefix(e, "writing column '%s'", w->cols[i].name);
+            return ch->rc;
+        }
+    }
+    for (size_t i = 0; i < w->ncols; i++) {
+        if (w->chunks[i].rc != 0) {
+            return err_set(e, AE_INTERNAL, "column '%s' was not encoded", w->cols[i].name);
+        }
+    }
+    return 0;
+}
+
+/* After a parallel flush: the chunk buffers keep their memory for the next row group unless
+ * they hold much more than this one needed (a smaller last group, a shift between columns), so
+ * what stays allocated is bounded by about twice one row group's chunks. */
+static void chunks_trim(struct pq_writer *w)
+{
+    size_t len = 0, cap = 0;
+    for (size_t i = 0; i < w->ncols; i++) {
+        len += w->chunks[i].out.len;
+        cap += w->chunks[i].out.cap;
+    }
+    for (size_t i = 0; i < w->ncols; i++) {
+        if (cap > 2 * len + (1u << 20)) {
+            buf_release(&w->chunks[i].out);
+        } else {
+            buf_reset(&w->chunks[i].out);
+        }
+    }
+}
+
 static int flush_rowgroup(struct pq_writer *w, struct err *e)
 {
+    int rc;
     size_t nrows = w->rg_rows;
     uint64_t start = w->pos, unc = 0, comp = 0;
+    bool parallel = w->nenc > 1;
+    if (parallel) {
+        rc = encode_parallel(w, e);
+        if (rc != 0) {
+            return rc;
+        }
+    }
     buf_reset(&w->meta);
     struct tc t;
     tc_init(&t, &w->meta);
     for (size_t i = 0; i < w->ncols; i++) {
         struct chunk_meta cm;
-        int rc = flush_column(w, &w->cols[i], &cm, e);
-        if (rc != 0) {
-            return err_prefix(e, "writing column '%s'", w->cols[i].name);
+        uint64_t base = w->pos;
+        if (parallel) {
+            cm = w->chunks[i].cm;
+            rc = out_write(w, w->chunks[i].out.data, w->chunks[i].out.len, e);
+        } else {
+            /* Serial: the pages stream to the file as they are encoded; no chunk is held. */
+            struct chunk_sink k = {w, NULL, 0};
+            int fault = w->fault_col == i + 1 ? w->fault_code : 0;
+            rc = flush_column(&w->o, &w->enc[0], &k, &w->cols[i], &cm, fault, e);
         }
+        if (rc != 0) {
+            err_prefix(e, "writing column '%s'", w->cols[i].name);
+            return rc;
+        }
+        /* The chunk's offsets were counted from its first byte; now it has a place in the file. */
+        cm.start += base;
+        cm.data_off += base;
+        cm.dict_off += cm.has_dict ? base : 0;
         unc += cm.unc;
         comp += cm.comp;
         chunk_thrift(&t, w, &w->cols[i], &cm, nrows);
         col_reset(&w->cols[i]);
+    }
+    if (parallel) {
+        chunks_trim(w);
     }
     struct tc r;
     tc_init(&r, &w->rowgroups);
