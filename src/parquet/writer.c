@@ -59,6 +59,12 @@ struct pq_dict {
     size_t offs_cap;
 };
 
+/* One data page of the chunk being flushed: rows [r0, r1), values [v0, v0 + nv), and for
+ * PLAIN values other than booleans their bytes [voff, voff + vbytes) in vals. */
+struct pq_page {
+    size_t r0, r1, v0, nv, voff, vbytes;
+};
+
 struct pq_col {
     char *name;
     struct dtype_info type;
@@ -77,6 +83,10 @@ struct pq_col {
     bool ratio_checked;
     size_t nrows;
     size_t nvals;
+    /* The page plan of the chunk being flushed (chunk_plan). */
+    struct pq_page *pages;
+    size_t npages, pages_cap;
+    int bw; /* dictionary index bit width */
 };
 
 struct pq_kv {
@@ -91,7 +101,8 @@ struct pq_enc {
     struct buf body, cbody, hdr;
 };
 
-struct pq_chunk; /* one column's encoded chunk during a parallel flush */
+struct pq_chunk; /* one column's plan during a parallel flush */
+struct pq_seg;   /* a range of one chunk's pages during a parallel flush */
 
 struct pq_writer {
     int fd;
@@ -105,6 +116,8 @@ struct pq_writer {
     struct pq_enc *enc; /* nenc encoders: enc[0] for the serial path, one per thread */
     size_t nenc;
     struct pq_chunk *chunks; /* ncols, when nenc > 1 */
+    struct pq_seg *segs;     /* nsegs of segs_cap, when nenc > 1 */
+    size_t nsegs, segs_cap;
     struct buf meta, rowgroups;
     size_t nrowgroups;
     uint64_t rows_total;
@@ -136,12 +149,21 @@ struct chunk_meta {
     int64_t nan_count;
 };
 
-/* A column chunk encoded by a worker of a parallel flush: its bytes (offsets in cm relative to
- * the chunk's first byte until it is written), or the error that stopped it. */
+/* A column chunk planned by a worker of a parallel flush (chunk_plan), or the error that
+ * stopped it. */
 struct pq_chunk {
+    struct chunk_meta cm;
+    int rc; /* 1 until planned */
+    struct err e;
+};
+
+/* The pages [p0, p1) of column col encoded by a worker of a parallel flush: their bytes, their
+ * sizes and count in cm (with, when p0 == 0, the offsets relative to out), or the error. */
+struct pq_seg {
+    size_t col, p0, p1;
     struct buf out;
     struct chunk_meta cm;
-    int rc;
+    int rc; /* 1 until encoded */
     struct err e;
 };
 
@@ -472,6 +494,7 @@ static void schema_element(struct tc *t, const struct pq_col *c)
 static void col_release(struct pq_col *c)
 {
     free(c->name);
+    free(c->pages);
     buf_release(&c->levels);
     buf_release(&c->vals);
     buf_release(&c->idx);
@@ -502,12 +525,11 @@ void pq_writer_free(struct pq_writer *w)
         buf_release(&w->enc[i].hdr);
     }
     free(w->enc);
-    if (w->chunks != NULL) {
-        for (size_t i = 0; i < w->ncols; i++) {
-            buf_release(&w->chunks[i].out);
-        }
-        free(w->chunks);
+    free(w->chunks);
+    for (size_t i = 0; i < w->segs_cap; i++) {
+        buf_release(&w->segs[i].out);
     }
+    free(w->segs);
     buf_release(&w->meta);
     buf_release(&w->rowgroups);
     free(w);
@@ -1146,13 +1168,11 @@ static size_t count_present(const uint8_t *lv, size_t n)
     return k;
 }
 
-/* Encodes the buffered chunk of c into pages sent to k, filling cm (offsets relative to the
- * chunk's start). Touches only c, x and k: a parallel flush runs one per thread. fault is the
- * pq_writer_inject_fault code for this column, or 0. */
-static int flush_column(const struct pq_options *o, struct pq_enc *x, struct chunk_sink *k,
-                        struct pq_col *c, struct chunk_meta *cm, int fault, struct err *e)
+/* First half of a chunk flush: the chunk-end dictionary decision, the statistics (into cm, which
+ * it zeroes) and the cut of the chunk into data pages (c->pages). Touches only c. */
+static int chunk_plan(const struct pq_options *o, struct pq_col *c, struct chunk_meta *cm,
+                      struct err *e)
 {
-    int rc;
     memset(cm, 0, sizeof(*cm));
     /* Chunk-end dictionary decision (PARQUET.md §1.7): more than 3/4 distinct goes PLAIN. */
     if (c->dict_on && (c->nvals == 0 || c->dict.count * 4 > c->nvals * 3)) {
@@ -1161,28 +1181,17 @@ static int flush_column(const struct pq_options *o, struct pq_enc *x, struct chu
         }
     }
     stats_compute(c, cm);
-    cm->start = k->len;
-    int bw = 0;
+    c->bw = 0;
     if (c->dict_on) {
         cm->has_dict = true;
-        cm->dict_off = k->len;
-        rc = write_page(o, x, k, cm, PAGE_DICTIONARY, c->dict.data.data, c->dict.data.len,
-                        c->dict.count, ENC_PLAIN_DICTIONARY, e);
-        if (rc != 0) {
-            return rc;
-        }
-        bw = pq_bit_width(c->dict.count - 1);
-        bw = bw < 1 ? 1 : bw; /* width 0 trips some readers: PARQUET.md §1.5 */
+        c->bw = pq_bit_width(c->dict.count - 1);
+        c->bw = c->bw < 1 ? 1 : c->bw; /* width 0 trips some readers: PARQUET.md §1.5 */
     }
-    if (fault != 0) {
-        return err_set(e, fault, "injected fault");
-    }
-    cm->data_off = k->len;
     cm->data_enc = c->dict_on ? ENC_PLAIN_DICTIONARY : ENC_PLAIN;
 
     size_t cap_rows;
     if (c->dict_on) {
-        cap_rows = o->page_bytes * 8 / (size_t)bw;
+        cap_rows = o->page_bytes * 8 / (size_t)c->bw;
     } else if (c->ptype == PT_BOOLEAN) {
         cap_rows = o->page_bytes * 8;
     } else if (c->ptype == PT_BYTE_ARRAY) {
@@ -1194,6 +1203,7 @@ static int flush_column(const struct pq_options *o, struct pq_enc *x, struct chu
     const uint8_t *lv = (const uint8_t *)c->levels.data;
     const uint8_t *vals = (const uint8_t *)c->vals.data;
     size_t r0 = 0, v0 = 0, voff = 0;
+    c->npages = 0;
     while (r0 < c->nrows) {
         size_t limit = c->nrows - r0;
         limit = limit < o->page_rows ? limit : o->page_rows;
@@ -1218,42 +1228,85 @@ static int flush_column(const struct pq_options *o, struct pq_enc *x, struct chu
         } else {
             r1 = r0 + limit;
             nv = c->nullable ? count_present(lv + r0, r1 - r0) : r1 - r0;
-            vbytes = nv * (size_t)c->width;
+            vbytes = c->dict_on ? 0 : nv * (size_t)c->width;
         }
+        if (c->npages == c->pages_cap) {
+            size_t nc = c->pages_cap ? c->pages_cap * 2 : 64;
+            struct pq_page *np = realloc(c->pages, nc * sizeof(*np));
+            if (np == NULL) {
+                return err_set(e, AE_NOMEM, "out of memory encoding column '%s'", c->name);
+            }
+            c->pages = np;
+            c->pages_cap = nc;
+        }
+        struct pq_page *pg = &c->pages[c->npages++];
+        pg->r0 = r0, pg->r1 = r1, pg->v0 = v0, pg->nv = nv, pg->voff = voff, pg->vbytes = vbytes;
+        r0 = r1;
+        v0 += nv;
+        voff += c->ptype == PT_BOOLEAN ? 0 : vbytes;
+    }
+    return 0;
+}
+
+/* Second half: encodes the planned data pages [p0, p1) of c, preceded when p0 == 0 by the
+ * dictionary page, into k; adds their sizes and count to cm, and when p0 == 0 sets cm's
+ * dict_off and data_off (relative to k's start). Reads c without changing it, so ranges of one
+ * chunk may be encoded on different threads at once. fault is the pq_writer_inject_fault code
+ * for this column, or 0. */
+static int encode_pages(const struct pq_options *o, struct pq_enc *x, struct chunk_sink *k,
+                        const struct pq_col *c, struct chunk_meta *cm, size_t p0, size_t p1,
+                        int fault, struct err *e)
+{
+    int rc;
+    if (p0 == 0) {
+        if (c->dict_on) {
+            cm->dict_off = k->len;
+            rc = write_page(o, x, k, cm, PAGE_DICTIONARY, c->dict.data.data, c->dict.data.len,
+                            c->dict.count, ENC_PLAIN_DICTIONARY, e);
+            if (rc != 0) {
+                return rc;
+            }
+        }
+        if (fault != 0) {
+            return err_set(e, fault, "injected fault");
+        }
+        cm->data_off = k->len;
+    }
+    const uint8_t *lv = (const uint8_t *)c->levels.data;
+    const uint8_t *vals = (const uint8_t *)c->vals.data;
+    for (size_t p = p0; p < p1; p++) {
+        const struct pq_page *pg = &c->pages[p];
         buf_reset(&x->body);
         if (c->nullable) {
             /* V1 definition levels: u32 LE byte length, then the hybrid runs (Encodings.md). */
             if (buf_append(&x->body, "\0\0\0\0", 4) != 0 ||
-                pq_rle_encode_levels(&x->body, lv + r0, r1 - r0) != 0) {
+                pq_rle_encode_levels(&x->body, lv + pg->r0, pg->r1 - pg->r0) != 0) {
                 return err_set(e, AE_NOMEM, "out of memory encoding column '%s'", c->name);
             }
             pq_put_u32le((uint8_t *)x->body.data, (uint32_t)(x->body.len - 4));
         }
         int mrc;
         if (c->dict_on) {
-            char b = (char)bw;
+            char b = (char)c->bw;
             const uint32_t *ix = (const uint32_t *)(const void *)c->idx.data;
             mrc = buf_append(&x->body, &b, 1);
-            if (mrc == 0 && nv > 0) {
-                mrc = pq_rle_encode_u32(&x->body, ix + v0, nv, bw);
+            if (mrc == 0 && pg->nv > 0) {
+                mrc = pq_rle_encode_u32(&x->body, ix + pg->v0, pg->nv, c->bw);
             }
         } else if (c->ptype == PT_BOOLEAN) {
-            mrc = pq_plain_bool(&x->body, vals + v0, nv);
+            mrc = pq_plain_bool(&x->body, vals + pg->v0, pg->nv);
         } else {
-            mrc = buf_append(&x->body, vals + voff, vbytes);
+            mrc = buf_append(&x->body, vals + pg->voff, pg->vbytes);
         }
         if (mrc != 0) {
             return err_set(e, AE_NOMEM, "out of memory encoding column '%s'", c->name);
         }
-        rc = write_page(o, x, k, cm, PAGE_DATA, x->body.data, x->body.len, r1 - r0, cm->data_enc,
-                        e);
+        rc = write_page(o, x, k, cm, PAGE_DATA, x->body.data, x->body.len, pg->r1 - pg->r0,
+                        c->dict_on ? ENC_PLAIN_DICTIONARY : ENC_PLAIN, e);
         if (rc != 0) {
             return rc;
         }
         cm->ndata_pages++;
-        r0 = r1;
-        v0 += nv;
-        voff += c->ptype == PT_BOOLEAN ? 0 : vbytes;
     }
     return 0;
 }
@@ -1322,74 +1375,162 @@ static void chunk_thrift(struct tc *t, const struct pq_writer *w, const struct p
     tc_struct_end(t); /* ColumnChunk */
 }
 
-/* A parallel flush: every worker takes the next column not yet taken until none is left, so a
- * slow column (long strings, a large dictionary) does not hold the others back. */
-struct rg_job {
+/* A parallel flush runs in two rounds of tasks: chunk_plan for every column, then
+ * encode_pages for every segment (a run of consecutive pages of one chunk, cut to about a
+ * quarter of an even share per thread, so one large column, say e-mail addresses, is spread
+ * over all threads instead of holding the flush back). In each round every worker takes the
+ * next task not yet taken until none is left. */
+typedef int (*pq_task_fn)(struct pq_writer *w, struct pq_enc *x, size_t i);
+
+struct pq_job {
     struct pq_writer *w;
+    pq_task_fn fn;
+    size_t ntasks;
     atomic_size_t next;
-    atomic_bool stop; /* a column failed: the rest need not be encoded */
+    atomic_bool stop; /* a task failed: the rest need not run */
 };
 
-struct rg_worker {
-    struct rg_job *job;
+struct pq_worker {
+    struct pq_job *job;
     struct pq_enc *x;
     pthread_t tid;
 };
 
-static void rg_work(struct rg_job *j, struct pq_enc *x)
+static void job_work(struct pq_job *j, struct pq_enc *x)
 {
-    struct pq_writer *w = j->w;
     for (;;) {
         size_t i = atomic_fetch_add(&j->next, 1);
-        if (i >= w->ncols || atomic_load(&j->stop)) {
+        if (i >= j->ntasks || atomic_load(&j->stop)) {
             return;
         }
-        struct pq_chunk *ch = &w->chunks[i];
-        struct chunk_sink k = {NULL, &ch->out, 0};
-        int fault = w->fault_col == i + 1 ? w->fault_code : 0;
-        ch->rc = flush_column(&w->o, x, &k, &w->cols[i], &ch->cm, fault, &ch->e);
-        if (ch->rc != 0) {
+        if (j->fn(j->w, x, i) != 0) {
             atomic_store(&j->stop, true);
         }
     }
 }
 
-static void *rg_thread(void *arg)
+static void *job_thread(void *arg)
 {
-    struct rg_worker *r = arg;
-    rg_work(r->job, r->x);
+    struct pq_worker *r = arg;
+    job_work(r->job, r->x);
     return NULL;
 }
 
-/* Encodes every chunk of the row group into w->chunks on up to nenc threads (this one
- * included), then joins them all: no thread outlives the call, whatever failed. Returns the
- * failure of the first column (in column order) that failed, with its name. */
-static int encode_parallel(struct pq_writer *w, struct err *e)
+/* Runs tasks 0..ntasks-1 of fn on up to nenc threads, this one included, and joins them all
+ * before returning: no thread outlives the call, whatever failed. */
+static void job_run(struct pq_writer *w, pq_task_fn fn, size_t ntasks)
 {
-    struct rg_job job;
+    struct pq_job job;
     job.w = w;
+    job.fn = fn;
+    job.ntasks = ntasks;
     atomic_init(&job.next, 0);
     atomic_init(&job.stop, false);
-    for (size_t i = 0; i < w->ncols; i++) {
-        buf_reset(&w->chunks[i].out);
-        w->chunks[i].rc = 1; /* not encoded */
-        err_clear(&w->chunks[i].e);
-    }
-    struct rg_worker workers[MAX_THREADS];
+    struct pq_worker workers[MAX_THREADS];
     size_t started = 0;
-    for (size_t t = 1; t < w->nenc; t++) {
-        struct rg_worker *r = &workers[started];
+    for (size_t t = 1; t < w->nenc && t < ntasks; t++) {
+        struct pq_worker *r = &workers[started];
         r->job = &job;
         r->x = &w->enc[t];
-        /* A thread that cannot be created is not an error: the others take its columns. */
-        if (pthread_create(&r->tid, NULL, rg_thread, r) == 0) {
+        /* A thread that cannot be created is not an error: the others take its tasks. */
+        if (pthread_create(&r->tid, NULL, job_thread, r) == 0) {
             started++;
         }
     }
-    rg_work(&job, &w->enc[0]);
+    job_work(&job, &w->enc[0]);
     for (size_t t = 0; t < started; t++) {
         pthread_join(workers[t].tid, NULL);
     }
+}
+
+static int plan_task(struct pq_writer *w, struct pq_enc *x, size_t i)
+{
+    (void)x;
+    struct pq_chunk *ch = &w->chunks[i];
+    ch->rc = chunk_plan(&w->o, &w->cols[i], &ch->cm, &ch->e);
+    return ch->rc;
+}
+
+static int seg_task(struct pq_writer *w, struct pq_enc *x, size_t i)
+{
+    struct pq_seg *sg = &w->segs[i];
+    struct chunk_sink k = {NULL, &sg->out, 0};
+    int fault = sg->p0 == 0 && w->fault_col == sg->col + 1 ? w->fault_code : 0;
+    sg->rc = encode_pages(&w->o, x, &k, &w->cols[sg->col], &sg->cm, sg->p0, sg->p1, fault,
+                          &sg->e);
+    return sg->rc;
+}
+
+/* The work of encoding a page, in input bytes (a rough measure used only to cut segments). */
+static uint64_t page_weight(const struct pq_col *c, const struct pq_page *pg)
+{
+    uint64_t n = pg->r1 - pg->r0;
+    return n + (c->dict_on ? 4 * (uint64_t)pg->nv : pg->vbytes + pg->nv);
+}
+
+static int seg_add(struct pq_writer *w, size_t col, size_t p0, size_t p1, struct err *e)
+{
+    if (w->nsegs == w->segs_cap) {
+        size_t nc = w->segs_cap ? w->segs_cap * 2 : 64;
+        struct pq_seg *ns = realloc(w->segs, nc * sizeof(*ns));
+        if (ns == NULL) {
+            return err_set(e, AE_NOMEM, "out of memory flushing a row group");
+        }
+        memset(ns + w->segs_cap, 0, (nc - w->segs_cap) * sizeof(*ns));
+        w->segs = ns;
+        w->segs_cap = nc;
+    }
+    struct pq_seg *sg = &w->segs[w->nsegs++];
+    sg->col = col, sg->p0 = p0, sg->p1 = p1;
+    buf_reset(&sg->out);
+    memset(&sg->cm, 0, sizeof(sg->cm));
+    sg->rc = 1;
+    err_clear(&sg->e);
+    return 0;
+}
+
+/* Cuts every planned chunk into segments, in column and page order. */
+static int segs_build(struct pq_writer *w, struct err *e)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < w->ncols; i++) {
+        const struct pq_col *c = &w->cols[i];
+        total += c->dict_on ? c->dict.data.len : 0;
+        for (size_t p = 0; p < c->npages; p++) {
+            total += page_weight(c, &c->pages[p]);
+        }
+    }
+    uint64_t target = total / (4 * (uint64_t)w->nenc);
+    target = target < (256u << 10) ? (256u << 10) : target;
+    w->nsegs = 0;
+    for (size_t i = 0; i < w->ncols; i++) {
+        const struct pq_col *c = &w->cols[i];
+        uint64_t acc = c->dict_on ? c->dict.data.len : 0;
+        size_t p0 = 0;
+        for (size_t p = 0; p < c->npages; p++) {
+            acc += page_weight(c, &c->pages[p]);
+            if (acc >= target || p + 1 == c->npages) {
+                int rc = seg_add(w, i, p0, p + 1, e);
+                if (rc != 0) {
+                    return rc;
+                }
+                p0 = p + 1;
+                acc = 0;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Plans and encodes every chunk of the row group into w->segs on up to nenc threads. Returns
+ * the failure of the first column (in column order) that failed, with its name. */
+static int encode_parallel(struct pq_writer *w, struct err *e)
+{
+    for (size_t i = 0; i < w->ncols; i++) {
+        w->chunks[i].rc = 1;
+        err_clear(&w->chunks[i].e);
+    }
+    job_run(w, plan_task, w->ncols);
     for (size_t i = 0; i < w->ncols; i++) {
         struct pq_chunk *ch = &w->chunks[i];
         if (ch->rc < 0) {
@@ -1399,30 +1540,49 @@ static int encode_parallel(struct pq_writer *w, struct err *e)
             err_prefix(e, "writing column '%s'", w->cols[i].name);
             return ch->rc;
         }
+        if (ch->rc != 0) {
+            return err_set(e, AE_INTERNAL, "column '%s' was not planned", w->cols[i].name);
+        }
     }
-    for (size_t i = 0; i < w->ncols; i++) {
-        if (w->chunks[i].rc != 0) {
-            return err_set(e, AE_INTERNAL, "column '%s' was not encoded", w->cols[i].name);
+    int rc = segs_build(w, e);
+    if (rc != 0) {
+        return rc;
+    }
+    job_run(w, seg_task, w->nsegs);
+    for (size_t s = 0; s < w->nsegs; s++) {
+        struct pq_seg *sg = &w->segs[s];
+        if (sg->rc < 0) {
+            if (e != NULL) {
+                *e = sg->e;
+            }
+            err_prefix(e, "writing column '%s'", w->cols[sg->col].name);
+            return sg->rc;
+        }
+    }
+    for (size_t s = 0; s < w->nsegs; s++) {
+        if (w->segs[s].rc != 0) {
+            return err_set(e, AE_INTERNAL, "column '%s' was not encoded",
+                           w->cols[w->segs[s].col].name);
         }
     }
     return 0;
 }
 
-/* After a parallel flush: the chunk buffers keep their memory for the next row group unless
+/* After a parallel flush: the segment buffers keep their memory for the next row group unless
  * they hold much more than this one needed (a smaller last group, a shift between columns), so
- * what stays allocated is bounded by about twice one row group's chunks. */
-static void chunks_trim(struct pq_writer *w)
+ * what stays allocated is bounded by about twice one row group's encoded chunks. */
+static void segs_trim(struct pq_writer *w)
 {
     size_t len = 0, cap = 0;
-    for (size_t i = 0; i < w->ncols; i++) {
-        len += w->chunks[i].out.len;
-        cap += w->chunks[i].out.cap;
+    for (size_t i = 0; i < w->segs_cap; i++) {
+        len += w->segs[i].out.len;
+        cap += w->segs[i].out.cap;
     }
-    for (size_t i = 0; i < w->ncols; i++) {
+    for (size_t i = 0; i < w->segs_cap; i++) {
         if (cap > 2 * len + (1u << 20)) {
-            buf_release(&w->chunks[i].out);
+            buf_release(&w->segs[i].out);
         } else {
-            buf_reset(&w->chunks[i].out);
+            buf_reset(&w->segs[i].out);
         }
     }
 }
@@ -1442,20 +1602,37 @@ static int flush_rowgroup(struct pq_writer *w, struct err *e)
     buf_reset(&w->meta);
     struct tc t;
     tc_init(&t, &w->meta);
+    size_t s = 0;
     for (size_t i = 0; i < w->ncols; i++) {
+        struct pq_col *c = &w->cols[i];
         struct chunk_meta cm;
         uint64_t base = w->pos;
         if (parallel) {
+            /* The chunk's segments, in page order, and their sizes and counts. */
             cm = w->chunks[i].cm;
-            rc = out_write(w, w->chunks[i].out.data, w->chunks[i].out.len, e);
+            rc = 0;
+            for (; rc == 0 && s < w->nsegs && w->segs[s].col == i; s++) {
+                const struct pq_seg *sg = &w->segs[s];
+                if (sg->p0 == 0) {
+                    cm.dict_off = sg->cm.dict_off;
+                    cm.data_off = sg->cm.data_off;
+                }
+                cm.unc += sg->cm.unc;
+                cm.comp += sg->cm.comp;
+                cm.ndata_pages += sg->cm.ndata_pages;
+                rc = out_write(w, sg->out.data, sg->out.len, e);
+            }
         } else {
             /* Serial: the pages stream to the file as they are encoded; no chunk is held. */
             struct chunk_sink k = {w, NULL, 0};
             int fault = w->fault_col == i + 1 ? w->fault_code : 0;
-            rc = flush_column(&w->o, &w->enc[0], &k, &w->cols[i], &cm, fault, e);
+            rc = chunk_plan(&w->o, c, &cm, e);
+            if (rc == 0) {
+                rc = encode_pages(&w->o, &w->enc[0], &k, c, &cm, 0, c->npages, fault, e);
+            }
         }
         if (rc != 0) {
-            err_prefix(e, "writing column '%s'", w->cols[i].name);
+            err_prefix(e, "writing column '%s'", c->name);
             return rc;
         }
         /* The chunk's offsets were counted from its first byte; now it has a place in the file. */
@@ -1464,11 +1641,11 @@ static int flush_rowgroup(struct pq_writer *w, struct err *e)
         cm.dict_off += cm.has_dict ? base : 0;
         unc += cm.unc;
         comp += cm.comp;
-        chunk_thrift(&t, w, &w->cols[i], &cm, nrows);
-        col_reset(&w->cols[i]);
+        chunk_thrift(&t, w, c, &cm, nrows);
+        col_reset(c);
     }
     if (parallel) {
-        chunks_trim(w);
+        segs_trim(w);
     }
     struct tc r;
     tc_init(&r, &w->rowgroups);
