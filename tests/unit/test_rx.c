@@ -244,8 +244,12 @@ static void test_hand_cases(void **state)
         struct ref r;
         assert_true(ref_compile(&r, h->pattern, h->flags));
         bool got = rx_match(rx, h->subject, n);
+        struct rx *rx1 = rx_compile(h->pattern, h->flags | RX_NO_PAIRS);
+        assert_non_null(rx1);
+        bool got1 = rx_match(rx1, h->subject, n);
+        rx_free(rx1);
         int want_ref = ref_match(&r, h->subject, n, false);
-        if (got != h->want || want_ref != (int)h->want) {
+        if (got != h->want || got1 != h->want || want_ref != (int)h->want) {
             fail_msg("case %zu: /%s/%s on \"%s\": rx %d, PCRE2 %d, expected %d", k, h->pattern,
                      h->flags ? " anchored" : "", h->subject, got, want_ref, h->want);
         }
@@ -514,6 +518,8 @@ static void test_differential(void **state)
                          flags, why);
             }
             nstates += (long)rx_nstates(rx);
+            struct rx *rx1 = rx_compile(s.b, flags | RX_NO_PAIRS); /* one byte at a time */
+            assert_non_null(rx1);
             for (int k = 0; k < 20; k++) {
                 size_t n = gen_subject(&r, subj, sizeof(subj));
                 int want = ref_match(&ref, subj, n, true);
@@ -522,6 +528,9 @@ static void test_differential(void **state)
                     continue;
                 }
                 bool got = rx_match(rx, subj, n);
+                if (rx_match(rx1, subj, n) != got) {
+                    fail_msg("/%s/: the two-byte and one-byte tables disagree", s.b);
+                }
                 if (got != (want == 1) && ref_match(&ref, subj, n, false) == (int)got) {
                     /* PCRE2's JIT and its interpreter disagree (a JIT bug, see the hand case
                      * "(?:^.|)#*."): rx follows the interpreter, the pattern's meaning. */
@@ -545,6 +554,7 @@ static void test_differential(void **state)
                 }
             }
             rx_free(rx);
+            rx_free(rx1);
             ref_free(&ref);
         }
     }
