@@ -35,13 +35,16 @@ struct pq_options {
     size_t rg_bytes;     /* max buffered bytes per row group, default 128 MiB */
     size_t dict_bytes;   /* dictionary size limit per chunk, default 1 MiB */
     const char *created_by; /* default "astro version X.Y.Z (build ...)" */
-    /* Threads that encode and compress a row group's column chunks, default 1 (0 counts as 1).
-     * With threads > 1 each flush encodes up to min(threads, columns) chunks at once, each on
-     * its own thread with its own compression context, into its own buffer; the chunks are then
-     * written in column order. The file is byte-identical to the one threads = 1 writes. Memory:
+    /* Threads that encode and compress a row group's column chunks, default 1 (0 counts as 1,
+     * more than 64 as 64). With threads > 1 each flush plans the chunks (dictionary decision,
+     * statistics, page cut) and then encodes and compresses runs of their pages on up to that
+     * many threads, each with its own compression context, into their own buffers; the chunks
+     * are then written in column order. The file is byte-identical to the one threads = 1 writes. Memory:
      * on top of the buffered row group (rg_bytes), at most that one row group's encoded and
-     * compressed chunks are held, and only during its flush; threads = 1 streams the pages to
-     * the file and holds no chunk. */
+     * compressed chunks are held, during its flush (their buffers are kept for the next group
+     * unless they exceed twice what the last group used), plus one set of page buffers and one
+     * compression context per thread; threads = 1 streams the pages to the file and holds no
+     * chunk. Threads are created per flush and joined before it returns. */
     int threads;
 };
 

@@ -345,8 +345,8 @@ static void test_rowgroups_by_bytes(void **state)
     check_identical(all_cols, C_NCOLS, 20000, 2000, o, threads, 2, "rg_bytes");
 }
 
-/* No rows (no row group), one column (nothing to share), and thread counts 0 and negative
- * (both mean 1). */
+/* No rows (no row group), one row, one column (its pages shared between the threads), and
+ * thread counts 0 and negative (both mean 1). */
 static void test_edge_cases(void **state)
 {
     (void)state;
@@ -354,8 +354,9 @@ static void test_edge_cases(void **state)
     struct pq_options o;
     pq_options_default(&o);
     check_identical(all_cols, C_NCOLS, 0, 16, o, threads, 4, "empty");
-    check_identical(all_cols + C_SHIGH, 1, 5000, 1000, o, threads, 4, "one column");
     check_identical(all_cols, 2, 1, 1, o, threads, 4, "one row");
+    o.page_rows = 2000;
+    check_identical(all_cols + C_SHIGH, 1, 60000, 5000, o, threads, 4, "one column");
 }
 
 /* A parallel file read back by pq_reader: every value as generated, rejected rows absent. */
