@@ -95,6 +95,7 @@ static int prepass(const struct filecheck_opts *o, struct validator *v, struct e
 /* Text per block the pool aims at: small blocks for wide records keep memory low, and even 1 MiB
  * is milliseconds of work, far more than a task switch costs. */
 #define FC_BLOCK_BYTES ((size_t)1 << 20)
+#define FC_FIRST_ROWS 512
 
 enum fc_state { B_FREE, B_BUSY, B_READ, B_DONE };
 
@@ -387,7 +388,9 @@ int filecheck_run(const struct filecheck_opts *o, struct sink *s, struct fileche
     struct csv_options copt = {spec->encoding, spec->delimiter, spec->quote, spec->escape};
     rc = csv_reader_open(&reader, fd, o->path, &copt, e);
     if (rc == 0) {
-        rc = csv_reader_next(reader, &rows, VALIDATE_BATCH_ROWS, e);
+        /* A small first block: it sizes the others (fc_block_rows), and its arrays should not
+         * hold 8192 records of a wide file for the rest of the run. */
+        rc = csv_reader_next(reader, &rows, FC_FIRST_ROWS, e);
     }
     if (rc != 0) {
         goto out;
