@@ -47,8 +47,8 @@ struct rx {
     uint8_t cls[256];   /* byte -> class */
     uint16_t clsh[256]; /* byte -> class * nclass (first byte of a pair) */
     uint32_t *trans;    /* owned: nstates * nclass targets, pre-multiplied by nclass */
-    uint32_t *trans2;   /* owned: nstates * nclass^2 targets after two bytes, pre-multiplied by
-                           nclass^2; NULL when above RX_MAX_PAIRS */
+    uint16_t *trans2;   /* owned: nstates * nclass^2 targets after two bytes, pre-multiplied by
+                           nclass^2 (below RX_MAX_PAIRS: 16 bits); NULL when above */
     uint8_t *acc_end;   /* owned: per state, 1 = accepts when the subject ends here */
 };
 
@@ -924,15 +924,29 @@ static uint32_t intern(struct builder *b, int init, const int *m, int nm, const 
     return s;
 }
 
-/* Splits the 256 bytes into classes no N_BYTES set (and no test for \n) tells apart. */
-static void byte_classes(struct builder *b)
+/* Splits the 256 bytes into classes that no tested byte set (nor the test for \n) tells apart.
+ * Only the sets some node tests count: the UTF-8 ones exist whether or not a class needs them.
+ * False when memory ran out. */
+static bool byte_classes(struct builder *b)
 {
     const struct nfa *f = b->f;
     int map[512];
     uint8_t next[256];
+    uint8_t *used = calloc((size_t)f->nsets + 1, 1);
+    if (used == NULL) {
+        return false;
+    }
+    for (int k = 0; k < f->nn; k++) {
+        if (f->n[k].kind == N_BYTES) {
+            used[f->n[k].set] = 1;
+        }
+    }
     memset(b->cls, 0, sizeof(b->cls));
     uint32_t nclass = 1;
     for (int s = -1; s < f->nsets; s++) {
+        if (s >= 0 && !used[s]) {
+            continue;
+        }
         for (int k = 0; k < 512; k++) {
             map[k] = -1;
         }
@@ -948,10 +962,12 @@ static void byte_classes(struct builder *b)
         memcpy(b->cls, next, sizeof(next));
         nclass = n;
     }
+    free(used);
     b->nclass = nclass;
     for (int x = 255; x >= 0; x--) {
         b->rep[b->cls[x]] = (uint8_t)x;
     }
+    return true;
 }
 
 /* Fills state s's transitions and returns its accept-at-end flag. */
@@ -1106,7 +1122,9 @@ struct rx *rx_compile_why(const char *pattern, unsigned flags, int *why)
     if (b.mark == NULL || b.stack == NULL || buf == NULL || b.slots == NULL) {
         goto out;
     }
-    byte_classes(&b);
+    if (!byte_classes(&b)) {
+        goto out;
+    }
     b.nstates = 2; /* dead, accept */
     if (!grow_states(&b)) {
         goto out;
@@ -1151,7 +1169,7 @@ struct rx *rx_compile_why(const char *pattern, unsigned flags, int *why)
             for (size_t c1 = 0; c1 < nc; c1++) {
                 uint32_t mid = b.trans[s * nc + c1];
                 for (size_t c2 = 0; c2 < nc; c2++) {
-                    rx->trans2[s * nc2 + c1 * nc + c2] = (uint32_t)(b.trans[mid * nc + c2] * nc2);
+                    rx->trans2[s * nc2 + c1 * nc + c2] = (uint16_t)(b.trans[mid * nc + c2] * nc2);
                 }
             }
         }
@@ -1202,7 +1220,7 @@ bool rx_match(const struct rx *rx, const char *s, size_t n)
         return state == 1;
     }
     if (rx->trans2 != NULL) {
-        const uint32_t *t2 = rx->trans2;
+        const uint16_t *t2 = rx->trans2;
         const uint16_t *clsh = rx->clsh;
         uint32_t nc2 = nc * nc;
         uint32_t st = state * nc2;
