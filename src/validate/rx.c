@@ -419,8 +419,14 @@ static int parse_atom(struct parser *ps, bool *assertion)
         cs_negate(&s); /* any code point but \n (PCRE2 default, no DOTALL) */
         s.ascii['\n' >> 3] &= (uint8_t) ~(1u << ('\n' & 7));
         return mk_set(ps, &s);
-    case '^': ps->p++; *assertion = true; return mk(ps, A_BOL, -1, -1);
-    case '$': ps->p++; *assertion = true; return mk(ps, A_EOL, -1, -1);
+    case '^':
+        ps->p++;
+        *assertion = true;
+        return mk(ps, A_BOL, -1, -1);
+    case '$':
+        ps->p++;
+        *assertion = true;
+        return mk(ps, A_EOL, -1, -1);
     case '\\': {
         ps->p++;
         unsigned ch = 0;
@@ -514,8 +520,14 @@ static int parse_piece(struct parser *ps)
     int max = -1;
     switch (c) {
     case '*': ps->p++; break;
-    case '+': ps->p++; min = 1; break;
-    case '?': ps->p++; max = 1; break;
+    case '+':
+        ps->p++;
+        min = 1;
+        break;
+    case '?':
+        ps->p++;
+        max = 1;
+        break;
     case '{':
         if (!parse_braces(ps, &min, &max)) {
             ps->bad = true;

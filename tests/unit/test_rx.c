@@ -261,23 +261,82 @@ static void test_hand_cases(void **state)
 static void test_refused(void **state)
 {
     (void)state;
-    static const char *const refused[] = {
-        "(a)\\1",       "(?=a)",        "(?!a)",        "(?<=a)b",     "(?<!a)b",
-        "\\bfoo",       "a\\B",         "(?i)a",        "(?s).",       "(?m)^a",
-        "a*+",          "a++",          "a?+",          "a{2}+",       "(?>a)",
-        "\\p{L}",       "\\P{L}",       "\\X",          "\\R",         "a\\Kb",
-        "[\xc3\xa9]",   "[^\xc3\xa9]",  "[[:alpha:]]",  "(*UTF)a",     "(*CR)a$",
-        "\\x{41}",      "\\x4",         "\\x80",        "\\h",         "\\v",
-        "\\N",          "\\Qa\\E",      "\\G",          "\\0",         "\\1",
-        "\\cA",         "\\o{101}",     "(?<n>a)",      "(?P<n>a)",    "(?|a)",
-        "(?#c)",        "(?(1)a|b)",    "a{2,1}",       "a{1001}",     "a{,3}",
-        "a{",           "a{1",          "a{x}",         "a{1,2",       "{2}",
-        "}",            "]",            "^*",           "$+",          "\\A?",
-        "\\z{2}",       "a**",          "a{2}{3}",      "*a",          "+",
-        "?",            "(a",           "a)",           "[a",          "\\",
-        "[\\b]",        "[a-\\d]",      "[\\d-z]",      "[z-a]",       "[a-c-e]",
-        "\xc3",         "\xc3\x28",     "\xed\xa0\x80", "\xe0\x80\x80", "(x|^a){0}b",
-        "(x|\\Aa){0,0}?b"};
+    static const char *const refused[] = {"(a)\\1",
+                                          "(?=a)",
+                                          "(?!a)",
+                                          "(?<=a)b",
+                                          "(?<!a)b",
+                                          "\\bfoo",
+                                          "a\\B",
+                                          "(?i)a",
+                                          "(?s).",
+                                          "(?m)^a",
+                                          "a*+",
+                                          "a++",
+                                          "a?+",
+                                          "a{2}+",
+                                          "(?>a)",
+                                          "\\p{L}",
+                                          "\\P{L}",
+                                          "\\X",
+                                          "\\R",
+                                          "a\\Kb",
+                                          "[\xc3\xa9]",
+                                          "[^\xc3\xa9]",
+                                          "[[:alpha:]]",
+                                          "(*UTF)a",
+                                          "(*CR)a$",
+                                          "\\x{41}",
+                                          "\\x4",
+                                          "\\x80",
+                                          "\\h",
+                                          "\\v",
+                                          "\\N",
+                                          "\\Qa\\E",
+                                          "\\G",
+                                          "\\0",
+                                          "\\1",
+                                          "\\cA",
+                                          "\\o{101}",
+                                          "(?<n>a)",
+                                          "(?P<n>a)",
+                                          "(?|a)",
+                                          "(?#c)",
+                                          "(?(1)a|b)",
+                                          "a{2,1}",
+                                          "a{1001}",
+                                          "a{,3}",
+                                          "a{",
+                                          "a{1",
+                                          "a{x}",
+                                          "a{1,2",
+                                          "{2}",
+                                          "}",
+                                          "]",
+                                          "^*",
+                                          "$+",
+                                          "\\A?",
+                                          "\\z{2}",
+                                          "a**",
+                                          "a{2}{3}",
+                                          "*a",
+                                          "+",
+                                          "?",
+                                          "(a",
+                                          "a)",
+                                          "[a",
+                                          "\\",
+                                          "[\\b]",
+                                          "[a-\\d]",
+                                          "[\\d-z]",
+                                          "[z-a]",
+                                          "[a-c-e]",
+                                          "\xc3",
+                                          "\xc3\x28",
+                                          "\xed\xa0\x80",
+                                          "\xe0\x80\x80",
+                                          "(x|^a){0}b",
+                                          "(x|\\Aa){0,0}?b"};
     for (size_t k = 0; k < sizeof(refused) / sizeof(refused[0]); k++) {
         for (unsigned flags = 0; flags <= RX_ANCHORED; flags++) {
             struct rx *rx = rx_compile(refused[k], flags);
@@ -366,12 +425,29 @@ static void put(struct sb *s, const char *t)
 }
 
 /* Literal code points, the escapes rx supports, and class members. */
-static const char *const lits[] = {"a", "b", "c", "a", "b", "1", "_", " ", "\\n", "\\.", "-",
-                                   "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\\x41",
-                                   "\\t", "\\r", "\\-", "#", "\\^"};
-static const char *const citems[] = {"a",  "b",   "c",   "a-c",  "0-9", "\\d", "\\w", "\\s",
-                                     "\\D", "\\W", "\\S", "\\n", ".",   "_",   " ",   "\\]",
-                                     "\\\\", "\\x00-\\x1f", "\\-", "A-Z"};
+static const char *const lits[] = {"a",
+                                   "b",
+                                   "c",
+                                   "a",
+                                   "b",
+                                   "1",
+                                   "_",
+                                   " ",
+                                   "\\n",
+                                   "\\.",
+                                   "-",
+                                   "\xc3\xa9",
+                                   "\xe2\x82\xac",
+                                   "\xf0\x9f\x98\x80",
+                                   "\\x41",
+                                   "\\t",
+                                   "\\r",
+                                   "\\-",
+                                   "#",
+                                   "\\^"};
+static const char *const citems[] = {"a",   "b",   "c",    "a-c",         "0-9", "\\d", "\\w",
+                                     "\\s", "\\D", "\\W",  "\\S",         "\\n", ".",   "_",
+                                     " ",   "\\]", "\\\\", "\\x00-\\x1f", "\\-", "A-Z"};
 static const char *const atoms[] = {".",   "\\d", "\\w", "\\s", "\\D", "\\W",
                                     "\\S", "^",   "$",   "\\A", "\\z", "\\Z"};
 
@@ -397,8 +473,8 @@ static bool gen_atom(struct rng *r, struct sb *s, int depth, bool *assertion)
         put(s, "]");
     } else if (k < 17) {
         const char *a = atoms[rnd(r, sizeof(atoms) / sizeof(atoms[0]))];
-        *assertion = a[0] == '^' || a[0] == '$' || (a[0] == '\\' && (a[1] == 'A' || a[1] == 'z' ||
-                                                                     a[1] == 'Z'));
+        *assertion = a[0] == '^' || a[0] == '$' ||
+                     (a[0] == '\\' && (a[1] == 'A' || a[1] == 'z' || a[1] == 'Z'));
         bol = a[0] == '^' || (a[0] == '\\' && a[1] == 'A');
         put(s, a);
     } else if (depth < 3) {
@@ -419,8 +495,8 @@ static bool gen_piece(struct rng *r, struct sb *s, int depth)
         return bol;
     }
     /* {0} comes last: never on something holding ^ or \\A (rx leaves that to PCRE2) */
-    static const char *const q[] = {"*", "+", "?", "{1}", "{2}", "{0,}", "{1,}", "{2,}",
-                                    "{0,1}", "{1,3}", "{2,2}", "{0,2}", "{0}"};
+    static const char *const q[] = {"*",    "+",     "?",     "{1}",   "{2}",   "{0,}", "{1,}",
+                                    "{2,}", "{0,1}", "{1,3}", "{2,2}", "{0,2}", "{0}"};
     size_t nq = sizeof(q) / sizeof(q[0]) - (bol ? 1 : 0);
     put(s, q[rnd(r, (uint32_t)nq)]);
     if (rnd(r, 4) == 0) {
@@ -451,10 +527,35 @@ static bool gen_alt(struct rng *r, struct sb *s, int depth)
 
 /* Subject code points: ASCII-heavy, some multibyte (among them code points 128-255, which are
  * never \w or \s without PCRE2_UCP), \n and NUL. */
-static const char *const chars[] = {"a", "b", "c", "a", "b", "c", "1", "_", " ", "\n", "\n",
-                                    ".", "-", "A", "\t", "\r", "\x0b", "#", "^", "\\", "]",
-                                    "\xc3\xa9", "\xc2\xa0", "\xc2\x85", "\xe2\x82\xac",
-                                    "\xf0\x9f\x98\x80", "\xd9\xa3", "\x01", ""};
+static const char *const chars[] = {"a",
+                                    "b",
+                                    "c",
+                                    "a",
+                                    "b",
+                                    "c",
+                                    "1",
+                                    "_",
+                                    " ",
+                                    "\n",
+                                    "\n",
+                                    ".",
+                                    "-",
+                                    "A",
+                                    "\t",
+                                    "\r",
+                                    "\x0b",
+                                    "#",
+                                    "^",
+                                    "\\",
+                                    "]",
+                                    "\xc3\xa9",
+                                    "\xc2\xa0",
+                                    "\xc2\x85",
+                                    "\xe2\x82\xac",
+                                    "\xf0\x9f\x98\x80",
+                                    "\xd9\xa3",
+                                    "\x01",
+                                    ""};
 
 static size_t gen_subject(struct rng *r, char *out, size_t cap)
 {
@@ -571,8 +672,8 @@ static void test_differential(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hand_cases), cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_caps),       cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_hand_cases),   cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_caps),         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_differential),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
