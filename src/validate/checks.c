@@ -86,9 +86,21 @@ static int vcmp_total(const void *a, const void *b, void *ctx)
     return nx == ny ? 0 : (nx ? 1 : -1);
 }
 
-/* Index of v in the sorted set, or -1. */
+/* Index of v in the sorted set, or -1. Small string sets (enums such as a status column) are
+ * scanned comparing lengths first: most members are rejected without touching their bytes, which
+ * beats a binary search of memcmp calls (measured: isin over 6 statuses, 10M values). */
 static long set_find(const struct vcheck *ck, const struct vp_col *pc, const union vp_val *v)
 {
+    if (pc->type.id == DT_STR && ck->nset <= 16) {
+        size_t n = v->s.n;
+        for (size_t k = 0; k < ck->nset; k++) {
+            const union vp_val *m = &ck->set[k];
+            if (m->s.n == n && (n == 0 || memcmp(m->s.p, v->s.p, n) == 0)) {
+                return (long)k;
+            }
+        }
+        return -1;
+    }
     size_t lo = 0;
     size_t hi = ck->nset;
     while (lo < hi) {
