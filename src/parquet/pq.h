@@ -39,12 +39,12 @@ struct pq_options {
      * more than 64 as 64). With threads > 1 each flush plans the chunks (dictionary decision,
      * statistics, page cut) and then encodes and compresses runs of their pages on up to that
      * many threads, each with its own compression context, into their own buffers; the chunks
-     * are then written in column order. The file is byte-identical to the one threads = 1 writes. Memory:
-     * on top of the buffered row group (rg_bytes), at most that one row group's encoded and
-     * compressed chunks are held, during its flush (their buffers are kept for the next group
-     * unless they exceed twice what the last group used), plus one set of page buffers and one
-     * compression context per thread; threads = 1 streams the pages to the file and holds no
-     * chunk. Threads are created per flush and joined before it returns. */
+     * are then written in column order. The file is byte-identical to the one threads = 1
+     * writes. Memory: on top of the buffered row group (rg_bytes), at most that one row group's
+     * encoded and compressed chunks are held, during its flush (their buffers are kept for the
+     * next group unless they exceed twice what the last group used), plus one set of page
+     * buffers and one compression context per thread; threads = 1 streams the pages to the
+     * file and holds no chunk. Threads are created per flush and joined before it returns. */
     int threads;
 };
 

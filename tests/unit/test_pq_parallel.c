@@ -120,7 +120,9 @@ static void gen_cell(const struct pq_column *col, size_t c, uint64_t row, struct
     case DT_UINT32: v->i = (int64_t)(h & 0xffffffffu); return;
     case DT_UINT64: v->i = (int64_t)h; return; /* the uint64 bit pattern, top bit often set */
     case DT_FLOAT32:
-        v->f = h % 101 == 0 ? NAN : h % 103 == 0 ? -0.0 : (double)(float)((double)(h % 10000) / 7.0);
+        v->f = h % 101 == 0   ? NAN
+               : h % 103 == 0 ? -0.0
+                              : (double)(float)((double)(h % 10000) / 7.0);
         return;
     case DT_FLOAT64:
         v->f = h % 101 == 0 ? NAN : (double)(int64_t)(h % 2000001 - 1000000) / 1024.0;
