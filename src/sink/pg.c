@@ -10,6 +10,11 @@
  * PQputCopyData. Commit ends the COPY, runs the upsert's INSERT ... SELECT ... ON CONFLICT, inserts
  * the checkpoint row and COMMITs. Any failure ROLLBACKs and closes the connection.
  *
+ * Two shortcuts keep the server from doing work twice (see pg_upsert_direct() and pg_can_freeze()):
+ * an upsert into a table that is empty under a SHARE ROW EXCLUSIVE lock is a plain insert, so its
+ * COPY goes straight into the table (the unique index still refuses a key repeated in the file,
+ * as ON CONFLICT DO UPDATE would); a replace COPYs with FREEZE into the table it just truncated.
+ *
  * The binary COPY format is documented in the PostgreSQL manual, "COPY", section "Binary Format":
  * an 11-byte signature, a 32-bit flags field and a 32-bit header extension length, then per tuple
  * a 16-bit field count and per field a 32-bit length (-1 for NULL) and the bytes of the type's
@@ -76,6 +81,7 @@ struct pg_load {
     PGconn *conn;
     bool in_tx;
     bool in_copy;
+    bool direct; /* upsert into an empty table: COPY straight into it, no staging table */
     enum load_mode mode;
     struct load_plan plan;
     struct dtype_info *types;
@@ -677,8 +683,8 @@ static int pg_commit(void *impl, uint64_t *bytes, struct err *e)
     while ((r = PQgetResult(l->conn)) != NULL) {
         PQclear(r);
     }
-    l->res.rows_written = copied;
-    if (l->mode == LOAD_UPSERT) {
+    l->res.rows_written = copied; /* append, replace, direct upsert: every row is inserted */
+    if (l->mode == LOAD_UPSERT && !l->direct) {
         if (pg_upsert_sql(l, &sql) != 0) {
             rc = err_set(e, AE_NOMEM, "out of memory");
             goto done;
@@ -835,6 +841,144 @@ done:
     return rc;
 }
 
+/* Runs sql (params as text) and stores its one boolean value in *out. */
+static int pg_query_bool(struct pg_load *l, const char *sql, int nparams, const char *const *params,
+                         bool *out, const char *what, struct err *e)
+{
+    PGresult *r = PQexecParams(l->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1 || PQnfields(r) != 1) {
+        return pg_fail(l, r, what, e);
+    }
+    *out = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    return 0;
+}
+
+/* Appends the key column names as a text[] literal: {"a","b\"c"} (array_in's quoting: a
+ * backslash escapes '"' and '\' inside double quotes). */
+static int pg_key_array(struct buf *b, const struct load_plan *p)
+{
+    int rc = buf_putc(b, '{');
+    bool first = true;
+    for (size_t i = 0; rc == 0 && i < p->ncols; i++) {
+        if (!p->is_key[i]) {
+            continue;
+        }
+        rc = buf_puts(b, first ? "\"" : ",\"");
+        for (const char *c = p->names[i]; rc == 0 && *c != '\0'; c++) {
+            if (*c == '"' || *c == '\\') {
+                rc = buf_putc(b, '\\');
+            }
+            rc = rc != 0 ? rc : buf_putc(b, *c);
+        }
+        rc = rc != 0 ? rc : buf_putc(b, '"');
+        first = false;
+    }
+    return rc != 0 ? rc : buf_putc(b, '}');
+}
+
+/*
+ * Decides whether this upsert COPYs straight into the target table (*direct) instead of through
+ * the staging table. Into an empty table an upsert inserts every row, and a COPY does that at
+ * insert speed, where the staging path writes every row twice (the temp table, then INSERT ...
+ * SELECT) and probes the index for each. It is the same load only when nothing can tell the two
+ * apart, so the direct path needs all of:
+ * - on_conflict "error", or "update" with value columns: "nothing" (and "update" of keys only,
+ *   which is DO NOTHING) silently keeps the first of two rows with one key, which COPY would
+ *   refuse. With "update" a repeated key fails either way (the server refuses to affect a row
+ *   twice; COPY hits the unique index), and so does "error".
+ * - for "update", an arbiter for ON CONFLICT (key): a valid, immediate, non-partial unique index
+ *   on exactly the key columns (the inference rules of the manual's INSERT, "ON CONFLICT
+ *   Clause"). Without one the staging path lets the server report the missing constraint, and
+ *   COPY would have loaded duplicates that no later upsert could repair.
+ * - a plain or partitioned table without rules or row-level security: COPY FROM ignores rules
+ *   and is refused under row security, where INSERT applies both (manual, "COPY", Notes).
+ * - READ COMMITTED, so that the check after the lock sees rows committed meanwhile.
+ * - a privilege that allows SHARE ROW EXCLUSIVE (UPDATE, DELETE or TRUNCATE; manual, "LOCK").
+ * Then the table is checked empty, locked IN SHARE ROW EXCLUSIVE MODE and checked again. That
+ * mode conflicts with ROW EXCLUSIVE, which every INSERT/UPDATE/DELETE takes, and with itself, so
+ * no other writer can add a row until this transaction ends, while readers (ACCESS SHARE) go on;
+ * the second check, a new snapshot under READ COMMITTED, sees what writers we waited for
+ * committed. A table found non-empty at the first check is never locked beyond what the staging
+ * path takes. The cheap checks come first: NOT EXISTS stops at the first visible row.
+ */
+static int pg_upsert_direct(struct pg_load *l, bool *direct, struct err *e)
+{
+    *direct = false;
+    const struct load_plan *p = &l->plan;
+    bool need_arbiter = p->conflict == LOAD_CONFLICT_UPDATE;
+    if (p->conflict == LOAD_CONFLICT_NOTHING || (need_arbiter && p->nvalue == 0)) {
+        return 0;
+    }
+    struct buf qt = BUF_INIT;
+    struct buf keys = BUF_INIT;
+    struct buf sql = BUF_INIT;
+    struct buf lock = BUF_INIT;
+    bool ok = false;
+    bool empty = false;
+    int rc = 0;
+    if (load_quote_table(&qt, l->table) != 0 || pg_key_array(&keys, p) != 0) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto done;
+    }
+    const char *params[3] = {qt.data, keys.data, need_arbiter ? "t" : "f"};
+    rc = pg_query_bool(
+        l,
+        "SELECT c.relkind IN ('r', 'p') AND NOT c.relhasrules AND NOT c.relrowsecurity "
+        "AND current_setting('transaction_isolation') = 'read committed' "
+        "AND has_table_privilege(c.oid, 'SELECT') "
+        "AND has_table_privilege(c.oid, 'UPDATE, DELETE, TRUNCATE') "
+        "AND (NOT $3::boolean OR EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid "
+        "AND i.indisunique AND i.indimmediate AND i.indisvalid AND i.indpred IS NULL "
+        "AND i.indexprs IS NULL "
+        "AND i.indnkeyatts = (SELECT count(DISTINCT k) FROM unnest($2::text[]) k) "
+        "AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid "
+        "AND a.attnum = ANY (i.indkey[0:i.indnkeyatts - 1]) AND a.attname <> ALL ($2::text[])))) "
+        "FROM pg_class c WHERE c.oid = $1::regclass",
+        3, params, &ok, "cannot read the constraints of", e);
+    if (rc != 0 || !ok) {
+        goto done;
+    }
+    if (buf_puts(&sql, "SELECT NOT EXISTS (SELECT 1 FROM ") != 0 || buf_puts(&sql, qt.data) != 0 ||
+        buf_putc(&sql, ')') != 0 || buf_puts(&lock, "LOCK TABLE ") != 0 ||
+        buf_puts(&lock, qt.data) != 0 || buf_puts(&lock, " IN SHARE ROW EXCLUSIVE MODE") != 0) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto done;
+    }
+    rc = pg_query_bool(l, sql.data, 0, NULL, &empty, "cannot read", e);
+    if (rc != 0 || !empty) {
+        goto done;
+    }
+    rc = pg_exec(l, lock.data, "cannot lock", e);
+    rc = rc != 0 ? rc : pg_query_bool(l, sql.data, 0, NULL, direct, "cannot read", e);
+done:
+    buf_release(&qt);
+    buf_release(&keys);
+    buf_release(&sql);
+    buf_release(&lock);
+    return rc;
+}
+
+/* Whether the COPY of a replace may say FREEZE: the rows are written frozen and all-visible, so
+ * no later VACUUM or first reader rewrites every page to set hint bits. The manual ("COPY",
+ * FREEZE) allows it when the table was created or truncated in the current (sub)transaction,
+ * which the replace's TRUNCATE just did, and refuses it on a partitioned or foreign table. Frozen
+ * rows are visible to transactions whose snapshot predates the commit; so is the TRUNCATE's empty
+ * table, a replace was never MVCC-safe for such readers. */
+static int pg_can_freeze(struct pg_load *l, bool *freeze, struct err *e)
+{
+    struct buf qt = BUF_INIT;
+    if (load_quote_table(&qt, l->table) != 0) {
+        buf_release(&qt);
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    const char *params[1] = {qt.data};
+    int rc = pg_query_bool(l, "SELECT relkind = 'r' FROM pg_class WHERE oid = $1::regclass", 1,
+                           params, freeze, "cannot read", e);
+    buf_release(&qt);
+    return rc;
+}
+
 static char *pg_dup(const char *s)
 {
     return strdup(s != NULL ? s : "");
@@ -928,16 +1072,24 @@ int sink_pg_open(struct sink *s, const struct target_spec *t, const struct load_
     if (rc != 0) {
         goto fail;
     }
+    if (o->mode == LOAD_UPSERT) {
+        rc = pg_upsert_direct(l, &l->direct, e);
+        if (rc != 0) {
+            goto fail;
+        }
+    }
     struct buf sql = BUF_INIT;
     int brc = 0;
+    bool freeze = false;
     if (o->mode == LOAD_REPLACE) {
         brc = buf_puts(&sql, "TRUNCATE ");
         brc = brc != 0 ? brc : load_quote_table(&sql, l->table);
         if (brc == 0) {
             rc = pg_exec(l, sql.data, "cannot empty", e);
+            rc = rc != 0 ? rc : pg_can_freeze(l, &freeze, e);
         }
         buf_reset(&sql);
-    } else if (o->mode == LOAD_UPSERT) {
+    } else if (o->mode == LOAD_UPSERT && !l->direct) {
         /* The staging table has exactly the load's columns with the target's types, and no
          * constraints: the INSERT ... SELECT applies them. Dropped at commit. */
         brc = buf_puts(&sql, "CREATE TEMP TABLE astro_stage ON COMMIT DROP AS SELECT ");
@@ -952,14 +1104,15 @@ int sink_pg_open(struct sink *s, const struct target_spec *t, const struct load_
     }
     if (brc == 0 && rc == 0) {
         brc = buf_puts(&sql, "COPY ");
-        if (o->mode == LOAD_UPSERT) {
+        if (o->mode == LOAD_UPSERT && !l->direct) {
             brc = brc != 0 ? brc : buf_puts(&sql, "pg_temp.astro_stage");
         } else {
             brc = brc != 0 ? brc : load_quote_table(&sql, l->table);
         }
         brc = brc != 0 ? brc : buf_puts(&sql, " (");
         brc = brc != 0 ? brc : pg_list(&sql, &l->plan, false, "");
-        brc = brc != 0 ? brc : buf_puts(&sql, ") FROM STDIN (FORMAT binary)");
+        brc = brc != 0 ? brc : buf_puts(&sql, ") FROM STDIN (FORMAT binary");
+        brc = brc != 0 ? brc : buf_puts(&sql, freeze ? ", FREEZE)" : ")");
     }
     if (brc != 0) {
         rc = err_set(e, AE_NOMEM, "out of memory");
