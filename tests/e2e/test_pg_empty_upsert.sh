@@ -6,7 +6,8 @@
 # Also: a key repeated in the file fails the load into an empty table and leaves it empty;
 # on_conflict "nothing" keeps the staging path (it drops the repeated key instead of failing); the
 # SHARE ROW EXCLUSIVE lock is taken for an empty table only (a second session holding ROW
-# EXCLUSIVE, astro under lock_timeout); replace COPYs with FREEZE (pg_visibility shows every page
+# EXCLUSIVE, astro under lock_timeout); two loads racing into one empty table both succeed, one
+# directly, the other, checking again under the lock, through the staging table; replace COPYs with FREEZE (pg_visibility shows every page
 # all-frozen), also into a partitioned table, where FREEZE is not allowed and is not used.
 # PostgreSQL comes from scripts/test (ASTRO_PG_DSN); under CI it is required, elsewhere the test
 # skips with a message.
@@ -23,7 +24,7 @@ pgq() { psql "$ASTRO_PG_DSN" -XAtqv ON_ERROR_STOP=1 -c "$1"; }
 cleanup_pg() {
   psql "$ASTRO_PG_DSN" -Xq >/dev/null 2>&1 <<SQL || true
 SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '${tag}_holder';
-DROP TABLE IF EXISTS ${tag}, ${tag}_audit, ${tag}_e, ${tag}_n, ${tag}_r, ${tag}_p;
+DROP TABLE IF EXISTS ${tag}, ${tag}_audit, ${tag}_c, ${tag}_e, ${tag}_n, ${tag}_r, ${tag}_p;
 DROP FUNCTION IF EXISTS ${tag}_note();
 DELETE FROM astro_checkpoints WHERE target_table LIKE '${tag}%';
 SQL
@@ -154,7 +155,53 @@ pgq "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_na
 wait "$holder" 2>/dev/null || true
 pass "SHARE ROW EXCLUSIVE only for an empty table"
 
-# 6. replace: TRUNCATE then COPY ... FREEZE, every page all-frozen at once; an append is not.
+# 6. Two loads race into one empty table: a second session holds ROW EXCLUSIVE while both find
+# the table empty and queue for SHARE ROW EXCLUSIVE; once it lets go, the first COPYs straight in
+# and the second, checking again under its lock, finds rows and takes the staging path (without
+# that second check it would COPY too and fail on the shared key 3).
+pgq "CREATE TABLE ${tag}_c (LIKE ${tag} INCLUDING ALL);
+CREATE TRIGGER note AFTER INSERT OR UPDATE ON ${tag}_c FOR EACH STATEMENT EXECUTE FUNCTION ${tag}_note();
+TRUNCATE ${tag}_audit" >/dev/null
+project ra "${tag}_c" upsert
+project rb "${tag}_c" upsert
+for d in ra rb; do
+  cd "$T/$d"
+  [ $d = ra ] && printf 'id,amount,day,who\n1,1.00,2026-01-01,a\n2,2.00,2026-01-02,b\n3,3.00,2026-01-03,c\n' > data/orders.csv
+  [ $d = rb ] && printf 'id,amount,day,who\n3,3.50,2026-01-03,c\n4,4.00,2026-01-04,d\n' > data/orders.csv
+  run_astro ingest data; [ "$RC" -eq 0 ] || fail "ingest in $d: $ERR"
+done
+cd "$T"
+PGAPPNAME="${tag}_holder" psql "$ASTRO_PG_DSN" -Xq >/dev/null 2>&1 <<SQL &
+BEGIN;
+LOCK TABLE ${tag}_c IN ROW EXCLUSIVE MODE;
+SELECT pg_sleep(60);
+SQL
+holder=$!
+for _ in $(seq 100); do
+  held=$(pgq "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = '${tag}_holder' AND l.mode = 'RowExclusiveLock' AND l.granted AND l.relation = '${tag}_c'::regclass")
+  [ "$held" = "1" ] && break
+  sleep 0.1
+done
+[ "$held" = "1" ] || fail "the second session did not get its lock"
+(cd "$T/ra"; rc=0; "$ASTRO_BIN" run >"$T/ra.out" 2>&1 || rc=$?; echo $rc >"$T/ra.rc") &
+pa=$!
+(cd "$T/rb"; rc=0; "$ASTRO_BIN" run >"$T/rb.out" 2>&1 || rc=$?; echo $rc >"$T/rb.rc") &
+pb=$!
+for _ in $(seq 200); do
+  waiting=$(pgq "SELECT count(*) FROM pg_locks WHERE relation = '${tag}_c'::regclass AND mode = 'ShareRowExclusiveLock' AND NOT granted")
+  [ "$waiting" = "2" ] && break
+  sleep 0.1
+done
+pgq "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '${tag}_holder'" >/dev/null
+wait "$holder" 2>/dev/null || true
+wait "$pa" "$pb" || true
+assert_eq "$waiting" "2" "both loads found the table empty and waited for the lock"
+assert_eq "$(cat "$T/ra.rc") $(cat "$T/rb.rc")" "0 0" "both loads succeed ($(cat "$T/ra.out" "$T/rb.out"))"
+assert_eq "$(audit)" "INSERT:COPY INSERT:INSERT UPDATE:INSERT" "one direct COPY, then one staging upsert"
+assert_eq "$(pgq "SELECT string_agg(id::text, ',' ORDER BY id) FROM ${tag}_c")" "1,2,3,4" "the union of both files"
+pass "racing loads: the second checks again under the lock and takes the staging path"
+
+# 7. replace: TRUNCATE then COPY ... FREEZE, every page all-frozen at once; an append is not.
 pgq "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS pg_visibility" >/dev/null
 project rep "${tag}_r" append
 ingest_run rep 'id,amount,day,who\n1,1.00,2026-01-01,a\n2,2.00,2026-01-02,b\n'
