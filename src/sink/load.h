@@ -92,8 +92,10 @@ struct load_opts {
 
 /* Opens a load into a PostgreSQL target. t->dsn is a libpq connection string or URI (NULL or ""
  * means the PG* variables, service file and .pgpass). Connects, BEGINs, takes the checkpoint
- * lock, creates the table (o->create), TRUNCATEs (replace) or creates the staging table (upsert)
- * and starts COPY ... FROM STDIN (FORMAT binary). cols (borrowed for this call) describe the
+ * lock, creates the table (o->create), TRUNCATEs (replace; the COPY then uses FREEZE) or, for an
+ * upsert, either finds the keyed table empty (checked, locked SHARE ROW EXCLUSIVE, checked again:
+ * the COPY goes straight into it) or creates the staging table, and starts COPY ... FROM STDIN
+ * (FORMAT binary) (see pg.c for when the direct path applies). cols (borrowed for this call) describe the
  * batch columns that sink_write() will receive, in order. Fails with AE_DB (connection, SQL,
  * table columns not matching cols), AE_CONFIG (bad options) or AE_NOMEM; nothing is left open. */
 int sink_pg_open(struct sink *s, const struct target_spec *t, const struct load_opts *o,
