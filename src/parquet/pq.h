@@ -3,7 +3,8 @@
  * LogicalTypes.md, Compression.md) and ../shared/PARQUET.md.
  *
  * Files: DataPage V1, FileMetaData.version 1, one dictionary page per chunk (PLAIN_DICTIONARY)
- * with a per-chunk fallback to PLAIN, RLE/bit-packed definition levels for OPTIONAL columns,
+ * with a per-chunk fallback to PLAIN (a column that fell back starts the next row groups PLAIN and
+ * tries the dictionary again every 8th), RLE/bit-packed definition levels for OPTIONAL columns,
  * min/max/null_count statistics, column_orders, encoding_stats, key-value metadata, and row groups
  * bounded in rows and bytes. The writer buffers at most one row group; memory is bounded by
  * pq_options.rg_bytes whatever the number of rows written.

@@ -57,6 +57,10 @@ enum { PAGE_DATA = 0, PAGE_DICTIONARY = 2 };
 #define OUT_BUF_SIZE (4u << 20)
 #define SLICE_ROWS 8192
 #define DICT_RATIO_CHECK_AT 65536
+/* A column whose chunk gave up its dictionary starts the next row groups PLAIN, trying again
+ * every DICT_RETRY_GROUPS row groups: high-cardinality strings (names, e-mails, addresses) would
+ * otherwise be hashed into a dictionary and copied out of it again in every row group. */
+#define DICT_RETRY_GROUPS 8
 #define STAT_MAX_BYTES 4096
 #define MAX_THREADS 64
 
@@ -93,6 +97,7 @@ struct pq_col {
     struct pq_dict dict;
     bool dict_on;
     bool ratio_checked;
+    uint32_t plain_groups; /* consecutive chunks written PLAIN although dict_ok */
     size_t nrows;
     size_t nvals;
     /* The page plan of the chunk being flushed (chunk_plan). */
@@ -1369,7 +1374,9 @@ static void col_reset(struct pq_col *c)
     buf_reset(&c->vals);
     buf_reset(&c->idx);
     dict_reset(&c->dict);
-    c->dict_on = c->dict_ok;
+    /* dict_on still says how the chunk just flushed was written. */
+    c->plain_groups = c->dict_ok && !c->dict_on ? c->plain_groups + 1 : 0;
+    c->dict_on = c->dict_ok && c->plain_groups % DICT_RETRY_GROUPS == 0;
     c->ratio_checked = false;
     c->nrows = 0;
     c->nvals = 0;

@@ -246,6 +246,17 @@ q "dictionary over dict_bytes falls back to PLAIN" "SELECT path_in_schema p, enc
 q "dictlimit values" "SELECT count(*) n, count(*) FILTER (WHERE s <> printf('value-%03d', id % 500)
   OR low <> 'v' || (id % 3)) bad FROM read_parquet('dictlimit.parquet')" '{"n":"5000","bad":"0"}'
 
+# A chunk that gave up its dictionary (row group 0: every value distinct) makes the next row
+# groups start PLAIN; every 8th row group tries the dictionary again (from 8 on it is kept).
+gen dictcarry "$T/dictcarry.parquet"
+q "dictionary decision carried over row groups, retried every 8" "SELECT string_agg(CASE WHEN
+  dictionary_page_offset IS NULL THEN 'P' ELSE 'D' END, '' ORDER BY row_group_id) pattern
+  FROM parquet_metadata('dictcarry.parquet') WHERE path_in_schema = 's'" \
+'{"pattern":"PPPPPPPPDDDDDDDDDDDD"}'
+q "dictcarry values" "SELECT count(*) n, count(*) FILTER (WHERE s <> CASE WHEN id < 100
+  THEN 'distinct-' || id ELSE 'k' || (id % 3) END) bad FROM read_parquet('dictcarry.parquet')" \
+'{"n":"2000","bad":"0"}'
+
 # ---------------------------------------------------------------- rows rejected by the validator
 gen filtered "$T/filtered.parquet"
 q "only row_ok rows are written" "WITH x AS (SELECT rep*1000 + r AS id,

@@ -8,6 +8,9 @@
  *             dictionary and PLAIN-fallback string and integer columns; the values are a
  *             function of the row id that the test script recomputes in SQL
  *   dictlimit a low-cardinality string column whose dictionary passes a tiny dict_bytes
+ *   dictcarry 20 row groups of 100 rows: column s all distinct in row group 0, then three values;
+ *             a chunk that gave up its dictionary makes the next ones PLAIN until a retry every
+ *             8 row groups (row group 8 gets its dictionary back, and keeps it)
  *   multibytes the multi data with rg_bytes = 256 KiB: row groups cut by bytes, not rows
  *   floats    NaN and signed zeros, for the float statistics rules
  *   bench     pqgen bench OUT CODEC [ROWS]: writer throughput on a 10-column table
@@ -310,6 +313,40 @@ static void gen_dictlimit(const char *path, enum pq_codec codec)
     finish(w, fd);
 }
 
+static void gen_dictcarry(const char *path, enum pq_codec codec)
+{
+    static const struct pq_column cols[] = {{"id", {DT_INT32, 0, 0}, false},
+                                            {"s", {DT_STR, 0, 0}, false}};
+    enum { N = 100, GROUPS = 20 };
+    struct pq_options o;
+    pq_options_default(&o);
+    o.codec = codec;
+    o.rg_rows = N;
+    int fd = open_out(path);
+    struct pq_writer *w;
+    CHECK(pq_writer_open(&w, fd, cols, 2, &o, &e));
+    struct batch b;
+    init_batch(&b, cols, 2, N);
+    for (int g = 0; g < GROUPS; g++) {
+        batch_reset(&b);
+        set_valid_all(&b, N);
+        for (size_t r = 0; r < N; r++) {
+            char tmp[32];
+            int id = g * N + (int)r;
+            b.cols[0].v.i64[r] = id;
+            if (g == 0) {
+                snprintf(tmp, sizeof(tmp), "distinct-%d", id);
+            } else {
+                snprintf(tmp, sizeof(tmp), "k%d", id % 3);
+            }
+            put_str(&b, 1, r, tmp);
+        }
+        CHECK(pq_writer_write(w, &b, &e));
+    }
+    batch_release(&b);
+    finish(w, fd);
+}
+
 static void gen_filtered(const char *path, enum pq_codec codec)
 {
     static const struct pq_column cols[] = {{"id", {DT_INT64, 0, 0}, false},
@@ -437,7 +474,7 @@ static void gen_bench(const char *path, enum pq_codec codec, long rows)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: pqgen alltypes|multi|multibytes|dictlimit|floats|empty|filtered OUT [CODEC]\n");
+        fprintf(stderr, "usage: pqgen alltypes|multi|multibytes|dictlimit|dictcarry|floats|empty|filtered OUT [CODEC]\n");
         return 2;
     }
     enum pq_codec codec = PQ_CODEC_ZSTD;
@@ -458,6 +495,8 @@ int main(int argc, char **argv)
         gen_floats(argv[2], codec);
     } else if (strcmp(argv[1], "dictlimit") == 0) {
         gen_dictlimit(argv[2], codec);
+    } else if (strcmp(argv[1], "dictcarry") == 0) {
+        gen_dictcarry(argv[2], codec);
     } else if (strcmp(argv[1], "filtered") == 0) {
         gen_filtered(argv[2], codec);
     } else {
