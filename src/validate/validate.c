@@ -1146,12 +1146,7 @@ int validator_run(struct validator *v, const struct csv_rows *in, size_t first, 
     if (first >= in->nrows || validator_stopped(v)) {
         return 0;
     }
-    if (validator_wants_prepass(v) && !v->prepass_done) {
-        return err_set(e, AE_INTERNAL,
-                       "validator_run: report_duplicates: %s needs validator_prepass over the "
-                       "whole file first",
-                       v->spec->schema.report_duplicates);
-    }
+    /* (validator_commit refuses a block when a needed pre-pass was not done.) */
     if (v->own_block == NULL && vblock_new(&v->own_block) != 0) {
         return err_set(e, AE_NOMEM, "out of memory");
     }
