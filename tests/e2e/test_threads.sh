@@ -134,3 +134,49 @@ run_astro ingest data --threads x
 assert_eq "$RC" "2" "--threads x is a usage error"
 assert_contains "$ERR" "--threads takes a whole number" "the message says what --threads takes"
 pass "--threads values"
+
+# windows-1252 through iconv's byte table: bytes the encoding rejects (0x81) sit in many blocks;
+# each must be reported on its own line and column whatever the thread count, and report_duplicates
+# all (a key pre-pass) gives the same cases too.
+cat > astro.yaml <<'YAML'
+pipeline: threads
+execution_mode: parallel
+ingest_files:
+  - name: w
+    source_pattern: "w.csv"
+    encoding: windows-1252
+    max_bad_rows: 1000
+    schema:
+      report_duplicates: all
+      columns:
+        id: {dtype: int64, unique: true}
+        name: {dtype: str}
+YAML
+rm -f data/t.csv
+"$PY" - <<'PYEOF'
+out = bytearray(b"id,name\n")
+for i in range(1, 40001):
+    name = "caf\xe9 %d" % i
+    raw = name.encode("cp1252")
+    if i % 2500 == 0:
+        raw = b"bad \x81 byte"
+    rid = i if i % 3001 else 7
+    out += b"%d,%s\n" % (rid, raw)
+open("data/w.csv", "wb").write(bytes(out))
+PYEOF
+for n in 1 3; do
+  rm -rf .working
+  run_astro ingest data --threads $n
+  [ "$RC" -eq 0 ] || fail "windows-1252 ingest --threads $n: exit $RC: $ERR"
+  run=$(only_run)
+  cp ".working/$run/errors/w.jsonl" "w.errors.$n"
+  duck "COPY (SELECT * FROM read_parquet('.working/$run/ingested/w.parquet')) TO 'w.rows.$n.csv' (HEADER false)" >/dev/null
+done
+cmp -s w.errors.1 w.errors.3 || fail "windows-1252 errors differ with --threads 3: $(diff w.errors.1 w.errors.3 | head -5)"
+cmp -s w.rows.1.csv w.rows.3.csv || fail "windows-1252 rows differ with --threads 3"
+lines=$(grep '"check": *"encoding"' w.errors.1 | "$PY" -c 'import json,sys; print(" ".join(str(json.loads(l)["line"]) for l in sys.stdin))')
+assert_eq "$lines" "$(seq 2501 2500 40001 | tr '\n' ' ' | sed 's/ $//')" "lines of the rejected bytes"
+# id 7 appears 14 times (row 7 and every 3001st): report_duplicates all fails all 14.
+assert_eq "$(grep -c '"check": *"unique"' w.errors.1)" "14" "report_duplicates: all with a pre-pass"
+assert_eq "$(grep -c '^1,café 1$' w.rows.1.csv)" "1" "windows-1252 text decoded"
+pass "windows-1252 and report_duplicates: all: identical with 1 and 3 threads"
