@@ -59,6 +59,25 @@ void batch_reset(struct batch *b)
     }
 }
 
+void batch_claim(struct batch *b)
+{
+    batch_reset(b);
+    memset(b->line, 0, b->cap * sizeof(*b->line));
+    memset(b->row_ok, 0, b->cap);
+    for (size_t c = 0; c < b->ncols; c++) {
+        struct column *col = &b->cols[c];
+        memset(col->valid, 0, b->cap);
+        if (col->offs != NULL) {
+            memset(col->offs, 0, (b->cap + 1) * sizeof(*col->offs));
+            if (col->data.cap > 0) {
+                memset(col->data.data, 0, col->data.cap);
+            }
+        } else {
+            memset(col->v.raw, 0, b->cap * dtype_storage_size(dtype_storage(col->type.id)));
+        }
+    }
+}
+
 void batch_release(struct batch *b)
 {
     if (b->cols != NULL) {

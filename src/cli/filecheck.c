@@ -14,7 +14,10 @@
  *            the validator. Any number at once.
  * The two sequential stages go first so that they never wait for the parallel one; validation
  * fills the gaps. All shared state is under one mutex; a block is touched by one thread at a time
- * (its state says which task holds it), so the data needs no lock. With one thread the same loop
+ * (its state says which task holds it), so the data needs no lock. A thread about to refill a
+ * block's arrays first zeroes them in bulk (csv_rows_claim, batch_claim): they were last used on
+ * another core, and refilling them with scattered writes then paid a cache-line transfer per line,
+ * which made reading 2x slower at 2 threads on the benchmark machine (bench/README.md). With one thread the same loop
  * runs on the caller with a single block: read, validate, commit, in turn. Memory is bounded by
  * the number of blocks (2 per thread + 2) times a block (at most VALIDATE_BATCH_ROWS records and
  * about FC_BLOCK_BYTES of text), plus what the sink holds.
@@ -220,6 +223,9 @@ static void fc_work(struct fc_pool *p, size_t index)
             p->reading = true;
             b->state = B_BUSY;
             pthread_mutex_unlock(&p->mu);
+            if (p->clones != NULL) {
+                csv_rows_claim(&b->rows); /* last filled and read on other cores */
+            }
             rc = csv_reader_next(p->reader, &b->rows, p->block_rows, &e);
             uint64_t bytes = csv_reader_bytes(p->reader);
             pthread_mutex_lock(&p->mu);
@@ -239,7 +245,11 @@ static void fc_work(struct fc_pool *p, size_t index)
         } else if ((b = fc_find(p, B_READ, true, 0)) != NULL) {
             b->state = B_BUSY;
             pthread_mutex_unlock(&p->mu);
-            batch_reset(&b->batch);
+            if (p->clones != NULL) {
+                batch_claim(&b->batch); /* last committed on another core, perhaps */
+            } else {
+                batch_reset(&b->batch);
+            }
             rc = validator_run_local(mine, &b->rows, b->first, &b->batch, b->vb, &e);
             pthread_mutex_lock(&p->mu);
             b->state = B_DONE;

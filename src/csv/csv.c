@@ -71,8 +71,6 @@ struct csv_reader {
     struct buf ub;
 
     /* Offsets of the current call, turned into pointers at its end. */
-    size_t *foff;
-    size_t cap_foff;
     size_t *roff;
     size_t cap_roff;
 
@@ -484,7 +482,7 @@ struct rec {
     uint8_t flags;  /* CSV_R_* */
 };
 
-static __attribute__((noinline, cold)) int fields_grow(struct csv_reader *r, struct csv_rows *rows)
+static __attribute__((noinline, cold)) int fields_grow(struct csv_rows *rows)
 {
     size_t n = rows->nfields;
     size_t cap = rows->cap_fields;
@@ -492,24 +490,20 @@ static __attribute__((noinline, cold)) int fields_grow(struct csv_reader *r, str
         return AE_NOMEM;
     }
     rows->cap_fields = cap;
-    if (grow_array((void **)&r->foff, &r->cap_foff, cap, sizeof(size_t)) != 0) {
-        return AE_NOMEM;
-    }
     return 0;
 }
 
-static inline int field_push(struct csv_reader *r, struct csv_rows *rows, size_t off, size_t len,
-                             uint8_t flags)
+static inline int field_push(struct csv_rows *rows, size_t off, size_t len, uint8_t flags)
 {
     size_t n = rows->nfields;
-    if (__builtin_expect(n >= rows->cap_fields || n >= r->cap_foff, 0)) {
-        if (fields_grow(r, rows) != 0) {
+    if (__builtin_expect(n >= rows->cap_fields, 0)) {
+        if (fields_grow(rows) != 0) {
             return AE_NOMEM;
         }
     }
     rows->fields[n].len = (uint32_t)len;
     rows->fields[n].flags = flags;
-    r->foff[n] = off;
+    rows->fields[n].off = off;
     rows->nfields = n + 1;
     return 0;
 }
@@ -537,7 +531,7 @@ static int field_finish(struct csv_reader *r, struct csv_rows *rows, size_t a, s
     } else if (notes_hit(r, src_a, src_b)) {
         flags |= CSV_F_BAD_ENCODING;
     }
-    return field_push(r, rows, a, b - a, (uint8_t)(flags | (in_ub ? F_IN_UB : 0)));
+    return field_push(rows, a, b - a, (uint8_t)(flags | (in_ub ? F_IN_UB : 0)));
 }
 
 /* Classifies what follows position p (just after a field): sets rc->next and rc->rec_end. CR
@@ -850,7 +844,7 @@ static int parse_record(struct csv_reader *r, struct csv_rows *rows, struct err 
                 } else if (notes_hit(r, fs, fe)) {
                     fl = CSV_F_BAD_ENCODING;
                 }
-                if (field_push(r, rows, fs, fe - fs, fl) != 0) {
+                if (field_push(rows, fs, fe - fs, fl) != 0) {
                     goto nomem;
                 }
                 rc.rec_end = rc.next = end;
@@ -881,7 +875,7 @@ static int parse_record(struct csv_reader *r, struct csv_rows *rows, struct err 
             } else if (notes_hit(r, fs, fe)) {
                 fl = CSV_F_BAD_ENCODING;
             }
-            if (field_push(r, rows, fs, fe - fs, fl) != 0) {
+            if (field_push(rows, fs, fe - fs, fl) != 0) {
                 goto nomem;
             }
             if (c == '\n') {
@@ -1250,10 +1244,10 @@ int csv_reader_next(struct csv_reader *r, struct csv_rows *rows, size_t max_rows
     for (size_t i = 0; i < rows->nfields; i++) {
         struct csv_field *f = &rows->fields[i];
         if (f->flags & F_IN_UB) {
-            f->p = r->ub.data + r->foff[i];
+            f->p = r->ub.data + f->off;
             f->flags &= (uint8_t)~F_IN_UB;
         } else {
-            f->p = r->tb + r->foff[i];
+            f->p = r->tb + f->off;
         }
     }
     for (size_t i = 0; i < rows->nrows; i++) {
@@ -1311,9 +1305,23 @@ void csv_reader_free(struct csv_reader *r)
     free(r->notes);
     free(r->tb);
     buf_release(&r->ub);
-    free(r->foff);
     free(r->roff);
     free(r);
+}
+
+void csv_rows_claim(struct csv_rows *rows)
+{
+    /* cap_* count entries every array of its kind has (rows_reserve, fields_grow). */
+    if (rows->cap_fields > 0) {
+        memset(rows->fields, 0, rows->cap_fields * sizeof(*rows->fields));
+    }
+    if (rows->cap_rows > 0) {
+        memset(rows->row_first, 0, rows->cap_rows * sizeof(*rows->row_first));
+        memset(rows->line, 0, rows->cap_rows * sizeof(*rows->line));
+        memset(rows->row_flags, 0, rows->cap_rows * sizeof(*rows->row_flags));
+        memset(rows->raw, 0, rows->cap_rows * sizeof(*rows->raw));
+        memset(rows->raw_len, 0, rows->cap_rows * sizeof(*rows->raw_len));
+    }
 }
 
 void csv_rows_release(struct csv_rows *rows)

@@ -67,7 +67,10 @@ struct csv_options {
  * struct csv_rows holding it is filled again or released (the rows own their text, see below). Bytes that were invalid in the declared encoding
  * are kept as they were (so a report can show them) and the field is flagged CSV_F_BAD_ENCODING. */
 struct csv_field {
-    const char *p;
+    union {
+        const char *p;
+        size_t off; /* internal: where p will point, while the reader's buffers may still move */
+    };
     uint32_t len;
     uint8_t flags;
 };
@@ -131,5 +134,11 @@ void csv_reader_sha256(const struct csv_reader *r, unsigned char out[32]);
 void csv_reader_free(struct csv_reader *r);
 
 void csv_rows_release(struct csv_rows *rows);
+
+/* Overwrites the arrays rows already has with zeros, in bulk, before a thread refills them. Arrays last used on another core otherwise
+ * cost a cache-line transfer at every scattered write of the refill: on the benchmark machine
+ * reading a block into arrays another core had validated took twice as long (bench/README.md).
+ * Changes nothing visible; rows is to be refilled next. */
+void csv_rows_claim(struct csv_rows *rows);
 
 #endif
