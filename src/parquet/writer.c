@@ -1333,6 +1333,16 @@ static int encode_pages(const struct pq_options *o, struct pq_enc *x, struct chu
     const uint8_t *vals = (const uint8_t *)c->vals.data;
     for (size_t p = p0; p < p1; p++) {
         const struct pq_page *pg = &c->pages[p];
+        if (!c->nullable && !c->dict_on && c->ptype != PT_BOOLEAN) {
+            /* No levels, PLAIN values: the page body is the buffered bytes as they are. */
+            rc = write_page(o, x, k, cm, PAGE_DATA, vals + pg->voff, pg->vbytes,
+                            pg->r1 - pg->r0, ENC_PLAIN, e);
+            if (rc != 0) {
+                return rc;
+            }
+            cm->ndata_pages++;
+            continue;
+        }
         buf_reset(&x->body);
         if (c->nullable) {
             /* V1 definition levels: u32 LE byte length, then the hybrid runs (Encodings.md). */
