@@ -856,12 +856,12 @@ static int pg_query_bool(struct pg_load *l, const char *sql, int nparams, const 
 
 /* Appends the key column names as a text[] literal: {"a","b\"c"} (array_in's quoting: a
  * backslash escapes '"' and '\' inside double quotes). */
-static int pg_key_array(struct buf *b, const struct load_plan *p)
+static int pg_name_array(struct buf *b, const struct load_plan *p, bool keys_only)
 {
     int rc = buf_putc(b, '{');
     bool first = true;
     for (size_t i = 0; rc == 0 && i < p->ncols; i++) {
-        if (!p->is_key[i]) {
+        if (keys_only && !p->is_key[i]) {
             continue;
         }
         rc = buf_puts(b, first ? "\"" : ",\"");
@@ -893,6 +893,11 @@ static int pg_key_array(struct buf *b, const struct load_plan *p)
  *   COPY would have loaded duplicates that no later upsert could repair.
  * - a plain or partitioned table without rules or row-level security: COPY FROM ignores rules
  *   and is refused under row security, where INSERT applies both (manual, "COPY", Notes).
+ * - no user trigger ON UPDATE on the table or any of its partitions: INSERT ... ON CONFLICT DO
+ *   UPDATE fires the statement-level UPDATE triggers even when no row conflicts (manual,
+ *   "Overview of Trigger Behavior"), a COPY does not. INSERT triggers fire for both.
+ * - no loaded column GENERATED ALWAYS AS IDENTITY: INSERT refuses a value for it, COPY writes
+ *   the value as OVERRIDING SYSTEM VALUE would (manual, "COPY", Notes).
  * - READ COMMITTED, so that the check after the lock sees rows committed meanwhile.
  * - a privilege that allows SHARE ROW EXCLUSIVE (UPDATE, DELETE or TRUNCATE; manual, "LOCK").
  * Then the table is checked empty, locked IN SHARE ROW EXCLUSIVE MODE and checked again. That
@@ -912,22 +917,30 @@ static int pg_upsert_direct(struct pg_load *l, bool *direct, struct err *e)
     }
     struct buf qt = BUF_INIT;
     struct buf keys = BUF_INIT;
+    struct buf names = BUF_INIT;
     struct buf sql = BUF_INIT;
     struct buf lock = BUF_INIT;
     bool ok = false;
     bool empty = false;
     int rc = 0;
-    if (load_quote_table(&qt, l->table) != 0 || pg_key_array(&keys, p) != 0) {
+    if (load_quote_table(&qt, l->table) != 0 || pg_name_array(&keys, p, true) != 0 ||
+        pg_name_array(&names, p, false) != 0) {
         rc = err_set(e, AE_NOMEM, "out of memory");
         goto done;
     }
-    const char *params[3] = {qt.data, keys.data, need_arbiter ? "t" : "f"};
+    /* tgtype bit 4 is TRIGGER_TYPE_UPDATE (catalog/pg_trigger.h). */
+    const char *params[4] = {qt.data, keys.data, need_arbiter ? "t" : "f", names.data};
     rc = pg_query_bool(
         l,
         "SELECT c.relkind IN ('r', 'p') AND NOT c.relhasrules AND NOT c.relrowsecurity "
         "AND current_setting('transaction_isolation') = 'read committed' "
         "AND has_table_privilege(c.oid, 'SELECT') "
         "AND has_table_privilege(c.oid, 'UPDATE, DELETE, TRUNCATE') "
+        "AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE NOT t.tgisinternal "
+        "AND t.tgtype & 16 <> 0 AND (t.tgrelid = c.oid "
+        "OR t.tgrelid IN (SELECT relid FROM pg_partition_tree(c.oid)))) "
+        "AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 "
+        "AND NOT a.attisdropped AND a.attidentity = 'a' AND a.attname = ANY ($4::text[])) "
         "AND (NOT $3::boolean OR EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid "
         "AND i.indisunique AND i.indimmediate AND i.indisvalid AND i.indpred IS NULL "
         "AND i.indexprs IS NULL "
@@ -935,7 +948,7 @@ static int pg_upsert_direct(struct pg_load *l, bool *direct, struct err *e)
         "AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid "
         "AND a.attnum = ANY (i.indkey[0:i.indnkeyatts - 1]) AND a.attname <> ALL ($2::text[])))) "
         "FROM pg_class c WHERE c.oid = $1::regclass",
-        3, params, &ok, "cannot read the constraints of", e);
+        4, params, &ok, "cannot read the constraints of", e);
     if (rc != 0 || !ok) {
         goto done;
     }
@@ -954,6 +967,7 @@ static int pg_upsert_direct(struct pg_load *l, bool *direct, struct err *e)
 done:
     buf_release(&qt);
     buf_release(&keys);
+    buf_release(&names);
     buf_release(&sql);
     buf_release(&lock);
     return rc;

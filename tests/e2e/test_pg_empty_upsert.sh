@@ -2,13 +2,16 @@
 # test_pg_empty_upsert.sh - `astro run` upserts into PostgreSQL: into an empty keyed table the rows
 # are COPYed straight into the table (no staging table, no INSERT ... SELECT), into a non-empty one
 # through the staging table and ON CONFLICT as before. Which path ran is read from a statement
-# trigger on the target that notes TG_OP and the first word of current_query() (COPY or INSERT).
+# trigger ON INSERT on the target that notes the first word of current_query() (COPY or INSERT).
 # Also: a key repeated in the file fails the load into an empty table and leaves it empty;
 # on_conflict "nothing" keeps the staging path (it drops the repeated key instead of failing); the
 # SHARE ROW EXCLUSIVE lock is taken for an empty table only (a second session holding ROW
 # EXCLUSIVE, astro under lock_timeout); two loads racing into one empty table both succeed, one
 # directly, the other, checking again under the lock, through the staging table; replace COPYs with FREEZE (pg_visibility shows every page
-# all-frozen), also into a partitioned table, where FREEZE is not allowed and is not used.
+# all-frozen), also into a partitioned table, where FREEZE is not allowed and is not used. A
+# table with an UPDATE trigger (which INSERT ... ON CONFLICT DO UPDATE fires, a COPY does not)
+# and a loaded GENERATED ALWAYS identity key (which INSERT refuses, COPY accepts) keep the
+# staging path even when empty.
 # PostgreSQL comes from scripts/test (ASTRO_PG_DSN); under CI it is required, elsewhere the test
 # skips with a message.
 . "$(dirname "$0")/lib.sh"
@@ -24,21 +27,21 @@ pgq() { psql "$ASTRO_PG_DSN" -XAtqv ON_ERROR_STOP=1 -c "$1"; }
 cleanup_pg() {
   psql "$ASTRO_PG_DSN" -Xq >/dev/null 2>&1 <<SQL || true
 SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '${tag}_holder';
-DROP TABLE IF EXISTS ${tag}, ${tag}_audit, ${tag}_c, ${tag}_e, ${tag}_n, ${tag}_r, ${tag}_p;
+DROP TABLE IF EXISTS ${tag}, ${tag}_audit, ${tag}_c, ${tag}_e, ${tag}_n, ${tag}_r, ${tag}_p, ${tag}_u, ${tag}_g;
 DROP FUNCTION IF EXISTS ${tag}_note();
 DELETE FROM astro_checkpoints WHERE target_table LIKE '${tag}%';
 SQL
 }
 trap 'cleanup_pg; rm -rf "$T"' EXIT
 
-# The keyed target and its audit trigger (statement level: it fires for COPY and INSERT alike,
-# and for INSERT ... ON CONFLICT DO UPDATE also as UPDATE).
+# The keyed target and its audit trigger (statement level, ON INSERT: it fires for COPY and
+# INSERT alike; an UPDATE trigger would keep astro off the direct path, see 8).
 pgq "CREATE TABLE ${tag} (id bigint PRIMARY KEY, amount numeric(10,2), day date, who text);
 CREATE TABLE ${tag}_audit (n serial, op text, stmt text);
 CREATE FUNCTION ${tag}_note() RETURNS trigger LANGUAGE plpgsql AS \$\$
 BEGIN INSERT INTO ${tag}_audit (op, stmt) VALUES (TG_OP, split_part(current_query(), ' ', 1));
 RETURN NULL; END \$\$;
-CREATE TRIGGER note AFTER INSERT OR UPDATE ON ${tag} FOR EACH STATEMENT EXECUTE FUNCTION ${tag}_note();
+CREATE TRIGGER note AFTER INSERT ON ${tag} FOR EACH STATEMENT EXECUTE FUNCTION ${tag}_note();
 CREATE TABLE ${tag}_e (LIKE ${tag} INCLUDING ALL);
 CREATE TABLE ${tag}_n (LIKE ${tag} INCLUDING ALL);
 CREATE TABLE ${tag}_r (LIKE ${tag} INCLUDING ALL);
@@ -100,7 +103,7 @@ xmin1=$(pgq "SELECT xmin FROM $tag WHERE id = 1")
 pgq "TRUNCATE ${tag}_audit" >/dev/null
 ingest_run up 'id,amount,day,who\n1,10.50,2026-01-01,ann\n2,25.00,2026-01-02,\n3,0.01,2026-01-03,zoë\n4,1.00,2026-01-04,new\n'
 [ "$RC" -eq 0 ] || fail "upsert into a non-empty table: exit $RC: $ERR"
-assert_eq "$(audit)" "INSERT:INSERT UPDATE:INSERT" "non-empty table: INSERT ... ON CONFLICT DO UPDATE from the staging table"
+assert_eq "$(audit)" "INSERT:INSERT" "non-empty table: INSERT ... ON CONFLICT DO UPDATE from the staging table"
 assert_contains "$(log_of up)" "[load_pg] orders: 4 rows sent to pg.$tag (upsert), 2 rows written" "only changed and new rows written"
 assert_eq "$(rows "$tag")" "1=10.50/2026-01-01/ann 2=25.00/2026-01-02/N 3=0.01/2026-01-03/zoë 4=1.00/2026-01-04/new" "upserted rows"
 assert_eq "$(pgq "SELECT xmin FROM $tag WHERE id = 1")" "$xmin1" "an unchanged row is not rewritten"
@@ -160,7 +163,7 @@ pass "SHARE ROW EXCLUSIVE only for an empty table"
 # and the second, checking again under its lock, finds rows and takes the staging path (without
 # that second check it would COPY too and fail on the shared key 3).
 pgq "CREATE TABLE ${tag}_c (LIKE ${tag} INCLUDING ALL);
-CREATE TRIGGER note AFTER INSERT OR UPDATE ON ${tag}_c FOR EACH STATEMENT EXECUTE FUNCTION ${tag}_note();
+CREATE TRIGGER note AFTER INSERT ON ${tag}_c FOR EACH STATEMENT EXECUTE FUNCTION ${tag}_note();
 TRUNCATE ${tag}_audit" >/dev/null
 project ra "${tag}_c" upsert
 project rb "${tag}_c" upsert
@@ -197,7 +200,7 @@ wait "$holder" 2>/dev/null || true
 wait "$pa" "$pb" || true
 assert_eq "$waiting" "2" "both loads found the table empty and waited for the lock"
 assert_eq "$(cat "$T/ra.rc") $(cat "$T/rb.rc")" "0 0" "both loads succeed ($(cat "$T/ra.out" "$T/rb.out"))"
-assert_eq "$(audit)" "INSERT:COPY INSERT:INSERT UPDATE:INSERT" "one direct COPY, then one staging upsert"
+assert_eq "$(audit)" "INSERT:COPY INSERT:INSERT" "one direct COPY, then one staging upsert"
 assert_eq "$(pgq "SELECT string_agg(id::text, ',' ORDER BY id) FROM ${tag}_c")" "1,2,3,4" "the union of both files"
 pass "racing loads: the second checks again under the lock and takes the staging path"
 
@@ -218,3 +221,26 @@ ingest_run part 'id,amount,day,who\n1,1.00,2026-01-01,a\n150,2.00,2026-01-02,b\n
 [ "$RC" -eq 0 ] || fail "replace into a partitioned table: exit $RC: $ERR"
 assert_eq "$(rows "${tag}_p")" "1=1.00/2026-01-01/a 150=2.00/2026-01-02/b" "partitioned table replaced"
 pass "replace: COPY FREEZE into the truncated table, plain COPY into a partitioned one"
+
+# 8. An empty table with a statement trigger ON UPDATE: INSERT ... ON CONFLICT DO UPDATE fires it
+# even when no row conflicts, a COPY would not, so the staging path is kept (the trigger fires).
+pgq "CREATE TABLE ${tag}_u (LIKE ${tag} INCLUDING ALL);
+CREATE TRIGGER note AFTER INSERT OR UPDATE ON ${tag}_u FOR EACH STATEMENT EXECUTE FUNCTION ${tag}_note();
+TRUNCATE ${tag}_audit" >/dev/null
+project upd "${tag}_u" upsert
+ingest_run upd 'id,amount,day,who\n1,1.00,2026-01-01,a\n2,2.00,2026-01-02,b\n'
+[ "$RC" -eq 0 ] || fail "upsert into an empty table with an UPDATE trigger: exit $RC: $ERR"
+assert_eq "$(audit)" "INSERT:INSERT UPDATE:INSERT" "UPDATE trigger: staging INSERT ... ON CONFLICT, the UPDATE trigger fired"
+assert_eq "$(rows "${tag}_u")" "1=1.00/2026-01-01/a 2=2.00/2026-01-02/b" "rows loaded"
+pass "an UPDATE trigger keeps the staging path"
+
+# 9. An empty table whose key is GENERATED ALWAYS AS IDENTITY: INSERT refuses the file's values
+# (as it would into a non-empty table), where a COPY would have stored them: the staging path is
+# kept, the server's refusal fails the load (exit 3) and nothing is loaded.
+pgq "CREATE TABLE ${tag}_g (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, amount numeric(10,2), day date, who text)" >/dev/null
+project gen "${tag}_g" upsert
+ingest_run gen 'id,amount,day,who\n1,1.00,2026-01-01,a\n'
+assert_eq "$RC" "3" "a value for a GENERATED ALWAYS key is refused ($ERR)"
+assert_contains "$ERR" "cannot insert a non-DEFAULT value into column \"id\"" "the server's reason"
+assert_eq "$(pgq "SELECT count(*) FROM ${tag}_g")" "0" "nothing loaded"
+pass "a GENERATED ALWAYS identity key keeps the staging path"
