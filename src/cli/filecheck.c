@@ -17,10 +17,10 @@
  * (its state says which task holds it), so the data needs no lock. A thread about to refill a
  * block's arrays first zeroes them in bulk (csv_rows_claim, batch_claim): they were last used on
  * another core, and refilling them with scattered writes then paid a cache-line transfer per line,
- * which made reading 2x slower at 2 threads on the benchmark machine (bench/README.md). With one thread the same loop
- * runs on the caller with a single block: read, validate, commit, in turn. Memory is bounded by
- * the number of blocks (2 per thread + 2) times a block (at most VALIDATE_BATCH_ROWS records and
- * about FC_BLOCK_BYTES of text), plus what the sink holds.
+ * which made reading 2x slower at 2 threads on the benchmark machine (bench/README.md). With one
+ * thread the same loop runs on the caller with a single block: read, validate, commit, in turn.
+ * Memory is bounded by the number of blocks (2 per thread + 2) times a block (at most
+ * VALIDATE_BATCH_ROWS records and about FC_BLOCK_BYTES of text), plus what the sink holds.
  */
 #include "cli/filecheck.h"
 
@@ -466,8 +466,8 @@ int filecheck_run(const struct filecheck_opts *o, struct sink *s, struct fileche
     }
     struct progress prog;
     progress_init(&prog, o->progress_threshold > 0 && res->size >= o->progress_threshold,
-                  o->log->console_level <= LOG_INFO ? o->log->console : NULL, o->log,
-                  spec->name, res->size);
+                  o->log->console_level <= LOG_INFO ? o->log->console : NULL, o->log, spec->name,
+                  res->size);
     struct validate_counts counts;
     res->stopped = validator_stopped(v); /* fail_fast and a header failure */
     nthreads = o->threads > 1 ? (size_t)o->threads : 1;
@@ -552,10 +552,10 @@ finish:;
         rc = err_errno(e, errno, "cannot stat %s", o->path);
         goto out;
     }
-    bool changed = st1.st_size != st0.st_size || st1.st_mtim.tv_sec != st0.st_mtim.tv_sec ||
-                   st1.st_mtim.tv_nsec != st0.st_mtim.tv_nsec ||
-                   (!res->stopped && !header_failed &&
-                    csv_reader_bytes(reader) != (uint64_t)st0.st_size);
+    bool changed =
+        st1.st_size != st0.st_size || st1.st_mtim.tv_sec != st0.st_mtim.tv_sec ||
+        st1.st_mtim.tv_nsec != st0.st_mtim.tv_nsec ||
+        (!res->stopped && !header_failed && csv_reader_bytes(reader) != (uint64_t)st0.st_size);
     if (changed) {
         res->failures++;
         snprintf(res->reason, sizeof(res->reason),

@@ -508,6 +508,47 @@ static void test_chunk_boundaries(void **state)
     assert_chunks_agree(u16, sizeof(u16) - 1, &o16);
 }
 
+/* Reading into two csv_rows in turn (as the pool's blocks are), each claimed with
+ * csv_rows_claim() before it is refilled (the first time while still empty), gives what reading
+ * into one csv_rows gives: claiming changes nothing visible. */
+static void test_rows_claim(void **state)
+{
+    (void)state;
+    struct buf in = BUF_INIT;
+    for (int i = 0; i < 500; i++) {
+        assert_int_equal(buf_printf(&in,
+                                    i % 4 == 0 ? "%d,\"a \"\"q\"\"\nb\",x\n" : "%d,plain,%s\r\n", i,
+                                    i % 3 == 0 ? "\xC3\xA9t\xC3\xA9" : ""),
+                         0);
+    }
+    char *want = parse_ex(in.data, in.len, NULL, 97, 13, 0);
+    struct buf out = BUF_INIT;
+    struct err e = {0};
+    struct csv_reader *r = NULL;
+    struct csv_rows rows[2] = {{0}, {0}};
+    int fd = mem_fd(in.data, in.len);
+    assert_int_equal(csv_reader_open(&r, fd, "t.csv", NULL, &e), 0);
+    csv_reader_set_chunk_size(r, 97);
+    for (size_t k = 0;; k++) {
+        struct csv_rows *q = &rows[k % 2];
+        csv_rows_claim(q);
+        assert_int_equal(csv_reader_next(r, q, 13, &e), 0);
+        if (q->nrows == 0) {
+            break;
+        }
+        put_rows(&out, q);
+    }
+    char *got = detach_str(&out);
+    assert_string_equal(got, want);
+    free(got);
+    free(want);
+    csv_rows_release(&rows[0]);
+    csv_rows_release(&rows[1]);
+    csv_reader_free(r);
+    close(fd);
+    buf_release(&in);
+}
+
 static void test_line_numbers_many(void **state)
 {
     (void)state;
@@ -868,6 +909,7 @@ int main(void)
         cmocka_unit_test(test_utf16),
         cmocka_unit_test(test_rejected_special_byte),
         cmocka_unit_test(test_chunk_boundaries),
+        cmocka_unit_test(test_rows_claim),
         cmocka_unit_test(test_line_numbers_many),
         cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_max_record),

@@ -116,13 +116,48 @@ static void test_batch_strings(void **state)
     batch_release(&b);
 }
 
+/* batch_claim empties the batch like batch_reset, zeroes every array, and the batch refills as
+ * a fresh one would (the pool calls it before refilling a block on another thread). */
+static void test_batch_claim(void **state)
+{
+    (void)state;
+    struct dtype_info types[2] = {{DT_STR, 0, 0}, {DT_INT64, 0, 0}};
+    struct batch b;
+    assert_int_equal(batch_init(&b, types, 2, 4), 0);
+    for (size_t r = 0; r < 4; r++) {
+        assert_int_equal(batch_put_bytes(&b, 0, r, "value", 5, 1), 0);
+        b.cols[1].v.i64[r] = 7;
+        b.cols[1].valid[r] = 1;
+        b.line[r] = r + 2;
+        b.row_ok[r] = 1;
+    }
+    b.nrows = 4;
+    batch_claim(&b);
+    assert_int_equal(b.nrows, 0);
+    assert_int_equal(b.cols[0].data.len, 0);
+    assert_true(b.cols[0].data.cap >= 20); /* the memory is kept */
+    assert_int_equal(b.cols[0].offs[0], 0);
+    for (size_t r = 0; r < 4; r++) {
+        assert_int_equal(b.cols[1].v.i64[r], 0);
+        assert_int_equal(b.cols[1].valid[r], 0);
+        assert_int_equal(b.cols[0].valid[r], 0);
+        assert_int_equal(b.line[r], 0);
+        assert_int_equal(b.row_ok[r], 0);
+    }
+    assert_int_equal(batch_put_bytes(&b, 0, 0, "xy", 2, 1), 0);
+    b.nrows = 1;
+    assert_int_equal(b.cols[0].offs[1], 2);
+    assert_memory_equal(b.cols[0].data.data, "xy", 2);
+    batch_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buf_grow_and_cap), cmocka_unit_test(test_buf_detach_empty),
-        cmocka_unit_test(test_buf_json),
-        cmocka_unit_test(test_err_prefix),       cmocka_unit_test(test_dtype_parse),
-        cmocka_unit_test(test_batch_strings),
+        cmocka_unit_test(test_buf_json),         cmocka_unit_test(test_err_prefix),
+        cmocka_unit_test(test_dtype_parse),      cmocka_unit_test(test_batch_strings),
+        cmocka_unit_test(test_batch_claim),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
