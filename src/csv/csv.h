@@ -135,10 +135,10 @@ void csv_reader_free(struct csv_reader *r);
 
 void csv_rows_release(struct csv_rows *rows);
 
-/* Overwrites the arrays rows already has with zeros, in bulk, before a thread refills them. Arrays last used on another core otherwise
- * cost a cache-line transfer at every scattered write of the refill: on the benchmark machine
- * reading a block into arrays another core had validated took twice as long (bench/README.md).
- * Changes nothing visible; rows is to be refilled next. */
+/* Overwrites the arrays rows already has with zeros, in bulk, before a thread refills them.
+ * Arrays last used on another core otherwise cost a cache-line transfer at every scattered write
+ * of the refill: on the benchmark machine reading a block into arrays another core had validated
+ * took twice as long (bench/README.md). Changes nothing visible; rows is to be refilled next. */
 void csv_rows_claim(struct csv_rows *rows);
 
 #endif

@@ -854,8 +854,8 @@ static int pg_query_bool(struct pg_load *l, const char *sql, int nparams, const 
     return 0;
 }
 
-/* Appends the key column names as a text[] literal: {"a","b\"c"} (array_in's quoting: a
- * backslash escapes '"' and '\' inside double quotes). */
+/* Appends the loaded column names (only the keys with keys_only) as a text[] literal:
+ * {"a","b\"c"} (array_in's quoting: a backslash escapes '"' and '\' inside double quotes). */
 static int pg_name_array(struct buf *b, const struct load_plan *p, bool keys_only)
 {
     int rc = buf_putc(b, '{');
