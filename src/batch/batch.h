@@ -18,6 +18,15 @@
 #include "batch/dtype.h"
 #include "util/buf.h"
 
+/* A column as every stage describes it (reader, validator, sinks, load targets): the Parquet
+ * writer makes a nullable column OPTIONAL and the others REQUIRED; a database load declares the
+ * others NOT NULL. The name is borrowed from whoever built the descriptor. */
+struct column_desc {
+    const char *name;
+    struct dtype_info type;
+    bool nullable;
+};
+
 struct column {
     struct dtype_info type;
     uint8_t *valid;
@@ -27,9 +36,9 @@ struct column {
         double *f64;
         __int128 *i128;
         void *raw;
-    } v;              /* fixed-width values (NULL for DS_BYTES) */
-    uint32_t *offs;   /* DS_BYTES: nrows+1 offsets into data */
-    struct buf data;  /* DS_BYTES: value bytes */
+    } v;             /* fixed-width values (NULL for DS_BYTES) */
+    uint32_t *offs;  /* DS_BYTES: nrows+1 offsets into data */
+    struct buf data; /* DS_BYTES: value bytes */
 };
 
 struct batch {
@@ -65,6 +74,7 @@ int batch_copy(struct batch *dst, const struct batch *src) ASTRO_WUR;
 
 /* Appends one string value to DS_BYTES column c at row index row (rows must be appended in order:
  * row == number of values already in the column). n bytes of p; valid=0 stores a null. */
-int batch_put_bytes(struct batch *b, size_t c, size_t row, const char *p, size_t n, int valid) ASTRO_WUR;
+int batch_put_bytes(struct batch *b, size_t c, size_t row, const char *p, size_t n,
+                    int valid) ASTRO_WUR;
 
 #endif

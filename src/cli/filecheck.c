@@ -376,7 +376,7 @@ int filecheck_run(const struct filecheck_opts *o, struct sink *s, struct fileche
     struct validator *v = NULL;
     struct fc_pool pool;
     size_t nthreads = 1;
-    struct pq_column *pqcols = NULL;
+    struct column_desc *cols = NULL;
     struct dtype_info *types = NULL;
     char **names = NULL;
     size_t nnames = 0;
@@ -442,23 +442,23 @@ int filecheck_run(const struct filecheck_opts *o, struct sink *s, struct fileche
         }
     }
     size_t ncols = validator_out_ncols(v);
-    pqcols = calloc(ncols ? ncols : 1, sizeof(*pqcols));
+    cols = calloc(ncols ? ncols : 1, sizeof(*cols));
     types = calloc(ncols ? ncols : 1, sizeof(*types));
-    if (pqcols == NULL || types == NULL) {
+    if (cols == NULL || types == NULL) {
         rc = err_set(e, AE_NOMEM, "out of memory");
         goto out;
     }
     for (size_t c = 0; c < ncols; c++) {
         types[c] = validator_out_type(v, c);
-        pqcols[c].name = validator_out_name(v, c);
-        pqcols[c].type = types[c];
-        pqcols[c].nullable = validator_out_nullable(v, c);
+        cols[c].name = validator_out_name(v, c);
+        cols[c].type = types[c];
+        cols[c].nullable = validator_out_nullable(v, c);
     }
     /* A tolerance of 0 (the default) lets the first failure decide the file (see fc_commit). A
      * header failure decides it before any row: no output is opened. */
     bool tolerant = spec->max_bad_rows > 0 || spec->max_bad_row_fraction > 0;
     if (!header_failed && o->open_sink != NULL) {
-        rc = o->open_sink(o->ctx, pqcols, ncols, s, e);
+        rc = o->open_sink(o->ctx, cols, ncols, s, e);
         if (rc != 0) {
             goto out;
         }
@@ -615,7 +615,7 @@ out:
         }
         free(names);
     }
-    free(pqcols);
+    free(cols);
     free(types);
     if (fd >= 0) {
         close(fd);

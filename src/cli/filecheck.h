@@ -27,7 +27,7 @@ struct filecheck_opts {
     struct failure_sink fs; /* every failure case goes here */
     /* Called once the output columns are known (after the header), unless the file already
      * failed; NULL for no output. On success it must have opened *s. */
-    int (*open_sink)(void *ctx, const struct pq_column *cols, size_t ncols, struct sink *s,
+    int (*open_sink)(void *ctx, const struct column_desc *cols, size_t ncols, struct sink *s,
                      struct err *e);
     void *ctx;
     uint64_t progress_threshold; /* show progress for files at least this large (0 = never) */

@@ -151,7 +151,7 @@ struct sink_ctx {
 };
 
 /* Opens the Parquet output once the file's columns are known. */
-static int open_parquet(void *ctx, const struct pq_column *cols, size_t ncols, struct sink *s,
+static int open_parquet(void *ctx, const struct column_desc *cols, size_t ncols, struct sink *s,
                         struct err *e)
 {
     const struct sink_ctx *c = ctx;

@@ -14,27 +14,16 @@
 
 #include "batch/batch.h"
 
-enum pq_codec {
-    PQ_CODEC_NONE = 0,
-    PQ_CODEC_SNAPPY = 1,
-    PQ_CODEC_GZIP = 2,
-    PQ_CODEC_ZSTD = 6
-};
-
-struct pq_column {
-    const char *name;
-    struct dtype_info type;
-    bool nullable; /* OPTIONAL when true, REQUIRED otherwise */
-};
+enum pq_codec { PQ_CODEC_NONE = 0, PQ_CODEC_SNAPPY = 1, PQ_CODEC_GZIP = 2, PQ_CODEC_ZSTD = 6 };
 
 struct pq_options {
-    enum pq_codec codec; /* default ZSTD */
-    int level;           /* codec level; 0 = codec default (zstd 3, gzip 6) */
-    size_t page_bytes;   /* target uncompressed data page size, default 1 MiB */
-    size_t page_rows;    /* max rows per data page, default 20000 */
-    size_t rg_rows;      /* max rows per row group, default 1048576 */
-    size_t rg_bytes;     /* max buffered bytes per row group, default 128 MiB */
-    size_t dict_bytes;   /* dictionary size limit per chunk, default 1 MiB */
+    enum pq_codec codec;    /* default ZSTD */
+    int level;              /* codec level; 0 = codec default (zstd 3, gzip 6) */
+    size_t page_bytes;      /* target uncompressed data page size, default 1 MiB */
+    size_t page_rows;       /* max rows per data page, default 20000 */
+    size_t rg_rows;         /* max rows per row group, default 1048576 */
+    size_t rg_bytes;        /* max buffered bytes per row group, default 128 MiB */
+    size_t dict_bytes;      /* dictionary size limit per chunk, default 1 MiB */
     const char *created_by; /* default "astro version X.Y.Z (build ...)" */
     /* Threads that encode and compress a row group's column chunks, default 1 (0 counts as 1,
      * more than 64 as 64). With threads > 1 each flush plans the chunks (dictionary decision,
@@ -57,7 +46,7 @@ int pq_codec_parse(const char *s, enum pq_codec *out, struct err *e) ASTRO_WUR;
 struct pq_writer;
 
 /* Starts a file on fd (borrowed; the caller fsyncs and closes it). cols is copied. */
-int pq_writer_open(struct pq_writer **out, int fd, const struct pq_column *cols, size_t ncols,
+int pq_writer_open(struct pq_writer **out, int fd, const struct column_desc *cols, size_t ncols,
                    const struct pq_options *o, struct err *e) ASTRO_WUR;
 
 /* Appends the rows of b with row_ok[i] == 1; b's columns match cols one to one. A null in a
@@ -109,7 +98,7 @@ int pq_reader_open(struct pq_reader **out, const char *path, struct err *e) ASTR
 
 /* The file's columns, mapped back to astro dtypes (name and storage owned by the reader). */
 size_t pq_reader_ncols(const struct pq_reader *r);
-const struct pq_column *pq_reader_column(const struct pq_reader *r, size_t i);
+const struct column_desc *pq_reader_column(const struct pq_reader *r, size_t i);
 
 uint64_t pq_reader_nrows(const struct pq_reader *r);
 

@@ -111,7 +111,7 @@ struct rd_chunk {
 };
 
 struct rd_col {
-    struct pq_column pub;
+    struct column_desc pub;
     char *name;
     int ptype;
     size_t width; /* bytes per PLAIN value for fixed-width types (0 for BYTE_ARRAY, BOOLEAN) */
@@ -910,7 +910,7 @@ size_t pq_reader_ncols(const struct pq_reader *r)
     return r->ncols;
 }
 
-const struct pq_column *pq_reader_column(const struct pq_reader *r, size_t i)
+const struct column_desc *pq_reader_column(const struct pq_reader *r, size_t i)
 {
     return i < r->ncols ? &r->cols[i].pub : NULL;
 }

@@ -585,7 +585,7 @@ void pq_writer_free(struct pq_writer *w)
     free(w);
 }
 
-int pq_writer_open(struct pq_writer **out, int fd, const struct pq_column *cols, size_t ncols,
+int pq_writer_open(struct pq_writer **out, int fd, const struct column_desc *cols, size_t ncols,
                    const struct pq_options *o, struct err *e)
 {
     int rc;

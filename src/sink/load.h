@@ -95,19 +95,20 @@ struct load_opts {
  * lock, creates the table (o->create), TRUNCATEs (replace; the COPY then uses FREEZE) or, for an
  * upsert, either finds the keyed table empty (checked, locked SHARE ROW EXCLUSIVE, checked again:
  * the COPY goes straight into it) or creates the staging table, and starts COPY ... FROM STDIN
- * (FORMAT binary) (see pg.c for when the direct path applies). cols (borrowed for this call) describe the
- * batch columns that sink_write() will receive, in order. Fails with AE_DB (connection, SQL,
- * table columns not matching cols), AE_CONFIG (bad options) or AE_NOMEM; nothing is left open. */
+ * (FORMAT binary) (see pg.c for when the direct path applies). cols (borrowed for this call)
+ * describe the batch columns that sink_write() will receive, in order. Fails with AE_DB
+ * (connection, SQL, table columns not matching cols), AE_CONFIG (bad options) or AE_NOMEM; nothing
+ * is left open. */
 int sink_pg_open(struct sink *s, const struct target_spec *t, const struct load_opts *o,
-                 const struct pq_column *cols, size_t ncols, struct err *e) ASTRO_WUR;
+                 const struct column_desc *cols, size_t ncols, struct err *e) ASTRO_WUR;
 
 /* Opens a load into a SQLite database file t->path (created if missing). Same contract. */
 int sink_sqlite_open(struct sink *s, const struct target_spec *t, const struct load_opts *o,
-                     const struct pq_column *cols, size_t ncols, struct err *e) ASTRO_WUR;
+                     const struct column_desc *cols, size_t ncols, struct err *e) ASTRO_WUR;
 
 /* Opens the load sink for t->kind (one of the two above). */
 int sink_load_open(struct sink *s, const struct target_spec *t, const struct load_opts *o,
-                   const struct pq_column *cols, size_t ncols, struct err *e) ASTRO_WUR;
+                   const struct column_desc *cols, size_t ncols, struct err *e) ASTRO_WUR;
 
 /* The counts so far of an open load sink s (before commit). */
 void sink_load_result(const struct sink *s, struct load_result *out);
@@ -143,7 +144,7 @@ struct load_plan {
 /* Checks o against cols (table set, upsert keys present and named columns, no duplicate target
  * names, renames naming dataset columns) and fills p. target names the target in messages.
  * Fails with AE_CONFIG or AE_NOMEM; p is then empty. */
-int load_plan_init(struct load_plan *p, const struct load_opts *o, const struct pq_column *cols,
+int load_plan_init(struct load_plan *p, const struct load_opts *o, const struct column_desc *cols,
                    size_t ncols, const char *target, struct err *e) ASTRO_WUR;
 void load_plan_release(struct load_plan *p);
 

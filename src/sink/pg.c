@@ -999,7 +999,7 @@ static char *pg_dup(const char *s)
 }
 
 int sink_pg_open(struct sink *s, const struct target_spec *t, const struct load_opts *o,
-                 const struct pq_column *cols, size_t ncols, struct err *e)
+                 const struct column_desc *cols, size_t ncols, struct err *e)
 {
     s->ops = &pg_ops;
     s->impl = NULL;

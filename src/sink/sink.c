@@ -61,8 +61,8 @@ static int parquet_commit(void *impl, uint64_t *bytes, struct err *e)
 
 static const struct sink_ops parquet_ops = {parquet_write, parquet_commit, parquet_abort};
 
-int sink_parquet_open(struct sink *s, const char *path, const struct pq_column *cols, size_t ncols,
-                      const struct pq_options *o, struct err *e)
+int sink_parquet_open(struct sink *s, const char *path, const struct column_desc *cols,
+                      size_t ncols, const struct pq_options *o, struct err *e)
 {
     s->ops = &parquet_ops;
     s->impl = NULL;

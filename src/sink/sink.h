@@ -29,8 +29,8 @@ void sink_abort(struct sink *s);
 
 /* A Parquet file at path: written to a temporary name in the same folder, fsynced and renamed on
  * commit. cols and o are copied. */
-int sink_parquet_open(struct sink *s, const char *path, const struct pq_column *cols, size_t ncols,
-                      const struct pq_options *o, struct err *e) ASTRO_WUR;
+int sink_parquet_open(struct sink *s, const char *path, const struct column_desc *cols,
+                      size_t ncols, const struct pq_options *o, struct err *e) ASTRO_WUR;
 
 /* Adds footer key-value metadata to an open Parquet sink. */
 int sink_parquet_add_kv(struct sink *s, const char *key, const char *value,

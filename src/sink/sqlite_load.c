@@ -72,7 +72,7 @@ void load_plan_release(struct load_plan *p)
     memset(p, 0, sizeof(*p));
 }
 
-int load_plan_init(struct load_plan *p, const struct load_opts *o, const struct pq_column *cols,
+int load_plan_init(struct load_plan *p, const struct load_opts *o, const struct column_desc *cols,
                    size_t ncols, const char *target, struct err *e)
 {
     memset(p, 0, sizeof(*p));
@@ -181,7 +181,7 @@ void sink_load_result(const struct sink *s, struct load_result *out)
 }
 
 int sink_load_open(struct sink *s, const struct target_spec *t, const struct load_opts *o,
-                   const struct pq_column *cols, size_t ncols, struct err *e)
+                   const struct column_desc *cols, size_t ncols, struct err *e)
 {
     if (t->kind == TARGET_POSTGRES) {
         return sink_pg_open(s, t, o, cols, ncols, e);
@@ -661,7 +661,7 @@ static char *dup_or_empty(const char *s)
 }
 
 int sink_sqlite_open(struct sink *s, const struct target_spec *t, const struct load_opts *o,
-                     const struct pq_column *cols, size_t ncols, struct err *e)
+                     const struct column_desc *cols, size_t ncols, struct err *e)
 {
     s->ops = &sqlite_ops;
     s->impl = NULL;

@@ -126,8 +126,8 @@ static int run_load(const struct steps_env *env, const struct step_spec *st, int
         return err_set(e, AE_CONFIG, "target '%s' is not defined under targets", st->target);
     }
     if (output == NULL || sha == NULL) {
-        return err_set(e, AE_CONFIG, "dataset '%s' has no ingested output in run %s",
-                       st->dataset, env->run_id);
+        return err_set(e, AE_CONFIG, "dataset '%s' has no ingested output in run %s", st->dataset,
+                       env->run_id);
     }
     const char *table = st->table ? st->table : st->dataset;
     bool done = false;
@@ -148,7 +148,7 @@ static int run_load(const struct steps_env *env, const struct step_spec *st, int
     struct sink sink = {NULL, NULL};
     bool open = false;
     struct dtype_info *types = NULL;
-    struct pq_column *cols = NULL;
+    struct column_desc *cols = NULL;
     struct load_result res;
     memset(&b, 0, sizeof(b));
     memset(&res, 0, sizeof(res));
@@ -215,10 +215,11 @@ static int run_load(const struct steps_env *env, const struct step_spec *st, int
     }
     *rows = (int64_t)res.rows_sent;
     *skipped = res.skipped;
-    log_msg(env->log, LOG_INFO, st->name,
-            "%s: %llu rows sent to %s.%s (%s), %llu rows written", st->dataset,
-            (unsigned long long)res.rows_sent, t->name, table,
-            st->mode == LOAD_UPSERT ? "upsert" : st->mode == LOAD_REPLACE ? "replace" : "append",
+    log_msg(env->log, LOG_INFO, st->name, "%s: %llu rows sent to %s.%s (%s), %llu rows written",
+            st->dataset, (unsigned long long)res.rows_sent, t->name, table,
+            st->mode == LOAD_UPSERT    ? "upsert"
+            : st->mode == LOAD_REPLACE ? "replace"
+                                       : "append",
             (unsigned long long)res.rows_written);
 out:
     if (open) {
@@ -240,8 +241,8 @@ static int sql_text(const struct steps_env *env, const struct step_spec *st, cha
         *out = strdup(st->statements);
         return *out ? 0 : err_set(e, AE_NOMEM, "out of memory");
     }
-    char *path = st->sql_file[0] == '/' ? strdup(st->sql_file)
-                                         : fs_join(env->project_dir, st->sql_file);
+    char *path =
+        st->sql_file[0] == '/' ? strdup(st->sql_file) : fs_join(env->project_dir, st->sql_file);
     if (path == NULL) {
         return err_set(e, AE_NOMEM, "out of memory");
     }

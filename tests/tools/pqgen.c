@@ -54,7 +54,7 @@ static void put_str(struct batch *b, size_t c, size_t row, const char *s)
 enum { A_ID, A_S, A_SREQ, A_B, A_I8, A_I16, A_I32, A_I64, A_U8, A_U16, A_U32, A_U64, A_F32, A_F64,
        A_D, A_TS, A_TSTZ, A_DEC9, A_DEC18, A_DEC38, A_DEC20, A_I64REQ, A_NCOLS };
 
-static const struct pq_column alltypes_cols[A_NCOLS] = {
+static const struct column_desc alltypes_cols[A_NCOLS] = {
     {"id", {DT_INT32, 0, 0}, false},
     {"s", {DT_STR, 0, 0}, true},
     {"s_req", {DT_STR, 0, 0}, false},
@@ -102,7 +102,7 @@ static void finish(struct pq_writer *w, int fd)
     printf("%llu\n", (unsigned long long)bytes);
 }
 
-static void init_batch(struct batch *b, const struct pq_column *cols, size_t ncols, size_t cap)
+static void init_batch(struct batch *b, const struct column_desc *cols, size_t ncols, size_t cap)
 {
     struct dtype_info types[64];
     for (size_t i = 0; i < ncols; i++) {
@@ -216,7 +216,7 @@ static void gen_alltypes(const char *path, enum pq_codec codec, bool empty)
     finish(w, fd);
 }
 
-static const struct pq_column multi_cols[] = {
+static const struct column_desc multi_cols[] = {
     {"id", {DT_INT64, 0, 0}, false},       {"cat", {DT_STR, 0, 0}, true},
     {"uniq", {DT_STR, 0, 0}, false},       {"small", {DT_INT32, 0, 0}, true},
     {"f", {DT_FLOAT64, 0, 0}, true},       {"flag", {DT_BOOL, 0, 0}, false},
@@ -286,7 +286,7 @@ static void gen_multi(const char *path, enum pq_codec codec, size_t rg_bytes)
 
 static void gen_dictlimit(const char *path, enum pq_codec codec)
 {
-    static const struct pq_column cols[] = {{"id", {DT_INT32, 0, 0}, false},
+    static const struct column_desc cols[] = {{"id", {DT_INT32, 0, 0}, false},
                                             {"s", {DT_STR, 0, 0}, false},
                                             {"low", {DT_STR, 0, 0}, false}};
     enum { N = 5000 };
@@ -315,7 +315,7 @@ static void gen_dictlimit(const char *path, enum pq_codec codec)
 
 static void gen_dictcarry(const char *path, enum pq_codec codec)
 {
-    static const struct pq_column cols[] = {{"id", {DT_INT32, 0, 0}, false},
+    static const struct column_desc cols[] = {{"id", {DT_INT32, 0, 0}, false},
                                             {"s", {DT_STR, 0, 0}, false}};
     enum { N = 100, GROUPS = 20 };
     struct pq_options o;
@@ -349,7 +349,7 @@ static void gen_dictcarry(const char *path, enum pq_codec codec)
 
 static void gen_filtered(const char *path, enum pq_codec codec)
 {
-    static const struct pq_column cols[] = {{"id", {DT_INT64, 0, 0}, false},
+    static const struct column_desc cols[] = {{"id", {DT_INT64, 0, 0}, false},
                                             {"s", {DT_STR, 0, 0}, true}};
     enum { N = 1000 };
     struct pq_options o;
@@ -382,7 +382,7 @@ static void gen_filtered(const char *path, enum pq_codec codec)
 
 static void gen_floats(const char *path, enum pq_codec codec)
 {
-    static const struct pq_column cols[] = {{"id", {DT_INT32, 0, 0}, false},
+    static const struct column_desc cols[] = {{"id", {DT_INT32, 0, 0}, false},
                                             {"zeros", {DT_FLOAT64, 0, 0}, true},
                                             {"allnan", {DT_FLOAT32, 0, 0}, true},
                                             {"mixed", {DT_FLOAT64, 0, 0}, false}};
@@ -416,7 +416,7 @@ static void gen_floats(const char *path, enum pq_codec codec)
  * and written repeatedly so the figure is the writer's alone. */
 static void gen_bench(const char *path, enum pq_codec codec, long rows)
 {
-    static const struct pq_column cols[] = {
+    static const struct column_desc cols[] = {
         {"id", {DT_INT64, 0, 0}, false},         {"country", {DT_STR, 0, 0}, true},
         {"email", {DT_STR, 0, 0}, false},        {"amount", {DT_DECIMAL, 12, 2}, true},
         {"day", {DT_DATE, 0, 0}, true},          {"ts", {DT_TIMESTAMP_TZ, 0, 0}, true},

@@ -114,7 +114,7 @@ static struct target_spec pg_target(void)
     return t;
 }
 
-static const struct pq_column kv_cols[] = {
+static const struct column_desc kv_cols[] = {
     {"id", {DT_INT64, 0, 0}, false},
     {"name", {DT_STR, 0, 0}, true},
 };
@@ -564,7 +564,7 @@ static void test_type_round_trip(void **state)
     (void)state;
     char *t = tname("types");
     struct err e = {0};
-    static const struct pq_column cols[] = {
+    static const struct column_desc cols[] = {
         {"s", {DT_STR, 0, 0}, true},           {"b", {DT_BOOL, 0, 0}, true},
         {"i8", {DT_INT8, 0, 0}, true},         {"i16", {DT_INT16, 0, 0}, true},
         {"i32", {DT_INT32, 0, 0}, true},       {"i64", {DT_INT64, 0, 0}, true},

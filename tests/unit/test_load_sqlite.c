@@ -101,7 +101,7 @@ static void exec(const char *path, const char *sql)
 }
 
 /* Two columns: id int64 (not nullable), name str (nullable). */
-static const struct pq_column kv_cols[] = {
+static const struct column_desc kv_cols[] = {
     {"id", {DT_INT64, 0, 0}, false},
     {"name", {DT_STR, 0, 0}, true},
 };
@@ -413,7 +413,7 @@ static void test_type_round_trip(void **state)
 {
     struct fixture *f = *state;
     struct err e = {0};
-    static const struct pq_column cols[] = {
+    static const struct column_desc cols[] = {
         {"s", {DT_STR, 0, 0}, true},           {"b", {DT_BOOL, 0, 0}, true},
         {"i8", {DT_INT8, 0, 0}, true},         {"i16", {DT_INT16, 0, 0}, true},
         {"i32", {DT_INT32, 0, 0}, true},       {"i64", {DT_INT64, 0, 0}, true},
@@ -536,7 +536,7 @@ static void test_uint64_above_int64_fails(void **state)
 {
     struct fixture *f = *state;
     struct err e = {0};
-    static const struct pq_column cols[] = {{"u", {DT_UINT64, 0, 0}, false}};
+    static const struct column_desc cols[] = {{"u", {DT_UINT64, 0, 0}, false}};
     struct batch b;
     assert_int_equal(batch_init(&b, &cols[0].type, 1, 2), 0);
     b.cols[0].valid[0] = b.cols[0].valid[1] = 1;

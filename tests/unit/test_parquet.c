@@ -287,7 +287,7 @@ static uint8_t *read_all(const char *path, size_t *n)
 }
 
 /* Writes the rows of b (all row_ok) to a fresh file and returns its bytes. */
-static uint8_t *write_file(const struct pq_column *cols, size_t ncols, struct batch *b,
+static uint8_t *write_file(const struct column_desc *cols, size_t ncols, struct batch *b,
                            const struct pq_options *o, size_t *n)
 {
     char path[256];
@@ -316,7 +316,7 @@ static uint8_t *write_file(const struct pq_column *cols, size_t ncols, struct ba
 static void test_file_required_int32(void **state)
 {
     (void)state;
-    const struct pq_column cols[] = {{"x", {DT_INT32, 0, 0}, false}};
+    const struct column_desc cols[] = {{"x", {DT_INT32, 0, 0}, false}};
     struct batch b;
     assert_int_equal(batch_init(&b, &cols[0].type, 1, 3), 0);
     b.nrows = 3;
@@ -379,7 +379,7 @@ static void test_file_required_int32(void **state)
 static void test_file_optional_dict_strings(void **state)
 {
     (void)state;
-    const struct pq_column cols[] = {{"s", {DT_STR, 0, 0}, true}};
+    const struct column_desc cols[] = {{"s", {DT_STR, 0, 0}, true}};
     struct batch b;
     assert_int_equal(batch_init(&b, &cols[0].type, 1, 4), 0);
     static const char *vals[] = {"a", "b", NULL, "a"};
@@ -422,17 +422,17 @@ static void test_errors(void **state)
     (void)state;
     struct err e;
     struct pq_writer *w = NULL;
-    const struct pq_column dup[] = {{"a", {DT_INT64, 0, 0}, true}, {"a", {DT_STR, 0, 0}, true}};
+    const struct column_desc dup[] = {{"a", {DT_INT64, 0, 0}, true}, {"a", {DT_STR, 0, 0}, true}};
     assert_int_equal(pq_writer_open(&w, 1, dup, 2, NULL, &e), AE_CONFIG);
     assert_null(w);
     assert_non_null(strstr(e.msg, "duplicate"));
-    const struct pq_column empty[] = {{"", {DT_INT64, 0, 0}, true}};
+    const struct column_desc empty[] = {{"", {DT_INT64, 0, 0}, true}};
     assert_int_equal(pq_writer_open(&w, 1, empty, 1, NULL, &e), AE_CONFIG);
-    const struct pq_column baddec[] = {{"d", {DT_DECIMAL, 39, 2}, true}};
+    const struct column_desc baddec[] = {{"d", {DT_DECIMAL, 39, 2}, true}};
     assert_int_equal(pq_writer_open(&w, 1, baddec, 1, NULL, &e), AE_CONFIG);
 
     /* A null in a REQUIRED column is a bug upstream: AE_INTERNAL, with the source line. */
-    const struct pq_column req[] = {{"r", {DT_INT64, 0, 0}, false}};
+    const struct column_desc req[] = {{"r", {DT_INT64, 0, 0}, false}};
     int fd = open("/dev/null", O_WRONLY);
     assert_true(fd >= 0);
     assert_int_equal(pq_writer_open(&w, fd, req, 1, NULL, &e), 0);

@@ -59,7 +59,7 @@ enum { C_ID, C_SLOW, C_SHIGH, C_SLONG, C_SREQ, C_B, C_I8, C_I16, C_I32, C_I64, C
        C_U64, C_F32, C_F64, C_D, C_TS, C_TSTZ, C_DEC9, C_DEC18, C_DEC38, C_DEC20, C_I64REQ,
        C_NCOLS };
 
-static const struct pq_column all_cols[C_NCOLS] = {
+static const struct column_desc all_cols[C_NCOLS] = {
     {"id", {DT_INT64, 0, 0}, false},       {"s_low", {DT_STR, 0, 0}, true},
     {"s_high", {DT_STR, 0, 0}, true},      {"s_long", {DT_STR, 0, 0}, true},
     {"s_req", {DT_STR, 0, 0}, false},      {"b", {DT_BOOL, 0, 0}, true},
@@ -85,7 +85,7 @@ struct cell {
     size_t slen;
 };
 
-static void gen_cell(const struct pq_column *col, size_t c, uint64_t row, struct cell *v)
+static void gen_cell(const struct column_desc *col, size_t c, uint64_t row, struct cell *v)
 {
     uint64_t h = mix(row * 64 + c + 1);
     memset(v, 0, offsetof(struct cell, s));
@@ -152,7 +152,7 @@ static bool row_rejected(uint64_t row)
 }
 
 /* Fills b (batch_init'ed for cols) with rows [first, first + n). */
-static void fill_batch(struct batch *b, const struct pq_column *cols, size_t ncols, uint64_t first,
+static void fill_batch(struct batch *b, const struct column_desc *cols, size_t ncols, uint64_t first,
                        size_t n, struct cell *v)
 {
     for (size_t c = 0; c < ncols; c++) {
@@ -198,7 +198,7 @@ static void path_for(char *path, size_t n, const char *name)
 
 /* Writes rows [0, nrows) of cols in batches of batch_rows with o and returns the file's bytes
  * (the file is kept at path_for(name) until the caller unlinks it). */
-static struct file write_table(const struct pq_column *cols, size_t ncols, size_t nrows,
+static struct file write_table(const struct column_desc *cols, size_t ncols, size_t nrows,
                                size_t batch_rows, const struct pq_options *o, const char *name)
 {
     char path[256];
@@ -260,7 +260,7 @@ static void assert_same_file(const struct file *a, const struct file *b, const c
 
 /* Writes the table with threads = 1 and with each of threads[], and checks every file is the
  * threads = 1 one, byte for byte. */
-static void check_identical(const struct pq_column *cols, size_t ncols, size_t nrows,
+static void check_identical(const struct column_desc *cols, size_t ncols, size_t nrows,
                             size_t batch_rows, struct pq_options o, const int *threads,
                             size_t nthreads, const char *what)
 {
@@ -319,7 +319,7 @@ static void test_alltypes_every_codec(void **state)
 static void test_dictionary_fallbacks(void **state)
 {
     (void)state;
-    static const struct pq_column cols[] = {
+    static const struct column_desc cols[] = {
         {"s_high", {DT_STR, 0, 0}, true},  {"s_low", {DT_STR, 0, 0}, false},
         {"i64", {DT_INT64, 0, 0}, true},   {"u16", {DT_UINT16, 0, 0}, true},
         {"dec18", {DT_DECIMAL, 18, 4}, false},
@@ -383,7 +383,7 @@ static void test_parallel_read_back(void **state)
     assert_int_equal(pq_reader_ncols(r), C_NCOLS);
     struct dtype_info types[C_NCOLS];
     for (size_t c = 0; c < C_NCOLS; c++) {
-        const struct pq_column *pc = pq_reader_column(r, c);
+        const struct column_desc *pc = pq_reader_column(r, c);
         assert_string_equal(pc->name, all_cols[c].name);
         assert_int_equal(pc->type.id, all_cols[c].type.id);
         assert_int_equal(pc->nullable, all_cols[c].nullable);

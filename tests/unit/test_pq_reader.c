@@ -402,7 +402,7 @@ struct rt_case {
 
 #define RT_NCOLS 20
 
-static void rt_columns(struct pq_column *cols, struct dtype_info *types)
+static void rt_columns(struct column_desc *cols, struct dtype_info *types)
 {
     static const struct {
         const char *name;
@@ -432,7 +432,7 @@ static void rt_columns(struct pq_column *cols, struct dtype_info *types)
 }
 
 /* The value of row i, column c (deterministic). Sets *valid. */
-static void rt_value(size_t c, uint64_t i, const struct pq_column *col, int *valid, int64_t *iv,
+static void rt_value(size_t c, uint64_t i, const struct column_desc *col, int *valid, int64_t *iv,
                      double *fv, __int128 *dv, char *sv, size_t *sl)
 {
     static const int64_t ext64[] = {INT64_MIN, INT64_MAX, 0, -1, 1};
@@ -486,7 +486,7 @@ static void rt_value(size_t c, uint64_t i, const struct pq_column *col, int *val
 }
 
 /* Fills b with rows [first, first + n). */
-static void rt_fill(struct batch *b, const struct pq_column *cols, uint64_t first, size_t n)
+static void rt_fill(struct batch *b, const struct column_desc *cols, uint64_t first, size_t n)
 {
     batch_reset(b);
     for (size_t c = 0; c < RT_NCOLS; c++) {
@@ -517,7 +517,7 @@ static void rt_fill(struct batch *b, const struct pq_column *cols, uint64_t firs
 }
 
 /* Checks every row of b against the generator: exact values, bit-exact floats. */
-static void rt_check(const struct batch *b, const struct pq_column *cols, uint64_t first)
+static void rt_check(const struct batch *b, const struct column_desc *cols, uint64_t first)
 {
     for (size_t r = 0; r < b->nrows; r++) {
         assert_int_equal(b->line[r], first + r + 1);
@@ -565,7 +565,7 @@ static void rt_check(const struct batch *b, const struct pq_column *cols, uint64
 
 static char *rt_write(const char *dir, const struct rt_case *k, uint64_t nrows)
 {
-    struct pq_column cols[RT_NCOLS];
+    struct column_desc cols[RT_NCOLS];
     struct dtype_info types[RT_NCOLS];
     rt_columns(cols, types);
     char *path = malloc(strlen(dir) + 32);
@@ -598,7 +598,7 @@ static char *rt_write(const char *dir, const struct rt_case *k, uint64_t nrows)
 
 static void rt_read(const char *path, size_t cap, uint64_t nrows)
 {
-    struct pq_column cols[RT_NCOLS];
+    struct column_desc cols[RT_NCOLS];
     struct dtype_info types[RT_NCOLS];
     rt_columns(cols, types);
     struct err e = {0};
@@ -613,7 +613,7 @@ static void rt_read(const char *path, size_t cap, uint64_t nrows)
     assert_null(pq_reader_kv(r, "astro.none"));
     assert_null(pq_reader_column(r, RT_NCOLS));
     for (size_t c = 0; c < RT_NCOLS; c++) {
-        const struct pq_column *pc = pq_reader_column(r, c);
+        const struct column_desc *pc = pq_reader_column(r, c);
         assert_string_equal(pc->name, cols[c].name);
         assert_int_equal(pc->type.id, cols[c].type.id);
         assert_int_equal(pc->type.precision, cols[c].type.precision);
@@ -684,7 +684,7 @@ static void test_dictionary_pages(void **state)
     char *dir = th_tempdir();
     char *path = malloc(strlen(dir) + 16);
     sprintf(path, "%s/d.parquet", dir);
-    struct pq_column col = {"w", {DT_STR, 0, 0}, true};
+    struct column_desc col = {"w", {DT_STR, 0, 0}, true};
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     struct pq_options o;
     pq_options_default(&o);

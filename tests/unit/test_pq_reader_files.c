@@ -297,7 +297,7 @@ static void test_decimals(void **state)
     for (size_t f = 0; f < 4; f++) {
         struct batch b;
         struct pq_reader *r = open_one(files[f], &b, 100);
-        const struct pq_column *c = pq_reader_column(r, 0);
+        const struct column_desc *c = pq_reader_column(r, 0);
         assert_int_equal(c->type.id, DT_DECIMAL);
         assert_int_equal(c->type.precision, prec[f]);
         assert_int_equal(c->type.scale, 2);
@@ -587,7 +587,7 @@ static void test_corruption_sweep(void **state)
     char *dir = th_tempdir();
     /* A file of our own writer: dictionary strings, optional ints, required decimals, snappy,
      * two row groups of two pages. */
-    struct pq_column cols[] = {{"s", {DT_STR, 0, 0}, true},
+    struct column_desc cols[] = {{"s", {DT_STR, 0, 0}, true},
                                {"i", {DT_INT32, 0, 0}, true},
                                {"d", {DT_DECIMAL, 20, 2}, false},
                                {"b", {DT_BOOL, 0, 0}, true}};
