@@ -132,6 +132,8 @@ struct fc_pool {
     uint64_t commit_seq; /* of the next block to commit */
     int rc;
     struct err err;
+    bool bad_input;           /* the reader refused the data (AE_FORMAT): the file fails */
+    struct err bad_input_err; /* why, with the line */
 };
 
 struct fc_thread {
@@ -178,9 +180,10 @@ static int fc_commit(struct fc_pool *p, struct fc_block *b, struct err *e)
     }
     struct validate_counts counts;
     validator_counts(p->v, &counts);
-    /* With a tolerance of 0 (the default) the first failure decides the file; an output that
-     * can no longer be kept is not written at all. */
-    if (res->sink_open && counts.failure_cases > 0 && !p->tolerant) {
+    /* With a tolerance of 0 (the default) the first failure decides the file, and a broken
+     * record decides it whatever the tolerance; an output that can no longer be kept is not
+     * written at all. */
+    if (res->sink_open && counts.failure_cases > 0 && (!p->tolerant || counts.broken_records)) {
         sink_abort(p->s);
         res->sink_open = false;
     }
@@ -230,7 +233,15 @@ static void fc_work(struct fc_pool *p, size_t index)
             uint64_t bytes = csv_reader_bytes(p->reader);
             pthread_mutex_lock(&p->mu);
             p->reading = false;
-            if (rc != 0) {
+            if (rc == AE_FORMAT) {
+                /* Bad data, not a broken environment (a record over the size limit): what was
+                 * read before it is still committed, and filecheck_run reports it. */
+                b->state = B_FREE;
+                p->eof = true;
+                p->bad_input = true;
+                p->bad_input_err = e;
+                err_clear(&e);
+            } else if (rc != 0) {
                 b->state = B_FREE;
                 fc_fail(p, rc, &e);
             } else if (b->rows.nrows == 0) {
@@ -381,6 +392,7 @@ int filecheck_run(const struct filecheck_opts *o, struct sink *s, struct fileche
     char **names = NULL;
     size_t nnames = 0;
     uint64_t frame_failures = 0;
+    uint64_t broken = 0; /* validate_counts.broken_records */
     bool header_failed = false;
     memset(&rows, 0, sizeof(rows));
     memset(&pool, 0, sizeof(pool));
@@ -401,6 +413,13 @@ int filecheck_run(const struct filecheck_opts *o, struct sink *s, struct fileche
         /* A small first block: it sizes the others (fc_block_rows), and its arrays should not
          * hold 8192 records of a wide file for the rest of the run. */
         rc = csv_reader_next(reader, &rows, FC_FIRST_ROWS, e);
+        if (rc == AE_FORMAT) {
+            /* A record over the size limit within the first rows: bad data (see fc_work). */
+            pool.bad_input = true;
+            pool.bad_input_err = *e;
+            err_clear(e);
+            rc = 0;
+        }
     }
     if (rc != 0) {
         goto out;
@@ -412,8 +431,12 @@ int filecheck_run(const struct filecheck_opts *o, struct sink *s, struct fileche
     if (spec->has_header) {
         if (rows.nrows == 0) {
             header_failed = true;
+            if (pool.bad_input) {
+                goto finish; /* the header itself is over the size limit: reported below */
+            }
             snprintf(res->reason, sizeof(res->reason),
                      "%s is empty: expected a header row naming the columns", o->path);
+            res->failures++;
             rc = file_failure(o, 1, "header", res->reason, e);
             if (rc != 0) {
                 goto out;
@@ -513,6 +536,7 @@ int filecheck_run(const struct filecheck_opts *o, struct sink *s, struct fileche
     pool.blocks[0].bytes = csv_reader_bytes(reader);
     pool.blocks[0].state = B_READ;
     pool.next_seq = 1;
+    pool.eof = pool.bad_input;
     if (!res->stopped) {
         rc = fc_pool_run(&pool, nthreads, e);
         if (rc != 0) {
@@ -541,6 +565,7 @@ int filecheck_run(const struct filecheck_opts *o, struct sink *s, struct fileche
     res->rows_invalid = counts.rows_invalid;
     res->failures = counts.failure_cases;
     res->warnings = counts.warnings;
+    broken = counts.broken_records;
 
 finish:;
     unsigned char md[32];
@@ -552,10 +577,20 @@ finish:;
         rc = err_errno(e, errno, "cannot stat %s", o->path);
         goto out;
     }
-    bool changed =
-        st1.st_size != st0.st_size || st1.st_mtim.tv_sec != st0.st_mtim.tv_sec ||
-        st1.st_mtim.tv_nsec != st0.st_mtim.tv_nsec ||
-        (!res->stopped && !header_failed && csv_reader_bytes(reader) != (uint64_t)st0.st_size);
+    bool changed = st1.st_size != st0.st_size || st1.st_mtim.tv_sec != st0.st_mtim.tv_sec ||
+                   st1.st_mtim.tv_nsec != st0.st_mtim.tv_nsec ||
+                   (!res->stopped && !header_failed && !pool.bad_input &&
+                    csv_reader_bytes(reader) != (uint64_t)st0.st_size);
+    if (pool.bad_input) {
+        /* The reader refused a record (over CSV_MAX_RECORD_BYTES): a data failure of the file,
+         * reported like any other, never an environment error a scheduler would retry. */
+        res->failures++;
+        snprintf(res->reason, sizeof(res->reason), "%.500s", pool.bad_input_err.msg);
+        rc = file_failure(o, csv_reader_line(reader), "record_length", res->reason, e);
+        if (rc != 0) {
+            goto out;
+        }
+    }
     if (changed) {
         res->failures++;
         snprintf(res->reason, sizeof(res->reason),
@@ -570,11 +605,17 @@ finish:;
     res->allowed_bad_rows = allowed_bad_rows(spec, res->rows_read);
     /* Every failure belongs to the header, the file, the frame or a row; only rows can be left
      * out, and only within the tolerance. A fail-fast stop leaves the verdict at "failed". */
-    res->ok = !header_failed && !changed && frame_failures == 0 && !res->stopped &&
-              res->rows_invalid <= res->allowed_bad_rows;
+    res->ok = !header_failed && !changed && !pool.bad_input && frame_failures == 0 && broken == 0 &&
+              !res->stopped && res->rows_invalid <= res->allowed_bad_rows;
     if (!res->ok && res->reason[0] == '\0') {
         if (header_failed) {
             snprintf(res->reason, sizeof(res->reason), "the header does not match the schema");
+        } else if (broken > 0) {
+            snprintf(res->reason, sizeof(res->reason),
+                     "%llu record(s) with broken quoting (an unbalanced quote swallowed line "
+                     "breaks, so rows may be lost): the file fails whatever its bad-row "
+                     "threshold",
+                     (unsigned long long)broken);
         } else if (frame_failures > 0) {
             snprintf(res->reason, sizeof(res->reason),
                      "%llu frame-level failure case(s) (checks on the whole column)",

@@ -226,6 +226,7 @@ enum {
     IN_MAX_BAD_ROWS,
     IN_MAX_BAD_FRACTION,
     IN_MAX_FAILURE_CASES,
+    IN_MAX_RECORD_LINES,
     IN_SCHEMA,
     IN_SCHEMA_FILE,
     IN_N
@@ -243,6 +244,7 @@ static const char *const ingest_keys[] = {"name",
                                           "max_bad_rows",
                                           "max_bad_row_fraction",
                                           "max_failure_cases",
+                                          "max_record_lines",
                                           "schema",
                                           "schema_file",
                                           NULL};
@@ -293,6 +295,7 @@ static int parse_ingest(struct config *c, struct cfg_doc *d, struct ingest_spec 
     in->escape = '\0';
     in->max_bad_rows = -1;
     in->max_failure_cases = -1;
+    in->max_record_lines = CONFIG_MAX_RECORD_LINES;
     in->max_bad_row_fraction = -1.0;
     int rc = cfg_loc_set(d, &in->loc, m, path);
     if (rc != 0) {
@@ -410,6 +413,16 @@ static int parse_ingest(struct config *c, struct cfg_doc *d, struct ingest_spec 
         if (in->max_failure_cases < 1) {
             return cfg_fail(d, v[IN_MAX_FAILURE_CASES], p, "expected an integer >= 1, got %s",
                             cfg_text(v[IN_MAX_FAILURE_CASES]));
+        }
+    }
+    P("max_record_lines");
+    if (v[IN_MAX_RECORD_LINES] != NULL) {
+        if ((rc = cfg_int(d, v[IN_MAX_RECORD_LINES], p, &in->max_record_lines)) != 0) {
+            return rc;
+        }
+        if (in->max_record_lines < 1) {
+            return cfg_fail(d, v[IN_MAX_RECORD_LINES], p, "expected an integer >= 1, got %s",
+                            cfg_text(v[IN_MAX_RECORD_LINES]));
         }
     }
     P("max_bad_row_fraction");

@@ -86,7 +86,7 @@ struct schema {
     bool coerce;
     char ***unique_sets; /* frame-level unique: nunique sets of column names, each NULL-ended */
     size_t nunique;
-    char *report_duplicates; /* "all" (default), "exclude_first", "exclude_last" */
+    char *report_duplicates;    /* "all" (default), "exclude_first", "exclude_last" */
     bool report_duplicates_set; /* added: the schema states report_duplicates (else astro keeps
                                    the first occurrence, see validate.h) */
     char *name;
@@ -98,6 +98,12 @@ struct schema {
     char *file; /* owned: the schema_file path as opened (locations borrow it); NULL when inline */
     struct cfg_loc loc;
 };
+
+/* The default of ingest_spec.max_record_lines: quoted values with a few line breaks (addresses,
+ * short comments) are common; a record over twenty lines is far more often a quote that opened a
+ * field by mistake and swallowed the rows after it, which would pass as one valid record. Failing
+ * a file that really holds such values is loud and fixed with one key; losing rows is silent. */
+#define CONFIG_MAX_RECORD_LINES 20
 
 struct ingest_spec {
     char *name;
@@ -114,6 +120,8 @@ struct ingest_spec {
     int64_t max_bad_rows;        /* -1 = not set */
     double max_bad_row_fraction; /* < 0 = not set */
     int64_t max_failure_cases;   /* cap on stored/printed failure detail; -1 = unlimited */
+    int64_t max_record_lines;    /* a record spanning more physical lines fails the file
+                                    (validate.h); default CONFIG_MAX_RECORD_LINES */
     char *schema_file;           /* as written, or NULL when inline */
     struct schema schema;
     struct cfg_loc loc;

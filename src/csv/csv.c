@@ -650,6 +650,7 @@ static int parse_quoted(struct csv_reader *r, struct csv_rows *rows, struct rec 
                 buf_append(&r->ub, s + p, je - p) != 0) {
                 return AE_NOMEM;
             }
+            rc->flags |= CSV_R_LOOSE_QUOTE;
             *kind = after_field(r, rc, je);
             return field_finish(r, rows, u0, r->ub.len, true, CSV_F_QUOTED, fs, je);
         }
@@ -913,6 +914,11 @@ static int parse_record(struct csv_reader *r, struct csv_rows *rows, struct err 
 done:
     if (rc.rec_end - rc.start > r->max_record) {
         return record_too_long(r, e);
+    }
+    if (rc.lines > (rc.next > rc.rec_end ? 1u : 0u)) {
+        /* More line breaks than the one that ends the record (a record at end of file has
+         * none). */
+        rc.flags |= CSV_R_MULTILINE;
     }
     {
         size_t i = rows->nrows;
@@ -1220,7 +1226,13 @@ int csv_reader_next(struct csv_reader *r, struct csv_rows *rows, size_t max_rows
     int rc = 0;
     /* A call never holds more fields than row_first can index. */
     while (rows->nrows < max_rows && rows->nfields < UINT32_MAX / 2) {
+        size_t nf0 = rows->nfields;
         rc = parse_record(r, rows, e);
+        if (rc == AE_FORMAT && rows->nrows > 0) {
+            /* The records before the one over the limit are returned; the next call fails. */
+            rows->nfields = nf0;
+            goto defer;
+        }
         if (rc < 0) {
             goto fail;
         }
@@ -1231,6 +1243,9 @@ int csv_reader_next(struct csv_reader *r, struct csv_rows *rows, size_t max_rows
             size_t pending = r->end - r->pos;
             if (pending > r->max_record + 1) {
                 rc = record_too_long(r, e);
+                if (rows->nrows > 0) {
+                    goto defer;
+                }
                 goto fail;
             }
             size_t want = pending > r->chunk ? pending : r->chunk;
@@ -1240,6 +1255,7 @@ int csv_reader_next(struct csv_reader *r, struct csv_rows *rows, size_t max_rows
             }
         }
     }
+done:
     /* Offsets become pointers now that tb and ub no longer move. */
     for (size_t i = 0; i < rows->nfields; i++) {
         struct csv_field *f = &rows->fields[i];
@@ -1259,6 +1275,17 @@ int csv_reader_next(struct csv_reader *r, struct csv_rows *rows, size_t max_rows
     }
     return 0;
 
+defer:
+    /* A record over the size limit after complete ones: they are handed over, the failure is
+     * kept for the next call. */
+    if (e != NULL) {
+        r->failed = *e;
+        err_clear(e);
+    } else {
+        r->failed.code = rc;
+    }
+    rc = 0;
+    goto done;
 fail:
     rows->nrows = 0;
     rows->nfields = 0;
@@ -1268,6 +1295,11 @@ fail:
         r->failed.code = rc;
     }
     return rc;
+}
+
+uint64_t csv_reader_line(const struct csv_reader *r)
+{
+    return r->line;
 }
 
 uint64_t csv_reader_bytes(const struct csv_reader *r)

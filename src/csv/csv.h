@@ -45,12 +45,15 @@
 #define CSV_MAX_RECORD_BYTES (64u << 20)
 
 enum {
-    CSV_F_QUOTED = 1,      /* the field was quoted in the source ("" is an empty string, not null) */
+    CSV_F_QUOTED = 1, /* the field was quoted in the source ("" is an empty string, not null) */
     CSV_F_BAD_ENCODING = 2 /* the field's bytes were not valid in the declared encoding */
 };
 
 enum {
-    CSV_R_UNTERMINATED = 1 /* the file ended inside a quoted field of this record */
+    CSV_R_UNTERMINATED = 1, /* the file ended inside a quoted field of this record */
+    CSV_R_MULTILINE = 2,    /* the record holds line breaks (quoted or escaped): it spans more
+                               than one physical line */
+    CSV_R_LOOSE_QUOTE = 4   /* a quoted field has text after its closing quote (`"ab"c`) */
 };
 
 /* A NULL struct csv_options means: UTF-8, ',' '"', no escape. */
@@ -64,8 +67,9 @@ struct csv_options {
 };
 
 /* One field: p points at len bytes of UTF-8 (unescaped, quotes removed); p stays valid until the
- * struct csv_rows holding it is filled again or released (the rows own their text, see below). Bytes that were invalid in the declared encoding
- * are kept as they were (so a report can show them) and the field is flagged CSV_F_BAD_ENCODING. */
+ * struct csv_rows holding it is filled again or released (the rows own their text, see below).
+ * Bytes that were invalid in the declared encoding are kept as they were (so a report can show
+ * them) and the field is flagged CSV_F_BAD_ENCODING. */
 struct csv_field {
     union {
         const char *p;
@@ -87,11 +91,11 @@ struct csv_rows {
     size_t nrows;
     struct csv_field *fields; /* all fields of all rows, row by row */
     size_t nfields;
-    uint32_t *row_first;      /* nrows+1 entries: fields of row i are [row_first[i], row_first[i+1]) */
-    uint64_t *line;           /* physical 1-based line where row i starts */
-    uint8_t *row_flags;       /* CSV_R_* */
-    const char **raw;         /* raw[i], raw_len[i]: the record's text as decoded UTF-8, including */
-    uint32_t *raw_len;        /*   quotes, without the final line break */
+    uint32_t *row_first; /* nrows+1 entries: fields of row i are [row_first[i], row_first[i+1]) */
+    uint64_t *line;      /* physical 1-based line where row i starts */
+    uint8_t *row_flags;  /* CSV_R_* */
+    const char **raw;    /* raw[i], raw_len[i]: the record's text as decoded UTF-8, including */
+    uint32_t *raw_len;   /*   quotes, without the final line break */
     /* internal: capacity bookkeeping and the owned text (decoded records, unescaped fields) */
     size_t cap_rows;
     size_t cap_fields;
@@ -110,7 +114,8 @@ int csv_reader_open(struct csv_reader **out, int fd, const char *name, const str
 
 /* Fills rows with up to max_rows records (rows is reset first). At end of file returns 0 with
  * rows->nrows == 0. Fails with AE_IO on read errors and AE_FORMAT when a record exceeds
- * CSV_MAX_RECORD_BYTES. Blank lines (a record of one empty unquoted field made of nothing but the
+ * CSV_MAX_RECORD_BYTES (the records before it are returned first; the call after them fails).
+ * Blank lines (a record of one empty unquoted field made of nothing but the
  * line break) are skipped, but still counted in line numbers. */
 int csv_reader_next(struct csv_reader *r, struct csv_rows *rows, size_t max_rows,
                     struct err *e) ASTRO_WUR;
@@ -124,6 +129,10 @@ void csv_reader_set_chunk_size(struct csv_reader *r, size_t n);
 
 /* Tests: lowers the record size limit below CSV_MAX_RECORD_BYTES (0 restores the default). */
 void csv_reader_set_max_record(struct csv_reader *r, size_t n);
+
+/* The physical line where the next record starts; after a failure, the line of the record that
+ * failed (the error is sticky). */
+uint64_t csv_reader_line(const struct csv_reader *r);
 
 /* Source bytes consumed so far. */
 uint64_t csv_reader_bytes(const struct csv_reader *r);

@@ -33,6 +33,25 @@ int vemit(struct validator *v, const struct failure *f, struct err *e)
     return 0;
 }
 
+/* The physical lines a record's text covers: its quoted line breaks plus one. */
+static uint64_t record_span(const char *raw, size_t len)
+{
+    uint64_t n = 1;
+    if (raw != NULL && len > 0 && raw[len - 1] == '\n') {
+        len--; /* the file's last line break, inside an unterminated quote: ends a line */
+    }
+    const char *p = raw;
+    const char *end = raw != NULL ? raw + len : NULL;
+    while (p != NULL && p < end) {
+        p = memchr(p, '\n', (size_t)(end - p));
+        if (p != NULL) {
+            n++;
+            p++;
+        }
+    }
+    return n;
+}
+
 /* ---- schema ------------------------------------------------------------------------------ */
 
 static int check_unique_sets(const struct schema *s, struct err *e)
@@ -653,6 +672,41 @@ static void dup_tail(const struct validator *v, const struct vfail *vf, char *bu
     }
 }
 
+static uint64_t max_record_lines(const struct validator *v)
+{
+    int64_t n = v->spec->max_record_lines;
+    return n > 0 ? (uint64_t)n : CONFIG_MAX_RECORD_LINES;
+}
+
+/* The row-level problem of record i with nf fields (VF_UNTERMINATED, VF_FIELD_COUNT or
+ * VF_RECORD_LINES, *aux set as struct vfail says), or -1 when its values can be checked. */
+static int row_problem(const struct validator *v, const struct csv_rows *in, size_t i, size_t nf,
+                       uint64_t *aux)
+{
+    uint8_t flags = in->row_flags != NULL ? in->row_flags[i] : 0;
+    if (flags & CSV_R_UNTERMINATED) {
+        return VF_UNTERMINATED;
+    }
+    if (nf != v->nheader) {
+        *aux = nf;
+        return VF_FIELD_COUNT;
+    }
+    if (flags & CSV_R_MULTILINE) {
+        uint64_t span = record_span(in->raw[i], in->raw_len[i]);
+        if (span > max_record_lines(v) || (flags & CSV_R_LOOSE_QUOTE)) {
+            *aux = span;
+            return VF_RECORD_LINES;
+        }
+    }
+    return -1;
+}
+
+static bool row_skipped(const struct validator *v, const struct csv_rows *in, size_t i, size_t nf)
+{
+    uint64_t aux = 0;
+    return row_problem(v, in, i, nf, &aux) >= 0;
+}
+
 static int emit_one(struct validator *v, const struct vfail *vf, const struct csv_rows *in,
                     struct err *e)
 {
@@ -672,23 +726,72 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct cs
     const struct vout *o = vf->col < v->nout ? &v->outs[vf->col] : NULL;
     const struct csv_field *fld = NULL;
     if (o != NULL && vf->kind != VF_FRAME_UNIQUE && vf->kind != VF_FIELD_COUNT &&
-        vf->kind != VF_UNTERMINATED) {
+        vf->kind != VF_UNTERMINATED && vf->kind != VF_RECORD_LINES) {
         f.column = o->name;
         fld = out_field(o, in, i);
         f.value = fld->p;
         f.value_len = fld->len;
     }
     switch ((enum vf_kind)vf->kind) {
-    case VF_FIELD_COUNT:
+    case VF_FIELD_COUNT: {
         snprintf(check, sizeof(check), "field_count");
-        snprintf(msg, sizeof(msg), "expected %zu fields, found %llu", v->nheader,
-                 (unsigned long long)vf->aux);
+        uint64_t span = record_span(f.raw, f.raw_len);
+        if (span > 1) {
+            /* A quote that opened a field it should not have swallowed the line breaks that
+             * follow, up to the next quote: the lines in between may have been rows, so no
+             * threshold can tolerate this record (validate.h). */
+            v->counts.broken_records++;
+            snprintf(msg, sizeof(msg),
+                     "expected %zu fields, found %llu in a record that spans %llu lines (%llu to "
+                     "%llu): a quoted field runs across line breaks, probably an unbalanced "
+                     "quote; the lines it swallowed may be rows, so the file fails whatever its "
+                     "bad-row threshold",
+                     v->nheader, (unsigned long long)vf->aux, (unsigned long long)span,
+                     (unsigned long long)f.line, (unsigned long long)(f.line + span - 1));
+        } else {
+            snprintf(msg, sizeof(msg), "expected %zu fields, found %llu", v->nheader,
+                     (unsigned long long)vf->aux);
+        }
         break;
-    case VF_UNTERMINATED:
-        snprintf(check, sizeof(check), "unterminated_quote");
+    }
+    case VF_RECORD_LINES:
+        snprintf(check, sizeof(check), "record_lines");
+        v->counts.broken_records++;
+        if (vf->aux <= max_record_lines(v)) {
+            snprintf(msg, sizeof(msg),
+                     "a quoted field runs across %llu lines (%llu to %llu) and has text after its "
+                     "closing quote: probably an unbalanced quote that swallowed the rows in "
+                     "between; the file fails whatever its bad-row threshold",
+                     (unsigned long long)vf->aux, (unsigned long long)f.line,
+                     (unsigned long long)(f.line + vf->aux - 1));
+            break;
+        }
         snprintf(msg, sizeof(msg),
-                 "a quoted field opened in this record is never closed: the file ends inside it");
+                 "the record spans %llu lines (%llu to %llu), more than max_record_lines (%lld): "
+                 "a quote probably opened a field by mistake and swallowed the rows after it; "
+                 "the file fails whatever its bad-row threshold (raise max_record_lines if its "
+                 "values really hold that many line breaks)",
+                 (unsigned long long)vf->aux, (unsigned long long)f.line,
+                 (unsigned long long)(f.line + vf->aux - 1), (long long)max_record_lines(v));
         break;
+    case VF_UNTERMINATED: {
+        snprintf(check, sizeof(check), "unterminated_quote");
+        uint64_t span = record_span(f.raw, f.raw_len);
+        v->counts.broken_records++;
+        if (span > 1) {
+            snprintf(msg, sizeof(msg),
+                     "a quote opened in this record is never closed: the last %llu lines of the "
+                     "file (%llu to %llu) became one record, so the file fails whatever its "
+                     "bad-row threshold",
+                     (unsigned long long)span, (unsigned long long)f.line,
+                     (unsigned long long)(f.line + span - 1));
+        } else {
+            snprintf(msg, sizeof(msg),
+                     "a quote opened in this record is never closed: the file ends inside it, so "
+                     "the file fails whatever its bad-row threshold");
+        }
+        break;
+    }
     case VF_ENCODING:
         snprintf(check, sizeof(check), "encoding");
         snprintf(msg, sizeof(msg), "%s is not valid %s",
@@ -881,8 +984,7 @@ int validator_prepass(struct validator *v, const struct csv_rows *in, size_t fir
     for (size_t r = 0; r < n; r++) {
         size_t i = first + r;
         size_t nf = (size_t)(in->row_first[i + 1] - in->row_first[i]);
-        v->skip[r] =
-            (in->row_flags != NULL && (in->row_flags[i] & CSV_R_UNTERMINATED)) || nf != v->nheader;
+        v->skip[r] = row_skipped(v, in, i, nf);
     }
     /* Only key columns are typed; the others stay as batch_reset left them (never read). */
     for (size_t c = 0; c < v->nout && rc == 0; c++) {
@@ -987,8 +1089,8 @@ int validator_clone(struct validator **out, const struct validator *v, struct er
 {
     /* The same spec and header, compiled again: its own regex match data and unique_values_eq
      * state. Header failures are counted by the clone and emitted only by v. */
-    int rc = validator_new(out, v->spec, (const char *const *)v->header, v->nheader,
-                           v->header_line, NULL, e);
+    int rc = validator_new(out, v->spec, (const char *const *)v->header, v->nheader, v->header_line,
+                           NULL, e);
     if (rc == 0) {
         (*out)->dup_mode = VDUP_EXCLUDE_FIRST; /* clones never run the unique pass */
     }
@@ -1020,12 +1122,11 @@ int validator_run_local(struct validator *w, const struct csv_rows *in, size_t f
         out->line[base + r] = in->line[i];
         out->row_ok[base + r] = 1;
         w->skip[r] = 0;
-        if (in->row_flags != NULL && (in->row_flags[i] & CSV_R_UNTERMINATED)) {
-            /* The last field swallowed the rest of the file: its values mean nothing. */
-            rc = rec(w, i, UINT32_MAX, VF_UNTERMINATED, 0, 0, 0);
-            w->skip[r] = 1;
-        } else if (nf != w->nheader) {
-            rc = rec(w, i, UINT32_MAX, VF_FIELD_COUNT, 0, 0, nf);
+        uint64_t aux = 0;
+        int kind = row_problem(w, in, i, nf, &aux);
+        if (kind >= 0) {
+            /* Its values mean nothing (a quote swallowed fields, or fields are missing). */
+            rc = rec(w, i, UINT32_MAX, (enum vf_kind)kind, 0, 0, aux);
             w->skip[r] = 1;
         }
         if (w->skip[r]) {

@@ -36,8 +36,18 @@
  * - Rows. A record whose field count differs from the header fails once with check
  *   "field_count" and its values are not checked; a CSV_R_UNTERMINATED record fails once with
  *   "unterminated_quote" (its last field swallowed the rest of the file) and is not checked
- *   either. Every row lands in the batch; failing rows have row_ok = 0 and nulls where values
- *   failed. rows_read == rows_valid + rows_invalid always (the header is not a row).
+ *   either. Both are broken records (validate_counts.broken_records) when the quoting went wrong:
+ *   an unterminated quote always, a field_count failure when the record spans more than one
+ *   physical line (a quote opened a field and swallowed line breaks up to the next quote), and
+ *   a record with the right field count that fails with check "record_lines" because it spans
+ *   more than the spec's max_record_lines lines (default CONFIG_MAX_RECORD_LINES), or spans
+ *   several lines and has text after a closing quote (`"a\nb"c`: the quote that closed it was
+ *   not a closing quote). The
+ *   lines such a record swallowed may have been rows, so a broken record fails the file whatever
+ *   its bad-row threshold: a threshold tolerates bad rows, never an unknown number of lost ones.
+ *   Their messages give the lines the record spans. Every row lands in the batch; failing rows have
+ * row_ok = 0 and nulls where values failed. rows_read == rows_valid + rows_invalid always (the
+ * header is not a row).
  * - Header: see validator_new.
  * - default (a column's Pandera `default`): typed when the schema compiles (a default that is not
  *   a value of the dtype is a schema error); a null of the column is replaced by it before the
@@ -74,18 +84,18 @@
 
 /* One failure case. All pointers are borrowed and valid only during the emit call. */
 struct failure {
-    uint64_t line;       /* physical start line of the record (header problems: the header's line) */
-    const char *column;  /* column name, or NULL for row- or frame-level failures */
-    const char *check;   /* "dtype('int64')", "not_nullable", "unique", "field_count", "encoding",
-                            "greater_than_or_equal_to(0)", "column_in_dataframe", ... */
-    const char *value;   /* offending value (NULL when none) */
+    uint64_t line;      /* physical start line of the record (header problems: the header's line) */
+    const char *column; /* column name, or NULL for row- or frame-level failures */
+    const char *check;  /* "dtype('int64')", "not_nullable", "unique", "field_count", "encoding",
+                           "greater_than_or_equal_to(0)", "column_in_dataframe", ... */
+    const char *value;  /* offending value (NULL when none) */
     size_t value_len;
     const char *message; /* full sentence for a person */
     const char *raw;     /* raw record text (NULL for header-level failures) */
     size_t raw_len;
-    bool warning;        /* raise_warning checks: reported, row still valid */
-    uint64_t row;        /* 1-based position of the record among the data rows (the header is
-                            not a row), 0 for header-, file- and frame-level failures */
+    bool warning;          /* raise_warning checks: reported, row still valid */
+    uint64_t row;          /* 1-based position of the record among the data rows (the header is
+                              not a row), 0 for header-, file- and frame-level failures */
     uint32_t check_number; /* 1 + index of the check among its column's checks, 0 when the
                               failure is not one of the column's checks */
 };
@@ -103,21 +113,20 @@ struct validator;
 
 /* Builds a validator for one file of spec, whose header holds nheader names (for a headerless file
  * pass spec->column_names). Header problems (missing required column, duplicate name, unexpected
- * column when strict is true, wrong order when ordered) are emitted as failures on line header_line;
- * the validator still validates rows so that every problem is reported. The validator borrows spec
- * and fs for its lifetime; header is copied.
- * Header rules: names match exactly; schema columns with regex: true claim every remaining name
- * their PCRE2 pattern matches in full. A missing required column fails with
- * "column_in_dataframe" (required: false columns are simply absent from the output); a repeated
- * name fails with "duplicate_column" (the first occurrence is used); an undeclared name fails
- * with "column_in_schema" under strict: true, is kept as a nullable str column under strict:
- * false and dropped under strict: filter; with ordered: true a declared column found before one
- * the schema declares ahead of it fails with "column_ordered". These failures have column = the
- * name, value = NULL, raw = NULL. With add_missing_columns a missing (non-regex) column that is
- * nullable or has a default is added to the output instead (every value its default, or null);
- * one that is neither still fails. With unique_column_names: false a repeated undeclared name
- * that strict: filter drops is no failure; every other repeated name fails (Parquet needs unique
- * names). Fails (AE_CONFIG) when the schema does not compile (see
+ * column when strict is true, wrong order when ordered) are emitted as failures on line
+ * header_line; the validator still validates rows so that every problem is reported. The validator
+ * borrows spec and fs for its lifetime; header is copied. Header rules: names match exactly; schema
+ * columns with regex: true claim every remaining name their PCRE2 pattern matches in full. A
+ * missing required column fails with "column_in_dataframe" (required: false columns are simply
+ * absent from the output); a repeated name fails with "duplicate_column" (the first occurrence is
+ * used); an undeclared name fails with "column_in_schema" under strict: true, is kept as a nullable
+ * str column under strict: false and dropped under strict: filter; with ordered: true a declared
+ * column found before one the schema declares ahead of it fails with "column_ordered". These
+ * failures have column = the name, value = NULL, raw = NULL. With add_missing_columns a missing
+ * (non-regex) column that is nullable or has a default is added to the output instead (every value
+ * its default, or null); one that is neither still fails. With unique_column_names: false a
+ * repeated undeclared name that strict: filter drops is no failure; every other repeated name fails
+ * (Parquet needs unique names). Fails (AE_CONFIG) when the schema does not compile (see
  * validate_schema_check), or AE_NOMEM, or with the sink's error. */
 int validator_new(struct validator **out, const struct ingest_spec *spec, const char *const *header,
                   size_t nheader, uint64_t header_line, const struct failure_sink *fs,
@@ -192,6 +201,8 @@ struct validate_counts {
     uint64_t rows_invalid;
     uint64_t failure_cases; /* errors (not warnings) emitted, header failures included */
     uint64_t warnings;
+    uint64_t broken_records; /* records whose quoting went wrong (see "Rows" above): each fails
+                                the file whatever its bad-row threshold */
 };
 
 void validator_counts(const struct validator *v, struct validate_counts *out);

@@ -132,6 +132,7 @@ struct vuset {
 enum vf_kind {
     VF_FIELD_COUNT,
     VF_UNTERMINATED,
+    VF_RECORD_LINES, /* a record spanning more than max_record_lines lines */
     VF_ENCODING,
     VF_NULL,
     VF_DTYPE,
@@ -150,7 +151,8 @@ struct vfail {
     uint16_t check; /* check index (VF_CHECK*) */
     uint8_t kind;
     uint8_t status; /* VP_* status (VF_DTYPE) or 1 = warning (VF_CHECK*) */
-    uint64_t aux;   /* VF_FIELD_COUNT: fields found; VF_*UNIQUE: line of the first occurrence */
+    uint64_t aux;   /* VF_FIELD_COUNT: fields found; VF_*UNIQUE: line of the first occurrence;
+                       VF_RECORD_LINES: lines spanned */
 };
 
 struct validator {
@@ -184,7 +186,7 @@ struct validator {
     uint8_t *skip; /* per row of the current block: 1 = row-level failure, values not checked */
     size_t capskip;
     struct vblock *own_block; /* validator_run's block */
-    struct vhash *hashes; /* per row of the current block: key hash, all-zero = no key */
+    struct vhash *hashes;     /* per row of the current block: key hash, all-zero = no key */
     size_t caphashes;
     struct buf scratch;
 };

@@ -139,6 +139,8 @@ static void test_reader_to_jsonl(void **state)
     assert_int_equal(c.rows_valid, 1);
     assert_int_equal(c.rows_invalid, 5);
     assert_int_equal(c.failure_cases, 5);
+    assert_int_equal(c.broken_records, 1); /* the unterminated quote; line 4's ragged row is one
+                                              line, and "multi\nline" has the right field count */
     uint8_t want_ok[6] = {1, 0, 0, 0, 0, 0};
     uint64_t want_lines[6] = {2, 3, 4, 6, 8, 9};
     assert_int_equal(keep.nrows, 6);
@@ -158,8 +160,8 @@ static void test_reader_to_jsonl(void **state)
         "\"message\":\"'1' was already seen at line 2 (column 'id' is unique; the first "
         "occurrence is kept)\",\"raw\":\"1,\\\"c\\\",2.00\",\"level\":\"error\"}\n"
         "{\"file\":\"t.csv\",\"line\":9,\"column\":null,\"check\":\"unterminated_quote\","
-        "\"value\":null,\"message\":\"a quoted field opened in this record is never closed: the "
-        "file ends inside it\",";
+        "\"value\":null,\"message\":\"a quote opened in this record is never closed: the file "
+        "ends inside it, so the file fails whatever its bad-row threshold\",";
     assert_memory_equal(got, want, strlen(want));
     free(got);
     fclose(jl);
