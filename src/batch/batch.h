@@ -58,7 +58,7 @@ int batch_init(struct batch *b, const struct dtype_info *types, size_t ncols, si
 void batch_reset(struct batch *b);
 
 /* Empties the batch like batch_reset() and overwrites its arrays with zeros, in bulk, so that the
- * thread about to fill it owns their cache lines (see csv_rows_claim() in csv/csv.h). */
+ * thread about to fill it owns their cache lines (see record_block_claim() in csv/csv.h). */
 void batch_claim(struct batch *b);
 
 /* Frees everything; b may be zeroed memory. */

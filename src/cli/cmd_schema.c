@@ -94,7 +94,7 @@ static int parse_args(int argc, char **argv, struct sopts *so, struct err *e)
 }
 
 /* Column names: the header's fields, or column_1..column_n for a headerless file. */
-static int make_names(const struct csv_rows *rows, bool no_header, char ***out, size_t *n)
+static int make_names(const struct record_block *rows, bool no_header, char ***out, size_t *n)
 {
     size_t count = rows->row_first[1] - rows->row_first[0];
     char **names = calloc(count ? count : 1, sizeof(*names));
@@ -102,7 +102,7 @@ static int make_names(const struct csv_rows *rows, bool no_header, char ***out, 
         return AE_NOMEM;
     }
     for (size_t i = 0; i < count; i++) {
-        const struct csv_field *f = &rows->fields[rows->row_first[0] + i];
+        const struct record_field *f = &rows->fields[rows->row_first[0] + i];
         char tmp[32];
         if (no_header) {
             snprintf(tmp, sizeof(tmp), "column_%zu", i + 1);
@@ -128,7 +128,7 @@ static int infer_file(const struct sopts *so, struct err *e)
     int rc = 0;
     int fd = open(so->file, O_RDONLY | O_CLOEXEC);
     struct csv_reader *reader = NULL;
-    struct csv_rows rows;
+    struct record_block rows;
     memset(&rows, 0, sizeof(rows));
     struct infer *inf = NULL;
     char **names = NULL;
@@ -222,7 +222,7 @@ out:
         }
         free(names);
     }
-    csv_rows_release(&rows);
+    record_block_release(&rows);
     csv_reader_free(reader);
     close(fd);
     return rc;

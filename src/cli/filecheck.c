@@ -3,7 +3,7 @@
  * and decide the verdict with the spec's thresholds.
  *
  * The file goes through a small pool of threads (filecheck_opts.threads; the calling thread is
- * one of them) sharing a ring of blocks, each a csv_rows that owns its text, a batch and the
+ * one of them) sharing a ring of blocks, each a record_block that owns its text, a batch and the
  * block's pending failure cases. Every thread loops over three kinds of task, in this order of
  * priority:
  *   commit   the next block in file order, once validated: uniqueness, fail-fast, counts and the
@@ -15,10 +15,10 @@
  * The two sequential stages go first so that they never wait for the parallel one; validation
  * fills the gaps. All shared state is under one mutex; a block is touched by one thread at a time
  * (its state says which task holds it), so the data needs no lock. A thread about to refill a
- * block's arrays first zeroes them in bulk (csv_rows_claim, batch_claim): they were last used on
- * another core, and refilling them with scattered writes then paid a cache-line transfer per line,
- * which made reading 2x slower at 2 threads on the benchmark machine (bench/README.md). With one
- * thread the same loop runs on the caller with a single block: read, validate, commit, in turn.
+ * block's arrays first zeroes them in bulk (record_block_claim, batch_claim): they were last used
+ * on another core, and refilling them with scattered writes then paid a cache-line transfer per
+ * line, which made reading 2x slower at 2 threads on the benchmark machine (bench/README.md). With
+ * one thread the same loop runs on the caller with a single block: read, validate, commit, in turn.
  * Memory is bounded by the number of blocks (2 per thread + 2) times a block (at most
  * VALIDATE_BATCH_ROWS records and about FC_BLOCK_BYTES of text), plus what the sink holds.
  */
@@ -38,7 +38,7 @@
 #include <unistd.h>
 
 /* Copies the header record's fields into NUL-terminated names. */
-static int header_names(const struct csv_rows *rows, char ***out, size_t *n, struct err *e)
+static int header_names(const struct record_block *rows, char ***out, size_t *n, struct err *e)
 {
     size_t first = rows->row_first[0];
     size_t count = rows->row_first[1] - first;
@@ -47,7 +47,7 @@ static int header_names(const struct csv_rows *rows, char ***out, size_t *n, str
         return err_set(e, AE_NOMEM, "out of memory");
     }
     for (size_t i = 0; i < count; i++) {
-        const struct csv_field *f = &rows->fields[first + i];
+        const struct record_field *f = &rows->fields[first + i];
         names[i] = strndup(f->p, f->len);
         if (names[i] == NULL) {
             for (size_t j = 0; j < i; j++) {
@@ -69,7 +69,7 @@ static int prepass(const struct filecheck_opts *o, struct validator *v, struct e
 {
     const struct ingest_spec *spec = o->spec;
     struct csv_reader *reader = NULL;
-    struct csv_rows rows;
+    struct record_block rows;
     memset(&rows, 0, sizeof(rows));
     int fd = open(o->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -89,7 +89,7 @@ static int prepass(const struct filecheck_opts *o, struct validator *v, struct e
     if (rc == 0) {
         validator_prepass_done(v);
     }
-    csv_rows_release(&rows);
+    record_block_release(&rows);
     csv_reader_free(reader);
     close(fd);
     return rc;
@@ -103,7 +103,7 @@ static int prepass(const struct filecheck_opts *o, struct validator *v, struct e
 enum fc_state { B_FREE, B_BUSY, B_READ, B_DONE };
 
 struct fc_block {
-    struct csv_rows rows;
+    struct record_block rows;
     struct batch batch;
     struct vblock *vb;
     size_t first;   /* the first data record (1 in the block holding the header) */
@@ -227,7 +227,7 @@ static void fc_work(struct fc_pool *p, size_t index)
             b->state = B_BUSY;
             pthread_mutex_unlock(&p->mu);
             if (p->clones != NULL) {
-                csv_rows_claim(&b->rows); /* last filled and read on other cores */
+                record_block_claim(&b->rows); /* last filled and read on other cores */
             }
             rc = csv_reader_next(p->reader, &b->rows, p->block_rows, &e);
             uint64_t bytes = csv_reader_bytes(p->reader);
@@ -288,7 +288,7 @@ static void *fc_thread_main(void *arg)
 
 /* Records per block: VALIDATE_BATCH_ROWS, fewer for records so long that the block would hold
  * much more than FC_BLOCK_BYTES of text (judged on the first block). */
-static size_t fc_block_rows(const struct csv_rows *rows)
+static size_t fc_block_rows(const struct record_block *rows)
 {
     uint64_t bytes = 0;
     for (size_t i = 0; i < rows->nrows; i++) {
@@ -383,7 +383,7 @@ int filecheck_run(const struct filecheck_opts *o, struct sink *s, struct fileche
     int rc = 0;
     int fd = -1;
     struct csv_reader *reader = NULL;
-    struct csv_rows rows;
+    struct record_block rows;
     struct validator *v = NULL;
     struct fc_pool pool;
     size_t nthreads = 1;
@@ -638,7 +638,7 @@ out:
         res->sink_open = false;
     }
     for (size_t i = 0; pool.blocks != NULL && i < pool.nblocks; i++) {
-        csv_rows_release(&pool.blocks[i].rows);
+        record_block_release(&pool.blocks[i].rows);
         batch_release(&pool.blocks[i].batch);
         vblock_free(pool.blocks[i].vb);
     }
@@ -649,7 +649,7 @@ out:
     free(pool.clones);
     validator_free(v);
     csv_reader_free(reader);
-    csv_rows_release(&rows);
+    record_block_release(&rows);
     if (names != NULL) {
         for (size_t i = 0; i < nnames; i++) {
             free(names[i]);

@@ -8,7 +8,7 @@
  * - A call to csv_reader_next() starts with tb[0..end) unparsed, then appends reads to tb without
  *   moving parsed bytes. Field and raw locations are kept as offsets while tb and ub may still
  *   grow, and turned into pointers just before returning; then tb (the call's records) and ub go
- *   to the csv_rows, which gives back its previous buffers, and the read-ahead tb[pos..end) is
+ *   to the record_block, which gives back its previous buffers, and the read-ahead tb[pos..end) is
  *   copied to the front of the buffer taken back (detach()).
  * - A record that runs past the end of tb is abandoned and parsed again from its start once more
  *   text has arrived. The next read is at least as large as the pending record, so the rescans of
@@ -35,7 +35,7 @@
 #endif
 
 /* Small reads: the read-ahead past a call's last record (half a chunk on average) is copied into
- * the next call's buffer when the call's text is handed to its csv_rows. */
+ * the next call's buffer when the call's text is handed to its record_block. */
 #define CSV_DEFAULT_CHUNK (256u << 10)
 #define TB_PAD 64u
 /* Internal field flag while a call is in progress: the field's offset is into ub, not tb. */
@@ -479,10 +479,10 @@ struct rec {
     size_t rec_end; /* end of the record text (before the line break) */
     size_t next;    /* where the next field or record starts */
     uint64_t lines; /* LFs consumed by this record */
-    uint8_t flags;  /* CSV_R_* */
+    uint8_t flags;  /* REC_R_* */
 };
 
-static __attribute__((noinline, cold)) int fields_grow(struct csv_rows *rows)
+static __attribute__((noinline, cold)) int fields_grow(struct record_block *rows)
 {
     size_t n = rows->nfields;
     size_t cap = rows->cap_fields;
@@ -493,7 +493,7 @@ static __attribute__((noinline, cold)) int fields_grow(struct csv_rows *rows)
     return 0;
 }
 
-static inline int field_push(struct csv_rows *rows, size_t off, size_t len, uint8_t flags)
+static inline int field_push(struct record_block *rows, size_t off, size_t len, uint8_t flags)
 {
     size_t n = rows->nfields;
     if (__builtin_expect(n >= rows->cap_fields, 0)) {
@@ -520,16 +520,16 @@ static bool notes_hit(struct csv_reader *r, size_t a, size_t b)
 
 /* Pushes a field whose value is tb[a..b) or ub[a..b) (in_ub) and whose source text is
  * tb[src_a..src_b), checking its encoding. */
-static int field_finish(struct csv_reader *r, struct csv_rows *rows, size_t a, size_t b, bool in_ub,
-                        uint8_t flags, size_t src_a, size_t src_b)
+static int field_finish(struct csv_reader *r, struct record_block *rows, size_t a, size_t b,
+                        bool in_ub, uint8_t flags, size_t src_a, size_t src_b)
 {
     const char *base = in_ub ? r->ub.data : r->tb;
     if (r->cd == (iconv_t)-1) {
         if (!utf8_valid((const unsigned char *)base + a, b - a)) {
-            flags |= CSV_F_BAD_ENCODING;
+            flags |= REC_F_BAD_ENCODING;
         }
     } else if (notes_hit(r, src_a, src_b)) {
-        flags |= CSV_F_BAD_ENCODING;
+        flags |= REC_F_BAD_ENCODING;
     }
     return field_push(rows, a, b - a, (uint8_t)(flags | (in_ub ? F_IN_UB : 0)));
 }
@@ -570,9 +570,9 @@ static enum end_kind after_field(struct csv_reader *r, struct rec *rc, size_t p)
 /* Parses the quoted field opening at tb[fs]. Doubled quotes and escapes are unescaped into ub;
  * line breaks are kept byte for byte. Text between the closing quote and the next delimiter or
  * line break (`"ab"c,`) is appended to the value as it is, quotes included, and the field stays
- * CSV_F_QUOTED: lenient but defined, the same as Python's csv module. A file ending inside the
- * quotes yields the text up to the end and CSV_R_UNTERMINATED. */
-static int parse_quoted(struct csv_reader *r, struct csv_rows *rows, struct rec *rc, size_t fs,
+ * REC_F_QUOTED: lenient but defined, the same as Python's csv module. A file ending inside the
+ * quotes yields the text up to the end and REC_R_UNTERMINATED. */
+static int parse_quoted(struct csv_reader *r, struct record_block *rows, struct rec *rc, size_t fs,
                         enum end_kind *kind)
 {
     const char *s = r->tb;
@@ -590,15 +590,15 @@ static int parse_quoted(struct csv_reader *r, struct csv_rows *rows, struct rec 
                 return 0;
             }
             rc->lines += count_lf(s, q, end);
-            rc->flags |= CSV_R_UNTERMINATED;
+            rc->flags |= REC_R_UNTERMINATED;
             if (copy && buf_append(&r->ub, s + seg, end - seg) != 0) {
                 return AE_NOMEM;
             }
             rc->rec_end = end;
             rc->next = end;
             *kind = END_EOF;
-            return copy ? field_finish(r, rows, u0, r->ub.len, true, CSV_F_QUOTED, fs, end)
-                        : field_finish(r, rows, fs + 1, end, false, CSV_F_QUOTED, fs, end);
+            return copy ? field_finish(r, rows, u0, r->ub.len, true, REC_F_QUOTED, fs, end)
+                        : field_finish(r, rows, fs + 1, end, false, REC_F_QUOTED, fs, end);
         }
         rc->lines += count_lf(s, q, k);
         if (k + 1 >= end && !r->eof) {
@@ -650,9 +650,9 @@ static int parse_quoted(struct csv_reader *r, struct csv_rows *rows, struct rec 
                 buf_append(&r->ub, s + p, je - p) != 0) {
                 return AE_NOMEM;
             }
-            rc->flags |= CSV_R_LOOSE_QUOTE;
+            rc->flags |= REC_R_LOOSE_QUOTE;
             *kind = after_field(r, rc, je);
-            return field_finish(r, rows, u0, r->ub.len, true, CSV_F_QUOTED, fs, je);
+            return field_finish(r, rows, u0, r->ub.len, true, REC_F_QUOTED, fs, je);
         }
         *kind = after_field(r, rc, p);
         if (*kind == END_MORE) {
@@ -662,15 +662,15 @@ static int parse_quoted(struct csv_reader *r, struct csv_rows *rows, struct rec 
             if (buf_append(&r->ub, s + seg, k - seg) != 0) {
                 return AE_NOMEM;
             }
-            return field_finish(r, rows, u0, r->ub.len, true, CSV_F_QUOTED, fs, p);
+            return field_finish(r, rows, u0, r->ub.len, true, REC_F_QUOTED, fs, p);
         }
-        return field_finish(r, rows, fs + 1, k, false, CSV_F_QUOTED, fs, p);
+        return field_finish(r, rows, fs + 1, k, false, REC_F_QUOTED, fs, p);
     }
 }
 
 /* Parses an unquoted field starting at fs that holds the escape byte at x: the byte after an
  * escape is taken literally (a delimiter, quote, CR or LF included). */
-static int parse_escaped(struct csv_reader *r, struct csv_rows *rows, struct rec *rc, size_t fs,
+static int parse_escaped(struct csv_reader *r, struct record_block *rows, struct rec *rc, size_t fs,
                          size_t x, enum end_kind *kind)
 {
     const char *s = r->tb;
@@ -742,7 +742,7 @@ static int parse_escaped(struct csv_reader *r, struct csv_rows *rows, struct rec
     return field_finish(r, rows, u0, r->ub.len, true, 0, fs, src_end);
 }
 
-static int rows_reserve(struct csv_reader *r, struct csv_rows *rows, size_t nrows)
+static int rows_reserve(struct csv_reader *r, struct record_block *rows, size_t nrows)
 {
     if (nrows + 2 <= rows->cap_rows && nrows + 2 <= r->cap_roff) {
         return 0;
@@ -774,7 +774,7 @@ static int record_too_long(struct csv_reader *r, struct err *e)
 
 /* Parses the record at pos into rows. Returns a rec_status or a negative AE_* code. On REC_MORE
  * nothing of the record is kept. */
-static int parse_record(struct csv_reader *r, struct csv_rows *rows, struct err *e)
+static int parse_record(struct csv_reader *r, struct record_block *rows, struct err *e)
 {
     const char *s = r->tb;
     const size_t end = r->end;
@@ -840,10 +840,10 @@ static int parse_record(struct csv_reader *r, struct csv_rows *rows, struct err 
                     uint64_t in = bits_below(fe - blk) & ~bits_below(fs > blk ? fs - blk : 0);
                     if ((high_mark > fs || (high & in)) &&
                         !utf8_valid((const unsigned char *)s + fs, fe - fs)) {
-                        fl = CSV_F_BAD_ENCODING;
+                        fl = REC_F_BAD_ENCODING;
                     }
                 } else if (notes_hit(r, fs, fe)) {
-                    fl = CSV_F_BAD_ENCODING;
+                    fl = REC_F_BAD_ENCODING;
                 }
                 if (field_push(rows, fs, fe - fs, fl) != 0) {
                     goto nomem;
@@ -871,10 +871,10 @@ static int parse_record(struct csv_reader *r, struct csv_rows *rows, struct err 
                     bits_below(fe > blk ? fe - blk : 0) & ~bits_below(fs > blk ? fs - blk : 0);
                 if ((high_mark > fs || (high & in)) &&
                     !utf8_valid((const unsigned char *)s + fs, fe - fs)) {
-                    fl = CSV_F_BAD_ENCODING;
+                    fl = REC_F_BAD_ENCODING;
                 }
             } else if (notes_hit(r, fs, fe)) {
-                fl = CSV_F_BAD_ENCODING;
+                fl = REC_F_BAD_ENCODING;
             }
             if (field_push(rows, fs, fe - fs, fl) != 0) {
                 goto nomem;
@@ -918,7 +918,7 @@ done:
     if (rc.lines > (rc.next > rc.rec_end ? 1u : 0u)) {
         /* More line breaks than the one that ends the record (a record at end of file has
          * none). */
-        rc.flags |= CSV_R_MULTILINE;
+        rc.flags |= REC_R_MULTILINE;
     }
     {
         size_t i = rows->nrows;
@@ -1173,7 +1173,7 @@ static void shift_notes(struct csv_reader *r, size_t shift)
 /* Hands the text of this call's records (tb[0..pos) and ub) over to rows and continues in the
  * buffers rows held before: the read-ahead tb[pos..end), with the scanner's padding, is copied to
  * the front of the one taken back. */
-static int detach(struct csv_reader *r, struct csv_rows *rows)
+static int detach(struct csv_reader *r, struct record_block *rows)
 {
     size_t keep = r->end - r->pos;
     size_t need = keep + TB_PAD;
@@ -1209,7 +1209,7 @@ static int detach(struct csv_reader *r, struct csv_rows *rows)
     return 0;
 }
 
-int csv_reader_next(struct csv_reader *r, struct csv_rows *rows, size_t max_rows, struct err *e)
+int csv_reader_next(struct csv_reader *r, struct record_block *rows, size_t max_rows, struct err *e)
 {
     rows->nrows = 0;
     rows->nfields = 0;
@@ -1258,7 +1258,7 @@ int csv_reader_next(struct csv_reader *r, struct csv_rows *rows, size_t max_rows
 done:
     /* Offsets become pointers now that tb and ub no longer move. */
     for (size_t i = 0; i < rows->nfields; i++) {
-        struct csv_field *f = &rows->fields[i];
+        struct record_field *f = &rows->fields[i];
         if (f->flags & F_IN_UB) {
             f->p = r->ub.data + f->off;
             f->flags &= (uint8_t)~F_IN_UB;
@@ -1339,35 +1339,4 @@ void csv_reader_free(struct csv_reader *r)
     buf_release(&r->ub);
     free(r->roff);
     free(r);
-}
-
-void csv_rows_claim(struct csv_rows *rows)
-{
-    /* cap_* count entries every array of its kind has (rows_reserve, fields_grow). */
-    if (rows->cap_fields > 0) {
-        memset(rows->fields, 0, rows->cap_fields * sizeof(*rows->fields));
-    }
-    if (rows->cap_rows > 0) {
-        memset(rows->row_first, 0, rows->cap_rows * sizeof(*rows->row_first));
-        memset(rows->line, 0, rows->cap_rows * sizeof(*rows->line));
-        memset(rows->row_flags, 0, rows->cap_rows * sizeof(*rows->row_flags));
-        memset(rows->raw, 0, rows->cap_rows * sizeof(*rows->raw));
-        memset(rows->raw_len, 0, rows->cap_rows * sizeof(*rows->raw_len));
-    }
-}
-
-void csv_rows_release(struct csv_rows *rows)
-{
-    if (rows == NULL) {
-        return;
-    }
-    free(rows->fields);
-    free(rows->row_first);
-    free(rows->line);
-    free(rows->row_flags);
-    free(rows->raw);
-    free(rows->raw_len);
-    free(rows->text);
-    buf_release(&rows->utext);
-    memset(rows, 0, sizeof(*rows));
 }

@@ -14,16 +14,16 @@
  *   followed by LF is an ordinary byte. Only a quote as the very first byte of a field opens a
  *   quoted field; a quote elsewhere in an unquoted field is an ordinary byte.
  * - Text between a closing quote and the next delimiter or line break (`"ab"c,`) is appended to
- *   the value as written (value `abc`, quotes in it kept), and the field is still CSV_F_QUOTED:
+ *   the value as written (value `abc`, quotes in it kept), and the field is still REC_F_QUOTED:
  *   lenient, and the same result as Python's csv module.
  * - With an escape byte, the byte after it is taken literally, inside quotes and in unquoted
  *   fields (a delimiter, quote, CR or LF included); doubled quotes keep working inside quotes.
  *   An escape equal to the quote is the same as no escape.
  * - Encodings: UTF-8 text is not converted, but every field is validated (RFC 3629: overlongs,
  *   surrogates and code points above U+10FFFF are invalid) and an invalid field is flagged
- *   CSV_F_BAD_ENCODING with its bytes kept. Other encodings go through iconv to UTF-8; a source
+ *   REC_F_BAD_ENCODING with its bytes kept. Other encodings go through iconv to UTF-8; a source
  *   byte iconv rejects (EILSEQ, or an incomplete sequence at end of file) is written to the text
- *   unchanged and remembered, and the field that holds it is flagged CSV_F_BAD_ENCODING (even if
+ *   unchanged and remembered, and the field that holds it is flagged REC_F_BAD_ENCODING (even if
  *   the raw bytes happen to look like valid UTF-8). A rejected byte equal to the delimiter, quote,
  *   escape, CR or LF is written as 0xFF instead, so a broken sequence cannot change the records.
  *   For UTF-16/UCS-2 (UTF-32/UCS-4) names a rejected unit is 2 (4) bytes, keeping the alignment.
@@ -33,6 +33,7 @@
 #ifndef ASTRO_CSV_CSV_H
 #define ASTRO_CSV_CSV_H
 
+#include "batch/records.h"
 #include "util/buf.h"
 #include "util/err.h"
 
@@ -44,18 +45,6 @@
  * unbalanced quote in a huge file, and holding it would defeat bounded memory. */
 #define CSV_MAX_RECORD_BYTES (64u << 20)
 
-enum {
-    CSV_F_QUOTED = 1, /* the field was quoted in the source ("" is an empty string, not null) */
-    CSV_F_BAD_ENCODING = 2 /* the field's bytes were not valid in the declared encoding */
-};
-
-enum {
-    CSV_R_UNTERMINATED = 1, /* the file ended inside a quoted field of this record */
-    CSV_R_MULTILINE = 2,    /* the record holds line breaks (quoted or escaped): it spans more
-                               than one physical line */
-    CSV_R_LOOSE_QUOTE = 4   /* a quoted field has text after its closing quote (`"ab"c`) */
-};
-
 /* A NULL struct csv_options means: UTF-8, ',' '"', no escape. */
 struct csv_options {
     const char *encoding; /* iconv name; NULL, "utf-8", "utf8" = UTF-8 (validated, not converted);
@@ -64,44 +53,6 @@ struct csv_options {
     char delimiter;       /* default ',' ('\0' also means ','); ASCII, not CR or LF */
     char quote;           /* default '"'; '\0' disables quoting */
     char escape;          /* '\0' = none (a quote inside quotes is doubled); else e.g. '\\' */
-};
-
-/* One field: p points at len bytes of UTF-8 (unescaped, quotes removed); p stays valid until the
- * struct csv_rows holding it is filled again or released (the rows own their text, see below).
- * Bytes that were invalid in the declared encoding are kept as they were (so a report can show
- * them) and the field is flagged CSV_F_BAD_ENCODING. */
-struct csv_field {
-    union {
-        const char *p;
-        size_t off; /* internal: where p will point, while the reader's buffers may still move */
-    };
-    uint32_t len;
-    uint8_t flags;
-};
-
-/* A block of records returned by one call. All arrays are owned by the struct and reused. Start
- * from a zeroed struct ({0}); csv_rows_release() frees the arrays. A csv_rows may be reused with
- * another reader.
- * The rows own the text their fields and raw pointers point into: a reader hands each call's text
- * over to the csv_rows it fills (and takes back the buffers that csv_rows held before). So blocks
- * filled by one reader stay valid side by side, and can be validated on other threads while the
- * reader goes on; a block's pointers die only when that same csv_rows is filled again or
- * released. */
-struct csv_rows {
-    size_t nrows;
-    struct csv_field *fields; /* all fields of all rows, row by row */
-    size_t nfields;
-    uint32_t *row_first; /* nrows+1 entries: fields of row i are [row_first[i], row_first[i+1]) */
-    uint64_t *line;      /* physical 1-based line where row i starts */
-    uint8_t *row_flags;  /* CSV_R_* */
-    const char **raw;    /* raw[i], raw_len[i]: the record's text as decoded UTF-8, including */
-    uint32_t *raw_len;   /*   quotes, without the final line break */
-    /* internal: capacity bookkeeping and the owned text (decoded records, unescaped fields) */
-    size_t cap_rows;
-    size_t cap_fields;
-    char *text;
-    size_t text_cap;
-    struct buf utext;
 };
 
 struct csv_reader;
@@ -117,11 +68,11 @@ int csv_reader_open(struct csv_reader **out, int fd, const char *name, const str
  * CSV_MAX_RECORD_BYTES (the records before it are returned first; the call after them fails).
  * Blank lines (a record of one empty unquoted field made of nothing but the
  * line break) are skipped, but still counted in line numbers. */
-int csv_reader_next(struct csv_reader *r, struct csv_rows *rows, size_t max_rows,
+int csv_reader_next(struct csv_reader *r, struct record_block *rows, size_t max_rows,
                     struct err *e) ASTRO_WUR;
 /* (max_rows must be at least 1: 0 fails with AE_INTERNAL. A failure is final: later calls return
  * the same error. The text of all records of one call is held at once, so memory is about
- * max_rows times the record size, plus one read chunk, per csv_rows kept.) */
+ * max_rows times the record size, plus one read chunk, per record_block kept.) */
 
 /* Tests and tools: the size of each read() (default 256 KiB; 0 restores it). A record longer than
  * the chunk makes the next read at least as long as the record, so long records stay linear. */
@@ -141,13 +92,5 @@ uint64_t csv_reader_bytes(const struct csv_reader *r);
 void csv_reader_sha256(const struct csv_reader *r, unsigned char out[32]);
 
 void csv_reader_free(struct csv_reader *r);
-
-void csv_rows_release(struct csv_rows *rows);
-
-/* Overwrites the arrays rows already has with zeros, in bulk, before a thread refills them.
- * Arrays last used on another core otherwise cost a cache-line transfer at every scattered write
- * of the refill: on the benchmark machine reading a block into arrays another core had validated
- * took twice as long (bench/README.md). Changes nothing visible; rows is to be refilled next. */
-void csv_rows_claim(struct csv_rows *rows);
 
 #endif

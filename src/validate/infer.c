@@ -209,12 +209,12 @@ static int str_value(struct icol *ic, const char *p, size_t n)
     return 0;
 }
 
-int infer_rows(struct infer *inf, const struct csv_rows *rows, size_t first, struct err *e)
+int infer_rows(struct infer *inf, const struct record_block *rows, size_t first, struct err *e)
 {
     for (size_t i = first; i < rows->nrows; i++) {
         inf->nrows++;
         size_t nf = rows->row_first[i + 1] - rows->row_first[i];
-        bool unterminated = rows->row_flags != NULL && (rows->row_flags[i] & CSV_R_UNTERMINATED);
+        bool unterminated = rows->row_flags != NULL && (rows->row_flags[i] & REC_R_UNTERMINATED);
         if (nf != inf->ncols || unterminated) {
             if (inf->prob.ragged++ == 0) {
                 inf->prob.ragged_line = rows->line[i];
@@ -222,16 +222,16 @@ int infer_rows(struct infer *inf, const struct csv_rows *rows, size_t first, str
             continue;
         }
         for (size_t c = 0; c < inf->ncols; c++) {
-            const struct csv_field *f = &rows->fields[rows->row_first[i] + c];
+            const struct record_field *f = &rows->fields[rows->row_first[i] + c];
             struct icol *ic = &inf->cols[c];
-            if (f->flags & CSV_F_BAD_ENCODING) {
+            if (f->flags & REC_F_BAD_ENCODING) {
                 if (inf->prob.bad_encoding++ == 0) {
                     inf->prob.bad_encoding_line = rows->line[i];
                 }
                 continue;
             }
             /* The validator's null rules: str null = unquoted empty; others: empty after trim. */
-            if (f->len == 0 && !(f->flags & CSV_F_QUOTED)) {
+            if (f->len == 0 && !(f->flags & REC_F_QUOTED)) {
                 ic->str_nulls++;
             } else if (str_value(ic, f->p, f->len) != 0) {
                 return err_set(e, AE_NOMEM, "out of memory");

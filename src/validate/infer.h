@@ -26,7 +26,7 @@
 #ifndef ASTRO_VALIDATE_INFER_H
 #define ASTRO_VALIDATE_INFER_H
 
-#include "csv/csv.h"
+#include "batch/records.h"
 #include "util/err.h"
 
 #include <stdbool.h>
@@ -43,7 +43,7 @@ struct infer;
 int infer_new(struct infer **out, const char *const *names, size_t n, struct err *e) ASTRO_WUR;
 
 /* Feeds rows [first, rows->nrows) of a block. AE_NOMEM on failure. */
-int infer_rows(struct infer *inf, const struct csv_rows *rows, size_t first,
+int infer_rows(struct infer *inf, const struct record_block *rows, size_t first,
                struct err *e) ASTRO_WUR;
 
 /* Rows fed so far. */

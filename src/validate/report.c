@@ -199,7 +199,7 @@ static int write_jsonl(struct report *r, const struct failure *f)
 
 /* Appends s (n bytes) as one CSV field, quoted when it holds a delimiter, quote, CR or LF or
  * starts or ends with a space (RFC 4180 section 2, rules 5-7). */
-static int csv_field(struct buf *b, const char *s, size_t n)
+static int record_field(struct buf *b, const char *s, size_t n)
 {
     bool q = n > 0 && (s[0] == ' ' || s[n - 1] == ' ');
     for (size_t i = 0; i < n && !q; i++) {
@@ -245,17 +245,17 @@ static int write_csv(struct report *r, const struct failure *f)
     buf_reset(b);
     int rc = buf_puts(b, frame_context(f) ? "DataFrameSchema," : "Column,");
     if (rc == 0 && f->column != NULL) {
-        rc = csv_field(b, f->column, strlen(f->column));
+        rc = record_field(b, f->column, strlen(f->column));
     }
     rc = rc ? rc : buf_putc(b, ',');
-    rc = rc ? rc : csv_field(b, f->check ? f->check : "", f->check ? strlen(f->check) : 0);
+    rc = rc ? rc : record_field(b, f->check ? f->check : "", f->check ? strlen(f->check) : 0);
     rc = rc ? rc : buf_putc(b, ',');
     if (rc == 0 && f->check_number > 0) {
         rc = buf_printf(b, "%u", (unsigned)(f->check_number - 1));
     }
     rc = rc ? rc : buf_putc(b, ',');
     if (rc == 0 && f->value != NULL) {
-        rc = csv_field(b, f->value, f->value_len);
+        rc = record_field(b, f->value, f->value_len);
     }
     rc = rc ? rc : buf_putc(b, ',');
     if (rc == 0 && f->row > 0) {

@@ -358,18 +358,19 @@ static int put_value(struct batch *out, size_t c, size_t row, const union vp_val
     return 0;
 }
 
-static const struct csv_field *field_at(const struct csv_rows *in, size_t i, size_t field)
+static const struct record_field *field_at(const struct record_block *in, size_t i, size_t field)
 {
     return &in->fields[in->row_first[i] + field];
 }
 
 /* The field of output column o in record i (the stand-in field for a column the file lacks). */
-static const struct csv_field *out_field(const struct vout *o, const struct csv_rows *in, size_t i)
+static const struct record_field *out_field(const struct vout *o, const struct record_block *in,
+                                            size_t i)
 {
     return o->field == VOUT_MISSING ? &o->missing : field_at(in, i, o->field);
 }
 
-static int run_column(struct validator *v, size_t c, const struct csv_rows *in, size_t first,
+static int run_column(struct validator *v, size_t c, const struct record_block *in, size_t first,
                       size_t n, struct batch *out, size_t base)
 {
     struct vout *o = &v->outs[c];
@@ -389,10 +390,10 @@ static int run_column(struct validator *v, size_t c, const struct csv_rows *in, 
             }
             continue;
         }
-        const struct csv_field *f = out_field(o, in, i);
+        const struct record_field *f = out_field(o, in, i);
         const char *p = f->p;
         size_t len = f->len;
-        if (f->flags & CSV_F_BAD_ENCODING) {
+        if (f->flags & REC_F_BAD_ENCODING) {
             rc = put_null(out, c, row, o->st);
             rc = rc ? rc : rec(v, i, (uint32_t)c, VF_ENCODING, 0, 0, 0);
             out->row_ok[row] = 0;
@@ -406,7 +407,7 @@ static int run_column(struct validator *v, size_t c, const struct csv_rows *in, 
         size_t tl = len;
         if (is_str) {
             /* PostgreSQL's CSV rule: only an unquoted empty field is null; "" is a string. */
-            null = !(f->flags & CSV_F_QUOTED) && (len == 0 || (o->nv_lens && is_marker(o, p, len)));
+            null = !(f->flags & REC_F_QUOTED) && (len == 0 || (o->nv_lens && is_marker(o, p, len)));
         } else {
             vp_trim(&tp, &tl);
             null = tl == 0 || (o->nv_lens && is_marker(o, p, len));
@@ -437,7 +438,7 @@ static int run_column(struct validator *v, size_t c, const struct csv_rows *in, 
             }
             continue;
         } else if (is_str) {
-            /* csv.h guarantees that a field without CSV_F_BAD_ENCODING (handled above) is valid
+            /* csv.h guarantees that a field without REC_F_BAD_ENCODING (handled above) is valid
              * UTF-8: checking it again cost 15-18% of a wide file's ingest. */
             val.s.p = p;
             val.s.n = len;
@@ -535,7 +536,7 @@ static struct vhash key_hash_one(const struct batch *out, size_t c, size_t row)
  * vfail.status: 0 = seen before at aux, 1 = seen again later (last at aux), 2 = the same, while
  * the last occurrence is kept. */
 static int insert_hashes(struct validator *v, struct vset *set, const struct vset *pset,
-                         const struct csv_rows *in, size_t first, size_t n, struct batch *out,
+                         const struct record_block *in, size_t first, size_t n, struct batch *out,
                          size_t base, uint32_t col, enum vf_kind kind)
 {
     enum { AHEAD = 8 };
@@ -622,7 +623,7 @@ static int set_hashes(struct validator *v, const struct vuset *us, size_t n,
     return 0;
 }
 
-static int run_unique(struct validator *v, const struct csv_rows *in, size_t first, size_t n,
+static int run_unique(struct validator *v, const struct record_block *in, size_t first, size_t n,
                       struct batch *out, size_t base)
 {
     for (size_t c = 0; c < v->nout; c++) {
@@ -680,20 +681,20 @@ static uint64_t max_record_lines(const struct validator *v)
 
 /* The row-level problem of record i with nf fields (VF_UNTERMINATED, VF_FIELD_COUNT or
  * VF_RECORD_LINES, *aux set as struct vfail says), or -1 when its values can be checked. */
-static int row_problem(const struct validator *v, const struct csv_rows *in, size_t i, size_t nf,
-                       uint64_t *aux)
+static int row_problem(const struct validator *v, const struct record_block *in, size_t i,
+                       size_t nf, uint64_t *aux)
 {
     uint8_t flags = in->row_flags != NULL ? in->row_flags[i] : 0;
-    if (flags & CSV_R_UNTERMINATED) {
+    if (flags & REC_R_UNTERMINATED) {
         return VF_UNTERMINATED;
     }
     if (nf != v->nheader) {
         *aux = nf;
         return VF_FIELD_COUNT;
     }
-    if (flags & CSV_R_MULTILINE) {
+    if (flags & REC_R_MULTILINE) {
         uint64_t span = record_span(in->raw[i], in->raw_len[i]);
-        if (span > max_record_lines(v) || (flags & CSV_R_LOOSE_QUOTE)) {
+        if (span > max_record_lines(v) || (flags & REC_R_LOOSE_QUOTE)) {
             *aux = span;
             return VF_RECORD_LINES;
         }
@@ -701,13 +702,14 @@ static int row_problem(const struct validator *v, const struct csv_rows *in, siz
     return -1;
 }
 
-static bool row_skipped(const struct validator *v, const struct csv_rows *in, size_t i, size_t nf)
+static bool row_skipped(const struct validator *v, const struct record_block *in, size_t i,
+                        size_t nf)
 {
     uint64_t aux = 0;
     return row_problem(v, in, i, nf, &aux) >= 0;
 }
 
-static int emit_one(struct validator *v, const struct vfail *vf, const struct csv_rows *in,
+static int emit_one(struct validator *v, const struct vfail *vf, const struct record_block *in,
                     struct err *e)
 {
     char msg[1100];
@@ -724,7 +726,7 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct cs
     f.message = msg;
     f.check = check;
     const struct vout *o = vf->col < v->nout ? &v->outs[vf->col] : NULL;
-    const struct csv_field *fld = NULL;
+    const struct record_field *fld = NULL;
     if (o != NULL && vf->kind != VF_FRAME_UNIQUE && vf->kind != VF_FIELD_COUNT &&
         vf->kind != VF_UNTERMINATED && vf->kind != VF_RECORD_LINES) {
         f.column = o->name;
@@ -851,7 +853,7 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct cs
         const struct vuset *us = &v->usets[vf->col];
         buf_reset(&v->scratch);
         for (size_t k = 0; k < us->ncols; k++) {
-            const struct csv_field *kf = out_field(&v->outs[us->cols[k]], in, i);
+            const struct record_field *kf = out_field(&v->outs[us->cols[k]], in, i);
             if ((k > 0 && buf_puts(&v->scratch, ", ") != 0) ||
                 buf_append(&v->scratch, kf->p, kf->len) != 0) {
                 return err_set(e, AE_NOMEM, "out of memory");
@@ -910,20 +912,20 @@ bool validator_wants_prepass(const struct validator *v)
 
 /* The typed value of column c for rows [first, first + n) into out (row r at r), or a null when
  * the main pass would find none: the same null rules and parsers as run_column, no checks. */
-static int type_keys(struct validator *v, size_t c, const struct csv_rows *in, size_t first,
+static int type_keys(struct validator *v, size_t c, const struct record_block *in, size_t first,
                      size_t n, struct batch *out)
 {
     const struct vout *o = &v->outs[c];
     bool is_str = o->pc.type.id == DT_STR;
     for (size_t r = 0; r < n; r++) {
         size_t i = first + r;
-        const struct csv_field *f = out_field(o, in, i);
+        const struct record_field *f = out_field(o, in, i);
         const char *p = f->p;
         size_t len = f->len;
-        bool null = v->skip[r] || (f->flags & CSV_F_BAD_ENCODING);
+        bool null = v->skip[r] || (f->flags & REC_F_BAD_ENCODING);
         bool filled = false;
         if (!null && is_str) {
-            null = !(f->flags & CSV_F_QUOTED) && (len == 0 || (o->nv_lens && is_marker(o, p, len)));
+            null = !(f->flags & REC_F_QUOTED) && (len == 0 || (o->nv_lens && is_marker(o, p, len)));
         } else if (!null) {
             const char *tp = p;
             size_t tl = len;
@@ -933,7 +935,7 @@ static int type_keys(struct validator *v, size_t c, const struct csv_rows *in, s
             len = tl;
         }
         union vp_val val;
-        if (null && !v->skip[r] && !(f->flags & CSV_F_BAD_ENCODING) && o->vc != NULL &&
+        if (null && !v->skip[r] && !(f->flags & REC_F_BAD_ENCODING) && o->vc != NULL &&
             o->vc->has_default) {
             val = o->vc->defval;
             null = false;
@@ -955,7 +957,8 @@ static int type_keys(struct validator *v, size_t c, const struct csv_rows *in, s
     return 0;
 }
 
-int validator_prepass(struct validator *v, const struct csv_rows *in, size_t first, struct err *e)
+int validator_prepass(struct validator *v, const struct record_block *in, size_t first,
+                      struct err *e)
 {
     if (first >= in->nrows || !validator_wants_prepass(v)) {
         return 0;
@@ -1097,7 +1100,7 @@ int validator_clone(struct validator **out, const struct validator *v, struct er
     return rc;
 }
 
-int validator_run_local(struct validator *w, const struct csv_rows *in, size_t first,
+int validator_run_local(struct validator *w, const struct record_block *in, size_t first,
                         struct batch *out, struct vblock *vb, struct err *e)
 {
     vb->nfails = 0;
@@ -1145,7 +1148,7 @@ int validator_run_local(struct validator *w, const struct csv_rows *in, size_t f
     return 0;
 }
 
-int validator_commit(struct validator *v, struct vblock *vb, const struct csv_rows *in,
+int validator_commit(struct validator *v, struct vblock *vb, const struct record_block *in,
                      size_t first, struct batch *out, struct err *e)
 {
     size_t n = vb->n;
@@ -1241,8 +1244,8 @@ int validator_absorb(struct validator *v, const struct validator *w, struct err 
     return 0;
 }
 
-int validator_run(struct validator *v, const struct csv_rows *in, size_t first, struct batch *out,
-                  struct err *e)
+int validator_run(struct validator *v, const struct record_block *in, size_t first,
+                  struct batch *out, struct err *e)
 {
     if (first >= in->nrows || validator_stopped(v)) {
         return 0;

@@ -1,6 +1,7 @@
 /*
- * validate.h - applies a schema to raw CSV records: header checks, dtype parsing (the dtype check),
- * nullability, uniqueness and the Pandera checks. Produces typed batches and failure cases.
+ * validate.h - applies a schema to raw records (record blocks, batch/records.h): header checks,
+ * dtype parsing (the dtype check), nullability, uniqueness and the Pandera checks. Produces typed
+ * batches and failure cases.
  *
  * The validator never decides what happens to a failing file; it marks rows (batch.row_ok) and
  * emits one struct failure per failure case to a failure sink, lazily (every case, not only the
@@ -31,10 +32,10 @@
  *   %H %M %S %f %z %% and literal bytes (1- or 2-digit numbers as Python accepts; %y 69-99 =
  *   19xx). Dates are real proleptic Gregorian dates in years 0001..9999. decimal(p,s): exact,
  *   [+-]digits[.digits], at most p-s integer digits, extra fractional digits only if zeros.
- *   str: valid UTF-8. A field the reader flagged CSV_F_BAD_ENCODING fails with check "encoding"
+ *   str: valid UTF-8. A field the reader flagged REC_F_BAD_ENCODING fails with check "encoding"
  *   in any column.
  * - Rows. A record whose field count differs from the header fails once with check
- *   "field_count" and its values are not checked; a CSV_R_UNTERMINATED record fails once with
+ *   "field_count" and its values are not checked; a REC_R_UNTERMINATED record fails once with
  *   "unterminated_quote" (its last field swallowed the rest of the file) and is not checked
  *   either. Both are broken records (validate_counts.broken_records) when the quoting went wrong:
  *   an unterminated quote always, a field_count failure when the record spans more than one
@@ -78,7 +79,7 @@
 
 #include "batch/batch.h"
 #include "config/config.h"
-#include "csv/csv.h"
+#include "batch/records.h"
 
 #include <stdio.h>
 
@@ -148,8 +149,8 @@ bool validator_out_nullable(const struct validator *v, size_t i);
 /* Validates rows [first, in->nrows) of in and appends them to out (which the caller initialised
  * with batch_init() using the validator_out_* types and resets between calls). Every row lands in
  * out, failing rows with row_ok = 0. Fails only on memory or sink errors. */
-int validator_run(struct validator *v, const struct csv_rows *in, size_t first, struct batch *out,
-                  struct err *e) ASTRO_WUR;
+int validator_run(struct validator *v, const struct record_block *in, size_t first,
+                  struct batch *out, struct err *e) ASTRO_WUR;
 
 /* Parallel validation of one file. A block is validated in two steps: validator_run_local (row-
  * and value-level checks: everything that depends on the block alone) on any thread, with a clone
@@ -165,11 +166,11 @@ void vblock_free(struct vblock *vb);
 /* A validator for the same spec and header, with its own scratch state and no failure sink. */
 int validator_clone(struct validator **out, const struct validator *v, struct err *e) ASTRO_WUR;
 /* As validator_run, without anything that spans blocks; the cases go to vb. */
-int validator_run_local(struct validator *w, const struct csv_rows *in, size_t first,
+int validator_run_local(struct validator *w, const struct record_block *in, size_t first,
                         struct batch *out, struct vblock *vb, struct err *e) ASTRO_WUR;
 /* Completes the block vb of (in, first, out): uniqueness, fail-fast (out->nrows may shrink),
  * counts, emission. After a fail-fast stop every later commit leaves out empty. */
-int validator_commit(struct validator *v, struct vblock *vb, const struct csv_rows *in,
+int validator_commit(struct validator *v, struct vblock *vb, const struct record_block *in,
                      size_t first, struct batch *out, struct err *e) ASTRO_WUR;
 int validator_absorb(struct validator *v, const struct validator *w, struct err *e) ASTRO_WUR;
 
@@ -184,7 +185,7 @@ int validator_absorb(struct validator *v, const struct validator *w, struct err 
  * pre-pass was not done. */
 bool validator_wants_prepass(const struct validator *v);
 /* Rows [first, in->nrows) (at most VALIDATE_BATCH_ROWS). AE_NOMEM on failure. */
-int validator_prepass(struct validator *v, const struct csv_rows *in, size_t first,
+int validator_prepass(struct validator *v, const struct record_block *in, size_t first,
                       struct err *e) ASTRO_WUR;
 void validator_prepass_done(struct validator *v);
 

@@ -100,9 +100,9 @@ struct vout {
     enum dtype_storage st; /* storage of pc.type, looked up once */
     bool nullable;
     bool unique;
-    struct csv_field missing; /* VOUT_MISSING: the field every record is read as (the default's
+    struct record_field missing; /* VOUT_MISSING: the field every record is read as (the default's
                                  text, or empty) */
-    struct vset uset;         /* unique: true */
+    struct vset uset;            /* unique: true */
     struct vset pset; /* unique: true, pre-pass: last line of each key, VSET_DUP when repeated */
     /* extra null markers: the spec's, then the column's (borrowed) */
     char *const *nv_spec;
@@ -145,7 +145,7 @@ enum vf_kind {
 /* A failure case recorded during a batch; messages are built when the batch is emitted, in
  * (row, recording order) order, so the cases come out in line order. */
 struct vfail {
-    uint32_t row;   /* row index in the csv_rows block */
+    uint32_t row;   /* row index in the record_block block */
     uint32_t seq;   /* recording order */
     uint32_t col;   /* output column, or frame-unique set index, or UINT32_MAX (row-level) */
     uint16_t check; /* check index (VF_CHECK*) */
@@ -177,7 +177,7 @@ struct validator {
     bool fail_fast;      /* stop at the row of the first error case */
     bool stopped;        /* fail_fast stopped */
     uint64_t block_row0; /* rows read before the current block (for struct failure.row) */
-    size_t block_first;  /* index of the current block's first data row in its csv_rows */
+    size_t block_first;  /* index of the current block's first data row in its record_block */
     struct validate_counts counts;
     /* The block in progress; its fails and skip arrays belong to a struct vblock and are swapped
      * in for the duration of validator_run_local / validator_commit. */

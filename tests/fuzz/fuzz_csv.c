@@ -23,7 +23,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Appends a self-delimiting description of rows to a growing malloc'd string. */
-static void describe(char **out, size_t *len, const struct csv_rows *rows)
+static void describe(char **out, size_t *len, const struct record_block *rows)
 {
     for (size_t i = 0; i < rows->nrows; i++) {
         size_t need = 64 + rows->raw_len[i];
@@ -40,7 +40,7 @@ static void describe(char **out, size_t *len, const struct csv_rows *rows)
         memcpy(p + *len, rows->raw[i], rows->raw_len[i]);
         *len += rows->raw_len[i];
         for (uint32_t f = rows->row_first[i]; f < rows->row_first[i + 1]; f++) {
-            const struct csv_field *fd = &rows->fields[f];
+            const struct record_field *fd = &rows->fields[f];
             *len += (size_t)sprintf(p + *len, "|%u/%u:", fd->flags, fd->len);
             memcpy(p + *len, fd->p, fd->len);
             *len += fd->len;
@@ -57,7 +57,7 @@ static char *run(const uint8_t *d, size_t n, const struct csv_options *o, size_t
         abort();
     }
     struct csv_reader *r = NULL;
-    struct csv_rows rows = {0};
+    struct record_block rows = {0};
     struct err e = {0};
     char *out = NULL;
     *len = 0;
@@ -88,7 +88,7 @@ static char *run(const uint8_t *d, size_t n, const struct csv_options *o, size_t
             }
         }
     }
-    csv_rows_release(&rows);
+    record_block_release(&rows);
     csv_reader_free(r);
     close(fd);
     *rc_out = rc;

@@ -58,17 +58,17 @@ static void put_escaped(struct buf *b, const char *p, size_t n)
     }
 }
 
-static void put_rows(struct buf *b, const struct csv_rows *rows)
+static void put_rows(struct buf *b, const struct record_block *rows)
 {
     for (size_t i = 0; i < rows->nrows; i++) {
         assert_int_equal(buf_printf(b, "%llu%s:", (unsigned long long)rows->line[i],
-                                    (rows->row_flags[i] & CSV_R_UNTERMINATED) ? "U" : ""),
+                                    (rows->row_flags[i] & REC_R_UNTERMINATED) ? "U" : ""),
                          0);
         assert_true(rows->row_first[i] <= rows->row_first[i + 1]);
         for (uint32_t f = rows->row_first[i]; f < rows->row_first[i + 1]; f++) {
-            const struct csv_field *fd = &rows->fields[f];
-            assert_int_equal(buf_printf(b, "[%s%s|", (fd->flags & CSV_F_QUOTED) ? "q" : "",
-                                        (fd->flags & CSV_F_BAD_ENCODING) ? "b" : ""),
+            const struct record_field *fd = &rows->fields[f];
+            assert_int_equal(buf_printf(b, "[%s%s|", (fd->flags & REC_F_QUOTED) ? "q" : "",
+                                        (fd->flags & REC_F_BAD_ENCODING) ? "b" : ""),
                              0);
             put_escaped(b, fd->p, fd->len);
             assert_int_equal(buf_putc(b, ']'), 0);
@@ -97,7 +97,7 @@ static char *parse_ex(const void *p, size_t n, const struct csv_options *o, size
     struct buf out = BUF_INIT;
     struct err e = {0};
     struct csv_reader *r = NULL;
-    struct csv_rows rows = {0};
+    struct record_block rows = {0};
     int fd = mem_fd(p, n);
     int rc = csv_reader_open(&r, fd, "t.csv", o, &e);
     if (rc == 0) {
@@ -118,7 +118,7 @@ static char *parse_ex(const void *p, size_t n, const struct csv_options *o, size
         buf_reset(&out);
         assert_int_equal(buf_printf(&out, "ERR %d: %s", rc, e.msg), 0);
     }
-    csv_rows_release(&rows);
+    record_block_release(&rows);
     csv_reader_free(r);
     close(fd);
     return detach_str(&out);
@@ -508,9 +508,9 @@ static void test_chunk_boundaries(void **state)
     assert_chunks_agree(u16, sizeof(u16) - 1, &o16);
 }
 
-/* Reading into two csv_rows in turn (as the pool's blocks are), each claimed with
- * csv_rows_claim() before it is refilled (the first time while still empty), gives what reading
- * into one csv_rows gives: claiming changes nothing visible. */
+/* Reading into two record_block in turn (as the pool's blocks are), each claimed with
+ * record_block_claim() before it is refilled (the first time while still empty), gives what reading
+ * into one record_block gives: claiming changes nothing visible. */
 static void test_rows_claim(void **state)
 {
     (void)state;
@@ -525,13 +525,13 @@ static void test_rows_claim(void **state)
     struct buf out = BUF_INIT;
     struct err e = {0};
     struct csv_reader *r = NULL;
-    struct csv_rows rows[2] = {{0}, {0}};
+    struct record_block rows[2] = {{0}, {0}};
     int fd = mem_fd(in.data, in.len);
     assert_int_equal(csv_reader_open(&r, fd, "t.csv", NULL, &e), 0);
     csv_reader_set_chunk_size(r, 97);
     for (size_t k = 0;; k++) {
-        struct csv_rows *q = &rows[k % 2];
-        csv_rows_claim(q);
+        struct record_block *q = &rows[k % 2];
+        record_block_claim(q);
         assert_int_equal(csv_reader_next(r, q, 13, &e), 0);
         if (q->nrows == 0) {
             break;
@@ -542,8 +542,8 @@ static void test_rows_claim(void **state)
     assert_string_equal(got, want);
     free(got);
     free(want);
-    csv_rows_release(&rows[0]);
-    csv_rows_release(&rows[1]);
+    record_block_release(&rows[0]);
+    record_block_release(&rows[1]);
     csv_reader_free(r);
     close(fd);
     buf_release(&in);
@@ -606,7 +606,7 @@ static void test_sha256(void **state)
         struct csv_options o = {cases[c].enc, ',', '"', 0};
         int fd = mem_fd(cases[c].p, cases[c].n);
         struct csv_reader *r = NULL;
-        struct csv_rows rows = {0};
+        struct record_block rows = {0};
         struct err e = {0};
         assert_int_equal(csv_reader_open(&r, fd, "t.csv", &o, &e), 0);
         csv_reader_set_chunk_size(r, 4093);
@@ -621,7 +621,7 @@ static void test_sha256(void **state)
             assert_memory_equal(got, abc, 32);
         }
         assert_int_equal(csv_reader_bytes(r), cases[c].n);
-        csv_rows_release(&rows);
+        record_block_release(&rows);
         csv_reader_free(r);
         close(fd);
     }
@@ -668,7 +668,7 @@ static void test_sticky_error_and_reuse(void **state)
     (void)state;
     int fd = mem_fd("abcdefgh\n", 9);
     struct csv_reader *r = NULL;
-    struct csv_rows rows = {0};
+    struct record_block rows = {0};
     struct err e = {0};
     assert_int_equal(csv_reader_open(&r, fd, "s.csv", NULL, &e), 0);
     csv_reader_set_max_record(r, 4);
@@ -680,8 +680,8 @@ static void test_sticky_error_and_reuse(void **state)
     assert_int_equal(csv_reader_next(r, &rows, 0, &e2), AE_FORMAT);
     csv_reader_free(r);
     close(fd);
-    csv_rows_release(&rows);
-    csv_rows_release(&rows);
+    record_block_release(&rows);
+    record_block_release(&rows);
     csv_reader_free(NULL);
 }
 

@@ -1,8 +1,8 @@
 /*
  * test_validate.c - the validator: header rules, null semantics, dtype failures, row-level
  * failures, every check on both sides of its boundary, unique and frame-unique across batches,
- * unique_values_eq, counts, and schema errors. Records (struct csv_rows) and schemas are built by
- * hand; failures are captured as "line|column|check|value|message" strings.
+ * unique_values_eq, counts, and schema errors. Records (struct record_block) and schemas are built
+ * by hand; failures are captured as "line|column|check|value|message" strings.
  */
 
 #include <setjmp.h>
@@ -25,7 +25,7 @@
 #define MAXR 512
 
 struct trows {
-    struct csv_rows r;
+    struct record_block r;
     char *text[MAXR]; /* per-row copy of the spec text (fields point into it) */
 };
 
@@ -54,7 +54,7 @@ static void trows_free(struct trows *t)
 }
 
 /* Adds a record: fields separated by ','; a field written "like this" is quoted (no commas or
- * quotes inside); a field starting with '!' is flagged CSV_F_BAD_ENCODING (the '!' dropped). */
+ * quotes inside); a field starting with '!' is flagged REC_F_BAD_ENCODING (the '!' dropped). */
 static void trows_add(struct trows *t, uint64_t line, const char *spec, uint8_t row_flags)
 {
     size_t i = t->r.nrows;
@@ -70,15 +70,15 @@ static void trows_add(struct trows *t, uint64_t line, const char *spec, uint8_t 
     for (;;) {
         char *end = strchr(p, ',');
         size_t len = end ? (size_t)(end - p) : strlen(p);
-        struct csv_field *f = &t->r.fields[t->r.nfields++];
+        struct record_field *f = &t->r.fields[t->r.nfields++];
         f->flags = 0;
         if (len >= 1 && p[0] == '!') {
-            f->flags |= CSV_F_BAD_ENCODING;
+            f->flags |= REC_F_BAD_ENCODING;
             p++;
             len--;
         }
         if (len >= 2 && p[0] == '"' && p[len - 1] == '"') {
-            f->flags |= CSV_F_QUOTED;
+            f->flags |= REC_F_QUOTED;
             p++;
             len -= 2;
         }
@@ -410,9 +410,9 @@ static void test_rows_ragged_unterminated_encoding(void **state)
     trows_init(&t);
     trows_add(&t, 2, "1,x", 0);
     trows_add(&t, 3, "2,x,y,z", 0);
-    trows_add(&t, 4, "zz,x,\"open", CSV_R_UNTERMINATED);
+    trows_add(&t, 4, "zz,x,\"open", REC_R_UNTERMINATED);
     trows_add(&t, 5, "!7,!caf\xe9,ok", 0);
-    /* The reader's CSV_F_BAD_ENCODING flag is the single source of truth for encoding (csv.h;
+    /* The reader's REC_F_BAD_ENCODING flag is the single source of truth for encoding (csv.h;
      * tested in test_csv against a reference decoder and by fuzzing): an unflagged field is
      * taken as valid UTF-8 and not checked again. */
     trows_add(&t, 6, "8,caf\xc3\xa9,ok", 0);

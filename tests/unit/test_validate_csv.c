@@ -12,6 +12,7 @@
 /* cmocka.h needs the four headers above first. */
 #include <cmocka.h>
 
+#include "csv/csv.h"
 #include "validate/validate.h"
 
 #include <stdio.h>
@@ -53,7 +54,7 @@ static void run_file(const char *text, const struct ingest_spec *s, size_t max_r
     err_clear(&e);
     struct csv_reader *r = NULL;
     assert_int_equal(csv_reader_open(&r, fileno(src), "t.csv", NULL, &e), 0);
-    struct csv_rows rows;
+    struct record_block rows;
     memset(&rows, 0, sizeof(rows));
     assert_int_equal(csv_reader_next(r, &rows, max_rows, &e), 0);
     assert_true(rows.nrows > 0);
@@ -102,7 +103,7 @@ static void run_file(const char *text, const struct ingest_spec *s, size_t max_r
     batch_release(&b);
     validator_free(v);
     report_free(rep);
-    csv_rows_release(&rows);
+    record_block_release(&rows);
     csv_reader_free(r);
     fclose(src);
 }

@@ -1,0 +1,74 @@
+/*
+ * records.h - the record block: records as an input reader hands them to the validator, before
+ * any typing. Every input format fills the same block (CSV today): a record is a list of fields,
+ * each a slice of UTF-8 text with flags, plus the record's source position and its raw text for
+ * failure reports. The validator types the fields into a struct batch (batch.h).
+ *
+ * Ownership: the block owns the text its fields and raw pointers point into. A reader hands each
+ * fill's text over to the block it fills (and takes back the buffers that block held before), so
+ * blocks filled by one reader stay valid side by side and can be validated on other threads while
+ * the reader goes on; a block's pointers die only when that same block is filled again or
+ * released. Start from a zeroed struct ({0}); arrays are reused from fill to fill.
+ */
+#ifndef ASTRO_BATCH_RECORDS_H
+#define ASTRO_BATCH_RECORDS_H
+
+#include "util/buf.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Field flags. */
+enum {
+    REC_F_QUOTED = 1, /* the field was quoted in the source ("" is an empty string, not null) */
+    REC_F_BAD_ENCODING = 2 /* the field's bytes were not valid in the declared encoding */
+};
+
+/* Record flags. */
+enum {
+    REC_R_UNTERMINATED = 1, /* the file ended inside a quoted field of this record */
+    REC_R_MULTILINE = 2,    /* the record holds line breaks (quoted or escaped): it spans more
+                               than one physical line */
+    REC_R_LOOSE_QUOTE = 4   /* a quoted field has text after its closing quote (`"ab"c`) */
+};
+
+/* One field: p points at len bytes of UTF-8 (unescaped, quotes removed), valid as long as the
+ * block holding it (see above). Bytes that were invalid in the declared encoding are kept as they
+ * were (so a report can show them) and the field is flagged REC_F_BAD_ENCODING. */
+struct record_field {
+    union {
+        const char *p;
+        size_t off; /* reader-internal: where p will point, while its buffers may still move */
+    };
+    uint32_t len;
+    uint8_t flags;
+};
+
+struct record_block {
+    size_t nrows;
+    struct record_field *fields; /* all fields of all rows, row by row */
+    size_t nfields;
+    uint32_t *row_first; /* nrows+1 entries: fields of row i are [row_first[i], row_first[i+1]) */
+    uint64_t *line;      /* physical 1-based line where row i starts */
+    uint8_t *row_flags;  /* REC_R_* */
+    const char **raw;    /* raw[i], raw_len[i]: the record's text as decoded UTF-8, including */
+    uint32_t *raw_len;   /*   quotes, without the final line break */
+    /* reader-internal: capacity bookkeeping and the owned text (decoded records, unescaped
+     * fields); record_block_release frees them */
+    size_t cap_rows;
+    size_t cap_fields;
+    char *text;
+    size_t text_cap;
+    struct buf utext;
+};
+
+/* Frees every array and the owned text; the block is zeroed and may be filled again. */
+void record_block_release(struct record_block *rows);
+
+/* Overwrites the arrays rows already has with zeros, in bulk, before a thread refills them.
+ * Arrays last used on another core otherwise cost a cache-line transfer at every scattered write
+ * of the refill: on the benchmark machine reading a block into arrays another core had validated
+ * took twice as long (bench/README.md). Changes nothing visible; rows is to be refilled next. */
+void record_block_claim(struct record_block *rows);
+
+#endif
