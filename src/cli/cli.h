@@ -24,7 +24,8 @@ int cli_main(int argc, char **argv);
 int cli_exit_code(int ae_code);
 
 /* --threads: how many threads work on one file (reading, validating and writing; see
- * filecheck.c). The default is the number of online processors, at most CLI_MAX_DEFAULT_THREADS. */
+ * ingest/engine.h). The default is the number of online processors, at most
+ * CLI_MAX_DEFAULT_THREADS. */
 #define CLI_MAX_DEFAULT_THREADS 8
 #define CLI_MAX_THREADS 64
 int cli_default_threads(void);

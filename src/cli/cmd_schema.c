@@ -5,7 +5,7 @@
  */
 #include "cli/commands.h"
 
-#include "csv/csv.h"
+#include "input/csv.h"
 #include "util/buf.h"
 #include "validate/infer.h"
 
@@ -127,6 +127,7 @@ static int infer_file(const struct sopts *so, struct err *e)
 {
     int rc = 0;
     int fd = open(so->file, O_RDONLY | O_CLOEXEC);
+    struct source *src = NULL;
     struct csv_reader *reader = NULL;
     struct record_block rows;
     memset(&rows, 0, sizeof(rows));
@@ -138,7 +139,10 @@ static int infer_file(const struct sopts *so, struct err *e)
         return err_errno(e, errno, "cannot open %s", so->file);
     }
     struct csv_options copt = {so->encoding, so->delimiter, '"', '\0'};
-    rc = csv_reader_open(&reader, fd, so->file, &copt, e);
+    rc = source_open(&src, fd, so->file, e);
+    if (rc == 0) {
+        rc = csv_reader_open(&reader, src, &copt, e);
+    }
     if (rc == 0) {
         rc = csv_reader_next(reader, &rows, 1, e);
     }
@@ -224,6 +228,7 @@ out:
     }
     record_block_release(&rows);
     csv_reader_free(reader);
+    source_free(src);
     close(fd);
     return rc;
 }

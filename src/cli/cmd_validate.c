@@ -1,6 +1,6 @@
 /*
  * cmd_validate.c - `astro validate FILE [--spec NAME]`: one file through the same streaming core
- * as ingest (filecheck_run) with no output sink and no run folder, and a report of what failed.
+ * as ingest (ingest/engine.h) with no output sink and no run folder, and a report of what failed.
  *
  * The verdict is the one `astro ingest` would reach for the file (thresholds included), so a data
  * team can check a delivery before ingesting it. Nothing is written except what was asked for:
@@ -10,7 +10,8 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 
-#include "cli/filecheck.h"
+#include "cli/progress.h"
+#include "ingest/engine.h"
 #include "config/config.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -140,7 +141,7 @@ static int parse_count(const char *s, uint64_t *out)
 
 /* The JSON document: verdict, exact counts, and per (column, check) counts and examples. */
 static int write_json(FILE *out, const struct vopts *vo, const struct ingest_spec *spec,
-                      const struct filecheck_result *res, const struct report *rep)
+                      const struct ingest_file_result *res, const struct report *rep)
 {
     struct buf b = BUF_INIT;
     int rc = buf_puts(&b, "{\"file\":");
@@ -209,7 +210,7 @@ static int write_json(FILE *out, const struct vopts *vo, const struct ingest_spe
 }
 
 static int write_text(FILE *out, const struct vopts *vo, const struct ingest_spec *spec,
-                      const struct filecheck_result *res, const struct report *rep)
+                      const struct ingest_file_result *res, const struct report *rep)
 {
     int rc = report_print_summary(rep, out, VALIDATE_EXAMPLES);
     if (rc != 0) {
@@ -335,6 +336,7 @@ int cmd_validate(const struct cli_globals *g, int argc, char **argv)
     log_init(&log, stderr, g->level, g->log_json);
     struct config *cfg = NULL;
     struct report *rep = NULL;
+    struct ingest_file *file = NULL;
     struct atomic_file csvf = {-1, NULL, NULL};
     FILE *csvfp = NULL;
     bool csv_stdout = false;
@@ -350,6 +352,9 @@ int cmd_validate(const struct cli_globals *g, int argc, char **argv)
         return rc;
     }
     rc = config_load(g->config_path, &cfg, &e);
+    if (rc == 0) {
+        rc = config_check_supported(cfg, &e);
+    }
     if (rc != 0) {
         goto out;
     }
@@ -399,20 +404,27 @@ int cmd_validate(const struct cli_globals *g, int argc, char **argv)
             goto out;
         }
     }
-    struct filecheck_opts fo = {
+    struct progress prog;
+    struct ingest_file_opts fo = {
         .spec = spec,
         .path = vo.file,
-        .log = &log,
         .fs = report_sink(rep),
-        .open_sink = NULL,
-        .progress_threshold =
-            cfg->large_file_threshold_bytes > 0 ? (uint64_t)cfg->large_file_threshold_bytes : 0,
         .fail_fast = vo.fail_fast,
         .threads = vo.threads,
+        .progress = progress_on_ingest,
+        .progress_ctx = &prog,
     };
-    struct sink sink = {NULL, NULL};
-    struct filecheck_result res;
-    rc = filecheck_run(&fo, &sink, &res, &e);
+    struct ingest_file_result res;
+    rc = ingest_file_open(&file, &fo, &e);
+    if (rc != 0) {
+        goto out;
+    }
+    uint64_t threshold =
+        cfg->large_file_threshold_bytes > 0 ? (uint64_t)cfg->large_file_threshold_bytes : 0;
+    uint64_t size = ingest_file_size(file);
+    progress_init(&prog, threshold > 0 && size >= threshold,
+                  log.console_level <= LOG_INFO ? log.console : NULL, &log, spec->name, size);
+    rc = ingest_file_run(file, NULL, &res, &e);
     if (rc != 0) {
         goto out;
     }
@@ -450,6 +462,7 @@ out:
     }
     atomic_file_abort(&csvf);
     free(csv_path);
+    ingest_file_free(file);
     report_free(rep);
     config_free(cfg);
     log_close(&log);

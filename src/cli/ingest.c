@@ -11,11 +11,11 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 
-#include "cli/filecheck.h"
+#include "cli/progress.h"
+#include "ingest/engine.h"
 #include "cli/project.h"
 #include "cli/source.h"
 #include "config/config.h"
-#include "csv/csv.h"
 #include "run/run.h"
 #include "sink/sink.h"
 #include "stats/stats.h"
@@ -65,7 +65,7 @@ struct ingest {
     char *run_dir;
     enum pq_codec codec;
     bool failure_cases_csv; /* --failure-cases csv */
-    int threads;            /* --threads: threads per file (filecheck.c) */
+    int threads;            /* --threads: threads per file (ingest/engine.h) */
     int level;              /* codec level, 0 = the codec's default */
     bool fail_fast;         /* --fail-fast: stop each file at its first failing row */
 };
@@ -143,22 +143,14 @@ static char *summary_text(const struct report *rep)
     return text;
 }
 
-struct sink_ctx {
-    const char *path;
-    enum pq_codec codec;
-    int threads;
-    int level;
-};
-
 /* Opens the Parquet output once the file's columns are known. */
-static int open_parquet(void *ctx, const struct column_desc *cols, size_t ncols, struct sink *s,
-                        struct err *e)
+static int open_parquet(const struct ingest *in, const char *path, const struct column_desc *cols,
+                        size_t ncols, struct sink *s, struct err *e)
 {
-    const struct sink_ctx *c = ctx;
     struct pq_options po;
     pq_options_default(&po);
-    po.codec = c->codec;
-    po.level = c->level;
+    po.codec = in->codec;
+    po.level = in->level;
     /* An eighth of the writer default: a row group is the largest buffer of a run. 16 MiB keeps
      * the 10M-row orders file at ~48 MB of RSS on one thread (32 MiB: ~63 MB, 64 MiB: ~91 MB)
      * at the same speed (interleaved runs, 2026-12-03), while row groups stay large: about 280k
@@ -166,8 +158,8 @@ static int open_parquet(void *ctx, const struct column_desc *cols, size_t ncols,
      * groups); the register's file is 4% larger than with 32 MiB (a dictionary page per column
      * and group), the orders file 0.05%. */
     po.rg_bytes = 16u << 20;
-    po.threads = c->threads;
-    return sink_parquet_open(s, c->path, cols, ncols, &po, e);
+    po.threads = in->threads;
+    return sink_parquet_open(s, path, cols, ncols, &po, e);
 }
 
 /* Opens path for writing under a temporary name (committed or aborted by the caller) with a
@@ -220,7 +212,9 @@ static int ingest_file(struct ingest *in, const struct source_file *sf, struct f
     int rc = 0;
     struct report *rep = NULL;
     struct sink sink = {NULL, NULL};
-    struct filecheck_result fc;
+    bool sink_open = false;
+    struct ingest_file *file = NULL;
+    struct ingest_file_result fc;
     struct atomic_file errf = {-1, NULL, NULL};
     FILE *errfp = NULL;
     char *out_path = NULL;
@@ -268,21 +262,35 @@ static int ingest_file(struct ingest *in, const struct source_file *sf, struct f
         }
     }
     log_msg(&in->log, LOG_INFO, name, "validating %s", sf->path);
-    struct sink_ctx sctx = {out_path, in->codec, in->threads, in->level};
-    struct filecheck_opts fo = {
+    struct progress prog;
+    struct ingest_file_opts fo = {
         .spec = spec,
         .path = sf->path,
-        .log = &in->log,
         .fs = report_sink(rep),
-        .open_sink = open_parquet,
-        .ctx = &sctx,
         .fail_fast = in->fail_fast,
         .threads = in->threads,
-        .progress_threshold = in->cfg->large_file_threshold_bytes > 0
-                                  ? (uint64_t)in->cfg->large_file_threshold_bytes
-                                  : 0,
+        .progress = progress_on_ingest,
+        .progress_ctx = &prog,
     };
-    rc = filecheck_run(&fo, &sink, &fc, e);
+    rc = ingest_file_open(&file, &fo, e);
+    if (rc != 0) {
+        goto out;
+    }
+    uint64_t threshold =
+        in->cfg->large_file_threshold_bytes > 0 ? (uint64_t)in->cfg->large_file_threshold_bytes : 0;
+    uint64_t size = ingest_file_size(file);
+    progress_init(&prog, threshold > 0 && size >= threshold,
+                  in->log.console_level <= LOG_INFO ? in->log.console : NULL, &in->log, name, size);
+    if (ingest_file_can_pass(file)) {
+        const struct column_desc *cols = NULL;
+        size_t ncols = ingest_file_columns(file, &cols);
+        rc = open_parquet(in, out_path, cols, ncols, &sink, e);
+        if (rc != 0) {
+            goto out;
+        }
+        sink_open = true;
+    }
+    rc = ingest_file_run(file, sink_open ? &sink : NULL, &fc, e);
     if (rc != 0) {
         goto out;
     }
@@ -323,20 +331,19 @@ static int ingest_file(struct ingest *in, const struct source_file *sf, struct f
                 goto out;
             }
         }
-        fc.sink_open = false;
+        sink_open = false;
         rc = sink_commit(&sink, &res->out_bytes, e);
         if (rc != 0) {
             goto out;
         }
         log_msg(&in->log, LOG_INFO, name, "%llu rows valid, written to %s (%llu bytes)",
-                (unsigned long long)res->rows_valid, out_path,
-                (unsigned long long)res->out_bytes);
+                (unsigned long long)res->rows_valid, out_path, (unsigned long long)res->out_bytes);
         if (res->rows_invalid > 0) {
             log_msg(&in->log, LOG_WARN, name,
                     "%llu invalid row(s) left out of the output (threshold: %llu); every case "
                     "is in %s",
-                    (unsigned long long)res->rows_invalid,
-                    (unsigned long long)fc.allowed_bad_rows, err_path);
+                    (unsigned long long)res->rows_invalid, (unsigned long long)fc.allowed_bad_rows,
+                    err_path);
         }
     } else {
         log_msg(&in->log, LOG_ERROR, name,
@@ -359,9 +366,10 @@ static int ingest_file(struct ingest *in, const struct source_file *sf, struct f
     }
 out:
     res->secs = fs_monotonic() - t0;
-    if (fc.sink_open) {
+    if (sink_open) {
         sink_abort(&sink);
     }
+    ingest_file_free(file);
     if (errfp != NULL) {
         fclose(errfp);
     }

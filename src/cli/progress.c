@@ -56,12 +56,12 @@ static void render(struct progress *p, uint64_t bytes, uint64_t rows, double now
     if (frac > 1.0) {
         frac = 1.0;
     }
-    uint64_t est_rows = bytes ? (uint64_t)((double)rows / ((double)bytes / (double)p->total_bytes))
-                              : 0;
-    double eta = rate > 0 ? (double)(p->total_bytes - (bytes < p->total_bytes ? bytes
-                                                                              : p->total_bytes)) /
-                                rate
-                          : 0;
+    uint64_t est_rows =
+        bytes ? (uint64_t)((double)rows / ((double)bytes / (double)p->total_bytes)) : 0;
+    double eta =
+        rate > 0
+            ? (double)(p->total_bytes - (bytes < p->total_bytes ? bytes : p->total_bytes)) / rate
+            : 0;
     char b1[32], b2[32], r1[32], r2[32], rt[32];
     progress_bytes(bytes, b1, sizeof(b1));
     progress_bytes(p->total_bytes, b2, sizeof(b2));
@@ -109,5 +109,15 @@ void progress_done(struct progress *p, uint64_t bytes, uint64_t rows)
 {
     if (p->enabled && p->drawn) {
         render(p, bytes, rows, fs_monotonic(), true);
+    }
+}
+
+void progress_on_ingest(void *ctx, const struct ingest_progress *ip)
+{
+    struct progress *p = ctx;
+    if (ip->done) {
+        progress_done(p, ip->bytes, ip->rows);
+    } else {
+        progress_update(p, ip->bytes, ip->rows);
     }
 }

@@ -6,6 +6,7 @@
 #ifndef ASTRO_CLI_PROGRESS_H
 #define ASTRO_CLI_PROGRESS_H
 
+#include "ingest/engine.h"
 #include "util/log.h"
 
 #include <stdbool.h>
@@ -30,6 +31,10 @@ void progress_init(struct progress *p, bool enabled, FILE *out, struct log *log,
 void progress_update(struct progress *p, uint64_t bytes, uint64_t rows);
 /* Final line (clears the bar on a terminal). */
 void progress_done(struct progress *p, uint64_t bytes, uint64_t rows);
+
+/* An ingest_file_opts.progress callback (ingest/engine.h) drawing on ctx, a struct progress
+ * initialised with the file's size. */
+void progress_on_ingest(void *ctx, const struct ingest_progress *ip);
 
 /* Human figures: "1.5 GB", "12.3M"; write into buf and return it. */
 const char *progress_bytes(uint64_t n, char *buf, size_t len);

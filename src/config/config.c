@@ -216,6 +216,7 @@ static int load_schema_file(struct config *c, struct cfg_doc *d, struct ingest_s
 enum {
     IN_NAME,
     IN_SOURCE,
+    IN_FORMAT,
     IN_ENCODING,
     IN_HAS_HEADER,
     IN_COLUMN_NAMES,
@@ -234,6 +235,7 @@ enum {
 
 static const char *const ingest_keys[] = {"name",
                                           "source_pattern",
+                                          "format",
                                           "encoding",
                                           "has_header",
                                           "column_names",
@@ -322,6 +324,17 @@ static int parse_ingest(struct config *c, struct cfg_doc *d, struct ingest_spec 
     }
     if (in->source_pattern[0] == '\0') {
         return cfg_fail(d, v[IN_SOURCE], p, "expected a glob pattern, got an empty string");
+    }
+    P("format");
+    if (v[IN_FORMAT] != NULL) {
+        const char *f = cfg_text(v[IN_FORMAT]);
+        if (strcmp(f, "csv") != 0) {
+            return cfg_fail(d, v[IN_FORMAT], p,
+                            "format '%s' is not supported (expected csv; other formats are "
+                            "planned)",
+                            f);
+        }
+        in->format = INPUT_CSV;
     }
     P("encoding");
     if (v[IN_ENCODING] != NULL) {
@@ -890,6 +903,8 @@ static int parse_watch(struct config *c, struct cfg_doc *d, const yaml_node_t *m
         return rc;
     }
     w->present = true;
+    w->line = (uint32_t)m->start_mark.line + 1;
+    w->col = (uint32_t)m->start_mark.column + 1;
     if (v[WA_ROOT] == NULL) {
         return missing(d, m, path, "root");
     }
@@ -1112,4 +1127,15 @@ const struct ingest_spec *config_find_ingest(const struct config *c, const char 
         }
     }
     return NULL;
+}
+
+int config_check_supported(const struct config *c, struct err *e)
+{
+    if (c->watch.present) {
+        return err_set(e, AE_CONFIG,
+                       "%s:%u:%u: watch: the drop-zone service (astro watch) is not built yet; "
+                       "remove the watch block (astro ingest and astro run work without it)",
+                       c->path, c->watch.line, c->watch.col);
+    }
+    return 0;
 }

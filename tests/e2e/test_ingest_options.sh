@@ -113,3 +113,22 @@ for c in ingest validate "schema infer" run runs status; do
   assert_contains "$OUT" "usage: astro" "astro $c --help prints its usage"
 done
 pass "--help on every command"
+
+# format: csv is the default and may be stated; another format is refused at its line.
+sed -i 's/    source_pattern: "t.csv"/    source_pattern: "t.csv"\n    format: csv/' astro.yaml
+run_astro validate data/t.csv
+assert_eq "$RC" "1" "format: csv accepted (the file still fails on its data)"
+sed -i 's/    format: csv/    format: xml/' astro.yaml
+run_astro ingest data
+assert_eq "$RC" "2" "format: xml refused"
+assert_contains "$ERR" "format 'xml' is not supported" "format refusal names the format"
+sed -i '/    format: xml/d' astro.yaml
+# A watch: block is refused by every command until the service exists, with its line.
+printf 'watch:\n  root: dropzone\n' >> astro.yaml
+line=$(grep -n '^watch:' astro.yaml | cut -d: -f1)  # the error points at the block's first key
+for c in "ingest data" "validate data/t.csv" "runs"; do
+  run_astro $c
+  assert_eq "$RC" "2" "astro $c with a watch block"
+  assert_contains "$ERR" "astro.yaml:$((line + 1)):3: watch: the drop-zone service (astro watch) is not built yet" "astro $c: the refusal names the line"
+done
+pass "format key; watch block refused"

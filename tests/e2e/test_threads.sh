@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_threads.sh - the file pool (src/cli/filecheck.c) gives the same results with any number of
+# test_threads.sh - the file pool (src/ingest/engine.c) gives the same results with any number of
 # threads: the same Parquet rows in the same order, the same failure cases in the same order with
 # the same lines and row numbers, the same counts and verdicts, the same fail-fast stop; the
 # checks that span blocks (unique, unique_values_eq) see the whole file.

@@ -7,7 +7,7 @@
  * where flags are q (quoted) and b (bad encoding), U marks an unterminated record, and bytes
  * outside printable ASCII are written \r, \n or \xHH. Expected strings are written by hand.
  */
-#include "csv/csv.h"
+#include "input/csv.h"
 #include "util/buf.h"
 
 #include <iconv.h>
@@ -90,16 +90,37 @@ static char *detach_str(struct buf *b)
     return s;
 }
 
+/* A reader on fd through its own source, as the engine opens one. */
+struct trd {
+    struct source *src;
+    struct csv_reader *r;
+};
+
+static int open_reader(struct trd *t, int fd, const char *name, const struct csv_options *o,
+                       struct err *e)
+{
+    t->r = NULL;
+    int rc = source_open(&t->src, fd, name, e);
+    return rc != 0 ? rc : csv_reader_open(&t->r, t->src, o, e);
+}
+
+static void close_reader(struct trd *t)
+{
+    csv_reader_free(t->r);
+    source_free(t->src);
+}
+
 /* Parses n bytes at p; returns the result text (caller frees), or on failure "ERR <code>: msg". */
 static char *parse_ex(const void *p, size_t n, const struct csv_options *o, size_t chunk,
                       size_t max_rows, size_t max_record)
 {
     struct buf out = BUF_INIT;
     struct err e = {0};
-    struct csv_reader *r = NULL;
+    struct trd t;
     struct record_block rows = {0};
     int fd = mem_fd(p, n);
-    int rc = csv_reader_open(&r, fd, "t.csv", o, &e);
+    int rc = open_reader(&t, fd, "t.csv", o, &e);
+    struct csv_reader *r = t.r;
     if (rc == 0) {
         csv_reader_set_chunk_size(r, chunk);
         csv_reader_set_max_record(r, max_record);
@@ -113,13 +134,13 @@ static char *parse_ex(const void *p, size_t n, const struct csv_options *o, size
         }
     }
     if (rc == 0) {
-        assert_int_equal(csv_reader_bytes(r), n);
+        assert_int_equal(source_bytes(t.src), n);
     } else {
         buf_reset(&out);
         assert_int_equal(buf_printf(&out, "ERR %d: %s", rc, e.msg), 0);
     }
     record_block_release(&rows);
-    csv_reader_free(r);
+    close_reader(&t);
     close(fd);
     return detach_str(&out);
 }
@@ -524,10 +545,11 @@ static void test_rows_claim(void **state)
     char *want = parse_ex(in.data, in.len, NULL, 97, 13, 0);
     struct buf out = BUF_INIT;
     struct err e = {0};
-    struct csv_reader *r = NULL;
+    struct trd t;
     struct record_block rows[2] = {{0}, {0}};
     int fd = mem_fd(in.data, in.len);
-    assert_int_equal(csv_reader_open(&r, fd, "t.csv", NULL, &e), 0);
+    assert_int_equal(open_reader(&t, fd, "t.csv", NULL, &e), 0);
+    struct csv_reader *r = t.r;
     csv_reader_set_chunk_size(r, 97);
     for (size_t k = 0;; k++) {
         struct record_block *q = &rows[k % 2];
@@ -605,24 +627,25 @@ static void test_sha256(void **state)
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
         struct csv_options o = {cases[c].enc, ',', '"', 0};
         int fd = mem_fd(cases[c].p, cases[c].n);
-        struct csv_reader *r = NULL;
+        struct trd t;
         struct record_block rows = {0};
         struct err e = {0};
-        assert_int_equal(csv_reader_open(&r, fd, "t.csv", &o, &e), 0);
+        assert_int_equal(open_reader(&t, fd, "t.csv", &o, &e), 0);
+        struct csv_reader *r = t.r;
         csv_reader_set_chunk_size(r, 4093);
         do {
             assert_int_equal(csv_reader_next(r, &rows, 1000, &e), 0);
         } while (rows.nrows > 0);
         unsigned char got[32], want[32];
-        csv_reader_sha256(r, got);
+        source_sha256(t.src, got);
         SHA256((const unsigned char *)cases[c].p, cases[c].n, want);
         assert_memory_equal(got, want, 32);
         if (c == 0) {
             assert_memory_equal(got, abc, 32);
         }
-        assert_int_equal(csv_reader_bytes(r), cases[c].n);
+        assert_int_equal(source_bytes(t.src), cases[c].n);
         record_block_release(&rows);
-        csv_reader_free(r);
+        close_reader(&t);
         close(fd);
     }
     buf_release(&big);
@@ -667,18 +690,35 @@ static void test_sticky_error_and_reuse(void **state)
 {
     (void)state;
     int fd = mem_fd("abcdefgh\n", 9);
-    struct csv_reader *r = NULL;
+    struct trd t;
     struct record_block rows = {0};
     struct err e = {0};
-    assert_int_equal(csv_reader_open(&r, fd, "s.csv", NULL, &e), 0);
+    assert_int_equal(open_reader(&t, fd, "s.csv", NULL, &e), 0);
+    struct csv_reader *r = t.r;
     csv_reader_set_max_record(r, 4);
     assert_int_equal(csv_reader_next(r, &rows, 10, &e), AE_FORMAT);
+    assert_int_equal(csv_reader_line(r), 1);
     struct err e2 = {0};
     assert_int_equal(csv_reader_next(r, &rows, 10, &e2), AE_FORMAT);
     assert_string_equal(e.msg, e2.msg);
     assert_int_equal(rows.nrows, 0);
     assert_int_equal(csv_reader_next(r, &rows, 0, &e2), AE_FORMAT);
-    csv_reader_free(r);
+    close_reader(&t);
+    close(fd);
+    /* Records before the one over the limit come out first; the next call fails at its line. */
+    fd = mem_fd("ab\n\"c\nd\",e\nabcdefgh\nx\n", 22);
+    assert_int_equal(open_reader(&t, fd, "s.csv", NULL, &e), 0);
+    csv_reader_set_max_record(t.r, 7);
+    assert_int_equal(csv_reader_next(t.r, &rows, 10, &e), 0);
+    assert_int_equal(rows.nrows, 2);
+    assert_int_equal(rows.line[1], 2);
+    assert_int_equal(rows.row_flags[1], REC_R_MULTILINE);
+    assert_int_equal(rows.row_flags[0], 0);
+    assert_int_equal(csv_reader_next(t.r, &rows, 10, &e), AE_FORMAT);
+    assert_int_equal(rows.nrows, 0);
+    assert_int_equal(csv_reader_line(t.r), 4);
+    assert_non_null(strstr(e.msg, "s.csv: line 4: a record is longer than 7 bytes"));
+    close_reader(&t);
     close(fd);
     record_block_release(&rows);
     record_block_release(&rows);

@@ -12,7 +12,7 @@
 /* cmocka.h needs the four headers above first. */
 #include <cmocka.h>
 
-#include "csv/csv.h"
+#include "input/csv.h"
 #include "validate/validate.h"
 
 #include <stdio.h>
@@ -52,8 +52,10 @@ static void run_file(const char *text, const struct ingest_spec *s, size_t max_r
     rewind(src);
     struct err e;
     err_clear(&e);
+    struct source *in = NULL;
     struct csv_reader *r = NULL;
-    assert_int_equal(csv_reader_open(&r, fileno(src), "t.csv", NULL, &e), 0);
+    assert_int_equal(source_open(&in, fileno(src), "t.csv", &e), 0);
+    assert_int_equal(csv_reader_open(&r, in, NULL, &e), 0);
     struct record_block rows;
     memset(&rows, 0, sizeof(rows));
     assert_int_equal(csv_reader_next(r, &rows, max_rows, &e), 0);
@@ -105,6 +107,7 @@ static void run_file(const char *text, const struct ingest_spec *s, size_t max_r
     report_free(rep);
     record_block_release(&rows);
     csv_reader_free(r);
+    source_free(in);
     fclose(src);
 }
 

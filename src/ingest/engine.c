@@ -1,14 +1,14 @@
 /*
- * filecheck.c - the streaming core of one file: read, validate, hand valid rows to a sink,
- * and decide the verdict with the spec's thresholds.
+ * engine.c - the streaming core of one file: read, validate, hand valid rows to the caller's
+ * sink, and decide the verdict with the spec's thresholds (engine.h).
  *
- * The file goes through a small pool of threads (filecheck_opts.threads; the calling thread is
+ * The file goes through a small pool of threads (ingest_file_opts.threads; the calling thread is
  * one of them) sharing a ring of blocks, each a record_block that owns its text, a batch and the
  * block's pending failure cases. Every thread loops over three kinds of task, in this order of
  * priority:
  *   commit   the next block in file order, once validated: uniqueness, fail-fast, counts and the
  *            emission of its failure cases (validator_commit), then sink_write. One at a time.
- *   read     the next records into a free block (csv_reader_next: read, sha256, decode, split).
+ *   read     the next records into a free block (input_next: read, sha256, decode, split).
  *            One at a time: the reader is sequential.
  *   validate a block read but not validated (validator_run_local), on the thread's own clone of
  *            the validator. Any number at once.
@@ -17,15 +17,14 @@
  * (its state says which task holds it), so the data needs no lock. A thread about to refill a
  * block's arrays first zeroes them in bulk (record_block_claim, batch_claim): they were last used
  * on another core, and refilling them with scattered writes then paid a cache-line transfer per
- * line, which made reading 2x slower at 2 threads on the benchmark machine (bench/README.md). With
- * one thread the same loop runs on the caller with a single block: read, validate, commit, in turn.
- * Memory is bounded by the number of blocks (2 per thread + 2) times a block (at most
+ * line, which made reading 2x slower at 2 threads on the benchmark machine (bench/README.md).
+ * With one thread the same loop runs on the caller with a single block: read, validate, commit,
+ * in turn. Memory is bounded by the number of blocks (2 per thread + 2) times a block (at most
  * VALIDATE_BATCH_ROWS records and about FC_BLOCK_BYTES of text), plus what the sink holds.
  */
-#include "cli/filecheck.h"
+#include "ingest/engine.h"
 
-#include "cli/progress.h"
-#include "csv/csv.h"
+#include "input/input.h"
 #include "util/fs.h"
 
 #include <errno.h>
@@ -62,39 +61,6 @@ static int header_names(const struct record_block *rows, char ***out, size_t *n,
     return 0;
 }
 
-/* report_duplicates: all / exclude_last need every key before the first verdict on a row: a
- * first pass over the file (a second reader, the same records) feeds the validator's pre-pass.
- * Only a spec that needs it pays for reading the file twice. */
-static int prepass(const struct filecheck_opts *o, struct validator *v, struct err *e)
-{
-    const struct ingest_spec *spec = o->spec;
-    struct csv_reader *reader = NULL;
-    struct record_block rows;
-    memset(&rows, 0, sizeof(rows));
-    int fd = open(o->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return err_errno(e, errno, "cannot open %s", o->path);
-    }
-    struct csv_options copt = {spec->encoding, spec->delimiter, spec->quote, spec->escape};
-    int rc = csv_reader_open(&reader, fd, o->path, &copt, e);
-    size_t first = spec->has_header ? 1 : 0;
-    while (rc == 0) {
-        rc = csv_reader_next(reader, &rows, VALIDATE_BATCH_ROWS, e);
-        if (rc != 0 || rows.nrows == 0) {
-            break;
-        }
-        rc = validator_prepass(v, &rows, first, e);
-        first = 0;
-    }
-    if (rc == 0) {
-        validator_prepass_done(v);
-    }
-    record_block_release(&rows);
-    csv_reader_free(reader);
-    close(fd);
-    return rc;
-}
-
 /* Text per block the pool aims at: small blocks for wide records keep memory low, and even 1 MiB
  * is milliseconds of work, far more than a task switch costs. */
 #define FC_BLOCK_BYTES ((size_t)1 << 20)
@@ -114,13 +80,12 @@ struct fc_block {
 
 /* The state shared by the threads working on one file. */
 struct fc_pool {
-    const struct filecheck_opts *o;
-    struct csv_reader *reader;
+    const struct ingest_file_opts *o;
+    struct input *in;
     struct validator *v;
     struct validator **clones; /* one per thread; NULL with one thread (v validates) */
-    struct sink *s;
-    struct filecheck_result *res;
-    struct progress *prog;
+    struct sink *s;            /* NULL: no output, or no longer any */
+    struct ingest_file_result *res;
     bool tolerant;
     size_t block_rows;
     struct fc_block *blocks;
@@ -173,7 +138,7 @@ static void fc_fail(struct fc_pool *p, int rc, const struct err *e)
 /* The commit of one block, in file order (see the top of the file). */
 static int fc_commit(struct fc_pool *p, struct fc_block *b, struct err *e)
 {
-    struct filecheck_result *res = p->res;
+    struct ingest_file_result *res = p->res;
     int rc = validator_commit(p->v, b->vb, &b->rows, b->first, &b->batch, e);
     if (rc != 0) {
         return rc;
@@ -183,17 +148,19 @@ static int fc_commit(struct fc_pool *p, struct fc_block *b, struct err *e)
     /* With a tolerance of 0 (the default) the first failure decides the file, and a broken
      * record decides it whatever the tolerance; an output that can no longer be kept is not
      * written at all. */
-    if (res->sink_open && counts.failure_cases > 0 && (!p->tolerant || counts.broken_records)) {
-        sink_abort(p->s);
-        res->sink_open = false;
+    if (p->s != NULL && counts.failure_cases > 0 && (!p->tolerant || counts.broken_records)) {
+        p->s = NULL; /* the caller aborts it after the verdict */
     }
-    if (res->sink_open && b->batch.nrows > 0) {
+    if (p->s != NULL && b->batch.nrows > 0) {
         rc = sink_write(p->s, &b->batch, e);
         if (rc != 0) {
             return rc;
         }
     }
-    progress_update(p->prog, b->bytes, counts.rows_read);
+    if (p->o->progress != NULL) {
+        struct ingest_progress pr = {res->size, b->bytes, counts.rows_read, false};
+        p->o->progress(p->o->progress_ctx, &pr);
+    }
     if (validator_stopped(p->v)) {
         res->stopped = true;
     }
@@ -229,13 +196,13 @@ static void fc_work(struct fc_pool *p, size_t index)
             if (p->clones != NULL) {
                 record_block_claim(&b->rows); /* last filled and read on other cores */
             }
-            rc = csv_reader_next(p->reader, &b->rows, p->block_rows, &e);
-            uint64_t bytes = csv_reader_bytes(p->reader);
+            rc = input_next(p->in, &b->rows, p->block_rows, &e);
+            uint64_t bytes = input_bytes(p->in);
             pthread_mutex_lock(&p->mu);
             p->reading = false;
             if (rc == AE_FORMAT) {
                 /* Bad data, not a broken environment (a record over the size limit): what was
-                 * read before it is still committed, and filecheck_run reports it. */
+                 * read before it is still committed, and ingest_file_run reports it. */
                 b->state = B_FREE;
                 p->eof = true;
                 p->bad_input = true;
@@ -367,141 +334,210 @@ static uint64_t allowed_bad_rows(const struct ingest_spec *spec, uint64_t rows_r
     return set ? allowed : 0;
 }
 
-/* Records a file-level failure case (no row) through the failure sink. */
-static int file_failure(const struct filecheck_opts *o, uint64_t line, const char *check,
-                        const char *message, struct err *e)
+/* One file between ingest_file_open and ingest_file_free. */
+struct ingest_file {
+    struct ingest_file_opts o;
+    char *path;
+    int fd;
+    struct stat st0;
+    struct input in;
+    struct record_block rows; /* the first block, with the header; handed to the pool */
+    size_t first;             /* the first data record in rows */
+    struct validator *v;
+    char **names; /* the header's names (owned) */
+    size_t nnames;
+    struct column_desc *cols; /* the output columns (names borrowed from v) */
+    struct dtype_info *types;
+    size_t ncols;
+    bool header_failed;
+    bool empty;               /* a header was expected and the file has no record at all */
+    bool bad_input;           /* the reader refused the data (AE_FORMAT): the file fails */
+    struct err bad_input_err; /* why, with the line */
+    bool ran;
+};
+
+/* report_duplicates: all / exclude_last need every key before the first verdict on a row: a
+ * first pass over the file (a second reader, the same records) feeds the validator's pre-pass.
+ * Only a spec that needs it pays for reading the file twice. A record the reader refuses ends the
+ * pre-pass early: the main pass meets it again and reports it. */
+static int prepass(struct ingest_file *f, struct err *e)
 {
-    struct failure f = {.line = line, .check = check, .message = message};
-    int rc = o->fs.emit(o->fs.ctx, &f);
-    return rc == 0 ? 0 : err_set(e, rc, "cannot record a failure case of %s", o->path);
+    const struct ingest_spec *spec = f->o.spec;
+    struct input in;
+    struct record_block rows;
+    memset(&in, 0, sizeof(in));
+    memset(&rows, 0, sizeof(rows));
+    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return err_errno(e, errno, "cannot open %s", f->path);
+    }
+    int rc = input_open(&in, fd, f->path, spec, e);
+    size_t first = spec->has_header ? 1 : 0;
+    while (rc == 0) {
+        rc = input_next(&in, &rows, VALIDATE_BATCH_ROWS, e);
+        if (rc == AE_FORMAT) {
+            err_clear(e);
+            rc = 0;
+            break;
+        }
+        if (rc != 0 || rows.nrows == 0) {
+            break;
+        }
+        rc = validator_prepass(f->v, &rows, first, e);
+        first = 0;
+    }
+    if (rc == 0) {
+        validator_prepass_done(f->v);
+    }
+    record_block_release(&rows);
+    input_close(&in);
+    close(fd);
+    return rc;
 }
 
-int filecheck_run(const struct filecheck_opts *o, struct sink *s, struct filecheck_result *res,
-                  struct err *e)
+/* Records a file-level failure case (no row) through the failure sink. */
+static int file_failure(const struct ingest_file *f, uint64_t line, const char *check,
+                        const char *message, struct err *e)
+{
+    struct failure fl = {.line = line, .check = check, .message = message};
+    int rc = f->o.fs.emit(f->o.fs.ctx, &fl);
+    return rc == 0 ? 0 : err_set(e, rc, "cannot record a failure case of %s", f->path);
+}
+
+/* The output columns, from the validator. */
+static int build_columns(struct ingest_file *f, struct err *e)
+{
+    size_t n = validator_out_ncols(f->v);
+    f->cols = calloc(n ? n : 1, sizeof(*f->cols));
+    f->types = calloc(n ? n : 1, sizeof(*f->types));
+    if (f->cols == NULL || f->types == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    for (size_t c = 0; c < n; c++) {
+        f->types[c] = validator_out_type(f->v, c);
+        f->cols[c].name = validator_out_name(f->v, c);
+        f->cols[c].type = f->types[c];
+        f->cols[c].nullable = validator_out_nullable(f->v, c);
+    }
+    f->ncols = n;
+    return 0;
+}
+
+int ingest_file_open(struct ingest_file **out, const struct ingest_file_opts *o, struct err *e)
 {
     const struct ingest_spec *spec = o->spec;
-    int rc = 0;
-    int fd = -1;
-    struct csv_reader *reader = NULL;
-    struct record_block rows;
-    struct validator *v = NULL;
-    struct fc_pool pool;
-    size_t nthreads = 1;
-    struct column_desc *cols = NULL;
-    struct dtype_info *types = NULL;
-    char **names = NULL;
-    size_t nnames = 0;
-    uint64_t frame_failures = 0;
-    uint64_t broken = 0; /* validate_counts.broken_records */
-    bool header_failed = false;
-    memset(&rows, 0, sizeof(rows));
-    memset(&pool, 0, sizeof(pool));
-    memset(res, 0, sizeof(*res));
-    s->ops = NULL;
-    s->impl = NULL;
-
-    fd = open(o->path, O_RDONLY | O_CLOEXEC);
-    struct stat st0;
-    if (fd < 0 || fstat(fd, &st0) != 0) {
-        rc = err_errno(e, errno, "cannot open %s", o->path);
-        goto out;
+    *out = NULL;
+    struct ingest_file *f = calloc(1, sizeof(*f));
+    if (f == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
     }
-    res->size = (uint64_t)st0.st_size;
-    struct csv_options copt = {spec->encoding, spec->delimiter, spec->quote, spec->escape};
-    rc = csv_reader_open(&reader, fd, o->path, &copt, e);
+    f->o = *o;
+    f->fd = -1;
+    f->path = strdup(o->path);
+    if (f->path == NULL) {
+        ingest_file_free(f);
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    f->o.path = f->path;
+    int rc = 0;
+    f->fd = open(f->path, O_RDONLY | O_CLOEXEC);
+    if (f->fd < 0 || fstat(f->fd, &f->st0) != 0) {
+        rc = err_errno(e, errno, "cannot open %s", f->path);
+        goto fail;
+    }
+    rc = input_open(&f->in, f->fd, f->path, spec, e);
     if (rc == 0) {
         /* A small first block: it sizes the others (fc_block_rows), and its arrays should not
          * hold 8192 records of a wide file for the rest of the run. */
-        rc = csv_reader_next(reader, &rows, FC_FIRST_ROWS, e);
+        rc = input_next(&f->in, &f->rows, FC_FIRST_ROWS, e);
         if (rc == AE_FORMAT) {
-            /* A record over the size limit within the first rows: bad data (see fc_work). */
-            pool.bad_input = true;
-            pool.bad_input_err = *e;
+            /* A record the reader refuses within the first rows: bad data (see fc_work). */
+            f->bad_input = true;
+            f->bad_input_err = *e;
             err_clear(e);
             rc = 0;
         }
     }
     if (rc != 0) {
-        goto out;
+        goto fail;
     }
-    size_t first = 0;
     uint64_t header_line = 0;
     const char *const *hdr = (const char *const *)spec->column_names;
     size_t nhdr = spec->ncolumn_names;
     if (spec->has_header) {
-        if (rows.nrows == 0) {
-            header_failed = true;
-            if (pool.bad_input) {
-                goto finish; /* the header itself is over the size limit: reported below */
-            }
-            snprintf(res->reason, sizeof(res->reason),
-                     "%s is empty: expected a header row naming the columns", o->path);
-            res->failures++;
-            rc = file_failure(o, 1, "header", res->reason, e);
-            if (rc != 0) {
-                goto out;
-            }
-            goto finish;
+        if (f->rows.nrows == 0) {
+            /* Nothing to validate: the verdict is decided by ingest_file_run. */
+            f->header_failed = true;
+            f->empty = !f->bad_input;
+            *out = f;
+            return 0;
         }
-        rc = header_names(&rows, &names, &nnames, e);
+        rc = header_names(&f->rows, &f->names, &f->nnames, e);
         if (rc != 0) {
-            goto out;
+            goto fail;
         }
-        hdr = (const char *const *)names;
-        nhdr = nnames;
-        header_line = rows.line[0];
-        first = 1;
+        hdr = (const char *const *)f->names;
+        nhdr = f->nnames;
+        header_line = f->rows.line[0];
+        f->first = 1;
     }
-    rc = validator_new(&v, spec, hdr, nhdr, header_line, &o->fs, e);
+    rc = validator_new(&f->v, spec, hdr, nhdr, header_line, &o->fs, e);
     if (rc != 0) {
-        goto out;
+        goto fail;
     }
-    header_failed = validator_header_failed(v);
-    validator_set_fail_fast(v, o->fail_fast);
-    if (validator_wants_prepass(v) && !validator_stopped(v)) {
-        rc = prepass(o, v, e);
+    f->header_failed = validator_header_failed(f->v);
+    validator_set_fail_fast(f->v, o->fail_fast);
+    if (validator_wants_prepass(f->v) && !validator_stopped(f->v)) {
+        rc = prepass(f, e);
         if (rc != 0) {
-            goto out;
+            goto fail;
         }
     }
-    size_t ncols = validator_out_ncols(v);
-    cols = calloc(ncols ? ncols : 1, sizeof(*cols));
-    types = calloc(ncols ? ncols : 1, sizeof(*types));
-    if (cols == NULL || types == NULL) {
-        rc = err_set(e, AE_NOMEM, "out of memory");
-        goto out;
+    rc = build_columns(f, e);
+    if (rc != 0) {
+        goto fail;
     }
-    for (size_t c = 0; c < ncols; c++) {
-        types[c] = validator_out_type(v, c);
-        cols[c].name = validator_out_name(v, c);
-        cols[c].type = types[c];
-        cols[c].nullable = validator_out_nullable(v, c);
-    }
-    /* A tolerance of 0 (the default) lets the first failure decide the file (see fc_commit). A
-     * header failure decides it before any row: no output is opened. */
-    bool tolerant = spec->max_bad_rows > 0 || spec->max_bad_row_fraction > 0;
-    if (!header_failed && o->open_sink != NULL) {
-        rc = o->open_sink(o->ctx, cols, ncols, s, e);
-        if (rc != 0) {
-            goto out;
-        }
-        res->sink_open = true;
-    }
-    struct progress prog;
-    progress_init(&prog, o->progress_threshold > 0 && res->size >= o->progress_threshold,
-                  o->log->console_level <= LOG_INFO ? o->log->console : NULL, o->log, spec->name,
-                  res->size);
-    struct validate_counts counts;
-    res->stopped = validator_stopped(v); /* fail_fast and a header failure */
-    nthreads = o->threads > 1 ? (size_t)o->threads : 1;
-    pool.o = o;
-    pool.reader = reader;
-    pool.v = v;
-    pool.s = s;
+    *out = f;
+    return 0;
+fail:
+    ingest_file_free(f);
+    return rc;
+}
+
+uint64_t ingest_file_size(const struct ingest_file *f)
+{
+    return (uint64_t)f->st0.st_size;
+}
+
+size_t ingest_file_columns(const struct ingest_file *f, const struct column_desc **cols)
+{
+    *cols = f->cols;
+    return f->ncols;
+}
+
+bool ingest_file_can_pass(const struct ingest_file *f)
+{
+    return f->v != NULL && !f->header_failed && !f->bad_input;
+}
+
+/* Streams every block of the file through the pool; fills the counts of res. */
+static int stream(struct ingest_file *f, struct sink *s, struct ingest_file_result *res,
+                  uint64_t *frame_failures, uint64_t *broken, struct err *e)
+{
+    const struct ingest_spec *spec = f->o.spec;
+    struct fc_pool pool;
+    memset(&pool, 0, sizeof(pool));
+    size_t nthreads = f->o.threads > 1 ? (size_t)f->o.threads : 1;
+    int rc = 0;
+    res->stopped = validator_stopped(f->v); /* fail_fast and a header failure */
+    pool.o = &f->o;
+    pool.in = &f->in;
+    pool.v = f->v;
+    pool.s = ingest_file_can_pass(f) ? s : NULL;
     pool.res = res;
-    pool.prog = &prog;
-    pool.tolerant = tolerant;
-    pool.block_rows = fc_block_rows(&rows);
+    /* A tolerance of 0 (the default) lets the first failure decide the file (see fc_commit). */
+    pool.tolerant = spec->max_bad_rows > 0 || spec->max_bad_row_fraction > 0;
+    pool.block_rows = fc_block_rows(&f->rows);
     pool.nblocks = nthreads > 1 ? 2 * nthreads + 2 : 1;
     pool.blocks = calloc(pool.nblocks, sizeof(*pool.blocks));
     if (pool.blocks == NULL) {
@@ -509,7 +545,7 @@ int filecheck_run(const struct filecheck_opts *o, struct sink *s, struct fileche
         goto out;
     }
     for (size_t i = 0; i < pool.nblocks; i++) {
-        if (batch_init(&pool.blocks[i].batch, types, ncols, VALIDATE_BATCH_ROWS) != 0 ||
+        if (batch_init(&pool.blocks[i].batch, f->types, f->ncols, VALIDATE_BATCH_ROWS) != 0 ||
             vblock_new(&pool.blocks[i].vb) != 0) {
             rc = err_set(e, AE_NOMEM, "out of memory");
             goto out;
@@ -522,121 +558,55 @@ int filecheck_run(const struct filecheck_opts *o, struct sink *s, struct fileche
             goto out;
         }
         for (size_t t = 0; t < nthreads; t++) {
-            rc = validator_clone(&pool.clones[t], v, e);
+            rc = validator_clone(&pool.clones[t], f->v, e);
             if (rc != 0) {
                 goto out;
             }
         }
     }
     /* The block read with the header is the first one. */
-    pool.blocks[0].rows = rows;
-    memset(&rows, 0, sizeof(rows));
-    pool.blocks[0].first = first;
+    pool.blocks[0].rows = f->rows;
+    memset(&f->rows, 0, sizeof(f->rows));
+    pool.blocks[0].first = f->first;
     pool.blocks[0].seq = 0;
-    pool.blocks[0].bytes = csv_reader_bytes(reader);
+    pool.blocks[0].bytes = input_bytes(&f->in);
     pool.blocks[0].state = B_READ;
     pool.next_seq = 1;
-    pool.eof = pool.bad_input;
+    pool.eof = f->bad_input;
     if (!res->stopped) {
         rc = fc_pool_run(&pool, nthreads, e);
         if (rc != 0) {
             goto out;
         }
         for (size_t t = 0; pool.clones != NULL && t < nthreads; t++) {
-            rc = validator_absorb(v, pool.clones[t], e);
+            rc = validator_absorb(f->v, pool.clones[t], e);
             if (rc != 0) {
                 goto out;
             }
         }
     }
-    validator_counts(v, &counts);
+    if (pool.bad_input) {
+        f->bad_input = true;
+        f->bad_input_err = pool.bad_input_err;
+    }
+    struct validate_counts counts;
+    validator_counts(f->v, &counts);
     uint64_t before_finish = counts.failure_cases;
     if (!res->stopped) {
-        rc = validator_finish(v, e);
+        rc = validator_finish(f->v, e);
         if (rc != 0) {
             goto out;
         }
     }
-    validator_counts(v, &counts);
-    frame_failures = counts.failure_cases - before_finish;
-    progress_done(&prog, csv_reader_bytes(reader), counts.rows_read);
+    validator_counts(f->v, &counts);
+    *frame_failures = counts.failure_cases - before_finish;
+    *broken = counts.broken_records;
     res->rows_read = counts.rows_read;
     res->rows_valid = counts.rows_valid;
     res->rows_invalid = counts.rows_invalid;
     res->failures = counts.failure_cases;
     res->warnings = counts.warnings;
-    broken = counts.broken_records;
-
-finish:;
-    unsigned char md[32];
-    csv_reader_sha256(reader, md);
-    fs_hex(md, 32, res->sha256);
-    /* The source must not change under us: a file still being written is not ingested. */
-    struct stat st1;
-    if (fstat(fd, &st1) != 0) {
-        rc = err_errno(e, errno, "cannot stat %s", o->path);
-        goto out;
-    }
-    bool changed = st1.st_size != st0.st_size || st1.st_mtim.tv_sec != st0.st_mtim.tv_sec ||
-                   st1.st_mtim.tv_nsec != st0.st_mtim.tv_nsec ||
-                   (!res->stopped && !header_failed && !pool.bad_input &&
-                    csv_reader_bytes(reader) != (uint64_t)st0.st_size);
-    if (pool.bad_input) {
-        /* The reader refused a record (over CSV_MAX_RECORD_BYTES): a data failure of the file,
-         * reported like any other, never an environment error a scheduler would retry. */
-        res->failures++;
-        snprintf(res->reason, sizeof(res->reason), "%.500s", pool.bad_input_err.msg);
-        rc = file_failure(o, csv_reader_line(reader), "record_length", res->reason, e);
-        if (rc != 0) {
-            goto out;
-        }
-    }
-    if (changed) {
-        res->failures++;
-        snprintf(res->reason, sizeof(res->reason),
-                 "%s changed while it was being read (size %lld -> %lld bytes): it is probably "
-                 "still being written; ingest it again once it is complete",
-                 o->path, (long long)st0.st_size, (long long)st1.st_size);
-        rc = file_failure(o, 0, "file_unchanged", res->reason, e);
-        if (rc != 0) {
-            goto out;
-        }
-    }
-    res->allowed_bad_rows = allowed_bad_rows(spec, res->rows_read);
-    /* Every failure belongs to the header, the file, the frame or a row; only rows can be left
-     * out, and only within the tolerance. A fail-fast stop leaves the verdict at "failed". */
-    res->ok = !header_failed && !changed && !pool.bad_input && frame_failures == 0 && broken == 0 &&
-              !res->stopped && res->rows_invalid <= res->allowed_bad_rows;
-    if (!res->ok && res->reason[0] == '\0') {
-        if (header_failed) {
-            snprintf(res->reason, sizeof(res->reason), "the header does not match the schema");
-        } else if (broken > 0) {
-            snprintf(res->reason, sizeof(res->reason),
-                     "%llu record(s) with broken quoting (an unbalanced quote swallowed line "
-                     "breaks, so rows may be lost): the file fails whatever its bad-row "
-                     "threshold",
-                     (unsigned long long)broken);
-        } else if (frame_failures > 0) {
-            snprintf(res->reason, sizeof(res->reason),
-                     "%llu frame-level failure case(s) (checks on the whole column)",
-                     (unsigned long long)frame_failures);
-        } else {
-            snprintf(res->reason, sizeof(res->reason),
-                     "%llu failure case(s) in %llu of %llu rows%s",
-                     (unsigned long long)res->failures, (unsigned long long)res->rows_invalid,
-                     (unsigned long long)res->rows_read,
-                     res->allowed_bad_rows > 0 ? " (over the bad-row threshold)" : "");
-        }
-    }
-    if (!res->ok && res->sink_open) {
-        sink_abort(s);
-        res->sink_open = false;
-    }
 out:
-    if (rc != 0 && res->sink_open) {
-        sink_abort(s);
-        res->sink_open = false;
-    }
     for (size_t i = 0; pool.blocks != NULL && i < pool.nblocks; i++) {
         record_block_release(&pool.blocks[i].rows);
         batch_release(&pool.blocks[i].batch);
@@ -647,19 +617,123 @@ out:
         validator_free(pool.clones[t]);
     }
     free(pool.clones);
-    validator_free(v);
-    csv_reader_free(reader);
-    record_block_release(&rows);
-    if (names != NULL) {
-        for (size_t i = 0; i < nnames; i++) {
-            free(names[i]);
-        }
-        free(names);
-    }
-    free(cols);
-    free(types);
-    if (fd >= 0) {
-        close(fd);
-    }
     return rc;
+}
+
+/* The reason of a failed file, when no earlier step gave one. */
+static void failure_reason(const struct ingest_file *f, struct ingest_file_result *res,
+                           uint64_t frame_failures, uint64_t broken)
+{
+    if (f->header_failed) {
+        snprintf(res->reason, sizeof(res->reason), "the header does not match the schema");
+    } else if (broken > 0) {
+        snprintf(res->reason, sizeof(res->reason),
+                 "%llu record(s) with broken quoting (an unbalanced quote swallowed line breaks, "
+                 "so rows may be lost): the file fails whatever its bad-row threshold",
+                 (unsigned long long)broken);
+    } else if (frame_failures > 0) {
+        snprintf(res->reason, sizeof(res->reason),
+                 "%llu frame-level failure case(s) (checks on the whole column)",
+                 (unsigned long long)frame_failures);
+    } else {
+        snprintf(res->reason, sizeof(res->reason), "%llu failure case(s) in %llu of %llu rows%s",
+                 (unsigned long long)res->failures, (unsigned long long)res->rows_invalid,
+                 (unsigned long long)res->rows_read,
+                 res->allowed_bad_rows > 0 ? " (over the bad-row threshold)" : "");
+    }
+}
+
+int ingest_file_run(struct ingest_file *f, struct sink *s, struct ingest_file_result *res,
+                    struct err *e)
+{
+    int rc = 0;
+    uint64_t frame_failures = 0;
+    uint64_t broken = 0;
+    memset(res, 0, sizeof(*res));
+    if (f->ran) {
+        return err_set(e, AE_INTERNAL, "ingest_file_run: %s was already run", f->path);
+    }
+    f->ran = true;
+    res->size = (uint64_t)f->st0.st_size;
+    if (f->empty) {
+        snprintf(res->reason, sizeof(res->reason),
+                 "%s is empty: expected a header row naming the columns", f->path);
+        res->failures++;
+        rc = file_failure(f, 1, "header", res->reason, e);
+    } else if (f->v != NULL) {
+        rc = stream(f, s, res, &frame_failures, &broken, e);
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    if (f->o.progress != NULL) {
+        struct ingest_progress pr = {res->size, input_bytes(&f->in), res->rows_read, true};
+        f->o.progress(f->o.progress_ctx, &pr);
+    }
+    unsigned char md[32];
+    input_sha256(&f->in, md);
+    fs_hex(md, 32, res->sha256);
+    /* The source must not change under us: a file still being written is not ingested. */
+    struct stat st1;
+    if (fstat(f->fd, &st1) != 0) {
+        return err_errno(e, errno, "cannot stat %s", f->path);
+    }
+    const struct stat *st0 = &f->st0;
+    bool changed = st1.st_size != st0->st_size || st1.st_mtim.tv_sec != st0->st_mtim.tv_sec ||
+                   st1.st_mtim.tv_nsec != st0->st_mtim.tv_nsec ||
+                   (!res->stopped && !f->header_failed && !f->bad_input &&
+                    input_bytes(&f->in) != (uint64_t)st0->st_size);
+    if (f->bad_input) {
+        /* The reader refused a record (over its size limit): a data failure of the file,
+         * reported like any other, never an environment error a scheduler would retry. */
+        res->failures++;
+        snprintf(res->reason, sizeof(res->reason), "%.500s", f->bad_input_err.msg);
+        rc = file_failure(f, input_position(&f->in), "record_length", res->reason, e);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    if (changed) {
+        res->failures++;
+        snprintf(res->reason, sizeof(res->reason),
+                 "%s changed while it was being read (size %lld -> %lld bytes): it is probably "
+                 "still being written; ingest it again once it is complete",
+                 f->path, (long long)st0->st_size, (long long)st1.st_size);
+        rc = file_failure(f, 0, "file_unchanged", res->reason, e);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    res->allowed_bad_rows = allowed_bad_rows(f->o.spec, res->rows_read);
+    /* Every failure belongs to the header, the file, the frame or a row; only rows can be left
+     * out, and only within the tolerance. A fail-fast stop leaves the verdict at "failed". */
+    res->ok = !f->header_failed && !changed && !f->bad_input && frame_failures == 0 &&
+              broken == 0 && !res->stopped && res->rows_invalid <= res->allowed_bad_rows;
+    if (!res->ok && res->reason[0] == '\0') {
+        failure_reason(f, res, frame_failures, broken);
+    }
+    return 0;
+}
+
+void ingest_file_free(struct ingest_file *f)
+{
+    if (f == NULL) {
+        return;
+    }
+    validator_free(f->v);
+    input_close(&f->in);
+    record_block_release(&f->rows);
+    if (f->names != NULL) {
+        for (size_t i = 0; i < f->nnames; i++) {
+            free(f->names[i]);
+        }
+        free(f->names);
+    }
+    free(f->cols);
+    free(f->types);
+    if (f->fd >= 0) {
+        close(f->fd);
+    }
+    free(f->path);
+    free(f);
 }

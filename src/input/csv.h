@@ -1,13 +1,12 @@
 /*
  * csv.h - CSV bytes to raw records, streaming, with exact physical line numbers.
  *
- * The reader reads a file descriptor in chunks, transcodes to UTF-8 when the declared encoding is
- * not UTF-8 (iconv), strips a leading BOM, and splits RFC 4180 records: quoted fields with
- * delimiters, doubled quotes and line breaks (kept byte for byte, CRLF included), LF or CRLF record
- * ends, a last record without a line break. It knows nothing of schemas or types.
- * Memory is bounded by the rows asked for per call and the longest record (capped: see
- * CSV_MAX_RECORD_BYTES), never by the file size. The reader also hashes every source byte (sha256)
- * and counts them for progress reports.
+ * The reader reads a source (input/source.h) in chunks, transcodes to UTF-8 when the declared
+ * encoding is not UTF-8 (iconv), strips a leading BOM, and splits RFC 4180 records: quoted fields
+ * with delimiters, doubled quotes and line breaks (kept byte for byte, CRLF included), LF or CRLF
+ * record ends, a last record without a line break. It knows nothing of schemas or types. Memory is
+ * bounded by the rows asked for per call and the longest record (capped: see CSV_MAX_RECORD_BYTES),
+ * never by the file size. The source hashes and counts the bytes.
  *
  * Dialect details (defined here so every caller sees the same behaviour):
  * - Records end at LF or CR LF; the CR of a CR LF is part of neither the field nor raw. A CR not
@@ -30,10 +29,11 @@
  *   A UTF-8 BOM at the start of the decoded text is dropped (iconv's "UTF-16" consumes its BOM).
  *   glibc's CP1252 rejects 0x81 0x8D 0x8F 0x90 0x9D, so those bytes are flagged.
  */
-#ifndef ASTRO_CSV_CSV_H
-#define ASTRO_CSV_CSV_H
+#ifndef ASTRO_INPUT_CSV_H
+#define ASTRO_INPUT_CSV_H
 
 #include "batch/records.h"
+#include "input/source.h"
 #include "util/buf.h"
 #include "util/err.h"
 
@@ -57,10 +57,10 @@ struct csv_options {
 
 struct csv_reader;
 
-/* Starts reading fd (borrowed; not closed by the reader). name is used in messages (copied). Fails
- * with AE_CONFIG for an encoding iconv does not know ("unknown encoding 'x'") and for a dialect
- * whose delimiter, quote and escape are not distinct ASCII bytes other than CR and LF. */
-int csv_reader_open(struct csv_reader **out, int fd, const char *name, const struct csv_options *o,
+/* Starts reading src (borrowed: it must outlive the reader; messages use its name). Fails with
+ * AE_CONFIG for an encoding iconv does not know ("unknown encoding 'x'") and for a dialect whose
+ * delimiter, quote and escape are not distinct ASCII bytes other than CR and LF. */
+int csv_reader_open(struct csv_reader **out, struct source *src, const struct csv_options *o,
                     struct err *e) ASTRO_WUR;
 
 /* Fills rows with up to max_rows records (rows is reset first). At end of file returns 0 with
@@ -84,12 +84,6 @@ void csv_reader_set_max_record(struct csv_reader *r, size_t n);
 /* The physical line where the next record starts; after a failure, the line of the record that
  * failed (the error is sticky). */
 uint64_t csv_reader_line(const struct csv_reader *r);
-
-/* Source bytes consumed so far. */
-uint64_t csv_reader_bytes(const struct csv_reader *r);
-
-/* sha256 of every source byte; meaningful after csv_reader_next() returned no rows (EOF). */
-void csv_reader_sha256(const struct csv_reader *r, unsigned char out[32]);
 
 void csv_reader_free(struct csv_reader *r);
 

@@ -1,8 +1,8 @@
 /*
  * csv.c - the streaming CSV reader: chunked reads, sha256, decoding to UTF-8, RFC 4180 splitting.
  *
- * Data flow: read() -> sha256 and byte count -> (iconv, unless UTF-8) -> the text buffer tb ->
- * records. Invariants:
+ * Data flow: the source (reads, sha256, byte count) -> (iconv, unless UTF-8) -> the text buffer tb
+ * -> records. Invariants:
  * - tb[0..end) is decoded UTF-8 text; tb[pos..end) is not yet parsed; tb always has TB_PAD
  *   readable bytes after end, so the block scanner may load 64 bytes past any position < end.
  * - A call to csv_reader_next() starts with tb[0..end) unparsed, then appends reads to tb without
@@ -18,13 +18,13 @@
  * - line is the 1-based physical line of tb[pos]: every LF consumed (record ends, LFs inside
  *   quotes, blank lines) adds one.
  */
-#include "csv/csv.h"
+#include "input/csv.h"
+#include "input/input.h"
 #include "util/buf.h"
 
 #include <errno.h>
 #include <iconv.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -45,7 +45,7 @@ enum rec_status { REC_DONE, REC_SKIP, REC_EOF, REC_MORE };
 enum end_kind { END_DELIM, END_EOL, END_EOF, END_MORE };
 
 struct csv_reader {
-    int fd;
+    struct source *src; /* borrowed */
     char *name;
     char delim, quote, escape;
 
@@ -76,8 +76,6 @@ struct csv_reader {
 
     size_t chunk;
     size_t max_record;
-    uint64_t nbytes;
-    EVP_MD_CTX *md;
     struct err failed; /* a failure is sticky: later calls repeat it */
 };
 
@@ -214,21 +212,7 @@ static int note_add(struct csv_reader *r, size_t off)
 
 static int read_some(struct csv_reader *r, char *dst, size_t want, size_t *got, struct err *e)
 {
-    ssize_t n;
-    do {
-        n = read(r->fd, dst, want);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        return err_errno(e, errno, "%s: read", r->name);
-    }
-    *got = (size_t)n;
-    if (n > 0) {
-        if (EVP_DigestUpdate(r->md, dst, (size_t)n) != 1) {
-            return err_set(e, AE_INTERNAL, "%s: sha256 update failed", r->name);
-        }
-        r->nbytes += (uint64_t)n;
-    }
-    return 0;
+    return source_read(r->src, dst, want, got, e);
 }
 
 /* Writes the n source bytes at s, which the source encoding rejected, to tb and notes each one.
@@ -1076,17 +1060,15 @@ static bool bad_special(char c)
     return c == '\n' || c == '\r' || (unsigned char)c >= 0x80;
 }
 
-int csv_reader_open(struct csv_reader **out, int fd, const char *name, const struct csv_options *o,
+int csv_reader_open(struct csv_reader **out, struct source *src, const struct csv_options *o,
                     struct err *e)
 {
+    const char *name = source_name(src);
     struct csv_options def = {NULL, ',', '"', '\0'};
     if (o == NULL) {
         o = &def;
     }
     *out = NULL;
-    if (name == NULL) {
-        name = "(input)";
-    }
     char delim = o->delimiter ? o->delimiter : ',';
     char quote = o->quote;
     char escape = o->escape == o->quote ? '\0' : o->escape;
@@ -1102,7 +1084,7 @@ int csv_reader_open(struct csv_reader **out, int fd, const char *name, const str
         return err_set(e, AE_NOMEM, "%s: out of memory", name);
     }
     int rc = AE_NOMEM;
-    r->fd = fd;
+    r->src = src;
     r->cd = (iconv_t)-1;
     r->delim = delim;
     r->quote = quote;
@@ -1129,11 +1111,6 @@ int csv_reader_open(struct csv_reader **out, int fd, const char *name, const str
         }
         r->unit = unit_of(o->encoding);
         build_table(r, o->encoding);
-    }
-    r->md = EVP_MD_CTX_new();
-    if (r->md == NULL || EVP_DigestInit_ex(r->md, EVP_sha256(), NULL) != 1) {
-        rc = err_set(e, AE_INTERNAL, "%s: cannot start sha256", name);
-        goto fail;
     }
     if (tb_reserve(r, 0) != 0) {
         err_set(e, AE_NOMEM, "%s: out of memory", name);
@@ -1302,26 +1279,6 @@ uint64_t csv_reader_line(const struct csv_reader *r)
     return r->line;
 }
 
-uint64_t csv_reader_bytes(const struct csv_reader *r)
-{
-    return r->nbytes;
-}
-
-void csv_reader_sha256(const struct csv_reader *r, unsigned char out[32])
-{
-    memset(out, 0, 32);
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
-    if (c == NULL) {
-        return;
-    }
-    /* Finish a copy, so the running hash can still be updated and asked again. */
-    unsigned int n = 0;
-    if (EVP_MD_CTX_copy_ex(c, r->md) == 1) {
-        (void)EVP_DigestFinal_ex(c, out, &n);
-    }
-    EVP_MD_CTX_free(c);
-}
-
 void csv_reader_free(struct csv_reader *r)
 {
     if (r == NULL) {
@@ -1330,7 +1287,6 @@ void csv_reader_free(struct csv_reader *r)
     if (r->cd != (iconv_t)-1) {
         iconv_close(r->cd);
     }
-    EVP_MD_CTX_free(r->md);
     free(r->name);
     free(r->inb);
     free(r->sbt);
@@ -1340,3 +1296,40 @@ void csv_reader_free(struct csv_reader *r)
     free(r->roff);
     free(r);
 }
+
+/* ---------------------------------------------------------------------------------------------
+ * The CSV reader as an input format (input/input.h).
+ */
+
+static int input_csv_open(void **impl, struct source *src, const struct ingest_spec *spec,
+                          struct err *e)
+{
+    struct csv_options o = {spec->encoding, spec->delimiter, spec->quote, spec->escape};
+    struct csv_reader *r = NULL;
+    int rc = csv_reader_open(&r, src, &o, e);
+    *impl = r;
+    return rc;
+}
+
+static int input_csv_next(void *impl, struct record_block *b, size_t max_rows, struct err *e)
+{
+    return csv_reader_next(impl, b, max_rows, e);
+}
+
+static uint64_t input_csv_position(const void *impl)
+{
+    return csv_reader_line(impl);
+}
+
+static void input_csv_free(void *impl)
+{
+    csv_reader_free(impl);
+}
+
+const struct input_ops input_csv_ops = {
+    .name = "csv",
+    .open = input_csv_open,
+    .next = input_csv_next,
+    .position = input_csv_position,
+    .free = input_csv_free,
+};

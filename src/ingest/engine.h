@@ -1,0 +1,92 @@
+/*
+ * engine.h - one delivered file through input reader -> validator -> the caller's sink, on N
+ * threads, in file order, with the verdict. The engine every driver uses: `astro ingest` (a
+ * Parquet sink), `astro validate` (no sink) and, later, `astro watch` (a load sink). It never
+ * prints, parses arguments or decides an exit code; it reports through the failure sink and the
+ * progress callback it is given.
+ *
+ * Lifecycle: ingest_file_open (opens the file, reads and checks the header, builds the
+ * validator) -> the caller looks at the output columns and, when the file can still pass, opens
+ * its sink with them -> ingest_file_run (streams every record; valid rows go to the sink) ->
+ * the caller commits its sink when the verdict is ok and aborts it otherwise -> ingest_file_free.
+ * The caller owns the sink from open to commit or abort; the engine only writes to it, and
+ * stops writing as soon as the output can no longer be kept.
+ *
+ * The verdict applies the spec's bad-row thresholds:
+ * - a header problem, a frame-level failure (e.g. unique_values_eq), a broken record (quoting
+ *   that swallowed line breaks: validate.h), a record the reader refuses (over its size limit)
+ *   or a file that changed while it was read always fails the file;
+ * - otherwise the file passes when rows_invalid <= the allowed number of bad rows: max_bad_rows
+ *   and floor(max_bad_row_fraction * rows_read), the stricter of the two when both are set, 0 when
+ *   neither is (any failure fails the file, as Pandera does). Failing rows are never written.
+ */
+#ifndef ASTRO_INGEST_ENGINE_H
+#define ASTRO_INGEST_ENGINE_H
+
+#include "batch/batch.h"
+#include "config/config.h"
+#include "sink/sink.h"
+#include "validate/validate.h"
+
+/* Where a file is, for progress displays: called in file order after each block, and once with
+ * done at the end. */
+struct ingest_progress {
+    uint64_t size;  /* of the file when it was opened */
+    uint64_t bytes; /* read so far */
+    uint64_t rows;  /* records judged so far */
+    bool done;
+};
+
+struct ingest_file_opts {
+    const struct ingest_spec *spec; /* borrowed, outlives the file */
+    const char *path;               /* the delivered file (copied) */
+    struct failure_sink fs;         /* every failure case goes here */
+    bool fail_fast;                 /* stop reading at the first failure case */
+    int threads; /* threads reading, validating and writing this file (the caller's included);
+                    0 or 1 = the caller's thread alone. The sink is called by one thread at a
+                    time, in file order, but not always the same thread. */
+    void (*progress)(void *ctx, const struct ingest_progress *p); /* NULL: none */
+    void *progress_ctx;
+};
+
+struct ingest_file_result {
+    uint64_t size;
+    uint64_t rows_read;
+    uint64_t rows_valid;
+    uint64_t rows_invalid;
+    uint64_t failures; /* error cases (warnings not included) */
+    uint64_t warnings;
+    uint64_t allowed_bad_rows; /* the threshold applied */
+    char sha256[65];           /* of the file as delivered */
+    bool ok;                   /* the verdict */
+    bool stopped;              /* fail_fast stopped before the end of the file */
+    char reason[512];          /* why the file failed, for people */
+};
+
+struct ingest_file;
+
+/* Opens o->path (a regular file), reads its header and builds the validator; header failures are
+ * already reported through o->fs. Fails only for environment or internal errors (AE_IO, AE_NOMEM,
+ * AE_CONFIG for a schema that does not compile), with nothing left open. */
+int ingest_file_open(struct ingest_file **out, const struct ingest_file_opts *o,
+                     struct err *e) ASTRO_WUR;
+
+/* The size of the file when it was opened. */
+uint64_t ingest_file_size(const struct ingest_file *f);
+
+/* The output columns, in order (owned by f). When ingest_file_can_pass is false, no output is
+ * worth opening: the file has already failed (header problem, empty file, unreadable first
+ * record). */
+size_t ingest_file_columns(const struct ingest_file *f, const struct column_desc **cols);
+bool ingest_file_can_pass(const struct ingest_file *f);
+
+/* Streams the file: every record is validated and every valid row written to s (borrowed; NULL
+ * for no output), then decides the verdict into res. Returns 0 whatever the verdict; a negative
+ * code only for environment or internal errors, including a failed sink_write (the caller then
+ * aborts its sink). Call once. */
+int ingest_file_run(struct ingest_file *f, struct sink *s, struct ingest_file_result *res,
+                    struct err *e) ASTRO_WUR;
+
+void ingest_file_free(struct ingest_file *f);
+
+#endif

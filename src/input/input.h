@@ -1,0 +1,66 @@
+/*
+ * input.h - the input-reader interface: a delivered file, in any format, as record blocks.
+ *
+ * An input is a source (the delivered bytes, hashed and counted: input/source.h) and a format
+ * reader on top of it, chosen by the spec's format through one registry (input.c). Every reader
+ * fills the same struct record_block (batch/records.h), so the validator and the engine never
+ * know which format they read. A new format is one file with its struct input_ops and one line in
+ * input_ops_for().
+ */
+#ifndef ASTRO_INPUT_INPUT_H
+#define ASTRO_INPUT_INPUT_H
+
+#include "batch/records.h"
+#include "config/config.h"
+#include "input/source.h"
+
+/* One format's reader. impl is the reader's own state. */
+struct input_ops {
+    const char *name; /* the config word: "csv" */
+    /* Starts reading src (borrowed, outlives the reader) with spec's dialect (borrowed, outlives
+     * the reader). AE_CONFIG for a dialect the reader cannot use, AE_NOMEM. */
+    int (*open)(void **impl, struct source *src, const struct ingest_spec *spec, struct err *e);
+    /* Fills b with up to max_rows records (b is reset first; max_rows >= 1); b->nrows == 0 at the
+     * end. AE_IO for read errors, AE_FORMAT for input the reader refuses (the records before it
+     * are returned first; the call after them fails). A failure is final. */
+    int (*next)(void *impl, struct record_block *b, size_t max_rows, struct err *e);
+    /* Where the next record starts, for messages: the physical line (after a failure, the line of
+     * the record that failed). */
+    uint64_t (*position)(const void *impl);
+    void (*free)(void *impl);
+};
+
+extern const struct input_ops input_csv_ops;
+
+/* The reader of format f. */
+const struct input_ops *input_ops_for(enum input_format f);
+
+/* An open input: the source and the format reader reading it. */
+struct input {
+    const struct input_ops *ops;
+    void *impl;
+    struct source *src;
+};
+
+/* Opens fd (borrowed: the caller closes it after input_close) as a file of spec (borrowed, must
+ * outlive the input); name is used in messages. On failure *in is left closed (input_close is
+ * still safe). */
+int input_open(struct input *in, int fd, const char *name, const struct ingest_spec *spec,
+               struct err *e) ASTRO_WUR;
+
+static inline int input_next(struct input *in, struct record_block *b, size_t max_rows,
+                             struct err *e)
+{
+    return in->ops->next(in->impl, b, max_rows, e);
+}
+
+/* Bytes of the delivered file read so far, and their sha256 (of the whole file at the end). */
+uint64_t input_bytes(const struct input *in);
+void input_sha256(const struct input *in, unsigned char out[32]);
+/* See input_ops.position. */
+uint64_t input_position(const struct input *in);
+
+/* Frees the reader and the source; in may be zeroed or already closed. */
+void input_close(struct input *in);
+
+#endif
