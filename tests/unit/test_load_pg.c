@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "sink/load.h"
+#include "load/load.h"
 
 #include <libpq-fe.h>
 
@@ -158,7 +158,7 @@ static int load_kv(const struct load_opts *o, const int64_t *ids, const char *co
 {
     struct target_spec t = pg_target();
     struct sink s;
-    int rc = sink_pg_open(&s, &t, o, kv_cols, 2, e);
+    int rc = load_open(&s, &t, o, kv_cols, 2, e);
     if (rc != 0) {
         return rc;
     }
@@ -192,7 +192,7 @@ static void test_append_create_and_checkpoint(void **state)
     struct load_opts o = kv_opts(t, LOAD_APPEND, "sha-1", &res);
     struct target_spec tg = pg_target();
     struct sink s;
-    assert_int_equal(sink_pg_open(&s, &tg, &o, kv_cols, 2, &e), 0);
+    assert_int_equal(load_open(&s, &tg, &o, kv_cols, 2, &e), 0);
     struct batch b;
     const int64_t ids1[] = {1, 2, 3};
     const char *const names1[] = {"ann", "bob", "cy"};
@@ -383,7 +383,7 @@ static void test_failure_mid_load_leaves_nothing(void **state)
     o.create = false;
     struct target_spec tg = pg_target();
     struct sink s;
-    assert_int_equal(sink_pg_open(&s, &tg, &o, kv_cols, 2, &e), 0);
+    assert_int_equal(load_open(&s, &tg, &o, kv_cols, 2, &e), 0);
     struct batch b;
     const int64_t ids[] = {1, 2};
     const char *const names[] = {"a", "b"};
@@ -422,7 +422,7 @@ static void test_connection_lost_mid_copy(void **state)
     struct load_result res = {0};
     struct load_opts o = kv_opts(t, LOAD_APPEND, "sha-1", &res);
     struct sink s;
-    assert_int_equal(sink_pg_open(&s, &tg, &o, kv_cols, 2, &e), 0);
+    assert_int_equal(load_open(&s, &tg, &o, kv_cols, 2, &e), 0);
     assert_q(fmt("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
                  "application_name = '%s'",
                  app),
@@ -464,7 +464,7 @@ static void test_server_down(void **state)
     tg.name = "down";
     struct sink s;
     tg.dsn = "host=127.0.0.1 port=1 user=astro password=secret dbname=x connect_timeout=5";
-    assert_int_equal(sink_pg_open(&s, &tg, &o, kv_cols, 2, &e), AE_DB);
+    assert_int_equal(load_open(&s, &tg, &o, kv_cols, 2, &e), AE_DB);
     assert_non_null(strstr(e.msg, "target \"down\" (postgres host=127.0.0.1 port=1 dbname=x "
                                   "user=astro): cannot connect: connection to server at "
                                   "\"127.0.0.1\", port 1 failed: Connection refused"));
@@ -472,7 +472,7 @@ static void test_server_down(void **state)
     assert_null(strchr(e.msg, '\n'));
 
     tg.dsn = "postgresql://astro:secret@127.0.0.1:1/x?connect_timeout=5";
-    assert_int_equal(sink_pg_open(&s, &tg, &o, kv_cols, 2, &e), AE_DB);
+    assert_int_equal(load_open(&s, &tg, &o, kv_cols, 2, &e), AE_DB);
     assert_non_null(strstr(e.msg, "target \"down\" (postgres host=127.0.0.1 port=1 dbname=x "
                                   "user=astro): cannot connect:"));
     assert_null(strstr(e.msg, "secret"));
@@ -484,7 +484,7 @@ static void test_server_down(void **state)
 
     /* A DSN libpq cannot parse: our message never quotes it. */
     tg.dsn = "host=127.0.0.1 password=secret junk";
-    assert_int_equal(sink_pg_open(&s, &tg, &o, kv_cols, 2, &e), AE_CONFIG);
+    assert_int_equal(load_open(&s, &tg, &o, kv_cols, 2, &e), AE_CONFIG);
     assert_string_equal(e.msg, "target \"down\" (postgres): the dsn is not a valid libpq "
                                "connection string or URI (key=value pairs, values with spaces in "
                                "single quotes, or postgresql://user@host:port/dbname)");
@@ -499,11 +499,11 @@ static void test_table_checks(void **state)
     o.create = false;
     struct target_spec tg = pg_target();
     struct sink s;
-    assert_int_equal(sink_pg_open(&s, &tg, &o, kv_cols, 2, &e), AE_DB);
+    assert_int_equal(load_open(&s, &tg, &o, kv_cols, 2, &e), AE_DB);
     assert_non_null(
         strstr(e.msg, fmt("): table \"%s\" does not exist (create: true creates it)", t)));
     exec(fmt("CREATE TABLE \"%s\" (id integer, name varchar(10))", t));
-    assert_int_equal(sink_pg_open(&s, &tg, &o, kv_cols, 2, &e), AE_DB);
+    assert_int_equal(load_open(&s, &tg, &o, kv_cols, 2, &e), AE_DB);
     assert_non_null(strstr(e.msg, fmt("): column \"id\" of table \"%s\" is integer, but the "
                                       "dataset's int64 column loads as bigint (binary COPY needs "
                                       "that type)",
@@ -648,7 +648,7 @@ static void test_type_round_trip(void **state)
     o.result = &res;
     struct target_spec tg = pg_target();
     struct sink s;
-    assert_int_equal(sink_pg_open(&s, &tg, &o, cols, NC, &e), 0);
+    assert_int_equal(load_open(&s, &tg, &o, cols, NC, &e), 0);
     assert_int_equal(sink_write(&s, &b, &e), 0);
     if (sink_commit(&s, NULL, &e) != 0) {
         fprintf(stderr, "%s\n", e.msg);

@@ -1,6 +1,6 @@
 /*
- * sqlite_load.c - the SQLite load sink, plus what both load sinks share (option checks, identifier
- * quoting, the dispatch by target kind).
+ * sqlite.c - the SQLite load target (struct load_target_ops load_target_sqlite): loads as a sink,
+ * the checkpoint look-up, SQL statements in one transaction, and the column types.
  *
  * A load is one transaction opened with BEGIN IMMEDIATE, which takes SQLite's write lock at once:
  * the checkpoint check, the table creation, the DELETE of replace, every row and the checkpoint row
@@ -8,8 +8,10 @@
  * through one prepared INSERT bound per row; upsert is INSERT ... ON CONFLICT (key) DO UPDATE ...
  * WHERE (old values) IS NOT (new values), with SQLite row values (sqlite.org/rowvalue.html), so an
  * unchanged row is not rewritten and does not count in changes(). The value mapping is in load.h.
+ * A sql step's statements run the same way, between BEGIN IMMEDIATE and COMMIT.
  */
-#include "sink/load.h"
+#include "load/load.h"
+#include "load/load_int.h"
 
 #include <sqlite3.h>
 
@@ -19,177 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* ------------------------------------------------------------------ shared helpers */
-
-int load_quote_ident(struct buf *b, const char *name)
-{
-    /* SQL-92 delimited identifiers: a double quote inside is written twice. */
-    int rc = buf_putc(b, '"');
-    for (const char *p = name; rc == 0 && *p != '\0'; p++) {
-        rc = buf_putc(b, *p);
-        if (rc == 0 && *p == '"') {
-            rc = buf_putc(b, '"');
-        }
-    }
-    if (rc == 0) {
-        rc = buf_putc(b, '"');
-    }
-    return rc;
-}
-
-int load_quote_table(struct buf *b, const char *table)
-{
-    const char *dot = strchr(table, '.');
-    if (dot == NULL) {
-        return load_quote_ident(b, table);
-    }
-    size_t n = (size_t)(dot - table);
-    char *schema = strndup(table, n);
-    if (schema == NULL) {
-        return AE_NOMEM;
-    }
-    int rc = load_quote_ident(b, schema);
-    free(schema);
-    if (rc == 0) {
-        rc = buf_putc(b, '.');
-    }
-    if (rc == 0) {
-        rc = load_quote_ident(b, dot + 1);
-    }
-    return rc;
-}
-
-void load_plan_release(struct load_plan *p)
-{
-    if (p->names != NULL) {
-        for (size_t i = 0; i < p->ncols; i++) {
-            free(p->names[i]);
-        }
-    }
-    free(p->names);
-    free(p->is_key);
-    free(p->not_null);
-    memset(p, 0, sizeof(*p));
-}
-
-int load_plan_init(struct load_plan *p, const struct load_opts *o, const struct column_desc *cols,
-                   size_t ncols, const char *target, struct err *e)
-{
-    memset(p, 0, sizeof(*p));
-    int rc = 0;
-    if (o->table == NULL || o->table[0] == '\0') {
-        return err_set(e, AE_CONFIG, "target \"%s\": load without a table name", target);
-    }
-    if (ncols == 0) {
-        return err_set(e, AE_CONFIG, "target \"%s\": load into \"%s\" without columns", target,
-                       o->table);
-    }
-    if (o->on_conflict == NULL || strcmp(o->on_conflict, "update") == 0) {
-        p->conflict = LOAD_CONFLICT_UPDATE;
-    } else if (strcmp(o->on_conflict, "nothing") == 0) {
-        p->conflict = LOAD_CONFLICT_NOTHING;
-    } else if (strcmp(o->on_conflict, "error") == 0) {
-        p->conflict = LOAD_CONFLICT_ERROR;
-    } else {
-        return err_set(e, AE_CONFIG,
-                       "target \"%s\": on_conflict \"%s\" is not one of update, nothing, error",
-                       target, o->on_conflict);
-    }
-    if (o->mode == LOAD_UPSERT && o->nkey == 0) {
-        return err_set(e, AE_CONFIG, "target \"%s\": upsert into \"%s\" needs key columns", target,
-                       o->table);
-    }
-    p->names = calloc(ncols, sizeof(*p->names));
-    p->is_key = calloc(ncols, sizeof(*p->is_key));
-    p->not_null = calloc(ncols, sizeof(*p->not_null));
-    if (p->names == NULL || p->is_key == NULL || p->not_null == NULL) {
-        rc = err_set(e, AE_NOMEM, "out of memory");
-        goto fail;
-    }
-    p->ncols = ncols;
-    for (size_t r = 0; r < o->nrenames; r++) {
-        bool found = false;
-        for (size_t i = 0; i < ncols && !found; i++) {
-            found = strcmp(cols[i].name, o->renames[2 * r]) == 0;
-        }
-        if (!found) {
-            rc = err_set(e, AE_CONFIG, "target \"%s\": rename of \"%s\": no such column in dataset",
-                         target, o->renames[2 * r]);
-            goto fail;
-        }
-    }
-    for (size_t i = 0; i < ncols; i++) {
-        const char *name = cols[i].name;
-        for (size_t r = 0; r < o->nrenames; r++) {
-            if (strcmp(o->renames[2 * r], cols[i].name) == 0) {
-                name = o->renames[2 * r + 1];
-            }
-        }
-        if (name == NULL || name[0] == '\0') {
-            rc =
-                err_set(e, AE_CONFIG, "target \"%s\": column %zu has an empty name", target, i + 1);
-            goto fail;
-        }
-        p->names[i] = strdup(name);
-        if (p->names[i] == NULL) {
-            rc = err_set(e, AE_NOMEM, "out of memory");
-            goto fail;
-        }
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(p->names[j], name) == 0) {
-                rc = err_set(e, AE_CONFIG, "target \"%s\": column \"%s\" appears twice in \"%s\"",
-                             target, name, o->table);
-                goto fail;
-            }
-        }
-    }
-    if (o->mode == LOAD_UPSERT) {
-        for (size_t k = 0; k < o->nkey; k++) {
-            bool found = false;
-            for (size_t i = 0; i < ncols; i++) {
-                if (strcmp(p->names[i], o->key[k]) == 0) {
-                    p->is_key[i] = true;
-                    found = true;
-                }
-            }
-            if (!found) {
-                rc = err_set(e, AE_CONFIG,
-                             "target \"%s\": key column \"%s\" is not a column of the load into "
-                             "\"%s\"",
-                             target, o->key[k], o->table);
-                goto fail;
-            }
-        }
-    }
-    for (size_t i = 0; i < ncols; i++) {
-        p->nvalue += p->is_key[i] ? 0 : 1;
-        p->not_null[i] = p->is_key[i] || !cols[i].nullable;
-    }
-    return 0;
-fail:
-    load_plan_release(p);
-    return rc;
-}
-
-/* Every load sink's impl starts with its counts, so sink_load_result() reads either kind. */
-void sink_load_result(const struct sink *s, struct load_result *out)
-{
-    memset(out, 0, sizeof(*out));
-    if (s->impl != NULL) {
-        memcpy(out, s->impl, sizeof(*out));
-    }
-}
-
-int sink_load_open(struct sink *s, const struct target_spec *t, const struct load_opts *o,
-                   const struct column_desc *cols, size_t ncols, struct err *e)
-{
-    if (t->kind == TARGET_POSTGRES) {
-        return sink_pg_open(s, t, o, cols, ncols, e);
-    }
-    return sink_sqlite_open(s, t, o, cols, ncols, e);
-}
-
-const char *load_sqlite_type(struct dtype_info t, char *buf, size_t n)
+static const char *sqlite_type_name(struct dtype_info t, char *buf, size_t n)
 {
     const char *s = "INTEGER";
     switch (t.id) {
@@ -280,8 +112,9 @@ static size_t fmt_decimal(char *out, __int128 v, unsigned scale)
 /* ------------------------------------------------------------------ the SQLite sink */
 
 struct sqlite_load {
-    struct load_result res; /* first: see sink_load_result() */
-    struct load_result *out;
+    struct load_result res;  /* the counts so far */
+    struct load_result *out; /* load_opts.result: res is copied there after open, each write and
+                                at the end */
     sqlite3 *db;
     sqlite3_stmt *ins;
     bool in_tx;
@@ -300,7 +133,7 @@ static int db_err(struct sqlite_load *l, struct err *e, const char *what)
                    l->db != NULL ? sqlite3_errmsg(l->db) : "out of memory");
 }
 
-static int exec_sql(struct sqlite_load *l, const char *sql, const char *what, struct err *e)
+static int sq_exec(struct sqlite_load *l, const char *sql, const char *what, struct err *e)
 {
     if (sqlite3_exec(l->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
         return db_err(l, e, what);
@@ -308,11 +141,17 @@ static int exec_sql(struct sqlite_load *l, const char *sql, const char *what, st
     return 0;
 }
 
-static void sqlite_free(struct sqlite_load *l)
+/* Copies the counts so far to load_opts.result, if the caller gave one. */
+static void sq_publish(const struct sqlite_load *l)
 {
     if (l->out != NULL) {
         *l->out = l->res;
     }
+}
+
+static void sqlite_free(struct sqlite_load *l)
+{
+    sq_publish(l);
     sqlite3_finalize(l->ins);
     if (l->in_tx) {
         sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
@@ -357,44 +196,15 @@ static int query_checkpoint(sqlite3 *db, const char *dataset, const char *sha, c
     return rc;
 }
 
-int load_create_table_sql(struct buf *b, const char *table, const struct load_plan *p,
-                          const struct dtype_info *types,
-                          const char *(*type_name)(struct dtype_info, char *, size_t), bool pk)
-{
-    int rc = buf_puts(b, "CREATE TABLE IF NOT EXISTS ");
-    rc = rc != 0 ? rc : load_quote_table(b, table);
-    rc = rc != 0 ? rc : buf_puts(b, " (");
-    for (size_t i = 0; rc == 0 && i < p->ncols; i++) {
-        char ty[32];
-        rc = i > 0 ? buf_puts(b, ", ") : 0;
-        rc = rc != 0 ? rc : load_quote_ident(b, p->names[i]);
-        rc = rc != 0 ? rc : buf_printf(b, " %s", type_name(types[i], ty, sizeof(ty)));
-        rc = rc != 0 || !p->not_null[i] ? rc : buf_puts(b, " NOT NULL");
-    }
-    if (rc == 0 && pk) {
-        rc = buf_puts(b, ", PRIMARY KEY (");
-        bool first = true;
-        for (size_t i = 0; rc == 0 && i < p->ncols; i++) {
-            if (p->is_key[i]) {
-                rc = first ? 0 : buf_puts(b, ", ");
-                rc = rc != 0 ? rc : load_quote_ident(b, p->names[i]);
-                first = false;
-            }
-        }
-        rc = rc != 0 ? rc : buf_putc(b, ')');
-    }
-    return rc != 0 ? rc : buf_putc(b, ')');
-}
-
 static int sq_create_table(struct sqlite_load *l, const struct load_opts *o, struct err *e)
 {
     struct buf b = BUF_INIT;
-    int rc = load_create_table_sql(&b, l->table, &l->plan, l->types, load_sqlite_type,
+    int rc = load_create_table_sql(&b, l->table, &l->plan, l->types, sqlite_type_name,
                                    o->mode == LOAD_UPSERT);
     if (rc != 0) {
         rc = err_set(e, AE_NOMEM, "out of memory");
     } else {
-        rc = exec_sql(l, b.data, "cannot create table", e);
+        rc = sq_exec(l, b.data, "cannot create table", e);
     }
     buf_release(&b);
     return rc;
@@ -606,6 +416,7 @@ static int sqlite_write(void *impl, const struct batch *b, struct err *e)
         sqlite3_reset(l->ins);
     }
     sqlite3_clear_bindings(l->ins); /* text bindings point into b */
+    sq_publish(l);
     return 0;
 }
 
@@ -642,7 +453,7 @@ static int sqlite_commit(void *impl, uint64_t *bytes, struct err *e)
         rc = db_err(l, e, "cannot record the checkpoint of");
         goto done;
     }
-    rc = exec_sql(l, "COMMIT", "cannot commit the load into", e);
+    rc = sq_exec(l, "COMMIT", "cannot commit the load into", e);
     if (rc == 0) {
         l->in_tx = false;
         l->res.committed = true;
@@ -655,13 +466,8 @@ done:
 
 static const struct sink_ops sqlite_ops = {sqlite_write, sqlite_commit, sqlite_abort};
 
-static char *dup_or_empty(const char *s)
-{
-    return strdup(s != NULL ? s : "");
-}
-
-int sink_sqlite_open(struct sink *s, const struct target_spec *t, const struct load_opts *o,
-                     const struct column_desc *cols, size_t ncols, struct err *e)
+static int sqlite_open(struct sink *s, const struct target_spec *t, const struct load_opts *o,
+                       const struct column_desc *cols, size_t ncols, struct err *e)
 {
     s->ops = &sqlite_ops;
     s->impl = NULL;
@@ -677,9 +483,9 @@ int sink_sqlite_open(struct sink *s, const struct target_spec *t, const struct l
     }
     l->target = strdup(tname);
     l->table = strdup(o->table);
-    l->run_id = dup_or_empty(o->run_id);
-    l->dataset = dup_or_empty(o->dataset);
-    l->sha = dup_or_empty(o->source_sha256);
+    l->run_id = load_strdup0(o->run_id);
+    l->dataset = load_strdup0(o->dataset);
+    l->sha = load_strdup0(o->source_sha256);
     l->types = calloc(ncols, sizeof(*l->types));
     if (l->target == NULL || l->table == NULL || l->run_id == NULL || l->dataset == NULL ||
         l->sha == NULL || l->types == NULL) {
@@ -701,12 +507,12 @@ int sink_sqlite_open(struct sink *s, const struct target_spec *t, const struct l
     }
     sqlite3_busy_timeout(l->db, 30000);
     sqlite3_extended_result_codes(l->db, 1);
-    rc = exec_sql(l, "BEGIN IMMEDIATE", "cannot start the load into", e);
+    rc = sq_exec(l, "BEGIN IMMEDIATE", "cannot start the load into", e);
     if (rc != 0) {
         goto fail;
     }
     l->in_tx = true;
-    rc = exec_sql(l, checkpoint_ddl, "cannot create astro_checkpoints for", e);
+    rc = sq_exec(l, checkpoint_ddl, "cannot create astro_checkpoints for", e);
     if (rc != 0) {
         goto fail;
     }
@@ -715,11 +521,9 @@ int sink_sqlite_open(struct sink *s, const struct target_spec *t, const struct l
         rc = db_err(l, e, "cannot read astro_checkpoints for");
         goto fail;
     }
-    l->out = o->result;
     if (found) {
         l->res.skipped = true;
-        s->impl = l;
-        return 0;
+        goto opened;
     }
     if (o->create) {
         rc = sq_create_table(l, o, e);
@@ -738,7 +542,7 @@ int sink_sqlite_open(struct sink *s, const struct target_spec *t, const struct l
             rc = err_set(e, AE_NOMEM, "out of memory");
             goto fail;
         }
-        rc = exec_sql(l, b.data, "cannot empty", e);
+        rc = sq_exec(l, b.data, "cannot empty", e);
         buf_release(&b);
         if (rc != 0) {
             goto fail;
@@ -748,10 +552,12 @@ int sink_sqlite_open(struct sink *s, const struct target_spec *t, const struct l
     if (rc != 0) {
         goto fail;
     }
+opened:
+    l->out = o->result; /* a failed open reports through e only */
+    sq_publish(l);
     s->impl = l;
     return 0;
 fail:
-    l->out = NULL; /* a failed open reports through e only */
     sqlite_free(l);
     return rc;
 }
@@ -763,6 +569,7 @@ static int sqlite_checkpointed(const struct target_spec *t, const char *dataset,
 {
     const char *tname = t->name != NULL ? t->name : "sqlite";
     struct stat st;
+    *done = false;
     if (t->path == NULL || stat(t->path, &st) != 0) {
         return 0; /* no database yet: nothing was loaded */
     }
@@ -799,12 +606,42 @@ done:
     return rc;
 }
 
-int load_checkpointed(const struct target_spec *t, const char *dataset, const char *sha256,
-                      const char *table, bool *done, struct err *e)
+/* ------------------------------------------------------------------ SQL statements */
+
+static int sqlite_exec_sql(const struct target_spec *t, const char *sql, struct err *e)
 {
-    *done = false;
-    if (t->kind == TARGET_POSTGRES) {
-        return load_pg_checkpointed(t, dataset, sha256, table, done, e);
+    const char *tname = t->name != NULL ? t->name : "sqlite";
+    if (t->path == NULL || t->path[0] == '\0') {
+        return err_set(e, AE_CONFIG, "target \"%s\" (sqlite): no database path", tname);
     }
-    return sqlite_checkpointed(t, dataset, sha256, table, done, e);
+    sqlite3 *db = NULL;
+    char *msg = NULL;
+    int rc = 0;
+    if (sqlite3_open_v2(t->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        rc = err_set(e, AE_DB, "target \"%s\" (sqlite): cannot open %s: %s", tname, t->path,
+                     db != NULL ? sqlite3_errmsg(db) : "out of memory");
+        goto done;
+    }
+    sqlite3_busy_timeout(db, 30000);
+    /* sqlite3_exec() stops at the first failing statement; the ROLLBACK undoes the ones before. */
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+        rc = err_set(e, AE_DB, "target \"%s\" (sqlite %s): %s", tname, t->path,
+                     msg != NULL ? msg : sqlite3_errmsg(db));
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    }
+done:
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    return rc;
 }
+
+const struct load_target_ops load_target_sqlite = {
+    .name = "sqlite",
+    .open = sqlite_open,
+    .checkpointed = sqlite_checkpointed,
+    .exec_sql = sqlite_exec_sql,
+    .type_name = sqlite_type_name,
+};

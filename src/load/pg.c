@@ -1,5 +1,7 @@
 /*
- * pg.c - the PostgreSQL load sink: libpq, one transaction per load, rows sent with binary COPY.
+ * pg.c - the PostgreSQL load target (struct load_target_ops load_target_postgres): libpq, one
+ * transaction per load, rows sent with binary COPY; the checkpoint look-up; a sql step's
+ * statements in one transaction (BEGIN, the statements, COMMIT); the column types.
  *
  * Open connects (a DSN, or the PG* variables, service file and .pgpass through an empty conninfo),
  * makes sure astro_checkpoints exists (its own short transaction, so a long load does not hold a
@@ -26,8 +28,11 @@
  *
  * A password never reaches a message: targets are described by host, port, dbname and user only,
  * and every libpq or server message is scrubbed of the connection's password before it is copied.
+ * Loads, checkpoint look-ups and SQL statements all connect through pg_connect() and report
+ * through pg_fail(), so none of them can bypass the scrubbing.
  */
-#include "sink/load.h"
+#include "load/load.h"
+#include "load/load_int.h"
 
 #include <libpq-fe.h>
 
@@ -76,8 +81,9 @@ enum pg_enc {
 };
 
 struct pg_load {
-    struct load_result res; /* first: see sink_load_result() */
-    struct load_result *out;
+    struct load_result res;  /* the counts so far */
+    struct load_result *out; /* load_opts.result: res is copied there after open, each write and
+                                at the end */
     PGconn *conn;
     bool in_tx;
     bool in_copy;
@@ -97,7 +103,7 @@ struct pg_load {
 
 /* ------------------------------------------------------------------ type mapping */
 
-const char *load_pg_type(struct dtype_info t, char *buf, size_t n)
+static const char *pg_type_name(struct dtype_info t, char *buf, size_t n)
 {
     const char *s = "text";
     switch (t.id) {
@@ -200,11 +206,16 @@ static void pg_clean(char *out, size_t n, const char *msg, const char *password)
     out[o] = '\0';
 }
 
+/* Records code with "target "T" (postgres WHERE): WHAT "TABLE": MSG", msg scrubbed by
+ * pg_clean(); without what (a sql step's statements) only "...: MSG". */
 static int pg_msg_err(const struct pg_load *l, struct err *e, int code, const char *what,
                       const char *msg)
 {
     char clean[768];
     pg_clean(clean, sizeof(clean), msg, l->conn != NULL ? PQpass(l->conn) : NULL);
+    if (what == NULL) {
+        return err_set(e, code, "target \"%s\" (postgres %s): %s", l->target, l->where, clean);
+    }
     return err_set(e, code, "target \"%s\" (postgres %s): %s \"%s\": %s", l->target, l->where, what,
                    l->table != NULL ? l->table : "", clean);
 }
@@ -425,6 +436,14 @@ static int pg_range_err(struct pg_load *l, const struct batch *b, size_t c, size
                    l->target, l->where, l->table, b->line[r], l->plan.names[c]);
 }
 
+/* Copies the counts so far to load_opts.result, if the caller gave one. */
+static void pg_publish(const struct pg_load *l)
+{
+    if (l->out != NULL) {
+        *l->out = l->res;
+    }
+}
+
 static int pg_write(void *impl, const struct batch *b, struct err *e)
 {
     struct pg_load *l = impl;
@@ -535,6 +554,7 @@ static int pg_write(void *impl, const struct batch *b, struct err *e)
             }
         }
     }
+    pg_publish(l);
     return 0;
 }
 
@@ -542,9 +562,7 @@ static int pg_write(void *impl, const struct batch *b, struct err *e)
 
 static void pg_free(struct pg_load *l)
 {
-    if (l->out != NULL) {
-        *l->out = l->res;
-    }
+    pg_publish(l);
     if (l->conn != NULL) {
         if (l->in_copy) {
             /* Ends the COPY with an error so the server discards it; then drain its results. */
@@ -771,7 +789,7 @@ static int pg_ensure_checkpoints(struct pg_load *l, struct err *e)
 static int pg_create_table(struct pg_load *l, bool pk, struct err *e)
 {
     struct buf b = BUF_INIT;
-    int rc = load_create_table_sql(&b, l->table, &l->plan, l->types, load_pg_type, pk);
+    int rc = load_create_table_sql(&b, l->table, &l->plan, l->types, pg_type_name, pk);
     if (rc != 0) {
         rc = err_set(e, AE_NOMEM, "out of memory");
     } else {
@@ -828,7 +846,7 @@ static int pg_check_columns(struct pg_load *l, struct err *e)
         if (!pg_oid_fits(l->types[i].id, oid)) {
             char dt[40], want[32];
             dtype_name(l->types[i], dt, sizeof(dt));
-            load_pg_type(l->types[i], want, sizeof(want));
+            pg_type_name(l->types[i], want, sizeof(want));
             rc = err_set(e, AE_DB,
                          "target \"%s\" (postgres %s): column \"%s\" of table \"%s\" is %s, but "
                          "the dataset's %s column loads as %s (binary COPY needs that type)",
@@ -993,13 +1011,8 @@ static int pg_can_freeze(struct pg_load *l, bool *freeze, struct err *e)
     return rc;
 }
 
-static char *pg_dup(const char *s)
-{
-    return strdup(s != NULL ? s : "");
-}
-
-int sink_pg_open(struct sink *s, const struct target_spec *t, const struct load_opts *o,
-                 const struct column_desc *cols, size_t ncols, struct err *e)
+static int pg_open(struct sink *s, const struct target_spec *t, const struct load_opts *o,
+                   const struct column_desc *cols, size_t ncols, struct err *e)
 {
     s->ops = &pg_ops;
     s->impl = NULL;
@@ -1017,9 +1030,9 @@ int sink_pg_open(struct sink *s, const struct target_spec *t, const struct load_
     buf_init(&l->data, 0);
     l->target = strdup(tname);
     l->table = strdup(o->table);
-    l->run_id = pg_dup(o->run_id);
-    l->dataset = pg_dup(o->dataset);
-    l->sha = pg_dup(o->source_sha256);
+    l->run_id = load_strdup0(o->run_id);
+    l->dataset = load_strdup0(o->dataset);
+    l->sha = load_strdup0(o->source_sha256);
     l->types = calloc(ncols, sizeof(*l->types));
     l->enc = calloc(ncols, sizeof(*l->enc));
     if (l->target == NULL || l->table == NULL || l->run_id == NULL || l->dataset == NULL ||
@@ -1069,11 +1082,9 @@ int sink_pg_open(struct sink *s, const struct target_spec *t, const struct load_
         }
         bool found = PQntuples(r) > 0;
         PQclear(r);
-        l->out = o->result;
         if (found) {
             l->res.skipped = true;
-            s->impl = l;
-            return 0;
+            goto opened;
         }
     }
     if (o->create) {
@@ -1151,16 +1162,18 @@ int sink_pg_open(struct sink *s, const struct target_spec *t, const struct load_
         rc = err_set(e, AE_NOMEM, "out of memory");
         goto fail;
     }
+opened:
+    l->out = o->result; /* a failed open reports through e only */
+    pg_publish(l);
     s->impl = l;
     return 0;
 fail:
-    l->out = NULL; /* a failed open reports through e only */
     pg_free(l);
     return rc;
 }
 
-int load_pg_checkpointed(const struct target_spec *t, const char *dataset, const char *sha256,
-                         const char *table, bool *done, struct err *e)
+static int pg_checkpointed(const struct target_spec *t, const char *dataset, const char *sha256,
+                           const char *table, bool *done, struct err *e)
 {
     *done = false;
     struct pg_load l = {0};
@@ -1196,3 +1209,49 @@ done:
     free(l.where);
     return rc;
 }
+
+/* ------------------------------------------------------------------ SQL statements */
+
+/* BEGIN, the statements, COMMIT. PQexec() sends them as one simple query: the server stops at the
+ * first failing statement and reports its error, and the transaction then rolls back (PQfinish
+ * ends the session, which rolls it back on the server by itself). */
+static int pg_exec_sql(const struct target_spec *t, const char *sql, struct err *e)
+{
+    struct pg_load l = {0};
+    l.target = (char *)(t->name != NULL ? t->name : "postgres");
+    int rc = pg_connect(t, &l.conn, &l.where, e);
+    if (rc != 0) {
+        return rc;
+    }
+    PGresult *r = PQexec(l.conn, "BEGIN");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        rc = pg_fail(&l, r, NULL, e);
+        goto done;
+    }
+    PQclear(r);
+    r = PQexec(l.conn, sql);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
+        rc = pg_fail(&l, r, NULL, e);
+        goto done;
+    }
+    PQclear(r);
+    r = PQexec(l.conn, "COMMIT");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        rc = pg_fail(&l, r, NULL, e);
+        goto done;
+    }
+    PQclear(r);
+done:
+    PQfinish(l.conn);
+    free(l.where);
+    return rc;
+}
+
+const struct load_target_ops load_target_postgres = {
+    .name = "postgres",
+    .open = pg_open,
+    .checkpointed = pg_checkpointed,
+    .exec_sql = pg_exec_sql,
+    .type_name = pg_type_name,
+};
