@@ -1,7 +1,8 @@
 /*
  * common.c - what every load target shares (load_int.h): the option checks that turn a
- * struct load_opts into a struct load_plan, SQL-92 identifier quoting and the CREATE TABLE text.
- * Nothing here talks to a database; the targets run the text these functions build.
+ * struct load_opts into a struct load_plan, the state every open load keeps (struct load_state),
+ * SQL-92 identifier quoting and the CREATE TABLE text. Nothing here talks to a database; the
+ * targets run the text these functions build.
  */
 #include "load/load_int.h"
 
@@ -187,7 +188,53 @@ int load_create_table_sql(struct buf *b, const char *table, const struct load_pl
     return rc != 0 ? rc : buf_putc(b, ')');
 }
 
-char *load_strdup0(const char *s)
+static char *strdup0(const char *s)
 {
     return strdup(s != NULL ? s : "");
+}
+
+int load_state_init(struct load_state *s, const struct target_spec *t, const char *kind,
+                    const struct load_opts *o, const struct column_desc *cols, size_t ncols,
+                    struct err *e)
+{
+    memset(s, 0, sizeof(*s));
+    const char *tname = t->name != NULL ? t->name : kind;
+    int rc = load_plan_init(&s->plan, o, cols, ncols, tname, e);
+    if (rc != 0) {
+        return rc;
+    }
+    s->target = strdup(tname);
+    s->table = strdup(o->table);
+    s->run_id = strdup0(o->run_id);
+    s->dataset = strdup0(o->dataset);
+    s->sha = strdup0(o->source_sha256);
+    s->types = calloc(ncols, sizeof(*s->types));
+    if (s->target == NULL || s->table == NULL || s->run_id == NULL || s->dataset == NULL ||
+        s->sha == NULL || s->types == NULL) {
+        load_state_release(s);
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < ncols; i++) {
+        s->types[i] = cols[i].type;
+    }
+    return 0;
+}
+
+void load_state_publish(const struct load_state *s)
+{
+    if (s->out != NULL) {
+        *s->out = s->res;
+    }
+}
+
+void load_state_release(struct load_state *s)
+{
+    load_plan_release(&s->plan);
+    free(s->types);
+    free(s->target);
+    free(s->table);
+    free(s->run_id);
+    free(s->dataset);
+    free(s->sha);
+    memset(s, 0, sizeof(*s));
 }

@@ -60,7 +60,32 @@ int load_create_table_sql(struct buf *b, const char *table, const struct load_pl
                           const char *(*type_name)(struct dtype_info, char *, size_t),
                           bool pk) ASTRO_WUR;
 
-/* A malloc'd copy of s, or of "" when s is NULL (the caller frees it); NULL when out of memory. */
-char *load_strdup0(const char *s);
+/* What every open load keeps of its open call: the checked plan, the column types, the names its
+ * messages and its checkpoint row use, and its counts. Owns everything but out. */
+struct load_state {
+    struct load_result res;   /* the counts so far */
+    struct load_result *out;  /* load_opts.result (borrowed), or NULL: see load_state_publish() */
+    struct load_plan plan;    /* the checked options */
+    struct dtype_info *types; /* plan.ncols column types, copied from cols */
+    char *target;             /* target name, for messages */
+    char *table;              /* target table, as configured */
+    char *run_id;             /* checkpoint row: run, dataset and source hash ("" when not set) */
+    char *dataset;
+    char *sha;
+};
+
+/* Fills s from o and cols (borrowed: s copies them) with load_plan_init(), naming the target
+ * t->name, or kind when t has no name. s->out stays NULL: the target sets it to o->result once
+ * its open has succeeded, so that a failed open reports through e only. Fails with AE_CONFIG or
+ * AE_NOMEM; s is then empty and needs no release. */
+int load_state_init(struct load_state *s, const struct target_spec *t, const char *kind,
+                    const struct load_opts *o, const struct column_desc *cols, size_t ncols,
+                    struct err *e) ASTRO_WUR;
+
+/* Copies the counts so far to s->out, when set: after open, after each write and at the end. */
+void load_state_publish(const struct load_state *s);
+
+/* Frees what s owns and empties it; an empty (zeroed) s is a no-op. Publishes nothing. */
+void load_state_release(struct load_state *s);
 
 #endif

@@ -112,25 +112,16 @@ static size_t fmt_decimal(char *out, __int128 v, unsigned scale)
 /* ------------------------------------------------------------------ the SQLite sink */
 
 struct sqlite_load {
-    struct load_result res;  /* the counts so far */
-    struct load_result *out; /* load_opts.result: res is copied there after open, each write and
-                                at the end */
+    struct load_state ls; /* plan, names, counts (load_int.h) */
     sqlite3 *db;
     sqlite3_stmt *ins;
     bool in_tx;
-    struct load_plan plan;
-    struct dtype_info *types;
-    char *target; /* target name, for messages */
-    char *table;
-    char *run_id;
-    char *dataset;
-    char *sha;
 };
 
 static int db_err(struct sqlite_load *l, struct err *e, const char *what)
 {
-    return err_set(e, AE_DB, "target \"%s\" (sqlite): %s \"%s\": %s", l->target, what, l->table,
-                   l->db != NULL ? sqlite3_errmsg(l->db) : "out of memory");
+    return err_set(e, AE_DB, "target \"%s\" (sqlite): %s \"%s\": %s", l->ls.target, what,
+                   l->ls.table, l->db != NULL ? sqlite3_errmsg(l->db) : "out of memory");
 }
 
 static int sq_exec(struct sqlite_load *l, const char *sql, const char *what, struct err *e)
@@ -141,29 +132,15 @@ static int sq_exec(struct sqlite_load *l, const char *sql, const char *what, str
     return 0;
 }
 
-/* Copies the counts so far to load_opts.result, if the caller gave one. */
-static void sq_publish(const struct sqlite_load *l)
-{
-    if (l->out != NULL) {
-        *l->out = l->res;
-    }
-}
-
 static void sqlite_free(struct sqlite_load *l)
 {
-    sq_publish(l);
+    load_state_publish(&l->ls);
     sqlite3_finalize(l->ins);
     if (l->in_tx) {
         sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
     }
     sqlite3_close(l->db);
-    load_plan_release(&l->plan);
-    free(l->types);
-    free(l->target);
-    free(l->table);
-    free(l->run_id);
-    free(l->dataset);
-    free(l->sha);
+    load_state_release(&l->ls);
     free(l);
 }
 
@@ -199,7 +176,7 @@ static int query_checkpoint(sqlite3 *db, const char *dataset, const char *sha, c
 static int sq_create_table(struct sqlite_load *l, const struct load_opts *o, struct err *e)
 {
     struct buf b = BUF_INIT;
-    int rc = load_create_table_sql(&b, l->table, &l->plan, l->types, sqlite_type_name,
+    int rc = load_create_table_sql(&b, l->ls.table, &l->ls.plan, l->ls.types, sqlite_type_name,
                                    o->mode == LOAD_UPSERT);
     if (rc != 0) {
         rc = err_set(e, AE_NOMEM, "out of memory");
@@ -213,10 +190,10 @@ static int sq_create_table(struct sqlite_load *l, const struct load_opts *o, str
 /* Every load column must exist in the table (SQLite compares names case-insensitively). */
 static int sq_check_columns(struct sqlite_load *l, struct err *e)
 {
-    const char *dot = strchr(l->table, '.');
-    char *schema = dot != NULL ? strndup(l->table, (size_t)(dot - l->table)) : strdup("main");
-    const char *name = dot != NULL ? dot + 1 : l->table;
-    bool *seen = calloc(l->plan.ncols, sizeof(*seen));
+    const char *dot = strchr(l->ls.table, '.');
+    char *schema = dot != NULL ? strndup(l->ls.table, (size_t)(dot - l->ls.table)) : strdup("main");
+    const char *name = dot != NULL ? dot + 1 : l->ls.table;
+    bool *seen = calloc(l->ls.plan.ncols, sizeof(*seen));
     sqlite3_stmt *st = NULL;
     int rc = 0;
     size_t ntable = 0;
@@ -235,8 +212,8 @@ static int sq_check_columns(struct sqlite_load *l, struct err *e)
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *col = (const char *)sqlite3_column_text(st, 0);
         ntable++;
-        for (size_t i = 0; col != NULL && i < l->plan.ncols; i++) {
-            if (sqlite3_stricmp(col, l->plan.names[i]) == 0) {
+        for (size_t i = 0; col != NULL && i < l->ls.plan.ncols; i++) {
+            if (sqlite3_stricmp(col, l->ls.plan.names[i]) == 0) {
                 seen[i] = true;
             }
         }
@@ -249,13 +226,13 @@ static int sq_check_columns(struct sqlite_load *l, struct err *e)
         rc =
             err_set(e, AE_DB,
                     "target \"%s\" (sqlite): table \"%s\" does not exist (create: true creates it)",
-                    l->target, l->table);
+                    l->ls.target, l->ls.table);
         goto done;
     }
-    for (size_t i = 0; i < l->plan.ncols; i++) {
+    for (size_t i = 0; i < l->ls.plan.ncols; i++) {
         if (!seen[i]) {
             rc = err_set(e, AE_DB, "target \"%s\" (sqlite): table \"%s\" has no column \"%s\"",
-                         l->target, l->table, l->plan.names[i]);
+                         l->ls.target, l->ls.table, l->ls.plan.names[i]);
             goto done;
         }
     }
@@ -270,47 +247,47 @@ static int sq_prepare_insert(struct sqlite_load *l, const struct load_opts *o, s
 {
     struct buf b = BUF_INIT;
     int rc = buf_puts(&b, "INSERT INTO ");
-    rc = rc != 0 ? rc : load_quote_table(&b, l->table);
+    rc = rc != 0 ? rc : load_quote_table(&b, l->ls.table);
     rc = rc != 0 ? rc : buf_puts(&b, " AS astro_t (");
-    for (size_t i = 0; rc == 0 && i < l->plan.ncols; i++) {
+    for (size_t i = 0; rc == 0 && i < l->ls.plan.ncols; i++) {
         rc = i > 0 ? buf_puts(&b, ", ") : 0;
-        rc = rc != 0 ? rc : load_quote_ident(&b, l->plan.names[i]);
+        rc = rc != 0 ? rc : load_quote_ident(&b, l->ls.plan.names[i]);
     }
     rc = rc != 0 ? rc : buf_puts(&b, ") VALUES (");
-    for (size_t i = 0; rc == 0 && i < l->plan.ncols; i++) {
+    for (size_t i = 0; rc == 0 && i < l->ls.plan.ncols; i++) {
         rc = buf_puts(&b, i > 0 ? ", ?" : "?");
     }
     rc = rc != 0 ? rc : buf_putc(&b, ')');
-    if (rc == 0 && o->mode == LOAD_UPSERT && l->plan.conflict != LOAD_CONFLICT_ERROR) {
+    if (rc == 0 && o->mode == LOAD_UPSERT && l->ls.plan.conflict != LOAD_CONFLICT_ERROR) {
         rc = buf_puts(&b, " ON CONFLICT (");
         bool first = true;
-        for (size_t i = 0; rc == 0 && i < l->plan.ncols; i++) {
-            if (l->plan.is_key[i]) {
+        for (size_t i = 0; rc == 0 && i < l->ls.plan.ncols; i++) {
+            if (l->ls.plan.is_key[i]) {
                 rc = first ? 0 : buf_puts(&b, ", ");
-                rc = rc != 0 ? rc : load_quote_ident(&b, l->plan.names[i]);
+                rc = rc != 0 ? rc : load_quote_ident(&b, l->ls.plan.names[i]);
                 first = false;
             }
         }
-        if (l->plan.conflict == LOAD_CONFLICT_NOTHING || l->plan.nvalue == 0) {
+        if (l->ls.plan.conflict == LOAD_CONFLICT_NOTHING || l->ls.plan.nvalue == 0) {
             rc = rc != 0 ? rc : buf_puts(&b, ") DO NOTHING");
         } else {
             /* Update only rows whose values differ: IS NOT compares NULLs as values. */
             struct buf olds = BUF_INIT, news = BUF_INIT;
             rc = rc != 0 ? rc : buf_puts(&b, ") DO UPDATE SET ");
             first = true;
-            for (size_t i = 0; rc == 0 && i < l->plan.ncols; i++) {
-                if (l->plan.is_key[i]) {
+            for (size_t i = 0; rc == 0 && i < l->ls.plan.ncols; i++) {
+                if (l->ls.plan.is_key[i]) {
                     continue;
                 }
                 const char *sep = first ? "" : ", ";
                 rc = buf_puts(&b, sep);
-                rc = rc != 0 ? rc : load_quote_ident(&b, l->plan.names[i]);
+                rc = rc != 0 ? rc : load_quote_ident(&b, l->ls.plan.names[i]);
                 rc = rc != 0 ? rc : buf_puts(&b, " = excluded.");
-                rc = rc != 0 ? rc : load_quote_ident(&b, l->plan.names[i]);
+                rc = rc != 0 ? rc : load_quote_ident(&b, l->ls.plan.names[i]);
                 rc = rc != 0 ? rc : buf_printf(&olds, "%sastro_t.", sep);
-                rc = rc != 0 ? rc : load_quote_ident(&olds, l->plan.names[i]);
+                rc = rc != 0 ? rc : load_quote_ident(&olds, l->ls.plan.names[i]);
                 rc = rc != 0 ? rc : buf_printf(&news, "%sexcluded.", sep);
-                rc = rc != 0 ? rc : load_quote_ident(&news, l->plan.names[i]);
+                rc = rc != 0 ? rc : load_quote_ident(&news, l->ls.plan.names[i]);
                 first = false;
             }
             rc = rc != 0 ? rc : buf_printf(&b, " WHERE (%s) IS NOT (%s)", olds.data, news.data);
@@ -348,7 +325,8 @@ static int sq_bind(struct sqlite_load *l, const struct batch *b, size_t c, size_
                 return err_set(e, AE_DB,
                                "target \"%s\" (sqlite): line %" PRIu64 ", column \"%s\": %" PRIu64
                                " does not fit SQLite's signed 64-bit INTEGER",
-                               l->target, b->line[r], l->plan.names[c], (uint64_t)col->v.i64[r]);
+                               l->ls.target, b->line[r], l->ls.plan.names[c],
+                               (uint64_t)col->v.i64[r]);
             }
             src = sqlite3_bind_int64(l->ins, p, col->v.i64[r]);
             break;
@@ -383,12 +361,12 @@ static int sq_bind(struct sqlite_load *l, const struct batch *b, size_t c, size_
 static int sqlite_write(void *impl, const struct batch *b, struct err *e)
 {
     struct sqlite_load *l = impl;
-    if (l->res.skipped) {
+    if (l->ls.res.skipped) {
         return 0;
     }
-    if (b->ncols != l->plan.ncols) {
+    if (b->ncols != l->ls.plan.ncols) {
         return err_set(e, AE_INTERNAL, "target \"%s\": batch of %zu columns for a load of %zu",
-                       l->target, b->ncols, l->plan.ncols);
+                       l->ls.target, b->ncols, l->ls.plan.ncols);
     }
     for (size_t r = 0; r < b->nrows; r++) {
         if (!b->row_ok[r]) {
@@ -407,16 +385,16 @@ static int sqlite_write(void *impl, const struct batch *b, struct err *e)
             int rc = err_set(e, AE_DB,
                              "target \"%s\" (sqlite): insert into \"%s\" failed at the "
                              "row from line %" PRIu64 ": %s",
-                             l->target, l->table, b->line[r], sqlite3_errmsg(l->db));
+                             l->ls.target, l->ls.table, b->line[r], sqlite3_errmsg(l->db));
             sqlite3_reset(l->ins);
             return rc;
         }
-        l->res.rows_written += (uint64_t)sqlite3_changes(l->db);
-        l->res.rows_sent++;
+        l->ls.res.rows_written += (uint64_t)sqlite3_changes(l->db);
+        l->ls.res.rows_sent++;
         sqlite3_reset(l->ins);
     }
     sqlite3_clear_bindings(l->ins); /* text bindings point into b */
-    sq_publish(l);
+    load_state_publish(&l->ls);
     return 0;
 }
 
@@ -433,7 +411,7 @@ static int sqlite_commit(void *impl, uint64_t *bytes, struct err *e)
     if (bytes != NULL) {
         *bytes = 0;
     }
-    if (l->res.skipped) {
+    if (l->ls.res.skipped) {
         goto done; /* sqlite_free() rolls the empty transaction back */
     }
     if (sqlite3_prepare_v2(l->db,
@@ -444,11 +422,11 @@ static int sqlite_commit(void *impl, uint64_t *bytes, struct err *e)
         rc = db_err(l, e, "cannot record the checkpoint of");
         goto done;
     }
-    sqlite3_bind_text(st, 1, l->run_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, l->dataset, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, l->sha, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, l->table, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)l->res.rows_sent);
+    sqlite3_bind_text(st, 1, l->ls.run_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, l->ls.dataset, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, l->ls.sha, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, l->ls.table, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)l->ls.res.rows_sent);
     if (sqlite3_step(st) != SQLITE_DONE) {
         rc = db_err(l, e, "cannot record the checkpoint of");
         goto done;
@@ -456,7 +434,7 @@ static int sqlite_commit(void *impl, uint64_t *bytes, struct err *e)
     rc = sq_exec(l, "COMMIT", "cannot commit the load into", e);
     if (rc == 0) {
         l->in_tx = false;
-        l->res.committed = true;
+        l->ls.res.committed = true;
     }
 done:
     sqlite3_finalize(st);
@@ -471,30 +449,16 @@ static int sqlite_open(struct sink *s, const struct target_spec *t, const struct
 {
     s->ops = &sqlite_ops;
     s->impl = NULL;
-    const char *tname = t->name != NULL ? t->name : "sqlite";
     struct sqlite_load *l = calloc(1, sizeof(*l));
     if (l == NULL) {
         return err_set(e, AE_NOMEM, "out of memory");
     }
-    int rc = load_plan_init(&l->plan, o, cols, ncols, tname, e);
+    int rc = load_state_init(&l->ls, t, "sqlite", o, cols, ncols, e);
     if (rc != 0) {
         free(l);
         return rc;
     }
-    l->target = strdup(tname);
-    l->table = strdup(o->table);
-    l->run_id = load_strdup0(o->run_id);
-    l->dataset = load_strdup0(o->dataset);
-    l->sha = load_strdup0(o->source_sha256);
-    l->types = calloc(ncols, sizeof(*l->types));
-    if (l->target == NULL || l->table == NULL || l->run_id == NULL || l->dataset == NULL ||
-        l->sha == NULL || l->types == NULL) {
-        rc = err_set(e, AE_NOMEM, "out of memory");
-        goto fail;
-    }
-    for (size_t i = 0; i < ncols; i++) {
-        l->types[i] = cols[i].type;
-    }
+    const char *tname = l->ls.target;
     if (t->path == NULL || t->path[0] == '\0') {
         rc = err_set(e, AE_CONFIG, "target \"%s\" (sqlite): no database path", tname);
         goto fail;
@@ -517,12 +481,12 @@ static int sqlite_open(struct sink *s, const struct target_spec *t, const struct
         goto fail;
     }
     bool found = false;
-    if (query_checkpoint(l->db, l->dataset, l->sha, l->table, &found) != SQLITE_OK) {
+    if (query_checkpoint(l->db, l->ls.dataset, l->ls.sha, l->ls.table, &found) != SQLITE_OK) {
         rc = db_err(l, e, "cannot read astro_checkpoints for");
         goto fail;
     }
     if (found) {
-        l->res.skipped = true;
+        l->ls.res.skipped = true;
         goto opened;
     }
     if (o->create) {
@@ -537,7 +501,7 @@ static int sqlite_open(struct sink *s, const struct target_spec *t, const struct
     }
     if (o->mode == LOAD_REPLACE) {
         struct buf b = BUF_INIT;
-        if (buf_puts(&b, "DELETE FROM ") != 0 || load_quote_table(&b, l->table) != 0) {
+        if (buf_puts(&b, "DELETE FROM ") != 0 || load_quote_table(&b, l->ls.table) != 0) {
             buf_release(&b);
             rc = err_set(e, AE_NOMEM, "out of memory");
             goto fail;
@@ -553,8 +517,8 @@ static int sqlite_open(struct sink *s, const struct target_spec *t, const struct
         goto fail;
     }
 opened:
-    l->out = o->result; /* a failed open reports through e only */
-    sq_publish(l);
+    l->ls.out = o->result; /* a failed open reports through e only */
+    load_state_publish(&l->ls);
     s->impl = l;
     return 0;
 fail:

@@ -1,8 +1,9 @@
 /*
- * test_load_sqlite.c - the SQLite load sink: every mode, upserts that rewrite only changed rows
+ * test_load_sqlite.c - the SQLite load target: every mode, upserts that rewrite only changed rows
  * (counted by changes()), checkpoints that make a re-run a no-op, a failure in the middle of a
  * load that leaves nothing behind, the value mapping of every dtype (expected text worked out by
- * hand from load.h's table), and the option checks. Each test uses its own database file.
+ * hand from load.h's table), the option checks, and a sql step's statements (one transaction).
+ * Each test uses its own database file.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -657,6 +658,23 @@ static void test_option_errors(void **state)
     assert_true(res.committed);
 }
 
+/* The statements of a sql step: one transaction that commits whole or not at all. */
+static void test_sql_statements(void **state)
+{
+    struct fixture *f = *state;
+    struct err e = {0};
+    assert_int_equal(
+        load_exec_sql(&f->t, "CREATE TABLE n (v INTEGER); INSERT INTO n VALUES (1), (2);", &e), 0);
+    assert_q(f->path, "SELECT sum(v) FROM n", "3");
+    /* The first statement ran, the second failed: both roll back. */
+    assert_int_equal(
+        load_exec_sql(&f->t, "INSERT INTO n VALUES (10); INSERT INTO nope VALUES (1)", &e), AE_DB);
+    char want[512];
+    snprintf(want, sizeof(want), "target \"local\" (sqlite %s): no such table: nope", f->path);
+    assert_string_equal(e.msg, want);
+    assert_q(f->path, "SELECT sum(v) FROM n", "3");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -671,6 +689,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_uint64_above_int64_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_renames_and_quoting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_option_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sql_statements, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
