@@ -5,16 +5,14 @@
 #include "steps/steps.h"
 
 #include "batch/batch.h"
+#include "load/load.h"
 #include "parquet/pq.h"
-#include "sink/load.h"
 #include "util/buf.h"
 #include "util/fs.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <libpq-fe.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,7 +187,7 @@ static int run_load(const struct steps_env *env, const struct step_spec *st, int
         .nrenames = st->nrenames,
         .result = &res,
     };
-    rc = sink_load_open(&sink, t, &lo, cols, n, e);
+    rc = load_open(&sink, t, &lo, cols, n, e);
     if (rc != 0) {
         goto out;
     }
@@ -262,53 +260,7 @@ static int run_sql(const struct steps_env *env, const struct step_spec *st, stru
     if (rc != 0) {
         return rc;
     }
-    if (t->kind == TARGET_SQLITE) {
-        sqlite3 *db = NULL;
-        char *msg = NULL;
-        if (sqlite3_open_v2(t->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-            SQLITE_OK) {
-            rc = err_set(e, AE_DB, "target \"%s\" (sqlite): cannot open %s: %s", t->name, t->path,
-                         db ? sqlite3_errmsg(db) : "out of memory");
-        } else {
-            sqlite3_busy_timeout(db, 30000);
-            if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
-                sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK ||
-                sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-                rc = err_set(e, AE_DB, "target \"%s\" (sqlite %s): %s", t->name, t->path,
-                             msg ? msg : sqlite3_errmsg(db));
-                sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-            }
-        }
-        sqlite3_free(msg);
-        sqlite3_close(db);
-    } else {
-        /* libpq's messages name host and port, never the password. */
-        PGconn *conn = PQconnectdb(t->dsn ? t->dsn : "");
-        if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
-            rc = err_set(e, AE_DB, "target \"%s\" (postgres): cannot connect: %s", t->name,
-                         conn ? PQerrorMessage(conn) : "out of memory");
-        } else {
-            PGresult *res = PQexec(conn, "BEGIN");
-            bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-            PQclear(res);
-            if (ok) {
-                res = PQexec(conn, sql);
-                ExecStatusType s = PQresultStatus(res);
-                ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK || s == PGRES_EMPTY_QUERY;
-                PQclear(res);
-            }
-            if (ok) {
-                res = PQexec(conn, "COMMIT");
-                ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-                PQclear(res);
-            }
-            if (!ok) {
-                rc = err_set(e, AE_DB, "target \"%s\" (postgres): %s", t->name,
-                             PQerrorMessage(conn));
-            }
-        }
-        PQfinish(conn);
-    }
+    rc = load_exec_sql(t, sql, e);
     free(sql);
     if (rc == 0) {
         log_msg(env->log, LOG_INFO, st->name, "SQL committed on target %s", t->name);

@@ -4,7 +4,7 @@
  * Each step's state lives in manifest.json (steps[]: name, kind, status, started_at,
  * finished_at, rows, reason) and in stats.db (table steps). A step already "done" or "skipped" is
  * not run again, so running a failed run again resumes at the first step not done. Kinds:
- * - load: the run's Parquet output of a dataset into a target table (src/sink/load.h), skipped
+ * - load: the run's Parquet output of a dataset into a target table (src/load/load.h), skipped
  *   when the target's astro_checkpoints already holds that file (a re-run never doubles rows);
  * - sql: statements (inline or from a file relative to astro.yaml) against a target, in one
  *   transaction;

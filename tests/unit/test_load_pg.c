@@ -1,9 +1,10 @@
 /*
- * test_load_pg.c - the PostgreSQL load sink against a real server (ASTRO_PG_DSN, which
+ * test_load_pg.c - the PostgreSQL load target against a real server (ASTRO_PG_DSN, which
  * scripts/test sets for its private cluster): every mode, upserts that rewrite only changed rows,
  * checkpoints that make a re-run a no-op, failures in the middle of a load (a constraint violated
  * in the second batch, the connection killed mid-COPY) that leave nothing behind, a server that
- * is down (the message names host and port, never the password), and the value of every dtype
+ * is down (the message names host and port, never the password), a sql step's statements (one
+ * transaction; failures scrubbed of the password like a load's), and the value of every dtype
  * read back as text. Without ASTRO_PG_DSN the test skips, loudly, except when CI=true: then it
  * fails, so CI never passes without having run it. Table names carry the process id, so parallel
  * runs do not collide.
@@ -15,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "sink/load.h"
+#include "load/load.h"
 
 #include <libpq-fe.h>
 
@@ -158,7 +159,7 @@ static int load_kv(const struct load_opts *o, const int64_t *ids, const char *co
 {
     struct target_spec t = pg_target();
     struct sink s;
-    int rc = sink_pg_open(&s, &t, o, kv_cols, 2, e);
+    int rc = load_open(&s, &t, o, kv_cols, 2, e);
     if (rc != 0) {
         return rc;
     }
@@ -192,7 +193,7 @@ static void test_append_create_and_checkpoint(void **state)
     struct load_opts o = kv_opts(t, LOAD_APPEND, "sha-1", &res);
     struct target_spec tg = pg_target();
     struct sink s;
-    assert_int_equal(sink_pg_open(&s, &tg, &o, kv_cols, 2, &e), 0);
+    assert_int_equal(load_open(&s, &tg, &o, kv_cols, 2, &e), 0);
     struct batch b;
     const int64_t ids1[] = {1, 2, 3};
     const char *const names1[] = {"ann", "bob", "cy"};
@@ -383,7 +384,7 @@ static void test_failure_mid_load_leaves_nothing(void **state)
     o.create = false;
     struct target_spec tg = pg_target();
     struct sink s;
-    assert_int_equal(sink_pg_open(&s, &tg, &o, kv_cols, 2, &e), 0);
+    assert_int_equal(load_open(&s, &tg, &o, kv_cols, 2, &e), 0);
     struct batch b;
     const int64_t ids[] = {1, 2};
     const char *const names[] = {"a", "b"};
@@ -422,7 +423,7 @@ static void test_connection_lost_mid_copy(void **state)
     struct load_result res = {0};
     struct load_opts o = kv_opts(t, LOAD_APPEND, "sha-1", &res);
     struct sink s;
-    assert_int_equal(sink_pg_open(&s, &tg, &o, kv_cols, 2, &e), 0);
+    assert_int_equal(load_open(&s, &tg, &o, kv_cols, 2, &e), 0);
     assert_q(fmt("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
                  "application_name = '%s'",
                  app),
@@ -464,7 +465,7 @@ static void test_server_down(void **state)
     tg.name = "down";
     struct sink s;
     tg.dsn = "host=127.0.0.1 port=1 user=astro password=secret dbname=x connect_timeout=5";
-    assert_int_equal(sink_pg_open(&s, &tg, &o, kv_cols, 2, &e), AE_DB);
+    assert_int_equal(load_open(&s, &tg, &o, kv_cols, 2, &e), AE_DB);
     assert_non_null(strstr(e.msg, "target \"down\" (postgres host=127.0.0.1 port=1 dbname=x "
                                   "user=astro): cannot connect: connection to server at "
                                   "\"127.0.0.1\", port 1 failed: Connection refused"));
@@ -472,7 +473,7 @@ static void test_server_down(void **state)
     assert_null(strchr(e.msg, '\n'));
 
     tg.dsn = "postgresql://astro:secret@127.0.0.1:1/x?connect_timeout=5";
-    assert_int_equal(sink_pg_open(&s, &tg, &o, kv_cols, 2, &e), AE_DB);
+    assert_int_equal(load_open(&s, &tg, &o, kv_cols, 2, &e), AE_DB);
     assert_non_null(strstr(e.msg, "target \"down\" (postgres host=127.0.0.1 port=1 dbname=x "
                                   "user=astro): cannot connect:"));
     assert_null(strstr(e.msg, "secret"));
@@ -482,12 +483,58 @@ static void test_server_down(void **state)
     assert_false(done);
     assert_null(strstr(e.msg, "secret"));
 
+    /* A sql step's statements connect and report the same way. */
+    tg.dsn = "host=127.0.0.1 port=1 user=astro password=sekret dbname=x connect_timeout=5";
+    assert_int_equal(load_exec_sql(&tg, "SELECT 1", &e), AE_DB);
+    assert_non_null(strstr(e.msg, "target \"down\" (postgres host=127.0.0.1 port=1 dbname=x "
+                                  "user=astro): cannot connect: connection to server at "
+                                  "\"127.0.0.1\", port 1 failed: Connection refused"));
+    assert_null(strstr(e.msg, "sekret"));
+    assert_null(strchr(e.msg, '\n'));
+
     /* A DSN libpq cannot parse: our message never quotes it. */
     tg.dsn = "host=127.0.0.1 password=secret junk";
-    assert_int_equal(sink_pg_open(&s, &tg, &o, kv_cols, 2, &e), AE_CONFIG);
+    assert_int_equal(load_open(&s, &tg, &o, kv_cols, 2, &e), AE_CONFIG);
     assert_string_equal(e.msg, "target \"down\" (postgres): the dsn is not a valid libpq "
                                "connection string or URI (key=value pairs, values with spaces in "
                                "single quotes, or postgresql://user@host:port/dbname)");
+}
+
+/* The statements of a sql step: one transaction, and errors through the load's scrubbed path. A
+ * password in the dsn (ignored by the test cluster's trust authentication) that the server
+ * quotes back in its message comes out as "***". */
+static void test_sql_statements(void **state)
+{
+    (void)state;
+    char *t = tname("sqlstep");
+    struct target_spec tg = pg_target();
+    tg.name = "wh";
+    char *dsn = strdup(fmt("%s password=sekret", g_dsn));
+    tg.dsn = dsn;
+    struct err e = {0};
+    assert_int_equal(
+        load_exec_sql(
+            &tg, fmt("CREATE TABLE \"%s\" (n int); INSERT INTO \"%s\" VALUES (1), (2)", t, t), &e),
+        0);
+    assert_q(fmt("SELECT sum(n) FROM \"%s\"", t), "3");
+    assert_int_equal(load_exec_sql(&tg, "", &e), 0); /* an empty query is no error */
+
+    /* The first statement ran, the second failed: both roll back. */
+    assert_int_equal(
+        load_exec_sql(&tg, fmt("INSERT INTO \"%s\" VALUES (10); SELECT 'sekret'::int", t), &e),
+        AE_DB);
+    assert_non_null(strstr(e.msg, "target \"wh\" (postgres host="));
+    assert_non_null(strstr(e.msg, "): ERROR:  invalid input syntax for type integer: \"***\""));
+    assert_null(strstr(e.msg, "sekret"));
+    assert_null(strchr(e.msg, '\n'));
+    assert_q(fmt("SELECT sum(n) FROM \"%s\"", t), "3");
+
+    /* A dsn that does not parse is a configuration error, and is never quoted. */
+    tg.dsn = "host=127.0.0.1 password=sekret junk";
+    assert_int_equal(load_exec_sql(&tg, "SELECT 1", &e), AE_CONFIG);
+    assert_null(strstr(e.msg, "sekret"));
+    free(dsn);
+    free(t);
 }
 
 static void test_table_checks(void **state)
@@ -499,11 +546,11 @@ static void test_table_checks(void **state)
     o.create = false;
     struct target_spec tg = pg_target();
     struct sink s;
-    assert_int_equal(sink_pg_open(&s, &tg, &o, kv_cols, 2, &e), AE_DB);
+    assert_int_equal(load_open(&s, &tg, &o, kv_cols, 2, &e), AE_DB);
     assert_non_null(
         strstr(e.msg, fmt("): table \"%s\" does not exist (create: true creates it)", t)));
     exec(fmt("CREATE TABLE \"%s\" (id integer, name varchar(10))", t));
-    assert_int_equal(sink_pg_open(&s, &tg, &o, kv_cols, 2, &e), AE_DB);
+    assert_int_equal(load_open(&s, &tg, &o, kv_cols, 2, &e), AE_DB);
     assert_non_null(strstr(e.msg, fmt("): column \"id\" of table \"%s\" is integer, but the "
                                       "dataset's int64 column loads as bigint (binary COPY needs "
                                       "that type)",
@@ -648,7 +695,7 @@ static void test_type_round_trip(void **state)
     o.result = &res;
     struct target_spec tg = pg_target();
     struct sink s;
-    assert_int_equal(sink_pg_open(&s, &tg, &o, cols, NC, &e), 0);
+    assert_int_equal(load_open(&s, &tg, &o, cols, NC, &e), 0);
     assert_int_equal(sink_write(&s, &b, &e), 0);
     if (sink_commit(&s, NULL, &e) != 0) {
         fprintf(stderr, "%s\n", e.msg);
@@ -752,6 +799,7 @@ int main(void)
         cmocka_unit_test(test_failure_mid_load_leaves_nothing),
         cmocka_unit_test(test_connection_lost_mid_copy),
         cmocka_unit_test(test_server_down),
+        cmocka_unit_test(test_sql_statements),
         cmocka_unit_test(test_table_checks),
         cmocka_unit_test(test_renames_and_quoting),
         cmocka_unit_test(test_type_round_trip),

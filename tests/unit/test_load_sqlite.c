@@ -1,8 +1,9 @@
 /*
- * test_load_sqlite.c - the SQLite load sink: every mode, upserts that rewrite only changed rows
+ * test_load_sqlite.c - the SQLite load target: every mode, upserts that rewrite only changed rows
  * (counted by changes()), checkpoints that make a re-run a no-op, a failure in the middle of a
  * load that leaves nothing behind, the value mapping of every dtype (expected text worked out by
- * hand from load.h's table), and the option checks. Each test uses its own database file.
+ * hand from load.h's table), the option checks, and a sql step's statements (one transaction).
+ * Each test uses its own database file.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "sink/load.h"
+#include "load/load.h"
 #include "test_helpers.h"
 
 #include <sqlite3.h>
@@ -146,7 +147,7 @@ static int load_kv(struct fixture *f, const struct load_opts *o, const int64_t *
                    const char *const *names, size_t n, struct err *e)
 {
     struct sink s;
-    int rc = sink_sqlite_open(&s, &f->t, o, kv_cols, 2, e);
+    int rc = load_open(&s, &f->t, o, kv_cols, 2, e);
     if (rc != 0) {
         return rc;
     }
@@ -174,7 +175,7 @@ static void test_append_create_and_checkpoint(void **state)
     memset(&res, 0xAB, sizeof(res));
     struct load_opts o = kv_opts("people", LOAD_APPEND, "sha-1", &res);
     struct sink s;
-    assert_int_equal(sink_sqlite_open(&s, &f->t, &o, kv_cols, 2, &e), 0);
+    assert_int_equal(load_open(&s, &f->t, &o, kv_cols, 2, &e), 0);
     struct batch b;
     const int64_t ids1[] = {1, 2, 3};
     const char *const names1[] = {"ann", NULL, "cy"};
@@ -187,8 +188,7 @@ static void test_append_create_and_checkpoint(void **state)
     kv_batch(&b, ids2, names2, 1, 5);
     assert_int_equal(sink_write(&s, &b, &e), 0);
     batch_release(&b);
-    struct load_result mid;
-    sink_load_result(&s, &mid);
+    struct load_result mid = res; /* the counts so far, published after every write */
     assert_int_equal(mid.rows_sent, 3);
     assert_false(mid.committed);
     uint64_t bytes = 1;
@@ -352,7 +352,7 @@ static void test_failure_mid_load_leaves_nothing(void **state)
     struct load_opts o = kv_opts("strict_people", LOAD_REPLACE, "sha-1", &res);
     o.create = false;
     struct sink s;
-    assert_int_equal(sink_sqlite_open(&s, &f->t, &o, kv_cols, 2, &e), 0);
+    assert_int_equal(load_open(&s, &f->t, &o, kv_cols, 2, &e), 0);
     struct batch b;
     const int64_t ids[] = {1, 2};
     const char *const names[] = {"a", "b"};
@@ -493,7 +493,7 @@ static void test_type_round_trip(void **state)
     o.source_sha256 = "x";
     o.result = &res;
     struct sink s;
-    assert_int_equal(sink_sqlite_open(&s, &f->t, &o, cols, NC, &e), 0);
+    assert_int_equal(load_open(&s, &f->t, &o, cols, NC, &e), 0);
     assert_int_equal(sink_write(&s, &b, &e), 0);
     assert_int_equal(sink_commit(&s, NULL, &e), 0);
     batch_release(&b);
@@ -550,7 +550,7 @@ static void test_uint64_above_int64_fails(void **state)
     o.table = "u";
     o.create = true;
     struct sink s;
-    assert_int_equal(sink_sqlite_open(&s, &f->t, &o, cols, 1, &e), 0);
+    assert_int_equal(load_open(&s, &f->t, &o, cols, 1, &e), 0);
     assert_int_equal(sink_write(&s, &b, &e), AE_DB);
     assert_string_equal(e.msg, "target \"local\" (sqlite): line 3, column \"u\": "
                                "18446744073709551615 does not fit SQLite's signed 64-bit INTEGER");
@@ -594,19 +594,19 @@ static void test_option_errors(void **state)
     struct sink s;
     struct load_opts o = kv_opts("people", LOAD_UPSERT, "s", NULL);
     o.nkey = 0;
-    assert_int_equal(sink_sqlite_open(&s, &f->t, &o, kv_cols, 2, &e), AE_CONFIG);
+    assert_int_equal(load_open(&s, &f->t, &o, kv_cols, 2, &e), AE_CONFIG);
     assert_string_equal(e.msg, "target \"local\": upsert into \"people\" needs key columns");
 
     static const char *const badkey[] = {"nope"};
     o.key = badkey;
     o.nkey = 1;
-    assert_int_equal(sink_sqlite_open(&s, &f->t, &o, kv_cols, 2, &e), AE_CONFIG);
+    assert_int_equal(load_open(&s, &f->t, &o, kv_cols, 2, &e), AE_CONFIG);
     assert_string_equal(e.msg, "target \"local\": key column \"nope\" is not a column of the "
                                "load into \"people\"");
 
     o = kv_opts("people", LOAD_APPEND, "s", NULL);
     o.on_conflict = "merge";
-    assert_int_equal(sink_sqlite_open(&s, &f->t, &o, kv_cols, 2, &e), AE_CONFIG);
+    assert_int_equal(load_open(&s, &f->t, &o, kv_cols, 2, &e), AE_CONFIG);
     assert_string_equal(e.msg,
                         "target \"local\": on_conflict \"merge\" is not one of update, nothing, "
                         "error");
@@ -615,30 +615,30 @@ static void test_option_errors(void **state)
     o = kv_opts("people", LOAD_APPEND, "s", NULL);
     o.renames = renames;
     o.nrenames = 1;
-    assert_int_equal(sink_sqlite_open(&s, &f->t, &o, kv_cols, 2, &e), AE_CONFIG);
+    assert_int_equal(load_open(&s, &f->t, &o, kv_cols, 2, &e), AE_CONFIG);
     assert_string_equal(e.msg, "target \"local\": column \"id\" appears twice in \"people\"");
 
     static const char *const renames2[] = {"nom", "x"};
     o.renames = renames2;
-    assert_int_equal(sink_sqlite_open(&s, &f->t, &o, kv_cols, 2, &e), AE_CONFIG);
+    assert_int_equal(load_open(&s, &f->t, &o, kv_cols, 2, &e), AE_CONFIG);
     assert_string_equal(e.msg, "target \"local\": rename of \"nom\": no such column in dataset");
     assert_int_equal(access(f->path, F_OK), -1); /* option errors touch no database */
 
     /* Without create, the table must exist and have every column. */
     o = kv_opts("people", LOAD_APPEND, "s", NULL);
     o.create = false;
-    assert_int_equal(sink_sqlite_open(&s, &f->t, &o, kv_cols, 2, &e), AE_DB);
+    assert_int_equal(load_open(&s, &f->t, &o, kv_cols, 2, &e), AE_DB);
     assert_string_equal(e.msg, "target \"local\" (sqlite): table \"people\" does not exist "
                                "(create: true creates it)");
     exec(f->path, "CREATE TABLE people (ID INTEGER)");
-    assert_int_equal(sink_sqlite_open(&s, &f->t, &o, kv_cols, 2, &e), AE_DB);
+    assert_int_equal(load_open(&s, &f->t, &o, kv_cols, 2, &e), AE_DB);
     assert_string_equal(e.msg,
                         "target \"local\" (sqlite): table \"people\" has no column \"name\"");
     /* Upsert into a table without a unique key: SQLite refuses the ON CONFLICT target. */
     exec(f->path, "ALTER TABLE people ADD COLUMN name TEXT");
     o = kv_opts("people", LOAD_UPSERT, "s", NULL);
     o.create = false;
-    assert_int_equal(sink_sqlite_open(&s, &f->t, &o, kv_cols, 2, &e), AE_DB);
+    assert_int_equal(load_open(&s, &f->t, &o, kv_cols, 2, &e), AE_DB);
     assert_string_equal(e.msg, "target \"local\" (sqlite): cannot prepare the insert into "
                                "\"people\": ON CONFLICT clause does not match any PRIMARY KEY or "
                                "UNIQUE constraint");
@@ -646,16 +646,33 @@ static void test_option_errors(void **state)
 
     /* A database path that cannot be opened. */
     struct target_spec bad = {.name = "broken", .kind = TARGET_SQLITE, .path = "/nonexistent/x.db"};
-    assert_int_equal(sink_sqlite_open(&s, &bad, &o, kv_cols, 2, &e), AE_DB);
+    assert_int_equal(load_open(&s, &bad, &o, kv_cols, 2, &e), AE_DB);
     assert_string_equal(e.msg, "target \"broken\" (sqlite): cannot open /nonexistent/x.db: "
                                "unable to open database file");
-    /* sink_load_open dispatches on the kind. */
+    /* load_open dispatches on the kind through the registry. */
     o = kv_opts("people", LOAD_APPEND, "s", NULL);
     struct load_result res = {0};
     o.result = &res;
-    assert_int_equal(sink_load_open(&s, &f->t, &o, kv_cols, 2, &e), 0);
+    assert_int_equal(load_open(&s, &f->t, &o, kv_cols, 2, &e), 0);
     assert_int_equal(sink_commit(&s, NULL, &e), 0);
     assert_true(res.committed);
+}
+
+/* The statements of a sql step: one transaction that commits whole or not at all. */
+static void test_sql_statements(void **state)
+{
+    struct fixture *f = *state;
+    struct err e = {0};
+    assert_int_equal(
+        load_exec_sql(&f->t, "CREATE TABLE n (v INTEGER); INSERT INTO n VALUES (1), (2);", &e), 0);
+    assert_q(f->path, "SELECT sum(v) FROM n", "3");
+    /* The first statement ran, the second failed: both roll back. */
+    assert_int_equal(
+        load_exec_sql(&f->t, "INSERT INTO n VALUES (10); INSERT INTO nope VALUES (1)", &e), AE_DB);
+    char want[512];
+    snprintf(want, sizeof(want), "target \"local\" (sqlite %s): no such table: nope", f->path);
+    assert_string_equal(e.msg, want);
+    assert_q(f->path, "SELECT sum(v) FROM n", "3");
 }
 
 int main(void)
@@ -672,6 +689,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_uint64_above_int64_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_renames_and_quoting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_option_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sql_statements, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

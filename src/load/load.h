@@ -1,6 +1,12 @@
 /*
- * load.h - database load sinks: PostgreSQL (libpq, binary COPY) and SQLite (libsqlite3, prepared
- * INSERTs), behind the struct sink interface of sink.h (open -> write* -> commit | abort).
+ * load.h - load targets behind one interface: a database a run's rows are loaded into and SQL is
+ * run against. Each kind of target (enum target_kind in config/config.h) is one implementation of
+ * struct load_target_ops in its own file (pg.c: libpq, binary COPY; sqlite.c: libsqlite3,
+ * prepared INSERTs), and load.c holds the one registry that maps a kind to its table, so callers
+ * never test which kind they have. A load is a struct sink (sink/sink.h: open -> write* -> commit
+ * | abort); its counts reach the caller through load_opts.result, never through the sink handle.
+ * Adding a kind is one new file filling a struct load_target_ops plus one case in
+ * load_target_ops_for(), whose switch has no default so that -Wswitch names the place.
  *
  * Guarantees, both databases:
  * - One load is one transaction: the table creation (create: true), TRUNCATE/DELETE (replace), the
@@ -16,7 +22,8 @@
  *   A table name "schema.table" (one dot) names a table in a schema (PostgreSQL) or an attached
  *   database (SQLite); each part is quoted.
  * - Errors are AE_DB (AE_NOMEM for memory, AE_CONFIG for unusable options) with a message that
- *   names the target and, for PostgreSQL, host, port, dbname and user, never the password.
+ *   names the target and, for PostgreSQL, host, port, dbname and user, never the password: loads,
+ *   checkpoint look-ups and SQL statements all report through the same scrubbed path.
  *
  * astro_checkpoints (created if missing, in the target database):
  *   run_id text, dataset text, source_sha256 text, target_table text, rows bigint (rows sent),
@@ -54,8 +61,8 @@
  * Non-nullable columns and key columns are NOT NULL. Timestamps always carry six fractional
  * digits so that their text sorts in time order.
  */
-#ifndef ASTRO_SINK_LOAD_H
-#define ASTRO_SINK_LOAD_H
+#ifndef ASTRO_LOAD_LOAD_H
+#define ASTRO_LOAD_LOAD_H
 
 #include "config/config.h"
 #include "sink/sink.h"
@@ -63,7 +70,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Counts of one load, filled by commit (and abort) through load_opts.result. */
+/* Counts of one load, published through load_opts.result. */
 struct load_result {
     uint64_t rows_sent;    /* rows with row_ok == 1 handed to the database */
     uint64_t rows_written; /* rows inserted or updated in the target table (PostgreSQL: the
@@ -87,84 +94,61 @@ struct load_opts {
     const char *source_sha256;  /* checkpoint identity: the source file's hash */
     const char *const *renames; /* optional pairs: renames[2i] dataset column -> renames[2i+1] */
     size_t nrenames;            /* number of pairs */
-    struct load_result *result; /* optional out: filled at commit or abort */
+    struct load_result *result; /* optional out, owned by the caller: the counts so far after a
+                                   successful open and after every successful write, the final
+                                   counts after commit or abort; untouched by a failed open */
 };
-
-/* Opens a load into a PostgreSQL target. t->dsn is a libpq connection string or URI (NULL or ""
- * means the PG* variables, service file and .pgpass). Connects, BEGINs, takes the checkpoint
- * lock, creates the table (o->create), TRUNCATEs (replace; the COPY then uses FREEZE) or, for an
- * upsert, either finds the keyed table empty (checked, locked SHARE ROW EXCLUSIVE, checked again:
- * the COPY goes straight into it) or creates the staging table, and starts COPY ... FROM STDIN
- * (FORMAT binary) (see pg.c for when the direct path applies). cols (borrowed for this call)
- * describe the batch columns that sink_write() will receive, in order. Fails with AE_DB
- * (connection, SQL, table columns not matching cols), AE_CONFIG (bad options) or AE_NOMEM; nothing
- * is left open. */
-int sink_pg_open(struct sink *s, const struct target_spec *t, const struct load_opts *o,
-                 const struct column_desc *cols, size_t ncols, struct err *e) ASTRO_WUR;
-
-/* Opens a load into a SQLite database file t->path (created if missing). Same contract. */
-int sink_sqlite_open(struct sink *s, const struct target_spec *t, const struct load_opts *o,
-                     const struct column_desc *cols, size_t ncols, struct err *e) ASTRO_WUR;
-
-/* Opens the load sink for t->kind (one of the two above). */
-int sink_load_open(struct sink *s, const struct target_spec *t, const struct load_opts *o,
-                   const struct column_desc *cols, size_t ncols, struct err *e) ASTRO_WUR;
-
-/* The counts so far of an open load sink s (before commit). */
-void sink_load_result(const struct sink *s, struct load_result *out);
-
-/* *done = true when astro_checkpoints in target t holds (dataset, sha256, table); table NULL
- * matches any table. A missing checkpoint table or (SQLite) a missing database file means not
- * done. A cheap pre-check for the steps runner; the sink itself checks again under its lock.
- * Fails with AE_DB when the database cannot be reached. */
-int load_checkpointed(const struct target_spec *t, const char *dataset, const char *sha256,
-                      const char *table, bool *done, struct err *e) ASTRO_WUR;
-
-/* The SQL column type that create: true uses for type t (PostgreSQL: "numeric(12,2)"...;
- * SQLite: "INTEGER", "TEXT", "REAL"). Writes into buf (at least 32 bytes) and returns it. */
-const char *load_pg_type(struct dtype_info t, char *buf, size_t n);
-const char *load_sqlite_type(struct dtype_info t, char *buf, size_t n);
 
 /*
- * Shared by pg.c and sqlite_load.c (not for other modules).
+ * One kind of load target. Every member is set; t is borrowed for the call (its kind is the
+ * table's), and nothing a call receives is kept after it returns, except what open copies.
  */
+struct load_target_ops {
+    /* The config word of the kind ("postgres", "sqlite"), as messages name it. */
+    const char *name;
 
-/* The checked options of one load: target column names after renames, key flags, conflict mode. */
-enum load_conflict { LOAD_CONFLICT_UPDATE, LOAD_CONFLICT_NOTHING, LOAD_CONFLICT_ERROR };
+    /* Opens a load of the columns cols (borrowed for this call; the batches sink_write() will
+     * receive, in order) into target t, as a sink s: connects, starts the load's transaction,
+     * takes the checkpoint lock, skips when the checkpoint exists, creates (o->create), checks
+     * the table's columns and empties it (replace). PostgreSQL: t->dsn is a libpq connection
+     * string or URI (NULL or "" means the PG* variables, service file and .pgpass); the rows go
+     * by COPY ... FROM STDIN (FORMAT binary), straight into the table, with FREEZE after a
+     * replace's TRUNCATE, or through a staging table for an upsert unless the keyed table is
+     * empty (see pg.c). SQLite: t->path is the database file, created if missing. Fails with
+     * AE_DB (connection, SQL, table columns not matching cols), AE_CONFIG (bad options) or
+     * AE_NOMEM; nothing is then left open and s holds no load. */
+    int (*open)(struct sink *s, const struct target_spec *t, const struct load_opts *o,
+                const struct column_desc *cols, size_t ncols, struct err *e);
 
-struct load_plan {
-    char **names;   /* ncols target column names (owned) */
-    bool *is_key;   /* ncols flags: the column is one of o->key (upsert) */
-    bool *not_null; /* ncols flags: not nullable, or a key (create: true declares NOT NULL) */
-    size_t ncols;
-    size_t nvalue; /* columns that are not keys */
-    enum load_conflict conflict;
+    /* *done = true when astro_checkpoints in t holds (dataset, sha256, table); table NULL matches
+     * any table. A missing checkpoint table or (SQLite) a missing database file means not done.
+     * A cheap pre-check for the steps runner; the load checks again under its lock. Fails with
+     * AE_DB when the database cannot be reached (*done is then false). */
+    int (*checkpointed)(const struct target_spec *t, const char *dataset, const char *sha256,
+                        const char *table, bool *done, struct err *e);
+
+    /* Runs the statements in sql (borrowed; several separated by ';') in one transaction:
+     * all commit or none (PostgreSQL: BEGIN ... COMMIT; SQLite: BEGIN IMMEDIATE ... COMMIT).
+     * Results of queries are discarded. Fails with AE_DB (connection, SQL), AE_CONFIG (a
+     * PostgreSQL dsn that does not parse, a SQLite target without a path) or AE_NOMEM. */
+    int (*exec_sql)(const struct target_spec *t, const char *sql, struct err *e);
+
+    /* The SQL column type create: true declares for type t (PostgreSQL: "numeric(12,2)",
+     * "bigint"...; SQLite: "INTEGER", "TEXT", "REAL"). Writes into buf (at least 32 bytes) and
+     * returns it; cannot fail. */
+    const char *(*type_name)(struct dtype_info t, char *buf, size_t n);
 };
 
-/* Checks o against cols (table set, upsert keys present and named columns, no duplicate target
- * names, renames naming dataset columns) and fills p. target names the target in messages.
- * Fails with AE_CONFIG or AE_NOMEM; p is then empty. */
-int load_plan_init(struct load_plan *p, const struct load_opts *o, const struct column_desc *cols,
-                   size_t ncols, const char *target, struct err *e) ASTRO_WUR;
-void load_plan_release(struct load_plan *p);
+/* The load target of kind: a static table, never freed; NULL only for a value that is not a
+ * target_kind (a caller's bug). */
+const struct load_target_ops *load_target_ops_for(enum target_kind kind);
 
-/* load_checkpointed() for a PostgreSQL target (pg.c). */
-int load_pg_checkpointed(const struct target_spec *t, const char *dataset, const char *sha256,
-                         const char *table, bool *done, struct err *e) ASTRO_WUR;
-
-/* Appends name as a quoted identifier: "a""b". */
-int load_quote_ident(struct buf *b, const char *name) ASTRO_WUR;
-
-/* Appends a table name quoted: "t", or "s"."t" when it holds a dot (split at the first one). */
-int load_quote_table(struct buf *b, const char *table) ASTRO_WUR;
-
-/* Appends CREATE TABLE IF NOT EXISTS table (...) for plan p: the columns with their types from
- * type_name (load_pg_type or load_sqlite_type), NOT NULL where p->not_null says (keys included:
- * a non-rowid PRIMARY KEY accepts NULLs in SQLite, a documented legacy quirk), and PRIMARY KEY
- * (the key columns) when pk. AE_NOMEM when b cannot grow. */
-int load_create_table_sql(struct buf *b, const char *table, const struct load_plan *p,
-                          const struct dtype_info *types,
-                          const char *(*type_name)(struct dtype_info, char *, size_t),
-                          bool pk) ASTRO_WUR;
+/* The registry's open, checkpointed and exec_sql for t->kind (see struct load_target_ops);
+ * AE_INTERNAL when t->kind is not a target_kind. */
+int load_open(struct sink *s, const struct target_spec *t, const struct load_opts *o,
+              const struct column_desc *cols, size_t ncols, struct err *e) ASTRO_WUR;
+int load_checkpointed(const struct target_spec *t, const char *dataset, const char *sha256,
+                      const char *table, bool *done, struct err *e) ASTRO_WUR;
+int load_exec_sql(const struct target_spec *t, const char *sql, struct err *e) ASTRO_WUR;
 
 #endif

@@ -1,5 +1,7 @@
 /*
- * pg.c - the PostgreSQL load sink: libpq, one transaction per load, rows sent with binary COPY.
+ * pg.c - the PostgreSQL load target (struct load_target_ops load_target_postgres): libpq, one
+ * transaction per load, rows sent with binary COPY; the checkpoint look-up; a sql step's
+ * statements in one transaction (BEGIN, the statements, COMMIT); the column types.
  *
  * Open connects (a DSN, or the PG* variables, service file and .pgpass through an empty conninfo),
  * makes sure astro_checkpoints exists (its own short transaction, so a long load does not hold a
@@ -26,8 +28,11 @@
  *
  * A password never reaches a message: targets are described by host, port, dbname and user only,
  * and every libpq or server message is scrubbed of the connection's password before it is copied.
+ * Loads, checkpoint look-ups and SQL statements all connect through pg_connect() and report
+ * through pg_fail(), so none of them can bypass the scrubbing.
  */
-#include "sink/load.h"
+#include "load/load.h"
+#include "load/load_int.h"
 
 #include <libpq-fe.h>
 
@@ -75,29 +80,22 @@ enum pg_enc {
     E_NUM_U64
 };
 
+/* An open load, or (pg_session()) a connection of its own for a look-up or a sql step. */
 struct pg_load {
-    struct load_result res; /* first: see sink_load_result() */
-    struct load_result *out;
+    struct load_state ls; /* plan, names, counts (load_int.h) */
     PGconn *conn;
     bool in_tx;
     bool in_copy;
     bool direct; /* upsert into an empty table: COPY straight into it, no staging table */
     enum load_mode mode;
-    struct load_plan plan;
-    struct dtype_info *types;
     enum pg_enc *enc;
     struct buf data; /* COPY bytes not sent yet */
-    char *target;    /* target name */
     char *where;     /* "host=... port=... dbname=... user=..." */
-    char *table;
-    char *run_id;
-    char *dataset;
-    char *sha;
 };
 
 /* ------------------------------------------------------------------ type mapping */
 
-const char *load_pg_type(struct dtype_info t, char *buf, size_t n)
+static const char *pg_type_name(struct dtype_info t, char *buf, size_t n)
 {
     const char *s = "text";
     switch (t.id) {
@@ -200,13 +198,18 @@ static void pg_clean(char *out, size_t n, const char *msg, const char *password)
     out[o] = '\0';
 }
 
+/* Records code with "target "T" (postgres WHERE): WHAT "TABLE": MSG", msg scrubbed by
+ * pg_clean(); without what (a sql step's statements) only "...: MSG". */
 static int pg_msg_err(const struct pg_load *l, struct err *e, int code, const char *what,
                       const char *msg)
 {
     char clean[768];
     pg_clean(clean, sizeof(clean), msg, l->conn != NULL ? PQpass(l->conn) : NULL);
-    return err_set(e, code, "target \"%s\" (postgres %s): %s \"%s\": %s", l->target, l->where, what,
-                   l->table != NULL ? l->table : "", clean);
+    if (what == NULL) {
+        return err_set(e, code, "target \"%s\" (postgres %s): %s", l->ls.target, l->where, clean);
+    }
+    return err_set(e, code, "target \"%s\" (postgres %s): %s \"%s\": %s", l->ls.target, l->where,
+                   what, l->ls.table != NULL ? l->ls.table : "", clean);
 }
 
 /* An error of result r (or of the connection when r is NULL); clears r. */
@@ -412,7 +415,7 @@ static int pg_flush(struct pg_load *l, struct err *e)
     if (PQputCopyData(l->conn, l->data.data, (int)l->data.len) != 1) {
         return pg_fail(l, NULL, "COPY into", e);
     }
-    l->res.bytes_sent += l->data.len;
+    l->ls.res.bytes_sent += l->data.len;
     buf_reset(&l->data);
     return 0;
 }
@@ -422,18 +425,18 @@ static int pg_range_err(struct pg_load *l, const struct batch *b, size_t c, size
     return err_set(e, AE_DB,
                    "target \"%s\" (postgres %s): load into \"%s\": line %" PRIu64
                    ", column \"%s\": value out of PostgreSQL's range",
-                   l->target, l->where, l->table, b->line[r], l->plan.names[c]);
+                   l->ls.target, l->where, l->ls.table, b->line[r], l->ls.plan.names[c]);
 }
 
 static int pg_write(void *impl, const struct batch *b, struct err *e)
 {
     struct pg_load *l = impl;
-    if (l->res.skipped) {
+    if (l->ls.res.skipped) {
         return 0;
     }
-    if (b->ncols != l->plan.ncols) {
+    if (b->ncols != l->ls.plan.ncols) {
         return err_set(e, AE_INTERNAL, "target \"%s\": batch of %zu columns for a load of %zu",
-                       l->target, b->ncols, l->plan.ncols);
+                       l->ls.target, b->ncols, l->ls.plan.ncols);
     }
     size_t nc = b->ncols;
     size_t fixed = 2 + nc * PG_NUMERIC_MAX;
@@ -527,7 +530,7 @@ static int pg_write(void *impl, const struct batch *b, struct err *e)
             }
         }
         l->data.len += (size_t)(p - p0);
-        l->res.rows_sent++;
+        l->ls.res.rows_sent++;
         if (l->data.len >= PG_CHUNK) {
             int rc = pg_flush(l, e);
             if (rc != 0) {
@@ -535,6 +538,7 @@ static int pg_write(void *impl, const struct batch *b, struct err *e)
             }
         }
     }
+    load_state_publish(&l->ls);
     return 0;
 }
 
@@ -542,9 +546,7 @@ static int pg_write(void *impl, const struct batch *b, struct err *e)
 
 static void pg_free(struct pg_load *l)
 {
-    if (l->out != NULL) {
-        *l->out = l->res;
-    }
+    load_state_publish(&l->ls);
     if (l->conn != NULL) {
         if (l->in_copy) {
             /* Ends the COPY with an error so the server discards it; then drain its results. */
@@ -560,16 +562,10 @@ static void pg_free(struct pg_load *l)
         }
         PQfinish(l->conn); /* a lost connection rolls back on the server by itself */
     }
-    load_plan_release(&l->plan);
+    load_state_release(&l->ls);
     buf_release(&l->data);
-    free(l->types);
     free(l->enc);
-    free(l->target);
     free(l->where);
-    free(l->table);
-    free(l->run_id);
-    free(l->dataset);
-    free(l->sha);
     free(l);
 }
 
@@ -598,9 +594,9 @@ static int pg_list(struct buf *b, const struct load_plan *p, bool values_only, c
 /* INSERT INTO t AS astro_t (cols) SELECT cols FROM astro_stage [ON CONFLICT ...]. */
 static int pg_upsert_sql(const struct pg_load *l, struct buf *b)
 {
-    const struct load_plan *p = &l->plan;
+    const struct load_plan *p = &l->ls.plan;
     int rc = buf_puts(b, "INSERT INTO ");
-    rc = rc != 0 ? rc : load_quote_table(b, l->table);
+    rc = rc != 0 ? rc : load_quote_table(b, l->ls.table);
     rc = rc != 0 ? rc : buf_puts(b, " AS astro_t (");
     rc = rc != 0 ? rc : pg_list(b, p, false, "");
     rc = rc != 0 ? rc : buf_puts(b, ") SELECT ");
@@ -652,7 +648,7 @@ static int pg_commit(void *impl, uint64_t *bytes, struct err *e)
     if (bytes != NULL) {
         *bytes = 0;
     }
-    if (l->res.skipped) {
+    if (l->ls.res.skipped) {
         goto done; /* pg_free() rolls the empty transaction back */
     }
     static const uint8_t trailer[2] = {0xFF, 0xFF};
@@ -683,7 +679,7 @@ static int pg_commit(void *impl, uint64_t *bytes, struct err *e)
     while ((r = PQgetResult(l->conn)) != NULL) {
         PQclear(r);
     }
-    l->res.rows_written = copied; /* append, replace, direct upsert: every row is inserted */
+    l->ls.res.rows_written = copied; /* append, replace, direct upsert: every row is inserted */
     if (l->mode == LOAD_UPSERT && !l->direct) {
         if (pg_upsert_sql(l, &sql) != 0) {
             rc = err_set(e, AE_NOMEM, "out of memory");
@@ -695,13 +691,13 @@ static int pg_commit(void *impl, uint64_t *bytes, struct err *e)
             r = NULL;
             goto done;
         }
-        l->res.rows_written = strtoull(PQcmdTuples(r), NULL, 10);
+        l->ls.res.rows_written = strtoull(PQcmdTuples(r), NULL, 10);
         PQclear(r);
         r = NULL;
     }
     char rows[32];
-    snprintf(rows, sizeof(rows), "%" PRIu64, l->res.rows_sent);
-    const char *params[5] = {l->run_id, l->dataset, l->sha, l->table, rows};
+    snprintf(rows, sizeof(rows), "%" PRIu64, l->ls.res.rows_sent);
+    const char *params[5] = {l->ls.run_id, l->ls.dataset, l->ls.sha, l->ls.table, rows};
     r = PQexecParams(l->conn,
                      "INSERT INTO astro_checkpoints (run_id, dataset, source_sha256, target_table, "
                      "rows, status) VALUES ($1, $2, $3, $4, $5::bigint, 'loaded')",
@@ -722,9 +718,9 @@ static int pg_commit(void *impl, uint64_t *bytes, struct err *e)
     PQclear(r);
     r = NULL;
     l->in_tx = false;
-    l->res.committed = true;
+    l->ls.res.committed = true;
     if (bytes != NULL) {
-        *bytes = l->res.bytes_sent;
+        *bytes = l->ls.res.bytes_sent;
     }
 done:
     buf_release(&sql);
@@ -771,7 +767,7 @@ static int pg_ensure_checkpoints(struct pg_load *l, struct err *e)
 static int pg_create_table(struct pg_load *l, bool pk, struct err *e)
 {
     struct buf b = BUF_INIT;
-    int rc = load_create_table_sql(&b, l->table, &l->plan, l->types, load_pg_type, pk);
+    int rc = load_create_table_sql(&b, l->ls.table, &l->ls.plan, l->ls.types, pg_type_name, pk);
     if (rc != 0) {
         rc = err_set(e, AE_NOMEM, "out of memory");
     } else {
@@ -787,7 +783,7 @@ static int pg_create_table(struct pg_load *l, bool pk, struct err *e)
 static int pg_check_columns(struct pg_load *l, struct err *e)
 {
     struct buf qt = BUF_INIT;
-    if (load_quote_table(&qt, l->table) != 0) {
+    if (load_quote_table(&qt, l->ls.table) != 0) {
         buf_release(&qt);
         return err_set(e, AE_NOMEM, "out of memory");
     }
@@ -809,31 +805,31 @@ static int pg_check_columns(struct pg_load *l, struct err *e)
         rc = err_set(e, AE_DB,
                      "target \"%s\" (postgres %s): table \"%s\" does not exist (create: true "
                      "creates it)",
-                     l->target, l->where, l->table);
+                     l->ls.target, l->where, l->ls.table);
         goto done;
     }
-    for (size_t i = 0; i < l->plan.ncols && rc == 0; i++) {
+    for (size_t i = 0; i < l->ls.plan.ncols && rc == 0; i++) {
         int row = -1;
         for (int j = 0; j < n && row < 0; j++) {
-            if (!PQgetisnull(r, j, 0) && strcmp(PQgetvalue(r, j, 0), l->plan.names[i]) == 0) {
+            if (!PQgetisnull(r, j, 0) && strcmp(PQgetvalue(r, j, 0), l->ls.plan.names[i]) == 0) {
                 row = j;
             }
         }
         if (row < 0) {
             rc = err_set(e, AE_DB, "target \"%s\" (postgres %s): table \"%s\" has no column \"%s\"",
-                         l->target, l->where, l->table, l->plan.names[i]);
+                         l->ls.target, l->where, l->ls.table, l->ls.plan.names[i]);
             break;
         }
         unsigned oid = (unsigned)strtoul(PQgetvalue(r, row, 1), NULL, 10);
-        if (!pg_oid_fits(l->types[i].id, oid)) {
+        if (!pg_oid_fits(l->ls.types[i].id, oid)) {
             char dt[40], want[32];
-            dtype_name(l->types[i], dt, sizeof(dt));
-            load_pg_type(l->types[i], want, sizeof(want));
+            dtype_name(l->ls.types[i], dt, sizeof(dt));
+            pg_type_name(l->ls.types[i], want, sizeof(want));
             rc = err_set(e, AE_DB,
                          "target \"%s\" (postgres %s): column \"%s\" of table \"%s\" is %s, but "
                          "the dataset's %s column loads as %s (binary COPY needs that type)",
-                         l->target, l->where, l->plan.names[i], l->table, PQgetvalue(r, row, 2), dt,
-                         want);
+                         l->ls.target, l->where, l->ls.plan.names[i], l->ls.table,
+                         PQgetvalue(r, row, 2), dt, want);
         }
     }
 done:
@@ -910,7 +906,7 @@ static int pg_name_array(struct buf *b, const struct load_plan *p, bool keys_onl
 static int pg_upsert_direct(struct pg_load *l, bool *direct, struct err *e)
 {
     *direct = false;
-    const struct load_plan *p = &l->plan;
+    const struct load_plan *p = &l->ls.plan;
     bool need_arbiter = p->conflict == LOAD_CONFLICT_UPDATE;
     if (p->conflict == LOAD_CONFLICT_NOTHING || (need_arbiter && p->nvalue == 0)) {
         return 0;
@@ -923,7 +919,7 @@ static int pg_upsert_direct(struct pg_load *l, bool *direct, struct err *e)
     bool ok = false;
     bool empty = false;
     int rc = 0;
-    if (load_quote_table(&qt, l->table) != 0 || pg_name_array(&keys, p, true) != 0 ||
+    if (load_quote_table(&qt, l->ls.table) != 0 || pg_name_array(&keys, p, true) != 0 ||
         pg_name_array(&names, p, false) != 0) {
         rc = err_set(e, AE_NOMEM, "out of memory");
         goto done;
@@ -982,7 +978,7 @@ done:
 static int pg_can_freeze(struct pg_load *l, bool *freeze, struct err *e)
 {
     struct buf qt = BUF_INIT;
-    if (load_quote_table(&qt, l->table) != 0) {
+    if (load_quote_table(&qt, l->ls.table) != 0) {
         buf_release(&qt);
         return err_set(e, AE_NOMEM, "out of memory");
     }
@@ -993,42 +989,28 @@ static int pg_can_freeze(struct pg_load *l, bool *freeze, struct err *e)
     return rc;
 }
 
-static char *pg_dup(const char *s)
-{
-    return strdup(s != NULL ? s : "");
-}
-
-int sink_pg_open(struct sink *s, const struct target_spec *t, const struct load_opts *o,
-                 const struct column_desc *cols, size_t ncols, struct err *e)
+static int pg_open(struct sink *s, const struct target_spec *t, const struct load_opts *o,
+                   const struct column_desc *cols, size_t ncols, struct err *e)
 {
     s->ops = &pg_ops;
     s->impl = NULL;
-    const char *tname = t->name != NULL ? t->name : "postgres";
     struct pg_load *l = calloc(1, sizeof(*l));
     if (l == NULL) {
         return err_set(e, AE_NOMEM, "out of memory");
     }
-    int rc = load_plan_init(&l->plan, o, cols, ncols, tname, e);
+    int rc = load_state_init(&l->ls, t, "postgres", o, cols, ncols, e);
     if (rc != 0) {
         free(l);
         return rc;
     }
     l->mode = o->mode;
     buf_init(&l->data, 0);
-    l->target = strdup(tname);
-    l->table = strdup(o->table);
-    l->run_id = pg_dup(o->run_id);
-    l->dataset = pg_dup(o->dataset);
-    l->sha = pg_dup(o->source_sha256);
-    l->types = calloc(ncols, sizeof(*l->types));
     l->enc = calloc(ncols, sizeof(*l->enc));
-    if (l->target == NULL || l->table == NULL || l->run_id == NULL || l->dataset == NULL ||
-        l->sha == NULL || l->types == NULL || l->enc == NULL) {
+    if (l->enc == NULL) {
         rc = err_set(e, AE_NOMEM, "out of memory");
         goto fail;
     }
     for (size_t i = 0; i < ncols; i++) {
-        l->types[i] = cols[i].type;
         l->enc[i] = pg_enc_of(cols[i].type.id);
     }
     rc = pg_connect(t, &l->conn, &l->where, e);
@@ -1046,7 +1028,7 @@ int sink_pg_open(struct sink *s, const struct target_spec *t, const struct load_
      * an application's single-key advisory locks. */
     {
         char ident[1024];
-        snprintf(ident, sizeof(ident), "%s\x1f%s\x1f%s", l->dataset, l->sha, l->table);
+        snprintf(ident, sizeof(ident), "%s\x1f%s\x1f%s", l->ls.dataset, l->ls.sha, l->ls.table);
         const char *params[3] = {ident, NULL, NULL};
         PGresult *r =
             PQexecParams(l->conn, "SELECT pg_advisory_xact_lock(1634956402, hashtext($1))", 1, NULL,
@@ -1056,9 +1038,9 @@ int sink_pg_open(struct sink *s, const struct target_spec *t, const struct load_
             goto fail;
         }
         PQclear(r);
-        params[0] = l->dataset;
-        params[1] = l->sha;
-        params[2] = l->table;
+        params[0] = l->ls.dataset;
+        params[1] = l->ls.sha;
+        params[2] = l->ls.table;
         r = PQexecParams(l->conn,
                          "SELECT 1 FROM astro_checkpoints WHERE dataset = $1 AND source_sha256 = "
                          "$2 AND target_table = $3",
@@ -1069,11 +1051,9 @@ int sink_pg_open(struct sink *s, const struct target_spec *t, const struct load_
         }
         bool found = PQntuples(r) > 0;
         PQclear(r);
-        l->out = o->result;
         if (found) {
-            l->res.skipped = true;
-            s->impl = l;
-            return 0;
+            l->ls.res.skipped = true;
+            goto opened;
         }
     }
     if (o->create) {
@@ -1097,7 +1077,7 @@ int sink_pg_open(struct sink *s, const struct target_spec *t, const struct load_
     bool freeze = false;
     if (o->mode == LOAD_REPLACE) {
         brc = buf_puts(&sql, "TRUNCATE ");
-        brc = brc != 0 ? brc : load_quote_table(&sql, l->table);
+        brc = brc != 0 ? brc : load_quote_table(&sql, l->ls.table);
         if (brc == 0) {
             rc = pg_exec(l, sql.data, "cannot empty", e);
             rc = rc != 0 ? rc : pg_can_freeze(l, &freeze, e);
@@ -1107,9 +1087,9 @@ int sink_pg_open(struct sink *s, const struct target_spec *t, const struct load_
         /* The staging table has exactly the load's columns with the target's types, and no
          * constraints: the INSERT ... SELECT applies them. Dropped at commit. */
         brc = buf_puts(&sql, "CREATE TEMP TABLE astro_stage ON COMMIT DROP AS SELECT ");
-        brc = brc != 0 ? brc : pg_list(&sql, &l->plan, false, "");
+        brc = brc != 0 ? brc : pg_list(&sql, &l->ls.plan, false, "");
         brc = brc != 0 ? brc : buf_puts(&sql, " FROM ");
-        brc = brc != 0 ? brc : load_quote_table(&sql, l->table);
+        brc = brc != 0 ? brc : load_quote_table(&sql, l->ls.table);
         brc = brc != 0 ? brc : buf_puts(&sql, " WITH NO DATA");
         if (brc == 0) {
             rc = pg_exec(l, sql.data, "cannot create the staging table for", e);
@@ -1121,10 +1101,10 @@ int sink_pg_open(struct sink *s, const struct target_spec *t, const struct load_
         if (o->mode == LOAD_UPSERT && !l->direct) {
             brc = brc != 0 ? brc : buf_puts(&sql, "pg_temp.astro_stage");
         } else {
-            brc = brc != 0 ? brc : load_quote_table(&sql, l->table);
+            brc = brc != 0 ? brc : load_quote_table(&sql, l->ls.table);
         }
         brc = brc != 0 ? brc : buf_puts(&sql, " (");
-        brc = brc != 0 ? brc : pg_list(&sql, &l->plan, false, "");
+        brc = brc != 0 ? brc : pg_list(&sql, &l->ls.plan, false, "");
         brc = brc != 0 ? brc : buf_puts(&sql, ") FROM STDIN (FORMAT binary");
         brc = brc != 0 ? brc : buf_puts(&sql, freeze ? ", FREEZE)" : ")");
     }
@@ -1151,22 +1131,40 @@ int sink_pg_open(struct sink *s, const struct target_spec *t, const struct load_
         rc = err_set(e, AE_NOMEM, "out of memory");
         goto fail;
     }
+opened:
+    l->ls.out = o->result; /* a failed open reports through e only */
+    load_state_publish(&l->ls);
     s->impl = l;
     return 0;
 fail:
-    l->out = NULL; /* a failed open reports through e only */
     pg_free(l);
     return rc;
 }
 
-int load_pg_checkpointed(const struct target_spec *t, const char *dataset, const char *sha256,
-                         const char *table, bool *done, struct err *e)
+/* Connects l (zeroed first) to t for a look-up or a sql step outside a load; messages name the
+ * target and table (borrowed, NULL for none), as a load's do. On success pg_session_end() closes
+ * it; on failure there is nothing to close. l borrows its names and never frees them. */
+static int pg_session(struct pg_load *l, const struct target_spec *t, const char *table,
+                      struct err *e)
+{
+    memset(l, 0, sizeof(*l));
+    l->ls.target = (char *)(t->name != NULL ? t->name : "postgres");
+    l->ls.table = (char *)table;
+    return pg_connect(t, &l->conn, &l->where, e);
+}
+
+static void pg_session_end(struct pg_load *l)
+{
+    PQfinish(l->conn);
+    free(l->where);
+}
+
+static int pg_checkpointed(const struct target_spec *t, const char *dataset, const char *sha256,
+                           const char *table, bool *done, struct err *e)
 {
     *done = false;
-    struct pg_load l = {0};
-    l.target = (char *)(t->name != NULL ? t->name : "postgres");
-    l.table = (char *)"astro_checkpoints";
-    int rc = pg_connect(t, &l.conn, &l.where, e);
+    struct pg_load l;
+    int rc = pg_session(&l, t, "astro_checkpoints", e);
     if (rc != 0) {
         return rc;
     }
@@ -1192,7 +1190,40 @@ int load_pg_checkpointed(const struct target_spec *t, const char *dataset, const
     *done = PQntuples(r) > 0;
     PQclear(r);
 done:
-    PQfinish(l.conn);
-    free(l.where);
+    pg_session_end(&l);
     return rc;
 }
+
+/* ------------------------------------------------------------------ SQL statements */
+
+/* BEGIN, the statements, COMMIT, each with PQexec(). The statements go as one simple query: the
+ * server stops at the first failing one and reports its error; the transaction then ends with
+ * the session, which rolls it back on the server. An empty query is no error. */
+static int pg_exec_sql(const struct target_spec *t, const char *sql, struct err *e)
+{
+    struct pg_load l;
+    int rc = pg_session(&l, t, NULL, e);
+    if (rc != 0) {
+        return rc;
+    }
+    const char *const parts[3] = {"BEGIN", sql, "COMMIT"};
+    for (size_t i = 0; rc == 0 && i < 3; i++) {
+        PGresult *r = PQexec(l.conn, parts[i]);
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY) {
+            PQclear(r);
+        } else {
+            rc = pg_fail(&l, r, NULL, e);
+        }
+    }
+    pg_session_end(&l);
+    return rc;
+}
+
+const struct load_target_ops load_target_postgres = {
+    .name = "postgres",
+    .open = pg_open,
+    .checkpointed = pg_checkpointed,
+    .exec_sql = pg_exec_sql,
+    .type_name = pg_type_name,
+};

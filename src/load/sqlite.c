@@ -1,6 +1,6 @@
 /*
- * sqlite_load.c - the SQLite load sink, plus what both load sinks share (option checks, identifier
- * quoting, the dispatch by target kind).
+ * sqlite.c - the SQLite load target (struct load_target_ops load_target_sqlite): loads as a sink,
+ * the checkpoint look-up, SQL statements in one transaction, and the column types.
  *
  * A load is one transaction opened with BEGIN IMMEDIATE, which takes SQLite's write lock at once:
  * the checkpoint check, the table creation, the DELETE of replace, every row and the checkpoint row
@@ -8,8 +8,10 @@
  * through one prepared INSERT bound per row; upsert is INSERT ... ON CONFLICT (key) DO UPDATE ...
  * WHERE (old values) IS NOT (new values), with SQLite row values (sqlite.org/rowvalue.html), so an
  * unchanged row is not rewritten and does not count in changes(). The value mapping is in load.h.
+ * A sql step's statements run the same way, between BEGIN IMMEDIATE and COMMIT.
  */
-#include "sink/load.h"
+#include "load/load.h"
+#include "load/load_int.h"
 
 #include <sqlite3.h>
 
@@ -19,177 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* ------------------------------------------------------------------ shared helpers */
-
-int load_quote_ident(struct buf *b, const char *name)
-{
-    /* SQL-92 delimited identifiers: a double quote inside is written twice. */
-    int rc = buf_putc(b, '"');
-    for (const char *p = name; rc == 0 && *p != '\0'; p++) {
-        rc = buf_putc(b, *p);
-        if (rc == 0 && *p == '"') {
-            rc = buf_putc(b, '"');
-        }
-    }
-    if (rc == 0) {
-        rc = buf_putc(b, '"');
-    }
-    return rc;
-}
-
-int load_quote_table(struct buf *b, const char *table)
-{
-    const char *dot = strchr(table, '.');
-    if (dot == NULL) {
-        return load_quote_ident(b, table);
-    }
-    size_t n = (size_t)(dot - table);
-    char *schema = strndup(table, n);
-    if (schema == NULL) {
-        return AE_NOMEM;
-    }
-    int rc = load_quote_ident(b, schema);
-    free(schema);
-    if (rc == 0) {
-        rc = buf_putc(b, '.');
-    }
-    if (rc == 0) {
-        rc = load_quote_ident(b, dot + 1);
-    }
-    return rc;
-}
-
-void load_plan_release(struct load_plan *p)
-{
-    if (p->names != NULL) {
-        for (size_t i = 0; i < p->ncols; i++) {
-            free(p->names[i]);
-        }
-    }
-    free(p->names);
-    free(p->is_key);
-    free(p->not_null);
-    memset(p, 0, sizeof(*p));
-}
-
-int load_plan_init(struct load_plan *p, const struct load_opts *o, const struct column_desc *cols,
-                   size_t ncols, const char *target, struct err *e)
-{
-    memset(p, 0, sizeof(*p));
-    int rc = 0;
-    if (o->table == NULL || o->table[0] == '\0') {
-        return err_set(e, AE_CONFIG, "target \"%s\": load without a table name", target);
-    }
-    if (ncols == 0) {
-        return err_set(e, AE_CONFIG, "target \"%s\": load into \"%s\" without columns", target,
-                       o->table);
-    }
-    if (o->on_conflict == NULL || strcmp(o->on_conflict, "update") == 0) {
-        p->conflict = LOAD_CONFLICT_UPDATE;
-    } else if (strcmp(o->on_conflict, "nothing") == 0) {
-        p->conflict = LOAD_CONFLICT_NOTHING;
-    } else if (strcmp(o->on_conflict, "error") == 0) {
-        p->conflict = LOAD_CONFLICT_ERROR;
-    } else {
-        return err_set(e, AE_CONFIG,
-                       "target \"%s\": on_conflict \"%s\" is not one of update, nothing, error",
-                       target, o->on_conflict);
-    }
-    if (o->mode == LOAD_UPSERT && o->nkey == 0) {
-        return err_set(e, AE_CONFIG, "target \"%s\": upsert into \"%s\" needs key columns", target,
-                       o->table);
-    }
-    p->names = calloc(ncols, sizeof(*p->names));
-    p->is_key = calloc(ncols, sizeof(*p->is_key));
-    p->not_null = calloc(ncols, sizeof(*p->not_null));
-    if (p->names == NULL || p->is_key == NULL || p->not_null == NULL) {
-        rc = err_set(e, AE_NOMEM, "out of memory");
-        goto fail;
-    }
-    p->ncols = ncols;
-    for (size_t r = 0; r < o->nrenames; r++) {
-        bool found = false;
-        for (size_t i = 0; i < ncols && !found; i++) {
-            found = strcmp(cols[i].name, o->renames[2 * r]) == 0;
-        }
-        if (!found) {
-            rc = err_set(e, AE_CONFIG, "target \"%s\": rename of \"%s\": no such column in dataset",
-                         target, o->renames[2 * r]);
-            goto fail;
-        }
-    }
-    for (size_t i = 0; i < ncols; i++) {
-        const char *name = cols[i].name;
-        for (size_t r = 0; r < o->nrenames; r++) {
-            if (strcmp(o->renames[2 * r], cols[i].name) == 0) {
-                name = o->renames[2 * r + 1];
-            }
-        }
-        if (name == NULL || name[0] == '\0') {
-            rc =
-                err_set(e, AE_CONFIG, "target \"%s\": column %zu has an empty name", target, i + 1);
-            goto fail;
-        }
-        p->names[i] = strdup(name);
-        if (p->names[i] == NULL) {
-            rc = err_set(e, AE_NOMEM, "out of memory");
-            goto fail;
-        }
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(p->names[j], name) == 0) {
-                rc = err_set(e, AE_CONFIG, "target \"%s\": column \"%s\" appears twice in \"%s\"",
-                             target, name, o->table);
-                goto fail;
-            }
-        }
-    }
-    if (o->mode == LOAD_UPSERT) {
-        for (size_t k = 0; k < o->nkey; k++) {
-            bool found = false;
-            for (size_t i = 0; i < ncols; i++) {
-                if (strcmp(p->names[i], o->key[k]) == 0) {
-                    p->is_key[i] = true;
-                    found = true;
-                }
-            }
-            if (!found) {
-                rc = err_set(e, AE_CONFIG,
-                             "target \"%s\": key column \"%s\" is not a column of the load into "
-                             "\"%s\"",
-                             target, o->key[k], o->table);
-                goto fail;
-            }
-        }
-    }
-    for (size_t i = 0; i < ncols; i++) {
-        p->nvalue += p->is_key[i] ? 0 : 1;
-        p->not_null[i] = p->is_key[i] || !cols[i].nullable;
-    }
-    return 0;
-fail:
-    load_plan_release(p);
-    return rc;
-}
-
-/* Every load sink's impl starts with its counts, so sink_load_result() reads either kind. */
-void sink_load_result(const struct sink *s, struct load_result *out)
-{
-    memset(out, 0, sizeof(*out));
-    if (s->impl != NULL) {
-        memcpy(out, s->impl, sizeof(*out));
-    }
-}
-
-int sink_load_open(struct sink *s, const struct target_spec *t, const struct load_opts *o,
-                   const struct column_desc *cols, size_t ncols, struct err *e)
-{
-    if (t->kind == TARGET_POSTGRES) {
-        return sink_pg_open(s, t, o, cols, ncols, e);
-    }
-    return sink_sqlite_open(s, t, o, cols, ncols, e);
-}
-
-const char *load_sqlite_type(struct dtype_info t, char *buf, size_t n)
+static const char *sqlite_type_name(struct dtype_info t, char *buf, size_t n)
 {
     const char *s = "INTEGER";
     switch (t.id) {
@@ -280,27 +112,19 @@ static size_t fmt_decimal(char *out, __int128 v, unsigned scale)
 /* ------------------------------------------------------------------ the SQLite sink */
 
 struct sqlite_load {
-    struct load_result res; /* first: see sink_load_result() */
-    struct load_result *out;
+    struct load_state ls; /* plan, names, counts (load_int.h) */
     sqlite3 *db;
     sqlite3_stmt *ins;
     bool in_tx;
-    struct load_plan plan;
-    struct dtype_info *types;
-    char *target; /* target name, for messages */
-    char *table;
-    char *run_id;
-    char *dataset;
-    char *sha;
 };
 
 static int db_err(struct sqlite_load *l, struct err *e, const char *what)
 {
-    return err_set(e, AE_DB, "target \"%s\" (sqlite): %s \"%s\": %s", l->target, what, l->table,
-                   l->db != NULL ? sqlite3_errmsg(l->db) : "out of memory");
+    return err_set(e, AE_DB, "target \"%s\" (sqlite): %s \"%s\": %s", l->ls.target, what,
+                   l->ls.table, l->db != NULL ? sqlite3_errmsg(l->db) : "out of memory");
 }
 
-static int exec_sql(struct sqlite_load *l, const char *sql, const char *what, struct err *e)
+static int sq_exec(struct sqlite_load *l, const char *sql, const char *what, struct err *e)
 {
     if (sqlite3_exec(l->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
         return db_err(l, e, what);
@@ -310,21 +134,13 @@ static int exec_sql(struct sqlite_load *l, const char *sql, const char *what, st
 
 static void sqlite_free(struct sqlite_load *l)
 {
-    if (l->out != NULL) {
-        *l->out = l->res;
-    }
+    load_state_publish(&l->ls);
     sqlite3_finalize(l->ins);
     if (l->in_tx) {
         sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
     }
     sqlite3_close(l->db);
-    load_plan_release(&l->plan);
-    free(l->types);
-    free(l->target);
-    free(l->table);
-    free(l->run_id);
-    free(l->dataset);
-    free(l->sha);
+    load_state_release(&l->ls);
     free(l);
 }
 
@@ -357,44 +173,15 @@ static int query_checkpoint(sqlite3 *db, const char *dataset, const char *sha, c
     return rc;
 }
 
-int load_create_table_sql(struct buf *b, const char *table, const struct load_plan *p,
-                          const struct dtype_info *types,
-                          const char *(*type_name)(struct dtype_info, char *, size_t), bool pk)
-{
-    int rc = buf_puts(b, "CREATE TABLE IF NOT EXISTS ");
-    rc = rc != 0 ? rc : load_quote_table(b, table);
-    rc = rc != 0 ? rc : buf_puts(b, " (");
-    for (size_t i = 0; rc == 0 && i < p->ncols; i++) {
-        char ty[32];
-        rc = i > 0 ? buf_puts(b, ", ") : 0;
-        rc = rc != 0 ? rc : load_quote_ident(b, p->names[i]);
-        rc = rc != 0 ? rc : buf_printf(b, " %s", type_name(types[i], ty, sizeof(ty)));
-        rc = rc != 0 || !p->not_null[i] ? rc : buf_puts(b, " NOT NULL");
-    }
-    if (rc == 0 && pk) {
-        rc = buf_puts(b, ", PRIMARY KEY (");
-        bool first = true;
-        for (size_t i = 0; rc == 0 && i < p->ncols; i++) {
-            if (p->is_key[i]) {
-                rc = first ? 0 : buf_puts(b, ", ");
-                rc = rc != 0 ? rc : load_quote_ident(b, p->names[i]);
-                first = false;
-            }
-        }
-        rc = rc != 0 ? rc : buf_putc(b, ')');
-    }
-    return rc != 0 ? rc : buf_putc(b, ')');
-}
-
 static int sq_create_table(struct sqlite_load *l, const struct load_opts *o, struct err *e)
 {
     struct buf b = BUF_INIT;
-    int rc = load_create_table_sql(&b, l->table, &l->plan, l->types, load_sqlite_type,
+    int rc = load_create_table_sql(&b, l->ls.table, &l->ls.plan, l->ls.types, sqlite_type_name,
                                    o->mode == LOAD_UPSERT);
     if (rc != 0) {
         rc = err_set(e, AE_NOMEM, "out of memory");
     } else {
-        rc = exec_sql(l, b.data, "cannot create table", e);
+        rc = sq_exec(l, b.data, "cannot create table", e);
     }
     buf_release(&b);
     return rc;
@@ -403,10 +190,10 @@ static int sq_create_table(struct sqlite_load *l, const struct load_opts *o, str
 /* Every load column must exist in the table (SQLite compares names case-insensitively). */
 static int sq_check_columns(struct sqlite_load *l, struct err *e)
 {
-    const char *dot = strchr(l->table, '.');
-    char *schema = dot != NULL ? strndup(l->table, (size_t)(dot - l->table)) : strdup("main");
-    const char *name = dot != NULL ? dot + 1 : l->table;
-    bool *seen = calloc(l->plan.ncols, sizeof(*seen));
+    const char *dot = strchr(l->ls.table, '.');
+    char *schema = dot != NULL ? strndup(l->ls.table, (size_t)(dot - l->ls.table)) : strdup("main");
+    const char *name = dot != NULL ? dot + 1 : l->ls.table;
+    bool *seen = calloc(l->ls.plan.ncols, sizeof(*seen));
     sqlite3_stmt *st = NULL;
     int rc = 0;
     size_t ntable = 0;
@@ -425,8 +212,8 @@ static int sq_check_columns(struct sqlite_load *l, struct err *e)
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *col = (const char *)sqlite3_column_text(st, 0);
         ntable++;
-        for (size_t i = 0; col != NULL && i < l->plan.ncols; i++) {
-            if (sqlite3_stricmp(col, l->plan.names[i]) == 0) {
+        for (size_t i = 0; col != NULL && i < l->ls.plan.ncols; i++) {
+            if (sqlite3_stricmp(col, l->ls.plan.names[i]) == 0) {
                 seen[i] = true;
             }
         }
@@ -439,13 +226,13 @@ static int sq_check_columns(struct sqlite_load *l, struct err *e)
         rc =
             err_set(e, AE_DB,
                     "target \"%s\" (sqlite): table \"%s\" does not exist (create: true creates it)",
-                    l->target, l->table);
+                    l->ls.target, l->ls.table);
         goto done;
     }
-    for (size_t i = 0; i < l->plan.ncols; i++) {
+    for (size_t i = 0; i < l->ls.plan.ncols; i++) {
         if (!seen[i]) {
             rc = err_set(e, AE_DB, "target \"%s\" (sqlite): table \"%s\" has no column \"%s\"",
-                         l->target, l->table, l->plan.names[i]);
+                         l->ls.target, l->ls.table, l->ls.plan.names[i]);
             goto done;
         }
     }
@@ -460,47 +247,47 @@ static int sq_prepare_insert(struct sqlite_load *l, const struct load_opts *o, s
 {
     struct buf b = BUF_INIT;
     int rc = buf_puts(&b, "INSERT INTO ");
-    rc = rc != 0 ? rc : load_quote_table(&b, l->table);
+    rc = rc != 0 ? rc : load_quote_table(&b, l->ls.table);
     rc = rc != 0 ? rc : buf_puts(&b, " AS astro_t (");
-    for (size_t i = 0; rc == 0 && i < l->plan.ncols; i++) {
+    for (size_t i = 0; rc == 0 && i < l->ls.plan.ncols; i++) {
         rc = i > 0 ? buf_puts(&b, ", ") : 0;
-        rc = rc != 0 ? rc : load_quote_ident(&b, l->plan.names[i]);
+        rc = rc != 0 ? rc : load_quote_ident(&b, l->ls.plan.names[i]);
     }
     rc = rc != 0 ? rc : buf_puts(&b, ") VALUES (");
-    for (size_t i = 0; rc == 0 && i < l->plan.ncols; i++) {
+    for (size_t i = 0; rc == 0 && i < l->ls.plan.ncols; i++) {
         rc = buf_puts(&b, i > 0 ? ", ?" : "?");
     }
     rc = rc != 0 ? rc : buf_putc(&b, ')');
-    if (rc == 0 && o->mode == LOAD_UPSERT && l->plan.conflict != LOAD_CONFLICT_ERROR) {
+    if (rc == 0 && o->mode == LOAD_UPSERT && l->ls.plan.conflict != LOAD_CONFLICT_ERROR) {
         rc = buf_puts(&b, " ON CONFLICT (");
         bool first = true;
-        for (size_t i = 0; rc == 0 && i < l->plan.ncols; i++) {
-            if (l->plan.is_key[i]) {
+        for (size_t i = 0; rc == 0 && i < l->ls.plan.ncols; i++) {
+            if (l->ls.plan.is_key[i]) {
                 rc = first ? 0 : buf_puts(&b, ", ");
-                rc = rc != 0 ? rc : load_quote_ident(&b, l->plan.names[i]);
+                rc = rc != 0 ? rc : load_quote_ident(&b, l->ls.plan.names[i]);
                 first = false;
             }
         }
-        if (l->plan.conflict == LOAD_CONFLICT_NOTHING || l->plan.nvalue == 0) {
+        if (l->ls.plan.conflict == LOAD_CONFLICT_NOTHING || l->ls.plan.nvalue == 0) {
             rc = rc != 0 ? rc : buf_puts(&b, ") DO NOTHING");
         } else {
             /* Update only rows whose values differ: IS NOT compares NULLs as values. */
             struct buf olds = BUF_INIT, news = BUF_INIT;
             rc = rc != 0 ? rc : buf_puts(&b, ") DO UPDATE SET ");
             first = true;
-            for (size_t i = 0; rc == 0 && i < l->plan.ncols; i++) {
-                if (l->plan.is_key[i]) {
+            for (size_t i = 0; rc == 0 && i < l->ls.plan.ncols; i++) {
+                if (l->ls.plan.is_key[i]) {
                     continue;
                 }
                 const char *sep = first ? "" : ", ";
                 rc = buf_puts(&b, sep);
-                rc = rc != 0 ? rc : load_quote_ident(&b, l->plan.names[i]);
+                rc = rc != 0 ? rc : load_quote_ident(&b, l->ls.plan.names[i]);
                 rc = rc != 0 ? rc : buf_puts(&b, " = excluded.");
-                rc = rc != 0 ? rc : load_quote_ident(&b, l->plan.names[i]);
+                rc = rc != 0 ? rc : load_quote_ident(&b, l->ls.plan.names[i]);
                 rc = rc != 0 ? rc : buf_printf(&olds, "%sastro_t.", sep);
-                rc = rc != 0 ? rc : load_quote_ident(&olds, l->plan.names[i]);
+                rc = rc != 0 ? rc : load_quote_ident(&olds, l->ls.plan.names[i]);
                 rc = rc != 0 ? rc : buf_printf(&news, "%sexcluded.", sep);
-                rc = rc != 0 ? rc : load_quote_ident(&news, l->plan.names[i]);
+                rc = rc != 0 ? rc : load_quote_ident(&news, l->ls.plan.names[i]);
                 first = false;
             }
             rc = rc != 0 ? rc : buf_printf(&b, " WHERE (%s) IS NOT (%s)", olds.data, news.data);
@@ -538,7 +325,8 @@ static int sq_bind(struct sqlite_load *l, const struct batch *b, size_t c, size_
                 return err_set(e, AE_DB,
                                "target \"%s\" (sqlite): line %" PRIu64 ", column \"%s\": %" PRIu64
                                " does not fit SQLite's signed 64-bit INTEGER",
-                               l->target, b->line[r], l->plan.names[c], (uint64_t)col->v.i64[r]);
+                               l->ls.target, b->line[r], l->ls.plan.names[c],
+                               (uint64_t)col->v.i64[r]);
             }
             src = sqlite3_bind_int64(l->ins, p, col->v.i64[r]);
             break;
@@ -573,12 +361,12 @@ static int sq_bind(struct sqlite_load *l, const struct batch *b, size_t c, size_
 static int sqlite_write(void *impl, const struct batch *b, struct err *e)
 {
     struct sqlite_load *l = impl;
-    if (l->res.skipped) {
+    if (l->ls.res.skipped) {
         return 0;
     }
-    if (b->ncols != l->plan.ncols) {
+    if (b->ncols != l->ls.plan.ncols) {
         return err_set(e, AE_INTERNAL, "target \"%s\": batch of %zu columns for a load of %zu",
-                       l->target, b->ncols, l->plan.ncols);
+                       l->ls.target, b->ncols, l->ls.plan.ncols);
     }
     for (size_t r = 0; r < b->nrows; r++) {
         if (!b->row_ok[r]) {
@@ -597,15 +385,16 @@ static int sqlite_write(void *impl, const struct batch *b, struct err *e)
             int rc = err_set(e, AE_DB,
                              "target \"%s\" (sqlite): insert into \"%s\" failed at the "
                              "row from line %" PRIu64 ": %s",
-                             l->target, l->table, b->line[r], sqlite3_errmsg(l->db));
+                             l->ls.target, l->ls.table, b->line[r], sqlite3_errmsg(l->db));
             sqlite3_reset(l->ins);
             return rc;
         }
-        l->res.rows_written += (uint64_t)sqlite3_changes(l->db);
-        l->res.rows_sent++;
+        l->ls.res.rows_written += (uint64_t)sqlite3_changes(l->db);
+        l->ls.res.rows_sent++;
         sqlite3_reset(l->ins);
     }
     sqlite3_clear_bindings(l->ins); /* text bindings point into b */
+    load_state_publish(&l->ls);
     return 0;
 }
 
@@ -622,7 +411,7 @@ static int sqlite_commit(void *impl, uint64_t *bytes, struct err *e)
     if (bytes != NULL) {
         *bytes = 0;
     }
-    if (l->res.skipped) {
+    if (l->ls.res.skipped) {
         goto done; /* sqlite_free() rolls the empty transaction back */
     }
     if (sqlite3_prepare_v2(l->db,
@@ -633,19 +422,19 @@ static int sqlite_commit(void *impl, uint64_t *bytes, struct err *e)
         rc = db_err(l, e, "cannot record the checkpoint of");
         goto done;
     }
-    sqlite3_bind_text(st, 1, l->run_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, l->dataset, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, l->sha, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, l->table, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)l->res.rows_sent);
+    sqlite3_bind_text(st, 1, l->ls.run_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, l->ls.dataset, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, l->ls.sha, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, l->ls.table, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)l->ls.res.rows_sent);
     if (sqlite3_step(st) != SQLITE_DONE) {
         rc = db_err(l, e, "cannot record the checkpoint of");
         goto done;
     }
-    rc = exec_sql(l, "COMMIT", "cannot commit the load into", e);
+    rc = sq_exec(l, "COMMIT", "cannot commit the load into", e);
     if (rc == 0) {
         l->in_tx = false;
-        l->res.committed = true;
+        l->ls.res.committed = true;
     }
 done:
     sqlite3_finalize(st);
@@ -655,40 +444,21 @@ done:
 
 static const struct sink_ops sqlite_ops = {sqlite_write, sqlite_commit, sqlite_abort};
 
-static char *dup_or_empty(const char *s)
-{
-    return strdup(s != NULL ? s : "");
-}
-
-int sink_sqlite_open(struct sink *s, const struct target_spec *t, const struct load_opts *o,
-                     const struct column_desc *cols, size_t ncols, struct err *e)
+static int sqlite_open(struct sink *s, const struct target_spec *t, const struct load_opts *o,
+                       const struct column_desc *cols, size_t ncols, struct err *e)
 {
     s->ops = &sqlite_ops;
     s->impl = NULL;
-    const char *tname = t->name != NULL ? t->name : "sqlite";
     struct sqlite_load *l = calloc(1, sizeof(*l));
     if (l == NULL) {
         return err_set(e, AE_NOMEM, "out of memory");
     }
-    int rc = load_plan_init(&l->plan, o, cols, ncols, tname, e);
+    int rc = load_state_init(&l->ls, t, "sqlite", o, cols, ncols, e);
     if (rc != 0) {
         free(l);
         return rc;
     }
-    l->target = strdup(tname);
-    l->table = strdup(o->table);
-    l->run_id = dup_or_empty(o->run_id);
-    l->dataset = dup_or_empty(o->dataset);
-    l->sha = dup_or_empty(o->source_sha256);
-    l->types = calloc(ncols, sizeof(*l->types));
-    if (l->target == NULL || l->table == NULL || l->run_id == NULL || l->dataset == NULL ||
-        l->sha == NULL || l->types == NULL) {
-        rc = err_set(e, AE_NOMEM, "out of memory");
-        goto fail;
-    }
-    for (size_t i = 0; i < ncols; i++) {
-        l->types[i] = cols[i].type;
-    }
+    const char *tname = l->ls.target;
     if (t->path == NULL || t->path[0] == '\0') {
         rc = err_set(e, AE_CONFIG, "target \"%s\" (sqlite): no database path", tname);
         goto fail;
@@ -701,25 +471,23 @@ int sink_sqlite_open(struct sink *s, const struct target_spec *t, const struct l
     }
     sqlite3_busy_timeout(l->db, 30000);
     sqlite3_extended_result_codes(l->db, 1);
-    rc = exec_sql(l, "BEGIN IMMEDIATE", "cannot start the load into", e);
+    rc = sq_exec(l, "BEGIN IMMEDIATE", "cannot start the load into", e);
     if (rc != 0) {
         goto fail;
     }
     l->in_tx = true;
-    rc = exec_sql(l, checkpoint_ddl, "cannot create astro_checkpoints for", e);
+    rc = sq_exec(l, checkpoint_ddl, "cannot create astro_checkpoints for", e);
     if (rc != 0) {
         goto fail;
     }
     bool found = false;
-    if (query_checkpoint(l->db, l->dataset, l->sha, l->table, &found) != SQLITE_OK) {
+    if (query_checkpoint(l->db, l->ls.dataset, l->ls.sha, l->ls.table, &found) != SQLITE_OK) {
         rc = db_err(l, e, "cannot read astro_checkpoints for");
         goto fail;
     }
-    l->out = o->result;
     if (found) {
-        l->res.skipped = true;
-        s->impl = l;
-        return 0;
+        l->ls.res.skipped = true;
+        goto opened;
     }
     if (o->create) {
         rc = sq_create_table(l, o, e);
@@ -733,12 +501,12 @@ int sink_sqlite_open(struct sink *s, const struct target_spec *t, const struct l
     }
     if (o->mode == LOAD_REPLACE) {
         struct buf b = BUF_INIT;
-        if (buf_puts(&b, "DELETE FROM ") != 0 || load_quote_table(&b, l->table) != 0) {
+        if (buf_puts(&b, "DELETE FROM ") != 0 || load_quote_table(&b, l->ls.table) != 0) {
             buf_release(&b);
             rc = err_set(e, AE_NOMEM, "out of memory");
             goto fail;
         }
-        rc = exec_sql(l, b.data, "cannot empty", e);
+        rc = sq_exec(l, b.data, "cannot empty", e);
         buf_release(&b);
         if (rc != 0) {
             goto fail;
@@ -748,10 +516,12 @@ int sink_sqlite_open(struct sink *s, const struct target_spec *t, const struct l
     if (rc != 0) {
         goto fail;
     }
+opened:
+    l->ls.out = o->result; /* a failed open reports through e only */
+    load_state_publish(&l->ls);
     s->impl = l;
     return 0;
 fail:
-    l->out = NULL; /* a failed open reports through e only */
     sqlite_free(l);
     return rc;
 }
@@ -763,6 +533,7 @@ static int sqlite_checkpointed(const struct target_spec *t, const char *dataset,
 {
     const char *tname = t->name != NULL ? t->name : "sqlite";
     struct stat st;
+    *done = false;
     if (t->path == NULL || stat(t->path, &st) != 0) {
         return 0; /* no database yet: nothing was loaded */
     }
@@ -799,12 +570,42 @@ done:
     return rc;
 }
 
-int load_checkpointed(const struct target_spec *t, const char *dataset, const char *sha256,
-                      const char *table, bool *done, struct err *e)
+/* ------------------------------------------------------------------ SQL statements */
+
+static int sqlite_exec_sql(const struct target_spec *t, const char *sql, struct err *e)
 {
-    *done = false;
-    if (t->kind == TARGET_POSTGRES) {
-        return load_pg_checkpointed(t, dataset, sha256, table, done, e);
+    const char *tname = t->name != NULL ? t->name : "sqlite";
+    if (t->path == NULL || t->path[0] == '\0') {
+        return err_set(e, AE_CONFIG, "target \"%s\" (sqlite): no database path", tname);
     }
-    return sqlite_checkpointed(t, dataset, sha256, table, done, e);
+    sqlite3 *db = NULL;
+    char *msg = NULL;
+    int rc = 0;
+    if (sqlite3_open_v2(t->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        rc = err_set(e, AE_DB, "target \"%s\" (sqlite): cannot open %s: %s", tname, t->path,
+                     db != NULL ? sqlite3_errmsg(db) : "out of memory");
+        goto done;
+    }
+    sqlite3_busy_timeout(db, 30000);
+    /* sqlite3_exec() stops at the first failing statement; the ROLLBACK undoes the ones before. */
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+        rc = err_set(e, AE_DB, "target \"%s\" (sqlite %s): %s", tname, t->path,
+                     msg != NULL ? msg : sqlite3_errmsg(db));
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    }
+done:
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    return rc;
 }
+
+const struct load_target_ops load_target_sqlite = {
+    .name = "sqlite",
+    .open = sqlite_open,
+    .checkpointed = sqlite_checkpointed,
+    .exec_sql = sqlite_exec_sql,
+    .type_name = sqlite_type_name,
+};

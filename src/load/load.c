@@ -1,0 +1,56 @@
+/*
+ * load.c - the registry of load targets: the one place that maps a target's kind to its
+ * implementation (struct load_target_ops), and the calls that go through it. The switch has no
+ * default, so -Wswitch names this place when a new enum target_kind value has no target yet.
+ */
+#include "load/load.h"
+#include "load/load_int.h"
+
+#include <stddef.h>
+
+const struct load_target_ops *load_target_ops_for(enum target_kind kind)
+{
+    switch (kind) {
+    case TARGET_POSTGRES: return &load_target_postgres;
+    case TARGET_SQLITE: return &load_target_sqlite;
+    }
+    return NULL;
+}
+
+/* The ops of t, or AE_INTERNAL: a target_spec's kind comes from the config parser, which only
+ * sets enumerators, so another value is a bug. */
+static int ops_of(const struct target_spec *t, const struct load_target_ops **ops, struct err *e)
+{
+    *ops = load_target_ops_for(t->kind);
+    if (*ops == NULL) {
+        return err_set(e, AE_INTERNAL, "target \"%s\": unknown kind %d",
+                       t->name != NULL ? t->name : "", (int)t->kind);
+    }
+    return 0;
+}
+
+int load_open(struct sink *s, const struct target_spec *t, const struct load_opts *o,
+              const struct column_desc *cols, size_t ncols, struct err *e)
+{
+    const struct load_target_ops *ops = NULL;
+    s->ops = NULL;
+    s->impl = NULL;
+    int rc = ops_of(t, &ops, e);
+    return rc != 0 ? rc : ops->open(s, t, o, cols, ncols, e);
+}
+
+int load_checkpointed(const struct target_spec *t, const char *dataset, const char *sha256,
+                      const char *table, bool *done, struct err *e)
+{
+    const struct load_target_ops *ops = NULL;
+    *done = false;
+    int rc = ops_of(t, &ops, e);
+    return rc != 0 ? rc : ops->checkpointed(t, dataset, sha256, table, done, e);
+}
+
+int load_exec_sql(const struct target_spec *t, const char *sql, struct err *e)
+{
+    const struct load_target_ops *ops = NULL;
+    int rc = ops_of(t, &ops, e);
+    return rc != 0 ? rc : ops->exec_sql(t, sql, e);
+}

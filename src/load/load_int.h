@@ -1,0 +1,91 @@
+/*
+ * load_int.h - what the load targets share, for src/load only: the checked options of one load
+ * (struct load_plan), identifier quoting, the CREATE TABLE text, and the implementations' tables
+ * that the registry in load.c lists. A target's file includes load/load.h and this header and
+ * nothing of another target: the targets know the shared helpers, never each other.
+ *
+ * Quoting is shared because both databases take SQL-92 delimited identifiers ("a""b"); a target
+ * whose quoting differs would get its own and leave these alone.
+ */
+#ifndef ASTRO_LOAD_LOAD_INT_H
+#define ASTRO_LOAD_LOAD_INT_H
+
+#include "load/load.h"
+#include "util/buf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The implementations, one per file; only load.c's registry refers to them. */
+extern const struct load_target_ops load_target_postgres; /* pg.c */
+extern const struct load_target_ops load_target_sqlite;   /* sqlite.c */
+
+/* How an upsert treats a key that already exists (load_opts.on_conflict). */
+enum load_conflict { LOAD_CONFLICT_UPDATE, LOAD_CONFLICT_NOTHING, LOAD_CONFLICT_ERROR };
+
+/* The checked options of one load: target column names after renames, key flags, conflict mode.
+ * Owns its arrays; load_plan_release() frees them. */
+struct load_plan {
+    char **names;   /* ncols target column names (owned) */
+    bool *is_key;   /* ncols flags: the column is one of o->key (upsert) */
+    bool *not_null; /* ncols flags: not nullable, or a key (create: true declares NOT NULL) */
+    size_t ncols;
+    size_t nvalue; /* columns that are not keys */
+    enum load_conflict conflict;
+};
+
+/* Checks o against cols (both borrowed: table set, upsert keys present and named columns, no
+ * duplicate target names, renames naming dataset columns) and fills p, which copies what it
+ * keeps. target names the target in messages. Fails with AE_CONFIG or AE_NOMEM; p is then empty
+ * and needs no release. */
+int load_plan_init(struct load_plan *p, const struct load_opts *o, const struct column_desc *cols,
+                   size_t ncols, const char *target, struct err *e) ASTRO_WUR;
+
+/* Frees what p owns and empties it; an empty (zeroed) p is a no-op. */
+void load_plan_release(struct load_plan *p);
+
+/* Appends name as a quoted identifier: "a""b". AE_NOMEM when b cannot grow. */
+int load_quote_ident(struct buf *b, const char *name) ASTRO_WUR;
+
+/* Appends a table name quoted: "t", or "s"."t" when it holds a dot (split at the first one).
+ * AE_NOMEM when b cannot grow. */
+int load_quote_table(struct buf *b, const char *table) ASTRO_WUR;
+
+/* Appends CREATE TABLE IF NOT EXISTS table (...) for plan p: the columns with their types from
+ * type_name (a struct load_target_ops's), NOT NULL where p->not_null says (keys included: a
+ * non-rowid PRIMARY KEY accepts NULLs in SQLite, a documented legacy quirk), and PRIMARY KEY
+ * (the key columns) when pk. AE_NOMEM when b cannot grow. */
+int load_create_table_sql(struct buf *b, const char *table, const struct load_plan *p,
+                          const struct dtype_info *types,
+                          const char *(*type_name)(struct dtype_info, char *, size_t),
+                          bool pk) ASTRO_WUR;
+
+/* What every open load keeps of its open call: the checked plan, the column types, the names its
+ * messages and its checkpoint row use, and its counts. Owns everything but out. */
+struct load_state {
+    struct load_result res;   /* the counts so far */
+    struct load_result *out;  /* load_opts.result (borrowed), or NULL: see load_state_publish() */
+    struct load_plan plan;    /* the checked options */
+    struct dtype_info *types; /* plan.ncols column types, copied from cols */
+    char *target;             /* target name, for messages */
+    char *table;              /* target table, as configured */
+    char *run_id;             /* checkpoint row: run, dataset and source hash ("" when not set) */
+    char *dataset;
+    char *sha;
+};
+
+/* Fills s from o and cols (borrowed: s copies them) with load_plan_init(), naming the target
+ * t->name, or kind when t has no name. s->out stays NULL: the target sets it to o->result once
+ * its open has succeeded, so that a failed open reports through e only. Fails with AE_CONFIG or
+ * AE_NOMEM; s is then empty and needs no release. */
+int load_state_init(struct load_state *s, const struct target_spec *t, const char *kind,
+                    const struct load_opts *o, const struct column_desc *cols, size_t ncols,
+                    struct err *e) ASTRO_WUR;
+
+/* Copies the counts so far to s->out, when set: after open, after each write and at the end. */
+void load_state_publish(const struct load_state *s);
+
+/* Frees what s owns and empties it; an empty (zeroed) s is a no-op. Publishes nothing. */
+void load_state_release(struct load_state *s);
+
+#endif
