@@ -356,6 +356,11 @@ struct ingest_file {
     bool ran;
 };
 
+static const struct input_ops *reader_of(const struct ingest_file *f)
+{
+    return f->o.reader != NULL ? f->o.reader : input_ops_for(f->o.spec->format);
+}
+
 /* report_duplicates: all / exclude_last need every key before the first verdict on a row: a
  * first pass over the file (a second reader, the same records) feeds the validator's pre-pass.
  * Only a spec that needs it pays for reading the file twice. A record the reader refuses ends the
@@ -371,7 +376,7 @@ static int prepass(struct ingest_file *f, struct err *e)
     if (fd < 0) {
         return err_errno(e, errno, "cannot open %s", f->path);
     }
-    int rc = input_open(&in, fd, f->path, spec, e);
+    int rc = input_open_with(&in, reader_of(f), fd, f->path, spec, e);
     size_t first = spec->has_header ? 1 : 0;
     while (rc == 0) {
         rc = input_next(&in, &rows, VALIDATE_BATCH_ROWS, e);
@@ -445,7 +450,7 @@ int ingest_file_open(struct ingest_file **out, const struct ingest_file_opts *o,
         rc = err_errno(e, errno, "cannot open %s", f->path);
         goto fail;
     }
-    rc = input_open(&f->in, f->fd, f->path, spec, e);
+    rc = input_open_with(&f->in, reader_of(f), f->fd, f->path, spec, e);
     if (rc == 0) {
         /* A small first block: it sizes the others (fc_block_rows), and its arrays should not
          * hold 8192 records of a wide file for the rest of the run. */

@@ -25,6 +25,7 @@
 
 #include "batch/batch.h"
 #include "config/config.h"
+#include "input/input.h"
 #include "sink/sink.h"
 #include "validate/validate.h"
 
@@ -47,6 +48,8 @@ struct ingest_file_opts {
                     time, in file order, but not always the same thread. */
     void (*progress)(void *ctx, const struct ingest_progress *p); /* NULL: none */
     void *progress_ctx;
+    const struct input_ops *reader; /* NULL: the reader of spec->format (input_ops_for); tests
+                                       plug in their own */
 };
 
 struct ingest_file_result {

@@ -17,8 +17,13 @@ const struct input_ops *input_ops_for(enum input_format f)
 int input_open(struct input *in, int fd, const char *name, const struct ingest_spec *spec,
                struct err *e)
 {
+    return input_open_with(in, input_ops_for(spec->format), fd, name, spec, e);
+}
+
+int input_open_with(struct input *in, const struct input_ops *ops, int fd, const char *name,
+                    const struct ingest_spec *spec, struct err *e)
+{
     memset(in, 0, sizeof(*in));
-    const struct input_ops *ops = input_ops_for(spec->format);
     if (ops == NULL) {
         return err_set(e, AE_INTERNAL, "%s: no reader for format %d", name, (int)spec->format);
     }

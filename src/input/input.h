@@ -48,6 +48,10 @@ struct input {
 int input_open(struct input *in, int fd, const char *name, const struct ingest_spec *spec,
                struct err *e) ASTRO_WUR;
 
+/* input_open with the reader ops instead of the one of spec->format. */
+int input_open_with(struct input *in, const struct input_ops *ops, int fd, const char *name,
+                    const struct ingest_spec *spec, struct err *e) ASTRO_WUR;
+
 static inline int input_next(struct input *in, struct record_block *b, size_t max_rows,
                              struct err *e)
 {
