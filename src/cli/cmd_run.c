@@ -30,7 +30,7 @@ static int pick_run(const struct project *p, const char *wanted, char id[RUN_ID_
 {
     struct run_info *runs = NULL;
     size_t n = 0;
-    int rc = run_list(p->working, &runs, &n, e);
+    int rc = run_list(p->working, p->stats, &runs, &n, e);
     if (rc != 0) {
         return rc;
     }
@@ -190,10 +190,11 @@ int cmd_runs(const struct cli_globals *g, int argc, char **argv)
         rc = project_open_stats(&p, &e);
     }
     if (rc == 0) {
-        /* Refreshes the manifests of runs whose process died (marked failed, interrupted). */
+        /* Refreshes the records (manifest and stats.db) of runs whose process died: marked
+         * failed, interrupted, before stats.db is listed. */
         struct run_info *runs = NULL;
         size_t n = 0;
-        rc = run_list(p.working, &runs, &n, &e);
+        rc = run_list(p.working, p.stats, &runs, &n, &e);
         run_list_free(runs, n);
     }
     if (rc == 0) {
@@ -230,9 +231,13 @@ int cmd_status(const struct cli_globals *g, int argc, char **argv)
     char *path = NULL;
     int rc = project_open(&p, g->config_path, &e);
     if (rc == 0) {
-        struct run_info *runs = NULL; /* refreshes an interrupted run's manifest */
+        rc = project_open_stats(&p, &e);
+    }
+    if (rc == 0) {
+        /* Refreshes an interrupted run's record (manifest and stats.db). */
+        struct run_info *runs = NULL;
         size_t n = 0;
-        rc = run_list(p.working, &runs, &n, &e);
+        rc = run_list(p.working, p.stats, &runs, &n, &e);
         run_list_free(runs, n);
     }
     if (rc == 0 && !run_id_valid(argv[1])) {

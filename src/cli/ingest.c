@@ -418,7 +418,7 @@ static int create_run(struct ingest *in, const char *source_dir, int *run_lock, 
     if (rc != 0) {
         return rc;
     }
-    rc = run_list(in->working, &runs, &nruns, e);
+    rc = run_list(in->working, in->stats, &runs, &nruns, e);
     if (rc != 0) {
         goto out;
     }

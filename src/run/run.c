@@ -5,6 +5,8 @@
  */
 #include "run/run.h"
 
+#include "run/record.h"
+
 #include "util/fs.h"
 
 #include <dirent.h>
@@ -62,9 +64,12 @@ char *run_path(const char *working, const char *id, enum run_path_kind kind, con
     return p;
 }
 
-/* Tries the run's lock without waiting: true when some process holds it. */
-static bool run_is_live(const char *working, const char *id)
+/* Tries the run's lock without waiting: true when some process holds it. When this call got the
+ * lock, *held receives it (release with run_unlock), so that the caller may correct the run's
+ * record while no other process can start working on it; otherwise *held is -1. */
+static bool run_is_live(const char *working, const char *id, int *held)
 {
+    *held = -1;
     char *lock = run_path(working, id, RUN_PATH_LOCK, NULL);
     if (lock == NULL) {
         return true; /* be conservative: never declare a run dead on allocation failure */
@@ -74,7 +79,11 @@ static bool run_is_live(const char *working, const char *id)
     if (fd < 0) {
         return false;
     }
-    bool live = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+        *held = fd;
+        return false;
+    }
+    bool live = errno == EWOULDBLOCK;
     close(fd);
     return live;
 }
@@ -87,7 +96,8 @@ static int cmp_created(const void *a, const void *b)
     return c != 0 ? c : strcmp(x->id, y->id);
 }
 
-int run_list(const char *working, struct run_info **out, size_t *n, struct err *e)
+int run_list(const char *working, struct stats *stats, struct run_info **out, size_t *n,
+             struct err *e)
 {
     *out = NULL;
     *n = 0;
@@ -104,23 +114,23 @@ int run_list(const char *working, struct run_info **out, size_t *n, struct err *
         if (!run_id_valid(de->d_name)) {
             continue;
         }
-        char *mpath = run_path(working, de->d_name, RUN_PATH_MANIFEST, NULL);
-        if (mpath == NULL) {
-            rc = err_set(e, AE_NOMEM, "out of memory");
-            break;
-        }
-        struct manifest m;
+        /* The lock first: while this call holds it nobody writes the manifest, so a status read
+         * after it cannot be one a live process is about to change. */
+        int held = -1;
+        bool live = run_is_live(working, de->d_name, &held);
+        struct run_record rec;
         struct err ignored;
-        if (manifest_load(&m, mpath, &ignored) != 0) {
-            free(mpath);
+        if (run_record_open(&rec, stats, working, de->d_name, &ignored) != 0) {
+            run_unlock(held);
             continue; /* a folder without a readable manifest is not a run (yet) */
         }
-        free(mpath);
+        const json_t *m = rec.manifest.root;
         if (count == cap) {
             size_t ncap = cap ? cap * 2 : 16;
             struct run_info *nr = realloc(runs, ncap * sizeof(*nr));
             if (nr == NULL) {
-                manifest_release(&m);
+                run_unlock(held);
+                run_record_release(&rec);
                 rc = err_set(e, AE_NOMEM, "out of memory");
                 break;
             }
@@ -130,29 +140,30 @@ int run_list(const char *working, struct run_info **out, size_t *n, struct err *
         struct run_info *r = &runs[count++];
         memset(r, 0, sizeof(*r));
         memcpy(r->id, de->d_name, RUN_ID_LEN + 1);
-        r->status = manifest_status(&m);
+        r->status = run_record_status(&rec);
         r->failed_phase = RUN_PHASE_NONE;
-        (void)run_phase_parse(json_string_value(json_object_get(m.root, "failed_phase")),
+        (void)run_phase_parse(json_string_value(json_object_get(m, "failed_phase")),
                               &r->failed_phase);
-        const char *created = json_string_value(json_object_get(m.root, "created_at"));
+        const char *created = json_string_value(json_object_get(m, "created_at"));
         r->created_at = created ? strdup(created) : NULL;
-        r->live = run_is_live(working, r->id);
+        r->live = live;
         if (run_status_active(r->status) && !r->live) {
-            /* Its process died: record that, so the run neither blocks nor looks alive. */
+            /* Its process died: record that (manifest and stats.db), so the run neither blocks
+             * nor looks alive. The run's lock, held meanwhile, keeps any other process out. */
             enum run_phase phase =
                 r->status == RUN_STATUS_INGESTING ? RUN_PHASE_INGEST : RUN_PHASE_RUN;
             struct err werr;
-            if (manifest_set_status(&m, RUN_STATUS_FAILED,
-                                    "interrupted: the astro process working on this "
-                                    "run stopped before finishing",
-                                    phase, &werr) == 0 &&
-                manifest_save(&m, &werr) != 0) {
+            if (run_record_set_status(&rec, RUN_STATUS_FAILED,
+                                      "interrupted: the astro process working on this "
+                                      "run stopped before finishing",
+                                      phase, &werr) != 0) {
                 /* Best effort: the listing below is right either way; the next look retries. */
             }
             r->status = RUN_STATUS_FAILED;
             r->failed_phase = phase;
         }
-        manifest_release(&m);
+        run_unlock(held);
+        run_record_release(&rec);
         if (created != NULL && r->created_at == NULL) {
             rc = err_set(e, AE_NOMEM, "out of memory");
             break;

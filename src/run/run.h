@@ -12,6 +12,7 @@
 #define ASTRO_RUN_RUN_H
 
 #include "run/status.h"
+#include "stats/stats.h"
 #include "util/err.h"
 
 #include <jansson.h>
@@ -56,9 +57,11 @@ struct run_info {
 
 /* Lists the runs under working (missing directory = no runs), oldest first; *out is owned by the
  * caller (run_list_free). A run whose manifest says ingesting/running while no process holds its
- * lock is reported as failed in the interrupted phase (the manifest is corrected on disk too).
+ * lock is reported as failed in the interrupted phase, and its record is corrected the same way
+ * (run_record_set_status: the manifest, and stats.db when stats is not NULL), under the run's lock.
  * Fails only when working cannot be read or out of memory; unreadable manifests are skipped. */
-int run_list(const char *working, struct run_info **out, size_t *n, struct err *e) ASTRO_WUR;
+int run_list(const char *working, struct stats *stats, struct run_info **out, size_t *n,
+             struct err *e) ASTRO_WUR;
 /* Frees what run_list returned; run_list_free(NULL, 0) is a no-op. */
 void run_list_free(struct run_info *runs, size_t n);
 

@@ -81,7 +81,7 @@ static void test_manifest_roundtrip_and_stale_runs(void **state)
     /* While this process holds the run lock the run is live and blocks serial mode. */
     struct run_info *runs = NULL;
     size_t n = 0;
-    assert_int_equal(run_list(working, &runs, &n, &e), 0);
+    assert_int_equal(run_list(working, NULL, &runs, &n, &e), 0);
     assert_int_equal(n, 1);
     assert_true(runs[0].live);
     assert_int_equal(runs[0].status, RUN_STATUS_INGESTING);
@@ -91,7 +91,7 @@ static void test_manifest_roundtrip_and_stale_runs(void **state)
     /* Once the lock is gone (the process died), the run is marked failed in its ingest phase and
      * no longer blocks serial mode; the manifest on disk says so too. */
     run_unlock(runlock);
-    assert_int_equal(run_list(working, &runs, &n, &e), 0);
+    assert_int_equal(run_list(working, NULL, &runs, &n, &e), 0);
     assert_int_equal(n, 1);
     assert_false(runs[0].live);
     assert_int_equal(runs[0].status, RUN_STATUS_FAILED);
