@@ -20,29 +20,29 @@ static int first_error(int rc, int next)
     return rc != 0 ? rc : next;
 }
 
-/* Sets rec's id and folder; the manifest and stats are the caller's to set. */
+/* Sets rec's id, stats and folder, and *mpath to the manifest's path (the caller frees it, also
+ * on failure); the manifest is the caller's to make or load. */
 static int record_init(struct run_record *rec, struct stats *stats, const char *working,
-                       const char *id, struct err *e)
+                       const char *id, char **mpath, struct err *e)
 {
     memset(rec, 0, sizeof(*rec));
+    *mpath = NULL;
     if (!run_id_valid(id)) {
         return err_set(e, AE_CONFIG, "'%s' is not a run id", id);
     }
     memcpy(rec->id, id, RUN_ID_LEN + 1);
     rec->stats = stats;
     rec->dir = run_path(working, id, RUN_PATH_DIR, NULL);
-    return rec->dir ? 0 : err_set(e, AE_NOMEM, "out of memory");
+    *mpath = run_path(working, id, RUN_PATH_MANIFEST, NULL);
+    return rec->dir && *mpath ? 0 : err_set(e, AE_NOMEM, "out of memory");
 }
 
 int run_record_create(struct run_record *rec, struct stats *stats, const char *working,
                       const char *id, const char *pipeline, const char *config_path,
                       const char *source_dir, struct err *e)
 {
-    int rc = record_init(rec, stats, working, id, e);
-    char *mpath = run_path(working, id, RUN_PATH_MANIFEST, NULL);
-    if (rc == 0 && mpath == NULL) {
-        rc = err_set(e, AE_NOMEM, "out of memory");
-    }
+    char *mpath = NULL;
+    int rc = record_init(rec, stats, working, id, &mpath, e);
     if (rc == 0) {
         rc = manifest_new(&rec->manifest, mpath, id, pipeline, config_path, source_dir, e);
     }
@@ -63,11 +63,8 @@ int run_record_create(struct run_record *rec, struct stats *stats, const char *w
 int run_record_open(struct run_record *rec, struct stats *stats, const char *working,
                     const char *id, struct err *e)
 {
-    int rc = record_init(rec, stats, working, id, e);
-    char *mpath = run_path(working, id, RUN_PATH_MANIFEST, NULL);
-    if (rc == 0 && mpath == NULL) {
-        rc = err_set(e, AE_NOMEM, "out of memory");
-    }
+    char *mpath = NULL;
+    int rc = record_init(rec, stats, working, id, &mpath, e);
     if (rc == 0) {
         rc = manifest_load(&rec->manifest, mpath, e);
     }

@@ -1,9 +1,12 @@
 /*
- * run.h - run folders under <project>/.working/: ids, locks, the manifest and execution modes.
+ * run.h - run folders under <project>/.working/: ids, locks, paths, the manifest document and
+ * execution modes.
  *
  * A run is the folder .working/{run_id}/ with manifest.json (the run record), astro.log,
- * ingested/ and errors/. Run ids are 5 characters of [a-z0-9], random, and never reused (checked
- * against the folders and against stats.db by the caller's `taken` callback).
+ * ingested/ and errors/; run_path() and run_relpath() spell those paths. Changes to a run go
+ * through the run record (run/record.h), which keeps manifest.json and stats.db in step. Run ids
+ * are 5 characters of [a-z0-9], random, and never reused (checked against the folders and against
+ * stats.db by the caller's `taken` callback).
  * Locks (flock): .working/.lock is held while deciding whether a run may start and creating its
  * folder, so two processes never race; .working/{id}/.lock is held by the process working on the
  * run for as long as it does, which tells a live run from one whose process died.

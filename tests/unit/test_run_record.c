@@ -140,17 +140,27 @@ struct fixture {
     int lock; /* the run's own lock, as ingest holds it */
 };
 
-static void fixture_open(struct fixture *f, const char *id)
+/* A new run id as ingest makes it: its folder, its lock (*lock) and its record (*rec). */
+static void add_run(struct fixture *f, const char *id, int *lock, struct run_record *rec)
+{
+    struct err e;
+    int wl = -1;
+    assert_int_equal(run_lock_working(f->working, &wl, &e), 0);
+    assert_int_equal(run_create_dir(f->working, id, lock, &e), 0);
+    run_unlock(wl);
+    assert_int_equal(
+        run_record_create(rec, f->stats, f->working, id, "shop", "astro.yaml", "/src", &e), 0);
+}
+
+/* A project folder with stats.db and the run id, its record in *rec. */
+static void fixture_open(struct fixture *f, const char *id, struct run_record *rec)
 {
     struct err e;
     f->dir = th_tempdir();
     f->working = fs_join(f->dir, ".working");
     f->db_path = fs_join(f->dir, ".astro/stats.db");
     assert_int_equal(stats_open(f->db_path, &f->stats, &e), 0);
-    int wl = -1;
-    assert_int_equal(run_lock_working(f->working, &wl, &e), 0);
-    assert_int_equal(run_create_dir(f->working, id, &f->lock, &e), 0);
-    run_unlock(wl);
+    add_run(f, id, &f->lock, rec);
 }
 
 static void fixture_close(struct fixture *f)
@@ -167,12 +177,9 @@ static void test_record_create_files_and_status(void **state)
 {
     (void)state;
     struct fixture fx;
-    fixture_open(&fx, "abc12");
-    struct err e;
     struct run_record rec;
-    assert_int_equal(
-        run_record_create(&rec, fx.stats, fx.working, "abc12", "shop", "astro.yaml", "/src", &e),
-        0);
+    fixture_open(&fx, "abc12", &rec);
+    struct err e;
     assert_int_equal(run_record_status(&rec), RUN_STATUS_INGESTING);
     char row[512];
     sql_row(fx.db_path,
@@ -268,12 +275,9 @@ static void test_record_steps(void **state)
 {
     (void)state;
     struct fixture fx;
-    fixture_open(&fx, "run01");
-    struct err e;
     struct run_record rec;
-    assert_int_equal(
-        run_record_create(&rec, fx.stats, fx.working, "run01", "shop", "astro.yaml", "/src", &e),
-        0);
+    fixture_open(&fx, "run01", &rec);
+    struct err e;
     assert_int_equal(run_record_set_status(&rec, RUN_STATUS_INGESTED, NULL, RUN_PHASE_NONE, &e), 0);
     char row[512];
     sql_row(fx.db_path, "SELECT status, finished_at IS NOT NULL FROM runs", row, sizeof(row));
@@ -337,12 +341,9 @@ static void test_record_status_reaches_stats_when_manifest_fails(void **state)
 {
     (void)state;
     struct fixture fx;
-    fixture_open(&fx, "abc12");
-    struct err e;
     struct run_record rec;
-    assert_int_equal(
-        run_record_create(&rec, fx.stats, fx.working, "abc12", "shop", "astro.yaml", "/src", &e),
-        0);
+    fixture_open(&fx, "abc12", &rec);
+    struct err e;
     char *gone = fs_join(fx.working, "abc12");
     th_rmrf(gone);
     free(gone);
@@ -362,21 +363,12 @@ static void test_dead_run_corrected_in_both_stores(void **state)
 {
     (void)state;
     struct fixture fx;
-    fixture_open(&fx, "dead1");
-    struct err e;
     struct run_record rec;
-    assert_int_equal(
-        run_record_create(&rec, fx.stats, fx.working, "dead1", "shop", "astro.yaml", "/src", &e),
-        0);
+    fixture_open(&fx, "dead1", &rec);
+    struct err e;
     run_record_release(&rec);
-    int wl = -1;
     int live_lock = -1;
-    assert_int_equal(run_lock_working(fx.working, &wl, &e), 0);
-    assert_int_equal(run_create_dir(fx.working, "live1", &live_lock, &e), 0);
-    run_unlock(wl);
-    assert_int_equal(
-        run_record_create(&rec, fx.stats, fx.working, "live1", "shop", "astro.yaml", "/src", &e),
-        0);
+    add_run(&fx, "live1", &live_lock, &rec);
     assert_int_equal(run_record_set_status(&rec, RUN_STATUS_RUNNING, NULL, RUN_PHASE_NONE, &e), 0);
     run_record_release(&rec);
 
