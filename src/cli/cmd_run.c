@@ -12,7 +12,6 @@
 #include "run/record.h"
 #include "run/run.h"
 #include "steps/steps.h"
-#include "util/fs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
