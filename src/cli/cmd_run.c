@@ -9,9 +9,9 @@
 #include "cli/commands.h"
 
 #include "cli/project.h"
+#include "run/record.h"
 #include "run/run.h"
 #include "steps/steps.h"
-#include "util/fs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +19,8 @@
 
 static bool runnable(const struct run_info *r)
 {
-    return strcmp(r->status, "ingested") == 0 ||
-           (strcmp(r->status, "failed") == 0 && r->failed_phase != NULL &&
-            strcmp(r->failed_phase, "run") == 0);
+    return r->status == RUN_STATUS_INGESTED ||
+           (r->status == RUN_STATUS_FAILED && r->failed_phase == RUN_PHASE_RUN);
 }
 
 /* Picks the run: the one named, or the newest runnable one. */
@@ -30,7 +29,7 @@ static int pick_run(const struct project *p, const char *wanted, char id[RUN_ID_
 {
     struct run_info *runs = NULL;
     size_t n = 0;
-    int rc = run_list(p->working, &runs, &n, e);
+    int rc = run_list(p->working, p->stats, &runs, &n, e);
     if (rc != 0) {
         return rc;
     }
@@ -43,38 +42,25 @@ static int pick_run(const struct project *p, const char *wanted, char id[RUN_ID_
     }
     if (pick == NULL) {
         rc = wanted ? err_set(e, AE_CONFIG, "no run %s under %s", wanted, p->working)
-                    : err_set(e, AE_CONFIG, "no run to execute under %s (none is ingested, or "
-                                            "failed while running its steps)",
+                    : err_set(e, AE_CONFIG,
+                              "no run to execute under %s (none is ingested, or "
+                              "failed while running its steps)",
                               p->working);
-    } else if (strcmp(pick->status, "completed") == 0) {
+    } else if (pick->status == RUN_STATUS_COMPLETED) {
         rc = 0; /* nothing to do; said by the caller */
         memcpy(id, pick->id, RUN_ID_LEN + 1);
     } else if (!runnable(pick)) {
-        rc = strcmp(pick->status, "failed") == 0
-                 ? err_set(e, AE_CONFIG, "run %s failed during ingest: it has nothing to run; fix "
-                                         "the files and ingest them again",
+        rc = pick->status == RUN_STATUS_FAILED
+                 ? err_set(e, AE_CONFIG,
+                           "run %s failed during ingest: it has nothing to run; fix "
+                           "the files and ingest them again",
                            pick->id)
                  : err_set(e, AE_BUSY, "run %s is %s in another astro process", pick->id,
-                           pick->status);
+                           run_status_name(pick->status));
     } else {
         memcpy(id, pick->id, RUN_ID_LEN + 1);
     }
     run_list_free(runs, n);
-    return rc;
-}
-
-static int set_status(struct manifest *m, struct stats *s, const char *id, const char *status,
-                      const char *reason, const char *phase, bool finished, struct err *e)
-{
-    char now[48];
-    fs_now_iso(now, sizeof(now));
-    int rc = manifest_set_status(m, status, reason, phase, e);
-    if (rc == 0) {
-        rc = manifest_save(m, e);
-    }
-    if (rc == 0) {
-        rc = stats_run_status(s, id, status, reason, finished ? now : NULL, e);
-    }
     return rc;
 }
 
@@ -84,10 +70,9 @@ int cmd_run(const struct cli_globals *g, int argc, char **argv)
     err_clear(&e);
     struct project p;
     struct log lg;
-    struct manifest m = {NULL, NULL};
+    struct run_record rec;
+    memset(&rec, 0, sizeof(rec));
     int lock = -1;
-    char *run_dir = NULL;
-    char *mpath = NULL;
     char *log_path = NULL;
     log_init(&lg, stderr, g->level, g->log_json);
     if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
@@ -117,46 +102,51 @@ int cmd_run(const struct cli_globals *g, int argc, char **argv)
     if (rc != 0) {
         goto out;
     }
-    run_dir = fs_join(p.working, id);
-    mpath = run_dir ? fs_join(run_dir, "manifest.json") : NULL;
-    log_path = run_dir ? fs_join(run_dir, "astro.log") : NULL;
-    if (mpath == NULL || log_path == NULL) {
+    log_path = run_path(p.working, id, RUN_PATH_LOG, NULL);
+    if (log_path == NULL) {
         rc = err_set(&e, AE_NOMEM, "out of memory");
         goto out;
     }
     rc = run_lock_run(p.working, id, &lock, &e);
     if (rc == 0) {
-        rc = manifest_load(&m, mpath, &e);
+        rc = run_record_open(&rec, p.stats, p.working, id, &e);
     }
     if (rc != 0) {
         goto out;
     }
-    const char *status = json_string_value(json_object_get(m.root, "status"));
-    if (status != NULL && strcmp(status, "completed") == 0) {
+    if (run_record_status(&rec) == RUN_STATUS_COMPLETED) {
         log_msg(&lg, LOG_INFO, NULL, "run %s is already completed", id);
         printf("%s\n", id);
         goto out;
     }
     rc = log_open_file(&lg, log_path, "run", id, &e);
     if (rc == 0) {
-        rc = set_status(&m, p.stats, id, "running", NULL, NULL, false, &e);
+        rc = run_record_set_status(&rec, RUN_STATUS_RUNNING, NULL, RUN_PHASE_NONE, &e);
     }
     if (rc != 0) {
         goto out;
     }
     log_msg(&lg, LOG_INFO, NULL, "run %s: %zu step(s) of pipeline %s", id, p.cfg->nsteps,
             p.cfg->pipeline);
-    struct steps_env env = {p.cfg, p.dir, &m, p.stats, &lg, id, run_dir};
+    struct steps_env env = {
+        .cfg = p.cfg,
+        .project_dir = p.dir,
+        .m = &rec.manifest,
+        .rec = &rec,
+        .log = &lg,
+        .run_id = rec.id,
+        .run_dir = rec.dir,
+    };
     rc = steps_run(&env, &e);
     if (rc == 0) {
-        rc = set_status(&m, p.stats, id, "completed", NULL, NULL, true, &e);
+        rc = run_record_set_status(&rec, RUN_STATUS_COMPLETED, NULL, RUN_PHASE_NONE, &e);
         if (rc == 0) {
             log_msg(&lg, LOG_INFO, NULL, "run %s completed", id);
             printf("%s\n", id);
         }
     } else {
         struct err e2;
-        if (set_status(&m, p.stats, id, "failed", e.msg, "run", true, &e2) != 0) {
+        if (run_record_set_status(&rec, RUN_STATUS_FAILED, e.msg, RUN_PHASE_RUN, &e2) != 0) {
             log_msg(&lg, LOG_ERROR, NULL, "%s", e2.msg);
         }
         log_msg(&lg, LOG_ERROR, NULL, "run %s failed: %s", id, e.msg);
@@ -168,10 +158,8 @@ out:
     }
     log_close(&lg);
     run_unlock(lock);
-    manifest_release(&m);
+    run_record_release(&rec);
     project_close(&p);
-    free(run_dir);
-    free(mpath);
     free(log_path);
     return rc;
 }
@@ -201,10 +189,11 @@ int cmd_runs(const struct cli_globals *g, int argc, char **argv)
         rc = project_open_stats(&p, &e);
     }
     if (rc == 0) {
-        /* Refreshes the manifests of runs whose process died (marked failed, interrupted). */
+        /* Refreshes the records (manifest and stats.db) of runs whose process died: marked
+         * failed, interrupted, before stats.db is listed. */
         struct run_info *runs = NULL;
         size_t n = 0;
-        rc = run_list(p.working, &runs, &n, &e);
+        rc = run_list(p.working, p.stats, &runs, &n, &e);
         run_list_free(runs, n);
     }
     if (rc == 0) {
@@ -241,15 +230,19 @@ int cmd_status(const struct cli_globals *g, int argc, char **argv)
     char *path = NULL;
     int rc = project_open(&p, g->config_path, &e);
     if (rc == 0) {
-        struct run_info *runs = NULL; /* refreshes an interrupted run's manifest */
-        size_t n = 0;
-        rc = run_list(p.working, &runs, &n, &e);
-        run_list_free(runs, n);
+        rc = project_open_stats(&p, &e);
     }
     if (rc == 0) {
-        char rel[64];
-        snprintf(rel, sizeof(rel), "%.8s/manifest.json", argv[1]);
-        path = fs_join(p.working, rel);
+        /* Refreshes an interrupted run's record (manifest and stats.db). */
+        struct run_info *runs = NULL;
+        size_t n = 0;
+        rc = run_list(p.working, p.stats, &runs, &n, &e);
+        run_list_free(runs, n);
+    }
+    if (rc == 0 && !run_id_valid(argv[1])) {
+        rc = err_set(&e, AE_CONFIG, "no run %s under %s", argv[1], p.working);
+    } else if (rc == 0) {
+        path = run_path(p.working, argv[1], RUN_PATH_MANIFEST, NULL);
         rc = path ? manifest_load(&m, path, &e) : err_set(&e, AE_NOMEM, "out of memory");
         if (rc == AE_FORMAT) {
             rc = err_set(&e, AE_CONFIG, "no run %s under %s", argv[1], p.working);

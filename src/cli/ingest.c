@@ -16,6 +16,7 @@
 #include "cli/project.h"
 #include "cli/source.h"
 #include "config/config.h"
+#include "run/record.h"
 #include "run/run.h"
 #include "sink/sink.h"
 #include "stats/stats.h"
@@ -59,7 +60,7 @@ struct ingest {
     struct config *cfg; /* borrowed from the project */
     struct log log;
     struct stats *stats;
-    struct manifest manifest;
+    struct run_record rec; /* the run's manifest + stats.db, once create_run made it */
     char run_id[RUN_ID_LEN + 1];
     const char *working; /* borrowed from the project */
     char *run_dir;
@@ -385,57 +386,34 @@ out:
     return rc;
 }
 
-static json_t *file_entry(const struct source_file *sf, const struct file_result *r)
+/* The run record's view of one file's result; strings borrowed from sf and r. */
+static struct run_file file_entry(const struct source_file *sf, const struct file_result *r)
 {
-    char rel_out[PATH_MAX];
-    char rel_err[PATH_MAX];
-    snprintf(rel_out, sizeof(rel_out), "ingested/%s.parquet", sf->spec->name);
-    snprintf(rel_err, sizeof(rel_err), "errors/%s.jsonl", sf->spec->name);
-    return json_pack("{s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:o, s:f, s:s, "
-                     "s:o}",
-                     "name", sf->spec->name, "source", sf->path, "size_bytes", (json_int_t)r->size,
-                     "sha256", r->sha256, "status", r->ok ? "ingested" : "failed", "rows_read",
-                     (json_int_t)r->rows_read, "rows_valid", (json_int_t)r->rows_valid,
-                     "rows_invalid", (json_int_t)r->rows_invalid, "failure_cases",
-                     (json_int_t)r->failures, "warnings", (json_int_t)r->warnings, "output",
-                     r->ok ? json_string(rel_out) : json_null(), "output_bytes",
-                     (json_int_t)r->out_bytes, "errors",
-                     r->errors_file ? json_string(rel_err) : json_null(), "duration_s", r->secs,
-                     "schema_fingerprint", r->fingerprint, "reason",
-                     r->ok ? json_null() : json_string(r->reason));
-}
-
-static int record_file(struct ingest *in, const struct source_file *sf,
-                       const struct file_result *r, struct err *e)
-{
-    json_t *entry = file_entry(sf, r);
-    if (entry == NULL) {
-        return err_set(e, AE_NOMEM, "out of memory");
-    }
-    int rc = manifest_put_file(&in->manifest, sf->spec->name, entry, e);
-    if (rc == 0) {
-        rc = manifest_save(&in->manifest, e);
-    }
-    if (rc != 0) {
-        return rc;
-    }
-    char rel_out[PATH_MAX];
-    snprintf(rel_out, sizeof(rel_out), "%s/ingested/%s.parquet", in->run_dir, sf->spec->name);
-    struct stats_file f = {
+    struct run_file f = {
         .name = sf->spec->name,
-        .source_path = sf->path,
+        .source = sf->path,
         .size_bytes = r->size,
         .sha256 = r->sha256,
+        .status = r->ok ? FILE_STATUS_INGESTED : FILE_STATUS_FAILED,
         .rows_read = r->rows_read,
         .rows_valid = r->rows_valid,
         .rows_invalid = r->rows_invalid,
         .failure_cases = r->failures,
-        .output_path = r->ok ? rel_out : NULL,
+        .warnings = r->warnings,
         .output_bytes = r->out_bytes,
-        .duration_ms = (uint64_t)(r->secs * 1000.0),
-        .status = r->ok ? "ingested" : "failed",
+        .errors_file = r->errors_file,
+        .duration_s = r->secs,
+        .schema_fingerprint = r->fingerprint,
+        .reason = r->reason,
     };
-    return stats_put_file(in->stats, in->run_id, &f, e);
+    return f;
+}
+
+static int record_file(struct ingest *in, const struct source_file *sf, const struct file_result *r,
+                       struct err *e)
+{
+    struct run_file f = file_entry(sf, r);
+    return run_record_put_file(&in->rec, &f, e);
 }
 
 /* Creates the run under the .working lock, after the serial-mode check. */
@@ -448,7 +426,7 @@ static int create_run(struct ingest *in, const char *source_dir, int *run_lock, 
     if (rc != 0) {
         return rc;
     }
-    rc = run_list(in->working, &runs, &nruns, e);
+    rc = run_list(in->working, in->stats, &runs, &nruns, e);
     if (rc != 0) {
         goto out;
     }
@@ -459,7 +437,7 @@ static int create_run(struct ingest *in, const char *source_dir, int *run_lock, 
             if (run_blocks_serial(&runs[i])) {
                 nopen++;
                 if (buf_printf(&open_runs, "%s%s (%s)", nopen > 1 ? ", " : "", runs[i].id,
-                               runs[i].status) != 0) {
+                               run_status_name(runs[i].status)) != 0) {
                     break;
                 }
             }
@@ -481,23 +459,13 @@ static int create_run(struct ingest *in, const char *source_dir, int *run_lock, 
     if (rc != 0) {
         goto out;
     }
-    in->run_dir = fs_join(in->working, in->run_id);
-    char *mpath = in->run_dir ? fs_join(in->run_dir, "manifest.json") : NULL;
-    if (mpath == NULL) {
+    in->run_dir = run_path(in->working, in->run_id, RUN_PATH_DIR, NULL);
+    if (in->run_dir == NULL) {
         rc = err_set(e, AE_NOMEM, "out of memory");
         goto out;
     }
-    rc = manifest_new(&in->manifest, mpath, in->run_id, in->cfg->pipeline, in->cfg->path,
-                      source_dir, e);
-    free(mpath);
-    if (rc == 0) {
-        rc = manifest_save(&in->manifest, e);
-    }
-    if (rc == 0) {
-        char now[48];
-        rc = stats_run_begin(in->stats, in->run_id, in->cfg->pipeline, source_dir,
-                             fs_now_iso(now, sizeof(now)), e);
-    }
+    rc = run_record_create(&in->rec, in->stats, in->working, in->run_id, in->cfg->pipeline,
+                           in->cfg->path, source_dir, e);
 out:
     run_list_free(runs, nruns);
     run_unlock(lock);
@@ -668,16 +636,8 @@ int cmd_ingest(const struct cli_globals *g, int argc, char **argv)
             }
         }
     }
-    char now[48];
-    fs_now_iso(now, sizeof(now));
     if (nfailed == 0) {
-        rc = manifest_set_status(&in.manifest, "ingested", NULL, NULL, &e);
-        if (rc == 0) {
-            rc = manifest_save(&in.manifest, &e);
-        }
-        if (rc == 0) {
-            rc = stats_run_status(in.stats, in.run_id, "ingested", NULL, now, &e);
-        }
+        rc = run_record_set_status(&in.rec, RUN_STATUS_INGESTED, NULL, RUN_PHASE_NONE, &e);
         buf_release(&failed_names);
         if (rc != 0) {
             goto fail_run;
@@ -690,13 +650,7 @@ int cmd_ingest(const struct cli_globals *g, int argc, char **argv)
         snprintf(reason, sizeof(reason), "%zu of %zu file(s) failed validation: %s", nfailed,
                  in.cfg->ningest, failed_names.data);
         buf_release(&failed_names);
-        rc = manifest_set_status(&in.manifest, "failed", reason, "ingest", &e);
-        if (rc == 0) {
-            rc = manifest_save(&in.manifest, &e);
-        }
-        if (rc == 0) {
-            rc = stats_run_status(in.stats, in.run_id, "failed", reason, now, &e);
-        }
+        rc = run_record_set_status(&in.rec, RUN_STATUS_FAILED, reason, RUN_PHASE_INGEST, &e);
         if (rc != 0) {
             goto fail_run;
         }
@@ -708,15 +662,9 @@ int cmd_ingest(const struct cli_globals *g, int argc, char **argv)
 fail_run:
     /* An environment error stopped the run: record why, as far as the environment allows. */
     log_msg(&in.log, LOG_ERROR, NULL, "%s", e.msg);
-    if (in.manifest.root != NULL) {
+    if (in.rec.dir != NULL) { /* the run record exists */
         struct err e2;
-        char now2[48];
-        if (manifest_set_status(&in.manifest, "failed", e.msg, "ingest", &e2) == 0 &&
-            manifest_save(&in.manifest, &e2) != 0) {
-            log_msg(&in.log, LOG_ERROR, NULL, "%s", e2.msg);
-        }
-        if (stats_run_status(in.stats, in.run_id, "failed", e.msg,
-                             fs_now_iso(now2, sizeof(now2)), &e2) != 0) {
+        if (run_record_set_status(&in.rec, RUN_STATUS_FAILED, e.msg, RUN_PHASE_INGEST, &e2) != 0) {
             log_msg(&in.log, LOG_ERROR, NULL, "%s", e2.msg);
         }
     }
@@ -727,7 +675,7 @@ out:
     }
     log_close(&in.log);
     run_unlock(run_lock);
-    manifest_release(&in.manifest);
+    run_record_release(&in.rec);
     source_files_free(files, in.cfg ? in.cfg->ningest : 0);
     project_close(&proj);
     buf_release(&problems);

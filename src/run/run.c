@@ -1,7 +1,11 @@
 /*
- * run.c - run folders, ids, locks and manifest.json.
+ * run.c - run folders, ids, locks and manifest.json. Every path into a run folder is built by
+ * run_path()/run_relpath(); the manifest is written only whole, through manifest_save()'s
+ * temp-fsync-rename, so a reader never sees half a document.
  */
 #include "run/run.h"
+
+#include "run/record.h"
 
 #include "util/fs.h"
 
@@ -15,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static bool is_run_id(const char *s)
+bool run_id_valid(const char *s)
 {
     if (strlen(s) != RUN_ID_LEN) {
         return false;
@@ -28,20 +32,45 @@ static bool is_run_id(const char *s)
     return true;
 }
 
-static char *path3(const char *a, const char *b, const char *c)
+char *run_relpath(enum run_path_kind kind, const char *name)
 {
-    size_t n = strlen(a) + strlen(b) + strlen(c) + 3;
-    char *p = malloc(n);
-    if (p != NULL) {
-        snprintf(p, n, "%s/%s/%s", a, b, c);
+    const char *fmt = "";
+    switch (kind) {
+    case RUN_PATH_DIR: fmt = ""; break;
+    case RUN_PATH_MANIFEST: fmt = "manifest.json"; break;
+    case RUN_PATH_LOG: fmt = "astro.log"; break;
+    case RUN_PATH_LOCK: fmt = ".lock"; break;
+    case RUN_PATH_INGESTED_DIR: fmt = "ingested"; break;
+    case RUN_PATH_ERRORS_DIR: fmt = "errors"; break;
+    case RUN_PATH_PARQUET: fmt = "ingested/%s.parquet"; break;
+    case RUN_PATH_ERRORS: fmt = "errors/%s.jsonl"; break;
+    case RUN_PATH_FAILURE_CASES: fmt = "errors/%s.failure_cases.csv"; break;
+    }
+    char *p = NULL;
+    if (asprintf(&p, fmt, name ? name : "") < 0) {
+        return NULL;
     }
     return p;
 }
 
-/* Tries the run's lock without waiting: true when some process holds it. */
-static bool run_is_live(const char *working, const char *id)
+char *run_path(const char *working, const char *id, enum run_path_kind kind, const char *name)
 {
-    char *lock = path3(working, id, ".lock");
+    char *rel = run_relpath(kind, name);
+    char *p = NULL;
+    if (rel == NULL || asprintf(&p, rel[0] ? "%s/%s/%s" : "%s/%s%s", working, id, rel) < 0) {
+        p = NULL;
+    }
+    free(rel);
+    return p;
+}
+
+/* Tries the run's lock without waiting: true when some process holds it. When this call got the
+ * lock, *held receives it (release with run_unlock), so that the caller may correct the run's
+ * record while no other process can start working on it; otherwise *held is -1. */
+static bool run_is_live(const char *working, const char *id, int *held)
+{
+    *held = -1;
+    char *lock = run_path(working, id, RUN_PATH_LOCK, NULL);
     if (lock == NULL) {
         return true; /* be conservative: never declare a run dead on allocation failure */
     }
@@ -50,7 +79,11 @@ static bool run_is_live(const char *working, const char *id)
     if (fd < 0) {
         return false;
     }
-    bool live = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+        *held = fd;
+        return false;
+    }
+    bool live = errno == EWOULDBLOCK;
     close(fd);
     return live;
 }
@@ -63,12 +96,8 @@ static int cmp_created(const void *a, const void *b)
     return c != 0 ? c : strcmp(x->id, y->id);
 }
 
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
-int run_list(const char *working, struct run_info **out, size_t *n, struct err *e)
+int run_list(const char *working, struct stats *stats, struct run_info **out, size_t *n,
+             struct err *e)
 {
     *out = NULL;
     *n = 0;
@@ -82,26 +111,26 @@ int run_list(const char *working, struct run_info **out, size_t *n, struct err *
     int rc = 0;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
-        if (!is_run_id(de->d_name)) {
+        if (!run_id_valid(de->d_name)) {
             continue;
         }
-        char *mpath = path3(working, de->d_name, "manifest.json");
-        if (mpath == NULL) {
-            rc = err_set(e, AE_NOMEM, "out of memory");
-            break;
-        }
-        struct manifest m;
+        /* The lock first: while this call holds it nobody writes the manifest, so a status read
+         * after it cannot be one a live process is about to change. */
+        int held = -1;
+        bool live = run_is_live(working, de->d_name, &held);
+        struct run_record rec;
         struct err ignored;
-        if (manifest_load(&m, mpath, &ignored) != 0) {
-            free(mpath);
+        if (run_record_open(&rec, stats, working, de->d_name, &ignored) != 0) {
+            run_unlock(held);
             continue; /* a folder without a readable manifest is not a run (yet) */
         }
-        free(mpath);
+        const json_t *m = rec.manifest.root;
         if (count == cap) {
             size_t ncap = cap ? cap * 2 : 16;
             struct run_info *nr = realloc(runs, ncap * sizeof(*nr));
             if (nr == NULL) {
-                manifest_release(&m);
+                run_unlock(held);
+                run_record_release(&rec);
                 rc = err_set(e, AE_NOMEM, "out of memory");
                 break;
             }
@@ -111,29 +140,31 @@ int run_list(const char *working, struct run_info **out, size_t *n, struct err *
         struct run_info *r = &runs[count++];
         memset(r, 0, sizeof(*r));
         memcpy(r->id, de->d_name, RUN_ID_LEN + 1);
-        const char *status = json_string_value(json_object_get(m.root, "status"));
-        r->status = strdup(status ? status : "unknown");
-        r->failed_phase = dup_or_null(json_string_value(json_object_get(m.root, "failed_phase")));
-        r->created_at = dup_or_null(json_string_value(json_object_get(m.root, "created_at")));
-        r->live = run_is_live(working, r->id);
-        bool active = strcmp(r->status, "ingesting") == 0 || strcmp(r->status, "running") == 0;
-        if (active && !r->live) {
-            /* Its process died: record that, so the run neither blocks nor looks alive. */
-            const char *phase = strcmp(r->status, "ingesting") == 0 ? "ingest" : "run";
+        r->status = run_record_status(&rec);
+        r->failed_phase = RUN_PHASE_NONE;
+        (void)run_phase_parse(json_string_value(json_object_get(m, "failed_phase")),
+                              &r->failed_phase);
+        const char *created = json_string_value(json_object_get(m, "created_at"));
+        r->created_at = created ? strdup(created) : NULL;
+        r->live = live;
+        if (run_status_active(r->status) && !r->live) {
+            /* Its process died: record that (manifest and stats.db), so the run neither blocks
+             * nor looks alive. The run's lock, held meanwhile, keeps any other process out. */
+            enum run_phase phase =
+                r->status == RUN_STATUS_INGESTING ? RUN_PHASE_INGEST : RUN_PHASE_RUN;
             struct err werr;
-            if (manifest_set_status(&m, "failed", "interrupted: the astro process working on this "
-                                                  "run stopped before finishing",
-                                    phase, &werr) == 0 &&
-                manifest_save(&m, &werr) != 0) {
+            if (run_record_set_status(&rec, RUN_STATUS_FAILED,
+                                      "interrupted: the astro process working on this "
+                                      "run stopped before finishing",
+                                      phase, &werr) != 0) {
                 /* Best effort: the listing below is right either way; the next look retries. */
             }
-            free(r->status);
-            free(r->failed_phase);
-            r->status = strdup("failed");
-            r->failed_phase = strdup(phase);
+            r->status = RUN_STATUS_FAILED;
+            r->failed_phase = phase;
         }
-        manifest_release(&m);
-        if (r->status == NULL) {
+        run_unlock(held);
+        run_record_release(&rec);
+        if (created != NULL && r->created_at == NULL) {
             rc = err_set(e, AE_NOMEM, "out of memory");
             break;
         }
@@ -154,8 +185,6 @@ int run_list(const char *working, struct run_info **out, size_t *n, struct err *
 void run_list_free(struct run_info *runs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        free(runs[i].status);
-        free(runs[i].failed_phase);
         free(runs[i].created_at);
     }
     free(runs);
@@ -163,11 +192,10 @@ void run_list_free(struct run_info *runs, size_t n)
 
 bool run_blocks_serial(const struct run_info *r)
 {
-    if (strcmp(r->status, "completed") == 0) {
+    if (r->status == RUN_STATUS_COMPLETED) {
         return false;
     }
-    if (strcmp(r->status, "failed") == 0 && r->failed_phase != NULL &&
-        strcmp(r->failed_phase, "ingest") == 0) {
+    if (r->status == RUN_STATUS_FAILED && r->failed_phase == RUN_PHASE_INGEST) {
         return false;
     }
     return true;
@@ -251,10 +279,10 @@ int run_new_id(const char *working, bool (*taken)(void *ctx, const char *id), vo
 int run_create_dir(const char *working, const char *id, int *fd, struct err *e)
 {
     *fd = -1;
-    char *dir = fs_join(working, id);
-    char *ing = dir ? fs_join(dir, "ingested") : NULL;
-    char *errs = dir ? fs_join(dir, "errors") : NULL;
-    char *lock = dir ? fs_join(dir, ".lock") : NULL;
+    char *dir = run_path(working, id, RUN_PATH_DIR, NULL);
+    char *ing = run_path(working, id, RUN_PATH_INGESTED_DIR, NULL);
+    char *errs = run_path(working, id, RUN_PATH_ERRORS_DIR, NULL);
+    char *lock = run_path(working, id, RUN_PATH_LOCK, NULL);
     int rc = 0;
     if (dir == NULL || ing == NULL || errs == NULL || lock == NULL) {
         rc = err_set(e, AE_NOMEM, "out of memory");
@@ -292,7 +320,7 @@ out:
 int run_lock_run(const char *working, const char *id, int *fd, struct err *e)
 {
     *fd = -1;
-    char *lock = path3(working, id, ".lock");
+    char *lock = run_path(working, id, RUN_PATH_LOCK, NULL);
     if (lock == NULL) {
         return err_set(e, AE_NOMEM, "out of memory");
     }
@@ -320,8 +348,9 @@ int manifest_new(struct manifest *m, const char *path, const char *run_id, const
     m->path = strdup(path);
     m->root = json_pack("{s:i, s:s, s:s, s:s, s:n, s:n, s:s, s:s, s:s, s:s, s:[], s:[]}",
                         "manifest_version", 1, "run_id", run_id, "pipeline", pipeline, "status",
-                        "ingesting", "reason", "failed_phase", "created_at", now, "updated_at", now,
-                        "config", config_path, "source_dir", source_dir, "files", "steps");
+                        run_status_name(RUN_STATUS_INGESTING), "reason", "failed_phase",
+                        "created_at", now, "updated_at", now, "config", config_path, "source_dir",
+                        source_dir, "files", "steps");
     if (m->path == NULL || m->root == NULL) {
         manifest_release(m);
         return err_set(e, AE_NOMEM, "out of memory");
@@ -337,26 +366,47 @@ int manifest_load(struct manifest *m, const char *path, struct err *e)
     m->path = strdup(path);
     if (m->root == NULL || !json_is_object(m->root) || m->path == NULL) {
         manifest_release(m);
-        return err_set(e, AE_FORMAT, "%s:%d:%d: cannot read manifest: %s", path, je.line,
-                       je.column, je.text);
+        return err_set(e, AE_FORMAT, "%s:%d:%d: cannot read manifest: %s", path, je.line, je.column,
+                       je.text);
     }
     return 0;
 }
 
-int manifest_set_status(struct manifest *m, const char *status, const char *reason,
-                        const char *failed_phase, struct err *e)
+int manifest_set_status(struct manifest *m, enum run_status status, const char *reason,
+                        enum run_phase failed_phase, struct err *e)
 {
     char now[48];
     fs_now_iso(now, sizeof(now));
-    int rc = json_object_set_new(m->root, "status", json_string(status));
+    const char *phase = run_phase_name(failed_phase);
+    int rc = json_object_set_new(m->root, "status", json_string(run_status_name(status)));
     rc |= json_object_set_new(m->root, "updated_at", json_string(now));
     rc |= json_object_set_new(m->root, "reason", reason ? json_string(reason) : json_null());
-    rc |= json_object_set_new(m->root, "failed_phase",
-                              failed_phase ? json_string(failed_phase) : json_null());
+    rc |= json_object_set_new(m->root, "failed_phase", phase ? json_string(phase) : json_null());
     if (rc != 0) {
         return err_set(e, AE_NOMEM, "out of memory");
     }
     return 0;
+}
+
+enum run_status manifest_status(const struct manifest *m)
+{
+    enum run_status s = RUN_STATUS_UNKNOWN;
+    (void)run_status_parse(json_string_value(json_object_get(m->root, "status")), &s);
+    return s;
+}
+
+json_t *manifest_find(json_t *array, const char *name)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach(array, i, f)
+    {
+        const char *n = json_string_value(json_object_get(f, "name"));
+        if (n != NULL && strcmp(n, name) == 0) {
+            return f;
+        }
+    }
+    return NULL;
 }
 
 int manifest_put_file(struct manifest *m, const char *name, json_t *entry, struct err *e)
@@ -375,9 +425,8 @@ int manifest_put_file(struct manifest *m, const char *name, json_t *entry, struc
     {
         const char *n = json_string_value(json_object_get(f, "name"));
         if (n != NULL && strcmp(n, name) == 0) {
-            return json_array_set_new(files, i, entry) == 0
-                       ? 0
-                       : err_set(e, AE_NOMEM, "out of memory");
+            return json_array_set_new(files, i, entry) == 0 ? 0
+                                                            : err_set(e, AE_NOMEM, "out of memory");
         }
     }
     return json_array_append_new(files, entry) == 0 ? 0 : err_set(e, AE_NOMEM, "out of memory");

@@ -110,20 +110,21 @@ int stats_run_begin(struct stats *s, const char *run_id, const char *pipeline,
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db,
                            "INSERT INTO runs (run_id, pipeline, status, source_dir, started_at,"
-                           " astro_version) VALUES (?, ?, 'ingesting', ?, ?, ?)",
+                           " astro_version) VALUES (?, ?, ?, ?, ?, ?)",
                            -1, &st, NULL) != SQLITE_OK) {
         return db_error(s, e, "cannot record the run");
     }
     bind_text(st, 1, run_id);
     bind_text(st, 2, pipeline);
-    bind_text(st, 3, source_dir);
-    bind_text(st, 4, started_at);
-    bind_text(st, 5, ASTRO_VERSION);
+    bind_text(st, 3, run_status_name(RUN_STATUS_INGESTING));
+    bind_text(st, 4, source_dir);
+    bind_text(st, 5, started_at);
+    bind_text(st, 6, ASTRO_VERSION);
     return run_stmt(s, st, "cannot record the run", e);
 }
 
-int stats_run_status(struct stats *s, const char *run_id, const char *status, const char *reason,
-                     const char *finished_at, struct err *e)
+int stats_run_status(struct stats *s, const char *run_id, enum run_status status,
+                     const char *reason, const char *finished_at, struct err *e)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db,
@@ -132,15 +133,14 @@ int stats_run_status(struct stats *s, const char *run_id, const char *status, co
                            -1, &st, NULL) != SQLITE_OK) {
         return db_error(s, e, "cannot update the run");
     }
-    bind_text(st, 1, status);
+    bind_text(st, 1, run_status_name(status));
     bind_text(st, 2, reason);
     bind_text(st, 3, finished_at);
     bind_text(st, 4, run_id);
     return run_stmt(s, st, "cannot update the run", e);
 }
 
-int stats_put_file(struct stats *s, const char *run_id, const struct stats_file *f,
-                   struct err *e)
+int stats_put_file(struct stats *s, const char *run_id, const struct stats_file *f, struct err *e)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db,
@@ -163,12 +163,11 @@ int stats_put_file(struct stats *s, const char *run_id, const struct stats_file 
     bind_text(st, 10, f->output_path);
     sqlite3_bind_int64(st, 11, (sqlite3_int64)f->output_bytes);
     sqlite3_bind_int64(st, 12, (sqlite3_int64)f->duration_ms);
-    bind_text(st, 13, f->status);
+    bind_text(st, 13, file_status_name(f->status));
     return run_stmt(s, st, "cannot record the file", e);
 }
 
-int stats_put_step(struct stats *s, const char *run_id, const struct stats_step *st,
-                   struct err *e)
+int stats_put_step(struct stats *s, const char *run_id, const struct stats_step *st, struct err *e)
 {
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(s->db,
@@ -180,7 +179,7 @@ int stats_put_step(struct stats *s, const char *run_id, const struct stats_step 
     bind_text(q, 1, run_id);
     bind_text(q, 2, st->step);
     bind_text(q, 3, st->kind);
-    bind_text(q, 4, st->status);
+    bind_text(q, 4, step_status_name(st->status));
     bind_text(q, 5, st->started_at);
     bind_text(q, 6, st->finished_at);
     if (st->rows >= 0) {

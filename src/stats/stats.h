@@ -7,10 +7,13 @@
  *         failure_cases, output_path, output_bytes, duration_ms, status, PK(run_id, name))
  *   steps(run_id, step, kind, status, started_at, finished_at, rows, reason, PK(run_id, step))
  * Writes use a busy timeout so concurrent astro processes wait for each other instead of failing.
+ * Statuses are typed (run/status.h) and stored as their words. The run record (run/record.h) pairs
+ * every change here with the same change to manifest.json; the commands go through it.
  */
 #ifndef ASTRO_STATS_STATS_H
 #define ASTRO_STATS_STATS_H
 
+#include "run/status.h"
 #include "util/err.h"
 
 #include <stdbool.h>
@@ -30,44 +33,48 @@ struct stats_file {
     const char *output_path; /* NULL when nothing was written */
     uint64_t output_bytes;
     uint64_t duration_ms;
-    const char *status; /* "ingested" | "failed" */
+    enum file_status status;
 };
 
-/* Opens (creating the folder, file and tables as needed) the database at path. */
+/* Opens (creating the folder, file and tables as needed) the database at path. *out is owned by
+ * the caller (stats_close); NULL on failure (AE_NOMEM, AE_IO with SQLite's message). */
 int stats_open(const char *path, struct stats **out, struct err *e) ASTRO_WUR;
 
+/* Inserts the run's row with status ingesting. Fails (AE_IO) when run_id was recorded before. */
 int stats_run_begin(struct stats *s, const char *run_id, const char *pipeline,
                     const char *source_dir, const char *started_at, struct err *e) ASTRO_WUR;
 
-/* Updates status and reason; finished_at may be NULL (run still open). */
-int stats_run_status(struct stats *s, const char *run_id, const char *status, const char *reason,
-                     const char *finished_at, struct err *e) ASTRO_WUR;
+/* Updates status and reason (NULL: none); finished_at may be NULL (run still open). */
+int stats_run_status(struct stats *s, const char *run_id, enum run_status status,
+                     const char *reason, const char *finished_at, struct err *e) ASTRO_WUR;
 
+/* Inserts or replaces the files row (run_id, f->name). Strings are borrowed for the call. */
 int stats_put_file(struct stats *s, const char *run_id, const struct stats_file *f,
                    struct err *e) ASTRO_WUR;
 
 struct stats_step {
     const char *step;
-    const char *kind;   /* "load" | "sql" | "exec" */
-    const char *status; /* "running" | "done" | "skipped" | "failed" */
+    const char *kind; /* "load" | "sql" | "exec" */
+    enum step_status status;
     const char *started_at;
     const char *finished_at; /* NULL while running */
     int64_t rows;            /* rows loaded, -1 when not applicable */
     const char *reason;      /* NULL unless failed or skipped */
 };
 
+/* Inserts or replaces the steps row (run_id, st->step). Strings are borrowed for the call. */
 int stats_put_step(struct stats *s, const char *run_id, const struct stats_step *st,
                    struct err *e) ASTRO_WUR;
 
 /* Calls fn for each run, newest first: run_id, pipeline, status, started_at, finished_at, reason
  * (NULLs possible). Stops early when fn returns non-zero. */
-int stats_each_run(struct stats *s,
-                   int (*fn)(void *ctx, const char *const *cols), void *ctx,
+int stats_each_run(struct stats *s, int (*fn)(void *ctx, const char *const *cols), void *ctx,
                    struct err *e) ASTRO_WUR;
 
 /* True when run_id was ever recorded (run ids are never reused). */
 bool stats_run_exists(struct stats *s, const char *run_id);
 
+/* Closes the database and frees s; stats_close(NULL) is a no-op. */
 void stats_close(struct stats *s);
 
 #endif

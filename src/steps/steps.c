@@ -44,73 +44,21 @@ static const struct target_spec *find_target(const struct config *c, const char 
 /* The manifest's files[] entry of a dataset, or NULL. */
 static json_t *dataset_entry(const struct manifest *m, const char *dataset)
 {
-    size_t i;
-    json_t *f;
-    json_array_foreach(json_object_get(m->root, "files"), i, f)
-    {
-        const char *n = json_string_value(json_object_get(f, "name"));
-        if (n != NULL && strcmp(n, dataset) == 0) {
-            return f;
-        }
-    }
-    return NULL;
+    return manifest_find(json_object_get(m->root, "files"), dataset);
 }
 
-/* The manifest's steps[] entry of step name (created when missing). */
-static json_t *step_entry(struct manifest *m, const struct step_spec *st)
+/* The recorded status of step st (pending when new: it is added to the manifest). */
+static int step_entry(const struct steps_env *env, const struct step_spec *st,
+                      enum step_status *status, struct err *e)
 {
-    json_t *steps = json_object_get(m->root, "steps");
-    if (!json_is_array(steps)) {
-        steps = json_array();
-        json_object_set_new(m->root, "steps", steps);
-    }
-    size_t i;
-    json_t *s;
-    json_array_foreach(steps, i, s)
-    {
-        const char *n = json_string_value(json_object_get(s, "name"));
-        if (n != NULL && strcmp(n, st->name) == 0) {
-            return s;
-        }
-    }
-    s = json_pack("{s:s, s:s, s:s}", "name", st->name, "kind", kind_name(st->kind), "status",
-                  "pending");
-    if (s == NULL || json_array_append_new(steps, s) != 0) {
-        return NULL;
-    }
-    return s;
+    return run_record_step(env->rec, st->name, kind_name(st->kind), status, e);
 }
 
-/* Records a step's state in the manifest (saved) and stats.db. */
-static int record_step(const struct steps_env *env, const struct step_spec *st, json_t *entry,
-                       const char *status, int64_t rows, const char *reason, struct err *e)
+/* Records a step's state in the run record (manifest saved, and stats.db). */
+static int record_step(const struct steps_env *env, const struct step_spec *st,
+                       enum step_status status, int64_t rows, const char *reason, struct err *e)
 {
-    char now[48];
-    fs_now_iso(now, sizeof(now));
-    bool running = strcmp(status, "running") == 0;
-    json_object_set_new(entry, "status", json_string(status));
-    if (running) {
-        json_object_set_new(entry, "started_at", json_string(now));
-        json_object_set_new(entry, "finished_at", json_null());
-    } else {
-        json_object_set_new(entry, "finished_at", json_string(now));
-    }
-    json_object_set_new(entry, "rows", rows >= 0 ? json_integer(rows) : json_null());
-    json_object_set_new(entry, "reason", reason ? json_string(reason) : json_null());
-    int rc = manifest_save(env->m, e);
-    if (rc != 0) {
-        return rc;
-    }
-    struct stats_step ss = {
-        .step = st->name,
-        .kind = kind_name(st->kind),
-        .status = status,
-        .started_at = json_string_value(json_object_get(entry, "started_at")),
-        .finished_at = running ? NULL : now,
-        .rows = rows,
-        .reason = reason,
-    };
-    return stats_put_step(env->stats, env->run_id, &ss, e);
+    return run_record_put_step(env->rec, st->name, kind_name(st->kind), status, rows, reason, e);
 }
 
 static int run_load(const struct steps_env *env, const struct step_spec *st, int64_t *rows,
@@ -374,16 +322,17 @@ int steps_run(const struct steps_env *env, struct err *e)
 {
     for (size_t i = 0; i < env->cfg->nsteps; i++) {
         const struct step_spec *st = &env->cfg->steps[i];
-        json_t *entry = step_entry(env->m, st);
-        if (entry == NULL) {
-            return err_set(e, AE_NOMEM, "out of memory");
+        enum step_status status;
+        int rc = step_entry(env, st, &status, e);
+        if (rc != 0) {
+            return rc;
         }
-        const char *status = json_string_value(json_object_get(entry, "status"));
-        if (status != NULL && (strcmp(status, "done") == 0 || strcmp(status, "skipped") == 0)) {
-            log_msg(env->log, LOG_INFO, st->name, "already %s in an earlier session", status);
+        if (status == STEP_STATUS_DONE || status == STEP_STATUS_SKIPPED) {
+            log_msg(env->log, LOG_INFO, st->name, "already %s in an earlier session",
+                    step_status_name(status));
             continue;
         }
-        int rc = record_step(env, st, entry, "running", -1, NULL, e);
+        rc = record_step(env, st, STEP_STATUS_RUNNING, -1, NULL, e);
         if (rc != 0) {
             return rc;
         }
@@ -400,17 +349,17 @@ int steps_run(const struct steps_env *env, struct err *e)
         if (rc != 0) {
             err_prefix(e, "step %s", st->name);
             struct err e2;
-            if (record_step(env, st, entry, "failed", rows, e->msg, &e2) != 0) {
+            if (record_step(env, st, STEP_STATUS_FAILED, rows, e->msg, &e2) != 0) {
                 log_msg(env->log, LOG_ERROR, st->name, "%s", e2.msg);
             }
             return rc;
         }
-        rc = record_step(env, st, entry, skipped ? "skipped" : "done", rows,
-                         skipped ? "already loaded (checkpoint)" : NULL, e);
+        enum step_status done = skipped ? STEP_STATUS_SKIPPED : STEP_STATUS_DONE;
+        rc = record_step(env, st, done, rows, skipped ? "already loaded (checkpoint)" : NULL, e);
         if (rc != 0) {
             return rc;
         }
-        log_msg(env->log, LOG_INFO, st->name, "step %s in %.2f s", skipped ? "skipped" : "done",
+        log_msg(env->log, LOG_INFO, st->name, "step %s in %.2f s", step_status_name(done),
                 fs_monotonic() - t0);
     }
     return 0;

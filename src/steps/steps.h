@@ -17,18 +17,17 @@
 #define ASTRO_STEPS_STEPS_H
 
 #include "config/config.h"
-#include "run/run.h"
-#include "stats/stats.h"
+#include "run/record.h"
 #include "util/log.h"
 
 struct steps_env {
     const struct config *cfg;
-    const char *project_dir; /* absolute folder of astro.yaml */
-    struct manifest *m;      /* the run's manifest, saved after every change */
-    struct stats *stats;
+    const char *project_dir;  /* absolute folder of astro.yaml */
+    const struct manifest *m; /* rec's manifest, read by the steps (datasets' outputs) */
+    struct run_record *rec;   /* the run record: every step's state goes through it */
     struct log *log;
-    const char *run_id;
-    const char *run_dir;
+    const char *run_id;  /* rec's id */
+    const char *run_dir; /* rec's folder */
 };
 
 /* Runs every step not yet done, in order. Returns 0 when all are done. Otherwise stops at the

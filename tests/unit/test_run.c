@@ -81,21 +81,21 @@ static void test_manifest_roundtrip_and_stale_runs(void **state)
     /* While this process holds the run lock the run is live and blocks serial mode. */
     struct run_info *runs = NULL;
     size_t n = 0;
-    assert_int_equal(run_list(working, &runs, &n, &e), 0);
+    assert_int_equal(run_list(working, NULL, &runs, &n, &e), 0);
     assert_int_equal(n, 1);
     assert_true(runs[0].live);
-    assert_string_equal(runs[0].status, "ingesting");
+    assert_int_equal(runs[0].status, RUN_STATUS_INGESTING);
     assert_true(run_blocks_serial(&runs[0]));
     run_list_free(runs, n);
 
     /* Once the lock is gone (the process died), the run is marked failed in its ingest phase and
      * no longer blocks serial mode; the manifest on disk says so too. */
     run_unlock(runlock);
-    assert_int_equal(run_list(working, &runs, &n, &e), 0);
+    assert_int_equal(run_list(working, NULL, &runs, &n, &e), 0);
     assert_int_equal(n, 1);
     assert_false(runs[0].live);
-    assert_string_equal(runs[0].status, "failed");
-    assert_string_equal(runs[0].failed_phase, "ingest");
+    assert_int_equal(runs[0].status, RUN_STATUS_FAILED);
+    assert_int_equal(runs[0].failed_phase, RUN_PHASE_INGEST);
     assert_false(run_blocks_serial(&runs[0]));
     run_list_free(runs, n);
     assert_int_equal(manifest_load(&r, mpath, &e), 0);
@@ -104,12 +104,12 @@ static void test_manifest_roundtrip_and_stale_runs(void **state)
     manifest_release(&r);
 
     /* An ingested run blocks serial mode; a completed one does not. */
-    struct run_info ri = {"x", "ingested", NULL, NULL, false};
+    struct run_info ri = {"x", RUN_STATUS_INGESTED, RUN_PHASE_NONE, NULL, false};
     assert_true(run_blocks_serial(&ri));
-    ri.status = "completed";
+    ri.status = RUN_STATUS_COMPLETED;
     assert_false(run_blocks_serial(&ri));
-    ri.status = "failed";
-    ri.failed_phase = "run";
+    ri.status = RUN_STATUS_FAILED;
+    ri.failed_phase = RUN_PHASE_RUN;
     assert_true(run_blocks_serial(&ri));
 
     run_unlock(lock);
@@ -285,11 +285,11 @@ static void test_stats_db(void **state)
     assert_false(stats_run_exists(s, "abc12"));
     assert_int_equal(stats_run_begin(s, "abc12", "schools", "/src", "2026-01-01T00:00:00", &e), 0);
     assert_true(stats_run_exists(s, "abc12"));
-    struct stats_file f = {"establishments", "/src/a.csv", 100, "ff", 10, 8, 2, 3, NULL, 0, 5,
-                           "failed"};
+    struct stats_file f = {"establishments",  "/src/a.csv", 100, "ff", 10, 8, 2, 3, NULL, 0, 5,
+                           FILE_STATUS_FAILED};
     assert_int_equal(stats_put_file(s, "abc12", &f, &e), 0);
-    assert_int_equal(stats_run_status(s, "abc12", "failed", "bad rows", "2026-01-01T00:00:01", &e),
-                     0);
+    assert_int_equal(
+        stats_run_status(s, "abc12", RUN_STATUS_FAILED, "bad rows", "2026-01-01T00:00:01", &e), 0);
     /* A second begin with the same id is refused: ids are never reused. */
     assert_int_not_equal(stats_run_begin(s, "abc12", "schools", "/src", "x", &e), 0);
     stats_close(s);
