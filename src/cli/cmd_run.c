@@ -8,7 +8,7 @@
  */
 #include "cli/commands.h"
 
-#include "cli/project.h"
+#include "run/project.h"
 #include "run/record.h"
 #include "run/run.h"
 #include "steps/steps.h"

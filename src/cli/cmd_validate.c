@@ -404,26 +404,24 @@ int cmd_validate(const struct cli_globals *g, int argc, char **argv)
             goto out;
         }
     }
-    struct progress prog;
+    struct progress_feed feed;
+    int64_t threshold = cfg->large_file_threshold_bytes;
+    progress_feed_init(&feed, threshold > 0 ? (uint64_t)threshold : 0,
+                       log.console_level <= LOG_INFO ? log.console : NULL, &log);
     struct ingest_file_opts fo = {
         .spec = spec,
         .path = vo.file,
         .fs = report_sink(rep),
         .fail_fast = vo.fail_fast,
         .threads = vo.threads,
-        .progress = progress_on_ingest,
-        .progress_ctx = &prog,
+        .progress = progress_feed,
+        .progress_ctx = &feed,
     };
     struct ingest_file_result res;
     rc = ingest_file_open(&file, &fo, &e);
     if (rc != 0) {
         goto out;
     }
-    uint64_t threshold =
-        cfg->large_file_threshold_bytes > 0 ? (uint64_t)cfg->large_file_threshold_bytes : 0;
-    uint64_t size = ingest_file_size(file);
-    progress_init(&prog, threshold > 0 && size >= threshold,
-                  log.console_level <= LOG_INFO ? log.console : NULL, &log, spec->name, size);
     rc = ingest_file_run(file, NULL, &res, &e);
     if (rc != 0) {
         goto out;

@@ -5,6 +5,7 @@
 
 #include "util/fs.h"
 
+#include <string.h>
 #include <unistd.h>
 
 const char *progress_bytes(uint64_t n, char *buf, size_t len)
@@ -112,12 +113,26 @@ void progress_done(struct progress *p, uint64_t bytes, uint64_t rows)
     }
 }
 
-void progress_on_ingest(void *ctx, const struct ingest_progress *ip)
+void progress_feed_init(struct progress_feed *f, uint64_t threshold, FILE *out, struct log *log)
 {
-    struct progress *p = ctx;
+    memset(f, 0, sizeof(*f));
+    f->threshold = threshold;
+    f->out = out;
+    f->log = log;
+}
+
+void progress_feed(void *ctx, const struct ingest_progress *ip)
+{
+    struct progress_feed *f = ctx;
+    if (!f->started) {
+        progress_init(&f->p, f->threshold > 0 && ip->size >= f->threshold, f->out, f->log, ip->name,
+                      ip->size);
+        f->started = true;
+    }
     if (ip->done) {
-        progress_done(p, ip->bytes, ip->rows);
+        progress_done(&f->p, ip->bytes, ip->rows);
+        f->started = false;
     } else {
-        progress_update(p, ip->bytes, ip->rows);
+        progress_update(&f->p, ip->bytes, ip->rows);
     }
 }

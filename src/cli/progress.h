@@ -32,9 +32,21 @@ void progress_update(struct progress *p, uint64_t bytes, uint64_t rows);
 /* Final line (clears the bar on a terminal). */
 void progress_done(struct progress *p, uint64_t bytes, uint64_t rows);
 
-/* An ingest_file_opts.progress callback (ingest/engine.h) drawing on ctx, a struct progress
- * initialised with the file's size. */
-void progress_on_ingest(void *ctx, const struct ingest_progress *ip);
+/* Progress of the files the engine reads (ingest/engine.h), one after the other: each file's
+ * display starts at its first report, shown when the file is at least threshold bytes (0 =
+ * never). */
+struct progress_feed {
+    struct progress p;
+    bool started;
+    uint64_t threshold;
+    FILE *out;       /* borrowed */
+    struct log *log; /* borrowed */
+};
+
+void progress_feed_init(struct progress_feed *f, uint64_t threshold, FILE *out, struct log *log);
+
+/* An ingest_file_opts.progress callback; ctx is a struct progress_feed. */
+void progress_feed(void *ctx, const struct ingest_progress *ip);
 
 /* Human figures: "1.5 GB", "12.3M"; write into buf and return it. */
 const char *progress_bytes(uint64_t n, char *buf, size_t len);

@@ -32,9 +32,10 @@
 /* Where a file is, for progress displays: called in file order after each block, and once with
  * done at the end. */
 struct ingest_progress {
-    uint64_t size;  /* of the file when it was opened */
-    uint64_t bytes; /* read so far */
-    uint64_t rows;  /* records judged so far */
+    const char *name; /* the spec's name */
+    uint64_t size;    /* of the file when it was opened */
+    uint64_t bytes;   /* read so far */
+    uint64_t rows;    /* records judged so far */
     bool done;
 };
 

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "cli/source.h"
+#include "ingest/match.h"
 #include "run/run.h"
 #include "stats/stats.h"
 #include "test_helpers.h"

@@ -1,7 +1,7 @@
 /*
  * project.c - opening a pipeline project.
  */
-#include "cli/project.h"
+#include "run/project.h"
 
 #include "util/fs.h"
 #include "validate/validate.h"

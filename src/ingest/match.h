@@ -1,13 +1,13 @@
 /*
- * source.h - checks that a source folder holds exactly the expected files.
+ * match.h - checks that a source folder holds exactly the expected files.
  *
  * Each ingest spec's source_pattern (fnmatch glob, matched against file names) must match exactly
  * one file; every entry of the folder must be matched by exactly one spec; subdirectories and
  * other non-regular entries are not allowed. Hidden entries count like any other: a stray
  * ".file.csv.part" means an upload is still going on, which is exactly what must be refused.
  */
-#ifndef ASTRO_CLI_SOURCE_H
-#define ASTRO_CLI_SOURCE_H
+#ifndef ASTRO_INGEST_MATCH_H
+#define ASTRO_INGEST_MATCH_H
 
 #include "config/config.h"
 #include "util/buf.h"

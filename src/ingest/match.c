@@ -1,7 +1,7 @@
 /*
- * source.c - matching the entries of SOURCE_DIR against the ingest specs.
+ * match.c - matching the entries of SOURCE_DIR against the ingest specs.
  */
-#include "cli/source.h"
+#include "ingest/match.h"
 
 #include "util/fs.h"
 

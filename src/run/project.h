@@ -2,8 +2,8 @@
  * project.h - what every command that works on runs needs: astro.yaml loaded and checked, the
  * project folder (absolute, the folder of astro.yaml), .working/ and .astro/stats.db.
  */
-#ifndef ASTRO_CLI_PROJECT_H
-#define ASTRO_CLI_PROJECT_H
+#ifndef ASTRO_RUN_PROJECT_H
+#define ASTRO_RUN_PROJECT_H
 
 #include "config/config.h"
 #include "stats/stats.h"
