@@ -56,6 +56,8 @@ static void usage(FILE *out)
           "  status RUN_ID       show one run: files, row counts, steps\n"
           "  validate FILE       validate one file against its spec, without a run or output\n"
           "  schema infer FILE   print a Pandera YAML schema inferred from a CSV file\n"
+          "  watch [DATA_ROOT]   the drop-zone service: take in, validate, load and move each\n"
+          "                      file that lands in DATA_ROOT/incoming/\n"
           "\n"
           "Global options:\n"
           "  --config PATH       pipeline definition (default ./astro.yaml)\n"
@@ -126,10 +128,12 @@ int cli_main(int argc, char **argv)
         rc = cmd_runs(&g, argc - i, argv + i);
     } else if (strcmp(cmd, "status") == 0) {
         rc = cmd_status(&g, argc - i, argv + i);
+    } else if (strcmp(cmd, "watch") == 0) {
+        rc = cmd_watch(&g, argc - i, argv + i);
     } else {
         fprintf(stderr,
                 "astro: unknown command '%s' (commands: ingest, validate, schema, run, runs, "
-                "status)\n",
+                "status, watch)\n",
                 cmd);
         return EXIT_USAGE;
     }

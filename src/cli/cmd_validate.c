@@ -352,9 +352,6 @@ int cmd_validate(const struct cli_globals *g, int argc, char **argv)
         return rc;
     }
     rc = config_load(g->config_path, &cfg, &e);
-    if (rc == 0) {
-        rc = config_check_supported(cfg, &e);
-    }
     if (rc != 0) {
         goto out;
     }

@@ -31,4 +31,7 @@ int cmd_run(const struct cli_globals *g, int argc, char **argv);
 int cmd_runs(const struct cli_globals *g, int argc, char **argv);
 int cmd_status(const struct cli_globals *g, int argc, char **argv);
 
+/* astro watch [DATA_ROOT] [--once] [--threads N] (cmd_watch.c) */
+int cmd_watch(const struct cli_globals *g, int argc, char **argv);
+
 #endif

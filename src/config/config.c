@@ -674,8 +674,10 @@ static const char *renamed(const struct step_spec *s, const char *col)
 static const char *const load_modes[] = {"append", "upsert", "replace", NULL};
 static const char *const on_conflicts[] = {"update", "nothing", "error", NULL};
 
+/* A load mapping (a load step's, or one of watch.loads) into s; default_target (or NULL) stands
+ * for a missing target. */
 static int parse_load(const struct config *c, struct cfg_doc *d, struct step_spec *s,
-                      const yaml_node_t *m, const char *path)
+                      const yaml_node_t *m, const char *path, const char *default_target)
 {
     const yaml_node_t *v[LD_N + 1];
     char p[CFG_PATH_MAX];
@@ -694,11 +696,16 @@ static int parse_load(const struct config *c, struct cfg_doc *d, struct step_spe
     if (config_find_ingest(c, s->dataset) == NULL) {
         return cfg_fail(d, v[LD_DATASET], p, "no ingest_files entry is named '%s'", s->dataset);
     }
-    if (v[LD_TARGET] == NULL) {
+    if (v[LD_TARGET] == NULL && default_target == NULL) {
         return missing(d, m, path, "target");
     }
     cfg_path_key(p, sizeof(p), path, "target");
-    if ((rc = parse_target_ref(c, d, v[LD_TARGET], p, &s->target)) != 0) {
+    if (v[LD_TARGET] == NULL) {
+        s->target = strdup(default_target);
+        if (s->target == NULL) {
+            return nomem(d);
+        }
+    } else if ((rc = parse_target_ref(c, d, v[LD_TARGET], p, &s->target)) != 0) {
         return rc;
     }
     cfg_path_key(p, sizeof(p), path, "table");
@@ -826,7 +833,7 @@ static int parse_step(const struct config *c, struct cfg_doc *d, struct step_spe
     if (v[ST_LOAD] != NULL) {
         s->kind = STEP_LOAD;
         cfg_path_key(p, sizeof(p), path, "load");
-        return parse_load(c, d, s, v[ST_LOAD], p);
+        return parse_load(c, d, s, v[ST_LOAD], p, NULL);
     }
     if (v[ST_SQL] != NULL) {
         s->kind = STEP_SQL;
@@ -885,9 +892,47 @@ static int parse_steps(struct config *c, struct cfg_doc *d, const yaml_node_t *s
     return 0;
 }
 
-enum { WA_ROOT, WA_TARGET, WA_READINESS, WA_QUIET, WA_POLL, WA_N };
-static const char *const watch_keys[] = {"root",          "target",       "readiness",
-                                         "quiet_seconds", "poll_seconds", NULL};
+enum { WA_ROOT, WA_TARGET, WA_READINESS, WA_QUIET, WA_POLL, WA_LOADS, WA_N };
+static const char *const watch_keys[] = {"root",         "target", "readiness", "quiet_seconds",
+                                         "poll_seconds", "loads",  NULL};
+
+/* watch.loads: one load mapping per dataset, as in a load step. */
+static int parse_watch_loads(struct config *c, struct cfg_doc *d, const yaml_node_t *seq)
+{
+    const char *path = "watch.loads";
+    struct watch_spec *w = &c->watch;
+    int rc = cfg_expect_seq(d, seq, path, "a list of loads {dataset, target, table, mode, ...}");
+    if (rc != 0) {
+        return rc;
+    }
+    size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+    w->loads = calloc(n ? n : 1, sizeof(*w->loads));
+    if (w->loads == NULL) {
+        return nomem(d);
+    }
+    for (size_t i = 0; i < n; i++) {
+        char p[CFG_PATH_MAX];
+        cfg_path_index(p, sizeof(p), path, i);
+        const yaml_node_t *m = cfg_node(d, seq->data.sequence.items.start[i]);
+        struct step_spec *s = &w->loads[i];
+        w->nloads = i + 1;
+        s->kind = STEP_LOAD;
+        if ((rc = cfg_loc_set(d, &s->loc, m, p)) != 0 ||
+            (rc = parse_load(c, d, s, m, p, w->target)) != 0) {
+            return rc;
+        }
+        if ((s->name = strdup(s->dataset)) == NULL) {
+            return nomem(d);
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(w->loads[j].dataset, s->dataset) == 0) {
+                return cfg_fail(d, m, p, "dataset '%s' is loaded twice (also %s[%zu])",
+                                s->dataset, path, j);
+            }
+        }
+    }
+    return 0;
+}
 static const char *const readiness_words[] = {"done_marker", "stable", "rename", NULL};
 
 static int parse_watch(struct config *c, struct cfg_doc *d, const yaml_node_t *m)
@@ -944,6 +989,9 @@ static int parse_watch(struct config *c, struct cfg_doc *d, const yaml_node_t *m
             return cfg_fail(d, v[WA_POLL], p, "expected an integer > 0, got %s",
                             cfg_text(v[WA_POLL]));
         }
+    }
+    if (v[WA_LOADS] != NULL && (rc = parse_watch_loads(c, d, v[WA_LOADS])) != 0) {
+        return rc;
     }
     return 0;
 }
@@ -1113,6 +1161,10 @@ void config_free(struct config *c)
     free(c->watch.root);
     free(c->watch.target);
     free(c->watch.readiness);
+    for (size_t i = 0; i < c->watch.nloads; i++) {
+        step_release(&c->watch.loads[i]);
+    }
+    free(c->watch.loads);
     free(c->pipeline);
     free(c->path);
     free(c->dir);
@@ -1129,13 +1181,3 @@ const struct ingest_spec *config_find_ingest(const struct config *c, const char 
     return NULL;
 }
 
-int config_check_supported(const struct config *c, struct err *e)
-{
-    if (c->watch.present) {
-        return err_set(e, AE_CONFIG,
-                       "%s:%u:%u: watch: the drop-zone service (astro watch) is not built yet; "
-                       "remove the watch block (astro ingest and astro run work without it)",
-                       c->path, c->watch.line, c->watch.col);
-    }
-    return 0;
-}

@@ -174,6 +174,8 @@ struct watch_spec {
     char *readiness;       /* done_marker | stable (default) | rename */
     int64_t quiet_seconds; /* default 5, >= 0 */
     int64_t poll_seconds;  /* default 10, > 0 */
+    struct step_spec *loads; /* kind STEP_LOAD, name = dataset: where each dataset's files go */
+    size_t nloads;
     uint32_t line, col;    /* where the block starts in astro.yaml */
 };
 
@@ -198,11 +200,6 @@ struct config {
  * struct config owned by the caller. On failure *out is NULL and e holds the first error found
  * (AE_CONFIG for content, AE_IO for files that cannot be read). */
 int config_load(const char *path, struct config **out, struct err *e) ASTRO_WUR;
-
-/* Refuses (AE_CONFIG, naming the file, line and column) what astro.yaml may say but astro does
- * not do yet: a watch: block (the drop-zone service is not built). Every command calls it after
- * config_load, so such a file is never half obeyed. */
-int config_check_supported(const struct config *c, struct err *e) ASTRO_WUR;
 
 /* Reads a Pandera DataFrameSchema YAML file (any of the forms Pandera writes) into s, which the
  * caller releases with schema_release(); s->file is a copy of path and every location in s

@@ -700,6 +700,7 @@ int ingest_file_run(struct ingest_file *f, struct sink *s, struct ingest_file_re
             return rc;
         }
     }
+    res->changed = changed;
     if (changed) {
         res->failures++;
         snprintf(res->reason, sizeof(res->reason),

@@ -64,6 +64,7 @@ struct ingest_file_result {
     char sha256[65];           /* of the file as delivered */
     bool ok;                   /* the verdict */
     bool stopped;              /* fail_fast stopped before the end of the file */
+    bool changed;              /* the file changed while it was read (still being written) */
     char reason[512];          /* why the file failed, for people */
 };
 

@@ -208,6 +208,7 @@ int load_state_init(struct load_state *s, const struct target_spec *t, const cha
     s->run_id = strdup0(o->run_id);
     s->dataset = strdup0(o->dataset);
     s->sha = strdup0(o->source_sha256);
+    s->file = o->file;
     s->types = calloc(ncols, sizeof(*s->types));
     if (s->target == NULL || s->table == NULL || s->run_id == NULL || s->dataset == NULL ||
         s->sha == NULL || s->types == NULL) {
@@ -237,4 +238,15 @@ void load_state_release(struct load_state *s)
     free(s->dataset);
     free(s->sha);
     memset(s, 0, sizeof(*s));
+}
+
+int load_state_take_sha(struct load_state *s, struct err *e)
+{
+    char *sha = strdup(s->file->sha256);
+    if (sha == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    free(s->sha);
+    s->sha = sha;
+    return 0;
 }

@@ -54,3 +54,11 @@ int load_exec_sql(const struct target_spec *t, const char *sql, struct err *e)
     int rc = ops_of(t, &ops, e);
     return rc != 0 ? rc : ops->exec_sql(t, sql, e);
 }
+
+int load_record_file(const struct target_spec *t, const struct load_file_record *r,
+                     struct err *e)
+{
+    const struct load_target_ops *ops = NULL;
+    int rc = ops_of(t, &ops, e);
+    return rc != 0 ? rc : ops->record_file(t, r, e);
+}

@@ -80,6 +80,26 @@ struct load_result {
     bool committed;        /* the transaction committed (false after abort or failure) */
 };
 
+/* A file astro watch takes in (load_opts.file). Its content's identity is known only once it has
+ * been read, in the same pass as the load: the caller fills sha256 and rows_quarantined before
+ * commit. */
+struct load_file {
+    const char *name;          /* the file's name in the drop zone */
+    uint64_t size;             /* bytes as delivered */
+    char sha256[65];           /* of the content, filled before commit */
+    uint64_t rows_quarantined; /* rows left out of the load (invalid), filled before commit */
+};
+
+/* What happened to a file astro watch took in: one row of astro_files. */
+struct load_file_record {
+    const char *dataset;
+    const char *table;
+    const struct load_file *file;
+    uint64_t rows_loaded;
+    const char *status; /* "success" (written by the load itself), "failed", "skipped" */
+    const char *reason; /* or NULL */
+};
+
 /* What to load and how. Every pointer is borrowed for the duration of the open call only (the
  * sink copies what it keeps), except result, which must stay valid until commit or abort. */
 struct load_opts {
@@ -97,7 +117,16 @@ struct load_opts {
     struct load_result *result; /* optional out, owned by the caller: the counts so far after a
                                    successful open and after every successful write, the final
                                    counts after commit or abort; untouched by a failed open */
+    const struct load_file *file; /* optional, owned by the caller, valid until commit or abort:
+                                     a watch load. source_sha256 is then NULL: the checkpoint is
+                                     checked at commit, under its lock, from file->sha256 (content
+                                     already loaded: the transaction rolls back and the result
+                                     says skipped), and a "success" row goes to astro_files in
+                                     the load's transaction */
 };
+
+/* A claim on a name (load_target_ops.claim). */
+struct load_claim;
 
 /*
  * One kind of load target. Every member is set; t is borrowed for the call (its kind is the
@@ -133,6 +162,24 @@ struct load_target_ops {
      * PostgreSQL dsn that does not parse, a SQLite target without a path) or AE_NOMEM. */
     int (*exec_sql)(const struct target_spec *t, const char *sql, struct err *e);
 
+    /* Records r in astro_files (created if missing) in its own transaction: a file that failed
+     * (quarantined) or was skipped. Fails with AE_DB or AE_NOMEM. */
+    int (*record_file)(const struct target_spec *t, const struct load_file_record *r,
+                       struct err *e);
+
+    /* True when several processes may load into one target at once (PostgreSQL): astro watch
+     * workers then share a drop zone and claim each file through claim(). False (SQLite): one
+     * watch process per drop zone. */
+    bool concurrent;
+
+    /* Claims key (a file's name) for this process until release() or its death: *out is NULL
+     * when another process holds it. PostgreSQL: a session advisory lock on a connection the
+     * claim keeps. SQLite: always granted (see concurrent). AE_DB when the target cannot be
+     * reached. */
+    int (*claim)(const struct target_spec *t, const char *key, struct load_claim **out,
+                 struct err *e);
+    void (*release)(struct load_claim *c); /* c may be NULL */
+
     /* The SQL column type create: true declares for type t (PostgreSQL: "numeric(12,2)",
      * "bigint"...; SQLite: "INTEGER", "TEXT", "REAL"). Writes into buf (at least 32 bytes) and
      * returns it; cannot fail. */
@@ -150,5 +197,7 @@ int load_open(struct sink *s, const struct target_spec *t, const struct load_opt
 int load_checkpointed(const struct target_spec *t, const char *dataset, const char *sha256,
                       const char *table, bool *done, struct err *e) ASTRO_WUR;
 int load_exec_sql(const struct target_spec *t, const char *sql, struct err *e) ASTRO_WUR;
+int load_record_file(const struct target_spec *t, const struct load_file_record *r,
+                     struct err *e) ASTRO_WUR;
 
 #endif

@@ -20,6 +20,11 @@
 extern const struct load_target_ops load_target_postgres; /* pg.c */
 extern const struct load_target_ops load_target_sqlite;   /* sqlite.c */
 
+/* A claim (load_target_ops.claim): the target's own state behind one pointer. */
+struct load_claim {
+    void *impl;
+};
+
 /* How an upsert treats a key that already exists (load_opts.on_conflict). */
 enum load_conflict { LOAD_CONFLICT_UPDATE, LOAD_CONFLICT_NOTHING, LOAD_CONFLICT_ERROR };
 
@@ -72,7 +77,11 @@ struct load_state {
     char *run_id;             /* checkpoint row: run, dataset and source hash ("" when not set) */
     char *dataset;
     char *sha;
+    const struct load_file *file; /* load_opts.file (borrowed), or NULL */
 };
+
+/* Sets s->sha from s->file->sha256 at commit (a watch load). AE_NOMEM. */
+int load_state_take_sha(struct load_state *s, struct err *e) ASTRO_WUR;
 
 /* Fills s from o and cols (borrowed: s copies them) with load_plan_init(), naming the target
  * t->name, or kind when t has no name. s->out stays NULL: the target sets it to o->result once

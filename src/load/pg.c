@@ -639,6 +639,59 @@ static int pg_upsert_sql(const struct pg_load *l, struct buf *b)
     return rc;
 }
 
+/* Takes the advisory transaction lock on the load's identity (dataset, sha, table) and looks for
+ * its checkpoint row: *found when this content is already loaded into the table. One load of one
+ * file into one table at a time: concurrent loads of the same identity wait here and then see the
+ * first one's checkpoint. 0x61737472 ("astr") keeps our keys apart from an application's
+ * single-key advisory locks. */
+static int pg_checkpoint_lock(struct pg_load *l, bool *found, struct err *e)
+{
+    char ident[1024];
+    snprintf(ident, sizeof(ident), "%s\x1f%s\x1f%s", l->ls.dataset, l->ls.sha, l->ls.table);
+    const char *params[3] = {ident, NULL, NULL};
+    PGresult *r = PQexecParams(l->conn, "SELECT pg_advisory_xact_lock(1634956402, hashtext($1))",
+                               1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        return pg_fail(l, r, "cannot lock the checkpoint of", e);
+    }
+    PQclear(r);
+    params[0] = l->ls.dataset;
+    params[1] = l->ls.sha;
+    params[2] = l->ls.table;
+    r = PQexecParams(l->conn,
+                     "SELECT 1 FROM astro_checkpoints WHERE dataset = $1 AND source_sha256 = "
+                     "$2 AND target_table = $3",
+                     3, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        return pg_fail(l, r, "cannot read astro_checkpoints for", e);
+    }
+    *found = PQntuples(r) > 0;
+    PQclear(r);
+    return 0;
+}
+
+/* Inserts r into astro_files on l's connection, in its current transaction (if any). */
+static int pg_insert_file(struct pg_load *l, const struct load_file_record *r, struct err *e)
+{
+    char size[32], loaded[32], quarantined[32];
+    snprintf(size, sizeof(size), "%" PRIu64, r->file->size);
+    snprintf(loaded, sizeof(loaded), "%" PRIu64, r->rows_loaded);
+    snprintf(quarantined, sizeof(quarantined), "%" PRIu64, r->file->rows_quarantined);
+    const char *params[9] = {r->file->name, size,       r->file->sha256, r->dataset, r->table,
+                             loaded,        quarantined, r->status,      r->reason};
+    PGresult *res = PQexecParams(l->conn,
+                                 "INSERT INTO astro_files (file_name, file_size, file_sha256, "
+                                 "dataset, target_table, rows_loaded, rows_quarantined, status, "
+                                 "reason) VALUES ($1, $2::bigint, $3, $4, $5, $6::bigint, "
+                                 "$7::bigint, $8, $9)",
+                                 9, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        return pg_fail(l, res, "cannot record the file in astro_files for", e);
+    }
+    PQclear(res);
+    return 0;
+}
+
 static int pg_commit(void *impl, uint64_t *bytes, struct err *e)
 {
     struct pg_load *l = impl;
@@ -680,6 +733,20 @@ static int pg_commit(void *impl, uint64_t *bytes, struct err *e)
         PQclear(r);
     }
     l->ls.res.rows_written = copied; /* append, replace, direct upsert: every row is inserted */
+    if (l->ls.file != NULL) {
+        /* A watch load: the content's identity is known now. Already loaded: roll back. */
+        bool found = false;
+        rc = load_state_take_sha(&l->ls, e);
+        rc = rc != 0 ? rc : pg_checkpoint_lock(l, &found, e);
+        if (rc != 0) {
+            goto done;
+        }
+        if (found) {
+            l->ls.res.skipped = true;
+            l->ls.res.rows_written = 0;
+            goto done; /* pg_free() rolls the transaction back */
+        }
+    }
     if (l->mode == LOAD_UPSERT && !l->direct) {
         if (pg_upsert_sql(l, &sql) != 0) {
             rc = err_set(e, AE_NOMEM, "out of memory");
@@ -708,6 +775,15 @@ static int pg_commit(void *impl, uint64_t *bytes, struct err *e)
         goto done;
     }
     PQclear(r);
+    r = NULL;
+    if (l->ls.file != NULL) {
+        struct load_file_record fr = {l->ls.dataset, l->ls.table, l->ls.file,
+                                      l->ls.res.rows_sent, "success", NULL};
+        rc = pg_insert_file(l, &fr, e);
+        if (rc != 0) {
+            goto done;
+        }
+    }
     r = PQexec(l->conn, "COMMIT");
     /* A transaction that failed earlier answers COMMIT with ROLLBACK; only "COMMIT" commits. */
     if (PQresultStatus(r) != PGRES_COMMAND_OK || strcmp(PQcmdStatus(r), "COMMIT") != 0) {
@@ -737,31 +813,50 @@ static const char pg_checkpoint_ddl[] =
     "loaded_at timestamptz NOT NULL DEFAULT now(), "
     "PRIMARY KEY (dataset, source_sha256, target_table))";
 
-/* Creates astro_checkpoints when missing, in its own transaction. Two sessions racing to create it
- * make one fail with a unique violation on the catalog (23505) or duplicate_table (42P07): the
+static const char pg_files_ddl[] =
+    "CREATE TABLE IF NOT EXISTS astro_files ("
+    "file_name text NOT NULL, file_size bigint NOT NULL, file_sha256 text NOT NULL, "
+    "dataset text NOT NULL, target_table text NOT NULL, rows_loaded bigint NOT NULL, "
+    "rows_quarantined bigint NOT NULL, status text NOT NULL, reason text, "
+    "ingested_at timestamptz NOT NULL DEFAULT now())";
+
+/* Creates table name with ddl when missing, in its own transaction. Two sessions racing to create
+ * it make one fail with a unique violation on the catalog (23505) or duplicate_table (42P07): the
  * table then exists, which is all we need. */
-static int pg_ensure_checkpoints(struct pg_load *l, struct err *e)
+static int pg_ensure_table(struct pg_load *l, const char *name, const char *ddl, struct err *e)
 {
-    PGresult *r = PQexec(l->conn, "SELECT to_regclass('astro_checkpoints') IS NOT NULL");
+    const char *params[1] = {name};
+    PGresult *r = PQexecParams(l->conn, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, params,
+                               NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        return pg_fail(l, r, "cannot look for astro_checkpoints for", e);
+        return pg_fail(l, r, "cannot look for astro's own tables for", e);
     }
     bool exists = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
     PQclear(r);
     if (exists) {
         return 0;
     }
-    r = PQexec(l->conn, pg_checkpoint_ddl);
+    r = PQexec(l->conn, ddl);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
         if (state != NULL && (strcmp(state, "23505") == 0 || strcmp(state, "42P07") == 0)) {
             PQclear(r);
             return 0;
         }
-        return pg_fail(l, r, "cannot create astro_checkpoints for", e);
+        return pg_fail(l, r, "cannot create astro's own tables for", e);
     }
     PQclear(r);
     return 0;
+}
+
+/* astro_checkpoints, and astro_files for a watch load. */
+static int pg_ensure_checkpoints(struct pg_load *l, struct err *e)
+{
+    int rc = pg_ensure_table(l, "astro_checkpoints", pg_checkpoint_ddl, e);
+    if (rc == 0 && l->ls.file != NULL) {
+        rc = pg_ensure_table(l, "astro_files", pg_files_ddl, e);
+    }
+    return rc;
 }
 
 static int pg_create_table(struct pg_load *l, bool pk, struct err *e)
@@ -1023,34 +1118,12 @@ static int pg_open(struct sink *s, const struct target_spec *t, const struct loa
         goto fail;
     }
     l->in_tx = true;
-    /* One load of one file into one table at a time: concurrent loads of the same identity wait
-     * here and then see the first one's checkpoint. 0x61737472 ("astr") keeps our keys apart from
-     * an application's single-key advisory locks. */
-    {
-        char ident[1024];
-        snprintf(ident, sizeof(ident), "%s\x1f%s\x1f%s", l->ls.dataset, l->ls.sha, l->ls.table);
-        const char *params[3] = {ident, NULL, NULL};
-        PGresult *r =
-            PQexecParams(l->conn, "SELECT pg_advisory_xact_lock(1634956402, hashtext($1))", 1, NULL,
-                         params, NULL, NULL, 0);
-        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-            rc = pg_fail(l, r, "cannot lock the checkpoint of", e);
+    if (l->ls.file == NULL) {
+        bool found = false;
+        rc = pg_checkpoint_lock(l, &found, e);
+        if (rc != 0) {
             goto fail;
         }
-        PQclear(r);
-        params[0] = l->ls.dataset;
-        params[1] = l->ls.sha;
-        params[2] = l->ls.table;
-        r = PQexecParams(l->conn,
-                         "SELECT 1 FROM astro_checkpoints WHERE dataset = $1 AND source_sha256 = "
-                         "$2 AND target_table = $3",
-                         3, NULL, params, NULL, NULL, 0);
-        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-            rc = pg_fail(l, r, "cannot read astro_checkpoints for", e);
-            goto fail;
-        }
-        bool found = PQntuples(r) > 0;
-        PQclear(r);
         if (found) {
             l->ls.res.skipped = true;
             goto opened;
@@ -1220,10 +1293,77 @@ static int pg_exec_sql(const struct target_spec *t, const char *sql, struct err 
     return rc;
 }
 
+/* ------------------------------------------------------------------ watch files and claims */
+
+static int pg_record_file(const struct target_spec *t, const struct load_file_record *r,
+                          struct err *e)
+{
+    struct pg_load l;
+    int rc = pg_session(&l, t, "astro_files", e);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = pg_ensure_table(&l, "astro_files", pg_files_ddl, e);
+    rc = rc != 0 ? rc : pg_insert_file(&l, r, e);
+    pg_session_end(&l);
+    return rc;
+}
+
+static void pg_release(struct load_claim *c)
+{
+    if (c != NULL) {
+        pg_session_end(c->impl);
+        free(c->impl);
+        free(c);
+    }
+}
+
+static int pg_claim(const struct target_spec *t, const char *key, struct load_claim **out,
+                    struct err *e)
+{
+    *out = NULL;
+    struct load_claim *c = calloc(1, sizeof(*c));
+    struct pg_load *l = calloc(1, sizeof(*l));
+    if (c == NULL || l == NULL) {
+        free(c);
+        free(l);
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    c->impl = l;
+    int rc = pg_session(l, t, NULL, e);
+    if (rc != 0) {
+        free(l);
+        free(c);
+        return rc;
+    }
+    /* A session lock: held until released or the connection ends, so a worker that dies frees
+     * its claims with its connection. 0x77617463 ("watc") keeps these apart from the load locks. */
+    const char *params[1] = {key};
+    PGresult *r = PQexecParams(l->conn, "SELECT pg_try_advisory_lock(2002875491, hashtext($1))",
+                               1, NULL, params, NULL, NULL, 0);
+    bool got = false;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        rc = pg_fail(l, r, "cannot claim a file on", e);
+    } else {
+        got = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+        PQclear(r);
+    }
+    if (rc != 0 || !got) {
+        pg_release(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
 const struct load_target_ops load_target_postgres = {
     .name = "postgres",
     .open = pg_open,
     .checkpointed = pg_checkpointed,
     .exec_sql = pg_exec_sql,
+    .record_file = pg_record_file,
+    .concurrent = true,
+    .claim = pg_claim,
+    .release = pg_release,
     .type_name = pg_type_name,
 };

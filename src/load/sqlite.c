@@ -150,6 +150,41 @@ static const char checkpoint_ddl[] =
     "target_table TEXT NOT NULL, rows INTEGER NOT NULL, status TEXT NOT NULL, "
     "loaded_at TEXT NOT NULL, PRIMARY KEY (dataset, source_sha256, target_table))";
 
+static const char files_ddl[] =
+    "CREATE TABLE IF NOT EXISTS astro_files ("
+    "file_name TEXT NOT NULL, file_size INTEGER NOT NULL, file_sha256 TEXT NOT NULL, "
+    "dataset TEXT NOT NULL, target_table TEXT NOT NULL, rows_loaded INTEGER NOT NULL, "
+    "rows_quarantined INTEGER NOT NULL, status TEXT NOT NULL, reason TEXT, "
+    "ingested_at TEXT NOT NULL)";
+
+/* Inserts r into astro_files (which must exist) on db; SQLite's result code. */
+static int insert_file(sqlite3 *db, const struct load_file_record *r)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db,
+                                "INSERT INTO astro_files (file_name, file_size, file_sha256, "
+                                "dataset, target_table, rows_loaded, rows_quarantined, status, "
+                                "reason, ingested_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                                "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, r->file->name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)r->file->size);
+        sqlite3_bind_text(st, 3, r->file->sha256, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, r->dataset, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, r->table, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 6, (sqlite3_int64)r->rows_loaded);
+        sqlite3_bind_int64(st, 7, (sqlite3_int64)r->file->rows_quarantined);
+        sqlite3_bind_text(st, 8, r->status, -1, SQLITE_STATIC);
+        if (r->reason != NULL) {
+            sqlite3_bind_text(st, 9, r->reason, -1, SQLITE_STATIC);
+        }
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* *found = the checkpoint row of (dataset, sha, table) exists; table NULL matches any. */
 static int query_checkpoint(sqlite3 *db, const char *dataset, const char *sha, const char *table,
                             bool *found)
@@ -414,6 +449,23 @@ static int sqlite_commit(void *impl, uint64_t *bytes, struct err *e)
     if (l->ls.res.skipped) {
         goto done; /* sqlite_free() rolls the empty transaction back */
     }
+    if (l->ls.file != NULL) {
+        /* A watch load: the content's identity is known now. Already loaded: roll back. */
+        bool found = false;
+        rc = load_state_take_sha(&l->ls, e);
+        if (rc != 0) {
+            goto done;
+        }
+        if (query_checkpoint(l->db, l->ls.dataset, l->ls.sha, l->ls.table, &found) != SQLITE_OK) {
+            rc = db_err(l, e, "cannot read astro_checkpoints for");
+            goto done;
+        }
+        if (found) {
+            l->ls.res.skipped = true;
+            l->ls.res.rows_written = 0;
+            goto done; /* sqlite_free() rolls the transaction back */
+        }
+    }
     if (sqlite3_prepare_v2(l->db,
                            "INSERT INTO astro_checkpoints (run_id, dataset, source_sha256, "
                            "target_table, rows, status, loaded_at) VALUES (?1, ?2, ?3, ?4, ?5, "
@@ -430,6 +482,14 @@ static int sqlite_commit(void *impl, uint64_t *bytes, struct err *e)
     if (sqlite3_step(st) != SQLITE_DONE) {
         rc = db_err(l, e, "cannot record the checkpoint of");
         goto done;
+    }
+    if (l->ls.file != NULL) {
+        struct load_file_record fr = {l->ls.dataset, l->ls.table, l->ls.file,
+                                      l->ls.res.rows_sent, "success", NULL};
+        if (insert_file(l->db, &fr) != SQLITE_OK) {
+            rc = db_err(l, e, "cannot record the file in astro_files for");
+            goto done;
+        }
     }
     rc = sq_exec(l, "COMMIT", "cannot commit the load into", e);
     if (rc == 0) {
@@ -480,14 +540,21 @@ static int sqlite_open(struct sink *s, const struct target_spec *t, const struct
     if (rc != 0) {
         goto fail;
     }
-    bool found = false;
-    if (query_checkpoint(l->db, l->ls.dataset, l->ls.sha, l->ls.table, &found) != SQLITE_OK) {
-        rc = db_err(l, e, "cannot read astro_checkpoints for");
-        goto fail;
-    }
-    if (found) {
-        l->ls.res.skipped = true;
-        goto opened;
+    if (l->ls.file != NULL) {
+        rc = sq_exec(l, files_ddl, "cannot create astro_files for", e);
+        if (rc != 0) {
+            goto fail;
+        }
+    } else {
+        bool found = false;
+        if (query_checkpoint(l->db, l->ls.dataset, l->ls.sha, l->ls.table, &found) != SQLITE_OK) {
+            rc = db_err(l, e, "cannot read astro_checkpoints for");
+            goto fail;
+        }
+        if (found) {
+            l->ls.res.skipped = true;
+            goto opened;
+        }
     }
     if (o->create) {
         rc = sq_create_table(l, o, e);
@@ -602,10 +669,57 @@ done:
     return rc;
 }
 
+/* ------------------------------------------------------------------ watch files and claims */
+
+static int sqlite_record_file(const struct target_spec *t, const struct load_file_record *r,
+                              struct err *e)
+{
+    const char *tname = t->name != NULL ? t->name : "sqlite";
+    if (t->path == NULL || t->path[0] == '\0') {
+        return err_set(e, AE_CONFIG, "target \"%s\" (sqlite): no database path", tname);
+    }
+    sqlite3 *db = NULL;
+    int rc = 0;
+    if (sqlite3_open_v2(t->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+            SQLITE_OK ||
+        sqlite3_busy_timeout(db, 30000) != SQLITE_OK ||
+        sqlite3_exec(db, files_ddl, NULL, NULL, NULL) != SQLITE_OK ||
+        insert_file(db, r) != SQLITE_OK) {
+        rc = err_set(e, AE_DB, "target \"%s\" (sqlite): cannot record %s in astro_files of %s: %s",
+                     tname, r->file->name, t->path,
+                     db != NULL ? sqlite3_errmsg(db) : "out of memory");
+    }
+    sqlite3_close(db);
+    return rc;
+}
+
+/* One watch process per SQLite drop zone (load_target_ops.concurrent is false): every claim is
+ * granted, and all claims are the same object. */
+static struct load_claim sqlite_claim_token;
+
+static int sqlite_claim(const struct target_spec *t, const char *key, struct load_claim **out,
+                        struct err *e)
+{
+    (void)t;
+    (void)key;
+    (void)e;
+    *out = &sqlite_claim_token;
+    return 0;
+}
+
+static void sqlite_release(struct load_claim *c)
+{
+    (void)c;
+}
+
 const struct load_target_ops load_target_sqlite = {
     .name = "sqlite",
     .open = sqlite_open,
     .checkpointed = sqlite_checkpointed,
     .exec_sql = sqlite_exec_sql,
+    .record_file = sqlite_record_file,
+    .concurrent = false,
+    .claim = sqlite_claim,
+    .release = sqlite_release,
     .type_name = sqlite_type_name,
 };

@@ -1,0 +1,130 @@
+/*
+ * cmd_watch.c - `astro watch [DATA_ROOT] [--once] [--threads N]`: the drop-zone service
+ * (src/watch) on DATA_ROOT or watch.root, until SIGTERM/SIGINT (exit 0 once the current file is
+ * finished or rolled back), or for one pass with --once.
+ */
+#include "cli/cli.h"
+#include "cli/commands.h"
+
+#include "run/project.h"
+#include "util/fs.h"
+#include "watch/watch.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The one piece of state a signal handler may touch. */
+static volatile sig_atomic_t watch_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    watch_stop = 1;
+}
+
+static void usage_watch(FILE *out)
+{
+    fputs("usage: astro [global options] watch [DATA_ROOT] [--once] [--threads N]\n"
+          "\n"
+          "Serves the drop zone DATA_ROOT (default: watch.root in astro.yaml, relative to its\n"
+          "folder): files that land in DATA_ROOT/incoming/ are taken in once ready, validated,\n"
+          "loaded into the table watch.loads names for their dataset, and moved to processed/\n"
+          "or quarantine/ (with NAME.errors.jsonl). SIGTERM or SIGINT: the current file is\n"
+          "finished or rolled back, then exit 0.\n"
+          "--once: one pass over incoming/, then exit: 0 when nothing was quarantined or left\n"
+          "for a retry, 1 when a file was quarantined, 3 when an environment error left a file\n"
+          "in incoming/.\n"
+          "--threads N: threads working on each file (default: the processors, at most 8).\n",
+          out);
+}
+
+int cmd_watch(const struct cli_globals *g, int argc, char **argv)
+{
+    struct err e;
+    err_clear(&e);
+    bool once = false;
+    int threads = cli_default_threads();
+    int rc = 0;
+    static const struct option opts[] = {
+        {"once", no_argument, NULL, 'o'},
+        {"threads", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    optind = 1;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'o': once = true; break;
+        case 't':
+            rc = cli_parse_threads(optarg, &threads, &e);
+            if (rc != 0) {
+                fprintf(stderr, "astro: %s\n", e.msg);
+                return rc;
+            }
+            break;
+        case 'h': usage_watch(stdout); return 0;
+        default: usage_watch(stderr); return AE_CONFIG;
+        }
+    }
+    if (argc - optind > 1) {
+        usage_watch(stderr);
+        return AE_CONFIG;
+    }
+    struct log log;
+    log_init(&log, stderr, g->level, g->log_json);
+    struct project proj;
+    char *root = NULL;
+    rc = project_open(&proj, g->config_path, &e);
+    if (rc != 0) {
+        goto out;
+    }
+    const char *want = optind < argc ? argv[optind] : proj.cfg->watch.root;
+    if (want == NULL) {
+        rc = err_set(&e, AE_CONFIG, "astro watch needs a DATA_ROOT argument or watch.root in %s",
+                     proj.cfg->path);
+        goto out;
+    }
+    if (!proj.cfg->watch.present) {
+        rc = err_set(&e, AE_CONFIG,
+                     "%s has no watch: block (watch.loads says where each dataset's files go)",
+                     proj.cfg->path);
+        goto out;
+    }
+    root = want[0] == '/' || optind < argc ? strdup(want) : fs_join(proj.dir, want);
+    if (root == NULL) {
+        rc = err_set(&e, AE_NOMEM, "out of memory");
+        goto out;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    struct watch_opts wo = {
+        .project = &proj,
+        .root = root,
+        .log = &log,
+        .threads = threads,
+        .once = once,
+        .stop = &watch_stop,
+    };
+    struct watch_summary sum;
+    rc = watch_run(&wo, &sum, &e);
+    if (rc == 0 && once) {
+        rc = sum.deferred > 0 ? AE_IO : sum.quarantined > 0 ? AE_DATA : 0;
+    }
+out:
+    if (rc != 0 && e.code != 0) {
+        log_msg(&log, LOG_ERROR, NULL, "%s", e.msg);
+    }
+    log_close(&log);
+    project_close(&proj);
+    free(root);
+    return rc;
+}
