@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# test_watch.sh - astro watch on a SQLite target: routing (loaded, quarantined with a reason,
+# FIFOs never opened, links and folders left alone, dotfiles and .part untouched), identity by
+# content (re-sent file and copy skipped, same name with new content loaded, nothing overwritten),
+# the bad-row threshold on both sides, each readiness mode against a slow writer, an environment
+# error leaving the file in incoming/ until the target is back, one process per SQLite drop zone,
+# and SIGTERM.
+. "$(dirname "$0")/lib.sh"
+
+mkdir -p p && cd p
+write_config() { # readiness quiet_seconds [target path]
+  cat > astro.yaml <<YAML
+pipeline: dropzone
+ingest_files:
+  - name: orders
+    source_pattern: "orders*.csv"
+    schema:
+      columns:
+        id: {dtype: int64, unique: true}
+        amount: {dtype: "decimal(10,2)", checks: {ge: 0}}
+  - name: nolo
+    source_pattern: "nolo*.csv"
+    schema:
+      columns:
+        a: {dtype: int64}
+targets:
+  db: {kind: sqlite, path: ${3:-wh.db}}
+watch:
+  root: zone
+  readiness: $1
+  quiet_seconds: $2
+  poll_seconds: 1
+  loads:
+    - {dataset: orders, target: db, table: orders, mode: upsert, key: [id], create: true}
+YAML
+}
+in=zone/incoming
+orders() { # FROM TO [amount]: an orders file body
+  echo "id,amount"
+  for i in $(seq "$1" "$2"); do echo "$i,${3:-1.50}"; done
+}
+db() { sqlq wh.db "$1"; }
+
+# 1. Routing, one pass.
+write_config rename 0
+mkdir -p $in/sub
+orders 1 3 > $in/orders_a.csv
+printf 'id,amount\n9,x\n' > $in/orders_bad.csv
+echo x > $in/other.txt
+: > $in/orders_empty.csv
+echo 'a' > $in/nolo_1.csv
+mkfifo $in/orders_fifo.csv
+ln -s /etc/passwd $in/orders_link.csv
+orders 50 51 > $in/.orders_hidden.csv
+orders 60 61 > $in/orders_up.csv.part
+run_astro watch --once
+assert_eq "$RC" "1" "--once with quarantined files exits 1: $ERR"
+assert_eq "$(ls zone/processed)" "orders_a.csv" "processed/"
+assert_eq "$(ls zone/quarantine | tr '\n' ' ')" \
+  "nolo_1.csv nolo_1.csv.errors.jsonl orders_bad.csv orders_bad.csv.errors.jsonl orders_empty.csv orders_empty.csv.errors.jsonl orders_fifo.csv orders_fifo.csv.errors.jsonl other.txt other.txt.errors.jsonl " \
+  "quarantine/: every file with its report"
+assert_eq "$(ls -A $in | tr '\n' ' ')" ".orders_hidden.csv orders_link.csv orders_up.csv.part sub " \
+  "links, folders, dotfiles and .part files stay in incoming/"
+[ -p zone/quarantine/orders_fifo.csv ] || fail "the FIFO was moved as it is"
+assert_contains "$(cat zone/quarantine/other.txt.errors.jsonl)" "matches no ingest_files source_pattern" "no spec"
+assert_contains "$(cat zone/quarantine/nolo_1.csv.errors.jsonl)" "dataset 'nolo' has no watch.loads entry" "no load"
+assert_contains "$(cat zone/quarantine/orders_empty.csv.errors.jsonl)" "empty (0 bytes)" "empty file"
+assert_contains "$(cat zone/quarantine/orders_bad.csv.errors.jsonl)" '"line":2,"column":"amount","check":"dtype('"'"'decimal(10,2)'"'"')","value":"x"' "failure case with line, column, check, value"
+assert_eq "$(db 'SELECT id, amount FROM orders ORDER BY id' | tr '\n' ' ')" "1|1.50 2|1.50 3|1.50 " "loaded rows"
+assert_eq "$(db "SELECT file_name, status, rows_loaded, rows_quarantined FROM astro_files ORDER BY rowid" | tr '\n' ' ')" \
+  "orders_a.csv|success|3|0 orders_bad.csv|failed|0|1 " "astro_files"
+assert_eq "$(db "SELECT file_sha256 FROM astro_files WHERE file_name = 'orders_a.csv'")" \
+  "$(sha256sum zone/processed/orders_a.csv | cut -d' ' -f1)" "the checkpoint holds the file's sha256"
+assert_contains "$ERR" "[orders_a.csv] loaded into db.orders: rows read 3, loaded 3, quarantined 0" "summary line names the file"
+pass "routing"
+
+# 2. Identity by content.
+rm -rf $in/sub $in/orders_link.csv $in/.orders_hidden.csv $in/orders_up.csv.part
+cp zone/processed/orders_a.csv $in/orders_a.csv      # re-sent, same name
+cp zone/processed/orders_a.csv $in/orders_copy.csv   # same content, another name
+run_astro watch --once
+assert_eq "$RC" "0" "re-sent files: $ERR"
+assert_eq "$(ls zone/processed | tr '\n' ' ')" "orders_a.csv orders_a.csv.1 orders_copy.csv " "moved, never overwritten"
+assert_eq "$(db 'SELECT count(*) FROM orders')" "3" "nothing loaded twice"
+assert_eq "$(db "SELECT count(*) FROM astro_files WHERE status = 'skipped'")" "2" "skips recorded"
+orders 3 4 9.00 > $in/orders_a.csv                  # same name, new content
+run_astro watch --once
+assert_eq "$RC" "0" "new content: $ERR"
+assert_eq "$(db 'SELECT id, amount FROM orders ORDER BY id' | tr '\n' ' ')" "1|1.50 2|1.50 3|9.00 4|9.00 " "new version loaded (upsert)"
+pass "identity by content"
+
+# 3. The threshold (default max_bad_row_fraction 0.01): 2 bad rows of 200 pass, 3 do not.
+{ orders 100 297; echo "298,-1"; echo "299,-2"; } > $in/orders_t1.csv
+{ orders 300 496; echo "497,-1"; echo "498,-2"; echo "499,-3"; } > $in/orders_t2.csv
+touch -d '2 minutes ago' $in/orders_t1.csv
+run_astro watch --once
+assert_eq "$RC" "1" "one file over the threshold: $ERR"
+[ -f zone/processed/orders_t1.csv ] && [ -f zone/processed/orders_t1.csv.errors.jsonl ] ||
+  fail "under the threshold: processed with its report"
+assert_eq "$(wc -l < zone/processed/orders_t1.csv.errors.jsonl)" "2" "its two cases"
+[ -f zone/quarantine/orders_t2.csv ] || fail "over the threshold: quarantined"
+assert_eq "$(db 'SELECT count(*) FROM orders WHERE id BETWEEN 100 AND 299')" "198" "valid rows of t1 loaded"
+assert_eq "$(db 'SELECT count(*) FROM orders WHERE id BETWEEN 300 AND 499')" "0" "nothing of t2 loaded"
+assert_eq "$(db "SELECT rows_loaded || '/' || rows_quarantined FROM astro_files WHERE file_name = 'orders_t1.csv'")" "198/2" "t1 counts"
+pass "threshold on both sides"
+
+# 4. An environment error (the database cannot be opened) leaves the file in incoming/; it loads
+#    once the target is back.
+write_config rename 0 nodir/wh.db
+orders 500 501 > $in/orders_env.csv
+run_astro watch --once
+assert_eq "$RC" "3" "--once with a file left for a retry exits 3: $ERR"
+[ -f $in/orders_env.csv ] || fail "the file stays in incoming/"
+assert_contains "$ERR" "it stays in incoming/ and is tried again" "the deferral is logged"
+write_config rename 0
+run_astro watch --once
+assert_eq "$RC" "0" "target back: $ERR"
+assert_eq "$(db 'SELECT count(*) FROM orders WHERE id >= 500')" "2" "loaded once the target is back"
+pass "environment error"
+
+# 5. Readiness against a slow writer, with the service running.
+slow_write() { # FILE: writes 4 parts one second apart
+  ( for part in 1 2 3 4; do
+      for i in $(seq $((1000 + part * 10)) $((1009 + part * 10))); do echo "$i,1.00"; done
+      sleep 1
+    done ) >> "$1"
+}
+start_watch() {
+  "$ASTRO_BIN" watch >"$T/watch.out" 2>"$T/watch.err" &
+  WPID=$!
+  sleep 0.5
+}
+stop_watch() {
+  kill -TERM $WPID
+  local rc=0
+  wait $WPID || rc=$?
+  assert_eq "$rc" "0" "SIGTERM: exit 0"
+}
+# stable: the file is written over ~4 s with quiet_seconds 2: never read early.
+write_config stable 2
+start_watch
+echo "id,amount" > $in/orders_slow.csv
+slow_write $in/orders_slow.csv
+for _ in $(seq 1 40); do [ -f zone/processed/orders_slow.csv ] && break; sleep 0.25; done
+[ -f zone/processed/orders_slow.csv ] || fail "stable: the slow file was never taken in: $(cat $T/watch.err)"
+assert_eq "$(db 'SELECT count(*) FROM orders WHERE id BETWEEN 1010 AND 1049')" "40" "stable: every row, read once complete"
+# A second watch on the same SQLite drop zone is refused.
+run_astro watch --once
+assert_eq "$RC" "4" "a second process on a SQLite drop zone"
+assert_contains "$ERR" "another astro watch already serves" "the refusal says why"
+stop_watch
+pass "stable readiness, one process per SQLite drop zone, SIGTERM"
+# done_marker: nothing happens before NAME.done, then the file and its marker go.
+write_config done_marker 0
+start_watch
+orders 2000 2004 > $in/orders_dm.csv
+sleep 1.5
+[ -f $in/orders_dm.csv ] || fail "done_marker: taken before its marker"
+: > $in/orders_dm.csv.done
+for _ in $(seq 1 20); do [ -f zone/processed/orders_dm.csv ] && break; sleep 0.25; done
+[ -f zone/processed/orders_dm.csv ] || fail "done_marker: not taken after its marker"
+[ ! -e $in/orders_dm.csv.done ] || fail "done_marker: the marker is consumed"
+stop_watch
+# rename: a .part file is not touched until it is renamed.
+write_config rename 0
+start_watch
+orders 3000 3004 > $in/orders_rn.csv.part
+sleep 1.5
+[ -f $in/orders_rn.csv.part ] || fail "rename: a .part file was touched"
+mv $in/orders_rn.csv.part $in/orders_rn.csv
+for _ in $(seq 1 20); do [ -f zone/processed/orders_rn.csv ] && break; sleep 0.25; done
+[ -f zone/processed/orders_rn.csv ] || fail "rename: not taken after the rename"
+stop_watch
+assert_eq "$(db 'SELECT count(*) FROM orders WHERE id >= 2000')" "10" "done_marker and rename files loaded"
+pass "done_marker and rename readiness"
