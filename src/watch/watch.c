@@ -785,6 +785,39 @@ static int lock_zone(const char *root, int *fd, struct err *e)
     return rc;
 }
 
+/* Removes the hidden failure reports that a killed worker left half-written in quarantine/
+ * (.NAME.errors.jsonl and its temporary names). With the drop zone to itself (exclusive) every
+ * one goes; shared with other workers, only those an hour old, which no live worker still
+ * writes. */
+static void sweep_reports(struct watch *w, bool exclusive)
+{
+    DIR *d = opendir(w->quarantine);
+    if (d == NULL) {
+        return;
+    }
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    size_t swept = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        const char *name = de->d_name;
+        struct stat st;
+        if (name[0] != '.' || strstr(name, ".errors.jsonl") == NULL ||
+            fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
+            continue;
+        }
+        if ((exclusive || rt.tv_sec - st.st_mtim.tv_sec > 3600) &&
+            unlinkat(dirfd(d), name, 0) == 0) {
+            swept++;
+        }
+    }
+    closedir(d);
+    if (swept > 0) {
+        log_msg(w->log, LOG_INFO, NULL,
+                "removed %zu half-written failure report(s) of an interrupted worker", swept);
+    }
+}
+
 /* Sleeps until incoming/ changes, wake (monotonic) comes, poll_seconds pass or stop is set. */
 static void wait_for_change(struct watch *w, int ifd, double wake)
 {
@@ -826,6 +859,7 @@ int watch_run(const struct watch_opts *o, struct watch_summary *sum, struct err 
     if (rc != 0) {
         goto out;
     }
+    sweep_reports(&w, !concurrent);
     if (!o->once) {
         ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
         if (ifd < 0 || inotify_add_watch(ifd, w.incoming,

@@ -78,8 +78,10 @@ pass "routing"
 rm -rf $in/sub $in/orders_link.csv $in/.orders_hidden.csv $in/orders_up.csv.part
 cp zone/processed/orders_a.csv $in/orders_a.csv      # re-sent, same name
 cp zone/processed/orders_a.csv $in/orders_copy.csv   # same content, another name
+echo '{"half":' > zone/quarantine/.orders_k.csv.errors.jsonl.1f2e3d.tmp  # a killed worker's
 run_astro watch --once
 assert_eq "$RC" "0" "re-sent files: $ERR"
+[ ! -e zone/quarantine/.orders_k.csv.errors.jsonl.1f2e3d.tmp ] || fail "half-written report swept"
 assert_eq "$(ls zone/processed | tr '\n' ' ')" "orders_a.csv orders_a.csv.1 orders_copy.csv " "moved, never overwritten"
 assert_eq "$(db 'SELECT count(*) FROM orders')" "3" "nothing loaded twice"
 assert_eq "$(db "SELECT count(*) FROM astro_files WHERE status = 'skipped'")" "2" "skips recorded"
