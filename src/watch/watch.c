@@ -29,6 +29,7 @@
 #include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,6 +63,8 @@ struct watch {
     size_t nfiles;
     size_t capfiles;
     struct watch_summary *sum;
+    double watchdog;  /* systemd watchdog interval in seconds, 0 = none */
+    double last_ping; /* monotonic time of the last watchdog ping */
 };
 
 /* A file ready to be taken in, as the scan saw it. */
@@ -382,6 +385,19 @@ static struct ingest_spec watch_spec_of(const struct ingest_spec *spec)
     return s;
 }
 
+/* Keeps the systemd watchdog fed while a long file is read (engine progress callback); at most
+ * one ping a second. */
+static void watch_progress(void *ctx, const struct ingest_progress *p)
+{
+    struct watch *w = ctx;
+    (void)p;
+    double now = now_mono();
+    if (w->watchdog > 0 && now - w->last_ping >= 1.0) {
+        sd_notify(0, "WATCHDOG=1");
+        w->last_ping = now;
+    }
+}
+
 /* Validates and loads one claimed file, then moves it. */
 static void take_in(struct watch *w, const char *name, const struct ingest_spec *spec0,
                     const struct step_spec *ld, const struct target_spec *t)
@@ -412,6 +428,8 @@ static void take_in(struct watch *w, const char *name, const struct ingest_spec 
         .path = path,
         .fs = report_sink(r.rep),
         .threads = w->o->threads,
+        .progress = watch_progress,
+        .progress_ctx = w,
     };
     rc = ingest_file_open(&f, &fo, &e);
     if (rc != 0) {
@@ -818,10 +836,14 @@ static void sweep_reports(struct watch *w, bool exclusive)
     }
 }
 
-/* Sleeps until incoming/ changes, wake (monotonic) comes, poll_seconds pass or stop is set. */
-static void wait_for_change(struct watch *w, int ifd, double wake)
+/* Sleeps until incoming/ changes, wake (monotonic) comes, poll_seconds pass or stop is set;
+ * under a systemd watchdog, at most half its interval. */
+static void wait_for_change(struct watch *w, int ifd, double wake, double watchdog)
 {
     double timeout = (double)w->ws->poll_seconds;
+    if (watchdog > 0 && watchdog / 2 < timeout) {
+        timeout = watchdog / 2;
+    }
     if (wake > 0) {
         double until = wake - now_mono();
         timeout = until < timeout ? (until > 0 ? until : 0) : timeout;
@@ -878,7 +900,16 @@ int watch_run(const struct watch_opts *o, struct watch_summary *sum, struct err 
             "watching %s (readiness %s, quiet %lld s, poll %lld s, %zu load(s)%s)", w.incoming,
             w.ws->readiness, (long long)w.ws->quiet_seconds, (long long)w.ws->poll_seconds,
             w.ws->nloads, concurrent ? ", shared with other workers" : "");
+    /* Under systemd (Type=notify): ready now; with WatchdogSec=, a ping at every turn of the
+     * loop, and the loop turns at least twice per interval. Outside systemd these do nothing. */
+    uint64_t wd_usec = 0;
+    w.watchdog = sd_watchdog_enabled(0, &wd_usec) > 0 ? (double)wd_usec / 1e6 : 0;
+    sd_notifyf(0, "READY=1\nSTATUS=watching %s", w.incoming);
     while (!*o->stop) {
+        if (w.watchdog > 0) {
+            sd_notify(0, "WATCHDOG=1");
+            w.last_ping = now_mono();
+        }
         struct ready *list = NULL;
         size_t n = 0;
         double wake = 0;
@@ -896,8 +927,9 @@ int watch_run(const struct watch_opts *o, struct watch_summary *sum, struct err 
         if (o->once) {
             break;
         }
-        wait_for_change(&w, ifd, wake);
+        wait_for_change(&w, ifd, wake, w.watchdog);
     }
+    sd_notify(0, "STOPPING=1");
     log_msg(w.log, LOG_INFO, NULL,
             "stopping: %llu loaded, %llu skipped, %llu quarantined, %llu left for a retry",
             (unsigned long long)sum->loaded, (unsigned long long)sum->skipped,

@@ -175,3 +175,32 @@ for _ in $(seq 1 20); do [ -f zone/processed/orders_rn.csv ] && break; sleep 0.2
 stop_watch
 assert_eq "$(db 'SELECT count(*) FROM orders WHERE id >= 2000')" "10" "done_marker and rename files loaded"
 pass "done_marker and rename readiness"
+
+# 6. Under systemd (Type=notify): READY=1 once watching, WATCHDOG=1 pings with WatchdogSec=, and
+#    STOPPING=1 on SIGTERM, sent to $NOTIFY_SOCKET (a datagram socket the test listens on).
+"$PY" - "$T/notify.sock" >"$T/notify.log" <<'PYEOF' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(8)
+end = time.time() + 8
+try:
+    while time.time() < end:
+        msg = s.recv(4096).decode()
+        print(msg.replace("\n", "|"), flush=True)
+        if "STOPPING=1" in msg:
+            break
+except socket.timeout:
+    pass
+PYEOF
+LPID=$!
+for _ in $(seq 1 20); do [ -S "$T/notify.sock" ] && break; sleep 0.1; done
+NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=1000000 "$ASTRO_BIN" watch >"$T/watch.out" 2>"$T/watch.err" &
+WPID=$!
+sleep 2
+stop_watch
+wait $LPID || true
+assert_contains "$(cat "$T/notify.log")" "READY=1|STATUS=watching" "READY=1 sent"
+[ "$(grep -c 'WATCHDOG=1' "$T/notify.log")" -ge 2 ] || fail "watchdog pings: $(cat "$T/notify.log")"
+assert_contains "$(cat "$T/notify.log")" "STOPPING=1" "STOPPING=1 sent"
+pass "sd_notify: ready, watchdog, stopping"
