@@ -1,5 +1,5 @@
 /*
- * cmd_watch.c - `astro watch [DATA_ROOT] [--once] [--threads N]`: the drop-zone service
+ * cmd_watch.c - `astro watch [DATA_ROOT] [--once] [--threads N] | --status`: the drop-zone service
  * (src/watch) on DATA_ROOT or watch.root, until SIGTERM/SIGINT (exit 0 once the current file is
  * finished or rolled back), or for one pass with --once.
  */
@@ -29,6 +29,7 @@ static void on_signal(int sig)
 static void usage_watch(FILE *out)
 {
     fputs("usage: astro [global options] watch [DATA_ROOT] [--once] [--threads N]\n"
+          "       astro [global options] watch [DATA_ROOT] --status\n"
           "\n"
           "Serves the drop zone DATA_ROOT (default: watch.root in astro.yaml, relative to its\n"
           "folder): files that land in DATA_ROOT/incoming/ are taken in once ready, validated,\n"
@@ -38,7 +39,9 @@ static void usage_watch(FILE *out)
           "--once: one pass over incoming/, then exit: 0 when nothing was quarantined or left\n"
           "for a retry, 1 when a file was quarantined, 3 when an environment error left a file\n"
           "in incoming/.\n"
-          "--threads N: threads working on each file (default: the processors, at most 8).\n",
+          "--threads N: threads working on each file (default: the processors, at most 8).\n"
+          "--status: what is queued in incoming/ (and why it waits), what each running worker\n"
+          "takes in, and the newest files of processed/ and quarantine/.\n",
           out);
 }
 
@@ -47,10 +50,12 @@ int cmd_watch(const struct cli_globals *g, int argc, char **argv)
     struct err e;
     err_clear(&e);
     bool once = false;
+    bool status = false;
     int threads = cli_default_threads();
     int rc = 0;
     static const struct option opts[] = {
         {"once", no_argument, NULL, 'o'},
+        {"status", no_argument, NULL, 's'},
         {"threads", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -60,6 +65,7 @@ int cmd_watch(const struct cli_globals *g, int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
         case 'o': once = true; break;
+        case 's': status = true; break;
         case 't':
             rc = cli_parse_threads(optarg, &threads, &e);
             if (rc != 0) {
@@ -114,6 +120,10 @@ int cmd_watch(const struct cli_globals *g, int argc, char **argv)
         .once = once,
         .stop = &watch_stop,
     };
+    if (status) {
+        rc = watch_status(&wo, stdout, &e);
+        goto out;
+    }
     struct watch_summary sum;
     rc = watch_run(&wo, &sum, &e);
     if (rc == 0 && once) {

@@ -22,7 +22,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <jansson.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +66,7 @@ struct watch {
     size_t nfiles;
     size_t capfiles;
     struct watch_summary *sum;
+    char *state;      /* ROOT/.astro-watch.d/HOST.PID: the file being taken in (--status) */
     double watchdog;  /* systemd watchdog interval in seconds, 0 = none */
     double last_ping; /* monotonic time of the last watchdog ping */
 };
@@ -398,6 +402,24 @@ static void watch_progress(void *ctx, const struct ingest_progress *p)
     }
 }
 
+/* Tells `astro watch --status` which file this worker takes in (name NULL: none). Advisory: a
+ * failure to write it is ignored. */
+static void note_current(struct watch *w, const char *name)
+{
+    if (w->state == NULL) {
+        return;
+    }
+    int fd = open(w->state, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return;
+    }
+    struct err e;
+    if (name != NULL && fs_write_all(fd, name, strlen(name), w->state, &e) != 0) {
+        log_msg(w->log, LOG_DEBUG, name, "%s", e.msg);
+    }
+    close(fd);
+}
+
 /* Validates and loads one claimed file, then moves it. */
 static void take_in(struct watch *w, const char *name, const struct ingest_spec *spec0,
                     const struct step_spec *ld, const struct target_spec *t)
@@ -594,7 +616,9 @@ static void handle(struct watch *w, const char *name)
     } else if (st.st_size == 0) {
         quarantine_with_reason(w, name, "empty_file", "the file is empty (0 bytes)");
     } else {
+        note_current(w, name);
         take_in(w, name, spec, ld, t);
+        note_current(w, NULL);
     }
     free(path);
     load_target_ops_for(t->kind)->release(claim);
@@ -746,6 +770,27 @@ static int scan(struct watch *w, struct ready **out, size_t *nready, double *wak
     return 0;
 }
 
+/* ROOT/.astro-watch.d/HOST.PID (created folder when make), or NULL when out of memory or the
+ * folder cannot be made. */
+static char *state_path(const char *root, bool make)
+{
+    char host[256];
+    if (gethostname(host, sizeof(host)) != 0) {
+        snprintf(host, sizeof(host), "localhost");
+    }
+    host[sizeof(host) - 1] = '\0';
+    char *dir = fs_join(root, ".astro-watch.d");
+    if (dir == NULL || (make && mkdir(dir, 0755) != 0 && errno != EEXIST)) {
+        free(dir);
+        return NULL;
+    }
+    char leaf[320];
+    snprintf(leaf, sizeof(leaf), "%s.%ld", host, (long)getpid());
+    char *p = fs_join(dir, leaf);
+    free(dir);
+    return p;
+}
+
 /* Creates ROOT/sub (and ROOT) when missing; *out is the path (caller frees). */
 static int make_dir(const char *root, const char *sub, char **out, struct err *e)
 {
@@ -838,7 +883,8 @@ static void sweep_reports(struct watch *w, bool exclusive)
 
 /* Sleeps until incoming/ changes, wake (monotonic) comes, poll_seconds pass or stop is set;
  * under a systemd watchdog, at most half its interval. */
-static void wait_for_change(struct watch *w, int ifd, double wake, double watchdog)
+static void wait_for_change(struct watch *w, int ifd, double wake, double watchdog,
+                            const sigset_t *open_mask)
 {
     double timeout = (double)w->ws->poll_seconds;
     if (watchdog > 0 && watchdog / 2 < timeout) {
@@ -849,8 +895,11 @@ static void wait_for_change(struct watch *w, int ifd, double wake, double watchd
         timeout = until < timeout ? (until > 0 ? until : 0) : timeout;
     }
     struct pollfd pfd = {ifd, POLLIN, 0};
-    /* Interrupted by SIGTERM/SIGINT: poll returns EINTR and the loop sees the flag. */
-    int r = poll(&pfd, ifd >= 0 ? 1 : 0, (int)(timeout * 1000.0) + 1);
+    struct timespec ts = {(time_t)timeout, (long)((timeout - (double)(time_t)timeout) * 1e9)};
+    /* SIGTERM/SIGINT are blocked except here (and between files): ppoll unblocks them
+     * atomically, so one that arrived while a file was taken in ends the wait at once (EINTR)
+     * instead of after the timeout. */
+    int r = ppoll(&pfd, ifd >= 0 ? 1 : 0, &ts, open_mask);
     if (r > 0 && (pfd.revents & POLLIN)) {
         char buf[4096];
         while (read(ifd, buf, sizeof(buf)) > 0) {
@@ -871,6 +920,9 @@ int watch_run(const struct watch_opts *o, struct watch_summary *sum, struct err 
     int lock = -1;
     int ifd = -1;
     bool concurrent = false;
+    sigset_t stop_set;
+    sigset_t open_mask;
+    bool masked = false;
     int rc = check_loads(&w, &concurrent, e);
     rc = rc != 0 ? rc : make_dir(o->root, "incoming", &w.incoming, e);
     rc = rc != 0 ? rc : make_dir(o->root, "processed", &w.processed, e);
@@ -882,6 +934,8 @@ int watch_run(const struct watch_opts *o, struct watch_summary *sum, struct err 
         goto out;
     }
     sweep_reports(&w, !concurrent);
+    w.state = state_path(o->root, true);
+    note_current(&w, NULL);
     if (!o->once) {
         ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
         if (ifd < 0 || inotify_add_watch(ifd, w.incoming,
@@ -905,6 +959,13 @@ int watch_run(const struct watch_opts *o, struct watch_summary *sum, struct err 
     uint64_t wd_usec = 0;
     w.watchdog = sd_watchdog_enabled(0, &wd_usec) > 0 ? (double)wd_usec / 1e6 : 0;
     sd_notifyf(0, "READY=1\nSTATUS=watching %s", w.incoming);
+    /* The stop signals reach the driver's handler only at safe points: between two files and
+     * while waiting (see wait_for_change). */
+    sigemptyset(&stop_set);
+    sigaddset(&stop_set, SIGTERM);
+    sigaddset(&stop_set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_set, &open_mask);
+    masked = true;
     while (!*o->stop) {
         if (w.watchdog > 0) {
             sd_notify(0, "WATCHDOG=1");
@@ -918,6 +979,9 @@ int watch_run(const struct watch_opts *o, struct watch_summary *sum, struct err 
             goto out;
         }
         for (size_t i = 0; i < n; i++) {
+            /* A pending stop signal is delivered here, between two files. */
+            pthread_sigmask(SIG_SETMASK, &open_mask, NULL);
+            pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
             if (!*o->stop) {
                 handle(&w, list[i].name);
             }
@@ -927,7 +991,7 @@ int watch_run(const struct watch_opts *o, struct watch_summary *sum, struct err 
         if (o->once) {
             break;
         }
-        wait_for_change(&w, ifd, wake, w.watchdog);
+        wait_for_change(&w, ifd, wake, w.watchdog, &open_mask);
     }
     sd_notify(0, "STOPPING=1");
     log_msg(w.log, LOG_INFO, NULL,
@@ -935,6 +999,9 @@ int watch_run(const struct watch_opts *o, struct watch_summary *sum, struct err 
             (unsigned long long)sum->loaded, (unsigned long long)sum->skipped,
             (unsigned long long)sum->quarantined, (unsigned long long)sum->deferred);
 out:
+    if (masked) {
+        pthread_sigmask(SIG_SETMASK, &open_mask, NULL);
+    }
     if (ifd >= 0) {
         close(ifd);
     }
@@ -945,8 +1012,226 @@ out:
         free(w.files[i].name);
     }
     free(w.files);
+    if (w.state != NULL) {
+        unlink(w.state);
+    }
+    free(w.state);
     free(w.incoming);
     free(w.processed);
     free(w.quarantine);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ astro watch --status */
+
+struct entry {
+    char *name;
+    struct stat st;
+};
+
+static int cmp_newest(const void *a, const void *b)
+{
+    const struct entry *x = a;
+    const struct entry *y = b;
+    if (x->st.st_ctim.tv_sec != y->st.st_ctim.tv_sec) {
+        return x->st.st_ctim.tv_sec > y->st.st_ctim.tv_sec ? -1 : 1;
+    }
+    if (x->st.st_ctim.tv_nsec != y->st.st_ctim.tv_nsec) {
+        return x->st.st_ctim.tv_nsec > y->st.st_ctim.tv_nsec ? -1 : 1;
+    }
+    return strcmp(x->name, y->name);
+}
+
+/* The visible entries of dir (no dotfiles; with reports false, no NAME.errors.jsonl). */
+static int list_dir(const char *dir, bool reports, struct entry **out, size_t *n, struct err *e)
+{
+    *out = NULL;
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        return errno == ENOENT ? 0 : err_errno(e, errno, "cannot read %s", dir);
+    }
+    size_t cap = 0;
+    int rc = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        if (de->d_name[0] == '.' ||
+            (!reports && len > 13 && strcmp(de->d_name + len - 13, ".errors.jsonl") == 0)) {
+            continue;
+        }
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 32;
+            struct entry *ne = realloc(*out, cap * sizeof(*ne));
+            if (ne == NULL) {
+                rc = err_set(e, AE_NOMEM, "out of memory");
+                break;
+            }
+            *out = ne;
+        }
+        struct entry *en = &(*out)[*n];
+        if (fstatat(dirfd(d), de->d_name, &en->st, AT_SYMLINK_NOFOLLOW) != 0) {
+            continue;
+        }
+        en->name = strdup(de->d_name);
+        if (en->name == NULL) {
+            rc = err_set(e, AE_NOMEM, "out of memory");
+            break;
+        }
+        (*n)++;
+    }
+    closedir(d);
+    if (rc == 0) {
+        qsort(*out, *n, sizeof(**out), cmp_newest);
+    }
+    return rc;
+}
+
+static void free_entries(struct entry *en, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(en[i].name);
+    }
+    free(en);
+}
+
+/* The message of the first case in dir/NAME.errors.jsonl, or "". */
+static void first_reason(const char *dir, const char *name, char *out, size_t n)
+{
+    out[0] = '\0';
+    char leaf[PATH_MAX];
+    snprintf(leaf, sizeof(leaf), "%s.errors.jsonl", name);
+    char *path = fs_join(dir, leaf);
+    FILE *f = path != NULL ? fopen(path, "r") : NULL;
+    free(path);
+    if (f == NULL) {
+        return;
+    }
+    char line[4096];
+    if (fgets(line, sizeof(line), f) != NULL) {
+        json_t *j = json_loads(line, 0, NULL);
+        const char *msg = json_string_value(json_object_get(j, "message"));
+        snprintf(out, n, "%s", msg != NULL ? msg : "");
+        json_decref(j);
+    }
+    fclose(f);
+}
+
+static void print_workers(const char *root, FILE *out)
+{
+    char *dir = fs_join(root, ".astro-watch.d");
+    DIR *d = dir != NULL ? opendir(dir) : NULL;
+    char host[256];
+    if (gethostname(host, sizeof(host)) != 0) {
+        host[0] = '\0';
+    }
+    host[sizeof(host) - 1] = '\0';
+    fprintf(out, "workers:\n");
+    size_t n = 0;
+    struct dirent *de;
+    while (d != NULL && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.') {
+            continue;
+        }
+        /* HOST.PID: a process of this host that no longer runs left it behind (killed). */
+        const char *dot = strrchr(de->d_name, '.');
+        long pid = dot != NULL ? strtol(dot + 1, NULL, 10) : 0;
+        bool here = dot != NULL && (size_t)(dot - de->d_name) == strlen(host) &&
+                    strncmp(de->d_name, host, strlen(host)) == 0;
+        if (here && pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+            continue;
+        }
+        char cur[PATH_MAX] = "";
+        char leaf[PATH_MAX];
+        snprintf(leaf, sizeof(leaf), "%s", de->d_name);
+        char *p = fs_join(dir, leaf);
+        FILE *f = p != NULL ? fopen(p, "r") : NULL;
+        if (f != NULL) {
+            if (fgets(cur, sizeof(cur), f) == NULL) {
+                cur[0] = '\0';
+            }
+            fclose(f);
+        }
+        free(p);
+        fprintf(out, "  %-28s %s%s\n", de->d_name, cur[0] ? "taking in " : "idle", cur);
+        n++;
+    }
+    if (n == 0) {
+        fprintf(out, "  (none running)\n");
+    }
+    if (d != NULL) {
+        closedir(d);
+    }
+    free(dir);
+}
+
+int watch_status(const struct watch_opts *o, FILE *out, struct err *e)
+{
+    const struct watch_spec *ws = &o->project->cfg->watch;
+    char *dirs[3] = {fs_join(o->root, "incoming"), fs_join(o->root, "processed"),
+                     fs_join(o->root, "quarantine")};
+    struct entry *en[3] = {NULL, NULL, NULL};
+    size_t n[3] = {0, 0, 0};
+    int rc = 0;
+    for (int i = 0; i < 3 && rc == 0; i++) {
+        rc = dirs[i] != NULL ? list_dir(dirs[i], i == 0, &en[i], &n[i], e)
+                             : err_set(e, AE_NOMEM, "out of memory");
+    }
+    if (rc != 0) {
+        goto out;
+    }
+    fprintf(out, "drop zone %s (readiness %s, quiet %lld s)\n", o->root, ws->readiness,
+            (long long)ws->quiet_seconds);
+    print_workers(o->root, out);
+    fprintf(out, "queued in incoming/: %zu\n", n[0]);
+    for (size_t i = n[0]; i-- > 0;) { /* oldest first, as they are taken in */
+        const struct entry *x = &en[0][i];
+        const char *state = "ready";
+        char buf[128];
+        if (S_ISLNK(x->st.st_mode) || S_ISDIR(x->st.st_mode)) {
+            state = "not followed (link or folder)";
+        } else if (!S_ISREG(x->st.st_mode)) {
+            state = "not a regular file: will be quarantined";
+        } else if (strcmp(ws->readiness, "done_marker") == 0 && is_marker(x->name)) {
+            continue;
+        } else if (strcmp(ws->readiness, "done_marker") == 0) {
+            char marker[PATH_MAX];
+            snprintf(marker, sizeof(marker), "%s/%s.done", dirs[0], x->name);
+            struct stat ms;
+            if (stat(marker, &ms) != 0) {
+                snprintf(buf, sizeof(buf), "waiting for %s.done", x->name);
+                state = buf;
+            }
+        } else if (strcmp(ws->readiness, "stable") == 0) {
+            struct timespec rt;
+            clock_gettime(CLOCK_REALTIME, &rt);
+            long long age = (long long)(rt.tv_sec - x->st.st_mtim.tv_sec);
+            if (age < ws->quiet_seconds) {
+                snprintf(buf, sizeof(buf), "settling: modified %lld s ago", age);
+                state = buf;
+            }
+        }
+        fprintf(out, "  %-40s %12lld bytes  %s\n", x->name, (long long)x->st.st_size, state);
+    }
+    const char *titles[2] = {"last done (processed/)", "last quarantined (quarantine/)"};
+    for (int k = 1; k < 3; k++) {
+        fprintf(out, "%s: %zu in all\n", titles[k - 1], n[k]);
+        for (size_t i = 0; i < n[k] && i < 10; i++) {
+            char when[32];
+            struct tm tm;
+            time_t t = en[k][i].st.st_ctim.tv_sec;
+            strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+            char reason[300] = "";
+            if (k == 2) {
+                first_reason(dirs[k], en[k][i].name, reason, sizeof(reason));
+            }
+            fprintf(out, "  %s  %-40s %s\n", when, en[k][i].name, reason);
+        }
+    }
+out:
+    for (int i = 0; i < 3; i++) {
+        free_entries(en[i], n[i]);
+        free(dirs[i]);
+    }
     return rc;
 }

@@ -39,6 +39,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct watch_opts {
     struct project *project;     /* borrowed: config loaded, with a watch: block */
@@ -64,5 +65,11 @@ struct watch_summary {
  * drop zone cannot be read). Per-file problems never end the service: they are logged and
  * counted in *sum. */
 int watch_run(const struct watch_opts *o, struct watch_summary *sum, struct err *e) ASTRO_WUR;
+
+/* Prints what the drop zone o->root holds (o->project gives the readiness settings): the
+ * workers and the file each is taking in, the files queued in incoming/ with their readiness,
+ * and the newest files of processed/ and quarantine/ (with the first failure message). Reads
+ * only; AE_IO when the drop zone cannot be read. */
+int watch_status(const struct watch_opts *o, FILE *out, struct err *e) ASTRO_WUR;
 
 #endif

@@ -204,3 +204,28 @@ assert_contains "$(cat "$T/notify.log")" "READY=1|STATUS=watching" "READY=1 sent
 [ "$(grep -c 'WATCHDOG=1' "$T/notify.log")" -ge 2 ] || fail "watchdog pings: $(cat "$T/notify.log")"
 assert_contains "$(cat "$T/notify.log")" "STOPPING=1" "STOPPING=1 sent"
 pass "sd_notify: ready, watchdog, stopping"
+
+# 7. SIGTERM while a file is taken in: that file is finished (all its rows, moved) or rolled back
+#    (none, still in incoming/), and the service exits 0 at once, not after poll_seconds.
+write_config rename 0
+sed -i 's/  poll_seconds: 1/  poll_seconds: 60/' astro.yaml
+awk 'BEGIN { print "id,amount"; for (i = 100000; i < 400000; i++) print i ",2.00" }' > $in/.orders_big.tmp
+"$ASTRO_BIN" watch >"$T/watch.out" 2>"$T/watch.err" &
+WPID=$!
+sleep 0.3
+mv $in/.orders_big.tmp $in/orders_big.csv
+sleep 0.2
+t0=$(date +%s)
+kill -TERM $WPID
+rc=0
+wait $WPID || rc=$?
+assert_eq "$rc" "0" "SIGTERM during a file: exit 0"
+[ $(($(date +%s) - t0)) -le 20 ] || fail "SIGTERM during a file: exit waited for poll_seconds"
+loaded=$(db 'SELECT count(*) FROM orders WHERE id BETWEEN 100000 AND 399999')
+if [ -f zone/processed/orders_big.csv ]; then
+  assert_eq "$loaded" "300000" "finished: every row"
+else
+  [ -f $in/orders_big.csv ] || fail "the file is neither processed nor in incoming/"
+  assert_eq "$loaded" "0" "rolled back: no row"
+fi
+pass "SIGTERM during a file"
