@@ -2,6 +2,7 @@
 // (tests/e2e/test_pq_reader_writers.sh). Test tooling only.
 //
 //   node pqwriters.mjs gen OUTDIR     writes OUTDIR/*.parquet and OUTDIR/cases.json
+//   node pqwriters.mjs seeds OUTDIR   the same files with 40 rows each: seeds for tests/fuzz
 //   node pqwriters.mjs check OUTDIR   for every case: (1) the file really has the pages, encodings,
 //                                     codecs and physical/logical types the case claims to test,
 //                                     read from the page headers themselves (hyparquet's thrift
@@ -27,7 +28,8 @@ import { parquetHeader } from 'hyparquet/src/column.js';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const N = 5000; // rows per file: with the small page limits below, several pages and row groups
+// rows per file: with the small page limits below, several pages and row groups (`seeds`: 40)
+let N = 5000;
 
 // ---- the data, a function of the row number (used by the JavaScript writers) -------------------
 const STRS = ['alpha', 'béta', 'γάμμα', '', '日本語 ✓', 'emoji 😀'];
@@ -58,7 +60,7 @@ const nullsOf = (names) => Object.fromEntries(names.map((c) => [c, values(c).fil
 
 // ---- DuckDB ---------------------------------------------------------------------------------
 // The same data as SQL over range(N), so that DuckDB writes from its own typed table.
-const DUCK_SELECT = `SELECT i::BIGINT AS id,
+const duckSelect = () => `SELECT i::BIGINT AS id,
   CASE WHEN i % 7 = 3 THEN NULL WHEN i = 1 THEN 2147483647 WHEN i = 2 THEN -2147483648
        ELSE (i * 7919) % 200001 - 100000 END::INTEGER AS i32,
   CASE WHEN i % 11 = 5 THEN NULL WHEN i = 1 THEN 9223372036854775807 WHEN i = 2 THEN -9223372036854775808
@@ -286,7 +288,7 @@ async function gen(dir) {
   const cases = [];
   const db = await DuckDBInstance.create(':memory:');
   const con = await db.connect();
-  await con.run(`CREATE TABLE t AS ${DUCK_SELECT}`);
+  await con.run(`CREATE TABLE t AS ${duckSelect()}`);
   const cnt = (await con.runAndReadAll(`SELECT count(*)::VARCHAR, ${DUCK_TYPES.map((t) =>
     `(count(*) - count(${t.split(':')[0]}))::VARCHAR`).join(', ')} FROM t`)).getRows()[0];
   const duckNulls = Object.fromEntries(DUCK_TYPES.map((t, k) => [t.split(':')[0], Number(cnt[k + 1])]));
@@ -476,5 +478,6 @@ async function check(dir) {
 
 const [cmd, dir] = process.argv.slice(2);
 if (cmd === 'gen' && dir) await gen(dir);
+else if (cmd === 'seeds' && dir) { N = 40; await gen(dir); }
 else if (cmd === 'check' && dir) await check(dir);
-else { console.error('usage: node pqwriters.mjs gen|check OUTDIR'); process.exit(2); }
+else { console.error('usage: node pqwriters.mjs gen|seeds|check OUTDIR'); process.exit(2); }
