@@ -4,7 +4,8 @@
 # (parquet-wasm) and hyparquet-writer. tests/oracle/pqwriters.mjs writes the files and lists what
 # each one exercises (writer, DataPage V1 or V2, codec NONE/SNAPPY/GZIP/ZSTD/LZ4_RAW, encodings
 # PLAIN, dictionary, RLE booleans, DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY,
-# DELTA_BYTE_ARRAY, BYTE_STREAM_SPLIT; timestamps in MILLIS/MICROS/NANOS; decimals on INT32,
+# DELTA_BYTE_ARRAY, BYTE_STREAM_SPLIT (floats, and INT32/INT64/FLBA); timestamps in
+# MILLIS/MICROS/NANOS; decimals on INT32,
 # INT64, FIXED_LEN_BYTE_ARRAY and BYTE_ARRAY; nulls in OPTIONAL columns, REQUIRED columns).
 # tests/tools/pqdump prints every row astro's reader reads (with two batch sizes, which must
 # agree); pqwriters.mjs check then verifies, per file, that its page headers really carry the

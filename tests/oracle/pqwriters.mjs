@@ -9,8 +9,10 @@
 //                                     decoder) and cross-checked with DuckDB's parquet_metadata();
 //                                     (2) OUTDIR/NAME.dump (what tests/tools/pqdump printed from
 //                                     astro's reader) equals DuckDB's reading of the same file,
-//                                     value by value in file order; (3) the row count and each
-//                                     column's null count are the ones the generator wrote.
+//                                     value by value in file order (for the few columns DuckDB
+//                                     cannot read, the values the generator wrote: genOracle);
+//                                     (3) the row count, each column's null count and its
+//                                     OPTIONAL/REQUIRED are the ones the writer wrote.
 //
 // Writers (versions pinned in package.json): DuckDB (@duckdb/node-api, its own C++ writer),
 // arrow-rs compiled to wasm (parquet-wasm, fed Arrow IPC built with apache-arrow JS), and
@@ -101,7 +103,7 @@ const duckCases = [
   ...['UNCOMPRESSED', 'SNAPPY', 'GZIP', 'ZSTD', 'LZ4_RAW'].map((codec) => ({
     name: `duckdb_v1_${codec.toLowerCase()}`, writer: 'duckdb', page: 'DATA_PAGE', codec,
     copy: `COMPRESSION '${codec === 'LZ4_RAW' ? 'lz4_raw' : codec.toLowerCase()}', PARQUET_VERSION V1, ROW_GROUP_SIZE 2048`,
-    claims: ['id:PLAIN', 'u:PLAIN', 's:DICT', 'b:PLAIN', ...DUCK_TYPES.map((t) => t.replace(':', ':type='))],
+    claims: ['id:PLAIN', 'u:PLAIN', 's:DICT', 's:PLAIN_DICTIONARY', 'b:PLAIN', ...DUCK_TYPES.map((t) => t.replace(':', ':type='))],
   })),
   // PARQUET_VERSION V2: DELTA_BINARY_PACKED integers, DELTA_LENGTH_BYTE_ARRAY strings,
   // BYTE_STREAM_SPLIT floats (DuckDB 1.5 still writes them in V1 data page headers; DataPage V2
@@ -110,7 +112,7 @@ const duckCases = [
     name: `duckdb_v2enc_${codec.toLowerCase()}`, writer: 'duckdb', page: 'DATA_PAGE', codec,
     copy: `COMPRESSION '${codec.toLowerCase()}', PARQUET_VERSION V2, ROW_GROUP_SIZE 2048`,
     claims: ['id:DELTA_BINARY_PACKED', 'i64:DELTA_BINARY_PACKED', 'u:DELTA_LENGTH_BYTE_ARRAY',
-      's:DICT', 'f64:BYTE_STREAM_SPLIT', ...DUCK_TYPES.map((t) => t.replace(':', ':type='))],
+      's:DICT', 's:RLE_DICTIONARY', 'f64:BYTE_STREAM_SPLIT', ...DUCK_TYPES.map((t) => t.replace(':', ':type='))],
   })),
 ];
 
@@ -170,8 +172,11 @@ function arrowTable() {
     dec15: decimal128(values('dec15'), 15, 3),
     dec30: decimal128(values('dec30'), 30, 10),
   };
-  const vecs = Object.fromEntries(Object.entries(cols).map(([k, d]) => [k, arrow.makeVector(d)]));
-  return new arrow.Table(vecs);
+  // id is REQUIRED (a non-nullable field), every other column OPTIONAL
+  const fields = Object.entries(cols).map(([k, d]) => new arrow.Field(k, d.type, k !== 'id'));
+  const schema = new arrow.Schema(fields);
+  const data = arrow.makeData({ type: new arrow.Struct(fields), length: N, nullCount: 0, children: Object.values(cols) });
+  return new arrow.Table([new arrow.RecordBatch(schema, data)]);
 }
 const ARROW_NULLS = () => ({ ...nullsOf(Object.keys(col)), u2: nullsOf(['u']).u });
 
@@ -196,7 +201,7 @@ function arrowWrite(file, { version, codec, dict, encodings, plain }) {
 }
 
 // arrow-rs writes Decimal128 by precision: INT32 (<= 9), INT64 (<= 18), else FIXED_LEN_BYTE_ARRAY.
-const ARROW_TYPES = ['dec4:type=INT32', 'dec15:type=INT64', 'dec30:type=FIXED_LEN_BYTE_ARRAY',
+const ARROW_TYPES = ['id:rep=REQUIRED', 'i32:rep=OPTIONAL', 'dec4:type=INT32', 'dec15:type=INT64', 'dec30:type=FIXED_LEN_BYTE_ARRAY',
   'ts_ms:unit=MILLIS', 'ts_us:unit=MICROS', 'ts_ns:unit=NANOS', 'd:type=INT32'];
 const DELTA_COLS = { id: 'DELTA_BINARY_PACKED', i32: 'DELTA_BINARY_PACKED', i64: 'DELTA_BINARY_PACKED',
   ts_ns: 'DELTA_BINARY_PACKED', dec30: 'PLAIN', u: 'DELTA_BYTE_ARRAY', u2: 'DELTA_LENGTH_BYTE_ARRAY',
@@ -205,9 +210,16 @@ const deltaClaims = Object.entries(DELTA_COLS).filter(([c]) => c !== 'dec30').ma
 const arrowCases = [
   // arrow-rs: dictionary encoding (RLE_DICTIONARY data pages, PLAIN dictionary page) on V1 and V2.
   { name: 'arrow_v1_dict_snappy', version: 1, codec: 'SNAPPY', dict: true, encodings: {},
-    claims: ['s:DICT', 'i32:DICT', 'b:PLAIN', ...ARROW_TYPES] },
+    claims: ['s:DICT', 's:RLE_DICTIONARY', 'i32:DICT', 'b:PLAIN', ...ARROW_TYPES] },
   { name: 'arrow_v2_dict_zstd', version: 2, codec: 'ZSTD', dict: true, encodings: {},
-    claims: ['s:DICT', 'i32:DICT', 'b:RLE', ...ARROW_TYPES] },
+    claims: ['s:DICT', 's:RLE_DICTIONARY', 'i32:DICT', 'b:RLE', ...ARROW_TYPES] },
+  // BYTE_STREAM_SPLIT on INT32, INT64 and FIXED_LEN_BYTE_ARRAY (allowed since format 2.11).
+  // DuckDB 1.5 cannot read these ("only supported for FLOAT or DOUBLE data"), so those four
+  // columns are compared with the values the generator wrote instead (genOracle).
+  { name: 'arrow_v2_bss_fixed_width', version: 2, codec: 'ZSTD', dict: false,
+    genOracle: { i32: 0, i64: 0, dec15: 3, dec30: 10 }, // column: decimal scale
+    encodings: { i32: 'BYTE_STREAM_SPLIT', i64: 'BYTE_STREAM_SPLIT', dec15: 'BYTE_STREAM_SPLIT', dec30: 'BYTE_STREAM_SPLIT' },
+    claims: ['i32:BYTE_STREAM_SPLIT', 'i64:BYTE_STREAM_SPLIT', 'dec15:BYTE_STREAM_SPLIT', 'dec30:BYTE_STREAM_SPLIT', ...ARROW_TYPES] },
   // the delta family and BYTE_STREAM_SPLIT, on both page versions and the other codecs.
   { name: 'arrow_v1_delta_lz4raw', version: 1, codec: 'LZ4_RAW', dict: false, encodings: DELTA_COLS,
     claims: [...deltaClaims, 'b:PLAIN', ...ARROW_TYPES] },
@@ -269,7 +281,7 @@ function hyparquetWrite(file, { codec, enc }) {
     createdBy: 'hyparquet-writer 0.17.0 (astro tests)' });
   fs.writeFileSync(file, new Uint8Array(buf));
 }
-const HYP_TYPES = ['dec4:type=INT32', 'dec30:type=FIXED_LEN_BYTE_ARRAY', 'dec_ba:type=BYTE_ARRAY',
+const HYP_TYPES = ['id:rep=REQUIRED', 'i32:rep=OPTIONAL', 'dec4:type=INT32', 'dec30:type=FIXED_LEN_BYTE_ARRAY', 'dec_ba:type=BYTE_ARRAY',
   'ts_ms:unit=MILLIS', 'ts_us:unit=MICROS', 'ts_ns:unit=NANOS'];
 const hypCases = [
   { name: 'hyparquet_v2_plain_snappy', codec: 'SNAPPY', enc: {},
@@ -359,6 +371,10 @@ function checkClaims(c, walk, duckMeta) {
       if (el.type !== what.slice(5)) errs.push(`${name}: physical type ${el.type}, claimed ${what.slice(5)}`);
       continue;
     }
+    if (what.startsWith('rep=')) {
+      if (el.repetition_type !== what.slice(4)) errs.push(`${name}: ${el.repetition_type}, claimed ${what.slice(4)}`);
+      continue;
+    }
     if (what.startsWith('unit=')) {
       const unit = el.logical_type?.unit;
       if (unit !== what.slice(5)) errs.push(`${name}: timestamp unit ${unit}, claimed ${what.slice(5)}`);
@@ -382,7 +398,8 @@ function checkClaims(c, walk, duckMeta) {
     }
   }
   // (booleans are left out: a row group of them is a few hundred bytes, one page)
-  const needMulti = c.claims.filter((x) => !x.includes('=') && walk.schema[x.split(':')[0]]?.type !== 'BOOLEAN');
+  // (nor dictionary indices: a few bits per value)
+  const needMulti = c.claims.filter((x) => !x.includes('=') && !/DICT/.test(x) && walk.schema[x.split(':')[0]]?.type !== 'BOOLEAN');
   for (const what of new Set(needMulti.map((x) => x.split(':')[1]))) {
     if (c.multiPage && !multi.has(what)) errs.push(`${what}: no chunk in this encoding has two data pages`);
   }
@@ -409,6 +426,16 @@ function canonical(name, dtype, duckType) {
     return `epoch_us(${q})::VARCHAR`;
   }
   return `${q}::VARCHAR`;
+}
+
+// A generator value in pqdump's canonical form: integers as they are, decimals (unscaled
+// bigints) with `scale` digits after the point.
+function genText(v, scale) {
+  if (v === null) return null;
+  if (!scale) return String(v);
+  const neg = v < 0n;
+  const digits = (neg ? -v : v).toString().padStart(scale + 1, '0');
+  return `${neg ? '-' : ''}${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
 }
 
 async function check(dir) {
@@ -450,17 +477,22 @@ async function check(dir) {
     const got = lines.slice(1);
     if (got.length !== c.rows || head.rows !== c.rows) errs.push(`astro read ${got.length} rows (footer ${head.rows}), the writer wrote ${c.rows}`);
     const types = Object.fromEntries((await rows(`DESCRIBE SELECT * FROM read_parquet('${file}')`)).map((r) => [r.column_name, r.column_type]));
-    const exprs = head.columns.map((k) => canonical(k.name, k.dtype, types[k.name] ?? '?'));
+    const gen = c.genOracle ?? {};
+    const exprs = head.columns.map((k) => (k.name in gen ? 'NULL' : canonical(k.name, k.dtype, types[k.name] ?? '?')));
+    const genVals = Object.fromEntries(Object.keys(gen).map((k) => [k, values(k)]));
     const want = (await rows(`SELECT ${exprs.map((e, i) => `${e} AS c${i}`).join(', ')}
       FROM read_parquet('${file}', file_row_number = true) ORDER BY file_row_number`))
-      .map((r) => JSON.stringify(head.columns.map((_, i) => r[`c${i}`])));
+      .map((r, row) => JSON.stringify(head.columns.map((k, i) => (k.name in gen ? genText(genVals[k.name][row], gen[k.name]) : r[`c${i}`]))));
     if (want.length !== got.length) errs.push(`DuckDB reads ${want.length} rows, astro ${got.length}`);
     let diffs = 0;
     for (let i = 0; i < Math.min(want.length, got.length) && diffs < 5; i++) {
-      if (want[i] !== got[i]) { diffs++; errs.push(`row ${i}: astro ${got[i]}\n            DuckDB ${want[i]}`); }
+      if (want[i] !== got[i]) { diffs++; errs.push(`row ${i}: astro    ${got[i]}\n          expected ${want[i]}`); }
     }
-    // null counts as written (the canonical rows hold null exactly where a cell is null)
+    // null counts as written (the canonical rows hold null exactly where a cell is null), and
+    // astro's nullable is the column's repetition (OPTIONAL / REQUIRED)
     head.columns.forEach((k, ci) => {
+      const rep = walk.schema[k.name]?.repetition_type;
+      if (k.nullable !== (rep !== 'REQUIRED')) errs.push(`column ${k.name}: ${rep}, astro reads nullable=${k.nullable}`);
       const n = got.filter((l) => JSON.parse(l)[ci] === null).length;
       if (c.nulls[k.name] === undefined) errs.push(`column ${k.name}: not written by the generator`);
       else if (n !== c.nulls[k.name]) errs.push(`column ${k.name}: astro read ${n} nulls, the writer wrote ${c.nulls[k.name]}`);
@@ -470,7 +502,8 @@ async function check(dir) {
       failed++;
       console.log(`not ok - ${c.name} (${what})\n  ${errs.join('\n  ')}`);
     } else {
-      console.log(`ok - ${c.name}: ${c.rows} rows, ${head.columns.length} columns (${what})`);
+      const seen = new Set(Object.values(walk.chunks).flat().flatMap((ch) => ch.pages.map((p) => `${p.type}/${p.enc}`)));
+      console.log(`ok - ${c.name}: ${c.rows} rows, ${head.columns.length} columns (${what}); pages seen: ${[...seen].sort().join(' ')}`);
     }
   }
   process.exit(failed ? 1 : 0);
