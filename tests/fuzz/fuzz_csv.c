@@ -1,9 +1,7 @@
 /*
- * fuzz_csv.c - libFuzzer entry point for the CSV reader. Not built by default; build and run with
- *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
- *       tests/fuzz/fuzz_csv.c src/csv/csv.c src/util/buf.c src/util/err.c -lcrypto -o fuzz_csv
- *   ./fuzz_csv -max_len=4096
+ * fuzz_csv.c - libFuzzer entry point for the CSV reader. Built by the fuzz build
+ * (cmake -DCMAKE_C_COMPILER=clang -DASTRO_FUZZ=ON) and run by tests/fuzz/run.sh: 10 s in
+ * scripts/test, longer with scripts/fuzz [SECONDS]; seeds in tests/fuzz/seeds/csv.
  *
  * The first input byte picks the dialect and encoding, the second the chunk size and rows per
  * call; the rest is the file. Besides memory errors it checks the reader's own invariants: a

@@ -1,14 +1,11 @@
 /*
- * fuzz_pq_reader.c - libFuzzer entry point for the Parquet reader. Not built by default; build
- * and run with
- *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
- *       -D_GNU_SOURCE -Isrc \
- *       tests/fuzz/fuzz_pq_reader.c src/parquet/reader.c src/parquet/decode.c \
- *       src/parquet/tdecode.c src/batch/batch.c src/batch/dtype.c src/util/buf.c \
- *       src/util/err.c -lzstd -lsnappy -lz -o fuzz_pq_reader
- *   mkdir -p corpus && cp ../shared/parquet-testing/data/[a-z]*.parquet corpus/
- *   ./fuzz_pq_reader -max_len=65536 -rss_limit_mb=2048 corpus
+ * fuzz_pq_reader.c - libFuzzer entry point for the Parquet reader. Built by the fuzz build
+ * (cmake -DCMAKE_C_COMPILER=clang -DASTRO_FUZZ=ON) and run by tests/fuzz/run.sh: 10 s in
+ * scripts/test, longer with scripts/fuzz [SECONDS]. Its seeds are written at test time by
+ * pqgen and by the npm writers of tests/oracle (pqwriters.mjs seeds); for a longer run the
+ * parquet-testing files make good extra seeds when you have them:
+ *   build-fuzz/fuzz_pq_reader -max_len=65536 build-fuzz/fuzz-corpus/pq_reader \
+ *       ../shared/parquet-testing/data
  *
  * The input is the whole file (the first byte also picks the batch size). The reader opens it
  * through a memfd. Besides memory errors it checks the reader's own promises: failures are

@@ -5,9 +5,9 @@
  * in the second batch, the connection killed mid-COPY) that leave nothing behind, a server that
  * is down (the message names host and port, never the password), a sql step's statements (one
  * transaction; failures scrubbed of the password like a load's), and the value of every dtype
- * read back as text. Without ASTRO_PG_DSN the test skips, loudly, except when CI=true: then it
- * fails, so CI never passes without having run it. Table names carry the process id, so parallel
- * runs do not collide.
+ * read back as text. Without ASTRO_PG_DSN the test exits 77 (ctest: Skipped), except when
+ * CI=true: then it fails, so CI never passes without having run it. Table names carry the process
+ * id, so parallel runs do not collide.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -768,14 +768,6 @@ static int drop_tables(void **state)
     return rc;
 }
 
-static void test_skip_without_server(void **state)
-{
-    (void)state;
-    printf("SKIP: test_load_pg: ASTRO_PG_DSN is not set; run scripts/test, or start a server "
-           "(eval \"$(bash /tmp/pg_start.sh)\") and export ASTRO_PG_DSN\n");
-    skip();
-}
-
 int main(void)
 {
     g_dsn = getenv("ASTRO_PG_DSN");
@@ -786,8 +778,10 @@ int main(void)
                             "PostgreSQL tests must run in CI\n");
             return 1;
         }
-        const struct CMUnitTest skipped[] = {cmocka_unit_test(test_skip_without_server)};
-        return cmocka_run_group_tests(skipped, NULL, NULL);
+        /* 77: ctest's SKIP_RETURN_CODE, so the run shows this test as Skipped, not Passed. */
+        printf("SKIP: test_load_pg: ASTRO_PG_DSN is not set; run scripts/test, or start a server "
+               "and export ASTRO_PG_DSN\n");
+        return 77;
     }
     snprintf(g_tag, sizeof(g_tag), "p%ld", (long)getpid());
     const struct CMUnitTest tests[] = {

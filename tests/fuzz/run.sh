@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# run.sh NAME SECONDS - runs the libFuzzer target fuzz_NAME (csv, config, pq_reader) of the fuzz
+# build for SECONDS, from the seeds plus the corpus it kept from earlier runs. ctest runs it for
+# each target (label fuzz, in a build configured with -DASTRO_FUZZ=ON; scripts/test does so for
+# 10 s each) and scripts/fuzz for longer.
+# Environment: ASTRO_SRC (source tree), ASTRO_BUILD (the fuzz build folder).
+# Exit status: libFuzzer's: 0 when nothing was found; otherwise the crash input is kept as
+# ASTRO_BUILD/fuzz-artifacts/NAME-crash-* (replay: ASTRO_BUILD/fuzz_NAME THAT_FILE).
+set -euo pipefail
+name=${1:?usage: run.sh NAME SECONDS}
+secs=${2:?usage: run.sh NAME SECONDS}
+src=${ASTRO_SRC:?ASTRO_SRC must point at the source tree}
+build=${ASTRO_BUILD:?ASTRO_BUILD must point at the fuzz build folder}
+bin="$build/fuzz_$name"
+[ -x "$bin" ] || { echo "FAIL: $bin not built (configure with -DASTRO_FUZZ=ON)"; exit 1; }
+
+corpus="$build/fuzz-corpus/$name"
+mkdir -p "$corpus" "$build/fuzz-artifacts"
+seeds=()
+opts=(-max_len=4096)
+case "$name" in
+  csv) seeds=("$src/tests/fuzz/seeds/csv") ;;
+  config) seeds=("$src/tests/fuzz/seeds/config" "$src/tests/data/config") ;;
+  pq_reader)
+    # Parquet seeds are written now: astro's own writer (pqgen) and, when tests/oracle's npm
+    # packages are installed, small files of DuckDB, parquet-wasm and hyparquet-writer in every
+    # encoding, codec and page version the reader supports.
+    pqseeds="$build/fuzz-seeds/pq_reader"
+    rm -rf "$pqseeds" "$pqseeds.tmp"
+    mkdir -p "$pqseeds.tmp"
+    for codec in none snappy gzip zstd; do
+      "$build/pqgen" alltypes "$pqseeds.tmp/alltypes_$codec.parquet" "$codec" >/dev/null
+    done
+    for s in floats empty filtered; do "$build/pqgen" "$s" "$pqseeds.tmp/$s.parquet" >/dev/null; done
+    if [ -d "$src/tests/oracle/node_modules/parquet-wasm" ]; then
+      node "$src/tests/oracle/pqwriters.mjs" seeds "$pqseeds.tmp/w" >/dev/null
+      mv "$pqseeds.tmp"/w/*.parquet "$pqseeds.tmp/"
+      rm -rf "$pqseeds.tmp/w"
+    fi
+    mv "$pqseeds.tmp" "$pqseeds"
+    seeds=("$pqseeds")
+    opts=(-max_len=65536)
+    ;;
+  *) echo "FAIL: unknown fuzz target $name"; exit 1 ;;
+esac
+
+# The corpus folder comes first: libFuzzer adds what it finds there, never to the seeds.
+exec "$bin" "${opts[@]}" -max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 \
+  -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/$name-" "$corpus" "${seeds[@]}"
