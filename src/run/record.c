@@ -98,8 +98,17 @@ int run_record_set_status(struct run_record *rec, enum run_status status, const 
         char now[48];
         fs_now_iso(now, sizeof(now));
         struct err e2;
-        int rc2 = stats_run_status(rec->stats, rec->id, status, reason,
+        /* A process killed between its manifest and its stats.db row left no row to update:
+         * the manifest's fields add it first (a no-op for a run already recorded). */
+        const json_t *root = rec->manifest.root;
+        int rc2 = stats_run_ensure(
+            rec->stats, rec->id, json_string_value(json_object_get(root, "pipeline")),
+            json_string_value(json_object_get(root, "source_dir")),
+            json_string_value(json_object_get(root, "created_at")), rc == 0 ? e : &e2);
+        if (rc2 == 0) {
+            rc2 = stats_run_status(rec->stats, rec->id, status, reason,
                                    run_status_active(status) ? NULL : now, rc == 0 ? e : &e2);
+        }
         rc = first_error(rc, rc2);
     }
     return rc;

@@ -104,13 +104,17 @@ static int run_stmt(struct stats *s, sqlite3_stmt *st, const char *what, struct 
     return rc;
 }
 
-int stats_run_begin(struct stats *s, const char *run_id, const char *pipeline,
-                    const char *source_dir, const char *started_at, struct err *e)
+/* INSERT (or, with ignore, INSERT OR IGNORE) of a new run row, status ingesting. */
+static int run_insert(struct stats *s, bool ignore, const char *run_id, const char *pipeline,
+                      const char *source_dir, const char *started_at, struct err *e)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO runs (run_id, pipeline, status, source_dir, started_at,"
-                           " astro_version) VALUES (?, ?, ?, ?, ?, ?)",
+                           ignore ? "INSERT OR IGNORE INTO runs (run_id, pipeline, status,"
+                                    " source_dir, started_at, astro_version)"
+                                    " VALUES (?, ?, ?, ?, ?, ?)"
+                                  : "INSERT INTO runs (run_id, pipeline, status, source_dir,"
+                                    " started_at, astro_version) VALUES (?, ?, ?, ?, ?, ?)",
                            -1, &st, NULL) != SQLITE_OK) {
         return db_error(s, e, "cannot record the run");
     }
@@ -121,6 +125,18 @@ int stats_run_begin(struct stats *s, const char *run_id, const char *pipeline,
     bind_text(st, 5, started_at);
     bind_text(st, 6, ASTRO_VERSION);
     return run_stmt(s, st, "cannot record the run", e);
+}
+
+int stats_run_begin(struct stats *s, const char *run_id, const char *pipeline,
+                    const char *source_dir, const char *started_at, struct err *e)
+{
+    return run_insert(s, false, run_id, pipeline, source_dir, started_at, e);
+}
+
+int stats_run_ensure(struct stats *s, const char *run_id, const char *pipeline,
+                     const char *source_dir, const char *started_at, struct err *e)
+{
+    return run_insert(s, true, run_id, pipeline, source_dir, started_at, e);
 }
 
 int stats_run_status(struct stats *s, const char *run_id, enum run_status status,

@@ -41,6 +41,11 @@ struct stats_file {
 int stats_open(const char *path, struct stats **out, struct err *e) ASTRO_WUR;
 
 /* Inserts the run's row with status ingesting. Fails (AE_IO) when run_id was recorded before. */
+/* stats_run_begin, except that a run already recorded is left as it is: a status change of a run
+ * whose process died between its manifest and its row adds the row first (run/record.c). */
+int stats_run_ensure(struct stats *s, const char *run_id, const char *pipeline,
+                     const char *source_dir, const char *started_at, struct err *e) ASTRO_WUR;
+
 int stats_run_begin(struct stats *s, const char *run_id, const char *pipeline,
                     const char *source_dir, const char *started_at, struct err *e) ASTRO_WUR;
 

@@ -764,7 +764,9 @@ static int scan(struct watch *w, struct ready **out, size_t *nready, double *wak
         free(list);
         return rc;
     }
-    qsort(list, n, sizeof(*list), cmp_ready);
+    if (n > 1) {
+        qsort(list, n, sizeof(*list), cmp_ready);
+    }
     *out = list;
     *nready = n;
     return 0;
@@ -1081,7 +1083,7 @@ static int list_dir(const char *dir, bool reports, struct entry **out, size_t *n
         (*n)++;
     }
     closedir(d);
-    if (rc == 0) {
+    if (rc == 0 && *n > 1) {
         qsort(*out, *n, sizeof(**out), cmp_newest);
     }
     return rc;
