@@ -892,9 +892,10 @@ static int parse_steps(struct config *c, struct cfg_doc *d, const yaml_node_t *s
     return 0;
 }
 
-enum { WA_ROOT, WA_TARGET, WA_READINESS, WA_QUIET, WA_POLL, WA_LOADS, WA_N };
+enum { WA_ROOT, WA_TARGET, WA_READINESS, WA_QUIET, WA_POLL, WA_LOADS, WA_ARCHIVE, WA_N };
 static const char *const watch_keys[] = {"root",         "target", "readiness", "quiet_seconds",
-                                         "poll_seconds", "loads",  NULL};
+                                         "poll_seconds", "loads",  "archive",   NULL};
+static const char *const archive_words[] = {"none", "parquet", NULL};
 
 /* watch.loads: one load mapping per dataset, as in a load step. */
 static int parse_watch_loads(struct config *c, struct cfg_doc *d, const yaml_node_t *seq)
@@ -993,6 +994,13 @@ static int parse_watch(struct config *c, struct cfg_doc *d, const yaml_node_t *m
     if (v[WA_LOADS] != NULL && (rc = parse_watch_loads(c, d, v[WA_LOADS])) != 0) {
         return rc;
     }
+    size_t a = 0;
+    cfg_path_key(p, sizeof(p), path, "archive");
+    if (v[WA_ARCHIVE] != NULL &&
+        (rc = parse_enum(d, v[WA_ARCHIVE], p, archive_words, "none or parquet", &a)) != 0) {
+        return rc;
+    }
+    w->archive_parquet = a == 1;
     return 0;
 }
 

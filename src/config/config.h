@@ -174,6 +174,7 @@ struct watch_spec {
     char *readiness;       /* done_marker | stable (default) | rename */
     int64_t quiet_seconds; /* default 5, >= 0 */
     int64_t poll_seconds;  /* default 10, > 0 */
+    bool archive_parquet;    /* archive: parquet: a typed copy beside each file in processed/ */
     struct step_spec *loads; /* kind STEP_LOAD, name = dataset: where each dataset's files go */
     size_t nloads;
     uint32_t line, col;    /* where the block starts in astro.yaml */

@@ -14,6 +14,7 @@
 
 #include "ingest/engine.h"
 #include "load/load.h"
+#include "sink/sink.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "validate/validate.h"
@@ -420,6 +421,71 @@ static void note_current(struct watch *w, const char *name)
     close(fd);
 }
 
+/* archive: parquet. The engine writes to one sink: a tee hands each batch to the load and to the
+ * Parquet copy. The engine never commits or aborts a sink (engine.h), so the tee has only a
+ * write; take_in commits or aborts the two sinks itself, the load first. */
+struct tee {
+    struct sink *load;
+    struct sink *copy;
+};
+
+static int tee_write(void *impl, const struct batch *b, struct err *e)
+{
+    struct tee *t = impl;
+    int rc = sink_write(t->load, b, e);
+    return rc != 0 ? rc : sink_write(t->copy, b, e);
+}
+
+static int tee_commit(void *impl, uint64_t *bytes, struct err *e)
+{
+    (void)impl;
+    (void)bytes;
+    return err_set(e, AE_INTERNAL, "the archive tee is committed through its two sinks");
+}
+
+static void tee_abort(void *impl)
+{
+    (void)impl;
+}
+
+static const struct sink_ops tee_ops = {tee_write, tee_commit, tee_abort};
+
+/* Opens the Parquet copy of a file under a hidden name in processed/ (renamed beside the file
+ * once it has moved: archive_place). */
+static int archive_open(struct watch *w, const char *name, const struct column_desc *cols,
+                        size_t ncols, struct sink *s, char **hidden, struct err *e)
+{
+    char leaf[PATH_MAX];
+    snprintf(leaf, sizeof(leaf), ".%s.parquet", name);
+    *hidden = fs_join(w->processed, leaf);
+    if (*hidden == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    struct pq_options po;
+    pq_options_default(&po);
+    po.codec = PQ_CODEC_ZSTD;
+    po.level = 1;
+    po.rg_bytes = 16u << 20;
+    po.threads = w->o->threads;
+    return sink_parquet_open(s, *hidden, cols, ncols, &po, e);
+}
+
+/* Renames the committed Parquet copy beside its file: processed/FINAL.parquet (never over
+ * another file); best effort, logged. */
+static void archive_place(struct watch *w, const char *name, const char *hidden, const char *final)
+{
+    char want[PATH_MAX];
+    snprintf(want, sizeof(want), "%s.parquet", final);
+    char *to = fs_join(w->processed, want);
+    if (to == NULL || renameat2(AT_FDCWD, hidden, AT_FDCWD, to, RENAME_NOREPLACE) != 0) {
+        log_msg(w->log, LOG_ERROR, name, "the Parquet archive stays as %s: %s", hidden,
+                to == NULL ? "out of memory" : strerror(errno));
+    } else {
+        log_msg(w->log, LOG_INFO, name, "archived as processed/%s", want);
+    }
+    free(to);
+}
+
 /* Validates and loads one claimed file, then moves it. */
 static void take_in(struct watch *w, const char *name, const struct ingest_spec *spec0,
                     const struct step_spec *ld, const struct target_spec *t)
@@ -432,6 +498,11 @@ static void take_in(struct watch *w, const char *name, const struct ingest_spec 
     struct ingest_file *f = NULL;
     struct sink sink = {NULL, NULL};
     bool sink_open = false;
+    struct sink copy = {NULL, NULL};
+    bool copy_open = false;
+    char *copy_path = NULL;
+    struct tee tee = {&sink, &copy};
+    struct sink tee_sink = {&tee_ops, &tee};
     struct load_result lr;
     struct ingest_file_result res;
     struct load_file lf;
@@ -482,8 +553,15 @@ static void take_in(struct watch *w, const char *name, const struct ingest_spec 
             goto env;
         }
         sink_open = true;
+        if (w->ws->archive_parquet) {
+            rc = archive_open(w, name, cols, ncols, &copy, &copy_path, &e);
+            if (rc != 0) {
+                goto env;
+            }
+            copy_open = true;
+        }
     }
-    rc = ingest_file_run(f, sink_open ? &sink : NULL, &res, &e);
+    rc = ingest_file_run(f, copy_open ? &tee_sink : sink_open ? &sink : NULL, &res, &e);
     if (rc != 0) {
         goto env;
     }
@@ -492,6 +570,10 @@ static void take_in(struct watch *w, const char *name, const struct ingest_spec 
         if (sink_open) {
             sink_abort(&sink);
             sink_open = false;
+        }
+        if (copy_open) {
+            sink_abort(&copy);
+            copy_open = false;
         }
         log_msg(w->log, LOG_INFO, name, "changed while it was read: put back for later");
         goto out;
@@ -515,6 +597,23 @@ static void take_in(struct watch *w, const char *name, const struct ingest_spec 
         if (rc != 0) {
             goto env;
         }
+        if (copy_open && !lr.skipped) {
+            /* The load committed: from here on the archive is best effort (logged). */
+            struct err e2;
+            copy_open = false;
+            if (sink_parquet_add_kv(&copy, "astro.source_file", name, &e2) != 0 ||
+                sink_parquet_add_kv(&copy, "astro.source_sha256", res.sha256, &e2) != 0 ||
+                sink_parquet_add_kv(&copy, "astro.dataset", ld->dataset, &e2) != 0) {
+                sink_abort(&copy);
+                log_msg(w->log, LOG_ERROR, name, "no Parquet archive: %s", e2.msg);
+                free(copy_path);
+                copy_path = NULL;
+            } else if (sink_commit(&copy, NULL, &e2) != 0) {
+                log_msg(w->log, LOG_ERROR, name, "no Parquet archive: %s", e2.msg);
+                free(copy_path);
+                copy_path = NULL;
+            }
+        }
         if (lr.skipped) {
             struct load_file_record fr = {
                 ld->dataset, ld->table, &lf,
@@ -529,6 +628,9 @@ static void take_in(struct watch *w, const char *name, const struct ingest_spec 
     rc = move_noreplace(w->incoming, name, dest, &final, &e);
     if (rc == 0) {
         rc = wreport_place(w, &r, dest, final, &e);
+    }
+    if (rc == 0 && copy_path != NULL && !copy_open && dest == w->processed) {
+        archive_place(w, name, copy_path, final);
     }
     if (rc != 0) {
         /* Committed but not moved: the next pass finds the content loaded and moves it. */
@@ -574,6 +676,10 @@ out:
     if (sink_open) {
         sink_abort(&sink);
     }
+    if (copy_open) {
+        sink_abort(&copy);
+    }
+    free(copy_path);
     ingest_file_free(f);
     wreport_close(&r);
     free(final);
@@ -850,15 +956,15 @@ static int lock_zone(const char *root, int *fd, struct err *e)
     return rc;
 }
 
-/* Removes the hidden failure reports that a killed worker left half-written in quarantine/
- * (.NAME.errors.jsonl and its temporary names). With the drop zone to itself (exclusive) every
- * one goes; shared with other workers, only those an hour old, which no live worker still
- * writes. */
-static void sweep_reports(struct watch *w, bool exclusive)
+/* Removes what a killed worker left half-written: hidden failure reports in quarantine/
+ * (.NAME.errors.jsonl and its temporary names) and hidden Parquet archives in processed/
+ * (.NAME.parquet...). With the drop zone to itself (exclusive) every one goes; shared with other
+ * workers, only those an hour old, which no live worker still writes. */
+static size_t sweep_dir(const char *dir, const char *mark, bool exclusive)
 {
-    DIR *d = opendir(w->quarantine);
+    DIR *d = opendir(dir);
     if (d == NULL) {
-        return;
+        return 0;
     }
     struct timespec rt;
     clock_gettime(CLOCK_REALTIME, &rt);
@@ -867,7 +973,7 @@ static void sweep_reports(struct watch *w, bool exclusive)
     while ((de = readdir(d)) != NULL) {
         const char *name = de->d_name;
         struct stat st;
-        if (name[0] != '.' || strstr(name, ".errors.jsonl") == NULL ||
+        if (name[0] != '.' || strstr(name, mark) == NULL ||
             fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
             continue;
         }
@@ -877,9 +983,16 @@ static void sweep_reports(struct watch *w, bool exclusive)
         }
     }
     closedir(d);
-    if (swept > 0) {
+    return swept;
+}
+
+static void sweep_leftovers(struct watch *w, bool exclusive)
+{
+    size_t n = sweep_dir(w->quarantine, ".errors.jsonl", exclusive) +
+               sweep_dir(w->processed, ".parquet", exclusive);
+    if (n > 0) {
         log_msg(w->log, LOG_INFO, NULL,
-                "removed %zu half-written failure report(s) of an interrupted worker", swept);
+                "removed %zu half-written report(s) or archive(s) of an interrupted worker", n);
     }
 }
 
@@ -935,7 +1048,7 @@ int watch_run(const struct watch_opts *o, struct watch_summary *sum, struct err 
     if (rc != 0) {
         goto out;
     }
-    sweep_reports(&w, !concurrent);
+    sweep_leftovers(&w, !concurrent);
     w.state = state_path(o->root, true);
     note_current(&w, NULL);
     if (!o->once) {

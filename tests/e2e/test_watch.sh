@@ -229,3 +229,19 @@ else
   assert_eq "$loaded" "0" "rolled back: no row"
 fi
 pass "SIGTERM during a file"
+
+# 8. archive: parquet: a typed copy beside each loaded file in processed/, read back by DuckDB;
+#    none for a quarantined or skipped file; a killed worker's hidden copy is swept.
+write_config rename 0
+echo "  archive: parquet" >> astro.yaml
+rm -f zone/processed/*.parquet
+echo 'x' > zone/processed/.orders_dead.csv.parquet
+orders 5000 5002 7.25 > $in/orders_arch.csv
+printf 'id,amount\n9,x\n' > $in/orders_arch_bad.csv
+run_astro watch --once
+assert_eq "$RC" "1" "archive run (one file quarantined): $ERR"
+[ -f zone/processed/orders_arch.csv.parquet ] || fail "no archive beside the loaded file"
+assert_eq "$(duck "SELECT string_agg(id || ':' || amount, ',' ORDER BY id) AS v, typeof(any_value(amount)) AS t FROM read_parquet('zone/processed/orders_arch.csv.parquet')")" \
+  '{"v":"5000:7.25,5001:7.25,5002:7.25","t":"DECIMAL(10,2)"}' "the archive holds the typed rows"
+assert_eq "$(ls -A zone/processed | grep -c '\.parquet$')" "1" "one archive, the stale hidden one swept, none for the quarantined file"
+pass "archive: parquet"

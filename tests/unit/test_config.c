@@ -686,7 +686,7 @@ static void test_error_unknown_keys(void **state)
                  "watch: {root: d, zzz: 1}\n",
                  AE_CONFIG,
                  "%s:3:18: watch: unknown key 'zzz' (expected one of: root, target, readiness, "
-                 "quiet_seconds, poll_seconds, loads)");
+                 "quiet_seconds, poll_seconds, loads, archive)");
     /* Misspelt check names are suggested from the check names too. */
     expect_schema_error("      columns:\n"
                         "        URN: {dtype: int64, checks: {greater_then: 0}}\n",
