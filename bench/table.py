@@ -21,7 +21,7 @@ import statistics
 import sys
 
 TASKS = {"1": "1 CSV->Parquet", "2": "2 memory", "3": "3 PostgreSQL", "4": "4 PG peers",
-         "5": "5 validate"}
+         "5": "5 validate", "6": "6 watch"}
 
 
 def load(path):
@@ -231,6 +231,7 @@ def targets(stats, astros, astro_for, flat):
                 print("  4. upsert: astro >= 20x textbook executemany's rows/s: %s "
                       "(x%.1f: %s vs %s rows/s)" % ("met" if r >= 20 else "NOT met", r,
                                                    fmt_rate(a["rps"]), fmt_rate(p["rps"])))
+    watch_targets(stats)
     for case, tools in cases.items():
         a = pick(tools, "astro 2t")
         if a and case.startswith("orders") and "validate" in case:
@@ -238,6 +239,47 @@ def targets(stats, astros, astro_for, flat):
                   "the target)"
                   % (case, "met" if a["mbps"] >= 400 else "NOT met", a["mbps"],
                      a["mbps"] / 400))
+
+
+def watch_targets(stats):
+    """Issue 11's targets for astro watch (task 6)."""
+    for (task, case), tools in stats.items():
+        if task != "6":
+            continue
+        a = pick(tools, "astro watch")
+        if case.endswith(" watch append"):
+            p = pick(tools, "psql \\copy (no key)")
+            if a and p:
+                r = a["med"] / p["med"]
+                print("  6. watch append (%s): astro watch <= psql \\copy, validating every row: "
+                      "%s (%.2f s vs %.2f s, x%.2f)"
+                      % (case, "met" if r <= 1 else "NOT met", a["med"], p["med"], r))
+        if "upsert" in case:
+            p = pick(tools, "psql staging")
+            if a and p:
+                r = a["med"] / p["med"]
+                print("  6. watch upsert (%s): astro watch <= staging + ON CONFLICT: %s "
+                      "(%.2f s vs %.2f s, x%.2f)"
+                      % (case, "met" if r <= 1 else "NOT met", a["med"], p["med"], r))
+            p = pick(tools, "textbook executemany")
+            if a and p:
+                r = a["rps"] / p["rps"]
+                print("  6. watch upsert: astro watch >= 20x the textbook service's rows/s: %s "
+                      "(x%.1f: %s vs %s rows/s)" % ("met" if r >= 20 else "NOT met", r,
+                                                   fmt_rate(a["rps"]), fmt_rate(p["rps"])))
+        if "20 files" in case:
+            one = pick(tools, "astro watch 1")
+            two = pick(tools, "astro watch 2")
+            if one and two:
+                print("  6. watch, 2 workers against 1 on a stream of 20 files: x%.2f the "
+                      "throughput (%.2f s vs %.2f s)" % (one["med"] / two["med"], two["med"],
+                                                          one["med"]))
+        if "latency" in case or "readiness -> commit" in case:
+            lat = pick(tools, "astro watch")
+            if lat:
+                ms = lat["med"] * 1000
+                print("  6. watch latency, readiness -> commit of a small file < 1 s: %s "
+                      "(median %.0f ms)" % ("met" if ms < 1000 else "NOT met", ms))
 
 
 def stats_rows(stats, order, case):
