@@ -362,9 +362,10 @@ static const struct input_ops *reader_of(const struct ingest_file *f)
     return f->o.reader != NULL ? f->o.reader : input_ops_for(f->o.spec->format);
 }
 
-/* report_duplicates: all / exclude_last need every key before the first verdict on a row: a
- * first pass over the file (a second reader, the same records) feeds the validator's pre-pass.
- * Only a spec that needs it pays for reading the file twice. A record the reader refuses ends the
+/* report_duplicates: all / exclude_last, and a key check spilled to disk (plan_keys), need every
+ * key before the first verdict on a row: a first pass over the file (a second reader, the same
+ * records) feeds the validator's pre-pass. Only a spec that needs it pays for reading the file
+ * twice. A record the reader refuses ends the
  * pre-pass early: the main pass meets it again and reports it. */
 static int prepass(struct ingest_file *f, struct err *e)
 {
@@ -393,12 +394,91 @@ static int prepass(struct ingest_file *f, struct err *e)
         first = 0;
     }
     if (rc == 0) {
-        validator_prepass_done(f->v);
+        rc = validator_prepass_done(f->v, e);
     }
     record_block_release(&rows);
     input_close(&in);
     close(fd);
     return rc;
+}
+
+/* An upper bound on the file's data rows: its line breaks, plus one for a last line without. */
+static int count_rows(const struct ingest_file *f, uint64_t *rows, struct err *e)
+{
+    enum { CHUNK = 1 << 20 };
+    char *buf = malloc(CHUNK);
+    if (buf == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    uint64_t n = 1;
+    off_t off = 0;
+    int rc = 0;
+    for (;;) {
+        ssize_t r = pread(f->fd, buf, CHUNK, off);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r < 0) {
+            rc = err_errno(e, errno, "cannot read %s", f->path);
+            break;
+        }
+        if (r == 0) {
+            break;
+        }
+        for (ssize_t i = 0; i < r; i++) {
+            n += buf[i] == '\n';
+        }
+        off += r;
+    }
+    free(buf);
+    *rows = n;
+    return rc;
+}
+
+/* Plans the key sets within the memory limit (engine.h, "Keys"): in memory, sized once, when a
+ * bound on the rows shows they fit; on disk otherwise. The cheap bounds come first: the average
+ * record of the first block (an estimate), the size over the shortest possible record (a bound);
+ * the line breaks are counted only when those two disagree. */
+static int plan_keys(struct ingest_file *f, struct err *e)
+{
+    uint64_t limit = f->o.memory_limit ? f->o.memory_limit : INGEST_DEFAULT_MEMORY_LIMIT;
+    uint64_t size = (uint64_t)f->st0.st_size;
+    if (validator_key_bytes(f->v, 0) == 0 || validator_stopped(f->v)) {
+        return 0;
+    }
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < f->rows.nrows; i++) {
+        bytes += f->rows.raw_len[i] + 1;
+    }
+    uint64_t avg = f->rows.nrows ? bytes / f->rows.nrows : 1;
+    uint64_t est = size / (avg ? avg : 1) + 1;
+    uint64_t shortest = f->nnames ? f->nnames : validator_out_ncols(f->v);
+    uint64_t hard = size / (shortest ? shortest : 1) + 1;
+    uint64_t rows = 0;
+    bool spill = false;
+    if (validator_key_bytes(f->v, est) > limit) {
+        spill = true;
+        rows = est + est / 4;
+    } else if (validator_key_bytes(f->v, hard) / 2 * 3 <= limit) {
+        rows = est; /* the sets may grow past it, by 1.5x at most, and still fit */
+    } else {
+        int rc = count_rows(f, &rows, e);
+        if (rc != 0) {
+            return rc;
+        }
+        spill = validator_key_bytes(f->v, rows) / 10 * 11 > limit;
+    }
+    const char *dir = NULL;
+    if (spill) {
+        dir = f->o.spill_dir;
+        if (dir == NULL) {
+            dir = getenv("TMPDIR");
+        }
+        if (dir == NULL || dir[0] == '\0') {
+            dir = "/tmp";
+        }
+    }
+    return validator_plan_keys(f->v, rows, dir, limit, e);
 }
 
 /* Records a file-level failure case (no row) through the failure sink. */
@@ -493,6 +573,10 @@ int ingest_file_open(struct ingest_file **out, const struct ingest_file_opts *o,
     }
     f->header_failed = validator_header_failed(f->v);
     validator_set_fail_fast(f->v, o->fail_fast);
+    rc = plan_keys(f, e);
+    if (rc != 0) {
+        goto fail;
+    }
     if (validator_wants_prepass(f->v) && !validator_stopped(f->v)) {
         rc = prepass(f, e);
         if (rc != 0) {
@@ -661,6 +745,7 @@ int ingest_file_run(struct ingest_file *f, struct sink *s, struct ingest_file_re
     }
     f->ran = true;
     res->size = (uint64_t)f->st0.st_size;
+    res->keys_spilled = f->v != NULL && validator_spilled(f->v);
     if (f->empty) {
         snprintf(res->reason, sizeof(res->reason),
                  "%s is empty: expected a header row naming the columns", f->path);

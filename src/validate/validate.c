@@ -91,6 +91,12 @@ int validate_schema_check(const struct schema *s, struct err *e)
 
 /* ---- lifecycle --------------------------------------------------------------------------- */
 
+/* True when the keys of output column c are fingerprints (values wider than 8 bytes). */
+static bool column_fp(const struct vout *o)
+{
+    return o->st == DS_BYTES || o->st == DS_I128;
+}
+
 static int build_usets(struct validator *v, struct err *e)
 {
     const struct schema *s = &v->spec->schema;
@@ -208,6 +214,14 @@ int validator_new(struct validator **out, const struct ingest_spec *spec, const 
     if (rc != 0) {
         goto fail;
     }
+    for (size_t c = 0; c < v->nout; c++) {
+        kset_init(&v->outs[c].uset, column_fp(&v->outs[c]));
+        kset_init(&v->outs[c].pset, column_fp(&v->outs[c]));
+    }
+    for (size_t u = 0; u < v->nusets; u++) {
+        kset_init(&v->usets[u].set, true);
+        kset_init(&v->usets[u].pset, true);
+    }
     *out = v;
     return 0;
 fail:
@@ -227,8 +241,8 @@ void validator_free(struct validator *v)
     if (v->outs != NULL) {
         for (size_t c = 0; c < v->nout; c++) {
             free(v->outs[c].name);
-            vset_release(&v->outs[c].uset);
-            vset_release(&v->outs[c].pset);
+            kset_release(&v->outs[c].uset);
+            kset_release(&v->outs[c].pset);
         }
     }
     free(v->outs);
@@ -236,8 +250,8 @@ void validator_free(struct validator *v)
         for (size_t u = 0; u < v->nusets; u++) {
             free(v->usets[u].cols);
             free(v->usets[u].label);
-            vset_release(&v->usets[u].set);
-            vset_release(&v->usets[u].pset);
+            kset_release(&v->usets[u].set);
+            kset_release(&v->usets[u].pset);
         }
     }
     free(v->usets);
@@ -251,7 +265,8 @@ void validator_free(struct validator *v)
     free(v->fails);
     free(v->skip);
     vblock_free(v->own_block);
-    free(v->hashes);
+    free(v->keys);
+    kspill_free(v->spill);
     buf_release(&v->scratch);
     if (v->c_locale != (locale_t)0) {
         freelocale(v->c_locale);
@@ -506,16 +521,16 @@ static int key_bytes(struct buf *b, const struct batch *out, size_t c, size_t ro
     return 0;
 }
 
-/* The hash of one column's value: its bytes alone (no length prefix is needed for a single
- * value), normalised as in key_bytes. */
-static struct vhash key_hash_one(const struct batch *out, size_t c, size_t row)
+/* The key of one column's value: exact for values of at most 8 bytes, normalised as in
+ * key_bytes; a fingerprint of the value's bytes otherwise. */
+static struct vkey key_one(const struct batch *out, size_t c, size_t row)
 {
     const struct column *col = &out->cols[c];
     switch (dtype_storage(col->type.id)) {
     case DS_BYTES:
-        return vh_hash(col->data.data + col->offs[row], col->offs[row + 1] - col->offs[row], 0);
-    case DS_U8: return vh_hash(&col->v.u8[row], 1, 0);
-    case DS_I64: return vh_hash(&col->v.i64[row], 8, 0);
+        return vkey_hash(col->data.data + col->offs[row], col->offs[row + 1] - col->offs[row], 0);
+    case DS_U8: return vkey_exact(col->v.u8[row]);
+    case DS_I64: return vkey_exact((uint64_t)col->v.i64[row]);
     case DS_F64: {
         double d = col->v.f64[row];
         if (d == 0) {
@@ -523,54 +538,51 @@ static struct vhash key_hash_one(const struct batch *out, size_t c, size_t row)
         } else if (isnan(d)) {
             d = NAN;
         }
-        return vh_hash(&d, 8, 0);
+        uint64_t bits;
+        memcpy(&bits, &d, sizeof(bits));
+        return vkey_exact(bits);
     }
-    case DS_I128: return vh_hash(&col->v.i128[row], 16, 0);
+    case DS_I128: return vkey_hash(&col->v.i128[row], 16, 0);
     }
-    return vh_hash(NULL, 0, 0);
+    return vkey_hash(NULL, 0, 0);
 }
 
-/* Inserts the hashes of one block into set in row order, prefetching the slot of the key a few
- * rows ahead: with millions of keys every probe is a cache miss, and this hides most of them.
- * Which occurrences fail follows v->dup_mode; pset holds the pre-pass (last line, VSET_DUP).
- * vfail.status: 0 = seen before at aux, 1 = seen again later (last at aux), 2 = the same, while
- * the last occurrence is kept. */
-static int insert_hashes(struct validator *v, struct vset *set, const struct vset *pset,
-                         const struct record_block *in, size_t first, size_t n, struct batch *out,
-                         size_t base, uint32_t col, enum vf_kind kind)
+/* Records the failures of one block's keys (v->keys) against the in-memory sets, in row order,
+ * prefetching the entry of the key a few rows ahead: with millions of keys every probe is a cache
+ * miss, and this hides most of them. Which occurrences fail follows v->dup_mode; pset holds the
+ * pre-pass (last line, repeated). vfail.status: 0 = seen before at aux, 1 = seen again later
+ * (last at aux), 2 = the same, while the last occurrence is kept. */
+static int insert_keys(struct validator *v, struct kset *set, const struct kset *pset,
+                       const struct record_block *in, size_t first, size_t n, struct batch *out,
+                       size_t base, uint32_t col, enum vf_kind kind)
 {
     enum { AHEAD = 8 };
     bool keep_last = v->dup_mode == VDUP_EXCLUDE_LAST;
-    if (!keep_last && vset_reserve(set, n) != 0) {
-        return AE_NOMEM;
-    }
+    const struct kset *probe = keep_last ? pset : set;
     for (size_t r = 0; r < n; r++) {
-        if (!keep_last && r + AHEAD < n &&
-            (v->hashes[r + AHEAD].lo | v->hashes[r + AHEAD].hi) != 0) {
-            __builtin_prefetch(vset_slot_for(set, v->hashes[r + AHEAD]));
+        if (r + AHEAD < n && v->keys[r + AHEAD].ok) {
+            kset_prefetch(probe, v->keys[r + AHEAD]);
         }
-        if ((v->hashes[r].lo | v->hashes[r].hi) == 0) {
+        if (!v->keys[r].ok) {
             continue;
         }
         uint64_t line = in->line[first + r];
+        uint64_t at = 0;
+        bool dup = false;
         int rc = 0;
         if (keep_last) {
-            uint64_t last = 0;
-            if (vset_get(pset, v->hashes[r], &last) == 1 && (last & VSET_DUP) &&
-                (last & ~VSET_DUP) != line) {
-                rc = rec(v, first + r, col, kind, 2, 0, last & ~VSET_DUP);
+            if (kset_get(pset, v->keys[r], &at, &dup) == 1 && dup && at != line) {
+                rc = rec(v, first + r, col, kind, 2, 0, at);
                 out->row_ok[base + r] = 0;
             }
         } else {
-            uint64_t seen_at = 0;
-            rc = vset_add(set, v->hashes[r], line, &seen_at);
+            rc = kset_add(set, v->keys[r], line, &at);
             if (rc == 1) {
-                rc = rec(v, first + r, col, kind, 0, 0, seen_at);
+                rc = rec(v, first + r, col, kind, 0, 0, at);
                 out->row_ok[base + r] = 0;
             } else if (rc == 0 && v->dup_mode == VDUP_ALL) {
-                uint64_t last = 0;
-                if (vset_get(pset, v->hashes[r], &last) == 1 && (last & VSET_DUP)) {
-                    rc = rec(v, first + r, col, kind, 1, 0, last & ~VSET_DUP);
+                if (kset_get(pset, v->keys[r], &at, &dup) == 1 && dup) {
+                    rc = rec(v, first + r, col, kind, 1, 0, at);
                     out->row_ok[base + r] = 0;
                 }
             }
@@ -582,29 +594,27 @@ static int insert_hashes(struct validator *v, struct vset *set, const struct vse
     return 0;
 }
 
-/* v->hashes[r] = the key of column c in row base + r (all-zero when there is none). */
-static void column_hashes(struct validator *v, size_t c, size_t n, const struct batch *out,
-                          size_t base)
+/* v->keys[r] = the key of column c in row base + r (ok = 0 when there is none). */
+static void column_keys(struct validator *v, size_t c, size_t n, const struct batch *out,
+                        size_t base)
 {
     for (size_t r = 0; r < n; r++) {
         size_t row = base + r;
-        v->hashes[r].lo = 0;
-        v->hashes[r].hi = 0;
         if (v->skip[r] || !out->cols[c].valid[row]) {
+            v->keys[r].ok = 0;
             continue;
         }
-        v->hashes[r] = key_hash_one(out, c, row);
+        v->keys[r] = key_one(out, c, row);
     }
 }
 
-/* v->hashes[r] = the key of frame-level set us in row base + r (none when a member is null). */
-static int set_hashes(struct validator *v, const struct vuset *us, size_t n,
-                      const struct batch *out, size_t base)
+/* v->keys[r] = the key of frame-level set us in row base + r (none when a member is null). */
+static int set_keys(struct validator *v, const struct vuset *us, size_t n, const struct batch *out,
+                    size_t base)
 {
     for (size_t r = 0; r < n; r++) {
         size_t row = base + r;
-        v->hashes[r].lo = 0;
-        v->hashes[r].hi = 0;
+        v->keys[r].ok = 0;
         bool any_null = v->skip[r];
         for (size_t k = 0; k < us->ncols && !any_null; k++) {
             any_null = !out->cols[us->cols[k]].valid[row];
@@ -618,38 +628,68 @@ static int set_hashes(struct validator *v, const struct vuset *us, size_t n,
                 return AE_NOMEM;
             }
         }
-        v->hashes[r] = vh_hash(v->scratch.data, v->scratch.len, 1);
+        v->keys[r] = vkey_hash(v->scratch.data, v->scratch.len, 1);
+    }
+    return 0;
+}
+
+/* The spilled check's verdicts for rows [first, first + n): the pre-pass decided them (unique.h:
+ * struct kspill) in (line, set) order, which is the order insert_keys records them in. */
+static int spilled_verdicts(struct validator *v, const struct record_block *in, size_t first,
+                            size_t n, struct batch *out, size_t base, struct err *e)
+{
+    for (size_t r = 0; r < n; r++) {
+        uint64_t line = in->line[first + r];
+        struct kspill_verdict vd;
+        int got;
+        while ((got = kspill_peek(v->spill, &vd, e)) == 1 && vd.line <= line) {
+            kspill_pop(v->spill);
+            if (vd.line < line) {
+                continue; /* a row the main pass did not meet (cannot happen: same records) */
+            }
+            bool frame = vd.set >= v->nout;
+            int rc = rec(v, first + r, frame ? vd.set - (uint32_t)v->nout : vd.set,
+                         frame ? VF_FRAME_UNIQUE : VF_UNIQUE, vd.status, 0, vd.aux);
+            if (rc != 0) {
+                return err_set(e, AE_NOMEM, "out of memory validating rows");
+            }
+            out->row_ok[base + r] = 0;
+        }
+        if (got < 0) {
+            return got;
+        }
     }
     return 0;
 }
 
 static int run_unique(struct validator *v, const struct record_block *in, size_t first, size_t n,
-                      struct batch *out, size_t base)
+                      struct batch *out, size_t base, struct err *e)
 {
-    for (size_t c = 0; c < v->nout; c++) {
+    if (v->spill != NULL) {
+        return spilled_verdicts(v, in, first, n, out, base, e);
+    }
+    int rc = 0;
+    for (size_t c = 0; c < v->nout && rc == 0; c++) {
         struct vout *o = &v->outs[c];
         if (!o->unique) {
             continue;
         }
-        column_hashes(v, c, n, out, base);
-        int rc =
-            insert_hashes(v, &o->uset, &o->pset, in, first, n, out, base, (uint32_t)c, VF_UNIQUE);
-        if (rc != 0) {
-            return rc;
-        }
+        column_keys(v, c, n, out, base);
+        rc = insert_keys(v, &o->uset, &o->pset, in, first, n, out, base, (uint32_t)c, VF_UNIQUE);
     }
-    for (size_t u = 0; u < v->nusets; u++) {
+    for (size_t u = 0; u < v->nusets && rc == 0; u++) {
         struct vuset *us = &v->usets[u];
-        int rc = set_hashes(v, us, n, out, base);
+        rc = set_keys(v, us, n, out, base);
         if (rc == 0) {
-            rc = insert_hashes(v, &us->set, &us->pset, in, first, n, out, base, (uint32_t)u,
-                               VF_FRAME_UNIQUE);
-        }
-        if (rc != 0) {
-            return rc;
+            rc = insert_keys(v, &us->set, &us->pset, in, first, n, out, base, (uint32_t)u,
+                             VF_FRAME_UNIQUE);
         }
     }
-    return 0;
+    if (rc == AE_INTERNAL) {
+        return err_set(e, rc, "a line number beyond %llu: the key sets cannot record it",
+                       (unsigned long long)KSET_MAX_LINE);
+    }
+    return rc != 0 ? err_set(e, AE_NOMEM, "out of memory checking unique keys") : 0;
 }
 
 static int cmp_fail(const void *a, const void *b)
@@ -887,27 +927,100 @@ static int block_room(struct validator *v, size_t n)
         v->skip = ns;
         v->capskip = n;
     }
-    if (n > v->caphashes) {
-        struct vhash *nh = realloc(v->hashes, n * sizeof(*nh));
-        if (nh == NULL) {
+    if (n > v->capkeys) {
+        struct vkey *nk = realloc(v->keys, n * sizeof(*nk));
+        if (nk == NULL) {
             return AE_NOMEM;
         }
-        v->hashes = nh;
-        v->caphashes = n;
+        v->keys = nk;
+        v->capkeys = n;
     }
     return 0;
 }
 
-bool validator_wants_prepass(const struct validator *v)
+static bool any_keys(const struct validator *v)
 {
-    if (v->dup_mode == VDUP_EXCLUDE_FIRST) {
-        return false;
-    }
     bool any = v->nusets > 0;
     for (size_t c = 0; c < v->nout && !any; c++) {
         any = v->outs[c].unique;
     }
     return any;
+}
+
+bool validator_wants_prepass(const struct validator *v)
+{
+    if (v->dup_mode == VDUP_EXCLUDE_FIRST && v->spill == NULL) {
+        return false;
+    }
+    return any_keys(v);
+}
+
+uint64_t validator_key_bytes(const struct validator *v, uint64_t rows)
+{
+    uint64_t per = v->dup_mode == VDUP_EXCLUDE_FIRST ? 1 : 2; /* the pre-pass's set too */
+    uint64_t sum = 0;
+    for (size_t c = 0; c < v->nout; c++) {
+        if (v->outs[c].unique) {
+            sum += per * kset_bytes_for(column_fp(&v->outs[c]), rows);
+        }
+    }
+    for (size_t u = 0; u < v->nusets; u++) {
+        sum += per * kset_bytes_for(true, rows);
+    }
+    return sum;
+}
+
+int validator_plan_keys(struct validator *v, uint64_t rows, const char *spill_dir, uint64_t mem,
+                        struct err *e)
+{
+    if (!any_keys(v) || v->prepass_done) {
+        return 0;
+    }
+    if (spill_dir == NULL) {
+        for (size_t c = 0; c < v->nout; c++) {
+            kset_hint(&v->outs[c].uset, v->dup_mode == VDUP_EXCLUDE_LAST ? 0 : rows);
+            kset_hint(&v->outs[c].pset, v->dup_mode == VDUP_EXCLUDE_FIRST ? 0 : rows);
+        }
+        for (size_t u = 0; u < v->nusets; u++) {
+            kset_hint(&v->usets[u].set, v->dup_mode == VDUP_EXCLUDE_LAST ? 0 : rows);
+            kset_hint(&v->usets[u].pset, v->dup_mode == VDUP_EXCLUDE_FIRST ? 0 : rows);
+        }
+        return 0;
+    }
+    size_t nsets = v->nout + v->nusets;
+    bool *fp = calloc(nsets, sizeof(*fp));
+    if (fp == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    uint64_t nkeys = 0;
+    for (size_t c = 0; c < v->nout; c++) {
+        fp[c] = column_fp(&v->outs[c]);
+        nkeys += v->outs[c].unique ? rows : 0;
+    }
+    for (size_t u = 0; u < v->nusets; u++) {
+        fp[v->nout + u] = true;
+        nkeys += rows;
+    }
+    /* One partition is judged at a time: about 60 bytes a key (the record read back and one or
+     * two sets), which should stay within half the limit. */
+    if (mem < ((uint64_t)1 << 20)) {
+        mem = (uint64_t)1 << 20;
+    }
+    size_t nparts = 64;
+    while (nparts < 4096 && nkeys / nparts * 60 > mem / 2) {
+        nparts *= 2;
+    }
+    enum kspill_mode mode = v->dup_mode == VDUP_ALL            ? KSPILL_ALL
+                            : v->dup_mode == VDUP_EXCLUDE_LAST ? KSPILL_LAST
+                                                               : KSPILL_FIRST;
+    int rc = kspill_new(&v->spill, spill_dir, fp, nsets, nparts, (size_t)(mem / 4), mode, e);
+    free(fp);
+    return rc;
+}
+
+bool validator_spilled(const struct validator *v)
+{
+    return v->spill != NULL;
 }
 
 /* The typed value of column c for rows [first, first + n) into out (row r at r), or a null when
@@ -952,6 +1065,30 @@ static int type_keys(struct validator *v, size_t c, const struct record_block *i
         int rc = null ? put_null(out, c, r, o->st) : put_value(out, c, r, &val, o->st);
         if (rc != 0) {
             return rc;
+        }
+    }
+    return 0;
+}
+
+/* The pre-pass of one set's keys (v->keys) of rows [first, first + n): into the spill (set id
+ * sid: output column, or v->nout + frame set), else into pset (last line, repeated). */
+static int prepass_keys(struct validator *v, struct kset *pset, uint32_t sid,
+                        const struct record_block *in, size_t first, size_t n, struct err *e)
+{
+    for (size_t r = 0; r < n; r++) {
+        if (!v->keys[r].ok) {
+            continue;
+        }
+        uint64_t line = in->line[first + r];
+        int rc = v->spill != NULL ? kspill_put(v->spill, sid, v->keys[r], line, e)
+                                  : kset_note_last(pset, v->keys[r], line);
+        if (rc == AE_INTERNAL) {
+            return err_set(e, rc, "line %llu is beyond what the key sets can record",
+                           (unsigned long long)line);
+        }
+        if (rc != 0) {
+            return v->spill != NULL ? rc
+                                    : err_set(e, AE_NOMEM, "out of memory in the key pre-pass");
         }
     }
     return 0;
@@ -1005,32 +1142,24 @@ int validator_prepass(struct validator *v, const struct record_block *in, size_t
         if (!v->outs[c].unique) {
             continue;
         }
-        column_hashes(v, c, n, b, 0);
-        for (size_t r = 0; r < n && rc == 0; r++) {
-            if ((v->hashes[r].lo | v->hashes[r].hi) != 0) {
-                rc = vset_note_last(&v->outs[c].pset, v->hashes[r], in->line[first + r]);
-            }
-        }
+        column_keys(v, c, n, b, 0);
+        rc = prepass_keys(v, &v->outs[c].pset, (uint32_t)c, in, first, n, e);
     }
     for (size_t u = 0; u < v->nusets && rc == 0; u++) {
-        rc = set_hashes(v, &v->usets[u], n, b, 0);
-        for (size_t r = 0; r < n && rc == 0; r++) {
-            if ((v->hashes[r].lo | v->hashes[r].hi) != 0) {
-                rc = vset_note_last(&v->usets[u].pset, v->hashes[r], in->line[first + r]);
-            }
+        if (set_keys(v, &v->usets[u], n, b, 0) != 0) {
+            return err_set(e, AE_NOMEM, "out of memory");
         }
+        rc = prepass_keys(v, &v->usets[u].pset, (uint32_t)(v->nout + u), in, first, n, e);
     }
-    if (rc != 0) {
-        return err_set(e, AE_NOMEM, "out of memory in the duplicate pre-pass");
-    }
-    return 0;
+    return rc;
 }
 
-void validator_prepass_done(struct validator *v)
+int validator_prepass_done(struct validator *v, struct err *e)
 {
     v->prepass_done = true;
     batch_release(&v->pbatch);
     v->pbatch_ready = false;
+    return v->spill != NULL ? kspill_finish(v->spill, e) : 0;
 }
 
 void validator_set_fail_fast(struct validator *v, bool on)
@@ -1159,18 +1288,22 @@ int validator_commit(struct validator *v, struct vblock *vb, const struct record
     }
     if (validator_wants_prepass(v) && !v->prepass_done) {
         return err_set(e, AE_INTERNAL,
-                       "validator_run: report_duplicates: %s needs validator_prepass over the "
-                       "whole file first",
-                       v->spec->schema.report_duplicates);
+                       "validator_run: the unique check (report_duplicates: %s%s) needs "
+                       "validator_prepass over the whole file first",
+                       v->spec->schema.report_duplicates ? v->spec->schema.report_duplicates
+                                                         : "exclude_first",
+                       v->spill != NULL ? ", spilled to disk" : "");
     }
     vb_swap(v, vb);
     int rc = block_room(v, n);
-    if (rc == 0) {
-        rc = run_unique(v, in, first, n, out, base);
-    }
     if (rc != 0) {
         vb_swap(v, vb);
         return err_set(e, AE_NOMEM, "out of memory validating rows");
+    }
+    rc = run_unique(v, in, first, n, out, base, e);
+    if (rc != 0) {
+        vb_swap(v, vb);
+        return rc;
     }
     if (v->nfails > 1) {
         qsort(v->fails, v->nfails, sizeof(*v->fails), cmp_fail);
