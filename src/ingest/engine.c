@@ -425,8 +425,10 @@ static int count_rows(const struct ingest_file *f, uint64_t *rows, struct err *e
         if (r == 0) {
             break;
         }
-        for (ssize_t i = 0; i < r; i++) {
-            n += buf[i] == '\n';
+        const char *q = buf, *end = buf + r;
+        while ((q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
+            n++;
+            q++;
         }
         off += r;
     }

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -182,12 +183,43 @@ static int part_grow(struct kset *s, struct kset_part *pt, uint64_t ncap)
         }
         memcpy(ne + (size_t)j * w, &x, w);
     }
-    free(pt->e);
+    if (!pt->in_arena) {
+        free(pt->e);
+    }
     s->bytes -= pt->e != NULL ? (uint64_t)pt->cap * w + SLACK : 0;
     s->bytes += ncap * w + SLACK;
     pt->e = ne;
     pt->cap = (uint32_t)ncap;
+    pt->in_arena = false;
     return 0;
+}
+
+/* With a hint of millions of keys, every partition's table comes from one zeroed mapping,
+ * advised into huge pages: each probe is a random access, and with 4 KiB pages nearly every one
+ * also missed the TLB. Small sets, and a failed mapping, use one allocation per partition. */
+static void arena_setup(struct kset *s)
+{
+    uint64_t cap = part_cap_for(s->hint / KSET_PARTS);
+    uint64_t per = cap * s->width + SLACK;
+    uint64_t len = per * KSET_PARTS;
+    if (s->hint < ((uint64_t)1 << 18) || cap > UINT32_MAX - 1 || len > SIZE_MAX / 2) {
+        return;
+    }
+    void *m = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) {
+        return;
+    }
+#ifdef MADV_HUGEPAGE
+    (void)madvise(m, (size_t)len, MADV_HUGEPAGE);
+#endif
+    s->arena = m;
+    s->arena_len = (size_t)len;
+    for (size_t i = 0; i < KSET_PARTS; i++) {
+        s->parts[i].e = (unsigned char *)m + i * per;
+        s->parts[i].cap = (uint32_t)cap;
+        s->parts[i].in_arena = true;
+    }
+    s->bytes = len;
 }
 
 /* The partition of k, with room for one more key. */
@@ -198,6 +230,7 @@ static int part_room(struct kset *s, struct vkey k, struct kset_part **out)
         if (s->parts == NULL) {
             return AE_NOMEM;
         }
+        arena_setup(s);
     }
     struct kset_part *pt = &s->parts[k.h >> LOW_BITS];
     if ((uint64_t)(pt->count + 1) * 8 > (uint64_t)pt->cap * 7) {
@@ -296,7 +329,10 @@ void kset_prefetch(const struct kset *s, struct vkey k)
     if (s->parts != NULL) {
         const struct kset_part *pt = &s->parts[k.h >> LOW_BITS];
         if (pt->cap != 0) {
-            __builtin_prefetch(pt->e + (size_t)slot_of(k.h, pt->cap) * s->width);
+            const unsigned char *p = pt->e + (size_t)slot_of(k.h, pt->cap) * s->width;
+            /* An entry (and the 16 bytes entry_load reads) may straddle two cache lines. */
+            __builtin_prefetch(p);
+            __builtin_prefetch(p + 15);
         }
     }
 }
@@ -305,9 +341,14 @@ void kset_release(struct kset *s)
 {
     if (s->parts != NULL) {
         for (size_t i = 0; i < KSET_PARTS; i++) {
-            free(s->parts[i].e);
+            if (!s->parts[i].in_arena) {
+                free(s->parts[i].e);
+            }
         }
         free(s->parts);
+    }
+    if (s->arena != NULL) {
+        munmap(s->arena, s->arena_len);
     }
     size_t w = s->width;
     memset(s, 0, sizeof(*s));

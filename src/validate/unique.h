@@ -47,6 +47,7 @@ struct kset_part {
     unsigned char *e; /* cap entries of the set's width; tag 0 = empty */
     uint32_t cap;
     uint32_t count;
+    bool in_arena; /* e lies in the set's arena (not freed on its own) */
 };
 
 struct kset {
@@ -55,6 +56,9 @@ struct kset {
     uint64_t count;
     uint64_t bytes; /* of the entry tables */
     uint64_t hint;  /* keys expected (kset_hint), 0 = unknown */
+    void *arena;    /* with a hint: one mapping holding every partition's first table, in huge
+                       pages where the kernel allows (random probes then miss the TLB less) */
+    size_t arena_len;
 };
 
 /* An empty set of exact keys (fingerprint false) or fingerprint keys. Allocates nothing. */

@@ -547,23 +547,23 @@ static struct vkey key_one(const struct batch *out, size_t c, size_t row)
     return vkey_hash(NULL, 0, 0);
 }
 
-/* Records the failures of one block's keys (v->keys) against the in-memory sets, in row order,
+/* Records the failures of one block's keys (keys[r] for row base + r) against the in-memory sets, in row order,
  * prefetching the entry of the key a few rows ahead: with millions of keys every probe is a cache
  * miss, and this hides most of them. Which occurrences fail follows v->dup_mode; pset holds the
  * pre-pass (last line, repeated). vfail.status: 0 = seen before at aux, 1 = seen again later
  * (last at aux), 2 = the same, while the last occurrence is kept. */
-static int insert_keys(struct validator *v, struct kset *set, const struct kset *pset,
-                       const struct record_block *in, size_t first, size_t n, struct batch *out,
-                       size_t base, uint32_t col, enum vf_kind kind)
+static int insert_keys(struct validator *v, const struct vkey *keys, struct kset *set,
+                       const struct kset *pset, const struct record_block *in, size_t first,
+                       size_t n, struct batch *out, size_t base, uint32_t col, enum vf_kind kind)
 {
-    enum { AHEAD = 8 };
+    enum { AHEAD = 16 };
     bool keep_last = v->dup_mode == VDUP_EXCLUDE_LAST;
     const struct kset *probe = keep_last ? pset : set;
     for (size_t r = 0; r < n; r++) {
-        if (r + AHEAD < n && v->keys[r + AHEAD].ok) {
-            kset_prefetch(probe, v->keys[r + AHEAD]);
+        if (r + AHEAD < n && keys[r + AHEAD].ok) {
+            kset_prefetch(probe, keys[r + AHEAD]);
         }
-        if (!v->keys[r].ok) {
+        if (!keys[r].ok) {
             continue;
         }
         uint64_t line = in->line[first + r];
@@ -571,17 +571,17 @@ static int insert_keys(struct validator *v, struct kset *set, const struct kset 
         bool dup = false;
         int rc = 0;
         if (keep_last) {
-            if (kset_get(pset, v->keys[r], &at, &dup) == 1 && dup && at != line) {
+            if (kset_get(pset, keys[r], &at, &dup) == 1 && dup && at != line) {
                 rc = rec(v, first + r, col, kind, 2, 0, at);
                 out->row_ok[base + r] = 0;
             }
         } else {
-            rc = kset_add(set, v->keys[r], line, &at);
+            rc = kset_add(set, keys[r], line, &at);
             if (rc == 1) {
                 rc = rec(v, first + r, col, kind, 0, 0, at);
                 out->row_ok[base + r] = 0;
             } else if (rc == 0 && v->dup_mode == VDUP_ALL) {
-                if (kset_get(pset, v->keys[r], &at, &dup) == 1 && dup) {
+                if (kset_get(pset, keys[r], &at, &dup) == 1 && dup) {
                     rc = rec(v, first + r, col, kind, 1, 0, at);
                     out->row_ok[base + r] = 0;
                 }
@@ -594,27 +594,27 @@ static int insert_keys(struct validator *v, struct kset *set, const struct kset 
     return 0;
 }
 
-/* v->keys[r] = the key of column c in row base + r (ok = 0 when there is none). */
-static void column_keys(struct validator *v, size_t c, size_t n, const struct batch *out,
-                        size_t base)
+/* keys[r] = the key of column c in row base + r (ok = 0 when there is none). */
+static void column_keys(const struct validator *v, size_t c, size_t n, const struct batch *out,
+                        size_t base, struct vkey *keys)
 {
     for (size_t r = 0; r < n; r++) {
         size_t row = base + r;
         if (v->skip[r] || !out->cols[c].valid[row]) {
-            v->keys[r].ok = 0;
+            keys[r].ok = 0;
             continue;
         }
-        v->keys[r] = key_one(out, c, row);
+        keys[r] = key_one(out, c, row);
     }
 }
 
-/* v->keys[r] = the key of frame-level set us in row base + r (none when a member is null). */
+/* keys[r] = the key of frame-level set us in row base + r (none when a member is null). */
 static int set_keys(struct validator *v, const struct vuset *us, size_t n, const struct batch *out,
-                    size_t base)
+                    size_t base, struct vkey *keys)
 {
     for (size_t r = 0; r < n; r++) {
         size_t row = base + r;
-        v->keys[r].ok = 0;
+        keys[r].ok = 0;
         bool any_null = v->skip[r];
         for (size_t k = 0; k < us->ncols && !any_null; k++) {
             any_null = !out->cols[us->cols[k]].valid[row];
@@ -628,7 +628,7 @@ static int set_keys(struct validator *v, const struct vuset *us, size_t n, const
                 return AE_NOMEM;
             }
         }
-        v->keys[r] = vkey_hash(v->scratch.data, v->scratch.len, 1);
+        keys[r] = vkey_hash(v->scratch.data, v->scratch.len, 1);
     }
     return 0;
 }
@@ -662,28 +662,55 @@ static int spilled_verdicts(struct validator *v, const struct record_block *in, 
     return 0;
 }
 
-static int run_unique(struct validator *v, const struct record_block *in, size_t first, size_t n,
-                      struct batch *out, size_t base, struct err *e)
+/* The number of key sets: unique columns, then frame-level sets (the order of their keys in a
+ * struct vblock and of their failures within a row). */
+static size_t key_sets(const struct validator *v)
+{
+    size_t n = v->nusets;
+    for (size_t c = 0; c < v->nout; c++) {
+        n += v->outs[c].unique;
+    }
+    return n;
+}
+
+/* keys[k * n + r] = the key of set k in row base + r, for every key set in key_sets order. */
+static int block_keys(struct validator *v, size_t n, const struct batch *out, size_t base,
+                      struct vkey *keys)
+{
+    size_t k = 0;
+    for (size_t c = 0; c < v->nout; c++) {
+        if (v->outs[c].unique) {
+            column_keys(v, c, n, out, base, keys + k++ * n);
+        }
+    }
+    for (size_t u = 0; u < v->nusets; u++) {
+        if (set_keys(v, &v->usets[u], n, out, base, keys + k++ * n) != 0) {
+            return AE_NOMEM;
+        }
+    }
+    return 0;
+}
+
+/* Uniqueness of rows [first, first + n) (out rows from base), from their keys (block_keys). */
+static int run_unique(struct validator *v, const struct vkey *keys, const struct record_block *in,
+                      size_t first, size_t n, struct batch *out, size_t base, struct err *e)
 {
     if (v->spill != NULL) {
         return spilled_verdicts(v, in, first, n, out, base, e);
     }
     int rc = 0;
+    size_t k = 0;
     for (size_t c = 0; c < v->nout && rc == 0; c++) {
         struct vout *o = &v->outs[c];
-        if (!o->unique) {
-            continue;
+        if (o->unique) {
+            rc = insert_keys(v, keys + k++ * n, &o->uset, &o->pset, in, first, n, out, base,
+                             (uint32_t)c, VF_UNIQUE);
         }
-        column_keys(v, c, n, out, base);
-        rc = insert_keys(v, &o->uset, &o->pset, in, first, n, out, base, (uint32_t)c, VF_UNIQUE);
     }
     for (size_t u = 0; u < v->nusets && rc == 0; u++) {
         struct vuset *us = &v->usets[u];
-        rc = set_keys(v, us, n, out, base);
-        if (rc == 0) {
-            rc = insert_keys(v, &us->set, &us->pset, in, first, n, out, base, (uint32_t)u,
-                             VF_FRAME_UNIQUE);
-        }
+        rc = insert_keys(v, keys + k++ * n, &us->set, &us->pset, in, first, n, out, base,
+                         (uint32_t)u, VF_FRAME_UNIQUE);
     }
     if (rc == AE_INTERNAL) {
         return err_set(e, rc, "a line number beyond %llu: the key sets cannot record it",
@@ -1142,11 +1169,11 @@ int validator_prepass(struct validator *v, const struct record_block *in, size_t
         if (!v->outs[c].unique) {
             continue;
         }
-        column_keys(v, c, n, b, 0);
+        column_keys(v, c, n, b, 0, v->keys);
         rc = prepass_keys(v, &v->outs[c].pset, (uint32_t)c, in, first, n, e);
     }
     for (size_t u = 0; u < v->nusets && rc == 0; u++) {
-        if (set_keys(v, &v->usets[u], n, b, 0) != 0) {
+        if (set_keys(v, &v->usets[u], n, b, 0, v->keys) != 0) {
             return err_set(e, AE_NOMEM, "out of memory");
         }
         rc = prepass_keys(v, &v->usets[u].pset, (uint32_t)(v->nout + u), in, first, n, e);
@@ -1181,6 +1208,9 @@ struct vblock {
     size_t capskip;
     size_t base; /* the block's first row in its batch */
     size_t n;    /* rows validated */
+    struct vkey *keys; /* key_sets * n keys, set by set (block_keys), computed where the block
+                          was validated, so that only the probes wait for the commit */
+    size_t capkeys;
 };
 
 int vblock_new(struct vblock **out)
@@ -1194,6 +1224,7 @@ void vblock_free(struct vblock *vb)
     if (vb != NULL) {
         free(vb->fails);
         free(vb->skip);
+        free(vb->keys);
         free(vb);
     }
 }
@@ -1268,6 +1299,18 @@ int validator_run_local(struct validator *w, const struct record_block *in, size
     for (size_t c = 0; c < w->nout && rc == 0; c++) {
         rc = run_column(w, c, in, first, n, out, base);
     }
+    size_t nk = key_sets(w);
+    if (rc == 0 && nk > 0 && nk * n > vb->capkeys) {
+        struct vkey *nkeys = realloc(vb->keys, nk * n * sizeof(*nkeys));
+        rc = nkeys == NULL ? AE_NOMEM : 0;
+        if (nkeys != NULL) {
+            vb->keys = nkeys;
+            vb->capkeys = nk * n;
+        }
+    }
+    if (rc == 0 && nk > 0) {
+        rc = block_keys(w, n, out, base, vb->keys);
+    }
     vb_swap(w, vb);
     if (rc != 0) {
         return err_set(e, AE_NOMEM, "out of memory validating rows");
@@ -1300,7 +1343,7 @@ int validator_commit(struct validator *v, struct vblock *vb, const struct record
         vb_swap(v, vb);
         return err_set(e, AE_NOMEM, "out of memory validating rows");
     }
-    rc = run_unique(v, in, first, n, out, base, e);
+    rc = run_unique(v, vb->keys, in, first, n, out, base, e);
     if (rc != 0) {
         vb_swap(v, vb);
         return rc;
