@@ -66,7 +66,8 @@ static int header_names(const struct record_block *rows, char ***out, size_t *n,
 #define FC_BLOCK_BYTES ((size_t)1 << 20)
 #define FC_FIRST_ROWS 512
 
-enum fc_state { B_FREE, B_BUSY, B_READ, B_DONE };
+/* B_VALID: validated, its keys waiting for the probes of every partition group (unique). */
+enum fc_state { B_FREE, B_BUSY, B_READ, B_VALID, B_DONE };
 
 struct fc_block {
     struct record_block rows;
@@ -76,6 +77,7 @@ struct fc_block {
     uint64_t seq;   /* position in the file, from 0 */
     uint64_t bytes; /* source bytes read once the block was complete (progress) */
     enum fc_state state;
+    size_t groups_done; /* B_VALID: partition groups that have probed its keys */
 };
 
 /* The state shared by the threads working on one file. */
@@ -95,6 +97,9 @@ struct fc_pool {
     bool reading, committing, eof, stop;
     uint64_t next_seq;   /* of the next block read */
     uint64_t commit_seq; /* of the next block to commit */
+    size_t ngroups;      /* partition groups of the unique probes (0: probed in the commit) */
+    uint64_t *group_seq; /* per group: the block it probes next (file order) */
+    bool *group_busy;
     int rc;
     struct err err;
     bool bad_input;           /* the reader refused the data (AE_FORMAT): the file fails */
@@ -168,6 +173,25 @@ static int fc_commit(struct fc_pool *p, struct fc_block *b, struct err *e)
     return 0;
 }
 
+/* Under the lock: a block whose keys a free partition group can probe next (each group takes the
+ * blocks in file order), with *g the group. */
+static struct fc_block *fc_group_task(struct fc_pool *p, size_t *g)
+{
+    for (size_t k = 0; k < p->ngroups; k++) {
+        if (p->group_busy[k]) {
+            continue;
+        }
+        for (size_t i = 0; i < p->nblocks; i++) {
+            struct fc_block *b = &p->blocks[i];
+            if (b->state == B_VALID && b->seq == p->group_seq[k]) {
+                *g = k;
+                return b;
+            }
+        }
+    }
+    return NULL;
+}
+
 static void fc_work(struct fc_pool *p, size_t index)
 {
     struct validator *mine = p->clones != NULL ? p->clones[index] : p->v;
@@ -176,6 +200,7 @@ static void fc_work(struct fc_pool *p, size_t index)
     pthread_mutex_lock(&p->mu);
     while (!p->stop) {
         struct fc_block *b;
+        size_t g = 0;
         int rc = 0;
         if (!p->committing && (b = fc_find(p, B_DONE, false, p->commit_seq)) != NULL) {
             p->committing = true;
@@ -221,6 +246,19 @@ static void fc_work(struct fc_pool *p, size_t index)
                 b->seq = p->next_seq++;
                 b->state = B_READ;
             }
+        } else if ((b = fc_group_task(p, &g)) != NULL) {
+            p->group_busy[g] = true;
+            pthread_mutex_unlock(&p->mu);
+            rc = validator_unique_group(p->v, b->vb, &b->rows, b->first, g, &e);
+            pthread_mutex_lock(&p->mu);
+            p->group_busy[g] = false;
+            p->group_seq[g]++;
+            if (++b->groups_done == p->ngroups) {
+                b->state = B_DONE;
+            }
+            if (rc != 0) {
+                fc_fail(p, rc, &e);
+            }
         } else if ((b = fc_find(p, B_READ, true, 0)) != NULL) {
             b->state = B_BUSY;
             pthread_mutex_unlock(&p->mu);
@@ -231,7 +269,8 @@ static void fc_work(struct fc_pool *p, size_t index)
             }
             rc = validator_run_local(mine, &b->rows, b->first, &b->batch, b->vb, &e);
             pthread_mutex_lock(&p->mu);
-            b->state = B_DONE;
+            b->state = p->ngroups > 0 ? B_VALID : B_DONE;
+            b->groups_done = 0;
             if (rc != 0) {
                 fc_fail(p, rc, &e);
             }
@@ -656,6 +695,28 @@ static int stream(struct ingest_file *f, struct sink *s, struct ingest_file_resu
             }
         }
     }
+    if (nthreads > 1) {
+        /* The key probes leave the sequential commit: one group of hash partitions per thread
+         * (validate.h: validator_unique_groups). */
+        rc = validator_unique_groups(f->v, nthreads, e);
+        if (rc < 0) {
+            goto out;
+        }
+        pool.ngroups = (size_t)rc;
+        rc = 0;
+        pool.group_seq = calloc(pool.ngroups ? pool.ngroups : 1, sizeof(*pool.group_seq));
+        pool.group_busy = calloc(pool.ngroups ? pool.ngroups : 1, sizeof(*pool.group_busy));
+        if (pool.group_seq == NULL || pool.group_busy == NULL) {
+            rc = err_set(e, AE_NOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < pool.nblocks && pool.ngroups > 0; i++) {
+            if (vblock_set_groups(pool.blocks[i].vb, pool.ngroups) != 0) {
+                rc = err_set(e, AE_NOMEM, "out of memory");
+                goto out;
+            }
+        }
+    }
     /* The block read with the header is the first one. */
     pool.blocks[0].rows = f->rows;
     memset(&f->rows, 0, sizeof(f->rows));
@@ -705,6 +766,8 @@ out:
         vblock_free(pool.blocks[i].vb);
     }
     free(pool.blocks);
+    free(pool.group_seq);
+    free(pool.group_busy);
     for (size_t t = 0; pool.clones != NULL && t < nthreads; t++) {
         validator_free(pool.clones[t]);
     }

@@ -186,8 +186,6 @@ static int part_grow(struct kset *s, struct kset_part *pt, uint64_t ncap)
     if (!pt->in_arena) {
         free(pt->e);
     }
-    s->bytes -= pt->e != NULL ? (uint64_t)pt->cap * w + SLACK : 0;
-    s->bytes += ncap * w + SLACK;
     pt->e = ne;
     pt->cap = (uint32_t)ncap;
     pt->in_arena = false;
@@ -219,11 +217,9 @@ static void arena_setup(struct kset *s)
         s->parts[i].cap = (uint32_t)cap;
         s->parts[i].in_arena = true;
     }
-    s->bytes = len;
 }
 
-/* The partition of k, with room for one more key. */
-static int part_room(struct kset *s, struct vkey k, struct kset_part **out)
+int kset_prepare(struct kset *s)
 {
     if (s->parts == NULL) {
         s->parts = calloc(KSET_PARTS, sizeof(*s->parts));
@@ -231,6 +227,34 @@ static int part_room(struct kset *s, struct vkey k, struct kset_part **out)
             return AE_NOMEM;
         }
         arena_setup(s);
+    }
+    return 0;
+}
+
+uint64_t kset_count(const struct kset *s)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; s->parts != NULL && i < KSET_PARTS; i++) {
+        n += s->parts[i].count;
+    }
+    return n;
+}
+
+uint64_t kset_bytes(const struct kset *s)
+{
+    uint64_t n = s->arena_len;
+    for (size_t i = 0; s->parts != NULL && i < KSET_PARTS; i++) {
+        const struct kset_part *pt = &s->parts[i];
+        n += pt->e != NULL && !pt->in_arena ? (uint64_t)pt->cap * s->width + SLACK : 0;
+    }
+    return n;
+}
+
+/* The partition of k, with room for one more key. */
+static int part_room(struct kset *s, struct vkey k, struct kset_part **out)
+{
+    if (kset_prepare(s) != 0) {
+        return AE_NOMEM;
     }
     struct kset_part *pt = &s->parts[k.h >> LOW_BITS];
     if ((uint64_t)(pt->count + 1) * 8 > (uint64_t)pt->cap * 7) {
@@ -293,7 +317,6 @@ static int put(struct kset *s, struct vkey k, uint64_t line, bool keep_last, uin
     u128 x = entry_make(s, k, line << 1);
     memcpy(at, &x, s->width);
     pt->count++;
-    s->count++;
     return 0;
 }
 

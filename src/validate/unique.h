@@ -51,13 +51,11 @@ struct kset_part {
 };
 
 struct kset {
-    struct kset_part *parts; /* KSET_PARTS, allocated on first use */
+    struct kset_part *parts; /* KSET_PARTS, allocated on first use (or kset_prepare) */
     size_t width;            /* 11 (exact) or 15 (fingerprint) */
-    uint64_t count;
-    uint64_t bytes; /* of the entry tables */
-    uint64_t hint;  /* keys expected (kset_hint), 0 = unknown */
-    void *arena;    /* with a hint: one mapping holding every partition's first table, in huge
-                       pages where the kernel allows (random probes then miss the TLB less) */
+    uint64_t hint;           /* keys expected (kset_hint), 0 = unknown */
+    void *arena; /* with a hint: one mapping holding every partition's first table, in huge
+                    pages where the kernel allows (random probes then miss the TLB less) */
     size_t arena_len;
 };
 
@@ -86,6 +84,20 @@ int kset_get(const struct kset *s, struct vkey k, uint64_t *line, bool *dup);
 
 /* Prefetches the first entry probed for k (nothing when its partition has no table yet). */
 void kset_prefetch(const struct kset *s, struct vkey k);
+
+/* The partition of k (0..KSET_PARTS-1). Calls on keys of different partitions touch disjoint
+ * memory, so once kset_prepare succeeded, threads that own disjoint sets of partitions may add
+ * and look up keys at the same time without a lock (validate.c: validator_unique_group). */
+static inline size_t kset_part_of(struct vkey k)
+{
+    return (size_t)(k.h >> (64 - KSET_PBITS));
+}
+/* Allocates the partition table (and the arena of a hinted set). AE_NOMEM. */
+int kset_prepare(struct kset *s) ASTRO_WUR;
+
+/* Keys held, and bytes of the entry tables (not thread-safe against concurrent adds). */
+uint64_t kset_count(const struct kset *s);
+uint64_t kset_bytes(const struct kset *s);
 
 void kset_release(struct kset *s);
 

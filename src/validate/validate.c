@@ -266,6 +266,7 @@ void validator_free(struct validator *v)
     free(v->skip);
     vblock_free(v->own_block);
     free(v->keys);
+    free(v->kcol);
     kspill_free(v->spill);
     buf_release(&v->scratch);
     if (v->c_locale != (locale_t)0) {
@@ -547,18 +548,46 @@ static struct vkey key_one(const struct batch *out, size_t c, size_t row)
     return vkey_hash(NULL, 0, 0);
 }
 
-/* Records the failures of one block's keys (keys[r] for row base + r) against the in-memory sets, in row order,
- * prefetching the entry of the key a few rows ahead: with millions of keys every probe is a cache
- * miss, and this hides most of them. Which occurrences fail follows v->dup_mode; pset holds the
- * pre-pass (last line, repeated). vfail.status: 0 = seen before at aux, 1 = seen again later
- * (last at aux), 2 = the same, while the last occurrence is kept. */
+/* Records the failures of one block's keys (keys[r] for row base + r) against the in-memory sets,
+ * in row order, prefetching the entry of the key a few rows ahead: with millions of keys every
+ * probe is a cache miss, and this hides most of them. Which occurrences fail follows v->dup_mode;
+ * pset holds the pre-pass (last line, repeated). vfail.status: 0 = seen before at aux, 1 = seen
+ * again later (last at aux), 2 = the same, while the last occurrence is kept. */
+/* One key's verdict: 1 when its row fails (*status and *aux as struct vfail says), 0 when it
+ * passes, or an AE_* code. */
+static int probe_key(enum vdup_mode mode, struct kset *set, const struct kset *pset, struct vkey k,
+                     uint64_t line, unsigned *status, uint64_t *aux)
+{
+    uint64_t at = 0;
+    bool dup = false;
+    if (mode == VDUP_EXCLUDE_LAST) {
+        if (kset_get(pset, k, &at, &dup) == 1 && dup && at != line) {
+            *status = 2;
+            *aux = at;
+            return 1;
+        }
+        return 0;
+    }
+    int rc = kset_add(set, k, line, &at);
+    if (rc == 1) {
+        *status = 0;
+        *aux = at;
+        return 1;
+    }
+    if (rc == 0 && mode == VDUP_ALL && kset_get(pset, k, &at, &dup) == 1 && dup) {
+        *status = 1;
+        *aux = at;
+        return 1;
+    }
+    return rc;
+}
+
 static int insert_keys(struct validator *v, const struct vkey *keys, struct kset *set,
                        const struct kset *pset, const struct record_block *in, size_t first,
                        size_t n, struct batch *out, size_t base, uint32_t col, enum vf_kind kind)
 {
     enum { AHEAD = 16 };
-    bool keep_last = v->dup_mode == VDUP_EXCLUDE_LAST;
-    const struct kset *probe = keep_last ? pset : set;
+    const struct kset *probe = v->dup_mode == VDUP_EXCLUDE_LAST ? pset : set;
     for (size_t r = 0; r < n; r++) {
         if (r + AHEAD < n && keys[r + AHEAD].ok) {
             kset_prefetch(probe, keys[r + AHEAD]);
@@ -566,26 +595,12 @@ static int insert_keys(struct validator *v, const struct vkey *keys, struct kset
         if (!keys[r].ok) {
             continue;
         }
-        uint64_t line = in->line[first + r];
-        uint64_t at = 0;
-        bool dup = false;
-        int rc = 0;
-        if (keep_last) {
-            if (kset_get(pset, keys[r], &at, &dup) == 1 && dup && at != line) {
-                rc = rec(v, first + r, col, kind, 2, 0, at);
-                out->row_ok[base + r] = 0;
-            }
-        } else {
-            rc = kset_add(set, keys[r], line, &at);
-            if (rc == 1) {
-                rc = rec(v, first + r, col, kind, 0, 0, at);
-                out->row_ok[base + r] = 0;
-            } else if (rc == 0 && v->dup_mode == VDUP_ALL) {
-                if (kset_get(pset, keys[r], &at, &dup) == 1 && dup) {
-                    rc = rec(v, first + r, col, kind, 1, 0, at);
-                    out->row_ok[base + r] = 0;
-                }
-            }
+        unsigned status = 0;
+        uint64_t aux = 0;
+        int rc = probe_key(v->dup_mode, set, pset, keys[r], in->line[first + r], &status, &aux);
+        if (rc == 1) {
+            rc = rec(v, first + r, col, kind, status, 0, aux);
+            out->row_ok[base + r] = 0;
         }
         if (rc != 0) {
             return rc;
@@ -1201,6 +1216,22 @@ bool validator_stopped(const struct validator *v)
 
 /* ---- blocks, clones, commit ---------------------------------------------------------- */
 
+/* A failure one group found: row of the block, key set (key_sets order), status and aux as in
+ * struct vfail. */
+struct vufail {
+    uint32_t row;
+    uint32_t set;
+    uint32_t status;
+    uint64_t aux;
+};
+
+struct vgroup {
+    struct vufail *fails;
+    size_t nfails, capfails;
+    uint32_t *rows; /* the rows whose key falls in the group's partitions (one set at a time) */
+    size_t caprows;
+};
+
 struct vblock {
     struct vfail *fails;
     size_t nfails, capfails;
@@ -1211,6 +1242,10 @@ struct vblock {
     struct vkey *keys; /* key_sets * n keys, set by set (block_keys), computed where the block
                           was validated, so that only the probes wait for the commit */
     size_t capkeys;
+    /* validator_unique_group: per group, its rows and the failures it found */
+    size_t ngroups;
+    struct vgroup *groups;
+    bool grouped; /* set by group 0: the probes were made, the commit merges the failures */
 };
 
 int vblock_new(struct vblock **out)
@@ -1225,8 +1260,26 @@ void vblock_free(struct vblock *vb)
         free(vb->fails);
         free(vb->skip);
         free(vb->keys);
+        for (size_t g = 0; g < vb->ngroups; g++) {
+            free(vb->groups[g].fails);
+            free(vb->groups[g].rows);
+        }
+        free(vb->groups);
         free(vb);
     }
+}
+
+int vblock_set_groups(struct vblock *vb, size_t groups)
+{
+    if (vb->ngroups != 0) {
+        return vb->ngroups == groups ? 0 : AE_INTERNAL;
+    }
+    vb->groups = calloc(groups ? groups : 1, sizeof(*vb->groups));
+    if (vb->groups == NULL) {
+        return AE_NOMEM;
+    }
+    vb->ngroups = groups;
+    return 0;
 }
 
 /* Exchanges the block's arrays with the validator's working ones (twice restores both). */
@@ -1266,6 +1319,7 @@ int validator_run_local(struct validator *w, const struct record_block *in, size
     vb->nfails = 0;
     vb->n = 0;
     vb->base = out->nrows;
+    vb->grouped = false;
     if (first >= in->nrows) {
         return 0;
     }
@@ -1320,6 +1374,148 @@ int validator_run_local(struct validator *w, const struct record_block *in, size
     return 0;
 }
 
+int validator_unique_groups(struct validator *v, size_t groups, struct err *e)
+{
+    v->ugroups = 0;
+    if (groups < 2 || v->spill != NULL || !any_keys(v)) {
+        return 0;
+    }
+    size_t nk = key_sets(v);
+    free(v->kcol);
+    v->kcol = calloc(nk, sizeof(*v->kcol));
+    if (v->kcol == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    size_t k = 0;
+    int rc = 0;
+    for (size_t c = 0; c < v->nout && rc == 0; c++) {
+        if (v->outs[c].unique) {
+            v->kcol[k++] = (uint32_t)c;
+            rc = kset_prepare(&v->outs[c].uset) | kset_prepare(&v->outs[c].pset);
+        }
+    }
+    for (size_t u = 0; u < v->nusets && rc == 0; u++) {
+        v->kcol[k++] = (uint32_t)(v->nout + u);
+        rc = kset_prepare(&v->usets[u].set) | kset_prepare(&v->usets[u].pset);
+    }
+    if (rc != 0) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    v->ugroups = groups;
+    return (int)groups;
+}
+
+int validator_unique_group(struct validator *v, struct vblock *vb, const struct record_block *in,
+                           size_t first, size_t g, struct err *e)
+{
+    enum { AHEAD = 16 };
+    size_t n = vb->n;
+    size_t ng = v->ugroups;
+    if (ng == 0 || vb->ngroups != ng || g >= ng) {
+        return err_set(e, AE_INTERNAL, "validator_unique_group: group %zu of %zu (block: %zu)", g,
+                       ng, vb->ngroups);
+    }
+    struct vgroup *gr = &vb->groups[g];
+    gr->nfails = 0;
+    if (n > gr->caprows) {
+        uint32_t *nr = realloc(gr->rows, n * sizeof(*nr));
+        if (nr == NULL) {
+            return err_set(e, AE_NOMEM, "out of memory");
+        }
+        gr->rows = nr;
+        gr->caprows = n;
+    }
+    size_t nk = key_sets(v);
+    for (size_t k = 0; k < nk; k++) {
+        uint32_t id = v->kcol[k];
+        bool frame = id >= v->nout;
+        struct kset *set = frame ? &v->usets[id - v->nout].set : &v->outs[id].uset;
+        const struct kset *pset = frame ? &v->usets[id - v->nout].pset : &v->outs[id].pset;
+        const struct kset *probe = v->dup_mode == VDUP_EXCLUDE_LAST ? pset : set;
+        const struct vkey *keys = vb->keys + k * n;
+        size_t m = 0;
+        for (size_t r = 0; r < n; r++) {
+            if (keys[r].ok && kset_part_of(keys[r]) % ng == g) {
+                gr->rows[m++] = (uint32_t)r;
+            }
+        }
+        for (size_t i = 0; i < m; i++) {
+            if (i + AHEAD < m) {
+                kset_prefetch(probe, keys[gr->rows[i + AHEAD]]);
+            }
+            uint32_t r = gr->rows[i];
+            unsigned status = 0;
+            uint64_t aux = 0;
+            int rc = probe_key(v->dup_mode, set, pset, keys[r], in->line[first + r], &status, &aux);
+            if (rc == 1 && gr->nfails == gr->capfails) {
+                size_t ncap = gr->capfails ? gr->capfails * 2 : 64;
+                struct vufail *nf = realloc(gr->fails, ncap * sizeof(*nf));
+                if (nf == NULL) {
+                    return err_set(e, AE_NOMEM, "out of memory");
+                }
+                gr->fails = nf;
+                gr->capfails = ncap;
+            }
+            if (rc == 1) {
+                gr->fails[gr->nfails++] = (struct vufail){r, (uint32_t)k, status, aux};
+            } else if (rc == AE_INTERNAL) {
+                return err_set(e, rc, "a line number beyond %llu: the key sets cannot record it",
+                               (unsigned long long)KSET_MAX_LINE);
+            } else if (rc != 0) {
+                return err_set(e, AE_NOMEM, "out of memory checking unique keys");
+            }
+        }
+    }
+    if (g == 0) {
+        vb->grouped = true;
+    }
+    return 0;
+}
+
+static int cmp_ufail(const void *a, const void *b)
+{
+    const struct vufail *x = a;
+    const struct vufail *y = b;
+    if (x->row != y->row) {
+        return x->row < y->row ? -1 : 1;
+    }
+    return x->set < y->set ? -1 : (x->set > y->set);
+}
+
+/* The groups' failures recorded as run_unique records them: by row, then key set. */
+static int merge_groups(struct validator *v, struct vblock *vb, size_t first, size_t n,
+                        struct batch *out, size_t base, struct err *e)
+{
+    (void)n;
+    size_t total = 0;
+    for (size_t g = 0; g < vb->ngroups; g++) {
+        total += vb->groups[g].nfails;
+    }
+    if (total == 0) {
+        return 0;
+    }
+    struct vufail *all = malloc(total * sizeof(*all));
+    if (all == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    size_t at = 0;
+    for (size_t g = 0; g < vb->ngroups; g++) {
+        memcpy(all + at, vb->groups[g].fails, vb->groups[g].nfails * sizeof(*all));
+        at += vb->groups[g].nfails;
+    }
+    qsort(all, total, sizeof(*all), cmp_ufail);
+    int rc = 0;
+    for (size_t i = 0; i < total && rc == 0; i++) {
+        uint32_t id = v->kcol[all[i].set];
+        bool frame = id >= v->nout;
+        rc = rec(v, first + all[i].row, frame ? id - (uint32_t)v->nout : id,
+                 frame ? VF_FRAME_UNIQUE : VF_UNIQUE, all[i].status, 0, all[i].aux);
+        out->row_ok[base + all[i].row] = 0;
+    }
+    free(all);
+    return rc != 0 ? err_set(e, AE_NOMEM, "out of memory") : 0;
+}
+
 int validator_commit(struct validator *v, struct vblock *vb, const struct record_block *in,
                      size_t first, struct batch *out, struct err *e)
 {
@@ -1343,7 +1539,12 @@ int validator_commit(struct validator *v, struct vblock *vb, const struct record
         vb_swap(v, vb);
         return err_set(e, AE_NOMEM, "out of memory validating rows");
     }
-    rc = run_unique(v, vb->keys, in, first, n, out, base, e);
+    if (vb->grouped) {
+        vb->grouped = false;
+        rc = merge_groups(v, vb, first, n, out, base, e);
+    } else {
+        rc = run_unique(v, vb->keys, in, first, n, out, base, e);
+    }
     if (rc != 0) {
         vb_swap(v, vb);
         return rc;

@@ -175,6 +175,22 @@ int validator_commit(struct validator *v, struct vblock *vb, const struct record
                      size_t first, struct batch *out, struct err *e) ASTRO_WUR;
 int validator_absorb(struct validator *v, const struct validator *w, struct err *e) ASTRO_WUR;
 
+/* Parallel uniqueness. The keys of a block are computed by validator_run_local; their probes into
+ * the key sets can also leave the commit: validator_unique_groups(v, G) splits the sets' hash
+ * partitions into G groups (partition % G), and validator_unique_group(v, vb, in, first, g), for
+ * each g, probes the keys of group g only, on any thread, at the same time as the other groups,
+ * provided that each group sees the blocks in file order (group g of block k after group g of
+ * block k-1: then every partition still sees its keys in file order, which decides which
+ * occurrence is first). The commit of the block, once every group is done, records the groups'
+ * failures by row and key set, exactly as the probes in the commit would have. Returns the
+ * number of groups (0: keep the probes in the commit; so for fewer than 2 groups, no key, or a
+ * spilled check) or AE_NOMEM. Call once, after the pre-pass, before the first block.
+ * vblock_set_groups gives a block room for G groups (0, AE_NOMEM, or AE_INTERNAL for another G). */
+int validator_unique_groups(struct validator *v, size_t groups, struct err *e) ASTRO_WUR;
+int vblock_set_groups(struct vblock *vb, size_t groups) ASTRO_WUR;
+int validator_unique_group(struct validator *v, struct vblock *vb, const struct record_block *in,
+                           size_t first, size_t g, struct err *e) ASTRO_WUR;
+
 /* report_duplicates (Pandera's meaning, for unique: true columns and frame-level unique sets):
  * exclude_first fails every occurrence of a key but the first, exclude_last every one but the
  * last, all every one. When the schema does not state it, astro keeps the first occurrence

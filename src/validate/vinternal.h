@@ -189,6 +189,8 @@ struct validator {
     struct vkey *keys;        /* per row of the current block: the key of one set */
     size_t capkeys;
     struct kspill *spill; /* the key check spilled to disk (validator_plan_keys), or NULL */
+    size_t ugroups;       /* validator_unique_groups: partition groups probed in parallel, or 0 */
+    uint32_t *kcol;       /* per key set (key_sets order): output column, or nout + frame set */
     struct buf scratch;
 };
 

@@ -845,11 +845,12 @@ static void test_unique_across_batches(void **state)
     rig_close(&g);
 }
 
-/* The key check planned in memory and spilled to disk (validator_plan_keys with a 1 MiB budget:
- * every key goes through the spill file) gives the same failure cases in the same order and the
- * same row_ok, for int, decimal(20,2) (a fingerprint), date, string and two-column keys, with
+/* The key check planned in memory, spilled to disk (validator_plan_keys with a 1 MiB budget:
+ * every key goes through the spill file) and probed in 3 partition groups (validator_unique_group,
+ * the groups of each block in a shuffled order) gives the same failure cases in the same order and
+ * the same row_ok, for int, decimal(20,2) (a fingerprint), date, string and two-column keys, with
  * nulls (which take no part), in every report_duplicates mode, over several blocks. */
-static void run_keys(const char *mode, bool spill, struct capture *cap, uint8_t *ok)
+static void run_keys(const char *mode, int how, struct capture *cap, uint8_t *ok)
 {
     struct column_spec cols[6] = {col("id", DT_INT64, true),    col("code", DT_STR, true),
                                   col("amt", DT_DECIMAL, true), col("day", DT_DATE, true),
@@ -876,6 +877,8 @@ static void run_keys(const char *mode, bool spill, struct capture *cap, uint8_t 
     /* rig_open captured its own sink; point the validator at cap instead. */
     validator_free(g.v);
     assert_int_equal(validator_new(&g.v, &s, hdr, 6, 1, &g.fs, &e), 0);
+    /* how: 0 in memory, 1 spilled, 2 in memory with the probes split in 3 partition groups */
+    bool spill = how == 1;
     assert_int_equal(validator_plan_keys(g.v, 120, spill ? "/tmp" : NULL, 1, &e), 0);
     assert_int_equal(validator_spilled(g.v), spill);
     struct trows t[3];
@@ -916,12 +919,29 @@ static void run_keys(const char *mode, bool spill, struct capture *cap, uint8_t 
         }
         assert_int_equal(validator_prepass_done(g.v, &e), 0);
     }
+    struct vblock *vb = NULL;
+    if (how == 2) {
+        assert_int_equal(validator_unique_groups(g.v, 3, &e), 3);
+        assert_int_equal(vblock_new(&vb), 0);
+        assert_int_equal(vblock_set_groups(vb, 3), 0);
+    }
     for (int b = 0; b < 3; b++) {
-        rig_run(&g, &t[b]);
+        if (how == 2) {
+            /* The groups in any order (each sees the blocks in file order). */
+            batch_reset(&g.b);
+            assert_int_equal(validator_run_local(g.v, &t[b].r, 0, &g.b, vb, &e), 0);
+            for (size_t k = 0; k < 3; k++) {
+                assert_int_equal(validator_unique_group(g.v, vb, &t[b].r, 0, (k + 2) % 3, &e), 0);
+            }
+            assert_int_equal(validator_commit(g.v, vb, &t[b].r, 0, &g.b, &e), 0);
+        } else {
+            rig_run(&g, &t[b]);
+        }
         memcpy(ok + b * 40, g.b.row_ok, 40);
         trows_free_raw(&t[b]);
         trows_free(&t[b]);
     }
+    vblock_free(vb);
     validator_free(g.v);
     g.v = NULL;
     batch_release(&g.b);
@@ -932,10 +952,17 @@ static void test_unique_spilled_same(void **state)
     (void)state;
     const char *modes[] = {NULL, "exclude_first", "all", "exclude_last"};
     for (size_t m = 0; m < 4; m++) {
-        struct capture mem = {0}, disk = {0};
-        uint8_t ok_mem[120], ok_disk[120];
-        run_keys(modes[m], false, &mem, ok_mem);
-        run_keys(modes[m], true, &disk, ok_disk);
+        struct capture mem = {0}, disk = {0}, grp = {0};
+        uint8_t ok_mem[120], ok_disk[120], ok_grp[120];
+        run_keys(modes[m], 0, &mem, ok_mem);
+        run_keys(modes[m], 1, &disk, ok_disk);
+        run_keys(modes[m], 2, &grp, ok_grp);
+        assert_int_equal(mem.n, grp.n);
+        for (size_t i = 0; i < mem.n; i++) {
+            assert_string_equal(mem.items[i], grp.items[i]);
+        }
+        assert_memory_equal(ok_mem, ok_grp, 120);
+        capture_free(&grp);
         size_t uniq = 0;
         for (size_t i = 0; i < mem.n; i++) {
             uniq += strstr(mem.items[i], "|unique|") != NULL ||
