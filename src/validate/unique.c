@@ -484,40 +484,43 @@ int kspill_new(struct kspill **out, const char *dir, const bool *fp, size_t nset
     return 0;
 }
 
-static int pwrite_all(int fd, const void *p, size_t n, uint64_t off, struct err *e)
+/* pwrite (write) or pread the whole of [p, p + n) at off, retrying short transfers. */
+static int pio_all(int fd, void *p, size_t n, uint64_t off, bool write, struct err *e)
 {
-    const char *c = p;
+    char *c = p;
     while (n > 0) {
-        ssize_t w = pwrite(fd, c, n, (off_t)off);
-        if (w < 0 && errno == EINTR) {
+        ssize_t k = write ? pwrite(fd, c, n, (off_t)off) : pread(fd, c, n, (off_t)off);
+        if (k < 0 && errno == EINTR) {
             continue;
         }
-        if (w <= 0) {
-            return err_errno(e, w < 0 ? errno : ENOSPC, "cannot write the key spill file");
+        if (k <= 0) {
+            return err_errno(e, k < 0 ? errno : (write ? ENOSPC : EIO),
+                             "cannot %s the key spill file", write ? "write" : "read");
         }
-        c += w;
-        n -= (size_t)w;
-        off += (uint64_t)w;
+        c += k;
+        n -= (size_t)k;
+        off += (uint64_t)k;
     }
     return 0;
 }
 
-static int pread_all(int fd, void *p, size_t n, uint64_t off, struct err *e)
+void *kgrow(void *p, size_t *cap, size_t need, size_t elem)
 {
-    char *c = p;
-    while (n > 0) {
-        ssize_t r = pread(fd, c, n, (off_t)off);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r <= 0) {
-            return err_errno(e, r < 0 ? errno : EIO, "cannot read the key spill file");
-        }
-        c += r;
-        n -= (size_t)r;
-        off += (uint64_t)r;
+    if (need <= *cap) {
+        return p;
     }
-    return 0;
+    size_t ncap = *cap ? *cap : 64;
+    while (ncap < need) {
+        if (ncap > SIZE_MAX / 2 / elem) {
+            return NULL;
+        }
+        ncap *= 2;
+    }
+    void *np = realloc(p, ncap * elem);
+    if (np != NULL) {
+        *cap = ncap;
+    }
+    return np;
 }
 
 static int flush_part(struct kspill *s, size_t p, struct err *e)
@@ -526,17 +529,13 @@ static int flush_part(struct kspill *s, size_t p, struct err *e)
     if (n == 0) {
         return 0;
     }
-    if (s->nchunks == s->capchunks) {
-        size_t ncap = s->capchunks ? s->capchunks * 2 : 256;
-        struct kchunk *nc = realloc(s->chunks, ncap * sizeof(*nc));
-        if (nc == NULL) {
-            return err_set(e, AE_NOMEM, "out of memory");
-        }
-        s->chunks = nc;
-        s->capchunks = ncap;
+    struct kchunk *nc = kgrow(s->chunks, &s->capchunks, s->nchunks + 1, sizeof(*nc));
+    if (nc == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
     }
+    s->chunks = nc;
     size_t bytes = n * sizeof(struct krec);
-    int rc = pwrite_all(s->fd, s->bufs + p * s->per, bytes, s->end, e);
+    int rc = pio_all(s->fd, s->bufs + p * s->per, bytes, s->end, true, e);
     if (rc != 0) {
         return rc;
     }
@@ -585,15 +584,11 @@ struct vlist {
 
 static int vlist_add(struct vlist *l, uint64_t line, uint64_t aux, uint32_t set, uint32_t status)
 {
-    if (l->n == l->cap) {
-        size_t ncap = l->cap ? l->cap * 2 : 256;
-        struct kspill_verdict *nv = realloc(l->v, ncap * sizeof(*nv));
-        if (nv == NULL) {
-            return AE_NOMEM;
-        }
-        l->v = nv;
-        l->cap = ncap;
+    struct kspill_verdict *nv = kgrow(l->v, &l->cap, l->n + 1, sizeof(*nv));
+    if (nv == NULL) {
+        return AE_NOMEM;
     }
+    l->v = nv;
     l->v[l->n++] = (struct kspill_verdict){line, aux, set, status};
     return 0;
 }
@@ -679,7 +674,7 @@ static void sift_down(struct kspill *s, size_t i)
 static int run_fill(struct kspill *s, struct krun *r, struct err *e)
 {
     size_t n = r->n < RUN_WINDOW ? (size_t)r->n : RUN_WINDOW;
-    int rc = pread_all(s->vfd, r->buf, n * sizeof(*r->buf), r->off, e);
+    int rc = pio_all(s->vfd, r->buf, n * sizeof(*r->buf), r->off, false, e);
     if (rc != 0) {
         return rc;
     }
@@ -729,7 +724,8 @@ int kspill_finish(struct kspill *s, struct err *e)
         }
         size_t at = 0;
         for (; c < c1 && rc == 0; c++) {
-            rc = pread_all(s->fd, recs + at, s->chunks[c].n * sizeof(*recs), s->chunks[c].off, e);
+            rc = pio_all(s->fd, recs + at, s->chunks[c].n * sizeof(*recs), s->chunks[c].off, false,
+                         e);
             at += s->chunks[c].n;
         }
         if (n > s->max_part) {
@@ -741,7 +737,7 @@ int kspill_finish(struct kspill *s, struct err *e)
         }
         if (rc == 0 && vl.n > 0) {
             qsort(vl.v, vl.n, sizeof(*vl.v), cmp_verdict);
-            rc = pwrite_all(s->vfd, vl.v, vl.n * sizeof(*vl.v), s->vend, e);
+            rc = pio_all(s->vfd, vl.v, vl.n * sizeof(*vl.v), s->vend, true, e);
             s->runs[s->nruns++] = (struct krun){s->vend, vl.n, 0, 0, NULL};
             s->vend += vl.n * sizeof(*vl.v);
             s->verdicts += vl.n;

@@ -101,6 +101,11 @@ uint64_t kset_bytes(const struct kset *s);
 
 void kset_release(struct kset *s);
 
+/* Grows the array p of elem-byte items (capacity *cap) to hold at least need, doubling: returns
+ * the array (p itself when it is big enough), or NULL with p and *cap unchanged (still owned by
+ * the caller). */
+void *kgrow(void *p, size_t *cap, size_t need, size_t elem) ASTRO_WUR;
+
 /*
  * struct kspill: the keys of a whole file on disk, in hash partitions, for files whose key sets
  * would not fit in the memory limit. A pre-pass writes every key of every key set with its line

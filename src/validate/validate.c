@@ -1447,14 +1447,12 @@ int validator_unique_group(struct validator *v, struct vblock *vb, const struct 
             unsigned status = 0;
             uint64_t aux = 0;
             int rc = probe_key(v->dup_mode, set, pset, keys[r], in->line[first + r], &status, &aux);
-            if (rc == 1 && gr->nfails == gr->capfails) {
-                size_t ncap = gr->capfails ? gr->capfails * 2 : 64;
-                struct vufail *nf = realloc(gr->fails, ncap * sizeof(*nf));
+            if (rc == 1) {
+                struct vufail *nf = kgrow(gr->fails, &gr->capfails, gr->nfails + 1, sizeof(*nf));
                 if (nf == NULL) {
                     return err_set(e, AE_NOMEM, "out of memory");
                 }
                 gr->fails = nf;
-                gr->capfails = ncap;
             }
             if (rc == 1) {
                 gr->fails[gr->nfails++] = (struct vufail){r, (uint32_t)k, status, aux};
