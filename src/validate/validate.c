@@ -1498,8 +1498,10 @@ static int merge_groups(struct validator *v, struct vblock *vb, size_t first, si
     }
     size_t at = 0;
     for (size_t g = 0; g < vb->ngroups; g++) {
-        memcpy(all + at, vb->groups[g].fails, vb->groups[g].nfails * sizeof(*all));
-        at += vb->groups[g].nfails;
+        if (vb->groups[g].nfails > 0) {
+            memcpy(all + at, vb->groups[g].fails, vb->groups[g].nfails * sizeof(*all));
+            at += vb->groups[g].nfails;
+        }
     }
     qsort(all, total, sizeof(*all), cmp_ufail);
     int rc = 0;
