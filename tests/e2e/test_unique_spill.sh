@@ -121,6 +121,14 @@ echo "$OUT" > v.disk.json
 run_astro validate data/t.csv --format json
 echo "$OUT" > v.mem.json
 cmp -s v.disk.json v.mem.json || fail "validate report differs spilled"
+for n in 1 3; do
+  run_astro validate data/t.csv --memory-limit 1M --fail-fast --threads $n
+  echo "$OUT" > ff.disk.$n
+  run_astro validate data/t.csv --fail-fast --threads $n
+  echo "$OUT" > ff.mem.$n
+  cmp -s ff.disk.$n ff.mem.$n || fail "--fail-fast report differs spilled, --threads $n: $(diff ff.mem.$n ff.disk.$n | head -4)"
+done
+assert_contains "$(cat ff.mem.1)" "line 1501: '1499'" "--fail-fast stops at the first repeated id"
 TMPDIR=/nonexistent-astro-dir run_astro validate data/t.csv --memory-limit 1M
 assert_eq "$RC" "3" "an unusable spill folder is an environment error"
 assert_contains "$ERR" "/nonexistent-astro-dir" "the message names the folder"
