@@ -32,6 +32,34 @@ int cli_parse_threads(const char *arg, int *out, struct err *e)
     return 0;
 }
 
+int cli_parse_memory_limit(const char *arg, uint64_t *out, struct err *e)
+{
+    char *end = NULL;
+    unsigned long long n = strtoull(arg, &end, 10);
+    unsigned shift = 0;
+    if (end != arg && (*end == 'K' || *end == 'k')) {
+        shift = 10;
+    } else if (end != arg && (*end == 'M' || *end == 'm')) {
+        shift = 20;
+    } else if (end != arg && (*end == 'G' || *end == 'g')) {
+        shift = 30;
+    }
+    if (shift != 0) {
+        end++;
+        if (*end == 'B' || *end == 'b') {
+            end++;
+        }
+    }
+    if (end == arg || *end != '\0' || arg[0] == '-' || n == 0 || n > (UINT64_MAX >> 30) ||
+        (n << shift) < ((uint64_t)1 << 20)) {
+        return err_set(e, AE_CONFIG,
+                       "--memory-limit takes a size of at least 1M, such as 256M or 2G, not '%s'",
+                       arg);
+    }
+    *out = (uint64_t)n << shift;
+    return 0;
+}
+
 int cli_exit_code(int ae_code)
 {
     switch (ae_code) {

@@ -31,5 +31,8 @@ int cli_exit_code(int ae_code);
 int cli_default_threads(void);
 /* Parses a --threads value: a whole number 1..CLI_MAX_THREADS, else AE_CONFIG. */
 int cli_parse_threads(const char *arg, int *out, struct err *e) ASTRO_WUR;
+/* --memory-limit SIZE: bytes, or with a K, M or G suffix (powers of 1024, an optional B after
+ * it); at least 1M. AE_CONFIG naming the option otherwise. */
+int cli_parse_memory_limit(const char *arg, uint64_t *out, struct err *e) ASTRO_WUR;
 
 #endif

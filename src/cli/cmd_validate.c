@@ -37,13 +37,14 @@ struct vopts {
     const char *cases_path; /* NULL: {file's base name without extension}.failure_cases.csv */
     uint64_t max_cases;     /* 0 = unlimited */
     int threads;
+    uint64_t memory_limit; /* 0 = the engine's default */
 };
 
 static void usage_validate(FILE *out)
 {
     fputs("usage: astro [global options] validate FILE [--spec NAME] [--format text|json]\n"
           "                [--fail-fast] [--max-failure-cases N] [--failure-cases csv]\n"
-          "                [--failure-cases-file PATH] [--threads N]\n"
+          "                [--failure-cases-file PATH] [--threads N] [--memory-limit SIZE]\n"
           "\n"
           "Validates FILE against a spec of astro.yaml without creating a run and without\n"
           "writing Parquet. The spec is --spec NAME, else the one spec whose source_pattern\n"
@@ -59,6 +60,9 @@ static void usage_validate(FILE *out)
           "  --failure-cases-file P   the same, to P ('-' for stdout)\n"
           "  --threads N              threads reading and validating the file (default: the\n"
           "                           number of processors, at most 8)\n"
+          "  --memory-limit SIZE      memory the unique checks' key sets may take (default\n"
+          "                           256M; K, M, G suffixes); past it the keys spill to\n"
+          "                           disk under $TMPDIR (or /tmp), with the same result\n"
           "Exit status: 0 valid, 1 invalid, 2 usage or configuration error, 3 environment\n"
           "error.\n",
           out);
@@ -270,6 +274,7 @@ static int parse_args(int argc, char **argv, struct vopts *vo, struct err *e)
         {"failure-cases", required_argument, NULL, 'c'},
         {"failure-cases-file", required_argument, NULL, 'o'},
         {"threads", required_argument, NULL, 't'},
+        {"memory-limit", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -289,6 +294,13 @@ static int parse_args(int argc, char **argv, struct vopts *vo, struct err *e)
         case 'x': vo->fail_fast = true; break;
         case 't': {
             int rc = cli_parse_threads(optarg, &vo->threads, e);
+            if (rc != 0) {
+                return rc;
+            }
+            break;
+        }
+        case 'L': {
+            int rc = cli_parse_memory_limit(optarg, &vo->memory_limit, e);
             if (rc != 0) {
                 return rc;
             }
@@ -411,6 +423,7 @@ int cmd_validate(const struct cli_globals *g, int argc, char **argv)
         .fs = report_sink(rep),
         .fail_fast = vo.fail_fast,
         .threads = vo.threads,
+        .memory_limit = vo.memory_limit,
         .progress = progress_feed,
         .progress_ctx = &feed,
     };
@@ -420,6 +433,11 @@ int cmd_validate(const struct cli_globals *g, int argc, char **argv)
         goto out;
     }
     rc = ingest_file_run(file, NULL, &res, &e);
+    if (rc == 0 && res.keys_spilled) {
+        log_msg(&log, LOG_INFO, spec->name,
+                "the unique keys did not fit in --memory-limit: they were checked on disk "
+                "(the key columns were read twice)");
+    }
     if (rc != 0) {
         goto out;
     }

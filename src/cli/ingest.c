@@ -20,7 +20,7 @@ static void usage_ingest(FILE *out)
 {
     fputs("usage: astro [global options] ingest SOURCE_DIR [--compression CODEC[:LEVEL]]\n"
           "                                            [--failure-cases csv] [--threads N]\n"
-          "                                            [--fail-fast]\n"
+          "                                            [--fail-fast] [--memory-limit SIZE]\n"
           "\n"
           "Checks that SOURCE_DIR holds exactly the files astro.yaml expects, validates each\n"
           "against its schema and writes typed Parquet into a new run folder .working/RUN_ID/.\n"
@@ -30,7 +30,9 @@ static void usage_ingest(FILE *out)
           "CODEC is zstd (default, level 1), snappy, gzip or none; zstd:3 or gzip:6 set a level.\n"
           "--fail-fast stops each file at its first failing row (for development).\n"
           "--threads N: threads working on each file (reading, validating, encoding and\n"
-          "compressing overlap); the default is the number of processors, at most 8.\n",
+          "compressing overlap); the default is the number of processors, at most 8.\n"
+          "--memory-limit SIZE: memory the unique checks' key sets may take (default 256M;\n"
+          "K, M, G suffixes); past it the keys spill to disk under the run folder.\n",
           out);
 }
 
@@ -58,6 +60,7 @@ int cmd_ingest(const struct cli_globals *g, int argc, char **argv)
         {"failure-cases", required_argument, NULL, 'f'},
         {"threads", required_argument, NULL, 't'},
         {"fail-fast", no_argument, NULL, 'x'},
+        {"memory-limit", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -105,6 +108,12 @@ int cmd_ingest(const struct cli_globals *g, int argc, char **argv)
             }
             break;
         case 'x': o.fail_fast = true; break;
+        case 'm':
+            rc = cli_parse_memory_limit(optarg, &o.memory_limit, &e);
+            if (rc != 0) {
+                goto out;
+            }
+            break;
         case 'h': usage_ingest(stdout); return 0;
         default: usage_ingest(stderr); return AE_CONFIG;
         }

@@ -245,6 +245,8 @@ static int ingest_file(struct delivery *in, const struct source_file *sf, struct
         .fs = report_sink(rep),
         .fail_fast = in->o->fail_fast,
         .threads = in->o->threads,
+        .memory_limit = in->o->memory_limit,
+        .spill_dir = in->run_dir, /* keys spill under the run folder (unlinked at once) */
         .progress = in->o->progress,
         .progress_ctx = in->o->progress_ctx,
     };
@@ -264,6 +266,11 @@ static int ingest_file(struct delivery *in, const struct source_file *sf, struct
     rc = ingest_file_run(file, sink_open ? &sink : NULL, &fc, e);
     if (rc != 0) {
         goto out;
+    }
+    if (fc.keys_spilled) {
+        log_msg(in->log, LOG_INFO, name,
+                "the unique keys did not fit in --memory-limit: they were checked on disk "
+                "(the key columns were read twice)");
     }
     res->size = fc.size;
     res->rows_read = fc.rows_read;

@@ -30,6 +30,7 @@ struct delivery_opts {
     int threads;             /* per file (engine.h) */
     bool failure_cases_csv;  /* also errors/{name}.failure_cases.csv */
     bool fail_fast;          /* stop each file at its first failing row */
+    uint64_t memory_limit;   /* for the key sets of each file (engine.h); 0 = the default */
     void (*progress)(void *ctx, const struct ingest_progress *p); /* per file (engine.h); NULL */
     void *progress_ctx;
 };

@@ -66,7 +66,8 @@ static int header_names(const struct record_block *rows, char ***out, size_t *n,
 #define FC_BLOCK_BYTES ((size_t)1 << 20)
 #define FC_FIRST_ROWS 512
 
-enum fc_state { B_FREE, B_BUSY, B_READ, B_DONE };
+/* B_VALID: validated, its keys waiting for the probes of every partition group (unique). */
+enum fc_state { B_FREE, B_BUSY, B_READ, B_VALID, B_DONE };
 
 struct fc_block {
     struct record_block rows;
@@ -76,6 +77,7 @@ struct fc_block {
     uint64_t seq;   /* position in the file, from 0 */
     uint64_t bytes; /* source bytes read once the block was complete (progress) */
     enum fc_state state;
+    size_t groups_done; /* B_VALID: partition groups that have probed its keys */
 };
 
 /* The state shared by the threads working on one file. */
@@ -95,6 +97,9 @@ struct fc_pool {
     bool reading, committing, eof, stop;
     uint64_t next_seq;   /* of the next block read */
     uint64_t commit_seq; /* of the next block to commit */
+    size_t ngroups;      /* partition groups of the unique probes (0: probed in the commit) */
+    uint64_t *group_seq; /* per group: the block it probes next (file order) */
+    bool *group_busy;
     int rc;
     struct err err;
     bool bad_input;           /* the reader refused the data (AE_FORMAT): the file fails */
@@ -168,6 +173,25 @@ static int fc_commit(struct fc_pool *p, struct fc_block *b, struct err *e)
     return 0;
 }
 
+/* Under the lock: a block whose keys a free partition group can probe next (each group takes the
+ * blocks in file order), with *g the group. */
+static struct fc_block *fc_group_task(struct fc_pool *p, size_t *g)
+{
+    for (size_t k = 0; k < p->ngroups; k++) {
+        if (p->group_busy[k]) {
+            continue;
+        }
+        for (size_t i = 0; i < p->nblocks; i++) {
+            struct fc_block *b = &p->blocks[i];
+            if (b->state == B_VALID && b->seq == p->group_seq[k]) {
+                *g = k;
+                return b;
+            }
+        }
+    }
+    return NULL;
+}
+
 static void fc_work(struct fc_pool *p, size_t index)
 {
     struct validator *mine = p->clones != NULL ? p->clones[index] : p->v;
@@ -176,6 +200,7 @@ static void fc_work(struct fc_pool *p, size_t index)
     pthread_mutex_lock(&p->mu);
     while (!p->stop) {
         struct fc_block *b;
+        size_t g = 0;
         int rc = 0;
         if (!p->committing && (b = fc_find(p, B_DONE, false, p->commit_seq)) != NULL) {
             p->committing = true;
@@ -221,6 +246,19 @@ static void fc_work(struct fc_pool *p, size_t index)
                 b->seq = p->next_seq++;
                 b->state = B_READ;
             }
+        } else if ((b = fc_group_task(p, &g)) != NULL) {
+            p->group_busy[g] = true;
+            pthread_mutex_unlock(&p->mu);
+            rc = validator_unique_group(p->v, b->vb, &b->rows, b->first, g, &e);
+            pthread_mutex_lock(&p->mu);
+            p->group_busy[g] = false;
+            p->group_seq[g]++;
+            if (++b->groups_done == p->ngroups) {
+                b->state = B_DONE;
+            }
+            if (rc != 0) {
+                fc_fail(p, rc, &e);
+            }
         } else if ((b = fc_find(p, B_READ, true, 0)) != NULL) {
             b->state = B_BUSY;
             pthread_mutex_unlock(&p->mu);
@@ -231,7 +269,8 @@ static void fc_work(struct fc_pool *p, size_t index)
             }
             rc = validator_run_local(mine, &b->rows, b->first, &b->batch, b->vb, &e);
             pthread_mutex_lock(&p->mu);
-            b->state = B_DONE;
+            b->state = p->ngroups > 0 ? B_VALID : B_DONE;
+            b->groups_done = 0;
             if (rc != 0) {
                 fc_fail(p, rc, &e);
             }
@@ -362,9 +401,10 @@ static const struct input_ops *reader_of(const struct ingest_file *f)
     return f->o.reader != NULL ? f->o.reader : input_ops_for(f->o.spec->format);
 }
 
-/* report_duplicates: all / exclude_last need every key before the first verdict on a row: a
- * first pass over the file (a second reader, the same records) feeds the validator's pre-pass.
- * Only a spec that needs it pays for reading the file twice. A record the reader refuses ends the
+/* report_duplicates: all / exclude_last, and a key check spilled to disk (plan_keys), need every
+ * key before the first verdict on a row: a first pass over the file (a second reader, the same
+ * records) feeds the validator's pre-pass. Only a spec that needs it pays for reading the file
+ * twice. A record the reader refuses ends the
  * pre-pass early: the main pass meets it again and reports it. */
 static int prepass(struct ingest_file *f, struct err *e)
 {
@@ -393,12 +433,93 @@ static int prepass(struct ingest_file *f, struct err *e)
         first = 0;
     }
     if (rc == 0) {
-        validator_prepass_done(f->v);
+        rc = validator_prepass_done(f->v, e);
     }
     record_block_release(&rows);
     input_close(&in);
     close(fd);
     return rc;
+}
+
+/* An upper bound on the file's data rows: its line breaks, plus one for a last line without. */
+static int count_rows(const struct ingest_file *f, uint64_t *rows, struct err *e)
+{
+    enum { CHUNK = 1 << 20 };
+    char *buf = malloc(CHUNK);
+    if (buf == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    uint64_t n = 1;
+    off_t off = 0;
+    int rc = 0;
+    for (;;) {
+        ssize_t r = pread(f->fd, buf, CHUNK, off);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r < 0) {
+            rc = err_errno(e, errno, "cannot read %s", f->path);
+            break;
+        }
+        if (r == 0) {
+            break;
+        }
+        const char *q = buf, *end = buf + r;
+        while ((q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
+            n++;
+            q++;
+        }
+        off += r;
+    }
+    free(buf);
+    *rows = n;
+    return rc;
+}
+
+/* Plans the key sets within the memory limit (engine.h, "Keys"): in memory, sized once, when a
+ * bound on the rows shows they fit; on disk otherwise. The cheap bounds come first: the average
+ * record of the first block (an estimate), the size over the shortest possible record (a bound);
+ * the line breaks are counted only when those two disagree. */
+static int plan_keys(struct ingest_file *f, struct err *e)
+{
+    uint64_t limit = f->o.memory_limit ? f->o.memory_limit : INGEST_DEFAULT_MEMORY_LIMIT;
+    uint64_t size = (uint64_t)f->st0.st_size;
+    if (validator_key_bytes(f->v, 0) == 0 || validator_stopped(f->v)) {
+        return 0;
+    }
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < f->rows.nrows; i++) {
+        bytes += f->rows.raw_len[i] + 1;
+    }
+    uint64_t avg = f->rows.nrows ? bytes / f->rows.nrows : 1;
+    uint64_t est = size / (avg ? avg : 1) + 1;
+    uint64_t shortest = f->nnames ? f->nnames : validator_out_ncols(f->v);
+    uint64_t hard = size / (shortest ? shortest : 1) + 1;
+    uint64_t rows = 0;
+    bool spill = false;
+    if (validator_key_bytes(f->v, est) > limit) {
+        spill = true;
+        rows = est + est / 4;
+    } else if (validator_key_bytes(f->v, hard) / 2 * 3 <= limit) {
+        rows = est; /* the sets may grow past it, by 1.5x at most, and still fit */
+    } else {
+        int rc = count_rows(f, &rows, e);
+        if (rc != 0) {
+            return rc;
+        }
+        spill = validator_key_bytes(f->v, rows) / 10 * 11 > limit;
+    }
+    const char *dir = NULL;
+    if (spill) {
+        dir = f->o.spill_dir;
+        if (dir == NULL) {
+            dir = getenv("TMPDIR");
+        }
+        if (dir == NULL || dir[0] == '\0') {
+            dir = "/tmp";
+        }
+    }
+    return validator_plan_keys(f->v, rows, dir, limit, e);
 }
 
 /* Records a file-level failure case (no row) through the failure sink. */
@@ -493,6 +614,10 @@ int ingest_file_open(struct ingest_file **out, const struct ingest_file_opts *o,
     }
     f->header_failed = validator_header_failed(f->v);
     validator_set_fail_fast(f->v, o->fail_fast);
+    rc = plan_keys(f, e);
+    if (rc != 0) {
+        goto fail;
+    }
     if (validator_wants_prepass(f->v) && !validator_stopped(f->v)) {
         rc = prepass(f, e);
         if (rc != 0) {
@@ -570,6 +695,28 @@ static int stream(struct ingest_file *f, struct sink *s, struct ingest_file_resu
             }
         }
     }
+    if (nthreads > 1) {
+        /* The key probes leave the sequential commit: one group of hash partitions per thread
+         * (validate.h: validator_unique_groups). */
+        rc = validator_unique_groups(f->v, nthreads, e);
+        if (rc < 0) {
+            goto out;
+        }
+        pool.ngroups = (size_t)rc;
+        rc = 0;
+        pool.group_seq = calloc(pool.ngroups ? pool.ngroups : 1, sizeof(*pool.group_seq));
+        pool.group_busy = calloc(pool.ngroups ? pool.ngroups : 1, sizeof(*pool.group_busy));
+        if (pool.group_seq == NULL || pool.group_busy == NULL) {
+            rc = err_set(e, AE_NOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < pool.nblocks && pool.ngroups > 0; i++) {
+            if (vblock_set_groups(pool.blocks[i].vb, pool.ngroups) != 0) {
+                rc = err_set(e, AE_NOMEM, "out of memory");
+                goto out;
+            }
+        }
+    }
     /* The block read with the header is the first one. */
     pool.blocks[0].rows = f->rows;
     memset(&f->rows, 0, sizeof(f->rows));
@@ -619,6 +766,8 @@ out:
         vblock_free(pool.blocks[i].vb);
     }
     free(pool.blocks);
+    free(pool.group_seq);
+    free(pool.group_busy);
     for (size_t t = 0; pool.clones != NULL && t < nthreads; t++) {
         validator_free(pool.clones[t]);
     }
@@ -661,6 +810,7 @@ int ingest_file_run(struct ingest_file *f, struct sink *s, struct ingest_file_re
     }
     f->ran = true;
     res->size = (uint64_t)f->st0.st_size;
+    res->keys_spilled = f->v != NULL && validator_spilled(f->v);
     if (f->empty) {
         snprintf(res->reason, sizeof(res->reason),
                  "%s is empty: expected a header row naming the columns", f->path);

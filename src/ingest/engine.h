@@ -19,6 +19,15 @@
  * - otherwise the file passes when rows_invalid <= the allowed number of bad rows: max_bad_rows
  *   and floor(max_bad_row_fraction * rows_read), the stricter of the two when both are set, 0 when
  *   neither is (any failure fails the file, as Pandera does). Failing rows are never written.
+ *
+ * Keys: the key sets of unique columns and frame-level unique sets are planned when the file is
+ * opened, within ingest_file_opts.memory_limit. From the file's size and its first records the
+ * engine bounds the rows (counting the file's line breaks when the size alone does not settle
+ * it); when the sets, sized for that bound, fit the limit they stay in memory and are sized once;
+ * otherwise the check spills to disk under spill_dir (validate.h: validator_plan_keys): a first
+ * pass writes the keys to hash partitions and judges them partition by partition, and the main
+ * pass applies the verdicts, identical to the in-memory ones (same failure cases, same order,
+ * same verdict with any threshold). ingest_file_result.keys_spilled tells which way it went.
  */
 #ifndef ASTRO_INGEST_ENGINE_H
 #define ASTRO_INGEST_ENGINE_H
@@ -51,7 +60,12 @@ struct ingest_file_opts {
     void *progress_ctx;
     const struct input_ops *reader; /* NULL: the reader of spec->format (input_ops_for); tests
                                        plug in their own */
+    uint64_t memory_limit; /* bytes the key sets of unique checks may take; 0 = the default,
+                              INGEST_DEFAULT_MEMORY_LIMIT (see "Keys" above) */
+    const char *spill_dir; /* where keys spill past the limit (borrowed); NULL = $TMPDIR or /tmp */
 };
+
+#define INGEST_DEFAULT_MEMORY_LIMIT ((uint64_t)256 << 20)
 
 struct ingest_file_result {
     uint64_t size;
@@ -65,6 +79,7 @@ struct ingest_file_result {
     bool ok;                   /* the verdict */
     bool stopped;              /* fail_fast stopped before the end of the file */
     bool changed;              /* the file changed while it was read (still being written) */
+    bool keys_spilled;         /* the unique check spilled to disk (see "Keys" above) */
     char reason[512];          /* why the file failed, for people */
 };
 

@@ -1,64 +1,154 @@
 /*
- * unique.h - 128-bit hashing of keys and an open-addressing set of key hashes (private to
- * src/validate), for unique: true columns, frame-level unique sets and unique_values_eq.
+ * unique.h - keys and the compact key set behind uniqueness (private to src/validate), for
+ * unique: true columns and frame-level unique sets, and the spill of keys to disk when the key
+ * sets would not fit in the memory limit.
  *
- * The set stores only the 16-byte hash of a key and the line where it was first seen: memory is
- * 24 bytes per slot, the table at most 3/4 full, whatever the key length. Two distinct keys share
- * a hash with probability about 2^-127 per pair, which is negligible next to any real data error.
+ * A key is a struct vkey: 64 well-mixed bits (h) and 32 more bits (g). A value that fits in 8
+ * bytes (ints, dates, timestamps, bools, floats, decimal(p <= 18)) is an exact key: h is a
+ * bijective mix of its bytes and g is 0, so two values share a key only when they are equal. Any
+ * other key (strings, decimal(p > 18), several columns) is a 96-bit fingerprint of its bytes: two
+ * distinct keys collide with probability 2^-96 per pair (about 6e-14 for 10^8 distinct keys),
+ * which then reports a false duplicate, never a missed one.
+ *
+ * struct kset stores keys in KSET_PARTS partitions chosen by the top KSET_PBITS bits of h (so those
+ * bits are not stored), each an open-addressing table (linear probing, any capacity: the slot is a
+ * fixed-point multiply of h, never a modulo) of fixed-width packed entries: the remaining 54 bits
+ * of h, 32 bits of g for fingerprints, and a 34-bit tag (the line where the key was first seen,
+ * times 2, plus a flag). An exact entry is 11 bytes, a fingerprint entry 15 bytes; a table sized
+ * from kset_hint is at most 7/8 full, so an int64 key costs about 12.6-13.5 bytes and a string
+ * key about 17-18, whatever its length; a table that outgrows its hint grows by 1.5x. Nothing is
+ * allocated per key. Lines must be below 2^33 (KSET_MAX_LINE).
  */
 #ifndef ASTRO_VALIDATE_UNIQUE_H
 #define ASTRO_VALIDATE_UNIQUE_H
 
 #include "util/err.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct vhash {
-    uint64_t lo;
-    uint64_t hi;
+struct vkey {
+    uint64_t h;  /* mixed key or the fingerprint's first 64 bits */
+    uint32_t g;  /* 0 for exact keys, else 32 more fingerprint bits */
+    uint32_t ok; /* 0: no key (a null member), the other fields mean nothing */
 };
 
-/* Hashes n bytes (seed picks an independent function). Never returns the all-zero hash. */
-struct vhash vh_hash(const void *p, size_t n, uint64_t seed);
+/* Hashes n bytes (seed picks an independent function) into a 96-bit fingerprint key. */
+struct vkey vkey_hash(const void *p, size_t n, uint64_t seed);
+/* The exact key of a value of at most 8 bytes, given as its 64-bit pattern. */
+struct vkey vkey_exact(uint64_t bits);
 
-struct vset_slot {
-    uint64_t lo;
-    uint64_t hi;
-    uint64_t line;
+#define KSET_PBITS 10
+#define KSET_PARTS (1u << KSET_PBITS)
+#define KSET_MAX_LINE ((UINT64_C(1) << 33) - 1)
+
+struct kset_part {
+    unsigned char *e; /* cap entries of the set's width; tag 0 = empty */
+    uint32_t cap;
+    uint32_t count;
+    bool in_arena; /* e lies in the set's arena (not freed on its own) */
 };
 
-struct vset {
-    struct vset_slot *slots; /* cap slots, all-zero hash = empty */
-    size_t cap;              /* 0 or a power of two */
-    size_t count;
+struct kset {
+    struct kset_part *parts; /* KSET_PARTS, allocated on first use (or kset_prepare) */
+    size_t width;            /* 11 (exact) or 15 (fingerprint) */
+    uint64_t hint;           /* keys expected (kset_hint), 0 = unknown */
+    void *arena; /* with a hint: one mapping holding every partition's first table, in huge
+                    pages where the kernel allows (random probes then miss the TLB less) */
+    size_t arena_len;
 };
 
-/* Adds h (first seen at line). Returns 0 when h is new, 1 when it was already present (then
- * *first_line is the line stored with it), or AE_NOMEM (the set is unchanged). */
-int vset_add(struct vset *s, struct vhash h, uint64_t line, uint64_t *first_line) ASTRO_WUR;
+/* An empty set of exact keys (fingerprint false) or fingerprint keys. Allocates nothing. */
+void kset_init(struct kset *s, bool fingerprint);
 
-/* Makes room for extra more keys without growing (so slot addresses stay put and callers may
- * prefetch them with vset_slot_for). AE_NOMEM on failure. */
-int vset_reserve(struct vset *s, size_t extra) ASTRO_WUR;
+/* Bytes a set of n keys takes when sized by kset_hint(n) (for the memory plan). */
+uint64_t kset_bytes_for(bool fingerprint, uint64_t n);
 
-/* The first slot probed for h (for __builtin_prefetch); NULL when the set has no table. */
-static inline const void *vset_slot_for(const struct vset *s, struct vhash h)
+/* Expects about n keys in all: each partition is sized once for its share (with room for the
+ * spread of a random split), so the tables need not grow. Call before the first add. */
+void kset_hint(struct kset *s, uint64_t n);
+
+/* Adds key k (ok != 0) first seen at line (1..KSET_MAX_LINE). Returns 0 when k is new, 1 when it
+ * was already present (then *first_line is the line stored with it), or AE_NOMEM (the set is
+ * unchanged), or AE_INTERNAL for a line out of range. */
+int kset_add(struct kset *s, struct vkey k, uint64_t line, uint64_t *first_line) ASTRO_WUR;
+
+/* For a pre-pass over the whole file: records k at line, keeping the LAST line of each key and
+ * marking a key seen more than once. AE_NOMEM or AE_INTERNAL as kset_add. */
+int kset_note_last(struct kset *s, struct vkey k, uint64_t line) ASTRO_WUR;
+
+/* 1 when k is present (then *line and *dup are what kset_note_last recorded, or the first line
+ * and false for kset_add), 0 otherwise. */
+int kset_get(const struct kset *s, struct vkey k, uint64_t *line, bool *dup);
+
+/* Prefetches the first entry probed for k (nothing when its partition has no table yet). */
+void kset_prefetch(const struct kset *s, struct vkey k);
+
+/* The partition of k (0..KSET_PARTS-1). Calls on keys of different partitions touch disjoint
+ * memory, so once kset_prepare succeeded, threads that own disjoint sets of partitions may add
+ * and look up keys at the same time without a lock (validate.c: validator_unique_group). */
+static inline size_t kset_part_of(struct vkey k)
 {
-    return s->cap ? (const void *)&s->slots[(size_t)h.lo & (s->cap - 1)] : NULL;
+    return (size_t)(k.h >> (64 - KSET_PBITS));
 }
+/* Allocates the partition table (and the arena of a hinted set). AE_NOMEM. */
+int kset_prepare(struct kset *s) ASTRO_WUR;
 
-/* For a pre-pass over the whole file: records h at line, keeping the LAST line of each key and
- * marking a key seen more than once with VSET_DUP in its stored line. AE_NOMEM on failure. */
-#define VSET_DUP (UINT64_C(1) << 63)
-int vset_note_last(struct vset *s, struct vhash h, uint64_t line) ASTRO_WUR;
+/* Keys held, and bytes of the entry tables (not thread-safe against concurrent adds). */
+uint64_t kset_count(const struct kset *s);
+uint64_t kset_bytes(const struct kset *s);
 
-/* 1 and *line (with its VSET_DUP bit) when h is present, 0 otherwise. */
-int vset_get(const struct vset *s, struct vhash h, uint64_t *line);
+void kset_release(struct kset *s);
 
-/* 1 when h is present, 0 otherwise. */
-int vset_has(const struct vset *s, struct vhash h);
+/* Grows the array p of elem-byte items (capacity *cap) to hold at least need, doubling: returns
+ * the array (p itself when it is big enough), or NULL with p and *cap unchanged (still owned by
+ * the caller). */
+void *kgrow(void *p, size_t *cap, size_t need, size_t elem) ASTRO_WUR;
 
-void vset_release(struct vset *s);
+/*
+ * struct kspill: the keys of a whole file on disk, in hash partitions, for files whose key sets
+ * would not fit in the memory limit. A pre-pass writes every key of every key set with its line
+ * (kspill_put, in file order); kspill_finish then takes the partitions one at a time into a
+ * struct kset (in file order within the partition, so the answers are those of the in-memory set)
+ * and writes the verdict of every occurrence that fails as a run sorted by line; the main pass
+ * reads the verdicts back in (line, set) order, merged across the runs (kspill_next). Memory: the
+ * partition buffers (at most buf_bytes in all), then one partition's keys and set, then one small
+ * buffer per run. The file is created in dir and unlinked at once, so nothing is left behind,
+ * even after a crash.
+ */
+enum kspill_mode {
+    KSPILL_FIRST, /* every occurrence but the first fails (status 0, aux = first line) */
+    KSPILL_ALL,   /* every occurrence fails: the first with status 1 and aux = the last line,
+                     the others status 0 and aux = the first line */
+    KSPILL_LAST   /* every occurrence but the last fails: status 2, aux = the last line */
+};
+
+struct kspill_verdict {
+    uint64_t line;
+    uint64_t aux;
+    uint32_t set;
+    uint32_t status;
+};
+
+struct kspill;
+
+/* A spill for keys of nsets sets (set i is a fingerprint set when fp[i]), in a temporary file
+ * under dir, spread over nparts partitions (a power of two, 16..65536) with about buf_bytes of
+ * write buffers. AE_IO (naming dir) or AE_NOMEM. */
+int kspill_new(struct kspill **out, const char *dir, const bool *fp, size_t nsets, size_t nparts,
+               size_t buf_bytes, enum kspill_mode mode, struct err *e) ASTRO_WUR;
+/* Records key k of set at line. AE_IO or AE_NOMEM. */
+int kspill_put(struct kspill *s, uint32_t set, struct vkey k, uint64_t line,
+               struct err *e) ASTRO_WUR;
+/* Ends the pre-pass: finds the failing occurrences, partition by partition. AE_IO or AE_NOMEM. */
+int kspill_finish(struct kspill *s, struct err *e) ASTRO_WUR;
+/* The next verdict in (line, set) order: 1 and *out, or 0 when there is none left, or AE_IO. */
+int kspill_peek(struct kspill *s, struct kspill_verdict *out, struct err *e) ASTRO_WUR;
+/* Drops the verdict kspill_peek returned. */
+void kspill_pop(struct kspill *s);
+/* Keys and duplicate verdicts written, and the largest partition (for reports and tests). */
+void kspill_stats(const struct kspill *s, uint64_t *keys, uint64_t *verdicts, uint64_t *max_part);
+void kspill_free(struct kspill *s);
 
 #endif

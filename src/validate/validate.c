@@ -91,6 +91,12 @@ int validate_schema_check(const struct schema *s, struct err *e)
 
 /* ---- lifecycle --------------------------------------------------------------------------- */
 
+/* True when the keys of output column c are fingerprints (values wider than 8 bytes). */
+static bool column_fp(const struct vout *o)
+{
+    return o->st == DS_BYTES || o->st == DS_I128;
+}
+
 static int build_usets(struct validator *v, struct err *e)
 {
     const struct schema *s = &v->spec->schema;
@@ -208,6 +214,14 @@ int validator_new(struct validator **out, const struct ingest_spec *spec, const 
     if (rc != 0) {
         goto fail;
     }
+    for (size_t c = 0; c < v->nout; c++) {
+        kset_init(&v->outs[c].uset, column_fp(&v->outs[c]));
+        kset_init(&v->outs[c].pset, column_fp(&v->outs[c]));
+    }
+    for (size_t u = 0; u < v->nusets; u++) {
+        kset_init(&v->usets[u].set, true);
+        kset_init(&v->usets[u].pset, true);
+    }
     *out = v;
     return 0;
 fail:
@@ -227,8 +241,8 @@ void validator_free(struct validator *v)
     if (v->outs != NULL) {
         for (size_t c = 0; c < v->nout; c++) {
             free(v->outs[c].name);
-            vset_release(&v->outs[c].uset);
-            vset_release(&v->outs[c].pset);
+            kset_release(&v->outs[c].uset);
+            kset_release(&v->outs[c].pset);
         }
     }
     free(v->outs);
@@ -236,8 +250,8 @@ void validator_free(struct validator *v)
         for (size_t u = 0; u < v->nusets; u++) {
             free(v->usets[u].cols);
             free(v->usets[u].label);
-            vset_release(&v->usets[u].set);
-            vset_release(&v->usets[u].pset);
+            kset_release(&v->usets[u].set);
+            kset_release(&v->usets[u].pset);
         }
     }
     free(v->usets);
@@ -251,7 +265,9 @@ void validator_free(struct validator *v)
     free(v->fails);
     free(v->skip);
     vblock_free(v->own_block);
-    free(v->hashes);
+    free(v->keys);
+    free(v->kcol);
+    kspill_free(v->spill);
     buf_release(&v->scratch);
     if (v->c_locale != (locale_t)0) {
         freelocale(v->c_locale);
@@ -506,16 +522,16 @@ static int key_bytes(struct buf *b, const struct batch *out, size_t c, size_t ro
     return 0;
 }
 
-/* The hash of one column's value: its bytes alone (no length prefix is needed for a single
- * value), normalised as in key_bytes. */
-static struct vhash key_hash_one(const struct batch *out, size_t c, size_t row)
+/* The key of one column's value: exact for values of at most 8 bytes, normalised as in
+ * key_bytes; a fingerprint of the value's bytes otherwise. */
+static struct vkey key_one(const struct batch *out, size_t c, size_t row)
 {
     const struct column *col = &out->cols[c];
     switch (dtype_storage(col->type.id)) {
     case DS_BYTES:
-        return vh_hash(col->data.data + col->offs[row], col->offs[row + 1] - col->offs[row], 0);
-    case DS_U8: return vh_hash(&col->v.u8[row], 1, 0);
-    case DS_I64: return vh_hash(&col->v.i64[row], 8, 0);
+        return vkey_hash(col->data.data + col->offs[row], col->offs[row + 1] - col->offs[row], 0);
+    case DS_U8: return vkey_exact(col->v.u8[row]);
+    case DS_I64: return vkey_exact((uint64_t)col->v.i64[row]);
     case DS_F64: {
         double d = col->v.f64[row];
         if (d == 0) {
@@ -523,57 +539,68 @@ static struct vhash key_hash_one(const struct batch *out, size_t c, size_t row)
         } else if (isnan(d)) {
             d = NAN;
         }
-        return vh_hash(&d, 8, 0);
+        uint64_t bits;
+        memcpy(&bits, &d, sizeof(bits));
+        return vkey_exact(bits);
     }
-    case DS_I128: return vh_hash(&col->v.i128[row], 16, 0);
+    case DS_I128: return vkey_hash(&col->v.i128[row], 16, 0);
     }
-    return vh_hash(NULL, 0, 0);
+    return vkey_hash(NULL, 0, 0);
 }
 
-/* Inserts the hashes of one block into set in row order, prefetching the slot of the key a few
- * rows ahead: with millions of keys every probe is a cache miss, and this hides most of them.
- * Which occurrences fail follows v->dup_mode; pset holds the pre-pass (last line, VSET_DUP).
- * vfail.status: 0 = seen before at aux, 1 = seen again later (last at aux), 2 = the same, while
- * the last occurrence is kept. */
-static int insert_hashes(struct validator *v, struct vset *set, const struct vset *pset,
-                         const struct record_block *in, size_t first, size_t n, struct batch *out,
-                         size_t base, uint32_t col, enum vf_kind kind)
+/* Records the failures of one block's keys (keys[r] for row base + r) against the in-memory sets,
+ * in row order, prefetching the entry of the key a few rows ahead: with millions of keys every
+ * probe is a cache miss, and this hides most of them. Which occurrences fail follows v->dup_mode;
+ * pset holds the pre-pass (last line, repeated). vfail.status: 0 = seen before at aux, 1 = seen
+ * again later (last at aux), 2 = the same, while the last occurrence is kept. */
+/* One key's verdict: 1 when its row fails (*status and *aux as struct vfail says), 0 when it
+ * passes, or an AE_* code. */
+static int probe_key(enum vdup_mode mode, struct kset *set, const struct kset *pset, struct vkey k,
+                     uint64_t line, unsigned *status, uint64_t *aux)
 {
-    enum { AHEAD = 8 };
-    bool keep_last = v->dup_mode == VDUP_EXCLUDE_LAST;
-    if (!keep_last && vset_reserve(set, n) != 0) {
-        return AE_NOMEM;
-    }
-    for (size_t r = 0; r < n; r++) {
-        if (!keep_last && r + AHEAD < n &&
-            (v->hashes[r + AHEAD].lo | v->hashes[r + AHEAD].hi) != 0) {
-            __builtin_prefetch(vset_slot_for(set, v->hashes[r + AHEAD]));
+    uint64_t at = 0;
+    bool dup = false;
+    if (mode == VDUP_EXCLUDE_LAST) {
+        if (kset_get(pset, k, &at, &dup) == 1 && dup && at != line) {
+            *status = 2;
+            *aux = at;
+            return 1;
         }
-        if ((v->hashes[r].lo | v->hashes[r].hi) == 0) {
+        return 0;
+    }
+    int rc = kset_add(set, k, line, &at);
+    if (rc == 1) {
+        *status = 0;
+        *aux = at;
+        return 1;
+    }
+    if (rc == 0 && mode == VDUP_ALL && kset_get(pset, k, &at, &dup) == 1 && dup) {
+        *status = 1;
+        *aux = at;
+        return 1;
+    }
+    return rc;
+}
+
+static int insert_keys(struct validator *v, const struct vkey *keys, struct kset *set,
+                       const struct kset *pset, const struct record_block *in, size_t first,
+                       size_t n, struct batch *out, size_t base, uint32_t col, enum vf_kind kind)
+{
+    enum { AHEAD = 16 };
+    const struct kset *probe = v->dup_mode == VDUP_EXCLUDE_LAST ? pset : set;
+    for (size_t r = 0; r < n; r++) {
+        if (r + AHEAD < n && keys[r + AHEAD].ok) {
+            kset_prefetch(probe, keys[r + AHEAD]);
+        }
+        if (!keys[r].ok) {
             continue;
         }
-        uint64_t line = in->line[first + r];
-        int rc = 0;
-        if (keep_last) {
-            uint64_t last = 0;
-            if (vset_get(pset, v->hashes[r], &last) == 1 && (last & VSET_DUP) &&
-                (last & ~VSET_DUP) != line) {
-                rc = rec(v, first + r, col, kind, 2, 0, last & ~VSET_DUP);
-                out->row_ok[base + r] = 0;
-            }
-        } else {
-            uint64_t seen_at = 0;
-            rc = vset_add(set, v->hashes[r], line, &seen_at);
-            if (rc == 1) {
-                rc = rec(v, first + r, col, kind, 0, 0, seen_at);
-                out->row_ok[base + r] = 0;
-            } else if (rc == 0 && v->dup_mode == VDUP_ALL) {
-                uint64_t last = 0;
-                if (vset_get(pset, v->hashes[r], &last) == 1 && (last & VSET_DUP)) {
-                    rc = rec(v, first + r, col, kind, 1, 0, last & ~VSET_DUP);
-                    out->row_ok[base + r] = 0;
-                }
-            }
+        unsigned status = 0;
+        uint64_t aux = 0;
+        int rc = probe_key(v->dup_mode, set, pset, keys[r], in->line[first + r], &status, &aux);
+        if (rc == 1) {
+            rc = rec(v, first + r, col, kind, status, 0, aux);
+            out->row_ok[base + r] = 0;
         }
         if (rc != 0) {
             return rc;
@@ -582,29 +609,27 @@ static int insert_hashes(struct validator *v, struct vset *set, const struct vse
     return 0;
 }
 
-/* v->hashes[r] = the key of column c in row base + r (all-zero when there is none). */
-static void column_hashes(struct validator *v, size_t c, size_t n, const struct batch *out,
-                          size_t base)
+/* keys[r] = the key of column c in row base + r (ok = 0 when there is none). */
+static void column_keys(const struct validator *v, size_t c, size_t n, const struct batch *out,
+                        size_t base, struct vkey *keys)
 {
     for (size_t r = 0; r < n; r++) {
         size_t row = base + r;
-        v->hashes[r].lo = 0;
-        v->hashes[r].hi = 0;
         if (v->skip[r] || !out->cols[c].valid[row]) {
+            keys[r].ok = 0;
             continue;
         }
-        v->hashes[r] = key_hash_one(out, c, row);
+        keys[r] = key_one(out, c, row);
     }
 }
 
-/* v->hashes[r] = the key of frame-level set us in row base + r (none when a member is null). */
-static int set_hashes(struct validator *v, const struct vuset *us, size_t n,
-                      const struct batch *out, size_t base)
+/* keys[r] = the key of frame-level set us in row base + r (none when a member is null). */
+static int set_keys(struct validator *v, const struct vuset *us, size_t n, const struct batch *out,
+                    size_t base, struct vkey *keys)
 {
     for (size_t r = 0; r < n; r++) {
         size_t row = base + r;
-        v->hashes[r].lo = 0;
-        v->hashes[r].hi = 0;
+        keys[r].ok = 0;
         bool any_null = v->skip[r];
         for (size_t k = 0; k < us->ncols && !any_null; k++) {
             any_null = !out->cols[us->cols[k]].valid[row];
@@ -618,38 +643,95 @@ static int set_hashes(struct validator *v, const struct vuset *us, size_t n,
                 return AE_NOMEM;
             }
         }
-        v->hashes[r] = vh_hash(v->scratch.data, v->scratch.len, 1);
+        keys[r] = vkey_hash(v->scratch.data, v->scratch.len, 1);
     }
     return 0;
 }
 
-static int run_unique(struct validator *v, const struct record_block *in, size_t first, size_t n,
-                      struct batch *out, size_t base)
+/* The spilled check's verdicts for rows [first, first + n): the pre-pass decided them (unique.h:
+ * struct kspill) in (line, set) order, which is the order insert_keys records them in. */
+static int spilled_verdicts(struct validator *v, const struct record_block *in, size_t first,
+                            size_t n, struct batch *out, size_t base, struct err *e)
 {
-    for (size_t c = 0; c < v->nout; c++) {
-        struct vout *o = &v->outs[c];
-        if (!o->unique) {
-            continue;
+    for (size_t r = 0; r < n; r++) {
+        uint64_t line = in->line[first + r];
+        struct kspill_verdict vd;
+        int got;
+        while ((got = kspill_peek(v->spill, &vd, e)) == 1 && vd.line <= line) {
+            kspill_pop(v->spill);
+            if (vd.line < line) {
+                continue; /* a row the main pass did not meet (cannot happen: same records) */
+            }
+            bool frame = vd.set >= v->nout;
+            int rc = rec(v, first + r, frame ? vd.set - (uint32_t)v->nout : vd.set,
+                         frame ? VF_FRAME_UNIQUE : VF_UNIQUE, vd.status, 0, vd.aux);
+            if (rc != 0) {
+                return err_set(e, AE_NOMEM, "out of memory validating rows");
+            }
+            out->row_ok[base + r] = 0;
         }
-        column_hashes(v, c, n, out, base);
-        int rc =
-            insert_hashes(v, &o->uset, &o->pset, in, first, n, out, base, (uint32_t)c, VF_UNIQUE);
-        if (rc != 0) {
-            return rc;
-        }
-    }
-    for (size_t u = 0; u < v->nusets; u++) {
-        struct vuset *us = &v->usets[u];
-        int rc = set_hashes(v, us, n, out, base);
-        if (rc == 0) {
-            rc = insert_hashes(v, &us->set, &us->pset, in, first, n, out, base, (uint32_t)u,
-                               VF_FRAME_UNIQUE);
-        }
-        if (rc != 0) {
-            return rc;
+        if (got < 0) {
+            return got;
         }
     }
     return 0;
+}
+
+/* The number of key sets: unique columns, then frame-level sets (the order of their keys in a
+ * struct vblock and of their failures within a row). */
+static size_t key_sets(const struct validator *v)
+{
+    size_t n = v->nusets;
+    for (size_t c = 0; c < v->nout; c++) {
+        n += v->outs[c].unique;
+    }
+    return n;
+}
+
+/* keys[k * n + r] = the key of set k in row base + r, for every key set in key_sets order. */
+static int block_keys(struct validator *v, size_t n, const struct batch *out, size_t base,
+                      struct vkey *keys)
+{
+    size_t k = 0;
+    for (size_t c = 0; c < v->nout; c++) {
+        if (v->outs[c].unique) {
+            column_keys(v, c, n, out, base, keys + k++ * n);
+        }
+    }
+    for (size_t u = 0; u < v->nusets; u++) {
+        if (set_keys(v, &v->usets[u], n, out, base, keys + k++ * n) != 0) {
+            return AE_NOMEM;
+        }
+    }
+    return 0;
+}
+
+/* Uniqueness of rows [first, first + n) (out rows from base), from their keys (block_keys). */
+static int run_unique(struct validator *v, const struct vkey *keys, const struct record_block *in,
+                      size_t first, size_t n, struct batch *out, size_t base, struct err *e)
+{
+    if (v->spill != NULL) {
+        return spilled_verdicts(v, in, first, n, out, base, e);
+    }
+    int rc = 0;
+    size_t k = 0;
+    for (size_t c = 0; c < v->nout && rc == 0; c++) {
+        struct vout *o = &v->outs[c];
+        if (o->unique) {
+            rc = insert_keys(v, keys + k++ * n, &o->uset, &o->pset, in, first, n, out, base,
+                             (uint32_t)c, VF_UNIQUE);
+        }
+    }
+    for (size_t u = 0; u < v->nusets && rc == 0; u++) {
+        struct vuset *us = &v->usets[u];
+        rc = insert_keys(v, keys + k++ * n, &us->set, &us->pset, in, first, n, out, base,
+                         (uint32_t)u, VF_FRAME_UNIQUE);
+    }
+    if (rc == AE_INTERNAL) {
+        return err_set(e, rc, "a line number beyond %llu: the key sets cannot record it",
+                       (unsigned long long)KSET_MAX_LINE);
+    }
+    return rc != 0 ? err_set(e, AE_NOMEM, "out of memory checking unique keys") : 0;
 }
 
 static int cmp_fail(const void *a, const void *b)
@@ -887,27 +969,100 @@ static int block_room(struct validator *v, size_t n)
         v->skip = ns;
         v->capskip = n;
     }
-    if (n > v->caphashes) {
-        struct vhash *nh = realloc(v->hashes, n * sizeof(*nh));
-        if (nh == NULL) {
+    if (n > v->capkeys) {
+        struct vkey *nk = realloc(v->keys, n * sizeof(*nk));
+        if (nk == NULL) {
             return AE_NOMEM;
         }
-        v->hashes = nh;
-        v->caphashes = n;
+        v->keys = nk;
+        v->capkeys = n;
     }
     return 0;
 }
 
-bool validator_wants_prepass(const struct validator *v)
+static bool any_keys(const struct validator *v)
 {
-    if (v->dup_mode == VDUP_EXCLUDE_FIRST) {
-        return false;
-    }
     bool any = v->nusets > 0;
     for (size_t c = 0; c < v->nout && !any; c++) {
         any = v->outs[c].unique;
     }
     return any;
+}
+
+bool validator_wants_prepass(const struct validator *v)
+{
+    if (v->dup_mode == VDUP_EXCLUDE_FIRST && v->spill == NULL) {
+        return false;
+    }
+    return any_keys(v);
+}
+
+uint64_t validator_key_bytes(const struct validator *v, uint64_t rows)
+{
+    uint64_t per = v->dup_mode == VDUP_EXCLUDE_FIRST ? 1 : 2; /* the pre-pass's set too */
+    uint64_t sum = 0;
+    for (size_t c = 0; c < v->nout; c++) {
+        if (v->outs[c].unique) {
+            sum += per * kset_bytes_for(column_fp(&v->outs[c]), rows);
+        }
+    }
+    for (size_t u = 0; u < v->nusets; u++) {
+        sum += per * kset_bytes_for(true, rows);
+    }
+    return sum;
+}
+
+int validator_plan_keys(struct validator *v, uint64_t rows, const char *spill_dir, uint64_t mem,
+                        struct err *e)
+{
+    if (!any_keys(v) || v->prepass_done) {
+        return 0;
+    }
+    if (spill_dir == NULL) {
+        for (size_t c = 0; c < v->nout; c++) {
+            kset_hint(&v->outs[c].uset, v->dup_mode == VDUP_EXCLUDE_LAST ? 0 : rows);
+            kset_hint(&v->outs[c].pset, v->dup_mode == VDUP_EXCLUDE_FIRST ? 0 : rows);
+        }
+        for (size_t u = 0; u < v->nusets; u++) {
+            kset_hint(&v->usets[u].set, v->dup_mode == VDUP_EXCLUDE_LAST ? 0 : rows);
+            kset_hint(&v->usets[u].pset, v->dup_mode == VDUP_EXCLUDE_FIRST ? 0 : rows);
+        }
+        return 0;
+    }
+    size_t nsets = v->nout + v->nusets;
+    bool *fp = calloc(nsets, sizeof(*fp));
+    if (fp == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    uint64_t nkeys = 0;
+    for (size_t c = 0; c < v->nout; c++) {
+        fp[c] = column_fp(&v->outs[c]);
+        nkeys += v->outs[c].unique ? rows : 0;
+    }
+    for (size_t u = 0; u < v->nusets; u++) {
+        fp[v->nout + u] = true;
+        nkeys += rows;
+    }
+    /* One partition is judged at a time: about 60 bytes a key (the record read back and one or
+     * two sets), which should stay within half the limit. */
+    if (mem < ((uint64_t)1 << 20)) {
+        mem = (uint64_t)1 << 20;
+    }
+    size_t nparts = 64;
+    while (nparts < 4096 && nkeys / nparts * 60 > mem / 2) {
+        nparts *= 2;
+    }
+    enum kspill_mode mode = v->dup_mode == VDUP_ALL            ? KSPILL_ALL
+                            : v->dup_mode == VDUP_EXCLUDE_LAST ? KSPILL_LAST
+                                                               : KSPILL_FIRST;
+    int rc = kspill_new(&v->spill, spill_dir, fp, nsets, nparts, (size_t)(mem / 4), mode, e);
+    free(fp);
+    return rc;
+}
+
+bool validator_spilled(const struct validator *v)
+{
+    return v->spill != NULL;
 }
 
 /* The typed value of column c for rows [first, first + n) into out (row r at r), or a null when
@@ -952,6 +1107,30 @@ static int type_keys(struct validator *v, size_t c, const struct record_block *i
         int rc = null ? put_null(out, c, r, o->st) : put_value(out, c, r, &val, o->st);
         if (rc != 0) {
             return rc;
+        }
+    }
+    return 0;
+}
+
+/* The pre-pass of one set's keys (v->keys) of rows [first, first + n): into the spill (set id
+ * sid: output column, or v->nout + frame set), else into pset (last line, repeated). */
+static int prepass_keys(struct validator *v, struct kset *pset, uint32_t sid,
+                        const struct record_block *in, size_t first, size_t n, struct err *e)
+{
+    for (size_t r = 0; r < n; r++) {
+        if (!v->keys[r].ok) {
+            continue;
+        }
+        uint64_t line = in->line[first + r];
+        int rc = v->spill != NULL ? kspill_put(v->spill, sid, v->keys[r], line, e)
+                                  : kset_note_last(pset, v->keys[r], line);
+        if (rc == AE_INTERNAL) {
+            return err_set(e, rc, "line %llu is beyond what the key sets can record",
+                           (unsigned long long)line);
+        }
+        if (rc != 0) {
+            return v->spill != NULL ? rc
+                                    : err_set(e, AE_NOMEM, "out of memory in the key pre-pass");
         }
     }
     return 0;
@@ -1005,32 +1184,24 @@ int validator_prepass(struct validator *v, const struct record_block *in, size_t
         if (!v->outs[c].unique) {
             continue;
         }
-        column_hashes(v, c, n, b, 0);
-        for (size_t r = 0; r < n && rc == 0; r++) {
-            if ((v->hashes[r].lo | v->hashes[r].hi) != 0) {
-                rc = vset_note_last(&v->outs[c].pset, v->hashes[r], in->line[first + r]);
-            }
-        }
+        column_keys(v, c, n, b, 0, v->keys);
+        rc = prepass_keys(v, &v->outs[c].pset, (uint32_t)c, in, first, n, e);
     }
     for (size_t u = 0; u < v->nusets && rc == 0; u++) {
-        rc = set_hashes(v, &v->usets[u], n, b, 0);
-        for (size_t r = 0; r < n && rc == 0; r++) {
-            if ((v->hashes[r].lo | v->hashes[r].hi) != 0) {
-                rc = vset_note_last(&v->usets[u].pset, v->hashes[r], in->line[first + r]);
-            }
+        if (set_keys(v, &v->usets[u], n, b, 0, v->keys) != 0) {
+            return err_set(e, AE_NOMEM, "out of memory");
         }
+        rc = prepass_keys(v, &v->usets[u].pset, (uint32_t)(v->nout + u), in, first, n, e);
     }
-    if (rc != 0) {
-        return err_set(e, AE_NOMEM, "out of memory in the duplicate pre-pass");
-    }
-    return 0;
+    return rc;
 }
 
-void validator_prepass_done(struct validator *v)
+int validator_prepass_done(struct validator *v, struct err *e)
 {
     v->prepass_done = true;
     batch_release(&v->pbatch);
     v->pbatch_ready = false;
+    return v->spill != NULL ? kspill_finish(v->spill, e) : 0;
 }
 
 void validator_set_fail_fast(struct validator *v, bool on)
@@ -1045,6 +1216,22 @@ bool validator_stopped(const struct validator *v)
 
 /* ---- blocks, clones, commit ---------------------------------------------------------- */
 
+/* A failure one group found: row of the block, key set (key_sets order), status and aux as in
+ * struct vfail. */
+struct vufail {
+    uint32_t row;
+    uint32_t set;
+    uint32_t status;
+    uint64_t aux;
+};
+
+struct vgroup {
+    struct vufail *fails;
+    size_t nfails, capfails;
+    uint32_t *rows; /* the rows whose key falls in the group's partitions (one set at a time) */
+    size_t caprows;
+};
+
 struct vblock {
     struct vfail *fails;
     size_t nfails, capfails;
@@ -1052,6 +1239,13 @@ struct vblock {
     size_t capskip;
     size_t base; /* the block's first row in its batch */
     size_t n;    /* rows validated */
+    struct vkey *keys; /* key_sets * n keys, set by set (block_keys), computed where the block
+                          was validated, so that only the probes wait for the commit */
+    size_t capkeys;
+    /* validator_unique_group: per group, its rows and the failures it found */
+    size_t ngroups;
+    struct vgroup *groups;
+    bool grouped; /* set by group 0: the probes were made, the commit merges the failures */
 };
 
 int vblock_new(struct vblock **out)
@@ -1065,8 +1259,27 @@ void vblock_free(struct vblock *vb)
     if (vb != NULL) {
         free(vb->fails);
         free(vb->skip);
+        free(vb->keys);
+        for (size_t g = 0; g < vb->ngroups; g++) {
+            free(vb->groups[g].fails);
+            free(vb->groups[g].rows);
+        }
+        free(vb->groups);
         free(vb);
     }
+}
+
+int vblock_set_groups(struct vblock *vb, size_t groups)
+{
+    if (vb->ngroups != 0) {
+        return vb->ngroups == groups ? 0 : AE_INTERNAL;
+    }
+    vb->groups = calloc(groups ? groups : 1, sizeof(*vb->groups));
+    if (vb->groups == NULL) {
+        return AE_NOMEM;
+    }
+    vb->ngroups = groups;
+    return 0;
 }
 
 /* Exchanges the block's arrays with the validator's working ones (twice restores both). */
@@ -1106,6 +1319,7 @@ int validator_run_local(struct validator *w, const struct record_block *in, size
     vb->nfails = 0;
     vb->n = 0;
     vb->base = out->nrows;
+    vb->grouped = false;
     if (first >= in->nrows) {
         return 0;
     }
@@ -1139,6 +1353,18 @@ int validator_run_local(struct validator *w, const struct record_block *in, size
     for (size_t c = 0; c < w->nout && rc == 0; c++) {
         rc = run_column(w, c, in, first, n, out, base);
     }
+    size_t nk = key_sets(w);
+    if (rc == 0 && nk > 0 && nk * n > vb->capkeys) {
+        struct vkey *nkeys = realloc(vb->keys, nk * n * sizeof(*nkeys));
+        rc = nkeys == NULL ? AE_NOMEM : 0;
+        if (nkeys != NULL) {
+            vb->keys = nkeys;
+            vb->capkeys = nk * n;
+        }
+    }
+    if (rc == 0 && nk > 0) {
+        rc = block_keys(w, n, out, base, vb->keys);
+    }
     vb_swap(w, vb);
     if (rc != 0) {
         return err_set(e, AE_NOMEM, "out of memory validating rows");
@@ -1146,6 +1372,148 @@ int validator_run_local(struct validator *w, const struct record_block *in, size
     out->nrows = base + n;
     vb->n = n;
     return 0;
+}
+
+int validator_unique_groups(struct validator *v, size_t groups, struct err *e)
+{
+    v->ugroups = 0;
+    if (groups < 2 || v->spill != NULL || !any_keys(v)) {
+        return 0;
+    }
+    size_t nk = key_sets(v);
+    free(v->kcol);
+    v->kcol = calloc(nk, sizeof(*v->kcol));
+    if (v->kcol == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    size_t k = 0;
+    int rc = 0;
+    for (size_t c = 0; c < v->nout && rc == 0; c++) {
+        if (v->outs[c].unique) {
+            v->kcol[k++] = (uint32_t)c;
+            rc = kset_prepare(&v->outs[c].uset) | kset_prepare(&v->outs[c].pset);
+        }
+    }
+    for (size_t u = 0; u < v->nusets && rc == 0; u++) {
+        v->kcol[k++] = (uint32_t)(v->nout + u);
+        rc = kset_prepare(&v->usets[u].set) | kset_prepare(&v->usets[u].pset);
+    }
+    if (rc != 0) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    v->ugroups = groups;
+    return (int)groups;
+}
+
+int validator_unique_group(struct validator *v, struct vblock *vb, const struct record_block *in,
+                           size_t first, size_t g, struct err *e)
+{
+    enum { AHEAD = 16 };
+    size_t n = vb->n;
+    size_t ng = v->ugroups;
+    if (ng == 0 || vb->ngroups != ng || g >= ng) {
+        return err_set(e, AE_INTERNAL, "validator_unique_group: group %zu of %zu (block: %zu)", g,
+                       ng, vb->ngroups);
+    }
+    struct vgroup *gr = &vb->groups[g];
+    gr->nfails = 0;
+    if (n > gr->caprows) {
+        uint32_t *nr = realloc(gr->rows, n * sizeof(*nr));
+        if (nr == NULL) {
+            return err_set(e, AE_NOMEM, "out of memory");
+        }
+        gr->rows = nr;
+        gr->caprows = n;
+    }
+    size_t nk = key_sets(v);
+    for (size_t k = 0; k < nk; k++) {
+        uint32_t id = v->kcol[k];
+        bool frame = id >= v->nout;
+        struct kset *set = frame ? &v->usets[id - v->nout].set : &v->outs[id].uset;
+        const struct kset *pset = frame ? &v->usets[id - v->nout].pset : &v->outs[id].pset;
+        const struct kset *probe = v->dup_mode == VDUP_EXCLUDE_LAST ? pset : set;
+        const struct vkey *keys = vb->keys + k * n;
+        size_t m = 0;
+        for (size_t r = 0; r < n; r++) {
+            if (keys[r].ok && kset_part_of(keys[r]) % ng == g) {
+                gr->rows[m++] = (uint32_t)r;
+            }
+        }
+        for (size_t i = 0; i < m; i++) {
+            if (i + AHEAD < m) {
+                kset_prefetch(probe, keys[gr->rows[i + AHEAD]]);
+            }
+            uint32_t r = gr->rows[i];
+            unsigned status = 0;
+            uint64_t aux = 0;
+            int rc = probe_key(v->dup_mode, set, pset, keys[r], in->line[first + r], &status, &aux);
+            if (rc == 1) {
+                struct vufail *nf = kgrow(gr->fails, &gr->capfails, gr->nfails + 1, sizeof(*nf));
+                if (nf == NULL) {
+                    return err_set(e, AE_NOMEM, "out of memory");
+                }
+                gr->fails = nf;
+            }
+            if (rc == 1) {
+                gr->fails[gr->nfails++] = (struct vufail){r, (uint32_t)k, status, aux};
+            } else if (rc == AE_INTERNAL) {
+                return err_set(e, rc, "a line number beyond %llu: the key sets cannot record it",
+                               (unsigned long long)KSET_MAX_LINE);
+            } else if (rc != 0) {
+                return err_set(e, AE_NOMEM, "out of memory checking unique keys");
+            }
+        }
+    }
+    if (g == 0) {
+        vb->grouped = true;
+    }
+    return 0;
+}
+
+static int cmp_ufail(const void *a, const void *b)
+{
+    const struct vufail *x = a;
+    const struct vufail *y = b;
+    if (x->row != y->row) {
+        return x->row < y->row ? -1 : 1;
+    }
+    return x->set < y->set ? -1 : (x->set > y->set);
+}
+
+/* The groups' failures recorded as run_unique records them: by row, then key set. */
+static int merge_groups(struct validator *v, struct vblock *vb, size_t first, size_t n,
+                        struct batch *out, size_t base, struct err *e)
+{
+    (void)n;
+    size_t total = 0;
+    for (size_t g = 0; g < vb->ngroups; g++) {
+        total += vb->groups[g].nfails;
+    }
+    if (total == 0) {
+        return 0;
+    }
+    struct vufail *all = malloc(total * sizeof(*all));
+    if (all == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    size_t at = 0;
+    for (size_t g = 0; g < vb->ngroups; g++) {
+        if (vb->groups[g].nfails > 0) {
+            memcpy(all + at, vb->groups[g].fails, vb->groups[g].nfails * sizeof(*all));
+            at += vb->groups[g].nfails;
+        }
+    }
+    qsort(all, total, sizeof(*all), cmp_ufail);
+    int rc = 0;
+    for (size_t i = 0; i < total && rc == 0; i++) {
+        uint32_t id = v->kcol[all[i].set];
+        bool frame = id >= v->nout;
+        rc = rec(v, first + all[i].row, frame ? id - (uint32_t)v->nout : id,
+                 frame ? VF_FRAME_UNIQUE : VF_UNIQUE, all[i].status, 0, all[i].aux);
+        out->row_ok[base + all[i].row] = 0;
+    }
+    free(all);
+    return rc != 0 ? err_set(e, AE_NOMEM, "out of memory") : 0;
 }
 
 int validator_commit(struct validator *v, struct vblock *vb, const struct record_block *in,
@@ -1159,18 +1527,27 @@ int validator_commit(struct validator *v, struct vblock *vb, const struct record
     }
     if (validator_wants_prepass(v) && !v->prepass_done) {
         return err_set(e, AE_INTERNAL,
-                       "validator_run: report_duplicates: %s needs validator_prepass over the "
-                       "whole file first",
-                       v->spec->schema.report_duplicates);
+                       "validator_run: the unique check (report_duplicates: %s%s) needs "
+                       "validator_prepass over the whole file first",
+                       v->spec->schema.report_duplicates ? v->spec->schema.report_duplicates
+                                                         : "exclude_first",
+                       v->spill != NULL ? ", spilled to disk" : "");
     }
     vb_swap(v, vb);
     int rc = block_room(v, n);
-    if (rc == 0) {
-        rc = run_unique(v, in, first, n, out, base);
-    }
     if (rc != 0) {
         vb_swap(v, vb);
         return err_set(e, AE_NOMEM, "out of memory validating rows");
+    }
+    if (vb->grouped) {
+        vb->grouped = false;
+        rc = merge_groups(v, vb, first, n, out, base, e);
+    } else {
+        rc = run_unique(v, vb->keys, in, first, n, out, base, e);
+    }
+    if (rc != 0) {
+        vb_swap(v, vb);
+        return rc;
     }
     if (v->nfails > 1) {
         qsort(v->fails, v->nfails, sizeof(*v->fails), cmp_fail);

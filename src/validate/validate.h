@@ -6,8 +6,9 @@
  * The validator never decides what happens to a failing file; it marks rows (batch.row_ok) and
  * emits one struct failure per failure case to a failure sink, lazily (every case, not only the
  * first). Memory is bounded by the batch, except for unique/frame-unique sets, which hold one
- * 16-byte hash per distinct key seen (24-byte slots, at most 3/4 full: the line of the first
- * occurrence is kept with it).
+ * packed entry per distinct key seen (unique.h: about 13 bytes for a key of at most 8 bytes, 18
+ * for a string or several columns, the line of the first occurrence included), unless the caller
+ * plans them on disk (validator_plan_keys).
  *
  * Semantics (product decisions):
  * - Nulls. In a str column an unquoted empty field is null and a quoted empty field ("") is the
@@ -174,20 +175,55 @@ int validator_commit(struct validator *v, struct vblock *vb, const struct record
                      size_t first, struct batch *out, struct err *e) ASTRO_WUR;
 int validator_absorb(struct validator *v, const struct validator *w, struct err *e) ASTRO_WUR;
 
+/* Parallel uniqueness. The keys of a block are computed by validator_run_local; their probes into
+ * the key sets can also leave the commit: validator_unique_groups(v, G) splits the sets' hash
+ * partitions into G groups (partition % G), and validator_unique_group(v, vb, in, first, g), for
+ * each g, probes the keys of group g only, on any thread, at the same time as the other groups,
+ * provided that each group sees the blocks in file order (group g of block k after group g of
+ * block k-1: then every partition still sees its keys in file order, which decides which
+ * occurrence is first). The commit of the block, once every group is done, records the groups'
+ * failures by row and key set, exactly as the probes in the commit would have. Returns the
+ * number of groups (0: keep the probes in the commit; so for fewer than 2 groups, no key, or a
+ * spilled check) or AE_NOMEM. Call once, after the pre-pass, before the first block.
+ * vblock_set_groups gives a block room for G groups (0, AE_NOMEM, or AE_INTERNAL for another G). */
+int validator_unique_groups(struct validator *v, size_t groups, struct err *e) ASTRO_WUR;
+int vblock_set_groups(struct vblock *vb, size_t groups) ASTRO_WUR;
+int validator_unique_group(struct validator *v, struct vblock *vb, const struct record_block *in,
+                           size_t first, size_t g, struct err *e) ASTRO_WUR;
+
 /* report_duplicates (Pandera's meaning, for unique: true columns and frame-level unique sets):
  * exclude_first fails every occurrence of a key but the first, exclude_last every one but the
  * last, all every one. When the schema does not state it, astro keeps the first occurrence
  * (exclude_first), which needs one pass. all and exclude_last must know the later rows: the caller
  * first feeds every block of the file (the same records, from a second reader) to
  * validator_prepass, then calls validator_prepass_done, then runs the file as usual. The pre-pass
- * types only key columns and records a 16-byte hash and a line per distinct key (24-byte slots),
- * so it doubles the memory of the unique sets. validator_run fails with AE_INTERNAL when a needed
- * pre-pass was not done. */
+ * types only key columns and records each distinct key with its last line, so it doubles the
+ * memory of the key sets. validator_run fails with AE_INTERNAL when a needed pre-pass was not
+ * done. */
 bool validator_wants_prepass(const struct validator *v);
-/* Rows [first, in->nrows) (at most VALIDATE_BATCH_ROWS). AE_NOMEM on failure. */
+/* Rows [first, in->nrows) (at most VALIDATE_BATCH_ROWS). AE_NOMEM, or AE_IO writing a spill. */
 int validator_prepass(struct validator *v, const struct record_block *in, size_t first,
                       struct err *e) ASTRO_WUR;
-void validator_prepass_done(struct validator *v);
+/* Ends the pre-pass (a spilled one is judged here, partition by partition). AE_NOMEM or AE_IO. */
+int validator_prepass_done(struct validator *v, struct err *e) ASTRO_WUR;
+
+/* Memory of the key sets, planned before the first row (the engine does it: engine.h).
+ * validator_key_bytes: what the key sets take in memory for a file of rows data rows (0 when the
+ * schema has no key). validator_plan_keys, for a file of at most about rows data rows:
+ * - spill_dir NULL: the sets stay in memory, sized once for rows (they still grow past it).
+ * - spill_dir given: the check is spilled to disk (unique.h, struct kspill), and
+ *   validator_wants_prepass becomes true whatever report_duplicates says; the pre-pass writes every
+ * key with its line to hash partitions in an unlinked temporary file under spill_dir,
+ * validator_prepass_done finds the failing occurrences partition by partition (one in memory at a
+ * time, within about mem bytes) and the main pass applies them row by row. Every verdict, failure
+ * case (both lines named) and its order is exactly that of the in-memory check, so bad-row
+ * thresholds, fail-fast and row_ok mean the same; the cost is a second read of the key columns.
+ * Memory: about mem. Call once, before the pre-pass. AE_IO (spill_dir unusable) or AE_NOMEM. */
+uint64_t validator_key_bytes(const struct validator *v, uint64_t rows);
+int validator_plan_keys(struct validator *v, uint64_t rows, const char *spill_dir, uint64_t mem,
+                        struct err *e) ASTRO_WUR;
+/* True when validator_plan_keys spilled the key check to disk. */
+bool validator_spilled(const struct validator *v);
 
 /* With on, validator_run stops at the row of the first error case (warnings do not stop): the
  * cases of that row are all emitted, later rows of the block are neither counted nor appended,

@@ -102,8 +102,8 @@ struct vout {
     bool unique;
     struct record_field missing; /* VOUT_MISSING: the field every record is read as (the default's
                                  text, or empty) */
-    struct vset uset;            /* unique: true */
-    struct vset pset; /* unique: true, pre-pass: last line of each key, VSET_DUP when repeated */
+    struct kset uset;            /* unique: true */
+    struct kset pset; /* unique: true, pre-pass: last line of each key, and whether repeated */
     /* extra null markers: the spec's, then the column's (borrowed) */
     char *const *nv_spec;
     size_t n_nv_spec;
@@ -124,8 +124,8 @@ struct vuset {
     size_t *cols; /* owned: output column indices */
     size_t ncols;
     char *label; /* owned: "a, b" */
-    struct vset set;
-    struct vset pset; /* pre-pass (see struct vout) */
+    struct kset set;
+    struct kset pset; /* pre-pass (see struct vout) */
 };
 
 /* Kinds of failure cases. */
@@ -186,8 +186,11 @@ struct validator {
     uint8_t *skip; /* per row of the current block: 1 = row-level failure, values not checked */
     size_t capskip;
     struct vblock *own_block; /* validator_run's block */
-    struct vhash *hashes;     /* per row of the current block: key hash, all-zero = no key */
-    size_t caphashes;
+    struct vkey *keys;        /* per row of the current block: the key of one set */
+    size_t capkeys;
+    struct kspill *spill; /* the key check spilled to disk (validator_plan_keys), or NULL */
+    size_t ugroups;       /* validator_unique_groups: partition groups probed in parallel, or 0 */
+    uint32_t *kcol;       /* per key set (key_sets order): output column, or nout + frame set */
     struct buf scratch;
 };
 

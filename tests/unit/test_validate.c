@@ -845,6 +845,206 @@ static void test_unique_across_batches(void **state)
     rig_close(&g);
 }
 
+/* The key check planned in memory, spilled to disk (validator_plan_keys with a 1 MiB budget:
+ * every key goes through the spill file) and probed in 3 partition groups (validator_unique_group,
+ * the groups of each block in a shuffled order) gives the same failure cases in the same order and
+ * the same row_ok, for int, decimal(20,2) (a fingerprint), date, string and two-column keys, with
+ * nulls (which take no part), in every report_duplicates mode, over several blocks. */
+static void run_keys(const char *mode, int how, struct capture *cap, uint8_t *ok)
+{
+    struct column_spec cols[6] = {col("id", DT_INT64, true),    col("code", DT_STR, true),
+                                  col("amt", DT_DECIMAL, true), col("day", DT_DATE, true),
+                                  col("a", DT_STR, true),       col("b", DT_INT32, true)};
+    cols[2].type.precision = 20;
+    cols[2].type.scale = 2;
+    for (int c = 0; c < 4; c++) {
+        cols[c].unique = true;
+    }
+    char *set[] = {"a", "b", NULL};
+    char **sets[] = {set};
+    struct ingest_spec s;
+    spec_init(&s, cols, 6);
+    s.schema.unique_sets = sets;
+    s.schema.nunique = 1;
+    s.schema.report_duplicates = (char *)mode;
+    s.schema.report_duplicates_set = mode != NULL;
+    const char *hdr[] = {"id", "code", "amt", "day", "a", "b"};
+    struct rig g;
+    rig_open(&g, &s, hdr, 6);
+    g.fs.ctx = cap;
+    struct err e;
+    err_clear(&e);
+    /* rig_open captured its own sink; point the validator at cap instead. */
+    validator_free(g.v);
+    assert_int_equal(validator_new(&g.v, &s, hdr, 6, 1, &g.fs, &e), 0);
+    /* how: 0 in memory, 1 spilled, 2 in memory with the probes split in 3 partition groups */
+    bool spill = how == 1;
+    assert_int_equal(validator_plan_keys(g.v, 120, spill ? "/tmp" : NULL, 1, &e), 0);
+    assert_int_equal(validator_spilled(g.v), spill);
+    struct trows t[3];
+    for (int b = 0; b < 3; b++) {
+        trows_init(&t[b]);
+        for (int r = 0; r < 40; r++) {
+            int i = b * 40 + r;
+            char rec[160];
+            /* Repeats within and across blocks; every 9th id null, "01" == "1" as int. */
+            char id[16] = "";
+            if (i % 9 != 4) {
+                snprintf(id, sizeof(id), i % 17 == 3 ? "0%d" : "%d", (i * 7) % 97);
+            }
+            char code[16] = "", amt[32] = "", day[16] = "", a[8] = "", bb[8] = "";
+            if (i % 11 != 0) {
+                snprintf(code, sizeof(code), i % 23 == 5 ? "\"\"" : "k%d", (i * 5) % 101);
+            }
+            if (i % 6 != 1) {
+                snprintf(amt, sizeof(amt), i % 4 ? "123456789012345%d.50" : "%d.5", (i * 11) % 103);
+            }
+            if (i % 8 != 0) {
+                snprintf(day, sizeof(day), i % 31 == 7 ? "2024-02-30" : "2024-%02d-%02d",
+                         (i % 100) / 28 + 1, i % 28 + 1);
+            }
+            if (i % 10 != 0) {
+                snprintf(a, sizeof(a), "x%d", i % 10);
+            }
+            if (i % 7 != 0) {
+                snprintf(bb, sizeof(bb), "%d", i % 11);
+            }
+            snprintf(rec, sizeof(rec), "%s,%s,%s,%s,%s,%s", id, code, amt, day, a, bb);
+            trows_add(&t[b], (uint64_t)(2 + i * 2), rec, 0);
+        }
+    }
+    if (validator_wants_prepass(g.v)) {
+        for (int b = 0; b < 3; b++) {
+            assert_int_equal(validator_prepass(g.v, &t[b].r, 0, &e), 0);
+        }
+        assert_int_equal(validator_prepass_done(g.v, &e), 0);
+    }
+    struct vblock *vb = NULL;
+    if (how == 2) {
+        assert_int_equal(validator_unique_groups(g.v, 3, &e), 3);
+        assert_int_equal(vblock_new(&vb), 0);
+        assert_int_equal(vblock_set_groups(vb, 3), 0);
+    }
+    for (int b = 0; b < 3; b++) {
+        if (how == 2) {
+            /* The groups in any order (each sees the blocks in file order). */
+            batch_reset(&g.b);
+            assert_int_equal(validator_run_local(g.v, &t[b].r, 0, &g.b, vb, &e), 0);
+            for (size_t k = 0; k < 3; k++) {
+                assert_int_equal(validator_unique_group(g.v, vb, &t[b].r, 0, (k + 2) % 3, &e), 0);
+            }
+            assert_int_equal(validator_commit(g.v, vb, &t[b].r, 0, &g.b, &e), 0);
+        } else {
+            rig_run(&g, &t[b]);
+        }
+        memcpy(ok + b * 40, g.b.row_ok, 40);
+        trows_free_raw(&t[b]);
+        trows_free(&t[b]);
+    }
+    vblock_free(vb);
+    validator_free(g.v);
+    g.v = NULL;
+    batch_release(&g.b);
+}
+
+static void test_unique_spilled_same(void **state)
+{
+    (void)state;
+    const char *modes[] = {NULL, "exclude_first", "all", "exclude_last"};
+    for (size_t m = 0; m < 4; m++) {
+        struct capture mem = {0}, disk = {0}, grp = {0};
+        uint8_t ok_mem[120], ok_disk[120], ok_grp[120];
+        run_keys(modes[m], 0, &mem, ok_mem);
+        run_keys(modes[m], 1, &disk, ok_disk);
+        run_keys(modes[m], 2, &grp, ok_grp);
+        assert_int_equal(mem.n, grp.n);
+        for (size_t i = 0; i < mem.n; i++) {
+            assert_string_equal(mem.items[i], grp.items[i]);
+        }
+        assert_memory_equal(ok_mem, ok_grp, 120);
+        capture_free(&grp);
+        size_t uniq = 0;
+        for (size_t i = 0; i < mem.n; i++) {
+            uniq += strstr(mem.items[i], "|unique|") != NULL ||
+                    strstr(mem.items[i], "|frame_unique|") != NULL;
+        }
+        if (mem.n != disk.n) {
+            capture_dump(&mem);
+            capture_dump(&disk);
+        }
+        assert_int_equal(mem.n, disk.n);
+        assert_true(uniq > 20);
+        for (size_t i = 0; i < mem.n; i++) {
+            assert_string_equal(mem.items[i], disk.items[i]);
+        }
+        assert_memory_equal(ok_mem, ok_disk, 120);
+        capture_free(&mem);
+        capture_free(&disk);
+    }
+}
+
+/* Nulls take no part; "01" and "1" are one int key; every mode names the other line. */
+static void test_unique_modes_lines(void **state)
+{
+    (void)state;
+    const char *modes[] = {"exclude_first", "all", "exclude_last"};
+    const char *want[3][3] = {
+        {"4|id|unique|01|'01' was already seen at line 2 (column 'id' is unique; the first "
+         "occurrence is kept)",
+         "7|id|unique|1|'1' was already seen at line 2 (column 'id' is unique; the first "
+         "occurrence is kept)",
+         NULL},
+        {"2|id|unique|1|'1' appears again, last at line 7 (column 'id' is unique; "
+         "report_duplicates: all fails every occurrence)",
+         "4|id|unique|01|'01' was already seen at line 2 (column 'id' is unique; "
+         "report_duplicates: all fails every occurrence)",
+         "7|id|unique|1|'1' was already seen at line 2 (column 'id' is unique; "
+         "report_duplicates: all fails every occurrence)"},
+        {"2|id|unique|1|'1' appears again, last at line 7 (column 'id' is unique; the last "
+         "occurrence is kept)",
+         "4|id|unique|01|'01' appears again, last at line 7 (column 'id' is unique; the last "
+         "occurrence is kept)",
+         NULL},
+    };
+    for (int spill = 0; spill < 2; spill++) {
+        for (size_t m = 0; m < 3; m++) {
+            struct column_spec cols[1] = {col("id", DT_INT64, true)};
+            cols[0].unique = true;
+            struct ingest_spec s;
+            spec_init(&s, cols, 1);
+            s.schema.report_duplicates = (char *)modes[m];
+            s.schema.report_duplicates_set = true;
+            const char *hdr[] = {"id"};
+            struct rig g;
+            rig_open(&g, &s, hdr, 1);
+            struct err e;
+            err_clear(&e);
+            assert_int_equal(validator_plan_keys(g.v, 10, spill ? "/tmp" : NULL, 1, &e), 0);
+            struct trows t;
+            trows_init(&t);
+            trows_add(&t, 2, "1", 0);
+            trows_add(&t, 3, "", 0);
+            trows_add(&t, 4, "01", 0);
+            trows_add(&t, 5, "", 0);
+            trows_add(&t, 6, "2", 0);
+            trows_add(&t, 7, "1", 0);
+            if (validator_wants_prepass(g.v)) {
+                assert_int_equal(validator_prepass(g.v, &t.r, 0, &e), 0);
+                assert_int_equal(validator_prepass_done(g.v, &e), 0);
+            }
+            rig_run(&g, &t);
+            size_t n = want[m][2] ? 3 : 2;
+            assert_int_equal(g.cap.n, n);
+            for (size_t i = 0; i < n; i++) {
+                assert_cap(&g.cap, i, want[m][i]);
+            }
+            trows_free_raw(&t);
+            trows_free(&t);
+            rig_close(&g);
+        }
+    }
+}
+
 static void test_unique_values_eq(void **state)
 {
     (void)state;
@@ -951,6 +1151,8 @@ int main(void)
         cmocka_unit_test(test_check_strings),
         cmocka_unit_test(test_check_options),
         cmocka_unit_test(test_unique_across_batches),
+        cmocka_unit_test(test_unique_spilled_same),
+        cmocka_unit_test(test_unique_modes_lines),
         cmocka_unit_test(test_unique_values_eq),
         cmocka_unit_test(test_schema_errors),
     };

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# test_unique_spill.sh - the unique check within --memory-limit (src/validate/unique.h): with the
+# key sets in memory and spilled to disk (a 1M limit for 120,000 keys), with 1 to 7 threads, in
+# every report_duplicates mode, `astro ingest` writes the same errors/*.jsonl (both lines named,
+# in file order), the same failure_cases.csv, the same counts and verdict under a bad-row
+# threshold, and the same Parquet rows; the spill leaves nothing behind in the run folder.
+. "$(dirname "$0")/lib.sh"
+
+mkdir -p p/data && cd p
+write_yaml() { # report_duplicates mode ('' for the default)
+  {
+    cat <<'YAML'
+pipeline: uspill
+execution_mode: parallel
+ingest_files:
+  - name: t
+    source_pattern: "t.csv"
+    max_bad_rows: 20000
+    schema:
+YAML
+    [ -n "$1" ] && echo "      report_duplicates: $1"
+    cat <<'YAML'
+      unique: [region, code]
+      columns:
+        id: {dtype: int64, nullable: true, unique: true}
+        email: {dtype: str, nullable: true, unique: true}
+        amount: {dtype: "decimal(20,2)", nullable: true, unique: true}
+        day: {dtype: date, nullable: true}
+        region: {dtype: str, nullable: true}
+        code: {dtype: int32, nullable: true}
+YAML
+  } > astro.yaml
+}
+# 60,000 rows, several blocks: ids repeated every 1500 rows (and "0042" == 42), emails repeated
+# far apart (the first and the last block), amounts repeated with different spellings, nulls that
+# take no part, bad dates that fail for their own reasons, and a frame key (region, code) that
+# repeats every 7919 rows.
+"$PY" - <<'PYEOF'
+rows = ["id,email,amount,day,region,code"]
+for i in range(1, 60001):
+    rid = "" if i % 101 == 0 else str(i if i % 1500 else i - 1)
+    if i == 50000:
+        rid = "0042"
+    email = "" if i % 89 == 0 else f"user{i % 59000}@example.org"
+    amount = "" if i % 97 == 0 else f"{100000000000000 + i}.50"
+    if i % 2003 == 0:
+        amount = f"{100000000000000 + i - 1}.5"
+    day = "2024-02-30" if i % 1777 == 0 else f"2024-{i % 12 + 1:02d}-{i % 28 + 1:02d}"
+    region = "" if i % 83 == 0 else f"r{i % 7919 if i > 7919 * 5 else i}"
+    code = str(i % 7919 if i > 7919 * 5 else i)
+    rows.append(f"{rid},{email},{amount},{day},{region},{code}")
+open("data/t.csv", "w").write("\n".join(rows) + "\n")
+PYEOF
+
+ingest_case() { # tag threads limit
+  rm -rf .working
+  run_astro -v ingest data --threads "$2" --memory-limit "$3" --failure-cases csv
+  echo "$RC" > "rc.$1"
+  [ "$RC" -le 1 ] || fail "ingest $1: exit $RC: $ERR"
+  echo "$ERR" > "log.$1"
+  run=$(only_run)
+  cp ".working/$run/errors/t.jsonl" "errors.$1.jsonl"
+  cp ".working/$run/errors/t.failure_cases.csv" "cases.$1.csv"
+  jq_py ".working/$run/manifest.json" \
+    '[(f["status"], f["rows_read"], f["rows_valid"], f["rows_invalid"], f["failure_cases"]) for f in d["files"]]' > "counts.$1"
+  if [ -f ".working/$run/ingested/t.parquet" ]; then
+    duck "COPY (SELECT * FROM read_parquet('.working/$run/ingested/t.parquet')) TO 'rows.$1.csv' (HEADER false)" >/dev/null
+  else
+    echo none > "rows.$1.csv"
+  fi
+  ls -A ".working/$run" | sort | tr '\n' ' ' > "files.$1"
+}
+
+for mode in "" exclude_first all exclude_last; do
+  write_yaml "$mode"
+  ingest_case mem1 1 256M
+  for n in 1 2 3 7; do
+    ingest_case "disk$n" "$n" 1M
+    cmp -s errors.mem1.jsonl "errors.disk$n.jsonl" ||
+      fail "[$mode] errors differ spilled with --threads $n: $(diff errors.mem1.jsonl errors.disk$n.jsonl | head -4)"
+    cmp -s cases.mem1.csv "cases.disk$n.csv" || fail "[$mode] failure_cases.csv differs spilled, --threads $n"
+    cmp -s rows.mem1.csv "rows.disk$n.csv" || fail "[$mode] Parquet rows differ spilled, --threads $n"
+    assert_eq "$(cat counts.disk$n)" "$(cat counts.mem1)" "[$mode] counts spilled, --threads $n"
+    assert_eq "$(cat rc.disk$n)" "$(cat rc.mem1)" "[$mode] exit status spilled, --threads $n"
+    assert_eq "$(cat files.disk$n)" "$(cat files.mem1)" "[$mode] the spill leaves no file in the run folder"
+    assert_contains "$(cat log.disk$n)" "checked on disk" "[$mode] the log says the keys spilled"
+  done
+  for n in 4 5 6; do
+    ingest_case "mem$n" "$n" 256M
+    cmp -s errors.mem1.jsonl "errors.mem$n.jsonl" || fail "[$mode] errors differ in memory with --threads $n"
+  done
+  assert_not_contains "$(cat log.mem1)" "checked on disk" "[$mode] 256M holds the keys in memory"
+  # Both lines are named, in file order.
+  nuniq=$(grep -c '"check": *"unique"' errors.mem1.jsonl || true)
+  nframe=$(grep -c '"check": *"frame_unique"' errors.mem1.jsonl || true)
+  [ "$nuniq" -gt 100 ] || fail "[$mode] too few unique cases: $nuniq"
+  [ "$nframe" -gt 100 ] || fail "[$mode] too few frame_unique cases: $nframe"
+  "$PY" - errors.mem1.jsonl <<'PYEOF' || fail "[$mode] cases out of file order"
+import json, sys
+lines = [json.loads(l)["line"] for l in open(sys.argv[1])]
+assert lines == sorted(lines), "not in line order"
+PYEOF
+  pass "[${mode:-default}] identical cases, counts, verdict and rows in memory and spilled, 1-7 threads"
+done
+
+# The expected cases of the default mode, independently of astro: ids repeated every 1500 rows
+# (the row before has the same id), "0042" after 42; line = row + 1.
+write_yaml ""
+ingest_case mem1 2 256M
+grep '"check": *"unique"' errors.mem1.jsonl | grep '"column": *"id"' | "$PY" -c '
+import json, sys
+got = [json.loads(l)["line"] for l in sys.stdin]
+want = sorted([i + 1 for i in range(1500, 60001, 1500) if i % 101] + [50001])
+assert got == want, (got[:5], want[:5])'  || fail "the repeated ids are not the expected lines"
+assert_contains "$(grep -m1 '"value": *"0042"' errors.mem1.jsonl)" "was already seen at line 43" \
+  "0042 names the line of 42"
+pass "the repeated ids are the expected lines, each naming its first occurrence"
+
+run_astro validate data/t.csv --memory-limit 1M --format json
+echo "$OUT" > v.disk.json
+run_astro validate data/t.csv --format json
+echo "$OUT" > v.mem.json
+cmp -s v.disk.json v.mem.json || fail "validate report differs spilled"
+for n in 1 3; do
+  run_astro validate data/t.csv --memory-limit 1M --fail-fast --threads $n
+  echo "$OUT" > ff.disk.$n
+  run_astro validate data/t.csv --fail-fast --threads $n
+  echo "$OUT" > ff.mem.$n
+  cmp -s ff.disk.$n ff.mem.$n || fail "--fail-fast report differs spilled, --threads $n: $(diff ff.mem.$n ff.disk.$n | head -4)"
+done
+assert_contains "$(cat ff.mem.1)" "line 1501: '1499'" "--fail-fast stops at the first repeated id"
+TMPDIR=/nonexistent-astro-dir run_astro validate data/t.csv --memory-limit 1M
+assert_eq "$RC" "3" "an unusable spill folder is an environment error"
+assert_contains "$ERR" "/nonexistent-astro-dir" "the message names the folder"
+run_astro validate data/t.csv --memory-limit 12
+assert_eq "$RC" "2" "--memory-limit below 1M is a usage error"
+assert_contains "$ERR" "--memory-limit takes a size" "the message says what it takes"
+run_astro ingest data --memory-limit lots
+assert_eq "$RC" "2" "--memory-limit lots is a usage error"
+pass "validate spills the same way; bad --memory-limit values and spill folders"

@@ -1,0 +1,275 @@
+/*
+ * test_unique.c - the key set and the key spill of src/validate/unique.h: exact and fingerprint
+ * keys, first lines, the pre-pass's last line and repeat flag, growth past a hint, the memory a
+ * key takes, and the spill's verdicts against a plain reference in every report_duplicates mode
+ * with a tiny write buffer (so keys really go through the file, many chunks per partition).
+ */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* cmocka.h needs the four headers above first. */
+#include <cmocka.h>
+
+#include "validate/unique.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void test_exact_keys(void **state)
+{
+    (void)state;
+    struct kset s;
+    kset_init(&s, false);
+    uint64_t first = 0;
+    /* Keys that differ only in the bits a partition or a slot is chosen by stay distinct. */
+    for (uint64_t i = 0; i < 200000; i++) {
+        assert_int_equal(kset_add(&s, vkey_exact(i * 0x10000), i + 2, &first), 0);
+    }
+    assert_int_equal(kset_count(&s), 200000);
+    for (uint64_t i = 0; i < 200000; i += 997) {
+        assert_int_equal(kset_add(&s, vkey_exact(i * 0x10000), 999999, &first), 1);
+        assert_int_equal(first, i + 2);
+    }
+    assert_int_equal(kset_add(&s, vkey_exact(UINT64_MAX), 5, &first), 0);
+    assert_int_equal(kset_add(&s, vkey_exact(UINT64_MAX), 6, &first), 1);
+    assert_int_equal(first, 5);
+    uint64_t line = 0;
+    bool dup = true;
+    assert_int_equal(kset_get(&s, vkey_exact(0x10000), &line, &dup), 1);
+    assert_int_equal(line, 3);
+    assert_false(dup);
+    assert_int_equal(kset_get(&s, vkey_exact(7), &line, &dup), 0);
+    /* Lines outside 1..KSET_MAX_LINE are refused, the set unchanged. */
+    assert_int_equal(kset_add(&s, vkey_exact(9), 0, &first), AE_INTERNAL);
+    assert_int_equal(kset_add(&s, vkey_exact(9), KSET_MAX_LINE + 1, &first), AE_INTERNAL);
+    assert_int_equal(kset_add(&s, vkey_exact(9), KSET_MAX_LINE, &first), 0);
+    assert_int_equal(kset_add(&s, vkey_exact(9), 1, &first), 1);
+    assert_int_equal(first, KSET_MAX_LINE);
+    kset_release(&s);
+    assert_int_equal(kset_count(&s), 0);
+    kset_release(&s); /* twice is fine */
+}
+
+static void test_fingerprint_keys(void **state)
+{
+    (void)state;
+    struct kset s;
+    kset_init(&s, true);
+    char buf[64];
+    uint64_t first = 0;
+    for (int i = 0; i < 50000; i++) {
+        int n = snprintf(buf, sizeof(buf), "customer-%d@example.org", i);
+        assert_int_equal(kset_add(&s, vkey_hash(buf, (size_t)n, 0), (uint64_t)i + 1, &first), 0);
+    }
+    int n = snprintf(buf, sizeof(buf), "customer-%d@example.org", 4242);
+    assert_int_equal(kset_add(&s, vkey_hash(buf, (size_t)n, 0), 60000, &first), 1);
+    assert_int_equal(first, 4243);
+    /* A different seed is a different function; "a" and "a\0" differ. */
+    assert_int_equal(kset_add(&s, vkey_hash(buf, (size_t)n, 1), 60001, &first), 0);
+    assert_int_equal(kset_add(&s, vkey_hash("a", 1, 0), 60002, &first), 0);
+    assert_int_equal(kset_add(&s, vkey_hash("a\0", 2, 0), 60003, &first), 0);
+    assert_int_equal(kset_add(&s, vkey_hash("", 0, 0), 60004, &first), 0);
+    assert_int_equal(kset_add(&s, vkey_hash("", 0, 0), 60005, &first), 1);
+    assert_int_equal(first, 60004);
+    kset_release(&s);
+}
+
+static void test_note_last(void **state)
+{
+    (void)state;
+    struct kset s;
+    kset_init(&s, false);
+    assert_int_equal(kset_note_last(&s, vkey_exact(1), 10), 0);
+    assert_int_equal(kset_note_last(&s, vkey_exact(2), 11), 0);
+    assert_int_equal(kset_note_last(&s, vkey_exact(1), 12), 0);
+    assert_int_equal(kset_note_last(&s, vkey_exact(1), 15), 0);
+    uint64_t line = 0;
+    bool dup = false;
+    assert_int_equal(kset_get(&s, vkey_exact(1), &line, &dup), 1);
+    assert_int_equal(line, 15);
+    assert_true(dup);
+    assert_int_equal(kset_get(&s, vkey_exact(2), &line, &dup), 1);
+    assert_int_equal(line, 11);
+    assert_false(dup);
+    assert_int_equal(kset_count(&s), 2);
+    kset_release(&s);
+}
+
+/* A set sized by its hint takes about 13 bytes an exact key and 18 a fingerprint (unique.h), and
+ * a set without a hint grows past it and still answers. */
+static void test_memory_per_key(void **state)
+{
+    (void)state;
+    const uint64_t n = 1000000;
+    for (int fp = 0; fp < 2; fp++) {
+        struct kset s;
+        kset_init(&s, fp != 0);
+        kset_hint(&s, n);
+        uint64_t first = 0;
+        for (uint64_t i = 0; i < n; i++) {
+            struct vkey k = fp ? vkey_hash(&i, sizeof(i), 0) : vkey_exact(i);
+            assert_int_equal(kset_add(&s, k, i + 1, &first), 0);
+        }
+        double per = (double)kset_bytes(&s) / (double)n;
+        fprintf(stderr, "  %s keys: %.2f bytes a key\n", fp ? "fingerprint" : "exact", per);
+        assert_true(per < (fp ? 19.0 : 14.0));
+        /* A few partitions get more than their share and grow once. */
+        assert_true(kset_bytes(&s) >= kset_bytes_for(fp != 0, n));
+        assert_true(kset_bytes(&s) <= kset_bytes_for(fp != 0, n) / 100 * 103);
+        kset_release(&s);
+    }
+    struct kset s;
+    kset_init(&s, false);
+    kset_hint(&s, 1000); /* far too small: the partitions grow */
+    uint64_t first = 0;
+    for (uint64_t i = 0; i < 300000; i++) {
+        assert_int_equal(kset_add(&s, vkey_exact(i), i + 1, &first), 0);
+    }
+    for (uint64_t i = 0; i < 300000; i += 101) {
+        assert_int_equal(kset_add(&s, vkey_exact(i), 1, &first), 1);
+        assert_int_equal(first, i + 1);
+    }
+    assert_true((double)kset_bytes(&s) / 300000.0 < 24.0);
+    kset_release(&s);
+}
+
+/* ---- the spill against a reference -------------------------------------------------------- */
+
+struct occ {
+    uint32_t set;
+    uint64_t key;
+    uint64_t line;
+};
+
+/* The reference verdicts: for each occurrence, scan every other occurrence of its key. */
+static size_t reference(const struct occ *o, size_t n, enum kspill_mode mode,
+                        struct kspill_verdict *out)
+{
+    size_t nv = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t firstl = o[i].line, lastl = o[i].line;
+        size_t count = 0;
+        for (size_t j = 0; j < n; j++) {
+            if (o[j].set == o[i].set && o[j].key == o[i].key) {
+                count++;
+                firstl = o[j].line < firstl ? o[j].line : firstl;
+                lastl = o[j].line > lastl ? o[j].line : lastl;
+            }
+        }
+        if (count < 2) {
+            continue;
+        }
+        struct kspill_verdict v = {o[i].line, 0, o[i].set, 0};
+        if (mode == KSPILL_FIRST && o[i].line != firstl) {
+            v.aux = firstl;
+        } else if (mode == KSPILL_ALL) {
+            v.status = o[i].line == firstl ? 1 : 0;
+            v.aux = o[i].line == firstl ? lastl : firstl;
+        } else if (mode == KSPILL_LAST && o[i].line != lastl) {
+            v.status = 2;
+            v.aux = lastl;
+        } else {
+            continue;
+        }
+        out[nv++] = v;
+    }
+    return nv;
+}
+
+static void spill_against_reference(enum kspill_mode mode)
+{
+    enum { N = 6000 };
+    struct occ *o = calloc(N, sizeof(*o));
+    struct kspill_verdict *want = calloc(N, sizeof(*want));
+    assert_non_null(o);
+    assert_non_null(want);
+    /* Three sets: exact keys 0..2999 with repeats, string-like fingerprints, and a set whose
+     * keys never repeat. Lines rise in file order (rows are in order, several sets per row). */
+    srand(11);
+    size_t n = 0;
+    for (uint64_t row = 0; row < N / 3; row++) {
+        uint64_t line = 2 + row * 2;
+        o[n++] = (struct occ){0, (uint64_t)(rand() % 1500), line};
+        o[n++] = (struct occ){1, (uint64_t)(rand() % 1800), line};
+        o[n++] = (struct occ){2, row, line};
+    }
+    size_t nwant = reference(o, n, mode, want);
+    /* the reference is in occurrence order: (line, set) already */
+    bool fp[3] = {false, true, false};
+    struct kspill *s = NULL;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(kspill_new(&s, "/tmp", fp, 3, 16, 1, mode, &e), 0);
+    for (size_t i = 0; i < n; i++) {
+        struct vkey k = o[i].set == 1 ? vkey_hash(&o[i].key, 8, 0) : vkey_exact(o[i].key);
+        assert_int_equal(kspill_put(s, o[i].set, k, o[i].line, &e), 0);
+    }
+    assert_int_equal(kspill_finish(s, &e), 0);
+    uint64_t keys = 0, verdicts = 0, max_part = 0;
+    kspill_stats(s, &keys, &verdicts, &max_part);
+    assert_int_equal(keys, n);
+    assert_int_equal(verdicts, nwant);
+    assert_true(max_part < n / 8); /* really partitioned */
+    for (size_t i = 0; i < nwant; i++) {
+        struct kspill_verdict got;
+        assert_int_equal(kspill_peek(s, &got, &e), 1);
+        kspill_pop(s);
+        assert_int_equal(got.line, want[i].line);
+        assert_int_equal(got.set, want[i].set);
+        assert_int_equal(got.status, want[i].status);
+        assert_int_equal(got.aux, want[i].aux);
+    }
+    struct kspill_verdict none;
+    assert_int_equal(kspill_peek(s, &none, &e), 0);
+    assert_true(nwant > 100);
+    kspill_free(s);
+    free(o);
+    free(want);
+}
+
+static void test_spill_first(void **state)
+{
+    (void)state;
+    spill_against_reference(KSPILL_FIRST);
+}
+
+static void test_spill_all(void **state)
+{
+    (void)state;
+    spill_against_reference(KSPILL_ALL);
+}
+
+static void test_spill_last(void **state)
+{
+    (void)state;
+    spill_against_reference(KSPILL_LAST);
+}
+
+static void test_spill_bad_dir(void **state)
+{
+    (void)state;
+    bool fp[1] = {false};
+    struct kspill *s = NULL;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(kspill_new(&s, "/nonexistent/astro", fp, 1, 16, 1, KSPILL_FIRST, &e), AE_IO);
+    assert_null(s);
+    assert_non_null(strstr(e.msg, "/nonexistent/astro"));
+    assert_int_equal(kspill_new(&s, "/tmp", fp, 1, 17, 1, KSPILL_FIRST, &e), AE_INTERNAL);
+    kspill_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_exact_keys),  cmocka_unit_test(test_fingerprint_keys),
+        cmocka_unit_test(test_note_last),   cmocka_unit_test(test_memory_per_key),
+        cmocka_unit_test(test_spill_first), cmocka_unit_test(test_spill_all),
+        cmocka_unit_test(test_spill_last),  cmocka_unit_test(test_spill_bad_dir),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
