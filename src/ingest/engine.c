@@ -373,11 +373,12 @@ static int prepass(struct ingest_file *f, struct err *e)
     struct record_block rows;
     memset(&in, 0, sizeof(in));
     memset(&rows, 0, sizeof(rows));
-    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return err_errno(e, errno, "cannot open %s", f->path);
+    int fd = -1;
+    int rc = fs_open_regular(f->path, &fd, e);
+    if (rc != 0) {
+        return rc;
     }
-    int rc = input_open_with(&in, reader_of(f), fd, f->path, spec, e);
+    rc = input_open_with(&in, reader_of(f), fd, f->path, spec, e);
     size_t first = spec->has_header ? 1 : 0;
     while (rc == 0) {
         rc = input_next(&in, &rows, VALIDATE_BATCH_ROWS, e);
@@ -446,9 +447,12 @@ int ingest_file_open(struct ingest_file **out, const struct ingest_file_opts *o,
     }
     f->o.path = f->path;
     int rc = 0;
-    f->fd = open(f->path, O_RDONLY | O_CLOEXEC);
-    if (f->fd < 0 || fstat(f->fd, &f->st0) != 0) {
-        rc = err_errno(e, errno, "cannot open %s", f->path);
+    rc = fs_open_regular(f->path, &f->fd, e);
+    if (rc != 0) {
+        goto fail;
+    }
+    if (fstat(f->fd, &f->st0) != 0) {
+        rc = err_errno(e, errno, "cannot stat %s", f->path);
         goto fail;
     }
     rc = input_open_with(&f->in, reader_of(f), f->fd, f->path, spec, e);

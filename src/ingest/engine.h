@@ -71,7 +71,8 @@ struct ingest_file;
 
 /* Opens o->path (a regular file), reads its header and builds the validator; header failures are
  * already reported through o->fs. Fails only for environment or internal errors (AE_IO, AE_NOMEM,
- * AE_CONFIG for a schema that does not compile), with nothing left open. */
+ * AE_CONFIG for a schema that does not compile or a path that is not a regular file: a FIFO is
+ * refused, never waited on), with nothing left open. */
 int ingest_file_open(struct ingest_file **out, const struct ingest_file_opts *o,
                      struct err *e) ASTRO_WUR;
 

@@ -195,17 +195,68 @@ int fs_write_atomic(const char *path, const void *data, size_t n, struct err *e)
     return atomic_file_commit(&f, e);
 }
 
+/* What kind of file a mode is, for messages. */
+static const char *fs_kind(mode_t m)
+{
+    if (S_ISDIR(m)) {
+        return "a directory";
+    }
+    if (S_ISFIFO(m)) {
+        return "a FIFO";
+    }
+    if (S_ISSOCK(m)) {
+        return "a socket";
+    }
+    if (S_ISCHR(m) || S_ISBLK(m)) {
+        return "a device";
+    }
+    return "a special file";
+}
+
+int fs_open_regular(const char *path, int *fd, struct err *e)
+{
+    *fd = -1;
+    int f = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (f < 0) {
+        return err_errno(e, errno, "cannot open %s", path);
+    }
+    struct stat st;
+    if (fstat(f, &st) != 0) {
+        int rc = err_errno(e, errno, "cannot stat %s", path);
+        close(f);
+        return rc;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(f);
+        return err_set(e, AE_CONFIG, "%s is %s, not a regular file", path, fs_kind(st.st_mode));
+    }
+    int flags = fcntl(f, F_GETFL);
+    if (flags < 0 || fcntl(f, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+        int rc = err_errno(e, errno, "cannot read %s", path);
+        close(f);
+        return rc;
+    }
+    *fd = f;
+    return 0;
+}
+
 int fs_read_file(const char *path, char **out, size_t *len, struct err *e)
 {
     *out = NULL;
-    FILE *fp = fopen(path, "rb");
+    int fd = -1;
+    int rc = fs_open_regular(path, &fd, e);
+    if (rc != 0) {
+        return rc;
+    }
+    FILE *fp = fdopen(fd, "rb");
     if (fp == NULL) {
-        return err_errno(e, errno, "cannot open %s", path);
+        rc = err_errno(e, errno, "cannot open %s", path);
+        close(fd);
+        return rc;
     }
     size_t cap = 4096;
     size_t n = 0;
     char *p = malloc(cap);
-    int rc = 0;
     if (p == NULL) {
         rc = err_set(e, AE_NOMEM, "out of memory");
         goto out;

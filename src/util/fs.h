@@ -39,6 +39,13 @@ void atomic_file_abort(struct atomic_file *f);
 /* Writes all n bytes (retrying on EINTR and short writes). */
 int fs_write_all(int fd, const void *p, size_t n, const char *what, struct err *e) ASTRO_WUR;
 
+/* Opens path for reading (O_RDONLY, close-on-exec) and checks that it is a regular file, without
+ * ever blocking: the open is non-blocking, so a FIFO, a socket or a device is refused instead of
+ * waiting for a writer, then the descriptor is made blocking again. *fd receives the descriptor
+ * (the caller closes it); -1 on failure. Fails with AE_IO (the path and the system's reason) when
+ * it cannot be opened, AE_CONFIG when it is not a regular file (naming what it is). */
+int fs_open_regular(const char *path, int *fd, struct err *e) ASTRO_WUR;
+
 /* Reads a whole (small) file into a NUL-terminated malloc'd buffer. */
 int fs_read_file(const char *path, char **out, size_t *len, struct err *e) ASTRO_WUR;
 
