@@ -133,8 +133,14 @@ int cmd_ingest(const struct cli_globals *g, int argc, char **argv)
     struct delivery_result res;
     rc = delivery_ingest(&o, &res, &problems, &e);
     if (rc == AE_DATA && res.run_id[0] == '\0') {
-        log_msg(&log, LOG_ERROR, NULL, "%s; nothing was ingested:\n%s", e.msg,
-                problems.data ? problems.data : "");
+        /* One log line per problem: a message is one line (log.h). */
+        log_msg(&log, LOG_ERROR, NULL, "%s; nothing was ingested:", e.msg);
+        const char *line = problems.data ? problems.data : "";
+        while (*line != '\0') {
+            size_t n = strcspn(line, "\n");
+            log_msg(&log, LOG_ERROR, NULL, "  %.*s", (int)n, line);
+            line += n + (line[n] == '\n');
+        }
         err_clear(&e);
     } else if (rc == 0) {
         printf("%s\n", res.run_id);

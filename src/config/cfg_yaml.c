@@ -31,7 +31,7 @@ int cfg_doc_load(struct cfg_doc *d, const char *path, const char *file, struct e
     int fd = -1;
     rc = fs_open_regular(path, &fd, e);
     if (rc == AE_IO && access(path, F_OK) != 0 && (errno == ENOENT || errno == ENOTDIR)) {
-        return err_set(e, AE_CONFIG, "cannot read '%s': no such file", path);
+        return err_set(e, AE_CONFIG, "cannot read '%s': %s", path, strerror(errno));
     }
     if (rc != 0) {
         return rc;

@@ -204,12 +204,14 @@ static int load_schema_file(struct config *c, struct cfg_doc *d, struct ingest_s
         return nomem(d);
     }
     int rc = config_load_schema_file(full, &in->schema, d->e);
-    free(full);
-    if (rc == AE_IO) {
-        /* Say where the file was named; a content error already names the schema file. */
+    /* Say where the file was named when it could not be read (missing, not a regular file, an
+     * I/O error); a content error already names the schema file ("full:line:col: ..."). */
+    size_t n = strlen(full);
+    if (rc != 0 && rc != AE_NOMEM && !(strncmp(d->e->msg, full, n) == 0 && d->e->msg[n] == ':')) {
         err_prefix(d->e, "%s:%zu:%zu: %s", d->file, v->start_mark.line + 1,
                    v->start_mark.column + 1, p);
     }
+    free(full);
     return rc;
 }
 
@@ -228,6 +230,7 @@ enum {
     IN_MAX_BAD_FRACTION,
     IN_MAX_FAILURE_CASES,
     IN_MAX_RECORD_LINES,
+    IN_ALLOW_SYMLINKS_OUTSIDE,
     IN_SCHEMA,
     IN_SCHEMA_FILE,
     IN_N
@@ -247,6 +250,7 @@ static const char *const ingest_keys[] = {"name",
                                           "max_bad_row_fraction",
                                           "max_failure_cases",
                                           "max_record_lines",
+                                          "allow_symlinks_outside",
                                           "schema",
                                           "schema_file",
                                           NULL};
@@ -437,6 +441,11 @@ static int parse_ingest(struct config *c, struct cfg_doc *d, struct ingest_spec 
             return cfg_fail(d, v[IN_MAX_RECORD_LINES], p, "expected an integer >= 1, got %s",
                             cfg_text(v[IN_MAX_RECORD_LINES]));
         }
+    }
+    P("allow_symlinks_outside");
+    if (v[IN_ALLOW_SYMLINKS_OUTSIDE] != NULL &&
+        (rc = cfg_bool(d, v[IN_ALLOW_SYMLINKS_OUTSIDE], p, &in->allow_symlinks_outside)) != 0) {
+        return rc;
     }
     P("max_bad_row_fraction");
     if (v[IN_MAX_BAD_FRACTION] != NULL) {

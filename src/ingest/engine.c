@@ -24,11 +24,13 @@
  */
 #include "ingest/engine.h"
 
+#include "ingest/match.h"
 #include "input/input.h"
 #include "util/fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -362,6 +364,34 @@ static const struct input_ops *reader_of(const struct ingest_file *f)
     return f->o.reader != NULL ? f->o.reader : input_ops_for(f->o.spec->format);
 }
 
+/* Opens the file (a regular file, never waited on: fs_open_regular) and, with confine_dir, checks
+ * where the descriptor really points: /proc/self/fd names the file opened, whatever links led to
+ * it, so the check and the read cannot disagree. */
+static int open_source(const struct ingest_file *f, int *fd, struct err *e)
+{
+    int rc = fs_open_regular(f->path, fd, e);
+    if (rc != 0 || f->o.confine_dir == NULL) {
+        return rc;
+    }
+    char proc[64];
+    char real[PATH_MAX];
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", *fd);
+    ssize_t n = readlink(proc, real, sizeof(real) - 1);
+    if (n < 0) {
+        rc = err_errno(e, errno, "cannot tell where %s leads (%s)", f->path, proc);
+    } else {
+        real[n] = '\0';
+        if (!source_path_inside(f->o.confine_dir, real)) {
+            rc = err_set(e, AE_DATA, "%s leads outside the source folder (to %s)", f->path, real);
+        }
+    }
+    if (rc != 0) {
+        close(*fd);
+        *fd = -1;
+    }
+    return rc;
+}
+
 /* report_duplicates: all / exclude_last need every key before the first verdict on a row: a
  * first pass over the file (a second reader, the same records) feeds the validator's pre-pass.
  * Only a spec that needs it pays for reading the file twice. A record the reader refuses ends the
@@ -374,7 +404,7 @@ static int prepass(struct ingest_file *f, struct err *e)
     memset(&in, 0, sizeof(in));
     memset(&rows, 0, sizeof(rows));
     int fd = -1;
-    int rc = fs_open_regular(f->path, &fd, e);
+    int rc = open_source(f, &fd, e);
     if (rc != 0) {
         return rc;
     }
@@ -447,7 +477,7 @@ int ingest_file_open(struct ingest_file **out, const struct ingest_file_opts *o,
     }
     f->o.path = f->path;
     int rc = 0;
-    rc = fs_open_regular(f->path, &f->fd, e);
+    rc = open_source(f, &f->fd, e);
     if (rc != 0) {
         goto fail;
     }

@@ -51,6 +51,9 @@ struct ingest_file_opts {
     void *progress_ctx;
     const struct input_ops *reader; /* NULL: the reader of spec->format (input_ops_for); tests
                                        plug in their own */
+    const char *confine_dir; /* NULL, or a resolved absolute folder the opened file must lie in
+                                (links followed): checked on the descriptor itself after the open,
+                                so a link swapped in after the folder check cannot escape */
 };
 
 struct ingest_file_result {

@@ -110,16 +110,16 @@ static json_t *file_entry(const struct run_file *f, const char *rel_out, const c
 {
     bool ok = f->status == FILE_STATUS_INGESTED;
     return json_pack(
-        "{s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:o, s:f, s:s, "
+        "{s:s, s:o, s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:o, s:f, s:s, "
         "s:o}",
-        "name", f->name, "source", f->source, "size_bytes", (json_int_t)f->size_bytes, "sha256",
+        "name", f->name, "source", manifest_str(f->source), "size_bytes", (json_int_t)f->size_bytes, "sha256",
         f->sha256, "status", file_status_name(f->status), "rows_read", (json_int_t)f->rows_read,
         "rows_valid", (json_int_t)f->rows_valid, "rows_invalid", (json_int_t)f->rows_invalid,
         "failure_cases", (json_int_t)f->failure_cases, "warnings", (json_int_t)f->warnings,
         "output", ok ? json_string(rel_out) : json_null(), "output_bytes",
         (json_int_t)f->output_bytes, "errors", f->errors_file ? json_string(rel_err) : json_null(),
         "duration_s", f->duration_s, "schema_fingerprint", f->schema_fingerprint, "reason",
-        ok ? json_null() : json_string(f->reason ? f->reason : ""));
+        ok ? json_null() : manifest_str(f->reason ? f->reason : ""));
 }
 
 int run_record_put_file(struct run_record *rec, const struct run_file *f, struct err *e)
@@ -215,7 +215,7 @@ int run_record_put_step(struct run_record *rec, const char *name, const char *ki
         rc |= json_object_set_new(entry, "finished_at", json_string(now));
     }
     rc |= json_object_set_new(entry, "rows", rows >= 0 ? json_integer(rows) : json_null());
-    rc |= json_object_set_new(entry, "reason", reason ? json_string(reason) : json_null());
+    rc |= json_object_set_new(entry, "reason", reason ? manifest_str(reason) : json_null());
     rc = rc != 0 ? err_set(e, AE_NOMEM, "out of memory") : manifest_save(&rec->manifest, e);
     if (rec->stats != NULL) {
         struct stats_step ss = {

@@ -7,6 +7,7 @@
 
 #include "run/record.h"
 
+#include "util/buf.h"
 #include "util/fs.h"
 
 #include <dirent.h>
@@ -340,17 +341,32 @@ int run_lock_run(const char *working, const char *id, int *fd, struct err *e)
     return rc;
 }
 
+json_t *manifest_str(const char *s)
+{
+    size_t n = strlen(s);
+    if (buf_is_plain(s, n, false)) {
+        return json_stringn(s, n);
+    }
+    struct buf b = BUF_INIT;
+    json_t *j = NULL;
+    if (buf_put_escaped(&b, s, n, false, false) == 0 && b.data != NULL) {
+        j = json_stringn(b.data, b.len);
+    }
+    buf_release(&b);
+    return j;
+}
+
 int manifest_new(struct manifest *m, const char *path, const char *run_id, const char *pipeline,
                  const char *config_path, const char *source_dir, struct err *e)
 {
     char now[48];
     fs_now_iso(now, sizeof(now));
     m->path = strdup(path);
-    m->root = json_pack("{s:i, s:s, s:s, s:s, s:n, s:n, s:s, s:s, s:s, s:s, s:[], s:[]}",
+    m->root = json_pack("{s:i, s:s, s:s, s:s, s:n, s:n, s:s, s:s, s:o, s:o, s:[], s:[]}",
                         "manifest_version", 1, "run_id", run_id, "pipeline", pipeline, "status",
                         run_status_name(RUN_STATUS_INGESTING), "reason", "failed_phase",
-                        "created_at", now, "updated_at", now, "config", config_path, "source_dir",
-                        source_dir, "files", "steps");
+                        "created_at", now, "updated_at", now, "config", manifest_str(config_path),
+                        "source_dir", manifest_str(source_dir), "files", "steps");
     if (m->path == NULL || m->root == NULL) {
         manifest_release(m);
         return err_set(e, AE_NOMEM, "out of memory");
@@ -380,7 +396,7 @@ int manifest_set_status(struct manifest *m, enum run_status status, const char *
     const char *phase = run_phase_name(failed_phase);
     int rc = json_object_set_new(m->root, "status", json_string(run_status_name(status)));
     rc |= json_object_set_new(m->root, "updated_at", json_string(now));
-    rc |= json_object_set_new(m->root, "reason", reason ? json_string(reason) : json_null());
+    rc |= json_object_set_new(m->root, "reason", reason ? manifest_str(reason) : json_null());
     rc |= json_object_set_new(m->root, "failed_phase", phase ? json_string(phase) : json_null());
     if (rc != 0) {
         return err_set(e, AE_NOMEM, "out of memory");

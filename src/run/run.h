@@ -99,6 +99,12 @@ struct manifest {
     char *path;
 };
 
+/* A new JSON string holding s, for text that comes from outside (paths, names, reasons that quote
+ * them): valid UTF-8 is kept as is (JSON escapes control characters), and each byte that is not
+ * UTF-8 is recorded as the four characters \xHH (buf_put_escaped), since a JSON string cannot hold
+ * it. NULL only when out of memory. */
+json_t *manifest_str(const char *s);
+
 /* New manifest (in memory) for run id with the given fields; status ingesting. Strings are copied.
  * On failure (AE_NOMEM) m holds nothing. */
 int manifest_new(struct manifest *m, const char *path, const char *run_id, const char *pipeline,

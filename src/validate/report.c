@@ -404,10 +404,15 @@ int report_print_summary(const struct report *r, FILE *out, size_t max_examples)
         const struct rep_entry *en = &r->ents[k];
         char chk[512];
         snprintf(chk, sizeof(chk), "%s%s", en->check, en->warning ? " [warning]" : "");
-        if (fprintf(out, "%-*s  %-*s  %llu\n", wcol, en->column ? en->column : "-", wchk, chk,
-                    (unsigned long long)en->count) < 0) {
+        /* A header name comes from the file: shown escaped, it cannot break the table's lines. */
+        char *col = buf_escaped_str(en->column ? en->column : "-");
+        if (col == NULL) {
+            rc = AE_NOMEM;
+        } else if (fprintf(out, "%-*s  %-*s  %llu\n", wcol, col, wchk, chk,
+                           (unsigned long long)en->count) < 0) {
             rc = AE_IO;
         }
+        free(col);
         for (size_t x = 0; x < en->nex && x < max_examples && rc == 0; x++) {
             const struct rep_example *ex = &en->ex[x];
             char where[48];

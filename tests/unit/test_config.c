@@ -1004,14 +1004,15 @@ static void test_schema_file_errors(void **state)
     char text[1024];
     char spath[160];
     snprintf(spath, sizeof(spath), "%s/s.yaml", tmpdir);
-    /* Missing file: AE_IO naming the resolved path, placed where astro.yaml names it. */
+    /* Missing file: a configuration error (exit 2) naming the resolved path, placed where
+     * astro.yaml names it. */
     unlink(spath);
     snprintf(text, sizeof(text), "%s    schema_file: s.yaml\n", head);
     char want[1024];
     snprintf(want, sizeof(want),
              "%%s:5:18: ingest_files[0].schema_file: cannot read '%s': No such file or directory",
              spath);
-    expect_error(text, AE_IO, want);
+    expect_error(text, AE_CONFIG, want);
     /* A content error in the schema file names that file and the key path inside it. */
     write_file(spath, "columns:\n  a: {dtype: int64, unique: 1}\n");
     write_file(yaml_path, text);
@@ -1024,13 +1025,13 @@ static void test_schema_file_errors(void **state)
     assert_null(c);
     /* config_load itself on a missing file. */
     e.msg[0] = '\0';
-    assert_int_equal(config_load("/nonexistent/astro.yaml", &c, &e), AE_IO);
+    assert_int_equal(config_load("/nonexistent/astro.yaml", &c, &e), AE_CONFIG);
     assert_string_equal(e.msg, "cannot read '/nonexistent/astro.yaml': No such file or directory");
-    assert_int_equal(config_load(tmpdir, &c, &e), AE_IO);
-    snprintf(want, sizeof(want), "cannot read '%s': Is a directory", tmpdir);
+    assert_int_equal(config_load(tmpdir, &c, &e), AE_CONFIG);
+    snprintf(want, sizeof(want), "%s is a directory, not a regular file", tmpdir);
     assert_string_equal(e.msg, want);
     struct schema s;
-    assert_int_equal(config_load_schema_file("/nonexistent/s.yaml", &s, &e), AE_IO);
+    assert_int_equal(config_load_schema_file("/nonexistent/s.yaml", &s, &e), AE_CONFIG);
     assert_null(s.cols);
     assert_null(s.file);
     config_free(NULL);

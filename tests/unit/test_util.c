@@ -58,6 +58,32 @@ static void test_buf_json(void **state)
     buf_release(&b);
 }
 
+/* The printable form of outside names (logs, manifests): bytes that are not UTF-8 as \xHH,
+ * control characters too when asked, valid UTF-8 untouched. */
+static void test_buf_escaped(void **state)
+{
+    (void)state;
+    struct buf b = BUF_INIT;
+    static const char in[] = "a\xff\n\x01\tb\xc3\xa9\x7f\\";
+    assert_int_equal(buf_put_escaped(&b, in, sizeof(in) - 1, true, false), 0);
+    assert_string_equal(b.data, "a\\xff\\n\\x01\\tb\xc3\xa9\\x7f\\");
+    buf_reset(&b);
+    assert_int_equal(buf_put_escaped(&b, in, sizeof(in) - 1, false, false), 0);
+    assert_string_equal(b.data, "a\\xff\n\x01\tb\xc3\xa9\x7f\\");
+    buf_reset(&b);
+    assert_int_equal(buf_put_escaped(&b, "x\ny\rz", 5, true, true), 0);
+    assert_string_equal(b.data, "x\ny\\rz");
+    buf_release(&b);
+    assert_true(buf_is_plain("caf\xc3\xa9", 5, true));
+    assert_false(buf_is_plain("a\nb", 3, true));
+    assert_true(buf_is_plain("a\nb", 3, false));
+    assert_false(buf_is_plain("\xc3", 1, false)); /* a sequence cut short */
+    char *s = buf_escaped_str("x\x80");
+    assert_non_null(s);
+    assert_string_equal(s, "x\\x80");
+    free(s);
+}
+
 static void test_err_prefix(void **state)
 {
     (void)state;
@@ -157,7 +183,7 @@ int main(void)
         cmocka_unit_test(test_buf_grow_and_cap), cmocka_unit_test(test_buf_detach_empty),
         cmocka_unit_test(test_buf_json),         cmocka_unit_test(test_err_prefix),
         cmocka_unit_test(test_dtype_parse),      cmocka_unit_test(test_batch_strings),
-        cmocka_unit_test(test_batch_claim),
+        cmocka_unit_test(test_batch_claim),      cmocka_unit_test(test_buf_escaped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
