@@ -262,7 +262,8 @@ static void test_full(void **state)
     assert_int_equal(c->ntargets, 3);
     assert_string_equal(c->targets[0].name, "warehouse");
     assert_int_equal(c->targets[0].kind, TARGET_POSTGRES);
-    assert_string_equal(c->targets[0].dsn, "host=db.example password=p$w");
+    /* A variable in the place of a value is pasted as one quoted value (issue 16). */
+    assert_string_equal(c->targets[0].dsn, "host='db.example' password='p$w'");
     assert_null(c->targets[0].path);
     assert_int_equal(c->targets[1].kind, TARGET_SQLITE);
     /* A relative database path resolves next to astro.yaml. */
@@ -998,6 +999,57 @@ static void test_env_expansion(void **state)
     config_free(c);
 }
 
+/* Loads a config whose only target is a postgres target with the given dsn (a YAML literal block),
+ * and returns the expanded dsn (the caller frees it). */
+static char *expanded_dsn(const char *dsn)
+{
+    char text[2048];
+    snprintf(text, sizeof(text),
+             "%s    schema: {}\ntargets:\n  w:\n    kind: postgres\n    dsn: |-\n      %s\n", head,
+             dsn);
+    struct config *c = load_ok(text);
+    char *out = strdup(c->targets[0].dsn);
+    config_free(c);
+    return out;
+}
+
+/* Issue 16: a ${VAR} in the place of a value stays one value, whatever it holds. */
+static void test_env_expansion_dsn(void **state)
+{
+    (void)state;
+    setenv("ASTRO_TEST_PW", "x dbname=postgres", 1);
+    setenv("ASTRO_TEST_Q", "it's a \\ back", 1);
+    setenv("ASTRO_TEST_EMPTY", "", 1);
+    setenv("ASTRO_TEST_ALL", "host=h port=5 dbname=d", 1);
+    setenv("ASTRO_TEST_URI", "p@ss:w/rd?x", 1);
+    static const char *const cases[][2] = {
+        /* a variable as a whole value: quoted, ' and \ escaped */
+        {"host=h password=${ASTRO_TEST_PW} dbname=astro",
+         "host=h password='x dbname=postgres' dbname=astro"},
+        {"password = ${ASTRO_TEST_Q}", "password = 'it\\'s a \\\\ back'"},
+        {"password=${ASTRO_TEST_EMPTY} dbname=d", "password='' dbname=d"},
+        /* part of an unquoted value: the whole value is quoted */
+        {"user=u_${ASTRO_TEST_PW}_x host=h", "user='u_x dbname=postgres_x' host=h"},
+        /* inside a value the user quoted: escaped, no extra quotes */
+        {"password='pre ${ASTRO_TEST_Q}'", "password='pre it\\'s a \\\\ back'"},
+        /* outside any value: whole keyword=value pairs, pasted as they are */
+        {"${ASTRO_TEST_ALL}", "host=h port=5 dbname=d"},
+        {"${ASTRO_TEST_ALL} sslmode=disable", "host=h port=5 dbname=d sslmode=disable"},
+        /* no variable: unchanged */
+        {"host=h dbname='a b' password=p\\ q", "host=h dbname='a b' password=p\\ q"},
+        /* a URI: percent-encoded */
+        {"postgresql://u:${ASTRO_TEST_URI}@h/db", "postgresql://u:p%40ss%3Aw%2Frd%3Fx@h/db"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *got = expanded_dsn(cases[i][0]);
+        if (strcmp(got, cases[i][1]) != 0) {
+            print_error("dsn %s\n got  %s\n want %s\n", cases[i][0], got, cases[i][1]);
+        }
+        assert_string_equal(got, cases[i][1]);
+        free(got);
+    }
+}
+
 static void test_schema_file_errors(void **state)
 {
     (void)state;
@@ -1057,6 +1109,7 @@ int main(void)
         cmocka_unit_test(test_error_missing_and_names),
         cmocka_unit_test(test_error_steps_targets),
         cmocka_unit_test(test_env_expansion),
+        cmocka_unit_test(test_env_expansion_dsn),
         cmocka_unit_test(test_schema_file_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
