@@ -103,9 +103,9 @@ static int schema_fingerprint(const struct ingest_spec *s, char out[65])
     return rc;
 }
 
-static bool id_taken(void *ctx, const char *id)
+static int id_taken(void *ctx, const char *id, bool *taken, struct err *e)
 {
-    return stats_run_exists(ctx, id);
+    return stats_run_exists(ctx, id, taken, e);
 }
 
 static char *summary_text(const struct report *rep)
@@ -239,6 +239,7 @@ static int ingest_file(struct delivery *in, const struct source_file *sf, struct
             goto out;
         }
     }
+    report_set_paths(rep, errf.tmp_path, csvf.tmp_path);
     log_msg(in->log, LOG_INFO, name, "validating %s", sf->path);
     struct ingest_file_opts fo = {
         .spec = spec,

@@ -437,8 +437,8 @@ static int file_failure(const struct ingest_file *f, uint64_t line, const char *
                         const char *message, struct err *e)
 {
     struct failure fl = {.line = line, .check = check, .message = message};
-    int rc = f->o.fs.emit(f->o.fs.ctx, &fl);
-    return rc == 0 ? 0 : err_set(e, rc, "cannot record a failure case of %s", f->path);
+    int rc = f->o.fs.emit(f->o.fs.ctx, &fl, e);
+    return rc == 0 ? 0 : err_prefix(e, "cannot record a failure case of %s", f->path);
 }
 
 /* The output columns, from the validator. */

@@ -240,8 +240,8 @@ void run_unlock(int fd)
     }
 }
 
-int run_new_id(const char *working, bool (*taken)(void *ctx, const char *id), void *ctx,
-               char out[RUN_ID_LEN + 1], struct err *e)
+int run_new_id(const char *working, int (*taken)(void *ctx, const char *id, bool *t, struct err *e),
+               void *ctx, char out[RUN_ID_LEN + 1], struct err *e)
 {
     static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
     for (int attempt = 0; attempt < 1000; attempt++) {
@@ -269,8 +269,18 @@ int run_new_id(const char *working, bool (*taken)(void *ctx, const char *id), vo
         }
         struct stat st;
         bool exists = lstat(dir, &st) == 0;
+        if (!exists && errno != ENOENT) {
+            rc = err_errno(e, errno, "cannot look at %s", dir);
+        }
         free(dir);
-        if (!exists && (taken == NULL || !taken(ctx, out))) {
+        if (rc != 0) {
+            return rc;
+        }
+        bool used = false;
+        if (!exists && taken != NULL && (rc = taken(ctx, out, &used, e)) != 0) {
+            return rc;
+        }
+        if (!exists && !used) {
             return 0;
         }
     }

@@ -78,10 +78,12 @@ int run_lock_working(const char *working, int *fd, struct err *e) ASTRO_WUR;
 /* Releases and closes a lock taken above; run_unlock(-1) is a no-op. */
 void run_unlock(int fd);
 
-/* Generates an id not present under working and for which taken(ctx, id) is false (taken may be
- * NULL). Fails with AE_INTERNAL after 1000 attempts, AE_IO when no random bytes can be read. */
-int run_new_id(const char *working, bool (*taken)(void *ctx, const char *id), void *ctx,
-               char out[RUN_ID_LEN + 1], struct err *e) ASTRO_WUR;
+/* Generates an id not present under working and which taken(ctx, id, &t, e) reports free (taken
+ * may be NULL; it returns 0, or an AE_* code with e filled, which run_new_id returns as it is).
+ * Fails with AE_INTERNAL after 1000 attempts, AE_IO when no random bytes can be read or working
+ * cannot be looked at. */
+int run_new_id(const char *working, int (*taken)(void *ctx, const char *id, bool *t, struct err *e),
+               void *ctx, char out[RUN_ID_LEN + 1], struct err *e) ASTRO_WUR;
 
 /* Creates .working/{id}/ with ingested/ and errors/, and takes the run's own lock (*fd, release
  * with run_unlock). Fails (AE_IO) when the folder exists already. */

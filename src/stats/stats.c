@@ -31,8 +31,15 @@ static const char schema_sql[] =
     "  PRIMARY KEY (run_id, step));"
     "PRAGMA user_version = 2;";
 
+/* SQLite's message, and the system's reason when SQLite met one (its "disk I/O error" says
+ * nothing of a full disk). */
 static int db_error(struct stats *s, struct err *e, const char *what)
 {
+    int sys = sqlite3_system_errno(s->db);
+    if (sys != 0) {
+        return err_set(e, AE_IO, "%s: %s: %s (%s)", s->path, what, sqlite3_errmsg(s->db),
+                       strerror(sys));
+    }
     return err_set(e, AE_IO, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
@@ -219,17 +226,24 @@ int stats_each_run(struct stats *s, int (*fn)(void *ctx, const char *const *cols
     return rc;
 }
 
-bool stats_run_exists(struct stats *s, const char *run_id)
+int stats_run_exists(struct stats *s, const char *run_id, bool *exists, struct err *e)
 {
+    *exists = true; /* cannot tell: treat as taken so an id is never reused */
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM runs WHERE run_id = ?", -1, &st, NULL) !=
         SQLITE_OK) {
-        return true; /* cannot tell: treat as taken so an id is never reused */
+        return db_error(s, e, "cannot look up a run id");
     }
     bind_text(st, 1, run_id);
     int step = sqlite3_step(st);
+    int rc = 0;
+    if (step == SQLITE_ROW || step == SQLITE_DONE) {
+        *exists = step == SQLITE_ROW;
+    } else {
+        rc = db_error(s, e, "cannot look up a run id");
+    }
     sqlite3_finalize(st);
-    return step != SQLITE_DONE;
+    return rc;
 }
 
 void stats_close(struct stats *s)

@@ -71,8 +71,9 @@ int stats_put_step(struct stats *s, const char *run_id, const struct stats_step 
 int stats_each_run(struct stats *s, int (*fn)(void *ctx, const char *const *cols), void *ctx,
                    struct err *e) ASTRO_WUR;
 
-/* True when run_id was ever recorded (run ids are never reused). */
-bool stats_run_exists(struct stats *s, const char *run_id);
+/* *exists: whether run_id was ever recorded (run ids are never reused). Fails (AE_IO, with the
+ * database's path and SQLite's reason) when the database cannot be read; *exists is then true. */
+int stats_run_exists(struct stats *s, const char *run_id, bool *exists, struct err *e) ASTRO_WUR;
 
 /* Closes the database and frees s; stats_close(NULL) is a no-op. */
 void stats_close(struct stats *s);
