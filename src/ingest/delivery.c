@@ -250,6 +250,8 @@ static int ingest_file(struct delivery *in, const struct source_file *sf, struct
         .progress = in->o->progress,
         .progress_ctx = in->o->progress_ctx,
         .confine_dir = spec->allow_symlinks_outside ? NULL : in->real_source_dir,
+        .interrupted = in->o->interrupted,
+        .interrupt_ctx = in->o->interrupt_ctx,
     };
     rc = ingest_file_open(&file, &fo, e);
     if (rc != 0) {
@@ -497,6 +499,9 @@ int delivery_ingest(const struct delivery_opts *o, struct delivery_result *res,
             in.run_id, in.cfg->ningest, source_dir, in.cfg->pipeline);
     for (size_t i = 0; i < in.cfg->ningest; i++) {
         struct file_result fr;
+        if (o->interrupted != NULL && (rc = o->interrupted(o->interrupt_ctx, e)) != 0) {
+            goto fail_run;
+        }
         rc = ingest_file(&in, &files[i], &fr, e);
         if (rc == 0) {
             rc = record_file(&in, &files[i], &fr, e);

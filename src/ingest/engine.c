@@ -199,7 +199,12 @@ static void fc_work(struct fc_pool *p, size_t index)
             if (p->clones != NULL) {
                 record_block_claim(&b->rows); /* last filled and read on other cores */
             }
-            rc = input_next(p->in, &b->rows, p->block_rows, &e);
+            if (p->o->interrupted != NULL) {
+                rc = p->o->interrupted(p->o->interrupt_ctx, &e); /* a stop request (a signal) */
+            }
+            if (rc == 0) {
+                rc = input_next(p->in, &b->rows, p->block_rows, &e);
+            }
             uint64_t bytes = input_bytes(p->in);
             pthread_mutex_lock(&p->mu);
             p->reading = false;

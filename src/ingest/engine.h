@@ -51,6 +51,10 @@ struct ingest_file_opts {
     void *progress_ctx;
     const struct input_ops *reader; /* NULL: the reader of spec->format (input_ops_for); tests
                                        plug in their own */
+    int (*interrupted)(void *ctx, struct err *e); /* NULL: never. Asked before each block is read,
+                        by one thread at a time: non-zero (AE_CANCELLED, e filled) stops the
+                        file and ingest_file_run returns it; the caller aborts its sink */
+    void *interrupt_ctx;
     const char *confine_dir; /* NULL, or a resolved absolute folder the opened file must lie in
                                 (links followed): checked on the descriptor itself after the open,
                                 so a link swapped in after the folder check cannot escape */

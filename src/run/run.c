@@ -89,6 +89,24 @@ static bool run_is_live(const char *working, const char *id, int *held)
     return live;
 }
 
+/* Removes the temporary files (util/fs.h atomic_file) a killed process left in a run it no
+ * longer holds: the run folder (manifest), ingested/ and errors/. Best effort, like the status
+ * correction below: the next look retries. */
+static void remove_tmps(const char *working, const char *id)
+{
+    static const enum run_path_kind dirs[] = {RUN_PATH_DIR, RUN_PATH_INGESTED_DIR,
+                                              RUN_PATH_ERRORS_DIR};
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        char *dir = run_path(working, id, dirs[i], NULL);
+        size_t removed = 0;
+        struct err ignored;
+        if (dir != NULL && fs_remove_atomic_tmps(dir, &removed, &ignored) != 0) {
+            /* best effort */
+        }
+        free(dir);
+    }
+}
+
 static int cmp_created(const void *a, const void *b)
 {
     const struct run_info *x = a;
@@ -119,6 +137,9 @@ int run_list(const char *working, struct stats *stats, struct run_info **out, si
          * after it cannot be one a live process is about to change. */
         int held = -1;
         bool live = run_is_live(working, de->d_name, &held);
+        if (held >= 0) {
+            remove_tmps(working, de->d_name);
+        }
         struct run_record rec;
         struct err ignored;
         if (run_record_open(&rec, stats, working, de->d_name, &ignored) != 0) {

@@ -62,6 +62,8 @@ struct run_info {
  * caller (run_list_free). A run whose manifest says ingesting/running while no process holds its
  * lock is reported as failed in the interrupted phase, and its record is corrected the same way
  * (run_record_set_status: the manifest, and stats.db when stats is not NULL), under the run's lock.
+ * Every run no process holds also loses the temporary files a killed process left in it
+ * (.NAME.RANDOM.tmp in the run folder, ingested/ and errors/: util/fs.h).
  * Fails only when working cannot be read or out of memory; unreadable manifests are skipped. */
 int run_list(const char *working, struct stats *stats, struct run_info **out, size_t *n,
              struct err *e) ASTRO_WUR;

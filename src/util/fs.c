@@ -3,6 +3,7 @@
  */
 #include "util/fs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -127,6 +128,49 @@ out:
         f->tmp_path = NULL;
         f->final_path = NULL;
     }
+    return rc;
+}
+
+bool fs_is_atomic_tmp(const char *name)
+{
+    static const char tail[] = ".tmp";
+    size_t n = strlen(name);
+    const size_t nhex = 12;
+    /* "." + at least one character + "." + 12 hex digits + ".tmp" */
+    if (n < 1 + 1 + 1 + nhex + 4 || name[0] != '.' || strcmp(name + n - 4, tail) != 0) {
+        return false;
+    }
+    const char *hex = name + n - 4 - nhex;
+    if (hex[-1] != '.') {
+        return false;
+    }
+    for (size_t i = 0; i < nhex; i++) {
+        if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+int fs_remove_atomic_tmps(const char *dir, size_t *removed, struct err *e)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        return errno == ENOENT ? 0 : err_errno(e, errno, "cannot read %s", dir);
+    }
+    int rc = 0;
+    struct dirent *de;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        if (!fs_is_atomic_tmp(de->d_name)) {
+            continue;
+        }
+        if (unlinkat(dirfd(d), de->d_name, 0) == 0) {
+            (*removed)++;
+        } else if (errno != ENOENT) {
+            rc = err_errno(e, errno, "cannot remove %s/%s", dir, de->d_name);
+        }
+    }
+    closedir(d);
     return rc;
 }
 

@@ -8,6 +8,7 @@
 
 #include "util/err.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Creates dir and its missing parents (mode 0777 & ~umask). Existing directories are fine. */
@@ -27,8 +28,16 @@ struct atomic_file {
     char *final_path;
 };
 
-/* Creates "<dir of path>/.<name>.<random>.tmp" for writing. */
+/* Creates "<dir of path>/.<name>.<random>.tmp" for writing (random: 12 lowercase hex digits). */
 int atomic_file_open(struct atomic_file *f, const char *path, struct err *e) ASTRO_WUR;
+
+/* True when name (a directory entry) is the temporary name atomic_file_open gives. */
+bool fs_is_atomic_tmp(const char *name);
+
+/* Removes every atomic_file temporary (fs_is_atomic_tmp) directly in dir: what a process killed
+ * while writing left behind. The caller makes sure no live process writes there (a run's lock).
+ * *removed counts them. A missing dir is fine; AE_IO when dir cannot be read or a file removed. */
+int fs_remove_atomic_tmps(const char *dir, size_t *removed, struct err *e) ASTRO_WUR;
 
 /* fsync, close, rename into place, fsync the directory. Frees the paths on success and failure. */
 int atomic_file_commit(struct atomic_file *f, struct err *e) ASTRO_WUR;
