@@ -290,8 +290,8 @@ int cmd_status(const struct cli_globals *g, int argc, char **argv)
                 }
                 printf("%-24s %-6s %-9s %12s  ", jstr(f, "name"), jstr(f, "kind"),
                        jstr(f, "status"), rbuf);
-                print_reason("", json_is_string(json_object_get(f, "reason")) ? jstr(f, "reason")
-                                                                               : "");
+                print_reason("",
+                             json_is_string(json_object_get(f, "reason")) ? jstr(f, "reason") : "");
             }
         }
     } else {

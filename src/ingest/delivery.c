@@ -303,9 +303,12 @@ static int ingest_file(struct delivery *in, const struct source_file *sf, struct
             goto out;
         }
         const char *kv[][2] = {
-            {"astro.source_file", json_string_value(shown)}, {"astro.source_sha256", res->sha256},
-            {"astro.run_id", in->run_id},    {"astro.pipeline", in->cfg->pipeline},
-            {"astro.dataset", name},         {"astro.schema_fingerprint", res->fingerprint},
+            {"astro.source_file", json_string_value(shown)},
+            {"astro.source_sha256", res->sha256},
+            {"astro.run_id", in->run_id},
+            {"astro.pipeline", in->cfg->pipeline},
+            {"astro.dataset", name},
+            {"astro.schema_fingerprint", res->fingerprint},
         };
         for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]) && rc == 0; i++) {
             rc = sink_parquet_add_kv(pqs, kv[i][0], kv[i][1], e);
@@ -475,6 +478,9 @@ int delivery_ingest(const struct delivery_opts *o, struct delivery_result *res,
     }
     if (rc == 0 && o->project->stats == NULL) {
         rc = project_open_stats(o->project, e);
+    }
+    if (rc == 0 && o->interrupted != NULL) {
+        rc = o->interrupted(o->interrupt_ctx, e); /* stopped before a run exists: none is made */
     }
     if (rc != 0) {
         goto out;

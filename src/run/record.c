@@ -112,11 +112,11 @@ static json_t *file_entry(const struct run_file *f, const char *rel_out, const c
     return json_pack(
         "{s:s, s:o, s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:o, s:f, s:s, "
         "s:o}",
-        "name", f->name, "source", manifest_str(f->source), "size_bytes", (json_int_t)f->size_bytes, "sha256",
-        f->sha256, "status", file_status_name(f->status), "rows_read", (json_int_t)f->rows_read,
-        "rows_valid", (json_int_t)f->rows_valid, "rows_invalid", (json_int_t)f->rows_invalid,
-        "failure_cases", (json_int_t)f->failure_cases, "warnings", (json_int_t)f->warnings,
-        "output", ok ? json_string(rel_out) : json_null(), "output_bytes",
+        "name", f->name, "source", manifest_str(f->source), "size_bytes", (json_int_t)f->size_bytes,
+        "sha256", f->sha256, "status", file_status_name(f->status), "rows_read",
+        (json_int_t)f->rows_read, "rows_valid", (json_int_t)f->rows_valid, "rows_invalid",
+        (json_int_t)f->rows_invalid, "failure_cases", (json_int_t)f->failure_cases, "warnings",
+        (json_int_t)f->warnings, "output", ok ? json_string(rel_out) : json_null(), "output_bytes",
         (json_int_t)f->output_bytes, "errors", f->errors_file ? json_string(rel_err) : json_null(),
         "duration_s", f->duration_s, "schema_fingerprint", f->schema_fingerprint, "reason",
         ok ? json_null() : manifest_str(f->reason ? f->reason : ""));
