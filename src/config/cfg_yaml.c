@@ -28,18 +28,12 @@ int cfg_doc_load(struct cfg_doc *d, const char *path, const char *file, struct e
     /* Only a regular file: a directory would give libyaml's vague input error, and a FIFO would
      * block forever. A file that does not exist is a usage error (exit 2), like a bad key; one
      * that exists but cannot be read is the environment's. */
-    int fd = -1;
-    rc = fs_open_regular(path, &fd, e);
+    FILE *fp = NULL;
+    rc = fs_fopen_regular(path, &fp, e);
     if (rc == AE_IO && access(path, F_OK) != 0 && (errno == ENOENT || errno == ENOTDIR)) {
         return err_set(e, AE_CONFIG, "cannot read '%s': %s", path, strerror(errno));
     }
     if (rc != 0) {
-        return rc;
-    }
-    FILE *fp = fdopen(fd, "rb");
-    if (fp == NULL) {
-        rc = err_errno(e, errno, "cannot read '%s'", path);
-        close(fd);
         return rc;
     }
     if (!yaml_parser_initialize(&parser)) {

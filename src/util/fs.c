@@ -284,18 +284,27 @@ int fs_open_regular(const char *path, int *fd, struct err *e)
     return 0;
 }
 
-int fs_read_file(const char *path, char **out, size_t *len, struct err *e)
+int fs_fopen_regular(const char *path, FILE **fp, struct err *e)
 {
-    *out = NULL;
     int fd = -1;
     int rc = fs_open_regular(path, &fd, e);
     if (rc != 0) {
         return rc;
     }
-    FILE *fp = fdopen(fd, "rb");
-    if (fp == NULL) {
+    *fp = fdopen(fd, "rb");
+    if (*fp == NULL) {
         rc = err_errno(e, errno, "cannot open %s", path);
         close(fd);
+    }
+    return rc;
+}
+
+int fs_read_file(const char *path, char **out, size_t *len, struct err *e)
+{
+    *out = NULL;
+    FILE *fp = NULL;
+    int rc = fs_fopen_regular(path, &fp, e);
+    if (rc != 0) {
         return rc;
     }
     size_t cap = 4096;

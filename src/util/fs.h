@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Creates dir and its missing parents (mode 0777 & ~umask). Existing directories are fine. */
 int fs_mkdirs(const char *dir, struct err *e) ASTRO_WUR;
@@ -54,6 +55,9 @@ int fs_write_all(int fd, const void *p, size_t n, const char *what, struct err *
  * (the caller closes it); -1 on failure. Fails with AE_IO (the path and the system's reason) when
  * it cannot be opened, AE_CONFIG when it is not a regular file (naming what it is). */
 int fs_open_regular(const char *path, int *fd, struct err *e) ASTRO_WUR;
+
+/* fs_open_regular() as a stdio stream for reading ("rb"), which the caller fcloses. */
+int fs_fopen_regular(const char *path, FILE **fp, struct err *e) ASTRO_WUR;
 
 /* Reads a whole (small) file into a NUL-terminated malloc'd buffer. */
 int fs_read_file(const char *path, char **out, size_t *len, struct err *e) ASTRO_WUR;

@@ -69,3 +69,14 @@ only_run() {
   [ "$(echo "$runs" | grep -c .)" -eq 1 ] || fail "expected exactly one run, found: [$runs]"
   echo "$runs"
 }
+
+# require_postgres: a PostgreSQL test needs ASTRO_PG_DSN (scripts/test sets it); under CI it is
+# required, elsewhere the test skips with a message. Also needs psql.
+require_postgres() {
+  if [ -z "${ASTRO_PG_DSN:-}" ]; then
+    [ "${CI:-}" = "true" ] && fail "ASTRO_PG_DSN is not set under CI: the PostgreSQL test cannot be skipped"
+    echo "SKIP: ASTRO_PG_DSN not set (scripts/test sets it)"
+    exit 0
+  fi
+  command -v psql >/dev/null || fail "psql is not installed"
+}
