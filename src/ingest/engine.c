@@ -416,6 +416,12 @@ static int prepass(struct ingest_file *f, struct err *e)
     rc = input_open_with(&in, reader_of(f), fd, f->path, spec, e);
     size_t first = spec->has_header ? 1 : 0;
     while (rc == 0) {
+        if (f->o.interrupted != NULL) {
+            rc = f->o.interrupted(f->o.interrupt_ctx, e);
+            if (rc != 0) {
+                break;
+            }
+        }
         rc = input_next(&in, &rows, VALIDATE_BATCH_ROWS, e);
         if (rc == AE_FORMAT) {
             err_clear(e);
