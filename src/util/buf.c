@@ -244,6 +244,19 @@ bool buf_is_plain(const char *s, size_t n, bool controls)
     return true;
 }
 
+int buf_json_name(struct buf *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (buf_is_plain(s, n, false)) {
+        return buf_json_str(b, s, n);
+    }
+    struct buf t = BUF_INIT;
+    int rc = buf_put_escaped(&t, s, n, false, false);
+    rc = rc ? rc : buf_json_str(b, t.data, t.len);
+    buf_release(&t);
+    return rc;
+}
+
 char *buf_escaped_str(const char *s)
 {
     struct buf b = BUF_INIT;

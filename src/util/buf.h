@@ -49,6 +49,11 @@ int buf_put_escaped(struct buf *b, const char *s, size_t n, bool controls, bool 
  * that buf_put_escaped would append them unchanged. */
 bool buf_is_plain(const char *s, size_t n, bool controls);
 
+/* Appends the string s (a name or a message quoting names) as a JSON string literal in which each
+ * byte that is not UTF-8 reads \xHH, as in the manifest (buf_put_escaped without controls; JSON
+ * escapes those). Data values keep buf_json_str's \u00XX. */
+int buf_json_name(struct buf *b, const char *s) ASTRO_WUR;
+
 /* The printable form (buf_put_escaped, controls escaped) of the string s, malloc'd; NULL when out
  * of memory. */
 char *buf_escaped_str(const char *s);

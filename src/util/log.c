@@ -56,13 +56,13 @@ static void emit(FILE *out, bool json, const char *now, enum log_level lvl, cons
         int rc = buf_printf(&b, "{\"time\":\"%s\",\"level\":\"%s\",\"file\":", now,
                             level_name(lvl));
         if (rc == 0) {
-            rc = file_name ? buf_json_str(&b, file_name, strlen(file_name)) : buf_puts(&b, "null");
+            rc = file_name ? buf_json_name(&b, file_name) : buf_puts(&b, "null");
         }
         if (rc == 0) {
             rc = buf_puts(&b, ",\"msg\":");
         }
         if (rc == 0) {
-            rc = buf_json_str(&b, msg, strlen(msg));
+            rc = buf_json_name(&b, msg);
         }
         if (rc == 0) {
             rc = buf_puts(&b, "}\n");

@@ -38,6 +38,14 @@ assert_eq "$(jq_py $m 'd["files"][0]["rows_read"]')" "2" "manifest: rows"
 assert_contains "$(cat .working/$run/astro.log)" 'orders\xff.csv' "astro.log shows the name escaped"
 assert_eq "$(duck "SELECT decode(value) = '$PWD/d8/orders\\xff.csv' AS ok FROM parquet_kv_metadata('.working/$run/ingested/orders.parquet') WHERE decode(key) = 'astro.source_file'")" \
   '{"ok":true}' "Parquet footer: the name escaped (valid UTF-8)"
+run_astro validate --spec orders --format json "d8/orders${ff}.csv"
+assert_eq "$RC" "0" "validate a non-UTF-8 name ($ERR)"
+assert_eq "$(printf '%s' "$OUT" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["file"])')" \
+  'd8/orders\xff.csv' "validate --format json: the name escaped as in the manifest"
+run_astro --log-format json ingest d8
+assert_eq "$RC" "0" "ingest with a JSON log ($ERR)"
+assert_contains "$(cat .working/$OUT/astro.log)" '"msg":"validating '"$PWD"'/d8/orders\\xff.csv"' \
+  "the JSON log escapes the name the same way"
 pass "a source file name that is not UTF-8 is ingested and recorded escaped"
 
 mkdir -p "dir${ff}"
