@@ -87,6 +87,25 @@ enum run_status run_record_status(const struct run_record *rec)
     return manifest_status(&rec->manifest);
 }
 
+/* The run's stats.db row, made from the manifest when missing: a process killed between writing
+ * the new run's manifest and its row leaves a run that stats.db does not know, which the
+ * correction of that run (run_list) must still reach. */
+static int ensure_stats_row(struct run_record *rec, struct err *e)
+{
+    bool exists = false;
+    int rc = stats_run_exists(rec->stats, rec->id, &exists, e);
+    if (rc != 0 || exists) {
+        return rc;
+    }
+    const json_t *m = rec->manifest.root;
+    const char *pipeline = json_string_value(json_object_get(m, "pipeline"));
+    const char *source_dir = json_string_value(json_object_get(m, "source_dir"));
+    const char *created = json_string_value(json_object_get(m, "created_at"));
+    char now[48];
+    return stats_run_begin(rec->stats, rec->id, pipeline ? pipeline : "", source_dir,
+                           created ? created : fs_now_iso(now, sizeof(now)), e);
+}
+
 int run_record_set_status(struct run_record *rec, enum run_status status, const char *reason,
                           enum run_phase failed_phase, struct err *e)
 {
@@ -95,6 +114,8 @@ int run_record_set_status(struct run_record *rec, enum run_status status, const 
         rc = manifest_save(&rec->manifest, e);
     }
     if (rec->stats != NULL) {
+        struct err e3;
+        rc = first_error(rc, ensure_stats_row(rec, rc == 0 ? e : &e3));
         char now[48];
         fs_now_iso(now, sizeof(now));
         struct err e2;
