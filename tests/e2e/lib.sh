@@ -80,3 +80,14 @@ require_postgres() {
   fi
   command -v psql >/dev/null || fail "psql is not installed"
 }
+
+# manifest_edit FILE PYTHON: runs PYTHON on the manifest FILE loaded as `d`, then writes it back
+# (tests simulate the states a killed process leaves).
+manifest_edit() {
+  "$PY" - "$1" "$2" <<'PYEOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+exec(sys.argv[2])
+open(sys.argv[1], "w").write(json.dumps(d, indent=2) + "\n")
+PYEOF
+}

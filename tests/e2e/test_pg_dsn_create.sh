@@ -30,23 +30,28 @@ pgq "CREATE DATABASE $other" >/dev/null
 base=$(printf '%s' "$ASTRO_PG_DSN" | sed -E 's/(^| )dbname=[^ ]*//')
 
 # --- 12: a password variable cannot inject keywords -------------------------------------------
-mkdir -p p12/data && cd p12
-cat > astro.yaml <<YAML
+# items_config DSN LOAD: astro.yaml with one dataset items (id int64, name str) loaded into
+# PostgreSQL through DSN with the load options LOAD.
+items_config() {
+  cat > astro.yaml <<YAML
 pipeline: dsn
 execution_mode: parallel
 ingest_files:
   - name: items
     source_pattern: "items.csv"
     schema:
-      columns:
-        id: {dtype: int64}
+      columns: {id: {dtype: int64}, name: {dtype: str, nullable: true}}
 targets:
-  pg: {kind: postgres, dsn: "$base dbname=$dbname password=\${TEST_PW}"}
+  pg: {kind: postgres, dsn: "$1"}
 steps:
   - name: load
-    load: {dataset: items, target: pg, table: ${tag}_inj, create: true}
+    load: {dataset: items, target: pg, $2, create: true}
 YAML
-printf 'id\n1\n2\n3\n' > data/items.csv
+}
+
+mkdir -p p12/data && cd p12
+items_config "$base dbname=$dbname password=\${TEST_PW}" "table: ${tag}_inj"
+printf 'id,name\n1,a\n2,b\n3,\n' > data/items.csv
 export TEST_PW="x dbname=$other"
 run_astro ingest data; [ "$RC" -eq 0 ] || fail "ingest: $ERR"
 run_astro run
@@ -73,22 +78,7 @@ for round in 1 2 3 4 5; do
   n=$(( round % 3 + 2 ))  # 2, 3 or 4 concurrent loads
   tbl="${tag}_c$round"
   rm -rf proj && mkdir proj && cd proj
-  cat > astro.yaml <<YAML
-pipeline: race
-execution_mode: parallel
-ingest_files:
-  - name: items
-    source_pattern: "items.csv"
-    schema:
-      columns:
-        id: {dtype: int64}
-        name: {dtype: str}
-targets:
-  pg: {kind: postgres, dsn: "\${ASTRO_PG_DSN}"}
-steps:
-  - name: load
-    load: {dataset: items, target: pg, table: $tbl, mode: upsert, key: [id], create: true}
-YAML
+  items_config "\${ASTRO_PG_DSN}" "table: $tbl, mode: upsert, key: [id]"
   runs=()
   for k in $(seq 1 $n); do
     run_astro ingest "../d$k"; [ "$RC" -eq 0 ] || fail "ingest $k: $ERR"

@@ -85,15 +85,9 @@ pass "kill -9 during ingest: the next astro command removes its temporary files"
 
 # A kill -9 between the new run's manifest and its stats.db row (a narrow window, made here by
 # hand): the correction still reaches stats.db, which gets the run's row, failed.
-"$PY" - ".working/$RUN/manifest.json" <<'PYEOF'
-import json, sys
-d = json.load(open(sys.argv[1]))
-d["status"] = "ingesting"; d["reason"] = None; d["failed_phase"] = None
-open(sys.argv[1], "w").write(json.dumps(d, indent=2) + "\n")
-PYEOF
-"$PY" -c "
-import sqlite3; c = sqlite3.connect('.astro/stats.db')
-c.execute(\"DELETE FROM runs WHERE run_id = '$RUN'\"); c.commit()"
+manifest_edit ".working/$RUN/manifest.json" \
+  'd["status"] = "ingesting"; d["reason"] = None; d["failed_phase"] = None'
+"$PY" -c "import sqlite3; c = sqlite3.connect('.astro/stats.db'); c.execute(\"DELETE FROM runs WHERE run_id = '$RUN'\"); c.commit()"
 run_astro runs
 assert_eq "$RC" "0" "astro runs ($ERR)"
 assert_eq "$(sqlq .astro/stats.db "SELECT status, reason LIKE 'interrupted:%', pipeline FROM runs WHERE run_id = '$RUN'")" \
