@@ -215,7 +215,13 @@ static int paste_value(struct dsn_paste *ps, struct buf *b, const char *val)
         return rc;
     }
     switch (ps->st) {
-    case DSN_KEY: return buf_puts(b, val);
+    case DSN_KEY:
+        /* A variable that starts the dsn with a URI ("${BASE}?sslmode=...") makes it a URI. */
+        if (b->len == 0 && (strncmp(val, "postgresql://", 13) == 0 ||
+                            strncmp(val, "postgres://", 11) == 0)) {
+            ps->uri = true;
+        }
+        return buf_puts(b, val);
     case DSN_VALUE_START:
         ps->st = DSN_AUTOQUOTED;
         rc = buf_putc(b, '\'');

@@ -1022,6 +1022,7 @@ static void test_env_expansion_dsn(void **state)
     setenv("ASTRO_TEST_EMPTY", "", 1);
     setenv("ASTRO_TEST_ALL", "host=h port=5 dbname=d", 1);
     setenv("ASTRO_TEST_URI", "p@ss:w/rd?x", 1);
+    setenv("ASTRO_TEST_BASE", "postgres://h/db", 1);
     static const char *const cases[][2] = {
         /* a variable as a whole value: quoted, ' and \ escaped */
         {"host=h password=${ASTRO_TEST_PW} dbname=astro",
@@ -1039,6 +1040,9 @@ static void test_env_expansion_dsn(void **state)
         {"host=h dbname='a b' password=p\\ q", "host=h dbname='a b' password=p\\ q"},
         /* a URI: percent-encoded */
         {"postgresql://u:${ASTRO_TEST_URI}@h/db", "postgresql://u:p%40ss%3Aw%2Frd%3Fx@h/db"},
+        /* a URI from a variable, then a value */
+        {"${ASTRO_TEST_BASE}?password=${ASTRO_TEST_PW}",
+         "postgres://h/db?password=x%20dbname%3Dpostgres"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char *got = expanded_dsn(cases[i][0]);
