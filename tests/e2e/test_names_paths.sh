@@ -81,6 +81,21 @@ run_astro --log-format json ingest d9
 assert_eq "$RC" "0" "json log ($ERR)"
 printf '%s\n' "$ERR" | "$PY" -c 'import json,sys; [json.loads(l) for l in sys.stdin if l.strip()]' ||
   fail "the JSON console log is not one object per line: $ERR"
+# A header name holding a line break (quoted) in the failure summary block.
+mkdir -p d9h && printf '"id\n2026-01-01T00:00:00.000000+00:00 ERROR forged",id\n1,2\n' > d9h/orders.csv
+cat > strict.yaml <<'YAML'
+pipeline: strict
+execution_mode: parallel
+ingest_files:
+  - name: orders
+    source_pattern: "orders*.csv"
+    schema: {strict: true, columns: {id: {dtype: int64}}}
+YAML
+run_astro --config strict.yaml ingest d9h
+assert_eq "$RC" "1" "the undeclared column fails the file"
+log=.working/$(ls -t .working | grep -E '^[a-z0-9]{5}$' | head -n 1)/astro.log
+if grep -q '^2026-01-01T00:00:00' "$log"; then fail "the summary forged a log line: $(cat "$log")"; fi
+assert_contains "$(cat "$log")" 'id\n2026-01-01T00:00:00.000000+00:00 ERROR forged' "the summary escapes the name"
 pass "a line break in a file name cannot forge log lines (text and JSON)"
 
 # --- 10: symbolic links ------------------------------------------------------------------------
