@@ -12,6 +12,7 @@
 #include "run/record.h"
 #include "run/run.h"
 #include "steps/steps.h"
+#include "util/buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,11 +165,20 @@ out:
     return rc;
 }
 
+/* A reason may quote a file name: printed escaped (buf_put_escaped), one line whatever it holds. */
+static void print_reason(const char *prefix, const char *reason)
+{
+    char *shown = buf_escaped_str(reason ? reason : "");
+    printf("%s%s\n", prefix, shown ? shown : "(out of memory)");
+    free(shown);
+}
+
 static int print_run_row(void *ctx, const char *const *c)
 {
     (void)ctx;
-    printf("%-7s %-10s %-16s %-32s %-32s %s\n", c[0], c[2] ? c[2] : "", c[1] ? c[1] : "",
-           c[3] ? c[3] : "", c[4] ? c[4] : "-", c[5] ? c[5] : "");
+    printf("%-7s %-10s %-16s %-32s %-32s ", c[0], c[2] ? c[2] : "", c[1] ? c[1] : "",
+           c[3] ? c[3] : "", c[4] ? c[4] : "-");
+    print_reason("", c[5]);
     return 0;
 }
 
@@ -254,7 +264,7 @@ int cmd_status(const struct cli_globals *g, int argc, char **argv)
                jstr(r, "status"));
         printf("created %s  updated %s\n", jstr(r, "created_at"), jstr(r, "updated_at"));
         if (json_is_string(json_object_get(r, "reason"))) {
-            printf("reason: %s\n", jstr(r, "reason"));
+            print_reason("reason: ", jstr(r, "reason"));
         }
         printf("\n%-24s %-9s %12s %12s %12s  %s\n", "FILE", "STATUS", "READ", "VALID", "INVALID",
                "OUTPUT");
@@ -278,9 +288,10 @@ int cmd_status(const struct cli_globals *g, int argc, char **argv)
                 if (json_is_integer(rows)) {
                     snprintf(rbuf, sizeof(rbuf), "%lld", (long long)json_integer_value(rows));
                 }
-                printf("%-24s %-6s %-9s %12s  %s\n", jstr(f, "name"), jstr(f, "kind"),
-                       jstr(f, "status"), rbuf,
-                       json_is_string(json_object_get(f, "reason")) ? jstr(f, "reason") : "");
+                printf("%-24s %-6s %-9s %12s  ", jstr(f, "name"), jstr(f, "kind"),
+                       jstr(f, "status"), rbuf);
+                print_reason("",
+                             json_is_string(json_object_get(f, "reason")) ? jstr(f, "reason") : "");
             }
         }
     } else {

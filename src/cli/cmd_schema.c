@@ -7,6 +7,7 @@
 
 #include "input/csv.h"
 #include "util/buf.h"
+#include "util/fs.h"
 #include "validate/infer.h"
 
 #include <errno.h>
@@ -125,8 +126,8 @@ static int make_names(const struct record_block *rows, bool no_header, char ***o
 
 static int infer_file(const struct sopts *so, struct err *e)
 {
-    int rc = 0;
-    int fd = open(so->file, O_RDONLY | O_CLOEXEC);
+    int fd = -1;
+    int rc = fs_open_regular(so->file, &fd, e);
     struct source *src = NULL;
     struct csv_reader *reader = NULL;
     struct record_block rows;
@@ -135,8 +136,8 @@ static int infer_file(const struct sopts *so, struct err *e)
     char **names = NULL;
     size_t nnames = 0;
     struct buf comment = BUF_INIT;
-    if (fd < 0) {
-        return err_errno(e, errno, "cannot open %s", so->file);
+    if (rc != 0) {
+        return rc;
     }
     struct csv_options copt = {so->encoding, so->delimiter, '"', '\0'};
     rc = source_open(&src, fd, so->file, e);
@@ -254,12 +255,13 @@ int cmd_schema(const struct cli_globals *g, int argc, char **argv)
         usage_schema(stdout);
         return 0;
     }
+    bool usage_error = rc == AE_CONFIG; /* the arguments, not the file, were wrong */
     if (rc == 0) {
         rc = infer_file(&so, &e);
     }
     if (rc != 0) {
         fprintf(stderr, "astro: %s\n", e.msg);
-        if (rc == AE_CONFIG) {
+        if (usage_error) {
             usage_schema(stderr);
         }
     }

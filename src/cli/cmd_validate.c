@@ -149,7 +149,7 @@ static int write_json(FILE *out, const struct vopts *vo, const struct ingest_spe
 {
     struct buf b = BUF_INIT;
     int rc = buf_puts(&b, "{\"file\":");
-    rc = rc ? rc : buf_json_str(&b, vo->file, strlen(vo->file));
+    rc = rc ? rc : buf_json_name(&b, vo->file);
     rc = rc ? rc : buf_puts(&b, ",\"spec\":");
     rc = rc ? rc : buf_json_str(&b, spec->name, strlen(spec->name));
     rc = rc ? rc : buf_printf(&b, ",\"verdict\":\"%s\",\"reason\":", res->ok ? "valid" : "invalid");
@@ -224,14 +224,22 @@ static int write_text(FILE *out, const struct vopts *vo, const struct ingest_spe
     if (res->stopped) {
         snprintf(extra, sizeof(extra), "; stopped at the first failure (--fail-fast)");
     }
-    if (fprintf(out,
-                "%s: %s (spec %s): rows read %llu = valid %llu + invalid %llu; %llu failure "
-                "case(s), %llu warning(s)%s\n",
-                res->ok ? "VALID" : "INVALID", vo->file, spec->name,
-                (unsigned long long)res->rows_read, (unsigned long long)res->rows_valid,
-                (unsigned long long)res->rows_invalid, (unsigned long long)res->failures,
-                (unsigned long long)res->warnings, extra) < 0) {
-        return AE_IO;
+    char *file = buf_escaped_str(vo->file);
+    if (file == NULL) {
+        return AE_NOMEM;
+    }
+    rc = fprintf(out,
+                 "%s: %s (spec %s): rows read %llu = valid %llu + invalid %llu; %llu failure "
+                 "case(s), %llu warning(s)%s\n",
+                 res->ok ? "VALID" : "INVALID", file, spec->name,
+                 (unsigned long long)res->rows_read, (unsigned long long)res->rows_valid,
+                 (unsigned long long)res->rows_invalid, (unsigned long long)res->failures,
+                 (unsigned long long)res->warnings, extra) < 0
+             ? AE_IO
+             : 0;
+    free(file);
+    if (rc != 0) {
+        return rc;
     }
     if (!res->ok && fprintf(out, "reason: %s\n", res->reason) < 0) {
         return AE_IO;

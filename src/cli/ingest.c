@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 
 #include "cli/progress.h"
+#include "cli/stop.h"
 #include "ingest/delivery.h"
 #include "run/project.h"
 #include "util/buf.h"
@@ -53,6 +54,7 @@ int cmd_ingest(const struct cli_globals *g, int argc, char **argv)
     struct buf problems = BUF_INIT;
     struct progress_feed feed;
     char *source_dir = NULL;
+    int caught = 0; /* the signal that stopped the ingest, raised again at the end */
     log_init(&log, stderr, g->level, g->log_json);
 
     static const struct option opts[] = {
@@ -139,11 +141,27 @@ int cmd_ingest(const struct cli_globals *g, int argc, char **argv)
     o.log = &log;
     o.progress = progress_feed;
     o.progress_ctx = &feed;
+    /* From here SIGINT and SIGTERM stop the ingest between blocks: temporary files removed, the
+     * run recorded failed with the reason, then astro ends by the signal (stop.h). */
+    struct stop_signals stop;
+    rc = stop_signals_begin(&stop, &e);
+    if (rc != 0) {
+        goto out;
+    }
+    o.interrupted = stop_signals_check;
+    o.interrupt_ctx = &stop;
     struct delivery_result res;
     rc = delivery_ingest(&o, &res, &problems, &e);
+    caught = stop_signals_end(&stop);
     if (rc == AE_DATA && res.run_id[0] == '\0') {
-        log_msg(&log, LOG_ERROR, NULL, "%s; nothing was ingested:\n%s", e.msg,
-                problems.data ? problems.data : "");
+        /* One log line per problem: a message is one line (log.h). */
+        log_msg(&log, LOG_ERROR, NULL, "%s; nothing was ingested:", e.msg);
+        const char *line = problems.data ? problems.data : "";
+        while (*line != '\0') {
+            size_t n = strcspn(line, "\n");
+            log_msg(&log, LOG_ERROR, NULL, "  %.*s", (int)n, line);
+            line += n + (line[n] == '\n');
+        }
         err_clear(&e);
     } else if (rc == 0) {
         printf("%s\n", res.run_id);
@@ -156,5 +174,6 @@ out:
     project_close(&proj);
     buf_release(&problems);
     free(source_dir);
+    stop_signals_reraise(caught);
     return rc;
 }

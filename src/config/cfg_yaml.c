@@ -7,6 +7,8 @@
  */
 #include "config/cfg_yaml.h"
 
+#include "util/fs.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int cfg_doc_load(struct cfg_doc *d, const char *path, const char *file, struct err *e)
 {
@@ -22,15 +25,16 @@ int cfg_doc_load(struct cfg_doc *d, const char *path, const char *file, struct e
     d->e = e;
     yaml_parser_t parser;
     int rc = 0;
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL) {
-        return err_errno(e, errno, "cannot read '%s'", path);
+    /* Only a regular file: a directory would give libyaml's vague input error, and a FIFO would
+     * block forever. A file that does not exist is a usage error (exit 2), like a bad key; one
+     * that exists but cannot be read is the environment's. */
+    FILE *fp = NULL;
+    rc = fs_fopen_regular(path, &fp, e);
+    if (rc == AE_IO && access(path, F_OK) != 0 && (errno == ENOENT || errno == ENOTDIR)) {
+        return err_set(e, AE_CONFIG, "cannot read '%s': %s", path, strerror(errno));
     }
-    /* fopen() opens a directory for reading; libyaml would then report a vague input error. */
-    struct stat st;
-    if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(fp);
-        return err_errno(e, EISDIR, "cannot read '%s'", path);
+    if (rc != 0) {
+        return rc;
     }
     if (!yaml_parser_initialize(&parser)) {
         fclose(fp);

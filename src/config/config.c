@@ -100,18 +100,160 @@ static int parse_enum(struct cfg_doc *d, const yaml_node_t *v, const char *p,
     return cfg_fail(d, v, p, "expected %s, got '%s'", expected, cfg_text(v));
 }
 
+/* How ${VAR} values are pasted: as text (a sqlite path), or into a libpq connection string,
+ * where a value must stay one value whatever it holds (a password "x dbname=postgres" must not
+ * choose the database). */
+enum expand_mode { EXPAND_TEXT, EXPAND_DSN };
+
+/* Where a keyword=value connection string (libpq's conninfo) is at, to paste a value safely. */
+enum dsn_state {
+    DSN_KEY,         /* outside a value: keywords, '=', blanks between pairs */
+    DSN_VALUE_START, /* after '=' (and blanks): the value has not started */
+    DSN_UNQUOTED,    /* inside a value written without quotes and without variables */
+    DSN_QUOTED,      /* inside a value written in single quotes */
+    DSN_AUTOQUOTED,  /* inside a value without quotes that holds a variable: astro quotes it */
+};
+
+struct dsn_paste {
+    enum expand_mode mode;
+    bool uri;            /* the dsn is a postgresql:// URI: values are percent-encoded */
+    enum dsn_state st;   /* conninfo form */
+    bool escape_pending; /* the last literal was a backslash: the next one is taken as is */
+};
+
+static bool dsn_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* True when the unquoted value starting at in (up to the next unescaped blank) holds a ${. */
+static bool dsn_value_has_var(const char *in)
+{
+    for (size_t j = 0; in[j] != '\0' && !dsn_blank(in[j]); j++) {
+        if (in[j] == '\\' && in[j + 1] != '\0') {
+            j++;
+        } else if (in[j] == '$' && in[j + 1] == '$') {
+            j++;
+        } else if (in[j] == '$' && in[j + 1] == '{') {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Appends one literal character of the template (rest: the template from it on). */
+static int paste_literal(struct dsn_paste *ps, struct buf *b, char c, const char *rest)
+{
+    if (ps->mode == EXPAND_TEXT || ps->uri) {
+        return buf_putc(b, c);
+    }
+    if (ps->escape_pending) {
+        ps->escape_pending = false;
+        return buf_putc(b, c);
+    }
+    switch (ps->st) {
+    case DSN_KEY:
+        ps->st = c == '=' ? DSN_VALUE_START : DSN_KEY;
+        return buf_putc(b, c);
+    case DSN_VALUE_START:
+        if (dsn_blank(c)) {
+            return buf_putc(b, c);
+        }
+        if (c == '\'') {
+            ps->st = DSN_QUOTED;
+            return buf_putc(b, c);
+        }
+        if (!dsn_value_has_var(rest)) {
+            ps->st = DSN_UNQUOTED;
+            ps->escape_pending = c == '\\';
+            return buf_putc(b, c);
+        }
+        ps->st = DSN_AUTOQUOTED;
+        if (buf_putc(b, '\'') != 0) {
+            return AE_NOMEM;
+        }
+        return paste_literal(ps, b, c, rest);
+    case DSN_UNQUOTED:
+        ps->escape_pending = c == '\\';
+        ps->st = dsn_blank(c) ? DSN_KEY : DSN_UNQUOTED;
+        return buf_putc(b, c);
+    case DSN_QUOTED:
+        ps->escape_pending = c == '\\';
+        ps->st = c == '\'' ? DSN_KEY : DSN_QUOTED;
+        return buf_putc(b, c);
+    case DSN_AUTOQUOTED:
+        if (dsn_blank(c)) {
+            ps->st = DSN_KEY;
+            return buf_putc(b, '\'') != 0 ? AE_NOMEM : buf_putc(b, c);
+        }
+        ps->escape_pending = c == '\\';
+        /* A quote was literal in the unquoted value; inside astro's quotes it is escaped. */
+        return c == '\'' ? buf_puts(b, "\\'") : buf_putc(b, c);
+    }
+    return buf_putc(b, c);
+}
+
+/* Appends the value of a variable. In a dsn a variable that stands where a value goes becomes
+ * exactly that value: inside single quotes with ' and \ escaped by a backslash (libpq's rules for
+ * keyword=value strings), or percent-encoded in a URI; a variable outside any value (such as
+ * dsn: "${ASTRO_PG_DSN}") holds whole keyword=value pairs or a URI and is pasted as it is. */
+static int paste_value(struct dsn_paste *ps, struct buf *b, const char *val)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    if (ps->mode == EXPAND_TEXT) {
+        return buf_puts(b, val);
+    }
+    int rc = 0;
+    if (ps->uri) {
+        for (const unsigned char *u = (const unsigned char *)val; *u != '\0' && rc == 0; u++) {
+            bool plain = (*u >= 'A' && *u <= 'Z') || (*u >= 'a' && *u <= 'z') ||
+                         (*u >= '0' && *u <= '9') || *u == '-' || *u == '.' || *u == '_' ||
+                         *u == '~';
+            char enc[3] = {'%', hex[*u >> 4], hex[*u & 15]};
+            rc = plain ? buf_putc(b, (char)*u) : buf_append(b, enc, 3);
+        }
+        return rc;
+    }
+    switch (ps->st) {
+    case DSN_KEY:
+        /* A variable that starts the dsn with a URI ("${BASE}?sslmode=...") makes it a URI. */
+        if (b->len == 0 && (strncmp(val, "postgresql://", 13) == 0 ||
+                            strncmp(val, "postgres://", 11) == 0)) {
+            ps->uri = true;
+        }
+        return buf_puts(b, val);
+    case DSN_VALUE_START:
+        ps->st = DSN_AUTOQUOTED;
+        rc = buf_putc(b, '\'');
+        break;
+    case DSN_UNQUOTED:
+    case DSN_QUOTED:
+    case DSN_AUTOQUOTED: break;
+    }
+    for (const char *c = val; *c != '\0' && rc == 0; c++) {
+        bool esc = *c == '\'' || *c == '\\' || (ps->st == DSN_UNQUOTED && dsn_blank(*c));
+        rc = esc ? buf_putc(b, '\\') : 0;
+        rc = rc ? rc : buf_putc(b, *c);
+    }
+    return rc;
+}
+
 /* ${VAR} expansion (targets' dsn and path): an unset variable is an error naming it, and $$ is a
- * literal $ so that passwords holding "${" can still be written. A $ before anything else stays. */
-static int expand_env(struct cfg_doc *d, const yaml_node_t *v, const char *p, char **s)
+ * literal $ so that passwords holding "${" can still be written. A $ before anything else stays.
+ * In a dsn (EXPAND_DSN) each value is pasted as one value: see paste_value. */
+static int expand_env(struct cfg_doc *d, const yaml_node_t *v, const char *p, char **s,
+                      enum expand_mode mode)
 {
     struct buf b = BUF_INIT;
     const char *in = *s;
+    struct dsn_paste ps = {mode, false, DSN_KEY, false};
+    ps.uri = strncmp(in, "postgresql://", 13) == 0 || strncmp(in, "postgres://", 11) == 0;
     int rc = 0;
     for (size_t i = 0; in[i] != '\0'; i++) {
         if (in[i] != '$' || (in[i + 1] != '$' && in[i + 1] != '{')) {
-            rc = buf_putc(&b, in[i]);
+            rc = paste_literal(&ps, &b, in[i], in + i);
         } else if (in[i + 1] == '$') {
-            rc = buf_putc(&b, '$');
+            rc = paste_literal(&ps, &b, '$', in + i);
             i++;
         } else {
             const char *name = in + i + 2;
@@ -143,9 +285,17 @@ static int expand_env(struct cfg_doc *d, const yaml_node_t *v, const char *p, ch
                 rc = cfg_fail(d, v, p, "environment variable '%s' is not set", var);
                 goto out;
             }
-            rc = buf_puts(&b, val);
+            rc = paste_value(&ps, &b, val);
             i += n + 2;
         }
+        if (rc != 0) {
+            rc = nomem(d);
+            goto out;
+        }
+    }
+    if (ps.st == DSN_AUTOQUOTED && !ps.uri && mode == EXPAND_DSN) {
+        /* A value ending in a lone backslash (which libpq drops) must not escape the quote. */
+        rc = ps.escape_pending ? buf_puts(&b, "\\'") : buf_putc(&b, '\'');
         if (rc != 0) {
             rc = nomem(d);
             goto out;
@@ -204,12 +354,14 @@ static int load_schema_file(struct config *c, struct cfg_doc *d, struct ingest_s
         return nomem(d);
     }
     int rc = config_load_schema_file(full, &in->schema, d->e);
-    free(full);
-    if (rc == AE_IO) {
-        /* Say where the file was named; a content error already names the schema file. */
+    /* Say where the file was named when it could not be read (missing, not a regular file, an
+     * I/O error); a content error already names the schema file ("full:line:col: ..."). */
+    size_t n = strlen(full);
+    if (rc != 0 && rc != AE_NOMEM && !(strncmp(d->e->msg, full, n) == 0 && d->e->msg[n] == ':')) {
         err_prefix(d->e, "%s:%zu:%zu: %s", d->file, v->start_mark.line + 1,
                    v->start_mark.column + 1, p);
     }
+    free(full);
     return rc;
 }
 
@@ -228,6 +380,7 @@ enum {
     IN_MAX_BAD_FRACTION,
     IN_MAX_FAILURE_CASES,
     IN_MAX_RECORD_LINES,
+    IN_ALLOW_SYMLINKS_OUTSIDE,
     IN_SCHEMA,
     IN_SCHEMA_FILE,
     IN_N
@@ -247,6 +400,7 @@ static const char *const ingest_keys[] = {"name",
                                           "max_bad_row_fraction",
                                           "max_failure_cases",
                                           "max_record_lines",
+                                          "allow_symlinks_outside",
                                           "schema",
                                           "schema_file",
                                           NULL};
@@ -438,6 +592,11 @@ static int parse_ingest(struct config *c, struct cfg_doc *d, struct ingest_spec 
                             cfg_text(v[IN_MAX_RECORD_LINES]));
         }
     }
+    P("allow_symlinks_outside");
+    if (v[IN_ALLOW_SYMLINKS_OUTSIDE] != NULL &&
+        (rc = cfg_bool(d, v[IN_ALLOW_SYMLINKS_OUTSIDE], p, &in->allow_symlinks_outside)) != 0) {
+        return rc;
+    }
     P("max_bad_row_fraction");
     if (v[IN_MAX_BAD_FRACTION] != NULL) {
         if ((rc = cfg_double(d, v[IN_MAX_BAD_FRACTION], p, &in->max_bad_row_fraction)) != 0) {
@@ -561,14 +720,14 @@ static int parse_targets(struct config *c, struct cfg_doc *d, const yaml_node_t 
         if (v[TG_DSN] != NULL) {
             cfg_path_key(p, sizeof(p), tp, "dsn");
             if ((rc = cfg_str(d, v[TG_DSN], p, false, &t->dsn)) != 0 ||
-                (rc = expand_env(d, v[TG_DSN], p, &t->dsn)) != 0) {
+                (rc = expand_env(d, v[TG_DSN], p, &t->dsn, EXPAND_DSN)) != 0) {
                 return rc;
             }
         }
         if (v[TG_PATH] != NULL) {
             cfg_path_key(p, sizeof(p), tp, "path");
             if ((rc = cfg_str(d, v[TG_PATH], p, false, &t->path)) != 0 ||
-                (rc = expand_env(d, v[TG_PATH], p, &t->path)) != 0) {
+                (rc = expand_env(d, v[TG_PATH], p, &t->path, EXPAND_TEXT)) != 0) {
                 return rc;
             }
             if (t->path[0] == '\0') {

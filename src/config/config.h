@@ -126,6 +126,8 @@ struct ingest_spec {
     int64_t max_failure_cases;   /* cap on stored/printed failure detail; -1 = unlimited */
     int64_t max_record_lines;    /* a record spanning more physical lines fails the file
                                     (validate.h); default CONFIG_MAX_RECORD_LINES */
+    bool allow_symlinks_outside; /* a symbolic link in the source folder may resolve outside
+                                    it (default false: such a link is refused, see ingest/match.h) */
     char *schema_file;           /* as written, or NULL when inline */
     struct schema schema;
     struct cfg_loc loc;

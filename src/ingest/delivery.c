@@ -49,6 +49,7 @@ struct delivery {
     char run_id[RUN_ID_LEN + 1];
     const char *working; /* borrowed from the project */
     char *run_dir;
+    char *real_source_dir; /* the source folder resolved: where its files must lead (match.h) */
 };
 
 static void sha256_hex(const void *p, size_t n, char out[65])
@@ -102,9 +103,9 @@ static int schema_fingerprint(const struct ingest_spec *s, char out[65])
     return rc;
 }
 
-static bool id_taken(void *ctx, const char *id)
+static int id_taken(void *ctx, const char *id, bool *taken, struct err *e)
 {
-    return stats_run_exists(ctx, id);
+    return stats_run_exists(ctx, id, taken, e);
 }
 
 static char *summary_text(const struct report *rep)
@@ -238,6 +239,7 @@ static int ingest_file(struct delivery *in, const struct source_file *sf, struct
             goto out;
         }
     }
+    report_set_paths(rep, errf.tmp_path, csvf.tmp_path);
     log_msg(in->log, LOG_INFO, name, "validating %s", sf->path);
     struct ingest_file_opts fo = {
         .spec = spec,
@@ -249,6 +251,9 @@ static int ingest_file(struct delivery *in, const struct source_file *sf, struct
         .spill_dir = in->run_dir, /* keys spill under the run folder (unlinked at once) */
         .progress = in->o->progress,
         .progress_ctx = in->o->progress_ctx,
+        .confine_dir = spec->allow_symlinks_outside ? NULL : in->real_source_dir,
+        .interrupted = in->o->interrupted,
+        .interrupt_ctx = in->o->interrupt_ctx,
     };
     rc = ingest_file_open(&file, &fo, e);
     if (rc != 0) {
@@ -298,16 +303,26 @@ static int ingest_file(struct delivery *in, const struct source_file *sf, struct
     }
     if (res->ok) {
         struct sink *pqs = &sink;
+        /* Parquet strings are UTF-8: the name is recorded as the manifest records it. */
+        json_t *shown = manifest_str(sf->path);
+        if (shown == NULL) {
+            rc = err_set(e, AE_NOMEM, "out of memory");
+            goto out;
+        }
         const char *kv[][2] = {
-            {"astro.source_file", sf->path}, {"astro.source_sha256", res->sha256},
-            {"astro.run_id", in->run_id},    {"astro.pipeline", in->cfg->pipeline},
-            {"astro.dataset", name},         {"astro.schema_fingerprint", res->fingerprint},
+            {"astro.source_file", json_string_value(shown)},
+            {"astro.source_sha256", res->sha256},
+            {"astro.run_id", in->run_id},
+            {"astro.pipeline", in->cfg->pipeline},
+            {"astro.dataset", name},
+            {"astro.schema_fingerprint", res->fingerprint},
         };
-        for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++) {
+        for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]) && rc == 0; i++) {
             rc = sink_parquet_add_kv(pqs, kv[i][0], kv[i][1], e);
-            if (rc != 0) {
-                goto out;
-            }
+        }
+        json_decref(shown);
+        if (rc != 0) {
+            goto out;
         }
         sink_open = false;
         rc = sink_commit(&sink, &res->out_bytes, e);
@@ -465,8 +480,14 @@ int delivery_ingest(const struct delivery_opts *o, struct delivery_result *res,
     const char *source_dir = o->source_dir;
     res->nfiles = in.cfg->ningest;
     int rc = source_match(in.cfg, source_dir, &files, problems, e);
+    if (rc == 0 && (in.real_source_dir = realpath(source_dir, NULL)) == NULL) {
+        rc = err_errno(e, errno, "cannot resolve source folder %s", source_dir);
+    }
     if (rc == 0 && o->project->stats == NULL) {
         rc = project_open_stats(o->project, e);
+    }
+    if (rc == 0 && o->interrupted != NULL) {
+        rc = o->interrupted(o->interrupt_ctx, e); /* stopped before a run exists: none is made */
     }
     if (rc != 0) {
         goto out;
@@ -491,6 +512,9 @@ int delivery_ingest(const struct delivery_opts *o, struct delivery_result *res,
             in.run_id, in.cfg->ningest, source_dir, in.cfg->pipeline);
     for (size_t i = 0; i < in.cfg->ningest; i++) {
         struct file_result fr;
+        if (o->interrupted != NULL && (rc = o->interrupted(o->interrupt_ctx, e)) != 0) {
+            goto fail_run;
+        }
         rc = ingest_file(&in, &files[i], &fr, e);
         if (rc == 0) {
             rc = record_file(&in, &files[i], &fr, e);
@@ -545,5 +569,6 @@ out:
     source_files_free(files, in.cfg->ningest);
     buf_release(&failed_names);
     free(in.run_dir);
+    free(in.real_source_dir);
     return rc;
 }

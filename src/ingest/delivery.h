@@ -33,6 +33,11 @@ struct delivery_opts {
     uint64_t memory_limit;   /* for the key sets of each file (engine.h); 0 = the default */
     void (*progress)(void *ctx, const struct ingest_progress *p); /* per file (engine.h); NULL */
     void *progress_ctx;
+    /* A stop request (engine.h): asked before each file and each block. When it stops the run,
+     * every temporary file is removed, the run is recorded failed with its message as the reason,
+     * and delivery_ingest returns its code (AE_CANCELLED). NULL: never. */
+    int (*interrupted)(void *ctx, struct err *e);
+    void *interrupt_ctx;
 };
 
 struct delivery_result {

@@ -24,11 +24,13 @@
  */
 #include "ingest/engine.h"
 
+#include "ingest/match.h"
 #include "input/input.h"
 #include "util/fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -222,7 +224,12 @@ static void fc_work(struct fc_pool *p, size_t index)
             if (p->clones != NULL) {
                 record_block_claim(&b->rows); /* last filled and read on other cores */
             }
-            rc = input_next(p->in, &b->rows, p->block_rows, &e);
+            if (p->o->interrupted != NULL) {
+                rc = p->o->interrupted(p->o->interrupt_ctx, &e); /* a stop request (a signal) */
+            }
+            if (rc == 0) {
+                rc = input_next(p->in, &b->rows, p->block_rows, &e);
+            }
             uint64_t bytes = input_bytes(p->in);
             pthread_mutex_lock(&p->mu);
             p->reading = false;
@@ -401,6 +408,34 @@ static const struct input_ops *reader_of(const struct ingest_file *f)
     return f->o.reader != NULL ? f->o.reader : input_ops_for(f->o.spec->format);
 }
 
+/* Opens the file (a regular file, never waited on: fs_open_regular) and, with confine_dir, checks
+ * where the descriptor really points: /proc/self/fd names the file opened, whatever links led to
+ * it, so the check and the read cannot disagree. */
+static int open_source(const struct ingest_file *f, int *fd, struct err *e)
+{
+    int rc = fs_open_regular(f->path, fd, e);
+    if (rc != 0 || f->o.confine_dir == NULL) {
+        return rc;
+    }
+    char proc[64];
+    char real[PATH_MAX];
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", *fd);
+    ssize_t n = readlink(proc, real, sizeof(real) - 1);
+    if (n < 0) {
+        rc = err_errno(e, errno, "cannot tell where %s leads (%s)", f->path, proc);
+    } else {
+        real[n] = '\0';
+        if (!source_path_inside(f->o.confine_dir, real)) {
+            rc = err_set(e, AE_DATA, "%s leads outside the source folder (to %s)", f->path, real);
+        }
+    }
+    if (rc != 0) {
+        close(*fd);
+        *fd = -1;
+    }
+    return rc;
+}
+
 /* report_duplicates: all / exclude_last, and a key check spilled to disk (plan_keys), need every
  * key before the first verdict on a row: a first pass over the file (a second reader, the same
  * records) feeds the validator's pre-pass. Only a spec that needs it pays for reading the file
@@ -413,13 +448,20 @@ static int prepass(struct ingest_file *f, struct err *e)
     struct record_block rows;
     memset(&in, 0, sizeof(in));
     memset(&rows, 0, sizeof(rows));
-    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return err_errno(e, errno, "cannot open %s", f->path);
+    int fd = -1;
+    int rc = open_source(f, &fd, e);
+    if (rc != 0) {
+        return rc;
     }
-    int rc = input_open_with(&in, reader_of(f), fd, f->path, spec, e);
+    rc = input_open_with(&in, reader_of(f), fd, f->path, spec, e);
     size_t first = spec->has_header ? 1 : 0;
     while (rc == 0) {
+        if (f->o.interrupted != NULL) {
+            rc = f->o.interrupted(f->o.interrupt_ctx, e);
+            if (rc != 0) {
+                break;
+            }
+        }
         rc = input_next(&in, &rows, VALIDATE_BATCH_ROWS, e);
         if (rc == AE_FORMAT) {
             err_clear(e);
@@ -527,8 +569,8 @@ static int file_failure(const struct ingest_file *f, uint64_t line, const char *
                         const char *message, struct err *e)
 {
     struct failure fl = {.line = line, .check = check, .message = message};
-    int rc = f->o.fs.emit(f->o.fs.ctx, &fl);
-    return rc == 0 ? 0 : err_set(e, rc, "cannot record a failure case of %s", f->path);
+    int rc = f->o.fs.emit(f->o.fs.ctx, &fl, e);
+    return rc == 0 ? 0 : err_prefix(e, "cannot record a failure case of %s", f->path);
 }
 
 /* The output columns, from the validator. */
@@ -567,9 +609,12 @@ int ingest_file_open(struct ingest_file **out, const struct ingest_file_opts *o,
     }
     f->o.path = f->path;
     int rc = 0;
-    f->fd = open(f->path, O_RDONLY | O_CLOEXEC);
-    if (f->fd < 0 || fstat(f->fd, &f->st0) != 0) {
-        rc = err_errno(e, errno, "cannot open %s", f->path);
+    rc = open_source(f, &f->fd, e);
+    if (rc != 0) {
+        goto fail;
+    }
+    if (fstat(f->fd, &f->st0) != 0) {
+        rc = err_errno(e, errno, "cannot stat %s", f->path);
         goto fail;
     }
     rc = input_open_with(&f->in, reader_of(f), f->fd, f->path, spec, e);

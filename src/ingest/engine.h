@@ -63,6 +63,13 @@ struct ingest_file_opts {
     uint64_t memory_limit; /* bytes the key sets of unique checks may take; 0 = the default,
                               INGEST_DEFAULT_MEMORY_LIMIT (see "Keys" above) */
     const char *spill_dir; /* where keys spill past the limit (borrowed); NULL = $TMPDIR or /tmp */
+    int (*interrupted)(void *ctx, struct err *e); /* NULL: never. Asked before each block is read,
+                        by one thread at a time: non-zero (AE_CANCELLED, e filled) stops the
+                        file and ingest_file_run returns it; the caller aborts its sink */
+    void *interrupt_ctx;
+    const char *confine_dir; /* NULL, or a resolved absolute folder the opened file must lie in
+                                (links followed): checked on the descriptor itself after the open,
+                                so a link swapped in after the folder check cannot escape */
 };
 
 #define INGEST_DEFAULT_MEMORY_LIMIT ((uint64_t)256 << 20)
@@ -87,7 +94,8 @@ struct ingest_file;
 
 /* Opens o->path (a regular file), reads its header and builds the validator; header failures are
  * already reported through o->fs. Fails only for environment or internal errors (AE_IO, AE_NOMEM,
- * AE_CONFIG for a schema that does not compile), with nothing left open. */
+ * AE_CONFIG for a schema that does not compile or a path that is not a regular file: a FIFO is
+ * refused, never waited on), with nothing left open. */
 int ingest_file_open(struct ingest_file **out, const struct ingest_file_opts *o,
                      struct err *e) ASTRO_WUR;
 

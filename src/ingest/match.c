@@ -68,21 +68,79 @@ static int list_dir(const char *dir, char ***out, size_t *n, struct err *e)
     return 0;
 }
 
+/* Classifies the entry path (named name): *regular when it is a regular file or a link to one; a
+ * link additionally gets its resolved path in *real (the caller frees it). A dangling link is not
+ * a regular file. */
+static int entry_kind(const char *path, bool *regular, bool *is_dir, char **real, struct err *e)
+{
+    *regular = false;
+    *is_dir = false;
+    *real = NULL;
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        return err_errno(e, errno, "cannot stat %s", path);
+    }
+    if (!S_ISLNK(st.st_mode)) {
+        *regular = S_ISREG(st.st_mode);
+        *is_dir = S_ISDIR(st.st_mode);
+        return 0;
+    }
+    if (stat(path, &st) != 0) {
+        if (errno == ENOENT || errno == ELOOP || errno == ENOTDIR) {
+            return 0; /* dangling or looping: not a regular file */
+        }
+        return err_errno(e, errno, "cannot stat %s", path);
+    }
+    *regular = S_ISREG(st.st_mode);
+    *is_dir = S_ISDIR(st.st_mode);
+    if (*regular) {
+        *real = realpath(path, NULL);
+        if (*real == NULL) {
+            return err_errno(e, errno, "cannot resolve the link %s", path);
+        }
+    }
+    return 0;
+}
+
+bool source_path_inside(const char *dir, const char *real)
+{
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/') {
+        n--;
+    }
+    return strncmp(real, dir, n) == 0 && (real[n] == '/' || (n == 1 && dir[0] == '/'));
+}
+
 int source_match(const struct config *c, const char *dir, struct source_file **out,
                  struct buf *problems, struct err *e)
 {
     *out = NULL;
     char **names = NULL;
+    char **shown = NULL; /* names in their printable form, for the problem lines */
     size_t n = 0;
+    char *real_dir = NULL;
     int rc = list_dir(dir, &names, &n, e);
     if (rc != 0) {
         return rc;
     }
     struct source_file *files = calloc(c->ningest ? c->ningest : 1, sizeof(*files));
     size_t *hits = calloc(c->ningest ? c->ningest : 1, sizeof(*hits));
+    shown = calloc(n ? n : 1, sizeof(*shown));
     bool bad = false;
-    if (files == NULL || hits == NULL) {
+    if (files == NULL || hits == NULL || shown == NULL) {
         rc = err_set(e, AE_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        shown[i] = buf_escaped_str(names[i]);
+        if (shown[i] == NULL) {
+            rc = err_set(e, AE_NOMEM, "out of memory");
+            goto out;
+        }
+    }
+    real_dir = realpath(dir, NULL);
+    if (real_dir == NULL) {
+        rc = err_errno(e, errno, "cannot resolve source folder %s", dir);
         goto out;
     }
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -91,19 +149,22 @@ int source_match(const struct config *c, const char *dir, struct source_file **o
             rc = err_set(e, AE_NOMEM, "out of memory");
             break;
         }
-        /* A link to a regular file counts as that file (ingest only reads it); a dangling link
-         * is "not a regular file". */
-        struct stat st;
-        if (stat(path, &st) != 0 && (errno != ENOENT || lstat(path, &st) != 0)) {
-            rc = err_errno(e, errno, "cannot stat %s", path);
+        /* A link to a regular file counts as that file (ingest only reads it) when it resolves
+         * inside the source folder, or anywhere with allow_symlinks_outside; a dangling link is
+         * "not a regular file". */
+        bool regular = false;
+        bool is_dir = false;
+        char *real = NULL;
+        rc = entry_kind(path, &regular, &is_dir, &real, e);
+        if (rc != 0) {
             free(path);
             break;
         }
-        if (!S_ISREG(st.st_mode)) {
+        if (!regular) {
             bad = true;
             rc = buf_printf(problems, "not a regular file: %s%s (the source folder must hold only "
                                       "the expected files)\n",
-                            names[i], S_ISDIR(st.st_mode) ? "/" : "");
+                            shown[i], is_dir ? "/" : "");
             free(path);
             continue;
         }
@@ -121,12 +182,12 @@ int source_match(const struct config *c, const char *dir, struct source_file **o
         if (matched == 0) {
             bad = true;
             rc = buf_printf(problems, "extra: %s matches no ingest file's source_pattern\n",
-                            names[i]);
+                            shown[i]);
         } else if (matched > 1) {
             bad = true;
             rc = buf_printf(problems, "ambiguous: %s matches the source_pattern of %zu ingest "
                                       "files (",
-                            names[i], matched);
+                            shown[i], matched);
             const char *sep = "";
             for (size_t s = 0; s < c->ningest && rc == 0; s++) {
                 if (fnmatch(c->ingest[s].source_pattern, names[i], FNM_PERIOD) == 0) {
@@ -137,11 +198,23 @@ int source_match(const struct config *c, const char *dir, struct source_file **o
             if (rc == 0) {
                 rc = buf_puts(problems, ")\n");
             }
+        } else if (real != NULL && !c->ingest[first].allow_symlinks_outside &&
+                   !source_path_inside(real_dir, real)) {
+            bad = true;
+            char *target = buf_escaped_str(real);
+            rc = target == NULL
+                     ? AE_NOMEM
+                     : buf_printf(problems,
+                                  "link outside the source folder: %s -> %s (set "
+                                  "allow_symlinks_outside: true on ingest file %s to allow it)\n",
+                                  shown[i], target, c->ingest[first].name);
+            free(target);
         } else if (files[first].path == NULL) {
             files[first].spec = &c->ingest[first];
             files[first].path = path;
             path = NULL;
         }
+        free(real);
         free(path);
     }
     for (size_t s = 0; s < c->ningest && rc == 0; s++) {
@@ -155,7 +228,7 @@ int source_match(const struct config *c, const char *dir, struct source_file **o
                             c->ingest[s].name, c->ingest[s].source_pattern, hits[s]);
             for (size_t i = 0; i < n && rc == 0; i++) {
                 if (fnmatch(c->ingest[s].source_pattern, names[i], FNM_PERIOD) == 0) {
-                    rc = buf_printf(problems, " %s", names[i]);
+                    rc = buf_printf(problems, " %s", shown[i]);
                 }
             }
             if (rc == 0) {
@@ -171,9 +244,14 @@ int source_match(const struct config *c, const char *dir, struct source_file **o
 out:
     for (size_t i = 0; i < n; i++) {
         free(names[i]);
+        if (shown != NULL) {
+            free(shown[i]);
+        }
     }
     free(names);
+    free(shown);
     free(hits);
+    free(real_dir);
     if (rc != 0) {
         source_files_free(files, c->ningest);
         return rc;

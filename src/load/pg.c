@@ -859,10 +859,31 @@ static int pg_ensure_checkpoints(struct pg_load *l, struct err *e)
     return rc;
 }
 
+/* create: true. Two loads creating the same new table at once would both pass IF NOT EXISTS
+ * (neither sees the other's uncommitted table) and one would fail on the catalog's unique index
+ * (pg_type_typname_nsp_index). So a missing table is created under a transaction-level advisory
+ * lock on its name: the second load waits for the first to commit, then finds the table. A table
+ * that exists already takes no lock, so loads into it run side by side as before. */
 static int pg_create_table(struct pg_load *l, bool pk, struct err *e)
 {
     struct buf b = BUF_INIT;
-    int rc = load_create_table_sql(&b, l->ls.table, &l->ls.plan, l->ls.types, pg_type_name, pk);
+    int rc = load_quote_table(&b, l->ls.table);
+    if (rc != 0) {
+        buf_release(&b);
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    const char *params[1] = {b.data};
+    PGresult *r = PQexecParams(l->conn,
+                               "SELECT pg_advisory_xact_lock(1634956402, hashtext('create' || "
+                               "$1)) WHERE to_regclass($1) IS NULL",
+                               1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        buf_release(&b);
+        return pg_fail(l, r, "cannot lock the creation of", e);
+    }
+    PQclear(r);
+    buf_reset(&b);
+    rc = load_create_table_sql(&b, l->ls.table, &l->ls.plan, l->ls.types, pg_type_name, pk);
     if (rc != 0) {
         rc = err_set(e, AE_NOMEM, "out of memory");
     } else {

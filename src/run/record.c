@@ -87,6 +87,25 @@ enum run_status run_record_status(const struct run_record *rec)
     return manifest_status(&rec->manifest);
 }
 
+/* The run's stats.db row, made from the manifest when missing: a process killed between writing
+ * the new run's manifest and its row leaves a run that stats.db does not know, which the
+ * correction of that run (run_list) must still reach. */
+static int ensure_stats_row(struct run_record *rec, struct err *e)
+{
+    bool exists = false;
+    int rc = stats_run_exists(rec->stats, rec->id, &exists, e);
+    if (rc != 0 || exists) {
+        return rc;
+    }
+    const json_t *m = rec->manifest.root;
+    const char *pipeline = json_string_value(json_object_get(m, "pipeline"));
+    const char *source_dir = json_string_value(json_object_get(m, "source_dir"));
+    const char *created = json_string_value(json_object_get(m, "created_at"));
+    char now[48];
+    return stats_run_begin(rec->stats, rec->id, pipeline ? pipeline : "", source_dir,
+                           created ? created : fs_now_iso(now, sizeof(now)), e);
+}
+
 int run_record_set_status(struct run_record *rec, enum run_status status, const char *reason,
                           enum run_phase failed_phase, struct err *e)
 {
@@ -95,20 +114,13 @@ int run_record_set_status(struct run_record *rec, enum run_status status, const 
         rc = manifest_save(&rec->manifest, e);
     }
     if (rec->stats != NULL) {
+        struct err e3;
+        rc = first_error(rc, ensure_stats_row(rec, rc == 0 ? e : &e3));
         char now[48];
         fs_now_iso(now, sizeof(now));
         struct err e2;
-        /* A process killed between its manifest and its stats.db row left no row to update:
-         * the manifest's fields add it first (a no-op for a run already recorded). */
-        const json_t *root = rec->manifest.root;
-        int rc2 = stats_run_ensure(
-            rec->stats, rec->id, json_string_value(json_object_get(root, "pipeline")),
-            json_string_value(json_object_get(root, "source_dir")),
-            json_string_value(json_object_get(root, "created_at")), rc == 0 ? e : &e2);
-        if (rc2 == 0) {
-            rc2 = stats_run_status(rec->stats, rec->id, status, reason,
+        int rc2 = stats_run_status(rec->stats, rec->id, status, reason,
                                    run_status_active(status) ? NULL : now, rc == 0 ? e : &e2);
-        }
         rc = first_error(rc, rc2);
     }
     return rc;
@@ -119,16 +131,16 @@ static json_t *file_entry(const struct run_file *f, const char *rel_out, const c
 {
     bool ok = f->status == FILE_STATUS_INGESTED;
     return json_pack(
-        "{s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:o, s:f, s:s, "
+        "{s:s, s:o, s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:o, s:f, s:s, "
         "s:o}",
-        "name", f->name, "source", f->source, "size_bytes", (json_int_t)f->size_bytes, "sha256",
-        f->sha256, "status", file_status_name(f->status), "rows_read", (json_int_t)f->rows_read,
-        "rows_valid", (json_int_t)f->rows_valid, "rows_invalid", (json_int_t)f->rows_invalid,
-        "failure_cases", (json_int_t)f->failure_cases, "warnings", (json_int_t)f->warnings,
-        "output", ok ? json_string(rel_out) : json_null(), "output_bytes",
+        "name", f->name, "source", manifest_str(f->source), "size_bytes", (json_int_t)f->size_bytes,
+        "sha256", f->sha256, "status", file_status_name(f->status), "rows_read",
+        (json_int_t)f->rows_read, "rows_valid", (json_int_t)f->rows_valid, "rows_invalid",
+        (json_int_t)f->rows_invalid, "failure_cases", (json_int_t)f->failure_cases, "warnings",
+        (json_int_t)f->warnings, "output", ok ? json_string(rel_out) : json_null(), "output_bytes",
         (json_int_t)f->output_bytes, "errors", f->errors_file ? json_string(rel_err) : json_null(),
         "duration_s", f->duration_s, "schema_fingerprint", f->schema_fingerprint, "reason",
-        ok ? json_null() : json_string(f->reason ? f->reason : ""));
+        ok ? json_null() : manifest_str(f->reason ? f->reason : ""));
 }
 
 int run_record_put_file(struct run_record *rec, const struct run_file *f, struct err *e)
@@ -224,7 +236,7 @@ int run_record_put_step(struct run_record *rec, const char *name, const char *ki
         rc |= json_object_set_new(entry, "finished_at", json_string(now));
     }
     rc |= json_object_set_new(entry, "rows", rows >= 0 ? json_integer(rows) : json_null());
-    rc |= json_object_set_new(entry, "reason", reason ? json_string(reason) : json_null());
+    rc |= json_object_set_new(entry, "reason", reason ? manifest_str(reason) : json_null());
     rc = rc != 0 ? err_set(e, AE_NOMEM, "out of memory") : manifest_save(&rec->manifest, e);
     if (rec->stats != NULL) {
         struct stats_step ss = {

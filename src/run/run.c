@@ -7,6 +7,7 @@
 
 #include "run/record.h"
 
+#include "util/buf.h"
 #include "util/fs.h"
 
 #include <dirent.h>
@@ -88,6 +89,24 @@ static bool run_is_live(const char *working, const char *id, int *held)
     return live;
 }
 
+/* Removes the temporary files (util/fs.h atomic_file) a killed process left in a run it no
+ * longer holds: the run folder (manifest), ingested/ and errors/. Best effort, like the status
+ * correction below: the next look retries. */
+static void remove_tmps(const char *working, const char *id)
+{
+    static const enum run_path_kind dirs[] = {RUN_PATH_DIR, RUN_PATH_INGESTED_DIR,
+                                              RUN_PATH_ERRORS_DIR};
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        char *dir = run_path(working, id, dirs[i], NULL);
+        size_t removed = 0;
+        struct err ignored;
+        if (dir != NULL && fs_remove_atomic_tmps(dir, &removed, &ignored) != 0) {
+            /* best effort */
+        }
+        free(dir);
+    }
+}
+
 static int cmp_created(const void *a, const void *b)
 {
     const struct run_info *x = a;
@@ -118,6 +137,9 @@ int run_list(const char *working, struct stats *stats, struct run_info **out, si
          * after it cannot be one a live process is about to change. */
         int held = -1;
         bool live = run_is_live(working, de->d_name, &held);
+        if (held >= 0) {
+            remove_tmps(working, de->d_name);
+        }
         struct run_record rec;
         struct err ignored;
         if (run_record_open(&rec, stats, working, de->d_name, &ignored) != 0) {
@@ -239,8 +261,8 @@ void run_unlock(int fd)
     }
 }
 
-int run_new_id(const char *working, bool (*taken)(void *ctx, const char *id), void *ctx,
-               char out[RUN_ID_LEN + 1], struct err *e)
+int run_new_id(const char *working, int (*taken)(void *ctx, const char *id, bool *t, struct err *e),
+               void *ctx, char out[RUN_ID_LEN + 1], struct err *e)
 {
     static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
     for (int attempt = 0; attempt < 1000; attempt++) {
@@ -268,8 +290,18 @@ int run_new_id(const char *working, bool (*taken)(void *ctx, const char *id), vo
         }
         struct stat st;
         bool exists = lstat(dir, &st) == 0;
+        if (!exists && errno != ENOENT) {
+            rc = err_errno(e, errno, "cannot look at %s", dir);
+        }
         free(dir);
-        if (!exists && (taken == NULL || !taken(ctx, out))) {
+        if (rc != 0) {
+            return rc;
+        }
+        bool used = false;
+        if (!exists && taken != NULL && (rc = taken(ctx, out, &used, e)) != 0) {
+            return rc;
+        }
+        if (!exists && !used) {
             return 0;
         }
     }
@@ -340,17 +372,32 @@ int run_lock_run(const char *working, const char *id, int *fd, struct err *e)
     return rc;
 }
 
+json_t *manifest_str(const char *s)
+{
+    size_t n = strlen(s);
+    if (buf_is_plain(s, n, false)) {
+        return json_stringn(s, n);
+    }
+    struct buf b = BUF_INIT;
+    json_t *j = NULL;
+    if (buf_put_escaped(&b, s, n, false, false) == 0 && b.data != NULL) {
+        j = json_stringn(b.data, b.len);
+    }
+    buf_release(&b);
+    return j;
+}
+
 int manifest_new(struct manifest *m, const char *path, const char *run_id, const char *pipeline,
                  const char *config_path, const char *source_dir, struct err *e)
 {
     char now[48];
     fs_now_iso(now, sizeof(now));
     m->path = strdup(path);
-    m->root = json_pack("{s:i, s:s, s:s, s:s, s:n, s:n, s:s, s:s, s:s, s:s, s:[], s:[]}",
+    m->root = json_pack("{s:i, s:s, s:s, s:s, s:n, s:n, s:s, s:s, s:o, s:o, s:[], s:[]}",
                         "manifest_version", 1, "run_id", run_id, "pipeline", pipeline, "status",
                         run_status_name(RUN_STATUS_INGESTING), "reason", "failed_phase",
-                        "created_at", now, "updated_at", now, "config", config_path, "source_dir",
-                        source_dir, "files", "steps");
+                        "created_at", now, "updated_at", now, "config", manifest_str(config_path),
+                        "source_dir", manifest_str(source_dir), "files", "steps");
     if (m->path == NULL || m->root == NULL) {
         manifest_release(m);
         return err_set(e, AE_NOMEM, "out of memory");
@@ -380,7 +427,7 @@ int manifest_set_status(struct manifest *m, enum run_status status, const char *
     const char *phase = run_phase_name(failed_phase);
     int rc = json_object_set_new(m->root, "status", json_string(run_status_name(status)));
     rc |= json_object_set_new(m->root, "updated_at", json_string(now));
-    rc |= json_object_set_new(m->root, "reason", reason ? json_string(reason) : json_null());
+    rc |= json_object_set_new(m->root, "reason", reason ? manifest_str(reason) : json_null());
     rc |= json_object_set_new(m->root, "failed_phase", phase ? json_string(phase) : json_null());
     if (rc != 0) {
         return err_set(e, AE_NOMEM, "out of memory");

@@ -62,6 +62,8 @@ struct run_info {
  * caller (run_list_free). A run whose manifest says ingesting/running while no process holds its
  * lock is reported as failed in the interrupted phase, and its record is corrected the same way
  * (run_record_set_status: the manifest, and stats.db when stats is not NULL), under the run's lock.
+ * Every run no process holds also loses the temporary files a killed process left in it
+ * (.NAME.RANDOM.tmp in the run folder, ingested/ and errors/: util/fs.h).
  * Fails only when working cannot be read or out of memory; unreadable manifests are skipped. */
 int run_list(const char *working, struct stats *stats, struct run_info **out, size_t *n,
              struct err *e) ASTRO_WUR;
@@ -78,10 +80,12 @@ int run_lock_working(const char *working, int *fd, struct err *e) ASTRO_WUR;
 /* Releases and closes a lock taken above; run_unlock(-1) is a no-op. */
 void run_unlock(int fd);
 
-/* Generates an id not present under working and for which taken(ctx, id) is false (taken may be
- * NULL). Fails with AE_INTERNAL after 1000 attempts, AE_IO when no random bytes can be read. */
-int run_new_id(const char *working, bool (*taken)(void *ctx, const char *id), void *ctx,
-               char out[RUN_ID_LEN + 1], struct err *e) ASTRO_WUR;
+/* Generates an id not present under working and which taken(ctx, id, &t, e) reports free (taken
+ * may be NULL; it returns 0, or an AE_* code with e filled, which run_new_id returns as it is).
+ * Fails with AE_INTERNAL after 1000 attempts, AE_IO when no random bytes can be read or working
+ * cannot be looked at. */
+int run_new_id(const char *working, int (*taken)(void *ctx, const char *id, bool *t, struct err *e),
+               void *ctx, char out[RUN_ID_LEN + 1], struct err *e) ASTRO_WUR;
 
 /* Creates .working/{id}/ with ingested/ and errors/, and takes the run's own lock (*fd, release
  * with run_unlock). Fails (AE_IO) when the folder exists already. */
@@ -98,6 +102,12 @@ struct manifest {
     json_t *root;
     char *path;
 };
+
+/* A new JSON string holding s, for text that comes from outside (paths, names, reasons that quote
+ * them): valid UTF-8 is kept as is (JSON escapes control characters), and each byte that is not
+ * UTF-8 is recorded as the four characters \xHH (buf_put_escaped), since a JSON string cannot hold
+ * it. NULL only when out of memory. */
+json_t *manifest_str(const char *s);
 
 /* New manifest (in memory) for run id with the given fields; status ingesting. Strings are copied.
  * On failure (AE_NOMEM) m holds nothing. */

@@ -30,10 +30,19 @@ struct parquet_sink {
     struct pq_writer *w;
 };
 
+/* The writer knows a descriptor, not a name: an I/O error gets the file's name here. */
+static int parquet_io_error(const struct parquet_sink *p, int rc, struct err *e)
+{
+    if (rc == AE_IO) {
+        err_prefix(e, "%s", p->file.tmp_path);
+    }
+    return rc;
+}
+
 static int parquet_write(void *impl, const struct batch *b, struct err *e)
 {
     struct parquet_sink *p = impl;
-    return pq_writer_write(p->w, b, e);
+    return parquet_io_error(p, pq_writer_write(p->w, b, e), e);
 }
 
 static void parquet_abort(void *impl)
@@ -49,6 +58,7 @@ static int parquet_commit(void *impl, uint64_t *bytes, struct err *e)
     struct parquet_sink *p = impl;
     int rc = pq_writer_close(p->w, bytes, e);
     if (rc != 0) {
+        parquet_io_error(p, rc, e);
         parquet_abort(p);
         return rc;
     }

@@ -31,8 +31,15 @@ static const char schema_sql[] =
     "  PRIMARY KEY (run_id, step));"
     "PRAGMA user_version = 2;";
 
+/* SQLite's message, and the system's reason when SQLite met one (its "disk I/O error" says
+ * nothing of a full disk). */
 static int db_error(struct stats *s, struct err *e, const char *what)
 {
+    int sys = sqlite3_system_errno(s->db);
+    if (sys != 0) {
+        return err_set(e, AE_IO, "%s: %s: %s (%s)", s->path, what, sqlite3_errmsg(s->db),
+                       strerror(sys));
+    }
     return err_set(e, AE_IO, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
@@ -104,17 +111,13 @@ static int run_stmt(struct stats *s, sqlite3_stmt *st, const char *what, struct 
     return rc;
 }
 
-/* INSERT (or, with ignore, INSERT OR IGNORE) of a new run row, status ingesting. */
-static int run_insert(struct stats *s, bool ignore, const char *run_id, const char *pipeline,
-                      const char *source_dir, const char *started_at, struct err *e)
+int stats_run_begin(struct stats *s, const char *run_id, const char *pipeline,
+                    const char *source_dir, const char *started_at, struct err *e)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db,
-                           ignore ? "INSERT OR IGNORE INTO runs (run_id, pipeline, status,"
-                                    " source_dir, started_at, astro_version)"
-                                    " VALUES (?, ?, ?, ?, ?, ?)"
-                                  : "INSERT INTO runs (run_id, pipeline, status, source_dir,"
-                                    " started_at, astro_version) VALUES (?, ?, ?, ?, ?, ?)",
+                           "INSERT INTO runs (run_id, pipeline, status, source_dir, started_at,"
+                           " astro_version) VALUES (?, ?, ?, ?, ?, ?)",
                            -1, &st, NULL) != SQLITE_OK) {
         return db_error(s, e, "cannot record the run");
     }
@@ -125,18 +128,6 @@ static int run_insert(struct stats *s, bool ignore, const char *run_id, const ch
     bind_text(st, 5, started_at);
     bind_text(st, 6, ASTRO_VERSION);
     return run_stmt(s, st, "cannot record the run", e);
-}
-
-int stats_run_begin(struct stats *s, const char *run_id, const char *pipeline,
-                    const char *source_dir, const char *started_at, struct err *e)
-{
-    return run_insert(s, false, run_id, pipeline, source_dir, started_at, e);
-}
-
-int stats_run_ensure(struct stats *s, const char *run_id, const char *pipeline,
-                     const char *source_dir, const char *started_at, struct err *e)
-{
-    return run_insert(s, true, run_id, pipeline, source_dir, started_at, e);
 }
 
 int stats_run_status(struct stats *s, const char *run_id, enum run_status status,
@@ -235,17 +226,24 @@ int stats_each_run(struct stats *s, int (*fn)(void *ctx, const char *const *cols
     return rc;
 }
 
-bool stats_run_exists(struct stats *s, const char *run_id)
+int stats_run_exists(struct stats *s, const char *run_id, bool *exists, struct err *e)
 {
+    *exists = true; /* cannot tell: treat as taken so an id is never reused */
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM runs WHERE run_id = ?", -1, &st, NULL) !=
         SQLITE_OK) {
-        return true; /* cannot tell: treat as taken so an id is never reused */
+        return db_error(s, e, "cannot look up a run id");
     }
     bind_text(st, 1, run_id);
     int step = sqlite3_step(st);
+    int rc = 0;
+    if (step == SQLITE_ROW || step == SQLITE_DONE) {
+        *exists = step == SQLITE_ROW;
+    } else {
+        rc = db_error(s, e, "cannot look up a run id");
+    }
     sqlite3_finalize(st);
-    return step != SQLITE_DONE;
+    return rc;
 }
 
 void stats_close(struct stats *s)

@@ -41,11 +41,6 @@ struct stats_file {
 int stats_open(const char *path, struct stats **out, struct err *e) ASTRO_WUR;
 
 /* Inserts the run's row with status ingesting. Fails (AE_IO) when run_id was recorded before. */
-/* stats_run_begin, except that a run already recorded is left as it is: a status change of a run
- * whose process died between its manifest and its row adds the row first (run/record.c). */
-int stats_run_ensure(struct stats *s, const char *run_id, const char *pipeline,
-                     const char *source_dir, const char *started_at, struct err *e) ASTRO_WUR;
-
 int stats_run_begin(struct stats *s, const char *run_id, const char *pipeline,
                     const char *source_dir, const char *started_at, struct err *e) ASTRO_WUR;
 
@@ -76,8 +71,9 @@ int stats_put_step(struct stats *s, const char *run_id, const struct stats_step 
 int stats_each_run(struct stats *s, int (*fn)(void *ctx, const char *const *cols), void *ctx,
                    struct err *e) ASTRO_WUR;
 
-/* True when run_id was ever recorded (run ids are never reused). */
-bool stats_run_exists(struct stats *s, const char *run_id);
+/* *exists: whether run_id was ever recorded (run ids are never reused). Fails (AE_IO, with the
+ * database's path and SQLite's reason) when the database cannot be read; *exists is then true. */
+int stats_run_exists(struct stats *s, const char *run_id, bool *exists, struct err *e) ASTRO_WUR;
 
 /* Closes the database and frees s; stats_close(NULL) is a no-op. */
 void stats_close(struct stats *s);

@@ -188,6 +188,85 @@ int buf_json_str(struct buf *b, const char *s, size_t n)
     return buf_putc(b, '"');
 }
 
+/* The length of the piece of s (n bytes) that buf_put_escaped appends unchanged: a valid UTF-8
+ * sequence, or 0 when the byte at s is escaped. */
+static size_t plain_len(const unsigned char *s, size_t n, bool controls, bool keep_lf)
+{
+    if (controls && (s[0] < 0x20 || s[0] == 0x7f)) {
+        return keep_lf && s[0] == '\n' ? 1 : 0;
+    }
+    return utf8_seq_len(s, n);
+}
+
+int buf_put_escaped(struct buf *b, const char *s, size_t n, bool controls, bool keep_lf)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        size_t run = i;
+        size_t sl;
+        while (run < n && (sl = plain_len(u + run, n - run, controls, keep_lf)) > 0) {
+            run += sl;
+        }
+        if (run > i && buf_append(b, s + i, run - i) != 0) {
+            return AE_NOMEM;
+        }
+        i = run;
+        if (i >= n) {
+            break;
+        }
+        char esc[4] = {'\\', 'x', hex[u[i] >> 4], hex[u[i] & 15]};
+        size_t elen = 4;
+        if (u[i] == '\n' || u[i] == '\r' || u[i] == '\t') {
+            esc[1] = u[i] == '\n' ? 'n' : u[i] == '\r' ? 'r' : 't';
+            elen = 2;
+        }
+        if (buf_append(b, esc, elen) != 0) {
+            return AE_NOMEM;
+        }
+        i++;
+    }
+    return 0;
+}
+
+bool buf_is_plain(const char *s, size_t n, bool controls)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        size_t sl = plain_len(u + i, n - i, controls, false);
+        if (sl == 0) {
+            return false;
+        }
+        i += sl;
+    }
+    return true;
+}
+
+int buf_json_name(struct buf *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (buf_is_plain(s, n, false)) {
+        return buf_json_str(b, s, n);
+    }
+    struct buf t = BUF_INIT;
+    int rc = buf_put_escaped(&t, s, n, false, false);
+    rc = rc ? rc : buf_json_str(b, t.data, t.len);
+    buf_release(&t);
+    return rc;
+}
+
+char *buf_escaped_str(const char *s)
+{
+    struct buf b = BUF_INIT;
+    if (buf_put_escaped(&b, s, strlen(s), true, false) != 0) {
+        buf_release(&b);
+        return NULL;
+    }
+    return buf_detach(&b, NULL);
+}
+
 void buf_reset(struct buf *b)
 {
     b->len = 0;

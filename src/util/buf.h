@@ -11,6 +11,7 @@
 #include "util/err.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct buf {
@@ -36,6 +37,26 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap) ASTRO_WUR;
 /* Appends s as a JSON string literal (quotes included, escapes applied; invalid UTF-8 bytes are
  * written as \u00XX of the byte so the output is always valid JSON). */
 int buf_json_str(struct buf *b, const char *s, size_t n) ASTRO_WUR;
+
+/* Appends n bytes of s in a printable form, the one astro uses for names and values that come
+ * from outside (file and folder names, header names) in logs and JSON records: every byte that is
+ * not part of valid UTF-8 becomes the four characters \xHH (lowercase hex); with controls, so do
+ * control characters (below 0x20 and 0x7f), except that LF, CR and TAB read \n, \r and \t, and
+ * with keep_lf LF stays as it is (multi-line blocks). Valid UTF-8 text is appended unchanged. */
+int buf_put_escaped(struct buf *b, const char *s, size_t n, bool controls, bool keep_lf) ASTRO_WUR;
+
+/* True when the n bytes of s are valid UTF-8 (and, with controls, hold no control character), so
+ * that buf_put_escaped would append them unchanged. */
+bool buf_is_plain(const char *s, size_t n, bool controls);
+
+/* Appends the string s (a name or a message quoting names) as a JSON string literal in which each
+ * byte that is not UTF-8 reads \xHH, as in the manifest (buf_put_escaped without controls; JSON
+ * escapes those). Data values keep buf_json_str's \u00XX. */
+int buf_json_name(struct buf *b, const char *s) ASTRO_WUR;
+
+/* The printable form (buf_put_escaped, controls escaped) of the string s, malloc'd; NULL when out
+ * of memory. */
+char *buf_escaped_str(const char *s);
 
 /* Empties the buffer, keeping its memory. */
 void buf_reset(struct buf *b);

@@ -85,6 +85,7 @@ const char *err_code_name(int code)
     case AE_FORMAT: return "format";
     case AE_DB: return "database";
     case AE_BUSY: return "busy";
+    case AE_CANCELLED: return "cancelled";
     default: return "internal";
     }
 }

@@ -23,7 +23,8 @@ enum {
     AE_FORMAT = -5,  /* a file is not in the format it should be (corrupt input) */
     AE_DB = -6,      /* database error (environment) */
     AE_BUSY = -7,    /* refused by the execution mode (serial run in progress) */
-    AE_INTERNAL = -8 /* a bug: an invariant did not hold */
+    AE_INTERNAL = -8, /* a bug: an invariant did not hold */
+    AE_CANCELLED = -9 /* stopped on request (SIGINT, SIGTERM): the work was cleaned up */
 };
 
 struct err {

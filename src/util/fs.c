@@ -3,6 +3,7 @@
  */
 #include "util/fs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -130,6 +131,49 @@ out:
     return rc;
 }
 
+bool fs_is_atomic_tmp(const char *name)
+{
+    static const char tail[] = ".tmp";
+    size_t n = strlen(name);
+    const size_t nhex = 12;
+    /* "." + at least one character + "." + 12 hex digits + ".tmp" */
+    if (n < 1 + 1 + 1 + nhex + 4 || name[0] != '.' || strcmp(name + n - 4, tail) != 0) {
+        return false;
+    }
+    const char *hex = name + n - 4 - nhex;
+    if (hex[-1] != '.') {
+        return false;
+    }
+    for (size_t i = 0; i < nhex; i++) {
+        if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+int fs_remove_atomic_tmps(const char *dir, size_t *removed, struct err *e)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        return errno == ENOENT ? 0 : err_errno(e, errno, "cannot read %s", dir);
+    }
+    int rc = 0;
+    struct dirent *de;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        if (!fs_is_atomic_tmp(de->d_name)) {
+            continue;
+        }
+        if (unlinkat(dirfd(d), de->d_name, 0) == 0) {
+            (*removed)++;
+        } else if (errno != ENOENT) {
+            rc = err_errno(e, errno, "cannot remove %s/%s", dir, de->d_name);
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
 int atomic_file_commit(struct atomic_file *f, struct err *e)
 {
     int rc = 0;
@@ -195,17 +239,77 @@ int fs_write_atomic(const char *path, const void *data, size_t n, struct err *e)
     return atomic_file_commit(&f, e);
 }
 
+/* What kind of file a mode is, for messages. */
+static const char *fs_kind(mode_t m)
+{
+    if (S_ISDIR(m)) {
+        return "a directory";
+    }
+    if (S_ISFIFO(m)) {
+        return "a FIFO";
+    }
+    if (S_ISSOCK(m)) {
+        return "a socket";
+    }
+    if (S_ISCHR(m) || S_ISBLK(m)) {
+        return "a device";
+    }
+    return "a special file";
+}
+
+int fs_open_regular(const char *path, int *fd, struct err *e)
+{
+    *fd = -1;
+    int f = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (f < 0) {
+        return err_errno(e, errno, "cannot open %s", path);
+    }
+    struct stat st;
+    if (fstat(f, &st) != 0) {
+        int rc = err_errno(e, errno, "cannot stat %s", path);
+        close(f);
+        return rc;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(f);
+        return err_set(e, AE_CONFIG, "%s is %s, not a regular file", path, fs_kind(st.st_mode));
+    }
+    int flags = fcntl(f, F_GETFL);
+    if (flags < 0 || fcntl(f, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+        int rc = err_errno(e, errno, "cannot read %s", path);
+        close(f);
+        return rc;
+    }
+    *fd = f;
+    return 0;
+}
+
+int fs_fopen_regular(const char *path, FILE **fp, struct err *e)
+{
+    int fd = -1;
+    int rc = fs_open_regular(path, &fd, e);
+    if (rc != 0) {
+        return rc;
+    }
+    *fp = fdopen(fd, "rb");
+    if (*fp == NULL) {
+        rc = err_errno(e, errno, "cannot open %s", path);
+        close(fd);
+    }
+    return rc;
+}
+
 int fs_read_file(const char *path, char **out, size_t *len, struct err *e)
 {
     *out = NULL;
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL) {
-        return err_errno(e, errno, "cannot open %s", path);
+    FILE *fp = NULL;
+    int rc = fs_fopen_regular(path, &fp, e);
+    if (rc != 0) {
+        return rc;
     }
     size_t cap = 4096;
     size_t n = 0;
     char *p = malloc(cap);
-    int rc = 0;
     if (p == NULL) {
         rc = err_set(e, AE_NOMEM, "out of memory");
         goto out;

@@ -8,7 +8,9 @@
 
 #include "util/err.h"
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Creates dir and its missing parents (mode 0777 & ~umask). Existing directories are fine. */
 int fs_mkdirs(const char *dir, struct err *e) ASTRO_WUR;
@@ -27,8 +29,16 @@ struct atomic_file {
     char *final_path;
 };
 
-/* Creates "<dir of path>/.<name>.<random>.tmp" for writing. */
+/* Creates "<dir of path>/.<name>.<random>.tmp" for writing (random: 12 lowercase hex digits). */
 int atomic_file_open(struct atomic_file *f, const char *path, struct err *e) ASTRO_WUR;
+
+/* True when name (a directory entry) is the temporary name atomic_file_open gives. */
+bool fs_is_atomic_tmp(const char *name);
+
+/* Removes every atomic_file temporary (fs_is_atomic_tmp) directly in dir: what a process killed
+ * while writing left behind. The caller makes sure no live process writes there (a run's lock).
+ * *removed counts them. A missing dir is fine; AE_IO when dir cannot be read or a file removed. */
+int fs_remove_atomic_tmps(const char *dir, size_t *removed, struct err *e) ASTRO_WUR;
 
 /* fsync, close, rename into place, fsync the directory. Frees the paths on success and failure. */
 int atomic_file_commit(struct atomic_file *f, struct err *e) ASTRO_WUR;
@@ -38,6 +48,16 @@ void atomic_file_abort(struct atomic_file *f);
 
 /* Writes all n bytes (retrying on EINTR and short writes). */
 int fs_write_all(int fd, const void *p, size_t n, const char *what, struct err *e) ASTRO_WUR;
+
+/* Opens path for reading (O_RDONLY, close-on-exec) and checks that it is a regular file, without
+ * ever blocking: the open is non-blocking, so a FIFO, a socket or a device is refused instead of
+ * waiting for a writer, then the descriptor is made blocking again. *fd receives the descriptor
+ * (the caller closes it); -1 on failure. Fails with AE_IO (the path and the system's reason) when
+ * it cannot be opened, AE_CONFIG when it is not a regular file (naming what it is). */
+int fs_open_regular(const char *path, int *fd, struct err *e) ASTRO_WUR;
+
+/* fs_open_regular() as a stdio stream for reading ("rb"), which the caller fcloses. */
+int fs_fopen_regular(const char *path, FILE **fp, struct err *e) ASTRO_WUR;
 
 /* Reads a whole (small) file into a NUL-terminated malloc'd buffer. */
 int fs_read_file(const char *path, char **out, size_t *len, struct err *e) ASTRO_WUR;

@@ -56,13 +56,13 @@ static void emit(FILE *out, bool json, const char *now, enum log_level lvl, cons
         int rc = buf_printf(&b, "{\"time\":\"%s\",\"level\":\"%s\",\"file\":", now,
                             level_name(lvl));
         if (rc == 0) {
-            rc = file_name ? buf_json_str(&b, file_name, strlen(file_name)) : buf_puts(&b, "null");
+            rc = file_name ? buf_json_name(&b, file_name) : buf_puts(&b, "null");
         }
         if (rc == 0) {
             rc = buf_puts(&b, ",\"msg\":");
         }
         if (rc == 0) {
-            rc = buf_json_str(&b, msg, strlen(msg));
+            rc = buf_json_name(&b, msg);
         }
         if (rc == 0) {
             rc = buf_puts(&b, "}\n");
@@ -71,11 +71,35 @@ static void emit(FILE *out, bool json, const char *now, enum log_level lvl, cons
             fputs(b.data, out);
         }
         buf_release(&b);
-    } else if (file_name != NULL) {
-        fprintf(out, "%s %-5s [%s] %s\n", now, level_name(lvl), file_name, msg);
     } else {
-        fprintf(out, "%s %-5s %s\n", now, level_name(lvl), msg);
+        /* One message, one line: a name holding a line break (or bytes that are not UTF-8) is
+         * shown escaped, so it can never forge a line of its own. */
+        struct buf b = BUF_INIT;
+        int rc = buf_printf(&b, "%s %-5s ", now, level_name(lvl));
+        if (rc == 0 && file_name != NULL) {
+            rc = buf_putc(&b, '[');
+            rc = rc ? rc : buf_put_escaped(&b, file_name, strlen(file_name), true, false);
+            rc = rc ? rc : buf_puts(&b, "] ");
+        }
+        rc = rc ? rc : buf_put_escaped(&b, msg, strlen(msg), true, false);
+        rc = rc ? rc : buf_putc(&b, '\n');
+        if (rc == 0) {
+            fputs(b.data, out);
+        }
+        buf_release(&b);
     }
+    fflush(out);
+}
+
+/* Writes a multi-line block: its lines are kept, every other control character and every byte
+ * that is not UTF-8 is escaped. */
+static void emit_block(FILE *out, const char *text)
+{
+    struct buf b = BUF_INIT;
+    if (buf_put_escaped(&b, text, strlen(text), true, true) == 0 && b.data != NULL) {
+        fputs(b.data, out);
+    }
+    buf_release(&b);
     fflush(out);
 }
 
@@ -99,8 +123,7 @@ void log_msg(struct log *l, enum log_level lvl, const char *file_name, const cha
 void log_block(struct log *l, enum log_level lvl, const char *text)
 {
     if (l->console != NULL && lvl >= l->console_level && !l->json) {
-        fputs(text, l->console);
-        fflush(l->console);
+        emit_block(l->console, text);
     }
     if (l->file != NULL && lvl >= l->file_level) {
         if (l->json) {
@@ -108,8 +131,7 @@ void log_block(struct log *l, enum log_level lvl, const char *text)
             fs_now_iso(now, sizeof(now));
             emit(l->file, true, now, lvl, NULL, text);
         } else {
-            fputs(text, l->file);
-            fflush(l->file);
+            emit_block(l->file, text);
         }
     }
 }

@@ -32,13 +32,17 @@ void log_init(struct log *l, FILE *console, enum log_level console_level, bool j
 int log_open_file(struct log *l, const char *path, const char *command, const char *run_id,
                   struct err *e) ASTRO_WUR;
 
-/* Logs one message; file_name may be NULL. Message text may contain newlines (kept as is in text,
- * escaped in JSON). */
+/* Logs one message, as one line; file_name may be NULL. In text, control characters (line breaks
+ * included) and bytes that are not UTF-8, in file_name and in the message, are written escaped
+ * (buf_put_escaped: \n, \xHH), so a name or value from outside can never start a line of its
+ * own; JSON escapes them its way. */
 void log_msg(struct log *l, enum log_level lvl, const char *file_name, const char *fmt, ...)
     ASTRO_PRINTF(4, 5);
 
-/* Writes text verbatim to the console (if its level allows INFO) and the run log (for summaries
- * and tables). */
+/* Writes a multi-line text (summaries, tables) to the console (if its level allows INFO) and the
+ * run log: its line breaks are kept, every other control character and byte that is not UTF-8 is
+ * escaped; whoever builds the text escapes names inside it (buf_put_escaped) so that they cannot
+ * break lines. */
 void log_block(struct log *l, enum log_level lvl, const char *text);
 
 void log_close(struct log *l);

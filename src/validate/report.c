@@ -14,6 +14,7 @@
 #include "validate/validate.h"
 #include "validate/vparse.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +47,8 @@ struct report {
     uint64_t warnings;
     struct buf line;
     FILE *csv;          /* borrowed, may be NULL: Pandera failure_cases layout */
+    const char *jsonl_path; /* borrowed, may be NULL: for messages (report_set_paths) */
+    const char *csv_path;
     uint64_t max_cases; /* 0 = unlimited */
     uint64_t stored;    /* cases kept in the detail (files and examples) */
     bool capped;
@@ -169,7 +172,7 @@ static int put_json_or_null(struct buf *b, const char *key, const char *s, size_
     return buf_json_str(b, s, n);
 }
 
-static int write_jsonl(struct report *r, const struct failure *f)
+static int write_jsonl(struct report *r, const struct failure *f, struct err *e)
 {
     struct buf *b = &r->line;
     buf_reset(b);
@@ -189,10 +192,11 @@ static int write_jsonl(struct report *r, const struct failure *f)
     rc =
         rc ? rc : buf_puts(b, f->warning ? ",\"level\":\"warning\"}\n" : ",\"level\":\"error\"}\n");
     if (rc != 0) {
-        return AE_NOMEM;
+        return err_set(e, AE_NOMEM, "out of memory");
     }
     if (fwrite(b->data, 1, b->len, r->jsonl) != b->len) {
-        return AE_IO;
+        return err_errno(e, errno, "cannot write the failure cases of %s to %s", r->file,
+                         r->jsonl_path ? r->jsonl_path : "its report");
     }
     return 0;
 }
@@ -239,7 +243,7 @@ static bool frame_context(const struct failure *f)
     return false;
 }
 
-static int write_csv(struct report *r, const struct failure *f)
+static int write_csv(struct report *r, const struct failure *f, struct err *e)
 {
     struct buf *b = &r->line;
     buf_reset(b);
@@ -263,20 +267,21 @@ static int write_csv(struct report *r, const struct failure *f)
     }
     rc = rc ? rc : buf_putc(b, '\n');
     if (rc != 0) {
-        return AE_NOMEM;
+        return err_set(e, AE_NOMEM, "out of memory");
     }
     if (fwrite(b->data, 1, b->len, r->csv) != b->len) {
-        return AE_IO;
+        return err_errno(e, errno, "cannot write the failure cases of %s to %s", r->file,
+                         r->csv_path ? r->csv_path : "its CSV file");
     }
     return 0;
 }
 
-static int report_emit(void *ctx, const struct failure *f)
+static int report_emit(void *ctx, const struct failure *f, struct err *e)
 {
     struct report *r = ctx;
     struct rep_entry *en = entry_for(r, f);
     if (en == NULL) {
-        return AE_NOMEM;
+        return err_set(e, AE_NOMEM, "out of memory");
     }
     en->count++;
     r->total++;
@@ -295,7 +300,7 @@ static int report_emit(void *ctx, const struct failure *f)
             size_t n = f->value_len < REPORT_EXAMPLE_BYTES ? f->value_len : REPORT_EXAMPLE_BYTES;
             ex->value = malloc(n + 1);
             if (ex->value == NULL) {
-                return AE_NOMEM;
+                return err_set(e, AE_NOMEM, "out of memory");
             }
             memcpy(ex->value, f->value, n);
             ex->value[n] = '\0';
@@ -304,15 +309,21 @@ static int report_emit(void *ctx, const struct failure *f)
         en->nex++;
     }
     if (r->jsonl != NULL) {
-        int rc = write_jsonl(r, f);
+        int rc = write_jsonl(r, f, e);
         if (rc != 0) {
             return rc;
         }
     }
     if (r->csv != NULL) {
-        return write_csv(r, f);
+        return write_csv(r, f, e);
     }
     return 0;
+}
+
+void report_set_paths(struct report *r, const char *jsonl_path, const char *csv_path)
+{
+    r->jsonl_path = jsonl_path;
+    r->csv_path = csv_path;
 }
 
 void report_set_max_cases(struct report *r, uint64_t max)
@@ -335,7 +346,7 @@ int report_set_failure_cases_csv(struct report *r, FILE *csv, struct err *e)
     static const char header[] = "schema_context,column,check,check_number,failure_case,index\n";
     r->csv = csv;
     if (csv != NULL && fwrite(header, 1, sizeof(header) - 1, csv) != sizeof(header) - 1) {
-        return err_set(e, AE_IO, "cannot write the failure cases CSV of %s", r->file);
+        return err_errno(e, errno, "cannot write the failure cases CSV of %s", r->file);
     }
     return 0;
 }
@@ -404,10 +415,15 @@ int report_print_summary(const struct report *r, FILE *out, size_t max_examples)
         const struct rep_entry *en = &r->ents[k];
         char chk[512];
         snprintf(chk, sizeof(chk), "%s%s", en->check, en->warning ? " [warning]" : "");
-        if (fprintf(out, "%-*s  %-*s  %llu\n", wcol, en->column ? en->column : "-", wchk, chk,
-                    (unsigned long long)en->count) < 0) {
+        /* A header name comes from the file: shown escaped, it cannot break the table's lines. */
+        char *col = buf_escaped_str(en->column ? en->column : "-");
+        if (col == NULL) {
+            rc = AE_NOMEM;
+        } else if (fprintf(out, "%-*s  %-*s  %llu\n", wcol, col, wchk, chk,
+                           (unsigned long long)en->count) < 0) {
             rc = AE_IO;
         }
+        free(col);
         for (size_t x = 0; x < en->nex && x < max_examples && rc == 0; x++) {
             const struct rep_example *ex = &en->ex[x];
             char where[48];

@@ -25,10 +25,10 @@ int vemit(struct validator *v, const struct failure *f, struct err *e)
     if (v->fs.emit == NULL) {
         return 0;
     }
-    int rc = v->fs.emit(v->fs.ctx, f);
+    int rc = v->fs.emit(v->fs.ctx, f, e);
     if (rc != 0) {
-        return err_set(e, rc, "could not record a failure case (line %llu, check %s): %s",
-                       (unsigned long long)f->line, f->check, err_code_name(rc));
+        return err_prefix(e, "could not record a failure case (line %llu, check %s)",
+                          (unsigned long long)f->line, f->check);
     }
     return 0;
 }

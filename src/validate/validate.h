@@ -103,7 +103,9 @@ struct failure {
 };
 
 struct failure_sink {
-    int (*emit)(void *ctx, const struct failure *f); /* returns 0 or a negative AE_* code */
+    /* Returns 0, or a negative AE_* code with e (which may be NULL) filled: what could not be
+     * written where, and the system's reason. */
+    int (*emit)(void *ctx, const struct failure *f, struct err *e);
     void *ctx;
 };
 
@@ -256,13 +258,17 @@ void validator_free(struct validator *v);
  *   {"file":...,"line":12,"column":...,"check":...,"value":...,"message":...,"raw":...,
  *    "level":"error"|"warning"}
  * (line 0 and NULL column/value/raw are written as null). jsonl is borrowed (not closed);
- * file_name is copied. The sink returns AE_IO when a write fails, AE_NOMEM when memory runs out.
+ * file_name is copied. The sink returns AE_IO when a write fails (naming the file, as given to
+ * report_set_paths, and the system's reason), AE_NOMEM when memory runs out.
  * report_print_summary prints a table (column, check, count) with up to max_examples (<= 5)
  * examples per row ("    line 12: '12x'"); AE_IO on a write error. */
 struct report;
 
 int report_new(struct report **out, FILE *jsonl, const char *file_name, struct err *e) ASTRO_WUR;
 struct failure_sink report_sink(struct report *r);
+/* The paths of the JSONL and failure-cases CSV files (borrowed, either may be NULL), for the
+ * messages of failed writes. */
+void report_set_paths(struct report *r, const char *jsonl_path, const char *csv_path);
 /* Writes the human summary (counts per column and check, first examples with line numbers). */
 int report_print_summary(const struct report *r, FILE *out, size_t max_examples) ASTRO_WUR;
 uint64_t report_total(const struct report *r); /* every case, warnings included */

@@ -278,10 +278,7 @@ static void quarantine_with_reason(struct watch *w, const char *name, const char
     if (rc == 0) {
         struct failure f = {.check = check, .message = why};
         struct failure_sink fs = report_sink(r.rep);
-        rc = fs.emit(fs.ctx, &f);
-        if (rc != 0) {
-            rc = err_set(&e, rc, "cannot write the report of %s", name);
-        }
+        rc = fs.emit(fs.ctx, &f, &e);
     }
     if (rc == 0) {
         rc = move_noreplace(w->incoming, name, w->quarantine, &final, &e);

@@ -69,3 +69,25 @@ only_run() {
   [ "$(echo "$runs" | grep -c .)" -eq 1 ] || fail "expected exactly one run, found: [$runs]"
   echo "$runs"
 }
+
+# require_postgres: a PostgreSQL test needs ASTRO_PG_DSN (scripts/test sets it); under CI it is
+# required, elsewhere the test skips with a message. Also needs psql.
+require_postgres() {
+  if [ -z "${ASTRO_PG_DSN:-}" ]; then
+    [ "${CI:-}" = "true" ] && fail "ASTRO_PG_DSN is not set under CI: the PostgreSQL test cannot be skipped"
+    echo "SKIP: ASTRO_PG_DSN not set (scripts/test sets it)"
+    exit 0
+  fi
+  command -v psql >/dev/null || fail "psql is not installed"
+}
+
+# manifest_edit FILE PYTHON: runs PYTHON on the manifest FILE loaded as `d`, then writes it back
+# (tests simulate the states a killed process leaves).
+manifest_edit() {
+  "$PY" - "$1" "$2" <<'PYEOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+exec(sys.argv[2])
+open(sys.argv[1], "w").write(json.dumps(d, indent=2) + "\n")
+PYEOF
+}

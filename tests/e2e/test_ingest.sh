@@ -186,7 +186,7 @@ assert_contains "$ERR" "astro.yaml:" "config error names the file"
 assert_contains "$ERR" "nulable" "config error names the key"
 assert_contains "$ERR" "nullable" "config error suggests the known key"
 run_astro --config missing.yaml ingest data
-assert_eq "$RC" "3" "a missing config file is an environment error"
+assert_eq "$RC" "2" "a missing config file is a usage error (issue 16)"
 run_astro ingest
 assert_eq "$RC" "2" "usage error"
 run_astro frobnicate

@@ -262,7 +262,8 @@ static void test_full(void **state)
     assert_int_equal(c->ntargets, 3);
     assert_string_equal(c->targets[0].name, "warehouse");
     assert_int_equal(c->targets[0].kind, TARGET_POSTGRES);
-    assert_string_equal(c->targets[0].dsn, "host=db.example password=p$w");
+    /* A variable in the place of a value is pasted as one quoted value (issue 16). */
+    assert_string_equal(c->targets[0].dsn, "host='db.example' password='p$w'");
     assert_null(c->targets[0].path);
     assert_int_equal(c->targets[1].kind, TARGET_SQLITE);
     /* A relative database path resolves next to astro.yaml. */
@@ -998,20 +999,76 @@ static void test_env_expansion(void **state)
     config_free(c);
 }
 
+/* Loads a config whose only target is a postgres target with the given dsn (a YAML literal block),
+ * and returns the expanded dsn (the caller frees it). */
+static char *expanded_dsn(const char *dsn)
+{
+    char text[2048];
+    snprintf(text, sizeof(text),
+             "%s    schema: {}\ntargets:\n  w:\n    kind: postgres\n    dsn: |-\n      %s\n", head,
+             dsn);
+    struct config *c = load_ok(text);
+    char *out = strdup(c->targets[0].dsn);
+    config_free(c);
+    return out;
+}
+
+/* Issue 16: a ${VAR} in the place of a value stays one value, whatever it holds. */
+static void test_env_expansion_dsn(void **state)
+{
+    (void)state;
+    setenv("ASTRO_TEST_PW", "x dbname=postgres", 1);
+    setenv("ASTRO_TEST_Q", "it's a \\ back", 1);
+    setenv("ASTRO_TEST_EMPTY", "", 1);
+    setenv("ASTRO_TEST_ALL", "host=h port=5 dbname=d", 1);
+    setenv("ASTRO_TEST_URI", "p@ss:w/rd?x", 1);
+    setenv("ASTRO_TEST_BASE", "postgres://h/db", 1);
+    static const char *const cases[][2] = {
+        /* a variable as a whole value: quoted, ' and \ escaped */
+        {"host=h password=${ASTRO_TEST_PW} dbname=astro",
+         "host=h password='x dbname=postgres' dbname=astro"},
+        {"password = ${ASTRO_TEST_Q}", "password = 'it\\'s a \\\\ back'"},
+        {"password=${ASTRO_TEST_EMPTY} dbname=d", "password='' dbname=d"},
+        /* part of an unquoted value: the whole value is quoted */
+        {"user=u_${ASTRO_TEST_PW}_x host=h", "user='u_x dbname=postgres_x' host=h"},
+        /* inside a value the user quoted: escaped, no extra quotes */
+        {"password='pre ${ASTRO_TEST_Q}'", "password='pre it\\'s a \\\\ back'"},
+        /* outside any value: whole keyword=value pairs, pasted as they are */
+        {"${ASTRO_TEST_ALL}", "host=h port=5 dbname=d"},
+        {"${ASTRO_TEST_ALL} sslmode=disable", "host=h port=5 dbname=d sslmode=disable"},
+        /* no variable: unchanged */
+        {"host=h dbname='a b' password=p\\ q", "host=h dbname='a b' password=p\\ q"},
+        /* a URI: percent-encoded */
+        {"postgresql://u:${ASTRO_TEST_URI}@h/db", "postgresql://u:p%40ss%3Aw%2Frd%3Fx@h/db"},
+        /* a URI from a variable, then a value */
+        {"${ASTRO_TEST_BASE}?password=${ASTRO_TEST_PW}",
+         "postgres://h/db?password=x%20dbname%3Dpostgres"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *got = expanded_dsn(cases[i][0]);
+        if (strcmp(got, cases[i][1]) != 0) {
+            print_error("dsn %s\n got  %s\n want %s\n", cases[i][0], got, cases[i][1]);
+        }
+        assert_string_equal(got, cases[i][1]);
+        free(got);
+    }
+}
+
 static void test_schema_file_errors(void **state)
 {
     (void)state;
     char text[1024];
     char spath[160];
     snprintf(spath, sizeof(spath), "%s/s.yaml", tmpdir);
-    /* Missing file: AE_IO naming the resolved path, placed where astro.yaml names it. */
+    /* Missing file: a configuration error (exit 2) naming the resolved path, placed where
+     * astro.yaml names it. */
     unlink(spath);
     snprintf(text, sizeof(text), "%s    schema_file: s.yaml\n", head);
     char want[1024];
     snprintf(want, sizeof(want),
              "%%s:5:18: ingest_files[0].schema_file: cannot read '%s': No such file or directory",
              spath);
-    expect_error(text, AE_IO, want);
+    expect_error(text, AE_CONFIG, want);
     /* A content error in the schema file names that file and the key path inside it. */
     write_file(spath, "columns:\n  a: {dtype: int64, unique: 1}\n");
     write_file(yaml_path, text);
@@ -1024,13 +1081,13 @@ static void test_schema_file_errors(void **state)
     assert_null(c);
     /* config_load itself on a missing file. */
     e.msg[0] = '\0';
-    assert_int_equal(config_load("/nonexistent/astro.yaml", &c, &e), AE_IO);
+    assert_int_equal(config_load("/nonexistent/astro.yaml", &c, &e), AE_CONFIG);
     assert_string_equal(e.msg, "cannot read '/nonexistent/astro.yaml': No such file or directory");
-    assert_int_equal(config_load(tmpdir, &c, &e), AE_IO);
-    snprintf(want, sizeof(want), "cannot read '%s': Is a directory", tmpdir);
+    assert_int_equal(config_load(tmpdir, &c, &e), AE_CONFIG);
+    snprintf(want, sizeof(want), "%s is a directory, not a regular file", tmpdir);
     assert_string_equal(e.msg, want);
     struct schema s;
-    assert_int_equal(config_load_schema_file("/nonexistent/s.yaml", &s, &e), AE_IO);
+    assert_int_equal(config_load_schema_file("/nonexistent/s.yaml", &s, &e), AE_CONFIG);
     assert_null(s.cols);
     assert_null(s.file);
     config_free(NULL);
@@ -1056,6 +1113,7 @@ int main(void)
         cmocka_unit_test(test_error_missing_and_names),
         cmocka_unit_test(test_error_steps_targets),
         cmocka_unit_test(test_env_expansion),
+        cmocka_unit_test(test_env_expansion_dsn),
         cmocka_unit_test(test_schema_file_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -304,8 +304,9 @@ struct tfails {
     size_t n, cap;
 };
 
-static int tf_emit(void *ctx, const struct failure *f)
+static int tf_emit(void *ctx, const struct failure *f, struct err *e)
 {
+    (void)e;
     struct tfails *t = ctx;
     if (t->n == t->cap) {
         t->cap = t->cap * 2 + 64;

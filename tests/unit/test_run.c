@@ -17,11 +17,13 @@
 #include <sqlite3.h>
 #include <sys/wait.h>
 
-static bool taken_abc(void *ctx, const char *id)
+static int taken_abc(void *ctx, const char *id, bool *taken, struct err *e)
 {
     (void)id;
+    (void)e;
     (*(int *)ctx)++;
-    return false;
+    *taken = false;
+    return 0;
 }
 
 static void test_run_ids(void **state)
@@ -282,9 +284,12 @@ static void test_stats_db(void **state)
     struct err e;
     struct stats *s = NULL;
     assert_int_equal(stats_open(path, &s, &e), 0);
-    assert_false(stats_run_exists(s, "abc12"));
+    bool exists = true;
+    assert_int_equal(stats_run_exists(s, "abc12", &exists, &e), 0);
+    assert_false(exists);
     assert_int_equal(stats_run_begin(s, "abc12", "schools", "/src", "2026-01-01T00:00:00", &e), 0);
-    assert_true(stats_run_exists(s, "abc12"));
+    assert_int_equal(stats_run_exists(s, "abc12", &exists, &e), 0);
+    assert_true(exists);
     struct stats_file f = {"establishments",  "/src/a.csv", 100, "ff", 10, 8, 2, 3, NULL, 0, 5,
                            FILE_STATUS_FAILED};
     assert_int_equal(stats_put_file(s, "abc12", &f, &e), 0);

@@ -10,9 +10,12 @@
 #include "batch/batch.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/fs.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void test_buf_grow_and_cap(void **state)
 {
@@ -56,6 +59,64 @@ static void test_buf_json(void **state)
     assert_int_equal(buf_json_str(&b, in, sizeof(in) - 1), 0);
     assert_string_equal(b.data, "\"a\\\"b\\\\c\\n\\u0001\xc3\xa9\\u00ff\"");
     buf_release(&b);
+}
+
+/* The printable form of outside names (logs, manifests): bytes that are not UTF-8 as \xHH,
+ * control characters too when asked, valid UTF-8 untouched. */
+static void test_buf_escaped(void **state)
+{
+    (void)state;
+    struct buf b = BUF_INIT;
+    static const char in[] = "a\xff\n\x01\tb\xc3\xa9\x7f\\";
+    assert_int_equal(buf_put_escaped(&b, in, sizeof(in) - 1, true, false), 0);
+    assert_string_equal(b.data, "a\\xff\\n\\x01\\tb\xc3\xa9\\x7f\\");
+    buf_reset(&b);
+    assert_int_equal(buf_put_escaped(&b, in, sizeof(in) - 1, false, false), 0);
+    assert_string_equal(b.data, "a\\xff\n\x01\tb\xc3\xa9\x7f\\");
+    buf_reset(&b);
+    assert_int_equal(buf_put_escaped(&b, "x\ny\rz", 5, true, true), 0);
+    assert_string_equal(b.data, "x\ny\\rz");
+    buf_release(&b);
+    assert_true(buf_is_plain("caf\xc3\xa9", 5, true));
+    assert_false(buf_is_plain("a\nb", 3, true));
+    assert_true(buf_is_plain("a\nb", 3, false));
+    assert_false(buf_is_plain("\xc3", 1, false)); /* a sequence cut short */
+    char *s = buf_escaped_str("x\x80");
+    assert_non_null(s);
+    assert_string_equal(s, "x\\x80");
+    free(s);
+}
+
+/* The temporary names atomic_file_open gives are the ones reconciliation removes, and only
+ * those. */
+static void test_atomic_tmp_names(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/astro_test_tmpnames_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *path = fs_join(dir, "x.parquet");
+    struct atomic_file f;
+    struct err e;
+    assert_int_equal(atomic_file_open(&f, path, &e), 0);
+    const char *base = strrchr(f.tmp_path, '/') + 1;
+    assert_true(fs_is_atomic_tmp(base));
+    assert_false(fs_is_atomic_tmp("x.parquet"));
+    assert_false(fs_is_atomic_tmp(".x.parquet.tmp"));
+    assert_false(fs_is_atomic_tmp(".x.parquet.0123456789AB.tmp"));
+    assert_false(fs_is_atomic_tmp(".lock"));
+    char *keep = fs_join(dir, ".keep.tmp");
+    FILE *k = fopen(keep, "w");
+    assert_non_null(k);
+    fclose(k);
+    size_t removed = 0;
+    assert_int_equal(fs_remove_atomic_tmps(dir, &removed, &e), 0);
+    assert_int_equal(removed, 1);
+    assert_int_equal(access(keep, F_OK), 0);
+    atomic_file_abort(&f);
+    unlink(keep);
+    rmdir(dir);
+    free(keep);
+    free(path);
 }
 
 static void test_err_prefix(void **state)
@@ -157,7 +218,8 @@ int main(void)
         cmocka_unit_test(test_buf_grow_and_cap), cmocka_unit_test(test_buf_detach_empty),
         cmocka_unit_test(test_buf_json),         cmocka_unit_test(test_err_prefix),
         cmocka_unit_test(test_dtype_parse),      cmocka_unit_test(test_batch_strings),
-        cmocka_unit_test(test_batch_claim),
+        cmocka_unit_test(test_batch_claim),      cmocka_unit_test(test_buf_escaped),
+        cmocka_unit_test(test_atomic_tmp_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

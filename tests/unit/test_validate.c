@@ -108,9 +108,10 @@ struct capture {
     size_t n;
 };
 
-static int capture_emit(void *ctx, const struct failure *f)
+static int capture_emit(void *ctx, const struct failure *f, struct err *e)
 {
     struct capture *c = ctx;
+    (void)e;
     char buf[2048];
     snprintf(buf, sizeof(buf), "%llu|%s|%s|%.*s|%s%s", (unsigned long long)f->line,
              f->column ? f->column : "-", f->check, f->value ? (int)f->value_len : 1,

@@ -46,13 +46,13 @@ static void test_jsonl_exact(void **state)
     a.message = "'12x' is not a valid int64";
     a.raw = "1,12x,\"q\"\"\"";
     a.raw_len = strlen(a.raw);
-    assert_int_equal(fs.emit(fs.ctx, &a), 0);
+    assert_int_equal(fs.emit(fs.ctx, &a, NULL), 0);
     struct failure h = {0};
     h.line = 1;
     h.column = "b";
     h.check = "column_in_dataframe";
     h.message = "required column 'b' is not in the file";
-    assert_int_equal(fs.emit(fs.ctx, &h), 0);
+    assert_int_equal(fs.emit(fs.ctx, &h, NULL), 0);
     struct failure w = {0};
     w.line = 0;
     w.check = "field_count";
@@ -60,7 +60,7 @@ static void test_jsonl_exact(void **state)
     w.value_len = strlen(w.value);
     w.message = "m";
     w.warning = true;
-    assert_int_equal(fs.emit(fs.ctx, &w), 0);
+    assert_int_equal(fs.emit(fs.ctx, &w, NULL), 0);
     char *got = slurp(f);
     const char *want =
         "{\"file\":\"dir/a\\\"b.csv\",\"line\":12,\"column\":\"n\",\"check\":\"dtype('int64')\","
@@ -98,13 +98,13 @@ static void test_summary_counts_examples(void **state)
         f.value = val;
         f.value_len = strlen(val);
         f.message = "x";
-        assert_int_equal(fs.emit(fs.ctx, &f), 0);
+        assert_int_equal(fs.emit(fs.ctx, &f, NULL), 0);
     }
     struct failure rc = {0};
     rc.line = 4;
     rc.check = "field_count";
     rc.message = "expected 3 fields, found 2";
-    assert_int_equal(fs.emit(fs.ctx, &rc), 0);
+    assert_int_equal(fs.emit(fs.ctx, &rc, NULL), 0);
     struct failure wv = {0};
     wv.line = 9;
     wv.column = "Capacity";
@@ -113,7 +113,7 @@ static void test_summary_counts_examples(void **state)
     wv.value_len = 2;
     wv.message = "x";
     wv.warning = true;
-    assert_int_equal(fs.emit(fs.ctx, &wv), 0);
+    assert_int_equal(fs.emit(fs.ctx, &wv, NULL), 0);
     /* Many distinct checks force the entry table to grow. */
     char chk[32];
     for (int i = 0; i < 100; i++) {
@@ -123,7 +123,7 @@ static void test_summary_counts_examples(void **state)
         snprintf(chk, sizeof(chk), "c%d", i);
         f.check = chk;
         f.message = "x";
-        assert_int_equal(fs.emit(fs.ctx, &f), 0);
+        assert_int_equal(fs.emit(fs.ctx, &f, NULL), 0);
     }
     assert_int_equal(report_total(r), 109);
     FILE *out = tmpfile();
@@ -184,19 +184,19 @@ static void test_failure_cases_csv(void **state)
     a.value = "say \"hi\"\nnow";
     a.value_len = strlen(a.value);
     a.message = "m";
-    assert_int_equal(fs.emit(fs.ctx, &a), 0);
+    assert_int_equal(fs.emit(fs.ctx, &a, NULL), 0);
     struct failure b = {0};
     b.line = 1;
     b.column = "x";
     b.check = "column_in_dataframe";
     b.message = "m";
-    assert_int_equal(fs.emit(fs.ctx, &b), 0);
+    assert_int_equal(fs.emit(fs.ctx, &b, NULL), 0);
     struct failure c = {0};
     c.line = 9;
     c.row = 8;
     c.check = "field_count";
     c.message = "m";
-    assert_int_equal(fs.emit(fs.ctx, &c), 0);
+    assert_int_equal(fs.emit(fs.ctx, &c, NULL), 0);
     struct failure d = {0};
     d.line = 10;
     d.row = 1;
@@ -205,7 +205,7 @@ static void test_failure_cases_csv(void **state)
     d.value = " 1";
     d.value_len = 2;
     d.message = "m";
-    assert_int_equal(fs.emit(fs.ctx, &d), 0);
+    assert_int_equal(fs.emit(fs.ctx, &d, NULL), 0);
     char *got = slurp(csv);
     assert_string_equal(got, "schema_context,column,check,check_number,failure_case,index\n"
                              "Column,\"na,me\",\"isin(['a', 'b'])\",1,\"say \"\"hi\"\"\nnow\",1\n"
@@ -238,7 +238,7 @@ static void test_cap(void **state)
         f.column = i < 4 ? "a" : "b";
         f.check = "not_nullable";
         f.message = "m";
-        assert_int_equal(fs.emit(fs.ctx, &f), 0);
+        assert_int_equal(fs.emit(fs.ctx, &f, NULL), 0);
         assert_int_equal(report_capped(r), i >= 3);
     }
     assert_int_equal(report_total(r), 5);
