@@ -18,6 +18,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A reader ends a block once it holds this many fields (a block holds at least one record): a
+ * file of thousands of columns gets fewer records per block, so that memory follows the data
+ * rather than the column count (the engine sizes its batches the same way: batch.h). */
+#define REC_BLOCK_MAX_FIELDS ((size_t)1 << 20)
+
 /* Field flags. */
 enum {
     REC_F_QUOTED = 1, /* the field was quoted in the source ("" is an empty string, not null) */

@@ -255,8 +255,10 @@ static void *fc_thread_main(void *arg)
 }
 
 /* Records per block: VALIDATE_BATCH_ROWS, fewer for records so long that the block would hold
- * much more than FC_BLOCK_BYTES of text (judged on the first block). */
-static size_t fc_block_rows(const struct record_block *rows)
+ * much more than FC_BLOCK_BYTES of text (judged on the first block), and fewer for files so wide
+ * that a block would hold more than BATCH_MAX_CELLS cells (batch.h): every block's batch and
+ * fields then stay a few MiB, whatever the column count. */
+static size_t fc_block_rows(const struct record_block *rows, size_t ncols)
 {
     uint64_t bytes = 0;
     for (size_t i = 0; i < rows->nrows; i++) {
@@ -265,7 +267,21 @@ static size_t fc_block_rows(const struct record_block *rows)
     uint64_t avg = rows->nrows ? bytes / rows->nrows : 1;
     uint64_t n = FC_BLOCK_BYTES / (avg ? avg : 1);
     n = n < 256 ? 256 : n;
-    return n < VALIDATE_BATCH_ROWS ? (size_t)n : VALIDATE_BATCH_ROWS;
+    return batch_rows_for(ncols, n < VALIDATE_BATCH_ROWS ? (size_t)n : VALIDATE_BATCH_ROWS);
+}
+
+/* Every thread costs two blocks and a validator clone, each with state per column (about
+ * FC_COLUMN_BYTES per column and thread in all): a very wide file gets fewer threads, so that this
+ * stays under FC_WIDE_BYTES (100,000 columns: one thread; 16,000: eight). */
+#define FC_COLUMN_BYTES 512
+#define FC_WIDE_BYTES ((size_t)64 << 20)
+
+static size_t fc_threads(int asked, size_t ncols)
+{
+    size_t n = asked > 1 ? (size_t)asked : 1;
+    size_t most = FC_WIDE_BYTES / FC_COLUMN_BYTES / (ncols ? ncols : 1);
+    most = most ? most : 1;
+    return n < most ? n : most;
 }
 
 /* Runs the pool over the file, from the block already in p->blocks[0]. */
@@ -533,7 +549,7 @@ static int stream(struct ingest_file *f, struct sink *s, struct ingest_file_resu
     const struct ingest_spec *spec = f->o.spec;
     struct fc_pool pool;
     memset(&pool, 0, sizeof(pool));
-    size_t nthreads = f->o.threads > 1 ? (size_t)f->o.threads : 1;
+    size_t nthreads = fc_threads(f->o.threads, f->ncols);
     int rc = 0;
     res->stopped = validator_stopped(f->v); /* fail_fast and a header failure */
     pool.o = &f->o;
@@ -543,15 +559,17 @@ static int stream(struct ingest_file *f, struct sink *s, struct ingest_file_resu
     pool.res = res;
     /* A tolerance of 0 (the default) lets the first failure decide the file (see fc_commit). */
     pool.tolerant = spec->max_bad_rows > 0 || spec->max_bad_row_fraction > 0;
-    pool.block_rows = fc_block_rows(&f->rows);
+    pool.block_rows = fc_block_rows(&f->rows, f->ncols);
     pool.nblocks = nthreads > 1 ? 2 * nthreads + 2 : 1;
+    /* The first block was read before the others were sized: its batch must hold it too. */
+    size_t cap = f->rows.nrows > pool.block_rows ? f->rows.nrows : pool.block_rows;
     pool.blocks = calloc(pool.nblocks, sizeof(*pool.blocks));
     if (pool.blocks == NULL) {
         rc = err_set(e, AE_NOMEM, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < pool.nblocks; i++) {
-        if (batch_init(&pool.blocks[i].batch, f->types, f->ncols, VALIDATE_BATCH_ROWS) != 0 ||
+        if (batch_init(&pool.blocks[i].batch, f->types, f->ncols, cap) != 0 ||
             vblock_new(&pool.blocks[i].vb) != 0) {
             rc = err_set(e, AE_NOMEM, "out of memory");
             goto out;

@@ -1201,8 +1201,9 @@ int csv_reader_next(struct csv_reader *r, struct record_block *rows, size_t max_
     }
     buf_reset(&r->ub);
     int rc = 0;
-    /* A call never holds more fields than row_first can index. */
-    while (rows->nrows < max_rows && rows->nfields < UINT32_MAX / 2) {
+    /* A call never holds more fields than row_first can index, nor more than a block should
+     * (records.h: a wide file gets fewer records per block). */
+    while (rows->nrows < max_rows && rows->nfields < REC_BLOCK_MAX_FIELDS) {
         size_t nf0 = rows->nfields;
         rc = parse_record(r, rows, e);
         if (rc == AE_FORMAT && rows->nrows > 0) {

@@ -96,11 +96,50 @@ static int add_out(struct validator *v, const char *name, size_t field, struct v
     return 0;
 }
 
+struct name_pos {
+    const char *name;
+    size_t i;
+};
+
+static int cmp_name_pos(const void *a, const void *b)
+{
+    const struct name_pos *x = a;
+    const struct name_pos *y = b;
+    int c = strcmp(x->name, y->name);
+    return c != 0 ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* (*out)[i] = the position of the first name equal to header[i] (i itself for a first
+ * occurrence). Sorting keeps a header of 100,000 names to milliseconds, where comparing every
+ * pair took minutes. */
+static int first_occurrences(const char *const *header, size_t n, size_t **out, struct err *e)
+{
+    struct name_pos *np = malloc((n ? n : 1) * sizeof(*np));
+    *out = malloc((n ? n : 1) * sizeof(**out));
+    if (np == NULL || *out == NULL) {
+        free(np);
+        return err_set(e, AE_NOMEM, "out of memory reading the header");
+    }
+    for (size_t i = 0; i < n; i++) {
+        np[i].name = header[i];
+        np[i].i = i;
+    }
+    qsort(np, n, sizeof(*np), cmp_name_pos);
+    for (size_t k = 0; k < n; k++) {
+        size_t first =
+            k > 0 && strcmp(np[k].name, np[k - 1].name) == 0 ? (*out)[np[k - 1].i] : np[k].i;
+        (*out)[np[k].i] = first;
+    }
+    free(np);
+    return 0;
+}
+
 int vheader_map(struct validator *v, const char *const *header, size_t nheader, struct err *e)
 {
     const struct schema *s = &v->spec->schema;
     char msg[1024];
     int rc = 0;
+    size_t *firstof = NULL;
     uint8_t *dup = calloc(nheader ? nheader : 1, 1);
     uint8_t *claimed = calloc(nheader ? nheader : 1, 1);
     size_t *pos = malloc((s->ncols ? s->ncols : 1) * sizeof(*pos)); /* exact columns: index */
@@ -109,28 +148,29 @@ int vheader_map(struct validator *v, const char *const *header, size_t nheader, 
         rc = err_set(e, AE_NOMEM, "out of memory reading the header");
         goto out;
     }
+    rc = first_occurrences(header, nheader, &firstof, e);
+    if (rc != 0) {
+        goto out;
+    }
     for (size_t i = 0; i < nheader; i++) {
-        for (size_t j = 0; j < i; j++) {
-            if (!dup[j] && strcmp(header[i], header[j]) == 0) {
-                dup[i] = 1;
-                /* Parquet needs unique names, so a repeated name that would reach the output
-                 * fails whatever unique_column_names says; with unique_column_names: false
-                 * (Pandera's default) an undeclared name that strict: filter drops anyway may
-                 * repeat. */
-                if (!s->unique_column_names && s->strict == STRICT_FILTER &&
-                    !declared(v, header[i])) {
-                    break;
-                }
-                snprintf(msg, sizeof(msg),
-                         "column '%s' appears more than once in the header (positions %zu and "
-                         "%zu); only the first is used",
-                         header[i], j + 1, i + 1);
-                rc = header_fail(v, header[i], "duplicate_column", msg, e);
-                if (rc != 0) {
-                    goto out;
-                }
-                break;
-            }
+        size_t j = firstof[i];
+        if (j == i) {
+            continue;
+        }
+        dup[i] = 1;
+        /* Parquet needs unique names, so a repeated name that would reach the output fails
+         * whatever unique_column_names says; with unique_column_names: false (Pandera's
+         * default) an undeclared name that strict: filter drops anyway may repeat. */
+        if (!s->unique_column_names && s->strict == STRICT_FILTER && !declared(v, header[i])) {
+            continue;
+        }
+        snprintf(msg, sizeof(msg),
+                 "column '%s' appears more than once in the header (positions %zu and %zu); "
+                 "only the first is used",
+                 header[i], j + 1, i + 1);
+        rc = header_fail(v, header[i], "duplicate_column", msg, e);
+        if (rc != 0) {
+            goto out;
         }
     }
     for (size_t k = 0; k < v->nvcols; k++) {
@@ -240,6 +280,7 @@ int vheader_map(struct validator *v, const char *const *header, size_t nheader, 
         }
     }
 out:
+    free(firstof);
     free(dup);
     free(claimed);
     free(pos);

@@ -969,13 +969,17 @@ int validator_prepass(struct validator *v, const struct record_block *in, size_t
                        VALIDATE_BATCH_ROWS);
     }
     int rc = block_room(v, n);
+    if (rc == 0 && v->pbatch_ready && v->pbatch.cap < n) {
+        batch_release(&v->pbatch); /* sized for the rows of a block (fewer for a wide file) */
+        v->pbatch_ready = false;
+    }
     if (rc == 0 && !v->pbatch_ready) {
         struct dtype_info *types = calloc(v->nout ? v->nout : 1, sizeof(*types));
         rc = types == NULL ? AE_NOMEM : 0;
         for (size_t c = 0; c < v->nout && rc == 0; c++) {
             types[c] = v->outs[c].pc.type;
         }
-        rc = rc ? rc : batch_init(&v->pbatch, types, v->nout, VALIDATE_BATCH_ROWS);
+        rc = rc ? rc : batch_init(&v->pbatch, types, v->nout, n);
         free(types);
         v->pbatch_ready = rc == 0;
     }
