@@ -139,6 +139,16 @@ int vheader_map(struct validator *v, const char *const *header, size_t nheader, 
     const struct schema *s = &v->spec->schema;
     char msg[1024];
     int rc = 0;
+    if (nheader > VALIDATE_MAX_COLUMNS) {
+        /* Nothing is mapped: the file fails, and its rows are only counted. */
+        snprintf(msg, sizeof(msg),
+                 "the header has %zu columns, more than astro's limit of %d (memory is bounded "
+                 "per column and per thread; split the file into narrower ones)",
+                 nheader, VALIDATE_MAX_COLUMNS);
+        v->outs = calloc(1, sizeof(*v->outs));
+        return v->outs == NULL ? err_set(e, AE_NOMEM, "out of memory reading the header")
+                               : header_fail(v, NULL, "column_count", msg, e);
+    }
     size_t *firstof = NULL;
     uint8_t *dup = calloc(nheader ? nheader : 1, 1);
     uint8_t *claimed = calloc(nheader ? nheader : 1, 1);

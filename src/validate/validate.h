@@ -129,6 +129,10 @@ struct validator;
  * repeated undeclared name that strict: filter drops is no failure; every other repeated name fails
  * (Parquet needs unique names). Fails (AE_CONFIG) when the schema does not compile (see
  * validate_schema_check), or AE_NOMEM, or with the sink's error. */
+/* The most columns a header may have: a wider file fails with check "column_count" on its header
+ * line (memory is bounded per column and thread, and by this limit). */
+#define VALIDATE_MAX_COLUMNS 100000
+
 int validator_new(struct validator **out, const struct ingest_spec *spec, const char *const *header,
                   size_t nheader, uint64_t header_line, const struct failure_sink *fs,
                   struct err *e) ASTRO_WUR;

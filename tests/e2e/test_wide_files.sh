@@ -96,3 +96,19 @@ run_astro validate data/wide.csv --format json
 assert_eq "$RC" "1" "a bad value in a wide file fails it"
 assert_contains "$OUT" '"line":4,' "its line"
 assert_contains "$OUT" "dtype('int64')" "its check"
+
+# Past VALIDATE_MAX_COLUMNS (100,000) the file fails on its header with a message naming the
+# limit, in validate and in ingest alike, and stays within the same memory.
+wide_csv 100001 2
+run_astro validate data/wide.csv
+assert_eq "$RC" "1" "a file of 100,001 columns fails"
+assert_contains "$OUT$ERR" "column_count" "the check"
+rm -rf .working
+run_astro ingest data
+assert_eq "$RC" "1" "ingest fails it too (a data failure)"
+run=$(only_run)
+assert_eq "$(jq_py .working/$run/manifest.json '[d["files"][0]["status"], d["files"][0]["failure_cases"]]')" \
+  '["failed", 1]' "the manifest names the file"
+assert_contains "$(cat .working/$run/errors/wide.jsonl)" '"check":"column_count"' "the errors report"
+assert_contains "$(cat .working/$run/errors/wide.jsonl)" "more than astro's limit of 100000" "the limit is named"
+pass "a file wider than the limit is refused with its limit"
