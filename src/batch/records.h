@@ -26,7 +26,9 @@
 /* Field flags. */
 enum {
     REC_F_QUOTED = 1, /* the field was quoted in the source ("" is an empty string, not null) */
-    REC_F_BAD_ENCODING = 2 /* the field's bytes were not valid in the declared encoding */
+    REC_F_BAD_ENCODING = 2, /* the field's bytes were not valid in the declared encoding */
+    REC_F_NUL = 4           /* the field holds a NUL byte (valid UTF-8, but no SQL database keeps
+                               it in text: the validator fails it) */
 };
 
 /* Record flags. */

@@ -36,31 +36,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Copies the header record's fields into NUL-terminated names. */
-static int header_names(const struct record_block *rows, char ***out, size_t *n, struct err *e)
-{
-    size_t first = rows->row_first[0];
-    size_t count = rows->row_first[1] - first;
-    char **names = calloc(count ? count : 1, sizeof(*names));
-    if (names == NULL) {
-        return err_set(e, AE_NOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < count; i++) {
-        const struct record_field *f = &rows->fields[first + i];
-        names[i] = strndup(f->p, f->len);
-        if (names[i] == NULL) {
-            for (size_t j = 0; j < i; j++) {
-                free(names[j]);
-            }
-            free(names);
-            return err_set(e, AE_NOMEM, "out of memory");
-        }
-    }
-    *out = names;
-    *n = count;
-    return 0;
-}
-
 /* Text per block the pool aims at: small blocks for wide records keep memory low, and even 1 MiB
  * is milliseconds of work, far more than a task switch costs. */
 #define FC_BLOCK_BYTES ((size_t)1 << 20)
@@ -361,8 +336,6 @@ struct ingest_file {
     struct record_block rows; /* the first block, with the header; handed to the pool */
     size_t first;             /* the first data record in rows */
     struct validator *v;
-    char **names; /* the header's names (owned) */
-    size_t nnames;
     struct column_desc *cols; /* the output columns (names borrowed from v) */
     struct dtype_info *types;
     size_t ncols;
@@ -483,9 +456,6 @@ int ingest_file_open(struct ingest_file **out, const struct ingest_file_opts *o,
     if (rc != 0) {
         goto fail;
     }
-    uint64_t header_line = 0;
-    const char *const *hdr = (const char *const *)spec->column_names;
-    size_t nhdr = spec->ncolumn_names;
     if (spec->has_header) {
         if (f->rows.nrows == 0) {
             /* Nothing to validate: the verdict is decided by ingest_file_run. */
@@ -494,16 +464,13 @@ int ingest_file_open(struct ingest_file **out, const struct ingest_file_opts *o,
             *out = f;
             return 0;
         }
-        rc = header_names(&f->rows, &f->names, &f->nnames, e);
-        if (rc != 0) {
-            goto fail;
-        }
-        hdr = (const char *const *)f->names;
-        nhdr = f->nnames;
-        header_line = f->rows.line[0];
+        /* The header record itself, with its fields' flags: names are checked like values. */
+        rc = validator_new_from_record(&f->v, spec, &f->rows, 0, &o->fs, e);
         f->first = 1;
+    } else {
+        rc = validator_new(&f->v, spec, (const char *const *)spec->column_names,
+                           spec->ncolumn_names, 0, &o->fs, e);
     }
-    rc = validator_new(&f->v, spec, hdr, nhdr, header_line, &o->fs, e);
     if (rc != 0) {
         goto fail;
     }
@@ -748,12 +715,6 @@ void ingest_file_free(struct ingest_file *f)
     validator_free(f->v);
     input_close(&f->in);
     record_block_release(&f->rows);
-    if (f->names != NULL) {
-        for (size_t i = 0; i < f->nnames; i++) {
-            free(f->names[i]);
-        }
-        free(f->names);
-    }
     free(f->cols);
     free(f->types);
     if (f->fd >= 0) {

@@ -67,6 +67,7 @@ struct csv_reader {
     char *tb;
     size_t tb_cap, end, pos;
     bool eof, bom_checked;
+    bool nul_seen; /* a NUL byte was decoded: from then on each record's fields are searched */
     uint64_t line;
     struct buf ub;
 
@@ -342,7 +343,7 @@ static int decode_table(struct csv_reader *r, struct err *e)
 }
 
 /* Reads up to want more source bytes and appends their text to tb; sets eof at end of file. */
-static int fill(struct csv_reader *r, size_t want, struct err *e)
+static int fill_text(struct csv_reader *r, size_t want, struct err *e)
 {
     size_t got = 0;
     int rc;
@@ -372,6 +373,31 @@ static int fill(struct csv_reader *r, size_t want, struct err *e)
     r->inb_len += got;
     r->eof = got == 0;
     return r->sbt ? decode_table(r, e) : decode(r, r->eof, e);
+}
+
+/* fill_text, and notes whether the new text holds a NUL byte: one memchr per read, so that the
+ * fields of a file without any (nearly every file) are never searched one by one. */
+static int fill(struct csv_reader *r, size_t want, struct err *e)
+{
+    size_t old = r->end;
+    int rc = fill_text(r, want, e);
+    if (rc == 0 && !r->nul_seen && r->end > old && memchr(r->tb + old, 0, r->end - old) != NULL) {
+        r->nul_seen = true;
+    }
+    return rc;
+}
+
+/* Flags the fields from nf0 on that hold a NUL byte (REC_F_NUL); their offsets are into tb, or
+ * into ub for F_IN_UB. */
+static void flag_nul(const struct csv_reader *r, struct record_block *rows, size_t nf0)
+{
+    for (size_t i = nf0; i < rows->nfields; i++) {
+        struct record_field *f = &rows->fields[i];
+        const char *base = (f->flags & F_IN_UB) ? r->ub.data : r->tb;
+        if (f->len > 0 && memchr(base + f->off, 0, f->len) != NULL) {
+            f->flags |= REC_F_NUL;
+        }
+    }
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -898,6 +924,9 @@ static int parse_record(struct csv_reader *r, struct record_block *rows, struct 
 done:
     if (rc.rec_end - rc.start > r->max_record) {
         return record_too_long(r, e);
+    }
+    if (__builtin_expect(r->nul_seen, 0)) {
+        flag_nul(r, rows, nf0);
     }
     if (rc.lines > (rc.next > rc.rec_end ? 1u : 0u)) {
         /* More line breaks than the one that ends the record (a record at end of file has

@@ -96,6 +96,43 @@ static int add_out(struct validator *v, const char *name, size_t field, struct v
     return 0;
 }
 
+/* A name that reaches the output becomes a column of Parquet files and database tables: it is
+ * checked like a value, and against what those accept (validate.h). */
+static int check_name(struct validator *v, size_t i, const char *name, struct err *e)
+{
+    char msg[1024];
+    char q[160];
+    uint8_t flags = v->header_flags != NULL ? v->header_flags[i] : 0;
+    size_t len = strlen(name);
+    const char *check = "column_name";
+    if (flags & REC_F_NUL) {
+        snprintf(msg, sizeof(msg),
+                 "the name of column %zu holds a NUL byte (after %s): no Parquet reader or "
+                 "database takes it as a column name",
+                 i + 1, vp_quote(q, sizeof(q), name, len, 120));
+    } else if ((flags & REC_F_BAD_ENCODING) || !vp_utf8_valid(name, len)) {
+        check = "encoding";
+        snprintf(msg, sizeof(msg), "the name of column %zu, %s, is not valid %s", i + 1,
+                 vp_quote(q, sizeof(q), name, len, 120),
+                 v->spec->encoding ? v->spec->encoding : "utf-8");
+    } else if (len == 0) {
+        snprintf(msg, sizeof(msg),
+                 "column %zu has an empty name: Parquet files and database tables need a name "
+                 "for every column (name it in the file, or drop it with strict: filter)",
+                 i + 1);
+    } else if (len > VALIDATE_MAX_NAME_BYTES) {
+        snprintf(msg, sizeof(msg),
+                 "the name of column %zu, %s, is %zu bytes long, more than %d: PostgreSQL cuts "
+                 "names to %d bytes, so a load would create or look for another column (shorten "
+                 "it in the file, or drop it with strict: filter)",
+                 i + 1, vp_quote(q, sizeof(q), name, len, 120), len, VALIDATE_MAX_NAME_BYTES,
+                 VALIDATE_MAX_NAME_BYTES);
+    } else {
+        return 0;
+    }
+    return header_fail(v, name, check, msg, e);
+}
+
 struct name_pos {
     const char *name;
     size_t i;
@@ -287,6 +324,11 @@ int vheader_map(struct validator *v, const char *const *header, size_t nheader, 
         }
         if (rc != 0) {
             goto out;
+        }
+    }
+    for (size_t c = 0; c < v->nout && rc == 0; c++) {
+        if (v->outs[c].field != VOUT_MISSING) {
+            rc = check_name(v, v->outs[c].field, header[v->outs[c].field], e);
         }
     }
 out:

@@ -137,6 +137,22 @@ int validator_new(struct validator **out, const struct ingest_spec *spec, const 
                   size_t nheader, uint64_t header_line, const struct failure_sink *fs,
                   struct err *e) ASTRO_WUR;
 
+/* As validator_new, for a file whose header is record row of rows (as the reader gave it, with
+ * each field's flags). Header names are checked like values, and more, because they become
+ * column names in Parquet files and database tables: a name that reaches the output (a declared
+ * column, or an undeclared one under strict: false) fails the header when it is empty
+ * ("column_name"), holds a NUL byte ("column_name"), is not valid in the file's encoding
+ * ("encoding", as a value would), or is longer than VALIDATE_MAX_NAME_BYTES ("column_name":
+ * PostgreSQL cuts identifiers to 63 bytes, so a load would create or look for another column);
+ * each failure has the header's line and the column's position in its message. Names that
+ * strict: true refuses (column_in_schema) or strict: filter drops are not checked again. */
+int validator_new_from_record(struct validator **out, const struct ingest_spec *spec,
+                              const struct record_block *rows, size_t row,
+                              const struct failure_sink *fs, struct err *e) ASTRO_WUR;
+
+/* The longest column name astro accepts, in bytes: PostgreSQL's NAMEDATALEN - 1. */
+#define VALIDATE_MAX_NAME_BYTES 63
+
 /* True when the header had a failure (the file can no longer pass). */
 bool validator_header_failed(const struct validator *v);
 
