@@ -13,8 +13,12 @@
  *   followed by LF is an ordinary byte. Only a quote as the very first byte of a field opens a
  *   quoted field; a quote elsewhere in an unquoted field is an ordinary byte.
  * - Text between a closing quote and the next delimiter or line break (`"ab"c,`) is appended to
- *   the value as written (value `abc`, quotes in it kept), and the field is still REC_F_QUOTED:
- *   lenient, and the same result as Python's csv module.
+ *   the value as written (value `abc`), and the field is still REC_F_QUOTED: lenient, and the
+ *   same result as Python's csv module; the record is flagged REC_R_LOOSE_QUOTE (the validator
+ *   warns).
+ * - A field holding a NUL byte is flagged REC_F_NUL. Each read is searched once (memchr); only
+ *   after a NUL was seen are the fields of each record searched one by one.
+ * - A call ends its block once it holds REC_BLOCK_MAX_FIELDS fields (records.h).
  * - With an escape byte, the byte after it is taken literally, inside quotes and in unquoted
  *   fields (a delimiter, quote, CR or LF included); doubled quotes keep working inside quotes.
  *   An escape equal to the quote is the same as no escape.

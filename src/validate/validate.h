@@ -33,7 +33,14 @@
  *   19xx). Dates are real proleptic Gregorian dates in years 0001..9999. decimal(p,s): exact,
  *   [+-]digits[.digits], at most p-s integer digits, extra fractional digits only if zeros.
  *   str: valid UTF-8. A field the reader flagged REC_F_BAD_ENCODING fails with check "encoding"
- *   in any column.
+ *   in any column, and one flagged REC_F_NUL (a NUL byte) with check "nul_byte" in any column,
+ *   always: no SQL database keeps a NUL in text (PostgreSQL refuses the load, other tools cut
+ *   the value), so the file fails at validation, with its line, rather than at the load.
+ * - Quoting. A one-line record with text after a closing quote (`"p"q`, read as `pq`: csv.h) is
+ *   emitted once as a warning with check "quoting" (row-level, no column); the row stays valid.
+ * - Patterns. str_matches / str_contains patterns that PCRE2 runs (those rx.h refuses) have
+ *   explicit match, depth and heap limits (vinternal.h VCK_*): a value on which PCRE2 gives up
+ *   fails the check with a message saying the pattern hit its limit (not "does not match").
  * - Rows. A record whose field count differs from the header fails once with check
  *   "field_count" and its values are not checked; a REC_R_UNTERMINATED record fails once with
  *   "unterminated_quote" (its last field swallowed the rest of the file) and is not checked
