@@ -33,7 +33,7 @@ int batch_init(struct batch *b, const struct dtype_info *types, size_t ncols, si
     b->cols = calloc(ncols ? ncols : 1, sizeof(*b->cols));
     b->line = malloc(cap * sizeof(*b->line));
     b->row_ok = malloc(cap);
-    b->slab = aligned_alloc(64, total ? total : 64);
+    b->slab = malloc(total ? total : 16); /* aligned for max_align_t, so for __int128 */
     if (b->cols == NULL || b->line == NULL || b->row_ok == NULL || b->slab == NULL) {
         batch_release(b);
         return AE_NOMEM;
