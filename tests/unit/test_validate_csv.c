@@ -252,16 +252,24 @@ static void test_header_names(void **state)
     fclose(jl);
 }
 
+/* A spec of two columns: id (int64) and s (nullable str). */
+static void id_s_spec(struct ingest_spec *s, struct column_spec cols[2])
+{
+    cols[0] = col("id", DT_INT64, false);
+    cols[1] = col("s", DT_STR, true);
+    memset(s, 0, sizeof(*s));
+    s->schema.cols = cols;
+    s->schema.ncols = 2;
+}
+
 /* A NUL byte in a value fails its row (check nul_byte), in any column and whether the field was
  * quoted or not; the reader flags only the fields that hold one. */
 static void test_nul_values(void **state)
 {
     (void)state;
-    struct column_spec cols[2] = {col("id", DT_INT64, false), col("s", DT_STR, true)};
+    struct column_spec cols[2];
     struct ingest_spec s;
-    memset(&s, 0, sizeof(s));
-    s.schema.cols = cols;
-    s.schema.ncols = 2;
+    id_s_spec(&s, cols);
     static const char text[] = "id,s\n1,a\0b\n2,ok\n3,\"q\0\"\n4\0,x\n";
     FILE *jl = tmpfile();
     struct validate_counts c;
@@ -284,11 +292,9 @@ static void test_nul_values(void **state)
 static void test_loose_quote_warning(void **state)
 {
     (void)state;
-    struct column_spec cols[2] = {col("id", DT_INT64, false), col("s", DT_STR, true)};
+    struct column_spec cols[2];
     struct ingest_spec s;
-    memset(&s, 0, sizeof(s));
-    s.schema.cols = cols;
-    s.schema.ncols = 2;
+    id_s_spec(&s, cols);
     FILE *jl = tmpfile();
     struct validate_counts c;
     run_file("id,s\n1,\"p\"q\n2,\"ok\"\n", &s, 100, jl, &c, NULL);
