@@ -34,6 +34,12 @@
 #include <emmintrin.h>
 #endif
 
+/* The fields array never grows past CSV_FIELDS_CAP entries: a block's records before its last
+ * one hold fewer than REC_BLOCK_MAX_FIELDS, so a record reaching the cap has more than
+ * CSV_MAX_RECORD_FIELDS (csv.h) and fails with AE_FORMAT, at 32 MiB of fields rather than the
+ * 1 GiB that 64 MiB of delimiters would take. */
+#define CSV_FIELDS_CAP (REC_BLOCK_MAX_FIELDS + CSV_MAX_RECORD_FIELDS)
+
 /* Small reads: the read-ahead past a call's last record (half a chunk on average) is copied into
  * the next call's buffer when the call's text is handed to its record_block. */
 #define CSV_DEFAULT_CHUNK (256u << 10)
@@ -496,6 +502,11 @@ static __attribute__((noinline, cold)) int fields_grow(struct record_block *rows
 {
     size_t n = rows->nfields;
     size_t cap = rows->cap_fields;
+    if (n >= CSV_FIELDS_CAP) {
+        /* A block starts its last record below REC_BLOCK_MAX_FIELDS, so this record has more
+         * than CSV_MAX_RECORD_FIELDS: parse_record reports it (too_many_fields). */
+        return AE_FORMAT;
+    }
     if (grow_array((void **)&rows->fields, &cap, n + 1, sizeof(*rows->fields)) != 0) {
         return AE_NOMEM;
     }
@@ -954,6 +965,12 @@ more:
     return REC_MORE;
 
 nomem:
+    if (rows->nfields >= CSV_FIELDS_CAP) {
+        return err_set(e, AE_FORMAT,
+                       "%s: line %llu: a record has more than %zu fields, more than any header "
+                       "astro accepts; this is not a table (check the delimiter of this file)",
+                       r->name, (unsigned long long)r->line, (size_t)CSV_MAX_RECORD_FIELDS);
+    }
     return err_set(e, AE_NOMEM, "%s: out of memory", r->name);
 }
 

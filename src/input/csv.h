@@ -49,6 +49,11 @@
  * unbalanced quote in a huge file, and holding it would defeat bounded memory. */
 #define CSV_MAX_RECORD_BYTES (64u << 20)
 
+/* A record with more fields than this fails the file with AE_FORMAT too (at most this many, and at
+ * most twice, is ever held): no header astro accepts is that wide (VALIDATE_MAX_COLUMNS), and
+ * 64 MiB of delimiters would otherwise take 1 GiB of field slots. */
+#define CSV_MAX_RECORD_FIELDS ((size_t)1 << 20)
+
 /* A NULL struct csv_options means: UTF-8, ',' '"', no escape. */
 struct csv_options {
     const char *encoding; /* iconv name; NULL, "utf-8", "utf8" = UTF-8 (validated, not converted);
@@ -69,7 +74,9 @@ int csv_reader_open(struct csv_reader **out, struct source *src, const struct cs
 
 /* Fills rows with up to max_rows records (rows is reset first). At end of file returns 0 with
  * rows->nrows == 0. Fails with AE_IO on read errors and AE_FORMAT when a record exceeds
- * CSV_MAX_RECORD_BYTES (the records before it are returned first; the call after them fails).
+ * CSV_MAX_RECORD_BYTES or has more than CSV_MAX_RECORD_FIELDS fields (reported once it reaches
+ * between that and twice that; the records before it are returned first; the call after them
+ * fails).
  * Blank lines (a record of one empty unquoted field made of nothing but the
  * line break) are skipped, but still counted in line numbers. */
 int csv_reader_next(struct csv_reader *r, struct record_block *rows, size_t max_rows,

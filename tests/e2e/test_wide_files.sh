@@ -112,3 +112,20 @@ assert_eq "$(jq_py .working/$run/manifest.json '[d["files"][0]["status"], d["fil
 assert_contains "$(cat .working/$run/errors/wide.jsonl)" '"check":"column_count"' "the errors report"
 assert_contains "$(cat .working/$run/errors/wide.jsonl)" "more than astro's limit of 100000" "the limit is named"
 pass "a file wider than the limit is refused with its limit"
+
+# A record of millions of fields (a wrong delimiter, or an attack) fails the file as soon as it
+# has more than CSV_MAX_RECORD_FIELDS (1,048,576), instead of 16 bytes per field (1 GiB for
+# 64 MiB of delimiters); the rows before it are counted.
+"$PY" -c "import sys; sys.stdout.write('c0,c1\n1,2\n' + ','*3000000 + '\n3,4\n')" > data/wide.csv
+out=$(peak_kb validate data/wide.csv --format json)
+kb=${out% *}
+assert_eq "${out#* }" "1" "a record of 3,000,001 fields fails the file"
+echo "record of 3,000,001 fields: peak RSS $((kb / 1024)) MiB"
+if [ "${ASTRO_SANITIZE:-OFF}" != "ON" ]; then
+  [ "$kb" -lt $((150 * 1024)) ] || fail "peak RSS $((kb / 1024)) MiB over 150 MiB"
+fi
+run_astro validate data/wide.csv --format json
+assert_contains "$OUT" '"check":"record_length"' "the check"
+assert_contains "$OUT" '"rows_read":1,' "the row before it is counted"
+assert_contains "$OUT" "line 3: a record has more than 1048576 fields" "the message names the line and the limit"
+pass "a record of millions of fields is refused in bounded memory"
