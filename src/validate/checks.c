@@ -785,10 +785,14 @@ int vcol_compile(struct vcolumn *vc, const struct column_spec *cs, locale_t loc,
                            cs->name, (size_t)off, (const char *)msg);
         }
         vc->name_md = pcre2_match_data_create_from_pattern(vc->name_re, NULL);
-        if (vc->name_md == NULL) {
+        vc->name_mctx = pcre2_match_context_create(NULL);
+        if (vc->name_md == NULL || vc->name_mctx == NULL) {
             rc = err_set(e, AE_NOMEM, "out of memory");
             goto fail;
         }
+        pcre2_set_match_limit(vc->name_mctx, VCK_MATCH_LIMIT);
+        pcre2_set_depth_limit(vc->name_mctx, VCK_DEPTH_LIMIT);
+        pcre2_set_heap_limit(vc->name_mctx, VCK_HEAP_LIMIT_KIB);
     }
     if (cs->nchecks > UINT16_MAX) {
         rc = verr_at(e, &cs->loc, "too many checks");
@@ -819,6 +823,7 @@ void vcol_release(struct vcolumn *vc)
     }
     free(vc->checks);
     pcre2_match_data_free(vc->name_md);
+    pcre2_match_context_free(vc->name_mctx);
     pcre2_code_free(vc->name_re);
     memset(vc, 0, sizeof(*vc));
 }

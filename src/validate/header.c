@@ -27,10 +27,19 @@ static int header_fail(struct validator *v, const char *column, const char *chec
     return vemit(v, &f, e);
 }
 
-static bool regex_full_match(struct vcolumn *vc, const char *name)
+/* VCK_PASS when the pattern of regex column vc matches name in full, VCK_FAIL when it does not
+ * (a name that is not UTF-8 included: check_name reports it), VCK_LIMIT when PCRE2 gave up. */
+static int regex_full_match(struct vcolumn *vc, const char *name)
 {
-    int rc = pcre2_match(vc->name_re, (PCRE2_SPTR)name, strlen(name), 0, 0, vc->name_md, NULL);
-    return rc >= 0;
+    int rc =
+        pcre2_match(vc->name_re, (PCRE2_SPTR)name, strlen(name), 0, 0, vc->name_md, vc->name_mctx);
+    if (rc >= 0) {
+        return VCK_PASS;
+    }
+    return rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+                   rc == PCRE2_ERROR_HEAPLIMIT
+               ? VCK_LIMIT
+               : VCK_FAIL;
 }
 
 /* Fills the null-marker fields of o from the spec and column spec (may be NULL). */
@@ -56,7 +65,8 @@ static bool declared(struct validator *v, const char *name)
 {
     for (size_t k = 0; k < v->nvcols; k++) {
         struct vcolumn *vc = &v->vcols[k];
-        if (vc->spec->regex ? regex_full_match(vc, name) : strcmp(vc->spec->name, name) == 0) {
+        if (vc->spec->regex ? regex_full_match(vc, name) == VCK_PASS
+                            : strcmp(vc->spec->name, name) == 0) {
             return true;
         }
     }
@@ -240,7 +250,20 @@ int vheader_map(struct validator *v, const char *const *header, size_t nheader, 
         size_t first = SIZE_MAX;
         if (vc->spec->regex) {
             for (size_t i = 0; i < nheader; i++) {
-                if (!dup[i] && !claimed[i] && regex_full_match(vc, header[i])) {
+                int m = dup[i] || claimed[i] ? VCK_FAIL : regex_full_match(vc, header[i]);
+                if (m == VCK_LIMIT) {
+                    /* No answer is not "no match": the header fails, naming the pattern. */
+                    snprintf(msg, sizeof(msg),
+                             "the column pattern '%s' hit PCRE2's match limit on the name of "
+                             "column %zu: astro cannot tell whether it matches; simplify the "
+                             "pattern",
+                             vc->spec->name, i + 1);
+                    rc = header_fail(v, header[i], "column_pattern", msg, e);
+                    if (rc != 0) {
+                        goto out;
+                    }
+                }
+                if (m == VCK_PASS) {
                     claimed[i] = 1;
                     if (first == SIZE_MAX) {
                         first = i;

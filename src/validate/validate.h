@@ -40,7 +40,9 @@
  *   emitted once as a warning with check "quoting" (row-level, no column); the row stays valid.
  * - Patterns. str_matches / str_contains patterns that PCRE2 runs (those rx.h refuses) have
  *   explicit match, depth and heap limits (vinternal.h VCK_*): a value on which PCRE2 gives up
- *   fails the check with a message saying the pattern hit its limit (not "does not match").
+ *   fails the check with a message saying the pattern hit its limit (not "does not match"); a
+ *   regex: true column's pattern that hits a limit on a header name fails the header with check
+ *   "column_pattern".
  * - Rows. A record whose field count differs from the header fails once with check
  *   "field_count" and its values are not checked; a REC_R_UNTERMINATED record fails once with
  *   "unterminated_quote" (its last field swallowed the rest of the file) and is not checked

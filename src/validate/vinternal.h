@@ -72,6 +72,7 @@ struct vcolumn {
     union vp_val defval; /* str: points at the spec's text */
     pcre2_code *name_re; /* regex: true columns (full match) */
     pcre2_match_data *name_md;
+    pcre2_match_context *name_mctx; /* owned: the VCK_* limits */
 };
 
 /* Compiles column cs (checks typed against its dtype, format, regex name). loc is a "C" locale

@@ -96,3 +96,26 @@ assert_contains "$errs" "hit PCRE2's match limit" "the message says the pattern 
 assert_contains "$errs" "\"line\":4,\"column\":\"code\",\"check\":\"str_matches('^(a+)+(?=b)')\",\"value\":\"c\",\"message\":\"'c' does not match" "line 4 is a plain non-match"
 assert_not_contains "$errs" '"line":3' "aab matches"
 pass "a PCRE2 limit hit is its own failure"
+
+# The same for a regex column's pattern on a header name: a limit hit fails the header, naming the
+# pattern, instead of leaving the name unclaimed (kept as an undeclared column) in silence.
+mkdir -p rx/data
+cat > rx/astro.yaml <<'YAML'
+pipeline: rx
+ingest_files:
+  - name: r
+    source_pattern: "r.csv"
+    schema:
+      strict: false
+      columns:
+        '(a+)+(?=b)[a-z]*': {dtype: str, regex: true, required: false}
+YAML
+printf 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaac,aab\n1,2\n' > rx/data/r.csv
+run_astro --config rx/astro.yaml validate rx/data/r.csv --format json
+assert_eq "$RC" "1" "a pattern that hits the limit on a name fails the header"
+assert_contains "$OUT" '"column":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaac","check":"column_pattern"' \
+  "the name and the check"
+printf 'aab,ab\n1,2\n' > rx/data/r.csv
+run_astro --config rx/astro.yaml validate rx/data/r.csv
+assert_eq "$RC" "0" "names the pattern decides are matched as usual"
+pass "a PCRE2 limit hit on a header name is its own failure"
