@@ -20,7 +20,8 @@
  * line, which made reading 2x slower at 2 threads on the benchmark machine (bench/README.md).
  * With one thread the same loop runs on the caller with a single block: read, validate, commit,
  * in turn. Memory is bounded by the number of blocks (2 per thread + 2) times a block (at most
- * VALIDATE_BATCH_ROWS records and about FC_BLOCK_BYTES of text), plus what the sink holds.
+ * VALIDATE_BATCH_ROWS records, about FC_BLOCK_BYTES of text and BATCH_MAX_CELLS cells), plus
+ * what the sink holds; a very wide file runs on fewer threads (fc_threads).
  */
 #include "ingest/engine.h"
 
