@@ -6,45 +6,65 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Bytes of one array in the slab, rounded up so that every array starts 16-byte aligned (for
+ * __int128 values). A batch is filled by one thread at a time, so columns sharing a cache line
+ * cost nothing. */
+static size_t slab_round(size_t n)
+{
+    return (n + 15) & ~(size_t)15;
+}
+
 int batch_init(struct batch *b, const struct dtype_info *types, size_t ncols, size_t cap)
 {
     memset(b, 0, sizeof(*b));
-    if (cap == 0 || cap > (SIZE_MAX / 16) - 1) {
+    if (cap == 0 || cap > (SIZE_MAX / 16) - 1 || ncols > SIZE_MAX / 64 / (cap + 1)) {
         return AE_NOMEM;
+    }
+    /* Every column's valid and value (or offset) arrays live in one slab: one allocation
+     * instead of two per column, which for a file of thousands of columns was most of a
+     * batch's memory (malloc's overhead per allocation) and time. */
+    size_t total = 0;
+    for (size_t c = 0; c < ncols; c++) {
+        enum dtype_storage st = dtype_storage(types[c].id);
+        size_t vbytes =
+            st == DS_BYTES ? (cap + 1) * sizeof(uint32_t) : cap * dtype_storage_size(st);
+        total += slab_round(cap) + slab_round(vbytes);
     }
     b->cols = calloc(ncols ? ncols : 1, sizeof(*b->cols));
     b->line = malloc(cap * sizeof(*b->line));
     b->row_ok = malloc(cap);
-    if (b->cols == NULL || b->line == NULL || b->row_ok == NULL) {
-        goto fail;
+    b->slab = malloc(total ? total : 16); /* aligned for max_align_t, so for __int128 */
+    if (b->cols == NULL || b->line == NULL || b->row_ok == NULL || b->slab == NULL) {
+        batch_release(b);
+        return AE_NOMEM;
     }
+    memset(b->slab, 0, total);
     b->ncols = ncols;
     b->cap = cap;
+    unsigned char *at = b->slab;
     for (size_t c = 0; c < ncols; c++) {
         struct column *col = &b->cols[c];
         col->type = types[c];
         buf_init(&col->data, 0);
-        col->valid = calloc(cap, 1);
-        if (col->valid == NULL) {
-            goto fail;
-        }
+        col->valid = at;
+        at += slab_round(cap);
         enum dtype_storage st = dtype_storage(types[c].id);
         if (st == DS_BYTES) {
-            col->offs = calloc(cap + 1, sizeof(*col->offs));
-            if (col->offs == NULL) {
-                goto fail;
-            }
+            col->offs = (uint32_t *)(void *)at;
+            at += slab_round((cap + 1) * sizeof(uint32_t));
         } else {
-            col->v.raw = calloc(cap, dtype_storage_size(st));
-            if (col->v.raw == NULL) {
-                goto fail;
-            }
+            col->v.raw = at;
+            at += slab_round(cap * dtype_storage_size(st));
         }
     }
     return 0;
-fail:
-    batch_release(b);
-    return AE_NOMEM;
+}
+
+size_t batch_rows_for(size_t ncols, size_t max_rows)
+{
+    size_t n = BATCH_MAX_CELLS / (ncols ? ncols : 1);
+    n = n < max_rows ? n : max_rows;
+    return n ? n : 1;
 }
 
 void batch_reset(struct batch *b)
@@ -82,13 +102,11 @@ void batch_release(struct batch *b)
 {
     if (b->cols != NULL) {
         for (size_t c = 0; c < b->ncols; c++) {
-            free(b->cols[c].valid);
-            free(b->cols[c].v.raw);
-            free(b->cols[c].offs);
             buf_release(&b->cols[c].data);
         }
     }
     free(b->cols);
+    free(b->slab);
     free(b->line);
     free(b->row_ok);
     memset(b, 0, sizeof(*b));

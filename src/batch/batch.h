@@ -48,7 +48,17 @@ struct batch {
     struct column *cols;
     uint64_t *line;
     uint8_t *row_ok;
+    void *slab; /* every column's valid and value/offset arrays, in one allocation */
 };
+
+/* A batch holds at most about this many cells (rows x columns): a file of thousands of columns
+ * gets fewer rows per batch, so that memory follows the data rather than the column count
+ * (a batch of BATCH_MAX_CELLS str cells holds 5 MiB of arrays). */
+#define BATCH_MAX_CELLS ((size_t)1 << 20)
+
+/* The rows of a batch of ncols columns: max_rows, fewer when max_rows x ncols would pass
+ * BATCH_MAX_CELLS; at least 1. */
+size_t batch_rows_for(size_t ncols, size_t max_rows);
 
 /* Allocates the arrays for cap rows of the given column types (types is copied). The batch starts
  * empty. On failure everything is freed and AE_NOMEM returned. */

@@ -18,10 +18,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A reader ends a block once it holds this many fields (a block holds at least one record): a
+ * file of thousands of columns gets fewer records per block, so that memory follows the data
+ * rather than the column count (the engine sizes its batches the same way: batch.h). */
+#define REC_BLOCK_MAX_FIELDS ((size_t)1 << 20)
+
 /* Field flags. */
 enum {
     REC_F_QUOTED = 1, /* the field was quoted in the source ("" is an empty string, not null) */
-    REC_F_BAD_ENCODING = 2 /* the field's bytes were not valid in the declared encoding */
+    REC_F_BAD_ENCODING = 2, /* the field's bytes were not valid in the declared encoding */
+    REC_F_NUL = 4           /* the field holds a NUL byte (valid UTF-8, but no SQL database keeps
+                               it in text: the validator fails it) */
 };
 
 /* Record flags. */

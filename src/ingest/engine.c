@@ -20,7 +20,8 @@
  * line, which made reading 2x slower at 2 threads on the benchmark machine (bench/README.md).
  * With one thread the same loop runs on the caller with a single block: read, validate, commit,
  * in turn. Memory is bounded by the number of blocks (2 per thread + 2) times a block (at most
- * VALIDATE_BATCH_ROWS records and about FC_BLOCK_BYTES of text), plus what the sink holds.
+ * VALIDATE_BATCH_ROWS records, about FC_BLOCK_BYTES of text and BATCH_MAX_CELLS cells), plus
+ * what the sink holds; a very wide file runs on fewer threads (fc_threads).
  */
 #include "ingest/engine.h"
 
@@ -37,31 +38,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* Copies the header record's fields into NUL-terminated names. */
-static int header_names(const struct record_block *rows, char ***out, size_t *n, struct err *e)
-{
-    size_t first = rows->row_first[0];
-    size_t count = rows->row_first[1] - first;
-    char **names = calloc(count ? count : 1, sizeof(*names));
-    if (names == NULL) {
-        return err_set(e, AE_NOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < count; i++) {
-        const struct record_field *f = &rows->fields[first + i];
-        names[i] = strndup(f->p, f->len);
-        if (names[i] == NULL) {
-            for (size_t j = 0; j < i; j++) {
-                free(names[j]);
-            }
-            free(names);
-            return err_set(e, AE_NOMEM, "out of memory");
-        }
-    }
-    *out = names;
-    *n = count;
-    return 0;
-}
 
 /* Text per block the pool aims at: small blocks for wide records keep memory low, and even 1 MiB
  * is milliseconds of work, far more than a task switch costs. */
@@ -301,8 +277,10 @@ static void *fc_thread_main(void *arg)
 }
 
 /* Records per block: VALIDATE_BATCH_ROWS, fewer for records so long that the block would hold
- * much more than FC_BLOCK_BYTES of text (judged on the first block). */
-static size_t fc_block_rows(const struct record_block *rows)
+ * much more than FC_BLOCK_BYTES of text (judged on the first block), and fewer for files so wide
+ * that a block would hold more than BATCH_MAX_CELLS cells (batch.h): every block's batch and
+ * fields then stay a few MiB, whatever the column count. */
+static size_t fc_block_rows(const struct record_block *rows, size_t ncols)
 {
     uint64_t bytes = 0;
     for (size_t i = 0; i < rows->nrows; i++) {
@@ -311,7 +289,21 @@ static size_t fc_block_rows(const struct record_block *rows)
     uint64_t avg = rows->nrows ? bytes / rows->nrows : 1;
     uint64_t n = FC_BLOCK_BYTES / (avg ? avg : 1);
     n = n < 256 ? 256 : n;
-    return n < VALIDATE_BATCH_ROWS ? (size_t)n : VALIDATE_BATCH_ROWS;
+    return batch_rows_for(ncols, n < VALIDATE_BATCH_ROWS ? (size_t)n : VALIDATE_BATCH_ROWS);
+}
+
+/* Every thread costs two blocks and a validator clone, each with state per column (about
+ * FC_COLUMN_BYTES per column and thread in all): a very wide file gets fewer threads, so that this
+ * stays under FC_WIDE_BYTES (100,000 columns: one thread; 16,000: eight). */
+#define FC_COLUMN_BYTES 512
+#define FC_WIDE_BYTES ((size_t)64 << 20)
+
+static size_t fc_threads(int asked, size_t ncols)
+{
+    size_t n = asked > 1 ? (size_t)asked : 1;
+    size_t most = FC_WIDE_BYTES / FC_COLUMN_BYTES / (ncols ? ncols : 1);
+    most = most ? most : 1;
+    return n < most ? n : most;
 }
 
 /* Runs the pool over the file, from the block already in p->blocks[0]. */
@@ -391,8 +383,6 @@ struct ingest_file {
     struct record_block rows; /* the first block, with the header; handed to the pool */
     size_t first;             /* the first data record in rows */
     struct validator *v;
-    char **names; /* the header's names (owned) */
-    size_t nnames;
     struct column_desc *cols; /* the output columns (names borrowed from v) */
     struct dtype_info *types;
     size_t ncols;
@@ -535,7 +525,10 @@ static int plan_keys(struct ingest_file *f, struct err *e)
     }
     uint64_t avg = f->rows.nrows ? bytes / f->rows.nrows : 1;
     uint64_t est = size / (avg ? avg : 1) + 1;
-    uint64_t shortest = f->nnames ? f->nnames : validator_out_ncols(f->v);
+    /* A record takes at least a byte per field (its delimiters and line break). */
+    uint64_t shortest = f->o.spec->has_header && f->rows.nrows > 0
+                            ? (uint64_t)(f->rows.row_first[1] - f->rows.row_first[0])
+                            : validator_out_ncols(f->v);
     uint64_t hard = size / (shortest ? shortest : 1) + 1;
     uint64_t rows = 0;
     bool spill = false;
@@ -633,9 +626,6 @@ int ingest_file_open(struct ingest_file **out, const struct ingest_file_opts *o,
     if (rc != 0) {
         goto fail;
     }
-    uint64_t header_line = 0;
-    const char *const *hdr = (const char *const *)spec->column_names;
-    size_t nhdr = spec->ncolumn_names;
     if (spec->has_header) {
         if (f->rows.nrows == 0) {
             /* Nothing to validate: the verdict is decided by ingest_file_run. */
@@ -644,16 +634,13 @@ int ingest_file_open(struct ingest_file **out, const struct ingest_file_opts *o,
             *out = f;
             return 0;
         }
-        rc = header_names(&f->rows, &f->names, &f->nnames, e);
-        if (rc != 0) {
-            goto fail;
-        }
-        hdr = (const char *const *)f->names;
-        nhdr = f->nnames;
-        header_line = f->rows.line[0];
+        /* The header record itself, with its fields' flags: names are checked like values. */
+        rc = validator_new_from_record(&f->v, spec, &f->rows, 0, &o->fs, e);
         f->first = 1;
+    } else {
+        rc = validator_new(&f->v, spec, (const char *const *)spec->column_names,
+                           spec->ncolumn_names, 0, &o->fs, e);
     }
-    rc = validator_new(&f->v, spec, hdr, nhdr, header_line, &o->fs, e);
     if (rc != 0) {
         goto fail;
     }
@@ -703,7 +690,7 @@ static int stream(struct ingest_file *f, struct sink *s, struct ingest_file_resu
     const struct ingest_spec *spec = f->o.spec;
     struct fc_pool pool;
     memset(&pool, 0, sizeof(pool));
-    size_t nthreads = f->o.threads > 1 ? (size_t)f->o.threads : 1;
+    size_t nthreads = fc_threads(f->o.threads, f->ncols);
     int rc = 0;
     res->stopped = validator_stopped(f->v); /* fail_fast and a header failure */
     pool.o = &f->o;
@@ -713,15 +700,17 @@ static int stream(struct ingest_file *f, struct sink *s, struct ingest_file_resu
     pool.res = res;
     /* A tolerance of 0 (the default) lets the first failure decide the file (see fc_commit). */
     pool.tolerant = spec->max_bad_rows > 0 || spec->max_bad_row_fraction > 0;
-    pool.block_rows = fc_block_rows(&f->rows);
+    pool.block_rows = fc_block_rows(&f->rows, f->ncols);
     pool.nblocks = nthreads > 1 ? 2 * nthreads + 2 : 1;
+    /* The first block was read before the others were sized: its batch must hold it too. */
+    size_t cap = f->rows.nrows > pool.block_rows ? f->rows.nrows : pool.block_rows;
     pool.blocks = calloc(pool.nblocks, sizeof(*pool.blocks));
     if (pool.blocks == NULL) {
         rc = err_set(e, AE_NOMEM, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < pool.nblocks; i++) {
-        if (batch_init(&pool.blocks[i].batch, f->types, f->ncols, VALIDATE_BATCH_ROWS) != 0 ||
+        if (batch_init(&pool.blocks[i].batch, f->types, f->ncols, cap) != 0 ||
             vblock_new(&pool.blocks[i].vb) != 0) {
             rc = err_set(e, AE_NOMEM, "out of memory");
             goto out;
@@ -926,12 +915,6 @@ void ingest_file_free(struct ingest_file *f)
     validator_free(f->v);
     input_close(&f->in);
     record_block_release(&f->rows);
-    if (f->names != NULL) {
-        for (size_t i = 0; i < f->nnames; i++) {
-            free(f->names[i]);
-        }
-        free(f->names);
-    }
     free(f->cols);
     free(f->types);
     if (f->fd >= 0) {

@@ -34,6 +34,12 @@
 #include <emmintrin.h>
 #endif
 
+/* The fields array never grows past CSV_FIELDS_CAP entries: a block's records before its last
+ * one hold fewer than REC_BLOCK_MAX_FIELDS, so a record reaching the cap has more than
+ * CSV_MAX_RECORD_FIELDS (csv.h) and fails with AE_FORMAT, at 32 MiB of fields rather than the
+ * 1 GiB that 64 MiB of delimiters would take. */
+#define CSV_FIELDS_CAP (REC_BLOCK_MAX_FIELDS + CSV_MAX_RECORD_FIELDS)
+
 /* Small reads: the read-ahead past a call's last record (half a chunk on average) is copied into
  * the next call's buffer when the call's text is handed to its record_block. */
 #define CSV_DEFAULT_CHUNK (256u << 10)
@@ -67,6 +73,7 @@ struct csv_reader {
     char *tb;
     size_t tb_cap, end, pos;
     bool eof, bom_checked;
+    bool nul_seen; /* a NUL byte was decoded: from then on each record's fields are searched */
     uint64_t line;
     struct buf ub;
 
@@ -342,7 +349,7 @@ static int decode_table(struct csv_reader *r, struct err *e)
 }
 
 /* Reads up to want more source bytes and appends their text to tb; sets eof at end of file. */
-static int fill(struct csv_reader *r, size_t want, struct err *e)
+static int fill_text(struct csv_reader *r, size_t want, struct err *e)
 {
     size_t got = 0;
     int rc;
@@ -372,6 +379,31 @@ static int fill(struct csv_reader *r, size_t want, struct err *e)
     r->inb_len += got;
     r->eof = got == 0;
     return r->sbt ? decode_table(r, e) : decode(r, r->eof, e);
+}
+
+/* fill_text, and notes whether the new text holds a NUL byte: one memchr per read, so that the
+ * fields of a file without any (nearly every file) are never searched one by one. */
+static int fill(struct csv_reader *r, size_t want, struct err *e)
+{
+    size_t old = r->end;
+    int rc = fill_text(r, want, e);
+    if (rc == 0 && !r->nul_seen && r->end > old && memchr(r->tb + old, 0, r->end - old) != NULL) {
+        r->nul_seen = true;
+    }
+    return rc;
+}
+
+/* Flags the fields from nf0 on that hold a NUL byte (REC_F_NUL); their offsets are into tb, or
+ * into ub for F_IN_UB. */
+static void flag_nul(const struct csv_reader *r, struct record_block *rows, size_t nf0)
+{
+    for (size_t i = nf0; i < rows->nfields; i++) {
+        struct record_field *f = &rows->fields[i];
+        const char *base = (f->flags & F_IN_UB) ? r->ub.data : r->tb;
+        if (f->len > 0 && memchr(base + f->off, 0, f->len) != NULL) {
+            f->flags |= REC_F_NUL;
+        }
+    }
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -470,6 +502,11 @@ static __attribute__((noinline, cold)) int fields_grow(struct record_block *rows
 {
     size_t n = rows->nfields;
     size_t cap = rows->cap_fields;
+    if (n >= CSV_FIELDS_CAP) {
+        /* A block starts its last record below REC_BLOCK_MAX_FIELDS, so this record has more
+         * than CSV_MAX_RECORD_FIELDS: parse_record reports it (too_many_fields). */
+        return AE_FORMAT;
+    }
     if (grow_array((void **)&rows->fields, &cap, n + 1, sizeof(*rows->fields)) != 0) {
         return AE_NOMEM;
     }
@@ -899,6 +936,9 @@ done:
     if (rc.rec_end - rc.start > r->max_record) {
         return record_too_long(r, e);
     }
+    if (__builtin_expect(r->nul_seen, 0)) {
+        flag_nul(r, rows, nf0);
+    }
     if (rc.lines > (rc.next > rc.rec_end ? 1u : 0u)) {
         /* More line breaks than the one that ends the record (a record at end of file has
          * none). */
@@ -925,6 +965,12 @@ more:
     return REC_MORE;
 
 nomem:
+    if (rows->nfields >= CSV_FIELDS_CAP) {
+        return err_set(e, AE_FORMAT,
+                       "%s: line %llu: a record has more than %zu fields, more than any header "
+                       "astro accepts; this is not a table (check the delimiter of this file)",
+                       r->name, (unsigned long long)r->line, (size_t)CSV_MAX_RECORD_FIELDS);
+    }
     return err_set(e, AE_NOMEM, "%s: out of memory", r->name);
 }
 
@@ -1201,8 +1247,9 @@ int csv_reader_next(struct csv_reader *r, struct record_block *rows, size_t max_
     }
     buf_reset(&r->ub);
     int rc = 0;
-    /* A call never holds more fields than row_first can index. */
-    while (rows->nrows < max_rows && rows->nfields < UINT32_MAX / 2) {
+    /* A call never holds more fields than row_first can index, nor more than a block should
+     * (records.h: a wide file gets fewer records per block). */
+    while (rows->nrows < max_rows && rows->nfields < REC_BLOCK_MAX_FIELDS) {
         size_t nf0 = rows->nfields;
         rc = parse_record(r, rows, e);
         if (rc == AE_FORMAT && rows->nrows > 0) {

@@ -13,8 +13,12 @@
  *   followed by LF is an ordinary byte. Only a quote as the very first byte of a field opens a
  *   quoted field; a quote elsewhere in an unquoted field is an ordinary byte.
  * - Text between a closing quote and the next delimiter or line break (`"ab"c,`) is appended to
- *   the value as written (value `abc`, quotes in it kept), and the field is still REC_F_QUOTED:
- *   lenient, and the same result as Python's csv module.
+ *   the value as written (value `abc`), and the field is still REC_F_QUOTED: lenient, and the
+ *   same result as Python's csv module; the record is flagged REC_R_LOOSE_QUOTE (the validator
+ *   warns).
+ * - A field holding a NUL byte is flagged REC_F_NUL. Each read is searched once (memchr); only
+ *   after a NUL was seen are the fields of each record searched one by one.
+ * - A call ends its block once it holds REC_BLOCK_MAX_FIELDS fields (records.h).
  * - With an escape byte, the byte after it is taken literally, inside quotes and in unquoted
  *   fields (a delimiter, quote, CR or LF included); doubled quotes keep working inside quotes.
  *   An escape equal to the quote is the same as no escape.
@@ -45,6 +49,11 @@
  * unbalanced quote in a huge file, and holding it would defeat bounded memory. */
 #define CSV_MAX_RECORD_BYTES (64u << 20)
 
+/* A record with more fields than this fails the file with AE_FORMAT too (at most this many, and at
+ * most twice, is ever held): no header astro accepts is that wide (VALIDATE_MAX_COLUMNS), and
+ * 64 MiB of delimiters would otherwise take 1 GiB of field slots. */
+#define CSV_MAX_RECORD_FIELDS ((size_t)1 << 20)
+
 /* A NULL struct csv_options means: UTF-8, ',' '"', no escape. */
 struct csv_options {
     const char *encoding; /* iconv name; NULL, "utf-8", "utf8" = UTF-8 (validated, not converted);
@@ -65,7 +74,9 @@ int csv_reader_open(struct csv_reader **out, struct source *src, const struct cs
 
 /* Fills rows with up to max_rows records (rows is reset first). At end of file returns 0 with
  * rows->nrows == 0. Fails with AE_IO on read errors and AE_FORMAT when a record exceeds
- * CSV_MAX_RECORD_BYTES (the records before it are returned first; the call after them fails).
+ * CSV_MAX_RECORD_BYTES or has more than CSV_MAX_RECORD_FIELDS fields (reported once it reaches
+ * between that and twice that; the records before it are returned first; the call after them
+ * fails).
  * Blank lines (a record of one empty unquoted field made of nothing but the
  * line break) are skipped, but still counted in line numbers. */
 int csv_reader_next(struct csv_reader *r, struct record_block *rows, size_t max_rows,

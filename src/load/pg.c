@@ -1105,6 +1105,29 @@ static int pg_can_freeze(struct pg_load *l, bool *freeze, struct err *e)
     return rc;
 }
 
+/* PostgreSQL cuts identifiers to NAMEDATALEN - 1 = 63 bytes, silently: a longer table column
+ * (a dataset column renamed to one, or a file validated before astro refused long names) would
+ * be created cut, and every later load would look for the full name. Refused before connecting,
+ * naming the limit. */
+#define PG_MAX_IDENT 63
+
+static int pg_check_names(const struct load_state *ls, struct err *e)
+{
+    for (size_t i = 0; i < ls->plan.ncols; i++) {
+        size_t len = strlen(ls->plan.names[i]);
+        if (len > PG_MAX_IDENT) {
+            return err_set(e, AE_CONFIG,
+                           "target \"%s\": column \"%.80s%s\" of \"%s\" is %zu bytes long: "
+                           "PostgreSQL cuts names to %d bytes (NAMEDATALEN - 1), so the load "
+                           "would create or look for another column; rename it shorter (rename: "
+                           "in the load step)",
+                           ls->target, ls->plan.names[i], len > 80 ? "..." : "", ls->table, len,
+                           PG_MAX_IDENT);
+        }
+    }
+    return 0;
+}
+
 static int pg_open(struct sink *s, const struct target_spec *t, const struct load_opts *o,
                    const struct column_desc *cols, size_t ncols, struct err *e)
 {
@@ -1116,6 +1139,12 @@ static int pg_open(struct sink *s, const struct target_spec *t, const struct loa
     }
     int rc = load_state_init(&l->ls, t, "postgres", o, cols, ncols, e);
     if (rc != 0) {
+        free(l);
+        return rc;
+    }
+    rc = pg_check_names(&l->ls, e);
+    if (rc != 0) {
+        load_state_release(&l->ls);
         free(l);
         return rc;
     }

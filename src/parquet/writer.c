@@ -63,6 +63,7 @@ enum { PAGE_DATA = 0, PAGE_DICTIONARY = 2 };
 #define DICT_RETRY_GROUPS 8
 #define STAT_MAX_BYTES 4096
 #define MAX_THREADS 64
+#define WIDE_PLAN_BYTES ((size_t)64 << 20)
 
 /* The dictionary of one chunk: entries in PLAIN form in data, an open-addressing table whose
  * slots hold (hash32 << 32 | entry + 1), and for byte arrays the offset of every entry. */
@@ -325,7 +326,9 @@ static void dict_reset(struct pq_dict *d)
 
 static int dict_grow(struct pq_dict *d)
 {
-    size_t ncap = d->cap ? d->cap * 2 : 1024;
+    /* Small at first: a file of 100,000 columns has 100,000 dictionaries, and 1024 slots each
+     * came to 1.6 GB for a few rows. Doubling keeps the growth amortised. */
+    size_t ncap = d->cap ? d->cap * 2 : 16;
     uint64_t *ns = calloc(ncap, sizeof(*ns));
     if (ns == NULL) {
         return AE_NOMEM;
@@ -407,7 +410,7 @@ static int dict_bytes(struct pq_dict *d, const uint8_t *p, size_t n, uint32_t *o
         s = (s + 1) & mask;
     }
     if (d->count + 1 > d->offs_cap) {
-        size_t nc = d->offs_cap ? d->offs_cap * 2 : 1024;
+        size_t nc = d->offs_cap ? d->offs_cap * 2 : 16;
         uint64_t *no = realloc(d->offs, nc * sizeof(*no));
         if (no == NULL) {
             return AE_NOMEM;
@@ -585,6 +588,33 @@ void pq_writer_free(struct pq_writer *w)
     free(w);
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Column names must be unique: sorted, so that a file of 100,000 columns takes milliseconds
+ * rather than comparing every pair. */
+static int unique_names(const struct pq_writer *w, struct err *e)
+{
+    const char **names = malloc(w->ncols * sizeof(*names));
+    if (names == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory creating the Parquet writer");
+    }
+    for (size_t i = 0; i < w->ncols; i++) {
+        names[i] = w->cols[i].name;
+    }
+    qsort(names, w->ncols, sizeof(*names), cmp_name);
+    int rc = 0;
+    for (size_t i = 1; i < w->ncols && rc == 0; i++) {
+        if (strcmp(names[i - 1], names[i]) == 0) {
+            rc = err_set(e, AE_CONFIG, "duplicate column name '%s'", names[i]);
+        }
+    }
+    free(names);
+    return rc;
+}
+
 int pq_writer_open(struct pq_writer **out, int fd, const struct column_desc *cols, size_t ncols,
                    const struct pq_options *o, struct err *e)
 {
@@ -634,12 +664,6 @@ int pq_writer_open(struct pq_writer **out, int fd, const struct column_desc *col
             rc = err_set(e, AE_CONFIG, "column %zu has an empty name", i + 1);
             goto fail;
         }
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(cols[j].name, cols[i].name) == 0) {
-                rc = err_set(e, AE_CONFIG, "duplicate column name '%s'", cols[i].name);
-                goto fail;
-            }
-        }
         c->name = strdup(cols[i].name);
         if (c->name == NULL) {
             rc = err_set(e, AE_NOMEM, "out of memory creating the Parquet writer");
@@ -652,6 +676,17 @@ int pq_writer_open(struct pq_writer **out, int fd, const struct column_desc *col
             goto fail;
         }
         c->dict_on = c->dict_ok;
+    }
+    rc = unique_names(w, e);
+    if (rc != 0) {
+        goto fail;
+    }
+    /* A parallel flush keeps a plan and at least one segment per column: a very wide file is
+     * flushed on fewer threads so that these stay under WIDE_PLAN_BYTES (100,000 columns: one
+     * thread). */
+    size_t most = WIDE_PLAN_BYTES / (ncols * (sizeof(struct pq_chunk) + sizeof(struct pq_seg)));
+    if ((size_t)w->o.threads > most) {
+        w->o.threads = most > 1 ? (int)most : 1;
     }
     size_t nenc = (size_t)w->o.threads;
     w->enc = calloc(nenc, sizeof(*w->enc));
@@ -1288,7 +1323,9 @@ static int chunk_plan(const struct pq_options *o, struct pq_col *c, struct chunk
             vbytes = c->dict_on ? 0 : nv * (size_t)c->width;
         }
         if (c->npages == c->pages_cap) {
-            size_t nc = c->pages_cap ? c->pages_cap * 2 : 64;
+            /* Most chunks have a page or two; 64 pages per column came to 300 MB for a file of
+             * 100,000 columns. */
+            size_t nc = c->pages_cap ? c->pages_cap * 2 : 2;
             struct pq_page *np = realloc(c->pages, nc * sizeof(*np));
             if (np == NULL) {
                 return err_set(e, AE_NOMEM, "out of memory encoding column '%s'", c->name);

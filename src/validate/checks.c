@@ -191,7 +191,9 @@ static bool email_ok(const char *p, size_t n)
 
 /* ---- evaluation -------------------------------------------------------------------------- */
 
-bool vck_eval(struct vcheck *ck, const struct vp_col *pc, const union vp_val *v, uint64_t line)
+/* The yes/no checks, as bool. */
+static bool vck_eval_bool(struct vcheck *ck, const struct vp_col *pc, const union vp_val *v,
+                          uint64_t line)
 {
     bool is_float = pc->type.id == DT_FLOAT32 || pc->type.id == DT_FLOAT64;
     /* pandas counts NaN as missing, so with ignore_na a NaN passes like a null does. */
@@ -223,10 +225,7 @@ bool vck_eval(struct vcheck *ck, const struct vp_col *pc, const union vp_val *v,
         if (ck->rx != NULL) {
             return rx_match(ck->rx, v->s.p, v->s.n); /* same answer as PCRE2, rx.h */
         }
-        /* Values were checked to be UTF-8 already, hence PCRE2_NO_UTF_CHECK. */
-        int rc =
-            pcre2_match(ck->re, (PCRE2_SPTR)v->s.p, v->s.n, 0, PCRE2_NO_UTF_CHECK, ck->md, NULL);
-        return rc >= 0;
+        return false; /* PCRE2: see vck_eval */
     }
     case CK_STARTS: return v->s.n >= ck->litlen && memcmp(v->s.p, ck->lit, ck->litlen) == 0;
     case CK_ENDS:
@@ -259,6 +258,21 @@ bool vck_eval(struct vcheck *ck, const struct vp_col *pc, const union vp_val *v,
     case CK_EMAIL: return email_ok(v->s.p, v->s.n);
     }
     return true;
+}
+
+int vck_eval(struct vcheck *ck, const struct vp_col *pc, const union vp_val *v, uint64_t line)
+{
+    if ((ck->kind == CK_MATCHES || ck->kind == CK_CONTAINS) && ck->rx == NULL) {
+        /* Values were checked to be UTF-8 already, hence PCRE2_NO_UTF_CHECK. A limit hit is no
+         * answer at all: counting it as "no match" gave a verdict astro does not know. */
+        int rc = pcre2_match(ck->re, (PCRE2_SPTR)v->s.p, v->s.n, 0, PCRE2_NO_UTF_CHECK, ck->md,
+                             ck->mctx);
+        if (rc >= 0) {
+            return VCK_PASS;
+        }
+        return rc == PCRE2_ERROR_NOMATCH || rc == PCRE2_ERROR_PARTIAL ? VCK_FAIL : VCK_LIMIT;
+    }
+    return vck_eval_bool(ck, pc, v, line) ? VCK_PASS : VCK_FAIL;
 }
 
 void vck_message(const struct vcheck *ck, char *buf, size_t n, const char *value, size_t vlen)
@@ -441,9 +455,13 @@ static int compile_regex(struct vcheck *ck, const struct cfg_arg *a, uint32_t ex
     /* JIT is an optimisation: when it is unavailable, pcre2_match interprets the pattern. */
     (void)pcre2_jit_compile(ck->re, PCRE2_JIT_COMPLETE);
     ck->md = pcre2_match_data_create_from_pattern(ck->re, NULL);
-    if (ck->md == NULL) {
+    ck->mctx = pcre2_match_context_create(NULL);
+    if (ck->md == NULL || ck->mctx == NULL) {
         return err_set(e, AE_NOMEM, "out of memory compiling a pattern");
     }
+    pcre2_set_match_limit(ck->mctx, VCK_MATCH_LIMIT);
+    pcre2_set_depth_limit(ck->mctx, VCK_DEPTH_LIMIT);
+    pcre2_set_heap_limit(ck->mctx, VCK_HEAP_LIMIT_KIB);
     /* The DFA fast path (about 1 ns per byte against 50-75 ns per value for PCRE2's JIT); PCRE2
      * stays compiled for the patterns rx refuses and has vetted the syntax above. */
     ck->rx = rx_compile(a->value, (extra & PCRE2_ANCHORED) ? RX_ANCHORED : 0);
@@ -458,6 +476,7 @@ static void vck_release(struct vcheck *ck)
     free(ck->seen);
     free(ck->extra_val);
     pcre2_match_data_free(ck->md);
+    pcre2_match_context_free(ck->mctx);
     pcre2_code_free(ck->re);
     rx_free(ck->rx);
     memset(ck, 0, sizeof(*ck));
@@ -766,10 +785,14 @@ int vcol_compile(struct vcolumn *vc, const struct column_spec *cs, locale_t loc,
                            cs->name, (size_t)off, (const char *)msg);
         }
         vc->name_md = pcre2_match_data_create_from_pattern(vc->name_re, NULL);
-        if (vc->name_md == NULL) {
+        vc->name_mctx = pcre2_match_context_create(NULL);
+        if (vc->name_md == NULL || vc->name_mctx == NULL) {
             rc = err_set(e, AE_NOMEM, "out of memory");
             goto fail;
         }
+        pcre2_set_match_limit(vc->name_mctx, VCK_MATCH_LIMIT);
+        pcre2_set_depth_limit(vc->name_mctx, VCK_DEPTH_LIMIT);
+        pcre2_set_heap_limit(vc->name_mctx, VCK_HEAP_LIMIT_KIB);
     }
     if (cs->nchecks > UINT16_MAX) {
         rc = verr_at(e, &cs->loc, "too many checks");
@@ -800,6 +823,7 @@ void vcol_release(struct vcolumn *vc)
     }
     free(vc->checks);
     pcre2_match_data_free(vc->name_md);
+    pcre2_match_context_free(vc->name_mctx);
     pcre2_code_free(vc->name_re);
     memset(vc, 0, sizeof(*vc));
 }

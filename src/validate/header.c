@@ -27,10 +27,19 @@ static int header_fail(struct validator *v, const char *column, const char *chec
     return vemit(v, &f, e);
 }
 
-static bool regex_full_match(struct vcolumn *vc, const char *name)
+/* VCK_PASS when the pattern of regex column vc matches name in full, VCK_FAIL when it does not
+ * (a name that is not UTF-8 included: check_name reports it), VCK_LIMIT when PCRE2 gave up. */
+static int regex_full_match(struct vcolumn *vc, const char *name)
 {
-    int rc = pcre2_match(vc->name_re, (PCRE2_SPTR)name, strlen(name), 0, 0, vc->name_md, NULL);
-    return rc >= 0;
+    int rc =
+        pcre2_match(vc->name_re, (PCRE2_SPTR)name, strlen(name), 0, 0, vc->name_md, vc->name_mctx);
+    if (rc >= 0) {
+        return VCK_PASS;
+    }
+    return rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+                   rc == PCRE2_ERROR_HEAPLIMIT
+               ? VCK_LIMIT
+               : VCK_FAIL;
 }
 
 /* Fills the null-marker fields of o from the spec and column spec (may be NULL). */
@@ -56,7 +65,8 @@ static bool declared(struct validator *v, const char *name)
 {
     for (size_t k = 0; k < v->nvcols; k++) {
         struct vcolumn *vc = &v->vcols[k];
-        if (vc->spec->regex ? regex_full_match(vc, name) : strcmp(vc->spec->name, name) == 0) {
+        if (vc->spec->regex ? regex_full_match(vc, name) == VCK_PASS
+                            : strcmp(vc->spec->name, name) == 0) {
             return true;
         }
     }
@@ -96,11 +106,97 @@ static int add_out(struct validator *v, const char *name, size_t field, struct v
     return 0;
 }
 
+/* A name that reaches the output becomes a column of Parquet files and database tables: it is
+ * checked like a value, and against what those accept (validate.h). */
+static int check_name(struct validator *v, size_t i, const char *name, struct err *e)
+{
+    char msg[1024];
+    char q[160];
+    uint8_t flags = v->header_flags != NULL ? v->header_flags[i] : 0;
+    size_t len = strlen(name);
+    const char *check = "column_name";
+    if (flags & REC_F_NUL) {
+        snprintf(msg, sizeof(msg),
+                 "the name of column %zu holds a NUL byte (after %s): no Parquet reader or "
+                 "database takes it as a column name",
+                 i + 1, vp_quote(q, sizeof(q), name, len, 120));
+    } else if ((flags & REC_F_BAD_ENCODING) || !vp_utf8_valid(name, len)) {
+        check = "encoding";
+        snprintf(msg, sizeof(msg), "the name of column %zu, %s, is not valid %s", i + 1,
+                 vp_quote(q, sizeof(q), name, len, 120),
+                 v->spec->encoding ? v->spec->encoding : "utf-8");
+    } else if (len == 0) {
+        snprintf(msg, sizeof(msg),
+                 "column %zu has an empty name: Parquet files and database tables need a name "
+                 "for every column (name it in the file, or drop it with strict: filter)",
+                 i + 1);
+    } else if (len > VALIDATE_MAX_NAME_BYTES) {
+        snprintf(msg, sizeof(msg),
+                 "the name of column %zu, %s, is %zu bytes long, more than %d: PostgreSQL cuts "
+                 "names to %d bytes, so a load would create or look for another column (shorten "
+                 "it in the file, or drop it with strict: filter)",
+                 i + 1, vp_quote(q, sizeof(q), name, len, 120), len, VALIDATE_MAX_NAME_BYTES,
+                 VALIDATE_MAX_NAME_BYTES);
+    } else {
+        return 0;
+    }
+    return header_fail(v, name, check, msg, e);
+}
+
+struct name_pos {
+    const char *name;
+    size_t i;
+};
+
+static int cmp_name_pos(const void *a, const void *b)
+{
+    const struct name_pos *x = a;
+    const struct name_pos *y = b;
+    int c = strcmp(x->name, y->name);
+    return c != 0 ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* (*out)[i] = the position of the first name equal to header[i] (i itself for a first
+ * occurrence). Sorting keeps a header of 100,000 names to milliseconds, where comparing every
+ * pair took minutes. */
+static int first_occurrences(const char *const *header, size_t n, size_t **out, struct err *e)
+{
+    struct name_pos *np = malloc((n ? n : 1) * sizeof(*np));
+    *out = malloc((n ? n : 1) * sizeof(**out));
+    if (np == NULL || *out == NULL) {
+        free(np);
+        return err_set(e, AE_NOMEM, "out of memory reading the header");
+    }
+    for (size_t i = 0; i < n; i++) {
+        np[i].name = header[i];
+        np[i].i = i;
+    }
+    qsort(np, n, sizeof(*np), cmp_name_pos);
+    for (size_t k = 0; k < n; k++) {
+        size_t first =
+            k > 0 && strcmp(np[k].name, np[k - 1].name) == 0 ? (*out)[np[k - 1].i] : np[k].i;
+        (*out)[np[k].i] = first;
+    }
+    free(np);
+    return 0;
+}
+
 int vheader_map(struct validator *v, const char *const *header, size_t nheader, struct err *e)
 {
     const struct schema *s = &v->spec->schema;
     char msg[1024];
     int rc = 0;
+    if (nheader > VALIDATE_MAX_COLUMNS) {
+        /* Nothing is mapped: the file fails, and its rows are only counted. */
+        snprintf(msg, sizeof(msg),
+                 "the header has %zu columns, more than astro's limit of %d (memory is bounded "
+                 "per column and per thread; split the file into narrower ones)",
+                 nheader, VALIDATE_MAX_COLUMNS);
+        v->outs = calloc(1, sizeof(*v->outs));
+        return v->outs == NULL ? err_set(e, AE_NOMEM, "out of memory reading the header")
+                               : header_fail(v, NULL, "column_count", msg, e);
+    }
+    size_t *firstof = NULL;
     uint8_t *dup = calloc(nheader ? nheader : 1, 1);
     uint8_t *claimed = calloc(nheader ? nheader : 1, 1);
     size_t *pos = malloc((s->ncols ? s->ncols : 1) * sizeof(*pos)); /* exact columns: index */
@@ -109,28 +205,29 @@ int vheader_map(struct validator *v, const char *const *header, size_t nheader, 
         rc = err_set(e, AE_NOMEM, "out of memory reading the header");
         goto out;
     }
+    rc = first_occurrences(header, nheader, &firstof, e);
+    if (rc != 0) {
+        goto out;
+    }
     for (size_t i = 0; i < nheader; i++) {
-        for (size_t j = 0; j < i; j++) {
-            if (!dup[j] && strcmp(header[i], header[j]) == 0) {
-                dup[i] = 1;
-                /* Parquet needs unique names, so a repeated name that would reach the output
-                 * fails whatever unique_column_names says; with unique_column_names: false
-                 * (Pandera's default) an undeclared name that strict: filter drops anyway may
-                 * repeat. */
-                if (!s->unique_column_names && s->strict == STRICT_FILTER &&
-                    !declared(v, header[i])) {
-                    break;
-                }
-                snprintf(msg, sizeof(msg),
-                         "column '%s' appears more than once in the header (positions %zu and "
-                         "%zu); only the first is used",
-                         header[i], j + 1, i + 1);
-                rc = header_fail(v, header[i], "duplicate_column", msg, e);
-                if (rc != 0) {
-                    goto out;
-                }
-                break;
-            }
+        size_t j = firstof[i];
+        if (j == i) {
+            continue;
+        }
+        dup[i] = 1;
+        /* Parquet needs unique names, so a repeated name that would reach the output fails
+         * whatever unique_column_names says; with unique_column_names: false (Pandera's
+         * default) an undeclared name that strict: filter drops anyway may repeat. */
+        if (!s->unique_column_names && s->strict == STRICT_FILTER && !declared(v, header[i])) {
+            continue;
+        }
+        snprintf(msg, sizeof(msg),
+                 "column '%s' appears more than once in the header (positions %zu and %zu); "
+                 "only the first is used",
+                 header[i], j + 1, i + 1);
+        rc = header_fail(v, header[i], "duplicate_column", msg, e);
+        if (rc != 0) {
+            goto out;
         }
     }
     for (size_t k = 0; k < v->nvcols; k++) {
@@ -153,7 +250,20 @@ int vheader_map(struct validator *v, const char *const *header, size_t nheader, 
         size_t first = SIZE_MAX;
         if (vc->spec->regex) {
             for (size_t i = 0; i < nheader; i++) {
-                if (!dup[i] && !claimed[i] && regex_full_match(vc, header[i])) {
+                int m = dup[i] || claimed[i] ? VCK_FAIL : regex_full_match(vc, header[i]);
+                if (m == VCK_LIMIT) {
+                    /* No answer is not "no match": the header fails, naming the pattern. */
+                    snprintf(msg, sizeof(msg),
+                             "the column pattern '%s' hit PCRE2's match limit on the name of "
+                             "column %zu: astro cannot tell whether it matches; simplify the "
+                             "pattern",
+                             vc->spec->name, i + 1);
+                    rc = header_fail(v, header[i], "column_pattern", msg, e);
+                    if (rc != 0) {
+                        goto out;
+                    }
+                }
+                if (m == VCK_PASS) {
                     claimed[i] = 1;
                     if (first == SIZE_MAX) {
                         first = i;
@@ -239,7 +349,13 @@ int vheader_map(struct validator *v, const char *const *header, size_t nheader, 
             goto out;
         }
     }
+    for (size_t c = 0; c < v->nout && rc == 0; c++) {
+        if (v->outs[c].field != VOUT_MISSING) {
+            rc = check_name(v, v->outs[c].field, header[v->outs[c].field], e);
+        }
+    }
 out:
+    free(firstof);
     free(dup);
     free(claimed);
     free(pos);

@@ -147,9 +147,10 @@ static int build_usets(struct validator *v, struct err *e)
     return 0;
 }
 
-int validator_new(struct validator **out, const struct ingest_spec *spec, const char *const *header,
-                  size_t nheader, uint64_t header_line, const struct failure_sink *fs,
-                  struct err *e)
+/* validator_new, with the reader's flags of each header name (NULL: none). */
+static int vnew(struct validator **out, const struct ingest_spec *spec, const char *const *header,
+                const uint8_t *flags, size_t nheader, uint64_t header_line,
+                const struct failure_sink *fs, struct err *e)
 {
     *out = NULL;
     const struct schema *s = &spec->schema;
@@ -175,6 +176,14 @@ int validator_new(struct validator **out, const struct ingest_spec *spec, const 
             validator_free(v);
             return err_set(e, AE_NOMEM, "out of memory");
         }
+    }
+    if (flags != NULL) {
+        v->header_flags = malloc(nheader ? nheader : 1);
+        if (v->header_flags == NULL) {
+            validator_free(v);
+            return err_set(e, AE_NOMEM, "out of memory");
+        }
+        memcpy(v->header_flags, flags, nheader);
     }
     buf_init(&v->scratch, 0);
     /* Unless the schema says otherwise, the first occurrence of a key is kept: it needs no
@@ -229,6 +238,43 @@ fail:
     return rc;
 }
 
+int validator_new(struct validator **out, const struct ingest_spec *spec, const char *const *header,
+                  size_t nheader, uint64_t header_line, const struct failure_sink *fs,
+                  struct err *e)
+{
+    return vnew(out, spec, header, NULL, nheader, header_line, fs, e);
+}
+
+int validator_new_from_record(struct validator **out, const struct ingest_spec *spec,
+                              const struct record_block *rows, size_t row,
+                              const struct failure_sink *fs, struct err *e)
+{
+    *out = NULL;
+    size_t first = rows->row_first[row];
+    size_t n = rows->row_first[row + 1] - first;
+    char **names = calloc(n ? n : 1, sizeof(*names));
+    uint8_t *flags = malloc(n ? n : 1);
+    int rc = names == NULL || flags == NULL ? err_set(e, AE_NOMEM, "out of memory") : 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const struct record_field *f = &rows->fields[first + i];
+        /* A name holding a NUL is cut there, and flagged: vheader_map fails it. */
+        names[i] = strndup(f->p, f->len);
+        flags[i] = f->flags;
+        if (names[i] == NULL) {
+            rc = err_set(e, AE_NOMEM, "out of memory");
+        }
+    }
+    if (rc == 0) {
+        rc = vnew(out, spec, (const char *const *)names, flags, n, rows->line[row], fs, e);
+    }
+    for (size_t i = 0; names != NULL && i < n; i++) {
+        free(names[i]);
+    }
+    free(names);
+    free(flags);
+    return rc;
+}
+
 void validator_free(struct validator *v)
 {
     if (v == NULL) {
@@ -262,6 +308,7 @@ void validator_free(struct validator *v)
         }
         free(v->header);
     }
+    free(v->header_flags);
     free(v->fails);
     free(v->skip);
     vblock_free(v->own_block);
@@ -409,9 +456,10 @@ static int run_column(struct validator *v, size_t c, const struct record_block *
         const struct record_field *f = out_field(o, in, i);
         const char *p = f->p;
         size_t len = f->len;
-        if (f->flags & REC_F_BAD_ENCODING) {
+        if (f->flags & (REC_F_BAD_ENCODING | REC_F_NUL)) {
+            enum vf_kind kind = (f->flags & REC_F_BAD_ENCODING) ? VF_ENCODING : VF_NUL_BYTE;
             rc = put_null(out, c, row, o->st);
-            rc = rc ? rc : rec(v, i, (uint32_t)c, VF_ENCODING, 0, 0, 0);
+            rc = rc ? rc : rec(v, i, (uint32_t)c, kind, 0, 0, 0);
             out->row_ok[row] = 0;
             if (rc != 0) {
                 return rc;
@@ -476,9 +524,10 @@ static int run_column(struct validator *v, size_t c, const struct record_block *
         }
         rc = put_value(out, c, row, &val, o->st);
         for (size_t k = 0; k < nchecks && rc == 0; k++) {
-            if (!vck_eval(&checks[k], pc, &val, in->line[i])) {
+            int verdict = vck_eval(&checks[k], pc, &val, in->line[i]);
+            if (verdict != VCK_PASS) {
                 bool warn = checks[k].spec->raise_warning;
-                rc = rec(v, i, (uint32_t)c, VF_CHECK, warn, k, 0);
+                rc = rec(v, i, (uint32_t)c, VF_CHECK, warn, k, verdict == VCK_LIMIT);
                 if (!warn) {
                     out->row_ok[row] = 0;
                 }
@@ -882,6 +931,24 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
                  vp_quote(q, sizeof(q), fld->p, fld->len, 120),
                  v->spec->encoding ? v->spec->encoding : "utf-8");
         break;
+    case VF_NUL_BYTE: {
+        snprintf(check, sizeof(check), "nul_byte");
+        const char *z = memchr(fld->p, 0, fld->len);
+        snprintf(msg, sizeof(msg),
+                 "the value holds a NUL byte (byte %zu of %zu): no SQL database keeps one in "
+                 "text (PostgreSQL refuses it, other tools cut the value there), so the value "
+                 "fails here rather than at the load",
+                 z != NULL ? (size_t)(z - fld->p) + 1 : (size_t)0, (size_t)fld->len);
+        break;
+    }
+    case VF_QUOTING:
+        snprintf(check, sizeof(check), "quoting");
+        f.warning = true;
+        snprintf(msg, sizeof(msg),
+                 "a quoted field has text after its closing quote (`\"ab\"c` is read as `abc`): "
+                 "probably a quote inside the field that should have been doubled; the record was "
+                 "read leniently, so check its values");
+        break;
     case VF_NULL:
         snprintf(check, sizeof(check), "not_nullable");
         const char *tp = fld->p;
@@ -914,7 +981,15 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
             f.value = NULL;
             f.value_len = 0;
         }
-        if (ck->spec->error != NULL) {
+        if (vf->aux != 0) {
+            /* Not a verdict on the value: the pattern is too costly for it. */
+            snprintf(msg, sizeof(msg),
+                     "the pattern of %s hit PCRE2's match limit on %s (%d steps, depth %d): "
+                     "astro cannot tell whether it matches, so the row fails; simplify the "
+                     "pattern (nested quantifiers, lookarounds and backreferences backtrack)",
+                     ck->label, vp_quote(q, sizeof(q), f.value, f.value_len, 120), VCK_MATCH_LIMIT,
+                     VCK_DEPTH_LIMIT);
+        } else if (ck->spec->error != NULL) {
             snprintf(msg, sizeof(msg), "%s", ck->spec->error);
         } else {
             vck_message(ck, msg, sizeof(msg), f.value, f.value_len);
@@ -1077,7 +1152,7 @@ static int type_keys(struct validator *v, size_t c, const struct record_block *i
         const struct record_field *f = out_field(o, in, i);
         const char *p = f->p;
         size_t len = f->len;
-        bool null = v->skip[r] || (f->flags & REC_F_BAD_ENCODING);
+        bool null = v->skip[r] || (f->flags & (REC_F_BAD_ENCODING | REC_F_NUL));
         bool filled = false;
         if (!null && is_str) {
             null = !(f->flags & REC_F_QUOTED) && (len == 0 || (o->nv_lens && is_marker(o, p, len)));
@@ -1090,8 +1165,8 @@ static int type_keys(struct validator *v, size_t c, const struct record_block *i
             len = tl;
         }
         union vp_val val;
-        if (null && !v->skip[r] && !(f->flags & REC_F_BAD_ENCODING) && o->vc != NULL &&
-            o->vc->has_default) {
+        if (null && !v->skip[r] && !(f->flags & (REC_F_BAD_ENCODING | REC_F_NUL)) &&
+            o->vc != NULL && o->vc->has_default) {
             val = o->vc->defval;
             null = false;
             filled = true;
@@ -1148,13 +1223,17 @@ int validator_prepass(struct validator *v, const struct record_block *in, size_t
                        VALIDATE_BATCH_ROWS);
     }
     int rc = block_room(v, n);
+    if (rc == 0 && v->pbatch_ready && v->pbatch.cap < n) {
+        batch_release(&v->pbatch); /* sized for the rows of a block (fewer for a wide file) */
+        v->pbatch_ready = false;
+    }
     if (rc == 0 && !v->pbatch_ready) {
         struct dtype_info *types = calloc(v->nout ? v->nout : 1, sizeof(*types));
         rc = types == NULL ? AE_NOMEM : 0;
         for (size_t c = 0; c < v->nout && rc == 0; c++) {
             types[c] = v->outs[c].pc.type;
         }
-        rc = rc ? rc : batch_init(&v->pbatch, types, v->nout, VALIDATE_BATCH_ROWS);
+        rc = rc ? rc : batch_init(&v->pbatch, types, v->nout, n);
         free(types);
         v->pbatch_ready = rc == 0;
     }
@@ -1305,8 +1384,8 @@ int validator_clone(struct validator **out, const struct validator *v, struct er
 {
     /* The same spec and header, compiled again: its own regex match data and unique_values_eq
      * state. Header failures are counted by the clone and emitted only by v. */
-    int rc = validator_new(out, v->spec, (const char *const *)v->header, v->nheader, v->header_line,
-                           NULL, e);
+    int rc = vnew(out, v->spec, (const char *const *)v->header, v->header_flags, v->nheader,
+                  v->header_line, NULL, e);
     if (rc == 0) {
         (*out)->dup_mode = VDUP_EXCLUDE_FIRST; /* clones never run the unique pass */
     }
@@ -1345,6 +1424,9 @@ int validator_run_local(struct validator *w, const struct record_block *in, size
             /* Its values mean nothing (a quote swallowed fields, or fields are missing). */
             rc = rec(w, i, UINT32_MAX, (enum vf_kind)kind, 0, 0, aux);
             w->skip[r] = 1;
+        } else if (in->row_flags != NULL && (in->row_flags[i] & REC_R_LOOSE_QUOTE)) {
+            /* `"p"q` on one line: read as `pq`, leniently; the row stays valid. */
+            rc = rec(w, i, UINT32_MAX, VF_QUOTING, 1, 0, 0);
         }
         if (w->skip[r]) {
             out->row_ok[base + r] = 0;
@@ -1556,8 +1638,9 @@ int validator_commit(struct validator *v, struct vblock *vb, const struct record
         /* Stop at the row of the first error (warnings do not stop): that row's cases are all
          * reported, later rows are neither counted nor handed on. */
         for (size_t k = 0; k < v->nfails; k++) {
-            bool warn = (v->fails[k].kind == VF_CHECK || v->fails[k].kind == VF_CHECK_NULL) &&
-                        v->fails[k].status != 0;
+            bool warn = v->fails[k].kind == VF_QUOTING ||
+                        ((v->fails[k].kind == VF_CHECK || v->fails[k].kind == VF_CHECK_NULL) &&
+                         v->fails[k].status != 0);
             if (warn) {
                 continue;
             }

@@ -34,7 +34,16 @@
  *   19xx). Dates are real proleptic Gregorian dates in years 0001..9999. decimal(p,s): exact,
  *   [+-]digits[.digits], at most p-s integer digits, extra fractional digits only if zeros.
  *   str: valid UTF-8. A field the reader flagged REC_F_BAD_ENCODING fails with check "encoding"
- *   in any column.
+ *   in any column, and one flagged REC_F_NUL (a NUL byte) with check "nul_byte" in any column,
+ *   always: no SQL database keeps a NUL in text (PostgreSQL refuses the load, other tools cut
+ *   the value), so the file fails at validation, with its line, rather than at the load.
+ * - Quoting. A one-line record with text after a closing quote (`"p"q`, read as `pq`: csv.h) is
+ *   emitted once as a warning with check "quoting" (row-level, no column); the row stays valid.
+ * - Patterns. str_matches / str_contains patterns that PCRE2 runs (those rx.h refuses) have
+ *   explicit match, depth and heap limits (vinternal.h VCK_*): a value on which PCRE2 gives up
+ *   fails the check with a message saying the pattern hit its limit (not "does not match"); a
+ *   regex: true column's pattern that hits a limit on a header name fails the header with check
+ *   "column_pattern".
  * - Rows. A record whose field count differs from the header fails once with check
  *   "field_count" and its values are not checked; a REC_R_UNTERMINATED record fails once with
  *   "unterminated_quote" (its last field swallowed the rest of the file) and is not checked
@@ -132,9 +141,29 @@ struct validator;
  * repeated undeclared name that strict: filter drops is no failure; every other repeated name fails
  * (Parquet needs unique names). Fails (AE_CONFIG) when the schema does not compile (see
  * validate_schema_check), or AE_NOMEM, or with the sink's error. */
+/* The most columns a header may have: a wider file fails with check "column_count" on its header
+ * line (memory is bounded per column and thread, and by this limit). */
+#define VALIDATE_MAX_COLUMNS 100000
+
 int validator_new(struct validator **out, const struct ingest_spec *spec, const char *const *header,
                   size_t nheader, uint64_t header_line, const struct failure_sink *fs,
                   struct err *e) ASTRO_WUR;
+
+/* As validator_new, for a file whose header is record row of rows (as the reader gave it, with
+ * each field's flags). Header names are checked like values, and more, because they become
+ * column names in Parquet files and database tables: a name that reaches the output (a declared
+ * column, or an undeclared one under strict: false) fails the header when it is empty
+ * ("column_name"), holds a NUL byte ("column_name"), is not valid in the file's encoding
+ * ("encoding", as a value would), or is longer than VALIDATE_MAX_NAME_BYTES ("column_name":
+ * PostgreSQL cuts identifiers to 63 bytes, so a load would create or look for another column);
+ * each failure has the header's line and the column's position in its message. Names that
+ * strict: true refuses (column_in_schema) or strict: filter drops are not checked again. */
+int validator_new_from_record(struct validator **out, const struct ingest_spec *spec,
+                              const struct record_block *rows, size_t row,
+                              const struct failure_sink *fs, struct err *e) ASTRO_WUR;
+
+/* The longest column name astro accepts, in bytes: PostgreSQL's NAMEDATALEN - 1. */
+#define VALIDATE_MAX_NAME_BYTES 63
 
 /* True when the header had a failure (the file can no longer pass). */
 bool validator_header_failed(const struct validator *v);

@@ -51,6 +51,7 @@ struct vcheck {
     int64_t len_min, len_max; /* str_length; -1 = no bound */
     pcre2_code *re;
     pcre2_match_data *md; /* allocated once per check: matching allocates nothing */
+    pcre2_match_context *mctx; /* owned: the VCK_* limits */
     struct rx *rx;        /* owned (rx.h): DFA answering like re, NULL when rx refused it */
     /* unique_values_eq state over the whole file */
     uint8_t *seen; /* owned, nset flags */
@@ -71,6 +72,7 @@ struct vcolumn {
     union vp_val defval; /* str: points at the spec's text */
     pcre2_code *name_re; /* regex: true columns (full match) */
     pcre2_match_data *name_md;
+    pcre2_match_context *name_mctx; /* owned: the VCK_* limits */
 };
 
 /* Compiles column cs (checks typed against its dtype, format, regex name). loc is a "C" locale
@@ -78,9 +80,20 @@ struct vcolumn {
 int vcol_compile(struct vcolumn *vc, const struct column_spec *cs, locale_t loc, struct err *e);
 void vcol_release(struct vcolumn *vc);
 
-/* Evaluates a check on a non-null value (for str, v->s is the field's text). True = passes.
+/* PCRE2's limits for str_matches / str_contains, set explicitly so that a value costs bounded
+ * time whatever the library's build defaults: backtracking steps, backtracking depth (the
+ * interpreter; JIT ignores it) and heap in KiB. */
+#define VCK_MATCH_LIMIT 1000000
+#define VCK_DEPTH_LIMIT 10000
+#define VCK_HEAP_LIMIT_KIB 16384
+
+/* What vck_eval says of a value. */
+enum { VCK_FAIL = 0, VCK_PASS = 1, VCK_LIMIT = 2 /* the pattern hit a PCRE2 limit: no verdict */ };
+
+/* Evaluates a check on a non-null value (for str, v->s is the field's text): VCK_PASS, VCK_FAIL,
+ * or VCK_LIMIT when PCRE2 gave up on a limit (the value is then neither a match nor a non-match).
  * Updates unique_values_eq state (line is the row's line). */
-bool vck_eval(struct vcheck *ck, const struct vp_col *pc, const union vp_val *v, uint64_t line);
+int vck_eval(struct vcheck *ck, const struct vp_col *pc, const union vp_val *v, uint64_t line);
 
 /* The default failure message of ck for value (NULL for a null value). */
 void vck_message(const struct vcheck *ck, char *buf, size_t n, const char *value, size_t vlen);
@@ -134,6 +147,8 @@ enum vf_kind {
     VF_UNTERMINATED,
     VF_RECORD_LINES, /* a record spanning more than max_record_lines lines */
     VF_ENCODING,
+    VF_NUL_BYTE, /* a field holding a NUL byte (REC_F_NUL) */
+    VF_QUOTING,  /* a warning: text after a closing quote (REC_R_LOOSE_QUOTE, one line) */
     VF_NULL,
     VF_DTYPE,
     VF_CHECK,
@@ -152,7 +167,8 @@ struct vfail {
     uint8_t kind;
     uint8_t status; /* VP_* status (VF_DTYPE) or 1 = warning (VF_CHECK*) */
     uint64_t aux;   /* VF_FIELD_COUNT: fields found; VF_*UNIQUE: line of the first occurrence;
-                       VF_RECORD_LINES: lines spanned */
+                       VF_RECORD_LINES: lines spanned; VF_CHECK*: 1 when the pattern hit
+                       PCRE2's match limit (no verdict on the value) */
 };
 
 struct validator {
@@ -167,6 +183,7 @@ struct validator {
     size_t nusets;
     size_t nheader;
     char **header; /* owned copy of the header names, for validator_clone */
+    uint8_t *header_flags; /* owned: the reader's REC_F_* flags of each name, or NULL */
     uint64_t header_line;
     bool header_failed;
     bool finished;

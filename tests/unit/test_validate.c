@@ -699,6 +699,27 @@ static void test_check_in_range_and_sets(void **state)
                              "[3, 1, 2]\n");
 }
 
+/* A pattern only PCRE2 runs (a lookahead) that backtracks past its match limit on a value: the
+ * value is not counted as "no match" (a verdict astro does not know) but fails with a message
+ * saying the pattern hit the limit; a value it can decide is judged as usual, in bounded time. */
+static void test_check_regex_limit(void **state)
+{
+    (void)state;
+    char ok[64];
+    char out[4096];
+    struct cfg_arg p = arg(NULL, "^(a+)+(?=b)");
+    struct check_spec m = chk("str_matches", &p, 1);
+    const char *v[] = {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaac", "aab", "c"};
+    run_check(T(DT_STR), &m, v, 3, ok, out, sizeof(out));
+    assert_string_equal(ok, "010");
+    assert_non_null(strstr(out,
+                           "2|x|str_matches('^(a+)+(?=b)')|aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                           "aac|the pattern of str_matches('^(a+)+(?=b)') hit PCRE2's match "
+                           "limit on "));
+    assert_non_null(strstr(out, "4|x|str_matches('^(a+)+(?=b)')|c|'c' does not match the pattern "
+                                "'^(a+)+(?=b)'\n"));
+}
+
 static void test_check_strings(void **state)
 {
     (void)state;
@@ -1150,6 +1171,7 @@ int main(void)
         cmocka_unit_test(test_check_comparisons),
         cmocka_unit_test(test_check_in_range_and_sets),
         cmocka_unit_test(test_check_strings),
+        cmocka_unit_test(test_check_regex_limit),
         cmocka_unit_test(test_check_options),
         cmocka_unit_test(test_unique_across_batches),
         cmocka_unit_test(test_unique_spilled_same),

@@ -41,13 +41,14 @@ static struct column_spec col(const char *name, enum dtype id, bool nullable)
     return c;
 }
 
-/* Reads the file text through the CSV reader max_rows records at a time and validates it. */
-static void run_file(const char *text, const struct ingest_spec *s, size_t max_rows, FILE *jsonl,
-                     struct validate_counts *counts, struct batch *keep_first)
+/* Reads the file text (len bytes) through the CSV reader max_rows records at a time and
+ * validates it, the header taken from the reader's first record as the engine does. */
+static void run_file_n(const char *text, size_t len, const struct ingest_spec *s, size_t max_rows,
+                       FILE *jsonl, struct validate_counts *counts, struct batch *keep_first)
 {
     FILE *src = tmpfile();
     assert_non_null(src);
-    assert_int_equal(fwrite(text, 1, strlen(text), src), strlen(text));
+    assert_int_equal(fwrite(text, 1, len, src), len);
     fflush(src);
     rewind(src);
     struct err e;
@@ -60,18 +61,11 @@ static void run_file(const char *text, const struct ingest_spec *s, size_t max_r
     memset(&rows, 0, sizeof(rows));
     assert_int_equal(csv_reader_next(r, &rows, max_rows, &e), 0);
     assert_true(rows.nrows > 0);
-    size_t nh = rows.row_first[1] - rows.row_first[0];
-    char *names[16];
-    assert_true(nh <= 16);
-    for (size_t k = 0; k < nh; k++) {
-        names[k] = strndup(rows.fields[k].p, rows.fields[k].len);
-    }
     struct report *rep = NULL;
     assert_int_equal(report_new(&rep, jsonl, "t.csv", &e), 0);
     struct failure_sink fs = report_sink(rep);
     struct validator *v = NULL;
-    assert_int_equal(validator_new(&v, s, (const char *const *)names, nh, rows.line[0], &fs, &e),
-                     0);
+    assert_int_equal(validator_new_from_record(&v, s, &rows, 0, &fs, &e), 0);
     struct dtype_info types[16];
     size_t nc = validator_out_ncols(v);
     for (size_t c = 0; c < nc; c++) {
@@ -99,9 +93,6 @@ static void run_file(const char *text, const struct ingest_spec *s, size_t max_r
     }
     assert_int_equal(validator_finish(v, &e), 0);
     validator_counts(v, counts);
-    for (size_t k = 0; k < nh; k++) {
-        free(names[k]);
-    }
     batch_release(&b);
     validator_free(v);
     report_free(rep);
@@ -109,6 +100,12 @@ static void run_file(const char *text, const struct ingest_spec *s, size_t max_r
     csv_reader_free(r);
     source_free(in);
     fclose(src);
+}
+
+static void run_file(const char *text, const struct ingest_spec *s, size_t max_rows, FILE *jsonl,
+                     struct validate_counts *counts, struct batch *keep_first)
+{
+    run_file_n(text, strlen(text), s, max_rows, jsonl, counts, keep_first);
 }
 
 static void test_reader_to_jsonl(void **state)
@@ -209,11 +206,117 @@ static void test_unique_many_blocks(void **state)
     free(text);
 }
 
+/* Header names are checked like values (issue 16, points 4-6): a name that reaches the output
+ * fails when it is empty, not UTF-8, longer than 63 bytes or holds a NUL; a name strict: filter
+ * would drop is not checked. */
+static void test_header_names(void **state)
+{
+    (void)state;
+    struct column_spec cols[1] = {col("id", DT_INT64, false)};
+    struct ingest_spec s;
+    memset(&s, 0, sizeof(s));
+    s.schema.cols = cols;
+    s.schema.ncols = 1;
+    s.schema.strict = STRICT_FALSE;
+    /* Column 4's name is 64 bytes long, column 7's 63. */
+    static const char text[] =
+        "id,,b\xff,"
+        "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn,z\0z,ok,"
+        "n63nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn\n"
+        "1,2,3,4,5,6,7\n";
+    FILE *jl = tmpfile();
+    struct validate_counts c;
+    run_file_n(text, sizeof(text) - 1, &s, 100, jl, &c, NULL);
+    char *out = slurp(jl);
+    assert_int_equal(c.failure_cases, 4);
+    assert_non_null(strstr(out,
+                           "\"line\":1,\"column\":\"\",\"check\":\"column_name\",\"value\":null,"
+                           "\"message\":\"column 2 has an empty name"));
+    assert_non_null(strstr(out, "\"check\":\"encoding\",\"value\":null,\"message\":\"the name of "
+                                "column 3, 'b\\u00ff', is not valid utf-8\""));
+    assert_non_null(strstr(out,
+                           "\"message\":\"the name of column 4, 'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+                           "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn', is 64 bytes long, more than "
+                           "63: PostgreSQL cuts names to 63 bytes"));
+    assert_non_null(strstr(out, "\"column\":\"z\",\"check\":\"column_name\",\"value\":null,"
+                                "\"message\":\"the name of column 5 holds a NUL byte"));
+    assert_null(strstr(out, "column 7")); /* 63 bytes is the limit, not past it */
+    free(out);
+    fclose(jl);
+    /* strict: filter drops the undeclared names: nothing to check, the file passes. */
+    s.schema.strict = STRICT_FILTER;
+    jl = tmpfile();
+    run_file_n(text, sizeof(text) - 1, &s, 100, jl, &c, NULL);
+    assert_int_equal(c.failure_cases, 0);
+    assert_int_equal(c.rows_valid, 1);
+    fclose(jl);
+}
+
+/* A spec of two columns: id (int64) and s (nullable str). */
+static void id_s_spec(struct ingest_spec *s, struct column_spec cols[2])
+{
+    cols[0] = col("id", DT_INT64, false);
+    cols[1] = col("s", DT_STR, true);
+    memset(s, 0, sizeof(*s));
+    s->schema.cols = cols;
+    s->schema.ncols = 2;
+}
+
+/* A NUL byte in a value fails its row (check nul_byte), in any column and whether the field was
+ * quoted or not; the reader flags only the fields that hold one. */
+static void test_nul_values(void **state)
+{
+    (void)state;
+    struct column_spec cols[2];
+    struct ingest_spec s;
+    id_s_spec(&s, cols);
+    static const char text[] = "id,s\n1,a\0b\n2,ok\n3,\"q\0\"\n4\0,x\n";
+    FILE *jl = tmpfile();
+    struct validate_counts c;
+    run_file_n(text, sizeof(text) - 1, &s, 100, jl, &c, NULL);
+    char *out = slurp(jl);
+    assert_int_equal(c.rows_read, 4);
+    assert_int_equal(c.rows_valid, 1);
+    assert_int_equal(c.failure_cases, 3);
+    assert_non_null(strstr(out,
+                           "\"line\":2,\"column\":\"s\",\"check\":\"nul_byte\",\"value\":"
+                           "\"a\\u0000b\",\"message\":\"the value holds a NUL byte (byte 2 of 3)"));
+    assert_non_null(strstr(out, "\"line\":4,\"column\":\"s\",\"check\":\"nul_byte\""));
+    assert_non_null(strstr(out, "\"line\":5,\"column\":\"id\",\"check\":\"nul_byte\""));
+    free(out);
+    fclose(jl);
+}
+
+/* Text after a closing quote on one line (`"p"q`, read as `pq`) is a warning (check quoting): the
+ * row stays valid and the file passes. */
+static void test_loose_quote_warning(void **state)
+{
+    (void)state;
+    struct column_spec cols[2];
+    struct ingest_spec s;
+    id_s_spec(&s, cols);
+    FILE *jl = tmpfile();
+    struct validate_counts c;
+    run_file("id,s\n1,\"p\"q\n2,\"ok\"\n", &s, 100, jl, &c, NULL);
+    char *out = slurp(jl);
+    assert_int_equal(c.rows_valid, 2);
+    assert_int_equal(c.failure_cases, 0);
+    assert_int_equal(c.warnings, 1);
+    assert_non_null(strstr(out, "{\"file\":\"t.csv\",\"line\":2,\"column\":null,\"check\":"
+                                "\"quoting\",\"value\":null,\"message\":\"a quoted field has text "
+                                "after its closing quote"));
+    assert_non_null(strstr(out, "\"raw\":\"1,\\\"p\\\"q\",\"level\":\"warning\"}"));
+    assert_null(strstr(out, "\"line\":3"));
+    free(out);
+    fclose(jl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_reader_to_jsonl),
-        cmocka_unit_test(test_unique_many_blocks),
+        cmocka_unit_test(test_reader_to_jsonl),     cmocka_unit_test(test_unique_many_blocks),
+        cmocka_unit_test(test_header_names),        cmocka_unit_test(test_nul_values),
+        cmocka_unit_test(test_loose_quote_warning),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
