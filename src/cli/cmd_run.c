@@ -75,15 +75,31 @@ int cmd_run(const struct cli_globals *g, int argc, char **argv)
     int lock = -1;
     char *log_path = NULL;
     log_init(&lg, stderr, g->level, g->log_json);
-    if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
-        bool help = argc == 2 && strcmp(argv[1], "--help") == 0;
-        fputs("usage: astro [global options] run [RUN_ID]\n"
+    const char *wanted = NULL;
+    bool reload = false, usage = false, help = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--reload") == 0) {
+            reload = true;
+        } else if (strcmp(argv[i], "--help") == 0) {
+            help = true;
+        } else if (argv[i][0] == '-' || wanted != NULL) {
+            usage = true;
+        } else {
+            wanted = argv[i];
+        }
+    }
+    if (usage || help) {
+        fputs("usage: astro [global options] run [--reload] [RUN_ID]\n"
               "\n"
               "Executes the pipeline's steps (load, sql, exec) for an ingested run, in order, and\n"
               "marks it completed. Running it again resumes at the first step not done. Without\n"
-              "RUN_ID: the newest run that is ingested or failed while running its steps.\n",
-              help ? stdout : stderr);
-        return help ? 0 : AE_CONFIG;
+              "RUN_ID: the newest run that is ingested or failed while running its steps.\n"
+              "\n"
+              "  --reload   run every step again (a completed run too) and load every file, even\n"
+              "             one astro_checkpoints holds with the same schema; its checkpoint row is\n"
+              "             rewritten, and mode append adds its rows a second time\n",
+              help && !usage ? stdout : stderr);
+        return help && !usage ? 0 : AE_CONFIG;
     }
     int rc = project_open(&p, g->config_path, &e);
     if (rc == 0) {
@@ -95,7 +111,7 @@ int cmd_run(const struct cli_globals *g, int argc, char **argv)
     char id[RUN_ID_LEN + 1] = "";
     rc = run_lock_working(p.working, &lock, &e);
     if (rc == 0) {
-        rc = pick_run(&p, argc == 2 ? argv[1] : NULL, id, &e);
+        rc = pick_run(&p, wanted, id, &e);
     }
     run_unlock(lock);
     lock = -1;
@@ -114,7 +130,7 @@ int cmd_run(const struct cli_globals *g, int argc, char **argv)
     if (rc != 0) {
         goto out;
     }
-    if (run_record_status(&rec) == RUN_STATUS_COMPLETED) {
+    if (run_record_status(&rec) == RUN_STATUS_COMPLETED && !reload) {
         log_msg(&lg, LOG_INFO, NULL, "run %s is already completed", id);
         printf("%s\n", id);
         goto out;
@@ -136,6 +152,7 @@ int cmd_run(const struct cli_globals *g, int argc, char **argv)
         .log = &lg,
         .run_id = rec.id,
         .run_dir = rec.dir,
+        .reload = reload,
     };
     rc = steps_run(&env, &e);
     if (rc == 0) {

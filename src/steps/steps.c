@@ -76,18 +76,8 @@ static int run_load(const struct steps_env *env, const struct step_spec *st, int
                        env->run_id);
     }
     const char *table = st->table ? st->table : st->dataset;
-    bool done = false;
-    int rc = load_checkpointed(t, st->dataset, sha, table, &done, e);
-    if (rc != 0) {
-        return rc;
-    }
-    if (done) {
-        *skipped = true;
-        log_msg(env->log, LOG_INFO, st->name,
-                "already loaded: %s (sha256 %.12s...) is checkpointed in target %s, table %s",
-                st->dataset, sha, t->name, table);
-        return 0;
-    }
+    const char *fp = json_string_value(json_object_get(f, "schema_fingerprint"));
+    int rc = 0;
     char *path = fs_join(env->run_dir, output);
     struct pq_reader *r = NULL;
     struct batch b;
@@ -116,6 +106,9 @@ static int run_load(const struct steps_env *env, const struct step_spec *st, int
         cols[i] = *pq_reader_column(r, i);
         types[i] = cols[i].type;
     }
+    if (fp == NULL) {
+        fp = pq_reader_kv(r, "astro.schema_fingerprint");
+    }
     rc = batch_init(&b, types, n, LOAD_BATCH_ROWS);
     if (rc != 0) {
         rc = err_set(e, AE_NOMEM, "out of memory");
@@ -131,6 +124,8 @@ static int run_load(const struct steps_env *env, const struct step_spec *st, int
         .run_id = env->run_id,
         .dataset = st->dataset,
         .source_sha256 = sha,
+        .schema_fingerprint = fp,
+        .reload = env->reload,
         .renames = (const char *const *)st->renames,
         .nrenames = st->nrenames,
         .result = &res,
@@ -140,6 +135,19 @@ static int run_load(const struct steps_env *env, const struct step_spec *st, int
         goto out;
     }
     open = true;
+    if (res.skipped) {
+        /* Checkpointed with this schema: nothing to read. */
+        open = false;
+        rc = sink_commit(&sink, NULL, e);
+        if (rc == 0) {
+            *skipped = true;
+            log_msg(env->log, LOG_INFO, st->name,
+                    "already loaded: %s (sha256 %.12s...) is checkpointed in target %s, table %s "
+                    "with the same schema (astro run --reload loads it again)",
+                    st->dataset, sha, t->name, table);
+        }
+        goto out;
+    }
     for (;;) {
         batch_reset(&b);
         rc = pq_reader_next(r, &b, e);
@@ -327,7 +335,7 @@ int steps_run(const struct steps_env *env, struct err *e)
         if (rc != 0) {
             return rc;
         }
-        if (status == STEP_STATUS_DONE || status == STEP_STATUS_SKIPPED) {
+        if (!env->reload && (status == STEP_STATUS_DONE || status == STEP_STATUS_SKIPPED)) {
             log_msg(env->log, LOG_INFO, st->name, "already %s in an earlier session",
                     step_status_name(status));
             continue;
