@@ -415,7 +415,8 @@ static int create_run(struct delivery *in, const char *source_dir, int *run_lock
         if (nopen > 0) {
             rc = err_set(e, AE_BUSY,
                          "execution_mode is serial and %zu run(s) are not completed: %s; finish "
-                         "them with `astro run RUN_ID` first",
+                         "them with `astro run RUN_ID` first, or give one up with `astro runs "
+                         "abandon RUN_ID --reason TEXT`",
                          nopen, open_runs.data ? open_runs.data : "");
             buf_release(&open_runs);
             goto out;
