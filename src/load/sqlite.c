@@ -40,46 +40,6 @@ static const char *sqlite_type_name(struct dtype_info t, char *buf, size_t n)
 
 /* ------------------------------------------------------------------ value text */
 
-/* Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's civil_from_days: eras of
- * 400 years, 146097 days each, counted from 0000-03-01). */
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2 ? 1 : 0);
-}
-
-static int fmt_date(char *out, size_t n, int64_t days)
-{
-    int64_t y;
-    unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
-    return snprintf(out, n, "%04" PRId64 "-%02u-%02u", y, m, d);
-}
-
-static int fmt_timestamp(char *out, size_t n, int64_t us, bool utc)
-{
-    int64_t days = us / 86400000000LL;
-    int64_t rem = us % 86400000000LL;
-    if (rem < 0) {
-        rem += 86400000000LL;
-        days -= 1;
-    }
-    int64_t y;
-    unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
-    int64_t secs = rem / 1000000;
-    return snprintf(out, n, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02d.%06d%s", y, m, d,
-                    (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60),
-                    (int)(rem % 1000000), utc ? "Z" : "");
-}
-
 /* The exact decimal text of unscaled value v with scale digits after the point: "-12.30",
  * "0.05", "7". out holds at least 48 bytes (38 digits, sign, point, leading zero). */
 static size_t fmt_decimal(char *out, __int128 v, unsigned scale)
@@ -468,12 +428,12 @@ static int sq_bind(struct sqlite_load *l, const struct batch *b, size_t c, size_
         case DT_FLOAT32:
         case DT_FLOAT64: src = sqlite3_bind_double(l->ins, p, col->v.f64[r]); break;
         case DT_DATE:
-            fmt_date(tmp, sizeof(tmp), col->v.i64[r]);
+            dtype_format_time(tmp, sizeof(tmp), DT_DATE, col->v.i64[r]);
             src = sqlite3_bind_text(l->ins, p, tmp, -1, SQLITE_TRANSIENT);
             break;
         case DT_TIMESTAMP:
         case DT_TIMESTAMP_TZ:
-            fmt_timestamp(tmp, sizeof(tmp), col->v.i64[r], col->type.id == DT_TIMESTAMP_TZ);
+            dtype_format_time(tmp, sizeof(tmp), col->type.id, col->v.i64[r]);
             src = sqlite3_bind_text(l->ins, p, tmp, -1, SQLITE_TRANSIENT);
             break;
         case DT_DECIMAL:
