@@ -6,6 +6,8 @@
  */
 #include "load/load_int.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -307,4 +309,14 @@ int load_column_unfilled_err(struct err *e, const struct load_state *s, const ch
                    "schema: drop it (create: true makes it again), alter the column, or load into "
                    "a new table",
                    s->target, kind, where[0] != '\0' ? " " : "", where, column, s->table);
+}
+
+const char *load_line_text(char *buf, size_t n, uint64_t line)
+{
+    if (line == 0) {
+        snprintf(buf, n, "a line that is not recorded");
+    } else {
+        snprintf(buf, n, "line %" PRIu64, line);
+    }
+    return buf;
 }

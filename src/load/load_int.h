@@ -109,6 +109,10 @@ int load_column_type_err(struct err *e, const struct load_state *s, const char *
 int load_column_unfilled_err(struct err *e, const struct load_state *s, const char *kind,
                              const char *where, const char *column);
 
+/* A row's source line for messages, from batch.line (0: not known): "line 14", or "a line that
+ * is not recorded". Writes into buf (at least 32 bytes) and returns it. */
+const char *load_line_text(char *buf, size_t n, uint64_t line);
+
 /* Sets s->sha from s->file->sha256 at commit (a watch load). AE_NOMEM. */
 int load_state_take_sha(struct load_state *s, struct err *e) ASTRO_WUR;
 

@@ -33,6 +33,7 @@
  */
 #include "load/load.h"
 #include "load/load_int.h"
+#include "sink/linemap.h"
 
 #include <libpq-fe.h>
 
@@ -91,6 +92,7 @@ struct pg_load {
     enum pg_enc *enc;
     struct buf data; /* COPY bytes not sent yet */
     char *where;     /* "host=... port=... dbname=... user=..." */
+    struct line_map sent; /* source line of each row sent, to name the row a COPY error gives */
 };
 
 /* ------------------------------------------------------------------ type mapping */
@@ -422,10 +424,12 @@ static int pg_flush(struct pg_load *l, struct err *e)
 
 static int pg_range_err(struct pg_load *l, const struct batch *b, size_t c, size_t r, struct err *e)
 {
+    char where[48];
     return err_set(e, AE_DB,
-                   "target \"%s\" (postgres %s): load into \"%s\": line %" PRIu64
-                   ", column \"%s\": value out of PostgreSQL's range",
-                   l->ls.target, l->where, l->ls.table, b->line[r], l->ls.plan.names[c]);
+                   "target \"%s\" (postgres %s): load into \"%s\": %s, column \"%s\": value out "
+                   "of PostgreSQL's range",
+                   l->ls.target, l->where, l->ls.table,
+                   load_line_text(where, sizeof(where), b->line[r]), l->ls.plan.names[c]);
 }
 
 static int pg_write(void *impl, const struct batch *b, struct err *e)
@@ -538,8 +542,29 @@ static int pg_write(void *impl, const struct batch *b, struct err *e)
             }
         }
     }
+    int rc = line_map_add(&l->sent, b, e);
+    if (rc != 0) {
+        return rc;
+    }
     load_state_publish(&l->ls);
     return 0;
+}
+
+/* What a failed COPY's message starts with: "COPY into", or, when the server names the row
+ * ("COPY t, line 3" in its context: the third row sent), "COPY of the row from line 14 of the
+ * source file into". Writes into buf. */
+static const char *pg_copy_what(const struct pg_load *l, const PGresult *r, char *buf, size_t n)
+{
+    const char *ctx = r != NULL ? PQresultErrorField(r, PG_DIAG_CONTEXT) : NULL;
+    const char *at = ctx != NULL ? strstr(ctx, ", line ") : NULL;
+    unsigned long long row = at != NULL ? strtoull(at + 7, NULL, 10) : 0;
+    if (row == 0) {
+        return "COPY into";
+    }
+    char where[48];
+    snprintf(buf, n, "COPY of the row from %s of the source file into",
+             load_line_text(where, sizeof(where), line_map_line(&l->sent, row - 1)));
+    return buf;
 }
 
 /* ------------------------------------------------------------------ lifecycle */
@@ -563,6 +588,7 @@ static void pg_free(struct pg_load *l)
         PQfinish(l->conn); /* a lost connection rolls back on the server by itself */
     }
     load_state_release(&l->ls);
+    line_map_release(&l->sent);
     buf_release(&l->data);
     free(l->enc);
     free(l->where);
@@ -721,7 +747,8 @@ static int pg_commit(void *impl, uint64_t *bytes, struct err *e)
     l->in_copy = false;
     r = PQgetResult(l->conn);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        rc = pg_fail(l, r, "COPY into", e);
+        char what[96];
+        rc = pg_fail(l, r, pg_copy_what(l, r, what, sizeof(what)), e);
         r = NULL;
         while ((r = PQgetResult(l->conn)) != NULL) {
             PQclear(r);
@@ -1137,6 +1164,7 @@ static int pg_open(struct sink *s, const struct target_spec *t, const struct loa
     if (l == NULL) {
         return err_set(e, AE_NOMEM, "out of memory");
     }
+    line_map_init(&l->sent);
     int rc = load_state_init(&l->ls, t, "postgres", o, cols, ncols, e);
     if (rc != 0) {
         free(l);

@@ -418,10 +418,10 @@ static int sq_bind(struct sqlite_load *l, const struct batch *b, size_t c, size_
         case DT_UINT64:
             if (col->v.i64[r] < 0) {
                 return err_set(e, AE_DB,
-                               "target \"%s\" (sqlite): line %" PRIu64 ", column \"%s\": %" PRIu64
+                               "target \"%s\" (sqlite): %s, column \"%s\": %" PRIu64
                                " does not fit SQLite's signed 64-bit INTEGER",
-                               l->ls.target, b->line[r], l->ls.plan.names[c],
-                               (uint64_t)col->v.i64[r]);
+                               l->ls.target, load_line_text(tmp, sizeof(tmp), b->line[r]),
+                               l->ls.plan.names[c], (uint64_t)col->v.i64[r]);
             }
             src = sqlite3_bind_int64(l->ins, p, col->v.i64[r]);
             break;
@@ -477,10 +477,13 @@ static int sqlite_write(void *impl, const struct batch *b, struct err *e)
         int step = sqlite3_step(l->ins);
         if (step != SQLITE_DONE) {
             /* sqlite3_reset() returns the error again; the message stays in the connection. */
+            char where[48];
             int rc = err_set(e, AE_DB,
                              "target \"%s\" (sqlite): insert into \"%s\" failed at the "
-                             "row from line %" PRIu64 ": %s",
-                             l->ls.target, l->ls.table, b->line[r], sqlite3_errmsg(l->db));
+                             "row from %s of the source file: %s",
+                             l->ls.target, l->ls.table,
+                             load_line_text(where, sizeof(where), b->line[r]),
+                             sqlite3_errmsg(l->db));
             sqlite3_reset(l->ins);
             return rc;
         }

@@ -3,6 +3,8 @@
  */
 #include "sink/sink.h"
 
+#include "sink/linemap.h"
+
 #include <stdlib.h>
 
 int sink_write(struct sink *s, const struct batch *b, struct err *e)
@@ -28,17 +30,20 @@ void sink_abort(struct sink *s)
 struct parquet_sink {
     struct atomic_file file;
     struct pq_writer *w;
+    struct line_map lines; /* source line of each row written (linemap.h) */
 };
 
 static int parquet_write(void *impl, const struct batch *b, struct err *e)
 {
     struct parquet_sink *p = impl;
-    return pq_writer_write(p->w, b, e);
+    int rc = pq_writer_write(p->w, b, e);
+    return rc != 0 ? rc : line_map_add(&p->lines, b, e);
 }
 
 static void parquet_abort(void *impl)
 {
     struct parquet_sink *p = impl;
+    line_map_release(&p->lines);
     pq_writer_free(p->w);
     atomic_file_abort(&p->file);
     free(p);
@@ -47,13 +52,18 @@ static void parquet_abort(void *impl)
 static int parquet_commit(void *impl, uint64_t *bytes, struct err *e)
 {
     struct parquet_sink *p = impl;
-    int rc = pq_writer_close(p->w, bytes, e);
+    char *lines = NULL;
+    int rc = line_map_text(&p->lines, &lines, e);
+    rc = rc != 0 ? rc : pq_writer_add_kv(p->w, LINE_MAP_KEY, lines, e);
+    free(lines);
+    rc = rc != 0 ? rc : pq_writer_close(p->w, bytes, e);
     if (rc != 0) {
         parquet_abort(p);
         return rc;
     }
     pq_writer_free(p->w);
     p->w = NULL;
+    line_map_release(&p->lines);
     rc = atomic_file_commit(&p->file, e); /* aborts the temp file itself on failure */
     free(p);
     return rc;
@@ -70,6 +80,7 @@ int sink_parquet_open(struct sink *s, const char *path, const struct column_desc
     if (p == NULL) {
         return err_set(e, AE_NOMEM, "out of memory");
     }
+    line_map_init(&p->lines);
     int rc = atomic_file_open(&p->file, path, e);
     if (rc != 0) {
         free(p);

@@ -7,6 +7,7 @@
 #include "batch/batch.h"
 #include "load/load.h"
 #include "parquet/pq.h"
+#include "sink/linemap.h"
 #include "util/buf.h"
 #include "util/fs.h"
 
@@ -86,13 +87,23 @@ static int run_load(const struct steps_env *env, const struct step_spec *st, int
     struct dtype_info *types = NULL;
     struct column_desc *cols = NULL;
     struct load_result res;
+    struct line_map lines;
+    uint64_t row = 0;
     memset(&b, 0, sizeof(b));
     memset(&res, 0, sizeof(res));
+    line_map_init(&lines);
     if (path == NULL) {
         return err_set(e, AE_NOMEM, "out of memory");
     }
     rc = pq_reader_open(&r, path, e);
     if (rc != 0) {
+        goto out;
+    }
+    /* The source line of each row, for the load's messages. A file without a usable map (an
+     * earlier astro wrote it) leaves every line unknown (0), never a row number as a line. */
+    struct err lerr;
+    if (line_map_parse(&lines, pq_reader_kv(r, LINE_MAP_KEY), &lerr) == AE_NOMEM) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
         goto out;
     }
     size_t n = pq_reader_ncols(r);
@@ -154,6 +165,9 @@ static int run_load(const struct steps_env *env, const struct step_spec *st, int
         if (rc != 0 || b.nrows == 0) {
             break;
         }
+        for (size_t i = 0; i < b.nrows; i++) {
+            b.line[i] = line_map_line(&lines, row++);
+        }
         rc = sink_write(&sink, &b, e);
         if (rc != 0) {
             break;
@@ -181,6 +195,7 @@ out:
     }
     pq_reader_free(r);
     batch_release(&b);
+    line_map_release(&lines);
     free(types);
     free(cols);
     free(path);

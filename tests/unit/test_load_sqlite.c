@@ -379,7 +379,8 @@ static void test_upsert_changed_rows_only(void **state)
     const int64_t ids4[] = {7, 1};
     assert_int_equal(load_kv(f, &o, ids4, names3, 2, &e), AE_DB);
     assert_non_null(strstr(e.msg, "target \"local\" (sqlite): insert into \"people\" failed at "
-                                  "the row from line 3: UNIQUE constraint failed: people.id"));
+                                  "the row from line 3 of the source file: UNIQUE constraint "
+                                  "failed: people.id"));
     assert_false(res.committed);
     assert_q(f->path, "SELECT count(*) FROM people WHERE id = 7", "0");
     assert_q(f->path, "SELECT count(*) FROM astro_checkpoints WHERE source_sha256 = 'sha-5'", "0");
@@ -428,8 +429,8 @@ static void test_failure_mid_load_leaves_nothing(void **state)
     assert_int_equal(sink_write(&s, &b, &e), AE_DB);
     batch_release(&b);
     assert_string_equal(e.msg, "target \"local\" (sqlite): insert into \"strict_people\" failed "
-                               "at the row from line 11: NOT NULL constraint failed: "
-                               "strict_people.name");
+                               "at the row from line 11 of the source file: NOT NULL constraint "
+                               "failed: strict_people.name");
     sink_abort(&s);
     assert_int_equal(res.rows_sent, 3);
     assert_false(res.committed);
