@@ -852,14 +852,16 @@ static const char pg_files_ddl[] =
     "rows_quarantined bigint NOT NULL, status text NOT NULL, reason text, "
     "ingested_at timestamptz NOT NULL DEFAULT now())";
 
-/* Creates table name with ddl when missing, in its own transaction. Two sessions racing to create
- * it make one fail with a unique violation on the catalog (23505) or duplicate_table (42P07): the
- * table then exists, which is all we need. */
-static int pg_ensure_table(struct pg_load *l, const char *name, const char *ddl, struct err *e)
+/* Runs ddl, in its own transaction, unless probe (a query of one boolean, with the one parameter
+ * param) says that what it makes exists already. Two sessions racing to make it make one fail
+ * with a unique violation on the catalog (23505) or with race_state (duplicate_table 42P07,
+ * duplicate_column 42701): it then exists, which is all we need. what names the DDL in
+ * messages. */
+static int pg_ensure(struct pg_load *l, const char *probe, const char *param, const char *ddl,
+                     const char *race_state, const char *what, struct err *e)
 {
-    const char *params[1] = {name};
-    PGresult *r = PQexecParams(l->conn, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, params,
-                               NULL, NULL, 0);
+    const char *params[1] = {param};
+    PGresult *r = PQexecParams(l->conn, probe, 1, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         return pg_fail(l, r, "cannot look for astro's own tables for", e);
     }
@@ -871,45 +873,34 @@ static int pg_ensure_table(struct pg_load *l, const char *name, const char *ddl,
     r = PQexec(l->conn, ddl);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-        if (state != NULL && (strcmp(state, "23505") == 0 || strcmp(state, "42P07") == 0)) {
+        if (state != NULL && (strcmp(state, "23505") == 0 || strcmp(state, race_state) == 0)) {
             PQclear(r);
             return 0;
         }
-        return pg_fail(l, r, "cannot create astro's own tables for", e);
+        return pg_fail(l, r, what, e);
     }
     PQclear(r);
     return 0;
 }
 
+/* Creates table name with ddl when missing. */
+static int pg_ensure_table(struct pg_load *l, const char *name, const char *ddl, struct err *e)
+{
+    return pg_ensure(l, "SELECT to_regclass($1) IS NOT NULL", name, ddl, "42P07",
+                     "cannot create astro's own tables for", e);
+}
+
 /* Adds schema_fingerprint to an astro_checkpoints from before it existed (its rows read as "",
- * an unknown schema), in its own transaction. Looked up first, so that the usual case takes no
- * lock; two sessions adding it at once make one fail with a catalog unique violation (23505) or
- * duplicate_column (42701): the column then exists. */
+ * an unknown schema). Looked up first, so that the usual case takes no lock. */
 static int pg_ensure_fingerprint(struct pg_load *l, struct err *e)
 {
-    PGresult *r = PQexec(l->conn, "SELECT 1 FROM pg_attribute WHERE attrelid = "
-                                  "'astro_checkpoints'::regclass AND attname = "
-                                  "'schema_fingerprint' AND NOT attisdropped");
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        return pg_fail(l, r, "cannot look for astro's own tables for", e);
-    }
-    bool exists = PQntuples(r) > 0;
-    PQclear(r);
-    if (exists) {
-        return 0;
-    }
-    r = PQexec(l->conn, "ALTER TABLE astro_checkpoints ADD COLUMN IF NOT EXISTS "
-                        "schema_fingerprint text NOT NULL DEFAULT ''");
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-        if (state != NULL && (strcmp(state, "23505") == 0 || strcmp(state, "42701") == 0)) {
-            PQclear(r);
-            return 0;
-        }
-        return pg_fail(l, r, "cannot add schema_fingerprint to astro_checkpoints for", e);
-    }
-    PQclear(r);
-    return 0;
+    return pg_ensure(l,
+                     "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = "
+                     "'astro_checkpoints'::regclass AND attname = $1 AND NOT attisdropped)",
+                     "schema_fingerprint",
+                     "ALTER TABLE astro_checkpoints ADD COLUMN IF NOT EXISTS schema_fingerprint "
+                     "text NOT NULL DEFAULT ''",
+                     "42701", "cannot add schema_fingerprint to astro_checkpoints for", e);
 }
 
 /* astro_checkpoints (with schema_fingerprint), and astro_files for a watch load. */

@@ -69,3 +69,30 @@ only_run() {
   [ "$(echo "$runs" | grep -c .)" -eq 1 ] || fail "expected exactly one run, found: [$runs]"
   echo "$runs"
 }
+
+# pg_drop_on_exit TABLE...: at exit, with the temporary folder, drops the PostgreSQL tables and
+# their astro_checkpoints rows (when ASTRO_PG_DSN is set).
+pg_drop_on_exit() {
+  PG_DROP_TABLES="$*"
+  trap '_pg_drop; rm -rf "$T"' EXIT
+}
+_pg_drop() {
+  [ -n "${ASTRO_PG_DSN:-}" ] || return 0
+  local t
+  for t in $PG_DROP_TABLES; do
+    psql "$ASTRO_PG_DSN" -Xq >/dev/null 2>&1 <<SQL || true
+DROP TABLE IF EXISTS $t;
+DELETE FROM astro_checkpoints WHERE target_table = '$t';
+SQL
+  done
+}
+
+# target_yaml KIND: the flow mapping of an astro.yaml target of KIND: sqlite (out/w.db) or
+# postgres (the dsn ${ASTRO_PG_DSN}, expanded by astro).
+target_yaml() {
+  if [ "$1" = sqlite ]; then
+    echo "{kind: sqlite, path: out/w.db}"
+  else
+    echo "{kind: postgres, dsn: \"\${ASTRO_PG_DSN}\"}"
+  fi
+}

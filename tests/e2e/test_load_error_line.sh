@@ -10,16 +10,7 @@ if [ -z "${ASTRO_PG_DSN:-}" ] && [ "${CI:-}" = "true" ]; then
   fail "ASTRO_PG_DSN is not set under CI: the PostgreSQL half cannot be skipped"
 fi
 tbl="register_e2e_$$_$RANDOM"
-cleanup() {
-  if [ -n "${ASTRO_PG_DSN:-}" ]; then
-    psql "$ASTRO_PG_DSN" -Xq >/dev/null 2>&1 <<SQL || true
-DROP TABLE IF EXISTS $tbl;
-DELETE FROM astro_checkpoints WHERE target_table = '$tbl';
-SQL
-  fi
-  rm -rf "$T"
-}
-trap cleanup EXIT
+pg_drop_on_exit "$tbl"
 
 # A police register export: an address with a line break (lines 4-5), a case number that is not
 # a number (line 6, left out: max_bad_rows 1), and case 1001 reported twice (line 7), which the
@@ -30,8 +21,6 @@ setup() { # $1 kind
     '1002,Burglary,South,2024-01-03' '1003,Assault,"12 East Road' 'Flat 2",2024-01-04' \
     'oops,Theft,West,2024-01-05' '1001,Fraud,North,2024-01-06' '1005,Theft,Harbour,2024-01-07' \
     > data/register.csv
-  local target
-  if [ "$1" = sqlite ]; then target="{kind: sqlite, path: out/w.db}"; else target="{kind: postgres, dsn: \"\${ASTRO_PG_DSN}\"}"; fi
   cat > astro.yaml <<YAML
 pipeline: police
 execution_mode: parallel
@@ -46,7 +35,7 @@ ingest_files:
         place: {dtype: str}
         reported: {dtype: date}
 targets:
-  db: $target
+  db: $(target_yaml "$1")
 steps:
   - name: load
     load: {dataset: register, target: db, table: $tbl, mode: append}

@@ -14,16 +14,7 @@ if [ -z "${ASTRO_PG_DSN:-}" ] && [ "${CI:-}" = "true" ]; then
 fi
 tbl="reload_e2e_$$_$RANDOM"
 pgq() { psql "$ASTRO_PG_DSN" -XAtqv ON_ERROR_STOP=1 -c "$1"; }
-cleanup() {
-  if [ -n "${ASTRO_PG_DSN:-}" ]; then
-    psql "$ASTRO_PG_DSN" -Xq >/dev/null 2>&1 <<SQL || true
-DROP TABLE IF EXISTS $tbl; DROP TABLE IF EXISTS ${tbl}_log;
-DELETE FROM astro_checkpoints WHERE target_table IN ('$tbl', '${tbl}_log');
-SQL
-  fi
-  rm -rf "$T"
-}
-trap cleanup EXIT
+pg_drop_on_exit "$tbl" "${tbl}_log"
 
 # A comic-character wiki export, as delivered: ids, names, counts with gaps, years.
 write_csv() {
@@ -39,8 +30,7 @@ CSV
 
 # schema KIND TYPE: astro.yaml with every typed column as TYPE (str first, int64 once fixed).
 schema() {
-  local kind=$1 ty=$2 target
-  if [ "$kind" = sqlite ]; then target="{kind: sqlite, path: out/w.db}"; else target="{kind: postgres, dsn: \"\${ASTRO_PG_DSN}\"}"; fi
+  local kind=$1 ty=$2
   cat > astro.yaml <<YAML
 pipeline: comics
 execution_mode: parallel
@@ -54,7 +44,7 @@ ingest_files:
         appearances: {dtype: $ty, nullable: true}
         year: {dtype: $ty}
 targets:
-  db: $target
+  db: $(target_yaml "$kind")
 steps:
   - name: load
     load: {dataset: characters, target: db, table: $tbl, mode: replace, create: true}
