@@ -468,6 +468,18 @@ static int sqlite_write(void *impl, const struct batch *b, struct err *e)
             continue;
         }
         for (size_t c = 0; c < b->ncols; c++) {
+            if (l->ls.plan.is_key[c] && !b->cols[c].valid[r]) {
+                /* A NULL into a one-column INTEGER PRIMARY KEY (the rowid) would be given a new
+                 * number by SQLite, silently: refused like PostgreSQL refuses it. */
+                char where[48];
+                sqlite3_reset(l->ins);
+                return err_set(e, AE_DB,
+                               "target \"%s\" (sqlite): upsert into \"%s\": the row from %s of "
+                               "the source file has no value for key column \"%s\"",
+                               l->ls.target, l->ls.table,
+                               load_line_text(where, sizeof(where), b->line[r]),
+                               l->ls.plan.names[c]);
+            }
             int rc = sq_bind(l, b, c, r, e);
             if (rc != 0) {
                 sqlite3_reset(l->ins);

@@ -22,7 +22,7 @@ targets:
   db: {kind: sqlite, path: out/w.db}
 steps:
   - name: load
-    load: {dataset: incidents, target: db, table: incidents, mode: upsert, key: [incident_id, category], create: true}
+    load: {dataset: incidents, target: db, table: incidents, mode: upsert, key: [incident_id], create: true}
 YAML
 # A city's incident export: one report without an id (the key the upsert needs).
 cat > data/incidents.csv <<'CSV'
@@ -37,6 +37,10 @@ run_astro ingest data; [ "$RC" -eq 0 ] || fail "ingest: $ERR"
 run1=$OUT
 run_astro run
 [ "$RC" -ne 0 ] || fail "a null key must fail the upsert"
+# SQLite would number a NULL in a one-column INTEGER PRIMARY KEY (the rowid) itself: refused.
+assert_contains "$ERR" "the row from line 4 of the source file has no value for key column \"incident_id\"" \
+  "a null key is named with its line"
+assert_eq "$(sqlq out/w.db "SELECT count(*) FROM sqlite_master WHERE name = 'incidents'")" "0" "nothing left behind (the table creation rolled back)"
 run_astro run
 [ "$RC" -ne 0 ] || fail "the step fails every time"
 run_astro ingest data
