@@ -748,7 +748,12 @@ static int pg_commit(void *impl, uint64_t *bytes, struct err *e)
     r = PQgetResult(l->conn);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         char what[96];
-        rc = pg_fail(l, r, pg_copy_what(l, r, what, sizeof(what)), e);
+        const char *w = pg_copy_what(l, r, what, sizeof(what));
+        rc = pg_fail(l, r, w, e);
+        char *ctx = w == what && e != NULL ? strstr(e->msg, " CONTEXT:  COPY ") : NULL;
+        if (ctx != NULL) {
+            *ctx = '\0'; /* the server's row number, already given as the source line */
+        }
         r = NULL;
         while ((r = PQgetResult(l->conn)) != NULL) {
             PQclear(r);
