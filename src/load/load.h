@@ -136,9 +136,10 @@ struct load_opts {
     const struct load_file *file; /* optional, owned by the caller, valid until commit or abort:
                                      a watch load. source_sha256 is then NULL: the checkpoint is
                                      checked at commit, under its lock, from file->sha256 (content
-                                     already loaded: the transaction rolls back and the result
-                                     says skipped), and a "success" row goes to astro_files in
-                                     the load's transaction */
+                                     already loaded, with whatever schema fingerprint: the
+                                     transaction rolls back and the result says skipped), and a
+                                     "success" row goes to astro_files in the load's
+                                     transaction */
 };
 
 /* A claim on a name (load_target_ops.claim). */

@@ -774,7 +774,7 @@ static int pg_commit(void *impl, uint64_t *bytes, struct err *e)
         if (rc != 0) {
             goto done;
         }
-        if (state == LOAD_CKPT_SAME) {
+        if (state != LOAD_CKPT_NONE) { /* watch: any schema (no fingerprint yet) */
             l->ls.res.skipped = true;
             l->ls.res.rows_written = 0;
             goto done; /* pg_free() rolls the transaction back */

@@ -532,7 +532,7 @@ static int sqlite_commit(void *impl, uint64_t *bytes, struct err *e)
         if (rc != 0) {
             goto done;
         }
-        if (state == LOAD_CKPT_SAME) {
+        if (state != LOAD_CKPT_NONE) { /* watch: any schema (no fingerprint yet) */
             l->ls.res.skipped = true;
             l->ls.res.rows_written = 0;
             goto done; /* sqlite_free() rolls the transaction back */
