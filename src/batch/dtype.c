@@ -4,6 +4,7 @@
 #include "batch/dtype.h"
 
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,4 +167,43 @@ size_t dtype_storage_size(enum dtype_storage s)
     case DS_I128: return 16;
     default: return 0;
     }
+}
+
+/* Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's civil_from_days: eras of
+ * 400 years, 146097 days each, counted from 0000-03-01). */
+static void dtype_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d)
+{
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2 ? 1 : 0);
+}
+
+int dtype_format_time(char *buf, size_t n, enum dtype id, int64_t v)
+{
+    int64_t y;
+    unsigned m, d;
+    if (id == DT_DATE) {
+        dtype_civil_from_days(v, &y, &m, &d);
+        return snprintf(buf, n, "%04" PRId64 "-%02u-%02u", y, m, d);
+    }
+    if (id != DT_TIMESTAMP && id != DT_TIMESTAMP_TZ) {
+        return snprintf(buf, n, "%s", "");
+    }
+    int64_t days = v / 86400000000LL;
+    int64_t rem = v % 86400000000LL;
+    if (rem < 0) {
+        rem += 86400000000LL;
+        days -= 1;
+    }
+    dtype_civil_from_days(days, &y, &m, &d);
+    int64_t secs = rem / 1000000;
+    return snprintf(buf, n, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02d.%06d%s", y, m, d,
+                    (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60),
+                    (int)(rem % 1000000), id == DT_TIMESTAMP_TZ ? "Z" : "");
 }

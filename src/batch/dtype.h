@@ -69,4 +69,10 @@ enum dtype_storage dtype_storage(enum dtype id);
 /* Bytes per value for fixed-width storage (0 for DS_BYTES). */
 size_t dtype_storage_size(enum dtype_storage s);
 
+/* Writes a date (days) or datetime (microseconds) value of type id as ISO 8601 text into buf:
+ * "2062-08-01", "2024-02-20T11:08:25.000000" ("Z" appended for DT_TIMESTAMP_TZ); timestamps
+ * always carry six fractional digits so that their text sorts in time order. Other ids write "".
+ * Returns what snprintf returns. */
+int dtype_format_time(char *buf, size_t n, enum dtype id, int64_t v);
+
 #endif

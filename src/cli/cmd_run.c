@@ -50,6 +50,9 @@ static int pick_run(const struct project *p, const char *wanted, char id[RUN_ID_
     } else if (pick->status == RUN_STATUS_COMPLETED) {
         rc = 0; /* nothing to do; said by the caller */
         memcpy(id, pick->id, RUN_ID_LEN + 1);
+    } else if (pick->status == RUN_STATUS_ABANDONED) {
+        rc = err_set(e, AE_CONFIG, "run %s was abandoned (astro runs abandon): it is not run",
+                     pick->id);
     } else if (!runnable(pick)) {
         rc = pick->status == RUN_STATUS_FAILED
                  ? err_set(e, AE_CONFIG,
@@ -76,15 +79,31 @@ int cmd_run(const struct cli_globals *g, int argc, char **argv)
     int lock = -1;
     char *log_path = NULL;
     log_init(&lg, stderr, g->level, g->log_json);
-    if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
-        bool help = argc == 2 && strcmp(argv[1], "--help") == 0;
-        fputs("usage: astro [global options] run [RUN_ID]\n"
+    const char *wanted = NULL;
+    bool reload = false, usage = false, help = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--reload") == 0) {
+            reload = true;
+        } else if (strcmp(argv[i], "--help") == 0) {
+            help = true;
+        } else if (argv[i][0] == '-' || wanted != NULL) {
+            usage = true;
+        } else {
+            wanted = argv[i];
+        }
+    }
+    if (usage || help) {
+        fputs("usage: astro [global options] run [--reload] [RUN_ID]\n"
               "\n"
               "Executes the pipeline's steps (load, sql, exec) for an ingested run, in order, and\n"
               "marks it completed. Running it again resumes at the first step not done. Without\n"
-              "RUN_ID: the newest run that is ingested or failed while running its steps.\n",
-              help ? stdout : stderr);
-        return help ? 0 : AE_CONFIG;
+              "RUN_ID: the newest run that is ingested or failed while running its steps.\n"
+              "\n"
+              "  --reload   run every step again (a completed run too) and load every file, even\n"
+              "             one astro_checkpoints holds with the same schema; its checkpoint row is\n"
+              "             rewritten, and mode append adds its rows a second time\n",
+              help && !usage ? stdout : stderr);
+        return help && !usage ? 0 : AE_CONFIG;
     }
     int rc = project_open(&p, g->config_path, &e);
     if (rc == 0) {
@@ -96,7 +115,7 @@ int cmd_run(const struct cli_globals *g, int argc, char **argv)
     char id[RUN_ID_LEN + 1] = "";
     rc = run_lock_working(p.working, &lock, &e);
     if (rc == 0) {
-        rc = pick_run(&p, argc == 2 ? argv[1] : NULL, id, &e);
+        rc = pick_run(&p, wanted, id, &e);
     }
     run_unlock(lock);
     lock = -1;
@@ -115,7 +134,7 @@ int cmd_run(const struct cli_globals *g, int argc, char **argv)
     if (rc != 0) {
         goto out;
     }
-    if (run_record_status(&rec) == RUN_STATUS_COMPLETED) {
+    if (run_record_status(&rec) == RUN_STATUS_COMPLETED && !reload) {
         log_msg(&lg, LOG_INFO, NULL, "run %s is already completed", id);
         printf("%s\n", id);
         goto out;
@@ -137,6 +156,7 @@ int cmd_run(const struct cli_globals *g, int argc, char **argv)
         .log = &lg,
         .run_id = rec.id,
         .run_dir = rec.dir,
+        .reload = reload,
     };
     rc = steps_run(&env, &e);
     if (rc == 0) {
@@ -182,12 +202,110 @@ static int print_run_row(void *ctx, const char *const *c)
     return 0;
 }
 
+/* `astro runs abandon RUN_ID [--reason TEXT]`: marks a run that no process works on, and that is
+ * not completed, abandoned with the reason (manifest and stats.db), so that serial mode no longer
+ * waits for it. A live run (its lock is held) is refused with AE_BUSY. */
+static int runs_abandon(const struct cli_globals *g, int argc, char **argv)
+{
+    const char *id = NULL, *reason = NULL;
+    bool usage = false, help = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0) {
+            help = true;
+        } else if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc) {
+            reason = argv[++i];
+        } else if (argv[i][0] == '-' || id != NULL) {
+            usage = true;
+        } else {
+            id = argv[i];
+        }
+    }
+    if (usage || help || id == NULL) {
+        bool out = help && !usage;
+        fputs("usage: astro [global options] runs abandon RUN_ID [--reason TEXT]\n\n"
+              "Gives up a run that is not completed and that no astro process works on (such as\n"
+              "one failed in a step that will always fail): it is recorded as abandoned, with the\n"
+              "reason, in manifest.json and stats.db, is never run, and no longer blocks serial\n"
+              "mode. Its folder and the rows it loaded stay as they are.\n",
+              out ? stdout : stderr);
+        return out ? 0 : AE_CONFIG;
+    }
+    struct err e;
+    err_clear(&e);
+    struct project p;
+    struct run_record rec;
+    memset(&rec, 0, sizeof(rec));
+    int wlock = -1, lock = -1;
+    struct run_info *runs = NULL;
+    size_t n = 0;
+    const struct run_info *r = NULL;
+    int rc = project_open(&p, g->config_path, &e);
+    if (rc == 0) {
+        rc = project_open_stats(&p, &e);
+    }
+    /* Under the .working lock, so that no ingest decides on serial mode meanwhile; run_list also
+     * records a run whose process died as failed (interrupted) first. */
+    rc = rc != 0 ? rc : run_lock_working(p.working, &wlock, &e);
+    rc = rc != 0 ? rc : run_list(p.working, p.stats, &runs, &n, &e);
+    for (size_t i = 0; rc == 0 && i < n && r == NULL; i++) {
+        r = strcmp(runs[i].id, id) == 0 ? &runs[i] : NULL;
+    }
+    if (rc == 0 && r == NULL) {
+        rc = err_set(&e, AE_CONFIG, "no run %s under %s", id, p.working);
+    }
+    if (rc != 0) {
+        goto out;
+    }
+    rc = run_lock_run(p.working, id, &lock, &e);
+    if (rc == AE_BUSY) {
+        err_set(&e, AE_BUSY,
+                "run %s is %s in another astro process: it cannot be abandoned while it runs",
+                id, run_status_name(r->status));
+        goto out;
+    }
+    rc = rc != 0 ? rc : run_record_open(&rec, p.stats, p.working, id, &e);
+    if (rc != 0) {
+        goto out;
+    }
+    enum run_status st = run_record_status(&rec);
+    if (st == RUN_STATUS_COMPLETED) {
+        rc = err_set(&e, AE_CONFIG, "run %s is completed: there is nothing to abandon", id);
+        goto out;
+    }
+    if (st == RUN_STATUS_ABANDONED) {
+        printf("%s\n", id); /* already abandoned: its reason stays */
+        goto out;
+    }
+    char why[1024];
+    snprintf(why, sizeof(why), "abandoned (was %s): %s", run_status_name(st),
+             reason != NULL && reason[0] != '\0' ? reason : "no reason given");
+    rc = run_record_set_status(&rec, RUN_STATUS_ABANDONED, why, RUN_PHASE_NONE, &e);
+    if (rc == 0) {
+        printf("%s\n", id);
+    }
+out:
+    if (rc != 0) {
+        fprintf(stderr, "astro: %s\n", e.msg);
+    }
+    run_unlock(lock);
+    run_unlock(wlock);
+    run_list_free(runs, n);
+    run_record_release(&rec);
+    project_close(&p);
+    return rc;
+}
+
 int cmd_runs(const struct cli_globals *g, int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "abandon") == 0) {
+        return runs_abandon(g, argc - 1, argv + 1);
+    }
     if (argc > 1) {
         bool help = strcmp(argv[1], "--help") == 0;
-        fputs("usage: astro [global options] runs\n\nLists the runs recorded in .astro/stats.db, "
-              "newest first.\n",
+        fputs("usage: astro [global options] runs\n"
+              "       astro [global options] runs abandon RUN_ID [--reason TEXT]\n\n"
+              "Lists the runs recorded in .astro/stats.db, newest first; `abandon` gives up a run\n"
+              "that is not completed and not in use (see `astro runs abandon --help`).\n",
               help ? stdout : stderr);
         return help ? 0 : AE_CONFIG;
     }

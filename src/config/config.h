@@ -64,6 +64,8 @@ struct column_spec {
     char *title;
     char *description;
     char *format;       /* strptime-style format for date/datetime, or NULL */
+    bool has_century_pivot; /* century_pivot given (required by a format with %y) */
+    int century_pivot;      /* 0..100: %y below it is 20yy, the others 19yy */
     char **null_values; /* extra null markers for this column */
     size_t n_null_values;
     char **true_values; /* bool spellings; NULL means the defaults */

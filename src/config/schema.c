@@ -110,6 +110,7 @@ static const char *const column_keys[] = {"dtype",
                                           "checks",
                                           "name",
                                           "format",
+                                          "century_pivot",
                                           "null_values",
                                           "true_values",
                                           "false_values",
@@ -581,6 +582,16 @@ static int parse_column(struct cfg_doc *d, struct column_spec *col, const yaml_n
             rc = cfg_str(d, v, p, true, &col->description);
         } else if (strcmp(key, "format") == 0) {
             rc = cfg_str(d, v, p, true, &col->format);
+        } else if (strcmp(key, "century_pivot") == 0) {
+            int64_t pivot = 0;
+            rc = cfg_int(d, v, p, &pivot);
+            if (rc == 0 && (pivot < 0 || pivot > 100)) {
+                rc = cfg_fail(d, v, p,
+                              "century_pivot must be 0 to 100 (two-digit years below it are "
+                              "20yy, the others 19yy)");
+            }
+            col->has_century_pivot = rc == 0;
+            col->century_pivot = (int)pivot;
         } else if (strcmp(key, "default") == 0) {
             rc = cfg_str(d, v, p, true, &col->default_value);
         } else if (strcmp(key, "null_values") == 0) {

@@ -76,6 +76,9 @@ static int schema_fingerprint(const struct ingest_spec *s, char out[65])
         rc = buf_printf(&b, "col %s %s nullable=%d unique=%d required=%d regex=%d format=%s\n",
                         col->name, dtype_name(col->type, dt, sizeof(dt)), col->nullable,
                         col->unique, col->required, col->regex, col->format ? col->format : "");
+        if (rc == 0 && col->has_century_pivot) {
+            rc = buf_printf(&b, " century_pivot=%d\n", col->century_pivot);
+        }
         for (size_t k = 0; k < col->nchecks && rc == 0; k++) {
             const struct check_spec *ck = &col->checks[k];
             rc = buf_printf(&b, " check %s na=%d warn=%d", ck->name, ck->ignore_na,
@@ -437,7 +440,8 @@ static int create_run(struct delivery *in, const char *source_dir, int *run_lock
         if (nopen > 0) {
             rc = err_set(e, AE_BUSY,
                          "execution_mode is serial and %zu run(s) are not completed: %s; finish "
-                         "them with `astro run RUN_ID` first",
+                         "them with `astro run RUN_ID` first, or give one up with `astro runs "
+                         "abandon RUN_ID --reason TEXT`",
                          nopen, open_runs.data ? open_runs.data : "");
             buf_release(&open_runs);
             goto out;

@@ -6,6 +6,8 @@
  */
 #include "load/load_int.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -208,10 +210,11 @@ int load_state_init(struct load_state *s, const struct target_spec *t, const cha
     s->run_id = strdup0(o->run_id);
     s->dataset = strdup0(o->dataset);
     s->sha = strdup0(o->source_sha256);
+    s->fingerprint = strdup0(o->schema_fingerprint);
     s->file = o->file;
     s->types = calloc(ncols, sizeof(*s->types));
     if (s->target == NULL || s->table == NULL || s->run_id == NULL || s->dataset == NULL ||
-        s->sha == NULL || s->types == NULL) {
+        s->sha == NULL || s->fingerprint == NULL || s->types == NULL) {
         load_state_release(s);
         return err_set(e, AE_NOMEM, "out of memory");
     }
@@ -237,6 +240,7 @@ void load_state_release(struct load_state *s)
     free(s->run_id);
     free(s->dataset);
     free(s->sha);
+    free(s->fingerprint);
     memset(s, 0, sizeof(*s));
 }
 
@@ -249,4 +253,70 @@ int load_state_take_sha(struct load_state *s, struct err *e)
     free(s->sha);
     s->sha = sha;
     return 0;
+}
+
+enum load_ckpt load_ckpt_of(const struct load_state *s, const char *stored)
+{
+    if (stored == NULL) {
+        return LOAD_CKPT_NONE;
+    }
+    return strcmp(stored, s->fingerprint) == 0 ? LOAD_CKPT_SAME : LOAD_CKPT_OTHER;
+}
+
+int load_ckpt_decide(const struct load_state *s, const struct load_opts *o, enum load_ckpt state,
+                     bool *skip, struct err *e)
+{
+    *skip = false;
+    if (o->reload || state == LOAD_CKPT_NONE) {
+        return 0;
+    }
+    if (state == LOAD_CKPT_SAME) {
+        *skip = true;
+        return 0;
+    }
+    if (o->mode != LOAD_APPEND) {
+        return 0; /* replace and upsert rewrite the file's rows with their new values */
+    }
+    return err_set(e, AE_CONFIG,
+                   "target \"%s\": %s (sha256 %.12s...) is already loaded into \"%s\" with another "
+                   "schema; loading it again in mode append would add its rows a second time: "
+                   "use mode replace or upsert, or delete its rows from \"%s\" and run `astro run "
+                   "--reload`",
+                   s->target, s->dataset, s->sha, s->table, s->table);
+}
+
+int load_column_type_err(struct err *e, const struct load_state *s, const char *kind,
+                         const char *where, const char *column, const char *found,
+                         struct dtype_info dt, const char *want)
+{
+    char dts[40];
+    dtype_name(dt, dts, sizeof(dts));
+    return err_set(e, AE_DB,
+                   "target \"%s\" (%s%s%s): column \"%s\" of table \"%s\" is %s, but the "
+                   "dataset's %s column loads as %s; the table was made for another schema: drop "
+                   "it (create: true makes it again), alter the column to %s, or load into a new "
+                   "table",
+                   s->target, kind, where[0] != '\0' ? " " : "", where, column, s->table, found,
+                   dts, want, want);
+}
+
+int load_column_unfilled_err(struct err *e, const struct load_state *s, const char *kind,
+                             const char *where, const char *column)
+{
+    return err_set(e, AE_DB,
+                   "target \"%s\" (%s%s%s): column \"%s\" of table \"%s\" is NOT NULL without a "
+                   "default, and the dataset has no such column; the table was made for another "
+                   "schema: drop it (create: true makes it again), alter the column, or load into "
+                   "a new table",
+                   s->target, kind, where[0] != '\0' ? " " : "", where, column, s->table);
+}
+
+const char *load_line_text(char *buf, size_t n, uint64_t line)
+{
+    if (line == 0) {
+        snprintf(buf, n, "a line that is not recorded");
+    } else {
+        snprintf(buf, n, "line %" PRIu64, line);
+    }
+    return buf;
 }

@@ -12,12 +12,18 @@
  * - One load is one transaction: the table creation (create: true), TRUNCATE/DELETE (replace), the
  *   rows and the checkpoint row in astro_checkpoints commit together or not at all. A failed
  *   write or commit rolls back; nothing is ever half-loaded.
- * - A load is identified by (dataset, source_sha256, target table). When astro_checkpoints already
- *   holds that triple the load is skipped: open succeeds, writes are ignored, commit changes
- *   nothing and reports skipped (load_result.skipped), so a re-run never doubles rows. The check
- *   happens inside the load's transaction under a lock (PostgreSQL: an advisory transaction lock
- *   on the triple; SQLite: BEGIN IMMEDIATE), so two concurrent loads of one file cannot both run.
- *   To load the same file into the same table again, delete its checkpoint row.
+ * - A load is identified by (dataset, source_sha256, target table) and the schema fingerprint of
+ *   the rows (load_opts.schema_fingerprint: what decides their values and types). When
+ *   astro_checkpoints holds that triple with the same fingerprint the load is skipped: open
+ *   succeeds, writes are ignored, commit changes nothing and reports skipped
+ *   (load_result.skipped), so a re-run never doubles rows. When it holds the triple with another
+ *   fingerprint (the schema changed since; a row written before the column existed has "", an
+ *   unknown schema, which never matches) the file is loaded again for replace and upsert, and
+ *   refused (AE_CONFIG) for append, which would add its rows a second time; load_opts.reload
+ *   loads in every case. The checkpoint row is then rewritten (one row per triple: the last
+ *   load). The check happens inside the load's transaction under a lock (PostgreSQL: an advisory
+ *   transaction lock on the triple; SQLite: BEGIN IMMEDIATE), so two concurrent loads of one
+ *   file cannot both run.
  * - Identifiers are always quoted ("a""b"); values travel only through COPY or bound parameters.
  *   A table name "schema.table" (one dot) names a table in a schema (PostgreSQL) or an attached
  *   database (SQLite); each part is quoted.
@@ -28,7 +34,15 @@
  * astro_checkpoints (created if missing, in the target database):
  *   run_id text, dataset text, source_sha256 text, target_table text, rows bigint (rows sent),
  *   status text ('loaded'), loaded_at (timestamptz on PostgreSQL, ISO-8601 UTC text on SQLite),
- *   PRIMARY KEY (dataset, source_sha256, target_table).
+ *   schema_fingerprint text NOT NULL DEFAULT '', PRIMARY KEY (dataset, source_sha256,
+ *   target_table). A table from an earlier astro without schema_fingerprint gets the column on
+ *   the first load (ALTER TABLE ... ADD COLUMN); its rows read as "".
+ *
+ * Before rows are sent, the table's columns are compared with the load's: a load column the
+ * table lacks, a column whose type does not take the load's values (PostgreSQL: the exact type
+ * binary COPY sends; SQLite: the type affinity of the declared type), or a table column the load
+ * does not fill that is NOT NULL without a default is an AE_DB error naming the column, the type
+ * expected and the type found, and saying to drop or alter the table or load into another.
  *
  * Modes: append inserts the rows; replace empties the table first (TRUNCATE on PostgreSQL,
  * DELETE FROM on SQLite); upsert needs key columns and a unique constraint on them (create: true
@@ -112,6 +126,8 @@ struct load_opts {
     const char *run_id;         /* recorded in the checkpoint row */
     const char *dataset;        /* checkpoint identity */
     const char *source_sha256;  /* checkpoint identity: the source file's hash */
+    const char *schema_fingerprint; /* checkpoint identity: the rows' schema (NULL means "") */
+    bool reload;                /* load even when checkpointed with this fingerprint */
     const char *const *renames; /* optional pairs: renames[2i] dataset column -> renames[2i+1] */
     size_t nrenames;            /* number of pairs */
     struct load_result *result; /* optional out, owned by the caller: the counts so far after a
@@ -120,9 +136,10 @@ struct load_opts {
     const struct load_file *file; /* optional, owned by the caller, valid until commit or abort:
                                      a watch load. source_sha256 is then NULL: the checkpoint is
                                      checked at commit, under its lock, from file->sha256 (content
-                                     already loaded: the transaction rolls back and the result
-                                     says skipped), and a "success" row goes to astro_files in
-                                     the load's transaction */
+                                     already loaded, with whatever schema fingerprint: the
+                                     transaction rolls back and the result says skipped), and a
+                                     "success" row goes to astro_files in the load's
+                                     transaction */
 };
 
 /* A claim on a name (load_target_ops.claim). */
@@ -149,8 +166,8 @@ struct load_target_ops {
     int (*open)(struct sink *s, const struct target_spec *t, const struct load_opts *o,
                 const struct column_desc *cols, size_t ncols, struct err *e);
 
-    /* *done = true when astro_checkpoints in t holds (dataset, sha256, table); table NULL matches
-     * any table. A missing checkpoint table or (SQLite) a missing database file means not done.
+    /* *done = true when astro_checkpoints in t holds (dataset, sha256, table), whatever its
+     * schema fingerprint; table NULL matches any table. A missing checkpoint table or (SQLite) a missing database file means not done.
      * A cheap pre-check for the steps runner; the load checks again under its lock. Fails with
      * AE_DB when the database cannot be reached (*done is then false). */
     int (*checkpointed)(const struct target_spec *t, const char *dataset, const char *sha256,

@@ -77,8 +77,41 @@ struct load_state {
     char *run_id;             /* checkpoint row: run, dataset and source hash ("" when not set) */
     char *dataset;
     char *sha;
+    char *fingerprint; /* load_opts.schema_fingerprint, "" when not set */
     const struct load_file *file; /* load_opts.file (borrowed), or NULL */
 };
+
+/* What astro_checkpoints holds for a load's (dataset, sha256, table). */
+enum load_ckpt {
+    LOAD_CKPT_NONE,  /* no row: never loaded */
+    LOAD_CKPT_SAME,  /* a row with the load's schema fingerprint */
+    LOAD_CKPT_OTHER, /* a row with another fingerprint ("" from before the column existed) */
+};
+
+/* The state of a checkpoint row whose fingerprint is stored (borrowed; NULL when there is no
+ * row), for s's load. */
+enum load_ckpt load_ckpt_of(const struct load_state *s, const char *stored);
+
+/* Decides a load that found state in astro_checkpoints: *skip when it is loaded already with this
+ * schema and o->reload is not set. A file loaded with another schema is loaded again by replace
+ * and upsert; an append fails with AE_CONFIG (its rows would be added twice) unless o->reload. */
+int load_ckpt_decide(const struct load_state *s, const struct load_opts *o, enum load_ckpt state,
+                     bool *skip, struct err *e) ASTRO_WUR;
+
+/* The error of a table column that does not match the load (AE_DB): column name of table in
+ * target (kind and where name it in the message: "sqlite", ""; "postgres", "host=...") is found, the dataset's
+ * type dt loads as want. */
+int load_column_type_err(struct err *e, const struct load_state *s, const char *kind,
+                         const char *where, const char *column, const char *found,
+                         struct dtype_info dt, const char *want);
+
+/* The error of a NOT NULL table column without a default that the load does not fill (AE_DB). */
+int load_column_unfilled_err(struct err *e, const struct load_state *s, const char *kind,
+                             const char *where, const char *column);
+
+/* A row's source line for messages, from batch.line (0: not known): "line 14", or "a line that
+ * is not recorded". Writes into buf (at least 32 bytes) and returns it. */
+const char *load_line_text(char *buf, size_t n, uint64_t line);
 
 /* Sets s->sha from s->file->sha256 at commit (a watch load). AE_NOMEM. */
 int load_state_take_sha(struct load_state *s, struct err *e) ASTRO_WUR;

@@ -33,6 +33,7 @@
  */
 #include "load/load.h"
 #include "load/load_int.h"
+#include "sink/linemap.h"
 
 #include <libpq-fe.h>
 
@@ -91,6 +92,7 @@ struct pg_load {
     enum pg_enc *enc;
     struct buf data; /* COPY bytes not sent yet */
     char *where;     /* "host=... port=... dbname=... user=..." */
+    struct line_map sent; /* source line of each row sent, to name the row a COPY error gives */
 };
 
 /* ------------------------------------------------------------------ type mapping */
@@ -422,10 +424,12 @@ static int pg_flush(struct pg_load *l, struct err *e)
 
 static int pg_range_err(struct pg_load *l, const struct batch *b, size_t c, size_t r, struct err *e)
 {
+    char where[48];
     return err_set(e, AE_DB,
-                   "target \"%s\" (postgres %s): load into \"%s\": line %" PRIu64
-                   ", column \"%s\": value out of PostgreSQL's range",
-                   l->ls.target, l->where, l->ls.table, b->line[r], l->ls.plan.names[c]);
+                   "target \"%s\" (postgres %s): load into \"%s\": %s, column \"%s\": value out "
+                   "of PostgreSQL's range",
+                   l->ls.target, l->where, l->ls.table,
+                   load_line_text(where, sizeof(where), b->line[r]), l->ls.plan.names[c]);
 }
 
 static int pg_write(void *impl, const struct batch *b, struct err *e)
@@ -538,8 +542,29 @@ static int pg_write(void *impl, const struct batch *b, struct err *e)
             }
         }
     }
+    int rc = line_map_add(&l->sent, b, e);
+    if (rc != 0) {
+        return rc;
+    }
     load_state_publish(&l->ls);
     return 0;
+}
+
+/* What a failed COPY's message starts with: "COPY into", or, when the server names the row
+ * ("COPY t, line 3" in its context: the third row sent), "COPY of the row from line 14 of the
+ * source file into". Writes into buf. */
+static const char *pg_copy_what(const struct pg_load *l, const PGresult *r, char *buf, size_t n)
+{
+    const char *ctx = r != NULL ? PQresultErrorField(r, PG_DIAG_CONTEXT) : NULL;
+    const char *at = ctx != NULL ? strstr(ctx, ", line ") : NULL;
+    unsigned long long row = at != NULL ? strtoull(at + 7, NULL, 10) : 0;
+    if (row == 0) {
+        return "COPY into";
+    }
+    char where[48];
+    snprintf(buf, n, "COPY of the row from %s of the source file into",
+             load_line_text(where, sizeof(where), line_map_line(&l->sent, row - 1)));
+    return buf;
 }
 
 /* ------------------------------------------------------------------ lifecycle */
@@ -563,6 +588,7 @@ static void pg_free(struct pg_load *l)
         PQfinish(l->conn); /* a lost connection rolls back on the server by itself */
     }
     load_state_release(&l->ls);
+    line_map_release(&l->sent);
     buf_release(&l->data);
     free(l->enc);
     free(l->where);
@@ -640,11 +666,12 @@ static int pg_upsert_sql(const struct pg_load *l, struct buf *b)
 }
 
 /* Takes the advisory transaction lock on the load's identity (dataset, sha, table) and looks for
- * its checkpoint row: *found when this content is already loaded into the table. One load of one
+ * its checkpoint row: *state says whether this content is already loaded into the table, and
+ * with which schema (load_int.h). One load of one
  * file into one table at a time: concurrent loads of the same identity wait here and then see the
  * first one's checkpoint. 0x61737472 ("astr") keeps our keys apart from an application's
  * single-key advisory locks. */
-static int pg_checkpoint_lock(struct pg_load *l, bool *found, struct err *e)
+static int pg_checkpoint_lock(struct pg_load *l, enum load_ckpt *state, struct err *e)
 {
     char ident[1024];
     snprintf(ident, sizeof(ident), "%s\x1f%s\x1f%s", l->ls.dataset, l->ls.sha, l->ls.table);
@@ -659,13 +686,13 @@ static int pg_checkpoint_lock(struct pg_load *l, bool *found, struct err *e)
     params[1] = l->ls.sha;
     params[2] = l->ls.table;
     r = PQexecParams(l->conn,
-                     "SELECT 1 FROM astro_checkpoints WHERE dataset = $1 AND source_sha256 = "
-                     "$2 AND target_table = $3",
+                     "SELECT schema_fingerprint FROM astro_checkpoints WHERE dataset = $1 AND "
+                     "source_sha256 = $2 AND target_table = $3",
                      3, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         return pg_fail(l, r, "cannot read astro_checkpoints for", e);
     }
-    *found = PQntuples(r) > 0;
+    *state = load_ckpt_of(&l->ls, PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : NULL);
     PQclear(r);
     return 0;
 }
@@ -720,7 +747,13 @@ static int pg_commit(void *impl, uint64_t *bytes, struct err *e)
     l->in_copy = false;
     r = PQgetResult(l->conn);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        rc = pg_fail(l, r, "COPY into", e);
+        char what[96];
+        const char *w = pg_copy_what(l, r, what, sizeof(what));
+        rc = pg_fail(l, r, w, e);
+        char *ctx = w == what && e != NULL ? strstr(e->msg, " CONTEXT:  COPY ") : NULL;
+        if (ctx != NULL) {
+            *ctx = '\0'; /* the server's row number, already given as the source line */
+        }
         r = NULL;
         while ((r = PQgetResult(l->conn)) != NULL) {
             PQclear(r);
@@ -735,13 +768,13 @@ static int pg_commit(void *impl, uint64_t *bytes, struct err *e)
     l->ls.res.rows_written = copied; /* append, replace, direct upsert: every row is inserted */
     if (l->ls.file != NULL) {
         /* A watch load: the content's identity is known now. Already loaded: roll back. */
-        bool found = false;
+        enum load_ckpt state = LOAD_CKPT_NONE;
         rc = load_state_take_sha(&l->ls, e);
-        rc = rc != 0 ? rc : pg_checkpoint_lock(l, &found, e);
+        rc = rc != 0 ? rc : pg_checkpoint_lock(l, &state, e);
         if (rc != 0) {
             goto done;
         }
-        if (found) {
+        if (state != LOAD_CKPT_NONE) { /* watch: any schema (no fingerprint yet) */
             l->ls.res.skipped = true;
             l->ls.res.rows_written = 0;
             goto done; /* pg_free() rolls the transaction back */
@@ -764,11 +797,15 @@ static int pg_commit(void *impl, uint64_t *bytes, struct err *e)
     }
     char rows[32];
     snprintf(rows, sizeof(rows), "%" PRIu64, l->ls.res.rows_sent);
-    const char *params[5] = {l->ls.run_id, l->ls.dataset, l->ls.sha, l->ls.table, rows};
+    const char *params[6] = {l->ls.run_id, l->ls.dataset, l->ls.sha,
+                             l->ls.table,  rows,          l->ls.fingerprint};
     r = PQexecParams(l->conn,
                      "INSERT INTO astro_checkpoints (run_id, dataset, source_sha256, target_table, "
-                     "rows, status) VALUES ($1, $2, $3, $4, $5::bigint, 'loaded')",
-                     5, NULL, params, NULL, NULL, 0);
+                     "rows, status, schema_fingerprint) VALUES ($1, $2, $3, $4, $5::bigint, "
+                     "'loaded', $6) ON CONFLICT (dataset, source_sha256, target_table) DO UPDATE "
+                     "SET run_id = EXCLUDED.run_id, rows = EXCLUDED.rows, status = EXCLUDED.status, "
+                     "loaded_at = now(), schema_fingerprint = EXCLUDED.schema_fingerprint",
+                     6, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         rc = pg_fail(l, r, "cannot record the checkpoint of", e);
         r = NULL;
@@ -810,7 +847,7 @@ static const char pg_checkpoint_ddl[] =
     "CREATE TABLE IF NOT EXISTS astro_checkpoints ("
     "run_id text NOT NULL, dataset text NOT NULL, source_sha256 text NOT NULL, "
     "target_table text NOT NULL, rows bigint NOT NULL, status text NOT NULL, "
-    "loaded_at timestamptz NOT NULL DEFAULT now(), "
+    "loaded_at timestamptz NOT NULL DEFAULT now(), schema_fingerprint text NOT NULL DEFAULT '', "
     "PRIMARY KEY (dataset, source_sha256, target_table))";
 
 static const char pg_files_ddl[] =
@@ -820,14 +857,16 @@ static const char pg_files_ddl[] =
     "rows_quarantined bigint NOT NULL, status text NOT NULL, reason text, "
     "ingested_at timestamptz NOT NULL DEFAULT now())";
 
-/* Creates table name with ddl when missing, in its own transaction. Two sessions racing to create
- * it make one fail with a unique violation on the catalog (23505) or duplicate_table (42P07): the
- * table then exists, which is all we need. */
-static int pg_ensure_table(struct pg_load *l, const char *name, const char *ddl, struct err *e)
+/* Runs ddl, in its own transaction, unless probe (a query of one boolean, with the one parameter
+ * param) says that what it makes exists already. Two sessions racing to make it make one fail
+ * with a unique violation on the catalog (23505) or with race_state (duplicate_table 42P07,
+ * duplicate_column 42701): it then exists, which is all we need. what names the DDL in
+ * messages. */
+static int pg_ensure(struct pg_load *l, const char *probe, const char *param, const char *ddl,
+                     const char *race_state, const char *what, struct err *e)
 {
-    const char *params[1] = {name};
-    PGresult *r = PQexecParams(l->conn, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, params,
-                               NULL, NULL, 0);
+    const char *params[1] = {param};
+    PGresult *r = PQexecParams(l->conn, probe, 1, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         return pg_fail(l, r, "cannot look for astro's own tables for", e);
     }
@@ -839,20 +878,41 @@ static int pg_ensure_table(struct pg_load *l, const char *name, const char *ddl,
     r = PQexec(l->conn, ddl);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-        if (state != NULL && (strcmp(state, "23505") == 0 || strcmp(state, "42P07") == 0)) {
+        if (state != NULL && (strcmp(state, "23505") == 0 || strcmp(state, race_state) == 0)) {
             PQclear(r);
             return 0;
         }
-        return pg_fail(l, r, "cannot create astro's own tables for", e);
+        return pg_fail(l, r, what, e);
     }
     PQclear(r);
     return 0;
 }
 
-/* astro_checkpoints, and astro_files for a watch load. */
+/* Creates table name with ddl when missing. */
+static int pg_ensure_table(struct pg_load *l, const char *name, const char *ddl, struct err *e)
+{
+    return pg_ensure(l, "SELECT to_regclass($1) IS NOT NULL", name, ddl, "42P07",
+                     "cannot create astro's own tables for", e);
+}
+
+/* Adds schema_fingerprint to an astro_checkpoints from before it existed (its rows read as "",
+ * an unknown schema). Looked up first, so that the usual case takes no lock. */
+static int pg_ensure_fingerprint(struct pg_load *l, struct err *e)
+{
+    return pg_ensure(l,
+                     "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = "
+                     "'astro_checkpoints'::regclass AND attname = $1 AND NOT attisdropped)",
+                     "schema_fingerprint",
+                     "ALTER TABLE astro_checkpoints ADD COLUMN IF NOT EXISTS schema_fingerprint "
+                     "text NOT NULL DEFAULT ''",
+                     "42701", "cannot add schema_fingerprint to astro_checkpoints for", e);
+}
+
+/* astro_checkpoints (with schema_fingerprint), and astro_files for a watch load. */
 static int pg_ensure_checkpoints(struct pg_load *l, struct err *e)
 {
     int rc = pg_ensure_table(l, "astro_checkpoints", pg_checkpoint_ddl, e);
+    rc = rc != 0 ? rc : pg_ensure_fingerprint(l, e);
     if (rc == 0 && l->ls.file != NULL) {
         rc = pg_ensure_table(l, "astro_files", pg_files_ddl, e);
     }
@@ -907,7 +967,8 @@ static int pg_check_columns(struct pg_load *l, struct err *e)
     PGresult *r = PQexecParams(
         l->conn,
         "SELECT a.attname, (CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid "
-        "END)::int, format_type(a.atttypid, a.atttypmod), to_regclass($1) IS NOT NULL "
+        "END)::int, format_type(a.atttypid, a.atttypmod), to_regclass($1) IS NOT NULL, "
+        "a.attnotnull AND NOT a.atthasdef AND a.attidentity = '' AND a.attgenerated = '' "
         "FROM (SELECT to_regclass($1) AS rel) s LEFT JOIN pg_attribute a ON a.attrelid = s.rel "
         "AND a.attnum > 0 AND NOT a.attisdropped LEFT JOIN pg_type t ON t.oid = a.atttypid",
         1, NULL, params, NULL, NULL, 0);
@@ -938,14 +999,20 @@ static int pg_check_columns(struct pg_load *l, struct err *e)
         }
         unsigned oid = (unsigned)strtoul(PQgetvalue(r, row, 1), NULL, 10);
         if (!pg_oid_fits(l->ls.types[i].id, oid)) {
-            char dt[40], want[32];
-            dtype_name(l->ls.types[i], dt, sizeof(dt));
+            char want[32];
             pg_type_name(l->ls.types[i], want, sizeof(want));
-            rc = err_set(e, AE_DB,
-                         "target \"%s\" (postgres %s): column \"%s\" of table \"%s\" is %s, but "
-                         "the dataset's %s column loads as %s (binary COPY needs that type)",
-                         l->ls.target, l->where, l->ls.plan.names[i], l->ls.table,
-                         PQgetvalue(r, row, 2), dt, want);
+            rc = load_column_type_err(e, &l->ls, "postgres", l->where, l->ls.plan.names[i],
+                                      PQgetvalue(r, row, 2), l->ls.types[i], want);
+        }
+    }
+    /* A column the load does not fill must take NULL or have a default (or be generated). */
+    for (int j = 0; j < n && rc == 0; j++) {
+        bool filled = false;
+        for (size_t i = 0; i < l->ls.plan.ncols && !filled; i++) {
+            filled = strcmp(PQgetvalue(r, j, 0), l->ls.plan.names[i]) == 0;
+        }
+        if (!filled && !PQgetisnull(r, j, 0) && strcmp(PQgetvalue(r, j, 4), "t") == 0) {
+            rc = load_column_unfilled_err(e, &l->ls, "postgres", l->where, PQgetvalue(r, j, 0));
         }
     }
 done:
@@ -1137,6 +1204,7 @@ static int pg_open(struct sink *s, const struct target_spec *t, const struct loa
     if (l == NULL) {
         return err_set(e, AE_NOMEM, "out of memory");
     }
+    line_map_init(&l->sent);
     int rc = load_state_init(&l->ls, t, "postgres", o, cols, ncols, e);
     if (rc != 0) {
         free(l);
@@ -1169,12 +1237,14 @@ static int pg_open(struct sink *s, const struct target_spec *t, const struct loa
     }
     l->in_tx = true;
     if (l->ls.file == NULL) {
-        bool found = false;
-        rc = pg_checkpoint_lock(l, &found, e);
+        enum load_ckpt state = LOAD_CKPT_NONE;
+        bool skip = false;
+        rc = pg_checkpoint_lock(l, &state, e);
+        rc = rc != 0 ? rc : load_ckpt_decide(&l->ls, o, state, &skip, e);
         if (rc != 0) {
             goto fail;
         }
-        if (found) {
+        if (skip) {
             l->ls.res.skipped = true;
             goto opened;
         }

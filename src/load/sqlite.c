@@ -40,46 +40,6 @@ static const char *sqlite_type_name(struct dtype_info t, char *buf, size_t n)
 
 /* ------------------------------------------------------------------ value text */
 
-/* Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's civil_from_days: eras of
- * 400 years, 146097 days each, counted from 0000-03-01). */
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2 ? 1 : 0);
-}
-
-static int fmt_date(char *out, size_t n, int64_t days)
-{
-    int64_t y;
-    unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
-    return snprintf(out, n, "%04" PRId64 "-%02u-%02u", y, m, d);
-}
-
-static int fmt_timestamp(char *out, size_t n, int64_t us, bool utc)
-{
-    int64_t days = us / 86400000000LL;
-    int64_t rem = us % 86400000000LL;
-    if (rem < 0) {
-        rem += 86400000000LL;
-        days -= 1;
-    }
-    int64_t y;
-    unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
-    int64_t secs = rem / 1000000;
-    return snprintf(out, n, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02d.%06d%s", y, m, d,
-                    (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60),
-                    (int)(rem % 1000000), utc ? "Z" : "");
-}
-
 /* The exact decimal text of unscaled value v with scale digits after the point: "-12.30",
  * "0.05", "7". out holds at least 48 bytes (38 digits, sign, point, leading zero). */
 static size_t fmt_decimal(char *out, __int128 v, unsigned scale)
@@ -148,7 +108,26 @@ static const char checkpoint_ddl[] =
     "CREATE TABLE IF NOT EXISTS astro_checkpoints ("
     "run_id TEXT NOT NULL, dataset TEXT NOT NULL, source_sha256 TEXT NOT NULL, "
     "target_table TEXT NOT NULL, rows INTEGER NOT NULL, status TEXT NOT NULL, "
-    "loaded_at TEXT NOT NULL, PRIMARY KEY (dataset, source_sha256, target_table))";
+    "loaded_at TEXT NOT NULL, schema_fingerprint TEXT NOT NULL DEFAULT '', "
+    "PRIMARY KEY (dataset, source_sha256, target_table))";
+
+/* *has = astro_checkpoints (which must exist) has the schema_fingerprint column, which astro
+ * before checkpoint identities with a schema did not create. */
+static int checkpoint_has_fp(sqlite3 *db, bool *has)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db,
+                                "SELECT 1 FROM pragma_table_info('astro_checkpoints') WHERE name "
+                                "= 'schema_fingerprint'",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        *has = rc == SQLITE_ROW;
+        rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? SQLITE_OK : rc;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
 
 static const char files_ddl[] =
     "CREATE TABLE IF NOT EXISTS astro_files ("
@@ -185,14 +164,19 @@ static int insert_file(sqlite3 *db, const struct load_file_record *r)
     return rc;
 }
 
-/* *found = the checkpoint row of (dataset, sha, table) exists; table NULL matches any. */
+/* *found = the checkpoint row of (dataset, sha, table) exists; table NULL matches any. With fp
+ * (at least 65 bytes), the row's schema fingerprint is copied there ("" for a row from before
+ * the column existed, has_fp false). */
 static int query_checkpoint(sqlite3 *db, const char *dataset, const char *sha, const char *table,
-                            bool *found)
+                            bool has_fp, bool *found, char *fp)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(db,
-                                "SELECT 1 FROM astro_checkpoints WHERE dataset = ?1 AND "
-                                "source_sha256 = ?2 AND (?3 IS NULL OR target_table = ?3)",
+                                has_fp ? "SELECT schema_fingerprint FROM astro_checkpoints WHERE "
+                                         "dataset = ?1 AND source_sha256 = ?2 AND (?3 IS NULL OR "
+                                         "target_table = ?3)"
+                                       : "SELECT '' FROM astro_checkpoints WHERE dataset = ?1 AND "
+                                         "source_sha256 = ?2 AND (?3 IS NULL OR target_table = ?3)",
                                 -1, &st, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_text(st, 1, dataset != NULL ? dataset : "", -1, SQLITE_STATIC);
@@ -202,10 +186,27 @@ static int query_checkpoint(sqlite3 *db, const char *dataset, const char *sha, c
         }
         rc = sqlite3_step(st);
         *found = rc == SQLITE_ROW;
+        if (*found && fp != NULL) {
+            const char *v = (const char *)sqlite3_column_text(st, 0);
+            snprintf(fp, 65, "%s", v != NULL ? v : "");
+        }
         rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? SQLITE_OK : rc;
     }
     sqlite3_finalize(st);
     return rc;
+}
+
+/* The state of l's checkpoint row, in l's transaction (astro_checkpoints has the column). */
+static int sq_checkpoint_state(struct sqlite_load *l, enum load_ckpt *state, struct err *e)
+{
+    bool found = false;
+    char fp[65] = "";
+    if (query_checkpoint(l->db, l->ls.dataset, l->ls.sha, l->ls.table, true, &found, fp) !=
+        SQLITE_OK) {
+        return db_err(l, e, "cannot read astro_checkpoints for");
+    }
+    *state = load_ckpt_of(&l->ls, found ? fp : NULL);
+    return 0;
 }
 
 static int sq_create_table(struct sqlite_load *l, const struct load_opts *o, struct err *e)
@@ -222,7 +223,45 @@ static int sq_create_table(struct sqlite_load *l, const struct load_opts *o, str
     return rc;
 }
 
-/* Every load column must exist in the table (SQLite compares names case-insensitively). */
+/* The type affinity of a declared column type (sqlite.org/datatype3.html, 3.1): 'I'nteger,
+ * 'T'ext, 'B'lob (no type), 'R'eal, 'N'umeric. */
+static char sq_affinity(const char *decl)
+{
+    char up[64];
+    size_t n = 0;
+    for (; decl != NULL && decl[n] != '\0' && n + 1 < sizeof(up); n++) {
+        up[n] = (char)((decl[n] >= 'a' && decl[n] <= 'z') ? decl[n] - 'a' + 'A' : decl[n]);
+    }
+    up[n] = '\0';
+    if (strstr(up, "INT") != NULL) {
+        return 'I';
+    }
+    if (strstr(up, "CHAR") != NULL || strstr(up, "CLOB") != NULL || strstr(up, "TEXT") != NULL) {
+        return 'T';
+    }
+    if (n == 0 || strstr(up, "BLOB") != NULL) {
+        return 'B';
+    }
+    if (strstr(up, "REAL") != NULL || strstr(up, "FLOA") != NULL || strstr(up, "DOUB") != NULL) {
+        return 'R';
+    }
+    return 'N';
+}
+
+/* True when a column of declared type decl stores the values of type t unchanged: the same
+ * affinity as the type create: true declares, or no affinity (BLOB) at all. NUMERIC takes
+ * integers and reals as they are. */
+static bool sq_type_fits(const char *decl, struct dtype_info t)
+{
+    char want[32];
+    char a = sq_affinity(decl);
+    char w = sq_affinity(sqlite_type_name(t, want, sizeof(want)));
+    return a == w || a == 'B' || (a == 'N' && w != 'T');
+}
+
+/* Every load column must exist in the table (SQLite compares names case-insensitively) with a
+ * type that keeps its values, and every table column the load does not fill must take NULL or
+ * have a default. */
 static int sq_check_columns(struct sqlite_load *l, struct err *e)
 {
     const char *dot = strchr(l->ls.table, '.');
@@ -236,8 +275,10 @@ static int sq_check_columns(struct sqlite_load *l, struct err *e)
         rc = err_set(e, AE_NOMEM, "out of memory");
         goto done;
     }
-    if (sqlite3_prepare_v2(l->db, "SELECT name FROM pragma_table_info(?1, ?2)", -1, &st, NULL) !=
-        SQLITE_OK) {
+    if (sqlite3_prepare_v2(l->db,
+                           "SELECT name, type, \"notnull\", dflt_value IS NOT NULL, pk FROM "
+                           "pragma_table_info(?1, ?2)",
+                           -1, &st, NULL) != SQLITE_OK) {
         rc = db_err(l, e, "cannot read the columns of");
         goto done;
     }
@@ -246,11 +287,30 @@ static int sq_check_columns(struct sqlite_load *l, struct err *e)
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *col = (const char *)sqlite3_column_text(st, 0);
+        const char *decl = (const char *)sqlite3_column_text(st, 1);
+        bool filled = false;
         ntable++;
         for (size_t i = 0; col != NULL && i < l->ls.plan.ncols; i++) {
             if (sqlite3_stricmp(col, l->ls.plan.names[i]) == 0) {
                 seen[i] = true;
+                filled = true;
+                if (!sq_type_fits(decl, l->ls.types[i])) {
+                    char want[32];
+                    rc = load_column_type_err(e, &l->ls, "sqlite", "", col,
+                                              decl != NULL && decl[0] != '\0' ? decl : "untyped",
+                                              l->ls.types[i],
+                                              sqlite_type_name(l->ls.types[i], want, sizeof(want)));
+                    goto done;
+                }
             }
+        }
+        /* An INTEGER PRIMARY KEY is the rowid: SQLite fills it. */
+        bool rowid = sqlite3_column_int(st, 4) == 1 && decl != NULL &&
+                     sqlite3_stricmp(decl, "INTEGER") == 0;
+        if (!filled && col != NULL && sqlite3_column_int(st, 2) != 0 &&
+            sqlite3_column_int(st, 3) == 0 && !rowid) {
+            rc = load_column_unfilled_err(e, &l->ls, "sqlite", "", col);
+            goto done;
         }
     }
     if (step != SQLITE_DONE) {
@@ -358,22 +418,22 @@ static int sq_bind(struct sqlite_load *l, const struct batch *b, size_t c, size_
         case DT_UINT64:
             if (col->v.i64[r] < 0) {
                 return err_set(e, AE_DB,
-                               "target \"%s\" (sqlite): line %" PRIu64 ", column \"%s\": %" PRIu64
+                               "target \"%s\" (sqlite): %s, column \"%s\": %" PRIu64
                                " does not fit SQLite's signed 64-bit INTEGER",
-                               l->ls.target, b->line[r], l->ls.plan.names[c],
-                               (uint64_t)col->v.i64[r]);
+                               l->ls.target, load_line_text(tmp, sizeof(tmp), b->line[r]),
+                               l->ls.plan.names[c], (uint64_t)col->v.i64[r]);
             }
             src = sqlite3_bind_int64(l->ins, p, col->v.i64[r]);
             break;
         case DT_FLOAT32:
         case DT_FLOAT64: src = sqlite3_bind_double(l->ins, p, col->v.f64[r]); break;
         case DT_DATE:
-            fmt_date(tmp, sizeof(tmp), col->v.i64[r]);
+            dtype_format_time(tmp, sizeof(tmp), DT_DATE, col->v.i64[r]);
             src = sqlite3_bind_text(l->ins, p, tmp, -1, SQLITE_TRANSIENT);
             break;
         case DT_TIMESTAMP:
         case DT_TIMESTAMP_TZ:
-            fmt_timestamp(tmp, sizeof(tmp), col->v.i64[r], col->type.id == DT_TIMESTAMP_TZ);
+            dtype_format_time(tmp, sizeof(tmp), col->type.id, col->v.i64[r]);
             src = sqlite3_bind_text(l->ins, p, tmp, -1, SQLITE_TRANSIENT);
             break;
         case DT_DECIMAL:
@@ -408,6 +468,18 @@ static int sqlite_write(void *impl, const struct batch *b, struct err *e)
             continue;
         }
         for (size_t c = 0; c < b->ncols; c++) {
+            if (l->ls.plan.is_key[c] && !b->cols[c].valid[r]) {
+                /* A NULL into a one-column INTEGER PRIMARY KEY (the rowid) would be given a new
+                 * number by SQLite, silently: refused like PostgreSQL refuses it. */
+                char where[48];
+                sqlite3_reset(l->ins);
+                return err_set(e, AE_DB,
+                               "target \"%s\" (sqlite): upsert into \"%s\": the row from %s of "
+                               "the source file has no value for key column \"%s\"",
+                               l->ls.target, l->ls.table,
+                               load_line_text(where, sizeof(where), b->line[r]),
+                               l->ls.plan.names[c]);
+            }
             int rc = sq_bind(l, b, c, r, e);
             if (rc != 0) {
                 sqlite3_reset(l->ins);
@@ -417,10 +489,13 @@ static int sqlite_write(void *impl, const struct batch *b, struct err *e)
         int step = sqlite3_step(l->ins);
         if (step != SQLITE_DONE) {
             /* sqlite3_reset() returns the error again; the message stays in the connection. */
+            char where[48];
             int rc = err_set(e, AE_DB,
                              "target \"%s\" (sqlite): insert into \"%s\" failed at the "
-                             "row from line %" PRIu64 ": %s",
-                             l->ls.target, l->ls.table, b->line[r], sqlite3_errmsg(l->db));
+                             "row from %s of the source file: %s",
+                             l->ls.target, l->ls.table,
+                             load_line_text(where, sizeof(where), b->line[r]),
+                             sqlite3_errmsg(l->db));
             sqlite3_reset(l->ins);
             return rc;
         }
@@ -451,16 +526,13 @@ static int sqlite_commit(void *impl, uint64_t *bytes, struct err *e)
     }
     if (l->ls.file != NULL) {
         /* A watch load: the content's identity is known now. Already loaded: roll back. */
-        bool found = false;
+        enum load_ckpt state = LOAD_CKPT_NONE;
         rc = load_state_take_sha(&l->ls, e);
+        rc = rc != 0 ? rc : sq_checkpoint_state(l, &state, e);
         if (rc != 0) {
             goto done;
         }
-        if (query_checkpoint(l->db, l->ls.dataset, l->ls.sha, l->ls.table, &found) != SQLITE_OK) {
-            rc = db_err(l, e, "cannot read astro_checkpoints for");
-            goto done;
-        }
-        if (found) {
+        if (state != LOAD_CKPT_NONE) { /* watch: any schema (no fingerprint yet) */
             l->ls.res.skipped = true;
             l->ls.res.rows_written = 0;
             goto done; /* sqlite_free() rolls the transaction back */
@@ -468,8 +540,12 @@ static int sqlite_commit(void *impl, uint64_t *bytes, struct err *e)
     }
     if (sqlite3_prepare_v2(l->db,
                            "INSERT INTO astro_checkpoints (run_id, dataset, source_sha256, "
-                           "target_table, rows, status, loaded_at) VALUES (?1, ?2, ?3, ?4, ?5, "
-                           "'loaded', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                           "target_table, rows, status, loaded_at, schema_fingerprint) VALUES "
+                           "(?1, ?2, ?3, ?4, ?5, 'loaded', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), "
+                           "?6) ON CONFLICT (dataset, source_sha256, target_table) DO UPDATE SET "
+                           "run_id = excluded.run_id, rows = excluded.rows, status = "
+                           "excluded.status, loaded_at = excluded.loaded_at, schema_fingerprint "
+                           "= excluded.schema_fingerprint",
                            -1, &st, NULL) != SQLITE_OK) {
         rc = db_err(l, e, "cannot record the checkpoint of");
         goto done;
@@ -479,6 +555,7 @@ static int sqlite_commit(void *impl, uint64_t *bytes, struct err *e)
     sqlite3_bind_text(st, 3, l->ls.sha, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, l->ls.table, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)l->ls.res.rows_sent);
+    sqlite3_bind_text(st, 6, l->ls.fingerprint, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
         rc = db_err(l, e, "cannot record the checkpoint of");
         goto done;
@@ -540,18 +617,35 @@ static int sqlite_open(struct sink *s, const struct target_spec *t, const struct
     if (rc != 0) {
         goto fail;
     }
+    bool has_fp = false;
+    if (checkpoint_has_fp(l->db, &has_fp) != SQLITE_OK) {
+        rc = db_err(l, e, "cannot read astro_checkpoints for");
+        goto fail;
+    }
+    if (!has_fp) {
+        /* A checkpoint table from before schema fingerprints: its rows read as "" (unknown). */
+        rc = sq_exec(l,
+                     "ALTER TABLE astro_checkpoints ADD COLUMN schema_fingerprint TEXT NOT NULL "
+                     "DEFAULT ''",
+                     "cannot add schema_fingerprint to astro_checkpoints for", e);
+        if (rc != 0) {
+            goto fail;
+        }
+    }
     if (l->ls.file != NULL) {
         rc = sq_exec(l, files_ddl, "cannot create astro_files for", e);
         if (rc != 0) {
             goto fail;
         }
     } else {
-        bool found = false;
-        if (query_checkpoint(l->db, l->ls.dataset, l->ls.sha, l->ls.table, &found) != SQLITE_OK) {
-            rc = db_err(l, e, "cannot read astro_checkpoints for");
+        enum load_ckpt state = LOAD_CKPT_NONE;
+        bool skip = false;
+        rc = sq_checkpoint_state(l, &state, e);
+        rc = rc != 0 ? rc : load_ckpt_decide(&l->ls, o, state, &skip, e);
+        if (rc != 0) {
             goto fail;
         }
-        if (found) {
+        if (skip) {
             l->ls.res.skipped = true;
             goto opened;
         }
@@ -625,7 +719,10 @@ static int sqlite_checkpointed(const struct target_spec *t, const char *dataset,
         rc = AE_DB;
     }
     sqlite3_finalize(q);
-    if (rc == 0 && exists && query_checkpoint(db, dataset, sha256, table, done) != SQLITE_OK) {
+    bool has_fp = false;
+    if (rc == 0 && exists &&
+        (checkpoint_has_fp(db, &has_fp) != SQLITE_OK ||
+         query_checkpoint(db, dataset, sha256, table, has_fp, done, NULL) != SQLITE_OK)) {
         rc = AE_DB;
     }
     if (rc != 0) {

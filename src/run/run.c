@@ -214,7 +214,7 @@ void run_list_free(struct run_info *runs, size_t n)
 
 bool run_blocks_serial(const struct run_info *r)
 {
-    if (r->status == RUN_STATUS_COMPLETED) {
+    if (r->status == RUN_STATUS_COMPLETED || r->status == RUN_STATUS_ABANDONED) {
         return false;
     }
     if (r->status == RUN_STATUS_FAILED && r->failed_phase == RUN_PHASE_INGEST) {

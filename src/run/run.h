@@ -70,8 +70,9 @@ int run_list(const char *working, struct stats *stats, struct run_info **out, si
 /* Frees what run_list returned; run_list_free(NULL, 0) is a no-op. */
 void run_list_free(struct run_info *runs, size_t n);
 
-/* True when the run keeps serial mode from starting another: any status but completed, except a
- * run whose ingest failed (it holds nothing to continue; fix the files and ingest again). */
+/* True when the run keeps serial mode from starting another: any status but completed or
+ * abandoned, except a run whose ingest failed (it holds nothing to continue; fix the files and
+ * ingest again). */
 bool run_blocks_serial(const struct run_info *r);
 
 /* Takes the exclusive .working/.lock (waits for it), creating working if needed. *fd receives the

@@ -15,6 +15,7 @@ const char *run_status_name(enum run_status s)
     case RUN_STATUS_RUNNING: return "running";
     case RUN_STATUS_COMPLETED: return "completed";
     case RUN_STATUS_FAILED: return "failed";
+    case RUN_STATUS_ABANDONED: return "abandoned";
     case RUN_STATUS_UNKNOWN: return "unknown";
     }
     return "unknown";
@@ -109,6 +110,7 @@ bool run_status_active(enum run_status s)
     case RUN_STATUS_INGESTED:
     case RUN_STATUS_COMPLETED:
     case RUN_STATUS_FAILED:
+    case RUN_STATUS_ABANDONED:
     case RUN_STATUS_UNKNOWN: return false;
     }
     return false;

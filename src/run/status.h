@@ -13,13 +13,16 @@
 
 #include <stdbool.h>
 
-/* A run: ingesting -> ingested (or failed) -> running -> completed (or failed). */
+/* A run: ingesting -> ingested (or failed) -> running -> completed (or failed). A run that is not
+ * live and not completed can be abandoned by the user (`astro runs abandon`): it is then never
+ * run and does not block serial mode. */
 enum run_status {
     RUN_STATUS_INGESTING,
     RUN_STATUS_INGESTED,
     RUN_STATUS_RUNNING,
     RUN_STATUS_COMPLETED,
     RUN_STATUS_FAILED,
+    RUN_STATUS_ABANDONED,
     /* Never written: what a manifest whose status is missing or not a word above reads as. */
     RUN_STATUS_UNKNOWN,
 };

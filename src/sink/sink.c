@@ -3,6 +3,8 @@
  */
 #include "sink/sink.h"
 
+#include "sink/linemap.h"
+
 #include <stdlib.h>
 
 int sink_write(struct sink *s, const struct batch *b, struct err *e)
@@ -28,6 +30,7 @@ void sink_abort(struct sink *s)
 struct parquet_sink {
     struct atomic_file file;
     struct pq_writer *w;
+    struct line_map lines; /* source line of each row written (linemap.h) */
 };
 
 /* The writer knows a descriptor, not a name: an I/O error gets the file's name here. */
@@ -42,12 +45,14 @@ static int parquet_io_error(const struct parquet_sink *p, int rc, struct err *e)
 static int parquet_write(void *impl, const struct batch *b, struct err *e)
 {
     struct parquet_sink *p = impl;
-    return parquet_io_error(p, pq_writer_write(p->w, b, e), e);
+    int rc = parquet_io_error(p, pq_writer_write(p->w, b, e), e);
+    return rc != 0 ? rc : line_map_add(&p->lines, b, e);
 }
 
 static void parquet_abort(void *impl)
 {
     struct parquet_sink *p = impl;
+    line_map_release(&p->lines);
     pq_writer_free(p->w);
     atomic_file_abort(&p->file);
     free(p);
@@ -56,7 +61,11 @@ static void parquet_abort(void *impl)
 static int parquet_commit(void *impl, uint64_t *bytes, struct err *e)
 {
     struct parquet_sink *p = impl;
-    int rc = pq_writer_close(p->w, bytes, e);
+    char *lines = NULL;
+    int rc = line_map_text(&p->lines, &lines, e);
+    rc = rc != 0 ? rc : pq_writer_add_kv(p->w, LINE_MAP_KEY, lines, e);
+    free(lines);
+    rc = rc != 0 ? rc : pq_writer_close(p->w, bytes, e);
     if (rc != 0) {
         parquet_io_error(p, rc, e);
         parquet_abort(p);
@@ -64,6 +73,7 @@ static int parquet_commit(void *impl, uint64_t *bytes, struct err *e)
     }
     pq_writer_free(p->w);
     p->w = NULL;
+    line_map_release(&p->lines);
     rc = atomic_file_commit(&p->file, e); /* aborts the temp file itself on failure */
     free(p);
     return rc;
@@ -80,6 +90,7 @@ int sink_parquet_open(struct sink *s, const char *path, const struct column_desc
     if (p == NULL) {
         return err_set(e, AE_NOMEM, "out of memory");
     }
+    line_map_init(&p->lines);
     int rc = atomic_file_open(&p->file, path, e);
     if (rc != 0) {
         free(p);

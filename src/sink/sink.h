@@ -41,7 +41,8 @@ int sink_commit(struct sink *s, uint64_t *bytes, struct err *e) ASTRO_WUR;
 void sink_abort(struct sink *s);
 
 /* A Parquet file at path: written to a temporary name in the same folder, fsynced and renamed on
- * commit. cols and o are copied. */
+ * commit. cols and o are copied. The footer gets the source line of every row (key
+ * "astro.source_lines", sink/linemap.h) from the batches' line[]. */
 int sink_parquet_open(struct sink *s, const char *path, const struct column_desc *cols,
                       size_t ncols, const struct pq_options *o, struct err *e) ASTRO_WUR;
 

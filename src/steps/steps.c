@@ -7,6 +7,7 @@
 #include "batch/batch.h"
 #include "load/load.h"
 #include "parquet/pq.h"
+#include "sink/linemap.h"
 #include "util/buf.h"
 #include "util/fs.h"
 
@@ -76,18 +77,8 @@ static int run_load(const struct steps_env *env, const struct step_spec *st, int
                        env->run_id);
     }
     const char *table = st->table ? st->table : st->dataset;
-    bool done = false;
-    int rc = load_checkpointed(t, st->dataset, sha, table, &done, e);
-    if (rc != 0) {
-        return rc;
-    }
-    if (done) {
-        *skipped = true;
-        log_msg(env->log, LOG_INFO, st->name,
-                "already loaded: %s (sha256 %.12s...) is checkpointed in target %s, table %s",
-                st->dataset, sha, t->name, table);
-        return 0;
-    }
+    const char *fp = json_string_value(json_object_get(f, "schema_fingerprint"));
+    int rc = 0;
     char *path = fs_join(env->run_dir, output);
     struct pq_reader *r = NULL;
     struct batch b;
@@ -96,13 +87,23 @@ static int run_load(const struct steps_env *env, const struct step_spec *st, int
     struct dtype_info *types = NULL;
     struct column_desc *cols = NULL;
     struct load_result res;
+    struct line_map lines;
+    uint64_t row = 0;
     memset(&b, 0, sizeof(b));
     memset(&res, 0, sizeof(res));
+    line_map_init(&lines);
     if (path == NULL) {
         return err_set(e, AE_NOMEM, "out of memory");
     }
     rc = pq_reader_open(&r, path, e);
     if (rc != 0) {
+        goto out;
+    }
+    /* The source line of each row, for the load's messages. A file without a usable map (an
+     * earlier astro wrote it) leaves every line unknown (0), never a row number as a line. */
+    struct err lerr;
+    if (line_map_parse(&lines, pq_reader_kv(r, LINE_MAP_KEY), &lerr) == AE_NOMEM) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
         goto out;
     }
     size_t n = pq_reader_ncols(r);
@@ -115,6 +116,9 @@ static int run_load(const struct steps_env *env, const struct step_spec *st, int
     for (size_t i = 0; i < n; i++) {
         cols[i] = *pq_reader_column(r, i);
         types[i] = cols[i].type;
+    }
+    if (fp == NULL) {
+        fp = pq_reader_kv(r, "astro.schema_fingerprint");
     }
     rc = batch_init(&b, types, n, LOAD_BATCH_ROWS);
     if (rc != 0) {
@@ -131,6 +135,8 @@ static int run_load(const struct steps_env *env, const struct step_spec *st, int
         .run_id = env->run_id,
         .dataset = st->dataset,
         .source_sha256 = sha,
+        .schema_fingerprint = fp,
+        .reload = env->reload,
         .renames = (const char *const *)st->renames,
         .nrenames = st->nrenames,
         .result = &res,
@@ -140,11 +146,27 @@ static int run_load(const struct steps_env *env, const struct step_spec *st, int
         goto out;
     }
     open = true;
+    if (res.skipped) {
+        /* Checkpointed with this schema: nothing to read. */
+        open = false;
+        rc = sink_commit(&sink, NULL, e);
+        if (rc == 0) {
+            *skipped = true;
+            log_msg(env->log, LOG_INFO, st->name,
+                    "already loaded: %s (sha256 %.12s...) is checkpointed in target %s, table %s "
+                    "with the same schema (astro run --reload loads it again)",
+                    st->dataset, sha, t->name, table);
+        }
+        goto out;
+    }
     for (;;) {
         batch_reset(&b);
         rc = pq_reader_next(r, &b, e);
         if (rc != 0 || b.nrows == 0) {
             break;
+        }
+        for (size_t i = 0; i < b.nrows; i++) {
+            b.line[i] = line_map_line(&lines, row++);
         }
         rc = sink_write(&sink, &b, e);
         if (rc != 0) {
@@ -173,6 +195,7 @@ out:
     }
     pq_reader_free(r);
     batch_release(&b);
+    line_map_release(&lines);
     free(types);
     free(cols);
     free(path);
@@ -327,7 +350,7 @@ int steps_run(const struct steps_env *env, struct err *e)
         if (rc != 0) {
             return rc;
         }
-        if (status == STEP_STATUS_DONE || status == STEP_STATUS_SKIPPED) {
+        if (!env->reload && (status == STEP_STATUS_DONE || status == STEP_STATUS_SKIPPED)) {
             log_msg(env->log, LOG_INFO, st->name, "already %s in an earlier session",
                     step_status_name(status));
             continue;

@@ -5,7 +5,8 @@
  * finished_at, rows, reason) and in stats.db (table steps). A step already "done" or "skipped" is
  * not run again, so running a failed run again resumes at the first step not done. Kinds:
  * - load: the run's Parquet output of a dataset into a target table (src/load/load.h), skipped
- *   when the target's astro_checkpoints already holds that file (a re-run never doubles rows);
+ *   when the target's astro_checkpoints already holds that file with the same schema fingerprint
+ *   (a re-run never doubles rows; reload loads it anyway);
  * - sql: statements (inline or from a file relative to astro.yaml) against a target, in one
  *   transaction;
  * - exec: an external command (argv, no shell) run in the project folder with ASTRO_RUN_ID,
@@ -28,6 +29,8 @@ struct steps_env {
     struct log *log;
     const char *run_id;  /* rec's id */
     const char *run_dir; /* rec's folder */
+    bool reload; /* `astro run --reload`: every step runs again, done or not, and every load
+                    ignores and rewrites its checkpoint */
 };
 
 /* Runs every step not yet done, in order. Returns 0 when all are done. Otherwise stops at the

@@ -397,10 +397,24 @@ static int type_scalar(const struct vp_col *pc, const struct cfg_loc *loc, const
     } else if (!vp_utf8_valid(p, n)) {
         return verr_at(e, loc, "%s is not valid UTF-8", what);
     }
-    int st = vp_parse(pc, p, n, out);
+    /* Check arguments of date and datetime columns are ISO 8601, whatever the column's input
+     * format: the bound means the same whichever way the data spells its dates. */
+    struct vp_col iso = *pc;
+    iso.fmt = NULL;
+    iso.fmt_text = NULL;
+    int st = vp_parse(&iso, p, n, out);
     if (st != VP_OK) {
         char m[600];
-        vp_message(m, sizeof(m), st, pc, text, strlen(text));
+        union vp_val v;
+        if (pc->fmt != NULL && vp_parse(pc, p, n, &v) == VP_OK) {
+            char isotext[48];
+            dtype_format_time(isotext, sizeof(isotext), pc->type.id, v.i);
+            return verr_at(e, loc,
+                           "%s: '%s' is written in the column's input format '%s'; check values "
+                           "of date and datetime columns are ISO 8601: write '%s'",
+                           what, text, pc->fmt_text, isotext);
+        }
+        vp_message(m, sizeof(m), st, &iso, text, strlen(text));
         return verr_at(e, loc, "%s: %s", what, m);
     }
     return 0;
@@ -745,8 +759,22 @@ int vcol_compile(struct vcolumn *vc, const struct column_spec *cs, locale_t loc,
         if (vp_fmt_compile(cs->format, &vc->fmt, why, sizeof(why)) != 0) {
             return verr_at(e, &cs->loc, "%s", why);
         }
+        /* A two-digit year names no century: astro does not guess it (strptime's 69 rule
+         * reads Aug-62 as 2062), the schema states it. */
+        if (vp_fmt_has(&vc->fmt, 'y') && !cs->has_century_pivot) {
+            return verr_at(e, &cs->loc,
+                           "format '%s' uses %%y, a two-digit year, which names no century: add "
+                           "century_pivot: N to the column (two-digit years below N are 20yy, the "
+                           "others 19yy; century_pivot: 30 reads 29 as 2029 and 62 as 1962), or "
+                           "use %%Y",
+                           cs->format);
+        }
+        vc->fmt.pivot = cs->has_century_pivot ? cs->century_pivot : -1;
         vc->pc.fmt = &vc->fmt;
         vc->pc.fmt_text = cs->format;
+    }
+    if (cs->has_century_pivot && (cs->format == NULL || !vp_fmt_has(&vc->fmt, 'y'))) {
+        return verr_at(e, &cs->loc, "century_pivot applies to a format with %%y only");
     }
     if ((cs->true_values != NULL || cs->false_values != NULL) && cs->type.id != DT_BOOL) {
         return verr_at(e, &cs->loc, "true_values and false_values apply to bool columns only");

@@ -587,8 +587,13 @@ static int parse_fmt(const char *p, size_t n, const struct vp_fmt *f, struct tm_
             if (!take_num(p, n, &i, 2, 2, &v)) {
                 return VP_SYNTAX;
             }
-            /* POSIX: 69..99 are 1969..1999, 00..68 are 2000..2068. */
-            t->year = v >= 69 ? 1900 + v : 2000 + v;
+            if (f->pivot >= 0) {
+                /* The column's century_pivot. */
+                t->year = (int)v < f->pivot ? 2000 + v : 1900 + v;
+            } else {
+                /* POSIX: 69..99 are 1969..1999, 00..68 are 2000..2068. */
+                t->year = v >= 69 ? 1900 + v : 2000 + v;
+            }
             break;
         case 'm':
             if (!take_num(p, n, &i, 1, 2, &v)) {
@@ -665,9 +670,20 @@ static int parse_fmt(const char *p, size_t n, const struct vp_fmt *f, struct tm_
     return i == n ? VP_OK : VP_SYNTAX;
 }
 
+bool vp_fmt_has(const struct vp_fmt *f, char item)
+{
+    for (size_t k = 0; k < f->n; k++) {
+        if (f->item[k] == item) {
+            return true;
+        }
+    }
+    return false;
+}
+
 int vp_fmt_compile(const char *format, struct vp_fmt *out, char *why, size_t n)
 {
     memset(out, 0, sizeof(*out));
+    out->pivot = -1;
     for (size_t i = 0; format[i] != '\0'; i++) {
         if (out->n >= VP_FMT_MAX) {
             snprintf(why, n, "format is longer than %d items", VP_FMT_MAX);

@@ -840,6 +840,30 @@ static bool row_skipped(const struct validator *v, const struct record_block *in
     return row_problem(v, in, i, nf, &aux) >= 0;
 }
 
+/* Appends to msg the value a date or datetime column read from raw text in its input format
+ * ("; read as 2062-08-01 with format '%b-%y'"), so that a failure case shows both. Nothing for
+ * other columns, ISO input (the raw text is the value) or a null. */
+static void read_as(char *msg, size_t n, const struct vp_col *pc, const char *raw, size_t len)
+{
+    bool dt = pc->type.id == DT_DATE || pc->type.id == DT_TIMESTAMP ||
+              pc->type.id == DT_TIMESTAMP_TZ;
+    if (!dt || pc->fmt == NULL || raw == NULL) {
+        return;
+    }
+    const char *p = raw;
+    union vp_val v;
+    vp_trim(&p, &len);
+    if (vp_parse(pc, p, len, &v) != VP_OK) {
+        return;
+    }
+    char iso[48];
+    size_t used = strlen(msg);
+    dtype_format_time(iso, sizeof(iso), pc->type.id, v.i);
+    if (used < n) {
+        snprintf(msg + used, n - used, "; read as %s with format '%s'", iso, pc->fmt_text);
+    }
+}
+
 static int emit_one(struct validator *v, const struct vfail *vf, const struct record_block *in,
                     struct err *e)
 {
@@ -994,6 +1018,7 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
         } else {
             vck_message(ck, msg, sizeof(msg), f.value, f.value_len);
         }
+        read_as(msg, sizeof(msg), &o->pc, f.value, f.value_len);
         break;
     }
     case VF_UNIQUE: {

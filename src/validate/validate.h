@@ -30,8 +30,8 @@
  *   datetime: YYYY-MM-DD[T| ]HH:MM[:SS[.f{1,9}]][Z|+HH:MM|+HHMM] or a date alone (midnight), or
  *   the format; digits beyond microseconds must be zeros; a naive column refuses offsets, a UTC
  *   column converts them (values without one are UTC). format: a strptime subset, %Y %m %d %y %b
- *   %H %M %S %f %z %% and literal bytes (1- or 2-digit numbers as Python accepts; %y 69-99 =
- *   19xx). Dates are real proleptic Gregorian dates in years 0001..9999. decimal(p,s): exact,
+ *   %H %M %S %f %z %% and literal bytes (1- or 2-digit numbers as Python accepts; %y only with
+ *   the column's century_pivot, below it 20yy, else 19yy). Check values are ISO 8601. Dates are real proleptic Gregorian dates in years 0001..9999. decimal(p,s): exact,
  *   [+-]digits[.digits], at most p-s integer digits, extra fractional digits only if zeros.
  *   str: valid UTF-8. A field the reader flagged REC_F_BAD_ENCODING fails with check "encoding"
  *   in any column, and one flagged REC_F_NUL (a NUL byte) with check "nul_byte" in any column,

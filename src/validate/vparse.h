@@ -45,6 +45,8 @@ union vp_val {
  * bytes). */
 #define VP_FMT_MAX 64
 struct vp_fmt {
+    int pivot; /* %y: two-digit years below pivot are 20yy, the others 19yy; -1 (what
+                  vp_fmt_compile sets): POSIX, 69-99 are 19yy and 00-68 20yy */
     uint8_t n;
     char item[VP_FMT_MAX]; /* 'Y','m','d','y','b','H','M','S','f','z' for directives */
     char lit[VP_FMT_MAX];  /* the literal byte when item[k] == 0 */
@@ -95,8 +97,11 @@ int vp_datetime(const char *p, size_t n, const struct vp_fmt *fmt, bool utc, int
  * the text itself (UTF-8 validity is checked by the caller). */
 int vp_parse(const struct vp_col *c, const char *p, size_t n, union vp_val *out);
 
-/* Compiles format; on error writes a reason to why (n bytes) and returns -1. */
+/* Compiles format (pivot -1); on error writes a reason to why (n bytes) and returns -1. */
 int vp_fmt_compile(const char *format, struct vp_fmt *out, char *why, size_t n);
+
+/* True when f holds the directive item ('y' for a two-digit year). */
+bool vp_fmt_has(const struct vp_fmt *f, char item);
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (no validation). */
 int64_t vp_days_from_civil(int64_t y, unsigned m, unsigned d);

@@ -71,12 +71,13 @@ only_run() {
 }
 
 # require_postgres: a PostgreSQL test needs ASTRO_PG_DSN (scripts/test sets it); under CI it is
-# required, elsewhere the test skips with a message. Also needs psql.
+# required, elsewhere the test reports itself skipped (exit 77, ctest's SKIP_RETURN_CODE).
+# Also needs psql.
 require_postgres() {
   if [ -z "${ASTRO_PG_DSN:-}" ]; then
     [ "${CI:-}" = "true" ] && fail "ASTRO_PG_DSN is not set under CI: the PostgreSQL test cannot be skipped"
     echo "SKIP: ASTRO_PG_DSN not set (scripts/test sets it)"
-    exit 0
+    exit 77
   fi
   command -v psql >/dev/null || fail "psql is not installed"
 }
@@ -90,4 +91,31 @@ d = json.load(open(sys.argv[1]))
 exec(sys.argv[2])
 open(sys.argv[1], "w").write(json.dumps(d, indent=2) + "\n")
 PYEOF
+}
+
+# pg_drop_on_exit TABLE...: at exit, with the temporary folder, drops the PostgreSQL tables and
+# their astro_checkpoints rows (when ASTRO_PG_DSN is set).
+pg_drop_on_exit() {
+  PG_DROP_TABLES="$*"
+  trap '_pg_drop; rm -rf "$T"' EXIT
+}
+_pg_drop() {
+  [ -n "${ASTRO_PG_DSN:-}" ] || return 0
+  local t
+  for t in $PG_DROP_TABLES; do
+    psql "$ASTRO_PG_DSN" -Xq >/dev/null 2>&1 <<SQL || true
+DROP TABLE IF EXISTS $t;
+DELETE FROM astro_checkpoints WHERE target_table = '$t';
+SQL
+  done
+}
+
+# target_yaml KIND: the flow mapping of an astro.yaml target of KIND: sqlite (out/w.db) or
+# postgres (the dsn ${ASTRO_PG_DSN}, expanded by astro).
+target_yaml() {
+  if [ "$1" = sqlite ]; then
+    echo "{kind: sqlite, path: out/w.db}"
+  else
+    echo "{kind: postgres, dsn: \"\${ASTRO_PG_DSN}\"}"
+  fi
 }

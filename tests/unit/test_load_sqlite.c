@@ -165,6 +165,69 @@ static int load_kv(struct fixture *f, const struct load_opts *o, const int64_t *
     return rc;
 }
 
+/* The checkpoint identity holds the schema fingerprint: the same fingerprint is skipped, another
+ * one loads again (replace) or is refused (append), reload always loads, and the row keeps the
+ * last load's fingerprint. */
+static void test_checkpoint_fingerprint(void **state)
+{
+    struct fixture *f = *state;
+    struct err e = {0};
+    struct load_result res = {0};
+    struct load_opts o = kv_opts("people", LOAD_REPLACE, "sha-1", &res);
+    const int64_t ids[] = {1, 2};
+    const char *const names[] = {"a", "b"};
+    o.schema_fingerprint = "fp-a";
+    assert_int_equal(load_kv(f, &o, ids, names, 2, &e), 0);
+    assert_false(res.skipped);
+    memset(&res, 0, sizeof(res));
+    assert_int_equal(load_kv(f, &o, ids, names, 2, &e), 0);
+    assert_true(res.skipped);
+    o.schema_fingerprint = "fp-b";
+    memset(&res, 0, sizeof(res));
+    assert_int_equal(load_kv(f, &o, ids, names, 1, &e), 0);
+    assert_false(res.skipped);
+    assert_int_equal(res.rows_sent, 1);
+    assert_q(f->path, "SELECT count(*) FROM people", "1");
+    assert_q(f->path, "SELECT schema_fingerprint FROM astro_checkpoints", "fp-b");
+    /* Append of the same file with another schema: refused, nothing written. */
+    o.mode = LOAD_APPEND;
+    o.schema_fingerprint = "fp-c";
+    assert_int_equal(load_kv(f, &o, ids, names, 2, &e), AE_CONFIG);
+    assert_non_null(strstr(e.msg, "is already loaded into \"people\" with another schema"));
+    assert_q(f->path, "SELECT count(*) FROM people", "1");
+    /* reload: loaded whatever the checkpoint says, the row rewritten. */
+    o.reload = true;
+    o.run_id = "def34";
+    memset(&res, 0, sizeof(res));
+    assert_int_equal(load_kv(f, &o, ids, names, 2, &e), 0);
+    assert_false(res.skipped);
+    assert_q(f->path, "SELECT count(*) FROM people", "3");
+    assert_q(f->path, "SELECT run_id || ',' || schema_fingerprint || ',' || rows FROM "
+                      "astro_checkpoints", "def34,fp-c,2");
+    o.schema_fingerprint = "fp-c";
+    memset(&res, 0, sizeof(res));
+    assert_int_equal(load_kv(f, &o, ids, names, 2, &e), 0);
+    assert_false(res.skipped);
+}
+
+/* A table whose column type's affinity differs from the load's is refused before any row. */
+static void test_column_type_mismatch(void **state)
+{
+    struct fixture *f = *state;
+    struct err e = {0};
+    struct load_opts o = kv_opts("people", LOAD_APPEND, "sha-1", NULL);
+    const int64_t ids[] = {1};
+    const char *const names[] = {"a"};
+    exec(f->path, "CREATE TABLE people (id TEXT, name VARCHAR(20))");
+    assert_int_equal(load_kv(f, &o, ids, names, 1, &e), AE_DB);
+    assert_non_null(strstr(e.msg, "column \"id\" of table \"people\" is TEXT, but the dataset's "
+                                  "int64 column loads as INTEGER; the table was made for another "
+                                  "schema: drop it"));
+    exec(f->path, "DROP TABLE people; CREATE TABLE people (id BIGINT, name, n NUMERIC)");
+    assert_int_equal(load_kv(f, &o, ids, names, 1, &e), 0);
+    assert_q(f->path, "SELECT typeof(id) || typeof(name) FROM people", "integertext");
+}
+
 /* ---------------------------------------------------------------- modes */
 
 static void test_append_create_and_checkpoint(void **state)
@@ -316,7 +379,8 @@ static void test_upsert_changed_rows_only(void **state)
     const int64_t ids4[] = {7, 1};
     assert_int_equal(load_kv(f, &o, ids4, names3, 2, &e), AE_DB);
     assert_non_null(strstr(e.msg, "target \"local\" (sqlite): insert into \"people\" failed at "
-                                  "the row from line 3: UNIQUE constraint failed: people.id"));
+                                  "the row from line 3 of the source file: UNIQUE constraint "
+                                  "failed: people.id"));
     assert_false(res.committed);
     assert_q(f->path, "SELECT count(*) FROM people WHERE id = 7", "0");
     assert_q(f->path, "SELECT count(*) FROM astro_checkpoints WHERE source_sha256 = 'sha-5'", "0");
@@ -365,8 +429,8 @@ static void test_failure_mid_load_leaves_nothing(void **state)
     assert_int_equal(sink_write(&s, &b, &e), AE_DB);
     batch_release(&b);
     assert_string_equal(e.msg, "target \"local\" (sqlite): insert into \"strict_people\" failed "
-                               "at the row from line 11: NOT NULL constraint failed: "
-                               "strict_people.name");
+                               "at the row from line 11 of the source file: NOT NULL constraint "
+                               "failed: strict_people.name");
     sink_abort(&s);
     assert_int_equal(res.rows_sent, 3);
     assert_false(res.committed);
@@ -680,6 +744,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_append_create_and_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rerun_is_skipped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoint_fingerprint, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_column_type_mismatch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upsert_changed_rows_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upsert_keys_only, setup, teardown),

@@ -113,6 +113,9 @@ static void test_manifest_roundtrip_and_stale_runs(void **state)
     ri.status = RUN_STATUS_FAILED;
     ri.failed_phase = RUN_PHASE_RUN;
     assert_true(run_blocks_serial(&ri));
+    ri.status = RUN_STATUS_ABANDONED; /* astro runs abandon */
+    ri.failed_phase = RUN_PHASE_NONE;
+    assert_false(run_blocks_serial(&ri));
 
     run_unlock(lock);
     free(mpath);

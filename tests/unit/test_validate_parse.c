@@ -288,6 +288,26 @@ static void test_date(void **state)
     assert_int_equal(pdate("01-mar-69", "%d-%b-%y", &d), VP_OK);
     assert_int_equal(d, -306); /* 1969-03-01: 365 - 59 days before 1970 */
     assert_int_equal(pdate("01-Foo-00", "%d-%b-%y", &d), VP_SYNTAX);
+    {
+        /* century_pivot 30: 29 is 2029, 30 and 62 are 1930 and 1962 (not POSIX's 2062). */
+        struct vp_fmt pf;
+        char pwhy[200];
+        assert_int_equal(vp_fmt_compile("%b-%y", &pf, pwhy, sizeof(pwhy)), 0);
+        assert_true(vp_fmt_has(&pf, 'y'));
+        assert_int_equal(pf.pivot, -1);
+        pf.pivot = 30;
+        assert_int_equal(vp_date("Aug-62", 6, &pf, &d), VP_OK);
+        assert_int_equal(d, -2710); /* 1962-08-01 */
+        assert_int_equal(vp_date("Jan-29", 6, &pf, &d), VP_OK);
+        assert_int_equal(d, 21550); /* 2029-01-01 */
+        assert_int_equal(vp_date("Jan-30", 6, &pf, &d), VP_OK);
+        assert_int_equal(d, -14610); /* 1930-01-01 */
+        pf.pivot = 0;
+        assert_int_equal(vp_date("Jan-00", 6, &pf, &d), VP_OK);
+        assert_int_equal(d, -25567); /* 1900-01-01 */
+        assert_int_equal(vp_fmt_compile("%Y-%m-%d", &pf, pwhy, sizeof(pwhy)), 0);
+        assert_false(vp_fmt_has(&pf, 'y'));
+    }
     assert_int_equal(pdate("2020-01-01x", "%Y-%m-%d", &d), VP_SYNTAX);
     assert_int_equal(pdate("100%2000-03-01", "100%%%Y-%m-%d", &d), VP_OK);
     assert_int_equal(d, 11017);
