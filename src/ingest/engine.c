@@ -378,7 +378,9 @@ static int prepass(struct ingest_file *f, struct err *e)
         return err_errno(e, errno, "cannot open %s", f->path);
     }
     int rc = input_open_with(&in, reader_of(f), fd, f->path, spec, e);
-    size_t first = spec->has_header ? 1 : 0;
+    const char *const *names;
+    size_t nnames;
+    size_t first = spec->has_header && !(rc == 0 && input_field_names(&in, &names, &nnames)) ? 1 : 0;
     while (rc == 0) {
         rc = input_next(&in, &rows, VALIDATE_BATCH_ROWS, e);
         if (rc == AE_FORMAT) {
@@ -470,7 +472,9 @@ int ingest_file_open(struct ingest_file **out, const struct ingest_file_opts *o,
     uint64_t header_line = 0;
     const char *const *hdr = (const char *const *)spec->column_names;
     size_t nhdr = spec->ncolumn_names;
-    if (spec->has_header) {
+    if (input_field_names(&f->in, &hdr, &nhdr)) {
+        /* A reader without a header row (input.h): its names are the header, on no line. */
+    } else if (spec->has_header) {
         if (f->rows.nrows == 0) {
             /* Nothing to validate: the verdict is decided by ingest_file_run. */
             f->header_failed = true;
@@ -691,11 +695,12 @@ int ingest_file_run(struct ingest_file *f, struct sink *s, struct ingest_file_re
                    (!res->stopped && !f->header_failed && !f->bad_input &&
                     input_bytes(&f->in) != (uint64_t)st0->st_size);
     if (f->bad_input) {
-        /* The reader refused a record (over its size limit): a data failure of the file,
-         * reported like any other, never an environment error a scheduler would retry. */
+        /* The reader refused the data (a record over its size limit, broken JSON structure,
+         * corrupt or truncated compressed data): a data failure of the file, reported like any
+         * other, never an environment error a scheduler would retry. */
         res->failures++;
         snprintf(res->reason, sizeof(res->reason), "%.500s", f->bad_input_err.msg);
-        rc = file_failure(f, input_position(&f->in), "record_length", res->reason, e);
+        rc = file_failure(f, input_position(&f->in), input_refusal_check(&f->in), res->reason, e);
         if (rc != 0) {
             return rc;
         }

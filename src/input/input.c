@@ -10,6 +10,8 @@ const struct input_ops *input_ops_for(enum input_format f)
     /* No default: -Wswitch names this place when a format is added to the enum. */
     switch (f) {
     case INPUT_CSV: return &input_csv_ops;
+    case INPUT_NDJSON: return &input_ndjson_ops;
+    case INPUT_JSON: return &input_json_ops;
     }
     return NULL;
 }
@@ -51,6 +53,24 @@ void input_sha256(const struct input *in, unsigned char out[32])
         return;
     }
     source_sha256(in->src, out);
+}
+
+bool input_field_names(const struct input *in, const char *const **names, size_t *n)
+{
+    if (in->ops == NULL || in->ops->names == NULL) {
+        return false;
+    }
+    *n = in->ops->names(in->impl, names);
+    return true;
+}
+
+const char *input_refusal_check(const struct input *in)
+{
+    if (in->src != NULL && source_decode_failed(in->src)) {
+        return "decompression";
+    }
+    return in->ops != NULL && in->ops->refusal_check != NULL ? in->ops->refusal_check
+                                                             : "record_length";
 }
 
 uint64_t input_position(const struct input *in)
