@@ -298,6 +298,9 @@ enum input_format config_format_of_name(const char *name)
      * magic bytes, so they only need removing here. */
     static const char *const zext[] = {".gz", ".zst", ".zstd", ".bz2", ".xz"};
     size_t n = strlen(name);
+    while (n > 0 && name[n - 1] == '*') {
+        n--; /* a pattern such as "orders*.ndjson*" (compressed or not) */
+    }
     for (size_t i = 0; i < sizeof(zext) / sizeof(zext[0]); i++) {
         if (ends_with(name, n, zext[i])) {
             n -= strlen(zext[i]);

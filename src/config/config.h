@@ -111,9 +111,9 @@ struct schema {
  * source recognises it by its magic bytes (input/source.h). */
 enum input_format { INPUT_CSV, INPUT_NDJSON, INPUT_JSON };
 
-/* The format a file name implies: its extension once a compression extension (.gz, .zst, .zstd,
- * .bz2, .xz) is removed: .ndjson and .jsonl are ndjson, .json is json, anything else csv. Also
- * used on source_pattern globs ("orders*.ndjson.gz"). */
+/* The format a file name or source_pattern glob implies: its extension once trailing '*' and a
+ * compression extension (.gz, .zst, .zstd, .bz2, .xz) are removed: .ndjson and .jsonl are ndjson,
+ * .json is json, anything else csv ("orders*.ndjson.gz" and "orders*.ndjson*" are ndjson). */
 enum input_format config_format_of_name(const char *name);
 
 /* The config word of f ("csv"). */

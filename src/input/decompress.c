@@ -157,7 +157,7 @@ static void gz_free(void *st)
 
 struct zs_state {
     ZSTD_DStream *d;
-    size_t last; /* the last return of ZSTD_decompressStream: 0 = at a frame boundary */
+    size_t last; /* the return of the last call that made progress: 0 = at a frame boundary */
 };
 
 static void *zs_init(void)
@@ -166,6 +166,7 @@ static void *zs_init(void)
     if (z == NULL) {
         return NULL;
     }
+    z->last = 1; /* no frame yet: nothing is complete */
     z->d = ZSTD_createDStream();
     if (z->d == NULL || ZSTD_isError(ZSTD_initDStream(z->d))) {
         ZSTD_freeDStream(z->d);
@@ -186,11 +187,13 @@ static int zs_step(void *st, const uint8_t *in, size_t *in_len, uint8_t *out, si
         snprintf(why, n, "corrupt zstd data (%s)", ZSTD_getErrorName(r));
         return DC_ERROR;
     }
-    z->last = r;
     *in_len -= ib.pos;
     *out_len -= ob.pos;
-    if (finish && *in_len == 0 && ob.pos == 0 && ib.pos == 0) {
-        if (r == 0) {
+    if (ib.pos > 0 || ob.pos > 0) {
+        /* A call without progress answers for the next frame, not the last one. */
+        z->last = r;
+    } else if (finish && *in_len == 0) {
+        if (z->last == 0) {
             return DC_END;
         }
         snprintf(why, n, "the zstd data ends inside a frame (truncated)");
