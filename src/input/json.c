@@ -23,6 +23,8 @@
  * ib[ipos]. Text of the records of one call goes into tx (offsets until the call ends), which is
  * then swapped with the block's utext (records.h: the block owns its text).
  */
+#include "input/json.h"
+
 #include "input/input.h"
 
 #include <jansson.h>
@@ -58,8 +60,64 @@ struct json_reader {
     struct buf tx;
     size_t *roff;
     size_t cap_roff;
-    struct err failed; /* sticky */
+    struct err failed;  /* sticky */
+    struct jkeys *keys; /* json_list_keys: every object's key paths go here */
 };
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem);
+
+/* The key paths json_list_keys collects, in order of first appearance. */
+struct jkeys {
+    char **v;
+    size_t n, cap;
+    bool full; /* over JSON_MAX_KEYS */
+    struct buf path;
+};
+
+static int keys_add(struct jkeys *k, const char *p, size_t n)
+{
+    for (size_t i = 0; i < k->n; i++) {
+        if (strlen(k->v[i]) == n && memcmp(k->v[i], p, n) == 0) {
+            return 0;
+        }
+    }
+    if (k->n == JSON_MAX_KEYS) {
+        k->full = true;
+        return 0;
+    }
+    if (grow((void **)&k->v, &k->cap, k->n + 1, sizeof(*k->v)) != 0 ||
+        (k->v[k->n] = strndup(p, n)) == NULL) {
+        return AE_NOMEM;
+    }
+    k->n++;
+    return 0;
+}
+
+/* Adds the leaves of obj under the path now in k->path. */
+static int keys_walk(struct jkeys *k, const json_t *obj)
+{
+    const char *key;
+    const json_t *val;
+    size_t base = k->path.len;
+    int rc = 0;
+    json_object_foreach((json_t *)(uintptr_t)obj, key, val)
+    {
+        k->path.len = base;
+        if ((base > 0 && buf_putc(&k->path, '.') != 0) || buf_puts(&k->path, key) != 0) {
+            return AE_NOMEM;
+        }
+        if (json_is_object(val) && json_object_size(val) > 0) {
+            rc = keys_walk(k, val);
+        } else {
+            rc = keys_add(k, k->path.data, k->path.len);
+        }
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    k->path.len = base;
+    return 0;
+}
 
 /* ---- buffers ------------------------------------------------------------------------------ */
 
@@ -255,6 +313,10 @@ static int add_record(struct json_reader *r, struct record_block *b, const char 
                  r->array ? "record " : "line ", (unsigned long long)(r->array ? index : line),
                  type_word(v));
     } else {
+        if (r->keys != NULL) {
+            r->keys->path.len = 0;
+            rc = keys_walk(r->keys, v);
+        }
         for (size_t c = 0; c < r->ncols && rc == 0; c++) {
             rc = put_value(r, b, lookup(&r->paths[c], v));
         }
@@ -666,3 +728,49 @@ const struct input_ops input_json_ops = {
     .names = json_names,
     .free = json_reader_free,
 };
+
+int json_list_keys(struct source *src, enum input_format f, uint64_t max_rows, char ***keys,
+                   size_t *n, struct err *e)
+{
+    *keys = NULL;
+    *n = 0;
+    struct ingest_spec none;
+    memset(&none, 0, sizeof(none));
+    void *impl = NULL;
+    int rc = json_open_common(&impl, src, &none, f == INPUT_JSON, e);
+    if (rc != 0) {
+        return rc;
+    }
+    struct json_reader *r = impl;
+    struct jkeys k;
+    memset(&k, 0, sizeof(k));
+    buf_init(&k.path, 0);
+    r->keys = &k;
+    struct record_block b = {0};
+    uint64_t seen = 0;
+    while (rc == 0 && (max_rows == 0 || seen < max_rows)) {
+        uint64_t left = max_rows ? max_rows - seen : 8192;
+        rc = json_next(r, &b, left < 8192 ? (size_t)left : 8192, e);
+        if (rc != 0 || b.nrows == 0) {
+            break;
+        }
+        seen += b.nrows;
+    }
+    if (rc == 0 && k.full) {
+        rc = err_set(e, AE_FORMAT, "%s: the objects hold more than %d distinct key paths",
+                     source_name(src), JSON_MAX_KEYS);
+    }
+    record_block_release(&b);
+    buf_release(&k.path);
+    json_reader_free(r);
+    if (rc != 0) {
+        for (size_t i = 0; i < k.n; i++) {
+            free(k.v[i]);
+        }
+        free(k.v);
+        return rc;
+    }
+    *keys = k.v;
+    *n = k.n;
+    return 0;
+}

@@ -372,7 +372,8 @@ static const struct record_field *out_field(const struct vout *o, const struct r
 
 /* The strict mapping of JSON types to dtypes (validate.h): VJ_OK when the value of f, whose
  * REC_F_JSON_* flag is set, may be parsed as column o's dtype. */
-static enum vjson_fit json_fit(const struct vout *o, const struct record_field *f)
+static enum vjson_fit json_fit(const struct validator *v, const struct vout *o,
+                               const struct record_field *f)
 {
     unsigned t = f->flags & REC_F_JSON_MASK;
     if (t == REC_F_JSON_NULL) {
@@ -381,7 +382,8 @@ static enum vjson_fit json_fit(const struct vout *o, const struct record_field *
     if (t == REC_F_JSON_COMPOSITE) {
         return VJ_COMPOSITE;
     }
-    bool coerce = o->vc != NULL && o->vc->spec->coerce;
+    /* Pandera: the schema's coerce applies to every column. */
+    bool coerce = (o->vc != NULL && o->vc->spec->coerce) || v->spec->schema.coerce;
     enum vjson_fit other = t == REC_F_JSON_STRING   ? VJ_STRING
                            : t == REC_F_JSON_NUMBER ? VJ_NUMBER
                                                     : VJ_BOOL;
@@ -453,7 +455,7 @@ static int run_column(struct validator *v, size_t c, const struct record_block *
             continue;
         }
         if (f->flags & REC_F_JSON_MASK) {
-            enum vjson_fit fit = json_fit(o, f);
+            enum vjson_fit fit = json_fit(v, o, f);
             if (fit != VJ_OK) {
                 rc = put_null(out, c, row, o->st);
                 rc = rc ? rc : rec(v, i, (uint32_t)c, VF_JSON_TYPE, fit, 0, 0);
@@ -1022,7 +1024,7 @@ static int type_keys(struct validator *v, size_t c, const struct record_block *i
         const struct record_field *f = out_field(o, in, i);
         const char *p = f->p;
         size_t len = f->len;
-        bool misfit = (f->flags & REC_F_JSON_MASK) && json_fit(o, f) != VJ_OK;
+        bool misfit = (f->flags & REC_F_JSON_MASK) && json_fit(v, o, f) != VJ_OK;
         bool null = v->skip[r] || (f->flags & REC_F_BAD_ENCODING) || misfit;
         bool filled = false;
         if (!null && is_str) {

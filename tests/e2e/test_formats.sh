@@ -252,3 +252,21 @@ run_astro --config bad.yaml validate orders.ndjson --spec x
 assert_eq "$RC" "2" "has_header with ndjson is a config error"
 assert_contains "$ERR" "has_header is not used with format ndjson" "the message"
 pass "JSON specs refuse CSV-only keys"
+
+# astro schema infer on NDJSON and JSON (compressed too): the columns are the key paths, types
+# follow the strict mapping, and the file passes the schema printed for it.
+for f in orders.ndjson.zst orders.json; do
+  run_astro schema infer $f
+  assert_eq "$RC" "0" "infer $f: $ERR"
+  echo "$OUT" > inferred.yaml
+  assert_contains "$OUT" "  'customer.address.city':" "infer $f: nested keys are dotted paths"
+  assert_contains "$OUT" "$(printf '  ratio:\n    title: null\n    description: null\n    dtype: float64')" "infer $f: numbers"
+  assert_contains "$OUT" "$(printf '  day:\n    title: null\n    description: null\n    dtype: date')" "infer $f: date strings"
+  # amount holds numbers and strings: str, with coerce so the numbers are taken as text.
+  assert_contains "$OUT" "$(printf '  amount:\n    title: null\n    description: null\n    dtype: str\n    nullable: true')" "infer $f: mixed types"
+  printf 'pipeline: i\ningest_files:\n  - name: i\n    source_pattern: "%s"\n    schema_file: inferred.yaml\n' "$f" > infer.yaml
+  run_astro --config infer.yaml validate $f
+  assert_eq "$RC" "0" "$f passes the schema inferred from it: $OUT"
+  assert_contains "$OUT" "rows read 400 = valid 400" "every row"
+done
+pass "schema infer on NDJSON and JSON: the file passes its inferred schema"
