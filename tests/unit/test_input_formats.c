@@ -4,7 +4,8 @@
  * time too), the sha256 and size stay those of the compressed bytes, truncated and
  * corrupt data fail with AE_FORMAT (never a crash, never EOF), a text file starting with "BZh" is
  * not bzip2; the readers give one field per schema column with the JSON type flags, lines and
- * unreadable records, and refuse broken array structure.
+ * unreadable records, and refuse broken array structure; mutated JSON and compressed inputs
+ * (a deterministic generator) end in records or AE_FORMAT, with the readers' invariants intact.
  */
 #include "input/decompress.h"
 #include "input/input.h"
@@ -343,13 +344,121 @@ static void test_json_reader(void **state)
     }
 }
 
+/* A small deterministic generator (xorshift), so a failure is reproducible. */
+static uint64_t rnd(uint64_t *st)
+{
+    *st ^= *st << 13;
+    *st ^= *st >> 7;
+    *st ^= *st << 17;
+    return *st;
+}
+
+/* Reads fd to the end with format f; checks the readers' invariants on whatever comes out. */
+static int read_checked(int fd, enum input_format f, size_t max_rows)
+{
+    struct ingest_spec spec;
+    struct column_spec cols[2];
+    make_spec(&spec, cols, f);
+    struct input in;
+    struct err e;
+    assert_int_equal(input_open(&in, fd, "fuzz", &spec, &e), 0);
+    struct record_block b = {0};
+    uint64_t last = 0;
+    int rc;
+    for (;;) {
+        rc = input_next(&in, &b, max_rows, &e);
+        if (rc != 0 || b.nrows == 0) {
+            break;
+        }
+        assert_true(b.nrows <= max_rows);
+        for (size_t i = 0; i < b.nrows; i++) {
+            size_t nf = b.row_first[i + 1] - b.row_first[i];
+            bool unreadable = (b.row_flags[i] & REC_R_UNREADABLE) != 0;
+            assert_int_equal(nf, unreadable ? 1 : 2);
+            assert_true(b.line[i] >= last);
+            last = b.line[i];
+            for (uint32_t k = b.row_first[i]; k < b.row_first[i + 1]; k++) {
+                unsigned t = b.fields[k].flags & REC_F_JSON_MASK;
+                assert_true(unreadable ? t == 0 : (t != 0 && (t & (t - 1)) == 0));
+                if (b.fields[k].len > 0) {
+                    assert_non_null(b.fields[k].p);
+                }
+            }
+        }
+    }
+    if (rc == 0) {
+        assert_int_equal(input_bytes(&in), lseek(fd, 0, SEEK_CUR));
+    }
+    record_block_release(&b);
+    input_close(&in);
+    return rc;
+}
+
+static void test_mutated_inputs(void **state)
+{
+    (void)state;
+    const char *seed_nd = "{\"a\": 1, \"b\": {\"c\": \"x\\u00e9\"}}\n{\"a\": [1, {\"b\": 2}]}\n"
+                          "{\"a\": \"12\", \"b\": {\"c\": null}}\n\n{\"a\": true}\n";
+    const char *seed_js = "[{\"a\": 1, \"b\": {\"c\": \"x]\\\"\"}},\n {\"a\": [1, 2]},\n 7,\n"
+                          " {\"b\": {\"c\": {\"d\": 1}}}]";
+    const char special[] = "{}[],:\"\\\n 1a";
+    uint64_t st = 0x9E3779B97F4A7C15ull;
+    char buf[512];
+    for (int it = 0; it < 3000; it++) {
+        enum input_format f = it % 2 ? INPUT_JSON : INPUT_NDJSON;
+        const char *seed = f == INPUT_JSON ? seed_js : seed_nd;
+        size_t n = strlen(seed);
+        memcpy(buf, seed, n);
+        int edits = 1 + (int)(rnd(&st) % 4);
+        for (int k = 0; k < edits && n > 0; k++) {
+            size_t at = rnd(&st) % n;
+            switch (rnd(&st) % 4) {
+            case 0: buf[at] = special[rnd(&st) % (sizeof(special) - 1)]; break;
+            case 1: buf[at] = (char)rnd(&st); break;
+            case 2: n = at; break; /* truncate */
+            case 3:
+                if (n + 1 < sizeof(buf)) {
+                    memmove(buf + at + 1, buf + at, n - at);
+                    buf[at] = special[rnd(&st) % (sizeof(special) - 1)];
+                    n++;
+                }
+                break;
+            }
+        }
+        int fd = mem_fd(buf, n);
+        int rc = read_checked(fd, f, 1 + (size_t)(it % 3));
+        assert_true(rc == 0 || rc == AE_FORMAT);
+        close(fd);
+    }
+    /* Compressed streams with flipped bytes: a clean failure or (rarely) the same text. */
+    size_t tn = 20000;
+    char *text = sample(tn);
+    for (int i = 0; i < (int)tn; i += 97) {
+        memcpy(text + i, "{\"a\": 1}\n", 9);
+    }
+    enum dcodec codecs[] = {DCODEC_GZIP, DCODEC_ZSTD, DCODEC_BZIP2, DCODEC_XZ};
+    for (int it = 0; it < 400; it++) {
+        size_t zn = 0;
+        uint8_t *z = compress_with(codecs[it % 4], text, tn, &zn);
+        for (int k = 0; k < 3; k++) {
+            z[rnd(&st) % zn] ^= (uint8_t)(1 + rnd(&st) % 255);
+        }
+        size_t cut = it % 5 == 0 ? rnd(&st) % zn : zn;
+        int fd = mem_fd(z, cut);
+        int rc = read_checked(fd, INPUT_NDJSON, 64);
+        assert_true(rc == 0 || rc == AE_FORMAT);
+        close(fd);
+        free(z);
+    }
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_codecs_round_trip),
-        cmocka_unit_test(test_sniff_and_names),
-        cmocka_unit_test(test_ndjson_reader),
-        cmocka_unit_test(test_json_reader),
+        cmocka_unit_test(test_codecs_round_trip), cmocka_unit_test(test_sniff_and_names),
+        cmocka_unit_test(test_ndjson_reader),     cmocka_unit_test(test_json_reader),
+        cmocka_unit_test(test_mutated_inputs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
