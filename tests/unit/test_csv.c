@@ -566,7 +566,7 @@ static void test_rows_claim(void **state)
     free(want);
     record_block_release(&rows[0]);
     record_block_release(&rows[1]);
-    csv_reader_free(r);
+    close_reader(&t); /* the reader and its source */
     close(fd);
     buf_release(&in);
 }
