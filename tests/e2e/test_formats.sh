@@ -270,3 +270,23 @@ for f in orders.ndjson.zst orders.json; do
   assert_contains "$OUT" "rows read 400 = valid 400" "every row"
 done
 pass "schema infer on NDJSON and JSON: the file passes its inferred schema"
+
+# More configuration errors, each naming its place: an unknown format, a regex column, a bad path.
+cfg_err() { # YAML-COLUMNS-AND-KEYS EXPECTED-MESSAGE
+  printf 'pipeline: b\ningest_files:\n  - name: x\n    source_pattern: "x.ndjson"\n%s\n' "$1" > bad.yaml
+  run_astro --config bad.yaml validate orders.ndjson --spec x
+  assert_eq "$RC" "2" "config error: $2"
+  assert_contains "$ERR" "$2" "config error message"
+}
+cfg_err '    format: parquet
+    schema: {columns: {a: {dtype: int64}}}' "format 'parquet' is not supported (expected csv, ndjson or json"
+cfg_err '    schema: {columns: {"a_.*": {dtype: int64, regex: true}}}' "regex columns are not supported with format ndjson"
+cfg_err '    schema: {columns: {a: {dtype: int64, path: "customer..email"}}}' "expected a dotted path of JSON keys"
+cfg_err '    encoding: latin-1
+    schema: {columns: {a: {dtype: int64}}}' "format ndjson is read as UTF-8"
+# format: csv overrides the name: the NDJSON text is then a one-column CSV whose header fails.
+printf 'pipeline: b\ningest_files:\n  - name: x\n    source_pattern: "x.ndjson"\n    format: csv\n    schema: {columns: {a: {dtype: int64}}}\n' > csvfmt.yaml
+printf 'a\n1\n' > x.ndjson
+run_astro --config csvfmt.yaml validate x.ndjson
+assert_eq "$RC" "0" "format: csv reads a .ndjson name as CSV: $OUT"
+pass "format:, regex columns, path: and encoding are checked in astro.yaml"
