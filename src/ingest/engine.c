@@ -8,10 +8,11 @@
  * priority:
  *   commit   the next block in file order, once validated: uniqueness, fail-fast, counts and the
  *            emission of its failure cases (validator_commit), then sink_write. One at a time.
- *   read     the next records into a free block (input_next: read, sha256, decode, split).
- *            One at a time: the reader is sequential.
- *   validate a block read but not validated (validator_run_local), on the thread's own clone of
- *            the validator. Any number at once.
+ *   read     the next records into a free block (input_read: read, sha256, decompress, decode,
+ *            split). One at a time: the reader is sequential.
+ *   validate a block read but not validated: input_complete (the JSON readers parse their
+ *            records here), then validator_run_local, on the thread's own clone of the
+ *            validator. Any number at once.
  * The two sequential stages go first so that they never wait for the parallel one; validation
  * fills the gaps. All shared state is under one mutex; a block is touched by one thread at a time
  * (its state says which task holds it), so the data needs no lock. A thread about to refill a
@@ -197,7 +198,7 @@ static void fc_work(struct fc_pool *p, size_t index)
             if (p->clones != NULL) {
                 record_block_claim(&b->rows); /* last filled and read on other cores */
             }
-            rc = input_next(p->in, &b->rows, p->block_rows, &e);
+            rc = input_read(p->in, &b->rows, p->block_rows, &e);
             uint64_t bytes = input_bytes(p->in);
             pthread_mutex_lock(&p->mu);
             p->reading = false;
@@ -229,7 +230,11 @@ static void fc_work(struct fc_pool *p, size_t index)
             } else {
                 batch_reset(&b->batch);
             }
-            rc = validator_run_local(mine, &b->rows, b->first, &b->batch, b->vb, &e);
+            /* A reader that splits its work parses here, in parallel (input_complete). */
+            rc = input_complete(p->in, &b->rows, &e);
+            if (rc == 0) {
+                rc = validator_run_local(mine, &b->rows, b->first, &b->batch, b->vb, &e);
+            }
             pthread_mutex_lock(&p->mu);
             b->state = B_DONE;
             if (rc != 0) {
@@ -457,7 +462,9 @@ int ingest_file_open(struct ingest_file **out, const struct ingest_file_opts *o,
     if (rc == 0) {
         /* A small first block: it sizes the others (fc_block_rows), and its arrays should not
          * hold 8192 records of a wide file for the rest of the run. */
-        rc = input_next(&f->in, &f->rows, FC_FIRST_ROWS, e);
+        /* Read, not completed: the pool completes it with the other blocks (input_read). A
+         * reader with a header record has no complete op, so the header's fields are here. */
+        rc = input_read(&f->in, &f->rows, FC_FIRST_ROWS, e);
         if (rc == AE_FORMAT) {
             /* A record the reader refuses within the first rows: bad data (see fc_work). */
             f->bad_input = true;

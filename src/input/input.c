@@ -41,6 +41,12 @@ int input_open_with(struct input *in, const struct input_ops *ops, int fd, const
     return 0;
 }
 
+int input_next(struct input *in, struct record_block *b, size_t max_rows, struct err *e)
+{
+    int rc = input_read(in, b, max_rows, e);
+    return rc != 0 ? rc : input_complete(in, b, e);
+}
+
 uint64_t input_bytes(const struct input *in)
 {
     return in->src != NULL ? source_bytes(in->src) : 0;

@@ -38,6 +38,13 @@ struct input_ops {
     /* NULL, or: the names of the fields of every record (owned by the reader, valid until free);
      * the reader returns no header record. */
     size_t (*names)(const void *impl, const char *const **names);
+    /* NULL, or: the second half of next, split off so that it can run in parallel. next then
+     * only delimits records (nrows, line, raw, row_flags), and complete fills the fields of a block
+     * next returned (fields, row_first; it may flag a row), touching nothing but the block and
+     * the reader's immutable state: it may run on any thread, on several blocks at once, while
+     * next goes on. AE_NOMEM only (bad records become flagged rows). The JSON readers parse
+     * here. */
+    int (*complete)(const void *impl, struct record_block *b, struct err *e);
     void (*free)(void *impl);
 };
 
@@ -65,10 +72,23 @@ int input_open(struct input *in, int fd, const char *name, const struct ingest_s
 int input_open_with(struct input *in, const struct input_ops *ops, int fd, const char *name,
                     const struct ingest_spec *spec, struct err *e) ASTRO_WUR;
 
-static inline int input_next(struct input *in, struct record_block *b, size_t max_rows,
+/* The next records, complete (input_read, then input_complete). */
+int input_next(struct input *in, struct record_block *b, size_t max_rows, struct err *e) ASTRO_WUR;
+
+/* The next records, delimited only when the reader has a complete op (see input_ops): the caller
+ * calls input_complete on the block before it reads the fields, on any thread. The engine reads
+ * with this so that parsing runs on the validating threads. */
+static inline int input_read(struct input *in, struct record_block *b, size_t max_rows,
                              struct err *e)
 {
     return in->ops->next(in->impl, b, max_rows, e);
+}
+
+/* Fills the fields of a block input_read returned (nothing to do for most readers). Safe on any
+ * thread, for different blocks at once. AE_NOMEM. */
+static inline int input_complete(const struct input *in, struct record_block *b, struct err *e)
+{
+    return in->ops->complete != NULL && b->nrows > 0 ? in->ops->complete(in->impl, b, e) : 0;
 }
 
 /* Bytes of the delivered file read so far, and their sha256 (of the whole file at the end). */

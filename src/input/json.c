@@ -60,8 +60,7 @@ struct json_reader {
     struct buf tx;
     size_t *roff;
     size_t cap_roff;
-    struct err failed;  /* sticky */
-    struct jkeys *keys; /* json_list_keys: every object's key paths go here */
+    struct err failed; /* sticky */
 };
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem);
@@ -139,8 +138,8 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
-/* Room for one more row and ncols more fields in b (and the reader's raw offsets). */
-static int reserve_row(struct json_reader *r, struct record_block *b, size_t nf)
+/* Room for one more row in b (and the reader's raw offsets). */
+static int reserve_row(struct json_reader *r, struct record_block *b)
 {
     size_t need = b->nrows + 2;
     if (need > b->cap_rows) {
@@ -155,10 +154,7 @@ static int reserve_row(struct json_reader *r, struct record_block *b, size_t nf)
         }
         b->cap_rows = cap;
     }
-    if (grow((void **)&r->roff, &r->cap_roff, need, sizeof(*r->roff)) != 0) {
-        return AE_NOMEM;
-    }
-    return grow((void **)&b->fields, &b->cap_fields, b->nfields + nf, sizeof(*b->fields));
+    return grow((void **)&r->roff, &r->cap_roff, need, sizeof(*r->roff));
 }
 
 /* Reads more bytes after ib[ilen), keeping ib[ipos..ilen) (moved to the front): at least
@@ -197,14 +193,14 @@ static int too_long(struct json_reader *r, struct err *e)
 
 /* ---- fields ------------------------------------------------------------------------------- */
 
-static int put_text(struct json_reader *r, struct record_block *b, const char *p, size_t n,
-                    uint8_t flags)
+/* Appends a field whose text goes to fb (its offset, until fb stops moving). */
+static int put_text(struct buf *fb, struct record_block *b, const char *p, size_t n, uint8_t flags)
 {
     struct record_field *f = &b->fields[b->nfields++];
-    f->off = r->tx.len;
+    f->off = fb->len;
     f->len = (uint32_t)n;
     f->flags = flags;
-    return n > 0 ? buf_append(&r->tx, p, n) : 0;
+    return n > 0 ? buf_append(fb, p, n) : 0;
 }
 
 /* A real as the shortest text that reads back as the same double (12.34, not 12.3399...). */
@@ -218,29 +214,29 @@ static void real_text(double d, char *out, size_t n)
     }
 }
 
-static int put_value(struct json_reader *r, struct record_block *b, const json_t *v)
+static int put_value(struct buf *fb, struct record_block *b, const json_t *v)
 {
     char num[64];
     switch (v != NULL ? json_typeof(v) : JSON_NULL) {
-    case JSON_NULL: return put_text(r, b, NULL, 0, REC_F_JSON_NULL);
-    case JSON_TRUE: return put_text(r, b, "true", 4, REC_F_JSON_BOOL);
-    case JSON_FALSE: return put_text(r, b, "false", 5, REC_F_JSON_BOOL);
+    case JSON_NULL: return put_text(fb, b, NULL, 0, REC_F_JSON_NULL);
+    case JSON_TRUE: return put_text(fb, b, "true", 4, REC_F_JSON_BOOL);
+    case JSON_FALSE: return put_text(fb, b, "false", 5, REC_F_JSON_BOOL);
     case JSON_STRING:
-        return put_text(r, b, json_string_value(v), json_string_length(v),
+        return put_text(fb, b, json_string_value(v), json_string_length(v),
                         REC_F_JSON_STRING | REC_F_QUOTED);
     case JSON_INTEGER:
         snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        return put_text(r, b, num, strlen(num), REC_F_JSON_NUMBER);
+        return put_text(fb, b, num, strlen(num), REC_F_JSON_NUMBER);
     case JSON_REAL:
         real_text(json_real_value(v), num, sizeof(num));
-        return put_text(r, b, num, strlen(num), REC_F_JSON_NUMBER);
+        return put_text(fb, b, num, strlen(num), REC_F_JSON_NUMBER);
     case JSON_OBJECT:
     case JSON_ARRAY: {
         char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
         if (s == NULL) {
             return AE_NOMEM;
         }
-        int rc = put_text(r, b, s, strlen(s), REC_F_JSON_COMPOSITE);
+        int rc = put_text(fb, b, s, strlen(s), REC_F_JSON_COMPOSITE);
         free(s);
         return rc;
     }
@@ -278,59 +274,91 @@ static const char *type_word(const json_t *v)
     return "a value";
 }
 
-/* Adds the record text[0..n) that starts on line: parsed into one field per column, or an
- * unreadable record with jansson's reason. */
+/* Adds the record text[0..n) that starts on line, unparsed (parse_block parses it). */
 static int add_record(struct json_reader *r, struct record_block *b, const char *text, size_t n,
                       uint64_t line)
 {
-    if (reserve_row(r, b, r->ncols) != 0) {
+    if (reserve_row(r, b) != 0) {
         return AE_NOMEM;
     }
     size_t i = b->nrows;
-    b->row_first[i] = (uint32_t)b->nfields;
     b->line[i] = line;
     b->row_flags[i] = 0;
     b->raw_len[i] = (uint32_t)n;
     r->roff[i] = r->tx.len;
+    r->records++;
     int rc = buf_append(&r->tx, text, n);
-    if (rc != 0) {
-        return rc;
+    if (rc == 0) {
+        b->nrows++;
+    }
+    return rc;
+}
+
+/* Parses record i of b into one field per column (or an unreadable record with jansson's
+ * reason), appending field text to fb; keys, when not NULL, collects the object's key paths. */
+static int parse_record(const struct json_reader *r, struct record_block *b, size_t i,
+                        struct buf *fb, struct jkeys *keys)
+{
+    b->row_first[i] = (uint32_t)b->nfields;
+    if (grow((void **)&b->fields, &b->cap_fields, b->nfields + r->ncols + 1,
+             sizeof(*b->fields)) != 0) {
+        return AE_NOMEM;
     }
     json_error_t je;
-    json_t *v = json_loadb(text, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+    json_t *v =
+        json_loadb(b->raw[i], b->raw_len[i], JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
     char why[400];
-    uint64_t index = r->records + 1;
+    int rc = 0;
     if (v == NULL) {
-        uint64_t at = r->array ? line + (uint64_t)(je.line > 0 ? je.line - 1 : 0) : line;
+        uint64_t at = b->line[i] + (uint64_t)(je.line > 1 ? je.line - 1 : 0);
         if (r->array) {
-            snprintf(why, sizeof(why), "record %llu is not valid JSON: %s (line %llu, column %d)",
-                     (unsigned long long)index, je.text, (unsigned long long)at, je.column);
+            snprintf(why, sizeof(why), "the record is not valid JSON: %s (line %llu, column %d)",
+                     je.text, (unsigned long long)at, je.column);
         } else {
             snprintf(why, sizeof(why), "not valid JSON: %s (column %d)", je.text, je.column);
         }
     } else if (!json_is_object(v)) {
-        snprintf(why, sizeof(why), "%s%llu is %s, not a JSON object",
-                 r->array ? "record " : "line ", (unsigned long long)(r->array ? index : line),
+        snprintf(why, sizeof(why), "the %s is %s, not a JSON object", r->array ? "record" : "line",
                  type_word(v));
     } else {
-        if (r->keys != NULL) {
-            r->keys->path.len = 0;
-            rc = keys_walk(r->keys, v);
+        if (keys != NULL) {
+            keys->path.len = 0;
+            rc = keys_walk(keys, v);
         }
         for (size_t c = 0; c < r->ncols && rc == 0; c++) {
-            rc = put_value(r, b, lookup(&r->paths[c], v));
+            rc = put_value(fb, b, lookup(&r->paths[c], v));
         }
         json_decref(v);
-        b->nrows++;
-        r->records++;
         return rc;
     }
     json_decref(v);
-    b->row_flags[i] = REC_R_UNREADABLE;
-    rc = put_text(r, b, why, strlen(why), 0);
-    b->nrows++;
-    r->records++;
-    return rc;
+    b->row_flags[i] |= REC_R_UNREADABLE;
+    return put_text(fb, b, why, strlen(why), 0);
+}
+
+/* Parses every record of a block json_next delimited. Touches only b (its fields and its text
+ * buffer) and r's immutable column paths, so blocks can be parsed on several threads at once. */
+static int parse_block(const struct json_reader *r, struct record_block *b, struct jkeys *keys)
+{
+    /* The block's text buffer (records.h) holds the field text; raw stays in utext. */
+    struct buf fb = {b->text, 0, b->text_cap, 0};
+    b->nfields = 0;
+    int rc = 0;
+    for (size_t i = 0; i < b->nrows && rc == 0; i++) {
+        rc = parse_record(r, b, i, &fb, keys);
+    }
+    b->text = fb.data;
+    b->text_cap = fb.cap;
+    if (rc != 0) {
+        b->nrows = 0;
+        b->nfields = 0;
+        return rc;
+    }
+    b->row_first[b->nrows] = (uint32_t)b->nfields;
+    for (size_t k = 0; k < b->nfields; k++) {
+        b->fields[k].p = b->text + b->fields[k].off;
+    }
+    return 0;
 }
 
 /* ---- delimiting --------------------------------------------------------------------------- */
@@ -592,6 +620,9 @@ static int json_open_common(void **impl, struct source *src, const struct ingest
     if (r == NULL) {
         return err_set(e, AE_NOMEM, "out of memory");
     }
+    /* jansson seeds its hash function on first use; seed it now, while one thread runs, since
+     * blocks are parsed on several threads (input_ops.complete). Later calls change nothing. */
+    json_object_seed(0);
     r->src = src;
     r->array = array;
     r->line = 1;
@@ -651,7 +682,9 @@ static int json_next(void *impl, struct record_block *b, size_t max_rows, struct
     }
     buf_reset(&r->tx);
     int rc = 0;
-    while (b->nrows < max_rows && b->nfields < UINT32_MAX / 2) {
+    /* Every record takes ncols + 1 fields at most once parsed: row_first must index them. */
+    size_t cap_rows = (UINT32_MAX / 2) / (r->ncols + 1);
+    while (b->nrows < max_rows && b->nrows < cap_rows) {
         rc = skip_bom(r);
         if (rc == 0) {
             rc = r->array ? next_elem(r, b, e) : next_line(r, b, e);
@@ -684,14 +717,17 @@ static int json_next(void *impl, struct record_block *b, size_t max_rows, struct
     b->utext = r->tx;
     r->tx = t;
     buf_reset(&r->tx);
-    for (size_t i = 0; i < b->nfields; i++) {
-        b->fields[i].p = b->utext.data + b->fields[i].off;
-    }
     for (size_t i = 0; i < b->nrows; i++) {
         b->raw[i] = b->utext.data + r->roff[i];
     }
-    if (b->nrows > 0) {
-        b->row_first[b->nrows] = (uint32_t)b->nfields;
+    return 0;
+}
+
+static int json_complete(const void *impl, struct record_block *b, struct err *e)
+{
+    const struct json_reader *r = impl;
+    if (parse_block(r, b, NULL) != 0) {
+        return err_set(e, AE_NOMEM, "%s: out of memory parsing JSON", source_name(r->src));
     }
     return 0;
 }
@@ -716,6 +752,7 @@ const struct input_ops input_ndjson_ops = {
     .next = json_next,
     .position = json_position,
     .names = json_names,
+    .complete = json_complete,
     .free = json_reader_free,
 };
 
@@ -726,6 +763,7 @@ const struct input_ops input_json_ops = {
     .next = json_next,
     .position = json_position,
     .names = json_names,
+    .complete = json_complete,
     .free = json_reader_free,
 };
 
@@ -745,7 +783,6 @@ int json_list_keys(struct source *src, enum input_format f, uint64_t max_rows, c
     struct jkeys k;
     memset(&k, 0, sizeof(k));
     buf_init(&k.path, 0);
-    r->keys = &k;
     struct record_block b = {0};
     uint64_t seen = 0;
     while (rc == 0 && (max_rows == 0 || seen < max_rows)) {
@@ -753,6 +790,9 @@ int json_list_keys(struct source *src, enum input_format f, uint64_t max_rows, c
         rc = json_next(r, &b, left < 8192 ? (size_t)left : 8192, e);
         if (rc != 0 || b.nrows == 0) {
             break;
+        }
+        if (parse_block(r, &b, &k) != 0) {
+            rc = err_set(e, AE_NOMEM, "out of memory");
         }
         seen += b.nrows;
     }

@@ -220,6 +220,24 @@ assert_eq "$(jq_py r.json '[[c["column"], [x["line"] for x in c["examples"]]] fo
   '[["qty", [2, 6]]]' "coerce: true parses \"12\"; 2.5 and an array still fail"
 pass "strict JSON type mapping, coerce, composites"
 
+# Records are parsed on the validating threads: the report does not depend on their number.
+# (Blocks: 512 records, then up to 8192: 20000 records make four.)
+awk 'BEGIN { for (i = 1; i <= 20000; i++) {
+  if (i % 997 == 0) printf "{\"id\": %d, \"qty\": \"%d\"}\n", i, i;
+  else if (i % 1499 == 0) printf "{\"id\": %d, \"qty\": \n", i;
+  else if (i % 2003 == 0) printf "{\"id\": %d, \"name\": [%d]}\n", i, i;
+  else printf "{\"id\": %d, \"qty\": %d, \"customer\": {\"email\": \"u%d@x\"}}\n", i, i % 7, i } }' > orders_mixed.ndjson
+run_astro --config nd.yaml validate orders_mixed.ndjson --format json --threads 1
+echo "$OUT" > one.json
+assert_eq "$(jq_py one.json '[d["rows_read"], d["rows_invalid"]]')" "[20000, 42]" "20 strings, 13 broken lines, 9 arrays"
+for n in 2 3 5; do
+  run_astro --config nd.yaml validate orders_mixed.ndjson --format json --threads $n
+  echo "$OUT" > many.json
+  assert_eq "$(jq_py many.json '[d[k] for k in ("rows_read", "rows_invalid", "failure_cases", "checks")]')" \
+    "$(jq_py one.json '[d[k] for k in ("rows_read", "rows_invalid", "failure_cases", "checks")]')" "--threads $n reports as --threads 1"
+done
+pass "the same report with 1, 2, 3 and 5 threads"
+
 # Broken JSON arrays: the structure is lost, so the file fails (check json), exit 1.
 printf '[{"id": 1},\n {"id": 2}\n {"id": 3}]' > orders_nocomma.json
 printf '[{"id": 1},\n {"id": 2},' > orders_cut.json

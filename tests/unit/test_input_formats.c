@@ -303,7 +303,7 @@ static void test_ndjson_reader(void **state)
                        "5: s12 0\n"
                        "6: btrue 0\n"
                        "7: ! ?not valid JSON: string or '}' expected near '}' (column 9)\n"
-                       "8: ! ?line 8 is an array, not a JSON object\n"
+                       "8: ! ?the line is an array, not a JSON object\n"
                        "9: ! ?not valid JSON: duplicate object key near '\"a\"' (column 12)\n"
                        "10: n-9223372036854775808 0\n";
     for (size_t max = 1; max <= 3; max += 2) {
@@ -324,7 +324,7 @@ static void test_json_reader(void **state)
     struct err e;
     assert_int_equal(read_text(INPUT_JSON, text, 2, &out, &e), 0);
     assert_string_equal(out.data, "2: n1 s]}\"{\n"
-                                  "4: ! ?record 2 is a number, not a JSON object\n"
+                                  "4: ! ?the record is a number, not a JSON object\n"
                                   "5: 0 0\n");
     buf_release(&out);
     /* Broken structure: the records before it, then AE_FORMAT naming the line. */
