@@ -3,7 +3,9 @@
  * and `format: json` (a top-level array of objects), streamed: only the records of the block being
  * filled are in memory, never the whole file.
  *
- * Records are delimited here and parsed by jansson, one at a time:
+ * Work is split in two (input_ops.complete): json_next only delimits records (their raw text,
+ * line and count), sequentially; json_complete parses a block's records with jansson and fills
+ * its fields, on any thread, while the reader delimits the next block. Per format:
  * - NDJSON: a record is a line (LF or CRLF); lines holding only whitespace are skipped (and
  *   counted). A line that jansson refuses, or that is not an object, is an unreadable record
  *   (REC_R_UNREADABLE, a row failure with jansson's reason): the next line is unaffected.
@@ -20,8 +22,10 @@
  * physical line where the record starts (NDJSON: its line; JSON: the line of its opening brace).
  *
  * Invariants: ib[ipos..ilen) holds bytes not yet delimited; line is the physical line of
- * ib[ipos]. Text of the records of one call goes into tx (offsets until the call ends), which is
- * then swapped with the block's utext (records.h: the block owns its text).
+ * ib[ipos]. The raw text of the records of one call goes into tx (offsets until the call ends),
+ * which is then swapped with the block's utext; json_complete writes field text into the block's
+ * text buffer (records.h: the block owns both). raw pointers therefore never move while fields
+ * are added.
  */
 #include "input/json.h"
 
