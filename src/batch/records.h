@@ -1,6 +1,6 @@
 /*
  * records.h - the record block: records as an input reader hands them to the validator, before
- * any typing. Every input format fills the same block (CSV today): a record is a list of fields,
+ * any typing. Every input format fills the same block (CSV, NDJSON, JSON): a record is a list of fields,
  * each a slice of UTF-8 text with flags, plus the record's source position and its raw text for
  * failure reports. The validator types the fields into a struct batch (batch.h).
  *
@@ -23,12 +23,24 @@
  * rather than the column count (the engine sizes its batches the same way: batch.h). */
 #define REC_BLOCK_MAX_FIELDS ((size_t)1 << 20)
 
-/* Field flags. */
+/* Field flags. The JSON type of a value (REC_F_JSON_*) is a 3-bit code under REC_F_JSON_MASK,
+ * compared as (flags & REC_F_JSON_MASK) == REC_F_JSON_x: the JSON readers set exactly one on
+ * every field, CSV none; the validator then maps JSON types to dtypes strictly (validate.h). A
+ * JSON string is also REC_F_QUOTED (so "" is an empty string); a JSON null or a missing key is an
+ * empty unquoted field; a number is its JSON text; a bool is "true" or "false"; an object or array
+ * (REC_F_JSON_COMPOSITE) is its compact JSON text, for the report. Bit 0x80 is the CSV reader's
+ * own, inside a call. */
 enum {
     REC_F_QUOTED = 1, /* the field was quoted in the source ("" is an empty string, not null) */
     REC_F_BAD_ENCODING = 2, /* the field's bytes were not valid in the declared encoding */
-    REC_F_NUL = 4           /* the field holds a NUL byte (valid UTF-8, but no SQL database keeps
+    REC_F_NUL = 4,          /* the field holds a NUL byte (valid UTF-8, but no SQL database keeps
                                it in text: the validator fails it) */
+    REC_F_JSON_STRING = 1 << 3,
+    REC_F_JSON_NUMBER = 2 << 3,
+    REC_F_JSON_BOOL = 3 << 3,
+    REC_F_JSON_NULL = 4 << 3,
+    REC_F_JSON_COMPOSITE = 5 << 3,
+    REC_F_JSON_MASK = 7 << 3
 };
 
 /* Record flags. */
@@ -36,7 +48,10 @@ enum {
     REC_R_UNTERMINATED = 1, /* the file ended inside a quoted field of this record */
     REC_R_MULTILINE = 2,    /* the record holds line breaks (quoted or escaped): it spans more
                                than one physical line */
-    REC_R_LOOSE_QUOTE = 4   /* a quoted field has text after its closing quote (`"ab"c`) */
+    REC_R_LOOSE_QUOTE = 4,  /* a quoted field has text after its closing quote (`"ab"c`) */
+    REC_R_UNREADABLE = 8    /* the reader could not read this record (a JSON line that does not
+                               parse, or is not an object): it has exactly one field, holding the
+                               reader's reason; raw is the record's text */
 };
 
 /* One field: p points at len bytes of UTF-8 (unescaped, quotes removed), valid as long as the

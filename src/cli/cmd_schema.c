@@ -1,11 +1,15 @@
 /*
- * cmd_schema.c - `astro schema infer FILE`: prints a Pandera YAML schema inferred from a CSV file
- * (src/validate/infer.h). Advice only: ingest never infers. The schema goes to stdout; rows that
+ * cmd_schema.c - `astro schema infer FILE`: prints a Pandera YAML schema inferred from a CSV,
+ * NDJSON or JSON file, plain or compressed (src/validate/infer.h). For the JSON formats the
+ * columns are the key paths of the objects (a first pass, input/json.h), then the records are
+ * read as a spec with those columns would read them. Advice only: ingest never infers. The schema goes to stdout; rows that
  * no schema could accept are reported on stderr, so the person knows the file cannot pass as is.
  */
 #include "cli/commands.h"
 
 #include "input/csv.h"
+#include "input/input.h"
+#include "input/json.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "validate/infer.h"
@@ -24,21 +28,26 @@ struct sopts {
     char delimiter;
     bool no_header;
     uint64_t max_rows; /* 0 = every row */
+    const char *format; /* NULL: from the file's name (config_format_of_name) */
 };
 
 static void usage_schema(FILE *out)
 {
     fputs("usage: astro [global options] schema infer FILE [--rows N] [--encoding E]\n"
-          "                [--delimiter D] [--no-header]\n"
+          "                [--delimiter D] [--no-header] [--format csv|ndjson|json]\n"
           "\n"
-          "Prints a Pandera DataFrameSchema (YAML) inferred from a CSV file: dtypes (narrowest\n"
-          "integer, float64, bool, date with its format, datetime, str), nullability and\n"
-          "candidate checks (observed ranges, small isin sets). The rows it read pass the\n"
-          "printed schema. Advice only: review it before use; ingest never infers.\n"
+          "Prints a Pandera DataFrameSchema (YAML) inferred from a CSV, NDJSON or JSON file\n"
+          "(plain or gzip/zstd/bzip2/xz): dtypes (narrowest integer, float64, bool, date with its\n"
+          "format, datetime, str), nullability and candidate checks (observed ranges, small isin\n"
+          "sets). The rows it read pass the printed schema. Advice only: review it before use;\n"
+          "ingest never infers. For NDJSON/JSON the columns are the objects' key paths\n"
+          "(customer.email) and JSON types map strictly, as ingest maps them.\n"
           "  --rows N        read only the first N data rows (default: the whole file)\n"
-          "  --encoding E    the file's encoding (default utf-8; any iconv name)\n"
-          "  --delimiter D   field delimiter (default ','; 'tab' or '\\t' for tab)\n"
-          "  --no-header     the first record is data; columns are named column_1, column_2...\n",
+          "  --encoding E    the file's encoding (default utf-8; any iconv name; CSV only)\n"
+          "  --delimiter D   field delimiter (default ','; 'tab' or '\\t' for tab; CSV only)\n"
+          "  --no-header     the first record is data; columns are named column_1, column_2...\n"
+          "  --format F      csv, ndjson or json (default: from the name, as format: in\n"
+          "                  astro.yaml: x.ndjson.gz is ndjson)\n",
           out);
 }
 
@@ -49,6 +58,7 @@ static int parse_args(int argc, char **argv, struct sopts *so, struct err *e)
         {"encoding", required_argument, NULL, 'E'},
         {"delimiter", required_argument, NULL, 'd'},
         {"no-header", no_argument, NULL, 'n'},
+        {"format", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -80,6 +90,14 @@ static int parse_args(int argc, char **argv, struct sopts *so, struct err *e)
             }
             break;
         case 'n': so->no_header = true; break;
+        case 'f':
+            if (strcmp(optarg, "csv") != 0 && strcmp(optarg, "ndjson") != 0 &&
+                strcmp(optarg, "json") != 0) {
+                return err_set(e, AE_CONFIG, "--format must be csv, ndjson or json, not '%s'",
+                               optarg);
+            }
+            so->format = optarg;
+            break;
         case 'h': return 1;
         default:
             return err_set(e, AE_CONFIG, "schema infer: unknown option or missing value: '%s'",
@@ -124,6 +142,82 @@ static int make_names(const struct record_block *rows, bool no_header, char ***o
     return 0;
 }
 
+/* NDJSON / JSON: the key paths first, then the records as a spec with those columns reads them
+ * (input/json.c: one field per column, with its JSON type). */
+static int feed_json(const struct sopts *so, enum input_format fmt, struct infer **inf,
+                     struct err *e)
+{
+    char **keys = NULL;
+    size_t nkeys = 0;
+    struct source *src = NULL;
+    struct column_spec *cols = NULL;
+    struct input in;
+    memset(&in, 0, sizeof(in));
+    struct record_block rows;
+    memset(&rows, 0, sizeof(rows));
+    int fd = open(so->file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return err_errno(e, errno, "cannot open %s", so->file);
+    }
+    int rc = source_open(&src, fd, so->file, e);
+    if (rc == 0) {
+        rc = json_list_keys(src, fmt, so->max_rows, &keys, &nkeys, e);
+    }
+    source_free(src);
+    close(fd);
+    fd = -1;
+    if (rc == 0 && nkeys == 0) {
+        rc = err_set(e, AE_DATA, "%s holds no object with a key: there is nothing to infer a "
+                     "schema from", so->file);
+    }
+    if (rc == 0 && (cols = calloc(nkeys, sizeof(*cols))) == NULL) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+    }
+    if (rc != 0) {
+        goto out;
+    }
+    struct ingest_spec spec;
+    memset(&spec, 0, sizeof(spec));
+    for (size_t c = 0; c < nkeys; c++) {
+        cols[c].name = keys[c]; /* looked up as written, then as a dotted path */
+    }
+    spec.format = fmt;
+    spec.schema.cols = cols;
+    spec.schema.ncols = nkeys;
+    fd = open(so->file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        rc = err_errno(e, errno, "cannot open %s", so->file);
+        goto out;
+    }
+    rc = input_open(&in, fd, so->file, &spec, e);
+    if (rc == 0) {
+        rc = infer_new(inf, (const char *const *)keys, nkeys, e);
+    }
+    while (rc == 0) {
+        uint64_t left = so->max_rows ? so->max_rows - infer_nrows(*inf) : 8192;
+        if (left == 0) {
+            break;
+        }
+        rc = input_next(&in, &rows, left < 8192 ? (size_t)left : 8192, e);
+        if (rc != 0 || rows.nrows == 0) {
+            break;
+        }
+        rc = infer_rows(*inf, &rows, 0, e);
+    }
+out:
+    record_block_release(&rows);
+    input_close(&in);
+    if (fd >= 0) {
+        close(fd);
+    }
+    free(cols);
+    for (size_t k = 0; k < nkeys; k++) {
+        free(keys[k]);
+    }
+    free(keys);
+    return rc;
+}
+
 static int infer_file(const struct sopts *so, struct err *e)
 {
     int fd = -1;
@@ -138,6 +232,24 @@ static int infer_file(const struct sopts *so, struct err *e)
     struct buf comment = BUF_INIT;
     if (rc != 0) {
         return rc;
+    }
+    enum input_format fmt = config_format_of_name(so->file);
+    if (so->format != NULL) {
+        fmt = strcmp(so->format, "ndjson") == 0 ? INPUT_NDJSON
+              : strcmp(so->format, "json") == 0 ? INPUT_JSON
+                                                : INPUT_CSV;
+    }
+    if (fmt != INPUT_CSV) {
+        if (so->encoding != NULL || so->delimiter != '\0' || so->no_header) {
+            rc = err_set(e, AE_CONFIG, "--encoding, --delimiter and --no-header are for CSV; %s "
+                         "is read as %s", so->file, config_format_name(fmt));
+            goto out;
+        }
+        rc = feed_json(so, fmt, &inf, e);
+        if (rc != 0) {
+            goto out;
+        }
+        goto report;
     }
     struct csv_options copt = {so->encoding, so->delimiter, '"', '\0'};
     rc = source_open(&src, fd, so->file, e);
@@ -176,6 +288,7 @@ static int infer_file(const struct sopts *so, struct err *e)
     if (rc != 0) {
         goto out;
     }
+report:;
     struct infer_problems pb;
     infer_problems(inf, &pb);
     rc = buf_printf(&comment,
@@ -186,6 +299,10 @@ static int infer_file(const struct sopts *so, struct err *e)
     if (rc == 0 && so->no_header) {
         rc = buf_printf(&comment, "\nThe file has no header: in astro.yaml set has_header: false "
                                   "and column_names to these names.");
+    }
+    if (rc == 0 && fmt != INPUT_CSV) {
+        rc = buf_printf(&comment, "\nRead as %s: set format: %s in astro.yaml unless the file "
+                        "name says so.", config_format_name(fmt), config_format_name(fmt));
     }
     if (rc == 0 && so->encoding != NULL) {
         rc = buf_printf(&comment, "\nRead as %s: set encoding: %s in astro.yaml.", so->encoding,
@@ -211,6 +328,20 @@ static int infer_file(const struct sopts *so, struct err *e)
                 "give the right --encoding\n",
                 (unsigned long long)pb.bad_encoding, so->file,
                 so->encoding ? so->encoding : "utf-8", (unsigned long long)pb.bad_encoding_line);
+    }
+    if (pb.unreadable > 0) {
+        fprintf(stderr,
+                "astro: warning: %llu record(s) of %s are not valid JSON objects (first at line "
+                "%llu); no schema accepts them\n",
+                (unsigned long long)pb.unreadable, so->file,
+                (unsigned long long)pb.unreadable_line);
+    }
+    if (pb.composite > 0) {
+        fprintf(stderr,
+                "astro: warning: %llu value(s) of %s are JSON arrays (or objects where other "
+                "records have a scalar; first at line %llu); no column type holds them\n",
+                (unsigned long long)pb.composite, so->file,
+                (unsigned long long)pb.composite_line);
     }
     if (pb.duplicate_names > 0) {
         fprintf(stderr,

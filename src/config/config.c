@@ -440,6 +440,95 @@ static bool encoding_known(const char *enc)
     return iconv_knows(alt);
 }
 
+static bool ends_with(const char *s, size_t n, const char *ext)
+{
+    size_t k = strlen(ext);
+    return n > k && strncasecmp(s + n - k, ext, k) == 0;
+}
+
+enum input_format config_format_of_name(const char *name)
+{
+    /* The compression extensions the source knows (input/source.h): compression is found by
+     * magic bytes, so they only need removing here. */
+    static const char *const zext[] = {".gz", ".zst", ".zstd", ".bz2", ".xz"};
+    size_t n = strlen(name);
+    while (n > 0 && name[n - 1] == '*') {
+        n--; /* a pattern such as "orders*.ndjson*" (compressed or not) */
+    }
+    for (size_t i = 0; i < sizeof(zext) / sizeof(zext[0]); i++) {
+        if (ends_with(name, n, zext[i])) {
+            n -= strlen(zext[i]);
+            break;
+        }
+    }
+    if (ends_with(name, n, ".ndjson") || ends_with(name, n, ".jsonl")) {
+        return INPUT_NDJSON;
+    }
+    if (ends_with(name, n, ".json")) {
+        return INPUT_JSON;
+    }
+    return INPUT_CSV;
+}
+
+const char *config_format_name(enum input_format f)
+{
+    switch (f) {
+    case INPUT_CSV: return "csv";
+    case INPUT_NDJSON: return "ndjson";
+    case INPUT_JSON: return "json";
+    }
+    return "csv";
+}
+
+/* The JSON formats take their columns from the schema, by key: no header row, no CSV dialect,
+ * UTF-8 text (RFC 8259), and no regex columns (keys are looked up, never enumerated). */
+static int check_json_spec(struct cfg_doc *d, const struct ingest_spec *in,
+                           const yaml_node_t *const *v, const char *path)
+{
+    char p[CFG_PATH_MAX];
+    static const struct {
+        int idx;
+        const char *key;
+    } unused[] = {{IN_HAS_HEADER, "has_header"},
+                  {IN_COLUMN_NAMES, "column_names"},
+                  {IN_DELIMITER, "delimiter"},
+                  {IN_QUOTE, "quote"},
+                  {IN_ESCAPE, "escape"}};
+    const char *fmt = config_format_name(in->format);
+    for (size_t i = 0; i < sizeof(unused) / sizeof(unused[0]); i++) {
+        if (v[unused[i].idx] != NULL) {
+            cfg_path_key(p, sizeof(p), path, unused[i].key);
+            return cfg_fail(d, v[unused[i].idx], p,
+                            "%s is not used with format %s (the columns are the schema's, read "
+                            "by key)",
+                            unused[i].key, fmt);
+        }
+    }
+    if (v[IN_ENCODING] != NULL && strcasecmp(in->encoding, "utf-8") != 0 &&
+        strcasecmp(in->encoding, "utf8") != 0) {
+        cfg_path_key(p, sizeof(p), path, "encoding");
+        return cfg_fail(d, v[IN_ENCODING], p, "format %s is read as UTF-8 (RFC 8259), not %s", fmt,
+                        in->encoding);
+    }
+    return 0;
+}
+
+/* After the schema: the JSON formats cannot enumerate keys for regex columns. */
+static int check_json_schema(const struct ingest_spec *in, struct err *e)
+{
+    for (size_t k = 0; in->format != INPUT_CSV && k < in->schema.ncols; k++) {
+        const struct column_spec *cs = &in->schema.cols[k];
+        if (cs->regex) {
+            return err_set(e, AE_CONFIG,
+                           "%s:%u:%u: %s: regex columns are not supported with format %s (name "
+                           "each key)",
+                           cs->loc.file, cs->loc.line, cs->loc.col, cs->loc.path,
+                           config_format_name(in->format));
+        }
+    }
+    return 0;
+}
+
 static int parse_ingest(struct config *c, struct cfg_doc *d, struct ingest_spec *in,
                         const yaml_node_t *m, const char *path)
 {
@@ -480,15 +569,21 @@ static int parse_ingest(struct config *c, struct cfg_doc *d, struct ingest_spec 
         return cfg_fail(d, v[IN_SOURCE], p, "expected a glob pattern, got an empty string");
     }
     P("format");
+    in->format = config_format_of_name(in->source_pattern);
     if (v[IN_FORMAT] != NULL) {
         const char *f = cfg_text(v[IN_FORMAT]);
-        if (strcmp(f, "csv") != 0) {
+        if (strcmp(f, "csv") == 0) {
+            in->format = INPUT_CSV;
+        } else if (strcmp(f, "ndjson") == 0) {
+            in->format = INPUT_NDJSON;
+        } else if (strcmp(f, "json") == 0) {
+            in->format = INPUT_JSON;
+        } else {
             return cfg_fail(d, v[IN_FORMAT], p,
-                            "format '%s' is not supported (expected csv; other formats are "
-                            "planned)",
+                            "format '%s' is not supported (expected csv, ndjson or json; "
+                            "parquet and xlsx are planned)",
                             f);
         }
-        in->format = INPUT_CSV;
     }
     P("encoding");
     if (v[IN_ENCODING] != NULL) {
@@ -503,6 +598,9 @@ static int parse_ingest(struct config *c, struct cfg_doc *d, struct ingest_spec 
         }
     } else if ((in->encoding = strdup("utf-8")) == NULL) {
         return nomem(d);
+    }
+    if (in->format != INPUT_CSV && (rc = check_json_spec(d, in, v, path)) != 0) {
+        return rc;
     }
     P("has_header");
     if (v[IN_HAS_HEADER] != NULL && (rc = cfg_bool(d, v[IN_HAS_HEADER], p, &in->has_header))) {
@@ -534,7 +632,7 @@ static int parse_ingest(struct config *c, struct cfg_doc *d, struct ingest_spec 
         if (in->ncolumn_names == 0) {
             return cfg_fail(d, v[IN_COLUMN_NAMES], p, "expected at least one column name");
         }
-    } else if (!in->has_header) {
+    } else if (!in->has_header && in->format == INPUT_CSV) {
         return cfg_fail(d, m, path,
                         "has_header is false, so column_names is required (the list of column "
                         "names in file order)");
@@ -614,14 +712,16 @@ static int parse_ingest(struct config *c, struct cfg_doc *d, struct ingest_spec 
     }
     if (v[IN_SCHEMA] != NULL) {
         P("schema");
-        return cfg_parse_schema(d, v[IN_SCHEMA], p, &in->schema);
+        rc = cfg_parse_schema(d, v[IN_SCHEMA], p, &in->schema);
+        return rc != 0 ? rc : check_json_schema(in, d->e);
     }
     if (v[IN_SCHEMA_FILE] != NULL) {
         P("schema_file");
         if ((rc = cfg_str(d, v[IN_SCHEMA_FILE], p, false, &in->schema_file)) != 0) {
             return rc;
         }
-        return load_schema_file(c, d, in, v[IN_SCHEMA_FILE], p);
+        rc = load_schema_file(c, d, in, v[IN_SCHEMA_FILE], p);
+        return rc != 0 ? rc : check_json_schema(in, d->e);
     }
 #undef P
     return cfg_fail(d, m, path, "missing required key 'schema' or 'schema_file'");

@@ -66,6 +66,8 @@ struct column_spec {
     char *format;       /* strptime-style format for date/datetime, or NULL */
     bool has_century_pivot; /* century_pivot given (required by a format with %y) */
     int century_pivot;      /* 0..100: %y below it is 20yy, the others 19yy */
+    char *path;         /* JSON formats: the dotted key path of the value (customer.email), or
+                           NULL for the column's name (input/json.c) */
     char **null_values; /* extra null markers for this column */
     size_t n_null_values;
     char **true_values; /* bool spellings; NULL means the defaults */
@@ -107,13 +109,22 @@ struct schema {
  * a file that really holds such values is loud and fixed with one key; losing rows is silent. */
 #define CONFIG_MAX_RECORD_LINES 20
 
-/* The format of a delivered file (its reader: input/input.h). */
-enum input_format { INPUT_CSV };
+/* The format of a delivered file (its reader: input/input.h). Compression is not a format: the
+ * source recognises it by its magic bytes (input/source.h). */
+enum input_format { INPUT_CSV, INPUT_NDJSON, INPUT_JSON };
+
+/* The format a file name or source_pattern glob implies: its extension once trailing '*' and a
+ * compression extension (.gz, .zst, .zstd, .bz2, .xz) are removed: .ndjson and .jsonl are ndjson,
+ * .json is json, anything else csv ("orders*.ndjson.gz" and "orders*.ndjson*" are ndjson). */
+enum input_format config_format_of_name(const char *name);
+
+/* The config word of f ("csv"). */
+const char *config_format_name(enum input_format f);
 
 struct ingest_spec {
     char *name;
     char *source_pattern;
-    enum input_format format; /* default csv */
+    enum input_format format; /* default: config_format_of_name(source_pattern) */
     char *encoding;           /* default "utf-8" */
     bool has_header;          /* default true */
     char **column_names;      /* required when has_header is false */

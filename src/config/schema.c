@@ -114,6 +114,7 @@ static const char *const column_keys[] = {"dtype",
                                           "null_values",
                                           "true_values",
                                           "false_values",
+                                          "path",
                                           "report_duplicates",
                                           "drop_invalid_rows",
                                           NULL};
@@ -158,6 +159,7 @@ static void column_release(struct column_spec *c)
     free(c->title);
     free(c->description);
     free(c->format);
+    free(c->path);
     free(c->default_value);
     cfg_free_strv(c->null_values, c->n_null_values);
     cfg_free_strv(c->true_values, c->n_true_values);
@@ -592,6 +594,15 @@ static int parse_column(struct cfg_doc *d, struct column_spec *col, const yaml_n
             }
             col->has_century_pivot = rc == 0;
             col->century_pivot = (int)pivot;
+        } else if (strcmp(key, "path") == 0) {
+            rc = cfg_str(d, v, p, false, &col->path);
+            if (rc == 0 && (col->path[0] == '\0' || col->path[0] == '.' ||
+                            col->path[strlen(col->path) - 1] == '.' || strstr(col->path, ".."))) {
+                rc = cfg_fail(d, v, p,
+                              "expected a dotted path of JSON keys such as customer.email, got "
+                              "'%s'",
+                              col->path);
+            }
         } else if (strcmp(key, "default") == 0) {
             rc = cfg_str(d, v, p, true, &col->default_value);
         } else if (strcmp(key, "null_values") == 0) {

@@ -99,6 +99,17 @@ static int schema_fingerprint(const struct ingest_spec *s, char out[65])
             }
         }
     }
+    /* What decides a JSON value beyond CSV's rules: the format, each column's key path and its
+     * coerce (README, "NDJSON and JSON input"). Absent for CSV, whose fingerprints stay as they
+     * were. */
+    if (rc == 0 && s->format != INPUT_CSV) {
+        rc = buf_printf(&b, "format=%s\n", config_format_name(s->format));
+        for (size_t c = 0; c < s->schema.ncols && rc == 0; c++) {
+            const struct column_spec *col = &s->schema.cols[c];
+            rc = buf_printf(&b, "json %s path=%s coerce=%d\n", col->name,
+                            col->path ? col->path : col->name, col->coerce);
+        }
+    }
     if (rc == 0) {
         sha256_hex(b.data, b.len, out);
     }

@@ -8,10 +8,11 @@
  * priority:
  *   commit   the next block in file order, once validated: uniqueness, fail-fast, counts and the
  *            emission of its failure cases (validator_commit), then sink_write. One at a time.
- *   read     the next records into a free block (input_next: read, sha256, decode, split).
- *            One at a time: the reader is sequential.
- *   validate a block read but not validated (validator_run_local), on the thread's own clone of
- *            the validator. Any number at once.
+ *   read     the next records into a free block (input_read: read, sha256, decompress, decode,
+ *            split). One at a time: the reader is sequential.
+ *   validate a block read but not validated: input_complete (the JSON readers parse their
+ *            records here), then validator_run_local, on the thread's own clone of the
+ *            validator. Any number at once.
  * The two sequential stages go first so that they never wait for the parallel one; validation
  * fills the gaps. All shared state is under one mutex; a block is touched by one thread at a time
  * (its state says which task holds it), so the data needs no lock. A thread about to refill a
@@ -204,7 +205,7 @@ static void fc_work(struct fc_pool *p, size_t index)
                 rc = p->o->interrupted(p->o->interrupt_ctx, &e); /* a stop request (a signal) */
             }
             if (rc == 0) {
-                rc = input_next(p->in, &b->rows, p->block_rows, &e);
+                rc = input_read(p->in, &b->rows, p->block_rows, &e);
             }
             uint64_t bytes = input_bytes(p->in);
             pthread_mutex_lock(&p->mu);
@@ -250,7 +251,11 @@ static void fc_work(struct fc_pool *p, size_t index)
             } else {
                 batch_reset(&b->batch);
             }
-            rc = validator_run_local(mine, &b->rows, b->first, &b->batch, b->vb, &e);
+            /* A reader that splits its work parses here, in parallel (input_complete). */
+            rc = input_complete(p->in, &b->rows, &e);
+            if (rc == 0) {
+                rc = validator_run_local(mine, &b->rows, b->first, &b->batch, b->vb, &e);
+            }
             pthread_mutex_lock(&p->mu);
             b->state = p->ngroups > 0 ? B_VALID : B_DONE;
             b->groups_done = 0;
@@ -444,7 +449,10 @@ static int prepass(struct ingest_file *f, struct err *e)
         return rc;
     }
     rc = input_open_with(&in, reader_of(f), fd, f->path, spec, e);
-    size_t first = spec->has_header ? 1 : 0;
+    const char *const *names;
+    size_t nnames;
+    size_t first =
+        spec->has_header && !(rc == 0 && input_field_names(&in, &names, &nnames)) ? 1 : 0;
     while (rc == 0) {
         if (f->o.interrupted != NULL) {
             rc = f->o.interrupted(f->o.interrupt_ctx, e);
@@ -614,7 +622,9 @@ int ingest_file_open(struct ingest_file **out, const struct ingest_file_opts *o,
     if (rc == 0) {
         /* A small first block: it sizes the others (fc_block_rows), and its arrays should not
          * hold 8192 records of a wide file for the rest of the run. */
-        rc = input_next(&f->in, &f->rows, FC_FIRST_ROWS, e);
+        /* Read, not completed: the pool completes it with the other blocks (input_read). A
+         * reader with a header record has no complete op, so the header's fields are here. */
+        rc = input_read(&f->in, &f->rows, FC_FIRST_ROWS, e);
         if (rc == AE_FORMAT) {
             /* A record the reader refuses within the first rows: bad data (see fc_work). */
             f->bad_input = true;
@@ -626,7 +636,12 @@ int ingest_file_open(struct ingest_file **out, const struct ingest_file_opts *o,
     if (rc != 0) {
         goto fail;
     }
-    if (spec->has_header) {
+    const char *const *hdr = NULL;
+    size_t nhdr = 0;
+    if (input_field_names(&f->in, &hdr, &nhdr)) {
+        /* A reader without a header row (input.h): its names are the header, on no line. */
+        rc = validator_new(&f->v, spec, hdr, nhdr, 0, &o->fs, e);
+    } else if (spec->has_header) {
         if (f->rows.nrows == 0) {
             /* Nothing to validate: the verdict is decided by ingest_file_run. */
             f->header_failed = true;
@@ -875,11 +890,12 @@ int ingest_file_run(struct ingest_file *f, struct sink *s, struct ingest_file_re
                    (!res->stopped && !f->header_failed && !f->bad_input &&
                     input_bytes(&f->in) != (uint64_t)st0->st_size);
     if (f->bad_input) {
-        /* The reader refused a record (over its size limit): a data failure of the file,
-         * reported like any other, never an environment error a scheduler would retry. */
+        /* The reader refused the data (a record over its size limit, broken JSON structure,
+         * corrupt or truncated compressed data): a data failure of the file, reported like any
+         * other, never an environment error a scheduler would retry. */
         res->failures++;
         snprintf(res->reason, sizeof(res->reason), "%.500s", f->bad_input_err.msg);
-        rc = file_failure(f, input_position(&f->in), "record_length", res->reason, e);
+        rc = file_failure(f, input_position(&f->in), input_refusal_check(&f->in), res->reason, e);
         if (rc != 0) {
             return rc;
         }

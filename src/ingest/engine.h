@@ -5,6 +5,11 @@
  * prints, parses arguments or decides an exit code; it reports through the failure sink and the
  * progress callback it is given.
  *
+ * Header: a CSV reader hands the header over as its first record (has_header: true) or the spec
+ * names the columns (column_names); a reader that names its fields itself (input_field_names:
+ * the JSON formats, whose fields are the schema's columns) has no header row, and its names are
+ * checked as the header, on line 0.
+ *
  * Lifecycle: ingest_file_open (opens the file, reads and checks the header, builds the
  * validator) -> the caller looks at the output columns and, when the file can still pass, opens
  * its sink with them -> ingest_file_run (streams every record; valid rows go to the sink) ->
@@ -14,8 +19,10 @@
  *
  * The verdict applies the spec's bad-row thresholds:
  * - a header problem, a frame-level failure (e.g. unique_values_eq), a broken record (quoting
- *   that swallowed line breaks: validate.h), a record the reader refuses (over its size limit)
- *   or a file that changed while it was read always fails the file;
+ *   that swallowed line breaks: validate.h), a record the reader refuses (AE_FORMAT: over its
+ *   size limit, check "record_length"; a broken JSON structure, "json"; corrupt or truncated
+ *   compressed data, "decompression": input_refusal_check) or a file that changed while it was
+ *   read always fails the file;
  * - otherwise the file passes when rows_invalid <= the allowed number of bad rows: max_bad_rows
  *   and floor(max_bad_row_fraction * rows_read), the stricter of the two when both are set, 0 when
  *   neither is (any failure fails the file, as Pandera does). Failing rows are never written.

@@ -1274,6 +1274,11 @@ int csv_reader_next(struct csv_reader *r, struct record_block *rows, size_t max_
             }
             size_t want = pending > r->chunk ? pending : r->chunk;
             rc = fill(r, want, e);
+            if (rc == AE_FORMAT && rows->nrows > 0) {
+                /* Corrupt compressed data (source.h): the complete records before it are
+                 * returned, the next call fails. */
+                goto defer;
+            }
             if (rc < 0) {
                 goto fail;
             }
@@ -1375,6 +1380,7 @@ static void input_csv_free(void *impl)
 
 const struct input_ops input_csv_ops = {
     .name = "csv",
+    .refusal_check = "record_length",
     .open = input_csv_open,
     .next = input_csv_next,
     .position = input_csv_position,

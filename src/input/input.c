@@ -10,6 +10,8 @@ const struct input_ops *input_ops_for(enum input_format f)
     /* No default: -Wswitch names this place when a format is added to the enum. */
     switch (f) {
     case INPUT_CSV: return &input_csv_ops;
+    case INPUT_NDJSON: return &input_ndjson_ops;
+    case INPUT_JSON: return &input_json_ops;
     }
     return NULL;
 }
@@ -39,6 +41,12 @@ int input_open_with(struct input *in, const struct input_ops *ops, int fd, const
     return 0;
 }
 
+int input_next(struct input *in, struct record_block *b, size_t max_rows, struct err *e)
+{
+    int rc = input_read(in, b, max_rows, e);
+    return rc != 0 ? rc : input_complete(in, b, e);
+}
+
 uint64_t input_bytes(const struct input *in)
 {
     return in->src != NULL ? source_bytes(in->src) : 0;
@@ -51,6 +59,24 @@ void input_sha256(const struct input *in, unsigned char out[32])
         return;
     }
     source_sha256(in->src, out);
+}
+
+bool input_field_names(const struct input *in, const char *const **names, size_t *n)
+{
+    if (in->ops == NULL || in->ops->names == NULL) {
+        return false;
+    }
+    *n = in->ops->names(in->impl, names);
+    return true;
+}
+
+const char *input_refusal_check(const struct input *in)
+{
+    if (in->src != NULL && source_decode_failed(in->src)) {
+        return "decompression";
+    }
+    return in->ops != NULL && in->ops->refusal_check != NULL ? in->ops->refusal_check
+                                                             : "record_length";
 }
 
 uint64_t input_position(const struct input *in)

@@ -14,9 +14,17 @@
 #include "config/config.h"
 #include "input/source.h"
 
-/* One format's reader. impl is the reader's own state. */
+/* One format's reader. impl is the reader's own state.
+ *
+ * Header rows: a reader either hands the header over as its first record, as a CSV file with
+ * has_header: true does (the engine takes the names from it, and spec->column_names for a
+ * headerless CSV), or, when it has a names op, has no header row at all: every record it returns
+ * is data, and its fields are the columns the names op lists, in that order (the JSON formats:
+ * one field per schema column, looked up by key). The engine asks input_field_names first. */
 struct input_ops {
-    const char *name; /* the config word: "csv" */
+    const char *name;          /* the config word: "csv" */
+    const char *refusal_check; /* the check named in the file failure an AE_FORMAT of next
+                                  becomes ("record_length"; "decompression" is the source's) */
     /* Starts reading src (borrowed, outlives the reader) with spec's dialect (borrowed, outlives
      * the reader). AE_CONFIG for a dialect the reader cannot use, AE_NOMEM. */
     int (*open)(void **impl, struct source *src, const struct ingest_spec *spec, struct err *e);
@@ -27,10 +35,22 @@ struct input_ops {
     /* Where the next record starts, for messages: the physical line (after a failure, the line of
      * the record that failed). */
     uint64_t (*position)(const void *impl);
+    /* NULL, or: the names of the fields of every record (owned by the reader, valid until free);
+     * the reader returns no header record. */
+    size_t (*names)(const void *impl, const char *const **names);
+    /* NULL, or: the second half of next, split off so that it can run in parallel. next then
+     * only delimits records (nrows, line, raw, row_flags), and complete fills the fields of a block
+     * next returned (fields, row_first; it may flag a row), touching nothing but the block and
+     * the reader's immutable state: it may run on any thread, on several blocks at once, while
+     * next goes on. AE_NOMEM only (bad records become flagged rows). The JSON readers parse
+     * here. */
+    int (*complete)(const void *impl, struct record_block *b, struct err *e);
     void (*free)(void *impl);
 };
 
 extern const struct input_ops input_csv_ops;
+extern const struct input_ops input_ndjson_ops;
+extern const struct input_ops input_json_ops;
 
 /* The reader of format f. */
 const struct input_ops *input_ops_for(enum input_format f);
@@ -52,15 +72,36 @@ int input_open(struct input *in, int fd, const char *name, const struct ingest_s
 int input_open_with(struct input *in, const struct input_ops *ops, int fd, const char *name,
                     const struct ingest_spec *spec, struct err *e) ASTRO_WUR;
 
-static inline int input_next(struct input *in, struct record_block *b, size_t max_rows,
+/* The next records, complete (input_read, then input_complete). */
+int input_next(struct input *in, struct record_block *b, size_t max_rows, struct err *e) ASTRO_WUR;
+
+/* The next records, delimited only when the reader has a complete op (see input_ops): the caller
+ * calls input_complete on the block before it reads the fields, on any thread. The engine reads
+ * with this so that parsing runs on the validating threads. */
+static inline int input_read(struct input *in, struct record_block *b, size_t max_rows,
                              struct err *e)
 {
     return in->ops->next(in->impl, b, max_rows, e);
 }
 
+/* Fills the fields of a block input_read returned (nothing to do for most readers). Safe on any
+ * thread, for different blocks at once. AE_NOMEM. */
+static inline int input_complete(const struct input *in, struct record_block *b, struct err *e)
+{
+    return in->ops->complete != NULL && b->nrows > 0 ? in->ops->complete(in->impl, b, e) : 0;
+}
+
 /* Bytes of the delivered file read so far, and their sha256 (of the whole file at the end). */
 uint64_t input_bytes(const struct input *in);
 void input_sha256(const struct input *in, unsigned char out[32]);
+/* True when the reader names its fields itself (input_ops.names): *names and *n are set, and no
+ * header record comes first. False: the spec's has_header and column_names apply. */
+bool input_field_names(const struct input *in, const char *const **names, size_t *n);
+
+/* The check of the file failure that an AE_FORMAT of input_next means: "decompression" when the
+ * compressed data is corrupt or truncated, else the reader's refusal_check. */
+const char *input_refusal_check(const struct input *in);
+
 /* See input_ops.position. */
 uint64_t input_position(const struct input *in);
 

@@ -1,8 +1,16 @@
 /*
- * source.h - the bytes of a delivered file, as delivered: every format reader reads through a
- * source, which hashes (sha256) and counts every byte it hands out. The hash and size in
+ * source.h - the bytes of a delivered file: every format reader reads through a source, which
+ * hashes (sha256) and counts every byte it reads from the file, as delivered. The hash and size in
  * manifests and checkpoints are therefore those of the file as it was delivered, whatever a
- * reader later does with the bytes (decoding, and decompression once it exists).
+ * reader later does with the bytes.
+ *
+ * Compressed files: the first bytes decide (input/decompress.h: gzip, zstd, bzip2, xz by their
+ * magic bytes, whatever the name). A compressed file is decompressed on the way out, streamed, so
+ * source_read hands out the plain text while source_bytes and source_sha256 still describe the
+ * delivered (compressed) bytes. A name ending in a compression extension (.gz, .zst, .zstd, .bz2,
+ * .xz) whose bytes are not of that codec is refused. Corrupt or truncated compressed data makes
+ * source_read fail with AE_FORMAT (source_decode_failed then says so): bad data of the file, never
+ * an environment error.
  * A source reads a descriptor it borrows; it never seeks, so a pipe works too.
  */
 #ifndef ASTRO_INPUT_SOURCE_H
@@ -10,6 +18,7 @@
 
 #include "util/err.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,14 +28,23 @@ struct source;
  * Fails with AE_NOMEM or AE_INTERNAL (the hash cannot start). */
 int source_open(struct source **out, int fd, const char *name, struct err *e) ASTRO_WUR;
 
-/* Reads up to want bytes into dst; *got is 0 at end of file. Retries on EINTR. Fails with AE_IO
- * (naming the file and the system's reason); a failure leaves the counts as they were. */
+/* Reads up to want (>= 1) bytes of plain text into dst; *got is 0 at end of file. Retries on
+ * EINTR. Fails with AE_IO (naming the file and the system's reason; a failure leaves the counts as
+ * they were) or AE_FORMAT for compressed data that is corrupt or truncated (sticky: every later
+ * call fails the same way). */
 int source_read(struct source *s, void *dst, size_t want, size_t *got, struct err *e) ASTRO_WUR;
 
-/* Bytes handed out so far. */
+/* True once source_read failed because the compressed data is corrupt or truncated. */
+bool source_decode_failed(const struct source *s);
+
+/* The codec the file is compressed with ("gzip", "zstd", "bzip2", "xz"), NULL for a plain file or
+ * before the first read. */
+const char *source_codec(const struct source *s);
+
+/* Bytes of the delivered file read so far. */
 uint64_t source_bytes(const struct source *s);
 
-/* sha256 of the bytes handed out so far (of the whole file once source_read has returned 0).
+/* sha256 of the delivered bytes read so far (of the whole file once source_read has returned 0).
  * May be asked at any time; reading can go on after. */
 void source_sha256(const struct source *s, unsigned char out[32]);
 

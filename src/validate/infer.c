@@ -44,6 +44,7 @@ struct icol {
     bool nonfinite;
     bool fany; /* fmin/fmax hold a finite value */
     bool isin_dead;
+    bool json_nonstr; /* a JSON number or boolean was seen: a str column needs coerce */
     size_t nvals;
     char *vals[INFER_ISIN_MAX + 1];
     size_t vlens[INFER_ISIN_MAX + 1];
@@ -56,6 +57,7 @@ struct infer {
     struct infer_problems prob;
     struct vp_fmt fmts[N_DATE_FORMATS];
     locale_t c_locale;
+    bool json; /* JSON values were seen (REC_F_JSON_*): types map strictly */
 };
 
 int infer_new(struct infer **out, const char *const *names, size_t n, struct err *e)
@@ -209,10 +211,46 @@ static int str_value(struct icol *ic, const char *p, size_t n)
     return 0;
 }
 
+/* JSON values (records.h): the candidates the value's JSON type rules out under the validator's
+ * strict mapping (validate.h). False when no dtype takes the value (an object or array). */
+static bool json_type(struct infer *inf, struct icol *ic, unsigned jt, uint64_t line)
+{
+    inf->json = true;
+    switch (jt) {
+    case REC_F_JSON_COMPOSITE:
+        if (inf->prob.composite++ == 0) {
+            inf->prob.composite_line = line;
+        }
+        return false;
+    case REC_F_JSON_STRING:
+        kill(ic, C_BOOL);
+        kill(ic, C_INT);
+        kill(ic, C_FLOAT);
+        break;
+    case REC_F_JSON_NUMBER:
+    case REC_F_JSON_BOOL:
+        ic->json_nonstr = true;
+        for (int c = C_DATE; c < N_CAND; c++) {
+            kill(ic, c);
+        }
+        kill(ic, jt == REC_F_JSON_NUMBER ? C_BOOL : C_INT);
+        kill(ic, jt == REC_F_JSON_NUMBER ? C_BOOL : C_FLOAT);
+        break;
+    default: break;
+    }
+    return true;
+}
+
 int infer_rows(struct infer *inf, const struct record_block *rows, size_t first, struct err *e)
 {
     for (size_t i = first; i < rows->nrows; i++) {
         inf->nrows++;
+        if (rows->row_flags != NULL && (rows->row_flags[i] & REC_R_UNREADABLE)) {
+            if (inf->prob.unreadable++ == 0) {
+                inf->prob.unreadable_line = rows->line[i];
+            }
+            continue;
+        }
         size_t nf = rows->row_first[i + 1] - rows->row_first[i];
         bool unterminated = rows->row_flags != NULL && (rows->row_flags[i] & REC_R_UNTERMINATED);
         if (nf != inf->ncols || unterminated) {
@@ -228,6 +266,10 @@ int infer_rows(struct infer *inf, const struct record_block *rows, size_t first,
                 if (inf->prob.bad_encoding++ == 0) {
                     inf->prob.bad_encoding_line = rows->line[i];
                 }
+                continue;
+            }
+            unsigned jt = f->flags & REC_F_JSON_MASK;
+            if (jt != 0 && !json_type(inf, ic, jt, rows->line[i])) {
                 continue;
             }
             /* The validator's null rules: str null = unquoted empty; others: empty after trim. */
@@ -338,7 +380,7 @@ static const char *int_dtype(int64_t lo, int64_t hi)
     return "int64";
 }
 
-static void write_column(FILE *out, const struct icol *ic)
+static void write_column(FILE *out, const struct icol *ic, bool json)
 {
     int cand = N_CAND;
     if (ic->typed_values > 0) {
@@ -420,7 +462,9 @@ static void write_column(FILE *out, const struct icol *ic)
     } else {
         fputs("    checks: null\n", out);
     }
-    fputs("    unique: false\n    coerce: false\n    required: true\n    regex: false\n", out);
+    /* A JSON str column that also held numbers or booleans takes them as text only with coerce. */
+    fprintf(out, "    unique: false\n    coerce: %s\n    required: true\n    regex: false\n",
+            json && is_str && ic->json_nonstr ? "true" : "false");
 }
 
 int infer_write_yaml(const struct infer *inf, FILE *out, const char *comment, struct err *e)
@@ -436,9 +480,11 @@ int infer_write_yaml(const struct infer *inf, FILE *out, const char *comment, st
     }
     fputs("schema_type: dataframe\nversion: 0.17.2\ncolumns:\n", out);
     for (size_t c = 0; c < inf->ncols; c++) {
-        write_column(out, &inf->cols[c]);
+        write_column(out, &inf->cols[c], inf->json);
     }
-    fputs("checks: null\nindex: null\ncoerce: true\nstrict: false\nunique: null\n", out);
+    /* CSV is text, always parsed; JSON types map strictly unless coerce says otherwise. */
+    fprintf(out, "checks: null\nindex: null\ncoerce: %s\nstrict: false\nunique: null\n",
+            inf->json ? "false" : "true");
     if (fflush(out) != 0 || ferror(out)) {
         return err_set(e, AE_IO, "cannot write the schema");
     }

@@ -1,5 +1,5 @@
 /*
- * infer.h - a Pandera schema inferred from CSV records (`astro schema infer`): advice for a person
+ * infer.h - a Pandera schema inferred from CSV, NDJSON or JSON records (`astro schema infer`): advice for a person
  * writing a schema, never used by ingest.
  *
  * Every candidate dtype is tried with the validator's own parsers (vparse.h) and under its null
@@ -21,6 +21,11 @@
  *   isin for a str column with at most INFER_ISIN_MAX distinct values, each at most
  *   INFER_ISIN_BYTES bytes, when it has at least INFER_ISIN_MIN_ROWS values and at least twice as
  *   many values as distinct ones.
+ * JSON values (fields with a REC_F_JSON_* flag: NDJSON and JSON input) follow the validator's
+ * strict mapping: a JSON string can be str, date or datetime, a number int or float, a boolean
+ * bool; a str column that also held numbers or booleans is written with coerce: true, and the
+ * frame's coerce is false (for CSV it stays true: CSV is text). Objects and arrays fit no dtype
+ * and unreadable records no schema: both are counted in infer_problems.
  * Memory: per column a few counters and at most INFER_ISIN_MAX + 1 short strings.
  */
 #ifndef ASTRO_VALIDATE_INFER_H
@@ -56,6 +61,10 @@ struct infer_problems {
     uint64_t bad_encoding; /* fields not valid in the encoding */
     uint64_t bad_encoding_line;
     size_t duplicate_names; /* header names given more than once */
+    uint64_t unreadable;    /* JSON records that do not parse or are not objects */
+    uint64_t unreadable_line;
+    uint64_t composite; /* JSON objects or arrays where a column's value should be */
+    uint64_t composite_line;
 };
 void infer_problems(const struct infer *inf, struct infer_problems *out);
 

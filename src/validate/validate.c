@@ -433,6 +433,58 @@ static const struct record_field *out_field(const struct vout *o, const struct r
     return o->field == VOUT_MISSING ? &o->missing : field_at(in, i, o->field);
 }
 
+/* The strict mapping of JSON types to dtypes (validate.h): VJ_OK when the value of f, whose
+ * REC_F_JSON_* flag is set, may be parsed as column o's dtype. */
+static enum vjson_fit json_fit(const struct validator *v, const struct vout *o,
+                               const struct record_field *f)
+{
+    unsigned t = f->flags & REC_F_JSON_MASK;
+    if (t == REC_F_JSON_NULL) {
+        return VJ_OK;
+    }
+    if (t == REC_F_JSON_COMPOSITE) {
+        return VJ_COMPOSITE;
+    }
+    /* Pandera: the schema's coerce applies to every column. */
+    bool coerce = (o->vc != NULL && o->vc->spec->coerce) || v->spec->schema.coerce;
+    enum vjson_fit other = t == REC_F_JSON_STRING   ? VJ_STRING
+                           : t == REC_F_JSON_NUMBER ? VJ_NUMBER
+                                                    : VJ_BOOL;
+    switch (o->pc.type.id) {
+    case DT_STR: return t == REC_F_JSON_STRING || coerce ? VJ_OK : other;
+    case DT_BOOL: return t == REC_F_JSON_BOOL || coerce ? VJ_OK : other;
+    case DT_INT8:
+    case DT_INT16:
+    case DT_INT32:
+    case DT_INT64:
+    case DT_UINT8:
+    case DT_UINT16:
+    case DT_UINT32:
+    case DT_UINT64:
+        if (t == REC_F_JSON_NUMBER) {
+            /* A fraction never fits, coerce or not; 3.0 and 1e3 are whole numbers. */
+            char tmp[64];
+            size_t n = f->len < sizeof(tmp) - 1 ? f->len : sizeof(tmp) - 1;
+            memcpy(tmp, f->p, n);
+            tmp[n] = '\0';
+            double d = strtod(tmp, NULL);
+            return isfinite(d) && d != floor(d) ? VJ_FRACTION : VJ_OK;
+        }
+        return coerce ? VJ_OK : other;
+    case DT_FLOAT32:
+    case DT_FLOAT64: return t == REC_F_JSON_NUMBER || coerce ? VJ_OK : other;
+    case DT_DECIMAL:
+        /* A string is the exact way to carry a decimal in JSON. */
+        return t != REC_F_JSON_BOOL || coerce ? VJ_OK : other;
+    case DT_DATE:
+    case DT_TIMESTAMP:
+    case DT_TIMESTAMP_TZ:
+        /* JSON has no date type: dates are strings. */
+        return t == REC_F_JSON_STRING || coerce ? VJ_OK : other;
+    }
+    return VJ_OK;
+}
+
 static int run_column(struct validator *v, size_t c, const struct record_block *in, size_t first,
                       size_t n, struct batch *out, size_t base)
 {
@@ -465,6 +517,18 @@ static int run_column(struct validator *v, size_t c, const struct record_block *
                 return rc;
             }
             continue;
+        }
+        if (f->flags & REC_F_JSON_MASK) {
+            enum vjson_fit fit = json_fit(v, o, f);
+            if (fit != VJ_OK) {
+                rc = put_null(out, c, row, o->st);
+                rc = rc ? rc : rec(v, i, (uint32_t)c, VF_JSON_TYPE, fit, 0, 0);
+                out->row_ok[row] = 0;
+                if (rc != 0) {
+                    return rc;
+                }
+                continue;
+            }
         }
         bool null;
         const char *tp = p;
@@ -816,6 +880,9 @@ static int row_problem(const struct validator *v, const struct record_block *in,
                        size_t nf, uint64_t *aux)
 {
     uint8_t flags = in->row_flags != NULL ? in->row_flags[i] : 0;
+    if (flags & REC_R_UNREADABLE) {
+        return VF_UNREADABLE;
+    }
     if (flags & REC_R_UNTERMINATED) {
         return VF_UNTERMINATED;
     }
@@ -883,7 +950,7 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
     const struct vout *o = vf->col < v->nout ? &v->outs[vf->col] : NULL;
     const struct record_field *fld = NULL;
     if (o != NULL && vf->kind != VF_FRAME_UNIQUE && vf->kind != VF_FIELD_COUNT &&
-        vf->kind != VF_UNTERMINATED && vf->kind != VF_RECORD_LINES) {
+        vf->kind != VF_UNTERMINATED && vf->kind != VF_RECORD_LINES && vf->kind != VF_UNREADABLE) {
         f.column = o->name;
         fld = out_field(o, in, i);
         f.value = fld->p;
@@ -946,6 +1013,41 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
             snprintf(msg, sizeof(msg),
                      "a quote opened in this record is never closed: the file ends inside it, so "
                      "the file fails whatever its bad-row threshold");
+        }
+        break;
+    }
+    case VF_UNREADABLE: {
+        /* The reader's reason is the record's one field (records.h). */
+        const struct record_field *why = field_at(in, i, 0);
+        snprintf(check, sizeof(check), "json_record");
+        snprintf(msg, sizeof(msg), "%.*s", (int)(why->len < 1000 ? why->len : 1000), why->p);
+        break;
+    }
+    case VF_JSON_TYPE: {
+        char tn[48];
+        dtype_name(o->pc.type, tn, sizeof(tn));
+        snprintf(check, sizeof(check), "dtype('%s')", tn);
+        const char *what = vf->status == VJ_STRING   ? "string"
+                           : vf->status == VJ_BOOL   ? "boolean"
+                           : vf->status == VJ_NUMBER ? "number"
+                                                     : NULL;
+        vp_quote(q, sizeof(q), fld->p, fld->len, 120);
+        if (vf->status == VJ_COMPOSITE) {
+            snprintf(msg, sizeof(msg),
+                     "column '%s' (%s) got a JSON %s %s: only a scalar value fits a column", o->name,
+                     tn, fld->len > 0 && fld->p[0] == '[' ? "array" : "object", q);
+        } else if (vf->status == VJ_FRACTION) {
+            snprintf(msg, sizeof(msg),
+                     "JSON number %.*s has a fraction: not a value of column '%s' (%s), even with "
+                     "coerce",
+                     (int)(fld->len < 60 ? fld->len : 60), fld->p, o->name, tn);
+        } else {
+            snprintf(msg, sizeof(msg),
+                     "JSON %s %s%.*s%s in column '%s': a %s is not a %s value unless the column "
+                     "has coerce: true",
+                     what, vf->status == VJ_STRING ? "\"" : "",
+                     (int)(fld->len < 120 ? fld->len : 120), fld->p,
+                     vf->status == VJ_STRING ? "\"" : "", o->name, what, tn);
         }
         break;
     }
@@ -1177,7 +1279,8 @@ static int type_keys(struct validator *v, size_t c, const struct record_block *i
         const struct record_field *f = out_field(o, in, i);
         const char *p = f->p;
         size_t len = f->len;
-        bool null = v->skip[r] || (f->flags & (REC_F_BAD_ENCODING | REC_F_NUL));
+        bool misfit = (f->flags & REC_F_JSON_MASK) && json_fit(v, o, f) != VJ_OK;
+        bool null = v->skip[r] || (f->flags & (REC_F_BAD_ENCODING | REC_F_NUL)) || misfit;
         bool filled = false;
         if (!null && is_str) {
             null = !(f->flags & REC_F_QUOTED) && (len == 0 || (o->nv_lens && is_marker(o, p, len)));
@@ -1190,7 +1293,7 @@ static int type_keys(struct validator *v, size_t c, const struct record_block *i
             len = tl;
         }
         union vp_val val;
-        if (null && !v->skip[r] && !(f->flags & (REC_F_BAD_ENCODING | REC_F_NUL)) &&
+        if (null && !v->skip[r] && !(f->flags & (REC_F_BAD_ENCODING | REC_F_NUL)) && !misfit &&
             o->vc != NULL && o->vc->has_default) {
             val = o->vc->defval;
             null = false;

@@ -44,6 +44,17 @@
  *   fails the check with a message saying the pattern hit its limit (not "does not match"); a
  *   regex: true column's pattern that hits a limit on a header name fails the header with check
  *   "column_pattern".
+ * - JSON values. A field with a REC_F_JSON_* flag (records.h: the NDJSON and JSON readers) is
+ *   first judged by its JSON type, strictly: a string fits str, date, datetime and decimal
+ *   columns; a number fits int/uint columns when it has no fraction (3, 3.0, 1e3), float and
+ *   decimal columns; a boolean fits bool; null fits every column (as a null). Any other pairing
+ *   fails with check "dtype('<dtype>')" and a message naming the JSON type, unless the column's
+ *   or the schema's coerce is true: then the value's text is parsed as a CSV field would be. A
+ *   number with a fraction in an int column and an object or array in any column fail even with
+ *   coerce. A value that fits is then parsed and checked like any field. A record flagged
+ *   REC_R_UNREADABLE (JSON that does not parse, or is not an object) fails once with check
+ *   "json_record" and the reader's reason (its one field) as the message; its values are not
+ *   checked, and it is an ordinary bad row (not a broken record: its neighbours are intact).
  * - Rows. A record whose field count differs from the header fails once with check
  *   "field_count" and its values are not checked; a REC_R_UNTERMINATED record fails once with
  *   "unterminated_quote" (its last field swallowed the rest of the file) and is not checked

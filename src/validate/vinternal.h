@@ -154,8 +154,13 @@ enum vf_kind {
     VF_CHECK,
     VF_CHECK_NULL, /* a null failing a check with ignore_na: false */
     VF_UNIQUE,
-    VF_FRAME_UNIQUE
+    VF_FRAME_UNIQUE,
+    VF_JSON_TYPE,  /* a JSON value whose type does not fit the dtype (status: enum vjson_fit) */
+    VF_UNREADABLE  /* a record the reader could not read (REC_R_UNREADABLE) */
 };
+
+/* How a JSON value's type fits a column (validate.h, "JSON values"). */
+enum vjson_fit { VJ_OK, VJ_COMPOSITE, VJ_STRING, VJ_NUMBER, VJ_BOOL, VJ_FRACTION };
 
 /* A failure case recorded during a batch; messages are built when the batch is emitted, in
  * (row, recording order) order, so the cases come out in line order. */

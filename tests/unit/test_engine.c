@@ -224,7 +224,14 @@ static void tr_free(void *impl)
     }
 }
 
-static const struct input_ops test_reader_ops = {"test", tr_open, tr_next, tr_position, tr_free};
+static const struct input_ops test_reader_ops = {
+    .name = "test",
+    .refusal_check = "record_length",
+    .open = tr_open,
+    .next = tr_next,
+    .position = tr_position,
+    .free = tr_free,
+};
 
 /* ---- the test sink: the line and id of every row it is given with row_ok == 1 ---- */
 

@@ -1,0 +1,820 @@
+/*
+ * json.c - the NDJSON and JSON input readers (input.h): `format: ndjson` (one object per line)
+ * and `format: json` (a top-level array of objects), streamed: only the records of the block being
+ * filled are in memory, never the whole file.
+ *
+ * Work is split in two (input_ops.complete): json_next only delimits records (their raw text,
+ * line and count), sequentially; json_complete parses a block's records with jansson and fills
+ * its fields, on any thread, while the reader delimits the next block. Per format:
+ * - NDJSON: a record is a line (LF or CRLF); lines holding only whitespace are skipped (and
+ *   counted). A line that jansson refuses, or that is not an object, is an unreadable record
+ *   (REC_R_UNREADABLE, a row failure with jansson's reason): the next line is unaffected.
+ * - JSON: a small scanner walks the array structure (whitespace, '[', ',', ']') and finds the
+ *   extent of each element by counting brackets outside strings; each element then goes to
+ *   jansson. An element jansson refuses, or that is not an object, is an unreadable record; a
+ *   broken structure (no '[', a missing ',', text after the ']', a file that ends inside the
+ *   array) is refused with AE_FORMAT (the file fails with check "json"), since the records after
+ *   it can no longer be delimited.
+ * Every record has one field per schema column (input_ops.names: the schema's names), looked up by
+ * key: the column's `path:` (dotted keys) or its name (the key as written, else, when the name
+ * holds dots, as a dotted path). A missing key, or a path through something that is not an
+ * object, is a JSON null. Field text and flags follow records.h (REC_F_JSON_*). line is the
+ * physical line where the record starts (NDJSON: its line; JSON: the line of its opening brace).
+ *
+ * Invariants: ib[ipos..ilen) holds bytes not yet delimited; line is the physical line of
+ * ib[ipos]. The raw text of the records of one call goes into tx (offsets until the call ends),
+ * which is then swapped with the block's utext; json_complete writes field text into the block's
+ * text buffer (records.h: the block owns both). raw pointers therefore never move while fields
+ * are added.
+ */
+#include "input/json.h"
+
+#include "input/input.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JSON_CHUNK ((size_t)256 << 10)
+/* A record longer than this fails the file: holding it would defeat bounded memory. */
+#define JSON_MAX_RECORD ((size_t)64 << 20)
+
+enum jstate { J_START, J_FIRST, J_ELEM, J_SEP, J_END };
+
+struct jpath {
+    const char *literal; /* the column name, tried as one key first; NULL with a path: */
+    char **keys;         /* the dotted path split, or NULL when the name has no dot */
+    size_t nkeys;
+};
+
+struct json_reader {
+    struct source *src; /* borrowed */
+    bool array;         /* format json (else ndjson) */
+    const char **names; /* the schema's column names (borrowed from the spec) */
+    struct jpath *paths;
+    size_t ncols;
+    char *ib;
+    size_t ipos, ilen, icap;
+    bool eof, bom_checked;
+    uint64_t line;
+    uint64_t records; /* records returned so far */
+    enum jstate st;
+    struct buf tx;
+    size_t *roff;
+    size_t cap_roff;
+    struct err failed; /* sticky */
+};
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem);
+
+/* The key paths json_list_keys collects, in order of first appearance. */
+struct jkeys {
+    char **v;
+    size_t n, cap;
+    bool full; /* over JSON_MAX_KEYS */
+    struct buf path;
+};
+
+static int keys_add(struct jkeys *k, const char *p, size_t n)
+{
+    for (size_t i = 0; i < k->n; i++) {
+        if (strlen(k->v[i]) == n && memcmp(k->v[i], p, n) == 0) {
+            return 0;
+        }
+    }
+    if (k->n == JSON_MAX_KEYS) {
+        k->full = true;
+        return 0;
+    }
+    if (grow((void **)&k->v, &k->cap, k->n + 1, sizeof(*k->v)) != 0 ||
+        (k->v[k->n] = strndup(p, n)) == NULL) {
+        return AE_NOMEM;
+    }
+    k->n++;
+    return 0;
+}
+
+/* Adds the leaves of obj under the path now in k->path. */
+static int keys_walk(struct jkeys *k, const json_t *obj)
+{
+    const char *key;
+    const json_t *val;
+    size_t base = k->path.len;
+    int rc = 0;
+    json_object_foreach((json_t *)(uintptr_t)obj, key, val)
+    {
+        k->path.len = base;
+        if ((base > 0 && buf_putc(&k->path, '.') != 0) || buf_puts(&k->path, key) != 0) {
+            return AE_NOMEM;
+        }
+        if (json_is_object(val) && json_object_size(val) > 0) {
+            rc = keys_walk(k, val);
+        } else {
+            rc = keys_add(k, k->path.data, k->path.len);
+        }
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    k->path.len = base;
+    return 0;
+}
+
+/* ---- buffers ------------------------------------------------------------------------------ */
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) {
+        return 0;
+    }
+    size_t c = *cap ? *cap : 64;
+    while (c < need) {
+        c *= 2;
+    }
+    void *q = realloc(*p, c * elem);
+    if (q == NULL) {
+        return AE_NOMEM;
+    }
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+/* Room for one more row in b (and the reader's raw offsets). */
+static int reserve_row(struct json_reader *r, struct record_block *b)
+{
+    size_t need = b->nrows + 2;
+    if (need > b->cap_rows) {
+        size_t cap = b->cap_rows;
+        size_t c2 = cap, c3 = cap, c4 = cap, c5 = cap;
+        if (grow((void **)&b->row_first, &cap, need, sizeof(*b->row_first)) != 0 ||
+            grow((void **)&b->line, &c2, cap, sizeof(*b->line)) != 0 ||
+            grow((void **)&b->row_flags, &c3, cap, sizeof(*b->row_flags)) != 0 ||
+            grow((void **)&b->raw, &c4, cap, sizeof(*b->raw)) != 0 ||
+            grow((void **)&b->raw_len, &c5, cap, sizeof(*b->raw_len)) != 0) {
+            return AE_NOMEM;
+        }
+        b->cap_rows = cap;
+    }
+    return grow((void **)&r->roff, &r->cap_roff, need, sizeof(*r->roff));
+}
+
+/* Reads more bytes after ib[ilen), keeping ib[ipos..ilen) (moved to the front): at least
+ * pending + JSON_CHUNK of room, so a long record costs O(its length) in rescans. */
+static int fill(struct json_reader *r, struct err *e)
+{
+    size_t keep = r->ilen - r->ipos;
+    if (r->ipos > 0) {
+        memmove(r->ib, r->ib + r->ipos, keep);
+        r->ipos = 0;
+        r->ilen = keep;
+    }
+    size_t want = keep > JSON_CHUNK ? keep : JSON_CHUNK;
+    if (r->icap - r->ilen < want) {
+        size_t c = r->icap;
+        if (grow((void **)&r->ib, &c, r->ilen + want, 1) != 0) {
+            return err_set(e, AE_NOMEM, "%s: out of memory reading", source_name(r->src));
+        }
+        r->icap = c;
+    }
+    size_t got = 0;
+    int rc = source_read(r->src, r->ib + r->ilen, r->icap - r->ilen, &got, e);
+    if (rc != 0) {
+        return rc;
+    }
+    r->ilen += got;
+    r->eof = got == 0;
+    return 0;
+}
+
+static int too_long(struct json_reader *r, struct err *e)
+{
+    return err_set(e, AE_FORMAT, "%s: line %llu: a record is longer than %zu bytes",
+                   source_name(r->src), (unsigned long long)r->line, JSON_MAX_RECORD);
+}
+
+/* ---- fields ------------------------------------------------------------------------------- */
+
+/* Appends a field whose text goes to fb (its offset, until fb stops moving). */
+static int put_text(struct buf *fb, struct record_block *b, const char *p, size_t n, uint8_t flags)
+{
+    struct record_field *f = &b->fields[b->nfields++];
+    f->off = fb->len;
+    f->len = (uint32_t)n;
+    f->flags = flags;
+    return n > 0 ? buf_append(fb, p, n) : 0;
+}
+
+/* A real as the shortest text that reads back as the same double (12.34, not 12.3399...). */
+static void real_text(double d, char *out, size_t n)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(out, n, "%.*g", prec, d);
+        if (strtod(out, NULL) == d) {
+            return;
+        }
+    }
+}
+
+static int put_value(struct buf *fb, struct record_block *b, const json_t *v)
+{
+    char num[64];
+    switch (v != NULL ? json_typeof(v) : JSON_NULL) {
+    case JSON_NULL: return put_text(fb, b, NULL, 0, REC_F_JSON_NULL);
+    case JSON_TRUE: return put_text(fb, b, "true", 4, REC_F_JSON_BOOL);
+    case JSON_FALSE: return put_text(fb, b, "false", 5, REC_F_JSON_BOOL);
+    case JSON_STRING:
+        return put_text(fb, b, json_string_value(v), json_string_length(v),
+                        REC_F_JSON_STRING | REC_F_QUOTED);
+    case JSON_INTEGER:
+        snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return put_text(fb, b, num, strlen(num), REC_F_JSON_NUMBER);
+    case JSON_REAL:
+        real_text(json_real_value(v), num, sizeof(num));
+        return put_text(fb, b, num, strlen(num), REC_F_JSON_NUMBER);
+    case JSON_OBJECT:
+    case JSON_ARRAY: {
+        char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (s == NULL) {
+            return AE_NOMEM;
+        }
+        int rc = put_text(fb, b, s, strlen(s), REC_F_JSON_COMPOSITE);
+        free(s);
+        return rc;
+    }
+    }
+    return 0;
+}
+
+static const json_t *lookup(const struct jpath *jp, const json_t *obj)
+{
+    if (jp->literal != NULL) {
+        const json_t *v = json_object_get(obj, jp->literal);
+        if (v != NULL || jp->keys == NULL) {
+            return v;
+        }
+    }
+    const json_t *cur = obj;
+    for (size_t k = 0; k < jp->nkeys && cur != NULL; k++) {
+        cur = json_is_object(cur) ? json_object_get(cur, jp->keys[k]) : NULL;
+    }
+    return cur;
+}
+
+static const char *type_word(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    case JSON_NULL: return "null";
+    case JSON_OBJECT: return "an object";
+    }
+    return "a value";
+}
+
+/* Adds the record text[0..n) that starts on line, unparsed (parse_block parses it). */
+static int add_record(struct json_reader *r, struct record_block *b, const char *text, size_t n,
+                      uint64_t line)
+{
+    if (reserve_row(r, b) != 0) {
+        return AE_NOMEM;
+    }
+    size_t i = b->nrows;
+    b->line[i] = line;
+    b->row_flags[i] = 0;
+    b->raw_len[i] = (uint32_t)n;
+    r->roff[i] = r->tx.len;
+    r->records++;
+    int rc = buf_append(&r->tx, text, n);
+    if (rc == 0) {
+        b->nrows++;
+    }
+    return rc;
+}
+
+/* Parses record i of b into one field per column (or an unreadable record with jansson's
+ * reason), appending field text to fb; keys, when not NULL, collects the object's key paths. */
+static int parse_record(const struct json_reader *r, struct record_block *b, size_t i,
+                        struct buf *fb, struct jkeys *keys)
+{
+    b->row_first[i] = (uint32_t)b->nfields;
+    if (grow((void **)&b->fields, &b->cap_fields, b->nfields + r->ncols + 1,
+             sizeof(*b->fields)) != 0) {
+        return AE_NOMEM;
+    }
+    json_error_t je;
+    json_t *v =
+        json_loadb(b->raw[i], b->raw_len[i], JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+    char why[400];
+    int rc = 0;
+    if (v == NULL) {
+        uint64_t at = b->line[i] + (uint64_t)(je.line > 1 ? je.line - 1 : 0);
+        if (r->array) {
+            snprintf(why, sizeof(why), "the record is not valid JSON: %s (line %llu, column %d)",
+                     je.text, (unsigned long long)at, je.column);
+        } else {
+            snprintf(why, sizeof(why), "not valid JSON: %s (column %d)", je.text, je.column);
+        }
+    } else if (!json_is_object(v)) {
+        snprintf(why, sizeof(why), "the %s is %s, not a JSON object", r->array ? "record" : "line",
+                 type_word(v));
+    } else {
+        if (keys != NULL) {
+            keys->path.len = 0;
+            rc = keys_walk(keys, v);
+        }
+        for (size_t c = 0; c < r->ncols && rc == 0; c++) {
+            rc = put_value(fb, b, lookup(&r->paths[c], v));
+        }
+        json_decref(v);
+        return rc;
+    }
+    json_decref(v);
+    b->row_flags[i] |= REC_R_UNREADABLE;
+    return put_text(fb, b, why, strlen(why), 0);
+}
+
+/* Parses every record of a block json_next delimited. Touches only b (its fields and its text
+ * buffer) and r's immutable column paths, so blocks can be parsed on several threads at once. */
+static int parse_block(const struct json_reader *r, struct record_block *b, struct jkeys *keys)
+{
+    /* The block's text buffer (records.h) holds the field text; raw stays in utext. */
+    struct buf fb = {b->text, 0, b->text_cap, 0};
+    b->nfields = 0;
+    int rc = 0;
+    for (size_t i = 0; i < b->nrows && rc == 0; i++) {
+        rc = parse_record(r, b, i, &fb, keys);
+    }
+    b->text = fb.data;
+    b->text_cap = fb.cap;
+    if (rc != 0) {
+        b->nrows = 0;
+        b->nfields = 0;
+        return rc;
+    }
+    b->row_first[b->nrows] = (uint32_t)b->nfields;
+    for (size_t k = 0; k < b->nfields; k++) {
+        b->fields[k].p = b->text + b->fields[k].off;
+    }
+    return 0;
+}
+
+/* ---- delimiting --------------------------------------------------------------------------- */
+
+static bool is_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Skips a UTF-8 BOM at the start of the file. Returns 2 when more bytes are needed. */
+static int skip_bom(struct json_reader *r)
+{
+    if (r->bom_checked) {
+        return 0;
+    }
+    if (r->ilen - r->ipos < 3 && !r->eof) {
+        return 2;
+    }
+    if (r->ilen - r->ipos >= 3 && memcmp(r->ib + r->ipos, "\xEF\xBB\xBF", 3) == 0) {
+        r->ipos += 3;
+    }
+    r->bom_checked = true;
+    return 0;
+}
+
+/* NDJSON: the next non-blank line into b. Returns 1 for a record, 0 at end of file, 2 when more
+ * bytes are needed, or a negative AE_* code. */
+static int next_line(struct json_reader *r, struct record_block *b, struct err *e)
+{
+    for (;;) {
+        const char *s = r->ib + r->ipos;
+        size_t avail = r->ilen - r->ipos;
+        const char *nl = memchr(s, '\n', avail);
+        if (nl == NULL && !r->eof) {
+            return avail > JSON_MAX_RECORD ? too_long(r, e) : 2;
+        }
+        size_t len = nl != NULL ? (size_t)(nl - s) : avail;
+        if (nl == NULL && len == 0) {
+            return 0;
+        }
+        if (len > JSON_MAX_RECORD) {
+            return too_long(r, e);
+        }
+        uint64_t line = r->line;
+        r->ipos += len + (nl != NULL);
+        r->line++;
+        size_t tl = len;
+        if (tl > 0 && s[tl - 1] == '\r') {
+            tl--;
+        }
+        bool blank = true;
+        for (size_t k = 0; k < tl && blank; k++) {
+            blank = is_ws(s[k]);
+        }
+        if (!blank) {
+            int rc = add_record(r, b, s, tl, line);
+            return rc != 0 ? err_set(e, rc, "%s: out of memory", source_name(r->src)) : 1;
+        }
+    }
+}
+
+/* The end of the JSON value starting at s[0] (not whitespace) within s[0..n): its length, 0 when
+ * it runs past n. Objects and arrays end at their matching bracket (strings skipped, escapes
+ * included); a string at its closing quote; anything else before ',', ']', '}' or whitespace. The
+ * scanner only delimits: jansson judges the text. *nl counts its line breaks. */
+static size_t value_extent(const char *s, size_t n, bool eof, uint64_t *nl)
+{
+    size_t depth = 0;
+    bool in_str = false;
+    *nl = 0;
+    if (s[0] != '{' && s[0] != '[' && s[0] != '"') {
+        size_t k = 0;
+        while (k < n && s[k] != ',' && s[k] != ']' && s[k] != '}' && !is_ws(s[k])) {
+            k++;
+        }
+        return k < n || eof ? k : 0;
+    }
+    for (size_t k = 0; k < n; k++) {
+        char c = s[k];
+        if (c == '\n') {
+            (*nl)++;
+        }
+        if (in_str) {
+            if (c == '\\') {
+                k++;
+                if (k < n && s[k] == '\n') {
+                    (*nl)++;
+                }
+            } else if (c == '"') {
+                in_str = false;
+                if (depth == 0) {
+                    return k + 1;
+                }
+            }
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            if (--depth == 0) {
+                return k + 1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int structure_error(struct json_reader *r, struct err *e, const char *what)
+{
+    return err_set(e, AE_FORMAT, "%s: line %llu: %s", source_name(r->src),
+                   (unsigned long long)r->line, what);
+}
+
+/* JSON: the next element of the array into b; returns as next_line. */
+static int next_elem(struct json_reader *r, struct record_block *b, struct err *e)
+{
+    for (;;) {
+        while (r->ipos < r->ilen && is_ws(r->ib[r->ipos])) {
+            r->line += r->ib[r->ipos] == '\n';
+            r->ipos++;
+        }
+        if (r->ipos == r->ilen) {
+            if (!r->eof) {
+                return 2;
+            }
+            switch (r->st) {
+            case J_END: return 0;
+            case J_START:
+                return structure_error(r, e, "the file holds no JSON array (expected '[')");
+            case J_FIRST:
+            case J_ELEM:
+            case J_SEP:
+                return structure_error(r, e,
+                                       "the file ends inside the JSON array (no closing ']'): "
+                                       "truncated?");
+            }
+        }
+        char c = r->ib[r->ipos];
+        switch (r->st) {
+        case J_START:
+            if (c != '[') {
+                return structure_error(r, e, "expected a JSON array of objects ('[')");
+            }
+            r->ipos++;
+            r->st = J_FIRST;
+            continue;
+        case J_SEP:
+            if (c == ',') {
+                r->ipos++;
+                r->st = J_ELEM;
+                continue;
+            }
+            if (c == ']') {
+                r->ipos++;
+                r->st = J_END;
+                continue;
+            }
+            {
+                char msg[160];
+                snprintf(msg, sizeof(msg), "expected ',' or ']' after record %llu, found '%c'",
+                         (unsigned long long)r->records, c);
+                return structure_error(r, e, msg);
+            }
+        case J_END: return structure_error(r, e, "text after the end of the JSON array");
+        case J_FIRST:
+            if (c == ']') {
+                r->ipos++;
+                r->st = J_END;
+                continue;
+            }
+            break;
+        case J_ELEM:
+            if (c == ']') {
+                return structure_error(r, e, "a ',' before ']' (trailing comma)");
+            }
+            break;
+        }
+        if (c == ',' || c == ']' || c == '}') {
+            char msg[80];
+            snprintf(msg, sizeof(msg), "expected a record, found '%c'", c);
+            return structure_error(r, e, msg);
+        }
+        uint64_t nl = 0;
+        size_t avail = r->ilen - r->ipos;
+        size_t len = value_extent(r->ib + r->ipos, avail, r->eof, &nl);
+        if (len == 0) {
+            if (r->eof) {
+                return structure_error(r, e,
+                                       "the file ends inside a record (an unclosed bracket or "
+                                       "string): truncated?");
+            }
+            return avail > JSON_MAX_RECORD ? too_long(r, e) : 2;
+        }
+        if (len > JSON_MAX_RECORD) {
+            return too_long(r, e);
+        }
+        uint64_t line = r->line;
+        const char *s = r->ib + r->ipos;
+        r->ipos += len;
+        r->line += nl;
+        r->st = J_SEP;
+        int rc = add_record(r, b, s, len, line);
+        return rc != 0 ? err_set(e, rc, "%s: out of memory", source_name(r->src)) : 1;
+    }
+}
+
+/* ---- the reader ---------------------------------------------------------------------------- */
+
+static void json_reader_free(void *impl)
+{
+    struct json_reader *r = impl;
+    if (r == NULL) {
+        return;
+    }
+    for (size_t c = 0; r->paths != NULL && c < r->ncols; c++) {
+        for (size_t k = 0; k < r->paths[c].nkeys; k++) {
+            free(r->paths[c].keys[k]);
+        }
+        free(r->paths[c].keys);
+    }
+    free(r->paths);
+    free(r->names);
+    free(r->ib);
+    buf_release(&r->tx);
+    free(r->roff);
+    free(r);
+}
+
+/* Splits a dotted path into its keys. */
+static int split_path(const char *path, struct jpath *jp)
+{
+    size_t n = 1;
+    for (const char *p = path; *p; p++) {
+        n += *p == '.';
+    }
+    jp->keys = calloc(n, sizeof(*jp->keys));
+    if (jp->keys == NULL) {
+        return AE_NOMEM;
+    }
+    const char *p = path;
+    for (size_t k = 0; k < n; k++) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot != NULL ? (size_t)(dot - p) : strlen(p);
+        jp->keys[k] = strndup(p, len);
+        if (jp->keys[k] == NULL) {
+            return AE_NOMEM;
+        }
+        jp->nkeys = k + 1;
+        p += len + 1;
+    }
+    return 0;
+}
+
+static int json_open_common(void **impl, struct source *src, const struct ingest_spec *spec,
+                            bool array, struct err *e)
+{
+    *impl = NULL;
+    struct json_reader *r = calloc(1, sizeof(*r));
+    if (r == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    /* jansson seeds its hash function on first use; seed it now, while one thread runs, since
+     * blocks are parsed on several threads (input_ops.complete). Later calls change nothing. */
+    json_object_seed(0);
+    r->src = src;
+    r->array = array;
+    r->line = 1;
+    buf_init(&r->tx, 0);
+    const struct schema *s = &spec->schema;
+    r->names = calloc(s->ncols ? s->ncols : 1, sizeof(*r->names));
+    r->paths = calloc(s->ncols ? s->ncols : 1, sizeof(*r->paths));
+    if (r->names == NULL || r->paths == NULL) {
+        json_reader_free(r);
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    for (size_t c = 0; c < s->ncols; c++) {
+        const struct column_spec *cs = &s->cols[c];
+        if (cs->regex) {
+            json_reader_free(r);
+            return err_set(e, AE_CONFIG, "%s: regex column '%s' cannot be read from %s",
+                           source_name(src), cs->name, array ? "JSON" : "NDJSON");
+        }
+        r->names[c] = cs->name;
+        r->ncols = c + 1;
+        struct jpath *jp = &r->paths[c];
+        jp->literal = cs->path != NULL ? NULL : cs->name;
+        const char *dotted = cs->path != NULL ? cs->path : cs->name;
+        if ((cs->path != NULL || strchr(cs->name, '.') != NULL) && split_path(dotted, jp) != 0) {
+            json_reader_free(r);
+            return err_set(e, AE_NOMEM, "out of memory");
+        }
+    }
+    *impl = r;
+    return 0;
+}
+
+static int ndjson_open(void **impl, struct source *src, const struct ingest_spec *spec,
+                       struct err *e)
+{
+    return json_open_common(impl, src, spec, false, e);
+}
+
+static int json_open(void **impl, struct source *src, const struct ingest_spec *spec, struct err *e)
+{
+    return json_open_common(impl, src, spec, true, e);
+}
+
+static int json_next(void *impl, struct record_block *b, size_t max_rows, struct err *e)
+{
+    struct json_reader *r = impl;
+    b->nrows = 0;
+    b->nfields = 0;
+    if (r->failed.code != 0) {
+        if (e != NULL) {
+            *e = r->failed;
+        }
+        return r->failed.code;
+    }
+    if (max_rows == 0) {
+        return err_set(e, AE_INTERNAL, "json_next: max_rows must be at least 1");
+    }
+    buf_reset(&r->tx);
+    int rc = 0;
+    /* Every record takes ncols + 1 fields at most once parsed: row_first must index them. */
+    size_t cap_rows = (UINT32_MAX / 2) / (r->ncols + 1);
+    while (b->nrows < max_rows && b->nrows < cap_rows) {
+        rc = skip_bom(r);
+        if (rc == 0) {
+            rc = r->array ? next_elem(r, b, e) : next_line(r, b, e);
+        }
+        if (rc <= 0) {
+            break; /* end of file or a failure */
+        }
+        if (rc == 2 && (rc = fill(r, e)) != 0) {
+            break;
+        }
+        rc = 0;
+    }
+    if (rc < 0) {
+        /* A failure is final; after bad data the records before it are handed over first
+         * (input.h), and the next call fails. */
+        if (e != NULL) {
+            r->failed = *e;
+        } else {
+            r->failed.code = rc;
+        }
+        if (rc != AE_FORMAT || b->nrows == 0) {
+            b->nrows = 0;
+            b->nfields = 0;
+            return rc;
+        }
+        err_clear(e);
+    }
+    /* Offsets become pointers now that tx no longer moves; the block takes the text. */
+    struct buf t = b->utext;
+    b->utext = r->tx;
+    r->tx = t;
+    buf_reset(&r->tx);
+    for (size_t i = 0; i < b->nrows; i++) {
+        b->raw[i] = b->utext.data + r->roff[i];
+    }
+    return 0;
+}
+
+static int json_complete(const void *impl, struct record_block *b, struct err *e)
+{
+    const struct json_reader *r = impl;
+    if (parse_block(r, b, NULL) != 0) {
+        return err_set(e, AE_NOMEM, "%s: out of memory parsing JSON", source_name(r->src));
+    }
+    return 0;
+}
+
+static uint64_t json_position(const void *impl)
+{
+    const struct json_reader *r = impl;
+    return r->line;
+}
+
+static size_t json_names(const void *impl, const char *const **names)
+{
+    const struct json_reader *r = impl;
+    *names = r->names;
+    return r->ncols;
+}
+
+const struct input_ops input_ndjson_ops = {
+    .name = "ndjson",
+    .refusal_check = "json",
+    .open = ndjson_open,
+    .next = json_next,
+    .position = json_position,
+    .names = json_names,
+    .complete = json_complete,
+    .free = json_reader_free,
+};
+
+const struct input_ops input_json_ops = {
+    .name = "json",
+    .refusal_check = "json",
+    .open = json_open,
+    .next = json_next,
+    .position = json_position,
+    .names = json_names,
+    .complete = json_complete,
+    .free = json_reader_free,
+};
+
+int json_list_keys(struct source *src, enum input_format f, uint64_t max_rows, char ***keys,
+                   size_t *n, struct err *e)
+{
+    *keys = NULL;
+    *n = 0;
+    struct ingest_spec none;
+    memset(&none, 0, sizeof(none));
+    void *impl = NULL;
+    int rc = json_open_common(&impl, src, &none, f == INPUT_JSON, e);
+    if (rc != 0) {
+        return rc;
+    }
+    struct json_reader *r = impl;
+    struct jkeys k;
+    memset(&k, 0, sizeof(k));
+    buf_init(&k.path, 0);
+    struct record_block b = {0};
+    uint64_t seen = 0;
+    while (rc == 0 && (max_rows == 0 || seen < max_rows)) {
+        uint64_t left = max_rows ? max_rows - seen : 8192;
+        rc = json_next(r, &b, left < 8192 ? (size_t)left : 8192, e);
+        if (rc != 0 || b.nrows == 0) {
+            break;
+        }
+        if (parse_block(r, &b, &k) != 0) {
+            rc = err_set(e, AE_NOMEM, "out of memory");
+        }
+        seen += b.nrows;
+    }
+    if (rc == 0 && k.full) {
+        rc = err_set(e, AE_FORMAT, "%s: the objects hold more than %d distinct key paths",
+                     source_name(src), JSON_MAX_KEYS);
+    }
+    record_block_release(&b);
+    buf_release(&k.path);
+    json_reader_free(r);
+    if (rc != 0) {
+        for (size_t i = 0; i < k.n; i++) {
+            free(k.v[i]);
+        }
+        free(k.v);
+        return rc;
+    }
+    *keys = k.v;
+    *n = k.n;
+    return 0;
+}
