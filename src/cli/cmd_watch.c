@@ -6,25 +6,16 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 
+#include "cli/stop.h"
 #include "run/project.h"
 #include "util/fs.h"
 #include "watch/watch.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The one piece of state a signal handler may touch. */
-static volatile sig_atomic_t watch_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    watch_stop = 1;
-}
 
 static void usage_watch(FILE *out)
 {
@@ -85,6 +76,7 @@ int cmd_watch(const struct cli_globals *g, int argc, char **argv)
     log_init(&log, stderr, g->level, g->log_json);
     struct project proj;
     char *root = NULL;
+    struct stop_signals stop = {.fd = -1};
     rc = project_open(&proj, g->config_path, &e);
     if (rc != 0) {
         goto out;
@@ -106,19 +98,21 @@ int cmd_watch(const struct cli_globals *g, int argc, char **argv)
         rc = err_set(&e, AE_NOMEM, "out of memory");
         goto out;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    /* SIGTERM/SIGINT through a signalfd (cli/stop.h): the service rolls back the file it reads,
+     * stops, and exits 0 as a service manager expects. */
+    rc = stop_signals_begin(&stop, &e);
+    if (rc != 0) {
+        goto out;
+    }
     struct watch_opts wo = {
         .project = &proj,
         .root = root,
         .log = &log,
         .threads = threads,
         .once = once,
-        .stop = &watch_stop,
+        .interrupted = stop_signals_check,
+        .interrupt_ctx = &stop,
+        .stop_fd = stop.fd,
     };
     if (status) {
         rc = watch_status(&wo, stdout, &e);
@@ -130,6 +124,7 @@ int cmd_watch(const struct cli_globals *g, int argc, char **argv)
         rc = sum.deferred > 0 ? AE_IO : sum.quarantined > 0 ? AE_DATA : 0;
     }
 out:
+    (void)stop_signals_end(&stop); /* a stop request is the service's normal end: exit 0 */
     if (rc != 0 && e.code != 0) {
         log_msg(&log, LOG_ERROR, NULL, "%s", e.msg);
     }

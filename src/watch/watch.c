@@ -25,7 +25,6 @@
 #include <fnmatch.h>
 #include <jansson.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +70,13 @@ struct watch {
     double watchdog;  /* systemd watchdog interval in seconds, 0 = none */
     double last_ping; /* monotonic time of the last watchdog ping */
 };
+
+/* True once the driver asked the service to stop. */
+static bool stop_requested(const struct watch_opts *o)
+{
+    struct err e;
+    return o->interrupted != NULL && o->interrupted(o->interrupt_ctx, &e) != 0;
+}
 
 /* A file ready to be taken in, as the scan saw it. */
 struct ready {
@@ -520,6 +526,8 @@ static void take_in(struct watch *w, const char *name, const struct ingest_spec 
         .threads = w->o->threads,
         .progress = watch_progress,
         .progress_ctx = w,
+        .interrupted = w->o->interrupted,
+        .interrupt_ctx = w->o->interrupt_ctx,
     };
     rc = ingest_file_open(&f, &fo, &e);
     if (rc != 0) {
@@ -667,6 +675,12 @@ env:
     if (sink_open) {
         sink_abort(&sink);
         sink_open = false;
+    }
+    if (e.code == AE_CANCELLED) {
+        log_msg(w->log, LOG_INFO, name,
+                "stop requested while it was read: rolled back, it stays "
+                "in incoming/");
+        goto out;
     }
     defer(w, name, "not taken in", &e);
 out:
@@ -993,10 +1007,9 @@ static void sweep_leftovers(struct watch *w, bool exclusive)
     }
 }
 
-/* Sleeps until incoming/ changes, wake (monotonic) comes, poll_seconds pass or stop is set;
- * under a systemd watchdog, at most half its interval. */
-static void wait_for_change(struct watch *w, int ifd, double wake, double watchdog,
-                            const sigset_t *open_mask)
+/* Sleeps until incoming/ changes, wake (monotonic) comes, poll_seconds pass or a stop is
+ * requested (stop_fd); under a systemd watchdog, at most half its interval. */
+static void wait_for_change(struct watch *w, int ifd, double wake, double watchdog)
 {
     double timeout = (double)w->ws->poll_seconds;
     if (watchdog > 0 && watchdog / 2 < timeout) {
@@ -1006,13 +1019,9 @@ static void wait_for_change(struct watch *w, int ifd, double wake, double watchd
         double until = wake - now_mono();
         timeout = until < timeout ? (until > 0 ? until : 0) : timeout;
     }
-    struct pollfd pfd = {ifd, POLLIN, 0};
-    struct timespec ts = {(time_t)timeout, (long)((timeout - (double)(time_t)timeout) * 1e9)};
-    /* SIGTERM/SIGINT are blocked except here (and between files): ppoll unblocks them
-     * atomically, so one that arrived while a file was taken in ends the wait at once (EINTR)
-     * instead of after the timeout. */
-    int r = ppoll(&pfd, ifd >= 0 ? 1 : 0, &ts, open_mask);
-    if (r > 0 && (pfd.revents & POLLIN)) {
+    struct pollfd pfd[2] = {{ifd, POLLIN, 0}, {w->o->stop_fd, POLLIN, 0}};
+    int r = poll(pfd, 2, (int)(timeout * 1000.0) + 1); /* negative fds are ignored */
+    if (r > 0 && ifd >= 0 && (pfd[0].revents & POLLIN)) {
         char buf[4096];
         while (read(ifd, buf, sizeof(buf)) > 0) {
         }
@@ -1032,9 +1041,6 @@ int watch_run(const struct watch_opts *o, struct watch_summary *sum, struct err 
     int lock = -1;
     int ifd = -1;
     bool concurrent = false;
-    sigset_t stop_set;
-    sigset_t open_mask;
-    bool masked = false;
     int rc = check_loads(&w, &concurrent, e);
     rc = rc != 0 ? rc : make_dir(o->root, "incoming", &w.incoming, e);
     rc = rc != 0 ? rc : make_dir(o->root, "processed", &w.processed, e);
@@ -1071,14 +1077,7 @@ int watch_run(const struct watch_opts *o, struct watch_summary *sum, struct err 
     uint64_t wd_usec = 0;
     w.watchdog = sd_watchdog_enabled(0, &wd_usec) > 0 ? (double)wd_usec / 1e6 : 0;
     sd_notifyf(0, "READY=1\nSTATUS=watching %s", w.incoming);
-    /* The stop signals reach the driver's handler only at safe points: between two files and
-     * while waiting (see wait_for_change). */
-    sigemptyset(&stop_set);
-    sigaddset(&stop_set, SIGTERM);
-    sigaddset(&stop_set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop_set, &open_mask);
-    masked = true;
-    while (!*o->stop) {
+    while (!stop_requested(o)) {
         if (w.watchdog > 0) {
             sd_notify(0, "WATCHDOG=1");
             w.last_ping = now_mono();
@@ -1091,19 +1090,17 @@ int watch_run(const struct watch_opts *o, struct watch_summary *sum, struct err 
             goto out;
         }
         for (size_t i = 0; i < n; i++) {
-            /* A pending stop signal is delivered here, between two files. */
-            pthread_sigmask(SIG_SETMASK, &open_mask, NULL);
-            pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
-            if (!*o->stop) {
+            if (!stop_requested(o)) {
                 handle(&w, list[i].name);
             }
             free(list[i].name);
         }
         free(list);
-        if (o->once) {
+        /* A request read while a file was taken in no longer shows on stop_fd: ask first. */
+        if (o->once || stop_requested(o)) {
             break;
         }
-        wait_for_change(&w, ifd, wake, w.watchdog, &open_mask);
+        wait_for_change(&w, ifd, wake, w.watchdog);
     }
     sd_notify(0, "STOPPING=1");
     log_msg(w.log, LOG_INFO, NULL,
@@ -1111,9 +1108,6 @@ int watch_run(const struct watch_opts *o, struct watch_summary *sum, struct err 
             (unsigned long long)sum->loaded, (unsigned long long)sum->skipped,
             (unsigned long long)sum->quarantined, (unsigned long long)sum->deferred);
 out:
-    if (masked) {
-        pthread_sigmask(SIG_SETMASK, &open_mask, NULL);
-    }
     if (ifd >= 0) {
         close(ifd);
     }

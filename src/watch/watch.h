@@ -36,19 +36,22 @@
 #include "run/project.h"
 #include "util/log.h"
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
 struct watch_opts {
-    struct project *project;     /* borrowed: config loaded, with a watch: block */
-    const char *root;            /* the drop zone (absolute) */
-    struct log *log;             /* borrowed: every line about a file names it */
-    int threads;                 /* per file (ingest/engine.h) */
-    bool once;                   /* one pass over incoming/, then return */
-    volatile sig_atomic_t *stop; /* set by the driver on SIGTERM/SIGINT: the current file is
-                                    finished (or rolled back), then watch_run returns */
+    struct project *project;                      /* borrowed: config loaded, with a watch: block */
+    const char *root;                             /* the drop zone (absolute) */
+    struct log *log;                              /* borrowed: every line about a file names it */
+    int threads;                                  /* per file (ingest/engine.h) */
+    bool once;                                    /* one pass over incoming/, then return */
+    int (*interrupted)(void *ctx, struct err *e); /* a stop request (SIGTERM/SIGINT through the
+                                driver): non-zero stops the service; the file being read is rolled
+                                back (it stays in incoming/) and watch_run returns 0 */
+    void *interrupt_ctx;
+    int stop_fd; /* -1, or a descriptor readable once interrupted would report a request (the
+                    driver's signalfd): the wait between scans wakes on it */
 };
 
 /* What a watch did, for the exit status of --once and for logs. */
@@ -59,11 +62,11 @@ struct watch_summary {
     uint64_t deferred;    /* left in incoming/ after an environment error (retried later) */
 };
 
-/* Serves o->root until *o->stop is set (or after one pass with o->once). Creates incoming/,
- * processed/ and quarantine/ when missing. Returns 0, or AE_CONFIG (no watch.loads, a load with
- * an unknown target), AE_BUSY (another process serves a drop zone that allows one), AE_IO (the
- * drop zone cannot be read). Per-file problems never end the service: they are logged and
- * counted in *sum. */
+/* Serves o->root until o->interrupted reports a stop request (or after one pass with o->once).
+ * Creates incoming/, processed/ and quarantine/ when missing. Returns 0, or AE_CONFIG (no
+ * watch.loads, a load with an unknown target), AE_BUSY (another process serves a drop zone that
+ * allows one), AE_IO (the drop zone cannot be read). Per-file problems never end the service: they
+ * are logged and counted in *sum. */
 int watch_run(const struct watch_opts *o, struct watch_summary *sum, struct err *e) ASTRO_WUR;
 
 /* Prints what the drop zone o->root holds (o->project gives the readiness settings): the
