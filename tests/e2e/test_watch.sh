@@ -234,7 +234,7 @@ pass "SIGTERM during a file"
 #    none for a quarantined or skipped file; a killed worker's hidden copy is swept.
 write_config rename 0
 echo "  archive: parquet" >> astro.yaml
-rm -f zone/processed/*.parquet
+rm -f zone/processed/*.parquet $in/*   # (section 7 may have left its big file in incoming/)
 echo 'x' > zone/processed/.orders_dead.csv.parquet
 orders 5000 5002 7.25 > $in/orders_arch.csv
 printf 'id,amount\n9,x\n' > $in/orders_arch_bad.csv
