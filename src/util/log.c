@@ -48,13 +48,33 @@ int log_open_file(struct log *l, const char *path, const char *command, const ch
     return 0;
 }
 
+/* The extra JSON keys of a log_event line: ,"event":...,"key":value... */
+static int put_fields(struct buf *b, const char *event, const struct log_field *fields, size_t n)
+{
+    int rc = 0;
+    if (event != NULL) {
+        rc = buf_puts(b, ",\"event\":");
+        rc = rc ? rc : buf_json_name(b, event);
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rc = buf_putc(b, ',');
+        rc = rc ? rc : buf_json_name(b, fields[i].key);
+        rc = rc ? rc : buf_putc(b, ':');
+        if (rc == 0) {
+            rc = fields[i].str != NULL ? buf_json_name(b, fields[i].str)
+                                       : buf_printf(b, "%llu", (unsigned long long)fields[i].num);
+        }
+    }
+    return rc;
+}
+
 static void emit(FILE *out, bool json, const char *now, enum log_level lvl, const char *file_name,
-                 const char *msg)
+                 const char *msg, const char *event, const struct log_field *fields, size_t nfields)
 {
     if (json) {
         struct buf b = BUF_INIT;
-        int rc = buf_printf(&b, "{\"time\":\"%s\",\"level\":\"%s\",\"file\":", now,
-                            level_name(lvl));
+        int rc =
+            buf_printf(&b, "{\"time\":\"%s\",\"level\":\"%s\",\"file\":", now, level_name(lvl));
         if (rc == 0) {
             rc = file_name ? buf_json_name(&b, file_name) : buf_puts(&b, "null");
         }
@@ -63,6 +83,9 @@ static void emit(FILE *out, bool json, const char *now, enum log_level lvl, cons
         }
         if (rc == 0) {
             rc = buf_json_name(&b, msg);
+        }
+        if (rc == 0) {
+            rc = put_fields(&b, event, fields, nfields);
         }
         if (rc == 0) {
             rc = buf_puts(&b, "}\n");
@@ -103,21 +126,36 @@ static void emit_block(FILE *out, const char *text)
     fflush(out);
 }
 
-void log_msg(struct log *l, enum log_level lvl, const char *file_name, const char *fmt, ...)
+static void log_v(struct log *l, enum log_level lvl, const char *file_name, const char *event,
+                  const struct log_field *fields, size_t nfields, const char *fmt, va_list ap)
 {
     char msg[4096];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     char now[48];
     fs_now_iso(now, sizeof(now));
     if (l->console != NULL && lvl >= l->console_level) {
-        emit(l->console, l->json, now, lvl, file_name, msg);
+        emit(l->console, l->json, now, lvl, file_name, msg, event, fields, nfields);
     }
     if (l->file != NULL && lvl >= l->file_level) {
-        emit(l->file, l->json, now, lvl, file_name, msg);
+        emit(l->file, l->json, now, lvl, file_name, msg, event, fields, nfields);
     }
+}
+
+void log_msg(struct log *l, enum log_level lvl, const char *file_name, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_v(l, lvl, file_name, NULL, NULL, 0, fmt, ap);
+    va_end(ap);
+}
+
+void log_event(struct log *l, enum log_level lvl, const char *file_name, const char *event,
+               const struct log_field *fields, size_t nfields, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_v(l, lvl, file_name, event, fields, nfields, fmt, ap);
+    va_end(ap);
 }
 
 void log_block(struct log *l, enum log_level lvl, const char *text)
@@ -129,7 +167,7 @@ void log_block(struct log *l, enum log_level lvl, const char *text)
         if (l->json) {
             char now[48];
             fs_now_iso(now, sizeof(now));
-            emit(l->file, true, now, lvl, NULL, text);
+            emit(l->file, true, now, lvl, NULL, text, NULL, NULL, 0);
         } else {
             emit_block(l->file, text);
         }

@@ -298,7 +298,9 @@ static void quarantine_with_reason(struct watch *w, const char *name, const char
                 e.msg);
         w->sum->deferred++;
     } else {
-        log_msg(w->log, LOG_WARN, name, "quarantined as quarantine/%s: %s", final, why);
+        struct log_field fields[] = {{"moved_to", final, 0}, {"check", check, 0}};
+        log_event(w->log, LOG_WARN, name, "quarantined", fields, 2,
+                  "quarantined as quarantine/%s: %s", final, why);
         w->sum->quarantined++;
     }
     free(final);
@@ -362,9 +364,11 @@ static void defer(struct watch *w, const char *name, const char *what, const str
         wait = wait > WATCH_MAX_BACKOFF ? WATCH_MAX_BACKOFF : wait;
         p->next_try = now_mono() + wait;
     }
-    log_msg(w->log, attempts >= WATCH_STUCK_ATTEMPTS ? LOG_ERROR : LOG_WARN, name,
-            "%s: %s; it stays in incoming/ and is tried again in %.0f s%s", what, e->msg, wait,
-            attempts >= WATCH_STUCK_ATTEMPTS ? " (keeps failing: look at it)" : "");
+    struct log_field fields[] = {{"attempts", NULL, attempts},
+                                 {"retry_in_s", NULL, (uint64_t)wait}};
+    log_event(w->log, attempts >= WATCH_STUCK_ATTEMPTS ? LOG_ERROR : LOG_WARN, name, "deferred",
+              fields, 2, "%s: %s; it stays in incoming/ and is tried again in %.0f s%s", what,
+              e->msg, wait, attempts >= WATCH_STUCK_ATTEMPTS ? " (keeps failing: look at it)" : "");
     w->sum->deferred++;
 }
 
@@ -643,27 +647,40 @@ static void take_in(struct watch *w, const char *name, const struct ingest_spec 
     }
     consume_marker(w, name);
     double secs = now_mono() - t0;
+    /* The summary line of the file: with --log-format json also its event, sha256 and counts. */
+    struct log_field fields[] = {
+        {"sha256", res.sha256, 0},
+        {"target", t->name, 0},
+        {"table", ld->table, 0},
+        {"moved_to", final, 0},
+        {"bytes", NULL, res.size},
+        {"rows_read", NULL, res.rows_read},
+        {"rows_loaded", NULL, res.ok && !lr.skipped ? lr.rows_sent : 0},
+        {"rows_quarantined", NULL, res.rows_invalid},
+        {"milliseconds", NULL, (uint64_t)(secs * 1000.0)},
+    };
+    size_t nf = sizeof(fields) / sizeof(fields[0]);
     if (!res.ok) {
-        log_msg(w->log, LOG_WARN, name,
-                "quarantined as quarantine/%s: %s; rows read %llu, valid %llu, invalid %llu; "
-                "every case is in quarantine/%s.errors.jsonl",
-                final, res.reason, (unsigned long long)res.rows_read,
-                (unsigned long long)res.rows_valid, (unsigned long long)res.rows_invalid, final);
+        log_event(w->log, LOG_WARN, name, "quarantined", fields, nf,
+                  "quarantined as quarantine/%s: %s; rows read %llu, valid %llu, invalid %llu; "
+                  "every case is in quarantine/%s.errors.jsonl",
+                  final, res.reason, (unsigned long long)res.rows_read,
+                  (unsigned long long)res.rows_valid, (unsigned long long)res.rows_invalid, final);
         w->sum->quarantined++;
     } else if (lr.skipped) {
-        log_msg(w->log, LOG_INFO, name,
-                "skipped: its content (sha256 %.12s...) is already loaded into %s.%s; moved to "
-                "processed/%s",
-                res.sha256, t->name, ld->table, final);
+        log_event(w->log, LOG_INFO, name, "skipped", fields, nf,
+                  "skipped: its content (sha256 %.12s...) is already loaded into %s.%s; moved to "
+                  "processed/%s",
+                  res.sha256, t->name, ld->table, final);
         w->sum->skipped++;
     } else {
-        log_msg(w->log, LOG_INFO, name,
-                "loaded into %s.%s: rows read %llu, loaded %llu, quarantined %llu; %llu bytes in "
-                "%.2f s (%.0f rows/s); moved to processed/%s",
-                t->name, ld->table, (unsigned long long)res.rows_read,
-                (unsigned long long)lr.rows_sent, (unsigned long long)res.rows_invalid,
-                (unsigned long long)res.size, secs, secs > 0 ? (double)res.rows_read / secs : 0.0,
-                final);
+        log_event(w->log, LOG_INFO, name, "loaded", fields, nf,
+                  "loaded into %s.%s: rows read %llu, loaded %llu, quarantined %llu; %llu bytes in "
+                  "%.2f s (%.0f rows/s); moved to processed/%s",
+                  t->name, ld->table, (unsigned long long)res.rows_read,
+                  (unsigned long long)lr.rows_sent, (unsigned long long)res.rows_invalid,
+                  (unsigned long long)res.size, secs, secs > 0 ? (double)res.rows_read / secs : 0.0,
+                  final);
         w->sum->loaded++;
     }
     struct pending *p = pending_find(w, name);

@@ -245,3 +245,21 @@ assert_eq "$(duck "SELECT string_agg(id || ':' || amount, ',' ORDER BY id) AS v,
   '{"v":"5000:7.25,5001:7.25,5002:7.25","t":"DECIMAL(10,2)"}' "the archive holds the typed rows"
 assert_eq "$(ls -A zone/processed | grep -c '\.parquet$')" "1" "one archive, the stale hidden one swept, none for the quarantined file"
 pass "archive: parquet"
+
+# 9. --log-format json: one object per line; a file's summary line carries its event, sha256
+#    and counts.
+orders 6000 6001 > $in/orders_json.csv
+run_astro --log-format json watch --once
+assert_eq "$RC" "0" "json log run: $ERR"
+echo "$ERR" > "$T/log.jsonl"
+"$PY" - "$T/log.jsonl" "$(sha256sum zone/processed/orders_json.csv | cut -d' ' -f1)" <<'PYEOF' || fail "JSON log: $(cat "$T/log.jsonl")"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+ev = [d for d in lines if d.get("file") == "orders_json.csv" and d.get("event") == "loaded"]
+assert len(ev) == 1, lines
+d = ev[0]
+assert d["sha256"] == sys.argv[2], d
+assert (d["rows_read"], d["rows_loaded"], d["rows_quarantined"]) == (2, 2, 0), d
+assert d["moved_to"] == "orders_json.csv" and d["table"] == "orders", d
+PYEOF
+pass "JSON log: event, sha256 and counts per file"
