@@ -383,6 +383,29 @@ static int show_scalar(struct buf *b, const struct vp_col *pc, const char *text)
     return buf_putc(b, '\'');
 }
 
+/* For an integer column, the length of the integer part of p when p is an integral float written
+ * as Pandera's infer_schema writes bounds ("1.0", "-3.00"): digits, a point, zeros only. 0 when
+ * p is anything else (a non-integral bound on an integer column stays an error). */
+static size_t integral_float_len(const struct vp_col *pc, const char *p, size_t n)
+{
+    if (!(pc->type.id >= DT_INT8 && pc->type.id <= DT_UINT64)) {
+        return 0;
+    }
+    size_t i = (n > 0 && (p[0] == '+' || p[0] == '-')) ? 1 : 0;
+    size_t d0 = i;
+    while (i < n && p[i] >= '0' && p[i] <= '9') {
+        i++;
+    }
+    if (i == d0 || i >= n || p[i] != '.') {
+        return 0;
+    }
+    size_t whole = i++;
+    while (i < n && p[i] == '0') {
+        i++;
+    }
+    return i == n ? whole : 0;
+}
+
 /* Types text against the column: trims for non-str dtypes, then the dtype parser. */
 static int type_scalar(const struct vp_col *pc, const struct cfg_loc *loc, const char *what,
                        const char *text, union vp_val *out, struct err *e)
@@ -403,6 +426,11 @@ static int type_scalar(const struct vp_col *pc, const struct cfg_loc *loc, const
     iso.fmt = NULL;
     iso.fmt_text = NULL;
     int st = vp_parse(&iso, p, n, out);
+    size_t whole = integral_float_len(pc, p, n);
+    if (st != VP_OK && whole > 0) {
+        /* An integral float bound on an integer column, as infer_schema writes them (1.0). */
+        st = vp_parse(&iso, p, whole, out);
+    }
     if (st != VP_OK) {
         char m[600];
         union vp_val v;

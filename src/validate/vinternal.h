@@ -58,6 +58,7 @@ struct vcheck {
     bool extra;
     uint64_t extra_line;
     char *extra_val; /* owned copy of the first value outside the set */
+    uint64_t nreported; /* cases emitted so far (the spec's n_failure_cases caps them) */
 };
 
 /* One compiled schema column. */
@@ -154,7 +155,8 @@ enum vf_kind {
     VF_CHECK,
     VF_CHECK_NULL, /* a null failing a check with ignore_na: false */
     VF_UNIQUE,
-    VF_FRAME_UNIQUE
+    VF_FRAME_UNIQUE,
+    VF_INDEX /* a check of the schema's index (the 0-based row position) */
 };
 
 /* A failure case recorded during a batch; messages are built when the batch is emitted, in
@@ -177,6 +179,9 @@ struct validator {
     locale_t c_locale;
     struct vcolumn *vcols; /* one per schema column */
     size_t nvcols;
+    bool has_index;             /* the schema has an index block: ivc checks the row position */
+    struct column_spec ispec;   /* shallow copy of the schema's index (name "index" when null) */
+    struct vcolumn ivc;
     struct vout *outs;
     size_t nout;
     struct vuset *usets;

@@ -811,6 +811,125 @@ static void test_check_options(void **state)
                              "(ignore_na is false)\n");
 }
 
+/* n_failure_cases caps the cases reported per check (Pandera keeps the first n); the rows past
+ * the cap still fail and are counted. */
+static void test_check_n_failure_cases(void **state)
+{
+    (void)state;
+    char ok[64];
+    char out[4096];
+    struct cfg_arg a0 = arg(NULL, "0");
+    struct check_spec c = chk("greater_than", &a0, 1);
+    c.has_n_failure_cases = true;
+    c.n_failure_cases = 2;
+    const char *v[] = {"-1", "1", "-2", "-3", "-4"};
+    run_check(T(DT_INT32), &c, v, 5, ok, out, sizeof(out));
+    assert_string_equal(ok, "01000");
+    assert_string_equal(out, "2|x|greater_than(0)|-1|'-1' is not greater than 0\n"
+                             "4|x|greater_than(0)|-2|'-2' is not greater than 0\n");
+    c.n_failure_cases = 0;
+    run_check(T(DT_INT32), &c, v, 5, ok, out, sizeof(out));
+    assert_string_equal(ok, "01000");
+    assert_string_equal(out, "");
+}
+
+/* Bounds infer_schema writes on int columns (1.0) are accepted when integral; the label keeps
+ * the text as written, as Pandera names the check. A non-integral bound stays an error. */
+static void test_check_integral_float_bound(void **state)
+{
+    (void)state;
+    char ok[64];
+    char out[4096];
+    struct cfg_arg a = arg(NULL, "3.00");
+    struct check_spec le = chk("less_than_or_equal_to", &a, 1);
+    const char *v[] = {"3", "4", "-1"};
+    run_check(T(DT_INT64), &le, v, 3, ok, out, sizeof(out));
+    assert_string_equal(ok, "101");
+    assert_string_equal(out, "3|x|less_than_or_equal_to(3.00)|4|'4' is greater than 3.00\n");
+    struct cfg_arg neg = arg(NULL, "-1.0");
+    struct check_spec ge = chk("greater_than_or_equal_to", &neg, 1);
+    run_check(T(DT_INT8), &ge, v, 3, ok, out, sizeof(out));
+    assert_string_equal(ok, "111");
+    const char *bad[] = {"1.5", "1.", "1.0e0", ".0", "128.0"};
+    for (size_t i = 0; i < 5; i++) {
+        struct column_spec cols[1] = {col("x", DT_INT8, true)};
+        struct cfg_arg b = arg(NULL, bad[i]);
+        struct check_spec bc = chk("greater_than", &b, 1);
+        cols[0].checks = &bc;
+        cols[0].nchecks = 1;
+        struct ingest_spec s;
+        spec_init(&s, cols, 1);
+        struct err e;
+        err_clear(&e);
+        int rc = validate_schema_check(&s.schema, &e);
+        /* "1." is integral too (Python's float("1.") == 1.0). */
+        assert_int_equal(rc, i == 1 ? 0 : AE_CONFIG);
+    }
+}
+
+/* The index block: astro's index is the 0-based row position, across blocks; its failure cases
+ * have the index's name as column (none when unnamed) and the position as value. */
+static void test_index_checks(void **state)
+{
+    (void)state;
+    struct column_spec cols[1] = {col("a", DT_INT64, true)};
+    struct column_spec idx = col(NULL, DT_INT64, false);
+    idx.loc.path = "schema.index[0]";
+    struct cfg_arg lo = arg(NULL, "1.0");
+    struct cfg_arg hi = arg(NULL, "2");
+    struct check_spec ck[2] = {chk("greater_than_or_equal_to", &lo, 1),
+                               chk("less_than_or_equal_to", &hi, 1)};
+    ck[1].raise_warning = false;
+    idx.checks = ck;
+    idx.nchecks = 2;
+    struct ingest_spec s;
+    spec_init(&s, cols, 1);
+    s.schema.index = &idx;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(validate_schema_check(&s.schema, &e), 0);
+    const char *hdr[] = {"a"};
+    struct rig g;
+    rig_open(&g, &s, hdr, 1);
+    struct trows t;
+    trows_init(&t);
+    trows_add(&t, 2, "5", 0);
+    trows_add(&t, 3, "6", 0);
+    rig_run(&g, &t);
+    assert_int_equal(g.b.row_ok[0], 0);
+    assert_int_equal(g.b.row_ok[1], 1);
+    trows_free_raw(&t);
+    trows_free(&t);
+    trows_init(&t);
+    trows_add(&t, 4, "7", 0);
+    trows_add(&t, 5, "8", 0);
+    rig_run(&g, &t);
+    assert_int_equal(g.b.row_ok[0], 1);
+    assert_int_equal(g.b.row_ok[1], 0);
+    assert_int_equal(g.cap.n, 2);
+    assert_cap(&g.cap, 0,
+               "2|-|greater_than_or_equal_to(1.0)|0|row position 0 (the index): '0' is less than "
+               "1.0");
+    assert_cap(&g.cap, 1,
+               "5|-|less_than_or_equal_to(2)|3|row position 3 (the index): '3' is greater than 2");
+    assert_counts(g.v, 4, 2, 2);
+    trows_free_raw(&t);
+    trows_free(&t);
+    rig_close(&g);
+    /* A named index names the column of its cases. */
+    idx.name = "pos";
+    rig_open(&g, &s, hdr, 1);
+    trows_init(&t);
+    trows_add(&t, 2, "5", 0);
+    rig_run(&g, &t);
+    assert_cap(&g.cap, 0,
+               "2|pos|greater_than_or_equal_to(1.0)|0|row position 0 (the index): '0' is less "
+               "than 1.0");
+    trows_free_raw(&t);
+    trows_free(&t);
+    rig_close(&g);
+}
+
 /* ---- unique ------------------------------------------------------------------------------ */
 
 static void test_unique_across_batches(void **state)
@@ -1173,6 +1292,9 @@ int main(void)
         cmocka_unit_test(test_check_strings),
         cmocka_unit_test(test_check_regex_limit),
         cmocka_unit_test(test_check_options),
+        cmocka_unit_test(test_check_n_failure_cases),
+        cmocka_unit_test(test_check_integral_float_bound),
+        cmocka_unit_test(test_index_checks),
         cmocka_unit_test(test_unique_across_batches),
         cmocka_unit_test(test_unique_spilled_same),
         cmocka_unit_test(test_unique_modes_lines),
