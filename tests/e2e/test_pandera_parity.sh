@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# test_pandera_parity.sh - schema files as Pandera writes them (infer_schema(df).to_yaml() with its
+# index block and float bounds on int columns, api, allow_duplicates, check options) read by
+# `astro validate` with Pandera's verdicts (checked against Pandera v0.22.1), and the deliberate
+# differences (docs/schema.md): values pandas silently corrupts, which astro keeps rejecting.
+. "$(dirname "$0")/lib.sh"
+
+# spec SCHEMA_FILE: an astro.yaml whose only spec reads SCHEMA_FILE, for every *.csv.
+spec() {
+  cat > astro.yaml <<YAML
+pipeline: parity
+ingest_files:
+  - name: c
+    source_pattern: "*.csv"
+    schema_file: $1
+YAML
+}
+# cases FILE: the failure cases file (column,check,index) of `astro validate FILE`, sorted.
+cases() {
+  run_astro validate "$1" --failure-cases-file fc.csv --max-failure-cases 100
+  "$PY" -c '
+import csv
+rows = list(csv.DictReader(open("fc.csv")))
+for r in sorted(rows, key=lambda r: (r["column"], r["check"], r["index"])):
+    print(r["column"], r["check"], r["failure_case"], r["index"], sep="|")'
+}
+
+# ---- infer_schema(df).to_yaml() of Pandera 0.22.1, verbatim --------------------------------------
+cat > inferred.yaml <<'YAML'
+schema_type: dataframe
+version: 0.22.1
+columns:
+  id:
+    title: null
+    description: null
+    dtype: int64
+    nullable: false
+    checks:
+      greater_than_or_equal_to:
+        value: 1.0
+        options:
+          raise_warning: false
+          ignore_na: true
+      less_than_or_equal_to:
+        value: 3.0
+        options:
+          raise_warning: false
+          ignore_na: true
+    unique: false
+    coerce: false
+    required: true
+    regex: false
+  name:
+    title: null
+    description: null
+    dtype: object
+    nullable: false
+    checks: null
+    unique: false
+    coerce: false
+    required: true
+    regex: false
+checks: null
+index:
+- title: null
+  description: null
+  dtype: int64
+  nullable: false
+  checks:
+    greater_than_or_equal_to:
+      value: 0.0
+      options:
+        raise_warning: false
+        ignore_na: true
+    less_than_or_equal_to:
+      value: 2.0
+      options:
+        raise_warning: false
+        ignore_na: true
+  name: null
+  unique: false
+  coerce: false
+dtype: null
+coerce: true
+strict: false
+name: null
+ordered: false
+unique: null
+report_duplicates: all
+unique_column_names: false
+add_missing_columns: false
+title: null
+description: null
+YAML
+spec inferred.yaml
+printf 'id,name\n1,a\n2,b\n3,c\n' > ok.csv
+run_astro validate ok.csv
+assert_eq "$RC" "0" "the data infer_schema saw passes: $OUT $ERR"
+printf 'id,name\n1,a\n2,b\n3,c\n4,d\n' > more.csv
+# Pandera: id 4.0 breaks less_than_or_equal_to(3.0) at index 3, and the index 3 breaks
+# less_than_or_equal_to(2.0) (column None).
+assert_eq "$(cases more.csv)" "|less_than_or_equal_to(2.0)|3|3
+id|less_than_or_equal_to(3.0)|4|3" "index checks on the row position, float bounds on int64"
+run_astro validate more.csv
+assert_eq "$RC" "1" "a fourth row fails"
+pass "infer_schema(df).to_yaml() output is read, index and float bounds as Pandera"
+
+# A non-integral bound on an int column stays a schema error.
+sed 's/value: 3.0/value: 3.5/' inferred.yaml > half.yaml
+spec half.yaml
+run_astro validate ok.csv
+assert_eq "$RC" "2" "3.5 on int64 is refused"
+assert_contains "$ERR" "columns.id.checks.less_than_or_equal_to" "the error names the place"
+pass "a non-integral bound on an int column is refused"
+
+# ---- keys newer and older Pandera write ----------------------------------------------------------
+cat > keys.yaml <<'YAML'
+api: pandas
+schema_type: dataframe
+drop_invalid_rows: false
+columns:
+  id:
+    dtype: int64
+    allow_duplicates: false
+    drop_invalid_rows: false
+    checks:
+      greater_than:
+        value: 0
+        options: {n_failure_cases: 2, raise_warning: false, ignore_na: true}
+      less_than:
+        value: 100
+        options: {error: "id must stay below 100"}
+  tag:
+    dtype: str
+    allow_duplicates: true
+YAML
+spec keys.yaml
+printf 'id,tag\n1,a\n-1,a\n-2,a\n-3,a\n1,a\n100,a\n' > keys.csv
+assert_eq "$(cases keys.csv)" "id|field_uniqueness|1|4
+id|greater_than(0)|-1|1
+id|greater_than(0)|-2|2
+id|less_than(100)|100|5" "n_failure_cases: 2 reports two cases of greater_than; allow_duplicates: false is unique"
+run_astro validate keys.csv --format json
+assert_eq "$RC" "1" "the file fails"
+assert_contains "$OUT" '"rows_invalid":5' "rows past n_failure_cases still fail"
+run_astro validate keys.csv
+assert_contains "$OUT" "id must stay below 100" "error replaces the message"
+pass "api, allow_duplicates, drop_invalid_rows: false, n_failure_cases, error"
+
+# ---- deliberate differences: pandas corrupts these values, astro refuses them -------------------
+cat > corrupt.yaml <<'YAML'
+columns:
+  i8: {dtype: int8, nullable: true}
+  u8: {dtype: uint8, nullable: true}
+  b: {dtype: bool, nullable: true, checks: {equal_to: true}}
+  f: {dtype: float64, nullable: true}
+  d: {dtype: "decimal(5,2)", nullable: true}
+  dt: {dtype: "datetime64[ns]", nullable: true}
+  day: {dtype: date, nullable: true}
+YAML
+spec corrupt.yaml
+cat > corrupt.csv <<'CSV'
+i8,u8,b,f,d,dt,day
+128,-1,False,1e400,1.005,2024-01-01T10:00:00+01:00,05/01/2024
+127,255,True,1e300,1.00,2024-01-01T10:00:00,2024-01-05
+CSV
+assert_eq "$(cases corrupt.csv)" "b|equal_to(True)|False|0
+d|coerce_dtype('decimal(5,2)')|1.005|0
+day|coerce_dtype('date')|05/01/2024|0
+dt|coerce_dtype('datetime64[ns]')|2024-01-01T10:00:00+01:00|0
+f|coerce_dtype('float64')|1e400|0
+i8|coerce_dtype('int8')|128|0
+u8|coerce_dtype('uint8')|-1|0" "int8 128, uint8 -1, 'False', 1e400, 1.005 in decimal(5,2), an offset in a naive datetime, 05/01/2024 are refused"
+run_astro validate corrupt.csv
+assert_eq "$RC" "1" "the file fails"
+pass "deliberate differences: values pandas corrupts are refused"
