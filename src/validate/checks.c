@@ -262,7 +262,8 @@ static bool vck_eval_bool(struct vcheck *ck, const struct vp_col *pc, const unio
 
 int vck_eval(struct vcheck *ck, const struct vp_col *pc, const union vp_val *v, uint64_t line)
 {
-    if ((ck->kind == CK_MATCHES || ck->kind == CK_CONTAINS) && ck->rx == NULL) {
+    if ((ck->kind == CK_MATCHES || ck->kind == CK_CONTAINS) &&
+        (ck->rx == NULL || (rx_ascii_only(ck->rx) && !rx_ascii(v->s.p, v->s.n)))) {
         /* Values were checked to be UTF-8 already, hence PCRE2_NO_UTF_CHECK. A limit hit is no
          * answer at all: counting it as "no match" gave a verdict astro does not know. */
         int rc = pcre2_match(ck->re, (PCRE2_SPTR)v->s.p, v->s.n, 0, PCRE2_NO_UTF_CHECK, ck->md,
@@ -486,8 +487,9 @@ static int compile_regex(struct vcheck *ck, const struct cfg_arg *a, uint32_t ex
 {
     int ec = 0;
     PCRE2_SIZE off = 0;
-    ck->re = pcre2_compile((PCRE2_SPTR)a->value, PCRE2_ZERO_TERMINATED, PCRE2_UTF | extra, &ec,
-                           &off, NULL);
+    /* PCRE2_UCP: \d \w \s and \b are Unicode-aware, as in Python's re. */
+    ck->re = pcre2_compile((PCRE2_SPTR)a->value, PCRE2_ZERO_TERMINATED,
+                           PCRE2_UTF | PCRE2_UCP | extra, &ec, &off, NULL);
     if (ck->re == NULL) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(ec, msg, sizeof(msg));
@@ -831,9 +833,10 @@ int vcol_compile(struct vcolumn *vc, const struct column_spec *cs, locale_t loc,
     if (cs->regex) {
         int ec = 0;
         PCRE2_SIZE off = 0;
-        vc->name_re =
-            pcre2_compile((PCRE2_SPTR)cs->name, PCRE2_ZERO_TERMINATED,
-                          PCRE2_UTF | PCRE2_ANCHORED | PCRE2_ENDANCHORED, &ec, &off, NULL);
+        /* Pandera matches column names with re.match: anchored at the start only, so foo_* also
+         * claims foo_0 (write foo_\d+$ for a full match). */
+        vc->name_re = pcre2_compile((PCRE2_SPTR)cs->name, PCRE2_ZERO_TERMINATED,
+                                    PCRE2_UTF | PCRE2_UCP | PCRE2_ANCHORED, &ec, &off, NULL);
         if (vc->name_re == NULL) {
             PCRE2_UCHAR msg[256];
             pcre2_get_error_message(ec, msg, sizeof(msg));

@@ -129,7 +129,8 @@ struct validator;
  * column when strict is true, wrong order when ordered) are emitted as failures on line
  * header_line; the validator still validates rows so that every problem is reported. The validator
  * borrows spec and fs for its lifetime; header is copied. Header rules: names match exactly; schema
- * columns with regex: true claim every remaining name their PCRE2 pattern matches in full. A
+ * columns with regex: true claim every remaining name their PCRE2 pattern matches from its start
+ * (Pandera's re.match: `foo_*` claims foo_0; end the pattern with $ for a full match). A
  * missing required column fails with "column_in_dataframe" (required: false columns are simply
  * absent from the output); a repeated name fails with "duplicate_column" (the first occurrence is
  * used); an undeclared name fails with "column_in_schema" under strict: true, is kept as a nullable

@@ -71,7 +71,7 @@ struct vcolumn {
     bool has_default;    /* Pandera `default`: fills nulls (and a column add_missing_columns
                             adds); typed once here */
     union vp_val defval; /* str: points at the spec's text */
-    pcre2_code *name_re; /* regex: true columns (full match) */
+    pcre2_code *name_re; /* regex: true columns (anchored at the start, as re.match) */
     pcre2_match_data *name_md;
     pcre2_match_context *name_mctx; /* owned: the VCK_* limits */
 };

@@ -539,17 +539,19 @@ static void test_header_strict_modes_and_order(void **state)
 static void test_header_regex(void **state)
 {
     (void)state;
-    struct column_spec cols[3] = {col("id", DT_INT64, false), col("q[0-9]+", DT_INT8, true),
-                                  col("x_.*", DT_STR, true)};
+    struct column_spec cols[4] = {col("id", DT_INT64, false), col("q[0-9]+$", DT_INT8, true),
+                                  col("x_.*", DT_STR, true), col("r\\d", DT_STR, true)};
     cols[1].regex = true;
     cols[2].regex = true;
+    cols[3].regex = true;
     struct ingest_spec s;
-    spec_init(&s, cols, 3);
+    spec_init(&s, cols, 4);
     s.schema.strict = STRICT_TRUE;
-    /* "q1x" does not match q[0-9]+ in full; "id" is claimed by the exact column first. */
-    const char *hdr[] = {"q2", "id", "q10", "q1x"};
+    /* Patterns match from the start of the name (Pandera's re.match): r\d claims "r7z"; "q1x"
+     * does not match q[0-9]+$; "id" is claimed by the exact column first. */
+    const char *hdr[] = {"q2", "id", "q10", "q1x", "r7z"};
     struct rig g;
-    rig_open(&g, &s, hdr, 4);
+    rig_open(&g, &s, hdr, 5);
     assert_int_equal(g.cap.n, 2);
     assert_cap(&g.cap, 0,
                "1|x_.*|column_in_dataframe|-|no column of the file matches the required pattern "
@@ -557,14 +559,15 @@ static void test_header_regex(void **state)
     assert_cap(&g.cap, 1,
                "1|q1x|column_in_schema|-|column 'q1x' is not in the schema (strict: true allows "
                "only declared columns)");
-    assert_int_equal(validator_out_ncols(g.v), 3);
+    assert_int_equal(validator_out_ncols(g.v), 4);
+    assert_string_equal(validator_out_name(g.v, 3), "r7z");
     assert_string_equal(validator_out_name(g.v, 0), "id");
     assert_string_equal(validator_out_name(g.v, 1), "q2");
     assert_string_equal(validator_out_name(g.v, 2), "q10");
     assert_int_equal(validator_out_type(g.v, 2).id, DT_INT8);
     struct trows t;
     trows_init(&t);
-    trows_add(&t, 2, "5,1,300,w", 0);
+    trows_add(&t, 2, "5,1,300,w,v", 0);
     rig_run(&g, &t);
     assert_int_equal(g.b.cols[0].v.i64[0], 1);
     assert_int_equal(g.b.cols[1].v.i64[0], 5);
@@ -809,6 +812,35 @@ static void test_check_options(void **state)
     assert_string_equal(ok, "01");
     assert_string_equal(out, "2|x|greater_than(0)|-|a null value fails greater_than(0) "
                              "(ignore_na is false)\n");
+}
+
+/* Patterns read \w \d \s as Python's re does (Unicode), through the DFA for ASCII values and
+ * PCRE2 (PCRE2_UCP) for the others. */
+static void test_check_regex_unicode(void **state)
+{
+    (void)state;
+    char ok[64];
+    char out[4096];
+    struct cfg_arg w = arg(NULL, "^\\w+$");
+    struct check_spec cw = chk("str_matches", &w, 1);
+    const char *v1[] = {"\xe5\xb1\xb1\xe7\x94\xb0", "Jos\xc3\xa9", "abc", "a-b", "\xc3\xa9-"};
+    run_check(T(DT_STR), &cw, v1, 5, ok, out, sizeof(out));
+    assert_string_equal(ok, "11100");
+    struct cfg_arg d = arg(NULL, "\\d");
+    struct check_spec cd = chk("str_matches", &d, 1);
+    const char *v2[] = {"\xd9\xa1\xd9\xa2", "\xef\xbc\x91", "7", "x1"};
+    run_check(T(DT_STR), &cd, v2, 4, ok, out, sizeof(out));
+    assert_string_equal(ok, "1110");
+    struct cfg_arg sp = arg(NULL, "a\\sb");
+    struct check_spec cs = chk("str_contains", &sp, 1);
+    const char *v3[] = {"xa\xc2\xa0" "b", "a b", "ab"};
+    run_check(T(DT_STR), &cs, v3, 3, ok, out, sizeof(out));
+    assert_string_equal(ok, "110");
+    struct cfg_arg b = arg(NULL, "\\bJos");
+    struct check_spec cb = chk("str_contains", &b, 1);
+    const char *v4[] = {"\xc3\xa9Jos", "a Jos"};
+    run_check(T(DT_STR), &cb, v4, 2, ok, out, sizeof(out));
+    assert_string_equal(ok, "01");
 }
 
 /* n_failure_cases caps the cases reported per check (Pandera keeps the first n); the rows past
@@ -1292,6 +1324,7 @@ int main(void)
         cmocka_unit_test(test_check_strings),
         cmocka_unit_test(test_check_regex_limit),
         cmocka_unit_test(test_check_options),
+        cmocka_unit_test(test_check_regex_unicode),
         cmocka_unit_test(test_check_n_failure_cases),
         cmocka_unit_test(test_check_integral_float_bound),
         cmocka_unit_test(test_index_checks),
