@@ -3,9 +3,9 @@
  *
  * Names match exactly (case-sensitive). Exact schema names are matched first; `regex: true`
  * columns then claim the remaining names their pattern matches from the start (re.match), in
- * file order. A name that appears twice is a "duplicate_column" failure and only its first
- * occurrence is used. Names left over are "column_in_schema" failures under strict: true, kept as
- * nullable str columns under strict: false, dropped under strict: filter (Pandera's
+ * file order. A name that appears twice is a "dataframe_column_labels_unique" failure and only
+ * its first occurrence is used. Names left over are "column_in_schema" failures under strict:
+ * true, kept as nullable str columns under strict: false, dropped under strict: filter (Pandera's
  * DataFrameSchema(strict=...)).
  * With ordered: true, a declared column found before a column the schema declares ahead of it is
  * a "column_ordered" failure. Output order: schema order (a regex column expands to its matches in
@@ -226,7 +226,7 @@ int vheader_map(struct validator *v, const char *const *header, size_t nheader, 
                  "column '%s' appears more than once in the header (positions %zu and %zu); "
                  "only the first is used",
                  header[i], j + 1, i + 1);
-        rc = header_fail(v, header[i], "duplicate_column", msg, e);
+        rc = header_fail(v, header[i], "dataframe_column_labels_unique", msg, e);
         if (rc != 0) {
             goto out;
         }
@@ -303,15 +303,20 @@ int vheader_map(struct validator *v, const char *const *header, size_t nheader, 
                     goto out;
                 }
             } else if (vc->spec->required) {
+                /* Pandera's names: no_regex_column_match('<pattern>') or column_in_dataframe. */
+                char check[320];
+                snprintf(check, sizeof(check), "column_in_dataframe");
                 if (vc->spec->regex) {
                     snprintf(msg, sizeof(msg),
                              "no column of the file matches the required pattern '%s'",
+                             vc->spec->name);
+                    snprintf(check, sizeof(check), "no_regex_column_match('%.280s')",
                              vc->spec->name);
                 } else {
                     snprintf(msg, sizeof(msg), "required column '%s' is not in the file",
                              vc->spec->name);
                 }
-                rc = header_fail(v, vc->spec->name, "column_in_dataframe", msg, e);
+                rc = header_fail(v, vc->spec->name, check, msg, e);
                 if (rc != 0) {
                     goto out;
                 }

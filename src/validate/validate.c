@@ -1029,7 +1029,7 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
         break;
     case VF_DTYPE: {
         char tn[48];
-        snprintf(check, sizeof(check), "dtype('%s')", dtype_name(o->pc.type, tn, sizeof(tn)));
+        snprintf(check, sizeof(check), "coerce_dtype('%s')", dtype_name(o->pc.type, tn, sizeof(tn)));
         vp_message(msg, sizeof(msg), vf->status, &o->pc, fld->p, fld->len);
         break;
     }
@@ -1084,7 +1084,7 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
         break;
     }
     case VF_UNIQUE: {
-        snprintf(check, sizeof(check), "unique");
+        snprintf(check, sizeof(check), "field_uniqueness");
         char tail[160];
         dup_tail(v, vf, tail, sizeof(tail));
         snprintf(msg, sizeof(msg), "%s %s line %llu (column '%s' is unique; %s)",
@@ -1106,7 +1106,7 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
         f.column = us->label;
         f.value = v->scratch.data;
         f.value_len = v->scratch.len;
-        snprintf(check, sizeof(check), "frame_unique");
+        snprintf(check, sizeof(check), "multiple_fields_uniqueness");
         char tail[160];
         dup_tail(v, vf, tail, sizeof(tail));
         snprintf(msg, sizeof(msg), "the combination (%s) = (%.*s%s) %s line %llu (%s)", us->label,

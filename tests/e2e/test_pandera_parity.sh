@@ -139,7 +139,7 @@ printf 'id,tag\n1,a\n-1,a\n-2,a\n-3,a\n1,a\n100,a\n' > keys.csv
 assert_eq "$(cases keys.csv)" "id|field_uniqueness|1|4
 id|greater_than(0)|-1|1
 id|greater_than(0)|-2|2
-id|less_than(100)|100|5" "n_failure_cases: 2 reports two cases of greater_than; allow_duplicates: false is unique"
+id|id must stay below 100|100|5" "n_failure_cases: 2 reports two cases of greater_than; allow_duplicates: false is unique; error names the check"
 run_astro validate keys.csv --format json
 assert_eq "$RC" "1" "the file fails"
 assert_contains "$OUT" '"rows_invalid":5' "rows past n_failure_cases still fail"

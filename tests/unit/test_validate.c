@@ -329,7 +329,7 @@ static void test_nulls(void **state)
     assert_memory_equal(b->row_ok, ok, 7);
     assert_int_equal(g.cap.n, 3);
     assert_cap(&g.cap, 0, "6|m|not_nullable|-|empty value but column 'm' is not nullable");
-    assert_cap(&g.cap, 1, "7|n|dtype('int64')|na|'na' is not a valid int64");
+    assert_cap(&g.cap, 1, "7|n|coerce_dtype('int64')|na|'na' is not a valid int64");
     assert_cap(&g.cap, 2,
                "8|m|not_nullable|-|'NA' is a null marker but column 'm' is not "
                "nullable");
@@ -374,20 +374,20 @@ static void test_dtypes_typed(void **state)
         assert_int_equal(b->cols[c].valid[1], 0); /* failed values are stored as nulls */
     }
     assert_int_equal(g.cap.n, 7);
-    assert_cap(&g.cap, 0, "3|i8|dtype('int8')|128|'128' is out of range for int8");
-    assert_cap(&g.cap, 1, "3|u|dtype('uint64')|-1|'-1' is out of range for uint64");
-    assert_cap(&g.cap, 2, "3|f|dtype('float32')|1e39|'1e39' is out of range for float32");
+    assert_cap(&g.cap, 0, "3|i8|coerce_dtype('int8')|128|'128' is out of range for int8");
+    assert_cap(&g.cap, 1, "3|u|coerce_dtype('uint64')|-1|'-1' is out of range for uint64");
+    assert_cap(&g.cap, 2, "3|f|coerce_dtype('float32')|1e39|'1e39' is out of range for float32");
     assert_cap(&g.cap, 3,
-               "3|b|dtype('bool')|maybe|'maybe' is not a valid bool (expected true/false, t/f, "
+               "3|b|coerce_dtype('bool')|maybe|'maybe' is not a valid bool (expected true/false, t/f, "
                "yes/no, y/n or 1/0)");
     assert_cap(&g.cap, 4,
-               "3|d|dtype('date')|2024-02-29|'2024-02-29' is not a valid date (expected format "
+               "3|d|coerce_dtype('date')|2024-02-29|'2024-02-29' is not a valid date (expected format "
                "'%d/%m/%Y')");
     assert_cap(&g.cap, 5,
-               "3|ts|dtype('datetime64[ns, UTC]')|1970-01-01T00:00:00.0000001|"
+               "3|ts|coerce_dtype('datetime64[ns, UTC]')|1970-01-01T00:00:00.0000001|"
                "'1970-01-01T00:00:00.0000001' is more precise than microseconds");
     assert_cap(&g.cap, 6,
-               "3|dec|dtype('decimal(5,2)')|1.005|'1.005' has more than 2 digits after the point "
+               "3|dec|coerce_dtype('decimal(5,2)')|1.005|'1.005' has more than 2 digits after the point "
                "for decimal(5,2)");
     assert_counts(g.v, 2, 1, 7);
     trows_free_raw(&t);
@@ -458,7 +458,7 @@ static void test_header_missing_duplicate_strict(void **state)
     assert_true(validator_header_failed(g.v));
     assert_int_equal(g.cap.n, 4);
     assert_cap(&g.cap, 0,
-               "1|a|duplicate_column|-|column 'a' appears more than once in the header (positions "
+               "1|a|dataframe_column_labels_unique|-|column 'a' appears more than once in the header (positions "
                "1 and 3); only the first is used");
     assert_cap(&g.cap, 1, "1|b|column_in_dataframe|-|required column 'b' is not in the file");
     assert_cap(&g.cap, 2,
@@ -477,7 +477,7 @@ static void test_header_missing_duplicate_strict(void **state)
     rig_run(&g, &t);
     assert_int_equal(g.b.cols[0].v.i64[0], 1);
     assert_int_equal(g.cap.n, 5);
-    assert_cap(&g.cap, 4, "3|a|dtype('int64')|x|'x' is not a valid int64");
+    assert_cap(&g.cap, 4, "3|a|coerce_dtype('int64')|x|'x' is not a valid int64");
     assert_counts(g.v, 2, 1, 5);
     trows_free_raw(&t);
     trows_free(&t);
@@ -554,7 +554,7 @@ static void test_header_regex(void **state)
     rig_open(&g, &s, hdr, 5);
     assert_int_equal(g.cap.n, 2);
     assert_cap(&g.cap, 0,
-               "1|x_.*|column_in_dataframe|-|no column of the file matches the required pattern "
+               "1|x_.*|no_regex_column_match('x_.*')|-|no column of the file matches the required pattern "
                "'x_.*'");
     assert_cap(&g.cap, 1,
                "1|q1x|column_in_schema|-|column 'q1x' is not in the schema (strict: true allows "
@@ -571,7 +571,7 @@ static void test_header_regex(void **state)
     rig_run(&g, &t);
     assert_int_equal(g.b.cols[0].v.i64[0], 1);
     assert_int_equal(g.b.cols[1].v.i64[0], 5);
-    assert_cap(&g.cap, 2, "2|q10|dtype('int8')|300|'300' is out of range for int8");
+    assert_cap(&g.cap, 2, "2|q10|coerce_dtype('int8')|300|'300' is out of range for int8");
     trows_free_raw(&t);
     trows_free(&t);
     rig_close(&g);
@@ -645,7 +645,7 @@ static void test_check_comparisons(void **state)
     const char *v3[] = {"0.3", ".30", "0.31", "0.300"};
     run_check((struct dtype_info){DT_DECIMAL, 5, 2}, &eq, v3, 4, ok, out, sizeof(out));
     assert_string_equal(ok, "1101");
-    assert_string_equal(out, "4|x|equal_to(0.30)|0.31|'0.31' is not equal to 0.30\n");
+    assert_string_equal(out, "4|x|equal_to(0.3)|0.31|'0.31' is not equal to 0.30\n");
     /* As strings, none of them is '0.30'. */
     run_check(T(DT_STR), &eq, v3, 4, ok, out, sizeof(out));
     assert_string_equal(ok, "0000");
@@ -655,7 +655,7 @@ static void test_check_comparisons(void **state)
     const char *v4[] = {"2024-02-29", "2024-03-01"};
     run_check(T(DT_DATE), &ned, v4, 2, ok, out, sizeof(out));
     assert_string_equal(ok, "01");
-    assert_string_equal(out, "2|x|not_equal_to('2024-02-29')|2024-02-29|'2024-02-29' is equal to "
+    assert_string_equal(out, "2|x|not_equal_to(2024-02-29)|2024-02-29|'2024-02-29' is equal to "
                              "'2024-02-29', which is not allowed\n");
     struct cfg_arg sa = arg(NULL, "\xc3\xa9");
     struct check_spec sgt = chk("greater_than", &sa, 1);
@@ -803,7 +803,7 @@ static void test_check_options(void **state)
     struct check_spec ce = chk("greater_than", &a0, 1);
     ce.error = "capacity must be positive";
     run_check(T(DT_INT32), &ce, v1, 2, ok, out, sizeof(out));
-    assert_string_equal(out, "2|x|greater_than(0)|-1|capacity must be positive\n");
+    assert_string_equal(out, "2|x|capacity must be positive|-1|capacity must be positive\n");
     /* ignore_na: false makes nulls fail. */
     struct check_spec na = chk("greater_than", &a0, 1);
     na.ignore_na = false;
@@ -877,7 +877,7 @@ static void test_check_integral_float_bound(void **state)
     const char *v[] = {"3", "4", "-1"};
     run_check(T(DT_INT64), &le, v, 3, ok, out, sizeof(out));
     assert_string_equal(ok, "101");
-    assert_string_equal(out, "3|x|less_than_or_equal_to(3.00)|4|'4' is greater than 3.00\n");
+    assert_string_equal(out, "3|x|less_than_or_equal_to(3.0)|4|'4' is greater than 3.00\n");
     struct cfg_arg neg = arg(NULL, "-1.0");
     struct check_spec ge = chk("greater_than_or_equal_to", &neg, 1);
     run_check(T(DT_INT8), &ge, v, 3, ok, out, sizeof(out));
@@ -999,16 +999,16 @@ static void test_unique_across_batches(void **state)
     assert_memory_equal(g.b.row_ok, ok2, 3);
     assert_int_equal(g.cap.n, 4);
     assert_cap(&g.cap, 0,
-               "6|id|unique|01|'01' was already seen at line 2 (column 'id' is unique; the first "
+               "6|id|field_uniqueness|01|'01' was already seen at line 2 (column 'id' is unique; the first "
                "occurrence is kept)");
     assert_cap(&g.cap, 1,
-               "7|a, b|frame_unique|x,  2024-01-02 |the combination (a, b) = (x,  2024-01-02 ) "
+               "7|a, b|multiple_fields_uniqueness|x,  2024-01-02 |the combination (a, b) = (x,  2024-01-02 ) "
                "was already seen at line 3 (the first occurrence is kept)");
     assert_cap(&g.cap, 2,
-               "8|id|unique|2|'2' was already seen at line 3 (column 'id' is unique; the first "
+               "8|id|field_uniqueness|2|'2' was already seen at line 3 (column 'id' is unique; the first "
                "occurrence is kept)");
     assert_cap(&g.cap, 3,
-               "9|a, b|frame_unique|x, 2024-01-01|the combination (a, b) = (x, 2024-01-01) was "
+               "9|a, b|multiple_fields_uniqueness|x, 2024-01-01|the combination (a, b) = (x, 2024-01-01) was "
                "already seen at line 2 (the first occurrence is kept)");
     assert_counts(g.v, 8, 4, 4);
     trows_free_raw(&t1);
@@ -1138,8 +1138,8 @@ static void test_unique_spilled_same(void **state)
         capture_free(&grp);
         size_t uniq = 0;
         for (size_t i = 0; i < mem.n; i++) {
-            uniq += strstr(mem.items[i], "|unique|") != NULL ||
-                    strstr(mem.items[i], "|frame_unique|") != NULL;
+            uniq += strstr(mem.items[i], "|field_uniqueness|") != NULL ||
+                    strstr(mem.items[i], "|multiple_fields_uniqueness|") != NULL;
         }
         if (mem.n != disk.n) {
             capture_dump(&mem);
@@ -1162,20 +1162,20 @@ static void test_unique_modes_lines(void **state)
     (void)state;
     const char *modes[] = {"exclude_first", "all", "exclude_last"};
     const char *want[3][3] = {
-        {"4|id|unique|01|'01' was already seen at line 2 (column 'id' is unique; the first "
+        {"4|id|field_uniqueness|01|'01' was already seen at line 2 (column 'id' is unique; the first "
          "occurrence is kept)",
-         "7|id|unique|1|'1' was already seen at line 2 (column 'id' is unique; the first "
+         "7|id|field_uniqueness|1|'1' was already seen at line 2 (column 'id' is unique; the first "
          "occurrence is kept)",
          NULL},
-        {"2|id|unique|1|'1' appears again, last at line 7 (column 'id' is unique; "
+        {"2|id|field_uniqueness|1|'1' appears again, last at line 7 (column 'id' is unique; "
          "report_duplicates: all fails every occurrence)",
-         "4|id|unique|01|'01' was already seen at line 2 (column 'id' is unique; "
+         "4|id|field_uniqueness|01|'01' was already seen at line 2 (column 'id' is unique; "
          "report_duplicates: all fails every occurrence)",
-         "7|id|unique|1|'1' was already seen at line 2 (column 'id' is unique; "
+         "7|id|field_uniqueness|1|'1' was already seen at line 2 (column 'id' is unique; "
          "report_duplicates: all fails every occurrence)"},
-        {"2|id|unique|1|'1' appears again, last at line 7 (column 'id' is unique; the last "
+        {"2|id|field_uniqueness|1|'1' appears again, last at line 7 (column 'id' is unique; the last "
          "occurrence is kept)",
-         "4|id|unique|01|'01' appears again, last at line 7 (column 'id' is unique; the last "
+         "4|id|field_uniqueness|01|'01' appears again, last at line 7 (column 'id' is unique; the last "
          "occurrence is kept)",
          NULL},
     };
