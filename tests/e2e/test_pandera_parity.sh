@@ -174,3 +174,59 @@ u8|coerce_dtype('uint8')|-1|0" "int8 128, uint8 -1, 'False', 1e400, 1.005 in dec
 run_astro validate corrupt.csv
 assert_eq "$RC" "1" "the file fails"
 pass "deliberate differences: values pandas corrupts are refused"
+
+# ---- patterns read as Python's re reads them (Unicode \w \d \s \b) -------------------------------
+cat > rx.yaml <<'YAML'
+columns:
+  w: {dtype: str, nullable: true, checks: {str_matches: '^\w+$'}}
+  d: {dtype: str, nullable: true, checks: {str_matches: '^\d+$'}}
+  s: {dtype: str, nullable: true, checks: {str_contains: '\s'}}
+  b: {dtype: str, nullable: true, checks: {str_contains: '\bJos'}}
+YAML
+spec rx.yaml
+printf 'w,d,s,b\n山田,١٢,a\xc2\xa0b,xJosé\nJosé,１,ab,José\na-b,12a,a b,é Jos\n' > rx.csv
+# Pandera v0.22.1: only the values Python's re refuses fail.
+assert_eq "$(cases rx.csv)" "b|str_contains('\bJos')|xJosé|0
+d|str_matches('^\d+$')|12a|2
+s|str_contains('\s')|ab|1
+w|str_matches('^\w+$')|a-b|2" "山田 and José are \\w+, ١٢ and １ are \\d, a no-break space is \\s"
+pass "patterns are Unicode-aware, as Python's re"
+
+# ---- regex column names match from the start (re.match) ------------------------------------------
+cat > names.yaml <<'YAML'
+strict: true
+columns:
+  'foo_*': {regex: true, dtype: int64}
+  'bar_\d$': {regex: true, dtype: int64}
+YAML
+spec names.yaml
+printf 'foo_0,foo_12x,bar_1,bar_12\n1,2,3,4\n' > names.csv
+assert_eq "$(cases names.csv)" "bar_12|column_in_schema||" "foo_* claims foo_0 and foo_12x; bar_\\d\$ does not claim bar_12"
+printf 'bar_1\n1\n' > nofoo.csv
+assert_eq "$(cases nofoo.csv)" "foo_*|no_regex_column_match('foo_*')||" "a required pattern nothing matches"
+pass "regex column names match from the start, as Pandera's re.match"
+
+# ---- check names as Pandera writes them in failure_cases -----------------------------------------
+cat > names2.yaml <<'YAML'
+unique: [a, n]
+columns:
+  a: {dtype: str, checks: {equal_to: x, str_matches: '^(\d{3}|x)', isin: [x, "it's"]}}
+  t: {dtype: 'datetime64[ns]', checks: {greater_than: '2010-01-01'}}
+  n: {dtype: int64, unique: true}
+  b: {dtype: bool, checks: {equal_to: true}}
+  f: {dtype: float64, checks: {in_range: {min_value: 0.50, max_value: 2}}}
+YAML
+spec names2.yaml
+printf 'a,t,n,b,f,a\ny,2009-01-01,x,false,3,z\n' > n2.csv
+assert_eq "$(cases n2.csv)" "a|dataframe_column_labels_unique||
+a|equal_to(x)|y|0
+a|isin(['x', \"it's\"])|y|0
+a|str_matches('^(\d{3}|x)')|y|0
+b|equal_to(True)|false|0
+f|in_range(0.5, 2)|3|0
+n|coerce_dtype('int64')|x|0
+t|greater_than(2010-01-01 00:00:00)|2009-01-01|0" "Pandera's check names"
+printf 'a,t,n,b,f\nx,2011-01-01,1,true,1\nx,2011-01-01,1,true,1\n' > n3.csv
+assert_eq "$(cases n3.csv)" "a, n|multiple_fields_uniqueness|x, 1|1
+n|field_uniqueness|1|1" "field_uniqueness and multiple_fields_uniqueness"
+pass "check names in failure cases are Pandera's"

@@ -814,6 +814,62 @@ static void test_check_options(void **state)
                              "(ignore_na is false)\n");
 }
 
+/* The check's name in failure cases is Pandera's, argument by argument: the value PyYAML reads
+ * from the text, through Python's str() (a list through repr()), a datetime bound as a pandas
+ * Timestamp, a pattern as written. */
+static void test_check_labels(void **state)
+{
+    (void)state;
+    static const struct {
+        enum dtype id;
+        const char *check;
+        const char *value;
+        const char *want;
+    } lc[] = {
+        {DT_STR, "equal_to", "x", "equal_to(x)"},
+        {DT_STR, "str_matches", "^\\d{3}", "str_matches('^\\d{3}')"},
+        {DT_STR, "str_startswith", "a'b", "str_startswith('a'b')"},
+        {DT_TIMESTAMP, "greater_than", "2010-01-01", "greater_than(2010-01-01 00:00:00)"},
+        {DT_TIMESTAMP, "less_than", "2010-01-01T10:20:30.5", "less_than(2010-01-01 10:20:30.500000)"},
+        {DT_TIMESTAMP_TZ, "less_than", "2010-01-01T10:00:00Z", "less_than(2010-01-01 10:00:00+00:00)"},
+        {DT_DATE, "greater_than", "2010-01-01", "greater_than(2010-01-01)"},
+        {DT_BOOL, "equal_to", "true", "equal_to(True)"},
+        {DT_FLOAT64, "less_than", "1.50", "less_than(1.5)"},
+        {DT_FLOAT64, "less_than", "1.0e+20", "less_than(1e+20)"},
+        {DT_FLOAT64, "greater_than", "-0.00001", "greater_than(-1e-05)"},
+        {DT_FLOAT64, "greater_than", "0.0001", "greater_than(0.0001)"},
+        {DT_FLOAT64, "greater_than", "1e3", "greater_than(1e3)"}, /* PyYAML: a str */
+        {DT_FLOAT64, "greater_than", "123456789012345678.0", "greater_than(1.2345678901234568e+17)"},
+        {DT_INT64, "greater_than", "+1000", "greater_than(1000)"},
+        {DT_INT64, "less_than_or_equal_to", "3.0", "less_than_or_equal_to(3.0)"},
+    };
+    for (size_t k = 0; k < sizeof(lc) / sizeof(lc[0]); k++) {
+        char ok[8];
+        char out[1024];
+        struct cfg_arg a = arg(NULL, lc[k].value);
+        struct check_spec c = chk(lc[k].check, &a, 1);
+        c.raise_warning = true;
+        /* a null with ignore_na: false fails every check: its case shows the label */
+        c.ignore_na = false;
+        const char *v[] = {""};
+        run_check(T(lc[k].id), &c, v, 1, ok, out, sizeof(out));
+        char want[256];
+        snprintf(want, sizeof(want), "2|x|%s|-|", lc[k].want);
+        if (strncmp(out, want, strlen(want)) != 0) {
+            fail_msg("case %zu: got %s, want %s", k, out, want);
+        }
+    }
+    char *items[] = {"a", "it's", "b\\c", "yes", "1.50", "2"};
+    struct cfg_arg l = list(items, 6);
+    struct check_spec c = chk("isin", &l, 1);
+    c.ignore_na = false;
+    char ok[8];
+    char out[1024];
+    const char *v[] = {""};
+    run_check(T(DT_STR), &c, v, 1, ok, out, sizeof(out));
+    assert_non_null(strstr(out, "|isin(['a', \"it's\", 'b\\\\c', True, 1.5, 2])|"));
+}
+
 /* Patterns read \w \d \s as Python's re does (Unicode), through the DFA for ASCII values and
  * PCRE2 (PCRE2_UCP) for the others. */
 static void test_check_regex_unicode(void **state)
@@ -1324,6 +1380,7 @@ int main(void)
         cmocka_unit_test(test_check_strings),
         cmocka_unit_test(test_check_regex_limit),
         cmocka_unit_test(test_check_options),
+        cmocka_unit_test(test_check_labels),
         cmocka_unit_test(test_check_regex_unicode),
         cmocka_unit_test(test_check_n_failure_cases),
         cmocka_unit_test(test_check_integral_float_bound),
