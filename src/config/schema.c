@@ -121,8 +121,10 @@ static const char *const column_keys[] = {"dtype",
                                           NULL};
 
 /* Keys of an index block (one entry of `index:`, as Pandera writes it). */
-static const char *const index_keys[] = {"dtype",  "nullable", "checks", "name",        "unique",
-                                         "coerce", "title",    "description", NULL};
+static const char *const index_keys[] = {"dtype",       "nullable", "checks",
+                                         "name",        "unique",   "allow_duplicates",
+                                         "coerce",      "title",    "description",
+                                         NULL};
 
 static const char *const report_dup_values[] = {"all", "exclude_first", "exclude_last", NULL};
 
@@ -723,8 +725,9 @@ static int parse_index(struct cfg_doc *d, struct schema *s, const yaml_node_t *v
             rc = cfg_str(d, vv, kp, true, &col->name);
         } else if (strcmp(key, "nullable") == 0) {
             rc = cfg_bool(d, vv, kp, &col->nullable);
-        } else if (strcmp(key, "unique") == 0) {
-            rc = cfg_bool(d, vv, kp, &col->unique); /* row positions are unique */
+        } else if (strcmp(key, "unique") == 0 || strcmp(key, "allow_duplicates") == 0) {
+            bool b = false; /* row positions are unique whatever it says */
+            rc = cfg_is_null(vv) ? 0 : cfg_bool(d, vv, kp, &b);
         } else if (strcmp(key, "coerce") == 0) {
             rc = cfg_bool(d, vv, kp, &col->coerce);
         } else if (strcmp(key, "title") == 0) {

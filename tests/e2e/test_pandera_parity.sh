@@ -230,3 +230,36 @@ printf 'a,t,n,b,f\nx,2011-01-01,1,true,1\nx,2011-01-01,1,true,1\n' > n3.csv
 assert_eq "$(cases n3.csv)" "a, n|multiple_fields_uniqueness|x, 1|1
 n|field_uniqueness|1|1" "field_uniqueness and multiple_fields_uniqueness"
 pass "check names in failure cases are Pandera's"
+
+# ---- a file as Pandera 0.7 / 0.8 wrote it (allow_duplicates, also on the index) ------------------
+cat > v07.yaml <<'YAML'
+schema_type: dataframe
+version: 0.7.0
+columns:
+  id:
+    dtype: int64
+    nullable: false
+    checks:
+      greater_than_or_equal_to: 1.0
+    name: id
+    allow_duplicates: false
+    coerce: false
+    required: true
+    regex: false
+checks: null
+index:
+- dtype: int64
+  nullable: false
+  checks:
+    less_than: 2
+  name: null
+  allow_duplicates: true
+  coerce: false
+coerce: false
+strict: false
+YAML
+spec v07.yaml
+printf 'id\n1\n1\n2\n' > v07.csv
+assert_eq "$(cases v07.csv)" "|less_than(2)|2|2
+id|field_uniqueness|1|1" "allow_duplicates: false is unique; the index's checks run"
+pass "a file Pandera 0.7 wrote"

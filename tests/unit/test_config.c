@@ -674,6 +674,7 @@ static void test_pandera_written_keys(void **state)
                 "        less_than_or_equal_to: 2.0\n"
                 "      name: null\n"
                 "      unique: false\n"
+                "      allow_duplicates: true\n"
                 "      coerce: false\n");
     const struct schema *s = &c->ingest[0].schema;
     assert_true(col(s, "x")->unique);
@@ -935,8 +936,8 @@ static void test_error_checks_and_unsupported(void **state)
                         "not supported: astro's index is the row position (an integer)");
     expect_schema_error("      index: [{dtype: int64, regex: true}]\n",
                         "%s:6:30: ingest_files[0].schema.index[0]: unknown key 'regex' (expected "
-                        "one of: dtype, nullable, checks, name, unique, coerce, title, "
-                        "description)");
+                        "one of: dtype, nullable, checks, name, unique, allow_duplicates, "
+                        "coerce, title, description)");
     expect_schema_error("      api: polars\n",
                         "%s:6:12: ingest_files[0].schema.api: api 'polars' is not supported "
                         "(expected pandas)");
