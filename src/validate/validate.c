@@ -694,23 +694,24 @@ static void column_keys(const struct validator *v, size_t c, size_t n, const str
     }
 }
 
-/* keys[r] = the key of frame-level set us in row base + r (none when a member is null). */
+/* keys[r] = the key of frame-level set us in row base + r (none for a row whose values were not
+ * checked). A null member is part of the key, equal to every other null, as pandas'
+ * duplicated() counts it (Pandera's DataFrameSchema(unique=...)): each member is tagged null or
+ * value. */
 static int set_keys(struct validator *v, const struct vuset *us, size_t n, const struct batch *out,
                     size_t base, struct vkey *keys)
 {
     for (size_t r = 0; r < n; r++) {
         size_t row = base + r;
         keys[r].ok = 0;
-        bool any_null = v->skip[r];
-        for (size_t k = 0; k < us->ncols && !any_null; k++) {
-            any_null = !out->cols[us->cols[k]].valid[row];
-        }
-        if (any_null) {
+        if (v->skip[r]) {
             continue;
         }
         buf_reset(&v->scratch);
         for (size_t k = 0; k < us->ncols; k++) {
-            if (key_bytes(&v->scratch, out, us->cols[k], row) != 0) {
+            bool valid = out->cols[us->cols[k]].valid[row];
+            if (buf_putc(&v->scratch, valid ? 1 : 0) != 0 ||
+                (valid && key_bytes(&v->scratch, out, us->cols[k], row) != 0)) {
                 return AE_NOMEM;
             }
         }
