@@ -121,10 +121,9 @@ static const char *const column_keys[] = {"dtype",
                                           NULL};
 
 /* Keys of an index block (one entry of `index:`, as Pandera writes it). */
-static const char *const index_keys[] = {"dtype",       "nullable", "checks",
-                                         "name",        "unique",   "allow_duplicates",
-                                         "coerce",      "title",    "description",
-                                         NULL};
+static const char *const index_keys[] = {
+    "dtype",  "nullable", "checks",      "name", "unique", "allow_duplicates",
+    "coerce", "title",    "description", NULL};
 
 static const char *const report_dup_values[] = {"all", "exclude_first", "exclude_last", NULL};
 

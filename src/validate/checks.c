@@ -532,10 +532,10 @@ static void vck_release(struct vcheck *ck)
  * Pandera's value); *b is its value. */
 static bool yaml_bool(const char *t, bool *b)
 {
-    static const char *const yes[] = {"yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON",
-                                      NULL};
-    static const char *const no[] = {"no",    "No",    "NO",  "false", "False",
-                                     "FALSE", "off",   "Off", "OFF",   NULL};
+    static const char *const yes[] = {"yes",  "Yes", "YES", "true", "True",
+                                      "TRUE", "on",  "On",  "ON",   NULL};
+    static const char *const no[] = {"no",    "No",  "NO",  "false", "False",
+                                     "FALSE", "off", "Off", "OFF",   NULL};
     for (size_t k = 0; yes[k] != NULL; k++) {
         if (strcmp(t, yes[k]) == 0) {
             *b = true;
@@ -771,8 +771,7 @@ static int pandera_label(struct buf *lb, const struct check_spec *cs, const stru
         return rc || buf_putc(lb, '(') ||
                py_value(lb, pc, arg_get(cs, "min_value", false)->value, false) ||
                buf_puts(lb, ", ") ||
-               py_value(lb, pc, arg_get(cs, "max_value", false)->value, false) ||
-               buf_putc(lb, ')');
+               py_value(lb, pc, arg_get(cs, "max_value", false)->value, false) || buf_putc(lb, ')');
     case CK_ISIN:
     case CK_NOTIN:
     case CK_UNIQUE_EQ: {
@@ -791,8 +790,7 @@ static int pandera_label(struct buf *lb, const struct check_spec *cs, const stru
     case CK_CONTAINS:
     case CK_STARTS:
     case CK_ENDS: {
-        const struct cfg_arg *a =
-            arg_get(cs, ck->kind <= CK_CONTAINS ? "pattern" : "string", true);
+        const struct cfg_arg *a = arg_get(cs, ck->kind <= CK_CONTAINS ? "pattern" : "string", true);
         return rc || buf_printf(lb, "('%s')", a->value);
     }
     case CK_LENGTH: {

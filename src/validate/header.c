@@ -29,7 +29,8 @@ static int header_fail(struct validator *v, const char *column, const char *chec
 }
 
 /* VCK_PASS when the pattern of regex column vc matches name from its start (re.match), VCK_FAIL
- * when it does not (a name that is not UTF-8 included: check_name reports it), VCK_LIMIT when PCRE2 gave up. */
+ * when it does not (a name that is not UTF-8 included: check_name reports it), VCK_LIMIT when PCRE2
+ * gave up. */
 static int regex_name_match(struct vcolumn *vc, const char *name)
 {
     int rc =

@@ -21,8 +21,9 @@
  * and [^...] with ASCII members, ranges and \d \w \s \D \W \S; \d \w \s \D \W \S outside
  * classes. Those six are Unicode-aware in PCRE2_UCP (and in Python's re: \w matches 山田, \d ١٢,
  * \s a no-break space); the DFA knows their ASCII members only, so a pattern using one is
- * rx_ascii_only: its answers hold for ASCII subjects, and the caller asks PCRE2 for the others; groups (...) and (?:...); alternation, empty branches
- * included; the quantifiers * + ? {m} {m,} {m,n} (m, n <= 1000) and their lazy forms (lazy and
+ * rx_ascii_only: its answers hold for ASCII subjects, and the caller asks PCRE2 for the others;
+ * groups (...) and (?:...); alternation, empty branches included; the quantifiers * + ? {m} {m,}
+ * {m,n} (m, n <= 1000) and their lazy forms (lazy and
  * greedy give the same yes/no answer); the assertions ^ and \A (start of subject), $ and \Z (end
  * of subject or before a final \n) and \z (end of subject), wherever they stand.
  * Refused: backreferences, lookaround, \b \B \G \K \R \X \p \P \h \v \N \Q \c \o \x{..},

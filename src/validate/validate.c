@@ -1030,7 +1030,8 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
         break;
     case VF_DTYPE: {
         char tn[48];
-        snprintf(check, sizeof(check), "coerce_dtype('%s')", dtype_name(o->pc.type, tn, sizeof(tn)));
+        snprintf(check, sizeof(check), "coerce_dtype('%s')",
+                 dtype_name(o->pc.type, tn, sizeof(tn)));
         vp_message(msg, sizeof(msg), vf->status, &o->pc, fld->p, fld->len);
         break;
     }

@@ -18,9 +18,10 @@
  *   only unquoted fields match a marker). A null in a nullable: false column fails with check
  *   "not_nullable". No other spelling (NA, null, NaN...) is null unless declared.
  * - Every value is parsed to its dtype (coerce is implied: CSV is text). A value that does not
- *   parse fails with check "coerce_dtype('<dtype name>')" (Pandera's name) and a message saying what was expected; the
- *   batch then holds a null in its place. Non-string dtypes ignore surrounding spaces and tabs.
- *   ints: [+-]digits, range-checked per width (uint: no sign '-' at all, "-0" included).
+ *   parse fails with check "coerce_dtype('<dtype name>')" (Pandera's name) and a message saying
+ *   what was expected; the batch then holds a null in its place. Non-string dtypes ignore
+ *   surrounding spaces and tabs. ints: [+-]digits, range-checked per width (uint: no sign '-' at
+ *   all, "-0" included).
  *   floats: decimal or exponent notation, nan, inf, infinity (case-insensitive, optional sign),
  *   correctly rounded, locale-independent; float32 rounded once to float; a finite literal beyond
  *   the type's range (1e309, or 1e39 for float32) fails; underflow rounds to 0 or a subnormal.
@@ -83,10 +84,12 @@
  * - unique: true columns and frame-level unique sets compare typed values ("01" == "1" in an int
  *   column). By default the first occurrence is kept: a later row with a key seen before fails
  *   ("field_uniqueness" / "multiple_fields_uniqueness", message naming the line of the first
- *   occurrence) while the first stays valid, like Pandera's report_duplicates: exclude_first. A schema stating
- *   report_duplicates: all or exclude_last gets Pandera's meaning (see validator_prepass).
- *   Nulls take no part (a frame key with any null member is skipped). Values of rows failing for
- *   other reasons still take part: uniqueness is a property of the column's values.
+ *   occurrence) while the first stays valid, like Pandera's report_duplicates: exclude_first.
+ *   A schema stating report_duplicates: all or exclude_last gets Pandera's meaning (see
+ *   validator_prepass). Nulls take no part in a unique column; in a frame-level set a null member
+ *   is part of the key, equal to every other null (pandas' duplicated(), Pandera's verdict).
+ *   Values of rows failing for other reasons still take part: uniqueness is a property of the
+ *   column's values.
  * - Failure cases of one validator_run come out in line order. Frame-level cases
  *   (unique_values_eq) have line 0.
  */
@@ -141,8 +144,9 @@ struct validator;
  * missing required column fails with "column_in_dataframe" (required: false columns are simply
  * absent from the output; a required regex column nothing matches fails with
  * "no_regex_column_match('<pattern>')"); a repeated name fails with
- * "dataframe_column_labels_unique" (the first occurrence is used); an undeclared name fails with "column_in_schema" under strict: true, is kept as a nullable
- * str column under strict: false and dropped under strict: filter; with ordered: true a declared
+ * "dataframe_column_labels_unique" (the first occurrence is used); an undeclared name fails with
+ * "column_in_schema" under strict: true, is kept as a nullable str column under strict: false and
+ * dropped under strict: filter; with ordered: true a declared
  * column found before one the schema declares ahead of it fails with "column_ordered". These
  * failures have column = the name, value = NULL, raw = NULL. With add_missing_columns a missing
  * (non-regex) column that is nullable or has a default is added to the output instead (every value

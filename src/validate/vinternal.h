@@ -179,8 +179,8 @@ struct validator {
     locale_t c_locale;
     struct vcolumn *vcols; /* one per schema column */
     size_t nvcols;
-    bool has_index;             /* the schema has an index block: ivc checks the row position */
-    struct column_spec ispec;   /* shallow copy of the schema's index (name "index" when null) */
+    bool has_index;           /* the schema has an index block: ivc checks the row position */
+    struct column_spec ispec; /* shallow copy of the schema's index (name "index" when null) */
     struct vcolumn ivc;
     struct vout *outs;
     size_t nout;

@@ -263,3 +263,18 @@ printf 'id\n1\n1\n2\n' > v07.csv
 assert_eq "$(cases v07.csv)" "|less_than(2)|2|2
 id|field_uniqueness|1|1" "allow_duplicates: false is unique; the index's checks run"
 pass "a file Pandera 0.7 wrote"
+
+# ---- a frame-level unique key with a null member is a key like any other (pandas' duplicated) ----
+cat > fu.yaml <<'YAML'
+unique: [a, b]
+columns:
+  a: {dtype: str, nullable: true}
+  b: {dtype: int64, nullable: true}
+YAML
+spec fu.yaml
+printf 'a,b\nx,\nx,\ny,1\n,\n,\n' > fu.csv
+assert_eq "$(cases fu.csv)" "a, b|multiple_fields_uniqueness|x, |1
+a, b|multiple_fields_uniqueness|, |4" "(x, null) and (null, null) repeat"
+run_astro validate fu.csv
+assert_eq "$RC" "1" "Pandera's verdict: invalid"
+pass "frame-level unique counts keys with a null member"

@@ -406,11 +406,14 @@ static void test_unicode_classes(void **state)
         const char *subject;
         bool want; /* Python: re.match(pattern, subject) is not None */
     } uc[] = {
-        {"^\\w+$", "\xe5\xb1\xb1\xe7\x94\xb0", true},        /* 山田 */
-        {"^\\w+$", "Jos\xc3\xa9", true},                   /* José */
-        {"^\\d+$", "\xd9\xa1\xd9\xa2", true},                /* Arabic-Indic 1 2 */
-        {"^\\d$", "\xef\xbc\x91", true},                     /* fullwidth 1 */
-        {"a\\sb", "a\xc2\xa0" "b", true},                         /* no-break space */
+        {"^\\w+$", "\xe5\xb1\xb1\xe7\x94\xb0", true}, /* 山田 */
+        {"^\\w+$", "Jos\xc3\xa9", true},              /* José */
+        {"^\\d+$", "\xd9\xa1\xd9\xa2", true},         /* Arabic-Indic 1 2 */
+        {"^\\d$", "\xef\xbc\x91", true},              /* fullwidth 1 */
+        {"a\\sb",
+         "a\xc2\xa0"
+         "b",
+         true}, /* no-break space */
         {"^\\W", "\xc3\xa9", false},
         {"^[^\\d]+$", "x\xd9\xa1", false},
         {"^[\\w\\s]+$", "\xc3\xa4 \xc3\xb6", true},
@@ -732,9 +735,12 @@ static void test_differential(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hand_cases),   cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_caps),         cmocka_unit_test(test_sizes),
-        cmocka_unit_test(test_unicode_classes), cmocka_unit_test(test_differential),
+        cmocka_unit_test(test_hand_cases),
+        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_caps),
+        cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_unicode_classes),
+        cmocka_unit_test(test_differential),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -377,18 +377,21 @@ static void test_dtypes_typed(void **state)
     assert_cap(&g.cap, 0, "3|i8|coerce_dtype('int8')|128|'128' is out of range for int8");
     assert_cap(&g.cap, 1, "3|u|coerce_dtype('uint64')|-1|'-1' is out of range for uint64");
     assert_cap(&g.cap, 2, "3|f|coerce_dtype('float32')|1e39|'1e39' is out of range for float32");
-    assert_cap(&g.cap, 3,
-               "3|b|coerce_dtype('bool')|maybe|'maybe' is not a valid bool (expected true/false, t/f, "
-               "yes/no, y/n or 1/0)");
-    assert_cap(&g.cap, 4,
-               "3|d|coerce_dtype('date')|2024-02-29|'2024-02-29' is not a valid date (expected format "
-               "'%d/%m/%Y')");
+    assert_cap(
+        &g.cap, 3,
+        "3|b|coerce_dtype('bool')|maybe|'maybe' is not a valid bool (expected true/false, t/f, "
+        "yes/no, y/n or 1/0)");
+    assert_cap(
+        &g.cap, 4,
+        "3|d|coerce_dtype('date')|2024-02-29|'2024-02-29' is not a valid date (expected format "
+        "'%d/%m/%Y')");
     assert_cap(&g.cap, 5,
                "3|ts|coerce_dtype('datetime64[ns, UTC]')|1970-01-01T00:00:00.0000001|"
                "'1970-01-01T00:00:00.0000001' is more precise than microseconds");
-    assert_cap(&g.cap, 6,
-               "3|dec|coerce_dtype('decimal(5,2)')|1.005|'1.005' has more than 2 digits after the point "
-               "for decimal(5,2)");
+    assert_cap(
+        &g.cap, 6,
+        "3|dec|coerce_dtype('decimal(5,2)')|1.005|'1.005' has more than 2 digits after the point "
+        "for decimal(5,2)");
     assert_counts(g.v, 2, 1, 7);
     trows_free_raw(&t);
     trows_free(&t);
@@ -458,7 +461,8 @@ static void test_header_missing_duplicate_strict(void **state)
     assert_true(validator_header_failed(g.v));
     assert_int_equal(g.cap.n, 4);
     assert_cap(&g.cap, 0,
-               "1|a|dataframe_column_labels_unique|-|column 'a' appears more than once in the header (positions "
+               "1|a|dataframe_column_labels_unique|-|column 'a' appears more than once in the "
+               "header (positions "
                "1 and 3); only the first is used");
     assert_cap(&g.cap, 1, "1|b|column_in_dataframe|-|required column 'b' is not in the file");
     assert_cap(&g.cap, 2,
@@ -553,9 +557,10 @@ static void test_header_regex(void **state)
     struct rig g;
     rig_open(&g, &s, hdr, 5);
     assert_int_equal(g.cap.n, 2);
-    assert_cap(&g.cap, 0,
-               "1|x_.*|no_regex_column_match('x_.*')|-|no column of the file matches the required pattern "
-               "'x_.*'");
+    assert_cap(
+        &g.cap, 0,
+        "1|x_.*|no_regex_column_match('x_.*')|-|no column of the file matches the required pattern "
+        "'x_.*'");
     assert_cap(&g.cap, 1,
                "1|q1x|column_in_schema|-|column 'q1x' is not in the schema (strict: true allows "
                "only declared columns)");
@@ -830,8 +835,10 @@ static void test_check_labels(void **state)
         {DT_STR, "str_matches", "^\\d{3}", "str_matches('^\\d{3}')"},
         {DT_STR, "str_startswith", "a'b", "str_startswith('a'b')"},
         {DT_TIMESTAMP, "greater_than", "2010-01-01", "greater_than(2010-01-01 00:00:00)"},
-        {DT_TIMESTAMP, "less_than", "2010-01-01T10:20:30.5", "less_than(2010-01-01 10:20:30.500000)"},
-        {DT_TIMESTAMP_TZ, "less_than", "2010-01-01T10:00:00Z", "less_than(2010-01-01 10:00:00+00:00)"},
+        {DT_TIMESTAMP, "less_than", "2010-01-01T10:20:30.5",
+         "less_than(2010-01-01 10:20:30.500000)"},
+        {DT_TIMESTAMP_TZ, "less_than", "2010-01-01T10:00:00Z",
+         "less_than(2010-01-01 10:00:00+00:00)"},
         {DT_DATE, "greater_than", "2010-01-01", "greater_than(2010-01-01)"},
         {DT_BOOL, "equal_to", "true", "equal_to(True)"},
         {DT_FLOAT64, "less_than", "1.50", "less_than(1.5)"},
@@ -839,7 +846,8 @@ static void test_check_labels(void **state)
         {DT_FLOAT64, "greater_than", "-0.00001", "greater_than(-1e-05)"},
         {DT_FLOAT64, "greater_than", "0.0001", "greater_than(0.0001)"},
         {DT_FLOAT64, "greater_than", "1e3", "greater_than(1e3)"}, /* PyYAML: a str */
-        {DT_FLOAT64, "greater_than", "123456789012345678.0", "greater_than(1.2345678901234568e+17)"},
+        {DT_FLOAT64, "greater_than", "123456789012345678.0",
+         "greater_than(1.2345678901234568e+17)"},
         {DT_INT64, "greater_than", "+1000", "greater_than(1000)"},
         {DT_INT64, "less_than_or_equal_to", "3.0", "less_than_or_equal_to(3.0)"},
     };
@@ -889,7 +897,9 @@ static void test_check_regex_unicode(void **state)
     assert_string_equal(ok, "1110");
     struct cfg_arg sp = arg(NULL, "a\\sb");
     struct check_spec cs = chk("str_contains", &sp, 1);
-    const char *v3[] = {"xa\xc2\xa0" "b", "a b", "ab"};
+    const char *v3[] = {"xa\xc2\xa0"
+                        "b",
+                        "a b", "ab"};
     run_check(T(DT_STR), &cs, v3, 3, ok, out, sizeof(out));
     assert_string_equal(ok, "110");
     struct cfg_arg b = arg(NULL, "\\bJos");
@@ -1223,7 +1233,8 @@ static void test_unique_modes_lines(void **state)
     (void)state;
     const char *modes[] = {"exclude_first", "all", "exclude_last"};
     const char *want[3][3] = {
-        {"4|id|field_uniqueness|01|'01' was already seen at line 2 (column 'id' is unique; the first "
+        {"4|id|field_uniqueness|01|'01' was already seen at line 2 (column 'id' is unique; the "
+         "first "
          "occurrence is kept)",
          "7|id|field_uniqueness|1|'1' was already seen at line 2 (column 'id' is unique; the first "
          "occurrence is kept)",
@@ -1234,9 +1245,11 @@ static void test_unique_modes_lines(void **state)
          "report_duplicates: all fails every occurrence)",
          "7|id|field_uniqueness|1|'1' was already seen at line 2 (column 'id' is unique; "
          "report_duplicates: all fails every occurrence)"},
-        {"2|id|field_uniqueness|1|'1' appears again, last at line 7 (column 'id' is unique; the last "
+        {"2|id|field_uniqueness|1|'1' appears again, last at line 7 (column 'id' is unique; the "
+         "last "
          "occurrence is kept)",
-         "4|id|field_uniqueness|01|'01' appears again, last at line 7 (column 'id' is unique; the last "
+         "4|id|field_uniqueness|01|'01' appears again, last at line 7 (column 'id' is unique; the "
+         "last "
          "occurrence is kept)",
          NULL},
     };

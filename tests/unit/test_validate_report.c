@@ -63,7 +63,8 @@ static void test_jsonl_exact(void **state)
     assert_int_equal(fs.emit(fs.ctx, &w, NULL), 0);
     char *got = slurp(f);
     const char *want =
-        "{\"file\":\"dir/a\\\"b.csv\",\"line\":12,\"column\":\"n\",\"check\":\"coerce_dtype('int64')\","
+        "{\"file\":\"dir/"
+        "a\\\"b.csv\",\"line\":12,\"column\":\"n\",\"check\":\"coerce_dtype('int64')\","
         "\"value\":\"12x\",\"message\":\"'12x' is not a valid int64\","
         "\"raw\":\"1,12x,\\\"q\\\"\\\"\\\"\",\"level\":\"error\"}\n"
         "{\"file\":\"dir/a\\\"b.csv\",\"line\":1,\"column\":\"b\",\"check\":"
