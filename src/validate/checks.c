@@ -746,6 +746,16 @@ static int py_value(struct buf *b, const struct vp_col *pc, const char *text, bo
     return repr ? py_repr_str(b, text) : buf_puts(b, text);
 }
 
+/* The main argument of check cs (compiled: the check is known), positional or named. */
+static const struct cfg_arg *main_arg(const struct check_spec *cs)
+{
+    size_t t = 0;
+    while (strcmp(check_table[t].name, cs->name) != 0) {
+        t++;
+    }
+    return arg_get(cs, check_table[t].keys[0], true);
+}
+
 /* Pandera's name of check cs (pandera/api/checks.py: the error each built-in check is made with):
  * equal_to(x), greater_than(2010-01-01 00:00:00), in_range(0, 10), isin(['a', 'b']),
  * str_matches('^\d{3}') (the pattern as written), str_length(1, None). email is astro's own. */
@@ -759,14 +769,9 @@ static int pandera_label(struct buf *lb, const struct check_spec *cs, const stru
     case CK_GT:
     case CK_GE:
     case CK_LT:
-    case CK_LE: {
-        size_t t = 0;
-        while (strcmp(check_table[t].name, cs->name) != 0) {
-            t++;
-        }
-        const struct cfg_arg *a = arg_get(cs, check_table[t].keys[0], true);
-        return rc || buf_putc(lb, '(') || py_value(lb, pc, a->value, false) || buf_putc(lb, ')');
-    }
+    case CK_LE:
+        return rc || buf_putc(lb, '(') || py_value(lb, pc, main_arg(cs)->value, false) ||
+               buf_putc(lb, ')');
     case CK_RANGE:
         return rc || buf_putc(lb, '(') ||
                py_value(lb, pc, arg_get(cs, "min_value", false)->value, false) ||
@@ -775,11 +780,7 @@ static int pandera_label(struct buf *lb, const struct check_spec *cs, const stru
     case CK_ISIN:
     case CK_NOTIN:
     case CK_UNIQUE_EQ: {
-        size_t t = 0;
-        while (strcmp(check_table[t].name, cs->name) != 0) {
-            t++;
-        }
-        const struct cfg_arg *a = arg_get(cs, check_table[t].keys[0], true);
+        const struct cfg_arg *a = main_arg(cs);
         rc = rc || buf_puts(lb, "([");
         for (size_t k = 0; k < a->nitems && rc == 0; k++) {
             rc = (k > 0 && buf_puts(lb, ", ")) || py_value(lb, pc, a->items[k], true);
