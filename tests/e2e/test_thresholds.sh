@@ -64,6 +64,13 @@ pass "thresholds on both sides of the boundary"
 # the file passes, unless astro.yaml states a threshold of its own.
 write_config "" "      drop_invalid_rows: true"; run_astro ingest data
 check_pass "drop_invalid_rows: true on the frame"
+assert_contains "$ERR" "(the schema's drop_invalid_rows)" "the console says why rows were left out"
+run_astro validate data/t.csv --format json
+assert_eq "$RC" "0" "validate: drop_invalid_rows passes the file"
+assert_contains "$OUT" '"rows_invalid":2,' "validate: the dropped rows are counted"
+assert_contains "$OUT" '"allowed_bad_rows":null,' "validate: no bad-row limit"
+run_astro validate data/t.csv
+assert_contains "$OUT" "2 invalid row(s) are dropped (the schema's drop_invalid_rows)" "validate text"
 write_config "" "" ", drop_invalid_rows: true"; run_astro ingest data
 check_pass "drop_invalid_rows: true on a column"
 write_config "" "      drop_invalid_rows: false"; run_astro ingest data
