@@ -156,16 +156,21 @@ static int write_json(FILE *out, const struct vopts *vo, const struct ingest_spe
     if (rc == 0) {
         rc = res->ok ? buf_puts(&b, "null") : buf_json_str(&b, res->reason, strlen(res->reason));
     }
+    /* drop_invalid_rows tolerates every invalid row: no number (JSON readers lose 2^64 - 1). */
+    char allowed[24] = "null";
+    if (res->allowed_bad_rows != UINT64_MAX) {
+        snprintf(allowed, sizeof(allowed), "%llu", (unsigned long long)res->allowed_bad_rows);
+    }
     if (rc == 0) {
         rc =
             buf_printf(&b,
                        ",\"rows_read\":%llu,\"rows_valid\":%llu,\"rows_invalid\":%llu,"
-                       "\"failure_cases\":%llu,\"warnings\":%llu,\"allowed_bad_rows\":%llu,"
+                       "\"failure_cases\":%llu,\"warnings\":%llu,\"allowed_bad_rows\":%s,"
                        "\"stopped\":%s,\"capped\":%s,\"max_failure_cases\":",
                        (unsigned long long)res->rows_read, (unsigned long long)res->rows_valid,
                        (unsigned long long)res->rows_invalid, (unsigned long long)res->failures,
-                       (unsigned long long)res->warnings, (unsigned long long)res->allowed_bad_rows,
-                       res->stopped ? "true" : "false", report_capped(rep) ? "true" : "false");
+                       (unsigned long long)res->warnings, allowed, res->stopped ? "true" : "false",
+                       report_capped(rep) ? "true" : "false");
     }
     if (rc == 0) {
         rc = vo->max_cases ? buf_printf(&b, "%llu", (unsigned long long)vo->max_cases)
@@ -244,7 +249,14 @@ static int write_text(FILE *out, const struct vopts *vo, const struct ingest_spe
     if (!res->ok && fprintf(out, "reason: %s\n", res->reason) < 0) {
         return AE_IO;
     }
-    if (res->ok && res->rows_invalid > 0 &&
+    if (res->ok && res->rows_invalid > 0 && res->allowed_bad_rows == UINT64_MAX &&
+        fprintf(out,
+                "%llu invalid row(s) are dropped (the schema's drop_invalid_rows): ingest would "
+                "leave them out\n",
+                (unsigned long long)res->rows_invalid) < 0) {
+        return AE_IO;
+    }
+    if (res->ok && res->rows_invalid > 0 && res->allowed_bad_rows != UINT64_MAX &&
         fprintf(out,
                 "%llu invalid row(s) are within the bad-row threshold (%llu): ingest would "
                 "leave them out\n",

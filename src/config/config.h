@@ -49,6 +49,8 @@ struct check_spec {
     bool ignore_na;     /* default true */
     bool raise_warning; /* default false */
     char *error;        /* custom message or NULL */
+    bool has_n_failure_cases; /* Pandera's n_failure_cases given (not null): report at most */
+    int64_t n_failure_cases;  /* this many cases of the check (its rows still fail) */
     struct cfg_loc loc;
 };
 
@@ -99,6 +101,14 @@ struct schema {
     bool add_missing_columns; /* default false */
     char *title;
     char *description;
+    /* drop_invalid_rows: true (the frame's or any column's): invalid rows are dropped and
+     * reported, and they do not fail the file unless astro.yaml sets a bad-row threshold
+     * (ingest/engine.h). */
+    bool drop_invalid_rows;
+    /* The index block as Pandera writes it (a RangeIndex): astro's index is the 0-based row
+     * position, an int64; its checks run on it. NULL when the schema has none. name may be NULL
+     * (Pandera's unnamed index). */
+    struct column_spec *index;
     char *file; /* owned: the schema_file path as opened (locations borrow it); NULL when inline */
     struct cfg_loc loc;
 };

@@ -96,6 +96,7 @@ static const char *const frame_keys[] = {"columns",
                                          "metadata",
                                          "dataframe_library",
                                          "drop_invalid_rows",
+                                         "api",
                                          NULL};
 
 static const char *const column_keys[] = {"dtype",
@@ -117,7 +118,13 @@ static const char *const column_keys[] = {"dtype",
                                           "path",
                                           "report_duplicates",
                                           "drop_invalid_rows",
+                                          "allow_duplicates",
                                           NULL};
+
+/* Keys of an index block (one entry of `index:`, as Pandera writes it). */
+static const char *const index_keys[] = {
+    "dtype",  "nullable", "checks",      "name", "unique", "allow_duplicates",
+    "coerce", "title",    "description", NULL};
 
 static const char *const report_dup_values[] = {"all", "exclude_first", "exclude_last", NULL};
 
@@ -191,6 +198,10 @@ void schema_release(struct schema *s)
     free(s->name);
     free(s->title);
     free(s->description);
+    if (s->index != NULL) {
+        column_release(s->index);
+        free(s->index);
+    }
     free(s->file);
     cfg_loc_release(&s->loc);
     memset(s, 0, sizeof(*s));
@@ -275,8 +286,16 @@ static int set_option(struct cfg_doc *d, struct check_spec *c, const yaml_node_t
         return 0;
     }
     if (strcmp(key, "n_failure_cases") == 0) {
-        int64_t ignored = 0;
-        return cfg_is_null(v) ? 0 : cfg_int(d, v, p, &ignored);
+        c->has_n_failure_cases = false;
+        if (cfg_is_null(v)) {
+            return 0;
+        }
+        int rc = cfg_int(d, v, p, &c->n_failure_cases);
+        if (rc == 0 && c->n_failure_cases < 0) {
+            rc = cfg_fail(d, v, p, "n_failure_cases must be 0 or more (or null: no cap)");
+        }
+        c->has_n_failure_cases = rc == 0;
+        return rc;
     }
     /* name, title, description: labels Pandera keeps for reports; ours name checks canonically. */
     char *ignored = NULL;
@@ -528,7 +547,7 @@ static int parse_dtype(struct cfg_doc *d, struct column_spec *col, const yaml_no
 }
 
 static int parse_column(struct cfg_doc *d, struct column_spec *col, const yaml_node_t *k,
-                        const yaml_node_t *m, const char *path, bool frame_coerce)
+                        const yaml_node_t *m, const char *path, bool frame_coerce, bool *drop)
 {
     col->required = true;
     col->coerce = frame_coerce;
@@ -630,11 +649,12 @@ static int parse_column(struct cfg_doc *d, struct column_spec *col, const yaml_n
         } else if (strcmp(key, "drop_invalid_rows") == 0) {
             bool b = false;
             rc = cfg_is_null(v) ? 0 : cfg_bool(d, v, p, &b);
-            if (rc == 0 && b) {
-                rc = cfg_fail(d, v, p,
-                              "drop_invalid_rows: true is not supported (use max_bad_rows or "
-                              "max_bad_row_fraction in astro.yaml)");
-            }
+            *drop |= b;
+        } else if (strcmp(key, "allow_duplicates") == 0) {
+            /* Pandera < 0.9: the opposite of unique. */
+            bool allow = true;
+            rc = cfg_is_null(v) ? 0 : cfg_bool(d, v, p, &allow);
+            col->unique = !allow;
         } else if (find_check(key) != NULL) {
             rc = check_from_pair(d, col, &cap, kk, v, path);
         } else {
@@ -648,6 +668,94 @@ static int parse_column(struct cfg_doc *d, struct column_spec *col, const yaml_n
 }
 
 /* ---- frame ---- */
+
+/* The index block: null, an empty list, or a list of one index entry (Pandera writes a RangeIndex
+ * as `index: [{dtype: int64, checks: ..., name: null, ...}]`). astro's index is the 0-based row
+ * position, so the entry must be an integer dtype (or none); a MultiIndex (several entries) is
+ * refused. */
+static int parse_index(struct cfg_doc *d, struct schema *s, const yaml_node_t *v, const char *p)
+{
+    if (cfg_is_null(v)) {
+        return 0;
+    }
+    const yaml_node_t *m = v;
+    char ip[CFG_PATH_MAX];
+    snprintf(ip, sizeof(ip), "%s", p);
+    if (v->type == YAML_SEQUENCE_NODE) {
+        size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+        if (n == 0) {
+            return 0;
+        }
+        if (n > 1) {
+            return cfg_fail(d, v, p,
+                            "a MultiIndex (%zu index entries) is not supported: astro's index "
+                            "is the row position",
+                            n);
+        }
+        m = cfg_node(d, v->data.sequence.items.start[0]);
+        cfg_path_index(ip, sizeof(ip), p, 0);
+    }
+    int rc = cfg_expect_map(d, m, ip, "a mapping of index options");
+    if (rc != 0) {
+        return rc;
+    }
+    struct column_spec *col = calloc(1, sizeof(*col));
+    if (col == NULL) {
+        return nomem(d);
+    }
+    s->index = col;
+    col->type.id = DT_INT64;
+    col->required = true;
+    if ((col->dtype_text = strdup("int64")) == NULL) {
+        return nomem(d);
+    }
+    if (cfg_loc_set(d, &col->loc, m, ip) != 0) {
+        return AE_NOMEM;
+    }
+    size_t cap = 0;
+    for (yaml_node_pair_t *pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++) {
+        yaml_node_t *kk = cfg_node(d, pr->key);
+        yaml_node_t *vv = cfg_node(d, pr->value);
+        const char *key = cfg_text(kk);
+        char kp[CFG_PATH_MAX];
+        cfg_path_key(kp, sizeof(kp), ip, key);
+        if (strcmp(key, "dtype") == 0) {
+            if (!cfg_is_null(vv)) {
+                rc = parse_dtype(d, col, vv, kp);
+                if (rc == 0 && !(col->type.id >= DT_INT8 && col->type.id <= DT_UINT64)) {
+                    rc = cfg_fail(d, vv, kp,
+                                  "an index of dtype %s is not supported: astro's index is the "
+                                  "row position (an integer)",
+                                  col->dtype_text);
+                }
+            }
+        } else if (strcmp(key, "checks") == 0) {
+            rc = parse_checks(d, col, &cap, vv, kp);
+        } else if (strcmp(key, "name") == 0) {
+            rc = cfg_str(d, vv, kp, true, &col->name);
+        } else if (strcmp(key, "nullable") == 0) {
+            rc = cfg_bool(d, vv, kp, &col->nullable);
+        } else if (strcmp(key, "unique") == 0 || strcmp(key, "allow_duplicates") == 0) {
+            bool b = false; /* row positions are unique whatever it says */
+            rc = cfg_is_null(vv) ? 0 : cfg_bool(d, vv, kp, &b);
+        } else if (strcmp(key, "coerce") == 0) {
+            rc = cfg_bool(d, vv, kp, &col->coerce);
+        } else if (strcmp(key, "title") == 0) {
+            rc = cfg_str(d, vv, kp, true, &col->title);
+        } else if (strcmp(key, "description") == 0) {
+            rc = cfg_str(d, vv, kp, true, &col->description);
+        } else {
+            rc = cfg_unknown_key(d, kk, ip, index_keys);
+        }
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    /* The index's dtype types its check arguments: the row position is an int64 whatever the
+     * integer width written. */
+    col->type.id = DT_INT64;
+    return 0;
+}
 
 /* Frame-level unique: one column name or a list of names, one set (Pandera's semantics). */
 static int parse_frame_unique(struct cfg_doc *d, struct schema *s, const yaml_node_t *v,
@@ -717,15 +825,12 @@ static int frame_ignored(struct cfg_doc *d, const char *key, const yaml_node_t *
         return cfg_fail(d, v, p, "dataframe_library '%s' is not supported (expected pandas)",
                         cfg_text(v));
     }
-    if (strcmp(key, "drop_invalid_rows") == 0) {
-        bool b = false;
-        int rc = cfg_bool(d, v, p, &b);
-        if (rc == 0 && b) {
-            rc = cfg_fail(d, v, p,
-                          "drop_invalid_rows: true is not supported (use max_bad_rows or "
-                          "max_bad_row_fraction in astro.yaml)");
+    if (strcmp(key, "api") == 0) {
+        /* The newest Pandera's to_yaml() names the API that wrote the file. */
+        if (strcmp(cfg_text(v), "pandas") == 0) {
+            return 0;
         }
-        return rc;
+        return cfg_fail(d, v, p, "api '%s' is not supported (expected pandas)", cfg_text(v));
     }
     bool empty =
         (v->type == YAML_SEQUENCE_NODE &&
@@ -733,9 +838,6 @@ static int frame_ignored(struct cfg_doc *d, const char *key, const yaml_node_t *
         (v->type == YAML_MAPPING_NODE && v->data.mapping.pairs.top == v->data.mapping.pairs.start);
     if (empty) {
         return 0;
-    }
-    if (strcmp(key, "index") == 0) {
-        return cfg_fail(d, v, p, "an index is not supported (rows read from a file have none)");
     }
     if (strcmp(key, "dtype") == 0) {
         return cfg_fail(d, v, p,
@@ -818,6 +920,12 @@ int cfg_parse_schema(struct cfg_doc *d, const yaml_node_t *n, const char *path, 
             rc = cfg_str(d, v, p, true, &s->title);
         } else if (strcmp(key, "description") == 0) {
             rc = cfg_str(d, v, p, true, &s->description);
+        } else if (strcmp(key, "drop_invalid_rows") == 0) {
+            bool b = false;
+            rc = cfg_is_null(v) ? 0 : cfg_bool(d, v, p, &b);
+            s->drop_invalid_rows |= b;
+        } else if (strcmp(key, "index") == 0) {
+            rc = parse_index(d, s, v, p);
         } else if (cfg_in(key, frame_keys)) {
             rc = frame_ignored(d, key, v, p);
         } else {
@@ -847,7 +955,8 @@ int cfg_parse_schema(struct cfg_doc *d, const yaml_node_t *n, const char *path, 
         char p[CFG_PATH_MAX];
         cfg_path_key(p, sizeof(p), cp, cfg_text(k));
         s->ncols = i + 1;
-        rc = parse_column(d, &s->cols[i], k, cfg_node(d, pr->value), p, s->coerce);
+        rc = parse_column(d, &s->cols[i], k, cfg_node(d, pr->value), p, s->coerce,
+                          &s->drop_invalid_rows);
         if (rc != 0) {
             return rc;
         }

@@ -345,7 +345,12 @@ static int ingest_file(struct delivery *in, const struct source_file *sf, struct
         }
         log_msg(in->log, LOG_INFO, name, "%llu rows valid, written to %s (%llu bytes)",
                 (unsigned long long)res->rows_valid, out_path, (unsigned long long)res->out_bytes);
-        if (res->rows_invalid > 0) {
+        if (res->rows_invalid > 0 && fc.allowed_bad_rows == UINT64_MAX) {
+            log_msg(in->log, LOG_WARN, name,
+                    "%llu invalid row(s) left out of the output (the schema's "
+                    "drop_invalid_rows); every case is in %s",
+                    (unsigned long long)res->rows_invalid, err_path);
+        } else if (res->rows_invalid > 0) {
             log_msg(in->log, LOG_WARN, name,
                     "%llu invalid row(s) left out of the output (threshold: %llu); every case "
                     "is in %s",

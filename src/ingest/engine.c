@@ -375,6 +375,11 @@ static uint64_t allowed_bad_rows(const struct ingest_spec *spec, uint64_t rows_r
         allowed = f < allowed ? f : allowed;
         set = true;
     }
+    /* drop_invalid_rows: true in the schema drops the invalid rows (reported) and passes the
+     * file, as Pandera does, unless astro.yaml states a threshold of its own. */
+    if (!set && spec->schema.drop_invalid_rows) {
+        return UINT64_MAX;
+    }
     return set ? allowed : 0;
 }
 
@@ -714,7 +719,9 @@ static int stream(struct ingest_file *f, struct sink *s, struct ingest_file_resu
     pool.s = ingest_file_can_pass(f) ? s : NULL;
     pool.res = res;
     /* A tolerance of 0 (the default) lets the first failure decide the file (see fc_commit). */
-    pool.tolerant = spec->max_bad_rows > 0 || spec->max_bad_row_fraction > 0;
+    pool.tolerant = spec->max_bad_rows > 0 || spec->max_bad_row_fraction > 0 ||
+                    (spec->schema.drop_invalid_rows && spec->max_bad_rows < 0 &&
+                     spec->max_bad_row_fraction < 0);
     pool.block_rows = fc_block_rows(&f->rows, f->ncols);
     pool.nblocks = nthreads > 1 ? 2 * nthreads + 2 : 1;
     /* The first block was read before the others were sized: its batch must hold it too. */

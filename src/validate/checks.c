@@ -262,7 +262,8 @@ static bool vck_eval_bool(struct vcheck *ck, const struct vp_col *pc, const unio
 
 int vck_eval(struct vcheck *ck, const struct vp_col *pc, const union vp_val *v, uint64_t line)
 {
-    if ((ck->kind == CK_MATCHES || ck->kind == CK_CONTAINS) && ck->rx == NULL) {
+    if ((ck->kind == CK_MATCHES || ck->kind == CK_CONTAINS) &&
+        (ck->rx == NULL || (rx_ascii_only(ck->rx) && !rx_ascii(v->s.p, v->s.n)))) {
         /* Values were checked to be UTF-8 already, hence PCRE2_NO_UTF_CHECK. A limit hit is no
          * answer at all: counting it as "no match" gave a verdict astro does not know. */
         int rc = pcre2_match(ck->re, (PCRE2_SPTR)v->s.p, v->s.n, 0, PCRE2_NO_UTF_CHECK, ck->md,
@@ -383,6 +384,29 @@ static int show_scalar(struct buf *b, const struct vp_col *pc, const char *text)
     return buf_putc(b, '\'');
 }
 
+/* For an integer column, the length of the integer part of p when p is an integral float written
+ * as Pandera's infer_schema writes bounds ("1.0", "-3.00"): digits, a point, zeros only. 0 when
+ * p is anything else (a non-integral bound on an integer column stays an error). */
+static size_t integral_float_len(const struct vp_col *pc, const char *p, size_t n)
+{
+    if (!(pc->type.id >= DT_INT8 && pc->type.id <= DT_UINT64)) {
+        return 0;
+    }
+    size_t i = (n > 0 && (p[0] == '+' || p[0] == '-')) ? 1 : 0;
+    size_t d0 = i;
+    while (i < n && p[i] >= '0' && p[i] <= '9') {
+        i++;
+    }
+    if (i == d0 || i >= n || p[i] != '.') {
+        return 0;
+    }
+    size_t whole = i++;
+    while (i < n && p[i] == '0') {
+        i++;
+    }
+    return i == n ? whole : 0;
+}
+
 /* Types text against the column: trims for non-str dtypes, then the dtype parser. */
 static int type_scalar(const struct vp_col *pc, const struct cfg_loc *loc, const char *what,
                        const char *text, union vp_val *out, struct err *e)
@@ -403,6 +427,11 @@ static int type_scalar(const struct vp_col *pc, const struct cfg_loc *loc, const
     iso.fmt = NULL;
     iso.fmt_text = NULL;
     int st = vp_parse(&iso, p, n, out);
+    size_t whole = integral_float_len(pc, p, n);
+    if (st != VP_OK && whole > 0) {
+        /* An integral float bound on an integer column, as infer_schema writes them (1.0). */
+        st = vp_parse(&iso, p, whole, out);
+    }
     if (st != VP_OK) {
         char m[600];
         union vp_val v;
@@ -458,8 +487,9 @@ static int compile_regex(struct vcheck *ck, const struct cfg_arg *a, uint32_t ex
 {
     int ec = 0;
     PCRE2_SIZE off = 0;
-    ck->re = pcre2_compile((PCRE2_SPTR)a->value, PCRE2_ZERO_TERMINATED, PCRE2_UTF | extra, &ec,
-                           &off, NULL);
+    /* PCRE2_UCP: \d \w \s and \b are Unicode-aware, as in Python's re. */
+    ck->re = pcre2_compile((PCRE2_SPTR)a->value, PCRE2_ZERO_TERMINATED,
+                           PCRE2_UTF | PCRE2_UCP | extra, &ec, &off, NULL);
     if (ck->re == NULL) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(ec, msg, sizeof(msg));
@@ -494,6 +524,287 @@ static void vck_release(struct vcheck *ck)
     pcre2_code_free(ck->re);
     rx_free(ck->rx);
     memset(ck, 0, sizeof(*ck));
+}
+
+/* ---- Pandera's check names ---- */
+
+/* True when text is one of YAML 1.1's spellings of a boolean (what PyYAML resolves, hence
+ * Pandera's value); *b is its value. */
+static bool yaml_bool(const char *t, bool *b)
+{
+    static const char *const yes[] = {"yes",  "Yes", "YES", "true", "True",
+                                      "TRUE", "on",  "On",  "ON",   NULL};
+    static const char *const no[] = {"no",    "No",  "NO",  "false", "False",
+                                     "FALSE", "off", "Off", "OFF",   NULL};
+    for (size_t k = 0; yes[k] != NULL; k++) {
+        if (strcmp(t, yes[k]) == 0) {
+            *b = true;
+            return true;
+        }
+    }
+    for (size_t k = 0; no[k] != NULL; k++) {
+        if (strcmp(t, no[k]) == 0) {
+            *b = false;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* True when text is a YAML 1.1 decimal int ([-+]?(0|[1-9][0-9_]*)). */
+static bool yaml_int(const char *t)
+{
+    const char *p = t + (*t == '-' || *t == '+');
+    if (*p == '0') {
+        return p[1] == '\0';
+    }
+    if (*p < '1' || *p > '9') {
+        return false;
+    }
+    for (; *p != '\0'; p++) {
+        if (!((*p >= '0' && *p <= '9') || *p == '_')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* True when text is a YAML 1.1 float as PyYAML resolves it: [-+]?([0-9][0-9_]*)?\.[0-9_]*
+ * ([eE][-+][0-9]+)?, or [-+]?.inf, .nan (in their three spellings). */
+static bool yaml_float(const char *t)
+{
+    const char *p = t + (*t == '-' || *t == '+');
+    if (strcmp(p, ".inf") == 0 || strcmp(p, ".Inf") == 0 || strcmp(p, ".INF") == 0) {
+        return true;
+    }
+    if (p == t && (strcmp(p, ".nan") == 0 || strcmp(p, ".NaN") == 0 || strcmp(p, ".NAN") == 0)) {
+        return true;
+    }
+    while ((*p >= '0' && *p <= '9') || *p == '_') {
+        p++;
+    }
+    if (*p != '.') {
+        return false;
+    }
+    p++;
+    while ((*p >= '0' && *p <= '9') || *p == '_') {
+        p++;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p != '-' && *p != '+') {
+            return false;
+        }
+        p++;
+        if (*p < '0' || *p > '9') {
+            return false;
+        }
+        while (*p >= '0' && *p <= '9') {
+            p++;
+        }
+    }
+    return *p == '\0';
+}
+
+/* Python's repr of a float (the shortest text that reads back as x). */
+static int py_float(struct buf *b, double x)
+{
+    if (isnan(x)) {
+        return buf_puts(b, "nan");
+    }
+    if (isinf(x)) {
+        return buf_puts(b, x < 0 ? "-inf" : "inf");
+    }
+    char e[40];
+    int p = 1;
+    for (; p <= 17; p++) {
+        snprintf(e, sizeof(e), "%.*e", p - 1, x);
+        if (strtod(e, NULL) == x) {
+            break;
+        }
+    }
+    /* e is "[-]D[.DDD]e[+-]XX": digits and exponent */
+    char digits[24];
+    size_t nd = 0;
+    const char *q = e;
+    bool neg = *q == '-';
+    q += neg;
+    for (; *q != 'e'; q++) {
+        if (*q != '.') {
+            digits[nd++] = *q;
+        }
+    }
+    digits[nd] = '\0';
+    int ex = atoi(q + 1);
+    int rc = neg ? buf_putc(b, '-') : 0;
+    if (ex >= 16 || ex < -4) {
+        rc = rc || buf_putc(b, digits[0]);
+        if (nd > 1) {
+            rc = rc || buf_printf(b, ".%s", digits + 1);
+        }
+        return rc || buf_printf(b, "e%c%02d", ex < 0 ? '-' : '+', ex < 0 ? -ex : ex);
+    }
+    if (ex < 0) {
+        rc = rc || buf_puts(b, "0.");
+        for (int k = 0; k < -ex - 1; k++) {
+            rc = rc || buf_putc(b, '0');
+        }
+        return rc || buf_puts(b, digits);
+    }
+    for (int k = 0; k <= ex; k++) {
+        rc = rc || buf_putc(b, (size_t)k < nd ? digits[k] : '0');
+    }
+    rc = rc || buf_putc(b, '.');
+    return rc || ((size_t)ex + 1 < nd ? buf_puts(b, digits + ex + 1) : buf_putc(b, '0'));
+}
+
+/* Python's repr of a str: single quotes unless the text holds one and no double quote. */
+static int py_repr_str(struct buf *b, const char *t)
+{
+    char qc = strchr(t, '\'') != NULL && strchr(t, '"') == NULL ? '"' : '\'';
+    int rc = buf_putc(b, qc);
+    for (const unsigned char *p = (const unsigned char *)t; *p != '\0' && rc == 0; p++) {
+        if (*p == '\\' || *p == (unsigned char)qc) {
+            rc = buf_putc(b, '\\') || buf_putc(b, (char)*p);
+        } else if (*p == '\n') {
+            rc = buf_puts(b, "\\n");
+        } else if (*p == '\t') {
+            rc = buf_puts(b, "\\t");
+        } else if (*p == '\r') {
+            rc = buf_puts(b, "\\r");
+        } else if (*p < 0x20 || *p == 0x7f) {
+            rc = buf_printf(b, "\\x%02x", *p);
+        } else {
+            rc = buf_putc(b, (char)*p);
+        }
+    }
+    return rc || buf_putc(b, qc);
+}
+
+/* One argument as Pandera shows it: the Python value PyYAML reads from the text, through str()
+ * (repr false) or repr() (inside a list); a datetime column's bound is a pandas Timestamp. */
+static int py_value(struct buf *b, const struct vp_col *pc, const char *text, bool repr)
+{
+    if (text == NULL) {
+        return buf_puts(b, "None");
+    }
+    bool bv = false;
+    if ((pc->type.id == DT_TIMESTAMP || pc->type.id == DT_TIMESTAMP_TZ) && !repr) {
+        struct vp_col iso = *pc;
+        iso.fmt = NULL;
+        iso.fmt_text = NULL;
+        const char *p = text;
+        size_t n = strlen(text);
+        vp_trim(&p, &n);
+        union vp_val v;
+        if (vp_parse(&iso, p, n, &v) == VP_OK) {
+            char t[48];
+            dtype_format_time(t, sizeof(t), DT_TIMESTAMP, v.i);
+            t[10] = ' ';
+            /* "YYYY-MM-DD HH:MM:SS.ffffff": the fraction only when not zero, as pandas shows */
+            bool frac = strcmp(t + 19, ".000000") != 0;
+            bool offset = n > 10 && (memchr(p + 10, 'Z', n - 10) != NULL ||
+                                     memchr(p + 10, '+', n - 10) != NULL ||
+                                     memchr(p + 10, '-', n - 10) != NULL);
+            return buf_printf(b, "%.*s%s", frac ? 26 : 19, t, offset ? "+00:00" : "");
+        }
+    }
+    if (yaml_bool(text, &bv)) {
+        return buf_puts(b, bv ? "True" : "False");
+    }
+    if (strcmp(text, "~") == 0 || strcmp(text, "null") == 0 || strcmp(text, "Null") == 0 ||
+        strcmp(text, "NULL") == 0) {
+        return buf_puts(b, "None");
+    }
+    if (yaml_int(text)) {
+        int rc = 0;
+        for (const char *p = text + (*text == '+'); *p != '\0' && rc == 0; p++) {
+            rc = *p == '_' ? 0 : buf_putc(b, *p);
+        }
+        return rc;
+    }
+    if (yaml_float(text)) {
+        char clean[128];
+        size_t k = 0;
+        for (const char *p = text; *p != '\0' && k + 1 < sizeof(clean); p++) {
+            if (*p != '_') {
+                clean[k++] = *p;
+            }
+        }
+        clean[k] = '\0';
+        char *dot = strchr(clean, '.');
+        double x = 0;
+        if (dot != NULL && (dot[1] == 'i' || dot[1] == 'I')) {
+            x = clean[0] == '-' ? -INFINITY : INFINITY;
+        } else if (dot != NULL && (dot[1] == 'n' || dot[1] == 'N')) {
+            x = NAN;
+        } else {
+            x = strtod(clean, NULL);
+        }
+        return py_float(b, x);
+    }
+    return repr ? py_repr_str(b, text) : buf_puts(b, text);
+}
+
+/* The main argument of check cs (compiled: the check is known), positional or named. */
+static const struct cfg_arg *main_arg(const struct check_spec *cs)
+{
+    size_t t = 0;
+    while (strcmp(check_table[t].name, cs->name) != 0) {
+        t++;
+    }
+    return arg_get(cs, check_table[t].keys[0], true);
+}
+
+/* Pandera's name of check cs (pandera/api/checks.py: the error each built-in check is made with):
+ * equal_to(x), greater_than(2010-01-01 00:00:00), in_range(0, 10), isin(['a', 'b']),
+ * str_matches('^\d{3}') (the pattern as written), str_length(1, None). email is astro's own. */
+static int pandera_label(struct buf *lb, const struct check_spec *cs, const struct vp_col *pc,
+                         const struct vcheck *ck)
+{
+    int rc = buf_puts(lb, cs->name);
+    switch (ck->kind) {
+    case CK_EQ:
+    case CK_NE:
+    case CK_GT:
+    case CK_GE:
+    case CK_LT:
+    case CK_LE:
+        return rc || buf_putc(lb, '(') || py_value(lb, pc, main_arg(cs)->value, false) ||
+               buf_putc(lb, ')');
+    case CK_RANGE:
+        return rc || buf_putc(lb, '(') ||
+               py_value(lb, pc, arg_get(cs, "min_value", false)->value, false) ||
+               buf_puts(lb, ", ") ||
+               py_value(lb, pc, arg_get(cs, "max_value", false)->value, false) || buf_putc(lb, ')');
+    case CK_ISIN:
+    case CK_NOTIN:
+    case CK_UNIQUE_EQ: {
+        const struct cfg_arg *a = main_arg(cs);
+        rc = rc || buf_puts(lb, "([");
+        for (size_t k = 0; k < a->nitems && rc == 0; k++) {
+            rc = (k > 0 && buf_puts(lb, ", ")) || py_value(lb, pc, a->items[k], true);
+        }
+        return rc || buf_puts(lb, "])");
+    }
+    case CK_MATCHES:
+    case CK_CONTAINS:
+    case CK_STARTS:
+    case CK_ENDS: {
+        const struct cfg_arg *a = arg_get(cs, ck->kind <= CK_CONTAINS ? "pattern" : "string", true);
+        return rc || buf_printf(lb, "('%s')", a->value);
+    }
+    case CK_LENGTH: {
+        char tmp[32];
+        char t2[32];
+        snprintf(tmp, sizeof(tmp), "%lld", (long long)ck->len_min);
+        snprintf(t2, sizeof(t2), "%lld", (long long)ck->len_max);
+        return rc || buf_printf(lb, "(%s, %s)", ck->len_min >= 0 ? tmp : "None",
+                                ck->len_max >= 0 ? t2 : "None");
+    }
+    case CK_EMAIL: break;
+    }
+    return rc;
 }
 
 static int vck_compile(struct vcheck *ck, const struct check_spec *cs, const struct vp_col *pc,
@@ -696,24 +1007,10 @@ static int vck_compile(struct vcheck *ck, const struct check_spec *cs, const str
     if (rc != 0) {
         goto out;
     }
-    /* The label: Pandera's name(arguments). */
+    /* The label: Pandera's name for the check, exactly (tools reading Pandera's failure_cases
+     * frame read astro's unchanged): its error when it has one. */
     struct buf lb = BUF_INIT;
-    int lrc = buf_puts(&lb, cs->name);
-    if (ck->kind == CK_RANGE) {
-        /* Pandera shows in_range(min, max) whatever the inclusivity. */
-        lrc = lrc || buf_putc(&lb, '(') ||
-              show_scalar(&lb, pc, arg_get(cs, "min_value", false)->value) || buf_puts(&lb, ", ") ||
-              show_scalar(&lb, pc, arg_get(cs, "max_value", false)->value) || buf_putc(&lb, ')');
-    } else if (ck->kind == CK_LENGTH) {
-        char tmp[64];
-        char t2[64];
-        snprintf(tmp, sizeof(tmp), "%lld", (long long)ck->len_min);
-        snprintf(t2, sizeof(t2), "%lld", (long long)ck->len_max);
-        lrc = lrc || buf_printf(&lb, "(%s, %s)", ck->len_min >= 0 ? tmp : "None",
-                                ck->len_max >= 0 ? t2 : "None");
-    } else if (ck->kind != CK_EMAIL) {
-        lrc = lrc || buf_printf(&lb, "(%s)", shown.data ? shown.data : "");
-    }
+    int lrc = cs->error != NULL ? buf_puts(&lb, cs->error) : pandera_label(&lb, cs, pc, ck);
     if (lrc != 0) {
         buf_release(&lb);
         rc = err_set(e, AE_NOMEM, "out of memory compiling check %s", cs->name);
@@ -803,9 +1100,10 @@ int vcol_compile(struct vcolumn *vc, const struct column_spec *cs, locale_t loc,
     if (cs->regex) {
         int ec = 0;
         PCRE2_SIZE off = 0;
-        vc->name_re =
-            pcre2_compile((PCRE2_SPTR)cs->name, PCRE2_ZERO_TERMINATED,
-                          PCRE2_UTF | PCRE2_ANCHORED | PCRE2_ENDANCHORED, &ec, &off, NULL);
+        /* Pandera matches column names with re.match: anchored at the start only, so foo_* also
+         * claims foo_0 (write foo_\d+$ for a full match). */
+        vc->name_re = pcre2_compile((PCRE2_SPTR)cs->name, PCRE2_ZERO_TERMINATED,
+                                    PCRE2_UTF | PCRE2_UCP | PCRE2_ANCHORED, &ec, &off, NULL);
         if (vc->name_re == NULL) {
             PCRE2_UCHAR msg[256];
             pcre2_get_error_message(ec, msg, sizeof(msg));

@@ -2,10 +2,11 @@
  * header.c - matching a file's header against the schema's columns.
  *
  * Names match exactly (case-sensitive). Exact schema names are matched first; `regex: true`
- * columns then claim the remaining names their pattern matches in full, in file order. A name
- * that appears twice is a "duplicate_column" failure and only its first occurrence is used.
- * Names left over are "column_in_schema" failures under strict: true, kept as nullable str columns
- * under strict: false, dropped under strict: filter (Pandera's DataFrameSchema(strict=...)).
+ * columns then claim the remaining names their pattern matches from the start (re.match), in
+ * file order. A name that appears twice is a "dataframe_column_labels_unique" failure and only
+ * its first occurrence is used. Names left over are "column_in_schema" failures under strict:
+ * true, kept as nullable str columns under strict: false, dropped under strict: filter (Pandera's
+ * DataFrameSchema(strict=...)).
  * With ordered: true, a declared column found before a column the schema declares ahead of it is
  * a "column_ordered" failure. Output order: schema order (a regex column expands to its matches in
  * file order), then kept undeclared columns in file order.
@@ -27,9 +28,10 @@ static int header_fail(struct validator *v, const char *column, const char *chec
     return vemit(v, &f, e);
 }
 
-/* VCK_PASS when the pattern of regex column vc matches name in full, VCK_FAIL when it does not
- * (a name that is not UTF-8 included: check_name reports it), VCK_LIMIT when PCRE2 gave up. */
-static int regex_full_match(struct vcolumn *vc, const char *name)
+/* VCK_PASS when the pattern of regex column vc matches name from its start (re.match), VCK_FAIL
+ * when it does not (a name that is not UTF-8 included: check_name reports it), VCK_LIMIT when PCRE2
+ * gave up. */
+static int regex_name_match(struct vcolumn *vc, const char *name)
 {
     int rc =
         pcre2_match(vc->name_re, (PCRE2_SPTR)name, strlen(name), 0, 0, vc->name_md, vc->name_mctx);
@@ -65,7 +67,7 @@ static bool declared(struct validator *v, const char *name)
 {
     for (size_t k = 0; k < v->nvcols; k++) {
         struct vcolumn *vc = &v->vcols[k];
-        if (vc->spec->regex ? regex_full_match(vc, name) == VCK_PASS
+        if (vc->spec->regex ? regex_name_match(vc, name) == VCK_PASS
                             : strcmp(vc->spec->name, name) == 0) {
             return true;
         }
@@ -225,7 +227,7 @@ int vheader_map(struct validator *v, const char *const *header, size_t nheader, 
                  "column '%s' appears more than once in the header (positions %zu and %zu); "
                  "only the first is used",
                  header[i], j + 1, i + 1);
-        rc = header_fail(v, header[i], "duplicate_column", msg, e);
+        rc = header_fail(v, header[i], "dataframe_column_labels_unique", msg, e);
         if (rc != 0) {
             goto out;
         }
@@ -250,7 +252,7 @@ int vheader_map(struct validator *v, const char *const *header, size_t nheader, 
         size_t first = SIZE_MAX;
         if (vc->spec->regex) {
             for (size_t i = 0; i < nheader; i++) {
-                int m = dup[i] || claimed[i] ? VCK_FAIL : regex_full_match(vc, header[i]);
+                int m = dup[i] || claimed[i] ? VCK_FAIL : regex_name_match(vc, header[i]);
                 if (m == VCK_LIMIT) {
                     /* No answer is not "no match": the header fails, naming the pattern. */
                     snprintf(msg, sizeof(msg),
@@ -302,15 +304,20 @@ int vheader_map(struct validator *v, const char *const *header, size_t nheader, 
                     goto out;
                 }
             } else if (vc->spec->required) {
+                /* Pandera's names: no_regex_column_match('<pattern>') or column_in_dataframe. */
+                char check[320];
+                snprintf(check, sizeof(check), "column_in_dataframe");
                 if (vc->spec->regex) {
                     snprintf(msg, sizeof(msg),
                              "no column of the file matches the required pattern '%s'",
+                             vc->spec->name);
+                    snprintf(check, sizeof(check), "no_regex_column_match('%.280s')",
                              vc->spec->name);
                 } else {
                     snprintf(msg, sizeof(msg), "required column '%s' is not in the file",
                              vc->spec->name);
                 }
-                rc = header_fail(v, vc->spec->name, "column_in_dataframe", msg, e);
+                rc = header_fail(v, vc->spec->name, check, msg, e);
                 if (rc != 0) {
                     goto out;
                 }

@@ -4,7 +4,7 @@
  *
  * JSONL line format (keys in this order; strings escaped by buf_json_str, so the line is valid
  * JSON whatever bytes the value holds; line 0, and a NULL column/value/raw, are written as null):
- *   {"file":"a.csv","line":12,"column":"n","check":"dtype('int64')","value":"12x",
+ *   {"file":"a.csv","line":12,"column":"n","check":"coerce_dtype('int64')","value":"12x",
  *    "message":"'12x' is not a valid int64","raw":"1,12x","level":"error"}
  * With max_failure_cases (report_set_max_cases) only the first N cases are stored (files,
  * examples); counts stay exact. Memory: one entry per distinct (column, check, level), each with at
@@ -227,12 +227,18 @@ static int record_field(struct buf *b, const char *s, size_t n)
  * DataFrameSchema as context). */
 static bool frame_context(const struct failure *f)
 {
-    static const char *const frame_checks[] = {"frame_unique",       "column_in_dataframe",
-                                               "column_in_schema",   "duplicate_column",
-                                               "column_ordered",     "field_count",
-                                               "unterminated_quote", "header",
-                                               "file_unchanged",     NULL};
-    if (f->column == NULL) {
+    static const char *const frame_checks[] = {"multiple_fields_uniqueness",
+                                               "column_in_dataframe",
+                                               "column_in_schema",
+                                               "dataframe_column_labels_unique",
+                                               "column_ordered",
+                                               "field_count",
+                                               "unterminated_quote",
+                                               "header",
+                                               "file_unchanged",
+                                               NULL};
+    if (f->column == NULL ||
+        (f->check != NULL && strncmp(f->check, "no_regex_column_match(", 22) == 0)) {
         return true;
     }
     for (size_t k = 0; frame_checks[k] != NULL; k++) {

@@ -50,6 +50,7 @@ struct rx {
     uint16_t *trans2;   /* owned: nstates * nclass^2 targets after two bytes, pre-multiplied by
                            nclass^2 (below RX_MAX_PAIRS: 16 bits); NULL when above */
     uint8_t *acc_end;   /* owned: per state, 1 = accepts when the subject ends here */
+    bool ascii_only;    /* the pattern uses \d \w \s or a negation: exact for ASCII subjects */
 };
 
 /* ---- syntax tree ---------------------------------------------------------------------------- */
@@ -79,6 +80,7 @@ struct parser {
     int depth;
     bool bad; /* unsupported or invalid: rx_compile returns NULL */
     int why;  /* RX_TOO_BIG when bad because of a cap */
+    bool ascii_only; /* a class escape was used (its ASCII meaning; see rx_ascii_only) */
 };
 
 static void cs_add(struct cset *s, unsigned c)
@@ -199,6 +201,7 @@ static enum esc parse_escape(struct parser *ps, bool in_class, unsigned *ch, str
         return ESC_CHAR;
     }
     if (class_escape(c, set)) {
+        ps->ascii_only = true; /* PCRE2_UCP gives non-ASCII code points other answers */
         return ESC_SET;
     }
     switch (c) {
@@ -1168,6 +1171,7 @@ struct rx *rx_compile_why(const char *pattern, unsigned flags, int *why)
     }
     rx->nclass = b.nclass;
     rx->nstates = b.nstates;
+    rx->ascii_only = ps.ascii_only;
     rx->start = s0;
     memcpy(rx->cls, b.cls, sizeof(rx->cls));
     for (int x = 0; x < 256; x++) {
@@ -1218,6 +1222,30 @@ out:
         *why = reason;
     }
     return rx;
+}
+
+bool rx_ascii_only(const struct rx *rx)
+{
+    return rx->ascii_only;
+}
+
+bool rx_ascii(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (w & 0x8080808080808080ull) {
+            return false;
+        }
+    }
+    for (; i < n; i++) {
+        if (p[i] & 0x80) {
+            return false;
+        }
+    }
+    return true;
 }
 
 bool rx_match(const struct rx *rx, const char *s, size_t n)

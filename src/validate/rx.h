@@ -6,9 +6,11 @@
  * runs in about 1 ns per byte. rx_compile() accepts a subset of PCRE2's syntax and refuses
  * (returns NULL) everything else, so the caller keeps PCRE2 for those patterns.
  *
- * Contract: for every subject that is valid UTF-8, rx_match() returns what
+ * Contract: for every subject that is valid UTF-8 (only ASCII subjects when rx_ascii_only(rx)),
+ * rx_match() returns what
  *   pcre2_match(code, s, n, 0, PCRE2_NO_UTF_CHECK, md, NULL) >= 0
- * returns when code = pcre2_compile(pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF | anchored, ...),
+ * returns when code = pcre2_compile(pattern, PCRE2_ZERO_TERMINATED,
+ *                                   PCRE2_UTF | PCRE2_UCP | anchored, ...),
  * anchored being PCRE2_ANCHORED for RX_ANCHORED and 0 otherwise, with PCRE2's default newline
  * (LF; rx_compile refuses every pattern when the library was built with another one). The one
  * difference: where PCRE2 gives up on its backtracking match limit and reports an error, rx
@@ -16,9 +18,12 @@
  *
  * Supported subset: literals (ASCII, and UTF-8 code points outside classes), escaped ASCII
  * punctuation, \t \n \r \f \e \a \xhh (hh < 0x80); `.` (any code point but \n); classes [...]
- * and [^...] with ASCII members, ranges and \d \w \s \D \W \S (ASCII meanings: no PCRE2_UCP);
- * \d \w \s \D \W \S outside classes; groups (...) and (?:...); alternation, empty branches
- * included; the quantifiers * + ? {m} {m,} {m,n} (m, n <= 1000) and their lazy forms (lazy and
+ * and [^...] with ASCII members, ranges and \d \w \s \D \W \S; \d \w \s \D \W \S outside
+ * classes. Those six are Unicode-aware in PCRE2_UCP (and in Python's re: \w matches 山田, \d ١٢,
+ * \s a no-break space); the DFA knows their ASCII members only, so a pattern using one is
+ * rx_ascii_only: its answers hold for ASCII subjects, and the caller asks PCRE2 for the others;
+ * groups (...) and (?:...); alternation, empty branches included; the quantifiers * + ? {m} {m,}
+ * {m,n} (m, n <= 1000) and their lazy forms (lazy and
  * greedy give the same yes/no answer); the assertions ^ and \A (start of subject), $ and \Z (end
  * of subject or before a final \n) and \z (end of subject), wherever they stand.
  * Refused: backreferences, lookaround, \b \B \G \K \R \X \p \P \h \v \N \Q \c \o \x{..},
@@ -68,6 +73,13 @@ enum {
 
 /* rx_compile, and *why (when why is not NULL) says why it returned NULL, or RX_OK. */
 struct rx *rx_compile_why(const char *pattern, unsigned flags, int *why);
+
+/* True when rx's answers hold for ASCII subjects only (the pattern uses \d \w \s \D \W \S):
+ * for a subject holding a byte >= 0x80 the caller must ask PCRE2. */
+bool rx_ascii_only(const struct rx *rx);
+
+/* True when s[0..n) holds no byte >= 0x80. */
+bool rx_ascii(const char *s, size_t n);
 
 /* Frees rx; rx_free(NULL) is a no-op. */
 void rx_free(struct rx *rx);

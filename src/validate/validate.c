@@ -86,6 +86,16 @@ int validate_schema_check(const struct schema *s, struct err *e)
         }
         vcol_release(&vc);
     }
+    if (s->index != NULL) {
+        struct column_spec is = *s->index;
+        is.name = is.name != NULL ? is.name : (char *)"index";
+        struct vcolumn vc;
+        int rc = vcol_compile(&vc, &is, (locale_t)0, e);
+        if (rc != 0) {
+            return rc;
+        }
+        vcol_release(&vc);
+    }
     return check_unique_sets(s, e);
 }
 
@@ -215,6 +225,15 @@ static int vnew(struct validator **out, const struct ingest_spec *spec, const ch
         }
         v->nvcols++;
     }
+    if (s->index != NULL) {
+        v->ispec = *s->index;
+        v->ispec.name = v->ispec.name != NULL ? v->ispec.name : (char *)"index";
+        rc = vcol_compile(&v->ivc, &v->ispec, v->c_locale, e);
+        if (rc != 0) {
+            goto fail;
+        }
+        v->has_index = true;
+    }
     rc = vheader_map(v, header, nheader, e);
     if (rc != 0) {
         goto fail;
@@ -284,6 +303,9 @@ void validator_free(struct validator *v)
         vcol_release(&v->vcols[k]);
     }
     free(v->vcols);
+    if (v->has_index) {
+        vcol_release(&v->ivc);
+    }
     if (v->outs != NULL) {
         for (size_t c = 0; c < v->nout; c++) {
             free(v->outs[c].name);
@@ -736,23 +758,24 @@ static void column_keys(const struct validator *v, size_t c, size_t n, const str
     }
 }
 
-/* keys[r] = the key of frame-level set us in row base + r (none when a member is null). */
+/* keys[r] = the key of frame-level set us in row base + r (none for a row whose values were not
+ * checked). A null member is part of the key, equal to every other null, as pandas'
+ * duplicated() counts it (Pandera's DataFrameSchema(unique=...)): each member is tagged null or
+ * value. */
 static int set_keys(struct validator *v, const struct vuset *us, size_t n, const struct batch *out,
                     size_t base, struct vkey *keys)
 {
     for (size_t r = 0; r < n; r++) {
         size_t row = base + r;
         keys[r].ok = 0;
-        bool any_null = v->skip[r];
-        for (size_t k = 0; k < us->ncols && !any_null; k++) {
-            any_null = !out->cols[us->cols[k]].valid[row];
-        }
-        if (any_null) {
+        if (v->skip[r]) {
             continue;
         }
         buf_reset(&v->scratch);
         for (size_t k = 0; k < us->ncols; k++) {
-            if (key_bytes(&v->scratch, out, us->cols[k], row) != 0) {
+            bool valid = out->cols[us->cols[k]].valid[row];
+            if (buf_putc(&v->scratch, valid ? 1 : 0) != 0 ||
+                (valid && key_bytes(&v->scratch, out, us->cols[k], row) != 0)) {
                 return AE_NOMEM;
             }
         }
@@ -931,6 +954,22 @@ static void read_as(char *msg, size_t n, const struct vp_col *pc, const char *ra
     }
 }
 
+/* True when ck already reported its n_failure_cases cases: the case f is counted (its row still
+ * fails) but not handed to the sink, as Pandera reports only the first n. */
+static bool capped(struct validator *v, struct vcheck *ck, const struct failure *f)
+{
+    if (ck->spec->has_n_failure_cases && ck->nreported >= (uint64_t)ck->spec->n_failure_cases) {
+        if (f->warning) {
+            v->counts.warnings++;
+        } else {
+            v->counts.failure_cases++;
+        }
+        return true;
+    }
+    ck->nreported++;
+    return false;
+}
+
 static int emit_one(struct validator *v, const struct vfail *vf, const struct record_block *in,
                     struct err *e)
 {
@@ -1093,13 +1132,35 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
         break;
     case VF_DTYPE: {
         char tn[48];
-        snprintf(check, sizeof(check), "dtype('%s')", dtype_name(o->pc.type, tn, sizeof(tn)));
+        snprintf(check, sizeof(check), "coerce_dtype('%s')",
+                 dtype_name(o->pc.type, tn, sizeof(tn)));
         vp_message(msg, sizeof(msg), vf->status, &o->pc, fld->p, fld->len);
+        break;
+    }
+    case VF_INDEX: {
+        struct vcheck *ck = &v->ivc.checks[vf->check];
+        f.column = v->spec->schema.index->name; /* NULL: Pandera's unnamed index */
+        f.check = ck->label;
+        f.check_number = (uint32_t)vf->check + 1;
+        f.warning = vf->status != 0;
+        snprintf(q, sizeof(q), "%llu", (unsigned long long)(f.row - 1));
+        f.value = q;
+        f.value_len = strlen(q);
+        if (ck->spec->error != NULL) {
+            snprintf(msg, sizeof(msg), "%s", ck->spec->error);
+        } else {
+            char m[900];
+            vck_message(ck, m, sizeof(m), f.value, f.value_len);
+            snprintf(msg, sizeof(msg), "row position %s (the index): %s", q, m);
+        }
+        if (capped(v, ck, &f)) {
+            return 0;
+        }
         break;
     }
     case VF_CHECK:
     case VF_CHECK_NULL: {
-        const struct vcheck *ck = &o->vc->checks[vf->check];
+        struct vcheck *ck = &o->vc->checks[vf->check];
         f.check = ck->label;
         f.check_number = (uint32_t)vf->check + 1;
         f.warning = vf->status != 0;
@@ -1121,10 +1182,13 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
             vck_message(ck, msg, sizeof(msg), f.value, f.value_len);
         }
         read_as(msg, sizeof(msg), &o->pc, f.value, f.value_len);
+        if (capped(v, ck, &f)) {
+            return 0;
+        }
         break;
     }
     case VF_UNIQUE: {
-        snprintf(check, sizeof(check), "unique");
+        snprintf(check, sizeof(check), "field_uniqueness");
         char tail[160];
         dup_tail(v, vf, tail, sizeof(tail));
         snprintf(msg, sizeof(msg), "%s %s line %llu (column '%s' is unique; %s)",
@@ -1146,7 +1210,7 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
         f.column = us->label;
         f.value = v->scratch.data;
         f.value_len = v->scratch.len;
-        snprintf(check, sizeof(check), "frame_unique");
+        snprintf(check, sizeof(check), "multiple_fields_uniqueness");
         char tail[160];
         dup_tail(v, vf, tail, sizeof(tail));
         snprintf(msg, sizeof(msg), "the combination (%s) = (%.*s%s) %s line %llu (%s)", us->label,
@@ -1726,6 +1790,33 @@ static int merge_groups(struct validator *v, struct vblock *vb, size_t first, si
     return rc != 0 ? err_set(e, AE_NOMEM, "out of memory") : 0;
 }
 
+/* The index's checks on rows [first, first + n) of the block (batch rows from base): the index is
+ * the 0-based position of the row among the file's data rows, known here, in file order. */
+static int run_index(struct validator *v, size_t first, size_t n, struct batch *out, size_t base)
+{
+    if (!v->has_index) {
+        return 0;
+    }
+    for (size_t r = 0; r < n; r++) {
+        union vp_val pos;
+        pos.i = (int64_t)(v->counts.rows_read + r);
+        for (size_t k = 0; k < v->ivc.nchecks; k++) {
+            struct vcheck *ck = &v->ivc.checks[k];
+            if (vck_eval(ck, &v->ivc.pc, &pos, out->line[base + r]) == VCK_PASS) {
+                continue;
+            }
+            bool warn = ck->spec->raise_warning;
+            if (rec(v, first + r, UINT32_MAX, VF_INDEX, warn ? 1 : 0, k, 0) != 0) {
+                return AE_NOMEM;
+            }
+            if (!warn) {
+                out->row_ok[base + r] = 0;
+            }
+        }
+    }
+    return 0;
+}
+
 int validator_commit(struct validator *v, struct vblock *vb, const struct record_block *in,
                      size_t first, struct batch *out, struct err *e)
 {
@@ -1759,6 +1850,10 @@ int validator_commit(struct validator *v, struct vblock *vb, const struct record
         vb_swap(v, vb);
         return rc;
     }
+    if (run_index(v, first, n, out, base) != 0) {
+        vb_swap(v, vb);
+        return err_set(e, AE_NOMEM, "out of memory validating rows");
+    }
     if (v->nfails > 1) {
         qsort(v->fails, v->nfails, sizeof(*v->fails), cmp_fail);
     }
@@ -1767,7 +1862,8 @@ int validator_commit(struct validator *v, struct vblock *vb, const struct record
          * reported, later rows are neither counted nor handed on. */
         for (size_t k = 0; k < v->nfails; k++) {
             bool warn = v->fails[k].kind == VF_QUOTING ||
-                        ((v->fails[k].kind == VF_CHECK || v->fails[k].kind == VF_CHECK_NULL) &&
+                        ((v->fails[k].kind == VF_CHECK || v->fails[k].kind == VF_CHECK_NULL ||
+                          v->fails[k].kind == VF_INDEX) &&
                          v->fails[k].status != 0);
             if (warn) {
                 continue;

@@ -18,9 +18,10 @@
  *   only unquoted fields match a marker). A null in a nullable: false column fails with check
  *   "not_nullable". No other spelling (NA, null, NaN...) is null unless declared.
  * - Every value is parsed to its dtype (coerce is implied: CSV is text). A value that does not
- *   parse fails with check "dtype('<dtype name>')" and a message saying what was expected; the
- *   batch then holds a null in its place. Non-string dtypes ignore surrounding spaces and tabs.
- *   ints: [+-]digits, range-checked per width (uint: no sign '-' at all, "-0" included).
+ *   parse fails with check "coerce_dtype('<dtype name>')" (Pandera's name) and a message saying
+ *   what was expected; the batch then holds a null in its place. Non-string dtypes ignore
+ *   surrounding spaces and tabs. ints: [+-]digits, range-checked per width (uint: no sign '-' at
+ *   all, "-0" included).
  *   floats: decimal or exponent notation, nan, inf, infinity (case-insensitive, optional sign),
  *   correctly rounded, locale-independent; float32 rounded once to float; a finite literal beyond
  *   the type's range (1e309, or 1e39 for float32) fails; underflow rounds to 0 or a subnormal.
@@ -82,16 +83,24 @@
  *   email (a pragmatic address shape)). Arguments are typed with the data's parsers against the
  *   column's dtype. ignore_na (default true): nulls pass; with ignore_na: false a null fails the
  *   check. raise_warning: the case is emitted with warning = true and the row stays valid. error:
- *   replaces the message. Check names in failures look like Pandera's:
- *   "greater_than_or_equal_to(0)",
- *   "isin(['a', 'b'])", "in_range(0, 10)", "str_length(1, None)".
+ *   replaces the message and names the check (as Pandera). n_failure_cases: only the first n
+ *   cases of the check are emitted; the others are counted and their rows fail. Check names in
+ *   failures are Pandera's exactly: the arguments as Python shows what PyYAML reads
+ *   ("equal_to(x)", "equal_to(True)", "less_than(1.5)", "isin(['a', 'b'])",
+ *   "greater_than(2010-01-01 00:00:00)" for a datetime column, "str_matches('^\d{3}')").
+ *   Patterns run with PCRE2_UCP (\w \d \s \b Unicode-aware, as Python's re).
+ * - Index: a schema's index block checks the 0-based row position (validator_commit, in file
+ *   order); its cases have the index's name as column (NULL when unnamed), the position as
+ *   value.
  * - unique: true columns and frame-level unique sets compare typed values ("01" == "1" in an int
  *   column). By default the first occurrence is kept: a later row with a key seen before fails
- *   ("unique" / "frame_unique", message naming the line of the first occurrence) while the first
- *   stays valid, like Pandera's report_duplicates: exclude_first. A schema stating
- *   report_duplicates: all or exclude_last gets Pandera's meaning (see validator_prepass).
- *   Nulls take no part (a frame key with any null member is skipped). Values of rows failing for
- *   other reasons still take part: uniqueness is a property of the column's values.
+ *   ("field_uniqueness" / "multiple_fields_uniqueness", message naming the line of the first
+ *   occurrence) while the first stays valid, like Pandera's report_duplicates: exclude_first.
+ *   A schema stating report_duplicates: all or exclude_last gets Pandera's meaning (see
+ *   validator_prepass). Nulls take no part in a unique column; in a frame-level set a null member
+ *   is part of the key, equal to every other null (pandas' duplicated(), Pandera's verdict).
+ *   Values of rows failing for other reasons still take part: uniqueness is a property of the
+ *   column's values.
  * - Failure cases of one validator_run come out in line order. Frame-level cases
  *   (unique_values_eq) have line 0.
  */
@@ -108,7 +117,8 @@
 struct failure {
     uint64_t line;      /* physical start line of the record (header problems: the header's line) */
     const char *column; /* column name, or NULL for row- or frame-level failures */
-    const char *check;  /* "dtype('int64')", "not_nullable", "unique", "field_count", "encoding",
+    const char *check;  /* "coerce_dtype('int64')", "not_nullable", "field_uniqueness",
+                           "field_count", "encoding",
                            "greater_than_or_equal_to(0)", "column_in_dataframe", ... */
     const char *value;  /* offending value (NULL when none) */
     size_t value_len;
@@ -140,11 +150,14 @@ struct validator;
  * column when strict is true, wrong order when ordered) are emitted as failures on line
  * header_line; the validator still validates rows so that every problem is reported. The validator
  * borrows spec and fs for its lifetime; header is copied. Header rules: names match exactly; schema
- * columns with regex: true claim every remaining name their PCRE2 pattern matches in full. A
+ * columns with regex: true claim every remaining name their PCRE2 pattern matches from its start
+ * (Pandera's re.match: `foo_*` claims foo_0; end the pattern with $ for a full match). A
  * missing required column fails with "column_in_dataframe" (required: false columns are simply
- * absent from the output); a repeated name fails with "duplicate_column" (the first occurrence is
- * used); an undeclared name fails with "column_in_schema" under strict: true, is kept as a nullable
- * str column under strict: false and dropped under strict: filter; with ordered: true a declared
+ * absent from the output; a required regex column nothing matches fails with
+ * "no_regex_column_match('<pattern>')"); a repeated name fails with
+ * "dataframe_column_labels_unique" (the first occurrence is used); an undeclared name fails with
+ * "column_in_schema" under strict: true, is kept as a nullable str column under strict: false and
+ * dropped under strict: filter; with ordered: true a declared
  * column found before one the schema declares ahead of it fails with "column_ordered". These
  * failures have column = the name, value = NULL, raw = NULL. With add_missing_columns a missing
  * (non-regex) column that is nullable or has a default is added to the output instead (every value

@@ -58,6 +58,7 @@ struct vcheck {
     bool extra;
     uint64_t extra_line;
     char *extra_val; /* owned copy of the first value outside the set */
+    uint64_t nreported; /* cases emitted so far (the spec's n_failure_cases caps them) */
 };
 
 /* One compiled schema column. */
@@ -70,7 +71,7 @@ struct vcolumn {
     bool has_default;    /* Pandera `default`: fills nulls (and a column add_missing_columns
                             adds); typed once here */
     union vp_val defval; /* str: points at the spec's text */
-    pcre2_code *name_re; /* regex: true columns (full match) */
+    pcre2_code *name_re; /* regex: true columns (anchored at the start, as re.match) */
     pcre2_match_data *name_md;
     pcre2_match_context *name_mctx; /* owned: the VCK_* limits */
 };
@@ -156,7 +157,8 @@ enum vf_kind {
     VF_UNIQUE,
     VF_FRAME_UNIQUE,
     VF_JSON_TYPE,  /* a JSON value whose type does not fit the dtype (status: enum vjson_fit) */
-    VF_UNREADABLE  /* a record the reader could not read (REC_R_UNREADABLE) */
+    VF_UNREADABLE, /* a record the reader could not read (REC_R_UNREADABLE) */
+    VF_INDEX       /* a check of the schema's index (the 0-based row position) */
 };
 
 /* How a JSON value's type fits a column (validate.h, "JSON values"). */
@@ -182,6 +184,9 @@ struct validator {
     locale_t c_locale;
     struct vcolumn *vcols; /* one per schema column */
     size_t nvcols;
+    bool has_index;           /* the schema has an index block: ivc checks the row position */
+    struct column_spec ispec; /* shallow copy of the schema's index (name "index" when null) */
+    struct vcolumn ivc;
     struct vout *outs;
     size_t nout;
     struct vuset *usets;

@@ -391,7 +391,7 @@ static void consume_marker(struct watch *w, const char *name)
 static struct ingest_spec watch_spec_of(const struct ingest_spec *spec)
 {
     struct ingest_spec s = *spec;
-    if (s.max_bad_rows < 0 && s.max_bad_row_fraction < 0) {
+    if (s.max_bad_rows < 0 && s.max_bad_row_fraction < 0 && !s.schema.drop_invalid_rows) {
         s.max_bad_row_fraction = 0.01;
     }
     return s;

@@ -143,10 +143,10 @@ for l in open(sys.argv[1]):
     d=json.loads(l); print(d["line"], d["column"], d["check"].split("(")[0])
 ' $errs | sort)
 assert_eq "$cases" "3 amount greater_than
-3 order_date dtype
+3 order_date coerce_dtype
 3 status isin
-5 order_id unique
-6 qty dtype
+5 order_id field_uniqueness
+6 qty coerce_dtype
 7 None field_count" "every failure case, with the physical line where its record starts"
 assert_contains "$(sed -n 1p $errs)" '"file":' "jsonl names the file"
 grep -q '"raw":"2,\\"b\\nc\\",-5' $errs || fail "jsonl keeps the raw record"

@@ -57,8 +57,8 @@ Phase isin(['Primary', 'Secondary', 'All-through']) 1 error [3]
 Capacity in_range(0, 5000) 1 error [3]
 Postcode str_length(5, 8) 1 error [4]
 Postcode str_matches('^[A-Z]{1,2}[0-9]') 1 error [4]
-Capacity dtype('int64') 1 error [5]
-URN unique 1 error [5]" "dict form: every check by its Pandera name, include_max: false honoured"
+Capacity coerce_dtype('int64') 1 error [5]
+URN field_uniqueness 1 error [5]" "dict form: every check by its Pandera name, include_max: false honoured"
 pass "older to_yaml form (checks as a mapping)"
 
 # ---- newer to_yaml(): checks as a list of {value, options} -------------------------------------
@@ -72,9 +72,9 @@ CSV
 run_astro validate schools_list.csv --format json
 assert_eq "$RC" "0" "list form: warnings alone pass"
 assert_eq "$(checks_of)" "valid 3 3 0 0 2
-Capacity in_range(0, 5000) 2 warning [3, 4]" "list form: raise_warning and ignore_na: false (a null is a warning too)"
+Capacity capacity out of range 2 warning [3, 4]" "list form: raise_warning and ignore_na: false (a null is a warning too); the check named by its error, as in Pandera"
 run_astro validate schools_list.csv
-assert_contains "$OUT" "in_range(0, 5000) [warning]" "text report marks warnings"
+assert_contains "$OUT" "capacity out of range [warning]" "text report marks warnings"
 cat > schools_list_bad.csv <<'CSV'
 Phase,URN,Capacity,UpdatedAt
 Primary,100001,10,2024-01-01T10:00:00Z
@@ -85,9 +85,9 @@ run_astro validate schools_list_bad.csv --format json
 assert_eq "$RC" "1" "list form: a bad file fails"
 assert_eq "$(checks_of)" "invalid 3 1 2 4 0
 Phase column_ordered 1 error [1]
-URN unique 1 error [3]
-URN, Phase frame_unique 1 error [3]
-UpdatedAt dtype('datetime64[ns, UTC]') 1 error [4]" "list form: ordered, unique, frame-level unique (exclude_first), a UTC datetime"
+URN field_uniqueness 1 error [3]
+URN, Phase multiple_fields_uniqueness 1 error [3]
+UpdatedAt coerce_dtype('datetime64[ns, UTC]') 1 error [4]" "list form: ordered, unique, frame-level unique (exclude_first), a UTC datetime"
 pass "newer to_yaml form (checks as a list)"
 
 # ---- flat form: checks directly under the column -----------------------------------------------
@@ -109,7 +109,7 @@ assert_eq "$RC" "1" "flat form: a bad file fails"
 assert_eq "$(checks_of)" "invalid 2 0 2 3 0
 Region column_in_schema 1 error [1]
 Email str_matches('^[^@]+@[^@]+\$') 1 error [2]
-Email str_length(None, 254) 1 error [3]" "flat form: strict: true, str_matches, str_length"
+Email e-mail address too long 1 error [3]" "flat form: strict: true, str_matches, str_length (named by its error, as in Pandera)"
 run_astro validate schools_flat_bad.csv --failure-cases-file - --max-failure-cases 10
-assert_contains "$OUT" "Column,Email,\"str_length(None, 254)\",1,aaaa" "the check number of the second check of Email"
+assert_contains "$OUT" "Column,Email,e-mail address too long,1,aaaa" "the check number of the second check of Email"
 pass "flat form (checks under the column)"

@@ -110,7 +110,7 @@ uv=$(grep unique_values_eq errors.1.jsonl)
 assert_not_contains "$uv" "missing" "every listed grade was seen"
 assert_contains "$uv" "found 'w' (first at line $(( 20000 + 1 + 20000 / 97 )))" "first value outside the list"
 # 40 repeated ids, but the one on the short record (30000) is not checked: 39.
-assert_eq "$(grep -c '"check": *"unique"' errors.1.jsonl)" "39" "repeated ids across blocks"
+assert_eq "$(grep -c '"check": *"field_uniqueness"' errors.1.jsonl)" "39" "repeated ids across blocks"
 pass "ingest: identical results with 1, 2, 3 and 7 threads"
 
 for n in 1 2 5; do
@@ -177,6 +177,6 @@ cmp -s w.rows.1.csv w.rows.3.csv || fail "windows-1252 rows differ with --thread
 lines=$(grep '"check": *"encoding"' w.errors.1 | "$PY" -c 'import json,sys; print(" ".join(str(json.loads(l)["line"]) for l in sys.stdin))')
 assert_eq "$lines" "$(seq 2501 2500 40001 | tr '\n' ' ' | sed 's/ $//')" "lines of the rejected bytes"
 # id 7 appears 14 times (row 7 and every 3001st): report_duplicates all fails all 14.
-assert_eq "$(grep -c '"check": *"unique"' w.errors.1)" "14" "report_duplicates: all with a pre-pass"
+assert_eq "$(grep -c '"check": *"field_uniqueness"' w.errors.1)" "14" "report_duplicates: all with a pre-pass"
 assert_eq "$(grep -c '^1,café 1$' w.rows.1.csv)" "1" "windows-1252 text decoded"
 pass "windows-1252 and report_duplicates: all: identical with 1 and 3 threads"

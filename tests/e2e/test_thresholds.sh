@@ -12,7 +12,7 @@ mkdir -p p/data && cd p
   done
 } > data/t.csv
 
-write_config() { # extra keys for the ingest file
+write_config() { # extra keys for the ingest file [extra schema keys] [extra keys of amount]
   cat > astro.yaml <<YAML
 pipeline: thresholds
 execution_mode: parallel
@@ -21,9 +21,10 @@ ingest_files:
     source_pattern: "t.csv"
 $1
     schema:
+${2:-}
       columns:
         id: {dtype: int32}
-        amount: {dtype: "decimal(6,2)", checks: {ge: 0}}
+        amount: {dtype: "decimal(6,2)", checks: {ge: 0}${3:-}}
 YAML
 }
 
@@ -58,6 +59,25 @@ write_config "    max_bad_rows: 5
 write_config ""; run_astro ingest data
 [ "$RC" -eq 1 ] || fail "default threshold: expected exit 1"
 pass "thresholds on both sides of the boundary"
+
+# Pandera's drop_invalid_rows: true (frame or column): the invalid rows are dropped and reported,
+# the file passes, unless astro.yaml states a threshold of its own.
+write_config "" "      drop_invalid_rows: true"; run_astro ingest data
+check_pass "drop_invalid_rows: true on the frame"
+assert_contains "$ERR" "(the schema's drop_invalid_rows)" "the console says why rows were left out"
+run_astro validate data/t.csv --format json
+assert_eq "$RC" "0" "validate: drop_invalid_rows passes the file"
+assert_contains "$OUT" '"rows_invalid":2,' "validate: the dropped rows are counted"
+assert_contains "$OUT" '"allowed_bad_rows":null,' "validate: no bad-row limit"
+run_astro validate data/t.csv
+assert_contains "$OUT" "2 invalid row(s) are dropped (the schema's drop_invalid_rows)" "validate text"
+write_config "" "" ", drop_invalid_rows: true"; run_astro ingest data
+check_pass "drop_invalid_rows: true on a column"
+write_config "" "      drop_invalid_rows: false"; run_astro ingest data
+[ "$RC" -eq 1 ] || fail "drop_invalid_rows: false: expected exit 1"
+write_config "    max_bad_rows: 1" "      drop_invalid_rows: true"; run_astro ingest data
+check_fail "drop_invalid_rows with astro.yaml's max_bad_rows 1 and 2 bad rows"
+pass "drop_invalid_rows"
 
 # A header problem fails the file whatever the threshold.
 echo "id,amount,extra" > data/t.csv; echo "1,1.00,x" >> data/t.csv

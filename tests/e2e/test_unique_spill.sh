@@ -91,10 +91,10 @@ for mode in "" exclude_first all exclude_last; do
   done
   assert_not_contains "$(cat log.mem1)" "checked on disk" "[$mode] 256M holds the keys in memory"
   # Both lines are named, in file order.
-  nuniq=$(grep -c '"check": *"unique"' errors.mem1.jsonl || true)
-  nframe=$(grep -c '"check": *"frame_unique"' errors.mem1.jsonl || true)
+  nuniq=$(grep -c '"check": *"field_uniqueness"' errors.mem1.jsonl || true)
+  nframe=$(grep -c '"check": *"multiple_fields_uniqueness"' errors.mem1.jsonl || true)
   [ "$nuniq" -gt 100 ] || fail "[$mode] too few unique cases: $nuniq"
-  [ "$nframe" -gt 100 ] || fail "[$mode] too few frame_unique cases: $nframe"
+  [ "$nframe" -gt 100 ] || fail "[$mode] too few multiple_fields_uniqueness cases: $nframe"
   "$PY" - errors.mem1.jsonl <<'PYEOF' || fail "[$mode] cases out of file order"
 import json, sys
 lines = [json.loads(l)["line"] for l in open(sys.argv[1])]
@@ -107,7 +107,7 @@ done
 # (the row before has the same id), "0042" after 42; line = row + 1.
 write_yaml ""
 ingest_case mem1 2 256M
-grep '"check": *"unique"' errors.mem1.jsonl | grep '"column": *"id"' | "$PY" -c '
+grep '"check": *"field_uniqueness"' errors.mem1.jsonl | grep '"column": *"id"' | "$PY" -c '
 import json, sys
 got = [json.loads(l)["line"] for l in sys.stdin]
 want = sorted([i + 1 for i in range(1500, 60001, 1500) if i % 101] + [50001])

@@ -58,7 +58,7 @@ echo "$OUT" > r.json
 assert_eq "$(jq_py r.json '[d["verdict"], d["rows_read"], d["rows_valid"], d["rows_invalid"], d["failure_cases"], d["warnings"], d["capped"], d["stopped"], d["spec"]]')" \
   '["invalid", 7, 2, 5, 7, 0, false, false, "t"]' "json counts"
 assert_eq "$(jq_py r.json '[[c["column"], c["check"], c["level"], c["count"], [[x["line"], x["value"]] for x in c["examples"]]] for c in d["checks"]]')" \
-  '[["amount", "greater_than_or_equal_to(0)", "error", 1, [[3, "-1"]]], ["name", "not_nullable", "error", 1, [[4, null]]], ["id", "dtype('"'"'int64'"'"')", "error", 1, [[5, "x4"]]], ["amount", "less_than_or_equal_to(100)", "error", 1, [[5, "500"]]], ["code", "isin(['"'"'X'"'"', '"'"'Y'"'"', '"'"'Z'"'"'])", "error", 1, [[5, "Q"]]], ["id", "unique", "error", 1, [[7, "2"]]], [null, "field_count", "error", 1, [[8, null]]]]' \
+  '[["amount", "greater_than_or_equal_to(0)", "error", 1, [[3, "-1"]]], ["name", "not_nullable", "error", 1, [[4, null]]], ["id", "coerce_dtype('"'"'int64'"'"')", "error", 1, [[5, "x4"]]], ["amount", "less_than_or_equal_to(100)", "error", 1, [[5, "500"]]], ["code", "isin(['"'"'X'"'"', '"'"'Y'"'"', '"'"'Z'"'"'])", "error", 1, [[5, "Q"]]], ["id", "field_uniqueness", "error", 1, [[7, "2"]]], [null, "field_count", "error", 1, [[8, null]]]]' \
   "json groups, counts and examples"
 pass "json report"
 
@@ -81,10 +81,10 @@ assert_eq "$RC" "1" "csv: exit 1"
 assert_eq "$(cat t_bad.failure_cases.csv)" "schema_context,column,check,check_number,failure_case,index
 Column,amount,greater_than_or_equal_to(0),0,-1,1
 Column,name,not_nullable,,,2
-Column,id,dtype('int64'),,x4,3
+Column,id,coerce_dtype('int64'),,x4,3
 Column,amount,less_than_or_equal_to(100),1,500,3
 Column,code,\"isin(['X', 'Y', 'Z'])\",0,Q,3
-Column,id,unique,,2,5
+Column,id,field_uniqueness,,2,5
 DataFrameSchema,,field_count,,,6" "failure_cases CSV byte for byte"
 "$PY" -c 'import csv,sys; r=list(csv.reader(open(sys.argv[1]))); assert len(r)==8 and all(len(x)==6 for x in r), r' t_bad.failure_cases.csv ||
   fail "the CSV does not parse as 6 columns"
@@ -190,35 +190,35 @@ for mode in "" exclude_first; do
   dups_config "$mode"
   run_astro --config dups.yaml validate d.csv --format json
   assert_eq "$(dups_summary)" "7 3 4 4
-id unique 3 [4, 6, 8]
-a, b frame_unique 1 [5]" "report_duplicates '${mode:-not stated}': the first occurrence is kept"
+id field_uniqueness 3 [4, 6, 8]
+a, b multiple_fields_uniqueness 1 [5]" "report_duplicates '${mode:-not stated}': the first occurrence is kept"
 done
 dups_config all
 run_astro --config dups.yaml validate d.csv --format json
 assert_eq "$(dups_summary)" "7 2 5 6
-id unique 4 [2, 4, 6, 8]
-a, b frame_unique 2 [2, 5]" "report_duplicates: all fails every occurrence"
+id field_uniqueness 4 [2, 4, 6, 8]
+a, b multiple_fields_uniqueness 2 [2, 5]" "report_duplicates: all fails every occurrence"
 run_astro --config dups.yaml validate d.csv --failure-cases-file -
-assert_contains "$OUT" "Column,id,unique,,1,0" "all: the first occurrence is a failure case (index 0)"
+assert_contains "$OUT" "Column,id,field_uniqueness,,1,0" "all: the first occurrence is a failure case (index 0)"
 run_astro --config dups.yaml validate d.csv --fail-fast --format json
 assert_eq "$(dups_summary)" "1 0 1 2
-id unique 1 [2]
-a, b frame_unique 1 [2]" "all with --fail-fast: the pre-pass knows line 2 repeats"
+id field_uniqueness 1 [2]
+a, b multiple_fields_uniqueness 1 [2]" "all with --fail-fast: the pre-pass knows line 2 repeats"
 dups_config exclude_last
 run_astro --config dups.yaml validate d.csv --format json
 assert_eq "$(dups_summary)" "7 4 3 4
-id unique 3 [2, 4, 6]
-a, b frame_unique 1 [2]" "report_duplicates: exclude_last keeps the last occurrence"
+id field_uniqueness 3 [2, 4, 6]
+a, b multiple_fields_uniqueness 1 [2]" "report_duplicates: exclude_last keeps the last occurrence"
 # Across blocks, with a ragged row (no key) in the middle: the pre-pass reads the same records.
 { echo "id,a,b"; for i in $(seq 1 20000); do echo "$i,k$i,1"; done; echo "5,ragged"; echo "1,again,2"; } > d_big.csv
 run_astro --config dups.yaml validate d_big.csv --format json
 assert_eq "$(dups_summary)" "20002 20000 2 2
-id unique 1 [2]
+id field_uniqueness 1 [2]
 None field_count 1 [20002]" "exclude_last across blocks"
 dups_config all
 run_astro --config dups.yaml validate d_big.csv --format json
 assert_eq "$(dups_summary)" "20002 19999 3 3
-id unique 2 [2, 20003]
+id field_uniqueness 2 [2, 20003]
 None field_count 1 [20002]" "all across blocks"
 pass "report_duplicates"
 
@@ -274,7 +274,7 @@ assert_contains "$(cat h.json)" '"verdict":"invalid"' "and the file fails"
 sed -i 's/region: {dtype: str}/region: {dtype: str, nullable: true}/; s/      add_missing_columns: true/      add_missing_columns: true\n      unique_column_names: true/' astro.yaml
 run_astro validate data/f1.csv --format json
 echo "$OUT" > u.json
-assert_eq "$(jq_py u.json '[[c["column"], c["check"], c["count"]] for c in d["checks"]]')" '[["junk", "duplicate_column", 1]]' "unique_column_names: true"
+assert_eq "$(jq_py u.json '[[c["column"], c["check"], c["count"]] for c in d["checks"]]')" '[["junk", "dataframe_column_labels_unique", 1]]' "unique_column_names: true"
 # Without add_missing_columns the missing required columns fail as before.
 sed -i '/add_missing_columns: true/d; /unique_column_names: true/d' astro.yaml
 run_astro validate data/f1.csv --format json

@@ -65,7 +65,7 @@ assert_eq "$(ls -A $in | tr '\n' ' ')" ".orders_hidden.csv orders_link.csv order
 assert_contains "$(cat zone/quarantine/other.txt.errors.jsonl)" "matches no ingest_files source_pattern" "no spec"
 assert_contains "$(cat zone/quarantine/nolo_1.csv.errors.jsonl)" "dataset 'nolo' has no watch.loads entry" "no load"
 assert_contains "$(cat zone/quarantine/orders_empty.csv.errors.jsonl)" "empty (0 bytes)" "empty file"
-assert_contains "$(cat zone/quarantine/orders_bad.csv.errors.jsonl)" '"line":2,"column":"amount","check":"dtype('"'"'decimal(10,2)'"'"')","value":"x"' "failure case with line, column, check, value"
+assert_contains "$(cat zone/quarantine/orders_bad.csv.errors.jsonl)" '"line":2,"column":"amount","check":"coerce_dtype('"'"'decimal(10,2)'"'"')","value":"x"' "failure case with line, column, check, value"
 assert_eq "$(db 'SELECT id, amount FROM orders ORDER BY id' | tr '\n' ' ')" "1|1.50 2|1.50 3|1.50 " "loaded rows"
 assert_eq "$(db "SELECT file_name, status, rows_loaded, rows_quarantined FROM astro_files ORDER BY rowid" | tr '\n' ' ')" \
   "orders_a.csv|success|3|0 orders_bad.csv|failed|0|1 " "astro_files"

@@ -95,7 +95,7 @@ sed -i '4s/^[0-9]*,/x,/' data/wide.csv
 run_astro validate data/wide.csv --format json
 assert_eq "$RC" "1" "a bad value in a wide file fails it"
 assert_contains "$OUT" '"line":4,' "its line"
-assert_contains "$OUT" "dtype('int64')" "its check"
+assert_contains "$OUT" "coerce_dtype('int64')" "its check"
 
 # Past VALIDATE_MAX_COLUMNS (100,000) the file fails on its header with a message naming the
 # limit, in validate and in ingest alike, and stays within the same memory.

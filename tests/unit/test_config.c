@@ -636,12 +636,71 @@ static void test_check_options(void **state)
     assert_true(k->checks[0].raise_warning);
     assert_true(k->checks[0].ignore_na);
     assert_string_equal(k->checks[0].error, "too short");
+    assert_true(k->checks[0].has_n_failure_cases);
+    assert_int_equal(k->checks[0].n_failure_cases, 5);
+    assert_false(k->checks[1].has_n_failure_cases);
     assert_string_equal(k->checks[1].name, "isin");
     assert_int_equal(k->checks[1].nargs, 1);
     assert_null(k->checks[1].args[0].key);
     assert_true(k->checks[1].args[0].is_list);
     assert_false(k->checks[1].ignore_na);
     assert_false(k->checks[1].raise_warning);
+    config_free(c);
+}
+
+/* Keys Pandera's writers put in files: api (the newest to_yaml), drop_invalid_rows (frame and
+ * column), allow_duplicates (Pandera < 0.9, the opposite of unique), an index block as
+ * infer_schema(df).to_yaml() writes it. */
+static void test_pandera_written_keys(void **state)
+{
+    (void)state;
+    struct config *c =
+        load_ok("pipeline: p\n"
+                "ingest_files:\n"
+                "- name: a\n"
+                "  source_pattern: a.csv\n"
+                "  schema:\n"
+                "    api: pandas\n"
+                "    columns:\n"
+                "      x: {dtype: int64, allow_duplicates: false, drop_invalid_rows: false}\n"
+                "      y: {dtype: int64, allow_duplicates: true}\n"
+                "    index:\n"
+                "    - title: null\n"
+                "      description: null\n"
+                "      dtype: int64\n"
+                "      nullable: false\n"
+                "      checks:\n"
+                "        greater_than_or_equal_to: {value: 0.0, options: {raise_warning: false}}\n"
+                "        less_than_or_equal_to: 2.0\n"
+                "      name: null\n"
+                "      unique: false\n"
+                "      allow_duplicates: true\n"
+                "      coerce: false\n");
+    const struct schema *s = &c->ingest[0].schema;
+    assert_true(col(s, "x")->unique);
+    assert_false(col(s, "y")->unique);
+    assert_false(s->drop_invalid_rows);
+    assert_non_null(s->index);
+    assert_null(s->index->name);
+    assert_int_equal(s->index->type.id, DT_INT64);
+    assert_int_equal(s->index->nchecks, 2);
+    assert_string_equal(s->index->checks[1].name, "less_than_or_equal_to");
+    assert_arg(&s->index->checks[1].args[0], NULL, "2.0");
+    config_free(c);
+    c = load_ok("pipeline: p\n"
+                "ingest_files:\n"
+                "- name: a\n"
+                "  source_pattern: a.csv\n"
+                "  schema: {columns: {x: {drop_invalid_rows: true}}, index: []}\n");
+    assert_true(c->ingest[0].schema.drop_invalid_rows);
+    assert_null(c->ingest[0].schema.index);
+    config_free(c);
+    c = load_ok("pipeline: p\n"
+                "ingest_files:\n"
+                "- name: a\n"
+                "  source_pattern: a.csv\n"
+                "  schema: {drop_invalid_rows: true, columns: {x: {}}}\n");
+    assert_true(c->ingest[0].schema.drop_invalid_rows);
     config_free(c);
 }
 
@@ -869,9 +928,23 @@ static void test_error_checks_and_unsupported(void **state)
     expect_schema_error("      columns: {x: {email: 1}}\n",
                         "%s:6:28: ingest_files[0].schema.columns.x.email: email takes no argument "
                         "(write email: true)");
-    expect_schema_error("      index: [{dtype: int64}]\n",
-                        "%s:6:14: ingest_files[0].schema.index: an index is not supported (rows "
-                        "read from a file have none)");
+    expect_schema_error("      index: [{dtype: int64}, {dtype: int64}]\n",
+                        "%s:6:14: ingest_files[0].schema.index: a MultiIndex (2 index entries) is "
+                        "not supported: astro's index is the row position");
+    expect_schema_error("      index: [{dtype: str}]\n",
+                        "%s:6:23: ingest_files[0].schema.index[0].dtype: an index of dtype str is "
+                        "not supported: astro's index is the row position (an integer)");
+    expect_schema_error("      index: [{dtype: int64, regex: true}]\n",
+                        "%s:6:30: ingest_files[0].schema.index[0]: unknown key 'regex' (expected "
+                        "one of: dtype, nullable, checks, name, unique, allow_duplicates, "
+                        "coerce, title, description)");
+    expect_schema_error("      api: polars\n",
+                        "%s:6:12: ingest_files[0].schema.api: api 'polars' is not supported "
+                        "(expected pandas)");
+    expect_schema_error("      columns: {x: {checks: {gt: {value: 1, options: {n_failure_cases: "
+                        "-2}}}}}\n",
+                        "%s:6:72: ingest_files[0].schema.columns.x.checks.gt.options."
+                        "n_failure_cases: n_failure_cases must be 0 or more (or null: no cap)");
     expect_schema_error("      metadata: {owner: me}\n",
                         "%s:6:17: ingest_files[0].schema.metadata: metadata is not supported (it "
                         "must be null or empty)");
@@ -1105,6 +1178,7 @@ int main(void)
         cmocka_unit_test(test_pandera_flat_form),
         cmocka_unit_test(test_check_aliases_and_nulls),
         cmocka_unit_test(test_check_options),
+        cmocka_unit_test(test_pandera_written_keys),
         cmocka_unit_test(test_error_checks_and_unsupported),
         cmocka_unit_test(test_error_dtype),
         cmocka_unit_test(test_error_unknown_keys),

@@ -335,7 +335,7 @@ static int tf_emit(void *ctx, const struct failure *f, struct err *e)
 
 enum row_kind {
     RK_OK,       /* id, v = 3 * id, note */
-    RK_BAD_V,    /* v = "x": dtype('int64') on v */
+    RK_BAD_V,    /* v = "x": coerce_dtype('int64') on v */
     RK_NULL_V,   /* v empty: not_nullable on v */
     RK_DUP_ID,   /* the id of the row before: unique on id */
     RK_BAD_BOTH, /* id and v unparsable: two cases, id then v */
@@ -466,10 +466,10 @@ static const struct {
     const char *check[2];
 } kind_cases[] = {
     [RK_OK] = {{NULL, NULL}, {NULL, NULL}},
-    [RK_BAD_V] = {{"v", NULL}, {"dtype('int64')", NULL}},
+    [RK_BAD_V] = {{"v", NULL}, {"coerce_dtype('int64')", NULL}},
     [RK_NULL_V] = {{"v", NULL}, {"not_nullable", NULL}},
-    [RK_DUP_ID] = {{"id", NULL}, {"unique", NULL}},
-    [RK_BAD_BOTH] = {{"id", "v"}, {"dtype('int64')", "dtype('int64')"}},
+    [RK_DUP_ID] = {{"id", NULL}, {"field_uniqueness", NULL}},
+    [RK_BAD_BOTH] = {{"id", "v"}, {"coerce_dtype('int64')", "coerce_dtype('int64')"}},
     [RK_MULTI] = {{NULL, NULL}, {NULL, NULL}},
     [RK_LONG] = {{"", NULL}, {"record_lines", NULL}},
     [RK_UNTERM] = {{"", NULL}, {"unterminated_quote", NULL}},

@@ -37,7 +37,7 @@ static bool ref_compile(struct ref *r, const char *pattern, unsigned flags)
 {
     int ec = 0;
     PCRE2_SIZE off = 0;
-    uint32_t opts = PCRE2_UTF | ((flags & RX_ANCHORED) ? PCRE2_ANCHORED : 0);
+    uint32_t opts = PCRE2_UTF | PCRE2_UCP | ((flags & RX_ANCHORED) ? PCRE2_ANCHORED : 0);
     r->re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, opts, &ec, &off, NULL);
     if (r->re == NULL) {
         return false;
@@ -152,17 +152,18 @@ static const struct hcase hand[] = {
     {"^x[^a]y$", M, "x\xe2\x82\xacy", 0, true},
     {"[^\\x00-\\x7f]", C, "abc", 0, false},
     {"[^\\x00-\\x7f]", C, "ab\xc3\xa9", 0, true},
-    /* \d \w \s and their negations: ASCII meanings (no PCRE2_UCP) */
+    /* \d \w \s and their negations: Unicode meanings (PCRE2_UCP, as Python's re); for non-ASCII
+     * subjects PCRE2 answers (rx_ascii_only) */
     {"^\\d+$", M, "0123456789", 0, true},
-    {"^\\d$", M, "\xd9\xa3", 0, false}, /* ARABIC-INDIC DIGIT THREE */
-    {"^\\D$", M, "\xd9\xa3", 0, true},
+    {"^\\d$", M, "\xd9\xa3", 0, true}, /* ARABIC-INDIC DIGIT THREE */
+    {"^\\D$", M, "\xd9\xa3", 0, false},
     {"^\\w+$", M, "aZ0_", 0, true},
-    {"^\\w$", M, "\xc3\xa9", 0, false},
-    {"^\\W$", M, "\xc3\xa9", 0, true},
+    {"^\\w$", M, "\xc3\xa9", 0, true},
+    {"^\\W$", M, "\xc3\xa9", 0, false},
     {"^\\W$", M, "_", 0, false},
     {"^\\s+$", M, " \t\n\x0b\f\r", 0, true},
-    {"^\\s$", M, "\xc2\xa0", 0, false}, /* NO-BREAK SPACE */
-    {"^\\S$", M, "\xc2\xa0", 0, true},
+    {"^\\s$", M, "\xc2\xa0", 0, true}, /* NO-BREAK SPACE */
+    {"^\\S$", M, "\xc2\xa0", 0, false},
     {"^\\S$", M, " ", 0, false},
     /* groups, alternation (with empty branches) */
     {"^(ab|cd)+$", M, "abcdab", 0, true},
@@ -249,6 +250,10 @@ static void test_hand_cases(void **state)
         bool got1 = rx_match(rx1, h->subject, n);
         rx_free(rx1);
         int want_ref = ref_match(&r, h->subject, n, false);
+        if (rx_ascii_only(rx) && !rx_ascii(h->subject, n)) {
+            /* checks.c asks PCRE2 here: rx's ASCII \d \w \s do not hold */
+            got = got1 = want_ref == 1;
+        }
         if (got != h->want || got1 != h->want || want_ref != (int)h->want) {
             fail_msg("case %zu: /%s/%s on \"%s\": rx %d, PCRE2 %d, expected %d", k, h->pattern,
                      h->flags ? " anchored" : "", h->subject, got, want_ref, h->want);
@@ -391,6 +396,59 @@ static void test_sizes(void **state)
     rx_free(rx);
 }
 
+/* Python's re (and PCRE2_UCP) reads \d \w \s as Unicode classes: a pattern using one is
+ * rx_ascii_only, and PCRE2 answers for the non-ASCII subjects, as checks.c does. */
+static void test_unicode_classes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *pattern;
+        const char *subject;
+        bool want; /* Python: re.match(pattern, subject) is not None */
+    } uc[] = {
+        {"^\\w+$", "\xe5\xb1\xb1\xe7\x94\xb0", true}, /* 山田 */
+        {"^\\w+$", "Jos\xc3\xa9", true},              /* José */
+        {"^\\d+$", "\xd9\xa1\xd9\xa2", true},         /* Arabic-Indic 1 2 */
+        {"^\\d$", "\xef\xbc\x91", true},              /* fullwidth 1 */
+        {"a\\sb",
+         "a\xc2\xa0"
+         "b",
+         true}, /* no-break space */
+        {"^\\W", "\xc3\xa9", false},
+        {"^[^\\d]+$", "x\xd9\xa1", false},
+        {"^[\\w\\s]+$", "\xc3\xa4 \xc3\xb6", true},
+        {"^\\w+$", "a-b", false},
+    };
+    for (size_t k = 0; k < sizeof(uc) / sizeof(uc[0]); k++) {
+        struct rx *rx = rx_compile(uc[k].pattern, RX_ANCHORED);
+        assert_non_null(rx);
+        assert_true(rx_ascii_only(rx));
+        struct ref r;
+        assert_true(ref_compile(&r, uc[k].pattern, RX_ANCHORED));
+        size_t n = strlen(uc[k].subject);
+        bool got = rx_ascii_only(rx) && !rx_ascii(uc[k].subject, n)
+                       ? ref_match(&r, uc[k].subject, n, true) == 1
+                       : rx_match(rx, uc[k].subject, n);
+        if (got != uc[k].want) {
+            fail_msg("/%s/ on \"%s\": %d, Python says %d", uc[k].pattern, uc[k].subject, got,
+                     uc[k].want);
+        }
+        ref_free(&r);
+        rx_free(rx);
+    }
+    /* Without a class escape the DFA answers for every subject. */
+    struct rx *rx = rx_compile("^[a-z\xc3\xa9]", RX_ANCHORED);
+    assert_null(rx); /* non-ASCII class members stay PCRE2's */
+    rx = rx_compile("^[^a-z]+.$", RX_ANCHORED);
+    assert_non_null(rx);
+    assert_false(rx_ascii_only(rx));
+    assert_true(rx_match(rx, "\xd9\xa1\xc3\xa9", 4));
+    rx_free(rx);
+    assert_true(rx_ascii("abc\x7f", 4));
+    assert_false(rx_ascii("abcdefgh\xc3\xa9", 10));
+    assert_false(rx_ascii("\xc3\xa9", 2));
+}
+
 /* ---- differential test ---------------------------------------------------------------------- */
 
 struct rng {
@@ -525,8 +583,8 @@ static bool gen_alt(struct rng *r, struct sb *s, int depth)
     return bol;
 }
 
-/* Subject code points: ASCII-heavy, some multibyte (among them code points 128-255, which are
- * never \w or \s without PCRE2_UCP), \n and NUL. */
+/* Subject code points: ASCII-heavy, some multibyte (among them code points 128-255, some \w or
+ * \s under PCRE2_UCP), \n and NUL. */
 static const char *const chars[] = {"a",
                                     "b",
                                     "c",
@@ -587,7 +645,7 @@ static void test_differential(void **state)
     long npat = ep ? strtol(ep, NULL, 10) : 12000;
     struct rng r = {seed * 0x9e3779b97f4a7c15ull + 1};
     long pairs = 0, matched = 0, gave_up = 0, pcre_bad = 0, nstates = 0, too_big = 0;
-    long jit_wrong = 0;
+    long jit_wrong = 0, ascii_skipped = 0;
     char subj[64];
     for (long p = 0; p < npat; p++) {
         struct sb s = {.n = 0};
@@ -628,6 +686,10 @@ static void test_differential(void **state)
                     gave_up++;
                     continue;
                 }
+                if (rx_ascii_only(rx) && !rx_ascii(subj, n)) {
+                    ascii_skipped++; /* checks.c asks PCRE2 (PCRE2_UCP) for these */
+                    continue;
+                }
                 bool got = rx_match(rx, subj, n);
                 if (rx_match(rx1, subj, n) != got) {
                     fail_msg("/%s/: the two-byte and one-byte tables disagree", s.b);
@@ -661,9 +723,10 @@ static void test_differential(void **state)
     }
     printf("differential: seed %llu, %ld patterns, %ld pairs agree (%ld matches; %ld where "
            "PCRE2's JIT disagrees with its interpreter), %ld PCRE2 limit errors skipped, %ld "
-           "patterns PCRE2 rejects, %ld over rx's caps, %.1f DFA states on average\n",
+           "patterns PCRE2 rejects, %ld over rx's caps, %.1f DFA states on average, %ld non-ASCII "
+           "subjects left to PCRE2 (\\d \\w \\s)\n",
            (unsigned long long)seed, npat, pairs, matched, jit_wrong, gave_up, pcre_bad, too_big,
-           (double)nstates / (double)(2 * npat));
+           (double)nstates / (double)(2 * npat), ascii_skipped);
     assert_true(too_big < npat / 100);
     assert_true(pairs > 200000);
     assert_true(matched > pairs / 10 && matched < pairs - pairs / 10);
@@ -672,8 +735,11 @@ static void test_differential(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hand_cases),   cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_caps),         cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_hand_cases),
+        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_caps),
+        cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_unicode_classes),
         cmocka_unit_test(test_differential),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -329,7 +329,7 @@ static void test_nulls(void **state)
     assert_memory_equal(b->row_ok, ok, 7);
     assert_int_equal(g.cap.n, 3);
     assert_cap(&g.cap, 0, "6|m|not_nullable|-|empty value but column 'm' is not nullable");
-    assert_cap(&g.cap, 1, "7|n|dtype('int64')|na|'na' is not a valid int64");
+    assert_cap(&g.cap, 1, "7|n|coerce_dtype('int64')|na|'na' is not a valid int64");
     assert_cap(&g.cap, 2,
                "8|m|not_nullable|-|'NA' is a null marker but column 'm' is not "
                "nullable");
@@ -374,21 +374,24 @@ static void test_dtypes_typed(void **state)
         assert_int_equal(b->cols[c].valid[1], 0); /* failed values are stored as nulls */
     }
     assert_int_equal(g.cap.n, 7);
-    assert_cap(&g.cap, 0, "3|i8|dtype('int8')|128|'128' is out of range for int8");
-    assert_cap(&g.cap, 1, "3|u|dtype('uint64')|-1|'-1' is out of range for uint64");
-    assert_cap(&g.cap, 2, "3|f|dtype('float32')|1e39|'1e39' is out of range for float32");
-    assert_cap(&g.cap, 3,
-               "3|b|dtype('bool')|maybe|'maybe' is not a valid bool (expected true/false, t/f, "
-               "yes/no, y/n or 1/0)");
-    assert_cap(&g.cap, 4,
-               "3|d|dtype('date')|2024-02-29|'2024-02-29' is not a valid date (expected format "
-               "'%d/%m/%Y')");
+    assert_cap(&g.cap, 0, "3|i8|coerce_dtype('int8')|128|'128' is out of range for int8");
+    assert_cap(&g.cap, 1, "3|u|coerce_dtype('uint64')|-1|'-1' is out of range for uint64");
+    assert_cap(&g.cap, 2, "3|f|coerce_dtype('float32')|1e39|'1e39' is out of range for float32");
+    assert_cap(
+        &g.cap, 3,
+        "3|b|coerce_dtype('bool')|maybe|'maybe' is not a valid bool (expected true/false, t/f, "
+        "yes/no, y/n or 1/0)");
+    assert_cap(
+        &g.cap, 4,
+        "3|d|coerce_dtype('date')|2024-02-29|'2024-02-29' is not a valid date (expected format "
+        "'%d/%m/%Y')");
     assert_cap(&g.cap, 5,
-               "3|ts|dtype('datetime64[ns, UTC]')|1970-01-01T00:00:00.0000001|"
+               "3|ts|coerce_dtype('datetime64[ns, UTC]')|1970-01-01T00:00:00.0000001|"
                "'1970-01-01T00:00:00.0000001' is more precise than microseconds");
-    assert_cap(&g.cap, 6,
-               "3|dec|dtype('decimal(5,2)')|1.005|'1.005' has more than 2 digits after the point "
-               "for decimal(5,2)");
+    assert_cap(
+        &g.cap, 6,
+        "3|dec|coerce_dtype('decimal(5,2)')|1.005|'1.005' has more than 2 digits after the point "
+        "for decimal(5,2)");
     assert_counts(g.v, 2, 1, 7);
     trows_free_raw(&t);
     trows_free(&t);
@@ -458,7 +461,8 @@ static void test_header_missing_duplicate_strict(void **state)
     assert_true(validator_header_failed(g.v));
     assert_int_equal(g.cap.n, 4);
     assert_cap(&g.cap, 0,
-               "1|a|duplicate_column|-|column 'a' appears more than once in the header (positions "
+               "1|a|dataframe_column_labels_unique|-|column 'a' appears more than once in the "
+               "header (positions "
                "1 and 3); only the first is used");
     assert_cap(&g.cap, 1, "1|b|column_in_dataframe|-|required column 'b' is not in the file");
     assert_cap(&g.cap, 2,
@@ -477,7 +481,7 @@ static void test_header_missing_duplicate_strict(void **state)
     rig_run(&g, &t);
     assert_int_equal(g.b.cols[0].v.i64[0], 1);
     assert_int_equal(g.cap.n, 5);
-    assert_cap(&g.cap, 4, "3|a|dtype('int64')|x|'x' is not a valid int64");
+    assert_cap(&g.cap, 4, "3|a|coerce_dtype('int64')|x|'x' is not a valid int64");
     assert_counts(g.v, 2, 1, 5);
     trows_free_raw(&t);
     trows_free(&t);
@@ -539,36 +543,40 @@ static void test_header_strict_modes_and_order(void **state)
 static void test_header_regex(void **state)
 {
     (void)state;
-    struct column_spec cols[3] = {col("id", DT_INT64, false), col("q[0-9]+", DT_INT8, true),
-                                  col("x_.*", DT_STR, true)};
+    struct column_spec cols[4] = {col("id", DT_INT64, false), col("q[0-9]+$", DT_INT8, true),
+                                  col("x_.*", DT_STR, true), col("r\\d", DT_STR, true)};
     cols[1].regex = true;
     cols[2].regex = true;
+    cols[3].regex = true;
     struct ingest_spec s;
-    spec_init(&s, cols, 3);
+    spec_init(&s, cols, 4);
     s.schema.strict = STRICT_TRUE;
-    /* "q1x" does not match q[0-9]+ in full; "id" is claimed by the exact column first. */
-    const char *hdr[] = {"q2", "id", "q10", "q1x"};
+    /* Patterns match from the start of the name (Pandera's re.match): r\d claims "r7z"; "q1x"
+     * does not match q[0-9]+$; "id" is claimed by the exact column first. */
+    const char *hdr[] = {"q2", "id", "q10", "q1x", "r7z"};
     struct rig g;
-    rig_open(&g, &s, hdr, 4);
+    rig_open(&g, &s, hdr, 5);
     assert_int_equal(g.cap.n, 2);
-    assert_cap(&g.cap, 0,
-               "1|x_.*|column_in_dataframe|-|no column of the file matches the required pattern "
-               "'x_.*'");
+    assert_cap(
+        &g.cap, 0,
+        "1|x_.*|no_regex_column_match('x_.*')|-|no column of the file matches the required pattern "
+        "'x_.*'");
     assert_cap(&g.cap, 1,
                "1|q1x|column_in_schema|-|column 'q1x' is not in the schema (strict: true allows "
                "only declared columns)");
-    assert_int_equal(validator_out_ncols(g.v), 3);
+    assert_int_equal(validator_out_ncols(g.v), 4);
+    assert_string_equal(validator_out_name(g.v, 3), "r7z");
     assert_string_equal(validator_out_name(g.v, 0), "id");
     assert_string_equal(validator_out_name(g.v, 1), "q2");
     assert_string_equal(validator_out_name(g.v, 2), "q10");
     assert_int_equal(validator_out_type(g.v, 2).id, DT_INT8);
     struct trows t;
     trows_init(&t);
-    trows_add(&t, 2, "5,1,300,w", 0);
+    trows_add(&t, 2, "5,1,300,w,v", 0);
     rig_run(&g, &t);
     assert_int_equal(g.b.cols[0].v.i64[0], 1);
     assert_int_equal(g.b.cols[1].v.i64[0], 5);
-    assert_cap(&g.cap, 2, "2|q10|dtype('int8')|300|'300' is out of range for int8");
+    assert_cap(&g.cap, 2, "2|q10|coerce_dtype('int8')|300|'300' is out of range for int8");
     trows_free_raw(&t);
     trows_free(&t);
     rig_close(&g);
@@ -642,7 +650,7 @@ static void test_check_comparisons(void **state)
     const char *v3[] = {"0.3", ".30", "0.31", "0.300"};
     run_check((struct dtype_info){DT_DECIMAL, 5, 2}, &eq, v3, 4, ok, out, sizeof(out));
     assert_string_equal(ok, "1101");
-    assert_string_equal(out, "4|x|equal_to(0.30)|0.31|'0.31' is not equal to 0.30\n");
+    assert_string_equal(out, "4|x|equal_to(0.3)|0.31|'0.31' is not equal to 0.30\n");
     /* As strings, none of them is '0.30'. */
     run_check(T(DT_STR), &eq, v3, 4, ok, out, sizeof(out));
     assert_string_equal(ok, "0000");
@@ -652,7 +660,7 @@ static void test_check_comparisons(void **state)
     const char *v4[] = {"2024-02-29", "2024-03-01"};
     run_check(T(DT_DATE), &ned, v4, 2, ok, out, sizeof(out));
     assert_string_equal(ok, "01");
-    assert_string_equal(out, "2|x|not_equal_to('2024-02-29')|2024-02-29|'2024-02-29' is equal to "
+    assert_string_equal(out, "2|x|not_equal_to(2024-02-29)|2024-02-29|'2024-02-29' is equal to "
                              "'2024-02-29', which is not allowed\n");
     struct cfg_arg sa = arg(NULL, "\xc3\xa9");
     struct check_spec sgt = chk("greater_than", &sa, 1);
@@ -800,7 +808,7 @@ static void test_check_options(void **state)
     struct check_spec ce = chk("greater_than", &a0, 1);
     ce.error = "capacity must be positive";
     run_check(T(DT_INT32), &ce, v1, 2, ok, out, sizeof(out));
-    assert_string_equal(out, "2|x|greater_than(0)|-1|capacity must be positive\n");
+    assert_string_equal(out, "2|x|capacity must be positive|-1|capacity must be positive\n");
     /* ignore_na: false makes nulls fail. */
     struct check_spec na = chk("greater_than", &a0, 1);
     na.ignore_na = false;
@@ -809,6 +817,215 @@ static void test_check_options(void **state)
     assert_string_equal(ok, "01");
     assert_string_equal(out, "2|x|greater_than(0)|-|a null value fails greater_than(0) "
                              "(ignore_na is false)\n");
+}
+
+/* The check's name in failure cases is Pandera's, argument by argument: the value PyYAML reads
+ * from the text, through Python's str() (a list through repr()), a datetime bound as a pandas
+ * Timestamp, a pattern as written. */
+static void test_check_labels(void **state)
+{
+    (void)state;
+    static const struct {
+        enum dtype id;
+        const char *check;
+        const char *value;
+        const char *want;
+    } lc[] = {
+        {DT_STR, "equal_to", "x", "equal_to(x)"},
+        {DT_STR, "str_matches", "^\\d{3}", "str_matches('^\\d{3}')"},
+        {DT_STR, "str_startswith", "a'b", "str_startswith('a'b')"},
+        {DT_TIMESTAMP, "greater_than", "2010-01-01", "greater_than(2010-01-01 00:00:00)"},
+        {DT_TIMESTAMP, "less_than", "2010-01-01T10:20:30.5",
+         "less_than(2010-01-01 10:20:30.500000)"},
+        {DT_TIMESTAMP_TZ, "less_than", "2010-01-01T10:00:00Z",
+         "less_than(2010-01-01 10:00:00+00:00)"},
+        {DT_DATE, "greater_than", "2010-01-01", "greater_than(2010-01-01)"},
+        {DT_BOOL, "equal_to", "true", "equal_to(True)"},
+        {DT_FLOAT64, "less_than", "1.50", "less_than(1.5)"},
+        {DT_FLOAT64, "less_than", "1.0e+20", "less_than(1e+20)"},
+        {DT_FLOAT64, "greater_than", "-0.00001", "greater_than(-1e-05)"},
+        {DT_FLOAT64, "greater_than", "0.0001", "greater_than(0.0001)"},
+        {DT_FLOAT64, "greater_than", "1e3", "greater_than(1e3)"}, /* PyYAML: a str */
+        {DT_FLOAT64, "greater_than", "123456789012345678.0",
+         "greater_than(1.2345678901234568e+17)"},
+        {DT_INT64, "greater_than", "+1000", "greater_than(1000)"},
+        {DT_INT64, "less_than_or_equal_to", "3.0", "less_than_or_equal_to(3.0)"},
+    };
+    for (size_t k = 0; k < sizeof(lc) / sizeof(lc[0]); k++) {
+        char ok[8];
+        char out[1024];
+        struct cfg_arg a = arg(NULL, lc[k].value);
+        struct check_spec c = chk(lc[k].check, &a, 1);
+        c.raise_warning = true;
+        /* a null with ignore_na: false fails every check: its case shows the label */
+        c.ignore_na = false;
+        const char *v[] = {""};
+        run_check(T(lc[k].id), &c, v, 1, ok, out, sizeof(out));
+        char want[256];
+        snprintf(want, sizeof(want), "2|x|%s|-|", lc[k].want);
+        if (strncmp(out, want, strlen(want)) != 0) {
+            fail_msg("case %zu: got %s, want %s", k, out, want);
+        }
+    }
+    char *items[] = {"a", "it's", "b\\c", "yes", "1.50", "2"};
+    struct cfg_arg l = list(items, 6);
+    struct check_spec c = chk("isin", &l, 1);
+    c.ignore_na = false;
+    char ok[8];
+    char out[1024];
+    const char *v[] = {""};
+    run_check(T(DT_STR), &c, v, 1, ok, out, sizeof(out));
+    assert_non_null(strstr(out, "|isin(['a', \"it's\", 'b\\\\c', True, 1.5, 2])|"));
+}
+
+/* Patterns read \w \d \s as Python's re does (Unicode), through the DFA for ASCII values and
+ * PCRE2 (PCRE2_UCP) for the others. */
+static void test_check_regex_unicode(void **state)
+{
+    (void)state;
+    char ok[64];
+    char out[4096];
+    struct cfg_arg w = arg(NULL, "^\\w+$");
+    struct check_spec cw = chk("str_matches", &w, 1);
+    const char *v1[] = {"\xe5\xb1\xb1\xe7\x94\xb0", "Jos\xc3\xa9", "abc", "a-b", "\xc3\xa9-"};
+    run_check(T(DT_STR), &cw, v1, 5, ok, out, sizeof(out));
+    assert_string_equal(ok, "11100");
+    struct cfg_arg d = arg(NULL, "\\d");
+    struct check_spec cd = chk("str_matches", &d, 1);
+    const char *v2[] = {"\xd9\xa1\xd9\xa2", "\xef\xbc\x91", "7", "x1"};
+    run_check(T(DT_STR), &cd, v2, 4, ok, out, sizeof(out));
+    assert_string_equal(ok, "1110");
+    struct cfg_arg sp = arg(NULL, "a\\sb");
+    struct check_spec cs = chk("str_contains", &sp, 1);
+    const char *v3[] = {"xa\xc2\xa0"
+                        "b",
+                        "a b", "ab"};
+    run_check(T(DT_STR), &cs, v3, 3, ok, out, sizeof(out));
+    assert_string_equal(ok, "110");
+    struct cfg_arg b = arg(NULL, "\\bJos");
+    struct check_spec cb = chk("str_contains", &b, 1);
+    const char *v4[] = {"\xc3\xa9Jos", "a Jos"};
+    run_check(T(DT_STR), &cb, v4, 2, ok, out, sizeof(out));
+    assert_string_equal(ok, "01");
+}
+
+/* n_failure_cases caps the cases reported per check (Pandera keeps the first n); the rows past
+ * the cap still fail and are counted. */
+static void test_check_n_failure_cases(void **state)
+{
+    (void)state;
+    char ok[64];
+    char out[4096];
+    struct cfg_arg a0 = arg(NULL, "0");
+    struct check_spec c = chk("greater_than", &a0, 1);
+    c.has_n_failure_cases = true;
+    c.n_failure_cases = 2;
+    const char *v[] = {"-1", "1", "-2", "-3", "-4"};
+    run_check(T(DT_INT32), &c, v, 5, ok, out, sizeof(out));
+    assert_string_equal(ok, "01000");
+    assert_string_equal(out, "2|x|greater_than(0)|-1|'-1' is not greater than 0\n"
+                             "4|x|greater_than(0)|-2|'-2' is not greater than 0\n");
+    c.n_failure_cases = 0;
+    run_check(T(DT_INT32), &c, v, 5, ok, out, sizeof(out));
+    assert_string_equal(ok, "01000");
+    assert_string_equal(out, "");
+}
+
+/* Bounds infer_schema writes on int columns (1.0) are accepted when integral; the label keeps
+ * the text as written, as Pandera names the check. A non-integral bound stays an error. */
+static void test_check_integral_float_bound(void **state)
+{
+    (void)state;
+    char ok[64];
+    char out[4096];
+    struct cfg_arg a = arg(NULL, "3.00");
+    struct check_spec le = chk("less_than_or_equal_to", &a, 1);
+    const char *v[] = {"3", "4", "-1"};
+    run_check(T(DT_INT64), &le, v, 3, ok, out, sizeof(out));
+    assert_string_equal(ok, "101");
+    assert_string_equal(out, "3|x|less_than_or_equal_to(3.0)|4|'4' is greater than 3.00\n");
+    struct cfg_arg neg = arg(NULL, "-1.0");
+    struct check_spec ge = chk("greater_than_or_equal_to", &neg, 1);
+    run_check(T(DT_INT8), &ge, v, 3, ok, out, sizeof(out));
+    assert_string_equal(ok, "111");
+    const char *bad[] = {"1.5", "1.", "1.0e0", ".0", "128.0"};
+    for (size_t i = 0; i < 5; i++) {
+        struct column_spec cols[1] = {col("x", DT_INT8, true)};
+        struct cfg_arg b = arg(NULL, bad[i]);
+        struct check_spec bc = chk("greater_than", &b, 1);
+        cols[0].checks = &bc;
+        cols[0].nchecks = 1;
+        struct ingest_spec s;
+        spec_init(&s, cols, 1);
+        struct err e;
+        err_clear(&e);
+        int rc = validate_schema_check(&s.schema, &e);
+        /* "1." is integral too (Python's float("1.") == 1.0). */
+        assert_int_equal(rc, i == 1 ? 0 : AE_CONFIG);
+    }
+}
+
+/* The index block: astro's index is the 0-based row position, across blocks; its failure cases
+ * have the index's name as column (none when unnamed) and the position as value. */
+static void test_index_checks(void **state)
+{
+    (void)state;
+    struct column_spec cols[1] = {col("a", DT_INT64, true)};
+    struct column_spec idx = col(NULL, DT_INT64, false);
+    idx.loc.path = "schema.index[0]";
+    struct cfg_arg lo = arg(NULL, "1.0");
+    struct cfg_arg hi = arg(NULL, "2");
+    struct check_spec ck[2] = {chk("greater_than_or_equal_to", &lo, 1),
+                               chk("less_than_or_equal_to", &hi, 1)};
+    ck[1].raise_warning = false;
+    idx.checks = ck;
+    idx.nchecks = 2;
+    struct ingest_spec s;
+    spec_init(&s, cols, 1);
+    s.schema.index = &idx;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(validate_schema_check(&s.schema, &e), 0);
+    const char *hdr[] = {"a"};
+    struct rig g;
+    rig_open(&g, &s, hdr, 1);
+    struct trows t;
+    trows_init(&t);
+    trows_add(&t, 2, "5", 0);
+    trows_add(&t, 3, "6", 0);
+    rig_run(&g, &t);
+    assert_int_equal(g.b.row_ok[0], 0);
+    assert_int_equal(g.b.row_ok[1], 1);
+    trows_free_raw(&t);
+    trows_free(&t);
+    trows_init(&t);
+    trows_add(&t, 4, "7", 0);
+    trows_add(&t, 5, "8", 0);
+    rig_run(&g, &t);
+    assert_int_equal(g.b.row_ok[0], 1);
+    assert_int_equal(g.b.row_ok[1], 0);
+    assert_int_equal(g.cap.n, 2);
+    assert_cap(&g.cap, 0,
+               "2|-|greater_than_or_equal_to(1.0)|0|row position 0 (the index): '0' is less than "
+               "1.0");
+    assert_cap(&g.cap, 1,
+               "5|-|less_than_or_equal_to(2)|3|row position 3 (the index): '3' is greater than 2");
+    assert_counts(g.v, 4, 2, 2);
+    trows_free_raw(&t);
+    trows_free(&t);
+    rig_close(&g);
+    /* A named index names the column of its cases. */
+    idx.name = "pos";
+    rig_open(&g, &s, hdr, 1);
+    trows_init(&t);
+    trows_add(&t, 2, "5", 0);
+    rig_run(&g, &t);
+    assert_cap(&g.cap, 0,
+               "2|pos|greater_than_or_equal_to(1.0)|0|row position 0 (the index): '0' is less "
+               "than 1.0");
+    trows_free_raw(&t);
+    trows_free(&t);
+    rig_close(&g);
 }
 
 /* ---- unique ------------------------------------------------------------------------------ */
@@ -832,11 +1049,13 @@ static void test_unique_across_batches(void **state)
     trows_init(&t1);
     trows_add(&t1, 2, "1,x,2024-01-01", 0);
     trows_add(&t1, 3, "2,x,2024-01-02", 0);
-    trows_add(&t1, 4, ",x,", 0); /* nulls take no part */
+    /* nulls take no part in a unique column; in a frame set (x, null) is a key like any other,
+     * as pandas' duplicated() counts it (Pandera) */
+    trows_add(&t1, 4, ",x,", 0);
     trows_add(&t1, 5, ",x,", 0);
     trows_add(&t1, 6, "01,y,2024-01-01", 0); /* 01 == 1: duplicate id */
     rig_run(&g, &t1);
-    uint8_t ok1[5] = {1, 1, 1, 1, 0};
+    uint8_t ok1[5] = {1, 1, 1, 0, 0};
     assert_memory_equal(g.b.row_ok, ok1, 5);
     struct trows t2;
     trows_init(&t2);
@@ -846,20 +1065,23 @@ static void test_unique_across_batches(void **state)
     rig_run(&g, &t2);
     uint8_t ok2[3] = {0, 0, 0};
     assert_memory_equal(g.b.row_ok, ok2, 3);
-    assert_int_equal(g.cap.n, 4);
+    assert_int_equal(g.cap.n, 5);
     assert_cap(&g.cap, 0,
-               "6|id|unique|01|'01' was already seen at line 2 (column 'id' is unique; the first "
-               "occurrence is kept)");
+               "5|a, b|multiple_fields_uniqueness|x, |the combination (a, b) = (x, ) was already "
+               "seen at line 4 (the first occurrence is kept)");
     assert_cap(&g.cap, 1,
-               "7|a, b|frame_unique|x,  2024-01-02 |the combination (a, b) = (x,  2024-01-02 ) "
-               "was already seen at line 3 (the first occurrence is kept)");
+               "6|id|field_uniqueness|01|'01' was already seen at line 2 (column 'id' is unique; "
+               "the first occurrence is kept)");
     assert_cap(&g.cap, 2,
-               "8|id|unique|2|'2' was already seen at line 3 (column 'id' is unique; the first "
-               "occurrence is kept)");
+               "7|a, b|multiple_fields_uniqueness|x,  2024-01-02 |the combination (a, b) = (x,  "
+               "2024-01-02 ) was already seen at line 3 (the first occurrence is kept)");
     assert_cap(&g.cap, 3,
-               "9|a, b|frame_unique|x, 2024-01-01|the combination (a, b) = (x, 2024-01-01) was "
-               "already seen at line 2 (the first occurrence is kept)");
-    assert_counts(g.v, 8, 4, 4);
+               "8|id|field_uniqueness|2|'2' was already seen at line 3 (column 'id' is unique; the "
+               "first occurrence is kept)");
+    assert_cap(&g.cap, 4,
+               "9|a, b|multiple_fields_uniqueness|x, 2024-01-01|the combination (a, b) = (x, "
+               "2024-01-01) was already seen at line 2 (the first occurrence is kept)");
+    assert_counts(g.v, 8, 3, 5);
     trows_free_raw(&t1);
     trows_free(&t1);
     trows_free_raw(&t2);
@@ -987,8 +1209,8 @@ static void test_unique_spilled_same(void **state)
         capture_free(&grp);
         size_t uniq = 0;
         for (size_t i = 0; i < mem.n; i++) {
-            uniq += strstr(mem.items[i], "|unique|") != NULL ||
-                    strstr(mem.items[i], "|frame_unique|") != NULL;
+            uniq += strstr(mem.items[i], "|field_uniqueness|") != NULL ||
+                    strstr(mem.items[i], "|multiple_fields_uniqueness|") != NULL;
         }
         if (mem.n != disk.n) {
             capture_dump(&mem);
@@ -1011,20 +1233,23 @@ static void test_unique_modes_lines(void **state)
     (void)state;
     const char *modes[] = {"exclude_first", "all", "exclude_last"};
     const char *want[3][3] = {
-        {"4|id|unique|01|'01' was already seen at line 2 (column 'id' is unique; the first "
+        {"4|id|field_uniqueness|01|'01' was already seen at line 2 (column 'id' is unique; the "
+         "first "
          "occurrence is kept)",
-         "7|id|unique|1|'1' was already seen at line 2 (column 'id' is unique; the first "
+         "7|id|field_uniqueness|1|'1' was already seen at line 2 (column 'id' is unique; the first "
          "occurrence is kept)",
          NULL},
-        {"2|id|unique|1|'1' appears again, last at line 7 (column 'id' is unique; "
+        {"2|id|field_uniqueness|1|'1' appears again, last at line 7 (column 'id' is unique; "
          "report_duplicates: all fails every occurrence)",
-         "4|id|unique|01|'01' was already seen at line 2 (column 'id' is unique; "
+         "4|id|field_uniqueness|01|'01' was already seen at line 2 (column 'id' is unique; "
          "report_duplicates: all fails every occurrence)",
-         "7|id|unique|1|'1' was already seen at line 2 (column 'id' is unique; "
+         "7|id|field_uniqueness|1|'1' was already seen at line 2 (column 'id' is unique; "
          "report_duplicates: all fails every occurrence)"},
-        {"2|id|unique|1|'1' appears again, last at line 7 (column 'id' is unique; the last "
+        {"2|id|field_uniqueness|1|'1' appears again, last at line 7 (column 'id' is unique; the "
+         "last "
          "occurrence is kept)",
-         "4|id|unique|01|'01' appears again, last at line 7 (column 'id' is unique; the last "
+         "4|id|field_uniqueness|01|'01' appears again, last at line 7 (column 'id' is unique; the "
+         "last "
          "occurrence is kept)",
          NULL},
     };
@@ -1173,6 +1398,11 @@ int main(void)
         cmocka_unit_test(test_check_strings),
         cmocka_unit_test(test_check_regex_limit),
         cmocka_unit_test(test_check_options),
+        cmocka_unit_test(test_check_labels),
+        cmocka_unit_test(test_check_regex_unicode),
+        cmocka_unit_test(test_check_n_failure_cases),
+        cmocka_unit_test(test_check_integral_float_bound),
+        cmocka_unit_test(test_index_checks),
         cmocka_unit_test(test_unique_across_batches),
         cmocka_unit_test(test_unique_spilled_same),
         cmocka_unit_test(test_unique_modes_lines),

@@ -152,12 +152,14 @@ static void test_reader_to_jsonl(void **state)
         "{\"file\":\"t.csv\",\"line\":3,\"column\":\"name\",\"check\":\"not_nullable\","
         "\"value\":null,\"message\":\"empty value but column 'name' is not nullable\","
         "\"raw\":\"2,,\",\"level\":\"error\"}\n"
-        "{\"file\":\"t.csv\",\"line\":4,\"column\":\"amount\",\"check\":\"dtype('decimal(5,2)')\","
+        "{\"file\":\"t.csv\",\"line\":4,\"column\":\"amount\",\"check\":\"coerce_dtype('decimal(5,"
+        "2)')\","
         "\"value\":\"x\",\"message\":\"'x' is not a valid decimal(5,2) (expected digits with an "
         "optional sign and point)\",\"raw\":\"3,\\\"multi\\nline\\\",x\",\"level\":\"error\"}\n"
         "{\"file\":\"t.csv\",\"line\":6,\"column\":null,\"check\":\"field_count\",\"value\":null,"
         "\"message\":\"expected 3 fields, found 2\",\"raw\":\"4,b\",\"level\":\"error\"}\n"
-        "{\"file\":\"t.csv\",\"line\":8,\"column\":\"id\",\"check\":\"unique\",\"value\":\"1\","
+        "{\"file\":\"t.csv\",\"line\":8,\"column\":\"id\",\"check\":\"field_uniqueness\",\"value\":"
+        "\"1\","
         "\"message\":\"'1' was already seen at line 2 (column 'id' is unique; the first "
         "occurrence is kept)\",\"raw\":\"1,\\\"c\\\",2.00\",\"level\":\"error\"}\n"
         "{\"file\":\"t.csv\",\"line\":9,\"column\":null,\"check\":\"unterminated_quote\","
@@ -195,10 +197,10 @@ static void test_unique_many_blocks(void **state)
     assert_int_equal(c.rows_invalid, 2);
     assert_int_equal(c.failure_cases, 2);
     char *got = slurp(jl);
-    assert_non_null(strstr(got, "\"line\":200002,\"column\":\"k\",\"check\":\"unique\","
+    assert_non_null(strstr(got, "\"line\":200002,\"column\":\"k\",\"check\":\"field_uniqueness\","
                                 "\"value\":\"8638\",\"message\":\"'8638' was already seen at "
                                 "line 1236 "));
-    assert_non_null(strstr(got, "\"line\":200003,\"column\":\"s\",\"check\":\"unique\","
+    assert_non_null(strstr(got, "\"line\":200003,\"column\":\"s\",\"check\":\"field_uniqueness\","
                                 "\"value\":\"key-4321\",\"message\":\"'key-4321' was already "
                                 "seen at line 4323 "));
     free(got);

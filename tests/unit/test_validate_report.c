@@ -40,7 +40,7 @@ static void test_jsonl_exact(void **state)
     struct failure a = {0};
     a.line = 12;
     a.column = "n";
-    a.check = "dtype('int64')";
+    a.check = "coerce_dtype('int64')";
     a.value = "12x";
     a.value_len = 3;
     a.message = "'12x' is not a valid int64";
@@ -63,7 +63,8 @@ static void test_jsonl_exact(void **state)
     assert_int_equal(fs.emit(fs.ctx, &w, NULL), 0);
     char *got = slurp(f);
     const char *want =
-        "{\"file\":\"dir/a\\\"b.csv\",\"line\":12,\"column\":\"n\",\"check\":\"dtype('int64')\","
+        "{\"file\":\"dir/"
+        "a\\\"b.csv\",\"line\":12,\"column\":\"n\",\"check\":\"coerce_dtype('int64')\","
         "\"value\":\"12x\",\"message\":\"'12x' is not a valid int64\","
         "\"raw\":\"1,12x,\\\"q\\\"\\\"\\\"\",\"level\":\"error\"}\n"
         "{\"file\":\"dir/a\\\"b.csv\",\"line\":1,\"column\":\"b\",\"check\":"
@@ -201,7 +202,7 @@ static void test_failure_cases_csv(void **state)
     d.line = 10;
     d.row = 1;
     d.column = "n";
-    d.check = "dtype('int64')";
+    d.check = "coerce_dtype('int64')";
     d.value = " 1";
     d.value_len = 2;
     d.message = "m";
@@ -211,7 +212,7 @@ static void test_failure_cases_csv(void **state)
                              "Column,\"na,me\",\"isin(['a', 'b'])\",1,\"say \"\"hi\"\"\nnow\",1\n"
                              "DataFrameSchema,x,column_in_dataframe,,,\n"
                              "DataFrameSchema,,field_count,,,7\n"
-                             "Column,n,dtype('int64'),,\" 1\",0\n");
+                             "Column,n,coerce_dtype('int64'),,\" 1\",0\n");
     free(got);
     report_free(r);
     fclose(csv);

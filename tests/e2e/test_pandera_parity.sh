@@ -1,0 +1,280 @@
+#!/usr/bin/env bash
+# test_pandera_parity.sh - schema files as Pandera writes them (infer_schema(df).to_yaml() with its
+# index block and float bounds on int columns, api, allow_duplicates, check options) read by
+# `astro validate` with Pandera's verdicts (checked against Pandera v0.22.1), and the deliberate
+# differences (docs/schema.md): values pandas silently corrupts, which astro keeps rejecting.
+. "$(dirname "$0")/lib.sh"
+
+# spec SCHEMA_FILE: an astro.yaml whose only spec reads SCHEMA_FILE, for every *.csv.
+spec() {
+  cat > astro.yaml <<YAML
+pipeline: parity
+ingest_files:
+  - name: c
+    source_pattern: "*.csv"
+    schema_file: $1
+YAML
+}
+# cases FILE: the failure cases file (column,check,index) of `astro validate FILE`, sorted.
+cases() {
+  run_astro validate "$1" --failure-cases-file fc.csv --max-failure-cases 100
+  "$PY" -c '
+import csv
+rows = list(csv.DictReader(open("fc.csv")))
+for r in sorted(rows, key=lambda r: (r["column"], r["check"], r["index"])):
+    print(r["column"], r["check"], r["failure_case"], r["index"], sep="|")'
+}
+
+# ---- infer_schema(df).to_yaml() of Pandera 0.22.1, verbatim --------------------------------------
+cat > inferred.yaml <<'YAML'
+schema_type: dataframe
+version: 0.22.1
+columns:
+  id:
+    title: null
+    description: null
+    dtype: int64
+    nullable: false
+    checks:
+      greater_than_or_equal_to:
+        value: 1.0
+        options:
+          raise_warning: false
+          ignore_na: true
+      less_than_or_equal_to:
+        value: 3.0
+        options:
+          raise_warning: false
+          ignore_na: true
+    unique: false
+    coerce: false
+    required: true
+    regex: false
+  name:
+    title: null
+    description: null
+    dtype: object
+    nullable: false
+    checks: null
+    unique: false
+    coerce: false
+    required: true
+    regex: false
+checks: null
+index:
+- title: null
+  description: null
+  dtype: int64
+  nullable: false
+  checks:
+    greater_than_or_equal_to:
+      value: 0.0
+      options:
+        raise_warning: false
+        ignore_na: true
+    less_than_or_equal_to:
+      value: 2.0
+      options:
+        raise_warning: false
+        ignore_na: true
+  name: null
+  unique: false
+  coerce: false
+dtype: null
+coerce: true
+strict: false
+name: null
+ordered: false
+unique: null
+report_duplicates: all
+unique_column_names: false
+add_missing_columns: false
+title: null
+description: null
+YAML
+spec inferred.yaml
+printf 'id,name\n1,a\n2,b\n3,c\n' > ok.csv
+run_astro validate ok.csv
+assert_eq "$RC" "0" "the data infer_schema saw passes: $OUT $ERR"
+printf 'id,name\n1,a\n2,b\n3,c\n4,d\n' > more.csv
+# Pandera: id 4.0 breaks less_than_or_equal_to(3.0) at index 3, and the index 3 breaks
+# less_than_or_equal_to(2.0) (column None).
+assert_eq "$(cases more.csv)" "|less_than_or_equal_to(2.0)|3|3
+id|less_than_or_equal_to(3.0)|4|3" "index checks on the row position, float bounds on int64"
+run_astro validate more.csv
+assert_eq "$RC" "1" "a fourth row fails"
+pass "infer_schema(df).to_yaml() output is read, index and float bounds as Pandera"
+
+# A non-integral bound on an int column stays a schema error.
+sed 's/value: 3.0/value: 3.5/' inferred.yaml > half.yaml
+spec half.yaml
+run_astro validate ok.csv
+assert_eq "$RC" "2" "3.5 on int64 is refused"
+assert_contains "$ERR" "columns.id.checks.less_than_or_equal_to" "the error names the place"
+pass "a non-integral bound on an int column is refused"
+
+# ---- keys newer and older Pandera write ----------------------------------------------------------
+cat > keys.yaml <<'YAML'
+api: pandas
+schema_type: dataframe
+drop_invalid_rows: false
+columns:
+  id:
+    dtype: int64
+    allow_duplicates: false
+    drop_invalid_rows: false
+    checks:
+      greater_than:
+        value: 0
+        options: {n_failure_cases: 2, raise_warning: false, ignore_na: true}
+      less_than:
+        value: 100
+        options: {error: "id must stay below 100"}
+  tag:
+    dtype: str
+    allow_duplicates: true
+YAML
+spec keys.yaml
+printf 'id,tag\n1,a\n-1,a\n-2,a\n-3,a\n1,a\n100,a\n' > keys.csv
+assert_eq "$(cases keys.csv)" "id|field_uniqueness|1|4
+id|greater_than(0)|-1|1
+id|greater_than(0)|-2|2
+id|id must stay below 100|100|5" "n_failure_cases: 2 reports two cases of greater_than; allow_duplicates: false is unique; error names the check"
+run_astro validate keys.csv --format json
+assert_eq "$RC" "1" "the file fails"
+assert_contains "$OUT" '"rows_invalid":5' "rows past n_failure_cases still fail"
+run_astro validate keys.csv
+assert_contains "$OUT" "id must stay below 100" "error replaces the message"
+pass "api, allow_duplicates, drop_invalid_rows: false, n_failure_cases, error"
+
+# ---- deliberate differences: pandas corrupts these values, astro refuses them -------------------
+cat > corrupt.yaml <<'YAML'
+columns:
+  i8: {dtype: int8, nullable: true}
+  u8: {dtype: uint8, nullable: true}
+  b: {dtype: bool, nullable: true, checks: {equal_to: true}}
+  f: {dtype: float64, nullable: true}
+  d: {dtype: "decimal(5,2)", nullable: true}
+  dt: {dtype: "datetime64[ns]", nullable: true}
+  day: {dtype: date, nullable: true}
+YAML
+spec corrupt.yaml
+cat > corrupt.csv <<'CSV'
+i8,u8,b,f,d,dt,day
+128,-1,False,1e400,1.005,2024-01-01T10:00:00+01:00,05/01/2024
+127,255,True,1e300,1.00,2024-01-01T10:00:00,2024-01-05
+CSV
+assert_eq "$(cases corrupt.csv)" "b|equal_to(True)|False|0
+d|coerce_dtype('decimal(5,2)')|1.005|0
+day|coerce_dtype('date')|05/01/2024|0
+dt|coerce_dtype('datetime64[ns]')|2024-01-01T10:00:00+01:00|0
+f|coerce_dtype('float64')|1e400|0
+i8|coerce_dtype('int8')|128|0
+u8|coerce_dtype('uint8')|-1|0" "int8 128, uint8 -1, 'False', 1e400, 1.005 in decimal(5,2), an offset in a naive datetime, 05/01/2024 are refused"
+run_astro validate corrupt.csv
+assert_eq "$RC" "1" "the file fails"
+pass "deliberate differences: values pandas corrupts are refused"
+
+# ---- patterns read as Python's re reads them (Unicode \w \d \s \b) -------------------------------
+cat > rx.yaml <<'YAML'
+columns:
+  w: {dtype: str, nullable: true, checks: {str_matches: '^\w+$'}}
+  d: {dtype: str, nullable: true, checks: {str_matches: '^\d+$'}}
+  s: {dtype: str, nullable: true, checks: {str_contains: '\s'}}
+  b: {dtype: str, nullable: true, checks: {str_contains: '\bJos'}}
+YAML
+spec rx.yaml
+printf 'w,d,s,b\n山田,١٢,a\xc2\xa0b,xJosé\nJosé,１,ab,José\na-b,12a,a b,é Jos\n' > rx.csv
+# Pandera v0.22.1: only the values Python's re refuses fail.
+assert_eq "$(cases rx.csv)" "b|str_contains('\bJos')|xJosé|0
+d|str_matches('^\d+$')|12a|2
+s|str_contains('\s')|ab|1
+w|str_matches('^\w+$')|a-b|2" "山田 and José are \\w+, ١٢ and １ are \\d, a no-break space is \\s"
+pass "patterns are Unicode-aware, as Python's re"
+
+# ---- regex column names match from the start (re.match) ------------------------------------------
+cat > names.yaml <<'YAML'
+strict: true
+columns:
+  'foo_*': {regex: true, dtype: int64}
+  'bar_\d$': {regex: true, dtype: int64}
+YAML
+spec names.yaml
+printf 'foo_0,foo_12x,bar_1,bar_12\n1,2,3,4\n' > names.csv
+assert_eq "$(cases names.csv)" "bar_12|column_in_schema||" "foo_* claims foo_0 and foo_12x; bar_\\d\$ does not claim bar_12"
+printf 'bar_1\n1\n' > nofoo.csv
+assert_eq "$(cases nofoo.csv)" "foo_*|no_regex_column_match('foo_*')||" "a required pattern nothing matches"
+pass "regex column names match from the start, as Pandera's re.match"
+
+# ---- check names as Pandera writes them in failure_cases -----------------------------------------
+cat > names2.yaml <<'YAML'
+unique: [a, n]
+columns:
+  a: {dtype: str, checks: {equal_to: x, str_matches: '^(\d{3}|x)', isin: [x, "it's"]}}
+  t: {dtype: 'datetime64[ns]', checks: {greater_than: '2010-01-01'}}
+  n: {dtype: int64, unique: true}
+  b: {dtype: bool, checks: {equal_to: true}}
+  f: {dtype: float64, checks: {in_range: {min_value: 0.50, max_value: 2}}}
+YAML
+spec names2.yaml
+printf 'a,t,n,b,f,a\ny,2009-01-01,x,false,3,z\n' > n2.csv
+assert_eq "$(cases n2.csv)" "a|dataframe_column_labels_unique||
+a|equal_to(x)|y|0
+a|isin(['x', \"it's\"])|y|0
+a|str_matches('^(\d{3}|x)')|y|0
+b|equal_to(True)|false|0
+f|in_range(0.5, 2)|3|0
+n|coerce_dtype('int64')|x|0
+t|greater_than(2010-01-01 00:00:00)|2009-01-01|0" "Pandera's check names"
+printf 'a,t,n,b,f\nx,2011-01-01,1,true,1\nx,2011-01-01,1,true,1\n' > n3.csv
+assert_eq "$(cases n3.csv)" "a, n|multiple_fields_uniqueness|x, 1|1
+n|field_uniqueness|1|1" "field_uniqueness and multiple_fields_uniqueness"
+pass "check names in failure cases are Pandera's"
+
+# ---- a file as Pandera 0.7 / 0.8 wrote it (allow_duplicates, also on the index) ------------------
+cat > v07.yaml <<'YAML'
+schema_type: dataframe
+version: 0.7.0
+columns:
+  id:
+    dtype: int64
+    nullable: false
+    checks:
+      greater_than_or_equal_to: 1.0
+    name: id
+    allow_duplicates: false
+    coerce: false
+    required: true
+    regex: false
+checks: null
+index:
+- dtype: int64
+  nullable: false
+  checks:
+    less_than: 2
+  name: null
+  allow_duplicates: true
+  coerce: false
+coerce: false
+strict: false
+YAML
+spec v07.yaml
+printf 'id\n1\n1\n2\n' > v07.csv
+assert_eq "$(cases v07.csv)" "|less_than(2)|2|2
+id|field_uniqueness|1|1" "allow_duplicates: false is unique; the index's checks run"
+pass "a file Pandera 0.7 wrote"
+
+# ---- a frame-level unique key with a null member is a key like any other (pandas' duplicated) ----
+cat > fu.yaml <<'YAML'
+unique: [a, b]
+columns:
+  a: {dtype: str, nullable: true}
+  b: {dtype: int64, nullable: true}
+YAML
+spec fu.yaml
+printf 'a,b\nx,\nx,\ny,1\n,\n,\n' > fu.csv
+assert_eq "$(cases fu.csv)" "a, b|multiple_fields_uniqueness|x, |1
+a, b|multiple_fields_uniqueness|, |4" "(x, null) and (null, null) repeat"
+run_astro validate fu.csv
+assert_eq "$RC" "1" "Pandera's verdict: invalid"
+pass "frame-level unique counts keys with a null member"
