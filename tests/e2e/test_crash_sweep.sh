@@ -18,7 +18,7 @@
 if [ "${ASTRO_SANITIZE:-OFF}" = "ON" ]; then
   ingest_kills=6 load_kills=5 pg_kills=3 rows=60000
 else
-  ingest_kills=16 load_kills=16 pg_kills=8 rows=200000
+  ingest_kills=16 load_kills=16 pg_kills=6 rows=120000
 fi
 
 # Three files of $rows rows each, 40 invalid rows in each (errors reports are written too).
