@@ -112,12 +112,18 @@ static int parse_args(int argc, char **argv, struct sopts *so, struct err *e)
     return 0;
 }
 
-/* Column names: the header's fields, or column_1..column_n for a headerless file. */
-static int make_names(const struct record_block *rows, bool no_header, char ***out, size_t *n)
+/* Column names: the header's fields (*lens: their lengths, NUL bytes included), or
+ * column_1..column_n for a headerless file. */
+static int make_names(const struct record_block *rows, bool no_header, char ***out, size_t **lens,
+                      size_t *n)
 {
     size_t count = rows->row_first[1] - rows->row_first[0];
     char **names = calloc(count ? count : 1, sizeof(*names));
-    if (names == NULL) {
+    *lens = calloc(count ? count : 1, sizeof(**lens));
+    if (names == NULL || *lens == NULL) {
+        free(names);
+        free(*lens);
+        *lens = NULL;
         return AE_NOMEM;
     }
     for (size_t i = 0; i < count; i++) {
@@ -127,15 +133,22 @@ static int make_names(const struct record_block *rows, bool no_header, char ***o
             snprintf(tmp, sizeof(tmp), "column_%zu", i + 1);
             names[i] = strdup(tmp);
         } else {
-            names[i] = strndup(f->p, f->len);
+            names[i] = malloc(f->len + 1);
+            if (names[i] != NULL) {
+                memcpy(names[i], f->p, f->len);
+                names[i][f->len] = '\0';
+            }
         }
         if (names[i] == NULL) {
             for (size_t j = 0; j < i; j++) {
                 free(names[j]);
             }
             free(names);
+            free(*lens);
+            *lens = NULL;
             return AE_NOMEM;
         }
+        (*lens)[i] = no_header ? strlen(names[i]) : f->len;
     }
     *out = names;
     *n = count;
@@ -191,7 +204,7 @@ static int feed_json(const struct sopts *so, enum input_format fmt, struct infer
     }
     rc = input_open(&in, fd, so->file, &spec, e);
     if (rc == 0) {
-        rc = infer_new(inf, (const char *const *)keys, nkeys, e);
+        rc = infer_new(inf, (const char *const *)keys, NULL, nkeys, e);
     }
     while (rc == 0) {
         uint64_t left = so->max_rows ? so->max_rows - infer_nrows(*inf) : 8192;
@@ -228,6 +241,7 @@ static int infer_file(const struct sopts *so, struct err *e)
     memset(&rows, 0, sizeof(rows));
     struct infer *inf = NULL;
     char **names = NULL;
+    size_t *lens = NULL;
     size_t nnames = 0;
     struct buf comment = BUF_INIT;
     if (rc != 0) {
@@ -266,11 +280,11 @@ static int infer_file(const struct sopts *so, struct err *e)
         rc = err_set(e, AE_DATA, "%s is empty: there is nothing to infer a schema from", so->file);
         goto out;
     }
-    if (make_names(&rows, so->no_header, &names, &nnames) != 0) {
+    if (make_names(&rows, so->no_header, &names, &lens, &nnames) != 0) {
         rc = err_set(e, AE_NOMEM, "out of memory");
         goto out;
     }
-    rc = infer_new(&inf, (const char *const *)names, nnames, e);
+    rc = infer_new(&inf, (const char *const *)names, lens, nnames, e);
     if (rc == 0 && so->no_header) {
         rc = infer_rows(inf, &rows, 0, e);
     }
@@ -343,11 +357,26 @@ report:;
                 (unsigned long long)pb.composite, so->file,
                 (unsigned long long)pb.composite_line);
     }
+    const char *what = fmt == INPUT_CSV ? "header name(s)" : "key path(s)";
     if (pb.duplicate_names > 0) {
         fprintf(stderr,
                 "astro: warning: %zu header name(s) of %s appear more than once; astro refuses "
-                "repeated column names\n",
+                "repeated column names: the schema names each repeat NAME_N (N its position), "
+                "which the file does not match\n",
                 pb.duplicate_names, so->file);
+    }
+    if (pb.empty_names > 0) {
+        fprintf(stderr,
+                "astro: warning: %zu %s of %s are empty; astro refuses empty column names: the "
+                "schema names them column_N (N the position), which the file does not match\n",
+                pb.empty_names, what, so->file);
+    }
+    if (pb.escaped_names > 0) {
+        fprintf(stderr,
+                "astro: warning: %zu %s of %s hold a NUL byte or bytes that are not valid UTF-8; "
+                "the schema writes each such byte as the text \\xNN, which the file does not "
+                "match (give the right --encoding, or rename the column)\n",
+                pb.escaped_names, what, so->file);
     }
 out:
     buf_release(&comment);
@@ -358,6 +387,7 @@ out:
         }
         free(names);
     }
+    free(lens);
     record_block_release(&rows);
     csv_reader_free(reader);
     source_free(src);

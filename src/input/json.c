@@ -359,8 +359,10 @@ static int parse_block(const struct json_reader *r, struct record_block *b, stru
         return rc;
     }
     b->row_first[b->nrows] = (uint32_t)b->nfields;
+    /* A block whose fields are all empty (every key missing) has no text buffer: its fields
+     * point at an empty string, never at NULL + 0 (undefined; found by tests/fuzz/fuzz_json). */
     for (size_t k = 0; k < b->nfields; k++) {
-        b->fields[k].p = b->text + b->fields[k].off;
+        b->fields[k].p = b->text != NULL ? b->text + b->fields[k].off : "";
     }
     return 0;
 }

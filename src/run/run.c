@@ -183,6 +183,19 @@ int run_list(const char *working, struct stats *stats, struct run_info **out, si
             }
             r->status = RUN_STATUS_FAILED;
             r->failed_phase = phase;
+        } else if (held >= 0 && stats != NULL) {
+            /* A process killed between its manifest write and its stats.db write (the record
+             * writes the manifest first) left stats.db one status behind: the manifest is the
+             * truth; the lock, held meanwhile, keeps any writer out. */
+            bool changed;
+            struct err werr;
+            const char *when = json_string_value(json_object_get(m, "updated_at"));
+            if (stats_run_sync_status(stats, r->id, r->status,
+                                      json_string_value(json_object_get(m, "reason")),
+                                      run_status_active(r->status) ? NULL : when, &changed,
+                                      &werr) != 0) {
+                /* Best effort, as above: the next look retries. */
+            }
         }
         run_unlock(held);
         run_record_release(&rec);

@@ -62,6 +62,8 @@ struct run_info {
  * caller (run_list_free). A run whose manifest says ingesting/running while no process holds its
  * lock is reported as failed in the interrupted phase, and its record is corrected the same way
  * (run_record_set_status: the manifest, and stats.db when stats is not NULL), under the run's lock.
+ * A run no process holds whose stats.db row says another status than its manifest (its process
+ * died between the two writes) gets the manifest's status in stats.db too.
  * Every run no process holds also loses the temporary files a killed process left in it
  * (.NAME.RANDOM.tmp in the run folder, ingested/ and errors/: util/fs.h).
  * Fails only when working cannot be read or out of memory; unreadable manifests are skipped. */

@@ -147,6 +147,37 @@ int stats_run_status(struct stats *s, const char *run_id, enum run_status status
     return run_stmt(s, st, "cannot update the run", e);
 }
 
+int stats_run_sync_status(struct stats *s, const char *run_id, enum run_status status,
+                          const char *reason, const char *finished_at, bool *changed,
+                          struct err *e)
+{
+    *changed = false;
+    sqlite3_stmt *st = NULL;
+    /* Read first: a listing writes nothing when the stores agree (the usual case). */
+    if (sqlite3_prepare_v2(s->db, "SELECT status FROM runs WHERE run_id = ?", -1, &st, NULL) !=
+        SQLITE_OK) {
+        return db_error(s, e, "cannot read the run");
+    }
+    bind_text(st, 1, run_id);
+    int step = sqlite3_step(st);
+    bool differs = false;
+    if (step == SQLITE_ROW) {
+        const char *now = (const char *)sqlite3_column_text(st, 0);
+        differs = now == NULL || strcmp(now, run_status_name(status)) != 0;
+    } else if (step != SQLITE_DONE) {
+        int rc = db_error(s, e, "cannot read the run");
+        sqlite3_finalize(st);
+        return rc;
+    }
+    sqlite3_finalize(st);
+    if (!differs) {
+        return 0;
+    }
+    int rc = stats_run_status(s, run_id, status, reason, finished_at, e);
+    *changed = rc == 0;
+    return rc;
+}
+
 int stats_put_file(struct stats *s, const char *run_id, const struct stats_file *f, struct err *e)
 {
     sqlite3_stmt *st = NULL;

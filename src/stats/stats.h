@@ -48,6 +48,14 @@ int stats_run_begin(struct stats *s, const char *run_id, const char *pipeline,
 int stats_run_status(struct stats *s, const char *run_id, enum run_status status,
                      const char *reason, const char *finished_at, struct err *e) ASTRO_WUR;
 
+/* Makes the run's row say status (with reason and finished_at, NULLs possible) when it says
+ * another status; *changed tells whether it did. For a run whose process died between its
+ * manifest write and its stats.db write (run/record.h writes the manifest first). A run with no
+ * row is left alone. AE_IO with SQLite's reason. */
+int stats_run_sync_status(struct stats *s, const char *run_id, enum run_status status,
+                          const char *reason, const char *finished_at, bool *changed,
+                          struct err *e) ASTRO_WUR;
+
 /* Inserts or replaces the files row (run_id, f->name). Strings are borrowed for the call. */
 int stats_put_file(struct stats *s, const char *run_id, const struct stats_file *f,
                    struct err *e) ASTRO_WUR;

@@ -60,7 +60,62 @@ struct infer {
     bool json; /* JSON values were seen (REC_F_JSON_*): types map strictly */
 };
 
-int infer_new(struct infer **out, const char *const *names, size_t n, struct err *e)
+char *infer_name_text(const char *p, size_t n, bool *changed)
+{
+    *changed = memchr(p, '\0', n) != NULL || !vp_utf8_valid(p, n);
+    if (!*changed) {
+        return strndup(p, n);
+    }
+    char *out = malloc(4 * n + 1);
+    if (out == NULL) {
+        return NULL;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        /* The longest valid UTF-8 sequence starting at i (1..4 bytes), or none. */
+        size_t len = 0;
+        for (size_t k = 1; k <= 4 && i + k <= n && len == 0; k++) {
+            if (vp_utf8_valid(p + i, k)) {
+                len = k;
+            }
+        }
+        if (len == 0 || p[i] == '\0') {
+            o += (size_t)sprintf(out + o, "\\x%02x", (unsigned char)p[i]);
+            i++;
+        } else {
+            memcpy(out + o, p + i, len);
+            o += len;
+            i += len;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* "base_n" (then "base_n_2", ...) that no column before c is named; malloc'd, NULL when out of
+ * memory. */
+static char *unique_name(const struct infer *inf, size_t c, const char *base, size_t n)
+{
+    for (size_t extra = 1;; extra++) {
+        char *s = NULL;
+        int len = extra == 1 ? asprintf(&s, "%s_%zu", base, n)
+                             : asprintf(&s, "%s_%zu_%zu", base, n, extra);
+        if (len < 0) {
+            return NULL;
+        }
+        bool taken = false;
+        for (size_t j = 0; j < c && !taken; j++) {
+            taken = strcmp(inf->cols[j].name, s) == 0;
+        }
+        if (!taken) {
+            return s;
+        }
+        free(s);
+    }
+}
+
+int infer_new(struct infer **out, const char *const *names, const size_t *lens, size_t n,
+              struct err *e)
 {
     *out = NULL;
     struct infer *inf = calloc(1, sizeof(*inf));
@@ -83,17 +138,27 @@ int infer_new(struct infer **out, const char *const *names, size_t n, struct err
     for (size_t c = 0; c < n; c++) {
         struct icol *ic = &inf->cols[c];
         inf->ncols++;
-        ic->name = strdup(names[c]);
+        ic->alive = (UINT32_C(1) << N_CAND) - 1;
+        bool changed = false;
+        size_t len = lens != NULL ? lens[c] : strlen(names[c]);
+        if (len == 0) {
+            inf->prob.empty_names++;
+            ic->name = unique_name(inf, c, "column", c + 1);
+        } else if ((ic->name = infer_name_text(names[c], len, &changed)) != NULL) {
+            inf->prob.escaped_names += changed;
+            for (size_t j = 0; j < c; j++) {
+                if (strcmp(inf->cols[j].name, ic->name) == 0) {
+                    inf->prob.duplicate_names++;
+                    char *base = ic->name;
+                    ic->name = unique_name(inf, c, base, c + 1);
+                    free(base);
+                    break;
+                }
+            }
+        }
         if (ic->name == NULL) {
             infer_free(inf);
             return err_set(e, AE_NOMEM, "out of memory");
-        }
-        ic->alive = (UINT32_C(1) << N_CAND) - 1;
-        for (size_t j = 0; j < c; j++) {
-            if (strcmp(names[j], names[c]) == 0) {
-                inf->prob.duplicate_names++;
-                break;
-            }
         }
     }
     *out = inf;
@@ -186,7 +251,9 @@ static int str_value(struct icol *ic, const char *p, size_t n)
     if (ic->isin_dead) {
         return 0;
     }
-    if (n > INFER_ISIN_BYTES) {
+    /* A value the YAML cannot carry as it is (a NUL byte, bytes not valid UTF-8) gets no isin:
+     * it would be cut or refused on the way back. */
+    if (n > INFER_ISIN_BYTES || memchr(p, '\0', n) != NULL || !vp_utf8_valid(p, n)) {
         ic->isin_dead = true;
         return 0;
     }

@@ -44,8 +44,20 @@
 
 struct infer;
 
-/* Starts an inference over columns named names[0..n) (copied). AE_NOMEM on failure. */
-int infer_new(struct infer **out, const char *const *names, size_t n, struct err *e) ASTRO_WUR;
+/* Starts an inference over columns named names[0..n) (copied), each lens[i] bytes long (NUL bytes
+ * included), or strings when lens is NULL. The schema names every column so
+ * that astro accepts it (each change is counted in infer_problems): an empty name becomes
+ * column_N (N its position from 1), bytes that are not valid UTF-8 are written as the text \xNN
+ * (infer_name_text), and a name given again gets _N appended (until it is unique). AE_NOMEM on
+ * failure. */
+int infer_new(struct infer **out, const char *const *names, const size_t *lens, size_t n,
+              struct err *e) ASTRO_WUR;
+
+/* A header field p[0..n) as text a schema can hold (malloc'd; NULL when out of memory): the field
+ * itself when it is valid UTF-8 without NUL bytes, else every NUL and every byte that is not part
+ * of a valid UTF-8 sequence written as \xNN (so the name is never cut at a NUL). *changed says
+ * whether it was rewritten. */
+char *infer_name_text(const char *p, size_t n, bool *changed);
 
 /* Feeds rows [first, rows->nrows) of a block. AE_NOMEM on failure. */
 int infer_rows(struct infer *inf, const struct record_block *rows, size_t first,
@@ -60,7 +72,9 @@ struct infer_problems {
     uint64_t ragged_line;
     uint64_t bad_encoding; /* fields not valid in the encoding */
     uint64_t bad_encoding_line;
-    size_t duplicate_names; /* header names given more than once */
+    size_t duplicate_names; /* header names given more than once (renamed name_N) */
+    size_t empty_names;     /* empty header names (named column_N) */
+    size_t escaped_names;   /* names with NUL or bytes not valid UTF-8 (written as \xNN) */
     uint64_t unreadable;    /* JSON records that do not parse or are not objects */
     uint64_t unreadable_line;
     uint64_t composite; /* JSON objects or arrays where a column's value should be */

@@ -91,3 +91,20 @@ if [ $killed = 1 ] && [ "$(jq_py .working/*/manifest.json 'd["status"]')" = "ing
 else
   echo "SKIP: the ingest finished before it could be killed"
 fi
+
+# A kill between the manifest write and the stats.db write of one change (the record writes the
+# manifest first) leaves stats.db one status behind, with a final status in the manifest: the next
+# listing makes stats.db say what the manifest says (found by test_crash_sweep.sh: manifest
+# completed, stats.db running).
+mkdir -p ../p3 && cp ../p/astro.yaml ../p3/ && cd ../p3
+run_astro ingest ../p/data; [ "$RC" -eq 0 ] || fail "ingest: $ERR"
+run3=$OUT
+assert_eq "$(jq_py .working/$run3/manifest.json 'd["status"]')" "ingested" "setup: ingested"
+"$PY" -c "
+import sqlite3; c = sqlite3.connect('.astro/stats.db')
+c.execute(\"UPDATE runs SET status = 'ingesting', finished_at = NULL WHERE run_id = '$run3'\"); c.commit()"
+run_astro runs; [ "$RC" -eq 0 ] || fail "runs: $ERR"
+assert_eq "$(sqlq .astro/stats.db "SELECT status, finished_at IS NOT NULL FROM runs WHERE run_id = '$run3'")" \
+  "ingested|1" "stats.db follows the manifest after a kill between the two writes"
+assert_eq "$(jq_py .working/$run3/manifest.json 'd["status"]')" "ingested" "the manifest is unchanged"
+pass "astro runs brings stats.db to the manifest's status after a kill between the two writes"

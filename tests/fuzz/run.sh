@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# run.sh NAME SECONDS - runs the libFuzzer target fuzz_NAME (csv, config, pq_reader) of the fuzz
+# run.sh NAME SECONDS - runs the libFuzzer target fuzz_NAME (csv, config, pq_reader, json,
+# decompress) of the fuzz
 # build for SECONDS, from the seeds plus the corpus it kept from earlier runs. ctest runs it for
 # each target (label fuzz, in a build configured with -DASTRO_FUZZ=ON; scripts/test does so for
 # 10 s each) and scripts/fuzz for longer.
@@ -21,6 +22,29 @@ opts=(-max_len=4096)
 case "$name" in
   csv) seeds=("$src/tests/fuzz/seeds/csv") ;;
   config) seeds=("$src/tests/fuzz/seeds/config" "$src/tests/data/config") ;;
+  json) seeds=("$src/tests/fuzz/seeds/json") ;;
+  decompress)
+    # Real compressed streams are written now with the command-line tools, each behind the
+    # mode byte 0 and two position bytes (fuzz_decompress.c: the rest is the file as is): whole
+    # files, multi-member files, and files of several kinds of text.
+    zseeds="$build/fuzz-seeds/decompress"
+    rm -rf "$zseeds" "$zseeds.tmp"
+    mkdir -p "$zseeds.tmp"
+    for t in "$src"/tests/fuzz/seeds/decompress/*.txt "$src"/tests/fuzz/seeds/json/*; do
+      tail -c +4 "$t" >"$zseeds.tmp/plain"
+      base=$(basename "$t")
+      for tool in "gzip -c" "zstd -q -c" "bzip2 -c" "xz -c" "xz -c --check=none" "zstd -q -c --no-check"; do
+        tag=${tool// /_}
+        { printf '\0\0\0'; $tool <"$zseeds.tmp/plain"; } >"$zseeds.tmp/$base.$tag"
+        # two members one after the other
+        { printf '\0\0\0'; $tool <"$zseeds.tmp/plain"; $tool <"$zseeds.tmp/plain"; } \
+          >"$zseeds.tmp/$base.$tag.twice"
+      done
+    done
+    rm -f "$zseeds.tmp/plain"
+    mv "$zseeds.tmp" "$zseeds"
+    seeds=("$src/tests/fuzz/seeds/decompress" "$zseeds")
+    ;;
   pq_reader)
     # Parquet seeds are written now: astro's own writer (pqgen) and, when tests/oracle's npm
     # packages are installed, small files of DuckDB, parquet-wasm and hyparquet-writer in every

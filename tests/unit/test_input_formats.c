@@ -345,6 +345,35 @@ static void test_json_reader(void **state)
     }
 }
 
+/* A block in which no record has any of the schema's keys has no field text at all: every field
+ * still points at a string (found by tests/fuzz/fuzz_json: NULL + 0 before). */
+static void test_json_all_keys_missing(void **state)
+{
+    (void)state;
+    for (int f = 0; f < 2; f++) {
+        const char *text = f == 0 ? "{\"m\": 1}\n{}\n" : "[{\"m\": 1}, {}]";
+        struct ingest_spec spec;
+        struct column_spec cols[2];
+        make_spec(&spec, cols, f == 0 ? INPUT_NDJSON : INPUT_JSON);
+        int fd = mem_fd(text, strlen(text));
+        struct input in;
+        struct err e;
+        assert_int_equal(input_open(&in, fd, "t", &spec, &e), 0);
+        struct record_block b = {0};
+        assert_int_equal(input_next(&in, &b, 8, &e), 0);
+        assert_int_equal(b.nrows, 2);
+        assert_int_equal(b.nfields, 4);
+        for (size_t k = 0; k < b.nfields; k++) {
+            assert_non_null(b.fields[k].p);
+            assert_int_equal(b.fields[k].len, 0);
+            assert_int_equal(b.fields[k].flags & REC_F_JSON_MASK, REC_F_JSON_NULL);
+        }
+        record_block_release(&b);
+        input_close(&in);
+        close(fd);
+    }
+}
+
 /* A small deterministic generator (xorshift), so a failure is reproducible. */
 static uint64_t rnd(uint64_t *st)
 {
@@ -461,7 +490,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_codecs_round_trip), cmocka_unit_test(test_sniff_and_names),
         cmocka_unit_test(test_ndjson_reader),     cmocka_unit_test(test_json_reader),
-        cmocka_unit_test(test_mutated_inputs),
+        cmocka_unit_test(test_mutated_inputs),    cmocka_unit_test(test_json_all_keys_missing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
