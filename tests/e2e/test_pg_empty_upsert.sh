@@ -16,12 +16,7 @@
 # exits 77, which ctest reports as Skipped.
 . "$(dirname "$0")/lib.sh"
 
-if [ -z "${ASTRO_PG_DSN:-}" ]; then
-  [ "${CI:-}" = "true" ] && fail "ASTRO_PG_DSN is not set under CI: the PostgreSQL test cannot be skipped"
-  echo "SKIP: ASTRO_PG_DSN not set (scripts/test sets it)"
-  exit 77 # ctest: Skipped
-fi
-command -v psql >/dev/null || fail "psql is not installed"
+require_postgres
 tag="pge_$$_$RANDOM"
 pgq() { psql "$ASTRO_PG_DSN" -XAtqv ON_ERROR_STOP=1 -c "$1"; }
 cleanup_pg() {

@@ -5,11 +5,7 @@
 # absence is a failure; elsewhere it exits 77 (ctest: Skipped).
 . "$(dirname "$0")/lib.sh"
 
-if [ -z "${ASTRO_PG_DSN:-}" ]; then
-  [ "${CI:-}" = "true" ] && fail "ASTRO_PG_DSN is not set under CI"
-  echo "SKIP: needs PostgreSQL (ASTRO_PG_DSN; scripts/test sets it)"
-  exit 77 # ctest: Skipped
-fi
+require_postgres
 tbl="down_e2e_$$_$RANDOM"
 mkdir -p p/data && cd p
 cat > astro.yaml <<YAML

@@ -7,11 +7,7 @@
 # reports itself skipped.
 . "$(dirname "$0")/lib.sh"
 
-if [ -z "${ASTRO_PG_DSN:-}" ]; then
-  [ "${CI:-}" = "true" ] && fail "ASTRO_PG_DSN is not set under CI: the PostgreSQL test cannot be skipped"
-  echo "SKIP: ASTRO_PG_DSN not set (scripts/test sets it)"
-  exit 77
-fi
+require_postgres
 pgq() { psql "$ASTRO_PG_DSN" -XAtqv ON_ERROR_STOP=1 -c "$1"; }
 tag="wz$$"
 cleanup_pg() {
