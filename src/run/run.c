@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 bool run_id_valid(const char *s)
@@ -371,9 +372,21 @@ int run_lock_run(const char *working, const char *id, int *fd, struct err *e)
     }
     int f = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     int rc = 0;
+    int held = -1;
+    /* Another process listing the runs (run_list: run_is_live) holds a run's lock for the
+     * milliseconds it takes to look at it, which must not refuse this one: only a lock still held
+     * after 2 s means a process works on the run. */
+    for (int i = 0; f >= 0 && i < 200; i++) {
+        held = flock(f, LOCK_EX | LOCK_NB);
+        if (held == 0 || errno != EWOULDBLOCK) {
+            break;
+        }
+        struct timespec pause = {0, 10 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
     if (f < 0) {
         rc = err_errno(e, errno, "cannot open lock %s", lock);
-    } else if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+    } else if (held != 0) {
         rc = errno == EWOULDBLOCK
                  ? err_set(e, AE_BUSY, "run %s is in use by another astro process", id)
                  : err_errno(e, errno, "cannot lock %s", lock);

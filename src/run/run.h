@@ -94,8 +94,9 @@ int run_new_id(const char *working, int (*taken)(void *ctx, const char *id, bool
  * with run_unlock). Fails (AE_IO) when the folder exists already. */
 int run_create_dir(const char *working, const char *id, int *fd, struct err *e) ASTRO_WUR;
 
-/* Takes the lock of an existing run without waiting (*fd receives it). AE_BUSY when another
- * process holds it (that process is working on the run). */
+/* Takes the lock of an existing run (*fd receives it), waiting at most 2 s: a process listing the
+ * runs holds a run's lock for milliseconds. AE_BUSY when another process still holds it then
+ * (that process is working on the run). */
 int run_lock_run(const char *working, const char *id, int *fd, struct err *e) ASTRO_WUR;
 
 /* The manifest document, kept as JSON so later phases (steps) keep what earlier ones wrote. This is
