@@ -18,7 +18,6 @@
 #include "validate/validate.h"
 
 #include <errno.h>
-#include <fnmatch.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,7 +101,7 @@ static int pick_spec(const struct config *cfg, const struct vopts *vo,
     struct buf hits = BUF_INIT;
     size_t nhits = 0;
     for (size_t i = 0; i < cfg->ningest && rc == 0; i++) {
-        if (fnmatch(cfg->ingest[i].source_pattern, name, FNM_PERIOD) == 0) {
+        if (config_spec_matches(&cfg->ingest[i], name)) {
             *out = &cfg->ingest[i];
             rc = buf_printf(&hits, "%s%s", nhits++ ? ", " : "", cfg->ingest[i].name);
         }

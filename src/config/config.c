@@ -10,6 +10,7 @@
 #include "config/cfg_yaml.h"
 #include "util/buf.h"
 
+#include <fnmatch.h>
 #include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -845,9 +846,9 @@ static int parse_targets(struct config *c, struct cfg_doc *d, const yaml_node_t 
     return 0;
 }
 
-static const struct target_spec *find_target(const struct config *c, const char *name)
+const struct target_spec *config_find_target(const struct config *c, const char *name)
 {
-    for (size_t i = 0; i < c->ntargets; i++) {
+    for (size_t i = 0; c != NULL && i < c->ntargets; i++) {
         if (strcmp(c->targets[i].name, name) == 0) {
             return &c->targets[i];
         }
@@ -860,7 +861,7 @@ static int parse_target_ref(const struct config *c, struct cfg_doc *d, const yam
                             const char *p, char **out)
 {
     int rc = cfg_str(d, v, p, false, out);
-    if (rc == 0 && find_target(c, *out) == NULL) {
+    if (rc == 0 && config_find_target(c, *out) == NULL) {
         const char *names[64];
         size_t n = 0;
         for (size_t i = 0; i < c->ntargets && n < 63; i++) {
@@ -1448,3 +1449,21 @@ const struct ingest_spec *config_find_ingest(const struct config *c, const char 
     return NULL;
 }
 
+
+bool config_spec_matches(const struct ingest_spec *s, const char *file_name)
+{
+    return fnmatch(s->source_pattern, file_name, FNM_PERIOD) == 0;
+}
+
+size_t config_match_ingest(const struct config *c, const char *file_name,
+                           const struct ingest_spec **first)
+{
+    size_t n = 0;
+    *first = NULL;
+    for (size_t i = 0; c != NULL && i < c->ningest; i++) {
+        if (config_spec_matches(&c->ingest[i], file_name) && n++ == 0) {
+            *first = &c->ingest[i];
+        }
+    }
+    return n;
+}

@@ -241,4 +241,16 @@ void schema_release(struct schema *s);
 /* The ingest spec called name, or NULL. */
 const struct ingest_spec *config_find_ingest(const struct config *c, const char *name);
 
+/* The target called name, or NULL. */
+const struct target_spec *config_find_target(const struct config *c, const char *name);
+
+/* Whether a delivered file called file_name belongs to spec s: its source_pattern is an fnmatch
+ * glob on the name (FNM_PERIOD: a leading dot must be matched explicitly). The one definition
+ * that ingest's folder check, validate and watch share. */
+bool config_spec_matches(const struct ingest_spec *s, const char *file_name);
+
+/* How many specs file_name belongs to; *first is the first of them (NULL when none). */
+size_t config_match_ingest(const struct config *c, const char *file_name,
+                           const struct ingest_spec **first);
+
 #endif

@@ -7,7 +7,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -171,7 +170,7 @@ int source_match(const struct config *c, const char *dir, struct source_file **o
         size_t matched = 0;
         size_t first = 0;
         for (size_t s = 0; s < c->ningest; s++) {
-            if (fnmatch(c->ingest[s].source_pattern, names[i], FNM_PERIOD) == 0) {
+            if (config_spec_matches(&c->ingest[s], names[i])) {
                 if (matched == 0) {
                     first = s;
                 }
@@ -190,7 +189,7 @@ int source_match(const struct config *c, const char *dir, struct source_file **o
                             shown[i], matched);
             const char *sep = "";
             for (size_t s = 0; s < c->ningest && rc == 0; s++) {
-                if (fnmatch(c->ingest[s].source_pattern, names[i], FNM_PERIOD) == 0) {
+                if (config_spec_matches(&c->ingest[s], names[i])) {
                     rc = buf_printf(problems, "%s%s", sep, c->ingest[s].name);
                     sep = ", ";
                 }
@@ -227,7 +226,7 @@ int source_match(const struct config *c, const char *dir, struct source_file **o
             rc = buf_printf(problems, "ambiguous: %s (source_pattern \"%s\") matches %zu files:",
                             c->ingest[s].name, c->ingest[s].source_pattern, hits[s]);
             for (size_t i = 0; i < n && rc == 0; i++) {
-                if (fnmatch(c->ingest[s].source_pattern, names[i], FNM_PERIOD) == 0) {
+                if (config_spec_matches(&c->ingest[s], names[i])) {
                     rc = buf_printf(problems, " %s", shown[i]);
                 }
             }

@@ -32,16 +32,6 @@ static const char *kind_name(enum step_kind k)
     }
 }
 
-static const struct target_spec *find_target(const struct config *c, const char *name)
-{
-    for (size_t i = 0; i < c->ntargets; i++) {
-        if (strcmp(c->targets[i].name, name) == 0) {
-            return &c->targets[i];
-        }
-    }
-    return NULL;
-}
-
 /* The manifest's files[] entry of a dataset, or NULL. */
 static json_t *dataset_entry(const struct manifest *m, const char *dataset)
 {
@@ -65,7 +55,7 @@ static int record_step(const struct steps_env *env, const struct step_spec *st,
 static int run_load(const struct steps_env *env, const struct step_spec *st, int64_t *rows,
                     bool *skipped, struct err *e)
 {
-    const struct target_spec *t = find_target(env->cfg, st->target);
+    const struct target_spec *t = config_find_target(env->cfg, st->target);
     json_t *f = dataset_entry(env->m, st->dataset);
     const char *output = f ? json_string_value(json_object_get(f, "output")) : NULL;
     const char *sha = f ? json_string_value(json_object_get(f, "sha256")) : NULL;
@@ -222,7 +212,7 @@ static int sql_text(const struct steps_env *env, const struct step_spec *st, cha
 
 static int run_sql(const struct steps_env *env, const struct step_spec *st, struct err *e)
 {
-    const struct target_spec *t = find_target(env->cfg, st->target);
+    const struct target_spec *t = config_find_target(env->cfg, st->target);
     if (t == NULL) {
         return err_set(e, AE_CONFIG, "target '%s' is not defined under targets", st->target);
     }

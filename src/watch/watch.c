@@ -22,7 +22,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <jansson.h>
 #include <poll.h>
 #include <signal.h>
@@ -311,23 +310,13 @@ static const struct ingest_spec *spec_for(const struct watch *w, const char *nam
                                           size_t n)
 {
     const struct ingest_spec *found = NULL;
-    size_t count = 0;
-    for (size_t i = 0; i < w->cfg->ningest; i++) {
-        if (fnmatch(w->cfg->ingest[i].source_pattern, name, FNM_PERIOD) == 0) {
-            if (count++ == 0) {
-                found = &w->cfg->ingest[i];
-            }
-        }
-    }
+    size_t count = config_match_ingest(w->cfg, name, &found);
     if (count == 0) {
         snprintf(why, n, "the name matches no ingest_files source_pattern");
-        return NULL;
-    }
-    if (count > 1) {
+    } else if (count > 1) {
         snprintf(why, n, "the name matches %zu ingest_files source_patterns", count);
-        return NULL;
     }
-    return found;
+    return count == 1 ? found : NULL;
 }
 
 static const struct step_spec *load_for(const struct watch *w, const char *dataset)
@@ -335,16 +324,6 @@ static const struct step_spec *load_for(const struct watch *w, const char *datas
     for (size_t i = 0; i < w->ws->nloads; i++) {
         if (strcmp(w->ws->loads[i].dataset, dataset) == 0) {
             return &w->ws->loads[i];
-        }
-    }
-    return NULL;
-}
-
-static const struct target_spec *target_of(const struct watch *w, const char *name)
-{
-    for (size_t i = 0; i < w->cfg->ntargets; i++) {
-        if (strcmp(w->cfg->targets[i].name, name) == 0) {
-            return &w->cfg->targets[i];
         }
     }
     return NULL;
@@ -729,7 +708,7 @@ static void handle(struct watch *w, const char *name)
         quarantine_with_reason(w, name, "watch_load", why);
         return;
     }
-    const struct target_spec *t = target_of(w, ld->target);
+    const struct target_spec *t = config_find_target(w->cfg, ld->target);
     struct err e;
     err_clear(&e);
     struct load_claim *claim = NULL;
@@ -948,7 +927,7 @@ static int check_loads(const struct watch *w, bool *concurrent, struct err *e)
                        w->cfg->path);
     }
     for (size_t i = 0; i < w->ws->nloads; i++) {
-        const struct target_spec *t = target_of(w, w->ws->loads[i].target);
+        const struct target_spec *t = config_find_target(w->cfg, w->ws->loads[i].target);
         if (t == NULL) {
             return err_set(e, AE_CONFIG, "%s: watch.loads[%zu]: target '%s' is not defined",
                            w->cfg->path, i, w->ws->loads[i].target);
