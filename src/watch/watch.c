@@ -228,8 +228,7 @@ static int wreport_open(struct watch *w, const char *name, struct wreport *r, st
 }
 
 /* Commits the report (when it holds a case) and moves it beside the file, final_name in dir. */
-static int wreport_place(struct watch *w, struct wreport *r, const char *dir,
-                         const char *final_name, struct err *e)
+static int wreport_place(struct wreport *r, const char *dir, const char *final_name, struct err *e)
 {
     bool any = report_total(r->rep) > 0;
     int rc = 0;
@@ -255,7 +254,6 @@ static int wreport_place(struct watch *w, struct wreport *r, const char *dir,
         rc = err_errno(e, errno, "cannot move the failure report to %s", to);
     }
     free(to);
-    (void)w;
     return rc;
 }
 
@@ -289,7 +287,7 @@ static void quarantine_with_reason(struct watch *w, const char *name, const char
         rc = move_noreplace(w->incoming, name, w->quarantine, &final, &e);
     }
     if (rc == 0) {
-        rc = wreport_place(w, &r, w->quarantine, final, &e);
+        rc = wreport_place(&r, w->quarantine, final, &e);
     }
     wreport_close(&r);
     if (rc != 0) {
@@ -615,7 +613,7 @@ static void take_in(struct watch *w, const char *name, const struct ingest_spec 
     }
     rc = move_noreplace(w->incoming, name, dest, &final, &e);
     if (rc == 0) {
-        rc = wreport_place(w, &r, dest, final, &e);
+        rc = wreport_place(&r, dest, final, &e);
     }
     if (rc == 0 && copy_path != NULL && !copy_open && dest == w->processed) {
         archive_place(w, name, copy_path, final);
