@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "util/err.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,13 +82,13 @@ static void usage(FILE *out)
           "  run [RUN_ID]        execute the pipeline's steps (load, sql, exec) for an ingested\n"
           "                      run; resumable; all done -> completed\n"
           "  runs                list the runs\n"
-          "  status RUN_ID       show one run: files, row counts, steps\n"
+          "  status [RUN_ID]     show one run (default the newest): files, row counts, steps\n"
           "  validate FILE       validate one file against its spec, without a run or output\n"
           "  schema infer FILE   print a Pandera YAML schema inferred from a CSV file\n"
           "  watch [DATA_ROOT]   the drop-zone service: take in, validate, load and move each\n"
           "                      file that lands in DATA_ROOT/incoming/\n"
           "\n"
-          "Global options:\n"
+          "Global options (before or after the command):\n"
           "  --config PATH       pipeline definition (default ./astro.yaml)\n"
           "  --log-format FMT    text (default) or json, for the console and astro.log\n"
           "  -q, --quiet         only warnings and errors on the console\n"
@@ -100,38 +101,57 @@ static void usage(FILE *out)
           out);
 }
 
+/* Applies the global option at argv[*i] to g, consuming its value when it takes one. Returns 1
+ * when argv[*i] is a global option (applied), 0 when it is not, or an exit status + 2 (so never
+ * 0 or 1) when it is one with a bad value. --version and --help are not handled here. */
+static int global_option(struct cli_globals *g, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i];
+    if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+        g->level = LOG_WARN;
+    } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+        g->level = LOG_DEBUG;
+    } else if (strcmp(a, "--config") == 0 && *i + 1 < argc) {
+        g->config_path = argv[++*i];
+    } else if (strncmp(a, "--config=", 9) == 0) {
+        g->config_path = a + 9;
+    } else if ((strcmp(a, "--log-format") == 0 && *i + 1 < argc) ||
+               strncmp(a, "--log-format=", 13) == 0) {
+        const char *v = a[12] == '=' ? a + 13 : argv[++*i];
+        if (strcmp(v, "json") == 0) {
+            g->log_json = true;
+        } else if (strcmp(v, "text") == 0) {
+            g->log_json = false;
+        } else {
+            fprintf(stderr, "astro: --log-format must be text or json, not '%s'\n", v);
+            return EXIT_USAGE + 2;
+        }
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
 int cli_main(int argc, char **argv)
 {
     struct cli_globals g = {"astro.yaml", false, LOG_INFO};
     int i = 1;
-    /* Global options come before the command; the command parses the rest. */
+    /* Global options may come before the command ... */
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
+        int r = global_option(&g, argc, argv, &i);
+        if (r > 1) {
+            return r - 2;
+        }
+        if (r == 1) {
+            continue;
+        }
         if (strcmp(a, "--version") == 0) {
             printf("astro %s\n", ASTRO_VERSION);
             return EXIT_OK;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return EXIT_OK;
-        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-            g.level = LOG_WARN;
-        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-            g.level = LOG_DEBUG;
-        } else if (strcmp(a, "--config") == 0 && i + 1 < argc) {
-            g.config_path = argv[++i];
-        } else if (strncmp(a, "--config=", 9) == 0) {
-            g.config_path = a + 9;
-        } else if ((strcmp(a, "--log-format") == 0 && i + 1 < argc) ||
-                   strncmp(a, "--log-format=", 13) == 0) {
-            const char *v = a[12] == '=' ? a + 13 : argv[++i];
-            if (strcmp(v, "json") == 0) {
-                g.log_json = true;
-            } else if (strcmp(v, "text") == 0) {
-                g.log_json = false;
-            } else {
-                fprintf(stderr, "astro: --log-format must be text or json, not '%s'\n", v);
-                return EXIT_USAGE;
-            }
         } else {
             fprintf(stderr, "astro: unknown option '%s'\n", a);
             usage(stderr);
@@ -142,28 +162,53 @@ int cli_main(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
-    const char *cmd = argv[i];
+    /* ... or anywhere after it (`astro ingest d -q`): they are taken out of the command's
+     * arguments, up to a `--`, after which every argument is the command's. A command option
+     * whose value looks like a global option must be written --opt=VALUE. */
+    char **cargv = calloc((size_t)(argc - i + 1), sizeof(*cargv));
+    if (cargv == NULL) {
+        fprintf(stderr, "astro: out of memory\n");
+        return EXIT_ENV;
+    }
+    int cargc = 0;
+    cargv[cargc++] = argv[i];
+    bool rest = false;
+    for (int j = i + 1; j < argc; j++) {
+        int r = rest ? 0 : global_option(&g, argc, argv, &j);
+        if (r > 1) {
+            free(cargv);
+            return r - 2;
+        }
+        if (r == 0) {
+            rest = rest || strcmp(argv[j], "--") == 0;
+            cargv[cargc++] = argv[j];
+        }
+    }
+    cargv[cargc] = NULL;
+    const char *cmd = cargv[0];
     int rc;
     if (strcmp(cmd, "ingest") == 0) {
-        rc = cmd_ingest(&g, argc - i, argv + i);
+        rc = cmd_ingest(&g, cargc, cargv);
     } else if (strcmp(cmd, "validate") == 0) {
-        rc = cmd_validate(&g, argc - i, argv + i);
+        rc = cmd_validate(&g, cargc, cargv);
     } else if (strcmp(cmd, "schema") == 0) {
-        rc = cmd_schema(&g, argc - i, argv + i);
+        rc = cmd_schema(&g, cargc, cargv);
     } else if (strcmp(cmd, "run") == 0) {
-        rc = cmd_run(&g, argc - i, argv + i);
+        rc = cmd_run(&g, cargc, cargv);
     } else if (strcmp(cmd, "runs") == 0) {
-        rc = cmd_runs(&g, argc - i, argv + i);
+        rc = cmd_runs(&g, cargc, cargv);
     } else if (strcmp(cmd, "status") == 0) {
-        rc = cmd_status(&g, argc - i, argv + i);
+        rc = cmd_status(&g, cargc, cargv);
     } else if (strcmp(cmd, "watch") == 0) {
-        rc = cmd_watch(&g, argc - i, argv + i);
+        rc = cmd_watch(&g, cargc, cargv);
     } else {
         fprintf(stderr,
                 "astro: unknown command '%s' (commands: ingest, validate, schema, run, runs, "
                 "status, watch)\n",
                 cmd);
+        free(cargv);
         return EXIT_USAGE;
     }
+    free(cargv);
     return cli_exit_code(rc);
 }

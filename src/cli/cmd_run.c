@@ -344,13 +344,16 @@ static const char *jstr(json_t *o, const char *k)
 
 int cmd_status(const struct cli_globals *g, int argc, char **argv)
 {
-    if (argc != 2 || argv[1][0] == '-') {
+    if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
         bool help = argc == 2 && strcmp(argv[1], "--help") == 0;
-        fputs("usage: astro [global options] status RUN_ID\n\nShows one run: its status, files "
-              "(with row counts) and steps.\n",
+        fputs("usage: astro [global options] status [RUN_ID]\n\nShows one run: its status, files "
+              "(with row counts) and steps.\nWithout RUN_ID: the newest run (the last one "
+              "created), whatever its status.\n",
               help ? stdout : stderr);
         return help ? 0 : AE_CONFIG;
     }
+    char newest[RUN_ID_LEN + 1] = "";
+    const char *id = argc == 2 ? argv[1] : newest;
     struct err e;
     err_clear(&e);
     struct project p;
@@ -365,15 +368,21 @@ int cmd_status(const struct cli_globals *g, int argc, char **argv)
         struct run_info *runs = NULL;
         size_t n = 0;
         rc = run_list(p.working, p.stats, &runs, &n, &e);
+        if (rc == 0 && n > 0) {
+            memcpy(newest, runs[n - 1].id, sizeof(newest)); /* run_list: oldest first */
+        }
         run_list_free(runs, n);
     }
-    if (rc == 0 && !run_id_valid(argv[1])) {
-        rc = err_set(&e, AE_CONFIG, "no run %s under %s", argv[1], p.working);
+    if (rc == 0 && id[0] == '\0') {
+        rc = err_set(&e, AE_CONFIG, "no run under %s yet: `astro ingest SOURCE_DIR` starts one",
+                     p.working);
+    } else if (rc == 0 && !run_id_valid(id)) {
+        rc = err_set(&e, AE_CONFIG, "no run %s under %s", id, p.working);
     } else if (rc == 0) {
-        path = run_path(p.working, argv[1], RUN_PATH_MANIFEST, NULL);
+        path = run_path(p.working, id, RUN_PATH_MANIFEST, NULL);
         rc = path ? manifest_load(&m, path, &e) : err_set(&e, AE_NOMEM, "out of memory");
         if (rc == AE_FORMAT) {
-            rc = err_set(&e, AE_CONFIG, "no run %s under %s", argv[1], p.working);
+            rc = err_set(&e, AE_CONFIG, "no run %s under %s", id, p.working);
         }
     }
     if (rc == 0) {

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct sopts {
@@ -234,6 +235,10 @@ out:
 static int infer_file(const struct sopts *so, struct err *e)
 {
     int fd = -1;
+    struct stat fst;
+    if (stat(so->file, &fst) != 0 && (errno == ENOENT || errno == ENOTDIR)) {
+        return err_set(e, AE_CONFIG, "%s does not exist", so->file);
+    }
     int rc = fs_open_regular(so->file, &fd, e);
     struct source *src = NULL;
     struct csv_reader *reader = NULL;

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Examples shown per (column, check) in the text report and in the JSON document. */
@@ -381,6 +382,13 @@ int cmd_validate(const struct cli_globals *g, int argc, char **argv)
         fprintf(stderr, "astro: %s\n", e.msg);
         usage_validate(stderr);
         return rc;
+    }
+    /* A FILE that is not there is a mistake on the command line (exit 2), said before anything
+     * else: no spec matching its name would be the wrong lead. */
+    struct stat fst;
+    if (stat(vo.file, &fst) != 0 && (errno == ENOENT || errno == ENOTDIR)) {
+        rc = err_set(&e, AE_CONFIG, "%s does not exist", vo.file);
+        goto out;
     }
     rc = config_load(g->config_path, &cfg, &e);
     if (rc != 0) {

@@ -239,79 +239,163 @@ static int paste_value(struct dsn_paste *ps, struct buf *b, const char *val)
     return rc;
 }
 
-/* ${VAR} expansion (targets' dsn and path): an unset variable is an error naming it, and $$ is a
- * literal $ so that passwords holding "${" can still be written. A $ before anything else stays.
- * In a dsn (EXPAND_DSN) each value is pasted as one value: see paste_value. */
-static int expand_env(struct cfg_doc *d, const yaml_node_t *v, const char *p, char **s,
-                      enum expand_mode mode)
+/* Resolves a schema_file relative to the directory of astro.yaml. */
+static char *resolve(const char *dir, const char *rel)
+{
+    if (rel[0] == '/' || strcmp(dir, ".") == 0) {
+        return strdup(rel);
+    }
+    size_t n = strlen(dir) + 1 + strlen(rel) + 1;
+    char *p = malloc(n);
+    if (p != NULL) {
+        snprintf(p, n, "%s/%s", dir, rel);
+    }
+    return p;
+}
+
+/* ${VAR} expansion (targets' dsn and path) of the template in: *out (malloc'd) receives the text.
+ * $$ is a literal $ so that passwords holding "${" can still be written; a $ before anything else
+ * stays. In a dsn (EXPAND_DSN) each value is pasted as one value: see paste_value. A variable
+ * that is not set pastes nothing and its name goes to unset (the first one only; unset[0] stays
+ * '\0' when every variable is set), so that the whole template is still checked. Returns 0,
+ * EXPAND_SYNTAX with why filled (a '${' without '}', a bad name), or AE_NOMEM. */
+enum { EXPAND_SYNTAX = 1 };
+static int expand_template(const char *in, enum expand_mode mode, char **out, char *why,
+                           size_t nwhy, char unset[256])
 {
     struct buf b = BUF_INIT;
-    const char *in = *s;
     struct dsn_paste ps = {mode, false, DSN_KEY, false};
     ps.uri = strncmp(in, "postgresql://", 13) == 0 || strncmp(in, "postgres://", 11) == 0;
     int rc = 0;
-    for (size_t i = 0; in[i] != '\0'; i++) {
+    *out = NULL;
+    unset[0] = '\0';
+    for (size_t i = 0; in[i] != '\0' && rc == 0; i++) {
         if (in[i] != '$' || (in[i + 1] != '$' && in[i + 1] != '{')) {
-            rc = paste_literal(&ps, &b, in[i], in + i);
-        } else if (in[i + 1] == '$') {
-            rc = paste_literal(&ps, &b, '$', in + i);
+            rc = paste_literal(&ps, &b, in[i], in + i) != 0 ? AE_NOMEM : 0;
+            continue;
+        }
+        if (in[i + 1] == '$') {
+            rc = paste_literal(&ps, &b, '$', in + i) != 0 ? AE_NOMEM : 0;
             i++;
-        } else {
-            const char *name = in + i + 2;
-            size_t n = strcspn(name, "}");
-            if (name[n] != '}') {
-                rc = cfg_fail(d, v, p, "'${' without a closing '}' (write $$ for a literal $)");
-                goto out;
-            }
-            bool ok = n > 0 && !(name[0] >= '0' && name[0] <= '9');
-            for (size_t j = 0; j < n && ok; j++) {
-                char c = name[j];
-                ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                     c == '_';
-            }
-            if (!ok) {
-                rc = cfg_fail(d, v, p, "'${%.*s}' is not a valid environment variable name", (int)n,
-                              name);
-                goto out;
-            }
-            char var[256];
-            if (n >= sizeof(var)) {
-                rc = cfg_fail(d, v, p, "environment variable name too long");
-                goto out;
-            }
-            memcpy(var, name, n);
-            var[n] = '\0';
-            const char *val = getenv(var);
-            if (val == NULL) {
-                rc = cfg_fail(d, v, p, "environment variable '%s' is not set", var);
-                goto out;
-            }
-            rc = paste_value(&ps, &b, val);
-            i += n + 2;
+            continue;
         }
-        if (rc != 0) {
-            rc = nomem(d);
-            goto out;
+        const char *name = in + i + 2;
+        size_t n = strcspn(name, "}");
+        if (name[n] != '}') {
+            snprintf(why, nwhy, "'${' without a closing '}' (write $$ for a literal $)");
+            rc = EXPAND_SYNTAX;
+            break;
         }
+        bool ok = n > 0 && !(name[0] >= '0' && name[0] <= '9');
+        for (size_t j = 0; j < n && ok; j++) {
+            char c = name[j];
+            ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                 c == '_';
+        }
+        if (!ok) {
+            snprintf(why, nwhy, "'${%.*s}' is not a valid environment variable name", (int)n,
+                     name);
+            rc = EXPAND_SYNTAX;
+            break;
+        }
+        if (n >= 256) {
+            snprintf(why, nwhy, "environment variable name too long");
+            rc = EXPAND_SYNTAX;
+            break;
+        }
+        char var[256];
+        memcpy(var, name, n);
+        var[n] = '\0';
+        const char *val = getenv(var);
+        if (val == NULL && unset[0] == '\0') {
+            memcpy(unset, var, n + 1);
+        }
+        rc = paste_value(&ps, &b, val != NULL ? val : "") != 0 ? AE_NOMEM : 0;
+        i += n + 2;
     }
-    if (ps.st == DSN_AUTOQUOTED && !ps.uri && mode == EXPAND_DSN) {
+    if (rc == 0 && ps.st == DSN_AUTOQUOTED && !ps.uri && mode == EXPAND_DSN) {
         /* A value ending in a lone backslash (which libpq drops) must not escape the quote. */
-        rc = ps.escape_pending ? buf_puts(&b, "\\'") : buf_putc(&b, '\'');
-        if (rc != 0) {
-            rc = nomem(d);
-            goto out;
-        }
+        rc = (ps.escape_pending ? buf_puts(&b, "\\'") : buf_putc(&b, '\'')) != 0 ? AE_NOMEM : 0;
     }
-    char *res = buf_detach(&b, NULL);
-    if (res == NULL) {
-        rc = nomem(d);
-        goto out;
+    if (rc == 0 && (*out = buf_detach(&b, NULL)) == NULL) {
+        rc = AE_NOMEM;
     }
-    free(*s);
-    *s = res;
-out:
     buf_release(&b);
     return rc;
+}
+
+/* Checks the ${VAR} syntax of a target's dsn or path at load time. Whether the variables are set
+ * is checked only where the target is used (config_target_expand): validate, ingest, runs and
+ * status never need it. */
+static int check_template(struct cfg_doc *d, const yaml_node_t *v, const char *p, const char *in,
+                          enum expand_mode mode)
+{
+    char why[300];
+    char unset[256];
+    char *out = NULL;
+    int rc = expand_template(in, mode, &out, why, sizeof(why), unset);
+    free(out);
+    if (rc == EXPAND_SYNTAX) {
+        return cfg_fail(d, v, p, "%s", why);
+    }
+    return rc != 0 ? nomem(d) : 0;
+}
+
+int config_target_expand(const struct target_spec *t, struct target_spec *out, struct err *e)
+{
+    *out = *t;
+    out->dsn = NULL;
+    out->path = NULL;
+    const char *tmpl[2] = {t->dsn, t->path};
+    char **dst[2] = {&out->dsn, &out->path};
+    const struct cfg_loc *loc[2] = {&t->dsn_loc, &t->path_loc};
+    for (int k = 0; k < 2; k++) {
+        if (tmpl[k] == NULL) {
+            continue;
+        }
+        char why[768];
+        char unset[256];
+        int rc = expand_template(tmpl[k], k == 0 ? EXPAND_DSN : EXPAND_TEXT, dst[k], why,
+                                 sizeof(why), unset);
+        if (rc == 0 && unset[0] != '\0') {
+            snprintf(why, sizeof(why),
+                     "environment variable '%.255s' is not set (target '%.200s' needs it "
+                     "here: set it, or write $$ for a literal $)",
+                     unset, t->name != NULL ? t->name : "");
+            rc = EXPAND_SYNTAX;
+        }
+        if (rc == 0 && k == 1 && (*dst[k])[0] == '\0') {
+            snprintf(why, sizeof(why), "expected a file path, got an empty string");
+            rc = EXPAND_SYNTAX;
+        }
+        if (rc == 0 && k == 1 && t->dir != NULL && (*dst[k])[0] != '/') {
+            /* Like schema_file, a relative database path means: next to astro.yaml. */
+            char *full = resolve(t->dir, *dst[k]);
+            free(*dst[k]);
+            *dst[k] = full;
+            rc = full == NULL ? AE_NOMEM : 0;
+        }
+        if (rc != 0) {
+            config_target_expanded_release(out);
+            if (rc != EXPAND_SYNTAX) {
+                return err_set(e, AE_NOMEM, "out of memory");
+            }
+            if (loc[k]->path == NULL) {
+                return err_set(e, AE_CONFIG, "target '%s': %s", t->name ? t->name : "", why);
+            }
+            return err_set(e, AE_CONFIG, "%s:%u:%u: %s: %s", loc[k]->file ? loc[k]->file : "",
+                           (unsigned)loc[k]->line, (unsigned)loc[k]->col, loc[k]->path, why);
+        }
+    }
+    return 0;
+}
+
+void config_target_expanded_release(struct target_spec *t)
+{
+    free(t->dsn);
+    free(t->path);
+    t->dsn = NULL;
+    t->path = NULL;
 }
 
 /* delimiter, quote, escape: one ASCII character; "\t" (the escape or the two characters) and
@@ -331,20 +415,6 @@ static int parse_char(struct cfg_doc *d, const yaml_node_t *v, const char *p, ch
     }
     *out = s[0];
     return 0;
-}
-
-/* Resolves a schema_file relative to the directory of astro.yaml. */
-static char *resolve(const char *dir, const char *rel)
-{
-    if (rel[0] == '/' || strcmp(dir, ".") == 0) {
-        return strdup(rel);
-    }
-    size_t n = strlen(dir) + 1 + strlen(rel) + 1;
-    char *p = malloc(n);
-    if (p != NULL) {
-        snprintf(p, n, "%s/%s", dir, rel);
-    }
-    return p;
 }
 
 static int load_schema_file(struct config *c, struct cfg_doc *d, struct ingest_spec *in,
@@ -818,29 +888,27 @@ static int parse_targets(struct config *c, struct cfg_doc *d, const yaml_node_t 
                 return missing(d, tm, tp, "path");
             }
         }
+        /* dsn and path are kept as written: their ${VAR} are expanded where the target is used
+         * (config_target_expand), so a command that never connects needs none of them. */
+        t->dir = c->dir;
         if (v[TG_DSN] != NULL) {
             cfg_path_key(p, sizeof(p), tp, "dsn");
             if ((rc = cfg_str(d, v[TG_DSN], p, false, &t->dsn)) != 0 ||
-                (rc = expand_env(d, v[TG_DSN], p, &t->dsn, EXPAND_DSN)) != 0) {
+                (rc = cfg_loc_set(d, &t->dsn_loc, v[TG_DSN], p)) != 0 ||
+                (rc = check_template(d, v[TG_DSN], p, t->dsn, EXPAND_DSN)) != 0) {
                 return rc;
             }
         }
         if (v[TG_PATH] != NULL) {
             cfg_path_key(p, sizeof(p), tp, "path");
             if ((rc = cfg_str(d, v[TG_PATH], p, false, &t->path)) != 0 ||
-                (rc = expand_env(d, v[TG_PATH], p, &t->path, EXPAND_TEXT)) != 0) {
+                (rc = cfg_loc_set(d, &t->path_loc, v[TG_PATH], p)) != 0 ||
+                (rc = check_template(d, v[TG_PATH], p, t->path, EXPAND_TEXT)) != 0) {
                 return rc;
             }
             if (t->path[0] == '\0') {
                 return cfg_fail(d, v[TG_PATH], p, "expected a file path, got an empty string");
             }
-            /* Like schema_file, a relative database path means: next to astro.yaml. */
-            char *full = resolve(c->dir, t->path);
-            if (full == NULL) {
-                return err_set(d->e, AE_NOMEM, "out of memory");
-            }
-            free(t->path);
-            t->path = full;
         }
     }
     return 0;
@@ -1034,6 +1102,49 @@ static int parse_load(const struct config *c, struct cfg_doc *d, struct step_spe
     return s->on_conflict ? 0 : nomem(d);
 }
 
+/* statements: a list of SQL statements, each ended by a ';' where it has none (on a line of its
+ * own, so that a trailing -- comment cannot swallow it), joined into the one text the step runs
+ * in one transaction. An empty list or an item without SQL is refused. */
+static int parse_statement_list(struct cfg_doc *d, const yaml_node_t *n, const char *p,
+                                char **out)
+{
+    char **items = NULL;
+    size_t nitems = 0;
+    struct buf b = BUF_INIT;
+    int rc = cfg_str_list(d, n, p, true, &items, &nitems);
+    if (rc != 0) {
+        return rc;
+    }
+    if (nitems == 0) {
+        rc = cfg_fail(d, n, p, "expected at least one SQL statement, got an empty list");
+        goto out;
+    }
+    for (size_t i = 0; i < nitems && rc == 0; i++) {
+        const char *sql = items[i] != NULL ? items[i] : "";
+        size_t len = strlen(sql);
+        while (len > 0 && strchr(" \t\r\n;", sql[len - 1]) != NULL) {
+            len--;
+        }
+        if (len == 0) {
+            char ip[CFG_PATH_MAX];
+            cfg_path_index(ip, sizeof(ip), p, i);
+            rc = cfg_fail(d, cfg_node(d, n->data.sequence.items.start[i]), ip,
+                          "expected an SQL statement, got '%s'", sql);
+            goto out;
+        }
+        if (buf_append(&b, sql, len) != 0 || buf_puts(&b, "\n;\n") != 0) {
+            rc = nomem(d);
+        }
+    }
+    if (rc == 0 && (*out = buf_detach(&b, NULL)) == NULL) {
+        rc = nomem(d);
+    }
+out:
+    buf_release(&b);
+    cfg_free_strv(items, nitems);
+    return rc;
+}
+
 enum { SQ_TARGET, SQ_FILE, SQ_STATEMENTS, SQ_N };
 static const char *const sql_keys[] = {"target", "file", "statements", NULL};
 
@@ -1062,7 +1173,10 @@ static int parse_sql(const struct config *c, struct cfg_doc *d, struct step_spec
         return cfg_str(d, v[SQ_FILE], p, false, &s->sql_file);
     }
     cfg_path_key(p, sizeof(p), path, "statements");
-    return cfg_str(d, v[SQ_STATEMENTS], p, false, &s->statements);
+    if (v[SQ_STATEMENTS]->type != YAML_SEQUENCE_NODE) {
+        return cfg_str(d, v[SQ_STATEMENTS], p, false, &s->statements);
+    }
+    return parse_statement_list(d, v[SQ_STATEMENTS], p, &s->statements);
 }
 
 enum { ST_NAME, ST_LOAD, ST_SQL, ST_EXEC, ST_N };
@@ -1420,6 +1534,8 @@ void config_free(struct config *c)
         free(c->targets[i].dsn);
         free(c->targets[i].path);
         cfg_loc_release(&c->targets[i].loc);
+        cfg_loc_release(&c->targets[i].dsn_loc);
+        cfg_loc_release(&c->targets[i].path_loc);
     }
     free(c->targets);
     for (size_t i = 0; i < c->nsteps; i++) {

@@ -161,9 +161,13 @@ enum target_kind { TARGET_POSTGRES, TARGET_SQLITE };
 struct target_spec {
     char *name;
     enum target_kind kind;
-    char *dsn;  /* postgres, ${VAR} already expanded; may be NULL (PG* variables) */
-    char *path; /* sqlite */
+    /* As written in astro.yaml, ${VAR} not expanded (its syntax is checked by config_load):
+     * config_target_expand gives the values to connect with, where the target is used. */
+    char *dsn;       /* postgres; may be NULL (PG* variables) */
+    char *path;      /* sqlite; relative: to dir */
+    const char *dir; /* borrowed: the folder of astro.yaml (NULL: paths taken as they are) */
     struct cfg_loc loc;
+    struct cfg_loc dsn_loc, path_loc; /* where dsn and path were written (path NULL if not) */
 };
 
 enum step_kind { STEP_LOAD, STEP_SQL, STEP_EXEC };
@@ -243,6 +247,17 @@ const struct ingest_spec *config_find_ingest(const struct config *c, const char 
 
 /* The target called name, or NULL. */
 const struct target_spec *config_find_target(const struct config *c, const char *name);
+
+/* The target t with its settings ready to use: *out is a copy of t whose dsn and path have their
+ * ${VAR} expanded from the environment now (see the README: a variable in the place of a dsn
+ * value is pasted as one value) and a relative path resolved against t->dir. out->dsn and
+ * out->path are owned (config_target_expanded_release); the other members are borrowed from t.
+ * Fails with AE_CONFIG "FILE:LINE:COL: targets.NAME.dsn: environment variable 'X' is not set"
+ * (naming the key and the variable), or AE_NOMEM; *out then holds no owned memory. */
+int config_target_expand(const struct target_spec *t, struct target_spec *out,
+                         struct err *e) ASTRO_WUR;
+/* Frees what config_target_expand allocated in t; safe to call twice. */
+void config_target_expanded_release(struct target_spec *t);
 
 /* Whether a delivered file called file_name belongs to spec s: its source_pattern is an fnmatch
  * glob on the name (FNM_PERIOD: a leading dot must be matched explicitly). The one definition

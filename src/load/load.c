@@ -29,36 +29,73 @@ static int ops_of(const struct target_spec *t, const struct load_target_ops **op
     return 0;
 }
 
+/* Every call below expands the target's ${VAR} here, where the target is used, so that a
+ * command that never reaches a target needs none of its variables (config_target_expand). */
+
 int load_open(struct sink *s, const struct target_spec *t, const struct load_opts *o,
               const struct column_desc *cols, size_t ncols, struct err *e)
 {
     const struct load_target_ops *ops = NULL;
+    struct target_spec x;
     s->ops = NULL;
     s->impl = NULL;
     int rc = ops_of(t, &ops, e);
-    return rc != 0 ? rc : ops->open(s, t, o, cols, ncols, e);
+    if (rc == 0 && (rc = config_target_expand(t, &x, e)) == 0) {
+        rc = ops->open(s, &x, o, cols, ncols, e);
+        config_target_expanded_release(&x);
+    }
+    return rc;
 }
 
 int load_checkpointed(const struct target_spec *t, const char *dataset, const char *sha256,
                       const char *table, bool *done, struct err *e)
 {
     const struct load_target_ops *ops = NULL;
+    struct target_spec x;
     *done = false;
     int rc = ops_of(t, &ops, e);
-    return rc != 0 ? rc : ops->checkpointed(t, dataset, sha256, table, done, e);
+    if (rc == 0 && (rc = config_target_expand(t, &x, e)) == 0) {
+        rc = ops->checkpointed(&x, dataset, sha256, table, done, e);
+        config_target_expanded_release(&x);
+    }
+    return rc;
 }
 
 int load_exec_sql(const struct target_spec *t, const char *sql, struct err *e)
 {
     const struct load_target_ops *ops = NULL;
+    struct target_spec x;
     int rc = ops_of(t, &ops, e);
-    return rc != 0 ? rc : ops->exec_sql(t, sql, e);
+    if (rc == 0 && (rc = config_target_expand(t, &x, e)) == 0) {
+        rc = ops->exec_sql(&x, sql, e);
+        config_target_expanded_release(&x);
+    }
+    return rc;
 }
 
 int load_record_file(const struct target_spec *t, const struct load_file_record *r,
                      struct err *e)
 {
     const struct load_target_ops *ops = NULL;
+    struct target_spec x;
     int rc = ops_of(t, &ops, e);
-    return rc != 0 ? rc : ops->record_file(t, r, e);
+    if (rc == 0 && (rc = config_target_expand(t, &x, e)) == 0) {
+        rc = ops->record_file(&x, r, e);
+        config_target_expanded_release(&x);
+    }
+    return rc;
+}
+
+int load_claim(const struct target_spec *t, const char *key, struct load_claim **out,
+               struct err *e)
+{
+    const struct load_target_ops *ops = NULL;
+    struct target_spec x;
+    *out = NULL;
+    int rc = ops_of(t, &ops, e);
+    if (rc == 0 && (rc = config_target_expand(t, &x, e)) == 0) {
+        rc = ops->claim(&x, key, out, e);
+        config_target_expanded_release(&x);
+    }
+    return rc;
 }

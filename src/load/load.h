@@ -207,8 +207,10 @@ struct load_target_ops {
  * target_kind (a caller's bug). */
 const struct load_target_ops *load_target_ops_for(enum target_kind kind);
 
-/* The registry's open, checkpointed and exec_sql for t->kind (see struct load_target_ops);
- * AE_INTERNAL when t->kind is not a target_kind. */
+/* The registry's open, checkpointed, exec_sql, record_file and claim for t->kind (see struct
+ * load_target_ops), on t with its ${VAR} expanded first (config_target_expand: AE_CONFIG naming
+ * the key and the variable when one is not set); AE_INTERNAL when t->kind is not a target_kind.
+ * Drivers call these, never the ops' entries themselves, which take expanded targets. */
 int load_open(struct sink *s, const struct target_spec *t, const struct load_opts *o,
               const struct column_desc *cols, size_t ncols, struct err *e) ASTRO_WUR;
 int load_checkpointed(const struct target_spec *t, const char *dataset, const char *sha256,
@@ -216,5 +218,7 @@ int load_checkpointed(const struct target_spec *t, const char *dataset, const ch
 int load_exec_sql(const struct target_spec *t, const char *sql, struct err *e) ASTRO_WUR;
 int load_record_file(const struct target_spec *t, const struct load_file_record *r,
                      struct err *e) ASTRO_WUR;
+int load_claim(const struct target_spec *t, const char *key, struct load_claim **out,
+               struct err *e) ASTRO_WUR;
 
 #endif

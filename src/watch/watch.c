@@ -710,7 +710,7 @@ static void handle(struct watch *w, const char *name)
     struct err e;
     err_clear(&e);
     struct load_claim *claim = NULL;
-    int rc = load_target_ops_for(t->kind)->claim(t, name, &claim, &e);
+    int rc = load_claim(t, name, &claim, &e);
     if (rc != 0) {
         defer(w, name, "cannot claim", &e);
         return;
@@ -929,6 +929,14 @@ static int check_loads(const struct watch *w, bool *concurrent, struct err *e)
         if (t == NULL) {
             return err_set(e, AE_CONFIG, "%s: watch.loads[%zu]: target '%s' is not defined",
                            w->cfg->path, i, w->ws->loads[i].target);
+        }
+        /* The service loads into every target it names: a variable of one that is not set is
+         * said now, naming it and the key, rather than at the first file. */
+        struct target_spec x;
+        int rc = config_target_expand(t, &x, e);
+        config_target_expanded_release(&x);
+        if (rc != 0) {
+            return rc;
         }
         *concurrent = *concurrent && load_target_ops_for(t->kind)->concurrent;
     }

@@ -109,7 +109,8 @@ assert_contains "$ERR" "1 row(s) of ragged.csv have the wrong number of fields" 
 run_astro schema infer empty.csv
 assert_eq "$RC" "1" "an empty file: nothing to infer"
 run_astro schema infer nope.csv
-assert_eq "$RC" "3" "a missing file is an environment error"
+assert_eq "$RC" "2" "a missing file is a usage error (exit 2)"
+assert_contains "$ERR" "nope.csv does not exist" "the message says so"
 run_astro schema infer rows.csv --rows 0
 assert_eq "$RC" "2" "--rows 0 is a usage error"
 run_astro schema guess rows.csv

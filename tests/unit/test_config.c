@@ -74,6 +74,23 @@ static void expect_error(const char *text, int code, const char *fmt)
     assert_null(c);
 }
 
+/* The value of target t's dsn (field 0) or path (1) with its ${VAR} expanded (the caller
+ * frees it). */
+static char *expanded(const struct target_spec *t, int field)
+{
+    struct target_spec x;
+    struct err e = {0};
+    int rc = config_target_expand(t, &x, &e);
+    if (rc != 0) {
+        print_error("unexpected error: %s\n", e.msg);
+    }
+    assert_int_equal(rc, 0);
+    char *v = field == 0 ? x.dsn : x.path;
+    char *out = v != NULL ? strdup(v) : NULL;
+    config_target_expanded_release(&x);
+    return out;
+}
+
 static struct config *load_ok(const char *text)
 {
     write_file(yaml_path, text);
@@ -263,11 +280,15 @@ static void test_full(void **state)
     assert_string_equal(c->targets[0].name, "warehouse");
     assert_int_equal(c->targets[0].kind, TARGET_POSTGRES);
     /* A variable in the place of a value is pasted as one quoted value (issue 16). */
-    assert_string_equal(c->targets[0].dsn, "host='db.example' password='p$w'");
+    char *x = expanded(&c->targets[0], 0);
+    assert_string_equal(x, "host='db.example' password='p$w'");
+    free(x);
     assert_null(c->targets[0].path);
     assert_int_equal(c->targets[1].kind, TARGET_SQLITE);
     /* A relative database path resolves next to astro.yaml. */
-    assert_string_equal(c->targets[1].path, ASTRO_TEST_DATA "/config/db.example/warehouse.db");
+    x = expanded(&c->targets[1], 1);
+    assert_string_equal(x, ASTRO_TEST_DATA "/config/db.example/warehouse.db");
+    free(x);
     assert_null(c->targets[1].dsn);
     assert_int_equal(c->targets[2].kind, TARGET_POSTGRES);
     assert_null(c->targets[2].dsn);
@@ -1045,11 +1066,30 @@ static void test_env_expansion(void **state)
     (void)state;
     char text[1024];
     unsetenv("ASTRO_TEST_UNSET");
+    /* An unset variable does not stop the config from loading (validate, ingest, runs and
+     * status never connect); expanding the target, where it is used, names it and the key. */
     snprintf(text, sizeof(text),
-             "%s    schema: {}\ntargets:\n  w: {kind: postgres, dsn: \"x=${ASTRO_TEST_UNSET}\"}\n",
+             "%s    schema: {}\ntargets:\n  w: {kind: postgres, dsn: \"x=${ASTRO_TEST_UNSET}\"}\n"
+             "  s: {kind: sqlite, path: \"${ASTRO_TEST_UNSET}/x.db\"}\n",
              head);
-    expect_error(text, AE_CONFIG,
-                 "%s:7:28: targets.w.dsn: environment variable 'ASTRO_TEST_UNSET' is not set");
+    struct config *u = load_ok(text);
+    struct target_spec ux;
+    struct err ue = {0};
+    char uwant[1024];
+    assert_int_equal(config_target_expand(&u->targets[0], &ux, &ue), AE_CONFIG);
+    assert_null(ux.dsn);
+    snprintf(uwant, sizeof(uwant),
+             "%s:7:28: targets.w.dsn: environment variable 'ASTRO_TEST_UNSET' is not set "
+             "(target 'w' needs it here: set it, or write $$ for a literal $)",
+             yaml_path);
+    assert_string_equal(ue.msg, uwant);
+    assert_int_equal(config_target_expand(&u->targets[1], &ux, &ue), AE_CONFIG);
+    snprintf(uwant, sizeof(uwant),
+             "%s:8:27: targets.s.path: environment variable 'ASTRO_TEST_UNSET' is not set "
+             "(target 's' needs it here: set it, or write $$ for a literal $)",
+             yaml_path);
+    assert_string_equal(ue.msg, uwant);
+    config_free(u);
     snprintf(text, sizeof(text),
              "%s    schema: {}\ntargets:\n  w: {kind: postgres, dsn: \"x=${ASTRO_TEST\"}\n", head);
     expect_error(text, AE_CONFIG,
@@ -1065,10 +1105,14 @@ static void test_env_expansion(void **state)
              "  s: {kind: sqlite, path: \"${ASTRO_TEST_A}${ASTRO_TEST_A}.db\"}\n",
              head);
     struct config *c = load_ok(text);
-    assert_string_equal(c->targets[0].dsn, "$ $${ASTRO_TEST_A} $x va$");
-    const char *slash = strrchr(c->targets[1].path, '/');
+    char *dsn = expanded(&c->targets[0], 0);
+    assert_string_equal(dsn, "$ $${ASTRO_TEST_A} $x va$");
+    free(dsn);
+    char *path = expanded(&c->targets[1], 1);
+    const char *slash = strrchr(path, '/');
     assert_non_null(slash);
     assert_string_equal(slash, "/vava.db");
+    free(path);
     config_free(c);
 }
 
@@ -1081,7 +1125,7 @@ static char *expanded_dsn(const char *dsn)
              "%s    schema: {}\ntargets:\n  w:\n    kind: postgres\n    dsn: |-\n      %s\n", head,
              dsn);
     struct config *c = load_ok(text);
-    char *out = strdup(c->targets[0].dsn);
+    char *out = expanded(&c->targets[0], 0);
     config_free(c);
     return out;
 }
