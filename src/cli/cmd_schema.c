@@ -30,25 +30,34 @@ struct sopts {
     bool no_header;
     uint64_t max_rows; /* 0 = every row */
     const char *format; /* NULL: from the file's name (config_format_of_name) */
+    bool strict;        /* observed ranges and values as checks, narrowest integers */
+    bool pandera;       /* Pandera's to_yaml() document instead of the astro.yaml block */
 };
 
 static void usage_schema(FILE *out)
 {
     fputs("usage: astro [global options] schema infer FILE [--rows N] [--encoding E]\n"
           "                [--delimiter D] [--no-header] [--format csv|ndjson|json]\n"
+          "                [--strict] [--pandera]\n"
           "\n"
-          "Prints a Pandera DataFrameSchema (YAML) inferred from a CSV, NDJSON or JSON file\n"
-          "(plain or gzip/zstd/bzip2/xz): dtypes (narrowest integer, float64, bool, date with its\n"
-          "format, datetime, str), nullability and candidate checks (observed ranges, small isin\n"
-          "sets). The rows it read pass the printed schema. Advice only: review it before use;\n"
-          "ingest never infers. For NDJSON/JSON the columns are the objects' key paths\n"
-          "(customer.email) and JSON types map strictly, as ingest maps them.\n"
+          "Prints the ingest_files entry of astro.yaml for a CSV, NDJSON or JSON file (plain or\n"
+          "gzip/zstd/bzip2/xz), ready to paste: name, source_pattern, the encoding detected, and\n"
+          "a schema of one line a column: dtype (int64, float64, bool, date with its format,\n"
+          "datetime, str), nullability, null markers seen (NA, -, Unknown...) as null_values,\n"
+          "and the observed range or values as a comment. The rows it read pass the printed\n"
+          "schema. Advice only: review it before use; ingest never infers. For NDJSON/JSON the\n"
+          "columns are the objects' key paths (customer.email) and JSON types map strictly.\n"
           "  --rows N        read only the first N data rows (default: the whole file)\n"
-          "  --encoding E    the file's encoding (default utf-8; any iconv name; CSV only)\n"
+          "  --encoding E    the file's encoding (any iconv name; CSV only); default: detected\n"
+          "                  (a byte order mark, else utf-8, else latin-1)\n"
           "  --delimiter D   field delimiter (default ','; 'tab' or '\\t' for tab; CSV only)\n"
           "  --no-header     the first record is data; columns are named column_1, column_2...\n"
           "  --format F      csv, ndjson or json (default: from the name, as format: in\n"
-          "                  astro.yaml: x.ndjson.gz is ndjson)\n",
+          "                  astro.yaml: x.ndjson.gz is ndjson)\n"
+          "  --strict        the observed ranges and values as checks, and the narrowest\n"
+          "                  integer dtype (int8...): overfits the rows read\n"
+          "  --pandera       a Pandera DataFrameSchema document (to_yaml form) to use as a\n"
+          "                  schema_file, instead of the astro.yaml block\n",
           out);
 }
 
@@ -60,6 +69,8 @@ static int parse_args(int argc, char **argv, struct sopts *so, struct err *e)
         {"delimiter", required_argument, NULL, 'd'},
         {"no-header", no_argument, NULL, 'n'},
         {"format", required_argument, NULL, 'f'},
+        {"strict", no_argument, NULL, 's'},
+        {"pandera", no_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -99,6 +110,8 @@ static int parse_args(int argc, char **argv, struct sopts *so, struct err *e)
             }
             so->format = optarg;
             break;
+        case 's': so->strict = true; break;
+        case 'p': so->pandera = true; break;
         case 'h': return 1;
         default:
             return err_set(e, AE_CONFIG, "schema infer: unknown option or missing value: '%s'",
@@ -232,6 +245,168 @@ out:
     return rc;
 }
 
+/* CSV: the header (or column_N names), then the records, read in encoding. */
+static int feed_csv(const struct sopts *so, int fd, const char *encoding, struct infer **inf,
+                    struct err *e)
+{
+    struct source *src = NULL;
+    struct csv_reader *reader = NULL;
+    struct record_block rows;
+    memset(&rows, 0, sizeof(rows));
+    char **names = NULL;
+    size_t *lens = NULL;
+    size_t nnames = 0;
+    struct csv_options copt = {encoding, so->delimiter, '"', '\0'};
+    int rc = lseek(fd, 0, SEEK_SET) < 0 ? err_errno(e, errno, "cannot read %s", so->file) : 0;
+    if (rc == 0) {
+        rc = source_open(&src, fd, so->file, e);
+    }
+    if (rc == 0) {
+        rc = csv_reader_open(&reader, src, &copt, e);
+    }
+    if (rc == 0) {
+        rc = csv_reader_next(reader, &rows, 1, e);
+    }
+    if (rc == 0 && rows.nrows == 0) {
+        rc = err_set(e, AE_DATA, "%s is empty: there is nothing to infer a schema from", so->file);
+    }
+    if (rc == 0 && make_names(&rows, so->no_header, &names, &lens, &nnames) != 0) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+    }
+    if (rc == 0) {
+        rc = infer_new(inf, (const char *const *)names, lens, nnames, e);
+    }
+    if (rc == 0 && so->no_header) {
+        rc = infer_rows(*inf, &rows, 0, e);
+    }
+    while (rc == 0) {
+        uint64_t left = so->max_rows ? so->max_rows - infer_nrows(*inf) : 8192;
+        if (left == 0) {
+            break;
+        }
+        rc = csv_reader_next(reader, &rows, left < 8192 ? (size_t)left : 8192, e);
+        if (rc != 0 || rows.nrows == 0) {
+            break;
+        }
+        rc = infer_rows(*inf, &rows, 0, e);
+    }
+    if (names != NULL) {
+        for (size_t i = 0; i < nnames; i++) {
+            free(names[i]);
+        }
+        free(names);
+    }
+    free(lens);
+    record_block_release(&rows);
+    csv_reader_free(reader);
+    source_free(src);
+    return rc;
+}
+
+/* The encoding a CSV file says it has by a byte order mark (of its plain text, after any
+ * decompression): "utf-16" for FF FE or FE FF, NULL otherwise; *utf8_bom for EF BB BF. */
+static int sniff_bom(const struct sopts *so, int fd, const char **enc, bool *utf8_bom,
+                     struct err *e)
+{
+    struct source *src = NULL;
+    unsigned char b[3] = {0, 0, 0};
+    size_t got = 0;
+    size_t n = 0;
+    *enc = NULL;
+    *utf8_bom = false;
+    int rc = source_open(&src, fd, so->file, e);
+    while (rc == 0 && n < sizeof(b)) {
+        rc = source_read(src, b + n, sizeof(b) - n, &got, e);
+        if (got == 0) {
+            break;
+        }
+        n += got;
+    }
+    source_free(src);
+    if (rc == 0 && n >= 2 && ((b[0] == 0xff && b[1] == 0xfe) || (b[0] == 0xfe && b[1] == 0xff))) {
+        *enc = "utf-16";
+    }
+    *utf8_bom = n == 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf;
+    return rc;
+}
+
+/* The spec name the block proposes: the file's name up to its first '.', with every byte a name
+ * may not hold (^[A-Za-z0-9][A-Za-z0-9._-]*$) written as '_'. */
+static void spec_name(const char *file, char *out, size_t n)
+{
+    const char *base = strrchr(file, '/');
+    base = base != NULL ? base + 1 : file;
+    size_t o = 0;
+    for (size_t i = 0; base[i] != '\0' && base[i] != '.' && o + 1 < n; i++) {
+        char c = base[i];
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  (o > 0 && (c == '_' || c == '-'));
+        out[o++] = ok ? c : '_';
+    }
+    out[o] = '\0';
+    if (o == 0 || out[0] == '_') {
+        snprintf(out, n, "data");
+    }
+}
+
+/* The file's name as a source_pattern: glob characters escaped, single-quoted for YAML. */
+static void put_pattern(FILE *out, const char *file)
+{
+    const char *base = strrchr(file, '/');
+    base = base != NULL ? base + 1 : file;
+    fputc('\'', out);
+    for (const char *c = base; *c != '\0'; c++) {
+        if (*c == '*' || *c == '?' || *c == '[' || *c == '\\') {
+            fputc('\\', out);
+        }
+        if (*c == '\'') {
+            fputc('\'', out);
+        }
+        fputc(*c, out);
+    }
+    fputc('\'', out);
+}
+
+/* The astro.yaml block: one ingest_files entry with what reading the file needed. */
+static int write_block(const struct sopts *so, const struct infer *inf, enum input_format fmt,
+                       const char *encoding, const char *enc_note, const char *comment,
+                       struct err *e)
+{
+    char name[64];
+    spec_name(so->file, name, sizeof(name));
+    const char *p = comment;
+    while (*p != '\0') {
+        size_t n = strcspn(p, "\n");
+        printf("# %.*s\n", (int)n, p);
+        p += n + (p[n] == '\n');
+    }
+    printf("ingest_files:\n  - name: %s\n    source_pattern: ", name);
+    put_pattern(stdout, so->file);
+    fputc('\n', stdout);
+    if (fmt != config_format_of_name(so->file)) {
+        printf("    format: %s\n", config_format_name(fmt));
+    }
+    if (fmt == INPUT_CSV) {
+        printf("    encoding: %-22s # %s\n", encoding, enc_note);
+        if (so->delimiter == '\t') {
+            printf("    delimiter: tab\n");
+        } else if (so->delimiter == '\'') {
+            printf("    delimiter: \"'\"\n");
+        } else if (so->delimiter != '\0' && so->delimiter != ',') {
+            printf("    delimiter: '%c'\n", so->delimiter);
+        }
+    }
+    if (so->no_header) {
+        size_t ncols = infer_ncols(inf);
+        printf("    has_header: false\n    column_names: [");
+        for (size_t c = 0; c < ncols; c++) {
+            printf("%scolumn_%zu", c > 0 ? ", " : "", c + 1);
+        }
+        printf("]\n");
+    }
+    return infer_write_columns(inf, stdout, "    ", so->strict, e);
+}
+
 static int infer_file(const struct sopts *so, struct err *e)
 {
     int fd = -1;
@@ -240,15 +415,10 @@ static int infer_file(const struct sopts *so, struct err *e)
         return err_set(e, AE_CONFIG, "%s does not exist", so->file);
     }
     int rc = fs_open_regular(so->file, &fd, e);
-    struct source *src = NULL;
-    struct csv_reader *reader = NULL;
-    struct record_block rows;
-    memset(&rows, 0, sizeof(rows));
     struct infer *inf = NULL;
-    char **names = NULL;
-    size_t *lens = NULL;
-    size_t nnames = 0;
     struct buf comment = BUF_INIT;
+    const char *encoding = so->encoding != NULL ? so->encoding : "utf-8";
+    char enc_note[160] = "as given (--encoding)";
     if (rc != 0) {
         return rc;
     }
@@ -270,39 +440,35 @@ static int infer_file(const struct sopts *so, struct err *e)
         }
         goto report;
     }
-    struct csv_options copt = {so->encoding, so->delimiter, '"', '\0'};
-    rc = source_open(&src, fd, so->file, e);
-    if (rc == 0) {
-        rc = csv_reader_open(&reader, src, &copt, e);
-    }
-    if (rc == 0) {
-        rc = csv_reader_next(reader, &rows, 1, e);
-    }
-    if (rc != 0) {
-        goto out;
-    }
-    if (rows.nrows == 0) {
-        rc = err_set(e, AE_DATA, "%s is empty: there is nothing to infer a schema from", so->file);
-        goto out;
-    }
-    if (make_names(&rows, so->no_header, &names, &lens, &nnames) != 0) {
-        rc = err_set(e, AE_NOMEM, "out of memory");
-        goto out;
-    }
-    rc = infer_new(&inf, (const char *const *)names, lens, nnames, e);
-    if (rc == 0 && so->no_header) {
-        rc = infer_rows(inf, &rows, 0, e);
-    }
-    while (rc == 0) {
-        uint64_t left = so->max_rows ? so->max_rows - infer_nrows(inf) : 8192;
-        if (left == 0) {
-            break;
+    if (so->encoding == NULL) {
+        /* The encoding: a byte order mark says it; else UTF-8, and when some bytes are not
+         * valid UTF-8, latin-1 (which reads any byte) in a second pass. */
+        const char *bom = NULL;
+        bool utf8_bom = false;
+        rc = sniff_bom(so, fd, &bom, &utf8_bom, e);
+        if (rc != 0) {
+            goto out;
         }
-        rc = csv_reader_next(reader, &rows, left < 8192 ? (size_t)left : 8192, e);
-        if (rc != 0 || rows.nrows == 0) {
-            break;
+        encoding = bom != NULL ? bom : "utf-8";
+        snprintf(enc_note, sizeof(enc_note), "detected: %s",
+                 bom != NULL  ? "a UTF-16 byte order mark"
+                 : utf8_bom ? "UTF-8 with a byte order mark (astro skips it)"
+                            : "valid UTF-8");
+    }
+    rc = feed_csv(so, fd, encoding, &inf, e);
+    if (rc == 0 && so->encoding == NULL && strcmp(encoding, "utf-8") == 0) {
+        struct infer_problems pb;
+        infer_problems(inf, &pb);
+        if (pb.bad_encoding > 0) {
+            snprintf(enc_note, sizeof(enc_note),
+                     "detected: not UTF-8 (line %llu); latin-1 reads every byte (windows-1252 "
+                     "if it comes from Windows)",
+                     (unsigned long long)pb.bad_encoding_line);
+            infer_free(inf);
+            inf = NULL;
+            encoding = "latin-1";
+            rc = feed_csv(so, fd, encoding, &inf, e);
         }
-        rc = infer_rows(inf, &rows, 0, e);
     }
     if (rc != 0) {
         goto out;
@@ -312,26 +478,28 @@ report:;
     infer_problems(inf, &pb);
     rc = buf_printf(&comment,
                     "Inferred by astro schema infer from %s (%llu data rows read%s).\n"
-                    "Advice only: review the dtypes, nullability and checks before use.",
+                    "Advice only: review it. Observed ranges and values are comments%s.",
                     so->file, (unsigned long long)infer_nrows(inf),
-                    so->max_rows && infer_nrows(inf) == so->max_rows ? ", --rows limit" : "");
-    if (rc == 0 && so->no_header) {
+                    so->max_rows && infer_nrows(inf) == so->max_rows ? ", --rows limit" : "",
+                    so->strict ? "; --strict made them checks" : " (--strict: checks)");
+    if (rc == 0 && so->pandera && so->no_header) {
         rc = buf_printf(&comment, "\nThe file has no header: in astro.yaml set has_header: false "
                                   "and column_names to these names.");
     }
-    if (rc == 0 && fmt != INPUT_CSV) {
+    if (rc == 0 && so->pandera && fmt != INPUT_CSV) {
         rc = buf_printf(&comment, "\nRead as %s: set format: %s in astro.yaml unless the file "
                         "name says so.", config_format_name(fmt), config_format_name(fmt));
     }
-    if (rc == 0 && so->encoding != NULL) {
-        rc = buf_printf(&comment, "\nRead as %s: set encoding: %s in astro.yaml.", so->encoding,
-                        so->encoding);
+    if (rc == 0 && so->pandera && fmt == INPUT_CSV) {
+        rc = buf_printf(&comment, "\nRead as %s (%s): set encoding: %s in astro.yaml.", encoding,
+                        enc_note, encoding);
     }
     if (rc != 0) {
         rc = err_set(e, AE_NOMEM, "out of memory");
         goto out;
     }
-    rc = infer_write_yaml(inf, stdout, comment.data, e);
+    rc = so->pandera ? infer_write_yaml(inf, stdout, comment.data, so->strict, e)
+                     : write_block(so, inf, fmt, encoding, enc_note, comment.data, e);
     if (rc != 0) {
         goto out;
     }
@@ -345,8 +513,8 @@ report:;
         fprintf(stderr,
                 "astro: warning: %llu field(s) of %s are not valid %s (first at line %llu); "
                 "give the right --encoding\n",
-                (unsigned long long)pb.bad_encoding, so->file,
-                so->encoding ? so->encoding : "utf-8", (unsigned long long)pb.bad_encoding_line);
+                (unsigned long long)pb.bad_encoding, so->file, encoding,
+                (unsigned long long)pb.bad_encoding_line);
     }
     if (pb.unreadable > 0) {
         fprintf(stderr,
@@ -386,16 +554,6 @@ report:;
 out:
     buf_release(&comment);
     infer_free(inf);
-    if (names != NULL) {
-        for (size_t i = 0; i < nnames; i++) {
-            free(names[i]);
-        }
-        free(names);
-    }
-    free(lens);
-    record_block_release(&rows);
-    csv_reader_free(reader);
-    source_free(src);
     close(fd);
     return rc;
 }

@@ -21,6 +21,13 @@ static const char *const date_formats[] = {"%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "
                                            "%Y/%m/%d"};
 #define N_DATE_FORMATS (sizeof(date_formats) / sizeof(date_formats[0]))
 
+/* Null markers that exporters write (infer.h): a column whose other values all fit a dtype gets
+ * those it holds as its null_values. At most 32 (a bit each in struct icol). */
+static const char *const null_markers[] = {"NA", "N/A",     "n/a",     "NULL", "null",
+                                           "None", "-",       "--",      "Unknown", "unknown",
+                                           "#N/A", "missing", "?"};
+#define N_NULL_MARKERS (sizeof(null_markers) / sizeof(null_markers[0]))
+
 enum {
     C_BOOL,
     C_INT,
@@ -45,6 +52,7 @@ struct icol {
     bool fany; /* fmin/fmax hold a finite value */
     bool isin_dead;
     bool json_nonstr; /* a JSON number or boolean was seen: a str column needs coerce */
+    uint32_t markers; /* bit k: null_markers[k] was seen (counted in typed_nulls) */
     size_t nvals;
     char *vals[INFER_ISIN_MAX + 1];
     size_t vlens[INFER_ISIN_MAX + 1];
@@ -278,6 +286,17 @@ static int str_value(struct icol *ic, const char *p, size_t n)
     return 0;
 }
 
+/* The index of the null marker p[0..n) is, or -1. (NaN is no marker: vp_float reads it.) */
+static int null_marker(const char *p, size_t n)
+{
+    for (size_t k = 0; k < N_NULL_MARKERS; k++) {
+        if (strlen(null_markers[k]) == n && memcmp(null_markers[k], p, n) == 0) {
+            return (int)k;
+        }
+    }
+    return -1;
+}
+
 /* JSON values (records.h): the candidates the value's JSON type rules out under the validator's
  * strict mapping (validate.h). False when no dtype takes the value (an object or array). */
 static bool json_type(struct infer *inf, struct icol *ic, unsigned jt, uint64_t line)
@@ -348,7 +367,12 @@ int infer_rows(struct infer *inf, const struct record_block *rows, size_t first,
             const char *p = f->p;
             size_t n = f->len;
             vp_trim(&p, &n);
+            int mk = jt == 0 ? null_marker(f->p, f->len) : -1;
             if (n == 0) {
+                ic->typed_nulls++;
+            } else if (mk >= 0) {
+                /* The validator compares a marker with the field as it is (validate.c). */
+                ic->markers |= UINT32_C(1) << mk;
                 ic->typed_nulls++;
             } else if (ic->alive != 0) {
                 typed_value(inf, ic, p, n);
@@ -363,6 +387,11 @@ int infer_rows(struct infer *inf, const struct record_block *rows, size_t first,
 uint64_t infer_nrows(const struct infer *inf)
 {
     return inf->nrows;
+}
+
+size_t infer_ncols(const struct infer *inf)
+{
+    return inf->ncols;
 }
 
 void infer_problems(const struct infer *inf, struct infer_problems *out)
@@ -433,6 +462,18 @@ static int cmp_val(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Writes text (may be NULL) as YAML comment lines, each after prefix. */
+static void write_comment(FILE *out, const char *text, const char *prefix)
+{
+    const char *p = text != NULL ? text : "";
+    while (*p != '\0') {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        fprintf(out, "%s# %.*s\n", prefix, (int)n, p);
+        p += n + (nl != NULL);
+    }
+}
+
 static const char *int_dtype(int64_t lo, int64_t hi)
 {
     if (lo >= INT8_MIN && hi <= INT8_MAX) {
@@ -447,7 +488,32 @@ static const char *int_dtype(int64_t lo, int64_t hi)
     return "int64";
 }
 
-static void write_column(FILE *out, const struct icol *ic, bool json)
+void infer_format_double(double d, char out[32])
+{
+    /* The shortest of 15, 16 and 17 significant digits that reads back as d (17 always does):
+     * 61.218408, not 61.218407999999997. */
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(out, 32, "%.*g", prec, d);
+        if (prec == 17 || strtod(out, NULL) == d) {
+            return;
+        }
+    }
+}
+
+/* What the schema says of one column, decided once for both output forms. */
+struct csum {
+    const char *dtype;
+    const char *format; /* date format, or NULL */
+    bool is_str;
+    bool nullable;
+    bool coerce;      /* a JSON str column that also held numbers or booleans */
+    bool range_int;   /* imin..imax observed */
+    bool range_float; /* fmin..fmax observed (finite values) */
+    bool isin;        /* the values seen are a short list */
+    uint32_t markers; /* null_markers to declare as null_values */
+};
+
+static void summarize(const struct icol *ic, bool json, bool strict, struct csum *cs)
 {
     int cand = N_CAND;
     if (ic->typed_values > 0) {
@@ -458,100 +524,248 @@ static void write_column(FILE *out, const struct icol *ic, bool json)
             }
         }
     }
-    const char *dtype = "str";
-    const char *format = NULL;
+    memset(cs, 0, sizeof(*cs));
+    cs->dtype = "str";
     switch (cand) {
-    case C_BOOL: dtype = "bool"; break;
-    case C_INT: dtype = int_dtype(ic->imin, ic->imax); break;
-    case C_FLOAT: dtype = "float64"; break;
-    case C_DATE: dtype = "date"; break;
-    case C_TS: dtype = "datetime64[ns]"; break;
-    case C_TSTZ: dtype = "datetime64[ns, UTC]"; break;
+    case C_BOOL: cs->dtype = "bool"; break;
+    /* int64 unless --strict: the narrowest type that held the values seen overfits them. */
+    case C_INT: cs->dtype = strict ? int_dtype(ic->imin, ic->imax) : "int64"; break;
+    case C_FLOAT: cs->dtype = "float64"; break;
+    case C_DATE: cs->dtype = "date"; break;
+    case C_TS: cs->dtype = "datetime64[ns]"; break;
+    case C_TSTZ: cs->dtype = "datetime64[ns, UTC]"; break;
     default:
         if (cand >= C_DATEF && cand < C_TS) {
-            dtype = "date";
-            format = date_formats[cand - C_DATEF];
+            cs->dtype = "date";
+            cs->format = date_formats[cand - C_DATEF];
         }
         break;
     }
-    bool is_str = cand == N_CAND;
-    bool nullable = is_str ? ic->str_nulls > 0 : ic->typed_nulls > 0;
+    cs->is_str = cand == N_CAND;
+    cs->nullable = cs->is_str ? ic->str_nulls > 0 : ic->typed_nulls > 0;
+    cs->markers = cs->is_str ? 0 : ic->markers;
+    cs->coerce = json && cs->is_str && ic->json_nonstr;
+    cs->range_int = cand == C_INT;
+    cs->range_float = cand == C_FLOAT && ic->fany;
+    cs->isin = cs->is_str && !ic->isin_dead && ic->nvals > 0 && ic->nvals <= INFER_ISIN_MAX &&
+               ic->str_values >= INFER_ISIN_MIN_ROWS && ic->nvals * 2 <= ic->str_values;
+}
+
+/* Writes s always quoted (a value such as 123 or null must stay the string it is). */
+static void yaml_quoted(FILE *out, const char *s)
+{
+    size_t n = strlen(s);
+    bool control = false;
+    for (size_t i = 0; i < n; i++) {
+        control = control || (unsigned char)s[i] < 0x20 || s[i] == 0x7f;
+    }
+    if (control) {
+        yaml_str(out, s, n);
+        return;
+    }
+    fputc('\'', out);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\'') {
+            fputc('\'', out);
+        }
+        fputc(s[i], out);
+    }
+    fputc('\'', out);
+}
+
+/* The values seen, sorted, as a YAML flow list of quoted strings ("['a', 'b']"). */
+static void write_values(FILE *out, const struct icol *ic)
+{
+    char *sorted[INFER_ISIN_MAX];
+    memcpy(sorted, ic->vals, ic->nvals * sizeof(*sorted));
+    qsort(sorted, ic->nvals, sizeof(*sorted), cmp_val);
+    fputc('[', out);
+    for (size_t k = 0; k < ic->nvals; k++) {
+        fputs(k > 0 ? ", " : "", out);
+        yaml_quoted(out, sorted[k]);
+    }
+    fputc(']', out);
+}
+
+/* The observed extremes as text: integers, or floats shortest-exact. */
+static void range_bounds(const struct icol *ic, const struct csum *cs, char lo[32], char hi[32])
+{
+    if (cs->range_int) {
+        snprintf(lo, 32, "%lld", (long long)ic->imin);
+        snprintf(hi, 32, "%lld", (long long)ic->imax);
+    } else {
+        infer_format_double(ic->fmin, lo);
+        infer_format_double(ic->fmax, hi);
+    }
+}
+
+/* The observed extremes ("1 to 5"), written as a comment unless --strict makes them checks. */
+static void write_range(FILE *out, const struct icol *ic, const struct csum *cs)
+{
+    char lo[32];
+    char hi[32];
+    range_bounds(ic, cs, lo, hi);
+    fprintf(out, "%s to %s%s", lo, hi, cs->range_float && ic->nonfinite ? ", and nan or inf" : "");
+}
+
+static void write_markers(FILE *out, uint32_t markers)
+{
+    fputc('[', out);
+    bool first = true;
+    for (size_t k = 0; k < N_NULL_MARKERS; k++) {
+        if ((markers >> k) & 1) {
+            fputs(first ? "" : ", ", out);
+            yaml_quoted(out, null_markers[k]);
+            first = false;
+        }
+    }
+    fputc(']', out);
+}
+
+/* Pandera's to_yaml() form of one column (the older form: checks as a mapping). */
+static void write_column(FILE *out, const struct icol *ic, bool json, bool strict)
+{
+    struct csum cs;
+    summarize(ic, json, strict, &cs);
     fputs("  ", out);
     yaml_str(out, ic->name, strlen(ic->name));
     fputs(":\n    title: null\n    description: null\n", out);
-    fprintf(out, "    dtype: %s\n", dtype);
-    if (format != NULL) {
-        fprintf(out, "    format: '%s'\n", format);
+    fprintf(out, "    dtype: %s\n", cs.dtype);
+    if (cs.format != NULL) {
+        fprintf(out, "    format: '%s'\n", cs.format);
     }
-    fprintf(out, "    nullable: %s\n", nullable ? "true" : "false");
-    bool range_int = cand == C_INT;
-    bool range_float = cand == C_FLOAT && !ic->nonfinite && ic->fany;
-    bool isin = is_str && !ic->isin_dead && ic->nvals > 0 && ic->nvals <= INFER_ISIN_MAX &&
-                ic->str_values >= INFER_ISIN_MIN_ROWS && ic->nvals * 2 <= ic->str_values;
-    if (range_int) {
+    fprintf(out, "    nullable: %s\n", cs.nullable ? "true" : "false");
+    if (cs.markers != 0) {
+        fputs("    null_values: ", out);
+        write_markers(out, cs.markers);
+        fputc('\n', out);
+    }
+    bool range = cs.range_int || (cs.range_float && !ic->nonfinite);
+    if (strict && range) {
+        char lo[32];
+        char hi[32];
+        range_bounds(ic, &cs, lo, hi);
         fprintf(out,
-                "    checks:\n      greater_than_or_equal_to: %lld\n"
-                "      less_than_or_equal_to: %lld\n",
-                (long long)ic->imin, (long long)ic->imax);
-    } else if (range_float) {
-        fprintf(out,
-                "    checks:\n      greater_than_or_equal_to: %.17g\n"
-                "      less_than_or_equal_to: %.17g\n",
-                ic->fmin, ic->fmax);
-    } else if (isin) {
-        char *sorted[INFER_ISIN_MAX];
-        memcpy(sorted, ic->vals, ic->nvals * sizeof(*sorted));
-        qsort(sorted, ic->nvals, sizeof(*sorted), cmp_val);
-        fputs("    checks:\n      isin:\n", out);
-        for (size_t k = 0; k < ic->nvals; k++) {
-            fputs("      - ", out);
-            /* Always quoted: a value such as 123 or null must stay the string it is. */
-            const char *s = sorted[k];
-            size_t n = strlen(s);
-            bool control = false;
-            for (size_t i = 0; i < n; i++) {
-                control = control || (unsigned char)s[i] < 0x20 || s[i] == 0x7f;
-            }
-            if (control) {
-                yaml_str(out, s, n);
-            } else {
-                fputc('\'', out);
-                for (size_t i = 0; i < n; i++) {
-                    if (s[i] == '\'') {
-                        fputc('\'', out);
-                    }
-                    fputc(s[i], out);
-                }
-                fputc('\'', out);
-            }
-            fputc('\n', out);
-        }
+                "    checks:\n      greater_than_or_equal_to: %s\n"
+                "      less_than_or_equal_to: %s\n",
+                lo, hi);
+    } else if (strict && cs.isin) {
+        fputs("    checks:\n      isin: ", out);
+        write_values(out, ic);
+        fputc('\n', out);
     } else {
-        fputs("    checks: null\n", out);
+        fputs("    checks: null", out);
+        if (cs.range_int || cs.range_float) {
+            fputs("  # observed: ", out);
+            write_range(out, ic, &cs);
+        } else if (cs.isin) {
+            fputs("  # values seen: ", out);
+            write_values(out, ic);
+        }
+        fputc('\n', out);
     }
     /* A JSON str column that also held numbers or booleans takes them as text only with coerce. */
     fprintf(out, "    unique: false\n    coerce: %s\n    required: true\n    regex: false\n",
-            json && is_str && ic->json_nonstr ? "true" : "false");
+            cs.coerce ? "true" : "false");
 }
 
-int infer_write_yaml(const struct infer *inf, FILE *out, const char *comment, struct err *e)
+int infer_write_yaml(const struct infer *inf, FILE *out, const char *comment, bool strict,
+                     struct err *e)
 {
-    if (comment != NULL) {
-        const char *p = comment;
-        while (*p != '\0') {
-            const char *nl = strchr(p, '\n');
-            size_t n = nl ? (size_t)(nl - p) : strlen(p);
-            fprintf(out, "# %.*s\n", (int)n, p);
-            p += n + (nl != NULL);
-        }
-    }
+    write_comment(out, comment, "");
     fputs("schema_type: dataframe\nversion: 0.17.2\ncolumns:\n", out);
     for (size_t c = 0; c < inf->ncols; c++) {
-        write_column(out, &inf->cols[c], inf->json);
+        write_column(out, &inf->cols[c], inf->json, strict);
     }
     /* CSV is text, always parsed; JSON types map strictly unless coerce says otherwise. */
     fprintf(out, "checks: null\nindex: null\ncoerce: %s\nstrict: false\nunique: null\n",
             inf->json ? "false" : "true");
+    if (fflush(out) != 0 || ferror(out)) {
+        return err_set(e, AE_IO, "cannot write the schema");
+    }
+    return 0;
+}
+
+/* One column as one astro.yaml line, a flow mapping with only what differs from the defaults
+ * (nullable false, unique false, required true), and what was observed as a trailing comment. */
+static int write_flow_column(FILE *out, const struct icol *ic, bool json, bool strict,
+                             const char *indent)
+{
+    struct csum cs;
+    summarize(ic, json, strict, &cs);
+    char *line = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&line, &len);
+    if (m == NULL) {
+        return AE_NOMEM;
+    }
+    fputs(indent, m);
+    yaml_str(m, ic->name, strlen(ic->name));
+    fprintf(m, ": {dtype: %s", strcmp(cs.dtype, "datetime64[ns, UTC]") == 0
+                                   ? "'datetime64[ns, UTC]'"
+                                   : cs.dtype);
+    if (cs.format != NULL) {
+        fprintf(m, ", format: '%s'", cs.format);
+    }
+    if (cs.nullable) {
+        fputs(", nullable: true", m);
+    }
+    if (cs.markers != 0) {
+        fputs(", null_values: ", m);
+        write_markers(m, cs.markers);
+    }
+    if (cs.coerce) {
+        fputs(", coerce: true", m);
+    }
+    bool range = cs.range_int || (cs.range_float && !ic->nonfinite);
+    bool noted = false;
+    if (strict && range) {
+        char lo[32];
+        char hi[32];
+        range_bounds(ic, &cs, lo, hi);
+        fprintf(m, ", checks: {greater_than_or_equal_to: %s, less_than_or_equal_to: %s}", lo, hi);
+        noted = true;
+    } else if (strict && cs.isin) {
+        fputs(", checks: {isin: ", m);
+        write_values(m, ic);
+        fputc('}', m);
+        noted = true;
+    }
+    fputc('}', m);
+    if (fclose(m) != 0 || line == NULL) {
+        free(line);
+        return AE_NOMEM;
+    }
+    fputs(line, out);
+    size_t width = strlen(line);
+    free(line);
+    if (!noted && (cs.range_int || cs.range_float || cs.isin)) {
+        /* Comments line up at column 56 where the lines are shorter. */
+        fprintf(out, "%*s# %s", width < 54 ? (int)(54 - width) : 1, "",
+                cs.isin ? "values seen: " : "observed: ");
+        if (cs.isin) {
+            write_values(out, ic);
+        } else {
+            write_range(out, ic, &cs);
+        }
+    }
+    fputc('\n', out);
+    return 0;
+}
+
+int infer_write_columns(const struct infer *inf, FILE *out, const char *indent, bool strict,
+                        struct err *e)
+{
+    /* CSV is text, always parsed; JSON types map strictly unless coerce says otherwise. */
+    fprintf(out, "%sschema:\n%s  coerce: %s\n%s  columns:\n", indent, indent,
+            inf->json ? "false" : "true", indent);
+    char inner[64];
+    snprintf(inner, sizeof(inner), "%s    ", indent);
+    for (size_t c = 0; c < inf->ncols; c++) {
+        if (write_flow_column(out, &inf->cols[c], inf->json, strict, inner) != 0) {
+            return err_set(e, AE_NOMEM, "out of memory");
+        }
+    }
     if (fflush(out) != 0 || ferror(out)) {
         return err_set(e, AE_IO, "cannot write the schema");
     }

@@ -8,19 +8,25 @@
  * are not valid in the encoding, an unterminated quote, a repeated header name); they are counted
  * and reported by infer_problems() so the command can say so.
  * Choices, per column, on the values that are not null:
- * - dtype: bool when every value is true/false or yes/no (any case; 0/1 stay integers); else the
- *   narrowest of int8, int16, int32, int64 holding every value (a digit string with a leading zero,
- *   such as a code "007", keeps the column str: an integer would lose the zero); else float64;
+ * - dtype: bool when every value is true/false or yes/no (any case; 0/1 stay integers); else
+ *   int64 (with strict: the narrowest of int8, int16, int32, int64 holding every value) when every
+ *   value is an integer (a digit string with a leading zero, such as a code "007", keeps the
+ *   column str: an integer would lose the zero); else float64;
  *   else date (ISO 8601, or the first of the formats %d-%m-%Y %d/%m/%Y %d.%m.%Y %m/%d/%Y %Y/%m/%d
  *   that reads every value, printed as `format`); else datetime64[ns] (ISO, naive), else
  *   datetime64[ns, UTC] (ISO with offsets); else str. A column with no value at all is str.
  * - nullable: true when a null was seen (for str an unquoted empty field; for other dtypes a field
- *   empty after trimming spaces and tabs).
- * - checks: greater_than_or_equal_to / less_than_or_equal_to the observed minimum and maximum for
- *   ints and finite floats (floats printed with 17 significant digits, so they read back exactly);
- *   isin for a str column with at most INFER_ISIN_MAX distinct values, each at most
- *   INFER_ISIN_BYTES bytes, when it has at least INFER_ISIN_MIN_ROWS values and at least twice as
- *   many values as distinct ones.
+ *   empty after trimming spaces and tabs, or a null marker below).
+ * - null_values: the markers NA, N/A, n/a, NULL, null, None, -, --, Unknown, unknown, #N/A,
+ *   missing and ? (the whole field, as written) are set aside in every column; a column that gets
+ *   a dtype other than str from its other values declares those it held as its null_values (in a
+ *   str column they are values).
+ * - observed: the minimum and maximum of ints and finite floats (floats shortest-exact: the first
+ *   of 15, 16, 17 significant digits that reads back as the same double), and the values of a str
+ *   column with at most INFER_ISIN_MAX distinct values, each at most INFER_ISIN_BYTES bytes, when
+ *   it has at least INFER_ISIN_MIN_ROWS values and at least twice as many values as distinct
+ *   ones. Written as comments; with strict as checks (greater_than_or_equal_to /
+ *   less_than_or_equal_to, isin), which overfit: the next delivery may well go past them.
  * JSON values (fields with a REC_F_JSON_* flag: NDJSON and JSON input) follow the validator's
  * strict mapping: a JSON string can be str, date or datetime, a number int or float, a boolean
  * bool; a str column that also held numbers or booleans is written with coerce: true, and the
@@ -66,6 +72,9 @@ int infer_rows(struct infer *inf, const struct record_block *rows, size_t first,
 /* Rows fed so far. */
 uint64_t infer_nrows(const struct infer *inf);
 
+/* Columns of the inference. */
+size_t infer_ncols(const struct infer *inf);
+
 /* Rows that no schema can accept, and the line of the first of them (0 when none). */
 struct infer_problems {
     uint64_t ragged; /* wrong field count or unterminated quote */
@@ -83,10 +92,21 @@ struct infer_problems {
 void infer_problems(const struct infer *inf, struct infer_problems *out);
 
 /* Writes the schema as the YAML of Pandera's DataFrameSchema.to_yaml() (the older form: checks
- * as a mapping of check name to value), with astro's `format` where a date format was found.
- * comment (may be NULL) is written first as YAML comment lines. AE_IO when a write fails. */
-int infer_write_yaml(const struct infer *inf, FILE *out, const char *comment,
+ * as a mapping of check name to value), with astro's `format` and `null_values` where found.
+ * comment (may be NULL) is written first as YAML comment lines; strict: see above. AE_IO when a
+ * write fails. */
+int infer_write_yaml(const struct infer *inf, FILE *out, const char *comment, bool strict,
                      struct err *e) ASTRO_WUR;
+
+/* Writes the schema as the `schema:` block of an astro.yaml ingest_files entry, each line
+ * starting with indent (at most 32 bytes): the frame's coerce, then one flow mapping a column
+ * with only what differs from the defaults (`id: {dtype: int64, nullable: true}`) and what was
+ * observed as a trailing comment (strict: as checks). AE_NOMEM, AE_IO when a write fails. */
+int infer_write_columns(const struct infer *inf, FILE *out, const char *indent, bool strict,
+                        struct err *e) ASTRO_WUR;
+
+/* d with the fewest significant digits (15, 16 or 17, "%.*g") that read back as d. */
+void infer_format_double(double d, char out[32]);
 
 void infer_free(struct infer *inf);
 

@@ -274,7 +274,7 @@ pass "JSON specs refuse CSV-only keys"
 # astro schema infer on NDJSON and JSON (compressed too): the columns are the key paths, types
 # follow the strict mapping, and the file passes the schema printed for it.
 for f in orders.ndjson.zst orders.json; do
-  run_astro schema infer $f
+  run_astro schema infer $f --pandera
   assert_eq "$RC" "0" "infer $f: $ERR"
   echo "$OUT" > inferred.yaml
   assert_contains "$OUT" "  'customer.address.city':" "infer $f: nested keys are dotted paths"

@@ -4,10 +4,18 @@
 # `astro validate` on the bundled school register files, an edge-case file and random files).
 . "$(dirname "$0")/lib.sh"
 
-# infer_then_validate FILE ENCODING [extra ingest keys]: prints the verdict line of validate.
+# infer_then_validate FILE ENCODING [extra ingest keys]: the file passes both forms inferred from
+# it: the astro.yaml block (pasted under a pipeline: line as it is) and, in inferred.yaml, the
+# Pandera document with checks (--pandera --strict) used as a schema_file.
 infer_then_validate() {
   local f=$1 enc=$2 extra=${3:-}
-  run_astro schema infer "$f" --encoding "$enc" $( [ -n "$extra" ] && echo --no-header )
+  local nh=$( [ -n "$extra" ] && echo --no-header )
+  run_astro schema infer "$f" --encoding "$enc" $nh
+  [ "$RC" -eq 0 ] || fail "infer $f: exit $RC: $ERR"
+  { echo "pipeline: infer_block"; echo "$OUT"; } > block.yaml
+  run_astro --config block.yaml validate "$f"
+  [ "$RC" -eq 0 ] || fail "the file $f does not pass the astro.yaml block inferred from it: $OUT $ERR"
+  run_astro schema infer "$f" --encoding "$enc" $nh --pandera --strict
   [ "$RC" -eq 0 ] || fail "infer $f: exit $RC: $ERR"
   echo "$OUT" > inferred.yaml
   cat > astro.yaml <<YAML
@@ -88,14 +96,14 @@ pass "edge cases"
 
 # --rows: only the first rows are read (the 6th row would widen the range).
 printf 'a,b\n1,x\n2,x\n3,x\n4,x\n5,x\n900,y\n' > rows.csv
-run_astro schema infer rows.csv --rows 5
+run_astro schema infer rows.csv --rows 5 --pandera --strict
 echo "$OUT" > r.yaml
 assert_contains "$OUT" "(5 data rows read, --rows limit)" "--rows is said"
 assert_eq "$("$PY" -c 'import yaml; c=yaml.safe_load(open("r.yaml"))["columns"]["a"]; print(c["dtype"], c["checks"])')" \
   "int8 {'greater_than_or_equal_to': 1, 'less_than_or_equal_to': 5}" "--rows 5 reads 5 rows"
 # --no-header and a delimiter.
 printf '1;a\n2;b\n' > nh.csv
-run_astro schema infer nh.csv --no-header --delimiter ';'
+run_astro schema infer nh.csv --no-header --delimiter ';' --pandera --strict
 echo "$OUT" > nh.yaml
 assert_eq "$("$PY" -c 'import yaml; print({k: v["dtype"] for k, v in yaml.safe_load(open("nh.yaml"))["columns"].items()})')" \
   "{'column_1': 'int8', 'column_2': 'str'}" "--no-header names columns"

@@ -124,7 +124,8 @@ echo "$OUT" > b.json
 assert_eq "$(jq_py b.json '[d["rows_read"], d["rows_invalid"], d["stopped"]]')" '[1, 1, true]' "fail-fast inside the first block"
 pass "fail-fast"
 
-# Spec selection.
+# Spec selection (of a file that exists: a missing one is "does not exist", test_commands.sh).
+printf 'a\n1\n' > x.csv
 run_astro validate x.csv
 assert_eq "$RC" "2" "no matching spec: exit 2"
 assert_contains "$ERR" "t (t_*.csv), other (o_*.csv)" "the candidates are listed"
@@ -148,7 +149,8 @@ cp t_good.csv renamed.csv
 run_astro validate renamed.csv --spec t
 assert_eq "$RC" "0" "--spec validates a file whatever its name"
 run_astro validate t_missing.csv
-assert_eq "$RC" "3" "a missing file is an environment error"
+assert_eq "$RC" "2" "a missing file is a usage error (issue 14: exit 2, 'does not exist')"
+assert_contains "$ERR" "t_missing.csv does not exist" "the message"
 run_astro validate
 assert_eq "$RC" "2" "no FILE: usage error"
 run_astro validate t_good.csv --format xml
