@@ -740,8 +740,8 @@ static int write_flow_column(FILE *out, const struct icol *ic, bool json, bool s
     size_t width = strlen(line);
     free(line);
     if (!noted && (cs.range_int || cs.range_float || cs.isin)) {
-        /* Comments line up at column 56 where the lines are shorter. */
-        fprintf(out, "%*s# %s", width < 54 ? (int)(54 - width) : 1, "",
+        /* Comments line up at column 55 where the lines are shorter. */
+        fprintf(out, "%*s# %s", width < 52 ? (int)(54 - width) : 2, "",
                 cs.isin ? "values seen: " : "observed: ");
         if (cs.isin) {
             write_values(out, ic);
