@@ -79,6 +79,13 @@ static int schema_fingerprint(const struct ingest_spec *s, char out[65])
         if (rc == 0 && col->has_century_pivot) {
             rc = buf_printf(&b, " century_pivot=%d\n", col->century_pivot);
         }
+        /* Added keys enter only when set, so that earlier fingerprints stay as they were. */
+        for (size_t k = 1; k < col->nformats && rc == 0; k++) {
+            rc = buf_printf(&b, " format=%s\n", col->formats[k]);
+        }
+        if (rc == 0 && (col->thousands != 0 || col->decimal != 0)) {
+            rc = buf_printf(&b, " thousands=%d decimal=%d\n", col->thousands, col->decimal);
+        }
         for (size_t k = 0; k < col->nchecks && rc == 0; k++) {
             const struct check_spec *ck = &col->checks[k];
             rc = buf_printf(&b, " check %s na=%d warn=%d", ck->name, ck->ignore_na,
@@ -98,6 +105,12 @@ static int schema_fingerprint(const struct ingest_spec *s, char out[65])
                 rc = buf_putc(&b, '\n');
             }
         }
+    }
+    if (rc == 0 && (s->thousands != 0 || s->decimal != 0)) {
+        rc = buf_printf(&b, "thousands=%d decimal=%d\n", s->thousands, s->decimal);
+    }
+    if (rc == 0 && s->min_rows > 0) {
+        rc = buf_printf(&b, "min_rows=%lld\n", (long long)s->min_rows);
     }
     /* What decides a JSON value beyond CSV's rules: the format, each column's key path and its
      * coerce (README, "NDJSON and JSON input"). Absent for CSV, whose fingerprints stay as they
