@@ -268,6 +268,17 @@ static int ingest_file(struct delivery *in, const struct source_file *sf, struct
     }
     report_set_paths(rep, errf.tmp_path, csvf.tmp_path);
     log_msg(in->log, LOG_INFO, name, "validating %s", sf->path);
+    /* The rows of this spec's last delivery that passed, for the row-count drop check. */
+    uint64_t prev_rows = 0;
+    bool prev_found = false;
+    char prev_run[RUN_ID_LEN + 1] = "";
+    if (spec->row_count_drop != ROW_DROP_OFF) {
+        rc = stats_last_rows(in->stats, name, in->run_id, &prev_found, &prev_rows, prev_run,
+                             sizeof(prev_run), e);
+        if (rc != 0) {
+            goto out;
+        }
+    }
     struct ingest_file_opts fo = {
         .spec = spec,
         .path = sf->path,
@@ -281,6 +292,8 @@ static int ingest_file(struct delivery *in, const struct source_file *sf, struct
         .confine_dir = spec->allow_symlinks_outside ? NULL : in->real_source_dir,
         .interrupted = in->o->interrupted,
         .interrupt_ctx = in->o->interrupt_ctx,
+        .prev_rows = prev_found ? prev_rows : 0,
+        .prev_run = prev_run,
     };
     rc = ingest_file_open(&file, &fo, e);
     if (rc != 0) {
@@ -298,6 +311,9 @@ static int ingest_file(struct delivery *in, const struct source_file *sf, struct
     rc = ingest_file_run(file, sink_open ? &sink : NULL, &fc, e);
     if (rc != 0) {
         goto out;
+    }
+    if (fc.notice[0] != '\0') {
+        log_msg(in->log, LOG_WARN, name, "%s", fc.notice);
     }
     if (fc.keys_spilled) {
         log_msg(in->log, LOG_INFO, name,
