@@ -279,6 +279,19 @@ static int ingest_file(struct delivery *in, const struct source_file *sf, struct
             goto out;
         }
     }
+    /* Checksum side files (match.h): read now, verified while the file is read. */
+    struct checksum sums[SOURCE_MAX_CHECKSUMS];
+    for (size_t k = 0; k < sf->nchecksums; k++) {
+        const char *side = strrchr(sf->checksum_paths[k], '/');
+        const char *data = strrchr(sf->path, '/');
+        rc = checksum_read(sf->checksum_paths[k], side ? side + 1 : sf->checksum_paths[k],
+                           data ? data + 1 : sf->path, sf->checksum_algos[k], &sums[k], e);
+        if (rc != 0) {
+            goto out;
+        }
+        log_msg(in->log, LOG_INFO, name, "verifying its %s against %s",
+                checksum_algo_name(sums[k].algo), sums[k].file);
+    }
     struct ingest_file_opts fo = {
         .spec = spec,
         .path = sf->path,
@@ -294,6 +307,8 @@ static int ingest_file(struct delivery *in, const struct source_file *sf, struct
         .interrupt_ctx = in->o->interrupt_ctx,
         .prev_rows = prev_found ? prev_rows : 0,
         .prev_run = prev_run,
+        .checksums = sums,
+        .nchecksums = sf->nchecksums,
     };
     rc = ingest_file_open(&file, &fo, e);
     if (rc != 0) {

@@ -624,6 +624,11 @@ int ingest_file_open(struct ingest_file **out, const struct ingest_file_opts *o,
         goto fail;
     }
     rc = input_open_with(&f->in, reader_of(f), f->fd, f->path, spec, e);
+    for (size_t k = 0; rc == 0 && k < o->nchecksums; k++) {
+        if (o->checksums[k].algo == CHECKSUM_MD5 && o->checksums[k].problem[0] == '\0') {
+            rc = source_add_md5(f->in.src, e);
+        }
+    }
     if (rc == 0) {
         /* A small first block: it sizes the others (fc_block_rows), and its arrays should not
          * hold 8192 records of a wide file for the rest of the run. */
@@ -854,6 +859,46 @@ static void failure_reason(const struct ingest_file *f, struct ingest_file_resul
     }
 }
 
+/* The checksum side files against the digests of the bytes read (engine.h). Sets *bad when
+ * one does not match. */
+static int verify_checksums(const struct ingest_file *f, struct ingest_file_result *res, bool *bad,
+                            struct err *e)
+{
+    for (size_t k = 0; k < f->o.nchecksums; k++) {
+        const struct checksum *c = &f->o.checksums[k];
+        char msg[sizeof(res->reason)];
+        char got[65] = "";
+        if (c->problem[0] != '\0') {
+            snprintf(msg, sizeof(msg), "%s", c->problem);
+        } else {
+            unsigned char md[32];
+            if (c->algo == CHECKSUM_MD5) {
+                (void)source_md5(f->in.src, md);
+                fs_hex(md, 16, got);
+            } else {
+                memcpy(got, res->sha256, sizeof(got));
+            }
+            if (strcmp(got, c->hex) == 0) {
+                continue;
+            }
+            snprintf(msg, sizeof(msg),
+                     "the file does not match its checksum file %s: its %s is %s, the checksum "
+                     "file says %s (the file is incomplete or corrupt, or the checksum is stale)",
+                     c->file, checksum_algo_name(c->algo), got, c->hex);
+        }
+        *bad = true;
+        res->failures++;
+        if (res->reason[0] == '\0') {
+            snprintf(res->reason, sizeof(res->reason), "%s", msg);
+        }
+        int rc = file_failure(f, 0, "checksum", msg, e);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
 /* The row-count expectations (engine.h, ingest_file_opts.prev_rows): a file cut at a record
  * boundary parses cleanly, so only its row count can tell. Sets *too_few when the file fails. */
 static int row_counts(const struct ingest_file *f, struct ingest_file_result *res, bool *too_few,
@@ -969,8 +1014,12 @@ int ingest_file_run(struct ingest_file *f, struct sink *s, struct ingest_file_re
         }
     }
     bool too_few = false;
+    bool bad_sum = false;
     if (!f->header_failed && !f->bad_input && !changed && !res->stopped) {
-        rc = row_counts(f, res, &too_few, e);
+        rc = verify_checksums(f, res, &bad_sum, e);
+        if (rc == 0) {
+            rc = row_counts(f, res, &too_few, e);
+        }
         if (rc != 0) {
             return rc;
         }
@@ -978,8 +1027,9 @@ int ingest_file_run(struct ingest_file *f, struct sink *s, struct ingest_file_re
     res->allowed_bad_rows = allowed_bad_rows(f->o.spec, res->rows_read);
     /* Every failure belongs to the header, the file, the frame or a row; only rows can be left
      * out, and only within the tolerance. A fail-fast stop leaves the verdict at "failed". */
-    res->ok = !f->header_failed && !changed && !f->bad_input && !too_few && frame_failures == 0 &&
-              broken == 0 && !res->stopped && res->rows_invalid <= res->allowed_bad_rows;
+    res->ok = !f->header_failed && !changed && !f->bad_input && !too_few && !bad_sum &&
+              frame_failures == 0 && broken == 0 && !res->stopped &&
+              res->rows_invalid <= res->allowed_bad_rows;
     if (!res->ok && res->reason[0] == '\0') {
         failure_reason(f, res, frame_failures, broken);
     }

@@ -41,6 +41,7 @@
 
 #include "batch/batch.h"
 #include "config/config.h"
+#include "ingest/checksum.h"
 #include "input/input.h"
 #include "sink/sink.h"
 #include "validate/validate.h"
@@ -85,6 +86,12 @@ struct ingest_file_opts {
      * fail-fast stop (the counts cover only the rows read). */
     uint64_t prev_rows;
     const char *prev_run;
+    /* Checksum side files of the file (borrowed, ingest/checksum.h): the digests of the delivered
+     * bytes are computed while they are read (md5 only when asked) and compared at the end; a
+     * mismatch, or a side file with a problem, fails the file (check "checksum"). Not compared
+     * when the file was not read to its end (header or reader failure, fail-fast stop). */
+    const struct checksum *checksums;
+    size_t nchecksums;
 };
 
 #define INGEST_DEFAULT_MEMORY_LIMIT ((uint64_t)256 << 20)
