@@ -397,7 +397,7 @@ int cmd_validate(const struct cli_globals *g, int argc, char **argv)
     const struct ingest_spec *spec = NULL;
     rc = pick_spec(cfg, &vo, &spec, &e);
     if (rc == 0) {
-        rc = validate_schema_check(&spec->schema, &e);
+        rc = validate_spec_check(spec, &e);
     }
     if (rc != 0) {
         goto out;

@@ -66,6 +66,10 @@ int cfg_str(struct cfg_doc *d, const yaml_node_t *n, const char *path, bool allo
 int cfg_bool(struct cfg_doc *d, const yaml_node_t *n, const char *path, bool *out) ASTRO_WUR;
 int cfg_int(struct cfg_doc *d, const yaml_node_t *n, const char *path, int64_t *out) ASTRO_WUR;
 int cfg_double(struct cfg_doc *d, const yaml_node_t *n, const char *path, double *out) ASTRO_WUR;
+/* A number's digit group separator (decimal false: one of , . space ' _) or decimal mark (decimal
+ * true: . or ,), one character. */
+int cfg_num_sep(struct cfg_doc *d, const yaml_node_t *n, const char *path, bool decimal,
+                char *out) ASTRO_WUR;
 /* A list of strings (a single scalar is refused). With as_written, every item is kept as its text
  * (a plain `null` item is the string "null"): used for null markers, where the user means the
  * spelling. Without it, null items are errors. */

@@ -452,6 +452,10 @@ enum {
     IN_MAX_FAILURE_CASES,
     IN_MAX_RECORD_LINES,
     IN_ALLOW_SYMLINKS_OUTSIDE,
+    IN_THOUSANDS,
+    IN_DECIMAL,
+    IN_MIN_ROWS,
+    IN_ROW_COUNT_DROP,
     IN_SCHEMA,
     IN_SCHEMA_FILE,
     IN_N
@@ -472,6 +476,10 @@ static const char *const ingest_keys[] = {"name",
                                           "max_failure_cases",
                                           "max_record_lines",
                                           "allow_symlinks_outside",
+                                          "thousands",
+                                          "decimal",
+                                          "min_rows",
+                                          "row_count_drop",
                                           "schema",
                                           "schema_file",
                                           NULL};
@@ -566,6 +574,18 @@ static int check_json_spec(struct cfg_doc *d, const struct ingest_spec *in,
                   {IN_QUOTE, "quote"},
                   {IN_ESCAPE, "escape"}};
     const char *fmt = config_format_name(in->format);
+    static const struct {
+        int idx;
+        const char *key;
+    } numeric[] = {{IN_THOUSANDS, "thousands"}, {IN_DECIMAL, "decimal"}};
+    for (size_t i = 0; i < sizeof(numeric) / sizeof(numeric[0]); i++) {
+        if (v[numeric[i].idx] != NULL) {
+            cfg_path_key(p, sizeof(p), path, numeric[i].key);
+            return cfg_fail(d, v[numeric[i].idx], p,
+                            "%s is not used with format %s (JSON numbers have no separators)",
+                            numeric[i].key, fmt);
+        }
+    }
     for (size_t i = 0; i < sizeof(unused) / sizeof(unused[0]); i++) {
         if (v[unused[i].idx] != NULL) {
             cfg_path_key(p, sizeof(p), path, unused[i].key);
@@ -584,11 +604,19 @@ static int check_json_spec(struct cfg_doc *d, const struct ingest_spec *in,
     return 0;
 }
 
-/* After the schema: the JSON formats cannot enumerate keys for regex columns. */
+/* After the schema: the JSON formats cannot enumerate keys for regex columns, and their numbers
+ * are JSON numbers (no separators to configure). */
 static int check_json_schema(const struct ingest_spec *in, struct err *e)
 {
     for (size_t k = 0; in->format != INPUT_CSV && k < in->schema.ncols; k++) {
         const struct column_spec *cs = &in->schema.cols[k];
+        if (cs->thousands != 0 || cs->decimal != 0) {
+            return err_set(e, AE_CONFIG,
+                           "%s:%u:%u: %s: thousands and decimal are not used with format %s "
+                           "(JSON numbers have neither)",
+                           cs->loc.file, cs->loc.line, cs->loc.col, cs->loc.path,
+                           config_format_name(in->format));
+        }
         if (cs->regex) {
             return err_set(e, AE_CONFIG,
                            "%s:%u:%u: %s: regex columns are not supported with format %s (name "
@@ -776,6 +804,41 @@ static int parse_ingest(struct config *c, struct cfg_doc *d, struct ingest_spec 
                             "expected a number between 0 and 1, got %s",
                             cfg_text(v[IN_MAX_BAD_FRACTION]));
         }
+    }
+    P("thousands");
+    if (v[IN_THOUSANDS] != NULL &&
+        (rc = cfg_num_sep(d, v[IN_THOUSANDS], p, false, &in->thousands)) != 0) {
+        return rc;
+    }
+    P("decimal");
+    if (v[IN_DECIMAL] != NULL && (rc = cfg_num_sep(d, v[IN_DECIMAL], p, true, &in->decimal)) != 0) {
+        return rc;
+    }
+    if (in->thousands != 0 && in->thousands == (in->decimal != 0 ? in->decimal : '.')) {
+        P("thousands");
+        return cfg_fail(d, v[IN_THOUSANDS], p,
+                        "the thousands separator '%c' is also the decimal mark (set decimal: "
+                        "\"%c\")",
+                        in->thousands, in->thousands == '.' ? ',' : '.');
+    }
+    P("min_rows");
+    if (v[IN_MIN_ROWS] != NULL) {
+        if ((rc = cfg_int(d, v[IN_MIN_ROWS], p, &in->min_rows)) != 0) {
+            return rc;
+        }
+        if (in->min_rows < 0) {
+            return cfg_fail(d, v[IN_MIN_ROWS], p, "expected an integer >= 0, got %s",
+                            cfg_text(v[IN_MIN_ROWS]));
+        }
+    }
+    P("row_count_drop");
+    if (v[IN_ROW_COUNT_DROP] != NULL) {
+        static const char *const drop_words[] = {"warn", "fail", "off", NULL};
+        size_t idx = 0;
+        if ((rc = parse_enum(d, v[IN_ROW_COUNT_DROP], p, drop_words, "warn, fail or off", &idx))) {
+            return rc;
+        }
+        in->row_count_drop = (enum row_drop_mode)idx;
     }
     if (v[IN_SCHEMA] != NULL && v[IN_SCHEMA_FILE] != NULL) {
         P("schema_file");
@@ -1386,6 +1449,7 @@ enum {
     TOP_TARGETS,
     TOP_STEPS,
     TOP_WATCH,
+    TOP_IGNORE,
     TOP_N
 };
 static const char *const top_keys[] = {"pipeline",
@@ -1395,6 +1459,7 @@ static const char *const top_keys[] = {"pipeline",
                                        "targets",
                                        "steps",
                                        "watch",
+                                       "ignore_patterns",
                                        NULL};
 static const char *const exec_modes[] = {"serial", "parallel", NULL};
 
@@ -1445,6 +1510,11 @@ static int parse_top(struct config *c, struct cfg_doc *d)
         return rc;
     }
     if (v[TOP_STEPS] != NULL && (rc = parse_steps(c, d, v[TOP_STEPS])) != 0) {
+        return rc;
+    }
+    if (v[TOP_IGNORE] != NULL &&
+        (rc = cfg_str_list(d, v[TOP_IGNORE], "ignore_patterns", false, &c->ignore_patterns,
+                           &c->nignore_patterns)) != 0) {
         return rc;
     }
     if (v[TOP_WATCH] != NULL && (rc = parse_watch(c, d, v[TOP_WATCH])) != 0) {
@@ -1549,6 +1619,7 @@ void config_free(struct config *c)
         step_release(&c->watch.loads[i]);
     }
     free(c->watch.loads);
+    cfg_free_strv(c->ignore_patterns, c->nignore_patterns);
     free(c->pipeline);
     free(c->path);
     free(c->dir);
@@ -1569,6 +1640,16 @@ const struct ingest_spec *config_find_ingest(const struct config *c, const char 
 bool config_spec_matches(const struct ingest_spec *s, const char *file_name)
 {
     return fnmatch(s->source_pattern, file_name, FNM_PERIOD) == 0;
+}
+
+bool config_ignored(const struct config *c, const char *file_name)
+{
+    for (size_t i = 0; c != NULL && i < c->nignore_patterns; i++) {
+        if (fnmatch(c->ignore_patterns[i], file_name, FNM_PERIOD) == 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 size_t config_match_ingest(const struct config *c, const char *file_name,

@@ -65,7 +65,13 @@ struct column_spec {
     bool regex;       /* name is a pattern matching several columns */
     char *title;
     char *description;
-    char *format;       /* strptime-style format for date/datetime, or NULL */
+    char *format;       /* strptime-style format for date/datetime, or NULL; the first of
+                           formats when a list was given */
+    char **formats;     /* `format: [A, B]`: the formats tried in order (the first that parses
+                           wins), or NULL when format was one string */
+    size_t nformats;
+    char thousands;     /* numbers: digit group separator, 0 = the ingest spec's (none) */
+    char decimal;       /* numbers: decimal mark, 0 = the ingest spec's ('.') */
     bool has_century_pivot; /* century_pivot given (required by a format with %y) */
     int century_pivot;      /* 0..100: %y below it is 20yy, the others 19yy */
     char *path;         /* JSON formats: the dotted key path of the value (customer.email), or
@@ -131,6 +137,10 @@ enum input_format config_format_of_name(const char *name);
 /* The config word of f ("csv"). */
 const char *config_format_name(enum input_format f);
 
+/* What `astro ingest` does when a file has fewer than half the rows of the last file of its spec
+ * that was ingested (stats.db). */
+enum row_drop_mode { ROW_DROP_WARN, ROW_DROP_FAIL, ROW_DROP_OFF };
+
 struct ingest_spec {
     char *name;
     char *source_pattern;
@@ -151,6 +161,12 @@ struct ingest_spec {
                                     (validate.h); default CONFIG_MAX_RECORD_LINES */
     bool allow_symlinks_outside; /* a symbolic link in the source folder may resolve outside
                                     it (default false: such a link is refused, see ingest/match.h) */
+    char thousands;              /* numbers of every numeric column (unless the column says):
+                                    digit group separator, 0 = none */
+    char decimal;                /* and decimal mark, 0 = '.' */
+    int64_t min_rows;            /* fewer data rows fail the file (check min_rows); 0 = none */
+    enum row_drop_mode row_count_drop; /* a file with fewer than half the rows of the spec's
+                                          last ingested file: warn (default), fail, off */
     char *schema_file;           /* as written, or NULL when inline */
     struct schema schema;
     struct cfg_loc loc;
@@ -224,6 +240,10 @@ struct config {
     struct step_spec *steps;
     size_t nsteps;
     struct watch_spec watch;
+    /* fnmatch globs of delivery entries that are neither data nor extra (README.txt, _SUCCESS,
+     * *.md5): the folder check of astro ingest and astro watch leave them alone */
+    char **ignore_patterns;
+    size_t nignore_patterns;
 };
 
 /* Reads astro.yaml at path (and any schema_file it names, relative to its directory) into a new
@@ -263,6 +283,9 @@ void config_target_expanded_release(struct target_spec *t);
  * glob on the name (FNM_PERIOD: a leading dot must be matched explicitly). The one definition
  * that ingest's folder check, validate and watch share. */
 bool config_spec_matches(const struct ingest_spec *s, const char *file_name);
+
+/* Whether file_name matches one of the config's ignore_patterns (FNM_PERIOD, as source_pattern). */
+bool config_ignored(const struct config *c, const char *file_name);
 
 /* How many specs file_name belongs to; *first is the first of them (NULL when none). */
 size_t config_match_ingest(const struct config *c, const char *file_name,

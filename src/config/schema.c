@@ -112,6 +112,8 @@ static const char *const column_keys[] = {"dtype",
                                           "name",
                                           "format",
                                           "century_pivot",
+                                          "thousands",
+                                          "decimal",
                                           "null_values",
                                           "true_values",
                                           "false_values",
@@ -166,6 +168,7 @@ static void column_release(struct column_spec *c)
     free(c->title);
     free(c->description);
     free(c->format);
+    cfg_free_strv(c->formats, c->nformats);
     free(c->path);
     free(c->default_value);
     cfg_free_strv(c->null_values, c->n_null_values);
@@ -601,8 +604,21 @@ static int parse_column(struct cfg_doc *d, struct column_spec *col, const yaml_n
             rc = cfg_str(d, v, p, true, &col->title);
         } else if (strcmp(key, "description") == 0) {
             rc = cfg_str(d, v, p, true, &col->description);
+        } else if (strcmp(key, "format") == 0 && v->type == YAML_SEQUENCE_NODE) {
+            /* Several formats: tried in order, the first that parses wins (validate). */
+            rc = cfg_str_list(d, v, p, false, &col->formats, &col->nformats);
+            if (rc == 0 && col->nformats == 0) {
+                rc = cfg_fail(d, v, p, "expected at least one format");
+            }
+            if (rc == 0 && (col->format = strdup(col->formats[0])) == NULL) {
+                rc = nomem(d);
+            }
         } else if (strcmp(key, "format") == 0) {
             rc = cfg_str(d, v, p, true, &col->format);
+        } else if (strcmp(key, "thousands") == 0) {
+            rc = cfg_num_sep(d, v, p, false, &col->thousands);
+        } else if (strcmp(key, "decimal") == 0) {
+            rc = cfg_num_sep(d, v, p, true, &col->decimal);
         } else if (strcmp(key, "century_pivot") == 0) {
             int64_t pivot = 0;
             rc = cfg_int(d, v, p, &pivot);

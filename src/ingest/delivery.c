@@ -79,6 +79,13 @@ static int schema_fingerprint(const struct ingest_spec *s, char out[65])
         if (rc == 0 && col->has_century_pivot) {
             rc = buf_printf(&b, " century_pivot=%d\n", col->century_pivot);
         }
+        /* Added keys enter only when set, so that earlier fingerprints stay as they were. */
+        for (size_t k = 1; k < col->nformats && rc == 0; k++) {
+            rc = buf_printf(&b, " format=%s\n", col->formats[k]);
+        }
+        if (rc == 0 && (col->thousands != 0 || col->decimal != 0)) {
+            rc = buf_printf(&b, " thousands=%d decimal=%d\n", col->thousands, col->decimal);
+        }
         for (size_t k = 0; k < col->nchecks && rc == 0; k++) {
             const struct check_spec *ck = &col->checks[k];
             rc = buf_printf(&b, " check %s na=%d warn=%d", ck->name, ck->ignore_na,
@@ -98,6 +105,12 @@ static int schema_fingerprint(const struct ingest_spec *s, char out[65])
                 rc = buf_putc(&b, '\n');
             }
         }
+    }
+    if (rc == 0 && (s->thousands != 0 || s->decimal != 0)) {
+        rc = buf_printf(&b, "thousands=%d decimal=%d\n", s->thousands, s->decimal);
+    }
+    if (rc == 0 && s->min_rows > 0) {
+        rc = buf_printf(&b, "min_rows=%lld\n", (long long)s->min_rows);
     }
     /* What decides a JSON value beyond CSV's rules: the format, each column's key path and its
      * coerce (README, "NDJSON and JSON input"). Absent for CSV, whose fingerprints stay as they
@@ -255,6 +268,30 @@ static int ingest_file(struct delivery *in, const struct source_file *sf, struct
     }
     report_set_paths(rep, errf.tmp_path, csvf.tmp_path);
     log_msg(in->log, LOG_INFO, name, "validating %s", sf->path);
+    /* The rows of this spec's last delivery that passed, for the row-count drop check. */
+    uint64_t prev_rows = 0;
+    bool prev_found = false;
+    char prev_run[RUN_ID_LEN + 1] = "";
+    if (spec->row_count_drop != ROW_DROP_OFF) {
+        rc = stats_last_rows(in->stats, name, in->run_id, &prev_found, &prev_rows, prev_run,
+                             sizeof(prev_run), e);
+        if (rc != 0) {
+            goto out;
+        }
+    }
+    /* Checksum side files (match.h): read now, verified while the file is read. */
+    struct checksum sums[SOURCE_MAX_CHECKSUMS];
+    for (size_t k = 0; k < sf->nchecksums; k++) {
+        const char *side = strrchr(sf->checksum_paths[k], '/');
+        const char *data = strrchr(sf->path, '/');
+        rc = checksum_read(sf->checksum_paths[k], side ? side + 1 : sf->checksum_paths[k],
+                           data ? data + 1 : sf->path, sf->checksum_algos[k], &sums[k], e);
+        if (rc != 0) {
+            goto out;
+        }
+        log_msg(in->log, LOG_INFO, name, "verifying its %s against %s",
+                checksum_algo_name(sums[k].algo), sums[k].file);
+    }
     struct ingest_file_opts fo = {
         .spec = spec,
         .path = sf->path,
@@ -268,6 +305,10 @@ static int ingest_file(struct delivery *in, const struct source_file *sf, struct
         .confine_dir = spec->allow_symlinks_outside ? NULL : in->real_source_dir,
         .interrupted = in->o->interrupted,
         .interrupt_ctx = in->o->interrupt_ctx,
+        .prev_rows = prev_found ? prev_rows : 0,
+        .prev_run = prev_run,
+        .checksums = sums,
+        .nchecksums = sf->nchecksums,
     };
     rc = ingest_file_open(&file, &fo, e);
     if (rc != 0) {
@@ -285,6 +326,9 @@ static int ingest_file(struct delivery *in, const struct source_file *sf, struct
     rc = ingest_file_run(file, sink_open ? &sink : NULL, &fc, e);
     if (rc != 0) {
         goto out;
+    }
+    if (fc.notice[0] != '\0') {
+        log_msg(in->log, LOG_WARN, name, "%s", fc.notice);
     }
     if (fc.keys_spilled) {
         log_msg(in->log, LOG_INFO, name,

@@ -624,6 +624,11 @@ int ingest_file_open(struct ingest_file **out, const struct ingest_file_opts *o,
         goto fail;
     }
     rc = input_open_with(&f->in, reader_of(f), f->fd, f->path, spec, e);
+    for (size_t k = 0; rc == 0 && k < o->nchecksums; k++) {
+        if (o->checksums[k].algo == CHECKSUM_MD5 && o->checksums[k].problem[0] == '\0') {
+            rc = source_add_md5(f->in.src, e);
+        }
+    }
     if (rc == 0) {
         /* A small first block: it sizes the others (fc_block_rows), and its arrays should not
          * hold 8192 records of a wide file for the rest of the run. */
@@ -854,6 +859,95 @@ static void failure_reason(const struct ingest_file *f, struct ingest_file_resul
     }
 }
 
+/* The checksum side files against the digests of the bytes read (engine.h). Sets *bad when
+ * one does not match. */
+static int verify_checksums(const struct ingest_file *f, struct ingest_file_result *res, bool *bad,
+                            struct err *e)
+{
+    for (size_t k = 0; k < f->o.nchecksums; k++) {
+        const struct checksum *c = &f->o.checksums[k];
+        char msg[sizeof(res->reason)];
+        char got[65] = "";
+        if (c->problem[0] != '\0') {
+            snprintf(msg, sizeof(msg), "%s", c->problem);
+        } else {
+            unsigned char md[32];
+            if (c->algo == CHECKSUM_MD5) {
+                (void)source_md5(f->in.src, md);
+                fs_hex(md, 16, got);
+            } else {
+                memcpy(got, res->sha256, sizeof(got));
+            }
+            if (strcmp(got, c->hex) == 0) {
+                continue;
+            }
+            snprintf(msg, sizeof(msg),
+                     "the file does not match its checksum file %s: its %s is %s, the checksum "
+                     "file says %s (the file is incomplete or corrupt, or the checksum is stale)",
+                     c->file, checksum_algo_name(c->algo), got, c->hex);
+        }
+        *bad = true;
+        res->failures++;
+        if (res->reason[0] == '\0') {
+            snprintf(res->reason, sizeof(res->reason), "%s", msg);
+        }
+        int rc = file_failure(f, 0, "checksum", msg, e);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* The row-count expectations (engine.h, ingest_file_opts.prev_rows): a file cut at a record
+ * boundary parses cleanly, so only its row count can tell. Sets *too_few when the file fails. */
+static int row_counts(const struct ingest_file *f, struct ingest_file_result *res, bool *too_few,
+                      struct err *e)
+{
+    const struct ingest_spec *spec = f->o.spec;
+    char msg[sizeof(res->reason)];
+    uint64_t n = res->rows_read;
+    if (spec->min_rows > 0 && n < (uint64_t)spec->min_rows) {
+        snprintf(msg, sizeof(msg),
+                 "%llu data row(s), fewer than min_rows: %lld: the file may be cut short",
+                 (unsigned long long)n, (long long)spec->min_rows);
+        *too_few = true;
+        res->failures++;
+        snprintf(res->reason, sizeof(res->reason), "%s", msg);
+        return file_failure(f, 0, "min_rows", msg, e);
+    }
+    /* Under half: a delivery that shrinks that much is more often cut short than real. */
+    uint64_t prev = f->o.prev_rows;
+    if (spec->row_count_drop == ROW_DROP_OFF || prev == 0 || n >= prev - prev / 2) {
+        return 0;
+    }
+    bool fail = spec->row_count_drop == ROW_DROP_FAIL;
+    char run[48] = "";
+    if (f->o.prev_run != NULL) {
+        snprintf(run, sizeof(run), " (run %.20s)", f->o.prev_run);
+    }
+    snprintf(msg, sizeof(msg),
+             "%llu data row(s), fewer than half of the %llu of the last delivery of '%s' that "
+             "passed%s: the file may be cut short%s",
+             (unsigned long long)n, (unsigned long long)prev, spec->name, run,
+             fail ? " (row_count_drop: fail; set warn or off to accept it)"
+                  : " (a warning: row_count_drop: fail makes it a failure)");
+    struct failure fl = {.check = "row_count_drop", .message = msg, .warning = !fail};
+    int rc = f->o.fs.emit(f->o.fs.ctx, &fl, e);
+    if (rc != 0) {
+        return err_prefix(e, "cannot record a failure case of %s", f->path);
+    }
+    if (fail) {
+        *too_few = true;
+        res->failures++;
+        snprintf(res->reason, sizeof(res->reason), "%s", msg);
+    } else {
+        res->warnings++;
+        snprintf(res->notice, sizeof(res->notice), "%s", msg);
+    }
+    return 0;
+}
+
 int ingest_file_run(struct ingest_file *f, struct sink *s, struct ingest_file_result *res,
                     struct err *e)
 {
@@ -919,11 +1013,23 @@ int ingest_file_run(struct ingest_file *f, struct sink *s, struct ingest_file_re
             return rc;
         }
     }
+    bool too_few = false;
+    bool bad_sum = false;
+    if (!f->header_failed && !f->bad_input && !changed && !res->stopped) {
+        rc = verify_checksums(f, res, &bad_sum, e);
+        if (rc == 0) {
+            rc = row_counts(f, res, &too_few, e);
+        }
+        if (rc != 0) {
+            return rc;
+        }
+    }
     res->allowed_bad_rows = allowed_bad_rows(f->o.spec, res->rows_read);
     /* Every failure belongs to the header, the file, the frame or a row; only rows can be left
      * out, and only within the tolerance. A fail-fast stop leaves the verdict at "failed". */
-    res->ok = !f->header_failed && !changed && !f->bad_input && frame_failures == 0 &&
-              broken == 0 && !res->stopped && res->rows_invalid <= res->allowed_bad_rows;
+    res->ok = !f->header_failed && !changed && !f->bad_input && !too_few && !bad_sum &&
+              frame_failures == 0 && broken == 0 && !res->stopped &&
+              res->rows_invalid <= res->allowed_bad_rows;
     if (!res->ok && res->reason[0] == '\0') {
         failure_reason(f, res, frame_failures, broken);
     }

@@ -41,6 +41,7 @@
 
 #include "batch/batch.h"
 #include "config/config.h"
+#include "ingest/checksum.h"
 #include "input/input.h"
 #include "sink/sink.h"
 #include "validate/validate.h"
@@ -77,6 +78,20 @@ struct ingest_file_opts {
     const char *confine_dir; /* NULL, or a resolved absolute folder the opened file must lie in
                                 (links followed): checked on the descriptor itself after the open,
                                 so a link swapped in after the folder check cannot escape */
+    /* Row counts. spec->min_rows: fewer data rows fail the file (check "min_rows"). prev_rows:
+     * the rows of the spec's last delivery that passed (0: unknown, nothing compared), named
+     * prev_run in messages (borrowed, may be NULL): a file with fewer than half of them is a
+     * warning, or with spec->row_count_drop fail a failure (check "row_count_drop"). Neither
+     * applies to a file that already failed for its header or its reading, nor after a
+     * fail-fast stop (the counts cover only the rows read). */
+    uint64_t prev_rows;
+    const char *prev_run;
+    /* Checksum side files of the file (borrowed, ingest/checksum.h): the digests of the delivered
+     * bytes are computed while they are read (md5 only when asked) and compared at the end; a
+     * mismatch, or a side file with a problem, fails the file (check "checksum"). Not compared
+     * when the file was not read to its end (header or reader failure, fail-fast stop). */
+    const struct checksum *checksums;
+    size_t nchecksums;
 };
 
 #define INGEST_DEFAULT_MEMORY_LIMIT ((uint64_t)256 << 20)
@@ -95,6 +110,7 @@ struct ingest_file_result {
     bool changed;              /* the file changed while it was read (still being written) */
     bool keys_spilled;         /* the unique check spilled to disk (see "Keys" above) */
     char reason[512];          /* why the file failed, for people */
+    char notice[512];          /* a warning about the whole file (row_count_drop), or "" */
 };
 
 struct ingest_file;

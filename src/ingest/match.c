@@ -110,6 +110,41 @@ bool source_path_inside(const char *dir, const char *real)
     return strncmp(real, dir, n) == 0 && (real[n] == '/' || (n == 1 && dir[0] == '/'));
 }
 
+/* The data file name i is a checksum side file of: the index of that name in the sorted names,
+ * when name[i] is NAME.md5 or NAME.sha256, NAME is in the folder, is not ignored and belongs to
+ * exactly one spec; SIZE_MAX otherwise. */
+static size_t side_file_of(const struct config *c, char *const *names, size_t n, size_t i,
+                           enum checksum_algo *algo)
+{
+    size_t base_len = 0;
+    if (!checksum_side_name(names[i], algo, &base_len)) {
+        return SIZE_MAX;
+    }
+    char *base = strndup(names[i], base_len);
+    if (base == NULL) {
+        return SIZE_MAX;
+    }
+    const struct ingest_spec *first = NULL;
+    char *const *hit = bsearch(&base, names, n, sizeof(*names), cmp_str);
+    bool data = hit != NULL && !config_ignored(c, base) && config_match_ingest(c, base, &first) == 1;
+    free(base);
+    return data ? (size_t)(hit - names) : SIZE_MAX;
+}
+
+/* Records path as a checksum side file of the data file f (the paths are kept per entry index
+ * until the data files are known). */
+static int add_side(struct source_file *f, char *path, enum checksum_algo algo)
+{
+    if (f->nchecksums >= SOURCE_MAX_CHECKSUMS) {
+        free(path);
+        return 0;
+    }
+    f->checksum_paths[f->nchecksums] = path;
+    f->checksum_algos[f->nchecksums] = algo;
+    f->nchecksums++;
+    return 0;
+}
+
 int source_match(const struct config *c, const char *dir, struct source_file **out,
                  struct buf *problems, struct err *e)
 {
@@ -125,8 +160,11 @@ int source_match(const struct config *c, const char *dir, struct source_file **o
     struct source_file *files = calloc(c->ningest ? c->ningest : 1, sizeof(*files));
     size_t *hits = calloc(c->ningest ? c->ningest : 1, sizeof(*hits));
     shown = calloc(n ? n : 1, sizeof(*shown));
+    /* side[i]: checksum side files of entry i, until the entry's spec is known */
+    struct source_file *side = calloc(n ? n : 1, sizeof(*side));
+    bool *taken = calloc(n ? n : 1, sizeof(*taken));
     bool bad = false;
-    if (files == NULL || hits == NULL || shown == NULL) {
+    if (files == NULL || hits == NULL || shown == NULL || side == NULL || taken == NULL) {
         rc = err_set(e, AE_NOMEM, "out of memory");
         goto out;
     }
@@ -142,7 +180,32 @@ int source_match(const struct config *c, const char *dir, struct source_file **o
         rc = err_errno(e, errno, "cannot resolve source folder %s", dir);
         goto out;
     }
+    /* Checksum side files first: they sort after their data file. One that is not a regular
+     * file inside the folder is left to the check below (extra, not a regular file). */
     for (size_t i = 0; i < n && rc == 0; i++) {
+        enum checksum_algo algo = CHECKSUM_MD5;
+        size_t data = side_file_of(c, names, n, i, &algo);
+        if (data == SIZE_MAX) {
+            continue;
+        }
+        char *path = fs_join(dir, names[i]);
+        bool regular = false;
+        bool is_dir = false;
+        char *real = NULL;
+        rc = path != NULL ? entry_kind(path, &regular, &is_dir, &real, e)
+                          : err_set(e, AE_NOMEM, "out of memory");
+        if (rc == 0 && regular && (real == NULL || source_path_inside(real_dir, real))) {
+            rc = add_side(&side[data], path, algo);
+            path = NULL;
+            taken[i] = true; /* not data, not extra */
+        }
+        free(real);
+        free(path);
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (taken[i] || config_ignored(c, names[i])) {
+            continue; /* README.txt, _SUCCESS: neither data nor extra */
+        }
         char *path = fs_join(dir, names[i]);
         if (path == NULL) {
             rc = err_set(e, AE_NOMEM, "out of memory");
@@ -212,6 +275,12 @@ int source_match(const struct config *c, const char *dir, struct source_file **o
             files[first].spec = &c->ingest[first];
             files[first].path = path;
             path = NULL;
+            files[first].nchecksums = side[i].nchecksums;
+            for (size_t k = 0; k < side[i].nchecksums; k++) {
+                files[first].checksum_paths[k] = side[i].checksum_paths[k];
+                files[first].checksum_algos[k] = side[i].checksum_algos[k];
+            }
+            side[i].nchecksums = 0;
         }
         free(real);
         free(path);
@@ -226,7 +295,7 @@ int source_match(const struct config *c, const char *dir, struct source_file **o
             rc = buf_printf(problems, "ambiguous: %s (source_pattern \"%s\") matches %zu files:",
                             c->ingest[s].name, c->ingest[s].source_pattern, hits[s]);
             for (size_t i = 0; i < n && rc == 0; i++) {
-                if (config_spec_matches(&c->ingest[s], names[i])) {
+                if (!taken[i] && config_spec_matches(&c->ingest[s], names[i])) {
                     rc = buf_printf(problems, " %s", shown[i]);
                 }
             }
@@ -250,6 +319,15 @@ out:
     free(names);
     free(shown);
     free(hits);
+    free(taken);
+    if (side != NULL) {
+        for (size_t i = 0; i < n; i++) {
+            for (size_t k = 0; k < side[i].nchecksums; k++) {
+                free(side[i].checksum_paths[k]);
+            }
+        }
+        free(side);
+    }
     free(real_dir);
     if (rc != 0) {
         source_files_free(files, c->ningest);
@@ -266,6 +344,9 @@ void source_files_free(struct source_file *files, size_t n)
     }
     for (size_t i = 0; i < n; i++) {
         free(files[i].path);
+        for (size_t k = 0; k < files[i].nchecksums; k++) {
+            free(files[i].checksum_paths[k]);
+        }
     }
     free(files);
 }

@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <iconv.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -73,6 +74,9 @@ struct csv_reader {
     char *tb;
     size_t tb_cap, end, pos;
     bool eof, bom_checked;
+    bool raw_checked;  /* the first raw bytes were compared with the declared encoding */
+    bool bom_refused;  /* they contradicted it (csv_reader_refusal: check "encoding") */
+    char enc[64];      /* the declared encoding, for that message */
     bool nul_seen; /* a NUL byte was decoded: from then on each record's fields are searched */
     uint64_t line;
     struct buf ub;
@@ -348,6 +352,43 @@ static int decode_table(struct csv_reader *r, struct err *e)
     return 0;
 }
 
+/* The first raw bytes of the file (n of them, before any decoding) against the declared
+ * encoding: a byte-order mark that contradicts it fails the file at once, naming the encoding to
+ * declare, rather than decoding UTF-16 as single bytes (a garbage first column and a field-count
+ * failure on every line). A UTF-16/32 BOM contradicts any encoding with 1-byte units (utf-8,
+ * latin-1, windows-1252 ...), a UTF-32 BOM a UTF-16 one, a UTF-8 BOM any other single-byte
+ * charset. UTF-32 LE is tested before UTF-16 LE, whose BOM it starts with. */
+static int check_bom(struct csv_reader *r, const unsigned char *b, size_t n, struct err *e)
+{
+    const char *is = NULL;
+    const char *set = NULL;
+    if (n >= 4 && ((b[0] == 0xFF && b[1] == 0xFE && b[2] == 0 && b[3] == 0) ||
+                   (b[0] == 0 && b[1] == 0 && b[2] == 0xFE && b[3] == 0xFF))) {
+        if (r->unit != 4) {
+            is = b[0] == 0xFF ? "UTF-32 (it starts with a UTF-32 LE byte-order mark)"
+                              : "UTF-32 (it starts with a UTF-32 BE byte-order mark)";
+            set = "utf-32";
+        }
+    } else if (n >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF))) {
+        if (r->unit == 1) {
+            is = b[0] == 0xFF ? "UTF-16 (it starts with a UTF-16 LE byte-order mark)"
+                              : "UTF-16 (it starts with a UTF-16 BE byte-order mark)";
+            set = "utf-16";
+        }
+    } else if (n >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF) {
+        if (r->unit == 1 && r->cd != (iconv_t)-1) {
+            is = "UTF-8 (it starts with a UTF-8 byte-order mark)";
+            set = "utf-8";
+        }
+    }
+    if (is == NULL) {
+        return 0;
+    }
+    r->bom_refused = true;
+    return err_set(e, AE_FORMAT, "%s: line 1: this file is %s, not %s: set encoding: %s", r->name,
+                   is, r->enc, set);
+}
+
 /* Reads up to want more source bytes and appends their text to tb; sets eof at end of file. */
 static int fill_text(struct csv_reader *r, size_t want, struct err *e)
 {
@@ -360,6 +401,13 @@ static int fill_text(struct csv_reader *r, size_t want, struct err *e)
         rc = read_some(r, r->tb + r->end, want, &got, e);
         if (rc != 0) {
             return rc;
+        }
+        if (!r->raw_checked) {
+            r->raw_checked = true;
+            rc = check_bom(r, (const unsigned char *)r->tb + r->end, got, e);
+            if (rc != 0) {
+                return rc;
+            }
         }
         r->end += got;
         tb_pad(r);
@@ -375,6 +423,13 @@ static int fill_text(struct csv_reader *r, size_t want, struct err *e)
     rc = read_some(r, r->inb + r->inb_len, want, &got, e);
     if (rc != 0) {
         return rc;
+    }
+    if (!r->raw_checked) {
+        r->raw_checked = true;
+        rc = check_bom(r, (const unsigned char *)r->inb + r->inb_len, got, e);
+        if (rc != 0) {
+            return rc;
+        }
     }
     r->inb_len += got;
     r->eof = got == 0;
@@ -1145,6 +1200,7 @@ int csv_reader_open(struct csv_reader **out, struct source *src, const struct cs
         err_set(e, AE_NOMEM, "%s: out of memory", name);
         goto fail;
     }
+    snprintf(r->enc, sizeof(r->enc), "%s", o->encoding != NULL ? o->encoding : "utf-8");
     if (o->encoding != NULL && !is_utf8_name(o->encoding)) {
         /* iconv would take "" as the locale's charset: never what a pipeline file means. */
         r->cd = o->encoding[0] ? open_iconv(o->encoding) : (iconv_t)-1;
@@ -1168,6 +1224,11 @@ int csv_reader_open(struct csv_reader **out, struct source *src, const struct cs
 fail:
     csv_reader_free(r);
     return rc;
+}
+
+bool csv_reader_bom_refused(const struct csv_reader *r)
+{
+    return r->bom_refused;
 }
 
 void csv_reader_set_chunk_size(struct csv_reader *r, size_t n)
@@ -1378,9 +1439,15 @@ static void input_csv_free(void *impl)
     csv_reader_free(impl);
 }
 
+static const char *input_csv_refusal(const void *impl)
+{
+    return csv_reader_bom_refused(impl) ? "encoding" : NULL;
+}
+
 const struct input_ops input_csv_ops = {
     .name = "csv",
     .refusal_check = "record_length",
+    .refusal = input_csv_refusal,
     .open = input_csv_open,
     .next = input_csv_next,
     .position = input_csv_position,

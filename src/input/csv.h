@@ -85,6 +85,11 @@ int csv_reader_next(struct csv_reader *r, struct record_block *rows, size_t max_
  * the same error. The text of all records of one call is held at once, so memory is about
  * max_rows times the record size, plus one read chunk, per record_block kept.) */
 
+/* True when the reader refused the file because it starts with a byte-order mark that
+ * contradicts the declared encoding (a UTF-16 BOM in a file declared utf-8 or latin-1: the
+ * AE_FORMAT of csv_reader_next says "this file is UTF-16 ...: set encoding: utf-16"). */
+bool csv_reader_bom_refused(const struct csv_reader *r);
+
 /* Tests and tools: the size of each read() (default 256 KiB; 0 restores it). A record longer than
  * the chunk makes the next read at least as long as the record, so long records stay linear. */
 void csv_reader_set_chunk_size(struct csv_reader *r, size_t n);

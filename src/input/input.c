@@ -75,6 +75,9 @@ const char *input_refusal_check(const struct input *in)
     if (in->src != NULL && source_decode_failed(in->src)) {
         return "decompression";
     }
+    if (in->ops != NULL && in->ops->refusal != NULL && in->ops->refusal(in->impl) != NULL) {
+        return in->ops->refusal(in->impl);
+    }
     return in->ops != NULL && in->ops->refusal_check != NULL ? in->ops->refusal_check
                                                              : "record_length";
 }

@@ -25,6 +25,9 @@ struct input_ops {
     const char *name;          /* the config word: "csv" */
     const char *refusal_check; /* the check named in the file failure an AE_FORMAT of next
                                   becomes ("record_length"; "decompression" is the source's) */
+    /* NULL, or: the check of the refusal that happened when it is not refusal_check (NULL
+     * otherwise): the CSV reader's "encoding" for a contradicting byte-order mark. */
+    const char *(*refusal)(const void *impl);
     /* Starts reading src (borrowed, outlives the reader) with spec's dialect (borrowed, outlives
      * the reader). AE_CONFIG for a dialect the reader cannot use, AE_NOMEM. */
     int (*open)(void **impl, struct source *src, const struct ingest_spec *spec, struct err *e);

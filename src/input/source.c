@@ -28,6 +28,7 @@ struct source {
     char *name;
     uint64_t nbytes;
     EVP_MD_CTX *md;
+    EVP_MD_CTX *md5; /* NULL unless source_add_md5 asked for it */
     bool started;                /* the codec is decided */
     const struct dcodec_ops *dc; /* NULL: plain */
     void *dst;                   /* the decoder's state */
@@ -74,6 +75,9 @@ static int raw_read(struct source *s, void *dst, size_t want, size_t *got, struc
     }
     if (n > 0 && EVP_DigestUpdate(s->md, dst, (size_t)n) != 1) {
         return err_set(e, AE_INTERNAL, "%s: sha256 update failed", s->name);
+    }
+    if (n > 0 && s->md5 != NULL && EVP_DigestUpdate(s->md5, dst, (size_t)n) != 1) {
+        return err_set(e, AE_INTERNAL, "%s: md5 update failed", s->name);
     }
     s->nbytes += (uint64_t)n;
     *got = (size_t)n;
@@ -224,19 +228,55 @@ uint64_t source_bytes(const struct source *s)
     return s->nbytes;
 }
 
-void source_sha256(const struct source *s, unsigned char out[32])
+/* Finishes a copy of the running digest md into out, so it can still be updated and asked
+ * again; out is zeroed when that fails. */
+static void digest_now(const EVP_MD_CTX *md, unsigned char *out, size_t n)
 {
-    memset(out, 0, 32);
+    memset(out, 0, n);
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     if (c == NULL) {
         return;
     }
-    /* Finish a copy, so the running hash can still be updated and asked again. */
-    unsigned int n = 0;
-    if (EVP_MD_CTX_copy_ex(c, s->md) == 1) {
-        (void)EVP_DigestFinal_ex(c, out, &n);
+    unsigned int len = 0;
+    if (EVP_MD_CTX_copy_ex(c, md) == 1) {
+        (void)EVP_DigestFinal_ex(c, out, &len);
     }
     EVP_MD_CTX_free(c);
+}
+
+void source_sha256(const struct source *s, unsigned char out[32])
+{
+    digest_now(s->md, out, 32);
+}
+
+int source_add_md5(struct source *s, struct err *e)
+{
+    if (s->nbytes > 0 || s->started) {
+        return err_set(e, AE_INTERNAL, "%s: md5 asked for after the first read", s->name);
+    }
+    if (s->md5 != NULL) {
+        return 0;
+    }
+    s->md5 = EVP_MD_CTX_new();
+    if (s->md5 == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    if (EVP_DigestInit_ex(s->md5, EVP_md5(), NULL) != 1) {
+        EVP_MD_CTX_free(s->md5);
+        s->md5 = NULL;
+        return err_set(e, AE_INTERNAL, "%s: cannot start md5", s->name);
+    }
+    return 0;
+}
+
+bool source_md5(const struct source *s, unsigned char out[16])
+{
+    if (s->md5 == NULL) {
+        memset(out, 0, 16);
+        return false;
+    }
+    digest_now(s->md5, out, 16);
+    return true;
 }
 
 const char *source_name(const struct source *s)
@@ -254,6 +294,7 @@ void source_free(struct source *s)
     }
     free(s->rb);
     EVP_MD_CTX_free(s->md);
+    EVP_MD_CTX_free(s->md5);
     free(s->name);
     free(s);
 }

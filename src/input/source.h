@@ -48,6 +48,14 @@ uint64_t source_bytes(const struct source *s);
  * May be asked at any time; reading can go on after. */
 void source_sha256(const struct source *s, unsigned char out[32]);
 
+/* Also computes the md5 of the delivered bytes (for a checksum side file, ingest/checksum.h).
+ * Call before the first source_read (AE_INTERNAL otherwise); AE_NOMEM. */
+int source_add_md5(struct source *s, struct err *e) ASTRO_WUR;
+
+/* md5 of the delivered bytes read so far, as source_sha256; false (out zeroed) when
+ * source_add_md5 was not called. */
+bool source_md5(const struct source *s, unsigned char out[16]);
+
 /* The name given to source_open. */
 const char *source_name(const struct source *s);
 

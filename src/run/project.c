@@ -15,7 +15,7 @@ int project_open(struct project *p, const char *config_path, struct err *e)
     memset(p, 0, sizeof(*p));
     int rc = config_load(config_path, &p->cfg, e);
     for (size_t i = 0; rc == 0 && i < p->cfg->ningest; i++) {
-        rc = validate_schema_check(&p->cfg->ingest[i].schema, e);
+        rc = validate_spec_check(&p->cfg->ingest[i], e);
     }
     if (rc != 0) {
         goto fail;

@@ -277,6 +277,43 @@ int stats_run_exists(struct stats *s, const char *run_id, bool *exists, struct e
     return rc;
 }
 
+int stats_last_rows(struct stats *s, const char *name, const char *except_run, bool *found,
+                    uint64_t *rows, char *run_id, size_t run_id_size, struct err *e)
+{
+    *found = false;
+    *rows = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT f.rows_read, f.run_id FROM files f JOIN runs r USING (run_id) "
+                           "WHERE f.name = ? AND f.status = ? AND f.run_id IS NOT ? "
+                           "ORDER BY r.started_at DESC, r.rowid DESC LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK) {
+        return db_error(s, e, "cannot look up the last delivery of a file");
+    }
+    bind_text(st, 1, name);
+    bind_text(st, 2, file_status_name(FILE_STATUS_INGESTED));
+    if (except_run != NULL) {
+        bind_text(st, 3, except_run);
+    } else {
+        sqlite3_bind_null(st, 3);
+    }
+    int step = sqlite3_step(st);
+    int rc = 0;
+    if (step == SQLITE_ROW) {
+        *found = true;
+        sqlite3_int64 n = sqlite3_column_int64(st, 0);
+        *rows = n > 0 ? (uint64_t)n : 0;
+        const unsigned char *id = sqlite3_column_text(st, 1);
+        if (run_id != NULL && run_id_size > 0) {
+            snprintf(run_id, run_id_size, "%s", id != NULL ? (const char *)id : "");
+        }
+    } else if (step != SQLITE_DONE) {
+        rc = db_error(s, e, "cannot look up the last delivery of a file");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 void stats_close(struct stats *s)
 {
     if (s == NULL) {

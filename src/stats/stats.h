@@ -83,6 +83,12 @@ int stats_each_run(struct stats *s, int (*fn)(void *ctx, const char *const *cols
  * database's path and SQLite's reason) when the database cannot be read; *exists is then true. */
 int stats_run_exists(struct stats *s, const char *run_id, bool *exists, struct err *e) ASTRO_WUR;
 
+/* The rows_read of the newest ingested file called name (the spec's last delivery that passed),
+ * in a run other than except_run (NULL: any): *found false when there is none. run_id (at least
+ * RUN_ID_LEN + 1 bytes, may be NULL) gets that run's id. AE_IO with SQLite's reason. */
+int stats_last_rows(struct stats *s, const char *name, const char *except_run, bool *found,
+                    uint64_t *rows, char *run_id, size_t run_id_size, struct err *e) ASTRO_WUR;
+
 /* Closes the database and frees s; stats_close(NULL) is a no-op. */
 void stats_close(struct stats *s);
 

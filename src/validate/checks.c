@@ -423,9 +423,7 @@ static int type_scalar(const struct vp_col *pc, const struct cfg_loc *loc, const
     }
     /* Check arguments of date and datetime columns are ISO 8601, whatever the column's input
      * format: the bound means the same whichever way the data spells its dates. */
-    struct vp_col iso = *pc;
-    iso.fmt = NULL;
-    iso.fmt_text = NULL;
+    struct vp_col iso = vp_col_canonical(pc);
     int st = vp_parse(&iso, p, n, out);
     size_t whole = integral_float_len(pc, p, n);
     if (st != VP_OK && whole > 0) {
@@ -435,13 +433,21 @@ static int type_scalar(const struct vp_col *pc, const struct cfg_loc *loc, const
     if (st != VP_OK) {
         char m[600];
         union vp_val v;
-        if (pc->fmt != NULL && vp_parse(pc, p, n, &v) == VP_OK) {
+        int64_t t = 0;
+        size_t which = 0;
+        if (pc->nfmt > 0 && vp_time(pc, p, n, &t, &which) == VP_OK) {
             char isotext[48];
-            dtype_format_time(isotext, sizeof(isotext), pc->type.id, v.i);
+            dtype_format_time(isotext, sizeof(isotext), pc->type.id, t);
             return verr_at(e, loc,
                            "%s: '%s' is written in the column's input format '%s'; check values "
                            "of date and datetime columns are ISO 8601: write '%s'",
-                           what, text, pc->fmt_text, isotext);
+                           what, text, pc->fmt_text[which], isotext);
+        }
+        if ((pc->thousands != 0 || pc->decimal != 0) && vp_parse(pc, p, n, &v) == VP_OK) {
+            return verr_at(e, loc,
+                           "%s: '%s' is written with the column's separators; check values are "
+                           "plain numbers (digits, '.' as the decimal mark)",
+                           what, text);
         }
         vp_message(m, sizeof(m), st, &iso, text, strlen(text));
         return verr_at(e, loc, "%s: %s", what, m);
@@ -690,9 +696,7 @@ static int py_value(struct buf *b, const struct vp_col *pc, const char *text, bo
     }
     bool bv = false;
     if ((pc->type.id == DT_TIMESTAMP || pc->type.id == DT_TIMESTAMP_TZ) && !repr) {
-        struct vp_col iso = *pc;
-        iso.fmt = NULL;
-        iso.fmt_text = NULL;
+        struct vp_col iso = vp_col_canonical(pc);
         const char *p = text;
         size_t n = strlen(text);
         vp_trim(&p, &n);
@@ -1032,7 +1036,79 @@ out:
     return rc;
 }
 
-int vcol_compile(struct vcolumn *vc, const struct column_spec *cs, locale_t loc, struct err *e)
+/* The column's date/datetime formats compiled into vc->fmts (a format: list, or the one format). */
+static int compile_formats(struct vcolumn *vc, const struct column_spec *cs, struct err *e)
+{
+    char *const *texts = cs->nformats > 0 ? cs->formats : &cs->format;
+    size_t n = cs->nformats > 0 ? cs->nformats : 1;
+    bool dt = cs->type.id == DT_DATE || cs->type.id == DT_TIMESTAMP || cs->type.id == DT_TIMESTAMP_TZ;
+    char why[300];
+    if (!dt) {
+        return verr_at(e, &cs->loc, "format applies to date and datetime columns only");
+    }
+    if (n > VP_MAX_FORMATS) {
+        return verr_at(e, &cs->loc, "at most %d formats per column, got %zu", VP_MAX_FORMATS, n);
+    }
+    vc->fmts = calloc(n, sizeof(*vc->fmts));
+    if (vc->fmts == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    bool has_y = false;
+    for (size_t k = 0; k < n; k++) {
+        if (vp_fmt_compile(texts[k], &vc->fmts[k], why, sizeof(why)) != 0) {
+            return verr_at(e, &cs->loc, "%s", why);
+        }
+        /* A two-digit year names no century: astro does not guess it (strptime's 69 rule
+         * reads Aug-62 as 2062), the schema states it. */
+        if (vp_fmt_has(&vc->fmts[k], 'y') && !cs->has_century_pivot) {
+            return verr_at(e, &cs->loc,
+                           "format '%s' uses %%y, a two-digit year, which names no century: add "
+                           "century_pivot: N to the column (two-digit years below N are 20yy, the "
+                           "others 19yy; century_pivot: 30 reads 29 as 2029 and 62 as 1962), or "
+                           "use %%Y",
+                           texts[k]);
+        }
+        has_y |= vp_fmt_has(&vc->fmts[k], 'y');
+        vc->fmts[k].pivot = cs->has_century_pivot ? cs->century_pivot : -1;
+    }
+    if (cs->has_century_pivot && !has_y) {
+        return verr_at(e, &cs->loc, "century_pivot applies to a format with %%y only");
+    }
+    vc->pc.fmt = vc->fmts;
+    vc->pc.nfmt = n;
+    vc->pc.fmt_text = texts;
+    return 0;
+}
+
+/* The column's number spelling: its own thousands/decimal, else the file's (numeric dtypes). */
+static int compile_separators(struct vcolumn *vc, const struct column_spec *cs, char thousands,
+                              char decimal, struct err *e)
+{
+    enum dtype id = cs->type.id;
+    bool num = id >= DT_INT8 && id != DT_DATE && id != DT_TIMESTAMP && id != DT_TIMESTAMP_TZ;
+    if (!num) {
+        if (cs->thousands != 0 || cs->decimal != 0) {
+            return verr_at(e, &cs->loc,
+                           "thousands and decimal apply to int, uint, float and decimal columns "
+                           "only");
+        }
+        return 0;
+    }
+    char th = cs->thousands != 0 ? cs->thousands : thousands;
+    char dec = cs->decimal != 0 ? cs->decimal : decimal;
+    if (th != 0 && th == (dec != 0 ? dec : '.')) {
+        return verr_at(e, &cs->loc,
+                       "the thousands separator '%c' is also the decimal mark (set decimal: "
+                       "\"%c\")",
+                       th, th == '.' ? ',' : '.');
+    }
+    vc->pc.thousands = th;
+    vc->pc.decimal = dec == '.' ? 0 : dec;
+    return 0;
+}
+
+int vcol_compile(struct vcolumn *vc, const struct column_spec *cs, locale_t loc, char thousands,
+                 char decimal, struct err *e)
 {
     memset(vc, 0, sizeof(*vc));
     vc->spec = cs;
@@ -1047,34 +1123,20 @@ int vcol_compile(struct vcolumn *vc, const struct column_spec *cs, locale_t loc,
         return verr_at(e, &cs->loc, "a column needs a non-empty name");
     }
     if (cs->format != NULL) {
-        bool dt =
-            cs->type.id == DT_DATE || cs->type.id == DT_TIMESTAMP || cs->type.id == DT_TIMESTAMP_TZ;
-        char why[300];
-        if (!dt) {
-            return verr_at(e, &cs->loc, "format applies to date and datetime columns only");
+        rc = compile_formats(vc, cs, e);
+        if (rc != 0) {
+            goto fail;
         }
-        if (vp_fmt_compile(cs->format, &vc->fmt, why, sizeof(why)) != 0) {
-            return verr_at(e, &cs->loc, "%s", why);
-        }
-        /* A two-digit year names no century: astro does not guess it (strptime's 69 rule
-         * reads Aug-62 as 2062), the schema states it. */
-        if (vp_fmt_has(&vc->fmt, 'y') && !cs->has_century_pivot) {
-            return verr_at(e, &cs->loc,
-                           "format '%s' uses %%y, a two-digit year, which names no century: add "
-                           "century_pivot: N to the column (two-digit years below N are 20yy, the "
-                           "others 19yy; century_pivot: 30 reads 29 as 2029 and 62 as 1962), or "
-                           "use %%Y",
-                           cs->format);
-        }
-        vc->fmt.pivot = cs->has_century_pivot ? cs->century_pivot : -1;
-        vc->pc.fmt = &vc->fmt;
-        vc->pc.fmt_text = cs->format;
-    }
-    if (cs->has_century_pivot && (cs->format == NULL || !vp_fmt_has(&vc->fmt, 'y'))) {
+    } else if (cs->has_century_pivot) {
         return verr_at(e, &cs->loc, "century_pivot applies to a format with %%y only");
     }
+    rc = compile_separators(vc, cs, thousands, decimal, e);
+    if (rc != 0) {
+        goto fail;
+    }
     if ((cs->true_values != NULL || cs->false_values != NULL) && cs->type.id != DT_BOOL) {
-        return verr_at(e, &cs->loc, "true_values and false_values apply to bool columns only");
+        rc = verr_at(e, &cs->loc, "true_values and false_values apply to bool columns only");
+        goto fail;
     }
     if (cs->default_value != NULL) {
         /* Typed like a value of the column, so a default that could never pass is a schema
@@ -1091,9 +1153,10 @@ int vcol_compile(struct vcolumn *vc, const struct column_spec *cs, locale_t loc,
             st = n == 0 ? VP_SYNTAX : vp_parse(&vc->pc, p, n, &vc->defval);
         }
         if (st != VP_OK) {
-            char msg[400];
+            char msg[600];
             vp_message(msg, sizeof(msg), st, &vc->pc, cs->default_value, strlen(cs->default_value));
-            return verr_at(e, &cs->loc, "default: %s", msg);
+            rc = verr_at(e, &cs->loc, "default: %s", msg);
+            goto fail;
         }
         vc->has_default = true;
     }
@@ -1107,8 +1170,9 @@ int vcol_compile(struct vcolumn *vc, const struct column_spec *cs, locale_t loc,
         if (vc->name_re == NULL) {
             PCRE2_UCHAR msg[256];
             pcre2_get_error_message(ec, msg, sizeof(msg));
-            return verr_at(e, &cs->loc, "column pattern '%s' does not compile at offset %zu: %s",
-                           cs->name, (size_t)off, (const char *)msg);
+            rc = verr_at(e, &cs->loc, "column pattern '%s' does not compile at offset %zu: %s",
+                         cs->name, (size_t)off, (const char *)msg);
+            goto fail;
         }
         vc->name_md = pcre2_match_data_create_from_pattern(vc->name_re, NULL);
         vc->name_mctx = pcre2_match_context_create(NULL);
@@ -1151,5 +1215,6 @@ void vcol_release(struct vcolumn *vc)
     pcre2_match_data_free(vc->name_md);
     pcre2_match_context_free(vc->name_mctx);
     pcre2_code_free(vc->name_re);
+    free(vc->fmts);
     memset(vc, 0, sizeof(*vc));
 }

@@ -456,7 +456,8 @@ static int parse_frac(const char *p, size_t n, uint32_t *usec)
     return VP_OK;
 }
 
-/* Z | +HH:MM | +HHMM | -HH:MM | -HHMM at p; *used = bytes consumed. */
+/* Z | +HH | +HH:MM | +HHMM | -HH | -HH:MM | -HHMM at p (PostgreSQL prints timestamptz with
+ * +HH when the minutes are zero: "2024-02-20 11:08:25+00"); *used = bytes consumed. */
 static int parse_offset(const char *p, size_t n, int32_t *off, size_t *used)
 {
     if (n >= 1 && (p[0] == 'Z' || p[0] == 'z')) {
@@ -464,24 +465,25 @@ static int parse_offset(const char *p, size_t n, int32_t *off, size_t *used)
         *used = 1;
         return VP_OK;
     }
-    if (n < 5 || (p[0] != '+' && p[0] != '-') || !all_digits(p + 1, 2)) {
-        return VP_SYNTAX;
-    }
-    size_t mpos = 3;
-    if (p[3] == ':') {
-        mpos = 4;
-    }
-    if (n < mpos + 2 || !all_digits(p + mpos, 2)) {
+    if (n < 3 || (p[0] != '+' && p[0] != '-') || !all_digits(p + 1, 2)) {
         return VP_SYNTAX;
     }
     unsigned hh = d2(p + 1);
-    unsigned mm = d2(p + mpos);
+    unsigned mm = 0;
+    size_t len = 3;
+    if (n >= 6 && p[3] == ':' && all_digits(p + 4, 2)) {
+        mm = d2(p + 4);
+        len = 6;
+    } else if (n >= 5 && all_digits(p + 3, 2)) {
+        mm = d2(p + 3);
+        len = 5;
+    }
     if (hh > 23 || mm > 59) {
         return VP_CALENDAR;
     }
     int32_t v = (int32_t)(hh * 60 + mm);
     *off = p[0] == '-' ? -v : v;
-    *used = mpos + 2;
+    *used = len;
     return VP_OK;
 }
 
@@ -559,6 +561,23 @@ static bool take_num(const char *p, size_t n, size_t *i, size_t min, size_t max,
 
 static const char month_abbr[12][4] = {"jan", "feb", "mar", "apr", "may", "jun",
                                        "jul", "aug", "sep", "oct", "nov", "dec"};
+static const char *const month_full[12] = {"january", "february", "march",     "april",
+                                           "may",     "june",     "july",      "august",
+                                           "september", "october", "november", "december"};
+
+/* %B: a full English month name, any case, at p + *i. */
+static bool take_month_name(const char *p, size_t n, size_t *i, unsigned *mon)
+{
+    for (unsigned k = 0; k < 12; k++) {
+        size_t len = strlen(month_full[k]);
+        if (n - *i >= len && eq_nocase(p + *i, len, month_full[k])) {
+            *i += len;
+            *mon = k + 1;
+            return true;
+        }
+    }
+    return false;
+}
 
 static int parse_fmt(const char *p, size_t n, const struct vp_fmt *f, struct tm_parts *t)
 {
@@ -643,6 +662,12 @@ static int parse_fmt(const char *p, size_t n, const struct vp_fmt *f, struct tm_
             i += 3;
             break;
         }
+        case 'B':
+            if (!take_month_name(p, n, &i, &v)) {
+                return VP_SYNTAX;
+            }
+            t->mon = v;
+            break;
         case 'f': {
             size_t s = i;
             while (i < n && is_digit(p[i])) {
@@ -696,15 +721,15 @@ int vp_fmt_compile(const char *format, struct vp_fmt *out, char *why, size_t n)
         char c = format[++i];
         if (c == '%') {
             out->lit[out->n++] = '%';
-        } else if (c != '\0' && strchr("YmdybHMSfz", c) != NULL) {
+        } else if (c != '\0' && strchr("YmdybBHMSfz", c) != NULL) {
             out->item[out->n++] = c;
         } else if (c == '\0') {
             snprintf(why, n, "format '%s' ends with a lone '%%'", format);
             return -1;
         } else {
             snprintf(why, n,
-                     "format '%s': %%%c is not supported (use %%Y %%m %%d %%y %%b %%H %%M %%S %%f "
-                     "%%z %%%%)",
+                     "format '%s': %%%c is not supported (use %%Y %%m %%d %%y %%b %%B %%H %%M %%S "
+                     "%%f %%z %%%%)",
                      format, c);
             return -1;
         }
@@ -748,11 +773,95 @@ int vp_datetime(const char *p, size_t n, const struct vp_fmt *fmt, bool utc, int
     return VP_OK;
 }
 
+int vp_time(const struct vp_col *c, const char *p, size_t n, int64_t *out, size_t *which)
+{
+    bool date = c->type.id == DT_DATE;
+    bool utc = c->type.id == DT_TIMESTAMP_TZ;
+    *which = 0;
+    if (c->nfmt == 0) {
+        return date ? vp_date(p, n, NULL, out) : vp_datetime(p, n, NULL, utc, out);
+    }
+    int best = VP_SYNTAX;
+    for (size_t k = 0; k < c->nfmt; k++) {
+        int rc = date ? vp_date(p, n, &c->fmt[k], out) : vp_datetime(p, n, &c->fmt[k], utc, out);
+        if (rc == VP_OK) {
+            *which = k;
+            return VP_OK;
+        }
+        if (best == VP_SYNTAX) {
+            best = rc;
+        }
+    }
+    return best;
+}
+
+/* ---- numbers with separators ------------------------------------------------------------- */
+
+long vp_num_canon(const struct vp_col *c, const char *p, size_t n, char *buf, size_t cap)
+{
+    char dec = c->decimal != 0 ? c->decimal : '.';
+    char th = c->thousands;
+    if (n >= cap) {
+        return -1;
+    }
+    size_t i = 0;
+    size_t o = 0;
+    if (i < n && (p[i] == '+' || p[i] == '-')) {
+        buf[o++] = p[i++];
+    }
+    /* The integer part: digits, and group separators between groups of three. */
+    size_t run = 0;     /* digits since the last separator */
+    bool grouped = false;
+    for (; i < n && (is_digit(p[i]) || (th != 0 && p[i] == th)); i++) {
+        if (p[i] != th) {
+            buf[o++] = p[i];
+            run++;
+            continue;
+        }
+        if (run == 0 || (grouped ? run != 3 : run > 3)) {
+            return -1;
+        }
+        grouped = true;
+        run = 0;
+    }
+    if (grouped && run != 3) {
+        return -1;
+    }
+    /* The rest (fraction, exponent, nan/inf) is copied with the decimal mark made '.': any other
+     * stray byte is left for the dtype parser to refuse, except a '.' that is not the mark and a
+     * group separator, which it would take. */
+    for (; i < n; i++) {
+        if (p[i] == dec) {
+            buf[o++] = '.';
+        } else if (p[i] == '.' || (th != 0 && p[i] == th)) {
+            return -1;
+        } else {
+            buf[o++] = p[i];
+        }
+    }
+    return (long)o;
+}
+
 /* ---- dispatch ---------------------------------------------------------------------------- */
+
+/* Numbers longer than this fail in a column with separators (no real number is that long). */
+#define VP_NUM_CANON 256
 
 int vp_parse(const struct vp_col *c, const char *p, size_t n, union vp_val *out)
 {
     uint64_t u = 0;
+    int64_t t = 0;
+    size_t which = 0;
+    char canon[VP_NUM_CANON];
+    if ((c->thousands != 0 || c->decimal != 0) && c->type.id >= DT_INT8 &&
+        c->type.id != DT_DATE && c->type.id != DT_TIMESTAMP && c->type.id != DT_TIMESTAMP_TZ) {
+        long len = vp_num_canon(c, p, n, canon, sizeof(canon));
+        if (len < 0) {
+            return VP_SYNTAX;
+        }
+        p = canon;
+        n = (size_t)len;
+    }
     switch (c->type.id) {
     case DT_STR:
         out->s.p = p;
@@ -774,12 +883,42 @@ int vp_parse(const struct vp_col *c, const char *p, size_t n, union vp_val *out)
     }
     case DT_FLOAT32: return vp_float(p, n, true, c->c_locale, &out->f);
     case DT_FLOAT64: return vp_float(p, n, false, c->c_locale, &out->f);
-    case DT_DATE: return vp_date(p, n, c->fmt, &out->i);
-    case DT_TIMESTAMP: return vp_datetime(p, n, c->fmt, false, &out->i);
-    case DT_TIMESTAMP_TZ: return vp_datetime(p, n, c->fmt, true, &out->i);
+    case DT_DATE:
+    case DT_TIMESTAMP:
+    case DT_TIMESTAMP_TZ: {
+        int rc = vp_time(c, p, n, &t, &which);
+        out->i = t;
+        return rc;
+    }
     case DT_DECIMAL: return vp_decimal(p, n, c->type.precision, c->type.scale, &out->d);
     }
     return VP_SYNTAX;
+}
+
+struct vp_col vp_col_canonical(const struct vp_col *c)
+{
+    struct vp_col r = *c;
+    r.fmt = NULL;
+    r.nfmt = 0;
+    r.fmt_text = NULL;
+    r.thousands = 0;
+    r.decimal = 0;
+    return r;
+}
+
+void vp_fmt_list(char *buf, size_t n, const struct vp_col *c)
+{
+    size_t used = 0;
+    if (n > 0) {
+        buf[0] = '\0';
+    }
+    for (size_t k = 0; k < c->nfmt && used < n; k++) {
+        int w = snprintf(buf + used, n - used, "%s'%s'", k == 0 ? "" : " or ", c->fmt_text[k]);
+        if (w < 0) {
+            break;
+        }
+        used += (size_t)w;
+    }
 }
 
 /* ---- UTF-8 ------------------------------------------------------------------------------- */
@@ -871,14 +1010,27 @@ void vp_message(char *buf, size_t n, int status, const struct vp_col *c, const c
     vp_quote(q, sizeof(q), value, vlen, 120);
     dtype_name(c->type, tn, sizeof(tn));
     bool dt = c->type.id == DT_DATE || c->type.id == DT_TIMESTAMP || c->type.id == DT_TIMESTAMP_TZ;
-    char expect[200] = "";
-    if (dt && c->fmt_text != NULL) {
-        snprintf(expect, sizeof(expect), " (expected format '%s')", c->fmt_text);
+    char expect[400] = "";
+    bool num = c->type.id >= DT_INT8 && !dt;
+    if (dt && c->nfmt > 0) {
+        char list[300];
+        vp_fmt_list(list, sizeof(list), c);
+        snprintf(expect, sizeof(expect), " (expected format %s)", list);
     } else if (c->type.id == DT_DATE) {
         snprintf(expect, sizeof(expect), " (expected YYYY-MM-DD)");
     } else if (dt) {
         snprintf(expect, sizeof(expect),
-                 " (expected YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.ffffff]] or with an offset)");
+                 " (expected YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.ffffff]] or with an offset "
+                 "Z, +HH, +HH:MM or +HHMM)");
+    } else if (num && (c->thousands != 0 || c->decimal != 0)) {
+        char th[16] = "none";
+        if (c->thousands != 0) {
+            snprintf(th, sizeof(th), "'%c'", c->thousands);
+        }
+        snprintf(expect, sizeof(expect),
+                 " (expected thousands separator %s between groups of three digits and "
+                 "decimal mark '%c')",
+                 th, c->decimal != 0 ? c->decimal : '.');
     } else if (c->type.id == DT_BOOL && c->true_values == NULL && c->false_values == NULL) {
         snprintf(expect, sizeof(expect), " (expected true/false, t/f, yes/no, y/n or 1/0)");
     } else if (c->type.id == DT_BOOL) {

@@ -70,7 +70,7 @@ static int check_unique_sets(const struct schema *s, struct err *e)
     return 0;
 }
 
-int validate_schema_check(const struct schema *s, struct err *e)
+static int schema_check(const struct schema *s, char thousands, char decimal, struct err *e)
 {
     for (size_t k = 0; k < s->ncols; k++) {
         const struct column_spec *cs = &s->cols[k];
@@ -80,7 +80,7 @@ int validate_schema_check(const struct schema *s, struct err *e)
             }
         }
         struct vcolumn vc;
-        int rc = vcol_compile(&vc, cs, (locale_t)0, e);
+        int rc = vcol_compile(&vc, cs, (locale_t)0, thousands, decimal, e);
         if (rc != 0) {
             return rc;
         }
@@ -90,13 +90,23 @@ int validate_schema_check(const struct schema *s, struct err *e)
         struct column_spec is = *s->index;
         is.name = is.name != NULL ? is.name : (char *)"index";
         struct vcolumn vc;
-        int rc = vcol_compile(&vc, &is, (locale_t)0, e);
+        int rc = vcol_compile(&vc, &is, (locale_t)0, 0, 0, e);
         if (rc != 0) {
             return rc;
         }
         vcol_release(&vc);
     }
     return check_unique_sets(s, e);
+}
+
+int validate_schema_check(const struct schema *s, struct err *e)
+{
+    return schema_check(s, 0, 0, e);
+}
+
+int validate_spec_check(const struct ingest_spec *spec, struct err *e)
+{
+    return schema_check(&spec->schema, spec->thousands, spec->decimal, e);
 }
 
 /* ---- lifecycle --------------------------------------------------------------------------- */
@@ -219,7 +229,8 @@ static int vnew(struct validator **out, const struct ingest_spec *spec, const ch
         goto fail;
     }
     for (size_t k = 0; k < s->ncols; k++) {
-        rc = vcol_compile(&v->vcols[k], &s->cols[k], v->c_locale, e);
+        rc = vcol_compile(&v->vcols[k], &s->cols[k], v->c_locale, spec->thousands,
+                          spec->decimal, e);
         if (rc != 0) {
             goto fail;
         }
@@ -228,7 +239,7 @@ static int vnew(struct validator **out, const struct ingest_spec *spec, const ch
     if (s->index != NULL) {
         v->ispec = *s->index;
         v->ispec.name = v->ispec.name != NULL ? v->ispec.name : (char *)"index";
-        rc = vcol_compile(&v->ivc, &v->ispec, v->c_locale, e);
+        rc = vcol_compile(&v->ivc, &v->ispec, v->c_locale, 0, 0, e);
         if (rc != 0) {
             goto fail;
         }
@@ -937,20 +948,21 @@ static void read_as(char *msg, size_t n, const struct vp_col *pc, const char *ra
 {
     bool dt = pc->type.id == DT_DATE || pc->type.id == DT_TIMESTAMP ||
               pc->type.id == DT_TIMESTAMP_TZ;
-    if (!dt || pc->fmt == NULL || raw == NULL) {
+    if (!dt || pc->nfmt == 0 || raw == NULL) {
         return;
     }
     const char *p = raw;
-    union vp_val v;
+    int64_t t = 0;
+    size_t which = 0;
     vp_trim(&p, &len);
-    if (vp_parse(pc, p, len, &v) != VP_OK) {
+    if (vp_time(pc, p, len, &t, &which) != VP_OK) {
         return;
     }
     char iso[48];
     size_t used = strlen(msg);
-    dtype_format_time(iso, sizeof(iso), pc->type.id, v.i);
+    dtype_format_time(iso, sizeof(iso), pc->type.id, t);
     if (used < n) {
-        snprintf(msg + used, n - used, "; read as %s with format '%s'", iso, pc->fmt_text);
+        snprintf(msg + used, n - used, "; read as %s with format '%s'", iso, pc->fmt_text[which]);
     }
 }
 
@@ -1963,7 +1975,8 @@ static int missing_values(const struct vcheck *ck, const struct vp_col *pc, stru
                 vp_trim(&p, &n);
             }
             union vp_val val;
-            if (vp_parse(pc, p, n, &val) != VP_OK) {
+            struct vp_col canon = vp_col_canonical(pc); /* arguments are ISO, plain numbers */
+            if (vp_parse(&canon, p, n, &val) != VP_OK) {
                 continue;
             }
             /* Find it in the sorted set by linear scan: this runs once per file. */

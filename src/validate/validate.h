@@ -143,6 +143,10 @@ struct failure_sink {
  * regexes compile, and that names are sane. Errors (AE_CONFIG) name the file, line and key path. */
 int validate_schema_check(const struct schema *s, struct err *e) ASTRO_WUR;
 
+/* validate_schema_check of spec's schema, with the spec's number separators (thousands, decimal)
+ * applying to its numeric columns. */
+int validate_spec_check(const struct ingest_spec *spec, struct err *e) ASTRO_WUR;
+
 struct validator;
 
 /* Builds a validator for one file of spec, whose header holds nheader names (for a headerless file

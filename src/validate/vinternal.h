@@ -65,7 +65,7 @@ struct vcheck {
 struct vcolumn {
     const struct column_spec *spec;
     struct vp_col pc;
-    struct vp_fmt fmt;
+    struct vp_fmt *fmts;   /* owned: pc.nfmt compiled formats (pc.fmt points here) */
     struct vcheck *checks; /* owned */
     size_t nchecks;
     bool has_default;    /* Pandera `default`: fills nulls (and a column add_missing_columns
@@ -76,9 +76,12 @@ struct vcolumn {
     pcre2_match_context *name_mctx; /* owned: the VCK_* limits */
 };
 
-/* Compiles column cs (checks typed against its dtype, format, regex name). loc is a "C" locale
- * or (locale_t)0. Fails with AE_CONFIG naming the place in the schema, or AE_NOMEM. */
-int vcol_compile(struct vcolumn *vc, const struct column_spec *cs, locale_t loc, struct err *e);
+/* Compiles column cs (checks typed against its dtype, formats, number separators, regex name).
+ * loc is a "C" locale or (locale_t)0; thousands and decimal are the file's number separators (0:
+ * none, '.'), which the column's own override. Fails with AE_CONFIG naming the place in the
+ * schema, or AE_NOMEM (vc then holds nothing to release). */
+int vcol_compile(struct vcolumn *vc, const struct column_spec *cs, locale_t loc, char thousands,
+                 char decimal, struct err *e);
 void vcol_release(struct vcolumn *vc);
 
 /* PCRE2's limits for str_matches / str_contains, set explicitly so that a value costs bounded

@@ -41,22 +41,32 @@ union vp_val {
     } s;
 };
 
-/* A compiled strptime-style format (the subset %Y %m %d %y %b %H %M %S %f %z %% and literal
+/* A compiled strptime-style format (the subset %Y %m %d %y %b %B %H %M %S %f %z %% and literal
  * bytes). */
 #define VP_FMT_MAX 64
 struct vp_fmt {
     int pivot; /* %y: two-digit years below pivot are 20yy, the others 19yy; -1 (what
                   vp_fmt_compile sets): POSIX, 69-99 are 19yy and 00-68 20yy */
     uint8_t n;
-    char item[VP_FMT_MAX]; /* 'Y','m','d','y','b','H','M','S','f','z' for directives */
+    char item[VP_FMT_MAX]; /* 'Y','m','d','y','b','B','H','M','S','f','z' for directives */
     char lit[VP_FMT_MAX];  /* the literal byte when item[k] == 0 */
 };
+
+/* At most this many formats per date/datetime column. */
+#define VP_MAX_FORMATS 16
 
 /* Everything a parser needs to know about a column. */
 struct vp_col {
     struct dtype_info type;
-    const struct vp_fmt *fmt; /* date/datetime format, or NULL for ISO 8601 */
-    const char *fmt_text;     /* the format as written (messages) */
+    /* date/datetime: nfmt formats tried in order, the first that parses wins; NULL (nfmt 0) for
+     * ISO 8601 */
+    const struct vp_fmt *fmt;
+    size_t nfmt;
+    char *const *fmt_text; /* the nfmt formats as written (messages) */
+    /* int, uint, float, decimal: the digit group separator (0: none) and the decimal mark (0:
+     * '.'); see vp_num_canon */
+    char thousands;
+    char decimal;
     /* bool: custom spellings (exact, case-sensitive), or NULL for the defaults */
     char *const *true_values;
     size_t n_true;
@@ -93,9 +103,30 @@ int vp_date(const char *p, size_t n, const struct vp_fmt *fmt, int64_t *out);
 /* microseconds since 1970-01-01T00:00:00; utc: offsets are converted (else they fail) */
 int vp_datetime(const char *p, size_t n, const struct vp_fmt *fmt, bool utc, int64_t *out);
 
+/* Date or datetime text in the column's formats (ISO 8601 when it has none): the first format that
+ * parses wins and *which is its index (0 for ISO). When none parses, the status of the first
+ * format that failed for another reason than VP_SYNTAX (the text had its shape), else
+ * VP_SYNTAX. */
+int vp_time(const struct vp_col *c, const char *p, size_t n, int64_t *out, size_t *which);
+
+/* Rewrites a number written with the column's thousands separator and decimal mark into the
+ * plain form the parsers read ("1.234,5" with thousands '.' and decimal ',' -> "1234.5") in
+ * buf (cap bytes). Separators are strict: only in the integer part, the first group 1 to 3
+ * digits and every later one exactly 3 ("3,77,9" and "37,79" fail); a number without any
+ * separator is accepted as it is; with a decimal mark other than '.', a '.' is refused.
+ * Returns the length written, or -1 when the text is not such a number (or longer than cap). */
+long vp_num_canon(const struct vp_col *c, const char *p, size_t n, char *buf, size_t cap);
+
 /* Parses (already trimmed for non-str dtypes) text as the column's dtype. For DT_STR the value is
  * the text itself (UTF-8 validity is checked by the caller). */
 int vp_parse(const struct vp_col *c, const char *p, size_t n, union vp_val *out);
+
+/* The column stripped of its input spellings (formats, separators): how check arguments are
+ * read, in ISO 8601 and plain numbers whatever the data's spelling. */
+struct vp_col vp_col_canonical(const struct vp_col *c);
+
+/* Writes the column's formats for messages: "'%Y-%m-%d'" or "'%Y-%m-%d' or '%d/%m/%Y'". */
+void vp_fmt_list(char *buf, size_t n, const struct vp_col *c);
 
 /* Compiles format (pivot -1); on error writes a reason to why (n bytes) and returns -1. */
 int vp_fmt_compile(const char *format, struct vp_fmt *out, char *why, size_t n);

@@ -349,6 +349,71 @@ static void defer(struct watch *w, const char *name, const char *what, const str
     w->sum->deferred++;
 }
 
+/* A checksum side file (ingest/checksum.h) of a data file a spec takes: it waits in incoming/ for
+ * its data file, which verifies it and takes it along. */
+static bool is_side_file(const struct watch *w, const char *name)
+{
+    enum checksum_algo algo;
+    size_t base_len = 0;
+    if (!checksum_side_name(name, &algo, &base_len)) {
+        return false;
+    }
+    char *base = strndup(name, base_len);
+    const struct ingest_spec *first = NULL;
+    bool side = base != NULL && !config_ignored(w->cfg, base) &&
+                config_match_ingest(w->cfg, base, &first) == 1;
+    free(base);
+    return side;
+}
+
+/* Reads the checksum side files of name present in incoming/ into sums (*n of them; a side file
+ * that cannot be read is an environment error). */
+static int side_files_read(struct watch *w, const char *name, struct checksum *sums, size_t *n,
+                           struct err *e)
+{
+    static const struct {
+        const char *ext;
+        enum checksum_algo algo;
+    } exts[] = {{".md5", CHECKSUM_MD5}, {".sha256", CHECKSUM_SHA256}};
+    *n = 0;
+    for (size_t k = 0; k < sizeof(exts) / sizeof(exts[0]); k++) {
+        char side[PATH_MAX];
+        snprintf(side, sizeof(side), "%s%s", name, exts[k].ext);
+        char *path = fs_join(w->incoming, side);
+        if (path == NULL) {
+            return err_set(e, AE_NOMEM, "out of memory");
+        }
+        struct stat st;
+        int rc = 0;
+        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+            rc = checksum_read(path, side, name, exts[k].algo, &sums[*n], e);
+            if (rc == 0) {
+                (*n)++;
+            }
+        }
+        free(path);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* Moves the side files of name along with it, to dir. */
+static void side_files_move(struct watch *w, const char *name, const struct checksum *sums,
+                            size_t n, const char *dir)
+{
+    for (size_t k = 0; k < n; k++) {
+        char *final = NULL;
+        struct err e;
+        if (move_noreplace(w->incoming, sums[k].file, dir, &final, &e) != 0) {
+            log_msg(w->log, LOG_WARN, name, "cannot move its checksum file %s: %s", sums[k].file,
+                    e.msg);
+        }
+        free(final);
+    }
+}
+
 /* Consumes NAME.done after its file moved (done_marker readiness). */
 static void consume_marker(struct watch *w, const char *name)
 {
@@ -495,8 +560,13 @@ static void take_in(struct watch *w, const char *name, const struct ingest_spec 
     memset(&lr, 0, sizeof(lr));
     memset(&res, 0, sizeof(res));
     memset(&lf, 0, sizeof(lf));
+    struct checksum sums[2];
+    size_t nsums = 0;
     char *path = fs_join(w->incoming, name);
     int rc = path != NULL ? wreport_open(w, name, &r, &e) : err_set(&e, AE_NOMEM, "out of memory");
+    if (rc == 0) {
+        rc = side_files_read(w, name, sums, &nsums, &e);
+    }
     if (rc != 0) {
         goto env;
     }
@@ -509,6 +579,8 @@ static void take_in(struct watch *w, const char *name, const struct ingest_spec 
         .progress_ctx = w,
         .interrupted = w->o->interrupted,
         .interrupt_ctx = w->o->interrupt_ctx,
+        .checksums = sums,
+        .nchecksums = nsums,
     };
     rc = ingest_file_open(&f, &fo, &e);
     if (rc != 0) {
@@ -623,6 +695,7 @@ static void take_in(struct watch *w, const char *name, const struct ingest_spec 
         goto env;
     }
     consume_marker(w, name);
+    side_files_move(w, name, sums, nsums, dest);
     double secs = now_mono() - t0;
     /* The summary line of the file: with --log-format json also its event, sha256 and counts. */
     struct log_field fields[] = {
@@ -810,6 +883,11 @@ static int scan(struct watch *w, struct ready **out, size_t *nready, double *wak
             continue;
         }
         if (strcmp(w->ws->readiness, "done_marker") == 0 && is_marker(name)) {
+            continue;
+        }
+        /* ignore_patterns (README.txt, _SUCCESS) are left alone, and a checksum side file
+         * waits for its data file. */
+        if (config_ignored(w->cfg, name) || is_side_file(w, name)) {
             continue;
         }
         struct pending *p = pending_find(w, name);

@@ -1381,7 +1381,7 @@ static void test_schema_errors(void **state)
     c.type.id = DT_DATE;
     c.format = "%Y-%j";
     expect_schema_error(&c, "s.yaml:3:5: schema.columns: format '%Y-%j': %j is not supported "
-                            "(use %Y %m %d %y %b %H %M %S %f %z %%)");
+                            "(use %Y %m %d %y %b %B %H %M %S %f %z %%)");
 }
 
 int main(void)

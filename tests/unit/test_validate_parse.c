@@ -388,6 +388,124 @@ static void test_datetime(void **state)
     assert_int_equal(t, day);
 }
 
+/* PostgreSQL's timestamptz text (+HH), full month names, several formats per column. */
+static void test_offsets_months_formats(void **state)
+{
+    (void)state;
+    int64_t t = 0;
+    const int64_t hour = INT64_C(3600000000);
+    assert_int_equal(pdt("2024-02-20 11:08:25+00", NULL, true, &t), VP_OK);
+    int64_t base = t;
+    assert_int_equal(pdt("2024-02-20 12:08:25+01", NULL, true, &t), VP_OK);
+    assert_int_equal(t, base);
+    assert_int_equal(pdt("2024-02-20 06:08:25-05", NULL, true, &t), VP_OK);
+    assert_int_equal(t, base);
+    assert_int_equal(pdt("2024-02-20 16:38:25+05:30", NULL, true, &t), VP_OK);
+    assert_int_equal(t, base);
+    assert_int_equal(pdt("2024-02-20 16:38:25.5+0530", NULL, true, &t), VP_OK);
+    assert_int_equal(t, base + 500000);
+    assert_int_equal(pdt("2024-02-20 11:08+00", NULL, true, &t), VP_OK);
+    assert_int_equal(t, base - 25000000);
+    assert_int_equal(pdt("2024-02-20 11:08:25+00", NULL, false, &t), VP_OFFSET);
+    assert_int_equal(pdt("2024-02-20 11:08:25+24", NULL, true, &t), VP_CALENDAR);
+    const char *bad[] = {"2024-02-20 11:08:25+0", "2024-02-20 11:08:25+000",
+                         "2024-02-20 11:08:25+00:", "2024-02-20 11:08:25+00:0",
+                         "2024-02-20 11:08:25+00:000", "2024-02-20 11:08:25+00 "};
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        assert_int_equal(pdt(bad[k], NULL, true, &t), VP_SYNTAX);
+    }
+    assert_int_equal(pdt("20/02/2024 11:08 +00", "%d/%m/%Y %H:%M %z", true, &t), VP_OK);
+    assert_int_equal(t, base - 25000000);
+    assert_int_equal(pdt("20/02/2024 12:08 +01", "%d/%m/%Y %H:%M %z", true, &t), VP_OK);
+    assert_int_equal(t, base - 25000000);
+    (void)hour;
+    /* %B: full English month names, any case; %b stays the three-letter abbreviation. */
+    assert_int_equal(pdate("20 February 2024", "%d %B %Y", &t), VP_OK);
+    assert_int_equal(t, vp_days_from_civil(2024, 2, 20));
+    assert_int_equal(pdate("1 SEPTEMBER 2024", "%d %B %Y", &t), VP_OK);
+    assert_int_equal(t, vp_days_from_civil(2024, 9, 1));
+    assert_int_equal(pdate("May 5, 2024", "%B %d, %Y", &t), VP_OK);
+    assert_int_equal(t, vp_days_from_civil(2024, 5, 5));
+    assert_int_equal(pdate("20 Feb 2024", "%d %B %Y", &t), VP_SYNTAX);
+    assert_int_equal(pdate("20 February 2024", "%d %b %Y", &t), VP_SYNTAX);
+    assert_int_equal(pdate("31 June 2024", "%d %B %Y", &t), VP_CALENDAR);
+    /* Several formats: the first that parses wins; the most telling failure otherwise. */
+    struct vp_fmt f[2];
+    char why[200];
+    assert_int_equal(vp_fmt_compile("%Y-%m-%d", &f[0], why, sizeof(why)), 0);
+    assert_int_equal(vp_fmt_compile("%d/%m/%Y", &f[1], why, sizeof(why)), 0);
+    char *texts[] = {"%Y-%m-%d", "%d/%m/%Y"};
+    struct vp_col c = {.type = {DT_DATE, 0, 0}, .fmt = f, .nfmt = 2, .fmt_text = texts};
+    size_t which = 9;
+    assert_int_equal(vp_time(&c, "2024-02-20", 10, &t, &which), VP_OK);
+    assert_int_equal(which, 0);
+    assert_int_equal(t, vp_days_from_civil(2024, 2, 20));
+    assert_int_equal(vp_time(&c, "20/02/2024", 10, &t, &which), VP_OK);
+    assert_int_equal(which, 1);
+    assert_int_equal(t, vp_days_from_civil(2024, 2, 20));
+    union vp_val v;
+    assert_int_equal(vp_parse(&c, "20/02/2024", 10, &v), VP_OK);
+    assert_int_equal(v.i, vp_days_from_civil(2024, 2, 20));
+    assert_int_equal(vp_parse(&c, "31/02/2024", 10, &v), VP_CALENDAR);
+    assert_int_equal(vp_parse(&c, "2024.02.20", 10, &v), VP_SYNTAX);
+}
+
+static int pnum(enum dtype id, char th, char dec, const char *s, union vp_val *v)
+{
+    struct vp_col c = {.type = {id, 12, 2}, .thousands = th, .decimal = dec};
+    return vp_parse(&c, s, strlen(s), v);
+}
+
+/* Numbers with a thousands separator and a decimal mark: strict groups of three. */
+static void test_separators(void **state)
+{
+    (void)state;
+    union vp_val v;
+    assert_int_equal(pnum(DT_INT64, ',', 0, "3,779", &v), VP_OK);
+    assert_int_equal(v.i, 3779);
+    assert_int_equal(pnum(DT_INT64, ',', 0, "-1,234,567", &v), VP_OK);
+    assert_int_equal(v.i, -1234567);
+    assert_int_equal(pnum(DT_INT64, ',', 0, "3779", &v), VP_OK); /* no separator at all */
+    assert_int_equal(v.i, 3779);
+    assert_int_equal(pnum(DT_INT64, ',', 0, "999", &v), VP_OK);
+    assert_int_equal(v.i, 999);
+    const char *bad[] = {"3,77,9", "37,79", ",379", "379,", "1,,234", "1234,567", "1,2345",
+                         "1.5",    ",",     "-,1"};
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        assert_int_equal(pnum(DT_INT64, ',', 0, bad[k], &v), VP_SYNTAX);
+    }
+    assert_int_equal(pnum(DT_INT8, ',', 0, "1,000", &v), VP_RANGE);
+    assert_int_equal(pnum(DT_UINT32, ' ', 0, "4 294 967 295", &v), VP_OK);
+    assert_int_equal((uint64_t)v.i, UINT32_MAX);
+    assert_int_equal(pnum(DT_INT64, '\'', 0, "1'234'567", &v), VP_OK);
+    assert_int_equal(v.i, 1234567);
+    /* European: '.' groups, ',' is the mark; a '.' elsewhere is refused. */
+    assert_int_equal(pnum(DT_FLOAT64, '.', ',', "1.234,5", &v), VP_OK);
+    assert_true(v.f == 1234.5);
+    assert_int_equal(pnum(DT_FLOAT64, '.', ',', "-0,25", &v), VP_OK);
+    assert_true(v.f == -0.25);
+    assert_int_equal(pnum(DT_FLOAT64, '.', ',', "1,5e3", &v), VP_OK);
+    assert_true(v.f == 1500.0);
+    assert_int_equal(pnum(DT_FLOAT64, '.', ',', "1,234.5", &v), VP_SYNTAX);
+    assert_int_equal(pnum(DT_FLOAT64, '.', ',', "1,2,3", &v), VP_SYNTAX);
+    assert_int_equal(pnum(DT_FLOAT64, 0, ',', "1.5", &v), VP_SYNTAX);
+    assert_int_equal(pnum(DT_FLOAT64, 0, ',', "1,5", &v), VP_OK);
+    assert_true(v.f == 1.5);
+    assert_int_equal(pnum(DT_DECIMAL, '.', ',', "1.234,56", &v), VP_OK);
+    assert_true(v.d == 123456);
+    assert_int_equal(pnum(DT_DECIMAL, '.', ',', "1.234,567", &v), VP_SCALE);
+    assert_int_equal(pnum(DT_DECIMAL, ',', 0, "1,234.50", &v), VP_OK);
+    assert_true(v.d == 123450);
+    assert_int_equal(pnum(DT_INT64, '.', ',', "1.234", &v), VP_OK);
+    assert_int_equal(v.i, 1234);
+    assert_int_equal(pnum(DT_INT64, '.', ',', "1,0", &v), VP_SYNTAX);
+    /* Too long to be a number: refused, never cut. */
+    char longnum[400];
+    memset(longnum, '1', sizeof(longnum) - 1);
+    longnum[sizeof(longnum) - 1] = '\0';
+    assert_int_equal(pnum(DT_FLOAT64, ',', 0, longnum, &v), VP_SYNTAX);
+}
+
 static void test_utf8(void **state)
 {
     (void)state;
@@ -424,9 +542,18 @@ static void test_messages(void **state)
     vp_message(m, sizeof(m), VP_SCALE, &c, "1.234", 5);
     assert_string_equal(m, "'1.234' has more than 2 digits after the point for decimal(5,2)");
     c.type = (struct dtype_info){DT_DATE, 0, 0};
-    c.fmt_text = "%d/%m/%Y";
+    char *texts[] = {"%d/%m/%Y", "%Y-%m-%d"};
+    c.fmt_text = texts;
+    c.nfmt = 1;
     vp_message(m, sizeof(m), VP_SYNTAX, &c, "x", 1);
     assert_string_equal(m, "'x' is not a valid date (expected format '%d/%m/%Y')");
+    c.nfmt = 2;
+    vp_message(m, sizeof(m), VP_SYNTAX, &c, "x", 1);
+    assert_string_equal(m, "'x' is not a valid date (expected format '%d/%m/%Y' or '%Y-%m-%d')");
+    c = (struct vp_col){.type = {DT_INT64, 0, 0}, .thousands = ','};
+    vp_message(m, sizeof(m), VP_SYNTAX, &c, "3,77,9", 6);
+    assert_string_equal(m, "'3,77,9' is not a valid int64 (expected thousands separator ',' "
+                           "between groups of three digits and decimal mark '.')");
     char q[32];
     /* Cut on a code point boundary: "é" is 2 bytes, the cut at 3 bytes backs off to 2. */
     assert_string_equal(vp_quote(q, sizeof(q), "a\xc3\xa9\xc3\xa9", 5, 2), "'a...'");
@@ -441,6 +568,7 @@ int main(void)
         cmocka_unit_test(test_bool),  cmocka_unit_test(test_decimal),
         cmocka_unit_test(test_date),  cmocka_unit_test(test_datetime),
         cmocka_unit_test(test_utf8),  cmocka_unit_test(test_messages),
+        cmocka_unit_test(test_offsets_months_formats), cmocka_unit_test(test_separators),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
