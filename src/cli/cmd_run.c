@@ -214,6 +214,8 @@ static int runs_abandon(const struct cli_globals *g, int argc, char **argv)
             help = true;
         } else if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc) {
             reason = argv[++i];
+        } else if (strncmp(argv[i], "--reason=", 9) == 0) {
+            reason = argv[i] + 9; /* a reason that looks like a global option (cli.c) */
         } else if (argv[i][0] == '-' || id != NULL) {
             usage = true;
         } else {

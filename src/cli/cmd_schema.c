@@ -374,12 +374,7 @@ static int write_block(const struct sopts *so, const struct infer *inf, enum inp
 {
     char name[64];
     spec_name(so->file, name, sizeof(name));
-    const char *p = comment;
-    while (*p != '\0') {
-        size_t n = strcspn(p, "\n");
-        printf("# %.*s\n", (int)n, p);
-        p += n + (p[n] == '\n');
-    }
+    infer_write_comment(stdout, comment);
     printf("ingest_files:\n  - name: %s\n    source_pattern: ", name);
     put_pattern(stdout, so->file);
     fputc('\n', stdout);

@@ -399,6 +399,20 @@ void infer_problems(const struct infer *inf, struct infer_problems *out)
     *out = inf->prob;
 }
 
+/* Writes s[0..n) single-quoted ('' for a quote): YAML reads it back as the same string when it
+ * holds no control byte. */
+static void yaml_single_quoted(FILE *out, const char *s, size_t n)
+{
+    fputc('\'', out);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\'') {
+            fputc('\'', out);
+        }
+        fputc(s[i], out);
+    }
+    fputc('\'', out);
+}
+
 /* Writes s as a YAML scalar that reads back as the same string: plain when it is a simple name,
  * else single-quoted ('' for a quote), or double-quoted with escapes when it holds control bytes
  * (which single quotes cannot carry). */
@@ -427,14 +441,7 @@ static void yaml_str(FILE *out, const char *s, size_t n)
         return;
     }
     if (!control) {
-        fputc('\'', out);
-        for (size_t i = 0; i < n; i++) {
-            if (s[i] == '\'') {
-                fputc('\'', out);
-            }
-            fputc(s[i], out);
-        }
-        fputc('\'', out);
+        yaml_single_quoted(out, s, n);
         return;
     }
     fputc('"', out);
@@ -462,14 +469,13 @@ static int cmp_val(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Writes text (may be NULL) as YAML comment lines, each after prefix. */
-static void write_comment(FILE *out, const char *text, const char *prefix)
+void infer_write_comment(FILE *out, const char *text)
 {
     const char *p = text != NULL ? text : "";
     while (*p != '\0') {
         const char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        fprintf(out, "%s# %.*s\n", prefix, (int)n, p);
+        fprintf(out, "# %.*s\n", (int)n, p);
         p += n + (nl != NULL);
     }
 }
@@ -563,14 +569,7 @@ static void yaml_quoted(FILE *out, const char *s)
         yaml_str(out, s, n);
         return;
     }
-    fputc('\'', out);
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '\'') {
-            fputc('\'', out);
-        }
-        fputc(s[i], out);
-    }
-    fputc('\'', out);
+    yaml_single_quoted(out, s, n);
 }
 
 /* The values seen, sorted, as a YAML flow list of quoted strings ("['a', 'b']"). */
@@ -672,7 +671,7 @@ static void write_column(FILE *out, const struct icol *ic, bool json, bool stric
 int infer_write_yaml(const struct infer *inf, FILE *out, const char *comment, bool strict,
                      struct err *e)
 {
-    write_comment(out, comment, "");
+    infer_write_comment(out, comment);
     fputs("schema_type: dataframe\nversion: 0.17.2\ncolumns:\n", out);
     for (size_t c = 0; c < inf->ncols; c++) {
         write_column(out, &inf->cols[c], inf->json, strict);

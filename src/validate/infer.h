@@ -105,6 +105,9 @@ int infer_write_yaml(const struct infer *inf, FILE *out, const char *comment, bo
 int infer_write_columns(const struct infer *inf, FILE *out, const char *indent, bool strict,
                         struct err *e) ASTRO_WUR;
 
+/* Writes text (may be NULL) as YAML comment lines ("# " and each line of it). */
+void infer_write_comment(FILE *out, const char *text);
+
 /* d with the fewest significant digits (15, 16 or 17, "%.*g") that read back as d. */
 void infer_format_double(double d, char out[32]);
 

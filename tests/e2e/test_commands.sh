@@ -103,6 +103,12 @@ assert_contains "$ERR" '"level":' "--log-format json after the command: JSON log
 run4=$OUT
 run_astro validate other/orders_x.csv --log-format yaml
 assert_eq "$RC" "2" "a bad --log-format after the command is a usage error"
+run_astro runs abandon "$run2" --reason "stale delivery" -q
+assert_eq "$RC" "0" "runs abandon ID --reason T -q: $ERR"
+run_astro runs abandon "$run3" --reason=-q
+assert_eq "$RC" "0" "--reason=VALUE keeps a value that looks like a global option: $ERR"
+run_astro status "$run3"
+assert_contains "$OUT" "-q" "the reason is -q"
 run_astro validate -- -q
 assert_eq "$RC" "2" "after --, -q is the command's argument (a file that does not exist)"
 assert_contains "$ERR" "-q does not exist" "after --, -q is not a global option"

@@ -99,3 +99,24 @@ run_astro schema infer latin.csv --encoding windows-1252
 assert_contains "$OUT" "encoding: windows-1252" "a given encoding is kept"
 assert_contains "$OUT" "# as given (--encoding)" "and said so"
 pass "the encoding detected is written into the block"
+
+# The block of an NDJSON file (format from the name, or given), and of a file whose name holds
+# glob characters and spaces: the pasted block matches the file by itself (no --spec).
+printf '{"id":1,"c":{"city":"Oslo"},"amount":"3"}\n{"id":2,"c":{"city":"Rome"},"amount":4}\n' > o.ndjson
+cp o.ndjson o.txt
+for args in "o.ndjson" "o.txt --format ndjson"; do
+  run_astro schema infer $args
+  assert_eq "$RC" "0" "infer $args: $ERR"
+  { echo "pipeline: j"; echo "$OUT"; } > astro.yaml
+  run_astro validate ${args%% *}
+  assert_eq "$RC" "0" "${args%% *} passes its block: $OUT $ERR"
+done
+assert_contains "$(cat astro.yaml)" "format: ndjson" "format: when the name does not say it"
+assert_contains "$(cat astro.yaml)" "amount: {dtype: str, coerce: true}" "a JSON column of strings and numbers"
+printf 'a,b\n1,x\n' > 'export [v2] *final*.csv'
+run_astro schema infer 'export [v2] *final*.csv'
+{ echo "pipeline: g"; echo "$OUT"; } > astro.yaml
+assert_contains "$OUT" "name: export__v2___final_" "the name: the file's, bytes a name cannot hold as _"
+run_astro validate 'export [v2] *final*.csv'
+assert_eq "$RC" "0" "the escaped pattern matches the file: $OUT $ERR"
+pass "JSON blocks and file names with glob characters"
