@@ -48,11 +48,11 @@ int load_checkpointed(const struct target_spec *t, const char *dataset, const ch
     return rc != 0 ? rc : ops->checkpointed(t, dataset, sha256, table, done, e);
 }
 
-int load_exec_sql(const struct target_spec *t, const char *sql, struct err *e)
+int load_exec_sql(const struct target_spec *t, const char *sql, struct log *log, struct err *e)
 {
     const struct load_target_ops *ops = NULL;
     int rc = ops_of(t, &ops, e);
-    return rc != 0 ? rc : ops->exec_sql(t, sql, e);
+    return rc != 0 ? rc : ops->exec_sql(t, sql, log, e);
 }
 
 int load_record_file(const struct target_spec *t, const struct load_file_record *r,
