@@ -493,7 +493,10 @@ int cmd_validate(const struct cli_globals *g, int argc, char **argv)
         goto out;
     }
     if (vo.cases_csv && !csv_stdout) {
-        log_msg(&log, LOG_INFO, spec->name, "failure cases written to %s", csv_path);
+        char *shown = buf_name_str(csv_path);
+        log_msg(&log, LOG_INFO, spec->name, "failure cases written to %s",
+                shown ? shown : csv_path);
+        free(shown);
     }
     rc = res.ok ? 0 : AE_DATA;
 out:

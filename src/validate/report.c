@@ -8,8 +8,9 @@
  *    "message":"'12x' is not a valid int64","hint":null,"raw":"1,12x","level":"error"}
  * With max_failure_cases (report_set_max_cases) only the first N cases are stored (files,
  * examples); counts stay exact. Memory: one entry per distinct (column, check, level), each with at
- * most REPORT_EXAMPLES examples of at most REPORT_EXAMPLE_BYTES bytes, whatever the number of
- * cases.
+ * most REPORT_EXAMPLES examples of at most REPORT_EXAMPLE_BYTES bytes of value plus the case's
+ * message and hint (sentences of bounded length: the validator builds them in fixed buffers),
+ * whatever the number of cases.
  */
 #include "validate/validate.h"
 #include "validate/vparse.h"

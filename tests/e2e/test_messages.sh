@@ -97,6 +97,11 @@ assert_eq "$(jq_py v.json '[[x["line"], x["message"], x["hint"]] for c in d["che
   "validate json: message and hint per example"
 assert_eq "$(jq_py v.json '[x["message"] for c in d["checks"] if c["check"] == "field_count" for x in c["examples"]]')" \
   '["expected 4 fields, found 2"]' "validate json: a row-level sentence"
+run_astro validate "in box/people.csv" --failure-cases-file "cases of people.csv"
+assert_contains "$ERR" "failure cases written to 'cases of people.csv'" "validate: the CSV's name is quoted"
+run_astro ingest "no such box"
+assert_eq "$RC" "3" "a source folder that does not exist"
+assert_contains "$ERR" "source folder 'no such box': No such file or directory" "ingest: the folder's name is quoted"
 pass "validate text and json: sentences and hints"
 
 # --- the progress bar counts failures (on a terminal) --------------------------------------------
