@@ -260,8 +260,10 @@ static void pg_notice_log(void *arg, const char *msg)
                l->ls.target != NULL ? l->ls.target : "postgres", (int)n, msg);
 }
 
-/* Connects to t; fills *where with a malloc'd "host=.. port=.. dbname=.. user=.." (never a
- * password). On failure *conn and *where are NULL and e says why, naming the target and where. */
+/* Connects l to t: fills l->conn, and l->where with a malloc'd "host=.. port=.. dbname=..
+ * user=.." (never a password); the server's notices go to l->log (pg_notice_log), so l must
+ * outlive the connection. On failure l->conn and l->where are NULL and e says why, naming the
+ * target and where. */
 static int pg_connect(const struct target_spec *t, struct pg_load *l, struct err *e)
 {
     PGconn **conn = &l->conn;
