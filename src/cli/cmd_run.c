@@ -8,6 +8,7 @@
  */
 #include "cli/commands.h"
 
+#include "cli/progress.h"
 #include "run/project.h"
 #include "run/record.h"
 #include "run/run.h"
@@ -74,6 +75,7 @@ int cmd_run(const struct cli_globals *g, int argc, char **argv)
     err_clear(&e);
     struct project p;
     struct log lg;
+    struct progress_feed feed;
     struct run_record rec;
     memset(&rec, 0, sizeof(rec));
     int lock = -1;
@@ -157,7 +159,11 @@ int cmd_run(const struct cli_globals *g, int argc, char **argv)
         .run_id = rec.id,
         .run_dir = rec.dir,
         .reload = reload,
+        .progress = progress_feed_load,
+        .progress_ctx = &feed,
     };
+    /* Load steps show a bar on a terminal (progress.h), not in logs. */
+    progress_feed_init(&feed, 0, lg.console_level <= LOG_INFO ? lg.console : NULL, &lg);
     rc = steps_run(&env, &e);
     if (rc == 0) {
         rc = run_record_set_status(&rec, RUN_STATUS_COMPLETED, NULL, RUN_PHASE_NONE, &e);

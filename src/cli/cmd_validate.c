@@ -206,6 +206,17 @@ static int write_json(FILE *out, const struct vopts *vo, const struct ingest_spe
             if (rc == 0 && val != NULL && full > len) {
                 rc = buf_printf(&b, ",\"value_bytes\":%zu", full);
             }
+            const char *msg = NULL;
+            const char *hint = NULL;
+            report_get_example_text(rep, i, k, &msg, &hint);
+            rc = rc ? rc : buf_puts(&b, ",\"message\":");
+            if (rc == 0) {
+                rc = msg ? buf_json_str(&b, msg, strlen(msg)) : buf_puts(&b, "null");
+            }
+            rc = rc ? rc : buf_puts(&b, ",\"hint\":");
+            if (rc == 0) {
+                rc = hint ? buf_json_str(&b, hint, strlen(hint)) : buf_puts(&b, "null");
+            }
             rc = rc ? rc : buf_putc(&b, '}');
         }
         rc = rc ? rc : buf_puts(&b, "]}");
@@ -229,7 +240,7 @@ static int write_text(FILE *out, const struct vopts *vo, const struct ingest_spe
     if (res->stopped) {
         snprintf(extra, sizeof(extra), "; stopped at the first failure (--fail-fast)");
     }
-    char *file = buf_escaped_str(vo->file);
+    char *file = buf_name_str(vo->file);
     if (file == NULL) {
         return AE_NOMEM;
     }
@@ -490,7 +501,10 @@ int cmd_validate(const struct cli_globals *g, int argc, char **argv)
         goto out;
     }
     if (vo.cases_csv && !csv_stdout) {
-        log_msg(&log, LOG_INFO, spec->name, "failure cases written to %s", csv_path);
+        char *shown = buf_name_str(csv_path);
+        log_msg(&log, LOG_INFO, spec->name, "failure cases written to %s",
+                shown ? shown : csv_path);
+        free(shown);
     }
     rc = res.ok ? 0 : AE_DATA;
 out:

@@ -130,7 +130,10 @@ int cmd_ingest(const struct cli_globals *g, int argc, char **argv)
     }
     source_dir = realpath(argv[optind], NULL);
     if (source_dir == NULL) {
-        rc = err_errno(&e, errno, "source folder %s", argv[optind]);
+        int en = errno;
+        char *shown = buf_name_str(argv[optind]);
+        rc = err_errno(&e, en, "source folder %s", shown ? shown : argv[optind]);
+        free(shown);
         goto out;
     }
     int64_t threshold = proj.cfg->large_file_threshold_bytes;

@@ -229,6 +229,9 @@ static int ingest_file(struct delivery *in, const struct source_file *sf, struct
     char *out_path = NULL;
     char *err_path = NULL;
     char *csv_path = NULL;
+    char *shown_src = NULL; /* the paths as messages show them (buf_put_name) */
+    char *shown_out = NULL;
+    char *shown_err = NULL;
     struct atomic_file csvf = {-1, NULL, NULL};
     FILE *csvfp = NULL;
     memset(&fc, 0, sizeof(fc));
@@ -267,7 +270,14 @@ static int ingest_file(struct delivery *in, const struct source_file *sf, struct
         }
     }
     report_set_paths(rep, errf.tmp_path, csvf.tmp_path);
-    log_msg(in->log, LOG_INFO, name, "validating %s", sf->path);
+    shown_src = buf_name_str(sf->path);
+    shown_out = buf_name_str(out_path);
+    shown_err = buf_name_str(err_path);
+    if (shown_src == NULL || shown_out == NULL || shown_err == NULL) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto out;
+    }
+    log_msg(in->log, LOG_INFO, name, "validating %s", shown_src);
     /* The rows of this spec's last delivery that passed, for the row-count drop check. */
     uint64_t prev_rows = 0;
     bool prev_found = false;
@@ -388,18 +398,18 @@ static int ingest_file(struct delivery *in, const struct source_file *sf, struct
             goto out;
         }
         log_msg(in->log, LOG_INFO, name, "%llu rows valid, written to %s (%llu bytes)",
-                (unsigned long long)res->rows_valid, out_path, (unsigned long long)res->out_bytes);
+                (unsigned long long)res->rows_valid, shown_out, (unsigned long long)res->out_bytes);
         if (res->rows_invalid > 0 && fc.allowed_bad_rows == UINT64_MAX) {
             log_msg(in->log, LOG_WARN, name,
                     "%llu invalid row(s) left out of the output (the schema's "
                     "drop_invalid_rows); every case is in %s",
-                    (unsigned long long)res->rows_invalid, err_path);
+                    (unsigned long long)res->rows_invalid, shown_err);
         } else if (res->rows_invalid > 0) {
             log_msg(in->log, LOG_WARN, name,
                     "%llu invalid row(s) left out of the output (threshold: %llu); every case "
                     "is in %s",
                     (unsigned long long)res->rows_invalid, (unsigned long long)fc.allowed_bad_rows,
-                    err_path);
+                    shown_err);
         }
     } else {
         log_msg(in->log, LOG_ERROR, name,
@@ -407,7 +417,7 @@ static int ingest_file(struct delivery *in, const struct source_file *sf, struct
                 "in %s",
                 res->reason, (unsigned long long)res->rows_read,
                 (unsigned long long)res->rows_valid, (unsigned long long)res->rows_invalid,
-                res->errors_file ? err_path : "(no cases recorded)");
+                res->errors_file ? shown_err : "(no cases recorded)");
     }
     if (report_total(rep) > report_warnings(rep) || (!res->ok && report_total(rep) > 0)) {
         char *text = summary_text(rep);
@@ -418,7 +428,7 @@ static int ingest_file(struct delivery *in, const struct source_file *sf, struct
     }
     if (res->warnings > 0) {
         log_msg(in->log, LOG_WARN, name, "%llu warning(s), listed in %s",
-                (unsigned long long)res->warnings, err_path);
+                (unsigned long long)res->warnings, shown_err);
     }
 out:
     res->secs = fs_monotonic() - t0;
@@ -438,6 +448,9 @@ out:
     free(out_path);
     free(err_path);
     free(csv_path);
+    free(shown_src);
+    free(shown_out);
+    free(shown_err);
     return rc;
 }
 
@@ -572,8 +585,10 @@ int delivery_ingest(const struct delivery_opts *o, struct delivery_result *res,
     if (rc != 0) {
         goto fail_run;
     }
+    char *shown_dir = buf_name_str(source_dir);
     log_msg(in.log, LOG_INFO, NULL, "run %s: ingesting %zu file(s) from %s (pipeline %s)",
-            in.run_id, in.cfg->ningest, source_dir, in.cfg->pipeline);
+            in.run_id, in.cfg->ningest, shown_dir ? shown_dir : source_dir, in.cfg->pipeline);
+    free(shown_dir);
     for (size_t i = 0; i < in.cfg->ningest; i++) {
         struct file_result fr;
         if (o->interrupted != NULL && (rc = o->interrupted(o->interrupt_ctx, e)) != 0) {

@@ -142,8 +142,11 @@ static int fc_commit(struct fc_pool *p, struct fc_block *b, struct err *e)
         }
     }
     if (p->o->progress != NULL) {
-        struct ingest_progress pr = {p->o->spec->name, res->size, b->bytes, counts.rows_read,
-                                     false};
+        struct ingest_progress pr = {.name = p->o->spec->name,
+                                     .size = res->size,
+                                     .bytes = b->bytes,
+                                     .rows = counts.rows_read,
+                                     .failures = counts.failure_cases};
         p->o->progress(p->o->progress_ctx, &pr);
     }
     if (validator_stopped(p->v)) {
@@ -973,8 +976,12 @@ int ingest_file_run(struct ingest_file *f, struct sink *s, struct ingest_file_re
         return rc;
     }
     if (f->o.progress != NULL) {
-        struct ingest_progress pr = {f->o.spec->name, res->size, input_bytes(&f->in),
-                                     res->rows_read, true};
+        struct ingest_progress pr = {.name = f->o.spec->name,
+                                     .size = res->size,
+                                     .bytes = input_bytes(&f->in),
+                                     .rows = res->rows_read,
+                                     .failures = res->failures,
+                                     .done = true};
         f->o.progress(f->o.progress_ctx, &pr);
     }
     unsigned char md[32];

@@ -53,6 +53,7 @@ struct ingest_progress {
     uint64_t size;    /* of the file when it was opened */
     uint64_t bytes;   /* read so far */
     uint64_t rows;    /* records judged so far */
+    uint64_t failures; /* failure cases (errors, not warnings) so far */
     bool done;
 };
 

@@ -4,6 +4,7 @@
 #include "ingest/match.h"
 
 #include "util/fs.h"
+#include "validate/hint.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -169,7 +170,7 @@ int source_match(const struct config *c, const char *dir, struct source_file **o
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        shown[i] = buf_escaped_str(names[i]);
+        shown[i] = buf_name_str(names[i]);
         if (shown[i] == NULL) {
             rc = err_set(e, AE_NOMEM, "out of memory");
             goto out;
@@ -243,8 +244,9 @@ int source_match(const struct config *c, const char *dir, struct source_file **o
         }
         if (matched == 0) {
             bad = true;
-            rc = buf_printf(problems, "extra: %s matches no ingest file's source_pattern\n",
-                            shown[i]);
+            const char *hint = hint_for_file_name(names[i]);
+            rc = buf_printf(problems, "extra: %s matches no ingest file's source_pattern%s%s\n",
+                            shown[i], hint ? "; hint: " : "", hint ? hint : "");
         } else if (matched > 1) {
             bad = true;
             rc = buf_printf(problems, "ambiguous: %s matches the source_pattern of %zu ingest "
@@ -263,7 +265,7 @@ int source_match(const struct config *c, const char *dir, struct source_file **o
         } else if (real != NULL && !c->ingest[first].allow_symlinks_outside &&
                    !source_path_inside(real_dir, real)) {
             bad = true;
-            char *target = buf_escaped_str(real);
+            char *target = buf_name_str(real);
             rc = target == NULL
                      ? AE_NOMEM
                      : buf_printf(problems,
@@ -294,10 +296,19 @@ int source_match(const struct config *c, const char *dir, struct source_file **o
             bad = true;
             rc = buf_printf(problems, "ambiguous: %s (source_pattern \"%s\") matches %zu files:",
                             c->ingest[s].name, c->ingest[s].source_pattern, hits[s]);
+            const char *hint = NULL;
+            size_t hinted = 0;
             for (size_t i = 0; i < n && rc == 0; i++) {
                 if (!taken[i] && config_spec_matches(&c->ingest[s], names[i])) {
                     rc = buf_printf(problems, " %s", shown[i]);
+                    if (hint == NULL && hint_for_file_name(names[i]) != NULL) {
+                        hint = hint_for_file_name(names[i]);
+                        hinted = i;
+                    }
                 }
+            }
+            if (rc == 0 && hint != NULL) {
+                rc = buf_printf(problems, "; hint: %s: %s", shown[hinted], hint);
             }
             if (rc == 0) {
                 rc = buf_putc(problems, '\n');
@@ -305,7 +316,10 @@ int source_match(const struct config *c, const char *dir, struct source_file **o
         }
     }
     if (rc == 0 && bad) {
-        rc = err_set(e, AE_DATA, "%s does not hold exactly the expected files", dir);
+        char *shown_dir = buf_name_str(dir);
+        rc = err_set(e, AE_DATA, "%s does not hold exactly the expected files",
+                     shown_dir ? shown_dir : dir);
+        free(shown_dir);
     } else if (rc == AE_NOMEM) {
         rc = err_set(e, AE_NOMEM, "out of memory");
     }

@@ -61,13 +61,13 @@ int load_checkpointed(const struct target_spec *t, const char *dataset, const ch
     return rc;
 }
 
-int load_exec_sql(const struct target_spec *t, const char *sql, struct err *e)
+int load_exec_sql(const struct target_spec *t, const char *sql, struct log *log, struct err *e)
 {
     const struct load_target_ops *ops = NULL;
     struct target_spec x;
     int rc = ops_of(t, &ops, e);
     if (rc == 0 && (rc = config_target_expand(t, &x, e)) == 0) {
-        rc = ops->exec_sql(&x, sql, e);
+        rc = ops->exec_sql(&x, sql, log, e);
         config_target_expanded_release(&x);
     }
     return rc;

@@ -84,6 +84,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct log; /* util/log.h */
+
 /* Counts of one load, published through load_opts.result. */
 struct load_result {
     uint64_t rows_sent;    /* rows with row_ok == 1 handed to the database */
@@ -133,6 +135,9 @@ struct load_opts {
     struct load_result *result; /* optional out, owned by the caller: the counts so far after a
                                    successful open and after every successful write, the final
                                    counts after commit or abort; untouched by a failed open */
+    struct log *log; /* optional, owned by the caller, valid until commit or abort: where the
+                        server's notices and warnings go (log_detail: the run log, the console
+                        only with -v); NULL drops them */
     const struct load_file *file; /* optional, owned by the caller, valid until commit or abort:
                                      a watch load. source_sha256 is then NULL: the checkpoint is
                                      checked at commit, under its lock, from file->sha256 (content
@@ -175,9 +180,11 @@ struct load_target_ops {
 
     /* Runs the statements in sql (borrowed; several separated by ';') in one transaction:
      * all commit or none (PostgreSQL: BEGIN ... COMMIT; SQLite: BEGIN IMMEDIATE ... COMMIT).
-     * Results of queries are discarded. Fails with AE_DB (connection, SQL), AE_CONFIG (a
-     * PostgreSQL dsn that does not parse, a SQLite target without a path) or AE_NOMEM. */
-    int (*exec_sql)(const struct target_spec *t, const char *sql, struct err *e);
+     * Results of queries are discarded; the server's notices (RAISE NOTICE, "relation already
+     * exists, skipping") go to log (borrowed; NULL drops them), as a load's do. Fails with AE_DB
+     * (connection, SQL), AE_CONFIG (a PostgreSQL dsn that does not parse, a SQLite target without
+     * a path) or AE_NOMEM. */
+    int (*exec_sql)(const struct target_spec *t, const char *sql, struct log *log, struct err *e);
 
     /* Records r in astro_files (created if missing) in its own transaction: a file that failed
      * (quarantined) or was skipped. Fails with AE_DB or AE_NOMEM. */
@@ -215,7 +222,8 @@ int load_open(struct sink *s, const struct target_spec *t, const struct load_opt
               const struct column_desc *cols, size_t ncols, struct err *e) ASTRO_WUR;
 int load_checkpointed(const struct target_spec *t, const char *dataset, const char *sha256,
                       const char *table, bool *done, struct err *e) ASTRO_WUR;
-int load_exec_sql(const struct target_spec *t, const char *sql, struct err *e) ASTRO_WUR;
+int load_exec_sql(const struct target_spec *t, const char *sql, struct log *log,
+                  struct err *e) ASTRO_WUR;
 int load_record_file(const struct target_spec *t, const struct load_file_record *r,
                      struct err *e) ASTRO_WUR;
 int load_claim(const struct target_spec *t, const char *key, struct load_claim **out,

@@ -34,6 +34,7 @@
 #include "load/load.h"
 #include "load/load_int.h"
 #include "sink/linemap.h"
+#include "util/log.h"
 
 #include <libpq-fe.h>
 
@@ -92,6 +93,7 @@ struct pg_load {
     enum pg_enc *enc;
     struct buf data; /* COPY bytes not sent yet */
     char *where;     /* "host=... port=... dbname=... user=..." */
+    struct log *log; /* borrowed, NULL: where the server's notices go (pg_notice_log) */
     struct line_map sent; /* source line of each row sent, to name the row a COPY error gives */
 };
 
@@ -239,18 +241,33 @@ static int pg_exec(struct pg_load *l, const char *sql, const char *what, struct 
     return 0;
 }
 
-/* Server notices ("relation already exists, skipping") are not errors; libpq's default prints
- * them on stderr, which is not ours to write to. */
-static void pg_notice_ignore(void *arg, const char *msg)
+/* Server notices and warnings ("relation already exists, skipping", RAISE NOTICE in a sql step)
+ * are not errors; libpq's default prints them on stderr, which is not ours to write to. They go
+ * to the run log (log_detail: the console only with -v), one line each, WARNING at WARN level;
+ * without a log they are dropped. arg is the struct pg_load that owns the connection. */
+static void pg_notice_log(void *arg, const char *msg)
 {
-    (void)arg;
-    (void)msg;
+    const struct pg_load *l = arg;
+    if (l->log == NULL) {
+        return;
+    }
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) {
+        n--;
+    }
+    enum log_level lvl = strncmp(msg, "WARNING", 7) == 0 ? LOG_WARN : LOG_INFO;
+    log_detail(l->log, lvl, NULL, "target \"%s\" (postgres) says: %.*s",
+               l->ls.target != NULL ? l->ls.target : "postgres", (int)n, msg);
 }
 
-/* Connects to t; fills *where with a malloc'd "host=.. port=.. dbname=.. user=.." (never a
- * password). On failure *conn and *where are NULL and e says why, naming the target and where. */
-static int pg_connect(const struct target_spec *t, PGconn **conn, char **where, struct err *e)
+/* Connects l to t: fills l->conn, and l->where with a malloc'd "host=.. port=.. dbname=..
+ * user=.." (never a password); the server's notices go to l->log (pg_notice_log), so l must
+ * outlive the connection. On failure l->conn and l->where are NULL and e says why, naming the
+ * target and where. */
+static int pg_connect(const struct target_spec *t, struct pg_load *l, struct err *e)
 {
+    PGconn **conn = &l->conn;
+    char **where = &l->where;
     const char *tname = t->name != NULL ? t->name : "postgres";
     const char *dsn = t->dsn != NULL ? t->dsn : "";
     *conn = NULL;
@@ -309,7 +326,7 @@ static int pg_connect(const struct target_spec *t, PGconn **conn, char **where, 
         return err_set(e, AE_DB, "target \"%s\" (postgres %s): cannot connect: %s", tname, w,
                        clean);
     }
-    PQsetNoticeProcessor(c, pg_notice_ignore, NULL);
+    PQsetNoticeProcessor(c, pg_notice_log, l);
     *conn = c;
     return 0;
 }
@@ -1226,7 +1243,8 @@ static int pg_open(struct sink *s, const struct target_spec *t, const struct loa
     for (size_t i = 0; i < ncols; i++) {
         l->enc[i] = pg_enc_of(cols[i].type.id);
     }
-    rc = pg_connect(t, &l->conn, &l->where, e);
+    l->log = o->log;
+    rc = pg_connect(t, l, e);
     if (rc != 0) {
         goto fail;
     }
@@ -1338,12 +1356,13 @@ fail:
  * target and table (borrowed, NULL for none), as a load's do. On success pg_session_end() closes
  * it; on failure there is nothing to close. l borrows its names and never frees them. */
 static int pg_session(struct pg_load *l, const struct target_spec *t, const char *table,
-                      struct err *e)
+                      struct log *log, struct err *e)
 {
     memset(l, 0, sizeof(*l));
     l->ls.target = (char *)(t->name != NULL ? t->name : "postgres");
     l->ls.table = (char *)table;
-    return pg_connect(t, &l->conn, &l->where, e);
+    l->log = log;
+    return pg_connect(t, l, e);
 }
 
 static void pg_session_end(struct pg_load *l)
@@ -1357,7 +1376,7 @@ static int pg_checkpointed(const struct target_spec *t, const char *dataset, con
 {
     *done = false;
     struct pg_load l;
-    int rc = pg_session(&l, t, "astro_checkpoints", e);
+    int rc = pg_session(&l, t, "astro_checkpoints", NULL, e);
     if (rc != 0) {
         return rc;
     }
@@ -1392,10 +1411,10 @@ done:
 /* BEGIN, the statements, COMMIT, each with PQexec(). The statements go as one simple query: the
  * server stops at the first failing one and reports its error; the transaction then ends with
  * the session, which rolls it back on the server. An empty query is no error. */
-static int pg_exec_sql(const struct target_spec *t, const char *sql, struct err *e)
+static int pg_exec_sql(const struct target_spec *t, const char *sql, struct log *log, struct err *e)
 {
     struct pg_load l;
-    int rc = pg_session(&l, t, NULL, e);
+    int rc = pg_session(&l, t, NULL, log, e);
     if (rc != 0) {
         return rc;
     }
@@ -1419,7 +1438,7 @@ static int pg_record_file(const struct target_spec *t, const struct load_file_re
                           struct err *e)
 {
     struct pg_load l;
-    int rc = pg_session(&l, t, "astro_files", e);
+    int rc = pg_session(&l, t, "astro_files", NULL, e);
     if (rc != 0) {
         return rc;
     }
@@ -1450,7 +1469,7 @@ static int pg_claim(const struct target_spec *t, const char *key, struct load_cl
         return err_set(e, AE_NOMEM, "out of memory");
     }
     c->impl = l;
-    int rc = pg_session(l, t, NULL, e);
+    int rc = pg_session(l, t, NULL, NULL, e);
     if (rc != 0) {
         free(l);
         free(c);

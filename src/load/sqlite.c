@@ -736,8 +736,10 @@ done:
 
 /* ------------------------------------------------------------------ SQL statements */
 
-static int sqlite_exec_sql(const struct target_spec *t, const char *sql, struct err *e)
+static int sqlite_exec_sql(const struct target_spec *t, const char *sql, struct log *log,
+                           struct err *e)
 {
+    (void)log; /* SQLite has no server notices */
     const char *tname = t->name != NULL ? t->name : "sqlite";
     if (t->path == NULL || t->path[0] == '\0') {
         return err_set(e, AE_CONFIG, "target \"%s\" (sqlite): no database path", tname);

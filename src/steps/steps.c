@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -130,6 +131,7 @@ static int run_load(const struct steps_env *env, const struct step_spec *st, int
         .renames = (const char *const *)st->renames,
         .nrenames = st->nrenames,
         .result = &res,
+        .log = env->log,
     };
     rc = load_open(&sink, t, &lo, cols, n, e);
     if (rc != 0) {
@@ -149,6 +151,11 @@ static int run_load(const struct steps_env *env, const struct step_spec *st, int
         }
         goto out;
     }
+    struct steps_progress prog = {st->name, 0, pq_reader_nrows(r), 0, false};
+    struct stat pst;
+    if (stat(path, &pst) == 0) {
+        prog.total_bytes = (uint64_t)pst.st_size;
+    }
     for (;;) {
         batch_reset(&b);
         rc = pq_reader_next(r, &b, e);
@@ -162,6 +169,15 @@ static int run_load(const struct steps_env *env, const struct step_spec *st, int
         if (rc != 0) {
             break;
         }
+        if (env->progress != NULL) {
+            prog.rows = row;
+            env->progress(env->progress_ctx, &prog);
+        }
+    }
+    if (env->progress != NULL) {
+        prog.rows = row;
+        prog.done = true;
+        env->progress(env->progress_ctx, &prog);
     }
     if (rc != 0) {
         goto out;
@@ -221,7 +237,7 @@ static int run_sql(const struct steps_env *env, const struct step_spec *st, stru
     if (rc != 0) {
         return rc;
     }
-    rc = load_exec_sql(t, sql, e);
+    rc = load_exec_sql(t, sql, env->log, e);
     free(sql);
     if (rc == 0) {
         log_msg(env->log, LOG_INFO, st->name, "SQL committed on target %s", t->name);

@@ -21,6 +21,16 @@
 #include "run/record.h"
 #include "util/log.h"
 
+/* Where a load step is, for progress displays: called after each block sent, and once with done
+ * at the end (not for a load skipped by its checkpoint). */
+struct steps_progress {
+    const char *step;     /* the step's name */
+    uint64_t rows;        /* rows sent so far */
+    uint64_t total_rows;  /* rows of the dataset's Parquet file */
+    uint64_t total_bytes; /* size of that file */
+    bool done;
+};
+
 struct steps_env {
     const struct config *cfg;
     const char *project_dir;  /* absolute folder of astro.yaml */
@@ -31,6 +41,8 @@ struct steps_env {
     const char *run_dir; /* rec's folder */
     bool reload; /* `astro run --reload`: every step runs again, done or not, and every load
                     ignores and rewrites its checkpoint */
+    void (*progress)(void *ctx, const struct steps_progress *p); /* NULL: none */
+    void *progress_ctx;
 };
 
 /* Runs every step not yet done, in order. Returns 0 when all are done. Otherwise stops at the

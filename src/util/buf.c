@@ -267,6 +267,48 @@ char *buf_escaped_str(const char *s)
     return buf_detach(&b, NULL);
 }
 
+static bool name_byte_plain(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c >= 0x80 || strchr("_.-/+@:%=", c) != NULL;
+}
+
+int buf_put_name(struct buf *b, const char *s)
+{
+    size_t n = strlen(s);
+    bool plain = n > 0 && buf_is_plain(s, n, true);
+    for (size_t i = 0; i < n && plain; i++) {
+        plain = name_byte_plain((unsigned char)s[i]);
+    }
+    if (plain) {
+        return buf_append(b, s, n);
+    }
+    int rc = buf_putc(b, '\'');
+    size_t from = 0;
+    for (size_t i = 0; i <= n && rc == 0; i++) {
+        if (i < n && s[i] != '\'' && s[i] != '\\') {
+            continue;
+        }
+        rc = buf_put_escaped(b, s + from, i - from, true, false);
+        if (rc == 0 && i < n) {
+            rc = buf_putc(b, '\\');
+            rc = rc ? rc : buf_putc(b, s[i]);
+        }
+        from = i + 1;
+    }
+    return rc ? rc : buf_putc(b, '\'');
+}
+
+char *buf_name_str(const char *s)
+{
+    struct buf b = BUF_INIT;
+    if (buf_put_name(&b, s) != 0) {
+        buf_release(&b);
+        return NULL;
+    }
+    return buf_detach(&b, NULL);
+}
+
 void buf_reset(struct buf *b)
 {
     b->len = 0;

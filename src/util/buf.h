@@ -58,6 +58,16 @@ int buf_json_name(struct buf *b, const char *s) ASTRO_WUR;
  * of memory. */
 char *buf_escaped_str(const char *s);
 
+/* Appends the name s (a file, folder, column or table name from outside) the way every message
+ * of astro shows one: as it is when it is plain (not empty; letters, digits, any UTF-8 letter
+ * beyond ASCII and `_ . - / + @ : % =` only), else between single quotes, with a quote and a
+ * backslash inside written \' and \\, and control characters and bytes that are not UTF-8 in
+ * buf_put_escaped's form: "Full Name" reads 'Full Name', "it's" reads 'it\'s'. */
+int buf_put_name(struct buf *b, const char *s) ASTRO_WUR;
+
+/* buf_put_name's form of s, malloc'd; NULL when out of memory. */
+char *buf_name_str(const char *s);
+
 /* Empties the buffer, keeping its memory. */
 void buf_reset(struct buf *b);
 

@@ -141,6 +141,23 @@ static void log_v(struct log *l, enum log_level lvl, const char *file_name, cons
     }
 }
 
+void log_detail(struct log *l, enum log_level lvl, const char *file_name, const char *fmt, ...)
+{
+    char msg[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    char now[48];
+    fs_now_iso(now, sizeof(now));
+    if (l->console != NULL && l->console_level <= LOG_DEBUG) {
+        emit(l->console, l->json, now, lvl, file_name, msg, NULL, NULL, 0);
+    }
+    if (l->file != NULL && lvl >= l->file_level) {
+        emit(l->file, l->json, now, lvl, file_name, msg, NULL, NULL, 0);
+    }
+}
+
 void log_msg(struct log *l, enum log_level lvl, const char *file_name, const char *fmt, ...)
 {
     va_list ap;

@@ -42,6 +42,11 @@ int log_open_file(struct log *l, const char *path, const char *command, const ch
 void log_msg(struct log *l, enum log_level lvl, const char *file_name, const char *fmt, ...)
     ASTRO_PRINTF(4, 5);
 
+/* Logs one message that belongs in the run log but not on the console (a database server's
+ * notices): written to the run log at lvl, and to the console only with -v. */
+void log_detail(struct log *l, enum log_level lvl, const char *file_name, const char *fmt, ...)
+    ASTRO_PRINTF(4, 5);
+
 /* A named value that log_event adds to a JSON line: a string (str set) or a count (str NULL). */
 struct log_field {
     const char *key;

@@ -5,11 +5,12 @@
  * JSONL line format (keys in this order; strings escaped by buf_json_str, so the line is valid
  * JSON whatever bytes the value holds; line 0, and a NULL column/value/raw, are written as null):
  *   {"file":"a.csv","line":12,"column":"n","check":"coerce_dtype('int64')","value":"12x",
- *    "message":"'12x' is not a valid int64","raw":"1,12x","level":"error"}
+ *    "message":"'12x' is not a valid int64","hint":null,"raw":"1,12x","level":"error"}
  * With max_failure_cases (report_set_max_cases) only the first N cases are stored (files,
  * examples); counts stay exact. Memory: one entry per distinct (column, check, level), each with at
- * most REPORT_EXAMPLES examples of at most REPORT_EXAMPLE_BYTES bytes, whatever the number of
- * cases.
+ * most REPORT_EXAMPLES examples of at most REPORT_EXAMPLE_BYTES bytes of value plus the case's
+ * message and hint (sentences of bounded length: the validator builds them in fixed buffers),
+ * whatever the number of cases.
  */
 #include "validate/validate.h"
 #include "validate/vparse.h"
@@ -25,6 +26,8 @@ struct rep_example {
     uint64_t line;
     char *value; /* owned, NULL when the case had no value */
     size_t vlen;
+    char *message; /* owned, NULL when the case had none */
+    char *hint;    /* owned, NULL when none */
 };
 
 struct rep_entry {
@@ -188,6 +191,7 @@ static int write_jsonl(struct report *r, const struct failure *f, struct err *e)
     rc = rc ? rc : put_json_or_null(b, ",\"value\":", f->value, f->value_len);
     rc = rc ? rc
             : put_json_or_null(b, ",\"message\":", f->message, f->message ? strlen(f->message) : 0);
+    rc = rc ? rc : put_json_or_null(b, ",\"hint\":", f->hint, f->hint ? strlen(f->hint) : 0);
     rc = rc ? rc : put_json_or_null(b, ",\"raw\":", f->raw, f->raw_len);
     rc =
         rc ? rc : buf_puts(b, f->warning ? ",\"level\":\"warning\"}\n" : ",\"level\":\"error\"}\n");
@@ -271,6 +275,14 @@ static int write_csv(struct report *r, const struct failure *f, struct err *e)
     if (rc == 0 && f->row > 0) {
         rc = buf_printf(b, "%llu", (unsigned long long)(f->row - 1));
     }
+    rc = rc ? rc : buf_putc(b, ',');
+    if (rc == 0 && f->message != NULL) {
+        rc = record_field(b, f->message, strlen(f->message));
+    }
+    rc = rc ? rc : buf_putc(b, ',');
+    if (rc == 0 && f->hint != NULL) {
+        rc = record_field(b, f->hint, strlen(f->hint));
+    }
     rc = rc ? rc : buf_putc(b, '\n');
     if (rc != 0) {
         return err_set(e, AE_NOMEM, "out of memory");
@@ -312,7 +324,12 @@ static int report_emit(void *ctx, const struct failure *f, struct err *e)
             ex->value[n] = '\0';
             ex->vlen = f->value_len; /* the full length: the summary marks a cut */
         }
+        ex->message = f->message ? strdup(f->message) : NULL;
+        ex->hint = f->hint ? strdup(f->hint) : NULL;
         en->nex++;
+        if ((f->message != NULL && ex->message == NULL) || (f->hint != NULL && ex->hint == NULL)) {
+            return err_set(e, AE_NOMEM, "out of memory");
+        }
     }
     if (r->jsonl != NULL) {
         int rc = write_jsonl(r, f, e);
@@ -349,7 +366,8 @@ uint64_t report_max_cases(const struct report *r)
 
 int report_set_failure_cases_csv(struct report *r, FILE *csv, struct err *e)
 {
-    static const char header[] = "schema_context,column,check,check_number,failure_case,index\n";
+    static const char header[] =
+        "schema_context,column,check,check_number,failure_case,index,message,hint\n";
     r->csv = csv;
     if (csv != NULL && fwrite(header, 1, sizeof(header) - 1, csv) != sizeof(header) - 1) {
         return err_errno(e, errno, "cannot write the failure cases CSV of %s", r->file);
@@ -382,6 +400,14 @@ void report_get_example(const struct report *r, size_t i, size_t k, uint64_t *li
     *len = ex->vlen < REPORT_EXAMPLE_BYTES ? ex->vlen : REPORT_EXAMPLE_BYTES;
 }
 
+void report_get_example_text(const struct report *r, size_t i, size_t k, const char **message,
+                             const char **hint)
+{
+    const struct rep_example *ex = &r->ents[i].ex[k];
+    *message = ex->message;
+    *hint = ex->hint;
+}
+
 struct failure_sink report_sink(struct report *r)
 {
     struct failure_sink fs = {report_emit, r};
@@ -398,6 +424,58 @@ uint64_t report_warnings(const struct report *r)
     return r->warnings;
 }
 
+/* The longest message an example line shows (the JSONL file has every message whole). */
+#define REPORT_MESSAGE_SHOWN 400
+
+/* One example line of the summary: where, then the message that explains the case (which
+ * names the value when it opens with it, as the validator's messages do), else the value and
+ * the message, then the hint. */
+static int print_example(FILE *out, const struct rep_example *ex)
+{
+    char where[48];
+    if (ex->line != 0) {
+        snprintf(where, sizeof(where), "line %llu", (unsigned long long)ex->line);
+    } else {
+        snprintf(where, sizeof(where), "whole file");
+    }
+    char q[REPORT_EXAMPLE_BYTES + 16] = "";
+    char mq[REPORT_EXAMPLE_BYTES + 16] = "";
+    if (ex->value != NULL) {
+        vp_quote(q, sizeof(q), ex->value, ex->vlen, ex->vlen < 80 ? ex->vlen : 80);
+        /* The validator quotes values in its messages at 120 bytes (vp_quote). */
+        vp_quote(mq, sizeof(mq), ex->value, ex->vlen, 120);
+    }
+    const char *msg = ex->message;
+    bool names_value = msg != NULL && ex->value != NULL && strncmp(msg, mq, strlen(mq)) == 0;
+    struct buf b = BUF_INIT;
+    int rc = buf_printf(&b, "    %s", where);
+    if (rc == 0 && ex->value != NULL && !names_value) {
+        rc = buf_printf(&b, ": %s", q);
+    }
+    if (rc == 0 && msg != NULL && msg[0] != '\0') {
+        size_t mlen = strlen(msg);
+        size_t take = mlen < REPORT_MESSAGE_SHOWN ? mlen : REPORT_MESSAGE_SHOWN;
+        while (take > 0 && take < mlen && ((unsigned char)msg[take] & 0xC0) == 0x80) {
+            take--;
+        }
+        rc = buf_puts(&b, ": ");
+        rc = rc ? rc : buf_put_escaped(&b, msg, take, true, false);
+        rc = rc ? rc : buf_puts(&b, take < mlen ? "..." : "");
+    }
+    if (rc == 0 && ex->hint != NULL) {
+        rc = buf_puts(&b, "; hint: ");
+        rc = rc ? rc : buf_put_escaped(&b, ex->hint, strlen(ex->hint), true, false);
+    }
+    rc = rc ? rc : buf_putc(&b, '\n');
+    if (rc != 0) {
+        buf_release(&b);
+        return AE_NOMEM;
+    }
+    rc = fwrite(b.data, 1, b.len, out) == b.len ? 0 : AE_IO;
+    buf_release(&b);
+    return rc;
+}
+
 int report_print_summary(const struct report *r, FILE *out, size_t max_examples)
 {
     if (max_examples > REPORT_EXAMPLES) {
@@ -405,14 +483,25 @@ int report_print_summary(const struct report *r, FILE *out, size_t max_examples)
     }
     int wcol = (int)strlen("column");
     int wchk = (int)strlen("check");
+    int rc = 0;
+    char **cols = calloc(r->nents ? r->nents : 1, sizeof(*cols));
+    if (cols == NULL) {
+        return AE_NOMEM;
+    }
     for (size_t k = 0; k < r->nents; k++) {
         const struct rep_entry *en = &r->ents[k];
-        int lc = en->column ? (int)strlen(en->column) : 1;
+        /* A header name comes from the file: shown as a name (quoted when it holds a space or
+         * odd characters, escaped), it cannot break the table's lines or blur its columns. */
+        cols[k] = buf_name_str(en->column ? en->column : "-");
+        if (cols[k] == NULL) {
+            rc = AE_NOMEM;
+            goto out;
+        }
+        int lc = (int)strlen(cols[k]);
         int lk = (int)strlen(en->check) + (en->warning ? 10 : 0);
         wcol = lc > wcol ? (lc < 40 ? lc : 40) : wcol;
         wchk = lk > wchk ? (lk < 60 ? lk : 60) : wchk;
     }
-    int rc = 0;
     if (r->nents > 0 &&
         fprintf(out, "%-*s  %-*s  %s\n", wcol, "column", wchk, "check", "count") < 0) {
         rc = AE_IO;
@@ -421,34 +510,12 @@ int report_print_summary(const struct report *r, FILE *out, size_t max_examples)
         const struct rep_entry *en = &r->ents[k];
         char chk[512];
         snprintf(chk, sizeof(chk), "%s%s", en->check, en->warning ? " [warning]" : "");
-        /* A header name comes from the file: shown escaped, it cannot break the table's lines. */
-        char *col = buf_escaped_str(en->column ? en->column : "-");
-        if (col == NULL) {
-            rc = AE_NOMEM;
-        } else if (fprintf(out, "%-*s  %-*s  %llu\n", wcol, col, wchk, chk,
-                           (unsigned long long)en->count) < 0) {
+        if (fprintf(out, "%-*s  %-*s  %llu\n", wcol, cols[k], wchk, chk,
+                    (unsigned long long)en->count) < 0) {
             rc = AE_IO;
         }
-        free(col);
         for (size_t x = 0; x < en->nex && x < max_examples && rc == 0; x++) {
-            const struct rep_example *ex = &en->ex[x];
-            char where[48];
-            if (ex->line != 0) {
-                snprintf(where, sizeof(where), "line %llu", (unsigned long long)ex->line);
-            } else {
-                snprintf(where, sizeof(where), "whole file");
-            }
-            int w;
-            if (ex->value != NULL) {
-                char q[REPORT_EXAMPLE_BYTES + 16];
-                vp_quote(q, sizeof(q), ex->value, ex->vlen, ex->vlen < 80 ? ex->vlen : 80);
-                w = fprintf(out, "    %s: %s\n", where, q);
-            } else {
-                w = fprintf(out, "    %s\n", where);
-            }
-            if (w < 0) {
-                rc = AE_IO;
-            }
+            rc = print_example(out, &en->ex[x]);
         }
     }
     if (rc == 0 && r->capped &&
@@ -458,6 +525,11 @@ int report_print_summary(const struct report *r, FILE *out, size_t max_examples)
                 (unsigned long long)r->max_cases, (unsigned long long)r->max_cases) < 0) {
         rc = AE_IO;
     }
+out:
+    for (size_t k = 0; k < r->nents; k++) {
+        free(cols[k]);
+    }
+    free(cols);
     return rc;
 }
 
@@ -471,6 +543,8 @@ void report_free(struct report *r)
         free(r->ents[k].check);
         for (size_t x = 0; x < r->ents[k].nex; x++) {
             free(r->ents[k].ex[x].value);
+            free(r->ents[k].ex[x].message);
+            free(r->ents[k].ex[x].hint);
         }
     }
     free(r->ents);

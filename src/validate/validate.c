@@ -9,6 +9,7 @@
  * recording order) so that a report reads in line order. Messages are built only for failures.
  */
 #include "validate/vinternal.h"
+#include "validate/hint.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -988,6 +989,7 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
     char msg[1100];
     char check[160];
     char q[160];
+    char hint[160];
     struct failure f = {0};
     size_t i = vf->row;
     f.line = in->line[i];
@@ -1147,6 +1149,7 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
         snprintf(check, sizeof(check), "coerce_dtype('%s')",
                  dtype_name(o->pc.type, tn, sizeof(tn)));
         vp_message(msg, sizeof(msg), vf->status, &o->pc, fld->p, fld->len);
+        f.hint = hint_for_value(o->pc.type.id, fld->p, fld->len, hint, sizeof(hint));
         break;
     }
     case VF_INDEX: {

@@ -123,6 +123,7 @@ struct failure {
     const char *value;  /* offending value (NULL when none) */
     size_t value_len;
     const char *message; /* full sentence for a person */
+    const char *hint;    /* what probably fixes it (validate/hint.h), or NULL */
     const char *raw;     /* raw record text (NULL for header-level failures) */
     size_t raw_len;
     bool warning;          /* raise_warning checks: reported, row still valid */
@@ -311,14 +312,19 @@ int validator_finish(struct validator *v, struct err *e) ASTRO_WUR;
 void validator_free(struct validator *v);
 
 /* A failure sink that counts cases per (column, check, level), keeps the first 5 examples of each
- * (line, value), and writes every case as one JSON line to jsonl when it is not NULL:
- *   {"file":...,"line":12,"column":...,"check":...,"value":...,"message":...,"raw":...,
- *    "level":"error"|"warning"}
- * (line 0 and NULL column/value/raw are written as null). jsonl is borrowed (not closed);
+ * (line, value, message, hint), and writes every case as one JSON line to jsonl when it is not
+ * NULL:
+ *   {"file":...,"line":12,"column":...,"check":...,"value":...,"message":...,"hint":...,
+ *    "raw":...,"level":"error"|"warning"}
+ * (line 0 and NULL column/value/hint/raw are written as null). jsonl is borrowed (not closed);
  * file_name is copied. The sink returns AE_IO when a write fails (naming the file, as given to
  * report_set_paths, and the system's reason), AE_NOMEM when memory runs out.
  * report_print_summary prints a table (column, check, count) with up to max_examples (<= 5)
- * examples per row ("    line 12: '12x'"); AE_IO on a write error. */
+ * examples per row, each with its message and hint
+ * ("    line 12: '12x' is not a valid int64"; "    line 5: expected 4 fields, found 2";
+ * "    line 3: 'N/A' is not a valid int64; hint: add 'N/A' to null_values"): the message when it
+ * opens with the quoted value, else the quoted value, a colon and the message. Column names that
+ * are not plain (report_put_name) are quoted. AE_IO on a write error. */
 struct report;
 
 int report_new(struct report **out, FILE *jsonl, const char *file_name, struct err *e) ASTRO_WUR;
@@ -366,5 +372,9 @@ void report_get_group(const struct report *r, size_t i, struct report_group *g);
  * *len bytes, at most 200, of a value *full_len bytes long). */
 void report_get_example(const struct report *r, size_t i, size_t k, uint64_t *line,
                         const char **value, size_t *len, size_t *full_len);
+/* The sentence that explains example k of group i (NULL when the case had none) and its hint
+ * (NULL when none), owned by r. */
+void report_get_example_text(const struct report *r, size_t i, size_t k, const char **message,
+                             const char **hint);
 
 #endif

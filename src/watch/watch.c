@@ -605,6 +605,7 @@ static void take_in(struct watch *w, const char *name, const struct ingest_spec 
             .nrenames = ld->nrenames,
             .result = &lr,
             .file = &lf,
+            .log = w->log, /* the server's notices: the service's log with -v */
         };
         rc = load_open(&sink, t, &lo, cols, ncols, &e);
         if (rc != 0) {

@@ -81,10 +81,10 @@ run_astro ingest data --failure-cases csv
 assert_eq "$RC" "1" "bad rows fail the file"
 run=$(ls -t .working | grep -E '^[a-z0-9]{5}$' | head -n 1)
 assert_eq "$(cat .working/$run/errors/t.failure_cases.csv)" \
-"schema_context,column,check,check_number,failure_case,index
-Column,id,coerce_dtype('int64'),,x,1
-Column,id,coerce_dtype('int64'),,y,2
-Column,id,coerce_dtype('int64'),,z,3" "failure_cases CSV"
+"schema_context,column,check,check_number,failure_case,index,message,hint
+Column,id,coerce_dtype('int64'),,x,1,'x' is not a valid int64,
+Column,id,coerce_dtype('int64'),,y,2,'y' is not a valid int64,
+Column,id,coerce_dtype('int64'),,z,3,'z' is not a valid int64," "failure_cases CSV"
 pass "--failure-cases csv"
 
 sed -i 's/    source_pattern: "t.csv"/    source_pattern: "t.csv"\n    max_failure_cases: 2/' astro.yaml

@@ -44,7 +44,7 @@ assert_eq "$(printf '%s' "$OUT" | "$PY" -c 'import json,sys; print(json.load(sys
   'd8/orders\xff.csv' "validate --format json: the name escaped as in the manifest"
 run_astro --log-format json ingest d8
 assert_eq "$RC" "0" "ingest with a JSON log ($ERR)"
-assert_contains "$(cat .working/$OUT/astro.log)" '"msg":"validating '"$PWD"'/d8/orders\\xff.csv"' \
+assert_contains "$(cat .working/$OUT/astro.log)" "\"msg\":\"validating '$PWD/d8/orders\\\\xff.csv'\"" \
   "the JSON log escapes the name the same way"
 pass "a source file name that is not UTF-8 is ingested and recorded escaped"
 
@@ -74,7 +74,7 @@ printf 'x\n' > "d9/extra${nl}2026-01-01T00:00:00.000000+00:00 ERROR forged"
 run_astro ingest d9
 assert_eq "$RC" "1" "an extra file fails the delivery"
 if printf '%s\n' "$ERR" | grep -q '^2026-01-01T00:00:00'; then fail "forged console line: $ERR"; fi
-assert_contains "$ERR" 'extra: extra\n2026-01-01' "the problem names the file, escaped"
+assert_contains "$ERR" "extra: 'extra\\n2026-01-01T" "the problem names the file, escaped"
 rm -f d9/extra*
 # --log-format json keeps every message one valid JSON object per line.
 run_astro --log-format json ingest d9

@@ -78,23 +78,25 @@ pass "max_failure_cases"
 # Pandera's failure_cases columns: index is the 0-based data row, check_number the 0-based check.
 run_astro validate t_bad.csv --failure-cases csv
 assert_eq "$RC" "1" "csv: exit 1"
-assert_eq "$(cat t_bad.failure_cases.csv)" "schema_context,column,check,check_number,failure_case,index
-Column,amount,greater_than_or_equal_to(0),0,-1,1
-Column,name,not_nullable,,,2
-Column,id,coerce_dtype('int64'),,x4,3
-Column,amount,less_than_or_equal_to(100),1,500,3
-Column,code,\"isin(['X', 'Y', 'Z'])\",0,Q,3
-Column,id,field_uniqueness,,2,5
-DataFrameSchema,,field_count,,,6" "failure_cases CSV byte for byte"
-"$PY" -c 'import csv,sys; r=list(csv.reader(open(sys.argv[1]))); assert len(r)==8 and all(len(x)==6 for x in r), r' t_bad.failure_cases.csv ||
-  fail "the CSV does not parse as 6 columns"
+# message and hint follow Pandera's columns: the sentence of errors/*.jsonl, and the hint (none
+# here).
+assert_eq "$(cat t_bad.failure_cases.csv)" "schema_context,column,check,check_number,failure_case,index,message,hint
+Column,amount,greater_than_or_equal_to(0),0,-1,1,'-1' is less than 0,
+Column,name,not_nullable,,,2,empty value but column 'name' is not nullable,
+Column,id,coerce_dtype('int64'),,x4,3,'x4' is not a valid int64,
+Column,amount,less_than_or_equal_to(100),1,500,3,'500' is greater than 100,
+Column,code,\"isin(['X', 'Y', 'Z'])\",0,Q,3,\"'Q' is not one of the allowed values ['X', 'Y', 'Z']\",
+Column,id,field_uniqueness,,2,5,'2' was already seen at line 3 (column 'id' is unique; the first occurrence is kept),
+DataFrameSchema,,field_count,,,6,\"expected 4 fields, found 3\"," "failure_cases CSV byte for byte"
+"$PY" -c 'import csv,sys; r=list(csv.reader(open(sys.argv[1]))); assert len(r)==8 and all(len(x)==8 for x in r), r' t_bad.failure_cases.csv ||
+  fail "the CSV does not parse as 8 columns"
 run_astro validate t_bad.csv --failure-cases-file out/cases.csv
 assert_eq "$RC" "3" "a folder that does not exist is an environment error"
 mkdir out
 run_astro validate t_bad.csv --failure-cases-file out/cases.csv --max-failure-cases 3
 assert_eq "$(wc -l < out/cases.csv)" "4" "the CSV holds the capped detail (header + 3)"
 run_astro validate t_good.csv --failure-cases csv
-assert_eq "$(cat t_good.failure_cases.csv)" "schema_context,column,check,check_number,failure_case,index" "no case: header only"
+assert_eq "$(cat t_good.failure_cases.csv)" "schema_context,column,check,check_number,failure_case,index,message,hint" "no case: header only"
 run_astro validate t_bad.csv --failure-cases json
 assert_eq "$RC" "2" "--failure-cases json is refused"
 pass "failure cases CSV"

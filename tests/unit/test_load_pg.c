@@ -487,7 +487,7 @@ static void test_server_down(void **state)
 
     /* A sql step's statements connect and report the same way. */
     tg.dsn = "host=127.0.0.1 port=1 user=astro password=sekret dbname=x connect_timeout=5";
-    assert_int_equal(load_exec_sql(&tg, "SELECT 1", &e), AE_DB);
+    assert_int_equal(load_exec_sql(&tg, "SELECT 1", NULL, &e), AE_DB);
     assert_non_null(strstr(e.msg, "target \"down\" (postgres host=127.0.0.1 port=1 dbname=x "
                                   "user=astro): cannot connect: connection to server at "
                                   "\"127.0.0.1\", port 1 failed: Connection refused"));
@@ -515,16 +515,18 @@ static void test_sql_statements(void **state)
     tg.dsn = dsn;
     struct err e = {0};
     assert_int_equal(
-        load_exec_sql(
-            &tg, fmt("CREATE TABLE \"%s\" (n int); INSERT INTO \"%s\" VALUES (1), (2)", t, t), &e),
+        load_exec_sql(&tg,
+                      fmt("CREATE TABLE \"%s\" (n int); INSERT INTO \"%s\" VALUES (1), (2)", t, t),
+                      NULL, &e),
         0);
     assert_q(fmt("SELECT sum(n) FROM \"%s\"", t), "3");
-    assert_int_equal(load_exec_sql(&tg, "", &e), 0); /* an empty query is no error */
+    assert_int_equal(load_exec_sql(&tg, "", NULL, &e), 0); /* an empty query is no error */
 
     /* The first statement ran, the second failed: both roll back. */
-    assert_int_equal(
-        load_exec_sql(&tg, fmt("INSERT INTO \"%s\" VALUES (10); SELECT 'sekret'::int", t), &e),
-        AE_DB);
+    assert_int_equal(load_exec_sql(&tg,
+                                   fmt("INSERT INTO \"%s\" VALUES (10); SELECT 'sekret'::int", t),
+                                   NULL, &e),
+                     AE_DB);
     assert_non_null(strstr(e.msg, "target \"wh\" (postgres host="));
     assert_non_null(strstr(e.msg, "): ERROR:  invalid input syntax for type integer: \"***\""));
     assert_null(strstr(e.msg, "sekret"));
@@ -533,7 +535,7 @@ static void test_sql_statements(void **state)
 
     /* A dsn that does not parse is a configuration error, and is never quoted. */
     tg.dsn = "host=127.0.0.1 password=sekret junk";
-    assert_int_equal(load_exec_sql(&tg, "SELECT 1", &e), AE_CONFIG);
+    assert_int_equal(load_exec_sql(&tg, "SELECT 1", NULL, &e), AE_CONFIG);
     assert_null(strstr(e.msg, "sekret"));
     free(dsn);
     free(t);

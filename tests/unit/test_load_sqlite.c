@@ -727,12 +727,15 @@ static void test_sql_statements(void **state)
 {
     struct fixture *f = *state;
     struct err e = {0};
-    assert_int_equal(
-        load_exec_sql(&f->t, "CREATE TABLE n (v INTEGER); INSERT INTO n VALUES (1), (2);", &e), 0);
+    assert_int_equal(load_exec_sql(&f->t,
+                                   "CREATE TABLE n (v INTEGER); INSERT INTO n VALUES (1), (2);",
+                                   NULL, &e),
+                     0);
     assert_q(f->path, "SELECT sum(v) FROM n", "3");
     /* The first statement ran, the second failed: both roll back. */
     assert_int_equal(
-        load_exec_sql(&f->t, "INSERT INTO n VALUES (10); INSERT INTO nope VALUES (1)", &e), AE_DB);
+        load_exec_sql(&f->t, "INSERT INTO n VALUES (10); INSERT INTO nope VALUES (1)", NULL, &e),
+        AE_DB);
     char want[512];
     snprintf(want, sizeof(want), "target \"local\" (sqlite %s): no such table: nope", f->path);
     assert_string_equal(e.msg, want);

@@ -38,17 +38,18 @@ static void test_terminal_bar(void **state)
     p.tty = true;       /* as if stderr were a terminal */
     p.start -= 10.0;    /* 10 s elapsed */
     p.last -= 1.0;
-    progress_update(&p, 500000000ull, 1000000);
+    progress_update(&p, 500000000ull, 1000000, 1234);
     fflush(mem);
     /* 25% of 2 GB in 10 s: 50 MB/s, 1M rows so far so ~4M in all, 30 s left. */
     assert_non_null(strstr(text, "orders ["));
     assert_non_null(strstr(text, " 25% 500.0 MB/2.0 GB"));
     assert_non_null(strstr(text, "1.00M rows (~4.00M)"));
+    assert_non_null(strstr(text, "  1234 failures  "));
     assert_non_null(strstr(text, "50.0 MB/s"));
     assert_non_null(strstr(text, "ETA 0:00:30"));
     /* Within the redraw interval nothing more is printed. */
     size_t before = len;
-    progress_update(&p, 600000000ull, 1200000);
+    progress_update(&p, 600000000ull, 1200000, 1300);
     fflush(mem);
     assert_int_equal(len, before);
     fclose(mem);
@@ -68,10 +69,10 @@ static void test_plain_lines_when_not_a_terminal(void **state)
     p.tty = false;
     p.start -= 20.0;
     p.last -= 11.0; /* plain lines come every 10 s */
-    progress_update(&p, 500000ull, 5000);
+    progress_update(&p, 500000ull, 5000, 0);
     fflush(mem);
     assert_non_null(strstr(text, "INFO  [orders] progress: 50% 500.0 KB of 1.0 MB, 5000 rows "
-                                 "(~10.0k estimated)"));
+                                 "(~10.0k estimated), 0 failures, "));
     assert_null(strchr(text, '\r'));
     fclose(mem);
     free(text);
@@ -88,10 +89,38 @@ static void test_disabled_prints_nothing(void **state)
     struct progress p;
     progress_init(&p, false, mem, &lg, "small", 100);
     p.last -= 100.0;
-    progress_update(&p, 50, 5);
-    progress_done(&p, 100, 10);
+    progress_update(&p, 50, 5, 1);
+    progress_done(&p, 100, 10, 1);
     fflush(mem);
     assert_int_equal(len, 0);
+    fclose(mem);
+    free(text);
+}
+
+/* A load's bar: rows against the known total, bytes estimated from them; on a terminal only. */
+static void test_load_bar(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    struct progress p;
+    progress_init_rows(&p, true, mem, "load_orders", 1000000, 30000000ull);
+    assert_false(p.enabled); /* a memory stream is not a terminal: nothing is shown */
+    p.tty = true;            /* as if stderr were a terminal */
+    p.enabled = true;
+    p.start -= 4.0; /* 4 s elapsed */
+    p.last -= 1.0;
+    progress_update(&p, 0, 400000, 0);
+    fflush(mem);
+    /* 40% of 1M rows in 4 s: 100k rows/s, 12 MB of 30 MB, 6 s left. */
+    assert_non_null(strstr(text, "\rload_orders [############------------------]  40% "
+                                 "400.0k/1.00M rows  12.0 MB/30.0 MB  100.0k rows/s  ETA 0:00:06"));
+    progress_done(&p, 0, 1000000, 0);
+    fflush(mem);
+    assert_non_null(strstr(text, "100% 1.00M/1.00M rows  30.0 MB/30.0 MB"));
+    /* The final draw clears the bar's line. */
+    assert_int_equal(strcmp(text + len - 4, "\r\033[K"), 0);
     fclose(mem);
     free(text);
 }
@@ -103,6 +132,7 @@ int main(void)
         cmocka_unit_test(test_terminal_bar),
         cmocka_unit_test(test_plain_lines_when_not_a_terminal),
         cmocka_unit_test(test_disabled_prints_nothing),
+        cmocka_unit_test(test_load_bar),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

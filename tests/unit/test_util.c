@@ -212,6 +212,32 @@ static void test_batch_claim(void **state)
     batch_release(&b);
 }
 
+/* Names in messages: as they are when plain, else quoted with quotes, backslashes, control
+ * characters and bytes that are not UTF-8 escaped. */
+static void test_buf_put_name(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"orders.csv", "orders.csv"},
+        {"/data/in/orders_2024-01.csv", "/data/in/orders_2024-01.csv"},
+        {"\xc3\x89tablissement", "\xc3\x89tablissement"},
+        {"Full Name", "'Full Name'"},
+        {"my file.csv", "'my file.csv'"},
+        {"it's", "'it\\'s'"},
+        {"a\\b", "'a\\\\b'"},
+        {"a\nb", "'a\\nb'"},
+        {"a\xff.csv", "'a\\xff.csv'"},
+        {"", "''"},
+        {"x;rm", "'x;rm'"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *got = buf_name_str(cases[i][0]);
+        assert_non_null(got);
+        assert_string_equal(got, cases[i][1]);
+        free(got);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -219,7 +245,7 @@ int main(void)
         cmocka_unit_test(test_buf_json),         cmocka_unit_test(test_err_prefix),
         cmocka_unit_test(test_dtype_parse),      cmocka_unit_test(test_batch_strings),
         cmocka_unit_test(test_batch_claim),      cmocka_unit_test(test_buf_escaped),
-        cmocka_unit_test(test_atomic_tmp_names),
+        cmocka_unit_test(test_atomic_tmp_names), cmocka_unit_test(test_buf_put_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 /* cmocka.h needs the four headers above first. */
 #include <cmocka.h>
 
+#include "validate/hint.h"
 #include "validate/validate.h"
 
 #include <stdio.h>
@@ -66,12 +67,12 @@ static void test_jsonl_exact(void **state)
         "{\"file\":\"dir/"
         "a\\\"b.csv\",\"line\":12,\"column\":\"n\",\"check\":\"coerce_dtype('int64')\","
         "\"value\":\"12x\",\"message\":\"'12x' is not a valid int64\","
-        "\"raw\":\"1,12x,\\\"q\\\"\\\"\\\"\",\"level\":\"error\"}\n"
+        "\"hint\":null,\"raw\":\"1,12x,\\\"q\\\"\\\"\\\"\",\"level\":\"error\"}\n"
         "{\"file\":\"dir/a\\\"b.csv\",\"line\":1,\"column\":\"b\",\"check\":"
         "\"column_in_dataframe\",\"value\":null,\"message\":\"required column 'b' is not in the "
-        "file\",\"raw\":null,\"level\":\"error\"}\n"
+        "file\",\"hint\":null,\"raw\":null,\"level\":\"error\"}\n"
         "{\"file\":\"dir/a\\\"b.csv\",\"line\":null,\"column\":null,\"check\":\"field_count\","
-        "\"value\":\"tab\\there\\nnl \\u00ff\",\"message\":\"m\",\"raw\":null,"
+        "\"value\":\"tab\\there\\nnl \\u00ff\",\"message\":\"m\",\"hint\":null,\"raw\":null,"
         "\"level\":\"warning\"}\n";
     assert_string_equal(got, want);
     free(got);
@@ -112,7 +113,7 @@ static void test_summary_counts_examples(void **state)
     wv.check = "greater_than_or_equal_to(0)";
     wv.value = "-9";
     wv.value_len = 2;
-    wv.message = "x";
+    wv.message = "'-9' is less than 0";
     wv.warning = true;
     assert_int_equal(fs.emit(fs.ctx, &wv, NULL), 0);
     /* Many distinct checks force the entry table to grow. */
@@ -130,17 +131,19 @@ static void test_summary_counts_examples(void **state)
     FILE *out = tmpfile();
     assert_int_equal(report_print_summary(r, out, 3), 0);
     char *got = slurp(out);
+    /* Each example shows its message: after the value when the message does not open with it
+     * ("x" here), alone when it does (the validator's messages). */
     const char *head = "column    check                                  count\n"
                        "Capacity  greater_than_or_equal_to(0)            7\n"
-                       "    line 10: '-1'\n"
-                       "    line 11: '-2'\n"
-                       "    line 12: '-3'\n"
+                       "    line 10: '-1': x\n"
+                       "    line 11: '-2': x\n"
+                       "    line 12: '-3': x\n"
                        "-         field_count                            1\n"
-                       "    line 4\n"
+                       "    line 4: expected 3 fields, found 2\n"
                        "Capacity  greater_than_or_equal_to(0) [warning]  1\n"
-                       "    line 9: '-9'\n"
+                       "    line 9: '-9' is less than 0\n"
                        "z         c0                                     1\n"
-                       "    line 100\n";
+                       "    line 100: x\n";
     assert_memory_equal(got, head, strlen(head));
     assert_non_null(strstr(got, "z         c99                                    1\n"));
     free(got);
@@ -207,12 +210,26 @@ static void test_failure_cases_csv(void **state)
     d.value_len = 2;
     d.message = "m";
     assert_int_equal(fs.emit(fs.ctx, &d, NULL), 0);
+    struct failure h = {0};
+    h.line = 11;
+    h.row = 2;
+    h.column = "n";
+    h.check = "coerce_dtype('int64')";
+    h.value = "3,779";
+    h.value_len = 5;
+    h.message = "'3,779' is not a valid int64";
+    h.hint = "set thousands: ','";
+    assert_int_equal(fs.emit(fs.ctx, &h, NULL), 0);
     char *got = slurp(csv);
-    assert_string_equal(got, "schema_context,column,check,check_number,failure_case,index\n"
-                             "Column,\"na,me\",\"isin(['a', 'b'])\",1,\"say \"\"hi\"\"\nnow\",1\n"
-                             "DataFrameSchema,x,column_in_dataframe,,,\n"
-                             "DataFrameSchema,,field_count,,,7\n"
-                             "Column,n,coerce_dtype('int64'),,\" 1\",0\n");
+    /* message and hint follow Pandera's columns, quoted like any field. */
+    assert_string_equal(got,
+                        "schema_context,column,check,check_number,failure_case,index,message,hint\n"
+                        "Column,\"na,me\",\"isin(['a', 'b'])\",1,\"say \"\"hi\"\"\nnow\",1,m,\n"
+                        "DataFrameSchema,x,column_in_dataframe,,,,m,\n"
+                        "DataFrameSchema,,field_count,,,7,m,\n"
+                        "Column,n,coerce_dtype('int64'),,\" 1\",0,m,\n"
+                        "Column,n,coerce_dtype('int64'),,\"3,779\",1,\"'3,779' is not a valid "
+                        "int64\",\"set thousands: ','\"\n");
     free(got);
     report_free(r);
     fclose(csv);
@@ -260,9 +277,10 @@ static void test_cap(void **state)
     assert_int_equal(lines, 3);
     free(j);
     char *c = slurp(csv);
-    assert_string_equal(c, "schema_context,column,check,check_number,failure_case,index\n"
-                           "Column,a,not_nullable,,,0\nColumn,a,not_nullable,,,1\n"
-                           "Column,a,not_nullable,,,2\n");
+    assert_string_equal(c, "schema_context,column,check,check_number,failure_case,index,message,"
+                           "hint\n"
+                           "Column,a,not_nullable,,,0,m,\nColumn,a,not_nullable,,,1,m,\n"
+                           "Column,a,not_nullable,,,2,m,\n");
     free(c);
     FILE *out = tmpfile();
     assert_int_equal(report_print_summary(r, out, 5), 0);
@@ -276,12 +294,87 @@ static void test_cap(void **state)
     fclose(csv);
 }
 
+/* The hint table (hint.c): each rule fires on its pattern and dtype, and nowhere else. */
+static void test_hint_rules(void **state)
+{
+    (void)state;
+    char b[160];
+#define HINT(id, v) hint_for_value(id, v, strlen(v), b, sizeof(b))
+    assert_string_equal(HINT(DT_INT64, "N/A"), "add 'N/A' to null_values");
+    assert_string_equal(HINT(DT_FLOAT64, "-"), "add '-' to null_values");
+    assert_string_equal(HINT(DT_DATE, "NULL"), "add 'NULL' to null_values");
+    assert_string_equal(HINT(DT_INT32, "none"), "add 'none' to null_values");
+    /* null_values match the whole field: the hint names it as it is, spaces included. */
+    assert_string_equal(HINT(DT_INT64, " NA "), "add ' NA ' to null_values");
+    assert_string_equal(HINT(DT_INT64, "3,779"), "set thousands: ','");
+    assert_string_equal(HINT(DT_INT64, "-1,234,567"), "set thousands: ','");
+    assert_string_equal(HINT(DT_FLOAT64, "1,234.5"), "set thousands: ','");
+    assert_string_equal(HINT(DT_DECIMAL, "1.234,5"), "set thousands: '.' and decimal: ','");
+    assert_string_equal(HINT(DT_UINT32, "12 345"), "set thousands: ' '");
+    /* No rule: a str column, a value that is not a grouped number, a fraction in an int column,
+     * groups of the wrong size, a '.' that may be a decimal point. */
+    assert_null(HINT(DT_STR, "N/A"));
+    assert_string_equal(b, "");
+    assert_null(HINT(DT_INT64, "12x"));
+    assert_null(HINT(DT_INT64, "1,234.5"));
+    assert_null(HINT(DT_INT64, "1,23"));
+    assert_null(HINT(DT_INT64, "1234,567"));
+    assert_null(HINT(DT_INT64, "1.234"));
+    assert_null(HINT(DT_BOOL, "3,779"));
+    assert_null(HINT(DT_INT64, ""));
+#undef HINT
+    assert_string_equal(hint_for_file_name(".orders.csv.part"), "an upload is still running?");
+    assert_string_equal(hint_for_file_name("orders.csv.TMP"), "an upload is still running?");
+    assert_string_equal(hint_for_file_name("orders.csv~"), "an upload is still running?");
+    assert_null(hint_for_file_name("README.txt"));
+    assert_null(hint_for_file_name(".part"));
+}
+
+/* Examples carry their hint, and a column whose name holds a space is quoted in the table. */
+static void test_summary_hint_and_names(void **state)
+{
+    (void)state;
+    struct report *r = NULL;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(report_new(&r, NULL, "a.csv", &e), 0);
+    struct failure_sink fs = report_sink(r);
+    struct failure f = {0};
+    f.line = 3;
+    f.column = "Unit Price";
+    f.check = "coerce_dtype('int64')";
+    f.value = "N/A";
+    f.value_len = 3;
+    f.message = "'N/A' is not a valid int64";
+    f.hint = "add 'N/A' to null_values";
+    assert_int_equal(fs.emit(fs.ctx, &f, NULL), 0);
+    FILE *out = tmpfile();
+    assert_int_equal(report_print_summary(r, out, 5), 0);
+    char *got = slurp(out);
+    assert_string_equal(got, "column        check                  count\n"
+                             "'Unit Price'  coerce_dtype('int64')  1\n"
+                             "    line 3: 'N/A' is not a valid int64; hint: add 'N/A' to "
+                             "null_values\n");
+    const char *msg = NULL;
+    const char *hint = NULL;
+    report_get_example_text(r, 0, 0, &msg, &hint);
+    assert_string_equal(msg, "'N/A' is not a valid int64");
+    assert_string_equal(hint, "add 'N/A' to null_values");
+    free(got);
+    fclose(out);
+    report_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_jsonl_exact),   cmocka_unit_test(test_summary_counts_examples),
-        cmocka_unit_test(test_empty_summary), cmocka_unit_test(test_failure_cases_csv),
+        cmocka_unit_test(test_jsonl_exact),
+        cmocka_unit_test(test_summary_counts_examples),
+        cmocka_unit_test(test_empty_summary),
+        cmocka_unit_test(test_failure_cases_csv),
         cmocka_unit_test(test_cap),
+        cmocka_unit_test(test_hint_rules),
+        cmocka_unit_test(test_summary_hint_and_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
