@@ -304,23 +304,28 @@ def ratio_text(a, p):
     return t
 
 
+def time_ratio(a, p):
+    """astro's time over a peer's: CPU time when both lines have it (on a shared machine the
+    steadier figure; bench/README.md), else wall time. Returns (ratio, what)."""
+    if a.get("cpu") and p.get("cpu"):
+        return a["cpu"] / p["cpu"], "CPU"
+    return a["med"] / p["med"], "wall"
+
+
 def key_targets(stats, astro_for):
     """Issue 15: what the key costs astro (task 7), astro against DuckDB on every Parquet task at
     the same thread count (task 7 with the keys checked by both), and the big file under the
-    memory limit (task 8)."""
+    memory limit (task 8). Time is judged on CPU time when the results have it (wall time is
+    printed beside it)."""
     for (task, case), tools in stats.items():
         if task != "7":
             continue
         for t in ("1", "2"):
             a, k = tools.get("astro %st" % t), tools.get("astro %st + key" % t)
             if a and k and "med" in a and "med" in k:
-                r = k["med"] / a["med"]
-                rc = k["cpu"] / a["cpu"] if k.get("cpu") and a.get("cpu") else None
-                worst = max(r, rc or 0)
-                print("  15. unique on order_id costs <= 20%% more time, %st (%s): %s "
-                      "(wall x%.2f: %.2f s vs %.2f s%s)"
-                      % (t, case, "met" if worst <= 1.2 else "NOT met", r, k["med"], a["med"],
-                         "; CPU x%.2f: %.2f s vs %.2f s" % (rc, k["cpu"], a["cpu"]) if rc else ""))
+                r, what = time_ratio(k, a)
+                print("  15. unique on order_id costs <= 20%% more time, %st (%s): %s in %s time "
+                      "(%s)" % (t, case, "met" if r <= 1.2 else "NOT met", what, ratio_text(k, a)))
     # Every Parquet task (1, 2, 7; clean files: on the bad ones astro writes no Parquet), each
     # DuckDB line against astro at the same thread count; in task 7 only the lines checking keys.
     for t in ("1", "2"):
@@ -336,7 +341,7 @@ def key_targets(stats, astro_for):
                 a = astro_for(case, tool)
                 if not a or "med" not in a:
                     continue
-                r = a["med"] / s["med"]
+                r, _ = time_ratio(a, s)
                 if worst_t is None or r > worst_t[0]:
                     worst_t = (r, case, tool, a, s)
                 if a.get("rss") and s.get("rss"):
@@ -345,9 +350,10 @@ def key_targets(stats, astro_for):
                         worst_m = (m, case, tool, a, s)
         if worst_t:
             r, case, tool, a, s = worst_t
-            print("  15. astro %st <= 1/3 of DuckDB %st's time, every Parquet task: %s (highest "
-                  "%s: %s vs %s)" % (t, t, "met" if r <= 1 / 3 else "NOT met",
-                                     ratio_text(a, s), case, tool))
+            print("  15. astro %st <= 1/3 of DuckDB %st's time, every Parquet task: %s in %s time "
+                  "(highest %s: %s vs %s)"
+                  % (t, t, "met" if r <= 1 / 3 else "NOT met", time_ratio(a, s)[1],
+                     ratio_text(a, s), case, tool))
         if worst_m:
             m, case, tool, a, s = worst_m
             print("  15. astro %st <= 1/4 of DuckDB %st's peak RSS, every Parquet task: %s "
