@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """duck_sql.py - DuckDB SQL doing the same work as astro for one dataset of an astro.yaml.
 
-Usage: duck_sql.py CONFIG DATASET CSV (--parquet OUT | --count) [--checks]
+Usage: duck_sql.py CONFIG DATASET CSV (--parquet OUT | --count) [--checks] [--keys]
 
 Prints one SQL statement (and, with --checks, a second one counting the rejected lines):
   --parquet OUT   COPY (SELECT * FROM read_csv(CSV, typed columns) [WHERE checks]) TO OUT (zstd)
@@ -9,6 +9,12 @@ Prints one SQL statement (and, with --checks, a second one counting the rejected
   --checks        the schema's checks as WHERE clauses (nullable: false as IS NOT NULL, and
                   greater_than, in_range, isin, str_matches, str_length, email), and
                   store_rejects = true so that values that do not cast are set aside, not fatal.
+  --keys          with --parquet: one more statement checking the schema's keys (every
+                  unique: true column, and the frame-level unique list) on the Parquet file just
+                  written, in the same DuckDB process: SELECT count(*) = count(DISTINCT key) AS
+                  keys_unique FROM read_parquet(OUT), one count(DISTINCT ...) per key. Only keys
+                  of non-nullable columns are translated (count(DISTINCT) skips nulls, which
+                  Pandera counts as duplicates of each other).
 
 The columns come from the schema (types only from the schema, as astro does: auto_detect is off).
 Only what the benchmark's schemas use is translated; anything else stops with an error, so that
@@ -133,6 +139,32 @@ def main():
         print("SELECT count(*) AS valid_rows FROM %s%s" % (src, w))
     if checks:
         print("SELECT count(DISTINCT line) AS rejected_lines FROM reject_errors")
+    if "--keys" in a:
+        if out is None:
+            sys.exit("duck_sql.py: --keys checks the keys of the Parquet file: it needs --parquet")
+        print(keys_sql(schema, out))
+
+
+def keys_sql(schema, out):
+    """The key check of the schema's unique columns and frame-level unique set, one statement."""
+    cols = schema["columns"]
+    keys = [[c] for c, spec in cols.items() if (spec or {}).get("unique")]
+    frame = schema.get("unique")
+    if frame:
+        keys.append([frame] if isinstance(frame, str) else list(frame))
+    if not keys:
+        sys.exit("duck_sql.py: --keys, but the schema has no unique column or unique list")
+    for key in keys:
+        for c in key:
+            if (cols.get(c) or {}).get("nullable", False):
+                sys.exit("duck_sql.py: key column %s is nullable: count(DISTINCT) would not see "
+                         "its repeated nulls" % c)
+    parts = []
+    for key in keys:
+        k = ident(key[0]) if len(key) == 1 else "(%s)" % ", ".join(ident(c) for c in key)
+        parts.append("count(DISTINCT %s)" % k)
+    return "SELECT %s AS keys_unique FROM read_parquet(%s)" % (
+        " AND ".join("count(*) = %s" % p for p in parts), lit(out))
 
 
 if __name__ == "__main__":

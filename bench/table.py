@@ -9,10 +9,12 @@ rows the tool kept (valid rows written or loaded), and astro's ratios to that to
 case: speed (astro's rows/s over the tool's; above 1 means astro is faster; peers run on a
 smaller file are compared by rows/s) and memory (astro's peak RSS over the tool's; below 1 means
 astro uses less). Tools whose name starts with "astro" are astro's lines; a peer with a thread
-count ("duckdb 2t") is compared with astro at the same count ("astro 2t"), any other peer with
-the case's first astro line (tasks 3 and 4: "astro ingest + run"). "n/a" where there is no astro
+count ("duckdb 2t") is compared with astro at the same count ("astro 2t"), and one checking the
+keys ("... + key", task 7) with astro checking them ("astro 2t + key"); any other peer with the
+case's first astro line (tasks 3 and 4: "astro ingest + run"). "n/a" where there is no astro
 line to compare with. Then the memory flatness (peak RSS at ten times the rows over peak RSS at
-the small size) and the issue's targets, met or not, with the measured gap.
+the small size) and the issues' targets, met or not, with the measured gap (issue 15's with
+wall time and CPU time, user + system, when the results have it).
 Standard library only.
 """
 import csv
@@ -21,7 +23,7 @@ import statistics
 import sys
 
 TASKS = {"1": "1 CSV->Parquet", "2": "2 memory", "3": "3 PostgreSQL", "4": "4 PG peers",
-         "5": "5 validate", "6": "6 watch"}
+         "5": "5 validate", "6": "6 watch", "7": "7 keys", "8": "8 keys, 256M"}
 
 
 def load(path):
@@ -45,6 +47,7 @@ def summary(runs):
     secs = [float(r["seconds"]) for r in ok]
     med = statistics.median(secs)
     rss = [int(r["rss_kb"]) for r in ok if r["rss_kb"]]
+    cpu = [float(r["cpu_s"]) for r in ok if r.get("cpu_s")]
     kept = {r["kept"] for r in ok}
     failed = len(runs) - len(ok)
     return {
@@ -53,6 +56,7 @@ def summary(runs):
         "mbps": int(ok[0]["bytes"]) / 1e6 / med if med > 0 else 0.0,
         "rps": int(ok[0]["rows"]) / med if med > 0 else 0.0,
         "rss": max(rss) / 1024 if rss else None,
+        "cpu": statistics.median(cpu) if cpu else None,
         "kept": kept.pop() if len(kept) == 1 else "varies",
     }
 
@@ -68,6 +72,11 @@ def fmt_rate(x):
 def threads_of(tool):
     m = re.search(r"\b([0-9]+)t\b", tool)
     return m.group(1) if m else None
+
+
+def keyed(tool):
+    """A line that checks the keys (task 7: "astro 2t + key", "duckdb 2t + checks + key")."""
+    return tool.endswith("+ key")
 
 
 def main():
@@ -89,7 +98,7 @@ def main():
         t = threads_of(tool)
         if t is not None:
             for name, s in lines:
-                if threads_of(name) == t:
+                if threads_of(name) == t and keyed(name) == keyed(tool):
                     return s
         return lines[0][1] if lines else None
 
@@ -143,9 +152,14 @@ def main():
         print("PostgreSQL lines: peak RSS is the client's (psql, pgloader, python); the server's")
         print("work is not in it. pgloader and the textbook script run on smaller files and are")
         print("compared by rows/s.")
-    print()
-    print("Targets (issue 5):")
-    targets(stats, astros, astro_for, flat)
+    if any(k[0] in ("1", "2", "3", "4", "5", "6") for k in order):
+        print()
+        print("Targets (issue 5):")
+        targets(stats, astros, astro_for, flat)
+    if any(k[0] in ("1", "2", "7", "8") for k in order):
+        print()
+        print("Targets (issue 15):")
+        key_targets(stats, astro_for)
 
 
 def alone(part, peer):
@@ -280,6 +294,87 @@ def watch_targets(stats):
                 ms = lat["med"] * 1000
                 print("  6. watch latency, readiness -> commit of a small file < 1 s: %s "
                       "(median %.0f ms)" % ("met" if ms < 1000 else "NOT met", ms))
+
+
+def ratio_text(a, p):
+    """astro over a peer: wall time, and CPU time when both have it."""
+    t = "wall x%.2f (%.2f s vs %.2f s)" % (a["med"] / p["med"], a["med"], p["med"])
+    if a.get("cpu") and p.get("cpu"):
+        t += ", CPU x%.2f (%.2f s vs %.2f s)" % (a["cpu"] / p["cpu"], a["cpu"], p["cpu"])
+    return t
+
+
+def time_ratio(a, p):
+    """astro's time over a peer's: CPU time when both lines have it (on a shared machine the
+    steadier figure; bench/README.md), else wall time. Returns (ratio, what)."""
+    if a.get("cpu") and p.get("cpu"):
+        return a["cpu"] / p["cpu"], "CPU"
+    return a["med"] / p["med"], "wall"
+
+
+def key_targets(stats, astro_for):
+    """Issue 15: what the key costs astro (task 7), astro against DuckDB on every Parquet task at
+    the same thread count (task 7 with the keys checked by both), and the big file under the
+    memory limit (task 8). Time is judged on CPU time when the results have it (wall time is
+    printed beside it)."""
+    for (task, case), tools in stats.items():
+        if task != "7":
+            continue
+        for t in ("1", "2"):
+            a, k = tools.get("astro %st" % t), tools.get("astro %st + key" % t)
+            if a and k and "med" in a and "med" in k:
+                r, what = time_ratio(k, a)
+                print("  15. unique on order_id costs <= 20%% more time, %st (%s): %s in %s time "
+                      "(%s)" % (t, case, "met" if r <= 1.2 else "NOT met", what, ratio_text(k, a)))
+    # Every Parquet task (1, 2, 7; clean files: on the bad ones astro writes no Parquet), each
+    # DuckDB line against astro at the same thread count; in task 7 only the lines checking keys.
+    for t in ("1", "2"):
+        worst_t = worst_m = None
+        for (task, case), tools in stats.items():
+            if task not in ("1", "2", "7") or "bad" in case:
+                continue
+            for tool, s in tools.items():
+                if not tool.startswith("duckdb") or threads_of(tool) != t or "med" not in s:
+                    continue
+                if task == "7" and not keyed(tool):
+                    continue
+                a = astro_for(case, tool)
+                if not a or "med" not in a:
+                    continue
+                r, _ = time_ratio(a, s)
+                if worst_t is None or r > worst_t[0]:
+                    worst_t = (r, case, tool, a, s)
+                if a.get("rss") and s.get("rss"):
+                    m = a["rss"] / s["rss"]
+                    if worst_m is None or m > worst_m[0]:
+                        worst_m = (m, case, tool, a, s)
+        if worst_t:
+            r, case, tool, a, s = worst_t
+            print("  15. astro %st <= 1/3 of DuckDB %st's time, every Parquet task: %s in %s time "
+                  "(highest %s: %s vs %s)"
+                  % (t, t, "met" if r <= 1 / 3 else "NOT met", time_ratio(a, s)[1],
+                     ratio_text(a, s), case, tool))
+        if worst_m:
+            m, case, tool, a, s = worst_m
+            print("  15. astro %st <= 1/4 of DuckDB %st's peak RSS, every Parquet task: %s "
+                  "(highest x%.2f: %.0f vs %.0f MiB, %s vs %s)"
+                  % (t, t, "met" if m <= 0.25 else "NOT met", m, a["rss"], s["rss"], case, tool))
+        for (task, case), tools in stats.items():
+            k, s = tools.get("astro %st + key" % t), tools.get("duckdb %st + checks + key" % t)
+            if task == "7" and k and s and "med" in k and "med" in s:
+                print("      with the key, %st (%s): %s; peak RSS x%.2f (%.0f vs %.0f MiB)"
+                      % (t, case, ratio_text(k, s), k["rss"] / s["rss"], k["rss"], s["rss"]))
+    for (task, case), tools in stats.items():
+        if task != "8":
+            continue
+        for t in ("1", "2"):
+            a, k = tools.get("astro %st" % t), tools.get("astro %st + key" % t)
+            if k and k.get("rss"):
+                base = ("; without the key %.0f MiB (x%.2f)" % (a["rss"], k["rss"] / a["rss"])
+                        if a and a.get("rss") else "")
+                print("  15. %st, %s: peak RSS %.0f MiB, within the 256 MiB limit: %s (%.2f s%s)"
+                      % (t, case, k["rss"], "met" if k["rss"] <= 256 else "NOT met", k["med"],
+                         base))
 
 
 def stats_rows(stats, order, case):

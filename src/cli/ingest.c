@@ -28,7 +28,8 @@ static void usage_ingest(FILE *out)
           "Exit status: 0 all files valid, 1 data failed validation (or the folder does not\n"
           "hold exactly the expected files), 2 usage or configuration error, 3 environment\n"
           "error, 4 refused by the execution mode (serial run in progress).\n"
-          "CODEC is zstd (default, level 1), snappy, gzip or none; zstd:3 or gzip:6 set a level.\n"
+          "CODEC is zstd (default, level 1), snappy, gzip or none; zstd:3 or gzip:6 set a level\n"
+          "(zstd: 1-22, or its fast levels -1 to -5: faster, larger files).\n"
           "--fail-fast stops each file at its first failing row (for development).\n"
           "--threads N: threads working on each file (reading, validating, encoding and\n"
           "compressing overlap); the default is the number of processors, at most 8.\n"
@@ -84,12 +85,15 @@ int cmd_ingest(const struct cli_globals *g, int argc, char **argv)
             if (colon != NULL) {
                 char *end = NULL;
                 long lv = strtol(colon + 1, &end, 10);
-                if (end == colon + 1 || *end != '\0' || lv < 1 || lv > 22 ||
+                /* zstd's fast levels -1..-5 trade size for speed (level 0 would mean zstd's
+                 * default, 3: refused as unclear). */
+                if (end == colon + 1 || *end != '\0' || lv < -5 || lv == 0 || lv > 22 ||
                     (o.codec != PQ_CODEC_ZSTD && o.codec != PQ_CODEC_GZIP) ||
-                    (o.codec == PQ_CODEC_GZIP && lv > 9)) {
-                    rc =
-                        err_set(&e, AE_CONFIG,
-                                "--compression %s: a level is 1-22 for zstd, 1-9 for gzip", optarg);
+                    (o.codec == PQ_CODEC_GZIP && (lv < 1 || lv > 9))) {
+                    rc = err_set(&e, AE_CONFIG,
+                                 "--compression %s: a level is 1-22 or -1 to -5 for zstd, 1-9 for "
+                                 "gzip",
+                                 optarg);
                     goto out;
                 }
                 o.level = (int)lv;
