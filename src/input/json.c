@@ -19,7 +19,8 @@
  * key: the column's `path:` (dotted keys) or its name (the key as written, else, when the name
  * holds dots, as a dotted path). A missing key, or a path through something that is not an
  * object, is a JSON null. Field text and flags follow records.h (REC_F_JSON_*). line is the
- * physical line where the record starts (NDJSON: its line; JSON: the line of its opening brace).
+ * physical line where the record starts (NDJSON: its line; JSON: the line of its opening brace);
+ * offset its first byte's offset in the (decompressed) text, for failure reports.
  *
  * Invariants: ib[ipos..ilen) holds bytes not yet delimited; line is the physical line of
  * ib[ipos]. The raw text of the records of one call goes into tx (offsets until the call ends),
@@ -57,6 +58,7 @@ struct json_reader {
     size_t ncols;
     char *ib;
     size_t ipos, ilen, icap;
+    uint64_t ib_at; /* the offset in the file's text of ib[0] */
     bool eof, bom_checked;
     uint64_t line;
     uint64_t records; /* records returned so far */
@@ -148,12 +150,13 @@ static int reserve_row(struct json_reader *r, struct record_block *b)
     size_t need = b->nrows + 2;
     if (need > b->cap_rows) {
         size_t cap = b->cap_rows;
-        size_t c2 = cap, c3 = cap, c4 = cap, c5 = cap;
+        size_t c2 = cap, c3 = cap, c4 = cap, c5 = cap, c6 = cap;
         if (grow((void **)&b->row_first, &cap, need, sizeof(*b->row_first)) != 0 ||
             grow((void **)&b->line, &c2, cap, sizeof(*b->line)) != 0 ||
             grow((void **)&b->row_flags, &c3, cap, sizeof(*b->row_flags)) != 0 ||
             grow((void **)&b->raw, &c4, cap, sizeof(*b->raw)) != 0 ||
-            grow((void **)&b->raw_len, &c5, cap, sizeof(*b->raw_len)) != 0) {
+            grow((void **)&b->raw_len, &c5, cap, sizeof(*b->raw_len)) != 0 ||
+            grow((void **)&b->offset, &c6, cap, sizeof(*b->offset)) != 0) {
             return AE_NOMEM;
         }
         b->cap_rows = cap;
@@ -168,6 +171,7 @@ static int fill(struct json_reader *r, struct err *e)
     size_t keep = r->ilen - r->ipos;
     if (r->ipos > 0) {
         memmove(r->ib, r->ib + r->ipos, keep);
+        r->ib_at += r->ipos;
         r->ipos = 0;
         r->ilen = keep;
     }
@@ -289,6 +293,7 @@ static int add_record(struct json_reader *r, struct record_block *b, const char 
     b->line[i] = line;
     b->row_flags[i] = 0;
     b->raw_len[i] = (uint32_t)n;
+    b->offset[i] = r->ib_at + (uint64_t)(text - r->ib);
     r->roff[i] = r->tx.len;
     r->records++;
     int rc = buf_append(&r->tx, text, n);

@@ -984,6 +984,11 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
         f.raw = in->raw[i];
         f.raw_len = in->raw_len[i];
     }
+    if (in->offset != NULL) {
+        f.has_offset = true;
+        f.offset = in->offset[i];
+        f.in_array = v->spec->format == INPUT_JSON;
+    }
     f.message = msg;
     f.check = check;
     const struct vout *o = vf->col < v->nout ? &v->outs[vf->col] : NULL;
