@@ -4,8 +4,11 @@
  * filled are in memory, never the whole file.
  *
  * Work is split in two (input_ops.complete): json_next only delimits records (their raw text,
- * line and count), sequentially; json_complete parses a block's records with jansson and fills
- * its fields, on any thread, while the reader delimits the next block. Per format:
+ * line and count), sequentially; json_complete parses a block's records and fills its fields,
+ * on any thread, while the reader delimits the next block. Records are parsed by astro's own
+ * one-pass parser (below: "the record parser"), which hands jansson every record whose reading it
+ * cannot promise to be jansson's (invalid JSON among them), so every verdict and reason below is
+ * jansson's. Per format:
  * - NDJSON: a record is a line (LF or CRLF); lines holding only whitespace are skipped (and
  *   counted). A line that jansson refuses, or that is not an object, is an unreadable record
  *   (REC_R_UNREADABLE, a row failure with jansson's reason): the next line is unaffected.
@@ -47,7 +50,8 @@ enum jstate { J_START, J_FIRST, J_ELEM, J_SEP, J_END };
 
 struct jpath {
     const char *literal; /* the column name, tried as one key first; NULL with a path: */
-    char **keys;         /* the dotted path split, or NULL when the name has no dot */
+    size_t literal_len;
+    char **keys; /* the dotted path split, or NULL when the name has no dot */
     size_t nkeys;
 };
 
@@ -408,7 +412,22 @@ static bool fp_string(const struct fp *f, const char **pp, struct fp_val *v)
     v->p = *pp;
     v->type = FP_STRING;
     v->escaped = false;
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
     for (;;) {
+        /* Eight bytes at a time while none is special: a byte below 0x20, '"', '\\' or one of
+         * UTF-8 (the usual has-zero-byte test, exact about whether some byte matches; ~w stands
+         * for ~q and ~b, which have the same high bits once no byte of w has its own). */
+        while (end - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+            uint64_t special = ((w - ones * 0x20) | (q - ones) | (b - ones)) & ~w & highs;
+            special |= w & highs;
+            if (special != 0) {
+                break;
+            }
+            p += 8;
+        }
         while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') {
             p++;
         }
@@ -573,7 +592,8 @@ static bool fp_object(struct fp *f, const char **pp, struct fp_val *v, int depth
             const char *key = k.p + 1;
             size_t klen = (size_t)(k.end - k.p) - 2;
             for (size_t j = base; j < f->n; j++) {
-                if (f->m[j].klen == klen && memcmp(f->m[j].key, key, klen) == 0) {
+                if (f->m[j].klen == klen && (klen == 0 || f->m[j].key[0] == key[0]) &&
+                    memcmp(f->m[j].key, key, klen) == 0) {
                     return false;
                 }
             }
@@ -710,9 +730,10 @@ static bool fp_lookup(struct fp *f, const struct jpath *jp, struct fp_val *out, 
     size_t top = f->n;
     *found = false;
     if (jp->literal != NULL) {
-        size_t n = strlen(jp->literal);
+        size_t n = jp->literal_len;
         for (size_t j = 0; j < top; j++) {
-            if (f->m[j].klen == n && memcmp(f->m[j].key, jp->literal, n) == 0) {
+            if (f->m[j].klen == n && (n == 0 || f->m[j].key[0] == jp->literal[0]) &&
+                memcmp(f->m[j].key, jp->literal, n) == 0) {
                 *out = f->m[j].v;
                 *found = true;
                 return true;
@@ -1319,6 +1340,7 @@ static int json_open_common(void **impl, struct source *src, const struct ingest
         r->ncols = c + 1;
         struct jpath *jp = &r->paths[c];
         jp->literal = cs->path != NULL ? NULL : cs->name;
+        jp->literal_len = jp->literal != NULL ? strlen(jp->literal) : 0;
         const char *dotted = cs->path != NULL ? cs->path : cs->name;
         if ((cs->path != NULL || strchr(cs->name, '.') != NULL) && split_path(dotted, jp) != 0) {
             json_reader_free(r);

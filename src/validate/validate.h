@@ -376,12 +376,12 @@ struct report_example {
     const char *value; /* NULL when the case had none; len bytes (at most 200) of a value */
     size_t len;        /*   full_len bytes long */
     size_t full_len;
-    bool has_offset;  /* a JSON reader's case: offset and raw are set */
-    uint64_t offset;  /* the record's byte offset in the file's text */
-    bool has_record;  /* an element of a JSON array: record is its 0-based index */
+    bool has_offset; /* a JSON reader's case: offset and raw are set */
+    uint64_t offset; /* the record's byte offset in the file's text */
+    bool has_record; /* an element of a JSON array: record is its 0-based index */
     uint64_t record;
-    const char *raw;  /* NULL, or raw_len bytes (at most 200) of the record's text, */
-    size_t raw_len;   /*   raw_full_len bytes long */
+    const char *raw; /* NULL, or raw_len bytes (at most 200) of the record's text, */
+    size_t raw_len;  /*   raw_full_len bytes long */
     size_t raw_full_len;
 };
 void report_get_example(const struct report *r, size_t i, size_t k, struct report_example *x);

@@ -189,8 +189,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct err e = {0};
     if (json_parse_one(&spec, f == INPUT_JSON, false, (const char *)data + 1, size - 1, &fast,
                        &e) != 0 ||
-        json_parse_one(&spec, f == INPUT_JSON, true, (const char *)data + 1, size - 1, &ref,
-                       &e) != 0) {
+        json_parse_one(&spec, f == INPUT_JSON, true, (const char *)data + 1, size - 1, &ref, &e) !=
+            0) {
         abort();
     }
     size_t nf, nr;

@@ -486,8 +486,7 @@ static void test_mutated_inputs(void **state)
     free(text);
 }
 
-
-/* ---- astro's JSON record parser against jansson ----------------------------------------------- */
+/* ---- astro's JSON record parser against jansson ------------------------------------------- */
 
 /* The fields, flags and reason json_parse_one gives for text, as one string. */
 static void parse_dump(const struct ingest_spec *spec, bool reference, const char *text, size_t n,
@@ -526,7 +525,8 @@ static bool same_as_jansson(const struct ingest_spec *spec, const char *text, si
 
 /* Columns: a; b (path b.c); "c.d" (a dotted name: the key as written, else the path); e (path
  * x.y.z); u. */
-static void make_wide_spec(struct ingest_spec *spec, struct column_spec cols[5], enum input_format f)
+static void make_wide_spec(struct ingest_spec *spec, struct column_spec cols[5],
+                           enum input_format f)
 {
     memset(spec, 0, sizeof(*spec));
     memset(cols, 0, 5 * sizeof(*cols));
@@ -558,14 +558,20 @@ static void gen_value(struct buf *out, uint64_t *s, int depth)
         "0", "-0", "1", "-1", "12", "3.0", "2.50", "-0.0", "0.0001", "0.00001", "1e3", "1E-2",
         "12.345678901234", "123456789012345.5", "1234567890.12345", "0.1234567890123456",
         "9223372036854775807", "-9223372036854775808", "9223372036854775808", "1e400", "1e-400",
-        "01", "1.", ".5", "-", "+1", "1e", "true", "false", "null", "tru", "nul", "\"\"",
-        "\"x\"", "\"Zo\xc3\xab\"", "\"\\u00e9\\n\\t\\\"\\\\\\/\"", "\"\\ud83d\\ude00\"",
-        "\"\\ud83d\"", "\"\\ude00\"", "\"\\u0000\"", "\"\\x\"", "\"a\tb\"", "\"\xc3\"",
-        "\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"", "\"\xe0\x80\xaf\"", "\"\xf0\x9f\x98\x80\"",
-        "\"}\"", "\"a,b\"", "99999999999999999999", "-12.5e+3", "4.9e-324", "1.7976931348623157e308"};
+        "01", "1.", ".5", "-", "+1", "1e", "true", "false", "null", "tru", "nul", "\"\"", "\"x\"",
+        "\"Zo\xc3\xab\"", "\"\\u00e9\\n\\t\\\"\\\\\\/\"", "\"\\ud83d\\ude00\"", "\"\\ud83d\"",
+        "\"\\ude00\"", "\"\\u0000\"", "\"\\x\"", "\"a\tb\"", "\"\xc3\"", "\"\xed\xa0\x80\"",
+        "\"\xf4\x90\x80\x80\"", "\"\xe0\x80\xaf\"", "\"\xf0\x9f\x98\x80\"", "\"}\"", "\"a,b\"",
+        "99999999999999999999", "-12.5e+3", "4.9e-324", "1.7976931348623157e308",
+        /* longer strings: the parser scans them eight bytes at a time */
+        "\"abcdefghijklmnopqrstuvwxyz0123456789\"", "\"abcdefgh\\\"ijklmnop\"",
+        "\"abcdefghijklm\xc3\xa9nopqrstu\"", "\"abcdefghijk\tlmnop\"", "\"abcdefg\x7f~ hijklmnop\"",
+        "\"abcdefghijklmnopq\xff\"", "\"0123456\\u00e9789abcdef\"", "\"abcdefghijklmno\x01\"",
+        "\"                                \""};
     uint64_t r = rng_next(s);
     if (depth > 0 && r % 7 == 0) {
-        static const char *const keys[] = {"a", "b", "c", "c.d", "x", "y", "z", "u", "", "a\\u0062"};
+        static const char *const keys[] = {"a", "b", "c", "c.d", "x",
+                                           "y", "z", "u", "",    "a\\u0062"};
         int nk = (int)(rng_next(s) % 5);
         assert_int_equal(buf_putc(out, '{'), 0);
         for (int k = 0; k < nk; k++) {
@@ -594,7 +600,8 @@ static void test_json_fast_parser(void **state)
     struct ingest_spec spec;
     struct column_spec cols[5];
     const char *fixed[] = {
-        "{\"a\": 1, \"b\": {\"c\": \"x\"}, \"c.d\": 2.5, \"x\": {\"y\": {\"z\": true}}, \"u\": null}",
+        "{\"a\": 1, \"b\": {\"c\": \"x\"}, \"c.d\": 2.5, \"x\": {\"y\": {\"z\": true}}, \"u\": "
+        "null}",
         "{\"c\": {\"d\": \"path\"}}",
         "{\"c.d\": 1, \"c\": {\"d\": 2}}",
         "  {\"a\" : -0 , \"u\" :\"\\u00e9\\ud83d\\ude00\"}  \t",
@@ -636,11 +643,10 @@ static void test_json_fast_parser(void **state)
         int nk = (int)(rng_next(&seed) % 6);
         assert_int_equal(buf_putc(&rec, '{'), 0);
         for (int k = 0; k < nk; k++) {
-            assert_int_equal(
-                buf_printf(&rec, "%s\"%s\":%s", k ? "," : "",
-                           keys[rng_next(&seed) % (sizeof(keys) / sizeof(keys[0]))],
-                           rng_next(&seed) % 3 ? " " : "\n"),
-                0);
+            assert_int_equal(buf_printf(&rec, "%s\"%s\":%s", k ? "," : "",
+                                        keys[rng_next(&seed) % (sizeof(keys) / sizeof(keys[0]))],
+                                        rng_next(&seed) % 3 ? " " : "\n"),
+                             0);
             gen_value(&rec, &seed, 3);
         }
         assert_int_equal(buf_putc(&rec, '}'), 0);
