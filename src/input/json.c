@@ -502,6 +502,18 @@ static bool fp_digit(const char *p, const char *end)
     return p < end && *p >= '0' && *p <= '9';
 }
 
+/* Past one or more digits at p; NULL when there is none. */
+static const char *fp_digits(const char *p, const char *end)
+{
+    if (!fp_digit(p, end)) {
+        return NULL;
+    }
+    while (fp_digit(p, end)) {
+        p++;
+    }
+    return p;
+}
+
 /* A number at *pp, by RFC 8259's grammar (what follows it is the caller's to check). */
 static bool fp_number(const struct fp *f, const char **pp, struct fp_val *v)
 {
@@ -523,12 +535,9 @@ static bool fp_number(const struct fp *f, const char **pp, struct fp_val *v)
         }
     }
     if (p < end && *p == '.') {
-        p++;
-        if (!fp_digit(p, end)) {
+        p = fp_digits(p + 1, end);
+        if (p == NULL) {
             return false;
-        }
-        while (fp_digit(p, end)) {
-            p++;
         }
         v->real = true;
     }
@@ -538,11 +547,9 @@ static bool fp_number(const struct fp *f, const char **pp, struct fp_val *v)
         if (p < end && (*p == '+' || *p == '-')) {
             p++;
         }
-        if (!fp_digit(p, end)) {
+        p = fp_digits(p, end);
+        if (p == NULL) {
             return false;
-        }
-        while (fp_digit(p, end)) {
-            p++;
         }
         v->real = true;
     }
@@ -569,6 +576,22 @@ static bool fp_number(const struct fp *f, const char **pp, struct fp_val *v)
 }
 
 static bool fp_value(struct fp *f, const char **pp, struct fp_val *v, int depth);
+
+/* After a member or element of a container closed by close: moves *pp past the ',' (and the
+ * whitespace after it) and returns 1, or past close and returns 0; -1 for anything else. */
+static int fp_after(const char **pp, const char *end, char close)
+{
+    const char *p = fp_ws(*pp, end);
+    if (p < end && *p == ',') {
+        *pp = fp_ws(p + 1, end);
+        return 1;
+    }
+    if (p < end && *p == close) {
+        *pp = p + 1;
+        return 0;
+    }
+    return -1;
+}
 
 /* An object at *pp ('{'), at depth (the record is depth 1). Its members are pushed on f's stack,
  * and popped again when it is nested (depth > 1). A repeated key defers, as jansson refuses it. */
@@ -613,16 +636,13 @@ static bool fp_object(struct fp *f, const char **pp, struct fp_val *v, int depth
                 return false;
             }
             f->m[at].v = val;
-            p = fp_ws(p, end);
-            if (p < end && *p == ',') {
-                p = fp_ws(p + 1, end);
-                continue;
+            int more = fp_after(&p, end, '}');
+            if (more < 0) {
+                return false;
             }
-            if (p < end && *p == '}') {
-                p++;
+            if (more == 0) {
                 break;
             }
-            return false;
         }
     }
     if (depth > 1) {
@@ -649,16 +669,13 @@ static bool fp_array(struct fp *f, const char **pp, struct fp_val *v, int depth)
             if (p >= end || !fp_value(f, &p, &e, depth)) {
                 return false;
             }
-            p = fp_ws(p, end);
-            if (p < end && *p == ',') {
-                p = fp_ws(p + 1, end);
-                continue;
+            int more = fp_after(&p, end, ']');
+            if (more < 0) {
+                return false;
             }
-            if (p < end && *p == ']') {
-                p++;
+            if (more == 0) {
                 break;
             }
-            return false;
         }
     }
     v->end = p;

@@ -313,6 +313,20 @@ static int write_csv(struct report *r, const struct failure *f, struct err *e)
     return 0;
 }
 
+/* A NUL-terminated copy of at most REPORT_EXAMPLE_BYTES bytes of s[0..n) into *out (owned by
+ * the caller), or AE_NOMEM. */
+static int example_text(const char *s, size_t n, char **out)
+{
+    size_t k = n < REPORT_EXAMPLE_BYTES ? n : REPORT_EXAMPLE_BYTES;
+    *out = malloc(k + 1);
+    if (*out == NULL) {
+        return AE_NOMEM;
+    }
+    memcpy(*out, s, k);
+    (*out)[k] = '\0';
+    return 0;
+}
+
 static int report_emit(void *ctx, const struct failure *f, struct err *e)
 {
     struct report *r = ctx;
@@ -339,26 +353,15 @@ static int report_emit(void *ctx, const struct failure *f, struct err *e)
         ex->row = f->row;
         ex->raw = NULL;
         ex->rlen = 0;
-        if (f->has_offset && f->raw != NULL) {
-            size_t n = f->raw_len < REPORT_EXAMPLE_BYTES ? f->raw_len : REPORT_EXAMPLE_BYTES;
-            ex->raw = malloc(n + 1);
-            if (ex->raw == NULL) {
-                return err_set(e, AE_NOMEM, "out of memory");
-            }
-            memcpy(ex->raw, f->raw, n);
-            ex->raw[n] = '\0';
-            ex->rlen = f->raw_len;
+        if ((f->has_offset && f->raw != NULL && example_text(f->raw, f->raw_len, &ex->raw) != 0) ||
+            (f->value != NULL && example_text(f->value, f->value_len, &ex->value) != 0)) {
+            free(ex->raw);
+            ex->raw = NULL;
+            return err_set(e, AE_NOMEM, "out of memory");
         }
-        if (f->value != NULL) {
-            size_t n = f->value_len < REPORT_EXAMPLE_BYTES ? f->value_len : REPORT_EXAMPLE_BYTES;
-            ex->value = malloc(n + 1);
-            if (ex->value == NULL) {
-                return err_set(e, AE_NOMEM, "out of memory");
-            }
-            memcpy(ex->value, f->value, n);
-            ex->value[n] = '\0';
-            ex->vlen = f->value_len; /* the full length: the summary marks a cut */
-        }
+        /* The full lengths: the summary marks a cut. */
+        ex->rlen = ex->raw != NULL ? f->raw_len : 0;
+        ex->vlen = ex->value != NULL ? f->value_len : 0;
         en->nex++;
     }
     if (r->jsonl != NULL) {

@@ -8,31 +8,13 @@
 # keeps the report it had (no offset, Pandera's six CSV columns).
 . "$(dirname "$0")/lib.sh"
 
-cat > astro.yaml <<'YAML'
-pipeline: positions
-execution_mode: parallel
-ingest_files:
-  - name: arr
-    source_pattern: "orders*.json*"
-    schema:
-      columns:
-        id: {dtype: int64}
-        qty: {dtype: int32, nullable: true}
-        name: {dtype: str, nullable: true}
-  - name: nd
-    source_pattern: "orders*.ndjson*"
-    schema:
-      columns:
-        id: {dtype: int64}
-        qty: {dtype: int32, nullable: true}
-        name: {dtype: str, nullable: true}
-  - name: csv
-    source_pattern: "orders*.csv"
-    schema:
-      columns:
-        id: {dtype: int64}
-        qty: {dtype: int32, nullable: true}
-YAML
+entry() { # NAME PATTERN: one ingest_files entry with the columns id, qty and name
+  printf '  - name: %s\n    source_pattern: "%s"\n    schema:\n      columns:\n' "$1" "$2"
+  printf '        id: {dtype: int64}\n        qty: {dtype: int32, nullable: true}\n'
+  printf '        name: {dtype: str, nullable: true}\n'
+}
+{ printf 'pipeline: positions\nexecution_mode: parallel\ningest_files:\n'
+  entry arr "orders*.json*"; entry nd "orders*.ndjson*"; entry csv "orders*.csv"; } > astro.yaml
 
 # A pretty-printed JSON array whose record 3 (index 2) has a bad value, and an NDJSON file with
 # broken JSON in line 7 (after a blank line, so that records and lines differ).
@@ -60,8 +42,7 @@ assert_eq "$aline $aoff" "4 66" "the JSON array's bad record (line, byte offset:
 for f in orders.json orders.ndjson; do
   rm -rf d .working && mkdir d && cp $f d/
   case $f in *.json) s=arr ;; *) s=nd ;; esac
-  printf 'pipeline: positions\nexecution_mode: parallel\ningest_files:\n' > one.yaml
-  awk -v s="$s" '/^  - name: / {keep = ($3 == s)} keep' astro.yaml >> one.yaml
+  { printf 'pipeline: positions\nexecution_mode: parallel\ningest_files:\n'; entry $s "$f"; } > one.yaml
   run_astro --config one.yaml -q ingest d --failure-cases csv
   assert_eq "$RC" "1" "$f: ingest exits 1"
   run=$(only_run)
@@ -136,7 +117,7 @@ done
 pass "offsets past the read buffer and through gzip, at 1 and 2 threads"
 
 # CSV input: the report keeps its form (no offset, no record; Pandera's six columns).
-printf 'id,qty\n1,2\n2,x\n' > orders.csv
+printf 'id,qty,name\n1,2,a\n2,x,b\n' > orders.csv
 run_astro validate orders.csv --spec csv --format json --failure-cases csv --failure-cases-file cases.csv
 echo "$OUT" > v.json
 assert_eq "$(jq_py v.json 'd["checks"][0]["examples"]')" '[{"line": 3, "value": "x"}]' "CSV: line and value only"

@@ -220,17 +220,26 @@ static void test_sniff_and_names(void **state)
     assert_int_equal(config_format_of_name("x.json.txt"), INPUT_CSV);
 }
 
+/* A spec of format f with the n columns names[k] (path paths[k], NULL for none). */
+static void spec_of(struct ingest_spec *spec, struct column_spec *cols, size_t n,
+                    const char *const *names, const char *const *paths, enum input_format f)
+{
+    memset(spec, 0, sizeof(*spec));
+    memset(cols, 0, n * sizeof(*cols));
+    for (size_t k = 0; k < n; k++) {
+        cols[k].name = (char *)(uintptr_t)names[k];
+        cols[k].path = (char *)(uintptr_t)paths[k];
+    }
+    spec->format = f;
+    spec->schema.cols = cols;
+    spec->schema.ncols = n;
+}
+
 /* A spec with columns a (int64), b (str, path b.c). */
 static void make_spec(struct ingest_spec *spec, struct column_spec cols[2], enum input_format f)
 {
-    memset(spec, 0, sizeof(*spec));
-    memset(cols, 0, 2 * sizeof(*cols));
-    cols[0].name = "a";
-    cols[1].name = "b";
-    cols[1].path = "b.c";
-    spec->format = f;
-    spec->schema.cols = cols;
-    spec->schema.ncols = 2;
+    static const char *const names[] = {"a", "b"}, *const paths[] = {NULL, "b.c"};
+    spec_of(spec, cols, 2, names, paths, f);
 }
 
 /* Each record as "line: field|field" with flags s n b 0 C (string number bool null composite), or
@@ -528,18 +537,9 @@ static bool same_as_jansson(const struct ingest_spec *spec, const char *text, si
 static void make_wide_spec(struct ingest_spec *spec, struct column_spec cols[5],
                            enum input_format f)
 {
-    memset(spec, 0, sizeof(*spec));
-    memset(cols, 0, 5 * sizeof(*cols));
-    cols[0].name = "a";
-    cols[1].name = "b";
-    cols[1].path = "b.c";
-    cols[2].name = "c.d";
-    cols[3].name = "e";
-    cols[3].path = "x.y.z";
-    cols[4].name = "u";
-    spec->format = f;
-    spec->schema.cols = cols;
-    spec->schema.ncols = 5;
+    static const char *const names[] = {"a", "b", "c.d", "e", "u"};
+    static const char *const paths[] = {NULL, "b.c", NULL, "x.y.z", NULL};
+    spec_of(spec, cols, 5, names, paths, f);
 }
 
 static uint64_t rng_next(uint64_t *s)
