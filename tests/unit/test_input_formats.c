@@ -637,7 +637,7 @@ static void test_json_fast_parser(void **state)
     uint64_t seed = 12345;
     size_t readable = 0;
     struct buf rec = BUF_INIT;
-    for (int it = 0; it < 30000; it++) {
+    for (int it = 0; it < 12000; it++) {
         buf_reset(&rec);
         static const char *const keys[] = {"a", "b", "c.d", "c", "x", "u", "w"};
         int nk = (int)(rng_next(&seed) % 6);
@@ -657,8 +657,8 @@ static void test_json_fast_parser(void **state)
     }
     buf_release(&rec);
     /* The generator reaches both paths. */
-    assert_true(readable > 3000);
-    assert_true(readable < 27000);
+    assert_true(readable > 1200);
+    assert_true(readable < 10800);
 }
 
 int main(void)
