@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """duck_sql.py - DuckDB SQL doing the same work as astro for one dataset of an astro.yaml.
 
-Usage: duck_sql.py CONFIG DATASET CSV (--parquet OUT | --count) [--checks] [--keys]
+Usage: duck_sql.py CONFIG DATASET CSV (--parquet OUT | --count) [--checks] [--keys] [--json]
 
 Prints one SQL statement (and, with --checks, a second one counting the rejected lines):
   --parquet OUT   COPY (SELECT * FROM read_csv(CSV, typed columns) [WHERE checks]) TO OUT (zstd)
@@ -15,6 +15,10 @@ Prints one SQL statement (and, with --checks, a second one counting the rejected
                   keys_unique FROM read_parquet(OUT), one count(DISTINCT ...) per key. Only keys
                   of non-nullable columns are translated (count(DISTINCT) skips nulls, which
                   Pandera counts as duplicates of each other).
+  --json          the file is NDJSON: read_json(FILE, format = 'newline_delimited', columns =
+                  {the schema's}) instead of read_csv (read_json has no store_rejects: a value
+                  that does not cast fails the statement, which the benchmark's clean file has
+                  none of).
 
 The columns come from the schema (types only from the schema, as astro does: auto_detect is off).
 Only what the benchmark's schemas use is translated; anything else stops with an error, so that
@@ -86,6 +90,7 @@ def main():
         sys.exit(__doc__)
     config, dataset, csv_path = a[0], a[1], a[2]
     checks = "--checks" in a
+    json_in = "--json" in a
     out = a[a.index("--parquet") + 1] if "--parquet" in a else None
     if out is None and "--count" not in a:
         sys.exit(__doc__)
@@ -128,16 +133,21 @@ def main():
         opts.append("nullstr = [%s]" % ", ".join(lit(v) for v in nulls))
     if datefmt:
         opts.append("dateformat = %s" % lit(datefmt))
-    if checks:
+    if checks and not json_in:
         opts.append("store_rejects = true")
     src = "read_csv(%s, %s)" % (lit(csv_path), ", ".join(opts))
+    if json_in:
+        if datefmt or len(nulls) > 1:
+            sys.exit("duck_sql.py: dateformat and null markers are not translated for read_json")
+        src = "read_json(%s, format = 'newline_delimited', columns = {%s})" % (
+            lit(csv_path), ", ".join(cols))
     w = (" WHERE " + " AND ".join(where)) if where else ""
     if out:
         print("COPY (SELECT * FROM %s%s) TO %s (FORMAT parquet, COMPRESSION zstd)"
               % (src, w, lit(out)))
     else:
         print("SELECT count(*) AS valid_rows FROM %s%s" % (src, w))
-    if checks:
+    if checks and not json_in:
         print("SELECT count(DISTINCT line) AS rejected_lines FROM reject_errors")
     if "--keys" in a:
         if out is None:

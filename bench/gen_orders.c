@@ -1,6 +1,6 @@
 /* gen_orders.c - the benchmark's `orders` CSV: deterministic, fast, optionally with 1% bad rows.
  *
- * Usage: gen_orders [--rows N] [--bad] [--out FILE]     (default 10000000 rows, to stdout)
+ * Usage: gen_orders [--rows N] [--bad] [--ndjson] [--out FILE]  (default 10000000 rows, stdout)
  *
  * Columns: order_id (int64, 1..N, unique), customer_email, amount (decimal(12,2), 1.00..9999.99),
  * order_date (YYYY-MM-DD, 2020-01-01..2026-12-31), status (one of STATUSES). LF record ends, a
@@ -13,6 +13,10 @@
  * block's hash), so a file of N rows (N a multiple of 100) has exactly N/100 bad rows; the kinds
  * cycle through BAD_KINDS: an impossible date, a date in another format, "$12.00", "NULL", an
  * unknown status, an email without '@'.
+ *
+ * --ndjson writes the same rows as NDJSON instead (no header; one object a line with the same
+ * keys; order_id and amount as JSON numbers, the others as strings; a bad amount as a string),
+ * about 120 bytes a row.
  *
  * Built by bench/run with `cc -O2`; it is not part of astro (CMake globs only src/).
  */
@@ -90,7 +94,7 @@ static int out_flush(struct out *o)
 
 static int usage(void)
 {
-    fputs("usage: gen_orders [--rows N] [--bad] [--out FILE]\n", stderr);
+    fputs("usage: gen_orders [--rows N] [--bad] [--ndjson] [--out FILE]\n", stderr);
     return 2;
 }
 
@@ -98,6 +102,7 @@ int main(int argc, char **argv)
 {
     uint64_t rows = 10000000;
     bool bad = false;
+    bool ndjson = false;
     const char *path = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--rows") == 0 && i + 1 < argc) {
@@ -109,6 +114,8 @@ int main(int argc, char **argv)
             }
         } else if (strcmp(argv[i], "--bad") == 0) {
             bad = true;
+        } else if (strcmp(argv[i], "--ndjson") == 0) {
+            ndjson = true;
         } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
             path = argv[++i];
         } else {
@@ -141,8 +148,10 @@ int main(int argc, char **argv)
     }
 
     static const char header[] = "order_id,customer_email,amount,order_date,status\n";
-    memcpy(o.buf, header, sizeof header - 1);
-    o.n = sizeof header - 1;
+    if (!ndjson) {
+        memcpy(o.buf, header, sizeof header - 1);
+        o.n = sizeof header - 1;
+    }
 
     const int64_t day0 = 18262; /* 2020-01-01 */
     const uint64_t ndays = 2557; /* through 2026-12-31 */
@@ -181,8 +190,17 @@ int main(int argc, char **argv)
             fprintf(stderr, "gen_orders: write failed: %s\n", strerror(errno));
             goto done;
         }
-        int w = snprintf(o.buf + o.n, OUT_BUF - o.n, "%" PRIu64 ",%s,%s,%s,%s\n", i + 1, email,
+        int w;
+        if (ndjson) {
+            bool num = amount[0] >= '0' && amount[0] <= '9';
+            w = snprintf(o.buf + o.n, OUT_BUF - o.n,
+                         "{\"order_id\":%" PRIu64 ",\"customer_email\":\"%s\",\"amount\":%s%s%s,"
+                         "\"order_date\":\"%s\",\"status\":\"%s\"}\n",
+                         i + 1, email, num ? "" : "\"", amount, num ? "" : "\"", date, status);
+        } else {
+            w = snprintf(o.buf + o.n, OUT_BUF - o.n, "%" PRIu64 ",%s,%s,%s,%s\n", i + 1, email,
                          amount, date, status);
+        }
         o.n += (size_t)w;
     }
     if (out_flush(&o) != 0 || fflush(o.f) != 0) {

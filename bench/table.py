@@ -23,7 +23,8 @@ import statistics
 import sys
 
 TASKS = {"1": "1 CSV->Parquet", "2": "2 memory", "3": "3 PostgreSQL", "4": "4 PG peers",
-         "5": "5 validate", "6": "6 watch", "7": "7 keys", "8": "8 keys, 256M"}
+         "5": "5 validate", "6": "6 watch", "7": "7 keys", "8": "8 keys, 256M",
+         "9": "9 NDJSON->Parquet", "10": "10 csv.gz->Parquet"}
 
 
 def load(path):
@@ -152,6 +153,18 @@ def main():
         print("PostgreSQL lines: peak RSS is the client's (psql, pgloader, python); the server's")
         print("work is not in it. pgloader and the textbook script run on smaller files and are")
         print("compared by rows/s.")
+    formats = [k for k in order if k[0] in ("9", "10")]
+    if formats:
+        print()
+        print("CPU seconds (user + system, median; wall time on a shared machine moves with its")
+        print("load, CPU time much less), astro's over the peer's at the same threads:")
+        for key in formats:
+            for tool, s in stats[key].items():
+                a = astro_for(key[1], tool)
+                if tool.startswith("astro") or not s.get("cpu") or not a or not a.get("cpu"):
+                    continue
+                print("  %-22s %-26s astro %5.2f s, %s %5.2f s: x%.2f"
+                      % (key[1], tool, a["cpu"], tool, s["cpu"], a["cpu"] / s["cpu"]))
     if any(k[0] in ("1", "2", "3", "4", "5", "6") for k in order):
         print()
         print("Targets (issue 5):")
@@ -160,6 +173,26 @@ def main():
         print()
         print("Targets (issue 15):")
         key_targets(stats, astro_for)
+    if formats:
+        print()
+        print("Targets (issue 12):")
+        format_targets(stats, formats, astro_for)
+
+
+def format_targets(stats, formats, astro_for):
+    """Issue 12: ahead of DuckDB on each format at the same threads, peak RSS <= 1/4 of its."""
+    for key in formats:
+        for tool, s in stats[key].items():
+            a = astro_for(key[1], tool)
+            if tool.startswith("astro") or "med" not in s or not a or "med" not in a:
+                continue
+            r = a["rps"] / s["rps"]
+            print("  %s, %s: astro ahead: %s (x%.2f the rows/s: %.2f s vs %.2f s)"
+                  % (key[1], tool, "met" if r > 1 else "NOT met", r, a["med"], s["med"]))
+            if a.get("rss") and s.get("rss"):
+                m = a["rss"] / s["rss"]
+                print("  %s, %s: astro peak RSS <= 1/4: %s (x%.2f: %.0f vs %.0f MiB)"
+                      % (key[1], tool, "met" if m <= 0.25 else "NOT met", m, a["rss"], s["rss"]))
 
 
 def alone(part, peer):

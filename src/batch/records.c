@@ -32,6 +32,7 @@ void record_block_release(struct record_block *rows)
     free(rows->row_flags);
     free(rows->raw);
     free(rows->raw_len);
+    free(rows->offset);
     free(rows->text);
     buf_release(&rows->utext);
     memset(rows, 0, sizeof(*rows));

@@ -75,6 +75,10 @@ struct record_block {
     uint8_t *row_flags;  /* REC_R_* */
     const char **raw;    /* raw[i], raw_len[i]: the record's text as decoded UTF-8, including */
     uint32_t *raw_len;   /*   quotes, without the final line break */
+    uint64_t *offset;    /* NULL, or offset[i]: the byte offset of row i's first byte in the
+                            file's text (after decompression; a BOM counts), for failure
+                            reports. The JSON readers fill it (cap_rows entries); the CSV reader
+                            leaves it NULL (a block is only ever filled by one reader). */
     /* reader-internal: capacity bookkeeping and the owned text (decoded records, unescaped
      * fields); record_block_release frees them */
     size_t cap_rows;

@@ -190,25 +190,36 @@ static int write_json(FILE *out, const struct vopts *vo, const struct ingest_spe
                 : buf_printf(&b, ",\"level\":\"%s\",\"count\":%llu,\"examples\":[",
                              g.warning ? "warning" : "error", (unsigned long long)g.count);
         for (size_t k = 0; k < g.nexamples && k < VALIDATE_EXAMPLES && rc == 0; k++) {
-            uint64_t line = 0;
-            const char *val = NULL;
-            size_t len = 0;
-            size_t full = 0;
-            report_get_example(rep, i, k, &line, &val, &len, &full);
+            struct report_example x;
+            report_get_example(rep, i, k, &x);
             rc = buf_puts(&b, k ? ",{\"line\":" : "{\"line\":");
             if (rc == 0) {
-                rc = line ? buf_printf(&b, "%llu", (unsigned long long)line) : buf_puts(&b, "null");
+                rc = x.line ? buf_printf(&b, "%llu", (unsigned long long)x.line)
+                            : buf_puts(&b, "null");
+            }
+            /* A JSON reader's case: where the record is in the text (and in the array). */
+            if (rc == 0 && x.has_offset) {
+                rc = buf_printf(&b, ",\"offset\":%llu", (unsigned long long)x.offset);
+            }
+            if (rc == 0 && x.has_record) {
+                rc = buf_printf(&b, ",\"record\":%llu", (unsigned long long)x.record);
             }
             rc = rc ? rc : buf_puts(&b, ",\"value\":");
             if (rc == 0) {
-                rc = val ? buf_json_str(&b, val, len) : buf_puts(&b, "null");
+                rc = x.value ? buf_json_str(&b, x.value, x.len) : buf_puts(&b, "null");
             }
-            if (rc == 0 && val != NULL && full > len) {
-                rc = buf_printf(&b, ",\"value_bytes\":%zu", full);
+            if (rc == 0 && x.value != NULL && x.full_len > x.len) {
+                rc = buf_printf(&b, ",\"value_bytes\":%zu", x.full_len);
             }
-            const char *msg = NULL;
-            const char *hint = NULL;
-            report_get_example_text(rep, i, k, &msg, &hint);
+            if (rc == 0 && x.raw != NULL) {
+                rc = buf_puts(&b, ",\"raw\":");
+                rc = rc ? rc : buf_json_str(&b, x.raw, x.raw_len);
+                if (rc == 0 && x.raw_full_len > x.raw_len) {
+                    rc = buf_printf(&b, ",\"raw_bytes\":%zu", x.raw_full_len);
+                }
+            }
+            const char *msg = x.message;
+            const char *hint = x.hint;
             rc = rc ? rc : buf_puts(&b, ",\"message\":");
             if (rc == 0) {
                 rc = msg ? buf_json_str(&b, msg, strlen(msg)) : buf_puts(&b, "null");
@@ -445,6 +456,9 @@ int cmd_validate(const struct cli_globals *g, int argc, char **argv)
                 rc = err_errno(&e, errno, "cannot open %s", csvf.tmp_path);
                 goto out;
             }
+        }
+        if (spec->format != INPUT_CSV) {
+            report_set_positions(rep);
         }
         rc = report_set_failure_cases_csv(rep, csvfp, &e);
         if (rc != 0) {

@@ -263,6 +263,9 @@ static int ingest_file(struct delivery *in, const struct source_file *sf, struct
         rc = csv_path ? open_atomic_stream(&csvf, csv_path, &csvfp, e)
                       : err_set(e, AE_NOMEM, "out of memory");
         if (rc == 0) {
+            if (spec->format != INPUT_CSV) {
+                report_set_positions(rep);
+            }
             rc = report_set_failure_cases_csv(rep, csvfp, e);
         }
         if (rc != 0) {

@@ -4,8 +4,11 @@
  * filled are in memory, never the whole file.
  *
  * Work is split in two (input_ops.complete): json_next only delimits records (their raw text,
- * line and count), sequentially; json_complete parses a block's records with jansson and fills
- * its fields, on any thread, while the reader delimits the next block. Per format:
+ * line and count), sequentially; json_complete parses a block's records and fills its fields,
+ * on any thread, while the reader delimits the next block. Records are parsed by astro's own
+ * one-pass parser (below: "the record parser"), which hands jansson every record whose reading it
+ * cannot promise to be jansson's (invalid JSON among them), so every verdict and reason below is
+ * jansson's. Per format:
  * - NDJSON: a record is a line (LF or CRLF); lines holding only whitespace are skipped (and
  *   counted). A line that jansson refuses, or that is not an object, is an unreadable record
  *   (REC_R_UNREADABLE, a row failure with jansson's reason): the next line is unaffected.
@@ -19,7 +22,8 @@
  * key: the column's `path:` (dotted keys) or its name (the key as written, else, when the name
  * holds dots, as a dotted path). A missing key, or a path through something that is not an
  * object, is a JSON null. Field text and flags follow records.h (REC_F_JSON_*). line is the
- * physical line where the record starts (NDJSON: its line; JSON: the line of its opening brace).
+ * physical line where the record starts (NDJSON: its line; JSON: the line of its opening brace);
+ * offset its first byte's offset in the (decompressed) text, for failure reports.
  *
  * Invariants: ib[ipos..ilen) holds bytes not yet delimited; line is the physical line of
  * ib[ipos]. The raw text of the records of one call goes into tx (offsets until the call ends),
@@ -31,6 +35,7 @@
 
 #include "input/input.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -45,18 +50,21 @@ enum jstate { J_START, J_FIRST, J_ELEM, J_SEP, J_END };
 
 struct jpath {
     const char *literal; /* the column name, tried as one key first; NULL with a path: */
-    char **keys;         /* the dotted path split, or NULL when the name has no dot */
+    size_t literal_len;
+    char **keys; /* the dotted path split, or NULL when the name has no dot */
     size_t nkeys;
 };
 
 struct json_reader {
     struct source *src; /* borrowed */
     bool array;         /* format json (else ndjson) */
+    bool reference;     /* parse every record with jansson (json_parse_one's reference) */
     const char **names; /* the schema's column names (borrowed from the spec) */
     struct jpath *paths;
     size_t ncols;
     char *ib;
     size_t ipos, ilen, icap;
+    uint64_t ib_at; /* the offset in the file's text of ib[0] */
     bool eof, bom_checked;
     uint64_t line;
     uint64_t records; /* records returned so far */
@@ -148,12 +156,13 @@ static int reserve_row(struct json_reader *r, struct record_block *b)
     size_t need = b->nrows + 2;
     if (need > b->cap_rows) {
         size_t cap = b->cap_rows;
-        size_t c2 = cap, c3 = cap, c4 = cap, c5 = cap;
+        size_t c2 = cap, c3 = cap, c4 = cap, c5 = cap, c6 = cap;
         if (grow((void **)&b->row_first, &cap, need, sizeof(*b->row_first)) != 0 ||
             grow((void **)&b->line, &c2, cap, sizeof(*b->line)) != 0 ||
             grow((void **)&b->row_flags, &c3, cap, sizeof(*b->row_flags)) != 0 ||
             grow((void **)&b->raw, &c4, cap, sizeof(*b->raw)) != 0 ||
-            grow((void **)&b->raw_len, &c5, cap, sizeof(*b->raw_len)) != 0) {
+            grow((void **)&b->raw_len, &c5, cap, sizeof(*b->raw_len)) != 0 ||
+            grow((void **)&b->offset, &c6, cap, sizeof(*b->offset)) != 0) {
             return AE_NOMEM;
         }
         b->cap_rows = cap;
@@ -168,6 +177,7 @@ static int fill(struct json_reader *r, struct err *e)
     size_t keep = r->ilen - r->ipos;
     if (r->ipos > 0) {
         memmove(r->ib, r->ib + r->ipos, keep);
+        r->ib_at += r->ipos;
         r->ipos = 0;
         r->ilen = keep;
     }
@@ -289,11 +299,700 @@ static int add_record(struct json_reader *r, struct record_block *b, const char 
     b->line[i] = line;
     b->row_flags[i] = 0;
     b->raw_len[i] = (uint32_t)n;
+    b->offset[i] = r->ib_at + (uint64_t)(text - r->ib);
     r->roff[i] = r->tx.len;
     r->records++;
     int rc = buf_append(&r->tx, text, n);
     if (rc == 0) {
         b->nrows++;
+    }
+    return rc;
+}
+
+/* ---- the record parser ------------------------------------------------------------------------
+ *
+ * jansson builds a tree of every record (an allocation per value, its own number formatting), and
+ * that was most of the cost of reading JSON (bench/README.md). The readers parse with this parser
+ * instead: one pass over the record's text that checks it is RFC 8259 JSON (UTF-8 included) as
+ * strictly as jansson does, notes the extent of each top-level member, and copies the fields of
+ * the schema's columns straight into the block. It gives up ("defers") on anything whose result it
+ * cannot promise to be jansson's: text jansson may refuse (then jansson's exact reason is wanted),
+ * a key holding an escape, an integer beyond int64, a composite value in a column, deeper nesting
+ * or more keys than its fixed stacks hold. A deferred record goes to jansson (parse_record), so the
+ * fields, flags and messages of every record are those the jansson path gives; tests/unit
+ * (test_json_fast_parser) and tests/fuzz/fuzz_json compare the two on the same records. */
+
+#define FP_MAX_DEPTH 64
+#define FP_MAX_KEYS 256
+
+enum fp_type { FP_STRING, FP_NUMBER, FP_TRUE, FP_FALSE, FP_NULL, FP_OBJECT, FP_ARRAY };
+
+struct fp_val {
+    const char *p;   /* the value's first byte (a string's opening quote) */
+    const char *end; /* one past its last byte */
+    uint8_t type;
+    bool escaped; /* a string holding a backslash */
+    bool real;    /* a number with a fraction or an exponent */
+};
+
+struct fp_member {
+    const char *key; /* the key's bytes (no escapes: see above) */
+    size_t klen;
+    struct fp_val v;
+};
+
+/* The members of the objects being parsed, as a stack: once the record is parsed, m[0..n) are the
+ * top-level object's members (nested objects pop theirs when they end). */
+struct fp {
+    const char *end;
+    size_t n;
+    struct fp_member m[FP_MAX_KEYS];
+};
+
+static const char *fp_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) {
+        p++;
+    }
+    return p;
+}
+
+/* The length of the UTF-8 sequence at p (p[0] >= 0x80), 0 when it is not one RFC 3629 allows
+ * (overlong forms, surrogates and code points beyond U+10FFFF included). */
+static size_t fp_utf8_len(const unsigned char *p, const unsigned char *end)
+{
+    unsigned c = p[0];
+    size_t n = (size_t)(end - p);
+    if (c >= 0xC2 && c <= 0xDF) {
+        return n >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+    }
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (c == 0xE0 && p[1] < 0xA0) ||
+            (c == 0xED && p[1] >= 0xA0)) {
+            return 0;
+        }
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80 ||
+            (c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90)) {
+            return 0;
+        }
+        return 4;
+    }
+    return 0;
+}
+
+static bool fp_hex4(const char *p, unsigned *out)
+{
+    unsigned v = 0;
+    for (int k = 0; k < 4; k++) {
+        char c = p[k];
+        unsigned d;
+        if (c >= '0' && c <= '9') {
+            d = (unsigned)(c - '0');
+        } else if (c >= 'a' && c <= 'f') {
+            d = (unsigned)(c - 'a' + 10);
+        } else if (c >= 'A' && c <= 'F') {
+            d = (unsigned)(c - 'A' + 10);
+        } else {
+            return false;
+        }
+        v = v * 16 + d;
+    }
+    *out = v;
+    return true;
+}
+
+/* A string at *pp (its opening quote): checked, *pp moved past it. */
+static bool fp_string(const struct fp *f, const char **pp, struct fp_val *v)
+{
+    const unsigned char *p = (const unsigned char *)*pp + 1;
+    const unsigned char *end = (const unsigned char *)f->end;
+    v->p = *pp;
+    v->type = FP_STRING;
+    v->escaped = false;
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    for (;;) {
+        /* Eight bytes at a time while none is special: a byte below 0x20, '"', '\\' or one of
+         * UTF-8 (the usual has-zero-byte test, exact about whether some byte matches; ~w stands
+         * for ~q and ~b, which have the same high bits once no byte of w has its own). */
+        while (end - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+            uint64_t special = ((w - ones * 0x20) | (q - ones) | (b - ones)) & ~w & highs;
+            special |= w & highs;
+            if (special != 0) {
+                break;
+            }
+            p += 8;
+        }
+        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') {
+            p++;
+        }
+        if (p >= end) {
+            return false;
+        }
+        unsigned c = *p;
+        if (c == '"') {
+            break;
+        }
+        if (c < 0x20) {
+            return false; /* a control character: jansson refuses it */
+        }
+        if (c == '\\') {
+            v->escaped = true;
+            if (end - p < 2) {
+                return false;
+            }
+            unsigned d = p[1];
+            if (d != 'u') {
+                if (d != '"' && d != '\\' && d != '/' && d != 'b' && d != 'f' && d != 'n' &&
+                    d != 'r' && d != 't') {
+                    return false;
+                }
+                p += 2;
+                continue;
+            }
+            unsigned cp, lo;
+            if (end - p < 6 || !fp_hex4((const char *)p + 2, &cp) || cp == 0 ||
+                (cp >= 0xDC00 && cp <= 0xDFFF)) {
+                return false; /* \u0000 is refused by jansson, and so is a lone low surrogate */
+            }
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                if (end - p < 12 || p[6] != '\\' || p[7] != 'u' ||
+                    !fp_hex4((const char *)p + 8, &lo) || lo < 0xDC00 || lo > 0xDFFF) {
+                    return false;
+                }
+                p += 12;
+            } else {
+                p += 6;
+            }
+            continue;
+        }
+        size_t n = fp_utf8_len(p, end);
+        if (n == 0) {
+            return false;
+        }
+        p += n;
+    }
+    v->end = (const char *)p + 1;
+    *pp = v->end;
+    return true;
+}
+
+/* True when the integer text[0..n) (RFC 8259 grammar, no fraction or exponent) fits int64, as
+ * jansson requires. */
+static bool fp_int64(const char *text, size_t n)
+{
+    bool neg = text[0] == '-';
+    size_t d = n - neg;
+    if (d < 19) {
+        return true;
+    }
+    if (d > 19) {
+        return false;
+    }
+    return memcmp(text + neg, neg ? "9223372036854775808" : "9223372036854775807", 19) <= 0;
+}
+
+static bool fp_digit(const char *p, const char *end)
+{
+    return p < end && *p >= '0' && *p <= '9';
+}
+
+/* Past one or more digits at p; NULL when there is none. */
+static const char *fp_digits(const char *p, const char *end)
+{
+    if (!fp_digit(p, end)) {
+        return NULL;
+    }
+    while (fp_digit(p, end)) {
+        p++;
+    }
+    return p;
+}
+
+/* A number at *pp, by RFC 8259's grammar (what follows it is the caller's to check). */
+static bool fp_number(const struct fp *f, const char **pp, struct fp_val *v)
+{
+    const char *p = *pp, *end = f->end;
+    v->p = p;
+    v->type = FP_NUMBER;
+    v->real = false;
+    if (*p == '-') {
+        p++;
+    }
+    if (!fp_digit(p, end)) {
+        return false;
+    }
+    if (*p == '0') {
+        p++;
+    } else {
+        while (fp_digit(p, end)) {
+            p++;
+        }
+    }
+    if (p < end && *p == '.') {
+        p = fp_digits(p + 1, end);
+        if (p == NULL) {
+            return false;
+        }
+        v->real = true;
+    }
+    bool exp = p < end && (*p == 'e' || *p == 'E');
+    if (exp) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-')) {
+            p++;
+        }
+        p = fp_digits(p, end);
+        if (p == NULL) {
+            return false;
+        }
+        v->real = true;
+    }
+    v->end = p;
+    *pp = p;
+    /* jansson refuses an integer beyond int64 and a real beyond a double's range, wherever they
+     * are in the record: defer those (only an exponent or 300 digits can overflow a double). */
+    size_t n = (size_t)(p - v->p);
+    if (!v->real) {
+        return fp_int64(v->p, n);
+    }
+    if (exp || n > 300) {
+        char tmp[400];
+        if (n >= sizeof(tmp)) {
+            return false;
+        }
+        memcpy(tmp, v->p, n);
+        tmp[n] = '\0';
+        errno = 0;
+        double d = strtod(tmp, NULL);
+        return !((d == HUGE_VAL || d == -HUGE_VAL) && errno == ERANGE);
+    }
+    return true;
+}
+
+static bool fp_value(struct fp *f, const char **pp, struct fp_val *v, int depth);
+
+/* After a member or element of a container closed by close: moves *pp past the ',' (and the
+ * whitespace after it) and returns 1, or past close and returns 0; -1 for anything else. */
+static int fp_after(const char **pp, const char *end, char close)
+{
+    const char *p = fp_ws(*pp, end);
+    if (p < end && *p == ',') {
+        *pp = fp_ws(p + 1, end);
+        return 1;
+    }
+    if (p < end && *p == close) {
+        *pp = p + 1;
+        return 0;
+    }
+    return -1;
+}
+
+/* An object at *pp ('{'), at depth (the record is depth 1). Its members are pushed on f's stack,
+ * and popped again when it is nested (depth > 1). A repeated key defers, as jansson refuses it. */
+static bool fp_object(struct fp *f, const char **pp, struct fp_val *v, int depth)
+{
+    if (depth > FP_MAX_DEPTH) {
+        return false;
+    }
+    const char *p = fp_ws(*pp + 1, f->end), *end = f->end;
+    size_t base = f->n;
+    v->p = *pp;
+    v->type = FP_OBJECT;
+    if (p < end && *p == '}') {
+        p++;
+    } else {
+        for (;;) {
+            struct fp_val k;
+            if (p >= end || *p != '"' || !fp_string(f, &p, &k) || k.escaped) {
+                return false;
+            }
+            const char *key = k.p + 1;
+            size_t klen = (size_t)(k.end - k.p) - 2;
+            for (size_t j = base; j < f->n; j++) {
+                if (f->m[j].klen == klen && (klen == 0 || f->m[j].key[0] == key[0]) &&
+                    memcmp(f->m[j].key, key, klen) == 0) {
+                    return false;
+                }
+            }
+            if (f->n == FP_MAX_KEYS) {
+                return false;
+            }
+            size_t at = f->n++;
+            f->m[at].key = key;
+            f->m[at].klen = klen;
+            p = fp_ws(p, end);
+            if (p >= end || *p != ':') {
+                return false;
+            }
+            p = fp_ws(p + 1, end);
+            struct fp_val val;
+            if (p >= end || !fp_value(f, &p, &val, depth)) {
+                return false;
+            }
+            f->m[at].v = val;
+            int more = fp_after(&p, end, '}');
+            if (more < 0) {
+                return false;
+            }
+            if (more == 0) {
+                break;
+            }
+        }
+    }
+    if (depth > 1) {
+        f->n = base;
+    }
+    v->end = p;
+    *pp = p;
+    return true;
+}
+
+static bool fp_array(struct fp *f, const char **pp, struct fp_val *v, int depth)
+{
+    if (depth > FP_MAX_DEPTH) {
+        return false;
+    }
+    const char *p = fp_ws(*pp + 1, f->end), *end = f->end;
+    v->p = *pp;
+    v->type = FP_ARRAY;
+    if (p < end && *p == ']') {
+        p++;
+    } else {
+        for (;;) {
+            struct fp_val e;
+            if (p >= end || !fp_value(f, &p, &e, depth)) {
+                return false;
+            }
+            int more = fp_after(&p, end, ']');
+            if (more < 0) {
+                return false;
+            }
+            if (more == 0) {
+                break;
+            }
+        }
+    }
+    v->end = p;
+    *pp = p;
+    return true;
+}
+
+static bool fp_literal(const struct fp *f, const char **pp, struct fp_val *v, const char *word,
+                       size_t n, enum fp_type t)
+{
+    if ((size_t)(f->end - *pp) < n || memcmp(*pp, word, n) != 0) {
+        return false;
+    }
+    v->p = *pp;
+    v->end = *pp + n;
+    v->type = (uint8_t)t;
+    *pp += n;
+    return true;
+}
+
+/* The value at *pp (not whitespace, before f->end), inside a container at depth. */
+static bool fp_value(struct fp *f, const char **pp, struct fp_val *v, int depth)
+{
+    switch (**pp) {
+    case '"': return fp_string(f, pp, v);
+    case '{': return fp_object(f, pp, v, depth + 1);
+    case '[': return fp_array(f, pp, v, depth + 1);
+    case 't': return fp_literal(f, pp, v, "true", 4, FP_TRUE);
+    case 'f': return fp_literal(f, pp, v, "false", 5, FP_FALSE);
+    case 'n': return fp_literal(f, pp, v, "null", 4, FP_NULL);
+    default: return fp_number(f, pp, v);
+    }
+}
+
+/* The member key of the (already checked) object obj, into *out; *found false when it has none. */
+static bool fp_member(struct fp *f, const struct fp_val *obj, const char *key, size_t klen,
+                      struct fp_val *out, bool *found)
+{
+    const char *p = fp_ws(obj->p + 1, obj->end), *end = obj->end;
+    *found = false;
+    if (*p == '}') {
+        return true;
+    }
+    for (;;) {
+        struct fp_val k, v;
+        if (!fp_string(f, &p, &k)) {
+            return false;
+        }
+        p = fp_ws(fp_ws(p, end) + 1, end); /* the ':' */
+        if (!fp_value(f, &p, &v, 1)) {
+            return false;
+        }
+        if ((size_t)(k.end - k.p) - 2 == klen && memcmp(k.p + 1, key, klen) == 0) {
+            *out = v;
+            *found = true;
+            return true;
+        }
+        p = fp_ws(p, end);
+        if (*p == '}') {
+            return true;
+        }
+        p = fp_ws(p + 1, end);
+    }
+}
+
+/* The value of column jp in the record parsed into f (as lookup() finds it in jansson's tree). */
+static bool fp_lookup(struct fp *f, const struct jpath *jp, struct fp_val *out, bool *found)
+{
+    size_t top = f->n;
+    *found = false;
+    if (jp->literal != NULL) {
+        size_t n = jp->literal_len;
+        for (size_t j = 0; j < top; j++) {
+            if (f->m[j].klen == n && (n == 0 || f->m[j].key[0] == jp->literal[0]) &&
+                memcmp(f->m[j].key, jp->literal, n) == 0) {
+                *out = f->m[j].v;
+                *found = true;
+                return true;
+            }
+        }
+        if (jp->keys == NULL) {
+            return true;
+        }
+    }
+    struct fp_val cur = {0};
+    for (size_t k = 0; k < jp->nkeys; k++) {
+        const char *key = jp->keys[k];
+        size_t n = strlen(key);
+        bool hit = false;
+        if (k == 0) {
+            for (size_t j = 0; j < top && !hit; j++) {
+                if (f->m[j].klen == n && memcmp(f->m[j].key, key, n) == 0) {
+                    cur = f->m[j].v;
+                    hit = true;
+                }
+            }
+        } else if (cur.type == FP_OBJECT) {
+            struct fp_val next;
+            if (!fp_member(f, &cur, key, n, &next, &hit)) {
+                return false;
+            }
+            f->n = top;
+            cur = next;
+        }
+        if (!hit) {
+            return true;
+        }
+    }
+    *out = cur;
+    *found = true;
+    return true;
+}
+
+/* Appends the code point cp as UTF-8. */
+static int fp_put_utf8(struct buf *fb, unsigned cp)
+{
+    char u[4];
+    size_t n;
+    if (cp < 0x80) {
+        u[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        u[0] = (char)(0xC0 | (cp >> 6));
+        u[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        u[0] = (char)(0xE0 | (cp >> 12));
+        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        u[0] = (char)(0xF0 | (cp >> 18));
+        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    return buf_append(fb, u, n);
+}
+
+/* Appends the text of the (checked) string between p and end, its escapes decoded. */
+static int fp_unescape(struct buf *fb, const char *p, const char *end)
+{
+    while (p < end) {
+        const char *q = memchr(p, '\\', (size_t)(end - p));
+        if (q == NULL) {
+            return buf_append(fb, p, (size_t)(end - p));
+        }
+        if (q > p && buf_append(fb, p, (size_t)(q - p)) != 0) {
+            return AE_NOMEM;
+        }
+        char c = q[1];
+        int rc;
+        if (c == 'u') {
+            unsigned cp = 0, lo = 0;
+            (void)fp_hex4(q + 2, &cp);
+            q += 6;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                (void)fp_hex4(q + 2, &lo);
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                q += 6;
+            }
+            rc = fp_put_utf8(fb, cp);
+        } else {
+            char d = c == 'b'   ? '\b'
+                     : c == 'f' ? '\f'
+                     : c == 'n' ? '\n'
+                     : c == 'r' ? '\r'
+                     : c == 't' ? '\t'
+                                : c;
+            rc = buf_putc(fb, d);
+            q += 2;
+        }
+        if (rc != 0) {
+            return AE_NOMEM;
+        }
+        p = q;
+    }
+    return 0;
+}
+
+/* The text jansson's path gives a real written as text[0..n) (-?digits.digits, no exponent):
+ * real_text() finds the shortest of %.15g..%.17g that reads back, and a decimal of at most 15
+ * significant digits reads back at %.15g (DBL_DIG) as its own digits, trailing zeros dropped,
+ * in fixed notation when its exponent is in [-4, 15) (C17 7.21.6.1, %g). Returns the length
+ * written to out, or 0 when the number is not of that kind (then strtod and real_text decide). */
+static size_t fp_simple_real(const char *text, size_t n, char *out)
+{
+    const char *p = text, *end = text + n;
+    bool neg = *p == '-';
+    p += neg;
+    const char *dot = memchr(p, '.', (size_t)(end - p));
+    if (dot == NULL || memchr(p, 'e', (size_t)(end - p)) != NULL ||
+        memchr(p, 'E', (size_t)(end - p)) != NULL) {
+        return 0;
+    }
+    const char *fend = end;
+    while (fend > dot + 1 && fend[-1] == '0') {
+        fend--;
+    }
+    size_t ilen = (size_t)(dot - p), flen = (size_t)(fend - dot - 1);
+    size_t sig;
+    if (ilen == 1 && *p == '0') {
+        size_t z = 0;
+        while (z < flen && dot[1 + z] == '0') {
+            z++;
+        }
+        if (flen == 0) {
+            memcpy(out, neg ? "-0" : "0", neg ? 3 : 2);
+            return neg ? 2 : 1;
+        }
+        if (z > 3) {
+            return 0; /* below 1e-4: %g writes an exponent */
+        }
+        sig = flen - z;
+    } else {
+        sig = ilen + flen;
+    }
+    if (sig > 15) {
+        return 0;
+    }
+    size_t k = 0;
+    if (neg) {
+        out[k++] = '-';
+    }
+    memcpy(out + k, p, ilen);
+    k += ilen;
+    if (flen > 0) {
+        out[k++] = '.';
+        memcpy(out + k, dot + 1, flen);
+        k += flen;
+    }
+    return k;
+}
+
+/* Appends the field of value v (NULL: a missing key). Returns 0, 1 to defer, or AE_NOMEM. */
+static int fp_put(struct buf *fb, struct record_block *b, const struct fp_val *v)
+{
+    if (v == NULL) {
+        return put_text(fb, b, NULL, 0, REC_F_JSON_NULL);
+    }
+    switch ((enum fp_type)v->type) {
+    case FP_NULL: return put_text(fb, b, NULL, 0, REC_F_JSON_NULL);
+    case FP_TRUE: return put_text(fb, b, "true", 4, REC_F_JSON_BOOL);
+    case FP_FALSE: return put_text(fb, b, "false", 5, REC_F_JSON_BOOL);
+    case FP_STRING: {
+        const char *s = v->p + 1;
+        size_t n = (size_t)(v->end - v->p) - 2;
+        if (!v->escaped) {
+            return put_text(fb, b, s, n, REC_F_JSON_STRING | REC_F_QUOTED);
+        }
+        size_t off = fb->len;
+        if (fp_unescape(fb, s, s + n) != 0) {
+            return AE_NOMEM;
+        }
+        struct record_field *f = &b->fields[b->nfields++];
+        f->off = off;
+        f->len = (uint32_t)(fb->len - off);
+        f->flags = REC_F_JSON_STRING | REC_F_QUOTED;
+        return 0;
+    }
+    case FP_NUMBER: {
+        size_t n = (size_t)(v->end - v->p);
+        if (!v->real) {
+            if (n == 2 && v->p[0] == '-' && v->p[1] == '0') {
+                return put_text(fb, b, "0", 1, REC_F_JSON_NUMBER);
+            }
+            return put_text(fb, b, v->p, n, REC_F_JSON_NUMBER);
+        }
+        char num[64];
+        size_t k = n < 40 ? fp_simple_real(v->p, n, num) : 0;
+        if (k == 0) {
+            char tmp[400];
+            if (n >= sizeof(tmp)) {
+                return 1;
+            }
+            memcpy(tmp, v->p, n);
+            tmp[n] = '\0';
+            real_text(strtod(tmp, NULL), num, sizeof(num)); /* in range: fp_number */
+            k = strlen(num);
+        }
+        return put_text(fb, b, num, k, REC_F_JSON_NUMBER);
+    }
+    case FP_OBJECT:
+    case FP_ARRAY: return 1; /* jansson's compact text of it is wanted */
+    }
+    return 1;
+}
+
+/* Parses record i of b into one field per column, appending field text to fb. Returns 0, 1 when
+ * the record is deferred to jansson (b and fb are then as they were), or AE_NOMEM. */
+static int fast_record(const struct json_reader *r, struct record_block *b, size_t i,
+                       struct buf *fb)
+{
+    struct fp f;
+    const char *s = b->raw[i];
+    f.end = s + b->raw_len[i];
+    f.n = 0;
+    const char *p = fp_ws(s, f.end);
+    struct fp_val top;
+    if (p >= f.end || *p != '{' || !fp_object(&f, &p, &top, 1) || fp_ws(p, f.end) != f.end) {
+        return 1;
+    }
+    size_t nf0 = b->nfields, len0 = fb->len;
+    int rc = 0;
+    for (size_t c = 0; c < r->ncols && rc == 0; c++) {
+        struct fp_val v;
+        bool found;
+        if (!fp_lookup(&f, &r->paths[c], &v, &found)) {
+            rc = 1;
+        } else {
+            rc = fp_put(fb, b, found ? &v : NULL);
+        }
+    }
+    if (rc != 0) {
+        b->nfields = nf0;
+        fb->len = len0;
     }
     return rc;
 }
@@ -307,6 +1006,12 @@ static int parse_record(const struct json_reader *r, struct record_block *b, siz
     if (grow((void **)&b->fields, &b->cap_fields, b->nfields + r->ncols + 1,
              sizeof(*b->fields)) != 0) {
         return AE_NOMEM;
+    }
+    if (keys == NULL && !r->reference) {
+        int frc = fast_record(r, b, i, fb);
+        if (frc <= 0) {
+            return frc;
+        }
     }
     json_error_t je;
     json_t *v =
@@ -645,12 +1350,14 @@ static int json_open_common(void **impl, struct source *src, const struct ingest
         if (cs->regex) {
             json_reader_free(r);
             return err_set(e, AE_CONFIG, "%s: regex column '%s' cannot be read from %s",
-                           source_name(src), cs->name, array ? "JSON" : "NDJSON");
+                           src != NULL ? source_name(src) : "json", cs->name,
+                           array ? "JSON" : "NDJSON");
         }
         r->names[c] = cs->name;
         r->ncols = c + 1;
         struct jpath *jp = &r->paths[c];
         jp->literal = cs->path != NULL ? NULL : cs->name;
+        jp->literal_len = jp->literal != NULL ? strlen(jp->literal) : 0;
         const char *dotted = cs->path != NULL ? cs->path : cs->name;
         if ((cs->path != NULL || strchr(cs->name, '.') != NULL) && split_path(dotted, jp) != 0) {
             json_reader_free(r);
@@ -819,4 +1526,32 @@ int json_list_keys(struct source *src, enum input_format f, uint64_t max_rows, c
     *keys = k.v;
     *n = k.n;
     return 0;
+}
+
+int json_parse_one(const struct ingest_spec *spec, bool array, bool reference, const char *text,
+                   size_t n, struct record_block *b, struct err *e)
+{
+    void *impl = NULL;
+    int rc = json_open_common(&impl, NULL, spec, array, e);
+    if (rc != 0) {
+        return rc;
+    }
+    struct json_reader *r = impl;
+    r->reference = reference;
+    b->nrows = 0;
+    b->nfields = 0;
+    buf_reset(&b->utext);
+    if (n > UINT32_MAX || reserve_row(r, b) != 0 || buf_append(&b->utext, text, n) != 0) {
+        json_reader_free(r);
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    b->line[0] = 1;
+    b->offset[0] = 0;
+    b->row_flags[0] = 0;
+    b->raw[0] = b->utext.data != NULL ? b->utext.data : "";
+    b->raw_len[0] = (uint32_t)n;
+    b->nrows = 1;
+    rc = parse_block(r, b, NULL);
+    json_reader_free(r);
+    return rc != 0 ? err_set(e, AE_NOMEM, "out of memory") : 0;
 }

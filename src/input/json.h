@@ -5,6 +5,7 @@
 #ifndef ASTRO_INPUT_JSON_H
 #define ASTRO_INPUT_JSON_H
 
+#include "batch/records.h"
 #include "config/config.h"
 #include "input/source.h"
 
@@ -22,5 +23,14 @@
  * AE_FORMAT beyond JSON_MAX_KEYS paths, or AE_NOMEM; then *keys is NULL. */
 int json_list_keys(struct source *src, enum input_format f, uint64_t max_rows, char ***keys,
                    size_t *n, struct err *e) ASTRO_WUR;
+
+/* Parses one record, text[0..n) (borrowed), as the readers of spec's columns do (array: format
+ * json's messages, else ndjson's), into b (reset first; one row, line 1, offset 0; b keeps its
+ * own copy of the text). reference: with jansson alone, instead of astro's own parser (which
+ * hands jansson only the records it defers). Both must give the same fields, flags and reasons:
+ * tests/unit/test_input_formats.c and tests/fuzz/fuzz_json.c compare them. AE_CONFIG for a spec
+ * the readers refuse, AE_NOMEM. */
+int json_parse_one(const struct ingest_spec *spec, bool array, bool reference, const char *text,
+                   size_t n, struct record_block *b, struct err *e) ASTRO_WUR;
 
 #endif

@@ -6,6 +6,10 @@
  * JSON whatever bytes the value holds; line 0, and a NULL column/value/raw, are written as null):
  *   {"file":"a.csv","line":12,"column":"n","check":"coerce_dtype('int64')","value":"12x",
  *    "message":"'12x' is not a valid int64","hint":null,"raw":"1,12x","level":"error"}
+ * A case from a JSON reader (failure.has_offset) also has, after "line", "offset" (the record's
+ * byte offset in the file's text) and, for an element of a JSON array, "record" (its 0-based
+ * index in the array):
+ *   {"file":"a.json","line":9,"offset":131,"record":2,"column":"n",...}
  * With max_failure_cases (report_set_max_cases) only the first N cases are stored (files,
  * examples); counts stay exact. Memory: one entry per distinct (column, check, level), each with at
  * most REPORT_EXAMPLES examples of at most REPORT_EXAMPLE_BYTES bytes of value plus the case's
@@ -28,6 +32,12 @@ struct rep_example {
     size_t vlen;
     char *message; /* owned, NULL when the case had none */
     char *hint;    /* owned, NULL when none */
+    bool has_offset; /* the case came from a JSON reader: offset and raw are kept */
+    bool in_array;
+    uint64_t offset;
+    uint64_t row;
+    char *raw; /* owned, at most REPORT_EXAMPLE_BYTES bytes; NULL unless has_offset */
+    size_t rlen;
 };
 
 struct rep_entry {
@@ -50,6 +60,7 @@ struct report {
     uint64_t warnings;
     struct buf line;
     FILE *csv;          /* borrowed, may be NULL: Pandera failure_cases layout */
+    bool positions;     /* the CSV has the columns line, offset and raw (report_set_positions) */
     const char *jsonl_path; /* borrowed, may be NULL: for messages (report_set_paths) */
     const char *csv_path;
     uint64_t max_cases; /* 0 = unlimited */
@@ -185,6 +196,12 @@ static int write_jsonl(struct report *r, const struct failure *f, struct err *e)
         rc = f->line ? buf_printf(b, ",\"line\":%llu", (unsigned long long)f->line)
                      : buf_puts(b, ",\"line\":null");
     }
+    if (rc == 0 && f->has_offset) {
+        rc = buf_printf(b, ",\"offset\":%llu", (unsigned long long)f->offset);
+    }
+    if (rc == 0 && f->has_offset && f->in_array && f->row > 0) {
+        rc = buf_printf(b, ",\"record\":%llu", (unsigned long long)(f->row - 1));
+    }
     rc =
         rc ? rc : put_json_or_null(b, ",\"column\":", f->column, f->column ? strlen(f->column) : 0);
     rc = rc ? rc : put_json_or_null(b, ",\"check\":", f->check, f->check ? strlen(f->check) : 0);
@@ -283,6 +300,20 @@ static int write_csv(struct report *r, const struct failure *f, struct err *e)
     if (rc == 0 && f->hint != NULL) {
         rc = record_field(b, f->hint, strlen(f->hint));
     }
+    if (r->positions) {
+        rc = rc ? rc : buf_putc(b, ',');
+        if (rc == 0 && f->line > 0) {
+            rc = buf_printf(b, "%llu", (unsigned long long)f->line);
+        }
+        rc = rc ? rc : buf_putc(b, ',');
+        if (rc == 0 && f->has_offset) {
+            rc = buf_printf(b, "%llu", (unsigned long long)f->offset);
+        }
+        rc = rc ? rc : buf_putc(b, ',');
+        if (rc == 0 && f->raw != NULL) {
+            rc = record_field(b, f->raw, f->raw_len);
+        }
+    }
     rc = rc ? rc : buf_putc(b, '\n');
     if (rc != 0) {
         return err_set(e, AE_NOMEM, "out of memory");
@@ -291,6 +322,20 @@ static int write_csv(struct report *r, const struct failure *f, struct err *e)
         return err_errno(e, errno, "cannot write the failure cases of %s to %s", r->file,
                          r->csv_path ? r->csv_path : "its CSV file");
     }
+    return 0;
+}
+
+/* A NUL-terminated copy of at most REPORT_EXAMPLE_BYTES bytes of s[0..n) into *out (owned by
+ * the caller), or AE_NOMEM. */
+static int example_text(const char *s, size_t n, char **out)
+{
+    size_t k = n < REPORT_EXAMPLE_BYTES ? n : REPORT_EXAMPLE_BYTES;
+    *out = malloc(k + 1);
+    if (*out == NULL) {
+        return AE_NOMEM;
+    }
+    memcpy(*out, s, k);
+    (*out)[k] = '\0';
     return 0;
 }
 
@@ -314,18 +359,23 @@ static int report_emit(void *ctx, const struct failure *f, struct err *e)
         ex->line = f->line;
         ex->value = NULL;
         ex->vlen = 0;
-        if (f->value != NULL) {
-            size_t n = f->value_len < REPORT_EXAMPLE_BYTES ? f->value_len : REPORT_EXAMPLE_BYTES;
-            ex->value = malloc(n + 1);
-            if (ex->value == NULL) {
-                return err_set(e, AE_NOMEM, "out of memory");
-            }
-            memcpy(ex->value, f->value, n);
-            ex->value[n] = '\0';
-            ex->vlen = f->value_len; /* the full length: the summary marks a cut */
+        ex->has_offset = f->has_offset;
+        ex->in_array = f->in_array;
+        ex->offset = f->offset;
+        ex->row = f->row;
+        ex->raw = NULL;
+        ex->rlen = 0;
+        if ((f->has_offset && f->raw != NULL && example_text(f->raw, f->raw_len, &ex->raw) != 0) ||
+            (f->value != NULL && example_text(f->value, f->value_len, &ex->value) != 0)) {
+            free(ex->raw);
+            ex->raw = NULL;
+            return err_set(e, AE_NOMEM, "out of memory");
         }
         ex->message = f->message ? strdup(f->message) : NULL;
         ex->hint = f->hint ? strdup(f->hint) : NULL;
+        /* The full lengths: the summary marks a cut. */
+        ex->rlen = ex->raw != NULL ? f->raw_len : 0;
+        ex->vlen = ex->value != NULL ? f->value_len : 0;
         en->nex++;
         if ((f->message != NULL && ex->message == NULL) || (f->hint != NULL && ex->hint == NULL)) {
             return err_set(e, AE_NOMEM, "out of memory");
@@ -364,12 +414,19 @@ uint64_t report_max_cases(const struct report *r)
     return r->max_cases;
 }
 
+void report_set_positions(struct report *r)
+{
+    r->positions = true;
+}
+
 int report_set_failure_cases_csv(struct report *r, FILE *csv, struct err *e)
 {
-    static const char header[] =
-        "schema_context,column,check,check_number,failure_case,index,message,hint\n";
+    const char *header =
+        r->positions ? "schema_context,column,check,check_number,failure_case,index,message,hint,"
+                       "line,offset,raw\n"
+                     : "schema_context,column,check,check_number,failure_case,index,message,hint\n";
     r->csv = csv;
-    if (csv != NULL && fwrite(header, 1, sizeof(header) - 1, csv) != sizeof(header) - 1) {
+    if (csv != NULL && fputs(header, csv) == EOF) {
         return err_errno(e, errno, "cannot write the failure cases CSV of %s", r->file);
     }
     return 0;
@@ -390,22 +447,38 @@ void report_get_group(const struct report *r, size_t i, struct report_group *g)
     g->nexamples = en->nex;
 }
 
-void report_get_example(const struct report *r, size_t i, size_t k, uint64_t *line,
-                        const char **value, size_t *len, size_t *full_len)
+void report_get_example(const struct report *r, size_t i, size_t k, struct report_example *x)
 {
     const struct rep_example *ex = &r->ents[i].ex[k];
-    *line = ex->line;
-    *value = ex->value;
-    *full_len = ex->vlen;
-    *len = ex->vlen < REPORT_EXAMPLE_BYTES ? ex->vlen : REPORT_EXAMPLE_BYTES;
+    x->line = ex->line;
+    x->value = ex->value;
+    x->full_len = ex->vlen;
+    x->len = ex->vlen < REPORT_EXAMPLE_BYTES ? ex->vlen : REPORT_EXAMPLE_BYTES;
+    x->has_offset = ex->has_offset;
+    x->offset = ex->offset;
+    x->has_record = ex->has_offset && ex->in_array && ex->row > 0;
+    x->record = x->has_record ? ex->row - 1 : 0;
+    x->raw = ex->raw;
+    x->raw_full_len = ex->rlen;
+    x->raw_len = ex->rlen < REPORT_EXAMPLE_BYTES ? ex->rlen : REPORT_EXAMPLE_BYTES;
+    x->message = ex->message;
+    x->hint = ex->hint;
 }
 
-void report_get_example_text(const struct report *r, size_t i, size_t k, const char **message,
-                             const char **hint)
+int report_example_where(const struct report_example *x, char *out, size_t n)
 {
-    const struct rep_example *ex = &r->ents[i].ex[k];
-    *message = ex->message;
-    *hint = ex->hint;
+    if (x->line == 0) {
+        return snprintf(out, n, "whole file");
+    }
+    if (x->has_record) {
+        return snprintf(out, n, "line %llu (record %llu, byte %llu)", (unsigned long long)x->line,
+                        (unsigned long long)x->record, (unsigned long long)x->offset);
+    }
+    if (x->has_offset) {
+        return snprintf(out, n, "line %llu (byte %llu)", (unsigned long long)x->line,
+                        (unsigned long long)x->offset);
+    }
+    return snprintf(out, n, "line %llu", (unsigned long long)x->line);
 }
 
 struct failure_sink report_sink(struct report *r)
@@ -430,20 +503,16 @@ uint64_t report_warnings(const struct report *r)
 /* One example line of the summary: where, then the message that explains the case (which
  * names the value when it opens with it, as the validator's messages do), else the value and
  * the message, then the hint. */
-static int print_example(FILE *out, const struct rep_example *ex)
+static int print_example(FILE *out, const struct report_example *ex)
 {
-    char where[48];
-    if (ex->line != 0) {
-        snprintf(where, sizeof(where), "line %llu", (unsigned long long)ex->line);
-    } else {
-        snprintf(where, sizeof(where), "whole file");
-    }
+    char where[96];
+    report_example_where(ex, where, sizeof(where));
     char q[REPORT_EXAMPLE_BYTES + 16] = "";
     char mq[REPORT_EXAMPLE_BYTES + 16] = "";
     if (ex->value != NULL) {
-        vp_quote(q, sizeof(q), ex->value, ex->vlen, ex->vlen < 80 ? ex->vlen : 80);
+        vp_quote(q, sizeof(q), ex->value, ex->full_len, ex->full_len < 80 ? ex->full_len : 80);
         /* The validator quotes values in its messages at 120 bytes (vp_quote). */
-        vp_quote(mq, sizeof(mq), ex->value, ex->vlen, 120);
+        vp_quote(mq, sizeof(mq), ex->value, ex->full_len, 120);
     }
     const char *msg = ex->message;
     bool names_value = msg != NULL && ex->value != NULL && strncmp(msg, mq, strlen(mq)) == 0;
@@ -467,6 +536,13 @@ static int print_example(FILE *out, const struct rep_example *ex)
         rc = rc ? rc : buf_put_escaped(&b, ex->hint, strlen(ex->hint), true, false);
     }
     rc = rc ? rc : buf_putc(&b, '\n');
+    /* A JSON record's text, so the case can be found in a file without line breaks. */
+    if (rc == 0 && ex->raw != NULL) {
+        char rq[REPORT_EXAMPLE_BYTES + 16];
+        vp_quote(rq, sizeof(rq), ex->raw, ex->raw_full_len,
+                 ex->raw_full_len < 120 ? ex->raw_full_len : 120);
+        rc = buf_printf(&b, "      record: %s\n", rq);
+    }
     if (rc != 0) {
         buf_release(&b);
         return AE_NOMEM;
@@ -515,7 +591,9 @@ int report_print_summary(const struct report *r, FILE *out, size_t max_examples)
             rc = AE_IO;
         }
         for (size_t x = 0; x < en->nex && x < max_examples && rc == 0; x++) {
-            rc = print_example(out, &en->ex[x]);
+            struct report_example rx;
+            report_get_example(r, k, x, &rx);
+            rc = print_example(out, &rx);
         }
     }
     if (rc == 0 && r->capped &&
@@ -545,6 +623,7 @@ void report_free(struct report *r)
             free(r->ents[k].ex[x].value);
             free(r->ents[k].ex[x].message);
             free(r->ents[k].ex[x].hint);
+            free(r->ents[k].ex[x].raw);
         }
     }
     free(r->ents);

@@ -496,7 +496,15 @@ static enum vjson_fit json_fit(const struct validator *v, const struct vout *o,
     case DT_UINT32:
     case DT_UINT64:
         if (t == REC_F_JSON_NUMBER) {
-            /* A fraction never fits, coerce or not; 3.0 and 1e3 are whole numbers. */
+            /* A fraction never fits, coerce or not; 3.0 and 1e3 are whole numbers. An integer's
+             * text (digits only: records.h) needs no strtod. */
+            size_t k = 0;
+            while (k < f->len && f->p[k] != '.' && f->p[k] != 'e' && f->p[k] != 'E') {
+                k++;
+            }
+            if (k == f->len) {
+                return VJ_OK;
+            }
             char tmp[64];
             size_t n = f->len < sizeof(tmp) - 1 ? f->len : sizeof(tmp) - 1;
             memcpy(tmp, f->p, n);
@@ -997,6 +1005,11 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
     if (in->raw != NULL) {
         f.raw = in->raw[i];
         f.raw_len = in->raw_len[i];
+    }
+    if (in->offset != NULL) {
+        f.has_offset = true;
+        f.offset = in->offset[i];
+        f.in_array = v->spec->format == INPUT_JSON;
     }
     f.message = msg;
     f.check = check;

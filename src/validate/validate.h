@@ -131,6 +131,11 @@ struct failure {
                               not a row), 0 for header-, file- and frame-level failures */
     uint32_t check_number; /* 1 + index of the check among its column's checks, 0 when the
                               failure is not one of the column's checks */
+    bool has_offset;       /* offset is known: the record came from a JSON reader */
+    uint64_t offset;       /* byte offset of the record's first byte in the file's text (after
+                              decompression), 0-based */
+    bool in_array;         /* the record is an element of a top-level JSON array (format json):
+                              row - 1 is its 0-based index in the array */
 };
 
 struct failure_sink {
@@ -316,15 +321,18 @@ void validator_free(struct validator *v);
  * NULL:
  *   {"file":...,"line":12,"column":...,"check":...,"value":...,"message":...,"hint":...,
  *    "raw":...,"level":"error"|"warning"}
- * (line 0 and NULL column/value/hint/raw are written as null). jsonl is borrowed (not closed);
- * file_name is copied. The sink returns AE_IO when a write fails (naming the file, as given to
- * report_set_paths, and the system's reason), AE_NOMEM when memory runs out.
+ * (line 0 and NULL column/value/hint/raw are written as null; a JSON reader's case also has
+ * "offset" and, in a JSON array, "record" after "line": see report.c). jsonl is borrowed (not
+ * closed); file_name is copied. The sink returns AE_IO when a write fails (naming the file, as
+ * given to report_set_paths, and the system's reason), AE_NOMEM when memory runs out.
  * report_print_summary prints a table (column, check, count) with up to max_examples (<= 5)
  * examples per row, each with its message and hint
  * ("    line 12: '12x' is not a valid int64"; "    line 5: expected 4 fields, found 2";
  * "    line 3: 'N/A' is not a valid int64; hint: add 'N/A' to null_values"): the message when it
- * opens with the quoted value, else the quoted value, a colon and the message. Column names that
- * are not plain (report_put_name) are quoted. AE_IO on a write error. */
+ * opens with the quoted value, else the quoted value, a colon and the message; a JSON reader's
+ * case gives its byte offset, its record index in a JSON array and, on the next line, the
+ * record's text. Column names that are not plain (report_put_name) are quoted. AE_IO on a write
+ * error. */
 struct report;
 
 int report_new(struct report **out, FILE *jsonl, const char *file_name, struct err *e) ASTRO_WUR;
@@ -356,6 +364,10 @@ uint64_t report_max_cases(const struct report *r);
  * still has it); call before the first case. AE_IO when the write fails. For `astro ingest` the
  * file is errors/{name}.failure_cases.csv, written and committed like errors/{name}.jsonl. */
 int report_set_failure_cases_csv(struct report *r, FILE *csv, struct err *e) ASTRO_WUR;
+/* The cases come from a JSON reader (call before report_set_failure_cases_csv): the failure-cases
+ * CSV then has three columns after Pandera's: line, offset (the record's byte offset in the
+ * file's text) and raw (the record's text). */
+void report_set_positions(struct report *r);
 
 /* Read access to the groups of cases, in order of first appearance (for machine-readable
  * reports). Pointers are owned by r and valid until report_free. */
@@ -368,13 +380,25 @@ struct report_group {
 };
 size_t report_ngroups(const struct report *r);
 void report_get_group(const struct report *r, size_t i, struct report_group *g);
-/* Example k of group i: its line (0 = whole file) and its value (NULL when the case had none;
- * *len bytes, at most 200, of a value *full_len bytes long). */
-void report_get_example(const struct report *r, size_t i, size_t k, uint64_t *line,
-                        const char **value, size_t *len, size_t *full_len);
-/* The sentence that explains example k of group i (NULL when the case had none) and its hint
- * (NULL when none), owned by r. */
-void report_get_example_text(const struct report *r, size_t i, size_t k, const char **message,
-                             const char **hint);
+/* Example k of group i (pointers borrowed from the report, valid until report_free). */
+struct report_example {
+    uint64_t line;     /* 0 = whole file */
+    const char *value; /* NULL when the case had none; len bytes (at most 200) of a value */
+    size_t len;        /*   full_len bytes long */
+    size_t full_len;
+    bool has_offset; /* a JSON reader's case: offset and raw are set */
+    uint64_t offset; /* the record's byte offset in the file's text */
+    bool has_record; /* an element of a JSON array: record is its 0-based index */
+    uint64_t record;
+    const char *raw; /* NULL, or raw_len bytes (at most 200) of the record's text, */
+    size_t raw_len;  /*   raw_full_len bytes long */
+    size_t raw_full_len;
+    const char *message; /* the sentence that explains the case, or NULL */
+    const char *hint;    /* what probably fixes it, or NULL */
+};
+void report_get_example(const struct report *r, size_t i, size_t k, struct report_example *x);
+/* Where example x is, for a person: "line 7", "line 7 (byte 52)" (NDJSON), "line 9 (record 2,
+ * byte 131)" (a JSON array) or "whole file"; snprintf's result. */
+int report_example_where(const struct report_example *x, char *out, size_t n);
 
 #endif

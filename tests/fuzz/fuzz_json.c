@@ -10,7 +10,8 @@
  * row per call or many gives the same records (fields, flags, lines) and the same verdict, lines
  * never decrease, every readable record has one field per schema column and every field lies
  * inside the block, the byte count and sha256 cover the whole input, and json_list_keys (astro
- * schema infer) ends in keys or an error, never a crash.
+ * schema infer) ends in keys or an error, never a crash; and the whole input parsed as one record
+ * by astro's JSON parser and by jansson alone (json_parse_one) gives the same fields.
  */
 #include "batch/records.h"
 #include "input/input.h"
@@ -183,5 +184,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(whole);
     free(small);
     list_keys(data + 1, size - 1, f);
+    /* The whole input as one record: astro's parser and jansson alone give the same fields. */
+    struct record_block fast = {0}, ref = {0};
+    struct err e = {0};
+    if (json_parse_one(&spec, f == INPUT_JSON, false, (const char *)data + 1, size - 1, &fast,
+                       &e) != 0 ||
+        json_parse_one(&spec, f == INPUT_JSON, true, (const char *)data + 1, size - 1, &ref, &e) !=
+            0) {
+        abort();
+    }
+    size_t nf, nr;
+    char *df = NULL, *dr = NULL;
+    nf = nr = 0;
+    describe(&df, &nf, &fast, ncols);
+    describe(&dr, &nr, &ref, ncols);
+    if (nf != nr || memcmp(df, dr, nf) != 0) {
+        abort();
+    }
+    free(df);
+    free(dr);
+    record_block_release(&fast);
+    record_block_release(&ref);
     return 0;
 }

@@ -9,6 +9,7 @@
  */
 #include "input/decompress.h"
 #include "input/input.h"
+#include "input/json.h"
 #include "input/source.h"
 
 #include <bzlib.h>
@@ -219,17 +220,26 @@ static void test_sniff_and_names(void **state)
     assert_int_equal(config_format_of_name("x.json.txt"), INPUT_CSV);
 }
 
+/* A spec of format f with the n columns names[k] (path paths[k], NULL for none). */
+static void spec_of(struct ingest_spec *spec, struct column_spec *cols, size_t n,
+                    const char *const *names, const char *const *paths, enum input_format f)
+{
+    memset(spec, 0, sizeof(*spec));
+    memset(cols, 0, n * sizeof(*cols));
+    for (size_t k = 0; k < n; k++) {
+        cols[k].name = (char *)(uintptr_t)names[k];
+        cols[k].path = (char *)(uintptr_t)paths[k];
+    }
+    spec->format = f;
+    spec->schema.cols = cols;
+    spec->schema.ncols = n;
+}
+
 /* A spec with columns a (int64), b (str, path b.c). */
 static void make_spec(struct ingest_spec *spec, struct column_spec cols[2], enum input_format f)
 {
-    memset(spec, 0, sizeof(*spec));
-    memset(cols, 0, 2 * sizeof(*cols));
-    cols[0].name = "a";
-    cols[1].name = "b";
-    cols[1].path = "b.c";
-    spec->format = f;
-    spec->schema.cols = cols;
-    spec->schema.ncols = 2;
+    static const char *const names[] = {"a", "b"}, *const paths[] = {NULL, "b.c"};
+    spec_of(spec, cols, 2, names, paths, f);
 }
 
 /* Each record as "line: field|field" with flags s n b 0 C (string number bool null composite), or
@@ -485,12 +495,179 @@ static void test_mutated_inputs(void **state)
     free(text);
 }
 
+/* ---- astro's JSON record parser against jansson ------------------------------------------- */
+
+/* The fields, flags and reason json_parse_one gives for text, as one string. */
+static void parse_dump(const struct ingest_spec *spec, bool reference, const char *text, size_t n,
+                       struct buf *out)
+{
+    struct record_block b = {0};
+    struct err e;
+    assert_int_equal(json_parse_one(spec, spec->format == INPUT_JSON, reference, text, n, &b, &e),
+                     0);
+    buf_reset(out);
+    assert_int_equal(buf_printf(out, "%u:", b.row_flags[0]), 0);
+    for (uint32_t k = b.row_first[0]; k < b.row_first[1]; k++) {
+        const struct record_field *f = &b.fields[k];
+        assert_int_equal(buf_printf(out, "|%u/%u:", f->flags, f->len), 0);
+        assert_int_equal(buf_append(out, f->p, f->len), 0);
+    }
+    record_block_release(&b);
+}
+
+/* Asserts that both parsers read text alike; returns true when the fast parser took it itself
+ * (the record was valid and had no composite value in a column). */
+static bool same_as_jansson(const struct ingest_spec *spec, const char *text, size_t n)
+{
+    struct buf fast = BUF_INIT, ref = BUF_INIT;
+    parse_dump(spec, false, text, n, &fast);
+    parse_dump(spec, true, text, n, &ref);
+    if (fast.len != ref.len || memcmp(fast.data, ref.data, fast.len) != 0) {
+        fail_msg("record [%.*s]:\n fast    %.*s\n jansson %.*s", (int)n, text, (int)fast.len,
+                 fast.data, (int)ref.len, ref.data);
+    }
+    bool readable = fast.data[0] == '0';
+    buf_release(&fast);
+    buf_release(&ref);
+    return readable;
+}
+
+/* Columns: a; b (path b.c); "c.d" (a dotted name: the key as written, else the path); e (path
+ * x.y.z); u. */
+static void make_wide_spec(struct ingest_spec *spec, struct column_spec cols[5],
+                           enum input_format f)
+{
+    static const char *const names[] = {"a", "b", "c.d", "e", "u"};
+    static const char *const paths[] = {NULL, "b.c", NULL, "x.y.z", NULL};
+    spec_of(spec, cols, 5, names, paths, f);
+}
+
+static uint64_t rng_next(uint64_t *s)
+{
+    *s += UINT64_C(0x9e3779b97f4a7c15);
+    uint64_t x = *s;
+    x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return x ^ (x >> 31);
+}
+
+/* A random JSON value (often with mistakes) of at most depth levels, appended to out. */
+static void gen_value(struct buf *out, uint64_t *s, int depth)
+{
+    static const char *const scalars[] = {
+        "0", "-0", "1", "-1", "12", "3.0", "2.50", "-0.0", "0.0001", "0.00001", "1e3", "1E-2",
+        "12.345678901234", "123456789012345.5", "1234567890.12345", "0.1234567890123456",
+        "9223372036854775807", "-9223372036854775808", "9223372036854775808", "1e400", "1e-400",
+        "01", "1.", ".5", "-", "+1", "1e", "true", "false", "null", "tru", "nul", "\"\"", "\"x\"",
+        "\"Zo\xc3\xab\"", "\"\\u00e9\\n\\t\\\"\\\\\\/\"", "\"\\ud83d\\ude00\"", "\"\\ud83d\"",
+        "\"\\ude00\"", "\"\\u0000\"", "\"\\x\"", "\"a\tb\"", "\"\xc3\"", "\"\xed\xa0\x80\"",
+        "\"\xf4\x90\x80\x80\"", "\"\xe0\x80\xaf\"", "\"\xf0\x9f\x98\x80\"", "\"}\"", "\"a,b\"",
+        "99999999999999999999", "-12.5e+3", "4.9e-324", "1.7976931348623157e308",
+        /* longer strings: the parser scans them eight bytes at a time */
+        "\"abcdefghijklmnopqrstuvwxyz0123456789\"", "\"abcdefgh\\\"ijklmnop\"",
+        "\"abcdefghijklm\xc3\xa9nopqrstu\"", "\"abcdefghijk\tlmnop\"", "\"abcdefg\x7f~ hijklmnop\"",
+        "\"abcdefghijklmnopq\xff\"", "\"0123456\\u00e9789abcdef\"", "\"abcdefghijklmno\x01\"",
+        "\"                                \""};
+    uint64_t r = rng_next(s);
+    if (depth > 0 && r % 7 == 0) {
+        static const char *const keys[] = {"a", "b", "c", "c.d", "x",
+                                           "y", "z", "u", "",    "a\\u0062"};
+        int nk = (int)(rng_next(s) % 5);
+        assert_int_equal(buf_putc(out, '{'), 0);
+        for (int k = 0; k < nk; k++) {
+            assert_int_equal(buf_printf(out, "%s\"%s\": ", k ? ", " : "",
+                                        keys[rng_next(s) % (sizeof(keys) / sizeof(keys[0]))]),
+                             0);
+            gen_value(out, s, depth - 1);
+        }
+        assert_int_equal(buf_putc(out, '}'), 0);
+    } else if (depth > 0 && r % 7 == 1) {
+        int nk = (int)(rng_next(s) % 4);
+        assert_int_equal(buf_putc(out, '['), 0);
+        for (int k = 0; k < nk; k++) {
+            assert_int_equal(buf_puts(out, k ? ", " : ""), 0);
+            gen_value(out, s, depth - 1);
+        }
+        assert_int_equal(buf_putc(out, ']'), 0);
+    } else {
+        assert_int_equal(buf_puts(out, scalars[r % (sizeof(scalars) / sizeof(scalars[0]))]), 0);
+    }
+}
+
+static void test_json_fast_parser(void **state)
+{
+    (void)state;
+    struct ingest_spec spec;
+    struct column_spec cols[5];
+    const char *fixed[] = {
+        "{\"a\": 1, \"b\": {\"c\": \"x\"}, \"c.d\": 2.5, \"x\": {\"y\": {\"z\": true}}, \"u\": "
+        "null}",
+        "{\"c\": {\"d\": \"path\"}}",
+        "{\"c.d\": 1, \"c\": {\"d\": 2}}",
+        "  {\"a\" : -0 , \"u\" :\"\\u00e9\\ud83d\\ude00\"}  \t",
+        "{\"a\": 1, \"a\": 2}",
+        "{\"b\": {\"c\": 1, \"c\": 2}}",
+        "{\"z\": {\"q\": [1, {\"k\": 1, \"k\": 2}]}}",
+        "{\"a\": [1, 2]}",
+        "{\"b\": {\"c\": {\"d\": 1}}}",
+        "{\"b\": 5, \"x\": {\"y\": 3}}",
+        "{\"a\": 1} x",
+        "{\"a\": 1,}",
+        "[1]",
+        "5",
+        "",
+        "{\"a\": 1e400}",
+        "{\"a\": 9223372036854775808}",
+        "{\"a\\u0062\": 1}",
+        "{\"a\": \"\\u0000\"}",
+        "{\"u\": \"tab\there\"}",
+        "\xEF\xBB\xBF{\"a\": 1}",
+    };
+    for (int f = 0; f < 2; f++) {
+        make_wide_spec(&spec, cols, f == 0 ? INPUT_NDJSON : INPUT_JSON);
+        for (size_t k = 0; k < sizeof(fixed) / sizeof(fixed[0]); k++) {
+            same_as_jansson(&spec, fixed[k], strlen(fixed[k]));
+        }
+    }
+    /* The first record is taken by the fast parser itself, the duplicate key is not. */
+    make_wide_spec(&spec, cols, INPUT_NDJSON);
+    assert_true(same_as_jansson(&spec, fixed[0], strlen(fixed[0])));
+    assert_false(same_as_jansson(&spec, fixed[4], strlen(fixed[4])));
+    /* Random records: objects of the columns' keys holding random values, with random damage. */
+    uint64_t seed = 12345;
+    size_t readable = 0;
+    struct buf rec = BUF_INIT;
+    for (int it = 0; it < 12000; it++) {
+        buf_reset(&rec);
+        static const char *const keys[] = {"a", "b", "c.d", "c", "x", "u", "w"};
+        int nk = (int)(rng_next(&seed) % 6);
+        assert_int_equal(buf_putc(&rec, '{'), 0);
+        for (int k = 0; k < nk; k++) {
+            assert_int_equal(buf_printf(&rec, "%s\"%s\":%s", k ? "," : "",
+                                        keys[rng_next(&seed) % (sizeof(keys) / sizeof(keys[0]))],
+                                        rng_next(&seed) % 3 ? " " : "\n"),
+                             0);
+            gen_value(&rec, &seed, 3);
+        }
+        assert_int_equal(buf_putc(&rec, '}'), 0);
+        if (rng_next(&seed) % 10 == 0 && rec.len > 0) {
+            rec.data[rng_next(&seed) % rec.len] = (char)(rng_next(&seed) & 0xFF);
+        }
+        readable += same_as_jansson(&spec, rec.data, rec.len);
+    }
+    buf_release(&rec);
+    /* The generator reaches both paths. */
+    assert_true(readable > 1200);
+    assert_true(readable < 10800);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_codecs_round_trip), cmocka_unit_test(test_sniff_and_names),
         cmocka_unit_test(test_ndjson_reader),     cmocka_unit_test(test_json_reader),
         cmocka_unit_test(test_mutated_inputs),    cmocka_unit_test(test_json_all_keys_missing),
+        cmocka_unit_test(test_json_fast_parser),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
