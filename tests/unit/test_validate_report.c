@@ -355,11 +355,10 @@ static void test_summary_hint_and_names(void **state)
                              "'Unit Price'  coerce_dtype('int64')  1\n"
                              "    line 3: 'N/A' is not a valid int64; hint: add 'N/A' to "
                              "null_values\n");
-    const char *msg = NULL;
-    const char *hint = NULL;
-    report_get_example_text(r, 0, 0, &msg, &hint);
-    assert_string_equal(msg, "'N/A' is not a valid int64");
-    assert_string_equal(hint, "add 'N/A' to null_values");
+    struct report_example x;
+    report_get_example(r, 0, 0, &x);
+    assert_string_equal(x.message, "'N/A' is not a valid int64");
+    assert_string_equal(x.hint, "add 'N/A' to null_values");
     free(got);
     fclose(out);
     report_free(r);
