@@ -136,13 +136,14 @@ columns:
 YAML
 spec keys.yaml
 printf 'id,tag\n1,a\n-1,a\n-2,a\n-3,a\n1,a\n100,a\n' > keys.csv
-assert_eq "$(cases keys.csv)" "id|field_uniqueness|1|4
+assert_eq "$(cases keys.csv)" "id|field_uniqueness|1|0
+id|field_uniqueness|1|4
 id|greater_than(0)|-1|1
 id|greater_than(0)|-2|2
-id|id must stay below 100|100|5" "n_failure_cases: 2 reports two cases of greater_than; allow_duplicates: false is unique; error names the check"
+id|id must stay below 100|100|5" "n_failure_cases: 2 reports two cases of greater_than; allow_duplicates: false is unique (both 1s fail, as in Pandera); error names the check"
 run_astro validate keys.csv --format json
 assert_eq "$RC" "1" "the file fails"
-assert_contains "$OUT" '"rows_invalid":5' "rows past n_failure_cases still fail"
+assert_contains "$OUT" '"rows_invalid":6' "rows past n_failure_cases still fail (-3: the sixth of 6)"
 run_astro validate keys.csv
 assert_contains "$OUT" "id must stay below 100" "error replaces the message"
 pass "api, allow_duplicates, drop_invalid_rows: false, n_failure_cases, error"
@@ -228,6 +229,7 @@ n|coerce_dtype('int64')|x|0
 t|greater_than(2010-01-01 00:00:00)|2009-01-01|0" "Pandera's check names"
 printf 'a,t,n,b,f\nx,2011-01-01,1,true,1\nx,2011-01-01,1,true,1\n' > n3.csv
 assert_eq "$(cases n3.csv)" "a, n|multiple_fields_uniqueness|x, 1|1
+n|field_uniqueness|1|0
 n|field_uniqueness|1|1" "field_uniqueness and multiple_fields_uniqueness"
 pass "check names in failure cases are Pandera's"
 
@@ -261,6 +263,7 @@ YAML
 spec v07.yaml
 printf 'id\n1\n1\n2\n' > v07.csv
 assert_eq "$(cases v07.csv)" "|less_than(2)|2|2
+id|field_uniqueness|1|0
 id|field_uniqueness|1|1" "allow_duplicates: false is unique; the index's checks run"
 pass "a file Pandera 0.7 wrote"
 
