@@ -683,11 +683,6 @@ static struct vkey key_one(const struct batch *out, size_t c, size_t row)
     return vkey_hash(NULL, 0, 0);
 }
 
-/* Records the failures of one block's keys (keys[r] for row base + r) against the in-memory sets,
- * in row order, prefetching the entry of the key a few rows ahead: with millions of keys every
- * probe is a cache miss, and this hides most of them. Which occurrences fail follows set_mode();
- * pset holds the pre-pass (last line, repeated). vfail.status: 0 = seen before at aux, 1 = seen
- * again later (last at aux), 2 = the same, while the last occurrence is kept. */
 /* Which occurrences of a repeated key of a set fail: a unique column fails every one, as
  * Pandera's Column(unique=True) does whatever the frame's report_duplicates (its own
  * report_duplicates, which the YAML cannot set, is "all"); a frame-level set follows the schema's
@@ -726,6 +721,11 @@ static int probe_key(enum vdup_mode mode, struct kset *set, const struct kset *p
     return rc;
 }
 
+/* Records the failures of one block's keys (keys[r] for row base + r) against the in-memory sets,
+ * in row order, prefetching the entry of the key a few rows ahead: with millions of keys every
+ * probe is a cache miss, and this hides most of them. Which occurrences fail follows set_mode();
+ * pset holds the pre-pass (last line, repeated). vfail.status: 0 = seen before at aux, 1 = seen
+ * again later (last at aux), 2 = the same, while the last occurrence is kept. */
 static int insert_keys(struct validator *v, const struct vkey *keys, struct kset *set,
                        const struct kset *pset, const struct record_block *in, size_t first,
                        size_t n, struct batch *out, size_t base, uint32_t col, enum vf_kind kind)
