@@ -22,6 +22,10 @@ static const struct {
     {"float64", DT_FLOAT64},   {"float", DT_FLOAT64},      {"double", DT_FLOAT64},
     {"date", DT_DATE},         {"datetime", DT_TIMESTAMP}, {"timestamp", DT_TIMESTAMP},
     {"datetime64", DT_TIMESTAMP},
+    {"timedelta", DT_TIMEDELTA},
+    {"timedelta64", DT_TIMEDELTA},
+    {"timedelta64[ns]", DT_TIMEDELTA},
+    {"<m8[ns]", DT_TIMEDELTA},
 };
 
 /* Copies s without spaces into out (lowercased only where Pandera is case-insensitive: the
@@ -122,7 +126,8 @@ int dtype_parse(const char *s, struct dtype_info *out, struct err *e)
     return err_set(e, AE_CONFIG,
                    "dtype '%s' is not a known dtype (expected one of: str, bool, int8, int16, "
                    "int32, int64, uint8, uint16, uint32, uint64, float32, float64, date, "
-                   "datetime, datetime64[ns], datetime64[ns, UTC], decimal(p,s))",
+                   "datetime, datetime64[ns], datetime64[ns, UTC], timedelta64[ns], "
+                   "decimal(p,s))",
                    s);
 }
 
@@ -135,6 +140,7 @@ const char *dtype_name(struct dtype_info t, char *buf, size_t n)
         [DT_UINT64] = "uint64",   [DT_FLOAT32] = "float32", [DT_FLOAT64] = "float64",
         [DT_DATE] = "date",       [DT_TIMESTAMP] = "datetime64[ns]",
         [DT_TIMESTAMP_TZ] = "datetime64[ns, UTC]",
+        [DT_TIMEDELTA] = "timedelta64[ns]",
     };
     if (t.id == DT_DECIMAL) {
         snprintf(buf, n, "decimal(%u,%u)", (unsigned)t.precision, (unsigned)t.scale);
@@ -206,4 +212,26 @@ int dtype_format_time(char *buf, size_t n, enum dtype id, int64_t v)
     return snprintf(buf, n, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02d.%06d%s", y, m, d,
                     (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60),
                     (int)(rem % 1000000), id == DT_TIMESTAMP_TZ ? "Z" : "");
+}
+
+int dtype_format_timedelta(char *buf, size_t n, int64_t v)
+{
+    /* pandas: floor to whole days, then the non-negative rest as a clock ("-1 days +23:59:59"). */
+    const int64_t day = INT64_C(86400000000000);
+    int64_t days = v / day;
+    int64_t rem = v % day;
+    if (rem < 0) {
+        rem += day;
+        days -= 1;
+    }
+    int64_t secs = rem / 1000000000;
+    int64_t ns = rem % 1000000000;
+    char frac[16] = "";
+    if (ns % 1000 != 0) {
+        snprintf(frac, sizeof(frac), ".%09" PRId64, ns);
+    } else if (ns != 0) {
+        snprintf(frac, sizeof(frac), ".%06" PRId64, ns / 1000);
+    }
+    return snprintf(buf, n, "%" PRId64 " days %s%02d:%02d:%02d%s", days, days < 0 ? "+" : "",
+                    (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60), frac);
 }

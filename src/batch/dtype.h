@@ -11,6 +11,7 @@
  *   DT_DATE                     int64_t days since 1970-01-01
  *   DT_TIMESTAMP, DT_TIMESTAMP_TZ  int64_t microseconds since 1970-01-01T00:00:00 (naive / UTC)
  *   DT_DECIMAL                  __int128 unscaled value; precision 1..38, scale 0..precision
+ *   DT_TIMEDELTA                int64_t nanoseconds (pandas' timedelta64[ns]: about +-292 years)
  */
 #ifndef ASTRO_BATCH_DTYPE_H
 #define ASTRO_BATCH_DTYPE_H
@@ -37,7 +38,8 @@ enum dtype {
     DT_DATE,
     DT_TIMESTAMP,    /* naive: datetime64[ns], datetime, timestamp */
     DT_TIMESTAMP_TZ, /* UTC: datetime64[ns, UTC] */
-    DT_DECIMAL
+    DT_DECIMAL,
+    DT_TIMEDELTA /* timedelta64[ns]: a signed duration */
 };
 
 struct dtype_info {
@@ -74,5 +76,11 @@ size_t dtype_storage_size(enum dtype_storage s);
  * always carry six fractional digits so that their text sorts in time order. Other ids write "".
  * Returns what snprintf returns. */
 int dtype_format_time(char *buf, size_t n, enum dtype id, int64_t v);
+
+/* Writes a duration of v nanoseconds as pandas shows a Timedelta: "0 days 00:00:00.000001",
+ * "1 days 02:03:04", "-1 days +23:59:59.500000" (days, then a non-negative clock; 6 fractional
+ * digits, or 9 when the value is not a whole number of microseconds, none when whole seconds).
+ * Returns what snprintf returns. */
+int dtype_format_timedelta(char *buf, size_t n, int64_t v);
 
 #endif

@@ -709,6 +709,18 @@ static int py_value(struct buf *b, const struct vp_col *pc, const char *text, bo
             return buf_printf(b, "%.*s%s", frac ? 26 : 19, t, offset ? "+00:00" : "");
         }
     }
+    if (pc->type.id == DT_TIMEDELTA && !repr) {
+        /* a pandas Timedelta: an integer bound is nanoseconds, "0 days 00:00:00.000001" */
+        const char *p = text;
+        size_t n = strlen(text);
+        vp_trim(&p, &n);
+        union vp_val v;
+        if (vp_timedelta(p, n, &v.i) == VP_OK) {
+            char t[64];
+            dtype_format_timedelta(t, sizeof(t), v.i);
+            return buf_puts(b, t);
+        }
+    }
     if (yaml_bool(text, &bv)) {
         return buf_puts(b, bv ? "True" : "False");
     }

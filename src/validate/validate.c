@@ -503,6 +503,9 @@ static enum vjson_fit json_fit(const struct validator *v, const struct vout *o,
     case DT_TIMESTAMP_TZ:
         /* JSON has no date type: dates are strings. */
         return t == REC_F_JSON_STRING || coerce ? VJ_OK : other;
+    case DT_TIMEDELTA:
+        /* A duration is a string ("1 days 02:00:00") or a whole number of nanoseconds. */
+        return t != REC_F_JSON_BOOL || coerce ? VJ_OK : other;
     }
     return VJ_OK;
 }

@@ -92,6 +92,12 @@ int vp_decimal(const char *p, size_t n, unsigned precision, unsigned scale, __in
 int vp_date(const char *p, size_t n, const struct vp_fmt *fmt, int64_t *out);
 /* microseconds since 1970-01-01T00:00:00; utc: offsets are converted (else they fail) */
 int vp_datetime(const char *p, size_t n, const struct vp_fmt *fmt, bool utc, int64_t *out);
+/* Nanoseconds of a duration in pandas' spellings: bare digits (nanoseconds, "2000"), components
+ * with units ("1 days", "1h30min", "1.5s", "10ms", "3us", "7ns", "2 weeks") and a clock
+ * [+-]H:MM:SS[.f] ("1 days 02:03:04", "-1 days +23:59:59.5", "02:03:04"), or an ISO 8601 duration
+ * ("P1DT2H3M4.5S", "-PT1S"; weeks and days, no years or months); a sign in front applies to the
+ * whole. VP_RANGE beyond int64 nanoseconds, VP_PRECISION below a nanosecond. */
+int vp_timedelta(const char *p, size_t n, int64_t *out);
 
 /* Parses (already trimmed for non-str dtypes) text as the column's dtype. For DT_STR the value is
  * the text itself (UTF-8 validity is checked by the caller). */

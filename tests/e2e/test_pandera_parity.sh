@@ -281,3 +281,38 @@ a, b|multiple_fields_uniqueness|, |4" "(x, null) and (null, null) repeat"
 run_astro validate fu.csv
 assert_eq "$RC" "1" "Pandera's verdict: invalid"
 pass "frame-level unique counts keys with a null member"
+
+# ---- timedelta64[ns] (Pandera's own YAML fixture has one): pandas' spellings, ISO 8601, integer
+# bounds in nanoseconds named as pandas shows a Timedelta (checked against Pandera v0.22.1) -------
+cat > td.yaml <<'YAML'
+columns:
+  d:
+    dtype: timedelta64[ns]
+    nullable: true
+    checks:
+      greater_than: 1000
+      less_than: 172800000000000
+YAML
+spec td.yaml
+printf 'd\n1 days 02:03:04\n02:03:04\n-1 days +23:59:59\nP1DT2H3M4S\n2000\n500\n3 days\nx\n\n1h30min\n' > td.csv
+assert_eq "$(cases td.csv)" "d|coerce_dtype('timedelta64[ns]')|x|7
+d|greater_than(0 days 00:00:00.000001)|-1 days +23:59:59|2
+d|greater_than(0 days 00:00:00.000001)|500|5
+d|less_than(2 days 00:00:00)|3 days|6" "timedelta values, bounds in nanoseconds, Pandera's check names"
+mkdir -p data && rm -f data/*.csv
+printf 'd,k\n1 days 02:03:04,1\n-1 days +23:59:59.5,2\nP1DT2H3M4S,3\n2000,4\n,5\n' > data/td_ok.csv
+cat > td.yaml <<'YAML'
+columns:
+  d: {dtype: "timedelta64[ns]", nullable: true}
+YAML
+run_astro ingest data
+assert_eq "$RC" "0" "a timedelta column ingests: $ERR"
+pq=".working/$(only_run)/ingested/c.parquet"
+assert_eq "$(duck "SELECT typeof(d) AS t, d FROM read_parquet('$pq')")" '{"t":"BIGINT","d":"93784000000000"}
+{"t":"BIGINT","d":"-500000000"}
+{"t":"BIGINT","d":"93784000000000"}
+{"t":"BIGINT","d":"2000"}
+{"t":"BIGINT","d":null}' "DuckDB reads the nanoseconds as BIGINT"
+assert_eq "$(duck "SELECT to_microseconds(d // 1000)::VARCHAR AS i FROM read_parquet('$pq') LIMIT 1")" \
+  '{"i":"26:03:04"}' "an INTERVAL from the nanoseconds"
+pass "timedelta64[ns]"
