@@ -727,7 +727,7 @@ static void test_error_dtype(void **state)
                         "%s:8:18: ingest_files[0].schema.columns.URN.dtype: 'int65' is not a "
                         "known dtype (expected one of: str, bool, int8, int16, int32, int64, "
                         "uint8, uint16, uint32, uint64, float32, float64, date, datetime, "
-                        "datetime64[ns], datetime64[ns, UTC], decimal(p,s))");
+                        "datetime64[ns], datetime64[ns, UTC], timedelta64[ns], decimal(p,s))");
 }
 
 static void test_error_unknown_keys(void **state)
