@@ -109,6 +109,13 @@ struct schema {
      * position, an int64; its checks run on it. NULL when the schema has none. name may be NULL
      * (Pandera's unnamed index). */
     struct column_spec *index;
+    /* Frame-level dtype and checks (Pandera's DataFrameSchema(dtype=..., checks=...)): when the
+     * schema has either, the loader gives every declared column the frame dtype (it overrides
+     * theirs, as in Pandera) and appends the frame checks to each column's checks; extra is the
+     * rule of the columns it does not declare (kept by strict: false): the frame dtype (str when
+     * none), not nullable when a frame dtype is given (Pandera's Column(dtype)), and the frame
+     * checks. NULL when the schema has neither. */
+    struct column_spec *extra;
     char *file; /* owned: the schema_file path as opened (locations borrow it); NULL when inline */
     struct cfg_loc loc;
 };

@@ -96,6 +96,14 @@ int validate_schema_check(const struct schema *s, struct err *e)
         }
         vcol_release(&vc);
     }
+    if (s->extra != NULL) {
+        struct vcolumn vc;
+        int rc = vcol_compile(&vc, s->extra, (locale_t)0, e);
+        if (rc != 0) {
+            return rc;
+        }
+        vcol_release(&vc);
+    }
     return check_unique_sets(s, e);
 }
 
@@ -306,6 +314,10 @@ void validator_free(struct validator *v)
     if (v->has_index) {
         vcol_release(&v->ivc);
     }
+    for (size_t k = 0; k < v->nxvcs; k++) {
+        vcol_release(&v->xvcs[k]);
+    }
+    free(v->xvcs);
     if (v->outs != NULL) {
         for (size_t c = 0; c < v->nout; c++) {
             free(v->outs[c].name);

@@ -187,6 +187,9 @@ struct validator {
     bool has_index;           /* the schema has an index block: ivc checks the row position */
     struct column_spec ispec; /* shallow copy of the schema's index (name "index" when null) */
     struct vcolumn ivc;
+    struct vcolumn *xvcs; /* owned: one per undeclared column kept, compiled from the schema's
+                             extra rule (frame dtype and checks), or NULL when it has none */
+    size_t nxvcs;
     struct vout *outs;
     size_t nout;
     struct vuset *usets;

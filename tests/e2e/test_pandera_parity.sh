@@ -316,3 +316,44 @@ assert_eq "$(duck "SELECT typeof(d) AS t, d FROM read_parquet('$pq')")" '{"t":"B
 assert_eq "$(duck "SELECT to_microseconds(d // 1000)::VARCHAR AS i FROM read_parquet('$pq') LIMIT 1")" \
   '{"i":"26:03:04"}' "an INTERVAL from the nanoseconds"
 pass "timedelta64[ns]"
+
+# ---- frame-level checks and dtype (DataFrameSchema(checks=..., dtype=...)): the checks run on
+# every column, the dtype overrides every declared column's and types the undeclared ones (not
+# nullable when no column is declared, as Pandera's Column(dtype)). Pandera v0.22.1 finds the
+# same rows and values (it reports a frame check's case as {column: value}) -------------------------
+cat > fc.yaml <<'YAML'
+columns:
+  a: {dtype: int64}
+  b: {dtype: float64}
+checks:
+  greater_than: 0
+YAML
+spec fc.yaml
+printf 'a,b\n1,1.5\n-1,2\n2,-3\n' > fc.csv
+assert_eq "$(cases fc.csv)" "a|greater_than(0)|-1|1
+b|greater_than(0)|-3|2" "a frame check runs on every column"
+cat > fd.yaml <<'YAML'
+dtype: int64
+columns:
+  a:
+    dtype: str
+  b:
+    checks:
+      less_than: 5
+YAML
+spec fd.yaml
+printf 'a,b,c\n1,1,1\nx,2,\n3,9,z\n' > fd.csv
+assert_eq "$(cases fd.csv)" "a|coerce_dtype('int64')|x|1
+b|less_than(5)|9|2
+c|coerce_dtype('int64')|z|2" "the frame dtype overrides a column's and types undeclared ones (a null stays one)"
+printf 'dtype: int64\n' > fd0.yaml
+spec fd0.yaml
+assert_eq "$(cases fd.csv)" "a|coerce_dtype('int64')|x|1
+c|coerce_dtype('int64')|z|2
+c|not_nullable||1" "no columns: every column is a non-nullable Column(dtype)"
+printf 'dtype: int64\nchecks:\n  greater_than: abc\n' > fbad.yaml
+spec fbad.yaml
+run_astro validate fd.csv
+assert_eq "$RC" "2" "a frame check whose argument is not of the frame dtype is a config error"
+assert_contains "$ERR" "fbad.yaml:3:17: checks.greater_than" "named where it is written"
+pass "frame-level checks and dtype"
