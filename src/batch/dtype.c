@@ -15,6 +15,7 @@ static const struct {
     enum dtype id;
 } simple_names[] = {
     {"str", DT_STR},           {"string", DT_STR},         {"object", DT_STR},
+    {"category", DT_STR}, /* pandas' categorical of strings: the categories are not written */
     {"bool", DT_BOOL},         {"boolean", DT_BOOL},       {"int8", DT_INT8},
     {"int16", DT_INT16},       {"int32", DT_INT32},        {"int64", DT_INT64},
     {"int", DT_INT64},         {"uint8", DT_UINT8},        {"uint16", DT_UINT16},

@@ -57,7 +57,9 @@ enum dtype_storage {
 };
 
 /* Parses a Pandera dtype spelling: int8..int64, Int8..Int64, int, uint8..uint64, UInt8..UInt64,
- * float32/float64/float/Float64, bool/boolean, str/string/object, date, datetime, timestamp,
+ * float32/float64/float/Float64, bool/boolean, str/string/object/category (Pandera's to_yaml()
+ * writes no categories: a category column of a text file is its strings), date, datetime,
+ * timedelta/timedelta64[ns], timestamp,
  * datetime64[ns], datetime64[ns, UTC] (and other [unit, tz] forms with tz UTC), decimal(p,s) and
  * decimal(p) (scale 0). Fails with AE_CONFIG and a message listing the accepted names. */
 int dtype_parse(const char *s, struct dtype_info *out, struct err *e) ASTRO_WUR;

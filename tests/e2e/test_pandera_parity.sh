@@ -357,3 +357,22 @@ run_astro validate fd.csv
 assert_eq "$RC" "2" "a frame check whose argument is not of the frame dtype is a config error"
 assert_contains "$ERR" "fbad.yaml:3:17: checks.greater_than" "named where it is written"
 pass "frame-level checks and dtype"
+
+# ---- category (Pandera's to_yaml() writes no categories): the column's strings, dictionary-encoded
+# in Parquet, read by DuckDB as VARCHAR ---------------------------------------------------------
+printf 'columns:\n  c: {dtype: category, nullable: true, checks: {isin: [a, b]}}\n  k: {dtype: int64}\n' > cat.yaml
+spec cat.yaml
+printf 'c,k\na,1\nb,2\nz,3\n,4\n' > cat.csv
+assert_eq "$(cases cat.csv)" "c|isin(['a', 'b'])|z|2" "category: checks run on the strings"
+rm -rf data .working && mkdir data
+printf 'c,k\na,1\nb,2\n,3\na,4\n' > data/cat_ok.csv
+run_astro ingest data
+assert_eq "$RC" "0" "a category column ingests: $ERR"
+pq=".working/$(only_run)/ingested/c.parquet"
+assert_eq "$(duck "SELECT typeof(c) AS t, c FROM read_parquet('$pq') ORDER BY k")" '{"t":"VARCHAR","c":"a"}
+{"t":"VARCHAR","c":"b"}
+{"t":"VARCHAR","c":null}
+{"t":"VARCHAR","c":"a"}' "DuckDB reads the categories as VARCHAR"
+assert_contains "$(duck "SELECT encodings FROM parquet_metadata('$pq') WHERE path_in_schema = 'c'")" \
+  "DICTIONARY" "dictionary-encoded"
+pass "category"
