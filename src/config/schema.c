@@ -653,6 +653,7 @@ static int parse_column(struct cfg_doc *d, struct column_spec *col, const yaml_n
         } else if (strcmp(key, "drop_invalid_rows") == 0) {
             bool b = false;
             rc = cfg_is_null(v) ? 0 : cfg_bool(d, v, p, &b);
+            col->drop_invalid_rows = b;
             *drop |= b;
         } else if (strcmp(key, "allow_duplicates") == 0) {
             /* Pandera < 0.9: the opposite of unique. */
@@ -1011,7 +1012,7 @@ int cfg_parse_schema(struct cfg_doc *d, const yaml_node_t *n, const char *path, 
         cfg_path_key(p, sizeof(p), cp, cfg_text(k));
         s->ncols = i + 1;
         rc = parse_column(d, &s->cols[i], k, cfg_node(d, pr->value), p, s->coerce,
-                          &s->drop_invalid_rows);
+                          &s->drop_columns);
         if (rc == 0 && fdtype != NULL) {
             rc = parse_dtype(d, &s->cols[i], fdtype, fdtype_path); /* overrides the column's */
         }

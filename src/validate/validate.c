@@ -905,6 +905,39 @@ static int cmp_fail(const void *a, const void *b)
     return x->seq < y->seq ? -1 : (x->seq > y->seq);
 }
 
+/* The invalid rows among rows [first, first + n) of the block whose every error case (v->fails,
+ * sorted by row) lies in a column with drop_invalid_rows: true: Pandera's column-level option,
+ * scoped to that column's failures. A row-level problem, a frame-level key or the index never
+ * qualifies. */
+static uint64_t droppable_rows(const struct validator *v, size_t first, size_t n)
+{
+    uint64_t count = 0;
+    size_t k = 0;
+    for (size_t r = 0; r < n; r++) {
+        uint32_t row = (uint32_t)(first + r);
+        while (k < v->nfails && v->fails[k].row < row) {
+            k++;
+        }
+        bool any = false, only = true;
+        for (; k < v->nfails && v->fails[k].row == row; k++) {
+            const struct vfail *f = &v->fails[k];
+            bool check = f->kind == VF_CHECK || f->kind == VF_CHECK_NULL;
+            if (f->kind == VF_QUOTING || (check && f->status != 0)) {
+                continue; /* a warning */
+            }
+            any = true;
+            bool column = check || f->kind == VF_NULL || f->kind == VF_DTYPE ||
+                          f->kind == VF_UNIQUE || f->kind == VF_JSON_TYPE;
+            const struct vout *o = column && f->col < v->nout ? &v->outs[f->col] : NULL;
+            if (o == NULL || o->vc == NULL || !o->vc->spec->drop_invalid_rows) {
+                only = false;
+            }
+        }
+        count += any && only;
+    }
+    return count;
+}
+
 /* How a duplicate's message ends: which occurrence the mode keeps. */
 static void dup_tail(const struct validator *v, const struct vfail *vf, char *buf, size_t n)
 {
@@ -1941,6 +1974,9 @@ int validator_commit(struct validator *v, struct vblock *vb, const struct record
     v->counts.rows_read += n;
     v->counts.rows_valid += ok;
     v->counts.rows_invalid += n - ok;
+    if (v->spec->schema.drop_columns && ok < n) {
+        v->counts.rows_droppable += droppable_rows(v, first, n);
+    }
     for (size_t k = 0; k < v->nfails && rc == 0; k++) {
         rc = emit_one(v, &v->fails[k], in, e);
     }

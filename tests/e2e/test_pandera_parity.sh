@@ -376,3 +376,23 @@ assert_eq "$(duck "SELECT typeof(c) AS t, c FROM read_parquet('$pq') ORDER BY k"
 assert_contains "$(duck "SELECT encodings FROM parquet_metadata('$pq') WHERE path_in_schema = 'c'")" \
   "DICTIONARY" "dictionary-encoded"
 pass "category"
+
+# ---- a column's drop_invalid_rows is scoped to that column's failures: a row failing only there
+# is dropped and reported and the file passes; a row failing another column fails it ------------
+printf 'columns:\n  a: {dtype: int64, drop_invalid_rows: true, checks: {greater_than: 0}}\n  b: {dtype: int64, checks: {less_than: 10}}\n' > cd.yaml
+spec cd.yaml
+printf 'a,b\n1,1\n-1,2\n2,3\nx,4\n-5,50\n' > cd_bad.csv
+run_astro validate cd_bad.csv
+assert_eq "$RC" "1" "a row failing a column without drop_invalid_rows fails the file"
+rm -rf data .working && mkdir data
+printf 'a,b\n1,1\n-1,2\n2,3\nx,4\n3,5\n' > data/cd.csv
+run_astro validate data/cd.csv --format json
+assert_eq "$RC" "0" "rows failing only the drop_invalid_rows column: the file passes"
+assert_contains "$OUT" '"rows_invalid":2' "both reported as invalid"
+run_astro ingest data
+assert_eq "$RC" "0" "ingest passes: $ERR"
+pq=".working/$(only_run)/ingested/c.parquet"
+assert_eq "$(duck "SELECT string_agg(a::VARCHAR, ',' ORDER BY b) AS a FROM read_parquet('$pq')")" \
+  '{"a":"1,2,3"}' "the dropped rows are left out"
+assert_eq "$(wc -l < .working/$(only_run)/errors/c.jsonl)" "2" "and reported"
+pass "column-level drop_invalid_rows"

@@ -692,7 +692,9 @@ static void test_pandera_written_keys(void **state)
                 "- name: a\n"
                 "  source_pattern: a.csv\n"
                 "  schema: {columns: {x: {drop_invalid_rows: true}}, index: []}\n");
-    assert_true(c->ingest[0].schema.drop_invalid_rows);
+    assert_false(c->ingest[0].schema.drop_invalid_rows); /* scoped to the column */
+    assert_true(c->ingest[0].schema.drop_columns);
+    assert_true(col(&c->ingest[0].schema, "x")->drop_invalid_rows);
     assert_null(c->ingest[0].schema.index);
     config_free(c);
     c = load_ok("pipeline: p\n"
