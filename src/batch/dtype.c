@@ -116,13 +116,13 @@ int dtype_parse(const char *s, struct dtype_info *out, struct err *e)
             out->id = DT_TIMESTAMP;
             return 0;
         }
+        /* UTC, or a zone of the tz database (dtype_zone names it; the validator loads it) */
         const char *tz = unit + ulen + 1;
-        if (strcmp(tz, "utc]") == 0 || strcmp(tz, "etc/utc]") == 0 || strcmp(tz, "z]") == 0) {
-            out->id = DT_TIMESTAMP_TZ;
-            return 0;
+        if (tz[0] == ']') {
+            return err_set(e, AE_CONFIG, "dtype '%s': a time zone name is missing", s);
         }
-        return err_set(e, AE_CONFIG,
-                       "dtype '%s': only the UTC time zone is supported (datetime64[ns, UTC])", s);
+        out->id = DT_TIMESTAMP_TZ;
+        return 0;
     }
     return err_set(e, AE_CONFIG,
                    "dtype '%s' is not a known dtype (expected one of: str, bool, int8, int16, "
@@ -235,4 +235,33 @@ int dtype_format_timedelta(char *buf, size_t n, int64_t v)
     }
     return snprintf(buf, n, "%" PRId64 " days %s%02d:%02d:%02d%s", days, days < 0 ? "+" : "",
                     (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60), frac);
+}
+
+bool dtype_zone(const char *text, char *buf, size_t n)
+{
+    const char *open = text != NULL ? strchr(text, '[') : NULL;
+    const char *comma = open != NULL ? strchr(open, ',') : NULL;
+    const char *close = comma != NULL ? strchr(comma, ']') : NULL;
+    if (close == NULL) {
+        return false;
+    }
+    const char *p = comma + 1;
+    while (p < close && isspace((unsigned char)*p)) {
+        p++;
+    }
+    const char *end = close;
+    while (end > p && isspace((unsigned char)end[-1])) {
+        end--;
+    }
+    size_t len = (size_t)(end - p);
+    if (len == 0 || len >= n) {
+        return false;
+    }
+    if ((len == 3 && strncasecmp(p, "utc", 3) == 0) || (len == 7 && strncasecmp(p, "etc/utc", 7) == 0) ||
+        (len == 1 && (*p == 'z' || *p == 'Z'))) {
+        return false;
+    }
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+    return true;
 }

@@ -64,6 +64,10 @@ enum dtype_storage {
  * decimal(p) (scale 0). Fails with AE_CONFIG and a message listing the accepted names. */
 int dtype_parse(const char *s, struct dtype_info *out, struct err *e) ASTRO_WUR;
 
+/* The time zone of a datetime64[unit, zone] spelling as written ("Europe/London") into buf: true,
+ * or false for UTC (also Etc/UTC, Z), another dtype, or a name that does not fit n bytes. */
+bool dtype_zone(const char *text, char *buf, size_t n);
+
 /* Canonical name: "int64", "str", "decimal(12,2)", "datetime64[ns, UTC]"... Writes into buf
  * (at least 32 bytes) and returns it. */
 const char *dtype_name(struct dtype_info t, char *buf, size_t n);

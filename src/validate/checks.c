@@ -1044,7 +1044,8 @@ out:
     return rc;
 }
 
-int vcol_compile(struct vcolumn *vc, const struct column_spec *cs, locale_t loc, struct err *e)
+static int vcol_build(struct vcolumn *vc, const struct column_spec *cs, locale_t loc,
+                      struct err *e)
 {
     memset(vc, 0, sizeof(*vc));
     vc->spec = cs;
@@ -1057,6 +1058,16 @@ int vcol_compile(struct vcolumn *vc, const struct column_spec *cs, locale_t loc,
     int rc = 0;
     if (cs->name == NULL || cs->name[0] == '\0') {
         return verr_at(e, &cs->loc, "a column needs a non-empty name");
+    }
+    char zone[256];
+    if (cs->type.id == DT_TIMESTAMP_TZ && dtype_zone(cs->dtype_text, zone, sizeof(zone))) {
+        struct err te = {0};
+        rc = tz_load(&vc->tz, NULL, zone, &te);
+        if (rc != 0) {
+            return rc == AE_NOMEM ? err_set(e, rc, "out of memory")
+                                  : verr_at(e, &cs->loc, "%s", te.msg);
+        }
+        vc->pc.tz = vc->tz;
     }
     if (cs->format != NULL) {
         bool dt =
@@ -1154,6 +1165,16 @@ fail:
     return rc;
 }
 
+/* The early returns of vcol_build leave parts built (the zone, the format): released here. */
+int vcol_compile(struct vcolumn *vc, const struct column_spec *cs, locale_t loc, struct err *e)
+{
+    int rc = vcol_build(vc, cs, loc, e);
+    if (rc != 0) {
+        vcol_release(vc);
+    }
+    return rc;
+}
+
 void vcol_release(struct vcolumn *vc)
 {
     for (size_t k = 0; k < vc->nchecks; k++) {
@@ -1163,5 +1184,6 @@ void vcol_release(struct vcolumn *vc)
     pcre2_match_data_free(vc->name_md);
     pcre2_match_context_free(vc->name_mctx);
     pcre2_code_free(vc->name_re);
+    tz_free(vc->tz);
     memset(vc, 0, sizeof(*vc));
 }

@@ -729,6 +729,33 @@ int vp_date(const char *p, size_t n, const struct vp_fmt *fmt, int64_t *out)
     return VP_OK;
 }
 
+int vp_datetime_zone(const char *p, size_t n, const struct vp_fmt *fmt, const struct tz *z,
+                     int64_t *out)
+{
+    struct tm_parts t;
+    int rc = fmt ? parse_fmt(p, n, fmt, &t) : parse_iso(p, n, true, &t);
+    if (rc != VP_OK) {
+        return rc;
+    }
+    if (t.has_off) {
+        return vp_datetime(p, n, fmt, true, out);
+    }
+    if (!vp_valid_date(t.year, t.mon, t.day) || t.hour > 23 || t.min > 59 || t.sec > 59) {
+        return VP_CALENDAR;
+    }
+    int64_t days = vp_days_from_civil(t.year, t.mon, t.day);
+    int64_t local = days * 86400 + (int64_t)t.hour * 3600 + (int64_t)t.min * 60 + (int64_t)t.sec;
+    int64_t utc = 0;
+    switch (tz_to_utc(z, local, &utc)) {
+    case TZ_OK: break;
+    case TZ_AMBIGUOUS: return VP_TZ_AMBIGUOUS;
+    case TZ_NONEXISTENT: return VP_TZ_NONEXISTENT;
+    default: return VP_TZ_BEYOND;
+    }
+    *out = utc * 1000000 + (int64_t)t.usec;
+    return VP_OK;
+}
+
 int vp_datetime(const char *p, size_t n, const struct vp_fmt *fmt, bool utc, int64_t *out)
 {
     struct tm_parts t;
@@ -999,6 +1026,15 @@ int vp_timedelta(const char *p, size_t n, int64_t *out)
     return VP_OK;
 }
 
+const char *vp_dtype_name(const struct vp_col *c, char *buf, size_t n)
+{
+    if (c->type.id == DT_TIMESTAMP_TZ && c->tz != NULL) {
+        snprintf(buf, n, "datetime64[ns, %s]", tz_name(c->tz));
+        return buf;
+    }
+    return dtype_name(c->type, buf, n);
+}
+
 /* ---- dispatch ---------------------------------------------------------------------------- */
 
 int vp_parse(const struct vp_col *c, const char *p, size_t n, union vp_val *out)
@@ -1027,7 +1063,9 @@ int vp_parse(const struct vp_col *c, const char *p, size_t n, union vp_val *out)
     case DT_FLOAT64: return vp_float(p, n, false, c->c_locale, &out->f);
     case DT_DATE: return vp_date(p, n, c->fmt, &out->i);
     case DT_TIMESTAMP: return vp_datetime(p, n, c->fmt, false, &out->i);
-    case DT_TIMESTAMP_TZ: return vp_datetime(p, n, c->fmt, true, &out->i);
+    case DT_TIMESTAMP_TZ:
+        return c->tz != NULL ? vp_datetime_zone(p, n, c->fmt, c->tz, &out->i)
+                             : vp_datetime(p, n, c->fmt, true, &out->i);
     case DT_DECIMAL: return vp_decimal(p, n, c->type.precision, c->type.scale, &out->d);
     case DT_TIMEDELTA: return vp_timedelta(p, n, &out->i);
     }
@@ -1119,9 +1157,9 @@ void vp_message(char *buf, size_t n, int status, const struct vp_col *c, const c
                 size_t vlen)
 {
     char q[160];
-    char tn[48];
+    char tn[96];
     vp_quote(q, sizeof(q), value, vlen, 120);
-    dtype_name(c->type, tn, sizeof(tn));
+    vp_dtype_name(c, tn, sizeof(tn));
     bool dt = c->type.id == DT_DATE || c->type.id == DT_TIMESTAMP || c->type.id == DT_TIMESTAMP_TZ;
     char expect[200] = "";
     if (dt && c->fmt_text != NULL) {
@@ -1161,6 +1199,21 @@ void vp_message(char *buf, size_t n, int status, const struct vp_col *c, const c
     case VP_PRECISION:
         snprintf(buf, n, "%s is more precise than %s", q,
                  c->type.id == DT_TIMEDELTA ? "nanoseconds" : "microseconds");
+        break;
+    case VP_TZ_AMBIGUOUS:
+        snprintf(buf, n,
+                 "%s happened twice in time zone %s (the clocks went back): give its UTC offset",
+                 q, tz_name(c->tz));
+        break;
+    case VP_TZ_NONEXISTENT:
+        snprintf(buf, n, "%s did not happen in time zone %s (the clocks went forward over it)", q,
+                 tz_name(c->tz));
+        break;
+    case VP_TZ_BEYOND:
+        snprintf(buf, n,
+                 "%s is past the tz database's table of time zone %s: its UTC offset is not "
+                 "known; give it",
+                 q, tz_name(c->tz));
         break;
     case VP_OFFSET:
         snprintf(buf, n,

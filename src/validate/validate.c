@@ -1192,9 +1192,8 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
         f.value_len = 0;
         break;
     case VF_DTYPE: {
-        char tn[48];
-        snprintf(check, sizeof(check), "coerce_dtype('%s')",
-                 dtype_name(o->pc.type, tn, sizeof(tn)));
+        char tn[96];
+        snprintf(check, sizeof(check), "coerce_dtype('%s')", vp_dtype_name(&o->pc, tn, sizeof(tn)));
         vp_message(msg, sizeof(msg), vf->status, &o->pc, fld->p, fld->len);
         break;
     }

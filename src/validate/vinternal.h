@@ -74,6 +74,7 @@ struct vcolumn {
     pcre2_code *name_re; /* regex: true columns (anchored at the start, as re.match) */
     pcre2_match_data *name_md;
     pcre2_match_context *name_mctx; /* owned: the VCK_* limits */
+    struct tz *tz; /* owned: the zone of a datetime64[ns, Zone/Name] column (pc.tz), or NULL */
 };
 
 /* Compiles column cs (checks typed against its dtype, format, regex name). loc is a "C" locale

@@ -396,3 +396,38 @@ assert_eq "$(duck "SELECT string_agg(a::VARCHAR, ',' ORDER BY b) AS a FROM read_
   '{"a":"1,2,3"}' "the dropped rows are left out"
 assert_eq "$(wc -l < .working/$(only_run)/errors/c.jsonl)" "2" "and reported"
 pass "column-level drop_invalid_rows"
+
+# ---- a time zone other than UTC (datetime64[ns, Europe/London], the system's tz database): a
+# naive value is a wall-clock time of the zone, an offset is converted; a skipped or repeated
+# wall-clock time fails; Parquet holds the UTC instant (isAdjustedToUTC) and the zone in its
+# key-value metadata; DuckDB reads the right instants --------------------------------------------
+printf 'columns:\n  t: {dtype: "datetime64[ns, Europe/London]", nullable: true}\n  k: {dtype: int64}\n' > tz.yaml
+spec tz.yaml
+printf 't,k\n2024-03-31 01:30:00,1\n2024-10-27 01:30:00,2\n2024-05-01,3\n' > tz_bad.csv
+assert_eq "$(cases tz_bad.csv)" "t|coerce_dtype('datetime64[ns, Europe/London]')|2024-03-31 01:30:00|0
+t|coerce_dtype('datetime64[ns, Europe/London]')|2024-10-27 01:30:00|1" "skipped and repeated wall-clock times fail"
+rm -rf data .working && mkdir data && cp tz_bad.csv data/
+run_astro ingest data
+assert_eq "$RC" "1" "the file fails"
+assert_contains "$(cat .working/$(only_run)/errors/c.jsonl)" "happened twice in time zone Europe/London" \
+  "the repeated time is named"
+assert_contains "$(cat .working/$(only_run)/errors/c.jsonl)" "did not happen in time zone Europe/London" \
+  "so is the skipped one"
+rm -rf data .working && mkdir data
+printf 't,k\n2024-01-15 12:00:00,1\n2024-07-15 12:00:00,2\n2024-07-15T12:00:00+02:00,3\n2024-10-27 00:59:59,4\n2024-10-27 02:00:00,5\n,6\n' > data/tz.csv
+run_astro ingest data
+assert_eq "$RC" "0" "a Europe/London column ingests: $ERR"
+pq=".working/$(only_run)/ingested/c.parquet"
+assert_eq "$(duck "SELECT typeof(t) AS ty, epoch(t)::BIGINT AS s FROM read_parquet('$pq') ORDER BY k")" '{"ty":"TIMESTAMP WITH TIME ZONE","s":"1705320000"}
+{"ty":"TIMESTAMP WITH TIME ZONE","s":"1721041200"}
+{"ty":"TIMESTAMP WITH TIME ZONE","s":"1721037600"}
+{"ty":"TIMESTAMP WITH TIME ZONE","s":"1729987199"}
+{"ty":"TIMESTAMP WITH TIME ZONE","s":"1729994400"}
+{"ty":"TIMESTAMP WITH TIME ZONE","s":null}' "DuckDB reads the UTC instants (GMT in January, BST in July, both sides of the change)"
+assert_eq "$(duck "SELECT decode(value) AS v FROM parquet_kv_metadata('$pq') WHERE decode(key) = 'astro.time_zone.t'")" \
+  '{"v":"Europe/London"}' "the zone is in the key-value metadata"
+printf 'columns:\n  t: {dtype: "datetime64[ns, Mars/Olympus]"}\n' > tz.yaml
+run_astro validate data/tz.csv
+assert_eq "$RC" "2" "a zone the tz database lacks is a config error"
+assert_contains "$ERR" "time zone 'Mars/Olympus' is not in the tz database" "named"
+pass "time zones other than UTC"
