@@ -10,12 +10,12 @@
 #include <string.h>
 #include <strings.h>
 
+/* category is pandas' categorical of strings: Pandera's to_yaml() writes no categories. */
 static const struct {
     const char *name;
     enum dtype id;
 } simple_names[] = {
     {"str", DT_STR},           {"string", DT_STR},         {"object", DT_STR},
-    {"category", DT_STR}, /* pandas' categorical of strings: the categories are not written */
     {"bool", DT_BOOL},         {"boolean", DT_BOOL},       {"int8", DT_INT8},
     {"int16", DT_INT16},       {"int32", DT_INT32},        {"int64", DT_INT64},
     {"int", DT_INT64},         {"uint8", DT_UINT8},        {"uint16", DT_UINT16},
@@ -23,6 +23,7 @@ static const struct {
     {"float64", DT_FLOAT64},   {"float", DT_FLOAT64},      {"double", DT_FLOAT64},
     {"date", DT_DATE},         {"datetime", DT_TIMESTAMP}, {"timestamp", DT_TIMESTAMP},
     {"datetime64", DT_TIMESTAMP},
+    {"category", DT_STR},
     {"timedelta", DT_TIMEDELTA},
     {"timedelta64", DT_TIMEDELTA},
     {"timedelta64[ns]", DT_TIMEDELTA},

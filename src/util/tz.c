@@ -17,10 +17,10 @@
 
 struct tz {
     char *name;
-    int64_t *at;   /* ntrans transition instants (UTC seconds), ascending */
-    int32_t *off;  /* the offset from at[i] on */
+    int64_t *at;  /* ntrans transition instants (UTC seconds), ascending */
+    int32_t *off; /* the offset from at[i] on */
     size_t ntrans;
-    int32_t first; /* the offset before the first transition (local time type 0) */
+    int32_t first;    /* the offset before the first transition (local time type 0) */
     bool fixed_after; /* the footer names one fixed offset, kept after the table */
     int32_t after;
 };
@@ -41,8 +41,8 @@ static bool name_ok(const char *name)
         return false;
     }
     for (const char *p = name; *p != '\0'; p++) {
-        bool ok = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-                  *p == '_' || *p == '-' || *p == '+' || *p == '/';
+        bool ok = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                  (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '+' || *p == '/';
         if (!ok) {
             return false;
         }
@@ -159,8 +159,9 @@ int tz_load(struct tz **out, const char *dir, const char *name, struct err *e)
 {
     *out = NULL;
     if (!name_ok(name)) {
-        return err_set(e, AE_CONFIG, "'%s' is not a time zone name (expected a tz database name "
-                                     "such as Europe/London)",
+        return err_set(e, AE_CONFIG,
+                       "'%s' is not a time zone name (expected a tz database name "
+                       "such as Europe/London)",
                        name);
     }
     if (dir == NULL) {
