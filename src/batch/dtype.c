@@ -258,8 +258,8 @@ bool dtype_zone(const char *text, char *buf, size_t n)
     if (len == 0 || len >= n) {
         return false;
     }
-    if ((len == 3 && strncasecmp(p, "utc", 3) == 0) || (len == 7 && strncasecmp(p, "etc/utc", 7) == 0) ||
-        (len == 1 && (*p == 'z' || *p == 'Z'))) {
+    if ((len == 3 && strncasecmp(p, "utc", 3) == 0) ||
+        (len == 7 && strncasecmp(p, "etc/utc", 7) == 0) || (len == 1 && (*p == 'z' || *p == 'Z'))) {
         return false;
     }
     memcpy(buf, p, len);

@@ -1011,8 +1011,8 @@ int cfg_parse_schema(struct cfg_doc *d, const yaml_node_t *n, const char *path, 
         char p[CFG_PATH_MAX];
         cfg_path_key(p, sizeof(p), cp, cfg_text(k));
         s->ncols = i + 1;
-        rc = parse_column(d, &s->cols[i], k, cfg_node(d, pr->value), p, s->coerce,
-                          &s->drop_columns);
+        rc =
+            parse_column(d, &s->cols[i], k, cfg_node(d, pr->value), p, s->coerce, &s->drop_columns);
         if (rc == 0 && fdtype != NULL) {
             rc = parse_dtype(d, &s->cols[i], fdtype, fdtype_path); /* overrides the column's */
         }

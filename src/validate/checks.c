@@ -1044,8 +1044,7 @@ out:
     return rc;
 }
 
-static int vcol_build(struct vcolumn *vc, const struct column_spec *cs, locale_t loc,
-                      struct err *e)
+static int vcol_build(struct vcolumn *vc, const struct column_spec *cs, locale_t loc, struct err *e)
 {
     memset(vc, 0, sizeof(*vc));
     vc->spec = cs;

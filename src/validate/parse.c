@@ -785,19 +785,32 @@ static int64_t td_unit(const char *u, size_t n)
         const char *name;
         int64_t ns;
     } units[] = {
-        {"w", INT64_C(604800000000000)},  {"week", INT64_C(604800000000000)},
-        {"weeks", INT64_C(604800000000000)}, {"d", INT64_C(86400000000000)},
-        {"day", INT64_C(86400000000000)}, {"days", INT64_C(86400000000000)},
-        {"h", INT64_C(3600000000000)},    {"hr", INT64_C(3600000000000)},
-        {"hour", INT64_C(3600000000000)}, {"hours", INT64_C(3600000000000)},
-        {"m", INT64_C(60000000000)},      {"min", INT64_C(60000000000)},
-        {"minute", INT64_C(60000000000)}, {"minutes", INT64_C(60000000000)},
-        {"s", INT64_C(1000000000)},       {"sec", INT64_C(1000000000)},
-        {"second", INT64_C(1000000000)},  {"seconds", INT64_C(1000000000)},
-        {"ms", INT64_C(1000000)},         {"millisecond", INT64_C(1000000)},
-        {"milliseconds", INT64_C(1000000)}, {"us", 1000},
-        {"microsecond", 1000},            {"microseconds", 1000},
-        {"ns", 1},                        {"nanosecond", 1},
+        {"w", INT64_C(604800000000000)},
+        {"week", INT64_C(604800000000000)},
+        {"weeks", INT64_C(604800000000000)},
+        {"d", INT64_C(86400000000000)},
+        {"day", INT64_C(86400000000000)},
+        {"days", INT64_C(86400000000000)},
+        {"h", INT64_C(3600000000000)},
+        {"hr", INT64_C(3600000000000)},
+        {"hour", INT64_C(3600000000000)},
+        {"hours", INT64_C(3600000000000)},
+        {"m", INT64_C(60000000000)},
+        {"min", INT64_C(60000000000)},
+        {"minute", INT64_C(60000000000)},
+        {"minutes", INT64_C(60000000000)},
+        {"s", INT64_C(1000000000)},
+        {"sec", INT64_C(1000000000)},
+        {"second", INT64_C(1000000000)},
+        {"seconds", INT64_C(1000000000)},
+        {"ms", INT64_C(1000000)},
+        {"millisecond", INT64_C(1000000)},
+        {"milliseconds", INT64_C(1000000)},
+        {"us", 1000},
+        {"microsecond", 1000},
+        {"microseconds", 1000},
+        {"ns", 1},
+        {"nanosecond", 1},
         {"nanoseconds", 1},
     };
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
@@ -891,7 +904,7 @@ static int td_iso(const char *p, size_t n, size_t i, __int128 *total)
             return VP_SYNTAX;
         }
         char u = p[i++];
-        int64_t mult = !in_time && u == 'W'  ? INT64_C(604800000000000)
+        int64_t mult = !in_time && u == 'W'   ? INT64_C(604800000000000)
                        : !in_time && u == 'D' ? INT64_C(86400000000000)
                        : in_time && u == 'H'  ? INT64_C(3600000000000)
                        : in_time && u == 'M'  ? INT64_C(60000000000)
@@ -963,8 +976,8 @@ int vp_timedelta(const char *p, size_t n, int64_t *out)
                 if (i < n && p[i] == ':') {
                     int64_t mm = 0, ss = 0;
                     size_t c2 = 0, c3 = 0;
-                    if (clock || cnt > 2 || ++i >= n || !td_digits(p, n, &i, &mm, &c2) ||
-                        c2 != 2 || mm > 59 || i >= n || p[i] != ':' || ++i >= n ||
+                    if (clock || cnt > 2 || ++i >= n || !td_digits(p, n, &i, &mm, &c2) || c2 != 2 ||
+                        mm > 59 || i >= n || p[i] != ':' || ++i >= n ||
                         !td_digits(p, n, &i, &ss, &c3) || c3 != 2 || ss > 59) {
                         return VP_SYNTAX;
                     }
@@ -1202,8 +1215,8 @@ void vp_message(char *buf, size_t n, int status, const struct vp_col *c, const c
         break;
     case VP_TZ_AMBIGUOUS:
         snprintf(buf, n,
-                 "%s happened twice in time zone %s (the clocks went back): give its UTC offset",
-                 q, tz_name(c->tz));
+                 "%s happened twice in time zone %s (the clocks went back): give its UTC offset", q,
+                 tz_name(c->tz));
         break;
     case VP_TZ_NONEXISTENT:
         snprintf(buf, n, "%s did not happen in time zone %s (the clocks went forward over it)", q,

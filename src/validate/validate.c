@@ -946,8 +946,9 @@ static void dup_tail(const struct validator *v, const struct vfail *vf, char *bu
     case VDUP_EXCLUDE_FIRST: snprintf(buf, n, "the first occurrence is kept"); break;
     case VDUP_EXCLUDE_LAST: snprintf(buf, n, "the last occurrence is kept"); break;
     case VDUP_ALL:
-        snprintf(buf, n, "%s", frame ? "report_duplicates: all fails every occurrence"
-                                     : "every occurrence fails");
+        snprintf(buf, n, "%s",
+                 frame ? "report_duplicates: all fails every occurrence"
+                       : "every occurrence fails");
         break;
     }
 }

@@ -22,12 +22,12 @@
 
 enum vp_status {
     VP_OK = 0,
-    VP_SYNTAX,    /* not a value of the dtype at all ("12x" for int64) */
-    VP_RANGE,     /* well formed but outside the dtype's range ("300" for int8, "1e309") */
-    VP_SCALE,     /* decimal: nonzero digits beyond the scale */
-    VP_CALENDAR,  /* date/datetime: well formed but not a real date or time ("2021-02-29") */
-    VP_PRECISION, /* datetime: nonzero digits beyond microseconds */
-    VP_OFFSET,    /* datetime: a UTC offset given for a naive datetime64[ns] column */
+    VP_SYNTAX,         /* not a value of the dtype at all ("12x" for int64) */
+    VP_RANGE,          /* well formed but outside the dtype's range ("300" for int8, "1e309") */
+    VP_SCALE,          /* decimal: nonzero digits beyond the scale */
+    VP_CALENDAR,       /* date/datetime: well formed but not a real date or time ("2021-02-29") */
+    VP_PRECISION,      /* datetime: nonzero digits beyond microseconds */
+    VP_OFFSET,         /* datetime: a UTC offset given for a naive datetime64[ns] column */
     VP_TZ_AMBIGUOUS,   /* a wall-clock time of the column's zone that happened twice */
     VP_TZ_NONEXISTENT, /* a wall-clock time the zone's clocks skipped */
     VP_TZ_BEYOND       /* past the zone's table of transitions (util/tz.h) */

@@ -282,10 +282,10 @@ static void test_spill_bad_dir(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exact_keys),  cmocka_unit_test(test_fingerprint_keys),
-        cmocka_unit_test(test_note_last),   cmocka_unit_test(test_memory_per_key),
-        cmocka_unit_test(test_spill_first), cmocka_unit_test(test_spill_all),
-        cmocka_unit_test(test_spill_last),  cmocka_unit_test(test_spill_mixed),
+        cmocka_unit_test(test_exact_keys),    cmocka_unit_test(test_fingerprint_keys),
+        cmocka_unit_test(test_note_last),     cmocka_unit_test(test_memory_per_key),
+        cmocka_unit_test(test_spill_first),   cmocka_unit_test(test_spill_all),
+        cmocka_unit_test(test_spill_last),    cmocka_unit_test(test_spill_mixed),
         cmocka_unit_test(test_spill_bad_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -436,7 +436,7 @@ static void test_timedelta(void **state)
         }
     }
     int64_t v = 0;
-    static const char *bad[] = {"",      "x",     "1 parsecs", "P1Y",   "PT",     "1:2",
+    static const char *bad[] = {"",      "x",     "1 parsecs",    "P1Y", "PT",       "1:2",
                                 "1:2:3", "P1.5D", "1 days 25:00", "--1", "1 days x", "P"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         if (ptd(bad[i], &v) != VP_SYNTAX) {
@@ -508,11 +508,11 @@ static void test_messages(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_int),   cmocka_unit_test(test_uint),
-        cmocka_unit_test(test_float), cmocka_unit_test(test_float_locale_independent),
-        cmocka_unit_test(test_bool),  cmocka_unit_test(test_decimal),
-        cmocka_unit_test(test_date),  cmocka_unit_test(test_datetime),
-        cmocka_unit_test(test_utf8),  cmocka_unit_test(test_messages),
+        cmocka_unit_test(test_int),       cmocka_unit_test(test_uint),
+        cmocka_unit_test(test_float),     cmocka_unit_test(test_float_locale_independent),
+        cmocka_unit_test(test_bool),      cmocka_unit_test(test_decimal),
+        cmocka_unit_test(test_date),      cmocka_unit_test(test_datetime),
+        cmocka_unit_test(test_utf8),      cmocka_unit_test(test_messages),
         cmocka_unit_test(test_timedelta),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
