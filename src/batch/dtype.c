@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+/* category is pandas' categorical of strings: Pandera's to_yaml() writes no categories. */
 static const struct {
     const char *name;
     enum dtype id;
@@ -22,6 +23,11 @@ static const struct {
     {"float64", DT_FLOAT64},   {"float", DT_FLOAT64},      {"double", DT_FLOAT64},
     {"date", DT_DATE},         {"datetime", DT_TIMESTAMP}, {"timestamp", DT_TIMESTAMP},
     {"datetime64", DT_TIMESTAMP},
+    {"category", DT_STR},
+    {"timedelta", DT_TIMEDELTA},
+    {"timedelta64", DT_TIMEDELTA},
+    {"timedelta64[ns]", DT_TIMEDELTA},
+    {"<m8[ns]", DT_TIMEDELTA},
 };
 
 /* Copies s without spaces into out (lowercased only where Pandera is case-insensitive: the
@@ -111,18 +117,19 @@ int dtype_parse(const char *s, struct dtype_info *out, struct err *e)
             out->id = DT_TIMESTAMP;
             return 0;
         }
+        /* UTC, or a zone of the tz database (dtype_zone names it; the validator loads it) */
         const char *tz = unit + ulen + 1;
-        if (strcmp(tz, "utc]") == 0 || strcmp(tz, "etc/utc]") == 0 || strcmp(tz, "z]") == 0) {
-            out->id = DT_TIMESTAMP_TZ;
-            return 0;
+        if (tz[0] == ']') {
+            return err_set(e, AE_CONFIG, "dtype '%s': a time zone name is missing", s);
         }
-        return err_set(e, AE_CONFIG,
-                       "dtype '%s': only the UTC time zone is supported (datetime64[ns, UTC])", s);
+        out->id = DT_TIMESTAMP_TZ;
+        return 0;
     }
     return err_set(e, AE_CONFIG,
                    "dtype '%s' is not a known dtype (expected one of: str, bool, int8, int16, "
                    "int32, int64, uint8, uint16, uint32, uint64, float32, float64, date, "
-                   "datetime, datetime64[ns], datetime64[ns, UTC], decimal(p,s))",
+                   "datetime, datetime64[ns], datetime64[ns, UTC], timedelta64[ns], "
+                   "decimal(p,s))",
                    s);
 }
 
@@ -135,6 +142,7 @@ const char *dtype_name(struct dtype_info t, char *buf, size_t n)
         [DT_UINT64] = "uint64",   [DT_FLOAT32] = "float32", [DT_FLOAT64] = "float64",
         [DT_DATE] = "date",       [DT_TIMESTAMP] = "datetime64[ns]",
         [DT_TIMESTAMP_TZ] = "datetime64[ns, UTC]",
+        [DT_TIMEDELTA] = "timedelta64[ns]",
     };
     if (t.id == DT_DECIMAL) {
         snprintf(buf, n, "decimal(%u,%u)", (unsigned)t.precision, (unsigned)t.scale);
@@ -206,4 +214,55 @@ int dtype_format_time(char *buf, size_t n, enum dtype id, int64_t v)
     return snprintf(buf, n, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02d.%06d%s", y, m, d,
                     (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60),
                     (int)(rem % 1000000), id == DT_TIMESTAMP_TZ ? "Z" : "");
+}
+
+int dtype_format_timedelta(char *buf, size_t n, int64_t v)
+{
+    /* pandas: floor to whole days, then the non-negative rest as a clock ("-1 days +23:59:59"). */
+    const int64_t day = INT64_C(86400000000000);
+    int64_t days = v / day;
+    int64_t rem = v % day;
+    if (rem < 0) {
+        rem += day;
+        days -= 1;
+    }
+    int64_t secs = rem / 1000000000;
+    int64_t ns = rem % 1000000000;
+    char frac[16] = "";
+    if (ns % 1000 != 0) {
+        snprintf(frac, sizeof(frac), ".%09" PRId64, ns);
+    } else if (ns != 0) {
+        snprintf(frac, sizeof(frac), ".%06" PRId64, ns / 1000);
+    }
+    return snprintf(buf, n, "%" PRId64 " days %s%02d:%02d:%02d%s", days, days < 0 ? "+" : "",
+                    (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60), frac);
+}
+
+bool dtype_zone(const char *text, char *buf, size_t n)
+{
+    const char *open = text != NULL ? strchr(text, '[') : NULL;
+    const char *comma = open != NULL ? strchr(open, ',') : NULL;
+    const char *close = comma != NULL ? strchr(comma, ']') : NULL;
+    if (close == NULL) {
+        return false;
+    }
+    const char *p = comma + 1;
+    while (p < close && isspace((unsigned char)*p)) {
+        p++;
+    }
+    const char *end = close;
+    while (end > p && isspace((unsigned char)end[-1])) {
+        end--;
+    }
+    size_t len = (size_t)(end - p);
+    if (len == 0 || len >= n) {
+        return false;
+    }
+    if ((len == 3 && strncasecmp(p, "utc", 3) == 0) ||
+        (len == 7 && strncasecmp(p, "etc/utc", 7) == 0) || (len == 1 && (*p == 'z' || *p == 'Z'))) {
+        return false;
+    }
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+    return true;
 }

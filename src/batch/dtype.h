@@ -11,6 +11,7 @@
  *   DT_DATE                     int64_t days since 1970-01-01
  *   DT_TIMESTAMP, DT_TIMESTAMP_TZ  int64_t microseconds since 1970-01-01T00:00:00 (naive / UTC)
  *   DT_DECIMAL                  __int128 unscaled value; precision 1..38, scale 0..precision
+ *   DT_TIMEDELTA                int64_t nanoseconds (pandas' timedelta64[ns]: about +-292 years)
  */
 #ifndef ASTRO_BATCH_DTYPE_H
 #define ASTRO_BATCH_DTYPE_H
@@ -37,7 +38,8 @@ enum dtype {
     DT_DATE,
     DT_TIMESTAMP,    /* naive: datetime64[ns], datetime, timestamp */
     DT_TIMESTAMP_TZ, /* UTC: datetime64[ns, UTC] */
-    DT_DECIMAL
+    DT_DECIMAL,
+    DT_TIMEDELTA /* timedelta64[ns]: a signed duration */
 };
 
 struct dtype_info {
@@ -55,10 +57,16 @@ enum dtype_storage {
 };
 
 /* Parses a Pandera dtype spelling: int8..int64, Int8..Int64, int, uint8..uint64, UInt8..UInt64,
- * float32/float64/float/Float64, bool/boolean, str/string/object, date, datetime, timestamp,
+ * float32/float64/float/Float64, bool/boolean, str/string/object/category (Pandera's to_yaml()
+ * writes no categories: a category column of a text file is its strings), date, datetime,
+ * timedelta/timedelta64[ns], timestamp,
  * datetime64[ns], datetime64[ns, UTC] (and other [unit, tz] forms with tz UTC), decimal(p,s) and
  * decimal(p) (scale 0). Fails with AE_CONFIG and a message listing the accepted names. */
 int dtype_parse(const char *s, struct dtype_info *out, struct err *e) ASTRO_WUR;
+
+/* The time zone of a datetime64[unit, zone] spelling as written ("Europe/London") into buf: true,
+ * or false for UTC (also Etc/UTC, Z), another dtype, or a name that does not fit n bytes. */
+bool dtype_zone(const char *text, char *buf, size_t n);
 
 /* Canonical name: "int64", "str", "decimal(12,2)", "datetime64[ns, UTC]"... Writes into buf
  * (at least 32 bytes) and returns it. */
@@ -74,5 +82,11 @@ size_t dtype_storage_size(enum dtype_storage s);
  * always carry six fractional digits so that their text sorts in time order. Other ids write "".
  * Returns what snprintf returns. */
 int dtype_format_time(char *buf, size_t n, enum dtype id, int64_t v);
+
+/* Writes a duration of v nanoseconds as pandas shows a Timedelta: "0 days 00:00:00.000001",
+ * "1 days 02:03:04", "-1 days +23:59:59.500000" (days, then a non-negative clock; 6 fractional
+ * digits, or 9 when the value is not a whole number of microseconds, none when whole seconds).
+ * Returns what snprintf returns. */
+int dtype_format_timedelta(char *buf, size_t n, int64_t v);
 
 #endif

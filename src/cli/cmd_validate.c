@@ -278,12 +278,19 @@ static int write_text(FILE *out, const struct vopts *vo, const struct ingest_spe
                 (unsigned long long)res->rows_invalid) < 0) {
         return AE_IO;
     }
-    if (res->ok && res->rows_invalid > 0 && res->allowed_bad_rows != UINT64_MAX &&
+    uint64_t counted = res->rows_invalid - res->rows_droppable;
+    if (res->ok && res->rows_droppable > 0 && res->allowed_bad_rows != UINT64_MAX &&
+        fprintf(out,
+                "%llu invalid row(s) fail only columns with drop_invalid_rows: ingest would "
+                "leave them out\n",
+                (unsigned long long)res->rows_droppable) < 0) {
+        return AE_IO;
+    }
+    if (res->ok && counted > 0 && res->allowed_bad_rows != UINT64_MAX &&
         fprintf(out,
                 "%llu invalid row(s) are within the bad-row threshold (%llu): ingest would "
                 "leave them out\n",
-                (unsigned long long)res->rows_invalid,
-                (unsigned long long)res->allowed_bad_rows) < 0) {
+                (unsigned long long)counted, (unsigned long long)res->allowed_bad_rows) < 0) {
         return AE_IO;
     }
     return 0;

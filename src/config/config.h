@@ -60,6 +60,8 @@ struct column_spec {
     char *dtype_text; /* as written; "str" when the schema gives none (Pandera's "any") */
     bool nullable;    /* Pandera default: false */
     bool unique;      /* default false */
+    bool drop_invalid_rows; /* a row failing only this column's rules (of the columns that say
+                               so) is dropped and reported, and does not fail the file */
     bool required;    /* default true */
     bool coerce;      /* default false (or the schema's coerce) */
     bool regex;       /* name is a pattern matching several columns */
@@ -107,14 +109,23 @@ struct schema {
     bool add_missing_columns; /* default false */
     char *title;
     char *description;
-    /* drop_invalid_rows: true (the frame's or any column's): invalid rows are dropped and
-     * reported, and they do not fail the file unless astro.yaml sets a bad-row threshold
-     * (ingest/engine.h). */
+    /* drop_invalid_rows: true (the frame's): invalid rows are dropped and reported, and they do
+     * not fail the file unless astro.yaml sets a bad-row threshold (ingest/engine.h). A column's
+     * drop_invalid_rows is scoped to its own failures (column_spec); drop_columns: any column
+     * says so. */
     bool drop_invalid_rows;
+    bool drop_columns;
     /* The index block as Pandera writes it (a RangeIndex): astro's index is the 0-based row
      * position, an int64; its checks run on it. NULL when the schema has none. name may be NULL
      * (Pandera's unnamed index). */
     struct column_spec *index;
+    /* Frame-level dtype and checks (Pandera's DataFrameSchema(dtype=..., checks=...)): when the
+     * schema has either, the loader gives every declared column the frame dtype (it overrides
+     * theirs, as in Pandera) and appends the frame checks to each column's checks; extra is the
+     * rule of the columns it does not declare (kept by strict: false): the frame dtype (str when
+     * none), not nullable when a frame dtype is given (Pandera's Column(dtype)), and the frame
+     * checks. NULL when the schema has neither. */
+    struct column_spec *extra;
     char *file; /* owned: the schema_file path as opened (locations borrow it); NULL when inline */
     struct cfg_loc loc;
 };

@@ -205,6 +205,10 @@ void schema_release(struct schema *s)
         column_release(s->index);
         free(s->index);
     }
+    if (s->extra != NULL) {
+        column_release(s->extra);
+        free(s->extra);
+    }
     free(s->file);
     cfg_loc_release(&s->loc);
     memset(s, 0, sizeof(*s));
@@ -665,6 +669,7 @@ static int parse_column(struct cfg_doc *d, struct column_spec *col, const yaml_n
         } else if (strcmp(key, "drop_invalid_rows") == 0) {
             bool b = false;
             rc = cfg_is_null(v) ? 0 : cfg_bool(d, v, p, &b);
+            col->drop_invalid_rows = b;
             *drop |= b;
         } else if (strcmp(key, "allow_duplicates") == 0) {
             /* Pandera < 0.9: the opposite of unique. */
@@ -855,17 +860,52 @@ static int frame_ignored(struct cfg_doc *d, const char *key, const yaml_node_t *
     if (empty) {
         return 0;
     }
-    if (strcmp(key, "dtype") == 0) {
-        return cfg_fail(d, v, p,
-                        "a dtype for the whole frame is not supported (give each column "
-                        "its dtype)");
-    }
-    if (strcmp(key, "checks") == 0) {
-        return cfg_fail(d, v, p,
-                        "frame-level checks are not supported (put checks under a "
-                        "column)");
-    }
     return cfg_fail(d, v, p, "%s is not supported (it must be null or empty)", key);
+}
+
+static bool empty_node(const yaml_node_t *v)
+{
+    return (v->type == YAML_SEQUENCE_NODE &&
+            v->data.sequence.items.top == v->data.sequence.items.start) ||
+           (v->type == YAML_MAPPING_NODE &&
+            v->data.mapping.pairs.top == v->data.mapping.pairs.start);
+}
+
+/* s->extra: the rule of undeclared columns under a frame dtype (fdtype) and frame checks
+ * (fchecks), either may be NULL (struct schema: extra). Pandera makes every column of a schema
+ * without columns a Column(dtype), not nullable; beside declared columns an undeclared one is only
+ * coerced, so a null stays a null there. */
+static int frame_rules(struct cfg_doc *d, struct schema *s, const yaml_node_t *fdtype,
+                       const char *fdtype_path, const yaml_node_t *fchecks,
+                       const char *fchecks_path, bool has_columns)
+{
+    struct column_spec *x = calloc(1, sizeof(*x));
+    if (x == NULL) {
+        return nomem(d);
+    }
+    s->extra = x;
+    x->coerce = s->coerce;
+    x->type.id = DT_STR;
+    x->nullable = fdtype == NULL || has_columns;
+    x->required = false;
+    if ((x->name = strdup("*")) == NULL) {
+        return nomem(d);
+    }
+    const yaml_node_t *at = fdtype != NULL ? fdtype : fchecks;
+    if (cfg_loc_set(d, &x->loc, at, fdtype != NULL ? fdtype_path : fchecks_path) != 0) {
+        return AE_NOMEM;
+    }
+    int rc = 0;
+    if (fdtype != NULL) {
+        rc = parse_dtype(d, x, fdtype, fdtype_path);
+    } else if ((x->dtype_text = strdup("str")) == NULL) {
+        rc = nomem(d);
+    }
+    if (rc == 0 && fchecks != NULL) {
+        size_t cap = 0;
+        rc = parse_checks(d, x, &cap, fchecks, fchecks_path);
+    }
+    return rc;
 }
 
 int cfg_parse_schema(struct cfg_doc *d, const yaml_node_t *n, const char *path, struct schema *s)
@@ -883,6 +923,9 @@ int cfg_parse_schema(struct cfg_doc *d, const yaml_node_t *n, const char *path, 
     }
     const yaml_node_t *columns = NULL;
     const yaml_node_t *unique = NULL;
+    const yaml_node_t *fdtype = NULL;  /* frame-level dtype (not null) */
+    const yaml_node_t *fchecks = NULL; /* frame-level checks (not null or empty) */
+    char fdtype_path[CFG_PATH_MAX], fchecks_path[CFG_PATH_MAX];
     /* Frame options first: a column's coerce defaults to the frame's, wherever it is written. */
     for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
         yaml_node_t *k = cfg_node(d, pr->key);
@@ -942,11 +985,24 @@ int cfg_parse_schema(struct cfg_doc *d, const yaml_node_t *n, const char *path, 
             s->drop_invalid_rows |= b;
         } else if (strcmp(key, "index") == 0) {
             rc = parse_index(d, s, v, p);
+        } else if (strcmp(key, "dtype") == 0 && !cfg_is_null(v)) {
+            fdtype = v;
+            snprintf(fdtype_path, sizeof(fdtype_path), "%s", p);
+        } else if (strcmp(key, "checks") == 0 && !cfg_is_null(v) && !empty_node(v)) {
+            fchecks = v;
+            snprintf(fchecks_path, sizeof(fchecks_path), "%s", p);
         } else if (cfg_in(key, frame_keys)) {
             rc = frame_ignored(d, key, v, p);
         } else {
             rc = cfg_unknown_key(d, k, path, frame_keys);
         }
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    if (fdtype != NULL || fchecks != NULL) {
+        bool has_columns = columns != NULL && !cfg_is_null(columns) && !empty_node(columns);
+        rc = frame_rules(d, s, fdtype, fdtype_path, fchecks, fchecks_path, has_columns);
         if (rc != 0) {
             return rc;
         }
@@ -971,8 +1027,15 @@ int cfg_parse_schema(struct cfg_doc *d, const yaml_node_t *n, const char *path, 
         char p[CFG_PATH_MAX];
         cfg_path_key(p, sizeof(p), cp, cfg_text(k));
         s->ncols = i + 1;
-        rc = parse_column(d, &s->cols[i], k, cfg_node(d, pr->value), p, s->coerce,
-                          &s->drop_invalid_rows);
+        rc =
+            parse_column(d, &s->cols[i], k, cfg_node(d, pr->value), p, s->coerce, &s->drop_columns);
+        if (rc == 0 && fdtype != NULL) {
+            rc = parse_dtype(d, &s->cols[i], fdtype, fdtype_path); /* overrides the column's */
+        }
+        if (rc == 0 && fchecks != NULL) {
+            size_t cap = s->cols[i].nchecks;
+            rc = parse_checks(d, &s->cols[i], &cap, fchecks, fchecks_path);
+        }
         if (rc != 0) {
             return rc;
         }

@@ -171,6 +171,26 @@ static int open_parquet(const struct delivery *in, const char *path, const struc
     return sink_parquet_open(s, path, cols, ncols, &po, e);
 }
 
+/* The zone of every datetime64[ns, Zone/Name] column as "astro.time_zone.<column key>" (the
+ * values are UTC instants, isAdjustedToUTC; the zone is what pandas would show them in): "*" for
+ * the frame dtype's undeclared columns. */
+static int zone_kv(struct sink *pqs, const struct schema *s, struct err *e)
+{
+    int rc = 0;
+    for (size_t c = 0; c <= s->ncols && rc == 0; c++) {
+        const struct column_spec *cs = c < s->ncols ? &s->cols[c] : s->extra;
+        char zone[256];
+        if (cs == NULL || cs->type.id != DT_TIMESTAMP_TZ ||
+            !dtype_zone(cs->dtype_text, zone, sizeof(zone))) {
+            continue;
+        }
+        char key[512];
+        snprintf(key, sizeof(key), "astro.time_zone.%s", cs->name);
+        rc = sink_parquet_add_kv(pqs, key, zone, e);
+    }
+    return rc;
+}
+
 /* Opens path for writing under a temporary name (committed or aborted by the caller) with a
  * stdio stream on a duplicate of its descriptor. */
 static int open_atomic_stream(struct atomic_file *af, const char *path, FILE **fp, struct err *e)
@@ -391,6 +411,7 @@ static int ingest_file(struct delivery *in, const struct source_file *sf, struct
         for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]) && rc == 0; i++) {
             rc = sink_parquet_add_kv(pqs, kv[i][0], kv[i][1], e);
         }
+        rc = rc != 0 ? rc : zone_kv(pqs, &spec->schema, e);
         json_decref(shown);
         if (rc != 0) {
             goto out;

@@ -729,7 +729,8 @@ static int stream(struct ingest_file *f, struct sink *s, struct ingest_file_resu
     /* A tolerance of 0 (the default) lets the first failure decide the file (see fc_commit). */
     pool.tolerant = spec->max_bad_rows > 0 || spec->max_bad_row_fraction > 0 ||
                     (spec->schema.drop_invalid_rows && spec->max_bad_rows < 0 &&
-                     spec->max_bad_row_fraction < 0);
+                     spec->max_bad_row_fraction < 0) ||
+                    spec->schema.drop_columns;
     pool.block_rows = fc_block_rows(&f->rows, f->ncols);
     pool.nblocks = nthreads > 1 ? 2 * nthreads + 2 : 1;
     /* The first block was read before the others were sized: its batch must hold it too. */
@@ -821,6 +822,7 @@ static int stream(struct ingest_file *f, struct sink *s, struct ingest_file_resu
     res->rows_read = counts.rows_read;
     res->rows_valid = counts.rows_valid;
     res->rows_invalid = counts.rows_invalid;
+    res->rows_droppable = counts.rows_droppable;
     res->failures = counts.failure_cases;
     res->warnings = counts.warnings;
 out:
@@ -1036,7 +1038,7 @@ int ingest_file_run(struct ingest_file *f, struct sink *s, struct ingest_file_re
      * out, and only within the tolerance. A fail-fast stop leaves the verdict at "failed". */
     res->ok = !f->header_failed && !changed && !f->bad_input && !too_few && !bad_sum &&
               frame_failures == 0 && broken == 0 && !res->stopped &&
-              res->rows_invalid <= res->allowed_bad_rows;
+              res->rows_invalid - res->rows_droppable <= res->allowed_bad_rows;
     if (!res->ok && res->reason[0] == '\0') {
         failure_reason(f, res, frame_failures, broken);
     }

@@ -105,6 +105,8 @@ struct ingest_file_result {
     uint64_t failures; /* error cases (warnings not included) */
     uint64_t warnings;
     uint64_t allowed_bad_rows; /* the threshold applied */
+    uint64_t rows_droppable;   /* invalid rows failing only columns with drop_invalid_rows: true:
+                                  left out like the others, never counted against the threshold */
     char sha256[65];           /* of the file as delivered */
     bool ok;                   /* the verdict */
     bool stopped;              /* fail_fast stopped before the end of the file */

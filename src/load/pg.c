@@ -111,7 +111,8 @@ static const char *pg_type_name(struct dtype_info t, char *buf, size_t n)
     case DT_INT32:
     case DT_UINT16: s = "integer"; break;
     case DT_INT64:
-    case DT_UINT32: s = "bigint"; break;
+    case DT_UINT32:
+    case DT_TIMEDELTA: s = "bigint"; break; /* nanoseconds, as in the Parquet file */
     case DT_UINT64: s = "numeric(20,0)"; break;
     case DT_FLOAT32: s = "real"; break;
     case DT_FLOAT64: s = "double precision"; break;
@@ -137,7 +138,8 @@ static enum pg_enc pg_enc_of(enum dtype id)
     case DT_INT32:
     case DT_UINT16: return E_INT4;
     case DT_INT64:
-    case DT_UINT32: return E_INT8;
+    case DT_UINT32:
+    case DT_TIMEDELTA: return E_INT8;
     case DT_UINT64: return E_NUM_U64;
     case DT_FLOAT32: return E_F4;
     case DT_FLOAT64: return E_F8;

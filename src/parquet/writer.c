@@ -449,6 +449,11 @@ static int col_map(struct pq_col *c, struct err *e)
     case DT_INT16: c->ptype = PT_INT32, c->width = 4, c->conv = CT_INT_16; break;
     case DT_INT32: c->ptype = PT_INT32, c->width = 4, c->conv = CT_INT_32; break;
     case DT_INT64: c->ptype = PT_INT64, c->width = 8, c->conv = CT_INT_64; break;
+    case DT_TIMEDELTA:
+        /* Parquet has no duration type (INTERVAL holds unsigned milliseconds): the nanoseconds
+         * as a signed INT64, which DuckDB reads as a BIGINT (docs/schema.md). */
+        c->ptype = PT_INT64, c->width = 8, c->conv = CT_INT_64;
+        break;
     case DT_UINT8: c->ptype = PT_INT32, c->width = 4, c->conv = CT_UINT_8; break;
     case DT_UINT16: c->ptype = PT_INT32, c->width = 4, c->conv = CT_UINT_16; break;
     case DT_UINT32: c->ptype = PT_INT32, c->width = 4, c->conv = CT_UINT_32; break;

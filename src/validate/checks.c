@@ -713,6 +713,18 @@ static int py_value(struct buf *b, const struct vp_col *pc, const char *text, bo
             return buf_printf(b, "%.*s%s", frac ? 26 : 19, t, offset ? "+00:00" : "");
         }
     }
+    if (pc->type.id == DT_TIMEDELTA && !repr) {
+        /* a pandas Timedelta: an integer bound is nanoseconds, "0 days 00:00:00.000001" */
+        const char *p = text;
+        size_t n = strlen(text);
+        vp_trim(&p, &n);
+        union vp_val v;
+        if (vp_timedelta(p, n, &v.i) == VP_OK) {
+            char t[64];
+            dtype_format_timedelta(t, sizeof(t), v.i);
+            return buf_puts(b, t);
+        }
+    }
     if (yaml_bool(text, &bv)) {
         return buf_puts(b, bv ? "True" : "False");
     }
@@ -1107,8 +1119,8 @@ static int compile_separators(struct vcolumn *vc, const struct column_spec *cs, 
     return 0;
 }
 
-int vcol_compile(struct vcolumn *vc, const struct column_spec *cs, locale_t loc, char thousands,
-                 char decimal, struct err *e)
+static int vcol_build(struct vcolumn *vc, const struct column_spec *cs, locale_t loc,
+                      char thousands, char decimal, struct err *e)
 {
     memset(vc, 0, sizeof(*vc));
     vc->spec = cs;
@@ -1121,6 +1133,16 @@ int vcol_compile(struct vcolumn *vc, const struct column_spec *cs, locale_t loc,
     int rc = 0;
     if (cs->name == NULL || cs->name[0] == '\0') {
         return verr_at(e, &cs->loc, "a column needs a non-empty name");
+    }
+    char zone[256];
+    if (cs->type.id == DT_TIMESTAMP_TZ && dtype_zone(cs->dtype_text, zone, sizeof(zone))) {
+        struct err te = {0};
+        rc = tz_load(&vc->tz, NULL, zone, &te);
+        if (rc != 0) {
+            return rc == AE_NOMEM ? err_set(e, rc, "out of memory")
+                                  : verr_at(e, &cs->loc, "%s", te.msg);
+        }
+        vc->pc.tz = vc->tz;
     }
     if (cs->format != NULL) {
         rc = compile_formats(vc, cs, e);
@@ -1206,6 +1228,17 @@ fail:
     return rc;
 }
 
+/* The early returns of vcol_build leave parts built (the zone, the formats): released here. */
+int vcol_compile(struct vcolumn *vc, const struct column_spec *cs, locale_t loc, char thousands,
+                 char decimal, struct err *e)
+{
+    int rc = vcol_build(vc, cs, loc, thousands, decimal, e);
+    if (rc != 0) {
+        vcol_release(vc);
+    }
+    return rc;
+}
+
 void vcol_release(struct vcolumn *vc)
 {
     for (size_t k = 0; k < vc->nchecks; k++) {
@@ -1216,5 +1249,6 @@ void vcol_release(struct vcolumn *vc)
     pcre2_match_context_free(vc->name_mctx);
     pcre2_code_free(vc->name_re);
     free(vc->fmts);
+    tz_free(vc->tz);
     memset(vc, 0, sizeof(*vc));
 }

@@ -75,6 +75,31 @@ static bool declared(struct validator *v, const char *name)
     return false;
 }
 
+/* The compiled rule of one more undeclared column (the schema's frame dtype and checks: config.h,
+ * struct schema's extra), or NULL in *out when the schema has none: such a column is kept as str.
+ * AE_NOMEM, or AE_CONFIG from vcol_compile (validate_schema_check found it first). */
+static int extra_column(struct validator *v, size_t nheader, struct vcolumn **out, struct err *e)
+{
+    *out = NULL;
+    const struct column_spec *x = v->spec->schema.extra;
+    if (x == NULL) {
+        return 0;
+    }
+    if (v->xvcs == NULL) {
+        v->xvcs = calloc(nheader ? nheader : 1, sizeof(*v->xvcs));
+        if (v->xvcs == NULL) {
+            return err_set(e, AE_NOMEM, "out of memory");
+        }
+    }
+    int rc = vcol_compile(&v->xvcs[v->nxvcs], x, v->c_locale, v->spec->thousands,
+                          v->spec->decimal, e);
+    if (rc != 0) {
+        return rc;
+    }
+    *out = &v->xvcs[v->nxvcs++];
+    return 0;
+}
+
 static int add_out(struct validator *v, const char *name, size_t field, struct vcolumn *vc,
                    struct err *e)
 {
@@ -350,7 +375,9 @@ int vheader_map(struct validator *v, const char *const *header, size_t nheader, 
                      header[i]);
             rc = header_fail(v, header[i], "column_in_schema", msg, e);
         } else if (s->strict == STRICT_FALSE) {
-            rc = add_out(v, header[i], i, NULL, e);
+            struct vcolumn *xvc = NULL;
+            rc = extra_column(v, nheader, &xvc, e);
+            rc = rc ? rc : add_out(v, header[i], i, xvc, e);
         }
         if (rc != 0) {
             goto out;

@@ -61,7 +61,8 @@ static unsigned dtype_class(enum dtype id)
     case DT_BOOL:
     case DT_DATE:
     case DT_TIMESTAMP:
-    case DT_TIMESTAMP_TZ: return HINT_OTHER;
+    case DT_TIMESTAMP_TZ:
+    case DT_TIMEDELTA: return HINT_OTHER;
     }
     return 0;
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static inline bool is_digit(char c)
 {
@@ -753,6 +754,33 @@ int vp_date(const char *p, size_t n, const struct vp_fmt *fmt, int64_t *out)
     return VP_OK;
 }
 
+int vp_datetime_zone(const char *p, size_t n, const struct vp_fmt *fmt, const struct tz *z,
+                     int64_t *out)
+{
+    struct tm_parts t;
+    int rc = fmt ? parse_fmt(p, n, fmt, &t) : parse_iso(p, n, true, &t);
+    if (rc != VP_OK) {
+        return rc;
+    }
+    if (t.has_off) {
+        return vp_datetime(p, n, fmt, true, out);
+    }
+    if (!vp_valid_date(t.year, t.mon, t.day) || t.hour > 23 || t.min > 59 || t.sec > 59) {
+        return VP_CALENDAR;
+    }
+    int64_t days = vp_days_from_civil(t.year, t.mon, t.day);
+    int64_t local = days * 86400 + (int64_t)t.hour * 3600 + (int64_t)t.min * 60 + (int64_t)t.sec;
+    int64_t utc = 0;
+    switch (tz_to_utc(z, local, &utc)) {
+    case TZ_OK: break;
+    case TZ_AMBIGUOUS: return VP_TZ_AMBIGUOUS;
+    case TZ_NONEXISTENT: return VP_TZ_NONEXISTENT;
+    default: return VP_TZ_BEYOND;
+    }
+    *out = utc * 1000000 + (int64_t)t.usec;
+    return VP_OK;
+}
+
 int vp_datetime(const char *p, size_t n, const struct vp_fmt *fmt, bool utc, int64_t *out)
 {
     struct tm_parts t;
@@ -773,17 +801,28 @@ int vp_datetime(const char *p, size_t n, const struct vp_fmt *fmt, bool utc, int
     return VP_OK;
 }
 
+/* A date or datetime of column c in format fmt (NULL: ISO 8601), in the column's zone. */
+static int vp_time_one(const struct vp_col *c, const char *p, size_t n, const struct vp_fmt *fmt,
+                       int64_t *out)
+{
+    switch (c->type.id) {
+    case DT_DATE: return vp_date(p, n, fmt, out);
+    case DT_TIMESTAMP: return vp_datetime(p, n, fmt, false, out);
+    default:
+        return c->tz != NULL ? vp_datetime_zone(p, n, fmt, c->tz, out)
+                             : vp_datetime(p, n, fmt, true, out);
+    }
+}
+
 int vp_time(const struct vp_col *c, const char *p, size_t n, int64_t *out, size_t *which)
 {
-    bool date = c->type.id == DT_DATE;
-    bool utc = c->type.id == DT_TIMESTAMP_TZ;
     *which = 0;
     if (c->nfmt == 0) {
-        return date ? vp_date(p, n, NULL, out) : vp_datetime(p, n, NULL, utc, out);
+        return vp_time_one(c, p, n, NULL, out);
     }
     int best = VP_SYNTAX;
     for (size_t k = 0; k < c->nfmt; k++) {
-        int rc = date ? vp_date(p, n, &c->fmt[k], out) : vp_datetime(p, n, &c->fmt[k], utc, out);
+        int rc = vp_time_one(c, p, n, &c->fmt[k], out);
         if (rc == VP_OK) {
             *which = k;
             return VP_OK;
@@ -842,6 +881,278 @@ long vp_num_canon(const struct vp_col *c, const char *p, size_t n, char *buf, si
     return (long)o;
 }
 
+/* ---- timedelta --------------------------------------------------------------------------- */
+
+/* Nanoseconds of a duration unit's name (pandas' spellings), 0 when it is not one. */
+static int64_t td_unit(const char *u, size_t n)
+{
+    static const struct {
+        const char *name;
+        int64_t ns;
+    } units[] = {
+        {"w", INT64_C(604800000000000)},
+        {"week", INT64_C(604800000000000)},
+        {"weeks", INT64_C(604800000000000)},
+        {"d", INT64_C(86400000000000)},
+        {"day", INT64_C(86400000000000)},
+        {"days", INT64_C(86400000000000)},
+        {"h", INT64_C(3600000000000)},
+        {"hr", INT64_C(3600000000000)},
+        {"hour", INT64_C(3600000000000)},
+        {"hours", INT64_C(3600000000000)},
+        {"m", INT64_C(60000000000)},
+        {"min", INT64_C(60000000000)},
+        {"minute", INT64_C(60000000000)},
+        {"minutes", INT64_C(60000000000)},
+        {"s", INT64_C(1000000000)},
+        {"sec", INT64_C(1000000000)},
+        {"second", INT64_C(1000000000)},
+        {"seconds", INT64_C(1000000000)},
+        {"ms", INT64_C(1000000)},
+        {"millisecond", INT64_C(1000000)},
+        {"milliseconds", INT64_C(1000000)},
+        {"us", 1000},
+        {"microsecond", 1000},
+        {"microseconds", 1000},
+        {"ns", 1},
+        {"nanosecond", 1},
+        {"nanoseconds", 1},
+    };
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strlen(units[i].name) == n && strncasecmp(units[i].name, u, n) == 0) {
+            return units[i].ns;
+        }
+    }
+    return 0;
+}
+
+/* Reads digits at p[*i] into *v (at most 19 of them). False when there is none or too many. */
+static bool td_digits(const char *p, size_t n, size_t *i, int64_t *v, size_t *count)
+{
+    size_t k = *i;
+    int64_t x = 0;
+    while (k < n && p[k] >= '0' && p[k] <= '9') {
+        if (k - *i >= 18) {
+            return false;
+        }
+        x = x * 10 + (p[k] - '0');
+        k++;
+    }
+    if (k == *i) {
+        return false;
+    }
+    *count = k - *i;
+    *i = k;
+    *v = x;
+    return true;
+}
+
+/* A fraction's digits at p[*i] (after the point) in units of mult nanoseconds: *ns, or
+ * VP_PRECISION when a nonzero digit lies below a nanosecond. */
+static int td_fraction(const char *p, size_t n, size_t *i, int64_t mult, __int128 *ns)
+{
+    __int128 num = 0, den = 1;
+    size_t k = *i;
+    while (k < n && p[k] >= '0' && p[k] <= '9') {
+        if (den < (__int128)INT64_C(1000000000000000000)) {
+            num = num * 10 + (p[k] - '0');
+            den *= 10;
+        } else if (p[k] != '0') {
+            return VP_PRECISION;
+        }
+        k++;
+    }
+    if (k == *i) {
+        return VP_SYNTAX;
+    }
+    *i = k;
+    __int128 whole = num * mult;
+    if (whole % den != 0) {
+        return VP_PRECISION;
+    }
+    *ns = whole / den;
+    return VP_OK;
+}
+
+/* ISO 8601 duration after its 'P': [nW][nD][T[nH][nM][n[.f]S]] (no years or months: their
+ * length varies). */
+static int td_iso(const char *p, size_t n, size_t i, __int128 *total)
+{
+    bool in_time = false, any = false;
+    while (i < n) {
+        if (p[i] == 'T' && !in_time) {
+            in_time = true;
+            i++;
+            continue;
+        }
+        int64_t v = 0;
+        size_t cnt = 0;
+        if (!td_digits(p, n, &i, &v, &cnt)) {
+            return VP_SYNTAX;
+        }
+        __int128 frac = 0;
+        if (i < n && (p[i] == '.' || p[i] == ',')) {
+            size_t j = i + 1;
+            while (j < n && p[j] >= '0' && p[j] <= '9') {
+                j++;
+            }
+            if (j >= n || p[j] != 'S' || !in_time) {
+                return VP_SYNTAX; /* only seconds take a fraction here */
+            }
+            i++;
+            int rc = td_fraction(p, n, &i, INT64_C(1000000000), &frac);
+            if (rc != VP_OK) {
+                return rc;
+            }
+        }
+        if (i >= n) {
+            return VP_SYNTAX;
+        }
+        char u = p[i++];
+        int64_t mult = !in_time && u == 'W'   ? INT64_C(604800000000000)
+                       : !in_time && u == 'D' ? INT64_C(86400000000000)
+                       : in_time && u == 'H'  ? INT64_C(3600000000000)
+                       : in_time && u == 'M'  ? INT64_C(60000000000)
+                       : in_time && u == 'S'  ? INT64_C(1000000000)
+                                              : 0;
+        if (mult == 0) {
+            return VP_SYNTAX;
+        }
+        *total += (__int128)v * mult + frac;
+        any = true;
+    }
+    return any ? VP_OK : VP_SYNTAX;
+}
+
+int vp_timedelta(const char *p, size_t n, int64_t *out)
+{
+    size_t i = 0;
+    int sign = 1;
+    if (n > 0 && (p[0] == '-' || p[0] == '+')) {
+        sign = p[0] == '-' ? -1 : 1;
+        i = 1;
+    }
+    if (i >= n) {
+        return VP_SYNTAX;
+    }
+    __int128 total = 0;
+    int rc = VP_OK;
+    if (p[i] == 'P') {
+        rc = td_iso(p, n, i + 1, &total);
+    } else {
+        /* Bare digits are nanoseconds (pandas' Timedelta("2000")); else components: "N unit"
+         * ("1 days", "1h", "30min", "1.5s") and at most one clock [+-]H:MM:SS[.f]. */
+        size_t j = i;
+        while (j < n && p[j] >= '0' && p[j] <= '9') {
+            j++;
+        }
+        if (j == n) {
+            int64_t v = 0;
+            size_t cnt = 0;
+            if (n - i > 18) {
+                return VP_RANGE;
+            }
+            (void)td_digits(p, n, &i, &v, &cnt);
+            total = v;
+        } else {
+            bool clock = false, any = false;
+            while (i < n && rc == VP_OK) {
+                while (i < n && (p[i] == ' ' || p[i] == ',')) {
+                    i++;
+                }
+                if (i >= n) {
+                    break;
+                }
+                /* pandas: the leading sign applies to every unit component ("-1h30min"), but a
+                 * clock after the days keeps its own sign, + when none ("-1 days 02:00:00" is
+                 * -22 hours, "-1 days +23:59:59" one second before zero) */
+                int csign = sign;
+                bool own = false;
+                if (any && (p[i] == '+' || p[i] == '-')) {
+                    csign = p[i] == '-' ? -1 : 1;
+                    own = true;
+                    i++;
+                }
+                int64_t v = 0;
+                size_t cnt = 0;
+                if (!td_digits(p, n, &i, &v, &cnt)) {
+                    return VP_SYNTAX;
+                }
+                if (i < n && p[i] == ':') {
+                    int64_t mm = 0, ss = 0;
+                    size_t c2 = 0, c3 = 0;
+                    if (clock || cnt > 2 || ++i >= n || !td_digits(p, n, &i, &mm, &c2) || c2 != 2 ||
+                        mm > 59 || i >= n || p[i] != ':' || ++i >= n ||
+                        !td_digits(p, n, &i, &ss, &c3) || c3 != 2 || ss > 59) {
+                        return VP_SYNTAX;
+                    }
+                    __int128 frac = 0;
+                    if (i < n && p[i] == '.') {
+                        i++;
+                        rc = td_fraction(p, n, &i, INT64_C(1000000000), &frac);
+                    }
+                    if (any && !own) {
+                        csign = 1;
+                    }
+                    total += csign * ((__int128)(v * 3600 + mm * 60 + ss) * 1000000000 + frac);
+                    clock = any = true;
+                    continue;
+                }
+                __int128 frac = 0;
+                size_t fstart = 0;
+                if (i < n && p[i] == '.') {
+                    fstart = ++i;
+                    while (i < n && p[i] >= '0' && p[i] <= '9') {
+                        i++;
+                    }
+                }
+                while (i < n && p[i] == ' ') {
+                    i++;
+                }
+                size_t u0 = i;
+                while (i < n && ((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z'))) {
+                    i++;
+                }
+                int64_t mult = td_unit(p + u0, i - u0);
+                if (mult == 0) {
+                    return VP_SYNTAX;
+                }
+                if (fstart != 0) {
+                    size_t k = fstart;
+                    rc = td_fraction(p, u0, &k, mult, &frac);
+                    if (rc == VP_SYNTAX) {
+                        return rc;
+                    }
+                }
+                total += csign * ((__int128)v * mult + frac);
+                any = true;
+            }
+            if (!any) {
+                return VP_SYNTAX;
+            }
+            sign = 1; /* applied per component */
+        }
+    }
+    if (rc != VP_OK) {
+        return rc;
+    }
+    total *= sign;
+    if (total > INT64_MAX || total < INT64_MIN + 1) {
+        return VP_RANGE; /* INT64_MIN is pandas' NaT */
+    }
+    *out = (int64_t)total;
+    return VP_OK;
+}
+
+const char *vp_dtype_name(const struct vp_col *c, char *buf, size_t n)
+{
+    if (c->type.id == DT_TIMESTAMP_TZ && c->tz != NULL) {
+        snprintf(buf, n, "datetime64[ns, %s]", tz_name(c->tz));
+        return buf;
+    }
+    return dtype_name(c->type, buf, n);
+}
+
 /* ---- dispatch ---------------------------------------------------------------------------- */
 
 /* Numbers longer than this fail in a column with separators (no real number is that long). */
@@ -891,6 +1202,7 @@ int vp_parse(const struct vp_col *c, const char *p, size_t n, union vp_val *out)
         return rc;
     }
     case DT_DECIMAL: return vp_decimal(p, n, c->type.precision, c->type.scale, &out->d);
+    case DT_TIMEDELTA: return vp_timedelta(p, n, &out->i);
     }
     return VP_SYNTAX;
 }
@@ -1006,9 +1318,9 @@ void vp_message(char *buf, size_t n, int status, const struct vp_col *c, const c
                 size_t vlen)
 {
     char q[160];
-    char tn[48];
+    char tn[96];
     vp_quote(q, sizeof(q), value, vlen, 120);
-    dtype_name(c->type, tn, sizeof(tn));
+    vp_dtype_name(c, tn, sizeof(tn));
     bool dt = c->type.id == DT_DATE || c->type.id == DT_TIMESTAMP || c->type.id == DT_TIMESTAMP_TZ;
     char expect[400] = "";
     bool num = c->type.id >= DT_INT8 && !dt;
@@ -1039,6 +1351,10 @@ void vp_message(char *buf, size_t n, int status, const struct vp_col *c, const c
                  "false_values)");
     } else if (c->type.id == DT_DECIMAL) {
         snprintf(expect, sizeof(expect), " (expected digits with an optional sign and point)");
+    } else if (c->type.id == DT_TIMEDELTA) {
+        snprintf(expect, sizeof(expect),
+                 " (expected a duration: '1 days 02:03:04', '02:03:04', '1h30min', 'P1DT2H', or "
+                 "whole nanoseconds)");
     }
     switch (status) {
     case VP_RANGE:
@@ -1054,7 +1370,25 @@ void vp_message(char *buf, size_t n, int status, const struct vp_col *c, const c
                  (unsigned)c->type.scale, tn);
         break;
     case VP_CALENDAR: snprintf(buf, n, "%s is not a real calendar date or time", q); break;
-    case VP_PRECISION: snprintf(buf, n, "%s is more precise than microseconds", q); break;
+    case VP_PRECISION:
+        snprintf(buf, n, "%s is more precise than %s", q,
+                 c->type.id == DT_TIMEDELTA ? "nanoseconds" : "microseconds");
+        break;
+    case VP_TZ_AMBIGUOUS:
+        snprintf(buf, n,
+                 "%s happened twice in time zone %s (the clocks went back): give its UTC offset", q,
+                 tz_name(c->tz));
+        break;
+    case VP_TZ_NONEXISTENT:
+        snprintf(buf, n, "%s did not happen in time zone %s (the clocks went forward over it)", q,
+                 tz_name(c->tz));
+        break;
+    case VP_TZ_BEYOND:
+        snprintf(buf, n,
+                 "%s is past the tz database's table of time zone %s: its UTC offset is not "
+                 "known; give it",
+                 q, tz_name(c->tz));
+        break;
     case VP_OFFSET:
         snprintf(buf, n,
                  "%s has a UTC offset but the column is a naive %s (declare it "

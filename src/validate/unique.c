@@ -410,7 +410,7 @@ struct kspill {
     size_t nsets;
     size_t nparts;
     unsigned pshift; /* 64 - log2(nparts) */
-    enum kspill_mode mode;
+    enum kspill_mode *modes; /* nsets: each set's mode */
     struct krec *bufs; /* nparts * per */
     size_t *fill;
     size_t per;
@@ -443,7 +443,7 @@ static int tmp_fd(const char *dir, int *fd, struct err *e)
 }
 
 int kspill_new(struct kspill **out, const char *dir, const bool *fp, size_t nsets, size_t nparts,
-               size_t buf_bytes, enum kspill_mode mode, struct err *e)
+               size_t buf_bytes, const enum kspill_mode *modes, struct err *e)
 {
     *out = NULL;
     if (nparts < 16 || nparts > 65536 || (nparts & (nparts - 1)) != 0 || nsets == 0) {
@@ -456,7 +456,6 @@ int kspill_new(struct kspill **out, const char *dir, const bool *fp, size_t nset
     s->fd = s->vfd = -1;
     s->nsets = nsets;
     s->nparts = nparts;
-    s->mode = mode;
     unsigned bits = 0;
     while (((size_t)1 << bits) < nparts) {
         bits++;
@@ -467,13 +466,15 @@ int kspill_new(struct kspill **out, const char *dir, const bool *fp, size_t nset
         s->per = 64;
     }
     s->fpc = calloc(nsets, sizeof(*s->fpc));
+    s->modes = calloc(nsets, sizeof(*s->modes));
     s->fill = calloc(nparts, sizeof(*s->fill));
     s->bufs = malloc(nparts * s->per * sizeof(*s->bufs));
-    if (s->fpc == NULL || s->fill == NULL || s->bufs == NULL) {
+    if (s->fpc == NULL || s->modes == NULL || s->fill == NULL || s->bufs == NULL) {
         kspill_free(s);
         return err_set(e, AE_NOMEM, "out of memory");
     }
     memcpy(s->fpc, fp, nsets * sizeof(*fp));
+    memcpy(s->modes, modes, nsets * sizeof(*modes));
     int rc = tmp_fd(dir, &s->fd, e);
     rc = rc ? rc : tmp_fd(dir, &s->vfd, e);
     if (rc != 0) {
@@ -610,7 +611,8 @@ static int judge_part(struct kspill *s, const struct krec *r, size_t n, struct v
         }
         kset_hint(&first, nk);
         kset_hint(&last, nk);
-        for (size_t pass = s->mode == KSPILL_FIRST ? 1 : 0; pass < 2 && rc == 0; pass++) {
+        enum kspill_mode mode = s->modes[set];
+        for (size_t pass = mode == KSPILL_FIRST ? 1 : 0; pass < 2 && rc == 0; pass++) {
             for (size_t i = 0; i < n && rc == 0; i++) {
                 if (r[i].set != set) {
                     continue;
@@ -623,7 +625,7 @@ static int judge_part(struct kspill *s, const struct krec *r, size_t n, struct v
                 }
                 uint64_t at = 0;
                 bool dup = false;
-                if (s->mode == KSPILL_LAST) {
+                if (mode == KSPILL_LAST) {
                     if (kset_get(&last, k, &at, &dup) == 1 && dup && at != line) {
                         rc = vlist_add(out, line, at, (uint32_t)set, 2);
                     }
@@ -632,7 +634,7 @@ static int judge_part(struct kspill *s, const struct krec *r, size_t n, struct v
                 rc = kset_add(&first, k, line, &at);
                 if (rc == 1) {
                     rc = vlist_add(out, line, at, (uint32_t)set, 0);
-                } else if (rc == 0 && s->mode == KSPILL_ALL && kset_get(&last, k, &at, &dup) == 1 &&
+                } else if (rc == 0 && mode == KSPILL_ALL && kset_get(&last, k, &at, &dup) == 1 &&
                            dup) {
                     rc = vlist_add(out, line, at, (uint32_t)set, 1);
                 }
@@ -824,5 +826,6 @@ void kspill_free(struct kspill *s)
     free(s->bufs);
     free(s->fill);
     free(s->fpc);
+    free(s->modes);
     free(s);
 }

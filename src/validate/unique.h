@@ -133,11 +133,12 @@ struct kspill_verdict {
 
 struct kspill;
 
-/* A spill for keys of nsets sets (set i is a fingerprint set when fp[i]), in a temporary file
- * under dir, spread over nparts partitions (a power of two, 16..65536) with about buf_bytes of
- * write buffers. AE_IO (naming dir) or AE_NOMEM. */
+/* A spill for keys of nsets sets (set i is a fingerprint set when fp[i], its failing occurrences
+ * chosen by modes[i]; both arrays are copied), in a temporary file under dir, spread over nparts
+ * partitions (a power of two, 16..65536) with about buf_bytes of write buffers. AE_IO (naming
+ * dir) or AE_NOMEM. */
 int kspill_new(struct kspill **out, const char *dir, const bool *fp, size_t nsets, size_t nparts,
-               size_t buf_bytes, enum kspill_mode mode, struct err *e) ASTRO_WUR;
+               size_t buf_bytes, const enum kspill_mode *modes, struct err *e) ASTRO_WUR;
 /* Records key k of set at line. AE_IO or AE_NOMEM. */
 int kspill_put(struct kspill *s, uint32_t set, struct vkey k, uint64_t line,
                struct err *e) ASTRO_WUR;

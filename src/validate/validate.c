@@ -97,6 +97,14 @@ static int schema_check(const struct schema *s, char thousands, char decimal, st
         }
         vcol_release(&vc);
     }
+    if (s->extra != NULL) {
+        struct vcolumn vc;
+        int rc = vcol_compile(&vc, s->extra, (locale_t)0, thousands, decimal, e);
+        if (rc != 0) {
+            return rc;
+        }
+        vcol_release(&vc);
+    }
     return check_unique_sets(s, e);
 }
 
@@ -318,6 +326,10 @@ void validator_free(struct validator *v)
     if (v->has_index) {
         vcol_release(&v->ivc);
     }
+    for (size_t k = 0; k < v->nxvcs; k++) {
+        vcol_release(&v->xvcs[k]);
+    }
+    free(v->xvcs);
     if (v->outs != NULL) {
         for (size_t c = 0; c < v->nout; c++) {
             free(v->outs[c].name);
@@ -523,6 +535,9 @@ static enum vjson_fit json_fit(const struct validator *v, const struct vout *o,
     case DT_TIMESTAMP_TZ:
         /* JSON has no date type: dates are strings. */
         return t == REC_F_JSON_STRING || coerce ? VJ_OK : other;
+    case DT_TIMEDELTA:
+        /* A duration is a string ("1 days 02:00:00") or a whole number of nanoseconds. */
+        return t != REC_F_JSON_BOOL || coerce ? VJ_OK : other;
     }
     return VJ_OK;
 }
@@ -703,11 +718,15 @@ static struct vkey key_one(const struct batch *out, size_t c, size_t row)
     return vkey_hash(NULL, 0, 0);
 }
 
-/* Records the failures of one block's keys (keys[r] for row base + r) against the in-memory sets,
- * in row order, prefetching the entry of the key a few rows ahead: with millions of keys every
- * probe is a cache miss, and this hides most of them. Which occurrences fail follows v->dup_mode;
- * pset holds the pre-pass (last line, repeated). vfail.status: 0 = seen before at aux, 1 = seen
- * again later (last at aux), 2 = the same, while the last occurrence is kept. */
+/* Which occurrences of a repeated key of a set fail: a unique column fails every one, as
+ * Pandera's Column(unique=True) does whatever the frame's report_duplicates (its own
+ * report_duplicates, which the YAML cannot set, is "all"); a frame-level set follows the schema's
+ * report_duplicates. */
+static enum vdup_mode set_mode(const struct validator *v, bool frame)
+{
+    return frame ? v->dup_mode : VDUP_ALL;
+}
+
 /* One key's verdict: 1 when its row fails (*status and *aux as struct vfail says), 0 when it
  * passes, or an AE_* code. */
 static int probe_key(enum vdup_mode mode, struct kset *set, const struct kset *pset, struct vkey k,
@@ -737,12 +756,18 @@ static int probe_key(enum vdup_mode mode, struct kset *set, const struct kset *p
     return rc;
 }
 
+/* Records the failures of one block's keys (keys[r] for row base + r) against the in-memory sets,
+ * in row order, prefetching the entry of the key a few rows ahead: with millions of keys every
+ * probe is a cache miss, and this hides most of them. Which occurrences fail follows set_mode();
+ * pset holds the pre-pass (last line, repeated). vfail.status: 0 = seen before at aux, 1 = seen
+ * again later (last at aux), 2 = the same, while the last occurrence is kept. */
 static int insert_keys(struct validator *v, const struct vkey *keys, struct kset *set,
                        const struct kset *pset, const struct record_block *in, size_t first,
                        size_t n, struct batch *out, size_t base, uint32_t col, enum vf_kind kind)
 {
     enum { AHEAD = 16 };
-    const struct kset *probe = v->dup_mode == VDUP_EXCLUDE_LAST ? pset : set;
+    enum vdup_mode mode = set_mode(v, kind == VF_FRAME_UNIQUE);
+    const struct kset *probe = mode == VDUP_EXCLUDE_LAST ? pset : set;
     for (size_t r = 0; r < n; r++) {
         if (r + AHEAD < n && keys[r + AHEAD].ok) {
             kset_prefetch(probe, keys[r + AHEAD]);
@@ -752,7 +777,7 @@ static int insert_keys(struct validator *v, const struct vkey *keys, struct kset
         }
         unsigned status = 0;
         uint64_t aux = 0;
-        int rc = probe_key(v->dup_mode, set, pset, keys[r], in->line[first + r], &status, &aux);
+        int rc = probe_key(mode, set, pset, keys[r], in->line[first + r], &status, &aux);
         if (rc == 1) {
             rc = rec(v, first + r, col, kind, status, 0, aux);
             out->row_ok[base + r] = 0;
@@ -900,14 +925,51 @@ static int cmp_fail(const void *a, const void *b)
     return x->seq < y->seq ? -1 : (x->seq > y->seq);
 }
 
+/* The invalid rows among rows [first, first + n) of the block whose every error case (v->fails,
+ * sorted by row) lies in a column with drop_invalid_rows: true: Pandera's column-level option,
+ * scoped to that column's failures. A row-level problem, a frame-level key or the index never
+ * qualifies. */
+static uint64_t droppable_rows(const struct validator *v, size_t first, size_t n)
+{
+    uint64_t count = 0;
+    size_t k = 0;
+    for (size_t r = 0; r < n; r++) {
+        uint32_t row = (uint32_t)(first + r);
+        while (k < v->nfails && v->fails[k].row < row) {
+            k++;
+        }
+        bool any = false, only = true;
+        for (; k < v->nfails && v->fails[k].row == row; k++) {
+            const struct vfail *f = &v->fails[k];
+            bool check = f->kind == VF_CHECK || f->kind == VF_CHECK_NULL;
+            if (f->kind == VF_QUOTING || (check && f->status != 0)) {
+                continue; /* a warning */
+            }
+            any = true;
+            bool column = check || f->kind == VF_NULL || f->kind == VF_DTYPE ||
+                          f->kind == VF_UNIQUE || f->kind == VF_JSON_TYPE;
+            const struct vout *o = column && f->col < v->nout ? &v->outs[f->col] : NULL;
+            if (o == NULL || o->vc == NULL || !o->vc->spec->drop_invalid_rows) {
+                only = false;
+            }
+        }
+        count += any && only;
+    }
+    return count;
+}
+
 /* How a duplicate's message ends: which occurrence the mode keeps. */
 static void dup_tail(const struct validator *v, const struct vfail *vf, char *buf, size_t n)
 {
-    (void)vf;
-    switch (v->dup_mode) {
+    bool frame = vf->kind == VF_FRAME_UNIQUE;
+    switch (set_mode(v, frame)) {
     case VDUP_EXCLUDE_FIRST: snprintf(buf, n, "the first occurrence is kept"); break;
     case VDUP_EXCLUDE_LAST: snprintf(buf, n, "the last occurrence is kept"); break;
-    case VDUP_ALL: snprintf(buf, n, "report_duplicates: all fails every occurrence"); break;
+    case VDUP_ALL:
+        snprintf(buf, n, "%s",
+                 frame ? "report_duplicates: all fails every occurrence"
+                       : "every occurrence fails");
+        break;
     }
 }
 
@@ -1158,9 +1220,8 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
         f.value_len = 0;
         break;
     case VF_DTYPE: {
-        char tn[48];
-        snprintf(check, sizeof(check), "coerce_dtype('%s')",
-                 dtype_name(o->pc.type, tn, sizeof(tn)));
+        char tn[96];
+        snprintf(check, sizeof(check), "coerce_dtype('%s')", vp_dtype_name(&o->pc, tn, sizeof(tn)));
         vp_message(msg, sizeof(msg), vf->status, &o->pc, fld->p, fld->len);
         f.hint = hint_for_value(o->pc.type.id, fld->p, fld->len, hint, sizeof(hint));
         break;
@@ -1285,25 +1346,42 @@ static bool any_keys(const struct validator *v)
 
 bool validator_wants_prepass(const struct validator *v)
 {
-    if (v->dup_mode == VDUP_EXCLUDE_FIRST && v->spill == NULL) {
-        return false;
+    if (v->spill != NULL) {
+        return any_keys(v);
     }
-    return any_keys(v);
+    for (size_t c = 0; c < v->nout; c++) {
+        if (v->outs[c].unique && set_mode(v, false) != VDUP_EXCLUDE_FIRST) {
+            return true;
+        }
+    }
+    return v->nusets > 0 && set_mode(v, true) != VDUP_EXCLUDE_FIRST;
 }
 
 uint64_t validator_key_bytes(const struct validator *v, uint64_t rows)
 {
-    uint64_t per = v->dup_mode == VDUP_EXCLUDE_FIRST ? 1 : 2; /* the pre-pass's set too */
+    /* the pre-pass's set too, unless the first occurrence is kept */
+    uint64_t cper = set_mode(v, false) == VDUP_EXCLUDE_FIRST ? 1 : 2;
+    uint64_t fper = set_mode(v, true) == VDUP_EXCLUDE_FIRST ? 1 : 2;
     uint64_t sum = 0;
     for (size_t c = 0; c < v->nout; c++) {
         if (v->outs[c].unique) {
-            sum += per * kset_bytes_for(column_fp(&v->outs[c]), rows);
+            sum += cper * kset_bytes_for(column_fp(&v->outs[c]), rows);
         }
     }
     for (size_t u = 0; u < v->nusets; u++) {
-        sum += per * kset_bytes_for(true, rows);
+        sum += fper * kset_bytes_for(true, rows);
     }
     return sum;
+}
+
+static enum kspill_mode spill_mode(enum vdup_mode m)
+{
+    switch (m) {
+    case VDUP_EXCLUDE_FIRST: return KSPILL_FIRST;
+    case VDUP_ALL: return KSPILL_ALL;
+    case VDUP_EXCLUDE_LAST: return KSPILL_LAST;
+    }
+    return KSPILL_FIRST;
 }
 
 int validator_plan_keys(struct validator *v, uint64_t rows, const char *spill_dir, uint64_t mem,
@@ -1312,29 +1390,35 @@ int validator_plan_keys(struct validator *v, uint64_t rows, const char *spill_di
     if (!any_keys(v) || v->prepass_done) {
         return 0;
     }
+    enum vdup_mode cm = set_mode(v, false), fm = set_mode(v, true);
     if (spill_dir == NULL) {
         for (size_t c = 0; c < v->nout; c++) {
-            kset_hint(&v->outs[c].uset, v->dup_mode == VDUP_EXCLUDE_LAST ? 0 : rows);
-            kset_hint(&v->outs[c].pset, v->dup_mode == VDUP_EXCLUDE_FIRST ? 0 : rows);
+            kset_hint(&v->outs[c].uset, cm == VDUP_EXCLUDE_LAST ? 0 : rows);
+            kset_hint(&v->outs[c].pset, cm == VDUP_EXCLUDE_FIRST ? 0 : rows);
         }
         for (size_t u = 0; u < v->nusets; u++) {
-            kset_hint(&v->usets[u].set, v->dup_mode == VDUP_EXCLUDE_LAST ? 0 : rows);
-            kset_hint(&v->usets[u].pset, v->dup_mode == VDUP_EXCLUDE_FIRST ? 0 : rows);
+            kset_hint(&v->usets[u].set, fm == VDUP_EXCLUDE_LAST ? 0 : rows);
+            kset_hint(&v->usets[u].pset, fm == VDUP_EXCLUDE_FIRST ? 0 : rows);
         }
         return 0;
     }
     size_t nsets = v->nout + v->nusets;
     bool *fp = calloc(nsets, sizeof(*fp));
-    if (fp == NULL) {
+    enum kspill_mode *modes = calloc(nsets, sizeof(*modes));
+    if (fp == NULL || modes == NULL) {
+        free(fp);
+        free(modes);
         return err_set(e, AE_NOMEM, "out of memory");
     }
     uint64_t nkeys = 0;
     for (size_t c = 0; c < v->nout; c++) {
         fp[c] = column_fp(&v->outs[c]);
+        modes[c] = spill_mode(cm);
         nkeys += v->outs[c].unique ? rows : 0;
     }
     for (size_t u = 0; u < v->nusets; u++) {
         fp[v->nout + u] = true;
+        modes[v->nout + u] = spill_mode(fm);
         nkeys += rows;
     }
     /* One partition is judged at a time: about 60 bytes a key (the record read back and one or
@@ -1346,11 +1430,9 @@ int validator_plan_keys(struct validator *v, uint64_t rows, const char *spill_di
     while (nparts < 4096 && nkeys / nparts * 60 > mem / 2) {
         nparts *= 2;
     }
-    enum kspill_mode mode = v->dup_mode == VDUP_ALL            ? KSPILL_ALL
-                            : v->dup_mode == VDUP_EXCLUDE_LAST ? KSPILL_LAST
-                                                               : KSPILL_FIRST;
-    int rc = kspill_new(&v->spill, spill_dir, fp, nsets, nparts, (size_t)(mem / 4), mode, e);
+    int rc = kspill_new(&v->spill, spill_dir, fp, nsets, nparts, (size_t)(mem / 4), modes, e);
     free(fp);
+    free(modes);
     return rc;
 }
 
@@ -1479,14 +1561,16 @@ int validator_prepass(struct validator *v, const struct record_block *in, size_t
             rc = type_keys(v, c, in, first, n, b);
         }
     }
+    bool cnote = v->spill != NULL || set_mode(v, false) != VDUP_EXCLUDE_FIRST;
+    bool fnote = v->spill != NULL || set_mode(v, true) != VDUP_EXCLUDE_FIRST;
     for (size_t c = 0; c < v->nout && rc == 0; c++) {
-        if (!v->outs[c].unique) {
+        if (!v->outs[c].unique || !cnote) {
             continue;
         }
         column_keys(v, c, n, b, 0, v->keys);
         rc = prepass_keys(v, &v->outs[c].pset, (uint32_t)c, in, first, n, e);
     }
-    for (size_t u = 0; u < v->nusets && rc == 0; u++) {
+    for (size_t u = 0; u < v->nusets && rc == 0 && fnote; u++) {
         if (set_keys(v, &v->usets[u], n, b, 0, v->keys) != 0) {
             return err_set(e, AE_NOMEM, "out of memory");
         }
@@ -1733,7 +1817,8 @@ int validator_unique_group(struct validator *v, struct vblock *vb, const struct 
         bool frame = id >= v->nout;
         struct kset *set = frame ? &v->usets[id - v->nout].set : &v->outs[id].uset;
         const struct kset *pset = frame ? &v->usets[id - v->nout].pset : &v->outs[id].pset;
-        const struct kset *probe = v->dup_mode == VDUP_EXCLUDE_LAST ? pset : set;
+        enum vdup_mode mode = set_mode(v, frame);
+        const struct kset *probe = mode == VDUP_EXCLUDE_LAST ? pset : set;
         const struct vkey *keys = vb->keys + k * n;
         size_t m = 0;
         for (size_t r = 0; r < n; r++) {
@@ -1748,7 +1833,7 @@ int validator_unique_group(struct validator *v, struct vblock *vb, const struct 
             uint32_t r = gr->rows[i];
             unsigned status = 0;
             uint64_t aux = 0;
-            int rc = probe_key(v->dup_mode, set, pset, keys[r], in->line[first + r], &status, &aux);
+            int rc = probe_key(mode, set, pset, keys[r], in->line[first + r], &status, &aux);
             if (rc == 1) {
                 struct vufail *nf = kgrow(gr->fails, &gr->capfails, gr->nfails + 1, sizeof(*nf));
                 if (nf == NULL) {
@@ -1917,6 +2002,9 @@ int validator_commit(struct validator *v, struct vblock *vb, const struct record
     v->counts.rows_read += n;
     v->counts.rows_valid += ok;
     v->counts.rows_invalid += n - ok;
+    if (v->spec->schema.drop_columns && ok < n) {
+        v->counts.rows_droppable += droppable_rows(v, first, n);
+    }
     for (size_t k = 0; k < v->nfails && rc == 0; k++) {
         rc = emit_one(v, &v->fails[k], in, e);
     }

@@ -305,6 +305,8 @@ struct validate_counts {
     uint64_t warnings;
     uint64_t broken_records; /* records whose quoting went wrong (see "Rows" above): each fails
                                 the file whatever its bad-row threshold */
+    uint64_t rows_droppable; /* invalid rows whose every error is in a column with
+                                drop_invalid_rows: true (dropped, not counted against the file) */
 };
 
 void validator_counts(const struct validator *v, struct validate_counts *out);

@@ -74,6 +74,7 @@ struct vcolumn {
     pcre2_code *name_re; /* regex: true columns (anchored at the start, as re.match) */
     pcre2_match_data *name_md;
     pcre2_match_context *name_mctx; /* owned: the VCK_* limits */
+    struct tz *tz; /* owned: the zone of a datetime64[ns, Zone/Name] column (pc.tz), or NULL */
 };
 
 /* Compiles column cs (checks typed against its dtype, formats, number separators, regex name).
@@ -190,6 +191,9 @@ struct validator {
     bool has_index;           /* the schema has an index block: ivc checks the row position */
     struct column_spec ispec; /* shallow copy of the schema's index (name "index" when null) */
     struct vcolumn ivc;
+    struct vcolumn *xvcs; /* owned: one per undeclared column kept, compiled from the schema's
+                             extra rule (frame dtype and checks), or NULL when it has none */
+    size_t nxvcs;
     struct vout *outs;
     size_t nout;
     struct vuset *usets;

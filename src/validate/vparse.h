@@ -15,17 +15,22 @@
 
 #include <locale.h>
 #include <stdbool.h>
+#include "util/tz.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 enum vp_status {
     VP_OK = 0,
-    VP_SYNTAX,    /* not a value of the dtype at all ("12x" for int64) */
-    VP_RANGE,     /* well formed but outside the dtype's range ("300" for int8, "1e309") */
-    VP_SCALE,     /* decimal: nonzero digits beyond the scale */
-    VP_CALENDAR,  /* date/datetime: well formed but not a real date or time ("2021-02-29") */
-    VP_PRECISION, /* datetime: nonzero digits beyond microseconds */
-    VP_OFFSET     /* datetime: a UTC offset given for a naive datetime64[ns] column */
+    VP_SYNTAX,         /* not a value of the dtype at all ("12x" for int64) */
+    VP_RANGE,          /* well formed but outside the dtype's range ("300" for int8, "1e309") */
+    VP_SCALE,          /* decimal: nonzero digits beyond the scale */
+    VP_CALENDAR,       /* date/datetime: well formed but not a real date or time ("2021-02-29") */
+    VP_PRECISION,      /* datetime: nonzero digits beyond microseconds */
+    VP_OFFSET,         /* datetime: a UTC offset given for a naive datetime64[ns] column */
+    VP_TZ_AMBIGUOUS,   /* a wall-clock time of the column's zone that happened twice */
+    VP_TZ_NONEXISTENT, /* a wall-clock time the zone's clocks skipped */
+    VP_TZ_BEYOND       /* past the zone's table of transitions (util/tz.h) */
 };
 
 /* One typed value. uint columns keep the uint64_t bit pattern in i (as batch.h stores them);
@@ -73,6 +78,7 @@ struct vp_col {
     char *const *false_values;
     size_t n_false;
     locale_t c_locale; /* a "C" locale for strtod_l, or (locale_t)0 to use strtod */
+    const struct tz *tz; /* DT_TIMESTAMP_TZ in a zone other than UTC (borrowed), else NULL */
 };
 
 #define VP_FLOAT_STACK 128
@@ -102,6 +108,16 @@ int vp_decimal(const char *p, size_t n, unsigned precision, unsigned scale, __in
 int vp_date(const char *p, size_t n, const struct vp_fmt *fmt, int64_t *out);
 /* microseconds since 1970-01-01T00:00:00; utc: offsets are converted (else they fail) */
 int vp_datetime(const char *p, size_t n, const struct vp_fmt *fmt, bool utc, int64_t *out);
+/* The same for a column in zone z: an offset is converted to UTC, a naive value is a wall-clock
+ * time of z (VP_TZ_AMBIGUOUS, VP_TZ_NONEXISTENT, VP_TZ_BEYOND when it names no one instant). */
+int vp_datetime_zone(const char *p, size_t n, const struct vp_fmt *fmt, const struct tz *z,
+                     int64_t *out);
+/* Nanoseconds of a duration in pandas' spellings: bare digits (nanoseconds, "2000"), components
+ * with units ("1 days", "1h30min", "1.5s", "10ms", "3us", "7ns", "2 weeks") and a clock
+ * [+-]H:MM:SS[.f] ("1 days 02:03:04", "-1 days +23:59:59.5", "02:03:04"), or an ISO 8601 duration
+ * ("P1DT2H3M4.5S", "-PT1S"; weeks and days, no years or months); a sign in front applies to the
+ * whole. VP_RANGE beyond int64 nanoseconds, VP_PRECISION below a nanosecond. */
+int vp_timedelta(const char *p, size_t n, int64_t *out);
 
 /* Date or datetime text in the column's formats (ISO 8601 when it has none): the first format that
  * parses wins and *which is its index (0 for ISO). When none parses, the status of the first
@@ -119,6 +135,9 @@ long vp_num_canon(const struct vp_col *c, const char *p, size_t n, char *buf, si
 
 /* Parses (already trimmed for non-str dtypes) text as the column's dtype. For DT_STR the value is
  * the text itself (UTF-8 validity is checked by the caller). */
+/* The column's dtype as Pandera names it, its zone included ("datetime64[ns, Europe/London]"). */
+const char *vp_dtype_name(const struct vp_col *c, char *buf, size_t n);
+
 int vp_parse(const struct vp_col *c, const char *p, size_t n, union vp_val *out);
 
 /* The column stripped of its input spellings (formats, separators): how check arguments are

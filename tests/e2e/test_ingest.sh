@@ -132,7 +132,7 @@ assert_eq "$(jq_py $m 'd["status"]')" "failed" "failed run"
 assert_eq "$(jq_py $m 'd["failed_phase"]')" "ingest" "failed phase"
 assert_contains "$(jq_py $m 'd["reason"]')" "orders" "reason names the file"
 assert_eq "$(jq_py $m '[[f["rows_read"], f["rows_valid"], f["rows_invalid"], f["status"], f["output"]] for f in d["files"] if f["name"] == "orders"][0]')" \
-  '[6, 2, 4, "failed", null]' "counts add up: read = valid + invalid"
+  '[6, 1, 5, "failed", null]' "counts add up: read = valid + invalid (both order_id 1 fail)"
 [ ! -e .working/$run/ingested/orders.parquet ] || fail "output written for a failed file"
 [ -e .working/$run/ingested/customers.parquet ] || fail "the valid file keeps its output"
 ls -A .working/$run/ingested | grep -q '\.tmp$' && fail "temp files left behind"
@@ -142,7 +142,8 @@ import json,sys
 for l in open(sys.argv[1]):
     d=json.loads(l); print(d["line"], d["column"], d["check"].split("(")[0])
 ' $errs | sort)
-assert_eq "$cases" "3 amount greater_than
+assert_eq "$cases" "2 order_id field_uniqueness
+3 amount greater_than
 3 order_date coerce_dtype
 3 status isin
 5 order_id field_uniqueness
@@ -154,7 +155,7 @@ grep -q "'12x'\|'x'" $errs || grep -q '"value":"x"' $errs || fail "jsonl keeps t
 assert_contains "$ERR" "line 3" "console summary shows examples with line numbers"
 assert_contains "$ERR" "greater_than" "console summary names the check"
 assert_eq "$(sqlq .astro/stats.db "SELECT status, rows_read, rows_valid, rows_invalid, failure_cases FROM files WHERE name='orders'")" \
-  "failed|6|2|4|6" "stats.db counts of the failed file"
+  "failed|6|1|5|7" "stats.db counts of the failed file"
 assert_eq "$(sqlq .astro/stats.db "SELECT status FROM runs")" "failed" "stats.db run status"
 pass "failing rows are all reported, with physical lines, and nothing is written for the file"
 cd ..

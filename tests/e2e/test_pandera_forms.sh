@@ -51,14 +51,14 @@ URN,Phase,Capacity,Postcode
 CSV
 run_astro validate schools_bad.csv --format json
 assert_eq "$RC" "1" "dict form: a bad file fails"
-assert_eq "$(checks_of)" "invalid 4 0 4 7 0
+assert_eq "$(checks_of)" "invalid 4 0 4 8 0
 URN greater_than(100000) 1 error [2]
 Phase isin(['Primary', 'Secondary', 'All-through']) 1 error [3]
 Capacity in_range(0, 5000) 1 error [3]
 Postcode str_length(5, 8) 1 error [4]
 Postcode str_matches('^[A-Z]{1,2}[0-9]') 1 error [4]
-Capacity coerce_dtype('int64') 1 error [5]
-URN field_uniqueness 1 error [5]" "dict form: every check by its Pandera name, include_max: false honoured"
+URN field_uniqueness 2 error [4, 5]
+Capacity coerce_dtype('int64') 1 error [5]" "dict form: every check by its Pandera name, include_max: false honoured, both repeated URNs fail"
 pass "older to_yaml form (checks as a mapping)"
 
 # ---- newer to_yaml(): checks as a list of {value, options} -------------------------------------
@@ -83,11 +83,11 @@ Primary,100002,12,2024-13-01
 CSV
 run_astro validate schools_list_bad.csv --format json
 assert_eq "$RC" "1" "list form: a bad file fails"
-assert_eq "$(checks_of)" "invalid 3 1 2 4 0
+assert_eq "$(checks_of)" "invalid 3 0 3 5 0
 Phase column_ordered 1 error [1]
-URN field_uniqueness 1 error [3]
+URN field_uniqueness 2 error [2, 3]
 URN, Phase multiple_fields_uniqueness 1 error [3]
-UpdatedAt coerce_dtype('datetime64[ns, UTC]') 1 error [4]" "list form: ordered, unique, frame-level unique (exclude_first), a UTC datetime"
+UpdatedAt coerce_dtype('datetime64[ns, UTC]') 1 error [4]" "list form: ordered, unique (every occurrence), frame-level unique (exclude_first), a UTC datetime"
 pass "newer to_yaml form (checks as a list)"
 
 # ---- flat form: checks directly under the column -----------------------------------------------

@@ -104,17 +104,21 @@ PYEOF
 done
 
 # The expected cases of the default mode, independently of astro: ids repeated every 1500 rows
-# (the row before has the same id), "0042" after 42; line = row + 1.
+# (the row before has the same id), "0042" after 42; line = row + 1. A unique column fails every
+# occurrence (Pandera's Column(unique=True)), so both rows of each pair.
 write_yaml ""
 ingest_case mem1 2 256M
 grep '"check": *"field_uniqueness"' errors.mem1.jsonl | grep '"column": *"id"' | "$PY" -c '
 import json, sys
 got = [json.loads(l)["line"] for l in sys.stdin]
-want = sorted([i + 1 for i in range(1500, 60001, 1500) if i % 101] + [50001])
+want = sorted([l for i in range(1500, 60001, 1500) if i % 101 and (i - 1) % 101
+               for l in (i, i + 1)] + [43, 50001])
 assert got == want, (got[:5], want[:5])'  || fail "the repeated ids are not the expected lines"
 assert_contains "$(grep -m1 '"value": *"0042"' errors.mem1.jsonl)" "was already seen at line 43" \
   "0042 names the line of 42"
-pass "the repeated ids are the expected lines, each naming its first occurrence"
+assert_contains "$(grep '"line": *43,' errors.mem1.jsonl | grep -m1 '"column": *"id"')" "appears again, last at line 50001" \
+  "42 names the line of its last repetition"
+pass "the repeated ids are the expected lines (every occurrence), each naming the other end"
 
 run_astro validate data/t.csv --memory-limit 1M --format json
 echo "$OUT" > v.disk.json
@@ -128,7 +132,7 @@ for n in 1 3; do
   echo "$OUT" > ff.mem.$n
   cmp -s ff.disk.$n ff.mem.$n || fail "--fail-fast report differs spilled, --threads $n: $(diff ff.mem.$n ff.disk.$n | head -4)"
 done
-assert_contains "$(cat ff.mem.1)" "line 1501: '1499'" "--fail-fast stops at the first repeated id"
+assert_contains "$(cat ff.mem.1)" "line 2: 'user1@example.org'" "--fail-fast stops at the first row with a repeated value (user1 repeats at row 59001: every occurrence fails)"
 TMPDIR=/nonexistent-astro-dir run_astro validate data/t.csv --memory-limit 1M
 assert_eq "$RC" "3" "an unusable spill folder is an environment error"
 assert_contains "$ERR" "/nonexistent-astro-dir" "the message names the folder"

@@ -23,7 +23,7 @@ ingest_files:
       columns:
         a: {dtype: int64}
 YAML
-# Lines 3, 4, 5, 7 and 8 fail: 7 failure cases in 5 of 7 rows.
+# Lines 3, 4, 5, 7 and 8 fail: 8 failure cases in 5 of 7 rows (id 2 fails at 3 and at 7).
 cat > t_bad.csv <<'CSV'
 id,name,amount,code
 1,a,10,X
@@ -43,8 +43,8 @@ pass "a valid file"
 
 run_astro validate t_bad.csv
 assert_eq "$RC" "1" "invalid file exits 1"
-assert_eq "$(echo "$OUT" | tail -n 2)" "INVALID: t_bad.csv (spec t): rows read 7 = valid 2 + invalid 5; 7 failure case(s), 0 warning(s)
-reason: 7 failure case(s) in 5 of 7 rows" "verdict line with exact counts"
+assert_eq "$(echo "$OUT" | tail -n 2)" "INVALID: t_bad.csv (spec t): rows read 7 = valid 2 + invalid 5; 8 failure case(s), 0 warning(s)
+reason: 8 failure case(s) in 5 of 7 rows" "verdict line with exact counts"
 assert_contains "$OUT" "amount  less_than_or_equal_to(100)" "per column and check"
 assert_contains "$OUT" "    line 5: '500'" "examples with their line numbers"
 assert_contains "$OUT" "    line 7: '2'" "unique example"
@@ -56,9 +56,9 @@ run_astro validate t_bad.csv --format json
 assert_eq "$RC" "1" "json: exit 1"
 echo "$OUT" > r.json
 assert_eq "$(jq_py r.json '[d["verdict"], d["rows_read"], d["rows_valid"], d["rows_invalid"], d["failure_cases"], d["warnings"], d["capped"], d["stopped"], d["spec"]]')" \
-  '["invalid", 7, 2, 5, 7, 0, false, false, "t"]' "json counts"
+  '["invalid", 7, 2, 5, 8, 0, false, false, "t"]' "json counts"
 assert_eq "$(jq_py r.json '[[c["column"], c["check"], c["level"], c["count"], [[x["line"], x["value"]] for x in c["examples"]]] for c in d["checks"]]')" \
-  '[["amount", "greater_than_or_equal_to(0)", "error", 1, [[3, "-1"]]], ["name", "not_nullable", "error", 1, [[4, null]]], ["id", "coerce_dtype('"'"'int64'"'"')", "error", 1, [[5, "x4"]]], ["amount", "less_than_or_equal_to(100)", "error", 1, [[5, "500"]]], ["code", "isin(['"'"'X'"'"', '"'"'Y'"'"', '"'"'Z'"'"'])", "error", 1, [[5, "Q"]]], ["id", "field_uniqueness", "error", 1, [[7, "2"]]], [null, "field_count", "error", 1, [[8, null]]]]' \
+  '[["amount", "greater_than_or_equal_to(0)", "error", 1, [[3, "-1"]]], ["id", "field_uniqueness", "error", 2, [[3, "2"], [7, "2"]]], ["name", "not_nullable", "error", 1, [[4, null]]], ["id", "coerce_dtype('"'"'int64'"'"')", "error", 1, [[5, "x4"]]], ["amount", "less_than_or_equal_to(100)", "error", 1, [[5, "500"]]], ["code", "isin(['"'"'X'"'"', '"'"'Y'"'"', '"'"'Z'"'"'])", "error", 1, [[5, "Q"]]], [null, "field_count", "error", 1, [[8, null]]]]' \
   "json groups, counts and examples"
 pass "json report"
 
@@ -66,10 +66,10 @@ pass "json report"
 run_astro validate t_bad.csv --format json --max-failure-cases 2
 echo "$OUT" > c.json
 assert_eq "$(jq_py c.json '[d["failure_cases"], d["rows_invalid"], d["capped"], d["max_failure_cases"], sum(c["count"] for c in d["checks"]), sum(len(c["examples"]) for c in d["checks"])]')" \
-  '[7, 5, true, 2, 7, 2]' "capped: counts exact, two examples stored"
+  '[8, 5, true, 2, 8, 2]' "capped: counts exact, two examples stored"
 run_astro validate t_bad.csv --max-failure-cases 2
 assert_contains "$OUT" "capped at 2 failure cases" "text report says it was capped"
-run_astro validate t_bad.csv --max-failure-cases 7
+run_astro validate t_bad.csv --max-failure-cases 8
 assert_not_contains "$OUT" "capped" "a cap that is not reached is not reported"
 run_astro validate t_bad.csv --max-failure-cases 0
 assert_eq "$RC" "2" "--max-failure-cases 0 is a usage error"
@@ -82,13 +82,14 @@ assert_eq "$RC" "1" "csv: exit 1"
 # here).
 assert_eq "$(cat t_bad.failure_cases.csv)" "schema_context,column,check,check_number,failure_case,index,message,hint
 Column,amount,greater_than_or_equal_to(0),0,-1,1,'-1' is less than 0,
+Column,id,field_uniqueness,,2,1,\"'2' appears again, last at line 7 (column 'id' is unique; every occurrence fails)\",
 Column,name,not_nullable,,,2,empty value but column 'name' is not nullable,
 Column,id,coerce_dtype('int64'),,x4,3,'x4' is not a valid int64,
 Column,amount,less_than_or_equal_to(100),1,500,3,'500' is greater than 100,
 Column,code,\"isin(['X', 'Y', 'Z'])\",0,Q,3,\"'Q' is not one of the allowed values ['X', 'Y', 'Z']\",
-Column,id,field_uniqueness,,2,5,'2' was already seen at line 3 (column 'id' is unique; the first occurrence is kept),
+Column,id,field_uniqueness,,2,5,'2' was already seen at line 3 (column 'id' is unique; every occurrence fails),
 DataFrameSchema,,field_count,,,6,\"expected 4 fields, found 3\"," "failure_cases CSV byte for byte"
-"$PY" -c 'import csv,sys; r=list(csv.reader(open(sys.argv[1]))); assert len(r)==8 and all(len(x)==8 for x in r), r' t_bad.failure_cases.csv ||
+"$PY" -c 'import csv,sys; r=list(csv.reader(open(sys.argv[1]))); assert len(r)==9 and all(len(x)==8 for x in r), r' t_bad.failure_cases.csv ||
   fail "the CSV does not parse as 8 columns"
 run_astro validate t_bad.csv --failure-cases-file out/cases.csv
 assert_eq "$RC" "3" "a folder that does not exist is an environment error"
@@ -101,12 +102,13 @@ run_astro validate t_bad.csv --failure-cases json
 assert_eq "$RC" "2" "--failure-cases json is refused"
 pass "failure cases CSV"
 
-# --fail-fast stops at the first failing row (line 3): later rows are not read or counted.
+# --fail-fast stops at the first failing row (line 3): later rows are not read or counted; every
+# case of that row is reported (its id repeats at line 7: the key pre-pass read the whole file).
 run_astro validate t_bad.csv --fail-fast --format json
 assert_eq "$RC" "1" "fail-fast: exit 1"
 echo "$OUT" > f.json
 assert_eq "$(jq_py f.json '[d["rows_read"], d["rows_valid"], d["rows_invalid"], d["failure_cases"], d["stopped"], [c["check"] for c in d["checks"]]]')" \
-  '[2, 1, 1, 1, true, ["greater_than_or_equal_to(0)"]]' "fail-fast stops exactly at the first failure"
+  '[2, 1, 1, 2, true, ["greater_than_or_equal_to(0)", "field_uniqueness"]]' "fail-fast stops exactly at the first failure"
 # A row with several failures is reported whole.
 printf 'id,name,amount,code\n1,a,1,X\nx,,-1,Q\n3,c,-5,X\n' > t_multi.csv
 run_astro validate t_multi.csv --fail-fast
@@ -179,7 +181,8 @@ $( [ -z "$1" ] || echo "      report_duplicates: $1" )
 YAML
 }
 # id 1 repeats at lines 4, 6 and 8 ("01" is the same int); (a, b) = (x, 1) repeats at line 5;
-# a null member (line 7) takes no part.
+# a null member (line 7) takes no part. report_duplicates applies to the frame-level set only: a
+# unique column fails every occurrence (lines 2, 4, 6, 8) in every mode, as Pandera's does.
 printf 'id,a,b\n1,x,1\n2,y,1\n1,x,2\n3,x,1\n1,z,9\n4,,1\n01,q,5\n' > d.csv
 dups_summary() {
   echo "$OUT" > d.json
@@ -193,9 +196,9 @@ for c in d["checks"]:
 for mode in "" exclude_first; do
   dups_config "$mode"
   run_astro --config dups.yaml validate d.csv --format json
-  assert_eq "$(dups_summary)" "7 3 4 4
-id field_uniqueness 3 [4, 6, 8]
-a, b multiple_fields_uniqueness 1 [5]" "report_duplicates '${mode:-not stated}': the first occurrence is kept"
+  assert_eq "$(dups_summary)" "7 2 5 5
+id field_uniqueness 4 [2, 4, 6, 8]
+a, b multiple_fields_uniqueness 1 [5]" "report_duplicates '${mode:-not stated}': the set keeps its first occurrence, the column none"
 done
 dups_config all
 run_astro --config dups.yaml validate d.csv --format json
@@ -210,15 +213,15 @@ id field_uniqueness 1 [2]
 a, b multiple_fields_uniqueness 1 [2]" "all with --fail-fast: the pre-pass knows line 2 repeats"
 dups_config exclude_last
 run_astro --config dups.yaml validate d.csv --format json
-assert_eq "$(dups_summary)" "7 4 3 4
-id field_uniqueness 3 [2, 4, 6]
-a, b multiple_fields_uniqueness 1 [2]" "report_duplicates: exclude_last keeps the last occurrence"
+assert_eq "$(dups_summary)" "7 3 4 5
+id field_uniqueness 4 [2, 4, 6, 8]
+a, b multiple_fields_uniqueness 1 [2]" "report_duplicates: exclude_last keeps the set's last occurrence"
 # Across blocks, with a ragged row (no key) in the middle: the pre-pass reads the same records.
 { echo "id,a,b"; for i in $(seq 1 20000); do echo "$i,k$i,1"; done; echo "5,ragged"; echo "1,again,2"; } > d_big.csv
 run_astro --config dups.yaml validate d_big.csv --format json
-assert_eq "$(dups_summary)" "20002 20000 2 2
-id field_uniqueness 1 [2]
-None field_count 1 [20002]" "exclude_last across blocks"
+assert_eq "$(dups_summary)" "20002 19999 3 3
+id field_uniqueness 2 [2, 20003]
+None field_count 1 [20002]" "exclude_last across blocks (the column: every occurrence)"
 dups_config all
 run_astro --config dups.yaml validate d_big.csv --format json
 assert_eq "$(dups_summary)" "20002 19999 3 3

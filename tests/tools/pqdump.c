@@ -89,7 +89,8 @@ static void put_cell(const struct column *col, size_t r)
     case DT_UINT32:
     case DT_DATE:
     case DT_TIMESTAMP:
-    case DT_TIMESTAMP_TZ: printf("%" PRId64, col->v.i64[r]); break;
+    case DT_TIMESTAMP_TZ:
+    case DT_TIMEDELTA: printf("%" PRId64, col->v.i64[r]); break;
     case DT_FLOAT32:
     case DT_FLOAT64:
         /* A NaN's sign is not a value (DuckDB prints every NaN as nan). */

@@ -713,7 +713,9 @@ static void test_pandera_written_keys(void **state)
                 "- name: a\n"
                 "  source_pattern: a.csv\n"
                 "  schema: {columns: {x: {drop_invalid_rows: true}}, index: []}\n");
-    assert_true(c->ingest[0].schema.drop_invalid_rows);
+    assert_false(c->ingest[0].schema.drop_invalid_rows); /* scoped to the column */
+    assert_true(c->ingest[0].schema.drop_columns);
+    assert_true(col(&c->ingest[0].schema, "x")->drop_invalid_rows);
     assert_null(c->ingest[0].schema.index);
     config_free(c);
     c = load_ok("pipeline: p\n"
@@ -722,6 +724,51 @@ static void test_pandera_written_keys(void **state)
                 "  source_pattern: a.csv\n"
                 "  schema: {drop_invalid_rows: true, columns: {x: {}}}\n");
     assert_true(c->ingest[0].schema.drop_invalid_rows);
+    config_free(c);
+}
+
+/* Frame-level dtype and checks: the dtype overrides every declared column's, the checks are
+ * appended to each column's, and schema.extra carries both for undeclared columns. */
+static void test_pandera_frame_rules(void **state)
+{
+    (void)state;
+    struct config *c = load_ok("pipeline: p\n"
+                               "ingest_files:\n"
+                               "- name: a\n"
+                               "  source_pattern: a.csv\n"
+                               "  schema:\n"
+                               "    dtype: int32\n"
+                               "    checks: {greater_than: 0, less_than: 9}\n"
+                               "    columns:\n"
+                               "      x: {dtype: str, checks: {ne: 5}}\n"
+                               "      y: {}\n");
+    const struct schema *s = &c->ingest[0].schema;
+    assert_int_equal(col(s, "x")->type.id, DT_INT32);
+    assert_int_equal(col(s, "y")->type.id, DT_INT32);
+    assert_int_equal(col(s, "x")->nchecks, 3);
+    assert_string_equal(col(s, "x")->checks[0].name, "not_equal_to");
+    assert_string_equal(col(s, "x")->checks[2].name, "less_than");
+    assert_int_equal(col(s, "y")->nchecks, 2);
+    assert_non_null(s->extra);
+    assert_int_equal(s->extra->type.id, DT_INT32);
+    assert_true(s->extra->nullable); /* beside declared columns: coerced only */
+    assert_int_equal(s->extra->nchecks, 2);
+    config_free(c);
+    c = load_ok("pipeline: p\n"
+                "ingest_files:\n"
+                "- name: a\n"
+                "  source_pattern: a.csv\n"
+                "  schema: {dtype: float64}\n");
+    assert_non_null(c->ingest[0].schema.extra);
+    assert_false(c->ingest[0].schema.extra->nullable); /* Pandera's Column(dtype) */
+    config_free(c);
+    c = load_ok("pipeline: p\n"
+                "ingest_files:\n"
+                "- name: a\n"
+                "  source_pattern: a.csv\n"
+                "  schema: {dtype: null, checks: {}, columns: {x: {}}}\n");
+    assert_null(c->ingest[0].schema.extra);
+    assert_int_equal(col(&c->ingest[0].schema, "x")->type.id, DT_STR);
     config_free(c);
 }
 
@@ -748,7 +795,7 @@ static void test_error_dtype(void **state)
                         "%s:8:18: ingest_files[0].schema.columns.URN.dtype: 'int65' is not a "
                         "known dtype (expected one of: str, bool, int8, int16, int32, int64, "
                         "uint8, uint16, uint32, uint64, float32, float64, date, datetime, "
-                        "datetime64[ns], datetime64[ns, UTC], decimal(p,s))");
+                        "datetime64[ns], datetime64[ns, UTC], timedelta64[ns], decimal(p,s))");
 }
 
 static void test_error_unknown_keys(void **state)
@@ -913,8 +960,10 @@ static void test_error_missing_and_names(void **state)
     config_free(c);
     snprintf(text, sizeof(text), "%s    schema: {checks: [{value: 1}]}\n", head);
     expect_error(text, AE_CONFIG,
-                 "%s:5:22: ingest_files[0].schema.checks: frame-level checks are not supported "
-                 "(put checks under a column)");
+                 "%s:5:24: ingest_files[0].schema.checks[0]: unknown check 'value' (expected one "
+                 "of: equal_to, not_equal_to, greater_than, greater_than_or_equal_to, less_than, "
+                 "less_than_or_equal_to, in_range, isin, notin, str_matches, str_contains, "
+                 "str_startswith, str_endswith, str_length, unique_values_eq, email)");
     snprintf(text, sizeof(text),
              "%s    schema: {index: null, metadata: {}, checks: [],"
              " version: 0.20.0, schema_type: dataframe, dtype: ~}\n",
@@ -972,9 +1021,11 @@ static void test_error_checks_and_unsupported(void **state)
     expect_schema_error("      schema_type: series\n",
                         "%s:6:20: ingest_files[0].schema.schema_type: schema_type 'series' is not "
                         "supported (expected dataframe)");
-    expect_schema_error("      dtype: int64\n",
-                        "%s:6:14: ingest_files[0].schema.dtype: a dtype for the whole frame is not "
-                        "supported (give each column its dtype)");
+    expect_schema_error("      dtype: int65\n",
+                        "%s:6:14: ingest_files[0].schema.dtype: 'int65' is not a known dtype "
+                        "(expected one of: str, bool, int8, int16, int32, int64, uint8, uint16, "
+                        "uint32, uint64, float32, float64, date, datetime, datetime64[ns], "
+                        "datetime64[ns, UTC], timedelta64[ns], decimal(p,s))");
     expect_schema_error("      columns: {x: {name: y}}\n",
                         "%s:6:27: ingest_files[0].schema.columns.x.name: name 'y' differs from "
                         "the column key 'x'");
@@ -1223,6 +1274,7 @@ int main(void)
         cmocka_unit_test(test_check_aliases_and_nulls),
         cmocka_unit_test(test_check_options),
         cmocka_unit_test(test_pandera_written_keys),
+        cmocka_unit_test(test_pandera_frame_rules),
         cmocka_unit_test(test_error_checks_and_unsupported),
         cmocka_unit_test(test_error_dtype),
         cmocka_unit_test(test_error_unknown_keys),

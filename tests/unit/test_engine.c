@@ -350,6 +350,8 @@ enum row_kind {
  * columns. */
 struct fixture {
     struct column_spec cols[3];
+    char *id_set[2]; /* the frame-level unique set [id] */
+    char **sets[1];
     struct tcase tc;
     char *dir;
     char *path;
@@ -361,12 +363,14 @@ struct fixture {
     size_t nspecial;
 };
 
-/* n rows of RK_OK; columns id int64 unique, v int64, note str nullable; no threshold; the
- * reader plan empty. */
+/* n rows of RK_OK; columns id int64, v int64, note str nullable, and a frame-level unique: [id]
+ * (the first occurrence kept, so no key pre-pass: a unique column fails every occurrence and
+ * needs one, tested in test_validate and e2e test_threads); no threshold; the reader plan
+ * empty. */
 static void fixture_init(struct fixture *fx, size_t n)
 {
     memset(fx, 0, sizeof(*fx));
-    fx->cols[0] = (struct column_spec){.name = (char *)"id", .type.id = DT_INT64, .unique = true};
+    fx->cols[0] = (struct column_spec){.name = (char *)"id", .type.id = DT_INT64};
     fx->cols[1] = (struct column_spec){.name = (char *)"v", .type.id = DT_INT64};
     fx->cols[2] = (struct column_spec){.name = (char *)"note", .type.id = DT_STR, .nullable = true};
     for (size_t c = 0; c < 3; c++) {
@@ -383,6 +387,11 @@ static void fixture_init(struct fixture *fx, size_t n)
     spec->max_record_lines = CONFIG_MAX_RECORD_LINES;
     spec->schema.cols = fx->cols;
     spec->schema.ncols = 3;
+    fx->id_set[0] = (char *)"id";
+    fx->id_set[1] = NULL;
+    fx->sets[0] = fx->id_set;
+    spec->schema.unique_sets = fx->sets;
+    spec->schema.nunique = 1;
     fx->tc.plan.fail_at = SIZE_MAX;
     fx->dir = th_tempdir();
     fx->n = n;
@@ -468,7 +477,7 @@ static const struct {
     [RK_OK] = {{NULL, NULL}, {NULL, NULL}},
     [RK_BAD_V] = {{"v", NULL}, {"coerce_dtype('int64')", NULL}},
     [RK_NULL_V] = {{"v", NULL}, {"not_nullable", NULL}},
-    [RK_DUP_ID] = {{"id", NULL}, {"field_uniqueness", NULL}},
+    [RK_DUP_ID] = {{"id", NULL}, {"multiple_fields_uniqueness", NULL}},
     [RK_BAD_BOTH] = {{"id", "v"}, {"coerce_dtype('int64')", "coerce_dtype('int64')"}},
     [RK_MULTI] = {{NULL, NULL}, {NULL, NULL}},
     [RK_LONG] = {{"", NULL}, {"record_lines", NULL}},

@@ -454,7 +454,8 @@ static void rt_value(size_t c, uint64_t i, const struct column_desc *col, int *v
     case DT_INT8: *iv = i % 3 == 0 ? (i % 2 ? INT8_MIN : INT8_MAX) : (int8_t)h; break;
     case DT_INT16: *iv = i % 3 == 0 ? (i % 2 ? INT16_MIN : INT16_MAX) : (int16_t)h; break;
     case DT_INT32: *iv = i % 3 == 0 ? (i % 2 ? INT32_MIN : INT32_MAX) : (int32_t)h; break;
-    case DT_INT64: *iv = i < 5 ? ext64[i] : (int64_t)h; break;
+    case DT_INT64:
+    case DT_TIMEDELTA: *iv = i < 5 ? ext64[i] : (int64_t)h; break;
     case DT_UINT8: *iv = i % 3 == 0 ? UINT8_MAX : (uint8_t)h; break;
     case DT_UINT16: *iv = i % 3 == 0 ? UINT16_MAX : (uint16_t)h; break;
     case DT_UINT32: *iv = i % 3 == 0 ? UINT32_MAX : (uint32_t)h; break;

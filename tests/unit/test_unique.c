@@ -146,7 +146,7 @@ struct occ {
 };
 
 /* The reference verdicts: for each occurrence, scan every other occurrence of its key. */
-static size_t reference(const struct occ *o, size_t n, enum kspill_mode mode,
+static size_t reference(const struct occ *o, size_t n, const enum kspill_mode *modes,
                         struct kspill_verdict *out)
 {
     size_t nv = 0;
@@ -164,6 +164,7 @@ static size_t reference(const struct occ *o, size_t n, enum kspill_mode mode,
             continue;
         }
         struct kspill_verdict v = {o[i].line, 0, o[i].set, 0};
+        enum kspill_mode mode = modes[o[i].set];
         if (mode == KSPILL_FIRST && o[i].line != firstl) {
             v.aux = firstl;
         } else if (mode == KSPILL_ALL) {
@@ -180,7 +181,7 @@ static size_t reference(const struct occ *o, size_t n, enum kspill_mode mode,
     return nv;
 }
 
-static void spill_against_reference(enum kspill_mode mode)
+static void spill_against_reference(const enum kspill_mode modes[3])
 {
     enum { N = 6000 };
     struct occ *o = calloc(N, sizeof(*o));
@@ -197,13 +198,13 @@ static void spill_against_reference(enum kspill_mode mode)
         o[n++] = (struct occ){1, (uint64_t)(rand() % 1800), line};
         o[n++] = (struct occ){2, row, line};
     }
-    size_t nwant = reference(o, n, mode, want);
+    size_t nwant = reference(o, n, modes, want);
     /* the reference is in occurrence order: (line, set) already */
     bool fp[3] = {false, true, false};
     struct kspill *s = NULL;
     struct err e;
     err_clear(&e);
-    assert_int_equal(kspill_new(&s, "/tmp", fp, 3, 16, 1, mode, &e), 0);
+    assert_int_equal(kspill_new(&s, "/tmp", fp, 3, 16, 1, modes, &e), 0);
     for (size_t i = 0; i < n; i++) {
         struct vkey k = o[i].set == 1 ? vkey_hash(&o[i].key, 8, 0) : vkey_exact(o[i].key);
         assert_int_equal(kspill_put(s, o[i].set, k, o[i].line, &e), 0);
@@ -234,42 +235,58 @@ static void spill_against_reference(enum kspill_mode mode)
 static void test_spill_first(void **state)
 {
     (void)state;
-    spill_against_reference(KSPILL_FIRST);
+    enum kspill_mode modes[3] = {KSPILL_FIRST, KSPILL_FIRST, KSPILL_FIRST};
+    spill_against_reference(modes);
 }
 
 static void test_spill_all(void **state)
 {
     (void)state;
-    spill_against_reference(KSPILL_ALL);
+    enum kspill_mode modes[3] = {KSPILL_ALL, KSPILL_ALL, KSPILL_ALL};
+    spill_against_reference(modes);
 }
 
 static void test_spill_last(void **state)
 {
     (void)state;
-    spill_against_reference(KSPILL_LAST);
+    enum kspill_mode modes[3] = {KSPILL_LAST, KSPILL_LAST, KSPILL_LAST};
+    spill_against_reference(modes);
+}
+
+/* Each set judged by its own mode (unique columns fail every occurrence while the frame set keeps
+ * one: validate.c). */
+static void test_spill_mixed(void **state)
+{
+    (void)state;
+    enum kspill_mode modes[3] = {KSPILL_ALL, KSPILL_FIRST, KSPILL_LAST};
+    spill_against_reference(modes);
+    enum kspill_mode modes2[3] = {KSPILL_LAST, KSPILL_ALL, KSPILL_FIRST};
+    spill_against_reference(modes2);
 }
 
 static void test_spill_bad_dir(void **state)
 {
     (void)state;
     bool fp[1] = {false};
+    enum kspill_mode first[1] = {KSPILL_FIRST};
     struct kspill *s = NULL;
     struct err e;
     err_clear(&e);
-    assert_int_equal(kspill_new(&s, "/nonexistent/astro", fp, 1, 16, 1, KSPILL_FIRST, &e), AE_IO);
+    assert_int_equal(kspill_new(&s, "/nonexistent/astro", fp, 1, 16, 1, first, &e), AE_IO);
     assert_null(s);
     assert_non_null(strstr(e.msg, "/nonexistent/astro"));
-    assert_int_equal(kspill_new(&s, "/tmp", fp, 1, 17, 1, KSPILL_FIRST, &e), AE_INTERNAL);
+    assert_int_equal(kspill_new(&s, "/tmp", fp, 1, 17, 1, first, &e), AE_INTERNAL);
     kspill_free(NULL);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exact_keys),  cmocka_unit_test(test_fingerprint_keys),
-        cmocka_unit_test(test_note_last),   cmocka_unit_test(test_memory_per_key),
-        cmocka_unit_test(test_spill_first), cmocka_unit_test(test_spill_all),
-        cmocka_unit_test(test_spill_last),  cmocka_unit_test(test_spill_bad_dir),
+        cmocka_unit_test(test_exact_keys),    cmocka_unit_test(test_fingerprint_keys),
+        cmocka_unit_test(test_note_last),     cmocka_unit_test(test_memory_per_key),
+        cmocka_unit_test(test_spill_first),   cmocka_unit_test(test_spill_all),
+        cmocka_unit_test(test_spill_last),    cmocka_unit_test(test_spill_mixed),
+        cmocka_unit_test(test_spill_bad_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,8 @@
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/fs.h"
+#include "util/tz.h"
+#include "test_helpers.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,9 +150,66 @@ static void test_dtype_parse(void **state)
     assert_string_equal(dtype_name(t, name, sizeof(name)), "decimal(12,2)");
     assert_int_equal(dtype_parse("decimal(39,2)", &t, &e), AE_CONFIG);
     assert_int_equal(dtype_parse("decimal(5,6)", &t, &e), AE_CONFIG);
-    assert_int_equal(dtype_parse("datetime64[ns, Europe/London]", &t, &e), AE_CONFIG);
+    assert_int_equal(dtype_parse("datetime64[ns, Europe/London]", &t, &e), 0);
+    assert_int_equal(t.id, DT_TIMESTAMP_TZ);
+    assert_true(dtype_zone("datetime64[ns, Europe/London]", name, sizeof(name)));
+    assert_string_equal(name, "Europe/London");
+    assert_false(dtype_zone("datetime64[ns, UTC]", name, sizeof(name)));
+    assert_false(dtype_zone("datetime64[ns]", name, sizeof(name)));
+    assert_int_equal(dtype_parse("datetime64[ns, ]", &t, &e), AE_CONFIG);
     assert_int_equal(dtype_parse("int65", &t, &e), AE_CONFIG);
     assert_non_null(strstr(e.msg, "int65"));
+    assert_int_equal(dtype_parse("timedelta64[ns]", &t, &e), 0);
+    assert_string_equal(dtype_name(t, name, sizeof(name)), "timedelta64[ns]");
+    assert_int_equal(dtype_parse("category", &t, &e), 0);
+    assert_int_equal(t.id, DT_STR);
+}
+
+/* The tz database's Europe/London (tzdata): offsets on both sides of a change, wall-clock times
+ * that happened twice or never, names that are not zones, files that are not TZif. */
+static void test_tz(void **state)
+{
+    (void)state;
+    struct err e;
+    err_clear(&e);
+    struct tz *z = NULL;
+    assert_int_equal(tz_load(&z, NULL, "Europe/London", &e), 0);
+    assert_string_equal(tz_name(z), "Europe/London");
+    int32_t off = -1;
+    assert_int_equal(tz_offset_at(z, 1705320000, &off), TZ_OK); /* 2024-01-15 12:00Z */
+    assert_int_equal(off, 0);
+    assert_int_equal(tz_offset_at(z, 1721041200, &off), TZ_OK); /* 2024-07-15 11:00Z */
+    assert_int_equal(off, 3600);
+    int64_t u = 0;
+    assert_int_equal(tz_to_utc(z, 1721044800, &u), TZ_OK); /* 2024-07-15 12:00 BST */
+    assert_int_equal(u, 1721041200);
+    assert_int_equal(tz_to_utc(z, 1711848600, &u), TZ_NONEXISTENT); /* 2024-03-31 01:30 */
+    assert_int_equal(tz_to_utc(z, 1729992600, &u), TZ_AMBIGUOUS);   /* 2024-10-27 01:30 */
+    assert_int_equal(tz_to_utc(z, 1729990799, &u), TZ_OK);          /* 00:59:59 BST */
+    assert_int_equal(u, 1729987199);
+    assert_int_equal(tz_to_utc(z, 4102444800, &u), TZ_BEYOND); /* 2100: past the table */
+    tz_free(z);
+    assert_int_equal(tz_load(&z, NULL, "Asia/Tokyo", &e), 0); /* fixed offset after its table */
+    assert_int_equal(tz_to_utc(z, 4102444800, &u), TZ_OK);
+    assert_int_equal(u, 4102444800 - 9 * 3600);
+    tz_free(z);
+    assert_int_equal(tz_load(&z, NULL, "../etc/passwd", &e), AE_CONFIG);
+    assert_null(z);
+    assert_int_equal(tz_load(&z, NULL, "Mars/Olympus", &e), AE_CONFIG);
+    assert_non_null(strstr(e.msg, "Mars/Olympus"));
+    char *dir = th_tempdir();
+    char path[512];
+    snprintf(path, sizeof(path), "%s/Bad", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("not a tzif file", f);
+    fclose(f);
+    assert_int_equal(tz_load(&z, dir, "Bad", &e), AE_CONFIG);
+    assert_non_null(strstr(e.msg, "TZif"));
+    unlink(path);
+    rmdir(dir);
+    free(dir);
+    tz_free(NULL);
 }
 
 static void test_batch_strings(void **state)
@@ -246,6 +305,7 @@ int main(void)
         cmocka_unit_test(test_dtype_parse),      cmocka_unit_test(test_batch_strings),
         cmocka_unit_test(test_batch_claim),      cmocka_unit_test(test_buf_escaped),
         cmocka_unit_test(test_atomic_tmp_names), cmocka_unit_test(test_buf_put_name),
+        cmocka_unit_test(test_tz),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

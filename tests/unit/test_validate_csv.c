@@ -66,6 +66,23 @@ static void run_file_n(const char *text, size_t len, const struct ingest_spec *s
     struct failure_sink fs = report_sink(rep);
     struct validator *v = NULL;
     assert_int_equal(validator_new_from_record(&v, s, &rows, 0, &fs, &e), 0);
+    if (validator_wants_prepass(v)) {
+        /* A unique column's keys are read over the whole file first (as the engine does), then
+         * the file is read again from its start. */
+        size_t pfirst = 1;
+        while (rows.nrows > 0) {
+            assert_int_equal(validator_prepass(v, &rows, pfirst, &e), 0);
+            pfirst = 0;
+            assert_int_equal(csv_reader_next(r, &rows, max_rows, &e), 0);
+        }
+        assert_int_equal(validator_prepass_done(v, &e), 0);
+        csv_reader_free(r);
+        source_free(in);
+        assert_int_equal(lseek(fileno(src), 0, SEEK_SET), 0);
+        assert_int_equal(source_open(&in, fileno(src), "t.csv", &e), 0);
+        assert_int_equal(csv_reader_open(&r, in, NULL, &e), 0);
+        assert_int_equal(csv_reader_next(r, &rows, max_rows, &e), 0);
+    }
     struct dtype_info types[16];
     size_t nc = validator_out_ncols(v);
     for (size_t c = 0; c < nc; c++) {
@@ -137,18 +154,21 @@ static void test_reader_to_jsonl(void **state)
     keep.line = lines;
     run_file(text, &s, 1000, jl, &c, &keep);
     assert_int_equal(c.rows_read, 6);
-    assert_int_equal(c.rows_valid, 1);
-    assert_int_equal(c.rows_invalid, 5);
-    assert_int_equal(c.failure_cases, 5);
+    assert_int_equal(c.rows_valid, 0);
+    assert_int_equal(c.rows_invalid, 6); /* id 1 fails at line 2 and at line 8 */
+    assert_int_equal(c.failure_cases, 6);
     assert_int_equal(c.broken_records, 1); /* the unterminated quote; line 4's ragged row is one
                                               line, and "multi\nline" has the right field count */
-    uint8_t want_ok[6] = {1, 0, 0, 0, 0, 0};
+    uint8_t want_ok[6] = {0, 0, 0, 0, 0, 0};
     uint64_t want_lines[6] = {2, 3, 4, 6, 8, 9};
     assert_int_equal(keep.nrows, 6);
     assert_memory_equal(ok, want_ok, 6);
     assert_memory_equal(lines, want_lines, sizeof(want_lines));
     char *got = slurp(jl);
     const char *want =
+        "{\"file\":\"t.csv\",\"line\":2,\"column\":\"id\",\"check\":\"field_uniqueness\","
+        "\"value\":\"1\",\"message\":\"'1' appears again, last at line 8 (column 'id' is unique; "
+        "every occurrence fails)\",\"hint\":null,\"raw\":\"1,\\\"\\\",1.50\",\"level\":\"error\"}\n"
         "{\"file\":\"t.csv\",\"line\":3,\"column\":\"name\",\"check\":\"not_nullable\","
         "\"value\":null,\"message\":\"empty value but column 'name' is not nullable\","
         "\"hint\":null,\"raw\":\"2,,\",\"level\":\"error\"}\n"
@@ -162,8 +182,8 @@ static void test_reader_to_jsonl(void **state)
         "2\",\"hint\":null,\"raw\":\"4,b\",\"level\":\"error\"}\n"
         "{\"file\":\"t.csv\",\"line\":8,\"column\":\"id\",\"check\":\"field_uniqueness\",\"value\":"
         "\"1\","
-        "\"message\":\"'1' was already seen at line 2 (column 'id' is unique; the first "
-        "occurrence is kept)\",\"hint\":null,\"raw\":\"1,\\\"c\\\",2.00\",\"level\":\"error\"}\n"
+        "\"message\":\"'1' was already seen at line 2 (column 'id' is unique; every "
+        "occurrence fails)\",\"hint\":null,\"raw\":\"1,\\\"c\\\",2.00\",\"level\":\"error\"}\n"
         "{\"file\":\"t.csv\",\"line\":9,\"column\":null,\"check\":\"unterminated_quote\","
         "\"value\":null,\"message\":\"a quote opened in this record is never closed: the file "
         "ends inside it, so the file fails whatever its bad-row threshold\",";
@@ -176,7 +196,8 @@ static void test_unique_many_blocks(void **state)
 {
     (void)state;
     /* 200000 distinct keys read 777 records at a time (many blocks, several set growths), then
-     * two repeats: exactly the two repeats fail. A weak hash would show false duplicates. */
+     * two repeats: exactly the two repeats and their first occurrences fail. A weak hash would
+     * show false duplicates. */
     struct column_spec cols[2] = {col("k", DT_INT64, false), col("s", DT_STR, false)};
     cols[0].unique = true;
     cols[1].unique = true;
@@ -196,8 +217,8 @@ static void test_unique_many_blocks(void **state)
     FILE *jl = tmpfile();
     run_file(text, &s, 777, jl, &c, NULL);
     assert_int_equal(c.rows_read, n + 2);
-    assert_int_equal(c.rows_invalid, 2);
-    assert_int_equal(c.failure_cases, 2);
+    assert_int_equal(c.rows_invalid, 4);
+    assert_int_equal(c.failure_cases, 4);
     char *got = slurp(jl);
     assert_non_null(strstr(got, "\"line\":200002,\"column\":\"k\",\"check\":\"field_uniqueness\","
                                 "\"value\":\"8638\",\"message\":\"'8638' was already seen at "
@@ -205,6 +226,12 @@ static void test_unique_many_blocks(void **state)
     assert_non_null(strstr(got, "\"line\":200003,\"column\":\"s\",\"check\":\"field_uniqueness\","
                                 "\"value\":\"key-4321\",\"message\":\"'key-4321' was already "
                                 "seen at line 4323 "));
+    assert_non_null(strstr(got, "\"line\":1236,\"column\":\"k\",\"check\":\"field_uniqueness\","
+                                "\"value\":\"8638\",\"message\":\"'8638' appears again, last at "
+                                "line 200002 "));
+    assert_non_null(strstr(got, "\"line\":4323,\"column\":\"s\",\"check\":\"field_uniqueness\","
+                                "\"value\":\"key-4321\",\"message\":\"'key-4321' appears again, "
+                                "last at line 200003 "));
     free(got);
     fclose(jl);
     free(text);

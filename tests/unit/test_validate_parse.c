@@ -11,6 +11,7 @@
 /* cmocka.h needs the four headers above first. */
 #include <cmocka.h>
 
+#include "batch/dtype.h"
 #include "validate/vparse.h"
 
 #include <float.h>
@@ -506,6 +507,77 @@ static void test_separators(void **state)
     assert_int_equal(pnum(DT_FLOAT64, ',', 0, longnum, &v), VP_SYNTAX);
 }
 
+static int ptd(const char *s, int64_t *out)
+{
+    return vp_timedelta(s, strlen(s), out);
+}
+
+/* pandas' Timedelta spellings (each value checked against what pandas 1.5 reads), ISO 8601
+ * durations, and the display form of failure cases. */
+static void test_timedelta(void **state)
+{
+    (void)state;
+    const int64_t s = INT64_C(1000000000);
+    const int64_t day = 86400 * s;
+    static const struct {
+        const char *text;
+        int64_t ns;
+    } ok[] = {
+        {"2000", 2000},
+        {"1 days 02:03:04", INT64_C(93784000000000)},
+        {"1 day", INT64_C(86400000000000)},
+        {"02:03:04", INT64_C(7384000000000)},
+        {"-1 days +23:59:59", -INT64_C(1000000000)},
+        {"1 days 00:00:00.000000001", INT64_C(86400000000001)},
+        {"1.5s", INT64_C(1500000000)},
+        {"1h30min", INT64_C(5400000000000)},
+        {"10ms", INT64_C(10000000)},
+        {"3us", 3000},
+        {"7ns", 7},
+        {"2 weeks", INT64_C(1209600000000000)},
+        {"1 days, 2:03:04", INT64_C(93784000000000)},
+        {"P1DT2H3M4S", INT64_C(93784000000000)},
+        {"PT0.5S", INT64_C(500000000)},
+        {"-PT1S", -INT64_C(1000000000)},
+        {"P2D", INT64_C(172800000000000)},
+        {"-1 days", -INT64_C(86400000000000)},
+        {"-1 days 02:00:00", -INT64_C(79200000000000)},
+        {"-02:00:00", -INT64_C(7200000000000)},
+        {"-1h30min", -INT64_C(5400000000000)},
+        {"-1 days 1h", -INT64_C(90000000000000)},
+        {"-1.5s", -INT64_C(1500000000)},
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        int64_t v = 0;
+        if (ptd(ok[i].text, &v) != VP_OK || v != ok[i].ns) {
+            fail_msg("'%s': %lld", ok[i].text, (long long)v);
+        }
+    }
+    int64_t v = 0;
+    static const char *bad[] = {"",      "x",     "1 parsecs",    "P1Y", "PT",       "1:2",
+                                "1:2:3", "P1.5D", "1 days 25:00", "--1", "1 days x", "P"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (ptd(bad[i], &v) != VP_SYNTAX) {
+            fail_msg("'%s' was accepted (%lld)", bad[i], (long long)v);
+        }
+    }
+    assert_int_equal(ptd("0.0000000001s", &v), VP_PRECISION);
+    assert_int_equal(ptd("1.0000000001s", &v), VP_PRECISION);
+    assert_int_equal(ptd("1.0000000000s", &v), VP_OK);
+    assert_int_equal(v, s);
+    assert_int_equal(ptd("200000 days", &v), VP_RANGE);
+    assert_int_equal(ptd("9999999999999999999", &v), VP_RANGE);
+    char buf[64];
+    dtype_format_timedelta(buf, sizeof(buf), 1000);
+    assert_string_equal(buf, "0 days 00:00:00.000001");
+    dtype_format_timedelta(buf, sizeof(buf), 93784 * s);
+    assert_string_equal(buf, "1 days 02:03:04");
+    dtype_format_timedelta(buf, sizeof(buf), -s / 2);
+    assert_string_equal(buf, "-1 days +23:59:59.500000");
+    dtype_format_timedelta(buf, sizeof(buf), 2 * day + 1);
+    assert_string_equal(buf, "2 days 00:00:00.000000001");
+}
+
 static void test_utf8(void **state)
 {
     (void)state;
@@ -569,6 +641,7 @@ int main(void)
         cmocka_unit_test(test_date),  cmocka_unit_test(test_datetime),
         cmocka_unit_test(test_utf8),  cmocka_unit_test(test_messages),
         cmocka_unit_test(test_offsets_months_formats), cmocka_unit_test(test_separators),
+        cmocka_unit_test(test_timedelta),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
