@@ -224,3 +224,37 @@ out:
     close(fd);
     return rc;
 }
+
+int checksum_find(const char *path, struct checksum out[2], size_t *n, struct err *e)
+{
+    static const struct {
+        const char *ext;
+        enum checksum_algo algo;
+    } exts[] = {{".md5", CHECKSUM_MD5}, {".sha256", CHECKSUM_SHA256}};
+    *n = 0;
+    const char *slash = strrchr(path, '/');
+    const char *data_name = slash != NULL ? slash + 1 : path;
+    for (size_t k = 0; k < sizeof(exts) / sizeof(exts[0]); k++) {
+        size_t len = strlen(path) + strlen(exts[k].ext) + 1;
+        char *side = malloc(len);
+        if (side == NULL) {
+            return err_set(e, AE_NOMEM, "out of memory");
+        }
+        snprintf(side, len, "%s%s", path, exts[k].ext);
+        struct stat st;
+        int rc = 0;
+        if (lstat(side, &st) == 0 && S_ISREG(st.st_mode)) {
+            const char *leaf = strrchr(side, '/');
+            rc = checksum_read(side, leaf != NULL ? leaf + 1 : side, data_name, exts[k].algo,
+                               &out[*n], e);
+            if (rc == 0) {
+                (*n)++;
+            }
+        }
+        free(side);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}

@@ -42,4 +42,8 @@ bool checksum_side_name(const char *name, enum checksum_algo *algo, size_t *base
 int checksum_read(const char *path, const char *file_name, const char *data_name,
                   enum checksum_algo algo, struct checksum *c, struct err *e) ASTRO_WUR;
 
+/* The checksum side files beside the data file at path (path.md5, path.sha256: regular files,
+ * not links), read into out (*n of them, at most 2) as checksum_read does. AE_IO, AE_NOMEM. */
+int checksum_find(const char *path, struct checksum out[2], size_t *n, struct err *e) ASTRO_WUR;
+
 #endif
