@@ -136,7 +136,8 @@ int checksum_read(const char *path, const char *file_name, const char *data_name
     if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > CHECKSUM_MAX_TEXT) {
         snprintf(c->problem, sizeof(c->problem),
                  "%s is not a checksum file (%s): expected one line as %ssum prints it", file_name,
-                 S_ISREG(st.st_mode) ? "over 64 KiB" : "not a regular file", checksum_algo_name(algo));
+                 S_ISREG(st.st_mode) ? "over 64 KiB" : "not a regular file",
+                 checksum_algo_name(algo));
         goto out;
     }
     text = malloc((size_t)st.st_size + 1);

@@ -21,9 +21,9 @@ enum checksum_algo { CHECKSUM_MD5, CHECKSUM_SHA256 };
 /* What a side file says of its data file. */
 struct checksum {
     enum checksum_algo algo;
-    char file[256];     /* the side file's name, for messages */
-    char hex[65];       /* the expected digest in lowercase hex; "" when problem is set */
-    char problem[512];  /* why the side file cannot be used, or "" */
+    char file[256];    /* the side file's name, for messages */
+    char hex[65];      /* the expected digest in lowercase hex; "" when problem is set */
+    char problem[512]; /* why the side file cannot be used, or "" */
 };
 
 /* "md5" or "sha256". */

@@ -913,7 +913,9 @@ static int row_counts(const struct ingest_file *f, struct ingest_file_result *re
                  (unsigned long long)n, (long long)spec->min_rows);
         *too_few = true;
         res->failures++;
-        snprintf(res->reason, sizeof(res->reason), "%.500s", msg);
+        if (res->reason[0] == '\0') {
+            snprintf(res->reason, sizeof(res->reason), "%.500s", msg);
+        }
         return file_failure(f, 0, "min_rows", msg, e);
     }
     /* Under half: a delivery that shrinks that much is more often cut short than real. */
@@ -940,7 +942,9 @@ static int row_counts(const struct ingest_file *f, struct ingest_file_result *re
     if (fail) {
         *too_few = true;
         res->failures++;
-        snprintf(res->reason, sizeof(res->reason), "%.500s", msg);
+        if (res->reason[0] == '\0') {
+            snprintf(res->reason, sizeof(res->reason), "%.500s", msg);
+        }
     } else {
         res->warnings++;
         snprintf(res->notice, sizeof(res->notice), "%.500s", msg);

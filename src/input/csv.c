@@ -74,11 +74,11 @@ struct csv_reader {
     char *tb;
     size_t tb_cap, end, pos;
     bool eof, bom_checked;
-    bool raw_checked;  /* the first raw bytes were compared with the declared encoding */
+    bool raw_checked;      /* the first raw bytes were compared with the declared encoding */
     unsigned char head[4]; /* the first raw bytes, gathered until there are 4 or the file ends */
     size_t head_len;
-    bool bom_refused;  /* they contradicted it (csv_reader_refusal: check "encoding") */
-    char enc[64];      /* the declared encoding, for that message */
+    bool bom_refused; /* they contradicted it (csv_reader_refusal: check "encoding") */
+    char enc[64];     /* the declared encoding, for that message */
     bool nul_seen; /* a NUL byte was decoded: from then on each record's fields are searched */
     uint64_t line;
     struct buf ub;

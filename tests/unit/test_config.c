@@ -770,8 +770,7 @@ static void test_export_keys(void **state)
                  "decimal mark (set decimal: \",\")");
     expect_error("pipeline: p\ningest_files:\n  - {name: a, source_pattern: a.csv, decimal: "
                  "\";\", schema: {}}\n",
-                 AE_CONFIG,
-                 "%s:3:47: ingest_files[0].decimal: expected \".\" or \",\", got ';'");
+                 AE_CONFIG, "%s:3:47: ingest_files[0].decimal: expected \".\" or \",\", got ';'");
     expect_error("pipeline: p\ningest_files:\n  - {name: a, source_pattern: a.ndjson, "
                  "thousands: \",\", schema: {}}\n",
                  AE_CONFIG,

@@ -529,7 +529,9 @@ static void test_bom_contradicts(void **state)
     free(got);
     assert_chunks_agree(u32, sizeof(u32) - 1, &u16);
     /* A UTF-8 BOM read as latin-1; a short file that is only a mark. */
-    got = parse_o("\xEF\xBB\xBF" "a\n", 5, &latin);
+    got = parse_o("\xEF\xBB\xBF"
+                  "a\n",
+                  5, &latin);
     assert_non_null(strstr(got, "this file is UTF-8 (it starts with a UTF-8 byte-order mark), not "
                                 "latin-1: set encoding: utf-8"));
     free(got);
@@ -538,7 +540,9 @@ static void test_bom_contradicts(void **state)
     assert_non_null(strstr(got, "this file is UTF-16"));
     free(got);
     /* Marks that agree, and files too short to hold one, read as before. */
-    CHECK("\xEF\xBB\xBF" "a\n", "1:[|a] raw=a\n");
+    CHECK("\xEF\xBB\xBF"
+          "a\n",
+          "1:[|a] raw=a\n");
     CHECK("a\n", "1:[|a] raw=a\n");
     CHECK("\xFF", "1:[b|\\xFF] raw=\\xFF\n");
 }
