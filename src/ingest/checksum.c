@@ -24,6 +24,12 @@ const char *checksum_algo_name(enum checksum_algo a)
     return "md5";
 }
 
+/* The side-file suffix of each algorithm. */
+static const struct {
+    const char *ext;
+    enum checksum_algo algo;
+} exts[] = {{".md5", CHECKSUM_MD5}, {".sha256", CHECKSUM_SHA256}};
+
 static size_t hex_len(enum checksum_algo a)
 {
     return a == CHECKSUM_MD5 ? 32 : 64;
@@ -31,10 +37,6 @@ static size_t hex_len(enum checksum_algo a)
 
 bool checksum_side_name(const char *name, enum checksum_algo *algo, size_t *base_len)
 {
-    static const struct {
-        const char *ext;
-        enum checksum_algo algo;
-    } exts[] = {{".md5", CHECKSUM_MD5}, {".sha256", CHECKSUM_SHA256}};
     size_t n = strlen(name);
     for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
         size_t k = strlen(exts[i].ext);
@@ -228,10 +230,6 @@ out:
 
 int checksum_find(const char *path, struct checksum out[2], size_t *n, struct err *e)
 {
-    static const struct {
-        const char *ext;
-        enum checksum_algo algo;
-    } exts[] = {{".md5", CHECKSUM_MD5}, {".sha256", CHECKSUM_SHA256}};
     *n = 0;
     const char *slash = strrchr(path, '/');
     const char *data_name = slash != NULL ? slash + 1 : path;
