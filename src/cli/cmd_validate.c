@@ -476,7 +476,16 @@ int cmd_validate(const struct cli_globals *g, int argc, char **argv)
     int64_t threshold = cfg->large_file_threshold_bytes;
     progress_feed_init(&feed, threshold > 0 ? (uint64_t)threshold : 0,
                        log.console_level <= LOG_INFO ? log.console : NULL, &log);
+    /* FILE.md5 / FILE.sha256 beside it are verified, as in a delivery. */
+    struct checksum sums[2];
+    size_t nsums = 0;
+    rc = checksum_find(vo.file, sums, &nsums, &e);
+    if (rc != 0) {
+        goto out;
+    }
     struct ingest_file_opts fo = {
+        .checksums = sums,
+        .nchecksums = nsums,
         .spec = spec,
         .path = vo.file,
         .fs = report_sink(rep),

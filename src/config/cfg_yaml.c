@@ -229,10 +229,12 @@ int cfg_num_sep(struct cfg_doc *d, const yaml_node_t *n, const char *path, bool 
 {
     const char *allowed = decimal ? ".," : ",. '_";
     const char *s = cfg_text(n);
-    if (n->type != YAML_SCALAR_NODE || n->data.scalar.length != 1 || strchr(allowed, s[0]) == NULL) {
+    if (n->type != YAML_SCALAR_NODE || n->data.scalar.length != 1 ||
+        strchr(allowed, s[0]) == NULL) {
         return cfg_fail(d, n, path, "expected %s, got %s%s%s",
                         decimal ? "\".\" or \",\"" : "one of \",\" \".\" \" \" \"'\" \"_\"",
-                        n->type == YAML_SCALAR_NODE ? "'" : "", n->type == YAML_SCALAR_NODE ? s : cfg_kind(n),
+                        n->type == YAML_SCALAR_NODE ? "'" : "",
+                        n->type == YAML_SCALAR_NODE ? s : cfg_kind(n),
                         n->type == YAML_SCALAR_NODE ? "'" : "");
     }
     *out = s[0];

@@ -67,13 +67,13 @@ struct column_spec {
     bool regex;       /* name is a pattern matching several columns */
     char *title;
     char *description;
-    char *format;       /* strptime-style format for date/datetime, or NULL; the first of
-                           formats when a list was given */
-    char **formats;     /* `format: [A, B]`: the formats tried in order (the first that parses
-                           wins), or NULL when format was one string */
+    char *format;   /* strptime-style format for date/datetime, or NULL; the first of
+                       formats when a list was given */
+    char **formats; /* `format: [A, B]`: the formats tried in order (the first that parses
+                       wins), or NULL when format was one string */
     size_t nformats;
-    char thousands;     /* numbers: digit group separator, 0 = the ingest spec's (none) */
-    char decimal;       /* numbers: decimal mark, 0 = the ingest spec's ('.') */
+    char thousands;         /* numbers: digit group separator, 0 = the ingest spec's (none) */
+    char decimal;           /* numbers: decimal mark, 0 = the ingest spec's ('.') */
     bool has_century_pivot; /* century_pivot given (required by a format with %y) */
     int century_pivot;      /* 0..100: %y below it is 20yy, the others 19yy */
     char *path;         /* JSON formats: the dotted key path of the value (customer.email), or

@@ -24,6 +24,12 @@ const char *checksum_algo_name(enum checksum_algo a)
     return "md5";
 }
 
+/* The side-file suffix of each algorithm. */
+static const struct {
+    const char *ext;
+    enum checksum_algo algo;
+} exts[] = {{".md5", CHECKSUM_MD5}, {".sha256", CHECKSUM_SHA256}};
+
 static size_t hex_len(enum checksum_algo a)
 {
     return a == CHECKSUM_MD5 ? 32 : 64;
@@ -31,10 +37,6 @@ static size_t hex_len(enum checksum_algo a)
 
 bool checksum_side_name(const char *name, enum checksum_algo *algo, size_t *base_len)
 {
-    static const struct {
-        const char *ext;
-        enum checksum_algo algo;
-    } exts[] = {{".md5", CHECKSUM_MD5}, {".sha256", CHECKSUM_SHA256}};
     size_t n = strlen(name);
     for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
         size_t k = strlen(exts[i].ext);
@@ -136,7 +138,8 @@ int checksum_read(const char *path, const char *file_name, const char *data_name
     if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > CHECKSUM_MAX_TEXT) {
         snprintf(c->problem, sizeof(c->problem),
                  "%s is not a checksum file (%s): expected one line as %ssum prints it", file_name,
-                 S_ISREG(st.st_mode) ? "over 64 KiB" : "not a regular file", checksum_algo_name(algo));
+                 S_ISREG(st.st_mode) ? "over 64 KiB" : "not a regular file",
+                 checksum_algo_name(algo));
         goto out;
     }
     text = malloc((size_t)st.st_size + 1);
@@ -223,4 +226,34 @@ out:
     free(text);
     close(fd);
     return rc;
+}
+
+int checksum_find(const char *path, struct checksum out[2], size_t *n, struct err *e)
+{
+    *n = 0;
+    const char *slash = strrchr(path, '/');
+    const char *data_name = slash != NULL ? slash + 1 : path;
+    for (size_t k = 0; k < sizeof(exts) / sizeof(exts[0]); k++) {
+        size_t len = strlen(path) + strlen(exts[k].ext) + 1;
+        char *side = malloc(len);
+        if (side == NULL) {
+            return err_set(e, AE_NOMEM, "out of memory");
+        }
+        snprintf(side, len, "%s%s", path, exts[k].ext);
+        struct stat st;
+        int rc = 0;
+        if (lstat(side, &st) == 0 && S_ISREG(st.st_mode)) {
+            const char *leaf = strrchr(side, '/');
+            rc = checksum_read(side, leaf != NULL ? leaf + 1 : side, data_name, exts[k].algo,
+                               &out[*n], e);
+            if (rc == 0) {
+                (*n)++;
+            }
+        }
+        free(side);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
 }

@@ -21,9 +21,9 @@ enum checksum_algo { CHECKSUM_MD5, CHECKSUM_SHA256 };
 /* What a side file says of its data file. */
 struct checksum {
     enum checksum_algo algo;
-    char file[256];     /* the side file's name, for messages */
-    char hex[65];       /* the expected digest in lowercase hex; "" when problem is set */
-    char problem[512];  /* why the side file cannot be used, or "" */
+    char file[256];    /* the side file's name, for messages */
+    char hex[65];      /* the expected digest in lowercase hex; "" when problem is set */
+    char problem[512]; /* why the side file cannot be used, or "" */
 };
 
 /* "md5" or "sha256". */
@@ -41,5 +41,9 @@ bool checksum_side_name(const char *name, enum checksum_algo *algo, size_t *base
  * regular file, over 64 KiB). */
 int checksum_read(const char *path, const char *file_name, const char *data_name,
                   enum checksum_algo algo, struct checksum *c, struct err *e) ASTRO_WUR;
+
+/* The checksum side files beside the data file at path (path.md5, path.sha256: regular files,
+ * not links), read into out (*n of them, at most 2) as checksum_read does. AE_IO, AE_NOMEM. */
+int checksum_find(const char *path, struct checksum out[2], size_t *n, struct err *e) ASTRO_WUR;
 
 #endif

@@ -109,9 +109,6 @@ static int schema_fingerprint(const struct ingest_spec *s, char out[65])
     if (rc == 0 && (s->thousands != 0 || s->decimal != 0)) {
         rc = buf_printf(&b, "thousands=%d decimal=%d\n", s->thousands, s->decimal);
     }
-    if (rc == 0 && s->min_rows > 0) {
-        rc = buf_printf(&b, "min_rows=%lld\n", (long long)s->min_rows);
-    }
     /* What decides a JSON value beyond CSV's rules: the format, each column's key path and its
      * coerce (README, "NDJSON and JSON input"). Absent for CSV, whose fingerprints stay as they
      * were. */

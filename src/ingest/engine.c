@@ -871,7 +871,7 @@ static int verify_checksums(const struct ingest_file *f, struct ingest_file_resu
 {
     for (size_t k = 0; k < f->o.nchecksums; k++) {
         const struct checksum *c = &f->o.checksums[k];
-        char msg[sizeof(res->reason)];
+        char msg[1024];
         char got[65] = "";
         if (c->problem[0] != '\0') {
             snprintf(msg, sizeof(msg), "%s", c->problem);
@@ -894,7 +894,7 @@ static int verify_checksums(const struct ingest_file *f, struct ingest_file_resu
         *bad = true;
         res->failures++;
         if (res->reason[0] == '\0') {
-            snprintf(res->reason, sizeof(res->reason), "%s", msg);
+            snprintf(res->reason, sizeof(res->reason), "%.500s", msg);
         }
         int rc = file_failure(f, 0, "checksum", msg, e);
         if (rc != 0) {
@@ -910,7 +910,7 @@ static int row_counts(const struct ingest_file *f, struct ingest_file_result *re
                       struct err *e)
 {
     const struct ingest_spec *spec = f->o.spec;
-    char msg[sizeof(res->reason)];
+    char msg[1024];
     uint64_t n = res->rows_read;
     if (spec->min_rows > 0 && n < (uint64_t)spec->min_rows) {
         snprintf(msg, sizeof(msg),
@@ -918,7 +918,9 @@ static int row_counts(const struct ingest_file *f, struct ingest_file_result *re
                  (unsigned long long)n, (long long)spec->min_rows);
         *too_few = true;
         res->failures++;
-        snprintf(res->reason, sizeof(res->reason), "%s", msg);
+        if (res->reason[0] == '\0') {
+            snprintf(res->reason, sizeof(res->reason), "%.500s", msg);
+        }
         return file_failure(f, 0, "min_rows", msg, e);
     }
     /* Under half: a delivery that shrinks that much is more often cut short than real. */
@@ -945,10 +947,12 @@ static int row_counts(const struct ingest_file *f, struct ingest_file_result *re
     if (fail) {
         *too_few = true;
         res->failures++;
-        snprintf(res->reason, sizeof(res->reason), "%s", msg);
+        if (res->reason[0] == '\0') {
+            snprintf(res->reason, sizeof(res->reason), "%.500s", msg);
+        }
     } else {
         res->warnings++;
-        snprintf(res->notice, sizeof(res->notice), "%s", msg);
+        snprintf(res->notice, sizeof(res->notice), "%.500s", msg);
     }
     return 0;
 }

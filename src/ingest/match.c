@@ -127,7 +127,8 @@ static size_t side_file_of(const struct config *c, char *const *names, size_t n,
     }
     const struct ingest_spec *first = NULL;
     char *const *hit = bsearch(&base, names, n, sizeof(*names), cmp_str);
-    bool data = hit != NULL && !config_ignored(c, base) && config_match_ingest(c, base, &first) == 1;
+    bool data =
+        hit != NULL && !config_ignored(c, base) && config_match_ingest(c, base, &first) == 1;
     free(base);
     return data ? (size_t)(hit - names) : SIZE_MAX;
 }

@@ -79,9 +79,11 @@ struct csv_reader {
     char *tb;
     size_t tb_cap, end, pos;
     bool eof, bom_checked;
-    bool raw_checked;  /* the first raw bytes were compared with the declared encoding */
-    bool bom_refused;  /* they contradicted it (csv_reader_refusal: check "encoding") */
-    char enc[64];      /* the declared encoding, for that message */
+    bool raw_checked;      /* the first raw bytes were compared with the declared encoding */
+    unsigned char head[4]; /* the first raw bytes, gathered until there are 4 or the file ends */
+    size_t head_len;
+    bool bom_refused; /* they contradicted it (csv_reader_refusal: check "encoding") */
+    char enc[64];     /* the declared encoding, for that message */
     bool nul_seen; /* a NUL byte was decoded: from then on each record's fields are searched */
     uint64_t line;
     struct buf ub;
@@ -403,6 +405,21 @@ static int check_bom(struct csv_reader *r, const unsigned char *b, size_t n, str
                    is, r->enc, set);
 }
 
+/* Gathers the first raw bytes of the file (got of them at p; got 0 at the end of the file) and
+ * checks them once there are 4, or the file ended: reads of any size decide alike. */
+static int note_head(struct csv_reader *r, const char *p, size_t got, struct err *e)
+{
+    while (got > 0 && r->head_len < sizeof(r->head)) {
+        r->head[r->head_len++] = (unsigned char)*p++;
+        got--;
+    }
+    if (r->head_len < sizeof(r->head) && !r->eof) {
+        return 0;
+    }
+    r->raw_checked = true;
+    return check_bom(r, r->head, r->head_len, e);
+}
+
 /* Reads up to want more source bytes and appends their text to tb; sets eof at end of file. */
 static int fill_text(struct csv_reader *r, size_t want, struct err *e)
 {
@@ -416,16 +433,12 @@ static int fill_text(struct csv_reader *r, size_t want, struct err *e)
         if (rc != 0) {
             return rc;
         }
-        if (!r->raw_checked) {
-            r->raw_checked = true;
-            rc = check_bom(r, (const unsigned char *)r->tb + r->end, got, e);
-            if (rc != 0) {
-                return rc;
-            }
+        r->eof = got == 0;
+        if (!r->raw_checked && (rc = note_head(r, r->tb + r->end, got, e)) != 0) {
+            return rc;
         }
         r->end += got;
         tb_pad(r);
-        r->eof = got == 0;
         return 0;
     }
     if (r->inb_len > SIZE_MAX / 2 - want) {
@@ -438,15 +451,11 @@ static int fill_text(struct csv_reader *r, size_t want, struct err *e)
     if (rc != 0) {
         return rc;
     }
-    if (!r->raw_checked) {
-        r->raw_checked = true;
-        rc = check_bom(r, (const unsigned char *)r->inb + r->inb_len, got, e);
-        if (rc != 0) {
-            return rc;
-        }
+    r->eof = got == 0;
+    if (!r->raw_checked && (rc = note_head(r, r->inb + r->inb_len, got, e)) != 0) {
+        return rc;
     }
     r->inb_len += got;
-    r->eof = got == 0;
     return r->sbt ? decode_table(r, e) : decode(r, r->eof, e);
 }
 
@@ -870,7 +879,8 @@ static int parse_record(struct csv_reader *r, struct record_block *rows, struct 
     size_t p = r->pos;
 
     if (!r->bom_checked) {
-        if (end - p < 3 && !r->eof) {
+        /* Nothing is parsed before the first raw bytes are checked (note_head). */
+        if ((end - p < 3 && !r->eof) || !r->raw_checked) {
             return REC_MORE;
         }
         if (end - p >= 3 && memcmp(s + p, "\xEF\xBB\xBF", 3) == 0) {

@@ -28,7 +28,7 @@ struct source {
     char *name;
     uint64_t nbytes;
     EVP_MD_CTX *md;
-    EVP_MD_CTX *md5; /* NULL unless source_add_md5 asked for it */
+    EVP_MD_CTX *md5;             /* NULL unless source_add_md5 asked for it */
     bool started;                /* the codec is decided */
     const struct dcodec_ops *dc; /* NULL: plain */
     void *dst;                   /* the decoder's state */

@@ -1053,7 +1053,8 @@ static int compile_formats(struct vcolumn *vc, const struct column_spec *cs, str
 {
     char *const *texts = cs->nformats > 0 ? cs->formats : &cs->format;
     size_t n = cs->nformats > 0 ? cs->nformats : 1;
-    bool dt = cs->type.id == DT_DATE || cs->type.id == DT_TIMESTAMP || cs->type.id == DT_TIMESTAMP_TZ;
+    bool dt =
+        cs->type.id == DT_DATE || cs->type.id == DT_TIMESTAMP || cs->type.id == DT_TIMESTAMP_TZ;
     char why[300];
     if (!dt) {
         return verr_at(e, &cs->loc, "format applies to date and datetime columns only");
@@ -1096,9 +1097,7 @@ static int compile_formats(struct vcolumn *vc, const struct column_spec *cs, str
 static int compile_separators(struct vcolumn *vc, const struct column_spec *cs, char thousands,
                               char decimal, struct err *e)
 {
-    enum dtype id = cs->type.id;
-    bool num = id >= DT_INT8 && id != DT_DATE && id != DT_TIMESTAMP && id != DT_TIMESTAMP_TZ;
-    if (!num) {
+    if (!vp_is_number(cs->type.id)) {
         if (cs->thousands != 0 || cs->decimal != 0) {
             return verr_at(e, &cs->loc,
                            "thousands and decimal apply to int, uint, float and decimal columns "

@@ -562,9 +562,9 @@ static bool take_num(const char *p, size_t n, size_t *i, size_t min, size_t max,
 
 static const char month_abbr[12][4] = {"jan", "feb", "mar", "apr", "may", "jun",
                                        "jul", "aug", "sep", "oct", "nov", "dec"};
-static const char *const month_full[12] = {"january", "february", "march",     "april",
-                                           "may",     "june",     "july",      "august",
-                                           "september", "october", "november", "december"};
+static const char *const month_full[12] = {"january",   "february", "march",    "april",
+                                           "may",       "june",     "july",     "august",
+                                           "september", "october",  "november", "december"};
 
 /* %B: a full English month name, any case, at p + *i. */
 static bool take_month_name(const char *p, size_t n, size_t *i, unsigned *mon)
@@ -849,7 +849,7 @@ long vp_num_canon(const struct vp_col *c, const char *p, size_t n, char *buf, si
         buf[o++] = p[i++];
     }
     /* The integer part: digits, and group separators between groups of three. */
-    size_t run = 0;     /* digits since the last separator */
+    size_t run = 0; /* digits since the last separator */
     bool grouped = false;
     for (; i < n && (is_digit(p[i]) || (th != 0 && p[i] == th)); i++) {
         if (p[i] != th) {
@@ -1164,8 +1164,7 @@ int vp_parse(const struct vp_col *c, const char *p, size_t n, union vp_val *out)
     int64_t t = 0;
     size_t which = 0;
     char canon[VP_NUM_CANON];
-    if ((c->thousands != 0 || c->decimal != 0) && c->type.id >= DT_INT8 &&
-        c->type.id != DT_DATE && c->type.id != DT_TIMESTAMP && c->type.id != DT_TIMESTAMP_TZ) {
+    if ((c->thousands != 0 || c->decimal != 0) && vp_is_number(c->type.id)) {
         long len = vp_num_canon(c, p, n, canon, sizeof(canon));
         if (len < 0) {
             return VP_SYNTAX;
@@ -1323,7 +1322,7 @@ void vp_message(char *buf, size_t n, int status, const struct vp_col *c, const c
     vp_dtype_name(c, tn, sizeof(tn));
     bool dt = c->type.id == DT_DATE || c->type.id == DT_TIMESTAMP || c->type.id == DT_TIMESTAMP_TZ;
     char expect[400] = "";
-    bool num = c->type.id >= DT_INT8 && !dt;
+    bool num = vp_is_number(c->type.id);
     if (dt && c->nfmt > 0) {
         char list[300];
         vp_fmt_list(list, sizeof(list), c);

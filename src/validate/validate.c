@@ -238,8 +238,8 @@ static int vnew(struct validator **out, const struct ingest_spec *spec, const ch
         goto fail;
     }
     for (size_t k = 0; k < s->ncols; k++) {
-        rc = vcol_compile(&v->vcols[k], &s->cols[k], v->c_locale, spec->thousands,
-                          spec->decimal, e);
+        rc =
+            vcol_compile(&v->vcols[k], &s->cols[k], v->c_locale, spec->thousands, spec->decimal, e);
         if (rc != 0) {
             goto fail;
         }

@@ -83,6 +83,12 @@ struct vp_col {
 
 #define VP_FLOAT_STACK 128
 
+/* int, uint, float and decimal: the dtypes a thousands separator and decimal mark apply to. */
+static inline bool vp_is_number(enum dtype id)
+{
+    return (id >= DT_INT8 && id <= DT_FLOAT64) || id == DT_DECIMAL;
+}
+
 /* Removes surrounding ASCII spaces and tabs (non-string dtypes only). */
 static inline void vp_trim(const char **p, size_t *n)
 {

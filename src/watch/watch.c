@@ -351,7 +351,7 @@ static void defer(struct watch *w, const char *name, const char *what, const str
 
 /* A checksum side file (ingest/checksum.h) of a data file a spec takes: it waits in incoming/ for
  * its data file, which verifies it and takes it along. */
-static bool is_side_file(const struct watch *w, const char *name)
+static bool is_side_file(const struct config *cfg, const char *name)
 {
     enum checksum_algo algo;
     size_t base_len = 0;
@@ -360,43 +360,10 @@ static bool is_side_file(const struct watch *w, const char *name)
     }
     char *base = strndup(name, base_len);
     const struct ingest_spec *first = NULL;
-    bool side = base != NULL && !config_ignored(w->cfg, base) &&
-                config_match_ingest(w->cfg, base, &first) == 1;
+    bool side =
+        base != NULL && !config_ignored(cfg, base) && config_match_ingest(cfg, base, &first) == 1;
     free(base);
     return side;
-}
-
-/* Reads the checksum side files of name present in incoming/ into sums (*n of them; a side file
- * that cannot be read is an environment error). */
-static int side_files_read(struct watch *w, const char *name, struct checksum *sums, size_t *n,
-                           struct err *e)
-{
-    static const struct {
-        const char *ext;
-        enum checksum_algo algo;
-    } exts[] = {{".md5", CHECKSUM_MD5}, {".sha256", CHECKSUM_SHA256}};
-    *n = 0;
-    for (size_t k = 0; k < sizeof(exts) / sizeof(exts[0]); k++) {
-        char side[PATH_MAX];
-        snprintf(side, sizeof(side), "%s%s", name, exts[k].ext);
-        char *path = fs_join(w->incoming, side);
-        if (path == NULL) {
-            return err_set(e, AE_NOMEM, "out of memory");
-        }
-        struct stat st;
-        int rc = 0;
-        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-            rc = checksum_read(path, side, name, exts[k].algo, &sums[*n], e);
-            if (rc == 0) {
-                (*n)++;
-            }
-        }
-        free(path);
-        if (rc != 0) {
-            return rc;
-        }
-    }
-    return 0;
 }
 
 /* Moves the side files of name along with it, to dir. */
@@ -565,7 +532,7 @@ static void take_in(struct watch *w, const char *name, const struct ingest_spec 
     char *path = fs_join(w->incoming, name);
     int rc = path != NULL ? wreport_open(w, name, &r, &e) : err_set(&e, AE_NOMEM, "out of memory");
     if (rc == 0) {
-        rc = side_files_read(w, name, sums, &nsums, &e);
+        rc = checksum_find(path, sums, &nsums, &e); /* verified while the file is read */
     }
     if (rc != 0) {
         goto env;
@@ -888,7 +855,7 @@ static int scan(struct watch *w, struct ready **out, size_t *nready, double *wak
         }
         /* ignore_patterns (README.txt, _SUCCESS) are left alone, and a checksum side file
          * waits for its data file. */
-        if (config_ignored(w->cfg, name) || is_side_file(w, name)) {
+        if (config_ignored(w->cfg, name) || is_side_file(w->cfg, name)) {
             continue;
         }
         struct pending *p = pending_find(w, name);
@@ -1377,8 +1344,12 @@ int watch_status(const struct watch_opts *o, FILE *out, struct err *e)
         char buf[128];
         if (S_ISLNK(x->st.st_mode) || S_ISDIR(x->st.st_mode)) {
             state = "not followed (link or folder)";
+        } else if (config_ignored(o->project->cfg, x->name)) {
+            state = "ignored (ignore_patterns): left alone";
         } else if (!S_ISREG(x->st.st_mode)) {
             state = "not a regular file: will be quarantined";
+        } else if (is_side_file(o->project->cfg, x->name)) {
+            state = "checksum file: taken in with its data file";
         } else if (strcmp(ws->readiness, "done_marker") == 0 && is_marker(x->name)) {
             continue;
         } else if (strcmp(ws->readiness, "done_marker") == 0) {

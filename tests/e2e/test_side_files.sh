@@ -66,6 +66,9 @@ assert_contains "$ERR" "the file does not match its checksum file orders_2024022
 assert_contains "$(cat .working/$run/errors/orders.jsonl)" '"check":"checksum"' "check checksum"
 [ ! -e .working/$run/ingested/orders.parquet ] || fail "nothing written for a mismatch"
 assert_eq "$(jq_py .working/$run/manifest.json '[f["status"] for f in d["files"]]')" '["failed", "ingested"]' "only that file fails"
+run_astro validate data/orders_20240220.csv
+assert_eq "$RC" "1" "astro validate verifies FILE.md5 beside FILE too"
+assert_contains "$OUT" "does not match its checksum file orders_20240220.csv.md5" "validate says why"
 pass "a checksum mismatch fails the file"
 
 # A side file without a usable line, or listing other files only.

@@ -786,6 +786,74 @@ static void expect_schema_error(const char *schema_lines, const char *fmt)
     expect_error(text, AE_CONFIG, fmt);
 }
 
+/* Issue 14's keys: format lists, number separators, row-count expectations, ignore_patterns. */
+static void test_export_keys(void **state)
+{
+    (void)state;
+    struct config *c = load_ok("pipeline: p\n"
+                               "ignore_patterns: [\"README*\", _SUCCESS]\n"
+                               "ingest_files:\n"
+                               "  - name: a\n"
+                               "    source_pattern: a.csv\n"
+                               "    thousands: \".\"\n"
+                               "    decimal: \",\"\n"
+                               "    min_rows: 10\n"
+                               "    row_count_drop: fail\n"
+                               "    schema:\n"
+                               "      columns:\n"
+                               "        d: {dtype: date, format: [\"%Y-%m-%d\", \"%d/%m/%Y\"]}\n"
+                               "        e: {dtype: date, format: \"%B %Y\"}\n"
+                               "        n: {dtype: int64, thousands: \" \", decimal: \".\"}\n");
+    const struct ingest_spec *in = &c->ingest[0];
+    assert_int_equal(in->thousands, '.');
+    assert_int_equal(in->decimal, ',');
+    assert_int_equal(in->min_rows, 10);
+    assert_int_equal(in->row_count_drop, ROW_DROP_FAIL);
+    assert_int_equal(c->nignore_patterns, 2);
+    assert_true(config_ignored(c, "README.txt"));
+    assert_true(config_ignored(c, "_SUCCESS"));
+    assert_false(config_ignored(c, "a.csv"));
+    const struct column_spec *d = col(&in->schema, "d");
+    assert_int_equal(d->nformats, 2);
+    assert_string_equal(d->format, "%Y-%m-%d");
+    assert_string_equal(d->formats[1], "%d/%m/%Y");
+    const struct column_spec *e = col(&in->schema, "e");
+    assert_int_equal(e->nformats, 0);
+    assert_string_equal(e->format, "%B %Y");
+    const struct column_spec *n = col(&in->schema, "n");
+    assert_int_equal(n->thousands, ' ');
+    assert_int_equal(n->decimal, '.');
+    config_free(c);
+    c = load_ok("pipeline: p\ningest_files:\n  - {name: a, source_pattern: a.csv, schema: {}}\n");
+    assert_int_equal(c->ingest[0].thousands, 0);
+    assert_int_equal(c->ingest[0].decimal, 0);
+    assert_int_equal(c->ingest[0].min_rows, 0);
+    assert_int_equal(c->ingest[0].row_count_drop, ROW_DROP_WARN);
+    assert_false(config_ignored(c, "README.txt"));
+    config_free(c);
+    expect_error("pipeline: p\ningest_files:\n  - {name: a, source_pattern: a.csv, thousands: "
+                 "\".\", schema: {}}\n",
+                 AE_CONFIG,
+                 "%s:3:49: ingest_files[0].thousands: the thousands separator '.' is also the "
+                 "decimal mark (set decimal: \",\")");
+    expect_error("pipeline: p\ningest_files:\n  - {name: a, source_pattern: a.csv, decimal: "
+                 "\";\", schema: {}}\n",
+                 AE_CONFIG, "%s:3:47: ingest_files[0].decimal: expected \".\" or \",\", got ';'");
+    expect_error("pipeline: p\ningest_files:\n  - {name: a, source_pattern: a.ndjson, "
+                 "thousands: \",\", schema: {}}\n",
+                 AE_CONFIG,
+                 "%s:3:52: ingest_files[0].thousands: thousands is not used with format ndjson "
+                 "(JSON numbers have no separators)");
+    expect_error("pipeline: p\ningest_files:\n  - {name: a, source_pattern: a.csv, schema: "
+                 "{columns: {d: {dtype: date, format: []}}}}\n",
+                 AE_CONFIG,
+                 "%s:3:82: ingest_files[0].schema.columns.d.format: expected at least one "
+                 "format");
+    expect_error("pipeline: p\nignore_patterns: README\ningest_files:\n  - {name: a, "
+                 "source_pattern: a.csv, schema: {}}\n",
+                 AE_CONFIG, "%s:2:18: ignore_patterns: expected a list of strings, got a scalar");
+}
+
 static void test_error_dtype(void **state)
 {
     (void)state;
@@ -1285,6 +1353,7 @@ int main(void)
         cmocka_unit_test(test_env_expansion),
         cmocka_unit_test(test_env_expansion_dsn),
         cmocka_unit_test(test_schema_file_errors),
+        cmocka_unit_test(test_export_keys),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

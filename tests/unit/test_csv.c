@@ -498,6 +498,55 @@ static void assert_chunks_agree(const char *in, size_t n, const struct csv_optio
     free(whole);
 }
 
+/* A byte-order mark that contradicts the declared encoding fails at once, whatever the read
+ * sizes (chunks of 1 byte decide as one read does), and no record is handed out before it. */
+static void test_bom_contradicts(void **state)
+{
+    (void)state;
+    static const char le[] = "\xFF\xFE"
+                             "a\0,\0b\0\n\0";
+    struct csv_options latin = {"latin-1", ',', '"', 0};
+    char *got = parse_o(le, sizeof(le) - 1, NULL);
+    assert_string_equal(got, "ERR -5: t.csv: line 1: this file is UTF-16 (it starts with a UTF-16 "
+                             "LE byte-order mark), not utf-8: set encoding: utf-16");
+    free(got);
+    got = parse_o(le, sizeof(le) - 1, &latin);
+    assert_string_equal(got, "ERR -5: t.csv: line 1: this file is UTF-16 (it starts with a UTF-16 "
+                             "LE byte-order mark), not latin-1: set encoding: utf-16");
+    free(got);
+    assert_chunks_agree(le, sizeof(le) - 1, NULL);
+    assert_chunks_agree(le, sizeof(le) - 1, &latin);
+    static const char be[] = "\xFE\xFF\0a\0\n";
+    got = parse_o(be, sizeof(be) - 1, NULL);
+    assert_non_null(strstr(got, "UTF-16 BE byte-order mark), not utf-8: set encoding: utf-16"));
+    free(got);
+    /* UTF-32 LE starts with the UTF-16 LE mark: four bytes decide, even read one by one. */
+    static const char u32[] = "\xFF\xFE\0\0a\0\0\0\n\0\0\0";
+    struct csv_options u16 = {"utf-16", ',', '"', 0};
+    got = parse_o(u32, sizeof(u32) - 1, &u16);
+    assert_non_null(strstr(got, "this file is UTF-32 (it starts with a UTF-32 LE byte-order mark), "
+                                "not utf-16: set encoding: utf-32"));
+    free(got);
+    assert_chunks_agree(u32, sizeof(u32) - 1, &u16);
+    /* A UTF-8 BOM read as latin-1; a short file that is only a mark. */
+    got = parse_o("\xEF\xBB\xBF"
+                  "a\n",
+                  5, &latin);
+    assert_non_null(strstr(got, "this file is UTF-8 (it starts with a UTF-8 byte-order mark), not "
+                                "latin-1: set encoding: utf-8"));
+    free(got);
+    assert_chunks_agree("\xFF\xFE\n", 3, NULL);
+    got = parse_o("\xFF\xFE", 2, NULL);
+    assert_non_null(strstr(got, "this file is UTF-16"));
+    free(got);
+    /* Marks that agree, and files too short to hold one, read as before. */
+    CHECK("\xEF\xBB\xBF"
+          "a\n",
+          "1:[|a] raw=a\n");
+    CHECK("a\n", "1:[|a] raw=a\n");
+    CHECK("\xFF", "1:[b|\\xFF] raw=\\xFF\n");
+}
+
 static void test_chunk_boundaries(void **state)
 {
     (void)state;
@@ -947,6 +996,7 @@ int main(void)
         cmocka_unit_test(test_unknown_encoding),
         cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_utf16),
+        cmocka_unit_test(test_bom_contradicts),
         cmocka_unit_test(test_rejected_special_byte),
         cmocka_unit_test(test_chunk_boundaries),
         cmocka_unit_test(test_rows_claim),

@@ -409,8 +409,8 @@ static void test_offsets_months_formats(void **state)
     assert_int_equal(t, base - 25000000);
     assert_int_equal(pdt("2024-02-20 11:08:25+00", NULL, false, &t), VP_OFFSET);
     assert_int_equal(pdt("2024-02-20 11:08:25+24", NULL, true, &t), VP_CALENDAR);
-    const char *bad[] = {"2024-02-20 11:08:25+0", "2024-02-20 11:08:25+000",
-                         "2024-02-20 11:08:25+00:", "2024-02-20 11:08:25+00:0",
+    const char *bad[] = {"2024-02-20 11:08:25+0",      "2024-02-20 11:08:25+000",
+                         "2024-02-20 11:08:25+00:",    "2024-02-20 11:08:25+00:0",
                          "2024-02-20 11:08:25+00:000", "2024-02-20 11:08:25+00 "};
     for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
         assert_int_equal(pdt(bad[k], NULL, true, &t), VP_SYNTAX);
@@ -470,8 +470,8 @@ static void test_separators(void **state)
     assert_int_equal(v.i, 3779);
     assert_int_equal(pnum(DT_INT64, ',', 0, "999", &v), VP_OK);
     assert_int_equal(v.i, 999);
-    const char *bad[] = {"3,77,9", "37,79", ",379", "379,", "1,,234", "1234,567", "1,2345",
-                         "1.5",    ",",     "-,1"};
+    const char *bad[] = {"3,77,9",   "37,79",  ",379", "379,", "1,,234",
+                         "1234,567", "1,2345", "1.5",  ",",    "-,1"};
     for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
         assert_int_equal(pnum(DT_INT64, ',', 0, bad[k], &v), VP_SYNTAX);
     }
@@ -635,12 +635,18 @@ static void test_messages(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_int),   cmocka_unit_test(test_uint),
-        cmocka_unit_test(test_float), cmocka_unit_test(test_float_locale_independent),
-        cmocka_unit_test(test_bool),  cmocka_unit_test(test_decimal),
-        cmocka_unit_test(test_date),  cmocka_unit_test(test_datetime),
-        cmocka_unit_test(test_utf8),  cmocka_unit_test(test_messages),
-        cmocka_unit_test(test_offsets_months_formats), cmocka_unit_test(test_separators),
+        cmocka_unit_test(test_int),
+        cmocka_unit_test(test_uint),
+        cmocka_unit_test(test_float),
+        cmocka_unit_test(test_float_locale_independent),
+        cmocka_unit_test(test_bool),
+        cmocka_unit_test(test_decimal),
+        cmocka_unit_test(test_date),
+        cmocka_unit_test(test_datetime),
+        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_messages),
+        cmocka_unit_test(test_offsets_months_formats),
+        cmocka_unit_test(test_separators),
         cmocka_unit_test(test_timedelta),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
