@@ -48,6 +48,11 @@ uint64_t source_bytes(const struct source *s);
  * May be asked at any time; reading can go on after. */
 void source_sha256(const struct source *s, unsigned char out[32]);
 
+/* The descriptor the source reads (borrowed). For a reader that needs random access (xlsx: a
+ * zip's directory is at its end): it first reads the source to its end, so that the hash and size
+ * describe the whole file, then reads the descriptor with pread, which moves no offset. */
+int source_fd(const struct source *s);
+
 /* The name given to source_open. */
 const char *source_name(const struct source *s);
 

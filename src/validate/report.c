@@ -184,6 +184,9 @@ static int write_jsonl(struct report *r, const struct failure *f, struct err *e)
     }
     rc =
         rc ? rc : put_json_or_null(b, ",\"column\":", f->column, f->column ? strlen(f->column) : 0);
+    if (rc == 0 && f->cell != NULL) {
+        rc = buf_printf(b, ",\"cell\":\"%s\"", f->cell);
+    }
     rc = rc ? rc : put_json_or_null(b, ",\"check\":", f->check, f->check ? strlen(f->check) : 0);
     rc = rc ? rc : put_json_or_null(b, ",\"value\":", f->value, f->value_len);
     rc = rc ? rc

@@ -130,6 +130,8 @@ struct failure {
                               not a row), 0 for header-, file- and frame-level failures */
     uint32_t check_number; /* 1 + index of the check among its column's checks, 0 when the
                               failure is not one of the column's checks */
+    const char *cell;      /* worksheet input (xlsx): the cell of a value's case ("C17"), also
+                              named at the start of the message; NULL otherwise */
 };
 
 struct failure_sink {
