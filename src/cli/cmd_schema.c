@@ -1,6 +1,7 @@
 /*
  * cmd_schema.c - `astro schema infer FILE`: prints a Pandera YAML schema inferred from a CSV,
- * NDJSON or JSON file, plain or compressed (src/validate/infer.h). For the JSON formats the
+ * NDJSON or JSON file, plain or compressed, or a worksheet of an xlsx workbook (whose header row is
+ * its first record, as in CSV) (src/validate/infer.h). For the JSON formats the
  * columns are the key paths of the objects (a first pass, input/json.h), then the records are
  * read as a spec with those columns would read them. Advice only: ingest never infers. The schema goes to stdout; rows that
  * no schema could accept are reported on stderr, so the person knows the file cannot pass as is.
@@ -29,14 +30,16 @@ struct sopts {
     bool no_header;
     uint64_t max_rows; /* 0 = every row */
     const char *format; /* NULL: from the file's name (config_format_of_name) */
+    const char *sheet;  /* xlsx: the worksheet, NULL for the first */
 };
 
 static void usage_schema(FILE *out)
 {
     fputs("usage: astro [global options] schema infer FILE [--rows N] [--encoding E]\n"
-          "                [--delimiter D] [--no-header] [--format csv|ndjson|json]\n"
+          "                [--delimiter D] [--no-header] [--format csv|ndjson|json|xlsx]\n"
+          "                [--sheet NAME]\n"
           "\n"
-          "Prints a Pandera DataFrameSchema (YAML) inferred from a CSV, NDJSON or JSON file\n"
+          "Prints a Pandera DataFrameSchema (YAML) inferred from a CSV, NDJSON, JSON or xlsx file\n"
           "(plain or gzip/zstd/bzip2/xz): dtypes (narrowest integer, float64, bool, date with its\n"
           "format, datetime, str), nullability and candidate checks (observed ranges, small isin\n"
           "sets). The rows it read pass the printed schema. Advice only: review it before use;\n"
@@ -46,8 +49,9 @@ static void usage_schema(FILE *out)
           "  --encoding E    the file's encoding (default utf-8; any iconv name; CSV only)\n"
           "  --delimiter D   field delimiter (default ','; 'tab' or '\\t' for tab; CSV only)\n"
           "  --no-header     the first record is data; columns are named column_1, column_2...\n"
-          "  --format F      csv, ndjson or json (default: from the name, as format: in\n"
-          "                  astro.yaml: x.ndjson.gz is ndjson)\n",
+          "  --format F      csv, ndjson, json or xlsx (default: from the name, as format: in\n"
+          "                  astro.yaml: x.ndjson.gz is ndjson)\n"
+          "  --sheet NAME    xlsx: the worksheet to read (default: the first)\n",
           out);
 }
 
@@ -59,6 +63,7 @@ static int parse_args(int argc, char **argv, struct sopts *so, struct err *e)
         {"delimiter", required_argument, NULL, 'd'},
         {"no-header", no_argument, NULL, 'n'},
         {"format", required_argument, NULL, 'f'},
+        {"sheet", required_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -92,12 +97,13 @@ static int parse_args(int argc, char **argv, struct sopts *so, struct err *e)
         case 'n': so->no_header = true; break;
         case 'f':
             if (strcmp(optarg, "csv") != 0 && strcmp(optarg, "ndjson") != 0 &&
-                strcmp(optarg, "json") != 0) {
-                return err_set(e, AE_CONFIG, "--format must be csv, ndjson or json, not '%s'",
-                               optarg);
+                strcmp(optarg, "json") != 0 && strcmp(optarg, "xlsx") != 0) {
+                return err_set(e, AE_CONFIG,
+                               "--format must be csv, ndjson, json or xlsx, not '%s'", optarg);
             }
             so->format = optarg;
             break;
+        case 's': so->sheet = optarg; break;
         case 'h': return 1;
         default:
             return err_set(e, AE_CONFIG, "schema infer: unknown option or missing value: '%s'",
@@ -244,6 +250,9 @@ static int infer_file(const struct sopts *so, struct err *e)
     size_t *lens = NULL;
     size_t nnames = 0;
     struct buf comment = BUF_INIT;
+    struct input xin;
+    memset(&xin, 0, sizeof(xin));
+    bool xl = false;
     if (rc != 0) {
         return rc;
     }
@@ -251,9 +260,21 @@ static int infer_file(const struct sopts *so, struct err *e)
     if (so->format != NULL) {
         fmt = strcmp(so->format, "ndjson") == 0 ? INPUT_NDJSON
               : strcmp(so->format, "json") == 0 ? INPUT_JSON
+              : strcmp(so->format, "xlsx") == 0 ? INPUT_XLSX
                                                 : INPUT_CSV;
     }
-    if (fmt != INPUT_CSV) {
+    if (so->sheet != NULL && fmt != INPUT_XLSX) {
+        rc = err_set(e, AE_CONFIG, "--sheet is for xlsx; %s is read as %s", so->file,
+                     config_format_name(fmt));
+        goto out;
+    }
+    xl = fmt == INPUT_XLSX;
+    if (xl && (so->encoding != NULL || so->delimiter != '\0' || so->no_header)) {
+        rc = err_set(e, AE_CONFIG, "--encoding, --delimiter and --no-header are for CSV; %s is "
+                     "read as xlsx", so->file);
+        goto out;
+    }
+    if (fmt == INPUT_NDJSON || fmt == INPUT_JSON) {
         if (so->encoding != NULL || so->delimiter != '\0' || so->no_header) {
             rc = err_set(e, AE_CONFIG, "--encoding, --delimiter and --no-header are for CSV; %s "
                          "is read as %s", so->file, config_format_name(fmt));
@@ -266,12 +287,25 @@ static int infer_file(const struct sopts *so, struct err *e)
         goto report;
     }
     struct csv_options copt = {so->encoding, so->delimiter, '"', '\0'};
-    rc = source_open(&src, fd, so->file, e);
-    if (rc == 0) {
-        rc = csv_reader_open(&reader, src, &copt, e);
-    }
-    if (rc == 0) {
-        rc = csv_reader_next(reader, &rows, 1, e);
+    struct ingest_spec xspec;
+    memset(&xspec, 0, sizeof(xspec));
+    xspec.format = INPUT_XLSX;
+    xspec.has_header = true;
+    xspec.sheet = (char *)(uintptr_t)so->sheet;
+    if (xl) {
+        /* A worksheet: its header row is the first record (input/xlsx.c), as for CSV. */
+        rc = input_open(&xin, fd, so->file, &xspec, e);
+        if (rc == 0) {
+            rc = input_next(&xin, &rows, 1, e);
+        }
+    } else {
+        rc = source_open(&src, fd, so->file, e);
+        if (rc == 0) {
+            rc = csv_reader_open(&reader, src, &copt, e);
+        }
+        if (rc == 0) {
+            rc = csv_reader_next(reader, &rows, 1, e);
+        }
     }
     if (rc != 0) {
         goto out;
@@ -293,7 +327,8 @@ static int infer_file(const struct sopts *so, struct err *e)
         if (left == 0) {
             break;
         }
-        rc = csv_reader_next(reader, &rows, left < 8192 ? (size_t)left : 8192, e);
+        size_t want = left < 8192 ? (size_t)left : 8192;
+        rc = xl ? input_next(&xin, &rows, want, e) : csv_reader_next(reader, &rows, want, e);
         if (rc != 0 || rows.nrows == 0) {
             break;
         }
@@ -317,6 +352,9 @@ report:;
     if (rc == 0 && fmt != INPUT_CSV) {
         rc = buf_printf(&comment, "\nRead as %s: set format: %s in astro.yaml unless the file "
                         "name says so.", config_format_name(fmt), config_format_name(fmt));
+    }
+    if (rc == 0 && so->sheet != NULL) {
+        rc = buf_printf(&comment, "\nRead from sheet '%s': set sheet: in astro.yaml.", so->sheet);
     }
     if (rc == 0 && so->encoding != NULL) {
         rc = buf_printf(&comment, "\nRead as %s: set encoding: %s in astro.yaml.", so->encoding,
@@ -391,7 +429,13 @@ out:
     record_block_release(&rows);
     csv_reader_free(reader);
     source_free(src);
+    input_close(&xin);
     close(fd);
+    /* A file that is not a readable workbook is bad data (exit 1), as in validate and ingest. */
+    if (rc == AE_FORMAT && xl) {
+        e->code = AE_DATA;
+        rc = AE_DATA;
+    }
     return rc;
 }
 

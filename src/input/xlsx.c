@@ -119,7 +119,10 @@ struct xlsx_reader {
     /* the block being filled */
     struct record_block *b;
     size_t max_rows;
-    struct buf fb;
+    struct buf fb; /* field text: the block's text buffer */
+    struct buf tx; /* raw text of the rows of one call, then the block's utext */
+    size_t *roff;  /* where row i's raw text starts in tx */
+    size_t cap_roff;
 };
 
 /* ---- small helpers ------------------------------------------------------------------------ */
@@ -865,6 +868,39 @@ static int put_field(struct xlsx_reader *r, size_t k, const char *p, size_t n, u
     return n > 0 ? buf_append(&r->fb, p, n) : 0;
 }
 
+/* The raw text of row i (records.h): its fields as one CSV line (RFC 4180 quoting), so that a
+ * failure report shows the whole row. */
+static int put_raw(struct xlsx_reader *r, size_t i)
+{
+    struct record_block *b = r->b;
+    if (grow((void **)&r->roff, &r->cap_roff, i + 1, sizeof(*r->roff)) != 0) {
+        return AE_NOMEM;
+    }
+    size_t start = r->tx.len;
+    r->roff[i] = start;
+    for (size_t k = b->row_first[i]; k < b->nfields; k++) {
+        const struct record_field *f = &b->fields[k];
+        const char *p = r->fb.data + f->off;
+        bool quote = f->len > 0 && (memchr(p, ',', f->len) != NULL || memchr(p, '"', f->len) ||
+                                    memchr(p, '\n', f->len) || memchr(p, '\r', f->len));
+        int rc = k > b->row_first[i] ? buf_putc(&r->tx, ',') : 0;
+        if (rc == 0 && quote) {
+            rc = buf_putc(&r->tx, '"');
+            for (size_t j = 0; j < f->len && rc == 0; j++) {
+                rc = p[j] == '"' ? buf_append(&r->tx, "\"\"", 2) : buf_putc(&r->tx, p[j]);
+            }
+            rc = rc ? rc : buf_putc(&r->tx, '"');
+        } else if (rc == 0 && f->len > 0) {
+            rc = buf_append(&r->tx, p, f->len);
+        }
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    b->raw_len[i] = (uint32_t)(r->tx.len - start);
+    return 0;
+}
+
 /* The header: the columns are its cells from the first to the last holding a value. */
 static int header_row(struct xlsx_reader *r)
 {
@@ -898,10 +934,9 @@ static int header_row(struct xlsx_reader *r)
     b->nfields = base + r->ncols;
     b->line[b->nrows] = r->row_r;
     b->row_flags[b->nrows] = 0;
-    b->raw[b->nrows] = NULL;
-    b->raw_len[b->nrows] = 0;
+    int rc = put_raw(r, b->nrows);
     b->nrows++;
-    return 0;
+    return rc;
 }
 
 static int data_row(struct xlsx_reader *r)
@@ -931,8 +966,10 @@ static int data_row(struct xlsx_reader *r)
                      r->rowtext.data + c->off, first, last);
             b->row_flags[i] = REC_R_UNREADABLE;
             b->nfields = base + 1;
+            int rc = put_field(r, base, why, strlen(why), 0);
+            rc = rc ? rc : put_raw(r, i);
             b->nrows++;
-            return put_field(r, base, why, strlen(why), 0);
+            return rc;
         }
     }
     for (size_t k = 0; k < r->ncols; k++) {
@@ -950,8 +987,9 @@ static int data_row(struct xlsx_reader *r)
         }
     }
     b->nfields = base + r->ncols;
+    int rc = put_raw(r, i);
     b->nrows++;
-    return 0;
+    return rc;
 }
 
 static void XMLCALL sheet_end(void *ud, const char *name)
@@ -1229,6 +1267,8 @@ static void xlsx_free(void *impl)
     buf_release(&r->text);
     free(r->cells);
     buf_release(&r->rowtext);
+    buf_release(&r->tx);
+    free(r->roff);
     free(r);
 }
 
@@ -1246,6 +1286,7 @@ static int xlsx_open(void **impl, struct source *src, const struct ingest_spec *
     buf_init(&r->sst, 0);
     buf_init(&r->text, 0);
     buf_init(&r->rowtext, 0);
+    buf_init(&r->tx, 0);
     *impl = r;
     return 0;
 }
@@ -1308,6 +1349,7 @@ static int xlsx_next(void *impl, struct record_block *b, size_t max_rows, struct
     r->b = b;
     r->max_rows = max_rows;
     r->fb = (struct buf){b->text, 0, b->text_cap, 0};
+    buf_reset(&r->tx);
     if (rc == 0) {
         rc = fill_block(r, e);
     }
@@ -1334,6 +1376,13 @@ static int xlsx_next(void *impl, struct record_block *b, size_t max_rows, struct
     }
     for (size_t k = 0; k < b->nfields; k++) {
         b->fields[k].p = b->text != NULL ? b->text + b->fields[k].off : "";
+    }
+    /* The block takes the raw text (and hands back the buffer it held). */
+    struct buf t = b->utext;
+    b->utext = r->tx;
+    r->tx = t;
+    for (size_t i = 0; i < b->nrows; i++) {
+        b->raw[i] = b->utext.data != NULL ? b->utext.data + r->roff[i] : "";
     }
     return 0;
 }
