@@ -868,8 +868,27 @@ static int put_field(struct xlsx_reader *r, size_t k, const char *p, size_t n, u
     return n > 0 ? buf_append(&r->fb, p, n) : 0;
 }
 
-/* The raw text of row i (records.h): its fields as one CSV line (RFC 4180 quoting), so that a
- * failure report shows the whole row. */
+/* Appends one value to a raw line, quoted as RFC 4180 says when it must be. */
+static int raw_value(struct buf *tx, bool first, const char *p, size_t n)
+{
+    bool quote = n > 0 && (memchr(p, ',', n) != NULL || memchr(p, '"', n) != NULL ||
+                           memchr(p, '\n', n) != NULL || memchr(p, '\r', n) != NULL);
+    int rc = first ? 0 : buf_putc(tx, ',');
+    if (rc == 0 && quote) {
+        rc = buf_putc(tx, '"');
+        for (size_t j = 0; j < n && rc == 0; j++) {
+            rc = p[j] == '"' ? buf_append(tx, "\"\"", 2) : buf_putc(tx, p[j]);
+        }
+        rc = rc ? rc : buf_putc(tx, '"');
+    } else if (rc == 0 && n > 0) {
+        rc = buf_append(tx, p, n);
+    }
+    return rc;
+}
+
+/* The raw text of row i (records.h): its fields as one CSV line, so that a failure report shows
+ * the whole row; for an unreadable row (cells outside the header) its cells from column A to its
+ * last, as the row is in the sheet. */
 static int put_raw(struct xlsx_reader *r, size_t i)
 {
     struct record_block *b = r->b;
@@ -878,27 +897,27 @@ static int put_raw(struct xlsx_reader *r, size_t i)
     }
     size_t start = r->tx.len;
     r->roff[i] = start;
-    for (size_t k = b->row_first[i]; k < b->nfields; k++) {
-        const struct record_field *f = &b->fields[k];
-        const char *p = r->fb.data + f->off;
-        bool quote = f->len > 0 && (memchr(p, ',', f->len) != NULL || memchr(p, '"', f->len) ||
-                                    memchr(p, '\n', f->len) || memchr(p, '\r', f->len));
-        int rc = k > b->row_first[i] ? buf_putc(&r->tx, ',') : 0;
-        if (rc == 0 && quote) {
-            rc = buf_putc(&r->tx, '"');
-            for (size_t j = 0; j < f->len && rc == 0; j++) {
-                rc = p[j] == '"' ? buf_append(&r->tx, "\"\"", 2) : buf_putc(&r->tx, p[j]);
-            }
-            rc = rc ? rc : buf_putc(&r->tx, '"');
-        } else if (rc == 0 && f->len > 0) {
-            rc = buf_append(&r->tx, p, f->len);
+    int rc = 0;
+    if (b->row_flags[i] & REC_R_UNREADABLE) {
+        uint32_t last = 0;
+        for (size_t k = 0; k < r->ncells; k++) {
+            last = r->cells[k].col > last ? r->cells[k].col : last;
         }
-        if (rc != 0) {
-            return rc;
+        for (uint32_t col = 1; col <= last && rc == 0; col++) {
+            const struct cell *c = NULL;
+            for (size_t k = 0; k < r->ncells; k++) {
+                c = r->cells[k].col == col ? &r->cells[k] : c;
+            }
+            rc = c != NULL ? raw_value(&r->tx, col == 1, r->rowtext.data + c->off, c->len)
+                           : raw_value(&r->tx, col == 1, NULL, 0);
         }
     }
+    for (size_t k = b->row_first[i]; k < b->nfields && rc == 0 && b->row_flags[i] == 0; k++) {
+        const struct record_field *f = &b->fields[k];
+        rc = raw_value(&r->tx, k == b->row_first[i], r->fb.data + f->off, f->len);
+    }
     b->raw_len[i] = (uint32_t)(r->tx.len - start);
-    return 0;
+    return rc;
 }
 
 /* The header: the columns are its cells from the first to the last holding a value. */

@@ -6,6 +6,8 @@
  * JSON whatever bytes the value holds; line 0, and a NULL column/value/raw, are written as null):
  *   {"file":"a.csv","line":12,"column":"n","check":"coerce_dtype('int64')","value":"12x",
  *    "message":"'12x' is not a valid int64","raw":"1,12x","level":"error"}
+ * A case of a worksheet's value (xlsx) also has "cell":"C17" after "column" (line is then the
+ * sheet's row); the summary's examples name the cell instead of the line.
  * With max_failure_cases (report_set_max_cases) only the first N cases are stored (files,
  * examples); counts stay exact. Memory: one entry per distinct (column, check, level), each with at
  * most REPORT_EXAMPLES examples of at most REPORT_EXAMPLE_BYTES bytes, whatever the number of
@@ -23,6 +25,7 @@
 
 struct rep_example {
     uint64_t line;
+    char cell[16]; /* the case's cell (xlsx), or empty */
     char *value; /* owned, NULL when the case had no value */
     size_t vlen;
 };
@@ -303,6 +306,7 @@ static int report_emit(void *ctx, const struct failure *f, struct err *e)
     if (en->nex < REPORT_EXAMPLES) {
         struct rep_example *ex = &en->ex[en->nex];
         ex->line = f->line;
+        snprintf(ex->cell, sizeof(ex->cell), "%s", f->cell != NULL ? f->cell : "");
         ex->value = NULL;
         ex->vlen = 0;
         if (f->value != NULL) {
@@ -436,7 +440,9 @@ int report_print_summary(const struct report *r, FILE *out, size_t max_examples)
         for (size_t x = 0; x < en->nex && x < max_examples && rc == 0; x++) {
             const struct rep_example *ex = &en->ex[x];
             char where[48];
-            if (ex->line != 0) {
+            if (ex->cell[0] != '\0') {
+                snprintf(where, sizeof(where), "cell %s", ex->cell);
+            } else if (ex->line != 0) {
                 snprintf(where, sizeof(where), "line %llu", (unsigned long long)ex->line);
             } else {
                 snprintf(where, sizeof(where), "whole file");
