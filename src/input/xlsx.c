@@ -511,6 +511,45 @@ static void XMLCALL wb_start(void *ud, const char *name, const char **atts)
     }
 }
 
+/* ECMA-376 Part 1, 22.9.2.19 (ST_Xstring): a character XML cannot hold (a control character) is
+ * written _xHHHH_, its UTF-16 code unit in hex, and a literal "_x" that would read as one is
+ * written _x005F_ first. Decodes t[0..n) in place; returns the new length. A NUL decodes to a NUL
+ * byte (flagged REC_F_NUL by the caller: no database keeps it). */
+static size_t unescape_x(char *t, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned v = 0;
+        bool esc = i + 7 <= n && t[i] == '_' && t[i + 1] == 'x' && t[i + 6] == '_';
+        for (size_t k = 2; esc && k < 6; k++) {
+            char c = t[i + k];
+            int d = c >= '0' && c <= '9'   ? c - '0'
+                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                           : -1;
+            esc = d >= 0;
+            v = v * 16 + (unsigned)(d >= 0 ? d : 0);
+        }
+        if (!esc || (v >= 0xD800 && v <= 0xDFFF)) {
+            t[o++] = t[i++];
+            continue;
+        }
+        /* UTF-8 of v (at most 3 bytes, never longer than the 7 it replaces). */
+        if (v < 0x80) {
+            t[o++] = (char)v;
+        } else if (v < 0x800) {
+            t[o++] = (char)(0xC0 | (v >> 6));
+            t[o++] = (char)(0x80 | (v & 0x3F));
+        } else {
+            t[o++] = (char)(0xE0 | (v >> 12));
+            t[o++] = (char)(0x80 | ((v >> 6) & 0x3F));
+            t[o++] = (char)(0x80 | (v & 0x3F));
+        }
+        i += 7;
+    }
+    return o;
+}
+
 /* ---- sharedStrings.xml -------------------------------------------------------------------- */
 
 static void XMLCALL sst_start(void *ud, const char *name, const char **atts)
@@ -539,6 +578,7 @@ static void XMLCALL sst_end(void *ud, const char *name)
         r->in_rph--;
     } else if (strcmp(ln, "si") == 0 && r->in_si) {
         r->in_si = 0;
+        r->text.len = unescape_x(r->text.data, r->text.len);
         if (r->sst.len + r->text.len > XLSX_MAX_SST_BYTES) {
             cb_fail(r, AE_FORMAT,
                     "%s: the shared strings table holds more than %zu MiB of text, more than "
@@ -791,6 +831,7 @@ static void end_cell(struct xlsx_reader *r)
         len = r->sst_off[k + 1] - r->sst_off[k];
         flags = REC_F_JSON_STRING | REC_F_QUOTED;
     } else if (strcmp(t, "inlineStr") == 0 || strcmp(t, "str") == 0 || strcmp(t, "d") == 0) {
+        len = r->text.data != NULL ? unescape_x(r->text.data, len) : 0;
         flags = REC_F_JSON_STRING | REC_F_QUOTED;
     } else if (strcmp(t, "b") == 0) {
         if (len == 1 && (text[0] == '0' || text[0] == '1')) {
@@ -830,7 +871,7 @@ static void end_cell(struct xlsx_reader *r)
     }
     struct cell *c = &r->cells[r->ncells];
     c->col = r->cell_col;
-    c->flags = flags;
+    c->flags = flags | (len > 0 && memchr(text, '\0', len) != NULL ? REC_F_NUL : 0);
     c->off = r->rowtext.len;
     c->len = len;
     if (buf_append(&r->rowtext, text, len) != 0) {

@@ -87,6 +87,9 @@ expected(rows, "expected_orders.ndjson")
 
 # xlsxwriter: shared strings (rich text too), the 1904 system, formulas with cached values.
 rows2 = [row(i) for i in range(1001, 1101)]
+# ECMA-376's _xHHHH_ escapes: xlsxwriter writes a control character as _x0007_ and a literal
+# "_x0041_" as _x005F_x0041_; both must read back as written.
+rows2[2]["name"] = "bell\x07 and a literal _x0041_, tab\there"
 wb = xlsxwriter.Workbook("ledger.xlsx", {"date_1904": True, "strings_to_numbers": False})
 ws = wb.add_worksheet("Ledger")
 bold = wb.add_format({"bold": True})
