@@ -84,10 +84,10 @@ struct xlsx_reader {
     /* parts */
     struct rel *rels;
     size_t nrels, caprels;
-    char *sheet_name; /* the worksheet read (for messages) */
-    char *sheet_path; /* its part in the zip */
-    char *sheet_rid;  /* workbook.xml: the r:id of the sheet wanted */
-    size_t nsheets;
+    char *sheet_name;   /* the worksheet read (for messages) */
+    char *sheet_path;   /* its part in the zip */
+    struct rel *sheets; /* workbook.xml's sheets in order: id = r:id, target = name */
+    size_t nsheets, capsheets;
     bool date1904;
     struct buf sst;  /* shared strings, back to back */
     size_t *sst_off; /* nsst + 1 offsets into sst */
@@ -496,19 +496,82 @@ static void XMLCALL wb_start(void *ud, const char *name, const char **atts)
     if (nm == NULL || rid == NULL) {
         return;
     }
-    r->nsheets++;
-    /* The wanted sheet: by name, else the first; a first sheet that turns out to be a chart
-     * sheet is replaced by the next worksheet (see find_sheet). */
-    bool want = r->spec->sheet != NULL ? strcmp(nm, r->spec->sheet) == 0 && r->sheet_rid == NULL
-                                       : r->sheet_rid == NULL;
-    if (!want) {
+    if (r->nsheets >= XLSX_MAX_RELS) {
+        cb_fail(r, AE_FORMAT, "%s: more than %d sheets", source_name(r->src), XLSX_MAX_RELS);
         return;
     }
-    r->sheet_rid = strdup(rid);
-    r->sheet_name = strdup(nm);
-    if (r->sheet_rid == NULL || r->sheet_name == NULL) {
+    if (grow((void **)&r->sheets, &r->capsheets, r->nsheets + 1, sizeof(*r->sheets)) != 0) {
+        cb_nomem(r);
+        return;
+    }
+    struct rel *sh = &r->sheets[r->nsheets++];
+    sh->id = strdup(rid);
+    sh->type = NULL;
+    sh->target = strdup(nm);
+    if (sh->id == NULL || sh->target == NULL) {
         cb_nomem(r);
     }
+}
+
+static const struct rel *rel_by_id(const struct xlsx_reader *r, const char *id)
+{
+    for (size_t i = 0; i < r->nrels; i++) {
+        if (strcmp(r->rels[i].id, id) == 0) {
+            return &r->rels[i];
+        }
+    }
+    return NULL;
+}
+
+/* The worksheet to read (r->rels: the workbook's relationships): the sheet named by the spec,
+ * else the first sheet, in workbook order, that is a worksheet (not a chart sheet). Sets
+ * sheet_name; *target is the relationship's target. */
+static int find_sheet(struct xlsx_reader *r, const char **target, struct err *e)
+{
+    const char *name = source_name(r->src);
+    const char *want = r->spec->sheet;
+    *target = NULL;
+    for (size_t i = 0; i < r->nsheets; i++) {
+        const struct rel *sh = &r->sheets[i];
+        if (want != NULL && strcmp(sh->target, want) != 0) {
+            continue;
+        }
+        const struct rel *rl = rel_by_id(r, sh->id);
+        if (rl == NULL) {
+            return err_set(e, AE_FORMAT,
+                           "%s: not a workbook: sheet '%s' has no relationship %s in the "
+                           "workbook's relationships",
+                           name, sh->target, sh->id);
+        }
+        if (!type_is(rl, "worksheet")) {
+            if (want == NULL) {
+                continue;
+            }
+            const char *slash = strrchr(rl->type, '/');
+            return err_set(e, AE_FORMAT, "%s: sheet '%s' is not a worksheet (a %s)", name, want,
+                           slash != NULL ? slash + 1 : rl->type);
+        }
+        if ((r->sheet_name = strdup(sh->target)) == NULL) {
+            return err_set(e, AE_NOMEM, "out of memory");
+        }
+        *target = rl->target;
+        return 0;
+    }
+    if (want == NULL) {
+        return err_set(e, AE_FORMAT, "%s: the workbook has no worksheet", name);
+    }
+    /* Name the sheets it has: a typo is then plain to see. */
+    struct buf list = BUF_INIT;
+    for (size_t i = 0; i < r->nsheets && list.len < 300; i++) {
+        if (buf_printf(&list, "%s'%s'", i > 0 ? ", " : "", r->sheets[i].target) != 0) {
+            break;
+        }
+    }
+    int rc =
+        err_set(e, AE_FORMAT, "%s: the workbook has no sheet named '%s' (sheet: %s; it has %s)",
+                name, want, want, list.len > 0 ? list.data : "no sheet");
+    buf_release(&list);
+    return rc;
 }
 
 /* ECMA-376 Part 1, 22.9.2.19 (ST_Xstring): a character XML cannot hold (a control character) is
@@ -1236,34 +1299,20 @@ static int start(struct xlsx_reader *r, struct err *e)
         rc = read_rels(r, wb, e);
     }
     char *sheet = NULL, *sst = NULL, *styles = NULL;
+    const char *target = NULL;
+    if (rc == 0 && (rc = find_sheet(r, &target, e)) == 0 && (sheet = resolve(wb, target)) == NULL) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+    }
     for (size_t i = 0; rc == 0 && i < r->nrels; i++) {
         const struct rel *rl = &r->rels[i];
         char **dst = NULL;
-        if (r->sheet_rid != NULL && strcmp(rl->id, r->sheet_rid) == 0) {
-            if (!type_is(rl, "worksheet")) {
-                rc = err_set(e, AE_FORMAT, "%s: sheet '%s' is not a worksheet (a %s)", name,
-                             r->sheet_name,
-                             strrchr(rl->type, '/') ? strrchr(rl->type, '/') + 1 : rl->type);
-                break;
-            }
-            dst = &sheet;
-        } else if (type_is(rl, "sharedStrings")) {
+        if (type_is(rl, "sharedStrings")) {
             dst = &sst;
         } else if (type_is(rl, "styles")) {
             dst = &styles;
         }
         if (dst != NULL && *dst == NULL && (*dst = resolve(wb, rl->target)) == NULL) {
             rc = err_set(e, AE_NOMEM, "out of memory");
-        }
-    }
-    if (rc == 0 && sheet == NULL) {
-        if (r->spec->sheet != NULL) {
-            rc = err_set(e, AE_FORMAT,
-                         "%s: the workbook has no sheet named '%s' (sheet: in the "
-                         "spec; it has %zu sheet%s)",
-                         name, r->spec->sheet, r->nsheets, r->nsheets == 1 ? "" : "s");
-        } else {
-            rc = err_set(e, AE_FORMAT, "%s: the workbook has no worksheet", name);
         }
     }
     rels_free(r);
@@ -1319,7 +1368,11 @@ static void xlsx_free(void *impl)
     free(r->rels);
     free(r->sheet_name);
     free(r->sheet_path);
-    free(r->sheet_rid);
+    for (size_t i = 0; i < r->nsheets; i++) {
+        free(r->sheets[i].id);
+        free(r->sheets[i].target);
+    }
+    free(r->sheets);
     buf_release(&r->sst);
     free(r->sst_off);
     free(r->xf_date);

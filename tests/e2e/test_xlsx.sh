@@ -137,6 +137,17 @@ ws["C11"] = 2.5                   # a fraction in an int64 column
 ws["H13"] = "stray"               # outside the header's columns (A to E)
 wb.save("bad.xlsx")
 
+# A chart sheet first, then the data as a table starting at B3 (Excel's layout of a report).
+wb = xlsxwriter.Workbook("charted.xlsx")
+cs = wb.add_chartsheet("Chart")
+ws = wb.add_worksheet("Data")
+ws.write_row(2, 1, ["k", "v"])
+ws.write_row(3, 1, ["a", 1]); ws.write_row(5, 1, ["b", 2])
+ch = wb.add_chart({"type": "column"})
+ch.add_series({"values": "=Data!$C$4:$C$6"})
+cs.set_chart(ch)
+wb.close()
+
 # A 1904 workbook whose serial 0 is 1904-01-01; and its first sheet by default.
 wb = xlsxwriter.Workbook("d1904.xlsx", {"date_1904": True})
 ws = wb.add_worksheet()
@@ -194,6 +205,23 @@ assert_eq "$RC" "0" "1904 serials: $ERR"
 assert_eq "$(duck "SELECT string_agg(day::VARCHAR, ' ' ORDER BY day) AS d FROM read_parquet('.working/$OUT/ingested/d.parquet')")" \
   '{"d":"1904-01-01 1908-01-02"}' "1904 system: serial 0 is 1904-01-01, 1462 is 1908-01-02"
 pass "the 1904 date system"
+
+# The first worksheet by default, past a chart sheet; a table starting at B3; has_header: false.
+printf 'pipeline: xl\nexecution_mode: parallel\ningest_files:\n  - name: ch\n    source_pattern: "charted.xlsx"\n    schema:\n      columns:\n        k: {dtype: str}\n        v: {dtype: int64}\n' > ch.yaml
+mkdir -p d5 && cp charted.xlsx d5/
+run_astro --config ch.yaml -q ingest d5
+assert_eq "$RC" "0" "a workbook whose first sheet is a chart: $ERR"
+assert_eq "$(duck "SELECT string_agg(k || '=' || v, ' ' ORDER BY k) AS s FROM read_parquet('.working/$OUT/ingested/ch.parquet')")" \
+  '{"s":"a=1 b=2"}' "the first worksheet (past the chart sheet), header at B3, an empty row skipped"
+printf 'pipeline: xl\nexecution_mode: parallel\ningest_files:\n  - name: nh\n    source_pattern: "charted.xlsx"\n    has_header: false\n    column_names: [a, k, v]\n    schema:\n      columns:\n        a: {dtype: str, nullable: true}\n        k: {dtype: str}\n        v: {dtype: str}\n' > nh.yaml
+run_astro --config nh.yaml validate charted.xlsx
+assert_eq "$RC" "0" "has_header: false reads every row from column A: $OUT $ERR"
+assert_contains "$OUT" "rows read 3 = valid 3" "has_header: false: the header row is a record too"
+printf 'pipeline: xl\ningest_files:\n  - name: c\n    source_pattern: "x.csv"\n    sheet: Data\n    schema:\n      columns:\n        a: {dtype: str}\n' > sc.yaml
+run_astro --config sc.yaml validate charted.xlsx
+assert_eq "$RC" "2" "sheet: on a CSV entry is a configuration error: $ERR"
+assert_contains "$ERR" "sheet is only used with format xlsx" "sheet: on CSV"
+pass "chart sheets skipped, tables placed anywhere, has_header: false, sheet: only for xlsx"
 
 # 3. Failure cases name their cell, in the message and in "cell".
 cat > bad.yaml <<'YAML'
