@@ -51,6 +51,10 @@
 #define XLSX_MAX_COL 16384u
 #define XLSX_MAX_ROW 1048576u
 #define XLSX_MAX_RELS 100000
+/* One row's text at most (a row longer than this fails the file, as a JSON record over 64 MiB
+ * does), and the cell formats styles.xml may define. */
+#define XLSX_MAX_ROW_TEXT ((size_t)64 << 20)
+#define XLSX_MAX_XFS ((size_t)1 << 20)
 
 /* The libzip source over the delivered file's descriptor, read with pread. */
 struct zsrc {
@@ -641,8 +645,9 @@ static void XMLCALL sst_end(void *ud, const char *name)
         r->in_rph--;
     } else if (strcmp(ln, "si") == 0 && r->in_si) {
         r->in_si = 0;
-        r->text.len = unescape_x(r->text.data, r->text.len);
-        if (r->sst.len + r->text.len > XLSX_MAX_SST_BYTES) {
+        r->text.len = r->text.data != NULL ? unescape_x(r->text.data, r->text.len) : 0;
+        /* The table's memory: its text and one offset per string. */
+        if (r->sst.len + r->text.len + (r->nsst + 2) * sizeof(*r->sst_off) > XLSX_MAX_SST_BYTES) {
             cb_fail(r, AE_FORMAT,
                     "%s: the shared strings table holds more than %zu MiB of text, more than "
                     "astro keeps in memory for a workbook",
@@ -650,7 +655,7 @@ static void XMLCALL sst_end(void *ud, const char *name)
             return;
         }
         if (grow((void **)&r->sst_off, &r->capsst, r->nsst + 2, sizeof(*r->sst_off)) != 0 ||
-            buf_append(&r->sst, r->text.data, r->text.len) != 0) {
+            (r->text.len > 0 && buf_append(&r->sst, r->text.data, r->text.len) != 0)) {
             cb_nomem(r);
             return;
         }
@@ -739,6 +744,11 @@ static void XMLCALL styles_start(void *ud, const char *name, const char **atts)
         const char *code = attr(atts, "formatCode");
         if (parse_u64(attr(atts, "numFmtId"), UINT32_MAX, &id) && code != NULL &&
             code_is_date(code)) {
+            if (r->ndate_fmts >= XLSX_MAX_XFS) {
+                cb_fail(r, AE_FORMAT, "%s: styles.xml defines more than %zu number formats",
+                        source_name(r->src), XLSX_MAX_XFS);
+                return;
+            }
             if (grow((void **)&r->date_fmts, &r->capdate_fmts, r->ndate_fmts + 1,
                      sizeof(*r->date_fmts)) != 0) {
                 cb_nomem(r);
@@ -755,6 +765,11 @@ static void XMLCALL styles_start(void *ud, const char *name, const char **atts)
             for (size_t k = 0; k < r->ndate_fmts && !date; k++) {
                 date = r->date_fmts[k] == id;
             }
+        }
+        if (r->nxf >= XLSX_MAX_XFS) {
+            cb_fail(r, AE_FORMAT, "%s: styles.xml defines more than %zu cell formats",
+                    source_name(r->src), XLSX_MAX_XFS);
+            return;
         }
         if (grow((void **)&r->xf_date, &r->capxf, r->nxf + 1, 1) != 0) {
             cb_nomem(r);
@@ -827,6 +842,15 @@ static void XMLCALL sheet_start(void *ud, const char *name, const char **atts)
                     source_name(r->src), r->sheet_name, rs);
             return;
         }
+        /* ECMA-376 18.3.1.73: rows come in ascending order; lines name them in reports. */
+        if (n <= r->row_r || n > XLSX_MAX_ROW) {
+            cb_fail(r, AE_FORMAT,
+                    "%s: sheet '%s': row %llu comes after row %llu (rows must ascend, up to "
+                    "%u)",
+                    source_name(r->src), r->sheet_name, (unsigned long long)n,
+                    (unsigned long long)r->row_r, XLSX_MAX_ROW);
+            return;
+        }
         r->row_r = n;
         r->ncells = 0;
         r->cell_col = 0;
@@ -890,8 +914,8 @@ static void end_cell(struct xlsx_reader *r)
                     source_name(r->src), r->sheet_name, ref, tmp, r->nsst);
             return;
         }
-        text = r->sst.data + r->sst_off[k];
         len = r->sst_off[k + 1] - r->sst_off[k];
+        text = len > 0 ? r->sst.data + r->sst_off[k] : "";
         flags = REC_F_JSON_STRING | REC_F_QUOTED;
     } else if (strcmp(t, "inlineStr") == 0 || strcmp(t, "str") == 0 || strcmp(t, "d") == 0) {
         len = r->text.data != NULL ? unescape_x(r->text.data, len) : 0;
@@ -926,6 +950,12 @@ static void end_cell(struct xlsx_reader *r)
     } else {
         cb_fail(r, AE_FORMAT, "%s: sheet '%s' cell %s: unknown cell type '%s'", source_name(r->src),
                 r->sheet_name, ref, t);
+        return;
+    }
+    if (r->ncells >= XLSX_MAX_COL || r->rowtext.len + len > XLSX_MAX_ROW_TEXT) {
+        cb_fail(r, AE_FORMAT, "%s: sheet '%s' row %llu holds more than %u cells or %zu MiB",
+                source_name(r->src), r->sheet_name, (unsigned long long)r->row_r, XLSX_MAX_COL,
+                XLSX_MAX_ROW_TEXT >> 20);
         return;
     }
     if (grow((void **)&r->cells, &r->capcells, r->ncells + 1, sizeof(*r->cells)) != 0) {
