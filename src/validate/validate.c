@@ -1332,16 +1332,23 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
     char cell[24];
     if (in->sheet_col0 != 0 && f.line != 0 && vf->kind != VF_UNREADABLE) {
         /* A worksheet: the case names its cell (C17), or its row, in the message and in cell. */
-        char full[sizeof(msg)];
+        char pre[48];
         if (o != NULL && f.column != NULL && o->field != VOUT_MISSING &&
             vf->kind != VF_FRAME_UNIQUE) {
             sheet_cell(cell, sizeof(cell), in->sheet_col0 + (uint32_t)o->field, f.line);
             f.cell = cell;
-            snprintf(full, sizeof(full), "cell %s: %s", cell, msg);
+            snprintf(pre, sizeof(pre), "cell %s: ", cell);
         } else {
-            snprintf(full, sizeof(full), "row %llu: %s", (unsigned long long)f.line, msg);
+            snprintf(pre, sizeof(pre), "row %llu: ", (unsigned long long)f.line);
         }
-        memcpy(msg, full, sizeof(msg));
+        size_t pl = strlen(pre);
+        size_t ml = strlen(msg);
+        if (pl + ml >= sizeof(msg)) {
+            ml = sizeof(msg) - 1 - pl;
+        }
+        memmove(msg + pl, msg, ml);
+        memcpy(msg, pre, pl);
+        msg[pl + ml] = '\0';
     }
     return vemit(v, &f, e);
 }
