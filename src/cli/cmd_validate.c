@@ -198,6 +198,10 @@ static int write_json(FILE *out, const struct vopts *vo, const struct ingest_spe
             if (rc == 0) {
                 rc = line ? buf_printf(&b, "%llu", (unsigned long long)line) : buf_puts(&b, "null");
             }
+            const char *cell = report_example_cell(rep, i, k);
+            if (rc == 0 && cell != NULL) {
+                rc = buf_printf(&b, ",\"cell\":\"%s\"", cell);
+            }
             rc = rc ? rc : buf_puts(&b, ",\"value\":");
             if (rc == 0) {
                 rc = val ? buf_json_str(&b, val, len) : buf_puts(&b, "null");

@@ -1078,7 +1078,8 @@ static int header_row(struct xlsx_reader *r)
     }
     for (size_t k = 0; k < r->ncells; k++) {
         const struct cell *c = &r->cells[k];
-        int rc = put_field(r, base + (c->col - lo), r->rowtext.data + c->off, c->len, 0);
+        int rc = put_field(r, base + (c->col - lo), r->rowtext.data + c->off, c->len,
+                           c->flags & REC_F_NUL);
         if (rc != 0) {
             return rc;
         }

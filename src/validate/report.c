@@ -389,6 +389,12 @@ void report_get_example(const struct report *r, size_t i, size_t k, uint64_t *li
     *len = ex->vlen < REPORT_EXAMPLE_BYTES ? ex->vlen : REPORT_EXAMPLE_BYTES;
 }
 
+const char *report_example_cell(const struct report *r, size_t i, size_t k)
+{
+    const struct rep_example *ex = &r->ents[i].ex[k];
+    return ex->cell[0] != '\0' ? ex->cell : NULL;
+}
+
 struct failure_sink report_sink(struct report *r)
 {
     struct failure_sink fs = {report_emit, r};

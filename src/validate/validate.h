@@ -362,6 +362,8 @@ size_t report_ngroups(const struct report *r);
 void report_get_group(const struct report *r, size_t i, struct report_group *g);
 /* Example k of group i: its line (0 = whole file) and its value (NULL when the case had none;
  * *len bytes, at most 200, of a value *full_len bytes long). */
+/* The cell of example k of group i (a worksheet's value: "C17"), or NULL. Owned by r. */
+const char *report_example_cell(const struct report *r, size_t i, size_t k);
 void report_get_example(const struct report *r, size_t i, size_t k, uint64_t *line,
                         const char **value, size_t *len, size_t *full_len);
 

@@ -241,6 +241,8 @@ YAML
 run_astro --config bad.yaml validate bad.xlsx --failure-cases-file cases.csv --failure-cases csv
 assert_eq "$RC" "1" "a workbook with bad cells is invalid: $OUT $ERR"
 assert_contains "$OUT" "cell C17: 'seventeen'" "the summary names cell C17"
+run_astro --config bad.yaml validate bad.xlsx --format json
+assert_contains "$OUT" '{"line":17,"cell":"C17","value":"seventeen"}' "validate --format json names cell C17"
 mkdir -p d4 && cp bad.xlsx d4/
 run_astro --config bad.yaml -q ingest d4
 assert_eq "$RC" "1" "ingest of the bad workbook fails: $ERR"
