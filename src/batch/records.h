@@ -101,6 +101,10 @@ struct record_block {
     bool sheet_date1904; /* serial day numbers count from 1904-01-01 (workbookPr date1904) */
 };
 
+/* For readers: room for rows more records (the row arrays, row_first with its closing entry) and
+ * fields more fields. 0, or AE_NOMEM (what was there is kept). */
+int record_block_reserve(struct record_block *b, size_t rows, size_t fields) ASTRO_WUR;
+
 /* Frees every array and the owned text; the block is zeroed and may be filled again. */
 void record_block_release(struct record_block *rows);
 

@@ -131,24 +131,6 @@ struct xlsx_reader {
 
 /* ---- small helpers ------------------------------------------------------------------------ */
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap) {
-        return 0;
-    }
-    size_t c = *cap ? *cap : 16;
-    while (c < need) {
-        c *= 2;
-    }
-    void *q = realloc(*p, c * elem);
-    if (q == NULL) {
-        return AE_NOMEM;
-    }
-    *p = q;
-    *cap = c;
-    return 0;
-}
-
 /* The local part of an expat name ("uri|row" with namespace processing, or "row"). */
 static const char *local(const char *name)
 {
@@ -415,7 +397,7 @@ static void XMLCALL rels_start(void *ud, const char *name, const char **atts)
                 XLSX_MAX_RELS);
         return;
     }
-    if (grow((void **)&r->rels, &r->caprels, r->nrels + 1, sizeof(*r->rels)) != 0) {
+    if (buf_grow_array((void **)&r->rels, &r->caprels, r->nrels + 1, sizeof(*r->rels)) != 0) {
         cb_nomem(r);
         return;
     }
@@ -504,7 +486,8 @@ static void XMLCALL wb_start(void *ud, const char *name, const char **atts)
         cb_fail(r, AE_FORMAT, "%s: more than %d sheets", source_name(r->src), XLSX_MAX_RELS);
         return;
     }
-    if (grow((void **)&r->sheets, &r->capsheets, r->nsheets + 1, sizeof(*r->sheets)) != 0) {
+    if (buf_grow_array((void **)&r->sheets, &r->capsheets, r->nsheets + 1, sizeof(*r->sheets)) !=
+        0) {
         cb_nomem(r);
         return;
     }
@@ -654,7 +637,8 @@ static void XMLCALL sst_end(void *ud, const char *name)
                     source_name(r->src), XLSX_MAX_SST_BYTES >> 20);
             return;
         }
-        if (grow((void **)&r->sst_off, &r->capsst, r->nsst + 2, sizeof(*r->sst_off)) != 0 ||
+        if (buf_grow_array((void **)&r->sst_off, &r->capsst, r->nsst + 2, sizeof(*r->sst_off)) !=
+                0 ||
             (r->text.len > 0 && buf_append(&r->sst, r->text.data, r->text.len) != 0)) {
             cb_nomem(r);
             return;
@@ -749,8 +733,8 @@ static void XMLCALL styles_start(void *ud, const char *name, const char **atts)
                         source_name(r->src), XLSX_MAX_XFS);
                 return;
             }
-            if (grow((void **)&r->date_fmts, &r->capdate_fmts, r->ndate_fmts + 1,
-                     sizeof(*r->date_fmts)) != 0) {
+            if (buf_grow_array((void **)&r->date_fmts, &r->capdate_fmts, r->ndate_fmts + 1,
+                               sizeof(*r->date_fmts)) != 0) {
                 cb_nomem(r);
                 return;
             }
@@ -771,7 +755,7 @@ static void XMLCALL styles_start(void *ud, const char *name, const char **atts)
                     source_name(r->src), XLSX_MAX_XFS);
             return;
         }
-        if (grow((void **)&r->xf_date, &r->capxf, r->nxf + 1, 1) != 0) {
+        if (buf_grow_array((void **)&r->xf_date, &r->capxf, r->nxf + 1, 1) != 0) {
             cb_nomem(r);
             return;
         }
@@ -958,7 +942,7 @@ static void end_cell(struct xlsx_reader *r)
                 XLSX_MAX_ROW_TEXT >> 20);
         return;
     }
-    if (grow((void **)&r->cells, &r->capcells, r->ncells + 1, sizeof(*r->cells)) != 0) {
+    if (buf_grow_array((void **)&r->cells, &r->capcells, r->ncells + 1, sizeof(*r->cells)) != 0) {
         cb_nomem(r);
         return;
     }
@@ -972,25 +956,6 @@ static void end_cell(struct xlsx_reader *r)
         return;
     }
     r->ncells++;
-}
-
-/* Room for one more row of nf fields in the block. */
-static int reserve(struct record_block *b, size_t nf)
-{
-    size_t need = b->nrows + 2;
-    if (need > b->cap_rows) {
-        size_t cap = b->cap_rows;
-        size_t c2 = cap, c3 = cap, c4 = cap, c5 = cap;
-        if (grow((void **)&b->row_first, &cap, need, sizeof(*b->row_first)) != 0 ||
-            grow((void **)&b->line, &c2, cap, sizeof(*b->line)) != 0 ||
-            grow((void **)&b->row_flags, &c3, cap, sizeof(*b->row_flags)) != 0 ||
-            grow((void **)&b->raw, &c4, cap, sizeof(*b->raw)) != 0 ||
-            grow((void **)&b->raw_len, &c5, cap, sizeof(*b->raw_len)) != 0) {
-            return AE_NOMEM;
-        }
-        b->cap_rows = cap;
-    }
-    return grow((void **)&b->fields, &b->cap_fields, b->nfields + nf, sizeof(*b->fields));
 }
 
 static int put_field(struct xlsx_reader *r, size_t k, const char *p, size_t n, uint8_t flags)
@@ -1026,7 +991,7 @@ static int raw_value(struct buf *tx, bool first, const char *p, size_t n)
 static int put_raw(struct xlsx_reader *r, size_t i)
 {
     struct record_block *b = r->b;
-    if (grow((void **)&r->roff, &r->cap_roff, i + 1, sizeof(*r->roff)) != 0) {
+    if (buf_grow_array((void **)&r->roff, &r->cap_roff, i + 1, sizeof(*r->roff)) != 0) {
         return AE_NOMEM;
     }
     size_t start = r->tx.len;
@@ -1066,7 +1031,7 @@ static int header_row(struct xlsx_reader *r)
     r->col0 = lo;
     r->ncols = hi - lo + 1;
     r->header_done = true;
-    if (reserve(b, r->ncols) != 0) {
+    if (record_block_reserve(b, 1, r->ncols) != 0) {
         return AE_NOMEM;
     }
     size_t base = b->nfields;
@@ -1096,7 +1061,7 @@ static int header_row(struct xlsx_reader *r)
 static int data_row(struct xlsx_reader *r)
 {
     struct record_block *b = r->b;
-    if (reserve(b, r->ncols + 1) != 0) {
+    if (record_block_reserve(b, 1, r->ncols + 1) != 0) {
         return AE_NOMEM;
     }
     size_t base = b->nfields;
