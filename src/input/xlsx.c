@@ -131,11 +131,17 @@ struct xlsx_reader {
 
 /* ---- small helpers ------------------------------------------------------------------------ */
 
-/* The local part of an expat name ("uri|row" with namespace processing, or "row"). */
+/* The local part of an expat name: "uri|row" with namespace processing (workbook.xml, for r:id),
+ * "x:row" or "row" without (the other parts: the sheet's names stay short to compare). */
 static const char *local(const char *name)
 {
-    const char *bar = strrchr(name, '|');
-    return bar != NULL ? bar + 1 : name;
+    const char *l = name;
+    for (const char *p = name; *p != '\0'; p++) {
+        if (*p == '|' || *p == ':') {
+            l = p + 1;
+        }
+    }
+    return l;
 }
 
 static const char *attr(const char **atts, const char *name)
@@ -775,6 +781,43 @@ static void XMLCALL styles_end(void *ud, const char *name)
 
 /* A number's text: whole numbers below 1e17 as digits, others as the shortest text that reads
  * back as the same double. False when v is not a finite number. */
+/* True when v[0..n) is already the text number_text would write: -?(0|[1-9][0-9]*)(.[0-9]*[1-9])?
+ * with at most 15 significant digits (so the double read from it prints back as it is) and a
+ * value of at least 1e-4 when it has no integer part (so %g would not switch to an exponent).
+ * Excel and most writers write numbers this way: the common case costs no strtod or printf. */
+static bool number_canonical(const char *v, size_t n)
+{
+    size_t k = v[0] == '-' ? 1 : 0;
+    size_t i0 = k;
+    while (k < n && v[k] >= '0' && v[k] <= '9') {
+        k++;
+    }
+    size_t idig = k - i0;
+    if (idig == 0 || (idig > 1 && v[i0] == '0') || idig > 15) {
+        return false;
+    }
+    bool zero_int = v[i0] == '0';
+    if (k == n) {
+        return !(zero_int && i0 == 1); /* "-0" prints as "0" */
+    }
+    if (v[k] != '.' || k + 1 == n || v[n - 1] == '0') {
+        return false;
+    }
+    size_t f0 = ++k;
+    while (k < n && v[k] >= '0' && v[k] <= '9') {
+        k++;
+    }
+    if (k != n) {
+        return false;
+    }
+    size_t lead = 0;
+    while (zero_int && f0 + lead < n && v[f0 + lead] == '0') {
+        lead++;
+    }
+    size_t sig = (zero_int ? 0 : idig) + (n - f0) - lead;
+    return sig <= 15 && lead <= 3;
+}
+
 static bool number_text(const char *v, size_t n, char *out, size_t cap)
 {
     char tmp[64];
@@ -787,6 +830,11 @@ static bool number_text(const char *v, size_t n, char *out, size_t cap)
     }
     if (n == 0 || n >= sizeof(tmp)) {
         return false;
+    }
+    if (n < cap && number_canonical(v, n)) {
+        memcpy(out, v, n);
+        out[n] = '\0';
+        return true;
     }
     memcpy(tmp, v, n);
     tmp[n] = '\0';
@@ -1171,10 +1219,10 @@ static void XMLCALL no_doctype(void *ud, const XML_Char *name, const XML_Char *s
             source_name(r->src));
 }
 
-static XML_Parser new_parser(struct xlsx_reader *r, XML_StartElementHandler start,
+static XML_Parser new_parser(struct xlsx_reader *r, bool ns, XML_StartElementHandler start,
                              XML_EndElementHandler end, XML_CharacterDataHandler chars)
 {
-    XML_Parser p = XML_ParserCreateNS(NULL, '|');
+    XML_Parser p = ns ? XML_ParserCreateNS(NULL, '|') : XML_ParserCreate(NULL);
     if (p == NULL) {
         return NULL;
     }
@@ -1221,7 +1269,7 @@ static int parse_part(struct xlsx_reader *r, const char *path, enum part part,
         return err_set(e, AE_FORMAT, "%s: not a workbook: it has no part %s", source_name(r->src),
                        path);
     }
-    XML_Parser p = new_parser(r, start, end, chars);
+    XML_Parser p = new_parser(r, part == P_WORKBOOK, start, end, chars);
     if (p == NULL) {
         zip_fclose(zf);
         return err_set(e, AE_NOMEM, "out of memory");
@@ -1331,7 +1379,7 @@ static int start(struct xlsx_reader *r, struct err *e)
                          r->sheet_name, sheet);
         }
     }
-    if (rc == 0 && (r->xp = new_parser(r, sheet_start, sheet_end, text_chars)) == NULL) {
+    if (rc == 0 && (r->xp = new_parser(r, false, sheet_start, sheet_end, text_chars)) == NULL) {
         rc = err_set(e, AE_NOMEM, "out of memory");
     }
     free(wb);
