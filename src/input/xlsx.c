@@ -347,7 +347,7 @@ static int open_zip(struct xlsx_reader *r, struct err *e)
         zip_error_fini(&ze);
         return err_set(e, AE_NOMEM, "%s: out of memory", name);
     }
-    r->za = zip_open_from_source(zsrc, ZIP_RDONLY | ZIP_CHECKCONS, &ze);
+    r->za = zip_open_from_source(zsrc, ZIP_RDONLY, &ze);
     if (r->za == NULL) {
         zip_source_free(zsrc);
         unsigned char magic[4] = {0};
