@@ -148,6 +148,13 @@ ch.add_series({"values": "=Data!$C$4:$C$6"})
 cs.set_chart(ch)
 wb.close()
 
+# ISO 8601 date cells (t="d"), as openpyxl writes them with iso_dates.
+wb = openpyxl.Workbook(iso_dates=True)
+ws = wb.active
+ws.append(["day", "at"])
+ws.append([dt.date(2024, 2, 29), dt.datetime(2024, 1, 31, 12, 34, 56, 789000)])
+wb.save("iso.xlsx")
+
 # A 1904 workbook whose serial 0 is 1904-01-01; and its first sheet by default.
 wb = xlsxwriter.Workbook("d1904.xlsx", {"date_1904": True})
 ws = wb.add_worksheet()
@@ -205,6 +212,16 @@ assert_eq "$RC" "0" "1904 serials: $ERR"
 assert_eq "$(duck "SELECT string_agg(day::VARCHAR, ' ' ORDER BY day) AS d FROM read_parquet('.working/$OUT/ingested/d.parquet')")" \
   '{"d":"1904-01-01 1908-01-02"}' "1904 system: serial 0 is 1904-01-01, 1462 is 1908-01-02"
 pass "the 1904 date system"
+
+grep -q 't="d"' <("$PY" -c "import zipfile; print(zipfile.ZipFile('iso.xlsx').read('xl/worksheets/sheet1.xml').decode())") ||
+  fail "openpyxl wrote no ISO date cell"
+printf 'pipeline: xl\nexecution_mode: parallel\ningest_files:\n  - name: iso\n    source_pattern: "iso.xlsx"\n    schema:\n      columns:\n        day: {dtype: date}\n        at: {dtype: "datetime64[ns]"}\n' > iso.yaml
+mkdir -p d6 && cp iso.xlsx d6/
+run_astro --config iso.yaml -q ingest d6
+assert_eq "$RC" "0" "ISO date cells: $ERR"
+assert_eq "$(duck "SELECT day::VARCHAR AS d, CAST(\"at\" AS TIMESTAMP)::VARCHAR AS t FROM read_parquet('.working/$OUT/ingested/iso.parquet')")" \
+  '{"d":"2024-02-29","t":"2024-01-31 12:34:56.789"}' "ISO 8601 date cells (t=d) read as dates and datetimes"
+pass "ISO 8601 date cells"
 
 # The first worksheet by default, past a chart sheet; a table starting at B3; has_header: false.
 printf 'pipeline: xl\nexecution_mode: parallel\ningest_files:\n  - name: ch\n    source_pattern: "charted.xlsx"\n    schema:\n      columns:\n        k: {dtype: str}\n        v: {dtype: int64}\n' > ch.yaml
