@@ -1182,6 +1182,12 @@ static void XMLCALL sheet_end(void *ud, const char *name)
         if (r->ncells == 0) {
             return; /* a row without a value is skipped */
         }
+        if (r->b->nrows >= r->max_rows) {
+            /* The parser is suspended when the block fills: never more rows than asked for. */
+            cb_fail(r, AE_INTERNAL, "%s: the worksheet reader overran its block",
+                    source_name(r->src));
+            return;
+        }
         int rc = 0;
         if (!r->header_done) {
             if (r->spec->has_header) {
