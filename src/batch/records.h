@@ -15,6 +15,7 @@
 
 #include "util/buf.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,7 +41,18 @@ enum {
     REC_F_JSON_BOOL = 3 << 3,
     REC_F_JSON_NULL = 4 << 3,
     REC_F_JSON_COMPOSITE = 5 << 3,
-    REC_F_JSON_MASK = 7 << 3
+    /* The worksheet reader (format xlsx) types its cells with the same code: a text cell is
+     * REC_F_JSON_STRING, a boolean REC_F_JSON_BOOL ("true"/"false"), an empty cell
+     * REC_F_JSON_NULL, and these two are its own. A number is its shortest text (whole numbers
+     * below 1e17 as digits); the validator maps it to str as that text and to date and datetime
+     * columns as an Excel serial day number (record_block.sheet_date1904 says which system).
+     * An error cell (#N/A, #DIV/0!) holds the error's text and fits no column. */
+    REC_F_CELL_NUMBER = 6 << 3,
+    REC_F_CELL_ERROR = 7 << 3,
+    REC_F_JSON_MASK = 7 << 3,
+    /* xlsx: the number's cell has a date or time number format (only `astro schema infer` uses
+     * it: such a column is a date or datetime column). */
+    REC_F_CELL_DATE = 0x40
 };
 
 /* Record flags. */
@@ -86,7 +98,16 @@ struct record_block {
     char *text;
     size_t text_cap;
     struct buf utext;
+    /* Worksheet input (format xlsx); 0 for every other format. line is then the sheet's row
+     * number, and field k of a row is the cell in column sheet_col0 + k (1-based: A is 1), so
+     * failures name the cell (C17). */
+    uint32_t sheet_col0;
+    bool sheet_date1904; /* serial day numbers count from 1904-01-01 (workbookPr date1904) */
 };
+
+/* For readers: room for rows more records (the row arrays, row_first with its closing entry) and
+ * fields more fields. 0, or AE_NOMEM (what was there is kept). */
+int record_block_reserve(struct record_block *b, size_t rows, size_t fields) ASTRO_WUR;
 
 /* Frees every array and the owned text; the block is zeroed and may be filled again. */
 void record_block_release(struct record_block *rows);

@@ -1,6 +1,7 @@
 /*
  * cmd_schema.c - `astro schema infer FILE`: prints a Pandera YAML schema inferred from a CSV,
- * NDJSON or JSON file, plain or compressed (src/validate/infer.h). For the JSON formats the
+ * NDJSON or JSON file, plain or compressed, or a worksheet of an xlsx workbook (whose header row
+ * is read as a CSV header is) (src/validate/infer.h). For the JSON formats the
  * columns are the key paths of the objects (a first pass, input/json.h), then the records are
  * read as a spec with those columns would read them. Advice only: ingest never infers. The schema goes to stdout; rows that
  * no schema could accept are reported on stderr, so the person knows the file cannot pass as is.
@@ -32,16 +33,17 @@ struct sopts {
     const char *format; /* NULL: from the file's name (config_format_of_name) */
     bool strict;        /* observed ranges and values as checks, narrowest integers */
     bool pandera;       /* Pandera's to_yaml() document instead of the astro.yaml block */
+    const char *sheet;  /* xlsx: the worksheet, NULL for the first */
 };
 
 static void usage_schema(FILE *out)
 {
     fputs("usage: astro [global options] schema infer FILE [--rows N] [--encoding E]\n"
-          "                [--delimiter D] [--no-header] [--format csv|ndjson|json]\n"
-          "                [--strict] [--pandera]\n"
+          "                [--delimiter D] [--no-header] [--format csv|ndjson|json|xlsx]\n"
+          "                [--sheet NAME] [--strict] [--pandera]\n"
           "\n"
-          "Prints the ingest_files entry of astro.yaml for a CSV, NDJSON or JSON file (plain or\n"
-          "gzip/zstd/bzip2/xz), ready to paste: name, source_pattern, the encoding detected, and\n"
+          "Prints the ingest_files entry of astro.yaml for a CSV, NDJSON, JSON (plain or\n"
+          "gzip/zstd/bzip2/xz) or xlsx file, ready to paste: name, source_pattern, the encoding detected, and\n"
           "a schema of one line a column: dtype (int64, float64, bool, date with its format,\n"
           "datetime, str), nullability, null markers seen (NA, -, Unknown...) as null_values,\n"
           "and the observed range or values as a comment. The rows it read pass the printed\n"
@@ -52,8 +54,9 @@ static void usage_schema(FILE *out)
           "                  (a byte order mark, else utf-8, else latin-1)\n"
           "  --delimiter D   field delimiter (default ','; 'tab' or '\\t' for tab; CSV only)\n"
           "  --no-header     the first record is data; columns are named column_1, column_2...\n"
-          "  --format F      csv, ndjson or json (default: from the name, as format: in\n"
+          "  --format F      csv, ndjson, json or xlsx (default: from the name, as format: in\n"
           "                  astro.yaml: x.ndjson.gz is ndjson)\n"
+          "  --sheet NAME    xlsx: the worksheet to read (default: the first)\n"
           "  --strict        the observed ranges and values as checks, and the narrowest\n"
           "                  integer dtype (int8...): overfits the rows read\n"
           "  --pandera       a Pandera DataFrameSchema document (to_yaml form) to use as a\n"
@@ -71,6 +74,7 @@ static int parse_args(int argc, char **argv, struct sopts *so, struct err *e)
         {"format", required_argument, NULL, 'f'},
         {"strict", no_argument, NULL, 's'},
         {"pandera", no_argument, NULL, 'p'},
+        {"sheet", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -104,14 +108,15 @@ static int parse_args(int argc, char **argv, struct sopts *so, struct err *e)
         case 'n': so->no_header = true; break;
         case 'f':
             if (strcmp(optarg, "csv") != 0 && strcmp(optarg, "ndjson") != 0 &&
-                strcmp(optarg, "json") != 0) {
-                return err_set(e, AE_CONFIG, "--format must be csv, ndjson or json, not '%s'",
-                               optarg);
+                strcmp(optarg, "json") != 0 && strcmp(optarg, "xlsx") != 0) {
+                return err_set(e, AE_CONFIG,
+                               "--format must be csv, ndjson, json or xlsx, not '%s'", optarg);
             }
             so->format = optarg;
             break;
         case 's': so->strict = true; break;
         case 'p': so->pandera = true; break;
+        case 'S': so->sheet = optarg; break;
         case 'h': return 1;
         default:
             return err_set(e, AE_CONFIG, "schema infer: unknown option or missing value: '%s'",
@@ -245,8 +250,10 @@ out:
     return rc;
 }
 
-/* CSV: the header (or column_N names), then the records, read in encoding. */
-static int feed_csv(const struct sopts *so, int fd, const char *encoding, struct infer **inf,
+/* CSV (in encoding) or a worksheet (xlsx: so->sheet, else the first): the header (or column_N
+ * names), then the records. */
+static int feed_table(const struct sopts *so, int fd, bool xl, const char *encoding,
+                      struct infer **inf,
                     struct err *e)
 {
     struct source *src = NULL;
@@ -257,15 +264,22 @@ static int feed_csv(const struct sopts *so, int fd, const char *encoding, struct
     size_t *lens = NULL;
     size_t nnames = 0;
     struct csv_options copt = {encoding, so->delimiter, '"', '\0'};
+    struct input xin;
+    memset(&xin, 0, sizeof(xin));
+    struct ingest_spec xspec;
+    memset(&xspec, 0, sizeof(xspec));
+    xspec.format = INPUT_XLSX;
+    xspec.has_header = true;
+    xspec.sheet = (char *)(uintptr_t)so->sheet;
     int rc = lseek(fd, 0, SEEK_SET) < 0 ? err_errno(e, errno, "cannot read %s", so->file) : 0;
-    if (rc == 0) {
+    if (rc == 0 && xl) {
+        /* A worksheet: its header row is the first record (input/xlsx.c), as for CSV. */
+        rc = input_open(&xin, fd, so->file, &xspec, e);
+        rc = rc ? rc : input_next(&xin, &rows, 1, e);
+    } else if (rc == 0) {
         rc = source_open(&src, fd, so->file, e);
-    }
-    if (rc == 0) {
-        rc = csv_reader_open(&reader, src, &copt, e);
-    }
-    if (rc == 0) {
-        rc = csv_reader_next(reader, &rows, 1, e);
+        rc = rc ? rc : csv_reader_open(&reader, src, &copt, e);
+        rc = rc ? rc : csv_reader_next(reader, &rows, 1, e);
     }
     if (rc == 0 && rows.nrows == 0) {
         rc = err_set(e, AE_DATA, "%s is empty: there is nothing to infer a schema from", so->file);
@@ -284,7 +298,8 @@ static int feed_csv(const struct sopts *so, int fd, const char *encoding, struct
         if (left == 0) {
             break;
         }
-        rc = csv_reader_next(reader, &rows, left < 8192 ? (size_t)left : 8192, e);
+        size_t want = left < 8192 ? (size_t)left : 8192;
+        rc = xl ? input_next(&xin, &rows, want, e) : csv_reader_next(reader, &rows, want, e);
         if (rc != 0 || rows.nrows == 0) {
             break;
         }
@@ -300,6 +315,7 @@ static int feed_csv(const struct sopts *so, int fd, const char *encoding, struct
     record_block_release(&rows);
     csv_reader_free(reader);
     source_free(src);
+    input_close(&xin);
     return rc;
 }
 
@@ -349,6 +365,19 @@ static void spec_name(const char *file, char *out, size_t n)
     }
 }
 
+/* s as a single-quoted YAML scalar. */
+static void put_quoted(FILE *out, const char *s)
+{
+    fputc('\'', out);
+    for (; *s != '\0'; s++) {
+        if (*s == '\'') {
+            fputc('\'', out);
+        }
+        fputc(*s, out);
+    }
+    fputc('\'', out);
+}
+
 /* The file's name as a source_pattern: glob characters escaped, single-quoted for YAML. */
 static void put_pattern(FILE *out, const char *file)
 {
@@ -380,6 +409,11 @@ static int write_block(const struct sopts *so, const struct infer *inf, enum inp
     fputc('\n', stdout);
     if (fmt != config_format_of_name(so->file)) {
         printf("    format: %s\n", config_format_name(fmt));
+    }
+    if (so->sheet != NULL) {
+        printf("    sheet: ");
+        put_quoted(stdout, so->sheet);
+        fputc('\n', stdout);
     }
     if (fmt == INPUT_CSV) {
         printf("    encoding: %-22s # %s\n", encoding, enc_note);
@@ -421,7 +455,13 @@ static int infer_file(const struct sopts *so, struct err *e)
     if (so->format != NULL) {
         fmt = strcmp(so->format, "ndjson") == 0 ? INPUT_NDJSON
               : strcmp(so->format, "json") == 0 ? INPUT_JSON
+              : strcmp(so->format, "xlsx") == 0 ? INPUT_XLSX
                                                 : INPUT_CSV;
+    }
+    if (so->sheet != NULL && fmt != INPUT_XLSX) {
+        rc = err_set(e, AE_CONFIG, "--sheet is for xlsx; %s is read as %s", so->file,
+                     config_format_name(fmt));
+        goto out;
     }
     if (fmt != INPUT_CSV) {
         if (so->encoding != NULL || so->delimiter != '\0' || so->no_header) {
@@ -429,7 +469,8 @@ static int infer_file(const struct sopts *so, struct err *e)
                          "is read as %s", so->file, config_format_name(fmt));
             goto out;
         }
-        rc = feed_json(so, fmt, &inf, e);
+        rc = fmt == INPUT_XLSX ? feed_table(so, fd, true, NULL, &inf, e)
+                               : feed_json(so, fmt, &inf, e);
         if (rc != 0) {
             goto out;
         }
@@ -450,7 +491,7 @@ static int infer_file(const struct sopts *so, struct err *e)
                  : utf8_bom ? "UTF-8 with a byte order mark (astro skips it)"
                             : "valid UTF-8");
     }
-    rc = feed_csv(so, fd, encoding, &inf, e);
+    rc = feed_table(so, fd, false, encoding, &inf, e);
     if (rc == 0 && so->encoding == NULL && strcmp(encoding, "utf-8") == 0) {
         struct infer_problems pb;
         infer_problems(inf, &pb);
@@ -462,7 +503,7 @@ static int infer_file(const struct sopts *so, struct err *e)
             infer_free(inf);
             inf = NULL;
             encoding = "latin-1";
-            rc = feed_csv(so, fd, encoding, &inf, e);
+            rc = feed_table(so, fd, false, encoding, &inf, e);
         }
     }
     if (rc != 0) {
@@ -484,6 +525,9 @@ report:;
     if (rc == 0 && so->pandera && fmt != INPUT_CSV) {
         rc = buf_printf(&comment, "\nRead as %s: set format: %s in astro.yaml unless the file "
                         "name says so.", config_format_name(fmt), config_format_name(fmt));
+    }
+    if (rc == 0 && so->pandera && so->sheet != NULL) {
+        rc = buf_printf(&comment, "\nRead from sheet '%s': set sheet: in astro.yaml.", so->sheet);
     }
     if (rc == 0 && so->pandera && fmt == INPUT_CSV) {
         rc = buf_printf(&comment, "\nRead as %s (%s): set encoding: %s in astro.yaml.", encoding,
@@ -550,6 +594,11 @@ out:
     buf_release(&comment);
     infer_free(inf);
     close(fd);
+    /* A file that is not a readable workbook is bad data (exit 1), as in validate and ingest. */
+    if (rc == AE_FORMAT && fmt == INPUT_XLSX) {
+        e->code = AE_DATA;
+        rc = AE_DATA;
+    }
     return rc;
 }
 

@@ -204,6 +204,9 @@ static int write_json(FILE *out, const struct vopts *vo, const struct ingest_spe
             if (rc == 0 && x.has_record) {
                 rc = buf_printf(&b, ",\"record\":%llu", (unsigned long long)x.record);
             }
+            if (rc == 0 && x.cell != NULL) {
+                rc = buf_printf(&b, ",\"cell\":\"%s\"", x.cell);
+            }
             rc = rc ? rc : buf_puts(&b, ",\"value\":");
             if (rc == 0) {
                 rc = x.value ? buf_json_str(&b, x.value, x.len) : buf_puts(&b, "null");

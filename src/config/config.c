@@ -446,6 +446,7 @@ enum {
     IN_DELIMITER,
     IN_QUOTE,
     IN_ESCAPE,
+    IN_SHEET,
     IN_NULL_VALUES,
     IN_MAX_BAD_ROWS,
     IN_MAX_BAD_FRACTION,
@@ -470,6 +471,7 @@ static const char *const ingest_keys[] = {"name",
                                           "delimiter",
                                           "quote",
                                           "escape",
+                                          "sheet",
                                           "null_values",
                                           "max_bad_rows",
                                           "max_bad_row_fraction",
@@ -546,6 +548,9 @@ enum input_format config_format_of_name(const char *name)
     if (ends_with(name, n, ".json")) {
         return INPUT_JSON;
     }
+    if (ends_with(name, n, ".xlsx")) {
+        return INPUT_XLSX;
+    }
     return INPUT_CSV;
 }
 
@@ -555,6 +560,7 @@ const char *config_format_name(enum input_format f)
     case INPUT_CSV: return "csv";
     case INPUT_NDJSON: return "ndjson";
     case INPUT_JSON: return "json";
+    case INPUT_XLSX: return "xlsx";
     }
     return "csv";
 }
@@ -608,7 +614,8 @@ static int check_json_spec(struct cfg_doc *d, const struct ingest_spec *in,
  * are JSON numbers (no separators to configure). */
 static int check_json_schema(const struct ingest_spec *in, struct err *e)
 {
-    for (size_t k = 0; in->format != INPUT_CSV && k < in->schema.ncols; k++) {
+    bool by_key = in->format == INPUT_NDJSON || in->format == INPUT_JSON;
+    for (size_t k = 0; by_key && k < in->schema.ncols; k++) {
         const struct column_spec *cs = &in->schema.cols[k];
         if (cs->thousands != 0 || cs->decimal != 0) {
             return err_set(e, AE_CONFIG,
@@ -626,6 +633,47 @@ static int check_json_schema(const struct ingest_spec *in, struct err *e)
         }
     }
     return 0;
+}
+
+/* A workbook (format xlsx) is XML, so UTF-8 by definition, and has no CSV dialect; sheet names its
+ * worksheet and is only used with it. */
+static int parse_sheet(struct cfg_doc *d, struct ingest_spec *in, const yaml_node_t *const *v,
+                       const char *path)
+{
+    char p[CFG_PATH_MAX];
+    cfg_path_key(p, sizeof(p), path, "sheet");
+    if (in->format != INPUT_XLSX) {
+        return v[IN_SHEET] != NULL
+                   ? cfg_fail(d, v[IN_SHEET], p, "sheet is only used with format xlsx (this entry "
+                              "is read as %s)", config_format_name(in->format))
+                   : 0;
+    }
+    static const struct {
+        int idx;
+        const char *key;
+    } unused[] = {{IN_DELIMITER, "delimiter"}, {IN_QUOTE, "quote"}, {IN_ESCAPE, "escape"}};
+    for (size_t i = 0; i < sizeof(unused) / sizeof(unused[0]); i++) {
+        if (v[unused[i].idx] != NULL) {
+            cfg_path_key(p, sizeof(p), path, unused[i].key);
+            return cfg_fail(d, v[unused[i].idx], p,
+                            "%s is not used with format xlsx (a workbook holds cells)",
+                            unused[i].key);
+        }
+    }
+    if (v[IN_ENCODING] != NULL && strcasecmp(in->encoding, "utf-8") != 0 &&
+        strcasecmp(in->encoding, "utf8") != 0) {
+        cfg_path_key(p, sizeof(p), path, "encoding");
+        return cfg_fail(d, v[IN_ENCODING], p, "format xlsx is read as its XML says (UTF-8), not %s",
+                        in->encoding);
+    }
+    if (v[IN_SHEET] == NULL) {
+        return 0;
+    }
+    int rc = cfg_str(d, v[IN_SHEET], p, false, &in->sheet);
+    if (rc == 0 && in->sheet[0] == '\0') {
+        rc = cfg_fail(d, v[IN_SHEET], p, "expected a worksheet name, got an empty string");
+    }
+    return rc;
 }
 
 static int parse_ingest(struct config *c, struct cfg_doc *d, struct ingest_spec *in,
@@ -677,10 +725,12 @@ static int parse_ingest(struct config *c, struct cfg_doc *d, struct ingest_spec 
             in->format = INPUT_NDJSON;
         } else if (strcmp(f, "json") == 0) {
             in->format = INPUT_JSON;
+        } else if (strcmp(f, "xlsx") == 0) {
+            in->format = INPUT_XLSX;
         } else {
             return cfg_fail(d, v[IN_FORMAT], p,
-                            "format '%s' is not supported (expected csv, ndjson or json; "
-                            "parquet and xlsx are planned)",
+                            "format '%s' is not supported (expected csv, ndjson, json or xlsx; "
+                            "parquet is planned)",
                             f);
         }
     }
@@ -698,7 +748,11 @@ static int parse_ingest(struct config *c, struct cfg_doc *d, struct ingest_spec 
     } else if ((in->encoding = strdup("utf-8")) == NULL) {
         return nomem(d);
     }
-    if (in->format != INPUT_CSV && (rc = check_json_spec(d, in, v, path)) != 0) {
+    if ((in->format == INPUT_NDJSON || in->format == INPUT_JSON) &&
+        (rc = check_json_spec(d, in, v, path)) != 0) {
+        return rc;
+    }
+    if ((rc = parse_sheet(d, in, v, path)) != 0) {
         return rc;
     }
     P("has_header");
@@ -731,7 +785,7 @@ static int parse_ingest(struct config *c, struct cfg_doc *d, struct ingest_spec 
         if (in->ncolumn_names == 0) {
             return cfg_fail(d, v[IN_COLUMN_NAMES], p, "expected at least one column name");
         }
-    } else if (!in->has_header && in->format == INPUT_CSV) {
+    } else if (!in->has_header && in->format != INPUT_NDJSON && in->format != INPUT_JSON) {
         return cfg_fail(d, m, path,
                         "has_header is false, so column_names is required (the list of column "
                         "names in file order)");
@@ -1568,6 +1622,7 @@ static void ingest_release(struct ingest_spec *in)
     free(in->name);
     free(in->source_pattern);
     free(in->encoding);
+    free(in->sheet);
     cfg_free_strv(in->column_names, in->ncolumn_names);
     cfg_free_strv(in->null_values, in->n_null_values);
     free(in->schema_file);

@@ -54,6 +54,7 @@ struct input_ops {
 extern const struct input_ops input_csv_ops;
 extern const struct input_ops input_ndjson_ops;
 extern const struct input_ops input_json_ops;
+extern const struct input_ops input_xlsx_ops; /* xlsx.c: one worksheet of an Excel workbook */
 
 /* The reader of format f. */
 const struct input_ops *input_ops_for(enum input_format f);

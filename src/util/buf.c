@@ -39,6 +39,30 @@ int buf_reserve(struct buf *b, size_t extra)
     return 0;
 }
 
+int buf_grow_array(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) {
+        return 0;
+    }
+    size_t c = *cap ? *cap : 16;
+    while (c < need) {
+        if (c > SIZE_MAX / 2) {
+            return AE_NOMEM;
+        }
+        c *= 2;
+    }
+    if (elem != 0 && c > SIZE_MAX / elem) {
+        return AE_NOMEM;
+    }
+    void *q = realloc(*p, c * elem);
+    if (q == NULL) {
+        return AE_NOMEM;
+    }
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
 int buf_append(struct buf *b, const void *p, size_t n)
 {
     if (buf_reserve(b, n) != 0) {

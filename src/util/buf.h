@@ -74,6 +74,10 @@ void buf_reset(struct buf *b);
 /* Frees the memory; the buffer is empty and reusable afterwards. */
 void buf_release(struct buf *b);
 
+/* Grows the array *p (of *cap elements of elem bytes, may be NULL) to hold at least need elements,
+ * doubling from 16, overflow-checked. 0, or AE_NOMEM with *p and *cap unchanged. */
+int buf_grow_array(void **p, size_t *cap, size_t need, size_t elem) ASTRO_WUR;
+
 /* Hands the data over to the caller (who must free() it); the buffer is left empty. Never NULL on
  * success: an empty buffer yields an allocated "". Returns NULL on allocation failure. */
 char *buf_detach(struct buf *b, size_t *len);

@@ -313,6 +313,14 @@ static bool json_type(struct infer *inf, struct icol *ic, unsigned jt, uint64_t 
         kill(ic, C_INT);
         kill(ic, C_FLOAT);
         break;
+    case REC_F_CELL_ERROR: return false; /* a failed formula: no value to learn from */
+    case REC_F_CELL_NUMBER:
+        /* A worksheet's number also fits a str column (its text): no coerce needed. */
+        for (int c = C_DATE; c < N_CAND; c++) {
+            kill(ic, c);
+        }
+        kill(ic, C_BOOL);
+        break;
     case REC_F_JSON_NUMBER:
     case REC_F_JSON_BOOL:
         ic->json_nonstr = true;
@@ -325,6 +333,24 @@ static bool json_type(struct infer *inf, struct icol *ic, unsigned jt, uint64_t 
     default: break;
     }
     return true;
+}
+
+/* A worksheet's number shown as a date (records.h REC_F_CELL_DATE): an Excel serial, which only a
+ * date column (a whole day) or a naive datetime column reads. */
+static void serial_date(struct infer *inf, struct icol *ic, const struct record_field *f)
+{
+    inf->json = true;
+    ic->typed_values++;
+    ic->str_values++;
+    ic->isin_dead = true;
+    for (int c = 0; c < N_CAND; c++) {
+        if (c != C_DATE && c != C_TS) {
+            kill(ic, c);
+        }
+    }
+    if (memchr(f->p, '.', f->len) != NULL || memchr(f->p, 'e', f->len) != NULL) {
+        kill(ic, C_DATE); /* a time of day */
+    }
 }
 
 int infer_rows(struct infer *inf, const struct record_block *rows, size_t first, struct err *e)
@@ -355,6 +381,10 @@ int infer_rows(struct infer *inf, const struct record_block *rows, size_t first,
                 continue;
             }
             unsigned jt = f->flags & REC_F_JSON_MASK;
+            if (jt == REC_F_CELL_NUMBER && (f->flags & REC_F_CELL_DATE)) {
+                serial_date(inf, ic, f);
+                continue;
+            }
             if (jt != 0 && !json_type(inf, ic, jt, rows->line[i])) {
                 continue;
             }
@@ -700,9 +730,9 @@ static int write_flow_column(FILE *out, const struct icol *ic, bool json, bool s
     }
     fputs(indent, m);
     yaml_str(m, ic->name, strlen(ic->name));
-    fprintf(m, ": {dtype: %s", strcmp(cs.dtype, "datetime64[ns, UTC]") == 0
-                                   ? "'datetime64[ns, UTC]'"
-                                   : cs.dtype);
+    /* A dtype with brackets (datetime64[ns]) is quoted: '[' and ',' end a plain scalar in a
+     * flow mapping. */
+    fprintf(m, strpbrk(cs.dtype, "[],") != NULL ? ": {dtype: '%s'" : ": {dtype: %s", cs.dtype);
     if (cs.format != NULL) {
         fprintf(m, ", format: '%s'", cs.format);
     }

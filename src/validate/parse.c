@@ -1155,6 +1155,48 @@ const char *vp_dtype_name(const struct vp_col *c, char *buf, size_t n)
 
 /* ---- dispatch ---------------------------------------------------------------------------- */
 
+int vp_serial(const char *p, size_t n, bool date1904, bool datetime, int64_t *out)
+{
+    char tmp[64];
+    if (n == 0 || n >= sizeof(tmp)) {
+        return VP_SYNTAX;
+    }
+    memcpy(tmp, p, n);
+    tmp[n] = '\0';
+    char *end = NULL;
+    double d = strtod(tmp, &end);
+    if (end != tmp + n || !isfinite(d)) {
+        return VP_SYNTAX;
+    }
+    const double ms_per_day = 86400000.0;
+    if (d < (date1904 ? 0.0 : 1.0) || d >= 2958466.0) {
+        return VP_RANGE; /* 2958465 is 9999-12-31 in the 1900 system (later in 1904's) */
+    }
+    int64_t ms = llround(d * ms_per_day);
+    int64_t whole = ms / (int64_t)ms_per_day;
+    int64_t rest = ms % (int64_t)ms_per_day;
+    int64_t days;
+    if (date1904) {
+        days = vp_days_from_civil(1904, 1, 1) + whole;
+    } else if (whole == 60) {
+        return VP_CALENDAR;
+    } else {
+        days = vp_days_from_civil(1899, 12, whole < 60 ? 31 : 30) + whole;
+    }
+    if (days > vp_days_from_civil(9999, 12, 31)) {
+        return VP_RANGE;
+    }
+    if (!datetime) {
+        if (rest != 0) {
+            return VP_PRECISION;
+        }
+        *out = days;
+        return VP_OK;
+    }
+    *out = days * INT64_C(86400000000) + rest * 1000;
+    return VP_OK;
+}
+
 /* Numbers longer than this fail in a column with separators (no real number is that long). */
 #define VP_NUM_CANON 256
 

@@ -10,6 +10,8 @@
  * byte offset in the file's text) and, for an element of a JSON array, "record" (its 0-based
  * index in the array):
  *   {"file":"a.json","line":9,"offset":131,"record":2,"column":"n",...}
+ * A case of a worksheet's value (xlsx) also has "cell":"C17" after "column" (line is then the
+ * sheet's row); the summary's examples name the cell instead of the line.
  * With max_failure_cases (report_set_max_cases) only the first N cases are stored (files,
  * examples); counts stay exact. Memory: one entry per distinct (column, check, level), each with at
  * most REPORT_EXAMPLES examples of at most REPORT_EXAMPLE_BYTES bytes of value plus the case's
@@ -28,6 +30,7 @@
 
 struct rep_example {
     uint64_t line;
+    char cell[16]; /* the case's cell (xlsx), or empty */
     char *value; /* owned, NULL when the case had no value */
     size_t vlen;
     char *message; /* owned, NULL when the case had none */
@@ -204,6 +207,9 @@ static int write_jsonl(struct report *r, const struct failure *f, struct err *e)
     }
     rc =
         rc ? rc : put_json_or_null(b, ",\"column\":", f->column, f->column ? strlen(f->column) : 0);
+    if (rc == 0 && f->cell != NULL) {
+        rc = buf_printf(b, ",\"cell\":\"%s\"", f->cell);
+    }
     rc = rc ? rc : put_json_or_null(b, ",\"check\":", f->check, f->check ? strlen(f->check) : 0);
     rc = rc ? rc : put_json_or_null(b, ",\"value\":", f->value, f->value_len);
     rc = rc ? rc
@@ -357,6 +363,7 @@ static int report_emit(void *ctx, const struct failure *f, struct err *e)
     if (en->nex < REPORT_EXAMPLES) {
         struct rep_example *ex = &en->ex[en->nex];
         ex->line = f->line;
+        snprintf(ex->cell, sizeof(ex->cell), "%s", f->cell != NULL ? f->cell : "");
         ex->value = NULL;
         ex->vlen = 0;
         ex->has_offset = f->has_offset;
@@ -463,10 +470,14 @@ void report_get_example(const struct report *r, size_t i, size_t k, struct repor
     x->raw_len = ex->rlen < REPORT_EXAMPLE_BYTES ? ex->rlen : REPORT_EXAMPLE_BYTES;
     x->message = ex->message;
     x->hint = ex->hint;
+    x->cell = ex->cell[0] != '\0' ? ex->cell : NULL;
 }
 
 int report_example_where(const struct report_example *x, char *out, size_t n)
 {
+    if (x->cell != NULL) {
+        return snprintf(out, n, "cell %s", x->cell);
+    }
     if (x->line == 0) {
         return snprintf(out, n, "whole file");
     }

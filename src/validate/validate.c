@@ -491,13 +491,22 @@ static enum vjson_fit json_fit(const struct validator *v, const struct vout *o,
     if (t == REC_F_JSON_COMPOSITE) {
         return VJ_COMPOSITE;
     }
+    if (t == REC_F_CELL_ERROR) {
+        return VJ_CELL_ERROR;
+    }
     /* Pandera: the schema's coerce applies to every column. */
     bool coerce = (o->vc != NULL && o->vc->spec->coerce) || v->spec->schema.coerce;
+    /* A worksheet's number (records.h) is also its shortest text in a str column and an Excel
+     * serial in a date or datetime column. */
+    bool cell_number = t == REC_F_CELL_NUMBER;
+    if (cell_number) {
+        t = REC_F_JSON_NUMBER;
+    }
     enum vjson_fit other = t == REC_F_JSON_STRING   ? VJ_STRING
                            : t == REC_F_JSON_NUMBER ? VJ_NUMBER
                                                     : VJ_BOOL;
     switch (o->pc.type.id) {
-    case DT_STR: return t == REC_F_JSON_STRING || coerce ? VJ_OK : other;
+    case DT_STR: return t == REC_F_JSON_STRING || cell_number || coerce ? VJ_OK : other;
     case DT_BOOL: return t == REC_F_JSON_BOOL || coerce ? VJ_OK : other;
     case DT_INT8:
     case DT_INT16:
@@ -533,13 +542,21 @@ static enum vjson_fit json_fit(const struct validator *v, const struct vout *o,
     case DT_DATE:
     case DT_TIMESTAMP:
     case DT_TIMESTAMP_TZ:
-        /* JSON has no date type: dates are strings. */
-        return t == REC_F_JSON_STRING || coerce ? VJ_OK : other;
+        /* JSON has no date type: dates are strings; a worksheet's are serial numbers. */
+        return t == REC_F_JSON_STRING || cell_number || coerce ? VJ_OK : other;
     case DT_TIMEDELTA:
         /* A duration is a string ("1 days 02:00:00") or a whole number of nanoseconds. */
         return t != REC_F_JSON_BOOL || coerce ? VJ_OK : other;
     }
     return VJ_OK;
+}
+
+/* True when f is a worksheet's number for a date or datetime column: an Excel serial. */
+static bool is_serial(const struct vp_col *pc, const struct record_field *f)
+{
+    return (f->flags & REC_F_JSON_MASK) == REC_F_CELL_NUMBER &&
+           (pc->type.id == DT_DATE || pc->type.id == DT_TIMESTAMP ||
+            pc->type.id == DT_TIMESTAMP_TZ);
 }
 
 static int run_column(struct validator *v, size_t c, const struct record_block *in, size_t first,
@@ -628,6 +645,8 @@ static int run_column(struct validator *v, size_t c, const struct record_block *
             val.s.p = p;
             val.s.n = len;
             st = VP_OK;
+        } else if (is_serial(pc, f)) {
+            st = vp_serial(tp, tl, in->sheet_date1904, pc->type.id != DT_DATE, &val.i);
         } else {
             st = vp_parse(pc, tp, tl, &val);
         }
@@ -1037,6 +1056,75 @@ static void read_as(char *msg, size_t n, const struct vp_col *pc, const char *ra
     }
 }
 
+/* The name of the cell in column col (1-based) of row: "C17". */
+static void sheet_cell(char *out, size_t n, uint32_t col, uint64_t row)
+{
+    char tmp[8];
+    size_t k = 0;
+    while (col > 0 && k < sizeof(tmp)) {
+        col--;
+        tmp[k++] = (char)('A' + col % 26);
+        col /= 26;
+    }
+    size_t w = 0;
+    while (k > 0 && w + 1 < n) {
+        out[w++] = tmp[--k];
+    }
+    snprintf(out + w, n - w, "%llu", (unsigned long long)row);
+}
+
+/* Appends how a worksheet's serial number was read ("; read as 2024-01-31, an Excel serial"). */
+static void serial_as(char *msg, size_t n, const struct vp_col *pc, const struct record_field *f,
+                      bool date1904)
+{
+    int64_t x;
+    const char *p = f->p;
+    size_t len = f->len;
+    vp_trim(&p, &len);
+    if (vp_serial(p, len, date1904, pc->type.id != DT_DATE, &x) != VP_OK) {
+        return;
+    }
+    char iso[48];
+    size_t used = strlen(msg);
+    dtype_format_time(iso, sizeof(iso), pc->type.id, x);
+    if (used < n) {
+        snprintf(msg + used, n - used, "; read as %s (an Excel serial, %s date system)", iso,
+                 date1904 ? "1904" : "1900");
+    }
+}
+
+/* Why a worksheet's number is not a date of column name (tn): vp_serial's status. */
+static void serial_message(char *msg, size_t n, int status, bool date1904,
+                           const struct record_field *f, const char *name, const char *tn)
+{
+    int w = (int)(f->len < 60 ? f->len : 60);
+    switch (status) {
+    case VP_CALENDAR:
+        snprintf(msg, n,
+                 "serial 60 is 1900-02-29, a day that does not exist (Excel's 1900 leap-year "
+                 "bug): not a value of column '%s' (%s)",
+                 name, tn);
+        break;
+    case VP_PRECISION:
+        snprintf(msg, n,
+                 "serial %.*s has a time of day: not a value of date column '%s' (a datetime "
+                 "dtype keeps the time)",
+                 w, f->p, name);
+        break;
+    case VP_RANGE:
+        snprintf(msg, n,
+                 "number %.*s is not an Excel date in the %s date system (serial %s is its first "
+                 "day, %s; the last is 9999-12-31): not a value of column '%s' (%s)",
+                 w, f->p, date1904 ? "1904" : "1900", date1904 ? "0" : "1",
+                 date1904 ? "1904-01-01" : "1900-01-01", name, tn);
+        break;
+    default:
+        snprintf(msg, n, "'%.*s' is not a number: not a value of column '%s' (%s)", w, f->p, name,
+                 tn);
+        break;
+    }
+}
+
 /* True when ck already reported its n_failure_cases cases: the case f is counted (its row still
  * fails) but not handed to the sink, as Pandera reports only the first n. */
 static bool capped(struct validator *v, struct vcheck *ck, const struct failure *f)
@@ -1147,7 +1235,7 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
     case VF_UNREADABLE: {
         /* The reader's reason is the record's one field (records.h). */
         const struct record_field *why = field_at(in, i, 0);
-        snprintf(check, sizeof(check), "json_record");
+        snprintf(check, sizeof(check), "%s", in->sheet_col0 != 0 ? "sheet_row" : "json_record");
         snprintf(msg, sizeof(msg), "%.*s", (int)(why->len < 1000 ? why->len : 1000), why->p);
         break;
     }
@@ -1160,15 +1248,27 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
                            : vf->status == VJ_NUMBER ? "number"
                                                      : NULL;
         vp_quote(q, sizeof(q), fld->p, fld->len, 120);
-        if (vf->status == VJ_COMPOSITE) {
+        if (vf->status == VJ_CELL_ERROR) {
+            snprintf(check, sizeof(check), "cell_error");
+            snprintf(msg, sizeof(msg),
+                     "the cell holds the Excel error %s (a formula that failed), not a value of "
+                     "column '%s' (%s)",
+                     q, o->name, tn);
+        } else if (in->sheet_col0 != 0 && vf->status != VJ_FRACTION) {
+            snprintf(msg, sizeof(msg),
+                     "a %s cell (%s) in column '%s': a %s is not a %s value unless the column "
+                     "has coerce: true",
+                     vf->status == VJ_STRING ? "text" : what, q, o->name, what, tn);
+        } else if (vf->status == VJ_COMPOSITE) {
             snprintf(msg, sizeof(msg),
                      "column '%s' (%s) got a JSON %s %s: only a scalar value fits a column", o->name,
                      tn, fld->len > 0 && fld->p[0] == '[' ? "array" : "object", q);
         } else if (vf->status == VJ_FRACTION) {
             snprintf(msg, sizeof(msg),
-                     "JSON number %.*s has a fraction: not a value of column '%s' (%s), even with "
+                     "%s number %.*s has a fraction: not a value of column '%s' (%s), even with "
                      "coerce",
-                     (int)(fld->len < 60 ? fld->len : 60), fld->p, o->name, tn);
+                     in->sheet_col0 != 0 ? "the" : "JSON", (int)(fld->len < 60 ? fld->len : 60),
+                     fld->p, o->name, tn);
         } else {
             snprintf(msg, sizeof(msg),
                      "JSON %s %s%.*s%s in column '%s': a %s is not a %s value unless the column "
@@ -1222,7 +1322,11 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
     case VF_DTYPE: {
         char tn[96];
         snprintf(check, sizeof(check), "coerce_dtype('%s')", vp_dtype_name(&o->pc, tn, sizeof(tn)));
-        vp_message(msg, sizeof(msg), vf->status, &o->pc, fld->p, fld->len);
+        if (is_serial(&o->pc, fld)) {
+            serial_message(msg, sizeof(msg), vf->status, in->sheet_date1904, fld, o->name, tn);
+        } else {
+            vp_message(msg, sizeof(msg), vf->status, &o->pc, fld->p, fld->len);
+        }
         f.hint = hint_for_value(o->pc.type.id, fld->p, fld->len, hint, sizeof(hint));
         break;
     }
@@ -1270,7 +1374,11 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
         } else {
             vck_message(ck, msg, sizeof(msg), f.value, f.value_len);
         }
-        read_as(msg, sizeof(msg), &o->pc, f.value, f.value_len);
+        if (fld != NULL && is_serial(&o->pc, fld)) {
+            serial_as(msg, sizeof(msg), &o->pc, fld, in->sheet_date1904);
+        } else {
+            read_as(msg, sizeof(msg), &o->pc, f.value, f.value_len);
+        }
         if (capped(v, ck, &f)) {
             return 0;
         }
@@ -1309,6 +1417,27 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
                  (unsigned long long)vf->aux, tail);
         break;
     }
+    }
+    char cell[24];
+    if (in->sheet_col0 != 0 && f.line != 0 && vf->kind != VF_UNREADABLE) {
+        /* A worksheet: the case names its cell (C17), or its row, in the message and in cell. */
+        char pre[48];
+        if (o != NULL && f.column != NULL && o->field != VOUT_MISSING &&
+            vf->kind != VF_FRAME_UNIQUE) {
+            sheet_cell(cell, sizeof(cell), in->sheet_col0 + (uint32_t)o->field, f.line);
+            f.cell = cell;
+            snprintf(pre, sizeof(pre), "cell %s: ", cell);
+        } else {
+            snprintf(pre, sizeof(pre), "row %llu: ", (unsigned long long)f.line);
+        }
+        size_t pl = strlen(pre);
+        size_t ml = strlen(msg);
+        if (pl + ml >= sizeof(msg)) {
+            ml = sizeof(msg) - 1 - pl;
+        }
+        memmove(msg + pl, msg, ml);
+        memcpy(msg, pre, pl);
+        msg[pl + ml] = '\0';
     }
     return vemit(v, &f, e);
 }
@@ -1477,6 +1606,9 @@ static int type_keys(struct validator *v, size_t c, const struct record_block *i
             if (is_str) {
                 val.s.p = p; /* valid UTF-8 unless flagged (csv.h), as above */
                 val.s.n = len;
+            } else if (is_serial(&o->pc, f)) {
+                null = vp_serial(p, len, in->sheet_date1904, o->pc.type.id != DT_DATE, &val.i) !=
+                       VP_OK;
             } else {
                 null = vp_parse(&o->pc, p, len, &val) != VP_OK;
             }

@@ -136,6 +136,8 @@ struct failure {
                               decompression), 0-based */
     bool in_array;         /* the record is an element of a top-level JSON array (format json):
                               row - 1 is its 0-based index in the array */
+    const char *cell;      /* worksheet input (xlsx): the cell of a value's case ("C17"), also
+                              named at the start of the message; NULL otherwise */
 };
 
 struct failure_sink {
@@ -397,9 +399,10 @@ struct report_example {
     size_t raw_full_len;
     const char *message; /* the sentence that explains the case, or NULL */
     const char *hint;    /* what probably fixes it, or NULL */
+    const char *cell;    /* a worksheet's case (xlsx): its cell ("C17"), or NULL */
 };
 void report_get_example(const struct report *r, size_t i, size_t k, struct report_example *x);
-/* Where example x is, for a person: "line 7", "line 7 (byte 52)" (NDJSON), "line 9 (record 2,
+/* Where example x is, for a person: "cell C17" (xlsx), "line 7", "line 7 (byte 52)" (NDJSON), "line 9 (record 2,
  * byte 131)" (a JSON array) or "whole file"; snprintf's result. */
 int report_example_where(const struct report_example *x, char *out, size_t n);
 

@@ -139,6 +139,16 @@ int vp_time(const struct vp_col *c, const char *p, size_t n, int64_t *out, size_
  * Returns the length written, or -1 when the text is not such a number (or longer than cap). */
 long vp_num_canon(const struct vp_col *c, const char *p, size_t n, char *buf, size_t cap);
 
+/* An Excel serial day number (the text of a worksheet's number cell: records.h REC_F_CELL_NUMBER)
+ * as a date (datetime false: days since 1970-01-01) or a datetime (microseconds since 1970),
+ * rounded to the millisecond, as Excel keeps times. The 1900 system (date1904 false) counts
+ * 1 = 1900-01-01 and keeps Lotus 1-2-3's phantom 1900-02-29 as serial 60, so serials from 61 on
+ * are one day ahead of a plain count; the 1904 system counts 0 = 1904-01-01. VP_SYNTAX: not a
+ * number; VP_RANGE: before the system's first day (a 1900 serial below 1 is a time of day with no
+ * date) or after 9999-12-31; VP_CALENDAR: serial 60 of the 1900 system; VP_PRECISION: a time of
+ * day in a date column. */
+int vp_serial(const char *p, size_t n, bool date1904, bool datetime, int64_t *out);
+
 /* Parses (already trimmed for non-str dtypes) text as the column's dtype. For DT_STR the value is
  * the text itself (UTF-8 validity is checked by the caller). */
 /* The column's dtype as Pandera names it, its zone included ("datetime64[ns, Europe/London]"). */

@@ -299,7 +299,7 @@ cfg_err() { # YAML-COLUMNS-AND-KEYS EXPECTED-MESSAGE
   assert_contains "$ERR" "$2" "config error message"
 }
 cfg_err '    format: parquet
-    schema: {columns: {a: {dtype: int64}}}' "format 'parquet' is not supported (expected csv, ndjson or json"
+    schema: {columns: {a: {dtype: int64}}}' "format 'parquet' is not supported (expected csv, ndjson, json or xlsx"
 cfg_err '    schema: {columns: {"a_.*": {dtype: int64, regex: true}}}' "regex columns are not supported with format ndjson"
 cfg_err '    schema: {columns: {a: {dtype: int64, path: "customer..email"}}}' "expected a dotted path of JSON keys"
 cfg_err '    encoding: latin-1

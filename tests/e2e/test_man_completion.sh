@@ -68,7 +68,8 @@ assert_eq "$(complete_line astro --log-format "")" "json
 text" "--log-format values"
 assert_eq "$(complete_line astro schema infer x.csv --format "")" "csv
 json
-ndjson" "schema infer --format values"
+ndjson
+xlsx" "schema infer --format values"
 assert_eq "$(complete_line astro validate x.csv --format "")" "json
 text" "validate --format values"
 assert_eq "$(complete_line astro schema "")" "infer" "astro schema <TAB>"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run.sh NAME SECONDS - runs the libFuzzer target fuzz_NAME (csv, config, pq_reader, json,
-# decompress) of the fuzz
+# decompress, xlsx) of the fuzz
 # build for SECONDS, from the seeds plus the corpus it kept from earlier runs. ctest runs it for
 # each target (label fuzz, in a build configured with -DASTRO_FUZZ=ON; scripts/test does so for
 # 10 s each) and scripts/fuzz for longer.
@@ -23,6 +23,27 @@ case "$name" in
   csv) seeds=("$src/tests/fuzz/seeds/csv") ;;
   config) seeds=("$src/tests/fuzz/seeds/config" "$src/tests/data/config") ;;
   json) seeds=("$src/tests/fuzz/seeds/json") ;;
+  xlsx)
+    # The XML parts of a workbook behind a mode byte (fuzz_xlsx.c), and a whole workbook as
+    # Python's zipfile writes it (mode byte 0: the file as is).
+    seeds=("$src/tests/fuzz/seeds/xlsx")
+    xseeds="$build/fuzz-seeds/xlsx"
+    rm -rf "$xseeds" && mkdir -p "$xseeds"
+    /usr/bin/python3 - "$xseeds/zip" "$src/tests/fuzz/seeds/xlsx/parts" <<'PYEOF'
+import sys, zipfile
+out, parts = sys.argv[1], open(sys.argv[2], "rb").read()[1:].split(b"\0")
+rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+with open(out, "wb") as f:
+    f.write(b"\0")
+    with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("_rels/.rels", f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="r" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", f'<workbook xmlns:r="{rel}"><sheets><sheet name="Data" sheetId="1" r:id="s"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="s" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="t" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+        z.writestr("xl/worksheets/sheet1.xml", parts[0])
+        z.writestr("xl/sharedStrings.xml", parts[1])
+PYEOF
+    seeds+=("$xseeds")
+    ;;
   decompress)
     # Real compressed streams are written now with the command-line tools, each behind the
     # mode byte 0 and two position bytes (fuzz_decompress.c: the rest is the file as is): whole

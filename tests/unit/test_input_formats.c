@@ -218,6 +218,9 @@ static void test_sniff_and_names(void **state)
     assert_int_equal(config_format_of_name("x.jsonl"), INPUT_NDJSON);
     assert_int_equal(config_format_of_name("x*.json*"), INPUT_JSON);
     assert_int_equal(config_format_of_name("x.json.txt"), INPUT_CSV);
+    assert_int_equal(config_format_of_name("orders*.xlsx"), INPUT_XLSX);
+    assert_int_equal(config_format_of_name("Orders.XLSX"), INPUT_XLSX);
+    assert_int_equal(config_format_of_name("x.xlsx.csv"), INPUT_CSV);
 }
 
 /* A spec of format f with the n columns names[k] (path paths[k], NULL for none). */

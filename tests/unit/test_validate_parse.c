@@ -578,6 +578,61 @@ static void test_timedelta(void **state)
     assert_string_equal(buf, "2 days 00:00:00.000000001");
 }
 
+static int ser(const char *s, bool d1904, bool dt, int64_t *out)
+{
+    return vp_serial(s, strlen(s), d1904, dt, out);
+}
+
+/* Excel serial day numbers (vp_serial), days and microseconds since 1970-01-01 by hand:
+ * 1900-01-01 is -25567, 1900-02-28 -25509, 1900-03-01 -25508, 1904-01-01 -24107, 1970-01-01 0,
+ * 9999-12-31 2932896. */
+static void test_serial(void **state)
+{
+    (void)state;
+    int64_t v = 0;
+    /* 1900 system: serial 1 is 1900-01-01, 59 is 1900-02-28, 60 the phantom 1900-02-29, 61
+     * 1900-03-01 (one day ahead of a plain count from then on). */
+    assert_int_equal(ser("1", false, false, &v), VP_OK);
+    assert_int_equal(v, -25567);
+    assert_int_equal(ser("59", false, false, &v), VP_OK);
+    assert_int_equal(v, -25509);
+    assert_int_equal(ser("60", false, false, &v), VP_CALENDAR);
+    assert_int_equal(ser("60.5", false, true, &v), VP_CALENDAR);
+    assert_int_equal(ser("61", false, false, &v), VP_OK);
+    assert_int_equal(v, -25508);
+    assert_int_equal(ser("25569", false, false, &v), VP_OK); /* 1970-01-01 */
+    assert_int_equal(v, 0);
+    assert_int_equal(ser("2958465", false, false, &v), VP_OK); /* 9999-12-31 */
+    assert_int_equal(v, 2932896);
+    assert_int_equal(ser("2958466", false, false, &v), VP_RANGE);
+    assert_int_equal(ser("0.5", false, true, &v), VP_RANGE); /* a time with no date */
+    assert_int_equal(ser("0", false, false, &v), VP_RANGE);
+    assert_int_equal(ser("-1", false, false, &v), VP_RANGE);
+    /* 1904 system: serial 0 is 1904-01-01, 1462 is 1908-01-02 (no phantom day). */
+    assert_int_equal(ser("0", true, false, &v), VP_OK);
+    assert_int_equal(v, -24107);
+    assert_int_equal(ser("60", true, false, &v), VP_OK);
+    assert_int_equal(v, -24047);
+    assert_int_equal(ser("24107", true, false, &v), VP_OK); /* 1970-01-01 */
+    assert_int_equal(v, 0);
+    assert_int_equal(ser("-0.5", true, true, &v), VP_RANGE);
+    /* Times: the fraction of a day, to the millisecond; a date column refuses a time. */
+    assert_int_equal(ser("25569.5", false, true, &v), VP_OK);
+    assert_int_equal(v, INT64_C(43200000000));
+    assert_int_equal(ser("25569.5", false, false, &v), VP_PRECISION);
+    /* 12:34:56.789 = 45296.789 s = 0.524268391203704 of a day (as a writer computes it). */
+    assert_int_equal(ser("25569.524268391203704", false, true, &v), VP_OK);
+    assert_int_equal(v, INT64_C(45296789000));
+    /* a millisecond short of midnight stays on its day; half a millisecond rounds up to it */
+    assert_int_equal(ser("25569.99999998843", false, true, &v), VP_OK);
+    assert_int_equal(v, INT64_C(86399999000));
+    assert_int_equal(ser("25569.999999999", false, true, &v), VP_OK);
+    assert_int_equal(v, INT64_C(86400000000));
+    assert_int_equal(ser("12x", false, false, &v), VP_SYNTAX);
+    assert_int_equal(ser("", false, false, &v), VP_SYNTAX);
+    assert_int_equal(ser("inf", false, true, &v), VP_SYNTAX);
+}
+
 static void test_utf8(void **state)
 {
     (void)state;
@@ -648,6 +703,7 @@ int main(void)
         cmocka_unit_test(test_offsets_months_formats),
         cmocka_unit_test(test_separators),
         cmocka_unit_test(test_timedelta),
+        cmocka_unit_test(test_serial),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
