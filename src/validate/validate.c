@@ -1141,6 +1141,12 @@ static bool capped(struct validator *v, struct vcheck *ck, const struct failure 
     return false;
 }
 
+/* "an" before a dtype name that starts with a vowel (an int32, an uint8), else "a". */
+static const char *article(const char *word)
+{
+    return word[0] != '\0' && strchr("aeiou", word[0]) != NULL ? "an" : "a";
+}
+
 static int emit_one(struct validator *v, const struct vfail *vf, const struct record_block *in,
                     struct err *e)
 {
@@ -1256,9 +1262,9 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
                      q, o->name, tn);
         } else if (in->sheet_col0 != 0 && vf->status != VJ_FRACTION) {
             snprintf(msg, sizeof(msg),
-                     "a %s cell (%s) in column '%s': a %s is not a %s value unless the column "
+                     "a %s cell (%s) in column '%s': a %s is not %s %s value unless the column "
                      "has coerce: true",
-                     vf->status == VJ_STRING ? "text" : what, q, o->name, what, tn);
+                     vf->status == VJ_STRING ? "text" : what, q, o->name, what, article(tn), tn);
         } else if (vf->status == VJ_COMPOSITE) {
             snprintf(msg, sizeof(msg),
                      "column '%s' (%s) got a JSON %s %s: only a scalar value fits a column", o->name,
@@ -1271,11 +1277,11 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
                      fld->p, o->name, tn);
         } else {
             snprintf(msg, sizeof(msg),
-                     "JSON %s %s%.*s%s in column '%s': a %s is not a %s value unless the column "
-                     "has coerce: true",
+                     "JSON %s %s%.*s%s in column '%s': a %s is not %s %s value unless the "
+                     "column has coerce: true",
                      what, vf->status == VJ_STRING ? "\"" : "",
                      (int)(fld->len < 120 ? fld->len : 120), fld->p,
-                     vf->status == VJ_STRING ? "\"" : "", o->name, what, tn);
+                     vf->status == VJ_STRING ? "\"" : "", o->name, what, article(tn), tn);
         }
         break;
     }

@@ -210,7 +210,7 @@ rm -rf d && mkdir d && cp orders_types.ndjson d/
 run_astro --config nd.yaml ingest d
 run=$(ls -t .working | head -n 1)
 msgs=$(cat .working/$run/errors/nd.jsonl)
-assert_contains "$msgs" 'JSON string \"12\" in column '"'"'qty'"'"': a string is not a int32 value unless the column has coerce: true' "string in an int column"
+assert_contains "$msgs" 'JSON string \"12\" in column '"'"'qty'"'"': a string is not an int32 value unless the column has coerce: true' "string in an int column"
 assert_contains "$msgs" "JSON number 2.5 has a fraction" "fraction in an int column"
 assert_contains "$msgs" "got a JSON object '{\\\"first\\\":\\\"a\\\"}': only a scalar value fits a column" "object in a scalar column"
 assert_contains "$msgs" "got a JSON array '[1,2]'" "array in a scalar column"

@@ -58,7 +58,7 @@ assert_eq "$(jq_py nd.jsonl '[d["line"], d["offset"], "record" in d, d["check"],
   "[7, $noff, false, \"json_record\", \"{\\\"id\\\": 6, \\\"qty\\\": oops}\"]" \
   "errors/nd.jsonl: line 7, its byte offset and raw text, no record index"
 assert_eq "$(cat arr.csv)" "schema_context,column,check,check_number,failure_case,index,message,hint,line,offset,raw
-Column,qty,dtype('int32'),,three,2,\"JSON string \"\"three\"\" in column 'qty': a string is not a int32 value unless the column has coerce: true\",,4,66,\"{\"\"id\"\": 3, \"\"qty\"\": \"\"three\"\"}\"" \
+Column,qty,dtype('int32'),,three,2,\"JSON string \"\"three\"\" in column 'qty': a string is not an int32 value unless the column has coerce: true\",,4,66,\"{\"\"id\"\": 3, \"\"qty\"\": \"\"three\"\"}\"" \
   "arr.failure_cases.csv: Pandera's columns, message and hint, then line, offset and raw"
 assert_eq "$(tail -n 1 nd.csv)" "DataFrameSchema,,json_record,,,5,not valid JSON: invalid token near 'oops' (column 21),,7,$noff,\"{\"\"id\"\": 6, \"\"qty\"\": oops}\"" \
   "nd.failure_cases.csv: index 5 (the sixth record), line 7"
@@ -67,7 +67,7 @@ pass "astro ingest: errors/*.jsonl and the failure-cases CSV carry line, offset,
 # astro validate: text, JSON and the failure-cases CSV.
 run_astro validate orders.json --spec arr
 assert_eq "$RC" "1" "validate exits 1"
-assert_contains "$OUT" "    line 4 (record 2, byte 66): 'three': JSON string \"three\" in column 'qty': a string is not a int32 value unless the column has coerce: true
+assert_contains "$OUT" "    line 4 (record 2, byte 66): 'three': JSON string \"three\" in column 'qty': a string is not an int32 value unless the column has coerce: true
       record: '{\"id\": 3, \"qty\": \"three\"}'" "validate text: where, and the record's text"
 run_astro validate orders.ndjson --spec nd
 assert_contains "$OUT" "    line 7 (byte $noff): not valid JSON: invalid token near 'oops' (column 21)
