@@ -1141,10 +1141,10 @@ static bool capped(struct validator *v, struct vcheck *ck, const struct failure 
     return false;
 }
 
-/* "an" before a dtype name that starts with a vowel (an int32, an uint8), else "a". */
+/* "an" before a dtype name said with a vowel first (an int32, an object), else "a" (a uint8). */
 static const char *article(const char *word)
 {
-    return word[0] != '\0' && strchr("aeiou", word[0]) != NULL ? "an" : "a";
+    return word[0] != '\0' && strchr("aeio", word[0]) != NULL ? "an" : "a";
 }
 
 static int emit_one(struct validator *v, const struct vfail *vf, const struct record_block *in,
