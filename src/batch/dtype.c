@@ -207,3 +207,30 @@ int dtype_format_time(char *buf, size_t n, enum dtype id, int64_t v)
                     (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60),
                     (int)(rem % 1000000), id == DT_TIMESTAMP_TZ ? "Z" : "");
 }
+
+size_t dtype_format_decimal(char *out, __int128 v, unsigned scale)
+{
+    char digits[48];
+    size_t nd = 0;
+    bool neg = v < 0;
+    unsigned __int128 a = neg ? (unsigned __int128)0 - (unsigned __int128)v : (unsigned __int128)v;
+    do {
+        digits[nd++] = (char)('0' + (int)(a % 10));
+        a /= 10;
+    } while (a != 0);
+    while (nd <= scale) {
+        digits[nd++] = '0'; /* at least one digit before the point */
+    }
+    size_t o = 0;
+    if (neg) {
+        out[o++] = '-';
+    }
+    for (size_t i = nd; i-- > 0;) {
+        out[o++] = digits[i];
+        if (i == scale && scale > 0) {
+            out[o++] = '.';
+        }
+    }
+    out[o] = '\0';
+    return o;
+}

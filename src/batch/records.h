@@ -28,8 +28,10 @@
  * every field, CSV none; the validator then maps JSON types to dtypes strictly (validate.h). A
  * JSON string is also REC_F_QUOTED (so "" is an empty string); a JSON null or a missing key is an
  * empty unquoted field; a number is its JSON text; a bool is "true" or "false"; an object or array
- * (REC_F_JSON_COMPOSITE) is its compact JSON text, for the report. Bit 0x80 is the CSV reader's
- * own, inside a call. */
+ * (REC_F_JSON_COMPOSITE) is its compact JSON text, for the report. The Parquet reader uses the
+ * same classes for its typed values (string, number, bool, null) plus REC_F_TYPED_TIME, and sets
+ * REC_F_PARQUET on every field so that messages name the right format. Bit 0x80 is the CSV
+ * reader's own, inside a call. */
 enum {
     REC_F_QUOTED = 1, /* the field was quoted in the source ("" is an empty string, not null) */
     REC_F_BAD_ENCODING = 2, /* the field's bytes were not valid in the declared encoding */
@@ -40,7 +42,9 @@ enum {
     REC_F_JSON_BOOL = 3 << 3,
     REC_F_JSON_NULL = 4 << 3,
     REC_F_JSON_COMPOSITE = 5 << 3,
-    REC_F_JSON_MASK = 7 << 3
+    REC_F_TYPED_TIME = 6 << 3, /* a date or timestamp of a typed format (Parquet): its ISO text */
+    REC_F_JSON_MASK = 7 << 3,
+    REC_F_PARQUET = 1 << 6 /* the value (and its REC_F_JSON_* class) comes from a Parquet file */
 };
 
 /* Record flags. */

@@ -1,6 +1,7 @@
 /*
  * cmd_schema.c - `astro schema infer FILE`: prints a Pandera YAML schema inferred from a CSV,
- * NDJSON or JSON file, plain or compressed (src/validate/infer.h). For the JSON formats the
+ * NDJSON or JSON file, plain or compressed (src/validate/infer.h), or taken from a Parquet file's
+ * own schema (its columns as astro reads them: no row is read). For the JSON formats the
  * columns are the key paths of the objects (a first pass, input/json.h), then the records are
  * read as a spec with those columns would read them. Advice only: ingest never infers. The schema goes to stdout; rows that
  * no schema could accept are reported on stderr, so the person knows the file cannot pass as is.
@@ -10,6 +11,7 @@
 #include "input/csv.h"
 #include "input/input.h"
 #include "input/json.h"
+#include "parquet/pq.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "validate/infer.h"
@@ -34,19 +36,20 @@ struct sopts {
 static void usage_schema(FILE *out)
 {
     fputs("usage: astro [global options] schema infer FILE [--rows N] [--encoding E]\n"
-          "                [--delimiter D] [--no-header] [--format csv|ndjson|json]\n"
+          "                [--delimiter D] [--no-header] [--format csv|ndjson|json|parquet]\n"
           "\n"
           "Prints a Pandera DataFrameSchema (YAML) inferred from a CSV, NDJSON or JSON file\n"
           "(plain or gzip/zstd/bzip2/xz): dtypes (narrowest integer, float64, bool, date with its\n"
           "format, datetime, str), nullability and candidate checks (observed ranges, small isin\n"
           "sets). The rows it read pass the printed schema. Advice only: review it before use;\n"
           "ingest never infers. For NDJSON/JSON the columns are the objects' key paths\n"
-          "(customer.email) and JSON types map strictly, as ingest maps them.\n"
+          "(customer.email) and JSON types map strictly, as ingest maps them. For Parquet the\n"
+          "schema is the file's own: its columns, dtypes and nullability, no checks.\n"
           "  --rows N        read only the first N data rows (default: the whole file)\n"
           "  --encoding E    the file's encoding (default utf-8; any iconv name; CSV only)\n"
           "  --delimiter D   field delimiter (default ','; 'tab' or '\\t' for tab; CSV only)\n"
           "  --no-header     the first record is data; columns are named column_1, column_2...\n"
-          "  --format F      csv, ndjson or json (default: from the name, as format: in\n"
+          "  --format F      csv, ndjson, json or parquet (default: from the name, as format: in\n"
           "                  astro.yaml: x.ndjson.gz is ndjson)\n",
           out);
 }
@@ -92,9 +95,9 @@ static int parse_args(int argc, char **argv, struct sopts *so, struct err *e)
         case 'n': so->no_header = true; break;
         case 'f':
             if (strcmp(optarg, "csv") != 0 && strcmp(optarg, "ndjson") != 0 &&
-                strcmp(optarg, "json") != 0) {
-                return err_set(e, AE_CONFIG, "--format must be csv, ndjson or json, not '%s'",
-                               optarg);
+                strcmp(optarg, "json") != 0 && strcmp(optarg, "parquet") != 0) {
+                return err_set(e, AE_CONFIG,
+                               "--format must be csv, ndjson, json or parquet, not '%s'", optarg);
             }
             so->format = optarg;
             break;
@@ -231,6 +234,57 @@ out:
     return rc;
 }
 
+/* A Parquet file's schema is typed already: its columns, as astro reads them, are the schema. */
+static int infer_parquet(const struct sopts *so, int fd, struct err *e)
+{
+    if (so->encoding != NULL || so->delimiter != '\0' || so->no_header || so->max_rows != 0) {
+        return err_set(e, AE_CONFIG,
+                       "--encoding, --delimiter, --no-header and --rows are not used with "
+                       "Parquet: %s is described by its own schema",
+                       so->file);
+    }
+    struct pq_reader *pq = NULL;
+    struct buf comment = BUF_INIT;
+    struct column_desc *cols = NULL;
+    int rc = pq_reader_open_fd(&pq, fd, so->file, e);
+    if (rc == AE_FORMAT) {
+        rc = AE_DATA; /* bad data, as for a Parquet file that fails ingest (exit 1) */
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    size_t n = pq_reader_ncols(pq);
+    cols = calloc(n ? n : 1, sizeof(*cols));
+    rc = cols == NULL ? AE_NOMEM
+                      : buf_printf(&comment,
+                                   "Inferred by astro schema infer from the Parquet schema of %s "
+                                   "(%llu rows in %zu row groups).\nThe dtypes and nullability "
+                                   "are the file's own; add the checks you need.",
+                                   so->file, (unsigned long long)pq_reader_nrows(pq),
+                                   pq_reader_nrow_groups(pq));
+    if (rc != 0) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t c = 0; c < n; c++) {
+        cols[c] = *pq_reader_column(pq, c);
+    }
+    size_t renamed = 0;
+    rc = infer_write_yaml_columns(stdout, comment.data, cols, n, &renamed, e);
+    if (rc == 0 && renamed > 0) {
+        fprintf(stderr,
+                "astro: warning: %zu column name(s) of %s hold a NUL byte or bytes that are not "
+                "valid UTF-8; the schema writes each such byte as the text \\xNN, which the file "
+                "does not match\n",
+                renamed, so->file);
+    }
+out:
+    free(cols);
+    buf_release(&comment);
+    pq_reader_free(pq);
+    return rc;
+}
+
 static int infer_file(const struct sopts *so, struct err *e)
 {
     int fd = -1;
@@ -249,9 +303,15 @@ static int infer_file(const struct sopts *so, struct err *e)
     }
     enum input_format fmt = config_format_of_name(so->file);
     if (so->format != NULL) {
-        fmt = strcmp(so->format, "ndjson") == 0 ? INPUT_NDJSON
-              : strcmp(so->format, "json") == 0 ? INPUT_JSON
-                                                : INPUT_CSV;
+        fmt = strcmp(so->format, "ndjson") == 0    ? INPUT_NDJSON
+              : strcmp(so->format, "json") == 0    ? INPUT_JSON
+              : strcmp(so->format, "parquet") == 0 ? INPUT_PARQUET
+                                                   : INPUT_CSV;
+    }
+    if (fmt == INPUT_PARQUET) {
+        rc = infer_parquet(so, fd, e);
+        close(fd);
+        return rc;
     }
     if (fmt != INPUT_CSV) {
         if (so->encoding != NULL || so->delimiter != '\0' || so->no_header) {

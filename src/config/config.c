@@ -468,6 +468,9 @@ enum input_format config_format_of_name(const char *name)
     if (ends_with(name, n, ".json")) {
         return INPUT_JSON;
     }
+    if (ends_with(name, n, ".parquet")) {
+        return INPUT_PARQUET;
+    }
     return INPUT_CSV;
 }
 
@@ -477,6 +480,7 @@ const char *config_format_name(enum input_format f)
     case INPUT_CSV: return "csv";
     case INPUT_NDJSON: return "ndjson";
     case INPUT_JSON: return "json";
+    case INPUT_PARQUET: return "parquet";
     }
     return "csv";
 }
@@ -500,15 +504,17 @@ static int check_json_spec(struct cfg_doc *d, const struct ingest_spec *in,
         if (v[unused[i].idx] != NULL) {
             cfg_path_key(p, sizeof(p), path, unused[i].key);
             return cfg_fail(d, v[unused[i].idx], p,
-                            "%s is not used with format %s (the columns are the schema's, read "
-                            "by key)",
-                            unused[i].key, fmt);
+                            "%s is not used with format %s (%s)", unused[i].key, fmt,
+                            in->format == INPUT_PARQUET
+                                ? "the columns are the file's own, named in its schema"
+                                : "the columns are the schema's, read by key");
         }
     }
     if (v[IN_ENCODING] != NULL && strcasecmp(in->encoding, "utf-8") != 0 &&
         strcasecmp(in->encoding, "utf8") != 0) {
         cfg_path_key(p, sizeof(p), path, "encoding");
-        return cfg_fail(d, v[IN_ENCODING], p, "format %s is read as UTF-8 (RFC 8259), not %s", fmt,
+        return cfg_fail(d, v[IN_ENCODING], p, "format %s is read as UTF-8 (%s), not %s", fmt,
+                        in->format == INPUT_PARQUET ? "its strings are UTF-8" : "RFC 8259",
                         in->encoding);
     }
     return 0;
@@ -517,7 +523,8 @@ static int check_json_spec(struct cfg_doc *d, const struct ingest_spec *in,
 /* After the schema: the JSON formats cannot enumerate keys for regex columns. */
 static int check_json_schema(const struct ingest_spec *in, struct err *e)
 {
-    for (size_t k = 0; in->format != INPUT_CSV && k < in->schema.ncols; k++) {
+    bool by_key = in->format == INPUT_NDJSON || in->format == INPUT_JSON;
+    for (size_t k = 0; by_key && k < in->schema.ncols; k++) {
         const struct column_spec *cs = &in->schema.cols[k];
         if (cs->regex) {
             return err_set(e, AE_CONFIG,
@@ -579,10 +586,12 @@ static int parse_ingest(struct config *c, struct cfg_doc *d, struct ingest_spec 
             in->format = INPUT_NDJSON;
         } else if (strcmp(f, "json") == 0) {
             in->format = INPUT_JSON;
+        } else if (strcmp(f, "parquet") == 0) {
+            in->format = INPUT_PARQUET;
         } else {
             return cfg_fail(d, v[IN_FORMAT], p,
-                            "format '%s' is not supported (expected csv, ndjson or json; "
-                            "parquet and xlsx are planned)",
+                            "format '%s' is not supported (expected csv, ndjson, json or "
+                            "parquet; xlsx is planned)",
                             f);
         }
     }

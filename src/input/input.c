@@ -12,6 +12,7 @@ const struct input_ops *input_ops_for(enum input_format f)
     case INPUT_CSV: return &input_csv_ops;
     case INPUT_NDJSON: return &input_ndjson_ops;
     case INPUT_JSON: return &input_json_ops;
+    case INPUT_PARQUET: return &input_parquet_ops;
     }
     return NULL;
 }

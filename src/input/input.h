@@ -51,6 +51,7 @@ struct input_ops {
 extern const struct input_ops input_csv_ops;
 extern const struct input_ops input_ndjson_ops;
 extern const struct input_ops input_json_ops;
+extern const struct input_ops input_parquet_ops;
 
 /* The reader of format f. */
 const struct input_ops *input_ops_for(enum input_format f);

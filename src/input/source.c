@@ -257,3 +257,8 @@ void source_free(struct source *s)
     free(s->name);
     free(s);
 }
+
+int source_fd(const struct source *s)
+{
+    return s->fd;
+}

@@ -48,6 +48,10 @@ uint64_t source_bytes(const struct source *s);
  * May be asked at any time; reading can go on after. */
 void source_sha256(const struct source *s, unsigned char out[32]);
 
+/* The descriptor given to source_open (borrowed), for a reader that needs random access (Parquet
+ * reads its footer first): such a reader reads it with pread and never moves its offset. */
+int source_fd(const struct source *s);
+
 /* The name given to source_open. */
 const char *source_name(const struct source *s);
 

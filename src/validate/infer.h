@@ -31,6 +31,7 @@
 #ifndef ASTRO_VALIDATE_INFER_H
 #define ASTRO_VALIDATE_INFER_H
 
+#include "batch/batch.h"
 #include "batch/records.h"
 #include "util/err.h"
 
@@ -87,6 +88,13 @@ void infer_problems(const struct infer *inf, struct infer_problems *out);
  * comment (may be NULL) is written first as YAML comment lines. AE_IO when a write fails. */
 int infer_write_yaml(const struct infer *inf, FILE *out, const char *comment,
                      struct err *e) ASTRO_WUR;
+
+/* Writes a schema of the columns cols[0..n) as they are typed in a file that has its own types (a
+ * Parquet file's schema: `astro schema infer FILE.parquet`), in the form of infer_write_yaml:
+ * each column's dtype and nullable, no checks, coerce false. Names are written as
+ * infer_name_text makes them; *renamed counts those it changed. AE_IO or AE_NOMEM. */
+int infer_write_yaml_columns(FILE *out, const char *comment, const struct column_desc *cols,
+                             size_t n, size_t *renamed, struct err *e) ASTRO_WUR;
 
 void infer_free(struct infer *inf);
 

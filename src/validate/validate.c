@@ -471,6 +471,7 @@ static enum vjson_fit json_fit(const struct validator *v, const struct vout *o,
     bool coerce = (o->vc != NULL && o->vc->spec->coerce) || v->spec->schema.coerce;
     enum vjson_fit other = t == REC_F_JSON_STRING   ? VJ_STRING
                            : t == REC_F_JSON_NUMBER ? VJ_NUMBER
+                           : t == REC_F_TYPED_TIME  ? VJ_TIME
                                                     : VJ_BOOL;
     switch (o->pc.type.id) {
     case DT_STR: return t == REC_F_JSON_STRING || coerce ? VJ_OK : other;
@@ -484,7 +485,15 @@ static enum vjson_fit json_fit(const struct validator *v, const struct vout *o,
     case DT_UINT32:
     case DT_UINT64:
         if (t == REC_F_JSON_NUMBER) {
-            /* A fraction never fits, coerce or not; 3.0 and 1e3 are whole numbers. */
+            /* A fraction never fits, coerce or not; 3.0 and 1e3 are whole numbers. Digits
+             * alone (every integer of a Parquet file) need no strtod. */
+            size_t k = 0;
+            while (k < f->len && ((f->p[k] >= '0' && f->p[k] <= '9') || f->p[k] == '-')) {
+                k++;
+            }
+            if (k == f->len) {
+                return VJ_OK;
+            }
             char tmp[64];
             size_t n = f->len < sizeof(tmp) - 1 ? f->len : sizeof(tmp) - 1;
             memcpy(tmp, f->p, n);
@@ -499,10 +508,17 @@ static enum vjson_fit json_fit(const struct validator *v, const struct vout *o,
         /* A string is the exact way to carry a decimal in JSON. */
         return t != REC_F_JSON_BOOL || coerce ? VJ_OK : other;
     case DT_DATE:
-    case DT_TIMESTAMP:
-    case DT_TIMESTAMP_TZ:
+        /* A Parquet date fits (YYYY-MM-DD); a timestamp does not, whatever its time. */
+        if (t == REC_F_TYPED_TIME && f->len == 10) {
+            return VJ_OK;
+        }
         /* JSON has no date type: dates are strings. */
         return t == REC_F_JSON_STRING || coerce ? VJ_OK : other;
+    case DT_TIMESTAMP:
+    case DT_TIMESTAMP_TZ:
+        /* A Parquet date is midnight; a UTC timestamp (text ending in Z) fails a naive column
+         * when it is parsed (validate.h: a naive column refuses offsets). */
+        return t == REC_F_JSON_STRING || t == REC_F_TYPED_TIME || coerce ? VJ_OK : other;
     }
     return VJ_OK;
 }
@@ -1069,7 +1085,9 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
         const char *what = vf->status == VJ_STRING   ? "string"
                            : vf->status == VJ_BOOL   ? "boolean"
                            : vf->status == VJ_NUMBER ? "number"
+                           : vf->status == VJ_TIME   ? "date/time"
                                                      : NULL;
+        const char *fmt = (fld->flags & REC_F_PARQUET) ? "Parquet" : "JSON";
         vp_quote(q, sizeof(q), fld->p, fld->len, 120);
         if (vf->status == VJ_COMPOSITE) {
             snprintf(msg, sizeof(msg),
@@ -1077,14 +1095,14 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
                      tn, fld->len > 0 && fld->p[0] == '[' ? "array" : "object", q);
         } else if (vf->status == VJ_FRACTION) {
             snprintf(msg, sizeof(msg),
-                     "JSON number %.*s has a fraction: not a value of column '%s' (%s), even with "
+                     "%s number %.*s has a fraction: not a value of column '%s' (%s), even with "
                      "coerce",
-                     (int)(fld->len < 60 ? fld->len : 60), fld->p, o->name, tn);
+                     fmt, (int)(fld->len < 60 ? fld->len : 60), fld->p, o->name, tn);
         } else {
             snprintf(msg, sizeof(msg),
-                     "JSON %s %s%.*s%s in column '%s': a %s is not a %s value unless the column "
+                     "%s %s %s%.*s%s in column '%s': a %s is not a %s value unless the column "
                      "has coerce: true",
-                     what, vf->status == VJ_STRING ? "\"" : "",
+                     fmt, what, vf->status == VJ_STRING ? "\"" : "",
                      (int)(fld->len < 120 ? fld->len : 120), fld->p,
                      vf->status == VJ_STRING ? "\"" : "", o->name, what, tn);
         }
