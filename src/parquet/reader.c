@@ -862,6 +862,13 @@ static int open_fd(struct pq_reader *r, struct err *e)
         rc = err_set(e, AE_FORMAT, "%s: encrypted Parquet files are not supported", path);
         goto fail;
     }
+    if (memcmp(head, "PAR1", 4) == 0 && memcmp(tail + 4, "PAR1", 4) != 0) {
+        rc = err_set(e, AE_FORMAT,
+                     "%s starts as a Parquet file but does not end with one (no PAR1 magic after "
+                     "the footer): truncated?",
+                     path);
+        goto fail;
+    }
     if (memcmp(head, "PAR1", 4) != 0 || memcmp(tail + 4, "PAR1", 4) != 0) {
         rc = err_set(e, AE_FORMAT, "%s is not a Parquet file (no PAR1 magic)", path);
         goto fail;

@@ -467,6 +467,11 @@ static enum vjson_fit json_fit(const struct validator *v, const struct vout *o,
     if (t == REC_F_JSON_COMPOSITE) {
         return VJ_COMPOSITE;
     }
+    if (o->vc == NULL) {
+        /* A column the schema does not declare, kept by strict: false as str (a Parquet file's
+         * column of any type): its values are kept as text. */
+        return VJ_OK;
+    }
     /* Pandera: the schema's coerce applies to every column. */
     bool coerce = (o->vc != NULL && o->vc->spec->coerce) || v->spec->schema.coerce;
     enum vjson_fit other = t == REC_F_JSON_STRING   ? VJ_STRING
