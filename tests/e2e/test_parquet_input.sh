@@ -239,3 +239,41 @@ assert_eq "$(sqlq w.db 'SELECT count(*), sum(i32) FROM typed')" "5000|12497500" 
 # strict: false (the default) keeps undeclared columns as str: a typed column as its text.
 assert_eq "$(sqlq w.db 'SELECT big, typeof(big), dec FROM typed WHERE i32 = 999')" "1999|text|1008.99" "undeclared columns kept as text"
 pass "astro watch takes in a Parquet file; undeclared columns kept as text under strict: false"
+
+# ---- 5. bounded memory -------------------------------------------------------------------------
+# Row groups stream: ten times the rows (ten times the row groups) validate in about the same peak
+# RSS (`astro validate --threads 1`, /usr/bin/time). Not under the sanitizers, whose shadow
+# memory and quarantine make RSS say nothing about astro's own use.
+mkdir -p "$T/m"
+cd "$T/m"
+small=100000
+big=1000000
+[ "${ASTRO_SANITIZE:-OFF}" = "ON" ] && small=10000 && big=100000
+cat >astro.yaml <<'YAML'
+pipeline: m
+ingest_files:
+  - name: m
+    source_pattern: "m*.parquet"
+    schema:
+      columns:
+        id: {dtype: int64, checks: {greater_than_or_equal_to: 0}}
+        name: {dtype: str}
+        amount: {dtype: "decimal(18,2)"}
+        d: {dtype: date}
+YAML
+peak() { # ROWS -> the peak RSS in KiB of validating that many rows
+  duck "COPY (SELECT i AS id, 'customer-' || (i % 5000) AS name, i * 0.25 AS amount,
+    DATE '2020-01-01' + (i % 3000)::INTEGER AS d FROM range($1) t(i))
+    TO 'm$1.parquet' (FORMAT parquet, ROW_GROUP_SIZE 50000)" >/dev/null
+  /usr/bin/time -f %M -o rss.txt "$ASTRO_BIN" validate "m$1.parquet" --threads 1 >out.txt ||
+    fail "validate of $1 rows failed: $(cat out.txt)"
+  assert_contains "$(cat out.txt)" "rows read $1 = valid $1" "every row of $1 is read"
+  tail -n 1 rss.txt
+}
+p1=$(peak $small | tail -n 1)
+p10=$(peak $big | tail -n 1)
+echo "validate peak RSS: $((p1 / 1024)) MiB for $small rows, $((p10 / 1024)) MiB for $big rows"
+if [ "${ASTRO_SANITIZE:-OFF}" != "ON" ]; then
+  [ "$p10" -lt $((p1 * 5 / 4 + 4096)) ] || fail "peak RSS grew from $p1 KiB to $p10 KiB with 10x the rows"
+fi
+pass "Parquet row groups stream: validating $big rows takes the memory of $small"
