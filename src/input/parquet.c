@@ -44,6 +44,7 @@ struct pqin {
     const char **names; /* the file's columns (owned by pq), or the schema's when pq is NULL */
     size_t ncols;
     struct batch b;
+    bool *nanos;         /* per column: timestamps in nanoseconds (pq_reader_keep_nanos) */
     uint64_t row;        /* rows returned so far */
     size_t rg;           /* row group of the next row */
     uint64_t rg_end;     /* first row after row group rg */
@@ -95,6 +96,7 @@ static void pqin_free(void *impl)
     pq_reader_free(r->pq);
     batch_release(&r->b);
     free(r->names);
+    free(r->nanos);
     free(r->roff);
     free(r->hb);
     free(r);
@@ -142,18 +144,21 @@ static int pqin_open(void **impl, struct source *src, const struct ingest_spec *
         return 0;
     }
     pq_reader_allow_binary(r->pq);
+    pq_reader_keep_nanos(r->pq);
     r->file_size = pq_reader_size(r->pq);
     r->ncols = pq_reader_ncols(r->pq);
     r->rg_end = pq_reader_row_group_rows(r->pq, 0);
     r->names = calloc(r->ncols ? r->ncols : 1, sizeof(*r->names));
+    r->nanos = calloc(r->ncols ? r->ncols : 1, sizeof(*r->nanos));
     types = calloc(r->ncols ? r->ncols : 1, sizeof(*types));
-    if (r->names == NULL || types == NULL) {
+    if (r->names == NULL || r->nanos == NULL || types == NULL) {
         rc = err_set(e, AE_NOMEM, "out of memory");
         goto fail;
     }
     for (size_t c = 0; c < r->ncols; c++) {
         r->names[c] = pq_reader_column(r->pq, c)->name;
         types[c] = pq_reader_column(r->pq, c)->type;
+        r->nanos[c] = pq_reader_column_nanos(r->pq, c);
     }
     /* A block holds at most REC_BLOCK_MAX_FIELDS fields (records.h). */
     rc = batch_init(&r->b, types, r->ncols, batch_rows_for(r->ncols, 8192));
@@ -189,8 +194,21 @@ static size_t real_text(double d, char *out, size_t n)
     return (size_t)k;
 }
 
-/* Appends the text of value i of column col to fb and its field to blk. */
-static int put_value(struct buf *fb, struct record_block *blk, const struct column *col, size_t i)
+/* The ISO text of a timestamp of type id held in nanoseconds: nine fractional digits, so that the
+ * validator fails a value with digits beyond the microsecond (validate.h) instead of astro
+ * dropping them. */
+static size_t nanos_text(char *out, size_t n, enum dtype id, int64_t v)
+{
+    int64_t us = v / 1000 - (v % 1000 < 0);
+    int ns = (int)(v - us * 1000);
+    size_t k = (size_t)dtype_format_time(out, n, DT_TIMESTAMP, us);
+    return k + (size_t)snprintf(out + k, n - k, "%03d%s", ns, id == DT_TIMESTAMP_TZ ? "Z" : "");
+}
+
+/* Appends the text of value i of column col to fb and its field to blk; nanos: col holds
+ * timestamps in nanoseconds. */
+static int put_value(struct buf *fb, struct record_block *blk, const struct column *col, size_t i,
+                     bool nanos)
 {
     struct record_field *f = &blk->fields[blk->nfields++];
     f->off = fb->len;
@@ -237,7 +255,8 @@ static int put_value(struct buf *fb, struct record_block *blk, const struct colu
     case DT_DATE:
     case DT_TIMESTAMP:
     case DT_TIMESTAMP_TZ:
-        n = (size_t)dtype_format_time(tmp, sizeof(tmp), col->type.id, col->v.i64[i]);
+        n = nanos ? nanos_text(tmp, sizeof(tmp), col->type.id, col->v.i64[i])
+                  : (size_t)dtype_format_time(tmp, sizeof(tmp), col->type.id, col->v.i64[i]);
         fl = REC_F_PARQUET | REC_F_TYPED_TIME;
         break;
     }
@@ -291,7 +310,7 @@ static int fill_block(struct pqin *r, struct record_block *blk)
         blk->line[i] = row + 1;
         blk->row_flags[i] = 0;
         for (size_t c = 0; c < r->ncols && rc == 0; c++) {
-            rc = put_value(&fb, blk, &r->b.cols[c], i);
+            rc = put_value(&fb, blk, &r->b.cols[c], i, r->nanos[c]);
         }
         r->roff[i] = fb.len;
         if (rc == 0) {

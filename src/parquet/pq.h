@@ -104,6 +104,13 @@ int pq_reader_open_fd(struct pq_reader **out, int fd, const char *name, struct e
  * failing the read: the caller checks them (Parquet input reports each as a value failure). */
 void pq_reader_allow_binary(struct pq_reader *r);
 
+/* From now on (call it before the first pq_reader_next), TIMESTAMP(NANOS) columns hold their
+ * values in nanoseconds, not rounded to microseconds, and pq_reader_column_nanos(r, i) is true for
+ * them: the caller decides what digits beyond the microsecond mean (Parquet input fails a value
+ * that has any, as for CSV). */
+void pq_reader_keep_nanos(struct pq_reader *r);
+bool pq_reader_column_nanos(const struct pq_reader *r, size_t i);
+
 /* The row groups of the file and the rows of row group i (0 when i is out of range). */
 size_t pq_reader_nrow_groups(const struct pq_reader *r);
 uint64_t pq_reader_row_group_rows(const struct pq_reader *r, size_t i);

@@ -119,6 +119,7 @@ struct rd_col {
     enum dtype_storage st;
     bool optional;
     bool binary_ok; /* the reader's binary_ok (load_dict sees only the column) */
+    bool ns_kept;   /* pq_reader_keep_nanos: a TIMESTAMP(NANOS) column left in nanoseconds */
 
     /* The chunk being read. */
     size_t rg;          /* index of the next row group to open */
@@ -970,6 +971,21 @@ void pq_reader_allow_binary(struct pq_reader *r)
 size_t pq_reader_nrow_groups(const struct pq_reader *r)
 {
     return r->nrg;
+}
+
+void pq_reader_keep_nanos(struct pq_reader *r)
+{
+    for (size_t i = 0; i < r->ncols; i++) {
+        if (r->cols[i].cv == CV_TS_NANOS) {
+            r->cols[i].cv = CV_I64;
+            r->cols[i].ns_kept = true;
+        }
+    }
+}
+
+bool pq_reader_column_nanos(const struct pq_reader *r, size_t i)
+{
+    return i < r->ncols && r->cols[i].ns_kept;
 }
 
 uint64_t pq_reader_row_group_rows(const struct pq_reader *r, size_t i)
