@@ -88,6 +88,14 @@ struct record_block {
     struct buf utext;
 };
 
+/* Grows the array *p of *cap elements of elem bytes to at least need elements (capacity doubling
+ * from 64). AE_NOMEM leaves *p and *cap as they were. For readers' own arrays too. */
+int record_array_grow(void **p, size_t *cap, size_t need, size_t elem) ASTRO_WUR;
+
+/* Room in b for rows records (each per-row array gets rows + 1 entries, for row_first's end) and
+ * fields fields; nothing shrinks. AE_NOMEM (what was grown stays, consistent with cap_rows). */
+int record_block_reserve(struct record_block *b, size_t rows, size_t fields) ASTRO_WUR;
+
 /* Frees every array and the owned text; the block is zeroed and may be filled again. */
 void record_block_release(struct record_block *rows);
 

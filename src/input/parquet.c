@@ -49,29 +49,9 @@ struct pqin {
     size_t rg;           /* row group of the next row */
     uint64_t rg_end;     /* first row after row group rg */
     uint64_t file_size;  /* of the descriptor when opened */
-    size_t *roff;        /* raw text offsets of the block being filled */
-    size_t cap_roff;
     char *hb;            /* hashing buffer */
     bool hashed;         /* the source has been read to its end */
 };
-
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap) {
-        return 0;
-    }
-    size_t c = *cap ? *cap : 64;
-    while (c < need) {
-        c *= 2;
-    }
-    void *q = realloc(*p, c * elem);
-    if (q == NULL) {
-        return AE_NOMEM;
-    }
-    *p = q;
-    *cap = c;
-    return 0;
-}
 
 /* Reads the source on until it has read upto bytes (or its end when upto is UINT64_MAX). */
 static int hash_upto(struct pqin *r, uint64_t upto, struct err *e)
@@ -97,7 +77,6 @@ static void pqin_free(void *impl)
     batch_release(&r->b);
     free(r->names);
     free(r->nanos);
-    free(r->roff);
     free(r->hb);
     free(r);
 }
@@ -268,37 +247,16 @@ static int put_value(struct buf *fb, struct record_block *blk, const struct colu
     return n > 0 ? buf_append(fb, p, n) : 0;
 }
 
-/* Room for rows more rows and their fields in blk. */
-static int reserve(struct pqin *r, struct record_block *blk, size_t rows)
-{
-    size_t need = rows + 1;
-    if (need > blk->cap_rows) {
-        size_t cap = blk->cap_rows;
-        size_t c2 = cap, c3 = cap, c4 = cap, c5 = cap;
-        if (grow((void **)&blk->row_first, &cap, need, sizeof(*blk->row_first)) != 0 ||
-            grow((void **)&blk->line, &c2, cap, sizeof(*blk->line)) != 0 ||
-            grow((void **)&blk->row_flags, &c3, cap, sizeof(*blk->row_flags)) != 0 ||
-            grow((void **)&blk->raw, &c4, cap, sizeof(*blk->raw)) != 0 ||
-            grow((void **)&blk->raw_len, &c5, cap, sizeof(*blk->raw_len)) != 0) {
-            return AE_NOMEM;
-        }
-        blk->cap_rows = cap;
-    }
-    if (grow((void **)&r->roff, &r->cap_roff, need, sizeof(*r->roff)) != 0) {
-        return AE_NOMEM;
-    }
-    return grow((void **)&blk->fields, &blk->cap_fields, rows * r->ncols + 1,
-                sizeof(*blk->fields));
-}
-
-/* The rows of r->b as records of blk (fields, positions, raw text). */
+/* The rows of r->b as records of blk: field text in blk->text, raw text in blk->utext (records.h:
+ * the block owns both). */
 static int fill_block(struct pqin *r, struct record_block *blk)
 {
     size_t n = r->b.nrows;
-    if (reserve(r, blk, n) != 0) {
+    if (record_block_reserve(blk, n, n * r->ncols + 1) != 0) {
         return AE_NOMEM;
     }
     struct buf fb = {blk->text, 0, blk->text_cap, 0};
+    buf_reset(&blk->utext);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         uint64_t row = r->row + i;
@@ -312,11 +270,12 @@ static int fill_block(struct pqin *r, struct record_block *blk)
         for (size_t c = 0; c < r->ncols && rc == 0; c++) {
             rc = put_value(&fb, blk, &r->b.cols[c], i, r->nanos[c]);
         }
-        r->roff[i] = fb.len;
+        size_t at = blk->utext.len;
         if (rc == 0) {
-            rc = buf_printf(&fb, "row group %zu, row index %llu", r->rg, (unsigned long long)row);
+            rc = buf_printf(&blk->utext, "row group %zu, row index %llu", r->rg,
+                            (unsigned long long)row);
         }
-        blk->raw_len[i] = (uint32_t)(fb.len - r->roff[i]);
+        blk->raw_len[i] = (uint32_t)(blk->utext.len - at);
     }
     blk->text = fb.data;
     blk->text_cap = fb.cap;
@@ -326,11 +285,15 @@ static int fill_block(struct pqin *r, struct record_block *blk)
         return AE_NOMEM;
     }
     blk->row_first[n] = (uint32_t)blk->nfields;
+    /* Offsets become pointers now that the buffers no longer move (a block of null fields only
+     * has no text buffer: its fields point at an empty string, never at NULL + 0). */
     for (size_t k = 0; k < blk->nfields; k++) {
-        blk->fields[k].p = blk->text + blk->fields[k].off;
+        blk->fields[k].p = blk->text != NULL ? blk->text + blk->fields[k].off : "";
     }
+    size_t at = 0;
     for (size_t i = 0; i < n; i++) {
-        blk->raw[i] = blk->text + r->roff[i];
+        blk->raw[i] = blk->utext.data + at;
+        at += blk->raw_len[i];
     }
     blk->nrows = n;
     r->row += n;

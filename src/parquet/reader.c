@@ -898,54 +898,33 @@ fail:
     return rc;
 }
 
-/* A reader with nothing open yet, for path (copied). */
-static int reader_new(struct pq_reader **out, const char *path, struct err *e)
-{
-    struct pq_reader *r = calloc(1, sizeof(*r));
-    if (r == NULL) {
-        return err_set(e, AE_NOMEM, "out of memory opening %s", path);
-    }
-    r->fd = -1;
-    pq_decompressor_init(&r->dec);
-    r->path = strdup(path);
-    if (r->path == NULL) {
-        pq_reader_free(r);
-        return err_set(e, AE_NOMEM, "out of memory opening %s", path);
-    }
-    *out = r;
-    return 0;
-}
-
 int pq_reader_open(struct pq_reader **out, const char *path, struct err *e)
 {
     *out = NULL;
-    struct pq_reader *r = NULL;
-    int rc = reader_new(&r, path, e);
-    if (rc != 0) {
-        return rc;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return err_errno(e, errno, "cannot open %s", path);
     }
-    r->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (r->fd < 0) {
-        rc = err_errno(e, errno, "cannot open %s", path);
-    } else {
-        rc = open_fd(r, e);
-    }
-    if (rc != 0) {
-        pq_reader_free(r);
-        return rc;
-    }
-    *out = r;
-    return 0;
+    int rc = pq_reader_open_fd(out, fd, path, e);
+    close(fd); /* the reader reads its own duplicate */
+    return rc;
 }
 
 int pq_reader_open_fd(struct pq_reader **out, int fd, const char *name, struct err *e)
 {
     *out = NULL;
-    struct pq_reader *r = NULL;
-    int rc = reader_new(&r, name, e);
-    if (rc != 0) {
-        return rc;
+    struct pq_reader *r = calloc(1, sizeof(*r));
+    if (r == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory opening %s", name);
     }
+    r->fd = -1;
+    pq_decompressor_init(&r->dec);
+    r->path = strdup(name);
+    if (r->path == NULL) {
+        pq_reader_free(r);
+        return err_set(e, AE_NOMEM, "out of memory opening %s", name);
+    }
+    int rc = 0;
     r->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (r->fd < 0) {
         rc = err_errno(e, errno, "cannot read %s", name);
