@@ -44,13 +44,13 @@ struct pqin {
     const char **names; /* the file's columns (owned by pq), or the schema's when pq is NULL */
     size_t ncols;
     struct batch b;
-    bool *nanos;         /* per column: timestamps in nanoseconds (pq_reader_keep_nanos) */
-    uint64_t row;        /* rows returned so far */
-    size_t rg;           /* row group of the next row */
-    uint64_t rg_end;     /* first row after row group rg */
-    uint64_t file_size;  /* of the descriptor when opened */
-    char *hb;            /* hashing buffer */
-    bool hashed;         /* the source has been read to its end */
+    bool *nanos;        /* per column: timestamps in nanoseconds (pq_reader_keep_nanos) */
+    uint64_t row;       /* rows returned so far */
+    size_t rg;          /* row group of the next row */
+    uint64_t rg_end;    /* first row after row group rg */
+    uint64_t file_size; /* of the descriptor when opened */
+    char *hb;           /* hashing buffer */
+    bool hashed;        /* the source has been read to its end */
 };
 
 /* Reads the source on until it has read upto bytes (or its end when upto is UINT64_MAX). */
@@ -83,20 +83,23 @@ static void pqin_free(void *impl)
 
 /* Opens the file; see the top of the file for why bad data is not refused here. Fails with
  * AE_NOMEM, or AE_IO when the file cannot be read. */
-static int pqin_open(void **impl, struct source *src, const struct ingest_spec *spec,
-                     struct err *e)
+static int pqin_open(void **impl, struct source *src, const struct ingest_spec *spec, struct err *e)
 {
     *impl = NULL;
     struct dtype_info *types = NULL;
     struct pqin *r = calloc(1, sizeof(*r));
-    if (r == NULL || (r->hb = malloc(PQIN_HASH_CHUNK)) == NULL) {
+    if (r == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    r->hb = malloc(PQIN_HASH_CHUNK);
+    if (r->hb == NULL) {
         free(r);
         return err_set(e, AE_NOMEM, "out of memory");
     }
     r->src = src;
     int rc = pq_reader_open_fd(&r->pq, source_fd(src), source_name(src), &r->failed);
     if (rc == AE_NOMEM || rc == AE_IO) {
-        *e = r->failed;
+        err_set(e, rc, "%s", r->failed.msg);
         goto fail;
     }
     if (rc != 0) {
@@ -116,7 +119,7 @@ static int pqin_open(void **impl, struct source *src, const struct ingest_spec *
         err_clear(&he);
         rc = hash_upto(r, UINT64_MAX, &he);
         if (rc != 0 && rc != AE_FORMAT) {
-            *e = he;
+            err_set(e, rc, "%s", he.msg);
             goto fail;
         }
         *impl = r;
@@ -222,9 +225,7 @@ static int put_value(struct buf *fb, struct record_block *blk, const struct colu
     case DT_INT64:
     case DT_UINT8:
     case DT_UINT16:
-    case DT_UINT32:
-        n = (size_t)snprintf(tmp, sizeof(tmp), "%lld", (long long)col->v.i64[i]);
-        break;
+    case DT_UINT32: n = (size_t)snprintf(tmp, sizeof(tmp), "%lld", (long long)col->v.i64[i]); break;
     case DT_UINT64:
         n = (size_t)snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)(uint64_t)col->v.i64[i]);
         break;
@@ -334,7 +335,11 @@ static int pqin_next(void *impl, struct record_block *blk, size_t max_rows, stru
         rc = hash_upto(r, upto, e);
     }
     if (rc != 0) {
-        r->failed = *e;
+        /* A failure is final (input.h). */
+        if (e != NULL) {
+            r->failed = *e;
+        }
+        r->failed.code = rc;
         blk->nrows = 0;
         blk->nfields = 0;
     }
