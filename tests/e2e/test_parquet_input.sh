@@ -237,6 +237,16 @@ run_astro validate data/b_text.parquet
 assert_contains "$OUT" "is not a Parquet file (no PAR1 magic)" "text file said so"
 run_astro ingest data
 assert_eq "$RC" "1" "ingest of the bad files: exit 1"
+# Binary values that are not UTF-8, or hold a NUL byte, fail one by one (checks encoding and
+# nul_byte, as in CSV); the file is read on.
+duck "COPY (SELECT * FROM (VALUES (1, 'ok'::BLOB), (2, '\\xFF\\xFE'::BLOB), (3, 'a\\x00b'::BLOB)) t(id, v))
+  TO 'blob.parquet' (FORMAT parquet)" >/dev/null
+printf 'pipeline: bl\ningest_files:\n  - name: bl\n    source_pattern: "blob.parquet"\n    schema: {columns: {id: {dtype: int32}, v: {dtype: str}}}\n' >blob.yaml
+run_astro --config blob.yaml validate blob.parquet
+assert_eq "$RC" "1" "blob: invalid values fail"
+assert_contains "$OUT" "rows read 3 = valid 1 + invalid 2" "blob: one row per bad value"
+assert_contains "$OUT" "v       encoding  1" "blob: not UTF-8"
+assert_contains "$OUT" "v       nul_byte  1" "blob: NUL byte"
 pass "nested columns refused naming the column; bad magic, truncated, corrupt thrift, corrupt page and empty files fail as data (exit 1), never a crash"
 
 # ---- 4. astro watch on a Parquet file ---------------------------------------------------------
