@@ -184,12 +184,31 @@ static void dtype_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigne
     *y = yoe + era * 400 + (*m <= 2 ? 1 : 0);
 }
 
+/* Writes the k-digit zero-padded v at p. */
+static void put_digits(char *p, unsigned v, int k)
+{
+    for (int i = k - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
 int dtype_format_time(char *buf, size_t n, enum dtype id, int64_t v)
 {
     int64_t y;
     unsigned m, d;
     if (id == DT_DATE) {
         dtype_civil_from_days(v, &y, &m, &d);
+        if (y >= 0 && y <= 9999 && n > 10) {
+            /* The common case without printf: it is on the Parquet input's hot path. */
+            put_digits(buf, (unsigned)y, 4);
+            buf[4] = '-';
+            put_digits(buf + 5, m, 2);
+            buf[7] = '-';
+            put_digits(buf + 8, d, 2);
+            buf[10] = '\0';
+            return 10;
+        }
         return snprintf(buf, n, "%04" PRId64 "-%02u-%02u", y, m, d);
     }
     if (id != DT_TIMESTAMP && id != DT_TIMESTAMP_TZ) {
@@ -203,6 +222,27 @@ int dtype_format_time(char *buf, size_t n, enum dtype id, int64_t v)
     }
     dtype_civil_from_days(days, &y, &m, &d);
     int64_t secs = rem / 1000000;
+    if (y >= 0 && y <= 9999 && n > 27) {
+        put_digits(buf, (unsigned)y, 4);
+        buf[4] = '-';
+        put_digits(buf + 5, m, 2);
+        buf[7] = '-';
+        put_digits(buf + 8, d, 2);
+        buf[10] = 'T';
+        put_digits(buf + 11, (unsigned)(secs / 3600), 2);
+        buf[13] = ':';
+        put_digits(buf + 14, (unsigned)(secs / 60 % 60), 2);
+        buf[16] = ':';
+        put_digits(buf + 17, (unsigned)(secs % 60), 2);
+        buf[19] = '.';
+        put_digits(buf + 20, (unsigned)(rem % 1000000), 6);
+        int k = 26;
+        if (id == DT_TIMESTAMP_TZ) {
+            buf[k++] = 'Z';
+        }
+        buf[k] = '\0';
+        return k;
+    }
     return snprintf(buf, n, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02d.%06d%s", y, m, d,
                     (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60),
                     (int)(rem % 1000000), id == DT_TIMESTAMP_TZ ? "Z" : "");

@@ -176,6 +176,32 @@ static size_t real_text(double d, char *out, size_t n)
     return (size_t)k;
 }
 
+/* The decimal text of v (a minus sign first when neg) at out, which holds at least 21 bytes;
+ * returns its length. */
+static size_t u64_text(char *out, uint64_t v, bool neg)
+{
+    char tmp[24];
+    size_t k = 0;
+    do {
+        tmp[k++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    size_t o = 0;
+    if (neg) {
+        out[o++] = '-';
+    }
+    while (k > 0) {
+        out[o++] = tmp[--k];
+    }
+    return o;
+}
+
+static size_t i64_text(char *out, int64_t v)
+{
+    return v < 0 ? u64_text(out, (uint64_t)0 - (uint64_t)v, true)
+                 : u64_text(out, (uint64_t)v, false);
+}
+
 /* The ISO text of a timestamp of type id held in nanoseconds: nine fractional digits, so that the
  * validator fails a value with digits beyond the microsecond (validate.h) instead of astro
  * dropping them. */
@@ -225,10 +251,8 @@ static int put_value(struct buf *fb, struct record_block *blk, const struct colu
     case DT_INT64:
     case DT_UINT8:
     case DT_UINT16:
-    case DT_UINT32: n = (size_t)snprintf(tmp, sizeof(tmp), "%lld", (long long)col->v.i64[i]); break;
-    case DT_UINT64:
-        n = (size_t)snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)(uint64_t)col->v.i64[i]);
-        break;
+    case DT_UINT32: n = i64_text(tmp, col->v.i64[i]); break;
+    case DT_UINT64: n = u64_text(tmp, (uint64_t)col->v.i64[i], false); break;
     case DT_FLOAT32:
     case DT_FLOAT64: n = real_text(col->v.f64[i], tmp, sizeof(tmp)); break;
     case DT_DECIMAL: n = dtype_format_decimal(tmp, col->v.i128[i], col->type.scale); break;
@@ -271,12 +295,18 @@ static int fill_block(struct pqin *r, struct record_block *blk)
         for (size_t c = 0; c < r->ncols && rc == 0; c++) {
             rc = put_value(&fb, blk, &r->b.cols[c], i, r->nanos[c]);
         }
-        size_t at = blk->utext.len;
+        /* "row group G, row index R", without printf (once per row). */
+        char raw[64];
+        size_t k = 10;
+        memcpy(raw, "row group ", k);
+        k += u64_text(raw + k, r->rg, false);
+        memcpy(raw + k, ", row index ", 12);
+        k += 12;
+        k += u64_text(raw + k, row, false);
         if (rc == 0) {
-            rc = buf_printf(&blk->utext, "row group %zu, row index %llu", r->rg,
-                            (unsigned long long)row);
+            rc = buf_append(&blk->utext, raw, k);
         }
-        blk->raw_len[i] = (uint32_t)(blk->utext.len - at);
+        blk->raw_len[i] = (uint32_t)k;
     }
     blk->text = fb.data;
     blk->text_cap = fb.cap;
