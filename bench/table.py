@@ -21,7 +21,7 @@ import statistics
 import sys
 
 TASKS = {"1": "1 CSV->Parquet", "2": "2 memory", "3": "3 PostgreSQL", "4": "4 PG peers",
-         "5": "5 validate", "6": "6 watch"}
+         "5": "5 validate", "6": "6 watch", "7": "7 Parquet input"}
 
 
 def load(path):
