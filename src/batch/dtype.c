@@ -193,6 +193,16 @@ static void put_digits(char *p, unsigned v, int k)
     }
 }
 
+/* Writes YYYY-MM-DD (10 bytes, no NUL) at p; y in 0..9999. */
+static void put_ymd(char *p, int64_t y, unsigned m, unsigned d)
+{
+    put_digits(p, (unsigned)y, 4);
+    p[4] = '-';
+    put_digits(p + 5, m, 2);
+    p[7] = '-';
+    put_digits(p + 8, d, 2);
+}
+
 int dtype_format_time(char *buf, size_t n, enum dtype id, int64_t v)
 {
     int64_t y;
@@ -201,11 +211,7 @@ int dtype_format_time(char *buf, size_t n, enum dtype id, int64_t v)
         dtype_civil_from_days(v, &y, &m, &d);
         if (y >= 0 && y <= 9999 && n > 10) {
             /* The common case without printf: it is on the Parquet input's hot path. */
-            put_digits(buf, (unsigned)y, 4);
-            buf[4] = '-';
-            put_digits(buf + 5, m, 2);
-            buf[7] = '-';
-            put_digits(buf + 8, d, 2);
+            put_ymd(buf, y, m, d);
             buf[10] = '\0';
             return 10;
         }
@@ -223,11 +229,7 @@ int dtype_format_time(char *buf, size_t n, enum dtype id, int64_t v)
     dtype_civil_from_days(days, &y, &m, &d);
     int64_t secs = rem / 1000000;
     if (y >= 0 && y <= 9999 && n > 27) {
-        put_digits(buf, (unsigned)y, 4);
-        buf[4] = '-';
-        put_digits(buf + 5, m, 2);
-        buf[7] = '-';
-        put_digits(buf + 8, d, 2);
+        put_ymd(buf, y, m, d);
         buf[10] = 'T';
         put_digits(buf + 11, (unsigned)(secs / 3600), 2);
         buf[13] = ':';

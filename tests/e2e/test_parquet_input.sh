@@ -303,10 +303,7 @@ peak() { # ROWS -> the peak RSS in KiB of validating that many rows
   duck "COPY (SELECT i AS id, 'customer-' || (i % 5000) AS name, i * 0.25 AS amount,
     DATE '2020-01-01' + (i % 3000)::INTEGER AS d FROM range($1) t(i))
     TO 'm$1.parquet' (FORMAT parquet, ROW_GROUP_SIZE 50000)" >/dev/null
-  /usr/bin/time -f %M -o rss.txt "$ASTRO_BIN" validate "m$1.parquet" --threads 1 >out.txt ||
-    fail "validate of $1 rows failed: $(cat out.txt)"
-  assert_contains "$(cat out.txt)" "rows read $1 = valid $1" "every row of $1 is read"
-  tail -n 1 rss.txt
+  peak_validate "m$1.parquet" "$1"
 }
 p1=$(peak $small | tail -n 1)
 p10=$(peak $big | tail -n 1)
