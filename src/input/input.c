@@ -80,6 +80,12 @@ const char *input_refusal_check(const struct input *in)
                                                              : "record_length";
 }
 
+uint64_t input_row_count(const struct input *in)
+{
+    return in->ops != NULL && in->ops->row_count != NULL ? in->ops->row_count(in->impl)
+                                                         : UINT64_MAX;
+}
+
 uint64_t input_position(const struct input *in)
 {
     return in->ops != NULL ? in->ops->position(in->impl) : 0;

@@ -382,6 +382,12 @@ static uint64_t pqin_position(const void *impl)
     return r->pq == NULL ? 0 : r->row + 1;
 }
 
+static uint64_t pqin_row_count(const void *impl)
+{
+    const struct pqin *r = impl;
+    return r->pq != NULL ? pq_reader_nrows(r->pq) : UINT64_MAX;
+}
+
 static size_t pqin_names(const void *impl, const char *const **names)
 {
     const struct pqin *r = impl;
@@ -397,5 +403,6 @@ const struct input_ops input_parquet_ops = {
     .position = pqin_position,
     .names = pqin_names,
     .complete = NULL,
+    .row_count = pqin_row_count,
     .free = pqin_free,
 };

@@ -312,3 +312,16 @@ if [ "${ASTRO_SANITIZE:-OFF}" != "ON" ]; then
   [ "$p10" -lt $((p1 * 5 / 4 + 4096)) ] || fail "peak RSS grew from $p1 KiB to $p10 KiB with 10x the rows"
 fi
 pass "Parquet row groups stream: validating $big rows takes the memory of $small"
+
+# The key sets of unique checks are planned from the footer's row count: 400,000 keys in a
+# 756-byte file (delta-encoded, zstd) do not fit in --memory-limit 1M and are checked on disk,
+# with the same verdict (before, the estimate from the bytes kept them in memory past the limit).
+duck "COPY (SELECT CASE WHEN i = 300000 THEN 5 ELSE i END AS id FROM range(400000) t(i))
+  TO 'u.parquet' (FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION v2)" >/dev/null
+printf 'pipeline: u\ningest_files:\n  - name: u\n    source_pattern: "u.parquet"\n    schema: {columns: {id: {dtype: int64, unique: true}}}\n' >u.yaml
+run_astro -v --config u.yaml validate u.parquet --memory-limit 1M --threads 1
+assert_eq "$RC" "1" "unique: the repeated key fails"
+assert_contains "$ERR" "they were checked on disk" "unique: 400,000 keys spill past 1M"
+assert_contains "$OUT" "line 300001: '5'" "unique: the repeat found on disk"
+assert_contains "$OUT" "rows read 400000 = valid 399999 + invalid 1" "unique: counts"
+pass "unique keys of a small Parquet file with many rows are planned from its row count (spilled)"
