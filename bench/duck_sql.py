@@ -2,6 +2,7 @@
 """duck_sql.py - DuckDB SQL doing the same work as astro for one dataset of an astro.yaml.
 
 Usage: duck_sql.py CONFIG DATASET CSV (--parquet OUT | --count) [--checks] [--keys] [--json]
+                   [--source-parquet]
 
 Prints one SQL statement (and, with --checks, a second one counting the rejected lines):
   --parquet OUT   COPY (SELECT * FROM read_csv(CSV, typed columns) [WHERE checks]) TO OUT (zstd)
@@ -19,6 +20,8 @@ Prints one SQL statement (and, with --checks, a second one counting the rejected
                   {the schema's}) instead of read_csv (read_json has no store_rejects: a value
                   that does not cast fails the statement, which the benchmark's clean file has
                   none of).
+  --source-parquet  CSV is a Parquet file: read_parquet, each column cast to the schema's type
+                  (what astro's Parquet input does), instead of read_csv.
 
 The columns come from the schema (types only from the schema, as astro does: auto_detect is off).
 Only what the benchmark's schemas use is translated; anything else stops with an error, so that
@@ -91,6 +94,7 @@ def main():
     config, dataset, csv_path = a[0], a[1], a[2]
     checks = "--checks" in a
     json_in = "--json" in a
+    from_parquet = "--source-parquet" in a
     out = a[a.index("--parquet") + 1] if "--parquet" in a else None
     if out is None and "--count" not in a:
         sys.exit(__doc__)
@@ -101,7 +105,7 @@ def main():
     enc = entry.get("encoding", "utf-8").lower()
     if enc not in ENCODINGS:
         sys.exit("duck_sql.py: DuckDB reads only UTF-8 here (not %s): give it a UTF-8 copy" % enc)
-    cols, where, datefmt = [], [], None
+    cols, casts, where, datefmt = [], [], [], None
     # DuckDB's nullstr is one list for the whole file: the file's null_values and every column's
     # go into it (in the benchmark's schemas a column marker never appears in another column).
     nulls = [""] + list(entry.get("null_values") or [])
@@ -117,6 +121,7 @@ def main():
                 sys.exit("duck_sql.py: DuckDB's read_csv takes one dateformat per file")
             datefmt = spec["format"]
         cols.append("%s: %s" % (lit(col), lit(sqlt)))
+        casts.append("CAST(%s AS %s) AS %s" % (ident(col), sqlt, ident(col)))
         nulls += [v for v in (spec.get("null_values") or []) if v not in nulls]
         if not checks:
             continue
@@ -133,7 +138,7 @@ def main():
         opts.append("nullstr = [%s]" % ", ".join(lit(v) for v in nulls))
     if datefmt:
         opts.append("dateformat = %s" % lit(datefmt))
-    if checks and not json_in:
+    if checks and not json_in and not from_parquet:
         opts.append("store_rejects = true")
     src = "read_csv(%s, %s)" % (lit(csv_path), ", ".join(opts))
     if json_in:
@@ -141,13 +146,15 @@ def main():
             sys.exit("duck_sql.py: dateformat and null markers are not translated for read_json")
         src = "read_json(%s, format = 'newline_delimited', columns = {%s})" % (
             lit(csv_path), ", ".join(cols))
+    if from_parquet:
+        src = "(SELECT %s FROM read_parquet(%s))" % (", ".join(casts), lit(csv_path))
     w = (" WHERE " + " AND ".join(where)) if where else ""
     if out:
         print("COPY (SELECT * FROM %s%s) TO %s (FORMAT parquet, COMPRESSION zstd)"
               % (src, w, lit(out)))
     else:
         print("SELECT count(*) AS valid_rows FROM %s%s" % (src, w))
-    if checks and not json_in:
+    if checks and not json_in and not from_parquet:
         print("SELECT count(DISTINCT line) AS rejected_lines FROM reject_errors")
     if "--keys" in a:
         if out is None:

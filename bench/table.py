@@ -24,7 +24,7 @@ import sys
 
 TASKS = {"1": "1 CSV->Parquet", "2": "2 memory", "3": "3 PostgreSQL", "4": "4 PG peers",
          "5": "5 validate", "6": "6 watch", "7": "7 keys", "8": "8 keys, 256M",
-         "9": "9 NDJSON->Parquet", "10": "10 csv.gz->Parquet"}
+         "9": "9 NDJSON->Parquet", "10": "10 csv.gz->Parquet", "11": "11 Parquet input"}
 
 
 def load(path):

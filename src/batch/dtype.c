@@ -192,12 +192,37 @@ static void dtype_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigne
     *y = yoe + era * 400 + (*m <= 2 ? 1 : 0);
 }
 
+/* Writes the k-digit zero-padded v at p. */
+static void put_digits(char *p, unsigned v, int k)
+{
+    for (int i = k - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
+/* Writes YYYY-MM-DD (10 bytes, no NUL) at p; y in 0..9999. */
+static void put_ymd(char *p, int64_t y, unsigned m, unsigned d)
+{
+    put_digits(p, (unsigned)y, 4);
+    p[4] = '-';
+    put_digits(p + 5, m, 2);
+    p[7] = '-';
+    put_digits(p + 8, d, 2);
+}
+
 int dtype_format_time(char *buf, size_t n, enum dtype id, int64_t v)
 {
     int64_t y;
     unsigned m, d;
     if (id == DT_DATE) {
         dtype_civil_from_days(v, &y, &m, &d);
+        if (y >= 0 && y <= 9999 && n > 10) {
+            /* The common case without printf: it is on the Parquet input's hot path. */
+            put_ymd(buf, y, m, d);
+            buf[10] = '\0';
+            return 10;
+        }
         return snprintf(buf, n, "%04" PRId64 "-%02u-%02u", y, m, d);
     }
     if (id != DT_TIMESTAMP && id != DT_TIMESTAMP_TZ) {
@@ -211,6 +236,23 @@ int dtype_format_time(char *buf, size_t n, enum dtype id, int64_t v)
     }
     dtype_civil_from_days(days, &y, &m, &d);
     int64_t secs = rem / 1000000;
+    if (y >= 0 && y <= 9999 && n > 27) {
+        put_ymd(buf, y, m, d);
+        buf[10] = 'T';
+        put_digits(buf + 11, (unsigned)(secs / 3600), 2);
+        buf[13] = ':';
+        put_digits(buf + 14, (unsigned)(secs / 60 % 60), 2);
+        buf[16] = ':';
+        put_digits(buf + 17, (unsigned)(secs % 60), 2);
+        buf[19] = '.';
+        put_digits(buf + 20, (unsigned)(rem % 1000000), 6);
+        int k = 26;
+        if (id == DT_TIMESTAMP_TZ) {
+            buf[k++] = 'Z';
+        }
+        buf[k] = '\0';
+        return k;
+    }
     return snprintf(buf, n, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02d.%06d%s", y, m, d,
                     (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60),
                     (int)(rem % 1000000), id == DT_TIMESTAMP_TZ ? "Z" : "");
@@ -265,4 +307,31 @@ bool dtype_zone(const char *text, char *buf, size_t n)
     memcpy(buf, p, len);
     buf[len] = '\0';
     return true;
+}
+
+size_t dtype_format_decimal(char *out, __int128 v, unsigned scale)
+{
+    char digits[48];
+    size_t nd = 0;
+    bool neg = v < 0;
+    unsigned __int128 a = neg ? (unsigned __int128)0 - (unsigned __int128)v : (unsigned __int128)v;
+    do {
+        digits[nd++] = (char)('0' + (int)(a % 10));
+        a /= 10;
+    } while (a != 0);
+    while (nd <= scale) {
+        digits[nd++] = '0'; /* at least one digit before the point */
+    }
+    size_t o = 0;
+    if (neg) {
+        out[o++] = '-';
+    }
+    for (size_t i = nd; i-- > 0;) {
+        out[o++] = digits[i];
+        if (i == scale && scale > 0) {
+            out[o++] = '.';
+        }
+    }
+    out[o] = '\0';
+    return o;
 }

@@ -89,4 +89,9 @@ int dtype_format_time(char *buf, size_t n, enum dtype id, int64_t v);
  * Returns what snprintf returns. */
 int dtype_format_timedelta(char *buf, size_t n, int64_t v);
 
+/* Writes the exact decimal text of unscaled value v with scale digits after the point ("-12.30",
+ * "0.05", "7") into out, which holds at least DTYPE_DECIMAL_TEXT bytes; returns its length. */
+#define DTYPE_DECIMAL_TEXT 48
+size_t dtype_format_decimal(char *out, __int128 v, unsigned scale);
+
 #endif

@@ -27,18 +27,28 @@ int record_block_reserve(struct record_block *b, size_t rows, size_t fields)
     if (need > b->cap_rows) {
         /* Every row array has cap_rows entries: grow them all to the first one's new size. */
         size_t cap = b->cap_rows;
-        size_t c2 = cap, c3 = cap, c4 = cap, c5 = cap;
+        size_t c2 = cap, c3 = cap, c4 = cap, c5 = cap, c6 = cap;
         if (buf_grow_array((void **)&b->row_first, &cap, need, sizeof(*b->row_first)) != 0 ||
             buf_grow_array((void **)&b->line, &c2, cap, sizeof(*b->line)) != 0 ||
             buf_grow_array((void **)&b->row_flags, &c3, cap, sizeof(*b->row_flags)) != 0 ||
             buf_grow_array((void **)&b->raw, &c4, cap, sizeof(*b->raw)) != 0 ||
-            buf_grow_array((void **)&b->raw_len, &c5, cap, sizeof(*b->raw_len)) != 0) {
+            buf_grow_array((void **)&b->raw_len, &c5, cap, sizeof(*b->raw_len)) != 0 ||
+            (b->offset != NULL &&
+             buf_grow_array((void **)&b->offset, &c6, cap, sizeof(*b->offset)) != 0)) {
             return AE_NOMEM;
         }
         b->cap_rows = cap;
     }
     return buf_grow_array((void **)&b->fields, &b->cap_fields, b->nfields + fields,
                           sizeof(*b->fields));
+}
+
+int record_block_want_offsets(struct record_block *b)
+{
+    size_t cap = 0;
+    return b->offset != NULL ? 0
+                             : buf_grow_array((void **)&b->offset, &cap,
+                                              b->cap_rows > 0 ? b->cap_rows : 1, sizeof(*b->offset));
 }
 
 void record_block_release(struct record_block *rows)

@@ -24,13 +24,15 @@
  * rather than the column count (the engine sizes its batches the same way: batch.h). */
 #define REC_BLOCK_MAX_FIELDS ((size_t)1 << 20)
 
-/* Field flags. The JSON type of a value (REC_F_JSON_*) is a 3-bit code under REC_F_JSON_MASK,
+/* Field flags. The JSON type of a value (REC_F_JSON_*) is a 4-bit code under REC_F_JSON_MASK,
  * compared as (flags & REC_F_JSON_MASK) == REC_F_JSON_x: the JSON readers set exactly one on
  * every field, CSV none; the validator then maps JSON types to dtypes strictly (validate.h). A
  * JSON string is also REC_F_QUOTED (so "" is an empty string); a JSON null or a missing key is an
  * empty unquoted field; a number is its JSON text; a bool is "true" or "false"; an object or array
- * (REC_F_JSON_COMPOSITE) is its compact JSON text, for the report. Bit 0x80 is the CSV reader's
- * own, inside a call. */
+ * (REC_F_JSON_COMPOSITE) is its compact JSON text, for the report. The Parquet reader uses the
+ * same classes for its typed values (string, number, bool, null) plus REC_F_TYPED_TIME, and sets
+ * REC_F_PARQUET on every field so that messages name the right format. Bit 0x80 is also the CSV
+ * reader's own, inside a call (CSV sets no type code). */
 enum {
     REC_F_QUOTED = 1, /* the field was quoted in the source ("" is an empty string, not null) */
     REC_F_BAD_ENCODING = 2, /* the field's bytes were not valid in the declared encoding */
@@ -49,10 +51,12 @@ enum {
      * An error cell (#N/A, #DIV/0!) holds the error's text and fits no column. */
     REC_F_CELL_NUMBER = 6 << 3,
     REC_F_CELL_ERROR = 7 << 3,
-    REC_F_JSON_MASK = 7 << 3,
+    REC_F_TYPED_TIME = 8 << 3, /* a date or timestamp of a typed format (Parquet): its ISO text */
+    REC_F_JSON_MASK = 15 << 3,
     /* xlsx: the number's cell has a date or time number format (only `astro schema infer` uses
      * it: such a column is a date or datetime column). */
-    REC_F_CELL_DATE = 0x40
+    REC_F_CELL_DATE = 1 << 7,
+    REC_F_PARQUET = 1 << 8 /* the value (and its REC_F_JSON_* class) comes from a Parquet file */
 };
 
 /* Record flags. */
@@ -75,7 +79,7 @@ struct record_field {
         size_t off; /* reader-internal: where p will point, while its buffers may still move */
     };
     uint32_t len;
-    uint8_t flags;
+    uint16_t flags; /* REC_F_* (the struct is 16 bytes either way) */
 };
 
 struct record_block {
@@ -108,6 +112,10 @@ struct record_block {
 /* For readers: room for rows more records (the row arrays, row_first with its closing entry) and
  * fields more fields. 0, or AE_NOMEM (what was there is kept). */
 int record_block_reserve(struct record_block *b, size_t rows, size_t fields) ASTRO_WUR;
+
+/* For a reader that keeps byte offsets (JSON): gives b an offset array, which from then on
+ * grows with the row arrays (record_block_reserve). 0, or AE_NOMEM. */
+int record_block_want_offsets(struct record_block *b) ASTRO_WUR;
 
 /* Frees every array and the owned text; the block is zeroed and may be filled again. */
 void record_block_release(struct record_block *rows);

@@ -1,7 +1,8 @@
 /*
  * cmd_schema.c - `astro schema infer FILE`: prints a Pandera YAML schema inferred from a CSV,
  * NDJSON or JSON file, plain or compressed, or a worksheet of an xlsx workbook (whose header row
- * is read as a CSV header is) (src/validate/infer.h). For the JSON formats the
+ * is read as a CSV header is) (src/validate/infer.h), or taken from a Parquet file's own schema
+ * (its columns as astro reads them: no row is read). For the JSON formats the
  * columns are the key paths of the objects (a first pass, input/json.h), then the records are
  * read as a spec with those columns would read them. Advice only: ingest never infers. The schema goes to stdout; rows that
  * no schema could accept are reported on stderr, so the person knows the file cannot pass as is.
@@ -11,6 +12,7 @@
 #include "input/csv.h"
 #include "input/input.h"
 #include "input/json.h"
+#include "parquet/pq.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "validate/infer.h"
@@ -39,7 +41,8 @@ struct sopts {
 static void usage_schema(FILE *out)
 {
     fputs("usage: astro [global options] schema infer FILE [--rows N] [--encoding E]\n"
-          "                [--delimiter D] [--no-header] [--format csv|ndjson|json|xlsx]\n"
+          "                [--delimiter D] [--no-header]\n"
+          "                [--format csv|ndjson|json|xlsx|parquet]\n"
           "                [--sheet NAME] [--strict] [--pandera]\n"
           "\n"
           "Prints the ingest_files entry of astro.yaml for a CSV, NDJSON, JSON (plain or\n"
@@ -49,13 +52,14 @@ static void usage_schema(FILE *out)
           "and the observed range or values as a comment. The rows it read pass the printed\n"
           "schema. Advice only: review it before use; ingest never infers. For NDJSON/JSON the\n"
           "columns are the objects' key paths (customer.email) and JSON types map strictly.\n"
+          "For Parquet the schema is the file's own: its columns, dtypes and nullability.\n"
           "  --rows N        read only the first N data rows (default: the whole file)\n"
           "  --encoding E    the file's encoding (any iconv name; CSV only); default: detected\n"
           "                  (a byte order mark, else utf-8, else latin-1)\n"
           "  --delimiter D   field delimiter (default ','; 'tab' or '\\t' for tab; CSV only)\n"
           "  --no-header     the first record is data; columns are named column_1, column_2...\n"
-          "  --format F      csv, ndjson, json or xlsx (default: from the name, as format: in\n"
-          "                  astro.yaml: x.ndjson.gz is ndjson)\n"
+          "  --format F      csv, ndjson, json, xlsx or parquet (default: from the name, as\n"
+          "                  format: in astro.yaml: x.ndjson.gz is ndjson)\n"
           "  --sheet NAME    xlsx: the worksheet to read (default: the first)\n"
           "  --strict        the observed ranges and values as checks, and the narrowest\n"
           "                  integer dtype (int8...): overfits the rows read\n"
@@ -108,9 +112,11 @@ static int parse_args(int argc, char **argv, struct sopts *so, struct err *e)
         case 'n': so->no_header = true; break;
         case 'f':
             if (strcmp(optarg, "csv") != 0 && strcmp(optarg, "ndjson") != 0 &&
-                strcmp(optarg, "json") != 0 && strcmp(optarg, "xlsx") != 0) {
+                strcmp(optarg, "json") != 0 && strcmp(optarg, "xlsx") != 0 &&
+                strcmp(optarg, "parquet") != 0) {
                 return err_set(e, AE_CONFIG,
-                               "--format must be csv, ndjson, json or xlsx, not '%s'", optarg);
+                               "--format must be csv, ndjson, json, xlsx or parquet, not '%s'",
+                               optarg);
             }
             so->format = optarg;
             break;
@@ -396,20 +402,27 @@ static void put_pattern(FILE *out, const char *file)
     fputc('\'', out);
 }
 
-/* The astro.yaml block: one ingest_files entry with what reading the file needed. */
-static int write_block(const struct sopts *so, const struct infer *inf, enum input_format fmt,
-                       const char *encoding, const char *enc_note, const char *comment,
-                       struct err *e)
+/* The block's first lines: ingest_files, the entry's name, source_pattern and format (when the
+ * name does not imply it). */
+static void print_entry_head(const struct sopts *so, enum input_format fmt)
 {
     char name[64];
     spec_name(so->file, name, sizeof(name));
-    infer_write_comment(stdout, comment);
     printf("ingest_files:\n  - name: %s\n    source_pattern: ", name);
     put_pattern(stdout, so->file);
     fputc('\n', stdout);
     if (fmt != config_format_of_name(so->file)) {
         printf("    format: %s\n", config_format_name(fmt));
     }
+}
+
+/* The astro.yaml block: one ingest_files entry with what reading the file needed. */
+static int write_block(const struct sopts *so, const struct infer *inf, enum input_format fmt,
+                       const char *encoding, const char *enc_note, const char *comment,
+                       struct err *e)
+{
+    infer_write_comment(stdout, comment);
+    print_entry_head(so, fmt);
     if (so->sheet != NULL) {
         printf("    sheet: ");
         put_quoted(stdout, so->sheet);
@@ -436,6 +449,64 @@ static int write_block(const struct sopts *so, const struct infer *inf, enum inp
     return infer_write_columns(inf, stdout, "    ", so->strict, e);
 }
 
+/* A Parquet file's schema is typed already: its columns, as astro reads them, are the schema. */
+static int infer_parquet(const struct sopts *so, int fd, enum input_format fmt, struct err *e)
+{
+    if (so->encoding != NULL || so->delimiter != '\0' || so->no_header || so->max_rows != 0 ||
+        so->strict || so->sheet != NULL) {
+        return err_set(e, AE_CONFIG,
+                       "--encoding, --delimiter, --no-header, --rows, --sheet and --strict are not "
+                       "used with Parquet: %s is described by its own schema",
+                       so->file);
+    }
+    struct pq_reader *pq = NULL;
+    struct buf comment = BUF_INIT;
+    struct column_desc *cols = NULL;
+    int rc = pq_reader_open_fd(&pq, fd, so->file, e);
+    if (rc == AE_FORMAT) {
+        rc = AE_DATA; /* bad data, as for a Parquet file that fails ingest (exit 1) */
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    size_t n = pq_reader_ncols(pq);
+    cols = calloc(n ? n : 1, sizeof(*cols));
+    rc = cols == NULL ? AE_NOMEM
+                      : buf_printf(&comment,
+                                   "Inferred by astro schema infer from the Parquet schema of %s "
+                                   "(%llu rows in %zu row groups).\nThe dtypes and nullability "
+                                   "are the file's own; add the checks you need.",
+                                   so->file, (unsigned long long)pq_reader_nrows(pq),
+                                   pq_reader_nrow_groups(pq));
+    if (rc != 0) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t c = 0; c < n; c++) {
+        cols[c] = *pq_reader_column(pq, c);
+    }
+    size_t renamed = 0;
+    if (so->pandera) {
+        rc = infer_write_yaml_columns(stdout, comment.data, cols, n, &renamed, e);
+    } else {
+        infer_write_comment(stdout, comment.data);
+        print_entry_head(so, fmt);
+        rc = infer_write_desc_columns(stdout, "    ", cols, n, &renamed, e);
+    }
+    if (rc == 0 && renamed > 0) {
+        fprintf(stderr,
+                "astro: warning: %zu column name(s) of %s hold a NUL byte or bytes that are not "
+                "valid UTF-8; the schema writes each such byte as the text \\xNN, which the file "
+                "does not match\n",
+                renamed, so->file);
+    }
+out:
+    free(cols);
+    buf_release(&comment);
+    pq_reader_free(pq);
+    return rc;
+}
+
 static int infer_file(const struct sopts *so, struct err *e)
 {
     int fd = -1;
@@ -456,7 +527,13 @@ static int infer_file(const struct sopts *so, struct err *e)
         fmt = strcmp(so->format, "ndjson") == 0 ? INPUT_NDJSON
               : strcmp(so->format, "json") == 0 ? INPUT_JSON
               : strcmp(so->format, "xlsx") == 0 ? INPUT_XLSX
+              : strcmp(so->format, "parquet") == 0 ? INPUT_PARQUET
                                                 : INPUT_CSV;
+    }
+    if (fmt == INPUT_PARQUET) {
+        rc = infer_parquet(so, fd, fmt, e);
+        close(fd);
+        return rc;
     }
     if (so->sheet != NULL && fmt != INPUT_XLSX) {
         rc = err_set(e, AE_CONFIG, "--sheet is for xlsx; %s is read as %s", so->file,

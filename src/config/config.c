@@ -551,6 +551,9 @@ enum input_format config_format_of_name(const char *name)
     if (ends_with(name, n, ".xlsx")) {
         return INPUT_XLSX;
     }
+    if (ends_with(name, n, ".parquet")) {
+        return INPUT_PARQUET;
+    }
     return INPUT_CSV;
 }
 
@@ -561,6 +564,7 @@ const char *config_format_name(enum input_format f)
     case INPUT_NDJSON: return "ndjson";
     case INPUT_JSON: return "json";
     case INPUT_XLSX: return "xlsx";
+    case INPUT_PARQUET: return "parquet";
     }
     return "csv";
 }
@@ -588,7 +592,8 @@ static int check_json_spec(struct cfg_doc *d, const struct ingest_spec *in,
         if (v[numeric[i].idx] != NULL) {
             cfg_path_key(p, sizeof(p), path, numeric[i].key);
             return cfg_fail(d, v[numeric[i].idx], p,
-                            "%s is not used with format %s (JSON numbers have no separators)",
+                            "%s is not used with format %s (its numbers are typed: no "
+                            "separators)",
                             numeric[i].key, fmt);
         }
     }
@@ -596,35 +601,38 @@ static int check_json_spec(struct cfg_doc *d, const struct ingest_spec *in,
         if (v[unused[i].idx] != NULL) {
             cfg_path_key(p, sizeof(p), path, unused[i].key);
             return cfg_fail(d, v[unused[i].idx], p,
-                            "%s is not used with format %s (the columns are the schema's, read "
-                            "by key)",
-                            unused[i].key, fmt);
+                            "%s is not used with format %s (%s)", unused[i].key, fmt,
+                            in->format == INPUT_PARQUET
+                                ? "the columns are the file's own, named in its schema"
+                                : "the columns are the schema's, read by key");
         }
     }
     if (v[IN_ENCODING] != NULL && strcasecmp(in->encoding, "utf-8") != 0 &&
         strcasecmp(in->encoding, "utf8") != 0) {
         cfg_path_key(p, sizeof(p), path, "encoding");
-        return cfg_fail(d, v[IN_ENCODING], p, "format %s is read as UTF-8 (RFC 8259), not %s", fmt,
+        return cfg_fail(d, v[IN_ENCODING], p, "format %s is read as UTF-8 (%s), not %s", fmt,
+                        in->format == INPUT_PARQUET ? "its strings are UTF-8" : "RFC 8259",
                         in->encoding);
     }
     return 0;
 }
 
-/* After the schema: the JSON formats cannot enumerate keys for regex columns, and their numbers
- * are JSON numbers (no separators to configure). */
+/* After the schema: the JSON formats cannot enumerate keys for regex columns, and their numbers,
+ * like Parquet's, are typed (no separators to configure). */
 static int check_json_schema(const struct ingest_spec *in, struct err *e)
 {
     bool by_key = in->format == INPUT_NDJSON || in->format == INPUT_JSON;
-    for (size_t k = 0; by_key && k < in->schema.ncols; k++) {
+    bool typed = by_key || in->format == INPUT_PARQUET;
+    for (size_t k = 0; typed && k < in->schema.ncols; k++) {
         const struct column_spec *cs = &in->schema.cols[k];
         if (cs->thousands != 0 || cs->decimal != 0) {
             return err_set(e, AE_CONFIG,
                            "%s:%u:%u: %s: thousands and decimal are not used with format %s "
-                           "(JSON numbers have neither)",
+                           "(its numbers are typed: no separators)",
                            cs->loc.file, cs->loc.line, cs->loc.col, cs->loc.path,
                            config_format_name(in->format));
         }
-        if (cs->regex) {
+        if (cs->regex && by_key) {
             return err_set(e, AE_CONFIG,
                            "%s:%u:%u: %s: regex columns are not supported with format %s (name "
                            "each key)",
@@ -727,10 +735,12 @@ static int parse_ingest(struct config *c, struct cfg_doc *d, struct ingest_spec 
             in->format = INPUT_JSON;
         } else if (strcmp(f, "xlsx") == 0) {
             in->format = INPUT_XLSX;
+        } else if (strcmp(f, "parquet") == 0) {
+            in->format = INPUT_PARQUET;
         } else {
             return cfg_fail(d, v[IN_FORMAT], p,
-                            "format '%s' is not supported (expected csv, ndjson, json or xlsx; "
-                            "parquet is planned)",
+                            "format '%s' is not supported (expected csv, ndjson, json, xlsx or "
+                            "parquet)",
                             f);
         }
     }
@@ -748,7 +758,7 @@ static int parse_ingest(struct config *c, struct cfg_doc *d, struct ingest_spec 
     } else if ((in->encoding = strdup("utf-8")) == NULL) {
         return nomem(d);
     }
-    if ((in->format == INPUT_NDJSON || in->format == INPUT_JSON) &&
+    if ((in->format == INPUT_NDJSON || in->format == INPUT_JSON || in->format == INPUT_PARQUET) &&
         (rc = check_json_spec(d, in, v, path)) != 0) {
         return rc;
     }

@@ -138,12 +138,12 @@ struct schema {
 
 /* The format of a delivered file (its reader: input/input.h). Compression is not a format: the
  * source recognises it by its magic bytes (input/source.h). */
-enum input_format { INPUT_CSV, INPUT_NDJSON, INPUT_JSON, INPUT_XLSX };
+enum input_format { INPUT_CSV, INPUT_NDJSON, INPUT_JSON, INPUT_XLSX, INPUT_PARQUET };
 
 /* The format a file name or source_pattern glob implies: its extension once trailing '*' and a
  * compression extension (.gz, .zst, .zstd, .bz2, .xz) are removed: .ndjson and .jsonl are ndjson,
- * .json is json, .xlsx is xlsx, anything else csv ("orders*.ndjson.gz" and "orders*.ndjson*" are
- * ndjson). */
+ * .json is json, .xlsx is xlsx, .parquet is parquet, anything else csv ("orders*.ndjson.gz" and
+ * "orders*.ndjson*" are ndjson). */
 enum input_format config_format_of_name(const char *name);
 
 /* The config word of f ("csv"). */

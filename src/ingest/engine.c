@@ -527,7 +527,8 @@ static int count_rows(const struct ingest_file *f, uint64_t *rows, struct err *e
 /* Plans the key sets within the memory limit (engine.h, "Keys"): in memory, sized once, when a
  * bound on the rows shows they fit; on disk otherwise. The cheap bounds come first: the average
  * record of the first block (an estimate), the size over the shortest possible record (a bound);
- * the line breaks are counted only when those two disagree. */
+ * the line breaks are counted only when those two disagree. A reader that knows its rows (Parquet)
+ * gives them exactly. */
 static int plan_keys(struct ingest_file *f, struct err *e)
 {
     uint64_t limit = f->o.memory_limit ? f->o.memory_limit : INGEST_DEFAULT_MEMORY_LIMIT;
@@ -548,7 +549,13 @@ static int plan_keys(struct ingest_file *f, struct err *e)
     uint64_t hard = size / (shortest ? shortest : 1) + 1;
     uint64_t rows = 0;
     bool spill = false;
-    if (validator_key_bytes(f->v, est) > limit) {
+    uint64_t known = input_row_count(&f->in);
+    if (known != UINT64_MAX) {
+        /* The reader knows the rows (a Parquet footer): no estimate from the bytes, which say
+         * nothing about the rows of a compressed columnar file. */
+        rows = known;
+        spill = validator_key_bytes(f->v, rows) / 10 * 11 > limit;
+    } else if (validator_key_bytes(f->v, est) > limit) {
         spill = true;
         rows = est + est / 4;
     } else if (validator_key_bytes(f->v, hard) / 2 * 3 <= limit) {

@@ -28,7 +28,8 @@
  *   neither is (any failure fails the file, as Pandera does). Failing rows are never written.
  *
  * Keys: the key sets of unique columns and frame-level unique sets are planned when the file is
- * opened, within ingest_file_opts.memory_limit. From the file's size and its first records the
+ * opened, within ingest_file_opts.memory_limit. From the reader's row count when it knows it
+ * (input_row_count: a Parquet footer), else from the file's size and its first records, the
  * engine bounds the rows (counting the file's line breaks when the size alone does not settle
  * it); when the sets, sized for that bound, fit the limit they stay in memory and are sized once;
  * otherwise the check spills to disk under spill_dir (validate.h: validator_plan_keys): a first

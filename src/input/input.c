@@ -13,6 +13,7 @@ const struct input_ops *input_ops_for(enum input_format f)
     case INPUT_NDJSON: return &input_ndjson_ops;
     case INPUT_JSON: return &input_json_ops;
     case INPUT_XLSX: return &input_xlsx_ops;
+    case INPUT_PARQUET: return &input_parquet_ops;
     }
     return NULL;
 }
@@ -81,6 +82,12 @@ const char *input_refusal_check(const struct input *in)
     }
     return in->ops != NULL && in->ops->refusal_check != NULL ? in->ops->refusal_check
                                                              : "record_length";
+}
+
+uint64_t input_row_count(const struct input *in)
+{
+    return in->ops != NULL && in->ops->row_count != NULL ? in->ops->row_count(in->impl)
+                                                         : UINT64_MAX;
 }
 
 uint64_t input_position(const struct input *in)

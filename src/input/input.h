@@ -48,6 +48,10 @@ struct input_ops {
      * next goes on. AE_NOMEM only (bad records become flagged rows). The JSON readers parse
      * here. */
     int (*complete)(const void *impl, struct record_block *b, struct err *e);
+    /* NULL, or: the exact number of data rows of the file, known before reading them (Parquet:
+     * its footer), or UINT64_MAX when the reader does not know it. The engine sizes the key sets
+     * of unique checks with it (engine.h, "Keys") instead of estimating from the bytes. */
+    uint64_t (*row_count)(const void *impl);
     void (*free)(void *impl);
 };
 
@@ -55,6 +59,7 @@ extern const struct input_ops input_csv_ops;
 extern const struct input_ops input_ndjson_ops;
 extern const struct input_ops input_json_ops;
 extern const struct input_ops input_xlsx_ops; /* xlsx.c: one worksheet of an Excel workbook */
+extern const struct input_ops input_parquet_ops; /* parquet.c: a Parquet file's flat columns */
 
 /* The reader of format f. */
 const struct input_ops *input_ops_for(enum input_format f);
@@ -105,6 +110,9 @@ bool input_field_names(const struct input *in, const char *const **names, size_t
 /* The check of the file failure that an AE_FORMAT of input_next means: "decompression" when the
  * compressed data is corrupt or truncated, else the reader's refusal_check. */
 const char *input_refusal_check(const struct input *in);
+
+/* See input_ops.row_count: UINT64_MAX when the reader does not know it. */
+uint64_t input_row_count(const struct input *in);
 
 /* See input_ops.position. */
 uint64_t input_position(const struct input *in);

@@ -75,8 +75,6 @@ struct json_reader {
     struct err failed; /* sticky */
 };
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem);
-
 /* The key paths json_list_keys collects, in order of first appearance. */
 struct jkeys {
     char **v;
@@ -96,7 +94,7 @@ static int keys_add(struct jkeys *k, const char *p, size_t n)
         k->full = true;
         return 0;
     }
-    if (grow((void **)&k->v, &k->cap, k->n + 1, sizeof(*k->v)) != 0 ||
+    if (buf_grow_array((void **)&k->v, &k->cap, k->n + 1, sizeof(*k->v)) != 0 ||
         (k->v[k->n] = strndup(p, n)) == NULL) {
         return AE_NOMEM;
     }
@@ -132,42 +130,14 @@ static int keys_walk(struct jkeys *k, const json_t *obj)
 
 /* ---- buffers ------------------------------------------------------------------------------ */
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap) {
-        return 0;
-    }
-    size_t c = *cap ? *cap : 64;
-    while (c < need) {
-        c *= 2;
-    }
-    void *q = realloc(*p, c * elem);
-    if (q == NULL) {
-        return AE_NOMEM;
-    }
-    *p = q;
-    *cap = c;
-    return 0;
-}
-
 /* Room for one more row in b (and the reader's raw offsets). */
 static int reserve_row(struct json_reader *r, struct record_block *b)
 {
     size_t need = b->nrows + 2;
-    if (need > b->cap_rows) {
-        size_t cap = b->cap_rows;
-        size_t c2 = cap, c3 = cap, c4 = cap, c5 = cap, c6 = cap;
-        if (grow((void **)&b->row_first, &cap, need, sizeof(*b->row_first)) != 0 ||
-            grow((void **)&b->line, &c2, cap, sizeof(*b->line)) != 0 ||
-            grow((void **)&b->row_flags, &c3, cap, sizeof(*b->row_flags)) != 0 ||
-            grow((void **)&b->raw, &c4, cap, sizeof(*b->raw)) != 0 ||
-            grow((void **)&b->raw_len, &c5, cap, sizeof(*b->raw_len)) != 0 ||
-            grow((void **)&b->offset, &c6, cap, sizeof(*b->offset)) != 0) {
-            return AE_NOMEM;
-        }
-        b->cap_rows = cap;
+    if (record_block_want_offsets(b) != 0 || record_block_reserve(b, 1, 0) != 0) {
+        return AE_NOMEM;
     }
-    return grow((void **)&r->roff, &r->cap_roff, need, sizeof(*r->roff));
+    return buf_grow_array((void **)&r->roff, &r->cap_roff, need, sizeof(*r->roff));
 }
 
 /* Reads more bytes after ib[ilen), keeping ib[ipos..ilen) (moved to the front): at least
@@ -184,7 +154,7 @@ static int fill(struct json_reader *r, struct err *e)
     size_t want = keep > JSON_CHUNK ? keep : JSON_CHUNK;
     if (r->icap - r->ilen < want) {
         size_t c = r->icap;
-        if (grow((void **)&r->ib, &c, r->ilen + want, 1) != 0) {
+        if (buf_grow_array((void **)&r->ib, &c, r->ilen + want, 1) != 0) {
             return err_set(e, AE_NOMEM, "%s: out of memory reading", source_name(r->src));
         }
         r->icap = c;
@@ -1003,7 +973,7 @@ static int parse_record(const struct json_reader *r, struct record_block *b, siz
                         struct buf *fb, struct jkeys *keys)
 {
     b->row_first[i] = (uint32_t)b->nfields;
-    if (grow((void **)&b->fields, &b->cap_fields, b->nfields + r->ncols + 1,
+    if (buf_grow_array((void **)&b->fields, &b->cap_fields, b->nfields + r->ncols + 1,
              sizeof(*b->fields)) != 0) {
         return AE_NOMEM;
     }

@@ -56,9 +56,10 @@ int source_add_md5(struct source *s, struct err *e) ASTRO_WUR;
  * source_add_md5 was not called. */
 bool source_md5(const struct source *s, unsigned char out[16]);
 
-/* The descriptor the source reads (borrowed). For a reader that needs random access (xlsx: a
- * zip's directory is at its end): it first reads the source to its end, so that the hash and size
- * describe the whole file, then reads the descriptor with pread, which moves no offset. */
+/* The descriptor the source reads (borrowed), for a reader that needs random access (xlsx: a
+ * zip's directory is at its end; Parquet reads its footer first). Such a reader reads it with
+ * pread, which moves no offset, and reads the source to its end too, so that the hash and size
+ * describe the whole file. */
 int source_fd(const struct source *s);
 
 /* The name given to source_open. */

@@ -40,35 +40,6 @@ static const char *sqlite_type_name(struct dtype_info t, char *buf, size_t n)
 
 /* ------------------------------------------------------------------ value text */
 
-/* The exact decimal text of unscaled value v with scale digits after the point: "-12.30",
- * "0.05", "7". out holds at least 48 bytes (38 digits, sign, point, leading zero). */
-static size_t fmt_decimal(char *out, __int128 v, unsigned scale)
-{
-    char digits[48];
-    size_t nd = 0;
-    bool neg = v < 0;
-    unsigned __int128 a = neg ? (unsigned __int128)0 - (unsigned __int128)v : (unsigned __int128)v;
-    do {
-        digits[nd++] = (char)('0' + (int)(a % 10));
-        a /= 10;
-    } while (a != 0);
-    while (nd <= scale) {
-        digits[nd++] = '0'; /* at least one digit before the point */
-    }
-    size_t o = 0;
-    if (neg) {
-        out[o++] = '-';
-    }
-    for (size_t i = nd; i-- > 0;) {
-        out[o++] = digits[i];
-        if (i == scale && scale > 0) {
-            out[o++] = '.';
-        }
-    }
-    out[o] = '\0';
-    return o;
-}
-
 /* ------------------------------------------------------------------ the SQLite sink */
 
 struct sqlite_load {
@@ -440,7 +411,7 @@ static int sq_bind(struct sqlite_load *l, const struct batch *b, size_t c, size_
             if (col->type.scale == 0 && col->type.precision <= 18) {
                 src = sqlite3_bind_int64(l->ins, p, (sqlite3_int64)col->v.i128[r]);
             } else {
-                size_t n = fmt_decimal(tmp, col->v.i128[r], col->type.scale);
+                size_t n = dtype_format_decimal(tmp, col->v.i128[r], col->type.scale);
                 src = sqlite3_bind_text(l->ins, p, tmp, (int)n, SQLITE_TRANSIENT);
             }
             break;

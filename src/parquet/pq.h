@@ -96,11 +96,33 @@ struct pq_reader;
  * corrupt, or a feature we do not read, named in the message). */
 int pq_reader_open(struct pq_reader **out, const char *path, struct err *e) ASTRO_WUR;
 
+/* As pq_reader_open, on fd (borrowed: the reader reads a duplicate of it with pread, so fd's
+ * offset is never used or moved); name is used in messages (copied). */
+int pq_reader_open_fd(struct pq_reader **out, int fd, const char *name, struct err *e) ASTRO_WUR;
+
+/* From now on, BYTE_ARRAY values that are not valid UTF-8 are returned as they are instead of
+ * failing the read: the caller checks them (Parquet input reports each as a value failure). */
+void pq_reader_allow_binary(struct pq_reader *r);
+
+/* From now on (call it before the first pq_reader_next), TIMESTAMP(NANOS) columns hold their
+ * values in nanoseconds, not rounded to microseconds, and pq_reader_column_nanos(r, i) is true for
+ * them: the caller decides what digits beyond the microsecond mean (Parquet input fails a value
+ * that has any, as for CSV). */
+void pq_reader_keep_nanos(struct pq_reader *r);
+bool pq_reader_column_nanos(const struct pq_reader *r, size_t i);
+
+/* The row groups of the file and the rows of row group i (0 when i is out of range). */
+size_t pq_reader_nrow_groups(const struct pq_reader *r);
+uint64_t pq_reader_row_group_rows(const struct pq_reader *r, size_t i);
+
 /* The file's columns, mapped back to astro dtypes (name and storage owned by the reader). */
 size_t pq_reader_ncols(const struct pq_reader *r);
 const struct column_desc *pq_reader_column(const struct pq_reader *r, size_t i);
 
 uint64_t pq_reader_nrows(const struct pq_reader *r);
+
+/* The size of the file in bytes, when it was opened. */
+uint64_t pq_reader_size(const struct pq_reader *r);
 
 /* The footer key-value metadata value for key, or NULL. */
 const char *pq_reader_kv(const struct pq_reader *r, const char *key);

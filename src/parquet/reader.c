@@ -118,6 +118,8 @@ struct rd_col {
     enum rd_conv cv;
     enum dtype_storage st;
     bool optional;
+    bool binary_ok; /* the reader's binary_ok (load_dict sees only the column) */
+    bool ns_kept;   /* pq_reader_keep_nanos: a TIMESTAMP(NANOS) column left in nanoseconds */
 
     /* The chunk being read. */
     size_t rg;          /* index of the next row group to open */
@@ -166,6 +168,7 @@ struct pq_reader {
     size_t ix_cap;
     int64_t *tmp;    /* DELTA_BINARY_PACKED scratch, ix_cap values */
     struct buf tmpb; /* BYTE_STREAM_SPLIT gather scratch */
+    bool binary_ok;  /* pq_reader_allow_binary: BYTE_ARRAY values are not checked for UTF-8 */
     int failed;      /* sticky error code */
     char failed_msg[sizeof(((struct err *)0)->msg)];
 };
@@ -432,7 +435,10 @@ static int build_columns(struct pq_reader *r, const struct rd_sel *sel, size_t n
             char name[256];
             snprintf(name, sizeof(name), "%.*s", (int)(s->name_len < 200 ? s->name_len : 200),
                      (const char *)s->name);
-            return err_set(e, AE_FORMAT, "nested schemas are not supported (column %s)", name);
+            return err_set(e, AE_FORMAT,
+                           "column '%s' is nested (a list, struct or map): astro reads flat "
+                           "columns only",
+                           name);
         }
     }
     if (sel[0].nchild < 0 || (size_t)sel[0].nchild != n - 1) {
@@ -822,28 +828,13 @@ static int pread_full(int fd, void *dst, size_t n, uint64_t off, struct err *e)
     return 0;
 }
 
-int pq_reader_open(struct pq_reader **out, const char *path, struct err *e)
+/* Reads the footer of r->fd (opened, owned by r) into r. */
+static int open_fd(struct pq_reader *r, struct err *e)
 {
-    *out = NULL;
     int rc = 0;
     uint8_t tail[8], head[4];
     uint8_t *footer = NULL;
-    struct pq_reader *r = calloc(1, sizeof(*r));
-    if (r == NULL) {
-        return err_set(e, AE_NOMEM, "out of memory opening %s", path);
-    }
-    r->fd = -1;
-    pq_decompressor_init(&r->dec);
-    r->path = strdup(path);
-    if (r->path == NULL) {
-        rc = err_set(e, AE_NOMEM, "out of memory opening %s", path);
-        goto fail;
-    }
-    r->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (r->fd < 0) {
-        rc = err_errno(e, errno, "cannot open %s", path);
-        goto fail;
-    }
+    const char *path = r->path;
     struct stat sb;
     if (fstat(r->fd, &sb) != 0) {
         rc = err_errno(e, errno, "cannot stat %s", path);
@@ -872,6 +863,13 @@ int pq_reader_open(struct pq_reader **out, const char *path, struct err *e)
         rc = err_set(e, AE_FORMAT, "%s: encrypted Parquet files are not supported", path);
         goto fail;
     }
+    if (memcmp(head, "PAR1", 4) == 0 && memcmp(tail + 4, "PAR1", 4) != 0) {
+        rc = err_set(e, AE_FORMAT,
+                     "%s starts as a Parquet file but does not end with one (no PAR1 magic after "
+                     "the footer): truncated?",
+                     path);
+        goto fail;
+    }
     if (memcmp(head, "PAR1", 4) != 0 || memcmp(tail + 4, "PAR1", 4) != 0) {
         rc = err_set(e, AE_FORMAT, "%s is not a Parquet file (no PAR1 magic)", path);
         goto fail;
@@ -894,15 +892,84 @@ int pq_reader_open(struct pq_reader **out, const char *path, struct err *e)
     }
     if (rc != 0) {
         err_prefix(e, "%s", path);
-        goto fail;
     }
-    free(footer);
-    *out = r;
-    return 0;
 fail:
     free(footer);
-    pq_reader_free(r);
     return rc;
+}
+
+int pq_reader_open(struct pq_reader **out, const char *path, struct err *e)
+{
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return err_errno(e, errno, "cannot open %s", path);
+    }
+    int rc = pq_reader_open_fd(out, fd, path, e);
+    close(fd); /* the reader reads its own duplicate */
+    return rc;
+}
+
+int pq_reader_open_fd(struct pq_reader **out, int fd, const char *name, struct err *e)
+{
+    *out = NULL;
+    struct pq_reader *r = calloc(1, sizeof(*r));
+    if (r == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory opening %s", name);
+    }
+    r->fd = -1;
+    pq_decompressor_init(&r->dec);
+    r->path = strdup(name);
+    if (r->path == NULL) {
+        pq_reader_free(r);
+        return err_set(e, AE_NOMEM, "out of memory opening %s", name);
+    }
+    int rc = 0;
+    r->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (r->fd < 0) {
+        rc = err_errno(e, errno, "cannot read %s", name);
+    } else {
+        rc = open_fd(r, e);
+    }
+    if (rc != 0) {
+        pq_reader_free(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+void pq_reader_allow_binary(struct pq_reader *r)
+{
+    r->binary_ok = true;
+    for (size_t i = 0; i < r->ncols; i++) {
+        r->cols[i].binary_ok = true;
+    }
+}
+
+size_t pq_reader_nrow_groups(const struct pq_reader *r)
+{
+    return r->nrg;
+}
+
+void pq_reader_keep_nanos(struct pq_reader *r)
+{
+    for (size_t i = 0; i < r->ncols; i++) {
+        if (r->cols[i].cv == CV_TS_NANOS) {
+            r->cols[i].cv = CV_I64;
+            r->cols[i].ns_kept = true;
+        }
+    }
+}
+
+bool pq_reader_column_nanos(const struct pq_reader *r, size_t i)
+{
+    return i < r->ncols && r->cols[i].ns_kept;
+}
+
+uint64_t pq_reader_row_group_rows(const struct pq_reader *r, size_t i)
+{
+    return i < r->nrg ? r->rg_rows[i] : 0;
 }
 
 size_t pq_reader_ncols(const struct pq_reader *r)
@@ -918,6 +985,11 @@ const struct column_desc *pq_reader_column(const struct pq_reader *r, size_t i)
 uint64_t pq_reader_nrows(const struct pq_reader *r)
 {
     return r->nrows;
+}
+
+uint64_t pq_reader_size(const struct pq_reader *r)
+{
+    return r->size;
 }
 
 const char *pq_reader_kv(const struct pq_reader *r, const char *key)
@@ -1273,7 +1345,7 @@ static int load_dict(struct rd_col *c, const struct rd_page *h, const uint8_t *b
             if (l > (size_t)(end - p)) {
                 return col_fail(c, AE_FORMAT, "a dictionary value runs past its page", e);
             }
-            if (!pq_utf8_valid(p, l)) {
+            if (!c->binary_ok && !pq_utf8_valid(p, l)) {
                 return err_set(e, AE_FORMAT, "column '%s': dictionary entry %zu is not valid UTF-8",
                                c->name, i);
             }
@@ -1874,7 +1946,7 @@ static int values_bytes(struct pq_reader *r, struct rd_col *c, struct column *co
                 if (rc != 0) {
                     return rc;
                 }
-                if (!pq_utf8_valid(p, len)) {
+                if (!r->binary_ok && !pq_utf8_valid(p, len)) {
                     return err_set(e, AE_FORMAT,
                                    "column '%s': row %llu is not valid UTF-8 (astro reads "
                                    "binary columns as str)",

@@ -698,11 +698,46 @@ static void write_column(FILE *out, const struct icol *ic, bool json, bool stric
             cs.coerce ? "true" : "false");
 }
 
-int infer_write_yaml(const struct infer *inf, FILE *out, const char *comment, bool strict,
-                     struct err *e)
+/* The comment lines and the schema's opening keys. */
+static void write_head(FILE *out, const char *comment)
 {
     infer_write_comment(out, comment);
     fputs("schema_type: dataframe\nversion: 0.17.2\ncolumns:\n", out);
+}
+
+int infer_write_yaml_columns(FILE *out, const char *comment, const struct column_desc *cols,
+                             size_t n, size_t *renamed, struct err *e)
+{
+    *renamed = 0;
+    write_head(out, comment);
+    for (size_t c = 0; c < n; c++) {
+        bool changed = false;
+        char *name = infer_name_text(cols[c].name, strlen(cols[c].name), &changed);
+        if (name == NULL) {
+            return err_set(e, AE_NOMEM, "out of memory");
+        }
+        *renamed += changed;
+        char tn[48];
+        fputs("  ", out);
+        yaml_str(out, name, strlen(name));
+        free(name);
+        fprintf(out,
+                ":\n    title: null\n    description: null\n    dtype: %s\n    nullable: %s\n"
+                "    checks: null\n    unique: false\n    coerce: false\n    required: true\n"
+                "    regex: false\n",
+                dtype_name(cols[c].type, tn, sizeof(tn)), cols[c].nullable ? "true" : "false");
+    }
+    fputs("checks: null\nindex: null\ncoerce: false\nstrict: false\nunique: null\n", out);
+    if (fflush(out) != 0 || ferror(out)) {
+        return err_set(e, AE_IO, "cannot write the schema");
+    }
+    return 0;
+}
+
+int infer_write_yaml(const struct infer *inf, FILE *out, const char *comment, bool strict,
+                     struct err *e)
+{
+    write_head(out, comment);
     for (size_t c = 0; c < inf->ncols; c++) {
         write_column(out, &inf->cols[c], inf->json, strict);
     }
@@ -794,6 +829,34 @@ int infer_write_columns(const struct infer *inf, FILE *out, const char *indent, 
         if (write_flow_column(out, &inf->cols[c], inf->json, strict, inner) != 0) {
             return err_set(e, AE_NOMEM, "out of memory");
         }
+    }
+    if (fflush(out) != 0 || ferror(out)) {
+        return err_set(e, AE_IO, "cannot write the schema");
+    }
+    return 0;
+}
+
+int infer_write_desc_columns(FILE *out, const char *indent, const struct column_desc *cols,
+                             size_t n, size_t *renamed, struct err *e)
+{
+    *renamed = 0;
+    /* The file's own types: nothing to parse, so nothing to coerce. */
+    fprintf(out, "%sschema:\n%s  coerce: false\n%s  columns:\n", indent, indent, indent);
+    for (size_t c = 0; c < n; c++) {
+        bool changed = false;
+        char *name = infer_name_text(cols[c].name, strlen(cols[c].name), &changed);
+        if (name == NULL) {
+            return err_set(e, AE_NOMEM, "out of memory");
+        }
+        *renamed += changed;
+        char tn[48];
+        dtype_name(cols[c].type, tn, sizeof(tn));
+        fprintf(out, "%s    ", indent);
+        yaml_str(out, name, strlen(name));
+        free(name);
+        /* '[' and ',' end a plain scalar in a flow mapping (datetime64[ns]). */
+        fprintf(out, strpbrk(tn, "[],") != NULL ? ": {dtype: '%s'%s}\n" : ": {dtype: %s%s}\n", tn,
+                cols[c].nullable ? ", nullable: true" : "");
     }
     if (fflush(out) != 0 || ferror(out)) {
         return err_set(e, AE_IO, "cannot write the schema");

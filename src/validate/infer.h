@@ -37,6 +37,7 @@
 #ifndef ASTRO_VALIDATE_INFER_H
 #define ASTRO_VALIDATE_INFER_H
 
+#include "batch/batch.h"
 #include "batch/records.h"
 #include "util/err.h"
 
@@ -110,6 +111,18 @@ void infer_write_comment(FILE *out, const char *text);
 
 /* d with the fewest significant digits (15, 16 or 17, "%.*g") that read back as d. */
 void infer_format_double(double d, char out[32]);
+
+/* Writes a schema of the columns cols[0..n) as they are typed in a file that has its own types (a
+ * Parquet file's schema: `astro schema infer FILE.parquet`), in the form of infer_write_yaml:
+ * each column's dtype and nullable, no checks, coerce false. Names are written as
+ * infer_name_text makes them; *renamed counts those it changed. AE_IO or AE_NOMEM. */
+int infer_write_yaml_columns(FILE *out, const char *comment, const struct column_desc *cols,
+                             size_t n, size_t *renamed, struct err *e) ASTRO_WUR;
+
+/* The same columns as the `schema:` block of an astro.yaml ingest_files entry (the form of
+ * infer_write_columns, coerce false), each line starting with indent (at most 32 bytes). */
+int infer_write_desc_columns(FILE *out, const char *indent, const struct column_desc *cols,
+                             size_t n, size_t *renamed, struct err *e) ASTRO_WUR;
 
 void infer_free(struct infer *inf);
 

@@ -494,6 +494,11 @@ static enum vjson_fit json_fit(const struct validator *v, const struct vout *o,
     if (t == REC_F_CELL_ERROR) {
         return VJ_CELL_ERROR;
     }
+    if (o->vc == NULL) {
+        /* A column the schema does not declare, kept by strict: false as str (a Parquet file's
+         * column of any type): its values are kept as text. */
+        return VJ_OK;
+    }
     /* Pandera: the schema's coerce applies to every column. */
     bool coerce = (o->vc != NULL && o->vc->spec->coerce) || v->spec->schema.coerce;
     /* A worksheet's number (records.h) is also its shortest text in a str column and an Excel
@@ -504,6 +509,7 @@ static enum vjson_fit json_fit(const struct validator *v, const struct vout *o,
     }
     enum vjson_fit other = t == REC_F_JSON_STRING   ? VJ_STRING
                            : t == REC_F_JSON_NUMBER ? VJ_NUMBER
+                           : t == REC_F_TYPED_TIME  ? VJ_TIME
                                                     : VJ_BOOL;
     switch (o->pc.type.id) {
     case DT_STR: return t == REC_F_JSON_STRING || cell_number || coerce ? VJ_OK : other;
@@ -517,10 +523,10 @@ static enum vjson_fit json_fit(const struct validator *v, const struct vout *o,
     case DT_UINT32:
     case DT_UINT64:
         if (t == REC_F_JSON_NUMBER) {
-            /* A fraction never fits, coerce or not; 3.0 and 1e3 are whole numbers. An integer's
-             * text (digits only: records.h) needs no strtod. */
+            /* A fraction never fits, coerce or not; 3.0 and 1e3 are whole numbers. Digits
+             * alone (every integer of a Parquet file) need no strtod. */
             size_t k = 0;
-            while (k < f->len && f->p[k] != '.' && f->p[k] != 'e' && f->p[k] != 'E') {
+            while (k < f->len && ((f->p[k] >= '0' && f->p[k] <= '9') || f->p[k] == '-')) {
                 k++;
             }
             if (k == f->len) {
@@ -540,10 +546,18 @@ static enum vjson_fit json_fit(const struct validator *v, const struct vout *o,
         /* A string is the exact way to carry a decimal in JSON. */
         return t != REC_F_JSON_BOOL || coerce ? VJ_OK : other;
     case DT_DATE:
-    case DT_TIMESTAMP:
-    case DT_TIMESTAMP_TZ:
+        /* A Parquet date fits (YYYY-MM-DD); a timestamp does not, whatever its time. */
+        if (t == REC_F_TYPED_TIME && f->len == 10) {
+            return VJ_OK;
+        }
         /* JSON has no date type: dates are strings; a worksheet's are serial numbers. */
         return t == REC_F_JSON_STRING || cell_number || coerce ? VJ_OK : other;
+    case DT_TIMESTAMP:
+    case DT_TIMESTAMP_TZ:
+        /* A Parquet date is midnight; a UTC timestamp (text ending in Z) fails a naive column
+         * when it is parsed (validate.h: a naive column refuses offsets). */
+        return t == REC_F_JSON_STRING || t == REC_F_TYPED_TIME || cell_number || coerce ? VJ_OK
+                                                                                         : other;
     case DT_TIMEDELTA:
         /* A duration is a string ("1 days 02:00:00") or a whole number of nanoseconds. */
         return t != REC_F_JSON_BOOL || coerce ? VJ_OK : other;
@@ -1252,7 +1266,9 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
         const char *what = vf->status == VJ_STRING   ? "string"
                            : vf->status == VJ_BOOL   ? "boolean"
                            : vf->status == VJ_NUMBER ? "number"
+                           : vf->status == VJ_TIME   ? "date/time"
                                                      : NULL;
+        const char *fmt = (fld->flags & REC_F_PARQUET) ? "Parquet" : "JSON";
         vp_quote(q, sizeof(q), fld->p, fld->len, 120);
         if (vf->status == VJ_CELL_ERROR) {
             snprintf(check, sizeof(check), "cell_error");
@@ -1273,13 +1289,13 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
             snprintf(msg, sizeof(msg),
                      "%s number %.*s has a fraction: not a value of column '%s' (%s), even with "
                      "coerce",
-                     in->sheet_col0 != 0 ? "the" : "JSON", (int)(fld->len < 60 ? fld->len : 60),
+                     in->sheet_col0 != 0 ? "the" : fmt, (int)(fld->len < 60 ? fld->len : 60),
                      fld->p, o->name, tn);
         } else {
             snprintf(msg, sizeof(msg),
-                     "JSON %s %s%.*s%s in column '%s': a %s is not %s %s value unless the "
+                     "%s %s %s%.*s%s in column '%s': a %s is not %s %s value unless the "
                      "column has coerce: true",
-                     what, vf->status == VJ_STRING ? "\"" : "",
+                     fmt, what, vf->status == VJ_STRING ? "\"" : "",
                      (int)(fld->len < 120 ? fld->len : 120), fld->p,
                      vf->status == VJ_STRING ? "\"" : "", o->name, what, article(tn), tn);
         }

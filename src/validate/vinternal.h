@@ -166,7 +166,16 @@ enum vf_kind {
 };
 
 /* How a JSON value's type fits a column (validate.h, "JSON values"). */
-enum vjson_fit { VJ_OK, VJ_COMPOSITE, VJ_STRING, VJ_NUMBER, VJ_BOOL, VJ_FRACTION, VJ_CELL_ERROR };
+enum vjson_fit {
+    VJ_OK,
+    VJ_COMPOSITE,
+    VJ_STRING,
+    VJ_NUMBER,
+    VJ_BOOL,
+    VJ_FRACTION,
+    VJ_CELL_ERROR,
+    VJ_TIME
+};
 
 /* A failure case recorded during a batch; messages are built when the batch is emitted, in
  * (row, recording order) order, so the cases come out in line order. */

@@ -39,6 +39,15 @@ run_astro() {
   ERR=$(cat "$T/.err")
 }
 
+# peak_validate FILE ROWS: `astro validate FILE --threads 1` under GNU time in the current folder;
+# checks that it read ROWS rows, all valid, and prints its peak RSS in KiB.
+peak_validate() {
+  /usr/bin/time -f %M -o "$T/.rss" "$ASTRO_BIN" validate "$1" --threads 1 >"$T/.vout" ||
+    fail "validate of $2 rows failed: $(cat "$T/.vout")"
+  assert_contains "$(cat "$T/.vout")" "rows read $2 = valid $2 " "every row of $2 is read"
+  tail -n 1 "$T/.rss"
+}
+
 # duck SQL: one JSON line per result row, printed by DuckDB.
 duck() { node "$ORACLE" "$1"; }
 

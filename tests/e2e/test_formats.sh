@@ -298,8 +298,8 @@ cfg_err() { # YAML-COLUMNS-AND-KEYS EXPECTED-MESSAGE
   assert_eq "$RC" "2" "config error: $2"
   assert_contains "$ERR" "$2" "config error message"
 }
-cfg_err '    format: parquet
-    schema: {columns: {a: {dtype: int64}}}' "format 'parquet' is not supported (expected csv, ndjson, json or xlsx"
+cfg_err '    format: avro
+    schema: {columns: {a: {dtype: int64}}}' "format 'avro' is not supported (expected csv, ndjson, json, xlsx or parquet"
 cfg_err '    schema: {columns: {"a_.*": {dtype: int64, regex: true}}}' "regex columns are not supported with format ndjson"
 cfg_err '    schema: {columns: {a: {dtype: int64, path: "customer..email"}}}' "expected a dotted path of JSON keys"
 cfg_err '    encoding: latin-1

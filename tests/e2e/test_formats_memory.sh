@@ -35,10 +35,7 @@ gen() { # ROWS FILE
 }
 peak() { # ROWS -> prints the peak RSS in KiB of validating that many rows
   rm -rf d && mkdir d && gen "$1" d/events.ndjson.gz
-  /usr/bin/time -f %M -o rss.txt "$ASTRO_BIN" validate d/events.ndjson.gz --threads 1 > out.txt ||
-    fail "validate of $1 rows failed: $(cat out.txt)"
-  assert_contains "$(cat out.txt)" "VALID: d/events.ndjson.gz (spec ev): rows read $1 = valid $1" "every row of $1 is read"
-  tail -n 1 rss.txt
+  peak_validate d/events.ndjson.gz "$1"
 }
 p1=$(peak $small | tail -n 1)
 p10=$(peak $big | tail -n 1)

@@ -69,6 +69,7 @@ text" "--log-format values"
 assert_eq "$(complete_line astro schema infer x.csv --format "")" "csv
 json
 ndjson
+parquet
 xlsx" "schema infer --format values"
 assert_eq "$(complete_line astro validate x.csv --format "")" "json
 text" "validate --format values"

@@ -12,7 +12,14 @@
  * AE_FORMAT (or AE_NOMEM for a claimed size too large to allocate) with a message; a successful
  * read returns exactly pq_reader_nrows() rows; every batch keeps the batch.h invariants (offsets
  * start at 0 and never decrease, null cells are empty) and every string is valid UTF-8.
+ *
+ * The same bytes then go through the Parquet input reader (input/parquet.c, `format: parquet`),
+ * which ingest and validate use: it must open any file (bad data is reported by its first next,
+ * as AE_FORMAT), hand out the rows the reader read (one field per column, each flagged
+ * REC_F_PARQUET, line = row number), fail only with AE_FORMAT or AE_NOMEM, and, having read a
+ * file to its end, have counted every byte of it.
  */
+#include "input/input.h"
 #include "parquet/decode.h"
 #include "parquet/pq.h"
 
@@ -51,6 +58,60 @@ static void check_batch(const struct batch *b)
     }
 }
 
+/* The input reader over fd (holding size bytes); rows is what pq_reader read, or UINT64_MAX
+ * when it refused the file or stopped early. */
+static void fuzz_input(int fd, size_t size, size_t max_rows, uint64_t rows)
+{
+    if (lseek(fd, 0, SEEK_SET) != 0) {
+        return;
+    }
+    struct ingest_spec spec;
+    memset(&spec, 0, sizeof(spec));
+    struct input in;
+    struct record_block blk = {0};
+    struct err e = {0};
+    if (input_open_with(&in, &input_parquet_ops, fd, "fuzz.parquet", &spec, &e) != 0) {
+        abort(); /* only memory or I/O errors may fail the open */
+    }
+    const char *const *names;
+    size_t ncols = 0;
+    if (!input_field_names(&in, &names, &ncols)) {
+        abort();
+    }
+    uint64_t seen = 0;
+    for (;;) {
+        int rc = input_next(&in, &blk, max_rows, &e);
+        if (rc != 0) {
+            if ((rc != AE_FORMAT && rc != AE_NOMEM) || e.msg[0] == '\0' || rows != UINT64_MAX) {
+                abort();
+            }
+            break;
+        }
+        if (blk.nrows == 0) {
+            if ((rows != UINT64_MAX && seen != rows) || input_bytes(&in) != size) {
+                abort();
+            }
+            break;
+        }
+        for (size_t i = 0; i < blk.nrows; i++) {
+            if (blk.row_first[i + 1] - blk.row_first[i] != ncols || blk.line[i] != seen + i + 1) {
+                abort();
+            }
+        }
+        for (size_t k = 0; k < blk.nfields; k++) {
+            if (!(blk.fields[k].flags & REC_F_PARQUET)) {
+                abort();
+            }
+        }
+        seen += blk.nrows;
+        if (seen > 1000000) {
+            break;
+        }
+    }
+    record_block_release(&blk);
+    input_close(&in);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     int fd = memfd_create("pq", 0);
@@ -71,6 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if ((rc != AE_FORMAT && rc != AE_NOMEM) || e.msg[0] == '\0' || r != NULL) {
             abort();
         }
+        fuzz_input(fd, size, cap, UINT64_MAX);
         close(fd);
         return 0;
     }
@@ -84,6 +146,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     uint64_t rows = 0;
+    bool whole = false;
     for (;;) {
         rc = pq_reader_next(r, &b, &e);
         if (rc != 0) {
@@ -96,6 +159,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (rows != pq_reader_nrows(r)) {
                 abort();
             }
+            whole = true;
             break;
         }
         check_batch(&b);
@@ -109,6 +173,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     batch_release(&b);
     free(types);
     pq_reader_free(r);
+    /* The input reader reads strings that are not UTF-8 too (as value failures), so it may read
+     * further than pq_reader did: its row count is compared only when both read everything. */
+    fuzz_input(fd, size, cap, whole ? rows : UINT64_MAX);
     close(fd);
     return 0;
 }

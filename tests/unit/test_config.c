@@ -843,7 +843,7 @@ static void test_export_keys(void **state)
                  "thousands: \",\", schema: {}}\n",
                  AE_CONFIG,
                  "%s:3:52: ingest_files[0].thousands: thousands is not used with format ndjson "
-                 "(JSON numbers have no separators)");
+                 "(its numbers are typed: no separators)");
     expect_error("pipeline: p\ningest_files:\n  - {name: a, source_pattern: a.csv, schema: "
                  "{columns: {d: {dtype: date, format: []}}}}\n",
                  AE_CONFIG,

@@ -362,15 +362,15 @@ static void test_bad_files(void **state)
 {
     (void)state;
     static const struct bad_file bad[] = {
-        {"bad_data/ARROW-GH-41317.parquet", "nested schemas are not supported"},
-        {"bad_data/ARROW-GH-41321.parquet", "nested schemas are not supported"},
-        {"bad_data/ARROW-GH-45185.parquet", "nested schemas are not supported"},
+        {"bad_data/ARROW-GH-41317.parquet", "is nested (a list, struct or map)"},
+        {"bad_data/ARROW-GH-41321.parquet", "is nested (a list, struct or map)"},
+        {"bad_data/ARROW-GH-45185.parquet", "is nested (a list, struct or map)"},
         {"bad_data/ARROW-GH-47662.parquet", "FIXED_LEN_BYTE_ARRAY"},
         {"bad_data/ARROW-RS-GH-6229-DICTHEADER.parquet", "outside the file"},
-        {"bad_data/ARROW-RS-GH-6229-LEVELS.parquet", "nested schemas are not supported"},
+        {"bad_data/ARROW-RS-GH-6229-LEVELS.parquet", "is nested (a list, struct or map)"},
         {"bad_data/PARQUET-1481.parquet", "corrupt footer metadata"},
-        {"data/nonnullable.impala.parquet", "nested schemas are not supported (column Int_Array)"},
-        {"data/nullable.impala.parquet", "nested schemas are not supported (column int_array)"},
+        {"data/nonnullable.impala.parquet", "column 'Int_Array' is nested (a list, struct or map)"},
+        {"data/nullable.impala.parquet", "column 'int_array' is nested (a list, struct or map)"},
         {"data/datapage_v1-corrupt-checksum.parquet", "checksum"},
         {"data/rle-dict-uncompressed-corrupt-checksum.parquet", "checksum"},
         {"data/nation.dict-malformed.parquet", "runs past the end of its chunk"},

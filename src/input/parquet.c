@@ -1,0 +1,409 @@
+/*
+ * parquet.c - the Parquet input reader (input.h): `format: parquet`, files written by pandas /
+ * pyarrow, Spark, DuckDB, arrow-rs or astro itself, read through the streaming reader of
+ * src/parquet (pq.h), one row group and one page per column at a time.
+ *
+ * The file's columns are its header (input_ops.names: the names in its schema, no header row).
+ * Each value becomes a field holding its text, flagged with its type class (records.h): strings
+ * REC_F_JSON_STRING, integers, floats and decimals REC_F_JSON_NUMBER (exact text: decimals with
+ * their scale, floats in the shortest form that reads back as the same double), booleans
+ * REC_F_JSON_BOOL, dates and timestamps REC_F_TYPED_TIME (ISO 8601, microseconds, "Z" for UTC
+ * timestamps), nulls REC_F_JSON_NULL; every field also carries REC_F_PARQUET. The validator then
+ * judges the file's type against the schema's dtype (validate.h, "JSON values") and parses the
+ * text, so range checks (an int64 value in an int8 column) and Pandera checks run on the value.
+ * A BYTE_ARRAY value that is not UTF-8 is flagged REC_F_BAD_ENCODING (a value failure, check
+ * "encoding"), one holding a NUL byte REC_F_NUL.
+ *
+ * Positions: line is the 1-based row number in the file (row index + 1), raw is the text
+ * "row group G, row index R" (both 0-based), which the failure reports carry.
+ *
+ * Bytes as delivered: the source (source.h) is read to its end alongside the rows, in step with
+ * them, so that its sha256 and size are those of the file; the rows themselves come from the
+ * descriptor with pread. A file the Parquet reader cannot open (no PAR1 magic, a truncated or
+ * corrupt footer, a nested or unsupported column) is not refused at open: open keeps the error,
+ * names the schema's columns (so the header raises nothing) and the first next fails with
+ * AE_FORMAT, which fails the file with check "parquet" and the reader's message, as corrupt
+ * data (exit 1), never an environment error.
+ */
+#include "input/input.h"
+
+#include "parquet/decode.h"
+#include "parquet/pq.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PQIN_HASH_CHUNK ((size_t)1 << 20)
+
+struct pqin {
+    struct source *src; /* borrowed */
+    struct pq_reader *pq;
+    struct err failed;  /* sticky: open or read failure, returned by next */
+    const char **names; /* the file's columns (owned by pq), or the schema's when pq is NULL */
+    size_t ncols;
+    struct batch b;
+    bool *nanos;        /* per column: timestamps in nanoseconds (pq_reader_keep_nanos) */
+    uint64_t row;       /* rows returned so far */
+    size_t rg;          /* row group of the next row */
+    uint64_t rg_end;    /* first row after row group rg */
+    uint64_t file_size; /* of the descriptor when opened */
+    char *hb;           /* hashing buffer */
+    bool hashed;        /* the source has been read to its end */
+};
+
+/* Reads the source on until it has read upto bytes (or its end when upto is UINT64_MAX). */
+static int hash_upto(struct pqin *r, uint64_t upto, struct err *e)
+{
+    while (!r->hashed && source_bytes(r->src) < upto) {
+        size_t got = 0;
+        int rc = source_read(r->src, r->hb, PQIN_HASH_CHUNK, &got, e);
+        if (rc != 0) {
+            return rc;
+        }
+        r->hashed = got == 0;
+    }
+    return 0;
+}
+
+static void pqin_free(void *impl)
+{
+    struct pqin *r = impl;
+    if (r == NULL) {
+        return;
+    }
+    pq_reader_free(r->pq);
+    batch_release(&r->b);
+    free(r->names);
+    free(r->nanos);
+    free(r->hb);
+    free(r);
+}
+
+/* Opens the file; see the top of the file for why bad data is not refused here. Fails with
+ * AE_NOMEM, or AE_IO when the file cannot be read. */
+static int pqin_open(void **impl, struct source *src, const struct ingest_spec *spec, struct err *e)
+{
+    *impl = NULL;
+    struct dtype_info *types = NULL;
+    struct pqin *r = calloc(1, sizeof(*r));
+    if (r == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    r->hb = malloc(PQIN_HASH_CHUNK);
+    if (r->hb == NULL) {
+        free(r);
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    r->src = src;
+    int rc = pq_reader_open_fd(&r->pq, source_fd(src), source_name(src), &r->failed);
+    if (rc == AE_NOMEM || rc == AE_IO) {
+        err_set(e, rc, "%s", r->failed.msg);
+        goto fail;
+    }
+    if (rc != 0) {
+        /* Bad data: the schema's names stand for the header, the first next reports it, and
+         * the file is hashed now, since nothing else will read it. */
+        r->failed.code = AE_FORMAT;
+        r->ncols = spec->schema.ncols;
+        r->names = calloc(r->ncols ? r->ncols : 1, sizeof(*r->names));
+        if (r->names == NULL) {
+            rc = err_set(e, AE_NOMEM, "out of memory");
+            goto fail;
+        }
+        for (size_t c = 0; c < r->ncols; c++) {
+            r->names[c] = spec->schema.cols[c].name;
+        }
+        struct err he;
+        err_clear(&he);
+        rc = hash_upto(r, UINT64_MAX, &he);
+        if (rc != 0 && rc != AE_FORMAT) {
+            err_set(e, rc, "%s", he.msg);
+            goto fail;
+        }
+        *impl = r;
+        return 0;
+    }
+    pq_reader_allow_binary(r->pq);
+    pq_reader_keep_nanos(r->pq);
+    r->file_size = pq_reader_size(r->pq);
+    r->ncols = pq_reader_ncols(r->pq);
+    r->rg_end = pq_reader_row_group_rows(r->pq, 0);
+    r->names = calloc(r->ncols ? r->ncols : 1, sizeof(*r->names));
+    r->nanos = calloc(r->ncols ? r->ncols : 1, sizeof(*r->nanos));
+    types = calloc(r->ncols ? r->ncols : 1, sizeof(*types));
+    if (r->names == NULL || r->nanos == NULL || types == NULL) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t c = 0; c < r->ncols; c++) {
+        r->names[c] = pq_reader_column(r->pq, c)->name;
+        types[c] = pq_reader_column(r->pq, c)->type;
+        r->nanos[c] = pq_reader_column_nanos(r->pq, c);
+    }
+    /* A block holds at most REC_BLOCK_MAX_FIELDS fields (records.h). */
+    rc = batch_init(&r->b, types, r->ncols, batch_rows_for(r->ncols, 8192));
+    if (rc != 0) {
+        err_set(e, rc, "out of memory");
+        goto fail;
+    }
+    free(types);
+    *impl = r;
+    return 0;
+fail:
+    free(types);
+    pqin_free(r);
+    return rc;
+}
+
+/* The shortest text that reads back as the same double (12.34, not 12.3399...). */
+static size_t real_text(double d, char *out, size_t n)
+{
+    if (isnan(d)) {
+        return (size_t)snprintf(out, n, "nan");
+    }
+    if (isinf(d)) {
+        return (size_t)snprintf(out, n, d < 0 ? "-inf" : "inf");
+    }
+    int k = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        k = snprintf(out, n, "%.*g", prec, d);
+        if (strtod(out, NULL) == d) {
+            break;
+        }
+    }
+    return (size_t)k;
+}
+
+/* The decimal text of v (a minus sign first when neg) at out, which holds at least 21 bytes;
+ * returns its length. */
+static size_t u64_text(char *out, uint64_t v, bool neg)
+{
+    char tmp[24];
+    size_t k = 0;
+    do {
+        tmp[k++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    size_t o = 0;
+    if (neg) {
+        out[o++] = '-';
+    }
+    while (k > 0) {
+        out[o++] = tmp[--k];
+    }
+    return o;
+}
+
+static size_t i64_text(char *out, int64_t v)
+{
+    return v < 0 ? u64_text(out, (uint64_t)0 - (uint64_t)v, true)
+                 : u64_text(out, (uint64_t)v, false);
+}
+
+/* The ISO text of a timestamp of type id held in nanoseconds: nine fractional digits, so that the
+ * validator fails a value with digits beyond the microsecond (validate.h) instead of astro
+ * dropping them. */
+static size_t nanos_text(char *out, size_t n, enum dtype id, int64_t v)
+{
+    int64_t us = v / 1000 - (v % 1000 < 0);
+    int ns = (int)(v - us * 1000);
+    size_t k = (size_t)dtype_format_time(out, n, DT_TIMESTAMP, us);
+    return k + (size_t)snprintf(out + k, n - k, "%03d%s", ns, id == DT_TIMESTAMP_TZ ? "Z" : "");
+}
+
+/* Appends the text of value i of column col to fb and its field to blk; nanos: col holds
+ * timestamps in nanoseconds. */
+static int put_value(struct buf *fb, struct record_block *blk, const struct column *col, size_t i,
+                     bool nanos)
+{
+    struct record_field *f = &blk->fields[blk->nfields++];
+    f->off = fb->len;
+    f->len = 0;
+    if (!col->valid[i]) {
+        f->flags = REC_F_PARQUET | REC_F_JSON_NULL;
+        return 0;
+    }
+    char tmp[64];
+    const char *p = tmp;
+    size_t n = 0;
+    uint16_t fl = REC_F_PARQUET | REC_F_JSON_NUMBER;
+    switch (col->type.id) {
+    case DT_STR:
+        p = col->data.data + col->offs[i];
+        n = col->offs[i + 1] - col->offs[i];
+        fl = REC_F_PARQUET | REC_F_JSON_STRING | REC_F_QUOTED;
+        if (!pq_utf8_valid((const uint8_t *)p, n)) {
+            fl |= REC_F_BAD_ENCODING;
+        } else if (memchr(p, '\0', n) != NULL) {
+            fl |= REC_F_NUL;
+        }
+        break;
+    case DT_BOOL:
+        p = col->v.u8[i] ? "true" : "false";
+        n = col->v.u8[i] ? 4 : 5;
+        fl = REC_F_PARQUET | REC_F_JSON_BOOL;
+        break;
+    case DT_INT8:
+    case DT_INT16:
+    case DT_INT32:
+    case DT_INT64:
+    case DT_UINT8:
+    case DT_UINT16:
+    case DT_UINT32:
+    case DT_TIMEDELTA: n = i64_text(tmp, col->v.i64[i]); break; /* a duration: nanoseconds */
+    case DT_UINT64: n = u64_text(tmp, (uint64_t)col->v.i64[i], false); break;
+    case DT_FLOAT32:
+    case DT_FLOAT64: n = real_text(col->v.f64[i], tmp, sizeof(tmp)); break;
+    case DT_DECIMAL: n = dtype_format_decimal(tmp, col->v.i128[i], col->type.scale); break;
+    case DT_DATE:
+    case DT_TIMESTAMP:
+    case DT_TIMESTAMP_TZ:
+        n = nanos ? nanos_text(tmp, sizeof(tmp), col->type.id, col->v.i64[i])
+                  : (size_t)dtype_format_time(tmp, sizeof(tmp), col->type.id, col->v.i64[i]);
+        fl = REC_F_PARQUET | REC_F_TYPED_TIME;
+        break;
+    }
+    if (n > UINT32_MAX) {
+        return AE_NOMEM;
+    }
+    f->len = (uint32_t)n;
+    f->flags = fl;
+    return n > 0 ? buf_append(fb, p, n) : 0;
+}
+
+/* The rows of r->b as records of blk: field text in blk->text, raw text in blk->utext (records.h:
+ * the block owns both). */
+static int fill_block(struct pqin *r, struct record_block *blk)
+{
+    size_t n = r->b.nrows;
+    if (record_block_reserve(blk, n, n * r->ncols + 1) != 0) {
+        return AE_NOMEM;
+    }
+    struct buf fb = {blk->text, 0, blk->text_cap, 0};
+    buf_reset(&blk->utext);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        uint64_t row = r->row + i;
+        while (row >= r->rg_end && r->rg + 1 < pq_reader_nrow_groups(r->pq)) {
+            r->rg++;
+            r->rg_end += pq_reader_row_group_rows(r->pq, r->rg);
+        }
+        blk->row_first[i] = (uint32_t)blk->nfields;
+        blk->line[i] = row + 1;
+        blk->row_flags[i] = 0;
+        for (size_t c = 0; c < r->ncols && rc == 0; c++) {
+            rc = put_value(&fb, blk, &r->b.cols[c], i, r->nanos[c]);
+        }
+        /* "row group G, row index R", without printf (once per row). */
+        char raw[64];
+        size_t k = 10;
+        memcpy(raw, "row group ", k);
+        k += u64_text(raw + k, r->rg, false);
+        memcpy(raw + k, ", row index ", 12);
+        k += 12;
+        k += u64_text(raw + k, row, false);
+        if (rc == 0) {
+            rc = buf_append(&blk->utext, raw, k);
+        }
+        blk->raw_len[i] = (uint32_t)k;
+    }
+    blk->text = fb.data;
+    blk->text_cap = fb.cap;
+    if (rc != 0) {
+        blk->nrows = 0;
+        blk->nfields = 0;
+        return AE_NOMEM;
+    }
+    blk->row_first[n] = (uint32_t)blk->nfields;
+    /* Offsets become pointers now that the buffers no longer move (a block of null fields only
+     * has no text buffer: its fields point at an empty string, never at NULL + 0). */
+    for (size_t k = 0; k < blk->nfields; k++) {
+        blk->fields[k].p = blk->text != NULL ? blk->text + blk->fields[k].off : "";
+    }
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        blk->raw[i] = blk->utext.data + at;
+        at += blk->raw_len[i];
+    }
+    blk->nrows = n;
+    r->row += n;
+    return 0;
+}
+
+static int pqin_next(void *impl, struct record_block *blk, size_t max_rows, struct err *e)
+{
+    struct pqin *r = impl;
+    blk->nrows = 0;
+    blk->nfields = 0;
+    if (r->failed.code != 0) {
+        if (e != NULL) {
+            *e = r->failed;
+        }
+        return r->failed.code;
+    }
+    if (max_rows == 0) {
+        return err_set(e, AE_INTERNAL, "pqin_next: max_rows must be at least 1");
+    }
+    size_t cap = r->b.cap;
+    r->b.cap = max_rows < cap ? max_rows : cap;
+    int rc = pq_reader_next(r->pq, &r->b, e);
+    r->b.cap = cap;
+    if (rc == 0 && r->b.nrows > 0) {
+        rc = fill_block(r, blk);
+        if (rc != 0) {
+            err_set(e, AE_NOMEM, "%s: out of memory", source_name(r->src));
+        }
+    }
+    /* The source follows the rows, in proportion, and reaches the end with the last of them. */
+    uint64_t total = pq_reader_nrows(r->pq);
+    uint64_t size = r->file_size;
+    if (rc == 0) {
+        uint64_t upto = r->b.nrows == 0 || total == 0
+                            ? UINT64_MAX
+                            : (uint64_t)((double)size * ((double)r->row / (double)total));
+        rc = hash_upto(r, upto, e);
+    }
+    if (rc != 0) {
+        /* A failure is final (input.h). */
+        if (e != NULL) {
+            r->failed = *e;
+        }
+        r->failed.code = rc;
+        blk->nrows = 0;
+        blk->nfields = 0;
+    }
+    return rc;
+}
+
+static uint64_t pqin_position(const void *impl)
+{
+    const struct pqin *r = impl;
+    return r->pq == NULL ? 0 : r->row + 1;
+}
+
+static uint64_t pqin_row_count(const void *impl)
+{
+    const struct pqin *r = impl;
+    return r->pq != NULL ? pq_reader_nrows(r->pq) : UINT64_MAX;
+}
+
+static size_t pqin_names(const void *impl, const char *const **names)
+{
+    const struct pqin *r = impl;
+    *names = r->names;
+    return r->ncols;
+}
+
+const struct input_ops input_parquet_ops = {
+    .name = "parquet",
+    .refusal_check = "parquet",
+    .open = pqin_open,
+    .next = pqin_next,
+    .position = pqin_position,
+    .names = pqin_names,
+    .complete = NULL,
+    .row_count = pqin_row_count,
+    .free = pqin_free,
+};
