@@ -79,6 +79,12 @@ static bool scan_name(struct tz_scan *c)
     size_t i0 = c->i;
     if (c->i < c->n && c->s[c->i] == '<') {
         while (++c->i < c->n && c->s[c->i] != '>') {
+            char ch = c->s[c->i];
+            bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                      (ch >= '0' && ch <= '9') || ch == '+' || ch == '-';
+            if (!ok) {
+                return false;
+            }
         }
         if (c->i >= c->n || c->i - i0 < 4) {
             return false;
@@ -145,7 +151,7 @@ static bool scan_when(struct tz_scan *c, struct tz_when *w)
         if (w->a < 1 || w->a > 12 || w->b < 1 || w->b > 5 || w->c > 6) {
             return false;
         }
-    } else if ((w->kind == 'J' && (w->a < 1 || w->a > 365)) || w->a > 365) {
+    } else if (w->a > 365 || (w->kind == 'J' && w->a < 1)) {
         return false;
     }
     if (c->i < c->n && c->s[c->i] == '/') {
