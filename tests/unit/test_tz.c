@@ -39,7 +39,8 @@ struct tz_local_case {
  * Europe/London and America/New_York (hour changes), Australia/Lord_Howe (a 30-minute change),
  * Pacific/Chatham (+12:45/+13:45, changes at 2:45 and 3:45), America/Sao_Paulo (no daylight
  * saving since 2019: "<-03>3"), Africa/Casablanca (table to 2087, then "<+01>-1"),
- * America/Nuuk (a change at -1:00, "M3.5.0/-1") and Asia/Jerusalem ("M3.4.4/26"). */
+ * America/Nuuk (a change at -1:00, "M3.5.0/-1"), Asia/Jerusalem ("M3.4.4/26") and Europe/Dublin
+ * (negative daylight saving: "IST-1GMT0,M10.5.0,M3.5.0/1", winter is the daylight saving time). */
 static const struct tz_off_case off_cases[] = {
     {"Europe/London", 2147169600, 0},           /* 2038-01-15 12:00:00Z */
     {"Europe/London", 2162808000, 3600},        /* 2038-07-15 12:00:00Z */
@@ -157,6 +158,12 @@ static const struct tz_off_case off_cases[] = {
     {"Asia/Jerusalem", 7234099200, 10800},      /* 2199-03-29 00:00:00Z */
     {"Asia/Jerusalem", 7252412399, 10800},      /* 2199-10-26 22:59:59Z */
     {"Asia/Jerusalem", 7252412400, 7200},       /* 2199-10-26 23:00:00Z */
+    {"Europe/Dublin", 2368094400, 0},           /* 2045-01-15 12:00:00Z */
+    {"Europe/Dublin", 2383732800, 3600},        /* 2045-07-15 12:00:00Z */
+    {"Europe/Dublin", 2531955599, 0},           /* 2050-03-27 00:59:59Z */
+    {"Europe/Dublin", 2531955600, 3600},        /* 2050-03-27 01:00:00Z */
+    {"Europe/Dublin", 2550704399, 3600},        /* 2050-10-30 00:59:59Z */
+    {"Europe/Dublin", 2550704400, 0},           /* 2050-10-30 01:00:00Z */
 };
 
 /* Wall-clock times past the table: skipped (TZ_NONEXISTENT) and repeated (TZ_AMBIGUOUS) ones at
@@ -272,6 +279,16 @@ static const struct tz_local_case local_cases[] = {
     {"Asia/Jerusalem", 2228203800, TZ_OK, 2228193000},      /* 2040-08-10 09:30:00 */
     {"Asia/Jerusalem", 5683771800, TZ_OK, 5683764600},      /* 2150-02-10 09:30:00 */
     {"Asia/Jerusalem", 5699410200, TZ_OK, 5699399400},      /* 2150-08-10 09:30:00 */
+    {"Europe/Dublin", 2531957400, TZ_NONEXISTENT, 0},       /* 2050-03-27 01:30:00 */
+    {"Europe/Dublin", 2531955599, TZ_OK, 2531955599},       /* 2050-03-27 00:59:59 */
+    {"Europe/Dublin", 2531959200, TZ_OK, 2531955600},       /* 2050-03-27 02:00:00 */
+    {"Europe/Dublin", 2550706200, TZ_AMBIGUOUS, 0},         /* 2050-10-30 01:30:00 */
+    {"Europe/Dublin", 2550707999, TZ_AMBIGUOUS, 0},         /* 2050-10-30 01:59:59 */
+    {"Europe/Dublin", 2550708000, TZ_OK, 2550708000},       /* 2050-10-30 02:00:00 */
+    {"Europe/Dublin", 2212479000, TZ_OK, 2212479000},       /* 2040-02-10 09:30:00 */
+    {"Europe/Dublin", 2228203800, TZ_OK, 2228200200},       /* 2040-08-10 09:30:00 */
+    {"Europe/Dublin", 5683771800, TZ_OK, 5683771800},       /* 2150-02-10 09:30:00 */
+    {"Europe/Dublin", 5699410200, TZ_OK, 5699406600},       /* 2150-08-10 09:30:00 */
 };
 
 static void test_tz_rule_zones(void **state)
@@ -430,6 +447,7 @@ static void test_tz_rule_footers(void **state)
         "ABC-2DEF,M3.5.0,M10.5.0x",
         "ABC-2:60",
         "<ABC-2",
+        "<A B>-2",
     };
     for (size_t i = 0; i < sizeof(not_rules) / sizeof(not_rules[0]); i++) {
         write_tzif(dir, "Zone", 3600, not_rules[i]);
