@@ -15,16 +15,6 @@
 
 #define TZ_MAX_FILE (1u << 20)
 
-struct tz {
-    char *name;
-    int64_t *at;  /* ntrans transition instants (UTC seconds), ascending */
-    int32_t *off; /* the offset from at[i] on */
-    size_t ntrans;
-    int32_t first;    /* the offset before the first transition (local time type 0) */
-    bool fixed_after; /* the footer names one fixed offset, kept after the table */
-    int32_t after;
-};
-
 static uint32_t be32(const unsigned char *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
@@ -50,52 +40,166 @@ static bool name_ok(const char *name)
     return true;
 }
 
-/* The footer's POSIX TZ string (between the final newlines): a fixed offset is "NAME[+-]h[:m[:s]]"
- * with nothing after it (NAME letters, or <...>). True with *off (east of UTC) when it is one. */
-static bool footer_fixed(const char *s, size_t n, int32_t *off)
+/* A day of the footer rule's year (POSIX TZ "date"): Jn (1-365, February 29 never counted),
+ * n (0-365, counted) or Mm.w.d (day d, 0 = Sunday, of week w, 5 = the last, of month m); and
+ * the local time of day of the change, in seconds (RFC 8536 section 3.3.1: -167 to 167 hours). */
+struct tz_when {
+    char kind; /* 'J', 'n' or 'M' */
+    int32_t a, b, c;
+    int32_t secs;
+};
+
+/* The footer's POSIX TZ string: the offsets after the table, and the yearly changes when the
+ * zone still has daylight saving time. */
+struct tz_rule {
+    int32_t std, dst; /* east of UTC */
+    bool has_dst;
+    struct tz_when start, end; /* start in standard time, end in daylight saving time */
+};
+
+struct tz_scan {
+    const char *s;
+    size_t n, i;
+};
+
+static bool scan_digits(struct tz_scan *c, size_t max, int32_t *v)
 {
-    size_t i = 0;
-    if (i < n && s[i] == '<') {
-        while (i < n && s[i] != '>') {
-            i++;
-        }
-        i++;
-    } else {
-        while (i < n && ((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z'))) {
-            i++;
-        }
+    size_t d0 = c->i;
+    *v = 0;
+    while (c->i < c->n && c->s[c->i] >= '0' && c->s[c->i] <= '9' && c->i - d0 < max) {
+        *v = *v * 10 + (c->s[c->i] - '0');
+        c->i++;
     }
-    if (i == 0 || i >= n) {
-        return false;
-    }
-    int sign = 1;
-    if (s[i] == '+' || s[i] == '-') {
-        sign = s[i] == '-' ? -1 : 1;
-        i++;
-    }
-    int32_t parts[3] = {0, 0, 0};
-    for (int k = 0; k < 3; k++) {
-        size_t d0 = i;
-        while (i < n && s[i] >= '0' && s[i] <= '9' && i - d0 < 3) {
-            parts[k] = parts[k] * 10 + (s[i] - '0');
-            i++;
+    return c->i > d0;
+}
+
+/* A zone abbreviation: three or more letters, or <...> of letters, digits, '+' and '-'. */
+static bool scan_name(struct tz_scan *c)
+{
+    size_t i0 = c->i;
+    if (c->i < c->n && c->s[c->i] == '<') {
+        while (++c->i < c->n && c->s[c->i] != '>') {
+            char ch = c->s[c->i];
+            bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                      (ch >= '0' && ch <= '9') || ch == '+' || ch == '-';
+            if (!ok) {
+                return false;
+            }
         }
-        if (i == d0) {
+        if (c->i >= c->n || c->i - i0 < 4) {
             return false;
         }
-        if (i < n && s[i] == ':' && k < 2) {
-            i++;
-        } else {
-            break;
+        c->i++;
+        return true;
+    }
+    while (c->i < c->n &&
+           ((c->s[c->i] >= 'A' && c->s[c->i] <= 'Z') || (c->s[c->i] >= 'a' && c->s[c->i] <= 'z'))) {
+        c->i++;
+    }
+    return c->i - i0 >= 3;
+}
+
+/* [+-]hh[:mm[:ss]] with hh at most max_h, in seconds. */
+static bool scan_hms(struct tz_scan *c, int32_t max_h, int32_t *secs)
+{
+    int32_t sign = 1, h = 0, m = 0, sec = 0;
+    if (c->i < c->n && (c->s[c->i] == '+' || c->s[c->i] == '-')) {
+        sign = c->s[c->i] == '-' ? -1 : 1;
+        c->i++;
+    }
+    if (!scan_digits(c, 3, &h) || h > max_h) {
+        return false;
+    }
+    if (c->i < c->n && c->s[c->i] == ':') {
+        c->i++;
+        if (!scan_digits(c, 2, &m) || m > 59) {
+            return false;
+        }
+        if (c->i < c->n && c->s[c->i] == ':') {
+            c->i++;
+            if (!scan_digits(c, 2, &sec) || sec > 59) {
+                return false;
+            }
         }
     }
-    if (i != n) {
-        return false; /* a daylight-saving part follows */
-    }
-    /* POSIX offsets are west of UTC */
-    *off = -sign * (parts[0] * 3600 + parts[1] * 60 + parts[2]);
+    *secs = sign * (h * 3600 + m * 60 + sec);
     return true;
 }
+
+/* ",date[/time]" of the rule. */
+static bool scan_when(struct tz_scan *c, struct tz_when *w)
+{
+    if (c->i >= c->n || c->s[c->i] != ',') {
+        return false;
+    }
+    c->i++;
+    w->secs = 7200; /* POSIX: 02:00:00 when no time is given */
+    w->a = w->b = w->c = 0;
+    if (c->i < c->n && (c->s[c->i] == 'J' || c->s[c->i] == 'M')) {
+        w->kind = c->s[c->i++];
+    } else {
+        w->kind = 'n';
+    }
+    if (!scan_digits(c, 3, &w->a)) {
+        return false;
+    }
+    if (w->kind == 'M') {
+        if (c->i >= c->n || c->s[c->i++] != '.' || !scan_digits(c, 1, &w->b) || c->i >= c->n ||
+            c->s[c->i++] != '.' || !scan_digits(c, 1, &w->c)) {
+            return false;
+        }
+        if (w->a < 1 || w->a > 12 || w->b < 1 || w->b > 5 || w->c > 6) {
+            return false;
+        }
+    } else if (w->a > 365 || (w->kind == 'J' && w->a < 1)) {
+        return false;
+    }
+    if (c->i < c->n && c->s[c->i] == '/') {
+        c->i++;
+        return scan_hms(c, 167, &w->secs);
+    }
+    return true;
+}
+
+/* The footer's POSIX TZ string (between the final newlines, RFC 8536 section 3.3):
+ * "std offset [dst [offset] ,start[/time],end[/time]]". POSIX offsets are west of UTC; a missing
+ * daylight saving offset is one hour ahead of standard time. False when it is not one (an empty
+ * footer, or daylight saving time without a rule: the table's end is then the end of what is
+ * known). */
+static bool footer_rule(const char *s, size_t n, struct tz_rule *r)
+{
+    struct tz_scan c = {s, n, 0};
+    int32_t west = 0;
+    if (!scan_name(&c) || !scan_hms(&c, 24, &west)) {
+        return false;
+    }
+    r->std = -west;
+    r->has_dst = c.i < n;
+    if (!r->has_dst) {
+        return true;
+    }
+    if (!scan_name(&c)) {
+        return false;
+    }
+    r->dst = r->std + 3600;
+    if (c.i < n && c.s[c.i] != ',') {
+        if (!scan_hms(&c, 24, &west)) {
+            return false;
+        }
+        r->dst = -west;
+    }
+    return scan_when(&c, &r->start) && scan_when(&c, &r->end) && c.i == n;
+}
+
+struct tz {
+    char *name;
+    int64_t *at;  /* ntrans transition instants (UTC seconds), ascending */
+    int32_t *off; /* the offset from at[i] on */
+    size_t ntrans;
+    int32_t first; /* the offset before the first transition (local time type 0) */
+    bool has_rule; /* the footer's rule holds after the table */
+    struct tz_rule rule;
+};
 
 static int parse_tzif(struct tz *z, const unsigned char *b, size_t n)
 {
@@ -144,13 +248,13 @@ static int parse_tzif(struct tz *z, const unsigned char *b, size_t n)
     if (left >= 2 && foot[0] == '\n') {
         const unsigned char *end = memchr(foot + 1, '\n', left - 1);
         if (end != NULL) {
-            z->fixed_after =
-                footer_fixed((const char *)foot + 1, (size_t)(end - foot - 1), &z->after);
+            z->has_rule = footer_rule((const char *)foot + 1, (size_t)(end - foot - 1), &z->rule);
         }
     }
-    if (z->ntrans == 0 && !z->fixed_after) {
-        z->fixed_after = true; /* no transition and no rule: type 0 for ever */
-        z->after = z->first;
+    if (z->ntrans == 0 && !z->has_rule) {
+        z->has_rule = true; /* no transition and no rule: type 0 for ever */
+        z->rule.std = z->first;
+        z->rule.has_dst = false;
     }
     return 0;
 }
@@ -234,21 +338,112 @@ const char *tz_name(const struct tz *z)
     return z->name;
 }
 
+/* The footer rule is followed this far either side of the epoch (about 34,000 years), which
+ * keeps its day arithmetic far from overflow. */
+#define TZ_RULE_LIMIT (INT64_C(1) << 40)
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+static bool is_leap(int64_t y)
+{
+    return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+}
+
+/* Days from 1970-01-01 to January 1 of year y (proleptic Gregorian). */
+static int64_t year_start(int64_t y)
+{
+    int64_t p = y - 1;
+    int64_t days = 365 * p + floor_div(p, 4) - floor_div(p, 100) + floor_div(p, 400);
+    return days - 719162; /* the same count for 1970 */
+}
+
+/* The year of day days (since 1970-01-01). */
+static int64_t year_of(int64_t days)
+{
+    int64_t y = 1970 + floor_div(days * 400, 146097);
+    while (year_start(y) > days) {
+        y--;
+    }
+    while (year_start(y + 1) <= days) {
+        y++;
+    }
+    return y;
+}
+
+/* The day (since 1970-01-01) w names in year y (POSIX TZ: Jn, n, Mm.w.d). */
+static int64_t when_day(const struct tz_when *w, int64_t y)
+{
+    static const int16_t before[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+    bool leap = is_leap(y);
+    int64_t jan1 = year_start(y);
+    if (w->kind == 'J') {
+        return jan1 + w->a - 1 + (leap && w->a >= 60); /* J60 is March 1 */
+    }
+    if (w->kind == 'n') {
+        return jan1 + w->a;
+    }
+    int64_t first = jan1 + before[w->a - 1] + (leap && w->a > 2);
+    int64_t len = w->a == 12 ? 31 : before[w->a] - before[w->a - 1] + (leap && w->a == 2);
+    int64_t wday = first + 4 - floor_div(first + 4, 7) * 7; /* 1970-01-01 was a Thursday */
+    int64_t day = (w->c - wday + 7) % 7 + 7 * (w->b - 1);
+    while (day >= len) {
+        day -= 7; /* week 5 is the last one of the month */
+    }
+    return first + day;
+}
+
+/* The offset the footer rule gives at utc: the latest change at or before it decides. The
+ * changes of the year before and after are looked at too, since a change's time of day may push
+ * it into another year (up to 167 hours either way, RFC 8536 section 3.3.1). When a start and an
+ * end fall on the same instant, daylight saving time wins: "EST5EDT4,0/0,J365/25" is daylight
+ * saving all year (RFC 8536 section 3.3.1). */
+static int rule_offset(const struct tz_rule *r, int64_t utc, int32_t *off)
+{
+    if (!r->has_dst) {
+        *off = r->std;
+        return TZ_OK;
+    }
+    if (utc < -TZ_RULE_LIMIT || utc > TZ_RULE_LIMIT) {
+        return TZ_BEYOND;
+    }
+    int64_t y = year_of(floor_div(utc, 86400));
+    int64_t last = INT64_MIN;
+    bool dst = false;
+    for (int64_t k = y - 1; k <= y + 1; k++) {
+        int64_t end = when_day(&r->end, k) * 86400 + r->end.secs - r->dst;
+        int64_t start = when_day(&r->start, k) * 86400 + r->start.secs - r->std;
+        if (end <= utc && end > last) {
+            last = end;
+            dst = false;
+        }
+        if (start <= utc && start >= last) {
+            last = start;
+            dst = true;
+        }
+    }
+    *off = dst ? r->dst : r->std;
+    return TZ_OK;
+}
+
 int tz_offset_at(const struct tz *z, int64_t utc, int32_t *off)
 {
-    if (z->ntrans == 0 || utc < z->at[0]) {
-        *off = z->ntrans == 0 && z->fixed_after ? z->after : z->first;
+    if (z->ntrans == 0) {
+        return rule_offset(&z->rule, utc, off); /* parse_tzif made one when the footer had none */
+    }
+    if (utc < z->at[0]) {
+        *off = z->first;
         return TZ_OK;
     }
     if (utc >= z->at[z->ntrans - 1]) {
-        /* A zone that still changes its clocks has its next change within months (the fat
-         * table's last one is in 2037): past 120 days the offset is not known here. */
-        bool table = utc - z->at[z->ntrans - 1] < INT64_C(120) * 86400;
-        if (z->fixed_after) {
-            *off = z->after;
-            return TZ_OK;
+        if (z->has_rule) {
+            return rule_offset(&z->rule, utc, off);
         }
-        if (!table) {
+        /* No rule in the footer: a zone that still changes its clocks has its next change
+         * within months, so past 120 days the offset is not known here. */
+        if (utc - z->at[z->ntrans - 1] >= INT64_C(120) * 86400) {
             return TZ_BEYOND;
         }
         *off = z->off[z->ntrans - 1];

@@ -3,12 +3,13 @@
  * /usr/share/zoneinfo, RFC 8536), for datetime64[ns, Zone/Name] columns: the UTC offset in effect
  * at an instant, and the instant a wall-clock time of the zone names.
  *
- * Only the file's transition table is used (version 2+ data: 64-bit times). Debian's tzdata is
- * built "fat": its tables run to 2037; an instant past the last transition of a zone that still
- * changes its clocks has no answer here (TZ_BEYOND), rather than a guess from the footer rule.
- * A zone whose footer names a fixed offset (no daylight saving: "UTC0", "<+09>-9") keeps that
- * offset after its table. Nothing is global: a struct tz is immutable once loaded and may be
- * shared by threads.
+ * The file's transition table is used (version 2+ data: 64-bit times), and past its last
+ * transition the footer's POSIX TZ rule (RFC 8536 section 3.3): a fixed offset ("UTC0", "<+09>-9")
+ * or yearly daylight saving changes ("GMT0BST,M3.5.0/1,M10.5.0"; Jn, n and Mm.w.d days, change
+ * times from -167 to 167 hours). Debian's tzdata is built "fat" with tables to 2037; the rule
+ * answers for the years after. Only a zone whose footer is empty or not a rule has no answer
+ * past its table (TZ_BEYOND, 120 days after its last transition). Nothing is global: a struct tz
+ * is immutable once loaded and may be shared by threads.
  */
 #ifndef ASTRO_UTIL_TZ_H
 #define ASTRO_UTIL_TZ_H
@@ -25,7 +26,7 @@ enum tz_result {
     TZ_OK = 0,
     TZ_AMBIGUOUS,   /* the clocks went back: the time happened twice (pandas raises too) */
     TZ_NONEXISTENT, /* the clocks went forward over it */
-    TZ_BEYOND       /* past the zone's table of transitions (see above) */
+    TZ_BEYOND       /* past the zone's table, with no footer rule (see above) */
 };
 
 /* Loads zone name (a tz database name such as "Europe/London": letters, digits, '_', '-', '+'

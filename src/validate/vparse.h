@@ -30,7 +30,7 @@ enum vp_status {
     VP_OFFSET,         /* datetime: a UTC offset given for a naive datetime64[ns] column */
     VP_TZ_AMBIGUOUS,   /* a wall-clock time of the column's zone that happened twice */
     VP_TZ_NONEXISTENT, /* a wall-clock time the zone's clocks skipped */
-    VP_TZ_BEYOND       /* past the zone's table of transitions (util/tz.h) */
+    VP_TZ_BEYOND       /* past the zone's table, its file has no footer rule (util/tz.h) */
 };
 
 /* One typed value. uint columns keep the uint64_t bit pattern in i (as batch.h stores them);

@@ -403,9 +403,12 @@ pass "column-level drop_invalid_rows"
 # key-value metadata; DuckDB reads the right instants --------------------------------------------
 printf 'columns:\n  t: {dtype: "datetime64[ns, Europe/London]", nullable: true}\n  k: {dtype: int64}\n' > tz.yaml
 spec tz.yaml
-printf 't,k\n2024-03-31 01:30:00,1\n2024-10-27 01:30:00,2\n2024-05-01,3\n' > tz_bad.csv
+printf 't,k\n2024-03-31 01:30:00,1\n2024-10-27 01:30:00,2\n2024-05-01,3\n2045-03-26 01:30:00,4\n2045-10-29 01:30:00,5\n' > tz_bad.csv
 assert_eq "$(cases tz_bad.csv)" "t|coerce_dtype('datetime64[ns, Europe/London]')|2024-03-31 01:30:00|0
-t|coerce_dtype('datetime64[ns, Europe/London]')|2024-10-27 01:30:00|1" "skipped and repeated wall-clock times fail"
+t|coerce_dtype('datetime64[ns, Europe/London]')|2024-10-27 01:30:00|1
+t|coerce_dtype('datetime64[ns, Europe/London]')|2045-03-26 01:30:00|3
+t|coerce_dtype('datetime64[ns, Europe/London]')|2045-10-29 01:30:00|4" \
+  "skipped and repeated wall-clock times fail, also past the tz database's table (2037: the footer rule)"
 rm -rf data .working && mkdir data && cp tz_bad.csv data/
 run_astro ingest data
 assert_eq "$RC" "1" "the file fails"
@@ -414,7 +417,7 @@ assert_contains "$(cat .working/$(only_run)/errors/c.jsonl)" "happened twice in 
 assert_contains "$(cat .working/$(only_run)/errors/c.jsonl)" "did not happen in time zone Europe/London" \
   "so is the skipped one"
 rm -rf data .working && mkdir data
-printf 't,k\n2024-01-15 12:00:00,1\n2024-07-15 12:00:00,2\n2024-07-15T12:00:00+02:00,3\n2024-10-27 00:59:59,4\n2024-10-27 02:00:00,5\n,6\n' > data/tz.csv
+printf 't,k\n2024-01-15 12:00:00,1\n2024-07-15 12:00:00,2\n2024-07-15T12:00:00+02:00,3\n2024-10-27 00:59:59,4\n2024-10-27 02:00:00,5\n,6\n2045-07-15 12:00:00,7\n2045-12-15 12:00:00,8\n' > data/tz.csv
 run_astro ingest data
 assert_eq "$RC" "0" "a Europe/London column ingests: $ERR"
 pq=".working/$(only_run)/ingested/c.parquet"
@@ -423,7 +426,10 @@ assert_eq "$(duck "SELECT typeof(t) AS ty, epoch(t)::BIGINT AS s FROM read_parqu
 {"ty":"TIMESTAMP WITH TIME ZONE","s":"1721037600"}
 {"ty":"TIMESTAMP WITH TIME ZONE","s":"1729987199"}
 {"ty":"TIMESTAMP WITH TIME ZONE","s":"1729994400"}
-{"ty":"TIMESTAMP WITH TIME ZONE","s":null}' "DuckDB reads the UTC instants (GMT in January, BST in July, both sides of the change)"
+{"ty":"TIMESTAMP WITH TIME ZONE","s":null}
+{"ty":"TIMESTAMP WITH TIME ZONE","s":"2383729200"}
+{"ty":"TIMESTAMP WITH TIME ZONE","s":"2396952000"}' \
+  "DuckDB reads the UTC instants (GMT in January, BST in July, both sides of the change; BST and GMT in 2045, past the table, from the TZif footer rule)"
 assert_eq "$(duck "SELECT decode(value) AS v FROM parquet_kv_metadata('$pq') WHERE decode(key) = 'astro.time_zone.t'")" \
   '{"v":"Europe/London"}' "the zone is in the key-value metadata"
 printf 'columns:\n  t: {dtype: "datetime64[ns, Mars/Olympus]"}\n' > tz.yaml
