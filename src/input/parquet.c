@@ -35,7 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PQIN_HASH_CHUNK ((size_t)1 << 20)
+#define PQIN_HASH_CHUNK ((size_t)1 << 17)
 
 struct pqin {
     struct source *src; /* borrowed */

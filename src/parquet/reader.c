@@ -1082,6 +1082,19 @@ static const uint8_t *win_at(const struct rd_col *c)
     return (const uint8_t *)c->win.data + (c->pos - c->win_off);
 }
 
+/* Called once a page's compressed bytes have been decompressed into c->page and nothing points
+ * into the window any more: a window that grew past the read-ahead to hold a large page is
+ * released, so that each column does not keep its last compressed page alongside its
+ * decompressed one (DuckDB writes a whole row group's column as one page). The next page is
+ * read again from the file. */
+static void win_drop_large(struct rd_col *c)
+{
+    if (c->win.cap > 2 * (size_t)RD_READ_AHEAD) {
+        buf_release(&c->win);
+        c->win_off = 0;
+    }
+}
+
 struct rd_page {
     int type;
     int32_t usize, csize;
@@ -1602,6 +1615,7 @@ static int next_page(struct pq_reader *r, struct rd_col *c, size_t ci, struct er
                 err_prefix(e, "column '%s'", c->name);
                 return rc;
             }
+            win_drop_large(c);
             rc = load_dict(c, &h, (const uint8_t *)c->page.data, e);
             if (rc != 0) {
                 return rc;
@@ -1632,6 +1646,7 @@ static int next_page(struct pq_reader *r, struct rd_col *c, size_t ci, struct er
                 err_prefix(e, "column '%s'", c->name);
                 return rc;
             }
+            win_drop_large(c);
             const uint8_t *p = (const uint8_t *)c->page.data, *end = p + h.usize;
             if (c->optional) {
                 /* Encodings.md: V1 definition levels keep their 4-byte length. */

@@ -339,3 +339,20 @@ assert_contains "$ERR" "they were checked on disk" "unique: 400,000 keys spill p
 assert_contains "$OUT" "line 300001: '5'" "unique: the repeat found on disk"
 assert_contains "$OUT" "rows read 400000 = valid 399998 + invalid 2" "unique: counts (every occurrence of the key fails, as in Pandera)"
 pass "unique keys of a small Parquet file with many rows are planned from its row count (spilled)"
+
+# Large pages: a column's read window that grew to hold a large compressed page is released once
+# the page is decompressed (src/parquet/reader.c, win_drop_large), and the next page of the same
+# chunk is read again from the file: here a ~1 MB dictionary page followed by its data pages (dh),
+# a 7 MB PLAIN chunk (h), then a second row group. Every value must come out as DuckDB reads it.
+mkdir -p "$T/lp/data" && cd "$T/lp"
+duck "COPY (SELECT i AS id, md5((i % 30000)::VARCHAR) AS dh, md5(i::VARCHAR) || md5((i + 1)::VARCHAR) AS h
+  FROM range(250000) t(i)) TO 'data/lp.parquet'
+  (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 200000)" >/dev/null
+printf 'pipeline: lp\ningest_files:\n  - name: lp\n    source_pattern: "lp.parquet"\n    schema: {columns: {id: {dtype: int64}, dh: {dtype: str}, h: {dtype: str}}}\n' >astro.yaml
+run_astro -q ingest data --threads 2
+assert_eq "$RC" "0" "large pages: ingest: $ERR"
+out=$(echo "$T"/lp/.working/*/ingested/lp.parquet)
+same=$(duck "SELECT count(*) AS n FROM read_parquet('$out') a JOIN read_parquet('$T/lp/data/lp.parquet') b
+  ON a.id = b.id AND a.dh = b.dh AND a.h = b.h")
+assert_contains "$same" '"n":"250000"' "large pages: every row as DuckDB reads it"
+pass "Parquet pages larger than the read-ahead are read exactly (window released and read again)"
