@@ -37,11 +37,13 @@ static const struct value_rule value_rules[] = {
     {HINT_INT | HINT_REAL, ' ', '.', false, "set thousands: ' '"},
 };
 
-/* Spellings of "no value" that exports write in place of a number or date (case-insensitive). */
-static const char *const null_words[] = {
-    "N/A", "NA",  "#N/A",    "-",       "--",     "?",    ".",       "NULL", "None",
-    "nil", "NaN", "missing", "unknown", "(null)", "n.a.", "(blank)", NULL,
+const struct hint_null_word hint_null_words[] = {
+    {"NA", true},   {"N/A", true},     {"n/a", true},   {"NULL", true},     {"null", true},
+    {"None", true}, {"-", true},       {"--", true},    {"Unknown", true},  {"unknown", true},
+    {"#N/A", true}, {"missing", true}, {"?", true},     {".", false},       {"nil", false},
+    {"NaN", false}, {"(null)", false}, {"n.a.", false}, {"(blank)", false},
 };
+const size_t hint_n_null_words = sizeof(hint_null_words) / sizeof(hint_null_words[0]);
 
 static unsigned dtype_class(enum dtype id)
 {
@@ -80,8 +82,9 @@ static void trim(const char **s, size_t *n)
 
 static bool is_null_word(const char *s, size_t n)
 {
-    for (size_t k = 0; null_words[k] != NULL; k++) {
-        if (strlen(null_words[k]) == n && strncasecmp(s, null_words[k], n) == 0) {
+    for (size_t k = 0; k < hint_n_null_words; k++) {
+        const char *w = hint_null_words[k].word;
+        if (strlen(w) == n && strncasecmp(s, w, n) == 0) {
             return true;
         }
     }

@@ -13,7 +13,19 @@
 
 #include "batch/dtype.h"
 
+#include <stdbool.h>
 #include <stddef.h>
+
+/* Spellings of "no value" that exports write where a value belongs: one table for both uses.
+ * hint_for_value() matches every word case-insensitively; `astro schema infer` (infer.c) proposes
+ * the words marked infer, spelled exactly, as a column's null_values (not NaN: it reads as a
+ * float; nor the rarer spellings a schema would rather not accept unseen). At most 32 words. */
+struct hint_null_word {
+    const char *word;
+    bool infer;
+};
+extern const struct hint_null_word hint_null_words[];
+extern const size_t hint_n_null_words;
 
 /* The hint for the value (vlen bytes) that failed to parse as dtype id (check
  * coerce_dtype('...')), written into buf (n bytes, NUL-terminated, cut to fit); returns buf, or

@@ -8,6 +8,7 @@
  */
 #include "validate/infer.h"
 
+#include "validate/hint.h"
 #include "validate/vparse.h"
 
 #include <locale.h>
@@ -22,12 +23,8 @@ static const char *const date_formats[] = {"%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "
 #define N_DATE_FORMATS (sizeof(date_formats) / sizeof(date_formats[0]))
 
 /* Null markers that exporters write (infer.h): a column whose other values all fit a dtype gets
- * those it holds as its null_values. At most 32 (a bit each in struct icol). */
-static const char *const null_markers[] = {"NA", "N/A",     "n/a",     "NULL", "null",
-                                           "None", "-",       "--",      "Unknown", "unknown",
-                                           "#N/A", "missing", "?"};
-#define N_NULL_MARKERS (sizeof(null_markers) / sizeof(null_markers[0]))
-
+ * those it holds as its null_values. The words are hint.h's table, those marked infer (a bit each
+ * in struct icol's markers). */
 enum {
     C_BOOL,
     C_INT,
@@ -52,7 +49,7 @@ struct icol {
     bool fany; /* fmin/fmax hold a finite value */
     bool isin_dead;
     bool json_nonstr; /* a JSON number or boolean was seen: a str column needs coerce */
-    uint32_t markers; /* bit k: null_markers[k] was seen (counted in typed_nulls) */
+    uint32_t markers; /* bit k: hint_null_words[k] was seen (counted in typed_nulls) */
     size_t nvals;
     char *vals[INFER_ISIN_MAX + 1];
     size_t vlens[INFER_ISIN_MAX + 1];
@@ -286,11 +283,13 @@ static int str_value(struct icol *ic, const char *p, size_t n)
     return 0;
 }
 
-/* The index of the null marker p[0..n) is, or -1. (NaN is no marker: vp_float reads it.) */
+/* The index in hint_null_words of the null marker p[0..n) is, or -1. (NaN is no marker: vp_float
+ * reads it.) */
 static int null_marker(const char *p, size_t n)
 {
-    for (size_t k = 0; k < N_NULL_MARKERS; k++) {
-        if (strlen(null_markers[k]) == n && memcmp(null_markers[k], p, n) == 0) {
+    for (size_t k = 0; k < hint_n_null_words; k++) {
+        const char *w = hint_null_words[k].word;
+        if (hint_null_words[k].infer && strlen(w) == n && memcmp(w, p, n) == 0) {
             return (int)k;
         }
     }
@@ -546,7 +545,7 @@ struct csum {
     bool range_int;   /* imin..imax observed */
     bool range_float; /* fmin..fmax observed (finite values) */
     bool isin;        /* the values seen are a short list */
-    uint32_t markers; /* null_markers to declare as null_values */
+    uint32_t markers; /* hint_null_words to declare as null_values */
 };
 
 static void summarize(const struct icol *ic, bool json, bool strict, struct csum *cs)
@@ -641,10 +640,10 @@ static void write_markers(FILE *out, uint32_t markers)
 {
     fputc('[', out);
     bool first = true;
-    for (size_t k = 0; k < N_NULL_MARKERS; k++) {
+    for (size_t k = 0; k < hint_n_null_words; k++) {
         if ((markers >> k) & 1) {
             fputs(first ? "" : ", ", out);
-            yaml_quoted(out, null_markers[k]);
+            yaml_quoted(out, hint_null_words[k].word);
             first = false;
         }
     }

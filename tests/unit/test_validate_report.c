@@ -3,6 +3,7 @@
  * level), the first five examples, and the summary table.
  */
 
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -322,6 +323,19 @@ static void test_hint_rules(void **state)
     assert_null(HINT(DT_INT64, "1.234"));
     assert_null(HINT(DT_BOOL, "3,779"));
     assert_null(HINT(DT_INT64, ""));
+    /* One table of "no value" words serves the hint and schema infer: every word is hinted in
+     * any case, and infer's bit set (32 bits) holds the table. */
+    assert_true(hint_n_null_words <= 32);
+    for (size_t k = 0; k < hint_n_null_words; k++) {
+        char want[64], up[32];
+        const char *w = hint_null_words[k].word;
+        size_t n = strlen(w);
+        for (size_t i = 0; i <= n; i++) {
+            up[i] = (char)toupper((unsigned char)w[i]);
+        }
+        snprintf(want, sizeof(want), "add '%s' to null_values", up);
+        assert_string_equal(HINT(DT_INT64, up), want);
+    }
 #undef HINT
     assert_string_equal(hint_for_file_name(".orders.csv.part"), "an upload is still running?");
     assert_string_equal(hint_for_file_name("orders.csv.TMP"), "an upload is still running?");
