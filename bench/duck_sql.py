@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """duck_sql.py - DuckDB SQL doing the same work as astro for one dataset of an astro.yaml.
 
-Usage: duck_sql.py CONFIG DATASET CSV (--parquet OUT | --count) [--checks] [--keys] [--json]
-                   [--source-parquet]
+Usage: duck_sql.py CONFIG DATASET CSV (--parquet OUT | --count) [--checks] [--keys]
+                   [--json | --json-array] [--source-parquet]
 
 Prints one SQL statement (and, with --checks, a second one counting the rejected lines):
   --parquet OUT   COPY (SELECT * FROM read_csv(CSV, typed columns) [WHERE checks]) TO OUT (zstd)
@@ -20,6 +20,7 @@ Prints one SQL statement (and, with --checks, a second one counting the rejected
                   {the schema's}) instead of read_csv (read_json has no store_rejects: a value
                   that does not cast fails the statement, which the benchmark's clean file has
                   none of).
+  --json-array    the file is one JSON array of objects: read_json(FILE, format = 'array', ...).
   --source-parquet  CSV is a Parquet file: read_parquet, each column cast to the schema's type
                   (what astro's Parquet input does), instead of read_csv.
 
@@ -93,7 +94,8 @@ def main():
         sys.exit(__doc__)
     config, dataset, csv_path = a[0], a[1], a[2]
     checks = "--checks" in a
-    json_in = "--json" in a
+    json_array = "--json-array" in a
+    json_in = "--json" in a or json_array
     from_parquet = "--source-parquet" in a
     out = a[a.index("--parquet") + 1] if "--parquet" in a else None
     if out is None and "--count" not in a:
@@ -144,8 +146,8 @@ def main():
     if json_in:
         if datefmt or len(nulls) > 1:
             sys.exit("duck_sql.py: dateformat and null markers are not translated for read_json")
-        src = "read_json(%s, format = 'newline_delimited', columns = {%s})" % (
-            lit(csv_path), ", ".join(cols))
+        src = "read_json(%s, format = '%s', columns = {%s})" % (
+            lit(csv_path), "array" if json_array else "newline_delimited", ", ".join(cols))
     if from_parquet:
         src = "(SELECT %s FROM read_parquet(%s))" % (", ".join(casts), lit(csv_path))
     w = (" WHERE " + " AND ".join(where)) if where else ""

@@ -1,6 +1,7 @@
 /* gen_orders.c - the benchmark's `orders` CSV: deterministic, fast, optionally with 1% bad rows.
  *
- * Usage: gen_orders [--rows N] [--bad] [--ndjson] [--out FILE]  (default 10000000 rows, stdout)
+ * Usage: gen_orders [--rows N] [--bad] [--ndjson | --json] [--out FILE]  (default 10000000 rows,
+ *        stdout)
  *
  * Columns: order_id (int64, 1..N, unique), customer_email, amount (decimal(12,2), 1.00..9999.99),
  * order_date (YYYY-MM-DD, 2020-01-01..2026-12-31), status (one of STATUSES). LF record ends, a
@@ -16,7 +17,8 @@
  *
  * --ndjson writes the same rows as NDJSON instead (no header; one object a line with the same
  * keys; order_id and amount as JSON numbers, the others as strings; a bad amount as a string),
- * about 120 bytes a row.
+ * about 120 bytes a row. --json writes them as one JSON array instead: "[" on the first line, the
+ * same objects one a line, each but the last followed by ",", and "]" on the last line.
  *
  * Built by bench/run with `cc -O2`; it is not part of astro (CMake globs only src/).
  */
@@ -94,7 +96,7 @@ static int out_flush(struct out *o)
 
 static int usage(void)
 {
-    fputs("usage: gen_orders [--rows N] [--bad] [--ndjson] [--out FILE]\n", stderr);
+    fputs("usage: gen_orders [--rows N] [--bad] [--ndjson | --json] [--out FILE]\n", stderr);
     return 2;
 }
 
@@ -103,6 +105,7 @@ int main(int argc, char **argv)
     uint64_t rows = 10000000;
     bool bad = false;
     bool ndjson = false;
+    bool array = false;
     const char *path = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--rows") == 0 && i + 1 < argc) {
@@ -116,6 +119,8 @@ int main(int argc, char **argv)
             bad = true;
         } else if (strcmp(argv[i], "--ndjson") == 0) {
             ndjson = true;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            ndjson = array = true;
         } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
             path = argv[++i];
         } else {
@@ -151,6 +156,9 @@ int main(int argc, char **argv)
     if (!ndjson) {
         memcpy(o.buf, header, sizeof header - 1);
         o.n = sizeof header - 1;
+    } else if (array) {
+        memcpy(o.buf, "[\n", 2);
+        o.n = 2;
     }
 
     const int64_t day0 = 18262; /* 2020-01-01 */
@@ -195,13 +203,18 @@ int main(int argc, char **argv)
             bool num = amount[0] >= '0' && amount[0] <= '9';
             w = snprintf(o.buf + o.n, OUT_BUF - o.n,
                          "{\"order_id\":%" PRIu64 ",\"customer_email\":\"%s\",\"amount\":%s%s%s,"
-                         "\"order_date\":\"%s\",\"status\":\"%s\"}\n",
-                         i + 1, email, num ? "" : "\"", amount, num ? "" : "\"", date, status);
+                         "\"order_date\":\"%s\",\"status\":\"%s\"}%s\n",
+                         i + 1, email, num ? "" : "\"", amount, num ? "" : "\"", date, status,
+                         array && i + 1 < rows ? "," : "");
         } else {
             w = snprintf(o.buf + o.n, OUT_BUF - o.n, "%" PRIu64 ",%s,%s,%s,%s\n", i + 1, email,
                          amount, date, status);
         }
         o.n += (size_t)w;
+    }
+    if (array) {
+        memcpy(o.buf + o.n, "]\n", 2);
+        o.n += 2;
     }
     if (out_flush(&o) != 0 || fflush(o.f) != 0) {
         fprintf(stderr, "gen_orders: write failed: %s\n", strerror(errno));

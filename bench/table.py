@@ -24,7 +24,8 @@ import sys
 
 TASKS = {"1": "1 CSV->Parquet", "2": "2 memory", "3": "3 PostgreSQL", "4": "4 PG peers",
          "5": "5 validate", "6": "6 watch", "7": "7 keys", "8": "8 keys, 256M",
-         "9": "9 NDJSON->Parquet", "10": "10 csv.gz->Parquet", "11": "11 Parquet input"}
+         "9": "9 NDJSON->Parquet", "10": "10 csv.gz->Parquet", "11": "11 Parquet input",
+         "12": "12 JSON array->Parquet"}
 
 
 def load(path):
@@ -153,7 +154,7 @@ def main():
         print("PostgreSQL lines: peak RSS is the client's (psql, pgloader, python); the server's")
         print("work is not in it. pgloader and the textbook script run on smaller files and are")
         print("compared by rows/s.")
-    formats = [k for k in order if k[0] in ("9", "10")]
+    formats = [k for k in order if k[0] in ("9", "10", "12")]
     if formats:
         print()
         print("CPU seconds (user + system, median; wall time on a shared machine moves with its")
