@@ -64,7 +64,8 @@ enum { CT_NONE = -1, CT_UTF8 = 0, CT_DECIMAL = 5, CT_DATE = 6, CT_TIMESTAMP_MICR
 enum { ENC_PLAIN = 0, ENC_PLAIN_DICTIONARY = 2, ENC_RLE = 3 };
 enum { PAGE_DATA = 0, PAGE_DICTIONARY = 2 };
 
-#define OUT_BUF_SIZE (4u << 20)
+/* Small: a chunk's compressed pages are written from their own blocks, most of them larger. */
+#define OUT_BUF_SIZE (256u << 10)
 #define SLICE_ROWS 8192
 /* A column whose chunk gave up its dictionary starts the next row groups PLAIN, trying again
  * every DICT_RETRY_GROUPS row groups: high-cardinality strings (names, e-mails, addresses) would
@@ -74,7 +75,7 @@ enum { PAGE_DATA = 0, PAGE_DICTIONARY = 2 };
 #define MAX_THREADS 64
 /* threads > 1: the raw bytes of sealed pages queued before they are compressed together, and
  * the most pages queued (a file of 100,000 columns seals one page per column at each flush). */
-#define PEND_BYTES ((size_t)4 << 20)
+#define PEND_BYTES ((size_t)2 << 20)
 #define PEND_MAX 256
 
 /* The dictionary of one chunk: entries in PLAIN form in data, an open-addressing table whose
@@ -96,6 +97,12 @@ struct pq_mm {
     const uint8_t *minp, *maxp;
     size_t minlen, maxlen;
     int64_t nan_count;
+};
+
+/* One compressed page with its PageHeader, in an allocation of its exact size (owned). */
+struct pq_blk {
+    uint8_t *p;
+    size_t n;
 };
 
 struct pq_col {
@@ -120,8 +127,9 @@ struct pq_col {
     size_t nrows, nvals;
     uint64_t plain_bytes; /* the chunk's values in PLAIN form, for the row-group budget */
     size_t npages;        /* data pages sealed (queued or compressed) */
-    struct buf chunk;     /* compressed data pages with their headers */
-    struct buf dpage;     /* at flush: the compressed dictionary page with its header */
+    struct pq_blk *blks;  /* the compressed data pages, each with its header, in order */
+    size_t nblks, blks_cap;
+    struct pq_blk dpage;  /* at flush: the compressed dictionary page with its header */
     uint64_t unc, comp;   /* data pages' sizes, headers included */
     uint64_t dunc, dcomp; /* the dictionary page's */
     int32_t ndict_pages, nplain_pages; /* data pages per encoding */
@@ -154,7 +162,7 @@ struct pq_pend {
     int bw;
     const uint8_t *lv, *vals;
     struct buf raw;
-    struct buf out; /* PageHeader + compressed body */
+    struct pq_blk out; /* PageHeader + compressed body */
     uint64_t unc, comp;
     struct pq_mm mm; /* statistics of PLAIN values */
     int rc;          /* 1 until compressed */
@@ -559,8 +567,11 @@ static void col_release(struct pq_col *c)
     buf_release(&c->vals);
     buf_release(&c->idx);
     dict_release(&c->dict);
-    buf_release(&c->chunk);
-    buf_release(&c->dpage);
+    for (size_t i = 0; i < c->nblks; i++) {
+        free(c->blks[i].p);
+    }
+    free(c->blks);
+    free(c->dpage.p);
     buf_release(&c->st_min);
     buf_release(&c->st_max);
 }
@@ -591,7 +602,7 @@ void pq_writer_free(struct pq_writer *w)
     free(w->enc);
     for (size_t i = 0; i < w->pend_cap; i++) {
         buf_release(&w->pend[i].raw);
-        buf_release(&w->pend[i].out);
+        free(w->pend[i].out.p);
     }
     free(w->pend);
     buf_release(&w->meta);
@@ -1272,10 +1283,16 @@ static int page_out(const struct pq_options *o, struct pq_enc *x, struct pq_pend
         tc_struct_end(&t);
     }
     tc_struct_end(&t);
-    buf_reset(&pg->out);
-    if (tc_error(&t) != 0 || buf_append(&pg->out, x->hdr.data, x->hdr.len) != 0 ||
-        buf_append(&pg->out, payload, plen) != 0) {
+    /* An allocation of the page's exact size: a row group of them is held until the flush. */
+    free(pg->out.p);
+    pg->out.n = x->hdr.len + plen;
+    pg->out.p = tc_error(&t) != 0 ? NULL : malloc(pg->out.n);
+    if (pg->out.p == NULL) {
         return err_set(e, AE_NOMEM, "out of memory writing a page");
+    }
+    memcpy(pg->out.p, x->hdr.data, x->hdr.len);
+    if (plen > 0) {
+        memcpy(pg->out.p + x->hdr.len, payload, plen);
     }
     pg->unc = x->hdr.len + n;
     pg->comp = x->hdr.len + plen;
@@ -1396,6 +1413,10 @@ static void job_run(struct pq_writer *w, pq_task_fn fn, size_t ntasks)
 static int pend_task(struct pq_writer *w, struct pq_enc *x, size_t i)
 {
     struct pq_pend *pg = &w->pend[i];
+    if (pg->type == PAGE_DATA && w->fault_col == pg->col + 1) {
+        pg->rc = err_set(&pg->e, w->fault_code, "injected fault");
+        return pg->rc;
+    }
     pg->rc = page_encode(&w->o, x, &w->cols[pg->col], pg, &pg->e);
     return pg->rc;
 }
@@ -1415,7 +1436,8 @@ static int pend_new(struct pq_writer *w, struct pq_pend **out, struct err *e)
     }
     struct pq_pend *pg = &w->pend[w->npend++];
     buf_reset(&pg->raw);
-    buf_reset(&pg->out);
+    free(pg->out.p);
+    pg->out.p = NULL;
     pg->rc = 1;
     err_clear(&pg->e);
     *out = pg;
@@ -1428,12 +1450,11 @@ static void pend_trim(struct pq_writer *w)
 {
     size_t cap = 0;
     for (size_t i = 0; i < w->pend_cap; i++) {
-        cap += w->pend[i].raw.cap + w->pend[i].out.cap;
+        cap += w->pend[i].raw.cap;
     }
-    if (cap > 4 * PEND_BYTES) {
+    if (cap > 2 * PEND_BYTES) {
         for (size_t i = 0; i < w->pend_cap; i++) {
             buf_release(&w->pend[i].raw);
-            buf_release(&w->pend[i].out);
         }
     }
 }
@@ -1466,17 +1487,30 @@ static int pend_drain(struct pq_writer *w, struct err *e)
         if (pg->rc != 0) {
             return err_set(e, AE_INTERNAL, "column '%s': a page was not compressed", c->name);
         }
-        struct buf *dst = pg->type == PAGE_DICTIONARY ? &c->dpage : &c->chunk;
-        if (buf_append(dst, pg->out.data, pg->out.len) != 0 || stats_merge(c, &pg->mm) != 0) {
+        if (stats_merge(c, &pg->mm) != 0) {
             return err_set(e, AE_NOMEM, "out of memory buffering Parquet column '%s'", c->name);
         }
         if (pg->type == PAGE_DICTIONARY) {
+            free(c->dpage.p);
+            c->dpage = pg->out;
             c->dunc = pg->unc;
             c->dcomp = pg->comp;
         } else {
+            if (c->nblks == c->blks_cap) {
+                size_t nc = c->blks_cap ? c->blks_cap * 2 : 8;
+                struct pq_blk *nb = realloc(c->blks, nc * sizeof(*nb));
+                if (nb == NULL) {
+                    return err_set(e, AE_NOMEM, "out of memory buffering Parquet column '%s'",
+                                   c->name);
+                }
+                c->blks = nb;
+                c->blks_cap = nc;
+            }
+            c->blks[c->nblks++] = pg->out;
             c->unc += pg->unc;
             c->comp += pg->comp;
         }
+        pg->out.p = NULL; /* the chunk owns it now */
     }
     pend_trim(w);
     return 0;
@@ -1678,14 +1712,13 @@ static void col_reset(struct pq_col *c)
     } else {
         dict_release(&c->dict); /* a chunk that fell back mid-way kept it for its page */
     }
-    /* The chunk's bytes keep their memory for the next group unless they hold much more than
-     * this one needed (a smaller last group, a shift between columns). */
-    if (c->chunk.cap > 2 * c->chunk.len + (1u << 20)) {
-        buf_release(&c->chunk);
-    } else {
-        buf_reset(&c->chunk);
+    for (size_t i = 0; i < c->nblks; i++) {
+        free(c->blks[i].p);
     }
-    buf_release(&c->dpage);
+    c->nblks = 0;
+    free(c->dpage.p);
+    c->dpage.p = NULL;
+    c->dpage.n = 0;
     /* dict_on still says whether the chunk just flushed kept its dictionary to the end. */
     c->plain_groups = c->dict_ok && !c->dict_on ? c->plain_groups + 1 : 0;
     c->dict_on = c->dict_ok && c->plain_groups % DICT_RETRY_GROUPS == 0;
@@ -1821,13 +1854,10 @@ static int flush_rowgroup(struct pq_writer *w, struct err *e)
     for (size_t i = 0; i < w->ncols; i++) {
         struct pq_col *c = &w->cols[i];
         uint64_t dict_off = w->pos;
-        rc = out_write(w, c->dpage.data, c->dpage.len, e);
-        if (rc == 0 && w->fault_col == i + 1) {
-            rc = err_set(e, w->fault_code, "injected fault");
-        }
+        rc = out_write(w, c->dpage.p, c->dpage.n, e);
         uint64_t data_off = w->pos;
-        if (rc == 0) {
-            rc = out_write(w, c->chunk.data, c->chunk.len, e);
+        for (size_t b = 0; rc == 0 && b < c->nblks; b++) {
+            rc = out_write(w, c->blks[b].p, c->blks[b].n, e);
         }
         if (rc != 0) {
             err_prefix(e, "writing column '%s'", c->name);
