@@ -1644,12 +1644,16 @@ static int page_seal(struct pq_writer *w, size_t ci, size_t r1, size_t nv, size_
     if (rc != 0) {
         return rc;
     }
-    if (c->nullable) {
+    /* The rest of the open page moves to the front (a page of nulls may have no values, and
+     * its buffer no memory yet). */
+    if (c->nullable && c->prows > r1) {
         memmove(c->levels.data, c->levels.data + r1, c->prows - r1);
-        c->levels.len -= r1;
     }
+    c->levels.len -= c->nullable ? r1 : 0;
     struct buf *v = c->dict_on ? &c->idx : &c->vals;
-    memmove(v->data, v->data + pg->vbytes, v->len - pg->vbytes);
+    if (v->len > pg->vbytes) {
+        memmove(v->data, v->data + pg->vbytes, v->len - pg->vbytes);
+    }
     v->len -= pg->vbytes;
     c->prows -= r1;
     c->pvals -= nv;

@@ -255,10 +255,88 @@ static void test_fallback_chunks(void **state)
     }
 }
 
+/* Pages of nulls only (no value bytes at all in the open page when they are sealed): a
+ * dictionary string column null for its first 2500 rows, a float column (never a dictionary)
+ * always null. */
+static void test_null_pages(void **state)
+{
+    (void)state;
+    static const struct column_desc nc[2] = {{"s", {DT_STR, 0, 0}, true},
+                                             {"n", {DT_FLOAT64, 0, 0}, true}};
+    enum { N = 5000 };
+    char path[256];
+    snprintf(path, sizeof(path), "%s/nulls.parquet", tmpdir);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    struct pq_options o;
+    pq_options_default(&o);
+    o.page_rows = 1000;
+    struct err e;
+    struct pq_writer *w = NULL;
+    assert_int_equal(pq_writer_open(&w, fd, nc, 2, &o, &e), 0);
+    struct dtype_info types[2] = {nc[0].type, nc[1].type};
+    struct batch b;
+    assert_int_equal(batch_init(&b, types, 2, 500), 0);
+    for (int r0 = 0; r0 < N; r0 += 500) {
+        batch_reset(&b);
+        for (int k = 0; k < 500; k++) {
+            int r = r0 + k;
+            char s[16];
+            int n = snprintf(s, sizeof(s), "v%d", r % 3);
+            bool valid = r >= 2500 && r % 4 != 0;
+            b.row_ok[k] = 1;
+            b.line[k] = (uint64_t)r + 2;
+            assert_int_equal(batch_put_bytes(&b, 0, (size_t)k, s, valid ? (size_t)n : 0, valid), 0);
+            b.cols[1].valid[k] = 0;
+        }
+        b.nrows = 500;
+        if (pq_writer_write(w, &b, &e) != 0) {
+            fail_msg("pq_writer_write: %s", e.msg);
+        }
+    }
+    uint64_t bytes;
+    if (pq_writer_close(w, &bytes, &e) != 0) {
+        fail_msg("pq_writer_close: %s", e.msg);
+    }
+    pq_writer_free(w);
+    close(fd);
+    batch_release(&b);
+    struct pq_reader *r = NULL;
+    if (pq_reader_open(&r, path, &e) != 0) {
+        fail_msg("pq_reader_open: %s", e.msg);
+    }
+    assert_int_equal(batch_init(&b, types, 2, 1000), 0);
+    int row = 0;
+    for (;;) {
+        if (pq_reader_next(r, &b, &e) != 0) {
+            fail_msg("pq_reader_next: %s", e.msg);
+        }
+        if (b.nrows == 0) {
+            break;
+        }
+        for (size_t i = 0; i < b.nrows; i++, row++) {
+            bool valid = row >= 2500 && row % 4 != 0;
+            assert_int_equal(b.cols[0].valid[i], valid);
+            assert_int_equal(b.cols[1].valid[i], 0);
+            if (valid) {
+                char s[16];
+                int n = snprintf(s, sizeof(s), "v%d", row % 3);
+                assert_int_equal(b.cols[0].offs[i + 1] - b.cols[0].offs[i], n);
+                assert_memory_equal(b.cols[0].data.data + b.cols[0].offs[i], s, (size_t)n);
+            }
+        }
+    }
+    assert_int_equal(row, N);
+    batch_release(&b);
+    pq_reader_free(r);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fallback_chunks),
+        cmocka_unit_test(test_null_pages),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
