@@ -119,6 +119,9 @@ struct pq_col {
     struct buf vals;   /* PLAIN values (BOOLEAN: bytes 0/1) when !dict_on */
     struct buf idx;    /* uint32 indices when dict_on */
     size_t prows, pvals;
+    /* page_cut's walk over the open page so far (rows, values, PLAIN bytes), so that each
+     * row is looked at once: reset whenever the open page changes other than at its end. */
+    size_t scan_r, scan_nv, scan_vb;
     /* The chunk of the current row group. */
     struct pq_dict dict;
     bool dict_on;  /* values still go to the dictionary */
@@ -813,6 +816,7 @@ static int col_materialize(struct pq_col *c)
     dict_release(&c->dict);
     c->dict_on = false;
     c->has_dict = false;
+    c->scan_r = c->scan_nv = c->scan_vb = 0;
     return 0;
 }
 
@@ -1563,7 +1567,7 @@ static int dict_bw(const struct pq_col *c)
  * page_rows rows, at page_bytes of values (rows for fixed widths and indices, the values
  * themselves for PLAIN strings: at least one value), or at the open page's end. True when that
  * page is full (or final): it is then sealed. */
-static bool page_cut(const struct pq_options *o, const struct pq_col *c, bool final, size_t *r1,
+static bool page_cut(const struct pq_options *o, struct pq_col *c, bool final, size_t *r1,
                      size_t *nv, size_t *vb)
 {
     if (c->prows == 0) {
@@ -1582,11 +1586,14 @@ static bool page_cut(const struct pq_options *o, const struct pq_col *c, bool fi
     full = full < 1 ? 1 : full;
     full = full < o->page_rows ? full : o->page_rows;
     size_t limit = c->prows < full ? c->prows : full;
+    if (c->scan_r > limit) {
+        c->scan_r = c->scan_nv = c->scan_vb = 0; /* a wider dictionary index: fewer rows */
+    }
     const uint8_t *lv = (const uint8_t *)c->levels.data;
     if (c->ptype == PT_BYTE_ARRAY && !c->dict_on) {
         /* Walk the PLAIN values to cut the page near page_bytes (one value at least). */
         const uint8_t *vals = (const uint8_t *)c->vals.data;
-        size_t r = 0, n = 0, bytes = 0;
+        size_t r = c->scan_r, n = c->scan_nv, bytes = c->scan_vb;
         while (r < limit) {
             if (!c->nullable || lv[r]) {
                 size_t sz = 4 + (size_t)pq_get_u32le(vals + bytes);
@@ -1601,9 +1608,10 @@ static bool page_cut(const struct pq_options *o, const struct pq_col *c, bool fi
         *r1 = r, *nv = n, *vb = bytes;
     } else {
         *r1 = limit;
-        *nv = c->nullable ? count_present(lv, limit) : limit;
+        *nv = c->nullable ? c->scan_nv + count_present(lv + c->scan_r, limit - c->scan_r) : limit;
         *vb = c->dict_on ? 0 : *nv * (size_t)c->width;
     }
+    c->scan_r = *r1, c->scan_nv = *nv, c->scan_vb = *vb;
     return final || *r1 == full || *r1 < c->prows;
 }
 
@@ -1657,6 +1665,7 @@ static int page_seal(struct pq_writer *w, size_t ci, size_t r1, size_t nv, size_
     v->len -= pg->vbytes;
     c->prows -= r1;
     c->pvals -= nv;
+    c->scan_r = c->scan_nv = c->scan_vb = 0;
     return 0;
 }
 
@@ -1728,6 +1737,7 @@ static void col_reset(struct pq_col *c)
     c->dict_on = c->dict_ok && c->plain_groups % DICT_RETRY_GROUPS == 0;
     c->has_dict = c->dict_on;
     c->prows = c->pvals = 0;
+    c->scan_r = c->scan_nv = c->scan_vb = 0;
     c->nrows = c->nvals = 0;
     c->plain_bytes = 0;
     c->npages = 0;
