@@ -174,14 +174,30 @@ static void check_footer(const struct file *f)
     assert_int_equal(count_occurrences(ft, flen, stats_plain, sizeof(stats_plain)), 2);
 }
 
-/* Every value of the file at path, as written. */
-static void check_values(const char *path)
+static struct pq_reader *open_reader(const char *path)
 {
     struct err e;
     struct pq_reader *r = NULL;
     if (pq_reader_open(&r, path, &e) != 0) {
         fail_msg("pq_reader_open: %s", e.msg);
     }
+    return r;
+}
+
+/* The next rows into b; false at the end of the file. */
+static bool next_rows(struct pq_reader *r, struct batch *b)
+{
+    struct err e;
+    if (pq_reader_next(r, b, &e) != 0) {
+        fail_msg("pq_reader_next: %s", e.msg);
+    }
+    return b->nrows > 0;
+}
+
+/* Every value of the file at path, as written. */
+static void check_values(const char *path)
+{
+    struct pq_reader *r = open_reader(path);
     assert_int_equal(pq_reader_nrows(r), NROWS);
     assert_int_equal(pq_reader_nrow_groups(r), 1);
     struct dtype_info types[NCOLS];
@@ -192,13 +208,7 @@ static void check_values(const char *path)
     struct batch b;
     assert_int_equal(batch_init(&b, types, NCOLS, 777), 0);
     int row = 0;
-    for (;;) {
-        if (pq_reader_next(r, &b, &e) != 0) {
-            fail_msg("pq_reader_next: %s", e.msg);
-        }
-        if (b.nrows == 0) {
-            break;
-        }
+    while (next_rows(r, &b)) {
         for (size_t i = 0; i < b.nrows; i++, row++) {
             for (size_t c = 0; c < NCOLS; c++) {
                 const struct column *bc = &b.cols[c];
@@ -301,19 +311,10 @@ static void test_null_pages(void **state)
     pq_writer_free(w);
     close(fd);
     batch_release(&b);
-    struct pq_reader *r = NULL;
-    if (pq_reader_open(&r, path, &e) != 0) {
-        fail_msg("pq_reader_open: %s", e.msg);
-    }
+    struct pq_reader *r = open_reader(path);
     assert_int_equal(batch_init(&b, types, 2, 1000), 0);
     int row = 0;
-    for (;;) {
-        if (pq_reader_next(r, &b, &e) != 0) {
-            fail_msg("pq_reader_next: %s", e.msg);
-        }
-        if (b.nrows == 0) {
-            break;
-        }
+    while (next_rows(r, &b)) {
         for (size_t i = 0; i < b.nrows; i++, row++) {
             bool valid = row >= 2500 && row % 4 != 0;
             assert_int_equal(b.cols[0].valid[i], valid);
