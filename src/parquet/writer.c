@@ -5,10 +5,12 @@
  * (definition levels as one byte per row, values in their PLAIN byte form, or dictionary indices
  * while the chunk is dictionary encoded). As soon as the open page is full (page_rows rows, or
  * page_bytes of values) it is sealed: its body is encoded (RLE levels, then the indices at the
- * bit width of the dictionary's current size, or the PLAIN values), compressed and appended with
- * its PageHeader to the column's chunk bytes, and the rows after it start the next open page.
- * When the group reaches rg_rows rows or rg_bytes raw bytes (the bytes today's raw buffers would
- * hold: levels, PLAIN values or 4-byte indices plus the dictionary), every column's last page is
+ * bit width of the dictionary's current size, or the PLAIN values), compressed and kept with its
+ * PageHeader in a block of its exact size in the column's chunk (struct pq_blk), and the rows
+ * after it start the next open page.
+ * When the group reaches rg_rows rows or rg_bytes raw bytes (rg_buffered: levels, PLAIN values,
+ * or while a chunk is all dictionary its 4-byte indices plus the dictionary, the bytes a writer
+ * that buffered the raw group would hold), every column's last page is
  * sealed and the chunks are written in column order: the dictionary page (at most one, first),
  * then the buffered data pages. The RowGroup metadata is serialised at once and kept as bytes
  * for the footer. So the memory held is the row group's compressed pages plus one open page and
@@ -37,7 +39,8 @@
  *
  * Memory: per column the open page, the dictionary and the chunk's compressed pages (one row
  * group), the queue of sealed pages (PEND_BYTES, threads > 1 only), page scratch buffers (one
- * set per thread), the output buffer and the footer bytes. Nothing is allocated per value.
+ * set per thread), the output buffer and the footer bytes. One allocation per page (its block),
+ * none per value.
  */
 #include "parquet/codec.h"
 #include "parquet/encode.h"
