@@ -157,12 +157,11 @@ static int open_parquet(const struct delivery *in, const char *path, const struc
     pq_options_default(&po);
     po.codec = in->o->codec;
     po.level = in->o->level;
-    /* An eighth of the writer default: a row group is the largest buffer of a run. 16 MiB keeps
-     * the 10M-row orders file at ~48 MB of RSS on one thread (32 MiB: ~63 MB, 64 MiB: ~91 MB)
-     * at the same speed (interleaved runs, 2026-12-03), while row groups stay large: about 280k
-     * orders rows, or 47k rows of a 60-column register export (DuckDB writes 122,880-row
-     * groups); the register's file is 4% larger than with 32 MiB (a dictionary page per column
-     * and group), the orders file 0.05%. */
+    /* An eighth of the writer default, in raw value bytes: about 280k orders rows, or 50k rows
+     * of a 60-column register export (DuckDB writes 122,880-row groups). The writer holds a
+     * group's compressed pages, not its raw values: on the 1M-row orders file 16 MiB costs
+     * ~4.4 MB, and 64 MiB would add ~10 MiB of peak RSS for a 0.1% smaller file (bench/README.md,
+     * "The writer streams its pages", 2026-12-05). */
     po.rg_bytes = 16u << 20;
     po.threads = in->o->threads;
     return sink_parquet_open(s, path, cols, ncols, &po, e);

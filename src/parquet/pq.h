@@ -2,12 +2,19 @@
  * pq.h - our own Parquet writer, written from the format spec (parquet.thrift, Encodings.md,
  * LogicalTypes.md, Compression.md) and ../shared/PARQUET.md.
  *
- * Files: DataPage V1, FileMetaData.version 1, one dictionary page per chunk (PLAIN_DICTIONARY)
- * with a per-chunk fallback to PLAIN (a column that fell back starts the next row groups PLAIN and
- * tries the dictionary again every 8th), RLE/bit-packed definition levels for OPTIONAL columns,
- * min/max/null_count statistics, column_orders, encoding_stats, key-value metadata, and row groups
- * bounded in rows and bytes. The writer buffers at most one row group; memory is bounded by
- * pq_options.rg_bytes whatever the number of rows written.
+ * Files: DataPage V1, FileMetaData.version 1, at most one dictionary page per chunk
+ * (PLAIN_DICTIONARY), first, with a streaming fallback to PLAIN: when the dictionary passes
+ * dict_bytes, or the chunk's first page is more than 3/4 distinct, the rest of the chunk is PLAIN
+ * (before the first page: no dictionary at all; after: dictionary page, index pages, PLAIN pages);
+ * a column that fell back starts the next row groups PLAIN and tries the dictionary again every
+ * 8th. RLE/bit-packed definition levels for OPTIONAL columns, min/max/null_count statistics,
+ * column_orders, encodings and encoding_stats listing every encoding used, key-value metadata,
+ * and row groups bounded in rows and bytes.
+ *
+ * Memory: each data page is encoded and compressed as soon as it is full, so the writer holds
+ * one row group's compressed pages, plus per column one open page (page_bytes / page_rows of raw
+ * values) and the chunk's dictionary (about dict_bytes), never the raw row group; whatever the
+ * number of rows written.
  */
 #ifndef ASTRO_PARQUET_PQ_H
 #define ASTRO_PARQUET_PQ_H
@@ -22,19 +29,18 @@ struct pq_options {
     size_t page_bytes;      /* target uncompressed data page size, default 1 MiB */
     size_t page_rows;       /* max rows per data page, default 20000 */
     size_t rg_rows;         /* max rows per row group, default 1048576 */
-    size_t rg_bytes;        /* max buffered bytes per row group, default 128 MiB */
+    size_t rg_bytes;        /* max raw bytes per row group (levels, PLAIN values, or indices
+                             * plus dictionary: the cut, not the memory held), default 128 MiB */
     size_t dict_bytes;      /* dictionary size limit per chunk, default 1 MiB */
     const char *created_by; /* default "astro version X.Y.Z (build ...)" */
-    /* Threads that encode and compress a row group's column chunks, default 1 (0 counts as 1,
-     * more than 64 as 64). With threads > 1 each flush plans the chunks (dictionary decision,
-     * statistics, page cut) and then encodes and compresses runs of their pages on up to that
-     * many threads, each with its own compression context, into their own buffers; the chunks
-     * are then written in column order. The file is byte-identical to the one threads = 1
-     * writes. Memory: on top of the buffered row group (rg_bytes), at most that one row group's
-     * encoded and compressed chunks are held, during its flush (their buffers are kept for the
-     * next group unless they exceed twice what the last group used), plus one set of page
-     * buffers and one compression context per thread; threads = 1 streams the pages to the
-     * file and holds no chunk. Threads are created per flush and joined before it returns. */
+    /* Threads that encode and compress the data pages, default 1 (0 counts as 1, more than 64
+     * as 64). With threads > 1 sealed pages are queued with a copy of their raw bytes (at most
+     * about 2 MiB, or 256 pages) and each batch is encoded and compressed on up to that many
+     * threads, each with its own compression context, then appended to the chunks in the order
+     * the pages were sealed. The file is byte-identical to the one threads = 1 writes. Memory:
+     * on top of what threads = 1 holds, the queue and one set of page buffers and one
+     * compression context per thread. Threads are created per batch and joined before it
+     * returns. */
     int threads;
 };
 
@@ -65,10 +71,11 @@ uint64_t pq_writer_rows(const struct pq_writer *w);
 
 void pq_writer_free(struct pq_writer *w);
 
-/* Test hook: the next flush of column col (0-based) fails with code, after its dictionary page
- * is encoded and before its first data page, as a compression or allocation failure would. The
- * write or close that flushes fails with code and a message naming the column; the writer is
- * then failed (sticky). code 0 removes the fault. Only for tests. */
+/* Test hook: from now on every data page of column col (0-based) fails with code where it is
+ * encoded and compressed (on a worker thread when threads > 1), as a compression or allocation
+ * failure would. The write or close that seals or flushes the first such page fails with code
+ * and a message naming the column; the writer is then failed (sticky). code 0 removes the fault.
+ * Only for tests. */
 void pq_writer_inject_fault(struct pq_writer *w, size_t col, int code);
 
 /*

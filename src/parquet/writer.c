@@ -1,33 +1,46 @@
 /*
  * writer.c - the Parquet file writer behind pq.h.
  *
- * Data flow: pq_writer_write() appends the accepted rows of a batch to per-column buffers that
- * hold one row group (definition levels as one byte per row, values in their PLAIN byte form, or
- * dictionary indices plus the dictionary while a chunk is still dictionary-encoded). When the
- * group reaches rg_rows rows or rg_bytes buffered bytes, every column is encoded into pages and
- * written out: at most one dictionary page first, then DataPage V1 pages bounded by page_rows and
- * page_bytes. The RowGroup metadata is serialised at once and kept as bytes for the footer.
+ * Data flow: pq_writer_write() appends the accepted rows of a batch to each column's open page
+ * (definition levels as one byte per row, values in their PLAIN byte form, or dictionary indices
+ * while the chunk is dictionary encoded). As soon as the open page is full (page_rows rows, or
+ * page_bytes of values) it is sealed: its body is encoded (RLE levels, then the indices at the
+ * bit width of the dictionary's current size, or the PLAIN values), compressed and kept with its
+ * PageHeader in a block of its exact size in the column's chunk (struct pq_blk), and the rows
+ * after it start the next open page.
+ * When the group reaches rg_rows rows or rg_bytes raw bytes (rg_buffered: levels, PLAIN values,
+ * or while a chunk is all dictionary its 4-byte indices plus the dictionary, the bytes a writer
+ * that buffered the raw group would hold), every column's last page is
+ * sealed and the chunks are written in column order: the dictionary page (at most one, first),
+ * then the buffered data pages. The RowGroup metadata is serialised at once and kept as bytes
+ * for the footer. So the memory held is the row group's compressed pages plus one open page and
+ * one dictionary per column, not the raw row group.
  *
- * The dictionary decision is made per chunk (PARQUET.md §1.7): a chunk stops being dictionary
- * encoded as soon as its dictionary passes dict_bytes, or when distinct/non-null values exceed 3/4
- * (checked once after 64 Ki values to stop paying for hashing early, and again at chunk end). The
- * buffered indices are then turned back into PLAIN values, so a chunk is either all dictionary or
- * all PLAIN, and there is never more than one dictionary page.
+ * The dictionary decision is streaming, Arrow style (PARQUET.md §1.7): a chunk starts dictionary
+ * encoded (unless its column fell back in the last row groups, DICT_RETRY_GROUPS); when the
+ * dictionary passes dict_bytes, or when the chunk's first sealed page holds more than 3/4
+ * distinct values, the rest of the chunk is PLAIN. Before any page was sealed, the open page is
+ * turned back into PLAIN values and the chunk has no dictionary at all; later, the open page is
+ * sealed as an index page first, and the chunk is the dictionary page, index pages, then PLAIN
+ * pages, which ColumnMetaData.encodings and encoding_stats list.
  *
- * Parallel flush (pq_options.threads > 1): flushing a row group is split into chunk_plan (the
- * chunk-end dictionary decision, statistics, the cut into pages), run for every column at once,
- * then encode_pages over segments of consecutive pages, run for every segment at once; each
- * thread has its own compression context and page scratch (struct pq_enc), each segment its
- * own output buffer. The segments are then written in column and page order and the chunk
- * offsets computed as they land in the file, so the bytes are exactly those of the serial path
- * (which runs the same two functions for one column after the other, streaming the pages to
- * the file). The threads are created per row group and joined before the flush returns (about
- * 26 us per thread and round against ~100 ms of encoding per million rows: a pool would buy
- * nothing measurable), so no thread outlives a call, failed or not.
+ * Statistics are merged page by page: the PLAIN values of every PLAIN page and the dictionary's
+ * entries (exactly the values of the index pages) are scanned when the page is compressed.
  *
- * Memory: the column buffers of one row group (bounded by rg_bytes plus one slice of rows), page
- * scratch buffers (one set per thread), the output buffer and the footer bytes; with threads > 1
- * also the encoded pages of the row group being flushed. Nothing is allocated per value.
+ * Threads (pq_options.threads > 1): sealed pages are queued with a copy of their raw levels and
+ * values; when the queue holds PEND_BYTES (or PEND_MAX pages), or at the row-group flush, the
+ * queued pages are encoded and compressed on up to that many threads, each with its own
+ * compression context and scratch (struct pq_enc), each page into its own output buffer, and
+ * then appended to their chunks in the order they were sealed. With one thread a sealed page is
+ * compressed at once, from the open page's own buffers. Every page's bytes depend only on its
+ * contents, so the file is the same at every thread count. The threads are created per batch
+ * and joined before it returns (about 26 us per thread against milliseconds of compression per
+ * batch), so no thread outlives a call, failed or not.
+ *
+ * Memory: per column the open page, the dictionary and the chunk's compressed pages (one row
+ * group), the queue of sealed pages (PEND_BYTES, threads > 1 only), page scratch buffers (one
+ * set per thread), the output buffer and the footer bytes. One allocation per page (its block),
+ * none per value.
  */
 #include "parquet/codec.h"
 #include "parquet/encode.h"
@@ -54,16 +67,19 @@ enum { CT_NONE = -1, CT_UTF8 = 0, CT_DECIMAL = 5, CT_DATE = 6, CT_TIMESTAMP_MICR
 enum { ENC_PLAIN = 0, ENC_PLAIN_DICTIONARY = 2, ENC_RLE = 3 };
 enum { PAGE_DATA = 0, PAGE_DICTIONARY = 2 };
 
-#define OUT_BUF_SIZE (4u << 20)
+/* Small: a chunk's compressed pages are written from their own blocks, most of them larger. */
+#define OUT_BUF_SIZE (256u << 10)
 #define SLICE_ROWS 8192
-#define DICT_RATIO_CHECK_AT 65536
 /* A column whose chunk gave up its dictionary starts the next row groups PLAIN, trying again
  * every DICT_RETRY_GROUPS row groups: high-cardinality strings (names, e-mails, addresses) would
- * otherwise be hashed into a dictionary and copied out of it again in every row group. */
+ * otherwise be hashed into a dictionary and turned back into PLAIN values in every row group. */
 #define DICT_RETRY_GROUPS 8
 #define STAT_MAX_BYTES 4096
 #define MAX_THREADS 64
-#define WIDE_PLAN_BYTES ((size_t)64 << 20)
+/* threads > 1: the raw bytes of sealed pages queued before they are compressed together, and
+ * the most pages queued (a file of 100,000 columns seals one page per column at each flush). */
+#define PEND_BYTES ((size_t)2 << 20)
+#define PEND_MAX 256
 
 /* The dictionary of one chunk: entries in PLAIN form in data, an open-addressing table whose
  * slots hold (hash32 << 32 | entry + 1), and for byte arrays the offset of every entry. */
@@ -76,10 +92,20 @@ struct pq_dict {
     size_t offs_cap;
 };
 
-/* One data page of the chunk being flushed: rows [r0, r1), values [v0, v0 + nv), and for
- * PLAIN values other than booleans their bytes [voff, voff + vbytes) in vals. */
-struct pq_page {
-    size_t r0, r1, v0, nv, voff, vbytes;
+/* Min/max found in one page's PLAIN values (stats_scan): pointers into the values or into
+ * minb/maxb, in the statistics' byte form. */
+struct pq_mm {
+    bool has;
+    uint8_t minb[16], maxb[16];
+    const uint8_t *minp, *maxp;
+    size_t minlen, maxlen;
+    int64_t nan_count;
+};
+
+/* One compressed page with its PageHeader, in an allocation of its exact size (owned). */
+struct pq_blk {
+    uint8_t *p;
+    size_t n;
 };
 
 struct pq_col {
@@ -91,20 +117,32 @@ struct pq_col {
     int conv;   /* ConvertedType or CT_NONE */
     bool is_unsigned;
     bool dict_ok;
-    /* Buffered chunk of the current row group. */
+    /* The open page: rows prows, values pvals. */
     struct buf levels; /* nullable only: 1 byte per row, 1 = present */
     struct buf vals;   /* PLAIN values (BOOLEAN: bytes 0/1) when !dict_on */
     struct buf idx;    /* uint32 indices when dict_on */
+    size_t prows, pvals;
+    /* page_cut's walk over the open page so far (rows, values, PLAIN bytes), so that each
+     * row is looked at once: reset whenever the open page changes other than at its end. */
+    size_t scan_r, scan_nv, scan_vb;
+    /* The chunk of the current row group. */
     struct pq_dict dict;
-    bool dict_on;
-    bool ratio_checked;
-    uint32_t plain_groups; /* consecutive chunks written PLAIN although dict_ok */
-    size_t nrows;
-    size_t nvals;
-    /* The page plan of the chunk being flushed (chunk_plan). */
-    struct pq_page *pages;
-    size_t npages, pages_cap;
-    int bw; /* dictionary index bit width */
+    bool dict_on;  /* values still go to the dictionary */
+    bool has_dict; /* the chunk has (or will have) a dictionary page */
+    uint32_t plain_groups; /* consecutive chunks that gave up the dictionary although dict_ok */
+    size_t nrows, nvals;
+    uint64_t plain_bytes; /* the chunk's values in PLAIN form, for the row-group budget */
+    size_t npages;        /* data pages sealed (queued or compressed) */
+    struct pq_blk *blks;  /* the compressed data pages, each with its header, in order */
+    size_t nblks, blks_cap;
+    struct pq_blk dpage;  /* at flush: the compressed dictionary page with its header */
+    uint64_t unc, comp;   /* data pages' sizes, headers included */
+    uint64_t dunc, dcomp; /* the dictionary page's */
+    int32_t ndict_pages, nplain_pages; /* data pages per encoding */
+    /* Statistics of the values seen so far (struct pq_mm merged page by page). */
+    bool st_has;
+    struct buf st_min, st_max;
+    int64_t nan_count;
 };
 
 struct pq_kv {
@@ -112,15 +150,30 @@ struct pq_kv {
     char *value;
 };
 
-/* The scratch one thread needs to turn a column chunk into pages: its own compression context
- * (a ZSTD_CCtx or zlib stream is not shareable between threads) and page buffers. */
+/* The scratch one thread needs to turn a page into bytes: its own compression context (a
+ * ZSTD_CCtx or zlib stream is not shareable between threads) and page buffers. */
 struct pq_enc {
     struct pq_compressor comp;
     struct buf body, cbody, hdr;
 };
 
-struct pq_chunk; /* one column's plan during a parallel flush */
-struct pq_seg;   /* a range of one chunk's pages during a parallel flush */
+/* A sealed page waiting to be encoded and compressed: a data page (rows rows, nv values, levels
+ * lv when nullable, then indices at bit width bw > 0 or vbytes of PLAIN values) or the chunk's
+ * dictionary page (nv entries, vbytes bytes). lv and vals point into raw (threads > 1) or into
+ * the column's open page or dictionary, which do not change until the page is compressed. */
+struct pq_pend {
+    size_t col;
+    int type;
+    size_t rows, nv, vbytes;
+    int bw;
+    const uint8_t *lv, *vals;
+    struct buf raw;
+    struct pq_blk out; /* PageHeader + compressed body */
+    uint64_t unc, comp;
+    struct pq_mm mm; /* statistics of PLAIN values */
+    int rc;          /* 1 until compressed */
+    struct err e;
+};
 
 struct pq_writer {
     int fd;
@@ -131,11 +184,10 @@ struct pq_writer {
     size_t ncols;
     struct pq_options o;
     char *created_by;
-    struct pq_enc *enc; /* nenc encoders: enc[0] for the serial path, one per thread */
+    struct pq_enc *enc; /* nenc encoders: enc[0] for this thread, one per thread */
     size_t nenc;
-    struct pq_chunk *chunks; /* ncols, when nenc > 1 */
-    struct pq_seg *segs;     /* nsegs of segs_cap, when nenc > 1 */
-    size_t nsegs, segs_cap;
+    struct pq_pend *pend; /* npend queued of pend_cap */
+    size_t npend, pend_cap, pend_bytes;
     struct buf meta, rowgroups;
     size_t nrowgroups;
     uint64_t rows_total;
@@ -148,41 +200,6 @@ struct pq_writer {
     bool closed;
     size_t fault_col; /* pq_writer_inject_fault: column + 1, or 0 */
     int fault_code;
-};
-
-/* Per-chunk figures collected while its pages are written. */
-struct chunk_meta {
-    uint64_t start, data_off, dict_off;
-    bool has_dict;
-    uint64_t unc, comp;
-    int32_t ndata_pages;
-    int data_enc;
-    /* statistics */
-    bool has_minmax, deprecated;
-    uint8_t minb[16], maxb[16];
-    const uint8_t *minp, *maxp;
-    size_t minlen, maxlen;
-    int64_t null_count;
-    bool has_nan_count;
-    int64_t nan_count;
-};
-
-/* A column chunk planned by a worker of a parallel flush (chunk_plan), or the error that
- * stopped it. */
-struct pq_chunk {
-    struct chunk_meta cm;
-    int rc; /* 1 until planned */
-    struct err e;
-};
-
-/* The pages [p0, p1) of column col encoded by a worker of a parallel flush: their bytes, their
- * sizes and count in cm (with, when p0 == 0, the offsets relative to out), or the error. */
-struct pq_seg {
-    size_t col, p0, p1;
-    struct buf out;
-    struct chunk_meta cm;
-    int rc; /* 1 until encoded */
-    struct err e;
 };
 
 void pq_options_default(struct pq_options *o)
@@ -552,11 +569,17 @@ static void schema_element(struct tc *t, const struct pq_col *c)
 static void col_release(struct pq_col *c)
 {
     free(c->name);
-    free(c->pages);
     buf_release(&c->levels);
     buf_release(&c->vals);
     buf_release(&c->idx);
     dict_release(&c->dict);
+    for (size_t i = 0; i < c->nblks; i++) {
+        free(c->blks[i].p);
+    }
+    free(c->blks);
+    free(c->dpage.p);
+    buf_release(&c->st_min);
+    buf_release(&c->st_max);
 }
 
 void pq_writer_free(struct pq_writer *w)
@@ -583,11 +606,11 @@ void pq_writer_free(struct pq_writer *w)
         buf_release(&w->enc[i].hdr);
     }
     free(w->enc);
-    free(w->chunks);
-    for (size_t i = 0; i < w->segs_cap; i++) {
-        buf_release(&w->segs[i].out);
+    for (size_t i = 0; i < w->pend_cap; i++) {
+        buf_release(&w->pend[i].raw);
+        free(w->pend[i].out.p);
     }
-    free(w->segs);
+    free(w->pend);
     buf_release(&w->meta);
     buf_release(&w->rowgroups);
     free(w);
@@ -681,17 +704,11 @@ int pq_writer_open(struct pq_writer **out, int fd, const struct column_desc *col
             goto fail;
         }
         c->dict_on = c->dict_ok;
+        c->has_dict = c->dict_on;
     }
     rc = unique_names(w, e);
     if (rc != 0) {
         goto fail;
-    }
-    /* A parallel flush keeps a plan and at least one segment per column: a very wide file is
-     * flushed on fewer threads so that these stay under WIDE_PLAN_BYTES (100,000 columns: one
-     * thread). */
-    size_t most = WIDE_PLAN_BYTES / (ncols * (sizeof(struct pq_chunk) + sizeof(struct pq_seg)));
-    if ((size_t)w->o.threads > most) {
-        w->o.threads = most > 1 ? (int)most : 1;
     }
     size_t nenc = (size_t)w->o.threads;
     w->enc = calloc(nenc, sizeof(*w->enc));
@@ -703,13 +720,6 @@ int pq_writer_open(struct pq_writer **out, int fd, const struct column_desc *col
     for (size_t i = 0; i < w->nenc; i++) {
         rc = pq_compressor_init(&w->enc[i].comp, w->o.codec, w->o.level, e);
         if (rc != 0) {
-            goto fail;
-        }
-    }
-    if (w->nenc > 1) {
-        w->chunks = calloc(ncols, sizeof(*w->chunks));
-        if (w->chunks == NULL) {
-            rc = err_set(e, AE_NOMEM, "out of memory creating the Parquet writer");
             goto fail;
         }
     }
@@ -767,10 +777,11 @@ int pq_writer_add_kv(struct pq_writer *w, const char *key, const char *value, st
     return 0;
 }
 
-/* ---------------------------------------------------------------- buffering rows */
 
-/* Turns the buffered dictionary indices of c back into PLAIN values and drops the dictionary
- * for the rest of the chunk. */
+/* ---------------------------------------------------------------- the open page */
+
+/* Turns the open page's dictionary indices back into PLAIN values and drops the dictionary.
+ * Only before the chunk's first page is sealed: the chunk then has no dictionary at all. */
 static int col_materialize(struct pq_col *c)
 {
     const uint32_t *ix = (const uint32_t *)(void *)c->idx.data;
@@ -778,14 +789,14 @@ static int col_materialize(struct pq_col *c)
     buf_reset(&c->vals);
     if (c->ptype == PT_BYTE_ARRAY) {
         size_t total = 0;
-        for (size_t i = 0; i < c->nvals; i++) {
+        for (size_t i = 0; i < c->pvals; i++) {
             total += 4 + pq_get_u32le(dd + c->dict.offs[ix[i]]);
         }
         if (buf_reserve(&c->vals, total) != 0) {
             return AE_NOMEM;
         }
         uint8_t *p = (uint8_t *)c->vals.data;
-        for (size_t i = 0; i < c->nvals; i++) {
+        for (size_t i = 0; i < c->pvals; i++) {
             const uint8_t *q = dd + c->dict.offs[ix[i]];
             size_t n = 4 + pq_get_u32le(q);
             memcpy(p, q, n);
@@ -794,19 +805,21 @@ static int col_materialize(struct pq_col *c)
         c->vals.len = total;
     } else {
         size_t wdt = (size_t)c->width;
-        if (buf_reserve(&c->vals, c->nvals * wdt) != 0) {
+        if (buf_reserve(&c->vals, c->pvals * wdt) != 0) {
             return AE_NOMEM;
         }
         uint8_t *p = (uint8_t *)c->vals.data;
-        for (size_t i = 0; i < c->nvals; i++) {
+        for (size_t i = 0; i < c->pvals; i++) {
             memcpy(p + i * wdt, dd + (size_t)ix[i] * wdt, wdt);
         }
-        c->vals.len = c->nvals * wdt;
+        c->vals.len = c->pvals * wdt;
     }
     c->vals.data[c->vals.len] = '\0';
     buf_release(&c->idx);
     dict_release(&c->dict);
     c->dict_on = false;
+    c->has_dict = false;
+    c->scan_r = c->scan_nv = c->scan_vb = 0;
     return 0;
 }
 
@@ -819,7 +832,7 @@ static inline uint64_t int_bits(const struct pq_col *c, const struct column *src
     return (uint64_t)src->v.i64[i];
 }
 
-/* Appends the n selected rows sel[] of src to column c. */
+/* Appends the n selected rows sel[] of src to the open page of column c. */
 static int col_append(struct pq_col *c, const struct column *src, const uint32_t *sel, size_t n)
 {
     size_t nv = n;
@@ -837,6 +850,7 @@ static int col_append(struct pq_col *c, const struct column *src, const uint32_t
         c->levels.len += n;
     }
     c->nrows += n;
+    c->prows += n;
     if (nv == 0) {
         return 0;
     }
@@ -850,13 +864,16 @@ static int col_append(struct pq_col *c, const struct column *src, const uint32_t
         int rc = 0;
         if (c->ptype == PT_BYTE_ARRAY) {
             const uint8_t *data = (const uint8_t *)src->data.data;
+            uint64_t bytes = 0;
             for (size_t k = 0; k < n && rc == 0; k++) {
                 size_t i = sel[k];
                 if (valid[i]) {
-                    rc = dict_bytes(&c->dict, data + src->offs[i], src->offs[i + 1] - src->offs[i],
-                                    &ix[m++]);
+                    size_t len = src->offs[i + 1] - src->offs[i];
+                    bytes += 4 + len;
+                    rc = dict_bytes(&c->dict, data + src->offs[i], len, &ix[m++]);
                 }
             }
+            c->plain_bytes += bytes;
         } else {
             uint64_t mask = c->width == 4 ? 0xffffffffull : ~0ull;
             for (size_t k = 0; k < n && rc == 0; k++) {
@@ -865,12 +882,14 @@ static int col_append(struct pq_col *c, const struct column *src, const uint32_t
                     rc = dict_fixed(&c->dict, int_bits(c, src, i) & mask, c->width, &ix[m++]);
                 }
             }
+            c->plain_bytes += nv * (uint64_t)c->width;
         }
         if (rc != 0) {
             return rc;
         }
         c->idx.len += nv * 4;
         c->nvals += nv;
+        c->pvals += nv;
         return 0;
     }
     if (c->ptype == PT_BYTE_ARRAY) {
@@ -896,6 +915,7 @@ static int col_append(struct pq_col *c, const struct column *src, const uint32_t
             }
         }
         c->vals.len += bytes;
+        c->plain_bytes += bytes;
     } else {
         if (buf_reserve(&c->vals, nv * (size_t)c->width) != 0) {
             return AE_NOMEM;
@@ -964,9 +984,11 @@ static int col_append(struct pq_col *c, const struct column *src, const uint32_t
             return AE_INTERNAL;
         }
         c->vals.len += nv * (size_t)c->width;
+        c->plain_bytes += nv * (uint64_t)c->width;
     }
     c->vals.data[c->vals.len] = '\0';
     c->nvals += nv;
+    c->pvals += nv;
     return 0;
 }
 
@@ -998,20 +1020,59 @@ static int flba_dec_cmp(const uint8_t *a, const uint8_t *b, size_t n)
     return memcmp(a + 1, b + 1, n - 1);
 }
 
-/* Min/max over the distinct values when the chunk is dictionary encoded (the dictionary holds
- * exactly the chunk's values), else over all values; orders per parquet.thrift ColumnOrder. */
-static void stats_compute(const struct pq_col *c, struct chunk_meta *cm)
+static double float_at(const struct pq_col *c, const uint8_t *p)
 {
-    const uint8_t *p = (const uint8_t *)(c->dict_on ? c->dict.data.data : c->vals.data);
-    size_t n = c->dict_on ? c->dict.count : c->nvals;
-    cm->null_count = (int64_t)(c->nrows - c->nvals);
-    cm->has_minmax = false;
-    cm->deprecated = false;
-    cm->has_nan_count = false;
-    cm->nan_count = 0;
-    if (c->ptype == PT_FLOAT || c->ptype == PT_DOUBLE) {
-        cm->has_nan_count = true;
+    if (c->ptype == PT_FLOAT) {
+        uint32_t u = pq_get_u32le(p);
+        float f;
+        memcpy(&f, &u, 4);
+        return f;
     }
+    uint64_t u = pq_get_u64le(p);
+    double v;
+    memcpy(&v, &u, 8);
+    return v;
+}
+
+/* Compares two values in their statistics byte form by the column's order (parquet.thrift
+ * ColumnOrder; NaN never reaches here). */
+static int stat_cmp(const struct pq_col *c, const uint8_t *a, size_t al, const uint8_t *b,
+                    size_t bl)
+{
+    switch (c->ptype) {
+    case PT_BOOLEAN: return (a[0] > b[0]) - (a[0] < b[0]);
+    case PT_INT32:
+        if (c->is_unsigned) {
+            uint32_t x = pq_get_u32le(a), y = pq_get_u32le(b);
+            return (x > y) - (x < y);
+        } else {
+            int32_t x = (int32_t)pq_get_u32le(a), y = (int32_t)pq_get_u32le(b);
+            return (x > y) - (x < y);
+        }
+    case PT_INT64:
+        if (c->is_unsigned) {
+            uint64_t x = pq_get_u64le(a), y = pq_get_u64le(b);
+            return (x > y) - (x < y);
+        } else {
+            int64_t x = (int64_t)pq_get_u64le(a), y = (int64_t)pq_get_u64le(b);
+            return (x > y) - (x < y);
+        }
+    case PT_FLOAT:
+    case PT_DOUBLE: {
+        double x = float_at(c, a), y = float_at(c, b);
+        return (x > y) - (x < y);
+    }
+    case PT_BYTE_ARRAY: return bytes_cmp(a, al, b, bl);
+    case PT_FLBA: return flba_dec_cmp(a, b, (size_t)c->width);
+    default: return 0;
+    }
+}
+
+/* Min/max of n PLAIN values at p (a PLAIN page, or the dictionary's entries: exactly the values
+ * of its index pages), orders per parquet.thrift ColumnOrder. */
+static void stats_scan(const struct pq_col *c, const uint8_t *p, size_t n, struct pq_mm *mm)
+{
+    memset(mm, 0, sizeof(*mm));
     if (n == 0) {
         return;
     }
@@ -1022,9 +1083,9 @@ static void stats_compute(const struct pq_col *c, struct chunk_meta *cm)
             any0 |= p[i] == 0;
             any1 |= p[i] != 0;
         }
-        cm->minb[0] = any0 ? 0 : 1;
-        cm->maxb[0] = any1 ? 1 : 0;
-        cm->minlen = cm->maxlen = 1;
+        mm->minb[0] = any0 ? 0 : 1;
+        mm->maxb[0] = any1 ? 1 : 0;
+        mm->minlen = mm->maxlen = 1;
         break;
     }
     case PT_INT32:
@@ -1035,8 +1096,8 @@ static void stats_compute(const struct pq_col *c, struct chunk_meta *cm)
                 mn = v < mn ? v : mn;
                 mx = v > mx ? v : mx;
             }
-            pq_put_u32le(cm->minb, mn);
-            pq_put_u32le(cm->maxb, mx);
+            pq_put_u32le(mm->minb, mn);
+            pq_put_u32le(mm->maxb, mx);
         } else {
             int32_t mn = INT32_MAX, mx = INT32_MIN;
             for (size_t i = 0; i < n; i++) {
@@ -1044,11 +1105,10 @@ static void stats_compute(const struct pq_col *c, struct chunk_meta *cm)
                 mn = v < mn ? v : mn;
                 mx = v > mx ? v : mx;
             }
-            pq_put_u32le(cm->minb, (uint32_t)mn);
-            pq_put_u32le(cm->maxb, (uint32_t)mx);
-            cm->deprecated = true;
+            pq_put_u32le(mm->minb, (uint32_t)mn);
+            pq_put_u32le(mm->maxb, (uint32_t)mx);
         }
-        cm->minlen = cm->maxlen = 4;
+        mm->minlen = mm->maxlen = 4;
         break;
     case PT_INT64:
         if (c->is_unsigned) {
@@ -1058,8 +1118,8 @@ static void stats_compute(const struct pq_col *c, struct chunk_meta *cm)
                 mn = v < mn ? v : mn;
                 mx = v > mx ? v : mx;
             }
-            pq_put_u64le(cm->minb, mn);
-            pq_put_u64le(cm->maxb, mx);
+            pq_put_u64le(mm->minb, mn);
+            pq_put_u64le(mm->maxb, mx);
         } else {
             int64_t mn = INT64_MAX, mx = INT64_MIN;
             for (size_t i = 0; i < n; i++) {
@@ -1067,31 +1127,22 @@ static void stats_compute(const struct pq_col *c, struct chunk_meta *cm)
                 mn = v < mn ? v : mn;
                 mx = v > mx ? v : mx;
             }
-            pq_put_u64le(cm->minb, (uint64_t)mn);
-            pq_put_u64le(cm->maxb, (uint64_t)mx);
-            cm->deprecated = true;
+            pq_put_u64le(mm->minb, (uint64_t)mn);
+            pq_put_u64le(mm->maxb, (uint64_t)mx);
         }
-        cm->minlen = cm->maxlen = 8;
+        mm->minlen = mm->maxlen = 8;
         break;
     case PT_FLOAT:
     case PT_DOUBLE: {
         /* parquet.thrift ColumnOrder: NaN is left out of min/max (and counted in nan_count);
          * a zero min is written as -0.0 and a zero max as +0.0. */
+        size_t wdt = c->ptype == PT_FLOAT ? 4 : 8;
         bool any = false;
         double mn = 0, mx = 0;
         for (size_t i = 0; i < n; i++) {
-            double v;
-            if (c->ptype == PT_FLOAT) {
-                uint32_t u = pq_get_u32le(p + 4 * i);
-                float f;
-                memcpy(&f, &u, 4);
-                v = f;
-            } else {
-                uint64_t u = pq_get_u64le(p + 8 * i);
-                memcpy(&v, &u, 8);
-            }
+            double v = float_at(c, p + wdt * i);
             if (v != v) {
-                cm->nan_count++;
+                mm->nan_count++;
                 continue;
             }
             if (!any) {
@@ -1115,19 +1166,17 @@ static void stats_compute(const struct pq_col *c, struct chunk_meta *cm)
             float fmn = (float)mn, fmx = (float)mx;
             uint32_t u;
             memcpy(&u, &fmn, 4);
-            pq_put_u32le(cm->minb, u);
+            pq_put_u32le(mm->minb, u);
             memcpy(&u, &fmx, 4);
-            pq_put_u32le(cm->maxb, u);
-            cm->minlen = cm->maxlen = 4;
+            pq_put_u32le(mm->maxb, u);
         } else {
             uint64_t u;
             memcpy(&u, &mn, 8);
-            pq_put_u64le(cm->minb, u);
+            pq_put_u64le(mm->minb, u);
             memcpy(&u, &mx, 8);
-            pq_put_u64le(cm->maxb, u);
-            cm->minlen = cm->maxlen = 8;
+            pq_put_u64le(mm->maxb, u);
         }
-        cm->deprecated = true;
+        mm->minlen = mm->maxlen = wdt;
         break;
     }
     case PT_BYTE_ARRAY: {
@@ -1145,13 +1194,9 @@ static void stats_compute(const struct pq_col *c, struct chunk_meta *cm)
             }
             q = s + l;
         }
-        /* Long values get no min/max rather than a truncation that could break UTF-8. */
-        if (mnl > STAT_MAX_BYTES || mxl > STAT_MAX_BYTES) {
-            return;
-        }
-        cm->minp = mnp, cm->minlen = mnl;
-        cm->maxp = mxp, cm->maxlen = mxl;
-        cm->has_minmax = true;
+        mm->minp = mnp, mm->minlen = mnl;
+        mm->maxp = mxp, mm->maxlen = mxl;
+        mm->has = true;
         return;
     }
     case PT_FLBA: {
@@ -1166,48 +1211,49 @@ static void stats_compute(const struct pq_col *c, struct chunk_meta *cm)
                 mxp = v;
             }
         }
-        cm->minp = mnp, cm->maxp = mxp;
-        cm->minlen = cm->maxlen = wdt;
-        cm->has_minmax = true;
+        mm->minp = mnp, mm->maxp = mxp;
+        mm->minlen = mm->maxlen = wdt;
+        mm->has = true;
         return;
     }
     default:
         return;
     }
-    cm->minp = cm->minb;
-    cm->maxp = cm->maxb;
-    cm->has_minmax = true;
+    mm->minp = mm->minb;
+    mm->maxp = mm->maxb;
+    mm->has = true;
 }
 
-/* ---------------------------------------------------------------- pages and chunks */
-
-/* Where a chunk's pages go: straight to the file (out == NULL: the serial path) or into the
- * buffer of a worker of a parallel flush. len counts the chunk's bytes so far; the offsets in
- * chunk_meta are taken from it, relative to the chunk's first byte. */
-struct chunk_sink {
-    struct pq_writer *w; /* used, by out_write, only when out == NULL */
-    struct buf *out;
-    uint64_t len;
-};
-
-static int sink_write(struct chunk_sink *k, const void *p, size_t n, struct err *e)
+/* Merges one page's min/max into the chunk's (copied: the page's bytes do not stay). */
+static int stats_merge(struct pq_col *c, const struct pq_mm *mm)
 {
-    if (k->out == NULL) {
-        int rc = out_write(k->w, p, n, e);
-        if (rc != 0) {
-            return rc;
-        }
-    } else if (buf_append(k->out, p, n) != 0) {
-        return err_set(e, AE_NOMEM, "out of memory buffering a column chunk");
+    c->nan_count += mm->nan_count;
+    if (!mm->has) {
+        return 0;
     }
-    k->len += n;
+    if (!c->st_has || stat_cmp(c, mm->minp, mm->minlen, (const uint8_t *)c->st_min.data,
+                               c->st_min.len) < 0) {
+        buf_reset(&c->st_min);
+        if (buf_append(&c->st_min, mm->minp, mm->minlen) != 0) {
+            return AE_NOMEM;
+        }
+    }
+    if (!c->st_has || stat_cmp(c, mm->maxp, mm->maxlen, (const uint8_t *)c->st_max.data,
+                               c->st_max.len) > 0) {
+        buf_reset(&c->st_max);
+        if (buf_append(&c->st_max, mm->maxp, mm->maxlen) != 0) {
+            return AE_NOMEM;
+        }
+    }
+    c->st_has = true;
     return 0;
 }
 
-/* Compresses body, writes PageHeader + payload, and adds both to the chunk's sizes. */
-static int write_page(const struct pq_options *o, struct pq_enc *x, struct chunk_sink *k,
-                      struct chunk_meta *cm, int type, const void *body, size_t n,
-                      size_t nvalues, int enc, struct err *e)
+/* ---------------------------------------------------------------- pages */
+
+/* Compresses body (n bytes) and sets pg->out to PageHeader + payload, and pg's sizes. */
+static int page_out(const struct pq_options *o, struct pq_enc *x, struct pq_pend *pg,
+                    const void *body, size_t n, size_t nvalues, int enc, struct err *e)
 {
     const void *payload = body;
     size_t plen = n;
@@ -1226,10 +1272,10 @@ static int write_page(const struct pq_options *o, struct pq_enc *x, struct chunk
     buf_reset(&x->hdr);
     struct tc t;
     tc_init(&t, &x->hdr);
-    tc_field_i32(&t, 1, type);
+    tc_field_i32(&t, 1, pg->type);
     tc_field_i32(&t, 2, (int32_t)n);
     tc_field_i32(&t, 3, (int32_t)plen);
-    if (type == PAGE_DATA) {
+    if (pg->type == PAGE_DATA) {
         tc_field_struct(&t, 5);
         tc_field_i32(&t, 1, (int32_t)nvalues);
         tc_field_i32(&t, 2, enc);
@@ -1244,253 +1290,70 @@ static int write_page(const struct pq_options *o, struct pq_enc *x, struct chunk
         tc_struct_end(&t);
     }
     tc_struct_end(&t);
-    if (tc_error(&t) != 0) {
-        return err_set(e, AE_NOMEM, "out of memory writing a page header");
+    /* An allocation of the page's exact size: a row group of them is held until the flush. */
+    free(pg->out.p);
+    pg->out.n = x->hdr.len + plen;
+    pg->out.p = tc_error(&t) != 0 ? NULL : malloc(pg->out.n);
+    if (pg->out.p == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory writing a page");
     }
-    rc = sink_write(k, x->hdr.data, x->hdr.len, e);
-    if (rc == 0) {
-        rc = sink_write(k, payload, plen, e);
+    memcpy(pg->out.p, x->hdr.data, x->hdr.len);
+    if (plen > 0) {
+        memcpy(pg->out.p + x->hdr.len, payload, plen);
     }
-    cm->unc += x->hdr.len + n;
-    cm->comp += x->hdr.len + plen;
-    return rc;
+    pg->unc = x->hdr.len + n;
+    pg->comp = x->hdr.len + plen;
+    return 0;
 }
 
-static size_t count_present(const uint8_t *lv, size_t n)
+/* Encodes, compresses and scans (statistics of PLAIN values) one queued page. Reads the column
+ * without changing it, so pages of one chunk may be compressed on different threads at once. */
+static int page_encode(const struct pq_options *o, struct pq_enc *x, const struct pq_col *c,
+                       struct pq_pend *pg, struct err *e)
 {
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        k += lv[i];
+    memset(&pg->mm, 0, sizeof(pg->mm));
+    if (pg->type == PAGE_DICTIONARY) {
+        stats_scan(c, pg->vals, pg->nv, &pg->mm);
+        return page_out(o, x, pg, pg->vals, pg->vbytes, pg->nv, ENC_PLAIN_DICTIONARY, e);
     }
-    return k;
-}
-
-/* First half of a chunk flush: the chunk-end dictionary decision, the statistics (into cm, which
- * it zeroes) and the cut of the chunk into data pages (c->pages). Touches only c. */
-static int chunk_plan(const struct pq_options *o, struct pq_col *c, struct chunk_meta *cm,
-                      struct err *e)
-{
-    memset(cm, 0, sizeof(*cm));
-    /* Chunk-end dictionary decision (PARQUET.md §1.7): more than 3/4 distinct goes PLAIN. */
-    if (c->dict_on && (c->nvals == 0 || c->dict.count * 4 > c->nvals * 3)) {
-        if (col_materialize(c) != 0) {
+    if (pg->bw == 0) {
+        stats_scan(c, pg->vals, pg->nv, &pg->mm);
+    }
+    if (!c->nullable && pg->bw == 0 && c->ptype != PT_BOOLEAN) {
+        /* No levels, PLAIN values: the page body is the values as they are. */
+        return page_out(o, x, pg, pg->vals, pg->vbytes, pg->rows, ENC_PLAIN, e);
+    }
+    buf_reset(&x->body);
+    if (c->nullable) {
+        /* V1 definition levels: u32 LE byte length, then the hybrid runs (Encodings.md). */
+        if (buf_append(&x->body, "\0\0\0\0", 4) != 0 ||
+            pq_rle_encode_levels(&x->body, pg->lv, pg->rows) != 0) {
             return err_set(e, AE_NOMEM, "out of memory encoding column '%s'", c->name);
         }
+        pq_put_u32le((uint8_t *)x->body.data, (uint32_t)(x->body.len - 4));
     }
-    stats_compute(c, cm);
-    c->bw = 0;
-    if (c->dict_on) {
-        cm->has_dict = true;
-        c->bw = pq_bit_width(c->dict.count - 1);
-        c->bw = c->bw < 1 ? 1 : c->bw; /* width 0 trips some readers: PARQUET.md §1.5 */
-    }
-    cm->data_enc = c->dict_on ? ENC_PLAIN_DICTIONARY : ENC_PLAIN;
-
-    size_t cap_rows;
-    if (c->dict_on) {
-        cap_rows = o->page_bytes * 8 / (size_t)c->bw;
+    int mrc;
+    if (pg->bw > 0) {
+        char b = (char)pg->bw;
+        mrc = buf_append(&x->body, &b, 1);
+        if (mrc == 0 && pg->nv > 0) {
+            mrc = pq_rle_encode_u32(&x->body, (const uint32_t *)(const void *)pg->vals, pg->nv,
+                                    pg->bw);
+        }
     } else if (c->ptype == PT_BOOLEAN) {
-        cap_rows = o->page_bytes * 8;
-    } else if (c->ptype == PT_BYTE_ARRAY) {
-        cap_rows = SIZE_MAX;
+        mrc = pq_plain_bool(&x->body, pg->vals, pg->nv);
     } else {
-        cap_rows = o->page_bytes / (size_t)c->width;
+        mrc = buf_append(&x->body, pg->vals, pg->vbytes);
     }
-    cap_rows = cap_rows < 1 ? 1 : cap_rows;
-    const uint8_t *lv = (const uint8_t *)c->levels.data;
-    const uint8_t *vals = (const uint8_t *)c->vals.data;
-    size_t r0 = 0, v0 = 0, voff = 0;
-    c->npages = 0;
-    while (r0 < c->nrows) {
-        size_t limit = c->nrows - r0;
-        limit = limit < o->page_rows ? limit : o->page_rows;
-        limit = limit < cap_rows ? limit : cap_rows;
-        size_t r1, nv, vbytes = 0;
-        if (c->ptype == PT_BYTE_ARRAY && !c->dict_on) {
-            /* Walk the PLAIN values to cut the page near page_bytes (one value at least). */
-            size_t r = r0;
-            nv = 0;
-            while (r - r0 < limit) {
-                if (!c->nullable || lv[r]) {
-                    size_t sz = 4 + (size_t)pq_get_u32le(vals + voff + vbytes);
-                    if (vbytes > 0 && vbytes + sz > o->page_bytes) {
-                        break;
-                    }
-                    vbytes += sz;
-                    nv++;
-                }
-                r++;
-            }
-            r1 = r;
-        } else {
-            r1 = r0 + limit;
-            nv = c->nullable ? count_present(lv + r0, r1 - r0) : r1 - r0;
-            vbytes = c->dict_on ? 0 : nv * (size_t)c->width;
-        }
-        if (c->npages == c->pages_cap) {
-            /* Most chunks have a page or two; 64 pages per column came to 300 MB for a file of
-             * 100,000 columns. */
-            size_t nc = c->pages_cap ? c->pages_cap * 2 : 2;
-            struct pq_page *np = realloc(c->pages, nc * sizeof(*np));
-            if (np == NULL) {
-                return err_set(e, AE_NOMEM, "out of memory encoding column '%s'", c->name);
-            }
-            c->pages = np;
-            c->pages_cap = nc;
-        }
-        struct pq_page *pg = &c->pages[c->npages++];
-        pg->r0 = r0, pg->r1 = r1, pg->v0 = v0, pg->nv = nv, pg->voff = voff, pg->vbytes = vbytes;
-        r0 = r1;
-        v0 += nv;
-        voff += c->ptype == PT_BOOLEAN ? 0 : vbytes;
+    if (mrc != 0) {
+        return err_set(e, AE_NOMEM, "out of memory encoding column '%s'", c->name);
     }
-    return 0;
+    return page_out(o, x, pg, x->body.data, x->body.len, pg->rows,
+                    pg->bw > 0 ? ENC_PLAIN_DICTIONARY : ENC_PLAIN, e);
 }
 
-/* Second half: encodes the planned data pages [p0, p1) of c, preceded when p0 == 0 by the
- * dictionary page, into k; adds their sizes and count to cm, and when p0 == 0 sets cm's
- * dict_off and data_off (relative to k's start). Reads c without changing it, so ranges of one
- * chunk may be encoded on different threads at once. fault is the pq_writer_inject_fault code
- * for this column, or 0. */
-static int encode_pages(const struct pq_options *o, struct pq_enc *x, struct chunk_sink *k,
-                        const struct pq_col *c, struct chunk_meta *cm, size_t p0, size_t p1,
-                        int fault, struct err *e)
-{
-    int rc;
-    if (p0 == 0) {
-        if (c->dict_on) {
-            cm->dict_off = k->len;
-            rc = write_page(o, x, k, cm, PAGE_DICTIONARY, c->dict.data.data, c->dict.data.len,
-                            c->dict.count, ENC_PLAIN_DICTIONARY, e);
-            if (rc != 0) {
-                return rc;
-            }
-        }
-        if (fault != 0) {
-            return err_set(e, fault, "injected fault");
-        }
-        cm->data_off = k->len;
-    }
-    const uint8_t *lv = (const uint8_t *)c->levels.data;
-    const uint8_t *vals = (const uint8_t *)c->vals.data;
-    for (size_t p = p0; p < p1; p++) {
-        const struct pq_page *pg = &c->pages[p];
-        if (!c->nullable && !c->dict_on && c->ptype != PT_BOOLEAN) {
-            /* No levels, PLAIN values: the page body is the buffered bytes as they are. */
-            rc = write_page(o, x, k, cm, PAGE_DATA, vals + pg->voff, pg->vbytes,
-                            pg->r1 - pg->r0, ENC_PLAIN, e);
-            if (rc != 0) {
-                return rc;
-            }
-            cm->ndata_pages++;
-            continue;
-        }
-        buf_reset(&x->body);
-        if (c->nullable) {
-            /* V1 definition levels: u32 LE byte length, then the hybrid runs (Encodings.md). */
-            if (buf_append(&x->body, "\0\0\0\0", 4) != 0 ||
-                pq_rle_encode_levels(&x->body, lv + pg->r0, pg->r1 - pg->r0) != 0) {
-                return err_set(e, AE_NOMEM, "out of memory encoding column '%s'", c->name);
-            }
-            pq_put_u32le((uint8_t *)x->body.data, (uint32_t)(x->body.len - 4));
-        }
-        int mrc;
-        if (c->dict_on) {
-            char b = (char)c->bw;
-            const uint32_t *ix = (const uint32_t *)(const void *)c->idx.data;
-            mrc = buf_append(&x->body, &b, 1);
-            if (mrc == 0 && pg->nv > 0) {
-                mrc = pq_rle_encode_u32(&x->body, ix + pg->v0, pg->nv, c->bw);
-            }
-        } else if (c->ptype == PT_BOOLEAN) {
-            mrc = pq_plain_bool(&x->body, vals + pg->v0, pg->nv);
-        } else {
-            mrc = buf_append(&x->body, vals + pg->voff, pg->vbytes);
-        }
-        if (mrc != 0) {
-            return err_set(e, AE_NOMEM, "out of memory encoding column '%s'", c->name);
-        }
-        rc = write_page(o, x, k, cm, PAGE_DATA, x->body.data, x->body.len, pg->r1 - pg->r0,
-                        c->dict_on ? ENC_PLAIN_DICTIONARY : ENC_PLAIN, e);
-        if (rc != 0) {
-            return rc;
-        }
-        cm->ndata_pages++;
-    }
-    return 0;
-}
-
-static void col_reset(struct pq_col *c)
-{
-    buf_reset(&c->levels);
-    buf_reset(&c->vals);
-    buf_reset(&c->idx);
-    dict_reset(&c->dict);
-    /* dict_on still says how the chunk just flushed was written. */
-    c->plain_groups = c->dict_ok && !c->dict_on ? c->plain_groups + 1 : 0;
-    c->dict_on = c->dict_ok && c->plain_groups % DICT_RETRY_GROUPS == 0;
-    c->ratio_checked = false;
-    c->nrows = 0;
-    c->nvals = 0;
-}
-
-/* ColumnChunk { 2: file_offset = 0, 3: ColumnMetaData } as one list element. */
-static void chunk_thrift(struct tc *t, const struct pq_writer *w, const struct pq_col *c,
-                         const struct chunk_meta *cm, size_t nrows)
-{
-    tc_elem_struct(t);
-    tc_field_i64(t, 2, 0); /* PARQUET-2090: write 0, never an offset past the chunk */
-    tc_field_struct(t, 3);
-    tc_field_i32(t, 1, c->ptype);
-    tc_field_list(t, 2, TC_I32, 2);
-    tc_elem_i32(t, cm->has_dict ? ENC_PLAIN_DICTIONARY : ENC_PLAIN);
-    tc_elem_i32(t, ENC_RLE);
-    tc_field_list(t, 3, TC_BINARY, 1);
-    tc_elem_str(t, c->name);
-    tc_field_i32(t, 4, (int32_t)w->o.codec);
-    tc_field_i64(t, 5, (int64_t)nrows);
-    tc_field_i64(t, 6, (int64_t)cm->unc);
-    tc_field_i64(t, 7, (int64_t)cm->comp);
-    tc_field_i64(t, 9, (int64_t)cm->data_off);
-    if (cm->has_dict) {
-        tc_field_i64(t, 11, (int64_t)cm->dict_off);
-    }
-    tc_field_struct(t, 12);
-    if (cm->has_minmax && cm->deprecated) {
-        tc_field_bin(t, 1, cm->maxp, cm->maxlen);
-        tc_field_bin(t, 2, cm->minp, cm->minlen);
-    }
-    tc_field_i64(t, 3, cm->null_count);
-    if (cm->has_minmax) {
-        tc_field_bin(t, 5, cm->maxp, cm->maxlen);
-        tc_field_bin(t, 6, cm->minp, cm->minlen);
-    }
-    if (cm->has_nan_count) {
-        tc_field_i64(t, 9, cm->nan_count);
-    }
-    tc_struct_end(t);
-    tc_field_list(t, 13, TC_STRUCT, cm->has_dict ? 2 : 1);
-    if (cm->has_dict) {
-        tc_elem_struct(t);
-        tc_field_i32(t, 1, PAGE_DICTIONARY);
-        tc_field_i32(t, 2, ENC_PLAIN_DICTIONARY);
-        tc_field_i32(t, 3, 1);
-        tc_struct_end(t);
-    }
-    tc_elem_struct(t);
-    tc_field_i32(t, 1, PAGE_DATA);
-    tc_field_i32(t, 2, cm->data_enc);
-    tc_field_i32(t, 3, cm->ndata_pages);
-    tc_struct_end(t);
-    tc_struct_end(t); /* ColumnMetaData */
-    tc_struct_end(t); /* ColumnChunk */
-}
-
-/* A parallel flush runs in two rounds of tasks: chunk_plan for every column, then
- * encode_pages for every segment (a run of consecutive pages of one chunk, cut to about a
- * quarter of an even share per thread, so one large column, say e-mail addresses, is spread
- * over all threads instead of holding the flush back). In each round every worker takes the
- * next task not yet taken until none is left. */
+/* The queued pages are compressed in batches of tasks: every worker takes the next page not
+ * yet taken until none is left. */
 typedef int (*pq_task_fn)(struct pq_writer *w, struct pq_enc *x, size_t i);
 
 struct pq_job {
@@ -1554,209 +1417,473 @@ static void job_run(struct pq_writer *w, pq_task_fn fn, size_t ntasks)
     }
 }
 
-static int plan_task(struct pq_writer *w, struct pq_enc *x, size_t i)
+static int pend_task(struct pq_writer *w, struct pq_enc *x, size_t i)
 {
-    (void)x;
-    struct pq_chunk *ch = &w->chunks[i];
-    ch->rc = chunk_plan(&w->o, &w->cols[i], &ch->cm, &ch->e);
-    return ch->rc;
-}
-
-static int seg_task(struct pq_writer *w, struct pq_enc *x, size_t i)
-{
-    struct pq_seg *sg = &w->segs[i];
-    struct chunk_sink k = {NULL, &sg->out, 0};
-    int fault = sg->p0 == 0 && w->fault_col == sg->col + 1 ? w->fault_code : 0;
-    sg->rc = encode_pages(&w->o, x, &k, &w->cols[sg->col], &sg->cm, sg->p0, sg->p1, fault,
-                          &sg->e);
-    return sg->rc;
-}
-
-/* The work of encoding a page, in input bytes (a rough measure used only to cut segments). */
-static uint64_t page_weight(const struct pq_col *c, const struct pq_page *pg)
-{
-    uint64_t n = pg->r1 - pg->r0;
-    return n + (c->dict_on ? 4 * (uint64_t)pg->nv : pg->vbytes + pg->nv);
-}
-
-static int seg_add(struct pq_writer *w, size_t col, size_t p0, size_t p1, struct err *e)
-{
-    if (w->nsegs == w->segs_cap) {
-        size_t nc = w->segs_cap ? w->segs_cap * 2 : 64;
-        struct pq_seg *ns = realloc(w->segs, nc * sizeof(*ns));
-        if (ns == NULL) {
-            return err_set(e, AE_NOMEM, "out of memory flushing a row group");
-        }
-        memset(ns + w->segs_cap, 0, (nc - w->segs_cap) * sizeof(*ns));
-        w->segs = ns;
-        w->segs_cap = nc;
+    struct pq_pend *pg = &w->pend[i];
+    if (pg->type == PAGE_DATA && w->fault_col == pg->col + 1) {
+        pg->rc = err_set(&pg->e, w->fault_code, "injected fault");
+        return pg->rc;
     }
-    struct pq_seg *sg = &w->segs[w->nsegs++];
-    sg->col = col, sg->p0 = p0, sg->p1 = p1;
-    buf_reset(&sg->out);
-    memset(&sg->cm, 0, sizeof(sg->cm));
-    sg->rc = 1;
-    err_clear(&sg->e);
+    pg->rc = page_encode(&w->o, x, &w->cols[pg->col], pg, &pg->e);
+    return pg->rc;
+}
+
+/* A new entry at the end of the queue (its buffers kept from earlier use). */
+static int pend_new(struct pq_writer *w, struct pq_pend **out, struct err *e)
+{
+    if (w->npend == w->pend_cap) {
+        size_t nc = w->pend_cap ? w->pend_cap * 2 : 4;
+        struct pq_pend *np = realloc(w->pend, nc * sizeof(*np));
+        if (np == NULL) {
+            return err_set(e, AE_NOMEM, "out of memory queueing a Parquet page");
+        }
+        memset(np + w->pend_cap, 0, (nc - w->pend_cap) * sizeof(*np));
+        w->pend = np;
+        w->pend_cap = nc;
+    }
+    struct pq_pend *pg = &w->pend[w->npend++];
+    buf_reset(&pg->raw);
+    free(pg->out.p);
+    pg->out.p = NULL;
+    pg->rc = 1;
+    err_clear(&pg->e);
+    *out = pg;
     return 0;
 }
 
-/* Cuts every planned chunk into segments, in column and page order. */
-static int segs_build(struct pq_writer *w, struct err *e)
+/* After a batch: the queue's buffers keep their memory for the next one unless they hold much
+ * more than a batch needs (a few large pages once), so what stays allocated stays bounded. */
+static void pend_trim(struct pq_writer *w)
 {
-    uint64_t total = 0;
-    for (size_t i = 0; i < w->ncols; i++) {
-        const struct pq_col *c = &w->cols[i];
-        total += c->dict_on ? c->dict.data.len : 0;
-        for (size_t p = 0; p < c->npages; p++) {
-            total += page_weight(c, &c->pages[p]);
+    size_t cap = 0;
+    for (size_t i = 0; i < w->pend_cap; i++) {
+        cap += w->pend[i].raw.cap;
+    }
+    if (cap > 2 * PEND_BYTES) {
+        for (size_t i = 0; i < w->pend_cap; i++) {
+            buf_release(&w->pend[i].raw);
         }
     }
-    uint64_t target = total / (4 * (uint64_t)w->nenc);
-    target = target < (256u << 10) ? (256u << 10) : target;
-    w->nsegs = 0;
-    for (size_t i = 0; i < w->ncols; i++) {
-        const struct pq_col *c = &w->cols[i];
-        uint64_t acc = c->dict_on ? c->dict.data.len : 0;
-        size_t p0 = 0;
-        for (size_t p = 0; p < c->npages; p++) {
-            acc += page_weight(c, &c->pages[p]);
-            if (acc >= target || p + 1 == c->npages) {
-                int rc = seg_add(w, i, p0, p + 1, e);
-                if (rc != 0) {
-                    return rc;
-                }
-                p0 = p + 1;
-                acc = 0;
-            }
-        }
-    }
-    return 0;
 }
 
-/* Plans and encodes every chunk of the row group into w->segs on up to nenc threads. Returns
- * the failure of the first column (in column order) that failed, with its name. */
-static int encode_parallel(struct pq_writer *w, struct err *e)
+/* Compresses the queued pages on up to nenc threads and appends them, in the order they were
+ * queued, to their chunks (a dictionary page to the chunk's dpage), merging their statistics.
+ * Fails with the error of the first failed page, naming its column. */
+static int pend_drain(struct pq_writer *w, struct err *e)
 {
-    for (size_t i = 0; i < w->ncols; i++) {
-        w->chunks[i].rc = 1;
-        err_clear(&w->chunks[i].e);
+    if (w->npend == 0) {
+        return 0;
     }
-    job_run(w, plan_task, w->ncols);
-    for (size_t i = 0; i < w->ncols; i++) {
-        struct pq_chunk *ch = &w->chunks[i];
-        if (ch->rc < 0) {
+    size_t n = w->npend;
+    w->npend = 0;
+    w->pend_bytes = 0;
+    job_run(w, pend_task, n);
+    for (size_t i = 0; i < n; i++) {
+        struct pq_pend *pg = &w->pend[i];
+        if (pg->rc < 0) {
             if (e != NULL) {
-                *e = ch->e;
+                *e = pg->e;
             }
-            err_prefix(e, "writing column '%s'", w->cols[i].name);
-            return ch->rc;
-        }
-        if (ch->rc != 0) {
-            return err_set(e, AE_INTERNAL, "column '%s' was not planned", w->cols[i].name);
+            err_prefix(e, "writing column '%s'", w->cols[pg->col].name);
+            return pg->rc;
         }
     }
-    int rc = segs_build(w, e);
+    for (size_t i = 0; i < n; i++) {
+        struct pq_pend *pg = &w->pend[i];
+        struct pq_col *c = &w->cols[pg->col];
+        if (pg->rc != 0) {
+            return err_set(e, AE_INTERNAL, "column '%s': a page was not compressed", c->name);
+        }
+        if (stats_merge(c, &pg->mm) != 0) {
+            return err_set(e, AE_NOMEM, "out of memory buffering Parquet column '%s'", c->name);
+        }
+        if (pg->type == PAGE_DICTIONARY) {
+            free(c->dpage.p);
+            c->dpage = pg->out;
+            c->dunc = pg->unc;
+            c->dcomp = pg->comp;
+        } else {
+            if (c->nblks == c->blks_cap) {
+                size_t nc = c->blks_cap ? c->blks_cap * 2 : 8;
+                struct pq_blk *nb = realloc(c->blks, nc * sizeof(*nb));
+                if (nb == NULL) {
+                    return err_set(e, AE_NOMEM, "out of memory buffering Parquet column '%s'",
+                                   c->name);
+                }
+                c->blks = nb;
+                c->blks_cap = nc;
+            }
+            c->blks[c->nblks++] = pg->out;
+            c->unc += pg->unc;
+            c->comp += pg->comp;
+        }
+        pg->out.p = NULL; /* the chunk owns it now */
+    }
+    pend_trim(w);
+    return 0;
+}
+
+/* Queues pg (filled by the caller, lv and vals pointing at the column's buffers): with threads
+ * its bytes are copied into pg->raw, values first (aligned for the indices); with one thread it
+ * is compressed at once, while the buffers it points at are still as they are. */
+static int pend_push(struct pq_writer *w, struct pq_pend *pg, size_t lvbytes, struct err *e)
+{
+    if (w->nenc > 1) {
+        if (buf_reserve(&pg->raw, pg->vbytes + lvbytes) != 0) {
+            return err_set(e, AE_NOMEM, "out of memory queueing a Parquet page");
+        }
+        if (pg->vbytes > 0) {
+            memcpy(pg->raw.data, pg->vals, pg->vbytes);
+        }
+        if (lvbytes > 0) {
+            memcpy(pg->raw.data + pg->vbytes, pg->lv, lvbytes);
+        }
+        pg->raw.len = pg->vbytes + lvbytes;
+        pg->vals = (const uint8_t *)pg->raw.data;
+        pg->lv = pg->vals + pg->vbytes;
+        w->pend_bytes += pg->raw.len;
+    }
+    if (w->nenc == 1 || w->pend_bytes >= PEND_BYTES || w->npend >= PEND_MAX) {
+        return pend_drain(w, e);
+    }
+    return 0;
+}
+
+static size_t count_present(const uint8_t *lv, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        k += lv[i];
+    }
+    return k;
+}
+
+/* The bit width of the dictionary's current indices (width 0 trips some readers: PARQUET.md
+ * §1.5). */
+static int dict_bw(const struct pq_col *c)
+{
+    int bw = pq_bit_width(c->dict.count > 0 ? c->dict.count - 1 : 0);
+    return bw < 1 ? 1 : bw;
+}
+
+/* Where the open page's first page ends, as rows r1 holding nv values of vb PLAIN bytes: at
+ * page_rows rows, at page_bytes of values (rows for fixed widths and indices, the values
+ * themselves for PLAIN strings: at least one value), or at the open page's end. True when that
+ * page is full (or final): it is then sealed. */
+static bool page_cut(const struct pq_options *o, struct pq_col *c, bool final, size_t *r1,
+                     size_t *nv, size_t *vb)
+{
+    if (c->prows == 0) {
+        return false;
+    }
+    size_t full;
+    if (c->dict_on) {
+        full = o->page_bytes * 8 / (size_t)dict_bw(c);
+    } else if (c->ptype == PT_BOOLEAN) {
+        full = o->page_bytes * 8;
+    } else if (c->ptype == PT_BYTE_ARRAY) {
+        full = SIZE_MAX;
+    } else {
+        full = o->page_bytes / (size_t)c->width;
+    }
+    full = full < 1 ? 1 : full;
+    full = full < o->page_rows ? full : o->page_rows;
+    size_t limit = c->prows < full ? c->prows : full;
+    if (c->scan_r > limit) {
+        c->scan_r = c->scan_nv = c->scan_vb = 0; /* a wider dictionary index: fewer rows */
+    }
+    const uint8_t *lv = (const uint8_t *)c->levels.data;
+    if (c->ptype == PT_BYTE_ARRAY && !c->dict_on) {
+        /* Walk the PLAIN values to cut the page near page_bytes (one value at least). */
+        const uint8_t *vals = (const uint8_t *)c->vals.data;
+        size_t r = c->scan_r, n = c->scan_nv, bytes = c->scan_vb;
+        while (r < limit) {
+            if (!c->nullable || lv[r]) {
+                size_t sz = 4 + (size_t)pq_get_u32le(vals + bytes);
+                if (bytes > 0 && bytes + sz > o->page_bytes) {
+                    break;
+                }
+                bytes += sz;
+                n++;
+            }
+            r++;
+        }
+        *r1 = r, *nv = n, *vb = bytes;
+    } else {
+        *r1 = limit;
+        *nv = c->nullable ? c->scan_nv + count_present(lv + c->scan_r, limit - c->scan_r) : limit;
+        *vb = c->dict_on ? 0 : *nv * (size_t)c->width;
+    }
+    c->scan_r = *r1, c->scan_nv = *nv, c->scan_vb = *vb;
+    return final || *r1 == full || *r1 < c->prows;
+}
+
+/* Seals the first r1 rows (nv values, vb PLAIN bytes) of column ci's open page as a data page
+ * and moves the rest to the front. Returns 1 without sealing when the chunk's first page shows
+ * more than 3/4 distinct values (PARQUET.md §1.7, Polars' ratio): the open page was turned
+ * PLAIN and must be cut again. */
+static int page_seal(struct pq_writer *w, size_t ci, size_t r1, size_t nv, size_t vb,
+                     struct err *e)
+{
+    struct pq_col *c = &w->cols[ci];
+    if (c->dict_on && c->npages == 0 && (c->pvals == 0 || c->dict.count * 4 > c->pvals * 3)) {
+        if (col_materialize(c) != 0) {
+            return err_set(e, AE_NOMEM, "out of memory encoding column '%s'", c->name);
+        }
+        return 1;
+    }
+    struct pq_pend *pg;
+    int rc = pend_new(w, &pg, e);
     if (rc != 0) {
         return rc;
     }
-    job_run(w, seg_task, w->nsegs);
-    for (size_t s = 0; s < w->nsegs; s++) {
-        struct pq_seg *sg = &w->segs[s];
-        if (sg->rc < 0) {
-            if (e != NULL) {
-                *e = sg->e;
-            }
-            err_prefix(e, "writing column '%s'", w->cols[sg->col].name);
-            return sg->rc;
-        }
+    pg->col = ci;
+    pg->type = PAGE_DATA;
+    pg->rows = r1;
+    pg->nv = nv;
+    pg->bw = c->dict_on ? dict_bw(c) : 0;
+    pg->vbytes = c->dict_on ? nv * 4 : vb;
+    pg->vals = (const uint8_t *)(c->dict_on ? c->idx.data : c->vals.data);
+    pg->lv = (const uint8_t *)c->levels.data;
+    c->npages++;
+    if (c->dict_on) {
+        c->ndict_pages++;
+    } else {
+        c->nplain_pages++;
     }
-    for (size_t s = 0; s < w->nsegs; s++) {
-        if (w->segs[s].rc != 0) {
-            return err_set(e, AE_INTERNAL, "column '%s' was not encoded",
-                           w->cols[w->segs[s].col].name);
-        }
+    rc = pend_push(w, pg, c->nullable ? r1 : 0, e);
+    if (rc != 0) {
+        return rc;
     }
+    /* The rest of the open page moves to the front (a page of nulls may have no values, and
+     * its buffer no memory yet). */
+    if (c->nullable && c->prows > r1) {
+        memmove(c->levels.data, c->levels.data + r1, c->prows - r1);
+    }
+    c->levels.len -= c->nullable ? r1 : 0;
+    struct buf *v = c->dict_on ? &c->idx : &c->vals;
+    if (v->len > pg->vbytes) {
+        memmove(v->data, v->data + pg->vbytes, v->len - pg->vbytes);
+    }
+    v->len -= pg->vbytes;
+    c->prows -= r1;
+    c->pvals -= nv;
+    c->scan_r = c->scan_nv = c->scan_vb = 0;
     return 0;
 }
 
-/* After a parallel flush: the segment buffers keep their memory for the next row group unless
- * they hold much more than this one needed (a smaller last group, a shift between columns), so
- * what stays allocated is bounded by about twice one row group's encoded chunks. */
-static void segs_trim(struct pq_writer *w)
+/* Seals the full pages of column ci's open page, or (final) all of it. */
+static int col_cut(struct pq_writer *w, size_t ci, bool final, struct err *e)
 {
-    size_t len = 0, cap = 0;
-    for (size_t i = 0; i < w->segs_cap; i++) {
-        len += w->segs[i].out.len;
-        cap += w->segs[i].out.cap;
-    }
-    for (size_t i = 0; i < w->segs_cap; i++) {
-        if (cap > 2 * len + (1u << 20)) {
-            buf_release(&w->segs[i].out);
-        } else {
-            buf_reset(&w->segs[i].out);
+    struct pq_col *c = &w->cols[ci];
+    for (;;) {
+        size_t r1, nv, vb;
+        if (!page_cut(&w->o, c, final, &r1, &nv, &vb)) {
+            return 0;
+        }
+        int rc = page_seal(w, ci, r1, nv, vb, e);
+        if (rc < 0) {
+            return rc;
         }
     }
 }
 
+/* After rows were appended to column ci: the dictionary limit (PARQUET.md §1.7), then the full
+ * pages are sealed. A dictionary past dict_bytes before any page was sealed is dropped (the
+ * open page turned PLAIN); later, the open page is sealed as index pages and the rest of the
+ * chunk is PLAIN. */
+static int col_pages(struct pq_writer *w, size_t ci, struct err *e)
+{
+    struct pq_col *c = &w->cols[ci];
+    if (c->dict_on && c->dict.data.len > w->o.dict_bytes) {
+        if (c->npages == 0) {
+            if (col_materialize(c) != 0) {
+                return err_set(e, AE_NOMEM, "out of memory encoding column '%s'", c->name);
+            }
+        } else {
+            int rc = col_cut(w, ci, true, e);
+            if (rc != 0) {
+                return rc;
+            }
+            c->dict_on = false;
+            buf_release(&c->idx);
+            /* The entries stay for the dictionary page; their hash table is not needed. */
+            free(c->dict.slots);
+            c->dict.slots = NULL;
+            c->dict.cap = 0;
+        }
+    }
+    return col_cut(w, ci, false, e);
+}
+
+/* ---------------------------------------------------------------- chunks and row groups */
+
+static void col_reset(struct pq_col *c)
+{
+    buf_reset(&c->levels);
+    buf_reset(&c->vals);
+    buf_reset(&c->idx);
+    if (c->dict_on) {
+        dict_reset(&c->dict);
+    } else {
+        dict_release(&c->dict); /* a chunk that fell back mid-way kept it for its page */
+    }
+    for (size_t i = 0; i < c->nblks; i++) {
+        free(c->blks[i].p);
+    }
+    c->nblks = 0;
+    free(c->dpage.p);
+    c->dpage.p = NULL;
+    c->dpage.n = 0;
+    /* dict_on still says whether the chunk just flushed kept its dictionary to the end. */
+    c->plain_groups = c->dict_ok && !c->dict_on ? c->plain_groups + 1 : 0;
+    c->dict_on = c->dict_ok && c->plain_groups % DICT_RETRY_GROUPS == 0;
+    c->has_dict = c->dict_on;
+    c->prows = c->pvals = 0;
+    c->scan_r = c->scan_nv = c->scan_vb = 0;
+    c->nrows = c->nvals = 0;
+    c->plain_bytes = 0;
+    c->npages = 0;
+    c->unc = c->comp = c->dunc = c->dcomp = 0;
+    c->ndict_pages = c->nplain_pages = 0;
+    c->st_has = false;
+    c->nan_count = 0;
+}
+
+/* ColumnChunk { 2: file_offset = 0, 3: ColumnMetaData } as one list element. */
+static void chunk_thrift(struct tc *t, const struct pq_writer *w, const struct pq_col *c,
+                         uint64_t dict_off, uint64_t data_off, size_t nrows)
+{
+    bool mixed = c->has_dict && c->nplain_pages > 0;
+    tc_elem_struct(t);
+    tc_field_i64(t, 2, 0); /* PARQUET-2090: write 0, never an offset past the chunk */
+    tc_field_struct(t, 3);
+    tc_field_i32(t, 1, c->ptype);
+    /* Every encoding used: the dictionary's, RLE for levels, PLAIN for the pages after a
+     * mid-chunk fallback (PARQUET.md §1.7). */
+    tc_field_list(t, 2, TC_I32, mixed ? 3 : 2);
+    tc_elem_i32(t, c->has_dict ? ENC_PLAIN_DICTIONARY : ENC_PLAIN);
+    tc_elem_i32(t, ENC_RLE);
+    if (mixed) {
+        tc_elem_i32(t, ENC_PLAIN);
+    }
+    tc_field_list(t, 3, TC_BINARY, 1);
+    tc_elem_str(t, c->name);
+    tc_field_i32(t, 4, (int32_t)w->o.codec);
+    tc_field_i64(t, 5, (int64_t)nrows);
+    tc_field_i64(t, 6, (int64_t)(c->unc + c->dunc));
+    tc_field_i64(t, 7, (int64_t)(c->comp + c->dcomp));
+    tc_field_i64(t, 9, (int64_t)data_off);
+    if (c->has_dict) {
+        tc_field_i64(t, 11, (int64_t)dict_off);
+    }
+    /* Long strings get no min/max rather than a truncation that could break UTF-8; the
+     * deprecated min/max only for signed orders (PARQUET.md §1.9). */
+    bool minmax = c->st_has && (c->ptype != PT_BYTE_ARRAY || (c->st_min.len <= STAT_MAX_BYTES &&
+                                                              c->st_max.len <= STAT_MAX_BYTES));
+    bool deprecated = ((c->ptype == PT_INT32 || c->ptype == PT_INT64) && !c->is_unsigned) ||
+                      c->ptype == PT_FLOAT || c->ptype == PT_DOUBLE;
+    const uint8_t *mn = (const uint8_t *)c->st_min.data, *mx = (const uint8_t *)c->st_max.data;
+    tc_field_struct(t, 12);
+    if (minmax && deprecated) {
+        tc_field_bin(t, 1, mx, c->st_max.len);
+        tc_field_bin(t, 2, mn, c->st_min.len);
+    }
+    tc_field_i64(t, 3, (int64_t)(c->nrows - c->nvals));
+    if (minmax) {
+        tc_field_bin(t, 5, mx, c->st_max.len);
+        tc_field_bin(t, 6, mn, c->st_min.len);
+    }
+    if (c->ptype == PT_FLOAT || c->ptype == PT_DOUBLE) {
+        tc_field_i64(t, 9, c->nan_count);
+    }
+    tc_struct_end(t);
+    size_t nstats = (c->has_dict ? 1 : 0) + (c->ndict_pages > 0) + (c->nplain_pages > 0);
+    tc_field_list(t, 13, TC_STRUCT, nstats);
+    if (c->has_dict) {
+        tc_elem_struct(t);
+        tc_field_i32(t, 1, PAGE_DICTIONARY);
+        tc_field_i32(t, 2, ENC_PLAIN_DICTIONARY);
+        tc_field_i32(t, 3, 1);
+        tc_struct_end(t);
+    }
+    if (c->ndict_pages > 0) {
+        tc_elem_struct(t);
+        tc_field_i32(t, 1, PAGE_DATA);
+        tc_field_i32(t, 2, ENC_PLAIN_DICTIONARY);
+        tc_field_i32(t, 3, c->ndict_pages);
+        tc_struct_end(t);
+    }
+    if (c->nplain_pages > 0) {
+        tc_elem_struct(t);
+        tc_field_i32(t, 1, PAGE_DATA);
+        tc_field_i32(t, 2, ENC_PLAIN);
+        tc_field_i32(t, 3, c->nplain_pages);
+        tc_struct_end(t);
+    }
+    tc_struct_end(t); /* ColumnMetaData */
+    tc_struct_end(t); /* ColumnChunk */
+}
+
+/* Seals every column's last page, queues the dictionary pages, compresses what is queued, then
+ * writes the chunks in column order (dictionary page, data pages) and the RowGroup metadata. */
 static int flush_rowgroup(struct pq_writer *w, struct err *e)
 {
     int rc;
     size_t nrows = w->rg_rows;
-    uint64_t start = w->pos, unc = 0, comp = 0;
-    bool parallel = w->nenc > 1;
-    if (parallel) {
-        rc = encode_parallel(w, e);
+    for (size_t i = 0; i < w->ncols; i++) {
+        struct pq_col *c = &w->cols[i];
+        rc = col_cut(w, i, true, e);
         if (rc != 0) {
             return rc;
         }
+        if (c->has_dict) {
+            struct pq_pend *pg;
+            rc = pend_new(w, &pg, e);
+            if (rc != 0) {
+                return rc;
+            }
+            pg->col = i;
+            pg->type = PAGE_DICTIONARY;
+            pg->rows = 0;
+            pg->nv = c->dict.count;
+            pg->bw = 0;
+            pg->vbytes = c->dict.data.len;
+            pg->vals = (const uint8_t *)c->dict.data.data;
+            pg->lv = NULL;
+            /* The dictionary does not change until the flush ends: no copy. */
+            if (w->nenc == 1 || w->npend >= PEND_MAX) {
+                rc = pend_drain(w, e);
+                if (rc != 0) {
+                    return rc;
+                }
+            }
+        }
     }
+    rc = pend_drain(w, e);
+    if (rc != 0) {
+        return rc;
+    }
+    uint64_t start = w->pos, unc = 0, comp = 0;
     buf_reset(&w->meta);
     struct tc t;
     tc_init(&t, &w->meta);
-    size_t s = 0;
     for (size_t i = 0; i < w->ncols; i++) {
         struct pq_col *c = &w->cols[i];
-        struct chunk_meta cm;
-        uint64_t base = w->pos;
-        if (parallel) {
-            /* The chunk's segments, in page order, and their sizes and counts. */
-            cm = w->chunks[i].cm;
-            rc = 0;
-            for (; rc == 0 && s < w->nsegs && w->segs[s].col == i; s++) {
-                const struct pq_seg *sg = &w->segs[s];
-                if (sg->p0 == 0) {
-                    cm.dict_off = sg->cm.dict_off;
-                    cm.data_off = sg->cm.data_off;
-                }
-                cm.unc += sg->cm.unc;
-                cm.comp += sg->cm.comp;
-                cm.ndata_pages += sg->cm.ndata_pages;
-                rc = out_write(w, sg->out.data, sg->out.len, e);
-            }
-        } else {
-            /* Serial: the pages stream to the file as they are encoded; no chunk is held. */
-            struct chunk_sink k = {w, NULL, 0};
-            int fault = w->fault_col == i + 1 ? w->fault_code : 0;
-            rc = chunk_plan(&w->o, c, &cm, e);
-            if (rc == 0) {
-                rc = encode_pages(&w->o, &w->enc[0], &k, c, &cm, 0, c->npages, fault, e);
-            }
+        uint64_t dict_off = w->pos;
+        rc = out_write(w, c->dpage.p, c->dpage.n, e);
+        uint64_t data_off = w->pos;
+        for (size_t b = 0; rc == 0 && b < c->nblks; b++) {
+            rc = out_write(w, c->blks[b].p, c->blks[b].n, e);
         }
         if (rc != 0) {
             err_prefix(e, "writing column '%s'", c->name);
             return rc;
         }
-        /* The chunk's offsets were counted from its first byte; now it has a place in the file. */
-        cm.start += base;
-        cm.data_off += base;
-        cm.dict_off += cm.has_dict ? base : 0;
-        unc += cm.unc;
-        comp += cm.comp;
-        chunk_thrift(&t, w, c, &cm, nrows);
+        unc += c->unc + c->dunc;
+        comp += c->comp + c->dcomp;
+        chunk_thrift(&t, w, c, dict_off, data_off, nrows);
         col_reset(c);
-    }
-    if (parallel) {
-        segs_trim(w);
     }
     struct tc r;
     tc_init(&r, &w->rowgroups);
@@ -1775,13 +1902,21 @@ static int flush_rowgroup(struct pq_writer *w, struct err *e)
     return 0;
 }
 
+/* The row-group budget: the bytes the raw buffers of the group would hold (levels, then PLAIN
+ * values, or 4-byte indices plus the dictionary while the chunk is all dictionary), so groups
+ * are cut where they were when the writer buffered them. */
 static size_t rg_buffered(const struct pq_writer *w)
 {
     size_t n = 0;
     for (size_t i = 0; i < w->ncols; i++) {
         const struct pq_col *c = &w->cols[i];
-        n += c->levels.len + c->vals.len + c->idx.len + c->dict.data.len +
-             c->dict.cap * sizeof(uint64_t) + c->dict.count * sizeof(uint64_t);
+        n += c->nullable ? c->nrows : 0;
+        if (c->dict_on) {
+            n += c->nvals * 4 + c->dict.data.len + c->dict.cap * sizeof(uint64_t) +
+                 c->dict.count * sizeof(uint64_t);
+        } else {
+            n += (size_t)c->plain_bytes;
+        }
     }
     return n;
 }
@@ -1824,20 +1959,6 @@ static int check_batch(struct pq_writer *w, const struct batch *b, size_t nsel, 
     return 0;
 }
 
-/* After each slice: enforce the dictionary limits of PARQUET.md §1.7. */
-static int dict_limits(struct pq_writer *w, struct pq_col *c)
-{
-    if (!c->dict_on) {
-        return 0;
-    }
-    bool drop = c->dict.data.len > w->o.dict_bytes;
-    if (!drop && !c->ratio_checked && c->nvals >= DICT_RATIO_CHECK_AT) {
-        c->ratio_checked = true;
-        drop = c->dict.count * 4 > c->nvals * 3;
-    }
-    return drop ? col_materialize(c) : 0;
-}
-
 int pq_writer_write(struct pq_writer *w, const struct batch *b, struct err *e)
 {
     int rc;
@@ -1873,12 +1994,13 @@ int pq_writer_write(struct pq_writer *w, const struct batch *b, struct err *e)
         take = take < SLICE_ROWS ? take : SLICE_ROWS;
         for (size_t c = 0; c < w->ncols; c++) {
             rc = col_append(&w->cols[c], &b->cols[c], w->sel + k, take);
-            if (rc == 0) {
-                rc = dict_limits(w, &w->cols[c]);
-            }
             if (rc != 0) {
                 rc = err_set(e, rc, "out of memory buffering Parquet column '%s'",
                              w->cols[c].name);
+                goto fail;
+            }
+            rc = col_pages(w, c, e);
+            if (rc != 0) {
                 goto fail;
             }
         }
@@ -1973,3 +2095,4 @@ fail:
     w->failed = rc;
     return rc;
 }
+

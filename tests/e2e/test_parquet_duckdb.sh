@@ -246,6 +246,29 @@ q "dictionary over dict_bytes falls back to PLAIN" "SELECT path_in_schema p, enc
 q "dictlimit values" "SELECT count(*) n, count(*) FILTER (WHERE s <> printf('value-%03d', id % 500)
   OR low <> 'v' || (id % 3)) bad FROM read_parquet('dictlimit.parquet')" '{"n":"5000","bad":"0"}'
 
+# Streaming dictionary decision (PARQUET.md §1.7): mid and midn pass dict_bytes after 4 and 6
+# index pages, so their chunk is the dictionary page, those index pages, then PLAIN pages; first
+# is more than 3/4 distinct in its first page, so its chunk has no dictionary page at all.
+gen fallback "$T/fallback.parquet"
+q "mid-chunk fallback: encodings, dictionary pages, statistics" "SELECT path_in_schema p, encodings e,
+  dictionary_page_offset IS NOT NULL d, dictionary_page_offset < data_page_offset dfirst,
+  stats_null_count nc, stats_min_value mn, stats_max_value mx
+  FROM parquet_metadata('fallback.parquet') ORDER BY column_id" \
+'{"p":"id","e":"PLAIN, RLE","d":false,"dfirst":null,"nc":"0","mn":"0","mx":"9999"}
+{"p":"mid","e":"PLAIN_DICTIONARY, RLE, PLAIN","d":true,"dfirst":true,"nc":"0","mn":"distinct-3000","mx":"k4"}
+{"p":"midn","e":"PLAIN_DICTIONARY, RLE, PLAIN","d":true,"dfirst":true,"nc":"1000","mn":"0","mx":"9999029997"}
+{"p":"first","e":"PLAIN, RLE","d":false,"dfirst":null,"nc":"1111","mn":"k0","mx":"u999"}'
+q "mid-chunk fallback: every value" "WITH x AS (SELECT i::INTEGER AS id,
+    CASE WHEN i < 3000 THEN 'k' || (i % 5) ELSE 'distinct-' || i END AS mid,
+    CASE WHEN i % 10 = 3 THEN NULL WHEN i < 3000 THEN i % 7 ELSE i * 1000003 END::BIGINT AS midn,
+    CASE WHEN i % 9 = 4 THEN NULL WHEN i < 1000 THEN 'u' || i ELSE 'k' || (i % 3) END AS first
+  FROM range(10000) t(i))
+  SELECT count(*) AS rows, count(*) FILTER (WHERE p.id IS NULL OR x.id IS NULL
+    OR p.mid IS DISTINCT FROM x.mid OR p.midn IS DISTINCT FROM x.midn
+    OR p.first IS DISTINCT FROM x.first) AS bad
+  FROM x FULL JOIN read_parquet('fallback.parquet') p USING (id)" \
+'{"rows":"10000","bad":"0"}'
+
 # A chunk that gave up its dictionary (row group 0: every value distinct) makes the next row
 # groups start PLAIN; every 8th row group tries the dictionary again (from 8 on it is kept).
 gen dictcarry "$T/dictcarry.parquet"

@@ -12,6 +12,10 @@
  *             a chunk that gave up its dictionary makes the next ones PLAIN until a retry every
  *             8 row groups (row group 8 gets its dictionary back, and keeps it)
  *   multibytes the multi data with rg_bytes = 256 KiB: row groups cut by bytes, not rows
+ *   fallback  10000 rows in batches of 1000, 1000 rows per page, dict_bytes 16 KiB: columns
+ *             whose dictionary passes the limit mid-chunk (mid after 4 index pages, midn after
+ *             6: dictionary page + index pages + PLAIN pages) and one whose first page is more
+ *             than 3/4 distinct (first: no dictionary at all); values as in the test script
  *   floats    NaN and signed zeros, for the float statistics rules
  *   bench     pqgen bench OUT CODEC [ROWS]: writer throughput on a 10-column table
  *   empty     every dtype, zero rows
@@ -313,6 +317,51 @@ static void gen_dictlimit(const char *path, enum pq_codec codec)
     finish(w, fd);
 }
 
+static void gen_fallback(const char *path, enum pq_codec codec)
+{
+    static const struct column_desc cols[] = {{"id", {DT_INT32, 0, 0}, false},
+                                            {"mid", {DT_STR, 0, 0}, false},
+                                            {"midn", {DT_INT64, 0, 0}, true},
+                                            {"first", {DT_STR, 0, 0}, true}};
+    enum { N = 10000, B = 1000 };
+    struct pq_options o;
+    pq_options_default(&o);
+    o.codec = codec;
+    o.page_rows = 1000;
+    o.dict_bytes = 16384;
+    int fd = open_out(path);
+    struct pq_writer *w;
+    CHECK(pq_writer_open(&w, fd, cols, 4, &o, &e));
+    struct batch b;
+    init_batch(&b, cols, 4, B);
+    for (int r0 = 0; r0 < N; r0 += B) {
+        batch_reset(&b);
+        set_valid_all(&b, B);
+        for (int k = 0; k < B; k++) {
+            int r = r0 + k;
+            char tmp[32];
+            b.cols[0].v.i64[k] = r;
+            if (r < 3000) {
+                snprintf(tmp, sizeof(tmp), "k%d", r % 5);
+            } else {
+                snprintf(tmp, sizeof(tmp), "distinct-%d", r);
+            }
+            put_str(&b, 1, (size_t)k, tmp);
+            b.cols[2].valid[k] = r % 10 != 3;
+            b.cols[2].v.i64[k] = r < 3000 ? r % 7 : (int64_t)r * 1000003;
+            if (r < 1000) {
+                snprintf(tmp, sizeof(tmp), "u%d", r);
+            } else {
+                snprintf(tmp, sizeof(tmp), "k%d", r % 3);
+            }
+            put_str(&b, 3, (size_t)k, r % 9 == 4 ? NULL : tmp);
+        }
+        CHECK(pq_writer_write(w, &b, &e));
+    }
+    batch_release(&b);
+    finish(w, fd);
+}
+
 static void gen_dictcarry(const char *path, enum pq_codec codec)
 {
     static const struct column_desc cols[] = {{"id", {DT_INT32, 0, 0}, false},
@@ -495,6 +544,8 @@ int main(int argc, char **argv)
         gen_floats(argv[2], codec);
     } else if (strcmp(argv[1], "dictlimit") == 0) {
         gen_dictlimit(argv[2], codec);
+    } else if (strcmp(argv[1], "fallback") == 0) {
+        gen_fallback(argv[2], codec);
     } else if (strcmp(argv[1], "dictcarry") == 0) {
         gen_dictcarry(argv[2], codec);
     } else if (strcmp(argv[1], "filtered") == 0) {

@@ -1,5 +1,5 @@
 /*
- * test_pq_parallel.c - the Parquet writer's parallel row-group flush (pq_options.threads).
+ * test_pq_parallel.c - the Parquet writer's parallel page compression (pq_options.threads).
  *
  * The contract is byte identity: a file written with threads = 2, 4 or more must be the very
  * file threads = 1 writes (the serial path, whose bytes test_parquet.c pins by hand and
@@ -8,8 +8,9 @@
  * 3/4 distinct ratio), several pages and row groups (cut by rows and by bytes), rejected rows,
  * and every codec are written at each thread count and compared byte for byte; one parallel
  * file is also read back with pq_reader and checked value by value against the generator.
- * Failures inside a worker (pq_writer_inject_fault) must fail write/close cleanly, naming the
- * column, with no thread left behind and nothing leaked (run under ASan).
+ * Failures inside a worker (pq_writer_inject_fault: a page that fails where it is compressed)
+ * must fail write/close cleanly, naming the column, with no thread left behind and nothing
+ * leaked (run under ASan).
  */
 #include <setjmp.h>
 #include <stdarg.h>
