@@ -139,7 +139,7 @@ static int pqin_open(void **impl, struct source *src, const struct ingest_spec *
     }
     for (size_t c = 0; c < r->ncols; c++) {
         r->names[c] = pq_reader_column(r->pq, c)->name;
-        types[c] = pq_reader_column(r->pq, c)->type;
+        types[c] = pq_reader_batch_type(r->pq, c);
         r->nanos[c] = pq_reader_column_nanos(r->pq, c);
     }
     /* A block holds at most REC_BLOCK_MAX_FIELDS fields (records.h). */
@@ -202,15 +202,29 @@ static size_t i64_text(char *out, int64_t v)
                  : u64_text(out, (uint64_t)v, false);
 }
 
-/* The ISO text of a timestamp of type id held in nanoseconds: nine fractional digits, so that the
- * validator fails a value with digits beyond the microsecond (validate.h) instead of astro
- * dropping them. */
-static size_t nanos_text(char *out, size_t n, enum dtype id, int64_t v)
+/* The ISO text of a timestamp of type id at us microseconds and ns (0..999) nanoseconds: nine
+ * fractional digits, so that the validator fails a value with digits beyond the microsecond
+ * (validate.h) instead of astro dropping them. */
+static size_t nanos_text(char *out, size_t n, enum dtype id, int64_t us, int ns)
 {
-    int64_t us = v / 1000 - (v % 1000 < 0);
-    int ns = (int)(v - us * 1000);
     size_t k = (size_t)dtype_format_time(out, n, DT_TIMESTAMP, us);
     return k + (size_t)snprintf(out + k, n - k, "%03d%s", ns, id == DT_TIMESTAMP_TZ ? "Z" : "");
+}
+
+/* nanos_text of a value held in nanoseconds (TIMESTAMP(NANOS)). */
+static size_t ns_text(char *out, size_t n, enum dtype id, int64_t v)
+{
+    int64_t us = v / 1000 - (v % 1000 < 0);
+    return nanos_text(out, n, id, us, (int)(v - us * 1000));
+}
+
+/* nanos_text of an INT96 value as pq_reader_batch_type holds it: microseconds * 1000 + the
+ * nanoseconds beyond them, which are negative before 1970 when Spark's truncation toward zero
+ * made them so (the instant is then a microsecond earlier plus 1000 + ns). */
+static size_t int96_text(char *out, size_t n, __int128 v)
+{
+    __int128 us = v / 1000 - (v % 1000 < 0);
+    return nanos_text(out, n, DT_TIMESTAMP, (int64_t)us, (int)(v - us * 1000));
 }
 
 /* Appends the text of value i of column col to fb and its field to blk; nanos: col holds
@@ -256,11 +270,18 @@ static int put_value(struct buf *fb, struct record_block *blk, const struct colu
     case DT_UINT64: n = u64_text(tmp, (uint64_t)col->v.i64[i], false); break;
     case DT_FLOAT32:
     case DT_FLOAT64: n = real_text(col->v.f64[i], tmp, sizeof(tmp)); break;
-    case DT_DECIMAL: n = dtype_format_decimal(tmp, col->v.i128[i], col->type.scale); break;
+    case DT_DECIMAL:
+        if (nanos) { /* an INT96 timestamp (pq_reader_batch_type) */
+            n = int96_text(tmp, sizeof(tmp), col->v.i128[i]);
+            fl = REC_F_PARQUET | REC_F_TYPED_TIME;
+            break;
+        }
+        n = dtype_format_decimal(tmp, col->v.i128[i], col->type.scale);
+        break;
     case DT_DATE:
     case DT_TIMESTAMP:
     case DT_TIMESTAMP_TZ:
-        n = nanos ? nanos_text(tmp, sizeof(tmp), col->type.id, col->v.i64[i])
+        n = nanos ? ns_text(tmp, sizeof(tmp), col->type.id, col->v.i64[i])
                   : (size_t)dtype_format_time(tmp, sizeof(tmp), col->type.id, col->v.i64[i]);
         fl = REC_F_PARQUET | REC_F_TYPED_TIME;
         break;

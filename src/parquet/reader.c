@@ -87,6 +87,8 @@ enum rd_conv {
     CV_TS_MILLIS, /* INT64 milliseconds -> microseconds */
     CV_TS_NANOS,  /* INT64 nanoseconds -> microseconds, rounded toward negative infinity */
     CV_INT96,     /* legacy Impala/Spark timestamp -> microseconds */
+    CV_INT96_NS,  /* the same, kept exact (pq_reader_keep_nanos): i128 microseconds * 1000 + the
+                     nanoseconds beyond the microsecond */
     CV_FLOAT,     /* FLOAT -> double */
     CV_DOUBLE,    /* DOUBLE -> double */
     CV_STR,       /* BYTE_ARRAY -> bytes, checked UTF-8 */
@@ -119,7 +121,8 @@ struct rd_col {
     enum dtype_storage st;
     bool optional;
     bool binary_ok; /* the reader's binary_ok (load_dict sees only the column) */
-    bool ns_kept;   /* pq_reader_keep_nanos: a TIMESTAMP(NANOS) column left in nanoseconds */
+    bool ns_kept;   /* pq_reader_keep_nanos: a TIMESTAMP(NANOS) column left in nanoseconds, or
+                       an INT96 column read as CV_INT96_NS */
 
     /* The chunk being read. */
     size_t rg;          /* index of the next row group to open */
@@ -958,6 +961,10 @@ void pq_reader_keep_nanos(struct pq_reader *r)
         if (r->cols[i].cv == CV_TS_NANOS) {
             r->cols[i].cv = CV_I64;
             r->cols[i].ns_kept = true;
+        } else if (r->cols[i].cv == CV_INT96) {
+            r->cols[i].cv = CV_INT96_NS;
+            r->cols[i].st = DS_I128;
+            r->cols[i].ns_kept = true;
         }
     }
 }
@@ -965,6 +972,17 @@ void pq_reader_keep_nanos(struct pq_reader *r)
 bool pq_reader_column_nanos(const struct pq_reader *r, size_t i)
 {
     return i < r->ncols && r->cols[i].ns_kept;
+}
+
+struct dtype_info pq_reader_batch_type(const struct pq_reader *r, size_t i)
+{
+    struct dtype_info t = r->cols[i].pub.type;
+    if (r->cols[i].cv == CV_INT96_NS) {
+        t.id = DT_DECIMAL;
+        t.precision = 38;
+        t.scale = 3;
+    }
+    return t;
 }
 
 uint64_t pq_reader_row_group_rows(const struct pq_reader *r, size_t i)
@@ -1278,6 +1296,17 @@ static int plain_fixed(struct rd_col *c, const uint8_t **pp, const uint8_t *end,
             int64_t day = (int64_t)(int32_t)pq_get_u32le(q + 8) - 2440588;
             uint64_t us = (uint64_t)day * 86400000000u + (uint64_t)(ns / 1000);
             i64[i] = (int64_t)us;
+        }
+        break;
+    case CV_INT96_NS:
+        for (size_t i = 0; i < k; i++) {
+            /* As CV_INT96, and the nanoseconds the microseconds leave out kept beside them
+             * (ns % 1000 has the sign of ns, as the truncation toward zero above). */
+            const uint8_t *q = p + 12 * i;
+            int64_t ns = (int64_t)pq_get_u64le(q);
+            int64_t day = (int64_t)(int32_t)pq_get_u32le(q + 8) - 2440588;
+            uint64_t us = (uint64_t)day * 86400000000u + (uint64_t)(ns / 1000);
+            i128[i] = (__int128)(int64_t)us * 1000 + ns % 1000;
         }
         break;
     case CV_FLOAT:
