@@ -20,10 +20,15 @@
  * Bytes as delivered: the source (source.h) is read to its end alongside the rows, in step with
  * them, so that its sha256 and size are those of the file; the rows themselves come from the
  * descriptor with pread. A file the Parquet reader cannot open (no PAR1 magic, a truncated or
- * corrupt footer, a nested or unsupported column) is not refused at open: open keeps the error,
- * names the schema's columns (so the header raises nothing) and the first next fails with
- * AE_FORMAT, which fails the file with check "parquet" and the reader's message, as corrupt
- * data (exit 1), never an environment error.
+ * corrupt footer) is not refused at open: open keeps the error, names the schema's columns (so
+ * the header raises nothing) and the first next fails with AE_FORMAT, which fails the file with
+ * check "parquet" and the reader's message, as corrupt data (exit 1), never an environment error.
+ *
+ * Projection (input_ops.select): the columns the validator does not read (strict: filter drops
+ * them, strict: true refuses them in the header) are never read from the file; their fields are
+ * nulls. A column astro cannot read (nested: a list, struct or map; or of a type without a dtype,
+ * pq_reader_open_fd_any) is such a column when the schema does not read it; when it does, the
+ * first next fails as above, naming the column.
  */
 #include "input/input.h"
 
@@ -45,6 +50,8 @@ struct pqin {
     size_t ncols;
     struct batch b;
     bool *nanos;        /* per column: timestamps in nanoseconds (pq_reader_keep_nanos) */
+    bool *skip;         /* per column: not read (pqin_select), every field null */
+    uint8_t *name_flags; /* per column: REC_F_NUL when its name in the file holds a NUL byte */
     uint64_t row;       /* rows returned so far */
     size_t rg;          /* row group of the next row */
     uint64_t rg_end;    /* first row after row group rg */
@@ -77,6 +84,8 @@ static void pqin_free(void *impl)
     batch_release(&r->b);
     free(r->names);
     free(r->nanos);
+    free(r->skip);
+    free(r->name_flags);
     free(r->hb);
     free(r);
 }
@@ -97,7 +106,7 @@ static int pqin_open(void **impl, struct source *src, const struct ingest_spec *
         return err_set(e, AE_NOMEM, "out of memory");
     }
     r->src = src;
-    int rc = pq_reader_open_fd(&r->pq, source_fd(src), source_name(src), &r->failed);
+    int rc = pq_reader_open_fd_any(&r->pq, source_fd(src), source_name(src), &r->failed);
     if (rc == AE_NOMEM || rc == AE_IO) {
         err_set(e, rc, "%s", r->failed.msg);
         goto fail;
@@ -132,13 +141,17 @@ static int pqin_open(void **impl, struct source *src, const struct ingest_spec *
     r->rg_end = pq_reader_row_group_rows(r->pq, 0);
     r->names = calloc(r->ncols ? r->ncols : 1, sizeof(*r->names));
     r->nanos = calloc(r->ncols ? r->ncols : 1, sizeof(*r->nanos));
+    r->skip = calloc(r->ncols ? r->ncols : 1, sizeof(*r->skip));
+    r->name_flags = calloc(r->ncols ? r->ncols : 1, sizeof(*r->name_flags));
     types = calloc(r->ncols ? r->ncols : 1, sizeof(*types));
-    if (r->names == NULL || r->nanos == NULL || types == NULL) {
+    if (r->names == NULL || r->nanos == NULL || r->skip == NULL || r->name_flags == NULL ||
+        types == NULL) {
         rc = err_set(e, AE_NOMEM, "out of memory");
         goto fail;
     }
     for (size_t c = 0; c < r->ncols; c++) {
         r->names[c] = pq_reader_column(r->pq, c)->name;
+        r->name_flags[c] = pq_reader_column_name_nul(r->pq, c) ? REC_F_NUL : 0;
         types[c] = pq_reader_batch_type(r->pq, c);
         r->nanos[c] = pq_reader_column_nanos(r->pq, c);
     }
@@ -315,6 +328,13 @@ static int fill_block(struct pqin *r, struct record_block *blk)
         blk->line[i] = row + 1;
         blk->row_flags[i] = 0;
         for (size_t c = 0; c < r->ncols && rc == 0; c++) {
+            if (r->skip[c]) {
+                struct record_field *f = &blk->fields[blk->nfields++];
+                f->off = fb.len;
+                f->len = 0;
+                f->flags = REC_F_PARQUET | REC_F_JSON_NULL;
+                continue;
+            }
             rc = put_value(&fb, blk, &r->b.cols[c], i, r->nanos[c]);
         }
         /* "row group G, row index R", without printf (once per row). */
@@ -417,6 +437,45 @@ static size_t pqin_names(const void *impl, const char *const **names)
     return r->ncols;
 }
 
+static const uint8_t *pqin_name_flags(const void *impl)
+{
+    const struct pqin *r = impl;
+    return r->name_flags;
+}
+
+/* The columns the validator does not read are not read from the file at all (pq_reader_select);
+ * one it reads that astro cannot (nested, or a type without a dtype) fails the first next with
+ * the reader's message, naming it. */
+static int pqin_select(void *impl, const bool *used, size_t n, struct err *e)
+{
+    struct pqin *r = impl;
+    (void)e;
+    if (r->pq == NULL) {
+        return 0; /* the file failed to open: next reports it */
+    }
+    for (size_t c = 0; c < r->ncols && c < n; c++) {
+        r->skip[c] = !used[c];
+        pq_reader_select(r->pq, c, used[c]);
+        const char *why = pq_reader_column_problem(r->pq, c);
+        if (used[c] && why != NULL && r->failed.code == 0) {
+            err_set(&r->failed, AE_FORMAT,
+                    "%s: %s; the schema reads it (declared, or kept by strict: false): declare "
+                    "only the columns astro reads, and strict: filter skips the others",
+                    source_name(r->src), why);
+        }
+    }
+    if (r->failed.code != 0) {
+        /* Nothing else will read the file: hash it now, as for a file that fails to open. */
+        struct err he;
+        err_clear(&he);
+        int rc = hash_upto(r, UINT64_MAX, &he);
+        if (rc != 0 && rc != AE_FORMAT) {
+            return err_set(e, rc, "%s", he.msg);
+        }
+    }
+    return 0;
+}
+
 const struct input_ops input_parquet_ops = {
     .name = "parquet",
     .refusal_check = "parquet",
@@ -424,6 +483,8 @@ const struct input_ops input_parquet_ops = {
     .next = pqin_next,
     .position = pqin_position,
     .names = pqin_names,
+    .name_flags = pqin_name_flags,
+    .select = pqin_select,
     .complete = NULL,
     .row_count = pqin_row_count,
     .free = pqin_free,

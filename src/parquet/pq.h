@@ -84,7 +84,8 @@ void pq_writer_inject_fault(struct pq_writer *w, size_t col, int code);
  * says, plus INT32/INT64 without annotation (int32/int64), INT_x/UINT_x ConvertedTypes,
  * TIMESTAMP MILLIS/NANOS (converted to microseconds; nanoseconds round toward negative
  * infinity), the legacy TIMESTAMP_MILLIS/MICROS ConvertedTypes (UTC), INT96 (naive timestamp,
- * Spark's Julian-day arithmetic; truncated to microseconds unless pq_reader_keep_nanos), DECIMAL on BYTE_ARRAY, and BYTE_ARRAY without annotation (str:
+ * Spark's Julian-day arithmetic; truncated to microseconds unless pq_reader_keep_nanos),
+ * DECIMAL on BYTE_ARRAY, and BYTE_ARRAY without annotation (str:
  * a value that is not valid UTF-8 is an AE_FORMAT error naming the row). Also read: LZ4_RAW
  * pages and the DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY and
  * BYTE_STREAM_SPLIT encodings. Page CRCs, when present, are checked. An error from
@@ -99,6 +100,27 @@ int pq_reader_open(struct pq_reader **out, const char *path, struct err *e) ASTR
 /* As pq_reader_open, on fd (borrowed: the reader reads a duplicate of it with pread, so fd's
  * offset is never used or moved); name is used in messages (copied). */
 int pq_reader_open_fd(struct pq_reader **out, int fd, const char *name, struct err *e) ASTRO_WUR;
+
+/* As pq_reader_open_fd, but a column astro cannot read (nested: a list, struct or map; or of a
+ * type astro has no dtype for) does not fail the open: pq_reader_column_problem says why, the
+ * column's type is a nullable str, and pq_reader_next fails with AE_FORMAT and that message while
+ * the column is selected (every column is, until pq_reader_select). The leaves of a nested
+ * column are never read. */
+int pq_reader_open_fd_any(struct pq_reader **out, int fd, const char *name,
+                          struct err *e) ASTRO_WUR;
+
+/* Why column i cannot be read (owned by the reader), or NULL when it can. */
+const char *pq_reader_column_problem(const struct pq_reader *r, size_t i);
+
+/* True when the name of column i in the file holds a NUL byte (pq_reader_column's name is cut
+ * there). */
+bool pq_reader_column_name_nul(const struct pq_reader *r, size_t i);
+
+/* Selects column i (on: read, the default) or not (its chunks are never read, and pq_reader_next
+ * gives every one of its values as null): a projection, so that a file's columns nobody uses cost
+ * no I/O or decoding. Call it before the first pq_reader_next (a column deselected later stops
+ * being read; one selected again after that would read from where it stopped). */
+void pq_reader_select(struct pq_reader *r, size_t i, bool on);
 
 /* From now on, BYTE_ARRAY values that are not valid UTF-8 are returned as they are instead of
  * failing the read: the caller checks them (Parquet input reports each as a value failure). */

@@ -40,3 +40,58 @@ assert_eq "$(duck "SELECT id, CAST(ts AS VARCHAR) AS ts FROM read_parquet('$out'
   '{"id":1,"ts":"2024-01-02 03:04:05.123456"}
 {"id":3,"ts":"1970-01-01 00:00:00"}' "INT96 values ingested exactly"
 pass "INT96: nanoseconds beyond the microsecond fail the value, the others are exact"
+
+# ---- 4. nested columns the schema does not read ----------------------------------------------
+# A struct and a list column (DuckDB writes them) beside flat ones: skipped (never read) under
+# strict: filter, the usual header failure under strict: true, refused naming the column when
+# the schema reads it; schema infer leaves them out with a warning and says strict: filter.
+mkdir -p "$T/nest/data"
+cd "$T/nest"
+duck "COPY (SELECT i AS id, {'a': i, 'b': 'x' || i} AS s, [i, i + 1] AS l, 'n' || i AS name FROM range(5) t(i)) TO 'data/x.parquet' (FORMAT parquet)" >/dev/null
+entry() { # STRICT COLUMNS
+  printf 'pipeline: p\ningest_files:\n  - name: x\n    source_pattern: "x.parquet"\n    schema: {strict: %s, columns: {%s}}\n' "$1" "$2" >astro.yaml
+}
+entry filter 'id: {dtype: int64}, name: {dtype: str}'
+run_astro validate data/x.parquet
+assert_eq "$RC" "0" "nested columns skipped under strict: filter: $OUT $ERR"
+assert_contains "$OUT" "rows read 5 = valid 5" "every row read"
+run_astro -q ingest data
+assert_eq "$RC" "0" "ingest under strict: filter: $ERR"
+out=$(echo .working/*/ingested/x.parquet)
+assert_eq "$(duck "SELECT * FROM read_parquet('$out') ORDER BY id")" '{"id":"0","name":"n0"}
+{"id":"1","name":"n1"}
+{"id":"2","name":"n2"}
+{"id":"3","name":"n3"}
+{"id":"4","name":"n4"}' "the flat columns ingested exactly"
+rm -rf .working .astro
+entry true 'id: {dtype: int64}, name: {dtype: str}'
+run_astro validate data/x.parquet
+assert_eq "$RC" "1" "strict: true: $OUT"
+assert_contains "$OUT" "column 's' is not in the schema (strict: true allows only declared columns)" "s: column_in_schema"
+assert_contains "$OUT" "column 'l' is not in the schema" "l: column_in_schema"
+assert_not_contains "$OUT" "nested" "strict: true: the header failure, not a format refusal"
+entry false 'id: {dtype: int64}'
+run_astro validate data/x.parquet
+assert_eq "$RC" "1" "strict: false keeps s: refused"
+assert_contains "$OUT" "column 's' is nested (a list, struct or map): astro reads flat columns only" "the column named"
+assert_contains "$OUT" "parquet" "check parquet"
+entry filter 'id: {dtype: int64}, l: {dtype: str, nullable: true}'
+run_astro -q ingest data
+assert_eq "$RC" "1" "a declared list column: refused"
+assert_contains "$(cat .working/*/errors/x.jsonl)" "column 'l' is nested" "ingest names the column"
+assert_eq "$(ls .working/*/ingested/ 2>/dev/null | wc -l)" "0" "no output for a refused file"
+rm -rf .working .astro
+run_astro schema infer data/x.parquet --pandera
+assert_eq "$RC" "0" "schema infer: $ERR"
+assert_contains "$ERR" "left out of the schema: column 's' is nested" "infer warns about s"
+assert_contains "$ERR" "left out of the schema: column 'l' is nested" "infer warns about l"
+assert_contains "$OUT" "strict: filter" "the inferred schema skips them"
+assert_not_contains "$OUT" "  s:" "s is not in the schema"
+printf '%s\n' "$OUT" >s.yaml
+printf 'pipeline: p\ningest_files:\n  - name: x\n    source_pattern: "x.parquet"\n    schema_file: s.yaml\n' >astro.yaml
+run_astro -q ingest data
+assert_eq "$RC" "0" "ingest with the inferred schema: $ERR"
+run_astro schema infer data/x.parquet
+assert_eq "$RC" "0" "schema infer (astro.yaml block): $ERR"
+assert_contains "$OUT" "      strict: filter" "the block skips them too"
+pass "nested columns: skipped unless the schema reads them, then refused naming the column; infer leaves them out"
