@@ -95,3 +95,47 @@ run_astro schema infer data/x.parquet
 assert_eq "$RC" "0" "schema infer (astro.yaml block): $ERR"
 assert_contains "$OUT" "      strict: filter" "the block skips them too"
 pass "nested columns: skipped unless the schema reads them, then refused naming the column; infer leaves them out"
+
+# ---- 2. column names checked as CSV header names, in every format ----------------------------
+# A name that reaches the output fails the header when empty, holding a NUL, not UTF-8 or over
+# 63 bytes (check column_name; encoding for the UTF-8 case), exit 1; strict: filter drops them.
+mkdir -p "$T/names/data"
+cd "$T/names"
+"$PQGEN" names data/n.parquet >/dev/null || fail "pqgen names"
+long64=$(printf 'n%.0s' $(seq 64))
+printf 'pipeline: p\ningest_files:\n  - name: n\n    source_pattern: "n.parquet"\n    schema: {strict: false, columns: {id: {dtype: int32}}}\n' >astro.yaml
+run_astro validate data/n.parquet
+assert_eq "$RC" "1" "Parquet names: $OUT"
+assert_contains "$OUT" "column 2 has an empty name" "Parquet: empty name"
+assert_contains "$OUT" "the name of column 3 holds a NUL byte (after 'a')" "Parquet: NUL in a name"
+assert_contains "$OUT" "the name of column 4, 'bad\\xff', is not valid utf-8" "Parquet: not UTF-8"
+assert_contains "$OUT" "the name of column 5, '$long64', is 64 bytes long, more than 63" "Parquet: 64 bytes"
+assert_eq "$(printf '%s\n' "$OUT" | grep -c ' column_name ')" "3" "Parquet: three column_name failures"
+assert_contains "$OUT" "4 failure case(s)" "Parquet: four in all (ok passes)"
+printf 'pipeline: p\ningest_files:\n  - name: n\n    source_pattern: "n.parquet"\n    schema: {strict: filter, columns: {id: {dtype: int32}, ok: {dtype: int32}}}\n' >astro.yaml
+run_astro validate data/n.parquet
+assert_eq "$RC" "0" "Parquet names dropped by strict: filter: $OUT"
+# JSON and NDJSON: the columns are the schema's keys; one over 63 bytes fails the same way.
+long=$(printf 'k%.0s' $(seq 64))
+printf '{"id":1,"%s":2}\n' "$long" >data/j.ndjson
+printf '[{"id":1,"%s":2}]\n' "$long" >data/j.json
+for f in j.ndjson j.json; do
+  printf 'pipeline: p\ningest_files:\n  - name: j\n    source_pattern: "%s"\n    schema: {columns: {id: {dtype: int64}, %s: {dtype: int64}}}\n' "$f" "$long" >astro.yaml
+  run_astro validate "data/$f"
+  assert_eq "$RC" "1" "$f: a 64-byte key: $OUT"
+  assert_contains "$OUT" "column_name" "$f: check column_name"
+  assert_contains "$OUT" "is 64 bytes long, more than 63" "$f: the message"
+done
+# xlsx: the header row (an empty cell between named ones, a NUL through _x0000_, 64 bytes).
+"$PY" -c '
+import openpyxl, sys
+wb = openpyxl.Workbook(); ws = wb.active
+ws.append(["id", None, "a_x0000_b", sys.argv[1], "ok"]); ws.append([1, 2, 3, 4, 5])
+wb.save("data/w.xlsx")' "$long64" || fail "openpyxl"
+printf 'pipeline: p\ningest_files:\n  - name: w\n    source_pattern: "w.xlsx"\n    schema: {strict: false, columns: {id: {dtype: int64}}}\n' >astro.yaml
+run_astro validate data/w.xlsx
+assert_eq "$RC" "1" "xlsx names: $OUT"
+assert_contains "$OUT" "column 2 has an empty name" "xlsx: empty name"
+assert_contains "$OUT" "the name of column 3 holds a NUL byte (after 'a')" "xlsx: NUL"
+assert_contains "$OUT" "the name of column 4, '$long64', is 64 bytes long" "xlsx: 64 bytes"
+pass "column names: Parquet, JSON, NDJSON and xlsx checked as CSV header names"
