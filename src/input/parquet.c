@@ -3,7 +3,8 @@
  * pyarrow, Spark, DuckDB, arrow-rs or astro itself, read through the streaming reader of
  * src/parquet (pq.h), one row group and one page per column at a time.
  *
- * The file's columns are its header (input_ops.names: the names in its schema, no header row).
+ * The file's columns are its header (input_ops.names: the names in its schema, no header row;
+ * a file column that a schema column's `path:` names is shown under the schema column's name).
  * Each value becomes a field holding its text, flagged with its type class (records.h): strings
  * REC_F_JSON_STRING, integers, floats and decimals REC_F_JSON_NUMBER (exact text: decimals with
  * their scale, floats in the shortest form that reads back as the same double), booleans
@@ -152,6 +153,16 @@ static int pqin_open(void **impl, struct source *src, const struct ingest_spec *
     for (size_t c = 0; c < r->ncols; c++) {
         r->names[c] = pq_reader_column(r->pq, c)->name;
         r->name_flags[c] = pq_reader_column_name_nul(r->pq, c) ? REC_F_NUL : 0;
+        /* A schema column with path: P reads the file's column P: the header shows it under
+         * the schema's name (config.c allows one flat path per column, each path once). */
+        for (size_t k = 0; k < spec->schema.ncols; k++) {
+            const struct column_spec *cs = &spec->schema.cols[k];
+            if (cs->path != NULL && strcmp(cs->path, r->names[c]) == 0 &&
+                r->name_flags[c] == 0) {
+                r->names[c] = cs->name;
+                break;
+            }
+        }
         types[c] = pq_reader_batch_type(r->pq, c);
         r->nanos[c] = pq_reader_column_nanos(r->pq, c);
     }

@@ -5,6 +5,13 @@
 #    (as a CSV value or a TIMESTAMP(NANOS) value does) instead of being cut; the others are
 #    ingested exactly (DuckDB reads the source and astro's output). The file is built byte by
 #    byte by tests/tools/pqgen (no npm writer writes INT96; DuckDB reads it as the oracle).
+# 2. Column names are checked as CSV header names (empty, NUL, not UTF-8, over 63 bytes) in
+#    Parquet files (built by pqgen: names our writer refuses), JSON/NDJSON keys and xlsx headers.
+# 3. path: with Parquet names the file's column; a dotted path, a path used twice, and path: on
+#    a CSV entry are refused in astro.yaml (exit 2).
+# 4. Nested columns (struct, list) are skipped when the schema does not read them (strict:
+#    filter), the usual column_in_schema under strict: true, refused naming the column when the
+#    schema reads it; schema infer leaves them out with a warning and writes strict: filter.
 . "$(dirname "$0")/lib.sh"
 
 BUILD=${ASTRO_BUILD:?ASTRO_BUILD must point at the build directory}
@@ -139,3 +146,38 @@ assert_contains "$OUT" "column 2 has an empty name" "xlsx: empty name"
 assert_contains "$OUT" "the name of column 3 holds a NUL byte (after 'a')" "xlsx: NUL"
 assert_contains "$OUT" "the name of column 4, '$long64', is 64 bytes long" "xlsx: 64 bytes"
 pass "column names: Parquet, JSON, NDJSON and xlsx checked as CSV header names"
+
+# ---- 3. path: with Parquet names the file's column ------------------------------------------
+# A schema column reads a file column of another name (here one too long for PostgreSQL and one
+# with a space); a dotted path is refused in astro.yaml (nested columns are not read); path: on
+# a CSV or xlsx entry is refused rather than ignored.
+mkdir -p "$T/path/data"
+cd "$T/path"
+long70=$(printf 'v%.0s' $(seq 70))
+duck "COPY (SELECT i AS \"Customer ID\", i * 2 AS \"$long70\", 'x' || i AS note FROM range(3) t(i)) TO 'data/p.parquet' (FORMAT parquet)" >/dev/null
+printf 'pipeline: p\ningest_files:\n  - name: p\n    source_pattern: "p.parquet"\n    schema: {strict: true, columns: {id: {dtype: int64, path: "Customer ID"}, v: {dtype: int64, path: %s}, note: {dtype: str}}}\n' "$long70" >astro.yaml
+run_astro -q ingest data
+assert_eq "$RC" "0" "path: reads the file's columns: $ERR"
+out=$(echo .working/*/ingested/p.parquet)
+assert_eq "$(duck "SELECT * FROM read_parquet('$out') ORDER BY id")" '{"id":"0","v":"0","note":"x0"}
+{"id":"1","v":"2","note":"x1"}
+{"id":"2","v":"4","note":"x2"}' "the output has the schema's names and the file's values"
+rm -rf .working .astro
+printf 'pipeline: p\ningest_files:\n  - name: p\n    source_pattern: "p.parquet"\n    schema: {strict: filter, columns: {id: {dtype: int64, path: "Customer"}}}\n' >astro.yaml
+run_astro validate data/p.parquet
+assert_eq "$RC" "1" "a path the file lacks: $OUT"
+assert_contains "$OUT" "required column 'id' is not in the file (it is read from the file's column 'Customer', its path:)" "the path named"
+printf 'pipeline: p\ningest_files:\n  - name: p\n    source_pattern: "p.parquet"\n    schema: {columns: {id: {dtype: int64, path: "customer.id"}}}\n' >astro.yaml
+run_astro validate data/p.parquet
+assert_eq "$RC" "2" "a dotted path with parquet: config error"
+assert_contains "$ERR" "path 'customer.id' is a dotted path, but format parquet reads flat columns only" "the message"
+printf 'pipeline: p\ningest_files:\n  - name: p\n    source_pattern: "p.parquet"\n    schema: {columns: {id: {dtype: int64, path: "Customer ID"}, n: {dtype: int64, path: "Customer ID"}}}\n' >astro.yaml
+run_astro validate data/p.parquet
+assert_eq "$RC" "2" "one path for two columns: config error"
+assert_contains "$ERR" "is also the path of column 'id'" "the other column named"
+printf 'id\n1\n' >data/c.csv
+printf 'pipeline: p\ningest_files:\n  - name: c\n    source_pattern: "c.csv"\n    schema: {columns: {id: {dtype: int64, path: "x"}}}\n' >astro.yaml
+run_astro validate data/c.csv
+assert_eq "$RC" "2" "path: with CSV: config error"
+assert_contains "$ERR" "path is only used with formats ndjson, json and parquet" "path: refused for CSV"
+pass "path: names a Parquet file's column; a dotted path, or path: with CSV, is refused in astro.yaml"
