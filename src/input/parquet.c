@@ -5,8 +5,10 @@
  *
  * The file's columns are its header (input_ops.names: the names in its schema, no header row;
  * a file column that a schema column's `path:` names is shown under the schema column's name).
- * Each value becomes a field holding its text, flagged with its type class (records.h): strings
- * REC_F_JSON_STRING, integers, floats and decimals REC_F_JSON_NUMBER (exact text: decimals with
+ * Work is split in two (input_ops.complete): pqin_next reads the typed values (one thread) and
+ * copies each value's bytes into the block; pqin_complete, on the validating threads, makes the
+ * text. Each value becomes a field holding its text, flagged with its type class (records.h):
+ * strings REC_F_JSON_STRING, integers, floats and decimals REC_F_JSON_NUMBER (exact text: decimals with
  * their scale, floats in the shortest form that reads back as the same double), booleans
  * REC_F_JSON_BOOL, dates and timestamps REC_F_TYPED_TIME (ISO 8601, microseconds, "Z" for UTC
  * timestamps), nulls REC_F_JSON_NULL; every field also carries REC_F_PARQUET. The validator then
@@ -50,6 +52,7 @@ struct pqin {
     const char **names; /* the file's columns (owned by pq), or the schema's when pq is NULL */
     size_t ncols;
     struct batch b;
+    struct dtype_info *types; /* per column: the batch's type (pq_reader_batch_type) */
     bool *nanos;        /* per column: timestamps in nanoseconds (pq_reader_keep_nanos) */
     bool *skip;         /* per column: not read (pqin_select), every field null */
     uint8_t *name_flags; /* per column: REC_F_NUL when its name in the file holds a NUL byte */
@@ -85,6 +88,7 @@ static void pqin_free(void *impl)
     batch_release(&r->b);
     free(r->names);
     free(r->nanos);
+    free(r->types);
     free(r->skip);
     free(r->name_flags);
     free(r->hb);
@@ -172,7 +176,7 @@ static int pqin_open(void **impl, struct source *src, const struct ingest_spec *
         err_set(e, rc, "out of memory");
         goto fail;
     }
-    free(types);
+    r->types = types; /* read by pqin_complete on any thread: never changed */
     *impl = r;
     return 0;
 fail:
@@ -251,26 +255,47 @@ static size_t int96_text(char *out, size_t n, __int128 v)
     return nanos_text(out, n, DT_TIMESTAMP, (int64_t)us, (int)(v - us * 1000));
 }
 
-/* Appends the text of value i of column col to fb and its field to blk; nanos: col holds
- * timestamps in nanoseconds. */
-static int put_value(struct buf *fb, struct record_block *blk, const struct column *col, size_t i,
-                     bool nanos)
+/* The bytes of value i of col as pqin_next hands them to pqin_complete: the storage value
+ * (dtype.h) of a fixed-width type, the bytes of a string. */
+static const void *value_bytes(const struct column *col, enum dtype_storage st, size_t i,
+                               size_t *n)
 {
-    struct record_field *f = &blk->fields[blk->nfields++];
+    switch (st) {
+    case DS_BYTES: *n = col->offs[i + 1] - col->offs[i]; return col->data.data + col->offs[i];
+    case DS_U8: *n = 1; return &col->v.u8[i];
+    case DS_I64: *n = sizeof(int64_t); return &col->v.i64[i];
+    case DS_F64: *n = sizeof(double); return &col->v.f64[i];
+    case DS_I128: *n = sizeof(__int128); return &col->v.i128[i];
+    }
+    *n = 0;
+    return NULL;
+}
+
+/* Appends the text of a value of type t (its bytes as value_bytes gave them, n of them) to fb
+ * and sets its field f; nanos: a timestamp in nanoseconds (or an INT96 one, as a decimal). */
+static int put_value(struct buf *fb, struct record_field *f, struct dtype_info t, bool nanos,
+                     const char *bin, size_t bn)
+{
     f->off = fb->len;
     f->len = 0;
-    if (!col->valid[i]) {
-        f->flags = REC_F_PARQUET | REC_F_JSON_NULL;
-        return 0;
-    }
     char tmp[64];
     const char *p = tmp;
     size_t n = 0;
+    int64_t i64 = 0;
+    double f64 = 0;
+    __int128 i128 = 0;
     uint16_t fl = REC_F_PARQUET | REC_F_JSON_NUMBER;
-    switch (col->type.id) {
+    switch (dtype_storage(t.id)) {
+    case DS_I64: memcpy(&i64, bin, sizeof(i64)); break;
+    case DS_F64: memcpy(&f64, bin, sizeof(f64)); break;
+    case DS_I128: memcpy(&i128, bin, sizeof(i128)); break;
+    case DS_U8:
+    case DS_BYTES: break;
+    }
+    switch (t.id) {
     case DT_STR:
-        p = col->data.data + col->offs[i];
-        n = col->offs[i + 1] - col->offs[i];
+        p = bin;
+        n = bn;
         fl = REC_F_PARQUET | REC_F_JSON_STRING | REC_F_QUOTED;
         if (!pq_utf8_valid((const uint8_t *)p, n)) {
             fl |= REC_F_BAD_ENCODING;
@@ -279,8 +304,8 @@ static int put_value(struct buf *fb, struct record_block *blk, const struct colu
         }
         break;
     case DT_BOOL:
-        p = col->v.u8[i] ? "true" : "false";
-        n = col->v.u8[i] ? 4 : 5;
+        p = bin[0] ? "true" : "false";
+        n = bin[0] ? 4 : 5;
         fl = REC_F_PARQUET | REC_F_JSON_BOOL;
         break;
     case DT_INT8:
@@ -290,23 +315,23 @@ static int put_value(struct buf *fb, struct record_block *blk, const struct colu
     case DT_UINT8:
     case DT_UINT16:
     case DT_UINT32:
-    case DT_TIMEDELTA: n = i64_text(tmp, col->v.i64[i]); break; /* a duration: nanoseconds */
-    case DT_UINT64: n = u64_text(tmp, (uint64_t)col->v.i64[i], false); break;
+    case DT_TIMEDELTA: n = i64_text(tmp, i64); break; /* a duration: nanoseconds */
+    case DT_UINT64: n = u64_text(tmp, (uint64_t)i64, false); break;
     case DT_FLOAT32:
-    case DT_FLOAT64: n = real_text(col->v.f64[i], tmp, sizeof(tmp)); break;
+    case DT_FLOAT64: n = real_text(f64, tmp, sizeof(tmp)); break;
     case DT_DECIMAL:
         if (nanos) { /* an INT96 timestamp (pq_reader_batch_type) */
-            n = int96_text(tmp, sizeof(tmp), col->v.i128[i]);
+            n = int96_text(tmp, sizeof(tmp), i128);
             fl = REC_F_PARQUET | REC_F_TYPED_TIME;
             break;
         }
-        n = dtype_format_decimal(tmp, col->v.i128[i], col->type.scale);
+        n = dtype_format_decimal(tmp, i128, t.scale);
         break;
     case DT_DATE:
     case DT_TIMESTAMP:
     case DT_TIMESTAMP_TZ:
-        n = nanos ? ns_text(tmp, sizeof(tmp), col->type.id, col->v.i64[i])
-                  : (size_t)dtype_format_time(tmp, sizeof(tmp), col->type.id, col->v.i64[i]);
+        n = nanos ? ns_text(tmp, sizeof(tmp), t.id, i64)
+                  : (size_t)dtype_format_time(tmp, sizeof(tmp), t.id, i64);
         fl = REC_F_PARQUET | REC_F_TYPED_TIME;
         break;
     }
@@ -318,15 +343,19 @@ static int put_value(struct buf *fb, struct record_block *blk, const struct colu
     return n > 0 ? buf_append(fb, p, n) : 0;
 }
 
-/* The rows of r->b as records of blk: field text in blk->text, raw text in blk->utext (records.h:
- * the block owns both). */
+/* A field pqin_next leaves to pqin_complete: its value's bytes at off in the block's utext. A
+ * field with a type class (REC_F_JSON_NULL: a null, or a column not read) is final. */
+#define PQIN_PENDING REC_F_PARQUET
+
+/* The rows of r->b as records of blk, delimited only (input_ops.complete): line, raw text
+ * ("row group G, row index R") and, per field, its value's bytes, all in blk->utext (raw texts
+ * first, then the values); pqin_complete formats them, on any thread. */
 static int fill_block(struct pqin *r, struct record_block *blk)
 {
     size_t n = r->b.nrows;
     if (record_block_reserve(blk, n, n * r->ncols + 1) != 0) {
         return AE_NOMEM;
     }
-    struct buf fb = {blk->text, 0, blk->text_cap, 0};
     buf_reset(&blk->utext);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -335,19 +364,8 @@ static int fill_block(struct pqin *r, struct record_block *blk)
             r->rg++;
             r->rg_end += pq_reader_row_group_rows(r->pq, r->rg);
         }
-        blk->row_first[i] = (uint32_t)blk->nfields;
         blk->line[i] = row + 1;
         blk->row_flags[i] = 0;
-        for (size_t c = 0; c < r->ncols && rc == 0; c++) {
-            if (r->skip[c]) {
-                struct record_field *f = &blk->fields[blk->nfields++];
-                f->off = fb.len;
-                f->len = 0;
-                f->flags = REC_F_PARQUET | REC_F_JSON_NULL;
-                continue;
-            }
-            rc = put_value(&fb, blk, &r->b.cols[c], i, r->nanos[c]);
-        }
         /* "row group G, row index R", without printf (once per row). */
         char raw[64];
         size_t k = 10;
@@ -356,24 +374,40 @@ static int fill_block(struct pqin *r, struct record_block *blk)
         memcpy(raw + k, ", row index ", 12);
         k += 12;
         k += u64_text(raw + k, row, false);
-        if (rc == 0) {
-            rc = buf_append(&blk->utext, raw, k);
-        }
+        rc = buf_append(&blk->utext, raw, k);
         blk->raw_len[i] = (uint32_t)k;
     }
-    blk->text = fb.data;
-    blk->text_cap = fb.cap;
+    size_t nf = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        blk->row_first[i] = (uint32_t)nf;
+        for (size_t c = 0; c < r->ncols && rc == 0; c++) {
+            struct record_field *f = &blk->fields[nf++];
+            const struct column *col = &r->b.cols[c];
+            f->off = 0;
+            f->len = 0;
+            if (r->skip[c] || !col->valid[i]) {
+                f->flags = REC_F_PARQUET | REC_F_JSON_NULL;
+                continue;
+            }
+            size_t bn = 0;
+            const void *bin = value_bytes(col, dtype_storage(col->type.id), i, &bn);
+            if (bn > UINT32_MAX) {
+                rc = AE_NOMEM;
+                break;
+            }
+            f->off = blk->utext.len;
+            f->len = (uint32_t)bn;
+            f->flags = PQIN_PENDING;
+            rc = bn > 0 ? buf_append(&blk->utext, bin, bn) : 0;
+        }
+    }
     if (rc != 0) {
         blk->nrows = 0;
         blk->nfields = 0;
         return AE_NOMEM;
     }
-    blk->row_first[n] = (uint32_t)blk->nfields;
-    /* Offsets become pointers now that the buffers no longer move (a block of null fields only
-     * has no text buffer: its fields point at an empty string, never at NULL + 0). */
-    for (size_t k = 0; k < blk->nfields; k++) {
-        blk->fields[k].p = blk->text != NULL ? blk->text + blk->fields[k].off : "";
-    }
+    blk->nfields = nf;
+    blk->row_first[n] = (uint32_t)nf;
     size_t at = 0;
     for (size_t i = 0; i < n; i++) {
         blk->raw[i] = blk->utext.data + at;
@@ -381,6 +415,38 @@ static int fill_block(struct pqin *r, struct record_block *blk)
     }
     blk->nrows = n;
     r->row += n;
+    return 0;
+}
+
+/* input_ops.complete: formats the values fill_block left in blk->utext as text into blk->text
+ * (records.h: the block owns both), reading nothing of r but what open set (names, types,
+ * nanos): safe on any thread, on several blocks at once, while pqin_next reads on. */
+static int pqin_complete(const void *impl, struct record_block *blk, struct err *e)
+{
+    const struct pqin *r = impl;
+    struct buf fb = {blk->text, 0, blk->text_cap, 0};
+    int rc = 0;
+    for (size_t i = 0; i < blk->nrows && rc == 0; i++) {
+        struct record_field *row = &blk->fields[blk->row_first[i]];
+        for (size_t c = 0; c < r->ncols && rc == 0; c++) {
+            struct record_field *f = &row[c];
+            if (f->flags != PQIN_PENDING) {
+                f->off = fb.len; /* a null: an empty field */
+                continue;
+            }
+            rc = put_value(&fb, f, r->types[c], r->nanos[c], blk->utext.data + f->off, f->len);
+        }
+    }
+    blk->text = fb.data;
+    blk->text_cap = fb.cap;
+    if (rc != 0) {
+        return err_set(e, AE_NOMEM, "%s: out of memory", source_name(r->src));
+    }
+    /* Offsets become pointers now that the buffer no longer moves (a block of null fields only
+     * has no text buffer: its fields point at an empty string, never at NULL + 0). */
+    for (size_t k = 0; k < blk->nfields; k++) {
+        blk->fields[k].p = blk->text != NULL ? blk->text + blk->fields[k].off : "";
+    }
     return 0;
 }
 
@@ -496,7 +562,7 @@ const struct input_ops input_parquet_ops = {
     .names = pqin_names,
     .name_flags = pqin_name_flags,
     .select = pqin_select,
-    .complete = NULL,
+    .complete = pqin_complete,
     .row_count = pqin_row_count,
     .free = pqin_free,
 };

@@ -181,3 +181,28 @@ run_astro validate data/c.csv
 assert_eq "$RC" "2" "path: with CSV: config error"
 assert_contains "$ERR" "path is only used with formats ndjson, json and parquet" "path: refused for CSV"
 pass "path: names a Parquet file's column; a dotted path, or path: with CSV, is refused in astro.yaml"
+
+# ---- 5. values formatted on the validating threads -------------------------------------------
+# Parquet values become text in input_ops.complete, on every validating thread: the output at
+# --threads 1 and --threads 2 holds what DuckDB reads in the source, row by row (pqgen alltypes:
+# every dtype, nulls, extremes; multi: 100,000 rows over many pages and row groups).
+SAME="$ASTRO_SRC/tests/oracle/pqsame.mjs"
+for g in alltypes multi; do
+  mkdir -p "$T/thr_$g/data"
+  cd "$T/thr_$g"
+  "$PQGEN" "$g" "data/$g.parquet" >/dev/null || fail "pqgen $g"
+  run_astro schema infer "data/$g.parquet" --pandera
+  assert_eq "$RC" "0" "$g: schema infer: $ERR"
+  printf '%s\n' "$OUT" >s.yaml
+  printf 'pipeline: p\ningest_files:\n  - name: x\n    source_pattern: "%s.parquet"\n    schema_file: s.yaml\n' "$g" >astro.yaml
+  for t in 1 2; do
+    rm -rf .working .astro
+    run_astro -q ingest data --threads "$t"
+    assert_eq "$RC" "0" "$g --threads $t: $ERR"
+    cp .working/*/ingested/x.parquet "out$t.parquet"
+  done
+  node "$SAME" "data/$g.parquet" out1.parquet "data/$g.parquet" out2.parquet >same.out 2>&1 ||
+    fail "$g: the output differs from the source: $(cat same.out)"
+  assert_eq "$(grep -c '^same ' same.out)" "2" "$g: both outputs compared"
+done
+pass "Parquet values formatted on the validating threads: --threads 1 and 2 give the source's values"
