@@ -1325,6 +1325,22 @@ static int col_fail(struct rd_col *c, int code, const char *what, struct err *e)
     return err_set(e, code, "column '%s': %s", c->name, what);
 }
 
+/* An INT96 timestamp at q in microseconds, and in *rem the nanoseconds beyond them (with the
+ * sign of the nanoseconds of the day, as their truncation toward zero). 8 bytes LE nanoseconds
+ * of the day, then 4 bytes LE signed Julian day number (2440588 is 1970-01-01). Spark, the main
+ * INT96 writer, computes its Julian microseconds in wrapping 64-bit arithmetic, so dates far
+ * from 1970 (year 290000 in parquet-testing int96_from_spark.md) only come back through the same
+ * wrapping computation, which is what is done here (in unsigned arithmetic, as Spark's
+ * fromJulianDay does in Java longs; nanoseconds truncate toward zero). */
+static int64_t int96_us(const uint8_t *q, int *rem)
+{
+    int64_t ns = (int64_t)pq_get_u64le(q);
+    int64_t day = (int64_t)(int32_t)pq_get_u32le(q + 8) - 2440588;
+    uint64_t us = (uint64_t)day * 86400000000u + (uint64_t)(ns / 1000);
+    *rem = (int)(ns % 1000);
+    return (int64_t)us;
+}
+
 /* Decodes k PLAIN values from [*pp, end) into dst (storage form). */
 static int plain_fixed(struct rd_col *c, const uint8_t **pp, const uint8_t *end, uint64_t *bitpos,
                        void *dst, size_t k, struct err *e)
@@ -1403,28 +1419,16 @@ static int plain_fixed(struct rd_col *c, const uint8_t **pp, const uint8_t *end,
         break;
     case CV_INT96:
         for (size_t i = 0; i < k; i++) {
-            /* 8 bytes LE nanoseconds of the day, then 4 bytes LE signed Julian day number
-             * (2440588 is 1970-01-01). Spark, the main INT96 writer, computes its Julian
-             * microseconds in wrapping 64-bit arithmetic, so dates far from 1970 (year 290000
-             * in parquet-testing int96_from_spark.md) only come back through the same wrapping
-             * computation, which is what is done here (in unsigned arithmetic, as Spark's
-             * fromJulianDay does in Java longs; nanoseconds truncate toward zero). */
-            const uint8_t *q = p + 12 * i;
-            int64_t ns = (int64_t)pq_get_u64le(q);
-            int64_t day = (int64_t)(int32_t)pq_get_u32le(q + 8) - 2440588;
-            uint64_t us = (uint64_t)day * 86400000000u + (uint64_t)(ns / 1000);
-            i64[i] = (int64_t)us;
+            int rem;
+            i64[i] = int96_us(p + 12 * i, &rem);
         }
         break;
     case CV_INT96_NS:
         for (size_t i = 0; i < k; i++) {
-            /* As CV_INT96, and the nanoseconds the microseconds leave out kept beside them
-             * (ns % 1000 has the sign of ns, as the truncation toward zero above). */
-            const uint8_t *q = p + 12 * i;
-            int64_t ns = (int64_t)pq_get_u64le(q);
-            int64_t day = (int64_t)(int32_t)pq_get_u32le(q + 8) - 2440588;
-            uint64_t us = (uint64_t)day * 86400000000u + (uint64_t)(ns / 1000);
-            i128[i] = (__int128)(int64_t)us * 1000 + ns % 1000;
+            /* As CV_INT96, and the nanoseconds the microseconds leave out kept beside them. */
+            int rem;
+            int64_t us = int96_us(p + 12 * i, &rem);
+            i128[i] = (__int128)us * 1000 + rem;
         }
         break;
     case CV_FLOAT:
