@@ -440,8 +440,7 @@ static int open_source(const struct ingest_file *f, int *fd, struct err *e)
 }
 
 /* Tells the reader of in (a reader with names, nnames of them) which fields v reads. */
-static int select_fields(const struct validator *v, struct input *in, size_t nnames,
-                         struct err *e)
+static int select_fields(const struct validator *v, struct input *in, size_t nnames, struct err *e)
 {
     bool *used = malloc((nnames ? nnames : 1) * sizeof(*used));
     if (used == NULL) {
@@ -662,8 +661,7 @@ int ingest_file_open(struct ingest_file **out, const struct ingest_file_opts *o,
     if (named) {
         /* A reader without a header row (input.h): its names are the header, on no line. The
          * validator comes first, so that the reader reads only the fields it uses. */
-        rc = validator_new_named(&f->v, spec, hdr, input_field_name_flags(&f->in), nhdr, &o->fs,
-                                 e);
+        rc = validator_new_named(&f->v, spec, hdr, input_field_name_flags(&f->in), nhdr, &o->fs, e);
         rc = rc ? rc : select_fields(f->v, &f->in, nhdr, e);
     }
     if (rc == 0) {

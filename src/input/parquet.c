@@ -8,8 +8,8 @@
  * Work is split in two (input_ops.complete): pqin_next reads the typed values (one thread) and
  * copies each value's bytes into the block; pqin_complete, on the validating threads, makes the
  * text. Each value becomes a field holding its text, flagged with its type class (records.h):
- * strings REC_F_JSON_STRING, integers, floats and decimals REC_F_JSON_NUMBER (exact text: decimals with
- * their scale, floats in the shortest form that reads back as the same double), booleans
+ * strings REC_F_JSON_STRING, integers, floats and decimals REC_F_JSON_NUMBER (exact text: decimals
+ * with their scale, floats in the shortest form that reads back as the same double), booleans
  * REC_F_JSON_BOOL, dates and timestamps REC_F_TYPED_TIME (ISO 8601, microseconds, "Z" for UTC
  * timestamps), nulls REC_F_JSON_NULL; every field also carries REC_F_PARQUET. The validator then
  * judges the file's type against the schema's dtype (validate.h, "JSON values") and parses the
@@ -161,8 +161,7 @@ static int pqin_open(void **impl, struct source *src, const struct ingest_spec *
          * the schema's name (config.c allows one flat path per column, each path once). */
         for (size_t k = 0; k < spec->schema.ncols; k++) {
             const struct column_spec *cs = &spec->schema.cols[k];
-            if (cs->path != NULL && strcmp(cs->path, r->names[c]) == 0 &&
-                r->name_flags[c] == 0) {
+            if (cs->path != NULL && strcmp(cs->path, r->names[c]) == 0 && r->name_flags[c] == 0) {
                 r->names[c] = cs->name;
                 break;
             }
@@ -257,8 +256,7 @@ static size_t int96_text(char *out, size_t n, __int128 v)
 
 /* The bytes of value i of col as pqin_next hands them to pqin_complete: the storage value
  * (dtype.h) of a fixed-width type, the bytes of a string. */
-static const void *value_bytes(const struct column *col, enum dtype_storage st, size_t i,
-                               size_t *n)
+static const void *value_bytes(const struct column *col, enum dtype_storage st, size_t i, size_t *n)
 {
     switch (st) {
     case DS_BYTES: *n = col->offs[i + 1] - col->offs[i]; return col->data.data + col->offs[i];

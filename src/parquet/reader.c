@@ -164,8 +164,8 @@ struct pq_reader {
     uint64_t size;
     size_t ncols;
     struct rd_col *cols;
-    size_t nleaves;   /* column chunks per row group (a nested column has one per leaf) */
-    bool any_column;  /* pq_reader_open_fd_any: open despite columns with a problem */
+    size_t nleaves;  /* column chunks per row group (a nested column has one per leaf) */
+    bool any_column; /* pq_reader_open_fd_any: open despite columns with a problem */
     size_t nrg;
     uint64_t *rg_rows;
     struct rd_chunk *chunks; /* nrg * ncols, row group major */
@@ -502,8 +502,10 @@ static int build_columns(struct pq_reader *r, const struct rd_sel *sel, size_t n
         bool nested = (s->has_nchild && s->nchild > 0) || !s->has_type || s->rep == REP_REPEATED;
         long leaves = count_leaves(sel, n, &at, 0);
         if (leaves < 0) {
-            return err_set(e, AE_FORMAT, "column '%s': its group claims more schema elements "
-                           "than follow it", c->name);
+            return err_set(e, AE_FORMAT,
+                           "column '%s': its group claims more schema elements "
+                           "than follow it",
+                           c->name);
         }
         r->nleaves += (size_t)leaves;
         int rc = 0;

@@ -485,8 +485,8 @@ static void gen_bench(const char *path, enum pq_codec codec, long rows)
 struct raw_col {
     const char *name; /* name_len bytes, may hold a NUL */
     size_t name_len;
-    int ptype;        /* parquet.thrift Type: 1 INT32, 3 INT96 */
-    size_t width;     /* bytes per value */
+    int ptype;    /* parquet.thrift Type: 1 INT32, 3 INT96 */
+    size_t width; /* bytes per value */
     const uint8_t *values;
 };
 
@@ -611,7 +611,7 @@ static void gen_names(const char *path)
     memset(longname, 'n', 64);
     longname[64] = '\0';
     const struct raw_col cols[] = {
-        {"id", 2, 1, 4, v},        {"", 0, 1, 4, v},         {"a\0b", 3, 1, 4, v},
+        {"id", 2, 1, 4, v},      {"", 0, 1, 4, v},        {"a\0b", 3, 1, 4, v},
         {"bad\xff", 4, 1, 4, v}, {longname, 64, 1, 4, v}, {"ok", 2, 1, 4, v},
     };
     raw_write(path, cols, 6, 2);
@@ -620,7 +620,9 @@ static void gen_names(const char *path)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: pqgen alltypes|multi|multibytes|dictlimit|dictcarry|floats|empty|filtered|int96|names OUT [CODEC]\n");
+        fprintf(stderr, "usage: pqgen "
+                        "alltypes|multi|multibytes|dictlimit|dictcarry|floats|empty|filtered|int96|"
+                        "names OUT [CODEC]\n");
         return 2;
     }
     enum pq_codec codec = PQ_CODEC_ZSTD;
