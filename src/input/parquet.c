@@ -55,6 +55,7 @@ struct pqin {
     struct dtype_info *types; /* per column: the batch's type (pq_reader_batch_type) */
     bool *nanos;        /* per column: timestamps in nanoseconds (pq_reader_keep_nanos) */
     bool *skip;         /* per column: not read (pqin_select), every field null */
+    size_t *base;       /* per column: where fill_block put its values in the block's utext */
     uint8_t *name_flags; /* per column: REC_F_NUL when its name in the file holds a NUL byte */
     uint64_t row;       /* rows returned so far */
     size_t rg;          /* row group of the next row */
@@ -90,6 +91,7 @@ static void pqin_free(void *impl)
     free(r->nanos);
     free(r->types);
     free(r->skip);
+    free(r->base);
     free(r->name_flags);
     free(r->hb);
     free(r);
@@ -147,10 +149,11 @@ static int pqin_open(void **impl, struct source *src, const struct ingest_spec *
     r->names = calloc(r->ncols ? r->ncols : 1, sizeof(*r->names));
     r->nanos = calloc(r->ncols ? r->ncols : 1, sizeof(*r->nanos));
     r->skip = calloc(r->ncols ? r->ncols : 1, sizeof(*r->skip));
+    r->base = calloc(r->ncols ? r->ncols : 1, sizeof(*r->base));
     r->name_flags = calloc(r->ncols ? r->ncols : 1, sizeof(*r->name_flags));
     types = calloc(r->ncols ? r->ncols : 1, sizeof(*types));
-    if (r->names == NULL || r->nanos == NULL || r->skip == NULL || r->name_flags == NULL ||
-        types == NULL) {
+    if (r->names == NULL || r->nanos == NULL || r->skip == NULL || r->base == NULL ||
+        r->name_flags == NULL || types == NULL) {
         rc = err_set(e, AE_NOMEM, "out of memory");
         goto fail;
     }
@@ -254,21 +257,6 @@ static size_t int96_text(char *out, size_t n, __int128 v)
     return nanos_text(out, n, DT_TIMESTAMP, (int64_t)us, (int)(v - us * 1000));
 }
 
-/* The bytes of value i of col as pqin_next hands them to pqin_complete: the storage value
- * (dtype.h) of a fixed-width type, the bytes of a string. */
-static const void *value_bytes(const struct column *col, enum dtype_storage st, size_t i, size_t *n)
-{
-    switch (st) {
-    case DS_BYTES: *n = col->offs[i + 1] - col->offs[i]; return col->data.data + col->offs[i];
-    case DS_U8: *n = 1; return &col->v.u8[i];
-    case DS_I64: *n = sizeof(int64_t); return &col->v.i64[i];
-    case DS_F64: *n = sizeof(double); return &col->v.f64[i];
-    case DS_I128: *n = sizeof(__int128); return &col->v.i128[i];
-    }
-    *n = 0;
-    return NULL;
-}
-
 /* Appends the text of a value of type t (its bytes as value_bytes gave them, n of them) to fb
  * and sets its field f; nanos: a timestamp in nanoseconds (or an INT96 one, as a decimal). */
 static int put_value(struct buf *fb, struct record_field *f, struct dtype_info t, bool nanos,
@@ -338,6 +326,11 @@ static int put_value(struct buf *fb, struct record_field *f, struct dtype_info t
     }
     f->len = (uint32_t)n;
     f->flags = fl;
+    if (fb->len + n <= fb->cap) { /* the common case, without a call */
+        memcpy(fb->data + fb->len, p, n);
+        fb->len += n;
+        return 0;
+    }
     return n > 0 ? buf_append(fb, p, n) : 0;
 }
 
@@ -346,8 +339,9 @@ static int put_value(struct buf *fb, struct record_field *f, struct dtype_info t
 #define PQIN_PENDING REC_F_PARQUET
 
 /* The rows of r->b as records of blk, delimited only (input_ops.complete): line, raw text
- * ("row group G, row index R") and, per field, its value's bytes, all in blk->utext (raw texts
- * first, then the values); pqin_complete formats them, on any thread. */
+ * ("row group G, row index R") and, per field, its value's bytes (the storage value, dtype.h, of
+ * a fixed-width type; a string's bytes), all in blk->utext (raw texts first, then each column's
+ * values); pqin_complete formats them, on any thread. */
 static int fill_block(struct pqin *r, struct record_block *blk)
 {
     size_t n = r->b.nrows;
@@ -375,28 +369,39 @@ static int fill_block(struct pqin *r, struct record_block *blk)
         rc = buf_append(&blk->utext, raw, k);
         blk->raw_len[i] = (uint32_t)k;
     }
+    /* Each column's values in one copy (the batch's value array or string bytes), then the
+     * fields point into them: the reading thread does no per-value work but this. */
+    for (size_t c = 0; c < r->ncols && rc == 0; c++) {
+        const struct column *col = &r->b.cols[c];
+        enum dtype_storage st = dtype_storage(col->type.id);
+        size_t bytes = st == DS_BYTES ? col->offs[n] : n * dtype_storage_size(st);
+        r->base[c] = blk->utext.len;
+        if (!r->skip[c] && bytes > 0) {
+            const void *src = st == DS_BYTES ? (const void *)col->data.data : col->v.raw;
+            rc = blk->utext.len + bytes > UINT32_MAX ? AE_NOMEM
+                                                      : buf_append(&blk->utext, src, bytes);
+        }
+    }
     size_t nf = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         blk->row_first[i] = (uint32_t)nf;
-        for (size_t c = 0; c < r->ncols && rc == 0; c++) {
+        for (size_t c = 0; c < r->ncols; c++) {
             struct record_field *f = &blk->fields[nf++];
             const struct column *col = &r->b.cols[c];
-            f->off = 0;
-            f->len = 0;
             if (r->skip[c] || !col->valid[i]) {
+                f->off = 0;
+                f->len = 0;
                 f->flags = REC_F_PARQUET | REC_F_JSON_NULL;
-                continue;
+            } else if (col->offs != NULL) {
+                f->off = r->base[c] + col->offs[i];
+                f->len = col->offs[i + 1] - col->offs[i];
+                f->flags = PQIN_PENDING;
+            } else {
+                size_t ss = dtype_storage_size(dtype_storage(col->type.id));
+                f->off = r->base[c] + i * ss;
+                f->len = (uint32_t)ss;
+                f->flags = PQIN_PENDING;
             }
-            size_t bn = 0;
-            const void *bin = value_bytes(col, dtype_storage(col->type.id), i, &bn);
-            if (bn > UINT32_MAX) {
-                rc = AE_NOMEM;
-                break;
-            }
-            f->off = blk->utext.len;
-            f->len = (uint32_t)bn;
-            f->flags = PQIN_PENDING;
-            rc = bn > 0 ? buf_append(&blk->utext, bin, bn) : 0;
         }
     }
     if (rc != 0) {
