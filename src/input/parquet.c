@@ -379,7 +379,7 @@ static int fill_block(struct pqin *r, struct record_block *blk)
         if (!r->skip[c] && bytes > 0) {
             const void *src = st == DS_BYTES ? (const void *)col->data.data : col->v.raw;
             rc = blk->utext.len + bytes > UINT32_MAX ? AE_NOMEM
-                                                      : buf_append(&blk->utext, src, bytes);
+                                                     : buf_append(&blk->utext, src, bytes);
         }
     }
     size_t nf = 0;
