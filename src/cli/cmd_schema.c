@@ -462,36 +462,61 @@ static int infer_parquet(const struct sopts *so, int fd, enum input_format fmt, 
     struct pq_reader *pq = NULL;
     struct buf comment = BUF_INIT;
     struct column_desc *cols = NULL;
-    int rc = pq_reader_open_fd(&pq, fd, so->file, e);
+    /* Columns astro cannot read (nested, or of a type without a dtype) are left out with a
+     * warning, and the schema says strict: filter so that ingest skips them too. */
+    int rc = pq_reader_open_fd_any(&pq, fd, so->file, e);
     if (rc == AE_FORMAT) {
         rc = AE_DATA; /* bad data, as for a Parquet file that fails ingest (exit 1) */
     }
     if (rc != 0) {
         return rc;
     }
-    size_t n = pq_reader_ncols(pq);
-    cols = calloc(n ? n : 1, sizeof(*cols));
-    rc = cols == NULL ? AE_NOMEM
-                      : buf_printf(&comment,
-                                   "Inferred by astro schema infer from the Parquet schema of %s "
-                                   "(%llu rows in %zu row groups).\nThe dtypes and nullability "
-                                   "are the file's own; add the checks you need.",
-                                   so->file, (unsigned long long)pq_reader_nrows(pq),
-                                   pq_reader_nrow_groups(pq));
+    size_t nall = pq_reader_ncols(pq);
+    size_t n = 0;
+    cols = calloc(nall ? nall : 1, sizeof(*cols));
+    if (cols == NULL) {
+        rc = err_set(e, AE_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t c = 0; c < nall; c++) {
+        const char *why = pq_reader_column_problem(pq, c);
+        if (why == NULL) {
+            cols[n++] = *pq_reader_column(pq, c);
+        } else {
+            fprintf(stderr, "astro: warning: %s: left out of the schema: %s\n", so->file, why);
+        }
+    }
+    if (n == 0 && nall > 0) {
+        rc = err_set(e, AE_DATA, "%s: astro can read none of its %zu column(s) (see above)",
+                     so->file, nall);
+        goto out;
+    }
+    rc = buf_printf(&comment,
+                    "Inferred by astro schema infer from the Parquet schema of %s "
+                    "(%llu rows in %zu row groups).\nThe dtypes and nullability "
+                    "are the file's own; add the checks you need.",
+                    so->file, (unsigned long long)pq_reader_nrows(pq), pq_reader_nrow_groups(pq));
+    if (rc == 0 && n < nall) {
+        rc = buf_printf(&comment,
+                        "\n%zu column(s) left out: astro does not read them (nested, or of a "
+                        "type astro has no dtype for); strict: filter skips them.",
+                        nall - n);
+    }
     if (rc != 0) {
         rc = err_set(e, AE_NOMEM, "out of memory");
         goto out;
     }
-    for (size_t c = 0; c < n; c++) {
-        cols[c] = *pq_reader_column(pq, c);
-    }
     size_t renamed = 0;
     if (so->pandera) {
-        rc = infer_write_yaml_columns(stdout, comment.data, cols, n, &renamed, e);
+        rc = infer_write_yaml_columns(stdout, comment.data, cols, n, n < nall ? "filter" : "false",
+                                      &renamed, e);
     } else {
         infer_write_comment(stdout, comment.data);
         print_entry_head(so, fmt);
         rc = infer_write_desc_columns(stdout, "    ", cols, n, &renamed, e);
+        if (rc == 0 && n < nall) {
+            printf("      strict: filter\n");
+        }
     }
     if (rc == 0 && renamed > 0) {
         fprintf(stderr,

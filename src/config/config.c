@@ -618,7 +618,7 @@ static int check_json_spec(struct cfg_doc *d, const struct ingest_spec *in,
 }
 
 /* After the schema: the JSON formats cannot enumerate keys for regex columns, and their numbers,
- * like Parquet's, are typed (no separators to configure). */
+ * like Parquet's, are typed (no separators to configure); path: is checked per format. */
 static int check_json_schema(const struct ingest_spec *in, struct err *e)
 {
     bool by_key = in->format == INPUT_NDJSON || in->format == INPUT_JSON;
@@ -638,6 +638,44 @@ static int check_json_schema(const struct ingest_spec *in, struct err *e)
                            "each key)",
                            cs->loc.file, cs->loc.line, cs->loc.col, cs->loc.path,
                            config_format_name(in->format));
+        }
+    }
+    /* path: names where a column's value is: a key path (JSON formats) or a column of the file
+     * (Parquet: flat columns only). Nowhere else does it mean anything, so it is refused
+     * rather than ignored. */
+    for (size_t k = 0; k < in->schema.ncols; k++) {
+        const struct column_spec *cs = &in->schema.cols[k];
+        if (cs->path == NULL || by_key) {
+            continue;
+        }
+        if (in->format != INPUT_PARQUET) {
+            return err_set(e, AE_CONFIG,
+                           "%s:%u:%u: %s: path is only used with formats ndjson, json and parquet "
+                           "(a %s column is found by its header name)",
+                           cs->loc.file, cs->loc.line, cs->loc.col, cs->loc.path,
+                           config_format_name(in->format));
+        }
+        if (strchr(cs->path, '.') != NULL) {
+            return err_set(e, AE_CONFIG,
+                           "%s:%u:%u: %s: path '%s' is a dotted path, but format parquet reads "
+                           "flat columns only: path names one column of the file (nested "
+                           "columns are not read)",
+                           cs->loc.file, cs->loc.line, cs->loc.col, cs->loc.path, cs->path);
+        }
+        if (cs->regex) {
+            return err_set(e, AE_CONFIG,
+                           "%s:%u:%u: %s: a regex column matches names; it takes no path",
+                           cs->loc.file, cs->loc.line, cs->loc.col, cs->loc.path);
+        }
+        for (size_t j = 0; j < k; j++) {
+            const char *pj = in->schema.cols[j].path;
+            if (pj != NULL && strcmp(pj, cs->path) == 0) {
+                return err_set(e, AE_CONFIG,
+                               "%s:%u:%u: %s: path '%s' is also the path of column '%s': a "
+                               "file column is read by one schema column",
+                               cs->loc.file, cs->loc.line, cs->loc.col, cs->loc.path, cs->path,
+                               in->schema.cols[j].name);
+            }
         }
     }
     return 0;

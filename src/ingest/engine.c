@@ -439,6 +439,19 @@ static int open_source(const struct ingest_file *f, int *fd, struct err *e)
     return rc;
 }
 
+/* Tells the reader of in (a reader with names, nnames of them) which fields v reads. */
+static int select_fields(const struct validator *v, struct input *in, size_t nnames, struct err *e)
+{
+    bool *used = malloc((nnames ? nnames : 1) * sizeof(*used));
+    if (used == NULL) {
+        return err_set(e, AE_NOMEM, "out of memory");
+    }
+    validator_used_fields(v, used, nnames);
+    int rc = input_select(in, used, nnames, e);
+    free(used);
+    return rc;
+}
+
 /* report_duplicates: all / exclude_last, and a key check spilled to disk (plan_keys), need every
  * key before the first verdict on a row: a first pass over the file (a second reader, the same
  * records) feeds the validator's pre-pass. Only a spec that needs it pays for reading the file
@@ -459,8 +472,11 @@ static int prepass(struct ingest_file *f, struct err *e)
     rc = input_open_with(&in, reader_of(f), fd, f->path, spec, e);
     const char *const *names;
     size_t nnames;
-    size_t first =
-        spec->has_header && !(rc == 0 && input_field_names(&in, &names, &nnames)) ? 1 : 0;
+    bool named = rc == 0 && input_field_names(&in, &names, &nnames);
+    size_t first = spec->has_header && !named ? 1 : 0;
+    if (named) {
+        rc = select_fields(f->v, &in, nnames, e);
+    }
     while (rc == 0) {
         if (f->o.interrupted != NULL) {
             rc = f->o.interrupted(f->o.interrupt_ctx, e);
@@ -639,6 +655,15 @@ int ingest_file_open(struct ingest_file **out, const struct ingest_file_opts *o,
             rc = source_add_md5(f->in.src, e);
         }
     }
+    const char *const *hdr = NULL;
+    size_t nhdr = 0;
+    bool named = rc == 0 && input_field_names(&f->in, &hdr, &nhdr);
+    if (named) {
+        /* A reader without a header row (input.h): its names are the header, on no line. The
+         * validator comes first, so that the reader reads only the fields it uses. */
+        rc = validator_new_named(&f->v, spec, hdr, input_field_name_flags(&f->in), nhdr, &o->fs, e);
+        rc = rc ? rc : select_fields(f->v, &f->in, nhdr, e);
+    }
     if (rc == 0) {
         /* A small first block: it sizes the others (fc_block_rows), and its arrays should not
          * hold 8192 records of a wide file for the rest of the run. */
@@ -656,11 +681,8 @@ int ingest_file_open(struct ingest_file **out, const struct ingest_file_opts *o,
     if (rc != 0) {
         goto fail;
     }
-    const char *const *hdr = NULL;
-    size_t nhdr = 0;
-    if (input_field_names(&f->in, &hdr, &nhdr)) {
-        /* A reader without a header row (input.h): its names are the header, on no line. */
-        rc = validator_new(&f->v, spec, hdr, nhdr, 0, &o->fs, e);
+    if (named) {
+        /* The validator is built. */
     } else if (spec->has_header) {
         if (f->rows.nrows == 0) {
             /* Nothing to validate: the verdict is decided by ingest_file_run. */

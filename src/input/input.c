@@ -72,6 +72,16 @@ bool input_field_names(const struct input *in, const char *const **names, size_t
     return true;
 }
 
+const uint8_t *input_field_name_flags(const struct input *in)
+{
+    return in->ops != NULL && in->ops->name_flags != NULL ? in->ops->name_flags(in->impl) : NULL;
+}
+
+int input_select(struct input *in, const bool *used, size_t n, struct err *e)
+{
+    return in->ops != NULL && in->ops->select != NULL ? in->ops->select(in->impl, used, n, e) : 0;
+}
+
 const char *input_refusal_check(const struct input *in)
 {
     if (in->src != NULL && source_decode_failed(in->src)) {

@@ -41,6 +41,15 @@ struct input_ops {
     /* NULL, or: the names of the fields of every record (owned by the reader, valid until free);
      * the reader returns no header record. */
     size_t (*names)(const void *impl, const char *const **names);
+    /* NULL, or (with names): the REC_F_* flags of each name, owned by the reader: REC_F_NUL
+     * when the name held a NUL byte (names holds it cut there), so that the header check fails
+     * it as a CSV header name (validate.h). */
+    const uint8_t *(*name_flags)(const void *impl);
+    /* NULL, or (with names): which fields the validator reads (used[i] for field i of names, n
+     * of them), told once before the first next. The reader may leave the others unread (their
+     * fields are then null); a used field the reader cannot read makes the first next fail with
+     * AE_FORMAT naming it (Parquet: a nested column). AE_NOMEM only. */
+    int (*select)(void *impl, const bool *used, size_t n, struct err *e);
     /* NULL, or: the second half of next, split off so that it can run in parallel. next then
      * only delimits records (nrows, line, raw, row_flags), and complete fills the fields of a block
      * next returned (fields, row_first; it may flag a row), touching nothing but the block and
@@ -106,6 +115,12 @@ void input_sha256(const struct input *in, unsigned char out[32]);
 /* True when the reader names its fields itself (input_ops.names): *names and *n are set, and no
  * header record comes first. False: the spec's has_header and column_names apply. */
 bool input_field_names(const struct input *in, const char *const **names, size_t *n);
+
+/* See input_ops.name_flags: NULL when the reader has none. */
+const uint8_t *input_field_name_flags(const struct input *in);
+
+/* See input_ops.select (nothing to do for a reader without it). */
+int input_select(struct input *in, const bool *used, size_t n, struct err *e) ASTRO_WUR;
 
 /* The check of the file failure that an AE_FORMAT of input_next means: "decompression" when the
  * compressed data is corrupt or truncated, else the reader's refusal_check. */

@@ -3,10 +3,13 @@
  * pyarrow, Spark, DuckDB, arrow-rs or astro itself, read through the streaming reader of
  * src/parquet (pq.h), one row group and one page per column at a time.
  *
- * The file's columns are its header (input_ops.names: the names in its schema, no header row).
- * Each value becomes a field holding its text, flagged with its type class (records.h): strings
- * REC_F_JSON_STRING, integers, floats and decimals REC_F_JSON_NUMBER (exact text: decimals with
- * their scale, floats in the shortest form that reads back as the same double), booleans
+ * The file's columns are its header (input_ops.names: the names in its schema, no header row;
+ * a file column that a schema column's `path:` names is shown under the schema column's name).
+ * Work is split in two (input_ops.complete): pqin_next reads the typed values (one thread) and
+ * copies each value's bytes into the block; pqin_complete, on the validating threads, makes the
+ * text. Each value becomes a field holding its text, flagged with its type class (records.h):
+ * strings REC_F_JSON_STRING, integers, floats and decimals REC_F_JSON_NUMBER (exact text: decimals
+ * with their scale, floats in the shortest form that reads back as the same double), booleans
  * REC_F_JSON_BOOL, dates and timestamps REC_F_TYPED_TIME (ISO 8601, microseconds, "Z" for UTC
  * timestamps), nulls REC_F_JSON_NULL; every field also carries REC_F_PARQUET. The validator then
  * judges the file's type against the schema's dtype (validate.h, "JSON values") and parses the
@@ -20,10 +23,15 @@
  * Bytes as delivered: the source (source.h) is read to its end alongside the rows, in step with
  * them, so that its sha256 and size are those of the file; the rows themselves come from the
  * descriptor with pread. A file the Parquet reader cannot open (no PAR1 magic, a truncated or
- * corrupt footer, a nested or unsupported column) is not refused at open: open keeps the error,
- * names the schema's columns (so the header raises nothing) and the first next fails with
- * AE_FORMAT, which fails the file with check "parquet" and the reader's message, as corrupt
- * data (exit 1), never an environment error.
+ * corrupt footer) is not refused at open: open keeps the error, names the schema's columns (so
+ * the header raises nothing) and the first next fails with AE_FORMAT, which fails the file with
+ * check "parquet" and the reader's message, as corrupt data (exit 1), never an environment error.
+ *
+ * Projection (input_ops.select): the columns the validator does not read (strict: filter drops
+ * them, strict: true refuses them in the header) are never read from the file; their fields are
+ * nulls. A column astro cannot read (nested: a list, struct or map; or of a type without a dtype,
+ * pq_reader_open_fd_any) is such a column when the schema does not read it; when it does, the
+ * first next fails as above, naming the column.
  */
 #include "input/input.h"
 
@@ -44,7 +52,11 @@ struct pqin {
     const char **names; /* the file's columns (owned by pq), or the schema's when pq is NULL */
     size_t ncols;
     struct batch b;
+    struct dtype_info *types; /* per column: the batch's type (pq_reader_batch_type) */
     bool *nanos;        /* per column: timestamps in nanoseconds (pq_reader_keep_nanos) */
+    bool *skip;         /* per column: not read (pqin_select), every field null */
+    size_t *base;       /* per column: where fill_block put its values in the block's utext */
+    uint8_t *name_flags; /* per column: REC_F_NUL when its name in the file holds a NUL byte */
     uint64_t row;       /* rows returned so far */
     size_t rg;          /* row group of the next row */
     uint64_t rg_end;    /* first row after row group rg */
@@ -77,6 +89,10 @@ static void pqin_free(void *impl)
     batch_release(&r->b);
     free(r->names);
     free(r->nanos);
+    free(r->types);
+    free(r->skip);
+    free(r->base);
+    free(r->name_flags);
     free(r->hb);
     free(r);
 }
@@ -97,7 +113,7 @@ static int pqin_open(void **impl, struct source *src, const struct ingest_spec *
         return err_set(e, AE_NOMEM, "out of memory");
     }
     r->src = src;
-    int rc = pq_reader_open_fd(&r->pq, source_fd(src), source_name(src), &r->failed);
+    int rc = pq_reader_open_fd_any(&r->pq, source_fd(src), source_name(src), &r->failed);
     if (rc == AE_NOMEM || rc == AE_IO) {
         err_set(e, rc, "%s", r->failed.msg);
         goto fail;
@@ -132,14 +148,28 @@ static int pqin_open(void **impl, struct source *src, const struct ingest_spec *
     r->rg_end = pq_reader_row_group_rows(r->pq, 0);
     r->names = calloc(r->ncols ? r->ncols : 1, sizeof(*r->names));
     r->nanos = calloc(r->ncols ? r->ncols : 1, sizeof(*r->nanos));
+    r->skip = calloc(r->ncols ? r->ncols : 1, sizeof(*r->skip));
+    r->base = calloc(r->ncols ? r->ncols : 1, sizeof(*r->base));
+    r->name_flags = calloc(r->ncols ? r->ncols : 1, sizeof(*r->name_flags));
     types = calloc(r->ncols ? r->ncols : 1, sizeof(*types));
-    if (r->names == NULL || r->nanos == NULL || types == NULL) {
+    if (r->names == NULL || r->nanos == NULL || r->skip == NULL || r->base == NULL ||
+        r->name_flags == NULL || types == NULL) {
         rc = err_set(e, AE_NOMEM, "out of memory");
         goto fail;
     }
     for (size_t c = 0; c < r->ncols; c++) {
         r->names[c] = pq_reader_column(r->pq, c)->name;
-        types[c] = pq_reader_column(r->pq, c)->type;
+        r->name_flags[c] = pq_reader_column_name_nul(r->pq, c) ? REC_F_NUL : 0;
+        /* A schema column with path: P reads the file's column P: the header shows it under
+         * the schema's name (config.c allows one flat path per column, each path once). */
+        for (size_t k = 0; k < spec->schema.ncols; k++) {
+            const struct column_spec *cs = &spec->schema.cols[k];
+            if (cs->path != NULL && strcmp(cs->path, r->names[c]) == 0 && r->name_flags[c] == 0) {
+                r->names[c] = cs->name;
+                break;
+            }
+        }
+        types[c] = pq_reader_batch_type(r->pq, c);
         r->nanos[c] = pq_reader_column_nanos(r->pq, c);
     }
     /* A block holds at most REC_BLOCK_MAX_FIELDS fields (records.h). */
@@ -148,7 +178,7 @@ static int pqin_open(void **impl, struct source *src, const struct ingest_spec *
         err_set(e, rc, "out of memory");
         goto fail;
     }
-    free(types);
+    r->types = types; /* read by pqin_complete on any thread: never changed */
     *impl = r;
     return 0;
 fail:
@@ -202,37 +232,56 @@ static size_t i64_text(char *out, int64_t v)
                  : u64_text(out, (uint64_t)v, false);
 }
 
-/* The ISO text of a timestamp of type id held in nanoseconds: nine fractional digits, so that the
- * validator fails a value with digits beyond the microsecond (validate.h) instead of astro
- * dropping them. */
-static size_t nanos_text(char *out, size_t n, enum dtype id, int64_t v)
+/* The ISO text of a timestamp of type id at us microseconds and ns (0..999) nanoseconds: nine
+ * fractional digits, so that the validator fails a value with digits beyond the microsecond
+ * (validate.h) instead of astro dropping them. */
+static size_t nanos_text(char *out, size_t n, enum dtype id, int64_t us, int ns)
 {
-    int64_t us = v / 1000 - (v % 1000 < 0);
-    int ns = (int)(v - us * 1000);
     size_t k = (size_t)dtype_format_time(out, n, DT_TIMESTAMP, us);
     return k + (size_t)snprintf(out + k, n - k, "%03d%s", ns, id == DT_TIMESTAMP_TZ ? "Z" : "");
 }
 
-/* Appends the text of value i of column col to fb and its field to blk; nanos: col holds
- * timestamps in nanoseconds. */
-static int put_value(struct buf *fb, struct record_block *blk, const struct column *col, size_t i,
-                     bool nanos)
+/* nanos_text of a value held in nanoseconds (TIMESTAMP(NANOS)). */
+static size_t ns_text(char *out, size_t n, enum dtype id, int64_t v)
 {
-    struct record_field *f = &blk->fields[blk->nfields++];
+    int64_t us = v / 1000 - (v % 1000 < 0);
+    return nanos_text(out, n, id, us, (int)(v - us * 1000));
+}
+
+/* nanos_text of an INT96 value as pq_reader_batch_type holds it: microseconds * 1000 + the
+ * nanoseconds beyond them, which are negative before 1970 when Spark's truncation toward zero
+ * made them so (the instant is then a microsecond earlier plus 1000 + ns). */
+static size_t int96_text(char *out, size_t n, __int128 v)
+{
+    __int128 us = v / 1000 - (v % 1000 < 0);
+    return nanos_text(out, n, DT_TIMESTAMP, (int64_t)us, (int)(v - us * 1000));
+}
+
+/* Appends the text of a value of type t (its bytes as value_bytes gave them, n of them) to fb
+ * and sets its field f; nanos: a timestamp in nanoseconds (or an INT96 one, as a decimal). */
+static int put_value(struct buf *fb, struct record_field *f, struct dtype_info t, bool nanos,
+                     const char *bin, size_t bn)
+{
     f->off = fb->len;
     f->len = 0;
-    if (!col->valid[i]) {
-        f->flags = REC_F_PARQUET | REC_F_JSON_NULL;
-        return 0;
-    }
     char tmp[64];
     const char *p = tmp;
     size_t n = 0;
+    int64_t i64 = 0;
+    double f64 = 0;
+    __int128 i128 = 0;
     uint16_t fl = REC_F_PARQUET | REC_F_JSON_NUMBER;
-    switch (col->type.id) {
+    switch (dtype_storage(t.id)) {
+    case DS_I64: memcpy(&i64, bin, sizeof(i64)); break;
+    case DS_F64: memcpy(&f64, bin, sizeof(f64)); break;
+    case DS_I128: memcpy(&i128, bin, sizeof(i128)); break;
+    case DS_U8:
+    case DS_BYTES: break;
+    }
+    switch (t.id) {
     case DT_STR:
-        p = col->data.data + col->offs[i];
-        n = col->offs[i + 1] - col->offs[i];
+        p = bin;
+        n = bn;
         fl = REC_F_PARQUET | REC_F_JSON_STRING | REC_F_QUOTED;
         if (!pq_utf8_valid((const uint8_t *)p, n)) {
             fl |= REC_F_BAD_ENCODING;
@@ -241,8 +290,8 @@ static int put_value(struct buf *fb, struct record_block *blk, const struct colu
         }
         break;
     case DT_BOOL:
-        p = col->v.u8[i] ? "true" : "false";
-        n = col->v.u8[i] ? 4 : 5;
+        p = bin[0] ? "true" : "false";
+        n = bin[0] ? 4 : 5;
         fl = REC_F_PARQUET | REC_F_JSON_BOOL;
         break;
     case DT_INT8:
@@ -252,16 +301,23 @@ static int put_value(struct buf *fb, struct record_block *blk, const struct colu
     case DT_UINT8:
     case DT_UINT16:
     case DT_UINT32:
-    case DT_TIMEDELTA: n = i64_text(tmp, col->v.i64[i]); break; /* a duration: nanoseconds */
-    case DT_UINT64: n = u64_text(tmp, (uint64_t)col->v.i64[i], false); break;
+    case DT_TIMEDELTA: n = i64_text(tmp, i64); break; /* a duration: nanoseconds */
+    case DT_UINT64: n = u64_text(tmp, (uint64_t)i64, false); break;
     case DT_FLOAT32:
-    case DT_FLOAT64: n = real_text(col->v.f64[i], tmp, sizeof(tmp)); break;
-    case DT_DECIMAL: n = dtype_format_decimal(tmp, col->v.i128[i], col->type.scale); break;
+    case DT_FLOAT64: n = real_text(f64, tmp, sizeof(tmp)); break;
+    case DT_DECIMAL:
+        if (nanos) { /* an INT96 timestamp (pq_reader_batch_type) */
+            n = int96_text(tmp, sizeof(tmp), i128);
+            fl = REC_F_PARQUET | REC_F_TYPED_TIME;
+            break;
+        }
+        n = dtype_format_decimal(tmp, i128, t.scale);
+        break;
     case DT_DATE:
     case DT_TIMESTAMP:
     case DT_TIMESTAMP_TZ:
-        n = nanos ? nanos_text(tmp, sizeof(tmp), col->type.id, col->v.i64[i])
-                  : (size_t)dtype_format_time(tmp, sizeof(tmp), col->type.id, col->v.i64[i]);
+        n = nanos ? ns_text(tmp, sizeof(tmp), t.id, i64)
+                  : (size_t)dtype_format_time(tmp, sizeof(tmp), t.id, i64);
         fl = REC_F_PARQUET | REC_F_TYPED_TIME;
         break;
     }
@@ -270,18 +326,28 @@ static int put_value(struct buf *fb, struct record_block *blk, const struct colu
     }
     f->len = (uint32_t)n;
     f->flags = fl;
+    if (fb->len + n <= fb->cap) { /* the common case, without a call */
+        memcpy(fb->data + fb->len, p, n);
+        fb->len += n;
+        return 0;
+    }
     return n > 0 ? buf_append(fb, p, n) : 0;
 }
 
-/* The rows of r->b as records of blk: field text in blk->text, raw text in blk->utext (records.h:
- * the block owns both). */
+/* A field pqin_next leaves to pqin_complete: its value's bytes at off in the block's utext. A
+ * field with a type class (REC_F_JSON_NULL: a null, or a column not read) is final. */
+#define PQIN_PENDING REC_F_PARQUET
+
+/* The rows of r->b as records of blk, delimited only (input_ops.complete): line, raw text
+ * ("row group G, row index R") and, per field, its value's bytes (the storage value, dtype.h, of
+ * a fixed-width type; a string's bytes), all in blk->utext (raw texts first, then each column's
+ * values); pqin_complete formats them, on any thread. */
 static int fill_block(struct pqin *r, struct record_block *blk)
 {
     size_t n = r->b.nrows;
     if (record_block_reserve(blk, n, n * r->ncols + 1) != 0) {
         return AE_NOMEM;
     }
-    struct buf fb = {blk->text, 0, blk->text_cap, 0};
     buf_reset(&blk->utext);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -290,12 +356,8 @@ static int fill_block(struct pqin *r, struct record_block *blk)
             r->rg++;
             r->rg_end += pq_reader_row_group_rows(r->pq, r->rg);
         }
-        blk->row_first[i] = (uint32_t)blk->nfields;
         blk->line[i] = row + 1;
         blk->row_flags[i] = 0;
-        for (size_t c = 0; c < r->ncols && rc == 0; c++) {
-            rc = put_value(&fb, blk, &r->b.cols[c], i, r->nanos[c]);
-        }
         /* "row group G, row index R", without printf (once per row). */
         char raw[64];
         size_t k = 10;
@@ -304,24 +366,51 @@ static int fill_block(struct pqin *r, struct record_block *blk)
         memcpy(raw + k, ", row index ", 12);
         k += 12;
         k += u64_text(raw + k, row, false);
-        if (rc == 0) {
-            rc = buf_append(&blk->utext, raw, k);
-        }
+        rc = buf_append(&blk->utext, raw, k);
         blk->raw_len[i] = (uint32_t)k;
     }
-    blk->text = fb.data;
-    blk->text_cap = fb.cap;
+    /* Each column's values in one copy (the batch's value array or string bytes), then the
+     * fields point into them: the reading thread does no per-value work but this. */
+    for (size_t c = 0; c < r->ncols && rc == 0; c++) {
+        const struct column *col = &r->b.cols[c];
+        enum dtype_storage st = dtype_storage(col->type.id);
+        size_t bytes = st == DS_BYTES ? col->offs[n] : n * dtype_storage_size(st);
+        r->base[c] = blk->utext.len;
+        if (!r->skip[c] && bytes > 0) {
+            const void *src = st == DS_BYTES ? (const void *)col->data.data : col->v.raw;
+            rc = blk->utext.len + bytes > UINT32_MAX ? AE_NOMEM
+                                                     : buf_append(&blk->utext, src, bytes);
+        }
+    }
+    size_t nf = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        blk->row_first[i] = (uint32_t)nf;
+        for (size_t c = 0; c < r->ncols; c++) {
+            struct record_field *f = &blk->fields[nf++];
+            const struct column *col = &r->b.cols[c];
+            if (r->skip[c] || !col->valid[i]) {
+                f->off = 0;
+                f->len = 0;
+                f->flags = REC_F_PARQUET | REC_F_JSON_NULL;
+            } else if (col->offs != NULL) {
+                f->off = r->base[c] + col->offs[i];
+                f->len = col->offs[i + 1] - col->offs[i];
+                f->flags = PQIN_PENDING;
+            } else {
+                size_t ss = dtype_storage_size(dtype_storage(col->type.id));
+                f->off = r->base[c] + i * ss;
+                f->len = (uint32_t)ss;
+                f->flags = PQIN_PENDING;
+            }
+        }
+    }
     if (rc != 0) {
         blk->nrows = 0;
         blk->nfields = 0;
         return AE_NOMEM;
     }
-    blk->row_first[n] = (uint32_t)blk->nfields;
-    /* Offsets become pointers now that the buffers no longer move (a block of null fields only
-     * has no text buffer: its fields point at an empty string, never at NULL + 0). */
-    for (size_t k = 0; k < blk->nfields; k++) {
-        blk->fields[k].p = blk->text != NULL ? blk->text + blk->fields[k].off : "";
-    }
+    blk->nfields = nf;
+    blk->row_first[n] = (uint32_t)nf;
     size_t at = 0;
     for (size_t i = 0; i < n; i++) {
         blk->raw[i] = blk->utext.data + at;
@@ -329,6 +418,38 @@ static int fill_block(struct pqin *r, struct record_block *blk)
     }
     blk->nrows = n;
     r->row += n;
+    return 0;
+}
+
+/* input_ops.complete: formats the values fill_block left in blk->utext as text into blk->text
+ * (records.h: the block owns both), reading nothing of r but what open set (names, types,
+ * nanos): safe on any thread, on several blocks at once, while pqin_next reads on. */
+static int pqin_complete(const void *impl, struct record_block *blk, struct err *e)
+{
+    const struct pqin *r = impl;
+    struct buf fb = {blk->text, 0, blk->text_cap, 0};
+    int rc = 0;
+    for (size_t i = 0; i < blk->nrows && rc == 0; i++) {
+        struct record_field *row = &blk->fields[blk->row_first[i]];
+        for (size_t c = 0; c < r->ncols && rc == 0; c++) {
+            struct record_field *f = &row[c];
+            if (f->flags != PQIN_PENDING) {
+                f->off = fb.len; /* a null: an empty field */
+                continue;
+            }
+            rc = put_value(&fb, f, r->types[c], r->nanos[c], blk->utext.data + f->off, f->len);
+        }
+    }
+    blk->text = fb.data;
+    blk->text_cap = fb.cap;
+    if (rc != 0) {
+        return err_set(e, AE_NOMEM, "%s: out of memory", source_name(r->src));
+    }
+    /* Offsets become pointers now that the buffer no longer moves (a block of null fields only
+     * has no text buffer: its fields point at an empty string, never at NULL + 0). */
+    for (size_t k = 0; k < blk->nfields; k++) {
+        blk->fields[k].p = blk->text != NULL ? blk->text + blk->fields[k].off : "";
+    }
     return 0;
 }
 
@@ -396,6 +517,45 @@ static size_t pqin_names(const void *impl, const char *const **names)
     return r->ncols;
 }
 
+static const uint8_t *pqin_name_flags(const void *impl)
+{
+    const struct pqin *r = impl;
+    return r->name_flags;
+}
+
+/* The columns the validator does not read are not read from the file at all (pq_reader_select);
+ * one it reads that astro cannot (nested, or a type without a dtype) fails the first next with
+ * the reader's message, naming it. */
+static int pqin_select(void *impl, const bool *used, size_t n, struct err *e)
+{
+    struct pqin *r = impl;
+    (void)e;
+    if (r->pq == NULL) {
+        return 0; /* the file failed to open: next reports it */
+    }
+    for (size_t c = 0; c < r->ncols && c < n; c++) {
+        r->skip[c] = !used[c];
+        pq_reader_select(r->pq, c, used[c]);
+        const char *why = pq_reader_column_problem(r->pq, c);
+        if (used[c] && why != NULL && r->failed.code == 0) {
+            err_set(&r->failed, AE_FORMAT,
+                    "%s: %s; the schema reads it (declared, or kept by strict: false): declare "
+                    "only the columns astro reads, and strict: filter skips the others",
+                    source_name(r->src), why);
+        }
+    }
+    if (r->failed.code != 0) {
+        /* Nothing else will read the file: hash it now, as for a file that fails to open. */
+        struct err he;
+        err_clear(&he);
+        int rc = hash_upto(r, UINT64_MAX, &he);
+        if (rc != 0 && rc != AE_FORMAT) {
+            return err_set(e, rc, "%s", he.msg);
+        }
+    }
+    return 0;
+}
+
 const struct input_ops input_parquet_ops = {
     .name = "parquet",
     .refusal_check = "parquet",
@@ -403,7 +563,9 @@ const struct input_ops input_parquet_ops = {
     .next = pqin_next,
     .position = pqin_position,
     .names = pqin_names,
-    .complete = NULL,
+    .name_flags = pqin_name_flags,
+    .select = pqin_select,
+    .complete = pqin_complete,
     .row_count = pqin_row_count,
     .free = pqin_free,
 };

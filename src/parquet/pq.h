@@ -91,7 +91,8 @@ void pq_writer_inject_fault(struct pq_writer *w, size_t col, int code);
  * says, plus INT32/INT64 without annotation (int32/int64), INT_x/UINT_x ConvertedTypes,
  * TIMESTAMP MILLIS/NANOS (converted to microseconds; nanoseconds round toward negative
  * infinity), the legacy TIMESTAMP_MILLIS/MICROS ConvertedTypes (UTC), INT96 (naive timestamp,
- * Spark's Julian-day arithmetic), DECIMAL on BYTE_ARRAY, and BYTE_ARRAY without annotation (str:
+ * Spark's Julian-day arithmetic; truncated to microseconds unless pq_reader_keep_nanos),
+ * DECIMAL on BYTE_ARRAY, and BYTE_ARRAY without annotation (str:
  * a value that is not valid UTF-8 is an AE_FORMAT error naming the row). Also read: LZ4_RAW
  * pages and the DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY and
  * BYTE_STREAM_SPLIT encodings. Page CRCs, when present, are checked. An error from
@@ -107,16 +108,45 @@ int pq_reader_open(struct pq_reader **out, const char *path, struct err *e) ASTR
  * offset is never used or moved); name is used in messages (copied). */
 int pq_reader_open_fd(struct pq_reader **out, int fd, const char *name, struct err *e) ASTRO_WUR;
 
+/* As pq_reader_open_fd, but a column astro cannot read (nested: a list, struct or map; or of a
+ * type astro has no dtype for) does not fail the open: pq_reader_column_problem says why, the
+ * column's type is a nullable str, and pq_reader_next fails with AE_FORMAT and that message while
+ * the column is selected (every column is, until pq_reader_select). The leaves of a nested
+ * column are never read. */
+int pq_reader_open_fd_any(struct pq_reader **out, int fd, const char *name,
+                          struct err *e) ASTRO_WUR;
+
+/* Why column i cannot be read (owned by the reader), or NULL when it can. */
+const char *pq_reader_column_problem(const struct pq_reader *r, size_t i);
+
+/* True when the name of column i in the file holds a NUL byte (pq_reader_column's name is cut
+ * there). */
+bool pq_reader_column_name_nul(const struct pq_reader *r, size_t i);
+
+/* Selects column i (on: read, the default) or not (its chunks are never read, and pq_reader_next
+ * gives every one of its values as null): a projection, so that a file's columns nobody uses cost
+ * no I/O or decoding. Call it before the first pq_reader_next (a column deselected later stops
+ * being read; one selected again after that would read from where it stopped). */
+void pq_reader_select(struct pq_reader *r, size_t i, bool on);
+
 /* From now on, BYTE_ARRAY values that are not valid UTF-8 are returned as they are instead of
  * failing the read: the caller checks them (Parquet input reports each as a value failure). */
 void pq_reader_allow_binary(struct pq_reader *r);
 
 /* From now on (call it before the first pq_reader_next), TIMESTAMP(NANOS) columns hold their
  * values in nanoseconds, not rounded to microseconds, and pq_reader_column_nanos(r, i) is true for
- * them: the caller decides what digits beyond the microsecond mean (Parquet input fails a value
- * that has any, as for CSV). */
+ * them, and INT96 columns keep their nanoseconds too (pq_reader_batch_type): the caller decides
+ * what digits beyond the microsecond mean (Parquet input fails a value that has any, as for
+ * CSV). */
 void pq_reader_keep_nanos(struct pq_reader *r);
 bool pq_reader_column_nanos(const struct pq_reader *r, size_t i);
+
+/* The type the caller gives column i of the batches it passes to pq_reader_next: the column's
+ * type, except for an INT96 column after pq_reader_keep_nanos, which is read into i128 storage
+ * (decimal(38,3)) holding its microseconds (Spark's arithmetic, as without keep_nanos) times 1000
+ * plus the nanoseconds beyond the microsecond (-999..999), so that no digit is lost and no range
+ * is narrowed; pq_reader_column still says timestamp, and pq_reader_column_nanos is true. */
+struct dtype_info pq_reader_batch_type(const struct pq_reader *r, size_t i);
 
 /* The row groups of the file and the rows of row group i (0 when i is out of range). */
 size_t pq_reader_nrow_groups(const struct pq_reader *r);

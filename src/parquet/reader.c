@@ -87,6 +87,8 @@ enum rd_conv {
     CV_TS_MILLIS, /* INT64 milliseconds -> microseconds */
     CV_TS_NANOS,  /* INT64 nanoseconds -> microseconds, rounded toward negative infinity */
     CV_INT96,     /* legacy Impala/Spark timestamp -> microseconds */
+    CV_INT96_NS,  /* the same, kept exact (pq_reader_keep_nanos): i128 microseconds * 1000 + the
+                     nanoseconds beyond the microsecond */
     CV_FLOAT,     /* FLOAT -> double */
     CV_DOUBLE,    /* DOUBLE -> double */
     CV_STR,       /* BYTE_ARRAY -> bytes, checked UTF-8 */
@@ -119,7 +121,12 @@ struct rd_col {
     enum dtype_storage st;
     bool optional;
     bool binary_ok; /* the reader's binary_ok (load_dict sees only the column) */
-    bool ns_kept;   /* pq_reader_keep_nanos: a TIMESTAMP(NANOS) column left in nanoseconds */
+    bool ns_kept;   /* pq_reader_keep_nanos: a TIMESTAMP(NANOS) column left in nanoseconds, or
+                       an INT96 column read as CV_INT96_NS */
+    size_t leaf;    /* its first leaf: the index of its column chunks in a row group */
+    char *problem;  /* why astro cannot read it (nested, or a type without a dtype), or NULL */
+    bool name_nul;  /* its name in the file holds a NUL byte (name is cut there) */
+    bool skip;      /* pq_reader_select: not read, every value null */
 
     /* The chunk being read. */
     size_t rg;          /* index of the next row group to open */
@@ -157,6 +164,8 @@ struct pq_reader {
     uint64_t size;
     size_t ncols;
     struct rd_col *cols;
+    size_t nleaves;  /* column chunks per row group (a nested column has one per leaf) */
+    bool any_column; /* pq_reader_open_fd_any: open despite columns with a problem */
     size_t nrg;
     uint64_t *rg_rows;
     struct rd_chunk *chunks; /* nrg * ncols, row group major */
@@ -422,54 +431,128 @@ static int map_type(struct rd_col *c, const struct rd_sel *s, struct err *e)
                    s->type);
 }
 
-/* Checks the schema is flat (root + leaves) and builds the columns. PARQUET.md §1.3: the
- * schema list is the tree flattened depth first, the root first. */
+/* The number of leaves of the subtree at sel[*i] (a leaf counts 1), moving *i past it; -1 when
+ * the subtree claims more elements than follow it, or nests deeper than 100 levels. */
+static long count_leaves(const struct rd_sel *sel, size_t n, size_t *i, int depth)
+{
+    const struct rd_sel *s = &sel[(*i)++];
+    if (!s->has_nchild || s->nchild <= 0) {
+        return s->has_type ? 1 : 0;
+    }
+    if (depth > 100) {
+        return -1;
+    }
+    long leaves = 0;
+    for (int32_t k = 0; k < s->nchild; k++) {
+        if (*i >= n) {
+            return -1;
+        }
+        long l = count_leaves(sel, n, i, depth + 1);
+        if (l < 0) {
+            return -1;
+        }
+        leaves += l;
+    }
+    return leaves;
+}
+
+/* Builds the columns: one per child of the schema root. PARQUET.md §1.3: the schema list is the
+ * tree flattened depth first, the root first. A child that is a group or a repeated field is a
+ * nested column (a list, struct or map), read by no one: its problem says so, as for a leaf of a
+ * type astro has no dtype for; with r->any_column such a column is only refused when selected
+ * (pq_reader_next), else the first one fails the open. */
 static int build_columns(struct pq_reader *r, const struct rd_sel *sel, size_t n, struct err *e)
 {
     if (n == 0) {
         return err_set(e, AE_FORMAT, "the schema is empty");
     }
-    for (size_t i = 1; i < n; i++) {
-        const struct rd_sel *s = &sel[i];
-        if ((s->has_nchild && s->nchild > 0) || !s->has_type || s->rep == REP_REPEATED) {
-            char name[256];
-            snprintf(name, sizeof(name), "%.*s", (int)(s->name_len < 200 ? s->name_len : 200),
-                     (const char *)s->name);
-            return err_set(e, AE_FORMAT,
-                           "column '%s' is nested (a list, struct or map): astro reads flat "
-                           "columns only",
-                           name);
-        }
-    }
-    if (sel[0].nchild < 0 || (size_t)sel[0].nchild != n - 1) {
+    size_t nroot = sel[0].nchild > 0 ? (size_t)sel[0].nchild : 0;
+    if (nroot > n - 1) {
         return err_set(e, AE_FORMAT, "the schema root has %d children but %zu elements follow it",
                        (int)sel[0].nchild, n - 1);
     }
-    r->ncols = n - 1;
+    r->ncols = nroot;
     r->cols = calloc(r->ncols ? r->ncols : 1, sizeof(*r->cols));
     if (r->cols == NULL) {
         return err_set(e, AE_NOMEM, "out of memory reading the schema");
     }
+    size_t at = 1;
+    struct err first; /* without any_column: the first column of a type astro lacks */
+    err_clear(&first);
     for (size_t i = 0; i < r->ncols; i++) {
         struct rd_col *c = &r->cols[i];
-        const struct rd_sel *s = &sel[i + 1];
         buf_init(&c->win, 0);
         buf_init(&c->page, 0);
         buf_init(&c->dict_data, 0);
         buf_init(&c->prev, 0);
         buf_init(&c->cur, 0);
+        if (at >= n) {
+            return err_set(e, AE_FORMAT,
+                           "the schema root has %d children but %zu elements follow it",
+                           (int)sel[0].nchild, n - 1);
+        }
+        const struct rd_sel *s = &sel[at];
         c->name = dup_n(s->name, s->name_len);
         if (c->name == NULL) {
             return err_set(e, AE_NOMEM, "out of memory reading the schema");
         }
         c->pub.name = c->name;
-        c->optional = s->rep == REP_OPTIONAL;
-        c->pub.nullable = c->optional;
-        int rc = map_type(c, s, e);
-        if (rc != 0) {
+        c->name_nul = memchr(s->name, '\0', s->name_len) != NULL;
+        c->leaf = r->nleaves;
+        bool nested = (s->has_nchild && s->nchild > 0) || !s->has_type || s->rep == REP_REPEATED;
+        long leaves = count_leaves(sel, n, &at, 0);
+        if (leaves < 0) {
+            return err_set(e, AE_FORMAT,
+                           "column '%s': its group claims more schema elements "
+                           "than follow it",
+                           c->name);
+        }
+        r->nleaves += (size_t)leaves;
+        int rc = 0;
+        struct err pe;
+        err_clear(&pe);
+        if (nested) {
+            char name[256];
+            snprintf(name, sizeof(name), "%.*s", (int)(s->name_len < 200 ? s->name_len : 200),
+                     (const char *)s->name);
+            rc = err_set(&pe, AE_FORMAT,
+                         "column '%s' is nested (a list, struct or map): astro reads flat "
+                         "columns only",
+                         name);
+        } else {
+            c->optional = s->rep == REP_OPTIONAL;
+            c->pub.nullable = c->optional;
+            rc = map_type(c, s, &pe);
+        }
+        if (rc == AE_FORMAT && r->any_column) {
+            /* Read as nulls of str when not selected; refused when selected. */
+            c->problem = strdup(pe.msg);
+            if (c->problem == NULL) {
+                return err_set(e, AE_NOMEM, "out of memory reading the schema");
+            }
+            memset(&c->pub.type, 0, sizeof(c->pub.type));
+            c->pub.type.id = DT_STR;
+            c->pub.nullable = true;
+            c->optional = true;
+            c->ptype = -1;
+        } else if (rc == AE_FORMAT && !nested) {
+            /* A nested column, anywhere, is named first (the schema's shape before its types). */
+            if (first.code == 0) {
+                first = pe;
+            }
+        } else if (rc != 0) {
+            *e = pe;
             return rc;
         }
         c->st = dtype_storage(c->pub.type.id);
+    }
+    if (at != n) {
+        return err_set(e, AE_FORMAT, "the schema root has %d children but %zu elements follow it",
+                       (int)sel[0].nchild, n - 1);
+    }
+    if (first.code != 0) {
+        *e = first;
+        return first.code;
     }
     return 0;
 }
@@ -532,10 +615,10 @@ static int parse_row_groups(struct pq_reader *r, struct td *t, int ty, uint64_t 
     }
     r->nrg = n;
     r->rg_rows = calloc(n ? n : 1, sizeof(*r->rg_rows));
-    if (n > 0 && r->ncols > SIZE_MAX / sizeof(*r->chunks) / n) {
+    if (n > 0 && r->nleaves > SIZE_MAX / sizeof(*r->chunks) / n) {
         return err_set(e, AE_NOMEM, "too many column chunks");
     }
-    size_t nch = n * r->ncols;
+    size_t nch = n * r->nleaves;
     r->chunks = calloc(nch ? nch : 1, sizeof(*r->chunks));
     if (r->rg_rows == NULL || r->chunks == NULL) {
         return err_set(e, AE_NOMEM, "out of memory reading the row groups");
@@ -563,14 +646,15 @@ static int parse_row_groups(struct pq_reader *r, struct td *t, int ty, uint64_t 
             if (!td_list(t, fty, &cet, &nc)) {
                 break;
             }
-            if (cet != TD_STRUCT || nc != r->ncols) {
+            if (cet != TD_STRUCT || nc != r->nleaves) {
                 if (t->err == 0) {
                     return err_set(e, AE_FORMAT,
                                    "row group %zu has %zu column chunks for %zu columns", g, nc,
-                                   r->ncols);
+                                   r->nleaves);
                 }
                 break;
             }
+            size_t ci = 0; /* the column of chunk c */
             for (size_t c = 0; c < nc && t->err == 0; c++) {
                 struct td_struct cs;
                 int cty;
@@ -600,7 +684,13 @@ static int parse_row_groups(struct pq_reader *r, struct td *t, int ty, uint64_t 
                 if (t->err != 0) {
                     break;
                 }
-                const struct rd_col *col = &r->cols[c];
+                while (ci + 1 < r->ncols && r->cols[ci + 1].leaf <= c) {
+                    ci++;
+                }
+                const struct rd_col *col = &r->cols[ci];
+                if (col->problem != NULL) {
+                    continue; /* never read: a nested column's leaves, or a type astro lacks */
+                }
                 if (!has_meta || !m.has_type || !m.has_codec || !m.has_nvalues || !m.has_comp ||
                     !m.has_data_off) {
                     return err_set(e, AE_FORMAT,
@@ -624,7 +714,7 @@ static int parse_row_groups(struct pq_reader *r, struct td *t, int ty, uint64_t 
                 if (m.has_dict_off && m.dict_off >= 4 && m.dict_off < m.data_off) {
                     start = (uint64_t)m.dict_off;
                 }
-                struct rd_chunk *ch = &r->chunks[g * r->ncols + c];
+                struct rd_chunk *ch = &r->chunks[g * r->nleaves + c];
                 ch->start = start;
                 ch->end = (uint64_t)m.total_comp; /* a length until checked below */
                 ch->codec = m.codec;
@@ -636,11 +726,14 @@ static int parse_row_groups(struct pq_reader *r, struct td *t, int ty, uint64_t 
         if (t->err != 0) {
             break;
         }
-        if (!has_rows || ncc != r->ncols) {
+        if (!has_rows || ncc != r->nleaves) {
             return err_set(e, AE_FORMAT, "row group %zu has no num_rows or no columns", g);
         }
         for (size_t c = 0; c < r->ncols; c++) {
-            struct rd_chunk *ch = &r->chunks[g * r->ncols + c];
+            if (r->cols[c].problem != NULL) {
+                continue;
+            }
+            struct rd_chunk *ch = &r->chunks[g * r->nleaves + r->cols[c].leaf];
             /* Flat columns have exactly one value (null or not) per row. */
             if (ch->nvalues != rows) {
                 return err_set(e, AE_FORMAT,
@@ -910,7 +1003,8 @@ int pq_reader_open(struct pq_reader **out, const char *path, struct err *e)
     return rc;
 }
 
-int pq_reader_open_fd(struct pq_reader **out, int fd, const char *name, struct err *e)
+static int open_fd_as(struct pq_reader **out, int fd, const char *name, bool any_column,
+                      struct err *e)
 {
     *out = NULL;
     struct pq_reader *r = calloc(1, sizeof(*r));
@@ -918,6 +1012,7 @@ int pq_reader_open_fd(struct pq_reader **out, int fd, const char *name, struct e
         return err_set(e, AE_NOMEM, "out of memory opening %s", name);
     }
     r->fd = -1;
+    r->any_column = any_column;
     pq_decompressor_init(&r->dec);
     r->path = strdup(name);
     if (r->path == NULL) {
@@ -939,6 +1034,33 @@ int pq_reader_open_fd(struct pq_reader **out, int fd, const char *name, struct e
     return 0;
 }
 
+int pq_reader_open_fd(struct pq_reader **out, int fd, const char *name, struct err *e)
+{
+    return open_fd_as(out, fd, name, false, e);
+}
+
+int pq_reader_open_fd_any(struct pq_reader **out, int fd, const char *name, struct err *e)
+{
+    return open_fd_as(out, fd, name, true, e);
+}
+
+const char *pq_reader_column_problem(const struct pq_reader *r, size_t i)
+{
+    return i < r->ncols ? r->cols[i].problem : NULL;
+}
+
+bool pq_reader_column_name_nul(const struct pq_reader *r, size_t i)
+{
+    return i < r->ncols && r->cols[i].name_nul;
+}
+
+void pq_reader_select(struct pq_reader *r, size_t i, bool on)
+{
+    if (i < r->ncols) {
+        r->cols[i].skip = !on;
+    }
+}
+
 void pq_reader_allow_binary(struct pq_reader *r)
 {
     r->binary_ok = true;
@@ -958,6 +1080,10 @@ void pq_reader_keep_nanos(struct pq_reader *r)
         if (r->cols[i].cv == CV_TS_NANOS) {
             r->cols[i].cv = CV_I64;
             r->cols[i].ns_kept = true;
+        } else if (r->cols[i].cv == CV_INT96) {
+            r->cols[i].cv = CV_INT96_NS;
+            r->cols[i].st = DS_I128;
+            r->cols[i].ns_kept = true;
         }
     }
 }
@@ -965,6 +1091,17 @@ void pq_reader_keep_nanos(struct pq_reader *r)
 bool pq_reader_column_nanos(const struct pq_reader *r, size_t i)
 {
     return i < r->ncols && r->cols[i].ns_kept;
+}
+
+struct dtype_info pq_reader_batch_type(const struct pq_reader *r, size_t i)
+{
+    struct dtype_info t = r->cols[i].pub.type;
+    if (r->cols[i].cv == CV_INT96_NS) {
+        t.id = DT_DECIMAL;
+        t.precision = 38;
+        t.scale = 3;
+    }
+    return t;
 }
 
 uint64_t pq_reader_row_group_rows(const struct pq_reader *r, size_t i)
@@ -1005,6 +1142,7 @@ const char *pq_reader_kv(const struct pq_reader *r, const char *key)
 static void col_release(struct rd_col *c)
 {
     free(c->name);
+    free(c->problem);
     buf_release(&c->win);
     buf_release(&c->page);
     buf_release(&c->dict_data);
@@ -1189,6 +1327,22 @@ static int col_fail(struct rd_col *c, int code, const char *what, struct err *e)
     return err_set(e, code, "column '%s': %s", c->name, what);
 }
 
+/* An INT96 timestamp at q in microseconds, and in *rem the nanoseconds beyond them (with the
+ * sign of the nanoseconds of the day, as their truncation toward zero). 8 bytes LE nanoseconds
+ * of the day, then 4 bytes LE signed Julian day number (2440588 is 1970-01-01). Spark, the main
+ * INT96 writer, computes its Julian microseconds in wrapping 64-bit arithmetic, so dates far
+ * from 1970 (year 290000 in parquet-testing int96_from_spark.md) only come back through the same
+ * wrapping computation, which is what is done here (in unsigned arithmetic, as Spark's
+ * fromJulianDay does in Java longs; nanoseconds truncate toward zero). */
+static int64_t int96_us(const uint8_t *q, int *rem)
+{
+    int64_t ns = (int64_t)pq_get_u64le(q);
+    int64_t day = (int64_t)(int32_t)pq_get_u32le(q + 8) - 2440588;
+    uint64_t us = (uint64_t)day * 86400000000u + (uint64_t)(ns / 1000);
+    *rem = (int)(ns % 1000);
+    return (int64_t)us;
+}
+
 /* Decodes k PLAIN values from [*pp, end) into dst (storage form). */
 static int plain_fixed(struct rd_col *c, const uint8_t **pp, const uint8_t *end, uint64_t *bitpos,
                        void *dst, size_t k, struct err *e)
@@ -1267,17 +1421,16 @@ static int plain_fixed(struct rd_col *c, const uint8_t **pp, const uint8_t *end,
         break;
     case CV_INT96:
         for (size_t i = 0; i < k; i++) {
-            /* 8 bytes LE nanoseconds of the day, then 4 bytes LE signed Julian day number
-             * (2440588 is 1970-01-01). Spark, the main INT96 writer, computes its Julian
-             * microseconds in wrapping 64-bit arithmetic, so dates far from 1970 (year 290000
-             * in parquet-testing int96_from_spark.md) only come back through the same wrapping
-             * computation, which is what is done here (in unsigned arithmetic, as Spark's
-             * fromJulianDay does in Java longs; nanoseconds truncate toward zero). */
-            const uint8_t *q = p + 12 * i;
-            int64_t ns = (int64_t)pq_get_u64le(q);
-            int64_t day = (int64_t)(int32_t)pq_get_u32le(q + 8) - 2440588;
-            uint64_t us = (uint64_t)day * 86400000000u + (uint64_t)(ns / 1000);
-            i64[i] = (int64_t)us;
+            int rem;
+            i64[i] = int96_us(p + 12 * i, &rem);
+        }
+        break;
+    case CV_INT96_NS:
+        for (size_t i = 0; i < k; i++) {
+            /* As CV_INT96, and the nanoseconds the microseconds leave out kept beside them. */
+            int rem;
+            int64_t us = int96_us(p + 12 * i, &rem);
+            i128[i] = (__int128)us * 1000 + rem;
         }
         break;
     case CV_FLOAT:
@@ -1525,13 +1678,14 @@ static int start_values(struct rd_col *c, int enc, const uint8_t *p, const uint8
 /* Opens the next chunk with rows. */
 static int open_chunk(struct pq_reader *r, struct rd_col *c, size_t ci, struct err *e)
 {
+    (void)ci;
     while (c->rg < r->nrg && r->rg_rows[c->rg] == 0) {
         c->rg++;
     }
     if (c->rg >= r->nrg) {
         return col_fail(c, AE_INTERNAL, "read past the last row group", e);
     }
-    const struct rd_chunk *ch = &r->chunks[c->rg * r->ncols + ci];
+    const struct rd_chunk *ch = &r->chunks[c->rg * r->nleaves + c->leaf];
     dict_drop(c);
     c->pos = ch->start;
     c->end = ch->end;
@@ -2036,6 +2190,11 @@ int pq_reader_next(struct pq_reader *r, struct batch *b, struct err *e)
         if (dtype_storage(b->cols[ci].type.id) != r->cols[ci].st) {
             return err_set(e, AE_INTERNAL, "batch column %zu does not match the file's type", ci);
         }
+        if (r->cols[ci].problem != NULL && !r->cols[ci].skip) {
+            /* Selected, and astro cannot read it: refused, naming it (not sticky: the caller
+             * may deselect it). */
+            return err_set(e, AE_FORMAT, "%s: %s", r->path, r->cols[ci].problem);
+        }
     }
     uint64_t left = r->nrows - r->row;
     size_t n = left < b->cap ? (size_t)left : b->cap;
@@ -2045,6 +2204,16 @@ int pq_reader_next(struct pq_reader *r, struct batch *b, struct err *e)
         struct column *col = &b->cols[ci];
         if (col->offs != NULL) {
             col->offs[0] = 0;
+        }
+        if (c->skip) {
+            /* Not selected: its chunks are never read; every value is null. */
+            memset(col->valid, 0, n);
+            if (col->offs != NULL) {
+                memset(col->offs, 0, (n + 1) * sizeof(*col->offs));
+            } else {
+                memset(col->v.raw, 0, n * dtype_storage_size(c->st));
+            }
+            continue;
         }
         size_t filled = 0;
         while (filled < n && rc == 0) {

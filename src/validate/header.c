@@ -338,6 +338,12 @@ int vheader_map(struct validator *v, const char *const *header, size_t nheader, 
                              vc->spec->name);
                     snprintf(check, sizeof(check), "no_regex_column_match('%.280s')",
                              vc->spec->name);
+                } else if (vc->spec->path != NULL) {
+                    /* Parquet: path: names the file's column (config.c). */
+                    snprintf(msg, sizeof(msg),
+                             "required column '%s' is not in the file (it is read from the "
+                             "file's column '%.200s', its path:)",
+                             vc->spec->name, vc->spec->path);
                 } else {
                     snprintf(msg, sizeof(msg), "required column '%s' is not in the file",
                              vc->spec->name);

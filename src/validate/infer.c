@@ -705,7 +705,7 @@ static void write_head(FILE *out, const char *comment)
 }
 
 int infer_write_yaml_columns(FILE *out, const char *comment, const struct column_desc *cols,
-                             size_t n, size_t *renamed, struct err *e)
+                             size_t n, const char *strict, size_t *renamed, struct err *e)
 {
     *renamed = 0;
     write_head(out, comment);
@@ -726,7 +726,7 @@ int infer_write_yaml_columns(FILE *out, const char *comment, const struct column
                 "    regex: false\n",
                 dtype_name(cols[c].type, tn, sizeof(tn)), cols[c].nullable ? "true" : "false");
     }
-    fputs("checks: null\nindex: null\ncoerce: false\nstrict: false\nunique: null\n", out);
+    fprintf(out, "checks: null\nindex: null\ncoerce: false\nstrict: %s\nunique: null\n", strict);
     if (fflush(out) != 0 || ferror(out)) {
         return err_set(e, AE_IO, "cannot write the schema");
     }

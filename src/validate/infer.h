@@ -114,10 +114,12 @@ void infer_format_double(double d, char out[32]);
 
 /* Writes a schema of the columns cols[0..n) as they are typed in a file that has its own types (a
  * Parquet file's schema: `astro schema infer FILE.parquet`), in the form of infer_write_yaml:
- * each column's dtype and nullable, no checks, coerce false. Names are written as
+ * each column's dtype and nullable, no checks, coerce false, strict as given ("false", or
+ * "filter" when the file has columns left out). Names are written as
  * infer_name_text makes them; *renamed counts those it changed. AE_IO or AE_NOMEM. */
 int infer_write_yaml_columns(FILE *out, const char *comment, const struct column_desc *cols,
-                             size_t n, size_t *renamed, struct err *e) ASTRO_WUR;
+                             size_t n, const char *strict, size_t *renamed,
+                             struct err *e) ASTRO_WUR;
 
 /* The same columns as the `schema:` block of an astro.yaml ingest_files entry (the form of
  * infer_write_columns, coerce false), each line starting with indent (at most 32 bytes). */

@@ -284,6 +284,23 @@ int validator_new(struct validator **out, const struct ingest_spec *spec, const 
     return vnew(out, spec, header, NULL, nheader, header_line, fs, e);
 }
 
+int validator_new_named(struct validator **out, const struct ingest_spec *spec,
+                        const char *const *header, const uint8_t *flags, size_t nheader,
+                        const struct failure_sink *fs, struct err *e)
+{
+    return vnew(out, spec, header, flags, nheader, 0, fs, e);
+}
+
+void validator_used_fields(const struct validator *v, bool *used, size_t n)
+{
+    memset(used, 0, n * sizeof(*used));
+    for (size_t c = 0; c < v->nout; c++) {
+        if (v->outs[c].field < n) {
+            used[v->outs[c].field] = true;
+        }
+    }
+}
+
 int validator_new_from_record(struct validator **out, const struct ingest_spec *spec,
                               const struct record_block *rows, size_t row,
                               const struct failure_sink *fs, struct err *e)

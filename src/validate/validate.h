@@ -198,6 +198,18 @@ int validator_new_from_record(struct validator **out, const struct ingest_spec *
                               const struct record_block *rows, size_t row,
                               const struct failure_sink *fs, struct err *e) ASTRO_WUR;
 
+/* As validator_new, for a reader that names its fields itself (input.h): flags (NULL, or one
+ * per name) holds each name's REC_F_* flags (REC_F_NUL: the name held a NUL byte, and is cut
+ * there), checked as validator_new_from_record checks a header record's. */
+int validator_new_named(struct validator **out, const struct ingest_spec *spec,
+                        const char *const *header, const uint8_t *flags, size_t nheader,
+                        const struct failure_sink *fs, struct err *e) ASTRO_WUR;
+
+/* Sets used[i] (for i < n) when the output reads header field i (a declared column, or one
+ * strict: false keeps): the others (refused by strict: true, dropped by strict: filter, repeated
+ * names after the first) are never looked at. */
+void validator_used_fields(const struct validator *v, bool *used, size_t n);
+
 /* The longest column name astro accepts, in bytes: PostgreSQL's NAMEDATALEN - 1. */
 #define VALIDATE_MAX_NAME_BYTES 63
 

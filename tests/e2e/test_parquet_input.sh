@@ -11,7 +11,8 @@
 #    into int64 failing per value (and parsed with coerce: true), int64 values overflowing int8
 #    failing one by one, dates, timestamps (naive and UTC) and decimals mapped, checks on the
 #    typed values; failure cases carry line = row index + 1 and "row group G, row index R";
-# 3. nested columns refused naming the column; malformed files (bad magic, truncated, corrupt
+# 3. nested columns skipped when the schema does not read them, refused naming the column when it
+#    does; malformed files (bad magic, truncated, corrupt
 #    footer thrift, corrupt page) fail with exit 1 and a message, never a crash;
 # 4. sha256 and size in the manifest are those of the delivered file; `astro watch --once`
 #    loads a Parquet file into SQLite.
@@ -35,8 +36,13 @@ for f in "$T"/w/*.parquet; do
   cd "$p"
   run_astro schema infer "data/$name.parquet" --pandera
   if [ "$name" = arrow_v2_flba_delta_byte_array ]; then
-    # DELTA_BYTE_ARRAY on FIXED_LEN_BYTE_ARRAY is not read (pq.h): a data failure of the file.
+    # DELTA_BYTE_ARRAY on FIXED_LEN_BYTE_ARRAY is not read (pq.h): a data failure of the file
+    # when the schema reads the column (one it does not read is never read: strict: filter).
     printf 'pipeline: p\ningest_files:\n  - name: x\n    source_pattern: "*.parquet"\n    schema: {columns: {id: {dtype: int64}}, strict: filter}\n' >astro.yaml
+    run_astro -q ingest data
+    assert_eq "$RC" "0" "$name: the column not read: $ERR"
+    rm -rf .working .astro
+    printf 'pipeline: p\ningest_files:\n  - name: x\n    source_pattern: "*.parquet"\n    schema: {columns: {id: {dtype: int64}, dec30: {dtype: "decimal(30,10)", nullable: true}}, strict: filter}\n' >astro.yaml
     run_astro -q ingest data
     assert_eq "$RC" "1" "$name: refused as data: $ERR"
     assert_contains "$(cat .working/*/errors/x.jsonl)" '"check":"parquet"' "$name: check parquet"
@@ -217,8 +223,13 @@ YAML
 duck "COPY (SELECT i AS id, [i, i + 1] AS tags FROM range(10) t(i)) TO 'data/b_list.parquet' (FORMAT parquet)" >/dev/null
 duck "COPY (SELECT i AS id, {'a': i} AS st FROM range(10) t(i)) TO 'data/b_struct.parquet' (FORMAT parquet)" >/dev/null
 duck "COPY (SELECT i AS id FROM range(3000) t(i)) TO 'good.parquet' (FORMAT parquet)" >/dev/null
+# A nested column the schema does not read is skipped (strict: filter); one it reads (here kept
+# by strict: false) is refused naming it (tests/e2e/test_parquet_input_gaps.sh has the rest).
 for f in b_list:tags b_struct:st; do
   run_astro validate "data/${f%%:*}.parquet"
+  assert_eq "$RC" "0" "${f%%:*}: nested column skipped by strict: filter: $OUT"
+  sed 's/strict: filter/strict: false/' astro.yaml >astro2.yaml
+  run_astro --config astro2.yaml validate "data/${f%%:*}.parquet"
   assert_eq "$RC" "1" "${f%%:*}: refused as data"
   assert_contains "$OUT" "column '${f##*:}' is nested (a list, struct or map): astro reads flat columns only" "${f%%:*}: names the column"
 done
@@ -261,7 +272,7 @@ assert_eq "$RC" "1" "blob: invalid values fail"
 assert_contains "$OUT" "rows read 3 = valid 1 + invalid 2" "blob: one row per bad value"
 assert_contains "$OUT" "v       encoding  1" "blob: not UTF-8"
 assert_contains "$OUT" "v       nul_byte  1" "blob: NUL byte"
-pass "nested columns refused naming the column; bad magic, truncated, corrupt thrift, corrupt page and empty files fail as data (exit 1), never a crash"
+pass "nested columns skipped unless read, then refused naming the column; bad magic, truncated, corrupt thrift, corrupt page and empty files fail as data (exit 1), never a crash"
 
 # ---- 4. astro watch on a Parquet file ---------------------------------------------------------
 mkdir -p "$T/wz/zone/incoming"

@@ -20,9 +20,18 @@
  *   bench     pqgen bench OUT CODEC [ROWS]: writer throughput on a 10-column table
  *   empty     every dtype, zero rows
  *   filtered  batches where some rows have row_ok = 0 (they must not be written)
+ *   int96     a file built byte by byte (our writer writes no INT96): REQUIRED columns id
+ *             (INT32) and ts (INT96: Julian day + nanoseconds of the day), 4 rows: row 0
+ *             2024-01-02T03:04:05.123456, row 1 2024-01-02T03:04:05.123456789 (digits beyond
+ *             the microsecond), row 2 1970-01-01T00:00:00, row 3 1969-12-31T23:59:59.999999001
+ *   names     a file built byte by byte whose column names our writer refuses to write: "id",
+ *             "" (empty), "a\0b" (a NUL byte), "bad\xff" (not UTF-8), 64 x "n" (over 63
+ *             bytes) and "ok", all REQUIRED INT32, 2 rows
  */
 #include "batch/batch.h"
+#include "parquet/encode.h"
 #include "parquet/pq.h"
+#include "parquet/thrift.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -520,10 +529,149 @@ static void gen_bench(const char *path, enum pq_codec codec, long rows)
     }
 }
 
+/* ---- files built byte by byte (Parquet format spec: parquet.thrift), for what pq_writer does
+ * not write: one row group, REQUIRED columns, one PLAIN DataPage V1 each, uncompressed. */
+struct raw_col {
+    const char *name; /* name_len bytes, may hold a NUL */
+    size_t name_len;
+    int ptype;    /* parquet.thrift Type: 1 INT32, 3 INT96 */
+    size_t width; /* bytes per value */
+    const uint8_t *values;
+};
+
+static void raw_write(const char *path, const struct raw_col *cols, size_t ncols, size_t nrows)
+{
+    struct buf out = BUF_INIT, meta = BUF_INIT;
+    uint64_t offs[16];
+    uint64_t sizes[16];
+    if (ncols > 16 || buf_append(&out, "PAR1", 4) != 0) {
+        exit(1);
+    }
+    for (size_t c = 0; c < ncols; c++) {
+        struct buf hdr = BUF_INIT;
+        struct tc t;
+        size_t body = nrows * cols[c].width;
+        tc_init(&t, &hdr);
+        tc_field_i32(&t, 1, 0); /* DATA_PAGE */
+        tc_field_i32(&t, 2, (int32_t)body);
+        tc_field_i32(&t, 3, (int32_t)body);
+        tc_field_struct(&t, 5);
+        tc_field_i32(&t, 1, (int32_t)nrows);
+        tc_field_i32(&t, 2, 0); /* PLAIN */
+        tc_field_i32(&t, 3, 3); /* RLE */
+        tc_field_i32(&t, 4, 3);
+        tc_struct_end(&t);
+        tc_struct_end(&t);
+        offs[c] = out.len;
+        sizes[c] = hdr.len + body;
+        if (tc_error(&t) != 0 || buf_append(&out, hdr.data, hdr.len) != 0 ||
+            buf_append(&out, cols[c].values, body) != 0) {
+            exit(1);
+        }
+        buf_release(&hdr);
+    }
+    struct tc t;
+    tc_init(&t, &meta);
+    tc_field_i32(&t, 1, 1);
+    tc_field_list(&t, 2, TC_STRUCT, ncols + 1);
+    tc_elem_struct(&t);
+    tc_field_str(&t, 4, "schema");
+    tc_field_i32(&t, 5, (int32_t)ncols);
+    tc_struct_end(&t);
+    for (size_t c = 0; c < ncols; c++) {
+        tc_elem_struct(&t);
+        tc_field_i32(&t, 1, cols[c].ptype);
+        tc_field_i32(&t, 3, 0); /* REQUIRED */
+        tc_field_bin(&t, 4, cols[c].name, cols[c].name_len);
+        tc_struct_end(&t);
+    }
+    tc_field_i64(&t, 3, (int64_t)nrows);
+    tc_field_list(&t, 4, TC_STRUCT, 1);
+    tc_elem_struct(&t);
+    tc_field_list(&t, 1, TC_STRUCT, ncols);
+    uint64_t total = 0;
+    for (size_t c = 0; c < ncols; c++) {
+        tc_elem_struct(&t);
+        tc_field_i64(&t, 2, (int64_t)offs[c]);
+        tc_field_struct(&t, 3);
+        tc_field_i32(&t, 1, cols[c].ptype);
+        tc_field_list(&t, 2, TC_I32, 1);
+        tc_elem_i32(&t, 0);
+        tc_field_list(&t, 3, TC_BINARY, 1);
+        tc_elem_bin(&t, cols[c].name, cols[c].name_len);
+        tc_field_i32(&t, 4, 0); /* UNCOMPRESSED */
+        tc_field_i64(&t, 5, (int64_t)nrows);
+        tc_field_i64(&t, 6, (int64_t)sizes[c]);
+        tc_field_i64(&t, 7, (int64_t)sizes[c]);
+        tc_field_i64(&t, 9, (int64_t)offs[c]);
+        tc_struct_end(&t);
+        tc_struct_end(&t);
+        total += sizes[c];
+    }
+    tc_field_i64(&t, 2, (int64_t)total);
+    tc_field_i64(&t, 3, (int64_t)nrows);
+    tc_struct_end(&t);
+    tc_struct_end(&t);
+    uint8_t len[4];
+    pq_put_u32le(len, (uint32_t)meta.len);
+    if (tc_error(&t) != 0 || buf_append(&out, meta.data, meta.len) != 0 ||
+        buf_append(&out, len, 4) != 0 || buf_append(&out, "PAR1", 4) != 0) {
+        exit(1);
+    }
+    FILE *f = fopen(path, "wb");
+    if (f == NULL || fwrite(out.data, 1, out.len, f) != out.len || fclose(f) != 0) {
+        perror(path);
+        exit(1);
+    }
+    printf("%zu\n", out.len);
+    buf_release(&out);
+    buf_release(&meta);
+}
+
+static void put_int96(uint8_t *p, int32_t julian_day, uint64_t nanos_of_day)
+{
+    pq_put_u64le(p, nanos_of_day);
+    pq_put_u32le(p + 8, (uint32_t)julian_day);
+}
+
+static void gen_int96(const char *path)
+{
+    enum { N = 4 };
+    uint8_t ids[4 * N], ts[12 * N];
+    for (uint32_t i = 0; i < N; i++) {
+        pq_put_u32le(ids + 4 * i, i + 1);
+    }
+    /* 2024-01-02 is 19724 days after 1970-01-01, Julian day 2440588. */
+    uint64_t t3h = ((3 * 60 + 4) * 60 + 5) * 1000000000ull;
+    put_int96(ts, 2440588 + 19724, t3h + 123456000);
+    put_int96(ts + 12, 2440588 + 19724, t3h + 123456789);
+    put_int96(ts + 24, 2440588, 0);
+    put_int96(ts + 36, 2440588 - 1, 86399999999001ull);
+    const struct raw_col cols[] = {{"id", 2, 1, 4, ids}, {"ts", 2, 3, 12, ts}};
+    raw_write(path, cols, 2, N);
+}
+
+static void gen_names(const char *path)
+{
+    uint8_t v[8];
+    pq_put_u32le(v, 1);
+    pq_put_u32le(v + 4, 2);
+    char longname[65];
+    memset(longname, 'n', 64);
+    longname[64] = '\0';
+    const struct raw_col cols[] = {
+        {"id", 2, 1, 4, v},      {"", 0, 1, 4, v},        {"a\0b", 3, 1, 4, v},
+        {"bad\xff", 4, 1, 4, v}, {longname, 64, 1, 4, v}, {"ok", 2, 1, 4, v},
+    };
+    raw_write(path, cols, 6, 2);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: pqgen alltypes|multi|multibytes|dictlimit|dictcarry|floats|empty|filtered OUT [CODEC]\n");
+        fprintf(stderr, "usage: pqgen "
+                        "alltypes|multi|multibytes|dictlimit|dictcarry|floats|empty|filtered|int96|"
+                        "names OUT [CODEC]\n");
         return 2;
     }
     enum pq_codec codec = PQ_CODEC_ZSTD;
@@ -550,6 +698,10 @@ int main(int argc, char **argv)
         gen_dictcarry(argv[2], codec);
     } else if (strcmp(argv[1], "filtered") == 0) {
         gen_filtered(argv[2], codec);
+    } else if (strcmp(argv[1], "int96") == 0) {
+        gen_int96(argv[2]);
+    } else if (strcmp(argv[1], "names") == 0) {
+        gen_names(argv[2]);
     } else {
         fprintf(stderr, "pqgen: unknown scenario %s\n", argv[1]);
         return 2;
