@@ -457,6 +457,9 @@ static int prepass(struct ingest_file *f, struct err *e)
         return rc;
     }
     rc = input_open_with(&in, reader_of(f), fd, f->path, spec, e);
+    if (rc == 0) {
+        input_skip_hash(&in); /* the main pass hashes the file: 0.1 s a 200 MB file */
+    }
     const char *const *names;
     size_t nnames;
     size_t first =
