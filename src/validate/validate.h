@@ -250,8 +250,9 @@ int validator_absorb(struct validator *v, const struct validator *w, struct err 
  * block k-1: then every partition still sees its keys in file order, which decides which
  * occurrence is first). The commit of the block, once every group is done, records the groups'
  * failures by row and key set, exactly as the probes in the commit would have. Returns the
- * number of groups (0: keep the probes in the commit; so for fewer than 2 groups, no key, or a
- * spilled check) or AE_NOMEM. Call once, after the pre-pass, before the first block.
+ * number of groups (0: keep the probes in the commit; so for fewer than 2 groups, no key, a
+ * spilled check, or sets the pre-pass judged: see validator_prepass) or AE_NOMEM. Call once, after
+ * the pre-pass, before the first block.
  * vblock_set_groups gives a block room for G groups (0, AE_NOMEM, or AE_INTERNAL for another G). */
 int validator_unique_groups(struct validator *v, size_t groups, struct err *e) ASTRO_WUR;
 int vblock_set_groups(struct vblock *vb, size_t groups) ASTRO_WUR;
@@ -264,9 +265,11 @@ int validator_unique_group(struct validator *v, struct vblock *vb, const struct 
  * (exclude_first), which needs one pass. all and exclude_last must know the later rows: the caller
  * first feeds every block of the file (the same records, from a second reader) to
  * validator_prepass, then calls validator_prepass_done, then runs the file as usual. The pre-pass
- * types only key columns and records each distinct key with its last line, so it doubles the
- * memory of the key sets. validator_run fails with AE_INTERNAL when a needed pre-pass was not
- * done. */
+ * types only key columns and finds every repeated key of those sets (unique.h: struct kdups: one
+ * set, released at validator_prepass_done, plus 16 bytes per occurrence of a repeated key), so the
+ * main pass computes no key for them and only applies the verdicts by line (nor does it probe
+ * the frame-level sets kept to their first occurrence in parallel then: validator_unique_groups
+ * returns 0). validator_run fails with AE_INTERNAL when a needed pre-pass was not done. */
 bool validator_wants_prepass(const struct validator *v);
 /* Rows [first, in->nrows) (at most VALIDATE_BATCH_ROWS). AE_NOMEM, or AE_IO writing a spill. */
 int validator_prepass(struct validator *v, const struct record_block *in, size_t first,

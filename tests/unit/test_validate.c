@@ -1105,10 +1105,11 @@ static void test_unique_across_batches(void **state)
 
 /* The key check planned in memory, spilled to disk (validator_plan_keys with a 1 MiB budget:
  * every key goes through the spill file) and probed in 3 partition groups (validator_unique_group,
- * the groups of each block in a shuffled order) gives the same failure cases in the same order and
- * the same row_ok, for int, decimal(20,2) (a fingerprint), date, string and two-column keys, with
+ * the groups of each block in a shuffled order, where they apply: sets the pre-pass did not judge)
+ * gives the same failure cases in the same order and the same row_ok, for int, decimal(20,2) (a
+ * fingerprint), date, string and two-column keys (ucols false: the two-column key alone), with
  * nulls (which take no part), in every report_duplicates mode, over several blocks. */
-static void run_keys(const char *mode, int how, struct capture *cap, uint8_t *ok)
+static void run_keys(const char *mode, int how, bool ucols, struct capture *cap, uint8_t *ok)
 {
     struct column_spec cols[6] = {col("id", DT_INT64, true),    col("code", DT_STR, true),
                                   col("amt", DT_DECIMAL, true), col("day", DT_DATE, true),
@@ -1116,7 +1117,7 @@ static void run_keys(const char *mode, int how, struct capture *cap, uint8_t *ok
     cols[2].type.precision = 20;
     cols[2].type.scale = 2;
     for (int c = 0; c < 4; c++) {
-        cols[c].unique = true;
+        cols[c].unique = ucols;
     }
     char *set[] = {"a", "b", NULL};
     char **sets[] = {set};
@@ -1178,6 +1179,11 @@ static void run_keys(const char *mode, int how, struct capture *cap, uint8_t *ok
         assert_int_equal(validator_prepass_done(g.v, &e), 0);
     }
     struct vblock *vb = NULL;
+    bool judged = ucols || (mode != NULL && strcmp(mode, "exclude_first") != 0);
+    if (how == 2 && judged) {
+        assert_int_equal(validator_unique_groups(g.v, 3, &e), 0); /* nothing left to probe */
+        how = 0;
+    }
     if (how == 2) {
         assert_int_equal(validator_unique_groups(g.v, 3, &e), 3);
         assert_int_equal(vblock_new(&vb), 0);
@@ -1209,12 +1215,13 @@ static void test_unique_spilled_same(void **state)
 {
     (void)state;
     const char *modes[] = {NULL, "exclude_first", "all", "exclude_last"};
-    for (size_t m = 0; m < 4; m++) {
+    for (size_t m = 0; m < 8; m++) {
         struct capture mem = {0}, disk = {0}, grp = {0};
         uint8_t ok_mem[120], ok_disk[120], ok_grp[120];
-        run_keys(modes[m], 0, &mem, ok_mem);
-        run_keys(modes[m], 1, &disk, ok_disk);
-        run_keys(modes[m], 2, &grp, ok_grp);
+        bool ucols = m < 4;
+        run_keys(modes[m % 4], 0, ucols, &mem, ok_mem);
+        run_keys(modes[m % 4], 1, ucols, &disk, ok_disk);
+        run_keys(modes[m % 4], 2, ucols, &grp, ok_grp);
         assert_int_equal(mem.n, grp.n);
         for (size_t i = 0; i < mem.n; i++) {
             assert_string_equal(mem.items[i], grp.items[i]);
@@ -1231,7 +1238,7 @@ static void test_unique_spilled_same(void **state)
             capture_dump(&disk);
         }
         assert_int_equal(mem.n, disk.n);
-        assert_true(uniq > 20);
+        assert_true(uniq > (ucols ? 20 : 5));
         for (size_t i = 0; i < mem.n; i++) {
             assert_string_equal(mem.items[i], disk.items[i]);
         }
