@@ -404,6 +404,7 @@ struct ingest_file {
     bool bad_input;           /* the reader refused the data (AE_FORMAT): the file fails */
     struct err bad_input_err; /* why, with the line */
     bool ran;
+    bool keys_guard; /* the pre-pass was planned in memory on an estimate: prepass checks it */
 };
 
 static const struct input_ops *reader_of(const struct ingest_file *f)
@@ -439,12 +440,34 @@ static int open_source(const struct ingest_file *f, int *fd, struct err *e)
     return rc;
 }
 
+/* The key sets' memory limit of the file. */
+static uint64_t key_limit(const struct ingest_file *f)
+{
+    return f->o.memory_limit ? f->o.memory_limit : INGEST_DEFAULT_MEMORY_LIMIT;
+}
+
+/* Where a spilled key check writes: --spill-dir, $TMPDIR, /tmp. */
+static const char *spill_dir_of(const struct ingest_file *f)
+{
+    const char *dir = f->o.spill_dir;
+    if (dir == NULL) {
+        dir = getenv("TMPDIR");
+    }
+    if (dir == NULL || dir[0] == '\0') {
+        dir = "/tmp";
+    }
+    return dir;
+}
+
+static int count_rows(const struct ingest_file *f, uint64_t *rows, struct err *e);
+
 /* report_duplicates: all / exclude_last, and a key check spilled to disk (plan_keys), need every
  * key before the first verdict on a row: a first pass over the file (a second reader, the same
  * records) feeds the validator's pre-pass. Only a spec that needs it pays for reading the file
  * twice. A record the reader refuses ends the
- * pre-pass early: the main pass meets it again and reports it. */
-static int prepass(struct ingest_file *f, struct err *e)
+ * pre-pass early: the main pass meets it again and reports it. With keys_guard, *over is set
+ * (and the pass stops) once the key sets outgrow the memory limit. */
+static int prepass_once(struct ingest_file *f, bool *over, struct err *e)
 {
     const struct ingest_spec *spec = f->o.spec;
     struct input in;
@@ -482,14 +505,38 @@ static int prepass(struct ingest_file *f, struct err *e)
         }
         rc = validator_prepass(f->v, &rows, first, e);
         first = 0;
+        if (rc == 0 && f->keys_guard && validator_key_mem(f->v) > key_limit(f)) {
+            *over = true;
+            break;
+        }
     }
-    if (rc == 0) {
+    if (rc == 0 && !*over) {
         rc = validator_prepass_done(f->v, e);
     }
     record_block_release(&rows);
     input_close(&in);
     close(fd);
     return rc;
+}
+
+/* The pre-pass; one planned in memory on an estimate (plan_keys) that outgrows the limit starts
+ * again, spilled to disk, with the rows bounded by the file's line breaks. */
+static int prepass(struct ingest_file *f, struct err *e)
+{
+    bool over = false;
+    int rc = prepass_once(f, &over, e);
+    if (rc != 0 || !over) {
+        return rc;
+    }
+    uint64_t rows = 0;
+    f->keys_guard = false;
+    validator_keys_reset(f->v);
+    rc = count_rows(f, &rows, e);
+    if (rc == 0) {
+        rc = validator_plan_keys(f->v, rows, spill_dir_of(f), key_limit(f), e);
+    }
+    over = false;
+    return rc != 0 ? rc : prepass_once(f, &over, e);
 }
 
 /* An upper bound on the file's data rows: its line breaks, plus one for a last line without. */
@@ -530,11 +577,13 @@ static int count_rows(const struct ingest_file *f, uint64_t *rows, struct err *e
 /* Plans the key sets within the memory limit (engine.h, "Keys"): in memory, sized once, when a
  * bound on the rows shows they fit; on disk otherwise. The cheap bounds come first: the average
  * record of the first block (an estimate), the size over the shortest possible record (a bound);
- * the line breaks are counted only when those two disagree. A reader that knows its rows (Parquet)
- * gives them exactly. */
+ * when those two disagree, a check whose every key set is held by the pre-pass alone is planned
+ * in memory on the estimate and the pre-pass watches its real memory (prepass: it spills when the
+ * keys outgrow the limit), and any other has its line breaks counted first. A reader that knows
+ * its rows (Parquet) gives them exactly. */
 static int plan_keys(struct ingest_file *f, struct err *e)
 {
-    uint64_t limit = f->o.memory_limit ? f->o.memory_limit : INGEST_DEFAULT_MEMORY_LIMIT;
+    uint64_t limit = key_limit(f);
     uint64_t size = (uint64_t)f->st0.st_size;
     if (validator_key_bytes(f->v, 0) == 0 || validator_stopped(f->v)) {
         return 0;
@@ -563,6 +612,9 @@ static int plan_keys(struct ingest_file *f, struct err *e)
         rows = est + est / 4;
     } else if (validator_key_bytes(f->v, hard) / 2 * 3 <= limit) {
         rows = est; /* the sets may grow past it, by 1.5x at most, and still fit */
+    } else if (validator_prepass_decides_all(f->v)) {
+        rows = est; /* no line count: the pre-pass checks the real memory */
+        f->keys_guard = true;
     } else {
         int rc = count_rows(f, &rows, e);
         if (rc != 0) {
@@ -570,17 +622,7 @@ static int plan_keys(struct ingest_file *f, struct err *e)
         }
         spill = validator_key_bytes(f->v, rows) / 10 * 11 > limit;
     }
-    const char *dir = NULL;
-    if (spill) {
-        dir = f->o.spill_dir;
-        if (dir == NULL) {
-            dir = getenv("TMPDIR");
-        }
-        if (dir == NULL || dir[0] == '\0') {
-            dir = "/tmp";
-        }
-    }
-    return validator_plan_keys(f->v, rows, dir, limit, e);
+    return validator_plan_keys(f->v, rows, spill ? spill_dir_of(f) : NULL, limit, e);
 }
 
 /* Records a file-level failure case (no row) through the failure sink. */

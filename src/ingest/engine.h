@@ -31,7 +31,9 @@
  * opened, within ingest_file_opts.memory_limit. From the reader's row count when it knows it
  * (input_row_count: a Parquet footer), else from the file's size and its first records, the
  * engine bounds the rows (counting the file's line breaks when the size alone does not settle
- * it); when the sets, sized for that bound, fit the limit they stay in memory and are sized once;
+ * it, unless the key pre-pass holds every key set: then it starts in memory on the estimate and
+ * starts again spilled if the keys outgrow the limit); when the sets, sized for that bound, fit
+ * the limit they stay in memory and are sized once;
  * otherwise the check spills to disk under spill_dir (validate.h: validator_plan_keys): a first
  * pass writes the keys to hash partitions and judges them partition by partition, and the main
  * pass applies the verdicts, identical to the in-memory ones (same failure cases, same order,

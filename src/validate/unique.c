@@ -518,6 +518,11 @@ uint64_t kdups_count(const struct kdups *d)
     return (uint64_t)d->nfirsts + d->nmore;
 }
 
+uint64_t kdups_bytes(const struct kdups *d)
+{
+    return kset_bytes(&d->set) + ((uint64_t)d->capfirsts + d->capmore) * sizeof(struct kdup);
+}
+
 void kdups_release(struct kdups *d)
 {
     kset_release(&d->set);

@@ -162,6 +162,8 @@ void kdups_finish(struct kdups *d, enum kspill_mode mode);
 int kdups_verdict(struct kdups *d, uint64_t line, uint32_t *status, uint64_t *aux);
 /* Occurrences of repeated keys found (for tests and reports). */
 uint64_t kdups_count(const struct kdups *d);
+/* Bytes the set and the lists take now. */
+uint64_t kdups_bytes(const struct kdups *d);
 void kdups_release(struct kdups *d);
 
 /*

@@ -1614,6 +1614,47 @@ bool validator_spilled(const struct validator *v)
     return v->spill != NULL;
 }
 
+bool validator_prepass_decides_all(const struct validator *v)
+{
+    bool cols = false;
+    for (size_t c = 0; c < v->nout; c++) {
+        cols = cols || v->outs[c].unique;
+    }
+    if (v->nusets > 0) {
+        return set_mode(v, true) != VDUP_EXCLUDE_FIRST; /* unique columns always are (set_mode) */
+    }
+    return cols && set_mode(v, false) != VDUP_EXCLUDE_FIRST;
+}
+
+uint64_t validator_key_mem(const struct validator *v)
+{
+    uint64_t n = 0;
+    for (size_t c = 0; c < v->nout; c++) {
+        n += kset_bytes(&v->outs[c].uset) + kdups_bytes(&v->outs[c].dups);
+    }
+    for (size_t u = 0; u < v->nusets; u++) {
+        n += kset_bytes(&v->usets[u].set) + kdups_bytes(&v->usets[u].dups);
+    }
+    return n;
+}
+
+void validator_keys_reset(struct validator *v)
+{
+    for (size_t c = 0; c < v->nout; c++) {
+        kset_release(&v->outs[c].uset);
+        kdups_release(&v->outs[c].dups);
+    }
+    for (size_t u = 0; u < v->nusets; u++) {
+        kset_release(&v->usets[u].set);
+        kdups_release(&v->usets[u].dups);
+    }
+    kspill_free(v->spill);
+    v->spill = NULL;
+    v->prepass_done = false;
+    v->judged_cols = false;
+    v->judged_frames = false;
+}
+
 /* The typed value of column c for rows [first, first + n) into out (row r at r), or a null when
  * the main pass would find none: the same null rules and parsers as run_column, no checks. */
 static int type_keys(struct validator *v, size_t c, const struct record_block *in, size_t first,
@@ -1670,7 +1711,11 @@ static int type_keys(struct validator *v, size_t c, const struct record_block *i
 static int prepass_keys(struct validator *v, struct kdups *dups, uint32_t sid,
                         const struct record_block *in, size_t first, size_t n, struct err *e)
 {
+    enum { AHEAD = 16 }; /* as insert_keys: every probe of a large set is a cache miss */
     for (size_t r = 0; r < n; r++) {
+        if (v->spill == NULL && r + AHEAD < n && v->keys[r + AHEAD].ok) {
+            kset_prefetch(&dups->set, v->keys[r + AHEAD]);
+        }
         if (!v->keys[r].ok) {
             continue;
         }

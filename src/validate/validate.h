@@ -294,6 +294,16 @@ int validator_plan_keys(struct validator *v, uint64_t rows, const char *spill_di
                         struct err *e) ASTRO_WUR;
 /* True when validator_plan_keys spilled the key check to disk. */
 bool validator_spilled(const struct validator *v);
+/* True when the pre-pass decides every key set (unique columns; frame-level sets only under
+ * report_duplicates: all or exclude_last): the main pass then holds no key set, and the pre-pass
+ * may be planned on an estimate of the rows, its real memory checked as it goes. */
+bool validator_prepass_decides_all(const struct validator *v);
+/* Bytes the key sets and the pre-pass's lists of repeats hold now. */
+uint64_t validator_key_mem(const struct validator *v);
+/* Forgets the key plan and whatever the pre-pass recorded (the memory is freed), so that
+ * validator_plan_keys and the pre-pass can run again: for a pre-pass planned in memory that
+ * outgrew the limit, which then spills. */
+void validator_keys_reset(struct validator *v);
 
 /* With on, validator_run stops at the row of the first error case (warnings do not stop): the
  * cases of that row are all emitted, later rows of the block are neither counted nor appended,

@@ -142,3 +142,39 @@ assert_contains "$ERR" "--memory-limit takes a size" "the message says what it t
 run_astro ingest data --memory-limit lots
 assert_eq "$RC" "2" "--memory-limit lots is a usage error"
 pass "validate spills the same way; bad --memory-limit values and spill folders"
+
+# A file whose first records are long and the rest short: the estimate from the first block says
+# 1M holds the keys, so the pre-pass starts in memory without counting the lines, outgrows the
+# limit, and starts again spilled to disk (engine.c: prepass); the result is the in-memory one.
+mkdir -p ../q/data && cd ../q
+"$PY" - <<'PYEOF'
+rows = ["id,pad"]
+for i in range(1, 90001):
+    pad = "x" * 3000 if i <= 600 else "y"
+    rows.append(f"{i if i % 5000 else i - 1},{pad}")
+open("data/t.csv", "w").write("\n".join(rows) + "\n")
+PYEOF
+cat > astro.yaml <<'YAML'
+pipeline: uguard
+execution_mode: parallel
+ingest_files:
+  - name: t
+    source_pattern: "t.csv"
+    max_bad_rows: 20000
+    schema:
+      columns:
+        id: {dtype: int64, unique: true}
+        pad: {dtype: str}
+YAML
+for lim in 256M 1M; do
+  for n in 1 3; do
+    ingest_case "g$lim.$n" "$n" "$lim"
+    cmp -s errors.g256M.1.jsonl "errors.g$lim.$n.jsonl" || fail "guarded pre-pass: errors differ ($lim, --threads $n)"
+    cmp -s rows.g256M.1.csv "rows.g$lim.$n.csv" || fail "guarded pre-pass: Parquet rows differ ($lim, --threads $n)"
+    assert_eq "$(cat counts.g$lim.$n)" "$(cat counts.g256M.1)" "guarded pre-pass: counts ($lim, --threads $n)"
+  done
+done
+assert_contains "$(cat log.g1M.3)" "checked on disk" "the pre-pass that outgrew 1M spilled"
+assert_not_contains "$(cat log.g256M.1)" "checked on disk" "256M holds the keys"
+assert_eq "$(grep -c '"check": *"field_uniqueness"' errors.g1M.1.jsonl)" "36" "both rows of each of the 18 repeated ids"
+pass "a pre-pass planned on a low estimate spills when the keys outgrow the limit, with the same result"
