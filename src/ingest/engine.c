@@ -601,6 +601,9 @@ static int plan_keys(struct ingest_file *f, struct err *e)
     uint64_t hard = size / (shortest ? shortest : 1) + 1;
     uint64_t rows = 0;
     bool spill = false;
+    /* No pre-pass to watch the memory, so the rows must be bounded (ingest_file_opts). */
+    bool optimistic =
+        f->o.keys_optimistic && !f->o.fail_fast && validator_prepass_decides_all(f->v);
     uint64_t known = input_row_count(&f->in);
     if (known != UINT64_MAX) {
         /* The reader knows the rows (a Parquet footer): no estimate from the bytes, which say
@@ -612,7 +615,7 @@ static int plan_keys(struct ingest_file *f, struct err *e)
         rows = est + est / 4;
     } else if (validator_key_bytes(f->v, hard) / 2 * 3 <= limit) {
         rows = est; /* the sets may grow past it, by 1.5x at most, and still fit */
-    } else if (validator_prepass_decides_all(f->v)) {
+    } else if (validator_prepass_decides_all(f->v) && !optimistic) {
         rows = est; /* no line count: the pre-pass checks the real memory */
         f->keys_guard = true;
     } else {
@@ -621,6 +624,9 @@ static int plan_keys(struct ingest_file *f, struct err *e)
             return rc;
         }
         spill = validator_key_bytes(f->v, rows) / 10 * 11 > limit;
+    }
+    if (optimistic && !spill) {
+        validator_keys_optimistic(f->v);
     }
     return validator_plan_keys(f->v, rows, spill ? spill_dir_of(f) : NULL, limit, e);
 }
@@ -1029,6 +1035,10 @@ int ingest_file_run(struct ingest_file *f, struct sink *s, struct ingest_file_re
         rc = file_failure(f, 1, "header", res->reason, e);
     } else if (f->v != NULL) {
         rc = stream(f, s, res, &frame_failures, &broken, e);
+        if (rc == 0 && validator_keys_retry(f->v)) {
+            res->keys_retry = true; /* no verdict: the caller runs the file again */
+            return 0;
+        }
     }
     if (rc != 0) {
         return rc;

@@ -799,6 +799,9 @@ static int insert_keys(struct validator *v, const struct vkey *keys, struct kset
         unsigned status = 0;
         uint64_t aux = 0;
         int rc = probe_key(set, keys[r], in->line[first + r], &status, &aux);
+        if (rc == 1 && v->optimistic) {
+            return 1; /* a repeated key: the bet of validator_keys_optimistic is lost */
+        }
         if (rc == 1) {
             rc = rec(v, first + r, col, kind, status, 0, aux);
             out->row_ok[base + r] = 0;
@@ -961,6 +964,9 @@ static int run_unique(struct validator *v, const struct vkey *keys, const struct
             rc = insert_keys(v, keys + k * n, &us->set, in, first, n, out, base, (uint32_t)u,
                              VF_FRAME_UNIQUE);
         }
+    }
+    if (rc == 1) {
+        return 1; /* validator_keys_optimistic lost */
     }
     if (rc == AE_INTERNAL) {
         return err_set(e, rc, "a line number beyond %llu: the key sets cannot record it",
@@ -1521,6 +1527,9 @@ bool validator_wants_prepass(const struct validator *v)
     if (v->spill != NULL) {
         return any_keys(v);
     }
+    if (v->optimistic) {
+        return false;
+    }
     for (size_t c = 0; c < v->nout; c++) {
         if (v->outs[c].unique && set_mode(v, false) != VDUP_EXCLUDE_FIRST) {
             return true;
@@ -1564,6 +1573,9 @@ int validator_plan_keys(struct validator *v, uint64_t rows, const char *spill_di
         return 0;
     }
     enum vdup_mode cm = set_mode(v, false), fm = set_mode(v, true);
+    if (v->optimistic) {
+        cm = fm = VDUP_EXCLUDE_FIRST; /* probed in the main pass (validator_keys_optimistic) */
+    }
     if (spill_dir == NULL) {
         for (size_t c = 0; c < v->nout; c++) {
             kset_hint(&v->outs[c].uset, cm == VDUP_EXCLUDE_FIRST ? rows : 0);
@@ -1626,6 +1638,16 @@ bool validator_prepass_decides_all(const struct validator *v)
     return cols && set_mode(v, false) != VDUP_EXCLUDE_FIRST;
 }
 
+void validator_keys_optimistic(struct validator *v)
+{
+    v->optimistic = true;
+}
+
+bool validator_keys_retry(const struct validator *v)
+{
+    return v->keys_retry;
+}
+
 uint64_t validator_key_mem(const struct validator *v)
 {
     uint64_t n = 0;
@@ -1653,6 +1675,7 @@ void validator_keys_reset(struct validator *v)
     v->prepass_done = false;
     v->judged_cols = false;
     v->judged_frames = false;
+    v->optimistic = false;
 }
 
 /* The typed value of column c for rows [first, first + n) into out (row r at r), or a null when
@@ -2114,6 +2137,9 @@ static int merge_groups(struct validator *v, struct vblock *vb, size_t first, si
     if (total == 0) {
         return 0;
     }
+    if (v->optimistic) {
+        return 1; /* a repeated key: validator_keys_optimistic lost */
+    }
     struct vufail *all = malloc(total * sizeof(*all));
     if (all == NULL) {
         return err_set(e, AE_NOMEM, "out of memory");
@@ -2193,6 +2219,14 @@ int validator_commit(struct validator *v, struct vblock *vb, const struct record
         rc = merge_groups(v, vb, first, n, out, base, e);
     } else {
         rc = run_unique(v, vb->keys, in, first, n, out, base, e);
+    }
+    if (rc == 1) {
+        /* validator_keys_optimistic: nothing of this block counts, and the file stops here */
+        v->keys_retry = true;
+        v->stopped = true;
+        vb_swap(v, vb);
+        out->nrows = base;
+        return 0;
     }
     if (rc != 0) {
         vb_swap(v, vb);

@@ -298,6 +298,17 @@ bool validator_spilled(const struct validator *v);
  * report_duplicates: all or exclude_last): the main pass then holds no key set, and the pre-pass
  * may be planned on an estimate of the rows, its real memory checked as it goes. */
 bool validator_prepass_decides_all(const struct validator *v);
+/* A file run on the bet that its keys do not repeat (the caller can run it again from scratch):
+ * call before validator_plan_keys, on a check the pre-pass would decide whole
+ * (validator_prepass_decides_all), planned in memory for a true bound on the rows, without
+ * fail_fast (a stop before the end of the file could not know of a later repeat). Then
+ * validator_wants_prepass is false; the main pass probes the keys (in parallel groups too) as
+ * report_duplicates: exclude_first does, and a file whose keys never repeat gets exactly the
+ * result the pre-pass gives (no key failure). At the first repeated key the commit of its block
+ * records nothing, validator_stopped becomes true and validator_keys_retry says the caller must
+ * discard what it got (output rows, failure cases) and run the file again without this. */
+void validator_keys_optimistic(struct validator *v);
+bool validator_keys_retry(const struct validator *v);
 /* Bytes the key sets and the pre-pass's lists of repeats hold now. */
 uint64_t validator_key_mem(const struct validator *v);
 /* Forgets the key plan and whatever the pre-pass recorded (the memory is freed), so that

@@ -219,6 +219,9 @@ struct validator {
      * kdups in memory, or the spill): the main pass computes no keys for them and probes nothing.
      * Copied to clones. */
     bool judged_cols, judged_frames;
+    /* validator_keys_optimistic: no pre-pass; the sets it would judge are probed in the main
+     * pass, and the first repeated key stops the file with keys_retry set. */
+    bool optimistic, keys_retry;
     struct batch pbatch; /* pre-pass: typed key columns of one block */
     bool pbatch_ready;
     bool fail_fast;      /* stop at the row of the first error case */
