@@ -483,7 +483,8 @@ out:
     free(shown_err);
     if (retry) {
         log_msg(in->log, LOG_INFO, name,
-                "a unique key repeats: reading the keys first, then the file again");
+                "a unique key repeats, or the keys outgrow --memory-limit: reading the keys "
+                "first, then the file again");
         double spent = res->secs;
         rc = ingest_file(in, sf, res, false, e);
         res->secs += spent;

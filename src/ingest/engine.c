@@ -601,7 +601,8 @@ static int plan_keys(struct ingest_file *f, struct err *e)
     uint64_t hard = size / (shortest ? shortest : 1) + 1;
     uint64_t rows = 0;
     bool spill = false;
-    /* No pre-pass to watch the memory, so the rows must be bounded (ingest_file_opts). */
+    /* No pre-pass (ingest_file_opts): the sets are capped at the limit instead, and a file whose
+     * keys outgrow it runs again with the pre-pass, which spills them. */
     bool optimistic =
         f->o.keys_optimistic && !f->o.fail_fast && validator_prepass_decides_all(f->v);
     uint64_t known = input_row_count(&f->in);
@@ -615,9 +616,9 @@ static int plan_keys(struct ingest_file *f, struct err *e)
         rows = est + est / 4;
     } else if (validator_key_bytes(f->v, hard) / 2 * 3 <= limit) {
         rows = est; /* the sets may grow past it, by 1.5x at most, and still fit */
-    } else if (validator_prepass_decides_all(f->v) && !optimistic) {
-        rows = est; /* no line count: the pre-pass checks the real memory */
-        f->keys_guard = true;
+    } else if (validator_prepass_decides_all(f->v)) {
+        rows = est; /* no line count: the pre-pass, or the sets' cap, checks the real memory */
+        f->keys_guard = !optimistic;
     } else {
         int rc = count_rows(f, &rows, e);
         if (rc != 0) {
@@ -626,7 +627,7 @@ static int plan_keys(struct ingest_file *f, struct err *e)
         spill = validator_key_bytes(f->v, rows) / 10 * 11 > limit;
     }
     if (optimistic && !spill) {
-        validator_keys_optimistic(f->v);
+        validator_keys_optimistic(f->v, limit);
     }
     return validator_plan_keys(f->v, rows, spill ? spill_dir_of(f) : NULL, limit, e);
 }

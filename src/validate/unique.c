@@ -160,14 +160,26 @@ void kset_hint(struct kset *s, uint64_t n)
     s->hint = n;
 }
 
+void kset_cap(struct kset *s, uint64_t bytes)
+{
+    s->cap_bytes = bytes;
+}
+
 static int part_grow(struct kset *s, struct kset_part *pt, uint64_t ncap)
 {
     if (ncap > UINT32_MAX - 1) {
         return AE_NOMEM;
     }
     size_t w = s->width;
-    unsigned char *ne = calloc(1, (size_t)ncap * w + SLACK);
+    uint64_t nbytes = ncap * w + SLACK;
+    uint64_t total = __atomic_add_fetch(&s->table_bytes, nbytes, __ATOMIC_RELAXED);
+    if (s->cap_bytes != 0 && total > s->cap_bytes) {
+        __atomic_sub_fetch(&s->table_bytes, nbytes, __ATOMIC_RELAXED);
+        return KSET_FULL;
+    }
+    unsigned char *ne = calloc(1, (size_t)nbytes);
     if (ne == NULL) {
+        __atomic_sub_fetch(&s->table_bytes, nbytes, __ATOMIC_RELAXED);
         return AE_NOMEM;
     }
     size_t pidx = (size_t)(pt - s->parts);
@@ -183,8 +195,9 @@ static int part_grow(struct kset *s, struct kset_part *pt, uint64_t ncap)
         }
         memcpy(ne + (size_t)j * w, &x, w);
     }
-    if (!pt->in_arena) {
+    if (!pt->in_arena && pt->e != NULL) {
         free(pt->e);
+        __atomic_sub_fetch(&s->table_bytes, (uint64_t)pt->cap * w + SLACK, __ATOMIC_RELAXED);
     }
     pt->e = ne;
     pt->cap = (uint32_t)ncap;
@@ -212,6 +225,7 @@ static void arena_setup(struct kset *s)
 #endif
     s->arena = m;
     s->arena_len = (size_t)len;
+    __atomic_add_fetch(&s->table_bytes, len, __ATOMIC_RELAXED);
     for (size_t i = 0; i < KSET_PARTS; i++) {
         s->parts[i].e = (unsigned char *)m + i * per;
         s->parts[i].cap = (uint32_t)cap;

@@ -57,6 +57,8 @@ struct kset {
     void *arena; /* with a hint: one mapping holding every partition's first table, in huge
                     pages where the kernel allows (random probes then miss the TLB less) */
     size_t arena_len;
+    uint64_t cap_bytes;   /* kset_cap: 0 = none */
+    uint64_t table_bytes; /* the tables' bytes, the arena's included (atomic: see kset_cap) */
 };
 
 /* An empty set of exact keys (fingerprint false) or fingerprint keys. Allocates nothing. */
@@ -69,9 +71,17 @@ uint64_t kset_bytes_for(bool fingerprint, uint64_t n);
  * spread of a random split), so the tables need not grow. Call before the first add. */
 void kset_hint(struct kset *s, uint64_t n);
 
+/* What kset_add returns when the set's cap (kset_cap) forbids the table growth the key needs. */
+#define KSET_FULL 3
+
+/* Caps the bytes of the set's tables (0 = no cap, the default): an add whose partition would
+ * have to grow past it returns KSET_FULL, the set unchanged. The running total is updated
+ * atomically, so threads owning disjoint partitions may still add at the same time. */
+void kset_cap(struct kset *s, uint64_t bytes);
+
 /* Adds key k (ok != 0) first seen at line (1..KSET_MAX_LINE). Returns 0 when k is new, 1 when it
- * was already present (then *first_line is the line stored with it), or AE_NOMEM (the set is
- * unchanged), or AE_INTERNAL for a line out of range. */
+ * was already present (then *first_line is the line stored with it), KSET_FULL, or AE_NOMEM (the
+ * set is unchanged), or AE_INTERNAL for a line out of range. */
 int kset_add(struct kset *s, struct vkey k, uint64_t line, uint64_t *first_line) ASTRO_WUR;
 
 /* For a pre-pass over the whole file: records k at line, keeping the LAST line of each key and

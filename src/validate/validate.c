@@ -799,8 +799,8 @@ static int insert_keys(struct validator *v, const struct vkey *keys, struct kset
         unsigned status = 0;
         uint64_t aux = 0;
         int rc = probe_key(set, keys[r], in->line[first + r], &status, &aux);
-        if (rc == 1 && v->optimistic) {
-            return 1; /* a repeated key: the bet of validator_keys_optimistic is lost */
+        if ((rc == 1 || rc == KSET_FULL) && v->optimistic) {
+            return 1; /* a repeated key, or no room: validator_keys_optimistic lost its bet */
         }
         if (rc == 1) {
             rc = rec(v, first + r, col, kind, status, 0, aux);
@@ -1573,16 +1573,20 @@ int validator_plan_keys(struct validator *v, uint64_t rows, const char *spill_di
         return 0;
     }
     enum vdup_mode cm = set_mode(v, false), fm = set_mode(v, true);
+    /* Optimistic: probed in the main pass, each set within its share of the memory. */
+    uint64_t share = v->optimistic && key_sets(v) > 0 ? v->key_cap / key_sets(v) : 0;
     if (v->optimistic) {
-        cm = fm = VDUP_EXCLUDE_FIRST; /* probed in the main pass (validator_keys_optimistic) */
+        cm = fm = VDUP_EXCLUDE_FIRST;
     }
     if (spill_dir == NULL) {
         for (size_t c = 0; c < v->nout; c++) {
             kset_hint(&v->outs[c].uset, cm == VDUP_EXCLUDE_FIRST ? rows : 0);
+            kset_cap(&v->outs[c].uset, v->outs[c].unique ? share : 0);
             kdups_hint(&v->outs[c].dups, cm == VDUP_EXCLUDE_FIRST ? 0 : rows);
         }
         for (size_t u = 0; u < v->nusets; u++) {
             kset_hint(&v->usets[u].set, fm == VDUP_EXCLUDE_FIRST ? rows : 0);
+            kset_cap(&v->usets[u].set, share);
             kdups_hint(&v->usets[u].dups, fm == VDUP_EXCLUDE_FIRST ? 0 : rows);
         }
         return 0;
@@ -1638,9 +1642,10 @@ bool validator_prepass_decides_all(const struct validator *v)
     return cols && set_mode(v, false) != VDUP_EXCLUDE_FIRST;
 }
 
-void validator_keys_optimistic(struct validator *v)
+void validator_keys_optimistic(struct validator *v, uint64_t mem)
 {
     v->optimistic = true;
+    v->key_cap = mem;
 }
 
 bool validator_keys_retry(const struct validator *v)
@@ -1867,6 +1872,7 @@ struct vufail {
 struct vgroup {
     struct vufail *fails;
     size_t nfails, capfails;
+    bool full; /* a set's cap (kset_cap) stopped the group's probes: validator_keys_optimistic */
     uint32_t *rows; /* the rows whose key falls in the group's partitions (one set at a time) */
     size_t caprows;
 };
@@ -2064,6 +2070,7 @@ int validator_unique_group(struct validator *v, struct vblock *vb, const struct 
     }
     struct vgroup *gr = &vb->groups[g];
     gr->nfails = 0;
+    gr->full = false;
     if (n > gr->caprows) {
         uint32_t *nr = realloc(gr->rows, n * sizeof(*nr));
         if (nr == NULL) {
@@ -2101,6 +2108,9 @@ int validator_unique_group(struct validator *v, struct vblock *vb, const struct 
             }
             if (rc == 1) {
                 gr->fails[gr->nfails++] = (struct vufail){r, (uint32_t)k, status, aux};
+            } else if (rc == KSET_FULL) {
+                gr->full = true; /* the commit gives the file up (optimistic) */
+                break;
             } else if (rc == AE_INTERNAL) {
                 return err_set(e, rc, "a line number beyond %llu: the key sets cannot record it",
                                (unsigned long long)KSET_MAX_LINE);
@@ -2131,8 +2141,13 @@ static int merge_groups(struct validator *v, struct vblock *vb, size_t first, si
 {
     (void)n;
     size_t total = 0;
+    bool full = false;
     for (size_t g = 0; g < vb->ngroups; g++) {
         total += vb->groups[g].nfails;
+        full = full || vb->groups[g].full;
+    }
+    if (full) {
+        return 1; /* only an optimistic check has a cap */
     }
     if (total == 0) {
         return 0;

@@ -300,14 +300,15 @@ bool validator_spilled(const struct validator *v);
 bool validator_prepass_decides_all(const struct validator *v);
 /* A file run on the bet that its keys do not repeat (the caller can run it again from scratch):
  * call before validator_plan_keys, on a check the pre-pass would decide whole
- * (validator_prepass_decides_all), planned in memory for a true bound on the rows, without
- * fail_fast (a stop before the end of the file could not know of a later repeat). Then
+ * (validator_prepass_decides_all), planned in memory, without fail_fast (a stop before the end of
+ * the file could not know of a later repeat); the key sets may take mem bytes in all. Then
  * validator_wants_prepass is false; the main pass probes the keys (in parallel groups too) as
  * report_duplicates: exclude_first does, and a file whose keys never repeat gets exactly the
- * result the pre-pass gives (no key failure). At the first repeated key the commit of its block
- * records nothing, validator_stopped becomes true and validator_keys_retry says the caller must
- * discard what it got (output rows, failure cases) and run the file again without this. */
-void validator_keys_optimistic(struct validator *v);
+ * result the pre-pass gives (no key failure). At the first repeated key, or once the sets would
+ * outgrow mem, the commit of that block records nothing, validator_stopped becomes true and
+ * validator_keys_retry says the caller must discard what it got (output rows, failure cases) and
+ * run the file again without this. */
+void validator_keys_optimistic(struct validator *v, uint64_t mem);
 bool validator_keys_retry(const struct validator *v);
 /* Bytes the key sets and the pre-pass's lists of repeats hold now. */
 uint64_t validator_key_mem(const struct validator *v);

@@ -222,6 +222,7 @@ struct validator {
     /* validator_keys_optimistic: no pre-pass; the sets it would judge are probed in the main
      * pass, and the first repeated key stops the file with keys_retry set. */
     bool optimistic, keys_retry;
+    uint64_t key_cap; /* optimistic: the bytes the key sets may grow to (kset_cap) */
     struct batch pbatch; /* pre-pass: typed key columns of one block */
     bool pbatch_ready;
     bool fail_fast;      /* stop at the row of the first error case */

@@ -353,6 +353,31 @@ static void test_track(void **state)
     kset_release(&s);
 }
 
+/* kset_cap: the tables may not grow past the cap (KSET_FULL, the set unchanged); without a cap
+ * the same keys fit. */
+static void test_cap(void **state)
+{
+    (void)state;
+    struct kset s;
+    kset_init(&s, false);
+    kset_cap(&s, 64 << 10);
+    uint64_t first = 0;
+    uint64_t i = 0;
+    int rc = 0;
+    for (; i < 100000 && rc == 0; i++) {
+        rc = kset_add(&s, vkey_exact(i), i + 1, &first);
+    }
+    assert_int_equal(rc, KSET_FULL);
+    assert_true(kset_bytes(&s) <= 64 << 10);
+    assert_int_equal(kset_count(&s), i - 1); /* the last key was not added */
+    kset_release(&s);
+    kset_init(&s, false);
+    for (i = 0; i < 100000; i++) {
+        assert_int_equal(kset_add(&s, vkey_exact(i), i + 1, &first), 0);
+    }
+    kset_release(&s);
+}
+
 static void test_spill_bad_dir(void **state)
 {
     (void)state;
@@ -376,7 +401,7 @@ int main(void)
         cmocka_unit_test(test_spill_first),   cmocka_unit_test(test_spill_all),
         cmocka_unit_test(test_spill_last),    cmocka_unit_test(test_spill_mixed),
         cmocka_unit_test(test_spill_bad_dir), cmocka_unit_test(test_dups_modes),
-        cmocka_unit_test(test_track),
+        cmocka_unit_test(test_track),        cmocka_unit_test(test_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
