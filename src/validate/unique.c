@@ -307,18 +307,27 @@ static int part_find(const struct kset *s, const struct kset_part *pt, struct vk
     }
 }
 
-static int put(struct kset *s, struct vkey k, uint64_t line, bool keep_last, uint64_t *first)
+/* The entry of k, with room for it in its partition: 1 (present) or 0 (*at is the empty entry
+ * where it goes, *pt its partition), or AE_INTERNAL for a line out of range, KSET_FULL, AE_NOMEM. */
+static int locate(struct kset *s, struct vkey k, uint64_t line, struct kset_part **pt,
+                  unsigned char **at)
 {
     if (line == 0 || line > KSET_MAX_LINE) {
         return AE_INTERNAL;
     }
+    int rc = part_room(s, k, pt);
+    return rc != 0 ? rc : part_find(s, *pt, k, at);
+}
+
+static int put(struct kset *s, struct vkey k, uint64_t line, bool keep_last, uint64_t *first)
+{
     struct kset_part *pt = NULL;
-    int rc = part_room(s, k, &pt);
-    if (rc != 0) {
+    unsigned char *at = NULL;
+    int rc = locate(s, k, line, &pt, &at);
+    if (rc < 0 || rc == KSET_FULL) {
         return rc;
     }
-    unsigned char *at = NULL;
-    if (part_find(s, pt, k, &at) == 1) {
+    if (rc == 1) {
         u128 x = entry_load(at);
         if (!keep_last) {
             *first = entry_tag(s, x) >> 1;
@@ -347,16 +356,16 @@ int kset_note_last(struct kset *s, struct vkey k, uint64_t line)
 
 int kset_track(struct kset *s, struct vkey k, uint64_t line, uint64_t id, uint64_t *out)
 {
-    if (line == 0 || line > KSET_MAX_LINE || id >= KSET_MAX_LINE) {
+    if (id >= KSET_MAX_LINE) {
         return AE_INTERNAL;
     }
     struct kset_part *pt = NULL;
-    int rc = part_room(s, k, &pt);
-    if (rc != 0) {
+    unsigned char *at = NULL;
+    int rc = locate(s, k, line, &pt, &at);
+    if (rc < 0 || rc == KSET_FULL) {
         return rc;
     }
-    unsigned char *at = NULL;
-    if (part_find(s, pt, k, &at) == 0) {
+    if (rc == 0) {
         u128 x = entry_make(s, k, line << 1);
         memcpy(at, &x, s->width);
         pt->count++;

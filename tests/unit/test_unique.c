@@ -181,24 +181,35 @@ static size_t reference(const struct occ *o, size_t n, const enum kspill_mode *m
     return nv;
 }
 
-static void spill_against_reference(const enum kspill_mode modes[3])
+enum { NOCC = 6000 };
+
+/* NOCC occurrences of three sets: exact keys 0..1499 with repeats, string-like fingerprints, and
+ * a set whose keys never repeat. Lines rise in file order (rows are in order, several sets per
+ * row), step apart. *want (allocated) gets the reference verdicts; returns the occurrences. */
+static struct occ *occurrences(unsigned seed, uint64_t step, const enum kspill_mode *modes,
+                               struct kspill_verdict **want, size_t *nwant)
 {
-    enum { N = 6000 };
-    struct occ *o = calloc(N, sizeof(*o));
-    struct kspill_verdict *want = calloc(N, sizeof(*want));
+    struct occ *o = calloc(NOCC, sizeof(*o));
+    *want = calloc(NOCC, sizeof(**want));
     assert_non_null(o);
-    assert_non_null(want);
-    /* Three sets: exact keys 0..2999 with repeats, string-like fingerprints, and a set whose
-     * keys never repeat. Lines rise in file order (rows are in order, several sets per row). */
-    srand(11);
+    assert_non_null(*want);
+    srand(seed);
     size_t n = 0;
-    for (uint64_t row = 0; row < N / 3; row++) {
-        uint64_t line = 2 + row * 2;
+    for (uint64_t row = 0; row < NOCC / 3; row++) {
+        uint64_t line = 2 + row * step;
         o[n++] = (struct occ){0, (uint64_t)(rand() % 1500), line};
         o[n++] = (struct occ){1, (uint64_t)(rand() % 1800), line};
         o[n++] = (struct occ){2, row, line};
     }
-    size_t nwant = reference(o, n, modes, want);
+    *nwant = reference(o, n, modes, *want);
+    return o;
+}
+
+static void spill_against_reference(const enum kspill_mode modes[3])
+{
+    struct kspill_verdict *want = NULL;
+    size_t nwant = 0, n = NOCC;
+    struct occ *o = occurrences(11, 2, modes, &want, &nwant);
     /* the reference is in occurrence order: (line, set) already */
     bool fp[3] = {false, true, false};
     struct kspill *s = NULL;
@@ -267,24 +278,13 @@ static void test_spill_mixed(void **state)
 /* struct kdups, one per set, against the same reference: every occurrence asked in file order. */
 static void dups_against_reference(const enum kspill_mode modes[3])
 {
-    enum { N = 6000 };
-    struct occ *o = calloc(N, sizeof(*o));
-    struct kspill_verdict *want = calloc(N, sizeof(*want));
-    assert_non_null(o);
-    assert_non_null(want);
-    srand(12);
-    size_t n = 0;
-    for (uint64_t row = 0; row < N / 3; row++) {
-        uint64_t line = 2 + row * 3;
-        o[n++] = (struct occ){0, (uint64_t)(rand() % 1500), line};
-        o[n++] = (struct occ){1, (uint64_t)(rand() % 1800), line};
-        o[n++] = (struct occ){2, row, line};
-    }
-    size_t nwant = reference(o, n, modes, want);
+    struct kspill_verdict *want = NULL;
+    size_t nwant = 0, n = NOCC;
+    struct occ *o = occurrences(12, 3, modes, &want, &nwant);
     struct kdups d[3];
     for (size_t k = 0; k < 3; k++) {
         kdups_init(&d[k], k == 1);
-        kdups_hint(&d[k], k == 2 ? 0 : N / 3);
+        kdups_hint(&d[k], k == 2 ? 0 : NOCC / 3);
     }
     for (size_t i = 0; i < n; i++) {
         struct vkey k = o[i].set == 1 ? vkey_hash(&o[i].key, 8, 0) : vkey_exact(o[i].key);
