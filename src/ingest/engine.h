@@ -102,10 +102,11 @@ struct ingest_file_opts {
     /* The caller can run the file again from scratch (its sink aborted, its failure cases
      * dropped): a key check that would read the file twice (unique columns; frame-level sets
      * under report_duplicates: all / exclude_last), planned in memory, bets instead that no key
-     * repeats and probes the keys in the main pass (validate.h: validator_keys_optimistic); a
-     * file without a repeated key is done in one pass with exactly the pre-pass's result. At the
-     * first repeated key the file stops and ingest_file_run returns with keys_retry set: the
-     * caller discards what it got and runs the file again with this false. Not with fail_fast. */
+     * repeats and probes the keys in the main pass, its sets capped at memory_limit
+     * (validate.h: validator_keys_optimistic); a file without a repeated key is done in one pass
+     * with exactly the pre-pass's result. At the first repeated key, or when the sets reach the
+     * cap, the file stops and ingest_file_run returns with keys_retry set: the caller discards
+     * what it got and runs the file again with this false. Not with fail_fast. */
     bool keys_optimistic;
 };
 
