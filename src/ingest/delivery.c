@@ -227,9 +227,12 @@ static int close_atomic_stream(struct atomic_file *af, FILE **fp, bool keep, str
 }
 
 /* Validates one file and writes its Parquet output. Returns 0 whether the file passed or failed
- * validation (see res->ok); a negative code only for environment errors, which stop the run. */
+ * validation (see res->ok); a negative code only for environment errors, which stop the run.
+ * optimistic: a unique check bets on keys that do not repeat (engine.h: keys_optimistic); when
+ * one does, everything of this attempt is thrown away (the Parquet output aborted, the errors
+ * files never committed) and the file is run again, its keys read first. */
 static int ingest_file(struct delivery *in, const struct source_file *sf, struct file_result *res,
-                       struct err *e)
+                       bool optimistic, struct err *e)
 {
     const struct ingest_spec *spec = sf->spec;
     const char *name = spec->name;
@@ -238,6 +241,7 @@ static int ingest_file(struct delivery *in, const struct source_file *sf, struct
     struct report *rep = NULL;
     struct sink sink = {NULL, NULL};
     bool sink_open = false;
+    bool retry = false; /* the keys' bet was lost (optimistic) */
     struct ingest_file *file = NULL;
     struct ingest_file_result fc;
     struct atomic_file errf = {-1, NULL, NULL};
@@ -338,6 +342,7 @@ static int ingest_file(struct delivery *in, const struct source_file *sf, struct
         .prev_run = prev_run,
         .checksums = sums,
         .nchecksums = sf->nchecksums,
+        .keys_optimistic = optimistic,
     };
     rc = ingest_file_open(&file, &fo, e);
     if (rc != 0) {
@@ -354,6 +359,10 @@ static int ingest_file(struct delivery *in, const struct source_file *sf, struct
     }
     rc = ingest_file_run(file, sink_open ? &sink : NULL, &fc, e);
     if (rc != 0) {
+        goto out;
+    }
+    if (fc.keys_retry) {
+        retry = true;
         goto out;
     }
     if (fc.notice[0] != '\0') {
@@ -471,6 +480,14 @@ out:
     free(shown_src);
     free(shown_out);
     free(shown_err);
+    if (retry) {
+        log_msg(in->log, LOG_INFO, name,
+                "a unique key repeats, or the keys outgrow --memory-limit: reading the keys "
+                "first, then the file again");
+        double spent = res->secs;
+        rc = ingest_file(in, sf, res, false, e);
+        res->secs += spent;
+    }
     return rc;
 }
 
@@ -614,7 +631,7 @@ int delivery_ingest(const struct delivery_opts *o, struct delivery_result *res,
         if (o->interrupted != NULL && (rc = o->interrupted(o->interrupt_ctx, e)) != 0) {
             goto fail_run;
         }
-        rc = ingest_file(&in, &files[i], &fr, e);
+        rc = ingest_file(&in, &files[i], &fr, true, e);
         if (rc == 0) {
             rc = record_file(&in, &files[i], &fr, e);
         }

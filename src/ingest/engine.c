@@ -404,6 +404,7 @@ struct ingest_file {
     bool bad_input;           /* the reader refused the data (AE_FORMAT): the file fails */
     struct err bad_input_err; /* why, with the line */
     bool ran;
+    bool keys_guard; /* the pre-pass was planned in memory on an estimate: prepass checks it */
 };
 
 static const struct input_ops *reader_of(const struct ingest_file *f)
@@ -452,12 +453,34 @@ static int select_fields(const struct validator *v, struct input *in, size_t nna
     return rc;
 }
 
+/* The key sets' memory limit of the file. */
+static uint64_t key_limit(const struct ingest_file *f)
+{
+    return f->o.memory_limit ? f->o.memory_limit : INGEST_DEFAULT_MEMORY_LIMIT;
+}
+
+/* Where a spilled key check writes: --spill-dir, $TMPDIR, /tmp. */
+static const char *spill_dir_of(const struct ingest_file *f)
+{
+    const char *dir = f->o.spill_dir;
+    if (dir == NULL) {
+        dir = getenv("TMPDIR");
+    }
+    if (dir == NULL || dir[0] == '\0') {
+        dir = "/tmp";
+    }
+    return dir;
+}
+
+static int count_rows(const struct ingest_file *f, uint64_t *rows, struct err *e);
+
 /* report_duplicates: all / exclude_last, and a key check spilled to disk (plan_keys), need every
  * key before the first verdict on a row: a first pass over the file (a second reader, the same
  * records) feeds the validator's pre-pass. Only a spec that needs it pays for reading the file
  * twice. A record the reader refuses ends the
- * pre-pass early: the main pass meets it again and reports it. */
-static int prepass(struct ingest_file *f, struct err *e)
+ * pre-pass early: the main pass meets it again and reports it. With keys_guard, *over is set
+ * (and the pass stops) once the key sets outgrow the memory limit. */
+static int prepass_once(struct ingest_file *f, bool *over, struct err *e)
 {
     const struct ingest_spec *spec = f->o.spec;
     struct input in;
@@ -470,6 +493,9 @@ static int prepass(struct ingest_file *f, struct err *e)
         return rc;
     }
     rc = input_open_with(&in, reader_of(f), fd, f->path, spec, e);
+    if (rc == 0) {
+        input_skip_hash(&in); /* the main pass hashes the file: 0.1 s a 200 MB file */
+    }
     const char *const *names;
     size_t nnames;
     bool named = rc == 0 && input_field_names(&in, &names, &nnames);
@@ -495,14 +521,38 @@ static int prepass(struct ingest_file *f, struct err *e)
         }
         rc = validator_prepass(f->v, &rows, first, e);
         first = 0;
+        if (rc == 0 && f->keys_guard && validator_key_mem(f->v) > key_limit(f)) {
+            *over = true;
+            break;
+        }
     }
-    if (rc == 0) {
+    if (rc == 0 && !*over) {
         rc = validator_prepass_done(f->v, e);
     }
     record_block_release(&rows);
     input_close(&in);
     close(fd);
     return rc;
+}
+
+/* The pre-pass; one planned in memory on an estimate (plan_keys) that outgrows the limit starts
+ * again, spilled to disk, with the rows bounded by the file's line breaks. */
+static int prepass(struct ingest_file *f, struct err *e)
+{
+    bool over = false;
+    int rc = prepass_once(f, &over, e);
+    if (rc != 0 || !over) {
+        return rc;
+    }
+    uint64_t rows = 0;
+    f->keys_guard = false;
+    validator_keys_reset(f->v);
+    rc = count_rows(f, &rows, e);
+    if (rc == 0) {
+        rc = validator_plan_keys(f->v, rows, spill_dir_of(f), key_limit(f), e);
+    }
+    over = false;
+    return rc != 0 ? rc : prepass_once(f, &over, e);
 }
 
 /* An upper bound on the file's data rows: its line breaks, plus one for a last line without. */
@@ -543,11 +593,13 @@ static int count_rows(const struct ingest_file *f, uint64_t *rows, struct err *e
 /* Plans the key sets within the memory limit (engine.h, "Keys"): in memory, sized once, when a
  * bound on the rows shows they fit; on disk otherwise. The cheap bounds come first: the average
  * record of the first block (an estimate), the size over the shortest possible record (a bound);
- * the line breaks are counted only when those two disagree. A reader that knows its rows (Parquet)
- * gives them exactly. */
+ * when those two disagree, a check whose every key set is held by the pre-pass alone is planned
+ * in memory on the estimate and the pre-pass watches its real memory (prepass: it spills when the
+ * keys outgrow the limit), and any other has its line breaks counted first. A reader that knows
+ * its rows (Parquet) gives them exactly. */
 static int plan_keys(struct ingest_file *f, struct err *e)
 {
-    uint64_t limit = f->o.memory_limit ? f->o.memory_limit : INGEST_DEFAULT_MEMORY_LIMIT;
+    uint64_t limit = key_limit(f);
     uint64_t size = (uint64_t)f->st0.st_size;
     if (validator_key_bytes(f->v, 0) == 0 || validator_stopped(f->v)) {
         return 0;
@@ -565,6 +617,10 @@ static int plan_keys(struct ingest_file *f, struct err *e)
     uint64_t hard = size / (shortest ? shortest : 1) + 1;
     uint64_t rows = 0;
     bool spill = false;
+    /* No pre-pass (ingest_file_opts): the sets are capped at the limit instead, and a file whose
+     * keys outgrow it runs again with the pre-pass, which spills them. */
+    bool optimistic =
+        f->o.keys_optimistic && !f->o.fail_fast && validator_prepass_decides_all(f->v);
     uint64_t known = input_row_count(&f->in);
     if (known != UINT64_MAX) {
         /* The reader knows the rows (a Parquet footer): no estimate from the bytes, which say
@@ -576,6 +632,9 @@ static int plan_keys(struct ingest_file *f, struct err *e)
         rows = est + est / 4;
     } else if (validator_key_bytes(f->v, hard) / 2 * 3 <= limit) {
         rows = est; /* the sets may grow past it, by 1.5x at most, and still fit */
+    } else if (validator_prepass_decides_all(f->v)) {
+        rows = est; /* no line count: the pre-pass, or the sets' cap, checks the real memory */
+        f->keys_guard = !optimistic;
     } else {
         int rc = count_rows(f, &rows, e);
         if (rc != 0) {
@@ -583,17 +642,10 @@ static int plan_keys(struct ingest_file *f, struct err *e)
         }
         spill = validator_key_bytes(f->v, rows) / 10 * 11 > limit;
     }
-    const char *dir = NULL;
-    if (spill) {
-        dir = f->o.spill_dir;
-        if (dir == NULL) {
-            dir = getenv("TMPDIR");
-        }
-        if (dir == NULL || dir[0] == '\0') {
-            dir = "/tmp";
-        }
+    if (optimistic && !spill) {
+        validator_keys_optimistic(f->v, limit);
     }
-    return validator_plan_keys(f->v, rows, dir, limit, e);
+    return validator_plan_keys(f->v, rows, spill ? spill_dir_of(f) : NULL, limit, e);
 }
 
 /* Records a file-level failure case (no row) through the failure sink. */
@@ -1006,6 +1058,10 @@ int ingest_file_run(struct ingest_file *f, struct sink *s, struct ingest_file_re
         rc = file_failure(f, 1, "header", res->reason, e);
     } else if (f->v != NULL) {
         rc = stream(f, s, res, &frame_failures, &broken, e);
+        if (rc == 0 && validator_keys_retry(f->v)) {
+            res->keys_retry = true; /* no verdict: the caller runs the file again */
+            return 0;
+        }
     }
     if (rc != 0) {
         return rc;

@@ -31,11 +31,16 @@
  * opened, within ingest_file_opts.memory_limit. From the reader's row count when it knows it
  * (input_row_count: a Parquet footer), else from the file's size and its first records, the
  * engine bounds the rows (counting the file's line breaks when the size alone does not settle
- * it); when the sets, sized for that bound, fit the limit they stay in memory and are sized once;
+ * it, unless the key pre-pass holds every key set: then it starts in memory on the estimate and
+ * starts again spilled if the keys outgrow the limit); when the sets, sized for that bound, fit
+ * the limit they stay in memory and are sized once;
  * otherwise the check spills to disk under spill_dir (validate.h: validator_plan_keys): a first
  * pass writes the keys to hash partitions and judges them partition by partition, and the main
  * pass applies the verdicts, identical to the in-memory ones (same failure cases, same order,
  * same verdict with any threshold). ingest_file_result.keys_spilled tells which way it went.
+ * A check that needs all its keys before the first verdict (unique columns; frame-level sets under
+ * report_duplicates: all / exclude_last) reads them in a pre-pass, unless the caller lets it bet
+ * on distinct keys (ingest_file_opts.keys_optimistic).
  */
 #ifndef ASTRO_INGEST_ENGINE_H
 #define ASTRO_INGEST_ENGINE_H
@@ -94,6 +99,15 @@ struct ingest_file_opts {
      * when the file was not read to its end (header or reader failure, fail-fast stop). */
     const struct checksum *checksums;
     size_t nchecksums;
+    /* The caller can run the file again from scratch (its sink aborted, its failure cases
+     * dropped): a key check that would read the file twice (unique columns; frame-level sets
+     * under report_duplicates: all / exclude_last), planned in memory, bets instead that no key
+     * repeats and probes the keys in the main pass, its sets capped at memory_limit
+     * (validate.h: validator_keys_optimistic); a file without a repeated key is done in one pass
+     * with exactly the pre-pass's result. At the first repeated key, or when the sets reach the
+     * cap, the file stops and ingest_file_run returns with keys_retry set: the caller discards
+     * what it got and runs the file again with this false. Not with fail_fast. */
+    bool keys_optimistic;
 };
 
 #define INGEST_DEFAULT_MEMORY_LIMIT ((uint64_t)256 << 20)
@@ -113,6 +127,7 @@ struct ingest_file_result {
     bool stopped;              /* fail_fast stopped before the end of the file */
     bool changed;              /* the file changed while it was read (still being written) */
     bool keys_spilled;         /* the unique check spilled to disk (see "Keys" above) */
+    bool keys_retry; /* keys_optimistic lost its bet: nothing here counts, run the file again */
     char reason[512];          /* why the file failed, for people */
     char notice[512];          /* a warning about the whole file (row_count_drop), or "" */
 };

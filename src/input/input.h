@@ -112,6 +112,10 @@ static inline int input_complete(const struct input *in, struct record_block *b,
 /* Bytes of the delivered file read so far, and their sha256 (of the whole file at the end). */
 uint64_t input_bytes(const struct input *in);
 void input_sha256(const struct input *in, unsigned char out[32]);
+
+/* The bytes read from now on are not hashed (source_skip_hash): for a second reading of a file
+ * whose hash the first reading takes. */
+void input_skip_hash(struct input *in);
 /* True when the reader names its fields itself (input_ops.names): *names and *n are set, and no
  * header record comes first. False: the spec's has_header and column_names apply. */
 bool input_field_names(const struct input *in, const char *const **names, size_t *n);

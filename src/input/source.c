@@ -29,6 +29,7 @@ struct source {
     uint64_t nbytes;
     EVP_MD_CTX *md;
     EVP_MD_CTX *md5;             /* NULL unless source_add_md5 asked for it */
+    bool nohash;                 /* source_skip_hash: bytes are counted, not hashed */
     bool started;                /* the codec is decided */
     const struct dcodec_ops *dc; /* NULL: plain */
     void *dst;                   /* the decoder's state */
@@ -73,10 +74,10 @@ static int raw_read(struct source *s, void *dst, size_t want, size_t *got, struc
     if (n < 0) {
         return err_errno(e, errno, "%s: read", s->name);
     }
-    if (n > 0 && EVP_DigestUpdate(s->md, dst, (size_t)n) != 1) {
+    if (n > 0 && !s->nohash && EVP_DigestUpdate(s->md, dst, (size_t)n) != 1) {
         return err_set(e, AE_INTERNAL, "%s: sha256 update failed", s->name);
     }
-    if (n > 0 && s->md5 != NULL && EVP_DigestUpdate(s->md5, dst, (size_t)n) != 1) {
+    if (n > 0 && !s->nohash && s->md5 != NULL && EVP_DigestUpdate(s->md5, dst, (size_t)n) != 1) {
         return err_set(e, AE_INTERNAL, "%s: md5 update failed", s->name);
     }
     s->nbytes += (uint64_t)n;
@@ -247,6 +248,11 @@ static void digest_now(const EVP_MD_CTX *md, unsigned char *out, size_t n)
 void source_sha256(const struct source *s, unsigned char out[32])
 {
     digest_now(s->md, out, 32);
+}
+
+void source_skip_hash(struct source *s)
+{
+    s->nohash = true;
 }
 
 int source_add_md5(struct source *s, struct err *e)

@@ -48,6 +48,10 @@ uint64_t source_bytes(const struct source *s);
  * May be asked at any time; reading can go on after. */
 void source_sha256(const struct source *s, unsigned char out[32]);
 
+/* Stops hashing from now on, for a second reading of a file whose hash another source takes (the
+ * key pre-pass, ingest/engine.c): sha256 (and md5) then describe only the bytes read before. */
+void source_skip_hash(struct source *s);
+
 /* Also computes the md5 of the delivered bytes (for a checksum side file, ingest/checksum.h).
  * Call before the first source_read (AE_INTERNAL otherwise); AE_NOMEM. */
 int source_add_md5(struct source *s, struct err *e) ASTRO_WUR;

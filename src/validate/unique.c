@@ -160,14 +160,26 @@ void kset_hint(struct kset *s, uint64_t n)
     s->hint = n;
 }
 
+void kset_cap(struct kset *s, uint64_t bytes)
+{
+    s->cap_bytes = bytes;
+}
+
 static int part_grow(struct kset *s, struct kset_part *pt, uint64_t ncap)
 {
     if (ncap > UINT32_MAX - 1) {
         return AE_NOMEM;
     }
     size_t w = s->width;
-    unsigned char *ne = calloc(1, (size_t)ncap * w + SLACK);
+    uint64_t nbytes = ncap * w + SLACK;
+    uint64_t total = __atomic_add_fetch(&s->table_bytes, nbytes, __ATOMIC_RELAXED);
+    if (s->cap_bytes != 0 && total > s->cap_bytes) {
+        __atomic_sub_fetch(&s->table_bytes, nbytes, __ATOMIC_RELAXED);
+        return KSET_FULL;
+    }
+    unsigned char *ne = calloc(1, (size_t)nbytes);
     if (ne == NULL) {
+        __atomic_sub_fetch(&s->table_bytes, nbytes, __ATOMIC_RELAXED);
         return AE_NOMEM;
     }
     size_t pidx = (size_t)(pt - s->parts);
@@ -183,8 +195,9 @@ static int part_grow(struct kset *s, struct kset_part *pt, uint64_t ncap)
         }
         memcpy(ne + (size_t)j * w, &x, w);
     }
-    if (!pt->in_arena) {
+    if (!pt->in_arena && pt->e != NULL) {
         free(pt->e);
+        __atomic_sub_fetch(&s->table_bytes, (uint64_t)pt->cap * w + SLACK, __ATOMIC_RELAXED);
     }
     pt->e = ne;
     pt->cap = (uint32_t)ncap;
@@ -212,6 +225,7 @@ static void arena_setup(struct kset *s)
 #endif
     s->arena = m;
     s->arena_len = (size_t)len;
+    __atomic_add_fetch(&s->table_bytes, len, __ATOMIC_RELAXED);
     for (size_t i = 0; i < KSET_PARTS; i++) {
         s->parts[i].e = (unsigned char *)m + i * per;
         s->parts[i].cap = (uint32_t)cap;
@@ -293,18 +307,27 @@ static int part_find(const struct kset *s, const struct kset_part *pt, struct vk
     }
 }
 
-static int put(struct kset *s, struct vkey k, uint64_t line, bool keep_last, uint64_t *first)
+/* The entry of k, with room for it in its partition: 1 (present) or 0 (*at is the empty entry
+ * where it goes, *pt its partition), or AE_INTERNAL for a line out of range, KSET_FULL, AE_NOMEM. */
+static int locate(struct kset *s, struct vkey k, uint64_t line, struct kset_part **pt,
+                  unsigned char **at)
 {
     if (line == 0 || line > KSET_MAX_LINE) {
         return AE_INTERNAL;
     }
+    int rc = part_room(s, k, pt);
+    return rc != 0 ? rc : part_find(s, *pt, k, at);
+}
+
+static int put(struct kset *s, struct vkey k, uint64_t line, bool keep_last, uint64_t *first)
+{
     struct kset_part *pt = NULL;
-    int rc = part_room(s, k, &pt);
-    if (rc != 0) {
+    unsigned char *at = NULL;
+    int rc = locate(s, k, line, &pt, &at);
+    if (rc < 0 || rc == KSET_FULL) {
         return rc;
     }
-    unsigned char *at = NULL;
-    if (part_find(s, pt, k, &at) == 1) {
+    if (rc == 1) {
         u128 x = entry_load(at);
         if (!keep_last) {
             *first = entry_tag(s, x) >> 1;
@@ -329,6 +352,33 @@ int kset_note_last(struct kset *s, struct vkey k, uint64_t line)
 {
     uint64_t unused = 0;
     return put(s, k, line, true, &unused);
+}
+
+int kset_track(struct kset *s, struct vkey k, uint64_t line, uint64_t id, uint64_t *out)
+{
+    if (id >= KSET_MAX_LINE) {
+        return AE_INTERNAL;
+    }
+    struct kset_part *pt = NULL;
+    unsigned char *at = NULL;
+    int rc = locate(s, k, line, &pt, &at);
+    if (rc < 0 || rc == KSET_FULL) {
+        return rc;
+    }
+    if (rc == 0) {
+        u128 x = entry_make(s, k, line << 1);
+        memcpy(at, &x, s->width);
+        pt->count++;
+        return 0;
+    }
+    uint64_t tag = entry_tag(s, entry_load(at));
+    *out = tag >> 1;
+    if (tag & 1) {
+        return 2;
+    }
+    u128 x = entry_make(s, k, id << 1 | 1);
+    memcpy(at, &x, s->width);
+    return 1;
 }
 
 int kset_get(const struct kset *s, struct vkey k, uint64_t *line, bool *dup)
@@ -376,6 +426,133 @@ void kset_release(struct kset *s)
     size_t w = s->width;
     memset(s, 0, sizeof(*s));
     s->width = w;
+}
+
+/* ---- every repeated key in one pass ------------------------------------------------------- */
+
+void kdups_init(struct kdups *d, bool fingerprint)
+{
+    memset(d, 0, sizeof(*d));
+    kset_init(&d->set, fingerprint);
+}
+
+uint64_t kdups_bytes_for(bool fingerprint, uint64_t n)
+{
+    return kset_bytes_for(fingerprint, n) + n * sizeof(struct kdup);
+}
+
+void kdups_hint(struct kdups *d, uint64_t n)
+{
+    kset_hint(&d->set, n);
+}
+
+/* Appends {line, aux} to the list l (n entries, capacity *cap), growing it by half: the lists
+ * take at most 16 bytes a row in all, and a doubling would overshoot that by up to 2x. */
+static int kdup_push(struct kdup **l, size_t *n, size_t *cap, uint64_t line, uint64_t aux)
+{
+    if (*n == *cap) {
+        size_t ncap = *cap < 64 ? 64 : *cap + *cap / 2;
+        if (ncap > SIZE_MAX / sizeof(**l)) {
+            return AE_NOMEM;
+        }
+        struct kdup *nl = realloc(*l, ncap * sizeof(**l));
+        if (nl == NULL) {
+            return AE_NOMEM;
+        }
+        *l = nl;
+        *cap = ncap;
+    }
+    (*l)[(*n)++] = (struct kdup){line, aux};
+    return 0;
+}
+
+int kdups_put(struct kdups *d, struct vkey k, uint64_t line)
+{
+    uint64_t got = 0;
+    int rc = kset_track(&d->set, k, line, d->nfirsts, &got);
+    if (rc == 1) {
+        /* the second occurrence: the key's first line gets an entry, this one points at it */
+        rc = kdup_push(&d->firsts, &d->nfirsts, &d->capfirsts, got, line);
+        got = d->nfirsts - 1;
+        rc = rc ? rc : kdup_push(&d->more, &d->nmore, &d->capmore, line, got);
+        return rc;
+    }
+    if (rc == 2) {
+        d->firsts[got].aux = line;
+        return kdup_push(&d->more, &d->nmore, &d->capmore, line, got);
+    }
+    return rc;
+}
+
+static int cmp_kdup(const void *a, const void *b)
+{
+    const struct kdup *x = a;
+    const struct kdup *y = b;
+    return x->line < y->line ? -1 : (x->line > y->line);
+}
+
+void kdups_finish(struct kdups *d, enum kspill_mode mode)
+{
+    kset_release(&d->set);
+    d->mode = mode;
+    size_t m = 0;
+    for (size_t i = 0; i < d->nmore; i++) {
+        const struct kdup *f = &d->firsts[d->more[i].aux];
+        if (mode == KSPILL_LAST && d->more[i].line == f->aux) {
+            continue; /* the last occurrence is kept */
+        }
+        d->more[m].line = d->more[i].line;
+        d->more[m].aux = mode == KSPILL_LAST ? f->aux : f->line;
+        m++;
+    }
+    d->nmore = m;
+    if (mode == KSPILL_FIRST) {
+        d->nfirsts = 0; /* the first occurrence is kept */
+    } else if (d->nfirsts > 1) {
+        qsort(d->firsts, d->nfirsts, sizeof(*d->firsts), cmp_kdup);
+    }
+    d->at_first = 0;
+    d->at_more = 0;
+}
+
+int kdups_verdict(struct kdups *d, uint64_t line, uint32_t *status, uint64_t *aux)
+{
+    while (d->at_first < d->nfirsts && d->firsts[d->at_first].line < line) {
+        d->at_first++;
+    }
+    while (d->at_more < d->nmore && d->more[d->at_more].line < line) {
+        d->at_more++;
+    }
+    if (d->at_first < d->nfirsts && d->firsts[d->at_first].line == line) {
+        *status = d->mode == KSPILL_LAST ? 2 : 1;
+        *aux = d->firsts[d->at_first++].aux;
+        return 1;
+    }
+    if (d->at_more < d->nmore && d->more[d->at_more].line == line) {
+        *status = d->mode == KSPILL_LAST ? 2 : 0;
+        *aux = d->more[d->at_more++].aux;
+        return 1;
+    }
+    return 0;
+}
+
+uint64_t kdups_count(const struct kdups *d)
+{
+    return (uint64_t)d->nfirsts + d->nmore;
+}
+
+uint64_t kdups_bytes(const struct kdups *d)
+{
+    return kset_bytes(&d->set) + ((uint64_t)d->capfirsts + d->capmore) * sizeof(struct kdup);
+}
+
+void kdups_release(struct kdups *d)
+{
+    kset_release(&d->set);
+    free(d->firsts);
+    free(d->more);
+    bool fp = d->set.width == 15;
+    kdups_init(d, fp);
 }
 
 /* ---- the spill ----------------------------------------------------------------------------- */

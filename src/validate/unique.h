@@ -57,6 +57,8 @@ struct kset {
     void *arena; /* with a hint: one mapping holding every partition's first table, in huge
                     pages where the kernel allows (random probes then miss the TLB less) */
     size_t arena_len;
+    uint64_t cap_bytes;   /* kset_cap: 0 = none */
+    uint64_t table_bytes; /* the tables' bytes, the arena's included (atomic: see kset_cap) */
 };
 
 /* An empty set of exact keys (fingerprint false) or fingerprint keys. Allocates nothing. */
@@ -69,14 +71,28 @@ uint64_t kset_bytes_for(bool fingerprint, uint64_t n);
  * spread of a random split), so the tables need not grow. Call before the first add. */
 void kset_hint(struct kset *s, uint64_t n);
 
+/* What kset_add returns when the set's cap (kset_cap) forbids the table growth the key needs. */
+#define KSET_FULL 3
+
+/* Caps the bytes of the set's tables (0 = no cap, the default): an add whose partition would
+ * have to grow past it returns KSET_FULL, the set unchanged. The running total is updated
+ * atomically, so threads owning disjoint partitions may still add at the same time. */
+void kset_cap(struct kset *s, uint64_t bytes);
+
 /* Adds key k (ok != 0) first seen at line (1..KSET_MAX_LINE). Returns 0 when k is new, 1 when it
- * was already present (then *first_line is the line stored with it), or AE_NOMEM (the set is
- * unchanged), or AE_INTERNAL for a line out of range. */
+ * was already present (then *first_line is the line stored with it), KSET_FULL, or AE_NOMEM (the
+ * set is unchanged), or AE_INTERNAL for a line out of range. */
 int kset_add(struct kset *s, struct vkey k, uint64_t line, uint64_t *first_line) ASTRO_WUR;
 
 /* For a pre-pass over the whole file: records k at line, keeping the LAST line of each key and
  * marking a key seen more than once. AE_NOMEM or AE_INTERNAL as kset_add. */
 int kset_note_last(struct kset *s, struct vkey k, uint64_t line) ASTRO_WUR;
+
+/* For a pass that lists every repeated key (struct kdups): records k first seen at line
+ * (1..KSET_MAX_LINE). Returns 0 when k is new; 1 when k was seen once before (*out = that line), and
+ * from now on k is tracked by id (0..KSET_MAX_LINE - 1); 2 when k is already tracked (*out = its
+ * id). AE_NOMEM or AE_INTERNAL as kset_add. */
+int kset_track(struct kset *s, struct vkey k, uint64_t line, uint64_t id, uint64_t *out) ASTRO_WUR;
 
 /* 1 when k is present (then *line and *dup are what kset_note_last recorded, or the first line
  * and false for kset_add), 0 otherwise. */
@@ -106,6 +122,60 @@ void kset_release(struct kset *s);
  * the caller). */
 void *kgrow(void *p, size_t *cap, size_t need, size_t elem) ASTRO_WUR;
 
+/* report_duplicates' choice of failing occurrences, for struct kdups and struct kspill. */
+enum kspill_mode {
+    KSPILL_FIRST, /* every occurrence but the first fails (status 0, aux = first line) */
+    KSPILL_ALL,   /* every occurrence fails: the first with status 1 and aux = the last line,
+                     the others status 0 and aux = the first line */
+    KSPILL_LAST   /* every occurrence but the last fails: status 2, aux = the last line */
+};
+
+/*
+ * struct kdups: every repeated key of one key set, found in one pass over the file (the pre-pass
+ * of report_duplicates: all / exclude_last), so that the main pass looks its verdicts up by line
+ * and probes nothing. kdups_put takes the keys in file order: the set keeps each key's first
+ * line; a key seen again gets an entry in firsts (its first and, so far, last line) and every
+ * later occurrence one in more (its line and the index of its first). kdups_finish releases the
+ * set and turns both lists into verdicts sorted by line, decided by the mode exactly as the spill
+ * (struct kspill) and the two-set check decide them. Memory: the set while the pass runs
+ * (kset_bytes_for) plus 16 bytes for each occurrence of a repeated key, at most 16 a row
+ * (kdups_bytes_for); a file without duplicates needs nothing but the set, which is gone before the
+ * main pass.
+ */
+struct kdup {
+    uint64_t line;
+    uint64_t aux; /* firsts: the last line; more: the first's index, then the verdict's aux */
+};
+
+struct kdups {
+    struct kset set;
+    struct kdup *firsts; /* by the order their second occurrence came; sorted by kdups_finish */
+    size_t nfirsts, capfirsts;
+    struct kdup *more; /* in file order */
+    size_t nmore, capmore;
+    enum kspill_mode mode; /* set by kdups_finish */
+    size_t at_first, at_more; /* kdups_verdict's cursors */
+};
+
+void kdups_init(struct kdups *d, bool fingerprint);
+/* Bytes for n keys in the worst case (every key repeated). */
+uint64_t kdups_bytes_for(bool fingerprint, uint64_t n);
+/* Expects about n keys (kset_hint). */
+void kdups_hint(struct kdups *d, uint64_t n);
+/* Records k at line; lines must rise from call to call. AE_NOMEM or AE_INTERNAL (a line out of
+ * range). */
+int kdups_put(struct kdups *d, struct vkey k, uint64_t line) ASTRO_WUR;
+/* Ends the pass: releases the set and decides the verdicts under mode. */
+void kdups_finish(struct kdups *d, enum kspill_mode mode);
+/* The verdict on the occurrence at line (asked in rising order of lines, after kdups_finish): 1
+ * when it fails (*status and *aux as enum kspill_mode says), 0 when it passes. */
+int kdups_verdict(struct kdups *d, uint64_t line, uint32_t *status, uint64_t *aux);
+/* Occurrences of repeated keys found (for tests and reports). */
+uint64_t kdups_count(const struct kdups *d);
+/* Bytes the set and the lists take now. */
+uint64_t kdups_bytes(const struct kdups *d);
+void kdups_release(struct kdups *d);
+
 /*
  * struct kspill: the keys of a whole file on disk, in hash partitions, for files whose key sets
  * would not fit in the memory limit. A pre-pass writes every key of every key set with its line
@@ -117,13 +187,6 @@ void *kgrow(void *p, size_t *cap, size_t need, size_t elem) ASTRO_WUR;
  * buffer per run. The file is created in dir and unlinked at once, so nothing is left behind,
  * even after a crash.
  */
-enum kspill_mode {
-    KSPILL_FIRST, /* every occurrence but the first fails (status 0, aux = first line) */
-    KSPILL_ALL,   /* every occurrence fails: the first with status 1 and aux = the last line,
-                     the others status 0 and aux = the first line */
-    KSPILL_LAST   /* every occurrence but the last fails: status 2, aux = the last line */
-};
-
 struct kspill_verdict {
     uint64_t line;
     uint64_t aux;

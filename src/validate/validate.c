@@ -264,11 +264,11 @@ static int vnew(struct validator **out, const struct ingest_spec *spec, const ch
     }
     for (size_t c = 0; c < v->nout; c++) {
         kset_init(&v->outs[c].uset, column_fp(&v->outs[c]));
-        kset_init(&v->outs[c].pset, column_fp(&v->outs[c]));
+        kdups_init(&v->outs[c].dups, column_fp(&v->outs[c]));
     }
     for (size_t u = 0; u < v->nusets; u++) {
         kset_init(&v->usets[u].set, true);
-        kset_init(&v->usets[u].pset, true);
+        kdups_init(&v->usets[u].dups, true);
     }
     *out = v;
     return 0;
@@ -351,7 +351,7 @@ void validator_free(struct validator *v)
         for (size_t c = 0; c < v->nout; c++) {
             free(v->outs[c].name);
             kset_release(&v->outs[c].uset);
-            kset_release(&v->outs[c].pset);
+            kdups_release(&v->outs[c].dups);
         }
     }
     free(v->outs);
@@ -360,7 +360,7 @@ void validator_free(struct validator *v)
             free(v->usets[u].cols);
             free(v->usets[u].label);
             kset_release(&v->usets[u].set);
-            kset_release(&v->usets[u].pset);
+            kdups_release(&v->usets[u].dups);
         }
     }
     free(v->usets);
@@ -777,63 +777,77 @@ static enum vdup_mode set_mode(const struct validator *v, bool frame)
     return frame ? v->dup_mode : VDUP_ALL;
 }
 
-/* One key's verdict: 1 when its row fails (*status and *aux as struct vfail says), 0 when it
- * passes, or an AE_* code. */
-static int probe_key(enum vdup_mode mode, struct kset *set, const struct kset *pset, struct vkey k,
-                     uint64_t line, unsigned *status, uint64_t *aux)
+/* A set the pre-pass judged (struct kdups or the spill): its keys are neither computed nor probed
+ * in the main pass. */
+static bool set_judged(const struct validator *v, bool frame)
+{
+    return frame ? v->judged_frames : v->judged_cols;
+}
+
+/* One key's verdict under report_duplicates: exclude_first (the sets the pre-pass did not judge):
+ * 1 when its row fails (status 0, *aux = the first line), 0 when it passes, or an AE_* code. */
+static int probe_key(struct kset *set, struct vkey k, uint64_t line, unsigned *status,
+                     uint64_t *aux)
 {
     uint64_t at = 0;
-    bool dup = false;
-    if (mode == VDUP_EXCLUDE_LAST) {
-        if (kset_get(pset, k, &at, &dup) == 1 && dup && at != line) {
-            *status = 2;
-            *aux = at;
-            return 1;
-        }
-        return 0;
-    }
     int rc = kset_add(set, k, line, &at);
     if (rc == 1) {
         *status = 0;
         *aux = at;
-        return 1;
-    }
-    if (rc == 0 && mode == VDUP_ALL && kset_get(pset, k, &at, &dup) == 1 && dup) {
-        *status = 1;
-        *aux = at;
-        return 1;
     }
     return rc;
 }
 
-/* Records the failures of one block's keys (keys[r] for row base + r) against the in-memory sets,
+/* Records the failures of one block's keys (keys[r] for row base + r) against an in-memory set,
  * in row order, prefetching the entry of the key a few rows ahead: with millions of keys every
- * probe is a cache miss, and this hides most of them. Which occurrences fail follows set_mode();
- * pset holds the pre-pass (last line, repeated). vfail.status: 0 = seen before at aux, 1 = seen
- * again later (last at aux), 2 = the same, while the last occurrence is kept. */
+ * probe is a cache miss, and this hides most of them. vfail.status: 0 = seen before at aux. */
 static int insert_keys(struct validator *v, const struct vkey *keys, struct kset *set,
-                       const struct kset *pset, const struct record_block *in, size_t first,
-                       size_t n, struct batch *out, size_t base, uint32_t col, enum vf_kind kind)
+                       const struct record_block *in, size_t first, size_t n, struct batch *out,
+                       size_t base, uint32_t col, enum vf_kind kind)
 {
     enum { AHEAD = 16 };
-    enum vdup_mode mode = set_mode(v, kind == VF_FRAME_UNIQUE);
-    const struct kset *probe = mode == VDUP_EXCLUDE_LAST ? pset : set;
     for (size_t r = 0; r < n; r++) {
         if (r + AHEAD < n && keys[r + AHEAD].ok) {
-            kset_prefetch(probe, keys[r + AHEAD]);
+            kset_prefetch(set, keys[r + AHEAD]);
         }
         if (!keys[r].ok) {
             continue;
         }
         unsigned status = 0;
         uint64_t aux = 0;
-        int rc = probe_key(mode, set, pset, keys[r], in->line[first + r], &status, &aux);
+        int rc = probe_key(set, keys[r], in->line[first + r], &status, &aux);
+        if ((rc == 1 || rc == KSET_FULL) && v->optimistic) {
+            return 1; /* a repeated key, or no room: validator_keys_optimistic lost its bet */
+        }
         if (rc == 1) {
             rc = rec(v, first + r, col, kind, status, 0, aux);
             out->row_ok[base + r] = 0;
         }
         if (rc != 0) {
             return rc;
+        }
+    }
+    return 0;
+}
+
+/* The verdicts the pre-pass decided for one set (struct kdups), rows [first, first + n), in row
+ * order: vfail.status 0 = seen before at aux, 1 = seen again later (last at aux), 2 = the same,
+ * while the last occurrence is kept (report_duplicates: exclude_last). */
+static int judged_keys(struct validator *v, struct kdups *d, const struct record_block *in,
+                       size_t first, size_t n, struct batch *out, size_t base, uint32_t col,
+                       enum vf_kind kind)
+{
+    if (kdups_count(d) == 0) {
+        return 0;
+    }
+    for (size_t r = 0; r < n; r++) {
+        uint32_t status = 0;
+        uint64_t aux = 0;
+        if (kdups_verdict(d, in->line[first + r], &status, &aux) == 1) {
+            if (rec(v, first + r, col, kind, status, 0, aux) != 0) {
+                return AE_NOMEM;
+            }
+            out->row_ok[base + r] = 0;
         }
     }
     return 0;
@@ -919,18 +933,20 @@ static size_t key_sets(const struct validator *v)
     return n;
 }
 
-/* keys[k * n + r] = the key of set k in row base + r, for every key set in key_sets order. */
+/* keys[k * n + r] = the key of set k in row base + r, for every key set in key_sets order (left
+ * unset for the sets the pre-pass judged: nothing reads them). */
 static int block_keys(struct validator *v, size_t n, const struct batch *out, size_t base,
                       struct vkey *keys)
 {
     size_t k = 0;
     for (size_t c = 0; c < v->nout; c++) {
-        if (v->outs[c].unique) {
-            column_keys(v, c, n, out, base, keys + k++ * n);
+        if (v->outs[c].unique && !set_judged(v, false)) {
+            column_keys(v, c, n, out, base, keys + k * n);
         }
+        k += v->outs[c].unique;
     }
-    for (size_t u = 0; u < v->nusets; u++) {
-        if (set_keys(v, &v->usets[u], n, out, base, keys + k++ * n) != 0) {
+    for (size_t u = 0; u < v->nusets && !set_judged(v, true); u++, k++) {
+        if (set_keys(v, &v->usets[u], n, out, base, keys + k * n) != 0) {
             return AE_NOMEM;
         }
     }
@@ -948,15 +964,26 @@ static int run_unique(struct validator *v, const struct vkey *keys, const struct
     size_t k = 0;
     for (size_t c = 0; c < v->nout && rc == 0; c++) {
         struct vout *o = &v->outs[c];
-        if (o->unique) {
-            rc = insert_keys(v, keys + k++ * n, &o->uset, &o->pset, in, first, n, out, base,
-                             (uint32_t)c, VF_UNIQUE);
+        if (o->unique && set_judged(v, false)) {
+            rc = judged_keys(v, &o->dups, in, first, n, out, base, (uint32_t)c, VF_UNIQUE);
+        } else if (o->unique) {
+            rc = insert_keys(v, keys + k * n, &o->uset, in, first, n, out, base, (uint32_t)c,
+                             VF_UNIQUE);
+        }
+        k += o->unique;
+    }
+    for (size_t u = 0; u < v->nusets && rc == 0; u++, k++) {
+        struct vuset *us = &v->usets[u];
+        if (set_judged(v, true)) {
+            rc = judged_keys(v, &us->dups, in, first, n, out, base, (uint32_t)u,
+                             VF_FRAME_UNIQUE);
+        } else {
+            rc = insert_keys(v, keys + k * n, &us->set, in, first, n, out, base, (uint32_t)u,
+                             VF_FRAME_UNIQUE);
         }
     }
-    for (size_t u = 0; u < v->nusets && rc == 0; u++) {
-        struct vuset *us = &v->usets[u];
-        rc = insert_keys(v, keys + k++ * n, &us->set, &us->pset, in, first, n, out, base,
-                         (uint32_t)u, VF_FRAME_UNIQUE);
+    if (rc == 1) {
+        return 1; /* validator_keys_optimistic lost */
     }
     if (rc == AE_INTERNAL) {
         return err_set(e, rc, "a line number beyond %llu: the key sets cannot record it",
@@ -1517,6 +1544,9 @@ bool validator_wants_prepass(const struct validator *v)
     if (v->spill != NULL) {
         return any_keys(v);
     }
+    if (v->optimistic) {
+        return false;
+    }
     for (size_t c = 0; c < v->nout; c++) {
         if (v->outs[c].unique && set_mode(v, false) != VDUP_EXCLUDE_FIRST) {
             return true;
@@ -1527,17 +1557,18 @@ bool validator_wants_prepass(const struct validator *v)
 
 uint64_t validator_key_bytes(const struct validator *v, uint64_t rows)
 {
-    /* the pre-pass's set too, unless the first occurrence is kept */
-    uint64_t cper = set_mode(v, false) == VDUP_EXCLUDE_FIRST ? 1 : 2;
-    uint64_t fper = set_mode(v, true) == VDUP_EXCLUDE_FIRST ? 1 : 2;
+    /* the pre-pass's lists of repeats too, unless the first occurrence is kept (struct kdups) */
+    bool cdups = set_mode(v, false) != VDUP_EXCLUDE_FIRST;
+    bool fdups = set_mode(v, true) != VDUP_EXCLUDE_FIRST;
     uint64_t sum = 0;
     for (size_t c = 0; c < v->nout; c++) {
         if (v->outs[c].unique) {
-            sum += cper * kset_bytes_for(column_fp(&v->outs[c]), rows);
+            bool fp = column_fp(&v->outs[c]);
+            sum += cdups ? kdups_bytes_for(fp, rows) : kset_bytes_for(fp, rows);
         }
     }
     for (size_t u = 0; u < v->nusets; u++) {
-        sum += fper * kset_bytes_for(true, rows);
+        sum += fdups ? kdups_bytes_for(true, rows) : kset_bytes_for(true, rows);
     }
     return sum;
 }
@@ -1559,14 +1590,21 @@ int validator_plan_keys(struct validator *v, uint64_t rows, const char *spill_di
         return 0;
     }
     enum vdup_mode cm = set_mode(v, false), fm = set_mode(v, true);
+    /* Optimistic: probed in the main pass, each set within its share of the memory. */
+    uint64_t share = v->optimistic && key_sets(v) > 0 ? v->key_cap / key_sets(v) : 0;
+    if (v->optimistic) {
+        cm = fm = VDUP_EXCLUDE_FIRST;
+    }
     if (spill_dir == NULL) {
         for (size_t c = 0; c < v->nout; c++) {
-            kset_hint(&v->outs[c].uset, cm == VDUP_EXCLUDE_LAST ? 0 : rows);
-            kset_hint(&v->outs[c].pset, cm == VDUP_EXCLUDE_FIRST ? 0 : rows);
+            kset_hint(&v->outs[c].uset, cm == VDUP_EXCLUDE_FIRST ? rows : 0);
+            kset_cap(&v->outs[c].uset, v->outs[c].unique ? share : 0);
+            kdups_hint(&v->outs[c].dups, cm == VDUP_EXCLUDE_FIRST ? 0 : rows);
         }
         for (size_t u = 0; u < v->nusets; u++) {
-            kset_hint(&v->usets[u].set, fm == VDUP_EXCLUDE_LAST ? 0 : rows);
-            kset_hint(&v->usets[u].pset, fm == VDUP_EXCLUDE_FIRST ? 0 : rows);
+            kset_hint(&v->usets[u].set, fm == VDUP_EXCLUDE_FIRST ? rows : 0);
+            kset_cap(&v->usets[u].set, share);
+            kdups_hint(&v->usets[u].dups, fm == VDUP_EXCLUDE_FIRST ? 0 : rows);
         }
         return 0;
     }
@@ -1607,6 +1645,59 @@ int validator_plan_keys(struct validator *v, uint64_t rows, const char *spill_di
 bool validator_spilled(const struct validator *v)
 {
     return v->spill != NULL;
+}
+
+bool validator_prepass_decides_all(const struct validator *v)
+{
+    bool cols = false;
+    for (size_t c = 0; c < v->nout; c++) {
+        cols = cols || v->outs[c].unique;
+    }
+    if (v->nusets > 0) {
+        return set_mode(v, true) != VDUP_EXCLUDE_FIRST; /* unique columns always are (set_mode) */
+    }
+    return cols && set_mode(v, false) != VDUP_EXCLUDE_FIRST;
+}
+
+void validator_keys_optimistic(struct validator *v, uint64_t mem)
+{
+    v->optimistic = true;
+    v->key_cap = mem;
+}
+
+bool validator_keys_retry(const struct validator *v)
+{
+    return v->keys_retry;
+}
+
+uint64_t validator_key_mem(const struct validator *v)
+{
+    uint64_t n = 0;
+    for (size_t c = 0; c < v->nout; c++) {
+        n += kset_bytes(&v->outs[c].uset) + kdups_bytes(&v->outs[c].dups);
+    }
+    for (size_t u = 0; u < v->nusets; u++) {
+        n += kset_bytes(&v->usets[u].set) + kdups_bytes(&v->usets[u].dups);
+    }
+    return n;
+}
+
+void validator_keys_reset(struct validator *v)
+{
+    for (size_t c = 0; c < v->nout; c++) {
+        kset_release(&v->outs[c].uset);
+        kdups_release(&v->outs[c].dups);
+    }
+    for (size_t u = 0; u < v->nusets; u++) {
+        kset_release(&v->usets[u].set);
+        kdups_release(&v->usets[u].dups);
+    }
+    kspill_free(v->spill);
+    v->spill = NULL;
+    v->prepass_done = false;
+    v->judged_cols = false;
+    v->judged_frames = false;
+    v->optimistic = false;
 }
 
 /* The typed value of column c for rows [first, first + n) into out (row r at r), or a null when
@@ -1661,17 +1752,21 @@ static int type_keys(struct validator *v, size_t c, const struct record_block *i
 }
 
 /* The pre-pass of one set's keys (v->keys) of rows [first, first + n): into the spill (set id
- * sid: output column, or v->nout + frame set), else into pset (last line, repeated). */
-static int prepass_keys(struct validator *v, struct kset *pset, uint32_t sid,
+ * sid: output column, or v->nout + frame set), else into the set's repeats (struct kdups). */
+static int prepass_keys(struct validator *v, struct kdups *dups, uint32_t sid,
                         const struct record_block *in, size_t first, size_t n, struct err *e)
 {
+    enum { AHEAD = 16 }; /* as insert_keys: every probe of a large set is a cache miss */
     for (size_t r = 0; r < n; r++) {
+        if (v->spill == NULL && r + AHEAD < n && v->keys[r + AHEAD].ok) {
+            kset_prefetch(&dups->set, v->keys[r + AHEAD]);
+        }
         if (!v->keys[r].ok) {
             continue;
         }
         uint64_t line = in->line[first + r];
         int rc = v->spill != NULL ? kspill_put(v->spill, sid, v->keys[r], line, e)
-                                  : kset_note_last(pset, v->keys[r], line);
+                                  : kdups_put(dups, v->keys[r], line);
         if (rc == AE_INTERNAL) {
             return err_set(e, rc, "line %llu is beyond what the key sets can record",
                            (unsigned long long)line);
@@ -1739,13 +1834,13 @@ int validator_prepass(struct validator *v, const struct record_block *in, size_t
             continue;
         }
         column_keys(v, c, n, b, 0, v->keys);
-        rc = prepass_keys(v, &v->outs[c].pset, (uint32_t)c, in, first, n, e);
+        rc = prepass_keys(v, &v->outs[c].dups, (uint32_t)c, in, first, n, e);
     }
     for (size_t u = 0; u < v->nusets && rc == 0 && fnote; u++) {
         if (set_keys(v, &v->usets[u], n, b, 0, v->keys) != 0) {
             return err_set(e, AE_NOMEM, "out of memory");
         }
-        rc = prepass_keys(v, &v->usets[u].pset, (uint32_t)(v->nout + u), in, first, n, e);
+        rc = prepass_keys(v, &v->usets[u].dups, (uint32_t)(v->nout + u), in, first, n, e);
     }
     return rc;
 }
@@ -1755,7 +1850,19 @@ int validator_prepass_done(struct validator *v, struct err *e)
     v->prepass_done = true;
     batch_release(&v->pbatch);
     v->pbatch_ready = false;
-    return v->spill != NULL ? kspill_finish(v->spill, e) : 0;
+    enum vdup_mode cm = set_mode(v, false), fm = set_mode(v, true);
+    v->judged_cols = v->spill != NULL || cm != VDUP_EXCLUDE_FIRST;
+    v->judged_frames = v->spill != NULL || fm != VDUP_EXCLUDE_FIRST;
+    if (v->spill != NULL) {
+        return kspill_finish(v->spill, e);
+    }
+    for (size_t c = 0; c < v->nout && cm != VDUP_EXCLUDE_FIRST; c++) {
+        kdups_finish(&v->outs[c].dups, spill_mode(cm));
+    }
+    for (size_t u = 0; u < v->nusets && fm != VDUP_EXCLUDE_FIRST; u++) {
+        kdups_finish(&v->usets[u].dups, spill_mode(fm));
+    }
+    return 0;
 }
 
 void validator_set_fail_fast(struct validator *v, bool on)
@@ -1782,6 +1889,7 @@ struct vufail {
 struct vgroup {
     struct vufail *fails;
     size_t nfails, capfails;
+    bool full; /* a set's cap (kset_cap) stopped the group's probes: validator_keys_optimistic */
     uint32_t *rows; /* the rows whose key falls in the group's partitions (one set at a time) */
     size_t caprows;
 };
@@ -1863,6 +1971,8 @@ int validator_clone(struct validator **out, const struct validator *v, struct er
                   v->header_line, NULL, e);
     if (rc == 0) {
         (*out)->dup_mode = VDUP_EXCLUDE_FIRST; /* clones never run the unique pass */
+        (*out)->judged_cols = v->judged_cols;     /* but compute keys only where it needs them */
+        (*out)->judged_frames = v->judged_frames;
     }
     return rc;
 }
@@ -1934,7 +2044,10 @@ int validator_run_local(struct validator *w, const struct record_block *in, size
 int validator_unique_groups(struct validator *v, size_t groups, struct err *e)
 {
     v->ugroups = 0;
-    if (groups < 2 || v->spill != NULL || !any_keys(v)) {
+    /* The sets the pre-pass judged need no probes; the others are then probed in the commit too
+     * (at most a frame-level set kept to its first occurrence beside judged columns), so that a
+     * row's failures keep the key sets' order. */
+    if (groups < 2 || v->spill != NULL || !any_keys(v) || v->judged_cols || v->judged_frames) {
         return 0;
     }
     size_t nk = key_sets(v);
@@ -1948,12 +2061,12 @@ int validator_unique_groups(struct validator *v, size_t groups, struct err *e)
     for (size_t c = 0; c < v->nout && rc == 0; c++) {
         if (v->outs[c].unique) {
             v->kcol[k++] = (uint32_t)c;
-            rc = kset_prepare(&v->outs[c].uset) | kset_prepare(&v->outs[c].pset);
+            rc = kset_prepare(&v->outs[c].uset);
         }
     }
     for (size_t u = 0; u < v->nusets && rc == 0; u++) {
         v->kcol[k++] = (uint32_t)(v->nout + u);
-        rc = kset_prepare(&v->usets[u].set) | kset_prepare(&v->usets[u].pset);
+        rc = kset_prepare(&v->usets[u].set);
     }
     if (rc != 0) {
         return err_set(e, AE_NOMEM, "out of memory");
@@ -1974,6 +2087,7 @@ int validator_unique_group(struct validator *v, struct vblock *vb, const struct 
     }
     struct vgroup *gr = &vb->groups[g];
     gr->nfails = 0;
+    gr->full = false;
     if (n > gr->caprows) {
         uint32_t *nr = realloc(gr->rows, n * sizeof(*nr));
         if (nr == NULL) {
@@ -1987,9 +2101,6 @@ int validator_unique_group(struct validator *v, struct vblock *vb, const struct 
         uint32_t id = v->kcol[k];
         bool frame = id >= v->nout;
         struct kset *set = frame ? &v->usets[id - v->nout].set : &v->outs[id].uset;
-        const struct kset *pset = frame ? &v->usets[id - v->nout].pset : &v->outs[id].pset;
-        enum vdup_mode mode = set_mode(v, frame);
-        const struct kset *probe = mode == VDUP_EXCLUDE_LAST ? pset : set;
         const struct vkey *keys = vb->keys + k * n;
         size_t m = 0;
         for (size_t r = 0; r < n; r++) {
@@ -1999,12 +2110,12 @@ int validator_unique_group(struct validator *v, struct vblock *vb, const struct 
         }
         for (size_t i = 0; i < m; i++) {
             if (i + AHEAD < m) {
-                kset_prefetch(probe, keys[gr->rows[i + AHEAD]]);
+                kset_prefetch(set, keys[gr->rows[i + AHEAD]]);
             }
             uint32_t r = gr->rows[i];
             unsigned status = 0;
             uint64_t aux = 0;
-            int rc = probe_key(mode, set, pset, keys[r], in->line[first + r], &status, &aux);
+            int rc = probe_key(set, keys[r], in->line[first + r], &status, &aux);
             if (rc == 1) {
                 struct vufail *nf = kgrow(gr->fails, &gr->capfails, gr->nfails + 1, sizeof(*nf));
                 if (nf == NULL) {
@@ -2014,6 +2125,9 @@ int validator_unique_group(struct validator *v, struct vblock *vb, const struct 
             }
             if (rc == 1) {
                 gr->fails[gr->nfails++] = (struct vufail){r, (uint32_t)k, status, aux};
+            } else if (rc == KSET_FULL) {
+                gr->full = true; /* the commit gives the file up (optimistic) */
+                break;
             } else if (rc == AE_INTERNAL) {
                 return err_set(e, rc, "a line number beyond %llu: the key sets cannot record it",
                                (unsigned long long)KSET_MAX_LINE);
@@ -2044,11 +2158,19 @@ static int merge_groups(struct validator *v, struct vblock *vb, size_t first, si
 {
     (void)n;
     size_t total = 0;
+    bool full = false;
     for (size_t g = 0; g < vb->ngroups; g++) {
         total += vb->groups[g].nfails;
+        full = full || vb->groups[g].full;
+    }
+    if (full) {
+        return 1; /* only an optimistic check has a cap */
     }
     if (total == 0) {
         return 0;
+    }
+    if (v->optimistic) {
+        return 1; /* a repeated key: validator_keys_optimistic lost */
     }
     struct vufail *all = malloc(total * sizeof(*all));
     if (all == NULL) {
@@ -2129,6 +2251,14 @@ int validator_commit(struct validator *v, struct vblock *vb, const struct record
         rc = merge_groups(v, vb, first, n, out, base, e);
     } else {
         rc = run_unique(v, vb->keys, in, first, n, out, base, e);
+    }
+    if (rc == 1) {
+        /* validator_keys_optimistic: nothing of this block counts, and the file stops here */
+        v->keys_retry = true;
+        v->stopped = true;
+        vb_swap(v, vb);
+        out->nrows = base;
+        return 0;
     }
     if (rc != 0) {
         vb_swap(v, vb);

@@ -262,8 +262,9 @@ int validator_absorb(struct validator *v, const struct validator *w, struct err 
  * block k-1: then every partition still sees its keys in file order, which decides which
  * occurrence is first). The commit of the block, once every group is done, records the groups'
  * failures by row and key set, exactly as the probes in the commit would have. Returns the
- * number of groups (0: keep the probes in the commit; so for fewer than 2 groups, no key, or a
- * spilled check) or AE_NOMEM. Call once, after the pre-pass, before the first block.
+ * number of groups (0: keep the probes in the commit; so for fewer than 2 groups, no key, a
+ * spilled check, or sets the pre-pass judged: see validator_prepass) or AE_NOMEM. Call once, after
+ * the pre-pass, before the first block.
  * vblock_set_groups gives a block room for G groups (0, AE_NOMEM, or AE_INTERNAL for another G). */
 int validator_unique_groups(struct validator *v, size_t groups, struct err *e) ASTRO_WUR;
 int vblock_set_groups(struct vblock *vb, size_t groups) ASTRO_WUR;
@@ -276,9 +277,11 @@ int validator_unique_group(struct validator *v, struct vblock *vb, const struct 
  * (exclude_first), which needs one pass. all and exclude_last must know the later rows: the caller
  * first feeds every block of the file (the same records, from a second reader) to
  * validator_prepass, then calls validator_prepass_done, then runs the file as usual. The pre-pass
- * types only key columns and records each distinct key with its last line, so it doubles the
- * memory of the key sets. validator_run fails with AE_INTERNAL when a needed pre-pass was not
- * done. */
+ * types only key columns and finds every repeated key of those sets (unique.h: struct kdups: one
+ * set, released at validator_prepass_done, plus 16 bytes per occurrence of a repeated key), so the
+ * main pass computes no key for them and only applies the verdicts by line (nor does it probe
+ * the frame-level sets kept to their first occurrence in parallel then: validator_unique_groups
+ * returns 0). validator_run fails with AE_INTERNAL when a needed pre-pass was not done. */
 bool validator_wants_prepass(const struct validator *v);
 /* Rows [first, in->nrows) (at most VALIDATE_BATCH_ROWS). AE_NOMEM, or AE_IO writing a spill. */
 int validator_prepass(struct validator *v, const struct record_block *in, size_t first,
@@ -303,6 +306,28 @@ int validator_plan_keys(struct validator *v, uint64_t rows, const char *spill_di
                         struct err *e) ASTRO_WUR;
 /* True when validator_plan_keys spilled the key check to disk. */
 bool validator_spilled(const struct validator *v);
+/* True when the pre-pass decides every key set (unique columns; frame-level sets only under
+ * report_duplicates: all or exclude_last): the main pass then holds no key set, and the pre-pass
+ * may be planned on an estimate of the rows, its real memory checked as it goes. */
+bool validator_prepass_decides_all(const struct validator *v);
+/* A file run on the bet that its keys do not repeat (the caller can run it again from scratch):
+ * call before validator_plan_keys, on a check the pre-pass would decide whole
+ * (validator_prepass_decides_all), planned in memory, without fail_fast (a stop before the end of
+ * the file could not know of a later repeat); the key sets may take mem bytes in all. Then
+ * validator_wants_prepass is false; the main pass probes the keys (in parallel groups too) as
+ * report_duplicates: exclude_first does, and a file whose keys never repeat gets exactly the
+ * result the pre-pass gives (no key failure). At the first repeated key, or once the sets would
+ * outgrow mem, the commit of that block records nothing, validator_stopped becomes true and
+ * validator_keys_retry says the caller must discard what it got (output rows, failure cases) and
+ * run the file again without this. */
+void validator_keys_optimistic(struct validator *v, uint64_t mem);
+bool validator_keys_retry(const struct validator *v);
+/* Bytes the key sets and the pre-pass's lists of repeats hold now. */
+uint64_t validator_key_mem(const struct validator *v);
+/* Forgets the key plan and whatever the pre-pass recorded (the memory is freed), so that
+ * validator_plan_keys and the pre-pass can run again: for a pre-pass planned in memory that
+ * outgrew the limit, which then spills. */
+void validator_keys_reset(struct validator *v);
 
 /* With on, validator_run stops at the row of the first error case (warnings do not stop): the
  * cases of that row are all emitted, later rows of the block are neither counted nor appended,

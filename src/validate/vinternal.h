@@ -120,8 +120,8 @@ struct vout {
     bool unique;
     struct record_field missing; /* VOUT_MISSING: the field every record is read as (the default's
                                  text, or empty) */
-    struct kset uset;            /* unique: true */
-    struct kset pset; /* unique: true, pre-pass: last line of each key, and whether repeated */
+    struct kset uset;            /* unique: true, report_duplicates: exclude_first (one pass) */
+    struct kdups dups; /* unique: true, the other modes: every repeat, found by the pre-pass */
     /* extra null markers: the spec's, then the column's (borrowed) */
     char *const *nv_spec;
     size_t n_nv_spec;
@@ -143,7 +143,7 @@ struct vuset {
     size_t ncols;
     char *label; /* owned: "a, b" */
     struct kset set;
-    struct kset pset; /* pre-pass (see struct vout) */
+    struct kdups dups; /* pre-pass (see struct vout) */
 };
 
 /* Kinds of failure cases. */
@@ -215,6 +215,14 @@ struct validator {
     bool finished;
     enum vdup_mode dup_mode;
     bool prepass_done;
+    /* The pre-pass decided the verdicts of the unique columns / of the frame-level sets (struct
+     * kdups in memory, or the spill): the main pass computes no keys for them and probes nothing.
+     * Copied to clones. */
+    bool judged_cols, judged_frames;
+    /* validator_keys_optimistic: no pre-pass; the sets it would judge are probed in the main
+     * pass, and the first repeated key stops the file with keys_retry set. */
+    bool optimistic, keys_retry;
+    uint64_t key_cap; /* optimistic: the bytes the key sets may grow to (kset_cap) */
     struct batch pbatch; /* pre-pass: typed key columns of one block */
     bool pbatch_ready;
     bool fail_fast;      /* stop at the row of the first error case */

@@ -90,6 +90,13 @@ for mode in "" exclude_first all exclude_last; do
     cmp -s errors.mem1.jsonl "errors.mem$n.jsonl" || fail "[$mode] errors differ in memory with --threads $n"
   done
   assert_not_contains "$(cat log.mem1)" "checked on disk" "[$mode] 256M holds the keys in memory"
+  # In memory, a check the pre-pass would decide whole bets on keys that do not repeat; these
+  # repeat, so the file runs again (engine.h: keys_optimistic) with the same result as spilled.
+  if [ "$mode" = all ] || [ "$mode" = exclude_last ]; then
+    assert_contains "$(cat log.mem1)" "a unique key repeats, or the keys outgrow --memory-limit: reading the keys first" "[$mode] the bet is lost: run again"
+  else
+    assert_not_contains "$(cat log.mem1)" "reading the keys first" "[$mode] a frame set kept to its first occurrence is probed in one pass"
+  fi
   # Both lines are named, in file order.
   nuniq=$(grep -c '"check": *"field_uniqueness"' errors.mem1.jsonl || true)
   nframe=$(grep -c '"check": *"multiple_fields_uniqueness"' errors.mem1.jsonl || true)
@@ -142,3 +149,72 @@ assert_contains "$ERR" "--memory-limit takes a size" "the message says what it t
 run_astro ingest data --memory-limit lots
 assert_eq "$RC" "2" "--memory-limit lots is a usage error"
 pass "validate spills the same way; bad --memory-limit values and spill folders"
+
+# A file whose first records are long and the rest short: the estimate from the first block says
+# 1M holds the keys, so the pre-pass starts in memory without counting the lines, outgrows the
+# limit, and starts again spilled to disk (engine.c: prepass); the result is the in-memory one.
+mkdir -p ../q/data && cd ../q
+"$PY" - <<'PYEOF'
+rows = ["id,pad"]
+for i in range(1, 90001):
+    pad = "x" * 3000 if i <= 600 else "y"
+    rows.append(f"{i if i % 5000 else i - 1},{pad}")
+open("data/t.csv", "w").write("\n".join(rows) + "\n")
+PYEOF
+cat > astro.yaml <<'YAML'
+pipeline: uguard
+execution_mode: parallel
+ingest_files:
+  - name: t
+    source_pattern: "t.csv"
+    max_bad_rows: 20000
+    schema:
+      columns:
+        id: {dtype: int64, unique: true}
+        pad: {dtype: str}
+YAML
+for lim in 256M 1M; do
+  for n in 1 3; do
+    ingest_case "g$lim.$n" "$n" "$lim"
+    cmp -s errors.g256M.1.jsonl "errors.g$lim.$n.jsonl" || fail "guarded pre-pass: errors differ ($lim, --threads $n)"
+    cmp -s rows.g256M.1.csv "rows.g$lim.$n.csv" || fail "guarded pre-pass: Parquet rows differ ($lim, --threads $n)"
+    assert_eq "$(cat counts.g$lim.$n)" "$(cat counts.g256M.1)" "guarded pre-pass: counts ($lim, --threads $n)"
+  done
+done
+assert_contains "$(cat log.g1M.3)" "checked on disk" "the pre-pass that outgrew 1M spilled"
+assert_not_contains "$(cat log.g256M.1)" "checked on disk" "256M holds the keys"
+assert_eq "$(grep -c '"check": *"field_uniqueness"' errors.g1M.1.jsonl)" "36" "both rows of each of the 18 repeated ids"
+pass "a pre-pass planned on a low estimate spills when the keys outgrow the limit, with the same result"
+assert_contains "$(cat log.g256M.1)" "a unique key repeats, or the keys outgrow --memory-limit: reading the keys first" "the repeated ids send the file round again"
+
+# Distinct keys that outgrow 1M, where the first records promised far fewer: the one-pass bet
+# stops at the set's cap and the file runs again, spilled.
+"$PY" - <<'PYEOF'
+rows = ["id,pad"] + [f"{i},{'x' * 3000 if i <= 600 else 'y'}" for i in range(1, 90001)]
+open("data/t.csv", "w").write("\n".join(rows) + "\n")
+PYEOF
+keys_run() { # threads limit: ingest, the counts into $COUNTS and the log in $ERR
+  rm -rf .working
+  run_astro -v ingest data --threads "$1" --memory-limit "$2"
+  assert_eq "$RC" "0" "ingest of distinct keys (--threads $1, --memory-limit $2)"
+  COUNTS=$(jq_py ".working/$(only_run)/manifest.json" \
+    '[(f["status"], f["rows_read"], f["rows_valid"], f["rows_invalid"], f["failure_cases"]) for f in d["files"]]')
+}
+keys_run 2 1M
+assert_eq "$COUNTS" '[["ingested", 90000, 90000, 0, 0]]' "distinct keys past the cap pass"
+assert_contains "$ERR" "reading the keys first" "the cap stops the one-pass bet"
+assert_contains "$ERR" "checked on disk" "then the keys spill"
+
+# Keys that never repeat: one pass (no retry), no case, every row written; with --fail-fast the
+# bet is not made (a stop could not know of a later repeat) and the result is the same.
+"$PY" - <<'PYEOF'
+rows = ["id,pad"] + [f"{i},p{i % 7}" for i in range(1, 30001)]
+open("data/t.csv", "w").write("\n".join(rows) + "\n")
+PYEOF
+keys_run 2 256M
+assert_eq "$COUNTS" '[["ingested", 30000, 30000, 0, 0]]' "a file of distinct keys passes"
+assert_not_contains "$ERR" "reading the keys first" "distinct keys: one pass"
+rm -rf .working
+run_astro ingest data --threads 2 --fail-fast
+assert_eq "$RC" "0" "distinct keys pass with --fail-fast"
+pass "distinct keys are checked in one pass, with the same result"

@@ -181,24 +181,35 @@ static size_t reference(const struct occ *o, size_t n, const enum kspill_mode *m
     return nv;
 }
 
-static void spill_against_reference(const enum kspill_mode modes[3])
+enum { NOCC = 6000 };
+
+/* NOCC occurrences of three sets: exact keys 0..1499 with repeats, string-like fingerprints, and
+ * a set whose keys never repeat. Lines rise in file order (rows are in order, several sets per
+ * row), step apart. *want (allocated) gets the reference verdicts; returns the occurrences. */
+static struct occ *occurrences(unsigned seed, uint64_t step, const enum kspill_mode *modes,
+                               struct kspill_verdict **want, size_t *nwant)
 {
-    enum { N = 6000 };
-    struct occ *o = calloc(N, sizeof(*o));
-    struct kspill_verdict *want = calloc(N, sizeof(*want));
+    struct occ *o = calloc(NOCC, sizeof(*o));
+    *want = calloc(NOCC, sizeof(**want));
     assert_non_null(o);
-    assert_non_null(want);
-    /* Three sets: exact keys 0..2999 with repeats, string-like fingerprints, and a set whose
-     * keys never repeat. Lines rise in file order (rows are in order, several sets per row). */
-    srand(11);
+    assert_non_null(*want);
+    srand(seed);
     size_t n = 0;
-    for (uint64_t row = 0; row < N / 3; row++) {
-        uint64_t line = 2 + row * 2;
+    for (uint64_t row = 0; row < NOCC / 3; row++) {
+        uint64_t line = 2 + row * step;
         o[n++] = (struct occ){0, (uint64_t)(rand() % 1500), line};
         o[n++] = (struct occ){1, (uint64_t)(rand() % 1800), line};
         o[n++] = (struct occ){2, row, line};
     }
-    size_t nwant = reference(o, n, modes, want);
+    *nwant = reference(o, n, modes, *want);
+    return o;
+}
+
+static void spill_against_reference(const enum kspill_mode modes[3])
+{
+    struct kspill_verdict *want = NULL;
+    size_t nwant = 0, n = NOCC;
+    struct occ *o = occurrences(11, 2, modes, &want, &nwant);
     /* the reference is in occurrence order: (line, set) already */
     bool fp[3] = {false, true, false};
     struct kspill *s = NULL;
@@ -264,6 +275,109 @@ static void test_spill_mixed(void **state)
     spill_against_reference(modes2);
 }
 
+/* struct kdups, one per set, against the same reference: every occurrence asked in file order. */
+static void dups_against_reference(const enum kspill_mode modes[3])
+{
+    struct kspill_verdict *want = NULL;
+    size_t nwant = 0, n = NOCC;
+    struct occ *o = occurrences(12, 3, modes, &want, &nwant);
+    struct kdups d[3];
+    for (size_t k = 0; k < 3; k++) {
+        kdups_init(&d[k], k == 1);
+        kdups_hint(&d[k], k == 2 ? 0 : NOCC / 3);
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct vkey k = o[i].set == 1 ? vkey_hash(&o[i].key, 8, 0) : vkey_exact(o[i].key);
+        assert_int_equal(kdups_put(&d[o[i].set], k, o[i].line), 0);
+    }
+    assert_int_equal(kdups_count(&d[2]), 0);
+    for (size_t k = 0; k < 3; k++) {
+        kdups_finish(&d[k], modes[k]);
+        assert_null(d[k].set.parts); /* the set is gone before the main pass */
+    }
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t status = 9;
+        uint64_t aux = 0;
+        int got = kdups_verdict(&d[o[i].set], o[i].line, &status, &aux);
+        bool expect = w < nwant && want[w].line == o[i].line && want[w].set == o[i].set;
+        assert_int_equal(got, expect ? 1 : 0);
+        if (expect) {
+            assert_int_equal(status, want[w].status);
+            assert_int_equal(aux, want[w].aux);
+            w++;
+        }
+    }
+    assert_int_equal(w, nwant);
+    assert_true(nwant > 100);
+    for (size_t k = 0; k < 3; k++) {
+        kdups_release(&d[k]);
+    }
+    free(o);
+    free(want);
+}
+
+static void test_dups_modes(void **state)
+{
+    (void)state;
+    enum kspill_mode all[3] = {KSPILL_ALL, KSPILL_ALL, KSPILL_ALL};
+    enum kspill_mode last[3] = {KSPILL_LAST, KSPILL_LAST, KSPILL_LAST};
+    enum kspill_mode first[3] = {KSPILL_FIRST, KSPILL_FIRST, KSPILL_FIRST};
+    enum kspill_mode mixed[3] = {KSPILL_LAST, KSPILL_ALL, KSPILL_FIRST};
+    dups_against_reference(all);
+    dups_against_reference(last);
+    dups_against_reference(first);
+    dups_against_reference(mixed);
+}
+
+/* kset_track: a key's first line, then its id once seen again; lines and ids range-checked. */
+static void test_track(void **state)
+{
+    (void)state;
+    struct kset s;
+    kset_init(&s, false);
+    uint64_t out = 0;
+    assert_int_equal(kset_track(&s, vkey_exact(7), 10, 0, &out), 0);
+    assert_int_equal(kset_track(&s, vkey_exact(8), 11, 0, &out), 0);
+    assert_int_equal(kset_track(&s, vkey_exact(7), 12, 0, &out), 1);
+    assert_int_equal(out, 10);
+    assert_int_equal(kset_track(&s, vkey_exact(7), 13, 5, &out), 2);
+    assert_int_equal(out, 0);
+    assert_int_equal(kset_track(&s, vkey_exact(8), 14, 1, &out), 1);
+    assert_int_equal(out, 11);
+    assert_int_equal(kset_track(&s, vkey_exact(8), 15, 2, &out), 2);
+    assert_int_equal(out, 1);
+    assert_int_equal(kset_track(&s, vkey_exact(9), 0, 0, &out), AE_INTERNAL);
+    assert_int_equal(kset_track(&s, vkey_exact(9), 1, KSET_MAX_LINE, &out), AE_INTERNAL);
+    assert_int_equal(kset_count(&s), 2);
+    kset_release(&s);
+}
+
+/* kset_cap: the tables may not grow past the cap (KSET_FULL, the set unchanged); without a cap
+ * the same keys fit. */
+static void test_cap(void **state)
+{
+    (void)state;
+    struct kset s;
+    kset_init(&s, false);
+    kset_cap(&s, 64 << 10);
+    uint64_t first = 0;
+    uint64_t i = 0;
+    int rc = 0;
+    for (; i < 100000 && rc == 0; i++) {
+        rc = kset_add(&s, vkey_exact(i), i + 1, &first);
+    }
+    assert_int_equal(rc, KSET_FULL);
+    assert_true(kset_bytes(&s) <= 64 << 10);
+    assert_int_equal(kset_count(&s), i - 1); /* the last key was not added */
+    kset_release(&s);
+    kset_init(&s, false);
+    for (i = 0; i < 100000; i++) {
+        assert_int_equal(kset_add(&s, vkey_exact(i), i + 1, &first), 0);
+    }
+    kset_release(&s);
+}
+
 static void test_spill_bad_dir(void **state)
 {
     (void)state;
@@ -286,7 +400,8 @@ int main(void)
         cmocka_unit_test(test_note_last),     cmocka_unit_test(test_memory_per_key),
         cmocka_unit_test(test_spill_first),   cmocka_unit_test(test_spill_all),
         cmocka_unit_test(test_spill_last),    cmocka_unit_test(test_spill_mixed),
-        cmocka_unit_test(test_spill_bad_dir),
+        cmocka_unit_test(test_spill_bad_dir), cmocka_unit_test(test_dups_modes),
+        cmocka_unit_test(test_track),        cmocka_unit_test(test_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
