@@ -94,7 +94,6 @@ struct vkey vkey_exact(uint64_t x)
 #define LOW_BITS (64 - KSET_PBITS)
 #define LOW_MASK ((UINT64_C(1) << LOW_BITS) - 1)
 #define TAG_BITS 34
-#define TAG_MASK ((UINT64_C(1) << TAG_BITS) - 1)
 #define SLACK 16
 
 typedef unsigned __int128 u128;
@@ -106,29 +105,27 @@ static inline u128 entry_load(const unsigned char *p)
     return x;
 }
 
-/* The entry of key k with tag (fingerprint sets keep g between the key bits and the tag). */
+/* The entry of key k with tag: the key bits (54 bits of h, then g's 32 for fingerprints), then
+ * the tag (34 bits, or 1 in a tagless set, where the tag is always 1: kset_init_tagless). */
 static inline u128 entry_make(const struct kset *s, struct vkey k, uint64_t tag)
 {
     u128 x = k.h & LOW_MASK;
-    if (s->width == 15) {
+    if (s->kbits != LOW_BITS) {
         x |= (u128)k.g << LOW_BITS;
-        x |= (u128)tag << (LOW_BITS + 32);
-    } else {
-        x |= (u128)tag << LOW_BITS;
     }
-    return x;
+    return x | (u128)tag << s->kbits;
 }
 
+/* The tag of an entry: 0 for an empty one. */
 static inline uint64_t entry_tag(const struct kset *s, u128 x)
 {
-    return (uint64_t)(x >> (s->width == 15 ? LOW_BITS + 32 : LOW_BITS)) & TAG_MASK;
+    return (uint64_t)(x >> s->kbits) & ((UINT64_C(1) << s->tbits) - 1);
 }
 
 /* The key bits of an entry (everything but the tag), comparable with entry_make(k, 0). */
 static inline u128 entry_key(const struct kset *s, u128 x)
 {
-    unsigned bits = s->width == 15 ? LOW_BITS + 32 : LOW_BITS;
-    return x & (((u128)1 << bits) - 1);
+    return x & (((u128)1 << s->kbits) - 1);
 }
 
 static inline uint32_t slot_of(uint64_t h, uint32_t cap)
@@ -136,10 +133,29 @@ static inline uint32_t slot_of(uint64_t h, uint32_t cap)
     return (uint32_t)(((u128)(h << KSET_PBITS) * cap) >> 64);
 }
 
-void kset_init(struct kset *s, bool fingerprint)
+/* Bytes of an entry: the key bits and the tag bits, rounded up to whole bytes. */
+static size_t width_of(bool fingerprint, bool tagless)
+{
+    unsigned bits = (fingerprint ? LOW_BITS + 32 : LOW_BITS) + (tagless ? 1 : TAG_BITS);
+    return (bits + 7) / 8;
+}
+
+static void set_init(struct kset *s, bool fingerprint, bool tagless)
 {
     memset(s, 0, sizeof(*s));
-    s->width = fingerprint ? 15 : 11;
+    s->width = width_of(fingerprint, tagless);
+    s->kbits = (uint8_t)(fingerprint ? LOW_BITS + 32 : LOW_BITS);
+    s->tbits = (uint8_t)(tagless ? 1 : TAG_BITS);
+}
+
+void kset_init(struct kset *s, bool fingerprint)
+{
+    set_init(s, fingerprint, false);
+}
+
+void kset_init_tagless(struct kset *s, bool fingerprint)
+{
+    set_init(s, fingerprint, true);
 }
 
 /* Entries for m keys: m plus two standard deviations of a random split, at most 7/8 full. */
@@ -149,10 +165,10 @@ static uint64_t part_cap_for(uint64_t m)
     return want + want / 7;
 }
 
-uint64_t kset_bytes_for(bool fingerprint, uint64_t n)
+uint64_t kset_bytes_for(bool fingerprint, bool tagless, uint64_t n)
 {
     uint64_t m = n / KSET_PARTS;
-    return (uint64_t)KSET_PARTS * (part_cap_for(m) * (fingerprint ? 15 : 11) + SLACK);
+    return (uint64_t)KSET_PARTS * (part_cap_for(m) * width_of(fingerprint, tagless) + SLACK);
 }
 
 void kset_hint(struct kset *s, uint64_t n)
@@ -330,14 +346,14 @@ static int put(struct kset *s, struct vkey k, uint64_t line, bool keep_last, uin
     if (rc == 1) {
         u128 x = entry_load(at);
         if (!keep_last) {
-            *first = entry_tag(s, x) >> 1;
+            *first = s->tbits == 1 ? 0 : entry_tag(s, x) >> 1;
             return 1;
         }
         x = entry_make(s, k, line << 1 | 1);
         memcpy(at, &x, s->width);
         return 0;
     }
-    u128 x = entry_make(s, k, line << 1);
+    u128 x = entry_make(s, k, s->tbits == 1 ? 1 : line << 1);
     memcpy(at, &x, s->width);
     pt->count++;
     return 0;
@@ -350,13 +366,16 @@ int kset_add(struct kset *s, struct vkey k, uint64_t line, uint64_t *first_line)
 
 int kset_note_last(struct kset *s, struct vkey k, uint64_t line)
 {
+    if (s->tbits == 1) {
+        return AE_INTERNAL; /* a tagless set keeps no line */
+    }
     uint64_t unused = 0;
     return put(s, k, line, true, &unused);
 }
 
 int kset_track(struct kset *s, struct vkey k, uint64_t line, uint64_t id, uint64_t *out)
 {
-    if (id >= KSET_MAX_LINE) {
+    if (id >= KSET_MAX_LINE || s->tbits == 1) {
         return AE_INTERNAL;
     }
     struct kset_part *pt = NULL;
@@ -391,7 +410,7 @@ int kset_get(const struct kset *s, struct vkey k, uint64_t *line, bool *dup)
     if (pt->cap == 0 || part_find(s, pt, k, &at) == 0) {
         return 0;
     }
-    uint64_t tag = entry_tag(s, entry_load(at));
+    uint64_t tag = s->tbits == 1 ? 0 : entry_tag(s, entry_load(at));
     *line = tag >> 1;
     *dup = (tag & 1) != 0;
     return 1;
@@ -424,8 +443,11 @@ void kset_release(struct kset *s)
         munmap(s->arena, s->arena_len);
     }
     size_t w = s->width;
+    uint8_t kbits = s->kbits, tbits = s->tbits;
     memset(s, 0, sizeof(*s));
     s->width = w;
+    s->kbits = kbits;
+    s->tbits = tbits;
 }
 
 /* ---- every repeated key in one pass ------------------------------------------------------- */
@@ -438,7 +460,7 @@ void kdups_init(struct kdups *d, bool fingerprint)
 
 uint64_t kdups_bytes_for(bool fingerprint, uint64_t n)
 {
-    return kset_bytes_for(fingerprint, n) + n * sizeof(struct kdup);
+    return kset_bytes_for(fingerprint, false, n) + n * sizeof(struct kdup);
 }
 
 void kdups_hint(struct kdups *d, uint64_t n)

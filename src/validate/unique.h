@@ -18,6 +18,12 @@
  * from kset_hint is at most 7/8 full, so an int64 key costs about 12.6-13.5 bytes and a string
  * key about 17-18, whatever its length; a table that outgrows its hint grows by 1.5x. Nothing is
  * allocated per key. Lines must be below 2^33 (KSET_MAX_LINE).
+ *
+ * A tagless set (kset_init_tagless) stores no line: its entries are the key bits and one occupied
+ * bit, 7 bytes an exact key (about 8 a key at 7/8 load) and 11 a fingerprint (about 12.6). It
+ * only answers whether a key is new, for a check that gives up at the first repeated key
+ * (validate.c: validator_keys_optimistic). An all-zero entry is empty in both kinds: a tagged
+ * entry's tag is at least 2 (line x2), a tagless entry's occupied bit is 1.
  */
 #ifndef ASTRO_VALIDATE_UNIQUE_H
 #define ASTRO_VALIDATE_UNIQUE_H
@@ -52,7 +58,9 @@ struct kset_part {
 
 struct kset {
     struct kset_part *parts; /* KSET_PARTS, allocated on first use (or kset_prepare) */
-    size_t width;            /* 11 (exact) or 15 (fingerprint) */
+    size_t width;            /* 11 (exact) or 15 (fingerprint); tagless: 7 or 11 */
+    uint8_t kbits;           /* key bits of an entry: 54 (exact) or 86 (fingerprint) */
+    uint8_t tbits;           /* tag bits after them: 34, or 1 in a tagless set */
     uint64_t hint;           /* keys expected (kset_hint), 0 = unknown */
     void *arena; /* with a hint: one mapping holding every partition's first table, in huge
                     pages where the kernel allows (random probes then miss the TLB less) */
@@ -63,9 +71,15 @@ struct kset {
 
 /* An empty set of exact keys (fingerprint false) or fingerprint keys. Allocates nothing. */
 void kset_init(struct kset *s, bool fingerprint);
+/* The same, tagless: no line is stored. kset_add then says 1 (present) with *first_line 0 and
+ * kset_get *line 0, *dup false; kset_note_last and kset_track refuse it (AE_INTERNAL). Everything
+ * else (kset_hint, kset_cap, kset_prefetch, the partitions' concurrency) is the same.
+ * kset_release keeps the kind. */
+void kset_init_tagless(struct kset *s, bool fingerprint);
 
-/* Bytes a set of n keys takes when sized by kset_hint(n) (for the memory plan). */
-uint64_t kset_bytes_for(bool fingerprint, uint64_t n);
+/* Bytes a set of n keys takes when sized by kset_hint(n) (for the memory plan); tagless for a set
+ * made by kset_init_tagless. */
+uint64_t kset_bytes_for(bool fingerprint, bool tagless, uint64_t n);
 
 /* Expects about n keys in all: each partition is sized once for its share (with room for the
  * spread of a random split), so the tables need not grow. Call before the first add. */
@@ -80,8 +94,8 @@ void kset_hint(struct kset *s, uint64_t n);
 void kset_cap(struct kset *s, uint64_t bytes);
 
 /* Adds key k (ok != 0) first seen at line (1..KSET_MAX_LINE). Returns 0 when k is new, 1 when it
- * was already present (then *first_line is the line stored with it), KSET_FULL, or AE_NOMEM (the
- * set is unchanged), or AE_INTERNAL for a line out of range. */
+ * was already present (then *first_line is the line stored with it; 0 in a tagless set),
+ * KSET_FULL, or AE_NOMEM (the set is unchanged), or AE_INTERNAL for a line out of range. */
 int kset_add(struct kset *s, struct vkey k, uint64_t line, uint64_t *first_line) ASTRO_WUR;
 
 /* For a pre-pass over the whole file: records k at line, keeping the LAST line of each key and

@@ -188,11 +188,17 @@ pass "a pre-pass planned on a low estimate spills when the keys outgrow the limi
 assert_contains "$(cat log.g256M.1)" "a unique key repeats, or the keys outgrow --memory-limit: reading the keys first" "the repeated ids send the file round again"
 
 # Distinct keys that outgrow 1M, where the first records promised far fewer: the one-pass bet
-# stops at the set's cap and the file runs again, spilled.
-"$PY" - <<'PYEOF'
-rows = ["id,pad"] + [f"{i},{'x' * 3000 if i <= 600 else 'y'}" for i in range(1, 90001)]
+# stops at the set's cap and the file runs again, spilled. 90000 int64 keys fit in 1M at the bet's
+# 7-byte entries (unique.h: tagless) and not at 11 (so they used to be sent round again);
+# 150000 do not fit even so.
+distinct_rows() { # n
+  "$PY" - "$1" <<'PYEOF'
+import sys
+n = int(sys.argv[1])
+rows = ["id,pad"] + [f"{i},{'x' * 3000 if i <= 600 else 'y'}" for i in range(1, n + 1)]
 open("data/t.csv", "w").write("\n".join(rows) + "\n")
 PYEOF
+}
 keys_run() { # threads limit: ingest, the counts into $COUNTS and the log in $ERR
   rm -rf .working
   run_astro -v ingest data --threads "$1" --memory-limit "$2"
@@ -200,8 +206,13 @@ keys_run() { # threads limit: ingest, the counts into $COUNTS and the log in $ER
   COUNTS=$(jq_py ".working/$(only_run)/manifest.json" \
     '[(f["status"], f["rows_read"], f["rows_valid"], f["rows_invalid"], f["failure_cases"]) for f in d["files"]]')
 }
+distinct_rows 90000
 keys_run 2 1M
-assert_eq "$COUNTS" '[["ingested", 90000, 90000, 0, 0]]' "distinct keys past the cap pass"
+assert_eq "$COUNTS" '[["ingested", 90000, 90000, 0, 0]]' "distinct keys within the cap pass"
+assert_not_contains "$ERR" "reading the keys first" "90000 keys at 7 bytes fit the bet's 1M"
+distinct_rows 150000
+keys_run 2 1M
+assert_eq "$COUNTS" '[["ingested", 150000, 150000, 0, 0]]' "distinct keys past the cap pass"
 assert_contains "$ERR" "reading the keys first" "the cap stops the one-pass bet"
 assert_contains "$ERR" "checked on disk" "then the keys spill"
 

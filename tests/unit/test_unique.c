@@ -118,8 +118,27 @@ static void test_memory_per_key(void **state)
         fprintf(stderr, "  %s keys: %.2f bytes a key\n", fp ? "fingerprint" : "exact", per);
         assert_true(per < (fp ? 19.0 : 14.0));
         /* A few partitions get more than their share and grow once. */
-        assert_true(kset_bytes(&s) >= kset_bytes_for(fp != 0, n));
-        assert_true(kset_bytes(&s) <= kset_bytes_for(fp != 0, n) / 100 * 103);
+        assert_true(kset_bytes(&s) >= kset_bytes_for(fp != 0, false, n));
+        assert_true(kset_bytes(&s) <= kset_bytes_for(fp != 0, false, n) / 100 * 103);
+        kset_release(&s);
+    }
+    /* Tagless (no line): about 8 bytes an exact key and 12.6 a fingerprint at 7/8 load (8.75 and
+     * 13.7 here: 1M keys leave each partition 7% of room for the spread, 3M 4%). */
+    for (int fp = 0; fp < 2; fp++) {
+        struct kset s;
+        kset_init_tagless(&s, fp != 0);
+        kset_hint(&s, n);
+        uint64_t first = 0;
+        for (uint64_t i = 0; i < n; i++) {
+            struct vkey k = fp ? vkey_hash(&i, sizeof(i), 0) : vkey_exact(i);
+            assert_int_equal(kset_add(&s, k, i + 1, &first), 0);
+        }
+        double per = (double)kset_bytes(&s) / (double)n;
+        fprintf(stderr, "  tagless %s keys: %.2f bytes a key\n", fp ? "fingerprint" : "exact", per);
+        assert_true(per <= (fp ? 14.0 : 9.0));
+        assert_true(kset_bytes(&s) >= kset_bytes_for(fp != 0, true, n));
+        assert_true(kset_bytes(&s) <= kset_bytes_for(fp != 0, true, n) / 100 * 103);
+        assert_true(kset_bytes_for(fp != 0, true, n) < kset_bytes_for(fp != 0, false, n));
         kset_release(&s);
     }
     struct kset s;
@@ -378,6 +397,100 @@ static void test_cap(void **state)
     kset_release(&s);
 }
 
+/* A tagless set (kset_init_tagless), exact or fingerprint: new keys, repeats reported without a
+ * line, keys whose stored bits are all zero (an all-zero entry is empty, yet such a key is found
+ * and counted once), growth past a hint, and kset_note_last / kset_track refused. */
+static void test_tagless(void **state)
+{
+    (void)state;
+    for (int fp = 0; fp < 2; fp++) {
+        struct kset s;
+        kset_init_tagless(&s, fp != 0);
+        assert_int_equal(s.width, fp ? 11 : 7);
+        kset_hint(&s, 1000); /* far too small: the partitions grow */
+        uint64_t first = 99;
+        const uint64_t n = 300000;
+        for (uint64_t i = 0; i < n; i++) {
+            struct vkey k = fp ? vkey_hash(&i, sizeof(i), 0) : vkey_exact(i * 0x10000);
+            assert_int_equal(kset_add(&s, k, i + 1, &first), 0);
+        }
+        assert_int_equal(kset_count(&s), n);
+        for (uint64_t i = 0; i < n; i += 101) {
+            struct vkey k = fp ? vkey_hash(&i, sizeof(i), 0) : vkey_exact(i * 0x10000);
+            first = 99;
+            assert_int_equal(kset_add(&s, k, 1, &first), 1);
+            assert_int_equal(first, 0);
+            uint64_t line = 99;
+            bool dup = true;
+            assert_int_equal(kset_get(&s, k, &line, &dup), 1);
+            assert_int_equal(line, 0);
+            assert_false(dup);
+        }
+        for (uint64_t i = n; i < n + 1000; i++) {
+            struct vkey k = fp ? vkey_hash(&i, sizeof(i), 0) : vkey_exact(i * 0x10000);
+            uint64_t line = 0;
+            bool dup = false;
+            assert_int_equal(kset_get(&s, k, &line, &dup), 0);
+        }
+        /* Keys whose stored bits (the low 54 of h, and g) are zero, in partitions 0 and 5; a
+         * fingerprint differing only in g is another key. The exact key of 0 is one of them,
+         * added above (i = 0). */
+        struct vkey z0 = {0, 0, 1}, z5 = {UINT64_C(5) << 54, 0, 1}, zg = {0, 1, 1};
+        assert_true(vkey_exact(0).h == 0);
+        uint64_t before = kset_count(&s) - (fp ? 0 : 1);
+        assert_int_equal(kset_add(&s, z0, 7, &first), fp ? 0 : 1);
+        assert_int_equal(kset_add(&s, z5, 8, &first), 0);
+        assert_int_equal(kset_add(&s, z0, 9, &first), 1);
+        assert_int_equal(kset_add(&s, z5, 9, &first), 1);
+        if (fp) {
+            assert_int_equal(kset_add(&s, zg, 10, &first), 0);
+            assert_int_equal(kset_add(&s, zg, 11, &first), 1);
+        }
+        assert_int_equal(kset_count(&s), before + 2 + (uint64_t)fp);
+        assert_int_equal(kset_note_last(&s, z0, 12), AE_INTERNAL);
+        uint64_t out = 0;
+        assert_int_equal(kset_track(&s, z0, 12, 0, &out), AE_INTERNAL);
+        /* Lines are still range-checked. */
+        assert_int_equal(kset_add(&s, vkey_exact(3), 0, &first), AE_INTERNAL);
+        kset_release(&s);
+        assert_int_equal(s.width, fp ? 11 : 7); /* the kind survives a release */
+        assert_int_equal(kset_add(&s, z0, 1, &first), 0);
+        assert_int_equal(kset_add(&s, z0, 2, &first), 1);
+        kset_release(&s);
+    }
+}
+
+/* kset_cap on a tagless set: the same bytes hold more keys than a tagged set's, and the add that
+ * would grow past the cap is refused (KSET_FULL), the set unchanged. */
+static void test_tagless_cap(void **state)
+{
+    (void)state;
+    uint64_t held[2] = {0, 0};
+    for (int tagless = 0; tagless < 2; tagless++) {
+        struct kset s;
+        if (tagless) {
+            kset_init_tagless(&s, false);
+        } else {
+            kset_init(&s, false);
+        }
+        kset_cap(&s, 256 << 10);
+        uint64_t first = 0;
+        uint64_t i = 0;
+        int rc = 0;
+        for (; i < 1000000 && rc == 0; i++) {
+            rc = kset_add(&s, vkey_exact(i), i + 1, &first);
+        }
+        assert_int_equal(rc, KSET_FULL);
+        assert_true(kset_bytes(&s) <= 256 << 10);
+        held[tagless] = kset_count(&s);
+        assert_int_equal(held[tagless], i - 1);
+        assert_int_equal(kset_add(&s, vkey_exact(0), 5, &first), 1); /* still answers */
+        kset_release(&s);
+    }
+    /* 7-byte entries against 11: about 11/7 as many keys in the same bytes */
+    assert_true(held[1] > held[0] / 10 * 14);
+}
+
 static void test_spill_bad_dir(void **state)
 {
     (void)state;
@@ -402,6 +515,7 @@ int main(void)
         cmocka_unit_test(test_spill_last),    cmocka_unit_test(test_spill_mixed),
         cmocka_unit_test(test_spill_bad_dir), cmocka_unit_test(test_dups_modes),
         cmocka_unit_test(test_track),        cmocka_unit_test(test_cap),
+        cmocka_unit_test(test_tagless),      cmocka_unit_test(test_tagless_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
