@@ -514,8 +514,8 @@ int main(void)
         cmocka_unit_test(test_spill_first),   cmocka_unit_test(test_spill_all),
         cmocka_unit_test(test_spill_last),    cmocka_unit_test(test_spill_mixed),
         cmocka_unit_test(test_spill_bad_dir), cmocka_unit_test(test_dups_modes),
-        cmocka_unit_test(test_track),        cmocka_unit_test(test_cap),
-        cmocka_unit_test(test_tagless),      cmocka_unit_test(test_tagless_cap),
+        cmocka_unit_test(test_track),         cmocka_unit_test(test_cap),
+        cmocka_unit_test(test_tagless),       cmocka_unit_test(test_tagless_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
