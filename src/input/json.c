@@ -1117,7 +1117,25 @@ static size_t value_extent(const char *s, size_t n, bool eof, uint64_t *nl)
         }
         return k < n || eof ? k : 0;
     }
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
     for (size_t k = 0; k < n; k++) {
+        if (in_str) {
+            /* Inside a string only '"', '\\' and line breaks matter: skip eight bytes at a time
+             * while none is one of them or another byte below 0x20 (fp_string's test, without
+             * stopping at UTF-8). */
+            while (n - k >= 8) {
+                uint64_t w;
+                memcpy(&w, s + k, 8);
+                uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+                if ((((w - ones * 0x20) | (q - ones) | (b - ones)) & ~w & highs) != 0) {
+                    break;
+                }
+                k += 8;
+            }
+            if (k == n) {
+                break;
+            }
+        }
         char c = s[k];
         if (c == '\n') {
             (*nl)++;

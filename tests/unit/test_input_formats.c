@@ -391,6 +391,53 @@ static void test_json_reader(void **state)
     }
 }
 
+/* The array's record splitter skips string bytes eight at a time: records whose strings hold an
+ * escaped quote or backslash, a bracket or a UTF-8 letter at every offset and alignment split
+ * exactly as NDJSON lines of the same records (same fields, same line numbers). */
+static void test_json_array_strings(void **state)
+{
+    (void)state;
+    static const char *const special[] = {"\\\"", "\\\\",     "}",   "]",
+                                          "{",    "\xC3\xA9", "\\n", "\\u0022"};
+    struct buf nd = BUF_INIT, arr = BUF_INIT;
+    assert_int_equal(buf_putc(&arr, '['), 0);
+    int id = 0;
+    for (size_t sp = 0; sp < sizeof(special) / sizeof(special[0]); sp++) {
+        for (size_t len = 0; len <= 20; len++) {
+            for (size_t at = 0; at <= len; at++) {
+                char v[64];
+                size_t k = 0;
+                for (size_t i = 0; i < len; i++) {
+                    if (i == at) {
+                        k += (size_t)snprintf(v + k, sizeof(v) - k, "%s", special[sp]);
+                    }
+                    v[k++] = (char)('a' + (int)(i % 26));
+                }
+                if (at == len) {
+                    k += (size_t)snprintf(v + k, sizeof(v) - k, "%s", special[sp]);
+                }
+                v[k] = '\0';
+                id++;
+                assert_int_equal(buf_printf(&nd, "{\"a\": %d, \"b\": \"%s\"}\n", id, v), 0);
+                assert_int_equal(
+                    buf_printf(&arr, "%s{\"a\": %d, \"b\": \"%s\"}", id > 1 ? ",\n" : "", id, v),
+                    0);
+            }
+        }
+    }
+    assert_int_equal(buf_puts(&arr, "]\n"), 0);
+    struct buf a = BUF_INIT, b = BUF_INIT;
+    struct err e;
+    assert_int_equal(read_text(INPUT_NDJSON, nd.data, 97, &a, &e), 0);
+    assert_int_equal(read_text(INPUT_JSON, arr.data, 97, &b, &e), 0);
+    assert_true(a.len > 0);
+    assert_string_equal(a.data, b.data);
+    buf_release(&a);
+    buf_release(&b);
+    buf_release(&nd);
+    buf_release(&arr);
+}
+
 /* A block in which no record has any of the schema's keys has no field text at all: every field
  * still points at a string (found by tests/fuzz/fuzz_json: NULL + 0 before). */
 static void test_json_all_keys_missing(void **state)
@@ -703,6 +750,7 @@ int main(void)
         cmocka_unit_test(test_codecs_round_trip), cmocka_unit_test(test_sniff_and_names),
         cmocka_unit_test(test_skip_hash),
         cmocka_unit_test(test_ndjson_reader),     cmocka_unit_test(test_json_reader),
+        cmocka_unit_test(test_json_array_strings),
         cmocka_unit_test(test_mutated_inputs),    cmocka_unit_test(test_json_all_keys_missing),
         cmocka_unit_test(test_json_fast_parser),
     };
