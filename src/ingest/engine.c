@@ -21,7 +21,7 @@
  * line, which made reading 2x slower at 2 threads on the benchmark machine (bench/README.md).
  * With one thread the same loop runs on the caller with a single block: read, validate, commit,
  * in turn. Memory is bounded by the number of blocks (2 per thread + 2) times a block (at most
- * VALIDATE_BATCH_ROWS records, about FC_BLOCK_BYTES of text and BATCH_MAX_CELLS cells), plus
+ * FC_BLOCK_ROWS records, about FC_BLOCK_BYTES of text and BATCH_MAX_CELLS cells), plus
  * what the sink holds; a very wide file runs on fewer threads (fc_threads).
  */
 #include "ingest/engine.h"
@@ -40,9 +40,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Text per block the pool aims at: small blocks for wide records keep memory low, and even 1 MiB
- * is milliseconds of work, far more than a task switch costs. */
-#define FC_BLOCK_BYTES ((size_t)1 << 20)
+/* Records and text per block the pool aims at: small blocks keep memory low (2N+2 of them are in
+ * flight with N threads), and even 512 KiB is milliseconds of work, far more than a task switch
+ * costs. Halved from 8192 records and 1 MiB: -7 to -23 MiB of peak RSS at 2 threads on the
+ * benchmark's files for no measurable CPU (bench/README.md, "Smaller blocks"). */
+#define FC_BLOCK_ROWS 4096
+#define FC_BLOCK_BYTES ((size_t)512 << 10)
 #define FC_FIRST_ROWS 512
 
 /* B_VALID: validated, its keys waiting for the probes of every partition group (unique). */
@@ -284,10 +287,11 @@ static void *fc_thread_main(void *arg)
     return NULL;
 }
 
-/* Records per block: VALIDATE_BATCH_ROWS, fewer for records so long that the block would hold
- * much more than FC_BLOCK_BYTES of text (judged on the first block), and fewer for files so wide
- * that a block would hold more than BATCH_MAX_CELLS cells (batch.h): every block's batch and
- * fields then stay a few MiB, whatever the column count. */
+/* Records per block: FC_BLOCK_ROWS, fewer for records so long that the block would hold much
+ * more than FC_BLOCK_BYTES of text (judged on the first block), and fewer for files so wide that
+ * a block would hold more than BATCH_MAX_CELLS cells (batch.h): every block's batch and fields
+ * then stay a few MiB, whatever the column count. The same at every thread count, so that the
+ * Parquet file (whose row groups end at batch boundaries) is the same too. */
 static size_t fc_block_rows(const struct record_block *rows, size_t ncols)
 {
     uint64_t bytes = 0;
@@ -297,7 +301,7 @@ static size_t fc_block_rows(const struct record_block *rows, size_t ncols)
     uint64_t avg = rows->nrows ? bytes / rows->nrows : 1;
     uint64_t n = FC_BLOCK_BYTES / (avg ? avg : 1);
     n = n < 256 ? 256 : n;
-    return batch_rows_for(ncols, n < VALIDATE_BATCH_ROWS ? (size_t)n : VALIDATE_BATCH_ROWS);
+    return batch_rows_for(ncols, n < FC_BLOCK_ROWS ? (size_t)n : FC_BLOCK_ROWS);
 }
 
 /* Every thread costs two blocks and a validator clone, each with state per column (about

@@ -638,7 +638,7 @@ static void test_small_file_passes(void **state)
     fixture_free(&fx);
 }
 
-/* 30000 rows (blocks of 512 records, then 8192), invalid rows of three kinds and valid multi-line
+/* 30000 rows (blocks of 512 records, then 4096), invalid rows of three kinds and valid multi-line
  * records spread over every block: whatever the thread count, the sink gets exactly the valid rows
  * in file order, the cases come out in line order, and counts and verdict do not change. */
 static void test_block_order_threads(void **state)
@@ -693,7 +693,7 @@ static void test_block_order_threads(void **state)
         assert_true(out.sink.committed);
         assert_true(out.progress_ordered);
         assert_true(out.progress_done);
-        assert_int_equal(out.progress_calls, 6); /* 5 blocks, then done */
+        assert_int_equal(out.progress_calls, 10); /* 9 blocks, then done */
         assert_int_equal(out.progress_rows, n);
         outcome_release(&out);
     }
@@ -730,11 +730,12 @@ static void test_fail_fast(void **state)
         assert_int_equal(out.res.rows_invalid, 1);
         assert_int_equal(out.res.failures, 2);
         assert_cases_equal(&out.fails, want, 2);
-        /* The output is no longer written once the file has failed: the two blocks before
-         * the failing one (511 and 8192 data rows) reached it, and the caller aborted it. */
+        /* The output is no longer written once the file has failed: the three blocks before
+         * the failing one (511, 4096 and 4096 data rows) reached it, and the caller aborted
+         * it. */
         assert_true(out.sink.aborted);
-        assert_int_equal(out.sink.writes, 2);
-        assert_int_equal(out.sink.n, 511 + 8192);
+        assert_int_equal(out.sink.writes, 3);
+        assert_int_equal(out.sink.n, 511 + 2 * 4096);
         for (size_t k = 0; k < out.sink.n; k++) {
             assert_int_equal(out.sink.lines[k], fx.line[k]);
         }
@@ -843,8 +844,8 @@ static void test_failing_sink(void **state)
     struct fixture fx;
     fixture_init(&fx, 30000);
     fixture_write_rows(&fx, "id,v,note");
-    /* Rows written before write k: the first block holds 511 data rows, the others 8192. */
-    static const size_t before[] = {0, 0, 511, 511 + 8192, 511 + 2 * 8192, 511 + 3 * 8192};
+    /* Rows written before write k: the first block holds 511 data rows, the others 4096. */
+    static const size_t before[] = {0, 0, 511, 511 + 4096, 511 + 2 * 4096, 511 + 3 * 4096};
     for (size_t k = 1; k <= 5; k += 2) {
         for (int threads = 1; threads <= 4; threads += 3) {
             struct outcome out;
