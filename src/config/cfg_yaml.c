@@ -66,6 +66,19 @@ int cfg_doc_load(struct cfg_doc *d, const char *path, const char *file, struct e
         rc = err_set(e, AE_CONFIG, "%s: the file is empty (expected a YAML mapping)", file);
         goto out;
     }
+    /* A "\0" or "\x00" escape in a double-quoted scalar puts a NUL byte inside the value, and
+     * every C string made of it would end there without a word (a column name, a pattern, a
+     * null marker). Refused where it is written. */
+    for (const yaml_node_t *n = d->doc.nodes.start; n < d->doc.nodes.top; n++) {
+        if (n->type == YAML_SCALAR_NODE &&
+            memchr(n->data.scalar.value, '\0', n->data.scalar.length) != NULL) {
+            rc = err_set(e, AE_CONFIG,
+                         "%s:%zu:%zu: this value holds a NUL byte (a \\0 or \\x00 escape), "
+                         "which no name, pattern or value may hold: remove it",
+                         file, n->start_mark.line + 1, n->start_mark.column + 1);
+            goto out;
+        }
+    }
     /* A second document ("---") would be silently ignored by a one-document reader; say so. */
     yaml_document_t next;
     if (!yaml_parser_load(&parser, &next)) {

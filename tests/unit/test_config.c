@@ -979,6 +979,14 @@ static void test_error_syntax_and_duplicates(void **state)
     expect_error("", AE_CONFIG, "%s: the file is empty (expected a YAML mapping)");
     expect_error("pipeline: p\n---\npipeline: q\n", AE_CONFIG,
                  "%s:2:1: a second YAML document starts here (expected one document)");
+    /* A NUL byte through an escape would cut the name silently: refused where it is. */
+    expect_schema_error("      columns:\n"
+                        "        \"UR\\0N\": {dtype: int64}\n",
+                        "%s:7:9: this value holds a NUL byte (a \\0 or \\x00 escape), which no "
+                        "name, pattern or value may hold: remove it");
+    expect_error("pipeline: \"p\\x00q\"\n", AE_CONFIG,
+                 "%s:1:11: this value holds a NUL byte (a \\0 or \\x00 escape), which no name, "
+                 "pattern or value may hold: remove it");
 }
 
 static void test_error_missing_and_names(void **state)
