@@ -625,6 +625,10 @@ static int plan_keys(struct ingest_file *f, struct err *e)
      * keys outgrow it runs again with the pre-pass, which spills them. */
     bool optimistic =
         f->o.keys_optimistic && !f->o.fail_fast && validator_prepass_decides_all(f->v);
+    if (optimistic) {
+        /* The sizes below are then those of the bet's tagless sets (validator_key_bytes). */
+        validator_keys_optimistic(f->v, limit);
+    }
     uint64_t known = input_row_count(&f->in);
     if (known != UINT64_MAX) {
         /* The reader knows the rows (a Parquet footer): no estimate from the bytes, which say
@@ -646,8 +650,8 @@ static int plan_keys(struct ingest_file *f, struct err *e)
         }
         spill = validator_key_bytes(f->v, rows) / 10 * 11 > limit;
     }
-    if (optimistic && !spill) {
-        validator_keys_optimistic(f->v, limit);
+    if (optimistic && spill) {
+        validator_keys_reset(f->v); /* spilled: the pre-pass's tagged sets, no bet */
     }
     return validator_plan_keys(f->v, rows, spill ? spill_dir_of(f) : NULL, limit, e);
 }

@@ -210,6 +210,14 @@ distinct_rows 90000
 keys_run 2 1M
 assert_eq "$COUNTS" '[["ingested", 90000, 90000, 0, 0]]' "distinct keys within the cap pass"
 assert_not_contains "$ERR" "reading the keys first" "90000 keys at 7 bytes fit the bet's 1M"
+# Records of one size (the plan estimates the rows from the first ones): 350000 int64 keys take
+# about 3.3 MB at the bet's entry size and about 5 MB at the pre-pass's; under 4M the plan must
+# judge them at the bet's size and take the bet (it used to spill them up front).
+"$PY" -c 'open("data/t.csv", "w").write("id,pad\n" + "".join(f"{i},{chr(121) * (8 - len(str(i)))}\n" for i in range(1, 350001)))'
+keys_run 2 4M
+assert_eq "$COUNTS" '[["ingested", 350000, 350000, 0, 0]]' "distinct keys of even records pass"
+assert_not_contains "$ERR" "checked on disk" "350000 even keys are planned at the bet's size"
+assert_not_contains "$ERR" "reading the keys first" "350000 even keys win the bet"
 distinct_rows 150000
 keys_run 2 1M
 assert_eq "$COUNTS" '[["ingested", 150000, 150000, 0, 0]]' "distinct keys past the cap pass"
