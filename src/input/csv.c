@@ -1343,10 +1343,7 @@ int csv_reader_next(struct csv_reader *r, struct record_block *rows, size_t max_
     rows->nrows = 0;
     rows->nfields = 0;
     if (r->failed.code != 0) {
-        if (e != NULL) {
-            *e = r->failed;
-        }
-        return r->failed.code;
+        return input_failed(&r->failed, e);
     }
     if (max_rows == 0) {
         return err_set(e, AE_INTERNAL, "csv_reader_next: max_rows must be at least 1");
@@ -1422,14 +1419,7 @@ defer:
     rc = 0;
     goto done;
 fail:
-    rows->nrows = 0;
-    rows->nfields = 0;
-    if (e != NULL) {
-        r->failed = *e;
-    } else {
-        r->failed.code = rc;
-    }
-    return rc;
+    return input_fail(&r->failed, rows, rc, false, e);
 }
 
 uint64_t csv_reader_line(const struct csv_reader *r)

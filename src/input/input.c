@@ -120,3 +120,26 @@ void input_close(struct input *in)
     source_free(in->src);
     memset(in, 0, sizeof(*in));
 }
+
+int input_failed(const struct err *failed, struct err *e)
+{
+    if (failed->code != 0 && e != NULL) {
+        *e = *failed;
+    }
+    return failed->code;
+}
+
+int input_fail(struct err *failed, struct record_block *b, int rc, bool hand_over, struct err *e)
+{
+    if (e != NULL) {
+        *failed = *e;
+    }
+    failed->code = rc;
+    if (hand_over && rc == AE_FORMAT && b->nrows > 0) {
+        err_clear(e);
+        return 0;
+    }
+    b->nrows = 0;
+    b->nfields = 0;
+    return rc;
+}

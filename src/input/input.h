@@ -139,4 +139,13 @@ uint64_t input_position(const struct input *in);
 /* Frees the reader and the source; in may be zeroed or already closed. */
 void input_close(struct input *in);
 
+/* For the readers behind input_ops.next, whose failures are final (one mechanism for all): */
+/* The failure saved in *failed, copied into e, or 0 when there is none (call first). */
+int input_failed(const struct err *failed, struct err *e) ASTRO_WUR;
+/* Ends a next call that failed with rc: the failure (e's, with code rc) is saved in *failed for
+ * every later call. With hand_over, bad data (AE_FORMAT) after rows of b were read hands those
+ * rows over first: e is cleared and 0 returned (the next call fails). Otherwise b is emptied and
+ * rc returned. */
+int input_fail(struct err *failed, struct record_block *b, int rc, bool hand_over, struct err *e);
+
 #endif

@@ -1373,10 +1373,7 @@ static int json_next(void *impl, struct record_block *b, size_t max_rows, struct
     b->nrows = 0;
     b->nfields = 0;
     if (r->failed.code != 0) {
-        if (e != NULL) {
-            *e = r->failed;
-        }
-        return r->failed.code;
+        return input_failed(&r->failed, e);
     }
     if (max_rows == 0) {
         return err_set(e, AE_INTERNAL, "json_next: max_rows must be at least 1");
@@ -1398,20 +1395,8 @@ static int json_next(void *impl, struct record_block *b, size_t max_rows, struct
         }
         rc = 0;
     }
-    if (rc < 0) {
-        /* A failure is final; after bad data the records before it are handed over first
-         * (input.h), and the next call fails. */
-        if (e != NULL) {
-            r->failed = *e;
-        } else {
-            r->failed.code = rc;
-        }
-        if (rc != AE_FORMAT || b->nrows == 0) {
-            b->nrows = 0;
-            b->nfields = 0;
-            return rc;
-        }
-        err_clear(e);
+    if (rc < 0 && input_fail(&r->failed, b, rc, true, e) != 0) {
+        return rc;
     }
     /* Offsets become pointers now that tx no longer moves; the block takes the text. */
     struct buf t = b->utext;

@@ -459,10 +459,7 @@ static int pqin_next(void *impl, struct record_block *blk, size_t max_rows, stru
     blk->nrows = 0;
     blk->nfields = 0;
     if (r->failed.code != 0) {
-        if (e != NULL) {
-            *e = r->failed;
-        }
-        return r->failed.code;
+        return input_failed(&r->failed, e);
     }
     if (max_rows == 0) {
         return err_set(e, AE_INTERNAL, "pqin_next: max_rows must be at least 1");
@@ -486,16 +483,7 @@ static int pqin_next(void *impl, struct record_block *blk, size_t max_rows, stru
                             : (uint64_t)((double)size * ((double)r->row / (double)total));
         rc = hash_upto(r, upto, e);
     }
-    if (rc != 0) {
-        /* A failure is final (input.h). */
-        if (e != NULL) {
-            r->failed = *e;
-        }
-        r->failed.code = rc;
-        blk->nrows = 0;
-        blk->nfields = 0;
-    }
-    return rc;
+    return rc != 0 ? input_fail(&r->failed, blk, rc, false, e) : 0;
 }
 
 static uint64_t pqin_position(const void *impl)

@@ -1495,10 +1495,7 @@ static int xlsx_next(void *impl, struct record_block *b, size_t max_rows, struct
     b->nrows = 0;
     b->nfields = 0;
     if (r->failed.code != 0) {
-        if (e != NULL) {
-            *e = r->failed;
-        }
-        return r->failed.code;
+        return input_failed(&r->failed, e);
     }
     if (max_rows == 0) {
         return err_set(e, AE_INTERNAL, "xlsx_next: max_rows must be at least 1");
@@ -1520,19 +1517,8 @@ static int xlsx_next(void *impl, struct record_block *b, size_t max_rows, struct
     b->text_cap = r->fb.cap;
     r->b = NULL;
     b->sheet_col0 = r->col0;
-    if (rc != 0) {
-        if (e != NULL) {
-            r->failed = *e;
-        } else {
-            r->failed.code = rc;
-        }
-        /* After bad data the rows before it are handed over first (input.h). */
-        if (rc != AE_FORMAT || b->nrows == 0) {
-            b->nrows = 0;
-            b->nfields = 0;
-            return rc;
-        }
-        err_clear(e);
+    if (rc != 0 && input_fail(&r->failed, b, rc, true, e) != 0) {
+        return rc;
     }
     if (b->nrows > 0) {
         b->row_first[b->nrows] = (uint32_t)b->nfields;
