@@ -43,8 +43,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* 1 MiB COPY chunks: few enough calls to be cheap, small enough to bound memory. */
-#define PG_CHUNK ((size_t)1 << 20)
+/* 128 KiB COPY chunks: few enough calls to be cheap (a send of 128 KiB each), small enough that
+ * neither this buffer nor libpq's output buffer, which grows to hold one chunk, weighs in the
+ * process's memory (1 MiB chunks held 2 MiB in each). */
+#define PG_CHUNK ((size_t)128 << 10)
 
 /* PostgreSQL epoch (2000-01-01) relative to the Unix epoch, in days and microseconds. */
 #define PG_EPOCH_DAYS 10957
