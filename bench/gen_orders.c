@@ -1,7 +1,7 @@
 /* gen_orders.c - the benchmark's `orders` CSV: deterministic, fast, optionally with 1% bad rows.
  *
- * Usage: gen_orders [--rows N] [--bad] [--ndjson | --json] [--out FILE]  (default 10000000 rows,
- *        stdout)
+ * Usage: gen_orders [--rows N] [--bad] [--ndjson | --json] [--shuffle-ids] [--out FILE]
+ *        (default 10000000 rows, stdout)
  *
  * Columns: order_id (int64, 1..N, unique), customer_email, amount (decimal(12,2), 1.00..9999.99),
  * order_date (YYYY-MM-DD, 2020-01-01..2026-12-31), status (one of STATUSES). LF record ends, a
@@ -17,7 +17,9 @@
  *
  * --ndjson writes the same rows as NDJSON instead (no header; one object a line with the same
  * keys; order_id and amount as JSON numbers, the others as strings; a bad amount as a string),
- * about 120 bytes a row. --json writes them as one JSON array instead: "[" on the first line, the
+ * about 120 bytes a row. --shuffle-ids writes the same order_ids 1..N in a scattered order (row i
+ * gets 1 + (i * 1000000007) mod N, a permutation for any N that the prime 1000000007 does not
+ * divide): the keys of a file that is not sorted by its key, where consecutive ids cannot help. --json writes them as one JSON array instead: "[" on the first line, the
  * same objects one a line, each but the last followed by ",", and "]" on the last line.
  *
  * Built by bench/run with `cc -O2`; it is not part of astro (CMake globs only src/).
@@ -106,6 +108,7 @@ int main(int argc, char **argv)
     bool bad = false;
     bool ndjson = false;
     bool array = false;
+    bool shuffle = false;
     const char *path = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--rows") == 0 && i + 1 < argc) {
@@ -121,6 +124,8 @@ int main(int argc, char **argv)
             ndjson = true;
         } else if (strcmp(argv[i], "--json") == 0) {
             ndjson = array = true;
+        } else if (strcmp(argv[i], "--shuffle-ids") == 0) {
+            shuffle = true;
         } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
             path = argv[++i];
         } else {
@@ -168,6 +173,7 @@ int main(int argc, char **argv)
         if (i % 100 == 0) {
             bad_at = bad ? i + mix64(SEED ^ (i / 100) ^ UINT64_C(0xbad)) % 100 : UINT64_MAX;
         }
+        uint64_t id = shuffle ? 1 + (uint64_t)((unsigned __int128)i * 1000000007u % rows) : i + 1;
         uint64_t h1 = mix64(SEED + 2 * i);
         uint64_t h2 = mix64(SEED + 2 * i + 1);
         char email[96];
@@ -204,10 +210,10 @@ int main(int argc, char **argv)
             w = snprintf(o.buf + o.n, OUT_BUF - o.n,
                          "{\"order_id\":%" PRIu64 ",\"customer_email\":\"%s\",\"amount\":%s%s%s,"
                          "\"order_date\":\"%s\",\"status\":\"%s\"}%s\n",
-                         i + 1, email, num ? "" : "\"", amount, num ? "" : "\"", date, status,
+                         id, email, num ? "" : "\"", amount, num ? "" : "\"", date, status,
                          array && i + 1 < rows ? "," : "");
         } else {
-            w = snprintf(o.buf + o.n, OUT_BUF - o.n, "%" PRIu64 ",%s,%s,%s,%s\n", i + 1, email,
+            w = snprintf(o.buf + o.n, OUT_BUF - o.n, "%" PRIu64 ",%s,%s,%s,%s\n", id, email,
                          amount, date, status);
         }
         o.n += (size_t)w;

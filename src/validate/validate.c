@@ -377,6 +377,8 @@ void validator_free(struct validator *v)
     vblock_free(v->own_block);
     free(v->keys);
     free(v->kcol);
+    free(v->kseqs);
+    free(v->gseqs);
     kspill_free(v->spill);
     buf_release(&v->scratch);
     if (v->c_locale != (locale_t)0) {
@@ -784,6 +786,79 @@ static bool set_judged(const struct validator *v, bool frame)
     return frame ? v->judged_frames : v->judged_cols;
 }
 
+/* Keys that come as consecutive integers. While a bet that no key repeats holds
+ * (validator_keys_optimistic), a unique column's keys that so far make one sequence lo, lo + 1,
+ * ..., hi, in file order, need no set at all: none can repeat another. The commit (or each
+ * partition group) only follows the sequence from block to block; when a block's keys do not
+ * continue it, the sequence's keys are put into the set (those of the group's partitions) and the
+ * set is probed as usual from then on. So the commonest primary key, a sequence's ids, costs
+ * neither a probe nor memory, and any other file pays what it paid before, once. Integer storage
+ * only (int64, dates, timestamps, times): a string or a fingerprint has no successor. */
+enum { KSEQ_EMPTY, KSEQ_ON, KSEQ_OFF };
+struct kseq {
+    int state; /* KSEQ_EMPTY: no key yet; KSEQ_ON: the keys are exactly lo..hi; KSEQ_OFF: not */
+    int64_t lo, hi;
+};
+
+/* *b = the sequence the keys of column c make in rows [base, base + n) (keys from column_keys). */
+static void column_seq(const struct batch *out, size_t c, size_t n, size_t base,
+                       const struct vkey *keys, struct kseq *b)
+{
+    b->state = dtype_storage(out->cols[c].type.id) == DS_I64 ? KSEQ_EMPTY : KSEQ_OFF;
+    const int64_t *x = out->cols[c].v.i64 + base;
+    for (size_t r = 0; r < n && b->state != KSEQ_OFF; r++) {
+        if (!keys[r].ok) {
+            continue;
+        }
+        if (b->state == KSEQ_EMPTY) {
+            *b = (struct kseq){KSEQ_ON, x[r], x[r]};
+        } else if (b->hi != INT64_MAX && x[r] == b->hi + 1) {
+            b->hi = x[r];
+        } else {
+            b->state = KSEQ_OFF;
+        }
+    }
+}
+
+/* Follows sequence q through a block whose keys make sequence b: 1 when they continue it (the
+ * block's keys need no probe), 0 when they are to be probed, after the sequence's keys were put
+ * into set (only those of partition group g of ng when ng > 1), or KSET_FULL / AE_NOMEM. */
+static int kseq_follow(struct kseq *q, const struct kseq *b, struct kset *set, size_t g, size_t ng)
+{
+    enum { AHEAD = 16 };
+    if (q->state == KSEQ_OFF) {
+        return 0;
+    }
+    if (b->state == KSEQ_EMPTY) {
+        return 1;
+    }
+    if (b->state == KSEQ_ON && q->state == KSEQ_EMPTY) {
+        *q = *b;
+        return 1;
+    }
+    if (b->state == KSEQ_ON && q->hi != INT64_MAX && b->lo == q->hi + 1) {
+        q->hi = b->hi;
+        return 1;
+    }
+    bool had = q->state == KSEQ_ON;
+    q->state = KSEQ_OFF;
+    for (int64_t x = q->lo; had; x++) {
+        if (q->hi - x > AHEAD) {
+            kset_prefetch(set, vkey_exact((uint64_t)(x + AHEAD)));
+        }
+        struct vkey k = vkey_exact((uint64_t)x);
+        uint64_t at = 0;
+        int rc = ng > 1 && kset_part_of(k) % ng != g ? 0 : kset_add(set, k, 1, &at);
+        if (rc != 0) {
+            return rc == 1 ? AE_INTERNAL : rc; /* distinct keys: 1 cannot happen */
+        }
+        if (x == q->hi) {
+            break;
+        }
+    }
+    return 0;
+}
+
 /* One key's verdict under report_duplicates: exclude_first (the sets the pre-pass did not judge):
  * 1 when its row fails (status 0, *aux = the first line), 0 when it passes, or an AE_* code. */
 static int probe_key(struct kset *set, struct vkey k, uint64_t line, unsigned *status,
@@ -953,9 +1028,29 @@ static int block_keys(struct validator *v, size_t n, const struct batch *out, si
     return 0;
 }
 
+/* seqs[k] = the sequence the keys of set k make in the block (column_seq; none for a frame-level
+ * set or a set the pre-pass judged). */
+static void block_seqs(const struct validator *v, size_t n, const struct batch *out, size_t base,
+                       const struct vkey *keys, struct kseq *seqs)
+{
+    size_t k = 0;
+    for (size_t c = 0; c < v->nout; c++) {
+        if (v->outs[c].unique && !set_judged(v, false)) {
+            column_seq(out, c, n, base, keys + k * n, &seqs[k]);
+        } else if (v->outs[c].unique) {
+            seqs[k].state = KSEQ_OFF;
+        }
+        k += v->outs[c].unique;
+    }
+    for (size_t u = 0; u < v->nusets; u++, k++) {
+        seqs[k].state = KSEQ_OFF;
+    }
+}
+
 /* Uniqueness of rows [first, first + n) (out rows from base), from their keys (block_keys). */
-static int run_unique(struct validator *v, const struct vkey *keys, const struct record_block *in,
-                      size_t first, size_t n, struct batch *out, size_t base, struct err *e)
+static int run_unique(struct validator *v, const struct vkey *keys, const struct kseq *seqs,
+                      const struct record_block *in, size_t first, size_t n, struct batch *out,
+                      size_t base, struct err *e)
 {
     if (v->spill != NULL) {
         return spilled_verdicts(v, in, first, n, out, base, e);
@@ -967,8 +1062,13 @@ static int run_unique(struct validator *v, const struct vkey *keys, const struct
         if (o->unique && set_judged(v, false)) {
             rc = judged_keys(v, &o->dups, in, first, n, out, base, (uint32_t)c, VF_UNIQUE);
         } else if (o->unique) {
-            rc = insert_keys(v, keys + k * n, &o->uset, in, first, n, out, base, (uint32_t)c,
-                             VF_UNIQUE);
+            int q = v->kseqs != NULL ? kseq_follow(&v->kseqs[k], &seqs[k], &o->uset, 0, 1) : 0;
+            if (q == 0) {
+                rc = insert_keys(v, keys + k * n, &o->uset, in, first, n, out, base, (uint32_t)c,
+                                 VF_UNIQUE);
+            } else {
+                rc = q == KSET_FULL ? 1 : q < 0 ? AE_NOMEM : 0; /* full: the bet is lost */
+            }
         }
         k += o->unique;
     }
@@ -1719,6 +1819,9 @@ void validator_keys_reset(struct validator *v)
     v->judged_cols = false;
     v->judged_frames = false;
     v->optimistic = false;
+    free(v->kseqs);
+    free(v->gseqs);
+    v->kseqs = v->gseqs = NULL;
 }
 
 /* The typed value of column c for rows [first, first + n) into out (row r at r), or a null when
@@ -1925,6 +2028,8 @@ struct vblock {
     struct vkey *keys; /* key_sets * n keys, set by set (block_keys), computed where the block
                           was validated, so that only the probes wait for the commit */
     size_t capkeys;
+    struct kseq *seqs; /* per key set, the sequence its keys make (block_seqs) */
+    size_t capseqs;
     /* validator_unique_group: per group, its rows and the failures it found */
     size_t ngroups;
     struct vgroup *groups;
@@ -1943,6 +2048,7 @@ void vblock_free(struct vblock *vb)
         free(vb->fails);
         free(vb->skip);
         free(vb->keys);
+        free(vb->seqs);
         for (size_t g = 0; g < vb->ngroups; g++) {
             free(vb->groups[g].fails);
             free(vb->groups[g].rows);
@@ -2050,8 +2156,19 @@ int validator_run_local(struct validator *w, const struct record_block *in, size
             vb->capkeys = nk * n;
         }
     }
+    if (rc == 0 && nk > vb->capseqs) {
+        struct kseq *nseqs = realloc(vb->seqs, nk * sizeof(*nseqs));
+        rc = nseqs == NULL ? AE_NOMEM : 0;
+        if (nseqs != NULL) {
+            vb->seqs = nseqs;
+            vb->capseqs = nk;
+        }
+    }
     if (rc == 0 && nk > 0) {
         rc = block_keys(w, n, out, base, vb->keys);
+        if (rc == 0) {
+            block_seqs(w, n, out, base, vb->keys, vb->seqs);
+        }
     }
     vb_swap(w, vb);
     if (rc != 0) {
@@ -2089,6 +2206,11 @@ int validator_unique_groups(struct validator *v, size_t groups, struct err *e)
         v->kcol[k++] = (uint32_t)(v->nout + u);
         rc = kset_prepare(&v->usets[u].set);
     }
+    free(v->gseqs);
+    v->gseqs = NULL;
+    if (rc == 0 && v->optimistic && (v->gseqs = calloc(groups * nk, sizeof(*v->gseqs))) == NULL) {
+        rc = AE_NOMEM;
+    }
     if (rc != 0) {
         return err_set(e, AE_NOMEM, "out of memory");
     }
@@ -2123,6 +2245,19 @@ int validator_unique_group(struct validator *v, struct vblock *vb, const struct 
         bool frame = id >= v->nout;
         struct kset *set = frame ? &v->usets[id - v->nout].set : &v->outs[id].uset;
         const struct vkey *keys = vb->keys + k * n;
+        int q = v->gseqs != NULL && n > 0
+                    ? kseq_follow(&v->gseqs[g * nk + k], &vb->seqs[k], set, g, ng)
+                    : 0;
+        if (q == 1) {
+            continue; /* the keys continue the sequence: nothing to probe */
+        }
+        if (q == KSET_FULL) {
+            gr->full = true; /* the commit gives the file up (optimistic) */
+            break;
+        }
+        if (q != 0) {
+            return err_set(e, AE_NOMEM, "out of memory checking unique keys");
+        }
         size_t m = 0;
         for (size_t r = 0; r < n; r++) {
             if (keys[r].ok && kset_part_of(keys[r]) % ng == g) {
@@ -2271,7 +2406,14 @@ int validator_commit(struct validator *v, struct vblock *vb, const struct record
         vb->grouped = false;
         rc = merge_groups(v, vb, first, n, out, base, e);
     } else {
-        rc = run_unique(v, vb->keys, in, first, n, out, base, e);
+        rc = 0;
+        if (v->optimistic && v->kseqs == NULL && key_sets(v) > 0) {
+            v->kseqs = calloc(key_sets(v), sizeof(*v->kseqs));
+            rc = v->kseqs == NULL ? err_set(e, AE_NOMEM, "out of memory") : 0;
+        }
+        if (rc == 0) {
+            rc = run_unique(v, vb->keys, vb->seqs, in, first, n, out, base, e);
+        }
     }
     if (rc == 1) {
         /* validator_keys_optimistic: nothing of this block counts, and the file stops here */

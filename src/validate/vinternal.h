@@ -242,6 +242,10 @@ struct validator {
     struct kspill *spill; /* the key check spilled to disk (validator_plan_keys), or NULL */
     size_t ugroups;       /* validator_unique_groups: partition groups probed in parallel, or 0 */
     uint32_t *kcol;       /* per key set (key_sets order): output column, or nout + frame set */
+    /* optimistic: per key set, the sequence of consecutive integers its keys have been so far
+     * (struct kseq, validate.c), followed in the commit (kseqs) or by each partition group
+     * (gseqs: ugroups x sets); allocated when first needed. */
+    struct kseq *kseqs, *gseqs;
     struct buf scratch;
 };
 

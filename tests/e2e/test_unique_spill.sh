@@ -191,11 +191,11 @@ assert_contains "$(cat log.g256M.1)" "a unique key repeats, or the keys outgrow 
 # stops at the set's cap and the file runs again, spilled. 90000 int64 keys fit in 1M at the bet's
 # 7-byte entries (unique.h: tagless) and not at 11 (so they used to be sent round again);
 # 150000 do not fit even so.
-distinct_rows() { # n
-  "$PY" - "$1" <<'PYEOF'
+distinct_rows() { # n [step]: ids step, 2 * step, ... (step 1: a sequence, which needs no set)
+  "$PY" - "$1" "${2:-3}" <<'PYEOF'
 import sys
-n = int(sys.argv[1])
-rows = ["id,pad"] + [f"{i},{'x' * 3000 if i <= 600 else 'y'}" for i in range(1, n + 1)]
+n, step = int(sys.argv[1]), int(sys.argv[2])
+rows = ["id,pad"] + [f"{i * step},{'x' * 3000 if i <= 600 else 'y'}" for i in range(1, n + 1)]
 open("data/t.csv", "w").write("\n".join(rows) + "\n")
 PYEOF
 }
@@ -212,8 +212,9 @@ assert_eq "$COUNTS" '[["ingested", 90000, 90000, 0, 0]]' "distinct keys within t
 assert_not_contains "$ERR" "reading the keys first" "90000 keys at 7 bytes fit the bet's 1M"
 # Records of one size (the plan estimates the rows from the first ones): 350000 int64 keys take
 # about 3.3 MB at the bet's entry size and about 5 MB at the pre-pass's; under 4M the plan must
-# judge them at the bet's size and take the bet (it used to spill them up front).
-"$PY" -c 'open("data/t.csv", "w").write("id,pad\n" + "".join(f"{i},{chr(121) * (8 - len(str(i)))}\n" for i in range(1, 350001)))'
+# judge them at the bet's size and take the bet (it used to spill them up front). Multiples of 3:
+# a sequence would need no set.
+"$PY" -c 'open("data/t.csv", "w").write("id,pad\n" + "".join(f"{3 * i},{chr(121) * (8 - len(str(3 * i)))}\n" for i in range(1, 350001)))'
 keys_run 2 4M
 assert_eq "$COUNTS" '[["ingested", 350000, 350000, 0, 0]]' "distinct keys of even records pass"
 assert_not_contains "$ERR" "checked on disk" "350000 even keys are planned at the bet's size"
@@ -223,6 +224,14 @@ keys_run 2 1M
 assert_eq "$COUNTS" '[["ingested", 150000, 150000, 0, 0]]' "distinct keys past the cap pass"
 assert_contains "$ERR" "reading the keys first" "the cap stops the one-pass bet"
 assert_contains "$ERR" "checked on disk" "then the keys spill"
+# The same keys as one sequence (1, 2, 3, ...) need no set: the bet holds past the cap, at 1 and
+# 2 threads (the commit and the partition groups follow the sequence), with the same result.
+distinct_rows 150000 1
+for t in 1 2; do
+  keys_run "$t" 1M
+  assert_eq "$COUNTS" '[["ingested", 150000, 150000, 0, 0]]' "a sequence of keys past the cap passes ($t threads)"
+  assert_not_contains "$ERR" "reading the keys first" "a sequence of keys is checked in one pass ($t threads)"
+done
 
 # Keys that never repeat: one pass (no retry), no case, every row written; with --fail-fast the
 # bet is not made (a stop could not know of a later repeat) and the result is the same.
