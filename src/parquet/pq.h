@@ -42,6 +42,11 @@ struct pq_options {
      * compression context per thread. Threads are created per batch and joined before it
      * returns. */
     int threads;
+    /* A folder for a scratch file (unlinked at once) that holds the row group's compressed data
+     * pages until the group is written, instead of memory: the writer then holds the open pages,
+     * the dictionaries and one page in flight, whatever the row group's size. NULL (the default):
+     * the pages are kept in memory. Output byte-identical either way. */
+    const char *spool_dir;
 };
 
 void pq_options_default(struct pq_options *o);

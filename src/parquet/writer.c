@@ -38,7 +38,8 @@
  * batch), so no thread outlives a call, failed or not.
  *
  * Memory: per column the open page, the dictionary and the chunk's compressed pages (one row
- * group), the queue of sealed pages (PEND_BYTES, threads > 1 only), page scratch buffers (one
+ * group; in a scratch file instead when pq_options.spool_dir is set, read back through the
+ * output buffer when the group is written), the queue of sealed pages (PEND_BYTES, threads > 1 only), page scratch buffers (one
  * set per thread), the output buffer and the footer bytes. One allocation per page (its block),
  * none per value.
  */
@@ -46,6 +47,7 @@
 #include "parquet/encode.h"
 #include "parquet/pq.h"
 #include "parquet/thrift.h"
+#include "util/fs.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -78,7 +80,7 @@ enum { PAGE_DATA = 0, PAGE_DICTIONARY = 2 };
 #define MAX_THREADS 64
 /* threads > 1: the raw bytes of sealed pages queued before they are compressed together, and
  * the most pages queued (a file of 100,000 columns seals one page per column at each flush). */
-#define PEND_BYTES ((size_t)2 << 20)
+#define PEND_BYTES ((size_t)1 << 20)
 #define PEND_MAX 256
 
 /* The dictionary of one chunk: entries in PLAIN form in data, an open-addressing table whose
@@ -102,10 +104,12 @@ struct pq_mm {
     int64_t nan_count;
 };
 
-/* One compressed page with its PageHeader, in an allocation of its exact size (owned). */
+/* One compressed page with its PageHeader, in an allocation of its exact size (owned), or, when
+ * p is NULL, n bytes at offset off of the writer's spool file. */
 struct pq_blk {
     uint8_t *p;
     size_t n;
+    uint64_t off;
 };
 
 struct pq_col {
@@ -196,6 +200,8 @@ struct pq_writer {
     size_t sel_cap;
     struct pq_kv *kv;
     size_t nkv, kv_cap;
+    int spool;          /* pq_options.spool_dir: the row group's data pages, or -1 */
+    uint64_t spool_end; /* bytes of the current row group in it */
     int failed; /* sticky AE_* code after an error that left the file inconsistent */
     bool closed;
     size_t fault_col; /* pq_writer_inject_fault: column + 1, or 0 */
@@ -213,6 +219,7 @@ void pq_options_default(struct pq_options *o)
     o->dict_bytes = 1u << 20;
     o->created_by = NULL;
     o->threads = 1;
+    o->spool_dir = NULL;
 }
 
 /* ---------------------------------------------------------------- output */
@@ -261,6 +268,51 @@ static int out_write(struct pq_writer *w, const void *p, size_t n, struct err *e
         w->olen += n;
     }
     w->pos += n;
+    return 0;
+}
+
+/* Appends a compressed data page to its chunk: into the spool file when there is one (the page's
+ * memory is freed), else kept as it is. */
+static int blk_keep(struct pq_writer *w, struct pq_blk *b, struct err *e)
+{
+    if (w->spool < 0) {
+        return 0;
+    }
+    int rc = fs_write_all(w->spool, b->p, b->n, "the Parquet writer's scratch file", e);
+    if (rc != 0) {
+        return rc;
+    }
+    free(b->p);
+    b->p = NULL;
+    b->off = w->spool_end;
+    w->spool_end += b->n;
+    return 0;
+}
+
+/* Writes a chunk's page to the file, from memory or read back from the spool into the output
+ * buffer. */
+static int blk_out(struct pq_writer *w, const struct pq_blk *b, struct err *e)
+{
+    if (b->p != NULL || b->n == 0) {
+        return out_write(w, b->p, b->n, e);
+    }
+    for (uint64_t off = b->off, left = b->n; left > 0;) {
+        if (w->olen == OUT_BUF_SIZE) {
+            int rc = out_flush(w, e);
+            if (rc != 0) {
+                return rc;
+            }
+        }
+        size_t k = OUT_BUF_SIZE - w->olen < left ? OUT_BUF_SIZE - w->olen : (size_t)left;
+        int rc = fs_read_at(w->spool, w->obuf + w->olen, k, off, "the Parquet writer's scratch file", e);
+        if (rc != 0) {
+            return rc;
+        }
+        w->olen += k;
+        w->pos += k;
+        off += k;
+        left -= k;
+    }
     return 0;
 }
 
@@ -598,6 +650,9 @@ void pq_writer_free(struct pq_writer *w)
     free(w->kv);
     free(w->created_by);
     free(w->obuf);
+    if (w->spool >= 0) {
+        close(w->spool);
+    }
     free(w->sel);
     for (size_t i = 0; i < w->nenc; i++) {
         pq_compressor_release(&w->enc[i].comp);
@@ -656,6 +711,7 @@ int pq_writer_open(struct pq_writer **out, int fd, const struct column_desc *col
         return err_set(e, AE_NOMEM, "out of memory creating the Parquet writer");
     }
     w->fd = fd;
+    w->spool = -1;
     pq_options_default(&w->o);
     if (o != NULL) {
         /* Zero limits fall back to the defaults so a partly filled struct stays safe. */
@@ -668,6 +724,12 @@ int pq_writer_open(struct pq_writer **out, int fd, const struct column_desc *col
         w->o.dict_bytes = o->dict_bytes ? o->dict_bytes : w->o.dict_bytes;
         w->o.created_by = o->created_by;
         w->o.threads = o->threads;
+        if (o->spool_dir != NULL) {
+            rc = fs_tmp_unlinked(o->spool_dir, ".astro-pages-", &w->spool, e);
+            if (rc != 0) {
+                goto fail;
+            }
+        }
     }
     /* MAX_THREADS keeps a bad value from exhausting the process. */
     w->o.threads = w->o.threads < 1 ? 1 : w->o.threads;
@@ -1513,6 +1575,11 @@ static int pend_drain(struct pq_writer *w, struct err *e)
                 c->blks = nb;
                 c->blks_cap = nc;
             }
+            pg->out.off = 0;
+            int rc = blk_keep(w, &pg->out, e);
+            if (rc != 0) {
+                return err_prefix(e, "column '%s'", c->name);
+            }
             c->blks[c->nblks++] = pg->out;
             c->unc += pg->unc;
             c->comp += pg->comp;
@@ -1874,7 +1941,7 @@ static int flush_rowgroup(struct pq_writer *w, struct err *e)
         rc = out_write(w, c->dpage.p, c->dpage.n, e);
         uint64_t data_off = w->pos;
         for (size_t b = 0; rc == 0 && b < c->nblks; b++) {
-            rc = out_write(w, c->blks[b].p, c->blks[b].n, e);
+            rc = blk_out(w, &c->blks[b], e);
         }
         if (rc != 0) {
             err_prefix(e, "writing column '%s'", c->name);
@@ -1884,6 +1951,13 @@ static int flush_rowgroup(struct pq_writer *w, struct err *e)
         comp += c->comp + c->dcomp;
         chunk_thrift(&t, w, c, dict_off, data_off, nrows);
         col_reset(c);
+    }
+    if (w->spool >= 0) {
+        /* The next group's pages overwrite this one's: the file stays a row group long. */
+        if (lseek(w->spool, 0, SEEK_SET) != 0) {
+            return err_errno(e, errno, "rewinding the Parquet writer's scratch file");
+        }
+        w->spool_end = 0;
     }
     struct tc r;
     tc_init(&r, &w->rowgroups);

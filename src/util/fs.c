@@ -77,6 +77,42 @@ int fs_write_all(int fd, const void *p, size_t n, const char *what, struct err *
     return 0;
 }
 
+int fs_read_at(int fd, void *p, size_t n, uint64_t off, const char *what, struct err *e)
+{
+    char *c = p;
+    while (n > 0) {
+        ssize_t r = pread(fd, c, n, (off_t)off);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r < 0) {
+            return err_errno(e, errno, "cannot read %s", what);
+        }
+        if (r == 0) {
+            return err_set(e, AE_IO, "cannot read %s: the file ends early", what);
+        }
+        c += r;
+        n -= (size_t)r;
+        off += (uint64_t)r;
+    }
+    return 0;
+}
+
+int fs_tmp_unlinked(const char *dir, const char *prefix, int *fd, struct err *e)
+{
+    char path[4096];
+    int n = snprintf(path, sizeof(path), "%s/%sXXXXXX", dir, prefix);
+    if (n < 0 || (size_t)n >= sizeof(path)) {
+        return err_set(e, AE_IO, "folder name too long: %s", dir);
+    }
+    *fd = mkostemp(path, O_CLOEXEC);
+    if (*fd < 0) {
+        return err_errno(e, errno, "cannot create a scratch file in %s", dir);
+    }
+    (void)unlink(path);
+    return 0;
+}
+
 static char *dir_of(const char *path)
 {
     char *copy = strdup(path);

@@ -49,6 +49,14 @@ void atomic_file_abort(struct atomic_file *f);
 /* Writes all n bytes (retrying on EINTR and short writes). */
 int fs_write_all(int fd, const void *p, size_t n, const char *what, struct err *e) ASTRO_WUR;
 
+/* Reads exactly n bytes at offset off (retrying on EINTR and short reads); AE_IO on an error or
+ * when the file ends first. */
+int fs_read_at(int fd, void *p, size_t n, uint64_t off, const char *what, struct err *e) ASTRO_WUR;
+
+/* Creates a scratch file in dir (named "<prefix>XXXXXX", close-on-exec) and unlinks it at once,
+ * so nothing is left behind, even after a crash: *fd (the caller closes it), or AE_IO. */
+int fs_tmp_unlinked(const char *dir, const char *prefix, int *fd, struct err *e) ASTRO_WUR;
+
 /* Opens path for reading (O_RDONLY, close-on-exec) and checks that it is a regular file, without
  * ever blocking: the open is non-blocking, so a FIFO, a socket or a device is refused instead of
  * waiting for a writer, then the descriptor is made blocking again. *fd receives the descriptor

@@ -12,6 +12,7 @@
  * ever read through a cast pointer.
  */
 #include "validate/unique.h"
+#include "util/fs.h"
 
 #include <errno.h>
 #include <math.h>
@@ -628,17 +629,8 @@ struct kspill {
 
 static int tmp_fd(const char *dir, int *fd, struct err *e)
 {
-    char path[4096];
-    int n = snprintf(path, sizeof(path), "%s/astro-keys-XXXXXX", dir);
-    if (n < 0 || (size_t)n >= sizeof(path)) {
-        return err_set(e, AE_IO, "spill folder name too long: %s", dir);
-    }
-    *fd = mkstemp(path);
-    if (*fd < 0) {
-        return err_errno(e, errno, "cannot create a key spill file in %s", dir);
-    }
-    (void)unlink(path);
-    return 0;
+    int rc = fs_tmp_unlinked(dir, "astro-keys-", fd, e);
+    return rc != 0 ? err_prefix(e, "key spill") : 0;
 }
 
 int kspill_new(struct kspill **out, const char *dir, const bool *fp, size_t nsets, size_t nparts,

@@ -21,6 +21,7 @@
 #include "batch/batch.h"
 #include "parquet/pq.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,7 +82,9 @@ struct file {
     size_t len;
 };
 
-static struct file write_table(int threads, enum pq_codec codec)
+/* spool: the row groups' pages wait in a scratch file in tmpdir (pq_options.spool_dir); rg_rows:
+ * the rows of a row group, 0 for the default. */
+static struct file write_table_with(int threads, enum pq_codec codec, bool spool, size_t rg_rows)
 {
     char path[256];
     path_for(path, sizeof(path), threads);
@@ -93,6 +96,8 @@ static struct file write_table(int threads, enum pq_codec codec)
     o.page_rows = 1000;
     o.dict_bytes = 16384;
     o.threads = threads;
+    o.rg_rows = rg_rows;
+    o.spool_dir = spool ? tmpdir : NULL;
     struct err e;
     struct pq_writer *w = NULL;
     assert_int_equal(pq_writer_open(&w, fd, cols, NCOLS, &o, &e), 0);
@@ -194,12 +199,12 @@ static bool next_rows(struct pq_reader *r, struct batch *b)
     return b->nrows > 0;
 }
 
-/* Every value of the file at path, as written. */
-static void check_values(const char *path)
+/* Every value of the file at path, as written in groups row groups. */
+static void check_values_in(const char *path, size_t groups)
 {
     struct pq_reader *r = open_reader(path);
     assert_int_equal(pq_reader_nrows(r), NROWS);
-    assert_int_equal(pq_reader_nrow_groups(r), 1);
+    assert_int_equal(pq_reader_nrow_groups(r), groups);
     struct dtype_info types[NCOLS];
     for (size_t c = 0; c < NCOLS; c++) {
         types[c] = pq_reader_column(r, c)->type;
@@ -236,6 +241,16 @@ static void check_values(const char *path)
     pq_reader_free(r);
 }
 
+static void check_values(const char *path)
+{
+    check_values_in(path, 1);
+}
+
+static struct file write_table(int threads, enum pq_codec codec)
+{
+    return write_table_with(threads, codec, false, 0);
+}
+
 /* Mid-chunk fallback and first-page fallback: the same bytes at threads 1, 2 and 7, every value
  * read back, the footer's encodings and page counts as the pages were sealed. */
 static void test_fallback_chunks(void **state)
@@ -263,6 +278,46 @@ static void test_fallback_chunks(void **state)
         path_for(path, sizeof(path), 1);
         unlink(path);
     }
+}
+
+/* pq_options.spool_dir: the same bytes as with the pages kept in memory, over several row groups
+ * and at 1 and 3 threads, every value read back; the scratch file leaves nothing in its folder;
+ * a folder that does not exist fails the open. */
+static void test_spool(void **state)
+{
+    (void)state;
+    static const int threads[] = {1, 3};
+    for (size_t t = 0; t < 2; t++) {
+        struct file mem = write_table_with(threads[t], PQ_CODEC_ZSTD, false, NROWS / 3);
+        struct file sp = write_table_with(threads[t], PQ_CODEC_ZSTD, true, NROWS / 3);
+        if (sp.len != mem.len || memcmp(sp.data, mem.data, mem.len) != 0) {
+            fail_msg("threads %d: the spooled file differs from the one kept in memory", threads[t]);
+        }
+        char path[256];
+        path_for(path, sizeof(path), threads[t]);
+        check_values_in(path, 4); /* 3333 rows a group */
+        unlink(path);
+        free(mem.data);
+        free(sp.data);
+    }
+    DIR *d = opendir(tmpdir);
+    assert_non_null(d);
+    for (struct dirent *de; (de = readdir(d)) != NULL;) {
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+            fail_msg("left in the folder: %s", de->d_name);
+        }
+    }
+    closedir(d);
+    char missing[300];
+    snprintf(missing, sizeof(missing), "%s/no-such-folder", tmpdir);
+    struct pq_options o;
+    pq_options_default(&o);
+    o.spool_dir = missing;
+    struct pq_writer *w = NULL;
+    struct err e;
+    assert_int_equal(pq_writer_open(&w, 1, cols, NCOLS, &o, &e), AE_IO);
+    assert_null(w);
+    assert_non_null(strstr(e.msg, "no-such-folder"));
 }
 
 /* Pages of nulls only (no value bytes at all in the open page when they are sealed): a
@@ -337,6 +392,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fallback_chunks),
+        cmocka_unit_test(test_spool),
         cmocka_unit_test(test_null_pages),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
