@@ -112,6 +112,92 @@ static void sn_copy(uint8_t *d, size_t offset, size_t k)
     }
 }
 
+/* The common case, kept out of the state machine: whole short elements at hand (a literal of at
+ * most 60 bytes, a copy of at most 64) and room for 64 bytes more plus slack, so that each is
+ * copied in whole 8- or 64-byte moves that may run past its end inside the buffers. Stops
+ * before anything else (a long literal, a copy the history cannot serve, the buffers' ends),
+ * which the state machine then handles. */
+static int sn_fast(struct pq_snappy *s, const uint8_t *in, size_t n, size_t *ipp, uint8_t *out,
+                   size_t *opp, size_t cap)
+{
+    size_t ip = *ipp, o = *opp;
+    uint64_t produced = s->produced;
+    int rc = 0;
+    while (n - ip >= 69 && cap - o >= 80 && s->total - produced >= 80) {
+        uint8_t t = in[ip];
+        size_t len, off;
+        switch (t & 3) {
+        case 0:
+            if (t >= (60 << 2)) {
+                goto out;
+            }
+            len = (size_t)(t >> 2) + 1;
+            memcpy(out + o, in + ip + 1, 64); /* n - ip >= 69 and cap - o >= 80 */
+            ip += 1 + len;
+            o += len;
+            produced += len;
+            continue;
+        case 1:
+            len = 4 + (size_t)((t >> 2) & 7);
+            off = ((size_t)(t >> 5) << 8) | in[ip + 1];
+            if (off == 0 || off > produced) {
+                rc = AE_FORMAT;
+                goto out;
+            }
+            if (off > o) {
+                goto out;
+            }
+            ip += 2;
+            break;
+        case 2:
+            len = (size_t)(t >> 2) + 1;
+            off = (size_t)in[ip + 1] | (size_t)in[ip + 2] << 8;
+            if (off == 0 || off > produced) {
+                rc = AE_FORMAT;
+                goto out;
+            }
+            if (off > o) {
+                goto out;
+            }
+            ip += 3;
+            break;
+        default:
+            len = (size_t)(t >> 2) + 1;
+            off = (size_t)in[ip + 1] | (size_t)in[ip + 2] << 8 | (size_t)in[ip + 3] << 16 |
+                  (size_t)in[ip + 4] << 24;
+            if (off == 0 || off > produced) {
+                rc = AE_FORMAT;
+                goto out;
+            }
+            if (off > o) {
+                goto out;
+            }
+            ip += 5;
+            break;
+        }
+        uint8_t *d = out + o;
+        const uint8_t *src = d - off;
+        if (off >= 8) {
+            /* Each 8-byte move reads bytes written before it; it may write up to 7 bytes past
+             * len, inside the room checked above. */
+            for (size_t i = 0; i < len; i += 8) {
+                memcpy(d + i, src + i, 8);
+            }
+        } else {
+            for (size_t i = 0; i < len; i++) {
+                d[i] = src[i];
+            }
+        }
+        o += len;
+        produced += len;
+    }
+out:
+    s->produced = produced;
+    *ipp = ip;
+    *opp = o;
+    return rc;
+}
+
 static size_t min3(uint64_t a, size_t b, size_t c)
 {
     size_t m = b < c ? b : c;
@@ -151,6 +237,16 @@ int pq_snappy_decode(struct pq_snappy *s, const uint8_t *in, size_t n, size_t *u
             if (s->produced == s->total) {
                 rc = AE_FORMAT; /* data after the declared length */
                 goto out;
+            }
+            if (s->tag_have == 0 && n - ip >= 69 && cap - o >= 80) {
+                rc = sn_fast(s, in, n, &ip, out, &o, cap);
+                if (rc != 0 || ip >= n) {
+                    goto out;
+                }
+                if (s->produced == s->total) {
+                    rc = AE_FORMAT; /* data after the declared length */
+                    goto out;
+                }
             }
             const uint8_t *t;
             if (s->tag_have == 0) {
@@ -354,7 +450,11 @@ static int zstd_step(struct pq_dstream *d, const uint8_t *in, size_t n, size_t *
             return too_large(d, "zstd", e);
         }
         o += ob.pos;
-        d->zret = r;
+        if (r == 0 || ob.pos > 0 || ib.pos > before) {
+            /* A call that does nothing after a frame ended returns the next frame's header
+             * size: the frame still ended. */
+            d->zret = r;
+        }
         /* zstd's contract: with its input used up and room left, it flushed all it could. */
         if ((ob.pos == 0 && ib.pos == before) || (!over && o == room) ||
             (ib.pos == ib.size && ob.pos < ob.size)) {
