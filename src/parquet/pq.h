@@ -165,6 +165,11 @@ uint64_t pq_reader_nrows(const struct pq_reader *r);
  * tests: large PLAIN pages must not raise it to their size). */
 size_t pq_reader_page_peak(const struct pq_reader *r);
 
+/* Test hook: streamed snappy pages keep only the last bytes of output produced (64 KiB by
+ * default) for the copies to read, so that a test can make ordinary files take the whole-page
+ * fallback of a copy reaching further back. Only for tests. */
+void pq_reader_stream_history(struct pq_reader *r, size_t bytes);
+
 /* The size of the file in bytes, when it was opened. */
 uint64_t pq_reader_size(const struct pq_reader *r);
 

@@ -213,6 +213,7 @@ struct pq_reader {
     int64_t *tmp;    /* DELTA_BINARY_PACKED scratch, ix_cap values */
     struct buf tmpb; /* BYTE_STREAM_SPLIT gather scratch */
     size_t page_peak; /* pq_reader_page_peak */
+    size_t history;   /* output kept for snappy copies: PQ_SNAPPY_HISTORY, or a test's value */
     bool binary_ok;  /* pq_reader_allow_binary: BYTE_ARRAY values are not checked for UTF-8 */
     int failed;      /* sticky error code */
     char failed_msg[sizeof(((struct err *)0)->msg)];
@@ -1051,6 +1052,7 @@ static int open_fd_as(struct pq_reader **out, int fd, const char *name, bool any
     }
     r->fd = -1;
     r->any_column = any_column;
+    r->history = PQ_SNAPPY_HISTORY;
     pq_decompressor_init(&r->dec);
     r->path = strdup(name);
     if (r->path == NULL) {
@@ -1145,6 +1147,11 @@ struct dtype_info pq_reader_batch_type(const struct pq_reader *r, size_t i)
 size_t pq_reader_page_peak(const struct pq_reader *r)
 {
     return r->page_peak;
+}
+
+void pq_reader_stream_history(struct pq_reader *r, size_t bytes)
+{
+    r->history = bytes;
 }
 
 uint64_t pq_reader_row_group_rows(const struct pq_reader *r, size_t i)
@@ -1818,7 +1825,7 @@ static int ps_fallback(struct pq_reader *r, struct rd_col *c, struct err *e)
  * ends first (the caller's own check then reports the short page). The bytes move: a pointer
  * into the page taken before the call is void after it (slices are valid until the next value
  * is asked for, so none is held across a call). Bytes before c->vp are dropped, except the last
- * PQ_SNAPPY_HISTORY produced, which snappy copies may read. */
+ * r->history produced, which snappy copies may read. */
 static int ps_more(struct pq_reader *r, struct rd_col *c, size_t need, struct err *e)
 {
     uint8_t *base = (uint8_t *)c->page.data;
@@ -1831,8 +1838,8 @@ static int ps_more(struct pq_reader *r, struct rd_col *c, size_t need, struct er
         return 0;
     }
     size_t from = at;
-    if (len - from < PQ_SNAPPY_HISTORY) {
-        from = len > PQ_SNAPPY_HISTORY ? len - PQ_SNAPPY_HISTORY : 0;
+    if (len - from < r->history) {
+        from = len > r->history ? len - r->history : 0;
     }
     if (from > 0) {
         memmove(base, base + from, len - from);

@@ -16,6 +16,8 @@
  *   timestamp(tz)  microseconds since 1970-01-01T00:00:00
  *   decimal(p,s)   the exact decimal text with s digits after the point ("-0.05")
  * Exit status: 0, or 1 with the reader's message on stderr.
+ * With PQDUMP_PAGE_PEAK=FILE in the environment, the reader's pq_reader_page_peak (bytes) is
+ * written to FILE at the end (tests/oracle/bigpages.mjs checks it).
  */
 #include "batch/batch.h"
 #include "parquet/pq.h"
@@ -170,6 +172,13 @@ int main(int argc, char **argv)
         goto done;
     }
     status = fflush(stdout) == 0 ? 0 : 1;
+    const char *peak_file = getenv("PQDUMP_PAGE_PEAK");
+    if (peak_file != NULL) {
+        FILE *pf = fopen(peak_file, "w");
+        if (pf == NULL || fprintf(pf, "%zu\n", pq_reader_page_peak(r)) < 0 || fclose(pf) != 0) {
+            status = 1;
+        }
+    }
     goto done;
 fail:
     fprintf(stderr, "pqdump: %s\n", e.msg[0] ? e.msg : "out of memory");
