@@ -1749,8 +1749,8 @@ static int start_values(struct rd_col *c, int enc, const uint8_t *p, const uint8
  * to it, so that they fail with its messages. */
 static bool ps_eligible(const struct rd_col *c, const struct rd_page *h)
 {
-    if ((h->type != PAGE_DATA && h->type != PAGE_DATA_V2) || !h->has_sub ||
-        h->enc != ENC_PLAIN || c->cv == CV_BOOL || (uint32_t)h->usize <= RD_STREAM_MIN) {
+    if ((h->type != PAGE_DATA && h->type != PAGE_DATA_V2) || !h->has_sub || h->enc != ENC_PLAIN ||
+        c->cv == CV_BOOL || (uint32_t)h->usize <= RD_STREAM_MIN || h->nvalues <= 0) {
         return false;
     }
     if (h->type == PAGE_DATA) {
@@ -1936,8 +1936,7 @@ static int ps_finish(struct pq_reader *r, struct rd_col *c, struct err *e)
 /* parquet.thrift PageHeader.crc (CRC-32 of the compressed page) of a streamed page, whose csize
  * bytes start at c->pos: computed a window at a time before any value is handed out, so a page
  * that fails it is refused as a whole page is. */
-static int ps_crc(struct pq_reader *r, struct rd_col *c, size_t csize, uint32_t want,
-                  struct err *e)
+static int ps_crc(struct pq_reader *r, struct rd_col *c, size_t csize, uint32_t want, struct err *e)
 {
     uint64_t start = c->pos;
     uLong crc = crc32(0L, Z_NULL, 0);

@@ -57,7 +57,7 @@ static uint8_t *gen(enum shape sh, size_t n)
             break;
         case SH_TEXT: {
             /* e-mail-like strings with their PLAIN length prefixes */
-            static const char *const names[] = {"mateo", "nguyen", "olivia", "smith", "li"};
+            static const char *const names[] = {"mateo", "nguyen", "olivia", "smith", "li.wu"};
             p[i] = i % 37 < 4 ? (uint8_t)(i % 37) : (uint8_t)names[(i / 37) % 5][i % 5];
             if (i % 37 == 20) {
                 p[i] = (uint8_t)('0' + next_rand() % 10);
