@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <string.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 /* ------------------------------------------------------------------ raw snappy */
 
@@ -359,6 +360,19 @@ int pq_dstream_start(struct pq_dstream *d, int codec, size_t total, struct err *
         } else {
             ZSTD_DCtx_reset(d->zstd, ZSTD_reset_session_only);
         }
+        /* A frame's window is the memory its streaming costs. A writer compressing the page in
+         * one call gets a window of at most the page's size rounded up to a power of two (zstd
+         * fits it to the known input size); one more than twice that (a hostile header may ask
+         * for 128 MiB) is refused here and the page is decompressed whole instead
+         * (PQ_STREAM_FAR), which needs no window. */
+        int wlog = 10;
+        while (wlog < 26 && ((size_t)1 << wlog) < total) {
+            wlog++;
+        }
+        size_t zr = ZSTD_DCtx_setParameter(d->zstd, ZSTD_d_windowLogMax, wlog + 1);
+        if (ZSTD_isError(zr)) {
+            return err_set(e, AE_INTERNAL, "zstd: %s", ZSTD_getErrorName(zr));
+        }
     } else if (codec == DS_GZIP) {
         /* As pq_decompress: windowBits 32 + 15 reads gzip (and zlib) members. */
         if (!d->z_ready) {
@@ -443,6 +457,11 @@ static int zstd_step(struct pq_dstream *d, const uint8_t *in, size_t n, size_t *
         ZSTD_outBuffer ob = {over ? &scratch : out + o, over ? 1 : room - o, 0};
         size_t before = ib.pos;
         size_t r = ZSTD_decompressStream(d->zstd, &ob, &ib);
+        if (ZSTD_isError(r) && ZSTD_getErrorCode(r) == ZSTD_error_frameParameter_windowTooLarge) {
+            *used = ib.pos;
+            *wrote = o;
+            return PQ_STREAM_FAR;
+        }
         if (ZSTD_isError(r)) {
             return err_set(e, AE_FORMAT, "corrupt zstd page: %s", ZSTD_getErrorName(r));
         }

@@ -26,8 +26,9 @@
 #include <zlib.h>
 
 /* Returned (> 0) by pq_snappy_decode and pq_dstream_step when a copy reaches back further than
- * the output the caller kept, but not before the start of the stream: a valid stream this
- * decoder cannot finish with the history it has. */
+ * the output the caller kept, but not before the start of the stream, or when a zstd frame asks
+ * for a window larger than twice the page: a valid stream this decoder will not finish with the
+ * memory it has (the caller decompresses the page whole). */
 #define PQ_STREAM_FAR 1
 
 /* How much output a snappy caller keeps in front of the write position. */
@@ -88,7 +89,7 @@ int pq_dstream_start(struct pq_dstream *d, int codec, size_t total, struct err *
 /* Feeds the compressed bytes in[0..n) (the next ones of the page) and writes decompressed bytes
  * to out[*op..cap), never more than the page's total; out[0..*op) holds the latest output, as
  * for pq_snappy_decode. *used gets the input consumed (all of it unless the output filled up).
- * Returns 0; PQ_STREAM_FAR (snappy only, see above); AE_FORMAT for corrupt data or more data
+ * Returns 0; PQ_STREAM_FAR (see above); AE_FORMAT for corrupt data or more data
  * than the page declares; AE_NOMEM. */
 int pq_dstream_step(struct pq_dstream *d, const uint8_t *in, size_t n, size_t *used, uint8_t *out,
                     size_t *op, size_t cap, struct err *e) ASTRO_WUR;

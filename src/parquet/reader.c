@@ -20,8 +20,9 @@
  * our own, or plain reads), and its definition levels are copied into a buffer of their own
  * first. Each column then holds about RD_STREAM_IN + PQ_SNAPPY_HISTORY + RD_STREAM_STEP bytes
  * for such a page, plus, for zstd, the frame's window (which the writer chooses: up to 2 MiB at
- * zstd's default levels), plus a value longer than that when one is. A snappy copy reaching back
- * further than the 64 KiB kept (no known writer makes one) makes that page fall back to being
+ * zstd's default levels; a frame asking for more than twice the page is not streamed), plus a
+ * value longer than that when one is. A snappy copy reaching back further than the 64 KiB kept
+ * (no known writer makes one) or such a zstd frame makes that page fall back to being
  * decompressed whole. Dictionary pages, dictionary indices, booleans, DELTA_* and
  * BYTE_STREAM_SPLIT pages and LZ4_RAW pages are always read whole: they are small or rare.
  * pq_reader_page_peak reports the most page memory one column held.
@@ -1795,8 +1796,9 @@ static int ps_input(struct pq_reader *r, struct rd_col *c, const uint8_t **in, s
     return 0;
 }
 
-/* A snappy copy reached back further than the history kept: decompresses the page whole, as
- * pages at most RD_STREAM_MIN bytes are, and goes on from the same value. */
+/* A snappy copy reached back further than the history kept, or a zstd frame asked for a window
+ * of more than twice the page (dstream.h): decompresses the page whole, as pages of at most
+ * RD_STREAM_MIN bytes are, and goes on from the same value. */
 static int ps_fallback(struct pq_reader *r, struct rd_col *c, struct err *e)
 {
     size_t off = c->ds.produced - (size_t)(c->vend - c->vp);

@@ -407,7 +407,21 @@ static void test_dstream_codecs(void **state)
         assert_int_equal(dstream_run(1, sn, slen, t, 4096, res), AE_FORMAT);
     }
     assert_int_equal(dstream_run(0, src, n, n - 1, 4096, res), AE_FORMAT);
-    /* Truncated compressed data. */
+    /* A zstd frame without a content size asking for a 64 MiB window: not streamed (the page
+     * is decompressed whole instead), so that a header cannot make the stream allocate it. */
+    ZSTD_CCtx *cc = ZSTD_createCCtx();
+    assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_windowLog, 26)));
+    assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 0)));
+    ZSTD_outBuffer zo = {z, zcap, 0};
+    ZSTD_inBuffer zi = {src, n / 2, 0};
+    assert_false(ZSTD_isError(ZSTD_compressStream2(cc, &zo, &zi, ZSTD_e_continue)));
+    zi.size = n; /* the rest, without having said how much there is */
+    assert_int_equal(ZSTD_compressStream2(cc, &zo, &zi, ZSTD_e_end), 0);
+    ZSTD_freeCCtx(cc);
+    assert_int_equal(dstream_run(6, z, zo.pos, n, 4096, res), PQ_STREAM_FAR);
+    /* Truncated compressed data (zstd: the frame written by ZSTD_compress again). */
+    zlen = ZSTD_compress(z, zcap, src, n, 1);
+    assert_false(ZSTD_isError(zlen));
     assert_int_equal(dstream_run(6, z, zlen - 1, n, 4096, res), AE_FORMAT);
     assert_int_equal(dstream_run(2, g, glen - 1, n, 4096, res), AE_FORMAT);
     assert_int_equal(dstream_run(1, sn, slen - 1, n, 4096, res), AE_FORMAT);
