@@ -313,6 +313,55 @@ out:
     return rc;
 }
 
+/* ------------------------------------------------------------------ zstd frame header */
+
+size_t pq_zstd_window(const uint8_t *p, size_t n)
+{
+    /* Magic_Number 0xFD2FB528, Frame_Header_Descriptor, [Window_Descriptor], [Dictionary_ID],
+     * [Frame_Content_Size]. */
+    if (n < 5 || p[0] != 0x28 || p[1] != 0xb5 || p[2] != 0x2f || p[3] != 0xfd) {
+        return SIZE_MAX;
+    }
+    uint8_t fhd = p[4];
+    int fcs_flag = fhd >> 6;
+    bool single = (fhd >> 5) & 1;
+    static const size_t did_len[] = {0, 1, 2, 4};
+    static const size_t fcs_len[] = {0, 2, 4, 8};
+    size_t at = 5, wsize = 0;
+    if (!single) {
+        if (at >= n) {
+            return SIZE_MAX;
+        }
+        uint8_t wd = p[at++];
+        unsigned wlog = 10u + (wd >> 3);
+        if (wlog > 41) {
+            return SIZE_MAX;
+        }
+        uint64_t base = (uint64_t)1 << wlog;
+        uint64_t w = base + (base / 8) * (wd & 7);
+        wsize = w > SIZE_MAX ? SIZE_MAX : (size_t)w;
+    }
+    at += did_len[fhd & 3];
+    size_t fl = fcs_flag == 0 && single ? 1 : fcs_len[fcs_flag];
+    if (fl == 0) {
+        return single ? SIZE_MAX : wsize;
+    }
+    if (at + fl > n) {
+        return SIZE_MAX;
+    }
+    uint64_t fcs = 0;
+    for (size_t k = 0; k < fl; k++) {
+        fcs |= (uint64_t)p[at + k] << (8 * k);
+    }
+    if (fl == 2) {
+        fcs += 256;
+    }
+    if (single || fcs < wsize) {
+        return fcs > SIZE_MAX ? SIZE_MAX : (size_t)fcs;
+    }
+    return wsize;
+}
+
 /* ------------------------------------------------------------------ page streams */
 
 /* parquet.thrift CompressionCodec values read here. */

@@ -63,6 +63,11 @@ bool pq_snappy_has_total(const struct pq_snappy *s);
 /* True when the stream is complete: its declared length produced, and no element begun. */
 bool pq_snappy_done(const struct pq_snappy *s);
 
+/* The window a zstd frame starting at p[0..n) needs to be decompressed as a stream (RFC 8878
+ * §3.1.1.1: Window_Size, or Frame_Content_Size when that is smaller or the frame is a single
+ * segment), from its header; SIZE_MAX when p does not hold a whole frame header. */
+size_t pq_zstd_window(const uint8_t *p, size_t n);
+
 /* One page's streaming decompression; contexts are created on first use and freed by
  * pq_dstream_end / pq_dstream_release. */
 struct pq_dstream {

@@ -20,8 +20,9 @@
  * our own, or plain reads), and its definition levels are copied into a buffer of their own
  * first. Each column then holds about RD_STREAM_IN + PQ_SNAPPY_HISTORY + RD_STREAM_STEP bytes
  * for such a page, plus, for zstd, the frame's window (which the writer chooses: up to 2 MiB at
- * zstd's default levels; a frame asking for more than twice the page is not streamed), plus a
- * value longer than that when one is. A snappy copy reaching back further than the 64 KiB kept
+ * zstd's default levels; a zstd page whose frame's window is not smaller than the page is read
+ * whole, and one asking for more than twice the page falls back to that), plus a value longer
+ * than that when one is. A snappy copy reaching back further than the 64 KiB kept
  * (no known writer makes one) or such a zstd frame makes that page fall back to being
  * decompressed whole. Dictionary pages, dictionary indices, booleans, DELTA_* and
  * BYTE_STREAM_SPLIT pages and LZ4_RAW pages are always read whole: they are small or rare.
@@ -1765,6 +1766,26 @@ static bool ps_eligible(const struct rd_col *c, const struct rd_page *h)
     return ulen > RD_STREAM_MIN && (!h->compressed || pq_dstream_codec(c->codec));
 }
 
+/* A zstd page (ps_eligible) is streamed only when its frame's window is smaller than the page:
+ * a frame compressed in one call whose window covers the page (astro's own pages of up to
+ * 1 MiB) would hold as much streamed as whole, in zstd's buffer instead of ours. The frame
+ * header is read from the window (c->pos is at the page header, hlen bytes long). */
+static int ps_zstd_worth(struct pq_reader *r, struct rd_col *c, const struct rd_page *h,
+                         size_t hlen, bool *stream, struct err *e)
+{
+    size_t lvl = h->type == PAGE_DATA_V2 ? (size_t)h->def_len + (size_t)h->rep_len : 0;
+    if (c->codec != PQ_CODEC_ZSTD || (h->type == PAGE_DATA_V2 && !h->compressed)) {
+        return 0;
+    }
+    size_t clen = (size_t)h->csize - lvl, k = clen < 32 ? clen : 32;
+    int rc = win_ensure(r, c, hlen + lvl + k, e);
+    if (rc != 0) {
+        return rc;
+    }
+    *stream = pq_zstd_window(win_at(c) + hlen + lvl, k) < (size_t)h->usize - lvl;
+    return 0;
+}
+
 /* The compressed bytes of the streamed page at hand from c->pos: reads up to RD_STREAM_IN more
  * when the window holds none of them. *n is 0 once the page's bytes are all read. */
 static int ps_input(struct pq_reader *r, struct rd_col *c, const uint8_t **in, size_t *n,
@@ -2135,6 +2156,12 @@ static int next_page(struct pq_reader *r, struct rd_col *c, size_t ci, struct er
             return col_fail(c, AE_FORMAT, "a page is larger than 1 GiB", e);
         }
         bool stream = ps_eligible(c, &h);
+        if (stream) {
+            rc = ps_zstd_worth(r, c, &h, hlen, &stream, e);
+            if (rc != 0) {
+                return rc;
+            }
+        }
         const uint8_t *body = NULL;
         if (stream) {
             /* A large PLAIN page: its body is read as its values are (ps_begin). */

@@ -419,6 +419,20 @@ static void test_dstream_codecs(void **state)
     assert_int_equal(ZSTD_compressStream2(cc, &zo, &zi, ZSTD_e_end), 0);
     ZSTD_freeCCtx(cc);
     assert_int_equal(dstream_run(6, z, zo.pos, n, 4096, res), PQ_STREAM_FAR);
+    /* pq_zstd_window reads the frame headers as zstd does. */
+    assert_int_equal(pq_zstd_window(z, zo.pos), (size_t)1 << 26); /* no content size */
+    size_t big = 4u << 20;
+    uint8_t *bsrc = gen(SH_TEXT, big), *bz = malloc(ZSTD_compressBound(big));
+    size_t bzlen = ZSTD_compress(bz, ZSTD_compressBound(big), bsrc, big, 3);
+    assert_false(ZSTD_isError(bzlen));
+    assert_int_equal(pq_zstd_window(bz, bzlen), (size_t)2 << 20); /* level 3: 2 MiB window */
+    assert_int_equal(pq_zstd_window(bz, 5), SIZE_MAX);            /* header cut */
+    bzlen = ZSTD_compress(bz, ZSTD_compressBound(big), bsrc, 1000, 3);
+    assert_int_equal(pq_zstd_window(bz, bzlen), 1000); /* single segment: the content size */
+    bz[0] ^= 1;
+    assert_int_equal(pq_zstd_window(bz, bzlen), SIZE_MAX); /* not a zstd frame */
+    free(bz);
+    free(bsrc);
     /* Truncated compressed data (zstd: the frame written by ZSTD_compress again). */
     zlen = ZSTD_compress(z, zcap, src, n, 1);
     assert_false(ZSTD_isError(zlen));
