@@ -126,7 +126,7 @@ static int sn_fast(struct pq_snappy *s, const uint8_t *in, size_t n, size_t *ipp
     int rc = 0;
     while (n - ip >= 69 && cap - o >= 80 && s->total - produced >= 80) {
         uint8_t t = in[ip];
-        size_t len, off;
+        size_t len, off, tlen;
         switch (t & 3) {
         case 0:
             if (t >= (60 << 2)) {
@@ -141,41 +141,28 @@ static int sn_fast(struct pq_snappy *s, const uint8_t *in, size_t n, size_t *ipp
         case 1:
             len = 4 + (size_t)((t >> 2) & 7);
             off = ((size_t)(t >> 5) << 8) | in[ip + 1];
-            if (off == 0 || off > produced) {
-                rc = AE_FORMAT;
-                goto out;
-            }
-            if (off > o) {
-                goto out;
-            }
-            ip += 2;
+            tlen = 2;
             break;
         case 2:
             len = (size_t)(t >> 2) + 1;
             off = (size_t)in[ip + 1] | (size_t)in[ip + 2] << 8;
-            if (off == 0 || off > produced) {
-                rc = AE_FORMAT;
-                goto out;
-            }
-            if (off > o) {
-                goto out;
-            }
-            ip += 3;
+            tlen = 3;
             break;
         default:
             len = (size_t)(t >> 2) + 1;
             off = (size_t)in[ip + 1] | (size_t)in[ip + 2] << 8 | (size_t)in[ip + 3] << 16 |
                   (size_t)in[ip + 4] << 24;
-            if (off == 0 || off > produced) {
-                rc = AE_FORMAT;
-                goto out;
-            }
-            if (off > o) {
-                goto out;
-            }
-            ip += 5;
+            tlen = 5;
             break;
         }
+        if (off == 0 || off > produced) {
+            rc = AE_FORMAT;
+            goto out;
+        }
+        if (off > o) {
+            goto out; /* beyond the history: the state machine reports it */
+        }
+        ip += tlen;
         uint8_t *d = out + o;
         const uint8_t *src = d - off;
         if (off >= 8) {
@@ -370,6 +357,7 @@ enum { DS_NONE = 0, DS_SNAPPY = 1, DS_GZIP = 2, DS_ZSTD = 6 };
 void pq_dstream_init(struct pq_dstream *d)
 {
     memset(d, 0, sizeof(*d));
+    pq_decompressor_init(&d->ctx);
 }
 
 bool pq_dstream_codec(int codec)
@@ -379,14 +367,7 @@ bool pq_dstream_codec(int codec)
 
 void pq_dstream_release(struct pq_dstream *d)
 {
-    if (d->zstd != NULL) {
-        ZSTD_freeDCtx(d->zstd);
-        d->zstd = NULL;
-    }
-    if (d->z_ready) {
-        inflateEnd(&d->z);
-        d->z_ready = false;
-    }
+    pq_decompressor_release(&d->ctx);
 }
 
 int pq_dstream_start(struct pq_dstream *d, int codec, size_t total, struct err *e)
@@ -401,14 +382,11 @@ int pq_dstream_start(struct pq_dstream *d, int codec, size_t total, struct err *
     d->z_end = false;
     pq_snappy_init(&d->sn);
     if (codec == DS_ZSTD) {
-        if (d->zstd == NULL) {
-            d->zstd = ZSTD_createDCtx();
-            if (d->zstd == NULL) {
-                return err_set(e, AE_NOMEM, "out of memory creating a zstd context");
-            }
-        } else {
-            ZSTD_DCtx_reset(d->zstd, ZSTD_reset_session_only);
+        int rc = pq_decompressor_zstd(&d->ctx, e);
+        if (rc != 0) {
+            return rc;
         }
+        ZSTD_DCtx_reset(d->ctx.zstd, ZSTD_reset_session_only);
         /* A frame's window is the memory its streaming costs. A writer compressing the page in
          * one call gets a window of at most the page's size rounded up to a power of two (zstd
          * fits it to the known input size); one more than twice that (a hostile header may ask
@@ -418,21 +396,12 @@ int pq_dstream_start(struct pq_dstream *d, int codec, size_t total, struct err *
         while (wlog < 26 && ((size_t)1 << wlog) < total) {
             wlog++;
         }
-        size_t zr = ZSTD_DCtx_setParameter(d->zstd, ZSTD_d_windowLogMax, wlog + 1);
+        size_t zr = ZSTD_DCtx_setParameter(d->ctx.zstd, ZSTD_d_windowLogMax, wlog + 1);
         if (ZSTD_isError(zr)) {
             return err_set(e, AE_INTERNAL, "zstd: %s", ZSTD_getErrorName(zr));
         }
     } else if (codec == DS_GZIP) {
-        /* As pq_decompress: windowBits 32 + 15 reads gzip (and zlib) members. */
-        if (!d->z_ready) {
-            memset(&d->z, 0, sizeof(d->z));
-            if (inflateInit2(&d->z, 32 + 15) != Z_OK) {
-                return err_set(e, AE_NOMEM, "cannot initialise zlib");
-            }
-            d->z_ready = true;
-        } else if (inflateReset(&d->z) != Z_OK) {
-            return err_set(e, AE_INTERNAL, "zlib inflateReset failed");
-        }
+        return pq_decompressor_gzip(&d->ctx, e);
     }
     return 0;
 }
@@ -456,7 +425,7 @@ static int gz_step(struct pq_dstream *d, const uint8_t *in, size_t n, size_t *us
             if (ip == n) {
                 break;
             }
-            if (inflateReset(&d->z) != Z_OK) {
+            if (inflateReset(&d->ctx.z) != Z_OK) {
                 return err_set(e, AE_INTERNAL, "zlib inflateReset failed");
             }
             d->z_end = false;
@@ -464,13 +433,13 @@ static int gz_step(struct pq_dstream *d, const uint8_t *in, size_t n, size_t *us
         bool over = o == room;
         size_t ain = n - ip > UINT_MAX ? UINT_MAX : n - ip;
         size_t aout = over ? 1 : (room - o > UINT_MAX ? UINT_MAX : room - o);
-        d->z.next_in = (Bytef *)(uintptr_t)(in + ip);
-        d->z.avail_in = (uInt)ain;
-        d->z.next_out = over ? &scratch : out + o;
-        d->z.avail_out = (uInt)aout;
-        int rc = inflate(&d->z, Z_NO_FLUSH);
-        size_t got = aout - d->z.avail_out;
-        ip += ain - d->z.avail_in;
+        d->ctx.z.next_in = (Bytef *)(uintptr_t)(in + ip);
+        d->ctx.z.avail_in = (uInt)ain;
+        d->ctx.z.next_out = over ? &scratch : out + o;
+        d->ctx.z.avail_out = (uInt)aout;
+        int rc = inflate(&d->ctx.z, Z_NO_FLUSH);
+        size_t got = aout - d->ctx.z.avail_out;
+        ip += ain - d->ctx.z.avail_in;
         if (over && got > 0) {
             return too_large(d, "gzip", e);
         }
@@ -484,7 +453,7 @@ static int gz_step(struct pq_dstream *d, const uint8_t *in, size_t n, size_t *us
         }
         if (rc != Z_OK) {
             return err_set(e, AE_FORMAT, "corrupt gzip page (zlib %d%s%s)", rc,
-                           d->z.msg ? ": " : "", d->z.msg ? d->z.msg : "");
+                           d->ctx.z.msg ? ": " : "", d->ctx.z.msg ? d->ctx.z.msg : "");
         }
         if (ip == n || (!over && o == room)) {
             break;
@@ -505,7 +474,7 @@ static int zstd_step(struct pq_dstream *d, const uint8_t *in, size_t n, size_t *
         bool over = o == room;
         ZSTD_outBuffer ob = {over ? &scratch : out + o, over ? 1 : room - o, 0};
         size_t before = ib.pos;
-        size_t r = ZSTD_decompressStream(d->zstd, &ob, &ib);
+        size_t r = ZSTD_decompressStream(d->ctx.zstd, &ob, &ib);
         if (ZSTD_isError(r) && ZSTD_getErrorCode(r) == ZSTD_error_frameParameter_windowTooLarge) {
             *used = ib.pos;
             *wrote = o;

@@ -18,12 +18,11 @@
 #ifndef ASTRO_PARQUET_DSTREAM_H
 #define ASTRO_PARQUET_DSTREAM_H
 
-#include "util/err.h"
+#include "parquet/decode.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <zlib.h>
 
 /* Returned (> 0) by pq_snappy_decode and pq_dstream_step when a copy reaches back further than
  * the output the caller kept, but not before the start of the stream, or when a zstd frame asks
@@ -75,11 +74,9 @@ struct pq_dstream {
     size_t total;    /* the uncompressed size the page header declares */
     size_t produced; /* bytes written to the caller so far */
     struct pq_snappy sn;
-    void *zstd;  /* ZSTD_DCtx *, owned */
-    size_t zret; /* last ZSTD_decompressStream result: 0 when a frame is complete */
-    z_stream z;
-    bool z_ready; /* z is initialised */
-    bool z_end;   /* the last gzip member ended and no input followed it yet */
+    struct pq_decompressor ctx; /* its own zstd and zlib contexts: several pages stream at once */
+    size_t zret;                /* last ZSTD_decompressStream result: 0 when a frame is complete */
+    bool z_end;                 /* the last gzip member ended and no input followed it yet */
 };
 
 void pq_dstream_init(struct pq_dstream *d);

@@ -26,6 +26,7 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { parquetMetadata } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import fs from 'node:fs';
+import { fixed, utf8 } from './arrowcols.mjs';
 import path from 'node:path';
 
 const N = 100000;
@@ -52,28 +53,9 @@ async function duckWrite(con, file, codec) {
   await con.run(`COPY big TO '${file}' (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${N})`);
 }
 
-function bitmap(vals) {
-  const b = new Uint8Array(Math.ceil(vals.length / 8));
-  vals.forEach((v, i) => { if (v !== null) b[i >> 3] |= 1 << (i & 7); });
-  return b;
-}
-function utf8(vals) {
-  const enc = new TextEncoder();
-  const parts = vals.map((v) => enc.encode(v ?? ''));
-  const offs = new Int32Array(vals.length + 1);
-  parts.forEach((p, i) => { offs[i + 1] = offs[i] + p.length; });
-  const data = new Uint8Array(offs[vals.length]);
-  parts.forEach((p, i) => data.set(p, offs[i]));
-  return arrow.makeData({ type: new arrow.Utf8(), length: vals.length,
-    nullCount: vals.filter((v) => v === null).length, nullBitmap: bitmap(vals), valueOffsets: offs, data });
-}
-function int64(vals) {
-  return arrow.makeData({ type: new arrow.Int64(), length: vals.length,
-    nullCount: vals.filter((v) => v === null).length, nullBitmap: bitmap(vals),
-    data: BigInt64Array.from(vals, (v) => v ?? 0n) });
-}
 function arrowWrite(file, codec) {
-  const cols = { id: int64(values('id')), s: utf8(values('s')), n: int64(values('n')), t: utf8(values('t')) };
+  const int64 = (name) => fixed(new arrow.Int64(), values(name), BigInt64Array);
+  const cols = { id: int64('id'), s: utf8(values('s')), n: int64('n'), t: utf8(values('t')) };
   const fields = Object.entries(cols).map(([k, d]) => new arrow.Field(k, d.type, k === 'n' || k === 't'));
   const schema = new arrow.Schema(fields);
   const data = arrow.makeData({ type: new arrow.Struct(fields), length: N, nullCount: 0, children: Object.values(cols) });

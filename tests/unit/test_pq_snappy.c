@@ -385,19 +385,18 @@ static void test_dstream_codecs(void **state)
     size_t slen;
     uint8_t *sn = sn_compress(src, n, &slen);
     static const size_t chunks[] = {1, 17, 4096, 1u << 30};
+    const struct {
+        int codec;
+        const uint8_t *data;
+        size_t len;
+    } pages[] = {{6, z, zlen}, {2, g, glen}, {1, sn, slen}, {0, src, n}};
     for (size_t c = 0; c < 4; c++) {
-        memset(res, 0, n);
-        assert_int_equal(dstream_run(6, z, zlen, n, chunks[c], res), 0);
-        assert_memory_equal(res, src, n);
-        memset(res, 0, n);
-        assert_int_equal(dstream_run(2, g, glen, n, chunks[c], res), 0);
-        assert_memory_equal(res, src, n);
-        memset(res, 0, n);
-        assert_int_equal(dstream_run(1, sn, slen, n, chunks[c], res), 0);
-        assert_memory_equal(res, src, n);
-        memset(res, 0, n);
-        assert_int_equal(dstream_run(0, src, n, n, chunks[c], res), 0);
-        assert_memory_equal(res, src, n);
+        for (size_t k = 0; k < 4; k++) {
+            memset(res, 0, n);
+            assert_int_equal(
+                dstream_run(pages[k].codec, pages[k].data, pages[k].len, n, chunks[c], res), 0);
+            assert_memory_equal(res, src, n);
+        }
     }
     /* Declared one byte more or less than the data: refused, never written past the total. */
     for (int d = -1; d <= 1; d += 2) {
