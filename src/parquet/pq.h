@@ -165,10 +165,12 @@ uint64_t pq_reader_nrows(const struct pq_reader *r);
  * tests: large PLAIN pages must not raise it to their size). */
 size_t pq_reader_page_peak(const struct pq_reader *r);
 
-/* Test hook: streamed snappy pages keep only the last bytes of output produced (64 KiB by
- * default) for the copies to read, so that a test can make ordinary files take the whole-page
- * fallback of a copy reaching further back. Only for tests. */
-void pq_reader_stream_history(struct pq_reader *r, size_t bytes);
+/* Test hook: PLAIN data pages of more than min_page bytes decompressed are streamed (512 KiB by
+ * default; 0 streams every one the reader can), and streamed snappy pages keep the last history
+ * bytes of output for their copies (64 KiB by default; less makes ordinary files take the
+ * whole-page fallback of a copy reaching further back). Call it before the first
+ * pq_reader_next. Only for tests. */
+void pq_reader_stream_tune(struct pq_reader *r, size_t min_page, size_t history);
 
 /* The size of the file in bytes, when it was opened. */
 uint64_t pq_reader_size(const struct pq_reader *r);

@@ -214,8 +214,9 @@ struct pq_reader {
     size_t ix_cap;
     int64_t *tmp;    /* DELTA_BINARY_PACKED scratch, ix_cap values */
     struct buf tmpb; /* BYTE_STREAM_SPLIT gather scratch */
-    size_t page_peak; /* pq_reader_page_peak */
-    size_t history;   /* output kept for snappy copies: PQ_SNAPPY_HISTORY, or a test's value */
+    size_t page_peak;  /* pq_reader_page_peak */
+    size_t history;    /* output kept for snappy copies: PQ_SNAPPY_HISTORY, or a test's value */
+    size_t stream_min; /* pages above it are streamed: RD_STREAM_MIN, or a test's value */
     bool binary_ok;  /* pq_reader_allow_binary: BYTE_ARRAY values are not checked for UTF-8 */
     int failed;      /* sticky error code */
     char failed_msg[sizeof(((struct err *)0)->msg)];
@@ -1055,6 +1056,7 @@ static int open_fd_as(struct pq_reader **out, int fd, const char *name, bool any
     r->fd = -1;
     r->any_column = any_column;
     r->history = PQ_SNAPPY_HISTORY;
+    r->stream_min = RD_STREAM_MIN;
     pq_decompressor_init(&r->dec);
     r->path = strdup(name);
     if (r->path == NULL) {
@@ -1151,9 +1153,10 @@ size_t pq_reader_page_peak(const struct pq_reader *r)
     return r->page_peak;
 }
 
-void pq_reader_stream_history(struct pq_reader *r, size_t bytes)
+void pq_reader_stream_tune(struct pq_reader *r, size_t min_page, size_t history)
 {
-    r->history = bytes;
+    r->stream_min = min_page;
+    r->history = history;
 }
 
 uint64_t pq_reader_row_group_rows(const struct pq_reader *r, size_t i)
@@ -1749,10 +1752,10 @@ static int start_values(struct rd_col *c, int enc, const uint8_t *p, const uint8
 /* True when the data page h is streamed rather than decompressed whole (see the top of the
  * file). Pages the whole-page path would refuse (bad level lengths, BIT_PACKED levels) are left
  * to it, so that they fail with its messages. */
-static bool ps_eligible(const struct rd_col *c, const struct rd_page *h)
+static bool ps_eligible(const struct pq_reader *r, const struct rd_col *c, const struct rd_page *h)
 {
     if ((h->type != PAGE_DATA && h->type != PAGE_DATA_V2) || !h->has_sub || h->enc != ENC_PLAIN ||
-        c->cv == CV_BOOL || (uint32_t)h->usize <= RD_STREAM_MIN || h->nvalues <= 0) {
+        c->cv == CV_BOOL || (uint32_t)h->usize <= r->stream_min || h->nvalues <= 0) {
         return false;
     }
     if (h->type == PAGE_DATA) {
@@ -1763,7 +1766,7 @@ static bool ps_eligible(const struct rd_col *c, const struct rd_page *h)
         return false;
     }
     size_t ulen = (size_t)h->usize - (size_t)h->def_len - (size_t)h->rep_len;
-    return ulen > RD_STREAM_MIN && (!h->compressed || pq_dstream_codec(c->codec));
+    return ulen > r->stream_min && ulen > 0 && (!h->compressed || pq_dstream_codec(c->codec));
 }
 
 /* A zstd page (ps_eligible) is streamed only when its frame's window is smaller than the page:
@@ -2155,7 +2158,7 @@ static int next_page(struct pq_reader *r, struct rd_col *c, size_t ci, struct er
         if ((uint32_t)h.usize > RD_MAX_PAGE) {
             return col_fail(c, AE_FORMAT, "a page is larger than 1 GiB", e);
         }
-        bool stream = ps_eligible(c, &h);
+        bool stream = ps_eligible(r, c, &h);
         if (stream) {
             rc = ps_zstd_worth(r, c, &h, hlen, &stream, e);
             if (rc != 0) {

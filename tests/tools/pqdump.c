@@ -17,7 +17,9 @@
  *   decimal(p,s)   the exact decimal text with s digits after the point ("-0.05")
  * Exit status: 0, or 1 with the reader's message on stderr.
  * With PQDUMP_PAGE_PEAK=FILE in the environment, the reader's pq_reader_page_peak (bytes) is
- * written to FILE at the end (tests/oracle/bigpages.mjs checks it).
+ * written to FILE at the end (tests/oracle/bigpages.mjs checks it); with PQDUMP_STREAM=MIN,HIST
+ * the reader is tuned with pq_reader_stream_tune(MIN, HIST) (0,65536: every PLAIN page it can
+ * stream is streamed).
  */
 #include "batch/batch.h"
 #include "parquet/pq.h"
@@ -125,6 +127,13 @@ int main(int argc, char **argv)
     int status = 1;
     if (pq_reader_open(&r, argv[1], &e) != 0) {
         goto fail;
+    }
+    const char *tune = getenv("PQDUMP_STREAM");
+    if (tune != NULL) {
+        char *end = NULL;
+        size_t min_page = (size_t)strtoull(tune, &end, 10);
+        size_t hist = end != NULL && *end == ',' ? (size_t)strtoull(end + 1, NULL, 10) : 65536;
+        pq_reader_stream_tune(r, min_page, hist);
     }
     size_t nc = pq_reader_ncols(r);
     types = calloc(nc ? nc : 1, sizeof(*types));

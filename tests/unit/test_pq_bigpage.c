@@ -130,7 +130,7 @@ static size_t read_check(const char *name, size_t cap, size_t history)
         fail_msg("pq_reader_open: %s", e.msg);
     }
     if (history > 0) {
-        pq_reader_stream_history(r, history);
+        pq_reader_stream_tune(r, 512u << 10, history);
     }
     size_t nc = pq_reader_ncols(r);
     struct dtype_info types[NCOLS];
