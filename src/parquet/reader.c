@@ -20,10 +20,10 @@
  * our own, or plain reads), and its definition levels are copied into a buffer of their own
  * first. Each column then holds about RD_STREAM_IN + PQ_SNAPPY_HISTORY + RD_STREAM_STEP bytes
  * for such a page, plus, for zstd, the frame's window (which the writer chooses: up to 2 MiB at
- * zstd's default levels; a zstd page whose frame's window is not smaller than the page is read
- * whole, and one asking for more than twice the page falls back to that), plus a value longer
- * than that when one is. A snappy copy reaching back further than the 64 KiB kept
- * (no known writer makes one) or such a zstd frame makes that page fall back to being
+ * zstd's default levels; a zstd page whose frame's window is not RD_STREAM_ZSTD_GAIN smaller
+ * than the page is read whole, and one asking for more than twice the page falls back to that),
+ * plus a value longer than that when one is. A snappy copy reaching back further than the 64 KiB
+ * kept (no known writer makes one) or such a zstd frame makes that page fall back to being
  * decompressed whole. Dictionary pages, dictionary indices, booleans, DELTA_* and
  * BYTE_STREAM_SPLIT pages and LZ4_RAW pages are always read whole: they are small or rare.
  * pq_reader_page_peak reports the most page memory one column held.
@@ -107,6 +107,7 @@ enum { UNIT_MILLIS = 1, UNIT_MICROS = 2, UNIT_NANOS = 3 };
 #define RD_STREAM_MIN (512u << 10)
 #define RD_STREAM_STEP (128u << 10)
 #define RD_STREAM_IN ((64u << 10) - 1)
+#define RD_STREAM_ZSTD_GAIN (1u << 20)
 
 /* How a physical value becomes its batch storage value (dtype.h). */
 enum rd_conv {
@@ -1769,10 +1770,12 @@ static bool ps_eligible(const struct pq_reader *r, const struct rd_col *c, const
     return ulen > r->stream_min && ulen > 0 && (!h->compressed || pq_dstream_codec(c->codec));
 }
 
-/* A zstd page (ps_eligible) is streamed only when its frame's window is smaller than the page:
- * a frame compressed in one call whose window covers the page (astro's own pages of up to
- * 1 MiB) would hold as much streamed as whole, in zstd's buffer instead of ours. The frame
- * header is read from the window (c->pos is at the page header, hlen bytes long). */
+/* A zstd page (ps_eligible) is streamed only when its frame's window is at least
+ * RD_STREAM_ZSTD_GAIN smaller than the page: zstd's stream holds the window, two blocks of
+ * 128 KiB and its context, so a page whose window is about its size (astro's own pages: 700 KB
+ * of e-mails under a 512 KiB window) holds as much streamed as whole, and a context is created
+ * per page. The frame header is read from the window (c->pos is at the page header, hlen bytes
+ * long). */
 static int ps_zstd_worth(struct pq_reader *r, struct rd_col *c, const struct rd_page *h,
                          size_t hlen, bool *stream, struct err *e)
 {
@@ -1785,7 +1788,8 @@ static int ps_zstd_worth(struct pq_reader *r, struct rd_col *c, const struct rd_
     if (rc != 0) {
         return rc;
     }
-    *stream = pq_zstd_window(win_at(c) + hlen + lvl, k) < (size_t)h->usize - lvl;
+    size_t w = pq_zstd_window(win_at(c) + hlen + lvl, k), ulen = (size_t)h->usize - lvl;
+    *stream = w < ulen && ulen - w >= RD_STREAM_ZSTD_GAIN;
     return 0;
 }
 

@@ -6,7 +6,7 @@
 # tests/oracle/bigpages.mjs writes them and checks that their page headers hold what they claim.
 # 1. tests/tools/pqdump prints what astro's reader reads, in batches of 1000 and of 7 rows (the
 #    same), and it must equal DuckDB's reading of each file, while no column held 1 MiB of page
-#    memory (pages of up to 3.9 MB);
+#    memory (pages of up to 3.9 MB; the zstd files are not bound: their frames' windows decide);
 # 2. `astro ingest` of three of them (one per writer): DuckDB reads the same values in astro's
 #    output as in the source (tests/oracle/pqsame.mjs).
 . "$(dirname "$0")/lib.sh"
