@@ -407,6 +407,31 @@ void pq_decompressor_release(struct pq_decompressor *d)
     }
 }
 
+int pq_decompressor_gzip(struct pq_decompressor *d, struct err *e)
+{
+    if (!d->z_ready) {
+        memset(&d->z, 0, sizeof(d->z));
+        if (inflateInit2(&d->z, 32 + 15) != Z_OK) {
+            return err_set(e, AE_NOMEM, "cannot initialise zlib");
+        }
+        d->z_ready = true;
+    } else if (inflateReset(&d->z) != Z_OK) {
+        return err_set(e, AE_INTERNAL, "zlib inflateReset failed");
+    }
+    return 0;
+}
+
+int pq_decompressor_zstd(struct pq_decompressor *d, struct err *e)
+{
+    if (d->zstd == NULL) {
+        d->zstd = ZSTD_createDCtx();
+        if (d->zstd == NULL) {
+            return err_set(e, AE_NOMEM, "out of memory creating a zstd context");
+        }
+    }
+    return 0;
+}
+
 /* Compression.md: GZIP pages are RFC 1952; some writers put several members in one page
  * (parquet-testing concatenated_gzip_members.parquet), so inflate restarts after each member
  * until the input is used up. windowBits 32 + 15 also accepts a zlib header. */
@@ -416,14 +441,9 @@ static int gunzip(struct pq_decompressor *d, const uint8_t *src, size_t n, uint8
     if (n > UINT32_MAX || expect > UINT32_MAX) {
         return err_set(e, AE_FORMAT, "gzip page too large");
     }
-    if (!d->z_ready) {
-        memset(&d->z, 0, sizeof(d->z));
-        if (inflateInit2(&d->z, 32 + 15) != Z_OK) {
-            return err_set(e, AE_NOMEM, "cannot initialise zlib");
-        }
-        d->z_ready = true;
-    } else if (inflateReset(&d->z) != Z_OK) {
-        return err_set(e, AE_INTERNAL, "zlib inflateReset failed");
+    int irc = pq_decompressor_gzip(d, e);
+    if (irc != 0) {
+        return irc;
     }
     /* inflate never writes through next_out when avail_out is 0, but it needs a valid pointer. */
     uint8_t dummy = 0;
@@ -578,11 +598,9 @@ int pq_decompress(struct pq_decompressor *d, int codec, const void *src, size_t 
     }
     case CODEC_GZIP: rc = gunzip(d, src, n, out, expect, e); break;
     case CODEC_ZSTD: {
-        if (d->zstd == NULL) {
-            d->zstd = ZSTD_createDCtx();
-            if (d->zstd == NULL) {
-                return err_set(e, AE_NOMEM, "out of memory creating a zstd context");
-            }
+        rc = pq_decompressor_zstd(d, e);
+        if (rc != 0) {
+            return rc;
         }
         /* ZSTD_decompressDCtx reads every frame of the page and fails if they exceed expect. */
         size_t r = ZSTD_decompressDCtx(d->zstd, out, expect, src, n);

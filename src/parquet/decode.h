@@ -89,6 +89,13 @@ struct pq_decompressor {
 
 void pq_decompressor_init(struct pq_decompressor *d);
 
+/* Makes d->z ready for a new gzip page (created on first use, reset after), reading gzip and
+ * zlib members (windowBits 32 + 15). AE_NOMEM; AE_INTERNAL. */
+int pq_decompressor_gzip(struct pq_decompressor *d, struct err *e) ASTRO_WUR;
+
+/* Creates d->zstd on first use. AE_NOMEM. */
+int pq_decompressor_zstd(struct pq_decompressor *d, struct err *e) ASTRO_WUR;
+
 /* Decompresses src[0..n) into dst (replacing its contents), which must come out at exactly
  * expect bytes (the page header's uncompressed size). AE_FORMAT for corrupt data, a size
  * mismatch, or a codec we do not read (named in the message); AE_NOMEM. */

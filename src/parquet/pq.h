@@ -85,7 +85,9 @@ void pq_writer_inject_fault(struct pq_writer *w, size_t col, int code);
 
 /*
  * Reader: streams a flat Parquet file into batches, one row group and one page per column at a
- * time, so memory is bounded by the largest page and dictionary, never by the file size.
+ * time, so memory is bounded by the largest page and dictionary, never by the file size; a PLAIN
+ * data page of more than 512 KiB decompressed is itself streamed in pieces of about 128 KiB
+ * (reader.c, "Large PLAIN pages").
  * Supports what astro writes and what common writers produce for flat schemas (PLAIN,
  * PLAIN_DICTIONARY/RLE_DICTIONARY, RLE levels, DataPage V1 and V2, NONE/SNAPPY/GZIP/ZSTD); any
  * other feature (nested schemas, unsupported encodings or codecs) is a clean AE_FORMAT error naming
@@ -162,6 +164,18 @@ size_t pq_reader_ncols(const struct pq_reader *r);
 const struct column_desc *pq_reader_column(const struct pq_reader *r, size_t i);
 
 uint64_t pq_reader_nrows(const struct pq_reader *r);
+
+/* The most page memory one column held so far, in bytes: the capacity of its decompressed-page
+ * buffer plus that of its window of compressed file bytes, at their largest (a measure for
+ * tests: large PLAIN pages must not raise it to their size). */
+size_t pq_reader_page_peak(const struct pq_reader *r);
+
+/* Test hook: PLAIN data pages of more than min_page bytes decompressed are streamed (512 KiB by
+ * default; 0 streams every one the reader can), and streamed snappy pages keep the last history
+ * bytes of output for their copies (64 KiB by default; less makes ordinary files take the
+ * whole-page fallback of a copy reaching further back). Call it before the first
+ * pq_reader_next. Only for tests. */
+void pq_reader_stream_tune(struct pq_reader *r, size_t min_page, size_t history);
 
 /* The size of the file in bytes, when it was opened. */
 uint64_t pq_reader_size(const struct pq_reader *r);

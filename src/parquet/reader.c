@@ -10,13 +10,34 @@
  * the number of rows. Every column chunk holds exactly its row group's rows (checked), so the
  * columns stay aligned across page and row-group boundaries without talking to each other.
  *
+ * Large PLAIN pages: some writers put a whole row group's column in one page (DuckDB writes one
+ * data page per column chunk: 4 MB of strings for 122,880 rows), so holding each column's page
+ * decompressed, beside its compressed bytes, costs megabytes per column. A PLAIN data page (V1
+ * or V2, required or optional, fixed-width or BYTE_ARRAY values) that decompresses to more than
+ * RD_STREAM_MIN bytes is therefore streamed: its compressed bytes are read RD_STREAM_IN at a
+ * time into the column's window and decompressed RD_STREAM_STEP at a time into c->page as the
+ * values are consumed (dstream.h: zstd's streaming API, zlib's inflate, a raw snappy decoder of
+ * our own, or plain reads), and its definition levels are copied into a buffer of their own
+ * first. Each column then holds about RD_STREAM_IN + PQ_SNAPPY_HISTORY + RD_STREAM_STEP bytes
+ * for such a page, plus, for zstd, the frame's window (which the writer chooses: up to 2 MiB at
+ * zstd's default levels; a zstd page whose frame's window is not RD_STREAM_ZSTD_GAIN smaller
+ * than the page is read whole, and one asking for more than twice the page falls back to that),
+ * plus a value longer than that when one is. A snappy copy reaching back further than the 64 KiB
+ * kept (no known writer makes one) or such a zstd frame makes that page fall back to being
+ * decompressed whole. Dictionary pages, dictionary indices, booleans, DELTA_* and
+ * BYTE_STREAM_SPLIT pages and LZ4_RAW pages are always read whole: they are small or rare.
+ * pq_reader_page_peak reports the most page memory one column held.
+ *
  * Invariants: c->page_left rows remain in the current data page and c->rows_left in the
  * current chunk (page_left <= rows_left); when both are 0 the next call opens the next chunk.
+ * While c->ps_on, c->page holds the page's decompressed bytes [ds.produced - page.len,
+ * ds.produced), c->vend is its end, and c->pos is the next compressed byte to read.
  * Errors are sticky: after a failed pq_reader_next every later call fails the same way.
  */
 #include "parquet/pq.h"
 
 #include "parquet/decode.h"
+#include "parquet/dstream.h"
 #include "parquet/encode.h"
 #include "parquet/tdecode.h"
 
@@ -76,7 +97,17 @@ enum { UNIT_MILLIS = 1, UNIT_MICROS = 2, UNIT_NANOS = 3 };
 #define RD_MAX_FOOTER (512u << 20)
 #define RD_MAX_PAGE (1024u << 20)
 #define RD_MAX_HEADER (64u << 20)
-#define RD_READ_AHEAD (256u << 10)
+/* One byte short of a power of two: struct buf keeps a NUL after its bytes, so a window of
+ * RD_READ_AHEAD bytes has a capacity of 256 KiB, not 512. */
+#define RD_READ_AHEAD ((256u << 10) - 1)
+
+/* Large PLAIN pages (see the top of the file): streamed above RD_STREAM_MIN decompressed bytes
+ * (DuckDB's INT64 pages of 122,880 rows are 960 KiB), decompressed RD_STREAM_STEP at a time from
+ * RD_STREAM_IN compressed bytes at a time. */
+#define RD_STREAM_MIN (512u << 10)
+#define RD_STREAM_STEP (128u << 10)
+#define RD_STREAM_IN ((64u << 10) - 1)
+#define RD_STREAM_ZSTD_GAIN (1u << 20)
 
 /* How a physical value becomes its batch storage value (dtype.h). */
 enum rd_conv {
@@ -135,7 +166,14 @@ struct rd_col {
     int codec;
     struct buf win; /* window of file bytes [win_off, win_off + win.len) */
     uint64_t win_off;
-    struct buf page; /* decompressed page values (or the whole V1 body) */
+    struct buf page; /* decompressed page values (or the whole V1 body), or a streamed piece */
+
+    /* A large PLAIN page being streamed (see the top of the file). */
+    bool ps_on;
+    int ps_codec;
+    uint64_t ps_start, ps_cend; /* file range of its compressed values */
+    struct pq_dstream ds;
+    struct buf lvb; /* its definition levels */
 
     /* The chunk's dictionary, already in storage form. */
     bool has_dict, seen_data;
@@ -177,6 +215,9 @@ struct pq_reader {
     size_t ix_cap;
     int64_t *tmp;    /* DELTA_BINARY_PACKED scratch, ix_cap values */
     struct buf tmpb; /* BYTE_STREAM_SPLIT gather scratch */
+    size_t page_peak;  /* pq_reader_page_peak */
+    size_t history;    /* output kept for snappy copies: PQ_SNAPPY_HISTORY, or a test's value */
+    size_t stream_min; /* pages above it are streamed: RD_STREAM_MIN, or a test's value */
     bool binary_ok;  /* pq_reader_allow_binary: BYTE_ARRAY values are not checked for UTF-8 */
     int failed;      /* sticky error code */
     char failed_msg[sizeof(((struct err *)0)->msg)];
@@ -483,6 +524,8 @@ static int build_columns(struct pq_reader *r, const struct rd_sel *sel, size_t n
         struct rd_col *c = &r->cols[i];
         buf_init(&c->win, 0);
         buf_init(&c->page, 0);
+        buf_init(&c->lvb, 0);
+        pq_dstream_init(&c->ds);
         buf_init(&c->dict_data, 0);
         buf_init(&c->prev, 0);
         buf_init(&c->cur, 0);
@@ -1013,6 +1056,8 @@ static int open_fd_as(struct pq_reader **out, int fd, const char *name, bool any
     }
     r->fd = -1;
     r->any_column = any_column;
+    r->history = PQ_SNAPPY_HISTORY;
+    r->stream_min = RD_STREAM_MIN;
     pq_decompressor_init(&r->dec);
     r->path = strdup(name);
     if (r->path == NULL) {
@@ -1104,6 +1149,17 @@ struct dtype_info pq_reader_batch_type(const struct pq_reader *r, size_t i)
     return t;
 }
 
+size_t pq_reader_page_peak(const struct pq_reader *r)
+{
+    return r->page_peak;
+}
+
+void pq_reader_stream_tune(struct pq_reader *r, size_t min_page, size_t history)
+{
+    r->stream_min = min_page;
+    r->history = history;
+}
+
 uint64_t pq_reader_row_group_rows(const struct pq_reader *r, size_t i)
 {
     return i < r->nrg ? r->rg_rows[i] : 0;
@@ -1145,6 +1201,8 @@ static void col_release(struct rd_col *c)
     free(c->problem);
     buf_release(&c->win);
     buf_release(&c->page);
+    buf_release(&c->lvb);
+    pq_dstream_release(&c->ds);
     buf_release(&c->dict_data);
     buf_release(&c->prev);
     buf_release(&c->cur);
@@ -1181,8 +1239,9 @@ void pq_reader_free(struct pq_reader *r)
 /* ---------------------------------------------------------------- pages */
 
 /* Makes the file bytes [c->pos, c->pos + need) available at win_at(c); need must not run past
- * the chunk. Reads ahead up to RD_READ_AHEAD inside the chunk so small pages cost no syscall. */
-static int win_ensure(struct pq_reader *r, struct rd_col *c, size_t need, struct err *e)
+ * the chunk. Reads ahead up to ahead bytes inside the chunk so small pages cost no syscall. */
+static int win_ensure_ahead(struct pq_reader *r, struct rd_col *c, size_t need, size_t ahead,
+                            struct err *e)
 {
     uint64_t have_end = c->win_off + c->win.len;
     if (c->pos >= c->win_off && c->pos <= have_end && need <= have_end - c->pos) {
@@ -1195,7 +1254,7 @@ static int win_ensure(struct pq_reader *r, struct rd_col *c, size_t need, struct
         memmove(c->win.data, c->win.data + (c->pos - c->win_off), keep);
     }
     uint64_t left = c->end - c->pos;
-    size_t want = need > RD_READ_AHEAD ? need : RD_READ_AHEAD;
+    size_t want = need > ahead ? need : ahead;
     if (want > left) {
         want = (size_t)left;
     }
@@ -1215,9 +1274,23 @@ static int win_ensure(struct pq_reader *r, struct rd_col *c, size_t need, struct
     return 0;
 }
 
+static int win_ensure(struct pq_reader *r, struct rd_col *c, size_t need, struct err *e)
+{
+    return win_ensure_ahead(r, c, need, RD_READ_AHEAD, e);
+}
+
 static const uint8_t *win_at(const struct rd_col *c)
 {
     return (const uint8_t *)c->win.data + (c->pos - c->win_off);
+}
+
+/* Records the page memory column c holds now (its page buffer and its window). */
+static void note_peak(struct pq_reader *r, const struct rd_col *c)
+{
+    size_t held = c->page.cap + c->win.cap;
+    if (held > r->page_peak) {
+        r->page_peak = held;
+    }
 }
 
 /* Called once a page's compressed bytes have been decompressed into c->page and nothing points
@@ -1675,6 +1748,350 @@ static int start_values(struct rd_col *c, int enc, const uint8_t *p, const uint8
     }
 }
 
+/* ---------------------------------------------------------------- large PLAIN pages */
+
+/* True when the data page h is streamed rather than decompressed whole (see the top of the
+ * file). Pages the whole-page path would refuse (bad level lengths, BIT_PACKED levels) are left
+ * to it, so that they fail with its messages. */
+static bool ps_eligible(const struct pq_reader *r, const struct rd_col *c, const struct rd_page *h)
+{
+    if ((h->type != PAGE_DATA && h->type != PAGE_DATA_V2) || !h->has_sub || h->enc != ENC_PLAIN ||
+        c->cv == CV_BOOL || (uint32_t)h->usize <= r->stream_min || h->nvalues <= 0) {
+        return false;
+    }
+    if (h->type == PAGE_DATA) {
+        return pq_dstream_codec(c->codec) && (!c->optional || h->def_enc == ENC_RLE);
+    }
+    if (h->def_len < 0 || h->rep_len < 0 || (int64_t)h->def_len + h->rep_len > (int64_t)h->csize ||
+        (int64_t)h->def_len + h->rep_len > (int64_t)h->usize) {
+        return false;
+    }
+    size_t ulen = (size_t)h->usize - (size_t)h->def_len - (size_t)h->rep_len;
+    return ulen > r->stream_min && ulen > 0 && (!h->compressed || pq_dstream_codec(c->codec));
+}
+
+/* A zstd page (ps_eligible) is streamed only when its frame's window is at least
+ * RD_STREAM_ZSTD_GAIN smaller than the page: zstd's stream holds the window, two blocks of
+ * 128 KiB and its context, so a page whose window is about its size (astro's own pages: 700 KB
+ * of e-mails under a 512 KiB window) holds as much streamed as whole, and a context is created
+ * per page. The frame header is read from the window (c->pos is at the page header, hlen bytes
+ * long). */
+static int ps_zstd_worth(struct pq_reader *r, struct rd_col *c, const struct rd_page *h,
+                         size_t hlen, bool *stream, struct err *e)
+{
+    size_t lvl = h->type == PAGE_DATA_V2 ? (size_t)h->def_len + (size_t)h->rep_len : 0;
+    if (c->codec != PQ_CODEC_ZSTD || (h->type == PAGE_DATA_V2 && !h->compressed)) {
+        return 0;
+    }
+    size_t clen = (size_t)h->csize - lvl, k = clen < 32 ? clen : 32;
+    int rc = win_ensure(r, c, hlen + lvl + k, e);
+    if (rc != 0) {
+        return rc;
+    }
+    size_t w = pq_zstd_window(win_at(c) + hlen + lvl, k), ulen = (size_t)h->usize - lvl;
+    *stream = w < ulen && ulen - w >= RD_STREAM_ZSTD_GAIN;
+    return 0;
+}
+
+/* The compressed bytes of the streamed page at hand from c->pos: reads up to RD_STREAM_IN more
+ * when the window holds none of them. *n is 0 once the page's bytes are all read. */
+static int ps_input(struct pq_reader *r, struct rd_col *c, const uint8_t **in, size_t *n,
+                    struct err *e)
+{
+    static const uint8_t none[1] = {0};
+    uint64_t left = c->ps_cend - c->pos;
+    *in = none;
+    *n = 0;
+    if (left == 0) {
+        return 0;
+    }
+    uint64_t wend = c->win_off + c->win.len;
+    if (c->pos < c->win_off || c->pos >= wend) {
+        if (c->win.cap > 2 * (size_t)RD_STREAM_IN) {
+            buf_release(&c->win); /* grown by a read-ahead, and none of it is needed now */
+            c->win_off = 0;
+        }
+        int rc = win_ensure_ahead(r, c, left < RD_STREAM_IN ? (size_t)left : RD_STREAM_IN,
+                                  RD_STREAM_IN, e);
+        if (rc != 0) {
+            return rc;
+        }
+        wend = c->win_off + c->win.len;
+    }
+    uint64_t avail = wend - c->pos;
+    *in = win_at(c);
+    *n = (size_t)(avail < left ? avail : left);
+    return 0;
+}
+
+/* A snappy copy reached back further than the history kept, or a zstd frame asked for a window
+ * of more than twice the page (dstream.h): decompresses the page whole, as pages of at most
+ * RD_STREAM_MIN bytes are, and goes on from the same value. */
+static int ps_fallback(struct pq_reader *r, struct rd_col *c, struct err *e)
+{
+    size_t off = c->ds.produced - (size_t)(c->vend - c->vp);
+    size_t ulen = c->ds.total, clen = (size_t)(c->ps_cend - c->ps_start);
+    pq_dstream_release(&c->ds);
+    c->ps_on = false;
+    c->pos = c->ps_start;
+    int rc = win_ensure(r, c, clen, e);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = pq_decompress(&r->dec, c->ps_codec, win_at(c), clen, ulen, &c->page, e);
+    if (rc != 0) {
+        err_prefix(e, "column '%s'", c->name);
+        return rc;
+    }
+    note_peak(r, c);
+    c->pos = c->ps_cend;
+    win_drop_large(c);
+    c->vp = (const uint8_t *)c->page.data + off;
+    c->vend = (const uint8_t *)c->page.data + ulen;
+    return 0;
+}
+
+/* Makes at least need bytes of the streamed page available from c->vp, fewer only when the page
+ * ends first (the caller's own check then reports the short page). The bytes move: a pointer
+ * into the page taken before the call is void after it (slices are valid until the next value
+ * is asked for, so none is held across a call). Bytes before c->vp are dropped, except the last
+ * r->history produced, which snappy copies may read. */
+static int ps_more(struct pq_reader *r, struct rd_col *c, size_t need, struct err *e)
+{
+    uint8_t *base = (uint8_t *)c->page.data;
+    size_t len = c->page.len, at = (size_t)(c->vp - base);
+    size_t have = len - at, left = c->ds.total - c->ds.produced;
+    if (need > have + left) {
+        need = have + left;
+    }
+    if (have >= need) {
+        return 0;
+    }
+    size_t from = at;
+    if (len - from < r->history) {
+        from = len > r->history ? len - r->history : 0;
+    }
+    if (from > 0) {
+        memmove(base, base + from, len - from);
+        len -= from;
+        at -= from;
+        c->page.len = len;
+    }
+    size_t room = need - have < RD_STREAM_STEP ? RD_STREAM_STEP : need - have;
+    if (room > left) {
+        room = left;
+    }
+    if (buf_reserve(&c->page, room) != 0) {
+        return col_fail(c, AE_NOMEM, "out of memory for a page", e);
+    }
+    note_peak(r, c);
+    base = (uint8_t *)c->page.data;
+    size_t cap = len + room;
+    int rc = 0;
+    while (len - at < need) {
+        const uint8_t *in;
+        size_t n, used = 0, before = len;
+        rc = ps_input(r, c, &in, &n, e);
+        if (rc != 0) {
+            break;
+        }
+        rc = pq_dstream_step(&c->ds, in, n, &used, base, &len, cap, e);
+        c->pos += used;
+        if (rc == PQ_STREAM_FAR) {
+            c->page.len = len;
+            c->vp = base + at;
+            c->vend = base + len;
+            return ps_fallback(r, c, e);
+        }
+        if (rc != 0) {
+            err_prefix(e, "column '%s'", c->name);
+            break;
+        }
+        if (used == 0 && len == before) {
+            rc = n == 0 ? err_set(e, AE_FORMAT,
+                                  "column '%s': the page ends after %zu of the %zu bytes its "
+                                  "header says",
+                                  c->name, c->ds.produced, c->ds.total)
+                        : col_fail(c, AE_FORMAT, "corrupt compressed page", e);
+            break;
+        }
+    }
+    c->page.len = len;
+    base[len] = '\0';
+    c->vp = base + at;
+    c->vend = base + len;
+    return rc;
+}
+
+/* Every row of the streamed page was handed out: decompresses what the rows did not need and
+ * reads the rest of its compressed bytes, so that a page is only accepted when it comes out at
+ * exactly its declared size, as a page read whole is. */
+static int ps_finish(struct pq_reader *r, struct rd_col *c, struct err *e)
+{
+    int rc = 0;
+    while (rc == 0 && c->ps_on && c->ds.produced < c->ds.total) {
+        c->vp = c->vend;
+        rc = ps_more(r, c, RD_STREAM_STEP, e);
+    }
+    if (rc != 0 || !c->ps_on) {
+        return rc; /* failed, or fell back to the whole page (checked by pq_decompress) */
+    }
+    while (c->pos < c->ps_cend) {
+        const uint8_t *in;
+        size_t n, used = 0, len = c->page.len;
+        rc = ps_input(r, c, &in, &n, e);
+        if (rc != 0) {
+            return rc;
+        }
+        rc = pq_dstream_step(&c->ds, in, n, &used, (uint8_t *)c->page.data, &len, len, e);
+        if (rc != 0) {
+            err_prefix(e, "column '%s'", c->name);
+            return rc;
+        }
+        if (used == 0) {
+            return col_fail(c, AE_FORMAT, "corrupt compressed page (data after its end)", e);
+        }
+        c->pos += used;
+    }
+    rc = pq_dstream_end(&c->ds, e);
+    if (rc != 0) {
+        err_prefix(e, "column '%s'", c->name);
+        return rc;
+    }
+    c->ps_on = false;
+    c->vp = c->vend;
+    return 0;
+}
+
+/* parquet.thrift PageHeader.crc (CRC-32 of the compressed page) of a streamed page, whose csize
+ * bytes start at c->pos: computed a window at a time before any value is handed out, so a page
+ * that fails it is refused as a whole page is. */
+static int ps_crc(struct pq_reader *r, struct rd_col *c, size_t csize, uint32_t want, struct err *e)
+{
+    uint64_t start = c->pos;
+    uLong crc = crc32(0L, Z_NULL, 0);
+    size_t done = 0;
+    while (done < csize) {
+        size_t k = csize - done < RD_STREAM_IN ? csize - done : RD_STREAM_IN;
+        c->pos = start + done;
+        int rc = win_ensure_ahead(r, c, k, RD_STREAM_IN, e);
+        if (rc != 0) {
+            c->pos = start;
+            return rc;
+        }
+        crc = crc32(crc, win_at(c), (uInt)k);
+        done += k;
+    }
+    c->pos = start;
+    if ((uint32_t)crc != want) {
+        return col_fail(c, AE_FORMAT, "page checksum (CRC-32) mismatch", e);
+    }
+    return 0;
+}
+
+/* Starts streaming the data page h (ps_eligible), whose compressed body starts at c->pos: reads
+ * its definition levels into c->lvb and leaves c->vp at its first value. */
+static int ps_begin(struct pq_reader *r, struct rd_col *c, const struct rd_page *h, struct err *e)
+{
+    size_t clen = (size_t)h->csize, ulen = (size_t)h->usize;
+    int codec = c->codec, rc;
+    if (h->type == PAGE_DATA_V2) {
+        /* PARQUET.md §1.4: the levels come first, uncompressed. */
+        size_t lvl = (size_t)h->def_len + (size_t)h->rep_len;
+        if (c->optional) {
+            rc = win_ensure(r, c, lvl, e);
+            if (rc != 0) {
+                return rc;
+            }
+            buf_reset(&c->lvb);
+            if (buf_append(&c->lvb, win_at(c) + h->rep_len, (size_t)h->def_len) != 0) {
+                return col_fail(c, AE_NOMEM, "out of memory for definition levels", e);
+            }
+            if (pq_rle_init(&c->lv, c->lvb.data, (size_t)h->def_len, 1) != 0) {
+                return AE_INTERNAL;
+            }
+        }
+        c->pos += lvl;
+        clen -= lvl;
+        ulen -= lvl;
+        if (!h->compressed) {
+            codec = 0;
+        }
+    }
+    if (codec == 0 && clen != ulen) {
+        return col_fail(c, AE_FORMAT, "uncompressed page sizes disagree", e);
+    }
+    c->ps_codec = codec;
+    c->ps_start = c->pos;
+    c->ps_cend = c->pos + clen;
+    rc = pq_dstream_start(&c->ds, codec, ulen, e);
+    if (rc != 0) {
+        return rc;
+    }
+    if (c->page.cap > 4 * (size_t)RD_STREAM_STEP) {
+        buf_release(&c->page); /* left large by a page read whole */
+    }
+    buf_reset(&c->page);
+    if (buf_reserve(&c->page, RD_STREAM_STEP) != 0) {
+        return col_fail(c, AE_NOMEM, "out of memory for a page", e);
+    }
+    c->vp = c->vend = (const uint8_t *)c->page.data;
+    c->ps_on = true;
+    if (h->type == PAGE_DATA && c->optional) {
+        /* Encodings.md: V1 definition levels keep their 4-byte length. */
+        rc = ps_more(r, c, 4, e);
+        if (rc != 0) {
+            return rc;
+        }
+        if (c->vend - c->vp < 4 || pq_get_u32le(c->vp) > ulen - 4) {
+            return col_fail(c, AE_FORMAT, "definition levels run past their page", e);
+        }
+        size_t dl = pq_get_u32le(c->vp);
+        rc = ps_more(r, c, 4 + dl, e);
+        if (rc != 0) {
+            return rc;
+        }
+        if ((size_t)(c->vend - c->vp) < 4 + dl) {
+            return col_fail(c, AE_FORMAT, "definition levels run past their page", e);
+        }
+        buf_reset(&c->lvb);
+        if (buf_append(&c->lvb, c->vp + 4, dl) != 0) {
+            return col_fail(c, AE_NOMEM, "out of memory for definition levels", e);
+        }
+        if (pq_rle_init(&c->lv, c->lvb.data, dl, 1) != 0) {
+            return AE_INTERNAL;
+        }
+        c->vp += 4 + dl;
+    }
+    return 0;
+}
+
+/* Decodes k PLAIN fixed-width values of the streamed page into dst, a piece at a time. */
+static int ps_fixed(struct pq_reader *r, struct rd_col *c, void *dst, size_t k, struct err *e)
+{
+    uint8_t *o = dst;
+    size_t ss = dtype_storage_size(c->st);
+    while (k > 0) {
+        if (c->ps_on && (size_t)(c->vend - c->vp) < c->width) {
+            int rc = ps_more(r, c, c->width, e);
+            if (rc != 0) {
+                return rc;
+            }
+        }
+        size_t m = (size_t)(c->vend - c->vp) / c->width;
+        if (m > k || m == 0) {
+            m = k; /* all of them, or plain_fixed reports the short page */
+        }
+        int rc = plain_fixed(c, &c->vp, c->vend, &c->bitpos, o, m, e);
+        if (rc != 0) {
+            return rc;
+        }
+        o += m * ss;
+        k -= m;
+    }
+    return 0;
+}
+
 /* Opens the next chunk with rows. */
 static int open_chunk(struct pq_reader *r, struct rd_col *c, size_t ci, struct err *e)
 {
@@ -1745,18 +2162,38 @@ static int next_page(struct pq_reader *r, struct rd_col *c, size_t ci, struct er
         if ((uint32_t)h.usize > RD_MAX_PAGE) {
             return col_fail(c, AE_FORMAT, "a page is larger than 1 GiB", e);
         }
-        rc = win_ensure(r, c, hlen + (size_t)h.csize, e);
-        if (rc != 0) {
-            return rc;
+        bool stream = ps_eligible(r, c, &h);
+        if (stream) {
+            rc = ps_zstd_worth(r, c, &h, hlen, &stream, e);
+            if (rc != 0) {
+                return rc;
+            }
         }
-        const uint8_t *body = win_at(c) + hlen;
-        c->pos += hlen + (size_t)h.csize;
-        if (h.has_crc &&
-            (h.type == PAGE_DATA || h.type == PAGE_DICTIONARY || h.type == PAGE_DATA_V2)) {
-            /* parquet.thrift PageHeader.crc: CRC-32 of the page bytes after compression. */
-            uLong crc = crc32(0L, body, (uInt)h.csize);
-            if ((uint32_t)crc != h.crc) {
-                return col_fail(c, AE_FORMAT, "page checksum (CRC-32) mismatch", e);
+        const uint8_t *body = NULL;
+        if (stream) {
+            /* A large PLAIN page: its body is read as its values are (ps_begin). */
+            c->pos += hlen;
+            if (h.has_crc) {
+                rc = ps_crc(r, c, (size_t)h.csize, h.crc, e);
+                if (rc != 0) {
+                    return rc;
+                }
+            }
+        } else {
+            rc = win_ensure(r, c, hlen + (size_t)h.csize, e);
+            if (rc != 0) {
+                return rc;
+            }
+            note_peak(r, c);
+            body = win_at(c) + hlen;
+            c->pos += hlen + (size_t)h.csize;
+            if (h.has_crc &&
+                (h.type == PAGE_DATA || h.type == PAGE_DICTIONARY || h.type == PAGE_DATA_V2)) {
+                /* parquet.thrift PageHeader.crc: CRC-32 of the page bytes after compression. */
+                uLong crc = crc32(0L, body, (uInt)h.csize);
+                if ((uint32_t)crc != h.crc) {
+                    return col_fail(c, AE_FORMAT, "page checksum (CRC-32) mismatch", e);
+                }
             }
         }
         if (h.type == PAGE_DICTIONARY) {
@@ -1769,6 +2206,7 @@ static int next_page(struct pq_reader *r, struct rd_col *c, size_t ci, struct er
                 err_prefix(e, "column '%s'", c->name);
                 return rc;
             }
+            note_peak(r, c);
             win_drop_large(c);
             rc = load_dict(c, &h, (const uint8_t *)c->page.data, e);
             if (rc != 0) {
@@ -1793,13 +2231,21 @@ static int next_page(struct pq_reader *r, struct rd_col *c, size_t ci, struct er
                            c->name, (long long)rows, (unsigned long long)c->rows_left);
         }
         const uint8_t *vals, *vend;
-        if (h.type == PAGE_DATA) {
+        if (stream) {
+            rc = ps_begin(r, c, &h, e);
+            if (rc != 0) {
+                return rc;
+            }
+            vals = c->vp;
+            vend = c->vend;
+        } else if (h.type == PAGE_DATA) {
             rc = pq_decompress(&r->dec, c->codec, body, (size_t)h.csize, (size_t)h.usize, &c->page,
                                e);
             if (rc != 0) {
                 err_prefix(e, "column '%s'", c->name);
                 return rc;
             }
+            note_peak(r, c);
             win_drop_large(c);
             const uint8_t *p = (const uint8_t *)c->page.data, *end = p + h.usize;
             if (c->optional) {
@@ -1849,6 +2295,7 @@ static int next_page(struct pq_reader *r, struct rd_col *c, size_t ci, struct er
                     err_prefix(e, "column '%s'", c->name);
                     return rc;
                 }
+                note_peak(r, c);
                 vals = (const uint8_t *)c->page.data;
                 vend = vals + ulen;
             }
@@ -1886,13 +2333,26 @@ static int need_ix(struct pq_reader *r, size_t n, struct err *e)
 
 /* The next value of a BYTE_ARRAY column in a PLAIN, DELTA_LENGTH_BYTE_ARRAY or DELTA_BYTE_ARRAY
  * page: a slice valid until the next call. */
-static int next_slice(struct rd_col *c, const uint8_t **out, size_t *len, struct err *e)
+static int next_slice(struct pq_reader *r, struct rd_col *c, const uint8_t **out, size_t *len,
+                      struct err *e)
 {
     if (c->enc == ENC_PLAIN) {
+        if (c->ps_on && c->vend - c->vp < 4) {
+            int rc = ps_more(r, c, 4, e);
+            if (rc != 0) {
+                return rc;
+            }
+        }
         if (c->vend - c->vp < 4) {
             return col_fail(c, AE_FORMAT, "page has fewer values than its levels say", e);
         }
         size_t n = pq_get_u32le(c->vp);
+        if (c->ps_on && n > (size_t)(c->vend - c->vp) - 4) {
+            int rc = ps_more(r, c, 4 + n, e); /* moves the bytes: c->vp is read again below */
+            if (rc != 0) {
+                return rc;
+            }
+        }
         c->vp += 4;
         if (n > (size_t)(c->vend - c->vp)) {
             return col_fail(c, AE_FORMAT, "a value runs past the end of its page", e);
@@ -1974,7 +2434,7 @@ static int values_fixed(struct pq_reader *r, struct rd_col *c, void *dst, size_t
         for (size_t i = 0; i < k; i++) {
             const uint8_t *p = NULL;
             size_t n = 0;
-            int rc = next_slice(c, &p, &n, e);
+            int rc = next_slice(r, c, &p, &n, e);
             if (rc != 0) {
                 return rc;
             }
@@ -1986,7 +2446,11 @@ static int values_fixed(struct pq_reader *r, struct rd_col *c, void *dst, size_t
         return 0;
     }
     switch (c->enc) {
-    case ENC_PLAIN: return plain_fixed(c, &c->vp, c->vend, &c->bitpos, dst, k, e);
+    case ENC_PLAIN:
+        if (c->ps_on) {
+            return ps_fixed(r, c, dst, k, e);
+        }
+        return plain_fixed(c, &c->vp, c->vend, &c->bitpos, dst, k, e);
     case ENC_DELTA_BINARY_PACKED: {
         int rc = need_ix(r, k, e);
         if (rc != 0) {
@@ -2111,7 +2575,7 @@ static int values_bytes(struct pq_reader *r, struct rd_col *c, struct column *co
                 p = (const uint8_t *)c->dict_data.data + c->dict_off[2 * x];
                 len = c->dict_off[2 * x + 1];
             } else {
-                int rc = next_slice(c, &p, &len, e);
+                int rc = next_slice(r, c, &p, &len, e);
                 if (rc != 0) {
                     return rc;
                 }
@@ -2174,6 +2638,9 @@ static int emit(struct pq_reader *r, struct rd_col *c, struct column *col, size_
     }
     c->page_left -= n;
     c->rows_left -= n;
+    if (c->page_left == 0 && c->ps_on) {
+        return ps_finish(r, c, e);
+    }
     return 0;
 }
 

@@ -7,8 +7,8 @@
 # DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY, BYTE_STREAM_SPLIT (floats, and INT32/INT64/FLBA);
 # timestamps in MILLIS, MICROS and NANOS; decimals on INT32, INT64, FIXED_LEN_BYTE_ARRAY and
 # BYTE_ARRAY; nulls in OPTIONAL columns, and REQUIRED columns.
-# tests/tools/pqdump prints every row astro's reader reads (with two batch sizes, which must
-# agree); pqwriters.mjs check then verifies, per file, that its page headers really carry the
+# tests/tools/pqdump prints every row astro's reader reads (with two batch sizes, and with every
+# PLAIN page streamed as large pages are, which must agree); pqwriters.mjs check then verifies, per file, that its page headers really carry the
 # claimed page version, encodings and codec (and that DuckDB's parquet_metadata() agrees), and
 # that astro's rows equal DuckDB's reading of the file exactly, with the row and null counts and
 # the OPTIONAL/REQUIRED the writer wrote. This is the reader's coverage that needs nothing outside
@@ -34,8 +34,11 @@ for f in "$T"/w/*.parquet; do
   "$PQDUMP" "$f" 1000 >"$name.dump" 2>"$name.err"
   echo $? >"$name.rc"
   "$PQDUMP" "$f" 7 >"$name.dump7" 2>/dev/null
+  # Every PLAIN page streamed (reader.c, "Large PLAIN pages"), in batches of 7 rows.
+  PQDUMP_STREAM=0,65536 "$PQDUMP" "$f" 7 >"$name.dumps" 2>/dev/null
   set -e
   cmp -s "$name.dump" "$name.dump7" || fail "$(basename "$f"): batches of 7 rows read differently from batches of 1000"
+  cmp -s "$name.dump" "$name.dumps" || fail "$(basename "$f"): read differently with every PLAIN page streamed"
   n=$((n + 1))
 done
 [ "$n" -ge 15 ] || fail "only $n files were written"

@@ -7,7 +7,8 @@
  *   build-fuzz/fuzz_pq_reader -max_len=65536 build-fuzz/fuzz-corpus/pq_reader \
  *       ../shared/parquet-testing/data
  *
- * The input is the whole file (the first byte also picks the batch size). The reader opens it
+ * The input is the whole file (the first byte also picks the batch size; a file of an odd
+ * size has every PLAIN page streamed: pq_reader_stream_tune). The reader opens it
  * through a memfd. Besides memory errors it checks the reader's own promises: failures are
  * AE_FORMAT (or AE_NOMEM for a claimed size too large to allocate) with a message; a successful
  * read returns exactly pq_reader_nrows() rows; every batch keeps the batch.h invariants (offsets
@@ -135,6 +136,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_input(fd, size, cap, UINT64_MAX);
         close(fd);
         return 0;
+    }
+    if (size % 2 == 1) {
+        /* Every PLAIN page streamed, with a snappy history of 64 KiB or of 0 to 62 bytes (so
+         * that copies also take the whole-page fallback): the fuzzer's small files reach
+         * reader.c's "Large PLAIN pages" path too. */
+        pq_reader_stream_tune(r, 0, size % 4 == 1 ? 65536 : (size / 4) % 63);
     }
     size_t nc = pq_reader_ncols(r);
     struct dtype_info *types = calloc(nc ? nc : 1, sizeof(*types));

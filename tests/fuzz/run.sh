@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run.sh NAME SECONDS - runs the libFuzzer target fuzz_NAME (csv, config, pq_reader, json,
-# decompress, xlsx) of the fuzz
+# decompress, xlsx, snappy) of the fuzz
 # build for SECONDS, from the seeds plus the corpus it kept from earlier runs. ctest runs it for
 # each target (label fuzz, in a build configured with -DASTRO_FUZZ=ON; scripts/test does so for
 # 10 s each) and scripts/fuzz for longer.
@@ -85,6 +85,16 @@ PYEOF
     mv "$pqseeds.tmp" "$pqseeds"
     seeds=("$pqseeds")
     opts=(-max_len=65536)
+    ;;
+  snappy)
+    # Text behind the three control bytes of fuzz_snappy.c with mode "compress it first" (the
+    # target makes real snappy streams of it, which the fuzzer then mutates as they are).
+    sseeds="$build/fuzz-seeds/snappy"
+    rm -rf "$sseeds" && mkdir -p "$sseeds"
+    for t in "$src"/tests/fuzz/seeds/decompress/*.txt; do
+      { printf '\x07\x03\x01'; cat "$t"; } >"$sseeds/$(basename "$t")"
+    done
+    seeds=("$sseeds")
     ;;
   *) echo "FAIL: unknown fuzz target $name"; exit 1 ;;
 esac

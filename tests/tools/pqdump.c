@@ -16,6 +16,10 @@
  *   timestamp(tz)  microseconds since 1970-01-01T00:00:00
  *   decimal(p,s)   the exact decimal text with s digits after the point ("-0.05")
  * Exit status: 0, or 1 with the reader's message on stderr.
+ * With PQDUMP_PAGE_PEAK=FILE in the environment, the reader's pq_reader_page_peak (bytes) is
+ * written to FILE at the end (tests/oracle/bigpages.mjs checks it); with PQDUMP_STREAM=MIN,HIST
+ * the reader is tuned with pq_reader_stream_tune(MIN, HIST) (0,65536: every PLAIN page it can
+ * stream is streamed).
  */
 #include "batch/batch.h"
 #include "parquet/pq.h"
@@ -124,6 +128,13 @@ int main(int argc, char **argv)
     if (pq_reader_open(&r, argv[1], &e) != 0) {
         goto fail;
     }
+    const char *tune = getenv("PQDUMP_STREAM");
+    if (tune != NULL) {
+        char *end = NULL;
+        size_t min_page = (size_t)strtoull(tune, &end, 10);
+        size_t hist = end != NULL && *end == ',' ? (size_t)strtoull(end + 1, NULL, 10) : 65536;
+        pq_reader_stream_tune(r, min_page, hist);
+    }
     size_t nc = pq_reader_ncols(r);
     types = calloc(nc ? nc : 1, sizeof(*types));
     if (types == NULL) {
@@ -170,6 +181,13 @@ int main(int argc, char **argv)
         goto done;
     }
     status = fflush(stdout) == 0 ? 0 : 1;
+    const char *peak_file = getenv("PQDUMP_PAGE_PEAK");
+    if (peak_file != NULL) {
+        FILE *pf = fopen(peak_file, "w");
+        if (pf == NULL || fprintf(pf, "%zu\n", pq_reader_page_peak(r)) < 0 || fclose(pf) != 0) {
+            status = 1;
+        }
+    }
     goto done;
 fail:
     fprintf(stderr, "pqdump: %s\n", e.msg[0] ? e.msg : "out of memory");

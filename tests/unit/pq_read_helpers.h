@@ -79,8 +79,11 @@ static inline void fold_batch(uint64_t *h, const struct batch *b)
     }
 }
 
-/* Reads the whole file with batches of cap rows. */
-static inline void read_file(const char *path, size_t cap, struct summary *s)
+/* Reads the whole file with batches of cap rows; with stream_min below SIZE_MAX, through
+ * pq_reader_stream_tune(stream_min, history) (0, 64 KiB: every PLAIN page the reader can stream
+ * is streamed). */
+static inline void read_file_tuned(const char *path, size_t cap, struct summary *s,
+                                   size_t stream_min, size_t history)
 {
     struct err e = {0};
     struct pq_reader *r = NULL;
@@ -90,6 +93,9 @@ static inline void read_file(const char *path, size_t cap, struct summary *s)
     if (s->rc != 0) {
         snprintf(s->msg, sizeof(s->msg), "%s", e.msg);
         return;
+    }
+    if (stream_min != SIZE_MAX) {
+        pq_reader_stream_tune(r, stream_min, history);
     }
     size_t nc = pq_reader_ncols(r);
     struct dtype_info *types = calloc(nc ? nc : 1, sizeof(*types));
@@ -121,6 +127,11 @@ static inline void read_file(const char *path, size_t cap, struct summary *s)
     pq_reader_free(r);
 }
 
+static inline void read_file(const char *path, size_t cap, struct summary *s)
+{
+    read_file_tuned(path, cap, s, SIZE_MAX, 0);
+}
+
 /* Every single-byte change of a small file must be read or refused cleanly (AE_FORMAT), never
  * crash or misbehave under ASan/UBSan. */
 static inline void sweep(const uint8_t *orig, size_t n, const char *dir)
@@ -143,6 +154,17 @@ static inline void sweep(const uint8_t *orig, size_t n, const char *dir)
             if (s.rc != 0 && s.rc != AE_FORMAT) {
                 fprintf(stderr, "byte %zu ^ 0x%02x: rc %d %s\n", pos, xors[k], s.rc, s.msg);
                 fail();
+            }
+            if (xors[k] == 0x01) {
+                /* Every PLAIN page streamed: the same verdict, and the same values. */
+                struct summary t;
+                read_file_tuned(path, 5, &t, 0, 64u << 10);
+                if ((t.rc == 0) != (s.rc == 0) || (t.rc == 0 && t.digest != s.digest) ||
+                    (t.rc != 0 && t.rc != AE_FORMAT)) {
+                    fprintf(stderr, "byte %zu ^ 0x01: whole pages rc %d %s; streamed rc %d %s\n",
+                            pos, s.rc, s.msg, t.rc, t.msg);
+                    fail();
+                }
             }
             if (s.rc != 0) {
                 assert_true(s.msg[0] != '\0');
