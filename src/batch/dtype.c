@@ -315,10 +315,24 @@ size_t dtype_format_decimal(char *out, __int128 v, unsigned scale)
     size_t nd = 0;
     bool neg = v < 0;
     unsigned __int128 a = neg ? (unsigned __int128)0 - (unsigned __int128)v : (unsigned __int128)v;
+    /* 128-bit divisions are library calls: the digits above the low 19 take them (at most once),
+     * the low ones are made in 64 bits, which the compiler divides by multiplying. */
+    const uint64_t e19 = UINT64_C(10000000000000000000);
+    uint64_t lo = a <= UINT64_MAX ? (uint64_t)a : (uint64_t)(a % e19);
+    unsigned __int128 hi = a <= UINT64_MAX ? 0 : a / e19;
     do {
-        digits[nd++] = (char)('0' + (int)(a % 10));
-        a /= 10;
-    } while (a != 0);
+        digits[nd++] = (char)('0' + (int)(lo % 10));
+        lo /= 10;
+    } while (lo != 0);
+    if (hi != 0) {
+        while (nd < 19) {
+            digits[nd++] = '0';
+        }
+        do {
+            digits[nd++] = (char)('0' + (int)(hi % 10));
+            hi /= 10;
+        } while (hi != 0);
+    }
     while (nd <= scale) {
         digits[nd++] = '0'; /* at least one digit before the point */
     }

@@ -167,6 +167,59 @@ static void test_dtype_parse(void **state)
 
 /* The tz database's Europe/London (tzdata): offsets on both sides of a change, wall-clock times
  * that happened twice or never, names that are not zones, files that are not TZif. */
+/* dtype_format_decimal against the digits of the value, around the 64-bit boundary where it
+ * switches from 64- to 128-bit division, with and without a scale, signed. */
+static void test_format_decimal(void **state)
+{
+    (void)state;
+    char out[64];
+    struct {
+        __int128 v;
+        unsigned scale;
+        const char *want;
+    } cases[] = {
+        {0, 0, "0"},
+        {0, 2, "0.00"},
+        {5, 2, "0.05"},
+        {-5, 2, "-0.05"},
+        {12345, 2, "123.45"},
+        {-12345, 0, "-12345"},
+        {(__int128)UINT64_MAX, 0, "18446744073709551615"},
+        {(__int128)UINT64_MAX + 1, 0, "18446744073709551616"},
+        {-(__int128)UINT64_MAX - 1, 4, "-1844674407370955.1616"},
+        {(__int128)10000000000000000000ULL * 7, 0, "70000000000000000000"},
+        {(__int128)10000000000000000000ULL * 7 + 3, 20, "0.70000000000000000003"},
+        {(__int128)99999999999999999ULL * 10000000000000000000ULL + 9999999999999999999ULL, 36,
+         "0.999999999999999999999999999999999999"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t n = dtype_format_decimal(out, cases[i].v, cases[i].scale);
+        assert_string_equal(out, cases[i].want);
+        assert_int_equal(n, strlen(cases[i].want));
+    }
+    /* Every power of ten and its neighbours up to 10^38, against a digit-by-digit reference. */
+    unsigned __int128 p = 1;
+    for (int k = 0; k <= 37; k++, p *= 10) {
+        for (int d = -1; d <= 1; d++) {
+            unsigned __int128 x = p + (unsigned __int128)(__int128)d;
+            char ref[64];
+            size_t m = 0;
+            unsigned __int128 y = x;
+            do {
+                ref[m++] = (char)('0' + (int)(y % 10));
+                y /= 10;
+            } while (y != 0);
+            char want[64];
+            for (size_t j = 0; j < m; j++) {
+                want[j] = ref[m - 1 - j];
+            }
+            want[m] = '\0';
+            dtype_format_decimal(out, (__int128)x, 0);
+            assert_string_equal(out, want);
+        }
+    }
+}
+
 static void test_tz(void **state)
 {
     (void)state;
@@ -306,7 +359,7 @@ int main(void)
         cmocka_unit_test(test_dtype_parse),      cmocka_unit_test(test_batch_strings),
         cmocka_unit_test(test_batch_claim),      cmocka_unit_test(test_buf_escaped),
         cmocka_unit_test(test_atomic_tmp_names), cmocka_unit_test(test_buf_put_name),
-        cmocka_unit_test(test_tz),
+        cmocka_unit_test(test_tz),               cmocka_unit_test(test_format_decimal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
