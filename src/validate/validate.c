@@ -844,7 +844,10 @@ static int kseq_follow(struct kseq *q, const struct kseq *b, struct kset *set, s
     q->state = KSEQ_OFF;
     for (int64_t x = q->lo; had; x++) {
         if (q->hi - x > AHEAD) {
-            kset_prefetch(set, vkey_exact((uint64_t)(x + AHEAD)));
+            struct vkey a = vkey_exact((uint64_t)(x + AHEAD));
+            if (ng < 2 || kset_part_of(a) % ng == g) {
+                kset_prefetch(set, a); /* only this group's partitions: others are another's */
+            }
         }
         struct vkey k = vkey_exact((uint64_t)x);
         uint64_t at = 0;
