@@ -164,17 +164,9 @@ static int open_parquet(const struct delivery *in, const char *path, const struc
      * "The writer streams its pages", 2026-12-05). */
     po.rg_bytes = 16u << 20;
     po.threads = in->o->threads;
-    /* The group's compressed pages wait in a scratch file beside the output, not in memory (about
-     * 4 MB on the orders file, more on wider rows). */
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    size_t dl = slash == NULL ? 1 : (size_t)(slash - path);
-    if (dl >= sizeof(dir)) {
-        return err_set(e, AE_IO, "output folder name too long: %s", path);
-    }
-    memcpy(dir, slash == NULL ? "." : path, dl);
-    dir[dl] = '\0';
-    po.spool_dir = dl > 0 ? dir : "/";
+    /* The group's compressed pages wait in a scratch file under the run folder, where the keys
+     * spill too, not in memory (about 4 MB on the orders file, more on wider rows). */
+    po.spool_dir = in->run_dir;
     return sink_parquet_open(s, path, cols, ncols, &po, e);
 }
 
