@@ -19,6 +19,7 @@
 
 #include "batch/batch.h"
 #include "parquet/pq.h"
+#include "pq_gen_table.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -62,6 +63,8 @@ static void path_for(char *path, size_t n, const char *name)
     snprintf(path, n, "%s/%s.parquet", tmpdir, name);
 }
 
+static const struct gen_table table = {cols, NCOLS, cell_valid, cell_int, cell_str};
+
 /* Writes the first nrows rows of the first ncols columns of the table (one page per column:
  * the page limits are above it; the fastest level of each codec). */
 static void write_table(const char *name, enum pq_codec codec, size_t ncols, size_t nrows)
@@ -76,45 +79,7 @@ static void write_table(const char *name, enum pq_codec codec, size_t ncols, siz
     o.level = codec == PQ_CODEC_NONE || codec == PQ_CODEC_SNAPPY ? 0 : 1;
     o.page_bytes = 64u << 20;
     o.page_rows = 10u * NROWS;
-    struct err e;
-    struct pq_writer *w = NULL;
-    assert_int_equal(pq_writer_open(&w, fd, cols, ncols, &o, &e), 0);
-    struct dtype_info types[NCOLS];
-    for (size_t c = 0; c < ncols; c++) {
-        types[c] = cols[c].type;
-    }
-    struct batch b;
-    assert_int_equal(batch_init(&b, types, ncols, WBATCH), 0);
-    for (size_t r0 = 0; r0 < nrows; r0 += WBATCH) {
-        size_t k = nrows - r0 < WBATCH ? nrows - r0 : WBATCH;
-        batch_reset(&b);
-        for (size_t j = 0; j < k; j++) {
-            size_t r = r0 + j;
-            b.row_ok[j] = 1;
-            b.line[j] = (uint64_t)r + 2;
-            for (size_t c = 0; c < ncols; c++) {
-                bool valid = cell_valid(c, r);
-                if (cols[c].type.id == DT_STR) {
-                    char s[128];
-                    size_t n = cell_str(c, r, s, sizeof(s));
-                    assert_int_equal(batch_put_bytes(&b, c, j, s, valid ? n : 0, valid), 0);
-                } else {
-                    b.cols[c].valid[j] = valid;
-                    b.cols[c].v.i64[j] = valid ? cell_int(c, r) : 0;
-                }
-            }
-        }
-        b.nrows = k;
-        if (pq_writer_write(w, &b, &e) != 0) {
-            fail_msg("pq_writer_write: %s", e.msg);
-        }
-    }
-    uint64_t bytes = 0;
-    if (pq_writer_close(w, &bytes, &e) != 0) {
-        fail_msg("pq_writer_close: %s", e.msg);
-    }
-    pq_writer_free(w);
-    batch_release(&b);
+    gen_write(fd, &table, ncols, nrows, WBATCH, &o);
     close(fd);
 }
 
@@ -148,30 +113,8 @@ static size_t read_check(const char *name, size_t cap, size_t history)
         if (b.nrows == 0) {
             break;
         }
-        for (size_t j = 0; j < b.nrows; j++, row++) {
-            for (size_t c = 0; c < nc; c++) {
-                const struct column *col = &b.cols[c];
-                bool valid = cell_valid(c, row);
-                if ((col->valid[j] != 0) != valid) {
-                    fail_msg("%s: row %zu column %zu: valid %d", name, row, c, col->valid[j]);
-                }
-                if (!valid) {
-                    continue;
-                }
-                if (cols[c].type.id == DT_STR) {
-                    char s[128];
-                    size_t n = cell_str(c, row, s, sizeof(s));
-                    size_t got = col->offs[j + 1] - col->offs[j];
-                    if (got != n || memcmp(col->data.data + col->offs[j], s, n) != 0) {
-                        fail_msg("%s: row %zu column %zu: %.*s, wrote %s", name, row, c, (int)got,
-                                 col->data.data + col->offs[j], s);
-                    }
-                } else if (col->v.i64[j] != cell_int(c, row)) {
-                    fail_msg("%s: row %zu column %zu: %lld", name, row, c,
-                             (long long)col->v.i64[j]);
-                }
-            }
-        }
+        gen_check(&table, name, &b, row);
+        row += b.nrows;
     }
     assert_int_equal(row, NROWS);
     size_t peak = pq_reader_page_peak(r);

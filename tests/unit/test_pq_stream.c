@@ -20,6 +20,7 @@
 
 #include "batch/batch.h"
 #include "parquet/pq.h"
+#include "pq_gen_table.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -54,23 +55,26 @@ static const struct column_desc cols[NCOLS] = {{"id", {DT_INT32, 0, 0}, false},
                                                {"midn", {DT_INT64, 0, 0}, true},
                                                {"first", {DT_STR, 0, 0}, true}};
 
-static size_t cell_str(size_t c, int r, char *s, size_t n)
+static size_t cell_str(size_t c, size_t r, char *s, size_t n)
 {
     if (c == 1) {
-        return (size_t)(r < 3000 ? snprintf(s, n, "k%d", r % 5) : snprintf(s, n, "distinct-%d", r));
+        return (size_t)(r < 3000 ? snprintf(s, n, "k%zu", r % 5)
+                                 : snprintf(s, n, "distinct-%zu", r));
     }
-    return (size_t)(r < 1000 ? snprintf(s, n, "u%d", r) : snprintf(s, n, "k%d", r % 3));
+    return (size_t)(r < 1000 ? snprintf(s, n, "u%zu", r) : snprintf(s, n, "k%zu", r % 3));
 }
 
-static bool cell_valid(size_t c, int r)
+static bool cell_valid(size_t c, size_t r)
 {
     return c == 2 ? r % 10 != 3 : c == 3 ? r % 9 != 4 : true;
 }
 
-static int64_t cell_int(size_t c, int r)
+static int64_t cell_int(size_t c, size_t r)
 {
-    return c == 0 ? r : r < 3000 ? r % 7 : (int64_t)r * 1000003;
+    return c == 0 ? (int64_t)r : r < 3000 ? (int64_t)(r % 7) : (int64_t)r * 1000003;
 }
+
+static const struct gen_table table = {cols, NCOLS, cell_valid, cell_int, cell_str};
 
 static void path_for(char *path, size_t n, int threads)
 {
@@ -98,44 +102,7 @@ static struct file write_table_with(int threads, enum pq_codec codec, bool spool
     o.threads = threads;
     o.rg_rows = rg_rows;
     o.spool_dir = spool ? tmpdir : NULL;
-    struct err e;
-    struct pq_writer *w = NULL;
-    assert_int_equal(pq_writer_open(&w, fd, cols, NCOLS, &o, &e), 0);
-    struct dtype_info types[NCOLS];
-    for (size_t c = 0; c < NCOLS; c++) {
-        types[c] = cols[c].type;
-    }
-    struct batch b;
-    assert_int_equal(batch_init(&b, types, NCOLS, BATCH), 0);
-    for (int r0 = 0; r0 < NROWS; r0 += BATCH) {
-        batch_reset(&b);
-        for (int k = 0; k < BATCH; k++) {
-            int r = r0 + k;
-            b.row_ok[k] = 1;
-            b.line[k] = (uint64_t)r + 2;
-            for (size_t c = 0; c < NCOLS; c++) {
-                bool valid = cell_valid(c, r);
-                if (cols[c].type.id == DT_STR) {
-                    char s[32];
-                    size_t n = cell_str(c, r, s, sizeof(s));
-                    assert_int_equal(batch_put_bytes(&b, c, (size_t)k, s, valid ? n : 0, valid), 0);
-                } else {
-                    b.cols[c].valid[k] = valid;
-                    b.cols[c].v.i64[k] = cell_int(c, r);
-                }
-            }
-        }
-        b.nrows = BATCH;
-        if (pq_writer_write(w, &b, &e) != 0) {
-            fail_msg("pq_writer_write: %s", e.msg);
-        }
-    }
-    uint64_t bytes = 0;
-    if (pq_writer_close(w, &bytes, &e) != 0) {
-        fail_msg("pq_writer_close: %s", e.msg);
-    }
-    pq_writer_free(w);
-    batch_release(&b);
+    uint64_t bytes = gen_write(fd, &table, NCOLS, NROWS, BATCH, &o);
     struct file f = {malloc(bytes), bytes};
     assert_non_null(f.data);
     assert_int_equal(pread(fd, f.data, bytes, 0), (ssize_t)bytes);
@@ -212,29 +179,10 @@ static void check_values_in(const char *path, size_t groups)
     }
     struct batch b;
     assert_int_equal(batch_init(&b, types, NCOLS, 777), 0);
-    int row = 0;
+    size_t row = 0;
     while (next_rows(r, &b)) {
-        for (size_t i = 0; i < b.nrows; i++, row++) {
-            for (size_t c = 0; c < NCOLS; c++) {
-                const struct column *bc = &b.cols[c];
-                bool valid = cell_valid(c, row);
-                if (bc->valid[i] != valid) {
-                    fail_msg("row %d column %s: valid %d, want %d", row, cols[c].name, bc->valid[i],
-                             valid);
-                }
-                if (!valid) {
-                    continue;
-                }
-                if (cols[c].type.id == DT_STR) {
-                    char s[32];
-                    size_t n = cell_str(c, row, s, sizeof(s));
-                    assert_int_equal(bc->offs[i + 1] - bc->offs[i], n);
-                    assert_memory_equal(bc->data.data + bc->offs[i], s, n);
-                } else {
-                    assert_int_equal(bc->v.i64[i], cell_int(c, row));
-                }
-            }
-        }
+        gen_check(&table, path, &b, row);
+        row += b.nrows;
     }
     assert_int_equal(row, NROWS);
     batch_release(&b);
