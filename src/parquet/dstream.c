@@ -6,6 +6,7 @@
  * the buffer.
  */
 #include "parquet/dstream.h"
+#include "parquet/pq.h"
 
 #include <limits.h>
 #include <string.h>
@@ -351,8 +352,6 @@ size_t pq_zstd_window(const uint8_t *p, size_t n)
 
 /* ------------------------------------------------------------------ page streams */
 
-/* parquet.thrift CompressionCodec values read here. */
-enum { DS_NONE = 0, DS_SNAPPY = 1, DS_GZIP = 2, DS_ZSTD = 6 };
 
 void pq_dstream_init(struct pq_dstream *d)
 {
@@ -362,7 +361,8 @@ void pq_dstream_init(struct pq_dstream *d)
 
 bool pq_dstream_codec(int codec)
 {
-    return codec == DS_NONE || codec == DS_SNAPPY || codec == DS_GZIP || codec == DS_ZSTD;
+    return codec == PQ_CODEC_NONE || codec == PQ_CODEC_SNAPPY || codec == PQ_CODEC_GZIP ||
+           codec == PQ_CODEC_ZSTD;
 }
 
 void pq_dstream_release(struct pq_dstream *d)
@@ -381,7 +381,7 @@ int pq_dstream_start(struct pq_dstream *d, int codec, size_t total, struct err *
     d->zret = 0;
     d->z_end = false;
     pq_snappy_init(&d->sn);
-    if (codec == DS_ZSTD) {
+    if (codec == PQ_CODEC_ZSTD) {
         int rc = pq_decompressor_zstd(&d->ctx, e);
         if (rc != 0) {
             return rc;
@@ -400,7 +400,7 @@ int pq_dstream_start(struct pq_dstream *d, int codec, size_t total, struct err *
         if (ZSTD_isError(zr)) {
             return err_set(e, AE_INTERNAL, "zstd: %s", ZSTD_getErrorName(zr));
         }
-    } else if (codec == DS_GZIP) {
+    } else if (codec == PQ_CODEC_GZIP) {
         return pq_decompressor_gzip(&d->ctx, e);
     }
     return 0;
@@ -515,7 +515,7 @@ int pq_dstream_step(struct pq_dstream *d, const uint8_t *in, size_t n, size_t *u
     size_t wrote = 0;
     int rc = 0;
     switch (d->codec) {
-    case DS_NONE:
+    case PQ_CODEC_NONE:
         if (n > d->total - d->produced) {
             return err_set(e, AE_FORMAT, "uncompressed page is larger than its header says (%zu)",
                            d->total);
@@ -526,7 +526,7 @@ int pq_dstream_step(struct pq_dstream *d, const uint8_t *in, size_t n, size_t *u
         }
         *used = wrote;
         break;
-    case DS_SNAPPY: {
+    case PQ_CODEC_SNAPPY: {
         size_t o2 = o;
         rc = pq_snappy_decode(&d->sn, in, n, used, out, &o2, o + room);
         wrote = o2 - o;
@@ -539,8 +539,8 @@ int pq_dstream_step(struct pq_dstream *d, const uint8_t *in, size_t n, size_t *u
         }
         break;
     }
-    case DS_GZIP: rc = gz_step(d, in, n, used, out + o, room, &wrote, e); break;
-    case DS_ZSTD: rc = zstd_step(d, in, n, used, out + o, room, &wrote, e); break;
+    case PQ_CODEC_GZIP: rc = gz_step(d, in, n, used, out + o, room, &wrote, e); break;
+    case PQ_CODEC_ZSTD: rc = zstd_step(d, in, n, used, out + o, room, &wrote, e); break;
     default: return err_set(e, AE_INTERNAL, "codec %d cannot be streamed", d->codec);
     }
     d->produced += wrote;
@@ -556,7 +556,7 @@ int pq_dstream_end(struct pq_dstream *d, struct err *e)
     /* Let zstd and zlib finish what their last input began (a frame epilogue, a gzip trailer),
      * with no room for output. */
     int rc = 0;
-    if (d->codec == DS_GZIP || d->codec == DS_ZSTD) {
+    if (d->codec == PQ_CODEC_GZIP || d->codec == PQ_CODEC_ZSTD) {
         rc = pq_dstream_step(d, none, 0, &used, sink, &op, 0, e);
     }
     if (rc == 0 && d->produced != d->total) {
@@ -564,8 +564,9 @@ int pq_dstream_end(struct pq_dstream *d, struct err *e)
                      d->produced, d->total);
     }
     if (rc == 0) {
-        bool done = d->codec == DS_NONE || (d->codec == DS_SNAPPY && pq_snappy_done(&d->sn)) ||
-                    (d->codec == DS_GZIP && d->z_end) || (d->codec == DS_ZSTD && d->zret == 0);
+        bool done =
+            d->codec == PQ_CODEC_NONE || (d->codec == PQ_CODEC_SNAPPY && pq_snappy_done(&d->sn)) ||
+            (d->codec == PQ_CODEC_GZIP && d->z_end) || (d->codec == PQ_CODEC_ZSTD && d->zret == 0);
         if (!done) {
             rc = err_set(e, AE_FORMAT, "the page's compressed data is truncated");
         }
