@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -348,4 +349,90 @@ size_t dtype_format_decimal(char *out, __int128 v, unsigned scale)
     }
     out[o] = '\0';
     return o;
+}
+
+/* The shortest text that reads back as the same double (12.34, not 12.3399...). */
+static size_t real_text(double d, char *out, size_t n)
+{
+    if (isnan(d)) {
+        return (size_t)snprintf(out, n, "nan");
+    }
+    if (isinf(d)) {
+        return (size_t)snprintf(out, n, d < 0 ? "-inf" : "inf");
+    }
+    int k = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        k = snprintf(out, n, "%.*g", prec, d);
+        if (strtod(out, NULL) == d) {
+            break;
+        }
+    }
+    return (size_t)k;
+}
+
+/* The decimal text of v (a minus sign first when neg) at out, which holds at least 21 bytes;
+ * returns its length. */
+static size_t u64_text(char *out, uint64_t v, bool neg)
+{
+    char tmp[24];
+    size_t k = 0;
+    do {
+        tmp[k++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    size_t o = 0;
+    if (neg) {
+        out[o++] = '-';
+    }
+    while (k > 0) {
+        out[o++] = tmp[--k];
+    }
+    return o;
+}
+
+size_t dtype_format_u64(char *out, uint64_t v)
+{
+    return u64_text(out, v, false);
+}
+
+size_t dtype_format_value(char *out, struct dtype_info t, const void *storage)
+{
+    int64_t i64 = 0;
+    double f64 = 0;
+    __int128 i128 = 0;
+    switch (dtype_storage(t.id)) {
+    case DS_I64: memcpy(&i64, storage, sizeof(i64)); break;
+    case DS_F64: memcpy(&f64, storage, sizeof(f64)); break;
+    case DS_I128: memcpy(&i128, storage, sizeof(i128)); break;
+    case DS_U8:
+    case DS_BYTES: break;
+    }
+    size_t n = 0;
+    switch (t.id) {
+    case DT_STR: break;
+    case DT_BOOL:
+        n = *(const uint8_t *)storage ? 4 : 5;
+        memcpy(out, n == 4 ? "true" : "false", n);
+        break;
+    case DT_INT8:
+    case DT_INT16:
+    case DT_INT32:
+    case DT_INT64:
+    case DT_UINT8:
+    case DT_UINT16:
+    case DT_UINT32:
+    case DT_TIMEDELTA:
+        n = i64 < 0 ? u64_text(out, (uint64_t)0 - (uint64_t)i64, true)
+                    : u64_text(out, (uint64_t)i64, false);
+        break;
+    case DT_UINT64: n = u64_text(out, (uint64_t)i64, false); break;
+    case DT_FLOAT32:
+    case DT_FLOAT64: n = real_text(f64, out, DTYPE_VALUE_TEXT); break;
+    case DT_DECIMAL: return dtype_format_decimal(out, i128, t.scale);
+    case DT_DATE:
+    case DT_TIMESTAMP:
+    case DT_TIMESTAMP_TZ: return (size_t)dtype_format_time(out, DTYPE_VALUE_TEXT, t.id, i64);
+    }
+    out[n] = '\0';
+    return n;
 }

@@ -94,4 +94,17 @@ int dtype_format_timedelta(char *buf, size_t n, int64_t v);
 #define DTYPE_DECIMAL_TEXT 48
 size_t dtype_format_decimal(char *out, __int128 v, unsigned scale);
 
+/* Writes the text of a value of type t, given as its storage bytes (the value as its storage
+ * type: a uint8_t, int64_t, double or __int128, any alignment), into out, which holds at least
+ * DTYPE_VALUE_TEXT bytes; returns its length. The text is what the Parquet reader gives the
+ * validator (input/parquet.c): "true"/"false"; integers in decimal digits (uint64 as unsigned);
+ * floats in the shortest form that reads back as the same double ("nan", "inf", "-inf");
+ * decimals with their scale (dtype_format_decimal); dates and timestamps as
+ * dtype_format_time; durations as their nanoseconds. DT_STR writes "". */
+#define DTYPE_VALUE_TEXT 64
+size_t dtype_format_value(char *out, struct dtype_info t, const void *storage);
+
+/* Writes the decimal digits of v into out (at least 20 bytes; no NUL); returns their count. */
+size_t dtype_format_u64(char *out, uint64_t v);
+
 #endif

@@ -56,7 +56,14 @@ enum {
     /* xlsx: the number's cell has a date or time number format (only `astro schema infer` uses
      * it: such a column is a date or datetime column). */
     REC_F_CELL_DATE = 1 << 7,
-    REC_F_PARQUET = 1 << 8 /* the value (and its REC_F_JSON_* class) comes from a Parquet file */
+    REC_F_PARQUET = 1 << 8, /* the value (and its REC_F_JSON_* class) comes from a Parquet file */
+    /* The field holds a typed value's storage bytes (dtype.h: 1, 8 or 16 bytes), not its text:
+     * its type is record_field.dt (and .scale for a decimal). Only in a block whose consumer
+     * asked for them (record_block.binary); a Parquet reader's value whose text the validator
+     * would only parse back (validate.c, bin_value). It keeps its REC_F_* class and
+     * REC_F_PARQUET; dtype_format_value makes its text, the text the field would otherwise
+     * hold. */
+    REC_F_BINARY = 1 << 9
 };
 
 /* Record flags. */
@@ -79,7 +86,9 @@ struct record_field {
         size_t off; /* reader-internal: where p will point, while its buffers may still move */
     };
     uint32_t len;
-    uint16_t flags; /* REC_F_* (the struct is 16 bytes either way) */
+    uint16_t flags; /* REC_F_* */
+    uint8_t dt;     /* REC_F_BINARY: the value's enum dtype */
+    uint8_t scale;  /* REC_F_BINARY, DT_DECIMAL: its scale (the struct is 16 bytes either way) */
 };
 
 struct record_block {
@@ -107,6 +116,10 @@ struct record_block {
      * failures name the cell (C17). */
     uint32_t sheet_col0;
     bool sheet_date1904; /* serial day numbers count from 1904-01-01 (workbookPr date1904) */
+    /* Set by the block's consumer before it is filled: fields may be REC_F_BINARY. The
+     * validator reads them; a consumer that reads the fields' text (schema inference) leaves
+     * it false. */
+    bool binary;
 };
 
 /* For readers: room for rows more records (the row arrays, row_first with its closing entry) and

@@ -491,6 +491,7 @@ static int prepass_once(struct ingest_file *f, bool *over, struct err *e)
     struct record_block rows;
     memset(&in, 0, sizeof(in));
     memset(&rows, 0, sizeof(rows));
+    rows.binary = true; /* the validator reads its fields (records.h) */
     int fd = -1;
     int rc = open_source(f, &fd, e);
     if (rc != 0) {
@@ -729,6 +730,7 @@ int ingest_file_open(struct ingest_file **out, const struct ingest_file_opts *o,
          * hold 8192 records of a wide file for the rest of the run. */
         /* Read, not completed: the pool completes it with the other blocks (input_read). A
          * reader with a header record has no complete op, so the header's fields are here. */
+        f->rows.binary = true; /* the validator reads its fields (records.h) */
         rc = input_read(&f->in, &f->rows, FC_FIRST_ROWS, e);
         if (rc == AE_FORMAT) {
             /* A record the reader refuses within the first rows: bad data (see fc_work). */
@@ -830,6 +832,7 @@ static int stream(struct ingest_file *f, struct sink *s, struct ingest_file_resu
         goto out;
     }
     for (size_t i = 0; i < pool.nblocks; i++) {
+        pool.blocks[i].rows.binary = true; /* the validator reads its fields (records.h) */
         if (batch_init(&pool.blocks[i].batch, f->types, f->ncols, cap) != 0 ||
             vblock_new(&pool.blocks[i].vb) != 0) {
             rc = err_set(e, AE_NOMEM, "out of memory");

@@ -7,7 +7,11 @@
  * a file column that a schema column's `path:` names is shown under the schema column's name).
  * Work is split in two (input_ops.complete): pqin_next reads the typed values (one thread) and
  * copies each value's bytes into the block; pqin_complete, on the validating threads, makes the
- * text. Each value becomes a field holding its text, flagged with its type class (records.h):
+ * fields. In a block that takes binary fields (record_block.binary: the validator's), a value of
+ * a fixed-width type that binary_type lists stays its storage bytes (REC_F_BINARY, with its
+ * dtype), which the validator takes as they are when they are its column's dtype, and a string
+ * points at its bytes in the block; every other value becomes a field holding its text (the
+ * text dtype_format_value gives a binary field too), flagged with its type class (records.h):
  * strings REC_F_JSON_STRING, integers, floats and decimals REC_F_JSON_NUMBER (exact text: decimals
  * with their scale, floats in the shortest form that reads back as the same double), booleans
  * REC_F_JSON_BOOL, dates and timestamps REC_F_TYPED_TIME (ISO 8601, microseconds, "Z" for UTC
@@ -38,7 +42,6 @@
 #include "parquet/decode.h"
 #include "parquet/pq.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,51 +190,6 @@ fail:
     return rc;
 }
 
-/* The shortest text that reads back as the same double (12.34, not 12.3399...). */
-static size_t real_text(double d, char *out, size_t n)
-{
-    if (isnan(d)) {
-        return (size_t)snprintf(out, n, "nan");
-    }
-    if (isinf(d)) {
-        return (size_t)snprintf(out, n, d < 0 ? "-inf" : "inf");
-    }
-    int k = 0;
-    for (int prec = 15; prec <= 17; prec++) {
-        k = snprintf(out, n, "%.*g", prec, d);
-        if (strtod(out, NULL) == d) {
-            break;
-        }
-    }
-    return (size_t)k;
-}
-
-/* The decimal text of v (a minus sign first when neg) at out, which holds at least 21 bytes;
- * returns its length. */
-static size_t u64_text(char *out, uint64_t v, bool neg)
-{
-    char tmp[24];
-    size_t k = 0;
-    do {
-        tmp[k++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    size_t o = 0;
-    if (neg) {
-        out[o++] = '-';
-    }
-    while (k > 0) {
-        out[o++] = tmp[--k];
-    }
-    return o;
-}
-
-static size_t i64_text(char *out, int64_t v)
-{
-    return v < 0 ? u64_text(out, (uint64_t)0 - (uint64_t)v, true)
-                 : u64_text(out, (uint64_t)v, false);
-}
-
 /* The ISO text of a timestamp of type id at us microseconds and ns (0..999) nanoseconds: nine
  * fractional digits, so that the validator fails a value with digits beyond the microsecond
  * (validate.h) instead of astro dropping them. */
@@ -258,71 +216,59 @@ static size_t int96_text(char *out, size_t n, __int128 v)
 }
 
 /* Appends the text of a value of type t (its bytes as value_bytes gave them, n of them) to fb
- * and sets its field f; nanos: a timestamp in nanoseconds (or an INT96 one, as a decimal). */
+ * and sets its field f; nanos: a timestamp in nanoseconds (or an INT96 one, as a decimal). A
+ * string's field points at its bytes in place (at bin, in the block's utext), not into fb. */
 static int put_value(struct buf *fb, struct record_field *f, struct dtype_info t, bool nanos,
                      const char *bin, size_t bn)
 {
     f->off = fb->len;
     f->len = 0;
-    char tmp[64];
+    char tmp[DTYPE_VALUE_TEXT];
     const char *p = tmp;
     size_t n = 0;
-    int64_t i64 = 0;
-    double f64 = 0;
-    __int128 i128 = 0;
     uint16_t fl = REC_F_PARQUET | REC_F_JSON_NUMBER;
-    switch (dtype_storage(t.id)) {
-    case DS_I64: memcpy(&i64, bin, sizeof(i64)); break;
-    case DS_F64: memcpy(&f64, bin, sizeof(f64)); break;
-    case DS_I128: memcpy(&i128, bin, sizeof(i128)); break;
-    case DS_U8:
-    case DS_BYTES: break;
-    }
     switch (t.id) {
     case DT_STR:
-        p = bin;
-        n = bn;
+        if (bn > UINT32_MAX) {
+            return AE_NOMEM;
+        }
         fl = REC_F_PARQUET | REC_F_JSON_STRING | REC_F_QUOTED;
-        if (!pq_utf8_valid((const uint8_t *)p, n)) {
+        if (!pq_utf8_valid((const uint8_t *)bin, bn)) {
             fl |= REC_F_BAD_ENCODING;
-        } else if (memchr(p, '\0', n) != NULL) {
+        } else if (memchr(bin, '\0', bn) != NULL) {
             fl |= REC_F_NUL;
         }
-        break;
+        f->p = bin;
+        f->len = (uint32_t)bn;
+        f->flags = fl;
+        return 0;
     case DT_BOOL:
-        p = bin[0] ? "true" : "false";
-        n = bin[0] ? 4 : 5;
+        n = dtype_format_value(tmp, t, bin);
         fl = REC_F_PARQUET | REC_F_JSON_BOOL;
         break;
-    case DT_INT8:
-    case DT_INT16:
-    case DT_INT32:
-    case DT_INT64:
-    case DT_UINT8:
-    case DT_UINT16:
-    case DT_UINT32:
-    case DT_TIMEDELTA: n = i64_text(tmp, i64); break; /* a duration: nanoseconds */
-    case DT_UINT64: n = u64_text(tmp, (uint64_t)i64, false); break;
-    case DT_FLOAT32:
-    case DT_FLOAT64: n = real_text(f64, tmp, sizeof(tmp)); break;
     case DT_DECIMAL:
         if (nanos) { /* an INT96 timestamp (pq_reader_batch_type) */
+            __int128 i128;
+            memcpy(&i128, bin, sizeof(i128));
             n = int96_text(tmp, sizeof(tmp), i128);
             fl = REC_F_PARQUET | REC_F_TYPED_TIME;
             break;
         }
-        n = dtype_format_decimal(tmp, i128, t.scale);
+        n = dtype_format_value(tmp, t, bin);
         break;
     case DT_DATE:
     case DT_TIMESTAMP:
     case DT_TIMESTAMP_TZ:
-        n = nanos ? ns_text(tmp, sizeof(tmp), t.id, i64)
-                  : (size_t)dtype_format_time(tmp, sizeof(tmp), t.id, i64);
+        if (nanos) {
+            int64_t i64;
+            memcpy(&i64, bin, sizeof(i64));
+            n = ns_text(tmp, sizeof(tmp), t.id, i64);
+        } else {
+            n = dtype_format_value(tmp, t, bin);
+        }
         fl = REC_F_PARQUET | REC_F_TYPED_TIME;
         break;
-    }
-    if (n > UINT32_MAX) {
-        return AE_NOMEM;
+    default: n = dtype_format_value(tmp, t, bin); break;
     }
     f->len = (uint32_t)n;
     f->flags = fl;
@@ -332,6 +278,45 @@ static int put_value(struct buf *fb, struct record_field *f, struct dtype_info t
         return 0;
     }
     return n > 0 ? buf_append(fb, p, n) : 0;
+}
+
+/* True when the values of a column of type t (nanos: see put_value) go to a block that takes
+ * binary fields as their storage bytes (records.h, REC_F_BINARY): every fixed-width type the
+ * validator may take as it is (validate.c, bin_value). The others are made text. */
+static bool binary_type(struct dtype_info t, bool nanos)
+{
+    switch (t.id) {
+    case DT_BOOL:
+    case DT_INT8:
+    case DT_INT16:
+    case DT_INT32:
+    case DT_INT64:
+    case DT_UINT8:
+    case DT_UINT16:
+    case DT_UINT32:
+    case DT_UINT64:
+    case DT_FLOAT32:
+    case DT_FLOAT64:
+    case DT_DECIMAL:
+    case DT_DATE:
+    case DT_TIMESTAMP:
+    case DT_TIMESTAMP_TZ: return !nanos;
+    case DT_STR:
+    case DT_TIMEDELTA: return false;
+    }
+    return false;
+}
+
+/* The class flag of a binary field of type t: what put_value would give its text. */
+static uint16_t binary_class(enum dtype id)
+{
+    switch (id) {
+    case DT_BOOL: return REC_F_JSON_BOOL;
+    case DT_DATE:
+    case DT_TIMESTAMP:
+    case DT_TIMESTAMP_TZ: return REC_F_TYPED_TIME;
+    default: return REC_F_JSON_NUMBER;
+    }
 }
 
 /* A field pqin_next leaves to pqin_complete: its value's bytes at off in the block's utext. A
@@ -349,7 +334,12 @@ static int fill_block(struct pqin *r, struct record_block *blk)
         return AE_NOMEM;
     }
     buf_reset(&blk->utext);
-    int rc = 0;
+    /* "row group G, row index R" per row, without printf: the prefix once per row group. */
+    enum { RAW_MAX = 64 }; /* "row group " + 20 digits + ", row index " + 20 digits */
+    int rc = n > SIZE_MAX / RAW_MAX ? AE_NOMEM : buf_reserve(&blk->utext, n * RAW_MAX);
+    char pre[RAW_MAX];
+    size_t npre = 0;
+    size_t pre_rg = SIZE_MAX;
     for (size_t i = 0; i < n && rc == 0; i++) {
         uint64_t row = r->row + i;
         while (row >= r->rg_end && r->rg + 1 < pq_reader_nrow_groups(r->pq)) {
@@ -358,16 +348,21 @@ static int fill_block(struct pqin *r, struct record_block *blk)
         }
         blk->line[i] = row + 1;
         blk->row_flags[i] = 0;
-        /* "row group G, row index R", without printf (once per row). */
-        char raw[64];
-        size_t k = 10;
-        memcpy(raw, "row group ", k);
-        k += u64_text(raw + k, r->rg, false);
-        memcpy(raw + k, ", row index ", 12);
-        k += 12;
-        k += u64_text(raw + k, row, false);
-        rc = buf_append(&blk->utext, raw, k);
+        if (r->rg != pre_rg) {
+            pre_rg = r->rg;
+            memcpy(pre, "row group ", 10);
+            npre = 10 + dtype_format_u64(pre + 10, r->rg);
+            memcpy(pre + npre, ", row index ", 12);
+            npre += 12;
+        }
+        char *d = blk->utext.data + blk->utext.len;
+        memcpy(d, pre, npre);
+        size_t k = npre + dtype_format_u64(d + npre, row);
+        blk->utext.len += k;
         blk->raw_len[i] = (uint32_t)k;
+    }
+    if (rc == 0) {
+        blk->utext.data[blk->utext.len] = '\0';
     }
     /* Each column's values in one copy (the batch's value array or string bytes), then the
      * fields point into them: the reading thread does no per-value work but this. */
@@ -428,6 +423,14 @@ static int pqin_complete(const void *impl, struct record_block *blk, struct err 
 {
     const struct pqin *r = impl;
     struct buf fb = {blk->text, 0, blk->text_cap, 0};
+    /* Per column: its values stay their storage bytes (REC_F_BINARY) in a block that takes
+     * them. At most 64 columns are looked up in a mask; past that, once per value. */
+    uint64_t bin = 0;
+    for (size_t c = 0; c < r->ncols && c < 64; c++) {
+        if (blk->binary && binary_type(r->types[c], r->nanos[c])) {
+            bin |= UINT64_C(1) << c;
+        }
+    }
     int rc = 0;
     for (size_t i = 0; i < blk->nrows && rc == 0; i++) {
         struct record_field *row = &blk->fields[blk->row_first[i]];
@@ -437,7 +440,17 @@ static int pqin_complete(const void *impl, struct record_block *blk, struct err 
                 f->off = fb.len; /* a null: an empty field */
                 continue;
             }
-            rc = put_value(&fb, f, r->types[c], r->nanos[c], blk->utext.data + f->off, f->len);
+            const char *at = blk->utext.data + f->off;
+            bool as_bin = c < 64 ? (bin >> c) & 1
+                                 : blk->binary && binary_type(r->types[c], r->nanos[c]);
+            if (as_bin) {
+                f->p = at;
+                f->flags = REC_F_PARQUET | REC_F_BINARY | binary_class(r->types[c].id);
+                f->dt = (uint8_t)r->types[c].id;
+                f->scale = r->types[c].scale;
+                continue;
+            }
+            rc = put_value(&fb, f, r->types[c], r->nanos[c], at, f->len);
         }
     }
     blk->text = fb.data;
@@ -445,10 +458,14 @@ static int pqin_complete(const void *impl, struct record_block *blk, struct err 
     if (rc != 0) {
         return err_set(e, AE_NOMEM, "%s: out of memory", source_name(r->src));
     }
-    /* Offsets become pointers now that the buffer no longer moves (a block of null fields only
-     * has no text buffer: its fields point at an empty string, never at NULL + 0). */
+    /* Offsets into the text become pointers now that the buffer no longer moves (a block of
+     * null fields only has no text buffer: its fields point at an empty string, never at NULL +
+     * 0). Strings and binary fields already point into utext. */
     for (size_t k = 0; k < blk->nfields; k++) {
-        blk->fields[k].p = blk->text != NULL ? blk->text + blk->fields[k].off : "";
+        struct record_field *f = &blk->fields[k];
+        if (!(f->flags & REC_F_BINARY) && (f->flags & REC_F_JSON_MASK) != REC_F_JSON_STRING) {
+            f->p = blk->text != NULL ? blk->text + f->off : "";
+        }
     }
     return 0;
 }

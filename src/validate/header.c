@@ -129,6 +129,13 @@ static int add_out(struct validator *v, const char *name, size_t field, struct v
     }
     o->st = dtype_storage(o->pc.type.id);
     set_markers(o, v->spec, vc ? vc->spec : NULL);
+    o->binok = vc != NULL && o->nv_lens == 0 && o->pc.nfmt == 0 && o->pc.thousands == 0 &&
+               o->pc.decimal == 0 && o->pc.true_values == NULL && o->pc.false_values == NULL &&
+               o->pc.tz == NULL;
+    o->dec_lim = 1;
+    for (unsigned k = 0; o->pc.type.id == DT_DECIMAL && k < o->pc.type.precision; k++) {
+        o->dec_lim *= 10;
+    }
     v->nout++;
     return 0;
 }

@@ -584,6 +584,80 @@ static enum vjson_fit json_fit(const struct validator *v, const struct vout *o,
     return VJ_OK;
 }
 
+/* Days of 0001-01-01 and 9999-12-31 since 1970-01-01: the dates ISO text reads (vp_date). */
+#define BIN_DAY_MIN INT64_C(-719162)
+#define BIN_DAY_MAX INT64_C(2932896)
+#define BIN_US_DAY INT64_C(86400000000)
+
+/* The value of binary field f (records.h, REC_F_BINARY) into val when column o takes it as it
+ * is: the field's type is the column's dtype (a decimal's scale too), the column reads its text
+ * through nothing but that dtype's plain parser (struct vout, binok), and the value is one that
+ * parser accepts from the field's text (dtype_format_value): within the dtype's range, a
+ * decimal within its precision, a date or time within years 1-9999. The value is then exactly
+ * the one its text parses to (a NaN is the parser's NaN). False otherwise: the field goes the
+ * text's way (bin_text), which accepts or fails it with the text's message. */
+static bool bin_value(const struct vout *o, const struct record_field *f, union vp_val *val)
+{
+    const struct dtype_info t = o->pc.type;
+    if (!o->binok || f->dt != (uint8_t)t.id || (t.id == DT_DECIMAL && f->scale != t.scale)) {
+        return false;
+    }
+    int64_t i = 0;
+    switch (o->st) {
+    case DS_U8: val->b = *(const uint8_t *)f->p != 0; return true;
+    case DS_F64:
+        memcpy(&val->f, f->p, sizeof(val->f));
+        if (isnan(val->f)) {
+            val->f = NAN;
+        }
+        return true;
+    case DS_I128: {
+        memcpy(&val->d, f->p, sizeof(val->d));
+        unsigned __int128 a = val->d < 0 ? (unsigned __int128)0 - (unsigned __int128)val->d
+                                         : (unsigned __int128)val->d;
+        return a < o->dec_lim;
+    }
+    case DS_I64: memcpy(&i, f->p, sizeof(i)); break;
+    case DS_BYTES: return false;
+    }
+    val->i = i;
+    switch (t.id) {
+    case DT_INT8: return i >= INT8_MIN && i <= INT8_MAX;
+    case DT_INT16: return i >= INT16_MIN && i <= INT16_MAX;
+    case DT_INT32: return i >= INT32_MIN && i <= INT32_MAX;
+    case DT_INT64:
+    case DT_UINT64: return true;
+    case DT_UINT8: return i >= 0 && i <= UINT8_MAX;
+    case DT_UINT16: return i >= 0 && i <= UINT16_MAX;
+    case DT_UINT32: return i >= 0 && i <= UINT32_MAX;
+    case DT_DATE: return i >= BIN_DAY_MIN && i <= BIN_DAY_MAX;
+    case DT_TIMESTAMP:
+    case DT_TIMESTAMP_TZ: return i >= BIN_DAY_MIN * BIN_US_DAY && i < (BIN_DAY_MAX + 1) * BIN_US_DAY;
+    default: return false;
+    }
+}
+
+/* Binary field f as the text field it stands for, in *tf, its text in tb (DTYPE_VALUE_TEXT
+ * bytes); returns tf. */
+static const struct record_field *bin_text(const struct record_field *f, struct record_field *tf,
+                                           char *tb)
+{
+    const struct dtype_info t = {.id = (enum dtype)f->dt, .scale = f->scale};
+    *tf = *f;
+    tf->len = (uint32_t)dtype_format_value(tb, t, f->p);
+    tf->p = tb;
+    tf->flags = (uint16_t)(f->flags & ~REC_F_BINARY);
+    return tf;
+}
+
+/* The field of output column o in record i as text: a binary field made text in *tf and tb. */
+static const struct record_field *text_field(const struct vout *o, const struct record_block *in,
+                                             size_t i, struct record_field *tf, char *tb)
+{
+    const struct record_field *f = out_field(o, in, i);
+    return (f->flags & REC_F_BINARY) ? bin_text(f, tf, tb) : f;
+}
+
 /* True when f is a worksheet's number for a date or datetime column: an Excel serial. */
 static bool is_serial(const struct vp_col *pc, const struct record_field *f)
 {
@@ -613,6 +687,16 @@ static int run_column(struct validator *v, size_t c, const struct record_block *
             continue;
         }
         const struct record_field *f = out_field(o, in, i);
+        union vp_val val;
+        /* A binary field (records.h) of the column's dtype is its value; another goes on as
+         * its text. */
+        bool typed = false;
+        struct record_field tf;
+        char tb[DTYPE_VALUE_TEXT];
+        if (f->flags & REC_F_BINARY) {
+            typed = bin_value(o, f, &val);
+            f = typed ? f : bin_text(f, &tf, tb);
+        }
         const char *p = f->p;
         size_t len = f->len;
         if (f->flags & (REC_F_BAD_ENCODING | REC_F_NUL)) {
@@ -625,7 +709,7 @@ static int run_column(struct validator *v, size_t c, const struct record_block *
             }
             continue;
         }
-        if (f->flags & REC_F_JSON_MASK) {
+        if ((f->flags & REC_F_JSON_MASK) && !typed) {
             enum vjson_fit fit = json_fit(v, o, f);
             if (fit != VJ_OK) {
                 rc = put_null(out, c, row, o->st);
@@ -637,19 +721,22 @@ static int run_column(struct validator *v, size_t c, const struct record_block *
                 continue;
             }
         }
-        bool null;
+        bool null = false;
         const char *tp = p;
         size_t tl = len;
-        if (is_str) {
+        if (typed) {
+            /* a value, never null */
+        } else if (is_str) {
             /* PostgreSQL's CSV rule: only an unquoted empty field is null; "" is a string. */
             null = !(f->flags & REC_F_QUOTED) && (len == 0 || (o->nv_lens && is_marker(o, p, len)));
         } else {
             vp_trim(&tp, &tl);
             null = tl == 0 || (o->nv_lens && is_marker(o, p, len));
         }
-        union vp_val val;
         int st;
-        if (null && has_default) {
+        if (typed) {
+            st = VP_OK;
+        } else if (null && has_default) {
             /* Pandera fills nulls with the default before checking: the value is checked. */
             val = o->vc->defval;
             st = VP_OK;
@@ -1315,6 +1402,8 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
     char check[160];
     char q[160];
     char hint[160];
+    struct record_field tf;
+    char tb[DTYPE_VALUE_TEXT];
     struct failure f = {0};
     size_t i = vf->row;
     f.line = in->line[i];
@@ -1335,7 +1424,7 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
     if (o != NULL && vf->kind != VF_FRAME_UNIQUE && vf->kind != VF_FIELD_COUNT &&
         vf->kind != VF_UNTERMINATED && vf->kind != VF_RECORD_LINES && vf->kind != VF_UNREADABLE) {
         f.column = o->name;
-        fld = out_field(o, in, i);
+        fld = text_field(o, in, i, &tf, tb);
         f.value = fld->p;
         f.value_len = fld->len;
     }
@@ -1567,7 +1656,7 @@ static int emit_one(struct validator *v, const struct vfail *vf, const struct re
         const struct vuset *us = &v->usets[vf->col];
         buf_reset(&v->scratch);
         for (size_t k = 0; k < us->ncols; k++) {
-            const struct record_field *kf = out_field(&v->outs[us->cols[k]], in, i);
+            const struct record_field *kf = text_field(&v->outs[us->cols[k]], in, i, &tf, tb);
             if ((k > 0 && buf_puts(&v->scratch, ", ") != 0) ||
                 buf_append(&v->scratch, kf->p, kf->len) != 0) {
                 return err_set(e, AE_NOMEM, "out of memory");
@@ -1837,6 +1926,20 @@ static int type_keys(struct validator *v, size_t c, const struct record_block *i
     for (size_t r = 0; r < n; r++) {
         size_t i = first + r;
         const struct record_field *f = out_field(o, in, i);
+        union vp_val val;
+        struct record_field tf;
+        char tb[DTYPE_VALUE_TEXT];
+        if (!v->skip[r] && (f->flags & REC_F_BINARY)) {
+            /* As run_column: the value, or the text it stands for. */
+            if (bin_value(o, f, &val)) {
+                int rc = put_value(out, c, r, &val, o->st);
+                if (rc != 0) {
+                    return rc;
+                }
+                continue;
+            }
+            f = bin_text(f, &tf, tb);
+        }
         const char *p = f->p;
         size_t len = f->len;
         bool misfit = (f->flags & REC_F_JSON_MASK) && json_fit(v, o, f) != VJ_OK;
@@ -1852,7 +1955,6 @@ static int type_keys(struct validator *v, size_t c, const struct record_block *i
             p = tp;
             len = tl;
         }
-        union vp_val val;
         if (null && !v->skip[r] && !(f->flags & (REC_F_BAD_ENCODING | REC_F_NUL)) && !misfit &&
             o->vc != NULL && o->vc->has_default) {
             val = o->vc->defval;

@@ -128,6 +128,11 @@ struct vout {
     char *const *nv_col;
     size_t n_nv_col;
     uint64_t nv_lens; /* bit k set when a marker has length k (k < 64); bit 63 also for longer */
+    /* A binary field (records.h, REC_F_BINARY) of the column's own dtype may be taken as it is
+     * (validate.c, bin_value): a declared column without null markers, formats, separators,
+     * bool spellings or a time zone, the things its text would be read through. */
+    bool binok;
+    unsigned __int128 dec_lim; /* DT_DECIMAL: 10^precision, the bound of its unscaled values */
 };
 
 /* report_duplicates: which occurrences of a repeated key fail (Pandera's meaning). */

@@ -1464,6 +1464,221 @@ static void test_unique_values_eq(void **state)
 
 /* ---- schema errors ----------------------------------------------------------------------- */
 
+/* ---- binary fields (records.h, REC_F_BINARY) ---------------------------------------------- */
+
+/* One column of test_binary_same: the schema column and the type its file values have. */
+struct bcol {
+    struct column_spec c;
+    struct dtype_info file;
+    double f[6];   /* DS_F64 values */
+    __int128 i[6]; /* the other storages' values */
+};
+
+#define BROWS 6
+#define BDAY_MIN INT64_C(-719162) /* 0001-01-01 */
+#define BDAY_MAX INT64_C(2932896) /* 9999-12-31 */
+#define BUS_DAY INT64_C(86400000000)
+
+/* Adds row r of cols as a Parquet reader's record: each value as its storage bytes (binary) or
+ * as the text the reader would have made of it (dtype_format_value), with the same flags. */
+static void brow_add(struct trows *t, const struct bcol *cols, size_t nc, size_t r, bool binary)
+{
+    size_t i = t->r.nrows;
+    char *mem = calloc(nc, DTYPE_VALUE_TEXT);
+    t->text[i] = mem;
+    t->r.line[i] = r + 1;
+    t->r.row_flags[i] = 0;
+    t->r.raw[i] = strdup("row group 0, row index r");
+    t->r.raw_len[i] = (uint32_t)strlen(t->r.raw[i]);
+    t->r.row_first[i] = (uint32_t)t->r.nfields;
+    for (size_t c = 0; c < nc; c++) {
+        char *m = mem + c * DTYPE_VALUE_TEXT;
+        const struct dtype_info ft = cols[c].file;
+        switch (dtype_storage(ft.id)) {
+        case DS_F64: memcpy(m, &cols[c].f[r], 8); break;
+        case DS_I128: memcpy(m, &cols[c].i[r], 16); break;
+        case DS_U8: m[0] = cols[c].i[r] != 0; break;
+        default: {
+            int64_t v = (int64_t)cols[c].i[r];
+            memcpy(m, &v, 8);
+        }
+        }
+        uint16_t cls = ft.id == DT_BOOL ? REC_F_JSON_BOOL
+                       : ft.id == DT_DATE || ft.id == DT_TIMESTAMP || ft.id == DT_TIMESTAMP_TZ
+                           ? REC_F_TYPED_TIME
+                           : REC_F_JSON_NUMBER;
+        struct record_field *f = &t->r.fields[t->r.nfields++];
+        memset(f, 0, sizeof(*f));
+        f->flags = (uint16_t)(REC_F_PARQUET | cls);
+        f->p = m;
+        if (binary) {
+            f->flags |= REC_F_BINARY;
+            f->dt = (uint8_t)ft.id;
+            f->scale = ft.scale;
+            f->len = (uint32_t)dtype_storage_size(dtype_storage(ft.id));
+        } else {
+            char tmp[DTYPE_VALUE_TEXT];
+            f->len = (uint32_t)dtype_format_value(tmp, ft, m);
+            memcpy(m, tmp, f->len);
+        }
+    }
+    t->r.nrows++;
+    t->r.row_first[t->r.nrows] = (uint32_t)t->r.nfields;
+}
+
+/* Runs cols's rows through a validator as binary fields or as their text, with the key
+ * pre-pass (which types the keys on its own: type_keys) in report_duplicates mode all when
+ * prepass, else in the default mode. */
+static void brun(const struct bcol *cols, size_t nc, bool binary, bool prepass,
+                 struct column_spec *specs, struct ingest_spec *s, struct rig *g)
+{
+    const char *hdr[32];
+    assert_true(nc <= 32);
+    for (size_t c = 0; c < nc; c++) {
+        specs[c] = cols[c].c;
+        hdr[c] = cols[c].c.name;
+    }
+    spec_init(s, specs, nc);
+    s->schema.report_duplicates = prepass ? (char *)"all" : NULL;
+    s->schema.report_duplicates_set = prepass;
+    rig_open(g, s, hdr, nc);
+    struct trows t;
+    trows_init(&t);
+    for (size_t r = 0; r < BROWS; r++) {
+        brow_add(&t, cols, nc, r, binary);
+    }
+    struct err e;
+    err_clear(&e);
+    if (validator_wants_prepass(g->v)) {
+        assert_int_equal(validator_prepass(g->v, &t.r, 0, &e), 0);
+        assert_int_equal(validator_prepass_done(g->v, &e), 0);
+    }
+    rig_run(g, &t);
+    trows_free_raw(&t);
+    trows_free(&t);
+}
+
+/* A Parquet file's values handed over as their storage bytes give exactly what their text
+ * gives: the same values, nulls, row verdicts and failure cases (messages and values), for
+ * values the column takes as they are and for those that go through their text: out of the
+ * dtype's range, beyond a decimal's precision, dates beyond years 1-9999, another scale, another
+ * dtype, a null marker, custom bool spellings. */
+static void test_binary_same(void **state)
+{
+    (void)state;
+    const double nan = __builtin_nan(""), inf = __builtin_inf();
+    const double negnan = -__builtin_nan("");
+    const __int128 e38 = (__int128)10000000000000000000ULL * (__int128)10000000000000000000ULL;
+    static char *marker[] = {"-1"};
+    static char *yes[] = {"true"};
+    static char *no[] = {"nope"};
+    struct cfg_arg a0 = arg(NULL, "0");
+    struct check_spec gt = chk("greater_than", &a0, 1);
+    struct cfg_arg lo = arg("min_value", "2000-01-01"), hi = arg("max_value", "2100-01-01");
+    struct cfg_arg rng[2] = {lo, hi};
+    struct check_spec inr = chk("in_range", rng, 2);
+    struct bcol cols[] = {
+        {col("i8", DT_INT8, true), {DT_INT8, 0, 0}, {0}, {-128, 127, 128, -129, 0, 5}},
+        {col("i64", DT_INT64, false), {DT_INT64, 0, 0}, {0},
+         {INT64_MIN, INT64_MAX, 0, -1, 42, 42}},
+        {col("i8m", DT_INT8, true), {DT_INT64, 0, 0}, {0}, {5, 300, -128, -129, 0, 1}},
+        {col("i32m", DT_INT32, true), {DT_INT8, 0, 0}, {0}, {5, -7, 0, 1, 2, 3}},
+        {col("u32", DT_UINT32, true), {DT_UINT32, 0, 0}, {0},
+         {0, UINT32_MAX, -1, (__int128)UINT32_MAX + 1, 7, 8}},
+        {col("u64", DT_UINT64, true), {DT_UINT64, 0, 0}, {0}, {0, -1, INT64_MIN, 1, 2, 3}},
+        {col("f64", DT_FLOAT64, true), {DT_FLOAT64, 0, 0},
+         {0.1, negnan, -0.0, inf, -inf, 1e308}, {0}},
+        {col("f32", DT_FLOAT32, true), {DT_FLOAT32, 0, 0},
+         {(double)0.1f, nan, (double)3.4e38f, -inf, (double)-1.5f, 0}, {0}},
+        {col("f32m", DT_FLOAT32, true), {DT_FLOAT64, 0, 0}, {0.1, 1e39, nan, 2, 3, 4}, {0}},
+        {col("dec", DT_DECIMAL, true), {DT_DECIMAL, 5, 2}, {0},
+         {99999, -99999, 100000, 0, -5, -100000}},
+        {col("dec3", DT_DECIMAL, true), {DT_DECIMAL, 5, 2}, {0}, {123, -1, 99999, 0, 5, 6}},
+        {col("d38", DT_DECIMAL, true), {DT_DECIMAL, 38, 0}, {0},
+         {e38 - 1, -(e38 - 1), e38, -e38, 1, 2}},
+        {col("d", DT_DATE, true), {DT_DATE, 0, 0}, {0},
+         {BDAY_MIN, BDAY_MAX, BDAY_MIN - 1, BDAY_MAX + 1, 0, 11000}},
+        {col("ts", DT_TIMESTAMP, true), {DT_TIMESTAMP, 0, 0}, {0},
+         {BDAY_MIN * BUS_DAY, (BDAY_MAX + 1) * BUS_DAY - 1, BDAY_MIN * BUS_DAY - 1,
+          (BDAY_MAX + 1) * BUS_DAY, 0, -1}},
+        {col("tsz", DT_TIMESTAMP_TZ, true), {DT_TIMESTAMP_TZ, 0, 0}, {0},
+         {BDAY_MIN * BUS_DAY, (BDAY_MAX + 1) * BUS_DAY - 1, BDAY_MIN * BUS_DAY - 1,
+          (BDAY_MAX + 1) * BUS_DAY, 1, -1}},
+        {col("tsm", DT_TIMESTAMP, true), {DT_TIMESTAMP_TZ, 0, 0}, {0}, {0, 1, 2, 3, 4, 5}},
+        {col("dts", DT_TIMESTAMP, true), {DT_DATE, 0, 0}, {0}, {0, 1, -1, BDAY_MAX, 4, 5}},
+        {col("b", DT_BOOL, true), {DT_BOOL, 0, 0}, {0}, {0, 1, 1, 0, 1, 0}},
+        {col("bsp", DT_BOOL, true), {DT_BOOL, 0, 0}, {0}, {0, 1, 1, 0, 1, 0}},
+        {col("nm", DT_INT64, false), {DT_INT64, 0, 0}, {0}, {-1, 1, -1, 2, 3, 4}},
+        {col("s", DT_STR, true), {DT_INT64, 0, 0}, {0}, {1, 2, 3, 4, 5, 6}},
+        {col("dchk", DT_DECIMAL, true), {DT_DECIMAL, 12, 2}, {0}, {1, 0, -1, 100, 5, 5}},
+        {col("dr", DT_DATE, true), {DT_DATE, 0, 0}, {0}, {10956, 10957, 47482, 0, 11000, 11000}},
+    };
+    size_t nc = sizeof(cols) / sizeof(cols[0]);
+    cols[9].c.type = (struct dtype_info){DT_DECIMAL, 5, 2};
+    cols[10].c.type = (struct dtype_info){DT_DECIMAL, 6, 3};
+    cols[11].c.type = (struct dtype_info){DT_DECIMAL, 38, 0};
+    cols[21].c.type = (struct dtype_info){DT_DECIMAL, 12, 2};
+    cols[1].c.unique = true;  /* 42 twice */
+    cols[12].c.unique = true; /* no repeat */
+    cols[22].c.unique = true; /* 11000 twice */
+    cols[18].c.true_values = yes;
+    cols[18].c.n_true_values = 1;
+    cols[18].c.false_values = no;
+    cols[18].c.n_false_values = 1;
+    cols[19].c.null_values = marker;
+    cols[19].c.n_null_values = 1;
+    cols[21].c.checks = &gt;
+    cols[21].c.nchecks = 1;
+    cols[22].c.checks = &inr;
+    cols[22].c.nchecks = 1;
+    for (int prepass = 0; prepass < 2; prepass++) {
+        struct rig gt_, gb;
+        struct column_spec cst[32], csb[32];
+        struct ingest_spec spt, spb;
+        brun(cols, nc, false, prepass, cst, &spt, &gt_);
+        brun(cols, nc, true, prepass, csb, &spb, &gb);
+        if (gt_.cap.n != gb.cap.n) {
+            capture_dump(&gt_.cap);
+            capture_dump(&gb.cap);
+        }
+        assert_int_equal(gt_.cap.n, gb.cap.n);
+        /* Enough cases that the comparison means something: each kind of value is in. */
+        assert_true(gt_.cap.n >= 30);
+        for (size_t k = 0; k < gt_.cap.n; k++) {
+            assert_string_equal(gb.cap.items[k], gt_.cap.items[k]);
+        }
+        assert_int_equal(gb.b.nrows, BROWS);
+        assert_memory_equal(gb.b.row_ok, gt_.b.row_ok, BROWS);
+        for (size_t c = 0; c < nc; c++) {
+            const struct column *x = &gt_.b.cols[c], *y = &gb.b.cols[c];
+            enum dtype_storage st = dtype_storage(x->type.id);
+            size_t w = dtype_storage_size(st);
+            for (size_t r = 0; r < BROWS; r++) {
+                assert_int_equal(y->valid[r], x->valid[r]);
+                if (!x->valid[r]) {
+                    continue;
+                }
+                if (st == DS_BYTES) {
+                    size_t lx, ly;
+                    const char *px = str_at(&gt_.b, c, r, &lx), *py = str_at(&gb.b, c, r, &ly);
+                    assert_int_equal(ly, lx);
+                    assert_memory_equal(py, px, lx);
+                } else {
+                    assert_memory_equal((const char *)y->v.raw + r * w,
+                                        (const char *)x->v.raw + r * w, w);
+                }
+            }
+        }
+        struct validate_counts ct, cb;
+        validator_counts(gt_.v, &ct);
+        validator_counts(gb.v, &cb);
+        assert_int_equal(cb.rows_valid, ct.rows_valid);
+        assert_int_equal(cb.failure_cases, ct.failure_cases);
+        rig_close(&gt_);
+        rig_close(&gb);
+    }
+}
+
 static void expect_schema_error(struct column_spec *c, const char *msg)
 {
     struct ingest_spec s;
@@ -1522,6 +1737,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nulls),
         cmocka_unit_test(test_dtypes_typed),
+        cmocka_unit_test(test_binary_same),
         cmocka_unit_test(test_rows_ragged_unterminated_encoding),
         cmocka_unit_test(test_header_missing_duplicate_strict),
         cmocka_unit_test(test_header_strict_modes_and_order),
