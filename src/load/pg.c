@@ -38,10 +38,76 @@
 
 #include <libpq-fe.h>
 
+#include <dlfcn.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* libpq is loaded when astro first connects (pg_connect), not when it starts: linked, libpq and
+ * the libraries it brings (Kerberos, LDAP, SASL, GnuTLS: about 20) cost every run, PostgreSQL or
+ * not, about 5 MiB of resident memory and some of its start-up. Its functions are called through
+ * lpq, each typed by libpq-fe.h. */
+#define LPQ_SONAME "libpq.so.5"
+#define LPQ_FUNCS(X)                                                                               \
+    X(PQclear) X(PQcmdStatus) X(PQcmdTuples) X(PQconnectdbParams) X(PQconninfoFree)                \
+    X(PQconninfoParse) X(PQdb) X(PQerrorMessage) X(PQexec) X(PQexecParams) X(PQfinish)           \
+    X(PQfreemem) X(PQgetResult) X(PQgetisnull) X(PQgetvalue) X(PQhost) X(PQnfields)              \
+    X(PQntuples) X(PQpass) X(PQport) X(PQputCopyData) X(PQputCopyEnd) X(PQresultErrorField)      \
+    X(PQresultErrorMessage) X(PQresultStatus) X(PQsetNoticeProcessor) X(PQstatus) X(PQuser)
+
+static struct {
+#define LPQ_SLOT(f) __typeof__(f) *f;
+    LPQ_FUNCS(LPQ_SLOT)
+#undef LPQ_SLOT
+} lpq;
+
+static pthread_once_t lpq_once = PTHREAD_ONCE_INIT;
+static char lpq_problem[512]; /* why libpq could not be loaded; "" once it is */
+
+/* Stores the address of libpq's function name in *slot (a function pointer of lpq). */
+static bool lpq_sym(void *h, const char *name, void *slot)
+{
+    void *f = dlsym(h, name);
+    if (f == NULL) {
+        snprintf(lpq_problem, sizeof(lpq_problem), "%s has no %s", LPQ_SONAME, name);
+        return false;
+    }
+    memcpy(slot, &f, sizeof(f)); /* POSIX: a function's address fits a void * */
+    return true;
+}
+
+static void lpq_load(void)
+{
+    void *h = dlopen(LPQ_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL) {
+        const char *why = dlerror();
+        snprintf(lpq_problem, sizeof(lpq_problem), "%s", why != NULL ? why : LPQ_SONAME);
+        return;
+    }
+#define LPQ_LOAD(f)                                                                                \
+    if (!lpq_sym(h, #f, &lpq.f)) {                                                                 \
+        return;                                                                                    \
+    }
+    LPQ_FUNCS(LPQ_LOAD)
+#undef LPQ_LOAD
+    /* h stays open: its functions are used until the process ends. */
+}
+
+/* Loads libpq once per process: 0, or AE_DB naming what is missing (a target of the run, so an
+ * environment problem, like a server that cannot be reached). */
+static int lpq_ready(const char *tname, struct err *e)
+{
+    pthread_once(&lpq_once, lpq_load);
+    if (lpq_problem[0] != '\0') {
+        return err_set(e, AE_DB,
+                       "target \"%s\" (postgres): cannot load the PostgreSQL client library "
+                       "(Debian package libpq5): %s",
+                       tname, lpq_problem);
+    }
+    return 0;
+}
 
 /* 128 KiB COPY chunks: few enough calls to be cheap (a send of 128 KiB each), small enough that
  * neither this buffer nor libpq's output buffer, which grows to hold one chunk, weighs in the
@@ -212,7 +278,7 @@ static int pg_msg_err(const struct pg_load *l, struct err *e, int code, const ch
                       const char *msg)
 {
     char clean[768];
-    pg_clean(clean, sizeof(clean), msg, l->conn != NULL ? PQpass(l->conn) : NULL);
+    pg_clean(clean, sizeof(clean), msg, l->conn != NULL ? lpq.PQpass(l->conn) : NULL);
     if (what == NULL) {
         return err_set(e, code, "target \"%s\" (postgres %s): %s", l->ls.target, l->where, clean);
     }
@@ -224,24 +290,24 @@ static int pg_msg_err(const struct pg_load *l, struct err *e, int code, const ch
 static int pg_fail(const struct pg_load *l, PGresult *r, const char *what, struct err *e)
 {
     const char *msg = NULL;
-    if (r != NULL && PQresultErrorMessage(r)[0] != '\0') {
-        msg = PQresultErrorMessage(r);
+    if (r != NULL && lpq.PQresultErrorMessage(r)[0] != '\0') {
+        msg = lpq.PQresultErrorMessage(r);
     } else {
-        msg = PQerrorMessage(l->conn);
+        msg = lpq.PQerrorMessage(l->conn);
     }
     int rc = pg_msg_err(l, e, AE_DB, what, msg);
-    PQclear(r);
+    lpq.PQclear(r);
     return rc;
 }
 
 static int pg_exec(struct pg_load *l, const char *sql, const char *what, struct err *e)
 {
-    PGresult *r = PQexec(l->conn, sql);
-    ExecStatusType st = PQresultStatus(r);
+    PGresult *r = lpq.PQexec(l->conn, sql);
+    ExecStatusType st = lpq.PQresultStatus(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         return pg_fail(l, r, what, e);
     }
-    PQclear(r);
+    lpq.PQclear(r);
     return 0;
 }
 
@@ -276,20 +342,24 @@ static int pg_connect(const struct target_spec *t, struct pg_load *l, struct err
     const char *dsn = t->dsn != NULL ? t->dsn : "";
     *conn = NULL;
     *where = NULL;
+    int rc = lpq_ready(tname, e);
+    if (rc != 0) {
+        return rc;
+    }
     if (dsn[0] != '\0') {
         /* Parse first: libpq's own parse errors quote the offending text, which could be part of
          * a password; ours does not. */
         char *perr = NULL;
-        PQconninfoOption *opts = PQconninfoParse(dsn, &perr);
+        PQconninfoOption *opts = lpq.PQconninfoParse(dsn, &perr);
         if (opts == NULL) {
-            PQfreemem(perr);
+            lpq.PQfreemem(perr);
             return err_set(e, AE_CONFIG,
                            "target \"%s\" (postgres): the dsn is not a valid libpq connection "
                            "string or URI (key=value pairs, values with spaces in single quotes, "
                            "or postgresql://user@host:port/dbname)",
                            tname);
         }
-        PQconninfoFree(opts);
+        lpq.PQconninfoFree(opts);
     }
     const char *keys[4];
     const char *vals[4];
@@ -305,32 +375,32 @@ static int pg_connect(const struct target_spec *t, struct pg_load *l, struct err
     vals[k++] = "astro";
     keys[k] = NULL;
     vals[k] = NULL;
-    PGconn *c = PQconnectdbParams(keys, vals, 1);
+    PGconn *c = lpq.PQconnectdbParams(keys, vals, 1);
     if (c == NULL) {
         return err_set(e, AE_NOMEM, "out of memory");
     }
-    const char *host = PQhost(c);
-    const char *port = PQport(c);
-    const char *db = PQdb(c);
-    const char *user = PQuser(c);
+    const char *host = lpq.PQhost(c);
+    const char *port = lpq.PQport(c);
+    const char *db = lpq.PQdb(c);
+    const char *user = lpq.PQuser(c);
     char w[512];
     snprintf(w, sizeof(w), "host=%s port=%s dbname=%s user=%s", host ? host : "", port ? port : "",
              db ? db : "", user ? user : "");
     *where = strdup(w);
     if (*where == NULL) {
-        PQfinish(c);
+        lpq.PQfinish(c);
         return err_set(e, AE_NOMEM, "out of memory");
     }
-    if (PQstatus(c) != CONNECTION_OK) {
+    if (lpq.PQstatus(c) != CONNECTION_OK) {
         char clean[768];
-        pg_clean(clean, sizeof(clean), PQerrorMessage(c), PQpass(c));
-        PQfinish(c);
+        pg_clean(clean, sizeof(clean), lpq.PQerrorMessage(c), lpq.PQpass(c));
+        lpq.PQfinish(c);
         free(*where);
         *where = NULL;
         return err_set(e, AE_DB, "target \"%s\" (postgres %s): cannot connect: %s", tname, w,
                        clean);
     }
-    PQsetNoticeProcessor(c, pg_notice_log, l);
+    lpq.PQsetNoticeProcessor(c, pg_notice_log, l);
     *conn = c;
     return 0;
 }
@@ -435,7 +505,7 @@ static int pg_flush(struct pg_load *l, struct err *e)
     if (l->data.len == 0) {
         return 0;
     }
-    if (PQputCopyData(l->conn, l->data.data, (int)l->data.len) != 1) {
+    if (lpq.PQputCopyData(l->conn, l->data.data, (int)l->data.len) != 1) {
         return pg_fail(l, NULL, "COPY into", e);
     }
     l->ls.res.bytes_sent += l->data.len;
@@ -576,7 +646,7 @@ static int pg_write(void *impl, const struct batch *b, struct err *e)
  * source file into". Writes into buf. */
 static const char *pg_copy_what(const struct pg_load *l, const PGresult *r, char *buf, size_t n)
 {
-    const char *ctx = r != NULL ? PQresultErrorField(r, PG_DIAG_CONTEXT) : NULL;
+    const char *ctx = r != NULL ? lpq.PQresultErrorField(r, PG_DIAG_CONTEXT) : NULL;
     const char *at = ctx != NULL ? strstr(ctx, ", line ") : NULL;
     unsigned long long row = at != NULL ? strtoull(at + 7, NULL, 10) : 0;
     if (row == 0) {
@@ -596,17 +666,17 @@ static void pg_free(struct pg_load *l)
     if (l->conn != NULL) {
         if (l->in_copy) {
             /* Ends the COPY with an error so the server discards it; then drain its results. */
-            if (PQputCopyEnd(l->conn, "load aborted by astro") == 1) {
+            if (lpq.PQputCopyEnd(l->conn, "load aborted by astro") == 1) {
                 PGresult *r;
-                while ((r = PQgetResult(l->conn)) != NULL) {
-                    PQclear(r);
+                while ((r = lpq.PQgetResult(l->conn)) != NULL) {
+                    lpq.PQclear(r);
                 }
             }
         }
-        if (l->in_tx && PQstatus(l->conn) == CONNECTION_OK) {
-            PQclear(PQexec(l->conn, "ROLLBACK"));
+        if (l->in_tx && lpq.PQstatus(l->conn) == CONNECTION_OK) {
+            lpq.PQclear(lpq.PQexec(l->conn, "ROLLBACK"));
         }
-        PQfinish(l->conn); /* a lost connection rolls back on the server by itself */
+        lpq.PQfinish(l->conn); /* a lost connection rolls back on the server by itself */
     }
     load_state_release(&l->ls);
     line_map_release(&l->sent);
@@ -697,24 +767,24 @@ static int pg_checkpoint_lock(struct pg_load *l, enum load_ckpt *state, struct e
     char ident[1024];
     snprintf(ident, sizeof(ident), "%s\x1f%s\x1f%s", l->ls.dataset, l->ls.sha, l->ls.table);
     const char *params[3] = {ident, NULL, NULL};
-    PGresult *r = PQexecParams(l->conn, "SELECT pg_advisory_xact_lock(1634956402, hashtext($1))",
+    PGresult *r = lpq.PQexecParams(l->conn, "SELECT pg_advisory_xact_lock(1634956402, hashtext($1))",
                                1, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    if (lpq.PQresultStatus(r) != PGRES_TUPLES_OK) {
         return pg_fail(l, r, "cannot lock the checkpoint of", e);
     }
-    PQclear(r);
+    lpq.PQclear(r);
     params[0] = l->ls.dataset;
     params[1] = l->ls.sha;
     params[2] = l->ls.table;
-    r = PQexecParams(l->conn,
+    r = lpq.PQexecParams(l->conn,
                      "SELECT schema_fingerprint FROM astro_checkpoints WHERE dataset = $1 AND "
                      "source_sha256 = $2 AND target_table = $3",
                      3, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    if (lpq.PQresultStatus(r) != PGRES_TUPLES_OK) {
         return pg_fail(l, r, "cannot read astro_checkpoints for", e);
     }
-    *state = load_ckpt_of(&l->ls, PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : NULL);
-    PQclear(r);
+    *state = load_ckpt_of(&l->ls, lpq.PQntuples(r) > 0 ? lpq.PQgetvalue(r, 0, 0) : NULL);
+    lpq.PQclear(r);
     return 0;
 }
 
@@ -727,16 +797,16 @@ static int pg_insert_file(struct pg_load *l, const struct load_file_record *r, s
     snprintf(quarantined, sizeof(quarantined), "%" PRIu64, r->file->rows_quarantined);
     const char *params[9] = {r->file->name, size,       r->file->sha256, r->dataset, r->table,
                              loaded,        quarantined, r->status,      r->reason};
-    PGresult *res = PQexecParams(l->conn,
+    PGresult *res = lpq.PQexecParams(l->conn,
                                  "INSERT INTO astro_files (file_name, file_size, file_sha256, "
                                  "dataset, target_table, rows_loaded, rows_quarantined, status, "
                                  "reason) VALUES ($1, $2::bigint, $3, $4, $5, $6::bigint, "
                                  "$7::bigint, $8, $9)",
                                  9, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+    if (lpq.PQresultStatus(res) != PGRES_COMMAND_OK) {
         return pg_fail(l, res, "cannot record the file in astro_files for", e);
     }
-    PQclear(res);
+    lpq.PQclear(res);
     return 0;
 }
 
@@ -761,13 +831,13 @@ static int pg_commit(void *impl, uint64_t *bytes, struct err *e)
     if (rc != 0) {
         goto done;
     }
-    if (PQputCopyEnd(l->conn, NULL) != 1) {
+    if (lpq.PQputCopyEnd(l->conn, NULL) != 1) {
         rc = pg_fail(l, NULL, "COPY into", e);
         goto done;
     }
     l->in_copy = false;
-    r = PQgetResult(l->conn);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+    r = lpq.PQgetResult(l->conn);
+    if (lpq.PQresultStatus(r) != PGRES_COMMAND_OK) {
         char what[96];
         const char *w = pg_copy_what(l, r, what, sizeof(what));
         rc = pg_fail(l, r, w, e);
@@ -776,15 +846,15 @@ static int pg_commit(void *impl, uint64_t *bytes, struct err *e)
             *ctx = '\0'; /* the server's row number, already given as the source line */
         }
         r = NULL;
-        while ((r = PQgetResult(l->conn)) != NULL) {
-            PQclear(r);
+        while ((r = lpq.PQgetResult(l->conn)) != NULL) {
+            lpq.PQclear(r);
         }
         goto done;
     }
-    uint64_t copied = strtoull(PQcmdTuples(r), NULL, 10);
-    PQclear(r);
-    while ((r = PQgetResult(l->conn)) != NULL) {
-        PQclear(r);
+    uint64_t copied = strtoull(lpq.PQcmdTuples(r), NULL, 10);
+    lpq.PQclear(r);
+    while ((r = lpq.PQgetResult(l->conn)) != NULL) {
+        lpq.PQclear(r);
     }
     l->ls.res.rows_written = copied; /* append, replace, direct upsert: every row is inserted */
     if (l->ls.file != NULL) {
@@ -806,33 +876,33 @@ static int pg_commit(void *impl, uint64_t *bytes, struct err *e)
             rc = err_set(e, AE_NOMEM, "out of memory");
             goto done;
         }
-        r = PQexec(l->conn, sql.data);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        r = lpq.PQexec(l->conn, sql.data);
+        if (lpq.PQresultStatus(r) != PGRES_COMMAND_OK) {
             rc = pg_fail(l, r, "upsert into", e);
             r = NULL;
             goto done;
         }
-        l->ls.res.rows_written = strtoull(PQcmdTuples(r), NULL, 10);
-        PQclear(r);
+        l->ls.res.rows_written = strtoull(lpq.PQcmdTuples(r), NULL, 10);
+        lpq.PQclear(r);
         r = NULL;
     }
     char rows[32];
     snprintf(rows, sizeof(rows), "%" PRIu64, l->ls.res.rows_sent);
     const char *params[6] = {l->ls.run_id, l->ls.dataset, l->ls.sha,
                              l->ls.table,  rows,          l->ls.fingerprint};
-    r = PQexecParams(l->conn,
+    r = lpq.PQexecParams(l->conn,
                      "INSERT INTO astro_checkpoints (run_id, dataset, source_sha256, target_table, "
                      "rows, status, schema_fingerprint) VALUES ($1, $2, $3, $4, $5::bigint, "
                      "'loaded', $6) ON CONFLICT (dataset, source_sha256, target_table) DO UPDATE "
                      "SET run_id = EXCLUDED.run_id, rows = EXCLUDED.rows, status = EXCLUDED.status, "
                      "loaded_at = now(), schema_fingerprint = EXCLUDED.schema_fingerprint",
                      6, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+    if (lpq.PQresultStatus(r) != PGRES_COMMAND_OK) {
         rc = pg_fail(l, r, "cannot record the checkpoint of", e);
         r = NULL;
         goto done;
     }
-    PQclear(r);
+    lpq.PQclear(r);
     r = NULL;
     if (l->ls.file != NULL) {
         struct load_file_record fr = {l->ls.dataset, l->ls.table, l->ls.file,
@@ -842,14 +912,14 @@ static int pg_commit(void *impl, uint64_t *bytes, struct err *e)
             goto done;
         }
     }
-    r = PQexec(l->conn, "COMMIT");
+    r = lpq.PQexec(l->conn, "COMMIT");
     /* A transaction that failed earlier answers COMMIT with ROLLBACK; only "COMMIT" commits. */
-    if (PQresultStatus(r) != PGRES_COMMAND_OK || strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+    if (lpq.PQresultStatus(r) != PGRES_COMMAND_OK || strcmp(lpq.PQcmdStatus(r), "COMMIT") != 0) {
         rc = pg_fail(l, r, "cannot commit the load into", e);
         r = NULL;
         goto done;
     }
-    PQclear(r);
+    lpq.PQclear(r);
     r = NULL;
     l->in_tx = false;
     l->ls.res.committed = true;
@@ -887,25 +957,25 @@ static int pg_ensure(struct pg_load *l, const char *probe, const char *param, co
                      const char *race_state, const char *what, struct err *e)
 {
     const char *params[1] = {param};
-    PGresult *r = PQexecParams(l->conn, probe, 1, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    PGresult *r = lpq.PQexecParams(l->conn, probe, 1, NULL, params, NULL, NULL, 0);
+    if (lpq.PQresultStatus(r) != PGRES_TUPLES_OK) {
         return pg_fail(l, r, "cannot look for astro's own tables for", e);
     }
-    bool exists = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-    PQclear(r);
+    bool exists = strcmp(lpq.PQgetvalue(r, 0, 0), "t") == 0;
+    lpq.PQclear(r);
     if (exists) {
         return 0;
     }
-    r = PQexec(l->conn, ddl);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    r = lpq.PQexec(l->conn, ddl);
+    if (lpq.PQresultStatus(r) != PGRES_COMMAND_OK) {
+        const char *state = lpq.PQresultErrorField(r, PG_DIAG_SQLSTATE);
         if (state != NULL && (strcmp(state, "23505") == 0 || strcmp(state, race_state) == 0)) {
-            PQclear(r);
+            lpq.PQclear(r);
             return 0;
         }
         return pg_fail(l, r, what, e);
     }
-    PQclear(r);
+    lpq.PQclear(r);
     return 0;
 }
 
@@ -954,15 +1024,15 @@ static int pg_create_table(struct pg_load *l, bool pk, struct err *e)
         return err_set(e, AE_NOMEM, "out of memory");
     }
     const char *params[1] = {b.data};
-    PGresult *r = PQexecParams(l->conn,
+    PGresult *r = lpq.PQexecParams(l->conn,
                                "SELECT pg_advisory_xact_lock(1634956402, hashtext('create' || "
                                "$1)) WHERE to_regclass($1) IS NULL",
                                1, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    if (lpq.PQresultStatus(r) != PGRES_TUPLES_OK) {
         buf_release(&b);
         return pg_fail(l, r, "cannot lock the creation of", e);
     }
-    PQclear(r);
+    lpq.PQclear(r);
     buf_reset(&b);
     rc = load_create_table_sql(&b, l->ls.table, &l->ls.plan, l->ls.types, pg_type_name, pk);
     if (rc != 0) {
@@ -985,7 +1055,7 @@ static int pg_check_columns(struct pg_load *l, struct err *e)
         return err_set(e, AE_NOMEM, "out of memory");
     }
     const char *params[1] = {qt.data};
-    PGresult *r = PQexecParams(
+    PGresult *r = lpq.PQexecParams(
         l->conn,
         "SELECT a.attname, (CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid "
         "END)::int, format_type(a.atttypid, a.atttypmod), to_regclass($1) IS NOT NULL, "
@@ -994,12 +1064,12 @@ static int pg_check_columns(struct pg_load *l, struct err *e)
         "AND a.attnum > 0 AND NOT a.attisdropped LEFT JOIN pg_type t ON t.oid = a.atttypid",
         1, NULL, params, NULL, NULL, 0);
     buf_release(&qt);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    if (lpq.PQresultStatus(r) != PGRES_TUPLES_OK) {
         return pg_fail(l, r, "cannot read the columns of", e);
     }
     int rc = 0;
-    int n = PQntuples(r);
-    if (n == 0 || strcmp(PQgetvalue(r, 0, 3), "t") != 0) {
+    int n = lpq.PQntuples(r);
+    if (n == 0 || strcmp(lpq.PQgetvalue(r, 0, 3), "t") != 0) {
         rc = err_set(e, AE_DB,
                      "target \"%s\" (postgres %s): table \"%s\" does not exist (create: true "
                      "creates it)",
@@ -1009,7 +1079,7 @@ static int pg_check_columns(struct pg_load *l, struct err *e)
     for (size_t i = 0; i < l->ls.plan.ncols && rc == 0; i++) {
         int row = -1;
         for (int j = 0; j < n && row < 0; j++) {
-            if (!PQgetisnull(r, j, 0) && strcmp(PQgetvalue(r, j, 0), l->ls.plan.names[i]) == 0) {
+            if (!lpq.PQgetisnull(r, j, 0) && strcmp(lpq.PQgetvalue(r, j, 0), l->ls.plan.names[i]) == 0) {
                 row = j;
             }
         }
@@ -1018,26 +1088,26 @@ static int pg_check_columns(struct pg_load *l, struct err *e)
                          l->ls.target, l->where, l->ls.table, l->ls.plan.names[i]);
             break;
         }
-        unsigned oid = (unsigned)strtoul(PQgetvalue(r, row, 1), NULL, 10);
+        unsigned oid = (unsigned)strtoul(lpq.PQgetvalue(r, row, 1), NULL, 10);
         if (!pg_oid_fits(l->ls.types[i].id, oid)) {
             char want[32];
             pg_type_name(l->ls.types[i], want, sizeof(want));
             rc = load_column_type_err(e, &l->ls, "postgres", l->where, l->ls.plan.names[i],
-                                      PQgetvalue(r, row, 2), l->ls.types[i], want);
+                                      lpq.PQgetvalue(r, row, 2), l->ls.types[i], want);
         }
     }
     /* A column the load does not fill must take NULL or have a default (or be generated). */
     for (int j = 0; j < n && rc == 0; j++) {
         bool filled = false;
         for (size_t i = 0; i < l->ls.plan.ncols && !filled; i++) {
-            filled = strcmp(PQgetvalue(r, j, 0), l->ls.plan.names[i]) == 0;
+            filled = strcmp(lpq.PQgetvalue(r, j, 0), l->ls.plan.names[i]) == 0;
         }
-        if (!filled && !PQgetisnull(r, j, 0) && strcmp(PQgetvalue(r, j, 4), "t") == 0) {
-            rc = load_column_unfilled_err(e, &l->ls, "postgres", l->where, PQgetvalue(r, j, 0));
+        if (!filled && !lpq.PQgetisnull(r, j, 0) && strcmp(lpq.PQgetvalue(r, j, 4), "t") == 0) {
+            rc = load_column_unfilled_err(e, &l->ls, "postgres", l->where, lpq.PQgetvalue(r, j, 0));
         }
     }
 done:
-    PQclear(r);
+    lpq.PQclear(r);
     return rc;
 }
 
@@ -1045,12 +1115,12 @@ done:
 static int pg_query_bool(struct pg_load *l, const char *sql, int nparams, const char *const *params,
                          bool *out, const char *what, struct err *e)
 {
-    PGresult *r = PQexecParams(l->conn, sql, nparams, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1 || PQnfields(r) != 1) {
+    PGresult *r = lpq.PQexecParams(l->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    if (lpq.PQresultStatus(r) != PGRES_TUPLES_OK || lpq.PQntuples(r) != 1 || lpq.PQnfields(r) != 1) {
         return pg_fail(l, r, what, e);
     }
-    *out = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-    PQclear(r);
+    *out = strcmp(lpq.PQgetvalue(r, 0, 0), "t") == 0;
+    lpq.PQclear(r);
     return 0;
 }
 
@@ -1327,11 +1397,11 @@ static int pg_open(struct sink *s, const struct target_spec *t, const struct loa
         rc = err_set(e, AE_NOMEM, "out of memory");
     }
     if (rc == 0) {
-        PGresult *r = PQexec(l->conn, sql.data);
-        if (PQresultStatus(r) != PGRES_COPY_IN) {
+        PGresult *r = lpq.PQexec(l->conn, sql.data);
+        if (lpq.PQresultStatus(r) != PGRES_COPY_IN) {
             rc = pg_fail(l, r, "cannot start COPY into", e);
         } else {
-            PQclear(r);
+            lpq.PQclear(r);
             l->in_copy = true;
         }
     }
@@ -1371,7 +1441,7 @@ static int pg_session(struct pg_load *l, const struct target_spec *t, const char
 
 static void pg_session_end(struct pg_load *l)
 {
-    PQfinish(l->conn);
+    lpq.PQfinish(l->conn);
     free(l->where);
 }
 
@@ -1385,26 +1455,26 @@ static int pg_checkpointed(const struct target_spec *t, const char *dataset, con
         return rc;
     }
     const char *params[3] = {dataset != NULL ? dataset : "", sha256 != NULL ? sha256 : "", table};
-    PGresult *r = PQexec(l.conn, "SELECT to_regclass('astro_checkpoints') IS NOT NULL");
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    PGresult *r = lpq.PQexec(l.conn, "SELECT to_regclass('astro_checkpoints') IS NOT NULL");
+    if (lpq.PQresultStatus(r) != PGRES_TUPLES_OK) {
         rc = pg_fail(&l, r, "cannot read", e);
         goto done;
     }
-    bool exists = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-    PQclear(r);
+    bool exists = strcmp(lpq.PQgetvalue(r, 0, 0), "t") == 0;
+    lpq.PQclear(r);
     if (!exists) {
         goto done;
     }
-    r = PQexecParams(l.conn,
+    r = lpq.PQexecParams(l.conn,
                      "SELECT 1 FROM astro_checkpoints WHERE dataset = $1 AND source_sha256 = $2 "
                      "AND ($3::text IS NULL OR target_table = $3)",
                      3, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    if (lpq.PQresultStatus(r) != PGRES_TUPLES_OK) {
         rc = pg_fail(&l, r, "cannot read", e);
         goto done;
     }
-    *done = PQntuples(r) > 0;
-    PQclear(r);
+    *done = lpq.PQntuples(r) > 0;
+    lpq.PQclear(r);
 done:
     pg_session_end(&l);
     return rc;
@@ -1424,10 +1494,10 @@ static int pg_exec_sql(const struct target_spec *t, const char *sql, struct log 
     }
     const char *const parts[3] = {"BEGIN", sql, "COMMIT"};
     for (size_t i = 0; rc == 0 && i < 3; i++) {
-        PGresult *r = PQexec(l.conn, parts[i]);
-        ExecStatusType st = PQresultStatus(r);
+        PGresult *r = lpq.PQexec(l.conn, parts[i]);
+        ExecStatusType st = lpq.PQresultStatus(r);
         if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY) {
-            PQclear(r);
+            lpq.PQclear(r);
         } else {
             rc = pg_fail(&l, r, NULL, e);
         }
@@ -1482,14 +1552,14 @@ static int pg_claim(const struct target_spec *t, const char *key, struct load_cl
     /* A session lock: held until released or the connection ends, so a worker that dies frees
      * its claims with its connection. 0x77617463 ("watc") keeps these apart from the load locks. */
     const char *params[1] = {key};
-    PGresult *r = PQexecParams(l->conn, "SELECT pg_try_advisory_lock(2002875491, hashtext($1))",
+    PGresult *r = lpq.PQexecParams(l->conn, "SELECT pg_try_advisory_lock(2002875491, hashtext($1))",
                                1, NULL, params, NULL, NULL, 0);
     bool got = false;
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    if (lpq.PQresultStatus(r) != PGRES_TUPLES_OK) {
         rc = pg_fail(l, r, "cannot claim a file on", e);
     } else {
-        got = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-        PQclear(r);
+        got = strcmp(lpq.PQgetvalue(r, 0, 0), "t") == 0;
+        lpq.PQclear(r);
     }
     if (rc != 0 || !got) {
         pg_release(c);
