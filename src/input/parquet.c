@@ -285,26 +285,7 @@ static int put_value(struct buf *fb, struct record_field *f, struct dtype_info t
  * validator may take as it is (validate.c, bin_value). The others are made text. */
 static bool binary_type(struct dtype_info t, bool nanos)
 {
-    switch (t.id) {
-    case DT_BOOL:
-    case DT_INT8:
-    case DT_INT16:
-    case DT_INT32:
-    case DT_INT64:
-    case DT_UINT8:
-    case DT_UINT16:
-    case DT_UINT32:
-    case DT_UINT64:
-    case DT_FLOAT32:
-    case DT_FLOAT64:
-    case DT_DECIMAL:
-    case DT_DATE:
-    case DT_TIMESTAMP:
-    case DT_TIMESTAMP_TZ: return !nanos;
-    case DT_STR:
-    case DT_TIMEDELTA: return false;
-    }
-    return false;
+    return !nanos && t.id != DT_STR && t.id != DT_TIMEDELTA;
 }
 
 /* The class flag of a binary field of type t: what put_value would give its text. */
