@@ -18,7 +18,9 @@
  * which ingest and validate use: it must open any file (bad data is reported by its first next,
  * as AE_FORMAT), hand out the rows the reader read (one field per column, each flagged
  * REC_F_PARQUET, line = row number), fail only with AE_FORMAT or AE_NOMEM, and, having read a
- * file to its end, have counted every byte of it.
+ * file to its end, have counted every byte of it. Half the runs (an even batch size) ask for
+ * binary fields, as the engine does: each must be one storage value of its dtype, and its text
+ * (dtype_format_value) is made.
  */
 #include "input/input.h"
 #include "parquet/decode.h"
@@ -70,6 +72,7 @@ static void fuzz_input(int fd, size_t size, size_t max_rows, uint64_t rows)
     memset(&spec, 0, sizeof(spec));
     struct input in;
     struct record_block blk = {0};
+    blk.binary = max_rows % 2 == 0; /* fixed-width values as their bytes, as the engine's blocks */
     struct err e = {0};
     if (input_open_with(&in, &input_parquet_ops, fd, "fuzz.parquet", &spec, &e) != 0) {
         abort(); /* only memory or I/O errors may fail the open */
@@ -100,8 +103,21 @@ static void fuzz_input(int fd, size_t size, size_t max_rows, uint64_t rows)
             }
         }
         for (size_t k = 0; k < blk.nfields; k++) {
-            if (!(blk.fields[k].flags & REC_F_PARQUET)) {
+            const struct record_field *f = &blk.fields[k];
+            if (!(f->flags & REC_F_PARQUET)) {
                 abort();
+            }
+            if (f->flags & REC_F_BINARY) {
+                /* Only where asked; its bytes are one storage value of a known dtype, and any
+                 * value has a text (what the validator shows or parses when it cannot take it
+                 * as it is). */
+                const struct dtype_info t = {.id = (enum dtype)f->dt, .scale = f->scale};
+                char text[DTYPE_VALUE_TEXT];
+                if (!blk.binary || f->dt > DT_TIMEDELTA || f->dt == DT_STR ||
+                    f->len != dtype_storage_size(dtype_storage(t.id)) ||
+                    dtype_format_value(text, t, f->p) >= sizeof(text)) {
+                    abort();
+                }
             }
         }
         seen += blk.nrows;
