@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# test_lazy_libs.sh - astro loads libpq when it first connects to PostgreSQL, and libsystemd when
+# `astro watch` runs under systemd (NOTIFY_SOCKET set), not when it starts (src/load/pg.c lpq,
+# src/watch/watch.c lsd): the binary links neither. With libpq.so.5 unreadable (a private mount
+# namespace binds /dev/null over it) `astro ingest` still works and `astro run` to a postgres
+# target fails with exit 3 and a message naming the library and its Debian package; with
+# libsystemd.so.0 unreadable, `astro watch` under NOTIFY_SOCKET loads its files and warns that
+# systemd will not hear from it. The namespace part needs root and unshare(1); without them it
+# reports itself skipped (77).
+. "$(dirname "$0")/lib.sh"
+
+if ldd "$ASTRO_BIN" | grep -E -q 'libpq\.so|libsystemd\.so'; then
+  fail "astro links libpq or libsystemd: $(ldd "$ASTRO_BIN" | grep -E 'libpq|libsystemd')"
+fi
+pass "the binary links neither libpq nor libsystemd"
+
+so_path() { ldconfig -p | awk -v n="$1" '$1 == n { l = $NF } END { print l }'; }
+libpq=$(so_path libpq.so.5)
+libsd=$(so_path libsystemd.so.0)
+[ -n "$libpq" ] && [ -n "$libsd" ] || fail "libpq.so.5 or libsystemd.so.0 is not installed (run scripts/deps)"
+if [ "$(id -u)" != 0 ] || ! unshare -m true 2>/dev/null; then
+  echo "SKIP: hiding $libpq and $libsd needs root and unshare -m"
+  exit 77
+fi
+# without LIB ARGS...: astro ARGS in a mount namespace where the file LIB is empty.
+without() {
+  set +e
+  unshare -m bash -c 'mount --bind /dev/null "$1" && shift && exec "$@"' _ "$1" \
+    "$ASTRO_BIN" "${@:2}" >"$T/.out" 2>"$T/.err"
+  RC=$?
+  set -e
+  OUT=$(cat "$T/.out")
+  ERR=$(cat "$T/.err")
+}
+
+mkdir -p p/data && cd p
+cat > astro.yaml <<'YAML'
+pipeline: lazy
+ingest_files:
+  - name: t
+    source_pattern: "t.csv"
+    schema:
+      columns:
+        id: {dtype: int64}
+targets:
+  wh: {kind: postgres, dsn: "host=127.0.0.1 port=1 user=astro password=s3cret-pw dbname=x"}
+steps:
+  - name: load
+    load: {dataset: t, target: wh, table: t, mode: append, create: true}
+YAML
+printf 'id\n1\n2\n' > data/t.csv
+without "$libpq" ingest data
+assert_eq "$RC" "0" "ingest without libpq: $ERR"
+run=$OUT
+[ -f ".working/$run/ingested/t.parquet" ] || fail "ingest without libpq wrote no Parquet"
+pass "ingest runs without libpq"
+
+without "$libpq" run
+assert_eq "$RC" "3" "a postgres target without libpq is an environment error"
+assert_contains "$ERR" 'target "wh" (postgres): cannot load the PostgreSQL client library (Debian package libpq5)' \
+  "the message names the library and its package"
+assert_not_contains "$ERR" "s3cret-pw" "the password never appears"
+pass "run to postgres without libpq: exit 3, named"
+
+# The same run with libpq in place gets past the library: it fails on the unreachable server.
+run_astro run
+assert_eq "$RC" "3" "unreachable server"
+assert_contains "$ERR" "cannot connect" "libpq loaded, the connection is what fails"
+pass "with libpq the run reaches the connection"
+
+# libsystemd: a watch under systemd without the library still loads its file, and says so.
+cat > astro.yaml <<'YAML'
+pipeline: lazysd
+ingest_files:
+  - name: t
+    source_pattern: "t*.csv"
+    schema:
+      columns:
+        id: {dtype: int64}
+targets:
+  db: {kind: sqlite, path: wh.db}
+watch:
+  root: zone
+  readiness: rename
+  quiet_seconds: 0
+  loads:
+    - {dataset: t, target: db, table: t, mode: append, create: true}
+YAML
+mkdir -p zone/incoming
+printf 'id\n1\n2\n' > zone/incoming/t1.csv
+NOTIFY_SOCKET="$T/nobody.sock" without "$libsd" watch --once
+assert_eq "$RC" "0" "watch under NOTIFY_SOCKET without libsystemd: $ERR"
+[ -f zone/processed/t1.csv ] || fail "the file was not loaded: $ERR"
+assert_contains "$ERR" "NOTIFY_SOCKET is set but libsystemd.so.0 cannot be loaded" "the watch says why"
+assert_contains "$ERR" "systemd is not told that the service is ready" "and what it means"
+pass "watch under systemd without libsystemd: loads, warns"
+printf 'id\n3\n' > zone/incoming/t2.csv
+unset NOTIFY_SOCKET
+without "$libsd" watch --once
+assert_eq "$RC" "0" "watch outside systemd, libsystemd hidden: $ERR"
+assert_not_contains "$ERR" "libsystemd" "outside systemd the library is not even looked for"
+[ -f zone/processed/t2.csv ] || fail "the second file was not loaded: $ERR"
+pass "watch outside systemd does not look for libsystemd"
