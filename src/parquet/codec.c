@@ -3,10 +3,38 @@
  */
 #include "parquet/codec.h"
 
+#include <dlfcn.h>
+#include <pthread.h>
 #include <snappy-c.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <zstd.h>
+
+/* libsnappy (C++, with libstdc++) is loaded when astro first writes snappy pages, not linked:
+ * snappy pages are read by astro's own decoder (dstream.c), so a run that writes no snappy loads
+ * neither (about 1.5 MiB of resident memory). */
+#define LSN_SONAME "libsnappy.so.1"
+static struct {
+    __typeof__(snappy_compress) *compress;
+    __typeof__(snappy_max_compressed_length) *max_compressed_length;
+} lsn;
+static pthread_once_t lsn_once = PTHREAD_ONCE_INIT;
+static char lsn_problem[512]; /* why libsnappy could not be loaded; "" once it is */
+
+static void lsn_load(void)
+{
+    void *h = dlopen(LSN_SONAME, RTLD_NOW | RTLD_LOCAL);
+    void *c = h != NULL ? dlsym(h, "snappy_compress") : NULL;
+    void *m = h != NULL ? dlsym(h, "snappy_max_compressed_length") : NULL;
+    if (c == NULL || m == NULL) {
+        const char *why = h == NULL ? dlerror() : "a function is missing";
+        snprintf(lsn_problem, sizeof(lsn_problem), "%s", why != NULL ? why : LSN_SONAME);
+        return;
+    }
+    memcpy(&lsn.compress, &c, sizeof(c)); /* POSIX: a function's address fits a void * */
+    memcpy(&lsn.max_compressed_length, &m, sizeof(m));
+}
 
 int pq_codec_parse(const char *s, enum pq_codec *out, struct err *e)
 {
@@ -35,7 +63,15 @@ int pq_compressor_init(struct pq_compressor *c, enum pq_codec codec, int level, 
     c->codec = codec;
     switch (codec) {
     case PQ_CODEC_NONE:
+        return 0;
     case PQ_CODEC_SNAPPY:
+        pthread_once(&lsn_once, lsn_load);
+        if (lsn_problem[0] != '\0') {
+            return err_set(e, AE_IO,
+                           "cannot load the snappy library for snappy pages (Debian package "
+                           "libsnappy1v5): %s",
+                           lsn_problem);
+        }
         return 0;
     case PQ_CODEC_ZSTD:
         c->level = level ? level : 3;
@@ -107,12 +143,12 @@ int pq_compress(struct pq_compressor *c, const void *src, size_t n, struct buf *
         return 0;
     }
     case PQ_CODEC_SNAPPY: {
-        size_t bound = snappy_max_compressed_length(n);
+        size_t bound = lsn.max_compressed_length(n);
         if (buf_reserve(dst, bound) != 0) {
             return err_set(e, AE_NOMEM, "out of memory compressing a page");
         }
         size_t outlen = bound;
-        if (snappy_compress(src, n, dst->data, &outlen) != SNAPPY_OK) {
+        if (lsn.compress(src, n, dst->data, &outlen) != SNAPPY_OK) {
             return err_set(e, AE_INTERNAL, "snappy compression failed");
         }
         dst->len = outlen;

@@ -7,7 +7,8 @@
 
 #include "parquet/encode.h"
 
-#include <snappy-c.h>
+#include "parquet/dstream.h"
+
 #include <string.h>
 #include <zstd.h>
 
@@ -566,9 +567,16 @@ int pq_decompress(struct pq_decompressor *d, int codec, const void *src, size_t 
                        pq_codec_name(codec), n, expect);
     }
     if (codec == CODEC_SNAPPY) {
-        if (snappy_uncompressed_length(src, n, &len) != SNAPPY_OK) {
+        /* The length the stream declares: its preamble, read with no room for output. */
+        struct pq_snappy sn;
+        pq_snappy_init(&sn);
+        uint8_t none[1];
+        size_t used = 0, op = 0;
+        if (pq_snappy_decode(&sn, src, n, &used, none, &op, 0) != 0 ||
+            !pq_snappy_has_total(&sn)) {
             return err_set(e, AE_FORMAT, "corrupt snappy page");
         }
+        len = (size_t)sn.total;
         if (len != expect) {
             return err_set(e, AE_FORMAT, "snappy page is %zu bytes, its header says %zu", len,
                            expect);
@@ -590,8 +598,13 @@ int pq_decompress(struct pq_decompressor *d, int codec, const void *src, size_t 
         }
         break;
     case CODEC_SNAPPY: {
-        size_t outlen = expect;
-        if (snappy_uncompress(src, n, (char *)out, &outlen) != SNAPPY_OK || outlen != expect) {
+        /* astro's own decoder (dstream.c), the one streamed pages use, on the whole page: the
+         * output holds every byte a copy may read. */
+        struct pq_snappy sn;
+        pq_snappy_init(&sn);
+        size_t used = 0, op = 0;
+        if (pq_snappy_decode(&sn, src, n, &used, out, &op, expect) != 0 || used != n ||
+            op != expect || !pq_snappy_done(&sn)) {
             return err_set(e, AE_FORMAT, "corrupt snappy page");
         }
         break;

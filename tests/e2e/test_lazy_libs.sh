@@ -1,25 +1,29 @@
 #!/usr/bin/env bash
-# test_lazy_libs.sh - astro loads libpq when it first connects to PostgreSQL, and libsystemd when
-# `astro watch` runs under systemd (NOTIFY_SOCKET set), not when it starts (src/load/pg.c lpq,
-# src/watch/watch.c lsd): the binary links neither. With libpq.so.5 unreadable (a private mount
-# namespace binds /dev/null over it) `astro ingest` still works and `astro run` to a postgres
-# target fails with exit 3 and a message naming the library and its Debian package; with
-# libsystemd.so.0 unreadable, `astro watch` under NOTIFY_SOCKET loads its files and warns that
-# systemd will not hear from it. The namespace part needs root and unshare(1); without them it
-# reports itself skipped (77).
+# test_lazy_libs.sh - astro loads libpq when it first connects to PostgreSQL, libsystemd when
+# `astro watch` runs under systemd (NOTIFY_SOCKET set) and libsnappy when it writes snappy pages,
+# not when it starts (src/load/pg.c lpq, src/watch/watch.c lsd, src/parquet/codec.c lsn): the
+# binary links none of them (nor libstdc++, which libsnappy brings). With a library unreadable (a
+# private mount namespace binds /dev/null over it): without libpq.so.5 `astro ingest` still works
+# and `astro run` to a postgres target fails with exit 3 and a message naming the library and its
+# Debian package; without libsystemd.so.0, `astro watch` under NOTIFY_SOCKET loads its files and
+# warns that systemd will not hear from it; without libsnappy.so.1 a snappy Parquet file is still
+# read (astro's own decoder) and `--compression snappy` fails with exit 3, named. The namespace
+# part needs root and unshare(1); without them it reports itself skipped (77).
 . "$(dirname "$0")/lib.sh"
 
-if ldd "$ASTRO_BIN" | grep -E -q 'libpq\.so|libsystemd\.so'; then
-  fail "astro links libpq or libsystemd: $(ldd "$ASTRO_BIN" | grep -E 'libpq|libsystemd')"
+if ldd "$ASTRO_BIN" | grep -E -q 'libpq\.so|libsystemd\.so|libsnappy\.so|libstdc\+\+'; then
+  fail "astro links what it should load when used: $(ldd "$ASTRO_BIN" | grep -E 'libpq|libsystemd|libsnappy|libstdc')"
 fi
-pass "the binary links neither libpq nor libsystemd"
+pass "the binary links none of libpq, libsystemd, libsnappy, libstdc++"
 
 so_path() { ldconfig -p | awk -v n="$1" '$1 == n { l = $NF } END { print l }'; }
 libpq=$(so_path libpq.so.5)
 libsd=$(so_path libsystemd.so.0)
-[ -n "$libpq" ] && [ -n "$libsd" ] || fail "libpq.so.5 or libsystemd.so.0 is not installed (run scripts/deps)"
+libsn=$(so_path libsnappy.so.1)
+[ -n "$libpq" ] && [ -n "$libsd" ] && [ -n "$libsn" ] ||
+  fail "libpq.so.5, libsystemd.so.0 or libsnappy.so.1 is not installed (run scripts/deps)"
 if [ "$(id -u)" != 0 ] || ! unshare -m true 2>/dev/null; then
-  echo "SKIP: hiding $libpq and $libsd needs root and unshare -m"
+  echo "SKIP: hiding $libpq, $libsd and $libsn needs root and unshare -m"
   exit 77
 fi
 # without LIB ARGS...: astro ARGS in a mount namespace where the file LIB is empty.
@@ -101,3 +105,34 @@ assert_eq "$RC" "0" "watch outside systemd, libsystemd hidden: $ERR"
 assert_not_contains "$ERR" "libsystemd" "outside systemd the library is not even looked for"
 [ -f zone/processed/t2.csv ] || fail "the second file was not loaded: $ERR"
 pass "watch outside systemd does not look for libsystemd"
+
+# libsnappy: snappy pages are read without it; writing them needs it.
+cd "$T" && mkdir -p s/data s/pq && cd s
+cat > astro.yaml <<'YAML'
+pipeline: lazysn
+execution_mode: parallel
+ingest_files:
+  - name: t
+    source_pattern: "t.*"
+    schema:
+      columns:
+        id: {dtype: int64}
+        name: {dtype: str}
+YAML
+awk 'BEGIN { print "id,name"; for (i = 0; i < 50000; i++) print i ",name number " i % 977 }' > data/t.csv
+run_astro ingest data --compression snappy
+assert_eq "$RC" "0" "a snappy file written with libsnappy: $ERR"
+cp ".working/$OUT/ingested/t.parquet" pq/t.parquet
+sed -i 's/^    source_pattern: "t.\*"$/    source_pattern: "t.*"\n    format: parquet/' astro.yaml
+without "$libsn" ingest pq
+assert_eq "$RC" "0" "a snappy Parquet file read without libsnappy: $ERR"
+assert_eq "$(duck "SELECT count(*) AS n, sum(id) AS s, count(DISTINCT name) AS d FROM read_parquet('.working/$OUT/ingested/t.parquet')")" \
+  '{"n":"50000","s":"1249975000","d":"977"}' "every row read back, by DuckDB"
+sed -i '/^    format: parquet$/d' astro.yaml
+without "$libsn" ingest data --compression snappy
+assert_eq "$RC" "3" "writing snappy without libsnappy is an environment error"
+assert_contains "$ERR" "cannot load the snappy library for snappy pages (Debian package libsnappy1v5)" \
+  "the message names the library's package"
+without "$libsn" ingest data
+assert_eq "$RC" "0" "zstd (the default) needs no libsnappy: $ERR"
+pass "snappy read without libsnappy, written with it, named when missing"
