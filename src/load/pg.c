@@ -34,11 +34,11 @@
 #include "load/load.h"
 #include "load/load_int.h"
 #include "sink/linemap.h"
+#include "util/dl.h"
 #include "util/log.h"
 
 #include <libpq-fe.h>
 
-#include <dlfcn.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -66,33 +66,12 @@ static struct {
 static pthread_once_t lpq_once = PTHREAD_ONCE_INIT;
 static char lpq_problem[512]; /* why libpq could not be loaded; "" once it is */
 
-/* Stores the address of libpq's function name in *slot (a function pointer of lpq). */
-static bool lpq_sym(void *h, const char *name, void *slot)
-{
-    void *f = dlsym(h, name);
-    if (f == NULL) {
-        snprintf(lpq_problem, sizeof(lpq_problem), "%s has no %s", LPQ_SONAME, name);
-        return false;
-    }
-    memcpy(slot, &f, sizeof(f)); /* POSIX: a function's address fits a void * */
-    return true;
-}
-
 static void lpq_load(void)
 {
-    void *h = dlopen(LPQ_SONAME, RTLD_NOW | RTLD_LOCAL);
-    if (h == NULL) {
-        const char *why = dlerror();
-        snprintf(lpq_problem, sizeof(lpq_problem), "%s", why != NULL ? why : LPQ_SONAME);
-        return;
-    }
-#define LPQ_LOAD(f)                                                                                \
-    if (!lpq_sym(h, #f, &lpq.f)) {                                                                 \
-        return;                                                                                    \
-    }
-    LPQ_FUNCS(LPQ_LOAD)
-#undef LPQ_LOAD
-    /* h stays open: its functions are used until the process ends. */
+#define LPQ_SYM(f) {#f, &lpq.f},
+    const struct dl_sym syms[] = {LPQ_FUNCS(LPQ_SYM)};
+#undef LPQ_SYM
+    dl_load(LPQ_SONAME, syms, sizeof(syms) / sizeof(syms[0]), lpq_problem, sizeof(lpq_problem));
 }
 
 /* Loads libpq once per process: 0, or AE_DB naming what is missing (a target of the run, so an

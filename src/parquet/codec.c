@@ -2,8 +2,8 @@
  * codec.c - ZSTD, SNAPPY (raw block) and GZIP (RFC 1952) page compression, and codec names.
  */
 #include "parquet/codec.h"
+#include "util/dl.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <snappy-c.h>
 #include <stdio.h>
@@ -24,16 +24,9 @@ static char lsn_problem[512]; /* why libsnappy could not be loaded; "" once it i
 
 static void lsn_load(void)
 {
-    void *h = dlopen(LSN_SONAME, RTLD_NOW | RTLD_LOCAL);
-    void *c = h != NULL ? dlsym(h, "snappy_compress") : NULL;
-    void *m = h != NULL ? dlsym(h, "snappy_max_compressed_length") : NULL;
-    if (c == NULL || m == NULL) {
-        const char *why = h == NULL ? dlerror() : "a function is missing";
-        snprintf(lsn_problem, sizeof(lsn_problem), "%s", why != NULL ? why : LSN_SONAME);
-        return;
-    }
-    memcpy(&lsn.compress, &c, sizeof(c)); /* POSIX: a function's address fits a void * */
-    memcpy(&lsn.max_compressed_length, &m, sizeof(m));
+    const struct dl_sym syms[] = {{"snappy_compress", &lsn.compress},
+                                  {"snappy_max_compressed_length", &lsn.max_compressed_length}};
+    dl_load(LSN_SONAME, syms, 2, lsn_problem, sizeof(lsn_problem));
 }
 
 int pq_codec_parse(const char *s, enum pq_codec *out, struct err *e)

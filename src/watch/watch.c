@@ -16,13 +16,13 @@
 #include "load/load.h"
 #include "sink/sink.h"
 #include "util/buf.h"
+#include "util/dl.h"
 #include "util/fs.h"
 #include "validate/validate.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <dlfcn.h>
 #include <jansson.h>
 #include <poll.h>
 #include <signal.h>
@@ -60,19 +60,15 @@ static void lsd_load(struct log *lg)
     if (getenv("NOTIFY_SOCKET") == NULL || lsd.notify != NULL) {
         return;
     }
-    void *h = dlopen(LSD_SONAME, RTLD_NOW | RTLD_LOCAL);
-    void *n = h != NULL ? dlsym(h, "sd_notify") : NULL;
-    void *wd = h != NULL ? dlsym(h, "sd_watchdog_enabled") : NULL;
-    if (n == NULL || wd == NULL) {
-        const char *why = h == NULL ? dlerror() : "a function is missing";
+    const struct dl_sym syms[] = {{"sd_notify", &lsd.notify},
+                                  {"sd_watchdog_enabled", &lsd.watchdog_enabled}};
+    char why[512];
+    if (dl_load(LSD_SONAME, syms, 2, why, sizeof(why)) != 0) {
         log_msg(lg, LOG_WARN, NULL,
                 "NOTIFY_SOCKET is set but %s cannot be loaded (%s): systemd is not told that "
                 "the service is ready, nor fed its watchdog",
-                LSD_SONAME, why != NULL ? why : "unknown");
-        return;
+                LSD_SONAME, why);
     }
-    memcpy(&lsd.watchdog_enabled, &wd, sizeof(wd)); /* POSIX: a function's address fits */
-    memcpy(&lsd.notify, &n, sizeof(n));
 }
 
 /* sd_notify(0, state) under systemd; nothing otherwise. */
