@@ -558,7 +558,8 @@ int pq_decompress(struct pq_decompressor *d, int codec, const void *src, size_t 
     /* Before allocating what the header claims, refuse sizes the codec cannot reach: deflate
      * expands at most 1032:1 (zlib's technical details), an LZ4 sequence at most ~255:1, and
      * snappy stores the exact length up front. */
-    size_t len = 0;
+    struct pq_snappy sn; /* CODEC_SNAPPY: astro's own decoder (dstream.c), on the whole page */
+    size_t sn_used = 0;
     if ((codec == CODEC_GZIP && expect / 1032 > n + 64) ||
         (codec == CODEC_LZ4_RAW && expect / 255 > n + 16)) {
         return err_set(e, AE_FORMAT,
@@ -567,19 +568,18 @@ int pq_decompress(struct pq_decompressor *d, int codec, const void *src, size_t 
                        pq_codec_name(codec), n, expect);
     }
     if (codec == CODEC_SNAPPY) {
-        /* The length the stream declares: its preamble, read with no room for output. */
-        struct pq_snappy sn;
+        /* The length the stream declares: its preamble, read with no room for output yet (the
+         * decoding goes on from there below). */
         pq_snappy_init(&sn);
         uint8_t none[1];
-        size_t used = 0, op = 0;
-        if (pq_snappy_decode(&sn, src, n, &used, none, &op, 0) != 0 ||
+        size_t op = 0;
+        if (pq_snappy_decode(&sn, src, n, &sn_used, none, &op, 0) != 0 ||
             !pq_snappy_has_total(&sn)) {
             return err_set(e, AE_FORMAT, "corrupt snappy page");
         }
-        len = (size_t)sn.total;
-        if (len != expect) {
-            return err_set(e, AE_FORMAT, "snappy page is %zu bytes, its header says %zu", len,
-                           expect);
+        if (sn.total != expect) {
+            return err_set(e, AE_FORMAT, "snappy page is %llu bytes, its header says %zu",
+                           (unsigned long long)sn.total, expect);
         }
     }
     if (buf_reserve(dst, expect) != 0) {
@@ -598,13 +598,11 @@ int pq_decompress(struct pq_decompressor *d, int codec, const void *src, size_t 
         }
         break;
     case CODEC_SNAPPY: {
-        /* astro's own decoder (dstream.c), the one streamed pages use, on the whole page: the
-         * output holds every byte a copy may read. */
-        struct pq_snappy sn;
-        pq_snappy_init(&sn);
+        /* The whole page's output is at hand, so every copy finds what it reads. */
         size_t used = 0, op = 0;
-        if (pq_snappy_decode(&sn, src, n, &used, out, &op, expect) != 0 || used != n ||
-            op != expect || !pq_snappy_done(&sn)) {
+        if (pq_snappy_decode(&sn, (const uint8_t *)src + sn_used, n - sn_used, &used, out, &op,
+                             expect) != 0 ||
+            sn_used + used != n || op != expect || !pq_snappy_done(&sn)) {
             return err_set(e, AE_FORMAT, "corrupt snappy page");
         }
         break;
