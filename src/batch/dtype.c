@@ -422,8 +422,7 @@ size_t dtype_format_value(char *out, struct dtype_info t, const void *storage)
     case DT_UINT16:
     case DT_UINT32:
     case DT_TIMEDELTA:
-        n = i64 < 0 ? u64_text(out, (uint64_t)0 - (uint64_t)i64, true)
-                    : u64_text(out, (uint64_t)i64, false);
+        n = u64_text(out, i64 < 0 ? (uint64_t)0 - (uint64_t)i64 : (uint64_t)i64, i64 < 0);
         break;
     case DT_UINT64: n = u64_text(out, (uint64_t)i64, false); break;
     case DT_FLOAT32:

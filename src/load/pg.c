@@ -40,7 +40,6 @@
 #include <libpq-fe.h>
 
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,27 +62,21 @@ static struct {
 #undef LPQ_SLOT
 } lpq;
 
-static pthread_once_t lpq_once = PTHREAD_ONCE_INIT;
-static char lpq_problem[512]; /* why libpq could not be loaded; "" once it is */
-
-static void lpq_load(void)
-{
 #define LPQ_SYM(f) {#f, &lpq.f},
-    const struct dl_sym syms[] = {LPQ_FUNCS(LPQ_SYM)};
+static const struct dl_sym lpq_syms[] = {LPQ_FUNCS(LPQ_SYM)};
 #undef LPQ_SYM
-    dl_load(LPQ_SONAME, syms, sizeof(syms) / sizeof(syms[0]), lpq_problem, sizeof(lpq_problem));
-}
+static struct dl_lib lpq_lib = DL_LIB(LPQ_SONAME, lpq_syms);
 
 /* Loads libpq once per process: 0, or AE_DB naming what is missing (a target of the run, so an
  * environment problem, like a server that cannot be reached). */
 static int lpq_ready(const char *tname, struct err *e)
 {
-    pthread_once(&lpq_once, lpq_load);
-    if (lpq_problem[0] != '\0') {
+    const char *why = dl_ready(&lpq_lib);
+    if (why != NULL) {
         return err_set(e, AE_DB,
                        "target \"%s\" (postgres): cannot load the PostgreSQL client library "
                        "(Debian package libpq5): %s",
-                       tname, lpq_problem);
+                       tname, why);
     }
     return 0;
 }

@@ -4,9 +4,7 @@
 #include "parquet/codec.h"
 #include "util/dl.h"
 
-#include <pthread.h>
 #include <snappy-c.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <zstd.h>
@@ -19,15 +17,11 @@ static struct {
     __typeof__(snappy_compress) *compress;
     __typeof__(snappy_max_compressed_length) *max_compressed_length;
 } lsn;
-static pthread_once_t lsn_once = PTHREAD_ONCE_INIT;
-static char lsn_problem[512]; /* why libsnappy could not be loaded; "" once it is */
-
-static void lsn_load(void)
-{
-    const struct dl_sym syms[] = {{"snappy_compress", &lsn.compress},
-                                  {"snappy_max_compressed_length", &lsn.max_compressed_length}};
-    dl_load(LSN_SONAME, syms, 2, lsn_problem, sizeof(lsn_problem));
-}
+static const struct dl_sym lsn_syms[] = {
+    {"snappy_compress", &lsn.compress},
+    {"snappy_max_compressed_length", &lsn.max_compressed_length},
+};
+static struct dl_lib lsn_lib = DL_LIB(LSN_SONAME, lsn_syms);
 
 int pq_codec_parse(const char *s, enum pq_codec *out, struct err *e)
 {
@@ -58,12 +52,11 @@ int pq_compressor_init(struct pq_compressor *c, enum pq_codec codec, int level, 
     case PQ_CODEC_NONE:
         return 0;
     case PQ_CODEC_SNAPPY:
-        pthread_once(&lsn_once, lsn_load);
-        if (lsn_problem[0] != '\0') {
+        if (dl_ready(&lsn_lib) != NULL) {
             return err_set(e, AE_IO,
                            "cannot load the snappy library for snappy pages (Debian package "
                            "libsnappy1v5): %s",
-                           lsn_problem);
+                           dl_ready(&lsn_lib));
         }
         return 0;
     case PQ_CODEC_ZSTD:

@@ -9,29 +9,42 @@
 
 #define DL_MAX_SYMS 64
 
-int dl_load(const char *soname, const struct dl_sym *syms, size_t n, char *why, size_t whyn)
+/* Opens lib and fills every slot, or none, leaving lib->problem empty or saying why. */
+static void dl_load(struct dl_lib *lib)
 {
     void *found[DL_MAX_SYMS];
-    if (n > DL_MAX_SYMS) {
-        snprintf(why, whyn, "%s: more than %d functions asked for", soname, DL_MAX_SYMS);
-        return -1;
+    if (lib->nsyms > DL_MAX_SYMS) {
+        snprintf(lib->problem, sizeof(lib->problem), "%s: more than %d functions asked for",
+                 lib->soname, DL_MAX_SYMS);
+        return;
     }
-    void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+    void *h = dlopen(lib->soname, RTLD_NOW | RTLD_LOCAL);
     if (h == NULL) {
         const char *msg = dlerror();
-        snprintf(why, whyn, "%s", msg != NULL ? msg : soname);
-        return -1;
+        snprintf(lib->problem, sizeof(lib->problem), "%s", msg != NULL ? msg : lib->soname);
+        return;
     }
-    for (size_t i = 0; i < n; i++) {
-        found[i] = dlsym(h, syms[i].name);
+    for (size_t i = 0; i < lib->nsyms; i++) {
+        found[i] = dlsym(h, lib->syms[i].name);
         if (found[i] == NULL) {
-            snprintf(why, whyn, "%s has no %s", soname, syms[i].name);
+            snprintf(lib->problem, sizeof(lib->problem), "%s has no %s", lib->soname,
+                     lib->syms[i].name);
             dlclose(h);
-            return -1;
+            return;
         }
     }
-    for (size_t i = 0; i < n; i++) {
-        memcpy(syms[i].slot, &found[i], sizeof(found[i])); /* POSIX: a function's address fits */
+    for (size_t i = 0; i < lib->nsyms; i++) {
+        memcpy(lib->syms[i].slot, &found[i], sizeof(found[i])); /* POSIX: a function fits */
     }
-    return 0;
+}
+
+const char *dl_ready(struct dl_lib *lib)
+{
+    pthread_mutex_lock(&lib->mu);
+    if (!lib->tried) {
+        dl_load(lib);
+        lib->tried = true;
+    }
+    pthread_mutex_unlock(&lib->mu);
+    return lib->problem[0] != '\0' ? lib->problem : NULL;
 }

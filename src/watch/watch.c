@@ -52,18 +52,21 @@ static struct {
     __typeof__(sd_notify) *notify;
     __typeof__(sd_watchdog_enabled) *watchdog_enabled;
 } lsd;
+static const struct dl_sym lsd_syms[] = {
+    {"sd_notify", &lsd.notify},
+    {"sd_watchdog_enabled", &lsd.watchdog_enabled},
+};
+static struct dl_lib lsd_lib = DL_LIB(LSD_SONAME, lsd_syms);
 
 /* Loads libsystemd when the service runs under systemd. Without it the service still runs, and
  * says that systemd will not hear from it. */
 static void lsd_load(struct log *lg)
 {
-    if (getenv("NOTIFY_SOCKET") == NULL || lsd.notify != NULL) {
+    if (getenv("NOTIFY_SOCKET") == NULL) {
         return;
     }
-    const struct dl_sym syms[] = {{"sd_notify", &lsd.notify},
-                                  {"sd_watchdog_enabled", &lsd.watchdog_enabled}};
-    char why[512];
-    if (dl_load(LSD_SONAME, syms, 2, why, sizeof(why)) != 0) {
+    const char *why = dl_ready(&lsd_lib);
+    if (why != NULL) {
         log_msg(lg, LOG_WARN, NULL,
                 "NOTIFY_SOCKET is set but %s cannot be loaded (%s): systemd is not told that "
                 "the service is ready, nor fed its watchdog",
