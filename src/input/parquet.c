@@ -57,6 +57,8 @@ struct pqin {
     struct batch b;
     struct dtype_info *types; /* per column: the batch's type (pq_reader_batch_type) */
     bool *nanos;        /* per column: timestamps in nanoseconds (pq_reader_keep_nanos) */
+    bool *as_bin;       /* per column: binary_type, its values' bytes kept in a block that
+                           takes binary fields */
     bool *skip;         /* per column: not read (pqin_select), every field null */
     size_t *base;       /* per column: where fill_block put its values in the block's utext */
     uint8_t *name_flags; /* per column: REC_F_NUL when its name in the file holds a NUL byte */
@@ -82,6 +84,15 @@ static int hash_upto(struct pqin *r, uint64_t upto, struct err *e)
     return 0;
 }
 
+/* True when the values of a column of type t (nanos: timestamps in nanoseconds, or INT96) go to
+ * a block that takes binary fields as their storage bytes (records.h, REC_F_BINARY): every
+ * fixed-width type the validator may take as it is (validate.c, bin_value). The others are made
+ * text. */
+static bool binary_type(struct dtype_info t, bool nanos)
+{
+    return !nanos && t.id != DT_STR && t.id != DT_TIMEDELTA;
+}
+
 static void pqin_free(void *impl)
 {
     struct pqin *r = impl;
@@ -92,6 +103,7 @@ static void pqin_free(void *impl)
     batch_release(&r->b);
     free(r->names);
     free(r->nanos);
+    free(r->as_bin);
     free(r->types);
     free(r->skip);
     free(r->base);
@@ -151,12 +163,13 @@ static int pqin_open(void **impl, struct source *src, const struct ingest_spec *
     r->rg_end = pq_reader_row_group_rows(r->pq, 0);
     r->names = calloc(r->ncols ? r->ncols : 1, sizeof(*r->names));
     r->nanos = calloc(r->ncols ? r->ncols : 1, sizeof(*r->nanos));
+    r->as_bin = calloc(r->ncols ? r->ncols : 1, sizeof(*r->as_bin));
     r->skip = calloc(r->ncols ? r->ncols : 1, sizeof(*r->skip));
     r->base = calloc(r->ncols ? r->ncols : 1, sizeof(*r->base));
     r->name_flags = calloc(r->ncols ? r->ncols : 1, sizeof(*r->name_flags));
     types = calloc(r->ncols ? r->ncols : 1, sizeof(*types));
-    if (r->names == NULL || r->nanos == NULL || r->skip == NULL || r->base == NULL ||
-        r->name_flags == NULL || types == NULL) {
+    if (r->names == NULL || r->nanos == NULL || r->as_bin == NULL || r->skip == NULL ||
+        r->base == NULL || r->name_flags == NULL || types == NULL) {
         rc = err_set(e, AE_NOMEM, "out of memory");
         goto fail;
     }
@@ -174,6 +187,7 @@ static int pqin_open(void **impl, struct source *src, const struct ingest_spec *
         }
         types[c] = pq_reader_batch_type(r->pq, c);
         r->nanos[c] = pq_reader_column_nanos(r->pq, c);
+        r->as_bin[c] = binary_type(types[c], r->nanos[c]);
     }
     /* A block holds at most REC_BLOCK_MAX_FIELDS fields (records.h). */
     rc = batch_init(&r->b, types, r->ncols, batch_rows_for(r->ncols, 8192));
@@ -278,14 +292,6 @@ static int put_value(struct buf *fb, struct record_field *f, struct dtype_info t
         return 0;
     }
     return n > 0 ? buf_append(fb, p, n) : 0;
-}
-
-/* True when the values of a column of type t (nanos: see put_value) go to a block that takes
- * binary fields as their storage bytes (records.h, REC_F_BINARY): every fixed-width type the
- * validator may take as it is (validate.c, bin_value). The others are made text. */
-static bool binary_type(struct dtype_info t, bool nanos)
-{
-    return !nanos && t.id != DT_STR && t.id != DT_TIMEDELTA;
 }
 
 /* The class flag of a binary field of type t: what put_value would give its text. */
@@ -404,14 +410,6 @@ static int pqin_complete(const void *impl, struct record_block *blk, struct err 
 {
     const struct pqin *r = impl;
     struct buf fb = {blk->text, 0, blk->text_cap, 0};
-    /* Per column: its values stay their storage bytes (REC_F_BINARY) in a block that takes
-     * them. At most 64 columns are looked up in a mask; past that, once per value. */
-    uint64_t bin = 0;
-    for (size_t c = 0; c < r->ncols && c < 64; c++) {
-        if (blk->binary && binary_type(r->types[c], r->nanos[c])) {
-            bin |= UINT64_C(1) << c;
-        }
-    }
     int rc = 0;
     for (size_t i = 0; i < blk->nrows && rc == 0; i++) {
         struct record_field *row = &blk->fields[blk->row_first[i]];
@@ -422,9 +420,7 @@ static int pqin_complete(const void *impl, struct record_block *blk, struct err 
                 continue;
             }
             const char *at = blk->utext.data + f->off;
-            bool as_bin = c < 64 ? (bin >> c) & 1
-                                 : blk->binary && binary_type(r->types[c], r->nanos[c]);
-            if (as_bin) {
+            if (blk->binary && r->as_bin[c]) { /* its storage bytes stay (REC_F_BINARY) */
                 f->p = at;
                 f->flags = REC_F_PARQUET | REC_F_BINARY | binary_class(r->types[c].id);
                 f->dt = (uint8_t)r->types[c].id;
