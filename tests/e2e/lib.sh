@@ -29,6 +29,18 @@ assert_not_contains() {
   case "$1" in *"$2"*) fail "$3: [$2] unexpectedly found in: $1" ;; *) ;; esac
 }
 
+# wait_for SECONDS CMD...: runs CMD every 0.1 s until it succeeds (returns 0) or SECONDS pass
+# (returns 1). A generous limit costs nothing when things go well and keeps a loaded machine
+# (ASan builds under ctest -j) from failing a test that is only slow.
+wait_for() {
+  local limit=$1; shift
+  local end=$((SECONDS + limit))
+  until "$@"; do
+    [ $SECONDS -lt $end ] || return 1
+    sleep 0.1
+  done
+}
+
 # run_astro ARGS...: runs astro in the current folder; sets RC, OUT (stdout), ERR (stderr).
 run_astro() {
   set +e

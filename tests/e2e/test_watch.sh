@@ -143,8 +143,7 @@ write_config stable 2
 start_watch
 echo "id,amount" > $in/orders_slow.csv
 slow_write $in/orders_slow.csv
-for _ in $(seq 1 40); do [ -f zone/processed/orders_slow.csv ] && break; sleep 0.25; done
-[ -f zone/processed/orders_slow.csv ] || fail "stable: the slow file was never taken in: $(cat $T/watch.err)"
+wait_for 30 test -f zone/processed/orders_slow.csv || fail "stable: the slow file was never taken in: $(cat $T/watch.err)"
 assert_eq "$(db 'SELECT count(*) FROM orders WHERE id BETWEEN 1010 AND 1049')" "40" "stable: every row, read once complete"
 # A second watch on the same SQLite drop zone is refused.
 run_astro watch --once
@@ -159,8 +158,7 @@ orders 2000 2004 > $in/orders_dm.csv
 sleep 1.5
 [ -f $in/orders_dm.csv ] || fail "done_marker: taken before its marker"
 : > $in/orders_dm.csv.done
-for _ in $(seq 1 20); do [ -f zone/processed/orders_dm.csv ] && break; sleep 0.25; done
-[ -f zone/processed/orders_dm.csv ] || fail "done_marker: not taken after its marker"
+wait_for 30 test -f zone/processed/orders_dm.csv || fail "done_marker: not taken after its marker"
 [ ! -e $in/orders_dm.csv.done ] || fail "done_marker: the marker is consumed"
 stop_watch
 # rename: a .part file is not touched until it is renamed.
@@ -170,8 +168,7 @@ orders 3000 3004 > $in/orders_rn.csv.part
 sleep 1.5
 [ -f $in/orders_rn.csv.part ] || fail "rename: a .part file was touched"
 mv $in/orders_rn.csv.part $in/orders_rn.csv
-for _ in $(seq 1 20); do [ -f zone/processed/orders_rn.csv ] && break; sleep 0.25; done
-[ -f zone/processed/orders_rn.csv ] || fail "rename: not taken after the rename"
+wait_for 30 test -f zone/processed/orders_rn.csv || fail "rename: not taken after the rename"
 stop_watch
 assert_eq "$(db 'SELECT count(*) FROM orders WHERE id >= 2000')" "10" "done_marker and rename files loaded"
 pass "done_marker and rename readiness"
@@ -194,7 +191,7 @@ except socket.timeout:
     pass
 PYEOF
 LPID=$!
-for _ in $(seq 1 20); do [ -S "$T/notify.sock" ] && break; sleep 0.1; done
+wait_for 10 test -S "$T/notify.sock" || fail "the test's notify listener did not start"
 NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=1000000 "$ASTRO_BIN" watch >"$T/watch.out" 2>"$T/watch.err" &
 WPID=$!
 sleep 2
