@@ -197,7 +197,7 @@ static int grow_array(void **p, size_t *cap, size_t need, size_t elem)
  * when that is more (amortised growth for a long record), rounded up to 4 KiB. Not doubling: the
  * buffers go round between the reader and its blocks and only ever grow, so each settles at the
  * largest need it met; doubling would leave every one of them, in time, at the power of two above
- * that (a 1M-row file at 2 threads held 2 MiB more than a 100k-row one). */
+ * that (the orders file at 2 threads: 36 MiB at 3M rows, against 31-32 MiB now). */
 static size_t tb_grown(size_t cap, size_t need)
 {
     size_t c = cap + cap / 2;
