@@ -41,15 +41,17 @@ wait_for() {
   done
 }
 
-# run_astro ARGS...: runs astro in the current folder; sets RC, OUT (stdout), ERR (stderr).
-run_astro() {
+# run_cmd CMD ARGS...: runs CMD in the current folder; sets RC, OUT (stdout), ERR (stderr).
+run_cmd() {
   set +e
-  "$ASTRO_BIN" "$@" >"$T/.out" 2>"$T/.err"
+  "$@" >"$T/.out" 2>"$T/.err"
   RC=$?
   set -e
   OUT=$(cat "$T/.out")
   ERR=$(cat "$T/.err")
 }
+# run_astro ARGS...: run_cmd of astro.
+run_astro() { run_cmd "$ASTRO_BIN" "$@"; }
 
 # peak_validate FILE ROWS: `astro validate FILE --threads 1` under GNU time in the current folder;
 # checks that it read ROWS rows, all valid, and prints its peak RSS in KiB.

@@ -31,13 +31,8 @@ if [ "$(id -u)" != 0 ] || ! unshare -m true 2>/dev/null; then
 fi
 # without LIB ARGS...: astro ARGS in a mount namespace where the file LIB is empty.
 without() {
-  set +e
-  unshare -m bash -c 'mount --bind /dev/null "$1" && shift && exec "$@"' _ "$1" \
-    "$ASTRO_BIN" "${@:2}" >"$T/.out" 2>"$T/.err"
-  RC=$?
-  set -e
-  OUT=$(cat "$T/.out")
-  ERR=$(cat "$T/.err")
+  run_cmd unshare -m bash -c 'mount --bind /dev/null "$1" && shift && exec "$@"' _ "$1" \
+    "$ASTRO_BIN" "${@:2}"
 }
 
 mkdir -p p/data && cd p
